@@ -1,0 +1,85 @@
+//  Environment parsing with explicit validation, so that a typo in a
+//  deployment fails at start with a clear message instead of at 3 a.m.
+#include "zhub_env.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *
+zhub_env_str (const char *name, const char *fallback)
+{
+    const char *value = getenv (name);
+    return value && *value ? value : fallback;
+}
+
+int
+zhub_env_int (const char *name, int64_t fallback, int64_t min, int64_t max, int64_t *out)
+{
+    const char *value = zhub_env_str (name, NULL);
+    if (!value) {
+        *out = fallback;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long long parsed = strtoll (value, &end, 10);
+    if (errno || *end || parsed < min || parsed > max) {
+        fprintf (stderr, "zhub: %s=%s is not an integer in [%lld, %lld]\n", name, value,
+                 (long long) min, (long long) max);
+        return -1;
+    }
+    *out = parsed;
+    return 0;
+}
+
+int
+zhub_parse_duration_ms (const char *text, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    double number = strtod (text, &end);
+    if (errno || end == text || number < 0)
+        return -1;
+    double scale;
+    if (!*end || !strcmp (end, "ms"))
+        scale = 1;
+    else if (!strcmp (end, "s"))
+        scale = 1000;
+    else if (!strcmp (end, "m"))
+        scale = 60000;
+    else if (!strcmp (end, "h"))
+        scale = 3600000;
+    else if (!strcmp (end, "d"))
+        scale = 86400000;
+    else
+        return -1;
+    *out = (int64_t) (number * scale);
+    return 0;
+}
+
+int
+zhub_env_duration_ms (const char *name, int64_t fallback, int64_t *out)
+{
+    const char *value = zhub_env_str (name, NULL);
+    if (!value) {
+        *out = fallback;
+        return 0;
+    }
+    if (zhub_parse_duration_ms (value, out)) {
+        fprintf (stderr, "zhub: %s=%s is not a duration (e.g. 500ms, 30s, 5m, 8d)\n", name, value);
+        return -1;
+    }
+    return 0;
+}
+
+const char *
+zhub_env_mask (const char *secret, char *buf, int size)
+{
+    if (!secret || !*secret)
+        snprintf (buf, size, "unset");
+    else
+        snprintf (buf, size, "set(%zu bytes)", strlen (secret));
+    return buf;
+}

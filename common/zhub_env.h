@@ -1,0 +1,28 @@
+//  The one config loader's primitives: read a ZHUB_* environment variable
+//  with a default and validate it. Each process reads its whole
+//  configuration once at start into a struct with these, then passes the
+//  struct down; nothing reads the environment later.
+#ifndef ZHUB_ENV_H
+#define ZHUB_ENV_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+//  The value of name, or fallback when unset or empty. Not copied.
+const char *zhub_env_str (const char *name, const char *fallback);
+
+//  Parses an integer within [min, max]; unset gives fallback. Returns 0, or
+//  -1 with a message on stderr naming the variable when invalid.
+int zhub_env_int (const char *name, int64_t fallback, int64_t min, int64_t max, int64_t *out);
+
+//  Parses a duration: plain milliseconds or a number with unit ms, s, m, h,
+//  d ("250ms", "30s", "8d"). Returns 0, or -1 with a message when invalid.
+int zhub_env_duration_ms (const char *name, int64_t fallback, int64_t *out);
+
+//  Parses a duration string as zhub_env_duration_ms does. Returns 0 or -1.
+int zhub_parse_duration_ms (const char *text, int64_t *out);
+
+//  Masks a secret for logs: "set (N bytes)" or "unset". Never the value.
+const char *zhub_env_mask (const char *secret, char *buf, int size);
+
+#endif

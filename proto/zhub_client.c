@@ -1,0 +1,2 @@
+//  placeholder until the broker work lands
+#include "zhub_client.h"

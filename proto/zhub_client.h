@@ -1,0 +1,110 @@
+//  The client library for the bus: one DEALER socket to the broker, used by
+//  the gateway, the actors, the CLI and any other C service. Not thread-safe:
+//  one client per thread.
+//
+//  Publishing is confirmed: zhub_client_publish returns ZHUB_OK only once
+//  the broker answered PUBACK, i.e. the message is committed to the log.
+//  Consuming: join a group, then zhub_client_recv deliveries and ack or
+//  nack each one. Heartbeats and re-joining after a broker restart happen
+//  inside the calls; see proto/PROTOCOL.md.
+#ifndef ZHUB_CLIENT_H
+#define ZHUB_CLIENT_H
+
+#include "zhub_common.h"
+#include "zhub_frame.h"
+#include "zhub_msg.h"
+
+#include <jansson.h>
+
+typedef struct zhub_client_t zhub_client_t;
+
+//  Default broker endpoint when $ZHUB_BROKER is not set.
+#define ZHUB_BROKER_DEFAULT "tcp://127.0.0.1:7450"
+
+//  Heartbeat interval: a client sends PING when it has sent nothing for
+//  this long; the broker forgets a member silent for 10 intervals.
+#define ZHUB_HEARTBEAT_MS 1000
+
+typedef struct {
+    uint64_t offset;     //  position in the broker's log
+    bool duplicate;      //  the id was already stored (dedup window)
+} zhub_puback_t;
+
+typedef struct {
+    const char *group;           //  consumer group name, e.g. "contact-sync"
+    const char *const *topics;   //  subscription patterns ("webhook.bird.>")
+    size_t topic_count;
+    uint32_t credit;             //  max deliveries in flight to this member (0 = 1)
+    //  Group settings, used when this join creates the group (0 = broker default)
+    uint32_t max_deliveries;
+    int64_t ack_deadline_ms;
+    const int64_t *backoff_ms;
+    size_t backoff_count;
+    const char *start;           //  "earliest" (default) or "latest"
+} zhub_join_t;
+
+typedef struct {
+    char *group;
+    uint64_t tag;        //  quote it in ack/nack; fences late acks
+    uint64_t offset;
+    uint32_t attempt;    //  1 on the first delivery
+    zhub_msg_t *msg;
+} zhub_delivery_t;
+
+void zhub_delivery_destroy (zhub_delivery_t **self_p);
+
+//  Creates a client connected (asynchronously) to endpoint; name appears in
+//  the broker's logs and stats. Sets ZMQ_MAXMSGSIZE, heartbeats, linger and
+//  ZMQ_IMMEDIATE. Returns NULL when the endpoint is invalid.
+zhub_client_t *zhub_client_new (const char *endpoint, const char *name);
+
+//  Closes the socket (waits up to 1 s for unsent frames); NULL-safe.
+void zhub_client_destroy (zhub_client_t **self_p);
+
+//  Publishes one message and waits for the broker's confirmation.
+//  Returns ZHUB_OK (with *ack filled when ack is not NULL), ZHUB_RETRY when
+//  the broker did not confirm in time or could not store (the message may
+//  or may not be stored: publish again with the same id, dedup makes it
+//  safe), ZHUB_REJECT when the broker refused the message as invalid (err
+//  says why). err may be NULL.
+zhub_rc_t zhub_client_publish (zhub_client_t *self, const zhub_msg_t *msg, int timeout_ms,
+                               zhub_puback_t *ack, char *err, size_t err_size);
+
+//  Publishes count messages pipelined and waits for every confirmation:
+//  the broker can commit them in one transaction. results[i] gets each
+//  message's outcome as above. Returns ZHUB_OK when all are confirmed,
+//  ZHUB_REJECT when any was refused, else ZHUB_RETRY.
+zhub_rc_t zhub_client_publish_many (zhub_client_t *self, zhub_msg_t *const *msgs, size_t count,
+                                    int timeout_ms, zhub_rc_t *results);
+
+//  Joins a consumer group and waits for JOINED. The client remembers the
+//  join and repeats it when the broker no longer knows it (restart).
+//  Returns ZHUB_OK, ZHUB_RETRY (no answer in time) or ZHUB_REJECT.
+zhub_rc_t zhub_client_join (zhub_client_t *self, const zhub_join_t *join, int timeout_ms);
+
+//  Waits up to timeout_ms for the next delivery, keeping heartbeats going.
+//  Returns ZHUB_OK with *delivery (caller destroys it), ZHUB_NOTFOUND when
+//  the time ran out, ZHUB_ERROR when interrupted (signal) or on a socket
+//  fault.
+zhub_rc_t zhub_client_recv (zhub_client_t *self, zhub_delivery_t **delivery, int timeout_ms);
+
+//  Acknowledges a delivery: the group will not see that message again.
+//  Returns 0, or -1 when the frame could not be sent.
+int zhub_client_ack (zhub_client_t *self, const zhub_delivery_t *delivery);
+
+//  Negative acknowledgement. delay_ms >= 0 overrides the group's backoff
+//  (an actor passing on a Retry-After); -1 uses the schedule. terminal sends
+//  the message straight to dlq.<group>. code and reason go into the
+//  failure history. Returns 0, or -1 when the frame could not be sent.
+int zhub_client_nack (zhub_client_t *self, const zhub_delivery_t *delivery, int64_t delay_ms,
+                      bool terminal, uint32_t code, const char *reason);
+
+//  Round trip PING/PONG. Returns ZHUB_OK when the broker answered in time,
+//  ZHUB_RETRY otherwise. Used for readiness checks.
+zhub_rc_t zhub_client_ping (zhub_client_t *self, int timeout_ms);
+
+//  Asks the broker for its figures (topics, groups, lag...). Returns ZHUB_OK
+//  with *stats (caller decrefs), ZHUB_RETRY on timeout.
+zhub_rc_t zhub_client_stats (zhub_client_t *self, int timeout_ms, json_t **stats);
+
+#endif

@@ -1,0 +1,80 @@
+//  The message envelope: one msgpack map per message with CloudEvents
+//  attribute names (specversion, id, source, type, subject, time,
+//  traceparent, data). See proto/PROTOCOL.md, section "Envelope".
+//
+//  `time` is unix milliseconds (an integer) on the wire; decoding also
+//  accepts an RFC 3339 string from hand-written clients. `data` is always a
+//  map; it is held here as its msgpack bytes so that the broker can store
+//  and forward it without rebuilding it.
+#ifndef ZHUB_MSG_H
+#define ZHUB_MSG_H
+
+#include "zhub_common.h"
+#include "zhub_mpack.h"
+
+#include <jansson.h>
+
+#define ZHUB_MSG_MAX_ID 256       //  id, source, subject: bytes
+#define ZHUB_MSG_MAX_TYPE 255     //  the topic: bytes
+
+typedef struct {
+    char *id;           //  unique per event; provider events derive it from the provider's id
+    char *source;       //  "hubspot", "bird", "zhub/contact-sync", ...
+    char *type;         //  the topic, dotted: "webhook.hubspot.contact.creation"
+    char *subject;      //  the ordering key: "contact:<id>"; "" means unordered
+    int64_t time_ms;    //  event time, unix ms
+    char *traceparent;  //  W3C trace context or NULL
+    uint8_t *data;      //  msgpack bytes of the data map (owned)
+    size_t data_size;
+} zhub_msg_t;
+
+//  A new empty message (all fields NULL, data an empty map).
+zhub_msg_t *zhub_msg_new (void);
+
+//  Frees the message and its fields; NULL-safe; nulls *self_p.
+void zhub_msg_destroy (zhub_msg_t **self_p);
+
+//  Sets a string field, copying the value (NULL clears it).
+void zhub_msg_set (char **field, const char *value);
+
+//  Replaces data with a copy of the given msgpack bytes (must be a map).
+void zhub_msg_set_data (zhub_msg_t *self, const uint8_t *data, size_t size);
+
+//  Replaces data with the msgpack form of a JSON object. Returns 0, or -1
+//  when json is not an object.
+int zhub_msg_set_data_json (zhub_msg_t *self, const json_t *json);
+
+//  data decoded as a jansson object (caller owns the reference), or NULL
+//  when it cannot be represented.
+json_t *zhub_msg_data_json (const zhub_msg_t *self);
+
+//  Checks the fields against the envelope rules (required id, source, type;
+//  topic grammar; length limits). Returns 0, or -1 with a reason in err.
+int zhub_msg_validate (const zhub_msg_t *self, char *err, size_t err_size);
+
+//  Encodes into a fresh heap buffer (*buf, caller frees). Validates first;
+//  returns 0, or -1 with a reason in err when the message is invalid.
+int zhub_msg_encode (const zhub_msg_t *self, uint8_t **buf, size_t *size, char *err,
+                     size_t err_size);
+
+//  Decodes and validates bytes from outside; never crashes on malformed,
+//  truncated or oversized input. Unknown keys are ignored (forward
+//  compatible). Returns a new message, or NULL with a reason in err.
+zhub_msg_t *zhub_msg_decode (const uint8_t *buf, size_t size, const zhub_mpack_limits_t *limits,
+                             char *err, size_t err_size);
+
+//  Same, from an already decoded object (e.g. inside a dead letter).
+zhub_msg_t *zhub_msg_from_object (const msgpack_object *obj, char *err, size_t err_size);
+
+//  A deep copy.
+zhub_msg_t *zhub_msg_dup (const zhub_msg_t *self);
+
+//  True when text is a valid topic: 1..255 bytes of dot-separated tokens of
+//  [A-Za-z0-9_-]. Patterns (zhub_topic_match) also allow "*" and ">".
+bool zhub_topic_valid (const char *text);
+
+//  Matches a topic against a subscription pattern: tokens compare equal,
+//  "*" matches one token, ">" as the last token matches one or more.
+bool zhub_topic_match (const char *pattern, const char *topic);
+
+#endif

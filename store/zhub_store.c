@@ -1,0 +1,404 @@
+//  LMDB wrapped once. Transactions run through callbacks so that a full
+//  map can be handled in one place: abort, grow, run again. A rwlock keeps
+//  a resize (which LMDB allows only with no transaction open in the
+//  process) away from running transactions in multi-threaded processes.
+#include "zhub_store.h"
+
+#include <errno.h>
+#include <lmdb.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct zhub_store_t {
+    MDB_env *env;
+    char *path;
+    size_t map_size, max_map_size;
+    zhub_table_t meta;
+    pthread_rwlock_t resize_lock;
+};
+
+struct zhub_txn_t {
+    zhub_store_t *store;
+    MDB_txn *txn;
+    bool map_full;   //  a put hit MDB_MAP_FULL: grow and run again
+};
+
+struct zhub_cursor_t {
+    MDB_cursor *cursor;
+};
+
+static int
+s_err (char *err, size_t err_size, const char *what, int rc)
+{
+    if (err && err_size)
+        snprintf (err, err_size, "%s: %s", what, rc > 0 ? mdb_strerror (rc) : strerror (errno));
+    return -1;
+}
+
+static int
+s_mkdirs (const char *path)
+{
+    char buf[4096];
+    snprintf (buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = 0;
+            if (mkdir (buf, 0700) && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    }
+    if (mkdir (buf, 0700) && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+typedef struct {
+    const zhub_store_config_t *config;
+    uint32_t stored;
+} s_schema_t;
+
+static zhub_rc_t
+s_check_schema (zhub_txn_t *txn, void *arg)
+{
+    s_schema_t *schema = arg;
+    const void *value;
+    size_t size;
+    zhub_rc_t rc = zhub_txn_get (txn, txn->store->meta, "schema_version", 14, &value, &size);
+    schema->stored = 0;
+    if (rc == ZHUB_OK && size == 8)
+        schema->stored = (uint32_t) zhub_store_u64 (value);
+    else if (rc == ZHUB_OK)
+        return ZHUB_ERROR;
+    else if (rc != ZHUB_NOTFOUND)
+        return rc;
+    uint32_t wanted = schema->config->schema_version ? schema->config->schema_version : 1;
+    if (schema->stored > wanted)
+        return ZHUB_REJECT;
+    if (schema->stored == wanted)
+        return ZHUB_OK;
+    if (schema->config->migrate) {
+        rc = schema->config->migrate (txn, schema->stored, schema->config->migrate_arg);
+        if (rc != ZHUB_OK)
+            return rc;
+    }
+    uint8_t bytes[8];
+    zhub_store_key_u64 (bytes, wanted);
+    return zhub_txn_put (txn, txn->store->meta, "schema_version", 14, bytes, 8);
+}
+
+zhub_store_t *
+zhub_store_open (const zhub_store_config_t *config, char *err, size_t err_size)
+{
+    zhub_store_t *self = zhub_calloc (1, sizeof *self);
+    pthread_rwlock_init (&self->resize_lock, NULL);
+    self->path = zhub_sprintf ("%s/%s", config->data_dir, config->process);
+    self->map_size = config->initial_map_size ? config->initial_map_size : 64UL << 20;
+    self->max_map_size = config->max_map_size ? config->max_map_size : 64UL << 30;
+    int rc;
+    if (s_mkdirs (self->path)) {
+        s_err (err, err_size, self->path, 0);
+        goto fail;
+    }
+    if ((rc = mdb_env_create (&self->env))) {
+        s_err (err, err_size, "mdb_env_create", rc);
+        goto fail;
+    }
+    mdb_env_set_maxdbs (self->env, config->max_tables ? config->max_tables : 64);
+    mdb_env_set_maxreaders (self->env, 126);
+    if ((rc = mdb_env_set_mapsize (self->env, self->map_size))) {
+        s_err (err, err_size, "mdb_env_set_mapsize", rc);
+        goto fail;
+    }
+    //  MDB_NOTLS: read transactions are not tied to threads (the gateway's
+    //  workers). No NOSYNC flags: commits must be durable.
+    if ((rc = mdb_env_open (self->env, self->path, MDB_NOTLS, 0600))) {
+        s_err (err, err_size, self->path, rc);
+        goto fail;
+    }
+    //  The env may already be bigger than asked (an earlier run grew it).
+    MDB_envinfo info;
+    mdb_env_info (self->env, &info);
+    if (info.me_mapsize > self->map_size)
+        self->map_size = info.me_mapsize;
+    int stale = 0;
+    mdb_reader_check (self->env, &stale);
+    if (zhub_store_table (self, "meta", &self->meta)) {
+        s_err (err, err_size, "cannot open meta table", 0);
+        goto fail;
+    }
+    s_schema_t schema = {.config = config};
+    zhub_rc_t schema_rc = zhub_store_write (self, s_check_schema, &schema);
+    if (schema_rc == ZHUB_REJECT) {
+        if (err && err_size)
+            snprintf (err, err_size, "%s: stored schema version %u is newer than this program's %u",
+                      self->path, schema.stored, config->schema_version ? config->schema_version : 1);
+        goto fail;
+    }
+    if (schema_rc != ZHUB_OK) {
+        if (err && err_size)
+            snprintf (err, err_size, "%s: schema check or migration failed", self->path);
+        goto fail;
+    }
+    return self;
+fail:
+    zhub_store_destroy (&self);
+    return NULL;
+}
+
+void
+zhub_store_destroy (zhub_store_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    zhub_store_t *self = *self_p;
+    if (self->env)
+        mdb_env_close (self->env);
+    pthread_rwlock_destroy (&self->resize_lock);
+    free (self->path);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+zhub_store_table (zhub_store_t *self, const char *name, zhub_table_t *table)
+{
+    MDB_txn *txn;
+    if (mdb_txn_begin (self->env, NULL, 0, &txn))
+        return -1;
+    MDB_dbi dbi;
+    if (mdb_dbi_open (txn, name, MDB_CREATE, &dbi)) {
+        mdb_txn_abort (txn);
+        return -1;
+    }
+    if (mdb_txn_commit (txn))
+        return -1;
+    *table = dbi;
+    return 0;
+}
+
+//  Doubles the map; called with no transaction open (the caller holds the
+//  resize lock for writing).
+static int
+s_grow (zhub_store_t *self)
+{
+    if (self->map_size >= self->max_map_size)
+        return -1;
+    size_t grown = self->map_size * 2;
+    if (grown > self->max_map_size)
+        grown = self->max_map_size;
+    if (mdb_env_set_mapsize (self->env, grown))
+        return -1;
+    self->map_size = grown;
+    return 0;
+}
+
+static zhub_rc_t
+s_run (zhub_store_t *self, zhub_store_fn *fn, void *arg, bool write)
+{
+    while (true) {
+        pthread_rwlock_rdlock (&self->resize_lock);
+        zhub_txn_t txn = {.store = self};
+        int rc = mdb_txn_begin (self->env, NULL, write ? 0 : MDB_RDONLY, &txn.txn);
+        if (rc == MDB_MAP_RESIZED) {
+            //  another process grew the map: adopt its size
+            mdb_env_set_mapsize (self->env, 0);
+            rc = mdb_txn_begin (self->env, NULL, write ? 0 : MDB_RDONLY, &txn.txn);
+        }
+        if (rc) {
+            pthread_rwlock_unlock (&self->resize_lock);
+            return ZHUB_ERROR;
+        }
+        zhub_rc_t result = fn (&txn, arg);
+        if (result == ZHUB_OK && write) {
+            rc = mdb_txn_commit (txn.txn);
+            if (rc == MDB_MAP_FULL)
+                txn.map_full = true;
+            else if (rc)
+                result = ZHUB_ERROR;
+        }
+        else
+            mdb_txn_abort (txn.txn);
+        pthread_rwlock_unlock (&self->resize_lock);
+        if (!txn.map_full)
+            return result;
+        pthread_rwlock_wrlock (&self->resize_lock);
+        int grown = s_grow (self);
+        pthread_rwlock_unlock (&self->resize_lock);
+        if (grown)
+            return ZHUB_ERROR;
+    }
+}
+
+zhub_rc_t
+zhub_store_write (zhub_store_t *self, zhub_store_fn *fn, void *arg)
+{
+    return s_run (self, fn, arg, true);
+}
+
+zhub_rc_t
+zhub_store_read (zhub_store_t *self, zhub_store_fn *fn, void *arg)
+{
+    return s_run (self, fn, arg, false);
+}
+
+zhub_rc_t
+zhub_txn_get (zhub_txn_t *txn, zhub_table_t table, const void *key, size_t key_size,
+              const void **value, size_t *value_size)
+{
+    MDB_val k = {key_size, (void *) key}, v;
+    int rc = mdb_get (txn->txn, table, &k, &v);
+    if (rc == MDB_NOTFOUND)
+        return ZHUB_NOTFOUND;
+    if (rc)
+        return ZHUB_ERROR;
+    *value = v.mv_data;
+    *value_size = v.mv_size;
+    return ZHUB_OK;
+}
+
+zhub_rc_t
+zhub_txn_put (zhub_txn_t *txn, zhub_table_t table, const void *key, size_t key_size,
+              const void *value, size_t value_size)
+{
+    MDB_val k = {key_size, (void *) key}, v = {value_size, (void *) value};
+    int rc = mdb_put (txn->txn, table, &k, &v, 0);
+    if (rc == MDB_MAP_FULL)
+        txn->map_full = true;
+    return rc ? ZHUB_ERROR : ZHUB_OK;
+}
+
+zhub_rc_t
+zhub_txn_del (zhub_txn_t *txn, zhub_table_t table, const void *key, size_t key_size)
+{
+    MDB_val k = {key_size, (void *) key};
+    int rc = mdb_del (txn->txn, table, &k, NULL);
+    if (rc == MDB_NOTFOUND)
+        return ZHUB_NOTFOUND;
+    if (rc == MDB_MAP_FULL)
+        txn->map_full = true;
+    return rc ? ZHUB_ERROR : ZHUB_OK;
+}
+
+size_t
+zhub_txn_count (zhub_txn_t *txn, zhub_table_t table)
+{
+    MDB_stat stat;
+    if (mdb_stat (txn->txn, table, &stat))
+        return 0;
+    return stat.ms_entries;
+}
+
+zhub_cursor_t *
+zhub_cursor_open (zhub_txn_t *txn, zhub_table_t table)
+{
+    zhub_cursor_t *self = zhub_calloc (1, sizeof *self);
+    if (mdb_cursor_open (txn->txn, table, &self->cursor)) {
+        free (self);
+        return NULL;
+    }
+    return self;
+}
+
+void
+zhub_cursor_destroy (zhub_cursor_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    mdb_cursor_close ((*self_p)->cursor);
+    free (*self_p);
+    *self_p = NULL;
+}
+
+static zhub_rc_t
+s_cursor_get (zhub_cursor_t *self, MDB_val *k, MDB_cursor_op op, const void **key,
+              size_t *key_size, const void **value, size_t *value_size)
+{
+    MDB_val v;
+    int rc = mdb_cursor_get (self->cursor, k, &v, op);
+    if (rc == MDB_NOTFOUND)
+        return ZHUB_NOTFOUND;
+    if (rc)
+        return ZHUB_ERROR;
+    if (key)
+        *key = k->mv_data;
+    if (key_size)
+        *key_size = k->mv_size;
+    if (value)
+        *value = v.mv_data;
+    if (value_size)
+        *value_size = v.mv_size;
+    return ZHUB_OK;
+}
+
+zhub_rc_t
+zhub_cursor_seek (zhub_cursor_t *self, const void *key, size_t key_size, const void **found_key,
+                  size_t *found_key_size, const void **value, size_t *value_size)
+{
+    MDB_val k = {key_size, (void *) key};
+    return s_cursor_get (self, &k, key ? MDB_SET_RANGE : MDB_FIRST, found_key, found_key_size,
+                         value, value_size);
+}
+
+zhub_rc_t
+zhub_cursor_next (zhub_cursor_t *self, const void **key, size_t *key_size, const void **value,
+                  size_t *value_size)
+{
+    MDB_val k;
+    return s_cursor_get (self, &k, MDB_NEXT, key, key_size, value, value_size);
+}
+
+zhub_rc_t
+zhub_cursor_last (zhub_cursor_t *self, const void **key, size_t *key_size, const void **value,
+                  size_t *value_size)
+{
+    MDB_val k;
+    return s_cursor_get (self, &k, MDB_LAST, key, key_size, value, value_size);
+}
+
+zhub_rc_t
+zhub_cursor_del (zhub_cursor_t *self)
+{
+    int rc = mdb_cursor_del (self->cursor, 0);
+    return rc ? ZHUB_ERROR : ZHUB_OK;
+}
+
+void
+zhub_store_key_u64 (uint8_t out[8], uint64_t value)
+{
+    for (int i = 7; i >= 0; i--) {
+        out[i] = (uint8_t) (value & 0xff);
+        value >>= 8;
+    }
+}
+
+uint64_t
+zhub_store_u64 (const void *bytes)
+{
+    const uint8_t *p = bytes;
+    uint64_t value = 0;
+    for (int i = 0; i < 8; i++)
+        value = (value << 8) | p[i];
+    return value;
+}
+
+void
+zhub_store_stats (zhub_store_t *self, zhub_store_stats_t *stats)
+{
+    MDB_envinfo info;
+    MDB_stat stat;
+    mdb_env_info (self->env, &info);
+    mdb_env_stat (self->env, &stat);
+    stats->map_size = info.me_mapsize;
+    stats->used_bytes = (info.me_last_pgno + 1) * (size_t) stat.ms_psize;
+    stats->readers = info.me_numreaders;
+}
+
+const char *
+zhub_store_path (zhub_store_t *self)
+{
+    return self->path;
+}

@@ -1,0 +1,172 @@
+"""Starts and stops real zhub processes and stand-in peers for integration
+tests. Every process listens on 127.0.0.1 only, logs to a file under the
+test's temporary folder, and is stopped by the test (SIGTERM, then SIGKILL).
+
+Binaries are found under $ZHUB_BUILD_DIR (meson sets it for `meson test`).
+Each zhub process logs one `event=ready` line once it serves; start() waits
+for it.
+"""
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
+BUILD_DIR = os.environ.get("ZHUB_BUILD_DIR", os.path.join(SOURCE_ROOT, "build"))
+PEERS_DIR = os.path.join(SOURCE_ROOT, "tests", "peers")
+SHARED_PEERS = os.environ.get(
+    "ZHUB_SHARED_PEERS", os.path.join(os.path.dirname(SOURCE_ROOT), "shared", "peers"))
+PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
+
+BINARIES = {
+    "broker": os.path.join(BUILD_DIR, "broker", "zhub-broker"),
+    "gateway": os.path.join(BUILD_DIR, "gateway", "zhub-gateway"),
+    "contact-sync": os.path.join(BUILD_DIR, "actors", "contact-sync", "zhub-contact-sync"),
+    "zhub": os.path.join(BUILD_DIR, "cli", "zhub"),
+}
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_until(predicate, timeout=10.0, interval=0.05, what="condition"):
+    """Polls predicate until it returns a truthy value; raises on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, what))
+        time.sleep(interval)
+
+
+class Proc:
+    """One child process with its log file."""
+
+    def __init__(self, name, argv, env, log_path, ready_text=None, ready_timeout=15.0):
+        self.name = name
+        self.argv = argv
+        self.env = env
+        self.log_path = log_path
+        self.ready_text = ready_text
+        self.ready_timeout = ready_timeout
+        self.popen = None
+
+    def start(self):
+        log = open(self.log_path, "ab")
+        self._log_start = log.tell()
+        self.popen = subprocess.Popen(self.argv, env=self.env, stdout=log, stderr=log,
+                                      stdin=subprocess.DEVNULL)
+        log.close()
+        if self.ready_text:
+            wait_until(self._ready, self.ready_timeout, what="%s to log %r" % (self.name, self.ready_text))
+        return self
+
+    def _ready(self):
+        if self.popen.poll() is not None:
+            raise AssertionError("%s exited with %s before it was ready:\n%s"
+                                 % (self.name, self.popen.returncode, self.log_tail()))
+        with open(self.log_path, "rb") as f:
+            f.seek(self._log_start)
+            return self.ready_text.encode() in f.read()
+
+    def log_text(self):
+        with open(self.log_path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+
+    def log_tail(self, lines=40):
+        return "\n".join(self.log_text().splitlines()[-lines:])
+
+    def alive(self):
+        return self.popen is not None and self.popen.poll() is None
+
+    def stop(self, timeout=10.0):
+        """SIGTERM and wait; SIGKILL if it does not exit. Returns exit code."""
+        if not self.popen or self.popen.poll() is not None:
+            return self.popen.returncode if self.popen else None
+        self.popen.send_signal(signal.SIGTERM)
+        try:
+            return self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.popen.kill()
+            return self.popen.wait(5)
+
+    def kill9(self):
+        if self.popen and self.popen.poll() is None:
+            self.popen.kill()
+            self.popen.wait(5)
+
+
+class Hub:
+    """The processes of one test: ports, data dir, environment, children."""
+
+    HUBSPOT_SECRET = "test-hubspot-app-secret"
+    BIRD_KEY = "test-bird-signing-key"
+    WORKSPACE = "ws-test"
+
+    def __init__(self, tmp_path):
+        self.tmp = str(tmp_path)
+        self.data_dir = os.path.join(self.tmp, "data")
+        self.broker_port = free_port()
+        self.gateway_port = free_port()
+        self.admin_port = free_port()
+        self.procs = []
+        self.peers = {}
+        self.env = dict(os.environ)
+        self.env.update({
+            "ZHUB_DATA_DIR": self.data_dir,
+            "ZHUB_BROKER": "tcp://127.0.0.1:%d" % self.broker_port,
+            "ZHUB_GATEWAY_LISTEN": "127.0.0.1:%d" % self.gateway_port,
+            "ZHUB_ADMIN_LISTEN": "127.0.0.1:%d" % self.admin_port,
+            "ZHUB_PUBLIC_URL": "http://127.0.0.1:%d" % self.gateway_port,
+            "ZHUB_HUBSPOT_APP_SECRET": self.HUBSPOT_SECRET,
+            "ZHUB_BIRD_SIGNING_KEY": self.BIRD_KEY,
+            "ZHUB_HUBSPOT_TOKEN": "test-hubspot-token",
+            "ZHUB_BIRD_API_KEY": "test-bird-key",
+            "ZHUB_BIRD_WORKSPACE_ID": self.WORKSPACE,
+            "ZHUB_LOG_LEVEL": "debug",
+        })
+
+    @property
+    def gateway_url(self):
+        return "http://127.0.0.1:%d" % self.gateway_port
+
+    @property
+    def admin_url(self):
+        return "http://127.0.0.1:%d" % self.admin_port
+
+    def _start(self, name, argv, ready_text="event=ready", extra_env=None):
+        env = dict(self.env)
+        env.update(extra_env or {})
+        proc = Proc(name, argv, env, os.path.join(self.tmp, name + ".log"), ready_text)
+        self.procs.append(proc)
+        return proc.start()
+
+    def start(self, name, extra_env=None):
+        """Starts a zhub process by name: broker, gateway, contact-sync."""
+        return self._start(name, [BINARIES[name]], extra_env=extra_env)
+
+    def start_peer(self, kind, *args):
+        """Starts tests/peers/<kind>_peer.py on a free port; sets the base URL."""
+        port = free_port()
+        argv = [PYTHON, os.path.join(PEERS_DIR, "%s_peer.py" % kind), "--port", str(port),
+                "--max-seconds", "600"] + list(args)
+        proc = self._start(kind + "-peer", argv, ready_text="READY")
+        url = "http://127.0.0.1:%d" % port
+        self.peers[kind] = url
+        self.env["ZHUB_%s_BASE_URL" % kind.upper()] = url
+        return url
+
+    def stop_all(self):
+        for proc in reversed(self.procs):
+            proc.stop()
+
+    def logs(self):
+        return "\n".join("==== %s ====\n%s" % (p.name, p.log_tail(60)) for p in self.procs)

@@ -1,0 +1,52 @@
+//  A minimal test harness: each unit test is one executable with named
+//  cases; a failed CHECK prints file:line and the expression and marks the
+//  case failed. main() runs the cases and exits non-zero on any failure,
+//  which is what meson test reads.
+#ifndef ZHUB_TEST_H
+#define ZHUB_TEST_H
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int zhub_test_failures = 0;
+static int zhub_test_case_failed = 0;
+
+#define CHECK(expr)                                                                   \
+    do {                                                                              \
+        if (!(expr)) {                                                                \
+            fprintf (stderr, "  %s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #expr); \
+            zhub_test_case_failed = 1;                                                \
+        }                                                                             \
+    } while (0)
+
+#define CHECK_STR(a, b)                                                                        \
+    do {                                                                                       \
+        const char *_a = (a), *_b = (b);                                                       \
+        if (!_a || !_b || strcmp (_a, _b)) {                                                   \
+            fprintf (stderr, "  %s:%d: \"%s\" != \"%s\"\n", __FILE__, __LINE__, _a ? _a : "(null)", \
+                     _b ? _b : "(null)");                                                      \
+            zhub_test_case_failed = 1;                                                         \
+        }                                                                                      \
+    } while (0)
+
+#define RUN(test)                                                        \
+    do {                                                                 \
+        zhub_test_case_failed = 0;                                       \
+        test ();                                                         \
+        printf ("%s %s\n", zhub_test_case_failed ? "FAIL" : "ok  ", #test); \
+        zhub_test_failures += zhub_test_case_failed;                     \
+    } while (0)
+
+#define TEST_EXIT() return zhub_test_failures ? 1 : 0
+
+//  Path of a file in ../shared/peers (vectors, samples): $ZHUB_SHARED_PEERS
+//  or the default set by meson.
+static inline const char *
+zhub_test_peers_dir (void)
+{
+    const char *dir = getenv ("ZHUB_SHARED_PEERS");
+    return dir ? dir : ZHUB_SHARED_PEERS_DEFAULT;
+}
+
+#endif
