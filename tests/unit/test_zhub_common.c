@@ -1,1 +1,63 @@
-int main(void){return 0;}
+//  Clocks, RFC 3339, constant-time compare, durations.
+#include "zhub_common.h"
+#include "zhub_env.h"
+#include "zhub_test.h"
+
+static void
+test_rfc3339_round_trip (void)
+{
+    char buf[32];
+    zhub_time_format (1715203101896LL, buf, sizeof buf);
+    CHECK_STR (buf, "2024-05-08T21:18:21.896Z");
+    int64_t ms;
+    CHECK (zhub_time_parse (buf, &ms) == 0 && ms == 1715203101896LL);
+    CHECK (zhub_time_parse ("2023-12-13T19:34:01.858Z", &ms) == 0 && ms == 1702496041858LL);
+    CHECK (zhub_time_parse ("2020-11-23T17:51:19.000000Z", &ms) == 0 && ms == 1606153879000LL);
+    CHECK (zhub_time_parse ("2024-05-08T15:18:21-06:00", &ms) == 0 && ms == 1715203101000LL);
+    CHECK (zhub_time_parse ("2024-05-08", &ms) == -1);
+    CHECK (zhub_time_parse ("2024-13-08T00:00:00Z", &ms) == -1);
+    CHECK (zhub_time_parse ("garbage", &ms) == -1);
+    CHECK (zhub_time_parse (NULL, &ms) == -1);
+}
+
+static void
+test_secure_equal (void)
+{
+    CHECK (zhub_secure_equal ("abc", 3, "abc", 3));
+    CHECK (!zhub_secure_equal ("abc", 3, "abd", 3));
+    CHECK (!zhub_secure_equal ("abc", 3, "abcd", 4));
+    CHECK (zhub_secure_equal ("", 0, "", 0));
+}
+
+static void
+test_durations (void)
+{
+    int64_t ms;
+    CHECK (zhub_parse_duration_ms ("250", &ms) == 0 && ms == 250);
+    CHECK (zhub_parse_duration_ms ("30s", &ms) == 0 && ms == 30000);
+    CHECK (zhub_parse_duration_ms ("8d", &ms) == 0 && ms == 8LL * 86400000);
+    CHECK (zhub_parse_duration_ms ("1.5s", &ms) == 0 && ms == 1500);
+    CHECK (zhub_parse_duration_ms ("5x", &ms) == -1);
+    CHECK (zhub_parse_duration_ms ("-1s", &ms) == -1);
+    char buf[32];
+    CHECK_STR (zhub_env_mask ("hunter2", buf, sizeof buf), "set(7 bytes)");
+    CHECK_STR (zhub_env_mask (NULL, buf, sizeof buf), "unset");
+}
+
+static void
+test_clocks_move_forward (void)
+{
+    int64_t a = zhub_mono_ms (), b = zhub_mono_ms ();
+    CHECK (b >= a);
+    CHECK (zhub_now_ms () > 1700000000000LL);
+}
+
+int
+main (void)
+{
+    RUN (test_rfc3339_round_trip);
+    RUN (test_secure_equal);
+    RUN (test_durations);
+    RUN (test_clocks_move_forward);
+    TEST_EXIT ();
+}

@@ -1,1 +1,259 @@
-int main(void){return 0;}
+//  The LMDB layer: tables, ordered integer keys, atomic transactions,
+//  map growth when full, schema versions, reopen after close.
+#include "zhub_store.h"
+#include "zhub_test.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static char s_dir[256];
+
+static void
+s_fresh_dir (void)
+{
+    snprintf (s_dir, sizeof s_dir, "/tmp/zhub-store-test-XXXXXX");
+    CHECK (mkdtemp (s_dir) != NULL);
+}
+
+static void
+s_remove_dir (void)
+{
+    char cmd[400];
+    snprintf (cmd, sizeof cmd, "rm -rf '%s'", s_dir);
+    CHECK (system (cmd) == 0);
+}
+
+typedef struct {
+    zhub_table_t table;
+    uint64_t from, count;
+    size_t value_size;
+} s_fill_t;
+
+static zhub_rc_t
+s_fill (zhub_txn_t *txn, void *arg)
+{
+    s_fill_t *fill = arg;
+    uint8_t *value = calloc (1, fill->value_size);
+    for (uint64_t i = fill->from; i < fill->from + fill->count; i++) {
+        uint8_t key[8];
+        zhub_store_key_u64 (key, i);
+        memcpy (value, &i, sizeof i);
+        if (zhub_txn_put (txn, fill->table, key, 8, value, fill->value_size) != ZHUB_OK) {
+            free (value);
+            return ZHUB_ERROR;
+        }
+    }
+    free (value);
+    return ZHUB_OK;
+}
+
+typedef struct {
+    zhub_table_t table;
+    uint64_t seen, last;
+    bool ordered;
+} s_walk_t;
+
+static zhub_rc_t
+s_walk (zhub_txn_t *txn, void *arg)
+{
+    s_walk_t *walk = arg;
+    zhub_cursor_t *cursor = zhub_cursor_open (txn, walk->table);
+    const void *key;
+    size_t key_size;
+    walk->ordered = true;
+    zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, NULL, NULL);
+    while (rc == ZHUB_OK) {
+        uint64_t k = zhub_store_u64 (key);
+        if (walk->seen && k <= walk->last)
+            walk->ordered = false;
+        walk->last = k;
+        walk->seen++;
+        rc = zhub_cursor_next (cursor, &key, &key_size, NULL, NULL);
+    }
+    zhub_cursor_destroy (&cursor);
+    return rc == ZHUB_NOTFOUND ? ZHUB_OK : rc;
+}
+
+static void
+test_integer_keys_walk_in_numeric_order (void)
+{
+    s_fresh_dir ();
+    zhub_store_config_t config = {.data_dir = s_dir, .process = "t"};
+    char err[256];
+    zhub_store_t *store = zhub_store_open (&config, err, sizeof err);
+    CHECK (store != NULL);
+    zhub_table_t table;
+    CHECK (zhub_store_table (store, "log", &table) == 0);
+    //  255, 256 and 65536 would sort wrongly as little-endian bytes
+    s_fill_t fill = {.table = table, .from = 250, .count = 70000, .value_size = 8};
+    CHECK (zhub_store_write (store, s_fill, &fill) == ZHUB_OK);
+    s_walk_t walk = {.table = table};
+    CHECK (zhub_store_read (store, s_walk, &walk) == ZHUB_OK);
+    CHECK (walk.seen == 70000 && walk.ordered && walk.last == 250 + 69999);
+    zhub_store_destroy (&store);
+    CHECK (store == NULL);
+    s_remove_dir ();
+}
+
+static zhub_rc_t
+s_put_then_fail (zhub_txn_t *txn, void *arg)
+{
+    zhub_table_t *table = arg;
+    zhub_txn_put (txn, *table, "k", 1, "v", 1);
+    return ZHUB_REJECT;
+}
+
+typedef struct {
+    zhub_table_t table;
+    zhub_rc_t rc;
+    char value[16];
+} s_get_t;
+
+static zhub_rc_t
+s_get (zhub_txn_t *txn, void *arg)
+{
+    s_get_t *get = arg;
+    const void *value;
+    size_t size;
+    get->rc = zhub_txn_get (txn, get->table, "k", 1, &value, &size);
+    if (get->rc == ZHUB_OK)
+        snprintf (get->value, sizeof get->value, "%.*s", (int) size, (const char *) value);
+    return ZHUB_OK;
+}
+
+static void
+test_failed_callback_writes_nothing (void)
+{
+    s_fresh_dir ();
+    zhub_store_config_t config = {.data_dir = s_dir, .process = "t"};
+    zhub_store_t *store = zhub_store_open (&config, NULL, 0);
+    zhub_table_t table;
+    CHECK (zhub_store_table (store, "kv", &table) == 0);
+    CHECK (zhub_store_write (store, s_put_then_fail, &table) == ZHUB_REJECT);
+    s_get_t get = {.table = table};
+    CHECK (zhub_store_read (store, s_get, &get) == ZHUB_OK);
+    CHECK (get.rc == ZHUB_NOTFOUND);
+    zhub_store_destroy (&store);
+    s_remove_dir ();
+}
+
+static void
+test_full_map_grows_instead_of_failing (void)
+{
+    s_fresh_dir ();
+    //  a 1 MiB map cannot hold 8 MiB: the store must grow it, not fail
+    zhub_store_config_t config = {.data_dir = s_dir, .process = "t", .initial_map_size = 1 << 20};
+    zhub_store_t *store = zhub_store_open (&config, NULL, 0);
+    zhub_table_t table;
+    CHECK (zhub_store_table (store, "big", &table) == 0);
+    for (uint64_t batch = 0; batch < 8; batch++) {
+        s_fill_t fill = {.table = table, .from = batch * 256, .count = 256, .value_size = 4096};
+        CHECK (zhub_store_write (store, s_fill, &fill) == ZHUB_OK);
+    }
+    zhub_store_stats_t stats;
+    zhub_store_stats (store, &stats);
+    CHECK (stats.map_size >= 8u << 20);
+    s_walk_t walk = {.table = table};
+    CHECK (zhub_store_read (store, s_walk, &walk) == ZHUB_OK && walk.seen == 2048);
+    zhub_store_destroy (&store);
+
+    //  with a ceiling, a write that cannot fit fails cleanly (no crash) ...
+    config.max_map_size = 16u << 20;
+    config.initial_map_size = 16u << 20;
+    store = zhub_store_open (&config, NULL, 0);
+    CHECK (store != NULL);
+    CHECK (zhub_store_table (store, "big", &table) == 0);
+    s_fill_t huge = {.table = table, .from = 100000, .count = 8192, .value_size = 4096};
+    CHECK (zhub_store_write (store, s_fill, &huge) == ZHUB_ERROR);
+    //  ... and the store still works afterwards
+    s_fill_t small = {.table = table, .from = 200000, .count = 1, .value_size = 8};
+    CHECK (zhub_store_write (store, s_fill, &small) == ZHUB_OK);
+    zhub_store_destroy (&store);
+    s_remove_dir ();
+}
+
+static zhub_rc_t
+s_count_migration (zhub_txn_t *txn, uint32_t from, void *arg)
+{
+    (void) txn;
+    int *calls = arg;
+    calls[0]++;
+    calls[1] = (int) from;
+    return ZHUB_OK;
+}
+
+static void
+test_schema_version_migrates_and_refuses_newer (void)
+{
+    s_fresh_dir ();
+    int calls[2] = {0, -1};
+    zhub_store_config_t config = {.data_dir = s_dir,
+                                  .process = "t",
+                                  .schema_version = 1,
+                                  .migrate = s_count_migration,
+                                  .migrate_arg = calls};
+    zhub_store_t *store = zhub_store_open (&config, NULL, 0);
+    CHECK (store && calls[0] == 1 && calls[1] == 0);
+    zhub_store_destroy (&store);
+    //  same version: no migration
+    store = zhub_store_open (&config, NULL, 0);
+    CHECK (store && calls[0] == 1);
+    zhub_store_destroy (&store);
+    //  newer code: migrates from 1
+    config.schema_version = 2;
+    store = zhub_store_open (&config, NULL, 0);
+    CHECK (store && calls[0] == 2 && calls[1] == 1);
+    zhub_store_destroy (&store);
+    //  older code than the data: refused with a reason
+    config.schema_version = 1;
+    char err[256] = "";
+    store = zhub_store_open (&config, err, sizeof err);
+    CHECK (store == NULL);
+    CHECK (strstr (err, "newer") != NULL);
+    s_remove_dir ();
+}
+
+static void
+test_data_survives_reopen (void)
+{
+    s_fresh_dir ();
+    zhub_store_config_t config = {.data_dir = s_dir, .process = "p"};
+    zhub_store_t *store = zhub_store_open (&config, NULL, 0);
+    zhub_table_t table;
+    CHECK (zhub_store_table (store, "log", &table) == 0);
+    s_fill_t fill = {.table = table, .from = 1, .count = 10, .value_size = 16};
+    CHECK (zhub_store_write (store, s_fill, &fill) == ZHUB_OK);
+    zhub_store_destroy (&store);
+    store = zhub_store_open (&config, NULL, 0);
+    CHECK (zhub_store_table (store, "log", &table) == 0);
+    s_walk_t walk = {.table = table};
+    CHECK (zhub_store_read (store, s_walk, &walk) == ZHUB_OK && walk.seen == 10);
+    char path[400];
+    snprintf (path, sizeof path, "%s/p/data.mdb", s_dir);
+    CHECK (access (path, F_OK) == 0);
+    zhub_store_destroy (&store);
+    s_remove_dir ();
+}
+
+static void
+test_open_fails_cleanly_on_unusable_dir (void)
+{
+    zhub_store_config_t config = {.data_dir = "/proc/zhub-no-such", .process = "p"};
+    char err[256] = "";
+    CHECK (zhub_store_open (&config, err, sizeof err) == NULL);
+    CHECK (err[0] != 0);
+    zhub_store_t *none = NULL;
+    zhub_store_destroy (&none);
+}
+
+int
+main (void)
+{
+    RUN (test_integer_keys_walk_in_numeric_order);
+    RUN (test_failed_callback_writes_nothing);
+    RUN (test_full_map_grows_instead_of_failing);
+    RUN (test_schema_version_migrates_and_refuses_newer);
+    RUN (test_data_survives_reopen);
+    RUN (test_open_fails_cleanly_on_unusable_dir);
+    TEST_EXIT ();
+}
