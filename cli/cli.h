@@ -1,0 +1,21 @@
+//  The zhub command's shared pieces: exit codes that scripts can rely on,
+//  and how a subcommand finds the other zhub programs.
+#ifndef ZHUB_CLI_H
+#define ZHUB_CLI_H
+
+#include <stddef.h>
+
+//  Exit codes (documented in `zhub --help`).
+#define ZHUB_EXIT_OK 0
+#define ZHUB_EXIT_FAILURE 1      //  the operation failed
+#define ZHUB_EXIT_USAGE 2        //  bad arguments
+#define ZHUB_EXIT_UNAVAILABLE 3  //  the broker did not answer
+
+//  Finds a sibling program: next to this executable, then in the build
+//  tree layout (../broker/zhub-broker, ../actors/<name>/...), then $PATH.
+//  Returns 0 with the path in out, -1 when not found.
+int zhub_cli_find_program (const char *name, char *out, size_t size);
+
+int zhub_cmd_up (int argc, char **argv);
+
+#endif

@@ -1,0 +1,156 @@
+//  `zhub up`: the whole hub on one machine with embedded defaults — the
+//  stand-in peers, the broker, the gateway and the actors — supervised in
+//  the foreground until Ctrl-C or SIGTERM, which stops every process.
+//  Defaults are only defaults: any ZHUB_* variable already set wins.
+#include "cli.h"
+#include "supervisor.h"
+#include "zhub_common.h"
+
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t s_stop = 0;
+
+static void
+s_on_signal (int sig)
+{
+    (void) sig;
+    s_stop = 1;
+}
+
+//  Local defaults: no accounts needed, peers on loopback.
+static const char *s_defaults[][2] = {
+    {"ZHUB_DATA_DIR", ".zhub-data"},
+    {"ZHUB_BROKER", "tcp://127.0.0.1:7450"},
+    {"ZHUB_GATEWAY_LISTEN", "127.0.0.1:8080"},
+    {"ZHUB_ADMIN_LISTEN", "127.0.0.1:8081"},
+    {"ZHUB_HUBSPOT_APP_SECRET", "local-hubspot-app-secret"},
+    {"ZHUB_BIRD_SIGNING_KEY", "local-bird-signing-key"},
+    {"ZHUB_HUBSPOT_TOKEN", "local-hubspot-token"},
+    {"ZHUB_BIRD_API_KEY", "local-bird-access-key"},
+    {"ZHUB_BIRD_WORKSPACE_ID", "local-workspace"},
+};
+
+static const char *s_usage =
+    "usage: zhub up [--peers DIR] [--no-peers] [--hubspot-port N] [--bird-port N]\n"
+    "\n"
+    "Runs the whole hub in the foreground: the stand-in HubSpot and Bird servers\n"
+    "(from DIR, default tests/peers next to the build), zhub-broker, zhub-gateway\n"
+    "and every actor, restarting any that dies. Ctrl-C or SIGTERM stops them all.\n"
+    "Every ZHUB_* variable already in the environment is kept; the rest get\n"
+    "local defaults (see docs/configuration.md).\n"
+    "\n"
+    "  --peers DIR       folder holding hubspot_peer.py and bird_peer.py\n"
+    "  --no-peers        do not start stand-ins (use real services from ZHUB_*_BASE_URL)\n"
+    "  --hubspot-port N  stand-in HubSpot port (default 8090)\n"
+    "  --bird-port N     stand-in Bird port (default 8092)\n";
+
+int
+zhub_cmd_up (int argc, char **argv)
+{
+    const char *peers_dir = ZHUB_SOURCE_ROOT "/tests/peers";
+    bool with_peers = true;
+    int hubspot_port = 8090, bird_port = 8092;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp (argv[i], "--help") || !strcmp (argv[i], "-h")) {
+            fputs (s_usage, stdout);
+            return 0;
+        }
+        else if (!strcmp (argv[i], "--peers") && i + 1 < argc)
+            peers_dir = argv[++i];
+        else if (!strcmp (argv[i], "--no-peers"))
+            with_peers = false;
+        else if (!strcmp (argv[i], "--hubspot-port") && i + 1 < argc)
+            hubspot_port = atoi (argv[++i]);
+        else if (!strcmp (argv[i], "--bird-port") && i + 1 < argc)
+            bird_port = atoi (argv[++i]);
+        else {
+            fprintf (stderr, "zhub up: unknown argument '%s'\n%s", argv[i], s_usage);
+            return ZHUB_EXIT_USAGE;
+        }
+    }
+    if (hubspot_port <= 0 || hubspot_port > 65535 || bird_port <= 0 || bird_port > 65535) {
+        fprintf (stderr, "zhub up: ports must be 1..65535\n");
+        return ZHUB_EXIT_USAGE;
+    }
+    for (size_t i = 0; i < sizeof s_defaults / sizeof s_defaults[0]; i++)
+        setenv (s_defaults[i][0], s_defaults[i][1], 0);
+    char hubspot_url[64], bird_url[64];
+    snprintf (hubspot_url, sizeof hubspot_url, "http://127.0.0.1:%d", hubspot_port);
+    snprintf (bird_url, sizeof bird_url, "http://127.0.0.1:%d", bird_port);
+    if (with_peers) {
+        setenv ("ZHUB_HUBSPOT_BASE_URL", hubspot_url, 0);
+        setenv ("ZHUB_BIRD_BASE_URL", bird_url, 0);
+    }
+    char public_url[300];
+    snprintf (public_url, sizeof public_url, "http://%s", getenv ("ZHUB_GATEWAY_LISTEN"));
+    setenv ("ZHUB_PUBLIC_URL", public_url, 0);
+    public_url[0] = 0;
+    snprintf (public_url, sizeof public_url, "%s", getenv ("ZHUB_PUBLIC_URL"));
+
+    zhub_supervisor_t *sup = zhub_supervisor_new ();
+    char path[PATH_MAX], port[16];
+    if (with_peers) {
+        char hubspot_hook[400], bird_hook[400];
+        snprintf (hubspot_hook, sizeof hubspot_hook, "%s/v1/webhooks/hubspot", public_url);
+        snprintf (bird_hook, sizeof bird_hook, "%s/v1/webhooks/bird", public_url);
+        const char *python = access ("/usr/bin/python3", X_OK) == 0 ? "/usr/bin/python3" : "python3";
+        snprintf (path, sizeof path, "%s/hubspot_peer.py", peers_dir);
+        snprintf (port, sizeof port, "%d", hubspot_port);
+        char *hubspot[] = {(char *) python, path, "--port", port, "--max-seconds", "31536000",
+                           "--webhook-url", hubspot_hook, "--app-secret",
+                           getenv ("ZHUB_HUBSPOT_APP_SECRET"), NULL};
+        zhub_supervisor_add (sup, "hubspot-peer", hubspot);
+        snprintf (path, sizeof path, "%s/bird_peer.py", peers_dir);
+        snprintf (port, sizeof port, "%d", bird_port);
+        char *bird[] = {(char *) python, path, "--port", port, "--max-seconds", "31536000",
+                        "--webhook-url", bird_hook, "--signing-key", getenv ("ZHUB_BIRD_SIGNING_KEY"),
+                        NULL};
+        zhub_supervisor_add (sup, "bird-peer", bird);
+    }
+    const char *programs[] = {"zhub-broker", "zhub-gateway", "zhub-contact-sync"};
+    for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++) {
+        if (zhub_cli_find_program (programs[i], path, sizeof path)) {
+            fprintf (stderr, "zhub up: cannot find %s next to zhub or in the build tree\n", programs[i]);
+            zhub_supervisor_destroy (&sup);
+            return ZHUB_EXIT_FAILURE;
+        }
+        char *child[] = {path, NULL};
+        zhub_supervisor_add (sup, programs[i], child);
+    }
+
+    struct sigaction action = {.sa_handler = s_on_signal};
+    sigaction (SIGINT, &action, NULL);
+    sigaction (SIGTERM, &action, NULL);
+    int children = with_peers ? 5 : 3;
+    for (int i = 0; i < children; i++)
+        if (zhub_supervisor_start (sup, i) < 0)
+            fprintf (stderr, "zhub up: could not start child %d\n", i);
+
+    printf ("\nzhub is up (data in %s)\n", getenv ("ZHUB_DATA_DIR"));
+    printf ("  HubSpot webhooks  POST %s/v1/webhooks/hubspot   (app secret from ZHUB_HUBSPOT_APP_SECRET)\n",
+            public_url);
+    printf ("  Bird webhooks     POST %s/v1/webhooks/bird      (signing key from ZHUB_BIRD_SIGNING_KEY)\n",
+            public_url);
+    printf ("  health            GET  http://%s/healthz  /readyz\n", getenv ("ZHUB_ADMIN_LISTEN"));
+    printf ("  bus               %s\n", getenv ("ZHUB_BROKER"));
+    if (with_peers)
+        printf ("  stand-in HubSpot  %s   stand-in Bird  %s   (state: GET /__peer/state)\n",
+                hubspot_url, bird_url);
+    printf ("Press Ctrl-C to stop.\n\n");
+    fflush (stdout);
+
+    while (!s_stop) {
+        zhub_supervisor_tick (sup);
+        usleep (100000);
+    }
+    printf ("\nzhub up: stopping\n");
+    fflush (stdout);
+    int rc = zhub_supervisor_stop_all (sup, 10000);
+    zhub_supervisor_destroy (&sup);
+    return rc == 0 ? 0 : ZHUB_EXIT_FAILURE;
+}
