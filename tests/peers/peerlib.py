@@ -15,6 +15,7 @@ What lives here:
 
 import argparse
 import datetime
+import http.client
 import json
 import queue
 import signal
@@ -23,8 +24,6 @@ import sys
 import threading
 import time
 import traceback
-import urllib.error
-import urllib.request
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from socketserver import TCPServer
@@ -234,16 +233,27 @@ class RequestLog:
 # ----------------------------------------------------------- webhooks out
 
 def post_bytes(url, body, headers, timeout=5.0):
-    """POST raw bytes; returns (status or None, error text or None)."""
-    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
+    """POST raw bytes; returns (status or None, error text or None).
+
+    http.client rather than urllib: urllib re-capitalises header names
+    ("X-hubspot-signature-v3"), and a receiver should see them as sent.
+    """
+    parts = urlsplit(url)
+    secure = parts.scheme == "https"
+    conn_cls = http.client.HTTPSConnection if secure else http.client.HTTPConnection
+    target = parts.path or "/"
+    if parts.query:
+        target += "?" + parts.query
+    conn = conn_cls(parts.hostname, parts.port, timeout=timeout)
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as answer:
-            answer.read()
-            return answer.status, None
-    except urllib.error.HTTPError as exc:
-        return exc.code, None
-    except (urllib.error.URLError, OSError) as exc:
+        conn.request("POST", target, body=body, headers=headers)
+        answer = conn.getresponse()
+        answer.read()
+        return answer.status, None
+    except (OSError, http.client.HTTPException) as exc:
         return None, str(exc)
+    finally:
+        conn.close()
 
 
 class WebhookSender:
