@@ -1,0 +1,48 @@
+//  The Bird client (api.bird.com), one per actor, built on zhub_http. It
+//  knows the base URL, the access key (sent as `Authorization: AccessKey`,
+//  never logged) and the workspace, so callers give paths relative to
+//  /workspaces/{ws} (API-FACTS.md section 5). It does not interpret
+//  answers: callers read resp->status / resp->json and classify failures
+//  with zhub_retry. Every call returns zhub_http_request's 0 / -1.
+#ifndef ZHUB_BIRD_H
+#define ZHUB_BIRD_H
+
+#include "zhub_http.h"
+
+#define ZHUB_BIRD_BASE_URL_DEFAULT "https://api.bird.com"
+
+typedef struct zhub_bird_t zhub_bird_t;
+
+typedef struct {
+    const char *base_url;     //  NULL = ZHUB_BIRD_BASE_URL_DEFAULT
+    const char *api_key;      //  access key; NULL or "" sends no Authorization
+    const char *workspace_id; //  the workspace every path lives under
+} zhub_bird_config_t;
+
+//  Creates a client over http (borrowed: it must outlive this client).
+zhub_bird_t *zhub_bird_new (const zhub_bird_config_t *config, zhub_http_t *http);
+
+//  NULL-safe; nulls *self_p.
+void zhub_bird_destroy (zhub_bird_t **self_p);
+
+//  Any workspace call: path starts with "/" and is relative to
+//  /workspaces/{ws} ("/contacts/abc"), already escaped. body may be NULL.
+int zhub_bird_request (zhub_bird_t *self, const char *method, const char *path, const json_t *body,
+                       const char *traceparent, zhub_http_response_t *resp);
+
+//  GET /workspaces/{ws}/contacts/{id}.
+int zhub_bird_contact_get (zhub_bird_t *self, const char *id, const char *traceparent,
+                           zhub_http_response_t *resp);
+
+//  PATCH /workspaces/{ws}/contacts/identifiers/{key}/{value}: create or
+//  update the contact owning that identifier (200 updated, 201 created).
+//  key and value are escaped here.
+int zhub_bird_contact_upsert (zhub_bird_t *self, const char *key, const char *value,
+                              const json_t *body, const char *traceparent,
+                              zhub_http_response_t *resp);
+
+//  PATCH /workspaces/{ws}/contacts/{id}.
+int zhub_bird_contact_update (zhub_bird_t *self, const char *id, const json_t *body,
+                              const char *traceparent, zhub_http_response_t *resp);
+
+#endif

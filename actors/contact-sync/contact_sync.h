@@ -1,0 +1,242 @@
+//  contact-sync's pure core: Bird <-> HubSpot contact mapping, validation
+//  and echo suppression. No I/O: every function takes the message, the
+//  current state and (for later steps) the answers of earlier calls, and
+//  returns a plan — the next call to make and the state to write. The I/O
+//  side (contact_sync_io.c) runs the plan step by step:
+//
+//    contact_sync_parse          message -> contact_event_t (or "not for us")
+//    contact_sync_plan_event     event + state -> IGNORE | SKIP | REJECT
+//                                                | FETCH (read the contact first)
+//                                                | WRITE
+//    contact_sync_plan_fetched   + the fetched contact -> SKIP | REJECT | WRITE
+//    contact_sync_plan_conflict  HubSpot 409 on upsert -> WRITE by existing id
+//    contact_sync_plan_written   + the write's answer -> DONE (commit plan.next,
+//                                publish contact.synced) | WRITE (link back)
+//
+//  Echo suppression: the state keeps, per contact, the values each side
+//  holds as far as we know (what we wrote there or read from there). A
+//  field is written only when its source value changed since the last sync
+//  and the target does not already hold the mapped value — so our own
+//  writes, coming back as webhooks, cause no write back.
+//
+//  Field mapping (Bird -> HubSpot): contact id -> bird_contact_id (a unique
+//  property, the upsert key); phonenumber identifier -> phone (E.164);
+//  emailaddress identifier -> email (lower case); displayName ->
+//  firstname / lastname, split at the first space. HubSpot -> Bird:
+//  firstname + " " + lastname -> displayName; phone, email -> identifiers;
+//  the HubSpot record id -> attribute hubspot_contact_id.
+#ifndef CONTACT_SYNC_H
+#define CONTACT_SYNC_H
+
+#include "zhub_common.h"
+#include "zhub_msg.h"
+
+#include <jansson.h>
+
+#define CONTACT_SYNC_GROUP "contact-sync"
+#define CONTACT_SYNC_SOURCE "zhub/contact-sync"
+#define CONTACT_MAX_CHANGED 8
+#define CONTACT_MAX_IDENTIFIERS 8 //  phones / e-mails read from one Bird contact
+#define CONTACT_PHONE_MAX 16      //  "+" and up to 15 digits (E.164)
+#define CONTACT_EMAIL_MAX 254
+//  The HubSpot properties read when a HubSpot contact changes.
+#define CONTACT_HUBSPOT_PROPERTIES "email,phone,firstname,lastname,bird_contact_id"
+
+typedef struct {
+    const char *default_calling_code; //  digits ("52") for numbers without "+"; NULL: reject them
+} contact_sync_config_t;
+
+//  -------------------------------------------------------------------
+//  Validation and name handling (pure)
+
+//  Normalises a phone number to E.164: spaces, dashes, dots, slashes and
+//  parentheses go; a leading "+" or "00" marks the country code; without
+//  either, default_cc (digits) is prefixed after dropping one trunk "0",
+//  and without default_cc the number is rejected. Mexico's old mobile "1"
+//  (+52 1 xx xxxx xxxx) is dropped. Letters, a "+" inside, fewer than 7 or
+//  more than 15 digits are rejected. Returns ZHUB_OK with out (at least
+//  CONTACT_PHONE_MAX + 1 bytes), or ZHUB_REJECT with a reason.
+zhub_rc_t contact_phone_normalize (const char *text, const char *default_cc, char *out,
+                                   size_t out_size, char *reason, size_t reason_size);
+
+//  Checks an e-mail address for a sane shape (one "@", a non-empty local
+//  part, a dotted domain without empty labels, no spaces or control bytes,
+//  at most 254 bytes) and lower-cases it. ZHUB_OK with out, or ZHUB_REJECT.
+zhub_rc_t contact_email_normalize (const char *text, char *out, size_t out_size, char *reason,
+                                   size_t reason_size);
+
+//  Trims a display name and collapses runs of white space to one space.
+//  Returns a fresh string ("" for NULL).
+char *contact_name_clean (const char *text);
+
+//  Splits a display name at the first space: "José María Pérez" gives
+//  first "José", last "María Pérez"; one word gives last "". Fresh strings.
+void contact_name_split (const char *display, char **first, char **last);
+
+//  first + " " + last, trimmed ("" when both are empty). Fresh string.
+char *contact_name_join (const char *first, const char *last);
+
+//  -------------------------------------------------------------------
+//  State kept per contact (LMDB, as JSON text)
+
+typedef struct {
+    char *firstname;
+    char *lastname;
+    char *phone; //  E.164
+    char *email; //  lower case
+} contact_hubspot_values_t;
+
+typedef struct {
+    char *display_name;
+    char *phone;
+    char *email;
+} contact_bird_values_t;
+
+typedef struct {
+    char *bird_id;
+    char *hubspot_id;
+    contact_hubspot_values_t hubspot; //  what HubSpot holds, as far as we know
+    contact_bird_values_t bird;       //  what Bird holds, as far as we know
+    int64_t updated_ms;
+} contact_state_t;
+
+//  Frees the strings and zeroes the struct; NULL-safe.
+void contact_state_clear (contact_state_t *state);
+
+//  Deep copy into dst (cleared first).
+void contact_state_copy (contact_state_t *dst, const contact_state_t *src);
+
+//  JSON text of the state (fresh string).
+char *contact_state_encode (const contact_state_t *state);
+
+//  Reads JSON text written by contact_state_encode. Returns 0, or -1 when
+//  it is not a state (state is then cleared).
+int contact_state_decode (const char *text, size_t size, contact_state_t *state);
+
+//  -------------------------------------------------------------------
+//  Events
+
+typedef enum { CONTACT_FROM_BIRD = 1, CONTACT_FROM_HUBSPOT = 2 } contact_origin_t;
+
+typedef struct {
+    contact_origin_t origin;
+    char *kind;       //  "whatsapp.inbound", "conversation.created", "contact",
+                      //  "conversation.started", "contact.creation", ...
+    char *bird_id;    //  Bird events: the contact
+    char *hubspot_id; //  HubSpot events: objectId
+    //  Bird events: what the event carries about the contact (raw)
+    char *display_name;
+    char *phones[CONTACT_MAX_IDENTIFIERS];
+    size_t phone_count;
+    char *emails[CONTACT_MAX_IDENTIFIERS];
+    size_t email_count;
+    bool complete; //  a whole contact record: no need to fetch it
+    //  HubSpot propertyChange
+    char *property_name;
+    char *property_value;
+} contact_event_t;
+
+//  Reads a bus message. Returns ZHUB_OK with *event filled, ZHUB_NOTFOUND
+//  when the message names no contact contact-sync handles (ack and move
+//  on), ZHUB_REJECT with a reason when it is malformed.
+zhub_rc_t contact_sync_parse (const zhub_msg_t *msg, contact_event_t *event, char *reason,
+                              size_t reason_size);
+
+//  Same, from the topic and the data as JSON (what contact_sync_parse uses).
+zhub_rc_t contact_sync_parse_json (const char *topic, const json_t *data, contact_event_t *event,
+                                   char *reason, size_t reason_size);
+
+void contact_event_clear (contact_event_t *event);
+
+//  -------------------------------------------------------------------
+//  Plans
+
+typedef enum { CONTACT_API_HUBSPOT = 1, CONTACT_API_BIRD = 2 } contact_api_t;
+
+typedef enum {
+    CONTACT_OP_NONE = 0,
+    CONTACT_OP_BIRD_GET,       //  GET /contacts/{id}
+    CONTACT_OP_BIRD_WRITE,     //  PATCH /contacts/identifiers/... or /contacts/{id}
+    CONTACT_OP_HUBSPOT_GET,    //  GET /crm/v3/objects/contacts/{id}?properties=...
+    CONTACT_OP_HUBSPOT_UPSERT, //  POST /crm/v3/objects/contacts/batch/upsert
+    CONTACT_OP_HUBSPOT_UPDATE, //  PATCH /crm/v3/objects/contacts/{id} (after a 409)
+    CONTACT_OP_HUBSPOT_LINK    //  PATCH /crm/v3/objects/contacts/{id} bird_contact_id
+} contact_op_t;
+
+typedef struct {
+    contact_api_t api;
+    contact_op_t op;
+    const char *method; //  "GET", "POST", "PATCH"
+    char *path;         //  HubSpot: from the root; Bird: under /workspaces/{ws}
+    json_t *body;       //  owned, or NULL
+    const char *what;   //  names the call in reasons: "hubspot upsert contact"
+} contact_call_t;
+
+typedef enum {
+    CONTACT_PLAN_IGNORE = 0, //  nothing for contact-sync in this message
+    CONTACT_PLAN_SKIP,       //  about a contact, but nothing to write (echo, duplicate)
+    CONTACT_PLAN_REJECT,     //  invalid record: dead-letter it with reason/code
+    CONTACT_PLAN_FETCH,      //  make call, then contact_sync_plan_fetched with the answer
+    CONTACT_PLAN_WRITE,      //  make call, then contact_sync_plan_written with the answer
+    CONTACT_PLAN_DONE        //  commit next, publish contact.synced, ack
+} contact_plan_kind_t;
+
+typedef struct {
+    contact_plan_kind_t kind;
+    contact_call_t call;
+    uint32_t code;                            //  REJECT: zhub_reason_t
+    char reason[256];                         //  REJECT, SKIP, IGNORE: why
+    const char *direction;                    //  "bird_to_hubspot" / "hubspot_to_bird"
+    const char *changed[CONTACT_MAX_CHANGED]; //  field names written (static strings)
+    size_t changed_count;
+    contact_state_t next;       //  the state to commit once DONE
+    bool link_hubspot;          //  after the Bird write, set bird_contact_id
+    json_t *hubspot_properties; //  the properties of a Bird -> HubSpot write
+} contact_plan_t;
+
+void contact_plan_init (contact_plan_t *plan);
+void contact_plan_clear (contact_plan_t *plan);
+
+//  Step 1: what to do with an event, given the stored state of its contact
+//  (NULL when none).
+void contact_sync_plan_event (const contact_event_t *event, const contact_state_t *state,
+                              const contact_sync_config_t *config, contact_plan_t *plan);
+
+//  Step 2, after a FETCH answered 2xx with answer (the Bird or HubSpot
+//  contact). state may have been looked up again (see
+//  contact_sync_answer_bird_id).
+void contact_sync_plan_fetched (const contact_event_t *event, const contact_state_t *state,
+                                const json_t *answer, const contact_sync_config_t *config,
+                                contact_plan_t *plan);
+
+//  The bird_contact_id a fetched HubSpot contact carries, or NULL. Lets
+//  the I/O side find the state of a contact known by its Bird id.
+const char *contact_sync_answer_bird_id (const json_t *answer);
+
+//  HubSpot answered 409 to the upsert: a contact with the same e-mail
+//  exists ("... Existing ID: 501"). Replaces the call with an update of
+//  that contact. Returns ZHUB_OK, or ZHUB_REJECT (plan set to REJECT) when
+//  the answer names no id.
+zhub_rc_t contact_sync_plan_conflict (contact_plan_t *plan, const json_t *answer);
+
+//  After a WRITE answered 2xx: reads the record ids from answer into
+//  plan->next. The plan becomes DONE, or another WRITE (linking the
+//  HubSpot contact to the Bird one), or REJECT when the answer lacks the
+//  id.
+void contact_sync_plan_written (contact_plan_t *plan, const json_t *answer);
+
+//  -------------------------------------------------------------------
+//  The result event
+
+//  The id of the contact.synced event caused by input message input_id:
+//  "cs-" + 32 hex of SHA-256(input_id). The same input always gives the
+//  same id, so a redelivery cannot publish two different events.
+void contact_sync_synced_id (const char *input_id, char *out, size_t out_size);
+
+//  contact.synced for a DONE plan: subject contact:<bird id>, source
+//  zhub/contact-sync, data {bird_contact_id, hubspot_contact_id, changed,
+//  direction, cause_id}. Returns a new message.
+zhub_msg_t *contact_sync_synced_msg (const zhub_msg_t *input, const contact_plan_t *plan,
+                                     int64_t now_ms);
+
+#endif

@@ -1,0 +1,35 @@
+//  contact-sync's I/O side: runs the pure core's plans against HubSpot and
+//  Bird (through the runtime's connectors), keeps the state in LMDB, and
+//  queues contact.synced in the runtime's outbox in the same transaction.
+//
+//  LMDB tables (env $ZHUB_DATA_DIR/contact-sync/):
+//    contacts      bird contact id -> state (JSON, see contact_state_t)
+//    hubspot_ids   hubspot record id -> bird contact id
+#ifndef CONTACT_SYNC_IO_H
+#define CONTACT_SYNC_IO_H
+
+#include "contact_sync.h"
+#include "zhub_actor.h"
+
+#define CONTACT_SYNC_MAX_STEPS 6 //  fetch, write, conflict retry, link: 4 suffice
+
+typedef struct {
+    contact_sync_config_t core;
+    zhub_table_t contacts;
+    zhub_table_t hubspot_ids;
+} contact_sync_t;
+
+//  zhub_actor_spec_t.open: opens the tables. 0 or -1.
+int contact_sync_open (zhub_actor_ctx_t *ctx);
+
+//  The handler for every contact-sync topic.
+void contact_sync_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+
+//  Reads the state of a contact by its Bird id or its HubSpot id.
+//  ZHUB_OK with *state, ZHUB_NOTFOUND, or ZHUB_ERROR.
+zhub_rc_t contact_sync_load_bird (zhub_store_t *store, const contact_sync_t *self,
+                                  const char *bird_id, contact_state_t *state);
+zhub_rc_t contact_sync_load_hubspot (zhub_store_t *store, const contact_sync_t *self,
+                                     const char *hubspot_id, contact_state_t *state);
+
+#endif

@@ -1,0 +1,76 @@
+//  zhub-contact-sync: keeps Bird and HubSpot contacts in step. main reads
+//  the configuration once, wires the pure core (contact_sync.c) and its
+//  I/O side (contact_sync_io.c) into the shared actor runtime, and runs it
+//  until SIGTERM/SIGINT.
+#include "contact_sync.h"
+#include "contact_sync_io.h"
+#include "zhub_actor.h"
+#include "zhub_env.h"
+#include "zhub_log.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+//  ZHUB_PHONE_DEFAULT_CALLING_CODE: "52" or "+52"; unset = numbers without
+//  a country code are rejected. Returns 0 with out ("" when unset), or -1.
+static int
+s_calling_code (char *out, size_t size)
+{
+    const char *value = zhub_env_str ("ZHUB_PHONE_DEFAULT_CALLING_CODE", "");
+    if (*value == '+')
+        value++;
+    size_t n = strlen (value);
+    if (n > 3 || n + 1 > size)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (!isdigit ((unsigned char)value[i]) || (i == 0 && value[i] == '0'))
+            return -1;
+    memcpy (out, value, n + 1);
+    return 0;
+}
+
+int
+main (void)
+{
+    zhub_log_init (CONTACT_SYNC_GROUP);
+    zhub_actor_config_t config;
+    char err[256], quoted[300];
+    if (zhub_actor_config_load (&config, CONTACT_SYNC_GROUP, err, sizeof err)) {
+        zhub_error ("config_invalid", "reason=%s",
+                    zhub_actor_log_quote (err, quoted, sizeof quoted));
+        return 1;
+    }
+    char calling_code[8];
+    if (s_calling_code (calling_code, sizeof calling_code)) {
+        zhub_error ("config_invalid",
+                    "reason=\"ZHUB_PHONE_DEFAULT_CALLING_CODE must be 1 to 3 digits, e.g. 52\"");
+        zhub_actor_config_clear (&config);
+        return 1;
+    }
+    zhub_actor_config_log (&config);
+    zhub_info ("config", "phone_default_calling_code=%s", *calling_code ? calling_code : "unset");
+
+    contact_sync_t sync = {.core = {.default_calling_code = *calling_code ? calling_code : NULL}};
+    static const zhub_actor_route_t routes[] = {
+        {"webhook.bird.>", contact_sync_handle},
+        {"webhook.hubspot.contact.>", contact_sync_handle},
+        {"conversation.started", contact_sync_handle},
+    };
+    zhub_actor_spec_t spec = {.routes = routes,
+                              .route_count = sizeof routes / sizeof routes[0],
+                              .schema_version = 1,
+                              .open = contact_sync_open,
+                              .state = &sync};
+    zhub_actor_t *actor = zhub_actor_new (&config, &spec, err, sizeof err);
+    if (!actor) {
+        zhub_error ("start_failed", "reason=%s", zhub_actor_log_quote (err, quoted, sizeof quoted));
+        zhub_actor_config_clear (&config);
+        return 1;
+    }
+    zhub_actor_handle_signals ();
+    int rc = zhub_actor_run (actor);
+    zhub_actor_destroy (&actor);
+    zhub_actor_config_clear (&config);
+    return rc ? 1 : 0;
+}

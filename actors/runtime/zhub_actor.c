@@ -1,0 +1,389 @@
+//  The actor loop. One thread, one delivery at a time: an actor's work is
+//  dominated by HTTP round trips to rate-limited APIs, so concurrency
+//  inside one process would buy little and cost ordering; scale is by more
+//  replicas in the same group. The order inside one delivery is fixed and
+//  is what makes redelivery harmless:
+//
+//    handler (API calls, then one LMDB commit of state + outbox)
+//      -> publish the outbox with confirm -> ACK or NACK
+//
+//  A crash before the commit redoes the calls (they are idempotent
+//  upserts); a crash after it finds the event still in the outbox.
+#include "zhub_actor.h"
+#include "zhub_log.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct zhub_actor_t {
+    const zhub_actor_config_t *config;
+    const zhub_actor_spec_t *spec;
+    zhub_store_t *store;
+    zhub_table_t outbox;
+    zhub_http_t *http;
+    zhub_hubspot_t *hubspot;
+    zhub_bird_t *bird;
+    zhub_client_t *client;
+    zhub_actor_ctx_t ctx;
+    int64_t outbox_next_try; //  mono ms: when to try a pending outbox again
+};
+
+static volatile sig_atomic_t s_stop = 0;
+
+static void
+s_on_signal (int sig)
+{
+    (void)sig;
+    s_stop = 1;
+}
+
+void
+zhub_actor_handle_signals (void)
+{
+    //  No SA_RESTART: a blocking poll in the bus client must return EINTR
+    //  so the loop sees the flag at once.
+    struct sigaction action;
+    memset (&action, 0, sizeof action);
+    action.sa_handler = s_on_signal;
+    sigemptyset (&action.sa_mask);
+    sigaction (SIGTERM, &action, NULL);
+    sigaction (SIGINT, &action, NULL);
+}
+
+bool
+zhub_actor_stopping (void)
+{
+    return s_stop != 0;
+}
+
+zhub_actor_t *
+zhub_actor_new (const zhub_actor_config_t *config, const zhub_actor_spec_t *spec, char *err,
+                size_t err_size)
+{
+    zhub_actor_t *self = zhub_calloc (1, sizeof *self);
+    self->config = config;
+    self->spec = spec;
+    zhub_store_config_t store_config = {.data_dir = config->data_dir,
+                                        .process = config->name,
+                                        .schema_version = spec->schema_version,
+                                        .migrate = spec->migrate,
+                                        .migrate_arg = spec->state};
+    self->store = zhub_store_open (&store_config, err, err_size);
+    if (!self->store)
+        goto fail;
+    if (zhub_store_table (self->store, "outbox", &self->outbox)) {
+        snprintf (err, err_size, "cannot open the outbox table");
+        goto fail;
+    }
+    zhub_http_config_t http_config = {.connect_timeout_ms = config->http_connect_timeout_ms,
+                                      .total_timeout_ms = config->http_timeout_ms};
+    self->http = zhub_http_new (&http_config);
+    if (!self->http) {
+        snprintf (err, err_size, "cannot initialise libcurl");
+        goto fail;
+    }
+    zhub_hubspot_config_t hubspot_config = {.base_url = config->hubspot_base_url,
+                                            .token = config->hubspot_token};
+    self->hubspot = zhub_hubspot_new (&hubspot_config, self->http);
+    zhub_bird_config_t bird_config = {.base_url = config->bird_base_url,
+                                      .api_key = config->bird_api_key,
+                                      .workspace_id = config->bird_workspace_id};
+    self->bird = zhub_bird_new (&bird_config, self->http);
+    self->client = zhub_client_new (config->broker, config->name);
+    if (!self->client) {
+        snprintf (err, err_size, "invalid broker endpoint %s", config->broker);
+        goto fail;
+    }
+    self->ctx = (zhub_actor_ctx_t){.actor = self,
+                                   .config = config,
+                                   .store = self->store,
+                                   .hubspot = self->hubspot,
+                                   .bird = self->bird,
+                                   .state = spec->state};
+    if (spec->open && spec->open (&self->ctx)) {
+        snprintf (err, err_size, "cannot open the actor's tables");
+        goto fail;
+    }
+    return self;
+fail:
+    zhub_actor_destroy (&self);
+    return NULL;
+}
+
+void
+zhub_actor_destroy (zhub_actor_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    zhub_actor_t *self = *self_p;
+    zhub_client_destroy (&self->client);
+    zhub_bird_destroy (&self->bird);
+    zhub_hubspot_destroy (&self->hubspot);
+    zhub_http_destroy (&self->http);
+    zhub_store_destroy (&self->store);
+    free (self);
+    *self_p = NULL;
+}
+
+zhub_actor_ctx_t *
+zhub_actor_ctx (zhub_actor_t *self)
+{
+    return &self->ctx;
+}
+
+//  -------------------------------------------------------------------
+//  Outbox: key = big-endian sequence (publish order), value = envelope.
+
+zhub_rc_t
+zhub_actor_outbox_put (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const zhub_msg_t *msg)
+{
+    zhub_actor_t *self = ctx->actor;
+    uint8_t *buf;
+    size_t size;
+    char err[128];
+    if (zhub_msg_encode (msg, &buf, &size, err, sizeof err))
+        return ZHUB_ERROR;
+    uint64_t next = 1;
+    zhub_cursor_t *cursor = zhub_cursor_open (txn, self->outbox);
+    if (!cursor) {
+        free (buf);
+        return ZHUB_ERROR;
+    }
+    const void *key, *value;
+    size_t key_size, value_size;
+    if (zhub_cursor_last (cursor, &key, &key_size, &value, &value_size) == ZHUB_OK && key_size == 8)
+        next = zhub_store_u64 (key) + 1;
+    zhub_cursor_destroy (&cursor);
+    uint8_t k[8];
+    zhub_store_key_u64 (k, next);
+    zhub_rc_t rc = zhub_txn_put (txn, self->outbox, k, sizeof k, buf, size);
+    free (buf);
+    return rc;
+}
+
+typedef struct {
+    zhub_table_t table;
+    uint64_t keys[ZHUB_ACTOR_OUTBOX_BATCH];
+    zhub_msg_t *msgs[ZHUB_ACTOR_OUTBOX_BATCH];
+    size_t count;
+    size_t total;
+} s_outbox_batch_t;
+
+static zhub_rc_t
+s_outbox_read (zhub_txn_t *txn, void *arg)
+{
+    s_outbox_batch_t *batch = arg;
+    batch->total = zhub_txn_count (txn, batch->table);
+    zhub_cursor_t *cursor = zhub_cursor_open (txn, batch->table);
+    if (!cursor)
+        return ZHUB_ERROR;
+    const void *key, *value;
+    size_t key_size, value_size;
+    zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
+    while (rc == ZHUB_OK && batch->count < ZHUB_ACTOR_OUTBOX_BATCH) {
+        char err[128];
+        zhub_msg_t *msg =
+            zhub_msg_decode (value, value_size, &zhub_mpack_default_limits, err, sizeof err);
+        if (key_size == 8) {
+            //  An undecodable entry (cannot happen unless the disk lies) is
+            //  kept as NULL so that it gets removed instead of blocking.
+            batch->keys[batch->count] = zhub_store_u64 (key);
+            batch->msgs[batch->count++] = msg;
+        } else
+            zhub_msg_destroy (&msg);
+        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
+    }
+    zhub_cursor_destroy (&cursor);
+    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+}
+
+typedef struct {
+    zhub_table_t table;
+    const uint64_t *keys;
+    size_t count;
+} s_outbox_done_t;
+
+static zhub_rc_t
+s_outbox_delete (zhub_txn_t *txn, void *arg)
+{
+    s_outbox_done_t *done = arg;
+    for (size_t i = 0; i < done->count; i++) {
+        uint8_t k[8];
+        zhub_store_key_u64 (k, done->keys[i]);
+        if (zhub_txn_del (txn, done->table, k, sizeof k) == ZHUB_ERROR)
+            return ZHUB_ERROR;
+    }
+    return ZHUB_OK;
+}
+
+int
+zhub_actor_outbox_flush (zhub_actor_t *self)
+{
+    s_outbox_batch_t batch = {.table = self->outbox};
+    if (zhub_store_read (self->store, s_outbox_read, &batch) != ZHUB_OK) {
+        for (size_t i = 0; i < batch.count; i++)
+            zhub_msg_destroy (&batch.msgs[i]);
+        return -1;
+    }
+    size_t published = 0;
+    for (; published < batch.count; published++) {
+        zhub_msg_t *msg = batch.msgs[published];
+        if (!msg)
+            continue;
+        char err[128] = "";
+        zhub_rc_t rc = zhub_client_publish (self->client, msg, ZHUB_ACTOR_PUBLISH_TIMEOUT_MS, NULL,
+                                            err, sizeof err);
+        char quoted[160];
+        if (rc == ZHUB_RETRY) {
+            zhub_warn ("publish_pending", "id=%s topic=%s", msg->id, msg->type);
+            break;
+        }
+        if (rc == ZHUB_REJECT)
+            //  The broker will never take it; keeping it would block the
+            //  outbox for good. Say so loudly and drop it.
+            zhub_error ("publish_rejected", "id=%s topic=%s reason=%s", msg->id, msg->type,
+                        zhub_actor_log_quote (err, quoted, sizeof quoted));
+        else
+            zhub_debug ("published", "id=%s topic=%s", msg->id, msg->type);
+    }
+    s_outbox_done_t done = {.table = self->outbox, .keys = batch.keys, .count = published};
+    int failed = published ? zhub_store_write (self->store, s_outbox_delete, &done) != ZHUB_OK : 0;
+    for (size_t i = 0; i < batch.count; i++)
+        zhub_msg_destroy (&batch.msgs[i]);
+    if (failed)
+        return -1;
+    return (int)(batch.total - published);
+}
+
+zhub_rc_t
+zhub_actor_publish (zhub_actor_t *self, const zhub_msg_t *msg, char *err, size_t err_size)
+{
+    return zhub_client_publish (self->client, msg, ZHUB_ACTOR_PUBLISH_TIMEOUT_MS, NULL, err,
+                                err_size);
+}
+
+//  -------------------------------------------------------------------
+//  The loop
+
+static zhub_actor_handler_fn *
+s_route (const zhub_actor_spec_t *spec, const char *topic)
+{
+    for (size_t i = 0; i < spec->route_count; i++)
+        if (zhub_topic_match (spec->routes[i].pattern, topic))
+            return spec->routes[i].handler;
+    return NULL;
+}
+
+static void
+s_outbox_round (zhub_actor_t *self)
+{
+    if (zhub_mono_ms () < self->outbox_next_try)
+        return;
+    int pending = zhub_actor_outbox_flush (self);
+    //  Nothing pending: look again after the next handled message only.
+    //  Pending: the broker is slow or away; try again in a second.
+    self->outbox_next_try = pending ? zhub_mono_ms () + 1000 : 0;
+}
+
+static void
+s_handle (zhub_actor_t *self, zhub_delivery_t *delivery)
+{
+    const zhub_msg_t *msg = delivery->msg;
+    int64_t started = zhub_mono_ms ();
+    zhub_outcome_t out;
+    zhub_actor_handler_fn *handler = s_route (self->spec, msg->type);
+    if (!handler)
+        zhub_outcome_ok (&out, "ignored");
+    else {
+        zhub_outcome_ok (&out, "ok");
+        self->ctx.delivery = delivery;
+        handler (&self->ctx, msg, &out);
+        self->ctx.delivery = NULL;
+    }
+    //  Results committed by the handler go out before the ACK.
+    self->outbox_next_try = 0;
+    s_outbox_round (self);
+
+    int sent;
+    if (out.rc == ZHUB_OK)
+        sent = zhub_client_ack (self->client, delivery);
+    else if (out.rc == ZHUB_RETRY)
+        sent = zhub_client_nack (self->client, delivery, out.delay_ms, false, out.code, out.reason);
+    else
+        sent = zhub_client_nack (self->client, delivery, -1, true, out.code, out.reason);
+
+    char reason[300];
+    long long ms = (long long)(zhub_mono_ms () - started);
+    const char *label = out.outcome ? out.outcome : zhub_rc_name (out.rc);
+    if (out.rc == ZHUB_OK)
+        zhub_info ("handled", "id=%s topic=%s subject=%s attempt=%u outcome=%s ms=%lld note=%s",
+                   msg->id, msg->type, msg->subject ? msg->subject : "", delivery->attempt, label,
+                   ms, zhub_actor_log_quote (out.reason, reason, sizeof reason));
+    else
+        zhub_log (out.rc == ZHUB_RETRY ? ZHUB_LOG_WARN : ZHUB_LOG_ERROR, "handled",
+                  "id=%s topic=%s subject=%s attempt=%u outcome=%s ms=%lld delay_ms=%lld "
+                  "code=%u reason=%s",
+                  msg->id, msg->type, msg->subject ? msg->subject : "", delivery->attempt,
+                  out.rc == ZHUB_RETRY ? "retry" : "rejected", ms, (long long)out.delay_ms,
+                  out.code, zhub_actor_log_quote (out.reason, reason, sizeof reason));
+    if (sent)
+        zhub_warn ("ack_unsent", "id=%s note=\"the broker will redeliver after the deadline\"",
+                   msg->id);
+}
+
+int
+zhub_actor_run (zhub_actor_t *self)
+{
+    const zhub_actor_config_t *config = self->config;
+    const char *topics[ZHUB_FRAME_MAX_TOPICS];
+    size_t topic_count = 0;
+    for (size_t i = 0; i < self->spec->route_count && topic_count < ZHUB_FRAME_MAX_TOPICS; i++)
+        topics[topic_count++] = self->spec->routes[i].pattern;
+    zhub_join_t join = {.group = config->name,
+                        .topics = topics,
+                        .topic_count = topic_count,
+                        .credit = config->credit,
+                        .max_deliveries = config->max_deliveries,
+                        .ack_deadline_ms = config->ack_deadline_ms,
+                        .backoff_ms = config->backoff_ms,
+                        .backoff_count = config->backoff_count};
+    bool announced_wait = false;
+    while (!s_stop) {
+        zhub_rc_t rc = zhub_client_join (self->client, &join, ZHUB_ACTOR_JOIN_TIMEOUT_MS);
+        if (rc == ZHUB_OK)
+            break;
+        if (rc == ZHUB_REJECT) {
+            zhub_error ("join_refused", "group=%s broker=%s", config->name, config->broker);
+            return -1;
+        }
+        if (!announced_wait)
+            zhub_warn ("join_waiting", "group=%s broker=%s", config->name, config->broker);
+        announced_wait = true;
+    }
+    if (s_stop)
+        return 0;
+    zhub_info ("ready", "group=%s topics=%zu broker=%s", config->name, topic_count, config->broker);
+
+    s_outbox_round (self);
+    while (!s_stop) {
+        zhub_delivery_t *delivery = NULL;
+        zhub_rc_t rc = zhub_client_recv (self->client, &delivery, ZHUB_ACTOR_RECV_TIMEOUT_MS);
+        if (rc == ZHUB_OK && delivery) {
+            s_handle (self, delivery);
+            zhub_delivery_destroy (&delivery);
+        } else if (rc == ZHUB_ERROR && !s_stop) {
+            //  A socket fault: the client reconnects by itself; do not spin.
+            zhub_debug ("recv_error", "errno=%d", errno);
+            struct timespec pause = {.tv_nsec = 100 * 1000 * 1000};
+            nanosleep (&pause, NULL);
+        }
+        if (self->outbox_next_try)
+            s_outbox_round (self);
+    }
+    zhub_info ("stopping", "group=%s", config->name);
+    return 0;
+}

@@ -1,0 +1,161 @@
+//  The shared actor runtime: what every actor process (contact-sync,
+//  deal-sync, activity-log, scheduler, dead-letter) does the same way.
+//
+//    config   read once from the environment into zhub_actor_config_t,
+//             validated, logged with secrets masked;
+//    setup    opens the actor's LMDB environment ($ZHUB_DATA_DIR/<name>/),
+//             one HTTP client and the HubSpot and Bird connectors on it,
+//             and a bus client; joins the consumer group <name> with the
+//             group settings from the config; logs `event=ready`;
+//    loop     receives a delivery, finds the handler whose topic pattern
+//             matches, calls it, and turns its zhub_outcome_t into ACK,
+//             NACK with a delay, or terminal NACK; one log line per
+//             message (id, topic, attempt, outcome, duration);
+//    outbox   results the handler wants published are written into the
+//             store's "outbox" table in the same transaction as its state
+//             (zhub_actor_outbox_put), then published with confirm before
+//             the ACK; what the broker did not confirm stays in the outbox
+//             and is published again later. So a state change and the event
+//             announcing it are never separated by a crash;
+//    stop     SIGTERM/SIGINT: the message being handled is finished (and
+//             acked), then zhub_actor_run returns 0.
+#ifndef ZHUB_ACTOR_H
+#define ZHUB_ACTOR_H
+
+#include "bird.h"
+#include "hubspot.h"
+#include "zhub_client.h"
+#include "zhub_common.h"
+#include "zhub_http.h"
+#include "zhub_retry.h"
+#include "zhub_store.h"
+
+#define ZHUB_ACTOR_MAX_BACKOFF 16          //  steps in ZHUB_BACKOFF
+#define ZHUB_ACTOR_RECV_TIMEOUT_MS 500     //  how often the loop looks at stop and outbox
+#define ZHUB_ACTOR_JOIN_TIMEOUT_MS 3000    //  per JOIN attempt (retried until it works)
+#define ZHUB_ACTOR_PUBLISH_TIMEOUT_MS 5000 //  per confirmed publish
+#define ZHUB_ACTOR_OUTBOX_BATCH 64         //  outbox entries published per round
+
+//  -------------------------------------------------------------------
+//  Configuration (zhub_actor_config.c; no bus, no I/O beyond getenv)
+
+typedef struct {
+    char *name;     //  process, group and store folder: "contact-sync"
+    char *broker;   //  ZHUB_BROKER
+    char *data_dir; //  ZHUB_DATA_DIR (default ./.zhub-data)
+    //  Group settings sent in the JOIN (0 / empty = the broker's defaults)
+    uint32_t max_deliveries;                    //  ZHUB_MAX_DELIVERIES
+    int64_t ack_deadline_ms;                    //  ZHUB_ACK_DEADLINE (duration: "30s")
+    int64_t backoff_ms[ZHUB_ACTOR_MAX_BACKOFF]; //  ZHUB_BACKOFF ("1s,5s,30s")
+    size_t backoff_count;
+    uint32_t credit; //  ZHUB_CREDIT: deliveries in flight (default 1)
+    //  External APIs
+    char *hubspot_base_url;          //  ZHUB_HUBSPOT_BASE_URL
+    char *hubspot_token;             //  ZHUB_HUBSPOT_TOKEN (secret)
+    char *bird_base_url;             //  ZHUB_BIRD_BASE_URL
+    char *bird_api_key;              //  ZHUB_BIRD_API_KEY (secret)
+    char *bird_workspace_id;         //  ZHUB_BIRD_WORKSPACE_ID
+    int64_t http_connect_timeout_ms; //  ZHUB_HTTP_CONNECT_TIMEOUT (default 5s)
+    int64_t http_timeout_ms;         //  ZHUB_HTTP_TIMEOUT (default 20s)
+} zhub_actor_config_t;
+
+//  Reads the configuration of actor `name` from the environment. Returns
+//  0, or -1 with the offending variable named in err (config is then
+//  cleared). Base URLs must be http(s) URLs.
+int zhub_actor_config_load (zhub_actor_config_t *config, const char *name, char *err,
+                            size_t err_size);
+
+//  Frees what the config holds; NULL-safe and idempotent.
+void zhub_actor_config_clear (zhub_actor_config_t *config);
+
+//  Logs the configuration (`event=config`), secrets masked.
+void zhub_actor_config_log (const zhub_actor_config_t *config);
+
+//  Parses a backoff schedule: durations separated by commas ("1s,5s,30s",
+//  "200ms"). Returns 0, or -1 when a step is malformed or there are more
+//  than max. Pure.
+int zhub_actor_parse_backoff (const char *text, int64_t *out, size_t max, size_t *count);
+
+//  -------------------------------------------------------------------
+//  The loop (zhub_actor.c)
+
+typedef struct zhub_actor_t zhub_actor_t;
+
+//  What a handler gets: the shared resources and the delivery at hand.
+typedef struct {
+    zhub_actor_t *actor;
+    const zhub_actor_config_t *config;
+    zhub_store_t *store;
+    zhub_hubspot_t *hubspot;
+    zhub_bird_t *bird;
+    void *state;                     //  the actor's own (zhub_actor_spec_t.state)
+    const zhub_delivery_t *delivery; //  NULL outside a handler
+} zhub_actor_ctx_t;
+
+//  Handles one message and says how it went (see zhub_retry.h). Must not
+//  ack or nack itself; must not block beyond its HTTP timeouts.
+typedef void (zhub_actor_handler_fn) (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg,
+                                      zhub_outcome_t *out);
+
+typedef struct {
+    const char *pattern; //  topic pattern, e.g. "webhook.bird.>"
+    zhub_actor_handler_fn *handler;
+} zhub_actor_route_t;
+
+typedef struct {
+    const zhub_actor_route_t *routes; //  first match wins; they are also the JOIN topics
+    size_t route_count;
+    uint32_t schema_version; //  of the actor's store (0 = 1)
+    zhub_rc_t (*migrate) (zhub_txn_t *txn, uint32_t from_version, void *arg);
+    //  Called once the store is open: open the actor's tables. 0 or -1.
+    int (*open) (zhub_actor_ctx_t *ctx);
+    void *state; //  handed to handlers as ctx->state
+} zhub_actor_spec_t;
+
+//  Opens the store, the HTTP client, the connectors and the bus client.
+//  spec is borrowed and must outlive the actor. Returns NULL with a reason
+//  in err.
+zhub_actor_t *zhub_actor_new (const zhub_actor_config_t *config, const zhub_actor_spec_t *spec,
+                              char *err, size_t err_size);
+
+//  Closes everything; NULL-safe; nulls *self_p.
+void zhub_actor_destroy (zhub_actor_t **self_p);
+
+//  The context handlers get (also usable by main before run, e.g. to
+//  replay the outbox or in tests).
+zhub_actor_ctx_t *zhub_actor_ctx (zhub_actor_t *self);
+
+//  Installs the SIGTERM/SIGINT handlers that ask zhub_actor_run to stop
+//  after the current message. Call after zhub_actor_new.
+void zhub_actor_handle_signals (void);
+
+//  True once a stop was asked for.
+bool zhub_actor_stopping (void);
+
+//  Joins the group, logs `event=ready group=<name>`, then handles
+//  deliveries until a stop is asked for. Returns 0 on a clean stop, -1
+//  when the broker refused the JOIN.
+int zhub_actor_run (zhub_actor_t *self);
+
+//  Queues msg for publishing inside the handler's write transaction (call
+//  it from a zhub_store_write callback on ctx->store). The runtime
+//  publishes it once the transaction committed. Returns ZHUB_OK or
+//  ZHUB_ERROR (return that from the callback).
+zhub_rc_t zhub_actor_outbox_put (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const zhub_msg_t *msg);
+
+//  Publishes what the outbox holds, in order, each with confirm; removes
+//  what the broker confirmed. Returns the number still pending (0 when the
+//  outbox is empty), or -1 on a store fault.
+int zhub_actor_outbox_flush (zhub_actor_t *self);
+
+//  Publishes one message now, with confirm (no outbox). Returns what
+//  zhub_client_publish returns.
+zhub_rc_t zhub_actor_publish (zhub_actor_t *self, const zhub_msg_t *msg, char *err,
+                              size_t err_size);
+
+//  Writes a value for a log field into buf: printable text in double quotes,
+//  with quotes, backslashes and control bytes replaced, cut to the buffer.
+//  For reasons and names that may hold spaces.
+const char *zhub_actor_log_quote (const char *text, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,293 @@
+//  The actors' HTTP client. Shaped around one reused curl easy handle:
+//  curl_easy_reset between calls clears the options but keeps the
+//  connection cache, so every call to the same host rides the same
+//  keep-alive connection. Signals are disabled in curl (CURLOPT_NOSIGNAL)
+//  because the actor's own SIGTERM handler must stay in charge, and
+//  "Expect: 100-continue" is switched off: a peer that answers late would
+//  otherwise cost a second on every POST.
+#include "zhub_http.h"
+
+#include <ctype.h>
+#include <curl/curl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+struct zhub_http_t {
+    CURL *curl;
+    zhub_http_config_t config;
+    char *user_agent;
+};
+
+//  Answer being received: grows up to the configured limit.
+typedef struct {
+    zhub_http_response_t *resp;
+    char *data;
+    size_t size;
+    size_t capacity;
+    size_t limit;
+    bool too_large;
+} s_sink_t;
+
+static pthread_once_t s_curl_once = PTHREAD_ONCE_INIT;
+static CURLcode s_curl_init_rc = CURLE_OK;
+
+static void
+s_curl_global_init (void)
+{
+    //  Process-wide and never undone: curl_global_cleanup at exit would race
+    //  any other thread still holding a handle, and the OS frees it anyway.
+    s_curl_init_rc = curl_global_init (CURL_GLOBAL_DEFAULT);
+}
+
+zhub_http_t *
+zhub_http_new (const zhub_http_config_t *config)
+{
+    pthread_once (&s_curl_once, s_curl_global_init);
+    if (s_curl_init_rc != CURLE_OK)
+        return NULL;
+    CURL *curl = curl_easy_init ();
+    if (!curl)
+        return NULL;
+    zhub_http_t *self = zhub_calloc (1, sizeof *self);
+    self->curl = curl;
+    if (config)
+        self->config = *config;
+    if (self->config.connect_timeout_ms <= 0)
+        self->config.connect_timeout_ms = ZHUB_HTTP_CONNECT_TIMEOUT_MS;
+    if (self->config.total_timeout_ms <= 0)
+        self->config.total_timeout_ms = ZHUB_HTTP_TOTAL_TIMEOUT_MS;
+    if (self->config.max_response == 0)
+        self->config.max_response = ZHUB_HTTP_MAX_RESPONSE;
+    self->user_agent = zhub_strdup (self->config.user_agent ? self->config.user_agent : "zhub/0.1");
+    self->config.user_agent = self->user_agent;
+    return self;
+}
+
+void
+zhub_http_destroy (zhub_http_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    zhub_http_t *self = *self_p;
+    curl_easy_cleanup (self->curl);
+    free (self->user_agent);
+    free (self);
+    *self_p = NULL;
+}
+
+void
+zhub_http_response_init (zhub_http_response_t *resp)
+{
+    memset (resp, 0, sizeof *resp);
+    resp->rl_interval_ms = -1;
+    resp->rl_max = -1;
+    resp->rl_remaining = -1;
+    resp->rl_daily = -1;
+    resp->rl_daily_remaining = -1;
+}
+
+void
+zhub_http_response_reset (zhub_http_response_t *resp)
+{
+    free (resp->body);
+    free (resp->retry_after);
+    if (resp->json)
+        json_decref (resp->json);
+    zhub_http_response_init (resp);
+}
+
+//  Parses a header value as a non-negative integer; -1 when it is not one.
+static int64_t
+s_header_int (const char *value, size_t size)
+{
+    if (size == 0 || size > 18)
+        return -1;
+    int64_t n = 0;
+    for (size_t i = 0; i < size; i++) {
+        if (!isdigit ((unsigned char)value[i]))
+            return -1;
+        n = n * 10 + (value[i] - '0');
+    }
+    return n;
+}
+
+void
+zhub_http_parse_header (zhub_http_response_t *resp, const char *line, size_t size)
+{
+    if (size >= 5 && !strncasecmp (line, "HTTP/", 5)) {
+        //  A new status line (after a 100 Continue or a redirect): forget
+        //  the headers of the interim answer.
+        free (resp->retry_after);
+        resp->retry_after = NULL;
+        resp->rl_interval_ms = resp->rl_max = resp->rl_remaining = -1;
+        resp->rl_daily = resp->rl_daily_remaining = -1;
+        return;
+    }
+    const char *colon = memchr (line, ':', size);
+    if (!colon)
+        return;
+    size_t name_size = colon - line;
+    const char *value = colon + 1;
+    size_t value_size = size - name_size - 1;
+    while (value_size && (*value == ' ' || *value == '\t')) {
+        value++;
+        value_size--;
+    }
+    while (value_size && isspace ((unsigned char)value[value_size - 1]))
+        value_size--;
+
+    static const struct {
+        const char *name;
+        size_t offset;
+    } ints[] = {
+        {"x-hubspot-ratelimit-interval-milliseconds",
+         offsetof (zhub_http_response_t, rl_interval_ms)},
+        {"x-hubspot-ratelimit-max", offsetof (zhub_http_response_t, rl_max)},
+        {"x-hubspot-ratelimit-remaining", offsetof (zhub_http_response_t, rl_remaining)},
+        {"x-hubspot-ratelimit-daily", offsetof (zhub_http_response_t, rl_daily)},
+        {"x-hubspot-ratelimit-daily-remaining",
+         offsetof (zhub_http_response_t, rl_daily_remaining)},
+    };
+    if (name_size == 11 && !strncasecmp (line, "retry-after", 11)) {
+        free (resp->retry_after);
+        resp->retry_after = zhub_malloc (value_size + 1);
+        memcpy (resp->retry_after, value, value_size);
+        resp->retry_after[value_size] = 0;
+        return;
+    }
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        if (name_size == strlen (ints[i].name) && !strncasecmp (line, ints[i].name, name_size)) {
+            int64_t *field = (int64_t *)((char *)resp + ints[i].offset);
+            *field = s_header_int (value, value_size);
+            return;
+        }
+    }
+}
+
+char *
+zhub_http_escape (const char *text)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    size_t size = strlen (text);
+    char *out = zhub_malloc (size * 3 + 1);
+    char *w = out;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if (isalnum (*p) || *p == '-' || *p == '.' || *p == '_' || *p == '~')
+            *w++ = (char)*p;
+        else {
+            *w++ = '%';
+            *w++ = hex[*p >> 4];
+            *w++ = hex[*p & 15];
+        }
+    }
+    *w = 0;
+    return out;
+}
+
+static size_t
+s_on_header (char *buffer, size_t size, size_t nitems, void *arg)
+{
+    s_sink_t *sink = arg;
+    zhub_http_parse_header (sink->resp, buffer, size * nitems);
+    return size * nitems;
+}
+
+static size_t
+s_on_body (char *buffer, size_t size, size_t nitems, void *arg)
+{
+    s_sink_t *sink = arg;
+    size_t more = size * nitems;
+    if (sink->size + more > sink->limit) {
+        sink->too_large = true;
+        return 0; //  makes curl fail the transfer with CURLE_WRITE_ERROR
+    }
+    if (sink->size + more + 1 > sink->capacity) {
+        size_t capacity = sink->capacity ? sink->capacity : 4096;
+        while (capacity < sink->size + more + 1)
+            capacity *= 2;
+        sink->data = zhub_realloc (sink->data, capacity);
+        sink->capacity = capacity;
+    }
+    memcpy (sink->data + sink->size, buffer, more);
+    sink->size += more;
+    sink->data[sink->size] = 0;
+    return more;
+}
+
+int
+zhub_http_request (zhub_http_t *self, const zhub_http_call_t *call, zhub_http_response_t *resp)
+{
+    zhub_http_response_reset (resp);
+    int64_t started = zhub_mono_ms ();
+    CURL *curl = self->curl;
+    curl_easy_reset (curl);
+
+    s_sink_t sink = {.resp = resp, .limit = self->config.max_response};
+    char *payload = NULL;
+    struct curl_slist *headers = NULL;
+    headers = curl_slist_append (headers, "Accept: application/json");
+    headers = curl_slist_append (headers, "Expect:");
+    for (size_t i = 0; i < call->header_count && i < ZHUB_HTTP_MAX_HEADERS; i++)
+        headers = curl_slist_append (headers, call->headers[i]);
+    if (call->traceparent && *call->traceparent && strlen (call->traceparent) < 128) {
+        char line[160];
+        snprintf (line, sizeof line, "traceparent: %s", call->traceparent);
+        headers = curl_slist_append (headers, line);
+    }
+    if (call->body) {
+        payload = json_dumps (call->body, JSON_COMPACT);
+        if (!payload) {
+            curl_slist_free_all (headers);
+            resp->transport_error = CURLE_BAD_FUNCTION_ARGUMENT;
+            snprintf (resp->error, sizeof resp->error, "request body cannot be serialised");
+            return -1;
+        }
+        headers = curl_slist_append (headers, "Content-Type: application/json");
+        curl_easy_setopt (curl, CURLOPT_POSTFIELDS, payload);
+        curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE, (long)strlen (payload));
+    }
+    curl_easy_setopt (curl, CURLOPT_URL, call->url);
+    curl_easy_setopt (curl, CURLOPT_CUSTOMREQUEST, call->method);
+    if (!strcmp (call->method, "GET"))
+        curl_easy_setopt (curl, CURLOPT_HTTPGET, 1L);
+    curl_easy_setopt (curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt (curl, CURLOPT_USERAGENT, self->user_agent);
+    curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt (curl, CURLOPT_CONNECTTIMEOUT_MS, (long)self->config.connect_timeout_ms);
+    curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, (long)self->config.total_timeout_ms);
+    curl_easy_setopt (curl, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_easy_setopt (curl, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt (curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt (curl, CURLOPT_HEADERFUNCTION, s_on_header);
+    curl_easy_setopt (curl, CURLOPT_HEADERDATA, &sink);
+    curl_easy_setopt (curl, CURLOPT_WRITEFUNCTION, s_on_body);
+    curl_easy_setopt (curl, CURLOPT_WRITEDATA, &sink);
+
+    CURLcode rc = curl_easy_perform (curl);
+    curl_slist_free_all (headers);
+    free (payload);
+    resp->elapsed_ms = zhub_mono_ms () - started;
+
+    if (rc != CURLE_OK) {
+        free (sink.data);
+        free (resp->retry_after);
+        resp->retry_after = NULL;
+        resp->status = 0;
+        resp->transport_error = rc;
+        resp->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+        if (sink.too_large)
+            snprintf (resp->error, sizeof resp->error, "answer larger than %zu bytes", sink.limit);
+        else
+            snprintf (resp->error, sizeof resp->error, "%s", curl_easy_strerror (rc));
+        return -1;
+    }
+    curl_easy_getinfo (curl, CURLINFO_RESPONSE_CODE, &resp->status);
+    resp->body = sink.data;
+    resp->body_size = sink.size;
+    if (resp->body && resp->body_size)
+        resp->json = json_loadb (resp->body, resp->body_size, 0, NULL);
+    return 0;
+}

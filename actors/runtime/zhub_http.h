@@ -1,0 +1,97 @@
+//  The one HTTP client of the actors, on libcurl. One zhub_http_t holds one
+//  curl easy handle that is reused call after call, so connections to a
+//  peer stay open (keep-alive) and TLS is negotiated once. Requests and
+//  answers are JSON (jansson). The answer keeps what the retry policy needs
+//  (status, Retry-After, HubSpot's X-HubSpot-RateLimit-* figures); deciding
+//  what a failure means is zhub_retry's job, not this file's.
+//
+//  Not thread-safe: one zhub_http_t per thread.
+#ifndef ZHUB_HTTP_H
+#define ZHUB_HTTP_H
+
+#include "zhub_common.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+//  Named limits (defaults; the actor's config may override the timeouts).
+#define ZHUB_HTTP_CONNECT_TIMEOUT_MS 5000        //  TCP + TLS handshake
+#define ZHUB_HTTP_TOTAL_TIMEOUT_MS 20000         //  the whole call
+#define ZHUB_HTTP_MAX_RESPONSE (4 * 1024 * 1024) //  answer body bytes kept
+#define ZHUB_HTTP_MAX_HEADERS 16                 //  extra request headers per call
+
+typedef struct zhub_http_t zhub_http_t;
+
+typedef struct {
+    int64_t connect_timeout_ms; //  0 = ZHUB_HTTP_CONNECT_TIMEOUT_MS
+    int64_t total_timeout_ms;   //  0 = ZHUB_HTTP_TOTAL_TIMEOUT_MS
+    size_t max_response;        //  0 = ZHUB_HTTP_MAX_RESPONSE
+    const char *user_agent;     //  NULL = "zhub/<version>"
+} zhub_http_config_t;
+
+//  One call. headers are full "Name: value" lines (at most
+//  ZHUB_HTTP_MAX_HEADERS), e.g. the connector's Authorization line; they
+//  are never logged. body is sent as compact JSON with Content-Type
+//  application/json when not NULL.
+typedef struct {
+    const char *method; //  "GET", "POST", "PATCH", "PUT", "DELETE"
+    const char *url;    //  absolute http(s) URL
+    const char *const *headers;
+    size_t header_count;
+    const json_t *body;
+    const char *traceparent; //  W3C trace context to pass on, or NULL
+} zhub_http_call_t;
+
+//  What came back. Integers are -1 when the header was absent or malformed.
+typedef struct {
+    long status;         //  HTTP status; 0 when no answer (transport failure)
+    int transport_error; //  CURLcode; 0 when an answer arrived
+    bool timed_out;      //  the transport failure was a timeout
+    char error[256];     //  transport error text ("" when none)
+    char *body;          //  raw answer body, NUL-terminated (owned) or NULL
+    size_t body_size;
+    json_t *json;               //  body parsed as JSON (owned) or NULL
+    char *retry_after;          //  Retry-After value as sent (owned) or NULL
+    int64_t rl_interval_ms;     //  X-HubSpot-RateLimit-Interval-Milliseconds
+    int64_t rl_max;             //  X-HubSpot-RateLimit-Max
+    int64_t rl_remaining;       //  X-HubSpot-RateLimit-Remaining
+    int64_t rl_daily;           //  X-HubSpot-RateLimit-Daily
+    int64_t rl_daily_remaining; //  X-HubSpot-RateLimit-Daily-Remaining
+    int64_t elapsed_ms;         //  time the call took
+} zhub_http_response_t;
+
+//  Creates a client. config may be NULL (defaults). Returns NULL only when
+//  libcurl cannot be initialised.
+zhub_http_t *zhub_http_new (const zhub_http_config_t *config);
+
+//  Closes the handle and its connections; NULL-safe; nulls *self_p.
+void zhub_http_destroy (zhub_http_t **self_p);
+
+//  Makes one call and fills *resp (which must have been initialised with
+//  zhub_http_response_init; previous contents are released first).
+//  Returns 0 when an HTTP answer arrived, whatever its status; -1 on a
+//  transport failure (connection refused, DNS, timeout, answer too large),
+//  with resp->transport_error and resp->error set and resp->status 0.
+int zhub_http_request (zhub_http_t *self, const zhub_http_call_t *call, zhub_http_response_t *resp);
+
+//  Prepares an empty response (all integers -1, pointers NULL).
+void zhub_http_response_init (zhub_http_response_t *resp);
+
+//  Releases what the response owns and re-initialises it.
+void zhub_http_response_reset (zhub_http_response_t *resp);
+
+//  Reads one response header line ("Name: value\r\n") into resp: keeps
+//  Retry-After and the X-HubSpot-RateLimit-* figures, ignores the rest.
+//  Names compare case-insensitively. A status line ("HTTP/1.1 100 ...")
+//  clears what was captured, so only the final answer's headers count.
+//  Pure; exposed for unit tests.
+void zhub_http_parse_header (zhub_http_response_t *resp, const char *line, size_t size);
+
+//  Percent-encodes text for use as one URL path segment or query value:
+//  everything but RFC 3986 unreserved characters (A-Z a-z 0-9 - . _ ~) is
+//  escaped, so "+52 1" becomes "%2B52%201". Returns a fresh heap string.
+//  Pure.
+char *zhub_http_escape (const char *text);
+
+#endif

@@ -1,0 +1,122 @@
+//  Broker configuration from the environment. Invalid values stop the
+//  broker at start with the variable named, instead of surprising anyone
+//  later.
+#include "broker_config.h"
+#include "zhub_client.h"
+#include "zhub_env.h"
+#include "zhub_log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define S_DEFAULT_BACKOFF "1s,5s,30s,2m,10m"
+#define S_MAX_DELAY_MS (366LL * 86400000)
+
+void
+broker_config_defaults (broker_config_t *config)
+{
+    memset (config, 0, sizeof *config);
+    config->endpoint = ZHUB_BROKER_DEFAULT;
+    config->data_dir = "./.zhub-data";
+    config->dedup_window_ms = 8LL * 86400000;
+    config->max_deliveries = 5;
+    config->ack_deadline_ms = 30000;
+    broker_config_parse_backoff (S_DEFAULT_BACKOFF, config->backoff_ms, &config->backoff_count);
+    config->window = 4096;
+    config->max_message = 1024 * 1024;
+    config->batch_max = 1024;
+    config->scan_max = 4096;
+    config->heartbeat_ms = ZHUB_HEARTBEAT_MS;
+    config->send_hwm = 100000;
+    config->sweep_interval_ms = 1000;
+    config->sweep_max = 1000;
+    config->history_max = 32;
+}
+
+int
+broker_config_parse_backoff (const char *text, int64_t *steps, size_t *count)
+{
+    if (!text || !*text)
+        return -1;
+    char buf[512];
+    if (strlen (text) >= sizeof buf)
+        return -1;
+    snprintf (buf, sizeof buf, "%s", text);
+    size_t n = 0;
+    char *save = NULL;
+    for (char *step = strtok_r (buf, ",", &save); step; step = strtok_r (NULL, ",", &save)) {
+        while (*step == ' ')
+            step++;
+        size_t len = strlen (step);
+        while (len && step[len - 1] == ' ')
+            step[--len] = 0;
+        int64_t ms;
+        if (n == ZHUB_FRAME_MAX_BACKOFF || zhub_parse_duration_ms (step, &ms) || ms > S_MAX_DELAY_MS)
+            return -1;
+        steps[n++] = ms;
+    }
+    if (n == 0)
+        return -1;
+    *count = n;
+    return 0;
+}
+
+static int
+s_fail (char *err, size_t err_size, const char *what)
+{
+    snprintf (err, err_size, "invalid %s", what);
+    return -1;
+}
+
+int
+broker_config_load (broker_config_t *config, char *err, size_t err_size)
+{
+    broker_config_defaults (config);
+    config->endpoint = zhub_env_str ("ZHUB_BROKER", config->endpoint);
+    config->data_dir = zhub_env_str ("ZHUB_DATA_DIR", config->data_dir);
+    int64_t value;
+    if (zhub_env_duration_ms ("ZHUB_DEDUP_WINDOW", config->dedup_window_ms, &value) || value < 1000)
+        return s_fail (err, err_size, "ZHUB_DEDUP_WINDOW (at least 1s)");
+    config->dedup_window_ms = value;
+    if (zhub_env_int ("ZHUB_BROKER_MAX_DELIVERIES", config->max_deliveries, 1, 1000, &value))
+        return s_fail (err, err_size, "ZHUB_BROKER_MAX_DELIVERIES (1..1000)");
+    config->max_deliveries = (uint32_t) value;
+    if (zhub_env_duration_ms ("ZHUB_BROKER_ACK_DEADLINE", config->ack_deadline_ms, &value)
+        || value < 100 || value > S_MAX_DELAY_MS)
+        return s_fail (err, err_size, "ZHUB_BROKER_ACK_DEADLINE (100ms..366d)");
+    config->ack_deadline_ms = value;
+    const char *backoff = zhub_env_str ("ZHUB_BROKER_BACKOFF", NULL);
+    if (backoff
+        && broker_config_parse_backoff (backoff, config->backoff_ms, &config->backoff_count))
+        return s_fail (err, err_size, "ZHUB_BROKER_BACKOFF (e.g. 1s,5s,30s, at most 16 steps)");
+    if (zhub_env_int ("ZHUB_BROKER_WINDOW", config->window, 16, 1000000, &value))
+        return s_fail (err, err_size, "ZHUB_BROKER_WINDOW (16..1000000)");
+    config->window = (uint32_t) value;
+    //  A dead letter wraps the original envelope plus its history and must
+    //  still fit in one frame, hence the ceiling well under the frame size.
+    if (zhub_env_int ("ZHUB_BROKER_MAX_MESSAGE", (int64_t) config->max_message, 1024,
+                      ZHUB_FRAME_MAX_SIZE / 2, &value))
+        return s_fail (err, err_size, "ZHUB_BROKER_MAX_MESSAGE (1024..2097152 bytes)");
+    config->max_message = (size_t) value;
+    if (strncmp (config->endpoint, "tcp://", 6) && strncmp (config->endpoint, "ipc://", 6)
+        && strncmp (config->endpoint, "inproc://", 9))
+        return s_fail (err, err_size, "ZHUB_BROKER (tcp://host:port or ipc://path)");
+    return 0;
+}
+
+void
+broker_config_log (const broker_config_t *config)
+{
+    char backoff[256] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < config->backoff_count && used < sizeof backoff; i++)
+        used += snprintf (backoff + used, sizeof backoff - used, "%s%lldms", i ? "," : "",
+                          (long long) config->backoff_ms[i]);
+    zhub_info ("config",
+               "endpoint=%s data_dir=%s dedup_window_ms=%lld max_deliveries=%u "
+               "ack_deadline_ms=%lld backoff=%s window=%u max_message=%zu batch_max=%u",
+               config->endpoint, config->data_dir, (long long) config->dedup_window_ms,
+               config->max_deliveries, (long long) config->ack_deadline_ms, backoff,
+               config->window, config->max_message, config->batch_max);
+}

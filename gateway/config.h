@@ -1,0 +1,96 @@
+//  zhub-gateway's configuration: read once from the environment at start,
+//  validated, logged with secrets masked, then passed down. Every limit
+//  the server applies is one of these named settings.
+//
+//  | variable                         | default                 |
+//  |----------------------------------|-------------------------|
+//  | ZHUB_GATEWAY_LISTEN              | 127.0.0.1:8080          |
+//  | ZHUB_ADMIN_LISTEN                | 127.0.0.1:8081          |
+//  | ZHUB_PUBLIC_URL                  | http://<gateway listen> |
+//  | ZHUB_BROKER                      | tcp://127.0.0.1:7450    |
+//  | ZHUB_HUBSPOT_APP_SECRET          | unset (every HubSpot request -> 401) |
+//  | ZHUB_BIRD_SIGNING_KEY            | unset (every Bird request -> 401)    |
+//  | ZHUB_GATEWAY_BODY_LIMIT          | 1048576 (bytes)         |
+//  | ZHUB_GATEWAY_PUBLISH_TIMEOUT     | 3s (HubSpot gives up at 5 s) |
+//  | ZHUB_GATEWAY_RETRY_AFTER         | 5 (seconds, on 503)     |
+//  | ZHUB_GATEWAY_READY_TIMEOUT       | 1s (broker ping for /readyz) |
+//  | ZHUB_GATEWAY_CONNECTION_TIMEOUT  | 10s (idle connection)   |
+//  | ZHUB_GATEWAY_CONNECTION_LIMIT    | 256                     |
+//  | ZHUB_GATEWAY_PER_IP_LIMIT        | 64                      |
+//  | ZHUB_GATEWAY_CONNECTION_MEMORY   | 65536 (bytes per connection for headers) |
+//  | ZHUB_GATEWAY_IDLE_CLIENTS        | 16 (broker connections kept for reuse) |
+//  | ZHUB_HUBSPOT_SIGNATURE_MAX_AGE   | 5m                      |
+//  | ZHUB_BIRD_SIGNATURE_MAX_AGE      | 9h (Bird retries for 8 h with the first timestamp) |
+//  | ZHUB_GATEWAY_MAX_CLOCK_SKEW      | 5m (signature timestamps in the future) |
+#ifndef ZHUB_GATEWAY_CONFIG_H
+#define ZHUB_GATEWAY_CONFIG_H
+
+#include "providers/provider.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ZHUB_GATEWAY_LISTEN_DEFAULT "127.0.0.1:8080"
+#define ZHUB_ADMIN_LISTEN_DEFAULT "127.0.0.1:8081"
+#define ZHUB_GATEWAY_BODY_LIMIT_DEFAULT (1024 * 1024)
+#define ZHUB_GATEWAY_PUBLISH_TIMEOUT_DEFAULT_MS 3000
+#define ZHUB_GATEWAY_RETRY_AFTER_DEFAULT_S 5
+#define ZHUB_GATEWAY_READY_TIMEOUT_DEFAULT_MS 1000
+#define ZHUB_GATEWAY_CONNECTION_TIMEOUT_DEFAULT_MS 10000
+#define ZHUB_GATEWAY_CONNECTION_LIMIT_DEFAULT 256
+#define ZHUB_GATEWAY_PER_IP_LIMIT_DEFAULT 64
+#define ZHUB_GATEWAY_CONNECTION_MEMORY_DEFAULT (64 * 1024)
+#define ZHUB_GATEWAY_IDLE_CLIENTS_DEFAULT 16
+#define ZHUB_GATEWAY_MAX_CLOCK_SKEW_DEFAULT_MS (5 * 60 * 1000)
+
+//  A listen address: "host:port" or "[v6 host]:port".
+typedef struct {
+    char host[256];
+    int port;       //  0 lets the kernel choose (tests)
+    char text[300]; //  as configured, for logs and the default public URL
+} zhub_listen_t;
+
+typedef struct {
+    zhub_listen_t listen;     //  webhooks
+    zhub_listen_t admin;      //  /healthz, /readyz
+    char *public_url;         //  scheme://host[:port][/prefix], no trailing '/'
+    bool public_url_default;  //  not configured: derived from the listen address
+    char *broker;             //  broker endpoint
+    char *hubspot_app_secret; //  NULL when unset
+    char *bird_signing_key;   //  NULL when unset
+    size_t body_limit;        //  bytes
+    int64_t publish_timeout_ms;
+    int64_t retry_after_s;
+    int64_t ready_timeout_ms;
+    int64_t connection_timeout_ms;
+    int64_t connection_limit;
+    int64_t per_ip_limit;
+    int64_t connection_memory;
+    int64_t idle_clients;
+    int64_t hubspot_max_age_ms;
+    int64_t bird_max_age_ms;
+    int64_t max_clock_skew_ms;
+} zhub_gateway_config_t;
+
+//  Parses "host:port" or "[host]:port" (port 0..65535). Returns 0, or -1
+//  when malformed.
+int zhub_listen_parse (const char *text, zhub_listen_t *out);
+
+//  Reads and validates the whole configuration from the environment.
+//  Returns 0, or -1 with a message on stderr naming the bad variable.
+//  Call zhub_gateway_config_free after.
+int zhub_gateway_config_load (zhub_gateway_config_t *self);
+
+//  Frees the strings the config owns.
+void zhub_gateway_config_free (zhub_gateway_config_t *self);
+
+//  Logs the configuration once (event=config), secrets masked.
+void zhub_gateway_config_log (const zhub_gateway_config_t *self);
+
+//  The secret and timestamp tolerances for a provider. A provider with no
+//  secret configured gets NULL, which fails every request (401).
+void zhub_gateway_config_verify_opts (const zhub_gateway_config_t *self,
+                                      const zhub_provider_t *provider, zhub_verify_opts_t *opts);
+
+#endif

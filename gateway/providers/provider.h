@@ -1,0 +1,104 @@
+//  The interface every webhook provider implements. A provider is pure: it
+//  verifies a request's signature and turns a body into bus messages, given
+//  only the request's method, URL, headers, body and the current time. It
+//  does no HTTP and no I/O, so unit tests call it directly with vectors.
+//
+//  Adding a provider (Calendly, WhatsApp, Google, Graph, Standard Webhooks):
+//  write providers/<name>.{h,c} exporting a zhub_provider_t, add it to the
+//  table in provider.c and its secret to gateway/config.c. The server routes
+//  POST /v1/webhooks/<name> to it.
+#ifndef ZHUB_PROVIDER_H
+#define ZHUB_PROVIDER_H
+
+#include "zhub_common.h"
+#include "zhub_msg.h"
+
+//  Looks a request header up by name, case-insensitively. Returns the value
+//  (not copied, valid for the request) or NULL when absent.
+typedef const char *(zhub_header_fn)(void *ctx, const char *name);
+
+//  One webhook request as the provider sees it.
+typedef struct {
+    const char *method;     //  "POST"
+    const char *url;        //  the URL the provider called: scheme://host/path?query,
+                            //  exactly as sent (nothing decoded)
+    zhub_header_fn *header; //  header lookup (case-insensitive)
+    void *header_ctx;
+    const char *body; //  raw bytes as received; need not end in NUL
+    size_t body_size;
+    int64_t now_ms; //  wall clock, unix ms (tests pass a fixed time)
+} zhub_webhook_t;
+
+//  What a provider checks a signature against.
+typedef struct {
+    const char *secret;    //  signing secret; NULL or "" fails every request
+    int64_t max_age_ms;    //  reject signature timestamps older than now - this
+    int64_t max_future_ms; //  reject signature timestamps newer than now + this
+} zhub_verify_opts_t;
+
+//  A growable list of messages produced from one request (owned).
+typedef struct {
+    zhub_msg_t **items;
+    size_t count;
+    size_t capacity;
+} zhub_msg_list_t;
+
+//  Appends *msg_p to the list and takes it over (nulls *msg_p).
+void zhub_msg_list_push (zhub_msg_list_t *list, zhub_msg_t **msg_p);
+
+//  Destroys every message and frees the array; the list is empty after.
+void zhub_msg_list_clear (zhub_msg_list_t *list);
+
+typedef struct {
+    //  Path segment under /v1/webhooks/ and the envelope's `source`.
+    const char *name;
+    //  Default tolerance for the signature timestamp (ms) and clock skew.
+    int64_t default_max_age_ms;
+    int64_t default_max_future_ms;
+    //  Checks the request's signature. Returns ZHUB_OK, or ZHUB_REJECT with
+    //  a short reason code in why ("signature_mismatch", "timestamp_stale",
+    //  "missing_signature", "secret_unset", ...). The reason never holds a
+    //  secret or body bytes; it is logged and returned to the caller.
+    zhub_rc_t (*verify) (const zhub_webhook_t *hook, const zhub_verify_opts_t *opts, char *why,
+                         size_t why_size);
+    //  Turns a verified body into messages appended to out (each one
+    //  passes zhub_msg_validate). Returns ZHUB_OK, or ZHUB_REJECT with a
+    //  human-readable reason in why for a body that can never be accepted;
+    //  on REJECT out is left empty.
+    zhub_rc_t (*parse) (const zhub_webhook_t *hook, zhub_msg_list_t *out, char *why,
+                        size_t why_size);
+} zhub_provider_t;
+
+//  The provider serving /v1/webhooks/<name>, or NULL when there is none.
+const zhub_provider_t *zhub_provider_find (const char *name);
+
+//  ---------------------------------------------------------------------
+//  Helpers shared by the providers (pure).
+
+//  Standard base64 (with padding) of HMAC-SHA256(key, parts...) into out
+//  (at least 45 bytes). parts/sizes are concatenated in order.
+void zhub_provider_hmac_b64 (const char *key, const void *const *parts, const size_t *sizes,
+                             size_t count, char *out, size_t out_size);
+
+//  Parses a non-negative decimal integer made of digits only (no sign, no
+//  spaces) that fits int64. Returns 0, or -1 when malformed.
+int zhub_provider_parse_digits (const char *text, int64_t *out);
+
+//  Converts a JSON body faithfully (proto/zhub_json.h) into *sbuf as
+//  msgpack and unpacks it into *result. The unpacked strings point into
+//  sbuf, so the caller keeps sbuf until done with result, then calls
+//  msgpack_unpacked_destroy and msgpack_sbuffer_destroy (both also on
+//  failure). Returns 0, or -1 with a reason in why.
+int zhub_provider_json_body (const zhub_webhook_t *hook, msgpack_sbuffer *sbuf,
+                             msgpack_unpacked *result, char *why, size_t why_size);
+
+//  Copies a msgpack object (a map) into msg->data, re-packed as is: the
+//  same values, types and key order as the JSON it came from.
+void zhub_provider_set_data (zhub_msg_t *msg, const msgpack_object *obj);
+
+//  Writes an id component from an integer or a short plain string object
+//  into buf. Returns 0, or -1 when obj is absent or of another kind (or a
+//  string with characters other than [A-Za-z0-9_.-], or too long).
+int zhub_provider_id_part (const msgpack_object *obj, char *buf, size_t size);
+
+#endif

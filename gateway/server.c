@@ -1,0 +1,644 @@
+//  The gateway's HTTP edge on libmicrohttpd. Life of a webhook request:
+//
+//    headers   -> route (404), method (405), content type (415), declared
+//                 length (413): answered at once, before any body is read
+//    body      -> buffered up to the body limit (413 past it)
+//    complete  -> provider verifies the signature (401), parses the body
+//                 into messages (400), the messages are published with
+//                 confirm, and only then 200; 503 + Retry-After when the
+//                 broker does not confirm within the publish timeout
+//
+//  Threads: a handler blocks while it waits for PUBACKs (bounded by the
+//  publish timeout), so the webhook daemon runs one thread per connection:
+//  a slow confirmation holds up only its own request, never the others
+//  queued behind it on a shared worker (HubSpot gives up after 5 s). The
+//  connection limit bounds the threads. zhub_client_t is not thread-safe,
+//  so clients live in a pool: a handler borrows one under a lock, uses it
+//  alone, and gives it back (the lock is the memory barrier ZeroMQ asks for
+//  when a socket changes threads). So there are never more clients than
+//  requests publishing at once; up to idle_clients stay open for reuse,
+//  and all are closed from the main thread at shutdown. The admin daemon
+//  has a single thread and its own client for the readiness ping.
+//
+//  The raw request target (needed for signatures: MHD hands the handler a
+//  decoded path without the query) is captured by the URI log callback,
+//  which is also where the per-request state is born; the completion
+//  callback logs the one line per request and frees it.
+#include "server.h"
+#include "request.h"
+#include "zhub_client.h"
+#include "zhub_log.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+
+#define s_WEBHOOK_PREFIX "/v1/webhooks/"
+#define s_BODY_RESERVE_MAX (64 * 1024) //  body bytes reserved before they arrive
+#define s_LOG_IDS_MAX 5 //  message ids are logged when a request has at most this many
+
+struct zhub_gateway_server_t {
+    const zhub_gateway_config_t *config;
+    char *public_url;
+    struct MHD_Daemon *daemon;
+    struct MHD_Daemon *admin;
+    int port;
+    int admin_port;
+    pthread_mutex_t lock; //  guards idle[]
+    zhub_client_t **idle; //  clients not in use by any thread
+    size_t idle_count;
+    size_t idle_capacity;
+    zhub_client_t *admin_client; //  only the admin daemon's thread uses it
+};
+
+typedef struct {
+    zhub_gateway_server_t *server;
+    bool admin;
+    char *target;       //  request target as received (path + query)
+    int64_t started_ms; //  monotonic
+    bool started;       //  the handler has seen the headers
+    bool responded;     //  a response is queued
+    bool too_large;     //  the body went over the limit
+    const zhub_provider_t *provider;
+    char method[16];
+    char path[128]; //  sanitised for the log
+    char *body;
+    size_t body_size;
+    size_t body_capacity;
+    size_t dropped; //  bytes past the limit, not kept
+    unsigned status;
+    size_t events;
+    char reason[96]; //  why a request was refused, for the log
+    char ids[400];   //  message ids when few, for the log
+} s_request_t;
+
+//  ---------------------------------------------------------------------
+//  Logging helpers
+
+//  Keeps log values to one token: printable ASCII without spaces, quotes
+//  or '=' (a path is attacker-chosen).
+static void
+s_sanitise (const char *in, char *out, size_t size)
+{
+    size_t used = 0;
+    for (; in && *in && used + 1 < size; in++) {
+        char c = *in;
+        out[used++] = (c > ' ' && c <= '~' && c != '"' && c != '=' && c != '\\') ? c : '_';
+    }
+    out[used] = 0;
+}
+
+//  ---------------------------------------------------------------------
+//  Broker clients
+
+static zhub_client_t *
+s_client_borrow (zhub_gateway_server_t *self)
+{
+    zhub_client_t *client = NULL;
+    pthread_mutex_lock (&self->lock);
+    if (self->idle_count > 0)
+        client = self->idle[--self->idle_count];
+    pthread_mutex_unlock (&self->lock);
+    if (!client)
+        client = zhub_client_new (self->config->broker, "zhub-gateway");
+    return client;
+}
+
+static void
+s_client_return (zhub_gateway_server_t *self, zhub_client_t *client)
+{
+    if (!client)
+        return;
+    pthread_mutex_lock (&self->lock);
+    if (self->idle_count >= (size_t)self->config->idle_clients) {
+        pthread_mutex_unlock (&self->lock);
+        zhub_client_destroy (&client); //  a burst is over: keep only the usual number
+        return;
+    }
+    if (self->idle_count == self->idle_capacity) {
+        self->idle_capacity = self->idle_capacity ? self->idle_capacity * 2 : 8;
+        self->idle = zhub_realloc (self->idle, self->idle_capacity * sizeof *self->idle);
+    }
+    self->idle[self->idle_count++] = client;
+    pthread_mutex_unlock (&self->lock);
+}
+
+//  ---------------------------------------------------------------------
+//  Responses
+
+//  Queues a JSON response (takes the reference to body). header/value add
+//  one extra header (Allow, Retry-After) when not NULL.
+static enum MHD_Result
+s_reply (struct MHD_Connection *conn, s_request_t *req, unsigned status, json_t *body,
+         const char *header, const char *value)
+{
+    char *text = json_dumps (body, JSON_COMPACT);
+    json_decref (body);
+    if (!text)
+        text = zhub_strdup ("{}");
+    size_t size = strlen (text);
+    char *line = zhub_realloc (text, size + 2);
+    line[size++] = '\n';
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer (size, line, MHD_RESPMEM_MUST_FREE);
+    if (!response) {
+        free (line);
+        return MHD_NO;
+    }
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (header)
+        MHD_add_response_header (response, header, value);
+    enum MHD_Result rc = MHD_queue_response (conn, status, response);
+    MHD_destroy_response (response);
+    if (rc == MHD_YES) {
+        req->status = status;
+        req->responded = true;
+    }
+    return rc;
+}
+
+//  {"error":code,"message":message}; reason (may be NULL) goes to the log.
+static enum MHD_Result
+s_error (struct MHD_Connection *conn, s_request_t *req, unsigned status, const char *code,
+         const char *message, const char *reason, const char *header, const char *value)
+{
+    snprintf (req->reason, sizeof req->reason, "%.*s", (int)sizeof req->reason - 1,
+              reason ? reason : code);
+    return s_reply (conn, req, status, json_pack ("{s:s,s:s}", "error", code, "message", message),
+                    header, value);
+}
+
+//  ---------------------------------------------------------------------
+//  Webhooks
+
+static const char *
+s_header (void *ctx, const char *name)
+{
+    return MHD_lookup_connection_value ((struct MHD_Connection *)ctx, MHD_HEADER_KIND, name);
+}
+
+//  Publishes the messages and waits for every PUBACK; answers the request.
+static enum MHD_Result
+s_publish (struct MHD_Connection *conn, s_request_t *req, zhub_msg_list_t *list)
+{
+    zhub_gateway_server_t *self = req->server;
+    char retry_after[24];
+    snprintf (retry_after, sizeof retry_after, "%lld", (long long)self->config->retry_after_s);
+    if (list->count == 0)
+        return s_reply (conn, req, MHD_HTTP_OK, json_pack ("{s:i}", "accepted", 0), NULL, NULL);
+
+    zhub_client_t *client = s_client_borrow (self);
+    if (!client)
+        return s_error (conn, req, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                        "the message bus is not reachable; retry later", "client_unavailable",
+                        MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
+    zhub_rc_t *results = zhub_calloc (list->count, sizeof *results);
+    int timeout = (int)self->config->publish_timeout_ms;
+    zhub_rc_t rc = zhub_client_publish_many (client, list->items, list->count, timeout, results);
+    s_client_return (self, client);
+
+    size_t confirmed = 0;
+    for (size_t i = 0; i < list->count; i++)
+        confirmed += results[i] == ZHUB_OK;
+    free (results);
+    if (rc == ZHUB_OK && confirmed == list->count)
+        return s_reply (conn, req, MHD_HTTP_OK,
+                        json_pack ("{s:I}", "accepted", (json_int_t)confirmed), NULL, NULL);
+    char reason[64];
+    snprintf (reason, sizeof reason, "publish_%s confirmed=%zu", zhub_rc_name (rc), confirmed);
+    if (rc == ZHUB_REJECT)
+        //  Every message passed zhub_msg_validate; a refusal by the broker is
+        //  a disagreement between our own parts, not the sender's fault.
+        return s_error (conn, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
+                        "the message bus refused the event", reason, NULL, NULL);
+    return s_error (conn, req, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                    "the message bus did not confirm in time; retry later", reason,
+                    MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
+}
+
+//  The whole body is in: verify, parse, publish.
+static enum MHD_Result
+s_webhook_complete (struct MHD_Connection *conn, s_request_t *req)
+{
+    zhub_gateway_server_t *self = req->server;
+    const zhub_provider_t *provider = req->provider;
+    char *url = zhub_gateway_full_url (self->public_url, req->target);
+    zhub_webhook_t hook = {.method = req->method,
+                           .url = url,
+                           .header = s_header,
+                           .header_ctx = conn,
+                           .body = req->body ? req->body : "",
+                           .body_size = req->body_size,
+                           .now_ms = zhub_now_ms ()};
+    zhub_verify_opts_t opts;
+    zhub_gateway_config_verify_opts (self->config, provider, &opts);
+    char why[256];
+    enum MHD_Result result;
+    if (provider->verify (&hook, &opts, why, sizeof why) != ZHUB_OK) {
+        char message[320];
+        snprintf (message, sizeof message, "signature verification failed: %s", why);
+        result =
+            s_error (conn, req, MHD_HTTP_UNAUTHORIZED, "unauthorized", message, why, NULL, NULL);
+        free (url);
+        return result;
+    }
+    zhub_msg_list_t list = {0};
+    if (provider->parse (&hook, &list, why, sizeof why) != ZHUB_OK) {
+        zhub_msg_list_clear (&list);
+        free (url);
+        return s_error (conn, req, MHD_HTTP_BAD_REQUEST, "bad_request", why, "malformed_body", NULL,
+                        NULL);
+    }
+    free (url);
+    const char *traceparent = s_header (conn, "traceparent");
+    req->events = list.count;
+    size_t used = 0;
+    req->ids[0] = 0;
+    for (size_t i = 0; i < list.count; i++) {
+        if (zhub_gateway_traceparent_ok (traceparent))
+            zhub_msg_set (&list.items[i]->traceparent, traceparent);
+        if (list.count <= s_LOG_IDS_MAX && used < sizeof req->ids) {
+            char id[ZHUB_MSG_MAX_ID + 1];
+            s_sanitise (list.items[i]->id, id, sizeof id);
+            used += snprintf (req->ids + used, sizeof req->ids - used, "%s%s", i ? "," : "", id);
+        }
+    }
+    result = s_publish (conn, req, &list);
+    zhub_msg_list_clear (&list);
+    return result;
+}
+
+//  First call: only the headers are known. Everything that can be decided
+//  without the body is decided here, so a wrong request costs no upload.
+static enum MHD_Result
+s_webhook_headers (struct MHD_Connection *conn, s_request_t *req, const char *url)
+{
+    zhub_gateway_server_t *self = req->server;
+    if (strncmp (url, s_WEBHOOK_PREFIX, strlen (s_WEBHOOK_PREFIX)))
+        return s_error (conn, req, MHD_HTTP_NOT_FOUND, "not_found", "no such path", NULL, NULL,
+                        NULL);
+    const char *name = url + strlen (s_WEBHOOK_PREFIX);
+    req->provider = zhub_provider_find (name);
+    if (!req->provider)
+        return s_error (conn, req, MHD_HTTP_NOT_FOUND, "unknown_source",
+                        "no webhook source of that name", NULL, NULL, NULL);
+    if (strcmp (req->method, "POST"))
+        return s_error (conn, req, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
+                        "webhooks are delivered with POST", NULL, MHD_HTTP_HEADER_ALLOW, "POST");
+    const char *type =
+        MHD_lookup_connection_value (conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+    if (!zhub_gateway_content_type_ok (type))
+        return s_error (conn, req, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
+                        "the body must be application/json", NULL, NULL, NULL);
+    const char *length_text =
+        MHD_lookup_connection_value (conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    size_t length = 0;
+    if (length_text && !zhub_gateway_parse_length (length_text, &length)) {
+        if (length > self->config->body_limit) {
+            req->too_large = true;
+            return s_error (conn, req, MHD_HTTP_CONTENT_TOO_LARGE, "payload_too_large",
+                            "the body is over the size limit", "content_length_over_limit", NULL,
+                            NULL);
+        }
+        //  Reserve for the declared body, but not more than a typical one
+        //  up front: a declared length costs the sender nothing.
+        if (length > 0) {
+            req->body_capacity = length < s_BODY_RESERVE_MAX ? length : s_BODY_RESERVE_MAX;
+            req->body = zhub_malloc (req->body_capacity);
+        }
+    }
+    return MHD_YES;
+}
+
+//  Appends a chunk of body. libmicrohttpd 0.9.75 cannot queue a response
+//  while a body is still arriving, so past the limit we stop buffering at
+//  once (memory stays bounded), drop what follows and answer 413 when the
+//  upload ends; a sender that streams on for another limit's worth of bytes
+//  has its connection closed instead.
+static enum MHD_Result
+s_webhook_body (s_request_t *req, const char *data, size_t size)
+{
+    size_t limit = req->server->config->body_limit;
+    if (req->too_large || size > limit - req->body_size) {
+        if (!req->too_large) {
+            req->too_large = true;
+            free (req->body);
+            req->body = NULL;
+            req->body_capacity = 0;
+        }
+        req->dropped += size;
+        if (req->dropped > limit) {
+            snprintf (req->reason, sizeof req->reason, "body_over_limit_closed");
+            return MHD_NO;
+        }
+        return MHD_YES;
+    }
+    if (req->body_size + size > req->body_capacity) {
+        size_t capacity = req->body_capacity ? req->body_capacity : 4096;
+        while (capacity < req->body_size + size)
+            capacity *= 2;
+        if (capacity > limit)
+            capacity = limit;
+        req->body = zhub_realloc (req->body, capacity);
+        req->body_capacity = capacity;
+    }
+    memcpy (req->body + req->body_size, data, size);
+    req->body_size += size;
+    return MHD_YES;
+}
+
+static enum MHD_Result
+s_webhook_handler (void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                   const char *version, const char *upload_data, size_t *upload_data_size,
+                   void **con_cls)
+{
+    (void)cls;
+    (void)version;
+    s_request_t *req = *con_cls;
+    if (!req)
+        return MHD_NO; //  the URI callback always runs first; never happens
+    if (!req->started) {
+        req->started = true;
+        snprintf (req->method, sizeof req->method, "%s", method);
+        s_sanitise (url, req->path, sizeof req->path);
+        return s_webhook_headers (conn, req, url);
+    }
+    if (*upload_data_size > 0) {
+        size_t size = *upload_data_size;
+        *upload_data_size = 0;
+        if (req->responded)
+            return MHD_YES; //  answered already: drop the rest
+        return s_webhook_body (req, upload_data, size);
+    }
+    if (req->responded)
+        return MHD_YES;
+    if (req->too_large)
+        return s_error (conn, req, MHD_HTTP_CONTENT_TOO_LARGE, "payload_too_large",
+                        "the body is over the size limit", "body_over_limit", NULL, NULL);
+    return s_webhook_complete (conn, req);
+}
+
+//  ---------------------------------------------------------------------
+//  Admin
+
+static enum MHD_Result
+s_admin_handler (void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                 const char *version, const char *upload_data, size_t *upload_data_size,
+                 void **con_cls)
+{
+    (void)cls;
+    (void)version;
+    (void)upload_data;
+    s_request_t *req = *con_cls;
+    if (!req)
+        return MHD_NO;
+    if (!req->started) {
+        req->started = true;
+        snprintf (req->method, sizeof req->method, "%s", method);
+        s_sanitise (url, req->path, sizeof req->path);
+        return MHD_YES; //  decide once any body is in (admin requests have none)
+    }
+    if (*upload_data_size > 0) {
+        *upload_data_size = 0; //  ignored
+        return MHD_YES;
+    }
+    if (req->responded)
+        return MHD_YES;
+    zhub_gateway_server_t *self = req->server;
+    bool healthz = !strcmp (url, "/healthz"), readyz = !strcmp (url, "/readyz");
+    if (!healthz && !readyz)
+        return s_error (conn, req, MHD_HTTP_NOT_FOUND, "not_found", "no such path", NULL, NULL,
+                        NULL);
+    if (strcmp (method, "GET") && strcmp (method, "HEAD"))
+        return s_error (conn, req, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", "use GET",
+                        NULL, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+    if (healthz)
+        return s_reply (conn, req, MHD_HTTP_OK, json_pack ("{s:s}", "status", "ok"), NULL, NULL);
+    if (!self->admin_client)
+        self->admin_client = zhub_client_new (self->config->broker, "zhub-gateway-admin");
+    bool ready =
+        self->admin_client
+        && zhub_client_ping (self->admin_client, (int)self->config->ready_timeout_ms) == ZHUB_OK;
+    if (ready)
+        return s_reply (conn, req, MHD_HTTP_OK,
+                        json_pack ("{s:s,s:s}", "status", "ready", "broker", "ok"), NULL, NULL);
+    snprintf (req->reason, sizeof req->reason, "broker_unreachable");
+    return s_reply (conn, req, MHD_HTTP_SERVICE_UNAVAILABLE,
+                    json_pack ("{s:s,s:s}", "status", "unavailable", "broker", "unreachable"), NULL,
+                    NULL);
+}
+
+//  ---------------------------------------------------------------------
+//  Per-request state and logging
+
+static void *
+s_request_new (zhub_gateway_server_t *self, const char *uri, bool admin)
+{
+    s_request_t *req = zhub_calloc (1, sizeof *req);
+    req->server = self;
+    req->admin = admin;
+    req->target = zhub_strdup (uri ? uri : "");
+    req->started_ms = zhub_mono_ms ();
+    return req;
+}
+
+static void *
+s_webhook_uri (void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)conn;
+    return s_request_new (cls, uri, false);
+}
+
+static void *
+s_admin_uri (void *cls, const char *uri, struct MHD_Connection *conn)
+{
+    (void)conn;
+    return s_request_new (cls, uri, true);
+}
+
+static const char *
+s_termination_name (enum MHD_RequestTerminationCode toe)
+{
+    switch (toe) {
+        case MHD_REQUEST_TERMINATED_COMPLETED_OK: return "completed";
+        case MHD_REQUEST_TERMINATED_WITH_ERROR: return "error";
+        case MHD_REQUEST_TERMINATED_TIMEOUT_REACHED: return "timeout";
+        case MHD_REQUEST_TERMINATED_DAEMON_SHUTDOWN: return "shutdown";
+        case MHD_REQUEST_TERMINATED_READ_ERROR: return "read_error";
+        case MHD_REQUEST_TERMINATED_CLIENT_ABORT: return "client_abort";
+        default: return "unknown";
+    }
+}
+
+static void
+s_request_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
+                     enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)conn;
+    s_request_t *req = *con_cls;
+    if (!req)
+        return;
+    *con_cls = NULL;
+    long long duration = (long long)(zhub_mono_ms () - req->started_ms);
+    const char *reason = req->reason[0] ? req->reason : "-";
+    if (!req->responded && !req->reason[0])
+        reason = s_termination_name (toe); //  never answered: say why it ended
+    if (req->admin)
+        zhub_debug ("admin_request", "method=%s path=%s status=%u duration_ms=%lld reason=%s",
+                    req->method[0] ? req->method : "-", req->path[0] ? req->path : "-", req->status,
+                    duration, reason);
+    else
+        zhub_info ("request",
+                   "method=%s path=%s source=%s status=%u events=%zu bytes=%zu duration_ms=%lld "
+                   "ids=%s reason=%s",
+                   req->method[0] ? req->method : "-", req->path[0] ? req->path : "-",
+                   req->provider ? req->provider->name : "-", req->status, req->events,
+                   req->body_size + req->dropped, duration, req->ids[0] ? req->ids : "-", reason);
+    free (req->target);
+    free (req->body);
+    free (req);
+}
+
+//  ---------------------------------------------------------------------
+//  Daemons
+
+static void
+s_mhd_log (void *cls, const char *format, va_list args)
+{
+    (void)cls;
+    char text[512], clean[512];
+    vsnprintf (text, sizeof text, format, args);
+    size_t used = 0;
+    for (const char *p = text; *p && used + 1 < sizeof clean; p++)
+        clean[used++] = (*p == '"' || *p == '\n' || *p == '\r') ? ' ' : *p;
+    clean[used] = 0;
+    while (used > 0 && clean[used - 1] == ' ')
+        clean[--used] = 0;
+    zhub_warn ("mhd", "message=\"%s\"", clean);
+}
+
+static struct MHD_Daemon *
+s_daemon_start (zhub_gateway_server_t *self, const zhub_listen_t *listen, bool admin, char *err,
+                size_t err_size)
+{
+    const zhub_gateway_config_t *config = self->config;
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *found = NULL;
+    int gai = getaddrinfo (listen->host, NULL, &hints, &found);
+    if (gai || !found) {
+        snprintf (err, err_size, "cannot resolve %s: %s", listen->host, gai_strerror (gai));
+        return NULL;
+    }
+    struct sockaddr_storage addr;
+    memset (&addr, 0, sizeof addr);
+    memcpy (&addr, found->ai_addr, found->ai_addrlen);
+    bool ipv6 = found->ai_family == AF_INET6;
+    freeaddrinfo (found);
+    if (ipv6)
+        ((struct sockaddr_in6 *)&addr)->sin6_port = htons ((uint16_t)listen->port);
+    else
+        ((struct sockaddr_in *)&addr)->sin_port = htons ((uint16_t)listen->port);
+
+    //  Webhooks: a thread per connection (see the top of this file). Admin:
+    //  one thread; a readiness ping blocks it for at most ready_timeout.
+    unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG
+                     | (admin ? 0 : MHD_USE_THREAD_PER_CONNECTION) | (ipv6 ? MHD_USE_IPv6 : 0);
+    unsigned timeout_s = (unsigned)((config->connection_timeout_ms + 999) / 1000);
+    //  The external logger must be the first option, or MHD reports the
+    //  options before it through its own logger.
+    struct MHD_Daemon *daemon = MHD_start_daemon (
+        flags, (uint16_t)listen->port, NULL, NULL, admin ? s_admin_handler : s_webhook_handler,
+        self, MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&addr, MHD_OPTION_CONNECTION_TIMEOUT, timeout_s,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)config->connection_limit,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)config->per_ip_limit,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)config->connection_memory,
+        MHD_OPTION_URI_LOG_CALLBACK, admin ? s_admin_uri : s_webhook_uri, self,
+        MHD_OPTION_NOTIFY_COMPLETED, s_request_completed, self, MHD_OPTION_END);
+    if (!daemon)
+        snprintf (err, err_size, "cannot listen on %s (address in use or not local?)",
+                  listen->text);
+    return daemon;
+}
+
+static int
+s_bound_port (struct MHD_Daemon *daemon)
+{
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info (daemon, MHD_DAEMON_INFO_BIND_PORT);
+    return info ? info->port : 0;
+}
+
+zhub_gateway_server_t *
+zhub_gateway_server_new (const zhub_gateway_config_t *config, char *err, size_t err_size)
+{
+    zhub_gateway_server_t *self = zhub_calloc (1, sizeof *self);
+    self->config = config;
+    pthread_mutex_init (&self->lock, NULL);
+    self->public_url = zhub_strdup (config->public_url);
+    self->daemon = s_daemon_start (self, &config->listen, false, err, err_size);
+    if (self->daemon)
+        self->admin = s_daemon_start (self, &config->admin, true, err, err_size);
+    if (!self->daemon || !self->admin) {
+        zhub_gateway_server_destroy (&self);
+        return NULL;
+    }
+    self->port = s_bound_port (self->daemon);
+    self->admin_port = s_bound_port (self->admin);
+    if (config->public_url_default && config->listen.port == 0) {
+        //  The kernel chose the port: the URL providers call carries it.
+        free (self->public_url);
+        bool ipv6 = strchr (config->listen.host, ':') != NULL;
+        self->public_url = zhub_sprintf (ipv6 ? "http://[%s]:%d" : "http://%s:%d",
+                                         config->listen.host, self->port);
+    }
+    return self;
+}
+
+void
+zhub_gateway_server_destroy (zhub_gateway_server_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    zhub_gateway_server_t *self = *self_p;
+    if (self->daemon)
+        MHD_stop_daemon (self->daemon);
+    if (self->admin)
+        MHD_stop_daemon (self->admin);
+    for (size_t i = 0; i < self->idle_count; i++)
+        zhub_client_destroy (&self->idle[i]);
+    free (self->idle);
+    zhub_client_destroy (&self->admin_client);
+    pthread_mutex_destroy (&self->lock);
+    free (self->public_url);
+    free (self);
+    *self_p = NULL;
+}
+
+int
+zhub_gateway_server_port (const zhub_gateway_server_t *self)
+{
+    return self->port;
+}
+
+int
+zhub_gateway_server_admin_port (const zhub_gateway_server_t *self)
+{
+    return self->admin_port;
+}
+
+const char *
+zhub_gateway_server_public_url (const zhub_gateway_server_t *self)
+{
+    return self->public_url;
+}

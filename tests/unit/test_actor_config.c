@@ -1,0 +1,120 @@
+//  The actors' configuration: group settings from the environment (what
+//  the JOIN carries), base URLs, secrets masked in the log helper.
+#include "zhub_actor.h"
+#include "zhub_test.h"
+
+#include <stdlib.h>
+
+static void
+test_backoff_schedule (void)
+{
+    int64_t steps[ZHUB_ACTOR_MAX_BACKOFF];
+    size_t count;
+    CHECK (zhub_actor_parse_backoff ("1s,5s, 30s ,200ms", steps, ZHUB_ACTOR_MAX_BACKOFF, &count)
+           == 0);
+    CHECK (count == 4);
+    CHECK (steps[0] == 1000 && steps[1] == 5000 && steps[2] == 30000 && steps[3] == 200);
+    CHECK (zhub_actor_parse_backoff ("", steps, ZHUB_ACTOR_MAX_BACKOFF, &count) == 0);
+    CHECK (count == 0);
+    CHECK (zhub_actor_parse_backoff ("1s,,2s", steps, ZHUB_ACTOR_MAX_BACKOFF, &count) == 0);
+    CHECK (count == 2); //  strtok skips the empty step
+    CHECK (zhub_actor_parse_backoff ("1s,soon", steps, ZHUB_ACTOR_MAX_BACKOFF, &count) == -1);
+    CHECK (count == 0);
+    CHECK (zhub_actor_parse_backoff ("1,2,3", steps, 2, &count) == -1);
+}
+
+static void
+s_clear_env (void)
+{
+    const char *names[] = {
+        "ZHUB_BROKER",           "ZHUB_DATA_DIR",          "ZHUB_MAX_DELIVERIES",
+        "ZHUB_ACK_DEADLINE",     "ZHUB_BACKOFF",           "ZHUB_CREDIT",
+        "ZHUB_HUBSPOT_BASE_URL", "ZHUB_HUBSPOT_TOKEN",     "ZHUB_BIRD_BASE_URL",
+        "ZHUB_BIRD_API_KEY",     "ZHUB_BIRD_WORKSPACE_ID", "ZHUB_HTTP_CONNECT_TIMEOUT",
+        "ZHUB_HTTP_TIMEOUT"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        unsetenv (names[i]);
+}
+
+static void
+test_defaults (void)
+{
+    s_clear_env ();
+    zhub_actor_config_t config;
+    char err[256];
+    CHECK (zhub_actor_config_load (&config, "contact-sync", err, sizeof err) == 0);
+    CHECK_STR (config.name, "contact-sync");
+    CHECK_STR (config.broker, ZHUB_BROKER_DEFAULT);
+    CHECK_STR (config.data_dir, "./.zhub-data");
+    CHECK_STR (config.hubspot_base_url, "https://api.hubapi.com");
+    CHECK_STR (config.bird_base_url, "https://api.bird.com");
+    CHECK (config.max_deliveries == 0 && config.ack_deadline_ms == 0 && config.backoff_count == 0);
+    CHECK (config.credit == 1);
+    CHECK (config.http_connect_timeout_ms == ZHUB_HTTP_CONNECT_TIMEOUT_MS);
+    CHECK (config.http_timeout_ms == ZHUB_HTTP_TOTAL_TIMEOUT_MS);
+    zhub_actor_config_clear (&config);
+    zhub_actor_config_clear (&config);
+}
+
+static void
+test_group_settings_from_env (void)
+{
+    s_clear_env ();
+    setenv ("ZHUB_MAX_DELIVERIES", "3", 1);
+    setenv ("ZHUB_ACK_DEADLINE", "2s", 1);
+    setenv ("ZHUB_BACKOFF", "100ms,1s", 1);
+    setenv ("ZHUB_HTTP_TIMEOUT", "3s", 1);
+    setenv ("ZHUB_HUBSPOT_BASE_URL", "http://127.0.0.1:9/", 1);
+    zhub_actor_config_t config;
+    char err[256];
+    CHECK (zhub_actor_config_load (&config, "contact-sync", err, sizeof err) == 0);
+    CHECK (config.max_deliveries == 3);
+    CHECK (config.ack_deadline_ms == 2000);
+    CHECK (config.backoff_count == 2 && config.backoff_ms[0] == 100
+           && config.backoff_ms[1] == 1000);
+    CHECK (config.http_timeout_ms == 3000);
+    CHECK_STR (config.hubspot_base_url, "http://127.0.0.1:9/");
+    zhub_actor_config_clear (&config);
+}
+
+static void
+test_invalid_values_name_the_variable (void)
+{
+    const char *bad[][2] = {{"ZHUB_MAX_DELIVERIES", "many"},
+                            {"ZHUB_ACK_DEADLINE", "soon"},
+                            {"ZHUB_BACKOFF", "1s,x"},
+                            {"ZHUB_HUBSPOT_BASE_URL", "ftp://example.com"},
+                            {"ZHUB_BIRD_BASE_URL", "api.bird.com"},
+                            {"ZHUB_HTTP_TIMEOUT", "0"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        s_clear_env ();
+        setenv (bad[i][0], bad[i][1], 1);
+        zhub_actor_config_t config;
+        char err[256] = "";
+        CHECK (zhub_actor_config_load (&config, "contact-sync", err, sizeof err) == -1);
+        CHECK (strstr (err, bad[i][0]) != NULL);
+        CHECK (config.name == NULL);
+    }
+    s_clear_env ();
+}
+
+static void
+test_log_quote (void)
+{
+    char buf[32];
+    CHECK_STR (zhub_actor_log_quote ("a \"b\"\nc", buf, sizeof buf), "\"a 'b' c\"");
+    CHECK_STR (zhub_actor_log_quote (NULL, buf, sizeof buf), "\"\"");
+    CHECK_STR (zhub_actor_log_quote ("0123456789012345678901234567890123456789", buf, 12),
+               "\"012345678\"");
+}
+
+int
+main (void)
+{
+    RUN (test_backoff_schedule);
+    RUN (test_defaults);
+    RUN (test_group_settings_from_env);
+    RUN (test_invalid_values_name_the_variable);
+    RUN (test_log_quote);
+    TEST_EXIT ();
+}
