@@ -1,8 +1,9 @@
 //  Bird webhooks. One request is one event. Its id must survive Bird's
-//  retries (8 hours of them) so that the bus dedup collapses them: we use
-//  Bird's messagebird-request-id when it is sent, else a hash of what
-//  identifies the event, including updatedAt/status so that a status change
-//  of the same message is a new event rather than a duplicate.
+//  retries (8 hours of them) so that the bus dedup collapses them. Nothing
+//  documents that messagebird-request-id stays the same across retries, so
+//  the id is a hash of what identifies the event (service, event, payload
+//  id, updatedAt, status): a retry resends the same body and collapses, and
+//  a status change of the same message is a new event.
 //
 //  The subject is the Bird contact the event is about, when the payload
 //  names one (the shapes differ per service, so this is best effort), so
@@ -16,7 +17,6 @@
 
 #define s_HDR_SIG "messagebird-signature"
 #define s_HDR_TIMESTAMP "messagebird-request-timestamp"
-#define s_HDR_REQUEST_ID "messagebird-request-id"
 
 static zhub_rc_t
 s_reject (char *why, size_t why_size, const char *reason)
@@ -104,19 +104,6 @@ s_contact_of (const char *service, const char *event, const msgpack_object *payl
     return false;
 }
 
-//  A printable request id without spaces, short enough for an envelope id.
-static bool
-s_request_id_ok (const char *text)
-{
-    size_t size = strlen (text);
-    if (size == 0 || size > 200)
-        return false;
-    for (size_t i = 0; i < size; i++)
-        if (text[i] <= ' ' || text[i] > '~')
-            return false;
-    return true;
-}
-
 static void
 s_hash_str (crypto_hash_sha256_state *state, const msgpack_object *obj)
 {
@@ -133,14 +120,11 @@ s_hash_str (crypto_hash_sha256_state *state, const msgpack_object *obj)
     crypto_hash_sha256_update (state, (const unsigned char *)"\n", 1);
 }
 
-//  "bird:" + the request id, or + hex SHA-256 of what names the event.
+//  "bird:" + hex SHA-256 of what names the event.
 static char *
 s_event_id (const zhub_webhook_t *hook, const msgpack_object *envelope,
             const msgpack_object *payload)
 {
-    const char *request_id = s_header (hook, s_HDR_REQUEST_ID);
-    if (request_id && s_request_id_ok (request_id))
-        return zhub_sprintf ("bird:%s", request_id);
     unsigned char digest[crypto_hash_sha256_BYTES];
     const msgpack_object *payload_id = zhub_mpack_get (payload, "id");
     if (payload_id) {
