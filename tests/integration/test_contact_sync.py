@@ -22,7 +22,7 @@ import uuid
 import pytest
 
 from harness import BINARIES, wait_until
-from zhub_bus import Bus
+from zhub_bus import Bus, envelope
 
 NEEDED = ("broker", "gateway", "contact-sync")
 
@@ -394,7 +394,46 @@ def test_hubspot_contact_without_phone_or_email_is_dead_lettered(hub):
     assert dead[0]["data"]["message"]["type"] == "webhook.hubspot.contact.creation"
 
 
-def test_sigterm_stops_cleanly(hub):
+def test_conversation_started_on_the_bus_creates_hubspot_contact(hub):
+    sync = start_stack(hub)
+    bird_id = seed_bird_contact(hub, "Juan Preciado", "+5215512121212", "juan@example.com")
+    bus = Bus(hub.env["ZHUB_BROKER"], "pytest-flow")
+    try:
+        reply = bus.publish(envelope("conv-started-1", "conversation.started",
+                                     subject="contact:" + bird_id, source="bird-flow",
+                                     data={"conversation_id": "conv-1", "bird_contact_id": bird_id,
+                                           "channel": "whatsapp", "agent_type": "qualifier"}))
+        assert reply["cmd"] == "PUBACK"
+    finally:
+        bus.close()
+    contacts = wait_until(lambda: hubspot_contacts_with(hub, bird_id), timeout=15,
+                          what="the HubSpot contact")
+    assert contacts[0]["properties"]["email"] == "juan@example.com"
+    assert contacts[0]["properties"]["lastname"] == "Preciado"
+    wait_until(lambda: [l for l in handled_lines(sync, "synced")
+                        if "topic=conversation.started" in l], what="the synced line")
+
+
+def test_sigterm_mid_call_finishes_the_message_then_exits(hub):
+    sync = start_stack(hub)
+    bird_id = seed_bird_contact(hub, "Susana San Juan", "+5215534343434")
+    peer_fault(hub, "hubspot", delay_ms=1500, count=1,
+               path_prefix="/crm/v3/objects/contacts/batch/upsert")
+    post_bird_webhook(hub, inbound_message(bird_id, "+5215534343434"))
+    wait_until(lambda: "bird get contact" in sync.log_text(), timeout=10,
+               what="contact-sync to read the Bird contact")
+    assert sync.stop() == 0   # SIGTERM while the upsert is in flight
+    line = [l for l in handled_lines(sync) if bird_id in l]
+    assert len(line) == 1 and "outcome=synced" in line[0], sync.log_tail()
+    assert "event=stopping" in sync.log_text()
+    assert len(hubspot_contacts_with(hub, bird_id)) == 1
+    # It was acked: a new member gets nothing to redo.
+    restarted = hub.start("contact-sync")
+    time.sleep(1.5)
+    assert len([l for l in handled_lines(restarted) if bird_id in l]) == 1
+
+
+def test_contact_sync_idle_sigterm_exits_0(hub):
     sync = start_stack(hub)
     assert "event=ready group=contact-sync" in sync.log_text()
     assert sync.stop() == 0
