@@ -109,7 +109,7 @@ zhub_cmd_up (int argc, char **argv)
         snprintf (port, sizeof port, "%d", bird_port);
         char *bird[] = {(char *) python, path, "--port", port, "--max-seconds", "31536000",
                         "--webhook-url", bird_hook, "--signing-key", getenv ("ZHUB_BIRD_SIGNING_KEY"),
-                        NULL};
+                        "--workspace-id", getenv ("ZHUB_BIRD_WORKSPACE_ID"), NULL};
         zhub_supervisor_add (sup, "bird-peer", bird);
     }
     const char *programs[] = {"zhub-broker", "zhub-gateway", "zhub-contact-sync"};
