@@ -32,6 +32,7 @@ broker_config_defaults (broker_config_t *config)
     config->sweep_interval_ms = 1000;
     config->sweep_max = 1000;
     config->history_max = 32;
+    config->max_map_size = (size_t)64 << 30;
 }
 
 int
@@ -52,7 +53,8 @@ broker_config_parse_backoff (const char *text, int64_t *steps, size_t *count)
         while (len && step[len - 1] == ' ')
             step[--len] = 0;
         int64_t ms;
-        if (n == ZHUB_FRAME_MAX_BACKOFF || zhub_parse_duration_ms (step, &ms) || ms > S_MAX_DELAY_MS)
+        if (n == ZHUB_FRAME_MAX_BACKOFF || zhub_parse_duration_ms (step, &ms)
+            || ms > S_MAX_DELAY_MS)
             return -1;
         steps[n++] = ms;
     }
@@ -81,7 +83,7 @@ broker_config_load (broker_config_t *config, char *err, size_t err_size)
     config->dedup_window_ms = value;
     if (zhub_env_int ("ZHUB_BROKER_MAX_DELIVERIES", config->max_deliveries, 1, 1000, &value))
         return s_fail (err, err_size, "ZHUB_BROKER_MAX_DELIVERIES (1..1000)");
-    config->max_deliveries = (uint32_t) value;
+    config->max_deliveries = (uint32_t)value;
     if (zhub_env_duration_ms ("ZHUB_BROKER_ACK_DEADLINE", config->ack_deadline_ms, &value)
         || value < 100 || value > S_MAX_DELAY_MS)
         return s_fail (err, err_size, "ZHUB_BROKER_ACK_DEADLINE (100ms..366d)");
@@ -92,13 +94,17 @@ broker_config_load (broker_config_t *config, char *err, size_t err_size)
         return s_fail (err, err_size, "ZHUB_BROKER_BACKOFF (e.g. 1s,5s,30s, at most 16 steps)");
     if (zhub_env_int ("ZHUB_BROKER_WINDOW", config->window, 16, 1000000, &value))
         return s_fail (err, err_size, "ZHUB_BROKER_WINDOW (16..1000000)");
-    config->window = (uint32_t) value;
+    config->window = (uint32_t)value;
     //  A dead letter wraps the original envelope plus its history and must
     //  still fit in one frame, hence the ceiling well under the frame size.
-    if (zhub_env_int ("ZHUB_BROKER_MAX_MESSAGE", (int64_t) config->max_message, 1024,
+    if (zhub_env_int ("ZHUB_BROKER_MAX_MESSAGE", (int64_t)config->max_message, 1024,
                       ZHUB_FRAME_MAX_SIZE / 2, &value))
         return s_fail (err, err_size, "ZHUB_BROKER_MAX_MESSAGE (1024..2097152 bytes)");
-    config->max_message = (size_t) value;
+    config->max_message = (size_t)value;
+    if (zhub_env_int ("ZHUB_BROKER_MAX_MAP_SIZE", (int64_t)config->max_map_size, 1 << 20, INT64_MAX,
+                      &value))
+        return s_fail (err, err_size, "ZHUB_BROKER_MAX_MAP_SIZE (bytes, at least 1 MiB)");
+    config->max_map_size = (size_t)value;
     if (strncmp (config->endpoint, "tcp://", 6) && strncmp (config->endpoint, "ipc://", 6)
         && strncmp (config->endpoint, "inproc://", 9))
         return s_fail (err, err_size, "ZHUB_BROKER (tcp://host:port or ipc://path)");
@@ -112,11 +118,12 @@ broker_config_log (const broker_config_t *config)
     size_t used = 0;
     for (size_t i = 0; i < config->backoff_count && used < sizeof backoff; i++)
         used += snprintf (backoff + used, sizeof backoff - used, "%s%lldms", i ? "," : "",
-                          (long long) config->backoff_ms[i]);
+                          (long long)config->backoff_ms[i]);
     zhub_info ("config",
                "endpoint=%s data_dir=%s dedup_window_ms=%lld max_deliveries=%u "
-               "ack_deadline_ms=%lld backoff=%s window=%u max_message=%zu batch_max=%u",
-               config->endpoint, config->data_dir, (long long) config->dedup_window_ms,
-               config->max_deliveries, (long long) config->ack_deadline_ms, backoff,
-               config->window, config->max_message, config->batch_max);
+               "ack_deadline_ms=%lld backoff=%s window=%u max_message=%zu batch_max=%u "
+               "max_map_size=%zu",
+               config->endpoint, config->data_dir, (long long)config->dedup_window_ms,
+               config->max_deliveries, (long long)config->ack_deadline_ms, backoff, config->window,
+               config->max_message, config->batch_max, config->max_map_size);
 }

@@ -10,22 +10,24 @@
 #include <stdint.h>
 
 typedef struct {
-    const char *endpoint;        //  ZHUB_BROKER: where the ROUTER binds
-    const char *data_dir;        //  ZHUB_DATA_DIR: the store lives in <data_dir>/broker
-    int64_t dedup_window_ms;     //  ZHUB_DEDUP_WINDOW (8d): how long a message id is remembered
-    uint32_t max_deliveries;     //  ZHUB_BROKER_MAX_DELIVERIES (5): default for new groups
-    int64_t ack_deadline_ms;     //  ZHUB_BROKER_ACK_DEADLINE (30s): default for new groups
-    int64_t backoff_ms[ZHUB_FRAME_MAX_BACKOFF];   //  ZHUB_BROKER_BACKOFF (1s,5s,30s,2m,10m)
+    const char *endpoint;    //  ZHUB_BROKER: where the ROUTER binds
+    const char *data_dir;    //  ZHUB_DATA_DIR: the store lives in <data_dir>/broker
+    int64_t dedup_window_ms; //  ZHUB_DEDUP_WINDOW (8d): how long a message id is remembered
+    uint32_t max_deliveries; //  ZHUB_BROKER_MAX_DELIVERIES (5): default for new groups
+    int64_t ack_deadline_ms; //  ZHUB_BROKER_ACK_DEADLINE (30s): default for new groups
+    int64_t backoff_ms[ZHUB_FRAME_MAX_BACKOFF]; //  ZHUB_BROKER_BACKOFF (1s,5s,30s,2m,10m)
     size_t backoff_count;
-    uint32_t window;             //  ZHUB_BROKER_WINDOW (4096): pending offsets held per group
-    size_t max_message;          //  ZHUB_BROKER_MAX_MESSAGE (1 MiB): envelope bytes per PUBLISH
-    uint32_t batch_max;          //  frames drained per loop iteration (one transaction)
-    uint32_t scan_max;           //  log records a group scans per loop iteration
-    int64_t heartbeat_ms;        //  ZHUB_HEARTBEAT_MS; members silent 10x this are forgotten
-    int send_hwm;                //  messages queued per peer before sends fail with EAGAIN
-    int64_t sweep_interval_ms;   //  how often expired dedup entries are swept
-    uint32_t sweep_max;          //  dedup entries removed per sweep
-    uint32_t history_max;        //  failure records kept per message (the newest)
+    uint32_t window;           //  ZHUB_BROKER_WINDOW (4096): pending offsets held per group
+    size_t max_message;        //  ZHUB_BROKER_MAX_MESSAGE (1 MiB): envelope bytes per PUBLISH
+    uint32_t batch_max;        //  frames drained per loop iteration (one transaction)
+    uint32_t scan_max;         //  log records a group scans per loop iteration
+    int64_t heartbeat_ms;      //  ZHUB_HEARTBEAT_MS; members silent 10x this are forgotten
+    int send_hwm;              //  messages queued per peer before sends fail with EAGAIN
+    int64_t sweep_interval_ms; //  how often expired dedup entries are swept
+    uint32_t sweep_max;        //  dedup entries removed per sweep
+    uint32_t history_max;
+    size_t max_map_size; //  ZHUB_BROKER_MAX_MAP_SIZE (64 GiB): the store's growth ceiling      //
+                         //  failure records kept per message (the newest)
 } broker_config_t;
 
 //  Fills config with the defaults above (no environment).

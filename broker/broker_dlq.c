@@ -15,17 +15,17 @@ broker_dlq_id (const char *group, const char *original_id)
         return id;
     free (id);
     uint8_t hash[16];
-    crypto_generichash (hash, sizeof hash, (const uint8_t *) original_id, strlen (original_id),
-                        NULL, 0);
+    crypto_generichash (hash, sizeof hash, (const uint8_t *)original_id, strlen (original_id), NULL,
+                        0);
     char hex[33];
     sodium_bin2hex (hex, sizeof hex, hash, sizeof hash);
     return zhub_sprintf ("dlq:%s:h:%s", group, hex);
 }
 
 zhub_msg_t *
-broker_dlq_build (const char *group, const uint8_t *envelope, size_t envelope_size,
-                  uint64_t offset, const broker_attempt_t *attempts, size_t count,
-                  uint32_t reason_code, const char *cause, int64_t now_ms)
+broker_dlq_build (const char *group, const uint8_t *envelope, size_t envelope_size, uint64_t offset,
+                  const broker_attempt_t *attempts, size_t count, uint32_t reason_code,
+                  const char *cause, int64_t now_ms)
 {
     zhub_mpack_limits_t limits = {.max_size = envelope_size, .max_depth = 64, .max_items = 1000000};
     zhub_msg_t *original = zhub_msg_decode (envelope, envelope_size, &limits, NULL, 0);
@@ -66,7 +66,7 @@ broker_dlq_build (const char *group, const uint8_t *envelope, size_t envelope_si
         zhub_mpack_pack_kv_str (&pk, "reason", attempts[i].reason ? attempts[i].reason : "");
     }
     zhub_mpack_pack_str (&pk, "message");
-    msgpack_sbuffer_write (&sbuf, (const char *) envelope, envelope_size);
+    msgpack_sbuffer_write (&sbuf, (const char *)envelope, envelope_size);
     dead->data = zhub_realloc (dead->data, sbuf.size);
     memcpy (dead->data, sbuf.data, sbuf.size);
     dead->data_size = sbuf.size;

@@ -132,6 +132,10 @@ broker_group_add_patterns (broker_group_t *self, char *const *patterns, size_t c
 bool
 broker_group_matches (const broker_group_t *self, const char *topic)
 {
+    //  never a group's own dead letters: a consumer failing them would
+    //  dead-letter its dead letters, without end
+    if (!strncmp (topic, "dlq.", 4) && !strcmp (topic + 4, self->name))
+        return false;
     for (size_t i = 0; i < self->settings.pattern_count; i++)
         if (zhub_topic_match (self->settings.patterns[i], topic))
             return true;
@@ -176,14 +180,14 @@ broker_group_member (broker_group_t *self, void *client)
 broker_member_t *
 broker_groups_join (broker_groups_t *self, broker_group_t *group, void *client, uint32_t credit)
 {
-    (void) self;
+    (void)self;
     broker_member_t *member = broker_group_member (group, client);
     if (!member) {
         member = zhub_calloc (1, sizeof *member);
         member->client = client;
         member->group = group;
-        group->members = zhub_realloc (group->members,
-                                       (group->member_count + 1) * sizeof (broker_member_t *));
+        group->members =
+            zhub_realloc (group->members, (group->member_count + 1) * sizeof (broker_member_t *));
         group->members[group->member_count++] = member;
     }
     member->credit = credit ? credit : 1;
@@ -205,8 +209,7 @@ s_release (broker_groups_t *self, broker_entry_t *entry)
         entry->member = NULL;
         group->inflight--;
         group->dirty = true;
-    }
-    else if (entry->state == BROKER_WAITING)
+    } else if (entry->state == BROKER_WAITING)
         group->waiting--;
     entry->state = BROKER_READY;
 }
@@ -279,7 +282,7 @@ broker_entry_t *
 broker_groups_push (broker_groups_t *self, broker_group_t *group, uint64_t offset,
                     const char *subject, uint32_t attempts, int64_t due_ms, int64_t now_ms)
 {
-    (void) self;
+    (void)self;
     broker_entry_t *entry = zhub_calloc (1, sizeof *entry);
     entry->group = group;
     entry->offset = offset;
@@ -354,7 +357,7 @@ broker_groups_dispatch (broker_groups_t *self, broker_group_t *group, int64_t no
     for (size_t i = 0; i < group->member_count && !credit; i++)
         credit = group->members[i]->inflight < group->members[i]->credit;
     if (!credit)
-        return 0;   //  an ack, a CREDIT or a join marks the group dirty again
+        return 0; //  an ack, a CREDIT or a join marks the group dirty again
     size_t count = 0;
     broker_map_clear (self->seen);
     for (broker_entry_t *entry = group->head; entry; entry = entry->next) {
@@ -367,12 +370,12 @@ broker_groups_dispatch (broker_groups_t *self, broker_group_t *group, int64_t no
         if (entry->state != BROKER_READY)
             continue;
         if (count == max) {
-            group->dirty = true;   //  more to do next round
+            group->dirty = true; //  more to do next round
             break;
         }
         broker_member_t *member = s_pick_member (group);
         if (!member)
-            break;   //  credit frees up later and marks the group dirty
+            break; //  credit frees up later and marks the group dirty
         entry->state = BROKER_INFLIGHT;
         entry->member = member;
         entry->tag = self->next_tag++;
@@ -418,8 +421,8 @@ broker_groups_ack (broker_groups_t *self, broker_entry_t *entry)
 }
 
 void
-broker_groups_fail (broker_groups_t *self, broker_entry_t *entry, int64_t now_ms,
-                    int64_t delay_ms, bool terminal, broker_failure_t *out)
+broker_groups_fail (broker_groups_t *self, broker_entry_t *entry, int64_t now_ms, int64_t delay_ms,
+                    bool terminal, broker_failure_t *out)
 {
     broker_group_t *group = entry->group;
     s_release (self, entry);
@@ -449,7 +452,7 @@ size_t
 broker_groups_tick (broker_groups_t *self, broker_group_t *group, int64_t now_ms,
                     broker_entry_t **expired, size_t max)
 {
-    (void) self;
+    (void)self;
     if (now_ms < group->next_timer_ms)
         return 0;
     int64_t next = INT64_MAX;
@@ -465,11 +468,10 @@ broker_groups_tick (broker_groups_t *self, broker_group_t *group, int64_t now_ms
             entry->state = BROKER_READY;
             group->waiting--;
             group->dirty = true;
-        }
-        else if (count < max)
+        } else if (count < max)
             expired[count++] = entry;
         else
-            next = now_ms;   //  more expired than fit: look again next round
+            next = now_ms; //  more expired than fit: look again next round
     }
     group->next_timer_ms = next;
     return count;
@@ -516,7 +518,7 @@ broker_backoff_ms (const int64_t *schedule, size_t count, uint32_t attempts, dou
     if (step >= count)
         step = count - 1;
     double factor = 0.8 + 0.4 * (u < 0 ? 0 : u >= 1 ? 0.999999 : u);
-    return (int64_t) ((double) schedule[step] * factor);
+    return (int64_t)((double)schedule[step] * factor);
 }
 
 double
@@ -527,5 +529,5 @@ broker_random (uint64_t *state)
     x ^= x << 25;
     x ^= x >> 27;
     *state = x;
-    return (double) ((x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
+    return (double)((x * 0x2545F4914F6CDD1DULL) >> 11) / 9007199254740992.0;
 }

@@ -29,9 +29,9 @@
 #define BROKER_MAX_PATTERNS 256
 
 typedef enum {
-    BROKER_READY = 0,   //  may be delivered once a member has credit and its subject is free
-    BROKER_INFLIGHT,    //  delivered under tag; waits for ACK/NACK until timer_ms
-    BROKER_WAITING      //  failed; retried at timer_ms
+    BROKER_READY = 0, //  may be delivered once a member has credit and its subject is free
+    BROKER_INFLIGHT,  //  delivered under tag; waits for ACK/NACK until timer_ms
+    BROKER_WAITING    //  failed; retried at timer_ms
 } broker_entry_state_t;
 
 typedef struct broker_group_t broker_group_t;
@@ -40,24 +40,24 @@ typedef struct broker_member_t broker_member_t;
 typedef struct broker_entry_t {
     broker_group_t *group;
     uint64_t offset;
-    char *subject;               //  NULL when the message has no subject (no ordering)
+    char *subject; //  NULL when the message has no subject (no ordering)
     broker_entry_state_t state;
-    uint32_t attempts;           //  failed attempts so far (a delivery's attempt is this + 1)
-    uint64_t tag;                //  INFLIGHT: the current delivery's tag, else 0
-    broker_member_t *member;     //  INFLIGHT: the member holding it (NULL once forgotten)
-    int64_t timer_ms;            //  INFLIGHT: ack deadline; WAITING: retry due (wall clock)
+    uint32_t attempts;       //  failed attempts so far (a delivery's attempt is this + 1)
+    uint64_t tag;            //  INFLIGHT: the current delivery's tag, else 0
+    broker_member_t *member; //  INFLIGHT: the member holding it (NULL once forgotten)
+    int64_t timer_ms;        //  INFLIGHT: ack deadline; WAITING: retry due (wall clock)
     struct broker_entry_t *prev, *next;
 } broker_entry_t;
 
 struct broker_member_t {
-    void *client;                //  the server's handle for the peer (opaque here)
+    void *client; //  the server's handle for the peer (opaque here)
     broker_group_t *group;
-    uint32_t credit;             //  max deliveries in flight to this member
+    uint32_t credit; //  max deliveries in flight to this member
     uint32_t inflight;
 };
 
 typedef struct {
-    char **patterns;             //  owned
+    char **patterns; //  owned
     size_t pattern_count;
     uint32_t max_deliveries;
     int64_t ack_deadline_ms;
@@ -68,31 +68,31 @@ typedef struct {
 struct broker_group_t {
     char *name;
     broker_settings_t settings;
-    uint64_t floor;              //  every offset below is done for this group
-    uint64_t floor_persisted;    //  the floor as last committed to the store
-    uint64_t scan;               //  the next log offset to examine
-    bool needs_write;            //  settings changed and are not yet committed
-    bool dirty;                  //  a dispatch may find something to deliver
+    uint64_t floor;           //  every offset below is done for this group
+    uint64_t floor_persisted; //  the floor as last committed to the store
+    uint64_t scan;            //  the next log offset to examine
+    bool needs_write;         //  settings changed and are not yet committed
+    bool dirty;               //  a dispatch may find something to deliver
     int64_t created_ms;
     int64_t next_timer_ms;       //  earliest timer among entries (INT64_MAX: none)
     broker_entry_t *head, *tail; //  the window, in offset order
     size_t count, inflight, waiting;
     broker_member_t **members;
     size_t member_count;
-    size_t rr;                   //  round-robin position among members
+    size_t rr; //  round-robin position among members
     //  counters since the broker started
     uint64_t delivered, redelivered, acked, dead_letters;
 };
 
 typedef struct {
-    broker_group_t **list;       //  groups in creation order
+    broker_group_t **list; //  groups in creation order
     size_t count;
     broker_map_t *by_name;
-    broker_map_t *tags;          //  tag -> INFLIGHT entry
-    broker_map_t *seen;          //  scratch for dispatch
+    broker_map_t *tags; //  tag -> INFLIGHT entry
+    broker_map_t *seen; //  scratch for dispatch
     uint64_t next_tag;
     uint64_t rng;
-    uint32_t window;             //  max entries per group
+    uint32_t window; //  max entries per group
 } broker_groups_t;
 
 typedef struct {
@@ -102,9 +102,9 @@ typedef struct {
 
 typedef struct {
     uint64_t offset;
-    uint32_t attempts;           //  failed attempts including this one
-    bool dead;                   //  dead-letter it (the entry is gone)
-    int64_t due_ms;              //  not dead: when it will be retried
+    uint32_t attempts; //  failed attempts including this one
+    bool dead;         //  dead-letter it (the entry is gone)
+    int64_t due_ms;    //  not dead: when it will be retried
 } broker_failure_t;
 
 //  first_tag seeds delivery tags (take it from the clock so that tags stay
@@ -125,6 +125,8 @@ broker_group_t *broker_groups_create (broker_groups_t *self, const char *name,
 //  would exceed BROKER_MAX_PATTERNS.
 int broker_group_add_patterns (broker_group_t *self, char *const *patterns, size_t count);
 
+//  True when topic matches one of the group's patterns and is not the
+//  group's own dead-letter topic (dlq.<name>).
 bool broker_group_matches (const broker_group_t *self, const char *topic);
 
 //  True for a group name usable in "dlq.<group>" (a topic, no wildcards).

@@ -14,7 +14,8 @@ broker_log_new (zhub_store_t *store, int64_t dedup_window_ms)
     broker_log_t *self = zhub_calloc (1, sizeof *self);
     self->store = store;
     self->dedup_window_ms = dedup_window_ms;
-    if (zhub_store_table (store, "log", &self->log) || zhub_store_table (store, "dedup", &self->dedup)
+    if (zhub_store_table (store, "log", &self->log)
+        || zhub_store_table (store, "dedup", &self->dedup)
         || zhub_store_table (store, "dedup_exp", &self->dedup_exp)
         || zhub_store_table (store, "topics", &self->topics)) {
         free (self);
@@ -81,8 +82,8 @@ broker_log_lookup_id (broker_log_t *self, zhub_txn_t *txn, const char *id, int64
     if (rc != ZHUB_OK)
         return rc;
     if (size != 16)
-        return ZHUB_NOTFOUND;   //  not ours: treat as unseen, the put replaces it
-    int64_t expiry = (int64_t) zhub_store_u64 ((const uint8_t *) value + 8);
+        return ZHUB_NOTFOUND; //  not ours: treat as unseen, the put replaces it
+    int64_t expiry = (int64_t)zhub_store_u64 ((const uint8_t *)value + 8);
     if (expiry <= now_ms)
         return ZHUB_NOTFOUND;
     *offset = zhub_store_u64 (value);
@@ -147,7 +148,7 @@ broker_log_append (broker_log_t *self, zhub_txn_t *txn, broker_log_batch_t *batc
     int64_t expiry = now_ms + self->dedup_window_ms;
     uint8_t value[16];
     zhub_store_key_u64 (value, *offset);
-    zhub_store_key_u64 (value + 8, (uint64_t) expiry);
+    zhub_store_key_u64 (value + 8, (uint64_t)expiry);
     size_t id_size = strlen (msg->id);
     if (zhub_txn_put (txn, self->dedup, msg->id, id_size, value, 16) != ZHUB_OK)
         return ZHUB_ERROR;
@@ -205,7 +206,7 @@ broker_log_decode_record (const uint8_t *bytes, size_t size, broker_record_t *re
         goto done;
     //  msgpack-c references bin bodies in the input buffer, so this points
     //  into the caller's bytes (the LMDB map), not into the unpacked zone
-    record->msg = (const uint8_t *) msg->via.bin.ptr;
+    record->msg = (const uint8_t *)msg->via.bin.ptr;
     record->msg_size = msg->via.bin.size;
     rc = 0;
 done:
@@ -236,8 +237,8 @@ broker_log_sweep (broker_log_t *self, zhub_txn_t *txn, int64_t now_ms, uint32_t 
     const void *key;
     size_t key_size;
     zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, NULL, NULL);
-    while (rc == ZHUB_OK && (uint32_t) removed < max) {
-        if (key_size < 8 || (int64_t) zhub_store_u64 (key) > now_ms)
+    while (rc == ZHUB_OK && (uint32_t)removed < max) {
+        if (key_size < 8 || (int64_t)zhub_store_u64 (key) > now_ms)
             break;
         //  the id may have been published again after its window ended,
         //  with a later expiry: only delete the dedup entry that is ours
@@ -249,7 +250,7 @@ broker_log_sweep (broker_log_t *self, zhub_txn_t *txn, int64_t now_ms, uint32_t 
         memcpy (id, exp_key + 8, id_size);
         id[id_size] = 0;
         if (zhub_txn_get (txn, self->dedup, id, id_size, &value, &size) == ZHUB_OK && size == 16
-            && memcmp ((const uint8_t *) value + 8, exp_key, 8) == 0) {
+            && memcmp ((const uint8_t *)value + 8, exp_key, 8) == 0) {
             if (zhub_txn_del (txn, self->dedup, id, id_size) == ZHUB_ERROR) {
                 removed = -1;
                 break;

@@ -21,21 +21,21 @@
 typedef struct {
     zhub_store_t *store;
     zhub_table_t log, dedup, dedup_exp, topics;
-    uint64_t first;            //  first offset stored (0 when empty)
-    uint64_t last;             //  last committed offset (0 when empty)
+    uint64_t first; //  first offset stored (0 when empty)
+    uint64_t last;  //  last committed offset (0 when empty)
     int64_t dedup_window_ms;
 } broker_log_t;
 
 typedef struct {
-    uint64_t next;             //  offset the next append gets
+    uint64_t next; //  offset the next append gets
 } broker_log_batch_t;
 
 typedef struct {
     char topic[ZHUB_MSG_MAX_TYPE + 1];
-    char subject[ZHUB_MSG_MAX_ID + 1];   //  "" when the message has none
+    char subject[ZHUB_MSG_MAX_ID + 1]; //  "" when the message has none
     char id[ZHUB_MSG_MAX_ID + 1];
     int64_t time_ms, stored_ms;
-    const uint8_t *msg;        //  envelope bytes; valid until the transaction ends
+    const uint8_t *msg; //  envelope bytes; valid until the transaction ends
     size_t msg_size;
 } broker_record_t;
 
@@ -79,8 +79,8 @@ int broker_log_sweep (broker_log_t *self, zhub_txn_t *txn, int64_t now_ms, uint3
 
 //  The offset stored under id while its dedup window lasts: ZHUB_OK,
 //  ZHUB_NOTFOUND (unknown or expired) or ZHUB_ERROR.
-zhub_rc_t broker_log_lookup_id (broker_log_t *self, zhub_txn_t *txn, const char *id,
-                                int64_t now_ms, uint64_t *offset);
+zhub_rc_t broker_log_lookup_id (broker_log_t *self, zhub_txn_t *txn, const char *id, int64_t now_ms,
+                                uint64_t *offset);
 
 //  Calls fn for every topic with its message count (at most max topics).
 typedef void (broker_log_topic_fn) (const char *topic, size_t topic_size, uint64_t count,

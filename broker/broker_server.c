@@ -30,46 +30,53 @@
 #include <zmq.h>
 
 #define S_SCHEMA_VERSION 1
-#define S_DISPATCH_MAX 256      //  deliveries handed out per dispatch round
-#define S_DISPATCH_ROUNDS 8     //  rounds per group per turn
-#define S_EXPIRE_MAX 256        //  expired deliveries handled per group per turn
-#define S_POLL_MAX_MS 200       //  longest sleep (a stop flag set by a thread is seen within it)
-#define S_FORGET_INTERVALS 10   //  silent heartbeat intervals before a member is forgotten
-#define S_FLOOR_FLUSH_MS 1000   //  floors moved by scanning alone are stored this often
-#define S_IDLE_SWEEP_MS 60000   //  dedup sweep when no other write comes along
+#define S_DISPATCH_MAX 256    //  deliveries handed out per dispatch round
+#define S_DISPATCH_ROUNDS 8   //  rounds per group per turn
+#define S_EXPIRE_MAX 256      //  expired deliveries handled per group per turn
+#define S_POLL_MAX_MS 200     //  longest sleep (a stop flag set by a thread is seen within it)
+#define S_FORGET_INTERVALS 10 //  silent heartbeat intervals before a member is forgotten
+#define S_FLOOR_FLUSH_MS 1000 //  floors moved by scanning alone are stored this often
+#define S_IDLE_SWEEP_MS 60000 //  dedup sweep when no other write comes along
 #define S_LINGER_MS 1000
 
 typedef struct {
-    uint8_t id[256];            //  ZeroMQ routing id
+    uint8_t id[256]; //  ZeroMQ routing id
     size_t id_size;
-    char label[96];             //  printable routing id, for logs and STATS
+    char label[96]; //  printable routing id, for logs and STATS
     int64_t last_seen_ms;
-    bool gone;                  //  unreachable: freed at the end of the turn
+    bool gone; //  unreachable: freed at the end of the turn
 } s_client_t;
 
 //  PONG and STATS_REPLY wait for the turn's commit too: a PONG then
 //  promises that every ACK/NACK the peer sent before its PING is stored.
 typedef enum {
-    OP_PUBLISH, OP_JOIN, OP_ACK, OP_RETRY, OP_DEAD, OP_GROUP, OP_PONG, OP_STATS
+    OP_PUBLISH,
+    OP_JOIN,
+    OP_ACK,
+    OP_RETRY,
+    OP_DEAD,
+    OP_GROUP,
+    OP_PONG,
+    OP_STATS
 } s_kind_t;
 
 typedef struct {
     s_kind_t kind;
-    s_client_t *client;         //  PUBLISH, JOIN, PONG, STATS: who gets the answer
-    uint64_t seq;               //  PUBLISH, JOIN, STATS
-    zhub_msg_t *msg;            //  PUBLISH: decoded envelope
-    uint8_t *raw;               //  PUBLISH: envelope bytes as received
+    s_client_t *client; //  PUBLISH, JOIN, PONG, STATS: who gets the answer
+    uint64_t seq;       //  PUBLISH, JOIN, STATS
+    zhub_msg_t *msg;    //  PUBLISH: decoded envelope
+    uint8_t *raw;       //  PUBLISH: envelope bytes as received
     size_t raw_size;
-    char *group;                //  all but PUBLISH
-    uint64_t offset;            //  ACK, RETRY, DEAD
-    uint32_t attempts;          //  RETRY, DEAD
-    int64_t due_ms;             //  RETRY
-    uint32_t code;              //  RETRY, DEAD
-    char *reason;               //  RETRY, DEAD
-    const char *cause;          //  DEAD: "terminal" or "max_deliveries"
-    uint8_t *record;            //  GROUP: the group record to store
+    char *group;       //  all but PUBLISH
+    uint64_t offset;   //  ACK, RETRY, DEAD
+    uint32_t attempts; //  RETRY, DEAD
+    int64_t due_ms;    //  RETRY
+    uint32_t code;     //  RETRY, DEAD
+    char *reason;      //  RETRY, DEAD
+    const char *cause; //  DEAD: "terminal" or "max_deliveries"
+    uint8_t *record;   //  GROUP: the group record to store
     size_t record_size;
-    uint64_t from_floor, to_floor;   //  GROUP
+    uint64_t from_floor, to_floor; //  GROUP
     //  results of the transaction (rewritten by each run of it)
     uint64_t result_offset;
     bool duplicate;
@@ -84,13 +91,13 @@ struct broker_server_t {
     broker_groups_t *groups;
     void *ctx, *sock;
     char endpoint[256];
-    broker_map_t *clients;      //  routing id -> s_client_t
+    broker_map_t *clients; //  routing id -> s_client_t
     int64_t started_ms, next_sweep_ms, last_sweep_ms, next_client_check_ms, next_floor_flush_ms;
     s_op_t *ops;
     size_t op_count, op_cap;
     broker_log_batch_t batch;
-    int64_t now;                //  wall clock of the current turn
-    bool sweep;                 //  sweep dedup in this turn's transaction
+    int64_t now; //  wall clock of the current turn
+    bool sweep;  //  sweep dedup in this turn's transaction
     uint64_t published, duplicates, rejected;
 };
 
@@ -105,9 +112,9 @@ s_text (const char *text, char *buf, size_t size, bool quoted)
 {
     size_t used = 0;
     for (const char *p = text ? text : ""; *p && used + 1 < size && used < 64; p++) {
-        unsigned char c = (unsigned char) *p;
+        unsigned char c = (unsigned char)*p;
         bool ok = (c > 0x20 || (quoted && c == 0x20)) && c < 0x7f && c != '"' && c != '\\';
-        buf[used++] = ok ? (char) c : '_';
+        buf[used++] = ok ? (char)c : '_';
     }
     buf[used] = 0;
     if (used == 0 && size > 1)
@@ -130,7 +137,7 @@ s_quote (const char *text, char *buf, size_t size)
 static const char *
 s_client_label (void *client)
 {
-    return ((s_client_t *) client)->label;
+    return ((s_client_t *)client)->label;
 }
 
 static s_op_t *
@@ -185,7 +192,7 @@ s_client (broker_server_t *self, const uint8_t *id, size_t id_size)
         for (size_t i = 0; i < id_size; i++)
             printable = printable && id[i] > 0x20 && id[i] < 0x7f && id[i] != '"' && id[i] != '\\';
         if (printable)
-            snprintf (client->label, sizeof client->label, "%.*s", (int) id_size, (const char *) id);
+            snprintf (client->label, sizeof client->label, "%.*s", (int)id_size, (const char *)id);
         else {
             size_t used = snprintf (client->label, sizeof client->label, "0x");
             for (size_t i = 0; i < id_size && used + 3 < sizeof client->label; i++)
@@ -228,8 +235,7 @@ s_send (broker_server_t *self, s_client_t *client, const zhub_frame_t *frame)
 }
 
 static void
-s_error (broker_server_t *self, s_client_t *client, uint64_t seq, uint32_t code,
-         const char *reason)
+s_error (broker_server_t *self, s_client_t *client, uint64_t seq, uint32_t code, const char *reason)
 {
     zhub_frame_t *frame = zhub_frame_new (ZHUB_CMD_ERROR);
     frame->seq = seq;
@@ -257,12 +263,12 @@ s_failure_op (broker_server_t *self, broker_group_t *group, const broker_failure
     char safe[80];
     if (failure->dead)
         zhub_info ("dead_letter", "group=%s offset=%llu attempts=%u cause=%s code=%u reason=\"%s\"",
-                   group->name, (unsigned long long) failure->offset, failure->attempts, op->cause,
+                   group->name, (unsigned long long)failure->offset, failure->attempts, op->cause,
                    code, s_quote (reason, safe, sizeof safe));
     else
         zhub_debug ("retry_scheduled", "group=%s offset=%llu attempts=%u in_ms=%lld code=%u",
-                    group->name, (unsigned long long) failure->offset, failure->attempts,
-                    (long long) (failure->due_ms - self->now), code);
+                    group->name, (unsigned long long)failure->offset, failure->attempts,
+                    (long long)(failure->due_ms - self->now), code);
 }
 
 static void
@@ -283,7 +289,7 @@ s_publish (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
         snprintf (reason, sizeof reason, "invalid envelope: %s", err);
         self->rejected++;
         zhub_info ("publish_rejected", "client=%s seq=%llu reason=\"%s\"", client->label,
-                   (unsigned long long) frame->seq, s_quote (reason, err, sizeof err));
+                   (unsigned long long)frame->seq, s_quote (reason, err, sizeof err));
         s_error (self, client, frame->seq, ZHUB_ERR_MALFORMED, reason);
         return;
     }
@@ -291,7 +297,7 @@ s_publish (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
     op->client = client;
     op->seq = frame->seq;
     op->msg = msg;
-    op->raw = frame->msg;        //  taken over from the frame
+    op->raw = frame->msg; //  taken over from the frame
     op->raw_size = frame->msg_size;
     frame->msg = NULL;
     frame->msg_size = 0;
@@ -329,24 +335,23 @@ s_join (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
         broker_settings_t settings = {
             .patterns = frame->topics,
             .pattern_count = frame->topic_count,
-            .max_deliveries
-            = frame->max_deliveries ? frame->max_deliveries : self->config.max_deliveries,
-            .ack_deadline_ms
-            = frame->ack_deadline_ms ? frame->ack_deadline_ms : self->config.ack_deadline_ms,
+            .max_deliveries =
+                frame->max_deliveries ? frame->max_deliveries : self->config.max_deliveries,
+            .ack_deadline_ms =
+                frame->ack_deadline_ms ? frame->ack_deadline_ms : self->config.ack_deadline_ms,
         };
         const int64_t *backoff = frame->backoff_count ? frame->backoff_ms : self->config.backoff_ms;
-        settings.backoff_count
-            = frame->backoff_count ? frame->backoff_count : self->config.backoff_count;
+        settings.backoff_count =
+            frame->backoff_count ? frame->backoff_count : self->config.backoff_count;
         memcpy (settings.backoff_ms, backoff, settings.backoff_count * sizeof (int64_t));
         bool latest = frame->start && !strcmp (frame->start, "latest");
         uint64_t floor = latest ? self->log->last + 1 : 1;
         group = broker_groups_create (self->groups, frame->group, &settings, floor, self->now);
         zhub_info ("group_created",
                    "group=%s start=%s floor=%llu max_deliveries=%u ack_deadline_ms=%lld",
-                   group->name, latest ? "latest" : "earliest", (unsigned long long) floor,
-                   group->settings.max_deliveries, (long long) group->settings.ack_deadline_ms);
-    }
-    else if (broker_group_add_patterns (group, frame->topics, frame->topic_count) < 0) {
+                   group->name, latest ? "latest" : "earliest", (unsigned long long)floor,
+                   group->settings.max_deliveries, (long long)group->settings.ack_deadline_ms);
+    } else if (broker_group_add_patterns (group, frame->topics, frame->topic_count) < 0) {
         s_error (self, client, frame->seq, ZHUB_ERR_MALFORMED, "too many patterns in group");
         return;
     }
@@ -407,8 +412,8 @@ s_stale_tag (broker_server_t *self, s_client_t *client, uint64_t tag)
     char reason[160];
     snprintf (reason, sizeof reason,
               "tag %llu is not a current delivery (acked, failed, handed back or expired)",
-              (unsigned long long) tag);
-    zhub_debug ("stale_tag", "client=%s tag=%llu", client->label, (unsigned long long) tag);
+              (unsigned long long)tag);
+    zhub_debug ("stale_tag", "client=%s tag=%llu", client->label, (unsigned long long)tag);
     s_error (self, client, 0, ZHUB_ERR_STALE_TAG, reason);
 }
 
@@ -434,21 +439,15 @@ s_handle (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
             zhub_frame_destroy (&welcome);
             break;
         }
-        case ZHUB_CMD_PING:
-            s_op_add (self, OP_PONG)->client = client;
-            break;
+        case ZHUB_CMD_PING: s_op_add (self, OP_PONG)->client = client; break;
         case ZHUB_CMD_STATS: {
             s_op_t *op = s_op_add (self, OP_STATS);
             op->client = client;
             op->seq = frame->seq;
             break;
         }
-        case ZHUB_CMD_PUBLISH:
-            s_publish (self, client, frame);
-            break;
-        case ZHUB_CMD_JOIN:
-            s_join (self, client, frame);
-            break;
+        case ZHUB_CMD_PUBLISH: s_publish (self, client, frame); break;
+        case ZHUB_CMD_JOIN: s_join (self, client, frame); break;
         case ZHUB_CMD_CREDIT: {
             broker_group_t *group = broker_groups_find (self->groups, frame->group);
             broker_member_t *member = group ? broker_group_member (group, client) : NULL;
@@ -456,8 +455,8 @@ s_handle (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
                 s_error (self, client, 0, ZHUB_ERR_NOT_JOINED, "not a member of this group");
                 break;
             }
-            uint64_t credit = (uint64_t) member->credit + frame->credit;
-            member->credit = credit > 1000000 ? 1000000 : (uint32_t) credit;
+            uint64_t credit = (uint64_t)member->credit + frame->credit;
+            member->credit = credit > 1000000 ? 1000000 : (uint32_t)credit;
             group->dirty = true;
             break;
         }
@@ -479,7 +478,7 @@ s_handle (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
             op->group = zhub_strdup (entry->group->name);
             op->offset = entry->offset;
             zhub_debug ("ack", "group=%s offset=%llu tag=%llu", entry->group->name,
-                        (unsigned long long) entry->offset, (unsigned long long) frame->tag);
+                        (unsigned long long)entry->offset, (unsigned long long)frame->tag);
             broker_groups_ack (self->groups, entry);
             break;
         }
@@ -515,7 +514,7 @@ s_recv_one (broker_server_t *self)
         zmq_msg_close (&id);
         return (error == EAGAIN || error == EINTR) ? 0 : -1;
     }
-    if (!zmq_msg_more (&id) || zmq_msg_size (&id) > sizeof ((s_client_t *) 0)->id) {
+    if (!zmq_msg_more (&id) || zmq_msg_size (&id) > sizeof ((s_client_t *)0)->id) {
         zmq_msg_close (&id);
         return 1;
     }
@@ -533,13 +532,12 @@ s_recv_one (broker_server_t *self)
         s_error (self, client, 0, ZHUB_ERR_MALFORMED, "one frame per message");
     else {
         char err[256], reason[300];
-        zhub_frame_t *frame
-            = zhub_frame_decode (zmq_msg_data (&body), zmq_msg_size (&body), err, sizeof err);
+        zhub_frame_t *frame =
+            zhub_frame_decode (zmq_msg_data (&body), zmq_msg_size (&body), err, sizeof err);
         if (!frame) {
             snprintf (reason, sizeof reason, "malformed frame: %s", err);
             s_error (self, client, 0, ZHUB_ERR_MALFORMED, reason);
-        }
-        else {
+        } else {
             s_handle (self, client, frame);
             zhub_frame_destroy (&frame);
         }
@@ -564,9 +562,9 @@ s_apply_dead (broker_server_t *self, zhub_txn_t *txn, s_op_t *op)
     rc = broker_log_read (self->log, txn, op->offset, &record);
     op->dlq_failed = rc != ZHUB_OK;
     if (rc == ZHUB_OK) {
-        zhub_msg_t *dead
-            = broker_dlq_build (op->group, record.msg, record.msg_size, op->offset, state.history,
-                                state.history_count, op->code, op->cause, self->now);
+        zhub_msg_t *dead =
+            broker_dlq_build (op->group, record.msg, record.msg_size, op->offset, state.history,
+                              state.history_count, op->code, op->cause, self->now);
         uint8_t *buf = NULL;
         size_t size;
         if (dead && zhub_msg_encode (dead, &buf, &size, NULL, 0) == 0)
@@ -576,9 +574,8 @@ s_apply_dead (broker_server_t *self, zhub_txn_t *txn, s_op_t *op)
             op->dlq_failed = true;
         free (buf);
         zhub_msg_destroy (&dead);
-    }
-    else if (rc == ZHUB_NOTFOUND)
-        rc = ZHUB_OK;   //  nothing to carry; the message is still done
+    } else if (rc == ZHUB_NOTFOUND)
+        rc = ZHUB_OK; //  nothing to carry; the message is still done
     if (rc == ZHUB_OK) {
         state.done = true;
         state.attempts = op->attempts;
@@ -616,35 +613,29 @@ s_apply (zhub_txn_t *txn, void *arg)
         zhub_rc_t rc = ZHUB_OK;
         switch (op->kind) {
             case OP_PUBLISH:
-                rc = broker_log_append (self->log, txn, &self->batch, op->msg, op->raw,
-                                        op->raw_size, self->now, &op->result_offset,
-                                        &op->duplicate);
+                rc =
+                    broker_log_append (self->log, txn, &self->batch, op->msg, op->raw, op->raw_size,
+                                       self->now, &op->result_offset, &op->duplicate);
                 break;
             case OP_ACK: {
                 broker_msg_state_t state = {.done = true};
                 rc = broker_state_put (&self->state, txn, op->group, op->offset, &state, 0);
                 break;
             }
-            case OP_RETRY:
-                rc = s_apply_retry (self, txn, op);
-                break;
-            case OP_DEAD:
-                rc = s_apply_dead (self, txn, op);
-                break;
+            case OP_RETRY: rc = s_apply_retry (self, txn, op); break;
+            case OP_DEAD: rc = s_apply_dead (self, txn, op); break;
             case OP_GROUP:
                 rc = broker_state_put_group (&self->state, txn, op->group, op->record,
                                              op->record_size, op->from_floor, op->to_floor);
                 break;
             case OP_JOIN:
             case OP_PONG:
-            case OP_STATS:
-                break;
+            case OP_STATS: break;
         }
         if (rc != ZHUB_OK)
             return ZHUB_ERROR;
     }
-    if (self->sweep
-        && broker_log_sweep (self->log, txn, self->now, self->config.sweep_max) < 0)
+    if (self->sweep && broker_log_sweep (self->log, txn, self->now, self->config.sweep_max) < 0)
         return ZHUB_ERROR;
     return ZHUB_OK;
 }
@@ -675,8 +666,7 @@ s_commit (broker_server_t *self)
                 frame->group = zhub_strdup (op->group);
                 s_send (self, op->client, frame);
                 zhub_frame_destroy (&frame);
-            }
-            else if (op->kind == OP_PONG)
+            } else if (op->kind == OP_PONG)
                 s_pong (self, op->client);
             else if (op->kind == OP_STATS)
                 s_stats (self, op->client, op->seq);
@@ -696,9 +686,12 @@ s_commit (broker_server_t *self)
     char safe_id[80], safe_topic[80];
     for (size_t i = 0; i < self->op_count; i++) {
         s_op_t *op = &self->ops[i];
-        if (op->kind == OP_PONG)
-            s_pong (self, op->client);
-        else if (op->kind == OP_STATS)
+        if (op->kind == OP_PONG) {
+            //  no PONG when the turn could not be stored: the peer's ping
+            //  times out instead of vouching for acks that were lost
+            if (rc == ZHUB_OK)
+                s_pong (self, op->client);
+        } else if (op->kind == OP_STATS)
             s_stats (self, op->client, op->seq);
         else if (op->kind == OP_PUBLISH || op->kind == OP_JOIN) {
             if (rc != ZHUB_OK) {
@@ -706,8 +699,8 @@ s_commit (broker_server_t *self)
                          "the broker could not store it; retry");
                 continue;
             }
-            zhub_frame_t *frame
-                = zhub_frame_new (op->kind == OP_PUBLISH ? ZHUB_CMD_PUBACK : ZHUB_CMD_JOINED);
+            zhub_frame_t *frame =
+                zhub_frame_new (op->kind == OP_PUBLISH ? ZHUB_CMD_PUBACK : ZHUB_CMD_JOINED);
             frame->seq = op->seq;
             if (op->kind == OP_PUBLISH) {
                 frame->offset = op->result_offset;
@@ -716,35 +709,39 @@ s_commit (broker_server_t *self)
                 zhub_debug ("publish", "id=%s topic=%s offset=%llu duplicate=%s client=%s",
                             s_safe (op->msg->id, safe_id, sizeof safe_id),
                             s_safe (op->msg->type, safe_topic, sizeof safe_topic),
-                            (unsigned long long) op->result_offset,
-                            op->duplicate ? "true" : "false", op->client->label);
-            }
-            else
+                            (unsigned long long)op->result_offset, op->duplicate ? "true" : "false",
+                            op->client->label);
+            } else
                 frame->group = zhub_strdup (op->group);
             s_send (self, op->client, frame);
             zhub_frame_destroy (&frame);
-        }
-        else if (rc == ZHUB_OK && op->kind == OP_GROUP) {
+        } else if (rc == ZHUB_OK && op->kind == OP_GROUP) {
             broker_group_t *group = broker_groups_find (self->groups, op->group);
             if (group) {
                 group->floor_persisted = op->to_floor;
                 group->needs_write = false;
             }
-        }
-        else if (rc == ZHUB_OK && op->kind == OP_DEAD) {
+        } else if (rc == ZHUB_OK && op->kind == OP_DEAD) {
             if (op->dlq_failed)
                 zhub_error ("dead_letter_lost", "group=%s offset=%llu", op->group,
-                            (unsigned long long) op->offset);
+                            (unsigned long long)op->offset);
             else
-                zhub_info ("dead_letter_stored", "group=%s offset=%llu dlq_offset=%llu",
-                           op->group, (unsigned long long) op->offset,
-                           (unsigned long long) op->result_offset);
+                zhub_info ("dead_letter_stored", "group=%s offset=%llu dlq_offset=%llu", op->group,
+                           (unsigned long long)op->offset, (unsigned long long)op->result_offset);
         }
     }
     if (rc != ZHUB_OK) {
-        //  memory may be ahead of the store (acks, failures, floors): rebuild
-        //  the windows from what is committed, as a restart would
-        broker_groups_reset (self->groups);
+        //  What memory now believes beyond the store is harmless for acks,
+        //  retries and floors (after a restart the store's older view means
+        //  a redelivery, never a loss; floors are written again next turn).
+        //  A dead letter is different: memory dropped the message but the
+        //  store has neither the dead letter nor the original marked done.
+        //  Rebuild the windows from the store, as a restart would.
+        bool dead = false;
+        for (size_t i = 0; i < self->op_count && !dead; i++)
+            dead = self->ops[i].kind == OP_DEAD;
+        if (dead)
+            broker_groups_reset (self->groups);
     }
     s_ops_clear (self);
 }
@@ -761,7 +758,7 @@ s_timers (broker_server_t *self)
         size_t count = broker_groups_tick (self->groups, group, self->now, expired, S_EXPIRE_MAX);
         for (size_t i = 0; i < count; i++) {
             zhub_info ("ack_deadline", "group=%s offset=%llu attempt=%u", group->name,
-                       (unsigned long long) expired[i]->offset, expired[i]->attempts + 1);
+                       (unsigned long long)expired[i]->offset, expired[i]->attempts + 1);
             broker_failure_t failure;
             broker_groups_fail (self->groups, expired[i], self->now, -1, false, &failure);
             s_failure_op (self, group, &failure, false, 408, "ack deadline exceeded");
@@ -803,14 +800,14 @@ s_fill_record (uint64_t offset, const broker_record_t *record, void *arg)
     if (!broker_group_has_room (self->groups, fill->group))
         return false;
     if (!record) {
-        zhub_error ("corrupt_record", "offset=%llu", (unsigned long long) offset);
+        zhub_error ("corrupt_record", "offset=%llu", (unsigned long long)offset);
         return true;
     }
     if (!broker_group_matches (fill->group, record->topic))
         return true;
     broker_msg_state_t state;
-    zhub_rc_t rc
-        = broker_state_get (&self->state, fill->txn, fill->group->name, offset, &state, false);
+    zhub_rc_t rc =
+        broker_state_get (&self->state, fill->txn, fill->group->name, offset, &state, false);
     if (rc == ZHUB_ERROR) {
         fill->error = true;
         return false;
@@ -834,8 +831,8 @@ s_fill_txn (zhub_txn_t *txn, void *arg)
         if (!broker_group_has_room (self->groups, group) || group->scan > self->log->last)
             continue;
         fill->group = group;
-        uint64_t next
-            = broker_log_scan (self->log, txn, group->scan, self->config.scan_max, s_fill_record, fill);
+        uint64_t next = broker_log_scan (self->log, txn, group->scan, self->config.scan_max,
+                                         s_fill_record, fill);
         if (next == 0 || fill->error)
             return ZHUB_ERROR;
         group->scan = next;
@@ -880,7 +877,7 @@ s_deliver_txn (zhub_txn_t *txn, void *arg)
         broker_record_t record;
         if (broker_log_read (self->log, txn, entry->offset, &record) != ZHUB_OK) {
             zhub_error ("deliver_read_failed", "group=%s offset=%llu", entry->group->name,
-                        (unsigned long long) entry->offset);
+                        (unsigned long long)entry->offset);
             broker_groups_undeliver (self->groups, entry);
             continue;
         }
@@ -894,8 +891,8 @@ s_deliver_txn (zhub_txn_t *txn, void *arg)
             broker_groups_undeliver (self->groups, entry);
         else
             zhub_debug ("deliver", "group=%s offset=%llu tag=%llu attempt=%u client=%s",
-                        entry->group->name, (unsigned long long) entry->offset,
-                        (unsigned long long) entry->tag, frame->attempt, client->label);
+                        entry->group->name, (unsigned long long)entry->offset,
+                        (unsigned long long)entry->tag, frame->attempt, client->label);
         zhub_frame_destroy (&frame);
     }
     return ZHUB_OK;
@@ -908,8 +905,8 @@ s_dispatch (broker_server_t *self)
     for (size_t g = 0; g < self->groups->count; g++) {
         broker_group_t *group = self->groups->list[g];
         for (int round = 0; round < S_DISPATCH_ROUNDS && group->dirty; round++) {
-            size_t count
-                = broker_groups_dispatch (self->groups, group, self->now, list, S_DISPATCH_MAX);
+            size_t count =
+                broker_groups_dispatch (self->groups, group, self->now, list, S_DISPATCH_MAX);
             if (count == 0)
                 break;
             s_deliver_t deliver = {self, list, count};
@@ -933,8 +930,8 @@ typedef struct {
 static void
 s_collect_expired (const void *key, size_t key_size, void *value, void *arg)
 {
-    (void) key;
-    (void) key_size;
+    (void)key;
+    (void)key_size;
     s_client_t *client = value;
     s_expire_t *expire = arg;
     if (!client->gone && client->last_seen_ms >= expire->cutoff)
@@ -961,7 +958,7 @@ s_expire_clients (broker_server_t *self)
             const char *names[1];
             if (broker_groups_of (self->groups, client, names, 1))
                 zhub_info ("member_forgotten", "client=%s silent_ms=%lld", client->label,
-                           (long long) (self->now - client->last_seen_ms));
+                           (long long)(self->now - client->last_seen_ms));
             broker_groups_forget (self->groups, client);
         }
         broker_map_del (self->clients, client->id, client->id_size);
@@ -983,9 +980,9 @@ s_turn (broker_server_t *self)
     s_timers (self);
     s_group_ops (self);
     //  sweep dedup along with other writes, or on its own when idle long
-    self->sweep = self->now >= self->next_sweep_ms
-                  || (s_writes (self)
-                      && self->now - self->last_sweep_ms >= self->config.sweep_interval_ms);
+    self->sweep =
+        self->now >= self->next_sweep_ms
+        || (s_writes (self) && self->now - self->last_sweep_ms >= self->config.sweep_interval_ms);
     if (self->op_count > 0 || self->sweep)
         s_commit (self);
     s_fill (self);
@@ -1011,7 +1008,7 @@ s_timeout (broker_server_t *self)
             || (broker_group_has_room (self->groups, group) && group->scan <= self->log->last))
             return 0;
     }
-    return wake > now ? (int) (wake - now) : 0;
+    return wake > now ? (int)(wake - now) : 0;
 }
 
 int
@@ -1044,7 +1041,7 @@ s_bind (broker_server_t *self, char *err, size_t err_size)
         return -1;
     }
     int one = 1, linger = S_LINGER_MS, hwm = self->config.send_hwm;
-    int ivl = (int) self->config.heartbeat_ms, timeout = 3 * ivl, ttl = S_FORGET_INTERVALS * ivl;
+    int ivl = (int)self->config.heartbeat_ms, timeout = 3 * ivl, ttl = S_FORGET_INTERVALS * ivl;
     int64_t max_size = ZHUB_FRAME_MAX_SIZE;
     zmq_setsockopt (self->sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
     zmq_setsockopt (self->sock, ZMQ_ROUTER_HANDOVER, &one, sizeof one);
@@ -1056,8 +1053,7 @@ s_bind (broker_server_t *self, char *err, size_t err_size)
     zmq_setsockopt (self->sock, ZMQ_RCVHWM, &hwm, sizeof hwm);
     zmq_setsockopt (self->sock, ZMQ_LINGER, &linger, sizeof linger);
     if (zmq_bind (self->sock, self->config.endpoint)) {
-        snprintf (err, err_size, "cannot bind %s: %s", self->config.endpoint,
-                  zmq_strerror (errno));
+        snprintf (err, err_size, "cannot bind %s: %s", self->config.endpoint, zmq_strerror (errno));
         return -1;
     }
     size_t size = sizeof self->endpoint;
@@ -1080,12 +1076,14 @@ broker_server_new (const broker_config_t *config, char *err, size_t err_size)
     //  Tags start at the clock shifted left 20 bits: a restarted broker's
     //  tags are above every tag the last run handed out unless it gave out
     //  more than a million per millisecond of its life.
-    self->groups = broker_groups_new (config->window, (uint64_t) self->now << 20,
-                                      (uint64_t) self->now ^ ((uint64_t) getpid () << 32));
+    self->groups = broker_groups_new (config->window, (uint64_t)self->now << 20,
+                                      (uint64_t)self->now ^ ((uint64_t)getpid () << 32));
     zhub_store_config_t store_config = {
         .data_dir = config->data_dir,
         .process = "broker",
         .schema_version = S_SCHEMA_VERSION,
+        .max_map_size = config->max_map_size,
+        .initial_map_size = config->max_map_size < ((size_t)64 << 20) ? config->max_map_size : 0,
     };
     self->store = zhub_store_open (&store_config, err, err_size);
     if (!self->store)
@@ -1110,9 +1108,9 @@ fail:
 static void
 s_free_client (const void *key, size_t key_size, void *value, void *arg)
 {
-    (void) key;
-    (void) key_size;
-    (void) arg;
+    (void)key;
+    (void)key_size;
+    (void)arg;
     free (value);
 }
 

@@ -43,7 +43,7 @@ broker_state_encode_group (const broker_group_t *group, uint8_t **buf, size_t *s
     msgpack_pack_uint64 (&pk, group->floor);
     zhub_mpack_pack_str (&pk, "created_ms");
     msgpack_pack_int64 (&pk, group->created_ms);
-    *buf = (uint8_t *) sbuf.data;
+    *buf = (uint8_t *)sbuf.data;
     *size = sbuf.size;
 }
 
@@ -67,9 +67,10 @@ broker_state_decode_group (const uint8_t *buf, size_t size, broker_settings_t *s
         || zhub_mpack_uint (zhub_mpack_get (map, "floor"), floor)
         || zhub_mpack_int (zhub_mpack_get (map, "created_ms"), created_ms))
         goto done;
-    settings->max_deliveries = (uint32_t) max_deliveries;
+    settings->max_deliveries = (uint32_t)max_deliveries;
     for (uint32_t i = 0; i < backoff->via.array.size; i++)
-        if (zhub_mpack_int (&backoff->via.array.ptr[i], &settings->backoff_ms[settings->backoff_count++]))
+        if (zhub_mpack_int (&backoff->via.array.ptr[i],
+                            &settings->backoff_ms[settings->backoff_count++]))
             goto done;
     settings->patterns = zhub_calloc (patterns->via.array.size + 1, sizeof (char *));
     for (uint32_t i = 0; i < patterns->via.array.size; i++) {
@@ -158,8 +159,8 @@ s_load_groups (zhub_txn_t *txn, void *arg)
         memcpy (name, key, key_size);
         name[key_size] = 0;
         if (!broker_groups_find (load->groups, name)) {
-            broker_group_t *group
-                = broker_groups_create (load->groups, name, &settings, floor, created_ms);
+            broker_group_t *group =
+                broker_groups_create (load->groups, name, &settings, floor, created_ms);
             group->needs_write = false;
         }
         broker_settings_free (&settings);
@@ -186,11 +187,10 @@ broker_msg_state_clear (broker_msg_state_t *state)
 }
 
 void
-broker_msg_state_add (broker_msg_state_t *state, int64_t time_ms, uint32_t code,
-                      const char *reason)
+broker_msg_state_add (broker_msg_state_t *state, int64_t time_ms, uint32_t code, const char *reason)
 {
-    state->history = zhub_realloc (state->history,
-                                   (state->history_count + 1) * sizeof (broker_attempt_t));
+    state->history =
+        zhub_realloc (state->history, (state->history_count + 1) * sizeof (broker_attempt_t));
     broker_attempt_t *attempt = &state->history[state->history_count++];
     attempt->time_ms = time_ms;
     attempt->code = code;
@@ -200,7 +200,7 @@ broker_msg_state_add (broker_msg_state_t *state, int64_t time_ms, uint32_t code,
         if (len > BROKER_REASON_MAX) {
             len = BROKER_REASON_MAX;
             //  do not cut a UTF-8 sequence in half
-            while (len > 0 && ((unsigned char) reason[len] & 0xc0) == 0x80)
+            while (len > 0 && ((unsigned char)reason[len] & 0xc0) == 0x80)
                 len--;
         }
         attempt->reason = zhub_malloc (len + 1);
@@ -233,7 +233,7 @@ broker_state_get (broker_state_t *self, zhub_txn_t *txn, const char *group, uint
         || zhub_mpack_int (zhub_mpack_get (map, "next_due_ms"), &state->next_due_ms))
         goto done;
     state->done = done->via.boolean;
-    state->attempts = (uint32_t) attempts;
+    state->attempts = (uint32_t)attempts;
     const msgpack_object *history = zhub_mpack_get (map, "history");
     if (with_history && history && history->type == MSGPACK_OBJECT_ARRAY) {
         for (uint32_t i = 0; i < history->via.array.size; i++) {
@@ -243,7 +243,7 @@ broker_state_get (broker_state_t *self, zhub_txn_t *txn, const char *group, uint
             zhub_mpack_int (zhub_mpack_get (item, "time_ms"), &time_ms);
             zhub_mpack_uint (zhub_mpack_get (item, "code"), &code);
             char *reason = zhub_mpack_strdup (zhub_mpack_get (item, "reason"));
-            broker_msg_state_add (state, time_ms, (uint32_t) code, reason);
+            broker_msg_state_add (state, time_ms, (uint32_t)code, reason);
             free (reason);
         }
     }

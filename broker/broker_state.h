@@ -26,14 +26,14 @@ typedef struct {
 typedef struct {
     int64_t time_ms;
     uint32_t code;
-    char *reason;        //  owned; may be NULL
+    char *reason; //  owned; may be NULL
 } broker_attempt_t;
 
 typedef struct {
     bool done;
     uint32_t attempts;
     int64_t next_due_ms;
-    broker_attempt_t *history;   //  oldest first; owned
+    broker_attempt_t *history; //  oldest first; owned
     size_t history_count;
 } broker_msg_state_t;
 

@@ -12,7 +12,7 @@
 typedef struct {
     const broker_stats_input_t *input;
     msgpack_packer *pk;
-    uint64_t count;        //  log entries
+    uint64_t count; //  log entries
     size_t topic_count;
     msgpack_sbuffer topics;
     msgpack_packer topics_pk;
@@ -128,7 +128,7 @@ broker_stats_build (const broker_stats_input_t *input, uint8_t **buf, size_t *si
 
     zhub_mpack_pack_str (&pk, "broker");
     msgpack_pack_map (&pk, 5);
-    s_kv_uint (&pk, "uptime_ms", (uint64_t) input->uptime_ms);
+    s_kv_uint (&pk, "uptime_ms", (uint64_t)input->uptime_ms);
     s_kv_uint (&pk, "clients", input->clients);
     s_kv_uint (&pk, "published", input->published);
     s_kv_uint (&pk, "duplicates", input->duplicates);
@@ -136,7 +136,7 @@ broker_stats_build (const broker_stats_input_t *input, uint8_t **buf, size_t *si
 
     zhub_mpack_pack_str (&pk, "version");
     msgpack_pack_uint32 (&pk, ZHUB_PROTO_VERSION);
-    *buf = (uint8_t *) sbuf.data;
+    *buf = (uint8_t *)sbuf.data;
     *size = sbuf.size;
     return 0;
 }

@@ -10,9 +10,9 @@ typedef struct {
     broker_log_t *log;
     broker_groups_t *groups;
     zhub_store_t *store;
-    size_t clients;                          //  peers currently known
+    size_t clients; //  peers currently known
     int64_t uptime_ms;
-    uint64_t published, duplicates, rejected;   //  since start
+    uint64_t published, duplicates, rejected; //  since start
     //  A printable name for a member's client handle.
     const char *(*client_label) (void *client);
 } broker_stats_input_t;

@@ -21,22 +21,24 @@
 
 #define S_LINGER_MS 1000
 #define S_RECONNECT_MAX_MS 1000
-#define S_SEND_TIMEOUT_MS ZHUB_HEARTBEAT_MS   //  for ACK, NACK, PING, re-JOIN
+#define S_SEND_TIMEOUT_MS ZHUB_HEARTBEAT_MS //  for ACK, NACK, PING, re-JOIN
 
 struct zhub_client_t {
     void *ctx, *sock;
     char *name;
     char routing_id[128];
     uint64_t next_seq;
-    zhub_frame_t **queue;        //  DELIVER frames waiting for recv (FIFO)
+    zhub_frame_t **queue; //  DELIVER frames waiting for recv (FIFO)
     size_t queue_head, queue_count, queue_cap;
-    zhub_frame_t **joins;        //  remembered JOIN frames, one per group
+    zhub_frame_t **joins; //  remembered JOIN frames, one per group
     size_t join_count;
-    int64_t last_send_ms;        //  monotonic
+    int64_t last_send_ms; //  monotonic
     bool hello_sent;
 };
 
 typedef enum { S_FRAME = 0, S_TIMEOUT, S_FAULT } s_wait_t;
+
+static int s_send_raw (zhub_client_t *self, const zhub_frame_t *frame, int timeout_ms);
 
 void
 zhub_delivery_destroy (zhub_delivery_t **self_p)
@@ -77,7 +79,7 @@ zhub_client_new (const char *endpoint, const char *name)
     uint8_t random[4];
     randombytes_buf (random, sizeof random);
     snprintf (self->routing_id, sizeof self->routing_id, "%s-%d-%02x%02x%02x%02x", safe,
-              (int) getpid (), random[0], random[1], random[2], random[3]);
+              (int)getpid (), random[0], random[1], random[2], random[3]);
 
     //  libzmq's threads start with the first socket and inherit this
     //  thread's signal mask: keep SIGINT/SIGTERM away from them, so the
@@ -119,6 +121,14 @@ zhub_client_destroy (zhub_client_t **self_p)
     if (!self_p || !*self_p)
         return;
     zhub_client_t *self = *self_p;
+    //  hand in-flight deliveries back at once rather than after their ack
+    //  deadline; the linger below gives these frames time to leave
+    for (size_t i = 0; i < self->join_count && self->sock && self->hello_sent; i++) {
+        zhub_frame_t *leave = zhub_frame_new (ZHUB_CMD_LEAVE);
+        leave->group = zhub_strdup (self->joins[i]->group);
+        s_send_raw (self, leave, 0);
+        zhub_frame_destroy (&leave);
+    }
     if (self->sock)
         zmq_close (self->sock);
     if (self->ctx)
@@ -177,9 +187,11 @@ s_send (zhub_client_t *self, const zhub_frame_t *frame, int timeout_ms)
         zhub_frame_t *hello = zhub_frame_new (ZHUB_CMD_HELLO);
         hello->version = ZHUB_PROTO_VERSION;
         hello->name = zhub_strdup (self->name);
-        if (s_send_raw (self, hello, timeout_ms) == 0)
-            self->hello_sent = true;
+        int rc = s_send_raw (self, hello, timeout_ms);
         zhub_frame_destroy (&hello);
+        if (rc)
+            return -1; //  not connected: the frame would not go either
+        self->hello_sent = true;
     }
     return s_send_raw (self, frame, timeout_ms);
 }
@@ -192,9 +204,9 @@ s_recv (zhub_client_t *self, int timeout_ms, zhub_frame_t **frame)
     while (true) {
         int64_t remaining = deadline - zhub_mono_ms ();
         zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
-        int rc = zmq_poll (&item, 1, remaining > 0 ? (long) remaining : 0);
+        int rc = zmq_poll (&item, 1, remaining > 0 ? (long)remaining : 0);
         if (rc < 0)
-            return S_FAULT;   //  EINTR (a signal) or a dead context
+            return S_FAULT; //  EINTR (a signal) or a dead context
         if (rc == 0)
             return S_TIMEOUT;
         zmq_msg_t msg;
@@ -207,8 +219,8 @@ s_recv (zhub_client_t *self, int timeout_ms, zhub_frame_t **frame)
             return S_FAULT;
         }
         bool more = zmq_msg_more (&msg);
-        *frame = more ? NULL
-                      : zhub_frame_decode (zmq_msg_data (&msg), zmq_msg_size (&msg), NULL, 0);
+        *frame =
+            more ? NULL : zhub_frame_decode (zmq_msg_data (&msg), zmq_msg_size (&msg), NULL, 0);
         zmq_msg_close (&msg);
         while (more) {
             zmq_msg_init (&msg);
@@ -300,7 +312,7 @@ s_await (zhub_client_t *self, int64_t deadline, s_match_fn *match, void *arg, zh
         if (remaining <= 0)
             return ZHUB_RETRY;
         zhub_frame_t *frame = NULL;
-        s_wait_t wait = s_recv (self, (int) remaining, &frame);
+        s_wait_t wait = s_recv (self, (int)remaining, &frame);
         if (wait == S_FAULT)
             return ZHUB_ERROR;
         if (wait == S_TIMEOUT)
@@ -333,8 +345,8 @@ s_error_rc (const zhub_frame_t *error)
 }
 
 zhub_rc_t
-zhub_client_publish (zhub_client_t *self, const zhub_msg_t *msg, int timeout_ms,
-                     zhub_puback_t *ack, char *err, size_t err_size)
+zhub_client_publish (zhub_client_t *self, const zhub_msg_t *msg, int timeout_ms, zhub_puback_t *ack,
+                     char *err, size_t err_size)
 {
     s_set_err (err, err_size, "");
     int64_t deadline = zhub_mono_ms () + timeout_ms;
@@ -365,8 +377,7 @@ zhub_client_publish (zhub_client_t *self, const zhub_msg_t *msg, int timeout_ms,
             ack->offset = reply->offset;
             ack->duplicate = reply->duplicate;
         }
-    }
-    else {
+    } else {
         result = s_error_rc (reply);
         s_set_err (err, err_size, reply->reason ? reply->reason : "refused by the broker");
     }
@@ -403,11 +414,10 @@ zhub_client_publish_many (zhub_client_t *self, zhub_msg_t *const *msgs, size_t c
             results[i] = ZHUB_REJECT;
         else {
             int64_t remaining = deadline - zhub_mono_ms ();
-            if (s_send (self, frame, remaining > 0 ? (int) remaining : 0) == 0) {
+            if (s_send (self, frame, remaining > 0 ? (int)remaining : 0) == 0) {
                 open[i] = true;
                 waiting++;
-            }
-            else if (errno == EMSGSIZE)
+            } else if (errno == EMSGSIZE)
                 results[i] = ZHUB_REJECT;
         }
         zhub_frame_destroy (&frame);
@@ -493,7 +503,7 @@ s_ping (zhub_client_t *self, int timeout_ms)
 {
     zhub_frame_t *ping = zhub_frame_new (ZHUB_CMD_PING);
     if (s_send (self, ping, timeout_ms))
-        self->last_send_ms = zhub_mono_ms ();   //  not connected: try again in an interval
+        self->last_send_ms = zhub_mono_ms (); //  not connected: try again in an interval
     zhub_frame_destroy (&ping);
 }
 
@@ -504,7 +514,8 @@ s_ping (zhub_client_t *self, int timeout_ms)
 static zhub_delivery_t *
 s_delivery (zhub_client_t *self, zhub_frame_t *frame)
 {
-    zhub_mpack_limits_t limits = {.max_size = ZHUB_FRAME_MAX_SIZE, .max_depth = 40, .max_items = 1000000};
+    zhub_mpack_limits_t limits = {
+        .max_size = ZHUB_FRAME_MAX_SIZE, .max_depth = 40, .max_items = 1000000};
     char err[200];
     zhub_msg_t *msg = zhub_msg_decode (frame->msg, frame->msg_size, &limits, err, sizeof err);
     if (!msg) {
@@ -549,7 +560,7 @@ zhub_client_recv (zhub_client_t *self, zhub_delivery_t **delivery, int timeout_m
         int64_t beat = self->last_send_ms + ZHUB_HEARTBEAT_MS - now;
         if (beat < wait)
             wait = beat > 0 ? beat : 0;
-        s_wait_t result = s_recv (self, (int) wait, &frame);
+        s_wait_t result = s_recv (self, (int)wait, &frame);
         if (result == S_FAULT)
             return ZHUB_ERROR;
         if (result == S_FRAME)
@@ -581,7 +592,7 @@ zhub_client_nack (zhub_client_t *self, const zhub_delivery_t *delivery, int64_t 
         size_t len = strlen (reason);
         if (len > 4096)
             len = 4096;
-        while (len > 0 && len < strlen (reason) && ((unsigned char) reason[len] & 0xc0) == 0x80)
+        while (len > 0 && len < strlen (reason) && ((unsigned char)reason[len] & 0xc0) == 0x80)
             len--;
         frame->reason = zhub_malloc (len + 1);
         memcpy (frame->reason, reason, len);
@@ -595,7 +606,7 @@ zhub_client_nack (zhub_client_t *self, const zhub_delivery_t *delivery, int64_t 
 static bool
 s_match_pong (const zhub_frame_t *frame, void *arg)
 {
-    (void) arg;
+    (void)arg;
     return frame->cmd == ZHUB_CMD_PONG;
 }
 
@@ -632,7 +643,8 @@ zhub_client_stats (zhub_client_t *self, int timeout_ms, json_t **stats)
         return ZHUB_RETRY;
     zhub_rc_t result = ZHUB_RETRY;
     msgpack_unpacked unpacked;
-    zhub_mpack_limits_t limits = {.max_size = ZHUB_FRAME_MAX_SIZE, .max_depth = 8, .max_items = 1000000};
+    zhub_mpack_limits_t limits = {
+        .max_size = ZHUB_FRAME_MAX_SIZE, .max_depth = 8, .max_items = 1000000};
     if (reply->cmd == ZHUB_CMD_STATS_REPLY
         && zhub_mpack_decode (reply->msg, reply->msg_size, &limits, &unpacked, NULL, 0) == 0) {
         *stats = zhub_json_from_mpack (&unpacked.data);

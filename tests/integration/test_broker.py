@@ -140,7 +140,7 @@ def test_nack_with_delay_redelivers_after_the_delay(bus):
     waited = time.monotonic() - nacked_at
     assert again is not None and again["message"]["id"] == "t-1"
     assert again["attempt"] == 2 and again["tag"] != first["tag"]
-    assert 1.4 <= waited <= 3.0, waited
+    assert 1.4 <= waited <= 4.0, waited
     consumer.ack(again["tag"])
 
 
@@ -223,7 +223,7 @@ def test_leave_hands_in_flight_messages_back_at_once(bus):
     again = staying.recv(5)
     assert again is not None and again["message"]["id"] == "l-1"
     assert again["attempt"] == 1            # handing back is not a failure
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 3.0
 
 
 def test_message_confirmed_before_sigkill_is_delivered_after_restart(hub, broker, bus):
@@ -356,3 +356,48 @@ def test_sigterm_stops_the_broker_with_exit_code_0(hub, broker, bus):
     producer = bus("producer")
     assert producer.publish(envelope("z-1", "a.b"))["cmd"] == "PUBACK"
     assert broker.stop() == 0
+
+
+def test_full_store_answers_503_keeps_serving_and_loses_nothing_confirmed(hub):
+    broker = hub.start("broker", extra_env=dict(FAST, ZHUB_BROKER_MAX_MAP_SIZE=str(1 << 20)))
+    producer = Bus(hub.env["ZHUB_BROKER"], "producer")
+    consumer = Bus(hub.env["ZHUB_BROKER"], "consumer")
+    try:
+        consumer.join("g", ["fill.x"], credit=1, ack_deadline_ms=30000)
+        confirmed, refused = [], 0
+        for i in range(300):
+            reply = producer.publish(envelope("f-%d" % i, "fill.x", data={"pad": "x" * 20000}))
+            if reply["cmd"] == "PUBACK":
+                confirmed.append("f-%d" % i)
+            else:
+                assert reply["code"] == 503, reply
+                refused += 1
+                if refused == 3:
+                    break
+        assert refused == 3 and len(confirmed) >= 2
+        # still serving: pings, deliveries from what is stored
+        assert producer.ping() is not None
+        first = consumer.recv(5)
+        assert first["message"]["id"] == confirmed[0]
+        consumer.ack(first["tag"])
+        assert consumer.recv(5)["message"]["id"] == confirmed[1]
+        assert broker.stop() == 0
+        assert "commit_failed" in broker.log_text()
+
+        # with room again, everything that was confirmed is still there
+        broker.env.pop("ZHUB_BROKER_MAX_MAP_SIZE")
+        broker.start()
+        consumer.inbox.clear()
+        consumer.join("g", ["fill.x"], credit=50)
+        seen = set()
+        while True:
+            delivery = consumer.recv(1.5)
+            if delivery is None:
+                break
+            seen.add(delivery["message"]["id"])
+            consumer.ack(delivery["tag"])
+        # the first ack may or may not have been stored before the store filled
+        assert set(confirmed[1:]) <= seen
+    finally:
+        producer.close()
+        consumer.close()

@@ -47,6 +47,7 @@ def test_up_runs_everything_and_stops_cleanly(tmp_path):
     hubspot = "http://127.0.0.1:%d" % ports["hubspot"]
     bird = "http://127.0.0.1:%d" % ports["bird"]
     admin = "http://127.0.0.1:%d" % ports["admin"]
+    children = []
     try:
         def ready():
             try:
@@ -85,9 +86,20 @@ def test_up_runs_everything_and_stops_cleanly(tmp_path):
             assert not os.path.exists("/proc/%d" % pid) or \
                 open("/proc/%d/stat" % pid).read().split()[2] == "Z", "child %d still running" % pid
     finally:
+        # never leave the supervisor's children behind, even when failing
         if up.poll() is None:
-            up.kill()
-            up.wait(5)
+            children = children or _children_of(up.pid)
+            up.send_signal(signal.SIGTERM)
+            try:
+                up.wait(20)
+            except subprocess.TimeoutExpired:
+                up.kill()
+                up.wait(5)
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
         log.close()
         if os.path.exists(tmp_path / "up.log"):
             print((tmp_path / "up.log").read_text()[-6000:])

@@ -1,0 +1,295 @@
+//  The C client (proto/zhub_client.c) against a real broker loop running
+//  in a thread of this process on a loopback port: confirmed publish,
+//  dedup, rejection, consume/ack/nack, stats, re-join after the broker
+//  restarts, and a signal interrupting recv.
+#include "broker_server.h"
+#include "zhub_client.h"
+#include "zhub_log.h"
+#include "zhub_test.h"
+
+#include <ftw.h>
+#include <pthread.h>
+#include <signal.h>
+#include <unistd.h>
+
+static char s_dir[64];
+static char s_endpoint[256];
+
+typedef struct {
+    broker_server_t *server;
+    pthread_t thread;
+    volatile sig_atomic_t stop;
+} s_broker_t;
+
+static void *
+s_run (void *arg)
+{
+    s_broker_t *broker = arg;
+    broker_server_run (broker->server, &broker->stop);
+    return NULL;
+}
+
+static s_broker_t *
+s_broker_start (const char *endpoint)
+{
+    broker_config_t config;
+    broker_config_defaults (&config);
+    config.endpoint = endpoint;
+    config.data_dir = s_dir;
+    config.ack_deadline_ms = 2000;
+    config.backoff_ms[0] = 100;
+    config.backoff_count = 1;
+    char err[256];
+    s_broker_t *broker = zhub_calloc (1, sizeof *broker);
+    broker->server = broker_server_new (&config, err, sizeof err);
+    if (!broker->server) {
+        fprintf (stderr, "  broker: %s\n", err);
+        free (broker);
+        return NULL;
+    }
+    snprintf (s_endpoint, sizeof s_endpoint, "%s", broker_server_endpoint (broker->server));
+    pthread_create (&broker->thread, NULL, s_run, broker);
+    return broker;
+}
+
+static void
+s_broker_stop (s_broker_t **broker_p)
+{
+    s_broker_t *broker = *broker_p;
+    if (!broker)
+        return;
+    broker->stop = 1;
+    pthread_join (broker->thread, NULL);
+    broker_server_destroy (&broker->server);
+    free (broker);
+    *broker_p = NULL;
+}
+
+static zhub_msg_t *
+s_msg (const char *id, const char *type, const char *subject)
+{
+    zhub_msg_t *msg = zhub_msg_new ();
+    zhub_msg_set (&msg->id, id);
+    zhub_msg_set (&msg->source, "test");
+    zhub_msg_set (&msg->type, type);
+    zhub_msg_set (&msg->subject, subject);
+    msg->time_ms = zhub_now_ms ();
+    return msg;
+}
+
+static zhub_rc_t
+s_publish (zhub_client_t *client, const char *id, const char *type, zhub_puback_t *ack)
+{
+    zhub_msg_t *msg = s_msg (id, type, NULL);
+    char err[256];
+    zhub_rc_t rc = zhub_client_publish (client, msg, 3000, ack, err, sizeof err);
+    zhub_msg_destroy (&msg);
+    return rc;
+}
+
+static void
+test_publish_is_confirmed_deduplicated_or_refused (void)
+{
+    zhub_client_t *client = zhub_client_new (s_endpoint, "producer");
+    CHECK (client != NULL);
+    zhub_puback_t ack = {0};
+    CHECK (s_publish (client, "p-1", "client.test", &ack) == ZHUB_OK);
+    uint64_t first = ack.offset;
+    CHECK (first >= 1 && !ack.duplicate);
+    CHECK (s_publish (client, "p-1", "client.test", &ack) == ZHUB_OK);
+    CHECK (ack.duplicate && ack.offset == first);
+
+    //  invalid envelopes never leave the client
+    zhub_msg_t *bad = s_msg ("p-2", "not a topic", NULL);
+    char err[256] = "";
+    CHECK (zhub_client_publish (client, bad, 3000, NULL, err, sizeof err) == ZHUB_REJECT);
+    CHECK (strstr (err, "type") != NULL);
+    zhub_msg_destroy (&bad);
+
+    zhub_msg_t *msgs[3] = {s_msg ("m-1", "client.many", NULL), s_msg ("m-2", "client.many", NULL),
+                           s_msg ("m-1", "client.many", NULL)};
+    zhub_rc_t results[3];
+    CHECK (zhub_client_publish_many (client, msgs, 3, 3000, results) == ZHUB_OK);
+    CHECK (results[0] == ZHUB_OK && results[1] == ZHUB_OK && results[2] == ZHUB_OK);
+    for (int i = 0; i < 3; i++)
+        zhub_msg_destroy (&msgs[i]);
+    CHECK (zhub_client_ping (client, 3000) == ZHUB_OK);
+    json_t *stats = NULL;
+    CHECK (zhub_client_stats (client, 3000, &stats) == ZHUB_OK);
+    CHECK (json_integer_value (json_object_get (json_object_get (stats, "log"), "size")) == 3);
+    json_decref (stats);
+    zhub_client_destroy (&client);
+    CHECK (client == NULL);
+    zhub_client_destroy (&client);
+}
+
+static void
+test_consumer_receives_acks_and_nacks (void)
+{
+    zhub_client_t *producer = zhub_client_new (s_endpoint, "producer");
+    zhub_client_t *consumer = zhub_client_new (s_endpoint, "consumer");
+    const char *topics[] = {"consume.>"};
+    zhub_join_t join = {.group = "consumers", .topics = topics, .topic_count = 1, .credit = 2};
+    CHECK (zhub_client_join (consumer, &join, 3000) == ZHUB_OK);
+    zhub_join_t invalid = {.group = "bad group", .topics = topics, .topic_count = 1};
+    CHECK (zhub_client_join (consumer, &invalid, 3000) == ZHUB_REJECT);
+
+    CHECK (s_publish (producer, "c-1", "consume.one", NULL) == ZHUB_OK);
+    zhub_delivery_t *delivery = NULL;
+    CHECK (zhub_client_recv (consumer, &delivery, 3000) == ZHUB_OK);
+    CHECK (delivery && delivery->attempt == 1);
+    if (delivery) {
+        CHECK_STR (delivery->msg->id, "c-1");
+        CHECK_STR (delivery->group, "consumers");
+        CHECK (zhub_client_nack (consumer, delivery, 0, false, 503, "later") == 0);
+        zhub_delivery_destroy (&delivery);
+    }
+    CHECK (zhub_client_recv (consumer, &delivery, 3000) == ZHUB_OK);
+    CHECK (delivery && delivery->attempt == 2);
+    if (delivery) {
+        CHECK (zhub_client_ack (consumer, delivery) == 0);
+        zhub_delivery_destroy (&delivery);
+    }
+    int64_t started = zhub_mono_ms ();
+    CHECK (zhub_client_recv (consumer, &delivery, 300) == ZHUB_NOTFOUND);
+    CHECK (zhub_mono_ms () - started >= 290);
+    zhub_client_destroy (&producer);
+    zhub_client_destroy (&consumer);
+}
+
+static void
+test_destroy_hands_in_flight_deliveries_back_at_once (void)
+{
+    zhub_client_t *producer = zhub_client_new (s_endpoint, "producer");
+    zhub_client_t *first = zhub_client_new (s_endpoint, "first");
+    const char *topics[] = {"handback.>"};
+    zhub_join_t join = {.group = "handback", .topics = topics, .topic_count = 1};
+    CHECK (zhub_client_join (first, &join, 3000) == ZHUB_OK);
+    CHECK (s_publish (producer, "hb-1", "handback.x", NULL) == ZHUB_OK);
+    zhub_delivery_t *delivery = NULL;
+    CHECK (zhub_client_recv (first, &delivery, 3000) == ZHUB_OK);
+    zhub_delivery_destroy (&delivery);
+    zhub_client_destroy (&first); //  no ack: LEAVE hands it back
+
+    zhub_client_t *second = zhub_client_new (s_endpoint, "second");
+    CHECK (zhub_client_join (second, &join, 3000) == ZHUB_OK);
+    int64_t started = zhub_mono_ms ();
+    CHECK (zhub_client_recv (second, &delivery, 3000) == ZHUB_OK);
+    //  well before the 2 s ack deadline, and not counted as a failure
+    CHECK (zhub_mono_ms () - started < 1000);
+    CHECK (delivery && delivery->attempt == 1);
+    if (delivery)
+        zhub_client_ack (second, delivery);
+    zhub_delivery_destroy (&delivery);
+    zhub_client_destroy (&second);
+    zhub_client_destroy (&producer);
+}
+
+static void
+test_consumer_joins_again_after_the_broker_restarts (s_broker_t **broker)
+{
+    zhub_client_t *consumer = zhub_client_new (s_endpoint, "rejoiner");
+    const char *topics[] = {"restart.>"};
+    zhub_join_t join = {.group = "rejoin", .topics = topics, .topic_count = 1};
+    CHECK (zhub_client_join (consumer, &join, 3000) == ZHUB_OK);
+    char endpoint[256];
+    snprintf (endpoint, sizeof endpoint, "%s", s_endpoint);
+    s_broker_stop (broker);
+    *broker = s_broker_start (endpoint);
+    CHECK (*broker != NULL);
+    zhub_client_t *producer = zhub_client_new (s_endpoint, "producer");
+    CHECK (s_publish (producer, "after-restart", "restart.x", NULL) == ZHUB_OK);
+    //  the new broker does not know the member; the client's PING/PONG
+    //  notices and joins again
+    zhub_delivery_t *delivery = NULL;
+    CHECK (zhub_client_recv (consumer, &delivery, 5000) == ZHUB_OK);
+    if (delivery) {
+        CHECK_STR (delivery->msg->id, "after-restart");
+        zhub_client_ack (consumer, delivery);
+        zhub_delivery_destroy (&delivery);
+    }
+    zhub_client_destroy (&producer);
+    zhub_client_destroy (&consumer);
+}
+
+static void
+test_publish_without_a_broker_is_a_retry (void)
+{
+    zhub_client_t *client = zhub_client_new ("tcp://127.0.0.1:1", "nobody");
+    CHECK (client != NULL);
+    int64_t started = zhub_mono_ms ();
+    CHECK (s_publish (client, "x", "a.b", NULL) == ZHUB_RETRY);
+    CHECK (zhub_mono_ms () - started < 4000);
+    CHECK (zhub_client_ping (client, 200) == ZHUB_RETRY);
+    zhub_client_destroy (&client);
+    CHECK (zhub_client_new ("nonsense://here", "x") == NULL);
+}
+
+static void
+s_on_signal (int signum)
+{
+    (void)signum;
+}
+
+static void *
+s_interrupt (void *arg)
+{
+    usleep (300 * 1000);
+    pthread_kill (*(pthread_t *)arg, SIGUSR1);
+    return NULL;
+}
+
+static void
+test_a_signal_interrupts_recv (void)
+{
+    struct sigaction action;
+    memset (&action, 0, sizeof action);
+    action.sa_handler = s_on_signal; //  no SA_RESTART: zmq_poll returns EINTR
+    sigaction (SIGUSR1, &action, NULL);
+    zhub_client_t *client = zhub_client_new (s_endpoint, "interrupted");
+    pthread_t self = pthread_self (), helper;
+    pthread_create (&helper, NULL, s_interrupt, &self);
+    zhub_delivery_t *delivery = NULL;
+    int64_t started = zhub_mono_ms ();
+    CHECK (zhub_client_recv (client, &delivery, 10000) == ZHUB_ERROR);
+    CHECK (zhub_mono_ms () - started < 5000);
+    pthread_join (helper, NULL);
+    zhub_client_destroy (&client);
+}
+
+static int
+s_rm (const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove (path);
+}
+
+int
+main (void)
+{
+    setenv ("ZHUB_LOG_LEVEL", "warn", 1);
+    zhub_log_init ("test-broker-client");
+    snprintf (s_dir, sizeof s_dir, "/tmp/zhub-test-client-XXXXXX");
+    if (!mkdtemp (s_dir)) {
+        perror ("mkdtemp");
+        return 77;
+    }
+    s_broker_t *broker = s_broker_start ("tcp://127.0.0.1:*");
+    if (!broker)
+        return 1;
+    RUN (test_publish_is_confirmed_deduplicated_or_refused);
+    RUN (test_consumer_receives_acks_and_nacks);
+    RUN (test_destroy_hands_in_flight_deliveries_back_at_once);
+    zhub_test_case_failed = 0;
+    test_consumer_joins_again_after_the_broker_restarts (&broker);
+    printf ("%s test_consumer_joins_again_after_the_broker_restarts\n",
+            zhub_test_case_failed ? "FAIL" : "ok  ");
+    zhub_test_failures += zhub_test_case_failed;
+    RUN (test_publish_without_a_broker_is_a_retry);
+    RUN (test_a_signal_interrupts_recv);
+    s_broker_stop (&broker);
+    nftw (s_dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
+    TEST_EXIT ();
+}
