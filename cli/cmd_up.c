@@ -112,7 +112,12 @@ zhub_cmd_up (int argc, char **argv)
                         "--workspace-id", getenv ("ZHUB_BIRD_WORKSPACE_ID"), NULL};
         zhub_supervisor_add (sup, "bird-peer", bird);
     }
-    const char *programs[] = {"zhub-broker", "zhub-gateway", "zhub-contact-sync"};
+    //  Started in this order, stopped in reverse. One line per program.
+    const char *programs[] = {
+        "zhub-broker",
+        "zhub-gateway",
+        "zhub-contact-sync",
+    };
     for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++) {
         if (zhub_cli_find_program (programs[i], path, sizeof path)) {
             fprintf (stderr, "zhub up: cannot find %s next to zhub or in the build tree\n", programs[i]);
@@ -126,7 +131,7 @@ zhub_cmd_up (int argc, char **argv)
     struct sigaction action = {.sa_handler = s_on_signal};
     sigaction (SIGINT, &action, NULL);
     sigaction (SIGTERM, &action, NULL);
-    int children = with_peers ? 5 : 3;
+    int children = (with_peers ? 2 : 0) + (int) (sizeof programs / sizeof programs[0]);
     for (int i = 0; i < children; i++)
         if (zhub_supervisor_start (sup, i) < 0)
             fprintf (stderr, "zhub up: could not start child %d\n", i);

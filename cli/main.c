@@ -8,19 +8,32 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char *s_usage =
-    "usage: zhub <command> [options]\n"
-    "\n"
-    "Commands:\n"
-    "  up        run the whole hub locally in the foreground (stand-in peers,\n"
-    "            broker, gateway, actors); Ctrl-C stops everything\n"
-    "  help      show this text\n"
-    "  version   print the version\n"
-    "\n"
-    "Run `zhub <command> --help` for a command's options.\n"
-    "\n"
-    "Exit codes: 0 success, 1 the operation failed, 2 bad arguments,\n"
-    "3 the broker did not answer.\n";
+//  One row per command: adding a command is one line here plus its own
+//  cmd_<name>.c file.
+static const struct {
+    const char *name;
+    int (*run) (int argc, char **argv);
+    const char *summary;
+} s_commands[] = {
+    {"up", zhub_cmd_up, "run the whole hub locally in the foreground (stand-in peers,\n"
+                        "              broker, gateway, actors); Ctrl-C stops everything"},
+};
+
+static void
+s_usage (FILE *out)
+{
+    fputs ("usage: zhub <command> [options]\n\nCommands:\n", out);
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
+        fprintf (out, "  %-11s %s\n", s_commands[i].name, s_commands[i].summary);
+    fputs ("  help        show this text\n"
+           "  version     print the version\n"
+           "\n"
+           "Run `zhub <command> --help` for a command's options.\n"
+           "\n"
+           "Exit codes: 0 success, 1 the operation failed, 2 bad arguments,\n"
+           "3 the broker did not answer.\n",
+           out);
+}
 
 int
 zhub_cli_find_program (const char *name, char *out, size_t size)
@@ -67,15 +80,17 @@ main (int argc, char **argv)
 {
     if (argc < 2 || !strcmp (argv[1], "help") || !strcmp (argv[1], "--help")
         || !strcmp (argv[1], "-h")) {
-        fputs (s_usage, stdout);
+        s_usage (stdout);
         return argc < 2 ? ZHUB_EXIT_USAGE : ZHUB_EXIT_OK;
     }
     if (!strcmp (argv[1], "version") || !strcmp (argv[1], "--version")) {
         printf ("zhub %s\n", ZHUB_VERSION);
         return ZHUB_EXIT_OK;
     }
-    if (!strcmp (argv[1], "up"))
-        return zhub_cmd_up (argc - 1, argv + 1);
-    fprintf (stderr, "zhub: unknown command '%s'\n\n%s", argv[1], s_usage);
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
+        if (!strcmp (argv[1], s_commands[i].name))
+            return s_commands[i].run (argc - 1, argv + 1);
+    fprintf (stderr, "zhub: unknown command '%s'\n\n", argv[1]);
+    s_usage (stderr);
     return ZHUB_EXIT_USAGE;
 }

@@ -21,12 +21,18 @@ SHARED_PEERS = os.environ.get(
     "ZHUB_SHARED_PEERS", os.path.join(os.path.dirname(SOURCE_ROOT), "shared", "peers"))
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 
-BINARIES = {
-    "broker": os.path.join(BUILD_DIR, "broker", "zhub-broker"),
-    "gateway": os.path.join(BUILD_DIR, "gateway", "zhub-gateway"),
-    "contact-sync": os.path.join(BUILD_DIR, "actors", "contact-sync", "zhub-contact-sync"),
-    "zhub": os.path.join(BUILD_DIR, "cli", "zhub"),
-}
+class _Binaries(dict):
+    """Program paths by short name: broker, gateway, zhub, and any actor
+    (actors/<name>/zhub-<name>) without listing it here."""
+
+    def __missing__(self, name):
+        fixed = {"broker": ("broker", "zhub-broker"), "gateway": ("gateway", "zhub-gateway"),
+                 "zhub": ("cli", "zhub")}
+        parts = fixed.get(name, ("actors", name, "zhub-" + name))
+        return os.path.join(BUILD_DIR, *parts)
+
+
+BINARIES = _Binaries()
 
 
 def free_port():
@@ -150,7 +156,8 @@ class Hub:
         return proc.start()
 
     def start(self, name, extra_env=None):
-        """Starts a zhub process by name: broker, gateway, contact-sync."""
+        """Starts a zhub process by name: broker, gateway, or an actor's
+        folder name (contact-sync, deal-sync, ...)."""
         return self._start(name, [BINARIES[name]], extra_env=extra_env)
 
     def start_peer(self, kind, *args):
@@ -158,7 +165,7 @@ class Hub:
         port = free_port()
         argv = [PYTHON, os.path.join(PEERS_DIR, "%s_peer.py" % kind), "--port", str(port),
                 "--max-seconds", "600"] + list(args)
-        proc = self._start(kind + "-peer", argv, ready_text="READY")
+        self._start(kind + "-peer", argv, ready_text="READY")
         url = "http://127.0.0.1:%d" % port
         self.peers[kind] = url
         self.env["ZHUB_%s_BASE_URL" % kind.upper()] = url

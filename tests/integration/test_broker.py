@@ -2,13 +2,11 @@
 client written from proto/PROTOCOL.md). Each test starts a real broker on
 a free port with short deadlines and backoff so that retries happen in
 well under a second."""
-import os
-import signal
 import time
 
 import pytest
 
-from zhub_bus import Bus, envelope, pack
+from zhub_bus import Bus, envelope
 
 FAST = {
     "ZHUB_BROKER_ACK_DEADLINE": "1s",

@@ -78,7 +78,8 @@ def test_up_runs_everything_and_stops_cleanly(tmp_path):
         assert found[0]["properties"].get("bird_contact_id")
 
         children = _children_of(up.pid)
-        assert len(children) == 5, children
+        # two stand-ins, broker, gateway and every actor
+        assert len(children) >= 5, children
         up.send_signal(signal.SIGTERM)
         assert up.wait(30) == 0
         time.sleep(0.2)
