@@ -83,3 +83,35 @@ zhub_env_mask (const char *secret, char *buf, int size)
         snprintf (buf, size, "set(%zu bytes)", strlen (secret));
     return buf;
 }
+
+int
+zhub_parse_duration_list (const char *text, int64_t *out, int max)
+{
+    if (!text)
+        return 0;
+    int count = 0;
+    const char *p = text;
+    while (*p == ' ')
+        p++;
+    if (!*p)
+        return 0;
+    while (true) {
+        const char *end = strchr (p, ',');
+        size_t len = end ? (size_t) (end - p) : strlen (p);
+        char step[64];
+        while (len && p[len - 1] == ' ')
+            len--;
+        if (len == 0 || len >= sizeof step || count == max)
+            return -1;
+        memcpy (step, p, len);
+        step[len] = 0;
+        if (zhub_parse_duration_ms (step, &out[count]))
+            return -1;
+        count++;
+        if (!end)
+            return count;
+        p = end + 1;
+        while (*p == ' ')
+            p++;
+    }
+}

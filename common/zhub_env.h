@@ -22,6 +22,11 @@ int zhub_env_duration_ms (const char *name, int64_t fallback, int64_t *out);
 //  Parses a duration string as zhub_env_duration_ms does. Returns 0 or -1.
 int zhub_parse_duration_ms (const char *text, int64_t *out);
 
+//  Parses a comma-separated list of durations ("1s, 5s,30s,2m") into at
+//  most max values. Returns the count (0 for an empty text), or -1 when a
+//  step is malformed, empty, or there are more than max.
+int zhub_parse_duration_list (const char *text, int64_t *out, int max);
+
 //  Masks a secret for logs: "set (N bytes)" or "unset". Never the value.
 const char *zhub_env_mask (const char *secret, char *buf, int size);
 

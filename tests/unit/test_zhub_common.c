@@ -45,6 +45,19 @@ test_durations (void)
 }
 
 static void
+test_duration_lists (void)
+{
+    int64_t steps[4];
+    CHECK (zhub_parse_duration_list ("1s, 5s,30s ,2m", steps, 4) == 4);
+    CHECK (steps[0] == 1000 && steps[1] == 5000 && steps[2] == 30000 && steps[3] == 120000);
+    CHECK (zhub_parse_duration_list ("", steps, 4) == 0);
+    CHECK (zhub_parse_duration_list (NULL, steps, 4) == 0);
+    CHECK (zhub_parse_duration_list ("1s,,2s", steps, 4) == -1);
+    CHECK (zhub_parse_duration_list ("1s,2x", steps, 4) == -1);
+    CHECK (zhub_parse_duration_list ("1s,2s,3s,4s,5s", steps, 4) == -1);
+}
+
+static void
 test_clocks_move_forward (void)
 {
     int64_t a = zhub_mono_ms (), b = zhub_mono_ms ();
@@ -58,6 +71,7 @@ main (void)
     RUN (test_rfc3339_round_trip);
     RUN (test_secure_equal);
     RUN (test_durations);
+    RUN (test_duration_lists);
     RUN (test_clocks_move_forward);
     TEST_EXIT ();
 }
