@@ -5,6 +5,7 @@
 #include "zhub_client.h"
 #include "zhub_env.h"
 #include "zhub_log.h"
+#include "zhub_msg.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -33,6 +34,89 @@ broker_config_defaults (broker_config_t *config)
     config->sweep_max = 1000;
     config->history_max = 32;
     config->max_map_size = (size_t)64 << 30;
+    snprintf (config->retention_default.pattern, sizeof config->retention_default.pattern, ">");
+    config->retention_default.max_age_ms = 7LL * 86400000;
+    config->trim_max = 20000;
+    broker_config_default_tap (config->endpoint, config->tap, sizeof config->tap);
+}
+
+int
+broker_config_default_tap (const char *endpoint, char *out, size_t size)
+{
+    return zhub_tap_endpoint_for (endpoint, out, size);
+}
+
+int
+broker_config_parse_bytes (const char *text, uint64_t *out)
+{
+    char *end;
+    if (!text || *text < '0' || *text > '9')
+        return -1;
+    unsigned long long value = strtoull (text, &end, 10);
+    uint64_t unit = 1;
+    if (*end == 'k' || *end == 'K')
+        unit = 1024, end++;
+    else if (*end == 'm' || *end == 'M')
+        unit = 1024 * 1024, end++;
+    else if (*end == 'g' || *end == 'G')
+        unit = 1024ULL * 1024 * 1024, end++;
+    if ((*end == 'b' || *end == 'B') && unit > 1)
+        end++; //  "64MB", "1GiB" are read the way people write them
+    else if (*end == 'i' && end[1] == 'B' && unit > 1)
+        end += 2;
+    if (*end || value > UINT64_MAX / unit)
+        return -1;
+    *out = value * unit;
+    return 0;
+}
+
+int
+broker_config_parse_retention (const char *text, broker_retention_t *rules, size_t max)
+{
+    if (!text)
+        return -1;
+    char buf[4096];
+    if (strlen (text) >= sizeof buf)
+        return -1;
+    snprintf (buf, sizeof buf, "%s", text);
+    size_t n = 0;
+    char *save = NULL;
+    for (char *item = strtok_r (buf, ",", &save); item; item = strtok_r (NULL, ",", &save)) {
+        while (*item == ' ')
+            item++;
+        char *eq = strchr (item, '=');
+        if (!eq || eq == item || n == max || (size_t)(eq - item) >= sizeof rules[n].pattern)
+            return -1;
+        *eq = 0;
+        char *limits = eq + 1, *slash = strchr (limits, '/');
+        if (slash)
+            *slash = 0;
+        broker_retention_t *rule = &rules[n];
+        memset (rule, 0, sizeof *rule);
+        snprintf (rule->pattern, sizeof rule->pattern, "%s", item);
+        size_t len = strlen (rule->pattern);
+        while (len && rule->pattern[len - 1] == ' ')
+            rule->pattern[--len] = 0;
+        if (!zhub_topic_valid (rule->pattern) && strchr (rule->pattern, '*') == NULL
+            && strchr (rule->pattern, '>') == NULL)
+            return -1;
+        if (strcmp (limits, "0") && (zhub_parse_duration_ms (limits, &rule->max_age_ms)
+                                     || rule->max_age_ms < 0))
+            return -1;
+        if (slash && broker_config_parse_bytes (slash + 1, &rule->max_bytes))
+            return -1;
+        n++;
+    }
+    return (int)n;
+}
+
+const broker_retention_t *
+broker_config_retention_for (const broker_config_t *config, const char *topic)
+{
+    for (size_t i = 0; i < config->retention_count; i++)
+        if (zhub_topic_match (config->retention[i].pattern, topic))
+            return &config->retention[i];
+    return &config->retention_default;
 }
 
 int
@@ -108,6 +192,35 @@ broker_config_load (broker_config_t *config, char *err, size_t err_size)
     if (strncmp (config->endpoint, "tcp://", 6) && strncmp (config->endpoint, "ipc://", 6)
         && strncmp (config->endpoint, "inproc://", 9))
         return s_fail (err, err_size, "ZHUB_BROKER (tcp://host:port or ipc://path)");
+    if (zhub_env_duration_ms ("ZHUB_BROKER_RETENTION", config->retention_default.max_age_ms,
+                              &value)
+        || value < 0)
+        return s_fail (err, err_size, "ZHUB_BROKER_RETENTION (a duration, 0 = keep forever)");
+    config->retention_default.max_age_ms = value;
+    const char *bytes = zhub_env_str ("ZHUB_BROKER_RETENTION_BYTES", NULL);
+    if (bytes && broker_config_parse_bytes (bytes, &config->retention_default.max_bytes))
+        return s_fail (err, err_size, "ZHUB_BROKER_RETENTION_BYTES (bytes, e.g. 10g; 0 = no limit)");
+    const char *rules = zhub_env_str ("ZHUB_BROKER_RETENTION_TOPICS", NULL);
+    if (rules) {
+        int count = broker_config_parse_retention (rules, config->retention, BROKER_RETENTION_RULES);
+        if (count < 0)
+            return s_fail (err, err_size,
+                           "ZHUB_BROKER_RETENTION_TOPICS (pattern=AGE[/BYTES],..., at most 32)");
+        config->retention_count = (size_t)count;
+    }
+    broker_config_default_tap (config->endpoint, config->tap, sizeof config->tap);
+    const char *tap = zhub_env_str ("ZHUB_BROKER_TAP", NULL);
+    if (tap) {
+        config->tap_explicit = true;
+        if (!strcmp (tap, "off") || !*tap)
+            config->tap[0] = 0;
+        else if (strlen (tap) >= sizeof config->tap
+                 || (strncmp (tap, "tcp://", 6) && strncmp (tap, "ipc://", 6)
+                     && strncmp (tap, "inproc://", 9)))
+            return s_fail (err, err_size, "ZHUB_BROKER_TAP (tcp://host:port, ipc://path or off)");
+        else
+            snprintf (config->tap, sizeof config->tap, "%s", tap);
+    }
     return 0;
 }
 
@@ -122,8 +235,10 @@ broker_config_log (const broker_config_t *config)
     zhub_info ("config",
                "endpoint=%s data_dir=%s dedup_window_ms=%lld max_deliveries=%u "
                "ack_deadline_ms=%lld backoff=%s window=%u max_message=%zu batch_max=%u "
-               "max_map_size=%zu",
+               "max_map_size=%zu tap=%s retention_ms=%lld retention_bytes=%llu retention_rules=%zu",
                config->endpoint, config->data_dir, (long long)config->dedup_window_ms,
                config->max_deliveries, (long long)config->ack_deadline_ms, backoff, config->window,
-               config->max_message, config->batch_max, config->max_map_size);
+               config->max_message, config->batch_max, config->max_map_size,
+               config->tap[0] ? config->tap : "off", (long long)config->retention_default.max_age_ms,
+               (unsigned long long)config->retention_default.max_bytes, config->retention_count);
 }

@@ -338,7 +338,7 @@ s_pick_member (broker_group_t *group)
     for (size_t i = 0; i < group->member_count; i++) {
         size_t at = (group->rr + i) % group->member_count;
         broker_member_t *member = group->members[at];
-        if (member->inflight < member->credit) {
+        if (member->inflight < broker_member_window (member)) {
             group->rr = at + 1;
             return member;
         }
@@ -355,7 +355,7 @@ broker_groups_dispatch (broker_groups_t *self, broker_group_t *group, int64_t no
     group->dirty = false;
     bool credit = false;
     for (size_t i = 0; i < group->member_count && !credit; i++)
-        credit = group->members[i]->inflight < group->members[i]->credit;
+        credit = group->members[i]->inflight < broker_member_window (group->members[i]);
     if (!credit)
         return 0; //  an ack, a CREDIT or a join marks the group dirty again
     size_t count = 0;
@@ -485,6 +485,39 @@ broker_groups_next_timer (const broker_groups_t *self)
         if (self->list[i]->next_timer_ms < next)
             next = self->list[i]->next_timer_ms;
     return next;
+}
+
+uint32_t
+broker_member_window (const broker_member_t *member)
+{
+    uint32_t cap = member->group->settings.max_in_flight;
+    return cap && cap < member->credit ? cap : member->credit;
+}
+
+static void
+s_drop_window (broker_groups_t *self, broker_group_t *group)
+{
+    broker_entry_t *entry = group->head;
+    while (entry) {
+        broker_entry_t *next = entry->next;
+        if (entry->state == BROKER_INFLIGHT)
+            broker_map_del_u64 (self->tags, entry->tag);
+        s_entry_free (entry);
+        entry = next;
+    }
+    group->head = group->tail = NULL;
+    group->count = group->inflight = group->waiting = 0;
+    for (size_t m = 0; m < group->member_count; m++)
+        group->members[m]->inflight = 0;
+    group->next_timer_ms = INT64_MAX;
+    group->dirty = true;
+}
+
+void
+broker_groups_rewind (broker_groups_t *self, broker_group_t *group, uint64_t floor)
+{
+    s_drop_window (self, group);
+    group->floor = group->scan = floor ? floor : 1;
 }
 
 void

@@ -63,6 +63,7 @@ typedef struct {
     int64_t ack_deadline_ms;
     int64_t backoff_ms[ZHUB_FRAME_MAX_BACKOFF];
     size_t backoff_count;
+    uint32_t max_in_flight; //  cap on every member's credit; 0 = none (the member's credit)
 } broker_settings_t;
 
 struct broker_group_t {
@@ -199,6 +200,16 @@ size_t broker_groups_tick (broker_groups_t *self, broker_group_t *group, int64_t
 
 //  The earliest timer over all groups (INT64_MAX when none).
 int64_t broker_groups_next_timer (const broker_groups_t *self);
+
+//  A member's effective window: its credit, capped by the group's
+//  max_in_flight when that is set.
+uint32_t broker_member_window (const broker_member_t *member);
+
+//  Moves the group to floor (an operator's replay or skip): the window is
+//  dropped (in-flight tags become stale, members keep their credit) and
+//  scanning starts again at floor. The caller stores the new floor and
+//  clears the group's per-message state in the same step.
+void broker_groups_rewind (broker_groups_t *self, broker_group_t *group, uint64_t floor);
 
 //  Drops every window (after a failed commit memory may be ahead of the
 //  store): entries freed, tags forgotten, floor and scan back to the

@@ -61,6 +61,8 @@ void
 broker_log_batch_begin (broker_log_t *self, broker_log_batch_t *batch)
 {
     batch->next = self->last + 1;
+    batch->first = 0;
+    batch->trimmed = 0;
 }
 
 static void
@@ -91,19 +93,38 @@ broker_log_lookup_id (broker_log_t *self, zhub_txn_t *txn, const char *id, int64
 }
 
 static zhub_rc_t
-s_count_topic (broker_log_t *self, zhub_txn_t *txn, const char *topic)
+s_topic_get (broker_log_t *self, zhub_txn_t *txn, const char *topic, uint64_t *count,
+             uint64_t *bytes)
 {
     const void *value;
     size_t size;
-    uint64_t count = 0;
+    *count = *bytes = 0;
     zhub_rc_t rc = zhub_txn_get (txn, self->topics, topic, strlen (topic), &value, &size);
-    if (rc == ZHUB_OK && size == 8)
-        count = zhub_store_u64 (value);
-    else if (rc == ZHUB_ERROR)
-        return rc;
-    uint8_t bytes[8];
-    zhub_store_key_u64 (bytes, count + 1);
-    return zhub_txn_put (txn, self->topics, topic, strlen (topic), bytes, 8);
+    if (rc == ZHUB_OK && size >= 8)
+        *count = zhub_store_u64 (value);
+    if (rc == ZHUB_OK && size >= 16)
+        *bytes = zhub_store_u64 ((const uint8_t *)value + 8);
+    return rc == ZHUB_ERROR ? rc : ZHUB_OK;
+}
+
+//  Adds (or with remove, takes away) one message of size bytes.
+static zhub_rc_t
+s_count_topic (broker_log_t *self, zhub_txn_t *txn, const char *topic, uint64_t size, bool remove)
+{
+    uint64_t count, bytes;
+    if (s_topic_get (self, txn, topic, &count, &bytes) != ZHUB_OK)
+        return ZHUB_ERROR;
+    if (remove) {
+        count = count ? count - 1 : 0;
+        bytes = bytes > size ? bytes - size : 0;
+    } else {
+        count++;
+        bytes += size;
+    }
+    uint8_t value[16];
+    zhub_store_key_u64 (value, count);
+    zhub_store_key_u64 (value + 8, bytes);
+    return zhub_txn_put (txn, self->topics, topic, strlen (topic), value, 16);
 }
 
 zhub_rc_t
@@ -157,7 +178,7 @@ broker_log_append (broker_log_t *self, zhub_txn_t *txn, broker_log_batch_t *batc
     memcpy (exp_key + 8, msg->id, id_size);
     if (zhub_txn_put (txn, self->dedup_exp, exp_key, 8 + id_size, "", 0) != ZHUB_OK)
         return ZHUB_ERROR;
-    if (s_count_topic (self, txn, msg->type) != ZHUB_OK)
+    if (s_count_topic (self, txn, msg->type, raw_size, false) != ZHUB_OK)
         return ZHUB_ERROR;
     batch->next++;
     return ZHUB_OK;
@@ -166,6 +187,8 @@ broker_log_append (broker_log_t *self, zhub_txn_t *txn, broker_log_batch_t *batc
 void
 broker_log_batch_commit (broker_log_t *self, const broker_log_batch_t *batch)
 {
+    if (batch->first)
+        self->first = batch->first;
     if (batch->next - 1 > self->last) {
         if (self->first == 0)
             self->first = self->last + 1;
@@ -281,8 +304,9 @@ broker_log_topics (broker_log_t *self, zhub_txn_t *txn, size_t max, broker_log_t
     size_t key_size, size, count = 0;
     zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &size);
     while (rc == ZHUB_OK && count++ < max) {
-        if (size == 8)
-            fn (key, key_size, zhub_store_u64 (value), arg);
+        if (size >= 8)
+            fn (key, key_size, zhub_store_u64 (value),
+                size >= 16 ? zhub_store_u64 ((const uint8_t *)value + 8) : 0, arg);
         rc = zhub_cursor_next (cursor, &key, &key_size, &value, &size);
     }
     zhub_cursor_destroy (&cursor);
@@ -314,4 +338,141 @@ broker_log_scan (broker_log_t *self, zhub_txn_t *txn, uint64_t from, uint32_t ma
     }
     zhub_cursor_destroy (&cursor);
     return rc == ZHUB_ERROR ? 0 : next;
+}
+
+//  The record at the first offset >= from: its offset and stored time.
+static zhub_rc_t
+s_at_or_after (broker_log_t *self, zhub_cursor_t *cursor, uint64_t from, uint64_t *offset,
+               int64_t *stored_ms)
+{
+    (void)self;
+    uint8_t start[8];
+    zhub_store_key_u64 (start, from);
+    const void *key, *value;
+    size_t key_size, size;
+    zhub_rc_t rc = zhub_cursor_seek (cursor, start, 8, &key, &key_size, &value, &size);
+    if (rc != ZHUB_OK)
+        return rc;
+    broker_record_t record;
+    if (key_size != 8 || broker_log_decode_record (value, size, &record))
+        return ZHUB_ERROR;
+    *offset = zhub_store_u64 (key);
+    *stored_ms = record.stored_ms;
+    return ZHUB_OK;
+}
+
+zhub_rc_t
+broker_log_find_time (broker_log_t *self, zhub_txn_t *txn, int64_t time_ms, uint64_t *offset)
+{
+    zhub_cursor_t *cursor = zhub_cursor_open (txn, self->log);
+    if (!cursor)
+        return ZHUB_ERROR;
+    //  invariant: every record below lo is older than time_ms; hi is a
+    //  candidate answer (last + 1 when none qualifies)
+    uint64_t lo = self->first ? self->first : 1, hi = self->last + 1;
+    zhub_rc_t rc = ZHUB_OK;
+    while (lo < hi) {
+        uint64_t mid = lo + (hi - lo) / 2, at;
+        int64_t stored;
+        rc = s_at_or_after (self, cursor, mid, &at, &stored);
+        if (rc == ZHUB_NOTFOUND || (rc == ZHUB_OK && at >= hi)) {
+            hi = mid; //  nothing stored in [mid, hi): the answer is below
+            rc = ZHUB_OK;
+        } else if (rc != ZHUB_OK)
+            break;
+        else if (stored >= time_ms)
+            hi = at;
+        else
+            lo = at + 1;
+    }
+    //  hi may fall in a trimmed gap: report the record that follows it
+    uint64_t at;
+    int64_t stored;
+    if (rc == ZHUB_OK && hi <= self->last && s_at_or_after (self, cursor, hi, &at, &stored) == ZHUB_OK)
+        hi = at;
+    zhub_cursor_destroy (&cursor);
+    *offset = hi;
+    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+}
+
+zhub_rc_t
+broker_log_trim (broker_log_t *self, zhub_txn_t *txn, broker_log_batch_t *batch, uint64_t from,
+                 uint32_t max, broker_log_trim_fn *fn, void *arg, uint64_t *next)
+{
+    zhub_cursor_t *cursor = zhub_cursor_open (txn, self->log);
+    if (!cursor)
+        return ZHUB_ERROR;
+    uint8_t start[8];
+    zhub_store_key_u64 (start, from);
+    const void *key, *value;
+    size_t key_size, size;
+    uint32_t visited = 0;
+    uint64_t first_kept = 0; //  the smallest offset that stays, seen in this walk
+    bool walked_from_first = from <= self->first;
+    *next = 0;
+    zhub_rc_t rc = zhub_cursor_seek (cursor, start, 8, &key, &key_size, &value, &size);
+    while (rc == ZHUB_OK && key_size == 8) {
+        uint64_t offset = zhub_store_u64 (key);
+        if (visited++ == max) {
+            *next = offset;
+            break;
+        }
+        //  the newest committed record always stays: after a restart the
+        //  log's last offset is read from it, and offsets must never repeat
+        if (offset >= self->last) {
+            if (!first_kept)
+                first_kept = offset;
+            break;
+        }
+        broker_record_t record;
+        if (broker_log_decode_record (value, size, &record)) {
+            //  a corrupt record is kept for an operator to look at
+            if (!first_kept)
+                first_kept = offset;
+            rc = zhub_cursor_next (cursor, &key, &key_size, &value, &size);
+            continue;
+        }
+        uint64_t count, bytes;
+        if (s_topic_get (self, txn, record.topic, &count, &bytes) != ZHUB_OK) {
+            rc = ZHUB_ERROR;
+            break;
+        }
+        int verdict = fn (offset, &record, bytes, arg);
+        if (verdict < 0) {
+            if (!first_kept)
+                first_kept = offset;
+            break;
+        }
+        if (verdict == 0) {
+            if (!first_kept)
+                first_kept = offset;
+            rc = zhub_cursor_next (cursor, &key, &key_size, &value, &size);
+            continue;
+        }
+        //  the topic must be copied out before the delete invalidates it
+        char topic[ZHUB_MSG_MAX_TYPE + 1];
+        snprintf (topic, sizeof topic, "%s", record.topic);
+        size_t msg_size = record.msg_size;
+        if (zhub_cursor_del (cursor) != ZHUB_OK
+            || s_count_topic (self, txn, topic, msg_size, true) != ZHUB_OK) {
+            rc = ZHUB_ERROR;
+            break;
+        }
+        batch->trimmed++;
+        //  seek past the deleted key (the record's bytes are gone with it)
+        zhub_store_key_u64 (start, offset + 1);
+        rc = zhub_cursor_seek (cursor, start, 8, &key, &key_size, &value, &size);
+    }
+    zhub_cursor_destroy (&cursor);
+    if (rc == ZHUB_ERROR)
+        return ZHUB_ERROR;
+    //  the walk started at the first record and trimmed a prefix: the log
+    //  now starts at the first record it kept (or after the last one)
+    if (walked_from_first && batch->trimmed) {
+        if (first_kept)
+            batch->first = first_kept;
+        else if (*next)
+            batch->first = *next;
+    }
+    return ZHUB_OK;
 }

@@ -4,7 +4,9 @@
 //               stored_ms, msg: bin envelope bytes}; offsets start at 1
 //    dedup      message id -> be64 offset + be64 expiry (unix ms)
 //    dedup_exp  be64 expiry + id -> "" (to sweep expired ids in order)
-//    topics     topic -> be64 message count (for STATS)
+//    topics     topic -> be64 message count + be64 envelope bytes of the
+//               messages stored now (STATS, size retention; older records
+//               hold the count alone)
 //
 //  Appends happen inside the caller's write transaction (group commit:
 //  many publishes, one commit). Because the store may run a transaction
@@ -27,7 +29,9 @@ typedef struct {
 } broker_log_t;
 
 typedef struct {
-    uint64_t next; //  offset the next append gets
+    uint64_t next;    //  offset the next append gets
+    uint64_t first;   //  trimming moved the first offset here (0: unchanged)
+    uint64_t trimmed; //  records trimmed in this batch
 } broker_log_batch_t;
 
 typedef struct {
@@ -70,6 +74,13 @@ typedef bool (broker_log_scan_fn) (uint64_t offset, const broker_record_t *recor
 uint64_t broker_log_scan (broker_log_t *self, zhub_txn_t *txn, uint64_t from, uint32_t max,
                           broker_log_scan_fn *fn, void *arg);
 
+//  The first offset stored at or after time_ms (by the broker's clock when
+//  it stored it), or last + 1 when every record is older. Binary search:
+//  stored times rise with offsets (one writer, wall clock).
+//  ZHUB_OK or ZHUB_ERROR.
+zhub_rc_t broker_log_find_time (broker_log_t *self, zhub_txn_t *txn, int64_t time_ms,
+                                uint64_t *offset);
+
 //  Decodes a record's bytes (exposed for tests). Returns 0 or -1.
 int broker_log_decode_record (const uint8_t *bytes, size_t size, broker_record_t *record);
 
@@ -82,10 +93,25 @@ int broker_log_sweep (broker_log_t *self, zhub_txn_t *txn, int64_t now_ms, uint3
 zhub_rc_t broker_log_lookup_id (broker_log_t *self, zhub_txn_t *txn, const char *id, int64_t now_ms,
                                 uint64_t *offset);
 
-//  Calls fn for every topic with its message count (at most max topics).
+//  Calls fn for every topic with its message count and envelope bytes (at
+//  most max topics).
 typedef void (broker_log_topic_fn) (const char *topic, size_t topic_size, uint64_t count,
-                                    void *arg);
+                                    uint64_t bytes, void *arg);
 void broker_log_topics (broker_log_t *self, zhub_txn_t *txn, size_t max, broker_log_topic_fn *fn,
                         void *arg);
+
+//  Trimming. Walks records from offset `from` on, at most max of them, and
+//  deletes those fn says may go (fn gets the record and its topic's bytes
+//  stored now); topic counts and bytes follow. fn returns 1 to delete, 0 to
+//  keep, -1 to stop the walk (nothing later can go yet). The newest
+//  committed record is never trimmed (the log's extent is read from it
+//  after a restart, so offsets never repeat). *next gets where
+//  the next walk continues (0: start over from the first record).
+//  Returns ZHUB_OK or ZHUB_ERROR.
+typedef int (broker_log_trim_fn) (uint64_t offset, const broker_record_t *record,
+                                  uint64_t topic_bytes, void *arg);
+zhub_rc_t broker_log_trim (broker_log_t *self, zhub_txn_t *txn, broker_log_batch_t *batch,
+                           uint64_t from, uint32_t max, broker_log_trim_fn *fn, void *arg,
+                           uint64_t *next);
 
 #endif

@@ -57,18 +57,20 @@ typedef enum {
     OP_DEAD,
     OP_GROUP,
     OP_PONG,
-    OP_STATS
+    OP_STATS,
+    OP_GROUP_OK, //  GROUP_SET / GROUP_RESET answered after the commit
+    OP_RESET     //  the group moved: new record, per-message state cleared
 } s_kind_t;
 
 typedef struct {
     s_kind_t kind;
-    s_client_t *client; //  PUBLISH, JOIN, PONG, STATS: who gets the answer
-    uint64_t seq;       //  PUBLISH, JOIN, STATS
+    s_client_t *client; //  PUBLISH, JOIN, PONG, STATS, GROUP_OK: who gets the answer
+    uint64_t seq;       //  PUBLISH, JOIN, STATS, GROUP_OK
     zhub_msg_t *msg;    //  PUBLISH: decoded envelope
     uint8_t *raw;       //  PUBLISH: envelope bytes as received
     size_t raw_size;
     char *group;       //  all but PUBLISH
-    uint64_t offset;   //  ACK, RETRY, DEAD
+    uint64_t offset;   //  ACK, RETRY, DEAD; GROUP_OK, RESET: the group's new floor
     uint32_t attempts; //  RETRY, DEAD
     int64_t due_ms;    //  RETRY
     uint32_t code;     //  RETRY, DEAD
@@ -90,7 +92,16 @@ struct broker_server_t {
     broker_state_t state;
     broker_groups_t *groups;
     void *ctx, *sock;
-    char endpoint[256];
+    void *tap;                   //  XPUB mirroring committed messages (NULL: off)
+    uint64_t tap_subscriptions;  //  distinct subscriptions the tap has now
+    uint64_t tapped;             //  messages sent on the tap since start
+    char endpoint[256], tap_endpoint[256];
+    uint64_t trim_next;          //  where the next retention walk continues (0: the first record)
+    uint64_t trim_next_pending;  //  set by the transaction, taken after its commit
+    uint64_t trimmed;            //  records trimmed since start
+    int64_t trim_min_age_ms;     //  the smallest age limit over the retention rules
+    bool trim_bytes;             //  some rule limits bytes
+    bool trim_on;                //  some rule limits anything
     broker_map_t *clients; //  routing id -> s_client_t
     int64_t started_ms, next_sweep_ms, last_sweep_ms, next_client_check_ms, next_floor_flush_ms;
     s_op_t *ops;
@@ -366,6 +377,98 @@ s_join (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
     op->group = zhub_strdup (group->name);
 }
 
+//  GROUP_SET: the operator changes a group's settings. Zero fields keep
+//  their value. New settings apply to deliveries made from now on (a
+//  delivery in flight keeps the deadline it was given).
+static void
+s_group_set (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
+{
+    broker_group_t *group = broker_groups_find (self->groups, frame->group);
+    if (!group) {
+        s_error (self, client, frame->seq, ZHUB_ERR_NOT_JOINED, "no such group");
+        return;
+    }
+    if (frame->ack_deadline_ms && frame->ack_deadline_ms < 100) {
+        s_error (self, client, frame->seq, ZHUB_ERR_MALFORMED, "ack_deadline_ms must be >= 100");
+        return;
+    }
+    broker_settings_t *settings = &group->settings;
+    if (frame->max_deliveries)
+        settings->max_deliveries = frame->max_deliveries;
+    if (frame->ack_deadline_ms)
+        settings->ack_deadline_ms = frame->ack_deadline_ms;
+    if (frame->backoff_count) {
+        memcpy (settings->backoff_ms, frame->backoff_ms, frame->backoff_count * sizeof (int64_t));
+        settings->backoff_count = frame->backoff_count;
+    }
+    if (frame->max_in_flight)
+        //  1,000,000 (the largest credit) means "no cap"
+        settings->max_in_flight = frame->max_in_flight >= 1000000 ? 0 : frame->max_in_flight;
+    group->needs_write = true;
+    group->dirty = true;
+    zhub_info ("group_set",
+               "group=%s client=%s max_deliveries=%u ack_deadline_ms=%lld backoff_steps=%zu "
+               "max_in_flight=%u",
+               group->name, client->label, settings->max_deliveries,
+               (long long)settings->ack_deadline_ms, settings->backoff_count,
+               settings->max_in_flight);
+    s_op_t *op = s_op_add (self, OP_GROUP_OK);
+    op->client = client;
+    op->seq = frame->seq;
+    op->group = zhub_strdup (group->name);
+    op->offset = group->floor;
+}
+
+typedef struct {
+    broker_server_t *self;
+    int64_t time_ms;
+    uint64_t offset;
+} s_find_t;
+
+static zhub_rc_t
+s_find_time_txn (zhub_txn_t *txn, void *arg)
+{
+    s_find_t *find = arg;
+    return broker_log_find_time (find->self->log, txn, find->time_ms, &find->offset);
+}
+
+//  GROUP_RESET: the operator moves a group to an offset or a point in time
+//  (replay after fixing a mapping, or skipping a backlog). Everything from
+//  the new floor on counts as never processed by the group; deliveries in
+//  flight become stale.
+static void
+s_group_reset (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
+{
+    broker_group_t *group = broker_groups_find (self->groups, frame->group);
+    if (!group) {
+        s_error (self, client, frame->seq, ZHUB_ERR_NOT_JOINED, "no such group");
+        return;
+    }
+    uint64_t floor = frame->offset;
+    if (floor == 0) {
+        s_find_t find = {self, frame->time_ms, 0};
+        if (zhub_store_read (self->store, s_find_time_txn, &find) != ZHUB_OK) {
+            s_error (self, client, frame->seq, ZHUB_ERR_STORAGE, "could not read the log");
+            return;
+        }
+        floor = find.offset;
+    }
+    if (floor > self->log->last + 1)
+        floor = self->log->last + 1;
+    zhub_info ("group_reset", "group=%s client=%s from=%llu to=%llu", group->name, client->label,
+               (unsigned long long)group->floor, (unsigned long long)floor);
+    broker_groups_rewind (self->groups, group, floor);
+    s_op_t *op = s_op_add (self, OP_RESET);
+    op->group = zhub_strdup (group->name);
+    op->offset = floor;
+    broker_state_encode_group (group, &op->record, &op->record_size);
+    op = s_op_add (self, OP_GROUP_OK);
+    op->client = client;
+    op->seq = frame->seq;
+    op->group = zhub_strdup (group->name);
+    op->offset = floor;
+}
+
 static void
 s_pong (broker_server_t *self, s_client_t *client)
 {
@@ -390,6 +493,12 @@ s_stats (broker_server_t *self, s_client_t *client, uint64_t seq)
         .published = self->published,
         .duplicates = self->duplicates,
         .rejected = self->rejected,
+        .trimmed = self->trimmed,
+        .tap = self->tap ? self->tap_endpoint : NULL,
+        .tap_subscriptions = self->tap_subscriptions,
+        .tapped = self->tapped,
+        .retention_ms = self->config.retention_default.max_age_ms,
+        .retention_bytes = self->config.retention_default.max_bytes,
         .client_label = s_client_label,
     };
     uint8_t *buf;
@@ -448,6 +557,8 @@ s_handle (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
         }
         case ZHUB_CMD_PUBLISH: s_publish (self, client, frame); break;
         case ZHUB_CMD_JOIN: s_join (self, client, frame); break;
+        case ZHUB_CMD_GROUP_SET: s_group_set (self, client, frame); break;
+        case ZHUB_CMD_GROUP_RESET: s_group_reset (self, client, frame); break;
         case ZHUB_CMD_CREDIT: {
             broker_group_t *group = broker_groups_find (self->groups, frame->group);
             broker_member_t *member = group ? broker_group_member (group, client) : NULL;
@@ -603,6 +714,31 @@ s_apply_retry (broker_server_t *self, zhub_txn_t *txn, s_op_t *op)
     return rc;
 }
 
+//  Retention: may this record go? Only when every group whose patterns
+//  match its topic is past it (its floor is above: acked or dead-lettered,
+//  and stored so), and it is past its topic's age or size limit.
+static int
+s_trim_verdict (uint64_t offset, const broker_record_t *record, uint64_t topic_bytes, void *arg)
+{
+    broker_server_t *self = arg;
+    int64_t age = self->now - record->stored_ms;
+    //  records are stored in time order: once one is younger than every age
+    //  limit and no rule limits size, nothing after it can go either
+    if (!self->trim_bytes && age <= self->trim_min_age_ms)
+        return -1;
+    const broker_retention_t *rule = broker_config_retention_for (&self->config, record->topic);
+    bool old = rule->max_age_ms > 0 && age > rule->max_age_ms;
+    bool big = rule->max_bytes > 0 && topic_bytes > rule->max_bytes;
+    if (!old && !big)
+        return 0;
+    for (size_t g = 0; g < self->groups->count; g++) {
+        broker_group_t *group = self->groups->list[g];
+        if (offset >= group->floor && broker_group_matches (group, record->topic))
+            return 0;
+    }
+    return 1;
+}
+
 static zhub_rc_t
 s_apply (zhub_txn_t *txn, void *arg)
 {
@@ -628,16 +764,115 @@ s_apply (zhub_txn_t *txn, void *arg)
                 rc = broker_state_put_group (&self->state, txn, op->group, op->record,
                                              op->record_size, op->from_floor, op->to_floor);
                 break;
+            case OP_RESET:
+                rc = broker_state_clear_group (&self->state, txn, op->group);
+                if (rc == ZHUB_OK)
+                    rc = broker_state_put_group (&self->state, txn, op->group, op->record,
+                                                 op->record_size, 0, 0);
+                break;
             case OP_JOIN:
             case OP_PONG:
-            case OP_STATS: break;
+            case OP_STATS:
+            case OP_GROUP_OK: break;
         }
         if (rc != ZHUB_OK)
             return ZHUB_ERROR;
     }
     if (self->sweep && broker_log_sweep (self->log, txn, self->now, self->config.sweep_max) < 0)
         return ZHUB_ERROR;
+    self->trim_next_pending = self->trim_next;
+    if (self->sweep && self->trim_on
+        && broker_log_trim (self->log, txn, &self->batch, self->trim_next, self->config.trim_max,
+                            s_trim_verdict, self, &self->trim_next_pending)
+               != ZHUB_OK)
+        return ZHUB_ERROR;
     return ZHUB_OK;
+}
+
+static void
+s_group_ok (broker_server_t *self, s_op_t *op)
+{
+    zhub_frame_t *frame = zhub_frame_new (ZHUB_CMD_GROUP_OK);
+    frame->seq = op->seq;
+    frame->group = zhub_strdup (op->group);
+    frame->offset = op->offset;
+    s_send (self, op->client, frame);
+    zhub_frame_destroy (&frame);
+}
+
+//  --------------------------------------------------------------------------
+//  The tap: a best-effort mirror of committed messages for dashboards and
+//  `zhub tail`. An XPUB socket, so the broker knows whether anyone listens
+//  and reads nothing back when nobody does. Each message is two frames:
+//  the topic (for ZeroMQ prefix subscriptions) and a msgpack map
+//  {cmd: "TAP", offset, msg}. A subscriber that falls behind loses
+//  messages (the socket's high-water mark); the broker never waits.
+
+static void
+s_tap_subscriptions (broker_server_t *self)
+{
+    while (true) {
+        zmq_msg_t msg;
+        zmq_msg_init (&msg);
+        if (zmq_msg_recv (&msg, self->tap, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&msg);
+            return;
+        }
+        const uint8_t *data = zmq_msg_data (&msg);
+        if (zmq_msg_size (&msg) >= 1 && data[0] == 1)
+            self->tap_subscriptions++;
+        else if (zmq_msg_size (&msg) >= 1 && data[0] == 0 && self->tap_subscriptions)
+            self->tap_subscriptions--;
+        zmq_msg_close (&msg);
+    }
+}
+
+typedef struct {
+    broker_server_t *self;
+    uint64_t from, to;
+} s_tap_t;
+
+static zhub_rc_t
+s_tap_txn (zhub_txn_t *txn, void *arg)
+{
+    s_tap_t *tap = arg;
+    broker_server_t *self = tap->self;
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    for (uint64_t offset = tap->from; offset <= tap->to; offset++) {
+        broker_record_t record;
+        if (broker_log_read (self->log, txn, offset, &record) != ZHUB_OK)
+            continue;
+        msgpack_sbuffer_clear (&sbuf);
+        msgpack_packer pk;
+        msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+        msgpack_pack_map (&pk, 3);
+        zhub_mpack_pack_kv_str (&pk, "cmd", "TAP");
+        zhub_mpack_pack_str (&pk, "offset");
+        msgpack_pack_uint64 (&pk, offset);
+        zhub_mpack_pack_str (&pk, "msg");
+        msgpack_pack_bin (&pk, record.msg_size);
+        msgpack_pack_bin_body (&pk, record.msg, record.msg_size);
+        if (zmq_send (self->tap, record.topic, strlen (record.topic), ZMQ_SNDMORE | ZMQ_DONTWAIT)
+                < 0
+            || zmq_send (self->tap, sbuf.data, sbuf.size, ZMQ_DONTWAIT) < 0)
+            break; //  best effort: never wait for a listener
+        self->tapped++;
+    }
+    msgpack_sbuffer_destroy (&sbuf);
+    return ZHUB_OK;
+}
+
+static void
+s_tap_send (broker_server_t *self, uint64_t from, uint64_t to)
+{
+    if (!self->tap)
+        return;
+    s_tap_subscriptions (self);
+    if (self->tap_subscriptions == 0)
+        return;
+    s_tap_t tap = {self, from, to};
+    zhub_store_read (self->store, s_tap_txn, &tap);
 }
 
 //  True when the turn has something to store (answers alone need no
@@ -647,7 +882,7 @@ s_writes (broker_server_t *self)
 {
     for (size_t i = 0; i < self->op_count; i++) {
         s_kind_t kind = self->ops[i].kind;
-        if (kind != OP_JOIN && kind != OP_PONG && kind != OP_STATS)
+        if (kind != OP_JOIN && kind != OP_PONG && kind != OP_STATS && kind != OP_GROUP_OK)
             return true;
     }
     return false;
@@ -670,6 +905,8 @@ s_commit (broker_server_t *self)
                 s_pong (self, op->client);
             else if (op->kind == OP_STATS)
                 s_stats (self, op->client, op->seq);
+            else if (op->kind == OP_GROUP_OK)
+                s_group_ok (self, op);
         }
         s_ops_clear (self);
         return;
@@ -679,9 +916,23 @@ s_commit (broker_server_t *self)
         self->last_sweep_ms = self->now;
         self->next_sweep_ms = self->now + S_IDLE_SWEEP_MS;
     }
-    if (rc == ZHUB_OK)
+    uint64_t before = self->log->last;
+    if (rc == ZHUB_OK) {
         broker_log_batch_commit (self->log, &self->batch);
-    else
+        if (self->sweep && self->trim_on) {
+            self->trim_next = self->trim_next_pending;
+            self->trimmed += self->batch.trimmed;
+            if (self->batch.trimmed)
+                zhub_debug ("trimmed", "records=%llu first=%llu",
+                            (unsigned long long)self->batch.trimmed,
+                            (unsigned long long)self->log->first);
+            //  more to examine: walk on soon rather than at the idle sweep
+            if (self->trim_next)
+                self->next_sweep_ms = self->now + self->config.sweep_interval_ms;
+        }
+        if (self->log->last > before)
+            s_tap_send (self, before + 1, self->log->last);
+    } else
         zhub_error ("commit_failed", "ops=%zu rc=%s", self->op_count, zhub_rc_name (rc));
     char safe_id[80], safe_topic[80];
     for (size_t i = 0; i < self->op_count; i++) {
@@ -693,7 +944,17 @@ s_commit (broker_server_t *self)
                 s_pong (self, op->client);
         } else if (op->kind == OP_STATS)
             s_stats (self, op->client, op->seq);
-        else if (op->kind == OP_PUBLISH || op->kind == OP_JOIN) {
+        else if (op->kind == OP_GROUP_OK) {
+            if (rc == ZHUB_OK)
+                s_group_ok (self, op);
+            else
+                s_error (self, op->client, op->seq, ZHUB_ERR_STORAGE,
+                         "the broker could not store it; retry");
+        } else if (rc == ZHUB_OK && op->kind == OP_RESET) {
+            broker_group_t *group = broker_groups_find (self->groups, op->group);
+            if (group)
+                group->floor_persisted = op->offset;
+        } else if (op->kind == OP_PUBLISH || op->kind == OP_JOIN) {
             if (rc != ZHUB_OK) {
                 s_error (self, op->client, op->seq, ZHUB_ERR_STORAGE,
                          "the broker could not store it; retry");
@@ -737,9 +998,10 @@ s_commit (broker_server_t *self)
         //  A dead letter is different: memory dropped the message but the
         //  store has neither the dead letter nor the original marked done.
         //  Rebuild the windows from the store, as a restart would.
+        //  A reset likewise: memory moved the group, the store did not.
         bool dead = false;
         for (size_t i = 0; i < self->op_count && !dead; i++)
-            dead = self->ops[i].kind == OP_DEAD;
+            dead = self->ops[i].kind == OP_DEAD || self->ops[i].kind == OP_RESET;
         if (dead)
             broker_groups_reset (self->groups);
     }
@@ -1015,14 +1277,16 @@ int
 broker_server_run (broker_server_t *self, volatile sig_atomic_t *stop)
 {
     while (!*stop) {
-        zmq_pollitem_t item = {self->sock, 0, ZMQ_POLLIN, 0};
-        int rc = zmq_poll (&item, 1, s_timeout (self));
+        zmq_pollitem_t items[2] = {{self->sock, 0, ZMQ_POLLIN, 0}, {self->tap, 0, ZMQ_POLLIN, 0}};
+        int rc = zmq_poll (items, self->tap ? 2 : 1, s_timeout (self));
         if (rc < 0 && errno == EINTR)
             continue;
         if (rc < 0) {
             zhub_error ("poll_failed", "error=\"%s\"", zmq_strerror (errno));
             return -1;
         }
+        if (self->tap && (items[1].revents & ZMQ_POLLIN))
+            s_tap_subscriptions (self);
         s_turn (self);
     }
     return 0;
@@ -1059,6 +1323,34 @@ s_bind (broker_server_t *self, char *err, size_t err_size)
     size_t size = sizeof self->endpoint;
     if (zmq_getsockopt (self->sock, ZMQ_LAST_ENDPOINT, self->endpoint, &size))
         snprintf (self->endpoint, sizeof self->endpoint, "%s", self->config.endpoint);
+    if (!self->config.tap[0])
+        return 0;
+    self->tap = zmq_socket (self->ctx, ZMQ_XPUB);
+    int tap_hwm = 10000, zero = 0;
+    if (self->tap) {
+        zmq_setsockopt (self->tap, ZMQ_SNDHWM, &tap_hwm, sizeof tap_hwm);
+        zmq_setsockopt (self->tap, ZMQ_LINGER, &zero, sizeof zero);
+    }
+    if (!self->tap || zmq_bind (self->tap, self->config.tap)) {
+        int error = errno;
+        if (self->tap)
+            zmq_close (self->tap);
+        self->tap = NULL;
+        //  the tap is a convenience: a default endpoint that is taken (a
+        //  second broker on this machine, say) must not stop the broker;
+        //  one the operator asked for must
+        if (self->config.tap_explicit) {
+            snprintf (err, err_size, "cannot bind the tap %s: %s", self->config.tap,
+                      zmq_strerror (error));
+            return -1;
+        }
+        zhub_warn ("tap_unavailable", "endpoint=%s error=\"%s\"", self->config.tap,
+                   zmq_strerror (error));
+        return 0;
+    }
+    size = sizeof self->tap_endpoint;
+    if (zmq_getsockopt (self->tap, ZMQ_LAST_ENDPOINT, self->tap_endpoint, &size))
+        snprintf (self->tap_endpoint, sizeof self->tap_endpoint, "%s", self->config.tap);
     return 0;
 }
 
@@ -1073,6 +1365,16 @@ broker_server_new (const broker_config_t *config, char *err, size_t err_size)
     self->next_client_check_ms = self->now + config->heartbeat_ms;
     self->next_floor_flush_ms = self->now + S_FLOOR_FLUSH_MS;
     self->clients = broker_map_new ();
+    //  what the retention walk may skip (see s_trim_verdict)
+    self->trim_min_age_ms = INT64_MAX;
+    for (size_t i = 0; i <= config->retention_count; i++) {
+        const broker_retention_t *rule =
+            i < config->retention_count ? &config->retention[i] : &config->retention_default;
+        if (rule->max_age_ms > 0 && rule->max_age_ms < self->trim_min_age_ms)
+            self->trim_min_age_ms = rule->max_age_ms;
+        self->trim_bytes = self->trim_bytes || rule->max_bytes > 0;
+    }
+    self->trim_on = self->trim_bytes || self->trim_min_age_ms != INT64_MAX;
     //  Tags start at the clock shifted left 20 bits: a restarted broker's
     //  tags are above every tag the last run handed out unless it gave out
     //  more than a million per millisecond of its life.
@@ -1122,6 +1424,8 @@ broker_server_destroy (broker_server_t **self_p)
     broker_server_t *self = *self_p;
     if (self->sock)
         zmq_close (self->sock);
+    if (self->tap)
+        zmq_close (self->tap);
     if (self->ctx)
         zmq_ctx_term (self->ctx);
     s_ops_clear (self);
@@ -1139,4 +1443,10 @@ const char *
 broker_server_endpoint (broker_server_t *self)
 {
     return self->endpoint;
+}
+
+const char *
+broker_server_tap_endpoint (broker_server_t *self)
+{
+    return self->tap ? self->tap_endpoint : "off";
 }

@@ -28,4 +28,7 @@ const char *broker_server_endpoint (broker_server_t *self);
 //  first. Returns 0, or -1 on a fatal socket error.
 int broker_server_run (broker_server_t *self, volatile sig_atomic_t *stop);
 
+//  The tap's bound endpoint, or "off".
+const char *broker_server_tap_endpoint (broker_server_t *self);
+
 #endif

@@ -24,7 +24,7 @@ broker_state_encode_group (const broker_group_t *group, uint8_t **buf, size_t *s
     msgpack_sbuffer_init (&sbuf);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 7);
+    msgpack_pack_map (&pk, 8);
     zhub_mpack_pack_str (&pk, "v");
     msgpack_pack_uint32 (&pk, 1);
     zhub_mpack_pack_str (&pk, "patterns");
@@ -39,6 +39,8 @@ broker_state_encode_group (const broker_group_t *group, uint8_t **buf, size_t *s
     msgpack_pack_array (&pk, s->backoff_count);
     for (size_t i = 0; i < s->backoff_count; i++)
         msgpack_pack_int64 (&pk, s->backoff_ms[i]);
+    zhub_mpack_pack_str (&pk, "max_in_flight");
+    msgpack_pack_uint32 (&pk, s->max_in_flight);
     zhub_mpack_pack_str (&pk, "floor");
     msgpack_pack_uint64 (&pk, group->floor);
     zhub_mpack_pack_str (&pk, "created_ms");
@@ -68,6 +70,12 @@ broker_state_decode_group (const uint8_t *buf, size_t size, broker_settings_t *s
         || zhub_mpack_int (zhub_mpack_get (map, "created_ms"), created_ms))
         goto done;
     settings->max_deliveries = (uint32_t)max_deliveries;
+    //  added after the first records were written: absent means no cap
+    uint64_t max_in_flight = 0;
+    const msgpack_object *cap = zhub_mpack_get (map, "max_in_flight");
+    if (cap && zhub_mpack_uint (cap, &max_in_flight))
+        goto done;
+    settings->max_in_flight = max_in_flight > 1000000 ? 1000000 : (uint32_t)max_in_flight;
     for (uint32_t i = 0; i < backoff->via.array.size; i++)
         if (zhub_mpack_int (&backoff->via.array.ptr[i],
                             &settings->backoff_ms[settings->backoff_count++]))
@@ -126,6 +134,30 @@ broker_state_put_group (broker_state_t *self, zhub_txn_t *txn, const char *name,
             break;
         }
         rc = zhub_cursor_seek (cursor, start, start_size, &key, &key_size, NULL, NULL);
+    }
+    zhub_cursor_destroy (&cursor);
+    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+}
+
+zhub_rc_t
+broker_state_clear_group (broker_state_t *self, zhub_txn_t *txn, const char *name)
+{
+    uint8_t start[160];
+    size_t prefix = s_msg_key (start, name, 0) - 8;
+    zhub_cursor_t *cursor = zhub_cursor_open (txn, self->gmsg);
+    if (!cursor)
+        return ZHUB_ERROR;
+    const void *key;
+    size_t key_size;
+    zhub_rc_t rc = zhub_cursor_seek (cursor, start, prefix + 8, &key, &key_size, NULL, NULL);
+    while (rc == ZHUB_OK) {
+        if (key_size != prefix + 8 || memcmp (key, start, prefix) != 0)
+            break;
+        if (zhub_cursor_del (cursor) != ZHUB_OK) {
+            rc = ZHUB_ERROR;
+            break;
+        }
+        rc = zhub_cursor_seek (cursor, start, prefix + 8, &key, &key_size, NULL, NULL);
     }
     zhub_cursor_destroy (&cursor);
     return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;

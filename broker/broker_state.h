@@ -56,6 +56,10 @@ zhub_rc_t broker_state_put_group (broker_state_t *self, zhub_txn_t *txn, const c
                                   const uint8_t *record, size_t record_size, uint64_t from_floor,
                                   uint64_t to_floor);
 
+//  Deletes every per-message state record of the group (a reset: the
+//  messages from the new floor on count as never seen).
+zhub_rc_t broker_state_clear_group (broker_state_t *self, zhub_txn_t *txn, const char *name);
+
 //  Creates every stored group in groups (needs_write cleared). Returns
 //  ZHUB_OK or ZHUB_ERROR when a record is unreadable.
 zhub_rc_t broker_state_load_groups (broker_state_t *self, broker_groups_t *groups);

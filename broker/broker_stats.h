@@ -13,9 +13,17 @@ typedef struct {
     size_t clients; //  peers currently known
     int64_t uptime_ms;
     uint64_t published, duplicates, rejected; //  since start
+    uint64_t trimmed;                         //  log records removed by retention, since start
+    const char *tap;                          //  tap endpoint, NULL when off
+    uint64_t tap_subscriptions, tapped;       //  active subscriptions; messages sent, since start
+    int64_t retention_ms;                     //  the default retention (age; 0 = forever)
+    uint64_t retention_bytes;                 //  the default size limit per topic (0 = none)
     //  A printable name for a member's client handle.
     const char *(*client_label) (void *client);
 } broker_stats_input_t;
+
+//  Resident memory of this process in bytes (0 when unknown).
+uint64_t broker_stats_rss (void);
 
 //  Builds the map into a fresh buffer (caller frees). Returns 0 or -1 when
 //  the store could not be read.

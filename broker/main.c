@@ -54,8 +54,8 @@ main (void)
         zhub_error ("start_failed", "reason=\"%s\"", err);
         return 1;
     }
-    zhub_info ("ready", "endpoint=%s data_dir=%s", broker_server_endpoint (server),
-               config.data_dir);
+    zhub_info ("ready", "endpoint=%s tap=%s data_dir=%s", broker_server_endpoint (server),
+               broker_server_tap_endpoint (server), config.data_dir);
     int rc = broker_server_run (server, &s_stop);
     zhub_info ("stopping", "reason=%s", rc ? "fault" : "signal");
     broker_server_destroy (&server);

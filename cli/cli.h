@@ -10,6 +10,7 @@
 #define ZHUB_EXIT_FAILURE 1      //  the operation failed
 #define ZHUB_EXIT_USAGE 2        //  bad arguments
 #define ZHUB_EXIT_UNAVAILABLE 3  //  the broker did not answer
+#define ZHUB_EXIT_NOTFOUND 4     //  the thing named does not exist (zhub dlq show 42)
 
 //  Finds a sibling program: next to this executable, then in the build
 //  tree layout (../broker/zhub-broker, ../actors/<name>/...), then $PATH.
@@ -17,5 +18,12 @@
 int zhub_cli_find_program (const char *name, char *out, size_t size);
 
 int zhub_cmd_up (int argc, char **argv);
+int zhub_cmd_dlq (int argc, char **argv);
+int zhub_cmd_group (int argc, char **argv);
+int zhub_cmd_status (int argc, char **argv);
+int zhub_cmd_pub (int argc, char **argv);
+int zhub_cmd_tail (int argc, char **argv);
+int zhub_cmd_audit (int argc, char **argv);
+int zhub_cmd_hubspot (int argc, char **argv);
 
 #endif

@@ -117,6 +117,9 @@ zhub_cmd_up (int argc, char **argv)
         "zhub-broker",
         "zhub-gateway",
         "zhub-contact-sync",
+        "zhub-deal-sync",
+        "zhub-dead-letter",
+        "zhub-activity-log",
     };
     for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++) {
         if (zhub_cli_find_program (programs[i], path, sizeof path)) {

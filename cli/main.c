@@ -17,6 +17,16 @@ static const struct {
 } s_commands[] = {
     {"up", zhub_cmd_up, "run the whole hub locally in the foreground (stand-in peers,\n"
                         "              broker, gateway, actors); Ctrl-C stops everything"},
+    {"dlq", zhub_cmd_dlq, "dead letters: list, show, replay, edit, purge"},
+    {"status", zhub_cmd_status, "the broker's figures: log, topics, groups (lag, in flight,\n"
+                                "              retries, dead letters), store, tap"},
+    {"pub", zhub_cmd_pub, "publish one message (TOPIC SUBJECT JSON) and wait for the commit"},
+    {"tail", zhub_cmd_tail, "follow committed messages live from the broker's tap [PATTERN]"},
+    {"group", zhub_cmd_group, "change a consumer group's settings, or replay it from an\n"
+                              "              offset or a time (set | reset)"},
+    {"audit", zhub_cmd_audit, "a contact's sync decisions (contact <bird id>): field, old,\n"
+                              "              new, winner, both times, source event"},
+    {"hubspot", zhub_cmd_hubspot, "create the custom HubSpot properties the sync needs (setup)"},
 };
 
 static void
@@ -31,7 +41,7 @@ s_usage (FILE *out)
            "Run `zhub <command> --help` for a command's options.\n"
            "\n"
            "Exit codes: 0 success, 1 the operation failed, 2 bad arguments,\n"
-           "3 the broker did not answer.\n",
+           "3 the broker did not answer, 4 not found (e.g. no such dead letter).\n",
            out);
 }
 

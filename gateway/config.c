@@ -4,6 +4,7 @@
 //  name, never later.
 #include "config.h"
 #include "providers/bird.h"
+#include "providers/generic.h"
 #include "providers/hubspot.h"
 #include "zhub_client.h"
 #include "zhub_env.h"
@@ -13,6 +14,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+
+extern char **environ;
+
+//  Rows of the secret table: source, variable.
+static const char *const s_secret_rows[ZHUB_SECRET_COUNT][2] = {
+    [ZHUB_SECRET_HUBSPOT] = {"hubspot", "ZHUB_HUBSPOT_APP_SECRET"},
+    [ZHUB_SECRET_BIRD] = {"bird", "ZHUB_BIRD_SIGNING_KEY"},
+    [ZHUB_SECRET_CALENDLY] = {"calendly", "ZHUB_CALENDLY_SIGNING_KEY"},
+    [ZHUB_SECRET_WHATSAPP] = {"whatsapp", "ZHUB_WHATSAPP_APP_SECRET"},
+    [ZHUB_SECRET_WHATSAPP_VERIFY] = {"whatsapp", "ZHUB_WHATSAPP_VERIFY_TOKEN"},
+    [ZHUB_SECRET_GOOGLE] = {"google", "ZHUB_GOOGLE_CHANNEL_TOKEN"},
+    [ZHUB_SECRET_GRAPH] = {"graph", "ZHUB_GRAPH_CLIENT_STATE"},
+    [ZHUB_SECRET_EVENTS] = {"events", "ZHUB_EVENTS_TOKEN"},
+    [ZHUB_SECRET_ADMIN] = {"admin", "ZHUB_ADMIN_TOKEN"},
+};
 
 int
 zhub_listen_parse (const char *text, zhub_listen_t *out)
@@ -53,7 +69,88 @@ static char *
 s_secret (const char *name)
 {
     const char *value = zhub_env_str (name, NULL);
-    return value ? zhub_strdup (value) : NULL;
+    return value && *value ? zhub_strdup (value) : NULL;
+}
+
+static char *
+s_secret_previous (const char *name)
+{
+    char *variable = zhub_sprintf ("%s_PREVIOUS", name);
+    char *value = s_secret (variable);
+    free (variable);
+    return value;
+}
+
+void
+zhub_gateway_config_set_secret (zhub_gateway_config_t *self, zhub_secret_id_t id,
+                                const char *value, const char *previous)
+{
+    zhub_gateway_secret_t *secret = &self->secrets[id];
+    secret->source = s_secret_rows[id][0];
+    secret->variable = s_secret_rows[id][1];
+    free (secret->value);
+    free (secret->previous);
+    secret->value = value ? zhub_strdup (value) : NULL;
+    secret->previous = previous ? zhub_strdup (previous) : NULL;
+}
+
+//  ZHUB_GENERIC_SECRET_<NAME>[_PREVIOUS] for every NAME in the environment.
+static int
+s_generic_load (zhub_gateway_config_t *self)
+{
+    static const char prefix[] = "ZHUB_GENERIC_SECRET_";
+    for (char **env = environ; env && *env; env++) {
+        if (strncmp (*env, prefix, sizeof prefix - 1))
+            continue;
+        const char *name = *env + sizeof prefix - 1;
+        const char *eq = strchr (name, '=');
+        size_t size = eq ? (size_t)(eq - name) : 0;
+        if (size > 9 && !strncmp (name + size - 9, "_PREVIOUS", 9))
+            continue; //  read with its current twin below
+        char route[ZHUB_GENERIC_NAME_MAX + 1];
+        if (size == 0 || size > ZHUB_GENERIC_NAME_MAX) {
+            fprintf (stderr, "zhub: %.*s: the sender name must be 1..%d characters\n",
+                     (int)(eq ? eq - *env : 40), *env, ZHUB_GENERIC_NAME_MAX);
+            return -1;
+        }
+        for (size_t i = 0; i < size; i++) {
+            char c = name[i];
+            if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_')) {
+                fprintf (stderr, "zhub: %.*s: the sender name must be [A-Z0-9_]\n",
+                         (int)(eq - *env), *env);
+                return -1;
+            }
+            route[i] = (char)((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c);
+        }
+        route[size] = 0;
+        char *variable = zhub_sprintf ("%.*s", (int)(eq - *env), *env);
+        char *value = s_secret (variable), *previous = s_secret_previous (variable);
+        unsigned char key[128];
+        bool bad = (value && zhub_generic_secret_key (value, key, sizeof key) < 0)
+                   || (previous && zhub_generic_secret_key (previous, key, sizeof key) < 0);
+        if (bad)
+            fprintf (stderr, "zhub: %s is not a whsec_<base64> secret\n", variable);
+        free (variable);
+        if (bad) {
+            free (value);
+            free (previous);
+            return -1;
+        }
+        self->generic =
+            zhub_realloc (self->generic, (self->generic_count + 1) * sizeof *self->generic);
+        self->generic[self->generic_count++] =
+            (zhub_gateway_generic_t){.name = zhub_strdup (route), .value = value, .previous = previous};
+    }
+    return 0;
+}
+
+const zhub_gateway_generic_t *
+zhub_gateway_config_generic (const zhub_gateway_config_t *self, const char *name)
+{
+    for (size_t i = 0; name && i < self->generic_count; i++)
+        if (!strcmp (self->generic[i].name, name))
+            return &self->generic[i];
+    return NULL;
 }
 
 //  scheme://host[:port][/prefix]: no query, no fragment; trailing '/' cut.
@@ -97,8 +194,42 @@ zhub_gateway_config_load (zhub_gateway_config_t *self)
     if (rc)
         return -1;
     self->broker = zhub_strdup (zhub_env_str ("ZHUB_BROKER", ZHUB_BROKER_DEFAULT));
-    self->hubspot_app_secret = s_secret ("ZHUB_HUBSPOT_APP_SECRET");
-    self->bird_signing_key = s_secret ("ZHUB_BIRD_SIGNING_KEY");
+    for (int i = 0; i < ZHUB_SECRET_COUNT; i++) {
+        zhub_gateway_secret_t *secret = &self->secrets[i];
+        secret->source = s_secret_rows[i][0];
+        secret->variable = s_secret_rows[i][1];
+        secret->value = s_secret (secret->variable);
+        secret->previous = s_secret_previous (secret->variable);
+    }
+    if (s_generic_load (self))
+        return -1;
+    const char *data_dir = zhub_env_str ("ZHUB_DATA_DIR", "./.zhub-data");
+    const char *spool = zhub_env_str ("ZHUB_GATEWAY_SPOOL", "on");
+    if (strcmp (spool, "on") && strcmp (spool, "off")) {
+        fprintf (stderr, "zhub: ZHUB_GATEWAY_SPOOL=%s must be on or off\n", spool);
+        return -1;
+    }
+    self->data_dir = strcmp (spool, "on") ? NULL : zhub_strdup (data_dir);
+    int64_t rate, burst;
+    if (zhub_env_int ("ZHUB_GATEWAY_SPOOL_LIMIT", ZHUB_GATEWAY_SPOOL_LIMIT_DEFAULT, 1,
+                      100 * 1000 * 1000, &self->spool_limit)
+        || zhub_env_int ("ZHUB_GATEWAY_RATE", ZHUB_GATEWAY_RATE_DEFAULT, 1, 10 * 1000 * 1000, &rate)
+        || zhub_env_int ("ZHUB_GATEWAY_BURST", ZHUB_GATEWAY_BURST_DEFAULT, 1, 10 * 1000 * 1000,
+                         &burst))
+        return -1;
+    self->rate = (double)rate;
+    self->burst = (double)burst;
+    for (size_t i = 0; i < zhub_provider_count () && i < 16; i++) {
+        char variable[64], upper[32];
+        snprintf (upper, sizeof upper, "%s", zhub_provider_at (i)->name);
+        for (char *p = upper; *p; p++)
+            *p = (char)((*p >= 'a' && *p <= 'z') ? *p - 'a' + 'A' : *p);
+        snprintf (variable, sizeof variable, "ZHUB_GATEWAY_RATE_%s", upper);
+        int64_t value;
+        if (zhub_env_int (variable, 0, 0, 10 * 1000 * 1000, &value))
+            return -1;
+        self->source_rate[i] = (double)value;
+    }
 
     int64_t body_limit;
     if (zhub_env_int ("ZHUB_GATEWAY_BODY_LIMIT", ZHUB_GATEWAY_BODY_LIMIT_DEFAULT, 1024,
@@ -143,44 +274,77 @@ zhub_gateway_config_free (zhub_gateway_config_t *self)
 {
     free (self->public_url);
     free (self->broker);
-    free (self->hubspot_app_secret);
-    free (self->bird_signing_key);
+    for (int i = 0; i < ZHUB_SECRET_COUNT; i++) {
+        free (self->secrets[i].value);
+        free (self->secrets[i].previous);
+    }
+    for (size_t i = 0; i < self->generic_count; i++) {
+        free (self->generic[i].name);
+        free (self->generic[i].value);
+        free (self->generic[i].previous);
+    }
+    free (self->generic);
+    free (self->data_dir);
     memset (self, 0, sizeof *self);
 }
 
 void
 zhub_gateway_config_log (const zhub_gateway_config_t *self)
 {
-    char hubspot[48], bird[48];
     zhub_info ("config",
-               "listen=%s admin=%s public_url=%s broker=%s hubspot_app_secret=%s "
-               "bird_signing_key=%s body_limit=%zu publish_timeout_ms=%lld retry_after_s=%lld "
-               "ready_timeout_ms=%lld connection_timeout_ms=%lld connection_limit=%lld "
-               "per_ip_limit=%lld connection_memory=%lld idle_clients=%lld hubspot_max_age_ms=%lld "
-               "bird_max_age_ms=%lld max_clock_skew_ms=%lld",
+               "listen=%s admin=%s public_url=%s broker=%s body_limit=%zu publish_timeout_ms=%lld "
+               "retry_after_s=%lld ready_timeout_ms=%lld connection_timeout_ms=%lld "
+               "connection_limit=%lld per_ip_limit=%lld connection_memory=%lld idle_clients=%lld "
+               "hubspot_max_age_ms=%lld bird_max_age_ms=%lld max_clock_skew_ms=%lld rate=%.0f "
+               "burst=%.0f spool=%s spool_limit=%lld",
                self->listen.text, self->admin.text, self->public_url, self->broker,
-               zhub_env_mask (self->hubspot_app_secret, hubspot, sizeof hubspot),
-               zhub_env_mask (self->bird_signing_key, bird, sizeof bird), self->body_limit,
-               (long long)self->publish_timeout_ms, (long long)self->retry_after_s,
-               (long long)self->ready_timeout_ms, (long long)self->connection_timeout_ms,
-               (long long)self->connection_limit, (long long)self->per_ip_limit,
-               (long long)self->connection_memory, (long long)self->idle_clients,
-               (long long)self->hubspot_max_age_ms, (long long)self->bird_max_age_ms,
-               (long long)self->max_clock_skew_ms);
+               self->body_limit, (long long)self->publish_timeout_ms,
+               (long long)self->retry_after_s, (long long)self->ready_timeout_ms,
+               (long long)self->connection_timeout_ms, (long long)self->connection_limit,
+               (long long)self->per_ip_limit, (long long)self->connection_memory,
+               (long long)self->idle_clients, (long long)self->hubspot_max_age_ms,
+               (long long)self->bird_max_age_ms, (long long)self->max_clock_skew_ms, self->rate,
+               self->burst, self->data_dir ? "on" : "off", (long long)self->spool_limit);
+    //  One line per secret, masked: which are loaded, never their values.
+    for (int i = 0; i < ZHUB_SECRET_COUNT; i++) {
+        char value[48], previous[48];
+        zhub_info ("config_secret", "variable=%s value=%s previous=%s", self->secrets[i].variable,
+                   zhub_env_mask (self->secrets[i].value, value, sizeof value),
+                   zhub_env_mask (self->secrets[i].previous, previous, sizeof previous));
+    }
+    for (size_t i = 0; i < self->generic_count; i++) {
+        char value[48], previous[48];
+        zhub_info ("config_secret", "generic=%s value=%s previous=%s", self->generic[i].name,
+                   zhub_env_mask (self->generic[i].value, value, sizeof value),
+                   zhub_env_mask (self->generic[i].previous, previous, sizeof previous));
+    }
 }
 
 void
 zhub_gateway_config_verify_opts (const zhub_gateway_config_t *self, const zhub_provider_t *provider,
-                                 zhub_verify_opts_t *opts)
+                                 const char *route_name, zhub_verify_opts_t *opts)
 {
     memset (opts, 0, sizeof *opts);
     opts->max_age_ms = provider->default_max_age_ms;
     opts->max_future_ms = self->max_clock_skew_ms;
-    if (!strcmp (provider->name, "hubspot")) {
-        opts->secret = self->hubspot_app_secret;
+    if (!strcmp (provider->name, "generic")) {
+        const zhub_gateway_generic_t *sender = zhub_gateway_config_generic (self, route_name);
+        opts->secret = sender ? sender->value : NULL;
+        opts->previous = sender ? sender->previous : NULL;
+        opts->max_future_ms = provider->default_max_future_ms; //  the spec's 5 minutes
+        return;
+    }
+    for (int i = 0; i < ZHUB_SECRET_COUNT; i++)
+        if (i != ZHUB_SECRET_WHATSAPP_VERIFY && !strcmp (self->secrets[i].source, provider->name)) {
+            opts->secret = self->secrets[i].value;
+            opts->previous = self->secrets[i].previous;
+        }
+    if (!strcmp (provider->name, "hubspot"))
         opts->max_age_ms = self->hubspot_max_age_ms;
-    } else if (!strcmp (provider->name, "bird")) {
-        opts->secret = self->bird_signing_key;
+    else if (!strcmp (provider->name, "bird"))
         opts->max_age_ms = self->bird_max_age_ms;
+    else if (!strcmp (provider->name, "whatsapp")) {
+        opts->token = self->secrets[ZHUB_SECRET_WHATSAPP_VERIFY].value;
+        opts->token_previous = self->secrets[ZHUB_SECRET_WHATSAPP_VERIFY].previous;
     }
 }

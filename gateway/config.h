@@ -22,6 +22,16 @@
 //  | ZHUB_HUBSPOT_SIGNATURE_MAX_AGE   | 5m                      |
 //  | ZHUB_BIRD_SIGNATURE_MAX_AGE      | 9h (Bird retries for 8 h with the first timestamp) |
 //  | ZHUB_GATEWAY_MAX_CLOCK_SKEW      | 5m (signature timestamps in the future) |
+//  | ZHUB_CALENDLY_SIGNING_KEY, ZHUB_WHATSAPP_APP_SECRET, ZHUB_WHATSAPP_VERIFY_TOKEN,
+//  | ZHUB_GOOGLE_CHANNEL_TOKEN, ZHUB_GRAPH_CLIENT_STATE, ZHUB_EVENTS_TOKEN,
+//  | ZHUB_ADMIN_TOKEN, ZHUB_GENERIC_SECRET_<NAME> | unset (that source -> 401) |
+//  |   each also as <NAME>_PREVIOUS, accepted too during a rotation            |
+//  | ZHUB_GATEWAY_RATE                | 200 (requests per second per source)   |
+//  | ZHUB_GATEWAY_BURST               | 400 (token bucket size per source)     |
+//  | ZHUB_GATEWAY_RATE_<SOURCE>       | ZHUB_GATEWAY_RATE for that source      |
+//  | ZHUB_GATEWAY_SPOOL               | on (off: 503 while the broker is down) |
+//  | ZHUB_GATEWAY_SPOOL_LIMIT         | 100000 (events waiting; past it 503)   |
+//  | ZHUB_DATA_DIR                    | ./.zhub-data (spool in <dir>/gateway)  |
 #ifndef ZHUB_GATEWAY_CONFIG_H
 #define ZHUB_GATEWAY_CONFIG_H
 
@@ -44,6 +54,39 @@
 #define ZHUB_GATEWAY_IDLE_CLIENTS_DEFAULT 16
 #define ZHUB_GATEWAY_MAX_CLOCK_SKEW_DEFAULT_MS (5 * 60 * 1000)
 
+#define ZHUB_GATEWAY_RATE_DEFAULT 200
+#define ZHUB_GATEWAY_BURST_DEFAULT 400
+#define ZHUB_GATEWAY_SPOOL_LIMIT_DEFAULT 100000
+
+//  The secrets, one row each; every one may have a _PREVIOUS twin.
+typedef enum {
+    ZHUB_SECRET_HUBSPOT = 0,
+    ZHUB_SECRET_BIRD,
+    ZHUB_SECRET_CALENDLY,
+    ZHUB_SECRET_WHATSAPP,
+    ZHUB_SECRET_WHATSAPP_VERIFY,
+    ZHUB_SECRET_GOOGLE,
+    ZHUB_SECRET_GRAPH,
+    ZHUB_SECRET_EVENTS,
+    ZHUB_SECRET_ADMIN,
+    ZHUB_SECRET_COUNT
+} zhub_secret_id_t;
+
+typedef struct {
+    const char *source;   //  the provider it serves ("admin" for the admin API)
+    const char *variable; //  its environment variable
+    char *value;          //  NULL when unset
+    char *previous;       //  <variable>_PREVIOUS, NULL when unset
+} zhub_gateway_secret_t;
+
+//  One Standard Webhooks sender: ZHUB_GENERIC_SECRET_<NAME>; the route
+//  name is NAME in lower case with '_' kept ([a-z0-9_] only).
+typedef struct {
+    char *name;
+    char *value;
+    char *previous;
+} zhub_gateway_generic_t;
+
 //  A listen address: "host:port" or "[v6 host]:port".
 typedef struct {
     char host[256];
@@ -57,8 +100,14 @@ typedef struct {
     char *public_url;         //  scheme://host[:port][/prefix], no trailing '/'
     bool public_url_default;  //  not configured: derived from the listen address
     char *broker;             //  broker endpoint
-    char *hubspot_app_secret; //  NULL when unset
-    char *bird_signing_key;   //  NULL when unset
+    zhub_gateway_secret_t secrets[ZHUB_SECRET_COUNT];
+    zhub_gateway_generic_t *generic; //  the Standard Webhooks senders configured
+    size_t generic_count;
+    char *data_dir;     //  $ZHUB_DATA_DIR; NULL disables the spool
+    int64_t spool_limit; //  events
+    double rate;        //  requests per second per source
+    double burst;       //  bucket size
+    double source_rate[16]; //  ZHUB_GATEWAY_RATE_<SOURCE>, by zhub_provider_at index (0 = rate)
     size_t body_limit;        //  bytes
     int64_t publish_timeout_ms;
     int64_t retry_after_s;
@@ -88,9 +137,20 @@ void zhub_gateway_config_free (zhub_gateway_config_t *self);
 //  Logs the configuration once (event=config), secrets masked.
 void zhub_gateway_config_log (const zhub_gateway_config_t *self);
 
-//  The secret and timestamp tolerances for a provider. A provider with no
-//  secret configured gets NULL, which fails every request (401).
+//  The secret and timestamp tolerances for a provider (route_name: the
+//  Standard Webhooks sender, else NULL). A provider with no secret
+//  configured gets NULL, which fails every request (401).
 void zhub_gateway_config_verify_opts (const zhub_gateway_config_t *self,
-                                      const zhub_provider_t *provider, zhub_verify_opts_t *opts);
+                                      const zhub_provider_t *provider, const char *route_name,
+                                      zhub_verify_opts_t *opts);
+
+//  The configured sender of /v1/webhooks/generic/<name>, or NULL.
+const zhub_gateway_generic_t *zhub_gateway_config_generic (const zhub_gateway_config_t *self,
+                                                           const char *name);
+
+//  Sets a secret's value (and previous; either may be NULL), copying them.
+//  For tests and embedders that build a config by hand.
+void zhub_gateway_config_set_secret (zhub_gateway_config_t *self, zhub_secret_id_t id,
+                                     const char *value, const char *previous);
 
 #endif

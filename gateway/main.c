@@ -50,12 +50,11 @@ main (void)
         zhub_gateway_config_free (&config);
         return 1;
     }
-    if (!config.hubspot_app_secret)
-        zhub_warn ("secret_unset", "source=hubspot variable=ZHUB_HUBSPOT_APP_SECRET "
-                                   "effect=every_request_401");
-    if (!config.bird_signing_key)
-        zhub_warn ("secret_unset", "source=bird variable=ZHUB_BIRD_SIGNING_KEY "
-                                   "effect=every_request_401");
+    for (int i = 0; i < ZHUB_SECRET_COUNT; i++)
+        if (!config.secrets[i].value && !config.secrets[i].previous)
+            zhub_warn ("secret_unset", "source=%s variable=%s effect=%s", config.secrets[i].source,
+                       config.secrets[i].variable,
+                       i == ZHUB_SECRET_ADMIN ? "admin_status_403" : "every_request_401");
     char listen[300], admin[300];
     s_address (config.listen.host, zhub_gateway_server_port (server), listen, sizeof listen);
     s_address (config.admin.host, zhub_gateway_server_admin_port (server), admin, sizeof admin);

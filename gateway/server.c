@@ -25,7 +25,11 @@
 //  which is also where the per-request state is born; the completion
 //  callback logs the one line per request and frees it.
 #include "server.h"
+#include "metrics.h"
+#include "ratelimit.h"
 #include "request.h"
+#include "spool.h"
+#include "providers/generic.h"
 #include "zhub_client.h"
 #include "zhub_log.h"
 
@@ -35,6 +39,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,7 +47,9 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-#define s_WEBHOOK_PREFIX "/v1/webhooks/"
+#define s_DRAIN_BATCH 64     //  spooled events published per round trip
+#define s_DRAIN_PAUSE_MS 500 //  between attempts while the broker is away
+#define s_SOURCE_MAX 80
 #define s_BODY_RESERVE_MAX (64 * 1024) //  body bytes reserved before they arrive
 #define s_LOG_IDS_MAX 5 //  message ids are logged when a request has at most this many
 
@@ -58,6 +65,22 @@ struct zhub_gateway_server_t {
     size_t idle_count;
     size_t idle_capacity;
     zhub_client_t *admin_client; //  only the admin daemon's thread uses it
+    zhub_gateway_metrics_t *metrics;
+    zhub_gateway_spool_t *spool; //  NULL when the spool is off
+    atomic_bool broker_up;       //  the last publish or drain reached the broker
+    //  The drain thread publishes what the spool holds, in order.
+    pthread_t drainer;
+    bool drainer_started;
+    pthread_mutex_t drain_lock;
+    pthread_cond_t drain_wake;
+    bool stopping;
+    //  Token buckets by source, under rate_lock.
+    pthread_mutex_t rate_lock;
+    struct {
+        char source[s_SOURCE_MAX];
+        zhub_bucket_t bucket;
+    } * buckets;
+    size_t bucket_count;
 };
 
 typedef struct {
@@ -69,6 +92,8 @@ typedef struct {
     bool responded;     //  a response is queued
     bool too_large;     //  the body went over the limit
     const zhub_provider_t *provider;
+    char route[ZHUB_GENERIC_NAME_MAX + 1]; //  the generic sender, else ""
+    char source[s_SOURCE_MAX];             //  for metrics, limits and the log
     char method[16];
     char path[128]; //  sanitised for the log
     char *body;
@@ -178,6 +203,157 @@ s_error (struct MHD_Connection *conn, s_request_t *req, unsigned status, const c
                     header, value);
 }
 
+//  A plain response (handshakes, metrics); takes body.
+static enum MHD_Result
+s_text (struct MHD_Connection *conn, s_request_t *req, unsigned status, const char *content_type,
+        char *body)
+{
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer (strlen (body), body, MHD_RESPMEM_MUST_FREE);
+    if (!response) {
+        free (body);
+        return MHD_NO;
+    }
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    MHD_add_response_header (response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    enum MHD_Result rc = MHD_queue_response (conn, status, response);
+    MHD_destroy_response (response);
+    if (rc == MHD_YES) {
+        req->status = status;
+        req->responded = true;
+    }
+    return rc;
+}
+
+//  ---------------------------------------------------------------------
+//  Rate limits
+
+//  0 when the source may go on, else the Retry-After seconds.
+static int64_t
+s_rate_take (zhub_gateway_server_t *self, const zhub_provider_t *provider, const char *source)
+{
+    const zhub_gateway_config_t *config = self->config;
+    double rate = config->rate;
+    for (size_t i = 0; i < zhub_provider_count () && i < 16; i++)
+        if (zhub_provider_at (i) == provider && config->source_rate[i] > 0)
+            rate = config->source_rate[i];
+    double burst = config->burst > rate ? config->burst : rate;
+    pthread_mutex_lock (&self->rate_lock);
+    size_t i = 0;
+    while (i < self->bucket_count && strcmp (self->buckets[i].source, source))
+        i++;
+    if (i == self->bucket_count) {
+        //  sources are providers and configured senders: a bounded set
+        self->buckets = zhub_realloc (self->buckets, (i + 1) * sizeof *self->buckets);
+        memset (&self->buckets[i], 0, sizeof self->buckets[i]);
+        snprintf (self->buckets[i].source, s_SOURCE_MAX, "%s", source);
+        self->bucket_count++;
+    }
+    int64_t wait_s = zhub_bucket_take (&self->buckets[i].bucket, zhub_mono_ms (), rate, burst);
+    pthread_mutex_unlock (&self->rate_lock);
+    return wait_s;
+}
+
+//  ---------------------------------------------------------------------
+//  Spool and its drain
+
+static void
+s_drain_wake (zhub_gateway_server_t *self)
+{
+    pthread_mutex_lock (&self->drain_lock);
+    pthread_cond_signal (&self->drain_wake);
+    pthread_mutex_unlock (&self->drain_lock);
+}
+
+//  Waits up to ms or until woken; returns true when stopping.
+static bool
+s_drain_wait (zhub_gateway_server_t *self, int64_t ms)
+{
+    struct timespec until;
+    clock_gettime (CLOCK_REALTIME, &until);
+    until.tv_sec += ms / 1000;
+    until.tv_nsec += (ms % 1000) * 1000000L;
+    if (until.tv_nsec >= 1000000000L) {
+        until.tv_sec++;
+        until.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock (&self->drain_lock);
+    if (!self->stopping)
+        pthread_cond_timedwait (&self->drain_wake, &self->drain_lock, &until);
+    bool stopping = self->stopping;
+    pthread_mutex_unlock (&self->drain_lock);
+    return stopping;
+}
+
+//  Publishes the spool's oldest entries until it is empty, in order: a
+//  batch is deleted only once every message in it was confirmed, and the
+//  next batch is read only then, so nothing overtakes anything. A crash
+//  between the PUBACK and the delete re-publishes that batch on restart;
+//  the broker's dedup by id absorbs it.
+static void *
+s_drainer (void *arg)
+{
+    zhub_gateway_server_t *self = arg;
+    zhub_client_t *client = NULL;
+    int64_t waiting_ms = 1000;
+    while (!s_drain_wait (self, zhub_gateway_spool_depth (self->spool) > 0 ? 0 : waiting_ms)) {
+        if (zhub_gateway_spool_depth (self->spool) == 0)
+            continue;
+        if (!client)
+            client = zhub_client_new (self->config->broker, "zhub-gateway-spool");
+        zhub_msg_list_t list = {0};
+        uint64_t last = 0;
+        size_t skipped = 0;
+        zhub_rc_t rc = zhub_gateway_spool_peek (self->spool, s_DRAIN_BATCH, &list, &last, &skipped);
+        if (rc == ZHUB_OK && list.count > 0 && client) {
+            zhub_rc_t *results = zhub_calloc (list.count, sizeof *results);
+            int64_t started = zhub_mono_ms ();
+            rc = zhub_client_publish_many (client, list.items, list.count,
+                                           (int)self->config->publish_timeout_ms, results);
+            free (results);
+            if (rc == ZHUB_OK) {
+                zhub_gateway_metrics_publish_latency (self->metrics,
+                                                      (double)(zhub_mono_ms () - started));
+                zhub_gateway_metrics_drained (self->metrics, list.count);
+            }
+            //  A refusal (never expected: we validated them) must not block
+            //  the spool forever: it is logged and dropped like an undecodable entry.
+            if (rc == ZHUB_REJECT)
+                zhub_error ("spool_rejected", "count=%zu first_id=%s", list.count,
+                            list.items[0]->id);
+        } else if (rc == ZHUB_OK && list.count == 0)
+            rc = ZHUB_OK; //  only undecodable entries: drop them
+        else
+            rc = rc == ZHUB_OK ? ZHUB_RETRY : rc;
+        if (skipped)
+            zhub_error ("spool_undecodable", "count=%zu", skipped);
+        size_t count = list.count;
+        zhub_msg_list_clear (&list);
+        if (rc == ZHUB_OK || rc == ZHUB_REJECT) {
+            if (zhub_gateway_spool_remove (self->spool, last) != ZHUB_OK) {
+                zhub_error ("spool_remove_failed", "last=%llu", (unsigned long long)last);
+                s_drain_wait (self, s_DRAIN_PAUSE_MS);
+                continue;
+            }
+            if (!atomic_exchange (&self->broker_up, true))
+                zhub_info ("broker_up", "via=spool");
+            zhub_info ("spool_drained", "count=%zu depth=%lld", count,
+                       (long long)zhub_gateway_spool_depth (self->spool));
+            continue;
+        }
+        if (atomic_exchange (&self->broker_up, false))
+            zhub_warn ("broker_down", "via=spool depth=%lld",
+                       (long long)zhub_gateway_spool_depth (self->spool));
+        //  A fresh socket next time: a broker that restarted may have lost
+        //  our half-sent frames.
+        zhub_client_destroy (&client);
+        if (s_drain_wait (self, s_DRAIN_PAUSE_MS))
+            break;
+    }
+    zhub_client_destroy (&client);
+    return NULL;
+}
+
 //  ---------------------------------------------------------------------
 //  Webhooks
 
@@ -187,7 +363,35 @@ s_header (void *ctx, const char *name)
     return MHD_lookup_connection_value ((struct MHD_Connection *)ctx, MHD_HEADER_KIND, name);
 }
 
+//  Commits the messages to the spool and answers: 200 once committed,
+//  503 + Retry-After when full or when the disk failed (a fault of ours is
+//  never a 4xx: some providers never retry one).
+static enum MHD_Result
+s_spool (struct MHD_Connection *conn, s_request_t *req, zhub_msg_list_t *list,
+         const char *retry_after)
+{
+    zhub_gateway_server_t *self = req->server;
+    zhub_rc_t rc = zhub_gateway_spool_append (self->spool, list);
+    if (rc == ZHUB_OK) {
+        zhub_gateway_metrics_spooled (self->metrics, list->count);
+        s_drain_wake (self);
+        snprintf (req->reason, sizeof req->reason, "spooled");
+        return s_reply (conn, req, MHD_HTTP_OK,
+                        json_pack ("{s:I,s:b}", "accepted", (json_int_t)list->count, "spooled", 1),
+                        NULL, NULL);
+    }
+    return s_error (conn, req, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
+                    rc == ZHUB_RETRY ? "the spool is full and the message bus is not reachable; "
+                                       "retry later"
+                                     : "the event could not be stored; retry later",
+                    rc == ZHUB_RETRY ? "spool_full" : "spool_error", MHD_HTTP_HEADER_RETRY_AFTER,
+                    retry_after);
+}
+
 //  Publishes the messages and waits for every PUBACK; answers the request.
+//  With the spool on, events go to the spool instead while it holds
+//  anything (so that nothing overtakes what waits there) or while the
+//  broker is known to be away (so that no request waits for a timeout).
 static enum MHD_Result
 s_publish (struct MHD_Connection *conn, s_request_t *req, zhub_msg_list_t *list)
 {
@@ -196,14 +400,20 @@ s_publish (struct MHD_Connection *conn, s_request_t *req, zhub_msg_list_t *list)
     snprintf (retry_after, sizeof retry_after, "%lld", (long long)self->config->retry_after_s);
     if (list->count == 0)
         return s_reply (conn, req, MHD_HTTP_OK, json_pack ("{s:i}", "accepted", 0), NULL, NULL);
+    if (self->spool
+        && (zhub_gateway_spool_depth (self->spool) > 0 || !atomic_load (&self->broker_up)))
+        return s_spool (conn, req, list, retry_after);
 
     zhub_client_t *client = s_client_borrow (self);
+    if (!client && self->spool)
+        return s_spool (conn, req, list, retry_after);
     if (!client)
         return s_error (conn, req, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
                         "the message bus is not reachable; retry later", "client_unavailable",
                         MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
     zhub_rc_t *results = zhub_calloc (list->count, sizeof *results);
     int timeout = (int)self->config->publish_timeout_ms;
+    int64_t started = zhub_mono_ms ();
     zhub_rc_t rc = zhub_client_publish_many (client, list->items, list->count, timeout, results);
     s_client_return (self, client);
 
@@ -211,9 +421,11 @@ s_publish (struct MHD_Connection *conn, s_request_t *req, zhub_msg_list_t *list)
     for (size_t i = 0; i < list->count; i++)
         confirmed += results[i] == ZHUB_OK;
     free (results);
-    if (rc == ZHUB_OK && confirmed == list->count)
+    if (rc == ZHUB_OK && confirmed == list->count) {
+        zhub_gateway_metrics_publish_latency (self->metrics, (double)(zhub_mono_ms () - started));
         return s_reply (conn, req, MHD_HTTP_OK,
                         json_pack ("{s:I}", "accepted", (json_int_t)confirmed), NULL, NULL);
+    }
     char reason[64];
     snprintf (reason, sizeof reason, "publish_%s confirmed=%zu", zhub_rc_name (rc), confirmed);
     if (rc == ZHUB_REJECT)
@@ -221,6 +433,12 @@ s_publish (struct MHD_Connection *conn, s_request_t *req, zhub_msg_list_t *list)
         //  a disagreement between our own parts, not the sender's fault.
         return s_error (conn, req, MHD_HTTP_INTERNAL_SERVER_ERROR, "internal",
                         "the message bus refused the event", reason, NULL, NULL);
+    if (atomic_exchange (&self->broker_up, false))
+        zhub_warn ("broker_down", "via=publish reason=\"%s\"", reason);
+    if (self->spool)
+        //  Some may be stored already: the drain publishes them again with
+        //  the same ids, and the broker's dedup keeps one of each.
+        return s_spool (conn, req, list, retry_after);
     return s_error (conn, req, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
                     "the message bus did not confirm in time; retry later", reason,
                     MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
@@ -239,12 +457,15 @@ s_webhook_complete (struct MHD_Connection *conn, s_request_t *req)
                            .header_ctx = conn,
                            .body = req->body ? req->body : "",
                            .body_size = req->body_size,
-                           .now_ms = zhub_now_ms ()};
+                           .now_ms = zhub_now_ms (),
+                           .route_name = req->route[0] ? req->route : NULL};
     zhub_verify_opts_t opts;
-    zhub_gateway_config_verify_opts (self->config, provider, &opts);
+    zhub_gateway_config_verify_opts (self->config, provider, hook.route_name, &opts);
+    hook.opts = &opts;
     char why[256];
     enum MHD_Result result;
-    if (provider->verify (&hook, &opts, why, sizeof why) != ZHUB_OK) {
+    if (zhub_provider_verify (provider, &hook, &opts, why, sizeof why) != ZHUB_OK) {
+        zhub_gateway_metrics_signature_failure (self->metrics, req->source, why);
         char message[320];
         snprintf (message, sizeof message, "signature verification failed: %s", why);
         result =
@@ -284,20 +505,61 @@ static enum MHD_Result
 s_webhook_headers (struct MHD_Connection *conn, s_request_t *req, const char *url)
 {
     zhub_gateway_server_t *self = req->server;
-    if (strncmp (url, s_WEBHOOK_PREFIX, strlen (s_WEBHOOK_PREFIX)))
+    const char *route = NULL;
+    req->provider = zhub_provider_route (url, &route);
+    if (!req->provider && strncmp (url, "/v1/webhooks/", 13) && strcmp (url, "/v1/events"))
         return s_error (conn, req, MHD_HTTP_NOT_FOUND, "not_found", "no such path", NULL, NULL,
                         NULL);
-    const char *name = url + strlen (s_WEBHOOK_PREFIX);
-    req->provider = zhub_provider_find (name);
+    if (route && !zhub_gateway_config_generic (self->config, route))
+        req->provider = NULL; //  a sender nobody configured does not exist
     if (!req->provider)
         return s_error (conn, req, MHD_HTTP_NOT_FOUND, "unknown_source",
                         "no webhook source of that name", NULL, NULL, NULL);
+    snprintf (req->route, sizeof req->route, "%s", route ? route : "");
+    if (route)
+        snprintf (req->source, sizeof req->source, "generic/%s", route);
+    else
+        snprintf (req->source, sizeof req->source, "%s", req->provider->name);
+
+    int64_t wait_s = s_rate_take (self, req->provider, req->source);
+    if (wait_s > 0) {
+        char retry_after[24];
+        snprintf (retry_after, sizeof retry_after, "%lld", (long long)wait_s);
+        return s_error (conn, req, MHD_HTTP_TOO_MANY_REQUESTS, "too_many_requests",
+                        "over this source's request rate; retry later", "rate_limited",
+                        MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
+    }
+    if (req->provider->handshake) {
+        char *full = zhub_gateway_full_url (self->public_url, req->target);
+        zhub_webhook_t hook = {.method = req->method,
+                               .url = full,
+                               .header = s_header,
+                               .header_ctx = conn,
+                               .body = "",
+                               .now_ms = zhub_now_ms (),
+                               .route_name = route};
+        zhub_verify_opts_t opts;
+        zhub_gateway_config_verify_opts (self->config, req->provider, route, &opts);
+        hook.opts = &opts;
+        zhub_handshake_t reply = {0};
+        zhub_rc_t rc = req->provider->handshake (&hook, &opts, &reply);
+        free (full);
+        if (rc == ZHUB_OK) {
+            snprintf (req->reason, sizeof req->reason, "handshake");
+            return s_text (conn, req, reply.status, reply.content_type, reply.body);
+        }
+        free (reply.body);
+    }
+    bool get = req->provider->flags & ZHUB_PROVIDER_ALLOW_GET;
     if (strcmp (req->method, "POST"))
         return s_error (conn, req, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed",
-                        "webhooks are delivered with POST", NULL, MHD_HTTP_HEADER_ALLOW, "POST");
+                        "webhooks are delivered with POST", NULL, MHD_HTTP_HEADER_ALLOW,
+                        get ? "GET, POST" : "POST");
     const char *type =
         MHD_lookup_connection_value (conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
-    if (!zhub_gateway_content_type_ok (type))
+    bool type_ok = req->provider->content_type_ok ? req->provider->content_type_ok (type)
+                                                  : zhub_gateway_content_type_ok (type);
+    if (!type_ok)
         return s_error (conn, req, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type",
                         "the body must be application/json", NULL, NULL, NULL);
     const char *length_text =
@@ -391,6 +653,77 @@ s_webhook_handler (void *cls, struct MHD_Connection *conn, const char *url, cons
 //  ---------------------------------------------------------------------
 //  Admin
 
+//  Everything but health and metrics needs `Authorization: Bearer
+//  $ZHUB_ADMIN_TOKEN` (or its _PREVIOUS twin). With no token configured
+//  those endpoints are closed (403), never open.
+static enum MHD_Result
+s_admin_auth (struct MHD_Connection *conn, s_request_t *req)
+{
+    const zhub_gateway_secret_t *token = &req->server->config->secrets[ZHUB_SECRET_ADMIN];
+    if (!token->value && !token->previous)
+        return s_error (conn, req, MHD_HTTP_FORBIDDEN, "forbidden",
+                        "the admin API is closed: ZHUB_ADMIN_TOKEN is not set", "admin_token_unset",
+                        NULL, NULL);
+    const char *auth = s_header (conn, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *given = auth && !strncasecmp (auth, "Bearer ", 7) ? auth + 7 : NULL;
+    if (!given
+        || !zhub_provider_secret_match (given, strlen (given), token->value, token->previous))
+        return s_error (conn, req, MHD_HTTP_UNAUTHORIZED, "unauthorized",
+                        "a valid bearer token is required", given ? "bad_token" : "missing_token",
+                        MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    return MHD_YES;
+}
+
+//  GET /v1/status: sources, which secrets are loaded (never their values),
+//  spool, broker.
+static enum MHD_Result
+s_status (struct MHD_Connection *conn, s_request_t *req)
+{
+    enum MHD_Result auth = s_admin_auth (conn, req);
+    if (req->responded || auth != MHD_YES)
+        return auth;
+    zhub_gateway_server_t *self = req->server;
+    const zhub_gateway_config_t *config = self->config;
+    json_t *sources = json_array ();
+    for (size_t i = 0; i < zhub_provider_count (); i++) {
+        const zhub_provider_t *provider = zhub_provider_at (i);
+        if (!strcmp (provider->name, "generic"))
+            continue;
+        json_t *secrets = json_array ();
+        for (int k = 0; k < ZHUB_SECRET_COUNT; k++)
+            if (!strcmp (config->secrets[k].source, provider->name))
+                json_array_append_new (
+                    secrets, json_pack ("{s:s,s:b,s:b}", "variable", config->secrets[k].variable,
+                                        "loaded", config->secrets[k].value != NULL, "previous",
+                                        config->secrets[k].previous != NULL));
+        const char *path = strcmp (provider->name, "events") ? NULL : "/v1/events";
+        char webhook[96];
+        snprintf (webhook, sizeof webhook, "/v1/webhooks/%s", provider->name);
+        json_array_append_new (sources, json_pack ("{s:s,s:s,s:o}", "name", provider->name, "path",
+                                                   path ? path : webhook, "secrets", secrets));
+    }
+    for (size_t i = 0; i < config->generic_count; i++) {
+        char name[96], path[128], variable[128];
+        snprintf (name, sizeof name, "generic/%s", config->generic[i].name);
+        snprintf (path, sizeof path, "/v1/webhooks/generic/%s", config->generic[i].name);
+        snprintf (variable, sizeof variable, "ZHUB_GENERIC_SECRET_%s", config->generic[i].name);
+        for (char *p = variable; *p; p++)
+            *p = (char)((*p >= 'a' && *p <= 'z') ? *p - 'a' + 'A' : *p);
+        json_array_append_new (
+            sources, json_pack ("{s:s,s:s,s:[{s:s,s:b,s:b}]}", "name", name, "path", path,
+                                "secrets", "variable", variable, "loaded",
+                                config->generic[i].value != NULL, "previous",
+                                config->generic[i].previous != NULL));
+    }
+    json_t *body = json_pack (
+        "{s:o,s:{s:b,s:I,s:I},s:{s:s,s:b}}", "sources", sources, "spool", "enabled",
+        self->spool != NULL, "depth",
+        (json_int_t)(self->spool ? zhub_gateway_spool_depth (self->spool) : 0), "limit",
+        (json_int_t)config->spool_limit, "broker", "endpoint", config->broker, "connected",
+        atomic_load (&self->broker_up));
+    return s_reply (conn, req, MHD_HTTP_OK, body, NULL, NULL);
+}
+
 static enum MHD_Result
 s_admin_handler (void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                  const char *version, const char *upload_data, size_t *upload_data_size,
@@ -416,7 +749,8 @@ s_admin_handler (void *cls, struct MHD_Connection *conn, const char *url, const 
         return MHD_YES;
     zhub_gateway_server_t *self = req->server;
     bool healthz = !strcmp (url, "/healthz"), readyz = !strcmp (url, "/readyz");
-    if (!healthz && !readyz)
+    bool metrics = !strcmp (url, "/metrics"), status = !strcmp (url, "/v1/status");
+    if (!healthz && !readyz && !metrics && !status)
         return s_error (conn, req, MHD_HTTP_NOT_FOUND, "not_found", "no such path", NULL, NULL,
                         NULL);
     if (strcmp (method, "GET") && strcmp (method, "HEAD"))
@@ -424,6 +758,14 @@ s_admin_handler (void *cls, struct MHD_Connection *conn, const char *url, const 
                         NULL, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
     if (healthz)
         return s_reply (conn, req, MHD_HTTP_OK, json_pack ("{s:s}", "status", "ok"), NULL, NULL);
+    if (metrics) {
+        char *text = zhub_gateway_metrics_render (
+            self->metrics, self->spool ? zhub_gateway_spool_depth (self->spool) : 0,
+            self->spool != NULL, atomic_load (&self->broker_up));
+        return s_text (conn, req, MHD_HTTP_OK, "text/plain; version=0.0.4; charset=utf-8", text);
+    }
+    if (status)
+        return s_status (conn, req);
     if (!self->admin_client)
         self->admin_client = zhub_client_new (self->config->broker, "zhub-gateway-admin");
     bool ready =
@@ -432,6 +774,15 @@ s_admin_handler (void *cls, struct MHD_Connection *conn, const char *url, const 
     if (ready)
         return s_reply (conn, req, MHD_HTTP_OK,
                         json_pack ("{s:s,s:s}", "status", "ready", "broker", "ok"), NULL, NULL);
+    //  With the spool on, webhooks are still accepted while the broker is
+    //  away; readiness says so rather than taking the gateway out of a
+    //  load balancer for exactly the case the spool exists for.
+    if (self->spool)
+        return s_reply (conn, req, MHD_HTTP_OK,
+                        json_pack ("{s:s,s:s,s:I}", "status", "ready", "broker", "unreachable",
+                                   "spool_depth",
+                                   (json_int_t)zhub_gateway_spool_depth (self->spool)),
+                        NULL, NULL);
     snprintf (req->reason, sizeof req->reason, "broker_unreachable");
     return s_reply (conn, req, MHD_HTTP_SERVICE_UNAVAILABLE,
                     json_pack ("{s:s,s:s}", "status", "unavailable", "broker", "unreachable"), NULL,
@@ -498,13 +849,16 @@ s_request_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
         zhub_debug ("admin_request", "method=%s path=%s status=%u duration_ms=%lld reason=%s",
                     req->method[0] ? req->method : "-", req->path[0] ? req->path : "-", req->status,
                     duration, reason);
-    else
+    else {
+        zhub_gateway_metrics_request (req->server->metrics, req->source[0] ? req->source : "-",
+                                      req->status);
         zhub_info ("request",
                    "method=%s path=%s source=%s status=%u events=%zu bytes=%zu duration_ms=%lld "
                    "ids=%s reason=%s",
                    req->method[0] ? req->method : "-", req->path[0] ? req->path : "-",
-                   req->provider ? req->provider->name : "-", req->status, req->events,
+                   req->source[0] ? req->source : "-", req->status, req->events,
                    req->body_size + req->dropped, duration, req->ids[0] ? req->ids : "-", reason);
+    }
     free (req->target);
     free (req->body);
     free (req);
@@ -585,7 +939,28 @@ zhub_gateway_server_new (const zhub_gateway_config_t *config, char *err, size_t 
     zhub_gateway_server_t *self = zhub_calloc (1, sizeof *self);
     self->config = config;
     pthread_mutex_init (&self->lock, NULL);
+    pthread_mutex_init (&self->rate_lock, NULL);
+    pthread_mutex_init (&self->drain_lock, NULL);
+    pthread_cond_init (&self->drain_wake, NULL);
+    atomic_store (&self->broker_up, true); //  until a publish says otherwise
+    self->metrics = zhub_gateway_metrics_new ();
     self->public_url = zhub_strdup (config->public_url);
+    if (config->data_dir) {
+        self->spool = zhub_gateway_spool_new (config->data_dir, config->spool_limit, err, err_size);
+        if (!self->spool) {
+            zhub_gateway_server_destroy (&self);
+            return NULL;
+        }
+        //  Events left by a previous run are drained first, before any new
+        //  one is published around them.
+        if (pthread_create (&self->drainer, NULL, s_drainer, self) == 0)
+            self->drainer_started = true;
+        else {
+            snprintf (err, err_size, "cannot start the spool drain thread");
+            zhub_gateway_server_destroy (&self);
+            return NULL;
+        }
+    }
     self->daemon = s_daemon_start (self, &config->listen, false, err, err_size);
     if (self->daemon)
         self->admin = s_daemon_start (self, &config->admin, true, err, err_size);
@@ -615,6 +990,19 @@ zhub_gateway_server_destroy (zhub_gateway_server_t **self_p)
         MHD_stop_daemon (self->daemon);
     if (self->admin)
         MHD_stop_daemon (self->admin);
+    if (self->drainer_started) {
+        pthread_mutex_lock (&self->drain_lock);
+        self->stopping = true;
+        pthread_cond_signal (&self->drain_wake);
+        pthread_mutex_unlock (&self->drain_lock);
+        pthread_join (self->drainer, NULL);
+    }
+    zhub_gateway_spool_destroy (&self->spool);
+    zhub_gateway_metrics_destroy (&self->metrics);
+    free (self->buckets);
+    pthread_mutex_destroy (&self->rate_lock);
+    pthread_mutex_destroy (&self->drain_lock);
+    pthread_cond_destroy (&self->drain_wake);
     for (size_t i = 0; i < self->idle_count; i++)
         zhub_client_destroy (&self->idle[i]);
     free (self->idle);

@@ -654,3 +654,88 @@ zhub_client_stats (zhub_client_t *self, int timeout_ms, json_t **stats)
     zhub_frame_destroy (&reply);
     return result;
 }
+
+//  One operator request answered by GROUP_OK or ERROR.
+static zhub_rc_t
+s_group_request (zhub_client_t *self, zhub_frame_t *frame, int timeout_ms, uint64_t *floor,
+                 char *err, size_t err_size)
+{
+    int64_t deadline = zhub_mono_ms () + timeout_ms;
+    frame->seq = ++self->next_seq;
+    s_answer_t answer = {ZHUB_CMD_GROUP_OK, frame->seq};
+    int rc = s_send (self, frame, timeout_ms);
+    zhub_frame_destroy (&frame);
+    if (rc) {
+        s_set_err (err, err_size, "broker not reachable");
+        return ZHUB_RETRY;
+    }
+    zhub_frame_t *reply = NULL;
+    if (s_await (self, deadline, s_match_answer, &answer, &reply) != ZHUB_OK) {
+        s_set_err (err, err_size, "no answer from the broker");
+        return ZHUB_RETRY;
+    }
+    zhub_rc_t result = ZHUB_OK;
+    if (reply->cmd == ZHUB_CMD_ERROR) {
+        s_set_err (err, err_size, reply->reason);
+        result = reply->code == ZHUB_ERR_NOT_JOINED ? ZHUB_NOTFOUND : s_error_rc (reply);
+    } else if (floor)
+        *floor = reply->offset;
+    zhub_frame_destroy (&reply);
+    return result;
+}
+
+zhub_rc_t
+zhub_client_group_set (zhub_client_t *self, const char *group,
+                       const zhub_group_settings_t *settings, int timeout_ms, char *err,
+                       size_t err_size)
+{
+    if (!group || !settings || settings->backoff_count > ZHUB_FRAME_MAX_BACKOFF) {
+        s_set_err (err, err_size, "invalid arguments");
+        return ZHUB_REJECT;
+    }
+    zhub_frame_t *frame = zhub_frame_new (ZHUB_CMD_GROUP_SET);
+    frame->group = zhub_strdup (group);
+    frame->max_deliveries = settings->max_deliveries;
+    frame->ack_deadline_ms = settings->ack_deadline_ms;
+    for (size_t i = 0; i < settings->backoff_count; i++)
+        frame->backoff_ms[i] = settings->backoff_ms[i];
+    frame->backoff_count = settings->backoff_count;
+    frame->max_in_flight = settings->max_in_flight;
+    return s_group_request (self, frame, timeout_ms, NULL, err, err_size);
+}
+
+zhub_rc_t
+zhub_client_group_reset (zhub_client_t *self, const char *group, uint64_t offset, int64_t time_ms,
+                         int timeout_ms, uint64_t *floor, char *err, size_t err_size)
+{
+    if (!group) {
+        s_set_err (err, err_size, "invalid arguments");
+        return ZHUB_REJECT;
+    }
+    zhub_frame_t *frame = zhub_frame_new (ZHUB_CMD_GROUP_RESET);
+    frame->group = zhub_strdup (group);
+    frame->offset = offset;
+    frame->time_ms = time_ms;
+    return s_group_request (self, frame, timeout_ms, floor, err, err_size);
+}
+
+int
+zhub_tap_endpoint_for (const char *endpoint, char *out, size_t size)
+{
+    out[0] = 0;
+    if (!endpoint)
+        return -1;
+    if (!strncmp (endpoint, "ipc://", 6)) {
+        snprintf (out, size, "%s.tap", endpoint);
+        return 0;
+    }
+    const char *colon = strrchr (endpoint, ':');
+    if (strncmp (endpoint, "tcp://", 6) || !colon || colon < endpoint + 6)
+        return -1;
+    char *end;
+    long port = strtol (colon + 1, &end, 10);
+    if (*end || port <= 0 || port >= 65535)
+        return -1;
+    snprintf (out, size, "%.*s:%ld", (int)(colon - endpoint), endpoint, port + 1);
+    return 0;
+}

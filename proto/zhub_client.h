@@ -21,6 +21,12 @@ typedef struct zhub_client_t zhub_client_t;
 //  Default broker endpoint when $ZHUB_BROKER is not set.
 #define ZHUB_BROKER_DEFAULT "tcp://127.0.0.1:7450"
 
+//  The broker's tap (a PUB mirror of committed messages) when $ZHUB_BROKER_TAP
+//  is not set: the broker endpoint's port + 1 (tcp://127.0.0.1:7451 by
+//  default), or <path>.tap for ipc://<path>. Fills out and returns 0, or
+//  -1 when the endpoint has no such neighbour.
+int zhub_tap_endpoint_for (const char *broker_endpoint, char *out, size_t size);
+
 //  Heartbeat interval: a client sends PING when it has sent nothing for
 //  this long; the broker forgets a member silent for 10 intervals.
 #define ZHUB_HEARTBEAT_MS 1000
@@ -106,5 +112,30 @@ zhub_rc_t zhub_client_ping (zhub_client_t *self, int timeout_ms);
 //  Asks the broker for its figures (topics, groups, lag...). Returns ZHUB_OK
 //  with *stats (caller decrefs), ZHUB_RETRY on timeout.
 zhub_rc_t zhub_client_stats (zhub_client_t *self, int timeout_ms, json_t **stats);
+
+//  Operator commands (zhub group set / reset). Settings to change; a zero
+//  field keeps the group's current value.
+typedef struct {
+    uint32_t max_deliveries;     //  1..1000
+    int64_t ack_deadline_ms;     //  >= 100
+    const int64_t *backoff_ms;   //  the new schedule (count 0 = keep)
+    size_t backoff_count;
+    uint32_t max_in_flight;      //  cap on each member's credit; 1000000 removes the cap
+} zhub_group_settings_t;
+
+//  Changes a group's settings (GROUP_SET). Returns ZHUB_OK, ZHUB_NOTFOUND
+//  (no such group), ZHUB_REJECT (invalid setting; err says why) or
+//  ZHUB_RETRY (no answer in time, or the broker could not store it).
+zhub_rc_t zhub_client_group_set (zhub_client_t *self, const char *group,
+                                 const zhub_group_settings_t *settings, int timeout_ms, char *err,
+                                 size_t err_size);
+
+//  Moves a group to offset, or when offset is 0 to the first message
+//  stored at or after time_ms (GROUP_RESET): it processes everything from
+//  there again. *floor (may be NULL) gets the offset it now starts from.
+//  Returns like zhub_client_group_set.
+zhub_rc_t zhub_client_group_reset (zhub_client_t *self, const char *group, uint64_t offset,
+                                   int64_t time_ms, int timeout_ms, uint64_t *floor, char *err,
+                                   size_t err_size);
 
 #endif

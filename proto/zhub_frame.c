@@ -22,7 +22,9 @@ enum {
     F_REASON = 1 << 12,
     F_TOPICS = 1 << 13,
     F_GROUPCFG = 1 << 14,
-    F_MSG = 1 << 15
+    F_MSG = 1 << 15,
+    F_MAXIF = 1 << 16,
+    F_TIME = 1 << 17
 };
 
 static const struct {
@@ -46,6 +48,9 @@ static const struct {
     [ZHUB_CMD_ERROR] = {"ERROR", F_SEQ | F_CODE | F_REASON, F_CODE},
     [ZHUB_CMD_STATS] = {"STATS", F_SEQ, 0},
     [ZHUB_CMD_STATS_REPLY] = {"STATS_REPLY", F_SEQ | F_MSG, F_MSG},
+    [ZHUB_CMD_GROUP_SET] = {"GROUP_SET", F_SEQ | F_GROUP | F_GROUPCFG | F_MAXIF, F_GROUP},
+    [ZHUB_CMD_GROUP_RESET] = {"GROUP_RESET", F_SEQ | F_GROUP | F_OFFSET | F_TIME, F_GROUP},
+    [ZHUB_CMD_GROUP_OK] = {"GROUP_OK", F_SEQ | F_GROUP | F_OFFSET, F_GROUP},
 };
 
 const char *
@@ -132,7 +137,8 @@ zhub_frame_encode (const zhub_frame_t *self, uint8_t **buf, size_t *size)
     size_t pairs = 1;
     pairs += !!(uses & F_VERSION) + !!(uses & F_SEQ) + !!(uses & F_TAG) + !!(uses & F_OFFSET)
              + !!(uses & F_ATTEMPT) + !!(uses & F_CREDIT) + !!(uses & F_DELAY)
-             + !!(uses & F_TERMINAL) + !!(uses & F_DUP) + !!(uses & F_CODE);
+             + !!(uses & F_TERMINAL) + !!(uses & F_DUP) + !!(uses & F_CODE) + !!(uses & F_MAXIF)
+             + !!(uses & F_TIME);
     pairs += has_name + has_group + has_reason + has_topics + has_msg + has_start;
     if (uses & F_GROUPCFG)
         pairs += 3;
@@ -169,6 +175,12 @@ zhub_frame_encode (const zhub_frame_t *self, uint8_t **buf, size_t *size)
     }
     if (uses & F_CODE)
         s_pack_uint (&pk, "code", self->code);
+    if (uses & F_MAXIF)
+        s_pack_uint (&pk, "max_in_flight", self->max_in_flight);
+    if (uses & F_TIME) {
+        zhub_mpack_pack_str (&pk, "time_ms");
+        msgpack_pack_int64 (&pk, self->time_ms);
+    }
     if (has_name)
         zhub_mpack_pack_kv_str (&pk, "name", self->name);
     if (has_group)
@@ -296,7 +308,15 @@ zhub_frame_decode (const uint8_t *buf, size_t size, char *err, size_t err_size)
     UINT_FIELD (F_ATTEMPT, "attempt", UINT32_MAX, self->attempt)
     UINT_FIELD (F_CREDIT, "credit", 1000000, self->credit)
     UINT_FIELD (F_CODE, "code", UINT32_MAX, self->code)
+    UINT_FIELD (F_MAXIF, "max_in_flight", 1000000, self->max_in_flight)
 #undef UINT_FIELD
+    if (uses & F_TIME) {
+        const msgpack_object *time = zhub_mpack_get (map, "time_ms");
+        if (time && zhub_mpack_int (time, &self->time_ms)) {
+            s_fail (&self, err, err_size, "bad field", "time_ms");
+            goto done;
+        }
+    }
     if (uses & F_DELAY) {
         const msgpack_object *delay = zhub_mpack_get (map, "delay_ms");
         if (delay && (zhub_mpack_int (delay, &self->delay_ms) || self->delay_ms > 366LL * 86400000)) {

@@ -32,6 +32,9 @@ typedef enum {
     ZHUB_CMD_ERROR,     //  broker -> client: seq, code, reason
     ZHUB_CMD_STATS,     //  client -> broker: seq
     ZHUB_CMD_STATS_REPLY,   //  broker -> client: seq, msg (a msgpack map of figures)
+    ZHUB_CMD_GROUP_SET,     //  client -> broker: seq, group, settings to change (0 = keep)
+    ZHUB_CMD_GROUP_RESET,   //  client -> broker: seq, group, offset or time_ms to move to
+    ZHUB_CMD_GROUP_OK,      //  broker -> client: seq, group, offset (the group's floor)
     ZHUB_CMD_COUNT_
 } zhub_cmd_t;
 
@@ -40,7 +43,7 @@ typedef enum {
     ZHUB_ERR_NONE = 0,
     ZHUB_ERR_MALFORMED = 400,      //  the frame or envelope could not be decoded
     ZHUB_ERR_VERSION = 426,        //  protocol version not supported
-    ZHUB_ERR_NOT_JOINED = 404,     //  ACK/NACK/CREDIT for a group this client is not in
+    ZHUB_ERR_NOT_JOINED = 404,     //  CREDIT for a group this client is not in; unknown group
     ZHUB_ERR_STALE_TAG = 409,      //  ACK/NACK for a delivery that is no longer current
     ZHUB_ERR_TOO_LARGE = 413,      //  message over the size limit
     ZHUB_ERR_STORAGE = 503         //  could not commit: retry later
@@ -69,6 +72,8 @@ typedef struct {
     int64_t backoff_ms[ZHUB_FRAME_MAX_BACKOFF];
     size_t backoff_count;
     char *start;             //  JOIN: "earliest" (default) or "latest" for a new group
+    uint32_t max_in_flight;  //  GROUP_SET: cap on every member's credit (0 = keep)
+    int64_t time_ms;         //  GROUP_RESET: unix ms to move to when offset is 0
     uint8_t *msg;            //  PUBLISH, DELIVER: envelope bytes; STATS_REPLY: figures
     size_t msg_size;
 } zhub_frame_t;

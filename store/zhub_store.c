@@ -18,6 +18,7 @@ struct zhub_store_t {
     size_t map_size, max_map_size;
     zhub_table_t meta;
     pthread_rwlock_t resize_lock;
+    bool readonly;   //  zhub_store_open_readonly: no writes, no table creation
 };
 
 struct zhub_txn_t {
@@ -167,10 +168,10 @@ int
 zhub_store_table (zhub_store_t *self, const char *name, zhub_table_t *table)
 {
     MDB_txn *txn;
-    if (mdb_txn_begin (self->env, NULL, 0, &txn))
+    if (mdb_txn_begin (self->env, NULL, self->readonly ? MDB_RDONLY : 0, &txn))
         return -1;
     MDB_dbi dbi;
-    if (mdb_dbi_open (txn, name, MDB_CREATE, &dbi)) {
+    if (mdb_dbi_open (txn, name, self->readonly ? 0 : MDB_CREATE, &dbi)) {
         mdb_txn_abort (txn);
         return -1;
     }
@@ -199,6 +200,8 @@ s_grow (zhub_store_t *self)
 static zhub_rc_t
 s_run (zhub_store_t *self, zhub_store_fn *fn, void *arg, bool write)
 {
+    if (write && self->readonly)
+        return ZHUB_ERROR;
     while (true) {
         pthread_rwlock_rdlock (&self->resize_lock);
         zhub_txn_t txn = {.store = self};
@@ -401,4 +404,54 @@ const char *
 zhub_store_path (zhub_store_t *self)
 {
     return self->path;
+}
+
+zhub_store_t *
+zhub_store_open_readonly (const char *data_dir, const char *process, char *err, size_t err_size)
+{
+    zhub_store_t *self = zhub_calloc (1, sizeof *self);
+    pthread_rwlock_init (&self->resize_lock, NULL);
+    self->readonly = true;
+    self->path = zhub_sprintf ("%s/%s", data_dir, process);
+    int rc;
+    struct stat st;
+    char *data_file = zhub_sprintf ("%s/data.mdb", self->path);
+    bool exists = stat (data_file, &st) == 0;
+    free (data_file);
+    if (!exists) {
+        if (err && err_size)
+            snprintf (err, err_size, "%s: no store there", self->path);
+        goto fail;
+    }
+    if ((rc = mdb_env_create (&self->env))) {
+        s_err (err, err_size, "mdb_env_create", rc);
+        goto fail;
+    }
+    mdb_env_set_maxdbs (self->env, 64);
+    mdb_env_set_maxreaders (self->env, 126);
+    //  Map size 0: adopt the size the writer recorded in the file.
+    if ((rc = mdb_env_open (self->env, self->path, MDB_NOTLS | MDB_RDONLY, 0600))) {
+        s_err (err, err_size, self->path, rc);
+        goto fail;
+    }
+    MDB_envinfo info;
+    mdb_env_info (self->env, &info);
+    self->map_size = self->max_map_size = info.me_mapsize;
+    return self;
+fail:
+    zhub_store_destroy (&self);
+    return NULL;
+}
+
+int
+zhub_store_copy_compact (zhub_store_t *self, const char *dest_dir, char *err, size_t err_size)
+{
+    if (s_mkdirs (dest_dir))
+        return s_err (err, err_size, dest_dir, 0);
+    pthread_rwlock_rdlock (&self->resize_lock);
+    int rc = mdb_env_copy2 (self->env, dest_dir, MDB_CP_COMPACT);
+    pthread_rwlock_unlock (&self->resize_lock);
+    if (rc)
+        return s_err (err, err_size, "mdb_env_copy2", rc);
+    return 0;
 }

@@ -118,6 +118,23 @@ typedef struct {
 //  Figures for STATS and metrics.
 void zhub_store_stats (zhub_store_t *self, zhub_store_stats_t *stats);
 
+//  Opens an existing environment read-only, from another process than its
+//  writer (the CLI reading an actor's store while the actor runs; LMDB
+//  allows any number of readers beside one writer). Creates nothing:
+//  tables must exist (zhub_store_table fails otherwise), zhub_store_write
+//  returns ZHUB_ERROR. No schema check or migration. Returns NULL with a
+//  reason in err when there is no store at data_dir/process.
+zhub_store_t *zhub_store_open_readonly (const char *data_dir, const char *process, char *err,
+                                        size_t err_size);
+
+//  Writes a compacted copy of the environment into dest_dir (created if
+//  missing; must not hold a data.mdb yet): only live pages are copied, so
+//  bytes left in freed pages (deleted personal data) are not in the copy.
+//  Runs a read transaction; writers may go on meanwhile (their later
+//  commits are not in the copy). Returns 0, or -1 with a reason in err.
+int zhub_store_copy_compact (zhub_store_t *self, const char *dest_dir, char *err,
+                             size_t err_size);
+
 //  The folder of the environment (data_dir/process).
 const char *zhub_store_path (zhub_store_t *self);
 

@@ -250,6 +250,148 @@ contact_name_join (const char *first, const char *last)
 }
 
 //  -------------------------------------------------------------------
+//  Configuration: mapped fields
+
+static void
+s_add_field (contact_sync_config_t *config, const char *bird, const char *hubspot,
+             bool to_hubspot, bool to_bird)
+{
+    contact_field_map_t *field = NULL;
+    for (size_t i = 0; i < config->field_count; i++)
+        if (!strcmp (config->fields[i].hubspot, hubspot))
+            field = &config->fields[i];
+    if (!field) {
+        if (config->field_count == CONTACT_MAX_FIELDS)
+            return;
+        field = &config->fields[config->field_count++];
+    } else {
+        free (field->bird);
+        free (field->hubspot);
+    }
+    field->bird = zhub_strdup (bird);
+    field->hubspot = zhub_strdup (hubspot);
+    field->to_hubspot = to_hubspot;
+    field->to_bird = to_bird;
+    //  The properties a HubSpot read asks for: the core ones and every
+    //  mapped one.
+    free (config->hubspot_properties);
+    char *list = zhub_strdup (CONTACT_HUBSPOT_PROPERTIES);
+    for (size_t i = 0; i < config->field_count; i++) {
+        char *longer = zhub_sprintf ("%s,%s", list, config->fields[i].hubspot);
+        free (list);
+        list = longer;
+    }
+    config->hubspot_properties = list;
+}
+
+void
+contact_sync_config_defaults (contact_sync_config_t *config)
+{
+    s_add_field (config, "conversation.status", "ai_conversation_status", true, false);
+    s_add_field (config, "attributes.property_interest", "urbanhub_property_interest", true,
+                 true);
+}
+
+void
+contact_sync_config_clear (contact_sync_config_t *config)
+{
+    if (!config)
+        return;
+    for (size_t i = 0; i < config->field_count; i++) {
+        free (config->fields[i].bird);
+        free (config->fields[i].hubspot);
+    }
+    free (config->hubspot_properties);
+    config->field_count = 0;
+    config->hubspot_properties = NULL;
+}
+
+static bool
+s_property_name_ok (const char *name)
+{
+    if (s_empty (name) || strlen (name) > 100 || !islower ((unsigned char)name[0]))
+        return false;
+    for (const char *p = name; *p; p++)
+        if (!islower ((unsigned char)*p) && !isdigit ((unsigned char)*p) && *p != '_')
+            return false;
+    return true;
+}
+
+int
+contact_sync_config_apply (contact_sync_config_t *config, const json_t *root, char *err,
+                           size_t err_size)
+{
+    const json_t *contact = json_object_get (root, "contact");
+    if (!contact)
+        return 0;
+    const json_t *fields = json_object_get (contact, "fields");
+    if (!json_is_object (contact) || (fields && !json_is_array (fields))) {
+        s_reason (err, err_size, "contact.fields must be a list");
+        return -1;
+    }
+    static const char *core[] = {"email", "phone", "firstname", "lastname", "bird_contact_id"};
+    size_t i;
+    json_t *item;
+    //  Check everything first: a bad file changes nothing.
+    json_array_foreach (fields, i, item)
+    {
+        const char *bird = s_json_str (item, "bird");
+        const char *hubspot = s_json_str (item, "hubspot");
+        const char *direction = s_json_str (item, "direction");
+        bool status = bird && !strcmp (bird, "conversation.status");
+        if (!bird || (!status && (strncmp (bird, "attributes.", 11) || !bird[11]))) {
+            s_reason (err, err_size,
+                      "contact.fields[%zu].bird must be \"attributes.<name>\" or "
+                      "\"conversation.status\"",
+                      i);
+            return -1;
+        }
+        if (!s_property_name_ok (hubspot)) {
+            s_reason (err, err_size,
+                      "contact.fields[%zu].hubspot must be a property name (a-z, 0-9, _)", i);
+            return -1;
+        }
+        for (size_t k = 0; k < sizeof core / sizeof core[0]; k++)
+            if (!strcmp (hubspot, core[k])) {
+                s_reason (err, err_size, "contact.fields[%zu]: %s is mapped already (built in)", i,
+                          hubspot);
+                return -1;
+            }
+        if (direction && strcmp (direction, "both") && strcmp (direction, "to_hubspot")
+            && strcmp (direction, "to_bird")) {
+            s_reason (err, err_size,
+                      "contact.fields[%zu].direction must be both, to_hubspot or to_bird", i);
+            return -1;
+        }
+        if (status && direction && strcmp (direction, "to_hubspot")) {
+            s_reason (err, err_size,
+                      "contact.fields[%zu]: conversation.status can only go to_hubspot", i);
+            return -1;
+        }
+    }
+    json_array_foreach (fields, i, item)
+    {
+        const char *bird = s_json_str (item, "bird");
+        const char *direction = s_json_str (item, "direction");
+        bool status = !strcmp (bird, "conversation.status");
+        if (!direction)
+            direction = status ? "to_hubspot" : "both";
+        s_add_field (config, bird, s_json_str (item, "hubspot"), strcmp (direction, "to_bird") != 0,
+                     strcmp (direction, "to_hubspot") != 0);
+    }
+    return 0;
+}
+
+static const contact_field_map_t *
+s_field_of (const contact_sync_config_t *config, const char *hubspot)
+{
+    for (size_t i = 0; hubspot && i < config->field_count; i++)
+        if (!strcmp (config->fields[i].hubspot, hubspot))
+            return &config->fields[i];
+    return NULL;
+}
+
+//  -------------------------------------------------------------------
 //  State
 
 void
@@ -266,6 +408,8 @@ contact_state_clear (contact_state_t *state)
     free (state->bird.display_name);
     free (state->bird.phone);
     free (state->bird.email);
+    json_decref (state->versions);
+    json_decref (state->fields);
     memset (state, 0, sizeof *state);
 }
 
@@ -283,6 +427,8 @@ contact_state_copy (contact_state_t *dst, const contact_state_t *src)
     dst->bird.phone = zhub_strdup (src->bird.phone);
     dst->bird.email = zhub_strdup (src->bird.email);
     dst->updated_ms = src->updated_ms;
+    dst->versions = src->versions ? json_deep_copy (src->versions) : NULL;
+    dst->fields = src->fields ? json_deep_copy (src->fields) : NULL;
 }
 
 //  json_pack "s?" packs NULL as null; we prefer absent keys.
@@ -312,6 +458,10 @@ contact_state_encode (const contact_state_t *state)
     s_put (bird, "email", state->bird.email);
     json_object_set_new (root, "bird", bird);
     json_object_set_new (root, "updated_ms", json_integer (state->updated_ms));
+    if (state->versions)
+        json_object_set (root, "versions", state->versions);
+    if (state->fields)
+        json_object_set (root, "fields", state->fields);
     char *text = json_dumps (root, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref (root);
     return text;
@@ -345,6 +495,12 @@ contact_state_decode (const char *text, size_t size, contact_state_t *state)
     state->bird.email = s_json_strdup (bird, "email");
     json_t *updated = json_object_get (root, "updated_ms");
     state->updated_ms = json_is_integer (updated) ? json_integer_value (updated) : 0;
+    json_t *versions = json_object_get (root, "versions");
+    if (json_is_object (versions))
+        state->versions = json_incref (versions);
+    json_t *fields = json_object_get (root, "fields");
+    if (json_is_object (fields))
+        state->fields = json_incref (fields);
     json_decref (root);
     return 0;
 }
@@ -367,6 +523,9 @@ contact_event_clear (contact_event_t *event)
         free (event->emails[i]);
     free (event->property_name);
     free (event->property_value);
+    free (event->event_id);
+    json_decref (event->attributes);
+    free (event->conversation_status);
     memset (event, 0, sizeof *event);
 }
 
@@ -425,6 +584,10 @@ s_read_bird_contact (const json_t *contact, contact_event_t *event)
     s_add_identifier_list (event, json_object_get (contact, "featuredIdentifiers"));
     s_add_identifier_list (event, json_object_get (contact, "identifiers"));
     json_t *attributes = json_object_get (contact, "attributes");
+    if (json_is_object (attributes)) {
+        json_decref (event->attributes);
+        event->attributes = json_deep_copy (attributes);
+    }
     static const char *keys[] = {"phonenumber", "emailaddress"};
     for (size_t k = 0; k < 2; k++) {
         json_t *values = json_object_get (attributes, keys[k]);
@@ -501,7 +664,10 @@ s_parse_bird (const char *topic, const json_t *data, contact_event_t *event)
     if (json_is_array (receivers) && json_array_size (receivers) > 0
         && s_read_contact_ref (json_array_get (receivers, 0), NULL, event))
         return ZHUB_OK;
-    //  conversation.created / .updated: the first contact participant.
+    //  conversation.created / .updated: the first contact participant; the
+    //  conversation's status is a mapped field (ai_conversation_status).
+    if (!strncmp (event->kind, "conversation.", 13) && s_json_str (payload, "status"))
+        event->conversation_status = s_json_strdup (payload, "status");
     const json_t *participants = json_object_get (payload, "featuredParticipants");
     size_t i;
     json_t *participant;
@@ -579,6 +745,8 @@ contact_sync_parse_json (const char *topic, const json_t *data, contact_event_t 
         event->origin = CONTACT_FROM_BIRD;
         event->kind = zhub_strdup (topic);
         event->bird_id = s_json_id (json_object_get (data, "bird_contact_id"));
+        const char *status = s_json_str (data, "status");
+        event->conversation_status = zhub_strdup (status ? status : "active");
         if (event->bird_id)
             rc = ZHUB_OK;
         else {
@@ -599,6 +767,10 @@ contact_sync_parse (const zhub_msg_t *msg, contact_event_t *event, char *reason,
     json_t *data = zhub_msg_data_json (msg);
     zhub_rc_t rc = contact_sync_parse_json (msg->type, data, event, reason, reason_size);
     json_decref (data);
+    if (rc == ZHUB_OK) {
+        event->time_ms = msg->time_ms;
+        event->event_id = zhub_strdup (msg->id);
+    }
     return rc;
 }
 
@@ -629,6 +801,7 @@ contact_plan_clear (contact_plan_t *plan)
     contact_state_clear (&plan->next);
     if (plan->hubspot_properties)
         json_decref (plan->hubspot_properties);
+    json_decref (plan->audit);
     memset (plan, 0, sizeof *plan);
 }
 

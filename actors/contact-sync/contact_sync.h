@@ -24,7 +24,17 @@
 //  emailaddress identifier -> email (lower case); displayName ->
 //  firstname / lastname, split at the first space. HubSpot -> Bird:
 //  firstname + " " + lastname -> displayName; phone, email -> identifiers;
-//  the HubSpot record id -> attribute hubspot_contact_id.
+//  the HubSpot record id -> attribute hubspot_contact_id. More fields come
+//  from the mapping file (contact_field_map_t): by default the
+//  conversation's status -> ai_conversation_status and the Bird attribute
+//  property_interest <-> urbanhub_property_interest.
+//
+//  Conflicts: field-level last-writer-wins on the events' times. The state
+//  keeps, per field, the time and side of the value both sides agree on; a
+//  change older than that loses (a late or reordered webhook), on equal
+//  times HubSpot wins. Every decision — applied or lost — becomes an audit
+//  entry in the plan (plan->audit), which the I/O side appends to the
+//  "audit" table in the commit.
 #ifndef CONTACT_SYNC_H
 #define CONTACT_SYNC_H
 
@@ -42,9 +52,39 @@
 //  The HubSpot properties read when a HubSpot contact changes.
 #define CONTACT_HUBSPOT_PROPERTIES "email,phone,firstname,lastname,bird_contact_id"
 
+#define CONTACT_MAX_FIELDS 16 //  mapped fields beyond name, phone and e-mail
+
+//  One operator-mapped field. bird names the Bird side: "attributes.<name>"
+//  (a contact attribute, both directions possible) or "conversation.status"
+//  (the status a conversation event carries; Bird -> HubSpot only).
+typedef struct {
+    char *bird;
+    char *hubspot; //  HubSpot contact property
+    bool to_hubspot;
+    bool to_bird;
+} contact_field_map_t;
+
 typedef struct {
     const char *default_calling_code; //  digits ("52") for numbers without "+"; NULL: reject them
+    contact_field_map_t fields[CONTACT_MAX_FIELDS];
+    size_t field_count;
+    char *hubspot_properties; //  what to read from HubSpot; NULL: CONTACT_HUBSPOT_PROPERTIES
 } contact_sync_config_t;
+
+//  Adds the default mapped fields (conversation.status -> ai_conversation_status,
+//  attributes.property_interest <-> urbanhub_property_interest).
+void contact_sync_config_defaults (contact_sync_config_t *config);
+
+//  Applies the "contact" section of the mapping file:
+//    {"contact": {"fields": [{"bird": "attributes.budget", "hubspot": "budget",
+//                             "direction": "both" | "to_hubspot" | "to_bird"}]}}
+//  A field whose hubspot property is already mapped replaces that mapping.
+//  Returns 0, or -1 with a reason (config unchanged).
+int contact_sync_config_apply (contact_sync_config_t *config, const json_t *root, char *err,
+                               size_t err_size);
+
+//  Frees what the config holds (not default_calling_code).
+void contact_sync_config_clear (contact_sync_config_t *config);
 
 //  -------------------------------------------------------------------
 //  Validation and name handling (pure)
@@ -98,6 +138,13 @@ typedef struct {
     contact_hubspot_values_t hubspot; //  what HubSpot holds, as far as we know
     contact_bird_values_t bird;       //  what Bird holds, as far as we know
     int64_t updated_ms;
+    //  Per field ("name", "phone", "email", or a mapped HubSpot property):
+    //  {"ms": event time, "side": "bird" | "hubspot"} of the value last
+    //  agreed. NULL = no versions yet.
+    json_t *versions;
+    //  Mapped fields: {"<hubspot property>": {"bird": v, "hubspot": v}},
+    //  what each side holds as far as we know. NULL = none.
+    json_t *fields;
 } contact_state_t;
 
 //  Frees the strings and zeroes the struct; NULL-safe.
@@ -134,9 +181,16 @@ typedef struct {
     //  HubSpot propertyChange
     char *property_name;
     char *property_value;
+    //  For conflict resolution and the audit trail
+    int64_t time_ms;  //  the event's time (envelope time), 0 = unknown
+    char *event_id;   //  the message id
+    //  Bird: the contact's attributes (owned) and a conversation's status
+    json_t *attributes;
+    char *conversation_status;
 } contact_event_t;
 
-//  Reads a bus message. Returns ZHUB_OK with *event filled, ZHUB_NOTFOUND
+//  Reads a bus message (time_ms and event_id come from the envelope).
+//  Returns ZHUB_OK with *event filled, ZHUB_NOTFOUND
 //  when the message names no contact contact-sync handles (ack and move
 //  on), ZHUB_REJECT with a reason when it is malformed.
 zhub_rc_t contact_sync_parse (const zhub_msg_t *msg, contact_event_t *event, char *reason,
@@ -192,6 +246,10 @@ typedef struct {
     contact_state_t next;       //  the state to commit once DONE
     bool link_hubspot;          //  after the Bird write, set bird_contact_id
     json_t *hubspot_properties; //  the properties of a Bird -> HubSpot write
+    //  Audit entries (JSON objects: actor, object, field, old, new, winner,
+    //  bird_time, hubspot_time, decision, event_id); the I/O side adds
+    //  "time" and appends them, for DONE and for SKIP plans alike.
+    json_t *audit;
 } contact_plan_t;
 
 void contact_plan_init (contact_plan_t *plan);

@@ -381,6 +381,11 @@ zhub_actor_run (zhub_actor_t *self)
             struct timespec pause = {.tv_nsec = 100 * 1000 * 1000};
             nanosleep (&pause, NULL);
         }
+        if (self->spec->tick && !s_stop) {
+            self->spec->tick (&self->ctx);
+            if (!self->outbox_next_try)
+                self->outbox_next_try = 1; //  publish what the tick queued
+        }
         if (self->outbox_next_try)
             s_outbox_round (self);
     }

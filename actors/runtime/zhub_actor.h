@@ -76,6 +76,13 @@ void zhub_actor_config_log (const zhub_actor_config_t *config);
 //  than max. Pure.
 int zhub_actor_parse_backoff (const char *text, int64_t *out, size_t max, size_t *count);
 
+//  The operators' mapping file (field map, stage map): JSON named by
+//  $ZHUB_MAPPING_FILE, read once at start; each actor reads its own
+//  section ("contact", "deal") and keeps its built-in defaults for what the
+//  file leaves out. Returns a new JSON object (an empty one when the
+//  variable is unset), or NULL with the file and the reason in err.
+json_t *zhub_actor_mapping_load (char *err, size_t err_size);
+
 //  -------------------------------------------------------------------
 //  The loop (zhub_actor.c)
 
@@ -110,6 +117,11 @@ typedef struct {
     //  Called once the store is open: open the actor's tables. 0 or -1.
     int (*open) (zhub_actor_ctx_t *ctx);
     void *state; //  handed to handlers as ctx->state
+    //  Called on the actor's thread after each message and whenever a
+    //  receive waited ZHUB_ACTOR_RECV_TIMEOUT_MS for nothing: for an actor's
+    //  own durable timers (the scheduler's). ctx->delivery is NULL; what it
+    //  queues with zhub_actor_outbox_put is published right after. NULL = none.
+    void (*tick) (zhub_actor_ctx_t *ctx);
 } zhub_actor_spec_t;
 
 //  Opens the store, the HTTP client, the connectors and the bus client.

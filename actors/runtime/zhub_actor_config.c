@@ -151,3 +151,23 @@ zhub_actor_log_quote (const char *text, char *buf, size_t size)
     buf[w] = 0;
     return buf;
 }
+
+json_t *
+zhub_actor_mapping_load (char *err, size_t err_size)
+{
+    const char *path = zhub_env_str ("ZHUB_MAPPING_FILE", "");
+    if (!*path)
+        return json_object ();
+    json_error_t error;
+    json_t *root = json_load_file (path, JSON_REJECT_DUPLICATES, &error);
+    if (!root) {
+        snprintf (err, err_size, "ZHUB_MAPPING_FILE %s: line %d: %s", path, error.line, error.text);
+        return NULL;
+    }
+    if (!json_is_object (root)) {
+        snprintf (err, err_size, "ZHUB_MAPPING_FILE %s: the top level must be an object", path);
+        json_decref (root);
+        return NULL;
+    }
+    return root;
+}

@@ -249,6 +249,11 @@ zhub_http_request (zhub_http_t *self, const zhub_http_call_t *call, zhub_http_re
         curl_easy_setopt (curl, CURLOPT_POSTFIELDS, payload);
         curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE, (long)strlen (payload));
     }
+    else if (call->form) {
+        headers = curl_slist_append (headers, "Content-Type: application/x-www-form-urlencoded");
+        curl_easy_setopt (curl, CURLOPT_POSTFIELDS, call->form);
+        curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE, (long)strlen (call->form));
+    }
     curl_easy_setopt (curl, CURLOPT_URL, call->url);
     curl_easy_setopt (curl, CURLOPT_CUSTOMREQUEST, call->method);
     if (!strcmp (call->method, "GET"))

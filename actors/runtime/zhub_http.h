@@ -41,6 +41,10 @@ typedef struct {
     size_t header_count;
     const json_t *body;
     const char *traceparent; //  W3C trace context to pass on, or NULL
+    //  A form body (already percent-encoded "a=1&b=2"), sent with Content-Type
+    //  application/x-www-form-urlencoded when body is NULL: OAuth2 token
+    //  endpoints take nothing else. Never logged (it carries secrets).
+    const char *form;
 } zhub_http_call_t;
 
 //  What came back. Integers are -1 when the header was absent or malformed.

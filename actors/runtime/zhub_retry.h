@@ -38,6 +38,7 @@ typedef enum {
     ZHUB_REASON_TIMEOUT = 1002,       //  connect or total timeout
     ZHUB_REASON_BAD_URL = 1003,       //  a URL curl refuses (our bug or bad config)
     ZHUB_REASON_BAD_ANSWER = 1004,    //  2xx with a body we cannot use
+    ZHUB_REASON_NOT_READY = 1005,     //  waits for something else first (a contact's sync)
     ZHUB_REASON_INVALID_INPUT = 2001, //  the message itself is malformed
     ZHUB_REASON_INVALID_PHONE = 2002, //  a phone number that is not one
     ZHUB_REASON_INVALID_EMAIL = 2003, //  an e-mail address that is not one

@@ -4,7 +4,13 @@
 //  file holds only what is particular to that provider.
 #include "provider.h"
 #include "bird.h"
+#include "calendly.h"
+#include "events.h"
+#include "generic.h"
+#include "google.h"
+#include "graph.h"
 #include "hubspot.h"
+#include "whatsapp.h"
 #include "zhub_json.h"
 
 #include <sodium.h>
@@ -16,7 +22,25 @@
 static const zhub_provider_t *const s_providers[] = {
     &zhub_provider_hubspot,
     &zhub_provider_bird,
+    &zhub_provider_calendly,
+    &zhub_provider_whatsapp,
+    &zhub_provider_google,
+    &zhub_provider_graph,
+    &zhub_provider_generic,
+    &zhub_provider_events,
 };
+
+size_t
+zhub_provider_count (void)
+{
+    return sizeof s_providers / sizeof s_providers[0];
+}
+
+const zhub_provider_t *
+zhub_provider_at (size_t index)
+{
+    return index < zhub_provider_count () ? s_providers[index] : NULL;
+}
 
 const zhub_provider_t *
 zhub_provider_find (const char *name)
@@ -27,6 +51,163 @@ zhub_provider_find (const char *name)
         if (!strcmp (s_providers[i]->name, name))
             return s_providers[i];
     return NULL;
+}
+
+const zhub_provider_t *
+zhub_provider_route (const char *path, const char **route_name)
+{
+    *route_name = NULL;
+    if (!path)
+        return NULL;
+    if (!strcmp (path, "/v1/events"))
+        return &zhub_provider_events;
+    static const char prefix[] = "/v1/webhooks/";
+    if (strncmp (path, prefix, sizeof prefix - 1))
+        return NULL;
+    const char *name = path + sizeof prefix - 1;
+    static const char generic[] = "generic/";
+    if (!strncmp (name, generic, sizeof generic - 1)) {
+        const char *sender = name + sizeof generic - 1;
+        size_t size = strlen (sender);
+        if (size == 0 || size > ZHUB_GENERIC_NAME_MAX)
+            return NULL;
+        for (const char *p = sender; *p; p++)
+            if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-'))
+                return NULL;
+        *route_name = sender;
+        return &zhub_provider_generic;
+    }
+    const zhub_provider_t *provider = zhub_provider_find (name);
+    if (!provider || (provider->flags & ZHUB_PROVIDER_OWN_ROUTE))
+        return NULL;
+    return provider;
+}
+
+zhub_rc_t
+zhub_provider_verify (const zhub_provider_t *provider, const zhub_webhook_t *hook,
+                      const zhub_verify_opts_t *opts, char *why, size_t why_size)
+{
+    bool has_secret = opts->secret && *opts->secret;
+    bool has_previous = opts->previous && *opts->previous;
+    zhub_verify_opts_t one = *opts;
+    if (!has_secret && has_previous)
+        one.secret = opts->previous; //  only the old one is left: it alone counts
+    zhub_rc_t rc = provider->verify (hook, &one, why, why_size);
+    if (rc != ZHUB_REJECT || !has_secret || !has_previous || strcmp (why, "signature_mismatch"))
+        return rc;
+    one.secret = opts->previous;
+    return provider->verify (hook, &one, why, why_size);
+}
+
+bool
+zhub_provider_secret_match (const char *value, size_t value_size, const char *secret,
+                            const char *previous)
+{
+    bool match = false;
+    if (value && secret && *secret)
+        match |= zhub_secure_equal (value, value_size, secret, strlen (secret));
+    if (value && previous && *previous)
+        match |= zhub_secure_equal (value, value_size, previous, strlen (previous));
+    return match;
+}
+
+void
+zhub_provider_hmac_hex (const void *key, size_t key_size, const void *const *parts,
+                        const size_t *sizes, size_t count, char *out, size_t out_size)
+{
+    crypto_auth_hmacsha256_state state;
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_init (&state, (const unsigned char *)key, key_size);
+    for (size_t i = 0; i < count; i++)
+        crypto_auth_hmacsha256_update (&state, parts[i], sizes[i]);
+    crypto_auth_hmacsha256_final (&state, mac);
+    sodium_bin2hex (out, out_size, mac, sizeof mac);
+    sodium_memzero (&state, sizeof state);
+}
+
+char *
+zhub_provider_hash_id (const char *prefix, const char *const *parts, size_t count)
+{
+    crypto_hash_sha256_state state;
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256_init (&state);
+    for (size_t i = 0; i < count; i++) {
+        if (parts[i])
+            crypto_hash_sha256_update (&state, (const unsigned char *)parts[i], strlen (parts[i]));
+        crypto_hash_sha256_update (&state, (const unsigned char *)"\n", 1);
+    }
+    crypto_hash_sha256_final (&state, digest);
+    char hex[2 * sizeof digest + 1];
+    sodium_bin2hex (hex, sizeof hex, digest, sizeof digest);
+    return zhub_sprintf ("%s%s", prefix, hex);
+}
+
+static int
+s_hex_value (char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+//  Decodes size bytes of form-encoded text; NULL on a bad escape or NUL.
+static char *
+s_form_decode (const char *text, size_t size)
+{
+    char *out = zhub_malloc (size + 1);
+    size_t used = 0;
+    for (size_t i = 0; i < size; i++) {
+        char c = text[i];
+        if (c == '+')
+            c = ' ';
+        else if (c == '%') {
+            int hi = i + 2 < size ? s_hex_value (text[i + 1]) : -1;
+            int lo = i + 2 < size ? s_hex_value (text[i + 2]) : -1;
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+                free (out);
+                return NULL;
+            }
+            c = (char)(hi * 16 + lo);
+            i += 2;
+        }
+        out[used++] = c;
+    }
+    out[used] = 0;
+    return out;
+}
+
+char *
+zhub_provider_query (const char *url, const char *key)
+{
+    const char *query = url ? strchr (url, '?') : NULL;
+    if (!query)
+        return NULL;
+    size_t key_size = strlen (key);
+    const char *p = query + 1;
+    while (*p) {
+        const char *end = p + strcspn (p, "&#");
+        if ((size_t)(end - p) > key_size && !strncmp (p, key, key_size) && p[key_size] == '=')
+            return s_form_decode (p + key_size + 1, (size_t)(end - p) - key_size - 1);
+        if ((size_t)(end - p) == key_size && !strncmp (p, key, key_size))
+            return zhub_strdup ("");
+        if (*end != '&')
+            break;
+        p = end + 1;
+    }
+    return NULL;
+}
+
+char *
+zhub_provider_str (const msgpack_object *map, const char *key)
+{
+    const msgpack_object *obj = map ? zhub_mpack_get (map, key) : NULL;
+    if (!obj || obj->type != MSGPACK_OBJECT_STR)
+        return NULL;
+    return zhub_mpack_strdup (obj);
 }
 
 void

@@ -3,10 +3,11 @@
 //  only the request's method, URL, headers, body and the current time. It
 //  does no HTTP and no I/O, so unit tests call it directly with vectors.
 //
-//  Adding a provider (Calendly, WhatsApp, Google, Graph, Standard Webhooks):
-//  write providers/<name>.{h,c} exporting a zhub_provider_t, add it to the
-//  table in provider.c and its secret to gateway/config.c. The server routes
-//  POST /v1/webhooks/<name> to it.
+//  Adding a provider: write providers/<name>.{h,c} exporting a
+//  zhub_provider_t, add it to the table in provider.c and its secret to
+//  gateway/config.c. zhub_provider_route maps a request path to it:
+//  /v1/webhooks/<name>, /v1/webhooks/generic/<sender> (Standard Webhooks)
+//  and /v1/events (CloudEvents).
 #ifndef ZHUB_PROVIDER_H
 #define ZHUB_PROVIDER_H
 
@@ -27,11 +28,20 @@ typedef struct {
     const char *body; //  raw bytes as received; need not end in NUL
     size_t body_size;
     int64_t now_ms; //  wall clock, unix ms (tests pass a fixed time)
+    const char *route_name; //  the <sender> of /v1/webhooks/generic/<sender>, else NULL
+    //  The secrets the request was verified with: parse needs them when a
+    //  check is per event (Graph's clientState). May be NULL.
+    const struct zhub_verify_opts_t *opts;
 } zhub_webhook_t;
 
-//  What a provider checks a signature against.
-typedef struct {
+//  What a provider checks a signature against. Each secret may have a
+//  previous value, accepted as well while a rotation is under way
+//  (zhub_provider_verify tries both).
+typedef struct zhub_verify_opts_t {
     const char *secret;    //  signing secret; NULL or "" fails every request
+    const char *previous;  //  the secret being rotated out, or NULL
+    const char *token;     //  a handshake token (WhatsApp's verify token), or NULL
+    const char *token_previous;
     int64_t max_age_ms;    //  reject signature timestamps older than now - this
     int64_t max_future_ms; //  reject signature timestamps newer than now + this
 } zhub_verify_opts_t;
@@ -49,9 +59,31 @@ void zhub_msg_list_push (zhub_msg_list_t *list, zhub_msg_t **msg_p);
 //  Destroys every message and frees the array; the list is empty after.
 void zhub_msg_list_clear (zhub_msg_list_t *list);
 
+//  The answer to a handshake (a request that proves the endpoint, not an
+//  event): status, content type and body. body is owned (free it).
+typedef struct {
+    unsigned status;
+    const char *content_type;
+    char *body;
+} zhub_handshake_t;
+
+//  Flags of a provider.
+#define ZHUB_PROVIDER_OWN_ROUTE 1 //  not reachable under /v1/webhooks/<name>
+#define ZHUB_PROVIDER_ALLOW_GET 2 //  GET requests reach its handshake
+
 typedef struct {
     //  Path segment under /v1/webhooks/ and the envelope's `source`.
     const char *name;
+    unsigned flags;
+    //  The content types its requests may have; NULL means application/json.
+    //  value may be NULL (no Content-Type header).
+    bool (*content_type_ok) (const char *value);
+    //  Optional. Called once the headers are in, before the body: returns
+    //  ZHUB_OK with reply filled when the request is a handshake to answer
+    //  at once (whatever the status in reply), ZHUB_NOTFOUND when it is an
+    //  ordinary event delivery. hook->body is empty here.
+    zhub_rc_t (*handshake) (const zhub_webhook_t *hook, const struct zhub_verify_opts_t *opts,
+                            zhub_handshake_t *reply);
     //  Default tolerance for the signature timestamp (ms) and clock skew.
     int64_t default_max_age_ms;
     int64_t default_max_future_ms;
@@ -69,8 +101,27 @@ typedef struct {
                         size_t why_size);
 } zhub_provider_t;
 
+//  The providers in table order (for configuration and metrics).
+size_t zhub_provider_count (void);
+const zhub_provider_t *zhub_provider_at (size_t index);
+
 //  The provider serving /v1/webhooks/<name>, or NULL when there is none.
 const zhub_provider_t *zhub_provider_find (const char *name);
+
+//  The provider serving a (decoded) request path, or NULL (404). For
+//  /v1/webhooks/generic/<sender> *route_name points at <sender> inside
+//  path, which must be 1..64 of [a-z0-9_-]; else *route_name is NULL.
+const zhub_provider_t *zhub_provider_route (const char *path, const char **route_name);
+
+//  Runs provider->verify with opts->secret, then, when that fails with
+//  signature_mismatch and a previous secret is set, with the previous one
+//  (key rotation). Same contract as verify.
+zhub_rc_t zhub_provider_verify (const zhub_provider_t *provider, const zhub_webhook_t *hook,
+                                const struct zhub_verify_opts_t *opts, char *why, size_t why_size);
+
+//  True when value equals secret or previous (constant time for each).
+bool zhub_provider_secret_match (const char *value, size_t value_size, const char *secret,
+                                 const char *previous);
 
 //  ---------------------------------------------------------------------
 //  Helpers shared by the providers (pure).
@@ -79,6 +130,22 @@ const zhub_provider_t *zhub_provider_find (const char *name);
 //  (at least 45 bytes). parts/sizes are concatenated in order.
 void zhub_provider_hmac_b64 (const char *key, const void *const *parts, const size_t *sizes,
                              size_t count, char *out, size_t out_size);
+
+//  Hex (lower case) of HMAC-SHA256(key, parts...) into out (>= 65 bytes).
+void zhub_provider_hmac_hex (const void *key, size_t key_size, const void *const *parts,
+                             const size_t *sizes, size_t count, char *out, size_t out_size);
+
+//  "<prefix>" + hex SHA-256 of parts joined with '\n' (each NULL part
+//  counts as empty). Fresh string. For ids built from what names an event.
+char *zhub_provider_hash_id (const char *prefix, const char *const *parts, size_t count);
+
+//  A string field of a map as a fresh NUL-terminated string, or NULL.
+char *zhub_provider_str (const msgpack_object *map, const char *key);
+
+//  The value of query parameter key in url (after '?'), percent- and
+//  '+'-decoded, as a fresh string; NULL when absent, undecodable or
+//  holding a NUL byte.
+char *zhub_provider_query (const char *url, const char *key);
 
 //  Parses a non-negative decimal integer made of digits only (no sign, no
 //  spaces) that fits int64. Returns 0, or -1 when malformed.

@@ -390,8 +390,9 @@ def test_malformed_body_gets_400_and_nothing_is_published(hub, bus_factory):
     assert_nothing_published(hub, bus_factory)
 
 
-def test_broker_down_gets_503_with_retry_after(hub):
-    hub.start("gateway", extra_env={"ZHUB_GATEWAY_PUBLISH_TIMEOUT": "1s"})
+def test_broker_down_without_spool_gets_503_with_retry_after(hub):
+    hub.start("gateway", extra_env={"ZHUB_GATEWAY_PUBLISH_TIMEOUT": "1s",
+                                    "ZHUB_GATEWAY_SPOOL": "off"})
     body = sample("hubspot-webhooks-guide-example.json")
     path = "/v1/webhooks/hubspot"
     started = time.monotonic()
@@ -402,8 +403,9 @@ def test_broker_down_gets_503_with_retry_after(hub):
     assert time.monotonic() - started < 4.5   # inside HubSpot's 5 s
 
 
-def test_readyz_follows_the_broker(hub):
-    gateway = hub.start("gateway", extra_env={"ZHUB_GATEWAY_READY_TIMEOUT": "300ms"})
+def test_readyz_follows_the_broker_when_the_spool_is_off(hub):
+    gateway = hub.start("gateway", extra_env={"ZHUB_GATEWAY_READY_TIMEOUT": "300ms",
+                                              "ZHUB_GATEWAY_SPOOL": "off"})
 
     def ready_status():
         return request(hub.admin_url, "GET", "/readyz").status

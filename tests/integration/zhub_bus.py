@@ -1,14 +1,29 @@
 """A tiny client for the zhub bus protocol (proto/PROTOCOL.md), written
-from the spec with python3-zmq and python3-msgpack only: proof that the
-protocol can be spoken from another language, and the tests' way in.
+from the spec with python3-zmq and python3-msgpack only (Debian's
+packages): proof that the protocol can be spoken from another language,
+and the tests' way in. Any Python service can use it to publish with
+confirmation and to consume with acks:
 
-    bus = Bus(endpoint, "pytest")
+    from zhub_bus import Bus, envelope
+    bus = Bus("tcp://127.0.0.1:7450", "my-service")
     reply = bus.publish(envelope("id-1", "contact.synced", subject="contact:1"))
-    bus.join("g", ["contact.>"], credit=1)
-    d = bus.recv(5.0)          # {"cmd": "DELIVER", "tag": ..., "message": {...}}
-    bus.ack(d["tag"])
+    assert reply["cmd"] == "PUBACK"       # committed to disk; else ERROR
+    bus.join("my-group", ["contact.>"], credit=8)
+    d = bus.recv(5.0)          # {"cmd": "DELIVER", "tag": ..., "message": {...}} or None
+    bus.ack(d["tag"])          # or bus.nack(d["tag"], delay_ms=30000, code=503, reason="...")
+    bus.ping()                 # PONG: every ACK sent before it is stored
+    bus.close()
+
+    tap = Tap("tcp://127.0.0.1:7451", "contact.>")   # best-effort mirror
+    m = tap.recv(1.0)          # {"offset": ..., "topic": ..., "message": {...}} or None
+
+Operators' commands: bus.stats(), bus.group_set(group, max_deliveries=...,
+ack_deadline_ms=..., backoff_ms=[...], max_in_flight=...) and
+bus.group_reset(group, offset=N | time_ms=T).
 
 Every frame is one ZeroMQ message holding one msgpack map with a "cmd".
+Publishing reliably: on a timeout or ERROR 503, publish again with the same
+envelope id (the broker's dedup makes it safe).
 """
 import collections
 import os
@@ -169,6 +184,25 @@ class Bus:
         return self.expect(lambda f: f["cmd"] == "ERROR" and (code is None or f["code"] == code),
                            timeout)
 
+    def group_set(self, group, max_deliveries=0, ack_deadline_ms=0, backoff_ms=(),
+                  max_in_flight=0, timeout=5.0):
+        """GROUP_SET: change a group's settings (0 / empty = keep). Returns
+        the GROUP_OK or ERROR frame."""
+        seq = self.next_seq()
+        self.send({"cmd": "GROUP_SET", "seq": seq, "group": group,
+                   "max_deliveries": max_deliveries, "ack_deadline_ms": ack_deadline_ms,
+                   "backoff_ms": list(backoff_ms), "max_in_flight": max_in_flight})
+        return self.answer(seq, "GROUP_OK", timeout)
+
+    def group_reset(self, group, offset=0, time_ms=0, timeout=5.0):
+        """GROUP_RESET: move a group to an offset (or, offset 0, to the first
+        message stored at or after time_ms). GROUP_OK carries the new floor
+        as "offset"."""
+        seq = self.next_seq()
+        self.send({"cmd": "GROUP_RESET", "seq": seq, "group": group, "offset": offset,
+                   "time_ms": time_ms})
+        return self.answer(seq, "GROUP_OK", timeout)
+
     def stats(self, timeout=5.0):
         seq = self.next_seq()
         self.send({"cmd": "STATS", "seq": seq})
@@ -176,3 +210,46 @@ class Bus:
         if reply["cmd"] != "STATS_REPLY":
             raise BusError("stats refused: %r" % reply)
         return unpack(reply["msg"])
+
+
+class Tap:
+    """The broker's tap: a SUB socket on $ZHUB_BROKER_TAP that gets every
+    committed message whose topic starts with prefix (best effort: a slow
+    reader loses messages, nothing is redelivered). pattern filters further
+    with the protocol's * and > wildcards."""
+
+    def __init__(self, endpoint, pattern=">"):
+        self.ctx = zmq.Context()
+        self.sock = self.ctx.socket(zmq.SUB)
+        self.pattern = pattern
+        prefix = pattern.split("*")[0].split(">")[0]
+        self.sock.setsockopt(zmq.SUBSCRIBE, prefix.encode())
+        self.sock.connect(endpoint)
+
+    def recv(self, timeout=5.0):
+        deadline = time.monotonic() + timeout
+        while True:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self.sock.poll(int(remaining * 1000), zmq.POLLIN):
+                return None
+            topic, body = self.sock.recv_multipart()
+            topic = topic.decode()
+            if not topic_match(self.pattern, topic):
+                continue
+            frame = unpack(body)
+            return {"offset": frame["offset"], "topic": topic, "message": unpack(frame["msg"])}
+
+    def close(self):
+        self.sock.close(linger=0)
+        self.ctx.term()
+
+
+def topic_match(pattern, topic):
+    """PROTOCOL.md 4.3: * matches one token, > (last) one or more."""
+    p, t = pattern.split("."), topic.split(".")
+    for i, token in enumerate(p):
+        if token == ">":
+            return len(t) > i
+        if i >= len(t) or (token != "*" and token != t[i]):
+            return False
+    return len(p) == len(t)

@@ -103,9 +103,9 @@ def contact_properties(with_custom):
     return props
 
 
-def deal_properties():
+def deal_properties(with_custom=True):
     group = "dealinformation"
-    return [
+    props = [
         prop("dealname", "Deal Name", group=group),
         prop("dealstage", "Deal Stage", "enumeration", "radio", group=group),
         prop("pipeline", "Pipeline", "enumeration", "select", group=group),
@@ -117,6 +117,18 @@ def deal_properties():
         prop("hs_lastmodifieddate", "Last Modified Date", "datetime", "date",
              read_only=True, group=group),
     ]
+    if with_custom:
+        props += [prop("zhub_deal_key", "zhub deal key", unique=True, group=group),
+                  prop("ai_agent_type", "AI agent type", group=group),
+                  prop("conversation_id", "Conversation id", group=group),
+                  prop("qualification_score", "Qualification score", "number", "number",
+                       group=group),
+                  prop("property_interest", "Property interest", group=group),
+                  prop("tour_scheduled_date", "Tour scheduled date", "datetime", "date",
+                       group=group),
+                  prop("last_ai_interaction", "Last AI interaction", "datetime", "date",
+                       group=group)]
+    return props
 
 
 class ObjectType:
@@ -218,7 +230,18 @@ ROUTES = [
     ("GET", r"/crm/v3/properties/(?P<kind>%s)/(?P<name>[^/]+)" % TYPES, "read_prop"),
     ("GET", r"/crm/v3/pipelines/deals", "pipelines"),
     ("GET", r"/crm/v3/pipelines/deals/(?P<pid>[^/]+)", "pipeline"),
+    ("PUT", r"/crm/v4/objects/(?P<kind>%s)/(?P<oid>[^/]+)/associations/default/"
+            r"(?P<to>%s)/(?P<toid>[^/]+)" % (TYPES, TYPES), "associate_default"),
+    ("PUT", r"/crm/v4/objects/(?P<kind>%s)/(?P<oid>[^/]+)/associations/"
+            r"(?P<to>%s)/(?P<toid>[^/]+)" % (TYPES, TYPES), "associate_labelled"),
+    ("GET", r"/crm/v4/objects/(?P<kind>%s)/(?P<oid>[^/]+)/associations/(?P<to>%s)"
+            % (TYPES, TYPES), "associations"),
+    ("POST", r"/crm/v4/associations/(?P<kind>%s)/(?P<to>%s)/batch/associate/default"
+             % (TYPES, TYPES), "associate_batch"),
 ]
+# Default (unlabelled) association type ids, by direction (API-FACTS.md section 3).
+DEFAULT_ASSOCIATION = {("contacts", "deals"): 4, ("deals", "contacts"): 3,
+                       ("contacts", "contacts"): 449, ("deals", "deals"): 451}
 COMPILED = [(m, re.compile(p + r"/?\Z"), h) for m, p, h in ROUTES]
 
 
@@ -252,13 +275,17 @@ class HubSpotApp(peerlib.PeerApp):
                                    ["createdate", "email", "firstname", "hs_object_id",
                                     "lastmodifieddate", "lastname"],
                                    "lastmodifieddate", id_props=["email"]),
-            "deals": ObjectType("deals", "deal", deal_properties(),
+            "deals": ObjectType("deals", "deal", deal_properties(custom),
                                 ["amount", "closedate", "createdate", "dealname", "dealstage",
                                  "hs_lastmodifieddate", "hs_object_id", "pipeline"],
                                 "hs_lastmodifieddate"),
         }
         self.next_id = FIRST_ID
         self.next_event_id = 1
+        # associations v4: (from type, from id, to type, to id) -> [type ids]
+        self.associations = {}
+        # who is writing: API calls are the integration, /__peer/ui_edit a person
+        self.source = ("INTEGRATION", str(self.args.app_id))
         self.daily_used = 0
         self.ten_secondly = RollingWindow(self.args.rate_max, 10.0)
         self.secondly_search = RollingWindow(self.args.search_rate, 1.0)
@@ -267,7 +294,10 @@ class HubSpotApp(peerlib.PeerApp):
         return {kind: list(t.records.values()) for kind, t in self.types.items()} | {
             "custom_properties": {kind: [n for n, p in t.props.items() if "createdAt" in p]
                                   for kind, t in self.types.items()},
-            "daily_used": self.daily_used}
+            "daily_used": self.daily_used,
+            "associations": [{"from": {"type": f, "id": fi}, "to": {"type": t, "id": ti},
+                              "types": types}
+                             for (f, fi, t, ti), types in self.associations.items()]}
 
     # ------------------------------------------------------------ request flow
     def handle(self, req):
@@ -381,12 +411,12 @@ class HubSpotApp(peerlib.PeerApp):
         return props
 
     @staticmethod
-    def _requested(req):
+    def _requested(req, param="properties"):
         """?properties=a,b (repeatable) -> list; None when absent."""
-        if "properties" not in req.params:
+        if param not in req.params:
             return None
         names = []
-        for value in req.params["properties"]:
+        for value in req.params[param]:
             names += [n.strip() for n in value.split(",") if n.strip()]
         return names
 
@@ -516,7 +546,8 @@ class HubSpotApp(peerlib.PeerApp):
         values.update({"hs_object_id": rid, "createdate": iso_ms(ms),
                        otype.modified_prop: iso_ms(ms)})
         rec = {"id": rid, "properties": values, "createdAt": iso_ms(ms),
-               "updatedAt": iso_ms(ms), "archived": False}
+               "updatedAt": iso_ms(ms), "archived": False, "history": {}}
+        self._remember(rec, values, ms)
         otype.records[rid] = rec
         self._queue_events(events, otype, rid, True, {k: v for k, v in props.items() if v})
         return rec
@@ -536,14 +567,27 @@ class HubSpotApp(peerlib.PeerApp):
         ms = now_ms()
         current[otype.modified_prop] = iso_ms(ms)
         rec["updatedAt"] = iso_ms(ms)
+        self._remember(rec, changed, ms)
         self._queue_events(events, otype, rec["id"], False, changed)
         return rec
+
+    def _remember(self, rec, changed, ms):
+        """Property history, newest first, as propertiesWithHistory shows it."""
+        history = rec.setdefault("history", {})
+        for name, value in changed.items():
+            history.setdefault(name, []).insert(0, {
+                "value": value, "timestamp": iso_ms(ms), "sourceType": self.source[0],
+                "sourceId": self.source[1]})
 
     @staticmethod
     def _moves_backward(old, new):
         if not old or not new or old not in LIFECYCLE or new not in LIFECYCLE:
             return False
         return LIFECYCLE.index(new) < LIFECYCLE.index(old)
+
+    def _render_history(self, otype, rec, names):
+        """propertiesWithHistory: {name: [{value, timestamp, sourceType, sourceId}]}."""
+        return {n: list(rec.get("history", {}).get(n, [])) for n in names if n in otype.props}
 
     def _render(self, otype, rec, names=None):
         """Requested (or default) properties plus the three system ones.
@@ -577,7 +621,11 @@ class HubSpotApp(peerlib.PeerApp):
         rec = self._resolve(otype, key, req.param("idProperty"))
         if rec is None:
             return hs_error(404, NOT_FOUND_MESSAGE, "OBJECT_NOT_FOUND", context={"id": [key]})
-        return Response(200, self._render(otype, rec, self._requested(req)))
+        shown = self._render(otype, rec, self._requested(req))
+        with_history = self._requested(req, "propertiesWithHistory")
+        if with_history:
+            shown["propertiesWithHistory"] = self._render_history(otype, rec, with_history)
+        return Response(200, shown)
 
     def h_list(self, req, events, kind):
         otype = self._type(kind)
@@ -697,6 +745,9 @@ class HubSpotApp(peerlib.PeerApp):
         """Validate every input first, then apply: a bad input changes nothing."""
         plans = [self._upsert_plan(otype, body, item) for item in inputs]
         self._no_duplicates([key for _, key, _, _ in plans])
+        if otype.name == "deals":
+            for _, _, props, rec in plans:
+                self._check_deal_stage(props, creating=rec is None)
         results = []
         for id_prop, key, props, rec in plans:
             if rec is None:
@@ -870,6 +921,100 @@ class HubSpotApp(peerlib.PeerApp):
             records = present + absent
         return records
 
+    # -- associations v4
+    def _associate(self, kind, oid, to, toid, types):
+        for name, rid in ((kind, oid), (to, toid)):
+            if rid not in self._type(name).records:
+                raise ApiError(hs_error(404, "No %s with id %s" % (self._type(name).singular, rid),
+                                        "OBJECT_NOT_FOUND"))
+        forward = self.associations.setdefault((kind, oid, to, toid), [])
+        for t in types:
+            if t not in forward:
+                forward.append(t)
+        back = self.associations.setdefault((to, toid, kind, oid), [])
+        reverse = {"associationCategory": "HUBSPOT_DEFINED",
+                   "associationTypeId": DEFAULT_ASSOCIATION[(to, kind)]}
+        if reverse not in back:
+            back.append(reverse)
+
+    @staticmethod
+    def _default_type(kind, to):
+        return {"associationCategory": "HUBSPOT_DEFINED",
+                "associationTypeId": DEFAULT_ASSOCIATION[(kind, to)]}
+
+    def h_associate_default(self, req, events, kind, oid, to, toid):
+        self._associate(kind, unquote(oid), to, unquote(toid), [self._default_type(kind, to)])
+        return Response(200, {"status": "COMPLETE", "results": [{
+            "from": {"id": unquote(oid)}, "to": {"id": unquote(toid)},
+            "associationSpec": self._default_type(kind, to)}],
+            "startedAt": iso_ms(now_ms()), "completedAt": iso_ms(now_ms())})
+
+    def h_associate_labelled(self, req, events, kind, oid, to, toid):
+        body = req.json
+        if req.json_error or not isinstance(body, list) or not body or not all(
+                isinstance(t, dict) and t.get("associationCategory") in
+                ("HUBSPOT_DEFINED", "USER_DEFINED", "INTEGRATOR_DEFINED", "WORK")
+                and isinstance(t.get("associationTypeId"), int) for t in body):
+            return validation_error("Invalid input JSON: expected a list of "
+                                    "{associationCategory, associationTypeId}")
+        self._associate(kind, unquote(oid), to, unquote(toid), body)
+        return Response(201, {"fromObjectTypeId": kind, "fromObjectId": int(unquote(oid)),
+                              "toObjectTypeId": to, "toObjectId": int(unquote(toid)),
+                              "labels": []})
+
+    def h_associate_batch(self, req, events, kind, to):
+        inputs = self._inputs(self._json_body(req))
+        pairs = []
+        for item in inputs:
+            src, dst = item.get("from"), item.get("to")
+            if not isinstance(src, dict) or not isinstance(dst, dict) \
+                    or not src.get("id") or not dst.get("id"):
+                return validation_error("Invalid input JSON: each input needs from.id and to.id")
+            pairs.append((str(src["id"]), str(dst["id"])))
+        for oid, toid in pairs:
+            self._associate(kind, oid, to, toid, [self._default_type(kind, to)])
+        return Response(200, {"status": "COMPLETE", "results": [
+            {"from": {"id": a}, "to": {"id": b}, "associationSpec": self._default_type(kind, to)}
+            for a, b in pairs], "startedAt": iso_ms(now_ms()), "completedAt": iso_ms(now_ms())})
+
+    def h_associations(self, req, events, kind, oid, to):
+        oid = unquote(oid)
+        if oid not in self._type(kind).records:
+            return hs_error(404, NOT_FOUND_MESSAGE, "OBJECT_NOT_FOUND", context={"id": [oid]})
+        results = [{"toObjectId": int(toid), "associationTypes": [
+                       {"category": t["associationCategory"], "typeId": t["associationTypeId"],
+                        "label": None} for t in types]}
+                   for (f, fi, t_, toid), types in sorted(self.associations.items())
+                   if f == kind and fi == oid and t_ == to and toid in self._type(to).records]
+        return Response(200, {"results": results[:500]})
+
+    # -- a person editing in HubSpot's UI (control endpoint)
+    def extra_control(self, req):
+        if (req.method, req.path.rstrip("/")) != ("POST", "/__peer/ui_edit"):
+            return None
+        body = req.json if isinstance(req.json, dict) else {}
+        kind, rid, props = body.get("kind"), str(body.get("id", "")), body.get("properties")
+        if kind not in self.types or not isinstance(props, dict):
+            return Response(400, {"error": "needs kind (contacts|deals), id, properties"})
+        events = []
+        with self.lock:
+            otype = self._type(kind)
+            rec = otype.records.get(rid)
+            if rec is None:
+                return Response(404, {"error": "no such record"})
+            self.source = ("CRM_UI", "userId:%s" % body.get("user_id", 882761034))
+            try:
+                clean = self._clean_props(otype, props)
+                self._update(otype, rec, clean, events)
+            except ApiError as exc:
+                return exc.response
+            finally:
+                self.source = ("INTEGRATION", str(self.args.app_id))
+            shown = self._render(otype, rec, list(clean))
+        if events:
+            self._send_webhooks(events)
+        return Response(200, shown)
+
     # -- properties and pipelines
     def h_list_props(self, req, events, kind):
         return Response(200, {"results": list(self._type(kind).props.values())})
@@ -941,8 +1086,8 @@ class HubSpotApp(peerlib.PeerApp):
                  "subscriptionId": 1000 + sorted(_SUBSCRIPTIONS).index(subscription_type),
                  "portalId": self.args.portal_id, "appId": self.args.app_id,
                  "occurredAt": now_ms(), "subscriptionType": subscription_type,
-                 "attemptNumber": 0, "objectId": int(rid), "changeSource": "INTEGRATION",
-                 "sourceId": str(self.args.app_id)}
+                 "attemptNumber": 0, "objectId": int(rid), "changeSource": self.source[0],
+                 "sourceId": self.source[1]}
         event.update(extra)
         return event
 
@@ -969,5 +1114,14 @@ _SUBSCRIPTIONS = {"contact.creation", "contact.propertyChange", "deal.creation",
                   "deal.propertyChange"}
 
 
+# ---- engagements (notes, tasks, meetings) for activity-log: see hubspot_engagements.py
+import hubspot_engagements  # noqa: E402
+hubspot_engagements.install(HubSpotApp, COMPILED, ApiError)
+
+
 if __name__ == "__main__":
+    # Headers and body leave in two writes; with Nagle on, a keep-alive
+    # client's delayed ACK adds ~40 ms to every call. Real APIs answer in
+    # one segment, so the stand-in turns Nagle off.
+    peerlib.PeerHandler.disable_nagle_algorithm = True
     sys.exit(peerlib.run(HubSpotApp))

@@ -745,3 +745,78 @@ def test_bird_inbound_webhook(start, receiver):
     state = peer.call("GET", "/__peer/state").json
     assert state["contacts"][0]["id"] == payload["sender"]["contact"]["id"]
     assert state["webhook_deliveries"][0]["status"] == 200
+
+
+# ------------------------------------- associations, history, UI edits (issue 5)
+
+def test_deal_custom_properties_and_unique_key_upsert(hubspot):
+    upsert = hubspot.call("POST", "/crm/v3/objects/deals/batch/upsert", {"inputs": [
+        {"id": "b-1/default", "idProperty": "zhub_deal_key", "properties": {
+            "dealname": "Lead b-1", "dealstage": "qualifiedtobuy", "pipeline": "default",
+            "ai_agent_type": "qualifier", "qualification_score": "80",
+            "last_ai_interaction": "2026-01-02T03:04:05Z"}}]}, HS_AUTH)
+    assert upsert.status == 200 and upsert.json["results"][0]["new"] is True
+    again = hubspot.call("POST", "/crm/v3/objects/deals/batch/upsert", {"inputs": [
+        {"id": "b-1/default", "idProperty": "zhub_deal_key",
+         "properties": {"dealstage": "contractsent"}}]}, HS_AUTH)
+    assert again.json["results"][0]["new"] is False
+    assert again.json["results"][0]["id"] == upsert.json["results"][0]["id"]
+    no_stage = hubspot.call("POST", "/crm/v3/objects/deals/batch/upsert", {"inputs": [
+        {"id": "b-2/default", "idProperty": "zhub_deal_key",
+         "properties": {"dealname": "x"}}]}, HS_AUTH)
+    assert no_stage.status == 400
+    unknown = hubspot.call("POST", "/crm/v3/objects/deals", {"properties": {
+        "dealname": "x", "dealstage": "closedwon", "nope": "1"}}, HS_AUTH)
+    assert unknown.status == 400 and unknown.json["errors"][0]["code"] == "PROPERTY_DOESNT_EXIST"
+
+
+def test_associations_v4_default_read_and_batch(hubspot):
+    contact = hs_create(hubspot, email="a@example.com").json["id"]
+    deal = hubspot.call("POST", "/crm/v3/objects/deals", {"properties": {
+        "dealname": "d", "dealstage": "qualifiedtobuy"}}, HS_AUTH).json["id"]
+    put = hubspot.call("PUT", "/crm/v4/objects/deals/%s/associations/default/contacts/%s"
+                       % (deal, contact), headers=HS_AUTH)
+    assert put.status == 200
+    again = hubspot.call("PUT", "/crm/v4/objects/deals/%s/associations/default/contacts/%s"
+                         % (deal, contact), headers=HS_AUTH)
+    assert again.status == 200
+    read = hubspot.call("GET", "/crm/v4/objects/deals/%s/associations/contacts" % deal,
+                        headers=HS_AUTH).json["results"]
+    assert read == [{"toObjectId": int(contact), "associationTypes": [
+        {"category": "HUBSPOT_DEFINED", "typeId": 3, "label": None}]}]
+    back = hubspot.call("GET", "/crm/v4/objects/contacts/%s/associations/deals" % contact,
+                        headers=HS_AUTH).json["results"]
+    assert back[0]["toObjectId"] == int(deal) and back[0]["associationTypes"][0]["typeId"] == 4
+    missing = hubspot.call("PUT", "/crm/v4/objects/deals/%s/associations/default/contacts/9999"
+                           % deal, headers=HS_AUTH)
+    assert missing.status == 404
+    batch = hubspot.call("POST", "/crm/v4/associations/contacts/deals/batch/associate/default",
+                         {"inputs": [{"from": {"id": contact}, "to": {"id": deal}}]}, HS_AUTH)
+    assert batch.status == 200
+    labelled = hubspot.call("PUT", "/crm/v4/objects/deals/%s/associations/contacts/%s"
+                            % (deal, contact), [{"associationCategory": "HUBSPOT_DEFINED",
+                                                 "associationTypeId": 3}], HS_AUTH)
+    assert labelled.status == 201
+    bad = hubspot.call("PUT", "/crm/v4/objects/deals/%s/associations/contacts/%s"
+                       % (deal, contact), {"x": 1}, HS_AUTH)
+    assert bad.status == 400
+    assert len(hubspot.call("GET", "/__peer/state").json["associations"]) == 2
+
+
+def test_ui_edit_history_and_change_source(start, receiver):
+    peer = start("hubspot_peer.py", "--webhook-url", receiver.url)
+    deal = peer.call("POST", "/crm/v3/objects/deals", {"properties": {
+        "dealname": "d", "dealstage": "qualifiedtobuy"}}, HS_AUTH).json["id"]
+    receiver.next()  # the API creation's webhooks
+    edit = peer.call("POST", "/__peer/ui_edit", {"kind": "deals", "id": deal,
+                                                 "properties": {"dealstage": "contractsent"}})
+    assert edit.status == 200
+    _, _, body = receiver.next()
+    events = json.loads(body)
+    assert events[0]["subscriptionType"] == "deal.propertyChange"
+    assert events[0]["changeSource"] == "CRM_UI" and events[0]["propertyValue"] == "contractsent"
+    read = peer.call("GET", "/crm/v3/objects/deals/%s?properties=dealstage"
+                     "&propertiesWithHistory=dealstage" % deal, headers=HS_AUTH).json
+    history = read["propertiesWithHistory"]["dealstage"]
+    assert [h["value"] for h in history] == ["contractsent", "qualifiedtobuy"]
+    assert [h["sourceType"] for h in history] == ["CRM_UI", "INTEGRATION"]

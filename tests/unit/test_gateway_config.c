@@ -43,7 +43,8 @@ test_defaults_serve_a_local_run (void)
     CHECK_STR (config.public_url, "http://127.0.0.1:8080");
     CHECK (config.public_url_default);
     CHECK_STR (config.broker, "tcp://127.0.0.1:7450");
-    CHECK (config.hubspot_app_secret == NULL && config.bird_signing_key == NULL);
+    CHECK (config.secrets[ZHUB_SECRET_HUBSPOT].value == NULL
+           && config.secrets[ZHUB_SECRET_BIRD].value == NULL);
     CHECK (config.body_limit == 1024 * 1024);
     CHECK (config.publish_timeout_ms == 3000);
     CHECK (config.connection_timeout_ms == 10000);
@@ -51,7 +52,7 @@ test_defaults_serve_a_local_run (void)
     CHECK (config.bird_max_age_ms == 9 * 3600 * 1000LL);
     CHECK (config.max_clock_skew_ms == 5 * 60 * 1000);
     zhub_verify_opts_t opts;
-    zhub_gateway_config_verify_opts (&config, zhub_provider_find ("bird"), &opts);
+    zhub_gateway_config_verify_opts (&config, zhub_provider_find ("bird"), NULL, &opts);
     CHECK (opts.secret == NULL && opts.max_age_ms == 9 * 3600 * 1000LL);
     zhub_gateway_config_free (&config);
 }
@@ -72,13 +73,13 @@ test_variables_override_and_secrets_are_kept (void)
     CHECK (config.listen.port == 9000);
     CHECK_STR (config.public_url, "https://hooks.example.com/zhub");
     CHECK (!config.public_url_default);
-    CHECK_STR (config.hubspot_app_secret, "s3cret");
+    CHECK_STR (config.secrets[ZHUB_SECRET_HUBSPOT].value, "s3cret");
     CHECK (config.body_limit == 2048);
     CHECK (config.publish_timeout_ms == 1500);
     zhub_verify_opts_t opts;
-    zhub_gateway_config_verify_opts (&config, zhub_provider_find ("hubspot"), &opts);
+    zhub_gateway_config_verify_opts (&config, zhub_provider_find ("hubspot"), NULL, &opts);
     CHECK_STR (opts.secret, "s3cret");
-    zhub_gateway_config_verify_opts (&config, zhub_provider_find ("bird"), &opts);
+    zhub_gateway_config_verify_opts (&config, zhub_provider_find ("bird"), NULL, &opts);
     CHECK (opts.max_age_ms == 10 * 3600 * 1000LL);
     zhub_gateway_config_free (&config);
     s_clear_env ();

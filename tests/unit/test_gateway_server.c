@@ -114,8 +114,13 @@ s_start (const char *hubspot_secret)
     s_config.public_url = zhub_strdup ("http://127.0.0.1:0");
     s_config.public_url_default = true;
     s_config.broker = zhub_strdup ("tcp://127.0.0.1:1");
-    s_config.hubspot_app_secret = hubspot_secret ? zhub_strdup (hubspot_secret) : NULL;
-    s_config.bird_signing_key = zhub_strdup (BIRD_KEY);
+    zhub_gateway_config_set_secret (&s_config, ZHUB_SECRET_HUBSPOT, hubspot_secret, NULL);
+    zhub_gateway_config_set_secret (&s_config, ZHUB_SECRET_BIRD, BIRD_KEY, NULL);
+    for (int i = 0; i < ZHUB_SECRET_COUNT; i++)
+        if (!s_config.secrets[i].variable)
+            zhub_gateway_config_set_secret (&s_config, (zhub_secret_id_t)i, NULL, NULL);
+    s_config.rate = 100000;
+    s_config.burst = 100000;
     s_config.body_limit = 64 * 1024;
     s_config.publish_timeout_ms = 500;
     s_config.retry_after_s = 7;

@@ -1,0 +1,949 @@
+//  Runs activity-log's decisions. Each engagement is created with one
+//  HubSpot call and then recorded, with its activity.logged event in the
+//  runtime's outbox, in one LMDB transaction; a redelivered event finds
+//  the record and makes no second call. The window between HubSpot's
+//  answer and our commit (a crash right there) can still leave a duplicate:
+//  HubSpot has no idempotency key for engagement creation.
+//
+//  The transcript note is coalesced: messages go into the conversation
+//  cache at once, but the note is written at most once per interval. When
+//  a write has to wait, a timer message (activity.transcript.flush, subject
+//  "transcript:<conversation>") is queued in the outbox; its handler NACKs
+//  with the remaining delay until the write is due, so the timer is the
+//  broker's durable retry and survives our restarts.
+#include "activity_log_io.h"
+#include "zhub_env.h"
+#include "zhub_log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int
+activity_log_config (activity_log_t *self, char *err, size_t err_size)
+{
+    memset (self, 0, sizeof *self);
+    if (zhub_env_duration_ms ("ZHUB_ACTIVITY_TRANSCRIPT_INTERVAL", 30000,
+                              &self->transcript_interval_ms)
+        || self->transcript_interval_ms < 0) {
+        snprintf (err, err_size, "ZHUB_ACTIVITY_TRANSCRIPT_INTERVAL must be a duration");
+        return -1;
+    }
+    if (zhub_env_duration_ms ("ZHUB_ACTIVITY_RETENTION", 30LL * 86400000, &self->retention_ms)
+        || self->retention_ms < 0) {
+        snprintf (err, err_size, "ZHUB_ACTIVITY_RETENTION must be a duration (0 = keep)");
+        return -1;
+    }
+    const char *owner = zhub_env_str ("ZHUB_ACTIVITY_OWNER_ID", "");
+    self->owner_id = *owner ? owner : NULL;
+    return 0;
+}
+
+int
+activity_log_open (zhub_actor_ctx_t *ctx)
+{
+    activity_log_t *self = ctx->state;
+    if (zhub_store_table (ctx->store, "contacts", &self->contacts)
+        || zhub_store_table (ctx->store, "conversations", &self->conversations)
+        || zhub_store_table (ctx->store, "engagements", &self->engagements)
+        || zhub_store_table (ctx->store, "parked", &self->parked))
+        return -1;
+    return 0;
+}
+
+//  -------------------------------------------------------------------
+//  Small store helpers (JSON values)
+
+typedef struct {
+    zhub_table_t table;
+    const char *key;
+    json_t *value; //  out
+    char *text;    //  out (conversations)
+    size_t size;
+} s_get_t;
+
+static zhub_rc_t
+s_get_fn (zhub_txn_t *txn, void *arg)
+{
+    s_get_t *get = arg;
+    const void *value;
+    size_t size;
+    zhub_rc_t rc = zhub_txn_get (txn, get->table, get->key, strlen (get->key), &value, &size);
+    if (rc != ZHUB_OK)
+        return rc;
+    get->text = zhub_malloc (size + 1);
+    memcpy (get->text, value, size);
+    get->text[size] = 0;
+    get->size = size;
+    return ZHUB_OK;
+}
+
+//  Reads key as JSON. ZHUB_OK with *value (caller decrefs), NOTFOUND, ERROR.
+static zhub_rc_t
+s_get_json (zhub_store_t *store, zhub_table_t table, const char *key, json_t **value)
+{
+    s_get_t get = {.table = table, .key = key};
+    *value = NULL;
+    zhub_rc_t rc = zhub_store_read (store, s_get_fn, &get);
+    if (rc != ZHUB_OK)
+        return rc;
+    *value = json_loadb (get.text, get.size, 0, NULL);
+    free (get.text);
+    return *value ? ZHUB_OK : ZHUB_ERROR;
+}
+
+static zhub_rc_t
+s_load_conv (zhub_store_t *store, activity_log_t *self, const char *id, activity_conv_t *conv)
+{
+    s_get_t get = {.table = self->conversations, .key = id};
+    zhub_rc_t rc = zhub_store_read (store, s_get_fn, &get);
+    if (rc != ZHUB_OK)
+        return rc;
+    rc = activity_conv_decode (get.text, get.size, conv) ? ZHUB_ERROR : ZHUB_OK;
+    free (get.text);
+    return rc;
+}
+
+//  What one commit writes: up to two puts and the outbox messages.
+typedef struct {
+    zhub_actor_ctx_t *ctx;
+    zhub_table_t table[2];
+    const char *key[2];
+    char *value[2];
+    size_t puts;
+    zhub_msg_t *publish[2];
+    size_t publishes;
+} s_commit_t;
+
+static void
+s_commit_put (s_commit_t *commit, zhub_table_t table, const char *key, char *value)
+{
+    commit->table[commit->puts] = table;
+    commit->key[commit->puts] = key;
+    commit->value[commit->puts++] = value;
+}
+
+static zhub_rc_t
+s_commit_fn (zhub_txn_t *txn, void *arg)
+{
+    s_commit_t *commit = arg;
+    for (size_t i = 0; i < commit->puts; i++)
+        if (zhub_txn_put (txn, commit->table[i], commit->key[i], strlen (commit->key[i]),
+                          commit->value[i], strlen (commit->value[i]))
+            != ZHUB_OK)
+            return ZHUB_ERROR;
+    for (size_t i = 0; i < commit->publishes; i++)
+        if (zhub_actor_outbox_put (commit->ctx, txn, commit->publish[i]) != ZHUB_OK)
+            return ZHUB_ERROR;
+    return ZHUB_OK;
+}
+
+//  Commits and releases what the commit holds. ZHUB_OK or ZHUB_ERROR.
+static zhub_rc_t
+s_commit (zhub_store_t *store, s_commit_t *commit)
+{
+    zhub_rc_t rc = zhub_store_write (store, s_commit_fn, commit);
+    for (size_t i = 0; i < commit->puts; i++)
+        free (commit->value[i]);
+    for (size_t i = 0; i < commit->publishes; i++)
+        zhub_msg_destroy (&commit->publish[i]);
+    commit->puts = commit->publishes = 0;
+    return rc;
+}
+
+//  -------------------------------------------------------------------
+//  Contact and deal ids
+
+typedef struct {
+    char *contact_id;
+    char *deal_id;
+} s_ids_t;
+
+static void
+s_ids_clear (s_ids_t *ids)
+{
+    free (ids->contact_id);
+    free (ids->deal_id);
+    ids->contact_id = ids->deal_id = NULL;
+}
+
+static zhub_rc_t
+s_ids_load (zhub_store_t *store, activity_log_t *self, const char *bird_id, s_ids_t *ids)
+{
+    json_t *value;
+    zhub_rc_t rc = s_get_json (store, self->contacts, bird_id, &value);
+    if (rc != ZHUB_OK)
+        return rc;
+    const char *contact = json_string_value (json_object_get (value, "contact"));
+    const char *deal = json_string_value (json_object_get (value, "deal"));
+    ids->contact_id = contact ? zhub_strdup (contact) : NULL;
+    ids->deal_id = deal ? zhub_strdup (deal) : NULL;
+    json_decref (value);
+    return ZHUB_OK;
+}
+
+//  Merges what we learned into the id map. ZHUB_OK or ZHUB_ERROR.
+static zhub_rc_t
+s_ids_learn (zhub_store_t *store, activity_log_t *self, const char *bird_id,
+             const char *contact_id, const char *deal_id)
+{
+    s_ids_t ids = {0};
+    if (s_ids_load (store, self, bird_id, &ids) == ZHUB_ERROR)
+        return ZHUB_ERROR;
+    if (contact_id) {
+        free (ids.contact_id);
+        ids.contact_id = zhub_strdup (contact_id);
+    }
+    if (deal_id) {
+        free (ids.deal_id);
+        ids.deal_id = zhub_strdup (deal_id);
+    }
+    json_t *obj = json_object ();
+    if (ids.contact_id)
+        json_object_set_new (obj, "contact", json_string (ids.contact_id));
+    if (ids.deal_id)
+        json_object_set_new (obj, "deal", json_string (ids.deal_id));
+    s_commit_t commit = {0};
+    s_commit_put (&commit, self->contacts, bird_id, json_dumps (obj, JSON_COMPACT));
+    json_decref (obj);
+    s_ids_clear (&ids);
+    return s_commit (store, &commit);
+}
+
+//  The HubSpot ids of the event's contact: the event's own, the id map, or
+//  HubSpot itself (the contact whose unique bird_contact_id is the Bird id).
+//  ZHUB_OK with ids->contact_id; ZHUB_NOTFOUND when HubSpot does not know
+//  the contact yet; ZHUB_RETRY / ZHUB_REJECT with *out filled.
+static zhub_rc_t
+s_resolve (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev, s_ids_t *ids,
+           zhub_outcome_t *out)
+{
+    activity_log_t *self = ctx->state;
+    if (s_ids_load (ctx->store, self, ev->bird_id, ids) == ZHUB_ERROR) {
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the id map");
+        return ZHUB_RETRY;
+    }
+    if (ev->hubspot_contact_id || ev->hubspot_deal_id) {
+        if (ev->hubspot_contact_id && (!ids->contact_id
+                                       || strcmp (ids->contact_id, ev->hubspot_contact_id))) {
+            free (ids->contact_id);
+            ids->contact_id = zhub_strdup (ev->hubspot_contact_id);
+        }
+        if (ev->hubspot_deal_id) {
+            free (ids->deal_id);
+            ids->deal_id = zhub_strdup (ev->hubspot_deal_id);
+        }
+        s_ids_learn (ctx->store, self, ev->bird_id, ev->hubspot_contact_id, ev->hubspot_deal_id);
+    }
+    if (ids->contact_id)
+        return ZHUB_OK;
+    char *eid = zhub_http_escape (ev->bird_id);
+    char *path = zhub_sprintf ("/crm/v3/objects/contacts/%s?idProperty=bird_contact_id", eid);
+    zhub_http_response_t resp;
+    zhub_http_response_init (&resp);
+    zhub_hubspot_request (ctx->hubspot, "GET", path, NULL, msg->traceparent, &resp);
+    free (path);
+    free (eid);
+    zhub_rc_t rc = ZHUB_NOTFOUND;
+    const char *id = json_string_value (json_object_get (resp.json, "id"));
+    if (resp.status == 200 && id) {
+        ids->contact_id = zhub_strdup (id);
+        if (s_ids_learn (ctx->store, self, ev->bird_id, id, NULL) != ZHUB_OK) {
+            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot write the id map");
+            rc = ZHUB_RETRY;
+        }
+        else
+            rc = ZHUB_OK;
+    }
+    else if (resp.status == 404 || resp.status == 400)
+        rc = ZHUB_NOTFOUND; //  unknown, or the portal has no bird_contact_id property
+    else {
+        zhub_retry_classify (&resp, "hubspot read contact by bird_contact_id", zhub_now_ms (), out);
+        rc = out->rc == ZHUB_OK ? ZHUB_NOTFOUND : out->rc;
+    }
+    zhub_http_response_reset (&resp);
+    return rc;
+}
+
+//  -------------------------------------------------------------------
+//  Parking
+
+typedef struct {
+    activity_log_t *self;
+    uint8_t *key;
+    size_t key_size;
+    uint8_t *value;
+    size_t value_size;
+} s_park_t;
+
+static zhub_rc_t
+s_park_fn (zhub_txn_t *txn, void *arg)
+{
+    s_park_t *park = arg;
+    return zhub_txn_put (txn, park->self->parked, park->key, park->key_size, park->value,
+                         park->value_size);
+}
+
+//  bird id, NUL, big-endian u64: cursors walk one contact's events in order.
+static uint8_t *
+s_park_key (const char *bird_id, uint64_t seq, size_t *size)
+{
+    size_t n = strlen (bird_id);
+    uint8_t *key = zhub_malloc (n + 9);
+    memcpy (key, bird_id, n);
+    key[n] = 0;
+    zhub_store_key_u64 (key + n + 1, seq);
+    *size = n + 9;
+    return key;
+}
+
+static zhub_rc_t
+s_park (zhub_store_t *store, activity_log_t *self, const zhub_msg_t *msg, const char *bird_id)
+{
+    char err[128];
+    s_park_t park = {.self = self};
+    if (zhub_msg_encode (msg, &park.value, &park.value_size, err, sizeof err))
+        return ZHUB_ERROR;
+    uint64_t seq = ((uint64_t)zhub_now_ms () << 16) | (self->park_counter++ & 0xffff);
+    park.key = s_park_key (bird_id, seq, &park.key_size);
+    zhub_rc_t rc = zhub_store_write (store, s_park_fn, &park);
+    free (park.key);
+    free (park.value);
+    return rc;
+}
+
+//  -------------------------------------------------------------------
+//  Engagements
+
+//  The HubSpot id recorded under key, or NULL.
+static char *
+s_engagement_id (zhub_store_t *store, activity_log_t *self, const char *key, zhub_rc_t *rc)
+{
+    json_t *value;
+    *rc = s_get_json (store, self->engagements, key, &value);
+    if (*rc != ZHUB_OK)
+        return NULL;
+    const char *id = json_string_value (json_object_get (value, "id"));
+    char *copy = id ? zhub_strdup (id) : NULL;
+    json_decref (value);
+    return copy;
+}
+
+static char *
+s_engagement_record (const char *id, int64_t now_ms)
+{
+    json_t *obj = json_pack ("{s:s, s:I}", "id", id, "at", (json_int_t)now_ms);
+    char *text = json_dumps (obj, JSON_COMPACT);
+    json_decref (obj);
+    return text;
+}
+
+//  Makes one HubSpot call. Returns true on 2xx; otherwise *out is the one
+//  classification (except 404 when allow_404, which the caller handles).
+static bool
+s_call (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const char *method, const char *path,
+        const json_t *body, const char *what, zhub_http_response_t *resp, zhub_outcome_t *out)
+{
+    zhub_hubspot_request (ctx->hubspot, method, path, body, msg->traceparent, resp);
+    zhub_debug ("call", "id=%s what=\"%s\" status=%ld ms=%lld", msg->id, what, resp->status,
+                (long long)resp->elapsed_ms);
+    if (resp->status >= 200 && resp->status < 300)
+        return true;
+    zhub_retry_classify (resp, what, zhub_now_ms (), out);
+    return false;
+}
+
+//  Creates the engagement of kind for ev unless key says it exists.
+//  Returns true when done (created now or before); false with *out set.
+static bool
+s_engage (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev,
+          activity_kind_t kind, const char *key, const s_ids_t *ids, const char *owner_id,
+          zhub_outcome_t *out)
+{
+    activity_log_t *self = ctx->state;
+    zhub_rc_t rc;
+    char *existing = s_engagement_id (ctx->store, self, key, &rc);
+    if (rc == ZHUB_ERROR) {
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read engagement ids");
+        return false;
+    }
+    if (existing) {
+        free (existing);
+        return true;
+    }
+    json_t *body = activity_engagement_body (ev, kind, ids->contact_id, ids->deal_id, owner_id);
+    if (!body) {
+        zhub_outcome_reject (out, ZHUB_REASON_INTERNAL, "no %s for %s", activity_kind_name (kind),
+                             ev->type);
+        return false;
+    }
+    char what[64];
+    snprintf (what, sizeof what, "hubspot create %s", activity_kind_name (kind));
+    zhub_http_response_t resp;
+    zhub_http_response_init (&resp);
+    bool ok = s_call (ctx, msg, "POST", activity_kind_path (kind), body, what, &resp, out);
+    json_decref (body);
+    const char *id = ok ? json_string_value (json_object_get (resp.json, "id")) : NULL;
+    if (ok && !id) {
+        zhub_outcome_retry (out, -1, ZHUB_REASON_BAD_ANSWER, "%s: answer without an id", what);
+        ok = false;
+    }
+    if (ok) {
+        int64_t now = zhub_now_ms ();
+        s_commit_t commit = {.ctx = ctx};
+        s_commit_put (&commit, self->engagements, key, s_engagement_record (id, now));
+        commit.publish[commit.publishes++] = activity_logged_msg (msg, ev, kind, id, now);
+        if (s_commit (ctx->store, &commit) != ZHUB_OK) {
+            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot record the %s",
+                                activity_kind_name (kind));
+            ok = false;
+        }
+        else
+            zhub_info ("engagement", "id=%s kind=%s hubspot_id=%s event=%s", msg->id,
+                       activity_kind_name (kind), id, ev->type);
+    }
+    zhub_http_response_reset (&resp);
+    return ok;
+}
+
+//  tour.scheduled / tour.canceled: one meeting per booking.
+static void
+s_tour (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev,
+        const s_ids_t *ids, zhub_outcome_t *out)
+{
+    activity_log_t *self = ctx->state;
+    char *key = zhub_sprintf ("booking:%s", ev->booking_id);
+    zhub_rc_t rc;
+    char *meeting = s_engagement_id (ctx->store, self, key, &rc);
+    if (rc == ZHUB_ERROR)
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read engagement ids");
+    else if (!meeting && ev->kind == ACTIVITY_EV_TOUR_CANCELED)
+        zhub_outcome_ok (out, "unknown_booking");
+    else if (!meeting) {
+        if (s_engage (ctx, msg, ev, ACTIVITY_MEETING, key, ids, NULL, out))
+            zhub_outcome_ok (out, "meeting");
+    }
+    else {
+        //  A booking we logged before: moved or canceled.
+        char *path = zhub_sprintf ("/crm/v3/objects/meetings/%s", meeting);
+        json_t *body = activity_meeting_update_body (ev);
+        zhub_http_response_t resp;
+        zhub_http_response_init (&resp);
+        if (s_call (ctx, msg, "PATCH", path, body, "hubspot update meeting", &resp, out))
+            zhub_outcome_ok (out, ev->kind == ACTIVITY_EV_TOUR_CANCELED ? "meeting_canceled"
+                                                                        : "meeting_moved");
+        else if (resp.status == 404)
+            zhub_outcome_ok (out, "meeting_gone"); //  deleted in HubSpot by a person
+        zhub_http_response_reset (&resp);
+        json_decref (body);
+        free (path);
+    }
+    free (meeting);
+    free (key);
+}
+
+//  -------------------------------------------------------------------
+//  The transcript
+
+//  Writes the transcript note now (create or update) and commits conv.
+//  Returns true when done; false with *out set (conv is committed dirty
+//  either way, so the lines are not lost).
+static bool
+s_transcript_write (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev,
+                    activity_conv_t *conv, const s_ids_t *ids, zhub_outcome_t *out)
+{
+    activity_log_t *self = ctx->state;
+    char *html = activity_transcript_html (conv);
+    zhub_http_response_t resp;
+    zhub_http_response_init (&resp);
+    bool ok = false, created = false;
+    if (conv->note_id) {
+        char *path = zhub_sprintf ("/crm/v3/objects/notes/%s", conv->note_id);
+        json_t *body = json_pack ("{s:{s:s}}", "properties", "hs_note_body", html);
+        ok = s_call (ctx, msg, "PATCH", path, body, "hubspot update transcript note", &resp, out);
+        json_decref (body);
+        free (path);
+        if (!ok && resp.status == 404) {
+            //  Someone deleted the note in HubSpot: start a new one.
+            free (conv->note_id);
+            conv->note_id = NULL;
+        }
+    }
+    if (!conv->note_id && ids && ids->contact_id) {
+        //  The note carries the conversation.message summary with the time of
+        //  the first message.
+        activity_event_t first = *ev;
+        first.kind = ACTIVITY_EV_STARTED;
+        first.time_ms = conv->count ? conv->lines[0].sent_ms : ev->time_ms;
+        json_t *body = activity_engagement_body (&first, ACTIVITY_NOTE, ids->contact_id,
+                                                 ids->deal_id, NULL);
+        json_object_set_new (json_object_get (body, "properties"), "hs_note_body",
+                             json_string (html));
+        zhub_http_response_reset (&resp);
+        ok = s_call (ctx, msg, "POST", "/crm/v3/objects/notes", body,
+                     "hubspot create transcript note", &resp, out);
+        json_decref (body);
+        const char *id = ok ? json_string_value (json_object_get (resp.json, "id")) : NULL;
+        if (ok && !id) {
+            zhub_outcome_retry (out, -1, ZHUB_REASON_BAD_ANSWER, "note answer without an id");
+            ok = false;
+        }
+        if (ok) {
+            conv->note_id = zhub_strdup (id);
+            created = true;
+        }
+    }
+    else if (!conv->note_id) {
+        zhub_outcome_ok (out, "no_contact");
+        ok = false;
+    }
+    free (html);
+    int64_t now = zhub_now_ms ();
+    if (ok) {
+        conv->dirty = false;
+        conv->flushed_ms = now;
+        conv->flush_due_ms = 0;
+    }
+    s_commit_t commit = {.ctx = ctx};
+    s_commit_put (&commit, self->conversations, conv->conversation_id,
+                  activity_conv_encode (conv));
+    if (created)
+        commit.publish[commit.publishes++] =
+            activity_logged_msg (msg, ev, ACTIVITY_NOTE, conv->note_id, now);
+    zhub_http_response_reset (&resp);
+    if (s_commit (ctx->store, &commit) != ZHUB_OK) {
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the conversation");
+        return false;
+    }
+    return ok;
+}
+
+static void
+s_message (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev,
+           const s_ids_t *ids, zhub_outcome_t *out)
+{
+    activity_log_t *self = ctx->state;
+    activity_conv_t conv;
+    zhub_rc_t rc = s_load_conv (ctx->store, self, ev->conversation_id, &conv);
+    if (rc == ZHUB_ERROR) {
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the conversation");
+        return;
+    }
+    if (rc == ZHUB_NOTFOUND)
+        activity_conv_init (&conv, ev->conversation_id, ev->bird_id);
+    int64_t now = zhub_now_ms ();
+    activity_conv_append (&conv, ev->event_id, ev->direction, ev->text, ev->sent_ms, now);
+    int64_t due;
+    switch (activity_transcript_decide (&conv, now, self->transcript_interval_ms, &due)) {
+        case ACTIVITY_TRANSCRIPT_CREATE:
+        case ACTIVITY_TRANSCRIPT_UPDATE:
+            if (s_transcript_write (ctx, msg, ev, &conv, ids, out))
+                zhub_outcome_ok (out, "transcript_written");
+            break;
+        case ACTIVITY_TRANSCRIPT_NOTHING:
+        case ACTIVITY_TRANSCRIPT_DEFER: {
+            s_commit_t commit = {.ctx = ctx};
+            if (conv.dirty
+                && (!conv.flush_due_ms || conv.flush_due_ms + ACTIVITY_FLUSH_GRACE_MS < now)) {
+                conv.flush_due_ms = due ? due : now;
+                commit.publish[commit.publishes++] = activity_flush_msg (&conv, due, now);
+            }
+            s_commit_put (&commit, self->conversations, conv.conversation_id,
+                          activity_conv_encode (&conv));
+            if (s_commit (ctx->store, &commit) != ZHUB_OK)
+                zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL,
+                                    "cannot commit the conversation");
+            else
+                zhub_outcome_ok (out, "transcript_deferred");
+            break;
+        }
+    }
+    activity_conv_clear (&conv);
+}
+
+static void
+s_flush (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev,
+         zhub_outcome_t *out)
+{
+    activity_log_t *self = ctx->state;
+    activity_conv_t conv;
+    zhub_rc_t rc = s_load_conv (ctx->store, self, ev->conversation_id, &conv);
+    if (rc == ZHUB_ERROR) {
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the conversation");
+        return;
+    }
+    if (rc == ZHUB_NOTFOUND) {
+        zhub_outcome_ok (out, "conversation_gone");
+        return;
+    }
+    int64_t now = zhub_now_ms (), due;
+    activity_transcript_action_t action =
+        activity_transcript_decide (&conv, now, self->transcript_interval_ms, &due);
+    if (action == ACTIVITY_TRANSCRIPT_DEFER)
+        zhub_outcome_retry (out, due - now, 0, "transcript write due in %lld ms",
+                            (long long)(due - now));
+    else if (action == ACTIVITY_TRANSCRIPT_NOTHING)
+        zhub_outcome_ok (out, "transcript_current");
+    else {
+        s_ids_t ids = {0};
+        if (conv.bird_id)
+            s_ids_load (ctx->store, self, conv.bird_id, &ids);
+        activity_event_t at = *ev;
+        at.bird_id = conv.bird_id;
+        at.type = "conversation.message";
+        if (s_transcript_write (ctx, msg, &at, &conv, &ids, out))
+            zhub_outcome_ok (out, "transcript_flushed");
+        s_ids_clear (&ids);
+    }
+    activity_conv_clear (&conv);
+}
+
+//  -------------------------------------------------------------------
+//  One conversation event, contact known or not
+
+static void
+s_process (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev,
+           zhub_outcome_t *out)
+{
+    activity_log_t *self = ctx->state;
+    s_ids_t ids = {0};
+    zhub_rc_t rc = s_resolve (ctx, msg, ev, &ids, out);
+    if (rc == ZHUB_NOTFOUND) {
+        if (s_park (ctx->store, self, msg, ev->bird_id) == ZHUB_OK)
+            zhub_outcome_ok (out, "parked");
+        else
+            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot park the event");
+        s_ids_clear (&ids);
+        return;
+    }
+    if (rc != ZHUB_OK) {
+        s_ids_clear (&ids);
+        return;
+    }
+    char *key = NULL;
+    switch (ev->kind) {
+        case ACTIVITY_EV_STARTED:
+            key = zhub_sprintf ("evt:%s:note", ev->event_id);
+            if (s_engage (ctx, msg, ev, ACTIVITY_NOTE, key, &ids, NULL, out))
+                zhub_outcome_ok (out, "note");
+            break;
+        case ACTIVITY_EV_QUALIFIED:
+            key = zhub_sprintf ("evt:%s:task", ev->event_id);
+            if (s_engage (ctx, msg, ev, ACTIVITY_TASK, key, &ids, NULL, out))
+                zhub_outcome_ok (out, "task");
+            break;
+        case ACTIVITY_EV_ESCALATION: {
+            key = zhub_sprintf ("evt:%s:note", ev->event_id);
+            const char *owner = ev->owner_id ? ev->owner_id : self->owner_id;
+            if (s_engage (ctx, msg, ev, ACTIVITY_NOTE, key, &ids, NULL, out)) {
+                free (key);
+                key = zhub_sprintf ("evt:%s:task", ev->event_id);
+                if (s_engage (ctx, msg, ev, ACTIVITY_TASK, key, &ids, owner, out))
+                    zhub_outcome_ok (out, "note_and_task");
+            }
+            break;
+        }
+        case ACTIVITY_EV_TOUR_SCHEDULED:
+        case ACTIVITY_EV_TOUR_CANCELED: s_tour (ctx, msg, ev, &ids, out); break;
+        case ACTIVITY_EV_MESSAGE: s_message (ctx, msg, ev, &ids, out); break;
+        default: zhub_outcome_ok (out, "ignored"); break;
+    }
+    free (key);
+    s_ids_clear (&ids);
+}
+
+//  -------------------------------------------------------------------
+//  Replaying parked events once the contact is known
+
+typedef struct {
+    activity_log_t *self;
+    const char *bird_id;
+    zhub_msg_t *msgs[ACTIVITY_REPLAY_BATCH];
+    uint8_t *keys[ACTIVITY_REPLAY_BATCH];
+    size_t key_sizes[ACTIVITY_REPLAY_BATCH];
+    size_t count;
+    bool del; //  delete the keys instead of reading
+    bool all; //  with del: every entry of the contact
+} s_parked_t;
+
+static zhub_rc_t
+s_parked_fn (zhub_txn_t *txn, void *arg)
+{
+    s_parked_t *p = arg;
+    if (p->del && !p->all) {
+        for (size_t i = 0; i < p->count; i++)
+            if (zhub_txn_del (txn, p->self->parked, p->keys[i], p->key_sizes[i]) == ZHUB_ERROR)
+                return ZHUB_ERROR;
+        return ZHUB_OK;
+    }
+    size_t prefix_size;
+    uint8_t *prefix = s_park_key (p->bird_id, 0, &prefix_size);
+    prefix_size -= 8;
+    zhub_cursor_t *cursor = zhub_cursor_open (txn, p->self->parked);
+    const void *key, *value;
+    size_t key_size, value_size;
+    zhub_rc_t rc = cursor ? zhub_cursor_seek (cursor, prefix, prefix_size, &key, &key_size, &value,
+                                              &value_size)
+                          : ZHUB_ERROR;
+    while (rc == ZHUB_OK && key_size == prefix_size + 8 && !memcmp (key, prefix, prefix_size)) {
+        if (p->del) {
+            if (zhub_cursor_del (cursor) != ZHUB_OK) {
+                rc = ZHUB_ERROR;
+                break;
+            }
+            p->count++;
+        }
+        else {
+            if (p->count == ACTIVITY_REPLAY_BATCH)
+                break;
+            char err[128];
+            zhub_msg_t *msg = zhub_msg_decode (value, value_size, &zhub_mpack_default_limits, err,
+                                               sizeof err);
+            p->keys[p->count] = zhub_malloc (key_size);
+            memcpy (p->keys[p->count], key, key_size);
+            p->key_sizes[p->count] = key_size;
+            p->msgs[p->count++] = msg; //  NULL when undecodable: dropped below
+        }
+        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
+    }
+    zhub_cursor_destroy (&cursor);
+    free (prefix);
+    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+}
+
+static void
+s_parked_clear (s_parked_t *p)
+{
+    for (size_t i = 0; i < p->count; i++) {
+        zhub_msg_destroy (&p->msgs[i]);
+        free (p->keys[i]);
+    }
+    p->count = 0;
+}
+
+//  Runs the contact's parked events in order. Returns true when all ran;
+//  false with *out set when one must be retried (it stays parked).
+static bool
+s_replay (zhub_actor_ctx_t *ctx, const char *bird_id, zhub_outcome_t *out, size_t *replayed)
+{
+    activity_log_t *self = ctx->state;
+    *replayed = 0;
+    s_parked_t *p = zhub_calloc (1, sizeof *p);
+    p->self = self;
+    p->bird_id = bird_id;
+    bool ok = true;
+    if (zhub_store_read (ctx->store, s_parked_fn, p) != ZHUB_OK) {
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read parked events");
+        free (p);
+        return false;
+    }
+    size_t done = 0;
+    for (; done < p->count && ok; done++) {
+        zhub_outcome_t sub;
+        memset (&sub, 0, sizeof sub);
+        zhub_outcome_ok (&sub, "ok");
+        activity_event_t ev;
+        memset (&ev, 0, sizeof ev);
+        char reason[256];
+        zhub_rc_t rc = p->msgs[done] ? activity_parse (p->msgs[done], &ev, reason, sizeof reason)
+                                     : ZHUB_REJECT;
+        if (rc == ZHUB_OK) {
+            s_process (ctx, p->msgs[done], &ev, &sub);
+            if (sub.rc == ZHUB_RETRY || (sub.outcome && !strcmp (sub.outcome, "parked"))) {
+                *out = sub;
+                ok = false;
+                activity_event_clear (&ev);
+                break;
+            }
+            if (sub.rc == ZHUB_REJECT)
+                zhub_error ("parked_rejected", "id=%s code=%u", p->msgs[done]->id, sub.code);
+            (*replayed)++;
+        }
+        activity_event_clear (&ev);
+    }
+    //  Delete what ran (and what could not be read).
+    size_t total = p->count;
+    p->count = done;
+    p->del = true;
+    zhub_rc_t rc = zhub_store_write (ctx->store, s_parked_fn, p);
+    p->count = total;
+    s_parked_clear (p);
+    free (p);
+    if (rc != ZHUB_OK && ok) {
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot delete replayed events");
+        ok = false;
+    }
+    //  A full batch: more may wait; the next contact.synced (or this one's
+    //  redelivery) continues.
+    if (ok && total == ACTIVITY_REPLAY_BATCH)
+        zhub_outcome_retry (out, 0, 0, "more parked events");
+    return ok && total < ACTIVITY_REPLAY_BATCH;
+}
+
+//  -------------------------------------------------------------------
+//  Retention and erase
+
+typedef struct {
+    activity_log_t *self;
+    int64_t now_ms;
+    const char *bird_id; //  erase: this contact; prune: NULL
+    int deleted;
+} s_sweep_t;
+
+static zhub_rc_t
+s_sweep_fn (zhub_txn_t *txn, void *arg)
+{
+    s_sweep_t *sweep = arg;
+    activity_log_t *self = sweep->self;
+    sweep->deleted = 0;
+    const void *key, *value;
+    size_t key_size, value_size;
+    //  conversations
+    zhub_cursor_t *cursor = zhub_cursor_open (txn, self->conversations);
+    if (!cursor)
+        return ZHUB_ERROR;
+    zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
+    while (rc == ZHUB_OK) {
+        json_t *obj = json_loadb (value, value_size, 0, NULL);
+        const char *bird = json_string_value (json_object_get (obj, "bird_contact_id"));
+        int64_t updated = json_integer_value (json_object_get (obj, "updated"));
+        bool drop = sweep->bird_id ? bird && !strcmp (bird, sweep->bird_id)
+                                   : activity_expired (updated, sweep->now_ms,
+                                                       self->retention_ms);
+        json_decref (obj);
+        if (drop) {
+            if (zhub_cursor_del (cursor) != ZHUB_OK) {
+                rc = ZHUB_ERROR;
+                break;
+            }
+            sweep->deleted++;
+        }
+        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
+    }
+    zhub_cursor_destroy (&cursor);
+    if (rc == ZHUB_ERROR)
+        return rc;
+    if (sweep->bird_id) {
+        rc = zhub_txn_del (txn, self->contacts, sweep->bird_id, strlen (sweep->bird_id));
+        if (rc == ZHUB_ERROR)
+            return rc;
+        sweep->deleted += rc == ZHUB_OK;
+        s_parked_t p = {.self = self, .bird_id = sweep->bird_id, .del = true, .all = true};
+        if (s_parked_fn (txn, &p) != ZHUB_OK)
+            return ZHUB_ERROR;
+        sweep->deleted += (int)p.count;
+        return ZHUB_OK;
+    }
+    //  engagement ids of single events (bookings stay: a tour far ahead
+    //  may still move)
+    cursor = zhub_cursor_open (txn, self->engagements);
+    if (!cursor)
+        return ZHUB_ERROR;
+    rc = zhub_cursor_seek (cursor, "evt:", 4, &key, &key_size, &value, &value_size);
+    while (rc == ZHUB_OK && key_size >= 4 && !memcmp (key, "evt:", 4)) {
+        json_t *obj = json_loadb (value, value_size, 0, NULL);
+        int64_t at = json_integer_value (json_object_get (obj, "at"));
+        json_decref (obj);
+        if (activity_expired (at, sweep->now_ms, self->retention_ms)) {
+            if (zhub_cursor_del (cursor) != ZHUB_OK) {
+                rc = ZHUB_ERROR;
+                break;
+            }
+            sweep->deleted++;
+        }
+        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
+    }
+    zhub_cursor_destroy (&cursor);
+    if (rc == ZHUB_ERROR)
+        return rc;
+    //  parked events (their key carries the time they were parked)
+    cursor = zhub_cursor_open (txn, self->parked);
+    if (!cursor)
+        return ZHUB_ERROR;
+    rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
+    while (rc == ZHUB_OK) {
+        int64_t at = key_size >= 8
+                         ? (int64_t)(zhub_store_u64 ((const uint8_t *)key + key_size - 8) >> 16)
+                         : 0;
+        if (activity_expired (at, sweep->now_ms, self->retention_ms)) {
+            if (zhub_cursor_del (cursor) != ZHUB_OK) {
+                rc = ZHUB_ERROR;
+                break;
+            }
+            sweep->deleted++;
+        }
+        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
+    }
+    zhub_cursor_destroy (&cursor);
+    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+}
+
+int
+activity_log_prune (zhub_store_t *store, activity_log_t *self, int64_t now_ms)
+{
+    if (!self->retention_ms)
+        return 0;
+    s_sweep_t sweep = {.self = self, .now_ms = now_ms};
+    return zhub_store_write (store, s_sweep_fn, &sweep) == ZHUB_OK ? sweep.deleted : -1;
+}
+
+int
+activity_log_erase_contact (zhub_store_t *store, activity_log_t *self, const char *bird_id)
+{
+    s_sweep_t sweep = {.self = self, .now_ms = zhub_now_ms (), .bird_id = bird_id};
+    return zhub_store_write (store, s_sweep_fn, &sweep) == ZHUB_OK ? sweep.deleted : -1;
+}
+
+//  -------------------------------------------------------------------
+//  The handler
+
+void
+activity_log_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+{
+    activity_log_t *self = ctx->state;
+    int64_t now = zhub_now_ms ();
+    int64_t every = self->retention_ms / 2 < ACTIVITY_PRUNE_EVERY_MS ? self->retention_ms / 2
+                                                                      : ACTIVITY_PRUNE_EVERY_MS;
+    if (self->retention_ms && now - self->last_prune_ms >= every) {
+        self->last_prune_ms = now;
+        int deleted = activity_log_prune (ctx->store, self, now);
+        if (deleted)
+            zhub_info ("retention", "deleted=%d", deleted);
+    }
+    activity_event_t ev;
+    char reason[256] = "";
+    zhub_rc_t rc = activity_parse (msg, &ev, reason, sizeof reason);
+    if (rc == ZHUB_NOTFOUND) {
+        zhub_outcome_ok (out, "ignored");
+        snprintf (out->reason, sizeof out->reason, "%s", reason);
+    }
+    else if (rc != ZHUB_OK)
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+    else if (ev.kind == ACTIVITY_EV_CONTACT_SYNCED || ev.kind == ACTIVITY_EV_DEAL_STAGE) {
+        size_t replayed = 0;
+        if (!ev.hubspot_contact_id && !ev.hubspot_deal_id)
+            zhub_outcome_ok (out, "no_ids");
+        else if (s_ids_learn (ctx->store, self, ev.bird_id, ev.hubspot_contact_id,
+                              ev.hubspot_deal_id)
+                 != ZHUB_OK)
+            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot write the id map");
+        else if (s_replay (ctx, ev.bird_id, out, &replayed)) {
+            zhub_outcome_ok (out, "learned");
+            snprintf (out->reason, sizeof out->reason, "replayed=%zu", replayed);
+        }
+    }
+    else if (ev.kind == ACTIVITY_EV_ERASE) {
+        int deleted = activity_log_erase_contact (ctx->store, self, ev.bird_id);
+        if (deleted < 0)
+            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot erase");
+        else {
+            zhub_outcome_ok (out, "erased");
+            snprintf (out->reason, sizeof out->reason, "deleted=%d", deleted);
+        }
+    }
+    else if (ev.kind == ACTIVITY_EV_FLUSH)
+        s_flush (ctx, msg, &ev, out);
+    else
+        s_process (ctx, msg, &ev, out);
+    activity_event_clear (&ev);
+}

@@ -1,0 +1,57 @@
+//  activity-log's I/O side: runs the pure core's decisions against HubSpot
+//  (through the runtime's connector) and keeps the state in LMDB.
+//
+//  LMDB tables (env $ZHUB_DATA_DIR/activity-log/):
+//    contacts       bird contact id -> {"contact":hubspot id,"deal":hubspot id}
+//    conversations  conversation id -> the conversation cache (activity_conv_t, JSON)
+//    engagements    "evt:<event id>:<kind>" | "booking:<booking id>"
+//                   -> {"id":hubspot id,"at":ms}: what was already created,
+//                   so a redelivered event never creates a second engagement
+//    parked         bird id, NUL, u64 (time-ordered) -> the message (msgpack):
+//                   events for a contact whose HubSpot id is not known yet;
+//                   replayed, in order, when contact.synced brings the id
+//
+//  Why park rather than NACK with a delay: the broker holds later messages
+//  of the same subject while one waits for a retry, and contact.synced for
+//  that contact has the same subject, so waiting would block the very event
+//  that ends the wait.
+#ifndef ACTIVITY_LOG_IO_H
+#define ACTIVITY_LOG_IO_H
+
+#include "activity_log.h"
+#include "zhub_actor.h"
+
+#define ACTIVITY_REPLAY_BATCH 100               //  parked events replayed per contact.synced
+#define ACTIVITY_PRUNE_EVERY_MS (60LL * 1000)   //  retention sweep at most this often
+#define ACTIVITY_FLUSH_GRACE_MS (5LL * 60 * 1000) //  a flush timer older than due + this is re-armed
+
+typedef struct {
+    int64_t transcript_interval_ms; //  ZHUB_ACTIVITY_TRANSCRIPT_INTERVAL (default 30s)
+    int64_t retention_ms;           //  ZHUB_ACTIVITY_RETENTION (default 30d; 0 = keep)
+    const char *owner_id;           //  ZHUB_ACTIVITY_OWNER_ID: escalation tasks' owner, or NULL
+    zhub_table_t contacts, conversations, engagements, parked;
+    int64_t last_prune_ms;
+    uint32_t park_counter;
+} activity_log_t;
+
+//  Reads the settings above from the environment. 0, or -1 with err.
+int activity_log_config (activity_log_t *self, char *err, size_t err_size);
+
+//  zhub_actor_spec_t.open: opens the tables. 0 or -1.
+int activity_log_open (zhub_actor_ctx_t *ctx);
+
+//  The handler for every activity-log topic.
+void activity_log_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+
+//  Deletes what is older than the retention: conversation caches, parked
+//  events, engagement ids of single events. Returns the number of entries
+//  deleted, or -1 on a store fault.
+int activity_log_prune (zhub_store_t *store, activity_log_t *self, int64_t now_ms);
+
+//  Forgets a person (GDPR erase): the id map, every cached conversation of
+//  that Bird contact and its parked events. Returns the number of entries
+//  deleted, or -1 on a store fault. Also reached through the bus topic
+//  contact.erase (data.bird_contact_id).
+int activity_log_erase_contact (zhub_store_t *store, activity_log_t *self, const char *bird_id);
+
+#endif

@@ -1,0 +1,63 @@
+//  zhub-activity-log: conversation events become HubSpot notes, tasks and
+//  meetings. main reads the configuration once, wires the pure core
+//  (activity_log.c) and its I/O side (activity_log_io.c) into the shared
+//  actor runtime, and runs it until SIGTERM/SIGINT.
+#include "activity_log.h"
+#include "activity_log_io.h"
+#include "zhub_actor.h"
+#include "zhub_log.h"
+
+#include <stdio.h>
+
+int
+main (void)
+{
+    zhub_log_init (ACTIVITY_LOG_GROUP);
+    zhub_actor_config_t config;
+    char err[256], quoted[300];
+    activity_log_t log;
+    if (zhub_actor_config_load (&config, ACTIVITY_LOG_GROUP, err, sizeof err)) {
+        zhub_error ("config_invalid", "reason=%s",
+                    zhub_actor_log_quote (err, quoted, sizeof quoted));
+        return 1;
+    }
+    if (activity_log_config (&log, err, sizeof err)) {
+        zhub_error ("config_invalid", "reason=%s",
+                    zhub_actor_log_quote (err, quoted, sizeof quoted));
+        zhub_actor_config_clear (&config);
+        return 1;
+    }
+    zhub_actor_config_log (&config);
+    zhub_info ("config", "transcript_interval_ms=%lld retention_ms=%lld owner_id=%s",
+               (long long)log.transcript_interval_ms, (long long)log.retention_ms,
+               log.owner_id ? log.owner_id : "unset");
+
+    static const zhub_actor_route_t routes[] = {
+        {"conversation.started", activity_log_handle},
+        {"conversation.message", activity_log_handle},
+        {"qualification.completed", activity_log_handle},
+        {"escalation.triggered", activity_log_handle},
+        {"tour.scheduled", activity_log_handle},
+        {"tour.canceled", activity_log_handle},
+        {"contact.synced", activity_log_handle},
+        {"deal.stage_changed", activity_log_handle},
+        {"contact.erase", activity_log_handle},
+        {ACTIVITY_FLUSH_TOPIC, activity_log_handle},
+    };
+    zhub_actor_spec_t spec = {.routes = routes,
+                              .route_count = sizeof routes / sizeof routes[0],
+                              .schema_version = 1,
+                              .open = activity_log_open,
+                              .state = &log};
+    zhub_actor_t *actor = zhub_actor_new (&config, &spec, err, sizeof err);
+    if (!actor) {
+        zhub_error ("start_failed", "reason=%s", zhub_actor_log_quote (err, quoted, sizeof quoted));
+        zhub_actor_config_clear (&config);
+        return 1;
+    }
+    zhub_actor_handle_signals ();
+    int rc = zhub_actor_run (actor);
+    zhub_actor_destroy (&actor);
+    zhub_actor_config_clear (&config);
+    return rc ? 1 : 0;
+}

@@ -1,0 +1,250 @@
+//  The dead-letter store (see dead_letter_store.h). Index keys end with the
+//  letter's time and number in big-endian so that a cursor walks each
+//  group, topic or reason in time order, and a --since seeks straight to
+//  its start instead of scanning the whole table.
+#include "dead_letter_store.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int
+dead_letter_tables_open (zhub_store_t *store, dead_letter_tables_t *t)
+{
+    if (zhub_store_table (store, "letters", &t->letters) || zhub_store_table (store, "ids", &t->ids)
+        || zhub_store_table (store, "by_time", &t->by_time)
+        || zhub_store_table (store, "by_group", &t->by_group)
+        || zhub_store_table (store, "by_topic", &t->by_topic)
+        || zhub_store_table (store, "by_reason", &t->by_reason)
+        || zhub_store_table (store, "counters", &t->counters))
+        return -1;
+    return 0;
+}
+
+//  name NUL be64(time) be64(seq); returns the key size (name may be NULL:
+//  then just the 16 bytes). buf must hold strlen(name) + 17.
+static size_t
+s_key (uint8_t *buf, const char *name, int64_t time_ms, uint64_t seq)
+{
+    size_t n = 0;
+    if (name) {
+        n = strlen (name);
+        memcpy (buf, name, n);
+        buf[n++] = 0;
+    }
+    zhub_store_key_u64 (buf + n, (uint64_t)(time_ms < 0 ? 0 : time_ms));
+    zhub_store_key_u64 (buf + n + 8, seq);
+    return n + 16;
+}
+
+static size_t
+s_reason_key (uint8_t *buf, uint32_t code, int64_t time_ms, uint64_t seq)
+{
+    buf[0] = (uint8_t)(code >> 24);
+    buf[1] = (uint8_t)(code >> 16);
+    buf[2] = (uint8_t)(code >> 8);
+    buf[3] = (uint8_t)code;
+    return 4 + s_key (buf + 4, NULL, time_ms, seq);
+}
+
+//  Writes (put) or deletes (!put) the four index entries of dl.
+static zhub_rc_t
+s_index (const dead_letter_tables_t *t, zhub_txn_t *txn, const dead_letter_t *dl, bool put)
+{
+    size_t longest =
+        strlen (dl->group) > strlen (dl->topic) ? strlen (dl->group) : strlen (dl->topic);
+    uint8_t *key = zhub_malloc (longest + 24);
+    uint8_t value[8];
+    zhub_store_key_u64 (value, dl->seq);
+    zhub_rc_t rc = ZHUB_OK;
+    for (int i = 0; i < 4 && rc == ZHUB_OK; i++) {
+        size_t size;
+        zhub_table_t table;
+        switch (i) {
+            case 0:
+                size = s_key (key, NULL, dl->dead_at_ms, dl->seq);
+                table = t->by_time;
+                break;
+            case 1:
+                size = s_key (key, dl->group, dl->dead_at_ms, dl->seq);
+                table = t->by_group;
+                break;
+            case 2:
+                size = s_key (key, dl->topic, dl->dead_at_ms, dl->seq);
+                table = t->by_topic;
+                break;
+            default:
+                size = s_reason_key (key, dl->reason_code, dl->dead_at_ms, dl->seq);
+                table = t->by_reason;
+                break;
+        }
+        if (put)
+            rc = zhub_txn_put (txn, table, key, size, value, sizeof value);
+        else {
+            rc = zhub_txn_del (txn, table, key, size);
+            if (rc == ZHUB_NOTFOUND)
+                rc = ZHUB_OK;
+        }
+    }
+    free (key);
+    return rc;
+}
+
+static zhub_rc_t
+s_write_record (const dead_letter_tables_t *t, zhub_txn_t *txn, const dead_letter_t *dl)
+{
+    uint8_t *buf;
+    size_t size;
+    dead_letter_encode (dl, &buf, &size);
+    uint8_t key[8];
+    zhub_store_key_u64 (key, dl->seq);
+    zhub_rc_t rc = zhub_txn_put (txn, t->letters, key, sizeof key, buf, size);
+    free (buf);
+    return rc;
+}
+
+zhub_rc_t
+dead_letter_store_add (const dead_letter_tables_t *t, zhub_txn_t *txn, dead_letter_t *dl,
+                       bool *added)
+{
+    *added = false;
+    const void *value;
+    size_t size;
+    zhub_rc_t rc = zhub_txn_get (txn, t->ids, dl->dlq_id, strlen (dl->dlq_id), &value, &size);
+    if (rc == ZHUB_OK && size == 8) {
+        dl->seq = zhub_store_u64 (value);
+        return ZHUB_OK;
+    }
+    if (rc != ZHUB_NOTFOUND && rc != ZHUB_OK)
+        return rc;
+    uint64_t next = 1;
+    rc = zhub_txn_get (txn, t->counters, "next_seq", 8, &value, &size);
+    if (rc == ZHUB_OK && size == 8)
+        next = zhub_store_u64 (value);
+    else if (rc != ZHUB_NOTFOUND)
+        return ZHUB_ERROR;
+    dl->seq = next;
+    uint8_t bytes[8];
+    zhub_store_key_u64 (bytes, next + 1);
+    if ((rc = zhub_txn_put (txn, t->counters, "next_seq", 8, bytes, 8)) != ZHUB_OK)
+        return rc;
+    zhub_store_key_u64 (bytes, dl->seq);
+    if ((rc = zhub_txn_put (txn, t->ids, dl->dlq_id, strlen (dl->dlq_id), bytes, 8)) != ZHUB_OK)
+        return rc;
+    if ((rc = s_write_record (t, txn, dl)) != ZHUB_OK)
+        return rc;
+    if ((rc = s_index (t, txn, dl, true)) != ZHUB_OK)
+        return rc;
+    *added = true;
+    return ZHUB_OK;
+}
+
+zhub_rc_t
+dead_letter_store_get (const dead_letter_tables_t *t, zhub_txn_t *txn, uint64_t seq,
+                       dead_letter_t *out)
+{
+    uint8_t key[8];
+    zhub_store_key_u64 (key, seq);
+    const void *value;
+    size_t size;
+    zhub_rc_t rc = zhub_txn_get (txn, t->letters, key, sizeof key, &value, &size);
+    if (rc != ZHUB_OK)
+        return rc;
+    return dead_letter_decode (value, size, out) ? ZHUB_ERROR : ZHUB_OK;
+}
+
+zhub_rc_t
+dead_letter_store_find (const dead_letter_tables_t *t, zhub_txn_t *txn, const char *ref,
+                        dead_letter_t *out)
+{
+    if (!ref || !*ref)
+        return ZHUB_NOTFOUND;
+    char *end = NULL;
+    unsigned long long seq = strtoull (ref, &end, 10);
+    if (*ref >= '0' && *ref <= '9' && end && *end == 0)
+        return dead_letter_store_get (t, txn, seq, out);
+    const void *value;
+    size_t size;
+    zhub_rc_t rc = zhub_txn_get (txn, t->ids, ref, strlen (ref), &value, &size);
+    if (rc != ZHUB_OK)
+        return rc;
+    if (size != 8)
+        return ZHUB_ERROR;
+    return dead_letter_store_get (t, txn, zhub_store_u64 (value), out);
+}
+
+zhub_rc_t
+dead_letter_store_update (const dead_letter_tables_t *t, zhub_txn_t *txn, const dead_letter_t *dl)
+{
+    return s_write_record (t, txn, dl);
+}
+
+zhub_rc_t
+dead_letter_store_remove (const dead_letter_tables_t *t, zhub_txn_t *txn, const dead_letter_t *dl)
+{
+    zhub_rc_t rc = s_index (t, txn, dl, false);
+    if (rc != ZHUB_OK)
+        return rc;
+    rc = zhub_txn_del (txn, t->ids, dl->dlq_id, strlen (dl->dlq_id));
+    if (rc != ZHUB_OK && rc != ZHUB_NOTFOUND)
+        return rc;
+    uint8_t key[8];
+    zhub_store_key_u64 (key, dl->seq);
+    rc = zhub_txn_del (txn, t->letters, key, sizeof key);
+    return rc == ZHUB_NOTFOUND ? ZHUB_OK : rc;
+}
+
+zhub_rc_t
+dead_letter_store_each (const dead_letter_tables_t *t, zhub_txn_t *txn,
+                        const dead_letter_filter_t *filter, dead_letter_each_fn *fn, void *arg)
+{
+    size_t prefix = 0;
+    uint8_t *start;
+    size_t start_size;
+    zhub_table_t table;
+    if (filter->group) {
+        prefix = strlen (filter->group) + 1;
+        start = zhub_malloc (prefix + 16);
+        start_size = s_key (start, filter->group, filter->since_ms, 0);
+        table = t->by_group;
+    } else {
+        start = zhub_malloc (16);
+        start_size = s_key (start, NULL, filter->since_ms, 0);
+        table = t->by_time;
+    }
+    zhub_cursor_t *cursor = zhub_cursor_open (txn, table);
+    if (!cursor) {
+        free (start);
+        return ZHUB_ERROR;
+    }
+    const void *key, *value;
+    size_t key_size, value_size;
+    zhub_rc_t rc =
+        zhub_cursor_seek (cursor, start, start_size, &key, &key_size, &value, &value_size);
+    while (rc == ZHUB_OK) {
+        if (key_size != prefix + 16 || memcmp (key, start, prefix) != 0)
+            break;
+        if (filter->before_ms
+            && zhub_store_u64 ((const uint8_t *)key + prefix) >= (uint64_t)filter->before_ms)
+            break;
+        dead_letter_t dl;
+        if (value_size == 8
+            && dead_letter_store_get (t, txn, zhub_store_u64 (value), &dl) == ZHUB_OK) {
+            bool more = true;
+            if (dead_letter_match (&dl, filter))
+                more = fn (&dl, arg);
+            dead_letter_clear (&dl);
+            if (!more)
+                break;
+        }
+        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
+    }
+    zhub_cursor_destroy (&cursor);
+    free (start);
+    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+}
+
+size_t
+dead_letter_store_count (const dead_letter_tables_t *t, zhub_txn_t *txn)
+{
+    return zhub_txn_count (txn, t->letters);
+}

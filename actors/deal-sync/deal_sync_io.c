@@ -1,0 +1,620 @@
+//  Runs deal-sync's decisions against HubSpot and Bird. The pure core
+//  decides; this file makes the calls, classifies failures once
+//  (zhub_retry) and commits. Every write is idempotent — the deal is an
+//  upsert on its unique zhub_deal_key, the association a PUT, the Bird
+//  write a PATCH of attributes — so a crash between a call and the commit
+//  redoes the same effects on redelivery, never doubles them. The commit
+//  (state, id maps, audit entries and deal.stage_changed in the outbox)
+//  is one LMDB transaction after the last call succeeded.
+#include "deal_sync_io.h"
+#include "zhub_log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int
+deal_sync_open (zhub_actor_ctx_t *ctx)
+{
+    deal_sync_t *self = ctx->state;
+    if (zhub_store_table (ctx->store, "contacts", &self->contacts)
+        || zhub_store_table (ctx->store, "deals", &self->deals)
+        || zhub_store_table (ctx->store, "deal_ids", &self->deal_ids)
+        || zhub_store_table (ctx->store, "audit", &self->audit))
+        return -1;
+    return 0;
+}
+
+//  -------------------------------------------------------------------
+//  State
+
+typedef struct {
+    char *deal_id;
+    char *contact_id;
+    char *bird_id;
+    char *stage;      //  the stage as we last wrote or saw it
+    int64_t stage_ms; //  when that stage was set (event time)
+    bool associated;
+} s_deal_state_t;
+
+static void
+s_state_clear (s_deal_state_t *state)
+{
+    free (state->deal_id);
+    free (state->contact_id);
+    free (state->bird_id);
+    free (state->stage);
+    memset (state, 0, sizeof *state);
+}
+
+static void
+s_set (char **field, const char *value)
+{
+    char *copy = zhub_strdup (value);
+    free (*field);
+    *field = copy;
+}
+
+static char *
+s_state_encode (const s_deal_state_t *state)
+{
+    json_t *root = json_object ();
+    json_object_set_new (root, "v", json_integer (1));
+    if (state->deal_id)
+        json_object_set_new (root, "deal_id", json_string (state->deal_id));
+    if (state->contact_id)
+        json_object_set_new (root, "hubspot_contact_id", json_string (state->contact_id));
+    if (state->bird_id)
+        json_object_set_new (root, "bird_id", json_string (state->bird_id));
+    if (state->stage)
+        json_object_set_new (root, "stage", json_string (state->stage));
+    json_object_set_new (root, "stage_ms", json_integer (state->stage_ms));
+    json_object_set_new (root, "associated", json_boolean (state->associated));
+    char *text = json_dumps (root, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref (root);
+    return text;
+}
+
+static const char *
+s_str (const json_t *obj, const char *key)
+{
+    return json_is_object (obj) ? json_string_value (json_object_get (obj, key)) : NULL;
+}
+
+static int
+s_state_decode (const void *text, size_t size, s_deal_state_t *state)
+{
+    memset (state, 0, sizeof *state);
+    json_t *root = json_loadb (text, size, 0, NULL);
+    if (!json_is_object (root)) {
+        json_decref (root);
+        return -1;
+    }
+    state->deal_id = zhub_strdup (s_str (root, "deal_id"));
+    state->contact_id = zhub_strdup (s_str (root, "hubspot_contact_id"));
+    state->bird_id = zhub_strdup (s_str (root, "bird_id"));
+    state->stage = zhub_strdup (s_str (root, "stage"));
+    json_t *ms = json_object_get (root, "stage_ms");
+    state->stage_ms = json_is_integer (ms) ? json_integer_value (ms) : 0;
+    state->associated = json_is_true (json_object_get (root, "associated"));
+    json_decref (root);
+    return 0;
+}
+
+typedef struct {
+    const deal_sync_t *self;
+    const char *bird_id;  //  in: look up the contact id
+    const char *key;      //  in: the deal key (or NULL)
+    const char *deal_id;  //  in: look up the key by deal id (or NULL)
+    char *contact_id;     //  out
+    char *found_key;      //  out (deal_id lookups)
+    s_deal_state_t state; //  out
+    bool have_state;
+} s_lookup_t;
+
+static char *
+s_dup_value (const void *value, size_t size)
+{
+    char *text = zhub_malloc (size + 1);
+    memcpy (text, value, size);
+    text[size] = 0;
+    return text;
+}
+
+static zhub_rc_t
+s_lookup_fn (zhub_txn_t *txn, void *arg)
+{
+    s_lookup_t *look = arg;
+    const void *value;
+    size_t size;
+    zhub_rc_t rc;
+    if (look->bird_id) {
+        rc = zhub_txn_get (txn, look->self->contacts, look->bird_id, strlen (look->bird_id),
+                           &value, &size);
+        if (rc == ZHUB_ERROR)
+            return rc;
+        if (rc == ZHUB_OK)
+            look->contact_id = s_dup_value (value, size);
+    }
+    const char *key = look->key;
+    if (look->deal_id) {
+        rc = zhub_txn_get (txn, look->self->deal_ids, look->deal_id, strlen (look->deal_id),
+                           &value, &size);
+        if (rc == ZHUB_ERROR)
+            return rc;
+        if (rc == ZHUB_OK)
+            key = look->found_key = s_dup_value (value, size);
+    }
+    if (key) {
+        rc = zhub_txn_get (txn, look->self->deals, key, strlen (key), &value, &size);
+        if (rc == ZHUB_ERROR)
+            return rc;
+        if (rc == ZHUB_OK && s_state_decode (value, size, &look->state) == 0)
+            look->have_state = true;
+    }
+    return ZHUB_OK;
+}
+
+static void
+s_lookup_clear (s_lookup_t *look)
+{
+    free (look->contact_id);
+    free (look->found_key);
+    s_state_clear (&look->state);
+}
+
+typedef struct {
+    zhub_actor_ctx_t *ctx;
+    const deal_sync_t *self;
+    const char *key;                 //  deal key
+    const s_deal_state_t *state;     //  to store under key (or NULL)
+    const char *bird_id, *contact_id; //  contacts entry (or NULL)
+    const char *audit_key, *audit;   //  audit entry (or NULL)
+    const zhub_msg_t *publish;       //  outbox (or NULL)
+} s_commit_t;
+
+static zhub_rc_t
+s_commit_fn (zhub_txn_t *txn, void *arg)
+{
+    s_commit_t *c = arg;
+    zhub_rc_t rc = ZHUB_OK;
+    if (c->bird_id && c->contact_id)
+        rc = zhub_txn_put (txn, c->self->contacts, c->bird_id, strlen (c->bird_id), c->contact_id,
+                           strlen (c->contact_id));
+    if (rc == ZHUB_OK && c->state) {
+        char *text = s_state_encode (c->state);
+        rc = zhub_txn_put (txn, c->self->deals, c->key, strlen (c->key), text, strlen (text));
+        free (text);
+        if (rc == ZHUB_OK && c->state->deal_id)
+            rc = zhub_txn_put (txn, c->self->deal_ids, c->state->deal_id,
+                               strlen (c->state->deal_id), c->key, strlen (c->key));
+    }
+    if (rc == ZHUB_OK && c->audit)
+        rc = zhub_txn_put (txn, c->self->audit, c->audit_key, strlen (c->audit_key), c->audit,
+                           strlen (c->audit));
+    if (rc == ZHUB_OK && c->publish)
+        rc = zhub_actor_outbox_put (c->ctx, txn, c->publish);
+    return rc;
+}
+
+//  -------------------------------------------------------------------
+//  Calls
+
+//  One HubSpot call; true on 2xx. Otherwise *out is classified, except
+//  for a 404 when not_found_ok (the caller handles "absent").
+static bool
+s_hubspot (zhub_actor_ctx_t *ctx, const char *method, const char *path, const json_t *body,
+           const char *what, const zhub_msg_t *msg, zhub_http_response_t *resp,
+           bool not_found_ok, zhub_outcome_t *out)
+{
+    zhub_hubspot_request (ctx->hubspot, method, path, body, msg ? msg->traceparent : NULL, resp);
+    zhub_debug ("call", "id=%s api=hubspot what=\"%s\" status=%ld ms=%lld",
+                msg && msg->id ? msg->id : "-", what, resp->status, (long long)resp->elapsed_ms);
+    if (resp->status >= 200 && resp->status < 300)
+        return true;
+    if (!(not_found_ok && resp->status == 404))
+        zhub_retry_classify (resp, what, zhub_now_ms (), out);
+    return false;
+}
+
+int
+deal_sync_check_pipelines (zhub_actor_ctx_t *ctx, char *err, size_t err_size)
+{
+    deal_sync_t *self = ctx->state;
+    zhub_http_response_t resp;
+    zhub_http_response_init (&resp);
+    int rc = -1;
+    for (int attempt = 1; attempt <= DEAL_SYNC_START_ATTEMPTS && !zhub_actor_stopping ();
+         attempt++) {
+        zhub_outcome_t out = {0};
+        if (s_hubspot (ctx, "GET", "/crm/v3/pipelines/deals", NULL, "hubspot get deal pipelines",
+                       NULL, &resp, false, &out)) {
+            rc = deal_sync_config_check (&self->core, resp.json, err, err_size);
+            break;
+        }
+        if (out.rc != ZHUB_RETRY) {
+            snprintf (err, err_size, "%s", out.reason);
+            break;
+        }
+        zhub_warn ("pipelines_unavailable", "attempt=%d status=%ld", attempt, resp.status);
+        struct timespec pause = {1, 0};
+        nanosleep (&pause, NULL);
+    }
+    if (rc && !*err)
+        snprintf (err, err_size, "HubSpot's pipelines API did not answer");
+    zhub_http_response_reset (&resp);
+    return rc;
+}
+
+//  -------------------------------------------------------------------
+//  contact.synced: learn the HubSpot contact id
+
+void
+deal_sync_handle_synced (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+{
+    deal_sync_t *self = ctx->state;
+    json_t *data = zhub_msg_data_json (msg);
+    const char *bird = s_str (data, "bird_contact_id");
+    const char *contact = s_str (data, "hubspot_contact_id");
+    if (!bird || !*bird || !contact || !*contact || strlen (bird) > ZHUB_MSG_MAX_ID
+        || strlen (contact) > ZHUB_MSG_MAX_ID) {
+        zhub_outcome_ok (out, "ignored");
+        snprintf (out->reason, sizeof out->reason, "contact.synced without both ids");
+        json_decref (data);
+        return;
+    }
+    s_commit_t commit = {.ctx = ctx, .self = self, .bird_id = bird, .contact_id = contact};
+    if (zhub_store_write (ctx->store, s_commit_fn, &commit) == ZHUB_OK) {
+        zhub_outcome_ok (out, "learned");
+        snprintf (out->reason, sizeof out->reason, "bird=%s hubspot=%s", bird, contact);
+    } else
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot store the contact id");
+    json_decref (data);
+}
+
+//  -------------------------------------------------------------------
+//  AI events -> the deal
+
+//  The HubSpot contact id of a Bird contact: ours, else HubSpot's (by the
+//  unique bird_contact_id). NULL with *out set: RETRY (not synced yet, or
+//  a transient failure) or REJECT.
+static char *
+s_contact_id (zhub_actor_ctx_t *ctx, const char *bird_id, const char *known, const zhub_msg_t *msg,
+              zhub_http_response_t *resp, zhub_outcome_t *out)
+{
+    if (known)
+        return zhub_strdup (known);
+    char *escaped = zhub_http_escape (bird_id);
+    char *path = zhub_sprintf (
+        "/crm/v3/objects/contacts/%s?idProperty=bird_contact_id&properties=bird_contact_id",
+        escaped);
+    free (escaped);
+    char *id = NULL;
+    if (s_hubspot (ctx, "GET", path, NULL, "hubspot get contact by bird id", msg, resp, true,
+                   out)) {
+        const json_t *value = json_object_get (resp->json, "id");
+        if (json_is_string (value))
+            id = zhub_strdup (json_string_value (value));
+        else
+            zhub_outcome_reject (out, ZHUB_REASON_BAD_ANSWER,
+                                 "hubspot get contact by bird id: no id in the answer");
+    } else if (resp->status == 404) {
+        uint32_t attempt = ctx->delivery ? ctx->delivery->attempt : 1;
+        zhub_outcome_retry (out, (int64_t)DEAL_SYNC_WAIT_CONTACT_MS * (attempt ? attempt : 1),
+                            ZHUB_REASON_NOT_READY, "bird contact %s is not synced to HubSpot yet",
+                            bird_id);
+    }
+    free (path);
+    return id;
+}
+
+void
+deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+{
+    deal_sync_t *self = ctx->state;
+    const deal_sync_config_t *config = &self->core;
+    json_t *data = zhub_msg_data_json (msg);
+    deal_ai_event_t event;
+    char reason[256] = "";
+    zhub_rc_t rc = deal_sync_parse_ai (msg->type, msg->subject, data, msg->time_ms, &event, reason,
+                                       sizeof reason);
+    json_decref (data);
+    if (rc != ZHUB_OK) {
+        if (rc == ZHUB_NOTFOUND) {
+            zhub_outcome_ok (out, "ignored");
+            snprintf (out->reason, sizeof out->reason, "%s", reason);
+        } else
+            zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+        deal_ai_event_clear (&event);
+        return;
+    }
+    char *key = deal_sync_key (event.bird_id, config->pipeline);
+    s_lookup_t look = {.self = self, .bird_id = event.bird_id, .key = key};
+    zhub_http_response_t resp;
+    zhub_http_response_init (&resp);
+    deal_current_t current = {0};
+    bool have_current = false;
+    deal_decision_t decision = {0};
+    char *contact_id = NULL, *deal_id = NULL, *audit = NULL, *audit_key = NULL;
+    zhub_msg_t *stage_msg = NULL;
+
+    if (zhub_store_read (ctx->store, s_lookup_fn, &look) != ZHUB_OK) {
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the deal state");
+        goto done;
+    }
+    contact_id = s_contact_id (ctx, event.bird_id, look.contact_id, msg, &resp, out);
+    if (!contact_id)
+        goto done;
+
+    //  The deal as HubSpot has it now, with who set its stage and when.
+    char *escaped = zhub_http_escape (key);
+    char *path = zhub_sprintf ("/crm/v3/objects/deals/%s?idProperty=" DEAL_KEY_PROPERTY
+                               "&properties=dealstage,pipeline," DEAL_KEY_PROPERTY
+                               "&propertiesWithHistory=dealstage",
+                               escaped);
+    free (escaped);
+    bool found = s_hubspot (ctx, "GET", path, NULL, "hubspot get deal", msg, &resp, true, out);
+    free (path);
+    if (!found && resp.status != 404)
+        goto done;
+    if (found) {
+        if (deal_sync_read_deal (resp.json, &current)) {
+            zhub_outcome_reject (out, ZHUB_REASON_BAD_ANSWER, "hubspot get deal: no id");
+            goto done;
+        }
+        have_current = true;
+    }
+    deal_sync_decide (config, &event, have_current ? &current : NULL, &decision);
+
+    //  Write: an upsert on the unique key (creates at most one deal).
+    json_t *body = json_pack ("{s:[{s:s, s:s, s:O}]}", "inputs", "id", key, "idProperty",
+                              DEAL_KEY_PROPERTY, "properties", decision.properties);
+    bool written = s_hubspot (ctx, "POST", "/crm/v3/objects/deals/batch/upsert", body,
+                              "hubspot upsert deal", msg, &resp, false, out);
+    json_decref (body);
+    if (!written)
+        goto done;
+    const json_t *result = json_array_get (json_object_get (resp.json, "results"), 0);
+    const json_t *id_value = json_object_get (result, "id");
+    if (!json_is_string (id_value)) {
+        zhub_outcome_reject (out, ZHUB_REASON_BAD_ANSWER, "hubspot upsert deal: no id");
+        goto done;
+    }
+    deal_id = zhub_strdup (json_string_value (id_value));
+
+    //  Associate with the contact unless we know it is (idempotent PUT).
+    bool associated = look.have_state && look.state.associated && look.state.deal_id
+                      && !strcmp (look.state.deal_id, deal_id) && look.state.contact_id
+                      && !strcmp (look.state.contact_id, contact_id);
+    if (!associated) {
+        char *deal_escaped = zhub_http_escape (deal_id), *contact_escaped =
+                                                            zhub_http_escape (contact_id);
+        path = zhub_sprintf ("/crm/v4/objects/deals/%s/associations/default/contacts/%s",
+                             deal_escaped, contact_escaped);
+        free (deal_escaped);
+        free (contact_escaped);
+        bool ok = s_hubspot (ctx, "PUT", path, NULL, "hubspot associate deal with contact", msg,
+                             &resp, false, out);
+        free (path);
+        if (!ok)
+            goto done;
+    }
+
+    //  Commit: state, contact id, audit entry, deal.stage_changed.
+    s_deal_state_t next = {0};
+    s_set (&next.deal_id, deal_id);
+    s_set (&next.contact_id, contact_id);
+    s_set (&next.bird_id, event.bird_id);
+    s_set (&next.stage, decision.stage_moves ? decision.to : current.stage);
+    next.stage_ms = decision.stage_moves ? event.time_ms : look.state.stage_ms;
+    next.associated = true;
+    if (decision.to) {
+        audit = deal_sync_audit_entry (&event, have_current ? &current : NULL, &decision, deal_id,
+                                       msg->id, zhub_now_ms ());
+        audit_key = deal_sync_audit_key (event.bird_id, zhub_now_ms (), msg->id);
+    }
+    if (decision.stage_moves)
+        stage_msg = deal_sync_stage_msg (msg, deal_id, contact_id, event.bird_id, decision.to,
+                                         deal_ai_stage_name (event.stage), "ai", zhub_now_ms ());
+    s_commit_t commit = {.ctx = ctx,
+                         .self = self,
+                         .key = key,
+                         .state = &next,
+                         .bird_id = event.bird_id,
+                         .contact_id = contact_id,
+                         .audit_key = audit_key,
+                         .audit = audit,
+                         .publish = stage_msg};
+    if (zhub_store_write (ctx->store, s_commit_fn, &commit) == ZHUB_OK) {
+        zhub_outcome_ok (out, decision.stage_moves ? "moved" : "updated");
+        snprintf (out->reason, sizeof out->reason, "deal=%s stage=%s%s%s", deal_id,
+                  next.stage ? next.stage : "", decision.skipped ? " skipped=" : "",
+                  decision.skipped ? decision.skipped : "");
+    } else
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the deal state");
+    s_state_clear (&next);
+done:
+    zhub_msg_destroy (&stage_msg);
+    free (audit);
+    free (audit_key);
+    free (deal_id);
+    free (contact_id);
+    deal_decision_clear (&decision);
+    deal_current_clear (&current);
+    zhub_http_response_reset (&resp);
+    s_lookup_clear (&look);
+    free (key);
+    deal_ai_event_clear (&event);
+}
+
+//  -------------------------------------------------------------------
+//  A person's stage change -> deal.stage_changed and the Bird contact
+
+//  The Bird contact of a deal we do not know locally: from its
+//  zhub_deal_key (then *ours is true), else from its first associated
+//  contact's bird_contact_id. Returns a fresh id or NULL; *failed is true
+//  when a call failed (*out set), false when the deal simply belongs to
+//  no Bird contact.
+static char *
+s_bird_of_deal (zhub_actor_ctx_t *ctx, const char *deal_id, const zhub_msg_t *msg,
+                zhub_http_response_t *resp, char **contact_id, bool *ours, bool *failed,
+                zhub_outcome_t *out)
+{
+    deal_sync_t *self = ctx->state;
+    *failed = false;
+    *ours = false;
+    char *escaped = zhub_http_escape (deal_id);
+    char *path = zhub_sprintf ("/crm/v3/objects/deals/%s?properties=" DEAL_KEY_PROPERTY, escaped);
+    bool ok = s_hubspot (ctx, "GET", path, NULL, "hubspot get deal", msg, resp, true, out);
+    free (path);
+    if (!ok) {
+        *failed = resp->status != 404; //  a deleted deal concerns nobody
+        free (escaped);
+        return NULL;
+    }
+    char *bird = deal_sync_key_bird_id (
+        s_str (json_object_get (resp->json, "properties"), DEAL_KEY_PROPERTY),
+        self->core.pipeline);
+    *ours = bird != NULL;
+    path = zhub_sprintf ("/crm/v4/objects/deals/%s/associations/contacts", escaped);
+    free (escaped);
+    ok = s_hubspot (ctx, "GET", path, NULL, "hubspot get deal associations", msg, resp, true, out);
+    free (path);
+    if (!ok && resp->status != 404) {
+        *failed = true;
+        free (bird);
+        return NULL;
+    }
+    const json_t *first = json_array_get (json_object_get (resp->json, "results"), 0);
+    const json_t *to = json_object_get (first, "toObjectId");
+    if (ok && json_is_integer (to))
+        *contact_id = zhub_sprintf ("%lld", (long long)json_integer_value (to));
+    if (!bird && *contact_id) {
+        escaped = zhub_http_escape (*contact_id);
+        path = zhub_sprintf ("/crm/v3/objects/contacts/%s?properties=bird_contact_id", escaped);
+        free (escaped);
+        ok = s_hubspot (ctx, "GET", path, NULL, "hubspot get contact", msg, resp, true, out);
+        free (path);
+        if (!ok && resp->status != 404) {
+            *failed = true;
+            return NULL;
+        }
+        const char *value =
+            ok ? s_str (json_object_get (resp->json, "properties"), "bird_contact_id") : NULL;
+        if (value && *value)
+            bird = zhub_strdup (value);
+    }
+    return bird;
+}
+
+void
+deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+{
+    deal_sync_t *self = ctx->state;
+    json_t *data = zhub_msg_data_json (msg);
+    deal_crm_change_t change;
+    char reason[256] = "";
+    zhub_rc_t rc = deal_sync_parse_crm (msg->type, data, &change, reason, sizeof reason);
+    json_decref (data);
+    if (rc != ZHUB_OK) {
+        if (rc == ZHUB_NOTFOUND) {
+            zhub_outcome_ok (out, "ignored");
+            snprintf (out->reason, sizeof out->reason, "%s", reason);
+        } else
+            zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+        return;
+    }
+    s_lookup_t look = {.self = self, .deal_id = change.deal_id};
+    zhub_http_response_t resp;
+    zhub_http_response_init (&resp);
+    char *bird = NULL, *contact_id = NULL;
+    zhub_msg_t *stage_msg = NULL;
+    bool ours = false;
+    if (zhub_store_read (ctx->store, s_lookup_fn, &look) != ZHUB_OK) {
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the deal state");
+        goto done;
+    }
+    //  Our own writes come back as webhooks: not a person's change.
+    if (deal_sync_change_is_integration (change.change_source)
+        || (look.have_state && look.state.stage && !strcmp (look.state.stage, change.stage))) {
+        zhub_outcome_ok (out, "skipped");
+        snprintf (out->reason, sizeof out->reason, "deal %s: stage %s is our own write (echo)",
+                  change.deal_id, change.stage);
+        goto done;
+    }
+    //  HubSpot does not promise order: an older change than the one we hold loses.
+    if (look.have_state && change.time_ms && change.time_ms < look.state.stage_ms) {
+        zhub_outcome_ok (out, "skipped");
+        snprintf (out->reason, sizeof out->reason, "deal %s: change older than the stage we hold",
+                  change.deal_id);
+        goto done;
+    }
+    if (look.have_state && look.state.bird_id) {
+        bird = zhub_strdup (look.state.bird_id);
+        contact_id = zhub_strdup (look.state.contact_id);
+        ours = true;
+    } else {
+        bool failed;
+        bird = s_bird_of_deal (ctx, change.deal_id, msg, &resp, &contact_id, &ours, &failed, out);
+        if (failed)
+            goto done;
+        if (!bird) {
+            zhub_outcome_ok (out, "ignored");
+            snprintf (out->reason, sizeof out->reason, "deal %s belongs to no Bird contact",
+                      change.deal_id);
+            goto done;
+        }
+    }
+    //  Tell the AI agent: the stage goes onto the Bird contact.
+    const char *ai_stage = deal_sync_ai_stage_of (&self->core, change.stage);
+    json_t *attributes = json_pack ("{s:s, s:s}", "hubspot_deal_stage", change.stage,
+                                    "hubspot_deal_id", change.deal_id);
+    if (ai_stage)
+        json_object_set_new (attributes, "ai_deal_stage", json_string (ai_stage));
+    json_t *body = json_pack ("{s:o}", "attributes", attributes);
+    char *escaped = zhub_http_escape (bird);
+    char *path = zhub_sprintf ("/contacts/%s", escaped);
+    free (escaped);
+    zhub_bird_request (ctx->bird, "PATCH", path, body, msg->traceparent, &resp);
+    free (path);
+    json_decref (body);
+    zhub_debug ("call", "id=%s api=bird what=\"bird update contact\" status=%ld", msg->id,
+                resp.status);
+    if (resp.status < 200 || resp.status >= 300) {
+        zhub_retry_classify (&resp, "bird update contact", zhub_now_ms (), out);
+        goto done;
+    }
+    s_deal_state_t next = {0};
+    s_set (&next.deal_id, change.deal_id);
+    s_set (&next.contact_id, contact_id);
+    s_set (&next.bird_id, bird);
+    s_set (&next.stage, change.stage);
+    next.stage_ms = change.time_ms;
+    next.associated = look.have_state && look.state.associated;
+    char *key = look.found_key ? zhub_strdup (look.found_key)
+                               : deal_sync_key (bird, self->core.pipeline);
+    stage_msg = deal_sync_stage_msg (msg, change.deal_id, contact_id, bird, change.stage, ai_stage,
+                                     "crm", zhub_now_ms ());
+    //  Only a deal we own (its key is ours) is remembered under the key.
+    s_commit_t commit = {.ctx = ctx,
+                         .self = self,
+                         .key = key,
+                         .state = ours ? &next : NULL,
+                         .publish = stage_msg};
+    if (zhub_store_write (ctx->store, s_commit_fn, &commit) == ZHUB_OK) {
+        zhub_outcome_ok (out, "published");
+        snprintf (out->reason, sizeof out->reason, "deal=%s stage=%s bird=%s by=crm",
+                  change.deal_id, change.stage, bird);
+    } else
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the deal state");
+    free (key);
+    s_state_clear (&next);
+done:
+    zhub_msg_destroy (&stage_msg);
+    free (bird);
+    free (contact_id);
+    zhub_http_response_reset (&resp);
+    s_lookup_clear (&look);
+    deal_crm_change_clear (&change);
+}

@@ -1,0 +1,48 @@
+//  deal-sync's I/O side: makes the calls the pure core (deal_sync.c)
+//  decides on, keeps what it learned in LMDB, and queues deal.stage_changed
+//  in the runtime's outbox in the same transaction as the state.
+//
+//  LMDB tables (env $ZHUB_DATA_DIR/deal-sync/):
+//    contacts   bird contact id -> HubSpot contact id (from contact.synced)
+//    deals      deal key "<bird id>/<pipeline>" -> state JSON {deal_id,
+//               hubspot_contact_id, bird_id, stage, stage_ms, associated}
+//    deal_ids   HubSpot deal id -> deal key
+//    audit      "<bird id>|<16 hex ms>|<event id>" -> audit entry JSON
+//
+//  None of it is the only copy of a fact another replica needs: a replica
+//  that lacks a contact id asks HubSpot (GET by bird_contact_id), a deal is
+//  found by its unique zhub_deal_key, and a deal's Bird contact is read
+//  from that key (or the deal's association).
+#ifndef DEAL_SYNC_IO_H
+#define DEAL_SYNC_IO_H
+
+#include "deal_sync.h"
+#include "zhub_actor.h"
+
+//  How long an AI event waits (NACK delay) for its contact's first sync,
+//  multiplied by the delivery attempt.
+#define DEAL_SYNC_WAIT_CONTACT_MS 2000
+#define DEAL_SYNC_START_ATTEMPTS 30 //  pipelines API tries at start (1 s apart)
+
+typedef struct {
+    deal_sync_config_t core;
+    zhub_table_t contacts;
+    zhub_table_t deals;
+    zhub_table_t deal_ids;
+    zhub_table_t audit;
+} deal_sync_t;
+
+//  zhub_actor_spec_t.open: opens the tables. 0 or -1.
+int deal_sync_open (zhub_actor_ctx_t *ctx);
+
+//  Reads GET /crm/v3/pipelines/deals and checks the stage map against it
+//  (retrying a transport failure or 5xx up to DEAL_SYNC_START_ATTEMPTS
+//  times). 0, or -1 with a reason.
+int deal_sync_check_pipelines (zhub_actor_ctx_t *ctx, char *err, size_t err_size);
+
+//  Handlers: AI events, HubSpot deal webhooks, contact.synced.
+void deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+void deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+void deal_sync_handle_synced (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+
+#endif

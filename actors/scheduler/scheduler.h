@@ -1,0 +1,237 @@
+//  The scheduler's pure core: tour requests -> a slot, an agent and the
+//  calendar event to create. No I/O: the configuration (from the
+//  "scheduler" section of the mapping file), busy times already fetched,
+//  the round-robin position and the request go in; the chosen slot (or the
+//  alternatives), the event bodies and the messages to publish come out.
+//  The I/O side (scheduler_io.c) asks Google freeBusy and Graph
+//  getSchedule, creates the event, keeps bookings and timers in LMDB.
+//
+//  Time: every instant is unix ms (UTC). Business and working hours are
+//  local wall-clock minutes in the configured time zone (default
+//  America/Mexico_City); sched_use_time_zone makes that zone the process's
+//  TZ once at start, so localtime_r/mktime convert. Picking a slot:
+//  preferred times in the order given; for each, the agents in round-robin
+//  order starting at rr; the first agent free for [start - buffer,
+//  end + buffer) with the slot inside business hours and the agent's
+//  working hours wins.
+#ifndef SCHEDULER_H
+#define SCHEDULER_H
+
+#include "zhub_common.h"
+#include "zhub_msg.h"
+
+#include <jansson.h>
+
+#define SCHEDULER_GROUP "scheduler"
+#define SCHEDULER_SOURCE "zhub/scheduler"
+#define SCHED_MAX_AGENTS 32
+#define SCHED_MAX_PREFERRED 16
+#define SCHED_MAX_ALTERNATIVES 8
+#define SCHED_MAX_REMINDERS 4
+#define SCHED_KEY_BYTES 32 //  secretbox key (ZHUB_SECRET_KEY: 64 hex digits)
+
+typedef enum { SCHED_GOOGLE, SCHED_GRAPH } sched_platform_t;
+
+typedef struct {
+    char *id;          //  our name for the agent ("ana")
+    char *name;        //  shown in messages
+    char *email;       //  attendee address / Graph mailbox
+    char *calendar_id; //  Google calendar id, or the Graph user; default email
+    sched_platform_t platform;
+    int open_min, close_min; //  working hours, local minutes since midnight
+    int64_t buffer_ms;       //  free time wanted before and after a tour
+} sched_agent_t;
+
+typedef struct {
+    char *time_zone;         //  "America/Mexico_City"
+    int open_min, close_min; //  business hours (local)
+    unsigned days;           //  bit n = tm_wday n is a business day
+    int64_t buffer_ms;       //  default agent buffer
+    int64_t default_duration_ms;
+    int64_t slot_step_ms;    //  alternatives are this far apart (30 min)
+    int64_t horizon_ms;      //  alternatives are sought this far after the first preference
+    size_t max_alternatives;
+    bool self_service;       //  Calendly scheduling link instead of a calendar event
+    char *calendly_event_type; //  event type URI (self-service)
+    char *bird_channel_id;   //  WhatsApp channel for confirmations and reminders
+    char *graph_user;        //  mailbox that asks getSchedule; default the first Graph agent
+    int64_t reminders_ms[SCHED_MAX_REMINDERS]; //  before the tour (24h, 2h)
+    size_t reminder_count;
+    int64_t reconcile_every_ms; //  contact.reconcile period; 0 = off
+    sched_agent_t agents[SCHED_MAX_AGENTS];
+    size_t agent_count;
+} sched_config_t;
+
+//  Reads the "scheduler" section of the mapping file (NULL or {} = the
+//  defaults: no agents). Shape, every key optional:
+//    {"time_zone":"America/Mexico_City",
+//     "business_hours":{"start":"09:00","end":"19:00","days":[1,2,3,4,5,6]},
+//     "buffer":"15m","default_duration":"45m","slot_step":"30m","horizon":"7d",
+//     "alternatives":3,"self_service":false,"calendly_event_type":"https://…",
+//     "bird_channel_id":"…","graph_user":"…","reminders":["24h","2h"],
+//     "reconcile_every":"0",
+//     "agents":[{"id":"ana","name":"Ana","email":"ana@x.mx","platform":"google",
+//                "calendar_id":"ana@x.mx","working_hours":{"start":"10:00",
+//                "end":"18:00"},"buffer":"10m"}]}
+//  Returns 0, or -1 with the offending key in err (cfg cleared).
+int sched_config_from_json (const json_t *section, sched_config_t *cfg, char *err,
+                            size_t err_size);
+void sched_config_clear (sched_config_t *cfg);
+
+//  Index of the agent with that id, or -1.
+int sched_agent_index (const sched_config_t *cfg, const char *id);
+
+//  Makes zone the process's time zone (setenv TZ + tzset). 0, or -1 when
+//  the zone is not in the system's database.
+int sched_use_time_zone (const char *zone);
+
+//  True when [start, end) lies within one local day, on a business day,
+//  inside business hours and the agent's working hours (agent may be NULL).
+bool sched_within_hours (const sched_config_t *cfg, const sched_agent_t *agent, int64_t start,
+                         int64_t end);
+
+//  Busy times of one agent.
+typedef struct {
+    int64_t start, end;
+} sched_span_t;
+
+typedef struct {
+    sched_span_t *spans;
+    size_t count, cap;
+} sched_busy_t;
+
+void sched_busy_add (sched_busy_t *busy, int64_t start, int64_t end);
+void sched_busy_clear (sched_busy_t *busy);
+
+//  True when nothing busy overlaps [start - buffer, end + buffer).
+bool sched_agent_free (const sched_busy_t *busy, int64_t start, int64_t end, int64_t buffer_ms);
+
+typedef struct {
+    int64_t start, end;
+    int agent; //  index in cfg->agents
+} sched_slot_t;
+
+//  The first preferred time (in order) at which an eligible agent (in
+//  round-robin order from rr) is free. busy and eligible have
+//  cfg->agent_count entries. Returns true with *slot.
+bool sched_pick (const sched_config_t *cfg, const int64_t *preferred, size_t preferred_count,
+                 int64_t duration_ms, const sched_busy_t *busy, const bool *eligible, size_t rr,
+                 sched_slot_t *slot);
+
+//  Up to max free slots from `from` on (rounded up to slot_step, within
+//  horizon), each with the first free agent, at most one per start time.
+//  Returns the count.
+size_t sched_alternatives (const sched_config_t *cfg, int64_t from, int64_t duration_ms,
+                           const sched_busy_t *busy, const bool *eligible, size_t rr,
+                           sched_slot_t *out, size_t max);
+
+//  -------------------------------------------------------------------
+//  Requests and bookings
+
+typedef struct {
+    char *event_id;
+    char *bird_id;
+    char *conversation_id;
+    char *location;
+    char *agent_id; //  leasing_agent_id: only this agent, or NULL
+    char *notes;
+    char *phone;    //  contact phone (E.164) for WhatsApp, or NULL: by Bird contact id
+    char *name;
+    int64_t preferred[SCHED_MAX_PREFERRED];
+    size_t preferred_count;
+    int64_t duration_ms;
+} sched_request_t;
+
+//  Reads tour.requested. ZHUB_OK, or ZHUB_REJECT with a reason (no
+//  preferred time, a time that is not RFC 3339, an unknown agent...).
+zhub_rc_t sched_parse_request (const zhub_msg_t *msg, const sched_config_t *cfg,
+                               sched_request_t *req, char *reason, size_t reason_size);
+void sched_request_clear (sched_request_t *req);
+
+typedef struct {
+    char *booking_id;
+    char *request_id;
+    char *bird_id;
+    char *conversation_id;
+    char *agent_id;
+    char *platform;    //  "google", "graph", "calendly"
+    char *calendar_id; //  where the event lives
+    char *event_id;    //  the calendar's event id
+    char *confirmation_url;
+    char *location;
+    char *phone;
+    char *status; //  "pending" (slot held, event not yet made), "scheduled", "canceled"
+    int64_t start, end;
+    bool confirmed; //  the WhatsApp confirmation went out
+    unsigned reminders_sent; //  bit i: reminder i went out
+} sched_booking_t;
+
+char *sched_booking_encode (const sched_booking_t *b);
+int sched_booking_decode (const char *text, size_t size, sched_booking_t *b);
+void sched_booking_clear (sched_booking_t *b);
+
+//  "bk" + 32 hex digits of SHA-256(request id): stable across redeliveries
+//  and a valid Google event id (base32hex: 0-9 a-v).
+void sched_booking_id (const char *request_id, char *out, size_t out_size);
+
+//  events.insert body (with "id" = booking id, so a retry is a 409).
+json_t *sched_google_event_body (const sched_booking_t *b, const sched_agent_t *agent,
+                                 const sched_request_t *req);
+
+//  Graph event body (with "transactionId" = booking id).
+json_t *sched_graph_event_body (const sched_booking_t *b, const sched_agent_t *agent,
+                                const sched_request_t *req);
+
+//  freeBusy body for the Google agents among eligible; NULL when none.
+json_t *sched_google_freebusy_body (const sched_config_t *cfg, const bool *eligible,
+                                    int64_t from, int64_t to);
+
+//  getSchedule body for the Graph agents among eligible; NULL when none.
+json_t *sched_graph_schedule_body (const sched_config_t *cfg, const bool *eligible, int64_t from,
+                                   int64_t to);
+
+//  Reads a freeBusy answer into busy[] (by agent calendar id). Returns 0,
+//  or -1 when the answer is not one, or a calendar reports errors.
+int sched_google_busy_read (const sched_config_t *cfg, const json_t *answer, sched_busy_t *busy);
+
+//  Reads a getSchedule answer (times in UTC) into busy[]. Every item whose
+//  status is not "free" counts. 0 or -1.
+int sched_graph_busy_read (const sched_config_t *cfg, const json_t *answer, sched_busy_t *busy);
+
+//  -------------------------------------------------------------------
+//  Messages
+
+//  tour.scheduled / tour.canceled / tour.reminder for a booking (id from
+//  the booking, the kind and `salt`, so one cause gives one message).
+zhub_msg_t *sched_tour_msg (const char *type, const sched_booking_t *b, const char *salt,
+                            const char *traceparent, int64_t now_ms);
+
+//  tour.unavailable with alternatives[].
+zhub_msg_t *sched_unavailable_msg (const sched_request_t *req, const sched_config_t *cfg,
+                                   const sched_slot_t *alts, size_t count,
+                                   const char *traceparent, int64_t now_ms);
+
+//  The WhatsApp text of a confirmation (kind "confirmation") or a reminder
+//  ("reminder"), in the business's time zone. Fresh string.
+char *sched_whatsapp_text (const char *kind, const sched_booking_t *b, const sched_config_t *cfg);
+
+//  Bird channel message body to the booking's contact (by phone when known,
+//  else by Bird contact id).
+json_t *sched_bird_message (const sched_booking_t *b, const char *text);
+
+//  -------------------------------------------------------------------
+//  Secrets at rest
+
+//  Parses ZHUB_SECRET_KEY (64 hex digits). 0, or -1.
+int sched_key_parse (const char *text, uint8_t key[SCHED_KEY_BYTES]);
+
+//  Seals text with XSalsa20-Poly1305 (crypto_secretbox): nonce || box.
+//  Fresh buffer in *out.
+void sched_seal (const uint8_t key[SCHED_KEY_BYTES], const char *text, uint8_t **out,
+                 size_t *out_size);
+
+//  Opens what sched_seal made. Fresh NUL-terminated string, or NULL when
+//  the box was tampered with or the key is wrong.
+char *sched_unseal (const uint8_t key[SCHED_KEY_BYTES], const uint8_t *box, size_t size);
+
+#endif

@@ -1,0 +1,192 @@
+//  zhub audit contact <bird id>: the audit trail of one contact — every
+//  field decision contact-sync and deal-sync made (field, old, new, winner,
+//  both times, the source event id), oldest first.
+//
+//  It reads the actors' own LMDB environments ($ZHUB_DATA_DIR/contact-sync
+//  and /deal-sync, table "audit", keys "<bird id>|<16 hex ms>|<event id>")
+//  in read transactions, beside the running actors: LMDB is built for many
+//  readers in many processes, so no bus round trip and no actor needs to be
+//  up to answer. An environment that does not exist is skipped, never
+//  created. With several replicas (each its own data dir) point
+//  ZHUB_DATA_DIR at each in turn, or use --data-dir.
+#include "cli.h"
+#include "zhub_store.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static const char *s_actors[] = {"contact-sync", "deal-sync"};
+
+static void
+s_help (FILE *out)
+{
+    fputs ("usage: zhub audit contact <bird contact id> [--json] [--data-dir DIR]\n"
+           "\n"
+           "Shows the conflict decisions recorded for one contact by contact-sync\n"
+           "and deal-sync (field, old and new value, the winner, both sides' times,\n"
+           "the event that caused it), oldest first. Reads the actors' LMDB\n"
+           "environments under $ZHUB_DATA_DIR (default ./.zhub-data) read-only.\n"
+           "\n"
+           "  --json          one JSON object {\"contact\", \"entries\": [...]}\n"
+           "  --data-dir DIR  instead of $ZHUB_DATA_DIR\n"
+           "\n"
+           "Exit codes: 0 shown (also when there are no entries), 1 a store could\n"
+           "not be read, 2 bad arguments.\n",
+           out);
+}
+
+typedef struct {
+    const char *prefix;
+    size_t prefix_size;
+    zhub_table_t table;
+    json_t *entries;
+} s_scan_t;
+
+static zhub_rc_t
+s_scan (zhub_txn_t *txn, void *arg)
+{
+    s_scan_t *scan = arg;
+    zhub_cursor_t *cursor = zhub_cursor_open (txn, scan->table);
+    if (!cursor)
+        return ZHUB_ERROR;
+    const void *key, *value;
+    size_t key_size, value_size;
+    zhub_rc_t rc =
+        zhub_cursor_seek (cursor, scan->prefix, scan->prefix_size, &key, &key_size, &value,
+                          &value_size);
+    while (rc == ZHUB_OK && key_size >= scan->prefix_size
+           && !memcmp (key, scan->prefix, scan->prefix_size)) {
+        json_t *entry = json_loadb (value, value_size, 0, NULL);
+        if (json_is_object (entry))
+            json_array_append_new (scan->entries, entry);
+        else
+            json_decref (entry);
+        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
+    }
+    zhub_cursor_destroy (&cursor);
+    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+}
+
+//  Reads one actor's entries for the prefix into entries. 0 (also when the
+//  actor has no store), -1 on a store error.
+static int
+s_read_actor (const char *data_dir, const char *actor, const char *prefix, json_t *entries)
+{
+    char path[4096];
+    snprintf (path, sizeof path, "%s/%s/data.mdb", data_dir, actor);
+    struct stat info;
+    if (stat (path, &info))
+        return 0;
+    char err[256];
+    zhub_store_config_t config = {.data_dir = data_dir, .process = actor};
+    zhub_store_t *store = zhub_store_open (&config, err, sizeof err);
+    if (!store) {
+        fprintf (stderr, "zhub audit: %s: %s\n", actor, err);
+        return -1;
+    }
+    s_scan_t scan = {.prefix = prefix, .prefix_size = strlen (prefix), .entries = entries};
+    int rc = 0;
+    if (zhub_store_table (store, "audit", &scan.table)
+        || zhub_store_read (store, s_scan, &scan) != ZHUB_OK) {
+        fprintf (stderr, "zhub audit: %s: cannot read the audit table\n", actor);
+        rc = -1;
+    }
+    zhub_store_destroy (&store);
+    return rc;
+}
+
+static int
+s_by_time (const void *a, const void *b)
+{
+    const char *ta = json_string_value (json_object_get (*(json_t *const *)a, "time"));
+    const char *tb = json_string_value (json_object_get (*(json_t *const *)b, "time"));
+    return strcmp (ta ? ta : "", tb ? tb : "");
+}
+
+static const char *
+s_field (const json_t *entry, const char *key)
+{
+    const char *text = json_string_value (json_object_get (entry, key));
+    return text ? text : "-";
+}
+
+int
+zhub_cmd_audit (int argc, char **argv)
+{
+    bool json = false;
+    const char *kind = NULL, *id = NULL;
+    const char *data_dir = getenv ("ZHUB_DATA_DIR");
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp (argv[i], "--help") || !strcmp (argv[i], "-h")) {
+            s_help (stdout);
+            return ZHUB_EXIT_OK;
+        } else if (!strcmp (argv[i], "--json"))
+            json = true;
+        else if (!strcmp (argv[i], "--data-dir") && i + 1 < argc)
+            data_dir = argv[++i];
+        else if (argv[i][0] == '-') {
+            fprintf (stderr, "zhub audit: unknown option %s\n", argv[i]);
+            s_help (stderr);
+            return ZHUB_EXIT_USAGE;
+        } else if (!kind)
+            kind = argv[i];
+        else if (!id)
+            id = argv[i];
+        else {
+            s_help (stderr);
+            return ZHUB_EXIT_USAGE;
+        }
+    }
+    if (!kind || strcmp (kind, "contact") || !id || !*id || strchr (id, '|')) {
+        s_help (stderr);
+        return ZHUB_EXIT_USAGE;
+    }
+    if (!data_dir || !*data_dir)
+        data_dir = "./.zhub-data";
+    char prefix[512];
+    snprintf (prefix, sizeof prefix, "%s|", id);
+    json_t *entries = json_array ();
+    int rc = ZHUB_EXIT_OK;
+    for (size_t i = 0; i < sizeof s_actors / sizeof s_actors[0]; i++)
+        if (s_read_actor (data_dir, s_actors[i], prefix, entries))
+            rc = ZHUB_EXIT_FAILURE;
+    //  Oldest first across both actors.
+    size_t count = json_array_size (entries);
+    json_t **sorted = calloc (count ? count : 1, sizeof *sorted);
+    for (size_t i = 0; i < count; i++)
+        sorted[i] = json_array_get (entries, i);
+    qsort (sorted, count, sizeof *sorted, s_by_time);
+    if (json) {
+        json_t *list = json_array ();
+        for (size_t i = 0; i < count; i++)
+            json_array_append (list, sorted[i]);
+        json_t *root = json_pack ("{s:s, s:o}", "contact", id, "entries", list);
+        char *text = json_dumps (root, JSON_COMPACT);
+        puts (text);
+        free (text);
+        json_decref (root);
+    } else {
+        if (!count)
+            printf ("no audit entries for contact %s\n", id);
+        for (size_t i = 0; i < count; i++) {
+            const json_t *e = sorted[i];
+            printf ("%s %-12s %-8s %-18s %s -> %s  winner=%s decision=%s", s_field (e, "time"),
+                    s_field (e, "actor"), s_field (e, "object"), s_field (e, "field"),
+                    s_field (e, "old"), s_field (e, "new"), s_field (e, "winner"),
+                    s_field (e, "decision"));
+            if (json_object_get (e, "ai_time"))
+                printf (" ai_time=%s", s_field (e, "ai_time"));
+            if (json_object_get (e, "bird_time"))
+                printf (" bird_time=%s", s_field (e, "bird_time"));
+            if (json_object_get (e, "hubspot_time"))
+                printf (" hubspot_time=%s", s_field (e, "hubspot_time"));
+            printf (" event=%s\n", s_field (e, "event_id"));
+        }
+    }
+    free (sorted);
+    json_decref (entries);
+    return rc;
+}

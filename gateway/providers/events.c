@@ -1,0 +1,193 @@
+//  CloudEvents over HTTP (spec: cloudevents/spec http-protocol-binding).
+//  The id, source, subject and time are the sender's own: a service that
+//  retries a POST sends the same id and the broker's dedup collapses it,
+//  exactly as if it had published on the bus. data must be a JSON object
+//  (the envelope's data is always a map); data_base64 is refused.
+#include "events.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define s_STRUCTURED "application/cloudevents+json"
+
+static zhub_rc_t
+s_reject (char *why, size_t why_size, const char *reason)
+{
+    snprintf (why, why_size, "%s", reason);
+    return ZHUB_REJECT;
+}
+
+static const char *
+s_header (const zhub_webhook_t *hook, const char *name)
+{
+    const char *value = hook->header ? hook->header (hook->header_ctx, name) : NULL;
+    return value && *value ? value : NULL;
+}
+
+static bool
+s_starts (const char *value, const char *prefix)
+{
+    while (value && (*value == ' ' || *value == '\t'))
+        value++;
+    size_t size = strlen (prefix);
+    return value && !strncasecmp (value, prefix, size)
+           && (value[size] == 0 || value[size] == ';' || value[size] == ' ');
+}
+
+static bool
+s_structured (const zhub_webhook_t *hook)
+{
+    return s_starts (s_header (hook, "Content-Type"), s_STRUCTURED);
+}
+
+//  Structured mode, or binary mode with a JSON (or no) body.
+static bool
+s_content_type_ok (const char *value)
+{
+    return !value || s_starts (value, s_STRUCTURED) || s_starts (value, "application/json");
+}
+
+bool
+zhub_events_type_allowed (const char *type)
+{
+    return type && zhub_topic_valid (type) && strncmp (type, "webhook.", 8) && strcmp (type, "webhook")
+           && strncmp (type, "dlq.", 4) && strcmp (type, "dlq");
+}
+
+static zhub_rc_t
+s_verify (const zhub_webhook_t *hook, const zhub_verify_opts_t *opts, char *why, size_t why_size)
+{
+    if (!opts->secret || !*opts->secret)
+        return s_reject (why, why_size, "secret_unset");
+    const char *auth = s_header (hook, "Authorization");
+    if (!auth)
+        return s_reject (why, why_size, "missing_signature");
+    if (strncasecmp (auth, "Bearer ", 7))
+        return s_reject (why, why_size, "not_bearer");
+    const char *token = auth + 7;
+    if (!zhub_secure_equal (token, strlen (token), opts->secret, strlen (opts->secret)))
+        return s_reject (why, why_size, "signature_mismatch");
+    return ZHUB_OK;
+}
+
+//  Fills msg from the attributes; the caller sets data. Returns 0 or -1.
+static int
+s_attributes (zhub_msg_t *msg, const char *specversion, const char *id, const char *source,
+              const char *type, const char *subject, const char *time, const char *traceparent,
+              int64_t now_ms, char *why, size_t why_size)
+{
+    if (!specversion || strcmp (specversion, "1.0")) {
+        snprintf (why, why_size, "specversion must be \"1.0\"");
+        return -1;
+    }
+    if (!id || !*id || !source || !*source || !type) {
+        snprintf (why, why_size, "id, source and type are required");
+        return -1;
+    }
+    if (!zhub_events_type_allowed (type)) {
+        snprintf (why, why_size, "type must be a dotted topic outside webhook.> and dlq.>");
+        return -1;
+    }
+    int64_t time_ms = now_ms;
+    if (time && zhub_time_parse (time, &time_ms)) {
+        snprintf (why, why_size, "time must be RFC 3339");
+        return -1;
+    }
+    zhub_msg_set (&msg->id, id);
+    zhub_msg_set (&msg->source, source);
+    zhub_msg_set (&msg->type, type);
+    zhub_msg_set (&msg->subject, subject);
+    msg->time_ms = time_ms;
+    if (traceparent && strlen (traceparent) == 55)
+        zhub_msg_set (&msg->traceparent, traceparent);
+    return 0;
+}
+
+static void
+s_empty_data (zhub_msg_t *msg)
+{
+    static const uint8_t empty_map = 0x80;
+    zhub_msg_set_data (msg, &empty_map, 1);
+}
+
+static zhub_rc_t
+s_parse (const zhub_webhook_t *hook, zhub_msg_list_t *out, char *why, size_t why_size)
+{
+    msgpack_sbuffer sbuf;
+    msgpack_unpacked body;
+    msgpack_sbuffer_init (&sbuf);
+    msgpack_unpacked_init (&body);
+    zhub_rc_t rc = ZHUB_REJECT;
+    zhub_msg_t *msg = zhub_msg_new ();
+    char *fields[7] = {0};
+    bool has_body = hook->body_size > 0;
+    if (has_body) {
+        msgpack_sbuffer_destroy (&sbuf);
+        msgpack_unpacked_destroy (&body);
+        if (zhub_provider_json_body (hook, &sbuf, &body, why, why_size))
+            goto done;
+    }
+    if (s_structured (hook)) {
+        static const char *const names[] = {"specversion", "id",   "source",     "type",
+                                            "subject",     "time", "traceparent"};
+        if (!has_body || body.data.type != MSGPACK_OBJECT_MAP) {
+            snprintf (why, why_size, "a structured event must be a JSON object");
+            goto done;
+        }
+        for (int i = 0; i < 7; i++)
+            fields[i] = zhub_provider_str (&body.data, names[i]);
+        if (s_attributes (msg, fields[0], fields[1], fields[2], fields[3], fields[4], fields[5],
+                          fields[6], hook->now_ms, why, why_size))
+            goto done;
+        const msgpack_object *data = zhub_mpack_get (&body.data, "data");
+        if (zhub_mpack_get (&body.data, "data_base64")
+            || (data && data->type != MSGPACK_OBJECT_MAP && data->type != MSGPACK_OBJECT_NIL)) {
+            snprintf (why, why_size, "data must be a JSON object");
+            goto done;
+        }
+        if (data && data->type == MSGPACK_OBJECT_MAP)
+            zhub_provider_set_data (msg, data);
+        else
+            s_empty_data (msg);
+    } else {
+        if (s_attributes (msg, s_header (hook, "ce-specversion"), s_header (hook, "ce-id"),
+                          s_header (hook, "ce-source"), s_header (hook, "ce-type"),
+                          s_header (hook, "ce-subject"), s_header (hook, "ce-time"),
+                          s_header (hook, "traceparent"), hook->now_ms, why, why_size))
+            goto done;
+        if (has_body && body.data.type != MSGPACK_OBJECT_MAP) {
+            snprintf (why, why_size, "data must be a JSON object");
+            goto done;
+        }
+        if (has_body)
+            zhub_provider_set_data (msg, &body.data);
+        else
+            s_empty_data (msg);
+    }
+    char err[128];
+    if (zhub_msg_validate (msg, err, sizeof err)) {
+        snprintf (why, why_size, "%s", err);
+        goto done;
+    }
+    zhub_msg_list_push (out, &msg);
+    rc = ZHUB_OK;
+done:
+    for (int i = 0; i < 7; i++)
+        free (fields[i]);
+    zhub_msg_destroy (&msg);
+    msgpack_unpacked_destroy (&body);
+    msgpack_sbuffer_destroy (&sbuf);
+    return rc;
+}
+
+const zhub_provider_t zhub_provider_events = {
+    .name = "events",
+    .flags = ZHUB_PROVIDER_OWN_ROUTE,
+    .content_type_ok = s_content_type_ok,
+    .default_max_age_ms = ZHUB_EVENTS_MAX_AGE_MS,
+    .default_max_future_ms = ZHUB_EVENTS_MAX_FUTURE_MS,
+    .verify = s_verify,
+    .parse = s_parse,
+};
