@@ -46,6 +46,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #define s_DRAIN_BATCH 64     //  spooled events published per round trip
 #define s_DRAIN_PAUSE_MS 500 //  between attempts while the broker is away
@@ -81,7 +82,23 @@ struct zhub_gateway_server_t {
         zhub_bucket_t bucket;
     } * buckets;
     size_t bucket_count;
+    //  Open webhook connections, for the request deadline (slowloris):
+    //  under conn_lock, scanned by the reaper thread.
+    pthread_mutex_t conn_lock;
+    struct s_conn_t *conns;
+    pthread_t reaper;
+    bool reaper_started;
+    bool reaper_stop; //  under drain_lock, with drain_wake
 };
+
+//  One webhook connection: since when its current request has been
+//  arriving without an answer.
+typedef struct s_conn_t {
+    int fd;
+    int64_t since_ms; //  monotonic: connection start or end of its last request
+    bool answered;    //  the current request has its response queued
+    struct s_conn_t *prev, *next;
+} s_conn_t;
 
 typedef struct {
     zhub_gateway_server_t *server;
@@ -355,6 +372,112 @@ s_drainer (void *arg)
 }
 
 //  ---------------------------------------------------------------------
+//  Request deadline (slowloris)
+//
+//  MHD's connection timeout is an idle timeout: a client that sends one
+//  header byte every few seconds keeps its connection (and, here, its
+//  thread) forever. So every webhook connection is tracked from its start
+//  (or the end of its previous request) until its response is queued, and
+//  a reaper shuts down the socket of any that takes longer than the request
+//  timeout; MHD then sees the read fail and closes the connection itself.
+//  The entry leaves the list in MHD's "closed" notification, which MHD
+//  sends before it closes the socket, so a descriptor is never shut down
+//  after it was reused. The per-IP and total connection limits bound how
+//  many such clients can be waiting at once.
+
+static void
+s_notify_connection (void *cls, struct MHD_Connection *conn, void **socket_context,
+                     enum MHD_ConnectionNotificationCode code)
+{
+    zhub_gateway_server_t *self = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *info =
+            MHD_get_connection_info (conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+        s_conn_t *c = zhub_calloc (1, sizeof *c);
+        c->fd = info ? info->connect_fd : -1;
+        c->since_ms = zhub_mono_ms ();
+        pthread_mutex_lock (&self->conn_lock);
+        c->next = self->conns;
+        if (self->conns)
+            self->conns->prev = c;
+        self->conns = c;
+        pthread_mutex_unlock (&self->conn_lock);
+        *socket_context = c;
+    } else if (code == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+        s_conn_t *c = *socket_context;
+        pthread_mutex_lock (&self->conn_lock);
+        if (c->prev)
+            c->prev->next = c->next;
+        else
+            self->conns = c->next;
+        if (c->next)
+            c->next->prev = c->prev;
+        pthread_mutex_unlock (&self->conn_lock);
+        free (c);
+        *socket_context = NULL;
+    }
+}
+
+static s_conn_t *
+s_conn_of (struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info (conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
+//  Marks the connection's request answered (true) or a new one started.
+static void
+s_conn_mark (zhub_gateway_server_t *self, struct MHD_Connection *conn, bool answered)
+{
+    s_conn_t *c = s_conn_of (conn);
+    if (!c)
+        return;
+    pthread_mutex_lock (&self->conn_lock);
+    c->answered = answered;
+    if (!answered)
+        c->since_ms = zhub_mono_ms ();
+    pthread_mutex_unlock (&self->conn_lock);
+}
+
+static void *
+s_reaper (void *arg)
+{
+    zhub_gateway_server_t *self = arg;
+    int64_t deadline = self->config->request_timeout_ms;
+    for (;;) {
+        struct timespec until;
+        clock_gettime (CLOCK_REALTIME, &until);
+        until.tv_nsec += 250 * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        pthread_mutex_lock (&self->drain_lock);
+        if (!self->reaper_stop)
+            pthread_cond_timedwait (&self->drain_wake, &self->drain_lock, &until);
+        bool stop = self->reaper_stop;
+        pthread_mutex_unlock (&self->drain_lock);
+        if (stop)
+            break;
+        int64_t now = zhub_mono_ms ();
+        size_t reaped = 0;
+        pthread_mutex_lock (&self->conn_lock);
+        for (s_conn_t *c = self->conns; c; c = c->next)
+            if (!c->answered && c->fd >= 0 && now - c->since_ms > deadline) {
+                shutdown (c->fd, SHUT_RDWR);
+                c->since_ms = INT64_MAX / 2; //  once
+                reaped++;
+            }
+        pthread_mutex_unlock (&self->conn_lock);
+        if (reaped)
+            zhub_warn ("request_deadline", "closed=%zu timeout_ms=%lld", reaped,
+                       (long long)deadline);
+    }
+    return NULL;
+}
+
+//  ---------------------------------------------------------------------
 //  Webhooks
 
 static const char *
@@ -619,10 +742,28 @@ s_webhook_body (s_request_t *req, const char *data, size_t size)
     return MHD_YES;
 }
 
+static enum MHD_Result s_webhook_handle (void *cls, struct MHD_Connection *conn, const char *url,
+                                         const char *method, const char *version,
+                                         const char *upload_data, size_t *upload_data_size,
+                                         void **con_cls);
+
 static enum MHD_Result
 s_webhook_handler (void *cls, struct MHD_Connection *conn, const char *url, const char *method,
                    const char *version, const char *upload_data, size_t *upload_data_size,
                    void **con_cls)
+{
+    enum MHD_Result rc =
+        s_webhook_handle (cls, conn, url, method, version, upload_data, upload_data_size, con_cls);
+    s_request_t *req = *con_cls;
+    if (req && req->responded)
+        s_conn_mark (cls, conn, true);
+    return rc;
+}
+
+static enum MHD_Result
+s_webhook_handle (void *cls, struct MHD_Connection *conn, const char *url, const char *method,
+                  const char *version, const char *upload_data, size_t *upload_data_size,
+                  void **con_cls)
 {
     (void)cls;
     (void)version;
@@ -836,11 +977,12 @@ s_request_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
                      enum MHD_RequestTerminationCode toe)
 {
     (void)cls;
-    (void)conn;
     s_request_t *req = *con_cls;
     if (!req)
         return;
     *con_cls = NULL;
+    if (!req->admin)
+        s_conn_mark (req->server, conn, false); //  the next request's clock starts now
     long long duration = (long long)(zhub_mono_ms () - req->started_ms);
     const char *reason = req->reason[0] ? req->reason : "-";
     if (!req->responded && !req->reason[0])
@@ -919,7 +1061,8 @@ s_daemon_start (zhub_gateway_server_t *self, const zhub_listen_t *listen, bool a
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)config->per_ip_limit,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)config->connection_memory,
         MHD_OPTION_URI_LOG_CALLBACK, admin ? s_admin_uri : s_webhook_uri, self,
-        MHD_OPTION_NOTIFY_COMPLETED, s_request_completed, self, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, s_request_completed, self, MHD_OPTION_NOTIFY_CONNECTION,
+        admin ? NULL : s_notify_connection, self, MHD_OPTION_END);
     if (!daemon)
         snprintf (err, err_size, "cannot listen on %s (address in use or not local?)",
                   listen->text);
@@ -942,6 +1085,7 @@ zhub_gateway_server_new (const zhub_gateway_config_t *config, char *err, size_t 
     pthread_mutex_init (&self->rate_lock, NULL);
     pthread_mutex_init (&self->drain_lock, NULL);
     pthread_cond_init (&self->drain_wake, NULL);
+    pthread_mutex_init (&self->conn_lock, NULL);
     atomic_store (&self->broker_up, true); //  until a publish says otherwise
     self->metrics = zhub_gateway_metrics_new ();
     self->public_url = zhub_strdup (config->public_url);
@@ -968,6 +1112,12 @@ zhub_gateway_server_new (const zhub_gateway_config_t *config, char *err, size_t 
         zhub_gateway_server_destroy (&self);
         return NULL;
     }
+    if (pthread_create (&self->reaper, NULL, s_reaper, self)) {
+        snprintf (err, err_size, "cannot start the request deadline thread");
+        zhub_gateway_server_destroy (&self);
+        return NULL;
+    }
+    self->reaper_started = true;
     self->port = s_bound_port (self->daemon);
     self->admin_port = s_bound_port (self->admin);
     if (config->public_url_default && config->listen.port == 0) {
@@ -990,6 +1140,13 @@ zhub_gateway_server_destroy (zhub_gateway_server_t **self_p)
         MHD_stop_daemon (self->daemon);
     if (self->admin)
         MHD_stop_daemon (self->admin);
+    if (self->reaper_started) {
+        pthread_mutex_lock (&self->drain_lock);
+        self->reaper_stop = true;
+        pthread_cond_broadcast (&self->drain_wake);
+        pthread_mutex_unlock (&self->drain_lock);
+        pthread_join (self->reaper, NULL);
+    }
     if (self->drainer_started) {
         pthread_mutex_lock (&self->drain_lock);
         self->stopping = true;
@@ -1001,6 +1158,7 @@ zhub_gateway_server_destroy (zhub_gateway_server_t **self_p)
     zhub_gateway_metrics_destroy (&self->metrics);
     free (self->buckets);
     pthread_mutex_destroy (&self->rate_lock);
+    pthread_mutex_destroy (&self->conn_lock);
     pthread_mutex_destroy (&self->drain_lock);
     pthread_cond_destroy (&self->drain_wake);
     for (size_t i = 0; i < self->idle_count; i++)

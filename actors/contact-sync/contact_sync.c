@@ -840,6 +840,106 @@ s_changed (contact_plan_t *plan, const char *field)
         plan->changed[plan->changed_count++] = field;
 }
 
+//  Field-level last-writer-wins. A change of `field` from `side` at the
+//  event's time may be written unless the value both sides agree on is
+//  newer, or as new and from HubSpot (a tie goes to HubSpot). Either way
+//  the decision is appended to plan->audit; a win also moves the field's
+//  version in plan->next. old is the value the change replaces (the other
+//  side's, as far as we know), new the changed value.
+static bool
+s_lww (contact_plan_t *plan, const contact_state_t *known, const contact_event_t *event,
+       const char *field, const char *side, const char *old, const char *new)
+{
+    const json_t *version = known->versions ? json_object_get (known->versions, field) : NULL;
+    const json_t *ms_value = json_object_get (version, "ms");
+    int64_t current_ms = json_is_integer (ms_value) ? json_integer_value (ms_value) : -1;
+    const char *current_side = s_json_str (version, "side");
+    int64_t t = event->time_ms;
+    const char *decision = "applied";
+    if (current_ms > t)
+        decision = "older_than_current";
+    else if (current_ms == t && current_side && !strcmp (current_side, "hubspot")
+             && strcmp (side, "hubspot"))
+        decision = "tie_hubspot_wins";
+    bool wins = !strcmp (decision, "applied");
+
+    if (!plan->audit)
+        plan->audit = json_array ();
+    char stamp[40];
+    json_t *entry = json_pack ("{s:s, s:s, s:s, s:s, s:s}", "actor", CONTACT_SYNC_GROUP, "object",
+                               "contact", "field", field, "decision", decision, "winner",
+                               wins ? side : (current_side ? current_side : "hubspot"));
+    s_put (entry, "old", old);
+    s_put (entry, "new", new);
+    s_put (entry, "event_id", event->event_id);
+    s_put (entry, "bird_contact_id", known->bird_id ? known->bird_id : event->bird_id);
+    zhub_time_format (t, stamp, sizeof stamp);
+    json_object_set_new (entry, !strcmp (side, "bird") ? "bird_time" : "hubspot_time",
+                         json_string (stamp));
+    if (current_ms >= 0 && current_side && strcmp (current_side, side)) {
+        zhub_time_format (current_ms, stamp, sizeof stamp);
+        json_object_set_new (entry, !strcmp (current_side, "bird") ? "bird_time" : "hubspot_time",
+                             json_string (stamp));
+    }
+    if (current_ms >= 0) {
+        zhub_time_format (current_ms, stamp, sizeof stamp);
+        json_object_set_new (entry, "current_time", json_string (stamp));
+    }
+    json_array_append_new (plan->audit, entry);
+    if (wins) {
+        if (!plan->next.versions)
+            plan->next.versions = json_object ();
+        json_object_set_new (plan->next.versions, field,
+                             json_pack ("{s:I, s:s}", "ms", (json_int_t)t, "side", side));
+    }
+    return wins;
+}
+
+//  What one side holds of a mapped field, as far as we know (or NULL).
+static const char *
+s_field_known (const contact_state_t *state, const char *hubspot, const char *side)
+{
+    return state && state->fields
+               ? s_json_str (json_object_get (state->fields, hubspot), side)
+               : NULL;
+}
+
+static void
+s_field_set (contact_state_t *state, const char *hubspot, const char *side, const char *value)
+{
+    if (!state->fields)
+        state->fields = json_object ();
+    json_t *entry = json_object_get (state->fields, hubspot);
+    if (!entry) {
+        entry = json_object ();
+        json_object_set_new (state->fields, hubspot, entry);
+    }
+    if (value)
+        json_object_set_new (entry, side, json_string (value));
+    else
+        json_object_del (entry, side);
+}
+
+//  The value of a mapped field in a Bird event, as text (fresh) or NULL.
+static char *
+s_bird_field_value (const contact_event_t *event, const contact_field_map_t *field)
+{
+    if (!strcmp (field->bird, "conversation.status"))
+        return zhub_strdup (event->conversation_status);
+    if (strncmp (field->bird, "attributes.", 11) || !event->attributes)
+        return NULL;
+    const json_t *value = json_object_get (event->attributes, field->bird + 11);
+    if (json_is_string (value))
+        return zhub_strdup (json_string_value (value));
+    if (json_is_integer (value))
+        return zhub_sprintf ("%lld", (long long)json_integer_value (value));
+    if (json_is_real (value))
+        return zhub_sprintf ("%g", json_real_value (value));
+    if (json_is_boolean (value))
+        return zhub_strdup (json_is_true (value) ? "true" : "false");
+    return NULL;
+}
+
 //  Picks the phone (or e-mail) of a Bird record to sync: the one we synced
 //  last if Bird still has it (a second number must not flip HubSpot back
 //  and forth), else the first valid one. Returns ZHUB_OK with out ("" when
@@ -919,36 +1019,69 @@ s_plan_bird_to_hubspot (const contact_event_t *event, const contact_state_t *sta
     if (*name && !s_same (name, known->bird.display_name)) {
         char *first, *last;
         contact_name_split (name, &first, &last);
-        if (!s_same (first, known->hubspot.firstname)) {
-            json_object_set_new (props, "firstname", json_string (first));
-            s_set (&next->hubspot.firstname, first);
-            s_changed (plan, "firstname");
-        }
-        //  A one-word name clears an old last name only when we had
-        //  synced one; a first sync never writes an empty value.
-        if (!s_same (last, known->hubspot.lastname)) {
-            json_object_set_new (props, "lastname", json_string (last));
-            s_set (&next->hubspot.lastname, last);
-            s_changed (plan, "lastname");
-        }
+        char *hubspot_name = contact_name_join (known->hubspot.firstname, known->hubspot.lastname);
+        bool differs = !s_same (first, known->hubspot.firstname)
+                       || !s_same (last, known->hubspot.lastname);
+        if (differs
+            && s_lww (plan, known, event, "name", "bird", *hubspot_name ? hubspot_name : NULL,
+                      name)) {
+            if (!s_same (first, known->hubspot.firstname)) {
+                json_object_set_new (props, "firstname", json_string (first));
+                s_set (&next->hubspot.firstname, first);
+                s_changed (plan, "firstname");
+            }
+            //  A one-word name clears an old last name only when we had
+            //  synced one; a first sync never writes an empty value.
+            if (!s_same (last, known->hubspot.lastname)) {
+                json_object_set_new (props, "lastname", json_string (last));
+                s_set (&next->hubspot.lastname, last);
+                s_changed (plan, "lastname");
+            }
+        } else if (differs)
+            s_set (&next->bird.display_name, known->bird.display_name); //  a stale value
+        free (hubspot_name);
         free (first);
         free (last);
     }
     if (*phone && !s_same (phone, known->bird.phone) && !s_same (phone, known->hubspot.phone)) {
-        json_object_set_new (props, "phone", json_string (phone));
-        s_set (&next->hubspot.phone, phone);
-        s_changed (plan, "phone");
+        if (s_lww (plan, known, event, "phone", "bird", known->hubspot.phone, phone)) {
+            json_object_set_new (props, "phone", json_string (phone));
+            s_set (&next->hubspot.phone, phone);
+            s_changed (plan, "phone");
+        } else
+            s_set (&next->bird.phone, known->bird.phone);
     }
     if (*email && !s_same (email, known->bird.email) && !s_same (email, known->hubspot.email)) {
-        json_object_set_new (props, "email", json_string (email));
-        s_set (&next->hubspot.email, email);
-        s_changed (plan, "email");
+        if (s_lww (plan, known, event, "email", "bird", known->hubspot.email, email)) {
+            json_object_set_new (props, "email", json_string (email));
+            s_set (&next->hubspot.email, email);
+            s_changed (plan, "email");
+        } else
+            s_set (&next->bird.email, known->bird.email);
+    }
+    for (size_t i = 0; i < config->field_count; i++) {
+        const contact_field_map_t *field = &config->fields[i];
+        char *value = field->to_hubspot ? s_bird_field_value (event, field) : NULL;
+        const char *known_bird = s_field_known (known, field->hubspot, "bird");
+        const char *known_hubspot = s_field_known (known, field->hubspot, "hubspot");
+        if (value && *value && !s_same (value, known_bird) && !s_same (value, known_hubspot)
+            && s_lww (plan, known, event, field->hubspot, "bird", known_hubspot, value)) {
+            json_object_set_new (props, field->hubspot, json_string (value));
+            s_field_set (next, field->hubspot, "bird", value);
+            s_field_set (next, field->hubspot, "hubspot", value);
+            s_changed (plan, field->hubspot);
+        }
+        free (value);
     }
     free (name);
 
     if (json_object_size (props) == 0) {
         json_decref (props);
-        if (state && state->hubspot_id)
+        if (plan->audit && state && state->hubspot_id)
+            s_plan_reason (plan, CONTACT_PLAN_SKIP, 0,
+                           "bird contact %s: HubSpot holds newer values (last writer wins)",
+                           event->bird_id);
+        else if (state && state->hubspot_id)
             s_plan_reason (plan, CONTACT_PLAN_SKIP, 0,
                            "bird contact %s: HubSpot already has these values", event->bird_id);
         else
@@ -989,14 +1122,24 @@ s_event_known (const contact_event_t *event, const contact_state_t *state,
             || !s_same (email, state->bird.email))
             return false;
     }
+    //  A conversation status we have not passed on yet is news.
+    for (size_t i = 0; i < config->field_count; i++) {
+        const contact_field_map_t *field = &config->fields[i];
+        char *value = field->to_hubspot ? s_bird_field_value (event, field) : NULL;
+        bool news = value && *value && !s_same (value, s_field_known (state, field->hubspot, "bird"));
+        free (value);
+        if (news)
+            return false;
+    }
     return true;
 }
 
 static bool
-s_synced_property (const char *name)
+s_synced_property (const char *name, const contact_sync_config_t *config)
 {
+    const contact_field_map_t *field = s_field_of (config, name);
     return !strcmp (name, "firstname") || !strcmp (name, "lastname") || !strcmp (name, "phone")
-           || !strcmp (name, "email");
+           || !strcmp (name, "email") || (field && field->to_bird);
 }
 
 //  The value HubSpot's side holds for a property, as far as we know.
@@ -1009,7 +1152,9 @@ s_known_hubspot (const contact_state_t *state, const char *name)
         return state->hubspot.lastname;
     if (!strcmp (name, "phone"))
         return state->hubspot.phone;
-    return state->hubspot.email;
+    if (!strcmp (name, "email"))
+        return state->hubspot.email;
+    return s_field_known (state, name, "hubspot");
 }
 
 //  A propertyChange whose new value is the one we wrote (or last read):
@@ -1057,7 +1202,7 @@ contact_sync_plan_event (const contact_event_t *event, const contact_state_t *st
         return;
     }
     plan->direction = DIR_HUBSPOT_TO_BIRD;
-    if (event->property_name && !s_synced_property (event->property_name)) {
+    if (event->property_name && !s_synced_property (event->property_name, config)) {
         s_plan_reason (plan, CONTACT_PLAN_IGNORE, 0, "property %.64s is not synced",
                        event->property_name);
         return;
@@ -1070,7 +1215,9 @@ contact_sync_plan_event (const contact_event_t *event, const contact_state_t *st
     char *id = zhub_http_escape (event->hubspot_id);
     s_plan_call (
         plan, CONTACT_PLAN_FETCH, CONTACT_API_HUBSPOT, CONTACT_OP_HUBSPOT_GET, "GET",
-        zhub_sprintf ("/crm/v3/objects/contacts/%s?properties=%s", id, CONTACT_HUBSPOT_PROPERTIES),
+        zhub_sprintf ("/crm/v3/objects/contacts/%s?properties=%s", id,
+                      config->hubspot_properties ? config->hubspot_properties
+                                                 : CONTACT_HUBSPOT_PROPERTIES),
         NULL, "hubspot get contact");
     free (id);
 }
@@ -1141,14 +1288,49 @@ s_plan_hubspot_to_bird (const contact_event_t *event, const contact_state_t *sta
     bool name_changed =
         !s_same (first, known->hubspot.firstname) || !s_same (last, known->hubspot.lastname);
     if (*display && name_changed && !s_same (display, known->bird.display_name)) {
-        json_object_set_new (body, "displayName", json_string (display));
-        s_set (&next->bird.display_name, display);
-        s_changed (plan, "displayName");
+        if (s_lww (plan, known, event, "name", "hubspot", known->bird.display_name, display)) {
+            json_object_set_new (body, "displayName", json_string (display));
+            s_set (&next->bird.display_name, display);
+            s_changed (plan, "displayName");
+        } else {
+            //  An older change: what we knew of HubSpot stays, so a later
+            //  event compares against it again.
+            s_set (&next->hubspot.firstname, known->hubspot.firstname);
+            s_set (&next->hubspot.lastname, known->hubspot.lastname);
+        }
     }
     bool phone_new =
         *phone && !s_same (phone, known->hubspot.phone) && !s_same (phone, known->bird.phone);
     bool email_new =
         *email && !s_same (email, known->hubspot.email) && !s_same (email, known->bird.email);
+    if (phone_new && !s_lww (plan, known, event, "phone", "hubspot", known->bird.phone, phone)) {
+        phone_new = false;
+        s_set (&next->hubspot.phone, known->hubspot.phone);
+    }
+    if (email_new && !s_lww (plan, known, event, "email", "hubspot", known->bird.email, email)) {
+        email_new = false;
+        s_set (&next->hubspot.email, known->hubspot.email);
+    }
+    json_t *attributes = json_object ();
+    for (size_t i = 0; i < config->field_count; i++) {
+        const contact_field_map_t *field = &config->fields[i];
+        const char *value = s_json_str (props, field->hubspot);
+        const char *known_bird = s_field_known (known, field->hubspot, "bird");
+        const char *known_hubspot = s_field_known (known, field->hubspot, "hubspot");
+        if (!field->to_bird || strncmp (field->bird, "attributes.", 11) || s_empty (value)
+            || s_same (value, known_hubspot))
+            continue;
+        if (s_same (value, known_bird)) {
+            s_field_set (next, field->hubspot, "hubspot", value);
+            continue;
+        }
+        if (!s_lww (plan, known, event, field->hubspot, "hubspot", known_bird, value))
+            continue;
+        json_object_set_new (attributes, field->bird + 11, json_string (value));
+        s_field_set (next, field->hubspot, "hubspot", value);
+        s_field_set (next, field->hubspot, "bird", value);
+        s_changed (plan, field->hubspot);
+    }
     if (phone_new) {
         s_set (&next->bird.phone, phone);
         s_changed (plan, "phonenumber");
@@ -1159,10 +1341,13 @@ s_plan_hubspot_to_bird (const contact_event_t *event, const contact_state_t *sta
     }
     bool link_new = !s_same (hubspot_id, known->hubspot_id);
     if (link_new) {
-        json_object_set_new (body, "attributes",
-                             json_pack ("{s:s}", "hubspot_contact_id", hubspot_id));
+        json_object_set_new (attributes, "hubspot_contact_id", json_string (hubspot_id));
         s_changed (plan, "hubspot_contact_id");
     }
+    if (json_object_size (attributes))
+        json_object_set_new (body, "attributes", attributes);
+    else
+        json_decref (attributes);
     //  Which Bird contact: the one we know (or HubSpot names), else upsert
     //  by the phone (WhatsApp's identity), else by the e-mail.
     const char *bird_id = linked ? linked : known->bird_id;
@@ -1198,7 +1383,9 @@ s_plan_hubspot_to_bird (const contact_event_t *event, const contact_state_t *sta
         json_decref (body);
         free (path);
         s_plan_reason (plan, CONTACT_PLAN_SKIP, 0,
-                       "hubspot contact %s: Bird already has these values", hubspot_id);
+                       plan->audit ? "hubspot contact %s: Bird holds newer values (last writer wins)"
+                                   : "hubspot contact %s: Bird already has these values",
+                       hubspot_id);
         free (hubspot_id);
         return;
     }
@@ -1222,12 +1409,17 @@ contact_sync_plan_fetched (const contact_event_t *event, const contact_state_t *
         s_plan_hubspot_to_bird (event, state, answer, config, plan);
         return;
     }
-    contact_event_t record = {.origin = CONTACT_FROM_BIRD};
+    contact_event_t record = {.origin = CONTACT_FROM_BIRD, .time_ms = event->time_ms};
     if (!s_read_bird_contact (answer, &record)) {
         s_plan_reason (plan, CONTACT_PLAN_REJECT, ZHUB_REASON_BAD_ANSWER,
                        "the fetched Bird contact has no id");
+        contact_event_clear (&record);
         return;
     }
+    //  What the event itself said, beyond the record: its id, its
+    //  conversation's status.
+    record.event_id = zhub_strdup (event->event_id);
+    record.conversation_status = zhub_strdup (event->conversation_status);
     s_plan_bird_to_hubspot (&record, state, config, plan);
     contact_event_clear (&record);
 }
