@@ -111,6 +111,37 @@ zhub_cmd_up (int argc, char **argv)
                         "--webhook-url", bird_hook, "--signing-key", getenv ("ZHUB_BIRD_SIGNING_KEY"),
                         "--workspace-id", getenv ("ZHUB_BIRD_WORKSPACE_ID"), NULL};
         zhub_supervisor_add (sup, "bird-peer", bird);
+        //  Calendars for the scheduler: Google (with its token endpoint) and
+        //  Microsoft Graph, on 8093 / 8094, with the stand-ins' own client
+        //  credentials; a local-only key seals the tokens at rest.
+        char google_url[64], graph_url[64], google_token[96], graph_token[112];
+        snprintf (google_url, sizeof google_url, "http://127.0.0.1:%d", 8093);
+        snprintf (graph_url, sizeof graph_url, "http://127.0.0.1:%d/v1.0", 8094);
+        snprintf (google_token, sizeof google_token, "%s/token", google_url);
+        snprintf (graph_token, sizeof graph_token,
+                  "http://127.0.0.1:%d/local-tenant/oauth2/v2.0/token", 8094);
+        const char *calendar_env[][2] = {
+            {"ZHUB_GOOGLE_BASE_URL", google_url},
+            {"ZHUB_GOOGLE_TOKEN_URL", google_token},
+            {"ZHUB_GOOGLE_CLIENT_ID", "google-client-id"},
+            {"ZHUB_GOOGLE_CLIENT_SECRET", "google-client-secret"},
+            {"ZHUB_GOOGLE_REFRESH_TOKEN", "google-refresh-token"},
+            {"ZHUB_GRAPH_BASE_URL", graph_url},
+            {"ZHUB_GRAPH_TOKEN_URL", graph_token},
+            {"ZHUB_GRAPH_CLIENT_ID", "graph-client-id"},
+            {"ZHUB_GRAPH_CLIENT_SECRET", "graph-client-secret"},
+            {"ZHUB_SECRET_KEY", "6c6f63616c2d6f6e6c792d6b65792d6e6f742d666f722d70726f64756374696f"},
+        };
+        for (size_t i = 0; i < sizeof calendar_env / sizeof calendar_env[0]; i++)
+            setenv (calendar_env[i][0], calendar_env[i][1], 0);
+        snprintf (path, sizeof path, "%s/google_peer.py", peers_dir);
+        char *google[] = {(char *) python, path, "--port", "8093", "--max-seconds", "31536000",
+                          NULL};
+        zhub_supervisor_add (sup, "google-peer", google);
+        snprintf (path, sizeof path, "%s/graph_peer.py", peers_dir);
+        char *graph[] = {(char *) python, path, "--port", "8094", "--max-seconds", "31536000",
+                         NULL};
+        zhub_supervisor_add (sup, "graph-peer", graph);
     }
     //  Started in this order, stopped in reverse. One line per program.
     const char *programs[] = {
@@ -120,6 +151,7 @@ zhub_cmd_up (int argc, char **argv)
         "zhub-deal-sync",
         "zhub-dead-letter",
         "zhub-activity-log",
+        "zhub-scheduler",
     };
     for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++) {
         if (zhub_cli_find_program (programs[i], path, sizeof path)) {
@@ -134,7 +166,7 @@ zhub_cmd_up (int argc, char **argv)
     struct sigaction action = {.sa_handler = s_on_signal};
     sigaction (SIGINT, &action, NULL);
     sigaction (SIGTERM, &action, NULL);
-    int children = (with_peers ? 2 : 0) + (int) (sizeof programs / sizeof programs[0]);
+    int children = (with_peers ? 4 : 0) + (int) (sizeof programs / sizeof programs[0]);
     for (int i = 0; i < children; i++)
         if (zhub_supervisor_start (sup, i) < 0)
             fprintf (stderr, "zhub up: could not start child %d\n", i);

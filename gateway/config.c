@@ -243,14 +243,16 @@ zhub_gateway_config_load (zhub_gateway_config_t *self)
         || zhub_env_duration_ms ("ZHUB_GATEWAY_CONNECTION_TIMEOUT",
                                  ZHUB_GATEWAY_CONNECTION_TIMEOUT_DEFAULT_MS,
                                  &self->connection_timeout_ms)
+        || zhub_env_duration_ms ("ZHUB_GATEWAY_REQUEST_TIMEOUT",
+                                 ZHUB_GATEWAY_REQUEST_TIMEOUT_DEFAULT_MS, &self->request_timeout_ms)
         || zhub_env_int ("ZHUB_GATEWAY_CONNECTION_LIMIT", ZHUB_GATEWAY_CONNECTION_LIMIT_DEFAULT, 1,
                          65536, &self->connection_limit)
         || zhub_env_int ("ZHUB_GATEWAY_PER_IP_LIMIT", ZHUB_GATEWAY_PER_IP_LIMIT_DEFAULT, 0, 65536,
                          &self->per_ip_limit)
         || zhub_env_int ("ZHUB_GATEWAY_CONNECTION_MEMORY", ZHUB_GATEWAY_CONNECTION_MEMORY_DEFAULT,
                          8192, 16 * 1024 * 1024, &self->connection_memory)
-        || zhub_env_int ("ZHUB_GATEWAY_IDLE_CLIENTS", ZHUB_GATEWAY_IDLE_CLIENTS_DEFAULT, 0, 1024,
-                         &self->idle_clients)
+        || zhub_env_int ("ZHUB_GATEWAY_PUBLISHERS", ZHUB_GATEWAY_PUBLISHERS_DEFAULT, 1, 64,
+                         &self->publishers)
         || zhub_env_duration_ms ("ZHUB_HUBSPOT_SIGNATURE_MAX_AGE", ZHUB_HUBSPOT_MAX_AGE_MS,
                                  &self->hubspot_max_age_ms)
         || zhub_env_duration_ms ("ZHUB_BIRD_SIGNATURE_MAX_AGE", ZHUB_BIRD_MAX_AGE_MS,
@@ -262,7 +264,7 @@ zhub_gateway_config_load (zhub_gateway_config_t *self)
     //  Timeouts of zero would mean "never" to MHD and "fail at once" to the
     //  client; neither is what anyone wants.
     if (self->publish_timeout_ms < 1 || self->ready_timeout_ms < 1
-        || self->connection_timeout_ms < 1000) {
+        || self->connection_timeout_ms < 1000 || self->request_timeout_ms < 500) {
         fprintf (stderr, "zhub: timeouts must be positive (connection timeout at least 1s)\n");
         return -1;
     }
@@ -294,17 +296,18 @@ zhub_gateway_config_log (const zhub_gateway_config_t *self)
     zhub_info ("config",
                "listen=%s admin=%s public_url=%s broker=%s body_limit=%zu publish_timeout_ms=%lld "
                "retry_after_s=%lld ready_timeout_ms=%lld connection_timeout_ms=%lld "
-               "connection_limit=%lld per_ip_limit=%lld connection_memory=%lld idle_clients=%lld "
+               "connection_limit=%lld per_ip_limit=%lld connection_memory=%lld publishers=%lld "
                "hubspot_max_age_ms=%lld bird_max_age_ms=%lld max_clock_skew_ms=%lld rate=%.0f "
-               "burst=%.0f spool=%s spool_limit=%lld",
+               "burst=%.0f spool=%s spool_limit=%lld request_timeout_ms=%lld",
                self->listen.text, self->admin.text, self->public_url, self->broker,
                self->body_limit, (long long)self->publish_timeout_ms,
                (long long)self->retry_after_s, (long long)self->ready_timeout_ms,
                (long long)self->connection_timeout_ms, (long long)self->connection_limit,
                (long long)self->per_ip_limit, (long long)self->connection_memory,
-               (long long)self->idle_clients, (long long)self->hubspot_max_age_ms,
+               (long long)self->publishers, (long long)self->hubspot_max_age_ms,
                (long long)self->bird_max_age_ms, (long long)self->max_clock_skew_ms, self->rate,
-               self->burst, self->data_dir ? "on" : "off", (long long)self->spool_limit);
+               self->burst, self->data_dir ? "on" : "off", (long long)self->spool_limit,
+               (long long)self->request_timeout_ms);
     //  One line per secret, masked: which are loaded, never their values.
     for (int i = 0; i < ZHUB_SECRET_COUNT; i++) {
         char value[48], previous[48];

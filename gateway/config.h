@@ -18,7 +18,7 @@
 //  | ZHUB_GATEWAY_CONNECTION_LIMIT    | 256                     |
 //  | ZHUB_GATEWAY_PER_IP_LIMIT        | 64                      |
 //  | ZHUB_GATEWAY_CONNECTION_MEMORY   | 65536 (bytes per connection for headers) |
-//  | ZHUB_GATEWAY_IDLE_CLIENTS        | 16 (broker connections kept for reuse) |
+//  | ZHUB_GATEWAY_PUBLISHERS          | 4 (publisher threads, each one broker connection) |
 //  | ZHUB_HUBSPOT_SIGNATURE_MAX_AGE   | 5m                      |
 //  | ZHUB_BIRD_SIGNATURE_MAX_AGE      | 9h (Bird retries for 8 h with the first timestamp) |
 //  | ZHUB_GATEWAY_MAX_CLOCK_SKEW      | 5m (signature timestamps in the future) |
@@ -26,6 +26,7 @@
 //  | ZHUB_GOOGLE_CHANNEL_TOKEN, ZHUB_GRAPH_CLIENT_STATE, ZHUB_EVENTS_TOKEN,
 //  | ZHUB_ADMIN_TOKEN, ZHUB_GENERIC_SECRET_<NAME> | unset (that source -> 401) |
 //  |   each also as <NAME>_PREVIOUS, accepted too during a rotation            |
+//  | ZHUB_GATEWAY_REQUEST_TIMEOUT     | 30s (headers+body must arrive within; slowloris) |
 //  | ZHUB_GATEWAY_RATE                | 200 (requests per second per source)   |
 //  | ZHUB_GATEWAY_BURST               | 400 (token bucket size per source)     |
 //  | ZHUB_GATEWAY_RATE_<SOURCE>       | ZHUB_GATEWAY_RATE for that source      |
@@ -51,9 +52,10 @@
 #define ZHUB_GATEWAY_CONNECTION_LIMIT_DEFAULT 256
 #define ZHUB_GATEWAY_PER_IP_LIMIT_DEFAULT 64
 #define ZHUB_GATEWAY_CONNECTION_MEMORY_DEFAULT (64 * 1024)
-#define ZHUB_GATEWAY_IDLE_CLIENTS_DEFAULT 16
+#define ZHUB_GATEWAY_PUBLISHERS_DEFAULT 4
 #define ZHUB_GATEWAY_MAX_CLOCK_SKEW_DEFAULT_MS (5 * 60 * 1000)
 
+#define ZHUB_GATEWAY_REQUEST_TIMEOUT_DEFAULT_MS 30000
 #define ZHUB_GATEWAY_RATE_DEFAULT 200
 #define ZHUB_GATEWAY_BURST_DEFAULT 400
 #define ZHUB_GATEWAY_SPOOL_LIMIT_DEFAULT 100000
@@ -113,10 +115,11 @@ typedef struct {
     int64_t retry_after_s;
     int64_t ready_timeout_ms;
     int64_t connection_timeout_ms;
+    int64_t request_timeout_ms; //  from connection (or last answer) to this answer
     int64_t connection_limit;
     int64_t per_ip_limit;
     int64_t connection_memory;
-    int64_t idle_clients;
+    int64_t publishers; //  publisher threads (gateway/publisher.h); 0 means the default
     int64_t hubspot_max_age_ms;
     int64_t bird_max_age_ms;
     int64_t max_clock_skew_ms;

@@ -12,13 +12,12 @@
 //  publish timeout), so the webhook daemon runs one thread per connection:
 //  a slow confirmation holds up only its own request, never the others
 //  queued behind it on a shared worker (HubSpot gives up after 5 s). The
-//  connection limit bounds the threads. zhub_client_t is not thread-safe,
-//  so clients live in a pool: a handler borrows one under a lock, uses it
-//  alone, and gives it back (the lock is the memory barrier ZeroMQ asks for
-//  when a socket changes threads). So there are never more clients than
-//  requests publishing at once; up to idle_clients stay open for reuse,
-//  and all are closed from the main thread at shutdown. The admin daemon
-//  has a single thread and its own client for the readiness ping.
+//  connection limit bounds the threads. The handlers do not talk to the
+//  broker themselves: they hand their messages to the publisher threads
+//  (gateway/publisher.h), which publish many requests' messages in one
+//  pipelined batch, so that one broker commit and one round trip serve
+//  many requests. The admin daemon has a single thread and its own client
+//  for the readiness ping; the spool has its drain thread and client.
 //
 //  The raw request target (needed for signatures: MHD hands the handler a
 //  decoded path without the query) is captured by the URI log callback,
@@ -26,6 +25,7 @@
 //  callback logs the one line per request and frees it.
 #include "server.h"
 #include "metrics.h"
+#include "publisher.h"
 #include "ratelimit.h"
 #include "request.h"
 #include "spool.h"
@@ -61,10 +61,7 @@ struct zhub_gateway_server_t {
     struct MHD_Daemon *admin;
     int port;
     int admin_port;
-    pthread_mutex_t lock; //  guards idle[]
-    zhub_client_t **idle; //  clients not in use by any thread
-    size_t idle_count;
-    size_t idle_capacity;
+    zhub_publisher_t *publisher;
     zhub_client_t *admin_client; //  only the admin daemon's thread uses it
     zhub_gateway_metrics_t *metrics;
     zhub_gateway_spool_t *spool; //  NULL when the spool is off
@@ -137,41 +134,6 @@ s_sanitise (const char *in, char *out, size_t size)
         out[used++] = (c > ' ' && c <= '~' && c != '"' && c != '=' && c != '\\') ? c : '_';
     }
     out[used] = 0;
-}
-
-//  ---------------------------------------------------------------------
-//  Broker clients
-
-static zhub_client_t *
-s_client_borrow (zhub_gateway_server_t *self)
-{
-    zhub_client_t *client = NULL;
-    pthread_mutex_lock (&self->lock);
-    if (self->idle_count > 0)
-        client = self->idle[--self->idle_count];
-    pthread_mutex_unlock (&self->lock);
-    if (!client)
-        client = zhub_client_new (self->config->broker, "zhub-gateway");
-    return client;
-}
-
-static void
-s_client_return (zhub_gateway_server_t *self, zhub_client_t *client)
-{
-    if (!client)
-        return;
-    pthread_mutex_lock (&self->lock);
-    if (self->idle_count >= (size_t)self->config->idle_clients) {
-        pthread_mutex_unlock (&self->lock);
-        zhub_client_destroy (&client); //  a burst is over: keep only the usual number
-        return;
-    }
-    if (self->idle_count == self->idle_capacity) {
-        self->idle_capacity = self->idle_capacity ? self->idle_capacity * 2 : 8;
-        self->idle = zhub_realloc (self->idle, self->idle_capacity * sizeof *self->idle);
-    }
-    self->idle[self->idle_count++] = client;
-    pthread_mutex_unlock (&self->lock);
 }
 
 //  ---------------------------------------------------------------------
@@ -278,7 +240,7 @@ static void
 s_drain_wake (zhub_gateway_server_t *self)
 {
     pthread_mutex_lock (&self->drain_lock);
-    pthread_cond_signal (&self->drain_wake);
+    pthread_cond_broadcast (&self->drain_wake);
     pthread_mutex_unlock (&self->drain_lock);
 }
 
@@ -527,18 +489,11 @@ s_publish (struct MHD_Connection *conn, s_request_t *req, zhub_msg_list_t *list)
         && (zhub_gateway_spool_depth (self->spool) > 0 || !atomic_load (&self->broker_up)))
         return s_spool (conn, req, list, retry_after);
 
-    zhub_client_t *client = s_client_borrow (self);
-    if (!client && self->spool)
-        return s_spool (conn, req, list, retry_after);
-    if (!client)
-        return s_error (conn, req, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
-                        "the message bus is not reachable; retry later", "client_unavailable",
-                        MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
     zhub_rc_t *results = zhub_calloc (list->count, sizeof *results);
     int timeout = (int)self->config->publish_timeout_ms;
     int64_t started = zhub_mono_ms ();
-    zhub_rc_t rc = zhub_client_publish_many (client, list->items, list->count, timeout, results);
-    s_client_return (self, client);
+    zhub_rc_t rc =
+        zhub_publisher_publish (self->publisher, list->items, list->count, timeout, results);
 
     size_t confirmed = 0;
     for (size_t i = 0; i < list->count; i++)
@@ -1081,7 +1036,6 @@ zhub_gateway_server_new (const zhub_gateway_config_t *config, char *err, size_t 
 {
     zhub_gateway_server_t *self = zhub_calloc (1, sizeof *self);
     self->config = config;
-    pthread_mutex_init (&self->lock, NULL);
     pthread_mutex_init (&self->rate_lock, NULL);
     pthread_mutex_init (&self->drain_lock, NULL);
     pthread_cond_init (&self->drain_wake, NULL);
@@ -1104,6 +1058,14 @@ zhub_gateway_server_new (const zhub_gateway_config_t *config, char *err, size_t 
             zhub_gateway_server_destroy (&self);
             return NULL;
         }
+    }
+    self->publisher = zhub_publisher_new (
+        config->broker, config->publishers > 0 ? (int)config->publishers
+                                               : ZHUB_GATEWAY_PUBLISHERS_DEFAULT);
+    if (!self->publisher) {
+        snprintf (err, err_size, "cannot start the publisher threads");
+        zhub_gateway_server_destroy (&self);
+        return NULL;
     }
     self->daemon = s_daemon_start (self, &config->listen, false, err, err_size);
     if (self->daemon)
@@ -1150,7 +1112,7 @@ zhub_gateway_server_destroy (zhub_gateway_server_t **self_p)
     if (self->drainer_started) {
         pthread_mutex_lock (&self->drain_lock);
         self->stopping = true;
-        pthread_cond_signal (&self->drain_wake);
+        pthread_cond_broadcast (&self->drain_wake);
         pthread_mutex_unlock (&self->drain_lock);
         pthread_join (self->drainer, NULL);
     }
@@ -1161,11 +1123,8 @@ zhub_gateway_server_destroy (zhub_gateway_server_t **self_p)
     pthread_mutex_destroy (&self->conn_lock);
     pthread_mutex_destroy (&self->drain_lock);
     pthread_cond_destroy (&self->drain_wake);
-    for (size_t i = 0; i < self->idle_count; i++)
-        zhub_client_destroy (&self->idle[i]);
-    free (self->idle);
+    zhub_publisher_destroy (&self->publisher);
     zhub_client_destroy (&self->admin_client);
-    pthread_mutex_destroy (&self->lock);
     free (self->public_url);
     free (self);
     *self_p = NULL;

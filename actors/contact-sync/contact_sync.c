@@ -410,6 +410,7 @@ contact_state_clear (contact_state_t *state)
     free (state->bird.email);
     json_decref (state->versions);
     json_decref (state->fields);
+    free (state->unlinked);
     memset (state, 0, sizeof *state);
 }
 
@@ -429,6 +430,7 @@ contact_state_copy (contact_state_t *dst, const contact_state_t *src)
     dst->updated_ms = src->updated_ms;
     dst->versions = src->versions ? json_deep_copy (src->versions) : NULL;
     dst->fields = src->fields ? json_deep_copy (src->fields) : NULL;
+    dst->unlinked = zhub_strdup (src->unlinked);
 }
 
 //  json_pack "s?" packs NULL as null; we prefer absent keys.
@@ -462,6 +464,7 @@ contact_state_encode (const contact_state_t *state)
         json_object_set (root, "versions", state->versions);
     if (state->fields)
         json_object_set (root, "fields", state->fields);
+    s_put (root, "unlinked", state->unlinked);
     char *text = json_dumps (root, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref (root);
     return text;
@@ -501,6 +504,7 @@ contact_state_decode (const char *text, size_t size, contact_state_t *state)
     json_t *fields = json_object_get (root, "fields");
     if (json_is_object (fields))
         state->fields = json_incref (fields);
+    state->unlinked = s_json_strdup (root, "unlinked");
     json_decref (root);
     return 0;
 }
@@ -1186,6 +1190,12 @@ contact_sync_plan_event (const contact_event_t *event, const contact_state_t *st
     contact_plan_clear (plan);
     if (event->origin == CONTACT_FROM_BIRD) {
         plan->direction = DIR_BIRD_TO_HUBSPOT;
+        if (state && state->unlinked) {
+            s_plan_reason (plan, CONTACT_PLAN_SKIP, 0,
+                           "bird contact %s is unlinked from HubSpot (%s): not synced",
+                           event->bird_id, state->unlinked);
+            return;
+        }
         if (event->complete) {
             s_plan_bird_to_hubspot (event, state, config, plan);
             return;
@@ -1276,6 +1286,7 @@ s_plan_hubspot_to_bird (const contact_event_t *event, const contact_state_t *sta
     contact_state_t *next = &plan->next;
     contact_state_copy (next, known);
     s_set (&next->hubspot_id, hubspot_id);
+    s_set (&next->unlinked, NULL); //  HubSpot names this contact again
     if (linked)
         s_set (&next->bird_id, linked);
     s_set (&next->hubspot.firstname, *first ? first : NULL);
@@ -1409,6 +1420,11 @@ contact_sync_plan_fetched (const contact_event_t *event, const contact_state_t *
         s_plan_hubspot_to_bird (event, state, answer, config, plan);
         return;
     }
+    if (state && state->unlinked) {
+        s_plan_reason (plan, CONTACT_PLAN_SKIP, 0, "bird contact is unlinked from HubSpot (%s)",
+                       state->unlinked);
+        return;
+    }
     contact_event_t record = {.origin = CONTACT_FROM_BIRD, .time_ms = event->time_ms};
     if (!s_read_bird_contact (answer, &record)) {
         s_plan_reason (plan, CONTACT_PLAN_REJECT, ZHUB_REASON_BAD_ANSWER,
@@ -1457,6 +1473,11 @@ contact_sync_plan_written (contact_plan_t *plan, const json_t *answer)
 {
     contact_op_t op = plan->call.op;
     char *id = NULL;
+    if (op == CONTACT_OP_BIRD_LINK) {
+        s_call_clear (&plan->call);
+        plan->kind = CONTACT_PLAN_DONE;
+        return;
+    }
     if (op == CONTACT_OP_HUBSPOT_UPSERT) {
         const json_t *results = json_object_get (answer, "results");
         id = s_json_id (json_object_get (json_array_get (results, 0), "id"));
@@ -1480,11 +1501,115 @@ contact_sync_plan_written (contact_plan_t *plan, const json_t *answer)
             free (id);
             return;
         }
-    } else if (op == CONTACT_OP_HUBSPOT_UPSERT || op == CONTACT_OP_HUBSPOT_UPDATE)
+    } else if (op == CONTACT_OP_HUBSPOT_UPSERT || op == CONTACT_OP_HUBSPOT_UPDATE) {
+        //  A HubSpot id Bird does not know yet goes onto the Bird contact.
+        bool new_link = plan->next.bird_id && !s_same (id, plan->next.hubspot_id);
         s_set (&plan->next.hubspot_id, id);
+        if (new_link) {
+            char *bid = zhub_http_escape (plan->next.bird_id);
+            json_t *body = json_pack ("{s:{s:s}}", "attributes", "hubspot_contact_id", id);
+            s_plan_call (plan, CONTACT_PLAN_WRITE, CONTACT_API_BIRD, CONTACT_OP_BIRD_LINK,
+                         "PATCH", zhub_sprintf ("/contacts/%s", bid), body, "bird link contact");
+            free (bid);
+            free (id);
+            return;
+        }
+    }
     free (id);
     s_call_clear (&plan->call);
     plan->kind = CONTACT_PLAN_DONE;
+}
+
+//  -------------------------------------------------------------------
+//  Lifecycle
+
+void
+contact_lifecycle_clear (contact_lifecycle_t *event)
+{
+    if (!event)
+        return;
+    free (event->object_id);
+    free (event->primary_id);
+    free (event->new_id);
+    for (size_t i = 0; i < event->merged_count; i++)
+        free (event->merged_ids[i]);
+    memset (event, 0, sizeof *event);
+}
+
+zhub_rc_t
+contact_sync_parse_lifecycle (const char *topic, const json_t *data, contact_lifecycle_t *event,
+                              char *reason, size_t reason_size)
+{
+    memset (event, 0, sizeof *event);
+    if (json_is_array (data) && json_array_size (data) == 1)
+        data = json_array_get (data, 0);
+    const char *type = s_json_str (data, "subscriptionType");
+    if (!type)
+        type = s_json_str (data, "eventType");
+    if (!type && topic && !strncmp (topic, "webhook.hubspot.", 16))
+        type = topic + 16;
+    if (!type
+        || (strcmp (type, "contact.merge") && strcmp (type, "contact.deletion")
+            && strcmp (type, "contact.privacyDeletion")))
+        return ZHUB_NOTFOUND;
+    event->merge = !strcmp (type, "contact.merge");
+    if (!event->merge) {
+        event->object_id = s_json_id (json_object_get (data, "objectId"));
+        if (!event->object_id) {
+            s_reason (reason, reason_size, "%s without objectId", type);
+            return ZHUB_REJECT;
+        }
+        return ZHUB_OK;
+    }
+    event->primary_id = s_json_id (json_object_get (data, "primaryObjectId"));
+    event->new_id = s_json_id (json_object_get (data, "newObjectId"));
+    size_t i;
+    json_t *id;
+    json_array_foreach (json_object_get (data, "mergedObjectIds"), i, id)
+    {
+        char *text = s_json_id (id);
+        if (text && event->merged_count < CONTACT_MAX_MERGED)
+            event->merged_ids[event->merged_count++] = text;
+        else
+            free (text);
+    }
+    if (!event->primary_id || !event->merged_count) {
+        s_reason (reason, reason_size, "contact.merge without primaryObjectId or mergedObjectIds");
+        contact_lifecycle_clear (event);
+        return ZHUB_REJECT;
+    }
+    if (!event->new_id)
+        event->new_id = zhub_strdup (event->primary_id);
+    return ZHUB_OK;
+}
+
+void
+contact_sync_apply_merge (const contact_lifecycle_t *merge, contact_state_t *states, size_t count)
+{
+    size_t keep = count;
+    for (size_t i = 0; i < count; i++)
+        if (states[i].hubspot_id && !strcmp (states[i].hubspot_id, merge->primary_id))
+            keep = i;
+    if (keep == count)
+        keep = 0;
+    for (size_t i = 0; i < count; i++) {
+        if (i == keep) {
+            s_set (&states[i].hubspot_id, merge->new_id);
+            s_set (&states[i].unlinked, NULL);
+        } else {
+            char *why = zhub_sprintf ("merged into %s", merge->new_id);
+            s_set (&states[i].hubspot_id, NULL);
+            s_set (&states[i].unlinked, why);
+            free (why);
+        }
+    }
+}
+
+void
+contact_sync_apply_deletion (contact_state_t *state)
+{
+    s_set (&state->hubspot_id, NULL);
+    s_set (&state->unlinked, "deleted in HubSpot");
 }
 
 //  -------------------------------------------------------------------

@@ -11,7 +11,10 @@
 //    contact_sync_plan_fetched   + the fetched contact -> SKIP | REJECT | WRITE
 //    contact_sync_plan_conflict  HubSpot 409 on upsert -> WRITE by existing id
 //    contact_sync_plan_written   + the write's answer -> DONE (commit plan.next,
-//                                publish contact.synced) | WRITE (link back)
+//                                publish contact.synced) | WRITE (link back: a new
+//                                HubSpot id goes onto the Bird contact as its
+//                                hubspot_contact_id attribute, a new Bird id onto
+//                                the HubSpot contact as bird_contact_id)
 //
 //  Echo suppression: the state keeps, per contact, the values each side
 //  holds as far as we know (what we wrote there or read from there). A
@@ -145,6 +148,10 @@ typedef struct {
     //  Mapped fields: {"<hubspot property>": {"bird": v, "hubspot": v}},
     //  what each side holds as far as we know. NULL = none.
     json_t *fields;
+    //  The HubSpot contact was deleted, or merged into one that belongs to
+    //  another Bird contact: Bird changes are no longer synced (a HubSpot
+    //  contact naming this Bird contact again links it anew).
+    char *unlinked; //  why ("deleted", "merged into 601"), or NULL
 } contact_state_t;
 
 //  Frees the strings and zeroes the struct; NULL-safe.
@@ -203,6 +210,38 @@ zhub_rc_t contact_sync_parse_json (const char *topic, const json_t *data, contac
 void contact_event_clear (contact_event_t *event);
 
 //  -------------------------------------------------------------------
+//  Lifecycle: HubSpot contact.merge and contact.deletion
+
+#define CONTACT_MAX_MERGED 16
+
+typedef struct {
+    bool merge;         //  true: contact.merge; false: contact.deletion
+    char *object_id;    //  deletion: the contact
+    char *primary_id;   //  merge: primaryObjectId (the winner)
+    char *new_id;       //  merge: newObjectId (or the primary when absent)
+    char *merged_ids[CONTACT_MAX_MERGED]; //  merge: mergedObjectIds
+    size_t merged_count;
+} contact_lifecycle_t;
+
+//  Reads webhook.hubspot.contact.merge / .deletion (also .privacyDeletion).
+//  ZHUB_OK, ZHUB_NOTFOUND (another topic), ZHUB_REJECT when malformed.
+zhub_rc_t contact_sync_parse_lifecycle (const char *topic, const json_t *data,
+                                        contact_lifecycle_t *event, char *reason,
+                                        size_t reason_size);
+
+void contact_lifecycle_clear (contact_lifecycle_t *event);
+
+//  Applies a merge to the states of the Bird contacts linked to any of the
+//  merged HubSpot ids (in place): the one linked to the primary (else the
+//  first) is linked to the merge's result; the others are unlinked, since
+//  the surviving contact's bird_contact_id names only one of them.
+void contact_sync_apply_merge (const contact_lifecycle_t *merge, contact_state_t *states,
+                               size_t count);
+
+//  Applies a deletion: unlinks the state (hubspot_id cleared, unlinked set).
+void contact_sync_apply_deletion (contact_state_t *state);
+
+//  -------------------------------------------------------------------
 //  Plans
 
 typedef enum { CONTACT_API_HUBSPOT = 1, CONTACT_API_BIRD = 2 } contact_api_t;
@@ -214,7 +253,8 @@ typedef enum {
     CONTACT_OP_HUBSPOT_GET,    //  GET /crm/v3/objects/contacts/{id}?properties=...
     CONTACT_OP_HUBSPOT_UPSERT, //  POST /crm/v3/objects/contacts/batch/upsert
     CONTACT_OP_HUBSPOT_UPDATE, //  PATCH /crm/v3/objects/contacts/{id} (after a 409)
-    CONTACT_OP_HUBSPOT_LINK    //  PATCH /crm/v3/objects/contacts/{id} bird_contact_id
+    CONTACT_OP_HUBSPOT_LINK,   //  PATCH /crm/v3/objects/contacts/{id} bird_contact_id
+    CONTACT_OP_BIRD_LINK       //  PATCH /contacts/{id}: attribute hubspot_contact_id
 } contact_op_t;
 
 typedef struct {

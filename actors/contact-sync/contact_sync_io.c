@@ -17,7 +17,8 @@ contact_sync_open (zhub_actor_ctx_t *ctx)
 {
     contact_sync_t *self = ctx->state;
     if (zhub_store_table (ctx->store, "contacts", &self->contacts)
-        || zhub_store_table (ctx->store, "hubspot_ids", &self->hubspot_ids))
+        || zhub_store_table (ctx->store, "hubspot_ids", &self->hubspot_ids)
+        || zhub_store_table (ctx->store, "audit", &self->audit))
         return -1;
     return 0;
 }
@@ -84,7 +85,46 @@ typedef struct {
     const contact_state_t *next;
     const contact_state_t *prev; //  the state the plan started from, or NULL
     const zhub_msg_t *synced;
+    const json_t *audit;  //  entries to append, or NULL
+    const char *audit_id; //  the contact they belong to
 } s_commit_t;
+
+//  Appends the plan's audit entries, stamped with the commit time; keys
+//  keep one contact's entries together and in time order.
+static zhub_rc_t
+s_append_audit (zhub_txn_t *txn, const contact_sync_t *self, const json_t *audit,
+                const char *bird_id, const char *event_id)
+{
+    char stamp[40];
+    int64_t now = zhub_now_ms ();
+    zhub_time_format (now, stamp, sizeof stamp);
+    size_t i;
+    json_t *entry;
+    json_array_foreach (audit, i, entry)
+    {
+        json_t *copy = json_deep_copy (entry);
+        json_object_set_new (copy, "time", json_string (stamp));
+        json_object_set_new (copy, "bird_contact_id", json_string (bird_id));
+        char *text = json_dumps (copy, JSON_COMPACT | JSON_SORT_KEYS);
+        char *key = zhub_sprintf ("%s|%016llx|%s|%zu", bird_id, (unsigned long long)now,
+                                  event_id ? event_id : "", i);
+        zhub_rc_t rc = zhub_txn_put (txn, self->audit, key, strlen (key), text, strlen (text));
+        free (key);
+        free (text);
+        json_decref (copy);
+        if (rc != ZHUB_OK)
+            return rc;
+    }
+    return ZHUB_OK;
+}
+
+static zhub_rc_t
+s_commit_audit (zhub_txn_t *txn, void *arg)
+{
+    s_commit_t *commit = arg;
+    return s_append_audit (txn, commit->self, commit->audit, commit->audit_id,
+                           commit->synced ? commit->synced->id : NULL);
+}
 
 static zhub_rc_t
 s_commit (zhub_txn_t *txn, void *arg)
@@ -113,6 +153,10 @@ s_commit (zhub_txn_t *txn, void *arg)
         && zhub_txn_del (txn, commit->self->hubspot_ids, prev->hubspot_id,
                          strlen (prev->hubspot_id))
                == ZHUB_ERROR)
+        return ZHUB_ERROR;
+    if (commit->audit
+        && s_append_audit (txn, commit->self, commit->audit, next->bird_id, commit->synced->id)
+               != ZHUB_OK)
         return ZHUB_ERROR;
     return zhub_actor_outbox_put (commit->ctx, txn, commit->synced);
 }
@@ -149,6 +193,161 @@ s_call (zhub_actor_ctx_t *ctx, const contact_call_t *call, const zhub_msg_t *msg
 }
 
 //  -------------------------------------------------------------------
+//  Lifecycle: merge and deletion re-map the ids; Bird learns the new
+//  HubSpot id (or loses it) through its hubspot_contact_id attribute.
+
+#define S_LIFECYCLE_MAX (CONTACT_MAX_MERGED + 2)
+
+typedef struct {
+    const contact_sync_t *self;
+    const contact_lifecycle_t *event;
+    contact_state_t *states;
+    char **old_ids;
+    size_t count;
+    const zhub_msg_t *msg;
+} s_lifecycle_t;
+
+static zhub_rc_t
+s_commit_lifecycle (zhub_txn_t *txn, void *arg)
+{
+    s_lifecycle_t *life = arg;
+    const contact_lifecycle_t *event = life->event;
+    //  Every HubSpot id the event names is gone (or re-pointed below).
+    const char *ids[S_LIFECYCLE_MAX];
+    size_t id_count = 0;
+    if (event->merge) {
+        for (size_t i = 0; i < event->merged_count; i++)
+            ids[id_count++] = event->merged_ids[i];
+        ids[id_count++] = event->primary_id;
+    } else
+        ids[id_count++] = event->object_id;
+    for (size_t i = 0; i < id_count; i++)
+        if (zhub_txn_del (txn, life->self->hubspot_ids, ids[i], strlen (ids[i])) == ZHUB_ERROR)
+            return ZHUB_ERROR;
+    json_t *audit = json_array ();
+    zhub_rc_t rc = ZHUB_OK;
+    char stamp[40];
+    zhub_time_format (life->msg->time_ms, stamp, sizeof stamp);
+    for (size_t i = 0; i < life->count && rc == ZHUB_OK; i++) {
+        const contact_state_t *state = &life->states[i];
+        char *text = contact_state_encode (state);
+        rc = zhub_txn_put (txn, life->self->contacts, state->bird_id, strlen (state->bird_id),
+                           text, strlen (text));
+        free (text);
+        if (rc == ZHUB_OK && state->hubspot_id)
+            rc = zhub_txn_put (txn, life->self->hubspot_ids, state->hubspot_id,
+                               strlen (state->hubspot_id), state->bird_id,
+                               strlen (state->bird_id));
+        json_t *entry = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "actor", CONTACT_SYNC_GROUP,
+                                   "object", "contact", "field", "hubspot_contact_id", "winner",
+                                   "hubspot", "hubspot_time", stamp, "decision",
+                                   !event->merge ? "deleted_in_hubspot"
+                                   : state->hubspot_id ? "merged"
+                                                       : "unlinked_by_merge");
+        if (life->old_ids[i])
+            json_object_set_new (entry, "old", json_string (life->old_ids[i]));
+        if (state->hubspot_id)
+            json_object_set_new (entry, "new", json_string (state->hubspot_id));
+        json_object_set_new (entry, "event_id", json_string (life->msg->id));
+        json_array_append_new (audit, entry);
+        if (rc == ZHUB_OK)
+            rc = s_append_audit (txn, life->self, audit, state->bird_id, life->msg->id);
+        json_array_clear (audit);
+    }
+    json_decref (audit);
+    return rc;
+}
+
+static void
+s_handle_lifecycle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, contact_lifecycle_t *event,
+                    zhub_outcome_t *out)
+{
+    contact_sync_t *self = ctx->state;
+    const char *ids[S_LIFECYCLE_MAX];
+    size_t id_count = 0;
+    if (event->merge) {
+        ids[id_count++] = event->primary_id;
+        for (size_t i = 0; i < event->merged_count; i++)
+            ids[id_count++] = event->merged_ids[i];
+    } else
+        ids[id_count++] = event->object_id;
+    contact_state_t states[S_LIFECYCLE_MAX];
+    char *old_ids[S_LIFECYCLE_MAX];
+    size_t count = 0;
+    memset (states, 0, sizeof states);
+    for (size_t i = 0; i < id_count; i++) {
+        contact_state_t state = {0};
+        zhub_rc_t rc = contact_sync_load_hubspot (ctx->store, self, ids[i], &state);
+        if (rc == ZHUB_ERROR) {
+            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the contact state");
+            for (size_t k = 0; k < count; k++) {
+                contact_state_clear (&states[k]);
+                free (old_ids[k]);
+            }
+            return;
+        }
+        bool seen = false;
+        for (size_t k = 0; rc == ZHUB_OK && k < count; k++)
+            seen |= !strcmp (states[k].bird_id, state.bird_id);
+        if (rc == ZHUB_OK && !seen) {
+            old_ids[count] = zhub_strdup (state.hubspot_id);
+            states[count++] = state;
+        } else
+            contact_state_clear (&state);
+    }
+    if (!count) {
+        zhub_outcome_ok (out, "ignored");
+        snprintf (out->reason, sizeof out->reason, "no synced contact among the %s ids",
+                  event->merge ? "merged" : "deleted");
+        return;
+    }
+    if (event->merge)
+        contact_sync_apply_merge (event, states, count);
+    else
+        contact_sync_apply_deletion (&states[0]);
+    //  Bird's hubspot_contact_id attribute follows (idempotent PATCHes).
+    zhub_http_response_t resp;
+    zhub_http_response_init (&resp);
+    bool ok = true;
+    for (size_t i = 0; i < count && ok; i++) {
+        const char *now_id = states[i].hubspot_id;
+        if (old_ids[i] && now_id && !strcmp (old_ids[i], now_id))
+            continue;
+        json_t *body = json_pack ("{s:{s:o}}", "attributes", "hubspot_contact_id",
+                                  now_id ? json_string (now_id) : json_null ());
+        char *escaped = zhub_http_escape (states[i].bird_id);
+        char *path = zhub_sprintf ("/contacts/%s", escaped);
+        zhub_bird_request (ctx->bird, "PATCH", path, body, msg->traceparent, &resp);
+        free (path);
+        free (escaped);
+        json_decref (body);
+        //  A Bird contact that is gone needs no attribute.
+        if ((resp.status < 200 || resp.status >= 300) && resp.status != 404) {
+            zhub_retry_classify (&resp, "bird update contact", zhub_now_ms (), out);
+            ok = false;
+        }
+    }
+    if (ok) {
+        s_lifecycle_t life = {.self = self,
+                              .event = event,
+                              .states = states,
+                              .old_ids = old_ids,
+                              .count = count,
+                              .msg = msg};
+        if (zhub_store_write (ctx->store, s_commit_lifecycle, &life) == ZHUB_OK) {
+            zhub_outcome_ok (out, event->merge ? "merged" : "unlinked");
+            snprintf (out->reason, sizeof out->reason, "%zu bird contact(s) re-mapped", count);
+        } else
+            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the id map");
+    }
+    zhub_http_response_reset (&resp);
+    for (size_t i = 0; i < count; i++) {
+        contact_state_clear (&states[i]);
+        free (old_ids[i]);
+    }
+}
+
+//  -------------------------------------------------------------------
 //  The handler
 
 void
@@ -157,6 +356,22 @@ contact_sync_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
     contact_sync_t *self = ctx->state;
     contact_event_t event;
     char reason[256] = "";
+    if (!strncmp (msg->type, "webhook.hubspot.contact.", 24)) {
+        contact_lifecycle_t life;
+        json_t *data = zhub_msg_data_json (msg);
+        zhub_rc_t life_rc =
+            contact_sync_parse_lifecycle (msg->type, data, &life, reason, sizeof reason);
+        json_decref (data);
+        if (life_rc == ZHUB_REJECT) {
+            zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+            return;
+        }
+        if (life_rc == ZHUB_OK) {
+            s_handle_lifecycle (ctx, msg, &life, out);
+            contact_lifecycle_clear (&life);
+            return;
+        }
+    }
     zhub_rc_t rc = contact_sync_parse (msg, &event, reason, sizeof reason);
     if (rc == ZHUB_NOTFOUND) {
         zhub_outcome_ok (out, "ignored");
@@ -191,10 +406,26 @@ contact_sync_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
                 zhub_outcome_ok (out, "ignored");
                 snprintf (out->reason, sizeof out->reason, "%s", plan.reason);
                 break;
-            case CONTACT_PLAN_SKIP:
+            case CONTACT_PLAN_SKIP: {
+                //  A change that lost to a newer one: nothing to write, but
+                //  the decision goes to the audit trail.
+                const char *bird_id = have ? state.bird_id : event.bird_id;
+                if (plan.audit && bird_id) {
+                    zhub_msg_t input = {.id = msg->id};
+                    s_commit_t commit = {.self = self,
+                                         .audit = plan.audit,
+                                         .audit_id = bird_id,
+                                         .synced = &input};
+                    if (zhub_store_write (ctx->store, s_commit_audit, &commit) != ZHUB_OK) {
+                        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL,
+                                            "cannot append to the audit trail");
+                        break;
+                    }
+                }
                 zhub_outcome_ok (out, "skipped");
                 snprintf (out->reason, sizeof out->reason, "%s", plan.reason);
                 break;
+            }
             case CONTACT_PLAN_REJECT:
                 zhub_outcome_reject (out, plan.code, "%s", plan.reason);
                 break;
@@ -232,7 +463,8 @@ contact_sync_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
                                      .self = self,
                                      .next = &plan.next,
                                      .prev = have ? &state : NULL,
-                                     .synced = synced};
+                                     .synced = synced,
+                                     .audit = plan.audit};
                 if (zhub_store_write (ctx->store, s_commit, &commit) == ZHUB_OK) {
                     zhub_outcome_ok (out, "synced");
                     snprintf (out->reason, sizeof out->reason, "%s bird=%s hubspot=%s event=%s",

@@ -5,6 +5,8 @@
 //  LMDB tables (env $ZHUB_DATA_DIR/contact-sync/):
 //    contacts      bird contact id -> state (JSON, see contact_state_t)
 //    hubspot_ids   hubspot record id -> bird contact id
+//    audit         "<bird id>|<16 hex ms>|<event id>|<n>" -> audit entry (JSON):
+//                  every field decision, read by `zhub audit contact <id>`
 #ifndef CONTACT_SYNC_IO_H
 #define CONTACT_SYNC_IO_H
 
@@ -17,6 +19,7 @@ typedef struct {
     contact_sync_config_t core;
     zhub_table_t contacts;
     zhub_table_t hubspot_ids;
+    zhub_table_t audit;
 } contact_sync_t;
 
 //  zhub_actor_spec_t.open: opens the tables. 0 or -1.

@@ -52,6 +52,22 @@ main (void)
     zhub_info ("config", "phone_default_calling_code=%s", *calling_code ? calling_code : "unset");
 
     contact_sync_t sync = {.core = {.default_calling_code = *calling_code ? calling_code : NULL}};
+    contact_sync_config_defaults (&sync.core);
+    json_t *mapping = zhub_actor_mapping_load (err, sizeof err);
+    if (!mapping || contact_sync_config_apply (&sync.core, mapping, err, sizeof err)) {
+        zhub_error ("config_invalid", "reason=%s",
+                    zhub_actor_log_quote (err, quoted, sizeof quoted));
+        json_decref (mapping);
+        contact_sync_config_clear (&sync.core);
+        zhub_actor_config_clear (&config);
+        return 1;
+    }
+    json_decref (mapping);
+    for (size_t i = 0; i < sync.core.field_count; i++)
+        zhub_info ("config", "field_bird=%s field_hubspot=%s to_hubspot=%s to_bird=%s",
+                   sync.core.fields[i].bird, sync.core.fields[i].hubspot,
+                   sync.core.fields[i].to_hubspot ? "yes" : "no",
+                   sync.core.fields[i].to_bird ? "yes" : "no");
     static const zhub_actor_route_t routes[] = {
         {"webhook.bird.>", contact_sync_handle},
         {"webhook.hubspot.contact.>", contact_sync_handle},
@@ -65,12 +81,14 @@ main (void)
     zhub_actor_t *actor = zhub_actor_new (&config, &spec, err, sizeof err);
     if (!actor) {
         zhub_error ("start_failed", "reason=%s", zhub_actor_log_quote (err, quoted, sizeof quoted));
+        contact_sync_config_clear (&sync.core);
         zhub_actor_config_clear (&config);
         return 1;
     }
     zhub_actor_handle_signals ();
     int rc = zhub_actor_run (actor);
     zhub_actor_destroy (&actor);
+    contact_sync_config_clear (&sync.core);
     zhub_actor_config_clear (&config);
     return rc ? 1 : 0;
 }

@@ -804,6 +804,57 @@ sched_whatsapp_text (const char *kind, const sched_booking_t *b, const sched_con
                          b->confirmation_url ? b->confirmation_url : "");
 }
 
+char *
+sched_link_with_booking (const char *booking_url, const char *booking_id)
+{
+    return zhub_sprintf ("%s%cutm_source=zhub&utm_content=%s", booking_url,
+                         strchr (booking_url, '?') ? '&' : '?', booking_id);
+}
+
+char *
+sched_link_text (const sched_booking_t *b)
+{
+    return zhub_sprintf ("Choose the time of your property tour%s%s here: %s",
+                         b->location ? " at " : "", b->location ? b->location : "",
+                         b->confirmation_url ? b->confirmation_url : "");
+}
+
+zhub_rc_t
+sched_parse_invitee (const json_t *data, sched_invitee_t *inv, char *reason, size_t reason_size)
+{
+    memset (inv, 0, sizeof *inv);
+    inv->start = inv->end = -1;
+    const json_t *payload = json_object_get (data, "payload");
+    inv->event = s_str (data, "event");
+    inv->invitee_uri = s_str (payload, "uri");
+    const json_t *scheduled = json_object_get (payload, "scheduled_event");
+    inv->event_uri = s_str (scheduled, "uri");
+    if (!inv->event_uri)
+        inv->event_uri = s_str (payload, "event");
+    inv->utm_content = s_str (json_object_get (payload, "tracking"), "utm_content");
+    inv->old_invitee = s_str (payload, "old_invitee");
+    inv->rescheduled = json_is_true (json_object_get (payload, "rescheduled"));
+    inv->start = s_when (json_object_get (scheduled, "start_time"));
+    inv->end = s_when (json_object_get (scheduled, "end_time"));
+    if (!inv->event || !inv->invitee_uri || !inv->event_uri) {
+        snprintf (reason, reason_size, "calendly envelope without event, payload.uri or the "
+                                       "scheduled event");
+        return ZHUB_REJECT;
+    }
+    return ZHUB_OK;
+}
+
+void
+sched_invitee_clear (sched_invitee_t *inv)
+{
+    free (inv->event);
+    free (inv->invitee_uri);
+    free (inv->event_uri);
+    free (inv->utm_content);
+    free (inv->old_invitee);
+    memset (inv, 0, sizeof *inv);
+}
+
 json_t *
 sched_bird_message (const sched_booking_t *b, const char *text)
 {

@@ -215,6 +215,29 @@ zhub_msg_t *sched_unavailable_msg (const sched_request_t *req, const sched_confi
 //  ("reminder"), in the business's time zone. Fresh string.
 char *sched_whatsapp_text (const char *kind, const sched_booking_t *b, const sched_config_t *cfg);
 
+//  The single-use Calendly link with our booking id as utm_content, which
+//  Calendly hands back in the invitee's tracking. Fresh string.
+char *sched_link_with_booking (const char *booking_url, const char *booking_id);
+
+//  The WhatsApp text offering a self-service link. Fresh string.
+char *sched_link_text (const sched_booking_t *b);
+
+//  Reads a Calendly invitee.created / invitee.canceled envelope (the
+//  gateway's data). Strings are owned; absent ones NULL; times -1.
+typedef struct {
+    char *event;          //  "invitee.created" / "invitee.canceled"
+    char *invitee_uri;
+    char *event_uri;      //  the scheduled event
+    char *utm_content;    //  our booking id, when booked through our link
+    char *old_invitee;    //  created by a reschedule: the invitee it replaces
+    bool rescheduled;     //  canceled because of a reschedule
+    int64_t start, end;   //  from payload.scheduled_event, when present
+} sched_invitee_t;
+
+zhub_rc_t sched_parse_invitee (const json_t *data, sched_invitee_t *inv, char *reason,
+                               size_t reason_size);
+void sched_invitee_clear (sched_invitee_t *inv);
+
 //  Bird channel message body to the booking's contact (by phone when known,
 //  else by Bird contact id).
 json_t *sched_bird_message (const sched_booking_t *b, const char *text);

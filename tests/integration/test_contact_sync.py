@@ -289,8 +289,12 @@ def test_same_webhook_three_times_changes_peer_once(hub):
     wait_until(lambda: len(handled_lines(sync, "synced")) >= 2, timeout=15,
                what="both contacts synced")
     time.sleep(1.5)   # room for a wrongly repeated write to show up
+    # One Bird write per contact: the HubSpot contact's data for Luis; the
+    # new HubSpot id (attribute hubspot_contact_id) for Marta.
     bird_writes = peer_requests(hub, "bird", "/workspaces/%s/contacts" % hub.WORKSPACE, "PATCH")
-    assert len(bird_writes) == 1, bird_writes
+    assert len(bird_writes) == 2, bird_writes
+    links = [w for w in bird_writes if w["path"].endswith("/" + bird_id)]
+    assert len(links) == 1 and set(links[0]["body"]) == {"attributes"}
     upserts = peer_requests(hub, "hubspot", "/crm/v3/objects/contacts/batch/upsert", "POST")
     assert len(upserts) == 1, upserts
     assert len(hubspot_contacts_with(hub, bird_id)) == 1
@@ -363,7 +367,11 @@ def test_own_write_echoed_by_hubspot_causes_no_write_back(hub):
     assert deliveries and all(200 <= (d["status"] or 0) < 300 for d in deliveries), deliveries
     echoes = [l for l in handled_lines(sync) if "topic=webhook.hubspot.contact" in l]
     assert echoes and all("outcome=skipped" in l or "outcome=ignored" in l for l in echoes), echoes
-    assert peer_requests(hub, "bird", "/workspaces/%s/contacts" % hub.WORKSPACE, "PATCH") == []
+    # The only Bird write is the link (HubSpot's id onto the Bird contact),
+    # made by the sync itself; the echoes add none.
+    hubspot_id = hubspot_contacts_with(hub, bird_id)[0]["id"]
+    writes = peer_requests(hub, "bird", "/workspaces/%s/contacts" % hub.WORKSPACE, "PATCH")
+    assert [w["body"] for w in writes] == [{"attributes": {"hubspot_contact_id": hubspot_id}}]
 
 
 def test_hubspot_contact_without_phone_or_email_is_dead_lettered(hub):
@@ -373,7 +381,11 @@ def test_hubspot_contact_without_phone_or_email_is_dead_lettered(hub):
     line = wait_until(lambda: [l for l in handled_lines(sync) if "outcome=rejected" in l],
                       timeout=15, what="the rejection")[0]
     assert "code=2004" in line and "no phone and no email" in line
-    assert peer_requests(hub, "bird", "/workspaces/%s/contacts" % hub.WORKSPACE, "PATCH") == []
+    # The only Bird write is the link (HubSpot's id onto the Bird contact),
+    # made by the sync itself; the echoes add none.
+    hubspot_id = hubspot_contacts_with(hub, bird_id)[0]["id"]
+    writes = peer_requests(hub, "bird", "/workspaces/%s/contacts" % hub.WORKSPACE, "PATCH")
+    assert [w["body"] for w in writes] == [{"attributes": {"hubspot_contact_id": hubspot_id}}]
     assert sync.alive()
     dead = wait_until(lambda: bus_messages(hub, "dlq.contact-sync", quiet=0.5), timeout=10,
                       what="the dead letter")

@@ -39,6 +39,8 @@ s_broker_start (const char *endpoint)
     config.ack_deadline_ms = 2000;
     config.backoff_ms[0] = 100;
     config.backoff_count = 1;
+    //  the tap: an ephemeral port of its own, so parallel runs never collide
+    snprintf (config.tap, sizeof config.tap, "tcp://127.0.0.1:*");
     char err[256];
     s_broker_t *broker = zhub_calloc (1, sizeof *broker);
     broker->server = broker_server_new (&config, err, sizeof err);
@@ -155,6 +157,58 @@ test_consumer_receives_acks_and_nacks (void)
     CHECK (zhub_mono_ms () - started >= 290);
     zhub_client_destroy (&producer);
     zhub_client_destroy (&consumer);
+}
+
+static void
+test_operator_sets_and_resets_a_group (void)
+{
+    zhub_client_t *producer = zhub_client_new (s_endpoint, "producer");
+    zhub_client_t *consumer = zhub_client_new (s_endpoint, "consumer");
+    zhub_client_t *admin = zhub_client_new (s_endpoint, "admin");
+    const char *topics[] = {"replay.>"};
+    zhub_join_t join = {.group = "replayers", .topics = topics, .topic_count = 1, .credit = 4};
+    CHECK (zhub_client_join (consumer, &join, 3000) == ZHUB_OK);
+    char err[128] = "";
+    int64_t backoff[] = {50, 60};
+    zhub_group_settings_t settings = {.max_deliveries = 2, .backoff_ms = backoff,
+                                      .backoff_count = 2, .max_in_flight = 3};
+    CHECK (zhub_client_group_set (admin, "replayers", &settings, 3000, err, sizeof err) == ZHUB_OK);
+    CHECK (zhub_client_group_set (admin, "nobody", &settings, 3000, err, sizeof err)
+           == ZHUB_NOTFOUND);
+    zhub_group_settings_t bad = {.ack_deadline_ms = 5};
+    CHECK (zhub_client_group_set (admin, "replayers", &bad, 3000, err, sizeof err) == ZHUB_REJECT);
+    json_t *stats = NULL;
+    CHECK (zhub_client_stats (admin, 3000, &stats) == ZHUB_OK);
+    json_t *group = json_object_get (json_object_get (stats, "groups"), "replayers");
+    CHECK (json_integer_value (json_object_get (group, "max_deliveries")) == 2);
+    CHECK (json_integer_value (json_object_get (group, "max_in_flight")) == 3);
+    json_decref (stats);
+
+    zhub_puback_t first = {0};
+    CHECK (s_publish (producer, "r-1", "replay.one", &first) == ZHUB_OK);
+    CHECK (s_publish (producer, "r-2", "replay.one", NULL) == ZHUB_OK);
+    for (int i = 0; i < 2; i++) {
+        zhub_delivery_t *delivery = NULL;
+        CHECK (zhub_client_recv (consumer, &delivery, 3000) == ZHUB_OK);
+        if (delivery)
+            zhub_client_ack (consumer, delivery);
+        zhub_delivery_destroy (&delivery);
+    }
+    CHECK (zhub_client_ping (consumer, 3000) == ZHUB_OK);
+    uint64_t floor = 0;
+    CHECK (zhub_client_group_reset (admin, "replayers", first.offset, 0, 3000, &floor, err,
+                                    sizeof err)
+           == ZHUB_OK);
+    CHECK (floor == first.offset);
+    zhub_delivery_t *again = NULL;
+    CHECK (zhub_client_recv (consumer, &again, 3000) == ZHUB_OK);
+    CHECK (again && !strcmp (again->msg->id, "r-1") && again->attempt == 1);
+    zhub_delivery_destroy (&again);
+    CHECK (zhub_client_group_reset (admin, "nobody", 1, 0, 3000, &floor, err, sizeof err)
+           == ZHUB_NOTFOUND);
+    zhub_client_destroy (&producer);
+    zhub_client_destroy (&consumer);
+    zhub_client_destroy (&admin);
 }
 
 static void
@@ -282,6 +336,7 @@ main (void)
     RUN (test_publish_is_confirmed_deduplicated_or_refused);
     RUN (test_consumer_receives_acks_and_nacks);
     RUN (test_destroy_hands_in_flight_deliveries_back_at_once);
+    RUN (test_operator_sets_and_resets_a_group);
     zhub_test_case_failed = 0;
     test_consumer_joins_again_after_the_broker_restarts (&broker);
     printf ("%s test_consumer_joins_again_after_the_broker_restarts\n",

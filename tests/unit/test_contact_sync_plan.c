@@ -57,6 +57,23 @@ s_changed_is (const contact_plan_t *plan, const char *const *names, size_t count
     return true;
 }
 
+//  After a HubSpot write that gave a new HubSpot id: the id goes onto the
+//  Bird contact (attribute hubspot_contact_id), then the plan is done.
+static void
+s_link_step (contact_plan_t *plan)
+{
+    CHECK (plan->kind == CONTACT_PLAN_WRITE);
+    CHECK (plan->call.op == CONTACT_OP_BIRD_LINK);
+    CHECK_STR (plan->call.method, "PATCH");
+    CHECK (plan->call.path && !strncmp (plan->call.path, "/contacts/", 10));
+    const json_t *attributes = json_object_get (plan->call.body, "attributes");
+    CHECK_STR (json_string_value (json_object_get (attributes, "hubspot_contact_id")),
+               plan->next.hubspot_id);
+    json_t *answer = json_pack ("{s:s}", "id", plan->next.bird_id);
+    contact_sync_plan_written (plan, answer);
+    json_decref (answer);
+}
+
 //  The Bird contact GET /workspaces/{ws}/contacts/{id} returns for the
 //  sender of samples/bird-message-created.json, as the Bird peer renders it.
 static const char *s_bird_contact =
@@ -87,6 +104,7 @@ s_sync_bird_sample (contact_state_t *state)
     json_t *written =
         s_json ("{\"status\":\"COMPLETE\",\"results\":[{\"id\":\"501\",\"new\":true}]}");
     contact_sync_plan_written (&plan, written);
+    s_link_step (&plan);
     CHECK (plan.kind == CONTACT_PLAN_DONE);
     contact_state_copy (state, &plan.next);
     json_decref (written);
@@ -163,6 +181,7 @@ test_bird_sample_maps_to_hubspot_upsert (void)
     json_t *written = s_json ("{\"status\":\"COMPLETE\",\"results\":[{\"id\":\"501\","
                               "\"properties\":{},\"new\":true}]}");
     contact_sync_plan_written (&plan, written);
+    s_link_step (&plan);
     CHECK (plan.kind == CONTACT_PLAN_DONE);
     CHECK_STR (plan.next.bird_id, BIRD_ID);
     CHECK_STR (plan.next.hubspot_id, "501");
@@ -611,6 +630,7 @@ test_hubspot_conflict_updates_the_existing_contact (void)
                              "\"bird_contact_id\":\"" BIRD_ID "\"}}"));
     json_t *updated = s_json ("{\"id\":\"777\",\"properties\":{}}");
     contact_sync_plan_written (&plan, updated);
+    s_link_step (&plan);
     CHECK (plan.kind == CONTACT_PLAN_DONE);
     CHECK_STR (plan.next.hubspot_id, "777");
 

@@ -1,0 +1,60 @@
+//  zhub-scheduler: tour booking across Google Calendar and Microsoft Graph,
+//  with durable timers (reminders, reconciliation ticks, token refresh).
+//  main reads the configuration once, wires the pure core (scheduler.c)
+//  and its I/O side (scheduler_io.c) into the shared actor runtime, and
+//  runs it until SIGTERM/SIGINT.
+#include "scheduler.h"
+#include "scheduler_io.h"
+#include "zhub_actor.h"
+#include "zhub_log.h"
+
+#include <sodium.h>
+#include <stdio.h>
+
+int
+main (void)
+{
+    zhub_log_init (SCHEDULER_GROUP);
+    if (sodium_init () < 0) {
+        zhub_error ("start_failed", "reason=\"libsodium cannot start\"");
+        return 1;
+    }
+    zhub_actor_config_t config;
+    char err[256], quoted[300];
+    static scheduler_t sched;
+    if (zhub_actor_config_load (&config, SCHEDULER_GROUP, err, sizeof err)) {
+        zhub_error ("config_invalid", "reason=%s",
+                    zhub_actor_log_quote (err, quoted, sizeof quoted));
+        return 1;
+    }
+    if (scheduler_config (&sched, err, sizeof err)) {
+        zhub_error ("config_invalid", "reason=%s",
+                    zhub_actor_log_quote (err, quoted, sizeof quoted));
+        zhub_actor_config_clear (&config);
+        return 1;
+    }
+    zhub_actor_config_log (&config);
+    static const zhub_actor_route_t routes[] = {
+        {"tour.requested", scheduler_handle},
+        {"tour.reminder", scheduler_handle},
+    };
+    zhub_actor_spec_t spec = {.routes = routes,
+                              .route_count = sizeof routes / sizeof routes[0],
+                              .schema_version = 1,
+                              .open = scheduler_open,
+                              .state = &sched,
+                              .tick = scheduler_tick};
+    zhub_actor_t *actor = zhub_actor_new (&config, &spec, err, sizeof err);
+    if (!actor) {
+        zhub_error ("start_failed", "reason=%s", zhub_actor_log_quote (err, quoted, sizeof quoted));
+        scheduler_clear (&sched);
+        zhub_actor_config_clear (&config);
+        return 1;
+    }
+    zhub_actor_handle_signals ();
+    int rc = zhub_actor_run (actor);
+    zhub_actor_destroy (&actor);
+    scheduler_clear (&sched);
+    zhub_actor_config_clear (&config);
+    return rc ? 1 : 0;
+}

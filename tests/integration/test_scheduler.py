@@ -1,0 +1,186 @@
+"""zhub-scheduler end to end against the stand-in Google Calendar,
+Microsoft Graph and Bird: tour requests published on the real broker
+become calendar events, tour.scheduled / tour.unavailable events and
+WhatsApp messages; timers fire once across a restart; OAuth tokens are
+refreshed before they expire and never stored in the clear."""
+import glob
+import json
+import os
+import time
+import uuid
+
+from harness import wait_until
+from peer_http import bus_messages, http, peer_requests, peer_state, publish
+
+SECRET_KEY = "5f" * 32
+ANA = {"id": "ana", "name": "Ana", "email": "ana@urbanhub.mx", "platform": "google"}
+LUIS = {"id": "luis", "name": "Luis", "email": "luis@urbanhub.mx", "platform": "graph"}
+# 11:00 in Mexico City (UTC-6, no daylight saving time since 2022)
+SLOT = "2030-03-05T17:00:00Z"
+
+
+def start(hub, agents=(ANA, LUIS), google_args=(), restart_env=None, **section):
+    hub.start_peer("google", *google_args)
+    hub.start_peer("graph")
+    hub.start_peer("bird")
+    hub.start("broker")
+    config = {"time_zone": "America/Mexico_City",
+              "business_hours": {"start": "09:00", "end": "19:00", "days": [0, 1, 2, 3, 4, 5, 6]},
+              "buffer": "15m", "bird_channel_id": "ch-whatsapp", "agents": list(agents)}
+    config.update(section)
+    path = os.path.join(hub.tmp, "mapping.json")
+    with open(path, "w") as f:
+        json.dump({"scheduler": config}, f)
+    env = {"ZHUB_MAPPING_FILE": path, "ZHUB_SECRET_KEY": SECRET_KEY,
+           "ZHUB_GOOGLE_CLIENT_ID": "google-client-id",
+           "ZHUB_GOOGLE_CLIENT_SECRET": "google-client-secret",
+           "ZHUB_GOOGLE_REFRESH_TOKEN": "google-refresh-token",
+           "ZHUB_GOOGLE_TOKEN_URL": hub.peers["google"] + "/token",
+           "ZHUB_GRAPH_CLIENT_ID": "graph-client-id",
+           "ZHUB_GRAPH_CLIENT_SECRET": "graph-client-secret",
+           "ZHUB_GRAPH_BASE_URL": hub.peers["graph"] + "/v1.0",
+           "ZHUB_GRAPH_TOKEN_URL": hub.peers["graph"] + "/tenant-1/oauth2/v2.0/token",
+           "ZHUB_BACKOFF": "200ms"}
+    env.update(restart_env or {})
+    hub.scheduler_env = env
+    return hub.start("scheduler", extra_env=env)
+
+
+def request(hub, times, bird_id=None, **data):
+    bird_id = bird_id or str(uuid.uuid4())
+    body = {"bird_contact_id": bird_id, "conversation_id": "conv-" + bird_id[:6],
+            "preferred_times": list(times), "duration_min": 45, "location": "Torre Reforma",
+            "phone": "+5215512345678"}
+    body.update(data)
+    return publish(hub, "tour.requested", body, subject="contact:" + bird_id), bird_id
+
+
+def whatsapp_texts(hub):
+    return [m["body"]["text"]["text"] for m in peer_state(hub, "bird")["messages"]]
+
+
+def test_tour_request_books_google_event_and_confirms_on_whatsapp(hub):
+    start(hub)
+    _, bird_id = request(hub, [SLOT])
+    scheduled = wait_until(lambda: bus_messages(hub, "tour.scheduled", quiet=0.5), what="booking")
+    data = scheduled[0]["data"]
+    assert scheduled[0]["subject"] == "contact:" + bird_id
+    assert data["agent_id"] == "ana" and data["platform"] == "google"
+    assert data["start"].startswith("2030-03-05T17:00:00") and \
+        data["end"].startswith("2030-03-05T17:45:00")
+    events = peer_state(hub, "google")["events"]["ana@urbanhub.mx"]
+    assert len(events) == 1
+    assert events[0]["id"] == data["booking_id"] == data["calendar_event_id"]
+    assert events[0]["htmlLink"] == data["confirmation_url"]
+    assert events[0]["attendees"][0]["email"] == "ana@urbanhub.mx"
+    assert events[0]["sendUpdates"] == "all"
+    texts = wait_until(lambda: whatsapp_texts(hub), what="the confirmation")
+    assert len(texts) == 1
+    assert "confirmed" in texts[0] and "11:00" in texts[0] and "Torre Reforma" in texts[0]
+    sent = peer_state(hub, "bird")["messages"][0]
+    assert sent["channelId"] == "ch-whatsapp"
+    assert sent["receiver"]["contacts"][0]["identifierValue"] == "+5215512345678"
+
+
+def test_busy_agent_is_skipped_for_the_next_one_on_graph(hub):
+    start(hub)
+    status, _ = http("POST", hub.peers["google"] + "/__peer/busy",
+                     {"calendar": "ana@urbanhub.mx", "start": "2030-03-05T16:30:00Z",
+                      "end": "2030-03-05T17:10:00Z"})
+    assert status == 201
+    request(hub, [SLOT])
+    scheduled = wait_until(lambda: bus_messages(hub, "tour.scheduled", quiet=0.5), what="booking")
+    data = scheduled[0]["data"]
+    assert data["agent_id"] == "luis" and data["platform"] == "graph"
+    events = peer_state(hub, "graph")["events"]["luis@urbanhub.mx"]
+    assert len(events) == 1 and events[0]["id"] == data["calendar_event_id"]
+    assert events[0]["transactionId"] == data["booking_id"]
+    assert events[0]["start"]["dateTime"].startswith("2030-03-05T17:00:00")
+    schedule = peer_requests(hub, "graph", "/v1.0/users/", "POST")[0]
+    assert schedule["path"].endswith("/calendar/getSchedule")
+    assert schedule["headers"]["prefer"] == 'outlook.timezone="UTC"'
+
+
+def test_two_requests_for_one_agent_and_slot_give_one_booking_and_alternatives(hub):
+    start(hub, agents=(ANA,))
+    request(hub, [SLOT])
+    request(hub, [SLOT])
+    scheduled = wait_until(lambda: bus_messages(hub, "tour.scheduled", quiet=0.5), what="booking")
+    unavailable = wait_until(lambda: bus_messages(hub, "tour.unavailable", quiet=0.5),
+                             what="unavailable")
+    time.sleep(0.5)
+    assert len(bus_messages(hub, "tour.scheduled", quiet=0.3)) == 1
+    assert len(unavailable) == 1
+    alternatives = unavailable[0]["data"]["alternatives"]
+    assert alternatives, "alternatives offered"
+    # the first alternative leaves the buffer after the booked tour (17:45 + 15 min)
+    assert alternatives[0]["start"] >= "2030-03-05T18:00:00"
+    assert len(peer_state(hub, "google")["events"]["ana@urbanhub.mx"]) == 1
+    del scheduled
+
+
+def test_no_slot_outside_business_hours_offers_alternatives_inside(hub):
+    start(hub, agents=(ANA,))
+    request(hub, ["2030-03-06T03:00:00Z"])  # 21:00 local: closed
+    unavailable = wait_until(lambda: bus_messages(hub, "tour.unavailable", quiet=0.5),
+                             what="unavailable")
+    alternatives = unavailable[0]["data"]["alternatives"]
+    assert len(alternatives) == 3
+    # 09:00 local the next morning = 15:00 UTC
+    assert alternatives[0]["start"].startswith("2030-03-06T15:00:00")
+    assert peer_state(hub, "google")["events"] == {}
+
+
+def test_reminders_fire_once_across_a_restart(hub):
+    proc = start(hub, agents=(ANA,), reminders=["6s", "4s"],
+                 business_hours={"start": "00:00", "end": "24:00",
+                                 "days": [0, 1, 2, 3, 4, 5, 6]})
+    tour = int(time.time() * 1000) + 10000
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(tour / 1000))
+    request(hub, [when], duration_min=5)
+    wait_until(lambda: bus_messages(hub, "tour.scheduled", quiet=0.3), what="booking")
+    assert proc.stop() == 0  # down before either reminder is due
+    time.sleep(max(0.0, (tour - 3500) / 1000 - time.time()))  # both are due now
+    proc.start()
+    texts = wait_until(lambda: [t for t in whatsapp_texts(hub) if t.startswith("Reminder")]
+                       if len([t for t in whatsapp_texts(hub) if t.startswith("Reminder")]) >= 2
+                       else None, timeout=8, what="two reminders")
+    time.sleep(1.5)
+    assert len([t for t in whatsapp_texts(hub) if t.startswith("Reminder")]) == 2
+    reminders = bus_messages(hub, "tour.reminder", quiet=0.3)
+    assert sorted(m["data"]["reminder"] for m in reminders) == [0, 1]
+    assert proc.log_text().count("event=timer_fired kind=reminder") == 2
+    del texts
+
+
+def test_google_token_is_refreshed_before_expiry_and_sealed_at_rest(hub):
+    start(hub, agents=(ANA,), google_args=("--token-ttl", "4"),
+          restart_env={"ZHUB_OAUTH_REFRESH_MARGIN": "2s"})
+    request(hub, [SLOT])
+    wait_until(lambda: bus_messages(hub, "tour.scheduled", quiet=0.3), what="booking")
+    # With no traffic at all, the timer keeps a valid token: about every 2 s.
+    wait_until(lambda: peer_state(hub, "google")["token_requests"] >= 3, timeout=8,
+               what="refreshes by timer")
+    request(hub, ["2030-03-05T19:00:00Z"])
+    wait_until(lambda: len(bus_messages(hub, "tour.scheduled", quiet=0.3)) == 2, what="2nd")
+    calls = peer_requests(hub, "google", "/calendar/v3/")
+    assert all(c["status"] != 401 for c in calls)
+    tokens = {c["headers"]["authorization"].split()[1] for c in calls}
+    files = glob.glob(os.path.join(hub.data_dir, "scheduler", "*.mdb"))
+    assert files
+    for path in files:
+        raw = open(path, "rb").read()
+        for token in tokens:
+            assert token.encode() not in raw, "access token stored in the clear"
+        assert b"google-refresh-token" not in raw
+    logs = "\n".join(p.log_text() for p in hub.procs if p.name == "scheduler")
+    assert not any(token in logs for token in tokens)
+
+
+def test_contact_reconcile_ticks_periodically(hub):
+    start(hub, agents=(ANA,), reconcile_every="1s")
+    ticks = wait_until(lambda: len(bus_messages(hub, "contact.reconcile", quiet=0.3)) >= 2
+                       and bus_messages(hub, "contact.reconcile", quiet=0.3), timeout=8,
+                       what="two reconcile ticks")
+    assert len({m["id"] for m in ticks}) == len(ticks)
+    assert all(m["subject"] == "reconcile" and "since" in m["data"] for m in ticks)

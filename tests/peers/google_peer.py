@@ -1,0 +1,389 @@
+#!/usr/bin/env python3
+"""Stand-in for Google Calendar (https://www.googleapis.com/calendar/v3) and
+Google's OAuth2 token endpoint (https://oauth2.googleapis.com/token).
+
+Facts followed (API-FACTS.md section 8): freeBusy, events.insert with a
+client-chosen base32hex id (a second insert with that id is 409
+"duplicate"), events get/patch/delete/list, events.watch channels and push
+notifications (empty body, X-Goog-* headers, first one "sync" with message
+number 1), token refresh by form POST (invalid_grant for a bad refresh
+token). Calls need `Authorization: Bearer <token issued here and not yet
+expired>`, so token expiry and refresh are exercised for real.
+
+Control endpoints besides peerlib's: POST /__peer/busy {"calendar","start",
+"end"} adds a busy block; POST /__peer/expire_tokens makes every issued
+token expire now; POST /__peer/change {"calendar","event_id","status"?,
+"start"?,"end"?} edits an event as a person would and notifies the
+watch channels of that calendar.
+"""
+import json
+import os
+import re
+import secrets
+import sys
+from urllib.parse import parse_qs, unquote
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peerlib  # noqa: E402
+from peerlib import Response, iso_ms, now_ms, parse_time_ms  # noqa: E402
+
+CAL = r"/calendar/v3/calendars/(?P<cal>[^/]+)"
+ROUTES = [
+    ("POST", r"/token", "token"),
+    ("POST", r"/calendar/v3/freeBusy", "freebusy"),
+    ("POST", CAL + r"/events/watch", "watch"),
+    ("POST", CAL + r"/events", "insert"),
+    ("GET", CAL + r"/events", "list"),
+    ("GET", CAL + r"/events/(?P<eid>[^/]+)", "get"),
+    ("PATCH", CAL + r"/events/(?P<eid>[^/]+)", "patch"),
+    ("DELETE", CAL + r"/events/(?P<eid>[^/]+)", "delete"),
+]
+COMPILED = [(m, re.compile(p + r"/?\Z"), h) for m, p, h in ROUTES]
+BASE32HEX = re.compile(r"[0-9a-v]{5,1024}\Z")
+
+
+def g_error(status, message, reason, domain="global", status_text=None):
+    """Google's JSON error shape."""
+    body = {"error": {"code": status, "message": message,
+                      "errors": [{"domain": domain, "reason": reason, "message": message}]}}
+    if status_text:
+        body["error"]["status"] = status_text
+    return Response(status, body)
+
+
+class ApiError(Exception):
+    def __init__(self, response):
+        super().__init__(response.status)
+        self.response = response
+
+
+class GoogleApp(peerlib.PeerApp):
+    """Stand-in Google Calendar API and OAuth2 token endpoint."""
+
+    @classmethod
+    def add_arguments(cls, parser):
+        parser.add_argument("--client-id", default="google-client-id")
+        parser.add_argument("--client-secret", default="google-client-secret")
+        parser.add_argument("--refresh-token", default="google-refresh-token",
+                            help="the refresh token this peer accepts")
+        parser.add_argument("--token-ttl", type=int, default=3599,
+                            help="expires_in of issued access tokens, seconds")
+        parser.add_argument("--calendar", action="append",
+                            help="only these calendars exist (repeatable; default: any)")
+        parser.add_argument("--qps", type=int, default=50,
+                            help="calls per rolling second before 429 rateLimitExceeded")
+
+    def reset_state(self):
+        self.tokens = {}        # access token -> expiry ms
+        self.token_requests = 0
+        self.events = {}        # calendar -> {event id: event}
+        self.busy = {}          # calendar -> [(start ms, end ms)]
+        self.channels = []      # watch channels
+        self.recent = []        # call times for the qps limit
+
+    def state_snapshot(self):
+        return {"events": {c: list(e.values()) for c, e in self.events.items()},
+                "busy": {c: [{"start": iso_ms(s), "end": iso_ms(e)} for s, e in spans]
+                         for c, spans in self.busy.items()},
+                "tokens_issued": len(self.tokens), "token_requests": self.token_requests,
+                "channels": self.channels}
+
+    # --------------------------------------------------------- request flow
+    def handle(self, req):
+        handler, groups, allowed = None, None, False
+        for method, pattern, name in COMPILED:
+            match = pattern.match(req.path)
+            if match:
+                allowed = True
+                if method == req.method:
+                    handler, groups = name, match.groupdict()
+                    break
+        if handler is None:
+            status = 405 if allowed else 404
+            return g_error(status, "Not Found" if status == 404 else "Method not allowed",
+                           "notFound" if status == 404 else "httpMethodNotAllowed")
+        with self.lock:
+            try:
+                if handler != "token":
+                    self._authorize(req)
+                    self._rate(req)
+                return getattr(self, "h_" + handler)(req, **groups)
+            except ApiError as exc:
+                return exc.response
+
+    def _authorize(self, req):
+        scheme, _, token = req.header("authorization", "").partition(" ")
+        expiry = self.tokens.get(token.strip()) if scheme.lower() == "bearer" else None
+        if expiry is None or expiry <= now_ms():
+            raise ApiError(g_error(
+                401, "Request had invalid authentication credentials. Expected OAuth 2 access "
+                "token, login cookie or other valid authentication credential.",
+                "authError", status_text="UNAUTHENTICATED"))
+
+    def _rate(self, req):
+        now = now_ms()
+        self.recent = [t for t in self.recent if t > now - 1000]
+        if len(self.recent) >= self.args.qps:
+            raise ApiError(g_error(429, "Rate Limit Exceeded", "rateLimitExceeded",
+                                   domain="usageLimits"))
+        self.recent.append(now)
+
+    def fault_response(self, fault, req):
+        reason = {429: "rateLimitExceeded", 403: "rateLimitExceeded",
+                  503: "backendError", 500: "backendError"}.get(fault.status, "injected")
+        resp = g_error(fault.status, "Injected fault", reason)
+        resp.headers.update(peerlib.retry_after_header(fault))
+        return resp
+
+    def _calendar(self, cal):
+        cal = unquote(cal)
+        if self.args.calendar and cal not in self.args.calendar and cal != "primary":
+            raise ApiError(g_error(404, "Not Found", "notFound"))
+        return cal
+
+    @staticmethod
+    def _body(req):
+        if req.json_error or not isinstance(req.json, dict):
+            raise ApiError(g_error(400, "Parse Error", "parseError"))
+        return req.json
+
+    # -------------------------------------------------------------- OAuth2
+    def h_token(self, req):
+        self.token_requests += 1
+        if "application/x-www-form-urlencoded" not in req.header("content-type", ""):
+            return Response(400, {"error": "invalid_request",
+                                  "error_description": "Invalid Content-Type"})
+        form = {k: v[-1] for k, v in parse_qs(req.body.decode("utf-8", "replace")).items()}
+        if form.get("grant_type") != "refresh_token":
+            return Response(400, {"error": "unsupported_grant_type",
+                                  "error_description": "Invalid grant_type"})
+        if form.get("client_id") != self.args.client_id or \
+                form.get("client_secret") != self.args.client_secret:
+            return Response(401, {"error": "invalid_client", "error_description": "Unauthorized"})
+        if form.get("refresh_token") != self.args.refresh_token:
+            return Response(400, {"error": "invalid_grant",
+                                  "error_description": "Token has been expired or revoked."})
+        token = "ya29." + secrets.token_urlsafe(24)
+        self.tokens[token] = now_ms() + self.args.token_ttl * 1000
+        return Response(200, {"access_token": token, "expires_in": self.args.token_ttl,
+                              "scope": "https://www.googleapis.com/auth/calendar",
+                              "token_type": "Bearer"})
+
+    # ------------------------------------------------------------ freeBusy
+    def _busy_of(self, cal, start, end):
+        spans = list(self.busy.get(cal, []))
+        for event in self.events.get(cal, {}).values():
+            if event["status"] == "cancelled" or event.get("transparency") == "transparent":
+                continue
+            spans.append((parse_time_ms(event["start"]["dateTime"]),
+                          parse_time_ms(event["end"]["dateTime"])))
+        spans = sorted((max(s, start), min(e, end)) for s, e in spans if s < end and e > start)
+        merged = []
+        for s, e in spans:
+            if merged and s <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+            else:
+                merged.append((s, e))
+        return [{"start": iso_ms(s).replace(".000Z", "Z"), "end": iso_ms(e).replace(".000Z", "Z")}
+                for s, e in merged]
+
+    def h_freebusy(self, req):
+        body = self._body(req)
+        start, end = parse_time_ms(body.get("timeMin")), parse_time_ms(body.get("timeMax"))
+        items = body.get("items")
+        if start is None or end is None:
+            return g_error(400, "Missing timeMin or timeMax", "required")
+        if end <= start:
+            return g_error(400, "The specified time range is empty.", "timeRangeEmpty",
+                           domain="calendar")
+        if not isinstance(items, list) or not all(isinstance(i, dict) and i.get("id")
+                                                  for i in items):
+            return g_error(400, "Missing items", "required")
+        if len(items) > 50:
+            return g_error(400, "Too many calendars", "tooManyCalendarsRequested",
+                           domain="calendar")
+        calendars = {}
+        for item in items:
+            cal = item["id"]
+            if self.args.calendar and cal not in self.args.calendar:
+                calendars[cal] = {"errors": [{"domain": "global", "reason": "notFound"}],
+                                  "busy": []}
+            else:
+                calendars[cal] = {"busy": self._busy_of(cal, start, end)}
+        return Response(200, {"kind": "calendar#freeBusy", "timeMin": body["timeMin"],
+                              "timeMax": body["timeMax"], "calendars": calendars})
+
+    # -------------------------------------------------------------- events
+    def _render(self, cal, event):
+        return dict(event)
+
+    def _event_or_404(self, cal, eid):
+        event = self.events.get(cal, {}).get(unquote(eid))
+        if event is None:
+            raise ApiError(g_error(404, "Not Found", "notFound"))
+        return event
+
+    @staticmethod
+    def _check_times(body):
+        for name in ("start", "end"):
+            value = body.get(name)
+            if not isinstance(value, dict) or (parse_time_ms(value.get("dateTime")) is None
+                                               and not value.get("date")):
+                raise ApiError(g_error(400, "Missing %s time." % name, "required"))
+        if parse_time_ms(body["end"].get("dateTime")) is not None and \
+                parse_time_ms(body["end"]["dateTime"]) <= parse_time_ms(body["start"]["dateTime"]):
+            raise ApiError(g_error(400, "The specified time range is empty.", "timeRangeEmpty",
+                                   domain="calendar"))
+
+    def h_insert(self, req, cal):
+        cal = self._calendar(cal)
+        body = self._body(req)
+        self._check_times(body)
+        eid = body.get("id")
+        if eid is not None:
+            if not isinstance(eid, str) or not BASE32HEX.match(eid):
+                return g_error(400, "Invalid resource id value.", "invalid")
+            if eid in self.events.get(cal, {}):
+                return g_error(409, "The requested identifier already exists.", "duplicate")
+        else:
+            eid = secrets.token_hex(13)
+        stamp = iso_ms(now_ms())
+        event = {"kind": "calendar#event", "etag": '"%d"' % now_ms(), "id": eid,
+                 "status": "confirmed",
+                 "htmlLink": "https://www.google.com/calendar/event?eid=%s" % eid,
+                 "created": stamp, "updated": stamp, "summary": body.get("summary", ""),
+                 "description": body.get("description", ""), "location": body.get("location", ""),
+                 "creator": {"email": cal}, "organizer": {"email": cal, "self": True},
+                 "start": body["start"], "end": body["end"], "iCalUID": "%s@google.com" % eid,
+                 "sequence": 0, "attendees": body.get("attendees", []),
+                 "extendedProperties": body.get("extendedProperties", {}),
+                 "reminders": {"useDefault": True}, "eventType": "default",
+                 "sendUpdates": req.param("sendUpdates", "none")}
+        self.events.setdefault(cal, {})[eid] = event
+        self._notify(cal)
+        return Response(200, self._render(cal, event))
+
+    def h_get(self, req, cal, eid):
+        return Response(200, self._render(cal, self._event_or_404(self._calendar(cal), eid)))
+
+    def h_list(self, req, cal):
+        cal = self._calendar(cal)
+        updated_min = parse_time_ms(req.param("updatedMin"))
+        items = [e for e in self.events.get(cal, {}).values()
+                 if updated_min is None or parse_time_ms(e["updated"]) >= updated_min]
+        items.sort(key=lambda e: e["updated"])
+        return Response(200, {"kind": "calendar#events", "summary": cal, "items": items,
+                              "nextSyncToken": "sync-%d" % now_ms()})
+
+    def h_patch(self, req, cal, eid):
+        cal = self._calendar(cal)
+        event = self._event_or_404(cal, eid)
+        body = self._body(req)
+        for key in ("summary", "description", "location", "status", "start", "end"):
+            if key in body:
+                event[key] = body[key]
+        self._check_times(event)
+        event["updated"] = iso_ms(now_ms())
+        event["sequence"] += 1
+        self._notify(cal)
+        return Response(200, self._render(cal, event))
+
+    def h_delete(self, req, cal, eid):
+        cal = self._calendar(cal)
+        event = self._event_or_404(cal, eid)
+        if event["status"] == "cancelled":
+            return g_error(410, "Resource has been deleted", "deleted")
+        event["status"] = "cancelled"
+        event["updated"] = iso_ms(now_ms())
+        self._notify(cal)
+        return Response(204)
+
+    # ------------------------------------------------------ push channels
+    def h_watch(self, req, cal):
+        cal = self._calendar(cal)
+        body = self._body(req)
+        cid, address = body.get("id"), body.get("address")
+        if not isinstance(cid, str) or not 0 < len(cid) <= 64 or body.get("type") != "web_hook" \
+                or not isinstance(address, str) or not address.startswith("http"):
+            return g_error(400, "Invalid channel", "invalid")
+        token = body.get("token")
+        if token is not None and (not isinstance(token, str) or len(token) > 256):
+            return g_error(400, "Invalid channel token", "invalid")
+        expiration = body.get("expiration") or now_ms() + 7 * 86400000
+        channel = {"kind": "api#channel", "id": cid, "resourceId": secrets.token_hex(10),
+                   "resourceUri": "https://www.googleapis.com/calendar/v3/calendars/%s/events"
+                                  "?alt=json" % cal,
+                   "token": token, "expiration": str(int(expiration)), "address": address,
+                   "calendar": cal, "number": 0}
+        self.channels.append(channel)
+        self._push(channel, "sync")
+        return Response(200, {k: v for k, v in channel.items()
+                              if k not in ("address", "calendar", "number")})
+
+    def _push(self, channel, state):
+        channel["number"] += 1 if state == "sync" else 1 + secrets.randbelow(3)
+        headers = {"X-Goog-Channel-ID": channel["id"],
+                   "X-Goog-Channel-Expiration": channel["expiration"],
+                   "X-Goog-Resource-ID": channel["resourceId"],
+                   "X-Goog-Resource-URI": channel["resourceUri"],
+                   "X-Goog-Resource-State": state,
+                   "X-Goog-Message-Number": str(channel["number"]),
+                   "Content-Length": "0"}
+        if channel.get("token"):
+            headers["X-Goog-Channel-Token"] = channel["token"]
+        self.webhooks.submit(channel["address"], lambda h=headers: (b"", h))
+
+    def _notify(self, cal):
+        for channel in self.channels:
+            if channel["calendar"] == cal and int(channel["expiration"]) > now_ms():
+                self._push(channel, "exists")
+
+    # ------------------------------------------------------------ control
+    def extra_control(self, req):
+        route = (req.method, req.path.rstrip("/"))
+        body = req.json if isinstance(req.json, dict) else {}
+        with self.lock:
+            if route == ("POST", "/__peer/busy"):
+                start, end = parse_time_ms(body.get("start")), parse_time_ms(body.get("end"))
+                if not body.get("calendar") or start is None or end is None or end <= start:
+                    return Response(400, {"error": "needs calendar, start < end"})
+                self.busy.setdefault(body["calendar"], []).append((start, end))
+                return Response(201, {"ok": True})
+            if route == ("POST", "/__peer/expire_tokens"):
+                for token in self.tokens:
+                    self.tokens[token] = 0
+                return Response(200, {"expired": len(self.tokens)})
+            if route == ("POST", "/__peer/change"):
+                event = self.events.get(body.get("calendar"), {}).get(body.get("event_id"))
+                if event is None:
+                    return Response(404, {"error": "no such event"})
+                for key in ("status", "start", "end"):
+                    if key in body:
+                        event[key] = body[key]
+                event["updated"] = iso_ms(now_ms())
+                event["sequence"] += 1
+                self._notify(body["calendar"])
+                return Response(200, event)
+        return None
+
+
+# WebhookSender records JSON bodies; Google's pushes have none.
+class _Sender(peerlib.WebhookSender):
+    def send_now(self, url, body, headers):
+        status, error = peerlib.post_bytes(url, body, headers)
+        with self._lock:
+            self.deliveries.append({"url": url, "status": status, "error": error,
+                                    "time": now_ms(), "headers": headers, "body": None})
+        return status, error
+
+
+class GoogleAppWithSender(GoogleApp):
+    __doc__ = GoogleApp.__doc__
+
+    def __init__(self, args):
+        super().__init__(args)
+        self.webhooks = _Sender()
+
+
+if __name__ == "__main__":
+    sys.exit(peerlib.run(GoogleAppWithSender))

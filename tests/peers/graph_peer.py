@@ -1,0 +1,324 @@
+#!/usr/bin/env python3
+"""Stand-in for Microsoft Graph calendars (https://graph.microsoft.com/v1.0)
+and the Microsoft identity platform token endpoint
+(https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token).
+
+Facts followed (API-FACTS.md section 8, samples/msgraph-*.json):
+getSchedule (POST /users/{id}/calendar/getSchedule or /me/..., schedules[],
+startTime/endTime {dateTime,timeZone}, availabilityViewInterval 5..1440,
+answer value[] with scheduleId, availabilityView, scheduleItems,
+workingHours; times in the zone of the Prefer: outlook.timezone header —
+only "UTC" is modelled, and is the default); events (POST
+/users/{id}/calendar/events or /users/{id}/events -> 201, GET/PATCH/DELETE
+/users/{id}/events/{id}); an event body's transactionId makes a repeated
+create return the event made before; client-credentials tokens by form
+POST with scope https://graph.microsoft.com/.default. Paths work with and
+without the /v1.0 prefix. Calls need a Bearer token issued here and not
+expired (401 InvalidAuthenticationToken otherwise).
+
+Control endpoints besides peerlib's: POST /__peer/busy {"user","start",
+"end","status"?}; POST /__peer/expire_tokens.
+"""
+import base64
+import os
+import re
+import secrets
+import sys
+from urllib.parse import parse_qs, unquote
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peerlib  # noqa: E402
+from peerlib import Response, iso_ms, now_ms, parse_time_ms  # noqa: E402
+
+USER = r"(?:/v1\.0)?/(?:users/(?P<user>[^/]+)|me)"
+ROUTES = [
+    ("POST", r"/(?P<tenant>[^/]+)/oauth2/v2\.0/token", "token"),
+    ("POST", USER + r"/calendar/getSchedule", "schedule"),
+    ("POST", USER + r"/(?:calendar/)?events", "create"),
+    ("GET", USER + r"/(?:calendar/)?events", "list"),
+    ("GET", USER + r"/(?:calendar/)?events/(?P<eid>[^/]+)", "get"),
+    ("PATCH", USER + r"/(?:calendar/)?events/(?P<eid>[^/]+)", "patch"),
+    ("DELETE", USER + r"/(?:calendar/)?events/(?P<eid>[^/]+)", "delete"),
+]
+COMPILED = [(m, re.compile(p + r"/?\Z"), h) for m, p, h in ROUTES]
+SCOPE = "https://graph.microsoft.com/.default"
+STATUSES = ("free", "tentative", "busy", "oof", "workingElsewhere", "unknown")
+
+
+def graph_error(status, code, message):
+    return Response(status, {"error": {"code": code, "message": message, "innerError": {
+        "date": iso_ms(now_ms())[:19], "request-id": peerlib.new_uuid(),
+        "client-request-id": peerlib.new_uuid()}}})
+
+
+def graph_time(ms):
+    """2030-03-05T17:00:00.0000000 (Graph's seven fraction digits)."""
+    return iso_ms(ms)[:19] + ".0000000"
+
+
+def parse_graph_time(value):
+    """{"dateTime","timeZone"} -> ms; only UTC is modelled."""
+    if not isinstance(value, dict) or not isinstance(value.get("dateTime"), str):
+        return None
+    if value.get("timeZone", "UTC") not in ("UTC", "Etc/GMT", "Coordinated Universal Time"):
+        return None
+    text = value["dateTime"]
+    return parse_time_ms(text if text.endswith("Z") else text[:23] + "Z")
+
+
+class ApiError(Exception):
+    def __init__(self, response):
+        super().__init__(response.status)
+        self.response = response
+
+
+class GraphApp(peerlib.PeerApp):
+    """Stand-in Microsoft Graph calendars and token endpoint."""
+
+    @classmethod
+    def add_arguments(cls, parser):
+        parser.add_argument("--client-id", default="graph-client-id")
+        parser.add_argument("--client-secret", default="graph-client-secret")
+        parser.add_argument("--token-ttl", type=int, default=3599)
+        parser.add_argument("--user", action="append",
+                            help="only these mailboxes exist (repeatable; default: any)")
+
+    def reset_state(self):
+        self.tokens = {}
+        self.token_requests = 0
+        self.events = {}     # user -> {id: event}
+        self.busy = {}       # user -> [(start, end, status)]
+
+    def state_snapshot(self):
+        return {"events": {u: list(e.values()) for u, e in self.events.items()},
+                "tokens_issued": len(self.tokens), "token_requests": self.token_requests}
+
+    def handle(self, req):
+        handler, groups, allowed = None, None, False
+        for method, pattern, name in COMPILED:
+            match = pattern.match(req.path)
+            if match:
+                allowed = True
+                if method == req.method:
+                    handler, groups = name, match.groupdict()
+                    break
+        if handler is None:
+            if allowed:
+                return graph_error(405, "Request_BadRequest", "Method not allowed")
+            return graph_error(400, "BadRequest", "Resource not found for the segment.")
+        with self.lock:
+            try:
+                if handler != "token":
+                    self._authorize(req)
+                return getattr(self, "h_" + handler)(req, **groups)
+            except ApiError as exc:
+                return exc.response
+
+    def _authorize(self, req):
+        scheme, _, token = req.header("authorization", "").partition(" ")
+        expiry = self.tokens.get(token.strip()) if scheme.lower() == "bearer" else None
+        if expiry is None:
+            raise ApiError(graph_error(401, "InvalidAuthenticationToken",
+                                       "Access token is empty." if not token.strip()
+                                       else "IDX14100: JWT is not well formed."))
+        if expiry <= now_ms():
+            raise ApiError(graph_error(401, "InvalidAuthenticationToken",
+                                       "Lifetime validation failed, the token is expired."))
+
+    def fault_response(self, fault, req):
+        code = {429: "TooManyRequests", 503: "ServiceNotAvailable",
+                504: "GatewayTimeout"}.get(fault.status, "InternalServerError")
+        resp = graph_error(fault.status, code, "Injected fault")
+        resp.headers.update(peerlib.retry_after_header(fault))
+        return resp
+
+    def _user(self, user):
+        user = unquote(user or "me").lower()
+        if self.args.user and user not in [u.lower() for u in self.args.user] and user != "me":
+            raise ApiError(graph_error(404, "ErrorInvalidUser",
+                                       "The requested user '%s' is invalid." % user))
+        return user
+
+    @staticmethod
+    def _body(req):
+        if req.json_error or not isinstance(req.json, dict):
+            raise ApiError(graph_error(400, "BadRequest", "Unable to read JSON request payload."))
+        return req.json
+
+    # -------------------------------------------------------------- token
+    def h_token(self, req, tenant):
+        self.token_requests += 1
+        form = {k: v[-1] for k, v in parse_qs(req.body.decode("utf-8", "replace")).items()}
+        if form.get("grant_type") != "client_credentials":
+            return Response(400, {"error": "unsupported_grant_type",
+                                  "error_description": "AADSTS70003: The app requested an "
+                                                      "unsupported grant type."})
+        if form.get("client_id") != self.args.client_id:
+            return Response(400, {"error": "unauthorized_client",
+                                  "error_description": "AADSTS700016: Application not found."})
+        if form.get("client_secret") != self.args.client_secret:
+            return Response(401, {"error": "invalid_client",
+                                  "error_description": "AADSTS7000215: Invalid client secret "
+                                                      "provided."})
+        if form.get("scope") != SCOPE:
+            return Response(400, {"error": "invalid_scope",
+                                  "error_description": "AADSTS1002012: The provided value for "
+                                                      "scope is not valid."})
+        token = "eyJ0eXAiOiJKV1Qi." + secrets.token_urlsafe(32)
+        self.tokens[token] = now_ms() + self.args.token_ttl * 1000
+        return Response(200, {"token_type": "Bearer", "expires_in": self.args.token_ttl,
+                              "ext_expires_in": self.args.token_ttl, "access_token": token})
+
+    # -------------------------------------------------------- getSchedule
+    def _items(self, user, start, end):
+        items = [(s, e, st, "") for s, e, st in self.busy.get(user, [])]
+        for event in self.events.get(user, {}).values():
+            if event.get("isCancelled"):
+                continue
+            items.append((parse_graph_time(event["start"]), parse_graph_time(event["end"]),
+                          event.get("showAs", "busy"), event.get("subject", "")))
+        return sorted(i for i in items if i[0] < end and i[1] > start)
+
+    def h_schedule(self, req, user=None):
+        self._user(user)
+        body = self._body(req)
+        schedules = body.get("schedules")
+        start, end = parse_graph_time(body.get("startTime")), parse_graph_time(body.get("endTime"))
+        interval = body.get("availabilityViewInterval", 30)
+        prefer = req.header("prefer", "")
+        if prefer and "outlook.timezone" in prefer and '"UTC"' not in prefer:
+            return graph_error(400, "ErrorInvalidTimeZone",
+                               "This stand-in only answers in UTC.")
+        if not isinstance(schedules, list) or not schedules or len(schedules) > 100:
+            return graph_error(400, "ErrorInvalidParameter", "schedules must hold 1..100 ids")
+        if start is None or end is None or end <= start:
+            return graph_error(400, "ErrorInvalidParameter",
+                               "startTime and endTime are required, in UTC, start before end")
+        if not isinstance(interval, int) or not 5 <= interval <= 1440:
+            return graph_error(400, "ErrorInvalidParameter",
+                               "availabilityViewInterval must be 5..1440")
+        if end - start > 62 * 86400000:
+            return graph_error(400, "ErrorInvalidParameter", "The time range exceeds 62 days.")
+        value = []
+        for sid in schedules:
+            key = str(sid).lower()
+            if self.args.user and key not in [u.lower() for u in self.args.user]:
+                value.append({"scheduleId": sid, "availabilityView": "", "error": {
+                    "message": "The user or mailbox was not found.",
+                    "responseCode": "ErrorMailboxNotFound"}})
+                continue
+            items = self._items(key, start, end)
+            view = []
+            step = interval * 60000
+            for t in range(start, end, step):
+                codes = [STATUSES.index(st) for s, e, st, _ in items if s < t + step and e > t]
+                view.append(str(max(codes)) if codes else "0")
+            value.append({"scheduleId": sid, "availabilityView": "".join(view),
+                          "scheduleItems": [{"isPrivate": False, "status": st, "subject": subj,
+                                             "start": {"dateTime": graph_time(s),
+                                                       "timeZone": "UTC"},
+                                             "end": {"dateTime": graph_time(e), "timeZone": "UTC"}}
+                                            for s, e, st, subj in items],
+                          "workingHours": {"daysOfWeek": ["monday", "tuesday", "wednesday",
+                                                          "thursday", "friday"],
+                                           "startTime": "08:00:00.0000000",
+                                           "endTime": "17:00:00.0000000",
+                                           "timeZone": {"name": "UTC"}}})
+        return Response(200, {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#"
+                                                "Collection(microsoft.graph.scheduleInformation)",
+                              "value": value})
+
+    # ------------------------------------------------------------- events
+    def _event_id(self):
+        return base64.urlsafe_b64encode(b"AAMkAG" + secrets.token_bytes(30)).decode().rstrip("=")
+
+    def h_create(self, req, user=None):
+        user = self._user(user)
+        body = self._body(req)
+        start, end = parse_graph_time(body.get("start")), parse_graph_time(body.get("end"))
+        if start is None or end is None:
+            return graph_error(400, "ErrorInvalidRequest", "start and end are required "
+                               "({dateTime, timeZone}); this stand-in models UTC only")
+        if end <= start:
+            return graph_error(400, "ErrorInvalidRequest", "The end of the event is before its "
+                               "start.")
+        if not isinstance(body.get("subject", ""), str):
+            return graph_error(400, "ErrorInvalidRequest", "subject must be a string")
+        tx = body.get("transactionId")
+        for event in self.events.get(user, {}).values():
+            if tx and event.get("transactionId") == tx:
+                return Response(201, event)
+        eid = self._event_id()
+        stamp = iso_ms(now_ms())[:23] + "0000Z"
+        event = {"@odata.etag": 'W/"%s"' % secrets.token_hex(8), "id": eid,
+                 "createdDateTime": stamp, "lastModifiedDateTime": stamp,
+                 "iCalUId": secrets.token_hex(24), "subject": body.get("subject", ""),
+                 "body": body.get("body", {"contentType": "text", "content": ""}),
+                 "start": {"dateTime": graph_time(start), "timeZone": "UTC"},
+                 "end": {"dateTime": graph_time(end), "timeZone": "UTC"},
+                 "location": body.get("location", {"displayName": ""}),
+                 "attendees": body.get("attendees", []), "isCancelled": False,
+                 "showAs": body.get("showAs", "busy"), "transactionId": tx,
+                 "webLink": "https://outlook.office365.com/owa/?itemid=%s&exvsurl=1&path="
+                            "/calendar/item" % eid,
+                 "organizer": {"emailAddress": {"address": user, "name": user}}}
+        self.events.setdefault(user, {})[eid] = event
+        return Response(201, event)
+
+    def _event_or_404(self, user, eid):
+        event = self.events.get(user, {}).get(unquote(eid))
+        if event is None:
+            raise ApiError(graph_error(404, "ErrorItemNotFound",
+                                       "The specified object was not found in the store."))
+        return event
+
+    def h_get(self, req, eid, user=None):
+        return Response(200, self._event_or_404(self._user(user), eid))
+
+    def h_list(self, req, user=None):
+        user = self._user(user)
+        return Response(200, {"value": list(self.events.get(user, {}).values())})
+
+    def h_patch(self, req, eid, user=None):
+        event = self._event_or_404(self._user(user), eid)
+        body = self._body(req)
+        for key in ("subject", "body", "location", "showAs"):
+            if key in body:
+                event[key] = body[key]
+        for key in ("start", "end"):
+            if key in body:
+                ms = parse_graph_time(body[key])
+                if ms is None:
+                    return graph_error(400, "ErrorInvalidRequest", "bad %s" % key)
+                event[key] = {"dateTime": graph_time(ms), "timeZone": "UTC"}
+        event["lastModifiedDateTime"] = iso_ms(now_ms())
+        return Response(200, event)
+
+    def h_delete(self, req, eid, user=None):
+        user = self._user(user)
+        self._event_or_404(user, eid)
+        del self.events[user][unquote(eid)]
+        return Response(204)
+
+    # ------------------------------------------------------------ control
+    def extra_control(self, req):
+        route = (req.method, req.path.rstrip("/"))
+        body = req.json if isinstance(req.json, dict) else {}
+        with self.lock:
+            if route == ("POST", "/__peer/busy"):
+                start, end = parse_time_ms(body.get("start")), parse_time_ms(body.get("end"))
+                status = body.get("status", "busy")
+                if not body.get("user") or start is None or end is None or end <= start \
+                        or status not in STATUSES:
+                    return Response(400, {"error": "needs user, start < end, status"})
+                self.busy.setdefault(body["user"].lower(), []).append((start, end, status))
+                return Response(201, {"ok": True})
+            if route == ("POST", "/__peer/expire_tokens"):
+                for token in self.tokens:
+                    self.tokens[token] = 0
+                return Response(200, {"expired": len(self.tokens)})
+        return None
+
+
+if __name__ == "__main__":
+    sys.exit(peerlib.run(GraphApp))
