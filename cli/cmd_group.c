@@ -77,7 +77,9 @@ s_result (zhub_rc_t rc, const char *err, bool json, const char *action, const ch
     }
     if (json)
         printf ("{\"ok\":false,\"group\":\"%s\",\"error\":\"%s\"}\n", group,
-                rc == ZHUB_NOTFOUND ? "no such group" : rc == ZHUB_RETRY ? "unavailable" : "refused");
+                rc == ZHUB_NOTFOUND ? "no such group"
+                : rc == ZHUB_RETRY  ? "unavailable"
+                                    : "refused");
     fprintf (stderr, "zhub group %s: %s: %s\n", action, group,
              rc == ZHUB_NOTFOUND ? "no such group" : err);
     return rc == ZHUB_RETRY ? ZHUB_EXIT_UNAVAILABLE : ZHUB_EXIT_FAILURE;
@@ -188,8 +190,8 @@ s_reset (const char *group, char **args, int count, bool json)
         return s_usage_error ("invalid $ZHUB_BROKER");
     char err[256] = "";
     uint64_t floor = 0;
-    zhub_rc_t rc =
-        zhub_client_group_reset (client, group, offset, time_ms, S_TIMEOUT_MS, &floor, err, sizeof err);
+    zhub_rc_t rc = zhub_client_group_reset (client, group, offset, time_ms, S_TIMEOUT_MS, &floor,
+                                            err, sizeof err);
     zhub_client_destroy (&client);
     return s_result (rc, err, json, "reset", group, floor ? floor : 1);
 }

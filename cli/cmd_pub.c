@@ -120,13 +120,14 @@ zhub_cmd_pub (int argc, char **argv)
                     : rc == ZHUB_REJECT ? ZHUB_EXIT_FAILURE
                                         : ZHUB_EXIT_UNAVAILABLE;
     if (json) {
-        json_t *out = json_pack ("{s:b, s:s, s:s}", "ok", rc == ZHUB_OK, "id", msg->id, "topic",
-                                 msg->type);
+        json_t *out =
+            json_pack ("{s:b, s:s, s:s}", "ok", rc == ZHUB_OK, "id", msg->id, "topic", msg->type);
         if (rc == ZHUB_OK) {
             json_object_set_new (out, "offset", json_integer ((json_int_t)ack.offset));
             json_object_set_new (out, "duplicate", json_boolean (ack.duplicate));
         } else
-            json_object_set_new (out, "error", json_string (rc == ZHUB_REJECT ? err : "unavailable"));
+            json_object_set_new (out, "error",
+                                 json_string (rc == ZHUB_REJECT ? err : "unavailable"));
         char *dump = json_dumps (out, JSON_COMPACT | JSON_PRESERVE_ORDER);
         printf ("%s\n", dump);
         free (dump);

@@ -108,7 +108,8 @@ s_print (json_t *stats)
     {
         printf ("%-24s %7zu %8llu %9llu %8llu %9llu %8llu %7llu\n", name,
                 json_array_size (json_object_get (group, "members")),
-                (unsigned long long)s_u (group, "lag"), (unsigned long long)s_u (group, "in_flight"),
+                (unsigned long long)s_u (group, "lag"),
+                (unsigned long long)s_u (group, "in_flight"),
                 (unsigned long long)s_u (group, "waiting_retry"),
                 (unsigned long long)s_u (group, "redeliveries"),
                 (unsigned long long)s_u (group, "dead_letters"),

@@ -75,7 +75,8 @@ s_print (const char *topic, const uint8_t *body, size_t size, bool json)
         json_object_set_new (out, "offset", json_integer ((json_int_t)offset));
         json_object_set_new (out, "topic", json_string (topic));
         json_object_set_new (out, "id", json_string (msg->id));
-        json_object_set_new (out, "subject", msg->subject ? json_string (msg->subject) : json_null ());
+        json_object_set_new (out, "subject",
+                             msg->subject ? json_string (msg->subject) : json_null ());
         json_object_set_new (out, "source", json_string (msg->source));
         json_object_set_new (out, "time", json_string (when));
         json_object_set_new (out, "data", data ? json_incref (data) : json_null ());

@@ -111,9 +111,10 @@ zhub_cmd_up (int argc, char **argv)
                         "--webhook-url", bird_hook, "--signing-key", getenv ("ZHUB_BIRD_SIGNING_KEY"),
                         "--workspace-id", getenv ("ZHUB_BIRD_WORKSPACE_ID"), NULL};
         zhub_supervisor_add (sup, "bird-peer", bird);
-        //  Calendars for the scheduler: Google (with its token endpoint) and
-        //  Microsoft Graph, on 8093 / 8094, with the stand-ins' own client
-        //  credentials; a local-only key seals the tokens at rest.
+        //  Calendars for the scheduler: Google (with its token endpoint),
+        //  Microsoft Graph and Calendly, on 8093 / 8094 / 8095, with the
+        //  stand-ins' own client credentials; a local-only key seals the
+        //  tokens at rest.
         char google_url[64], graph_url[64], google_token[96], graph_token[112];
         snprintf (google_url, sizeof google_url, "http://127.0.0.1:%d", 8093);
         snprintf (graph_url, sizeof graph_url, "http://127.0.0.1:%d/v1.0", 8094);
@@ -131,6 +132,8 @@ zhub_cmd_up (int argc, char **argv)
             {"ZHUB_GRAPH_CLIENT_ID", "graph-client-id"},
             {"ZHUB_GRAPH_CLIENT_SECRET", "graph-client-secret"},
             {"ZHUB_SECRET_KEY", "6c6f63616c2d6f6e6c792d6b65792d6e6f742d666f722d70726f64756374696f"},
+            {"ZHUB_CALENDLY_BASE_URL", "http://127.0.0.1:8095"},
+            {"ZHUB_CALENDLY_TOKEN", "local-calendly-token"},
         };
         for (size_t i = 0; i < sizeof calendar_env / sizeof calendar_env[0]; i++)
             setenv (calendar_env[i][0], calendar_env[i][1], 0);
@@ -142,6 +145,10 @@ zhub_cmd_up (int argc, char **argv)
         char *graph[] = {(char *) python, path, "--port", "8094", "--max-seconds", "31536000",
                          NULL};
         zhub_supervisor_add (sup, "graph-peer", graph);
+        snprintf (path, sizeof path, "%s/calendly_peer.py", peers_dir);
+        char *calendly[] = {(char *) python, path, "--port", "8095", "--max-seconds", "31536000",
+                            NULL};
+        zhub_supervisor_add (sup, "calendly-peer", calendly);
     }
     //  Started in this order, stopped in reverse. One line per program.
     const char *programs[] = {
@@ -166,7 +173,7 @@ zhub_cmd_up (int argc, char **argv)
     struct sigaction action = {.sa_handler = s_on_signal};
     sigaction (SIGINT, &action, NULL);
     sigaction (SIGTERM, &action, NULL);
-    int children = (with_peers ? 4 : 0) + (int) (sizeof programs / sizeof programs[0]);
+    int children = (with_peers ? 5 : 0) + (int) (sizeof programs / sizeof programs[0]);
     for (int i = 0; i < children; i++)
         if (zhub_supervisor_start (sup, i) < 0)
             fprintf (stderr, "zhub up: could not start child %d\n", i);

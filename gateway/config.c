@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 extern char **environ;
 
@@ -82,8 +83,8 @@ s_secret_previous (const char *name)
 }
 
 void
-zhub_gateway_config_set_secret (zhub_gateway_config_t *self, zhub_secret_id_t id,
-                                const char *value, const char *previous)
+zhub_gateway_config_set_secret (zhub_gateway_config_t *self, zhub_secret_id_t id, const char *value,
+                                const char *previous)
 {
     zhub_gateway_secret_t *secret = &self->secrets[id];
     secret->source = s_secret_rows[id][0];
@@ -138,8 +139,8 @@ s_generic_load (zhub_gateway_config_t *self)
         }
         self->generic =
             zhub_realloc (self->generic, (self->generic_count + 1) * sizeof *self->generic);
-        self->generic[self->generic_count++] =
-            (zhub_gateway_generic_t){.name = zhub_strdup (route), .value = value, .previous = previous};
+        self->generic[self->generic_count++] = (zhub_gateway_generic_t){
+            .name = zhub_strdup (route), .value = value, .previous = previous};
     }
     return 0;
 }
@@ -167,6 +168,14 @@ s_public_url (const char *text, char **out)
         url[--size] = 0;
     *out = url;
     return 0;
+}
+
+//  The default number of HTTP worker threads: one per CPU.
+static int64_t
+s_cpus (void)
+{
+    long cpus = sysconf (_SC_NPROCESSORS_ONLN);
+    return cpus > 0 && cpus < 256 ? cpus : 2;
 }
 
 int
@@ -251,6 +260,7 @@ zhub_gateway_config_load (zhub_gateway_config_t *self)
                          &self->per_ip_limit)
         || zhub_env_int ("ZHUB_GATEWAY_CONNECTION_MEMORY", ZHUB_GATEWAY_CONNECTION_MEMORY_DEFAULT,
                          8192, 16 * 1024 * 1024, &self->connection_memory)
+        || zhub_env_int ("ZHUB_GATEWAY_THREADS", s_cpus (), 1, 256, &self->threads)
         || zhub_env_int ("ZHUB_GATEWAY_PUBLISHERS", ZHUB_GATEWAY_PUBLISHERS_DEFAULT, 1, 64,
                          &self->publishers)
         || zhub_env_duration_ms ("ZHUB_HUBSPOT_SIGNATURE_MAX_AGE", ZHUB_HUBSPOT_MAX_AGE_MS,
@@ -296,7 +306,7 @@ zhub_gateway_config_log (const zhub_gateway_config_t *self)
     zhub_info ("config",
                "listen=%s admin=%s public_url=%s broker=%s body_limit=%zu publish_timeout_ms=%lld "
                "retry_after_s=%lld ready_timeout_ms=%lld connection_timeout_ms=%lld "
-               "connection_limit=%lld per_ip_limit=%lld connection_memory=%lld publishers=%lld "
+               "connection_limit=%lld per_ip_limit=%lld connection_memory=%lld threads=%lld publishers=%lld "
                "hubspot_max_age_ms=%lld bird_max_age_ms=%lld max_clock_skew_ms=%lld rate=%.0f "
                "burst=%.0f spool=%s spool_limit=%lld request_timeout_ms=%lld",
                self->listen.text, self->admin.text, self->public_url, self->broker,
@@ -304,7 +314,7 @@ zhub_gateway_config_log (const zhub_gateway_config_t *self)
                (long long)self->retry_after_s, (long long)self->ready_timeout_ms,
                (long long)self->connection_timeout_ms, (long long)self->connection_limit,
                (long long)self->per_ip_limit, (long long)self->connection_memory,
-               (long long)self->publishers, (long long)self->hubspot_max_age_ms,
+               (long long)self->threads, (long long)self->publishers, (long long)self->hubspot_max_age_ms,
                (long long)self->bird_max_age_ms, (long long)self->max_clock_skew_ms, self->rate,
                self->burst, self->data_dir ? "on" : "off", (long long)self->spool_limit,
                (long long)self->request_timeout_ms);

@@ -18,6 +18,7 @@
 //  | ZHUB_GATEWAY_CONNECTION_LIMIT    | 256                     |
 //  | ZHUB_GATEWAY_PER_IP_LIMIT        | 64                      |
 //  | ZHUB_GATEWAY_CONNECTION_MEMORY   | 65536 (bytes per connection for headers) |
+//  | ZHUB_GATEWAY_THREADS             | number of CPUs (HTTP worker threads) |
 //  | ZHUB_GATEWAY_PUBLISHERS          | 4 (publisher threads, each one broker connection) |
 //  | ZHUB_HUBSPOT_SIGNATURE_MAX_AGE   | 5m                      |
 //  | ZHUB_BIRD_SIGNATURE_MAX_AGE      | 9h (Bird retries for 8 h with the first timestamp) |
@@ -97,20 +98,20 @@ typedef struct {
 } zhub_listen_t;
 
 typedef struct {
-    zhub_listen_t listen;     //  webhooks
-    zhub_listen_t admin;      //  /healthz, /readyz
-    char *public_url;         //  scheme://host[:port][/prefix], no trailing '/'
-    bool public_url_default;  //  not configured: derived from the listen address
-    char *broker;             //  broker endpoint
+    zhub_listen_t listen;    //  webhooks
+    zhub_listen_t admin;     //  /healthz, /readyz
+    char *public_url;        //  scheme://host[:port][/prefix], no trailing '/'
+    bool public_url_default; //  not configured: derived from the listen address
+    char *broker;            //  broker endpoint
     zhub_gateway_secret_t secrets[ZHUB_SECRET_COUNT];
     zhub_gateway_generic_t *generic; //  the Standard Webhooks senders configured
     size_t generic_count;
-    char *data_dir;     //  $ZHUB_DATA_DIR; NULL disables the spool
-    int64_t spool_limit; //  events
-    double rate;        //  requests per second per source
-    double burst;       //  bucket size
+    char *data_dir;         //  $ZHUB_DATA_DIR; NULL disables the spool
+    int64_t spool_limit;    //  events
+    double rate;            //  requests per second per source
+    double burst;           //  bucket size
     double source_rate[16]; //  ZHUB_GATEWAY_RATE_<SOURCE>, by zhub_provider_at index (0 = rate)
-    size_t body_limit;        //  bytes
+    size_t body_limit;      //  bytes
     int64_t publish_timeout_ms;
     int64_t retry_after_s;
     int64_t ready_timeout_ms;
@@ -119,6 +120,7 @@ typedef struct {
     int64_t connection_limit;
     int64_t per_ip_limit;
     int64_t connection_memory;
+    int64_t threads;    //  HTTP worker threads (libmicrohttpd thread pool)
     int64_t publishers; //  publisher threads (gateway/publisher.h); 0 means the default
     int64_t hubspot_max_age_ms;
     int64_t bird_max_age_ms;

@@ -55,8 +55,7 @@ zhub_gateway_metrics_destroy (zhub_gateway_metrics_t **self_p)
 
 //  Finds or adds the series; the last slot catches any overflow.
 static s_series_t *
-s_series (s_series_t *table, size_t *count, const char *source, const char *reason,
-          unsigned status)
+s_series (s_series_t *table, size_t *count, const char *source, const char *reason, unsigned status)
 {
     source = source && *source ? source : "-";
     reason = reason ? reason : "";
@@ -125,8 +124,7 @@ typedef struct {
     size_t size, capacity;
 } s_out_t;
 
-static void __attribute__ ((format (printf, 2, 3)))
-s_printf (s_out_t *out, const char *format, ...)
+static void __attribute__ ((format (printf, 2, 3))) s_printf (s_out_t *out, const char *format, ...)
 {
     va_list args;
     for (;;) {
@@ -184,8 +182,7 @@ zhub_gateway_metrics_render (zhub_gateway_metrics_t *self, int64_t spool_depth, 
     for (size_t i = 0; i < self->failure_count; i++) {
         s_escape (self->failures[i].source, source, sizeof source);
         s_escape (self->failures[i].reason, reason, sizeof reason);
-        s_printf (&out,
-                  "zhub_gateway_signature_failures_total{source=\"%s\",reason=\"%s\"} %llu\n",
+        s_printf (&out, "zhub_gateway_signature_failures_total{source=\"%s\",reason=\"%s\"} %llu\n",
                   source, reason, (unsigned long long)self->failures[i].count);
     }
     s_printf (&out, "# HELP zhub_gateway_publish_seconds Time from publish to the broker's last "

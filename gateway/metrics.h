@@ -14,8 +14,10 @@
 typedef struct zhub_gateway_metrics_t zhub_gateway_metrics_t;
 
 //  Upper bounds of the publish latency buckets, in seconds.
-#define ZHUB_METRICS_LATENCY_BUCKETS                                                      \
-    {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0}
+#define ZHUB_METRICS_LATENCY_BUCKETS                                                               \
+    {                                                                                              \
+        0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0             \
+    }
 
 zhub_gateway_metrics_t *zhub_gateway_metrics_new (void);
 void zhub_gateway_metrics_destroy (zhub_gateway_metrics_t **self_p);

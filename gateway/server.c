@@ -8,16 +8,17 @@
 //                 confirm, and only then 200; 503 + Retry-After when the
 //                 broker does not confirm within the publish timeout
 //
-//  Threads: a handler blocks while it waits for PUBACKs (bounded by the
-//  publish timeout), so the webhook daemon runs one thread per connection:
-//  a slow confirmation holds up only its own request, never the others
-//  queued behind it on a shared worker (HubSpot gives up after 5 s). The
-//  connection limit bounds the threads. The handlers do not talk to the
-//  broker themselves: they hand their messages to the publisher threads
-//  (gateway/publisher.h), which publish many requests' messages in one
-//  pipelined batch, so that one broker commit and one round trip serve
-//  many requests. The admin daemon has a single thread and its own client
-//  for the readiness ping; the spool has its drain thread and client.
+//  Threads: the webhook daemon runs a small pool of worker threads (one per
+//  CPU by default). A handler never blocks on the broker: it hands its
+//  messages to the publisher threads (gateway/publisher.h) and suspends
+//  its connection; the publisher publishes many requests' messages in one
+//  pipelined batch (one broker commit, one round trip for all of them) and
+//  resumes each connection, whose handler then answers. So a slow broker
+//  holds up only the requests waiting for it, never the others on the same
+//  worker (HubSpot gives up after 5 s). Only the spool path (an LMDB commit
+//  of about a millisecond, when the broker is away) runs on the worker.
+//  The admin daemon has a single thread and its own client for the
+//  readiness ping; the spool has its drain thread and client.
 //
 //  The raw request target (needed for signatures: MHD hands the handler a
 //  decoded path without the query) is captured by the URI log callback,
@@ -47,6 +48,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
 
 #define s_DRAIN_BATCH 64     //  spooled events published per round trip
 #define s_DRAIN_PAUSE_MS 500 //  between attempts while the broker is away
@@ -116,6 +118,12 @@ typedef struct {
     size_t dropped; //  bytes past the limit, not kept
     unsigned status;
     size_t events;
+    zhub_msg_list_t list;       //  the request's messages once parsed
+    zhub_publish_job_t job;     //  with the publisher while publishing
+    zhub_rc_t *results;         //  the job's results
+    struct MHD_Connection *conn;
+    bool publishing; //  suspended, waiting for the publisher
+    int64_t publish_started_ms;
     char reason[96]; //  why a request was refused, for the log
     char ids[400];   //  message ids when few, for the log
 } s_request_t;
@@ -473,34 +481,64 @@ s_spool (struct MHD_Connection *conn, s_request_t *req, zhub_msg_list_t *list,
                     retry_after);
 }
 
-//  Publishes the messages and waits for every PUBACK; answers the request.
-//  With the spool on, events go to the spool instead while it holds
-//  anything (so that nothing overtakes what waits there) or while the
-//  broker is known to be away (so that no request waits for a timeout).
+static void
+s_published (void *arg)
+{
+    s_request_t *req = arg;
+    MHD_resume_connection (req->conn); //  the handler runs again: s_publish_finish
+}
+
+//  Hands the messages (taken over from *list into the request) to the
+//  publisher and suspends the connection until they are confirmed; the
+//  answer is then given by s_publish_finish. With the spool on, events go
+//  to the spool instead while it holds anything (so that nothing overtakes
+//  what waits there) or while the broker is known to be away (so that no
+//  request waits for a timeout).
 static enum MHD_Result
 s_publish (struct MHD_Connection *conn, s_request_t *req, zhub_msg_list_t *list)
 {
     zhub_gateway_server_t *self = req->server;
+    req->list = *list;
+    memset (list, 0, sizeof *list);
     char retry_after[24];
     snprintf (retry_after, sizeof retry_after, "%lld", (long long)self->config->retry_after_s);
-    if (list->count == 0)
+    if (req->list.count == 0)
         return s_reply (conn, req, MHD_HTTP_OK, json_pack ("{s:i}", "accepted", 0), NULL, NULL);
     if (self->spool
         && (zhub_gateway_spool_depth (self->spool) > 0 || !atomic_load (&self->broker_up)))
-        return s_spool (conn, req, list, retry_after);
+        return s_spool (conn, req, &req->list, retry_after);
 
-    zhub_rc_t *results = zhub_calloc (list->count, sizeof *results);
-    int timeout = (int)self->config->publish_timeout_ms;
-    int64_t started = zhub_mono_ms ();
-    zhub_rc_t rc =
-        zhub_publisher_publish (self->publisher, list->items, list->count, timeout, results);
+    req->results = zhub_calloc (req->list.count, sizeof *req->results);
+    req->job = (zhub_publish_job_t){.msgs = req->list.items,
+                                    .count = req->list.count,
+                                    .results = req->results,
+                                    .timeout_ms = (int)self->config->publish_timeout_ms,
+                                    .done_fn = s_published,
+                                    .done_arg = req};
+    req->conn = conn;
+    req->publishing = true;
+    req->publish_started_ms = zhub_mono_ms ();
+    //  Suspend first: the job may complete (and resume) before we return.
+    MHD_suspend_connection (conn);
+    zhub_publisher_submit (self->publisher, &req->job);
+    return MHD_YES;
+}
 
+//  The publisher is done with the request's messages: answer.
+static enum MHD_Result
+s_publish_finish (struct MHD_Connection *conn, s_request_t *req)
+{
+    zhub_gateway_server_t *self = req->server;
+    req->publishing = false;
+    char retry_after[24];
+    snprintf (retry_after, sizeof retry_after, "%lld", (long long)self->config->retry_after_s);
+    zhub_rc_t rc = zhub_publish_job_rc (&req->job);
     size_t confirmed = 0;
-    for (size_t i = 0; i < list->count; i++)
-        confirmed += results[i] == ZHUB_OK;
-    free (results);
-    if (rc == ZHUB_OK && confirmed == list->count) {
-        zhub_gateway_metrics_publish_latency (self->metrics, (double)(zhub_mono_ms () - started));
+    for (size_t i = 0; i < req->list.count; i++)
+        confirmed += req->results[i] == ZHUB_OK;
+    if (rc == ZHUB_OK) {
+        zhub_gateway_metrics_publish_latency (self->metrics,
+                                              (double)(zhub_mono_ms () - req->publish_started_ms));
         return s_reply (conn, req, MHD_HTTP_OK,
                         json_pack ("{s:I}", "accepted", (json_int_t)confirmed), NULL, NULL);
     }
@@ -516,7 +554,7 @@ s_publish (struct MHD_Connection *conn, s_request_t *req, zhub_msg_list_t *list)
     if (self->spool)
         //  Some may be stored already: the drain publishes them again with
         //  the same ids, and the broker's dedup keeps one of each.
-        return s_spool (conn, req, list, retry_after);
+        return s_spool (conn, req, &req->list, retry_after);
     return s_error (conn, req, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
                     "the message bus did not confirm in time; retry later", reason,
                     MHD_HTTP_HEADER_RETRY_AFTER, retry_after);
@@ -572,9 +610,7 @@ s_webhook_complete (struct MHD_Connection *conn, s_request_t *req)
             used += snprintf (req->ids + used, sizeof req->ids - used, "%s%s", i ? "," : "", id);
         }
     }
-    result = s_publish (conn, req, &list);
-    zhub_msg_list_clear (&list);
-    return result;
+    return s_publish (conn, req, &list);
 }
 
 //  First call: only the headers are known. Everything that can be decided
@@ -738,6 +774,8 @@ s_webhook_handle (void *cls, struct MHD_Connection *conn, const char *url, const
             return MHD_YES; //  answered already: drop the rest
         return s_webhook_body (req, upload_data, size);
     }
+    if (req->publishing)
+        return s_publish_finish (conn, req); //  resumed by the publisher
     if (req->responded)
         return MHD_YES;
     if (req->too_large)
@@ -805,18 +843,18 @@ s_status (struct MHD_Connection *conn, s_request_t *req)
         snprintf (variable, sizeof variable, "ZHUB_GENERIC_SECRET_%s", config->generic[i].name);
         for (char *p = variable; *p; p++)
             *p = (char)((*p >= 'a' && *p <= 'z') ? *p - 'a' + 'A' : *p);
-        json_array_append_new (
-            sources, json_pack ("{s:s,s:s,s:[{s:s,s:b,s:b}]}", "name", name, "path", path,
-                                "secrets", "variable", variable, "loaded",
-                                config->generic[i].value != NULL, "previous",
-                                config->generic[i].previous != NULL));
+        json_array_append_new (sources,
+                               json_pack ("{s:s,s:s,s:[{s:s,s:b,s:b}]}", "name", name, "path", path,
+                                          "secrets", "variable", variable, "loaded",
+                                          config->generic[i].value != NULL, "previous",
+                                          config->generic[i].previous != NULL));
     }
-    json_t *body = json_pack (
-        "{s:o,s:{s:b,s:I,s:I},s:{s:s,s:b}}", "sources", sources, "spool", "enabled",
-        self->spool != NULL, "depth",
-        (json_int_t)(self->spool ? zhub_gateway_spool_depth (self->spool) : 0), "limit",
-        (json_int_t)config->spool_limit, "broker", "endpoint", config->broker, "connected",
-        atomic_load (&self->broker_up));
+    json_t *body =
+        json_pack ("{s:o,s:{s:b,s:I,s:I},s:{s:s,s:b}}", "sources", sources, "spool", "enabled",
+                   self->spool != NULL, "depth",
+                   (json_int_t)(self->spool ? zhub_gateway_spool_depth (self->spool) : 0), "limit",
+                   (json_int_t)config->spool_limit, "broker", "endpoint", config->broker,
+                   "connected", atomic_load (&self->broker_up));
     return s_reply (conn, req, MHD_HTTP_OK, body, NULL, NULL);
 }
 
@@ -956,6 +994,8 @@ s_request_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
                    req->source[0] ? req->source : "-", req->status, req->events,
                    req->body_size + req->dropped, duration, req->ids[0] ? req->ids : "-", reason);
     }
+    zhub_msg_list_clear (&req->list);
+    free (req->results);
     free (req->target);
     free (req->body);
     free (req);
@@ -1004,7 +1044,7 @@ s_daemon_start (zhub_gateway_server_t *self, const zhub_listen_t *listen, bool a
     //  Webhooks: a thread per connection (see the top of this file). Admin:
     //  one thread; a readiness ping blocks it for at most ready_timeout.
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG
-                     | (admin ? 0 : MHD_USE_THREAD_PER_CONNECTION) | (ipv6 ? MHD_USE_IPv6 : 0);
+                     | (admin ? 0 : MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO) | (ipv6 ? MHD_USE_IPv6 : 0);
     unsigned timeout_s = (unsigned)((config->connection_timeout_ms + 999) / 1000);
     //  The external logger must be the first option, or MHD reports the
     //  options before it through its own logger.
@@ -1017,7 +1057,8 @@ s_daemon_start (zhub_gateway_server_t *self, const zhub_listen_t *listen, bool a
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)config->connection_memory,
         MHD_OPTION_URI_LOG_CALLBACK, admin ? s_admin_uri : s_webhook_uri, self,
         MHD_OPTION_NOTIFY_COMPLETED, s_request_completed, self, MHD_OPTION_NOTIFY_CONNECTION,
-        admin ? NULL : s_notify_connection, self, MHD_OPTION_END);
+        admin ? NULL : s_notify_connection, self, MHD_OPTION_THREAD_POOL_SIZE,
+        admin ? 1u : (unsigned)config->threads, MHD_OPTION_END);
     if (!daemon)
         snprintf (err, err_size, "cannot listen on %s (address in use or not local?)",
                   listen->text);
@@ -1059,9 +1100,9 @@ zhub_gateway_server_new (const zhub_gateway_config_t *config, char *err, size_t 
             return NULL;
         }
     }
-    self->publisher = zhub_publisher_new (
-        config->broker, config->publishers > 0 ? (int)config->publishers
-                                               : ZHUB_GATEWAY_PUBLISHERS_DEFAULT);
+    self->publisher = zhub_publisher_new (config->broker, config->publishers > 0
+                                                              ? (int)config->publishers
+                                                              : ZHUB_GATEWAY_PUBLISHERS_DEFAULT);
     if (!self->publisher) {
         snprintf (err, err_size, "cannot start the publisher threads");
         zhub_gateway_server_destroy (&self);
@@ -1098,8 +1139,18 @@ zhub_gateway_server_destroy (zhub_gateway_server_t **self_p)
     if (!self_p || !*self_p)
         return;
     zhub_gateway_server_t *self = *self_p;
+    //  No connection may be suspended when MHD stops: stop accepting, let
+    //  the publisher finish every job (each resumes its connection), then
+    //  stop the daemon.
+    MHD_socket listener = MHD_INVALID_SOCKET;
+    if (self->daemon)
+        listener = MHD_quiesce_daemon (self->daemon);
+    if (self->publisher)
+        zhub_publisher_stop (self->publisher);
     if (self->daemon)
         MHD_stop_daemon (self->daemon);
+    if (listener != MHD_INVALID_SOCKET)
+        close (listener);
     if (self->admin)
         MHD_stop_daemon (self->admin);
     if (self->reaper_started) {

@@ -133,8 +133,8 @@ s_peek_txn (zhub_txn_t *txn, void *arg)
     const void *key, *value;
     size_t key_size, value_size, taken = 0;
     zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
-    zhub_mpack_limits_t limits = {.max_size = 64 * 1024 * 1024, .max_depth = 64,
-                                  .max_items = 16 * 1024 * 1024};
+    zhub_mpack_limits_t limits = {
+        .max_size = 64 * 1024 * 1024, .max_depth = 64, .max_items = 16 * 1024 * 1024};
     while (rc == ZHUB_OK && taken < p->max) {
         char err[128];
         zhub_msg_t *msg = zhub_msg_decode (value, value_size, &limits, err, sizeof err);

@@ -2,6 +2,7 @@
 //  header, nothing more. Kept thin on purpose so that what reaches Bird is
 //  decided by the actors' pure cores (and visible in their tests).
 #include "bird.h"
+#include "zhub_pacer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 struct zhub_bird_t {
     zhub_http_t *http;
     char *base_url;    //  base + "/workspaces/" + escaped workspace id
+    zhub_pacer_t pacer; //  rate budget and circuit breaker of this host
     char *auth_header; //  "Authorization: AccessKey …" or NULL
 };
 
@@ -18,6 +20,7 @@ zhub_bird_new (const zhub_bird_config_t *config, zhub_http_t *http)
 {
     zhub_bird_t *self = zhub_calloc (1, sizeof *self);
     self->http = http;
+    zhub_pacer_init (&self->pacer);
     const char *base = config && config->base_url && *config->base_url ? config->base_url
                                                                        : ZHUB_BIRD_BASE_URL_DEFAULT;
     char *trimmed = zhub_strdup (base);
@@ -57,7 +60,7 @@ zhub_bird_request (zhub_bird_t *self, const char *method, const char *path, cons
                              .header_count = self->auth_header ? 1 : 0,
                              .body = body,
                              .traceparent = traceparent};
-    int rc = zhub_http_request (self->http, &call, resp);
+    int rc = zhub_pacer_call (&self->pacer, self->http, &call, false, resp);
     free (url);
     return rc;
 }
@@ -98,4 +101,10 @@ zhub_bird_contact_update (zhub_bird_t *self, const char *id, const json_t *body,
     free (path);
     free (eid);
     return rc;
+}
+
+const zhub_pacer_t *
+zhub_bird_pacer (const zhub_bird_t *self)
+{
+    return &self->pacer;
 }

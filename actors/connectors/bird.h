@@ -8,6 +8,7 @@
 #define ZHUB_BIRD_H
 
 #include "zhub_http.h"
+#include "zhub_pacer.h"
 
 #define ZHUB_BIRD_BASE_URL_DEFAULT "https://api.bird.com"
 
@@ -44,5 +45,9 @@ int zhub_bird_contact_upsert (zhub_bird_t *self, const char *key, const char *va
 //  PATCH /workspaces/{ws}/contacts/{id}.
 int zhub_bird_contact_update (zhub_bird_t *self, const char *id, const json_t *body,
                               const char *traceparent, zhub_http_response_t *resp);
+
+//  The pacer of this client's host (rate budget, circuit breaker): its
+//  figures are for logs and metrics. Every call goes through it.
+const zhub_pacer_t *zhub_bird_pacer (const zhub_bird_t *self);
 
 #endif

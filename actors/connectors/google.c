@@ -108,6 +108,33 @@ zhub_google_event_get (zhub_google_t *self, const char *calendar_id, const char 
 }
 
 int
+zhub_google_events_list (zhub_google_t *self, const char *calendar_id, const char *query,
+                         const char *access_token, const char *traceparent,
+                         zhub_http_response_t *resp)
+{
+    char *cid = zhub_http_escape (calendar_id);
+    char *path = zhub_sprintf ("/calendar/v3/calendars/%s/events%s%s", cid, query ? "?" : "",
+                               query ? query : "");
+    int rc = zhub_google_request (self, "GET", path, NULL, access_token, traceparent, resp);
+    free (path);
+    free (cid);
+    return rc;
+}
+
+int
+zhub_google_events_watch (zhub_google_t *self, const char *calendar_id, const json_t *body,
+                          const char *access_token, const char *traceparent,
+                          zhub_http_response_t *resp)
+{
+    char *cid = zhub_http_escape (calendar_id);
+    char *path = zhub_sprintf ("/calendar/v3/calendars/%s/events/watch", cid);
+    int rc = zhub_google_request (self, "POST", path, body, access_token, traceparent, resp);
+    free (path);
+    free (cid);
+    return rc;
+}
+
+int
 zhub_google_token_refresh (zhub_google_t *self, const char *client_id, const char *client_secret,
                            const char *refresh_token, zhub_http_response_t *resp)
 {

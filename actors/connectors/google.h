@@ -47,6 +47,19 @@ int zhub_google_event_get (zhub_google_t *self, const char *calendar_id, const c
                            const char *access_token, const char *traceparent,
                            zhub_http_response_t *resp);
 
+//  GET /calendar/v3/calendars/{calendar}/events?{query} (query already
+//  escaped, e.g. "updatedMin=…&showDeleted=true").
+int zhub_google_events_list (zhub_google_t *self, const char *calendar_id, const char *query,
+                             const char *access_token, const char *traceparent,
+                             zhub_http_response_t *resp);
+
+//  POST /calendar/v3/calendars/{calendar}/events/watch with {"id","type":
+//  "web_hook","address","token","expiration"}: push notifications to
+//  address until expiration (channels do not renew themselves).
+int zhub_google_events_watch (zhub_google_t *self, const char *calendar_id, const json_t *body,
+                              const char *access_token, const char *traceparent,
+                              zhub_http_response_t *resp);
+
 //  POST token_url, form grant_type=refresh_token: the answer holds
 //  access_token and expires_in (seconds); "invalid_grant" means the refresh
 //  token is gone for good.

@@ -2,6 +2,7 @@
 //  Kept thin on purpose so that what reaches HubSpot is decided by the
 //  actors' pure cores (and visible in their tests), not hidden here.
 #include "hubspot.h"
+#include "zhub_pacer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 struct zhub_hubspot_t {
     zhub_http_t *http;
     char *base_url;
+    zhub_pacer_t pacer; //  rate budget and circuit breaker of this host
     char *auth_header; //  "Authorization: Bearer …" or NULL
 };
 
@@ -18,6 +20,7 @@ zhub_hubspot_new (const zhub_hubspot_config_t *config, zhub_http_t *http)
 {
     zhub_hubspot_t *self = zhub_calloc (1, sizeof *self);
     self->http = http;
+    zhub_pacer_init (&self->pacer);
     const char *base = config && config->base_url && *config->base_url
                            ? config->base_url
                            : ZHUB_HUBSPOT_BASE_URL_DEFAULT;
@@ -54,7 +57,7 @@ zhub_hubspot_request (zhub_hubspot_t *self, const char *method, const char *path
                              .header_count = self->auth_header ? 1 : 0,
                              .body = body,
                              .traceparent = traceparent};
-    int rc = zhub_http_request (self->http, &call, resp);
+    int rc = zhub_pacer_call (&self->pacer, self->http, &call, strstr (path, "/search") != NULL, resp);
     free (url);
     return rc;
 }
@@ -91,4 +94,10 @@ zhub_hubspot_contact_update (zhub_hubspot_t *self, const char *id, const json_t 
     free (path);
     free (eid);
     return rc;
+}
+
+const zhub_pacer_t *
+zhub_hubspot_pacer (const zhub_hubspot_t *self)
+{
+    return &self->pacer;
 }

@@ -8,6 +8,7 @@
 #define ZHUB_HUBSPOT_H
 
 #include "zhub_http.h"
+#include "zhub_pacer.h"
 
 #define ZHUB_HUBSPOT_BASE_URL_DEFAULT "https://api.hubapi.com"
 
@@ -41,5 +42,9 @@ int zhub_hubspot_contacts_upsert (zhub_hubspot_t *self, const json_t *body, cons
 //  PATCH /crm/v3/objects/contacts/{id} with body {"properties":{…}}.
 int zhub_hubspot_contact_update (zhub_hubspot_t *self, const char *id, const json_t *body,
                                  const char *traceparent, zhub_http_response_t *resp);
+
+//  The pacer of this client's host (rate budget, circuit breaker): its
+//  figures are for logs and metrics. Every call goes through it.
+const zhub_pacer_t *zhub_hubspot_pacer (const zhub_hubspot_t *self);
 
 #endif

@@ -18,7 +18,8 @@ contact_sync_open (zhub_actor_ctx_t *ctx)
     contact_sync_t *self = ctx->state;
     if (zhub_store_table (ctx->store, "contacts", &self->contacts)
         || zhub_store_table (ctx->store, "hubspot_ids", &self->hubspot_ids)
-        || zhub_store_table (ctx->store, "audit", &self->audit))
+        || zhub_store_table (ctx->store, "audit", &self->audit)
+        || zhub_store_table (ctx->store, "meta", &self->meta))
         return -1;
     return 0;
 }
@@ -190,6 +191,102 @@ s_call (zhub_actor_ctx_t *ctx, const contact_call_t *call, const zhub_msg_t *msg
         return false;
     zhub_retry_classify (resp, call->what, zhub_now_ms (), out);
     return false;
+}
+
+//  Runs a plan to its end: makes each call it names, feeds the answer
+//  back, and commits a DONE plan (state, id map, audit, contact.synced in
+//  the outbox). *out says how it went.
+static void
+s_execute (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, contact_event_t *event,
+           contact_state_t *state, bool *have, contact_plan_t *plan, zhub_outcome_t *out)
+{
+    contact_sync_t *self = ctx->state;
+    zhub_http_response_t resp;
+    zhub_http_response_init (&resp);
+    bool finished = false;
+    for (int step = 0; step < CONTACT_SYNC_MAX_STEPS && !finished; step++) {
+        finished = true;
+        switch (plan->kind) {
+            case CONTACT_PLAN_IGNORE:
+                zhub_outcome_ok (out, "ignored");
+                snprintf (out->reason, sizeof out->reason, "%s", plan->reason);
+                break;
+            case CONTACT_PLAN_SKIP: {
+                //  A change that lost to a newer one: nothing to write, but
+                //  the decision goes to the audit trail.
+                const char *bird_id = *have ? state->bird_id : event->bird_id;
+                if (plan->audit && bird_id) {
+                    zhub_msg_t input = {.id = msg->id};
+                    s_commit_t commit = {.self = self,
+                                         .audit = plan->audit,
+                                         .audit_id = bird_id,
+                                         .synced = &input};
+                    if (zhub_store_write (ctx->store, s_commit_audit, &commit) != ZHUB_OK) {
+                        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL,
+                                            "cannot append to the audit trail");
+                        break;
+                    }
+                }
+                zhub_outcome_ok (out, "skipped");
+                snprintf (out->reason, sizeof out->reason, "%s", plan->reason);
+                break;
+            }
+            case CONTACT_PLAN_REJECT:
+                zhub_outcome_reject (out, plan->code, "%s", plan->reason);
+                break;
+            case CONTACT_PLAN_FETCH:
+                if (!s_call (ctx, &plan->call, msg, &resp, out))
+                    break;
+                if (!*have && event->origin == CONTACT_FROM_HUBSPOT) {
+                    //  Known by its Bird id (linked on the Bird side first)?
+                    const char *bird_id = contact_sync_answer_bird_id (resp.json);
+                    if (bird_id)
+                        *have =
+                            contact_sync_load_bird (ctx->store, self, bird_id, state) == ZHUB_OK;
+                }
+                contact_sync_plan_fetched (event, *have ? state : NULL, resp.json, &self->core,
+                                           plan);
+                finished = false;
+                break;
+            case CONTACT_PLAN_WRITE:
+                if (s_call (ctx, &plan->call, msg, &resp, out))
+                    contact_sync_plan_written (plan, resp.json);
+                else if (resp.status == 409 && plan->call.op == CONTACT_OP_HUBSPOT_UPSERT)
+                    contact_sync_plan_conflict (plan, resp.json);
+                else
+                    break;
+                finished = false;
+                break;
+            case CONTACT_PLAN_DONE: {
+                if (!plan->next.bird_id) {
+                    zhub_outcome_reject (out, ZHUB_REASON_INTERNAL, "plan done without a bird id");
+                    break;
+                }
+                plan->next.updated_ms = zhub_now_ms ();
+                zhub_msg_t *synced = contact_sync_synced_msg (msg, plan, zhub_now_ms ());
+                s_commit_t commit = {.ctx = ctx,
+                                     .self = self,
+                                     .next = &plan->next,
+                                     .prev = *have ? state : NULL,
+                                     .synced = synced,
+                                     .audit = plan->audit};
+                if (zhub_store_write (ctx->store, s_commit, &commit) == ZHUB_OK) {
+                    zhub_outcome_ok (out, "synced");
+                    snprintf (out->reason, sizeof out->reason, "%s bird=%s hubspot=%s event=%s",
+                              plan->direction, plan->next.bird_id,
+                              plan->next.hubspot_id ? plan->next.hubspot_id : "", synced->id);
+                } else
+                    zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL,
+                                        "cannot commit the contact state");
+                zhub_msg_destroy (&synced);
+                break;
+            }
+        }
+    }
+    if (!finished)
+        zhub_outcome_reject (out, ZHUB_REASON_INTERNAL, "plan did not finish in %d steps",
+                             CONTACT_SYNC_MAX_STEPS);
+    zhub_http_response_reset (&resp);
 }
 
 //  -------------------------------------------------------------------
@@ -396,93 +493,260 @@ contact_sync_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
     contact_plan_t plan;
     contact_plan_init (&plan);
     contact_sync_plan_event (&event, have ? &state : NULL, &self->core, &plan);
-    zhub_http_response_t resp;
-    zhub_http_response_init (&resp);
-    bool finished = false;
-    for (int step = 0; step < CONTACT_SYNC_MAX_STEPS && !finished; step++) {
-        finished = true;
-        switch (plan.kind) {
-            case CONTACT_PLAN_IGNORE:
-                zhub_outcome_ok (out, "ignored");
-                snprintf (out->reason, sizeof out->reason, "%s", plan.reason);
-                break;
-            case CONTACT_PLAN_SKIP: {
-                //  A change that lost to a newer one: nothing to write, but
-                //  the decision goes to the audit trail.
-                const char *bird_id = have ? state.bird_id : event.bird_id;
-                if (plan.audit && bird_id) {
-                    zhub_msg_t input = {.id = msg->id};
-                    s_commit_t commit = {.self = self,
-                                         .audit = plan.audit,
-                                         .audit_id = bird_id,
-                                         .synced = &input};
-                    if (zhub_store_write (ctx->store, s_commit_audit, &commit) != ZHUB_OK) {
-                        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL,
-                                            "cannot append to the audit trail");
-                        break;
-                    }
-                }
-                zhub_outcome_ok (out, "skipped");
-                snprintf (out->reason, sizeof out->reason, "%s", plan.reason);
-                break;
-            }
-            case CONTACT_PLAN_REJECT:
-                zhub_outcome_reject (out, plan.code, "%s", plan.reason);
-                break;
-            case CONTACT_PLAN_FETCH:
-                if (!s_call (ctx, &plan.call, msg, &resp, out))
-                    break;
-                if (!have && event.origin == CONTACT_FROM_HUBSPOT) {
-                    //  Known by its Bird id (linked on the Bird side first)?
-                    const char *bird_id = contact_sync_answer_bird_id (resp.json);
-                    if (bird_id)
-                        have =
-                            contact_sync_load_bird (ctx->store, self, bird_id, &state) == ZHUB_OK;
-                }
-                contact_sync_plan_fetched (&event, have ? &state : NULL, resp.json, &self->core,
-                                           &plan);
-                finished = false;
-                break;
-            case CONTACT_PLAN_WRITE:
-                if (s_call (ctx, &plan.call, msg, &resp, out))
-                    contact_sync_plan_written (&plan, resp.json);
-                else if (resp.status == 409 && plan.call.op == CONTACT_OP_HUBSPOT_UPSERT)
-                    contact_sync_plan_conflict (&plan, resp.json);
-                else
-                    break;
-                finished = false;
-                break;
-            case CONTACT_PLAN_DONE: {
-                if (!plan.next.bird_id) {
-                    zhub_outcome_reject (out, ZHUB_REASON_INTERNAL, "plan done without a bird id");
-                    break;
-                }
-                plan.next.updated_ms = zhub_now_ms ();
-                zhub_msg_t *synced = contact_sync_synced_msg (msg, &plan, zhub_now_ms ());
-                s_commit_t commit = {.ctx = ctx,
-                                     .self = self,
-                                     .next = &plan.next,
-                                     .prev = have ? &state : NULL,
-                                     .synced = synced,
-                                     .audit = plan.audit};
-                if (zhub_store_write (ctx->store, s_commit, &commit) == ZHUB_OK) {
-                    zhub_outcome_ok (out, "synced");
-                    snprintf (out->reason, sizeof out->reason, "%s bird=%s hubspot=%s event=%s",
-                              plan.direction, plan.next.bird_id,
-                              plan.next.hubspot_id ? plan.next.hubspot_id : "", synced->id);
-                } else
-                    zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL,
-                                        "cannot commit the contact state");
-                zhub_msg_destroy (&synced);
-                break;
-            }
-        }
-    }
-    if (!finished)
-        zhub_outcome_reject (out, ZHUB_REASON_INTERNAL, "plan did not finish in %d steps",
-                             CONTACT_SYNC_MAX_STEPS);
-    zhub_http_response_reset (&resp);
+    s_execute (ctx, msg, &event, &state, &have, &plan, out);
     contact_plan_clear (&plan);
     contact_state_clear (&state);
     contact_event_clear (&event);
+}
+
+//  -------------------------------------------------------------------
+//  Reconciliation
+
+typedef struct {
+    const contact_sync_t *self;
+    int64_t watermark;
+    int64_t drift_total;
+    int64_t add; //  write: drift to add
+    long found;
+    int64_t since;
+    zhub_msg_t *publish; //  contact.reconciled, its data filled in here
+    zhub_actor_ctx_t *ctx;
+} s_meta_t;
+
+static int64_t
+s_meta_int (zhub_txn_t *txn, const contact_sync_t *self, const char *key)
+{
+    const void *value;
+    size_t size;
+    char text[32];
+    if (zhub_txn_get (txn, self->meta, key, strlen (key), &value, &size) != ZHUB_OK
+        || size >= sizeof text)
+        return 0;
+    memcpy (text, value, size);
+    text[size] = 0;
+    return strtoll (text, NULL, 10);
+}
+
+static zhub_rc_t
+s_meta_read (zhub_txn_t *txn, void *arg)
+{
+    s_meta_t *meta = arg;
+    meta->watermark = s_meta_int (txn, meta->self, "reconcile_watermark");
+    meta->drift_total = s_meta_int (txn, meta->self, "reconcile_drift_total");
+    return ZHUB_OK;
+}
+
+static zhub_rc_t
+s_meta_write (zhub_txn_t *txn, void *arg)
+{
+    s_meta_t *meta = arg;
+    meta->drift_total = s_meta_int (txn, meta->self, "reconcile_drift_total") + meta->add;
+    char text[32];
+    snprintf (text, sizeof text, "%lld", (long long)meta->drift_total);
+    zhub_rc_t rc = zhub_txn_put (txn, meta->self->meta, "reconcile_drift_total", 21, text,
+                                 strlen (text));
+    snprintf (text, sizeof text, "%lld", (long long)meta->watermark);
+    if (rc == ZHUB_OK)
+        rc = zhub_txn_put (txn, meta->self->meta, "reconcile_watermark", 19, text, strlen (text));
+    if (rc == ZHUB_OK && meta->publish) {
+        char since[40], mark[40];
+        zhub_time_format (meta->since, since, sizeof since);
+        zhub_time_format (meta->watermark, mark, sizeof mark);
+        json_t *data = json_pack ("{s:I, s:I, s:I, s:s, s:s}", "found", (json_int_t)meta->found,
+                                  "drift", (json_int_t)meta->add, "drift_total",
+                                  (json_int_t)meta->drift_total, "since", since, "watermark",
+                                  mark);
+        zhub_msg_set_data_json (meta->publish, data);
+        json_decref (data);
+        rc = zhub_actor_outbox_put (meta->ctx, txn, meta->publish);
+    }
+    return rc;
+}
+
+//  One search result through the HubSpot -> Bird plan. Returns 1 when it
+//  wrote (drift), 0 when Bird already agreed, -1 when the contact failed
+//  (*out says why; a transient failure stops the tick).
+static int
+s_reconcile_one (zhub_actor_ctx_t *ctx, const zhub_msg_t *tick, const json_t *result,
+                 zhub_outcome_t *out)
+{
+    contact_sync_t *self = ctx->state;
+    const char *id = json_string_value (json_object_get (result, "id"));
+    const char *modified =
+        json_string_value (json_object_get (json_object_get (result, "properties"),
+                                            "lastmodifieddate"));
+    if (!id)
+        return 0;
+    int64_t modified_ms = 0;
+    if (modified)
+        zhub_time_parse (modified, &modified_ms);
+    contact_event_t event = {.origin = CONTACT_FROM_HUBSPOT,
+                             .kind = zhub_strdup ("reconcile"),
+                             .hubspot_id = zhub_strdup (id),
+                             .time_ms = modified_ms};
+    //  One id per repaired change: the tick, the contact and its version.
+    zhub_msg_t input = {.id = zhub_sprintf ("%s:%s:%lld", tick->id, id, (long long)modified_ms),
+                        .traceparent = tick->traceparent};
+    event.event_id = zhub_strdup (input.id);
+    contact_state_t state = {0};
+    zhub_rc_t rc = contact_sync_load_hubspot (ctx->store, self, id, &state);
+    const char *bird_id = contact_sync_answer_bird_id (result);
+    if (rc == ZHUB_NOTFOUND && bird_id)
+        rc = contact_sync_load_bird (ctx->store, self, bird_id, &state);
+    int drift = -1;
+    if (rc == ZHUB_ERROR)
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the contact state");
+    else {
+        bool have = rc == ZHUB_OK;
+        contact_plan_t plan;
+        contact_plan_init (&plan);
+        contact_sync_plan_fetched (&event, have ? &state : NULL, result, &self->core, &plan);
+        bool writes = plan.kind == CONTACT_PLAN_WRITE;
+        zhub_outcome_t one = {0};
+        s_execute (ctx, &input, &event, &state, &have, &plan, &one);
+        if (one.rc == ZHUB_OK)
+            drift = writes ? 1 : 0;
+        else {
+            zhub_warn ("reconcile_contact", "hubspot=%s code=%u", id, one.code);
+            if (one.rc == ZHUB_RETRY)
+                *out = one;
+            else
+                drift = 0; //  an invalid record: dead ends here, the tick goes on
+        }
+        contact_plan_clear (&plan);
+    }
+    contact_state_clear (&state);
+    contact_event_clear (&event);
+    free (input.id);
+    return drift;
+}
+
+void
+contact_sync_reconcile (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+{
+    contact_sync_t *self = ctx->state;
+    s_meta_t meta = {.self = self, .ctx = ctx};
+    if (zhub_store_read (ctx->store, s_meta_read, &meta) != ZHUB_OK) {
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the watermark");
+        return;
+    }
+    json_t *data = zhub_msg_data_json (msg);
+    const char *since_text = json_string_value (json_object_get (data, "since"));
+    int64_t since = meta.watermark;
+    if (since_text && zhub_time_parse (since_text, &since)) {
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "since is not an RFC 3339 time");
+        json_decref (data);
+        return;
+    }
+    json_decref (data);
+    json_t *properties = json_array ();
+    const char *list =
+        self->core.hubspot_properties ? self->core.hubspot_properties : CONTACT_HUBSPOT_PROPERTIES;
+    char *copy = zhub_strdup (list), *save = NULL;
+    for (char *name = strtok_r (copy, ",", &save); name; name = strtok_r (NULL, ",", &save))
+        json_array_append_new (properties, json_string (name));
+    free (copy);
+    json_array_append_new (properties, json_string ("lastmodifieddate"));
+
+    zhub_http_response_t resp;
+    zhub_http_response_init (&resp);
+    int64_t query_from = since, watermark = since;
+    long found = 0, drift = 0, after = 0;
+    int pages = 0;
+    bool failed = false;
+    zhub_outcome_ok (out, "reconciled");
+    while (pages < CONTACT_RECONCILE_MAX_PAGES && !failed) {
+        char from[32];
+        snprintf (from, sizeof from, "%lld", (long long)query_from);
+        json_t *body = json_pack (
+            "{s:[{s:[{s:s, s:s, s:s}]}], s:[{s:s, s:s}], s:O, s:i}", "filterGroups", "filters",
+            "propertyName", "lastmodifieddate", "operator", "GTE", "value", from, "sorts",
+            "propertyName", "lastmodifieddate", "direction", "ASCENDING", "properties", properties,
+            "limit", CONTACT_RECONCILE_PAGE);
+        if (after > 0) {
+            char text[32];
+            snprintf (text, sizeof text, "%ld", after);
+            json_object_set_new (body, "after", json_string (text));
+        }
+        //  Search has its own limit (5/s per token, no rate headers): the
+        //  connector's pacer spaces search calls.
+        zhub_hubspot_request (ctx->hubspot, "POST", "/crm/v3/objects/contacts/search", body,
+                              msg->traceparent, &resp);
+        json_decref (body);
+        pages++;
+        if (resp.status < 200 || resp.status >= 300) {
+            zhub_retry_classify (&resp, "hubspot search contacts", zhub_now_ms (), out);
+            failed = true;
+            break;
+        }
+        const json_t *results = json_object_get (resp.json, "results");
+        size_t i;
+        json_t *result;
+        int64_t last_modified = query_from;
+        json_array_foreach (results, i, result)
+        {
+            found++;
+            int one = s_reconcile_one (ctx, msg, result, out);
+            if (one < 0 && out->rc == ZHUB_RETRY) {
+                failed = true;
+                break;
+            }
+            drift += one > 0;
+            const char *modified = json_string_value (
+                json_object_get (json_object_get (result, "properties"), "lastmodifieddate"));
+            int64_t ms;
+            if (modified && !zhub_time_parse (modified, &ms) && ms > last_modified)
+                last_modified = ms;
+        }
+        if (failed)
+            break;
+        if (last_modified > watermark)
+            watermark = last_modified;
+        const char *next =
+            json_string_value (json_object_get (json_object_get (json_object_get (resp.json,
+                                                                                   "paging"),
+                                                                  "next"),
+                                                "after"));
+        if (!next)
+            break;
+        after = strtol (next, NULL, 10);
+        //  Paging stops at 10,000 results: slice anew from the last date seen.
+        if (after + CONTACT_RECONCILE_PAGE >= CONTACT_RECONCILE_CAP) {
+            query_from = last_modified;
+            after = 0;
+        }
+    }
+    json_decref (properties);
+    zhub_http_response_reset (&resp);
+    //  Commit what was repaired even when a transient failure cut the tick
+    //  short: the watermark only moves past what was handled.
+    meta.watermark = watermark;
+    meta.add = drift;
+    meta.found = found;
+    meta.since = since;
+    zhub_msg_t *done = zhub_msg_new ();
+    char id[64];
+    contact_sync_synced_id (msg->id ? msg->id : "", id, sizeof id);
+    id[0] = 'r'; //  "rs-...": the reconciled event of this tick
+    zhub_msg_set (&done->id, id);
+    zhub_msg_set (&done->source, CONTACT_SYNC_SOURCE);
+    zhub_msg_set (&done->type, "contact.reconciled");
+    zhub_msg_set (&done->subject, "reconcile");
+    zhub_msg_set (&done->traceparent, msg->traceparent);
+    done->time_ms = zhub_now_ms ();
+    char since_stamp[40], mark_stamp[40];
+    zhub_time_format (since, since_stamp, sizeof since_stamp);
+    zhub_time_format (watermark, mark_stamp, sizeof mark_stamp);
+    meta.publish = failed ? NULL : done;
+    if (zhub_store_write (ctx->store, s_meta_write, &meta) != ZHUB_OK && !failed)
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot store the watermark");
+    //  contact.reconciled carries the running total, known only after the write.
+    zhub_info ("reconcile", "id=%s found=%ld drift=%ld drift_total=%lld pages=%d since=%s "
+                            "watermark=%s complete=%s",
+               msg->id, found, drift, (long long)meta.drift_total, pages, since_stamp, mark_stamp,
+               failed ? "no" : "yes");
+    zhub_msg_destroy (&done);
+    if (!failed)
+        snprintf (out->reason, sizeof out->reason, "found=%ld drift=%ld drift_total=%lld", found,
+                  drift, (long long)meta.drift_total);
 }

@@ -20,10 +20,27 @@ typedef struct {
     zhub_table_t contacts;
     zhub_table_t hubspot_ids;
     zhub_table_t audit;
+    zhub_table_t meta; //  "reconcile_watermark", "reconcile_drift_total" (decimal text)
 } contact_sync_t;
 
 //  zhub_actor_spec_t.open: opens the tables. 0 or -1.
 int contact_sync_open (zhub_actor_ctx_t *ctx);
+
+//  contact.reconcile: contacts modified in HubSpot since the watermark (or
+//  data.since, RFC 3339) are read with the search API, page by page
+//  (CONTACT_RECONCILE_PAGE a page, at most 5 searches a second — the
+//  connector's pacer spaces them — a new query
+//  from the last modified date before HubSpot's 10,000-result cap), and
+//  each runs through the same HubSpot -> Bird plan as a webhook would. A
+//  contact whose plan writes is drift: a change no webhook brought. The
+//  tick logs `event=reconcile found= drift=`, adds drift to the stored
+//  counter reconcile_drift_total and publishes contact.reconciled {found,
+//  drift, drift_total, since, watermark}.
+void contact_sync_reconcile (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+
+#define CONTACT_RECONCILE_PAGE 100
+#define CONTACT_RECONCILE_MAX_PAGES 100    //  per tick; the next tick goes on from the watermark
+#define CONTACT_RECONCILE_CAP 10000         //  HubSpot's results per query
 
 //  The handler for every contact-sync topic.
 void contact_sync_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);

@@ -72,6 +72,7 @@ main (void)
         {"webhook.bird.>", contact_sync_handle},
         {"webhook.hubspot.contact.>", contact_sync_handle},
         {"conversation.started", contact_sync_handle},
+        {"contact.reconcile", contact_sync_reconcile},
     };
     zhub_actor_spec_t spec = {.routes = routes,
                               .route_count = sizeof routes / sizeof routes[0],

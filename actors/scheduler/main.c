@@ -37,6 +37,10 @@ main (void)
     static const zhub_actor_route_t routes[] = {
         {"tour.requested", scheduler_handle},
         {"tour.reminder", scheduler_handle},
+        {"webhook.calendly.invitee.>", scheduler_handle},
+        {"webhook.google.calendar.changed", scheduler_handle},
+        {"webhook.graph.updated", scheduler_handle},
+        {"webhook.graph.deleted", scheduler_handle},
     };
     zhub_actor_spec_t spec = {.routes = routes,
                               .route_count = sizeof routes / sizeof routes[0],

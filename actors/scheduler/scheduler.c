@@ -855,6 +855,60 @@ sched_invitee_clear (sched_invitee_t *inv)
     memset (inv, 0, sizeof *inv);
 }
 
+sched_change_t
+sched_google_change (const json_t *event, const sched_booking_t *b, int64_t *start, int64_t *end)
+{
+    const char *status = json_string_value (json_object_get (event, "status"));
+    if (status && !strcmp (status, "cancelled"))
+        return SCHED_CHANGE_CANCELED;
+    int64_t s = s_when (json_object_get (json_object_get (event, "start"), "dateTime"));
+    int64_t e = s_when (json_object_get (json_object_get (event, "end"), "dateTime"));
+    if (s < 0 || e <= s || (s == b->start && e == b->end))
+        return SCHED_CHANGE_NONE;
+    *start = s;
+    *end = e;
+    return SCHED_CHANGE_MOVED;
+}
+
+sched_change_t
+sched_graph_change (const json_t *event, const sched_booking_t *b, int64_t *start, int64_t *end)
+{
+    if (json_is_true (json_object_get (event, "isCancelled")))
+        return SCHED_CHANGE_CANCELED;
+    int64_t s = s_graph_when (json_object_get (event, "start"));
+    int64_t e = s_graph_when (json_object_get (event, "end"));
+    if (s < 0 || e <= s || (s == b->start && e == b->end))
+        return SCHED_CHANGE_NONE;
+    *start = s;
+    *end = e;
+    return SCHED_CHANGE_MOVED;
+}
+
+char *
+sched_google_resource_calendar (const char *uri)
+{
+    const char *from = uri ? strstr (uri, "/calendars/") : NULL;
+    if (!from)
+        return NULL;
+    from += strlen ("/calendars/");
+    const char *to = strstr (from, "/events");
+    if (!to || to == from)
+        return NULL;
+    char *out = zhub_malloc ((size_t)(to - from) + 1), *q = out;
+    for (const char *p = from; p < to; p++) {
+        if (*p == '%' && p + 2 < to && isxdigit ((unsigned char)p[1])
+            && isxdigit ((unsigned char)p[2])) {
+            char hex[3] = {p[1], p[2], 0};
+            *q++ = (char)strtol (hex, NULL, 16);
+            p += 2;
+        }
+        else
+            *q++ = *p;
+    }
+    *q = 0;
+    return out;
+}
+
 json_t *
 sched_bird_message (const sched_booking_t *b, const char *text)
 {

@@ -238,6 +238,24 @@ zhub_rc_t sched_parse_invitee (const json_t *data, sched_invitee_t *inv, char *r
                                size_t reason_size);
 void sched_invitee_clear (sched_invitee_t *inv);
 
+//  What a calendar event, as the calendar now has it, means for the
+//  booking it carries: nothing, canceled, or moved (new *start / *end).
+typedef enum { SCHED_CHANGE_NONE, SCHED_CHANGE_CANCELED, SCHED_CHANGE_MOVED } sched_change_t;
+
+//  A Google event resource (events.list item): status "cancelled" or new
+//  start.dateTime / end.dateTime.
+sched_change_t sched_google_change (const json_t *event, const sched_booking_t *b, int64_t *start,
+                                    int64_t *end);
+
+//  The same for a Microsoft Graph event resource (isCancelled, start/end
+//  {dateTime,timeZone:"UTC"}).
+sched_change_t sched_graph_change (const json_t *event, const sched_booking_t *b, int64_t *start,
+                                   int64_t *end);
+
+//  The calendar id in a push notification's X-Goog-Resource-URI
+//  (".../calendars/{id}/events?..."), percent-decoded. Fresh, or NULL.
+char *sched_google_resource_calendar (const char *uri);
+
 //  Bird channel message body to the booking's contact (by phone when known,
 //  else by Bird contact id).
 json_t *sched_bird_message (const sched_booking_t *b, const char *text);

@@ -65,6 +65,10 @@ scheduler_config (scheduler_t *self, char *err, size_t err_size)
     self->google_refresh_token = zhub_env_str ("ZHUB_GOOGLE_REFRESH_TOKEN", "");
     self->graph_client_id = zhub_env_str ("ZHUB_GRAPH_CLIENT_ID", "");
     self->graph_client_secret = zhub_env_str ("ZHUB_GRAPH_CLIENT_SECRET", "");
+    const char *public_url = zhub_env_str ("ZHUB_PUBLIC_URL", "");
+    self->public_url = *public_url ? public_url : NULL;
+    const char *channel_token = zhub_env_str ("ZHUB_GOOGLE_CHANNEL_TOKEN", "");
+    self->channel_token = *channel_token ? channel_token : NULL;
     if (zhub_env_duration_ms ("ZHUB_OAUTH_REFRESH_MARGIN", 300000, &self->refresh_margin_ms)) {
         snprintf (err, err_size, "ZHUB_OAUTH_REFRESH_MARGIN must be a duration");
         sched_config_clear (&self->cfg);
@@ -85,6 +89,9 @@ scheduler_config (scheduler_t *self, char *err, size_t err_size)
                                  .tenant = zhub_env_str ("ZHUB_GRAPH_TENANT_ID", NULL)};
     self->google = zhub_google_new (&google, self->http);
     self->graph = zhub_graph_new (&graph, self->http);
+    zhub_calendly_config_t calendly = {.base_url = zhub_env_str ("ZHUB_CALENDLY_BASE_URL", NULL),
+                                       .token = zhub_env_str ("ZHUB_CALENDLY_TOKEN", NULL)};
+    self->calendly = zhub_calendly_new (&calendly, self->http);
     char masked[3][32];
     zhub_info ("config",
                "time_zone=%s agents=%zu business_hours=%02d:%02d-%02d:%02d self_service=%s "
@@ -105,6 +112,7 @@ scheduler_clear (scheduler_t *self)
 {
     zhub_google_destroy (&self->google);
     zhub_graph_destroy (&self->graph);
+    zhub_calendly_destroy (&self->calendly);
     zhub_http_destroy (&self->http);
     for (int i = 0; i < 2; i++)
         if (self->access[i]) {
@@ -258,6 +266,19 @@ s_meta_put_u64 (zhub_txn_t *txn, scheduler_t *self, const char *name, uint64_t v
     uint8_t bytes[8];
     zhub_store_key_u64 (bytes, v);
     return zhub_txn_put (txn, self->meta, name, strlen (name), bytes, 8);
+}
+
+typedef struct {
+    scheduler_t *self;
+    const char *name;
+    uint64_t value;
+} s_meta_t;
+
+static zhub_rc_t
+s_meta_fn (zhub_txn_t *txn, void *arg)
+{
+    s_meta_t *m = arg;
+    return s_meta_put_u64 (txn, m->self, m->name, m->value);
 }
 
 //  -------------------------------------------------------------------
@@ -554,8 +575,29 @@ typedef struct {
     const sched_booking_t *booking;
     zhub_msg_t *publish;
     bool arm;
-    bool release; //  delete the booking and its hold instead
+    bool release;         //  delete the booking and its hold instead
+    int64_t disarm_start; //  > 0: delete the reminders armed for a tour at this start
+    const char *invitee;  //  index this Calendly invitee URI to the booking
+    int64_t hold_from;    //  > 0: delete the agent's hold at this start
+    bool hold_put;        //  hold the agent at the booking's (new) start
 } s_save_t;
+
+//  Deletes the reminder timers of booking b for a tour that started at start.
+static zhub_rc_t
+s_disarm (zhub_txn_t *txn, scheduler_t *self, const char *booking_id, int64_t start)
+{
+    for (size_t i = 0; i < self->cfg.reminder_count; i++) {
+        char name[80];
+        snprintf (name, sizeof name, "reminder:%s:%zu", booking_id, i);
+        size_t size;
+        uint8_t *key = s_timer_key (start - self->cfg.reminders_ms[i], name, &size);
+        zhub_rc_t rc = zhub_txn_del (txn, self->timers, key, size);
+        free (key);
+        if (rc == ZHUB_ERROR)
+            return rc;
+    }
+    return ZHUB_OK;
+}
 
 static zhub_rc_t
 s_save_fn (zhub_txn_t *txn, void *arg)
@@ -574,6 +616,31 @@ s_save_fn (zhub_txn_t *txn, void *arg)
         rc = zhub_txn_del (txn, self->bookings, b->booking_id, strlen (b->booking_id));
         return rc == ZHUB_ERROR ? rc : ZHUB_OK;
     }
+    if (s->disarm_start > 0 && s_disarm (txn, self, b->booking_id, s->disarm_start) != ZHUB_OK)
+        return ZHUB_ERROR;
+    if ((s->hold_from > 0 || s->hold_put) && b->agent_id) {
+        size_t size;
+        uint8_t *key;
+        if (s->hold_from > 0) {
+            key = s_hold_key (b->agent_id, s->hold_from, &size);
+            rc = zhub_txn_del (txn, self->holds, key, size);
+            free (key);
+            if (rc == ZHUB_ERROR)
+                return rc;
+        }
+        if (s->hold_put) {
+            key = s_hold_key (b->agent_id, b->start, &size);
+            rc = zhub_txn_put (txn, self->holds, key, size, b->booking_id,
+                               strlen (b->booking_id));
+            free (key);
+            if (rc != ZHUB_OK)
+                return rc;
+        }
+    }
+    if (s->invitee && zhub_txn_put (txn, self->invitees, s->invitee, strlen (s->invitee),
+                                    b->booking_id, strlen (b->booking_id))
+                          != ZHUB_OK)
+        return ZHUB_ERROR;
     char *text = sched_booking_encode (b);
     rc = zhub_txn_put (txn, self->bookings, b->booking_id, strlen (b->booking_id), text,
                        strlen (text));
@@ -760,7 +827,19 @@ s_finish (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, sched_booking_t *b,
         s_set_str (&b->status, "scheduled");
         zhub_msg_t *scheduled =
             sched_tour_msg ("tour.scheduled", b, "booked", msg->traceparent, zhub_now_ms ());
-        zhub_rc_t rc = s_save (ctx, b, scheduled, true, false);
+        //  Graph's change notifications name the event, not our booking:
+        //  keep the way back (Google's event id is the booking id itself).
+        char *event_key = !strcmp (b->platform, "graph")
+                              ? zhub_sprintf ("graph:%s", b->event_id)
+                              : NULL;
+        s_save_t save = {.ctx = ctx,
+                         .self = ctx->state,
+                         .booking = b,
+                         .publish = scheduled,
+                         .arm = true,
+                         .invitee = event_key};
+        zhub_rc_t rc = zhub_store_write (ctx->store, s_save_fn, &save);
+        free (event_key);
         zhub_msg_destroy (&scheduled);
         if (rc != ZHUB_OK) {
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the booking");
@@ -782,6 +861,80 @@ s_finish (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, sched_booking_t *b,
     snprintf (out->reason, sizeof out->reason, "booking=%s agent=%s", b->booking_id, b->agent_id);
 }
 
+//  Self-service: a single-use Calendly link, sent on WhatsApp. The
+//  booking waits as "link_sent" until Calendly's invitee.created brings the
+//  time the person chose (then tour.scheduled goes out).
+static void
+s_self_service (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sched_request_t *req,
+                sched_booking_t *existing, const char *id, zhub_outcome_t *out)
+{
+    scheduler_t *self = ctx->state;
+    sched_booking_t fresh = {0};
+    sched_booking_t *b = existing;
+    if (!b) {
+        zhub_http_response_t resp;
+        zhub_http_response_init (&resp);
+        zhub_calendly_scheduling_link (self->calendly, self->cfg.calendly_event_type,
+                                       msg->traceparent, &resp);
+        const char *url = json_string_value (
+            json_object_get (json_object_get (resp.json, "resource"), "booking_url"));
+        if (resp.status < 200 || resp.status >= 300)
+            zhub_retry_classify (&resp, "calendly scheduling link", zhub_now_ms (), out);
+        else if (!url)
+            zhub_outcome_retry (out, -1, ZHUB_REASON_BAD_ANSWER, "calendly link without a URL");
+        else {
+            b = &fresh;
+            fresh.booking_id = zhub_strdup (id);
+            fresh.request_id = zhub_strdup (req->event_id);
+            fresh.bird_id = zhub_strdup (req->bird_id);
+            fresh.conversation_id = req->conversation_id ? zhub_strdup (req->conversation_id)
+                                                         : NULL;
+            fresh.location = req->location ? zhub_strdup (req->location) : NULL;
+            fresh.phone = req->phone ? zhub_strdup (req->phone) : NULL;
+            fresh.platform = zhub_strdup ("calendly");
+            fresh.status = zhub_strdup ("link_sent");
+            fresh.confirmation_url = sched_link_with_booking (url, id);
+            if (s_save (ctx, b, NULL, false, false) != ZHUB_OK) {
+                zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the booking");
+                b = NULL;
+            }
+        }
+        zhub_http_response_reset (&resp);
+    }
+    if (b && !b->confirmed) {
+        char *text = sched_link_text (b);
+        bool sent = true;
+        if (self->cfg.bird_channel_id) {
+            json_t *body = sched_bird_message (b, text);
+            char *channel = zhub_http_escape (self->cfg.bird_channel_id);
+            char *path = zhub_sprintf ("/channels/%s/messages", channel);
+            zhub_http_response_t resp;
+            zhub_http_response_init (&resp);
+            zhub_bird_request (ctx->bird, "POST", path, body, msg->traceparent, &resp);
+            sent = resp.status >= 200 && resp.status < 300;
+            if (!sent)
+                zhub_retry_classify (&resp, "bird send whatsapp", zhub_now_ms (), out);
+            zhub_http_response_reset (&resp);
+            free (path);
+            free (channel);
+            json_decref (body);
+        }
+        free (text);
+        if (sent) {
+            b->confirmed = true;
+            if (s_save (ctx, b, NULL, false, false) != ZHUB_OK) {
+                zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the booking");
+                sent = false;
+            }
+        }
+        if (sent)
+            zhub_outcome_ok (out, "link_sent");
+    }
+    else if (b)
+        zhub_outcome_ok (out, "link_sent");
+    sched_booking_clear (&fresh);
+}
+
 static void
 s_request (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
 {
@@ -799,6 +952,14 @@ s_request (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
     zhub_rc_t rc = s_load_booking (ctx->store, self, id, &b);
     if (rc == ZHUB_ERROR) {
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the booking");
+        sched_request_clear (&req);
+        return;
+    }
+    if ((rc == ZHUB_OK && !strcmp (b.status, "link_sent"))
+        || (rc == ZHUB_NOTFOUND && self->cfg.self_service)) {
+        s_self_service (ctx, msg, &req, rc == ZHUB_OK ? &b : NULL, id, out);
+        if (rc == ZHUB_OK)
+            sched_booking_clear (&b);
         sched_request_clear (&req);
         return;
     }
@@ -926,9 +1087,341 @@ s_reminder (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
     json_decref (data);
 }
 
+//  -------------------------------------------------------------------
+//  Calendly: invitee.created / invitee.canceled keep bookings true
+
+//  The booking a Calendly invitee belongs to, or NULL.
+static char *
+s_invitee_booking (zhub_store_t *store, scheduler_t *self, const sched_invitee_t *inv)
+{
+    char *value;
+    size_t size;
+    sched_booking_t b;
+    if (inv->utm_content && s_load_booking (store, self, inv->utm_content, &b) == ZHUB_OK) {
+        sched_booking_clear (&b);
+        return zhub_strdup (inv->utm_content);
+    }
+    const char *keys[] = {inv->old_invitee, inv->invitee_uri};
+    for (size_t i = 0; i < 2; i++)
+        if (keys[i] && s_get (store, self->invitees, keys[i], strlen (keys[i]), &value, &size)
+                           == ZHUB_OK)
+            return value;
+    return NULL;
+}
+
+static void
+s_invitee (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+{
+    scheduler_t *self = ctx->state;
+    json_t *data = zhub_msg_data_json (msg);
+    sched_invitee_t inv;
+    char reason[200];
+    if (sched_parse_invitee (data, &inv, reason, sizeof reason) != ZHUB_OK) {
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+        sched_invitee_clear (&inv);
+        json_decref (data);
+        return;
+    }
+    json_decref (data);
+    char *id = s_invitee_booking (ctx->store, self, &inv);
+    sched_booking_t b;
+    if (!id || s_load_booking (ctx->store, self, id, &b) != ZHUB_OK) {
+        zhub_outcome_ok (out, "not_ours"); //  booked on the public page, not through us
+        free (id);
+        sched_invitee_clear (&inv);
+        return;
+    }
+    bool was_scheduled = !strcmp (b.status, "scheduled");
+    const char *salt = strrchr (inv.invitee_uri, '/');
+    salt = salt ? salt + 1 : inv.invitee_uri;
+    if (!strcmp (inv.event, "invitee.created")) {
+        if (was_scheduled && b.event_id && !strcmp (b.event_id, inv.event_uri))
+            zhub_outcome_ok (out, "duplicate");
+        else {
+            if (inv.start < 0 || inv.end < 0) {
+                //  Older payloads name the event only: ask for its times.
+                zhub_http_response_t resp;
+                zhub_http_response_init (&resp);
+                zhub_calendly_get_uri (self->calendly, inv.event_uri, msg->traceparent, &resp);
+                const json_t *res = json_object_get (resp.json, "resource");
+                int64_t s = -1, e = -1;
+                zhub_time_parse (json_string_value (json_object_get (res, "start_time")), &s);
+                zhub_time_parse (json_string_value (json_object_get (res, "end_time")), &e);
+                if (resp.status == 200 && s >= 0 && e > s) {
+                    inv.start = s;
+                    inv.end = e;
+                }
+                else if (resp.status >= 200 && resp.status < 300)
+                    zhub_outcome_reject (out, ZHUB_REASON_BAD_ANSWER, "calendly event without "
+                                                                      "times");
+                else
+                    zhub_retry_classify (&resp, "calendly get scheduled event", zhub_now_ms (),
+                                         out);
+                zhub_http_response_reset (&resp);
+            }
+            if (inv.start >= 0 && inv.end > inv.start) {
+                int64_t old_start = was_scheduled ? b.start : 0;
+                b.reminders_sent = 0; //  a new time gets its own reminders
+                b.start = inv.start;
+                b.end = inv.end;
+                s_set_str (&b.event_id, inv.event_uri);
+                s_set_str (&b.status, "scheduled");
+                s_set_str (&b.platform, "calendly");
+                zhub_msg_t *scheduled =
+                    sched_tour_msg ("tour.scheduled", &b, salt, msg->traceparent, zhub_now_ms ());
+                s_save_t save = {.ctx = ctx,
+                                 .self = self,
+                                 .booking = &b,
+                                 .publish = scheduled,
+                                 .arm = true,
+                                 .disarm_start = old_start,
+                                 .invitee = inv.invitee_uri};
+                if (zhub_store_write (ctx->store, s_save_fn, &save) == ZHUB_OK)
+                    zhub_outcome_ok (out, was_scheduled ? "rescheduled" : "scheduled");
+                else
+                    zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
+                zhub_msg_destroy (&scheduled);
+            }
+        }
+    }
+    else if (inv.rescheduled)
+        zhub_outcome_ok (out, "reschedule_follows"); //  invitee.created moves the booking
+    else if (!was_scheduled)
+        zhub_outcome_ok (out, "not_scheduled");
+    else {
+        int64_t start = b.start;
+        s_set_str (&b.status, "canceled");
+        zhub_msg_t *canceled =
+            sched_tour_msg ("tour.canceled", &b, salt, msg->traceparent, zhub_now_ms ());
+        s_save_t save = {.ctx = ctx,
+                         .self = self,
+                         .booking = &b,
+                         .publish = canceled,
+                         .disarm_start = start};
+        if (zhub_store_write (ctx->store, s_save_fn, &save) == ZHUB_OK)
+            zhub_outcome_ok (out, "canceled");
+        else
+            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
+        zhub_msg_destroy (&canceled);
+    }
+    sched_booking_clear (&b);
+    free (id);
+    sched_invitee_clear (&inv);
+}
+
+//  -------------------------------------------------------------------
+//  Google push notifications: someone moved or deleted a tour's event
+
+static void
+s_google_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+{
+    scheduler_t *self = ctx->state;
+    json_t *data = zhub_msg_data_json (msg);
+    char *cal = sched_google_resource_calendar (
+        json_string_value (json_object_get (data, "resource_uri")));
+    const char *state = json_string_value (json_object_get (data, "resource_state"));
+    bool ours = false;
+    for (size_t i = 0; cal && i < self->cfg.agent_count; i++)
+        ours |= self->cfg.agents[i].platform == SCHED_GOOGLE
+                && !strcmp (self->cfg.agents[i].calendar_id, cal);
+    if (!ours || (state && !strcmp (state, "sync"))) {
+        zhub_outcome_ok (out, "not_ours");
+        free (cal);
+        json_decref (data);
+        return;
+    }
+    json_decref (data);
+    const char *token = s_token (ctx->store, self, S_GOOGLE, out);
+    if (!token) {
+        free (cal);
+        return;
+    }
+    //  Everything changed since the last look (a minute of overlap: clocks
+    //  differ), deleted events included.
+    char meta[300];
+    snprintf (meta, sizeof meta, "gsync:%.280s", cal);
+    int64_t asked = zhub_now_ms (), since = 0;
+    char *value;
+    size_t size;
+    if (s_get (ctx->store, self->meta, meta, strlen (meta), &value, &size) == ZHUB_OK) {
+        since = size == 8 ? (int64_t)zhub_store_u64 (value) : 0;
+        free (value);
+    }
+    if (!since)
+        since = asked - self->cfg.horizon_ms;
+    char when[40];
+    zhub_time_format (since - 60000, when, sizeof when);
+    char *escaped = zhub_http_escape (when);
+    char *query = zhub_sprintf ("updatedMin=%s&showDeleted=true&singleEvents=true", escaped);
+    zhub_http_response_t resp;
+    zhub_http_response_init (&resp);
+    zhub_google_events_list (self->google, cal, query, token, msg->traceparent, &resp);
+    free (query);
+    free (escaped);
+    bool ok = s_answer_ok (self, S_GOOGLE, &resp, "google events.list", out);
+    int changed = 0;
+    size_t i;
+    const json_t *item;
+    json_array_foreach (ok ? json_object_get (resp.json, "items") : NULL, i, item) {
+        const char *id = json_string_value (json_object_get (item, "id"));
+        sched_booking_t b;
+        if (!id || s_load_booking (ctx->store, self, id, &b) != ZHUB_OK)
+            continue; //  not a tour of ours
+        int64_t start = 0, end = 0;
+        sched_change_t change = strcmp (b.status, "scheduled")
+                                    ? SCHED_CHANGE_NONE
+                                    : sched_google_change (item, &b, &start, &end);
+        if (change != SCHED_CHANGE_NONE) {
+            int64_t old_start = b.start;
+            const char *updated = json_string_value (json_object_get (item, "updated"));
+            char salt[64];
+            snprintf (salt, sizeof salt, "g%s", updated ? updated : "");
+            s_save_t save = {.ctx = ctx,
+                             .self = self,
+                             .booking = &b,
+                             .disarm_start = old_start,
+                             .hold_from = old_start};
+            if (change == SCHED_CHANGE_CANCELED) {
+                s_set_str (&b.status, "canceled");
+                save.publish =
+                    sched_tour_msg ("tour.canceled", &b, salt, msg->traceparent, asked);
+            }
+            else {
+                b.start = start;
+                b.end = end;
+                b.reminders_sent = 0;
+                save.arm = true;
+                save.hold_put = true;
+                save.publish =
+                    sched_tour_msg ("tour.scheduled", &b, salt, msg->traceparent, asked);
+            }
+            if (zhub_store_write (ctx->store, s_save_fn, &save) != ZHUB_OK) {
+                zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
+                ok = false;
+            }
+            else
+                changed++;
+            zhub_msg_destroy (&save.publish);
+        }
+        sched_booking_clear (&b);
+        if (!ok)
+            break;
+    }
+    zhub_http_response_reset (&resp);
+    if (ok) {
+        s_meta_t put = {.self = self, .name = meta, .value = (uint64_t)asked};
+        if (zhub_store_write (ctx->store, s_meta_fn, &put) != ZHUB_OK)
+            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
+        else {
+            zhub_outcome_ok (out, changed ? "bookings_updated" : "no_change");
+            snprintf (out->reason, sizeof out->reason, "calendar=%.100s changed=%d", cal, changed);
+        }
+    }
+    free (cal);
+}
+
+//  -------------------------------------------------------------------
+//  Graph change notifications (webhook.graph.updated / .deleted)
+
+static void
+s_graph_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+{
+    scheduler_t *self = ctx->state;
+    json_t *data = zhub_msg_data_json (msg);
+    const char *event_id =
+        json_string_value (json_object_get (json_object_get (data, "resourceData"), "id"));
+    char *key = event_id ? zhub_sprintf ("graph:%s", event_id) : NULL;
+    char *id = NULL;
+    size_t size;
+    sched_booking_t b;
+    if (!key || s_get (ctx->store, self->invitees, key, strlen (key), &id, &size) != ZHUB_OK
+        || s_load_booking (ctx->store, self, id, &b) != ZHUB_OK) {
+        zhub_outcome_ok (out, "not_ours");
+        free (key);
+        free (id);
+        json_decref (data);
+        return;
+    }
+    bool deleted = !strcmp (msg->type, "webhook.graph.deleted");
+    int64_t start = 0, end = 0;
+    sched_change_t change = SCHED_CHANGE_NONE;
+    bool ok = true;
+    if (!strcmp (b.status, "scheduled") && deleted)
+        change = SCHED_CHANGE_CANCELED;
+    else if (!strcmp (b.status, "scheduled")) {
+        //  Notifications say that it changed, not how: read the event.
+        const char *token = s_token (ctx->store, self, S_GRAPH, out);
+        ok = token != NULL;
+        if (ok) {
+            char *user = zhub_http_escape (b.calendar_id ? b.calendar_id : "");
+            char *eid = zhub_http_escape (event_id);
+            char *path = zhub_sprintf ("/users/%s/events/%s", user, eid);
+            zhub_http_response_t resp;
+            zhub_http_response_init (&resp);
+            zhub_graph_request (self->graph, "GET", path, NULL, token,
+                                "Prefer: outlook.timezone=\"UTC\"", msg->traceparent, &resp);
+            if (resp.status == 404)
+                change = SCHED_CHANGE_CANCELED;
+            else if ((ok = s_answer_ok (self, S_GRAPH, &resp, "graph get event", out)))
+                change = sched_graph_change (resp.json, &b, &start, &end);
+            zhub_http_response_reset (&resp);
+            free (path);
+            free (eid);
+            free (user);
+        }
+    }
+    if (ok && change != SCHED_CHANGE_NONE) {
+        char salt[80];
+        snprintf (salt, sizeof salt, "m%.70s", msg->id);
+        int64_t old_start = b.start;
+        s_save_t save = {.ctx = ctx,
+                         .self = self,
+                         .booking = &b,
+                         .disarm_start = old_start,
+                         .hold_from = old_start};
+        if (change == SCHED_CHANGE_CANCELED) {
+            s_set_str (&b.status, "canceled");
+            save.publish = sched_tour_msg ("tour.canceled", &b, salt, msg->traceparent,
+                                           zhub_now_ms ());
+        }
+        else {
+            b.start = start;
+            b.end = end;
+            b.reminders_sent = 0;
+            save.arm = true;
+            save.hold_put = true;
+            save.publish = sched_tour_msg ("tour.scheduled", &b, salt, msg->traceparent,
+                                           zhub_now_ms ());
+        }
+        if (zhub_store_write (ctx->store, s_save_fn, &save) == ZHUB_OK)
+            zhub_outcome_ok (out, change == SCHED_CHANGE_CANCELED ? "canceled" : "moved");
+        else
+            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
+        zhub_msg_destroy (&save.publish);
+    }
+    else if (ok)
+        zhub_outcome_ok (out, "no_change");
+    sched_booking_clear (&b);
+    free (key);
+    free (id);
+    json_decref (data);
+}
+
 void
 scheduler_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
 {
+    if (!strcmp (msg->type, "webhook.graph.updated") || !strcmp (msg->type, "webhook.graph.deleted")) {
+        s_graph_changed (ctx, msg, out);
+        return;
+    }
+    if (!strcmp (msg->type, "webhook.google.calendar.changed")) {
+        s_google_changed (ctx, msg, out);
+        return;
+    }
+    if (!strncmp (msg->type, "webhook.calendly.invitee.", 25)) {
+        s_invitee (ctx, msg, out);
+        return;
+    }
     if (!strcmp (msg->type, "tour.requested"))
         s_request (ctx, msg, out);
     else if (!strcmp (msg->type, "tour.reminder") && msg->source
@@ -1054,6 +1547,47 @@ s_fire (zhub_actor_ctx_t *ctx, const uint8_t *key, size_t key_size, int64_t due,
             fire.next_what = json_pack ("{s:s, s:I}", "kind", "reconcile", "since", (json_int_t)due);
         }
     }
+    else if (kind && !strcmp (kind, "watch")) {
+        //  (Re)open the push channel of one Google calendar.
+        const char *cal = json_string_value (json_object_get (what, "calendar"));
+        zhub_outcome_t out;
+        memset (&out, 0, sizeof out);
+        const char *token = cal ? s_token (ctx->store, self, S_GOOGLE, &out) : NULL;
+        int64_t next = now + SCHED_WATCH_RETRY_MS;
+        if (token && self->public_url) {
+            unsigned char hash[crypto_hash_sha256_BYTES];
+            crypto_hash_sha256 (hash, (const unsigned char *)cal, strlen (cal));
+            char hex[17], id[64];
+            sodium_bin2hex (hex, sizeof hex, hash, 8);
+            snprintf (id, sizeof id, "zhub-%s-%lld", hex, (long long)due);
+            char *address = zhub_sprintf ("%s/v1/webhooks/google", self->public_url);
+            json_t *body = json_pack ("{s:s, s:s, s:s, s:I}", "id", id, "type", "web_hook",
+                                      "address", address, "expiration",
+                                      (json_int_t)(now + SCHED_WATCH_TTL_MS));
+            if (self->channel_token)
+                json_object_set_new (body, "token", json_string (self->channel_token));
+            zhub_http_response_t resp;
+            zhub_http_response_init (&resp);
+            zhub_google_events_watch (self->google, cal, body, token, NULL, &resp);
+            if (resp.status >= 200 && resp.status < 300) {
+                int64_t until = 0;
+                const char *text = json_string_value (json_object_get (resp.json, "expiration"));
+                if (text)
+                    until = strtoll (text, NULL, 10);
+                next = (until > now ? until : now + SCHED_WATCH_TTL_MS) - SCHED_WATCH_RENEW_MS;
+                zhub_info ("watch_opened", "calendar=%s channel=%s", cal, id);
+            }
+            else
+                zhub_warn ("watch_failed", "calendar=%s status=%ld", cal, resp.status);
+            zhub_http_response_reset (&resp);
+            json_decref (body);
+            free (address);
+        }
+        snprintf (name, sizeof name, "watch:%.50s", cal ? cal : "");
+        fire.next_due = next;
+        fire.next_name = name;
+        fire.next_what = json_deep_copy (what);
+    }
     else if (kind && !strcmp (kind, "token")) {
         const char *provider = json_string_value (json_object_get (what, "provider"));
         int p = provider && !strcmp (provider, "graph") ? S_GRAPH : S_GOOGLE;
@@ -1120,7 +1654,23 @@ s_arm_fn (zhub_txn_t *txn, void *arg)
         json_decref (what);
         if (rc != ZHUB_OK)
             return rc;
-        return s_meta_put_u64 (txn, self, "reconcile_armed", 1);
+        if (s_meta_put_u64 (txn, self, "reconcile_armed", 1) != ZHUB_OK)
+            return ZHUB_ERROR;
+    }
+    //  One push channel per Google calendar, opened once and then renewed
+    //  by its own timer.
+    for (size_t i = 0; self->public_url && i < self->cfg.agent_count; i++) {
+        const sched_agent_t *agent = &self->cfg.agents[i];
+        char meta[120], name[64];
+        snprintf (meta, sizeof meta, "watch_armed:%.100s", agent->calendar_id);
+        if (agent->platform != SCHED_GOOGLE || s_meta_u64 (txn, self, meta))
+            continue;
+        snprintf (name, sizeof name, "watch:%.50s", agent->calendar_id);
+        json_t *what = json_pack ("{s:s, s:s}", "kind", "watch", "calendar", agent->calendar_id);
+        zhub_rc_t rc = s_put_timer (txn, self, zhub_now_ms (), name, what);
+        json_decref (what);
+        if (rc != ZHUB_OK || s_meta_put_u64 (txn, self, meta, 1) != ZHUB_OK)
+            return ZHUB_ERROR;
     }
     return ZHUB_OK;
 }
@@ -1133,7 +1683,8 @@ scheduler_open (zhub_actor_ctx_t *ctx)
         || zhub_store_table (ctx->store, "holds", &self->holds)
         || zhub_store_table (ctx->store, "timers", &self->timers)
         || zhub_store_table (ctx->store, "tokens", &self->tokens)
-        || zhub_store_table (ctx->store, "meta", &self->meta))
+        || zhub_store_table (ctx->store, "meta", &self->meta)
+        || zhub_store_table (ctx->store, "invitees", &self->invitees))
         return -1;
     s_arm_t arm = {self};
     return zhub_store_write (ctx->store, s_arm_fn, &arm) == ZHUB_OK ? 0 : -1;

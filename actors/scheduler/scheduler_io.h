@@ -12,10 +12,13 @@
 //              fires once, across restarts
 //    tokens    "google" | "graph" -> secretbox(key from ZHUB_SECRET_KEY,
 //              {"access_token","expires_at","refresh_token"})
+//    invitees  Calendly invitee URI -> booking id (self-service bookings,
+//              found again on cancel and reschedule)
 //    meta      "rr" -> round-robin position (u64)
 #ifndef SCHEDULER_IO_H
 #define SCHEDULER_IO_H
 
+#include "calendly.h"
 #include "google.h"
 #include "graph.h"
 #include "scheduler.h"
@@ -23,6 +26,9 @@
 
 #define SCHED_TIMERS_PER_TICK 16
 #define SCHED_TOKEN_RETRY_MS 30000 //  a failed token refresh is tried again this soon
+#define SCHED_WATCH_TTL_MS (7LL * 86400 * 1000)  //  Google watch channel lifetime we ask for
+#define SCHED_WATCH_RENEW_MS (3600LL * 1000)     //  renew a channel this long before it ends
+#define SCHED_WATCH_RETRY_MS 60000               //  a failed watch is tried again this soon
 
 typedef struct {
     sched_config_t cfg;
@@ -32,10 +38,13 @@ typedef struct {
     const char *google_client_id, *google_client_secret, *google_refresh_token;
     const char *graph_client_id, *graph_client_secret;
     int64_t refresh_margin_ms; //  refresh this long before expiry
+    const char *public_url;    //  ZHUB_PUBLIC_URL: where Google pushes (watch channels), or NULL
+    const char *channel_token; //  ZHUB_GOOGLE_CHANNEL_TOKEN: set on channels, checked by the gateway
     zhub_http_t *http;
     zhub_google_t *google;
     zhub_graph_t *graph;
-    zhub_table_t bookings, holds, timers, tokens, meta;
+    zhub_calendly_t *calendly;
+    zhub_table_t bookings, holds, timers, tokens, meta, invitees;
     //  The tokens in use (copies of what the store holds sealed)
     char *access[2];
     int64_t expires[2];
@@ -50,7 +59,7 @@ void scheduler_clear (scheduler_t *self);
 //  zhub_actor_spec_t.open: opens the tables, arms the periodic timers.
 int scheduler_open (zhub_actor_ctx_t *ctx);
 
-//  tour.requested and tour.reminder.
+//  tour.requested, tour.reminder and webhook.calendly.invitee.*.
 void scheduler_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 
 //  zhub_actor_spec_t.tick: fires due timers.

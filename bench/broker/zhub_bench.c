@@ -139,8 +139,11 @@ s_consumer (void *arg)
     snprintf (name, sizeof name, "bench-sub-%d", c->index);
     zhub_client_t *client = zhub_client_new (c->endpoint, name);
     const char *topics[] = {"bench.>"};
-    zhub_join_t join = {.group = "bench", .topics = topics, .topic_count = 1,
-                        .credit = (uint32_t)c->credit, .ack_deadline_ms = 60000};
+    zhub_join_t join = {.group = "bench",
+                        .topics = topics,
+                        .topic_count = 1,
+                        .credit = (uint32_t)c->credit,
+                        .ack_deadline_ms = 60000};
     if (zhub_client_join (client, &join, 5000) != ZHUB_OK) {
         c->errors++;
         zhub_client_destroy (&client);
@@ -192,8 +195,8 @@ main (int argc, char **argv)
             subjects = 1;
         int64_t start = s_now_us ();
         for (int i = 0; i < n; i++) {
-            pubs[i] = (s_pub_t){endpoint, i,    per, arg5, window, subjects, all + (size_t)i * per,
-                                0,        ctx};
+            pubs[i] =
+                (s_pub_t){endpoint, i, per, arg5, window, subjects, all + (size_t)i * per, 0, ctx};
             pthread_create (&threads[i], NULL, s_publisher, &pubs[i]);
         }
         int errors = 0;

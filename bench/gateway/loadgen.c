@@ -246,7 +246,8 @@ main (int argc, char **argv)
         free (workers[i].latencies_us);
     }
     qsort (all, total, sizeof *all, s_cmp);
-    double p50 = total ? all[total / 2] / 1000.0 : 0, p99 = total ? all[total * 99 / 100] / 1000.0 : 0;
+    double p50 = total ? all[total / 2] / 1000.0 : 0,
+           p99 = total ? all[total * 99 / 100] / 1000.0 : 0;
     //  one line of key=value for the run script to pick up
     printf ("requests=%zu seconds=%.2f rps=%.0f p50_ms=%.3f p99_ms=%.3f non2xx=%llu "
             "conn_errors=%llu\n",

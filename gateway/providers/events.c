@@ -52,8 +52,8 @@ s_content_type_ok (const char *value)
 bool
 zhub_events_type_allowed (const char *type)
 {
-    return type && zhub_topic_valid (type) && strncmp (type, "webhook.", 8) && strcmp (type, "webhook")
-           && strncmp (type, "dlq.", 4) && strcmp (type, "dlq");
+    return type && zhub_topic_valid (type) && strncmp (type, "webhook.", 8)
+           && strcmp (type, "webhook") && strncmp (type, "dlq.", 4) && strcmp (type, "dlq");
 }
 
 static zhub_rc_t

@@ -91,8 +91,8 @@ s_mac (const char *secret, const char *id, const char *timestamp, const char *bo
 }
 
 int
-zhub_generic_signature (const char *secret, const char *id, const char *timestamp,
-                        const char *body, size_t body_size, char *out, size_t out_size)
+zhub_generic_signature (const char *secret, const char *id, const char *timestamp, const char *body,
+                        size_t body_size, char *out, size_t out_size)
 {
     char mac[48];
     if (s_mac (secret, id, timestamp, body, body_size, mac, sizeof mac))

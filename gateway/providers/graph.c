@@ -31,7 +31,8 @@ s_content_type_ok (const char *value)
     while (value && (*value == ' ' || *value == '\t'))
         value++;
     return value
-           && (!strncasecmp (value, "application/json", 16) || !strncasecmp (value, "text/plain", 10));
+           && (!strncasecmp (value, "application/json", 16)
+               || !strncasecmp (value, "text/plain", 10));
 }
 
 static zhub_rc_t

@@ -20,14 +20,8 @@
 
 //  One line per provider; /v1/webhooks/<name> routes here.
 static const zhub_provider_t *const s_providers[] = {
-    &zhub_provider_hubspot,
-    &zhub_provider_bird,
-    &zhub_provider_calendly,
-    &zhub_provider_whatsapp,
-    &zhub_provider_google,
-    &zhub_provider_graph,
-    &zhub_provider_generic,
-    &zhub_provider_events,
+    &zhub_provider_hubspot, &zhub_provider_bird,  &zhub_provider_calendly, &zhub_provider_whatsapp,
+    &zhub_provider_google,  &zhub_provider_graph, &zhub_provider_generic,  &zhub_provider_events,
 };
 
 size_t

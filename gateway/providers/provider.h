@@ -27,7 +27,7 @@ typedef struct {
     void *header_ctx;
     const char *body; //  raw bytes as received; need not end in NUL
     size_t body_size;
-    int64_t now_ms; //  wall clock, unix ms (tests pass a fixed time)
+    int64_t now_ms;         //  wall clock, unix ms (tests pass a fixed time)
     const char *route_name; //  the <sender> of /v1/webhooks/generic/<sender>, else NULL
     //  The secrets the request was verified with: parse needs them when a
     //  check is per event (Graph's clientState). May be NULL.
@@ -38,9 +38,9 @@ typedef struct {
 //  previous value, accepted as well while a rotation is under way
 //  (zhub_provider_verify tries both).
 typedef struct zhub_verify_opts_t {
-    const char *secret;    //  signing secret; NULL or "" fails every request
-    const char *previous;  //  the secret being rotated out, or NULL
-    const char *token;     //  a handshake token (WhatsApp's verify token), or NULL
+    const char *secret;   //  signing secret; NULL or "" fails every request
+    const char *previous; //  the secret being rotated out, or NULL
+    const char *token;    //  a handshake token (WhatsApp's verify token), or NULL
     const char *token_previous;
     int64_t max_age_ms;    //  reject signature timestamps older than now - this
     int64_t max_future_ms; //  reject signature timestamps newer than now + this

@@ -56,7 +56,8 @@ s_handshake (const zhub_webhook_t *hook, const zhub_verify_opts_t *opts, zhub_ha
         plain = *p > ' ' && *p <= '~';
     if (!mode || strcmp (mode, "subscribe") || !token || !plain) {
         reply->status = 400;
-        reply->body = zhub_strdup ("expected hub.mode=subscribe, hub.verify_token, hub.challenge\n");
+        reply->body =
+            zhub_strdup ("expected hub.mode=subscribe, hub.verify_token, hub.challenge\n");
     } else if (!zhub_provider_secret_match (token, strlen (token), opts->token,
                                             opts->token_previous)) {
         //  No token configured matches nothing: the endpoint cannot be claimed.
@@ -161,8 +162,7 @@ s_push (zhub_msg_list_t *list, zhub_msg_t **msg_p, char *why, size_t why_size)
 //  One item of value.messages[] or value.statuses[] -> one message.
 static int
 s_item (const zhub_webhook_t *hook, const msgpack_object *entry_id, const msgpack_object *value,
-        bool status, const msgpack_object *item, zhub_msg_list_t *list, char *why,
-        size_t why_size)
+        bool status, const msgpack_object *item, zhub_msg_list_t *list, char *why, size_t why_size)
 {
     char *wamid = zhub_provider_str (item, "id");
     char *who = zhub_provider_str (item, status ? "recipient_id" : "from");
@@ -229,8 +229,8 @@ s_other_change (const zhub_webhook_t *hook, const msgpack_object *entry_id, cons
 }
 
 static int
-s_change (const zhub_webhook_t *hook, const msgpack_object *entry_id,
-          const msgpack_object *change, zhub_msg_list_t *list, char *why, size_t why_size)
+s_change (const zhub_webhook_t *hook, const msgpack_object *entry_id, const msgpack_object *change,
+          zhub_msg_list_t *list, char *why, size_t why_size)
 {
     char *field = zhub_provider_str (change, "field");
     const msgpack_object *value = zhub_mpack_get (change, "value");
@@ -274,8 +274,7 @@ s_parse (const zhub_webhook_t *hook, zhub_msg_list_t *out, char *why, size_t why
     if (zhub_provider_json_body (hook, &sbuf, &body, why, why_size))
         goto done;
     const msgpack_object *entries = zhub_mpack_get (&body.data, "entry");
-    if (body.data.type != MSGPACK_OBJECT_MAP || !entries
-        || entries->type != MSGPACK_OBJECT_ARRAY) {
+    if (body.data.type != MSGPACK_OBJECT_MAP || !entries || entries->type != MSGPACK_OBJECT_ARRAY) {
         snprintf (why, why_size, "body must be an object with an entry array");
         goto done;
     }

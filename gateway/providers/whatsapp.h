@@ -20,7 +20,7 @@
 extern const zhub_provider_t zhub_provider_whatsapp;
 
 //  "sha256=" + hex HMAC into out (at least 72 bytes).
-void zhub_whatsapp_signature (const char *app_secret, const char *body, size_t body_size,
-                              char *out, size_t out_size);
+void zhub_whatsapp_signature (const char *app_secret, const char *body, size_t body_size, char *out,
+                              size_t out_size);
 
 #endif

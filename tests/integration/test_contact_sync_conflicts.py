@@ -277,3 +277,76 @@ def test_merge_remaps_ids_and_deletion_unlinks(hub):
     assert api_calls(hub, "hubspot") == []
     entry = audit(hub, a_bird)[-1]
     assert entry["decision"] == "deleted_in_hubspot" and entry["old"] == a_hub
+
+
+def test_three_replicas_create_each_contact_once_and_land_every_update(hub):
+    hub.start_peer("hubspot")
+    hub.start_peer("bird")
+    hub.start("broker")
+    hub.start("gateway")
+    # three replicas, each with its own store (as in three containers)
+    replicas = [hub.start("contact-sync", extra_env={"ZHUB_DATA_DIR": "%s/replica-%d"
+                                                      % (hub.tmp, i)}) for i in range(3)]
+    birds = []
+    for i in range(9):
+        status, contact = http("POST", bird_url(hub), {"displayName": "Cliente %d" % i,
+                                                       "identifiers": [{"key": "phonenumber",
+                                                                        "value": "+52155%08d" % i}]},
+                               dict(BIRD_AUTH, **DRIVER))
+        assert status == 201
+        birds.append(contact)
+    for round_ in range(3):  # every contact's webhook three times, interleaved
+        for contact in birds:
+            bird_webhook(hub, contact)
+    for contact in birds:
+        bird_edit(hub, contact["id"], {"displayName": contact["computedDisplayName"] + " Final"})
+
+    def synced():
+        rows = [c for c in peer_state(hub, "hubspot")["contacts"]]
+        return len(rows) == len(birds) and all(
+            (c["properties"].get("lastname") or "").endswith("Final") for c in rows)
+    wait_until(synced, timeout=20, what="every contact once, with its last update")
+    keys = [c["properties"]["bird_contact_id"] for c in peer_state(hub, "hubspot")["contacts"]]
+    assert sorted(keys) == sorted(c["id"] for c in birds)
+    assert all(r.alive() for r in replicas)
+
+
+def test_reconcile_repairs_changes_no_webhook_brought(hub):
+    """HubSpot sends no webhooks here (as when deliveries are lost): the
+    contact.reconcile tick finds the changes with the search API."""
+    start_stack(hub, webhooks=False)
+    a_bird, a_hub = seed_synced_contact(hub, "Ana López", "+5215512345678")
+    b_bird, b_hub = seed_synced_contact(hub, "Beto Ruiz", "+5215587654321")
+    time.sleep(0.01)
+    ui_edit(hub, a_hub, {"firstname": "Anita"})
+    ui_edit(hub, b_hub, {"urbanhub_property_interest": "Casa Roma 2"})
+    status, created = http("POST", hub.peers["hubspot"] + "/crm/v3/objects/contacts", {
+        "properties": {"firstname": "Carla", "lastname": "Soto", "phone": "+5215500002222"}},
+        dict(HUBSPOT_AUTH, **DRIVER))
+    assert status == 201
+    bus = Bus(hub.env["ZHUB_BROKER"], "pytest")
+    try:
+        bus.join("observer", ["contact.reconciled"], credit=4)
+        bus.publish(envelope("tick-1", "contact.reconcile", "reconcile", {}))
+        first = bus.recv(15)
+        assert first is not None, "no contact.reconciled"
+        bus.ack(first["tag"])
+        data = first["message"]["data"]
+        assert data["found"] == 3 and data["drift"] == 3 and data["drift_total"] == 3, data
+        assert bird_get(hub, a_bird)["computedDisplayName"] == "Anita López"
+        assert bird_get(hub, b_bird)["attributes"]["property_interest"] == "Casa Roma 2"
+        carla = [c for c in peer_state(hub, "bird")["contacts"]
+                 if c.get("computedDisplayName") == "Carla Soto"]
+        assert len(carla) == 1
+        # nothing changed since: the next tick finds no drift
+        bus.publish(envelope("tick-2", "contact.reconcile", "reconcile", {}))
+        second = bus.recv(15)
+        bus.ack(second["tag"])
+        assert second["message"]["data"]["drift"] == 0
+        assert second["message"]["data"]["drift_total"] == 3
+    finally:
+        bus.close()
+    searches = [c for c in api_calls(hub, "hubspot") if c["path"].endswith("/search")]
+    assert searches and all(s["body"]["limit"] <= 200 for s in searches)
+    assert searches[0]["body"]["filterGroups"][0]["filters"][0]["propertyName"] == \
+        "lastmodifieddate"

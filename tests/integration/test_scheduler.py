@@ -184,3 +184,132 @@ def test_contact_reconcile_ticks_periodically(hub):
                        what="two reconcile ticks")
     assert len({m["id"] for m in ticks}) == len(ticks)
     assert all(m["subject"] == "reconcile" and "since" in m["data"] for m in ticks)
+
+
+def calendly_publish(hub, envelopes):
+    """What the gateway publishes for Calendly webhooks."""
+    for env in envelopes:
+        event_uuid = env["payload"]["scheduled_event"]["uri"].rsplit("/", 1)[1]
+        publish(hub, "webhook.calendly." + env["event"], env,
+                subject="calendly:event:" + event_uuid)
+
+
+def test_self_service_calendly_link_then_book_reschedule_and_cancel(hub):
+    hub.start_peer("calendly")
+    start(hub, agents=(ANA,), self_service=True,
+          calendly_event_type=hub.peers["calendly"] + "/event_types/AAAAEVENTTYPE",
+          restart_env={"ZHUB_CALENDLY_TOKEN": "calendly-pat"})
+    _, bird_id = request(hub, [SLOT])
+    texts = wait_until(lambda: whatsapp_texts(hub), what="the link on WhatsApp")
+    link = texts[0].rsplit(" ", 1)[1]
+    assert link.startswith("https://calendly.com/d/") and "utm_content=bk" in link
+    assert len(peer_state(hub, "calendly")["links"]) == 1
+    assert peer_requests(hub, "calendly", "/scheduling_links")[0]["body"]["max_event_count"] == 1
+    # the person picks a time on Calendly's page
+    status, booked = http("POST", hub.peers["calendly"] + "/__peer/book",
+                          {"booking_url": link, "start_time": "2030-03-05T18:00:00Z"})
+    assert status == 200
+    calendly_publish(hub, booked["webhooks"])
+    scheduled = wait_until(lambda: bus_messages(hub, "tour.scheduled", quiet=0.5), what="booked")
+    data = scheduled[0]["data"]
+    assert scheduled[0]["subject"] == "contact:" + bird_id
+    assert data["platform"] == "calendly" and data["start"].startswith("2030-03-05T18:00:00")
+    assert data["calendar_event_id"] == booked["webhooks"][0]["payload"]["scheduled_event"]["uri"]
+    booking = data["booking_id"]
+    # the link was single-use
+    status, _ = http("POST", hub.peers["calendly"] + "/__peer/book",
+                     {"booking_url": link, "start_time": "2030-03-05T20:00:00Z"})
+    assert status == 410
+    # rescheduled: canceled (rescheduled) + created, one booking moves
+    invitee = booked["webhooks"][0]["payload"]["uri"]
+    status, moved = http("POST", hub.peers["calendly"] + "/__peer/reschedule",
+                         {"invitee": invitee, "start_time": "2030-03-06T16:00:00Z"})
+    calendly_publish(hub, moved["webhooks"])
+    wait_until(lambda: len(bus_messages(hub, "tour.scheduled", quiet=0.5)) == 2, what="moved")
+    again = bus_messages(hub, "tour.scheduled", quiet=0.3)[1]["data"]
+    assert again["booking_id"] == booking and again["start"].startswith("2030-03-06T16:00:00")
+    assert bus_messages(hub, "tour.canceled", quiet=0.3) == []
+    # canceled for good
+    status, gone = http("POST", hub.peers["calendly"] + "/__peer/cancel",
+                        {"invitee": moved["webhooks"][1]["payload"]["uri"]})
+    calendly_publish(hub, gone["webhooks"])
+    canceled = wait_until(lambda: bus_messages(hub, "tour.canceled", quiet=0.5), what="canceled")
+    assert canceled[0]["data"]["booking_id"] == booking
+
+
+def google_changed(hub, calendar, number):
+    """What the gateway publishes for a Google push notification."""
+    uri = ("https://www.googleapis.com/calendar/v3/calendars/%s/events?alt=json"
+           % calendar.replace("@", "%40"))
+    publish(hub, "webhook.google.calendar.changed",
+            {"channel_id": "zhub-test", "resource_id": "res-1", "resource_state": "exists",
+             "message_number": number, "resource_uri": uri}, subject="google:resource:res-1",
+            id_="google:zhub-test:%d" % number)
+
+
+def test_google_change_notifications_move_and_cancel_the_booking(hub):
+    start(hub, agents=(ANA,))
+    request(hub, [SLOT])
+    first = wait_until(lambda: bus_messages(hub, "tour.scheduled", quiet=0.5), what="booking")
+    booking = first[0]["data"]["booking_id"]
+    # scheduler opened a push channel for the calendar, addressed to the gateway
+    channels = wait_until(lambda: peer_state(hub, "google")["channels"], what="watch channel")
+    assert channels[0]["address"] == hub.gateway_url + "/v1/webhooks/google"
+    assert channels[0]["calendar"] == "ana@urbanhub.mx"
+    # a person drags the tour to 13:00 local in Google Calendar
+    status, _ = http("POST", hub.peers["google"] + "/__peer/change",
+                     {"calendar": "ana@urbanhub.mx", "event_id": booking,
+                      "start": {"dateTime": "2030-03-05T19:00:00Z"},
+                      "end": {"dateTime": "2030-03-05T19:45:00Z"}})
+    assert status == 200
+    google_changed(hub, "ana@urbanhub.mx", 2)
+    wait_until(lambda: len(bus_messages(hub, "tour.scheduled", quiet=0.5)) == 2, what="moved")
+    moved = bus_messages(hub, "tour.scheduled", quiet=0.3)[1]["data"]
+    assert moved["booking_id"] == booking and moved["start"].startswith("2030-03-05T19:00:00")
+    # ...then deletes it
+    status, _ = http("POST", hub.peers["google"] + "/__peer/change",
+                     {"calendar": "ana@urbanhub.mx", "event_id": booking, "status": "cancelled"})
+    google_changed(hub, "ana@urbanhub.mx", 3)
+    canceled = wait_until(lambda: bus_messages(hub, "tour.canceled", quiet=0.5), what="canceled")
+    assert canceled[0]["data"]["booking_id"] == booking
+    # the slot is free again: a new request for 11:00 gets Ana
+    request(hub, [SLOT])
+    wait_until(lambda: len(bus_messages(hub, "tour.scheduled", quiet=0.5)) == 3, what="rebooked")
+
+
+def graph_changed(hub, change, user, event_id):
+    """What the gateway publishes for one Graph change notification."""
+    publish(hub, "webhook.graph." + change,
+            {"id": uuid.uuid4().hex, "subscriptionId": "sub-1", "changeType": change,
+             "resource": "Users/%s/Events/%s" % (user, event_id), "tenantId": "tenant-1",
+             "resourceData": {"@odata.type": "#Microsoft.Graph.Event",
+                              "@odata.id": "Users/%s/Events/%s" % (user, event_id),
+                              "@odata.etag": 'W/"%s"' % uuid.uuid4().hex, "id": event_id}},
+            subject="graph:Users/%s/Events/%s" % (user, event_id)[:200])
+
+
+def test_graph_change_notifications_move_and_cancel_the_booking(hub):
+    start(hub, agents=(LUIS,))
+    request(hub, [SLOT])
+    first = wait_until(lambda: bus_messages(hub, "tour.scheduled", quiet=0.5), what="booking")
+    booking, event_id = first[0]["data"]["booking_id"], first[0]["data"]["calendar_event_id"]
+    form = ("client_id=graph-client-id&client_secret=graph-client-secret&grant_type="
+            "client_credentials&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default")
+    _, token = http("POST", hub.peers["graph"] + "/t/oauth2/v2.0/token", raw=form.encode(),
+                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    auth = {"Authorization": "Bearer " + token["access_token"]}
+    event_url = "%s/v1.0/users/luis%%40urbanhub.mx/events/%s" % (hub.peers["graph"], event_id)
+    status, _ = http("PATCH", event_url, {"start": {"dateTime": "2030-03-05T20:00:00",
+                                                    "timeZone": "UTC"},
+                                          "end": {"dateTime": "2030-03-05T20:45:00",
+                                                  "timeZone": "UTC"}}, auth)
+    assert status == 200
+    graph_changed(hub, "updated", "luis@urbanhub.mx", event_id)
+    wait_until(lambda: len(bus_messages(hub, "tour.scheduled", quiet=0.5)) == 2, what="moved")
+    moved = bus_messages(hub, "tour.scheduled", quiet=0.3)[1]["data"]
+    assert moved["booking_id"] == booking and moved["start"].startswith("2030-03-05T20:00:00")
+    status, _ = http("DELETE", event_url, headers=auth)
+    assert status == 204
+    graph_changed(hub, "deleted", "luis@urbanhub.mx", event_id)
+    canceled = wait_until(lambda: bus_messages(hub, "tour.canceled", quiet=0.5), what="canceled")
+    assert canceled[0]["data"]["booking_id"] == booking

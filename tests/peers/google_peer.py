@@ -269,8 +269,12 @@ class GoogleApp(peerlib.PeerApp):
     def h_list(self, req, cal):
         cal = self._calendar(cal)
         updated_min = parse_time_ms(req.param("updatedMin"))
+        # Deleted (cancelled) events come back with showDeleted=true, and
+        # always when updatedMin is given (Google's incremental rule).
+        show_deleted = req.param("showDeleted") == "true" or updated_min is not None
         items = [e for e in self.events.get(cal, {}).values()
-                 if updated_min is None or parse_time_ms(e["updated"]) >= updated_min]
+                 if (updated_min is None or parse_time_ms(e["updated"]) >= updated_min)
+                 and (show_deleted or e["status"] != "cancelled")]
         items.sort(key=lambda e: e["updated"])
         return Response(200, {"kind": "calendar#events", "summary": cal, "items": items,
                               "nextSyncToken": "sync-%d" % now_ms()})

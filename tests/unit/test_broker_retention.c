@@ -40,7 +40,8 @@ test_retention_rules_parse_and_the_first_match_decides (void)
 
     broker_config_t config;
     broker_config_defaults (&config);
-    config.retention_count = (size_t)broker_config_parse_retention ("webhook.>=8d,>=1d", config.retention, 4);
+    config.retention_count =
+        (size_t)broker_config_parse_retention ("webhook.>=8d,>=1d", config.retention, 4);
     CHECK (broker_config_retention_for (&config, "webhook.bird.x")->max_age_ms == 8LL * 86400000);
     CHECK (broker_config_retention_for (&config, "contact.synced")->max_age_ms == 86400000);
     config.retention_count = 0;
@@ -100,8 +101,8 @@ s_append (zhub_txn_t *txn, void *arg)
         uint64_t offset;
         bool duplicate;
         zhub_msg_encode (msg, &buf, &size, NULL, 0);
-        zhub_rc_t rc = broker_log_append (c->log, txn, &c->batch, msg, buf, size, c->now, &offset,
-                                          &duplicate);
+        zhub_rc_t rc =
+            broker_log_append (c->log, txn, &c->batch, msg, buf, size, c->now, &offset, &duplicate);
         free (buf);
         zhub_msg_destroy (&msg);
         if (rc != ZHUB_OK)
@@ -175,9 +176,9 @@ test_trim_removes_what_the_verdict_allows_and_keeps_counts (void)
     if (!store)
         return;
     broker_log_t *log = broker_log_new (store, 60000);
-    s_publish (log, "old.x", 5, 1000);  //  1..5
-    s_publish (log, "new.y", 2, 2000);  //  6..7
-    s_publish (log, "old.x", 3, 3000);  //  8..10
+    s_publish (log, "old.x", 5, 1000); //  1..5
+    s_publish (log, "new.y", 2, 2000); //  6..7
+    s_publish (log, "old.x", 3, 3000); //  8..10
     CHECK (log->first == 1 && log->last == 10);
 
     //  trim old.x below 9: 1..5 and 8 go; first moves to 6
@@ -228,10 +229,8 @@ static broker_group_t *
 s_group (broker_groups_t *groups, const char *name)
 {
     char *patterns[] = {"a.>"};
-    broker_settings_t settings = {.patterns = patterns,
-                                  .pattern_count = 1,
-                                  .max_deliveries = 3,
-                                  .ack_deadline_ms = 1000};
+    broker_settings_t settings = {
+        .patterns = patterns, .pattern_count = 1, .max_deliveries = 3, .ack_deadline_ms = 1000};
     return broker_groups_create (groups, name, &settings, 1, 0);
 }
 

@@ -95,7 +95,7 @@ test_bad_values_stop_the_start (void)
         {"ZHUB_PUBLIC_URL", "https://"},       {"ZHUB_GATEWAY_BODY_LIMIT", "1MB"},
         {"ZHUB_GATEWAY_BODY_LIMIT", "10"},     {"ZHUB_GATEWAY_PUBLISH_TIMEOUT", "soon"},
         {"ZHUB_GATEWAY_PUBLISH_TIMEOUT", "0"}, {"ZHUB_GATEWAY_CONNECTION_TIMEOUT", "10ms"},
-        {"ZHUB_GATEWAY_PUBLISHERS", "0"},     {"ZHUB_BIRD_SIGNATURE_MAX_AGE", "8 hours"},
+        {"ZHUB_GATEWAY_PUBLISHERS", "0"},      {"ZHUB_BIRD_SIGNATURE_MAX_AGE", "8 hours"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         s_clear_env ();

@@ -131,6 +131,7 @@ s_start (const char *hubspot_secret)
     s_config.per_ip_limit = 32;
     s_config.connection_memory = 32 * 1024;
     s_config.publishers = 4;
+    s_config.threads = 2;
     s_config.hubspot_max_age_ms = ZHUB_HUBSPOT_MAX_AGE_MS;
     s_config.bird_max_age_ms = ZHUB_BIRD_MAX_AGE_MS;
     s_config.max_clock_skew_ms = 5 * 60 * 1000;

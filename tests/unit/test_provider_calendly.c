@@ -22,8 +22,8 @@ s_check (const char *header, const char *body, int64_t now_ms, const char *key,
     t_headers_t headers = {0};
     if (header)
         t_add (&headers, "Calendly-Webhook-Signature", header);
-    zhub_webhook_t hook = t_hook ("POST", "https://x/v1/webhooks/calendly", &headers, body,
-                                  strlen (body), now_ms);
+    zhub_webhook_t hook =
+        t_hook ("POST", "https://x/v1/webhooks/calendly", &headers, body, strlen (body), now_ms);
     zhub_verify_opts_t opts = t_opts (&zhub_provider_calendly, key, previous);
     return t_run (&zhub_provider_calendly, &hook, &opts, list, why, 256);
 }
@@ -158,8 +158,11 @@ test_sample_becomes_one_message_with_a_stable_id (void)
 static void
 test_bodies_that_cannot_be_events_are_refused (void)
 {
-    static const char *bad[] = {"[]", "{}", "{\"event\":\"x y\",\"payload\":{}}",
-                                "{\"event\":\"invitee.created\"}", "{\"event\":\"a\",\"payload\":1}",
+    static const char *bad[] = {"[]",
+                                "{}",
+                                "{\"event\":\"x y\",\"payload\":{}}",
+                                "{\"event\":\"invitee.created\"}",
+                                "{\"event\":\"a\",\"payload\":1}",
                                 "not json"};
     char why[256];
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {

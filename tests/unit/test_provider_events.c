@@ -19,7 +19,8 @@ static const char *s_structured =
     "{\"specversion\":\"1.0\",\"id\":\"evt-1\",\"source\":\"bird/flows\","
     "\"type\":\"conversation.started\",\"subject\":\"contact:c-1\","
     "\"time\":\"2026-01-02T03:04:05Z\",\"datacontenttype\":\"application/json\","
-    "\"data\":{\"conversation_id\":\"conv-1\",\"bird_contact_id\":\"c-1\",\"channel\":\"whatsapp\"}}";
+    "\"data\":{\"conversation_id\":\"conv-1\",\"bird_contact_id\":\"c-1\",\"channel\":\"whatsapp\"}"
+    "}";
 
 static void
 test_structured_mode (void)
@@ -110,8 +111,10 @@ test_structured_events_that_cannot_be_published_are_refused (void)
     static const char *bad[] = {
         "{\"specversion\":\"1.0\",\"id\":\"a\",\"source\":\"s\"}",
         "{\"specversion\":\"1.0\",\"id\":\"a\",\"source\":\"s\",\"type\":\"t\",\"data\":\"x\"}",
-        "{\"specversion\":\"1.0\",\"id\":\"a\",\"source\":\"s\",\"type\":\"t\",\"data_base64\":\"eA==\"}",
-        "{\"specversion\":\"1.0\",\"id\":\"a\",\"source\":\"s\",\"type\":\"t\",\"time\":\"yesterday\"}",
+        "{\"specversion\":\"1.0\",\"id\":\"a\",\"source\":\"s\",\"type\":\"t\",\"data_base64\":"
+        "\"eA==\"}",
+        "{\"specversion\":\"1.0\",\"id\":\"a\",\"source\":\"s\",\"type\":\"t\",\"time\":"
+        "\"yesterday\"}",
         "{\"id\":\"a\",\"source\":\"s\",\"type\":\"t\"}",
         "[]",
     };

@@ -15,9 +15,8 @@ s_sign (const char *key)
 }
 
 static zhub_rc_t
-s_check (const char *id, const char *stamp, const char *signature, const char *body,
-         int64_t now_ms, const char *secret, const char *previous, zhub_msg_list_t *list,
-         char *why)
+s_check (const char *id, const char *stamp, const char *signature, const char *body, int64_t now_ms,
+         const char *secret, const char *previous, zhub_msg_list_t *list, char *why)
 {
     t_headers_t headers = {0};
     if (id)
@@ -26,8 +25,8 @@ s_check (const char *id, const char *stamp, const char *signature, const char *b
         t_add (&headers, "webhook-timestamp", stamp);
     if (signature)
         t_add (&headers, "webhook-signature", signature);
-    zhub_webhook_t hook = t_hook ("POST", "https://x/v1/webhooks/generic/crm", &headers, body,
-                                  strlen (body), now_ms);
+    zhub_webhook_t hook =
+        t_hook ("POST", "https://x/v1/webhooks/generic/crm", &headers, body, strlen (body), now_ms);
     hook.route_name = "crm";
     zhub_verify_opts_t opts = t_opts (&zhub_provider_generic, secret, previous);
     return t_run (&zhub_provider_generic, &hook, &opts, list, why, 256);
@@ -40,9 +39,11 @@ test_official_vector_verifies (void)
     const char *body = s_sign ("payload"), *expected = s_sign ("expected_webhook_signature");
     char stamp[24], computed[64], why[256];
     snprintf (stamp, sizeof stamp, "%lld",
-              (long long)json_integer_value (json_object_get (json_object_get (s_vectors, "sign"), "timestamp")));
-    CHECK (zhub_generic_signature (secret, id, stamp, body, strlen (body), computed,
-                                   sizeof computed) == 0);
+              (long long)json_integer_value (
+                  json_object_get (json_object_get (s_vectors, "sign"), "timestamp")));
+    CHECK (
+        zhub_generic_signature (secret, id, stamp, body, strlen (body), computed, sizeof computed)
+        == 0);
     CHECK_STR (computed, expected);
     int64_t now = 1614265330LL * 1000;
     zhub_msg_list_t list = {0};
@@ -65,18 +66,22 @@ test_official_vector_verifies (void)
     CHECK (s_check (id, stamp, many, body, now, secret, NULL, &list, why) == ZHUB_OK);
     zhub_msg_list_clear (&list);
     //  rotation
-    CHECK (s_check (id, stamp, expected, body, now, "whsec_bmV3LXNlY3JldC1uZXctc2VjcmV0LTEyMzQ=",
-                    secret, &list, why) == ZHUB_OK);
+    CHECK (s_check (id, stamp, expected, body, now,
+                    "whsec_bmV3LXNlY3JldC1uZXctc2VjcmV0LTEyMzQ=", secret, &list, why)
+           == ZHUB_OK);
     zhub_msg_list_clear (&list);
     //  the padding cases all decode
     json_t *pads = json_object_get (s_vectors, "secret_padding_cases");
     unsigned char key[128];
     CHECK (zhub_generic_secret_key (json_string_value (json_object_get (pads, "no_padding_needed")),
-                                    key, sizeof key) == 24);
-    CHECK (zhub_generic_secret_key (json_string_value (json_object_get (pads, "needs_one_pad")), key,
-                                    sizeof key) > 0);
+                                    key, sizeof key)
+           == 24);
+    CHECK (zhub_generic_secret_key (json_string_value (json_object_get (pads, "needs_one_pad")),
+                                    key, sizeof key)
+           > 0);
     CHECK (zhub_generic_secret_key (json_string_value (json_object_get (pads, "needs_two_pads")),
-                                    key, sizeof key) > 0);
+                                    key, sizeof key)
+           > 0);
     CHECK (zhub_generic_secret_key ("whsec_not base64!", key, sizeof key) < 0);
 }
 
@@ -93,15 +98,18 @@ test_invalid_signatures_and_headers_are_refused (void)
     json_t *sig;
     json_array_foreach (invalid, i, sig)
     {
-        CHECK (s_check (id, "1614265330", json_string_value (sig), body, now, secret, NULL, &list,
-                        why) == ZHUB_REJECT);
+        CHECK (
+            s_check (id, "1614265330", json_string_value (sig), body, now, secret, NULL, &list, why)
+            == ZHUB_REJECT);
         CHECK_STR (why, "signature_mismatch");
     }
     //  tampered body, wrong secret, another id
     CHECK (s_check (id, "1614265330", expected, "{\"test\": 2432232315}", now, secret, NULL, &list,
-                    why) == ZHUB_REJECT);
+                    why)
+           == ZHUB_REJECT);
     CHECK (s_check (id, "1614265330", expected, body, now, "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSx",
-                    NULL, &list, why) == ZHUB_REJECT);
+                    NULL, &list, why)
+           == ZHUB_REJECT);
     CHECK (s_check ("msg_other", "1614265330", expected, body, now, secret, NULL, &list, why)
            == ZHUB_REJECT);
     //  the tolerance is 5 minutes both ways (a replay later is refused)
@@ -137,8 +145,9 @@ test_typed_body_names_the_topic_and_subject (void)
     char signature[64], why[256];
     zhub_generic_signature (secret, "msg_1", "1700000000", body, size, signature, sizeof signature);
     zhub_msg_list_t list = {0};
-    CHECK (s_check ("msg_1", "1700000000", signature, body, 1700000000000LL, secret, NULL, &list,
-                    why) == ZHUB_OK);
+    CHECK (
+        s_check ("msg_1", "1700000000", signature, body, 1700000000000LL, secret, NULL, &list, why)
+        == ZHUB_OK);
     CHECK (list.count == 1);
     if (list.count == 1) {
         CHECK_STR (list.items[0]->type, "webhook.crm.contact.created");

@@ -36,7 +36,8 @@ test_documented_notification_triggers_a_sync (void)
         json_t *data = t_data (msg);
         CHECK_STR (json_string_value (json_object_get (data, "channel_id")),
                    "4ba78bf0-6a47-11e2-bcfd-0800200c9a66");
-        CHECK_STR (json_string_value (json_object_get (data, "resource_id")), "ret08u3rv24htgh289g");
+        CHECK_STR (json_string_value (json_object_get (data, "resource_id")),
+                   "ret08u3rv24htgh289g");
         CHECK_STR (json_string_value (json_object_get (data, "resource_state")), "exists");
         CHECK (json_integer_value (json_object_get (data, "message_number")) == 10);
         CHECK_STR (json_string_value (json_object_get (data, "resource_uri")),

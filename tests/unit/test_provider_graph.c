@@ -11,7 +11,8 @@ test_validation_handshake_echoes_the_decoded_token (void)
 {
     zhub_handshake_t reply = {0};
     zhub_webhook_t hook = t_hook (
-        "POST", "https://x/v1/webhooks/graph?validationToken=Validation%3A+Testing+client+application",
+        "POST",
+        "https://x/v1/webhooks/graph?validationToken=Validation%3A+Testing+client+application",
         NULL, NULL, 0, 1);
     CHECK (zhub_provider_graph.handshake (&hook, NULL, &reply) == ZHUB_OK);
     CHECK (reply.status == 200);
@@ -28,8 +29,7 @@ test_validation_handshake_echoes_the_decoded_token (void)
 }
 
 static zhub_rc_t
-s_run (const char *body, const char *secret, const char *previous, zhub_msg_list_t *list,
-       char *why)
+s_run (const char *body, const char *secret, const char *previous, zhub_msg_list_t *list, char *why)
 {
     zhub_webhook_t hook = t_hook ("POST", "https://x/", NULL, body, strlen (body), 77);
     zhub_verify_opts_t opts = t_opts (&zhub_provider_graph, secret, previous);

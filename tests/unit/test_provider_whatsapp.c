@@ -66,7 +66,8 @@ test_verification_handshake (void)
     zhub_handshake_t reply;
     const char *base = "https://x/v1/webhooks/whatsapp";
     char url[256];
-    snprintf (url, sizeof url, "%s?hub.mode=subscribe&hub.verify_token=my%%20token&hub.challenge=1158201444", base);
+    snprintf (url, sizeof url,
+              "%s?hub.mode=subscribe&hub.verify_token=my%%20token&hub.challenge=1158201444", base);
     CHECK (s_handshake ("GET", url, "my token", NULL, &reply) == ZHUB_OK);
     CHECK (reply.status == 200);
     CHECK_STR (reply.body, "1158201444");
@@ -101,17 +102,21 @@ test_sample_message_becomes_one_message (void)
     CHECK (list.count == 1);
     if (list.count == 1) {
         zhub_msg_t *msg = list.items[0];
-        CHECK_STR (msg->id, "whatsapp:wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=");
+        CHECK_STR (msg->id,
+                   "whatsapp:wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=");
         CHECK_STR (msg->type, "webhook.whatsapp.message");
         CHECK_STR (msg->source, "whatsapp");
         CHECK_STR (msg->subject, "whatsapp:16505551234");
         CHECK (msg->time_ms == 1749416383000LL);
         json_t *data = t_data (msg);
-        CHECK_STR (json_string_value (json_object_get (json_object_get (json_object_get (data, "message"), "text"), "body")),
+        CHECK_STR (json_string_value (json_object_get (
+                       json_object_get (json_object_get (data, "message"), "text"), "body")),
                    "Does it come in another color?");
-        CHECK_STR (json_string_value (json_object_get (json_object_get (json_object_get (data, "contact"), "profile"), "name")),
+        CHECK_STR (json_string_value (json_object_get (
+                       json_object_get (json_object_get (data, "contact"), "profile"), "name")),
                    "Sheena Nelson");
-        CHECK_STR (json_string_value (json_object_get (json_object_get (data, "metadata"), "phone_number_id")),
+        CHECK_STR (json_string_value (
+                       json_object_get (json_object_get (data, "metadata"), "phone_number_id")),
                    "106540352242922");
         json_decref (data);
     }
@@ -126,7 +131,8 @@ test_batch_with_statuses_is_split (void)
         "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"id\":\"1\",\"changes\":["
         "{\"field\":\"messages\",\"value\":{\"statuses\":["
         "{\"id\":\"wamid.A\",\"status\":\"sent\",\"timestamp\":\"100\",\"recipient_id\":\"155\"},"
-        "{\"id\":\"wamid.A\",\"status\":\"read\",\"timestamp\":\"101\",\"recipient_id\":\"155\"}]}},"
+        "{\"id\":\"wamid.A\",\"status\":\"read\",\"timestamp\":\"101\",\"recipient_id\":\"155\"}]}}"
+        ","
         "{\"field\":\"message_template_status_update\",\"value\":{\"event\":\"APPROVED\"}}]}]}";
     zhub_webhook_t hook = t_hook ("POST", "https://x/", NULL, body, strlen (body), 42);
     zhub_msg_list_t list = {0};
@@ -144,7 +150,8 @@ test_batch_with_statuses_is_split (void)
     zhub_msg_list_clear (&list);
     static const char *bad[] = {
         "{}", "{\"entry\":{}}", "{\"entry\":[{\"changes\":[{\"field\":\"a.b\"}]}]}",
-        "{\"entry\":[{\"changes\":[{\"field\":\"messages\",\"value\":{\"messages\":[{\"id\":\"x\"}]}}]}]}",
+        "{\"entry\":[{\"changes\":[{\"field\":\"messages\",\"value\":{\"messages\":[{\"id\":\"x\"}]"
+        "}}]}]}",
         "{\"entry\":[{\"changes\":[{\"field\":\"messages\",\"value\":{\"messages\":{}}}]}]}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         hook.body = bad[i];

@@ -214,6 +214,65 @@ test_tokens_sealed_and_opened (void)
     free (box);
 }
 
+static void
+test_calendar_changes_and_calendly_envelopes (void)
+{
+    sched_booking_t b = {.start = s_t ("2030-03-05T17:00:00Z"), .end = s_t ("2030-03-05T17:45:00Z")};
+    int64_t start = 0, end = 0;
+    json_t *ev = json_loads ("{\"status\":\"confirmed\",\"start\":{\"dateTime\":"
+                             "\"2030-03-05T17:00:00Z\"},\"end\":{\"dateTime\":"
+                             "\"2030-03-05T17:45:00Z\"}}",
+                             0, NULL);
+    CHECK (sched_google_change (ev, &b, &start, &end) == SCHED_CHANGE_NONE);
+    json_object_set_new (json_object_get (ev, "start"), "dateTime",
+                         json_string ("2030-03-05T19:00:00-00:00"));
+    json_object_set_new (json_object_get (ev, "end"), "dateTime",
+                         json_string ("2030-03-05T19:45:00Z"));
+    CHECK (sched_google_change (ev, &b, &start, &end) == SCHED_CHANGE_MOVED);
+    CHECK (start == s_t ("2030-03-05T19:00:00Z") && end == s_t ("2030-03-05T19:45:00Z"));
+    json_object_set_new (ev, "status", json_string ("cancelled"));
+    CHECK (sched_google_change (ev, &b, &start, &end) == SCHED_CHANGE_CANCELED);
+    json_decref (ev);
+    ev = json_loads ("{\"isCancelled\":false,\"start\":{\"dateTime\":"
+                     "\"2030-03-05T20:00:00.0000000\",\"timeZone\":\"UTC\"},\"end\":{"
+                     "\"dateTime\":\"2030-03-05T20:45:00.0000000\",\"timeZone\":\"UTC\"}}",
+                     0, NULL);
+    CHECK (sched_graph_change (ev, &b, &start, &end) == SCHED_CHANGE_MOVED);
+    CHECK (start == s_t ("2030-03-05T20:00:00Z"));
+    json_object_set_new (ev, "isCancelled", json_true ());
+    CHECK (sched_graph_change (ev, &b, &start, &end) == SCHED_CHANGE_CANCELED);
+    json_decref (ev);
+
+    char *cal = sched_google_resource_calendar (
+        "https://www.googleapis.com/calendar/v3/calendars/ana%40x.mx/events?alt=json");
+    CHECK_STR (cal, "ana@x.mx");
+    free (cal);
+    CHECK (sched_google_resource_calendar ("https://example.com/other") == NULL);
+
+    char *url = sched_link_with_booking ("https://calendly.com/d/abc/tour", "bk1");
+    CHECK_STR (url, "https://calendly.com/d/abc/tour?utm_source=zhub&utm_content=bk1");
+    free (url);
+
+    //  Calendly's sample (older shape: the scheduled event as payload.event)
+    char path[512];
+    snprintf (path, sizeof path, "%s/samples/calendly-invitee-created.json",
+              zhub_test_peers_dir ());
+    json_t *sample = json_load_file (path, 0, NULL);
+    CHECK (sample != NULL);
+    sched_invitee_t inv;
+    char reason[200];
+    CHECK (sched_parse_invitee (sample, &inv, reason, sizeof reason) == ZHUB_OK);
+    CHECK_STR (inv.event, "invitee.created");
+    CHECK_STR (inv.event_uri, "https://api.calendly.com/scheduled_events/GBGBDCAADAEDCRZ2");
+    CHECK (inv.start == -1 && inv.utm_content == NULL && !inv.rescheduled);
+    sched_invitee_clear (&inv);
+    json_decref (sample);
+    json_t *bad = json_loads ("{\"event\":\"invitee.created\",\"payload\":{}}", 0, NULL);
+    CHECK (sched_parse_invitee (bad, &inv, reason, sizeof reason) == ZHUB_REJECT);
+    sched_invitee_clear (&inv);
+    json_decref (bad);
+}
+
 int
 main (void)
 {
@@ -228,5 +287,6 @@ main (void)
     RUN (test_busy_read_from_google_and_graph_answers);
     RUN (test_booking_id_is_stable_base32hex);
     RUN (test_tokens_sealed_and_opened);
+    RUN (test_calendar_changes_and_calendly_envelopes);
     TEST_EXIT ();
 }
