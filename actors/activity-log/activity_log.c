@@ -245,8 +245,7 @@ activity_html_escape (const char *text)
             size_t n = strlen (rep);
             memcpy (q, rep, n);
             q += n;
-        }
-        else
+        } else
             *q++ = *p;
     }
     *q = 0;
@@ -369,8 +368,8 @@ s_association (activity_kind_t kind, const char *id, bool to_deal)
 }
 
 json_t *
-activity_engagement_body (const activity_event_t *ev, activity_kind_t kind,
-                          const char *contact_id, const char *deal_id, const char *owner_id)
+activity_engagement_body (const activity_event_t *ev, activity_kind_t kind, const char *contact_id,
+                          const char *deal_id, const char *owner_id)
 {
     json_t *props = json_object ();
     char *summary = NULL;
@@ -476,9 +475,8 @@ activity_conv_encode (const activity_conv_t *conv)
 {
     json_t *lines = json_array (), *seen = json_array ();
     for (size_t i = 0; i < conv->count; i++)
-        json_array_append_new (lines, json_pack ("{s:s, s:s, s:I}", "d",
-                                                 conv->lines[i].direction, "t",
-                                                 conv->lines[i].text, "at",
+        json_array_append_new (lines, json_pack ("{s:s, s:s, s:I}", "d", conv->lines[i].direction,
+                                                 "t", conv->lines[i].text, "at",
                                                  (json_int_t)conv->lines[i].sent_ms));
     for (size_t i = 0; i < conv->seen_count; i++)
         json_array_append_new (seen, json_string (conv->seen[i]));
@@ -592,9 +590,9 @@ activity_transcript_html (const activity_conv_t *conv)
         char when[40];
         zhub_time_format (line->sent_ms, when, sizeof when);
         char *text = activity_html_escape (line->text);
-        rendered[i] = zhub_sprintf ("<p>[%s] <b>%s:</b> %s</p>", when,
-                                    !strcmp (line->direction, "out") ? "AI agent" : "Contact",
-                                    text);
+        rendered[i] =
+            zhub_sprintf ("<p>[%s] <b>%s:</b> %s</p>", when,
+                          !strcmp (line->direction, "out") ? "AI agent" : "Contact", text);
         free (text);
         size_t n = strlen (rendered[i]);
         if (total + n > ACTIVITY_NOTE_MAX - 512)
@@ -652,10 +650,9 @@ activity_logged_msg (const zhub_msg_t *input, const activity_event_t *ev, activi
                      const char *hubspot_id, int64_t now_ms)
 {
     zhub_msg_t *msg = zhub_msg_new ();
-    char *id = zhub_sprintf ("al-%s-%s-%s", activity_kind_name (kind),
-                             ev->booking_id && kind == ACTIVITY_MEETING ? ev->booking_id
-                                                                        : ev->event_id,
-                             hubspot_id);
+    char *id = zhub_sprintf (
+        "al-%s-%s-%s", activity_kind_name (kind),
+        ev->booking_id && kind == ACTIVITY_MEETING ? ev->booking_id : ev->event_id, hubspot_id);
     if (strlen (id) > ZHUB_MSG_MAX_ID)
         id[ZHUB_MSG_MAX_ID] = 0;
     zhub_msg_set (&msg->id, id);

@@ -63,15 +63,15 @@ typedef struct {
     char *conversation_id;
     char *hubspot_contact_id;
     char *hubspot_deal_id;
-    char *channel, *agent_type;          //  started
-    char *direction, *text;              //  message
-    int64_t sent_ms;                     //  message: sent_at, else time_ms
-    int64_t score;                       //  qualification: -1 when absent
-    int qualified;                       //  -1 absent, 0, 1
-    char *property_interest;             //  qualification
+    char *channel, *agent_type; //  started
+    char *direction, *text;     //  message
+    int64_t sent_ms;            //  message: sent_at, else time_ms
+    int64_t score;              //  qualification: -1 when absent
+    int qualified;              //  -1 absent, 0, 1
+    char *property_interest;    //  qualification
     char *booking_id, *platform, *calendar_event_id, *confirmation_url, *location, *agent_id;
-    int64_t start_ms, end_ms;            //  tour
-    char *reason, *priority, *owner_id;  //  escalation
+    int64_t start_ms, end_ms;           //  tour
+    char *reason, *priority, *owner_id; //  escalation
 } activity_event_t;
 
 //  Reads msg. ZHUB_OK with *event filled; ZHUB_NOTFOUND for a topic that
@@ -117,15 +117,15 @@ typedef struct {
 typedef struct {
     char *conversation_id;
     char *bird_id;
-    char *note_id;       //  the transcript note in HubSpot, or NULL
-    int64_t updated_ms;  //  last message seen (retention counts from here)
-    int64_t flushed_ms;  //  last write of the transcript note (0 = never)
-    bool dirty;          //  lines newer than the note
+    char *note_id;        //  the transcript note in HubSpot, or NULL
+    int64_t updated_ms;   //  last message seen (retention counts from here)
+    int64_t flushed_ms;   //  last write of the transcript note (0 = never)
+    bool dirty;           //  lines newer than the note
     int64_t flush_due_ms; //  0 = no flush timer pending, else when it fires
-    size_t dropped;      //  oldest lines let go to stay within the limits
+    size_t dropped;       //  oldest lines let go to stay within the limits
     activity_line_t *lines;
     size_t count;
-    char **seen;         //  newest event ids appended, ring of ACTIVITY_SEEN_MAX
+    char **seen; //  newest event ids appended, ring of ACTIVITY_SEEN_MAX
     size_t seen_count;
 } activity_conv_t;
 

@@ -184,8 +184,8 @@ s_ids_load (zhub_store_t *store, activity_log_t *self, const char *bird_id, s_id
 
 //  Merges what we learned into the id map. ZHUB_OK or ZHUB_ERROR.
 static zhub_rc_t
-s_ids_learn (zhub_store_t *store, activity_log_t *self, const char *bird_id,
-             const char *contact_id, const char *deal_id)
+s_ids_learn (zhub_store_t *store, activity_log_t *self, const char *bird_id, const char *contact_id,
+             const char *deal_id)
 {
     s_ids_t ids = {0};
     if (s_ids_load (store, self, bird_id, &ids) == ZHUB_ERROR)
@@ -224,8 +224,8 @@ s_resolve (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t 
         return ZHUB_RETRY;
     }
     if (ev->hubspot_contact_id || ev->hubspot_deal_id) {
-        if (ev->hubspot_contact_id && (!ids->contact_id
-                                       || strcmp (ids->contact_id, ev->hubspot_contact_id))) {
+        if (ev->hubspot_contact_id
+            && (!ids->contact_id || strcmp (ids->contact_id, ev->hubspot_contact_id))) {
             free (ids->contact_id);
             ids->contact_id = zhub_strdup (ev->hubspot_contact_id);
         }
@@ -251,11 +251,9 @@ s_resolve (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t 
         if (s_ids_learn (ctx->store, self, ev->bird_id, id, NULL) != ZHUB_OK) {
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot write the id map");
             rc = ZHUB_RETRY;
-        }
-        else
+        } else
             rc = ZHUB_OK;
-    }
-    else if (resp.status == 404 || resp.status == 400)
+    } else if (resp.status == 404 || resp.status == 400)
         rc = ZHUB_NOTFOUND; //  unknown, or the portal has no bird_contact_id property
     else {
         zhub_retry_classify (&resp, "hubspot read contact by bird_contact_id", zhub_now_ms (), out);
@@ -397,8 +395,7 @@ s_engage (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot record the %s",
                                 activity_kind_name (kind));
             ok = false;
-        }
-        else
+        } else
             zhub_info ("engagement", "id=%s kind=%s hubspot_id=%s event=%s", msg->id,
                        activity_kind_name (kind), id, ev->type);
     }
@@ -422,8 +419,7 @@ s_tour (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev
     else if (!meeting) {
         if (s_engage (ctx, msg, ev, ACTIVITY_MEETING, key, ids, NULL, out))
             zhub_outcome_ok (out, "meeting");
-    }
-    else {
+    } else {
         //  A booking we logged before: moved or canceled.
         char *path = zhub_sprintf ("/crm/v3/objects/meetings/%s", meeting);
         json_t *body = activity_meeting_update_body (ev);
@@ -475,8 +471,8 @@ s_transcript_write (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity
         activity_event_t first = *ev;
         first.kind = ACTIVITY_EV_STARTED;
         first.time_ms = conv->count ? conv->lines[0].sent_ms : ev->time_ms;
-        json_t *body = activity_engagement_body (&first, ACTIVITY_NOTE, ids->contact_id,
-                                                 ids->deal_id, NULL);
+        json_t *body =
+            activity_engagement_body (&first, ACTIVITY_NOTE, ids->contact_id, ids->deal_id, NULL);
         json_object_set_new (json_object_get (body, "properties"), "hs_note_body",
                              json_string (html));
         zhub_http_response_reset (&resp);
@@ -492,8 +488,7 @@ s_transcript_write (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity
             conv->note_id = zhub_strdup (id);
             created = true;
         }
-    }
-    else if (!conv->note_id) {
+    } else if (!conv->note_id) {
         zhub_outcome_ok (out, "no_contact");
         ok = false;
     }
@@ -505,8 +500,7 @@ s_transcript_write (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity
         conv->flush_due_ms = 0;
     }
     s_commit_t commit = {.ctx = ctx};
-    s_commit_put (&commit, self->conversations, conv->conversation_id,
-                  activity_conv_encode (conv));
+    s_commit_put (&commit, self->conversations, conv->conversation_id, activity_conv_encode (conv));
     if (created)
         commit.publish[commit.publishes++] =
             activity_logged_msg (msg, ev, ACTIVITY_NOTE, conv->note_id, now);
@@ -692,13 +686,12 @@ s_parked_fn (zhub_txn_t *txn, void *arg)
                 break;
             }
             p->count++;
-        }
-        else {
+        } else {
             if (p->count == ACTIVITY_REPLAY_BATCH)
                 break;
             char err[128];
-            zhub_msg_t *msg = zhub_msg_decode (value, value_size, &zhub_mpack_default_limits, err,
-                                               sizeof err);
+            zhub_msg_t *msg =
+                zhub_msg_decode (value, value_size, &zhub_mpack_default_limits, err, sizeof err);
             p->keys[p->count] = zhub_malloc (key_size);
             memcpy (p->keys[p->count], key, key_size);
             p->key_sizes[p->count] = key_size;
@@ -808,8 +801,7 @@ s_sweep_fn (zhub_txn_t *txn, void *arg)
         const char *bird = json_string_value (json_object_get (obj, "bird_contact_id"));
         int64_t updated = json_integer_value (json_object_get (obj, "updated"));
         bool drop = sweep->bird_id ? bird && !strcmp (bird, sweep->bird_id)
-                                   : activity_expired (updated, sweep->now_ms,
-                                                       self->retention_ms);
+                                   : activity_expired (updated, sweep->now_ms, self->retention_ms);
         json_decref (obj);
         if (drop) {
             if (zhub_cursor_del (cursor) != ZHUB_OK) {
@@ -903,7 +895,7 @@ activity_log_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
     activity_log_t *self = ctx->state;
     int64_t now = zhub_now_ms ();
     int64_t every = self->retention_ms / 2 < ACTIVITY_PRUNE_EVERY_MS ? self->retention_ms / 2
-                                                                      : ACTIVITY_PRUNE_EVERY_MS;
+                                                                     : ACTIVITY_PRUNE_EVERY_MS;
     if (self->retention_ms && now - self->last_prune_ms >= every) {
         self->last_prune_ms = now;
         int deleted = activity_log_prune (ctx->store, self, now);
@@ -916,8 +908,7 @@ activity_log_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
     if (rc == ZHUB_NOTFOUND) {
         zhub_outcome_ok (out, "ignored");
         snprintf (out->reason, sizeof out->reason, "%s", reason);
-    }
-    else if (rc != ZHUB_OK)
+    } else if (rc != ZHUB_OK)
         zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
     else if (ev.kind == ACTIVITY_EV_CONTACT_SYNCED || ev.kind == ACTIVITY_EV_DEAL_STAGE) {
         size_t replayed = 0;
@@ -931,8 +922,7 @@ activity_log_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
             zhub_outcome_ok (out, "learned");
             snprintf (out->reason, sizeof out->reason, "replayed=%zu", replayed);
         }
-    }
-    else if (ev.kind == ACTIVITY_EV_ERASE) {
+    } else if (ev.kind == ACTIVITY_EV_ERASE) {
         int deleted = activity_log_erase_contact (ctx->store, self, ev.bird_id);
         if (deleted < 0)
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot erase");
@@ -940,8 +930,7 @@ activity_log_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
             zhub_outcome_ok (out, "erased");
             snprintf (out->reason, sizeof out->reason, "deleted=%d", deleted);
         }
-    }
-    else if (ev.kind == ACTIVITY_EV_FLUSH)
+    } else if (ev.kind == ACTIVITY_EV_FLUSH)
         s_flush (ctx, msg, &ev, out);
     else
         s_process (ctx, msg, &ev, out);

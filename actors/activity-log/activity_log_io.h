@@ -21,9 +21,10 @@
 #include "activity_log.h"
 #include "zhub_actor.h"
 
-#define ACTIVITY_REPLAY_BATCH 100               //  parked events replayed per contact.synced
-#define ACTIVITY_PRUNE_EVERY_MS (60LL * 1000)   //  retention sweep at most this often
-#define ACTIVITY_FLUSH_GRACE_MS (5LL * 60 * 1000) //  a flush timer older than due + this is re-armed
+#define ACTIVITY_REPLAY_BATCH 100             //  parked events replayed per contact.synced
+#define ACTIVITY_PRUNE_EVERY_MS (60LL * 1000) //  retention sweep at most this often
+#define ACTIVITY_FLUSH_GRACE_MS                                                                    \
+    (5LL * 60 * 1000) //  a flush timer older than due + this is re-armed
 
 typedef struct {
     int64_t transcript_interval_ms; //  ZHUB_ACTIVITY_TRANSCRIPT_INTERVAL (default 30s)

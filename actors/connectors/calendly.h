@@ -22,8 +22,7 @@ void zhub_calendly_destroy (zhub_calendly_t **self_p);
 
 //  Any call; path starts with "/".
 int zhub_calendly_request (zhub_calendly_t *self, const char *method, const char *path,
-                           const json_t *body, const char *traceparent,
-                           zhub_http_response_t *resp);
+                           const json_t *body, const char *traceparent, zhub_http_response_t *resp);
 
 //  POST /scheduling_links {"max_event_count":1,"owner":event_type_uri,
 //  "owner_type":"EventType"}: a single-use link, resource.booking_url.

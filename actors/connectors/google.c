@@ -51,9 +51,8 @@ zhub_google_destroy (zhub_google_t **self_p)
 }
 
 int
-zhub_google_request (zhub_google_t *self, const char *method, const char *path,
-                     const json_t *body, const char *access_token, const char *traceparent,
-                     zhub_http_response_t *resp)
+zhub_google_request (zhub_google_t *self, const char *method, const char *path, const json_t *body,
+                     const char *access_token, const char *traceparent, zhub_http_response_t *resp)
 {
     char *url = zhub_sprintf ("%s%s", self->base_url, path);
     char *auth = access_token ? zhub_sprintf ("Authorization: Bearer %s", access_token) : NULL;

@@ -17,19 +17,18 @@ zhub_graph_new (const zhub_graph_config_t *config, zhub_http_t *http)
 {
     zhub_graph_t *self = zhub_calloc (1, sizeof *self);
     self->http = http;
-    self->base_url = zhub_strdup (config && config->base_url && *config->base_url
-                                      ? config->base_url
-                                      : ZHUB_GRAPH_BASE_URL_DEFAULT);
+    self->base_url =
+        zhub_strdup (config && config->base_url && *config->base_url ? config->base_url
+                                                                     : ZHUB_GRAPH_BASE_URL_DEFAULT);
     size_t n = strlen (self->base_url);
     while (n > 0 && self->base_url[n - 1] == '/')
         self->base_url[--n] = 0;
     if (config && config->token_url && *config->token_url)
         self->token_url = zhub_strdup (config->token_url);
     else
-        self->token_url = zhub_sprintf (ZHUB_GRAPH_TOKEN_URL_FORMAT,
-                                        config && config->tenant && *config->tenant
-                                            ? config->tenant
-                                            : "common");
+        self->token_url =
+            zhub_sprintf (ZHUB_GRAPH_TOKEN_URL_FORMAT,
+                          config && config->tenant && *config->tenant ? config->tenant : "common");
     return self;
 }
 

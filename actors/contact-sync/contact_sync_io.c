@@ -19,7 +19,9 @@ contact_sync_open (zhub_actor_ctx_t *ctx)
     if (zhub_store_table (ctx->store, "contacts", &self->contacts)
         || zhub_store_table (ctx->store, "hubspot_ids", &self->hubspot_ids)
         || zhub_store_table (ctx->store, "audit", &self->audit)
-        || zhub_store_table (ctx->store, "meta", &self->meta))
+        || zhub_store_table (ctx->store, "meta", &self->meta)
+        || zhub_store_table (ctx->store, "pending", &self->pending)
+        || zhub_store_table (ctx->store, "links", &self->links))
         return -1;
     return 0;
 }
@@ -249,6 +251,18 @@ s_execute (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, contact_event_t *event,
                 finished = false;
                 break;
             case CONTACT_PLAN_WRITE:
+                if (self->batch_window_ms > 0 && plan->call.op == CONTACT_OP_HUBSPOT_UPSERT) {
+                    //  Batching: the write becomes an intent, sent by the tick.
+                    if (contact_sync_queue (ctx, msg, plan) == ZHUB_OK) {
+                        zhub_outcome_ok (out, "queued");
+                        snprintf (out->reason, sizeof out->reason,
+                                  "bird=%s: HubSpot write queued for the next batch",
+                                  plan->next.bird_id);
+                    } else
+                        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL,
+                                            "cannot queue the HubSpot write");
+                    break;
+                }
                 if (s_call (ctx, &plan->call, msg, &resp, out))
                     contact_sync_plan_written (plan, resp.json);
                 else if (resp.status == 409 && plan->call.op == CONTACT_OP_HUBSPOT_UPSERT)

@@ -21,7 +21,23 @@ typedef struct {
     zhub_table_t hubspot_ids;
     zhub_table_t audit;
     zhub_table_t meta; //  "reconcile_watermark", "reconcile_drift_total" (decimal text)
+    zhub_table_t pending; //  bird id -> HubSpot write still to send (batching)
+    zhub_table_t links;   //  bird id -> HubSpot id still to write onto the Bird contact
+    int64_t batch_window_ms; //  ZHUB_HUBSPOT_BATCH_WINDOW; 0 = write at once
+    int64_t flush_not_before; //  mono ms: after a failed flush
 } contact_sync_t;
+
+#define CONTACT_BATCH_MAX 100     //  HubSpot's batch limit
+#define CONTACT_LINKS_PER_TICK 20 //  Bird link writes per tick, between batches
+
+//  Batching (contact_sync_batch.c). Queues the plan's HubSpot upsert as an
+//  intent (merged per contact) and commits the plan's state with it.
+zhub_rc_t contact_sync_queue (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg,
+                              const contact_plan_t *plan);
+
+//  zhub_actor_spec_t.tick: sends the intents in batches once the oldest
+//  waited batch_window_ms or CONTACT_BATCH_MAX are ready.
+void contact_sync_flush (zhub_actor_ctx_t *ctx);
 
 //  zhub_actor_spec_t.open: opens the tables. 0 or -1.
 int contact_sync_open (zhub_actor_ctx_t *ctx);

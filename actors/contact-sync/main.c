@@ -63,6 +63,14 @@ main (void)
         return 1;
     }
     json_decref (mapping);
+    if (zhub_env_duration_ms ("ZHUB_HUBSPOT_BATCH_WINDOW", 0, &sync.batch_window_ms)
+        || sync.batch_window_ms < 0) {
+        zhub_error ("config_invalid", "reason=\"ZHUB_HUBSPOT_BATCH_WINDOW must be a duration\"");
+        contact_sync_config_clear (&sync.core);
+        zhub_actor_config_clear (&config);
+        return 1;
+    }
+    zhub_info ("config", "hubspot_batch_window_ms=%lld", (long long)sync.batch_window_ms);
     for (size_t i = 0; i < sync.core.field_count; i++)
         zhub_info ("config", "field_bird=%s field_hubspot=%s to_hubspot=%s to_bird=%s",
                    sync.core.fields[i].bird, sync.core.fields[i].hubspot,
@@ -78,7 +86,8 @@ main (void)
                               .route_count = sizeof routes / sizeof routes[0],
                               .schema_version = 1,
                               .open = contact_sync_open,
-                              .state = &sync};
+                              .state = &sync,
+                              .tick = contact_sync_flush};
     zhub_actor_t *actor = zhub_actor_new (&config, &spec, err, sizeof err);
     if (!actor) {
         zhub_error ("start_failed", "reason=%s", zhub_actor_log_quote (err, quoted, sizeof quoted));

@@ -27,7 +27,7 @@ main (void)
                     zhub_actor_log_quote (err, quoted, sizeof quoted));
         return 1;
     }
-    if (scheduler_config (&sched, err, sizeof err)) {
+    if (scheduler_config (&sched, &config, err, sizeof err)) {
         zhub_error ("config_invalid", "reason=%s",
                     zhub_actor_log_quote (err, quoted, sizeof quoted));
         zhub_actor_config_clear (&config);

@@ -113,11 +113,12 @@ sched_config_from_json (const json_t *section, sched_config_t *cfg, char *err, s
         bad = "horizon";
     else if (s_duration (s, "reconcile_every", &cfg->reconcile_every_ms))
         bad = "reconcile_every";
-    else if (alts && (!json_is_integer (alts) || json_integer_value (alts) < 0
-                      || json_integer_value (alts) > SCHED_MAX_ALTERNATIVES))
+    else if (alts
+             && (!json_is_integer (alts) || json_integer_value (alts) < 0
+                 || json_integer_value (alts) > SCHED_MAX_ALTERNATIVES))
         bad = "alternatives (0..8)";
-    else if (reminders && (!json_is_array (reminders)
-                           || json_array_size (reminders) > SCHED_MAX_REMINDERS))
+    else if (reminders
+             && (!json_is_array (reminders) || json_array_size (reminders) > SCHED_MAX_REMINDERS))
         bad = "reminders (a list of up to 4 durations)";
     else if (agents && (!json_is_array (agents) || json_array_size (agents) > SCHED_MAX_AGENTS))
         bad = "agents (a list of up to 32)";
@@ -127,7 +128,8 @@ sched_config_from_json (const json_t *section, sched_config_t *cfg, char *err, s
         cfg->days = 0;
         size_t i;
         const json_t *day;
-        json_array_foreach (days, i, day) {
+        json_array_foreach (days, i, day)
+        {
             if (!json_is_integer (day) || json_integer_value (day) < 0
                 || json_integer_value (day) > 6)
                 bad = "business_hours.days (a list of 0..6, 0 = Sunday)";
@@ -141,7 +143,8 @@ sched_config_from_json (const json_t *section, sched_config_t *cfg, char *err, s
         cfg->reminder_count = 0;
         size_t i;
         const json_t *value;
-        json_array_foreach (reminders, i, value) {
+        json_array_foreach (reminders, i, value)
+        {
             int64_t ms;
             if (!json_is_string (value) || zhub_parse_duration_ms (json_string_value (value), &ms)
                 || ms <= 0)
@@ -153,7 +156,8 @@ sched_config_from_json (const json_t *section, sched_config_t *cfg, char *err, s
     size_t i;
     const json_t *a;
     static char where[96];
-    json_array_foreach (agents, i, a) {
+    json_array_foreach (agents, i, a)
+    {
         if (bad)
             break;
         sched_agent_t *agent = &cfg->agents[cfg->agent_count++];
@@ -315,8 +319,8 @@ sched_pick (const sched_config_t *cfg, const int64_t *preferred, size_t preferre
             sched_slot_t *slot)
 {
     for (size_t p = 0; p < preferred_count; p++) {
-        int agent = s_free_agent (cfg, preferred[p], preferred[p] + duration_ms, busy, eligible,
-                                  rr);
+        int agent =
+            s_free_agent (cfg, preferred[p], preferred[p] + duration_ms, busy, eligible, rr);
         if (agent >= 0) {
             *slot = (sched_slot_t){preferred[p], preferred[p] + duration_ms, agent};
             return true;
@@ -394,8 +398,9 @@ sched_parse_request (const zhub_msg_t *msg, const sched_config_t *cfg, sched_req
         bad = "tour.requested without preferred_times";
     else if (json_array_size (times) > SCHED_MAX_PREFERRED)
         bad = "more than 16 preferred_times";
-    else if (duration && (!json_is_integer (duration) || json_integer_value (duration) < 5
-                          || json_integer_value (duration) > 480))
+    else if (duration
+             && (!json_is_integer (duration) || json_integer_value (duration) < 5
+                 || json_integer_value (duration) > 480))
         bad = "duration_min must be 5..480";
     else if (req->agent_id && sched_agent_index (cfg, req->agent_id) < 0)
         bad = "unknown leasing_agent_id";
@@ -404,7 +409,8 @@ sched_parse_request (const zhub_msg_t *msg, const sched_config_t *cfg, sched_req
             req->duration_ms = json_integer_value (duration) * S_MINUTE;
         size_t i;
         const json_t *value;
-        json_array_foreach (times, i, value) {
+        json_array_foreach (times, i, value)
+        {
             int64_t ms = s_when (value);
             if (ms < 0) {
                 bad = "a preferred time is not RFC 3339";
@@ -456,9 +462,9 @@ s_set_time (json_t *obj, const char *key, int64_t ms)
 char *
 sched_booking_encode (const sched_booking_t *b)
 {
-    json_t *obj = json_pack ("{s:I, s:I, s:b, s:I}", "start", (json_int_t)b->start, "end",
-                             (json_int_t)b->end, "confirmed", b->confirmed, "reminders_sent",
-                             (json_int_t)b->reminders_sent);
+    json_t *obj =
+        json_pack ("{s:I, s:I, s:b, s:I}", "start", (json_int_t)b->start, "end", (json_int_t)b->end,
+                   "confirmed", b->confirmed, "reminders_sent", (json_int_t)b->reminders_sent);
     s_set (obj, "booking_id", b->booking_id);
     s_set (obj, "request_id", b->request_id);
     s_set (obj, "bird_contact_id", b->bird_id);
@@ -508,9 +514,9 @@ sched_booking_decode (const char *text, size_t size, sched_booking_t *b)
 void
 sched_booking_clear (sched_booking_t *b)
 {
-    char **fields[] = {&b->booking_id, &b->request_id,  &b->bird_id,  &b->conversation_id,
-                       &b->agent_id,   &b->platform,    &b->calendar_id, &b->event_id,
-                       &b->confirmation_url, &b->location, &b->phone, &b->status};
+    char **fields[] = {&b->booking_id,       &b->request_id, &b->bird_id,     &b->conversation_id,
+                       &b->agent_id,         &b->platform,   &b->calendar_id, &b->event_id,
+                       &b->confirmation_url, &b->location,   &b->phone,       &b->status};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         free (*fields[i]);
     memset (b, 0, sizeof *b);
@@ -532,9 +538,9 @@ s_description (const sched_booking_t *b, const sched_request_t *req)
     return zhub_sprintf ("Property tour booked by the AI agent.\nContact: %s%s%s\n"
                          "Conversation: %s\nBooking: %s%s%s",
                          req && req->name ? req->name : "", req && req->name ? " / " : "",
-                         b->bird_id ? b->bird_id : "", b->conversation_id ? b->conversation_id : "-",
-                         b->booking_id, req && req->notes ? "\nNotes: " : "",
-                         req && req->notes ? req->notes : "");
+                         b->bird_id ? b->bird_id : "",
+                         b->conversation_id ? b->conversation_id : "-", b->booking_id,
+                         req && req->notes ? "\nNotes: " : "", req && req->notes ? req->notes : "");
 }
 
 json_t *
@@ -554,9 +560,8 @@ sched_google_event_body (const sched_booking_t *b, const sched_agent_t *agent,
                              json_pack ("[{s:s, s:s}]", "email", agent->email, "displayName",
                                         agent->name ? agent->name : agent->email));
     json_object_set_new (body, "extendedProperties",
-                         json_pack ("{s:{s:s, s:s}}", "private", "zhub_booking_id",
-                                    b->booking_id, "bird_contact_id",
-                                    b->bird_id ? b->bird_id : ""));
+                         json_pack ("{s:{s:s, s:s}}", "private", "zhub_booking_id", b->booking_id,
+                                    "bird_contact_id", b->bird_id ? b->bird_id : ""));
     free (summary);
     free (description);
     return body;
@@ -579,10 +584,10 @@ sched_graph_event_body (const sched_booking_t *b, const sched_agent_t *agent,
     (void)agent;
     char *subject = zhub_sprintf ("Tour: %s", b->location ? b->location : "property");
     char *description = s_description (b, req);
-    json_t *body = json_pack ("{s:s, s:{s:s, s:s}, s:o, s:o, s:s}", "subject", subject, "body",
-                              "contentType", "text", "content", description, "start",
-                              s_graph_time (b->start), "end", s_graph_time (b->end),
-                              "transactionId", b->booking_id);
+    json_t *body =
+        json_pack ("{s:s, s:{s:s, s:s}, s:o, s:o, s:s}", "subject", subject, "body", "contentType",
+                   "text", "content", description, "start", s_graph_time (b->start), "end",
+                   s_graph_time (b->end), "transactionId", b->booking_id);
     if (b->location)
         json_object_set_new (body, "location", json_pack ("{s:s}", "displayName", b->location));
     free (subject);
@@ -621,8 +626,8 @@ sched_graph_schedule_body (const sched_config_t *cfg, const bool *eligible, int6
         return NULL;
     }
     return json_pack ("{s:o, s:o, s:o, s:i}", "schedules", schedules, "startTime",
-                      s_graph_time (from), "endTime", s_graph_time (to),
-                      "availabilityViewInterval", 15);
+                      s_graph_time (from), "endTime", s_graph_time (to), "availabilityViewInterval",
+                      15);
 }
 
 int
@@ -641,7 +646,8 @@ sched_google_busy_read (const sched_config_t *cfg, const json_t *answer, sched_b
             return -1;
         size_t k;
         const json_t *span;
-        json_array_foreach (json_object_get (cal, "busy"), k, span) {
+        json_array_foreach (json_object_get (cal, "busy"), k, span)
+        {
             int64_t s = s_when (json_object_get (span, "start"));
             int64_t e = s_when (json_object_get (span, "end"));
             if (s < 0 || e < 0)
@@ -675,7 +681,8 @@ sched_graph_busy_read (const sched_config_t *cfg, const json_t *answer, sched_bu
         return -1;
     size_t k;
     const json_t *schedule;
-    json_array_foreach (value, k, schedule) {
+    json_array_foreach (value, k, schedule)
+    {
         const char *id = json_string_value (json_object_get (schedule, "scheduleId"));
         int agent = -1;
         for (size_t i = 0; id && i < cfg->agent_count; i++)
@@ -688,7 +695,8 @@ sched_graph_busy_read (const sched_config_t *cfg, const json_t *answer, sched_bu
             return -1;
         size_t j;
         const json_t *item;
-        json_array_foreach (json_object_get (schedule, "scheduleItems"), j, item) {
+        json_array_foreach (json_object_get (schedule, "scheduleItems"), j, item)
+        {
             const char *status = json_string_value (json_object_get (item, "status"));
             if (status && !strcmp (status, "free"))
                 continue;
@@ -796,12 +804,11 @@ sched_whatsapp_text (const char *kind, const sched_booking_t *b, const sched_con
     int agent = sched_agent_index (cfg, b->agent_id);
     const char *with = agent >= 0 ? cfg->agents[agent].name : NULL;
     const char *head = !strcmp (kind, "reminder") ? "Reminder: your property tour is on"
-                                                   : "Your property tour is confirmed for";
-    return zhub_sprintf ("%s %s (%s)%s%s%s%s.%s%s", head, when, cfg->time_zone,
-                         b->location ? " at " : "", b->location ? b->location : "",
-                         with ? " with " : "", with ? with : "",
-                         b->confirmation_url ? " Details: " : "",
-                         b->confirmation_url ? b->confirmation_url : "");
+                                                  : "Your property tour is confirmed for";
+    return zhub_sprintf (
+        "%s %s (%s)%s%s%s%s.%s%s", head, when, cfg->time_zone, b->location ? " at " : "",
+        b->location ? b->location : "", with ? " with " : "", with ? with : "",
+        b->confirmation_url ? " Details: " : "", b->confirmation_url ? b->confirmation_url : "");
 }
 
 char *
@@ -837,8 +844,9 @@ sched_parse_invitee (const json_t *data, sched_invitee_t *inv, char *reason, siz
     inv->start = s_when (json_object_get (scheduled, "start_time"));
     inv->end = s_when (json_object_get (scheduled, "end_time"));
     if (!inv->event || !inv->invitee_uri || !inv->event_uri) {
-        snprintf (reason, reason_size, "calendly envelope without event, payload.uri or the "
-                                       "scheduled event");
+        snprintf (reason, reason_size,
+                  "calendly envelope without event, payload.uri or the "
+                  "scheduled event");
         return ZHUB_REJECT;
     }
     return ZHUB_OK;
@@ -901,8 +909,7 @@ sched_google_resource_calendar (const char *uri)
             char hex[3] = {p[1], p[2], 0};
             *q++ = (char)strtol (hex, NULL, 16);
             p += 2;
-        }
-        else
+        } else
             *q++ = *p;
     }
     *q = 0;
@@ -941,8 +948,8 @@ sched_seal (const uint8_t key[SCHED_KEY_BYTES], const char *text, uint8_t **out,
     *out_size = crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + n;
     *out = zhub_malloc (*out_size);
     randombytes_buf (*out, crypto_secretbox_NONCEBYTES);
-    crypto_secretbox_easy (*out + crypto_secretbox_NONCEBYTES, (const unsigned char *)text, n,
-                           *out, key);
+    crypto_secretbox_easy (*out + crypto_secretbox_NONCEBYTES, (const unsigned char *)text, n, *out,
+                           key);
 }
 
 char *

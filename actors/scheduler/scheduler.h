@@ -48,13 +48,13 @@ typedef struct {
     unsigned days;           //  bit n = tm_wday n is a business day
     int64_t buffer_ms;       //  default agent buffer
     int64_t default_duration_ms;
-    int64_t slot_step_ms;    //  alternatives are this far apart (30 min)
-    int64_t horizon_ms;      //  alternatives are sought this far after the first preference
+    int64_t slot_step_ms; //  alternatives are this far apart (30 min)
+    int64_t horizon_ms;   //  alternatives are sought this far after the first preference
     size_t max_alternatives;
-    bool self_service;       //  Calendly scheduling link instead of a calendar event
+    bool self_service;         //  Calendly scheduling link instead of a calendar event
     char *calendly_event_type; //  event type URI (self-service)
-    char *bird_channel_id;   //  WhatsApp channel for confirmations and reminders
-    char *graph_user;        //  mailbox that asks getSchedule; default the first Graph agent
+    char *bird_channel_id;     //  WhatsApp channel for confirmations and reminders
+    char *graph_user;          //  mailbox that asks getSchedule; default the first Graph agent
     int64_t reminders_ms[SCHED_MAX_REMINDERS]; //  before the tour (24h, 2h)
     size_t reminder_count;
     int64_t reconcile_every_ms; //  contact.reconcile period; 0 = off
@@ -74,8 +74,7 @@ typedef struct {
 //                "calendar_id":"ana@x.mx","working_hours":{"start":"10:00",
 //                "end":"18:00"},"buffer":"10m"}]}
 //  Returns 0, or -1 with the offending key in err (cfg cleared).
-int sched_config_from_json (const json_t *section, sched_config_t *cfg, char *err,
-                            size_t err_size);
+int sched_config_from_json (const json_t *section, sched_config_t *cfg, char *err, size_t err_size);
 void sched_config_clear (sched_config_t *cfg);
 
 //  Index of the agent with that id, or -1.
@@ -135,7 +134,7 @@ typedef struct {
     char *location;
     char *agent_id; //  leasing_agent_id: only this agent, or NULL
     char *notes;
-    char *phone;    //  contact phone (E.164) for WhatsApp, or NULL: by Bird contact id
+    char *phone; //  contact phone (E.164) for WhatsApp, or NULL: by Bird contact id
     char *name;
     int64_t preferred[SCHED_MAX_PREFERRED];
     size_t preferred_count;
@@ -162,7 +161,7 @@ typedef struct {
     char *phone;
     char *status; //  "pending" (slot held, event not yet made), "scheduled", "canceled"
     int64_t start, end;
-    bool confirmed; //  the WhatsApp confirmation went out
+    bool confirmed;          //  the WhatsApp confirmation went out
     unsigned reminders_sent; //  bit i: reminder i went out
 } sched_booking_t;
 
@@ -183,8 +182,8 @@ json_t *sched_graph_event_body (const sched_booking_t *b, const sched_agent_t *a
                                 const sched_request_t *req);
 
 //  freeBusy body for the Google agents among eligible; NULL when none.
-json_t *sched_google_freebusy_body (const sched_config_t *cfg, const bool *eligible,
-                                    int64_t from, int64_t to);
+json_t *sched_google_freebusy_body (const sched_config_t *cfg, const bool *eligible, int64_t from,
+                                    int64_t to);
 
 //  getSchedule body for the Graph agents among eligible; NULL when none.
 json_t *sched_graph_schedule_body (const sched_config_t *cfg, const bool *eligible, int64_t from,
@@ -208,8 +207,8 @@ zhub_msg_t *sched_tour_msg (const char *type, const sched_booking_t *b, const ch
 
 //  tour.unavailable with alternatives[].
 zhub_msg_t *sched_unavailable_msg (const sched_request_t *req, const sched_config_t *cfg,
-                                   const sched_slot_t *alts, size_t count,
-                                   const char *traceparent, int64_t now_ms);
+                                   const sched_slot_t *alts, size_t count, const char *traceparent,
+                                   int64_t now_ms);
 
 //  The WhatsApp text of a confirmation (kind "confirmation") or a reminder
 //  ("reminder"), in the business's time zone. Fresh string.
@@ -225,13 +224,13 @@ char *sched_link_text (const sched_booking_t *b);
 //  Reads a Calendly invitee.created / invitee.canceled envelope (the
 //  gateway's data). Strings are owned; absent ones NULL; times -1.
 typedef struct {
-    char *event;          //  "invitee.created" / "invitee.canceled"
+    char *event; //  "invitee.created" / "invitee.canceled"
     char *invitee_uri;
-    char *event_uri;      //  the scheduled event
-    char *utm_content;    //  our booking id, when booked through our link
-    char *old_invitee;    //  created by a reschedule: the invitee it replaces
-    bool rescheduled;     //  canceled because of a reschedule
-    int64_t start, end;   //  from payload.scheduled_event, when present
+    char *event_uri;    //  the scheduled event
+    char *utm_content;  //  our booking id, when booked through our link
+    char *old_invitee;  //  created by a reschedule: the invitee it replaces
+    bool rescheduled;   //  canceled because of a reschedule
+    int64_t start, end; //  from payload.scheduled_event, when present
 } sched_invitee_t;
 
 zhub_rc_t sched_parse_invitee (const json_t *data, sched_invitee_t *inv, char *reason,

@@ -34,20 +34,20 @@ static const char *s_provider_name[] = {"google", "graph"};
 //  Configuration
 
 int
-scheduler_config (scheduler_t *self, char *err, size_t err_size)
+scheduler_config (scheduler_t *self, const zhub_actor_config_t *actor, char *err,
+                  size_t err_size)
 {
     memset (self, 0, sizeof *self);
     json_t *mapping = zhub_actor_mapping_load (err, err_size);
     if (!mapping)
         return -1;
-    int rc = sched_config_from_json (json_object_get (mapping, "scheduler"), &self->cfg, err,
-                                     err_size);
+    int rc =
+        sched_config_from_json (json_object_get (mapping, "scheduler"), &self->cfg, err, err_size);
     json_decref (mapping);
     if (rc)
         return -1;
     if (sched_use_time_zone (self->cfg.time_zone)) {
-        snprintf (err, err_size, "scheduler config: unknown time_zone %.64s",
-                  self->cfg.time_zone);
+        snprintf (err, err_size, "scheduler config: unknown time_zone %.64s", self->cfg.time_zone);
         sched_config_clear (&self->cfg);
         return -1;
     }
@@ -80,7 +80,8 @@ scheduler_config (scheduler_t *self, char *err, size_t err_size)
         sched_config_clear (&self->cfg);
         return -1;
     }
-    zhub_http_config_t http = {0};
+    zhub_http_config_t http = {.connect_timeout_ms = actor->http_connect_timeout_ms,
+                               .total_timeout_ms = actor->http_timeout_ms};
     self->http = zhub_http_new (&http);
     zhub_google_config_t google = {.base_url = zhub_env_str ("ZHUB_GOOGLE_BASE_URL", NULL),
                                    .token_url = zhub_env_str ("ZHUB_GOOGLE_TOKEN_URL", NULL)};
@@ -228,9 +229,9 @@ s_holds_fn (zhub_txn_t *txn, void *arg)
     zhub_cursor_t *cursor = zhub_cursor_open (txn, h->self->holds);
     const void *key, *value;
     size_t key_size, value_size;
-    zhub_rc_t rc = cursor ? zhub_cursor_seek (cursor, start_key, prefix, &key, &key_size, &value,
-                                              &value_size)
-                          : ZHUB_ERROR;
+    zhub_rc_t rc =
+        cursor ? zhub_cursor_seek (cursor, start_key, prefix, &key, &key_size, &value, &value_size)
+               : ZHUB_ERROR;
     while (rc == ZHUB_OK && key_size == prefix + 8 && !memcmp (key, start_key, prefix)) {
         //  value: booking id; the booking holds the end
         const void *bval;
@@ -371,10 +372,9 @@ s_token_refresh (zhub_store_t *store, scheduler_t *self, int provider, zhub_outc
     if (provider == S_GOOGLE) {
         if (!refresh || !*refresh)
             refresh = self->google_refresh_token;
-        zhub_google_token_refresh (self->google, self->google_client_id,
-                                   self->google_client_secret, refresh, &resp);
-    }
-    else
+        zhub_google_token_refresh (self->google, self->google_client_id, self->google_client_secret,
+                                   refresh, &resp);
+    } else
         zhub_graph_token (self->graph, self->graph_client_id, self->graph_client_secret, &resp);
     const char *access = json_string_value (json_object_get (resp.json, "access_token"));
     const json_t *ttl = json_object_get (resp.json, "expires_in");
@@ -395,8 +395,7 @@ s_token_refresh (zhub_store_t *store, scheduler_t *self, int provider, zhub_outc
         if (zhub_store_write (store, s_token_put_fn, &put) != ZHUB_OK) {
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot store the token");
             rc = ZHUB_RETRY;
-        }
-        else {
+        } else {
             if (self->access[provider]) {
                 sodium_memzero (self->access[provider], strlen (self->access[provider]));
                 free (self->access[provider]);
@@ -406,13 +405,11 @@ s_token_refresh (zhub_store_t *store, scheduler_t *self, int provider, zhub_outc
             zhub_info ("token_refreshed", "provider=%s expires_in_s=%lld",
                        s_provider_name[provider], (long long)json_integer_value (ttl));
         }
-    }
-    else if (resp.status == 200) {
+    } else if (resp.status == 200) {
         zhub_outcome_retry (out, -1, ZHUB_REASON_BAD_ANSWER, "%s token answer without a token",
                             s_provider_name[provider]);
         rc = ZHUB_RETRY;
-    }
-    else {
+    } else {
         char what[48];
         snprintf (what, sizeof what, "%s token refresh", s_provider_name[provider]);
         zhub_retry_classify (&resp, what, zhub_now_ms (), out);
@@ -554,8 +551,8 @@ s_hold_fn (zhub_txn_t *txn, void *arg)
         return ZHUB_OK;
     size_t size;
     uint8_t *key = s_hold_key (b->agent_id, b->start, &size);
-    zhub_rc_t rc = zhub_txn_put (txn, self->holds, key, size, b->booking_id,
-                                 strlen (b->booking_id));
+    zhub_rc_t rc =
+        zhub_txn_put (txn, self->holds, key, size, b->booking_id, strlen (b->booking_id));
     free (key);
     char *text = sched_booking_encode (b);
     if (rc == ZHUB_OK)
@@ -630,16 +627,16 @@ s_save_fn (zhub_txn_t *txn, void *arg)
         }
         if (s->hold_put) {
             key = s_hold_key (b->agent_id, b->start, &size);
-            rc = zhub_txn_put (txn, self->holds, key, size, b->booking_id,
-                               strlen (b->booking_id));
+            rc = zhub_txn_put (txn, self->holds, key, size, b->booking_id, strlen (b->booking_id));
             free (key);
             if (rc != ZHUB_OK)
                 return rc;
         }
     }
-    if (s->invitee && zhub_txn_put (txn, self->invitees, s->invitee, strlen (s->invitee),
-                                    b->booking_id, strlen (b->booking_id))
-                          != ZHUB_OK)
+    if (s->invitee
+        && zhub_txn_put (txn, self->invitees, s->invitee, strlen (s->invitee), b->booking_id,
+                         strlen (b->booking_id))
+               != ZHUB_OK)
         return ZHUB_ERROR;
     char *text = sched_booking_encode (b);
     rc = zhub_txn_put (txn, self->bookings, b->booking_id, strlen (b->booking_id), text,
@@ -711,8 +708,8 @@ s_create_event (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, sched_booking_t *b
     bool ok;
     if (provider == S_GOOGLE) {
         json_t *body = sched_google_event_body (b, agent, req);
-        zhub_google_event_insert (self->google, agent->calendar_id, body, token,
-                                  msg->traceparent, &resp);
+        zhub_google_event_insert (self->google, agent->calendar_id, body, token, msg->traceparent,
+                                  &resp);
         json_decref (body);
         if (resp.status == 409) {
             //  Made by an earlier attempt of this very booking: read it back.
@@ -726,8 +723,7 @@ s_create_event (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, sched_booking_t *b
             s_set_str (&b->confirmation_url,
                        json_string_value (json_object_get (resp.json, "htmlLink")));
         }
-    }
-    else {
+    } else {
         json_t *body = sched_graph_event_body (b, agent, req);
         zhub_graph_event_create (self->graph, agent->calendar_id, body, token, msg->traceparent,
                                  &resp);
@@ -791,8 +787,8 @@ s_unavailable (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sched_request
     int64_t now = zhub_now_ms ();
     if (from < now)
         from = now;
-    size_t count = sched_alternatives (&self->cfg, from, req->duration_ms, busy, eligible, rr,
-                                       alts, self->cfg.max_alternatives);
+    size_t count = sched_alternatives (&self->cfg, from, req->duration_ms, busy, eligible, rr, alts,
+                                       self->cfg.max_alternatives);
     zhub_msg_t *unavailable =
         sched_unavailable_msg (req, &self->cfg, alts, count, msg->traceparent, now);
     s_save_t save = {.ctx = ctx, .self = self, .publish = unavailable};
@@ -807,8 +803,7 @@ s_unavailable (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sched_request
     if (zhub_store_write (ctx->store, s_save_fn, &save) == ZHUB_OK) {
         zhub_outcome_ok (out, "unavailable");
         snprintf (out->reason, sizeof out->reason, "alternatives=%zu", count);
-    }
-    else
+    } else
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
     zhub_msg_destroy (&unavailable);
 }
@@ -829,9 +824,8 @@ s_finish (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, sched_booking_t *b,
             sched_tour_msg ("tour.scheduled", b, "booked", msg->traceparent, zhub_now_ms ());
         //  Graph's change notifications name the event, not our booking:
         //  keep the way back (Google's event id is the booking id itself).
-        char *event_key = !strcmp (b->platform, "graph")
-                              ? zhub_sprintf ("graph:%s", b->event_id)
-                              : NULL;
+        char *event_key =
+            !strcmp (b->platform, "graph") ? zhub_sprintf ("graph:%s", b->event_id) : NULL;
         s_save_t save = {.ctx = ctx,
                          .self = ctx->state,
                          .booking = b,
@@ -887,8 +881,8 @@ s_self_service (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sched_reques
             fresh.booking_id = zhub_strdup (id);
             fresh.request_id = zhub_strdup (req->event_id);
             fresh.bird_id = zhub_strdup (req->bird_id);
-            fresh.conversation_id = req->conversation_id ? zhub_strdup (req->conversation_id)
-                                                         : NULL;
+            fresh.conversation_id =
+                req->conversation_id ? zhub_strdup (req->conversation_id) : NULL;
             fresh.location = req->location ? zhub_strdup (req->location) : NULL;
             fresh.phone = req->phone ? zhub_strdup (req->phone) : NULL;
             fresh.platform = zhub_strdup ("calendly");
@@ -929,8 +923,7 @@ s_self_service (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sched_reques
         }
         if (sent)
             zhub_outcome_ok (out, "link_sent");
-    }
-    else if (b)
+    } else if (b)
         zhub_outcome_ok (out, "link_sent");
     sched_booking_clear (&fresh);
 }
@@ -1103,8 +1096,8 @@ s_invitee_booking (zhub_store_t *store, scheduler_t *self, const sched_invitee_t
     }
     const char *keys[] = {inv->old_invitee, inv->invitee_uri};
     for (size_t i = 0; i < 2; i++)
-        if (keys[i] && s_get (store, self->invitees, keys[i], strlen (keys[i]), &value, &size)
-                           == ZHUB_OK)
+        if (keys[i]
+            && s_get (store, self->invitees, keys[i], strlen (keys[i]), &value, &size) == ZHUB_OK)
             return value;
     return NULL;
 }
@@ -1150,10 +1143,10 @@ s_invitee (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
                 if (resp.status == 200 && s >= 0 && e > s) {
                     inv.start = s;
                     inv.end = e;
-                }
-                else if (resp.status >= 200 && resp.status < 300)
-                    zhub_outcome_reject (out, ZHUB_REASON_BAD_ANSWER, "calendly event without "
-                                                                      "times");
+                } else if (resp.status >= 200 && resp.status < 300)
+                    zhub_outcome_reject (out, ZHUB_REASON_BAD_ANSWER,
+                                         "calendly event without "
+                                         "times");
                 else
                     zhub_retry_classify (&resp, "calendly get scheduled event", zhub_now_ms (),
                                          out);
@@ -1183,8 +1176,7 @@ s_invitee (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
                 zhub_msg_destroy (&scheduled);
             }
         }
-    }
-    else if (inv.rescheduled)
+    } else if (inv.rescheduled)
         zhub_outcome_ok (out, "reschedule_follows"); //  invitee.created moves the booking
     else if (!was_scheduled)
         zhub_outcome_ok (out, "not_scheduled");
@@ -1193,11 +1185,8 @@ s_invitee (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
         s_set_str (&b.status, "canceled");
         zhub_msg_t *canceled =
             sched_tour_msg ("tour.canceled", &b, salt, msg->traceparent, zhub_now_ms ());
-        s_save_t save = {.ctx = ctx,
-                         .self = self,
-                         .booking = &b,
-                         .publish = canceled,
-                         .disarm_start = start};
+        s_save_t save = {
+            .ctx = ctx, .self = self, .booking = &b, .publish = canceled, .disarm_start = start};
         if (zhub_store_write (ctx->store, s_save_fn, &save) == ZHUB_OK)
             zhub_outcome_ok (out, "canceled");
         else
@@ -1217,8 +1206,8 @@ s_google_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *
 {
     scheduler_t *self = ctx->state;
     json_t *data = zhub_msg_data_json (msg);
-    char *cal = sched_google_resource_calendar (
-        json_string_value (json_object_get (data, "resource_uri")));
+    char *cal =
+        sched_google_resource_calendar (json_string_value (json_object_get (data, "resource_uri")));
     const char *state = json_string_value (json_object_get (data, "resource_state"));
     bool ours = false;
     for (size_t i = 0; cal && i < self->cfg.agent_count; i++)
@@ -1262,7 +1251,8 @@ s_google_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *
     int changed = 0;
     size_t i;
     const json_t *item;
-    json_array_foreach (ok ? json_object_get (resp.json, "items") : NULL, i, item) {
+    json_array_foreach (ok ? json_object_get (resp.json, "items") : NULL, i, item)
+    {
         const char *id = json_string_value (json_object_get (item, "id"));
         sched_booking_t b;
         if (!id || s_load_booking (ctx->store, self, id, &b) != ZHUB_OK)
@@ -1283,23 +1273,19 @@ s_google_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *
                              .hold_from = old_start};
             if (change == SCHED_CHANGE_CANCELED) {
                 s_set_str (&b.status, "canceled");
-                save.publish =
-                    sched_tour_msg ("tour.canceled", &b, salt, msg->traceparent, asked);
-            }
-            else {
+                save.publish = sched_tour_msg ("tour.canceled", &b, salt, msg->traceparent, asked);
+            } else {
                 b.start = start;
                 b.end = end;
                 b.reminders_sent = 0;
                 save.arm = true;
                 save.hold_put = true;
-                save.publish =
-                    sched_tour_msg ("tour.scheduled", &b, salt, msg->traceparent, asked);
+                save.publish = sched_tour_msg ("tour.scheduled", &b, salt, msg->traceparent, asked);
             }
             if (zhub_store_write (ctx->store, s_save_fn, &save) != ZHUB_OK) {
                 zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
                 ok = false;
-            }
-            else
+            } else
                 changed++;
             zhub_msg_destroy (&save.publish);
         }
@@ -1381,25 +1367,23 @@ s_graph_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *o
                          .hold_from = old_start};
         if (change == SCHED_CHANGE_CANCELED) {
             s_set_str (&b.status, "canceled");
-            save.publish = sched_tour_msg ("tour.canceled", &b, salt, msg->traceparent,
-                                           zhub_now_ms ());
-        }
-        else {
+            save.publish =
+                sched_tour_msg ("tour.canceled", &b, salt, msg->traceparent, zhub_now_ms ());
+        } else {
             b.start = start;
             b.end = end;
             b.reminders_sent = 0;
             save.arm = true;
             save.hold_put = true;
-            save.publish = sched_tour_msg ("tour.scheduled", &b, salt, msg->traceparent,
-                                           zhub_now_ms ());
+            save.publish =
+                sched_tour_msg ("tour.scheduled", &b, salt, msg->traceparent, zhub_now_ms ());
         }
         if (zhub_store_write (ctx->store, s_save_fn, &save) == ZHUB_OK)
             zhub_outcome_ok (out, change == SCHED_CHANGE_CANCELED ? "canceled" : "moved");
         else
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
         zhub_msg_destroy (&save.publish);
-    }
-    else if (ok)
+    } else if (ok)
         zhub_outcome_ok (out, "no_change");
     sched_booking_clear (&b);
     free (key);
@@ -1410,7 +1394,8 @@ s_graph_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *o
 void
 scheduler_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
 {
-    if (!strcmp (msg->type, "webhook.graph.updated") || !strcmp (msg->type, "webhook.graph.deleted")) {
+    if (!strcmp (msg->type, "webhook.graph.updated")
+        || !strcmp (msg->type, "webhook.graph.deleted")) {
         s_graph_changed (ctx, msg, out);
         return;
     }
@@ -1451,8 +1436,7 @@ s_due_fn (zhub_txn_t *txn, void *arg)
     zhub_cursor_t *cursor = zhub_cursor_open (txn, d->self->timers);
     const void *key, *value;
     size_t key_size, value_size;
-    zhub_rc_t rc = cursor ? zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value,
-                                              &value_size)
+    zhub_rc_t rc = cursor ? zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size)
                           : ZHUB_ERROR;
     while (rc == ZHUB_OK && d->count < SCHED_TIMERS_PER_TICK && key_size >= 8) {
         int64_t due = (int64_t)zhub_store_u64 (key);
@@ -1490,9 +1474,8 @@ s_fire_fn (zhub_txn_t *txn, void *arg)
         return ZHUB_NOTFOUND; //  fired already (by another replica)
     if (rc != ZHUB_OK)
         return rc;
-    if (f->next_due > 0 && (rc = s_put_timer (txn, f->self, f->next_due, f->next_name,
-                                              f->next_what))
-                               != ZHUB_OK)
+    if (f->next_due > 0
+        && (rc = s_put_timer (txn, f->self, f->next_due, f->next_name, f->next_what)) != ZHUB_OK)
         return rc;
     if (f->publish)
         return zhub_actor_outbox_put (f->ctx, txn, f->publish);
@@ -1500,8 +1483,7 @@ s_fire_fn (zhub_txn_t *txn, void *arg)
 }
 
 static void
-s_fire (zhub_actor_ctx_t *ctx, const uint8_t *key, size_t key_size, int64_t due,
-        const json_t *what)
+s_fire (zhub_actor_ctx_t *ctx, const uint8_t *key, size_t key_size, int64_t due, const json_t *what)
 {
     scheduler_t *self = ctx->state;
     const char *kind = json_string_value (json_object_get (what, "kind"));
@@ -1519,15 +1501,13 @@ s_fire (zhub_actor_ctx_t *ctx, const uint8_t *key, size_t key_size, int64_t due,
                 fire.publish = sched_tour_msg ("tour.reminder", &b, salt, NULL, now);
                 json_t *data = zhub_msg_data_json (fire.publish);
                 json_object_set_new (data, "reminder", json_integer (index));
-                json_object_set_new (data, "before_ms",
-                                     json_integer (b.start - due));
+                json_object_set_new (data, "before_ms", json_integer (b.start - due));
                 zhub_msg_set_data_json (fire.publish, data);
                 json_decref (data);
             }
             sched_booking_clear (&b);
         }
-    }
-    else if (kind && !strcmp (kind, "reconcile")) {
+    } else if (kind && !strcmp (kind, "reconcile")) {
         char since[40], id[64];
         zhub_time_format (json_integer_value (json_object_get (what, "since")), since,
                           sizeof since);
@@ -1544,10 +1524,10 @@ s_fire (zhub_actor_ctx_t *ctx, const uint8_t *key, size_t key_size, int64_t due,
         if (self->cfg.reconcile_every_ms > 0) {
             fire.next_due = now + self->cfg.reconcile_every_ms;
             fire.next_name = "reconcile";
-            fire.next_what = json_pack ("{s:s, s:I}", "kind", "reconcile", "since", (json_int_t)due);
+            fire.next_what =
+                json_pack ("{s:s, s:I}", "kind", "reconcile", "since", (json_int_t)due);
         }
-    }
-    else if (kind && !strcmp (kind, "watch")) {
+    } else if (kind && !strcmp (kind, "watch")) {
         //  (Re)open the push channel of one Google calendar.
         const char *cal = json_string_value (json_object_get (what, "calendar"));
         zhub_outcome_t out;
@@ -1561,9 +1541,9 @@ s_fire (zhub_actor_ctx_t *ctx, const uint8_t *key, size_t key_size, int64_t due,
             sodium_bin2hex (hex, sizeof hex, hash, 8);
             snprintf (id, sizeof id, "zhub-%s-%lld", hex, (long long)due);
             char *address = zhub_sprintf ("%s/v1/webhooks/google", self->public_url);
-            json_t *body = json_pack ("{s:s, s:s, s:s, s:I}", "id", id, "type", "web_hook",
-                                      "address", address, "expiration",
-                                      (json_int_t)(now + SCHED_WATCH_TTL_MS));
+            json_t *body =
+                json_pack ("{s:s, s:s, s:s, s:I}", "id", id, "type", "web_hook", "address", address,
+                           "expiration", (json_int_t)(now + SCHED_WATCH_TTL_MS));
             if (self->channel_token)
                 json_object_set_new (body, "token", json_string (self->channel_token));
             zhub_http_response_t resp;
@@ -1576,8 +1556,7 @@ s_fire (zhub_actor_ctx_t *ctx, const uint8_t *key, size_t key_size, int64_t due,
                     until = strtoll (text, NULL, 10);
                 next = (until > now ? until : now + SCHED_WATCH_TTL_MS) - SCHED_WATCH_RENEW_MS;
                 zhub_info ("watch_opened", "calendar=%s channel=%s", cal, id);
-            }
-            else
+            } else
                 zhub_warn ("watch_failed", "calendar=%s status=%ld", cal, resp.status);
             zhub_http_response_reset (&resp);
             json_decref (body);
@@ -1587,22 +1566,19 @@ s_fire (zhub_actor_ctx_t *ctx, const uint8_t *key, size_t key_size, int64_t due,
         fire.next_due = next;
         fire.next_name = name;
         fire.next_what = json_deep_copy (what);
-    }
-    else if (kind && !strcmp (kind, "token")) {
+    } else if (kind && !strcmp (kind, "token")) {
         const char *provider = json_string_value (json_object_get (what, "provider"));
         int p = provider && !strcmp (provider, "graph") ? S_GRAPH : S_GOOGLE;
         zhub_outcome_t out;
         memset (&out, 0, sizeof out);
         //  A successful refresh writes the next token timer itself.
         if (s_token_refresh (ctx->store, self, p, &out) != ZHUB_OK) {
-            zhub_warn ("token_refresh_failed", "provider=%s code=%u", s_provider_name[p],
-                       out.code);
+            zhub_warn ("token_refresh_failed", "provider=%s code=%u", s_provider_name[p], out.code);
             snprintf (name, sizeof name, "token:%s", s_provider_name[p]);
             fire.next_due = now + SCHED_TOKEN_RETRY_MS;
             fire.next_name = name;
             fire.next_what = json_deep_copy (what);
-        }
-        else {
+        } else {
             //  The refresh put a new timer under the same name; delete only
             //  this (older) key.
         }
@@ -1649,8 +1625,8 @@ s_arm_fn (zhub_txn_t *txn, void *arg)
     if (self->cfg.reconcile_every_ms > 0 && !s_meta_u64 (txn, self, "reconcile_armed")) {
         int64_t now = zhub_now_ms ();
         json_t *what = json_pack ("{s:s, s:I}", "kind", "reconcile", "since", (json_int_t)now);
-        zhub_rc_t rc = s_put_timer (txn, self, now + self->cfg.reconcile_every_ms, "reconcile",
-                                    what);
+        zhub_rc_t rc =
+            s_put_timer (txn, self, now + self->cfg.reconcile_every_ms, "reconcile", what);
         json_decref (what);
         if (rc != ZHUB_OK)
             return rc;

@@ -25,10 +25,10 @@
 #include "zhub_actor.h"
 
 #define SCHED_TIMERS_PER_TICK 16
-#define SCHED_TOKEN_RETRY_MS 30000 //  a failed token refresh is tried again this soon
-#define SCHED_WATCH_TTL_MS (7LL * 86400 * 1000)  //  Google watch channel lifetime we ask for
-#define SCHED_WATCH_RENEW_MS (3600LL * 1000)     //  renew a channel this long before it ends
-#define SCHED_WATCH_RETRY_MS 60000               //  a failed watch is tried again this soon
+#define SCHED_TOKEN_RETRY_MS 30000              //  a failed token refresh is tried again this soon
+#define SCHED_WATCH_TTL_MS (7LL * 86400 * 1000) //  Google watch channel lifetime we ask for
+#define SCHED_WATCH_RENEW_MS (3600LL * 1000)    //  renew a channel this long before it ends
+#define SCHED_WATCH_RETRY_MS 60000              //  a failed watch is tried again this soon
 
 typedef struct {
     sched_config_t cfg;
@@ -39,7 +39,8 @@ typedef struct {
     const char *graph_client_id, *graph_client_secret;
     int64_t refresh_margin_ms; //  refresh this long before expiry
     const char *public_url;    //  ZHUB_PUBLIC_URL: where Google pushes (watch channels), or NULL
-    const char *channel_token; //  ZHUB_GOOGLE_CHANNEL_TOKEN: set on channels, checked by the gateway
+    const char
+        *channel_token; //  ZHUB_GOOGLE_CHANNEL_TOKEN: set on channels, checked by the gateway
     zhub_http_t *http;
     zhub_google_t *google;
     zhub_graph_t *graph;
@@ -53,7 +54,9 @@ typedef struct {
 //  Reads the environment (ZHUB_SECRET_KEY, ZHUB_GOOGLE_*, ZHUB_GRAPH_*,
 //  ZHUB_OAUTH_REFRESH_MARGIN) and the "scheduler" section of the mapping
 //  file; sets the process time zone. 0, or -1 with err.
-int scheduler_config (scheduler_t *self, char *err, size_t err_size);
+//  The calendar calls use the actor's HTTP timeouts (ZHUB_HTTP_*).
+int scheduler_config (scheduler_t *self, const zhub_actor_config_t *actor, char *err,
+                      size_t err_size);
 void scheduler_clear (scheduler_t *self);
 
 //  zhub_actor_spec_t.open: opens the tables, arms the periodic timers.

@@ -50,7 +50,11 @@ async function main() {
     await sleepUntil(startAt);
     let got = 0, last = Date.now();
     const messages = await consumer.consume({ max_messages: credit, idle_heartbeat: 1000 });
-    const idle = setInterval(() => { if (Date.now() - last > 1500) messages.stop(); }, 200);
+    // done once the stream stays quiet (longer before the first message:
+    // a loaded machine may take a while to start delivering)
+    const idle = setInterval(() => {
+      if (Date.now() - last > (got ? 1500 : 15000)) messages.stop();
+    }, 200);
     for await (const m of messages) {
       m.ack();
       got++;

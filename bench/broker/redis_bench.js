@@ -50,7 +50,7 @@ async function main() {
       const res = await client.xReadGroup('g', name, { key: 'bench', id: '>' },
                                           { COUNT: credit, BLOCK: 1000 });
       if (!res || res.length === 0 || res[0].messages.length === 0) {
-        if (Date.now() - last > 1500) break;
+        if (Date.now() - last > (got ? 1500 : 15000)) break;
         continue;
       }
       const acks = res[0].messages.map((m) => client.xAck('bench', 'g', m.id));

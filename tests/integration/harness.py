@@ -121,6 +121,7 @@ class Hub:
         self.tmp = str(tmp_path)
         self.data_dir = os.path.join(self.tmp, "data")
         self.broker_port = free_port()
+        self.tap_port = free_port()
         self.gateway_port = free_port()
         self.admin_port = free_port()
         self.procs = []
@@ -129,6 +130,9 @@ class Hub:
         self.env.update({
             "ZHUB_DATA_DIR": self.data_dir,
             "ZHUB_BROKER": "tcp://127.0.0.1:%d" % self.broker_port,
+            # the tap's default (broker port + 1) could collide with a port
+            # another test reserved: give it its own
+            "ZHUB_BROKER_TAP": "tcp://127.0.0.1:%d" % self.tap_port,
             "ZHUB_GATEWAY_LISTEN": "127.0.0.1:%d" % self.gateway_port,
             "ZHUB_ADMIN_LISTEN": "127.0.0.1:%d" % self.admin_port,
             "ZHUB_PUBLIC_URL": "http://127.0.0.1:%d" % self.gateway_port,

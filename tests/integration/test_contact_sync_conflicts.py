@@ -350,3 +350,45 @@ def test_reconcile_repairs_changes_no_webhook_brought(hub):
     assert searches and all(s["body"]["limit"] <= 200 for s in searches)
     assert searches[0]["body"]["filterGroups"][0]["filters"][0]["propertyName"] == \
         "lastmodifieddate"
+
+
+def test_batched_writes_coalesce_per_contact_within_the_window(hub):
+    start_stack(hub, webhooks=False, ZHUB_HUBSPOT_BATCH_WINDOW="400ms")
+    contacts = []
+    for i in range(40):
+        status, contact = http("POST", bird_url(hub), {"displayName": "Lote %d" % i,
+                                                       "identifiers": [{"key": "phonenumber",
+                                                                        "value": "+52155%08d" % i}]},
+                               dict(BIRD_AUTH, **DRIVER))
+        assert status == 201
+        contacts.append(contact)
+    for contact in contacts:
+        bird_webhook(hub, contact)
+    # a second change to the first ten, inside the window: one write each
+    for contact in contacts[:10]:
+        bird_edit(hub, contact["id"], {"displayName": contact["computedDisplayName"] + " Bis"})
+
+    def all_there():
+        rows = peer_state(hub, "hubspot")["contacts"]
+        bis = [r for r in rows if (r["properties"].get("lastname") or "").endswith("Bis")]
+        return len(rows) == 40 and len(bis) == 10
+    wait_until(all_there, timeout=15, what="40 contacts, 10 of them changed twice")
+    upserts = [c for c in api_calls(hub, "hubspot") if c["path"].endswith("/batch/upsert")]
+    assert 1 <= len(upserts) <= 4, [len(u["body"]["inputs"]) for u in upserts]
+    assert all(len(u["body"]["inputs"]) <= 100 for u in upserts)
+    assert sum(len(u["body"]["inputs"]) for u in upserts) <= 50
+    wait_until(lambda: all(bird_get(hub, c["id"])["attributes"].get("hubspot_contact_id")
+                           for c in contacts), what="HubSpot ids on the Bird contacts")
+    bus = Bus(hub.env["ZHUB_BROKER"], "pytest")
+    try:
+        bus.join("observer-batch", ["contact.synced"], credit=64, start="earliest")
+        seen = set()
+        while True:
+            d = bus.recv(1.0)
+            if d is None:
+                break
+            bus.ack(d["tag"])
+            seen.add(d["message"]["data"]["bird_contact_id"])
+    finally:
+        bus.close()
+    assert seen == {c["id"] for c in contacts}

@@ -313,3 +313,48 @@ def test_graph_change_notifications_move_and_cancel_the_booking(hub):
     graph_changed(hub, "deleted", "luis@urbanhub.mx", event_id)
     canceled = wait_until(lambda: bus_messages(hub, "tour.canceled", quiet=0.5), what="canceled")
     assert canceled[0]["data"]["booking_id"] == booking
+
+
+def test_lost_answer_from_google_insert_books_once(hub):
+    # The event is made, but the answer comes after our 1 s timeout: the
+    # retry's insert with the same id is a 409, and we read the event back.
+    start(hub, agents=(ANA,), restart_env={"ZHUB_HTTP_TIMEOUT": "1s"})
+    wait_until(lambda: peer_state(hub, "google")["channels"], what="the watch channel first")
+    status, _ = http("POST", hub.peers["google"] + "/__peer/faults",
+                     {"delay_ms": 1500, "count": 1, "method": "POST",
+                      "path_prefix": "/calendar/v3/calendars/"})
+    assert status == 201
+    # Bird fails once too: the confirmation is retried on its own
+    status, _ = http("POST", hub.peers["bird"] + "/__peer/faults",
+                     {"status": 503, "count": 1, "path_prefix": "/workspaces/"})
+    request(hub, [SLOT])
+    scheduled = wait_until(lambda: bus_messages(hub, "tour.scheduled", quiet=0.5), timeout=10,
+                           what="booking")
+    wait_until(lambda: whatsapp_texts(hub), what="the confirmation")
+    time.sleep(1.0)
+    inserts = [r for r in peer_requests(hub, "google", "/calendar/v3/calendars/", "POST")
+               if r["path"].endswith("/events")]
+    assert [r["status"] for r in inserts] == [200, 409]
+    assert len(peer_state(hub, "google")["events"]["ana@urbanhub.mx"]) == 1
+    assert len(bus_messages(hub, "tour.scheduled", quiet=0.3)) == 1
+    assert len(whatsapp_texts(hub)) == 1
+    assert scheduled[0]["data"]["calendar_event_id"] == scheduled[0]["data"]["booking_id"]
+
+
+def test_booked_tour_becomes_a_hubspot_meeting(hub):
+    # scheduler and activity-log together: the tour lands in HubSpot
+    hub.start_peer("hubspot")
+    start(hub, agents=(ANA,))
+    bird_id = str(uuid.uuid4())
+    status, contact = http("POST", hub.peers["hubspot"] + "/crm/v3/objects/contacts",
+                           {"properties": {"email": "tour@example.com",
+                                           "bird_contact_id": bird_id}},
+                           {"Authorization": "Bearer test-hubspot-token"})
+    assert status == 201
+    hub.start("activity-log")
+    request(hub, [SLOT], bird_id=bird_id)
+    meetings = wait_until(lambda: peer_state(hub, "hubspot")["meetings"], what="the meeting")
+    props = meetings[0]["properties"]
+    assert props["hs_meeting_start_time"].startswith("2030-03-05T17:00:00")
+    assert props["hs_meeting_external_url"].startswith("https://www.google.com/calendar/event")
+    assert meetings[0]["associations"][0]["id"] == contact["id"]

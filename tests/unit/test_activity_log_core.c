@@ -29,8 +29,8 @@ static int
 s_assoc_type (json_t *body, size_t i)
 {
     json_t *assoc = json_array_get (json_object_get (body, "associations"), i);
-    return (int)json_integer_value (
-        json_object_get (json_array_get (json_object_get (assoc, "types"), 0), "associationTypeId"));
+    return (int)json_integer_value (json_object_get (
+        json_array_get (json_object_get (assoc, "types"), 0), "associationTypeId"));
 }
 
 static void
@@ -136,8 +136,7 @@ test_transcript_coalesces_writes (void)
     conv.dirty = false;
     //  Burst within the interval: defer to flushed + interval
     CHECK (activity_conv_append (&conv, "m2", "out", "buenas", now + 10, now + 10));
-    CHECK (activity_transcript_decide (&conv, now + 10, 30000, &due)
-           == ACTIVITY_TRANSCRIPT_DEFER);
+    CHECK (activity_transcript_decide (&conv, now + 10, 30000, &due) == ACTIVITY_TRANSCRIPT_DEFER);
     CHECK (due == now + 30000);
     CHECK (activity_transcript_decide (&conv, now + 30000, 30000, &due)
            == ACTIVITY_TRANSCRIPT_UPDATE);

@@ -51,8 +51,8 @@ test_config_defaults_and_errors (void)
     CHECK_STR (cfg.graph_user, "luis@x.mx");
     CHECK (cfg.agents[1].open_min == 720 && cfg.agents[1].buffer_ms == 30 * MIN);
     sched_config_clear (&cfg);
-    json_t *bad = json_loads ("{\"business_hours\":{\"start\":\"19:00\",\"end\":\"09:00\"}}", 0,
-                              NULL);
+    json_t *bad =
+        json_loads ("{\"business_hours\":{\"start\":\"19:00\",\"end\":\"09:00\"}}", 0, NULL);
     char err[200];
     CHECK (sched_config_from_json (bad, &cfg, err, sizeof err) == -1);
     CHECK (strstr (err, "business_hours") != NULL);
@@ -134,8 +134,8 @@ test_alternatives_skip_closed_hours_and_busy_time (void)
     //  Sunday is closed; Monday 09:00 is busy until 10:00
     sched_busy_add (&busy[0], s_t ("2030-03-11T15:00:00Z"), s_t ("2030-03-11T16:00:00Z"));
     sched_slot_t alts[3];
-    size_t n = sched_alternatives (&cfg, s_t ("2030-03-10T00:40:00Z"), 45 * MIN, busy, eligible,
-                                   0, alts, 3);
+    size_t n = sched_alternatives (&cfg, s_t ("2030-03-10T00:40:00Z"), 45 * MIN, busy, eligible, 0,
+                                   alts, 3);
     CHECK (n == 3);
     CHECK (alts[0].start == s_t ("2030-03-11T16:00:00Z"));
     CHECK (alts[1].start == s_t ("2030-03-11T16:30:00Z"));
@@ -149,10 +149,10 @@ test_busy_read_from_google_and_graph_answers (void)
     sched_config_t cfg;
     s_config (&cfg, s_two);
     sched_busy_t busy[2] = {{0}, {0}};
-    json_t *google = json_loads (
-        "{\"kind\":\"calendar#freeBusy\",\"calendars\":{\"ana@x.mx\":{\"busy\":["
-        "{\"start\":\"2030-03-05T17:00:00Z\",\"end\":\"2030-03-05T18:00:00Z\"}]}}}",
-        0, NULL);
+    json_t *google =
+        json_loads ("{\"kind\":\"calendar#freeBusy\",\"calendars\":{\"ana@x.mx\":{\"busy\":["
+                    "{\"start\":\"2030-03-05T17:00:00Z\",\"end\":\"2030-03-05T18:00:00Z\"}]}}}",
+                    0, NULL);
     CHECK (sched_google_busy_read (&cfg, google, busy) == 0);
     CHECK (busy[0].count == 1 && busy[0].spans[0].start == s_t ("2030-03-05T17:00:00Z"));
     json_decref (google);
@@ -196,8 +196,7 @@ static void
 test_tokens_sealed_and_opened (void)
 {
     uint8_t key[SCHED_KEY_BYTES], other[SCHED_KEY_BYTES];
-    CHECK (sched_key_parse ("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff",
-                            key)
+    CHECK (sched_key_parse ("00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff", key)
            == 0);
     CHECK (sched_key_parse ("tooshort", other) == -1);
     memset (other, 7, sizeof other);
@@ -217,7 +216,8 @@ test_tokens_sealed_and_opened (void)
 static void
 test_calendar_changes_and_calendly_envelopes (void)
 {
-    sched_booking_t b = {.start = s_t ("2030-03-05T17:00:00Z"), .end = s_t ("2030-03-05T17:45:00Z")};
+    sched_booking_t b = {.start = s_t ("2030-03-05T17:00:00Z"),
+                         .end = s_t ("2030-03-05T17:45:00Z")};
     int64_t start = 0, end = 0;
     json_t *ev = json_loads ("{\"status\":\"confirmed\",\"start\":{\"dateTime\":"
                              "\"2030-03-05T17:00:00Z\"},\"end\":{\"dateTime\":"
