@@ -2,12 +2,12 @@
 //  field decision contact-sync and deal-sync made (field, old, new, winner,
 //  both times, the source event id), oldest first.
 //
-//  It reads the actors' own LMDB environments ($ZHUB_DATA_DIR/contact-sync
-//  and /deal-sync, table "audit", keys "<bird id>|<16 hex ms>|<event id>")
-//  in read transactions, beside the running actors: LMDB is built for many
-//  readers in many processes, so no bus round trip and no actor needs to be
-//  up to answer. An environment that does not exist is skipped, never
-//  created. With several replicas (each its own data dir) point
+//  It opens the actors' own LMDB environments read-only
+//  ($ZHUB_DATA_DIR/contact-sync and /deal-sync, table "audit", keys
+//  "<bird id>|<16 hex ms>|<event id>") beside the running actors: LMDB is
+//  built for many readers in many processes, so no bus round trip and no
+//  actor needs to be up to answer. An environment that does not exist is
+//  skipped, never created. With several replicas (each its own data dir) point
 //  ZHUB_DATA_DIR at each in turn, or use --data-dir.
 #include "cli.h"
 #include "zhub_store.h"
@@ -81,16 +81,19 @@ s_read_actor (const char *data_dir, const char *actor, const char *prefix, json_
     if (stat (path, &info))
         return 0;
     char err[256];
-    zhub_store_config_t config = {.data_dir = data_dir, .process = actor};
-    zhub_store_t *store = zhub_store_open (&config, err, sizeof err);
+    zhub_store_t *store = zhub_store_open_readonly (data_dir, actor, err, sizeof err);
     if (!store) {
         fprintf (stderr, "zhub audit: %s: %s\n", actor, err);
         return -1;
     }
     s_scan_t scan = {.prefix = prefix, .prefix_size = strlen (prefix), .entries = entries};
     int rc = 0;
-    if (zhub_store_table (store, "audit", &scan.table)
-        || zhub_store_read (store, s_scan, &scan) != ZHUB_OK) {
+    //  An actor that never wrote an audit entry has no audit table yet.
+    if (zhub_store_table (store, "audit", &scan.table)) {
+        zhub_store_destroy (&store);
+        return 0;
+    }
+    if (zhub_store_read (store, s_scan, &scan) != ZHUB_OK) {
         fprintf (stderr, "zhub audit: %s: cannot read the audit table\n", actor);
         rc = -1;
     }

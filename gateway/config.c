@@ -303,21 +303,22 @@ zhub_gateway_config_free (zhub_gateway_config_t *self)
 void
 zhub_gateway_config_log (const zhub_gateway_config_t *self)
 {
-    zhub_info ("config",
-               "listen=%s admin=%s public_url=%s broker=%s body_limit=%zu publish_timeout_ms=%lld "
-               "retry_after_s=%lld ready_timeout_ms=%lld connection_timeout_ms=%lld "
-               "connection_limit=%lld per_ip_limit=%lld connection_memory=%lld threads=%lld publishers=%lld "
-               "hubspot_max_age_ms=%lld bird_max_age_ms=%lld max_clock_skew_ms=%lld rate=%.0f "
-               "burst=%.0f spool=%s spool_limit=%lld request_timeout_ms=%lld",
-               self->listen.text, self->admin.text, self->public_url, self->broker,
-               self->body_limit, (long long)self->publish_timeout_ms,
-               (long long)self->retry_after_s, (long long)self->ready_timeout_ms,
-               (long long)self->connection_timeout_ms, (long long)self->connection_limit,
-               (long long)self->per_ip_limit, (long long)self->connection_memory,
-               (long long)self->threads, (long long)self->publishers, (long long)self->hubspot_max_age_ms,
-               (long long)self->bird_max_age_ms, (long long)self->max_clock_skew_ms, self->rate,
-               self->burst, self->data_dir ? "on" : "off", (long long)self->spool_limit,
-               (long long)self->request_timeout_ms);
+    zhub_info (
+        "config",
+        "listen=%s admin=%s public_url=%s broker=%s body_limit=%zu publish_timeout_ms=%lld "
+        "retry_after_s=%lld ready_timeout_ms=%lld connection_timeout_ms=%lld "
+        "connection_limit=%lld per_ip_limit=%lld connection_memory=%lld threads=%lld "
+        "publishers=%lld "
+        "hubspot_max_age_ms=%lld bird_max_age_ms=%lld max_clock_skew_ms=%lld rate=%.0f "
+        "burst=%.0f spool=%s spool_limit=%lld request_timeout_ms=%lld",
+        self->listen.text, self->admin.text, self->public_url, self->broker, self->body_limit,
+        (long long)self->publish_timeout_ms, (long long)self->retry_after_s,
+        (long long)self->ready_timeout_ms, (long long)self->connection_timeout_ms,
+        (long long)self->connection_limit, (long long)self->per_ip_limit,
+        (long long)self->connection_memory, (long long)self->threads, (long long)self->publishers,
+        (long long)self->hubspot_max_age_ms, (long long)self->bird_max_age_ms,
+        (long long)self->max_clock_skew_ms, self->rate, self->burst, self->data_dir ? "on" : "off",
+        (long long)self->spool_limit, (long long)self->request_timeout_ms);
     //  One line per secret, masked: which are loaded, never their values.
     for (int i = 0; i < ZHUB_SECRET_COUNT; i++) {
         char value[48], previous[48];

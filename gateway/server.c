@@ -1,12 +1,17 @@
 //  The gateway's HTTP edge on libmicrohttpd. Life of a webhook request:
 //
-//    headers   -> route (404), method (405), content type (415), declared
-//                 length (413): answered at once, before any body is read
+//    headers   -> route (404), the source's rate (429), a provider's
+//                 handshake (WhatsApp's GET, Graph's validationToken:
+//                 answered here), method (405), content type (415),
+//                 declared length (413): answered at once, before any body
+//                 is read
 //    body      -> buffered up to the body limit (413 past it)
-//    complete  -> provider verifies the signature (401), parses the body
-//                 into messages (400), the messages are published with
-//                 confirm, and only then 200; 503 + Retry-After when the
-//                 broker does not confirm within the publish timeout
+//    complete  -> provider verifies the signature (401; a secret's previous
+//                 value is tried too), parses the body into messages (400),
+//                 the messages are published with confirm, and only then
+//                 200; when the broker does not confirm within the publish
+//                 timeout they go to the spool (200 once committed), and
+//                 503 + Retry-After only when the spool is off or full
 //
 //  Threads: the webhook daemon runs a small pool of worker threads (one per
 //  CPU by default). A handler never blocks on the broker: it hands its
@@ -118,9 +123,9 @@ typedef struct {
     size_t dropped; //  bytes past the limit, not kept
     unsigned status;
     size_t events;
-    zhub_msg_list_t list;       //  the request's messages once parsed
-    zhub_publish_job_t job;     //  with the publisher while publishing
-    zhub_rc_t *results;         //  the job's results
+    zhub_msg_list_t list;   //  the request's messages once parsed
+    zhub_publish_job_t job; //  with the publisher while publishing
+    zhub_rc_t *results;     //  the job's results
     struct MHD_Connection *conn;
     bool publishing; //  suspended, waiting for the publisher
     int64_t publish_started_ms;
@@ -1044,7 +1049,8 @@ s_daemon_start (zhub_gateway_server_t *self, const zhub_listen_t *listen, bool a
     //  Webhooks: a thread per connection (see the top of this file). Admin:
     //  one thread; a readiness ping blocks it for at most ready_timeout.
     unsigned flags = MHD_USE_AUTO_INTERNAL_THREAD | MHD_USE_ERROR_LOG
-                     | (admin ? 0 : MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO) | (ipv6 ? MHD_USE_IPv6 : 0);
+                     | (admin ? 0 : MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO)
+                     | (ipv6 ? MHD_USE_IPv6 : 0);
     unsigned timeout_s = (unsigned)((config->connection_timeout_ms + 999) / 1000);
     //  The external logger must be the first option, or MHD reports the
     //  options before it through its own logger.

@@ -1,9 +1,11 @@
 //  zhub-gateway's HTTP side: two libmicrohttpd daemons, one for webhooks
-//  (POST /v1/webhooks/<provider>) and one for the admin API (/healthz,
-//  /readyz). A webhook is answered 200 only after the broker confirmed
-//  every message it turned into; 503 with Retry-After when the broker did
-//  not confirm in time; 4xx with a JSON error for bad input, which is never
-//  published. See gateway/server.c for the request life cycle.
+//  (/v1/webhooks/<provider>, /v1/webhooks/generic/<sender>, /v1/events)
+//  and one for the admin API (/healthz, /readyz, /metrics, /v1/status). A
+//  webhook is answered 200 only after the broker confirmed every message it
+//  turned into, or after they were committed to the local spool while the
+//  broker is away; 503 with Retry-After when neither is possible; 4xx with
+//  a JSON error for bad input, which is never published. See
+//  gateway/server.c for the request life cycle.
 #ifndef ZHUB_GATEWAY_SERVER_H
 #define ZHUB_GATEWAY_SERVER_H
 

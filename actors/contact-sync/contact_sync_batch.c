@@ -77,10 +77,16 @@ s_queue_fn (zhub_txn_t *txn, void *arg)
 zhub_rc_t
 contact_sync_queue (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const contact_plan_t *plan)
 {
-    s_queue_t q = {.self = ctx->state, .plan = plan, .msg = msg};
+    contact_sync_t *self = ctx->state;
+    s_queue_t q = {.self = self, .plan = plan, .msg = msg};
     if (!plan->next.bird_id || !plan->hubspot_properties)
         return ZHUB_ERROR;
-    return zhub_store_write (ctx->store, s_queue_fn, &q);
+    zhub_rc_t rc = zhub_store_write (ctx->store, s_queue_fn, &q);
+    if (rc == ZHUB_OK && self->queued >= 0) {
+        if (self->queued++ == 0)
+            self->queued_since = zhub_now_ms ();
+    }
+    return rc;
 }
 
 //  -------------------------------------------------------------------
@@ -359,6 +365,14 @@ contact_sync_flush (zhub_actor_ctx_t *ctx)
     contact_sync_t *self = ctx->state;
     if (self->batch_window_ms <= 0 || zhub_mono_ms () < self->flush_not_before)
         return;
+    //  Nothing due (known without reading the store): only Bird links.
+    if (self->queued == 0
+        || (self->queued > 0 && self->queued < CONTACT_BATCH_MAX
+            && zhub_now_ms () - self->queued_since < self->batch_window_ms)) {
+        if (self->queued < CONTACT_BATCH_MAX / 2)
+            s_write_links (ctx);
+        return;
+    }
     s_scan_t *scan = zhub_calloc (1, sizeof *scan);
     scan->self = self;
     if (zhub_store_read (ctx->store, s_scan_fn, scan) != ZHUB_OK || !scan->count
@@ -367,6 +381,8 @@ contact_sync_flush (zhub_actor_ctx_t *ctx)
         //  Between batches (or with none due), Bird learns new HubSpot ids.
         if (!scan->count || scan->pending < CONTACT_BATCH_MAX / 2)
             s_write_links (ctx);
+        self->queued = (int64_t)scan->pending;
+        self->queued_since = scan->count ? scan->oldest : 0;
         for (size_t i = 0; i < scan->count; i++) {
             free (scan->items[i].bird_id);
             json_decref (scan->items[i].entry);
@@ -398,6 +414,9 @@ contact_sync_flush (zhub_actor_ctx_t *ctx)
             zhub_error ("batch_commit_failed", "count=%zu", scan->count);
         zhub_info ("batch_flushed", "count=%zu pending=%zu ms=%lld", scan->count, scan->pending,
                    (long long)(zhub_mono_ms () - started));
+        //  What is left is older than what comes next: flush it soon.
+        self->queued = (int64_t)(scan->pending - scan->count);
+        self->queued_since = scan->pending > scan->count ? scan->oldest : 0;
     } else {
         zhub_warn ("batch_deferred", "count=%zu status=%ld", scan->count, resp.status);
         self->flush_not_before = zhub_mono_ms () + 1000;

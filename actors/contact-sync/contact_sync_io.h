@@ -25,6 +25,11 @@ typedef struct {
     zhub_table_t links;   //  bird id -> HubSpot id still to write onto the Bird contact
     int64_t batch_window_ms; //  ZHUB_HUBSPOT_BATCH_WINDOW; 0 = write at once
     int64_t flush_not_before; //  mono ms: after a failed flush
+    //  What the tick needs without reading the store: intents queued since
+    //  the last flush and when the first of them was (wall ms); -1 = unknown
+    //  (at start: look in the store once).
+    int64_t queued;
+    int64_t queued_since;
 } contact_sync_t;
 
 #define CONTACT_BATCH_MAX 100     //  HubSpot's batch limit

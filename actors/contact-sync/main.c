@@ -71,6 +71,7 @@ main (void)
         return 1;
     }
     zhub_info ("config", "hubspot_batch_window_ms=%lld", (long long)sync.batch_window_ms);
+    sync.queued = -1; //  unknown until the first tick reads the store
     for (size_t i = 0; i < sync.core.field_count; i++)
         zhub_info ("config", "field_bird=%s field_hubspot=%s to_hubspot=%s to_bird=%s",
                    sync.core.fields[i].bird, sync.core.fields[i].hubspot,

@@ -34,8 +34,7 @@ static const char *s_provider_name[] = {"google", "graph"};
 //  Configuration
 
 int
-scheduler_config (scheduler_t *self, const zhub_actor_config_t *actor, char *err,
-                  size_t err_size)
+scheduler_config (scheduler_t *self, const zhub_actor_config_t *actor, char *err, size_t err_size)
 {
     memset (self, 0, sizeof *self);
     json_t *mapping = zhub_actor_mapping_load (err, err_size);
@@ -978,6 +977,19 @@ s_request (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
         if (self->cfg.agents[i].buffer_ms > max_buffer)
             max_buffer = self->cfg.agents[i].buffer_ms;
     }
+    //  A time already past cannot be booked: keep the others, and when none
+    //  is left, the alternatives start from now.
+    int64_t now = zhub_now_ms ();
+    size_t kept = 0;
+    for (size_t i = 0; i < req.preferred_count; i++)
+        if (req.preferred[i] > now)
+            req.preferred[kept++] = req.preferred[i];
+    bool all_past = !kept;
+    if (all_past) {
+        req.preferred[0] = now; //  only to place the availability window
+        kept = 1;
+    }
+    req.preferred_count = kept;
     int64_t first = req.preferred[0], last = req.preferred[0];
     for (size_t i = 1; i < req.preferred_count; i++) {
         first = req.preferred[i] < first ? req.preferred[i] : first;
@@ -1001,8 +1013,9 @@ s_request (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
             free (value);
         }
         sched_slot_t slot;
-        if (!sched_pick (&self->cfg, req.preferred, req.preferred_count, req.duration_ms, busy,
-                         eligible, (size_t)(rr % self->cfg.agent_count), &slot)) {
+        if (all_past
+            || !sched_pick (&self->cfg, req.preferred, req.preferred_count, req.duration_ms, busy,
+                            eligible, (size_t)(rr % self->cfg.agent_count), &slot)) {
             s_unavailable (ctx, msg, &req, busy, eligible, (size_t)(rr % self->cfg.agent_count),
                            out);
             break;

@@ -83,9 +83,10 @@ def test_full_spool_answers_503_with_retry_after(hub):
     assert reply.json["error"] == "unavailable"
 
 
-def burst_with_kill(hub, first, count, kill_after_s):
+def burst_with_kill(hub, first, count, kill_after_s, stop=None):
     """Posts events first..first+count-1 from 4 threads, SIGKILLs the
-    gateway after kill_after_s, and returns the ids answered 2xx."""
+    gateway after kill_after_s (or calls stop), and returns the ids
+    answered 2xx."""
     accepted = set()
     lock = threading.Lock()
 
@@ -99,7 +100,7 @@ def burst_with_kill(hub, first, count, kill_after_s):
                 accepted.add(event_id(n))
 
     gateway = hub.procs[-1]
-    killer = threading.Timer(kill_after_s, gateway.kill9)
+    killer = threading.Timer(kill_after_s, stop or gateway.kill9)
     killer.start()
     with concurrent.futures.ThreadPoolExecutor(4) as pool:
         list(pool.map(one, range(first, first + count)))
@@ -112,14 +113,14 @@ def test_sigkill_during_a_burst_loses_nothing_acknowledged(hub, bus_factory):  #
     env = {"ZHUB_GATEWAY_PUBLISH_TIMEOUT": "300ms"}
     # 1. broker away: the burst goes to the spool; the kill lands mid-append
     hub.start("gateway", extra_env=env)
-    accepted = burst_with_kill(hub, 1, 1000, 1.0)
+    accepted = burst_with_kill(hub, 1, 5000, 1.0)
     spooled = len(accepted)
-    assert 0 < spooled < 1000, spooled   # the kill landed inside the burst
+    assert 0 < spooled < 5000, spooled   # the kill landed inside the burst
     # 2. broker up: the burst publishes directly; the kill lands mid-publish
     hub.start("broker")
     hub.start("gateway", extra_env=env)
-    direct = burst_with_kill(hub, 2001, 1000, 0.7)
-    assert 0 < len(direct) < 1000, len(direct)
+    direct = burst_with_kill(hub, 10001, 5000, 0.7)
+    assert 0 < len(direct) < 5000, len(direct)
     accepted |= direct
     # 3. a last start drains whatever the spool still holds
     hub.start("gateway", extra_env=env)
@@ -131,3 +132,17 @@ def test_sigkill_during_a_burst_loses_nothing_acknowledged(hub, bus_factory):  #
         i for i in set(ids) if ids.count(i) > 1)
     missing = accepted - set(ids)
     assert not missing, "answered 2xx but never published: %r" % sorted(missing)[:10]
+
+
+def test_sigterm_during_a_burst_stops_cleanly_and_keeps_what_it_acknowledged(hub, bus_factory):  # noqa: F811
+    hub.start("broker")
+    gateway = hub.start("gateway")
+    codes = []
+    accepted = burst_with_kill(hub, 20001, 5000, 0.5, stop=lambda: codes.append(gateway.stop()))
+    assert codes == [0], codes   # requests in flight were finished, then exit 0
+    assert "event=stopped" in gateway.log_text()
+    assert 0 < len(accepted) < 5000, len(accepted)
+    got = read_all(bus_factory(["webhook.hubspot.>"]), len(accepted), timeout=10)
+    ids = [m["id"] for m in got]
+    assert len(ids) == len(set(ids))
+    assert not accepted - set(ids)

@@ -358,3 +358,14 @@ def test_booked_tour_becomes_a_hubspot_meeting(hub):
     assert props["hs_meeting_start_time"].startswith("2030-03-05T17:00:00")
     assert props["hs_meeting_external_url"].startswith("https://www.google.com/calendar/event")
     assert meetings[0]["associations"][0]["id"] == contact["id"]
+
+
+def test_preferred_time_in_the_past_is_not_booked(hub):
+    start(hub, agents=(ANA,), business_hours={"start": "00:00", "end": "24:00",
+                                             "days": [0, 1, 2, 3, 4, 5, 6]})
+    request(hub, ["2020-03-05T17:00:00Z"])
+    unavailable = wait_until(lambda: bus_messages(hub, "tour.unavailable", quiet=0.5),
+                             what="unavailable")
+    now = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime())
+    assert all(a["start"] >= now for a in unavailable[0]["data"]["alternatives"])
+    assert peer_state(hub, "google")["events"] == {}

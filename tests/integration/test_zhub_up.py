@@ -54,7 +54,7 @@ def test_up_runs_everything_and_stops_cleanly(tmp_path):
                 return _get(admin + "/readyz")[0] == 200
             except Exception:
                 return False
-        wait_until(ready, 30, 0.2, "the gateway to be ready behind zhub up")
+        wait_until(ready, 60, 0.2, "the gateway to be ready behind zhub up")
         text = (tmp_path / "up.log").read_text()
         assert "/v1/webhooks/hubspot" in text and "/v1/webhooks/bird" in text
 
