@@ -36,7 +36,7 @@ static const char *s_defaults[][2] = {
 };
 
 static const char *s_usage =
-    "usage: zhub up [--peers DIR] [--no-peers] [--hubspot-port N] [--bird-port N]\n"
+    "usage: zhub up [--peers DIR] [--no-peers] [--peer-port-base N]\n"
     "\n"
     "Runs the whole hub in the foreground: the stand-in HubSpot and Bird servers\n"
     "(from DIR, default tests/peers next to the build), zhub-broker, zhub-gateway\n"
@@ -46,15 +46,15 @@ static const char *s_usage =
     "\n"
     "  --peers DIR       folder holding hubspot_peer.py and bird_peer.py\n"
     "  --no-peers        do not start stand-ins (use real services from ZHUB_*_BASE_URL)\n"
-    "  --hubspot-port N  stand-in HubSpot port (default 8090)\n"
-    "  --bird-port N     stand-in Bird port (default 8092)\n";
+    "  --peer-port-base N  stand-ins listen on N (HubSpot), N+2 (Bird), N+3 (Google),\n"
+    "                      N+4 (Microsoft Graph), N+5 (Calendly); default 8090\n";
 
 int
 zhub_cmd_up (int argc, char **argv)
 {
     const char *peers_dir = ZHUB_SOURCE_ROOT "/tests/peers";
     bool with_peers = true;
-    int hubspot_port = 8090, bird_port = 8092;
+    int port_base = 8090;
     for (int i = 1; i < argc; i++) {
         if (!strcmp (argv[i], "--help") || !strcmp (argv[i], "-h")) {
             fputs (s_usage, stdout);
@@ -64,21 +64,21 @@ zhub_cmd_up (int argc, char **argv)
             peers_dir = argv[++i];
         else if (!strcmp (argv[i], "--no-peers"))
             with_peers = false;
-        else if (!strcmp (argv[i], "--hubspot-port") && i + 1 < argc)
-            hubspot_port = atoi (argv[++i]);
-        else if (!strcmp (argv[i], "--bird-port") && i + 1 < argc)
-            bird_port = atoi (argv[++i]);
+        else if (!strcmp (argv[i], "--peer-port-base") && i + 1 < argc)
+            port_base = atoi (argv[++i]);
         else {
             fprintf (stderr, "zhub up: unknown argument '%s'\n%s", argv[i], s_usage);
             return ZHUB_EXIT_USAGE;
         }
     }
-    if (hubspot_port <= 0 || hubspot_port > 65535 || bird_port <= 0 || bird_port > 65535) {
-        fprintf (stderr, "zhub up: ports must be 1..65535\n");
+    if (port_base <= 0 || port_base > 65530) {
+        fprintf (stderr, "zhub up: --peer-port-base must be 1..65530\n");
         return ZHUB_EXIT_USAGE;
     }
     for (size_t i = 0; i < sizeof s_defaults / sizeof s_defaults[0]; i++)
         setenv (s_defaults[i][0], s_defaults[i][1], 0);
+    int hubspot_port = port_base, bird_port = port_base + 2, google_port = port_base + 3,
+        graph_port = port_base + 4, calendly_port = port_base + 5;
     char hubspot_url[64], bird_url[64];
     snprintf (hubspot_url, sizeof hubspot_url, "http://127.0.0.1:%d", hubspot_port);
     snprintf (bird_url, sizeof bird_url, "http://127.0.0.1:%d", bird_port);
@@ -112,15 +112,20 @@ zhub_cmd_up (int argc, char **argv)
                         "--workspace-id", getenv ("ZHUB_BIRD_WORKSPACE_ID"), NULL};
         zhub_supervisor_add (sup, "bird-peer", bird);
         //  Calendars for the scheduler: Google (with its token endpoint),
-        //  Microsoft Graph and Calendly, on 8093 / 8094 / 8095, with the
+        //  Microsoft Graph and Calendly, on base+3 / +4 / +5, with the
         //  stand-ins' own client credentials; a local-only key seals the
         //  tokens at rest.
-        char google_url[64], graph_url[64], google_token[96], graph_token[112];
-        snprintf (google_url, sizeof google_url, "http://127.0.0.1:%d", 8093);
-        snprintf (graph_url, sizeof graph_url, "http://127.0.0.1:%d/v1.0", 8094);
+        char google_url[64], graph_url[64], google_token[96], graph_token[112], calendly_url[64];
+        char google_port_text[16], graph_port_text[16], calendly_port_text[16];
+        snprintf (google_port_text, sizeof google_port_text, "%d", google_port);
+        snprintf (graph_port_text, sizeof graph_port_text, "%d", graph_port);
+        snprintf (calendly_port_text, sizeof calendly_port_text, "%d", calendly_port);
+        snprintf (google_url, sizeof google_url, "http://127.0.0.1:%d", google_port);
+        snprintf (graph_url, sizeof graph_url, "http://127.0.0.1:%d/v1.0", graph_port);
+        snprintf (calendly_url, sizeof calendly_url, "http://127.0.0.1:%d", calendly_port);
         snprintf (google_token, sizeof google_token, "%s/token", google_url);
         snprintf (graph_token, sizeof graph_token,
-                  "http://127.0.0.1:%d/local-tenant/oauth2/v2.0/token", 8094);
+                  "http://127.0.0.1:%d/local-tenant/oauth2/v2.0/token", graph_port);
         const char *calendar_env[][2] = {
             {"ZHUB_GOOGLE_BASE_URL", google_url},
             {"ZHUB_GOOGLE_TOKEN_URL", google_token},
@@ -132,21 +137,21 @@ zhub_cmd_up (int argc, char **argv)
             {"ZHUB_GRAPH_CLIENT_ID", "graph-client-id"},
             {"ZHUB_GRAPH_CLIENT_SECRET", "graph-client-secret"},
             {"ZHUB_SECRET_KEY", "6c6f63616c2d6f6e6c792d6b65792d6e6f742d666f722d70726f64756374696f"},
-            {"ZHUB_CALENDLY_BASE_URL", "http://127.0.0.1:8095"},
+            {"ZHUB_CALENDLY_BASE_URL", calendly_url},
             {"ZHUB_CALENDLY_TOKEN", "local-calendly-token"},
         };
         for (size_t i = 0; i < sizeof calendar_env / sizeof calendar_env[0]; i++)
             setenv (calendar_env[i][0], calendar_env[i][1], 0);
         snprintf (path, sizeof path, "%s/google_peer.py", peers_dir);
-        char *google[] = {(char *) python, path, "--port", "8093", "--max-seconds", "31536000",
+        char *google[] = {(char *) python, path, "--port", google_port_text, "--max-seconds", "31536000",
                           NULL};
         zhub_supervisor_add (sup, "google-peer", google);
         snprintf (path, sizeof path, "%s/graph_peer.py", peers_dir);
-        char *graph[] = {(char *) python, path, "--port", "8094", "--max-seconds", "31536000",
+        char *graph[] = {(char *) python, path, "--port", graph_port_text, "--max-seconds", "31536000",
                          NULL};
         zhub_supervisor_add (sup, "graph-peer", graph);
         snprintf (path, sizeof path, "%s/calendly_peer.py", peers_dir);
-        char *calendly[] = {(char *) python, path, "--port", "8095", "--max-seconds", "31536000",
+        char *calendly[] = {(char *) python, path, "--port", calendly_port_text, "--max-seconds", "31536000",
                             NULL};
         zhub_supervisor_add (sup, "calendly-peer", calendly);
     }

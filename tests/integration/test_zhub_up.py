@@ -23,13 +23,36 @@ def _post(url, body):
         return r.status, json.loads(r.read() or b"null")
 
 
+def _free_port_range(count):
+    """A base port whose next `count` ports are all free right now."""
+    import random
+    import socket
+    for _ in range(200):
+        base = random.randint(20000, 60000)
+        socks = []
+        try:
+            for p in range(base, base + count):
+                s = socket.socket()
+                socks.append(s)
+                s.bind(("127.0.0.1", p))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise AssertionError("no free port range")
+
+
 def _children_of(pid):
     out = subprocess.run(["ps", "-o", "pid=", "--ppid", str(pid)], capture_output=True, text=True)
     return [int(p) for p in out.stdout.split()]
 
 
 def test_up_runs_everything_and_stops_cleanly(tmp_path):
-    ports = {name: free_port() for name in ("broker", "gateway", "admin", "hubspot", "bird")}
+    ports = {name: free_port() for name in ("broker", "gateway", "admin")}
+    base = _free_port_range(6)
+    ports["hubspot"], ports["bird"] = base, base + 2
     env = dict(os.environ)
     for key in list(env):
         if key.startswith("ZHUB_") and key != "ZHUB_BUILD_DIR":
@@ -41,8 +64,7 @@ def test_up_runs_everything_and_stops_cleanly(tmp_path):
         "ZHUB_ADMIN_LISTEN": "127.0.0.1:%d" % ports["admin"],
     })
     log = open(tmp_path / "up.log", "wb")
-    up = subprocess.Popen([BINARIES["zhub"], "up", "--hubspot-port", str(ports["hubspot"]),
-                           "--bird-port", str(ports["bird"])],
+    up = subprocess.Popen([BINARIES["zhub"], "up", "--peer-port-base", str(base)],
                           env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
     hubspot = "http://127.0.0.1:%d" % ports["hubspot"]
     bird = "http://127.0.0.1:%d" % ports["bird"]
