@@ -19,7 +19,7 @@
 //  | ZHUB_GATEWAY_PER_IP_LIMIT        | 64                      |
 //  | ZHUB_GATEWAY_CONNECTION_MEMORY   | 65536 (bytes per connection for headers) |
 //  | ZHUB_GATEWAY_THREADS             | number of CPUs (HTTP worker threads) |
-//  | ZHUB_GATEWAY_PUBLISHERS          | 4 (publisher threads, each one broker connection) |
+//  | ZHUB_GATEWAY_PUBLISHERS          | 2 (publisher threads, each one broker connection) |
 //  | ZHUB_HUBSPOT_SIGNATURE_MAX_AGE   | 5m                      |
 //  | ZHUB_BIRD_SIGNATURE_MAX_AGE      | 9h (Bird retries for 8 h with the first timestamp) |
 //  | ZHUB_GATEWAY_MAX_CLOCK_SKEW      | 5m (signature timestamps in the future) |
@@ -53,7 +53,7 @@
 #define ZHUB_GATEWAY_CONNECTION_LIMIT_DEFAULT 256
 #define ZHUB_GATEWAY_PER_IP_LIMIT_DEFAULT 64
 #define ZHUB_GATEWAY_CONNECTION_MEMORY_DEFAULT (64 * 1024)
-#define ZHUB_GATEWAY_PUBLISHERS_DEFAULT 4
+#define ZHUB_GATEWAY_PUBLISHERS_DEFAULT 2
 #define ZHUB_GATEWAY_MAX_CLOCK_SKEW_DEFAULT_MS (5 * 60 * 1000)
 
 #define ZHUB_GATEWAY_REQUEST_TIMEOUT_DEFAULT_MS 30000

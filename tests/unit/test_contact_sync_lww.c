@@ -294,6 +294,75 @@ test_mapping_file_adds_and_rejects_fields (void)
     contact_sync_config_clear (&config);
 }
 
+static void
+test_merge_and_deletion_remap_ids (void)
+{
+    contact_lifecycle_t merge;
+    char reason[128];
+    json_t *data = s_json ("{\"subscriptionType\":\"contact.merge\",\"primaryObjectId\":501,"
+                           "\"mergedObjectIds\":[502],\"newObjectId\":601}");
+    CHECK (contact_sync_parse_lifecycle ("webhook.hubspot.contact.merge", data, &merge, reason,
+                                         sizeof reason)
+           == ZHUB_OK);
+    CHECK (merge.merge && merge.merged_count == 1);
+    CHECK_STR (merge.new_id, "601");
+    json_decref (data);
+    contact_state_t states[2] = {{0}, {0}};
+    states[0].bird_id = zhub_strdup ("b-2");
+    states[0].hubspot_id = zhub_strdup ("502");
+    states[1].bird_id = zhub_strdup ("b-1");
+    states[1].hubspot_id = zhub_strdup ("501");
+    contact_sync_apply_merge (&merge, states, 2);
+    CHECK_STR (states[1].hubspot_id, "601"); //  linked to the primary: kept
+    CHECK (states[1].unlinked == NULL);
+    CHECK (states[0].hubspot_id == NULL);
+    CHECK_STR (states[0].unlinked, "merged into 601");
+    //  An unlinked Bird contact is no longer synced to HubSpot.
+    contact_sync_config_t config = {0};
+    contact_event_t event;
+    s_bird_event (&event, "+5215599990000", 9000);
+    contact_plan_t plan;
+    contact_plan_init (&plan);
+    contact_sync_plan_event (&event, &states[0], &config, &plan);
+    CHECK (plan.kind == CONTACT_PLAN_SKIP);
+    contact_plan_clear (&plan);
+    contact_event_clear (&event);
+    //  ...and the unlink survives the store.
+    char *text = contact_state_encode (&states[0]);
+    contact_state_t back;
+    CHECK (contact_state_decode (text, strlen (text), &back) == 0);
+    CHECK_STR (back.unlinked, "merged into 601");
+    free (text);
+    contact_state_clear (&back);
+
+    contact_lifecycle_t deletion;
+    data = s_json ("{\"subscriptionType\":\"contact.deletion\",\"objectId\":601}");
+    CHECK (contact_sync_parse_lifecycle ("webhook.hubspot.contact.deletion", data, &deletion,
+                                         reason, sizeof reason)
+           == ZHUB_OK);
+    CHECK (!deletion.merge);
+    CHECK_STR (deletion.object_id, "601");
+    contact_sync_apply_deletion (&states[1]);
+    CHECK (states[1].hubspot_id == NULL && states[1].unlinked != NULL);
+    json_decref (data);
+    //  Malformed and unrelated events.
+    contact_lifecycle_clear (&merge);
+    data = s_json ("{\"subscriptionType\":\"contact.merge\",\"primaryObjectId\":501}");
+    CHECK (contact_sync_parse_lifecycle ("webhook.hubspot.contact.merge", data, &merge, reason,
+                                         sizeof reason)
+           == ZHUB_REJECT);
+    json_decref (data);
+    data = s_json ("{\"subscriptionType\":\"contact.creation\",\"objectId\":1}");
+    CHECK (contact_sync_parse_lifecycle ("webhook.hubspot.contact.creation", data, &merge, reason,
+                                         sizeof reason)
+           == ZHUB_NOTFOUND);
+    json_decref (data);
+    contact_lifecycle_clear (&deletion);
+    contact_lifecycle_clear (&merge);
+    contact_state_clear (&states[0]);
+    contact_state_clear (&states[1]);
+}
+
 int
 main (void)
 {
@@ -303,5 +372,6 @@ main (void)
     RUN (test_older_hubspot_change_loses_to_newer_bird_value);
     RUN (test_mapped_fields_both_ways);
     RUN (test_mapping_file_adds_and_rejects_fields);
+    RUN (test_merge_and_deletion_remap_ids);
     TEST_EXIT ();
 }
