@@ -122,29 +122,13 @@ broker_config_retention_for (const broker_config_t *config, const char *topic)
 int
 broker_config_parse_backoff (const char *text, int64_t *steps, size_t *count)
 {
-    if (!text || !*text)
+    int n = zhub_parse_duration_list (text, steps, ZHUB_FRAME_MAX_BACKOFF);
+    if (n <= 0)
         return -1;
-    char buf[512];
-    if (strlen (text) >= sizeof buf)
-        return -1;
-    snprintf (buf, sizeof buf, "%s", text);
-    size_t n = 0;
-    char *save = NULL;
-    for (char *step = strtok_r (buf, ",", &save); step; step = strtok_r (NULL, ",", &save)) {
-        while (*step == ' ')
-            step++;
-        size_t len = strlen (step);
-        while (len && step[len - 1] == ' ')
-            step[--len] = 0;
-        int64_t ms;
-        if (n == ZHUB_FRAME_MAX_BACKOFF || zhub_parse_duration_ms (step, &ms)
-            || ms > S_MAX_DELAY_MS)
+    for (int i = 0; i < n; i++)
+        if (steps[i] > S_MAX_DELAY_MS)
             return -1;
-        steps[n++] = ms;
-    }
-    if (n == 0)
-        return -1;
-    *count = n;
+    *count = (size_t) n;
     return 0;
 }
 
