@@ -54,9 +54,8 @@ s_scan (zhub_txn_t *txn, void *arg)
         return ZHUB_ERROR;
     const void *key, *value;
     size_t key_size, value_size;
-    zhub_rc_t rc =
-        zhub_cursor_seek (cursor, scan->prefix, scan->prefix_size, &key, &key_size, &value,
-                          &value_size);
+    zhub_rc_t rc = zhub_cursor_seek (cursor, scan->prefix, scan->prefix_size, &key, &key_size,
+                                     &value, &value_size);
     while (rc == ZHUB_OK && key_size >= scan->prefix_size
            && !memcmp (key, scan->prefix, scan->prefix_size)) {
         json_t *entry = json_loadb (value, value_size, 0, NULL);

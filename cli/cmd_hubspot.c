@@ -96,7 +96,8 @@ s_setup_one (zhub_hubspot_t *hubspot, const s_property_t *p, bool dry_run, char 
         bool unique = json_is_true (json_object_get (resp.json, "hasUniqueValue"));
         const char *type = json_string_value (json_object_get (resp.json, "type"));
         if (unique != p->unique || !type || strcmp (type, p->type)) {
-            snprintf (detail, detail_size, "exists as type=%s unique=%s; zhub needs type=%s unique=%s",
+            snprintf (detail, detail_size,
+                      "exists as type=%s unique=%s; zhub needs type=%s unique=%s",
                       type ? type : "?", unique ? "true" : "false", p->type,
                       p->unique ? "true" : "false");
             status = "mismatch";
@@ -112,10 +113,10 @@ s_setup_one (zhub_hubspot_t *hubspot, const s_property_t *p, bool dry_run, char 
         status = "missing";
         goto done;
     }
-    json_t *body = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "name", p->name, "label",
-                              p->label, "type", p->type, "fieldType", p->field, "groupName",
-                              s_group (p->object), "description", p->description,
-                              "hasUniqueValue", p->unique);
+    json_t *body =
+        json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "name", p->name, "label", p->label,
+                   "type", p->type, "fieldType", p->field, "groupName", s_group (p->object),
+                   "description", p->description, "hasUniqueValue", p->unique);
     snprintf (path, sizeof path, "/crm/v3/properties/%s", p->object);
     int rc = zhub_hubspot_request (hubspot, "POST", path, body, NULL, &resp);
     json_decref (body);

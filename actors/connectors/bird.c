@@ -10,9 +10,9 @@
 
 struct zhub_bird_t {
     zhub_http_t *http;
-    char *base_url;    //  base + "/workspaces/" + escaped workspace id
+    char *base_url;     //  base + "/workspaces/" + escaped workspace id
     zhub_pacer_t pacer; //  rate budget and circuit breaker of this host
-    char *auth_header; //  "Authorization: AccessKey …" or NULL
+    char *auth_header;  //  "Authorization: AccessKey …" or NULL
 };
 
 zhub_bird_t *

@@ -12,7 +12,7 @@ struct zhub_hubspot_t {
     zhub_http_t *http;
     char *base_url;
     zhub_pacer_t pacer; //  rate budget and circuit breaker of this host
-    char *auth_header; //  "Authorization: Bearer …" or NULL
+    char *auth_header;  //  "Authorization: Bearer …" or NULL
 };
 
 zhub_hubspot_t *
@@ -57,7 +57,8 @@ zhub_hubspot_request (zhub_hubspot_t *self, const char *method, const char *path
                              .header_count = self->auth_header ? 1 : 0,
                              .body = body,
                              .traceparent = traceparent};
-    int rc = zhub_pacer_call (&self->pacer, self->http, &call, strstr (path, "/search") != NULL, resp);
+    int rc =
+        zhub_pacer_call (&self->pacer, self->http, &call, strstr (path, "/search") != NULL, resp);
     free (url);
     return rc;
 }

@@ -83,8 +83,8 @@ zhub_pacer_started (zhub_pacer_t *self, bool search, int64_t now)
 }
 
 void
-zhub_pacer_answered (zhub_pacer_t *self, const zhub_http_response_t *resp, bool search,
-                     int64_t now, int64_t wall_ms)
+zhub_pacer_answered (zhub_pacer_t *self, const zhub_http_response_t *resp, bool search, int64_t now,
+                     int64_t wall_ms)
 {
     //  The breaker counts what says "the host is not well": no answer, 5xx.
     if (resp->status == 0 || resp->status >= 500) {
@@ -111,7 +111,7 @@ zhub_pacer_answered (zhub_pacer_t *self, const zhub_http_response_t *resp, bool 
         self->throttled_429++;
         block = zhub_retry_after_ms (resp->retry_after, wall_ms);
         if (block < 0)
-            block = search               ? 1000
+            block = search                          ? 1000
                     : resp->rl_daily_remaining == 0 ? ZHUB_PACER_DAILY_BLOCK_MS
                     : self->interval_ms > 0         ? self->interval_ms
                                                     : 10000;
@@ -136,8 +136,8 @@ zhub_pacer_sleep (int64_t ms)
 }
 
 int
-zhub_pacer_call (zhub_pacer_t *self, zhub_http_t *http, const zhub_http_call_t *call,
-                 bool search, zhub_http_response_t *resp)
+zhub_pacer_call (zhub_pacer_t *self, zhub_http_t *http, const zhub_http_call_t *call, bool search,
+                 zhub_http_response_t *resp)
 {
     int64_t held = 0;
     for (;;) {

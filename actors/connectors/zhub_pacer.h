@@ -14,10 +14,10 @@
 //  process made one Interval ago leaves HubSpot's rolling window (the
 //  oldest first, later ones the deeper into the reserve): the calls of the
 //  last window are replayed at the pace the window frees them, so the
-//  budget is spent at its full rate without running into a 429. A 429 (or Daily-Remaining 0) blocks every call
-//  until its Retry-After (else one Interval; daily: an hour): one 429 is
-//  never followed by another wasted one. Search answers carry no figures:
-//  search calls are spaced by their own limit (5 per second).
+//  budget is spent at its full rate without running into a 429. A 429 (or Daily-Remaining 0) blocks
+//  every call until its Retry-After (else one Interval; daily: an hour): one 429 is never followed
+//  by another wasted one. Search answers carry no figures: search calls are spaced by their own
+//  limit (5 per second).
 //
 //  The circuit breaker. After `threshold` consecutive failures (no answer
 //  or 5xx) the host is "open" for a cool-down that doubles up to a cap;
@@ -30,12 +30,12 @@
 
 #include "zhub_http.h"
 
-#define ZHUB_PACER_RESERVE_FRACTION 0.05   //  of Max kept back before spacing calls
-#define ZHUB_PACER_SEARCH_GAP_MS 200       //  search: 5 requests per second per token
-#define ZHUB_PACER_DAILY_BLOCK_MS 3600000  //  daily limit hit, no Retry-After: an hour
-#define ZHUB_PACER_MAX_WAIT_MS 20000       //  longest a call is held (below the 30 s ack deadline)
-#define ZHUB_BREAKER_THRESHOLD 3           //  consecutive failures that open the circuit
-#define ZHUB_BREAKER_COOLDOWN_MS 1000      //  first cool-down; doubles while probes fail
+#define ZHUB_PACER_RESERVE_FRACTION 0.05  //  of Max kept back before spacing calls
+#define ZHUB_PACER_SEARCH_GAP_MS 200      //  search: 5 requests per second per token
+#define ZHUB_PACER_DAILY_BLOCK_MS 3600000 //  daily limit hit, no Retry-After: an hour
+#define ZHUB_PACER_MAX_WAIT_MS 20000      //  longest a call is held (below the 30 s ack deadline)
+#define ZHUB_BREAKER_THRESHOLD 3          //  consecutive failures that open the circuit
+#define ZHUB_BREAKER_COOLDOWN_MS 1000     //  first cool-down; doubles while probes fail
 #define ZHUB_BREAKER_COOLDOWN_MAX_MS 16000
 #define ZHUB_PACER_RING 512 //  own call times kept (HubSpot's largest Max is 250 per 10 s)
 

@@ -253,8 +253,8 @@ contact_name_join (const char *first, const char *last)
 //  Configuration: mapped fields
 
 static void
-s_add_field (contact_sync_config_t *config, const char *bird, const char *hubspot,
-             bool to_hubspot, bool to_bird)
+s_add_field (contact_sync_config_t *config, const char *bird, const char *hubspot, bool to_hubspot,
+             bool to_bird)
 {
     contact_field_map_t *field = NULL;
     for (size_t i = 0; i < config->field_count; i++)
@@ -288,8 +288,7 @@ void
 contact_sync_config_defaults (contact_sync_config_t *config)
 {
     s_add_field (config, "conversation.status", "ai_conversation_status", true, false);
-    s_add_field (config, "attributes.property_interest", "urbanhub_property_interest", true,
-                 true);
+    s_add_field (config, "attributes.property_interest", "urbanhub_property_interest", true, true);
 }
 
 void
@@ -903,9 +902,8 @@ s_lww (contact_plan_t *plan, const contact_state_t *known, const contact_event_t
 static const char *
 s_field_known (const contact_state_t *state, const char *hubspot, const char *side)
 {
-    return state && state->fields
-               ? s_json_str (json_object_get (state->fields, hubspot), side)
-               : NULL;
+    return state && state->fields ? s_json_str (json_object_get (state->fields, hubspot), side)
+                                  : NULL;
 }
 
 static void
@@ -1024,8 +1022,8 @@ s_plan_bird_to_hubspot (const contact_event_t *event, const contact_state_t *sta
         char *first, *last;
         contact_name_split (name, &first, &last);
         char *hubspot_name = contact_name_join (known->hubspot.firstname, known->hubspot.lastname);
-        bool differs = !s_same (first, known->hubspot.firstname)
-                       || !s_same (last, known->hubspot.lastname);
+        bool differs =
+            !s_same (first, known->hubspot.firstname) || !s_same (last, known->hubspot.lastname);
         if (differs
             && s_lww (plan, known, event, "name", "bird", *hubspot_name ? hubspot_name : NULL,
                       name)) {
@@ -1130,7 +1128,8 @@ s_event_known (const contact_event_t *event, const contact_state_t *state,
     for (size_t i = 0; i < config->field_count; i++) {
         const contact_field_map_t *field = &config->fields[i];
         char *value = field->to_hubspot ? s_bird_field_value (event, field) : NULL;
-        bool news = value && *value && !s_same (value, s_field_known (state, field->hubspot, "bird"));
+        bool news =
+            value && *value && !s_same (value, s_field_known (state, field->hubspot, "bird"));
         free (value);
         if (news)
             return false;
@@ -1223,12 +1222,11 @@ contact_sync_plan_event (const contact_event_t *event, const contact_state_t *st
         return;
     }
     char *id = zhub_http_escape (event->hubspot_id);
-    s_plan_call (
-        plan, CONTACT_PLAN_FETCH, CONTACT_API_HUBSPOT, CONTACT_OP_HUBSPOT_GET, "GET",
-        zhub_sprintf ("/crm/v3/objects/contacts/%s?properties=%s", id,
-                      config->hubspot_properties ? config->hubspot_properties
-                                                 : CONTACT_HUBSPOT_PROPERTIES),
-        NULL, "hubspot get contact");
+    s_plan_call (plan, CONTACT_PLAN_FETCH, CONTACT_API_HUBSPOT, CONTACT_OP_HUBSPOT_GET, "GET",
+                 zhub_sprintf ("/crm/v3/objects/contacts/%s?properties=%s", id,
+                               config->hubspot_properties ? config->hubspot_properties
+                                                          : CONTACT_HUBSPOT_PROPERTIES),
+                 NULL, "hubspot get contact");
     free (id);
 }
 
@@ -1394,8 +1392,9 @@ s_plan_hubspot_to_bird (const contact_event_t *event, const contact_state_t *sta
         json_decref (body);
         free (path);
         s_plan_reason (plan, CONTACT_PLAN_SKIP, 0,
-                       plan->audit ? "hubspot contact %s: Bird holds newer values (last writer wins)"
-                                   : "hubspot contact %s: Bird already has these values",
+                       plan->audit
+                           ? "hubspot contact %s: Bird holds newer values (last writer wins)"
+                           : "hubspot contact %s: Bird already has these values",
                        hubspot_id);
         free (hubspot_id);
         return;
@@ -1508,8 +1507,8 @@ contact_sync_plan_written (contact_plan_t *plan, const json_t *answer)
         if (new_link) {
             char *bid = zhub_http_escape (plan->next.bird_id);
             json_t *body = json_pack ("{s:{s:s}}", "attributes", "hubspot_contact_id", id);
-            s_plan_call (plan, CONTACT_PLAN_WRITE, CONTACT_API_BIRD, CONTACT_OP_BIRD_LINK,
-                         "PATCH", zhub_sprintf ("/contacts/%s", bid), body, "bird link contact");
+            s_plan_call (plan, CONTACT_PLAN_WRITE, CONTACT_API_BIRD, CONTACT_OP_BIRD_LINK, "PATCH",
+                         zhub_sprintf ("/contacts/%s", bid), body, "bird link contact");
             free (bid);
             free (id);
             return;

@@ -189,8 +189,8 @@ typedef struct {
     char *property_name;
     char *property_value;
     //  For conflict resolution and the audit trail
-    int64_t time_ms;  //  the event's time (envelope time), 0 = unknown
-    char *event_id;   //  the message id
+    int64_t time_ms; //  the event's time (envelope time), 0 = unknown
+    char *event_id;  //  the message id
     //  Bird: the contact's attributes (owned) and a conversation's status
     json_t *attributes;
     char *conversation_status;
@@ -215,10 +215,10 @@ void contact_event_clear (contact_event_t *event);
 #define CONTACT_MAX_MERGED 16
 
 typedef struct {
-    bool merge;         //  true: contact.merge; false: contact.deletion
-    char *object_id;    //  deletion: the contact
-    char *primary_id;   //  merge: primaryObjectId (the winner)
-    char *new_id;       //  merge: newObjectId (or the primary when absent)
+    bool merge;                           //  true: contact.merge; false: contact.deletion
+    char *object_id;                      //  deletion: the contact
+    char *primary_id;                     //  merge: primaryObjectId (the winner)
+    char *new_id;                         //  merge: newObjectId (or the primary when absent)
     char *merged_ids[CONTACT_MAX_MERGED]; //  merge: mergedObjectIds
     size_t merged_count;
 } contact_lifecycle_t;

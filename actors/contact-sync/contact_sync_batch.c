@@ -55,8 +55,8 @@ s_queue_fn (zhub_txn_t *txn, void *arg)
         bool known = false;
         size_t k;
         json_t *name;
-        json_array_foreach (changed, k, name)
-            known |= !strcmp (json_string_value (name), q->plan->changed[i]);
+        json_array_foreach (changed, k, name) known |=
+            !strcmp (json_string_value (name), q->plan->changed[i]);
         if (!known)
             json_array_append_new (changed, json_string (q->plan->changed[i]));
     }
@@ -179,8 +179,8 @@ s_done_fn (zhub_txn_t *txn, void *arg)
         }
         state.updated_ms = zhub_now_ms ();
         char *text = contact_state_encode (&state);
-        zhub_rc_t rc = zhub_txn_put (txn, done->self->contacts, bird, strlen (bird), text,
-                                     strlen (text));
+        zhub_rc_t rc =
+            zhub_txn_put (txn, done->self->contacts, bird, strlen (bird), text, strlen (text));
         free (text);
         contact_state_clear (&state);
         if (rc == ZHUB_OK)
@@ -202,10 +202,9 @@ s_done_fn (zhub_txn_t *txn, void *arg)
         zhub_msg_set (&msg->traceparent,
                       json_string_value (json_object_get (item->entry, "traceparent")));
         msg->time_ms = zhub_now_ms ();
-        json_t *data = json_pack ("{s:s, s:s, s:O, s:s}", "bird_contact_id", bird,
-                                  "hubspot_contact_id", item->hubspot_id, "changed",
-                                  json_object_get (item->entry, "changed"), "direction",
-                                  "bird_to_hubspot");
+        json_t *data = json_pack (
+            "{s:s, s:s, s:O, s:s}", "bird_contact_id", bird, "hubspot_contact_id", item->hubspot_id,
+            "changed", json_object_get (item->entry, "changed"), "direction", "bird_to_hubspot");
         if (cause)
             json_object_set_new (data, "cause_id", json_string (cause));
         zhub_msg_set_data_json (msg, data);

@@ -219,10 +219,8 @@ s_execute (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, contact_event_t *event,
                 const char *bird_id = *have ? state->bird_id : event->bird_id;
                 if (plan->audit && bird_id) {
                     zhub_msg_t input = {.id = msg->id};
-                    s_commit_t commit = {.self = self,
-                                         .audit = plan->audit,
-                                         .audit_id = bird_id,
-                                         .synced = &input};
+                    s_commit_t commit = {
+                        .self = self, .audit = plan->audit, .audit_id = bird_id, .synced = &input};
                     if (zhub_store_write (ctx->store, s_commit_audit, &commit) != ZHUB_OK) {
                         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL,
                                             "cannot append to the audit trail");
@@ -342,17 +340,16 @@ s_commit_lifecycle (zhub_txn_t *txn, void *arg)
     for (size_t i = 0; i < life->count && rc == ZHUB_OK; i++) {
         const contact_state_t *state = &life->states[i];
         char *text = contact_state_encode (state);
-        rc = zhub_txn_put (txn, life->self->contacts, state->bird_id, strlen (state->bird_id),
-                           text, strlen (text));
+        rc = zhub_txn_put (txn, life->self->contacts, state->bird_id, strlen (state->bird_id), text,
+                           strlen (text));
         free (text);
         if (rc == ZHUB_OK && state->hubspot_id)
             rc = zhub_txn_put (txn, life->self->hubspot_ids, state->hubspot_id,
-                               strlen (state->hubspot_id), state->bird_id,
-                               strlen (state->bird_id));
+                               strlen (state->hubspot_id), state->bird_id, strlen (state->bird_id));
         json_t *entry = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "actor", CONTACT_SYNC_GROUP,
                                    "object", "contact", "field", "hubspot_contact_id", "winner",
                                    "hubspot", "hubspot_time", stamp, "decision",
-                                   !event->merge ? "deleted_in_hubspot"
+                                   !event->merge       ? "deleted_in_hubspot"
                                    : state->hubspot_id ? "merged"
                                                        : "unlinked_by_merge");
         if (life->old_ids[i])
@@ -557,8 +554,8 @@ s_meta_write (zhub_txn_t *txn, void *arg)
     meta->drift_total = s_meta_int (txn, meta->self, "reconcile_drift_total") + meta->add;
     char text[32];
     snprintf (text, sizeof text, "%lld", (long long)meta->drift_total);
-    zhub_rc_t rc = zhub_txn_put (txn, meta->self->meta, "reconcile_drift_total", 21, text,
-                                 strlen (text));
+    zhub_rc_t rc =
+        zhub_txn_put (txn, meta->self->meta, "reconcile_drift_total", 21, text, strlen (text));
     snprintf (text, sizeof text, "%lld", (long long)meta->watermark);
     if (rc == ZHUB_OK)
         rc = zhub_txn_put (txn, meta->self->meta, "reconcile_watermark", 19, text, strlen (text));
@@ -568,8 +565,7 @@ s_meta_write (zhub_txn_t *txn, void *arg)
         zhub_time_format (meta->watermark, mark, sizeof mark);
         json_t *data = json_pack ("{s:I, s:I, s:I, s:s, s:s}", "found", (json_int_t)meta->found,
                                   "drift", (json_int_t)meta->add, "drift_total",
-                                  (json_int_t)meta->drift_total, "since", since, "watermark",
-                                  mark);
+                                  (json_int_t)meta->drift_total, "since", since, "watermark", mark);
         zhub_msg_set_data_json (meta->publish, data);
         json_decref (data);
         rc = zhub_actor_outbox_put (meta->ctx, txn, meta->publish);
@@ -586,9 +582,8 @@ s_reconcile_one (zhub_actor_ctx_t *ctx, const zhub_msg_t *tick, const json_t *re
 {
     contact_sync_t *self = ctx->state;
     const char *id = json_string_value (json_object_get (result, "id"));
-    const char *modified =
-        json_string_value (json_object_get (json_object_get (result, "properties"),
-                                            "lastmodifieddate"));
+    const char *modified = json_string_value (
+        json_object_get (json_object_get (result, "properties"), "lastmodifieddate"));
     if (!id)
         return 0;
     int64_t modified_ms = 0;
@@ -672,11 +667,11 @@ contact_sync_reconcile (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outco
     while (pages < CONTACT_RECONCILE_MAX_PAGES && !failed) {
         char from[32];
         snprintf (from, sizeof from, "%lld", (long long)query_from);
-        json_t *body = json_pack (
-            "{s:[{s:[{s:s, s:s, s:s}]}], s:[{s:s, s:s}], s:O, s:i}", "filterGroups", "filters",
-            "propertyName", "lastmodifieddate", "operator", "GTE", "value", from, "sorts",
-            "propertyName", "lastmodifieddate", "direction", "ASCENDING", "properties", properties,
-            "limit", CONTACT_RECONCILE_PAGE);
+        json_t *body =
+            json_pack ("{s:[{s:[{s:s, s:s, s:s}]}], s:[{s:s, s:s}], s:O, s:i}", "filterGroups",
+                       "filters", "propertyName", "lastmodifieddate", "operator", "GTE", "value",
+                       from, "sorts", "propertyName", "lastmodifieddate", "direction", "ASCENDING",
+                       "properties", properties, "limit", CONTACT_RECONCILE_PAGE);
         if (after > 0) {
             char text[32];
             snprintf (text, sizeof text, "%ld", after);
@@ -716,11 +711,8 @@ contact_sync_reconcile (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outco
             break;
         if (last_modified > watermark)
             watermark = last_modified;
-        const char *next =
-            json_string_value (json_object_get (json_object_get (json_object_get (resp.json,
-                                                                                   "paging"),
-                                                                  "next"),
-                                                "after"));
+        const char *next = json_string_value (json_object_get (
+            json_object_get (json_object_get (resp.json, "paging"), "next"), "after"));
         if (!next)
             break;
         after = strtol (next, NULL, 10);
@@ -755,8 +747,9 @@ contact_sync_reconcile (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outco
     if (zhub_store_write (ctx->store, s_meta_write, &meta) != ZHUB_OK && !failed)
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot store the watermark");
     //  contact.reconciled carries the running total, known only after the write.
-    zhub_info ("reconcile", "id=%s found=%ld drift=%ld drift_total=%lld pages=%d since=%s "
-                            "watermark=%s complete=%s",
+    zhub_info ("reconcile",
+               "id=%s found=%ld drift=%ld drift_total=%lld pages=%d since=%s "
+               "watermark=%s complete=%s",
                msg->id, found, drift, (long long)meta.drift_total, pages, since_stamp, mark_stamp,
                failed ? "no" : "yes");
     zhub_msg_destroy (&done);

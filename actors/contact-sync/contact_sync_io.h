@@ -20,10 +20,10 @@ typedef struct {
     zhub_table_t contacts;
     zhub_table_t hubspot_ids;
     zhub_table_t audit;
-    zhub_table_t meta; //  "reconcile_watermark", "reconcile_drift_total" (decimal text)
-    zhub_table_t pending; //  bird id -> HubSpot write still to send (batching)
-    zhub_table_t links;   //  bird id -> HubSpot id still to write onto the Bird contact
-    int64_t batch_window_ms; //  ZHUB_HUBSPOT_BATCH_WINDOW; 0 = write at once
+    zhub_table_t meta;        //  "reconcile_watermark", "reconcile_drift_total" (decimal text)
+    zhub_table_t pending;     //  bird id -> HubSpot write still to send (batching)
+    zhub_table_t links;       //  bird id -> HubSpot id still to write onto the Bird contact
+    int64_t batch_window_ms;  //  ZHUB_HUBSPOT_BATCH_WINDOW; 0 = write at once
     int64_t flush_not_before; //  mono ms: after a failed flush
     //  What the tick needs without reading the store: intents queued since
     //  the last flush and when the first of them was (wall ms); -1 = unknown
@@ -60,8 +60,8 @@ int contact_sync_open (zhub_actor_ctx_t *ctx);
 void contact_sync_reconcile (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 
 #define CONTACT_RECONCILE_PAGE 100
-#define CONTACT_RECONCILE_MAX_PAGES 100    //  per tick; the next tick goes on from the watermark
-#define CONTACT_RECONCILE_CAP 10000         //  HubSpot's results per query
+#define CONTACT_RECONCILE_MAX_PAGES 100 //  per tick; the next tick goes on from the watermark
+#define CONTACT_RECONCILE_CAP 10000     //  HubSpot's results per query
 
 //  The handler for every contact-sync topic.
 void contact_sync_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);

@@ -12,12 +12,16 @@
 #include <string.h>
 
 static const char *s_ai_names[DEAL_AI_STAGE_COUNT] = {
-    "lead", "qualified", "tour_scheduled", "tour_completed", "application", "lease_signed",
-    "unqualified"};
+    "lead",        "qualified",    "tour_scheduled", "tour_completed",
+    "application", "lease_signed", "unqualified"};
 
-static const char *s_default_map[DEAL_AI_STAGE_COUNT] = {
-    "qualifiedtobuy", "appointmentscheduled", "appointmentscheduled", "decisionmakerboughtin",
-    "contractsent",   "closedwon",            "closedlost"};
+static const char *s_default_map[DEAL_AI_STAGE_COUNT] = {"qualifiedtobuy",
+                                                         "appointmentscheduled",
+                                                         "appointmentscheduled",
+                                                         "decisionmakerboughtin",
+                                                         "contractsent",
+                                                         "closedwon",
+                                                         "closedlost"};
 
 const char *
 deal_ai_stage_name (int stage)
@@ -103,8 +107,7 @@ deal_sync_config_clear (deal_sync_config_t *config)
 }
 
 int
-deal_sync_config_apply (deal_sync_config_t *config, const json_t *root, char *err,
-                        size_t err_size)
+deal_sync_config_apply (deal_sync_config_t *config, const json_t *root, char *err, size_t err_size)
 {
     const json_t *deal = json_object_get (root, "deal");
     if (!deal)
@@ -174,15 +177,17 @@ deal_sync_config_check (deal_sync_config_t *config, const json_t *pipelines, cha
         const json_t *order = json_object_get (item, "displayOrder");
         stage->order = json_is_integer (order) ? (int)json_integer_value (order) : (int)i;
         const json_t *closed = json_object_get (json_object_get (item, "metadata"), "isClosed");
-        stage->closed = json_is_true (closed)
-                        || (json_is_string (closed) && !strcmp (json_string_value (closed), "true"));
+        stage->closed =
+            json_is_true (closed)
+            || (json_is_string (closed) && !strcmp (json_string_value (closed), "true"));
     }
     for (int s = 0; s < DEAL_AI_STAGE_COUNT; s++) {
         bool ok = false;
         for (size_t k = 0; k < config->known_count; k++)
             ok |= !strcmp (config->known[k].id, config->stages[s]);
         if (!ok) {
-            s_reason (err, err_size, "pipeline \"%s\" has no stage \"%s\" (mapped from AI stage %s)",
+            s_reason (err, err_size,
+                      "pipeline \"%s\" has no stage \"%s\" (mapped from AI stage %s)",
                       config->pipeline, config->stages[s], s_ai_names[s]);
             return -1;
         }
@@ -508,12 +513,12 @@ deal_sync_audit_entry (const deal_ai_event_t *event, const deal_current_t *curre
         json_object_set_new (entry, "old", json_string (decision->from));
     if (decision->to)
         json_object_set_new (entry, "new", json_string (decision->to));
-    json_object_set_new (entry, "winner",
-                         json_string (decision->stage_moves ? "ai"
-                                      : decision->skipped && !strcmp (decision->skipped,
-                                                                      "human_newer")
-                                          ? "hubspot"
-                                          : "unchanged"));
+    json_object_set_new (
+        entry, "winner",
+        json_string (decision->stage_moves ? "ai"
+                     : decision->skipped && !strcmp (decision->skipped, "human_newer")
+                         ? "hubspot"
+                         : "unchanged"));
     json_object_set_new (entry, "decision",
                          json_string (decision->stage_moves ? "applied" : decision->skipped));
     if (*human) {
@@ -543,8 +548,8 @@ deal_crm_change_clear (deal_crm_change_t *change)
 }
 
 zhub_rc_t
-deal_sync_parse_crm (const char *topic, const json_t *data, deal_crm_change_t *change,
-                     char *reason, size_t reason_size)
+deal_sync_parse_crm (const char *topic, const json_t *data, deal_crm_change_t *change, char *reason,
+                     size_t reason_size)
 {
     memset (change, 0, sizeof *change);
     if (strcmp (topic, "webhook.hubspot.deal.propertyChange")) {
@@ -597,9 +602,9 @@ deal_sync_stage_msg (const zhub_msg_t *input, const char *deal_id, const char *c
     free (subject);
     zhub_msg_set (&msg->traceparent, input->traceparent);
     msg->time_ms = now_ms;
-    json_t *data = json_pack ("{s:s, s:s, s:s, s:s, s:s}", "hubspot_deal_id", deal_id,
-                              "bird_contact_id", bird_id, "stage", stage, "by", by, "cause_id",
-                              cause);
+    json_t *data =
+        json_pack ("{s:s, s:s, s:s, s:s, s:s}", "hubspot_deal_id", deal_id, "bird_contact_id",
+                   bird_id, "stage", stage, "by", by, "cause_id", cause);
     if (contact_id)
         json_object_set_new (data, "hubspot_contact_id", json_string (contact_id));
     if (ai_stage)

@@ -60,8 +60,8 @@ typedef struct {
 } deal_pipeline_stage_t;
 
 typedef struct {
-    char *pipeline;                          //  pipeline id ("default")
-    char *stages[DEAL_AI_STAGE_COUNT];       //  HubSpot stage id per AI stage
+    char *pipeline;                                        //  pipeline id ("default")
+    char *stages[DEAL_AI_STAGE_COUNT];                     //  HubSpot stage id per AI stage
     deal_pipeline_stage_t known[DEAL_MAX_PIPELINE_STAGES]; //  from the pipelines API
     size_t known_count;
 } deal_sync_config_t;
@@ -131,10 +131,10 @@ char *deal_sync_key_bird_id (const char *key, const char *pipeline);
 typedef struct {
     char *id;
     char *stage;
-    char *key;            //  zhub_deal_key, or NULL
-    int64_t human_ms;     //  when a person last set the stage; 0 = never
-    char *human_stage;    //  the stage that person set
-    char *human_source;   //  its sourceType ("CRM_UI")
+    char *key;          //  zhub_deal_key, or NULL
+    int64_t human_ms;   //  when a person last set the stage; 0 = never
+    char *human_stage;  //  the stage that person set
+    char *human_source; //  its sourceType ("CRM_UI")
 } deal_current_t;
 
 //  Reads a GET deal answer (properties dealstage, zhub_deal_key;
@@ -147,13 +147,13 @@ void deal_current_clear (deal_current_t *deal);
 //  The decision for an AI event
 
 typedef struct {
-    json_t *properties;    //  what to write (owned); never empty
-    bool create;           //  no deal yet: the upsert creates it
-    bool stage_moves;      //  dealstage is in properties
-    const char *from;      //  the stage before (borrowed) or NULL
-    const char *to;        //  the AI's target stage (borrowed) or NULL
-    const char *skipped;   //  why the stage was not written, or NULL:
-                           //  "human_newer", "not_forward", "same_stage"
+    json_t *properties;  //  what to write (owned); never empty
+    bool create;         //  no deal yet: the upsert creates it
+    bool stage_moves;    //  dealstage is in properties
+    const char *from;    //  the stage before (borrowed) or NULL
+    const char *to;      //  the AI's target stage (borrowed) or NULL
+    const char *skipped; //  why the stage was not written, or NULL:
+                         //  "human_newer", "not_forward", "same_stage"
 } deal_decision_t;
 
 //  Decides what the AI event writes to the deal (current NULL: none yet).

@@ -130,8 +130,8 @@ s_lookup_fn (zhub_txn_t *txn, void *arg)
     size_t size;
     zhub_rc_t rc;
     if (look->bird_id) {
-        rc = zhub_txn_get (txn, look->self->contacts, look->bird_id, strlen (look->bird_id),
-                           &value, &size);
+        rc = zhub_txn_get (txn, look->self->contacts, look->bird_id, strlen (look->bird_id), &value,
+                           &size);
         if (rc == ZHUB_ERROR)
             return rc;
         if (rc == ZHUB_OK)
@@ -139,8 +139,8 @@ s_lookup_fn (zhub_txn_t *txn, void *arg)
     }
     const char *key = look->key;
     if (look->deal_id) {
-        rc = zhub_txn_get (txn, look->self->deal_ids, look->deal_id, strlen (look->deal_id),
-                           &value, &size);
+        rc = zhub_txn_get (txn, look->self->deal_ids, look->deal_id, strlen (look->deal_id), &value,
+                           &size);
         if (rc == ZHUB_ERROR)
             return rc;
         if (rc == ZHUB_OK)
@@ -167,11 +167,11 @@ s_lookup_clear (s_lookup_t *look)
 typedef struct {
     zhub_actor_ctx_t *ctx;
     const deal_sync_t *self;
-    const char *key;                 //  deal key
-    const s_deal_state_t *state;     //  to store under key (or NULL)
+    const char *key;                  //  deal key
+    const s_deal_state_t *state;      //  to store under key (or NULL)
     const char *bird_id, *contact_id; //  contacts entry (or NULL)
-    const char *audit_key, *audit;   //  audit entry (or NULL)
-    const zhub_msg_t *publish;       //  outbox (or NULL)
+    const char *audit_key, *audit;    //  audit entry (or NULL)
+    const zhub_msg_t *publish;        //  outbox (or NULL)
 } s_commit_t;
 
 static zhub_rc_t
@@ -205,8 +205,8 @@ s_commit_fn (zhub_txn_t *txn, void *arg)
 //  for a 404 when not_found_ok (the caller handles "absent").
 static bool
 s_hubspot (zhub_actor_ctx_t *ctx, const char *method, const char *path, const json_t *body,
-           const char *what, const zhub_msg_t *msg, zhub_http_response_t *resp,
-           bool not_found_ok, zhub_outcome_t *out)
+           const char *what, const zhub_msg_t *msg, zhub_http_response_t *resp, bool not_found_ok,
+           zhub_outcome_t *out)
 {
     zhub_hubspot_request (ctx->hubspot, method, path, body, msg ? msg->traceparent : NULL, resp);
     zhub_debug ("call", "id=%s api=hubspot what=\"%s\" status=%ld ms=%lld",
@@ -388,8 +388,8 @@ deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
                       && !strcmp (look.state.deal_id, deal_id) && look.state.contact_id
                       && !strcmp (look.state.contact_id, contact_id);
     if (!associated) {
-        char *deal_escaped = zhub_http_escape (deal_id), *contact_escaped =
-                                                            zhub_http_escape (contact_id);
+        char *deal_escaped = zhub_http_escape (deal_id),
+             *contact_escaped = zhub_http_escape (contact_id);
         path = zhub_sprintf ("/crm/v4/objects/deals/%s/associations/default/contacts/%s",
                              deal_escaped, contact_escaped);
         free (deal_escaped);
@@ -474,8 +474,7 @@ s_bird_of_deal (zhub_actor_ctx_t *ctx, const char *deal_id, const zhub_msg_t *ms
         return NULL;
     }
     char *bird = deal_sync_key_bird_id (
-        s_str (json_object_get (resp->json, "properties"), DEAL_KEY_PROPERTY),
-        self->core.pipeline);
+        s_str (json_object_get (resp->json, "properties"), DEAL_KEY_PROPERTY), self->core.pipeline);
     *ours = bird != NULL;
     path = zhub_sprintf ("/crm/v4/objects/deals/%s/associations/contacts", escaped);
     free (escaped);
@@ -592,16 +591,13 @@ deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome
     s_set (&next.stage, change.stage);
     next.stage_ms = change.time_ms;
     next.associated = look.have_state && look.state.associated;
-    char *key = look.found_key ? zhub_strdup (look.found_key)
-                               : deal_sync_key (bird, self->core.pipeline);
+    char *key =
+        look.found_key ? zhub_strdup (look.found_key) : deal_sync_key (bird, self->core.pipeline);
     stage_msg = deal_sync_stage_msg (msg, change.deal_id, contact_id, bird, change.stage, ai_stage,
                                      "crm", zhub_now_ms ());
     //  Only a deal we own (its key is ours) is remembered under the key.
-    s_commit_t commit = {.ctx = ctx,
-                         .self = self,
-                         .key = key,
-                         .state = ours ? &next : NULL,
-                         .publish = stage_msg};
+    s_commit_t commit = {
+        .ctx = ctx, .self = self, .key = key, .state = ours ? &next : NULL, .publish = stage_msg};
     if (zhub_store_write (ctx->store, s_commit_fn, &commit) == ZHUB_OK) {
         zhub_outcome_ok (out, "published");
         snprintf (out->reason, sizeof out->reason, "deal=%s stage=%s bird=%s by=crm",

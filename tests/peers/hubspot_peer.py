@@ -141,6 +141,28 @@ class ObjectType:
         self.modified_prop = modified_prop
         self.builtin_unique = set(id_props)  # email: unique without the flag
         self.records = {}
+        # unique property -> {lower-cased value: record id}, so lookups by a
+        # unique value stay O(1) with 20,000 records (bench/sync)
+        self.index = {}
+
+    def index_set(self, rid, name, old, new):
+        if name not in self.unique_props():
+            return
+        table = self.index.setdefault(name, {})
+        if old is not None and table.get(old.lower()) == rid:
+            del table[old.lower()]
+        if new is not None and new != "":
+            table[new.lower()] = rid
+
+    def index_get(self, name, value):
+        if value is None:
+            return None
+        if name not in self.index:  # a property made unique after records exist
+            table = self.index.setdefault(name, {})
+            for rid, rec in self.records.items():
+                if rec["properties"].get(name) is not None:
+                    table[rec["properties"][name].lower()] = rid
+        return self.index[name].get(str(value).lower())
 
     def unique_props(self):
         return self.builtin_unique | {n for n, p in self.props.items() if p["hasUniqueValue"]}
@@ -505,9 +527,9 @@ class HubSpotApp(peerlib.PeerApp):
             value = props.get(name)
             if not value:
                 continue
-            for rid, rec in otype.records.items():
-                if rid != exclude and self._same(rec["properties"].get(name), value):
-                    return rid
+            rid = otype.index_get(name, value)
+            if rid is not None and rid != exclude and rid in otype.records:
+                return rid
         return None
 
     @staticmethod
@@ -533,10 +555,8 @@ class HubSpotApp(peerlib.PeerApp):
         if id_property not in otype.unique_props():
             raise ApiError(validation_error(
                 "%s is not a unique identifier property for %s" % (id_property, otype.name)))
-        for rec in otype.records.values():
-            if self._same(rec["properties"].get(id_property), key):
-                return rec
-        return None
+        rid = otype.index_get(id_property, key)
+        return otype.records.get(rid) if rid is not None else None
 
     def _create(self, otype, props, events):
         rid = str(self.next_id)
@@ -549,6 +569,8 @@ class HubSpotApp(peerlib.PeerApp):
                "updatedAt": iso_ms(ms), "archived": False, "history": {}}
         self._remember(rec, values, ms)
         otype.records[rid] = rec
+        for name, value in values.items():
+            otype.index_set(rid, name, None, value)
         self._queue_events(events, otype, rid, True, {k: v for k, v in props.items() if v})
         return rec
 
@@ -560,6 +582,7 @@ class HubSpotApp(peerlib.PeerApp):
                 continue  # HubSpot keeps the later stage; clear it first to go back
             if current.get(name, "") != value:
                 changed[name] = value
+                otype.index_set(rec["id"], name, current.get(name), value)
                 if value == "":
                     current.pop(name, None)
                 else:
@@ -659,7 +682,10 @@ class HubSpotApp(peerlib.PeerApp):
 
     def h_delete(self, req, events, kind, oid):
         # Archiving is idempotent: HubSpot answers 204 for unknown ids too.
-        self._type(kind).records.pop(unquote(oid), None)
+        otype = self._type(kind)
+        rec = otype.records.pop(unquote(oid), None)
+        for name, value in (rec["properties"].items() if rec else ()):
+            otype.index_set(rec["id"], name, value, None)
         return Response(204)
 
     # -- batch

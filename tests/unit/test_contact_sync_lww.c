@@ -45,9 +45,9 @@ s_bird_event (contact_event_t *event, const char *phone, int64_t time_ms)
               phone);
     json_t *data = s_json (text);
     char reason[256];
-    CHECK (contact_sync_parse_json ("webhook.bird.contact.updated", data, event, reason,
-                                    sizeof reason)
-           == ZHUB_OK);
+    CHECK (
+        contact_sync_parse_json ("webhook.bird.contact.updated", data, event, reason, sizeof reason)
+        == ZHUB_OK);
     CHECK (event->complete);
     event->time_ms = time_ms;
     event->event_id = zhub_strdup ("ev-bird");
@@ -160,9 +160,9 @@ test_older_hubspot_change_loses_to_newer_bird_value (void)
                              .kind = zhub_strdup ("contact.propertyChange"),
                              .time_ms = 1500,
                              .event_id = zhub_strdup ("ev-hs")};
-    json_t *answer = s_json ("{\"id\":\"501\",\"properties\":{\"firstname\":\"Ana\",\"lastname\":"
-                             "\"López\",\"phone\":\"+525500001111\",\"bird_contact_id\":\"" BIRD_ID
-                             "\"}}");
+    json_t *answer =
+        s_json ("{\"id\":\"501\",\"properties\":{\"firstname\":\"Ana\",\"lastname\":"
+                "\"López\",\"phone\":\"+525500001111\",\"bird_contact_id\":\"" BIRD_ID "\"}}");
     contact_plan_t plan;
     contact_plan_init (&plan);
     contact_sync_plan_fetched (&event, &state, answer, &config, &plan);
@@ -199,12 +199,12 @@ test_mapped_fields_both_ways (void)
     contact_plan_init (&plan);
     contact_sync_plan_event (&event, &state, &config, &plan);
     CHECK (plan.kind == CONTACT_PLAN_WRITE);
-    CHECK_STR (json_string_value (json_object_get (plan.hubspot_properties,
-                                                   "ai_conversation_status")),
-               "active");
-    CHECK_STR (json_string_value (json_object_get (plan.hubspot_properties,
-                                                   "urbanhub_property_interest")),
-               "Torre Reforma 4B");
+    CHECK_STR (
+        json_string_value (json_object_get (plan.hubspot_properties, "ai_conversation_status")),
+        "active");
+    CHECK_STR (
+        json_string_value (json_object_get (plan.hubspot_properties, "urbanhub_property_interest")),
+        "Torre Reforma 4B");
     CHECK (json_object_get (plan.hubspot_properties, "phone") == NULL);
     contact_state_t synced = {0};
     contact_state_copy (&synced, &plan.next);
@@ -233,8 +233,8 @@ test_mapped_fields_both_ways (void)
                              "\"Casa Roma 2\",\"ai_conversation_status\":\"active\"}}");
     contact_sync_plan_fetched (&change, &synced, answer, &config, &plan);
     CHECK (plan.kind == CONTACT_PLAN_WRITE);
-    CHECK_STR (json_string_value (json_object_get (
-                   json_object_get (plan.call.body, "attributes"), "property_interest")),
+    CHECK_STR (json_string_value (json_object_get (json_object_get (plan.call.body, "attributes"),
+                                                   "property_interest")),
                "Casa Roma 2");
     contact_state_t after = {0};
     contact_state_copy (&after, &plan.next);

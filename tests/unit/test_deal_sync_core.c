@@ -10,8 +10,12 @@
 static json_t *
 s_pipelines (void)
 {
-    static const char *ids[] = {"appointmentscheduled", "qualifiedtobuy", "presentationscheduled",
-                                "decisionmakerboughtin", "contractsent", "closedwon",
+    static const char *ids[] = {"appointmentscheduled",
+                                "qualifiedtobuy",
+                                "presentationscheduled",
+                                "decisionmakerboughtin",
+                                "contractsent",
+                                "closedwon",
                                 "closedlost"};
     json_t *stages = json_array ();
     for (int i = 0; i < 7; i++)
@@ -112,8 +116,8 @@ s_parse (const char *topic, const char *json, deal_ai_event_t *event)
 {
     json_t *data = json_loads (json, 0, NULL);
     char reason[256];
-    zhub_rc_t rc =
-        deal_sync_parse_ai (topic, "contact:b-9", data, 1700000000000, event, reason, sizeof reason);
+    zhub_rc_t rc = deal_sync_parse_ai (topic, "contact:b-9", data, 1700000000000, event, reason,
+                                       sizeof reason);
     json_decref (data);
     return rc;
 }
@@ -271,12 +275,12 @@ test_newer_human_stage_wins_and_is_audited (void)
     s_config (&config);
     //  A person moved the deal back to qualifiedtobuy at :30; the AI's
     //  "application" event is from :20.
-    json_t *answer = s_deal_answer (
-        "qualifiedtobuy",
-        "[{\"value\":\"qualifiedtobuy\",\"timestamp\":\"2023-11-14T22:13:30.000Z\","
-        "\"sourceType\":\"CRM_UI\",\"sourceId\":\"userId:1\"},"
-        "{\"value\":\"contractsent\",\"timestamp\":\"2023-11-14T22:13:10.000Z\","
-        "\"sourceType\":\"INTEGRATION\",\"sourceId\":\"54321\"}]");
+    json_t *answer =
+        s_deal_answer ("qualifiedtobuy",
+                       "[{\"value\":\"qualifiedtobuy\",\"timestamp\":\"2023-11-14T22:13:30.000Z\","
+                       "\"sourceType\":\"CRM_UI\",\"sourceId\":\"userId:1\"},"
+                       "{\"value\":\"contractsent\",\"timestamp\":\"2023-11-14T22:13:10.000Z\","
+                       "\"sourceType\":\"INTEGRATION\",\"sourceId\":\"54321\"}]");
     deal_current_t current;
     CHECK (deal_sync_read_deal (answer, &current) == 0);
     CHECK (current.human_ms == 1700000010000);
@@ -295,8 +299,7 @@ test_newer_human_stage_wins_and_is_audited (void)
     CHECK_STR (json_string_value (json_object_get (audit, "new")), "contractsent");
     CHECK_STR (json_string_value (json_object_get (audit, "hubspot_time")),
                "2023-11-14T22:13:30.000Z");
-    CHECK_STR (json_string_value (json_object_get (audit, "ai_time")),
-               "2023-11-14T22:13:20.000Z");
+    CHECK_STR (json_string_value (json_object_get (audit, "ai_time")), "2023-11-14T22:13:20.000Z");
     CHECK_STR (json_string_value (json_object_get (audit, "event_id")), "ev-1");
     json_decref (audit);
     free (entry);
@@ -350,10 +353,10 @@ test_stage_message_is_deterministic (void)
 {
     zhub_msg_t *input = zhub_msg_new ();
     zhub_msg_set (&input->id, "ev-1");
-    zhub_msg_t *a = deal_sync_stage_msg (input, "901", "501", "b-1", "contractsent", "application",
-                                         "ai", 1);
-    zhub_msg_t *b = deal_sync_stage_msg (input, "901", "501", "b-1", "contractsent", "application",
-                                         "ai", 2);
+    zhub_msg_t *a =
+        deal_sync_stage_msg (input, "901", "501", "b-1", "contractsent", "application", "ai", 1);
+    zhub_msg_t *b =
+        deal_sync_stage_msg (input, "901", "501", "b-1", "contractsent", "application", "ai", 2);
     CHECK_STR (a->id, b->id);
     CHECK (!strncmp (a->id, "ds-", 3));
     CHECK_STR (a->type, "deal.stage_changed");

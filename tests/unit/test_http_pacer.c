@@ -159,8 +159,8 @@ test_paced_client_meets_no_429_at_full_rate (void)
     //  2000 calls at 190 per 10 s take at least 100 s; the pacer gets
     //  within 10 % of that without a single 429.
     double seconds = (double)now / 1000.0;
-    printf ("  2000 calls in %.1f s (%.1f/s, ceiling 19/s), %d x 429\n", seconds,
-            2000 / seconds, rejected);
+    printf ("  2000 calls in %.1f s (%.1f/s, ceiling 19/s), %d x 429\n", seconds, 2000 / seconds,
+            rejected);
     CHECK (rejected == 0);
     CHECK (2000 / seconds >= 0.9 * 19.0);
 }
