@@ -1,0 +1,405 @@
+//  contact-sync core: the plan machinery shared by both directions. Plan
+//  life cycle, field-level last-writer-wins with its audit trail, the
+//  entry points (an event, a fetched record, a 409 conflict, a written
+//  answer) that choose what to call next.
+#include "contact_sync_internal.h"
+
+//  -------------------------------------------------------------------
+//  Plans
+
+void
+contact_plan_init (contact_plan_t *plan)
+{
+    memset (plan, 0, sizeof *plan);
+}
+
+static void
+s_call_clear (contact_call_t *call)
+{
+    free (call->path);
+    if (call->body)
+        json_decref (call->body);
+    memset (call, 0, sizeof *call);
+}
+
+void
+contact_plan_clear (contact_plan_t *plan)
+{
+    if (!plan)
+        return;
+    s_call_clear (&plan->call);
+    contact_state_clear (&plan->next);
+    if (plan->hubspot_properties)
+        json_decref (plan->hubspot_properties);
+    json_decref (plan->audit);
+    memset (plan, 0, sizeof *plan);
+}
+
+void
+contact_sync_plan_reason (contact_plan_t *plan, contact_plan_kind_t kind, uint32_t code,
+                          const char *fmt, ...)
+{
+    s_call_clear (&plan->call);
+    plan->kind = kind;
+    plan->code = code;
+    va_list args;
+    va_start (args, fmt);
+    vsnprintf (plan->reason, sizeof plan->reason, fmt, args);
+    va_end (args);
+}
+
+void
+contact_sync_plan_call (contact_plan_t *plan, contact_plan_kind_t kind, contact_api_t api,
+                        contact_op_t op, const char *method, char *path, json_t *body,
+                        const char *what)
+{
+    s_call_clear (&plan->call);
+    plan->kind = kind;
+    plan->call = (contact_call_t){
+        .api = api, .op = op, .method = method, .path = path, .body = body, .what = what};
+}
+
+void
+contact_sync_changed (contact_plan_t *plan, const char *field)
+{
+    for (size_t i = 0; i < plan->changed_count; i++)
+        if (!strcmp (plan->changed[i], field))
+            return;
+    if (plan->changed_count < CONTACT_MAX_CHANGED)
+        plan->changed[plan->changed_count++] = field;
+}
+
+//  Field-level last-writer-wins. A change of `field` from `side` at the
+//  event's time may be written unless the value both sides agree on is
+//  newer, or as new and from HubSpot (a tie goes to HubSpot). Either way
+//  the decision is appended to plan->audit; a win also moves the field's
+//  version in plan->next. old is the value the change replaces (the other
+//  side's, as far as we know), new the changed value.
+bool
+contact_sync_lww (contact_plan_t *plan, const contact_state_t *known, const contact_event_t *event,
+                  const char *field, const char *side, const char *old, const char *new)
+{
+    const json_t *version = known->versions ? json_object_get (known->versions, field) : NULL;
+    const json_t *ms_value = json_object_get (version, "ms");
+    int64_t current_ms = json_is_integer (ms_value) ? json_integer_value (ms_value) : -1;
+    const char *current_side = s_json_str (version, "side");
+    int64_t t = event->time_ms;
+    const char *decision = "applied";
+    if (current_ms > t)
+        decision = "older_than_current";
+    else if (current_ms == t && current_side && !strcmp (current_side, "hubspot")
+             && strcmp (side, "hubspot"))
+        decision = "tie_hubspot_wins";
+    bool wins = !strcmp (decision, "applied");
+
+    if (!plan->audit)
+        plan->audit = json_array ();
+    char stamp[40];
+    json_t *entry = json_pack ("{s:s, s:s, s:s, s:s, s:s}", "actor", CONTACT_SYNC_GROUP, "object",
+                               "contact", "field", field, "decision", decision, "winner",
+                               wins ? side : (current_side ? current_side : "hubspot"));
+    s_put (entry, "old", old);
+    s_put (entry, "new", new);
+    s_put (entry, "event_id", event->event_id);
+    s_put (entry, "bird_contact_id", known->bird_id ? known->bird_id : event->bird_id);
+    zhub_time_format (t, stamp, sizeof stamp);
+    json_object_set_new (entry, !strcmp (side, "bird") ? "bird_time" : "hubspot_time",
+                         json_string (stamp));
+    if (current_ms >= 0 && current_side && strcmp (current_side, side)) {
+        zhub_time_format (current_ms, stamp, sizeof stamp);
+        json_object_set_new (entry, !strcmp (current_side, "bird") ? "bird_time" : "hubspot_time",
+                             json_string (stamp));
+    }
+    if (current_ms >= 0) {
+        zhub_time_format (current_ms, stamp, sizeof stamp);
+        json_object_set_new (entry, "current_time", json_string (stamp));
+    }
+    json_array_append_new (plan->audit, entry);
+    if (wins) {
+        if (!plan->next.versions)
+            plan->next.versions = json_object ();
+        json_object_set_new (plan->next.versions, field,
+                             json_pack ("{s:I, s:s}", "ms", (json_int_t)t, "side", side));
+    }
+    return wins;
+}
+
+//  What one side holds of a mapped field, as far as we know (or NULL).
+const char *
+contact_sync_field_known (const contact_state_t *state, const char *hubspot, const char *side)
+{
+    return state && state->fields ? s_json_str (json_object_get (state->fields, hubspot), side)
+                                  : NULL;
+}
+
+void
+contact_sync_field_set (contact_state_t *state, const char *hubspot, const char *side,
+                        const char *value)
+{
+    if (!state->fields)
+        state->fields = json_object ();
+    json_t *entry = json_object_get (state->fields, hubspot);
+    if (!entry) {
+        entry = json_object ();
+        json_object_set_new (state->fields, hubspot, entry);
+    }
+    if (value)
+        json_object_set_new (entry, side, json_string (value));
+    else
+        json_object_del (entry, side);
+}
+
+//  True when every identifier the event carries is one we already synced:
+//  a message from a known contact brings nothing new worth a fetch.
+static bool
+s_event_known (const contact_event_t *event, const contact_state_t *state,
+               const contact_sync_config_t *config)
+{
+    if (!state || !state->hubspot_id)
+        return false;
+    if (event->display_name && !s_same (event->display_name, state->bird.display_name))
+        return false;
+    for (size_t i = 0; i < event->phone_count; i++) {
+        char phone[CONTACT_PHONE_MAX + 1];
+        if (contact_phone_normalize (event->phones[i], config->default_calling_code, phone,
+                                     sizeof phone, NULL, 0)
+                != ZHUB_OK
+            || !s_same (phone, state->bird.phone))
+            return false;
+    }
+    for (size_t i = 0; i < event->email_count; i++) {
+        char email[CONTACT_EMAIL_MAX + 1];
+        if (contact_email_normalize (event->emails[i], email, sizeof email, NULL, 0) != ZHUB_OK
+            || !s_same (email, state->bird.email))
+            return false;
+    }
+    //  A conversation status we have not passed on yet is news.
+    for (size_t i = 0; i < config->field_count; i++) {
+        const contact_field_map_t *field = &config->fields[i];
+        char *value = field->to_hubspot ? contact_sync_bird_field_value (event, field) : NULL;
+        bool news = value && *value
+                    && !s_same (value, contact_sync_field_known (state, field->hubspot, "bird"));
+        free (value);
+        if (news)
+            return false;
+    }
+    return true;
+}
+
+static bool
+s_synced_property (const char *name, const contact_sync_config_t *config)
+{
+    const contact_field_map_t *field = contact_sync_field_of (config, name);
+    return !strcmp (name, "firstname") || !strcmp (name, "lastname") || !strcmp (name, "phone")
+           || !strcmp (name, "email") || (field && field->to_bird);
+}
+
+//  The value HubSpot's side holds for a property, as far as we know.
+static const char *
+s_known_hubspot (const contact_state_t *state, const char *name)
+{
+    if (!strcmp (name, "firstname"))
+        return state->hubspot.firstname;
+    if (!strcmp (name, "lastname"))
+        return state->hubspot.lastname;
+    if (!strcmp (name, "phone"))
+        return state->hubspot.phone;
+    if (!strcmp (name, "email"))
+        return state->hubspot.email;
+    return contact_sync_field_known (state, name, "hubspot");
+}
+
+//  A propertyChange whose new value is the one we wrote (or last read):
+//  our own write coming back.
+static bool
+s_property_echo (const contact_event_t *event, const contact_state_t *state,
+                 const contact_sync_config_t *config)
+{
+    if (!state || !event->property_name)
+        return false;
+    const char *known = s_known_hubspot (state, event->property_name);
+    const char *value = event->property_value;
+    char normal[CONTACT_EMAIL_MAX + 2];
+    if (!s_empty (value) && !strcmp (event->property_name, "phone")
+        && contact_phone_normalize (value, config->default_calling_code, normal, sizeof normal,
+                                    NULL, 0)
+               == ZHUB_OK)
+        value = normal;
+    else if (!s_empty (value) && !strcmp (event->property_name, "email")
+             && contact_email_normalize (value, normal, sizeof normal, NULL, 0) == ZHUB_OK)
+        value = normal;
+    return s_same (value, known);
+}
+
+void
+contact_sync_plan_event (const contact_event_t *event, const contact_state_t *state,
+                         const contact_sync_config_t *config, contact_plan_t *plan)
+{
+    contact_plan_clear (plan);
+    if (event->origin == CONTACT_FROM_BIRD) {
+        plan->direction = DIR_BIRD_TO_HUBSPOT;
+        if (state && state->unlinked) {
+            contact_sync_plan_reason (plan, CONTACT_PLAN_SKIP, 0,
+                                      "bird contact %s is unlinked from HubSpot (%s): not synced",
+                                      event->bird_id, state->unlinked);
+            return;
+        }
+        if (event->complete) {
+            contact_sync_plan_bird_to_hubspot (event, state, config, plan);
+            return;
+        }
+        if (s_event_known (event, state, config)) {
+            contact_sync_plan_reason (plan, CONTACT_PLAN_SKIP, 0, "bird contact %s already synced",
+                                      event->bird_id);
+            return;
+        }
+        char *id = zhub_http_escape (event->bird_id);
+        contact_sync_plan_call (plan, CONTACT_PLAN_FETCH, CONTACT_API_BIRD, CONTACT_OP_BIRD_GET,
+                                "GET", zhub_sprintf ("/contacts/%s", id), NULL, "bird get contact");
+        free (id);
+        return;
+    }
+    plan->direction = DIR_HUBSPOT_TO_BIRD;
+    if (event->property_name && !s_synced_property (event->property_name, config)) {
+        contact_sync_plan_reason (plan, CONTACT_PLAN_IGNORE, 0, "property %.64s is not synced",
+                                  event->property_name);
+        return;
+    }
+    if (s_property_echo (event, state, config)) {
+        contact_sync_plan_reason (plan, CONTACT_PLAN_SKIP, 0,
+                                  "hubspot contact %s: %s already synced (echo)", event->hubspot_id,
+                                  event->property_name);
+        return;
+    }
+    char *id = zhub_http_escape (event->hubspot_id);
+    contact_sync_plan_call (plan, CONTACT_PLAN_FETCH, CONTACT_API_HUBSPOT, CONTACT_OP_HUBSPOT_GET,
+                            "GET",
+                            zhub_sprintf ("/crm/v3/objects/contacts/%s?properties=%s", id,
+                                          config->hubspot_properties ? config->hubspot_properties
+                                                                     : CONTACT_HUBSPOT_PROPERTIES),
+                            NULL, "hubspot get contact");
+    free (id);
+}
+
+const char *
+contact_sync_answer_bird_id (const json_t *answer)
+{
+    const char *id = s_json_str (json_object_get (answer, "properties"), "bird_contact_id");
+    return s_empty (id) ? NULL : id;
+}
+
+void
+contact_sync_plan_fetched (const contact_event_t *event, const contact_state_t *state,
+                           const json_t *answer, const contact_sync_config_t *config,
+                           contact_plan_t *plan)
+{
+    contact_plan_clear (plan);
+    if (!json_is_object (answer)) {
+        contact_sync_plan_reason (plan, CONTACT_PLAN_REJECT, ZHUB_REASON_BAD_ANSWER,
+                                  "the fetched contact is not a JSON object");
+        return;
+    }
+    if (event->origin == CONTACT_FROM_HUBSPOT) {
+        contact_sync_plan_hubspot_to_bird (event, state, answer, config, plan);
+        return;
+    }
+    if (state && state->unlinked) {
+        contact_sync_plan_reason (plan, CONTACT_PLAN_SKIP, 0,
+                                  "bird contact is unlinked from HubSpot (%s)", state->unlinked);
+        return;
+    }
+    contact_event_t record = {.origin = CONTACT_FROM_BIRD, .time_ms = event->time_ms};
+    if (!contact_sync_read_bird_contact (answer, &record)) {
+        contact_sync_plan_reason (plan, CONTACT_PLAN_REJECT, ZHUB_REASON_BAD_ANSWER,
+                                  "the fetched Bird contact has no id");
+        contact_event_clear (&record);
+        return;
+    }
+    //  What the event itself said, beyond the record: its id, its
+    //  conversation's status.
+    record.event_id = zhub_strdup (event->event_id);
+    record.conversation_status = zhub_strdup (event->conversation_status);
+    contact_sync_plan_bird_to_hubspot (&record, state, config, plan);
+    contact_event_clear (&record);
+}
+
+zhub_rc_t
+contact_sync_plan_conflict (contact_plan_t *plan, const json_t *answer)
+{
+    //  HubSpot: "Contact already exists. Existing ID: 501"
+    const char *message = s_json_str (answer, "message");
+    const char *mark = message ? strstr (message, "Existing ID: ") : NULL;
+    char id[32] = "";
+    if (mark) {
+        mark += strlen ("Existing ID: ");
+        size_t n = 0;
+        while (n < sizeof id - 1 && isdigit ((unsigned char)mark[n])) {
+            id[n] = mark[n];
+            n++;
+        }
+        id[n] = 0;
+    }
+    if (!*id || plan->call.op != CONTACT_OP_HUBSPOT_UPSERT || !plan->hubspot_properties) {
+        contact_sync_plan_reason (plan, CONTACT_PLAN_REJECT, 409,
+                                  "hubspot upsert contact: HTTP 409 without an existing id");
+        return ZHUB_REJECT;
+    }
+    json_t *body = json_pack ("{s:O}", "properties", plan->hubspot_properties);
+    contact_sync_plan_call (
+        plan, CONTACT_PLAN_WRITE, CONTACT_API_HUBSPOT, CONTACT_OP_HUBSPOT_UPDATE, "PATCH",
+        zhub_sprintf ("/crm/v3/objects/contacts/%s", id), body, "hubspot update existing contact");
+    return ZHUB_OK;
+}
+
+void
+contact_sync_plan_written (contact_plan_t *plan, const json_t *answer)
+{
+    contact_op_t op = plan->call.op;
+    char *id = NULL;
+    if (op == CONTACT_OP_BIRD_LINK) {
+        s_call_clear (&plan->call);
+        plan->kind = CONTACT_PLAN_DONE;
+        return;
+    }
+    if (op == CONTACT_OP_HUBSPOT_UPSERT) {
+        const json_t *results = json_object_get (answer, "results");
+        id = s_json_id (json_object_get (json_array_get (results, 0), "id"));
+    } else
+        id = s_json_id (json_object_get (answer, "id"));
+    if (!id) {
+        contact_sync_plan_reason (plan, CONTACT_PLAN_REJECT, ZHUB_REASON_BAD_ANSWER,
+                                  "%s: the answer carries no record id", plan->call.what);
+        return;
+    }
+    if (op == CONTACT_OP_BIRD_WRITE) {
+        s_set (&plan->next.bird_id, id);
+        if (plan->link_hubspot && plan->next.hubspot_id) {
+            plan->link_hubspot = false;
+            char *hid = zhub_http_escape (plan->next.hubspot_id);
+            json_t *body = json_pack ("{s:{s:s}}", "properties", "bird_contact_id", id);
+            contact_sync_plan_call (
+                plan, CONTACT_PLAN_WRITE, CONTACT_API_HUBSPOT, CONTACT_OP_HUBSPOT_LINK, "PATCH",
+                zhub_sprintf ("/crm/v3/objects/contacts/%s", hid), body, "hubspot link contact");
+            free (hid);
+            free (id);
+            return;
+        }
+    } else if (op == CONTACT_OP_HUBSPOT_UPSERT || op == CONTACT_OP_HUBSPOT_UPDATE) {
+        //  A HubSpot id Bird does not know yet goes onto the Bird contact.
+        bool new_link = plan->next.bird_id && !s_same (id, plan->next.hubspot_id);
+        s_set (&plan->next.hubspot_id, id);
+        if (new_link) {
+            char *bid = zhub_http_escape (plan->next.bird_id);
+            json_t *body = json_pack ("{s:{s:s}}", "attributes", "hubspot_contact_id", id);
+            contact_sync_plan_call (plan, CONTACT_PLAN_WRITE, CONTACT_API_BIRD,
+                                    CONTACT_OP_BIRD_LINK, "PATCH",
+                                    zhub_sprintf ("/contacts/%s", bid), body, "bird link contact");
+            free (bid);
+            free (id);
+            return;
+        }
+    }
+    free (id);
+    s_call_clear (&plan->call);
+    plan->kind = CONTACT_PLAN_DONE;
+}

@@ -1,0 +1,109 @@
+//  contact-sync core: the state we keep per contact (ids, what each side
+//  holds, field versions) and its JSON encoding in the store. Decoding
+//  type-checks every field, since a stored record may come from an older
+//  version.
+#include "contact_sync_internal.h"
+
+//  -------------------------------------------------------------------
+//  State
+
+void
+contact_state_clear (contact_state_t *state)
+{
+    if (!state)
+        return;
+    free (state->bird_id);
+    free (state->hubspot_id);
+    free (state->hubspot.firstname);
+    free (state->hubspot.lastname);
+    free (state->hubspot.phone);
+    free (state->hubspot.email);
+    free (state->bird.display_name);
+    free (state->bird.phone);
+    free (state->bird.email);
+    json_decref (state->versions);
+    json_decref (state->fields);
+    free (state->unlinked);
+    memset (state, 0, sizeof *state);
+}
+
+void
+contact_state_copy (contact_state_t *dst, const contact_state_t *src)
+{
+    contact_state_clear (dst);
+    dst->bird_id = zhub_strdup (src->bird_id);
+    dst->hubspot_id = zhub_strdup (src->hubspot_id);
+    dst->hubspot.firstname = zhub_strdup (src->hubspot.firstname);
+    dst->hubspot.lastname = zhub_strdup (src->hubspot.lastname);
+    dst->hubspot.phone = zhub_strdup (src->hubspot.phone);
+    dst->hubspot.email = zhub_strdup (src->hubspot.email);
+    dst->bird.display_name = zhub_strdup (src->bird.display_name);
+    dst->bird.phone = zhub_strdup (src->bird.phone);
+    dst->bird.email = zhub_strdup (src->bird.email);
+    dst->updated_ms = src->updated_ms;
+    dst->versions = src->versions ? json_deep_copy (src->versions) : NULL;
+    dst->fields = src->fields ? json_deep_copy (src->fields) : NULL;
+    dst->unlinked = zhub_strdup (src->unlinked);
+}
+
+char *
+contact_state_encode (const contact_state_t *state)
+{
+    json_t *root = json_object ();
+    json_object_set_new (root, "v", json_integer (1));
+    s_put (root, "bird_id", state->bird_id);
+    s_put (root, "hubspot_id", state->hubspot_id);
+    json_t *hubspot = json_object ();
+    s_put (hubspot, "firstname", state->hubspot.firstname);
+    s_put (hubspot, "lastname", state->hubspot.lastname);
+    s_put (hubspot, "phone", state->hubspot.phone);
+    s_put (hubspot, "email", state->hubspot.email);
+    json_object_set_new (root, "hubspot", hubspot);
+    json_t *bird = json_object ();
+    s_put (bird, "displayName", state->bird.display_name);
+    s_put (bird, "phone", state->bird.phone);
+    s_put (bird, "email", state->bird.email);
+    json_object_set_new (root, "bird", bird);
+    json_object_set_new (root, "updated_ms", json_integer (state->updated_ms));
+    if (state->versions)
+        json_object_set (root, "versions", state->versions);
+    if (state->fields)
+        json_object_set (root, "fields", state->fields);
+    s_put (root, "unlinked", state->unlinked);
+    char *text = json_dumps (root, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref (root);
+    return text;
+}
+
+int
+contact_state_decode (const char *text, size_t size, contact_state_t *state)
+{
+    memset (state, 0, sizeof *state);
+    json_t *root = json_loadb (text, size, 0, NULL);
+    if (!json_is_object (root) || !s_json_str (root, "bird_id")) {
+        json_decref (root);
+        return -1;
+    }
+    state->bird_id = s_json_strdup (root, "bird_id");
+    state->hubspot_id = s_json_strdup (root, "hubspot_id");
+    json_t *hubspot = json_object_get (root, "hubspot");
+    state->hubspot.firstname = s_json_strdup (hubspot, "firstname");
+    state->hubspot.lastname = s_json_strdup (hubspot, "lastname");
+    state->hubspot.phone = s_json_strdup (hubspot, "phone");
+    state->hubspot.email = s_json_strdup (hubspot, "email");
+    json_t *bird = json_object_get (root, "bird");
+    state->bird.display_name = s_json_strdup (bird, "displayName");
+    state->bird.phone = s_json_strdup (bird, "phone");
+    state->bird.email = s_json_strdup (bird, "email");
+    json_t *updated = json_object_get (root, "updated_ms");
+    state->updated_ms = json_is_integer (updated) ? json_integer_value (updated) : 0;
+    json_t *versions = json_object_get (root, "versions");
+    if (json_is_object (versions))
+        state->versions = json_incref (versions);
+    json_t *fields = json_object_get (root, "fields");
+    if (json_is_object (fields))
+        state->fields = json_incref (fields);
+    state->unlinked = s_json_strdup (root, "unlinked");
+    json_decref (root);
+    return 0;
+}

@@ -1,0 +1,357 @@
+//  scheduler's booking execution: a tour request runs through its steps
+//  (hold, calendar event, WhatsApp confirmation) or the self-service
+//  Calendly link; tour.reminder sends its WhatsApp once. Each step commits
+//  before the next, so a redelivery resumes where the last one stopped.
+#include "scheduler_internal.h"
+
+//  -------------------------------------------------------------------
+//  Step 3 and reminders: WhatsApp through Bird
+
+static bool
+s_whatsapp (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sched_booking_t *b,
+            const char *kind, zhub_outcome_t *out)
+{
+    scheduler_t *self = ctx->state;
+    if (!self->cfg.bird_channel_id) {
+        zhub_warn ("whatsapp_skipped", "id=%s booking=%s kind=%s note=\"no bird_channel_id\"",
+                   msg->id, b->booking_id, kind);
+        return true;
+    }
+    char *text = sched_whatsapp_text (kind, b, &self->cfg);
+    json_t *body = sched_bird_message (b, text);
+    char *channel = zhub_http_escape (self->cfg.bird_channel_id);
+    char *path = zhub_sprintf ("/channels/%s/messages", channel);
+    zhub_http_response_t resp;
+    zhub_http_response_init (&resp);
+    zhub_bird_request (ctx->bird, "POST", path, body, msg->traceparent, &resp);
+    bool ok = resp.status >= 200 && resp.status < 300;
+    if (!ok)
+        zhub_retry_classify (&resp, "bird send whatsapp", zhub_now_ms (), out);
+    zhub_http_response_reset (&resp);
+    free (path);
+    free (channel);
+    json_decref (body);
+    free (text);
+    return ok;
+}
+
+//  -------------------------------------------------------------------
+//  tour.requested
+
+static void
+s_unavailable (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sched_request_t *req,
+               const sched_busy_t *busy, const bool *eligible, size_t rr, zhub_outcome_t *out)
+{
+    scheduler_t *self = ctx->state;
+    sched_slot_t alts[SCHED_MAX_ALTERNATIVES];
+    int64_t from = req->preferred[0];
+    int64_t now = zhub_now_ms ();
+    if (from < now)
+        from = now;
+    size_t count = sched_alternatives (&self->cfg, from, req->duration_ms, busy, eligible, rr, alts,
+                                       self->cfg.max_alternatives);
+    zhub_msg_t *unavailable =
+        sched_unavailable_msg (req, &self->cfg, alts, count, msg->traceparent, now);
+    scheduler_save_t save = {.ctx = ctx, .self = self, .publish = unavailable};
+    //  Nothing to keep but the event: a booking record is not needed.
+    sched_booking_t none = {0};
+    char id[40];
+    sched_booking_id (req->event_id, id, sizeof id);
+    none.booking_id = id;
+    none.status = "unavailable";
+    none.bird_id = req->bird_id;
+    save.booking = &none;
+    if (zhub_store_write (ctx->store, scheduler_save_fn, &save) == ZHUB_OK) {
+        zhub_outcome_ok (out, "unavailable");
+        snprintf (out->reason, sizeof out->reason, "alternatives=%zu", count);
+    } else
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
+    zhub_msg_destroy (&unavailable);
+}
+
+//  Steps 2 and 3 for a held (or scheduled, unconfirmed) booking.
+static void
+s_finish (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, sched_booking_t *b,
+          const sched_request_t *req, zhub_outcome_t *out)
+{
+    if (!strcmp (b->status, "pending")) {
+        if (!scheduler_create_event (ctx, msg, b, req, out)) {
+            if (out->rc == ZHUB_REJECT)
+                scheduler_save (ctx, b, NULL, false, true); //  free the slot for others
+            return;
+        }
+        s_set_str (&b->status, "scheduled");
+        zhub_msg_t *scheduled =
+            sched_tour_msg ("tour.scheduled", b, "booked", msg->traceparent, zhub_now_ms ());
+        //  Graph's change notifications name the event, not our booking:
+        //  keep the way back (Google's event id is the booking id itself).
+        char *event_key =
+            !strcmp (b->platform, "graph") ? zhub_sprintf ("graph:%s", b->event_id) : NULL;
+        scheduler_save_t save = {.ctx = ctx,
+                                 .self = ctx->state,
+                                 .booking = b,
+                                 .publish = scheduled,
+                                 .arm = true,
+                                 .invitee = event_key};
+        zhub_rc_t rc = zhub_store_write (ctx->store, scheduler_save_fn, &save);
+        free (event_key);
+        zhub_msg_destroy (&scheduled);
+        if (rc != ZHUB_OK) {
+            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the booking");
+            return;
+        }
+        zhub_info ("booked", "id=%s booking=%s agent=%s platform=%s event=%s", msg->id,
+                   b->booking_id, b->agent_id, b->platform, b->event_id);
+    }
+    if (!b->confirmed) {
+        if (!s_whatsapp (ctx, msg, b, "confirmation", out))
+            return;
+        b->confirmed = true;
+        if (scheduler_save (ctx, b, NULL, false, false) != ZHUB_OK) {
+            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the booking");
+            return;
+        }
+    }
+    zhub_outcome_ok (out, "scheduled");
+    snprintf (out->reason, sizeof out->reason, "booking=%s agent=%s", b->booking_id, b->agent_id);
+}
+
+//  Self-service: a single-use Calendly link, sent on WhatsApp. The
+//  booking waits as "link_sent" until Calendly's invitee.created brings the
+//  time the person chose (then tour.scheduled goes out).
+static void
+s_self_service (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sched_request_t *req,
+                sched_booking_t *existing, const char *id, zhub_outcome_t *out)
+{
+    scheduler_t *self = ctx->state;
+    sched_booking_t fresh = {0};
+    sched_booking_t *b = existing;
+    if (!b) {
+        zhub_http_response_t resp;
+        zhub_http_response_init (&resp);
+        zhub_calendly_scheduling_link (self->calendly, self->cfg.calendly_event_type,
+                                       msg->traceparent, &resp);
+        const char *url = json_string_value (
+            json_object_get (json_object_get (resp.json, "resource"), "booking_url"));
+        if (resp.status < 200 || resp.status >= 300)
+            zhub_retry_classify (&resp, "calendly scheduling link", zhub_now_ms (), out);
+        else if (!url)
+            zhub_outcome_retry (out, -1, ZHUB_REASON_BAD_ANSWER, "calendly link without a URL");
+        else {
+            b = &fresh;
+            fresh.booking_id = zhub_strdup (id);
+            fresh.request_id = zhub_strdup (req->event_id);
+            fresh.bird_id = zhub_strdup (req->bird_id);
+            fresh.conversation_id =
+                req->conversation_id ? zhub_strdup (req->conversation_id) : NULL;
+            fresh.location = req->location ? zhub_strdup (req->location) : NULL;
+            fresh.phone = req->phone ? zhub_strdup (req->phone) : NULL;
+            fresh.platform = zhub_strdup ("calendly");
+            fresh.status = zhub_strdup ("link_sent");
+            fresh.confirmation_url = sched_link_with_booking (url, id);
+            if (scheduler_save (ctx, b, NULL, false, false) != ZHUB_OK) {
+                zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the booking");
+                b = NULL;
+            }
+        }
+        zhub_http_response_reset (&resp);
+    }
+    if (b && !b->confirmed) {
+        char *text = sched_link_text (b);
+        bool sent = true;
+        if (self->cfg.bird_channel_id) {
+            json_t *body = sched_bird_message (b, text);
+            char *channel = zhub_http_escape (self->cfg.bird_channel_id);
+            char *path = zhub_sprintf ("/channels/%s/messages", channel);
+            zhub_http_response_t resp;
+            zhub_http_response_init (&resp);
+            zhub_bird_request (ctx->bird, "POST", path, body, msg->traceparent, &resp);
+            sent = resp.status >= 200 && resp.status < 300;
+            if (!sent)
+                zhub_retry_classify (&resp, "bird send whatsapp", zhub_now_ms (), out);
+            zhub_http_response_reset (&resp);
+            free (path);
+            free (channel);
+            json_decref (body);
+        }
+        free (text);
+        if (sent) {
+            b->confirmed = true;
+            if (scheduler_save (ctx, b, NULL, false, false) != ZHUB_OK) {
+                zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the booking");
+                sent = false;
+            }
+        }
+        if (sent)
+            zhub_outcome_ok (out, "link_sent");
+    } else if (b)
+        zhub_outcome_ok (out, "link_sent");
+    sched_booking_clear (&fresh);
+}
+
+void
+scheduler_request (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+{
+    scheduler_t *self = ctx->state;
+    sched_request_t req;
+    char reason[256];
+    if (sched_parse_request (msg, &self->cfg, &req, reason, sizeof reason) != ZHUB_OK) {
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+        sched_request_clear (&req);
+        return;
+    }
+    char id[40];
+    sched_booking_id (req.event_id, id, sizeof id);
+    sched_booking_t b;
+    zhub_rc_t rc = scheduler_load_booking (ctx->store, self, id, &b);
+    if (rc == ZHUB_ERROR) {
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the booking");
+        sched_request_clear (&req);
+        return;
+    }
+    if ((rc == ZHUB_OK && !strcmp (b.status, "link_sent"))
+        || (rc == ZHUB_NOTFOUND && self->cfg.self_service)) {
+        s_self_service (ctx, msg, &req, rc == ZHUB_OK ? &b : NULL, id, out);
+        if (rc == ZHUB_OK)
+            sched_booking_clear (&b);
+        sched_request_clear (&req);
+        return;
+    }
+    if (rc == ZHUB_OK) {
+        //  A redelivery: resume where the last attempt stopped.
+        if (!strcmp (b.status, "unavailable") || !strcmp (b.status, "canceled"))
+            zhub_outcome_ok (out, b.status);
+        else
+            s_finish (ctx, msg, &b, &req, out);
+        sched_booking_clear (&b);
+        sched_request_clear (&req);
+        return;
+    }
+    if (!self->cfg.agent_count) {
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "no agents configured");
+        sched_request_clear (&req);
+        return;
+    }
+    bool eligible[SCHED_MAX_AGENTS] = {false};
+    int64_t max_buffer = 0;
+    for (size_t i = 0; i < self->cfg.agent_count; i++) {
+        eligible[i] = !req.agent_id || !strcmp (req.agent_id, self->cfg.agents[i].id);
+        if (self->cfg.agents[i].buffer_ms > max_buffer)
+            max_buffer = self->cfg.agents[i].buffer_ms;
+    }
+    //  A time already past cannot be booked: keep the others, and when none
+    //  is left, the alternatives start from now.
+    int64_t now = zhub_now_ms ();
+    size_t kept = 0;
+    for (size_t i = 0; i < req.preferred_count; i++)
+        if (req.preferred[i] > now)
+            req.preferred[kept++] = req.preferred[i];
+    bool all_past = !kept;
+    if (all_past) {
+        req.preferred[0] = now; //  only to place the availability window
+        kept = 1;
+    }
+    req.preferred_count = kept;
+    int64_t first = req.preferred[0], last = req.preferred[0];
+    for (size_t i = 1; i < req.preferred_count; i++) {
+        first = req.preferred[i] < first ? req.preferred[i] : first;
+        last = req.preferred[i] > last ? req.preferred[i] : last;
+    }
+    int64_t from = first - max_buffer;
+    int64_t to = last + req.duration_ms;
+    if (to < first + self->cfg.horizon_ms)
+        to = first + self->cfg.horizon_ms;
+    to += req.duration_ms + max_buffer;
+    sched_busy_t busy[SCHED_MAX_AGENTS];
+    memset (busy, 0, sizeof busy);
+    for (int attempt = 0; attempt < 3; attempt++) {
+        if (!scheduler_availability (ctx, msg, eligible, from, to, busy, out))
+            break;
+        uint64_t rr = 0;
+        char *value;
+        size_t size;
+        if (scheduler_get (ctx->store, self->meta, "rr", 2, &value, &size) == ZHUB_OK) {
+            rr = size == 8 ? zhub_store_u64 (value) : 0;
+            free (value);
+        }
+        sched_slot_t slot;
+        if (all_past
+            || !sched_pick (&self->cfg, req.preferred, req.preferred_count, req.duration_ms, busy,
+                            eligible, (size_t)(rr % self->cfg.agent_count), &slot)) {
+            s_unavailable (ctx, msg, &req, busy, eligible, (size_t)(rr % self->cfg.agent_count),
+                           out);
+            break;
+        }
+        const sched_agent_t *agent = &self->cfg.agents[slot.agent];
+        sched_booking_t held = {.booking_id = id,
+                                .request_id = req.event_id,
+                                .bird_id = req.bird_id,
+                                .conversation_id = req.conversation_id,
+                                .agent_id = agent->id,
+                                .platform = agent->platform == SCHED_GOOGLE ? "google" : "graph",
+                                .calendar_id = agent->calendar_id,
+                                .location = req.location,
+                                .phone = req.phone,
+                                .status = "pending",
+                                .start = slot.start,
+                                .end = slot.end};
+        scheduler_hold_t hold = {
+            .ctx = ctx, .self = self, .booking = &held, .buffer_ms = agent->buffer_ms};
+        if (zhub_store_write (ctx->store, scheduler_hold_fn, &hold) != ZHUB_OK) {
+            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot hold the slot");
+            break;
+        }
+        if (hold.taken) {
+            //  Lost the slot to a concurrent booking: look again.
+            for (size_t i = 0; i < self->cfg.agent_count; i++)
+                sched_busy_clear (&busy[i]);
+            zhub_outcome_retry (out, 0, 0, "slot taken concurrently");
+            continue;
+        }
+        sched_booking_t b2;
+        if (scheduler_load_booking (ctx->store, self, id, &b2) != ZHUB_OK) {
+            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the booking");
+            break;
+        }
+        s_finish (ctx, msg, &b2, &req, out);
+        sched_booking_clear (&b2);
+        break;
+    }
+    for (size_t i = 0; i < self->cfg.agent_count; i++)
+        sched_busy_clear (&busy[i]);
+    sched_request_clear (&req);
+}
+
+//  -------------------------------------------------------------------
+//  tour.reminder (our own timer's event): the WhatsApp reminder
+
+void
+scheduler_reminder (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+{
+    scheduler_t *self = ctx->state;
+    json_t *data = zhub_msg_data_json (msg);
+    const char *id = json_string_value (json_object_get (data, "booking_id"));
+    json_int_t index = json_integer_value (json_object_get (data, "reminder"));
+    sched_booking_t b;
+    zhub_rc_t rc = id ? scheduler_load_booking (ctx->store, self, id, &b) : ZHUB_NOTFOUND;
+    if (rc == ZHUB_ERROR)
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the booking");
+    else if (rc == ZHUB_NOTFOUND)
+        zhub_outcome_ok (out, "unknown_booking");
+    else {
+        unsigned bit = 1u << (index & 7);
+        if (strcmp (b.status, "scheduled"))
+            zhub_outcome_ok (out, "not_scheduled");
+        else if (b.reminders_sent & bit)
+            zhub_outcome_ok (out, "already_sent");
+        else if (s_whatsapp (ctx, msg, &b, "reminder", out)) {
+            b.reminders_sent |= bit;
+            if (scheduler_save (ctx, &b, NULL, false, false) == ZHUB_OK)
+                zhub_outcome_ok (out, "reminder_sent");
+            else
+                zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
+        }
+        sched_booking_clear (&b);
+    }
+    json_decref (data);
+}

@@ -1,0 +1,105 @@
+//  scheduler's I/O side, internal: what scheduler_io.c, scheduler_store.c,
+//  scheduler_calendar_io.c, scheduler_booking.c, scheduler_notify.c and
+//  scheduler_timers.c share. Not for the core or the tests.
+#ifndef SCHEDULER_INTERNAL_H
+#define SCHEDULER_INTERNAL_H
+
+#include "scheduler_io.h"
+#include "zhub_env.h"
+#include "zhub_log.h"
+
+#include <inttypes.h>
+#include <sodium.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum { S_GOOGLE = 0, S_GRAPH = 1 };
+extern const char *scheduler_provider_name[];
+
+static inline void
+s_set_str (char **field, const char *value)
+{
+    free (*field);
+    *field = value ? zhub_strdup (value) : NULL;
+}
+
+//  scheduler_store.c: tables, holds, booking records, timers.
+
+//  Every hold of one agent, added to busy.
+typedef struct {
+    scheduler_t *self;
+    const char *agent_id;
+    sched_busy_t *busy;
+    int64_t duration_guess; //  holds store start only; the booking knows the end
+    zhub_store_t *store;
+} scheduler_holds_t;
+
+typedef struct {
+    scheduler_t *self;
+    const char *name;
+    uint64_t value;
+} scheduler_meta_t;
+
+typedef struct {
+    zhub_actor_ctx_t *ctx;
+    scheduler_t *self;
+    const sched_booking_t *booking;
+    int64_t buffer_ms;
+    bool taken; //  out: someone else holds an overlapping slot
+    zhub_msg_t *publish;
+} scheduler_hold_t;
+
+//  Commits a booking record (and an outbox message, and reminder timers
+//  when arm is set).
+typedef struct {
+    zhub_actor_ctx_t *ctx;
+    scheduler_t *self;
+    const sched_booking_t *booking;
+    zhub_msg_t *publish;
+    bool arm;
+    bool release;         //  delete the booking and its hold instead
+    int64_t disarm_start; //  > 0: delete the reminders armed for a tour at this start
+    const char *invitee;  //  index this Calendly invitee URI to the booking
+    int64_t hold_from;    //  > 0: delete the agent's hold at this start
+    bool hold_put;        //  hold the agent at the booking's (new) start
+} scheduler_save_t;
+
+zhub_rc_t scheduler_get (zhub_store_t *store, zhub_table_t table, const void *key, size_t key_size,
+                         char **value, size_t *size);
+zhub_rc_t scheduler_load_booking (zhub_store_t *store, scheduler_t *self, const char *id,
+                                  sched_booking_t *b);
+uint8_t *scheduler_timer_key (int64_t due, const char *name, size_t *size);
+zhub_rc_t scheduler_put_timer (zhub_txn_t *txn, scheduler_t *self, int64_t due, const char *name,
+                               json_t *what);
+zhub_rc_t scheduler_holds_fn (zhub_txn_t *txn, void *arg);
+uint64_t scheduler_meta_u64 (zhub_txn_t *txn, scheduler_t *self, const char *name);
+zhub_rc_t scheduler_meta_put_u64 (zhub_txn_t *txn, scheduler_t *self, const char *name, uint64_t v);
+zhub_rc_t scheduler_meta_fn (zhub_txn_t *txn, void *arg);
+zhub_rc_t scheduler_hold_fn (zhub_txn_t *txn, void *arg);
+zhub_rc_t scheduler_save_fn (zhub_txn_t *txn, void *arg);
+zhub_rc_t scheduler_save (zhub_actor_ctx_t *ctx, const sched_booking_t *b, zhub_msg_t *publish,
+                          bool arm, bool release);
+
+//  scheduler_calendar_io.c
+zhub_rc_t scheduler_token_refresh (zhub_store_t *store, scheduler_t *self, int provider,
+                                   zhub_outcome_t *out);
+const char *scheduler_token (zhub_store_t *store, scheduler_t *self, int provider,
+                             zhub_outcome_t *out);
+bool scheduler_answer_ok (scheduler_t *self, int provider, zhub_http_response_t *resp,
+                          const char *what, zhub_outcome_t *out);
+bool scheduler_availability (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const bool *eligible,
+                             int64_t from, int64_t to, sched_busy_t *busy, zhub_outcome_t *out);
+bool scheduler_create_event (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, sched_booking_t *b,
+                             const sched_request_t *req, zhub_outcome_t *out);
+
+//  scheduler_booking.c
+void scheduler_request (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+void scheduler_reminder (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+
+//  scheduler_notify.c
+void scheduler_invitee (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+void scheduler_google_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+void scheduler_graph_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+
+#endif

@@ -1,0 +1,317 @@
+//  scheduler's calendar notifications: Calendly invitee.created/.canceled,
+//  Google push notifications and Graph change notifications. Each one
+//  re-reads what changed and moves, reschedules or cancels the booking it
+//  belongs to, so bookings stay true to the calendars.
+#include "scheduler_internal.h"
+
+//  -------------------------------------------------------------------
+//  Calendly: invitee.created / invitee.canceled keep bookings true
+
+//  The booking a Calendly invitee belongs to, or NULL.
+static char *
+s_invitee_booking (zhub_store_t *store, scheduler_t *self, const sched_invitee_t *inv)
+{
+    char *value;
+    size_t size;
+    sched_booking_t b;
+    if (inv->utm_content && scheduler_load_booking (store, self, inv->utm_content, &b) == ZHUB_OK) {
+        sched_booking_clear (&b);
+        return zhub_strdup (inv->utm_content);
+    }
+    const char *keys[] = {inv->old_invitee, inv->invitee_uri};
+    for (size_t i = 0; i < 2; i++)
+        if (keys[i]
+            && scheduler_get (store, self->invitees, keys[i], strlen (keys[i]), &value, &size)
+                   == ZHUB_OK)
+            return value;
+    return NULL;
+}
+
+void
+scheduler_invitee (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+{
+    scheduler_t *self = ctx->state;
+    json_t *data = zhub_msg_data_json (msg);
+    sched_invitee_t inv;
+    char reason[200];
+    if (sched_parse_invitee (data, &inv, reason, sizeof reason) != ZHUB_OK) {
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+        sched_invitee_clear (&inv);
+        json_decref (data);
+        return;
+    }
+    json_decref (data);
+    char *id = s_invitee_booking (ctx->store, self, &inv);
+    sched_booking_t b;
+    if (!id || scheduler_load_booking (ctx->store, self, id, &b) != ZHUB_OK) {
+        zhub_outcome_ok (out, "not_ours"); //  booked on the public page, not through us
+        free (id);
+        sched_invitee_clear (&inv);
+        return;
+    }
+    bool was_scheduled = !strcmp (b.status, "scheduled");
+    const char *salt = strrchr (inv.invitee_uri, '/');
+    salt = salt ? salt + 1 : inv.invitee_uri;
+    if (!strcmp (inv.event, "invitee.created")) {
+        if (was_scheduled && b.event_id && !strcmp (b.event_id, inv.event_uri))
+            zhub_outcome_ok (out, "duplicate");
+        else {
+            if (inv.start < 0 || inv.end < 0) {
+                //  Older payloads name the event only: ask for its times.
+                zhub_http_response_t resp;
+                zhub_http_response_init (&resp);
+                zhub_calendly_get_uri (self->calendly, inv.event_uri, msg->traceparent, &resp);
+                const json_t *res = json_object_get (resp.json, "resource");
+                int64_t s = -1, e = -1;
+                zhub_time_parse (json_string_value (json_object_get (res, "start_time")), &s);
+                zhub_time_parse (json_string_value (json_object_get (res, "end_time")), &e);
+                if (resp.status == 200 && s >= 0 && e > s) {
+                    inv.start = s;
+                    inv.end = e;
+                } else if (resp.status >= 200 && resp.status < 300)
+                    zhub_outcome_reject (out, ZHUB_REASON_BAD_ANSWER,
+                                         "calendly event without "
+                                         "times");
+                else
+                    zhub_retry_classify (&resp, "calendly get scheduled event", zhub_now_ms (),
+                                         out);
+                zhub_http_response_reset (&resp);
+            }
+            if (inv.start >= 0 && inv.end > inv.start) {
+                int64_t old_start = was_scheduled ? b.start : 0;
+                b.reminders_sent = 0; //  a new time gets its own reminders
+                b.start = inv.start;
+                b.end = inv.end;
+                s_set_str (&b.event_id, inv.event_uri);
+                s_set_str (&b.status, "scheduled");
+                s_set_str (&b.platform, "calendly");
+                zhub_msg_t *scheduled =
+                    sched_tour_msg ("tour.scheduled", &b, salt, msg->traceparent, zhub_now_ms ());
+                scheduler_save_t save = {.ctx = ctx,
+                                         .self = self,
+                                         .booking = &b,
+                                         .publish = scheduled,
+                                         .arm = true,
+                                         .disarm_start = old_start,
+                                         .invitee = inv.invitee_uri};
+                if (zhub_store_write (ctx->store, scheduler_save_fn, &save) == ZHUB_OK)
+                    zhub_outcome_ok (out, was_scheduled ? "rescheduled" : "scheduled");
+                else
+                    zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
+                zhub_msg_destroy (&scheduled);
+            }
+        }
+    } else if (inv.rescheduled)
+        zhub_outcome_ok (out, "reschedule_follows"); //  invitee.created moves the booking
+    else if (!was_scheduled)
+        zhub_outcome_ok (out, "not_scheduled");
+    else {
+        int64_t start = b.start;
+        s_set_str (&b.status, "canceled");
+        zhub_msg_t *canceled =
+            sched_tour_msg ("tour.canceled", &b, salt, msg->traceparent, zhub_now_ms ());
+        scheduler_save_t save = {
+            .ctx = ctx, .self = self, .booking = &b, .publish = canceled, .disarm_start = start};
+        if (zhub_store_write (ctx->store, scheduler_save_fn, &save) == ZHUB_OK)
+            zhub_outcome_ok (out, "canceled");
+        else
+            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
+        zhub_msg_destroy (&canceled);
+    }
+    sched_booking_clear (&b);
+    free (id);
+    sched_invitee_clear (&inv);
+}
+
+//  -------------------------------------------------------------------
+//  Google push notifications: someone moved or deleted a tour's event
+
+void
+scheduler_google_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+{
+    scheduler_t *self = ctx->state;
+    json_t *data = zhub_msg_data_json (msg);
+    char *cal =
+        sched_google_resource_calendar (json_string_value (json_object_get (data, "resource_uri")));
+    const char *state = json_string_value (json_object_get (data, "resource_state"));
+    bool ours = false;
+    for (size_t i = 0; cal && i < self->cfg.agent_count; i++)
+        ours |= self->cfg.agents[i].platform == SCHED_GOOGLE
+                && !strcmp (self->cfg.agents[i].calendar_id, cal);
+    if (!ours || (state && !strcmp (state, "sync"))) {
+        zhub_outcome_ok (out, "not_ours");
+        free (cal);
+        json_decref (data);
+        return;
+    }
+    json_decref (data);
+    const char *token = scheduler_token (ctx->store, self, S_GOOGLE, out);
+    if (!token) {
+        free (cal);
+        return;
+    }
+    //  Everything changed since the last look (a minute of overlap: clocks
+    //  differ), deleted events included.
+    char meta[300];
+    snprintf (meta, sizeof meta, "gsync:%.280s", cal);
+    int64_t asked = zhub_now_ms (), since = 0;
+    char *value;
+    size_t size;
+    if (scheduler_get (ctx->store, self->meta, meta, strlen (meta), &value, &size) == ZHUB_OK) {
+        since = size == 8 ? (int64_t)zhub_store_u64 (value) : 0;
+        free (value);
+    }
+    if (!since)
+        since = asked - self->cfg.horizon_ms;
+    char when[40];
+    zhub_time_format (since - 60000, when, sizeof when);
+    char *escaped = zhub_http_escape (when);
+    char *query = zhub_sprintf ("updatedMin=%s&showDeleted=true&singleEvents=true", escaped);
+    zhub_http_response_t resp;
+    zhub_http_response_init (&resp);
+    zhub_google_events_list (self->google, cal, query, token, msg->traceparent, &resp);
+    free (query);
+    free (escaped);
+    bool ok = scheduler_answer_ok (self, S_GOOGLE, &resp, "google events.list", out);
+    int changed = 0;
+    size_t i;
+    const json_t *item;
+    json_array_foreach (ok ? json_object_get (resp.json, "items") : NULL, i, item)
+    {
+        const char *id = json_string_value (json_object_get (item, "id"));
+        sched_booking_t b;
+        if (!id || scheduler_load_booking (ctx->store, self, id, &b) != ZHUB_OK)
+            continue; //  not a tour of ours
+        int64_t start = 0, end = 0;
+        sched_change_t change = strcmp (b.status, "scheduled")
+                                    ? SCHED_CHANGE_NONE
+                                    : sched_google_change (item, &b, &start, &end);
+        if (change != SCHED_CHANGE_NONE) {
+            int64_t old_start = b.start;
+            const char *updated = json_string_value (json_object_get (item, "updated"));
+            char salt[64];
+            snprintf (salt, sizeof salt, "g%s", updated ? updated : "");
+            scheduler_save_t save = {.ctx = ctx,
+                                     .self = self,
+                                     .booking = &b,
+                                     .disarm_start = old_start,
+                                     .hold_from = old_start};
+            if (change == SCHED_CHANGE_CANCELED) {
+                s_set_str (&b.status, "canceled");
+                save.publish = sched_tour_msg ("tour.canceled", &b, salt, msg->traceparent, asked);
+            } else {
+                b.start = start;
+                b.end = end;
+                b.reminders_sent = 0;
+                save.arm = true;
+                save.hold_put = true;
+                save.publish = sched_tour_msg ("tour.scheduled", &b, salt, msg->traceparent, asked);
+            }
+            if (zhub_store_write (ctx->store, scheduler_save_fn, &save) != ZHUB_OK) {
+                zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
+                ok = false;
+            } else
+                changed++;
+            zhub_msg_destroy (&save.publish);
+        }
+        sched_booking_clear (&b);
+        if (!ok)
+            break;
+    }
+    zhub_http_response_reset (&resp);
+    if (ok) {
+        scheduler_meta_t put = {.self = self, .name = meta, .value = (uint64_t)asked};
+        if (zhub_store_write (ctx->store, scheduler_meta_fn, &put) != ZHUB_OK)
+            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
+        else {
+            zhub_outcome_ok (out, changed ? "bookings_updated" : "no_change");
+            snprintf (out->reason, sizeof out->reason, "calendar=%.100s changed=%d", cal, changed);
+        }
+    }
+    free (cal);
+}
+
+//  -------------------------------------------------------------------
+//  Graph change notifications (webhook.graph.updated / .deleted)
+
+void
+scheduler_graph_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+{
+    scheduler_t *self = ctx->state;
+    json_t *data = zhub_msg_data_json (msg);
+    const char *event_id =
+        json_string_value (json_object_get (json_object_get (data, "resourceData"), "id"));
+    char *key = event_id ? zhub_sprintf ("graph:%s", event_id) : NULL;
+    char *id = NULL;
+    size_t size;
+    sched_booking_t b;
+    if (!key || scheduler_get (ctx->store, self->invitees, key, strlen (key), &id, &size) != ZHUB_OK
+        || scheduler_load_booking (ctx->store, self, id, &b) != ZHUB_OK) {
+        zhub_outcome_ok (out, "not_ours");
+        free (key);
+        free (id);
+        json_decref (data);
+        return;
+    }
+    bool deleted = !strcmp (msg->type, "webhook.graph.deleted");
+    int64_t start = 0, end = 0;
+    sched_change_t change = SCHED_CHANGE_NONE;
+    bool ok = true;
+    if (!strcmp (b.status, "scheduled") && deleted)
+        change = SCHED_CHANGE_CANCELED;
+    else if (!strcmp (b.status, "scheduled")) {
+        //  Notifications say that it changed, not how: read the event.
+        const char *token = scheduler_token (ctx->store, self, S_GRAPH, out);
+        ok = token != NULL;
+        if (ok) {
+            char *user = zhub_http_escape (b.calendar_id ? b.calendar_id : "");
+            char *eid = zhub_http_escape (event_id);
+            char *path = zhub_sprintf ("/users/%s/events/%s", user, eid);
+            zhub_http_response_t resp;
+            zhub_http_response_init (&resp);
+            zhub_graph_request (self->graph, "GET", path, NULL, token,
+                                "Prefer: outlook.timezone=\"UTC\"", msg->traceparent, &resp);
+            if (resp.status == 404)
+                change = SCHED_CHANGE_CANCELED;
+            else if ((ok = scheduler_answer_ok (self, S_GRAPH, &resp, "graph get event", out)))
+                change = sched_graph_change (resp.json, &b, &start, &end);
+            zhub_http_response_reset (&resp);
+            free (path);
+            free (eid);
+            free (user);
+        }
+    }
+    if (ok && change != SCHED_CHANGE_NONE) {
+        char salt[80];
+        snprintf (salt, sizeof salt, "m%.70s", msg->id);
+        int64_t old_start = b.start;
+        scheduler_save_t save = {.ctx = ctx,
+                                 .self = self,
+                                 .booking = &b,
+                                 .disarm_start = old_start,
+                                 .hold_from = old_start};
+        if (change == SCHED_CHANGE_CANCELED) {
+            s_set_str (&b.status, "canceled");
+            save.publish =
+                sched_tour_msg ("tour.canceled", &b, salt, msg->traceparent, zhub_now_ms ());
+        } else {
+            b.start = start;
+            b.end = end;
+            b.reminders_sent = 0;
+            save.arm = true;
+            save.hold_put = true;
+            save.publish =
+                sched_tour_msg ("tour.scheduled", &b, salt, msg->traceparent, zhub_now_ms ());
+        }
+        if (zhub_store_write (ctx->store, scheduler_save_fn, &save) == ZHUB_OK)
+            zhub_outcome_ok (out, change == SCHED_CHANGE_CANCELED ? "canceled" : "moved");
+        else
+            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
+        zhub_msg_destroy (&save.publish);
+    } else if (ok)
+        zhub_outcome_ok (out, "no_change");
+    sched_booking_clear (&b);
+    free (key);
+    free (id);
+    json_decref (data);
+}
