@@ -7,6 +7,7 @@ Each zhub process logs one `event=ready` line once it serves; start() waits
 for it.
 """
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -35,10 +36,36 @@ class _Binaries(dict):
 BINARIES = _Binaries()
 
 
+_handed_out = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port that is free now, chosen below the kernel's ephemeral range
+    (net.ipv4.ip_local_port_range starts at 32768): a port the kernel hands
+    out for port 0 can be taken a moment later by any outgoing connection
+    of a parallel test before our process binds it. Ports already handed
+    out in this test process are never reused."""
+    low, high = 20000, 32767
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            ephemeral_low = int(f.read().split()[0])
+        high = min(high, ephemeral_low - 1)
+    except (OSError, ValueError, IndexError):
+        pass
+    rng = random.SystemRandom()
+    for _ in range(1000):
+        port = rng.randint(low, high)
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise AssertionError("no free port below the ephemeral range")
 
 
 def wait_until(predicate, timeout=10.0, interval=0.05, what="condition"):

@@ -28,7 +28,7 @@ def _free_port_range(count):
     import random
     import socket
     for _ in range(200):
-        base = random.randint(20000, 60000)
+        base = random.randint(20000, 32700)  # below the ephemeral range
         socks = []
         try:
             for p in range(base, base + count):
