@@ -18,20 +18,6 @@
 #define s_HDR_SIG "messagebird-signature"
 #define s_HDR_TIMESTAMP "messagebird-request-timestamp"
 
-static zhub_rc_t
-s_reject (char *why, size_t why_size, const char *reason)
-{
-    snprintf (why, why_size, "%s", reason);
-    return ZHUB_REJECT;
-}
-
-static const char *
-s_header (const zhub_webhook_t *hook, const char *name)
-{
-    const char *value = hook->header ? hook->header (hook->header_ctx, name) : NULL;
-    return value && *value ? value : NULL;
-}
-
 void
 zhub_bird_signature (const char *key, const char *timestamp, const char *url, const char *body,
                      size_t body_size, char *out, size_t out_size)
@@ -47,25 +33,25 @@ static zhub_rc_t
 s_verify (const zhub_webhook_t *hook, const zhub_verify_opts_t *opts, char *why, size_t why_size)
 {
     if (!opts->secret || !*opts->secret)
-        return s_reject (why, why_size, "secret_unset");
-    const char *signature = s_header (hook, s_HDR_SIG);
+        return zhub_provider_reject (why, why_size, "secret_unset");
+    const char *signature = zhub_webhook_header (hook, s_HDR_SIG);
     if (!signature)
-        return s_reject (why, why_size, "missing_signature");
-    const char *stamp = s_header (hook, s_HDR_TIMESTAMP);
+        return zhub_provider_reject (why, why_size, "missing_signature");
+    const char *stamp = zhub_webhook_header (hook, s_HDR_TIMESTAMP);
     if (!stamp)
-        return s_reject (why, why_size, "missing_timestamp");
+        return zhub_provider_reject (why, why_size, "missing_timestamp");
     int64_t stamp_s;
     if (zhub_provider_parse_digits (stamp, &stamp_s) || stamp_s > INT64_MAX / 1000)
-        return s_reject (why, why_size, "malformed_timestamp");
+        return zhub_provider_reject (why, why_size, "malformed_timestamp");
     if (stamp_s * 1000 < hook->now_ms - opts->max_age_ms)
-        return s_reject (why, why_size, "timestamp_stale");
+        return zhub_provider_reject (why, why_size, "timestamp_stale");
     if (stamp_s * 1000 > hook->now_ms + opts->max_future_ms)
-        return s_reject (why, why_size, "timestamp_future");
+        return zhub_provider_reject (why, why_size, "timestamp_future");
     char expected[64];
     zhub_bird_signature (opts->secret, stamp, hook->url, hook->body, hook->body_size, expected,
                          sizeof expected);
     if (!zhub_secure_equal (expected, strlen (expected), signature, strlen (signature)))
-        return s_reject (why, why_size, "signature_mismatch");
+        return zhub_provider_reject (why, why_size, "signature_mismatch");
     return ZHUB_OK;
 }
 

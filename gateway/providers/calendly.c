@@ -14,20 +14,6 @@
 
 #define s_HDR_SIG "Calendly-Webhook-Signature"
 
-static zhub_rc_t
-s_reject (char *why, size_t why_size, const char *reason)
-{
-    snprintf (why, why_size, "%s", reason);
-    return ZHUB_REJECT;
-}
-
-static const char *
-s_header (const zhub_webhook_t *hook, const char *name)
-{
-    const char *value = hook->header ? hook->header (hook->header_ctx, name) : NULL;
-    return value && *value ? value : NULL;
-}
-
 void
 zhub_calendly_signature (const char *key, const char *t, const char *body, size_t body_size,
                          char *out, size_t out_size)
@@ -69,29 +55,29 @@ static zhub_rc_t
 s_verify (const zhub_webhook_t *hook, const zhub_verify_opts_t *opts, char *why, size_t why_size)
 {
     if (!opts->secret || !*opts->secret)
-        return s_reject (why, why_size, "secret_unset");
-    const char *header = s_header (hook, s_HDR_SIG);
+        return zhub_provider_reject (why, why_size, "secret_unset");
+    const char *header = zhub_webhook_header (hook, s_HDR_SIG);
     if (!header)
-        return s_reject (why, why_size, "missing_signature");
+        return zhub_provider_reject (why, why_size, "missing_signature");
     char t[24], v1[80];
     if (!s_item (header, "t", t, sizeof t))
-        return s_reject (why, why_size, "missing_timestamp");
+        return zhub_provider_reject (why, why_size, "missing_timestamp");
     if (!s_item (header, "v1", v1, sizeof v1))
-        return s_reject (why, why_size, "missing_signature");
+        return zhub_provider_reject (why, why_size, "missing_signature");
     int64_t t_s;
     if (zhub_provider_parse_digits (t, &t_s) || t_s > INT64_MAX / 1000)
-        return s_reject (why, why_size, "malformed_timestamp");
+        return zhub_provider_reject (why, why_size, "malformed_timestamp");
     if (t_s * 1000 < hook->now_ms - opts->max_age_ms)
-        return s_reject (why, why_size, "timestamp_stale");
+        return zhub_provider_reject (why, why_size, "timestamp_stale");
     if (t_s * 1000 > hook->now_ms + opts->max_future_ms)
-        return s_reject (why, why_size, "timestamp_future");
+        return zhub_provider_reject (why, why_size, "timestamp_future");
     char expected[65];
     const void *parts[] = {t, ".", hook->body};
     size_t sizes[] = {strlen (t), 1, hook->body_size};
     zhub_provider_hmac_hex (opts->secret, strlen (opts->secret), parts, sizes, 3, expected,
                             sizeof expected);
     if (!zhub_secure_equal (expected, strlen (expected), v1, strlen (v1)))
-        return s_reject (why, why_size, "signature_mismatch");
+        return zhub_provider_reject (why, why_size, "signature_mismatch");
     return ZHUB_OK;
 }
 

@@ -12,20 +12,6 @@
 
 #define s_STRUCTURED "application/cloudevents+json"
 
-static zhub_rc_t
-s_reject (char *why, size_t why_size, const char *reason)
-{
-    snprintf (why, why_size, "%s", reason);
-    return ZHUB_REJECT;
-}
-
-static const char *
-s_header (const zhub_webhook_t *hook, const char *name)
-{
-    const char *value = hook->header ? hook->header (hook->header_ctx, name) : NULL;
-    return value && *value ? value : NULL;
-}
-
 static bool
 s_starts (const char *value, const char *prefix)
 {
@@ -39,7 +25,7 @@ s_starts (const char *value, const char *prefix)
 static bool
 s_structured (const zhub_webhook_t *hook)
 {
-    return s_starts (s_header (hook, "Content-Type"), s_STRUCTURED);
+    return s_starts (zhub_webhook_header (hook, "Content-Type"), s_STRUCTURED);
 }
 
 //  Structured mode, or binary mode with a JSON (or no) body.
@@ -60,15 +46,15 @@ static zhub_rc_t
 s_verify (const zhub_webhook_t *hook, const zhub_verify_opts_t *opts, char *why, size_t why_size)
 {
     if (!opts->secret || !*opts->secret)
-        return s_reject (why, why_size, "secret_unset");
-    const char *auth = s_header (hook, "Authorization");
+        return zhub_provider_reject (why, why_size, "secret_unset");
+    const char *auth = zhub_webhook_header (hook, "Authorization");
     if (!auth)
-        return s_reject (why, why_size, "missing_signature");
+        return zhub_provider_reject (why, why_size, "missing_signature");
     if (strncasecmp (auth, "Bearer ", 7))
-        return s_reject (why, why_size, "not_bearer");
+        return zhub_provider_reject (why, why_size, "not_bearer");
     const char *token = auth + 7;
     if (!zhub_secure_equal (token, strlen (token), opts->secret, strlen (opts->secret)))
-        return s_reject (why, why_size, "signature_mismatch");
+        return zhub_provider_reject (why, why_size, "signature_mismatch");
     return ZHUB_OK;
 }
 
@@ -152,10 +138,10 @@ s_parse (const zhub_webhook_t *hook, zhub_msg_list_t *out, char *why, size_t why
         else
             s_empty_data (msg);
     } else {
-        if (s_attributes (msg, s_header (hook, "ce-specversion"), s_header (hook, "ce-id"),
-                          s_header (hook, "ce-source"), s_header (hook, "ce-type"),
-                          s_header (hook, "ce-subject"), s_header (hook, "ce-time"),
-                          s_header (hook, "traceparent"), hook->now_ms, why, why_size))
+        if (s_attributes (msg, zhub_webhook_header (hook, "ce-specversion"), zhub_webhook_header (hook, "ce-id"),
+                          zhub_webhook_header (hook, "ce-source"), zhub_webhook_header (hook, "ce-type"),
+                          zhub_webhook_header (hook, "ce-subject"), zhub_webhook_header (hook, "ce-time"),
+                          zhub_webhook_header (hook, "traceparent"), hook->now_ms, why, why_size))
             goto done;
         if (has_body && body.data.type != MSGPACK_OBJECT_MAP) {
             snprintf (why, why_size, "data must be a JSON object");

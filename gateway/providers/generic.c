@@ -15,20 +15,6 @@
 
 #define s_KEY_MAX 128 //  the spec says 24..64 bytes; leave room
 
-static zhub_rc_t
-s_reject (char *why, size_t why_size, const char *reason)
-{
-    snprintf (why, why_size, "%s", reason);
-    return ZHUB_REJECT;
-}
-
-static const char *
-s_header (const zhub_webhook_t *hook, const char *name)
-{
-    const char *value = hook->header ? hook->header (hook->header_ctx, name) : NULL;
-    return value && *value ? value : NULL;
-}
-
 int
 zhub_generic_secret_key (const char *secret, unsigned char *key, size_t key_size)
 {
@@ -118,28 +104,28 @@ static zhub_rc_t
 s_verify (const zhub_webhook_t *hook, const zhub_verify_opts_t *opts, char *why, size_t why_size)
 {
     if (!opts->secret || !*opts->secret)
-        return s_reject (why, why_size, "secret_unset");
-    const char *id = s_header (hook, "webhook-id");
-    const char *stamp = s_header (hook, "webhook-timestamp");
-    const char *signatures = s_header (hook, "webhook-signature");
+        return zhub_provider_reject (why, why_size, "secret_unset");
+    const char *id = zhub_webhook_header (hook, "webhook-id");
+    const char *stamp = zhub_webhook_header (hook, "webhook-timestamp");
+    const char *signatures = zhub_webhook_header (hook, "webhook-signature");
     if (!signatures)
-        return s_reject (why, why_size, "missing_signature");
+        return zhub_provider_reject (why, why_size, "missing_signature");
     if (!id)
-        return s_reject (why, why_size, "missing_id");
+        return zhub_provider_reject (why, why_size, "missing_id");
     if (!s_id_ok (id))
-        return s_reject (why, why_size, "malformed_id");
+        return zhub_provider_reject (why, why_size, "malformed_id");
     if (!stamp)
-        return s_reject (why, why_size, "missing_timestamp");
+        return zhub_provider_reject (why, why_size, "missing_timestamp");
     int64_t stamp_s;
     if (zhub_provider_parse_digits (stamp, &stamp_s) || stamp_s > INT64_MAX / 1000)
-        return s_reject (why, why_size, "malformed_timestamp");
+        return zhub_provider_reject (why, why_size, "malformed_timestamp");
     if (stamp_s * 1000 < hook->now_ms - opts->max_age_ms)
-        return s_reject (why, why_size, "timestamp_stale");
+        return zhub_provider_reject (why, why_size, "timestamp_stale");
     if (stamp_s * 1000 > hook->now_ms + opts->max_future_ms)
-        return s_reject (why, why_size, "timestamp_future");
+        return zhub_provider_reject (why, why_size, "timestamp_future");
     char expected[48];
     if (s_mac (opts->secret, id, stamp, hook->body, hook->body_size, expected, sizeof expected))
-        return s_reject (why, why_size, "secret_malformed");
+        return zhub_provider_reject (why, why_size, "secret_malformed");
     size_t expected_size = strlen (expected);
     bool match = false;
     const char *p = signatures;
@@ -152,7 +138,7 @@ s_verify (const zhub_webhook_t *hook, const zhub_verify_opts_t *opts, char *why,
             match |= zhub_secure_equal (expected, expected_size, p + 3, len - 3);
         p += len;
     }
-    return match ? ZHUB_OK : s_reject (why, why_size, "signature_mismatch");
+    return match ? ZHUB_OK : zhub_provider_reject (why, why_size, "signature_mismatch");
 }
 
 static zhub_rc_t
@@ -164,8 +150,8 @@ s_parse (const zhub_webhook_t *hook, zhub_msg_list_t *out, char *why, size_t why
     char *type = NULL, *time_text = NULL, *text = NULL;
     zhub_msg_t *msg = NULL;
     const char *sender = hook->route_name;
-    const char *id = s_header (hook, "webhook-id");
-    const char *stamp = s_header (hook, "webhook-timestamp");
+    const char *id = zhub_webhook_header (hook, "webhook-id");
+    const char *stamp = zhub_webhook_header (hook, "webhook-timestamp");
     if (zhub_provider_json_body (hook, &sbuf, &body, why, why_size))
         goto done;
     if (!sender || !id || !s_id_ok (id) || body.data.type != MSGPACK_OBJECT_MAP) {

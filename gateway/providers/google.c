@@ -12,20 +12,6 @@
 #define s_HDR_TOKEN "X-Goog-Channel-Token"
 #define s_ID_MAX 128 //  channel ids are at most 64; resource ids are opaque
 
-static zhub_rc_t
-s_reject (char *why, size_t why_size, const char *reason)
-{
-    snprintf (why, why_size, "%s", reason);
-    return ZHUB_REJECT;
-}
-
-static const char *
-s_header (const zhub_webhook_t *hook, const char *name)
-{
-    const char *value = hook->header ? hook->header (hook->header_ctx, name) : NULL;
-    return value && *value ? value : NULL;
-}
-
 //  Google sends "application/json; utf-8" with an empty body; the body is
 //  never read, so its type does not matter.
 static bool
@@ -39,12 +25,12 @@ static zhub_rc_t
 s_verify (const zhub_webhook_t *hook, const zhub_verify_opts_t *opts, char *why, size_t why_size)
 {
     if (!opts->secret || !*opts->secret)
-        return s_reject (why, why_size, "secret_unset");
-    const char *token = s_header (hook, s_HDR_TOKEN);
+        return zhub_provider_reject (why, why_size, "secret_unset");
+    const char *token = zhub_webhook_header (hook, s_HDR_TOKEN);
     if (!token)
-        return s_reject (why, why_size, "missing_signature");
+        return zhub_provider_reject (why, why_size, "missing_signature");
     if (!zhub_secure_equal (token, strlen (token), opts->secret, strlen (opts->secret)))
-        return s_reject (why, why_size, "signature_mismatch");
+        return zhub_provider_reject (why, why_size, "signature_mismatch");
     return ZHUB_OK;
 }
 
@@ -52,7 +38,7 @@ s_verify (const zhub_webhook_t *hook, const zhub_verify_opts_t *opts, char *why,
 static const char *
 s_plain (const zhub_webhook_t *hook, const char *name)
 {
-    const char *value = s_header (hook, name);
+    const char *value = zhub_webhook_header (hook, name);
     if (!value || strlen (value) > s_ID_MAX)
         return NULL;
     for (const char *p = value; *p; p++)
@@ -67,9 +53,9 @@ s_parse (const zhub_webhook_t *hook, zhub_msg_list_t *out, char *why, size_t why
     const char *channel = s_plain (hook, "X-Goog-Channel-ID");
     const char *resource = s_plain (hook, "X-Goog-Resource-ID");
     const char *state = s_plain (hook, "X-Goog-Resource-State");
-    const char *number_text = s_header (hook, "X-Goog-Message-Number");
-    const char *uri = s_header (hook, "X-Goog-Resource-URI");
-    const char *expiration = s_header (hook, "X-Goog-Channel-Expiration");
+    const char *number_text = zhub_webhook_header (hook, "X-Goog-Message-Number");
+    const char *uri = zhub_webhook_header (hook, "X-Goog-Resource-URI");
+    const char *expiration = zhub_webhook_header (hook, "X-Goog-Channel-Expiration");
     int64_t number;
     if (!channel || !resource || !state || !number_text
         || zhub_provider_parse_digits (number_text, &number)) {

@@ -17,13 +17,6 @@
 #include <string.h>
 #include <strings.h>
 
-static zhub_rc_t
-s_reject (char *why, size_t why_size, const char *reason)
-{
-    snprintf (why, why_size, "%s", reason);
-    return ZHUB_REJECT;
-}
-
 //  The validation POST is text/plain; deliveries are application/json.
 static bool
 s_content_type_ok (const char *value)
@@ -78,20 +71,20 @@ static zhub_rc_t
 s_verify (const zhub_webhook_t *hook, const zhub_verify_opts_t *opts, char *why, size_t why_size)
 {
     if (!opts->secret || !*opts->secret)
-        return s_reject (why, why_size, "secret_unset");
+        return zhub_provider_reject (why, why_size, "secret_unset");
     msgpack_sbuffer sbuf;
     msgpack_unpacked body;
     char err[160];
-    zhub_rc_t rc = s_reject (why, why_size, "signature_mismatch");
+    zhub_rc_t rc = zhub_provider_reject (why, why_size, "signature_mismatch");
     if (zhub_provider_json_body (hook, &sbuf, &body, err, sizeof err))
-        rc = s_reject (why, why_size, "malformed_body");
+        rc = zhub_provider_reject (why, why_size, "malformed_body");
     else {
         const msgpack_object *list = s_notifications (&body);
         for (uint32_t i = 0; list && i < list->via.array.size; i++)
             if (s_ours (&list->via.array.ptr[i], opts))
                 rc = ZHUB_OK;
         if (!list)
-            rc = s_reject (why, why_size, "missing_signature");
+            rc = zhub_provider_reject (why, why_size, "missing_signature");
     }
     msgpack_unpacked_destroy (&body);
     msgpack_sbuffer_destroy (&sbuf);

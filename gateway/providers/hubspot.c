@@ -21,13 +21,6 @@
 #define s_HDR_VERSION "X-HubSpot-Signature-Version"
 #define s_HDR_TIMESTAMP "X-HubSpot-Request-Timestamp"
 
-static zhub_rc_t
-s_reject (char *why, size_t why_size, const char *reason)
-{
-    snprintf (why, why_size, "%s", reason);
-    return ZHUB_REJECT;
-}
-
 //  HubSpot's decode table for v3 URIs.
 static const struct {
     const char *escape;
@@ -92,60 +85,53 @@ zhub_hubspot_signature (const char *version, const char *secret, const char *met
     return 0;
 }
 
-static const char *
-s_header (const zhub_webhook_t *hook, const char *name)
-{
-    const char *value = hook->header ? hook->header (hook->header_ctx, name) : NULL;
-    return value && *value ? value : NULL;
-}
-
 static zhub_rc_t
 s_verify (const zhub_webhook_t *hook, const zhub_verify_opts_t *opts, char *why, size_t why_size)
 {
     if (!opts->secret || !*opts->secret)
-        return s_reject (why, why_size, "secret_unset");
-    const char *v3 = s_header (hook, s_HDR_V3);
+        return zhub_provider_reject (why, why_size, "secret_unset");
+    const char *v3 = zhub_webhook_header (hook, s_HDR_V3);
     if (v3) {
-        const char *stamp = s_header (hook, s_HDR_TIMESTAMP);
+        const char *stamp = zhub_webhook_header (hook, s_HDR_TIMESTAMP);
         int64_t stamp_ms;
         if (!stamp)
-            return s_reject (why, why_size, "missing_timestamp");
+            return zhub_provider_reject (why, why_size, "missing_timestamp");
         if (zhub_provider_parse_digits (stamp, &stamp_ms))
-            return s_reject (why, why_size, "malformed_timestamp");
+            return zhub_provider_reject (why, why_size, "malformed_timestamp");
         if (stamp_ms < hook->now_ms - opts->max_age_ms)
-            return s_reject (why, why_size, "timestamp_stale");
+            return zhub_provider_reject (why, why_size, "timestamp_stale");
         if (stamp_ms > hook->now_ms + opts->max_future_ms)
-            return s_reject (why, why_size, "timestamp_future");
+            return zhub_provider_reject (why, why_size, "timestamp_future");
         char expected[80];
         zhub_hubspot_signature ("v3", opts->secret, hook->method, hook->url, hook->body,
                                 hook->body_size, stamp, expected, sizeof expected);
         if (!zhub_secure_equal (expected, strlen (expected), v3, strlen (v3)))
-            return s_reject (why, why_size, "signature_mismatch");
+            return zhub_provider_reject (why, why_size, "signature_mismatch");
         return ZHUB_OK;
     }
-    const char *signature = s_header (hook, s_HDR_SIG);
+    const char *signature = zhub_webhook_header (hook, s_HDR_SIG);
     if (!signature)
-        return s_reject (why, why_size, "missing_signature");
-    const char *version = s_header (hook, s_HDR_VERSION);
+        return zhub_provider_reject (why, why_size, "missing_signature");
+    const char *version = zhub_webhook_header (hook, s_HDR_VERSION);
     if (!version)
-        return s_reject (why, why_size, "missing_signature_version");
+        return zhub_provider_reject (why, why_size, "missing_signature_version");
     char wanted[8];
     snprintf (wanted, sizeof wanted, "%s", version);
     for (char *p = wanted; *p; p++)
         *p = (char)tolower ((unsigned char)*p);
     if (strcmp (wanted, "v1") && strcmp (wanted, "v2"))
-        return s_reject (why, why_size, "unknown_signature_version");
+        return zhub_provider_reject (why, why_size, "unknown_signature_version");
     char expected[80], given[80];
     zhub_hubspot_signature (wanted, opts->secret, hook->method, hook->url, hook->body,
                             hook->body_size, NULL, expected, sizeof expected);
     //  Hex is case-insensitive; HubSpot sends lower case.
     size_t given_size = strlen (signature);
     if (given_size >= sizeof given)
-        return s_reject (why, why_size, "signature_mismatch");
+        return zhub_provider_reject (why, why_size, "signature_mismatch");
     for (size_t i = 0; i <= given_size; i++)
         given[i] = (char)tolower ((unsigned char)signature[i]);
     if (!zhub_secure_equal (expected, strlen (expected), given, given_size))
-        return s_reject (why, why_size, "signature_mismatch");
+        return zhub_provider_reject (why, why_size, "signature_mismatch");
     return ZHUB_OK;
 }
 

@@ -317,3 +317,17 @@ zhub_provider_id_part (const msgpack_object *obj, char *buf, size_t size)
     buf[obj->via.str.size] = 0;
     return 0;
 }
+
+const char *
+zhub_webhook_header (const zhub_webhook_t *hook, const char *name)
+{
+    const char *value = hook->header ? hook->header (hook->header_ctx, name) : NULL;
+    return value && *value ? value : NULL;
+}
+
+zhub_rc_t
+zhub_provider_reject (char *why, size_t why_size, const char *reason)
+{
+    snprintf (why, why_size, "%s", reason);
+    return ZHUB_REJECT;
+}

@@ -101,6 +101,13 @@ typedef struct {
                         size_t why_size);
 } zhub_provider_t;
 
+//  A request header's value, or NULL when absent or empty.
+const char *zhub_webhook_header (const zhub_webhook_t *hook, const char *name);
+
+//  Writes reason into why and returns ZHUB_REJECT: the one-line exit of
+//  every verify and parse function.
+zhub_rc_t zhub_provider_reject (char *why, size_t why_size, const char *reason);
+
 //  The providers in table order (for configuration and metrics).
 size_t zhub_provider_count (void);
 const zhub_provider_t *zhub_provider_at (size_t index);

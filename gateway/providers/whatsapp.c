@@ -17,20 +17,6 @@
 
 #define s_HDR_SIG "X-Hub-Signature-256"
 
-static zhub_rc_t
-s_reject (char *why, size_t why_size, const char *reason)
-{
-    snprintf (why, why_size, "%s", reason);
-    return ZHUB_REJECT;
-}
-
-static const char *
-s_header (const zhub_webhook_t *hook, const char *name)
-{
-    const char *value = hook->header ? hook->header (hook->header_ctx, name) : NULL;
-    return value && *value ? value : NULL;
-}
-
 void
 zhub_whatsapp_signature (const char *app_secret, const char *body, size_t body_size, char *out,
                          size_t out_size)
@@ -79,14 +65,14 @@ static zhub_rc_t
 s_verify (const zhub_webhook_t *hook, const zhub_verify_opts_t *opts, char *why, size_t why_size)
 {
     if (!opts->secret || !*opts->secret)
-        return s_reject (why, why_size, "secret_unset");
-    const char *given = s_header (hook, s_HDR_SIG);
+        return zhub_provider_reject (why, why_size, "secret_unset");
+    const char *given = zhub_webhook_header (hook, s_HDR_SIG);
     if (!given)
-        return s_reject (why, why_size, "missing_signature");
+        return zhub_provider_reject (why, why_size, "missing_signature");
     char expected[80];
     zhub_whatsapp_signature (opts->secret, hook->body, hook->body_size, expected, sizeof expected);
     if (!zhub_secure_equal (expected, strlen (expected), given, strlen (given)))
-        return s_reject (why, why_size, "signature_mismatch");
+        return zhub_provider_reject (why, why_size, "signature_mismatch");
     return ZHUB_OK;
 }
 
