@@ -103,11 +103,20 @@ def test_steady_load_keeps_the_store_file_bounded(hub, bus):
                     break
                 consumer.ack(d["tag"])
 
-    run(2.5)
-    warm_used = producer.stats()["store"]["used_bytes"]
+    # LMDB's high-water mark climbs until retention and the once-a-second
+    # sweep reach a steady state (about retention + two sweeps); measure
+    # only after it has stopped climbing for a whole second
+    warm_used, steady_for = -1, 0
+    for _ in range(12):
+        run(1)
+        used = producer.stats()["store"]["used_bytes"]
+        steady_for = steady_for + 1 if used == warm_used else 0
+        warm_used = used
+        if steady_for >= 1:
+            break
     warm_file = os.path.getsize(data_file)
     warm_sent = sent
-    run(4.5)
+    run(4)
     stats = producer.stats()
     used, size = stats["store"]["used_bytes"], os.path.getsize(data_file)
     written = (sent - warm_sent) * 1100
@@ -116,5 +125,5 @@ def test_steady_load_keeps_the_store_file_bounded(hub, bus):
     assert stats["log"]["trimmed"] > warm_sent // 2
     # far more was written after the warm-up than the file grew by: freed
     # pages were reused
-    assert used - warm_used < written / 2, (used, warm_used, written)
-    assert size - warm_file < written / 2
+    assert used - warm_used < written / 3, (used, warm_used, written)
+    assert size - warm_file < written / 3
