@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct zhub_store_t {
     MDB_env *env;
@@ -19,6 +21,11 @@ struct zhub_store_t {
     zhub_table_t meta;
     pthread_rwlock_t resize_lock;
     bool readonly;   //  zhub_store_open_readonly: no writes, no table creation
+    unsigned max_tables;
+    //  names of the tables opened, in order: a compaction reopens them in
+    //  the same order so that their handles stay the same
+    char **table_names;
+    size_t table_count;
 };
 
 struct zhub_txn_t {
@@ -91,6 +98,24 @@ s_check_schema (zhub_txn_t *txn, void *arg)
     return zhub_txn_put (txn, txn->store->meta, "schema_version", 14, bytes, 8);
 }
 
+//  Creates and opens self->env at self->path with the store's settings.
+static int
+s_env_open (zhub_store_t *self, char *err, size_t err_size)
+{
+    int rc;
+    if ((rc = mdb_env_create (&self->env)))
+        return s_err (err, err_size, "mdb_env_create", rc);
+    mdb_env_set_maxdbs (self->env, self->max_tables);
+    mdb_env_set_maxreaders (self->env, 126);
+    if ((rc = mdb_env_set_mapsize (self->env, self->map_size)))
+        return s_err (err, err_size, "mdb_env_set_mapsize", rc);
+    //  MDB_NOTLS: read transactions are not tied to threads (the gateway's
+    //  workers). No NOSYNC flags: commits must be durable.
+    if ((rc = mdb_env_open (self->env, self->path, MDB_NOTLS, 0600)))
+        return s_err (err, err_size, self->path, rc);
+    return 0;
+}
+
 zhub_store_t *
 zhub_store_open (const zhub_store_config_t *config, char *err, size_t err_size)
 {
@@ -99,27 +124,13 @@ zhub_store_open (const zhub_store_config_t *config, char *err, size_t err_size)
     self->path = zhub_sprintf ("%s/%s", config->data_dir, config->process);
     self->map_size = config->initial_map_size ? config->initial_map_size : 64UL << 20;
     self->max_map_size = config->max_map_size ? config->max_map_size : 64UL << 30;
-    int rc;
     if (s_mkdirs (self->path)) {
         s_err (err, err_size, self->path, 0);
         goto fail;
     }
-    if ((rc = mdb_env_create (&self->env))) {
-        s_err (err, err_size, "mdb_env_create", rc);
+    self->max_tables = config->max_tables ? config->max_tables : 64;
+    if (s_env_open (self, err, err_size))
         goto fail;
-    }
-    mdb_env_set_maxdbs (self->env, config->max_tables ? config->max_tables : 64);
-    mdb_env_set_maxreaders (self->env, 126);
-    if ((rc = mdb_env_set_mapsize (self->env, self->map_size))) {
-        s_err (err, err_size, "mdb_env_set_mapsize", rc);
-        goto fail;
-    }
-    //  MDB_NOTLS: read transactions are not tied to threads (the gateway's
-    //  workers). No NOSYNC flags: commits must be durable.
-    if ((rc = mdb_env_open (self->env, self->path, MDB_NOTLS, 0600))) {
-        s_err (err, err_size, self->path, rc);
-        goto fail;
-    }
     //  The env may already be bigger than asked (an earlier run grew it).
     MDB_envinfo info;
     mdb_env_info (self->env, &info);
@@ -159,6 +170,9 @@ zhub_store_destroy (zhub_store_t **self_p)
     if (self->env)
         mdb_env_close (self->env);
     pthread_rwlock_destroy (&self->resize_lock);
+    for (size_t i = 0; i < self->table_count; i++)
+        free (self->table_names[i]);
+    free (self->table_names);
     free (self->path);
     free (self);
     *self_p = NULL;
@@ -178,6 +192,11 @@ zhub_store_table (zhub_store_t *self, const char *name, zhub_table_t *table)
     if (mdb_txn_commit (txn))
         return -1;
     *table = dbi;
+    for (size_t i = 0; i < self->table_count; i++)
+        if (!strcmp (self->table_names[i], name))
+            return 0;
+    self->table_names = zhub_realloc (self->table_names, (self->table_count + 1) * sizeof (char *));
+    self->table_names[self->table_count++] = zhub_strdup (name);
     return 0;
 }
 
@@ -454,4 +473,108 @@ zhub_store_copy_compact (zhub_store_t *self, const char *dest_dir, char *err, si
     if (rc)
         return s_err (err, err_size, "mdb_env_copy2", rc);
     return 0;
+}
+
+static void
+s_remove_dir (const char *dir)
+{
+    char *file = zhub_sprintf ("%s/data.mdb", dir);
+    unlink (file);
+    free (file);
+    file = zhub_sprintf ("%s/lock.mdb", dir);
+    unlink (file);
+    free (file);
+    rmdir (dir);
+}
+
+static int
+s_fsync_path (const char *path, int flags)
+{
+    int fd = open (path, flags | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync (fd);
+    close (fd);
+    return rc;
+}
+
+//  Reopens the environment after the file was swapped, and its tables in
+//  the order they were first opened: LMDB hands out named-table handles
+//  from 2 in opening order, so every handle the process holds names the
+//  same table as before.
+static int
+s_reopen (zhub_store_t *self, char *err, size_t err_size)
+{
+    if (s_env_open (self, err, err_size))
+        return -1;
+    MDB_txn *txn;
+    int rc = mdb_txn_begin (self->env, NULL, 0, &txn);
+    if (rc)
+        return s_err (err, err_size, "mdb_txn_begin", rc);
+    for (size_t i = 0; i < self->table_count; i++) {
+        MDB_dbi dbi;
+        rc = mdb_dbi_open (txn, self->table_names[i], MDB_CREATE, &dbi);
+        if (!rc && dbi != (MDB_dbi)(i + 2)) {
+            mdb_txn_abort (txn);
+            if (err && err_size)
+                snprintf (err, err_size, "%s: table %s changed handle after compaction", self->path,
+                          self->table_names[i]);
+            return -1;
+        }
+        if (rc) {
+            mdb_txn_abort (txn);
+            return s_err (err, err_size, self->table_names[i], rc);
+        }
+    }
+    if ((rc = mdb_txn_commit (txn)))
+        return s_err (err, err_size, "mdb_txn_commit", rc);
+    return 0;
+}
+
+int
+zhub_store_compact (zhub_store_t *self, char *err, size_t err_size)
+{
+    if (self->readonly) {
+        if (err && err_size)
+            snprintf (err, err_size, "%s: opened read-only", self->path);
+        return -1;
+    }
+    char *tmp = zhub_sprintf ("%s/compact.tmp", self->path);
+    char *file = zhub_sprintf ("%s/data.mdb", tmp);
+    char *live = zhub_sprintf ("%s/data.mdb", self->path);
+    char *lock = zhub_sprintf ("%s/lock.mdb", self->path);
+    int result = -1;
+    s_remove_dir (tmp); //  a crash during an earlier compaction
+    if (mkdir (tmp, 0700)) {
+        s_err (err, err_size, tmp, 0);
+        goto done;
+    }
+    pthread_rwlock_wrlock (&self->resize_lock);
+    int rc = mdb_env_copy2 (self->env, tmp, MDB_CP_COMPACT);
+    if (rc || s_fsync_path (file, O_RDONLY)) {
+        pthread_rwlock_unlock (&self->resize_lock);
+        s_remove_dir (tmp);
+        s_err (err, err_size, "compacting copy", rc);
+        goto done;
+    }
+    //  Swap: the rename is atomic, so after a crash the folder holds either
+    //  the old file or the compacted one, both complete. The lock file goes
+    //  too: its reader table describes the old file.
+    mdb_env_close (self->env);
+    self->env = NULL;
+    int swapped = rename (file, live);
+    if (!swapped)
+        s_fsync_path (self->path, O_RDONLY | O_DIRECTORY);
+    unlink (lock);
+    s_remove_dir (tmp);
+    result = s_reopen (self, err, err_size);
+    pthread_rwlock_unlock (&self->resize_lock);
+    if (swapped && !result)
+        result = s_err (err, err_size, "rename", 0);
+done:
+    free (tmp);
+    free (file);
+    free (live);
+    free (lock);
+    return result;
 }

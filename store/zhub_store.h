@@ -135,6 +135,18 @@ zhub_store_t *zhub_store_open_readonly (const char *data_dir, const char *proces
 int zhub_store_copy_compact (zhub_store_t *self, const char *dest_dir, char *err,
                              size_t err_size);
 
+//  Rewrites the environment in place as a compacted copy, so that bytes
+//  left in freed pages (erased personal data) are gone from the file: copy,
+//  fsync, atomic rename over data.mdb, reopen with every table keeping its
+//  handle. No transaction may be running in the process (the call waits
+//  for the ones on other threads), and no other process may write the
+//  environment (zhub's rule: one writer process per store; readers in other
+//  processes keep their snapshot of the old file). Returns 0, or -1 with a
+//  reason in err; when the copy fails the store is unchanged, when
+//  reopening fails (a disk fault) the store is unusable and the process
+//  should exit.
+int zhub_store_compact (zhub_store_t *self, char *err, size_t err_size);
+
 //  The folder of the environment (data_dir/process).
 const char *zhub_store_path (zhub_store_t *self);
 

@@ -30,6 +30,7 @@ struct zhub_actor_t {
     zhub_client_t *client;
     zhub_actor_ctx_t ctx;
     int64_t outbox_next_try; //  mono ms: when to try a pending outbox again
+    bool compact_after;      //  the handler asked for zhub_actor_compact_after
 };
 
 static volatile sig_atomic_t s_stop = 0;
@@ -289,6 +290,36 @@ s_outbox_round (zhub_actor_t *self)
     self->outbox_next_try = pending ? zhub_mono_ms () + 1000 : 0;
 }
 
+void
+zhub_actor_compact_after (zhub_actor_ctx_t *ctx)
+{
+    ctx->actor->compact_after = true;
+}
+
+//  After an erase: publish the outbox, then rewrite the store without the
+//  freed pages. Returns 0, or -1 when either could not be done now.
+static int
+s_compact (zhub_actor_t *self)
+{
+    self->compact_after = false;
+    if (zhub_actor_outbox_flush (self) != 0) {
+        zhub_warn ("compact_deferred", "note=\"the outbox is not published yet\"");
+        return -1;
+    }
+    zhub_store_stats_t before, after;
+    zhub_store_stats (self->store, &before);
+    char err[300];
+    if (zhub_store_compact (self->store, err, sizeof err)) {
+        zhub_error ("compact_failed", "reason=%s",
+                    zhub_actor_log_quote (err, (char[320]){0}, 320));
+        return -1;
+    }
+    zhub_store_stats (self->store, &after);
+    zhub_info ("compacted", "used_before=%zu used_after=%zu", before.used_bytes,
+               after.used_bytes);
+    return 0;
+}
+
 static void
 s_handle (zhub_actor_t *self, zhub_delivery_t *delivery)
 {
@@ -307,6 +338,8 @@ s_handle (zhub_actor_t *self, zhub_delivery_t *delivery)
     //  Results committed by the handler go out before the ACK.
     self->outbox_next_try = 0;
     s_outbox_round (self);
+    if (self->compact_after && s_compact (self) && out.rc == ZHUB_OK)
+        zhub_outcome_retry (&out, 1000, ZHUB_REASON_INTERNAL, "store not compacted yet");
 
     int sent;
     if (out.rc == ZHUB_OK)

@@ -160,6 +160,13 @@ zhub_rc_t zhub_actor_outbox_put (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const z
 //  outbox is empty), or -1 on a store fault.
 int zhub_actor_outbox_flush (zhub_actor_t *self);
 
+//  Asks the runtime to compact the actor's store after this message's
+//  outbox was published and before it is acked: an erase leaves the
+//  person's bytes in freed pages, the outbox's included. When the outbox
+//  cannot be published or the compaction fails, the message is retried
+//  (NACK with a short delay), so the handler must be idempotent.
+void zhub_actor_compact_after (zhub_actor_ctx_t *ctx);
+
 //  Publishes one message now, with confirm (no outbox). Returns what
 //  zhub_client_publish returns.
 zhub_rc_t zhub_actor_publish (zhub_actor_t *self, const zhub_msg_t *msg, char *err,

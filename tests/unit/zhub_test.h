@@ -49,4 +49,28 @@ zhub_test_peers_dir (void)
     return dir ? dir : ZHUB_SHARED_PEERS_DEFAULT;
 }
 
+//  True when the file at path holds the bytes of needle anywhere (erase
+//  tests: personal data must be gone from a store file, freed pages too).
+static inline int
+zhub_test_file_contains (const char *path, const char *needle)
+{
+    FILE *file = fopen (path, "rb");
+    if (!file)
+        return 0;
+    size_t size = 0, cap = 1 << 16, got;
+    char *bytes = malloc (cap);
+    while ((got = fread (bytes + size, 1, cap - size, file)) > 0) {
+        size += got;
+        if (size == cap)
+            bytes = realloc (bytes, cap *= 2);
+    }
+    fclose (file);
+    size_t len = strlen (needle);
+    int found = 0;
+    for (size_t i = 0; !found && len && i + len <= size; i++)
+        found = !memcmp (bytes + i, needle, len);
+    free (bytes);
+    return found;
+}
+
 #endif
