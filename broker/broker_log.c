@@ -127,6 +127,47 @@ s_count_topic (broker_log_t *self, zhub_txn_t *txn, const char *topic, uint64_t 
     return zhub_txn_put (txn, self->topics, topic, strlen (topic), value, 16);
 }
 
+//  A log record in a fresh buffer (the caller destroys sbuf).
+static void
+s_pack_record (msgpack_sbuffer *sbuf, const char *topic, const char *subject, const char *id,
+               int64_t time_ms, int64_t stored_ms, const uint8_t *raw, size_t raw_size)
+{
+    msgpack_sbuffer_init (sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, sbuf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 6);
+    zhub_mpack_pack_kv_str (&pk, "topic", topic);
+    zhub_mpack_pack_str (&pk, "subject");
+    s_pack_str_n (&pk, subject);
+    zhub_mpack_pack_kv_str (&pk, "id", id);
+    zhub_mpack_pack_str (&pk, "time_ms");
+    msgpack_pack_int64 (&pk, time_ms);
+    zhub_mpack_pack_str (&pk, "stored_ms");
+    msgpack_pack_int64 (&pk, stored_ms);
+    zhub_mpack_pack_str (&pk, "msg");
+    msgpack_pack_bin (&pk, raw_size);
+    msgpack_pack_bin_body (&pk, raw, raw_size);
+}
+
+zhub_rc_t
+broker_log_rewrite (broker_log_t *self, zhub_txn_t *txn, uint64_t offset,
+                    const broker_record_t *record, const char *subject, const uint8_t *raw,
+                    size_t raw_size)
+{
+    //  the topic's byte count follows the new size
+    if (s_count_topic (self, txn, record->topic, record->msg_size, true) != ZHUB_OK
+        || s_count_topic (self, txn, record->topic, raw_size, false) != ZHUB_OK)
+        return ZHUB_ERROR;
+    msgpack_sbuffer sbuf;
+    s_pack_record (&sbuf, record->topic, subject, record->id, record->time_ms, record->stored_ms,
+                   raw, raw_size);
+    uint8_t key[8];
+    zhub_store_key_u64 (key, offset);
+    zhub_rc_t rc = zhub_txn_put (txn, self->log, key, 8, sbuf.data, sbuf.size);
+    msgpack_sbuffer_destroy (&sbuf);
+    return rc;
+}
+
 zhub_rc_t
 broker_log_append (broker_log_t *self, zhub_txn_t *txn, broker_log_batch_t *batch,
                    const zhub_msg_t *msg, const uint8_t *raw, size_t raw_size, int64_t now_ms,
@@ -143,22 +184,7 @@ broker_log_append (broker_log_t *self, zhub_txn_t *txn, broker_log_batch_t *batc
     *offset = batch->next;
 
     msgpack_sbuffer sbuf;
-    msgpack_sbuffer_init (&sbuf);
-    msgpack_packer pk;
-    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 6);
-    zhub_mpack_pack_kv_str (&pk, "topic", msg->type);
-    zhub_mpack_pack_str (&pk, "subject");
-    s_pack_str_n (&pk, msg->subject);
-    zhub_mpack_pack_kv_str (&pk, "id", msg->id);
-    zhub_mpack_pack_str (&pk, "time_ms");
-    msgpack_pack_int64 (&pk, msg->time_ms);
-    zhub_mpack_pack_str (&pk, "stored_ms");
-    msgpack_pack_int64 (&pk, now_ms);
-    zhub_mpack_pack_str (&pk, "msg");
-    msgpack_pack_bin (&pk, raw_size);
-    msgpack_pack_bin_body (&pk, raw, raw_size);
-
+    s_pack_record (&sbuf, msg->type, msg->subject, msg->id, msg->time_ms, now_ms, raw, raw_size);
     uint8_t key[8];
     zhub_store_key_u64 (key, *offset);
     rc = zhub_txn_put (txn, self->log, key, 8, sbuf.data, sbuf.size);

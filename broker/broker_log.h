@@ -57,6 +57,14 @@ zhub_rc_t broker_log_append (broker_log_t *self, zhub_txn_t *txn, broker_log_bat
                              const zhub_msg_t *msg, const uint8_t *raw, size_t raw_size,
                              int64_t now_ms, uint64_t *offset, bool *duplicate);
 
+//  Replaces the envelope of the record at offset (an erase redacting it);
+//  record is the one read there, in the same transaction (its pointers
+//  must not be used after this call). Offset, topic, id and times stay.
+//  ZHUB_OK or ZHUB_ERROR.
+zhub_rc_t broker_log_rewrite (broker_log_t *self, zhub_txn_t *txn, uint64_t offset,
+                              const broker_record_t *record, const char *subject,
+                              const uint8_t *raw, size_t raw_size);
+
 //  The batch is committed: its offsets are now readable.
 void broker_log_batch_commit (broker_log_t *self, const broker_log_batch_t *batch);
 

@@ -178,7 +178,8 @@ broker_server_new (const broker_config_t *config, char *err, size_t err_size)
     if (!self->store)
         goto fail;
     self->log = broker_log_new (self->store, config->dedup_window_ms);
-    if (!self->log || broker_state_open (&self->state, self->store)) {
+    if (!self->log || broker_state_open (&self->state, self->store)
+        || zhub_store_table (self->store, "erasures", &self->erasures)) {
         snprintf (err, err_size, "cannot open the broker's tables");
         goto fail;
     }
@@ -186,6 +187,7 @@ broker_server_new (const broker_config_t *config, char *err, size_t err_size)
         snprintf (err, err_size, "cannot load consumer groups (corrupt record?)");
         goto fail;
     }
+    self->erase_pending = true; //  the first sweep looks for requests left from the last run
     if (s_bind (self, err, err_size))
         goto fail;
     return self;

@@ -3,6 +3,7 @@
 //  once it is stored, or 503 and a rebuild of the windows when it is not.
 //  s_apply may run more than once (the store grows a full map and
 //  retries), so it only writes to the store and the ops' result fields.
+#include "broker_erase.h"
 #include "broker_server_internal.h"
 
 static const char *
@@ -162,6 +163,8 @@ s_apply (zhub_txn_t *txn, void *arg)
                 rc =
                     broker_log_append (self->log, txn, &self->batch, op->msg, op->raw, op->raw_size,
                                        self->now, &op->result_offset, &op->duplicate);
+                if (rc == ZHUB_OK && !op->duplicate && !strcmp (op->msg->type, BROKER_ERASE_TOPIC))
+                    rc = broker_server_erase_add (self, txn, op->result_offset, op->msg);
                 break;
             case OP_ACK: {
                 broker_msg_state_t state = {.done = true};
@@ -196,6 +199,9 @@ s_apply (zhub_txn_t *txn, void *arg)
         && broker_log_trim (self->log, txn, &self->batch, self->trim_next, self->config.trim_max,
                             s_trim_verdict, self, &self->trim_next_pending)
                != ZHUB_OK)
+        return ZHUB_ERROR;
+    self->erase_compact = false;
+    if (self->sweep && self->erase_pending && broker_server_erase_step (self, txn) != ZHUB_OK)
         return ZHUB_ERROR;
     return ZHUB_OK;
 }
@@ -266,6 +272,11 @@ broker_server_commit (broker_server_t *self)
             if (self->trim_next)
                 self->next_sweep_ms = self->now + self->config.sweep_interval_ms;
         }
+        //  an erase request waits for its groups or has more to scan; a
+        //  finished one is compacted before anyone hears of contact.erased
+        if (self->erase_pending)
+            self->next_sweep_ms = self->now + self->config.sweep_interval_ms;
+        broker_server_erase_after_commit (self);
         if (self->log->last > before)
             broker_server_tap_send (self, before + 1, self->log->last);
     } else

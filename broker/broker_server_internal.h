@@ -104,6 +104,11 @@ struct broker_server_t {
     int64_t now; //  wall clock of the current turn
     bool sweep;  //  sweep dedup in this turn's transaction
     uint64_t published, duplicates, rejected;
+    zhub_table_t erasures;   //  GDPR erase requests (broker_server_erase.c)
+    bool erase_pending;      //  the erasures table may hold a request
+    bool erase_compact;      //  a request finished in this turn: compact after the commit
+    uint64_t erase_redacted; //  records the finished request redacted
+    uint64_t erased;         //  requests finished since start
 };
 
 //  --------------------------------------------------------------------------
@@ -172,6 +177,14 @@ int broker_server_recv_one (broker_server_t *self);
 bool broker_server_writes (broker_server_t *self);
 void broker_server_commit (broker_server_t *self);
 //  broker_server_tap.c
+//  GDPR erase (broker_server_erase.c): note a stored contact.forget; in the
+//  sweep, advance the oldest request whose groups are past it; after the
+//  commit, compact when a request finished.
+zhub_rc_t broker_server_erase_add (broker_server_t *self, zhub_txn_t *txn, uint64_t offset,
+                                   const zhub_msg_t *msg);
+zhub_rc_t broker_server_erase_step (broker_server_t *self, zhub_txn_t *txn);
+void broker_server_erase_after_commit (broker_server_t *self);
+
 void broker_server_tap_subscriptions (broker_server_t *self);
 void broker_server_tap_send (broker_server_t *self, uint64_t from, uint64_t to);
 //  broker_server_deliver.c
