@@ -3,6 +3,8 @@
 #ifndef ZHUB_CLI_H
 #define ZHUB_CLI_H
 
+#include "zhub_msg.h"
+
 #include <stddef.h>
 
 //  Exit codes (documented in `zhub --help`).
@@ -17,7 +19,14 @@
 //  Returns 0 with the path in out, -1 when not found.
 int zhub_cli_find_program (const char *name, char *out, size_t size);
 
+//  The broker's tap: its endpoint ($ZHUB_BROKER_TAP, else $ZHUB_BROKER's
+//  port + 1; 0 or -1), and the message in one tapped frame (NULL when
+//  unreadable).
+int zhub_cli_tap_endpoint (char *out, size_t size);
+zhub_msg_t *zhub_cli_tap_message (const uint8_t *body, size_t size, uint64_t *offset);
+
 int zhub_cmd_up (int argc, char **argv);
+int zhub_cmd_erase (int argc, char **argv);
 int zhub_cmd_dlq (int argc, char **argv);
 int zhub_cmd_group (int argc, char **argv);
 int zhub_cmd_status (int argc, char **argv);

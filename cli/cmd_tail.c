@@ -53,17 +53,8 @@ s_usage_error (const char *what)
 static int
 s_print (const char *topic, const uint8_t *body, size_t size, bool json)
 {
-    msgpack_unpacked frame;
-    zhub_mpack_limits_t limits = {.max_size = ZHUB_FRAME_MAX_SIZE, .max_depth = 4, .max_items = 16};
-    if (zhub_mpack_decode (body, size, &limits, &frame, NULL, 0))
-        return -1;
     uint64_t offset = 0;
-    const msgpack_object *bin = zhub_mpack_get (&frame.data, "msg");
-    zhub_msg_t *msg = NULL;
-    if (zhub_mpack_uint (zhub_mpack_get (&frame.data, "offset"), &offset) == 0 && bin
-        && bin->type == MSGPACK_OBJECT_BIN)
-        msg = zhub_msg_decode ((const uint8_t *)bin->via.bin.ptr, bin->via.bin.size, NULL, NULL, 0);
-    msgpack_unpacked_destroy (&frame);
+    zhub_msg_t *msg = zhub_cli_tap_message (body, size, &offset);
     if (!msg)
         return -1;
     char when[40];
@@ -139,16 +130,8 @@ zhub_cmd_tail (int argc, char **argv)
             return s_usage_error ("invalid PATTERN");
     }
     char endpoint[256];
-    const char *tap = getenv ("ZHUB_BROKER_TAP");
-    if (tap && *tap)
-        snprintf (endpoint, sizeof endpoint, "%s", tap);
-    else {
-        const char *broker = getenv ("ZHUB_BROKER");
-        if (zhub_tap_endpoint_for (broker && *broker ? broker : ZHUB_BROKER_DEFAULT, endpoint,
-                                   sizeof endpoint))
-            return s_usage_error ("cannot derive the tap from $ZHUB_BROKER; set $ZHUB_BROKER_TAP");
-    }
-
+    if (zhub_cli_tap_endpoint (endpoint, sizeof endpoint))
+        return s_usage_error ("cannot derive the tap from $ZHUB_BROKER; set $ZHUB_BROKER_TAP");
     //  the signal goes to this thread (zmq_poll returns EINTR), not to
     //  libzmq's threads
     sigset_t stop_signals, previous;

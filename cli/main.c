@@ -26,6 +26,8 @@ static const struct {
                               "              offset or a time (set | reset)"},
     {"audit", zhub_cmd_audit, "a contact's sync decisions (contact <bird id>): field, old,\n"
                               "              new, winner, both times, source event"},
+    {"erase", zhub_cmd_erase, "GDPR: erase a person (contact <phone|email|id>) from every\n"
+                              "              store zhub keeps; --upstream also in HubSpot and Bird"},
     {"hubspot", zhub_cmd_hubspot, "create the custom HubSpot properties the sync needs (setup)"},
 };
 
