@@ -1,6 +1,9 @@
 //  zhub audit contact <bird id>: the audit trail of one contact — every
 //  field decision contact-sync and deal-sync made (field, old, new, winner,
 //  both times, the source event id), oldest first.
+//  zhub audit erase <request>: what is left of an erased person's trail —
+//  tombstones (keys "erased:<request>|..."): times, decisions and event
+//  ids, no value, since the erase removed the person's ids from the keys.
 //
 //  It opens the actors' own LMDB environments read-only
 //  ($ZHUB_DATA_DIR/contact-sync and /deal-sync, table "audit", keys
@@ -24,13 +27,18 @@ static void
 s_help (FILE *out)
 {
     fputs ("usage: zhub audit contact <bird contact id> [--json] [--data-dir DIR]\n"
+           "       zhub audit erase <request id> [--json] [--data-dir DIR]\n"
            "\n"
            "Shows the conflict decisions recorded for one contact by contact-sync\n"
            "and deal-sync (field, old and new value, the winner, both sides' times,\n"
            "the event that caused it), oldest first. Reads the actors' LMDB\n"
            "environments under $ZHUB_DATA_DIR (default ./.zhub-data) read-only.\n"
            "\n"
-           "  --json          one JSON object {\"contact\", \"entries\": [...]}\n"
+           "A contact erased with `zhub erase contact` has no entries under its id\n"
+           "any more: its trail is kept as tombstones (times, decisions, event ids,\n"
+           "no values) under the erase's request id, shown by `audit erase`.\n"
+           "\n"
+           "  --json          one JSON object {\"contact\" (or \"erase_request\"), \"entries\": [...]}\n"
            "  --data-dir DIR  instead of $ZHUB_DATA_DIR\n"
            "\n"
            "Exit codes: 0 shown (also when there are no entries), 1 a store could\n"
@@ -142,14 +150,16 @@ zhub_cmd_audit (int argc, char **argv)
             return ZHUB_EXIT_USAGE;
         }
     }
-    if (!kind || strcmp (kind, "contact") || !id || !*id || strchr (id, '|')) {
+    bool erase = kind && !strcmp (kind, "erase");
+    if (!kind || (strcmp (kind, "contact") && !erase) || !id || !*id || strchr (id, '|')
+        || strlen (id) > 300) {
         s_help (stderr);
         return ZHUB_EXIT_USAGE;
     }
     if (!data_dir || !*data_dir)
         data_dir = "./.zhub-data";
     char prefix[512];
-    snprintf (prefix, sizeof prefix, "%s|", id);
+    snprintf (prefix, sizeof prefix, erase ? "erased:%s|" : "%s|", id);
     json_t *entries = json_array ();
     int rc = ZHUB_EXIT_OK;
     for (size_t i = 0; i < sizeof s_actors / sizeof s_actors[0]; i++)
@@ -165,26 +175,37 @@ zhub_cmd_audit (int argc, char **argv)
         json_t *list = json_array ();
         for (size_t i = 0; i < count; i++)
             json_array_append (list, sorted[i]);
-        json_t *root = json_pack ("{s:s, s:o}", "contact", id, "entries", list);
+        json_t *root =
+            json_pack ("{s:s, s:o}", erase ? "erase_request" : "contact", id, "entries", list);
         char *text = json_dumps (root, JSON_COMPACT);
         puts (text);
         free (text);
         json_decref (root);
     } else {
         if (!count)
-            printf ("no audit entries for contact %s\n", id);
+            printf ("no audit entries for %s %s%s\n", erase ? "erase request" : "contact", id,
+                    erase ? "" : " (an erased contact's trail: zhub audit erase <request>)");
         for (size_t i = 0; i < count; i++) {
             const json_t *e = sorted[i];
+            //  A tombstone has no values left: say so rather than "- -> -".
+            bool erased = json_is_true (json_object_get (e, "erased"));
+            const char *old = erased ? "[erased]" : s_field (e, "old");
+            const char *new = erased ? "[erased]" : s_field (e, "new");
             printf ("%s %-12s %-8s %-18s %s -> %s  winner=%s decision=%s", s_field (e, "time"),
-                    s_field (e, "actor"), s_field (e, "object"), s_field (e, "field"),
-                    s_field (e, "old"), s_field (e, "new"), s_field (e, "winner"),
-                    s_field (e, "decision"));
+                    s_field (e, "actor"), s_field (e, "object"), s_field (e, "field"), old, new,
+                    s_field (e, "winner"), s_field (e, "decision"));
             if (json_object_get (e, "ai_time"))
                 printf (" ai_time=%s", s_field (e, "ai_time"));
             if (json_object_get (e, "bird_time"))
                 printf (" bird_time=%s", s_field (e, "bird_time"));
             if (json_object_get (e, "hubspot_time"))
                 printf (" hubspot_time=%s", s_field (e, "hubspot_time"));
+            if (json_is_integer (json_object_get (e, "removed")))
+                printf (" removed=%lld upstream=%s",
+                        (long long)json_integer_value (json_object_get (e, "removed")),
+                        json_is_true (json_object_get (e, "upstream")) ? "yes" : "no");
+            if (erased)
+                printf (" erased=%s", s_field (e, "erase_request"));
             printf (" event=%s\n", s_field (e, "event_id"));
         }
     }

@@ -50,7 +50,7 @@ static const struct {
     {"contact.synced", ACTIVITY_EV_CONTACT_SYNCED},
     {"deal.stage_changed", ACTIVITY_EV_DEAL_STAGE},
     {ACTIVITY_FLUSH_TOPIC, ACTIVITY_EV_FLUSH},
-    {"contact.erase", ACTIVITY_EV_ERASE},
+    {"contact.forget", ACTIVITY_EV_FORGET},
 };
 
 //  The Bird contact id: data.bird_contact_id, else the subject's
@@ -128,7 +128,6 @@ activity_parse (const zhub_msg_t *msg, activity_event_t *event, char *reason, si
             break;
         case ACTIVITY_EV_CONTACT_SYNCED:
         case ACTIVITY_EV_DEAL_STAGE:
-        case ACTIVITY_EV_ERASE:
             if (!event->bird_id)
                 missing = "bird_contact_id";
             break;
@@ -152,7 +151,9 @@ activity_parse (const zhub_msg_t *msg, activity_event_t *event, char *reason, si
             break;
         default: break;
     }
-    if (!missing && !event->bird_id && event->kind != ACTIVITY_EV_FLUSH)
+    //  A forget may name the person by phone or email only.
+    if (!missing && !event->bird_id && event->kind != ACTIVITY_EV_FLUSH
+        && event->kind != ACTIVITY_EV_FORGET)
         missing = "bird_contact_id";
     if (missing) {
         snprintf (reason, reason_size, "%s without %s", event->type, missing);
@@ -695,6 +696,144 @@ activity_flush_msg (const activity_conv_t *conv, int64_t due_ms, int64_t now_ms)
     msg->time_ms = now_ms;
     json_t *data = json_pack ("{s:s, s:I}", "conversation_id", conv->conversation_id, "due",
                               (json_int_t)due_ms);
+    zhub_msg_set_data_json (msg, data);
+    json_decref (data);
+    return msg;
+}
+
+//  -------------------------------------------------------------------
+//  Forgetting a person
+
+void
+activity_forget_clear (activity_forget_t *who)
+{
+    if (!who)
+        return;
+    free (who->request);
+    free (who->bird_id);
+    free (who->hubspot_id);
+    for (size_t i = 0; i < who->id_count; i++)
+        free (who->ids[i]);
+    free (who->ids);
+    memset (who, 0, sizeof *who);
+}
+
+bool
+activity_forget_is (const activity_forget_t *who, const char *value)
+{
+    for (size_t i = 0; value && i < who->id_count; i++)
+        if (!strcmp (who->ids[i], value))
+            return true;
+    return false;
+}
+
+static void
+s_forget_add (activity_forget_t *who, const char *value)
+{
+    if (!value || !*value || activity_forget_is (who, value))
+        return;
+    who->ids = zhub_realloc (who->ids, (who->id_count + 1) * sizeof *who->ids);
+    who->ids[who->id_count++] = zhub_strdup (value);
+}
+
+zhub_rc_t
+activity_forget_parse (const zhub_msg_t *msg, activity_forget_t *who, char *reason,
+                       size_t reason_size)
+{
+    memset (who, 0, sizeof *who);
+    json_t *data = zhub_msg_data_json (msg);
+    who->request = s_str (data, "request");
+    //  The answer's id is "forgotten:activity-log:<request>".
+    size_t prefix = strlen ("forgotten:" ACTIVITY_LOG_GROUP ":");
+    if (!who->request || prefix + strlen (who->request) > ZHUB_MSG_MAX_ID) {
+        snprintf (reason, reason_size, "contact.forget without a usable request");
+        json_decref (data);
+        return ZHUB_REJECT;
+    }
+    who->bird_id = s_str (data, "bird_contact_id");
+    who->hubspot_id = s_str (data, "hubspot_contact_id");
+    const char *named[] = {"bird_contact_id", "hubspot_contact_id", "phone", "email"};
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++) {
+        char *value = s_str (data, named[i]);
+        s_forget_add (who, value);
+        free (value);
+    }
+    const json_t *list = json_object_get (data, "identifiers");
+    size_t i;
+    const json_t *item;
+    json_array_foreach (list, i, item)
+    {
+        if (json_is_string (item))
+            s_forget_add (who, json_string_value (item));
+        else if (json_is_integer (item)) {
+            char *value = zhub_sprintf ("%" JSON_INTEGER_FORMAT, json_integer_value (item));
+            s_forget_add (who, value);
+            free (value);
+        }
+    }
+    json_decref (data);
+    return ZHUB_OK;
+}
+
+static bool
+s_word_byte (unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
+}
+
+static unsigned char
+s_lower (unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? (unsigned char)(c - 'A' + 'a') : c;
+}
+
+//  needle in haystack as a whole token, ASCII case ignored.
+static bool
+s_token_in (const unsigned char *hay, size_t size, const char *needle)
+{
+    size_t n = strlen (needle);
+    const unsigned char *want = (const unsigned char *)needle;
+    for (size_t at = 0; n && at + n <= size; at++) {
+        size_t k = 0;
+        while (k < n && s_lower (hay[at + k]) == s_lower (want[k]))
+            k++;
+        if (k < n)
+            continue;
+        //  A side needs a boundary only where the identifier's own byte is
+        //  a letter or digit: "+5215512345678" is a token after anything.
+        bool open = !s_word_byte (want[0]) || at == 0 || !s_word_byte (hay[at - 1]);
+        bool close = !s_word_byte (want[n - 1]) || at + n == size || !s_word_byte (hay[at + n]);
+        if (open && close)
+            return true;
+    }
+    return false;
+}
+
+bool
+activity_forget_mentions (const activity_forget_t *who, const void *text, size_t size)
+{
+    for (size_t i = 0; text && i < who->id_count; i++)
+        if (strlen (who->ids[i]) >= ACTIVITY_FORGET_MIN_TOKEN
+            && s_token_in (text, size, who->ids[i]))
+            return true;
+    return false;
+}
+
+zhub_msg_t *
+activity_forgotten_msg (const activity_forget_t *who, int removed, int64_t now_ms)
+{
+    zhub_msg_t *msg = zhub_msg_new ();
+    char *text = zhub_sprintf ("forgotten:%s:%s", ACTIVITY_LOG_GROUP, who->request);
+    zhub_msg_set (&msg->id, text);
+    free (text);
+    text = zhub_sprintf ("erase:%s", who->request);
+    zhub_msg_set (&msg->subject, text);
+    free (text);
+    zhub_msg_set (&msg->source, ACTIVITY_LOG_SOURCE);
+    zhub_msg_set (&msg->type, "contact.forgotten");
+    msg->time_ms = now_ms;
+    json_t *data = json_pack ("{s:s, s:s, s:i}", "request", who->request, "actor",
+                              ACTIVITY_LOG_GROUP, "removed", removed);
     zhub_msg_set_data_json (msg, data);
     json_decref (data);
     return msg;

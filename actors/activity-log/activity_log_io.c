@@ -657,14 +657,13 @@ typedef struct {
     size_t key_sizes[ACTIVITY_REPLAY_BATCH];
     size_t count;
     bool del; //  delete the keys instead of reading
-    bool all; //  with del: every entry of the contact
 } s_parked_t;
 
 static zhub_rc_t
 s_parked_fn (zhub_txn_t *txn, void *arg)
 {
     s_parked_t *p = arg;
-    if (p->del && !p->all) {
+    if (p->del) {
         for (size_t i = 0; i < p->count; i++)
             if (zhub_txn_del (txn, p->self->parked, p->keys[i], p->key_sizes[i]) == ZHUB_ERROR)
                 return ZHUB_ERROR;
@@ -680,23 +679,15 @@ s_parked_fn (zhub_txn_t *txn, void *arg)
                                               &value_size)
                           : ZHUB_ERROR;
     while (rc == ZHUB_OK && key_size == prefix_size + 8 && !memcmp (key, prefix, prefix_size)) {
-        if (p->del) {
-            if (zhub_cursor_del (cursor) != ZHUB_OK) {
-                rc = ZHUB_ERROR;
-                break;
-            }
-            p->count++;
-        } else {
-            if (p->count == ACTIVITY_REPLAY_BATCH)
-                break;
-            char err[128];
-            zhub_msg_t *msg =
-                zhub_msg_decode (value, value_size, &zhub_mpack_default_limits, err, sizeof err);
-            p->keys[p->count] = zhub_malloc (key_size);
-            memcpy (p->keys[p->count], key, key_size);
-            p->key_sizes[p->count] = key_size;
-            p->msgs[p->count++] = msg; //  NULL when undecodable: dropped below
-        }
+        if (p->count == ACTIVITY_REPLAY_BATCH)
+            break;
+        char err[128];
+        zhub_msg_t *msg =
+            zhub_msg_decode (value, value_size, &zhub_mpack_default_limits, err, sizeof err);
+        p->keys[p->count] = zhub_malloc (key_size);
+        memcpy (p->keys[p->count], key, key_size);
+        p->key_sizes[p->count] = key_size;
+        p->msgs[p->count++] = msg; //  NULL when undecodable: dropped below
         rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
     }
     zhub_cursor_destroy (&cursor);
@@ -774,12 +765,11 @@ s_replay (zhub_actor_ctx_t *ctx, const char *bird_id, zhub_outcome_t *out, size_
 }
 
 //  -------------------------------------------------------------------
-//  Retention and erase
+//  Retention
 
 typedef struct {
     activity_log_t *self;
     int64_t now_ms;
-    const char *bird_id; //  erase: this contact; prune: NULL
     int deleted;
 } s_sweep_t;
 
@@ -798,12 +788,9 @@ s_sweep_fn (zhub_txn_t *txn, void *arg)
     zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
     while (rc == ZHUB_OK) {
         json_t *obj = json_loadb (value, value_size, 0, NULL);
-        const char *bird = json_string_value (json_object_get (obj, "bird_contact_id"));
         int64_t updated = json_integer_value (json_object_get (obj, "updated"));
-        bool drop = sweep->bird_id ? bird && !strcmp (bird, sweep->bird_id)
-                                   : activity_expired (updated, sweep->now_ms, self->retention_ms);
         json_decref (obj);
-        if (drop) {
+        if (activity_expired (updated, sweep->now_ms, self->retention_ms)) {
             if (zhub_cursor_del (cursor) != ZHUB_OK) {
                 rc = ZHUB_ERROR;
                 break;
@@ -815,17 +802,6 @@ s_sweep_fn (zhub_txn_t *txn, void *arg)
     zhub_cursor_destroy (&cursor);
     if (rc == ZHUB_ERROR)
         return rc;
-    if (sweep->bird_id) {
-        rc = zhub_txn_del (txn, self->contacts, sweep->bird_id, strlen (sweep->bird_id));
-        if (rc == ZHUB_ERROR)
-            return rc;
-        sweep->deleted += rc == ZHUB_OK;
-        s_parked_t p = {.self = self, .bird_id = sweep->bird_id, .del = true, .all = true};
-        if (s_parked_fn (txn, &p) != ZHUB_OK)
-            return ZHUB_ERROR;
-        sweep->deleted += (int)p.count;
-        return ZHUB_OK;
-    }
     //  engagement ids of single events (bookings stay: a tour far ahead
     //  may still move)
     cursor = zhub_cursor_open (txn, self->engagements);
@@ -879,11 +855,225 @@ activity_log_prune (zhub_store_t *store, activity_log_t *self, int64_t now_ms)
     return zhub_store_write (store, s_sweep_fn, &sweep) == ZHUB_OK ? sweep.deleted : -1;
 }
 
-int
-activity_log_erase_contact (zhub_store_t *store, activity_log_t *self, const char *bird_id)
+//  -------------------------------------------------------------------
+//  Forgetting a person (contact.forget)
+//
+//  One write transaction removes every record that refers to the person
+//  and queues contact.forgotten, so the answer is never sent for an erase
+//  that did not commit, and a redelivery finds nothing left and answers
+//  again with the same id (the broker's dedup keeps one). Stored ids are
+//  compared exactly; free text (transcript lines, parked events, event ids
+//  in engagement keys) is searched for the identifiers as tokens.
+
+typedef struct {
+    activity_log_t *self;
+    const activity_forget_t *who;
+    zhub_actor_ctx_t *ctx; //  NULL: no answer queued
+    int64_t now_ms;
+    char **birds; //  Bird ids the id map ties to the person's HubSpot id
+    size_t bird_count;
+    int removed;
+} s_forget_t;
+
+static void
+s_forget_reset (s_forget_t *f)
 {
-    s_sweep_t sweep = {.self = self, .now_ms = zhub_now_ms (), .bird_id = bird_id};
-    return zhub_store_write (store, s_sweep_fn, &sweep) == ZHUB_OK ? sweep.deleted : -1;
+    for (size_t i = 0; i < f->bird_count; i++)
+        free (f->birds[i]);
+    free (f->birds);
+    f->birds = NULL;
+    f->bird_count = 0;
+    f->removed = 0;
+}
+
+//  True when bird is one of the person's Bird contact ids.
+static bool
+s_forget_bird (const s_forget_t *f, const char *bird)
+{
+    if (!bird)
+        return false;
+    if (activity_forget_is (f->who, bird))
+        return true;
+    for (size_t i = 0; i < f->bird_count; i++)
+        if (!strcmp (f->birds[i], bird))
+            return true;
+    return false;
+}
+
+static char *
+s_text (const void *bytes, size_t size)
+{
+    char *text = zhub_malloc (size + 1);
+    memcpy (text, bytes, size);
+    text[size] = 0;
+    return text;
+}
+
+//  The id map: entries under one of the person's ids or pointing at their
+//  HubSpot contact. Their keys join the person's Bird ids.
+static bool
+s_forget_contact_matches (s_forget_t *f, const void *key, size_t key_size, const void *value,
+                          size_t value_size)
+{
+    char *bird = s_text (key, key_size);
+    json_t *obj = json_loadb (value, value_size, 0, NULL);
+    bool match =
+        activity_forget_is (f->who, bird)
+        || activity_forget_is (f->who, json_string_value (json_object_get (obj, "contact")));
+    json_decref (obj);
+    if (match) {
+        f->birds = zhub_realloc (f->birds, (f->bird_count + 1) * sizeof *f->birds);
+        f->birds[f->bird_count++] = bird;
+    } else
+        free (bird);
+    return match;
+}
+
+//  A conversation cache of the person, or one whose lines mention them.
+static bool
+s_forget_conv_matches (s_forget_t *f, const void *key, size_t key_size, const void *value,
+                       size_t value_size)
+{
+    if (activity_forget_mentions (f->who, key, key_size))
+        return true;
+    activity_conv_t conv;
+    if (activity_conv_decode (value, value_size, &conv))
+        return activity_forget_mentions (f->who, value, value_size); //  opaque: its bytes
+    bool match = s_forget_bird (f, conv.bird_id);
+    for (size_t i = 0; !match && i < conv.count; i++)
+        match =
+            conv.lines[i].text
+            && activity_forget_mentions (f->who, conv.lines[i].text, strlen (conv.lines[i].text));
+    activity_conv_clear (&conv);
+    return match;
+}
+
+//  A parked event of the person (by its key's Bird id, its subject or its
+//  ids), or one whose data mentions them.
+static bool
+s_forget_parked_matches (s_forget_t *f, const void *key, size_t key_size, const void *value,
+                         size_t value_size)
+{
+    if (key_size >= 9) {
+        char *bird = s_text (key, key_size - 9);
+        bool match = s_forget_bird (f, bird);
+        free (bird);
+        if (match)
+            return true;
+    }
+    char err[128];
+    zhub_msg_t *msg =
+        zhub_msg_decode (value, value_size, &zhub_mpack_default_limits, err, sizeof err);
+    if (!msg)
+        return activity_forget_mentions (f->who, value, value_size);
+    activity_event_t ev;
+    char reason[128];
+    bool match = false;
+    if (activity_parse (msg, &ev, reason, sizeof reason) == ZHUB_OK)
+        match = s_forget_bird (f, ev.bird_id) || activity_forget_is (f->who, ev.hubspot_contact_id);
+    activity_event_clear (&ev);
+    json_t *data = zhub_msg_data_json (msg);
+    char *text = data ? json_dumps (data, JSON_COMPACT) : NULL;
+    match =
+        match || (text && activity_forget_mentions (f->who, text, strlen (text)))
+        || (msg->subject && activity_forget_mentions (f->who, msg->subject, strlen (msg->subject)));
+    free (text);
+    json_decref (data);
+    zhub_msg_destroy (&msg);
+    return match;
+}
+
+//  Engagement records hold HubSpot ids only; their keys name the event or
+//  booking, which a provider may have derived from the person.
+static bool
+s_forget_engagement_matches (s_forget_t *f, const void *key, size_t key_size, const void *value,
+                             size_t value_size)
+{
+    (void)value;
+    (void)value_size;
+    return activity_forget_mentions (f->who, key, key_size);
+}
+
+//  True when an entry is the person's; may widen what f knows of them.
+typedef bool (s_forget_match_fn) (s_forget_t *f, const void *key, size_t key_size,
+                                  const void *value, size_t value_size);
+
+//  Deletes every entry of table that match says is the person's.
+static zhub_rc_t
+s_forget_table (zhub_txn_t *txn, s_forget_t *f, zhub_table_t table, s_forget_match_fn *match)
+{
+    zhub_cursor_t *cursor = zhub_cursor_open (txn, table);
+    if (!cursor)
+        return ZHUB_ERROR;
+    const void *key, *value;
+    size_t key_size, value_size;
+    zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
+    while (rc == ZHUB_OK) {
+        if (match (f, key, key_size, value, value_size)) {
+            if (zhub_cursor_del (cursor) != ZHUB_OK) {
+                rc = ZHUB_ERROR;
+                break;
+            }
+            f->removed++;
+        }
+        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
+    }
+    zhub_cursor_destroy (&cursor);
+    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+}
+
+static zhub_rc_t
+s_forget_fn (zhub_txn_t *txn, void *arg)
+{
+    s_forget_t *f = arg;
+    activity_log_t *self = f->self;
+    s_forget_reset (f); //  the store may run this again (map grown)
+    //  The id map first: it names the person's other Bird ids.
+    if (s_forget_table (txn, f, self->contacts, s_forget_contact_matches) != ZHUB_OK
+        || s_forget_table (txn, f, self->conversations, s_forget_conv_matches) != ZHUB_OK
+        || s_forget_table (txn, f, self->parked, s_forget_parked_matches) != ZHUB_OK
+        || s_forget_table (txn, f, self->engagements, s_forget_engagement_matches) != ZHUB_OK)
+        return ZHUB_ERROR;
+    if (!f->ctx)
+        return ZHUB_OK;
+    zhub_msg_t *answer = activity_forgotten_msg (f->who, f->removed, f->now_ms);
+    zhub_rc_t rc = zhub_actor_outbox_put (f->ctx, txn, answer);
+    zhub_msg_destroy (&answer);
+    return rc;
+}
+
+int
+activity_log_forget (zhub_store_t *store, activity_log_t *self, const activity_forget_t *who,
+                     zhub_actor_ctx_t *ctx, int64_t now_ms)
+{
+    s_forget_t f = {.self = self, .who = who, .ctx = ctx, .now_ms = now_ms};
+    zhub_rc_t rc = zhub_store_write (store, s_forget_fn, &f);
+    int removed = f.removed;
+    s_forget_reset (&f);
+    return rc == ZHUB_OK ? removed : -1;
+}
+
+static void
+s_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+{
+    activity_forget_t who;
+    char reason[256] = "";
+    if (activity_forget_parse (msg, &who, reason, sizeof reason) != ZHUB_OK)
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+    else {
+        int removed = activity_log_forget (ctx->store, ctx->state, &who, ctx, zhub_now_ms ());
+        if (removed < 0)
+            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot erase the person");
+        else {
+            //  The person's bytes stay in freed pages until the store is
+            //  rewritten; the runtime does it before the ACK.
+            zhub_actor_compact_after (ctx);
+            zhub_outcome_ok (out, "forgotten");
+            snprintf (out->reason, sizeof out->reason, "request=%s removed=%d", who.request,
+                      removed);
+        }
+    }
+    activity_forget_clear (&who);
 }
 
 //  -------------------------------------------------------------------
@@ -922,15 +1112,9 @@ activity_log_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
             zhub_outcome_ok (out, "learned");
             snprintf (out->reason, sizeof out->reason, "replayed=%zu", replayed);
         }
-    } else if (ev.kind == ACTIVITY_EV_ERASE) {
-        int deleted = activity_log_erase_contact (ctx->store, self, ev.bird_id);
-        if (deleted < 0)
-            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot erase");
-        else {
-            zhub_outcome_ok (out, "erased");
-            snprintf (out->reason, sizeof out->reason, "deleted=%d", deleted);
-        }
-    } else if (ev.kind == ACTIVITY_EV_FLUSH)
+    } else if (ev.kind == ACTIVITY_EV_FORGET)
+        s_forget (ctx, msg, out);
+    else if (ev.kind == ACTIVITY_EV_FLUSH)
         s_flush (ctx, msg, &ev, out);
     else
         s_process (ctx, msg, &ev, out);

@@ -11,6 +11,8 @@
 //                   events for a contact whose HubSpot id is not known yet;
 //                   replayed, in order, when contact.synced brings the id
 //
+//  contact.forget deletes a person from every table (activity_log_forget).
+//
 //  Why park rather than NACK with a delay: the broker holds later messages
 //  of the same subject while one waits for a retry, and contact.synced for
 //  that contact has the same subject, so waiting would block the very event
@@ -49,10 +51,17 @@ void activity_log_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_out
 //  deleted, or -1 on a store fault.
 int activity_log_prune (zhub_store_t *store, activity_log_t *self, int64_t now_ms);
 
-//  Forgets a person (GDPR erase): the id map, every cached conversation of
-//  that Bird contact and its parked events. Returns the number of entries
-//  deleted, or -1 on a store fault. Also reached through the bus topic
-//  contact.erase (data.bird_contact_id).
-int activity_log_erase_contact (zhub_store_t *store, activity_log_t *self, const char *bird_id);
+//  Forgets a person (contact.forget, GDPR erase). In one write
+//  transaction deletes: the id map entries under one of the person's ids
+//  or pointing at their HubSpot contact id (their keys join the person's
+//  Bird ids); every cached conversation of those Bird ids or whose
+//  transcript lines mention an identifier; every parked event of those
+//  Bird ids, naming their HubSpot id, or whose data mentions an
+//  identifier; the engagement records whose key mentions one. With ctx,
+//  queues contact.forgotten (removed = the count) in its outbox in that
+//  transaction. Returns the number of entries deleted (0 the second
+//  time), or -1 on a store fault (nothing deleted).
+int activity_log_forget (zhub_store_t *store, activity_log_t *self, const activity_forget_t *who,
+                         zhub_actor_ctx_t *ctx, int64_t now_ms);
 
 #endif

@@ -41,7 +41,7 @@ main (void)
         {"tour.canceled", activity_log_handle},
         {"contact.synced", activity_log_handle},
         {"deal.stage_changed", activity_log_handle},
-        {"contact.erase", activity_log_handle},
+        {"contact.forget", activity_log_handle},
         {ACTIVITY_FLUSH_TOPIC, activity_log_handle},
     };
     zhub_actor_spec_t spec = {.routes = routes,

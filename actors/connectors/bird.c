@@ -103,6 +103,18 @@ zhub_bird_contact_update (zhub_bird_t *self, const char *id, const json_t *body,
     return rc;
 }
 
+int
+zhub_bird_contact_delete (zhub_bird_t *self, const char *id, const char *traceparent,
+                          zhub_http_response_t *resp)
+{
+    char *eid = zhub_http_escape (id);
+    char *path = zhub_sprintf ("/contacts/%s", eid);
+    int rc = zhub_bird_request (self, "DELETE", path, NULL, traceparent, resp);
+    free (path);
+    free (eid);
+    return rc;
+}
+
 const zhub_pacer_t *
 zhub_bird_pacer (const zhub_bird_t *self)
 {

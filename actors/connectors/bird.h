@@ -46,6 +46,11 @@ int zhub_bird_contact_upsert (zhub_bird_t *self, const char *key, const char *va
 int zhub_bird_contact_update (zhub_bird_t *self, const char *id, const json_t *body,
                               const char *traceparent, zhub_http_response_t *resp);
 
+//  DELETE /workspaces/{ws}/contacts/{id}: 204; 404 when Bird knows no such
+//  contact (an eraser counts that as done).
+int zhub_bird_contact_delete (zhub_bird_t *self, const char *id, const char *traceparent,
+                              zhub_http_response_t *resp);
+
 //  The pacer of this client's host (rate budget, circuit breaker): its
 //  figures are for logs and metrics. Every call goes through it.
 const zhub_pacer_t *zhub_bird_pacer (const zhub_bird_t *self);

@@ -134,6 +134,14 @@ zhub_google_events_watch (zhub_google_t *self, const char *calendar_id, const js
 }
 
 int
+zhub_google_channel_stop (zhub_google_t *self, const json_t *body, const char *access_token,
+                          const char *traceparent, zhub_http_response_t *resp)
+{
+    return zhub_google_request (self, "POST", "/calendar/v3/channels/stop", body, access_token,
+                                traceparent, resp);
+}
+
+int
 zhub_google_token_refresh (zhub_google_t *self, const char *client_id, const char *client_secret,
                            const char *refresh_token, zhub_http_response_t *resp)
 {

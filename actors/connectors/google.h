@@ -60,6 +60,11 @@ int zhub_google_events_watch (zhub_google_t *self, const char *calendar_id, cons
                               const char *access_token, const char *traceparent,
                               zhub_http_response_t *resp);
 
+//  POST /calendar/v3/channels/stop with {"id","resourceId"} (204): the
+//  channel sends nothing more.
+int zhub_google_channel_stop (zhub_google_t *self, const json_t *body, const char *access_token,
+                              const char *traceparent, zhub_http_response_t *resp);
+
 //  POST token_url, form grant_type=refresh_token: the answer holds
 //  access_token and expires_in (seconds); "invalid_grant" means the refresh
 //  token is gone for good.

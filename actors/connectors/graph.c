@@ -99,6 +99,51 @@ zhub_graph_event_create (zhub_graph_t *self, const char *user, const json_t *bod
 }
 
 int
+zhub_graph_subscription_create (zhub_graph_t *self, const json_t *body, const char *access_token,
+                                const char *traceparent, zhub_http_response_t *resp)
+{
+    return zhub_graph_request (self, "POST", "/subscriptions", body, access_token, NULL,
+                               traceparent, resp);
+}
+
+//  "/subscriptions/{id}" with the id escaped (Graph's are GUIDs, but the
+//  id comes from an answer).
+static int
+s_subscription_call (zhub_graph_t *self, const char *method, const char *id, const json_t *body,
+                     const char *access_token, const char *traceparent, zhub_http_response_t *resp)
+{
+    char *escaped = zhub_http_escape (id);
+    char *path = zhub_sprintf ("/subscriptions/%s", escaped);
+    int rc = zhub_graph_request (self, method, path, body, access_token, NULL, traceparent, resp);
+    free (path);
+    free (escaped);
+    return rc;
+}
+
+int
+zhub_graph_subscription_renew (zhub_graph_t *self, const char *id, const json_t *body,
+                               const char *access_token, const char *traceparent,
+                               zhub_http_response_t *resp)
+{
+    return s_subscription_call (self, "PATCH", id, body, access_token, traceparent, resp);
+}
+
+int
+zhub_graph_subscription_delete (zhub_graph_t *self, const char *id, const char *access_token,
+                                const char *traceparent, zhub_http_response_t *resp)
+{
+    return s_subscription_call (self, "DELETE", id, NULL, access_token, traceparent, resp);
+}
+
+int
+zhub_graph_subscriptions_list (zhub_graph_t *self, const char *access_token,
+                               const char *traceparent, zhub_http_response_t *resp)
+{
+    return zhub_graph_request (self, "GET", "/subscriptions", NULL, access_token, NULL,
+                               traceparent, resp);
+}
+
+int
 zhub_graph_token (zhub_graph_t *self, const char *client_id, const char *client_secret,
                   zhub_http_response_t *resp)
 {

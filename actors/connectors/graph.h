@@ -41,6 +41,22 @@ int zhub_graph_event_create (zhub_graph_t *self, const char *user, const json_t 
                              const char *access_token, const char *traceparent,
                              zhub_http_response_t *resp);
 
+//  Change-notification subscriptions. POST /subscriptions (201): Graph
+//  first proves notificationUrl (validationToken handshake) and answers
+//  400 when that fails. PATCH /subscriptions/{id} {"expirationDateTime"}
+//  renews (404 once it expired or was deleted). GET /subscriptions lists
+//  the application's subscriptions; DELETE /subscriptions/{id} (204).
+int zhub_graph_subscription_create (zhub_graph_t *self, const json_t *body,
+                                    const char *access_token, const char *traceparent,
+                                    zhub_http_response_t *resp);
+int zhub_graph_subscription_renew (zhub_graph_t *self, const char *id, const json_t *body,
+                                   const char *access_token, const char *traceparent,
+                                   zhub_http_response_t *resp);
+int zhub_graph_subscription_delete (zhub_graph_t *self, const char *id, const char *access_token,
+                                    const char *traceparent, zhub_http_response_t *resp);
+int zhub_graph_subscriptions_list (zhub_graph_t *self, const char *access_token,
+                                   const char *traceparent, zhub_http_response_t *resp);
+
 //  POST token_url, form grant_type=client_credentials with
 //  scope=https://graph.microsoft.com/.default: the answer holds
 //  access_token and expires_in (seconds).

@@ -97,6 +97,20 @@ zhub_hubspot_contact_update (zhub_hubspot_t *self, const char *id, const json_t 
     return rc;
 }
 
+int
+zhub_hubspot_contact_gdpr_delete (zhub_hubspot_t *self, const char *object_id,
+                                  const char *id_property, const char *traceparent,
+                                  zhub_http_response_t *resp)
+{
+    json_t *body = json_pack ("{s:s}", "objectId", object_id ? object_id : "");
+    if (id_property)
+        json_object_set_new (body, "idProperty", json_string (id_property));
+    int rc = zhub_hubspot_request (self, "POST", "/crm/v3/objects/contacts/gdpr-delete", body,
+                                   traceparent, resp);
+    json_decref (body);
+    return rc;
+}
+
 const zhub_pacer_t *
 zhub_hubspot_pacer (const zhub_hubspot_t *self)
 {

@@ -43,6 +43,15 @@ int zhub_hubspot_contacts_upsert (zhub_hubspot_t *self, const json_t *body, cons
 int zhub_hubspot_contact_update (zhub_hubspot_t *self, const char *id, const json_t *body,
                                  const char *traceparent, zhub_http_response_t *resp);
 
+//  POST /crm/v3/objects/contacts/gdpr-delete with body {"objectId": id}, or
+//  {"objectId": email, "idProperty": "email"} when id_property is "email":
+//  deletes the contact permanently, as the GDPR asks (204; 404 when HubSpot
+//  knows no such contact, which an eraser counts as done). id_property NULL
+//  = the record id.
+int zhub_hubspot_contact_gdpr_delete (zhub_hubspot_t *self, const char *object_id,
+                                      const char *id_property, const char *traceparent,
+                                      zhub_http_response_t *resp);
+
 //  The pacer of this client's host (rate budget, circuit breaker): its
 //  figures are for logs and metrics. Every call goes through it.
 const zhub_pacer_t *zhub_hubspot_pacer (const zhub_hubspot_t *self);

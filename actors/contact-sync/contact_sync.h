@@ -223,8 +223,9 @@ typedef struct {
     size_t merged_count;
 } contact_lifecycle_t;
 
-//  Reads webhook.hubspot.contact.merge / .deletion (also .privacyDeletion).
-//  ZHUB_OK, ZHUB_NOTFOUND (another topic), ZHUB_REJECT when malformed.
+//  Reads webhook.hubspot.contact.merge / .deletion (.privacyDeletion is an
+//  erase: contact_sync_parse_erase). ZHUB_OK, ZHUB_NOTFOUND (another
+//  topic), ZHUB_REJECT when malformed.
 zhub_rc_t contact_sync_parse_lifecycle (const char *topic, const json_t *data,
                                         contact_lifecycle_t *event, char *reason,
                                         size_t reason_size);
@@ -240,6 +241,103 @@ void contact_sync_apply_merge (const contact_lifecycle_t *merge, contact_state_t
 
 //  Applies a deletion: unlinks the state (hubspot_id cleared, unlinked set).
 void contact_sync_apply_deletion (contact_state_t *state);
+
+//  -------------------------------------------------------------------
+//  Erase (GDPR): contact.erase and HubSpot's contact.privacyDeletion
+//
+//  contact-sync is the one consumer of contact.erase. It finds the person
+//  from what it keeps, deletes every record about them, turns their audit
+//  entries into tombstones, optionally deletes them in HubSpot and Bird,
+//  and announces contact.forget (the identifiers every other actor and the
+//  broker erase on) and contact.forgotten. The pure parts are here; the
+//  store and the calls are in contact_sync_erase_io.c.
+
+//  Longest request id: "forgotten:contact-sync:<request>" must fit an id.
+#define CONTACT_ERASE_REQUEST_MAX 200
+#define CONTACT_ERASE_MAX_PERSONS 16 //  states one identifier may match
+#define CONTACT_ERASE_ACTOR "contact-sync"
+
+//  What the identifier names (contact_sync_erase_classify).
+typedef enum {
+    CONTACT_ERASE_BY_EMAIL = 1, //  contains "@": an e-mail, case-insensitive
+    CONTACT_ERASE_BY_PHONE,     //  starts with "+": a phone
+    CONTACT_ERASE_BY_DIGITS,    //  all digits: a HubSpot id when one is known, else a phone
+    CONTACT_ERASE_BY_HUBSPOT,   //  privacyDeletion's objectId: a HubSpot id, nothing else
+    CONTACT_ERASE_BY_BIRD       //  anything else: a Bird contact id
+} contact_erase_by_t;
+
+typedef struct {
+    char *request;    //  the erase request id
+    char *identifier; //  what the operator typed (trimmed), or the objectId
+    bool upstream;    //  also delete the person in HubSpot and Bird
+    bool privacy;     //  from HubSpot's contact.privacyDeletion
+    contact_erase_by_t by;
+    char phone[CONTACT_PHONE_MAX + 1]; //  PHONE, DIGITS: E.164, "" when not a phone
+    char email[CONTACT_EMAIL_MAX + 1]; //  EMAIL: lower case, "" when not an address
+    //  Set by the I/O side: the digits named a HubSpot id it knew (or knew
+    //  once, before HubSpot deleted the contact).
+    bool hubspot_known;
+} contact_erase_t;
+
+//  Reads contact.erase {"request", "identifier", "upstream"?} or
+//  webhook.hubspot.contact.privacyDeletion (request "hubspot-privacy-<objectId>",
+//  identifier objectId, upstream false). ZHUB_OK with *erase filled,
+//  ZHUB_NOTFOUND for any other message, ZHUB_REJECT with a reason when
+//  malformed (no request or identifier, a request with "|" or control
+//  bytes or longer than CONTACT_ERASE_REQUEST_MAX).
+zhub_rc_t contact_sync_parse_erase (const char *topic, const json_t *data, contact_erase_t *erase,
+                                    char *reason, size_t reason_size);
+
+void contact_erase_clear (contact_erase_t *erase);
+
+//  Sets erase->by, phone and email from identifier (hubspot_id: it is a
+//  HubSpot record id, as privacyDeletion's objectId is). Phones are
+//  normalised to E.164 ("+52 1 55 1234 5678" and "5215512345678" both give
+//  +525512345678); digits are read as a phone with its "+" left out.
+void contact_sync_erase_classify (const char *identifier, bool hubspot_id, contact_erase_t *erase);
+
+//  True when the state is the person the erase names by e-mail (either
+//  side's), phone (either side's), Bird id or HubSpot id. DIGITS match as
+//  a phone: the HubSpot id lookup is the I/O side's (by its id map).
+bool contact_sync_erase_matches (const contact_erase_t *erase, const contact_state_t *state);
+
+//  The Bird contact id of an audit entry recording that HubSpot deleted
+//  the contact hubspot_id linked to it (decision deleted_in_hubspot), or
+//  NULL. HubSpot sends contact.deletion beside contact.privacyDeletion, in
+//  any order: after the deletion only the audit trail still links the two.
+const char *contact_sync_audit_deleted_link (const json_t *entry, const char *hubspot_id);
+
+//  The tombstone of an audit entry: time, actor, object, field, winner,
+//  decision, event id and the sides' times are kept; every value (old,
+//  new, the contact's ids) goes; "erased": true and "erase_request" are
+//  added. A fresh object.
+json_t *contact_sync_audit_tombstone (const json_t *entry, const char *request);
+
+//  The audit entry of the erase itself (a tombstone from the start):
+//  decision "erased", the records removed, whether upstream was asked.
+json_t *contact_sync_erase_entry (const contact_erase_t *erase, const char *event_id,
+                                  size_t removed);
+
+//  Data of contact.forget for the persons found (count 0: nobody):
+//  {"request", "bird_contact_id"?, "hubspot_contact_id"?, "phone"?, "email"?,
+//   "identifiers": [every id, phone and e-mail known of them, the
+//   identifier as typed, each phone with and without "+" (and, for a
+//   Mexican mobile, with and without the old "1" after 52), no duplicates]}.
+//  The single fields are the first person's; with nobody found, what the
+//  identifier itself is (an e-mail, a valid phone, a Bird id, or
+//  privacyDeletion's HubSpot id). A fresh object.
+json_t *contact_sync_forget_data (const contact_erase_t *erase, const contact_state_t *states,
+                                  size_t count);
+
+//  contact.forget: subject erase:<request>, id forget:<request>, data as
+//  above (borrowed). contact.forgotten: same subject, id
+//  forgotten:contact-sync:<request>, data {"request", "actor", "removed"}.
+//  The same request always gives the same ids, so the broker's dedup
+//  drops what a redelivery publishes again. New messages.
+zhub_msg_t *contact_sync_forget_msg (const zhub_msg_t *input, const contact_erase_t *erase,
+                                     const json_t *data, int64_t now_ms);
+zhub_msg_t *contact_sync_forgotten_msg (const zhub_msg_t *input, const contact_erase_t *erase,
+                                        size_t removed, int64_t now_ms);
 
 //  -------------------------------------------------------------------
 //  Plans

@@ -301,9 +301,9 @@ contact_sync_parse_lifecycle (const char *topic, const json_t *data, contact_lif
         type = s_json_str (data, "eventType");
     if (!type && topic && !strncmp (topic, "webhook.hubspot.", 16))
         type = topic + 16;
-    if (!type
-        || (strcmp (type, "contact.merge") && strcmp (type, "contact.deletion")
-            && strcmp (type, "contact.privacyDeletion")))
+    //  contact.privacyDeletion is not a lifecycle change but an erase
+    //  (contact_sync_parse_erase): the person's data must go, not just the link.
+    if (!type || (strcmp (type, "contact.merge") && strcmp (type, "contact.deletion")))
         return ZHUB_NOTFOUND;
     event->merge = !strcmp (type, "contact.merge");
     if (!event->merge) {

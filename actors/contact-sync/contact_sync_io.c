@@ -464,6 +464,8 @@ contact_sync_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
     contact_sync_t *self = ctx->state;
     contact_event_t event;
     char reason[256] = "";
+    if (contact_sync_erase (ctx, msg, out))
+        return;
     if (!strncmp (msg->type, "webhook.hubspot.contact.", 24)) {
         contact_lifecycle_t life;
         json_t *data = zhub_msg_data_json (msg);

@@ -6,7 +6,12 @@
 //    contacts      bird contact id -> state (JSON, see contact_state_t)
 //    hubspot_ids   hubspot record id -> bird contact id
 //    audit         "<bird id>|<16 hex ms>|<event id>|<n>" -> audit entry (JSON):
-//                  every field decision, read by `zhub audit contact <id>`
+//                  every field decision, read by `zhub audit contact <id>`;
+//                  after an erase, "erased:<request>|..." -> tombstone (no
+//                  personal value), read by `zhub audit erase <request>`
+//    pending       bird id -> HubSpot write still to send (batching)
+//    links         bird id -> HubSpot id still to write onto the Bird contact
+//    meta          reconciliation watermark and drift counter
 #ifndef CONTACT_SYNC_IO_H
 #define CONTACT_SYNC_IO_H
 
@@ -62,6 +67,15 @@ void contact_sync_reconcile (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_
 #define CONTACT_RECONCILE_PAGE 100
 #define CONTACT_RECONCILE_MAX_PAGES 100 //  per tick; the next tick goes on from the watermark
 #define CONTACT_RECONCILE_CAP 10000     //  HubSpot's results per query
+
+//  GDPR erase (contact_sync_erase_io.c): contact.erase and
+//  webhook.hubspot.contact.privacyDeletion. Finds the person, deletes them
+//  upstream when asked, removes every record about them, turns their
+//  audit entries into tombstones (keys "erased:<request>|..."), queues
+//  contact.forget and contact.forgotten in the same transaction and asks
+//  the runtime to compact the store. Returns false (out untouched) when
+//  msg is neither topic.
+bool contact_sync_erase (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 
 //  The handler for every contact-sync topic.
 void contact_sync_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);

@@ -82,6 +82,7 @@ main (void)
         {"webhook.hubspot.contact.>", contact_sync_handle},
         {"conversation.started", contact_sync_handle},
         {"contact.reconcile", contact_sync_reconcile},
+        {"contact.erase", contact_sync_handle},
     };
     zhub_actor_spec_t spec = {.routes = routes,
                               .route_count = sizeof routes / sizeof routes[0],

@@ -333,6 +333,62 @@ dead_letter_handle_command (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_o
 }
 
 //  -------------------------------------------------------------------
+//  Forgetting a person (contact.forget)
+
+typedef struct {
+    dead_letter_actor_t *self;
+    zhub_actor_ctx_t *ctx;
+    const zhub_msg_t *msg;
+    const dead_letter_forget_t *forget;
+    size_t removed;
+} s_forget_t;
+
+//  The deletes and contact.forgotten in one transaction (run again from
+//  scratch when the store grows its map).
+static zhub_rc_t
+s_forget (zhub_txn_t *txn, void *arg)
+{
+    s_forget_t *fg = arg;
+    zhub_rc_t rc = dead_letter_store_forget (&fg->self->tables, txn, fg->forget, &fg->removed);
+    if (rc != ZHUB_OK)
+        return rc;
+    zhub_msg_t *forgotten =
+        dead_letter_forgotten_msg (fg->forget, fg->removed, fg->msg->traceparent, zhub_now_ms ());
+    rc = zhub_actor_outbox_put (fg->ctx, txn, forgotten);
+    zhub_msg_destroy (&forgotten);
+    return rc;
+}
+
+void
+dead_letter_handle_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+{
+    dead_letter_forget_t forget;
+    char reason[128];
+    if (dead_letter_forget_parse (msg, &forget, reason, sizeof reason) != ZHUB_OK) {
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+        dead_letter_forget_clear (&forget);
+        return;
+    }
+    s_forget_t fg = {.self = ctx->state, .ctx = ctx, .msg = msg, .forget = &forget};
+    if (zhub_store_write (ctx->store, s_forget, &fg) != ZHUB_OK) {
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the erase");
+        dead_letter_forget_clear (&forget);
+        return;
+    }
+    zhub_actor_compact_after (ctx);
+    //  The request id only: the identifiers are what is being forgotten.
+    char quoted[300];
+    zhub_info ("forgotten", "id=%s request=%s removed=%zu", msg->id,
+               zhub_actor_log_quote (forget.request, quoted, sizeof quoted), fg.removed);
+    pthread_mutex_lock (&fg.self->lock);
+    fg.self->forgotten += fg.removed;
+    pthread_mutex_unlock (&fg.self->lock);
+    zhub_outcome_ok (out, "forgotten");
+    snprintf (out->reason, sizeof out->reason, "removed=%zu", fg.removed);
+    dead_letter_forget_clear (&forget);
+}
+
+//  -------------------------------------------------------------------
 //  Metrics
 
 static zhub_rc_t
@@ -349,7 +405,7 @@ dead_letter_metrics_text (dead_letter_actor_t *self)
     size_t stored = 0;
     void *args[2] = {&self->tables, &stored};
     zhub_store_read (self->store, s_count, args);
-    size_t size = 1024 + (size_t)DEAD_LETTER_METRIC_GROUPS * 200, used = 0;
+    size_t size = 1536 + (size_t)DEAD_LETTER_METRIC_GROUPS * 200, used = 0;
     char *text = zhub_malloc (size);
     pthread_mutex_lock (&self->lock);
     used += (size_t)snprintf (text + used, size - used,
@@ -374,13 +430,15 @@ dead_letter_metrics_text (dead_letter_actor_t *self)
               "zhub_dead_letter_edits_total %llu\n"
               "# TYPE zhub_dead_letter_purged_total counter\n"
               "zhub_dead_letter_purged_total %llu\n"
+              "# TYPE zhub_dead_letter_forgotten_total counter\n"
+              "zhub_dead_letter_forgotten_total %llu\n"
               "# TYPE zhub_dead_letter_alerts_sent_total counter\n"
               "zhub_dead_letter_alerts_sent_total %llu\n"
               "# TYPE zhub_dead_letter_alerts_failed_total counter\n"
               "zhub_dead_letter_alerts_failed_total %llu\n",
               stored, (unsigned long long)self->replays, (unsigned long long)self->edits,
-              (unsigned long long)self->purged, (unsigned long long)self->alerts_sent,
-              (unsigned long long)self->alerts_failed);
+              (unsigned long long)self->purged, (unsigned long long)self->forgotten,
+              (unsigned long long)self->alerts_sent, (unsigned long long)self->alerts_failed);
     pthread_mutex_unlock (&self->lock);
     return text;
 }

@@ -1,5 +1,6 @@
 //  zhub-dead-letter's I/O side: the bus handlers (keep a dead letter; apply
-//  an operator's replay, edit or purge command), the /metrics listener and
+//  an operator's replay, edit or purge command; forget a person), the
+//  /metrics listener and
 //  the alert sender. The decisions are in dead_letter.c; this file does the
 //  store transactions, the outbox and the HTTP.
 #ifndef DEAD_LETTER_IO_H
@@ -35,6 +36,7 @@ typedef struct {
     } groups[DEAD_LETTER_METRIC_GROUPS];
     size_t group_count;
     uint64_t other_groups, replays, edits, purged, alerts_sent, alerts_failed;
+    uint64_t forgotten; //  letters deleted by contact.forget
 
     pthread_t alert_thread;
     bool alert_running;
@@ -65,5 +67,11 @@ char *dead_letter_metrics_text (dead_letter_actor_t *self);
 //  Route handlers: `dlq.>` and `dead-letter.command.>`.
 void dead_letter_handle_dlq (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 void dead_letter_handle_command (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+
+//  `contact.forget` (GDPR erase): deletes every letter that mentions the
+//  person (dead_letter_store_forget) and queues contact.forgotten in the
+//  same transaction, then asks the runtime to compact the store. A repeat
+//  removes 0 and answers again under the same id.
+void dead_letter_handle_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 
 #endif

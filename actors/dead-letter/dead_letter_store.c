@@ -243,6 +243,58 @@ dead_letter_store_each (const dead_letter_tables_t *t, zhub_txn_t *txn,
     return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
 }
 
+zhub_rc_t
+dead_letter_store_forget (const dead_letter_tables_t *t, zhub_txn_t *txn,
+                          const dead_letter_forget_t *f, size_t *removed)
+{
+    *removed = 0;
+    //  First find them, then delete: deleting from the table being walked
+    //  would move the cursor under our feet.
+    uint64_t *doomed = NULL;
+    size_t count = 0;
+    zhub_cursor_t *cursor = zhub_cursor_open (txn, t->letters);
+    if (!cursor)
+        return ZHUB_ERROR;
+    const void *key, *value;
+    size_t key_size, value_size;
+    zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
+    while (rc == ZHUB_OK) {
+        dead_letter_t dl;
+        bool mentions;
+        if (dead_letter_decode (value, value_size, &dl) == 0) {
+            mentions = dead_letter_mentions (&dl, f);
+            dead_letter_clear (&dl);
+        } else
+            mentions = dead_letter_bytes_mention (value, value_size, f);
+        if (mentions && key_size == 8) {
+            doomed = zhub_realloc (doomed, (count + 1) * sizeof *doomed);
+            doomed[count++] = zhub_store_u64 (key);
+        }
+        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
+    }
+    zhub_cursor_destroy (&cursor);
+    rc = rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+    for (size_t i = 0; i < count && rc == ZHUB_OK; i++) {
+        dead_letter_t dl = {0};
+        rc = dead_letter_store_get (t, txn, doomed[i], &dl);
+        if (rc == ZHUB_OK)
+            rc = dead_letter_store_remove (t, txn, &dl);
+        else if (rc == ZHUB_ERROR) {
+            //  Does not decode: only the record itself can go.
+            uint8_t bytes[8];
+            zhub_store_key_u64 (bytes, doomed[i]);
+            rc = zhub_txn_del (txn, t->letters, bytes, sizeof bytes);
+        }
+        dead_letter_clear (&dl);
+        if (rc == ZHUB_OK)
+            (*removed)++;
+        else if (rc == ZHUB_NOTFOUND)
+            rc = ZHUB_OK;
+    }
+    free (doomed);
+    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+}
+
 size_t
 dead_letter_store_count (const dead_letter_tables_t *t, zhub_txn_t *txn)
 {

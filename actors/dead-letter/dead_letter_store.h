@@ -51,6 +51,18 @@ zhub_rc_t dead_letter_store_update (const dead_letter_tables_t *tables, zhub_txn
 zhub_rc_t dead_letter_store_remove (const dead_letter_tables_t *tables, zhub_txn_t *txn,
                                     const dead_letter_t *dl);
 
+//  GDPR erase: deletes every letter that mentions the person
+//  (dead_letter_mentions) with its index entries and its dlq id, so the
+//  same dead letter arriving again would be kept anew. A record that no
+//  longer decodes is searched as bytes and, when it mentions the person,
+//  deleted on its own (its index entries cannot be named; readers skip
+//  entries whose letter is gone). *removed counts the letters deleted.
+//  ZHUB_OK or ZHUB_ERROR. Reads every letter: one erase is rare, and a
+//  letter is an opaque copy of any message, so no index can say which
+//  letters name whom.
+zhub_rc_t dead_letter_store_forget (const dead_letter_tables_t *tables, zhub_txn_t *txn,
+                                    const dead_letter_forget_t *f, size_t *removed);
+
 //  Calls fn for each letter matching filter, oldest first (by the time it
 //  was dead-lettered), until fn returns false. Uses the group index when
 //  the filter names a group, else the time index from since_ms.

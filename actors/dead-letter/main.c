@@ -1,6 +1,7 @@
 //  zhub-dead-letter: keeps every dead letter (`dlq.<group>`) with its
-//  failure history, and applies the operator's replay, edit and purge
-//  commands that `zhub dlq` publishes on the bus (docs/adr/0004). main
+//  failure history, applies the operator's replay, edit and purge
+//  commands that `zhub dlq` publishes on the bus (docs/adr/0004), and
+//  forgets a person on `contact.forget` (GDPR erase). main
 //  reads the configuration once, wires the handlers into the shared actor
 //  runtime, starts the /metrics listener and the alert sender, and runs
 //  until SIGTERM/SIGINT.
@@ -32,6 +33,7 @@ main (void)
     static const zhub_actor_route_t routes[] = {
         {"dlq.>", dead_letter_handle_dlq},
         {"dead-letter.command.>", dead_letter_handle_command},
+        {"contact.forget", dead_letter_handle_forget},
     };
     zhub_actor_spec_t spec = {.routes = routes,
                               .route_count = sizeof routes / sizeof routes[0],

@@ -613,3 +613,84 @@ deal_sync_stage_msg (const zhub_msg_t *input, const char *deal_id, const char *c
     json_decref (data);
     return msg;
 }
+
+//  -------------------------------------------------------------------
+//  Forgetting a person
+
+void
+deal_forget_clear (deal_forget_t *who)
+{
+    if (!who)
+        return;
+    free (who->request);
+    free (who->bird_id);
+    free (who->hubspot_id);
+    for (size_t i = 0; i < who->id_count; i++)
+        free (who->ids[i]);
+    free (who->ids);
+    memset (who, 0, sizeof *who);
+}
+
+bool
+deal_sync_forget_is (const deal_forget_t *who, const char *value)
+{
+    for (size_t i = 0; value && i < who->id_count; i++)
+        if (!strcmp (who->ids[i], value))
+            return true;
+    return false;
+}
+
+//  Adds an identifier (a string or integer JSON value) unless known.
+static void
+s_forget_add (deal_forget_t *who, const json_t *value)
+{
+    char *id = s_id (value);
+    if (id && !deal_sync_forget_is (who, id)) {
+        who->ids = zhub_realloc (who->ids, (who->id_count + 1) * sizeof *who->ids);
+        who->ids[who->id_count++] = id;
+    } else
+        free (id);
+}
+
+zhub_rc_t
+deal_sync_forget_parse (const json_t *data, deal_forget_t *who, char *reason, size_t reason_size)
+{
+    memset (who, 0, sizeof *who);
+    who->request = zhub_strdup (s_str (data, "request"));
+    //  The answer's id is "forgotten:deal-sync:<request>".
+    if (!who->request
+        || strlen ("forgotten:" DEAL_SYNC_GROUP ":") + strlen (who->request) > ZHUB_MSG_MAX_ID) {
+        s_reason (reason, reason_size, "contact.forget without a usable request");
+        return ZHUB_REJECT;
+    }
+    const json_t *fields = json_is_object (data) ? data : NULL;
+    who->bird_id = s_id (json_object_get (fields, "bird_contact_id"));
+    who->hubspot_id = s_id (json_object_get (fields, "hubspot_contact_id"));
+    const char *named[] = {"bird_contact_id", "hubspot_contact_id", "phone", "email"};
+    for (size_t i = 0; i < sizeof named / sizeof named[0]; i++)
+        s_forget_add (who, json_object_get (fields, named[i]));
+    size_t i;
+    const json_t *item;
+    json_array_foreach (json_object_get (fields, "identifiers"), i, item) s_forget_add (who, item);
+    return ZHUB_OK;
+}
+
+zhub_msg_t *
+deal_sync_forgotten_msg (const deal_forget_t *who, int removed, int64_t now_ms)
+{
+    zhub_msg_t *msg = zhub_msg_new ();
+    char *text = zhub_sprintf ("forgotten:%s:%s", DEAL_SYNC_GROUP, who->request);
+    zhub_msg_set (&msg->id, text);
+    free (text);
+    text = zhub_sprintf ("erase:%s", who->request);
+    zhub_msg_set (&msg->subject, text);
+    free (text);
+    zhub_msg_set (&msg->source, DEAL_SYNC_SOURCE);
+    zhub_msg_set (&msg->type, "contact.forgotten");
+    msg->time_ms = now_ms;
+    json_t *data = json_pack ("{s:s, s:s, s:i}", "request", who->request, "actor", DEAL_SYNC_GROUP,
+                              "removed", removed);
+    zhub_msg_set_data_json (msg, data);
+    json_decref (data);
+    return msg;
+}

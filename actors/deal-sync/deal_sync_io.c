@@ -614,3 +614,227 @@ done:
     s_lookup_clear (&look);
     deal_crm_change_clear (&change);
 }
+
+//  -------------------------------------------------------------------
+//  contact.forget: erase a person
+//
+//  One write transaction deletes every record that refers to the person
+//  and queues contact.forgotten, so the answer never goes out for an erase
+//  that did not commit, and a redelivery finds nothing and answers again
+//  with the same id (the broker's dedup keeps one). Every table holds ids
+//  only, compared exactly: the person's identifiers, widened by what the
+//  tables tie to them (a Bird id whose contact is their HubSpot id, the
+//  deals of those ids).
+
+typedef struct {
+    char **items;
+    size_t count;
+} s_names_t;
+
+static bool
+s_names_has (const s_names_t *names, const char *value)
+{
+    for (size_t i = 0; value && i < names->count; i++)
+        if (!strcmp (names->items[i], value))
+            return true;
+    return false;
+}
+
+static void
+s_names_add (s_names_t *names, const char *value)
+{
+    if (!value || !*value || s_names_has (names, value))
+        return;
+    names->items = zhub_realloc (names->items, (names->count + 1) * sizeof *names->items);
+    names->items[names->count++] = zhub_strdup (value);
+}
+
+static void
+s_names_clear (s_names_t *names)
+{
+    for (size_t i = 0; i < names->count; i++)
+        free (names->items[i]);
+    free (names->items);
+    names->items = NULL;
+    names->count = 0;
+}
+
+typedef struct {
+    const deal_sync_t *self;
+    const deal_forget_t *who;
+    zhub_actor_ctx_t *ctx; //  NULL: no answer queued
+    int64_t now_ms;
+    s_names_t people; //  the person's Bird and HubSpot contact ids found in the tables
+    s_names_t deals;  //  their HubSpot deal ids
+    s_names_t keys;   //  their deal keys
+    int removed;
+} s_forget_t;
+
+static void
+s_forget_reset (s_forget_t *f)
+{
+    s_names_clear (&f->people);
+    s_names_clear (&f->deals);
+    s_names_clear (&f->keys);
+    f->removed = 0;
+}
+
+static bool
+s_forget_person (const s_forget_t *f, const char *id)
+{
+    return id && (deal_sync_forget_is (f->who, id) || s_names_has (&f->people, id));
+}
+
+//  True when a row is the person's; may widen what f knows of them.
+typedef bool (s_forget_row_fn) (s_forget_t *f, const char *key, const void *value,
+                                size_t value_size);
+
+//  contacts: Bird id -> HubSpot contact id.
+static bool
+s_forget_contact_row (s_forget_t *f, const char *key, const void *value, size_t value_size)
+{
+    char *contact = s_dup_value (value, value_size);
+    bool drop = s_forget_person (f, key) || s_forget_person (f, contact);
+    if (drop) {
+        s_names_add (&f->people, key);
+        s_names_add (&f->people, contact);
+    }
+    free (contact);
+    return drop;
+}
+
+//  deals: "<bird id>/<pipeline>" -> state.
+static bool
+s_forget_deal_row (s_forget_t *f, const char *key, const void *value, size_t value_size)
+{
+    s_deal_state_t state;
+    bool have = s_state_decode (value, value_size, &state) == 0;
+    //  The key's Bird id, whatever pipeline the deal was made for.
+    const char *slash = strrchr (key, '/');
+    char *bird = slash ? s_dup_value (key, (size_t)(slash - key)) : NULL;
+    bool drop =
+        s_forget_person (f, bird)
+        || (have && (s_forget_person (f, state.bird_id) || s_forget_person (f, state.contact_id)));
+    if (drop) {
+        s_names_add (&f->people, bird);
+        s_names_add (&f->keys, key);
+        if (have) {
+            s_names_add (&f->people, state.bird_id);
+            s_names_add (&f->people, state.contact_id);
+            s_names_add (&f->deals, state.deal_id);
+        }
+    }
+    free (bird);
+    if (have)
+        s_state_clear (&state);
+    return drop;
+}
+
+//  deal_ids: HubSpot deal id -> deal key.
+static bool
+s_forget_deal_id_row (s_forget_t *f, const char *key, const void *value, size_t value_size)
+{
+    char *deal_key = s_dup_value (value, value_size);
+    bool drop = s_names_has (&f->deals, key) || s_names_has (&f->keys, deal_key);
+    free (deal_key);
+    return drop;
+}
+
+//  audit: "<bird id>|<16 hex ms>|<event id>" -> entry (bird_contact_id, deal_id).
+static bool
+s_forget_audit_row (s_forget_t *f, const char *key, const void *value, size_t value_size)
+{
+    const char *bar = strchr (key, '|');
+    char *bird = bar ? s_dup_value (key, (size_t)(bar - key)) : NULL;
+    json_t *entry = json_loadb (value, value_size, 0, NULL);
+    bool drop = s_forget_person (f, bird) || s_forget_person (f, s_str (entry, "bird_contact_id"))
+                || s_names_has (&f->deals, s_str (entry, "deal_id"));
+    json_decref (entry);
+    free (bird);
+    return drop;
+}
+
+//  Walks table and deletes the rows row says are the person's.
+static zhub_rc_t
+s_forget_table (zhub_txn_t *txn, s_forget_t *f, zhub_table_t table, s_forget_row_fn *row)
+{
+    zhub_cursor_t *cursor = zhub_cursor_open (txn, table);
+    if (!cursor)
+        return ZHUB_ERROR;
+    const void *key, *value;
+    size_t key_size, value_size;
+    zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
+    while (rc == ZHUB_OK) {
+        char *text = s_dup_value (key, key_size);
+        bool drop = row (f, text, value, value_size);
+        free (text);
+        if (drop) {
+            if (zhub_cursor_del (cursor) != ZHUB_OK) {
+                rc = ZHUB_ERROR;
+                break;
+            }
+            f->removed++;
+        }
+        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
+    }
+    zhub_cursor_destroy (&cursor);
+    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+}
+
+static zhub_rc_t
+s_forget_fn (zhub_txn_t *txn, void *arg)
+{
+    s_forget_t *f = arg;
+    const deal_sync_t *self = f->self;
+    s_forget_reset (f); //  the store may run this again (map grown)
+    //  contacts first and again after deals: a deal may name a Bird id the
+    //  first pass did not know was the person's.
+    if (s_forget_table (txn, f, self->contacts, s_forget_contact_row) != ZHUB_OK
+        || s_forget_table (txn, f, self->deals, s_forget_deal_row) != ZHUB_OK
+        || s_forget_table (txn, f, self->contacts, s_forget_contact_row) != ZHUB_OK
+        || s_forget_table (txn, f, self->deal_ids, s_forget_deal_id_row) != ZHUB_OK
+        || s_forget_table (txn, f, self->audit, s_forget_audit_row) != ZHUB_OK)
+        return ZHUB_ERROR;
+    if (!f->ctx)
+        return ZHUB_OK;
+    zhub_msg_t *answer = deal_sync_forgotten_msg (f->who, f->removed, f->now_ms);
+    zhub_rc_t rc = zhub_actor_outbox_put (f->ctx, txn, answer);
+    zhub_msg_destroy (&answer);
+    return rc;
+}
+
+int
+deal_sync_forget (zhub_store_t *store, const deal_sync_t *self, const deal_forget_t *who,
+                  zhub_actor_ctx_t *ctx, int64_t now_ms)
+{
+    s_forget_t f = {.self = self, .who = who, .ctx = ctx, .now_ms = now_ms};
+    zhub_rc_t rc = zhub_store_write (store, s_forget_fn, &f);
+    int removed = f.removed;
+    s_forget_reset (&f);
+    return rc == ZHUB_OK ? removed : -1;
+}
+
+void
+deal_sync_handle_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+{
+    json_t *data = zhub_msg_data_json (msg);
+    deal_forget_t who;
+    char reason[256] = "";
+    if (deal_sync_forget_parse (data, &who, reason, sizeof reason) != ZHUB_OK)
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+    else {
+        int removed = deal_sync_forget (ctx->store, ctx->state, &who, ctx, zhub_now_ms ());
+        if (removed < 0)
+            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot erase the person");
+        else {
+            //  The person's bytes stay in freed pages until the store is
+            //  rewritten; the runtime does it before the ACK.
+            zhub_actor_compact_after (ctx);
+            zhub_outcome_ok (out, "forgotten");
+            snprintf (out->reason, sizeof out->reason, "request=%s removed=%d", who.request,
+                      removed);
+        }
+    }
+    deal_forget_clear (&who);
+    json_decref (data);
+}

@@ -9,6 +9,8 @@
 //    deal_ids   HubSpot deal id -> deal key
 //    audit      "<bird id>|<16 hex ms>|<event id>" -> audit entry JSON
 //
+//  contact.forget deletes a person from every table (deal_sync_forget).
+//
 //  None of it is the only copy of a fact another replica needs: a replica
 //  that lacks a contact id asks HubSpot (GET by bird_contact_id), a deal is
 //  found by its unique zhub_deal_key, and a deal's Bird contact is read
@@ -44,5 +46,18 @@ int deal_sync_check_pipelines (zhub_actor_ctx_t *ctx, char *err, size_t err_size
 void deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 void deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 void deal_sync_handle_synced (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+void deal_sync_handle_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+
+//  Forgets a person (contact.forget, GDPR erase). In one write
+//  transaction deletes: the contacts entries under one of the person's
+//  ids or pointing at one (their Bird and HubSpot ids join the person's);
+//  the deals whose key, Bird id or HubSpot contact id is the person's, and
+//  the deal_ids entries of those deals; the audit entries of the person's
+//  Bird ids or of those deals. With ctx, queues contact.forgotten
+//  (removed = the count) in its outbox in that transaction. Returns the
+//  number of entries deleted (0 the second time), or -1 on a store fault
+//  (nothing deleted). The deal itself stays in HubSpot.
+int deal_sync_forget (zhub_store_t *store, const deal_sync_t *self, const deal_forget_t *who,
+                      zhub_actor_ctx_t *ctx, int64_t now_ms);
 
 #endif

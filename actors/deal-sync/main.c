@@ -47,6 +47,7 @@ main (void)
         {"tour.scheduled", deal_sync_handle_ai},
         {"webhook.hubspot.deal.propertyChange", deal_sync_handle_crm},
         {"contact.synced", deal_sync_handle_synced},
+        {"contact.forget", deal_sync_handle_forget},
     };
     zhub_actor_spec_t spec = {.routes = routes,
                               .route_count = sizeof routes / sizeof routes[0],

@@ -41,6 +41,7 @@ main (void)
         {"webhook.google.calendar.changed", scheduler_handle},
         {"webhook.graph.updated", scheduler_handle},
         {"webhook.graph.deleted", scheduler_handle},
+        {"contact.forget", scheduler_handle},
     };
     zhub_actor_spec_t spec = {.routes = routes,
                               .route_count = sizeof routes / sizeof routes[0],

@@ -1,6 +1,7 @@
 //  scheduler's I/O side, internal: what scheduler_io.c, scheduler_store.c,
-//  scheduler_calendar_io.c, scheduler_booking.c, scheduler_notify.c and
-//  scheduler_timers.c share. Not for the core or the tests.
+//  scheduler_calendar_io.c, scheduler_booking.c, scheduler_notify.c,
+//  scheduler_timers.c and scheduler_forget_io.c share. Not for the core or
+//  the tests.
 #ifndef SCHEDULER_INTERNAL_H
 #define SCHEDULER_INTERNAL_H
 
@@ -101,5 +102,18 @@ void scheduler_reminder (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outc
 void scheduler_invitee (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 void scheduler_google_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 void scheduler_graph_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+
+//  scheduler_forget_io.c
+void scheduler_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+
+//  scheduler_watch_io.c: Google watch channels and Graph subscriptions.
+//  _config reads their settings into self->watch (0, or -1 with err) and
+//  says once whether they are on; _open opens the "watches" table and arms
+//  a renewal timer per agent calendar that has none (0 / -1); _fire runs
+//  one such timer (kind "subscription", and older "watch" ones).
+int scheduler_watch_config (scheduler_t *self, char *err, size_t err_size);
+int scheduler_watch_open (zhub_actor_ctx_t *ctx);
+void scheduler_watch_fire (zhub_actor_ctx_t *ctx, const uint8_t *key, size_t key_size, int64_t due,
+                           const json_t *what);
 
 #endif

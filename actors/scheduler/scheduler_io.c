@@ -23,7 +23,10 @@
 //  (tables, holds, booking records, timers' keys), scheduler_calendar_io.c
 //  (OAuth2 tokens, availability, the calendar event), scheduler_booking.c
 //  (the request steps, WhatsApp, reminders), scheduler_notify.c (Calendly,
-//  Google and Graph notifications) and scheduler_timers.c (the tick).
+//  Google and Graph notifications), scheduler_timers.c (the tick) and
+//  scheduler_forget_io.c (contact.forget: a GDPR erase); scheduler_watch_io.c
+//  keeps the Google channels and Graph subscriptions that tell us about
+//  calendar edits.
 //  What they share is declared in scheduler_internal.h.
 #include "scheduler_internal.h"
 
@@ -63,10 +66,10 @@ scheduler_config (scheduler_t *self, const zhub_actor_config_t *actor, char *err
     self->google_refresh_token = zhub_env_str ("ZHUB_GOOGLE_REFRESH_TOKEN", "");
     self->graph_client_id = zhub_env_str ("ZHUB_GRAPH_CLIENT_ID", "");
     self->graph_client_secret = zhub_env_str ("ZHUB_GRAPH_CLIENT_SECRET", "");
-    const char *public_url = zhub_env_str ("ZHUB_PUBLIC_URL", "");
-    self->public_url = *public_url ? public_url : NULL;
-    const char *channel_token = zhub_env_str ("ZHUB_GOOGLE_CHANNEL_TOKEN", "");
-    self->channel_token = *channel_token ? channel_token : NULL;
+    if (scheduler_watch_config (self, err, err_size)) {
+        sched_config_clear (&self->cfg);
+        return -1;
+    }
     if (zhub_env_duration_ms ("ZHUB_OAUTH_REFRESH_MARGIN", 300000, &self->refresh_margin_ms)) {
         snprintf (err, err_size, "ZHUB_OAUTH_REFRESH_MARGIN must be a duration");
         sched_config_clear (&self->cfg);
@@ -138,6 +141,10 @@ scheduler_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *
         scheduler_invitee (ctx, msg, out);
         return;
     }
+    if (!strcmp (msg->type, "contact.forget")) {
+        scheduler_forget (ctx, msg, out);
+        return;
+    }
     if (!strcmp (msg->type, "tour.requested"))
         scheduler_request (ctx, msg, out);
     else if (!strcmp (msg->type, "tour.reminder") && msg->source
@@ -170,21 +177,6 @@ s_arm_fn (zhub_txn_t *txn, void *arg)
         if (scheduler_meta_put_u64 (txn, self, "reconcile_armed", 1) != ZHUB_OK)
             return ZHUB_ERROR;
     }
-    //  One push channel per Google calendar, opened once and then renewed
-    //  by its own timer.
-    for (size_t i = 0; self->public_url && i < self->cfg.agent_count; i++) {
-        const sched_agent_t *agent = &self->cfg.agents[i];
-        char meta[120], name[64];
-        snprintf (meta, sizeof meta, "watch_armed:%.100s", agent->calendar_id);
-        if (agent->platform != SCHED_GOOGLE || scheduler_meta_u64 (txn, self, meta))
-            continue;
-        snprintf (name, sizeof name, "watch:%.50s", agent->calendar_id);
-        json_t *what = json_pack ("{s:s, s:s}", "kind", "watch", "calendar", agent->calendar_id);
-        zhub_rc_t rc = scheduler_put_timer (txn, self, zhub_now_ms (), name, what);
-        json_decref (what);
-        if (rc != ZHUB_OK || scheduler_meta_put_u64 (txn, self, meta, 1) != ZHUB_OK)
-            return ZHUB_ERROR;
-    }
     return ZHUB_OK;
 }
 
@@ -200,5 +192,8 @@ scheduler_open (zhub_actor_ctx_t *ctx)
         || zhub_store_table (ctx->store, "invitees", &self->invitees))
         return -1;
     s_arm_t arm = {self};
-    return zhub_store_write (ctx->store, s_arm_fn, &arm) == ZHUB_OK ? 0 : -1;
+    if (zhub_store_write (ctx->store, s_arm_fn, &arm) != ZHUB_OK)
+        return -1;
+    //  Google watch channels and Graph subscriptions, one per agent calendar.
+    return scheduler_watch_open (ctx);
 }

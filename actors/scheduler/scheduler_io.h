@@ -15,6 +15,12 @@
 //    invitees  Calendly invitee URI -> booking id (self-service bookings,
 //              found again on cancel and reschedule)
 //    meta      "rr" -> round-robin position (u64)
+//    watches   "sub:<platform>:<hash>" -> the Google watch channel or Graph
+//              subscription of one agent calendar, renewed by its own
+//              timer (scheduler_watch_io.c)
+//
+//  contact.forget (GDPR erase) deletes a person's bookings and the holds,
+//  timers and invitee links that point at them (scheduler_forget_io.c).
 #ifndef SCHEDULER_IO_H
 #define SCHEDULER_IO_H
 
@@ -22,13 +28,11 @@
 #include "google.h"
 #include "graph.h"
 #include "scheduler.h"
+#include "scheduler_watch.h"
 #include "zhub_actor.h"
 
 #define SCHED_TIMERS_PER_TICK 16
 #define SCHED_TOKEN_RETRY_MS 30000              //  a failed token refresh is tried again this soon
-#define SCHED_WATCH_TTL_MS (7LL * 86400 * 1000) //  Google watch channel lifetime we ask for
-#define SCHED_WATCH_RENEW_MS (3600LL * 1000)    //  renew a channel this long before it ends
-#define SCHED_WATCH_RETRY_MS 60000              //  a failed watch is tried again this soon
 
 typedef struct {
     sched_config_t cfg;
@@ -38,14 +42,13 @@ typedef struct {
     const char *google_client_id, *google_client_secret, *google_refresh_token;
     const char *graph_client_id, *graph_client_secret;
     int64_t refresh_margin_ms; //  refresh this long before expiry
-    const char *public_url;    //  ZHUB_PUBLIC_URL: where Google pushes (watch channels), or NULL
-    const char
-        *channel_token; //  ZHUB_GOOGLE_CHANNEL_TOKEN: set on channels, checked by the gateway
+    sched_watch_config_t watch; //  calendar change subscriptions (scheduler_watch_io.c)
     zhub_http_t *http;
     zhub_google_t *google;
     zhub_graph_t *graph;
     zhub_calendly_t *calendly;
     zhub_table_t bookings, holds, timers, tokens, meta, invitees;
+    zhub_table_t watches; //  sched_watch_name -> sched_watch_t (scheduler_watch_io.c)
     //  The tokens in use (copies of what the store holds sealed)
     char *access[2];
     int64_t expires[2];
@@ -62,10 +65,20 @@ void scheduler_clear (scheduler_t *self);
 //  zhub_actor_spec_t.open: opens the tables, arms the periodic timers.
 int scheduler_open (zhub_actor_ctx_t *ctx);
 
-//  tour.requested, tour.reminder and webhook.calendly.invitee.*.
+//  tour.requested, tour.reminder, webhook.calendly.invitee.*, the Google
+//  and Graph change notifications, and contact.forget.
 void scheduler_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 
 //  zhub_actor_spec_t.tick: fires due timers.
 void scheduler_tick (zhub_actor_ctx_t *ctx);
+
+//  GDPR erase, inside the caller's write transaction: deletes every
+//  booking that names the person (sched_booking_refers_to) and the holds,
+//  reminder timers and invitee / Graph event links of those bookings.
+//  *removed counts the entries deleted (0 when nobody matched). ZHUB_OK or
+//  ZHUB_ERROR (return it from the callback). The contact.forget handler
+//  runs it with the contact.forgotten outbox entry in the same transaction.
+zhub_rc_t scheduler_forget_records (zhub_txn_t *txn, scheduler_t *self, const sched_forget_t *f,
+                                    size_t *removed);
 
 #endif

@@ -1,7 +1,8 @@
 //  scheduler's timers: the actor runtime's tick fires due timers from
 //  LMDB. A timer is deleted in the same transaction that queues what it
 //  causes (tour.reminder, contact.reconcile, token refresh) in the
-//  outbox, so it fires once.
+//  outbox, so it fires once. Subscription renewals are handed to
+//  scheduler_watch_io.c, which does the same with its own records.
 #include "scheduler_internal.h"
 
 //  -------------------------------------------------------------------
@@ -116,45 +117,11 @@ s_fire (zhub_actor_ctx_t *ctx, const uint8_t *key, size_t key_size, int64_t due,
             fire.next_what =
                 json_pack ("{s:s, s:I}", "kind", "reconcile", "since", (json_int_t)due);
         }
-    } else if (kind && !strcmp (kind, "watch")) {
-        //  (Re)open the push channel of one Google calendar.
-        const char *cal = json_string_value (json_object_get (what, "calendar"));
-        zhub_outcome_t out;
-        memset (&out, 0, sizeof out);
-        const char *token = cal ? scheduler_token (ctx->store, self, S_GOOGLE, &out) : NULL;
-        int64_t next = now + SCHED_WATCH_RETRY_MS;
-        if (token && self->public_url) {
-            unsigned char hash[crypto_hash_sha256_BYTES];
-            crypto_hash_sha256 (hash, (const unsigned char *)cal, strlen (cal));
-            char hex[17], id[64];
-            sodium_bin2hex (hex, sizeof hex, hash, 8);
-            snprintf (id, sizeof id, "zhub-%s-%lld", hex, (long long)due);
-            char *address = zhub_sprintf ("%s/v1/webhooks/google", self->public_url);
-            json_t *body =
-                json_pack ("{s:s, s:s, s:s, s:I}", "id", id, "type", "web_hook", "address", address,
-                           "expiration", (json_int_t)(now + SCHED_WATCH_TTL_MS));
-            if (self->channel_token)
-                json_object_set_new (body, "token", json_string (self->channel_token));
-            zhub_http_response_t resp;
-            zhub_http_response_init (&resp);
-            zhub_google_events_watch (self->google, cal, body, token, NULL, &resp);
-            if (resp.status >= 200 && resp.status < 300) {
-                int64_t until = 0;
-                const char *text = json_string_value (json_object_get (resp.json, "expiration"));
-                if (text)
-                    until = strtoll (text, NULL, 10);
-                next = (until > now ? until : now + SCHED_WATCH_TTL_MS) - SCHED_WATCH_RENEW_MS;
-                zhub_info ("watch_opened", "calendar=%s channel=%s", cal, id);
-            } else
-                zhub_warn ("watch_failed", "calendar=%s status=%ld", cal, resp.status);
-            zhub_http_response_reset (&resp);
-            json_decref (body);
-            free (address);
-        }
-        snprintf (name, sizeof name, "watch:%.50s", cal ? cal : "");
-        fire.next_due = next;
-        fire.next_name = name;
-        fire.next_what = json_deep_copy (what);
+    } else if (kind && (!strcmp (kind, "subscription") || !strcmp (kind, "watch"))) {
+        //  A Google channel or Graph subscription to renew: its record and
+        //  next timer are one transaction of its own (scheduler_watch_io.c).
+        scheduler_watch_fire (ctx, key, key_size, due, what);
+        return;
     } else if (kind && !strcmp (kind, "token")) {
         const char *provider = json_string_value (json_object_get (what, "provider"));
         int p = provider && !strcmp (provider, "graph") ? S_GRAPH : S_GOOGLE;

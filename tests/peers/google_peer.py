@@ -6,7 +6,9 @@ Facts followed (API-FACTS.md section 8): freeBusy, events.insert with a
 client-chosen base32hex id (a second insert with that id is 409
 "duplicate"), events get/patch/delete/list, events.watch channels and push
 notifications (empty body, X-Goog-* headers, first one "sync" with message
-number 1), token refresh by form POST (invalid_grant for a bad refresh
+number 1, X-Goog-Channel-Token when the channel has a token), channels.stop
+(POST /calendar/v3/channels/stop {"id","resourceId"}: 204, then silence;
+404 for a channel it does not know), token refresh by form POST (invalid_grant for a bad refresh
 token). Calls need `Authorization: Bearer <token issued here and not yet
 expired>`, so token expiry and refresh are exercised for real.
 
@@ -21,7 +23,7 @@ import os
 import re
 import secrets
 import sys
-from urllib.parse import parse_qs, unquote
+from urllib.parse import parse_qs, quote, unquote
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peerlib  # noqa: E402
@@ -32,6 +34,7 @@ ROUTES = [
     ("POST", r"/token", "token"),
     ("POST", r"/calendar/v3/freeBusy", "freebusy"),
     ("POST", CAL + r"/events/watch", "watch"),
+    ("POST", r"/calendar/v3/channels/stop", "stop"),
     ("POST", CAL + r"/events", "insert"),
     ("GET", CAL + r"/events", "list"),
     ("GET", CAL + r"/events/(?P<eid>[^/]+)", "get"),
@@ -314,15 +317,30 @@ class GoogleApp(peerlib.PeerApp):
         if token is not None and (not isinstance(token, str) or len(token) > 256):
             return g_error(400, "Invalid channel token", "invalid")
         expiration = body.get("expiration") or now_ms() + 7 * 86400000
+        if not isinstance(expiration, (int, str)) or not str(expiration).isdigit():
+            return g_error(400, "Invalid expiration", "invalid")
+        if any(c["id"] == cid and not c["stopped"] for c in self.channels):
+            return g_error(400, "Channel id %s not unique" % cid, "channelIdNotUnique")
         channel = {"kind": "api#channel", "id": cid, "resourceId": secrets.token_hex(10),
                    "resourceUri": "https://www.googleapis.com/calendar/v3/calendars/%s/events"
-                                  "?alt=json" % cal,
+                                  "?alt=json" % quote(cal, safe="@"),
                    "token": token, "expiration": str(int(expiration)), "address": address,
-                   "calendar": cal, "number": 0}
+                   "calendar": cal, "number": 0, "stopped": False}
         self.channels.append(channel)
         self._push(channel, "sync")
         return Response(200, {k: v for k, v in channel.items()
-                              if k not in ("address", "calendar", "number")})
+                              if k not in ("address", "calendar", "number", "stopped")
+                              and v is not None})
+
+    def h_stop(self, req):
+        body = self._body(req)
+        for channel in self.channels:
+            if channel["id"] == body.get("id") and channel["resourceId"] == body.get("resourceId") \
+                    and not channel["stopped"]:
+                channel["stopped"] = True
+                return Response(204)
+        return g_error(404, "Channel '%s' not found for project '%s'"
+                       % (body.get("id"), "zhub-stand-in"), "notFound")
 
     def _push(self, channel, state):
         channel["number"] += 1 if state == "sync" else 1 + secrets.randbelow(3)
@@ -339,7 +357,8 @@ class GoogleApp(peerlib.PeerApp):
 
     def _notify(self, cal):
         for channel in self.channels:
-            if channel["calendar"] == cal and int(channel["expiration"]) > now_ms():
+            if channel["calendar"] == cal and not channel["stopped"] \
+                    and int(channel["expiration"]) > now_ms():
                 self._push(channel, "exists")
 
     # ------------------------------------------------------------ control

@@ -16,21 +16,52 @@ POST with scope https://graph.microsoft.com/.default. Paths work with and
 without the /v1.0 prefix. Calls need a Bearer token issued here and not
 expired (401 InvalidAuthenticationToken otherwise).
 
+Change notifications (API-FACTS.md section 8, "Graph change notifications";
+samples/msgraph-change-notification.json): POST /subscriptions
+{"changeType","notificationUrl","resource","expirationDateTime",
+"clientState"} first POSTs notificationUrl?validationToken=<opaque,
+URL-encoded> (Content-Type text/plain, empty body) and wants 200 text/plain
+with the decoded token within 10 s (--validation-timeout); otherwise 400
+InvalidRequest "Subscription validation request failed...". Then 201 with
+the subscription. clientState is required (at most 255 characters); the
+expiration at most --max-subscription-minutes (4230) ahead. resource is a
+mailbox's events (/users/{id}/events, /me/events, .../calendar/events).
+GET /subscriptions (live ones), GET|PATCH|DELETE /subscriptions/{id}
+(PATCH {"expirationDateTime"}; 404 once expired or deleted). Events made,
+changed or deleted through the API are announced to the subscriptions whose
+changeType names that change: {"value":[{"id","subscriptionId",
+"subscriptionExpirationDateTime","changeType","resource","clientState",
+"tenantId","resourceData":{"@odata.type","@odata.id","@odata.etag","id"}}]}.
+Unlike Graph, http:// notification URLs are accepted (tests run without TLS).
+
 Control endpoints besides peerlib's: POST /__peer/busy {"user","start",
-"end","status"?}; POST /__peer/expire_tokens.
+"end","status"?}; POST /__peer/expire_tokens; POST /__peer/change {"user",
+"event_id","start"?,"end"?,"subject"?,"delete"?} edits (or deletes) an event
+as a person would in Outlook and notifies; POST /__peer/notify {"user",
+"event_id","change"} only sends the notification.
 """
 import base64
+import http.client
+import json
 import os
 import re
 import secrets
 import sys
-from urllib.parse import parse_qs, unquote
+import time
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peerlib  # noqa: E402
 from peerlib import Response, iso_ms, now_ms, parse_time_ms  # noqa: E402
 
 USER = r"(?:/v1\.0)?/(?:users/(?P<user>[^/]+)|me)"
+SUBS = r"(?:/v1\.0)?/subscriptions"
+EVENTS_RESOURCE = re.compile(r"/?(?:users/(?P<user>[^/]+)|me)/(?:calendar/)?events\Z", re.I)
+CHANGES = ("created", "updated", "deleted")
+VALIDATION_FAILED = ("Subscription validation request failed. Notification endpoint must "
+                     "respond with 200 OK to validation request.")
+VALIDATION_MISMATCH = ("Subscription validation request failed. Response must exactly match "
+                       "validationToken query parameter.")
 ROUTES = [
     ("POST", r"/(?P<tenant>[^/]+)/oauth2/v2\.0/token", "token"),
     ("POST", USER + r"/calendar/getSchedule", "schedule"),
@@ -39,6 +70,11 @@ ROUTES = [
     ("GET", USER + r"/(?:calendar/)?events/(?P<eid>[^/]+)", "get"),
     ("PATCH", USER + r"/(?:calendar/)?events/(?P<eid>[^/]+)", "patch"),
     ("DELETE", USER + r"/(?:calendar/)?events/(?P<eid>[^/]+)", "delete"),
+    ("POST", SUBS, "subscribe"),
+    ("GET", SUBS, "subscriptions"),
+    ("GET", SUBS + r"/(?P<sid>[^/]+)", "subscription"),
+    ("PATCH", SUBS + r"/(?P<sid>[^/]+)", "renew"),
+    ("DELETE", SUBS + r"/(?P<sid>[^/]+)", "unsubscribe"),
 ]
 COMPILED = [(m, re.compile(p + r"/?\Z"), h) for m, p, h in ROUTES]
 SCOPE = "https://graph.microsoft.com/.default"
@@ -82,16 +118,27 @@ class GraphApp(peerlib.PeerApp):
         parser.add_argument("--token-ttl", type=int, default=3599)
         parser.add_argument("--user", action="append",
                             help="only these mailboxes exist (repeatable; default: any)")
+        parser.add_argument("--tenant-id", default="tenant-1")
+        parser.add_argument("--max-subscription-minutes", type=int, default=4230,
+                            help="furthest expirationDateTime a subscription may ask for")
+        parser.add_argument("--validation-timeout", type=float, default=10.0,
+                            help="seconds the notification URL has to echo validationToken")
 
     def reset_state(self):
         self.tokens = {}
         self.token_requests = 0
         self.events = {}     # user -> {id: event}
         self.busy = {}       # user -> [(start, end, status)]
+        self.subscriptions = {}  # id -> {"sub": resource as answered, "user", "expires"}
+        self.validations = []    # every validation handshake: url, status, ok, error
 
     def state_snapshot(self):
+        now = now_ms()
         return {"events": {u: list(e.values()) for u, e in self.events.items()},
-                "tokens_issued": len(self.tokens), "token_requests": self.token_requests}
+                "tokens_issued": len(self.tokens), "token_requests": self.token_requests,
+                "subscriptions": [dict(s["sub"], live=s["expires"] > now)
+                                  for s in self.subscriptions.values()],
+                "validations": list(self.validations)}
 
     def handle(self, req):
         handler, groups, allowed = None, None, False
@@ -110,9 +157,15 @@ class GraphApp(peerlib.PeerApp):
             try:
                 if handler != "token":
                     self._authorize(req)
-                return getattr(self, "h_" + handler)(req, **groups)
+                if handler != "subscribe":
+                    return getattr(self, "h_" + handler)(req, **groups)
             except ApiError as exc:
                 return exc.response
+        # The validation handshake calls out and may wait 10 s: not under the lock.
+        try:
+            return self.h_subscribe(req)
+        except ApiError as exc:
+            return exc.response
 
     def _authorize(self, req):
         scheme, _, token = req.header("authorization", "").partition(" ")
@@ -263,6 +316,7 @@ class GraphApp(peerlib.PeerApp):
                             "/calendar/item" % eid,
                  "organizer": {"emailAddress": {"address": user, "name": user}}}
         self.events.setdefault(user, {})[eid] = event
+        self._announce(user, event, "created")
         return Response(201, event)
 
     def _event_or_404(self, user, eid):
@@ -291,14 +345,152 @@ class GraphApp(peerlib.PeerApp):
                 if ms is None:
                     return graph_error(400, "ErrorInvalidRequest", "bad %s" % key)
                 event[key] = {"dateTime": graph_time(ms), "timeZone": "UTC"}
-        event["lastModifiedDateTime"] = iso_ms(now_ms())
+        self._touch(event)
+        self._announce(self._user(user), event, "updated")
         return Response(200, event)
 
     def h_delete(self, req, eid, user=None):
         user = self._user(user)
-        self._event_or_404(user, eid)
+        event = self._event_or_404(user, eid)
         del self.events[user][unquote(eid)]
+        self._announce(user, event, "deleted")
         return Response(204)
+
+    @staticmethod
+    def _touch(event):
+        event["lastModifiedDateTime"] = iso_ms(now_ms())
+        event["@odata.etag"] = 'W/"%s"' % secrets.token_hex(8)
+
+    # ------------------------------------------------- change notifications
+    def _expiry(self, body):
+        """expirationDateTime as ms, within what Graph allows for events."""
+        expiry = parse_time_ms(body.get("expirationDateTime"))
+        now = now_ms()
+        if expiry is None or expiry <= now:
+            raise ApiError(graph_error(400, "InvalidRequest",
+                                       "expirationDateTime must be a time in the future."))
+        if expiry > now + self.args.max_subscription_minutes * 60000:
+            raise ApiError(graph_error(
+                400, "InvalidRequest", "Subscription expiration can only be %d minutes in the "
+                "future." % self.args.max_subscription_minutes))
+        return expiry
+
+    def _validate(self, url, token):
+        """The handshake: POST url?validationToken=…; (ok, status, error)."""
+        parts = urlsplit(url)
+        target = (parts.path or "/") + ("?%s&" % parts.query if parts.query else "?")
+        target += "validationToken=" + quote(token, safe="")
+        conn_cls = http.client.HTTPSConnection if parts.scheme == "https" \
+            else http.client.HTTPConnection
+        started = time.monotonic()
+        conn = conn_cls(parts.hostname, parts.port, timeout=self.args.validation_timeout)
+        try:
+            conn.request("POST", target, body=b"",
+                         headers={"Content-Type": "text/plain; charset=utf-8"})
+            answer = conn.getresponse()
+            text = answer.read().decode("utf-8", "replace")
+            kind = answer.getheader("Content-Type", "")
+        except (OSError, http.client.HTTPException) as exc:
+            return False, None, VALIDATION_FAILED + " (%s)" % exc
+        finally:
+            conn.close()
+        if time.monotonic() - started > self.args.validation_timeout or answer.status != 200:
+            return False, answer.status, VALIDATION_FAILED
+        if not kind.lower().startswith("text/plain") or text != token:
+            return False, answer.status, VALIDATION_MISMATCH
+        return True, answer.status, None
+
+    def h_subscribe(self, req):
+        body = self._body(req)
+        change, url = body.get("changeType"), body.get("notificationUrl")
+        resource, state = body.get("resource"), body.get("clientState")
+        kinds = change.split(",") if isinstance(change, str) else []
+        if not kinds or any(k not in CHANGES for k in kinds):
+            return graph_error(400, "InvalidRequest", "Invalid 'changeType' attribute: '%s'."
+                               % change)
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            return graph_error(400, "InvalidRequest", "Invalid 'notificationUrl' attribute.")
+        match = EVENTS_RESOURCE.match(resource) if isinstance(resource, str) else None
+        if not match:
+            return graph_error(400, "InvalidRequest", "Resource '%s' is not supported by this "
+                               "stand-in (a mailbox's events only)." % resource)
+        if not isinstance(state, str) or not 0 < len(state) <= 255:
+            return graph_error(400, "InvalidRequest", "clientState is required, at most 255 "
+                               "characters.")
+        with self.lock:
+            user = self._user(match.group("user"))
+            expiry = self._expiry(body)
+        token = ("Validation: Testing client application reachability for subscription "
+                 "Request-Id: " + peerlib.new_uuid())
+        ok, status, error = self._validate(url, token)
+        with self.lock:
+            self.validations.append({"url": url, "status": status, "ok": ok, "error": error,
+                                     "time": now_ms()})
+            if not ok:
+                return graph_error(400, "InvalidRequest", error)
+            sub = {"id": peerlib.new_uuid(), "resource": resource,
+                   "applicationId": self.args.client_id, "changeType": change,
+                   "clientState": state, "notificationUrl": url,
+                   "expirationDateTime": iso_ms(expiry)[:23] + "0000Z",
+                   "creatorId": peerlib.new_uuid(), "latestSupportedTlsVersion": "v1_2",
+                   "includeResourceData": False, "lifecycleNotificationUrl": None,
+                   "encryptionCertificate": None, "encryptionCertificateId": None,
+                   "notificationUrlAppId": None}
+            self.subscriptions[sub["id"]] = {"sub": sub, "user": user, "expires": expiry}
+            return Response(201, dict(sub, **{
+                "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#subscriptions"
+                                  "/$entity"}))
+
+    def _subscription_or_404(self, sid):
+        entry = self.subscriptions.get(unquote(sid))
+        if entry is None or entry["expires"] <= now_ms():
+            raise ApiError(graph_error(404, "ResourceNotFound",
+                                       "The object was not found."))
+        return entry
+
+    def h_subscriptions(self, req):
+        now = now_ms()
+        return Response(200, {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#"
+                                                "subscriptions",
+                              "value": [e["sub"] for e in self.subscriptions.values()
+                                        if e["expires"] > now]})
+
+    def h_subscription(self, req, sid):
+        return Response(200, self._subscription_or_404(sid)["sub"])
+
+    def h_renew(self, req, sid):
+        entry = self._subscription_or_404(sid)
+        entry["expires"] = self._expiry(self._body(req))
+        entry["sub"]["expirationDateTime"] = iso_ms(entry["expires"])[:23] + "0000Z"
+        return Response(200, entry["sub"])
+
+    def h_unsubscribe(self, req, sid):
+        self._subscription_or_404(sid)
+        del self.subscriptions[unquote(sid)]
+        return Response(204)
+
+    def _announce(self, user, event, change):
+        """Sends one change notification per live subscription that wants it."""
+        sent = 0
+        for entry in list(self.subscriptions.values()):
+            sub = entry["sub"]
+            if entry["expires"] <= now_ms() or entry["user"] != user \
+                    or change not in sub["changeType"].split(","):
+                continue
+            resource = "Users/%s/Events/%s" % (user, event["id"])
+            note = {"id": secrets.token_urlsafe(9), "subscriptionId": sub["id"],
+                    "subscriptionExpirationDateTime": sub["expirationDateTime"],
+                    "changeType": change, "resource": resource,
+                    "clientState": sub["clientState"], "tenantId": self.args.tenant_id,
+                    "resourceData": {"@odata.type": "#Microsoft.Graph.Event",
+                                     "@odata.id": resource,
+                                     "@odata.etag": event.get("@odata.etag", 'W/"0"'),
+                                     "id": event["id"]}}
+            payload = json.dumps({"value": [note]}).encode()
+            self.webhooks.submit(sub["notificationUrl"],
+                                 lambda p=payload: (p, {"Content-Type": "application/json"}))
+            sent += 1
+        return sent
 
     # ------------------------------------------------------------ control
     def extra_control(self, req):
@@ -317,7 +509,38 @@ class GraphApp(peerlib.PeerApp):
                 for token in self.tokens:
                     self.tokens[token] = 0
                 return Response(200, {"expired": len(self.tokens)})
+            if route == ("POST", "/__peer/change"):
+                return self._person_changes(body)
+            if route == ("POST", "/__peer/notify"):
+                user, eid = str(body.get("user", "")).lower(), body.get("event_id")
+                if not user or not isinstance(eid, str) or body.get("change") not in CHANGES:
+                    return Response(400, {"error": "needs user, event_id, change "
+                                                   "(created|updated|deleted)"})
+                event = self.events.get(user, {}).get(eid, {"id": eid})
+                return Response(200, {"sent": self._announce(user, event, body["change"])})
         return None
+
+    def _person_changes(self, body):
+        """Someone edits or deletes an event in Outlook: Graph notifies."""
+        user = str(body.get("user", "")).lower()
+        event = self.events.get(user, {}).get(body.get("event_id"))
+        if event is None:
+            return Response(404, {"error": "no such event"})
+        if body.get("delete"):
+            del self.events[user][event["id"]]
+            return Response(200, {"deleted": event["id"],
+                                  "sent": self._announce(user, event, "deleted")})
+        for key in ("start", "end"):
+            if key in body:
+                value = body[key]
+                ms = parse_time_ms(value) if isinstance(value, str) else parse_graph_time(value)
+                if ms is None:
+                    return Response(400, {"error": "bad %s" % key})
+                event[key] = {"dateTime": graph_time(ms), "timeZone": "UTC"}
+        if "subject" in body:
+            event["subject"] = body["subject"]
+        self._touch(event)
+        return Response(200, dict(event, sent=self._announce(user, event, "updated")))
 
 
 if __name__ == "__main__":

@@ -239,6 +239,7 @@ class ApiError(Exception):
 
 TYPES = "contacts|deals"
 ROUTES = [
+    ("POST", r"/crm/v3/objects/contacts/gdpr-delete", "gdpr_delete"),
     ("POST", r"/crm/v3/objects/(?P<kind>%s)/search" % TYPES, "search"),
     ("POST", r"/crm/v3/objects/(?P<kind>%s)/batch/(?P<op>read|update|upsert|create)" % TYPES,
      "batch"),
@@ -688,6 +689,35 @@ class HubSpotApp(peerlib.PeerApp):
             otype.index_set(rec["id"], name, value, None)
         return Response(204)
 
+    def h_gdpr_delete(self, req, events):
+        """POST /crm/v3/objects/contacts/gdpr-delete {"objectId", "idProperty"?}:
+        deletes the contact for good (no restore) with its associations;
+        204, or 404 when no contact has that id (or e-mail). With webhooks
+        on, HubSpot's contact.deletion and contact.privacyDeletion follow."""
+        otype = self._type("contacts")
+        body = self._json_body(req)
+        key, id_property = body.get("objectId"), body.get("idProperty")
+        if isinstance(key, int) and not isinstance(key, bool):
+            key = str(key)
+        if not isinstance(key, str) or not key:
+            return validation_error("Invalid input JSON: objectId is required")
+        if id_property not in (None, "", "hs_object_id", "email"):
+            return validation_error("idProperty must be email when given (was %s)" % id_property)
+        rec = self._resolve(otype, key, id_property or None)
+        if rec is None:
+            return hs_error(404, NOT_FOUND_MESSAGE, "OBJECT_NOT_FOUND", context={"id": [key]})
+        rid = rec["id"]
+        del otype.records[rid]
+        for name, value in rec["properties"].items():
+            otype.index_set(rid, name, value, None)
+        self.associations = {pair: types for pair, types in self.associations.items()
+                             if ("contacts", rid) not in (pair[:2], pair[2:])}
+        if self.config.get("webhook_url"):
+            # HubSpot sends both, in any order and maybe in separate batches.
+            events.append(self._event("contact.deletion", rid))
+            events.append(self._event("contact.privacyDeletion", rid))
+        return Response(204)
+
     # -- batch
     def h_batch(self, req, events, kind, op):
         otype = self._type(kind)
@@ -1109,7 +1139,7 @@ class HubSpotApp(peerlib.PeerApp):
     def _event(self, subscription_type, rid, **extra):
         self.next_event_id += 1
         event = {"eventId": self.next_event_id,
-                 "subscriptionId": 1000 + sorted(_SUBSCRIPTIONS).index(subscription_type),
+                 "subscriptionId": _SUBSCRIPTION_IDS[subscription_type],
                  "portalId": self.args.portal_id, "appId": self.args.app_id,
                  "occurredAt": now_ms(), "subscriptionType": subscription_type,
                  "attemptNumber": 0, "objectId": int(rid), "changeSource": self.source[0],
@@ -1138,6 +1168,9 @@ class HubSpotApp(peerlib.PeerApp):
 
 _SUBSCRIPTIONS = {"contact.creation", "contact.propertyChange", "deal.creation",
                   "deal.propertyChange"}
+# Ids in the order subscriptions were added, so earlier ones keep theirs.
+_SUBSCRIPTION_IDS = {t: 1000 + i for i, t in enumerate(
+    sorted(_SUBSCRIPTIONS) + ["contact.deletion", "contact.privacyDeletion"])}
 
 
 # ---- engagements (notes, tasks, meetings) for activity-log: see hubspot_engagements.py

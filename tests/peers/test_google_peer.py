@@ -1,11 +1,12 @@
 """The Google Calendar stand-in behaves as API-FACTS.md section 8 says."""
 import sys
 import os
+import time
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from calendar_peer_client import Peer  # noqa: E402
+from calendar_peer_client import Peer, Receiver  # noqa: E402
 
 FORM = "client_id=google-client-id&client_secret=google-client-secret" \
        "&refresh_token=google-refresh-token&grant_type=refresh_token"
@@ -72,3 +73,73 @@ def test_google_fault_injection_gives_google_error_shape(google):
     status, body, headers = google.call("POST", "/calendar/v3/freeBusy", {}, token=t)
     assert status == 429 and headers["Retry-After"] == "2"
     assert body["error"]["errors"][0]["reason"] == "rateLimitExceeded"
+
+
+def wait_for(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.02)
+
+
+def test_google_watch_answers_a_channel_pushes_sync_and_stop_silences_it(google):
+    hook = Receiver()
+    try:
+        t = token(google)
+        expiration = int(time.time() * 1000) + 3600000
+        status, channel, _ = google.call(
+            "POST", "/calendar/v3/calendars/ana%40x.mx/events/watch",
+            {"id": "0b9a7e0c-2f1d-4a55-9d0e-6f1f5a1c2b3d", "type": "web_hook",
+             "address": hook.url, "token": "chan-token", "expiration": expiration}, token=t)
+        assert status == 200
+        assert channel["kind"] == "api#channel" and channel["resourceId"]
+        assert channel["id"] == "0b9a7e0c-2f1d-4a55-9d0e-6f1f5a1c2b3d"
+        assert channel["expiration"] == str(expiration) and channel["token"] == "chan-token"
+        assert channel["resourceUri"].endswith("/calendars/ana@x.mx/events?alt=json")
+        # the first notification: sync, message number 1, empty body, our token
+        wait_for(lambda: hook.received)
+        sync = hook.received[0]
+        assert sync["body"] == b"" and sync["headers"]["x-goog-resource-state"] == "sync"
+        assert sync["headers"]["x-goog-message-number"] == "1"
+        assert sync["headers"]["x-goog-channel-token"] == "chan-token"
+        assert sync["headers"]["x-goog-channel-id"] == channel["id"]
+        assert sync["headers"]["x-goog-resource-id"] == channel["resourceId"]
+        # a change is pushed ("exists") ...
+        event = {"id": "bk00112233", "start": {"dateTime": "2030-03-05T17:00:00Z"},
+                 "end": {"dateTime": "2030-03-05T17:45:00Z"}}
+        google.call("POST", "/calendar/v3/calendars/ana%40x.mx/events", event, token=t)
+        wait_for(lambda: len(hook.received) == 2)
+        assert hook.received[1]["headers"]["x-goog-resource-state"] == "exists"
+        assert int(hook.received[1]["headers"]["x-goog-message-number"]) > 1
+        # ... until the channel is stopped; a second stop is a 404
+        stop = {"id": channel["id"], "resourceId": channel["resourceId"]}
+        status, body, _ = google.call("POST", "/calendar/v3/channels/stop", stop, token=t)
+        assert status == 204 and body is None
+        status, body, _ = google.call("POST", "/calendar/v3/channels/stop", stop, token=t)
+        assert status == 404 and body["error"]["errors"][0]["reason"] == "notFound"
+        google.call("PATCH", "/calendar/v3/calendars/ana%40x.mx/events/bk00112233",
+                    {"summary": "moved"}, token=t)
+        time.sleep(0.3)
+        assert len(hook.received) == 2
+        _, state, _ = google.call("GET", "/__peer/state")
+        assert [c["stopped"] for c in state["channels"]] == [True]
+    finally:
+        hook.close()
+
+
+def test_google_watch_and_stop_need_a_token_and_a_valid_channel(google):
+    body = {"id": "c1", "type": "web_hook", "address": "http://127.0.0.1:9/x"}
+    status, _, _ = google.call("POST", "/calendar/v3/calendars/a%40b.c/events/watch", body)
+    assert status == 401
+    status, _, _ = google.call("POST", "/calendar/v3/channels/stop", {"id": "c1"})
+    assert status == 401
+    t = token(google)
+    status, err, _ = google.call("POST", "/calendar/v3/calendars/a%40b.c/events/watch",
+                                 dict(body, type="email"), token=t)
+    assert status == 400 and err["error"]["errors"][0]["reason"] == "invalid"
+    status, _, _ = google.call("POST", "/calendar/v3/calendars/a%40b.c/events/watch", body,
+                               token=t)
+    assert status == 200
+    status, err, _ = google.call("POST", "/calendar/v3/calendars/a%40b.c/events/watch", body,
+                                 token=t)
+    assert status == 400 and err["error"]["errors"][0]["reason"] == "channelIdNotUnique"

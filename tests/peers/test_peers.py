@@ -317,6 +317,53 @@ def test_delete_contact(hubspot):
     assert hubspot.call("GET", "/crm/v3/objects/contacts/501", headers=HS_AUTH).status == 404
 
 
+def test_gdpr_delete_by_id_or_email(hubspot):
+    path = "/crm/v3/objects/contacts/gdpr-delete"
+    hs_create(hubspot, email="ana@example.com", phone="+5215512345678")
+    hs_create(hubspot, email="bo@example.com")
+    hubspot.call("PUT", "/crm/v4/objects/contacts/501/associations/default/contacts/502",
+                 headers=HS_AUTH)
+    gone = hubspot.call("POST", path, {"objectId": "501"}, HS_AUTH)
+    assert gone.status == 204 and not gone.raw
+    assert hubspot.call("GET", "/crm/v3/objects/contacts/501", headers=HS_AUTH).status == 404
+    by_email = hubspot.call("GET", "/crm/v3/objects/contacts/ana%40example.com?idProperty=email",
+                            headers=HS_AUTH)
+    assert by_email.status == 404
+    state = hubspot.call("GET", "/__peer/state").json
+    assert [c["id"] for c in state["contacts"]] == ["502"]
+    assert state["associations"] == []
+
+    again = hubspot.call("POST", path, {"objectId": "501"}, HS_AUTH)
+    assert again.status == 404
+    assert again.json["category"] == "OBJECT_NOT_FOUND" and again.json["status"] == "error"
+    assert again.json["message"] == "Object not found. objectId are usually numeric."
+
+    by_mail = hubspot.call("POST", path, {"objectId": "Bo@Example.com", "idProperty": "email"},
+                           HS_AUTH)
+    assert by_mail.status == 204
+    assert hubspot.call("GET", "/__peer/state").json["contacts"] == []
+    unknown_mail = hubspot.call("POST", path, {"objectId": "x@example.com",
+                                               "idProperty": "email"}, HS_AUTH)
+    assert unknown_mail.status == 404 and unknown_mail.json["category"] == "OBJECT_NOT_FOUND"
+
+    assert hubspot.call("POST", path, {}, HS_AUTH).status == 400
+    bad_property = hubspot.call("POST", path, {"objectId": "1", "idProperty": "phone"}, HS_AUTH)
+    assert bad_property.status == 400 and bad_property.json["category"] == "VALIDATION_ERROR"
+    assert hubspot.call("POST", path, {"objectId": "1"}).status == 401
+
+
+def test_gdpr_delete_sends_deletion_webhooks(start, receiver):
+    peer = start("hubspot_peer.py", "--webhook-url", receiver.url)
+    hs_create(peer, email="ana@example.com")
+    receiver.next()  # the creation
+    assert peer.call("POST", "/crm/v3/objects/contacts/gdpr-delete", {"objectId": 501},
+                     HS_AUTH).status == 204
+    events = json.loads(receiver.next()[2])
+    assert [(e["subscriptionType"], e["objectId"]) for e in events] == [
+        ("contact.deletion", 501), ("contact.privacyDeletion", 501)]
+    assert events[0]["subscriptionId"] != events[1]["subscriptionId"]
+
+
 # ----------------------------------------------------------- HubSpot batch
 
 def test_batch_upsert_creates_then_updates(hubspot):
@@ -645,6 +692,25 @@ def test_bird_contact_create_read_update_conflict(bird):
         "displayName": "Bad", "identifiers": [{"key": "phonenumber", "value": "5512345"}]},
         BIRD_AUTH)
     assert bad.status == 422
+
+
+def test_bird_delete_contact(bird):
+    created = bird.call("POST", bird_path("/contacts"), {
+        "displayName": "Ana", "identifiers": [{"key": "phonenumber", "value": "+5215512345678"}]},
+        BIRD_AUTH)
+    cid = created.json["id"]
+    gone = bird.call("DELETE", bird_path("/contacts/" + cid), headers=BIRD_AUTH)
+    assert gone.status == 204 and not gone.raw
+    assert bird.call("GET", bird_path("/contacts/" + cid), headers=BIRD_AUTH).status == 404
+    again = bird.call("DELETE", bird_path("/contacts/" + cid), headers=BIRD_AUTH)
+    assert again.status == 404 and again.json["code"] == "NotFound"
+    assert again.json["message"] == "contact %s not found" % cid
+    assert bird.call("GET", "/__peer/state").json["contacts"] == []
+    # the phone is free again: a new contact may take it
+    reuse = bird.call("POST", bird_path("/contacts"), {
+        "displayName": "Other", "identifiers": [{"key": "phonenumber",
+                                                 "value": "+5215512345678"}]}, BIRD_AUTH)
+    assert reuse.status == 201
 
 
 def test_bird_upsert_by_identifier(bird):

@@ -1,11 +1,18 @@
 //  activity-log's state in LMDB: the retention sweep deletes what is old,
-//  and erasing a contact deletes its conversations, id map and parked
-//  events — and nothing of anyone else. A real store in a temp folder.
+//  and contact.forget deletes every record of a person (by id, and by
+//  their phone or email inside transcripts and parked events), answers
+//  contact.forgotten in the same transaction, and after compaction the
+//  file holds none of their bytes — while nobody else loses anything.
+//  A real store (through a real actor, for the outbox) in a temp folder.
 #include "activity_log_io.h"
 #include "zhub_test.h"
 
 #include <stdlib.h>
 #include <unistd.h>
+
+#define PHONE "+5215512345678"
+#define PHONE_DIGITS "5215512345678"
+#define EMAIL "ana@example.com"
 
 typedef struct {
     activity_log_t *log;
@@ -58,8 +65,25 @@ s_count (zhub_txn_t *txn, void *arg)
     return ZHUB_OK;
 }
 
+static int
+s_open_tables (zhub_store_t *store, activity_log_t *log)
+{
+    return zhub_store_table (store, "contacts", &log->contacts)
+           || zhub_store_table (store, "conversations", &log->conversations)
+           || zhub_store_table (store, "engagements", &log->engagements)
+           || zhub_store_table (store, "parked", &log->parked);
+}
+
 static void
-test_retention_and_erase (void)
+s_remove (const char *dir)
+{
+    char *cmd = zhub_sprintf ("rm -rf '%s'", dir);
+    CHECK (system (cmd) == 0);
+    free (cmd);
+}
+
+static void
+test_retention (void)
 {
     char dir[] = "/tmp/zhub-activity-XXXXXX";
     CHECK (mkdtemp (dir) != NULL);
@@ -70,10 +94,7 @@ test_retention_and_erase (void)
     if (!store)
         return;
     activity_log_t log = {.retention_ms = 50000};
-    CHECK (zhub_store_table (store, "contacts", &log.contacts) == 0);
-    CHECK (zhub_store_table (store, "conversations", &log.conversations) == 0);
-    CHECK (zhub_store_table (store, "engagements", &log.engagements) == 0);
-    CHECK (zhub_store_table (store, "parked", &log.parked) == 0);
+    CHECK (s_open_tables (store, &log) == 0);
     s_fill_t fill = {&log};
     CHECK (zhub_store_write (store, s_fill, &fill) == ZHUB_OK);
 
@@ -83,21 +104,208 @@ test_retention_and_erase (void)
     s_count_t count = {.log = &log};
     zhub_store_read (store, s_count, &count);
     CHECK (count.conversations == 2 && count.engagements == 2 && count.parked == 1);
-
-    //  erase b1: its conversation, its id map entry and its parked event
-    CHECK (activity_log_erase_contact (store, &log, "b1") == 3);
-    zhub_store_read (store, s_count, &count);
-    CHECK (count.conversations == 1 && count.contacts == 1 && count.parked == 0);
-    CHECK (activity_log_erase_contact (store, &log, "b1") == 0);
     zhub_store_destroy (&store);
-    char *cmd = zhub_sprintf ("rm -rf '%s'", dir);
-    CHECK (system (cmd) == 0);
-    free (cmd);
+    s_remove (dir);
+}
+
+//  -------------------------------------------------------------------
+//  contact.forget
+
+static zhub_msg_t *
+s_msg (const char *type, const char *id, const char *subject, const char *data_json)
+{
+    zhub_msg_t *msg = zhub_msg_new ();
+    zhub_msg_set (&msg->id, id);
+    zhub_msg_set (&msg->source, "test");
+    zhub_msg_set (&msg->type, type);
+    zhub_msg_set (&msg->subject, subject);
+    msg->time_ms = 1893456000000;
+    json_t *data = json_loads (data_json, 0, NULL);
+    CHECK (data != NULL);
+    zhub_msg_set_data_json (msg, data);
+    json_decref (data);
+    return msg;
+}
+
+static zhub_rc_t
+s_put_conv (zhub_txn_t *txn, activity_log_t *log, const char *id, const char *bird,
+            const char *line)
+{
+    activity_conv_t conv;
+    activity_conv_init (&conv, id, bird);
+    activity_conv_append (&conv, "m1", "in", line, 1000, 2000);
+    char *text = activity_conv_encode (&conv);
+    zhub_rc_t rc = s_put (txn, log->conversations, id, strlen (id), text);
+    free (text);
+    activity_conv_clear (&conv);
+    return rc;
+}
+
+static zhub_rc_t
+s_put_parked (zhub_txn_t *txn, activity_log_t *log, const char *bird, uint64_t seq,
+              const char *data_json)
+{
+    char *subject = zhub_sprintf ("contact:%s", bird);
+    zhub_msg_t *msg = s_msg ("conversation.started", "p", subject, data_json);
+    free (subject);
+    uint8_t *bytes, key[64];
+    size_t size, n = strlen (bird);
+    char err[128];
+    zhub_rc_t rc = ZHUB_ERROR;
+    if (zhub_msg_encode (msg, &bytes, &size, err, sizeof err) == 0) {
+        memcpy (key, bird, n);
+        key[n] = 0;
+        zhub_store_key_u64 (key + n + 1, seq);
+        rc = zhub_txn_put (txn, log->parked, key, n + 9, bytes, size);
+        free (bytes);
+    }
+    zhub_msg_destroy (&msg);
+    return rc;
+}
+
+//  Ana (bird-ana, HubSpot 90501, PHONE, EMAIL) and the people around her.
+static zhub_rc_t
+s_fill_people (zhub_txn_t *txn, void *arg)
+{
+    activity_log_t *log = ((s_fill_t *)arg)->log;
+    zhub_rc_t rc = ZHUB_OK;
+    //  the id map: Ana, an older Bird contact of hers (same HubSpot id), Bob
+    rc |= s_put (txn, log->contacts, "bird-ana", 8, "{\"contact\":\"90501\",\"deal\":\"7001\"}");
+    rc |= s_put (txn, log->contacts, "bird-ana-old", 12, "{\"contact\":\"90501\"}");
+    rc |= s_put (txn, log->contacts, "bird-bob", 8, "{\"contact\":\"90502\"}");
+    //  conversations: hers (by Bird id), and others' whose text names her
+    rc |= s_put_conv (txn, log, "conv-ana", "bird-ana", "Hola, soy Ana, " EMAIL);
+    rc |= s_put_conv (txn, log, "conv-ana-old", "bird-ana-old", "hola");
+    rc |= s_put_conv (txn, log, "conv-friend", "bird-zed", "el número de Ana es " PHONE ".");
+    rc |= s_put_conv (txn, log, "conv-shout", "bird-yan", "ESCRIBE A ANA@EXAMPLE.COM");
+    rc |= s_put_conv (txn, log, "conv-bob", "bird-bob", "llámame al +5215599998888");
+    //  not her: a longer address, a room number like her HubSpot id
+    rc |= s_put_conv (txn, log, "conv-maria", "bird-maria", "ana.maria@example.com, depto 90501");
+    //  parked events: hers by Bird id, by HubSpot id, by email in the data
+    rc |= s_put_parked (txn, log, "bird-ana", 1, "{\"conversation_id\":\"c1\"}");
+    rc |= s_put_parked (txn, log, "bird-new", 2, "{\"hubspot_contact_id\":90501}");
+    rc |= s_put_parked (txn, log, "bird-new2", 3, "{\"reason\":\"writes from " EMAIL "\"}");
+    rc |= s_put_parked (txn, log, "bird-bob", 4, "{\"conversation_id\":\"c9\"}");
+    //  engagement records: one whose event id was derived from her number
+    rc |= s_put (txn, log->engagements, "evt:wa-" PHONE_DIGITS "-1:note", 28,
+                 "{\"id\":\"1\",\"at\":1000}");
+    rc |= s_put (txn, log->engagements, "evt:e2:note", 11, "{\"id\":\"2\",\"at\":1000}");
+    rc |= s_put (txn, log->engagements, "booking:b", 9, "{\"id\":\"3\",\"at\":1000}");
+    return rc == ZHUB_OK ? ZHUB_OK : ZHUB_ERROR;
+}
+
+typedef struct {
+    zhub_table_t outbox;
+    zhub_msg_t *last;
+    size_t count;
+} s_outbox_t;
+
+static zhub_rc_t
+s_read_outbox (zhub_txn_t *txn, void *arg)
+{
+    s_outbox_t *o = arg;
+    o->count = zhub_txn_count (txn, o->outbox);
+    zhub_cursor_t *cursor = zhub_cursor_open (txn, o->outbox);
+    const void *key, *value;
+    size_t key_size, value_size;
+    char err[128];
+    zhub_msg_destroy (&o->last);
+    if (cursor && zhub_cursor_last (cursor, &key, &key_size, &value, &value_size) == ZHUB_OK)
+        o->last = zhub_msg_decode (value, value_size, &zhub_mpack_default_limits, err, sizeof err);
+    zhub_cursor_destroy (&cursor);
+    return ZHUB_OK;
+}
+
+static void
+test_forget_removes_every_record_of_the_person (void)
+{
+    char dir[] = "/tmp/zhub-activity-XXXXXX";
+    CHECK (mkdtemp (dir) != NULL);
+    setenv ("ZHUB_DATA_DIR", dir, 1);
+    setenv ("ZHUB_BROKER", "tcp://127.0.0.1:9", 1); //  never reached: nothing is published
+    zhub_actor_config_t config;
+    char err[256];
+    CHECK (zhub_actor_config_load (&config, ACTIVITY_LOG_GROUP, err, sizeof err) == 0);
+    activity_log_t log = {.retention_ms = 0};
+    zhub_actor_spec_t spec = {.open = activity_log_open, .state = &log};
+    zhub_actor_t *actor = zhub_actor_new (&config, &spec, err, sizeof err);
+    CHECK (actor != NULL);
+    if (!actor) {
+        zhub_actor_config_clear (&config);
+        return;
+    }
+    zhub_actor_ctx_t *ctx = zhub_actor_ctx (actor);
+    zhub_store_t *store = ctx->store;
+    s_fill_t fill = {&log};
+    CHECK (zhub_store_write (store, s_fill_people, &fill) == ZHUB_OK);
+
+    zhub_msg_t *msg = s_msg (
+        "contact.forget", "forget:r1", "erase:r1",
+        "{\"request\":\"r1\",\"bird_contact_id\":\"bird-ana\",\"hubspot_contact_id\":\"90501\","
+        "\"phone\":\"" PHONE "\",\"email\":\"" EMAIL "\",\"identifiers\":[\"bird-ana\",\"90501\","
+        "\"" PHONE "\",\"" PHONE_DIGITS "\",\"" EMAIL "\"]}");
+    activity_forget_t who;
+    char reason[128];
+    CHECK (activity_forget_parse (msg, &who, reason, sizeof reason) == ZHUB_OK);
+    zhub_msg_destroy (&msg);
+
+    //  id map 2, conversations 4 (hers, her old one, the two naming her),
+    //  parked 3, engagements 1
+    CHECK (activity_log_forget (store, &log, &who, ctx, 5000) == 10);
+    s_count_t count = {.log = &log};
+    zhub_store_read (store, s_count, &count);
+    CHECK (count.contacts == 1 && count.conversations == 2 && count.parked == 1
+           && count.engagements == 2);
+
+    //  the answer is in the outbox, committed with the erase
+    s_outbox_t outbox = {0};
+    CHECK (zhub_store_table (store, "outbox", &outbox.outbox) == 0);
+    zhub_store_read (store, s_read_outbox, &outbox);
+    CHECK (outbox.count == 1 && outbox.last != NULL);
+    if (outbox.last) {
+        CHECK_STR (outbox.last->type, "contact.forgotten");
+        CHECK_STR (outbox.last->id, "forgotten:activity-log:r1");
+        CHECK_STR (outbox.last->subject, "erase:r1");
+        json_t *data = zhub_msg_data_json (outbox.last);
+        CHECK_STR (json_string_value (json_object_get (data, "request")), "r1");
+        CHECK_STR (json_string_value (json_object_get (data, "actor")), "activity-log");
+        CHECK (json_integer_value (json_object_get (data, "removed")) == 10);
+        json_decref (data);
+    }
+
+    //  a redelivery: nothing left, the same answer again
+    CHECK (activity_log_forget (store, &log, &who, ctx, 6000) == 0);
+    zhub_store_read (store, s_read_outbox, &outbox);
+    CHECK (outbox.count == 2 && outbox.last
+           && !strcmp (outbox.last->id, "forgotten:activity-log:r1"));
+
+    //  once compacted, the file holds none of her bytes; Bob's are there
+    CHECK (zhub_store_compact (store, err, sizeof err) == 0);
+    char *path = zhub_sprintf ("%s/data.mdb", zhub_store_path (store));
+    CHECK (!zhub_test_file_contains (path, PHONE));
+    CHECK (!zhub_test_file_contains (path, PHONE_DIGITS));
+    CHECK (!zhub_test_file_contains (path, EMAIL));
+    CHECK (!zhub_test_file_contains (path, "ANA@EXAMPLE.COM"));
+    CHECK (!zhub_test_file_contains (path, "bird-ana"));
+    CHECK (zhub_test_file_contains (path, "+5215599998888"));
+    CHECK (zhub_test_file_contains (path, "ana.maria@example.com"));
+    CHECK (zhub_test_file_contains (path, "bird-bob"));
+    free (path);
+    //  the tables still work after the compaction
+    zhub_store_read (store, s_count, &count);
+    CHECK (count.contacts == 1 && count.conversations == 2);
+
+    zhub_msg_destroy (&outbox.last);
+    activity_forget_clear (&who);
+    zhub_actor_destroy (&actor);
+    zhub_actor_config_clear (&config);
+    s_remove (dir);
 }
 
 int
 main (void)
 {
-    RUN (test_retention_and_erase);
+    RUN (test_retention);
+    RUN (test_forget_removes_every_record_of_the_person);
     TEST_EXIT ();
 }

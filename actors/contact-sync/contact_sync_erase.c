@@ -1,0 +1,408 @@
+//  contact-sync core: the pure half of a GDPR erase (contact.erase, and
+//  HubSpot's contact.privacyDeletion read as one). It reads the request,
+//  decides what the identifier names, tells whether a stored state is that
+//  person, strips audit entries down to tombstones, and builds the
+//  contact.forget / contact.forgotten messages. The I/O side
+//  (contact_sync_erase_io.c) looks the person up, makes the calls and
+//  commits.
+//
+//  The identifiers list of contact.forget is what every other actor and
+//  the broker erase on, byte for byte: so it carries every spelling of a
+//  phone that may have reached them (with and without "+", and Mexico's
+//  mobile numbers with and without the old "1" that WhatsApp drops), not
+//  only the normalised one contact-sync keeps. Names are not identifiers:
+//  matching on "Ana" would erase other people's records.
+#include "contact_sync_internal.h"
+
+#define S_PRIVACY_TYPE "contact.privacyDeletion"
+
+void
+contact_erase_clear (contact_erase_t *erase)
+{
+    if (!erase)
+        return;
+    free (erase->request);
+    free (erase->identifier);
+    memset (erase, 0, sizeof *erase);
+}
+
+//  -------------------------------------------------------------------
+//  Classification
+
+static bool
+s_all_digits (const char *text)
+{
+    if (!*text)
+        return false;
+    for (const char *p = text; *p; p++)
+        if (!isdigit ((unsigned char)*p))
+            return false;
+    return true;
+}
+
+void
+contact_sync_erase_classify (const char *identifier, bool hubspot_id, contact_erase_t *erase)
+{
+    char why[200];
+    erase->phone[0] = 0;
+    erase->email[0] = 0;
+    const char *text = identifier ? identifier : "";
+    if (hubspot_id)
+        erase->by = CONTACT_ERASE_BY_HUBSPOT;
+    else if (strchr (text, '@')) {
+        erase->by = CONTACT_ERASE_BY_EMAIL;
+        if (contact_email_normalize (text, erase->email, sizeof erase->email, why, sizeof why)
+            != ZHUB_OK)
+            erase->email[0] = 0;
+    } else if (text[0] == '+' || s_all_digits (text)) {
+        erase->by = text[0] == '+' ? CONTACT_ERASE_BY_PHONE : CONTACT_ERASE_BY_DIGITS;
+        //  Digits are a phone typed without its "+", never a national
+        //  number: guessing a country could name someone else.
+        char *plus = text[0] == '+' ? zhub_strdup (text) : zhub_sprintf ("+%s", text);
+        if (contact_phone_normalize (plus, NULL, erase->phone, sizeof erase->phone, why, sizeof why)
+            != ZHUB_OK)
+            erase->phone[0] = 0;
+        free (plus);
+    } else
+        erase->by = CONTACT_ERASE_BY_BIRD;
+}
+
+//  -------------------------------------------------------------------
+//  Parsing
+
+//  A request id goes into message ids and audit keys ("erased:<request>|…"):
+//  printable, no "|", short enough for "forgotten:contact-sync:<request>".
+static bool
+s_request_ok (const char *request)
+{
+    if (s_empty (request) || strlen (request) > CONTACT_ERASE_REQUEST_MAX)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)request; *p; p++)
+        if (*p <= ' ' || *p == 0x7f || *p == '|')
+            return false;
+    return true;
+}
+
+//  The identifier without surrounding white space, or NULL when nothing
+//  is left or it is too long to be any identifier.
+static char *
+s_trimmed (const char *text)
+{
+    if (!text)
+        return NULL;
+    while (*text == ' ' || *text == '\t')
+        text++;
+    size_t size = strlen (text);
+    while (size && (text[size - 1] == ' ' || text[size - 1] == '\t'))
+        size--;
+    if (!size || size > ZHUB_MSG_MAX_ID)
+        return NULL;
+    char *copy = zhub_strdup (text);
+    copy[size] = 0;
+    for (const unsigned char *p = (const unsigned char *)copy; *p; p++)
+        if (*p < ' ' || *p == 0x7f) {
+            free (copy);
+            return NULL;
+        }
+    return copy;
+}
+
+static zhub_rc_t
+s_parse_privacy (const char *topic, const json_t *data, contact_erase_t *erase, char *reason,
+                 size_t reason_size)
+{
+    if (json_is_array (data) && json_array_size (data) == 1)
+        data = json_array_get (data, 0);
+    const char *type = s_json_str (data, "subscriptionType");
+    if (!type)
+        type = s_json_str (data, "eventType");
+    if (!type)
+        type = topic + strlen ("webhook.hubspot.");
+    if (strcmp (type, S_PRIVACY_TYPE))
+        return ZHUB_NOTFOUND;
+    char *id = s_json_id (json_object_get (data, "objectId"));
+    if (!id || strlen (id) > CONTACT_ERASE_REQUEST_MAX - 16) {
+        free (id);
+        s_reason (reason, reason_size, "%s without a usable objectId", S_PRIVACY_TYPE);
+        return ZHUB_REJECT;
+    }
+    erase->request = zhub_sprintf ("hubspot-privacy-%s", id);
+    erase->identifier = id;
+    erase->privacy = true;
+    erase->upstream = false; //  HubSpot has deleted it; Bird keeps its own
+    contact_sync_erase_classify (id, true, erase);
+    if (!s_request_ok (erase->request)) {
+        s_reason (reason, reason_size, "%s: objectId is not an id", S_PRIVACY_TYPE);
+        contact_erase_clear (erase);
+        return ZHUB_REJECT;
+    }
+    return ZHUB_OK;
+}
+
+zhub_rc_t
+contact_sync_parse_erase (const char *topic, const json_t *data, contact_erase_t *erase,
+                          char *reason, size_t reason_size)
+{
+    memset (erase, 0, sizeof *erase);
+    if (!topic)
+        return ZHUB_NOTFOUND;
+    if (!strncmp (topic, "webhook.hubspot.contact.", 24))
+        return s_parse_privacy (topic, data, erase, reason, reason_size);
+    if (strcmp (topic, "contact.erase"))
+        return ZHUB_NOTFOUND;
+    const char *request = s_json_str (data, "request");
+    if (!s_request_ok (request)) {
+        s_reason (reason, reason_size,
+                  "contact.erase needs a request id (1 to %d printable bytes, no \"|\")",
+                  CONTACT_ERASE_REQUEST_MAX);
+        return ZHUB_REJECT;
+    }
+    char *identifier = s_trimmed (s_json_str (data, "identifier"));
+    if (!identifier) {
+        s_reason (reason, reason_size, "contact.erase needs an identifier (phone, e-mail or id)");
+        return ZHUB_REJECT;
+    }
+    const json_t *upstream = json_object_get (data, "upstream");
+    if (upstream && !json_is_boolean (upstream) && !json_is_null (upstream)) {
+        free (identifier);
+        s_reason (reason, reason_size, "contact.erase: upstream must be true or false");
+        return ZHUB_REJECT;
+    }
+    erase->request = zhub_strdup (request);
+    erase->identifier = identifier;
+    erase->upstream = json_is_true (upstream);
+    contact_sync_erase_classify (identifier, false, erase);
+    return ZHUB_OK;
+}
+
+//  -------------------------------------------------------------------
+//  Matching
+
+//  A stored phone equals the erase's (E.164) one, also when it was stored
+//  in another spelling by an older version.
+static bool
+s_phone_is (const char *stored, const char *phone)
+{
+    if (s_empty (stored) || s_empty (phone))
+        return false;
+    if (!strcmp (stored, phone))
+        return true;
+    char normal[CONTACT_PHONE_MAX + 1], why[200];
+    return contact_phone_normalize (stored, NULL, normal, sizeof normal, why, sizeof why) == ZHUB_OK
+           && !strcmp (normal, phone);
+}
+
+static bool
+s_email_is (const char *stored, const char *email)
+{
+    return !s_empty (stored) && !s_empty (email) && !strcasecmp (stored, email);
+}
+
+bool
+contact_sync_erase_matches (const contact_erase_t *erase, const contact_state_t *state)
+{
+    if (!erase || !state)
+        return false;
+    switch (erase->by) {
+        case CONTACT_ERASE_BY_EMAIL:
+            return s_email_is (state->hubspot.email, erase->email)
+                   || s_email_is (state->bird.email, erase->email);
+        case CONTACT_ERASE_BY_PHONE:
+        case CONTACT_ERASE_BY_DIGITS:
+            return s_phone_is (state->hubspot.phone, erase->phone)
+                   || s_phone_is (state->bird.phone, erase->phone);
+        case CONTACT_ERASE_BY_BIRD:
+            return state->bird_id && !strcmp (state->bird_id, erase->identifier);
+        case CONTACT_ERASE_BY_HUBSPOT:
+            return state->hubspot_id && !strcmp (state->hubspot_id, erase->identifier);
+    }
+    return false;
+}
+
+const char *
+contact_sync_audit_deleted_link (const json_t *entry, const char *hubspot_id)
+{
+    const char *field = s_json_str (entry, "field");
+    const char *decision = s_json_str (entry, "decision");
+    const char *old = s_json_str (entry, "old");
+    if (!field || !decision || !old || !hubspot_id || strcmp (field, "hubspot_contact_id")
+        || strcmp (decision, "deleted_in_hubspot") || strcmp (old, hubspot_id))
+        return NULL;
+    return s_json_str (entry, "bird_contact_id");
+}
+
+//  -------------------------------------------------------------------
+//  Audit tombstones
+
+json_t *
+contact_sync_audit_tombstone (const json_t *entry, const char *request)
+{
+    //  Kept by name, never by dropping known personal keys: a field a later
+    //  version adds to audit entries is gone unless listed here.
+    static const char *kept[] = {"time",     "actor",    "object",    "field",        "winner",
+                                 "decision", "event_id", "bird_time", "hubspot_time", "ai_time"};
+    json_t *tombstone = json_object ();
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+        json_t *value = json_object_get (entry, kept[i]);
+        if (json_is_string (value))
+            json_object_set_new (tombstone, kept[i], json_string (json_string_value (value)));
+    }
+    json_object_set_new (tombstone, "erased", json_true ());
+    s_put (tombstone, "erase_request", request);
+    return tombstone;
+}
+
+json_t *
+contact_sync_erase_entry (const contact_erase_t *erase, const char *event_id, size_t removed)
+{
+    json_t *entry =
+        json_pack ("{s:s, s:s, s:s, s:s, s:b, s:I, s:b, s:s}", "actor", CONTACT_ERASE_ACTOR,
+                   "object", "contact", "field", "*", "decision", "erased", "erased", 1, "removed",
+                   (json_int_t)removed, "upstream", erase->upstream, "cause",
+                   erase->privacy ? "hubspot contact.privacyDeletion" : "contact.erase");
+    s_put (entry, "erase_request", erase->request);
+    s_put (entry, "event_id", event_id);
+    return entry;
+}
+
+//  -------------------------------------------------------------------
+//  contact.forget and contact.forgotten
+
+static void
+s_add_unique (json_t *list, const char *value)
+{
+    if (s_empty (value))
+        return;
+    size_t i;
+    json_t *item;
+    json_array_foreach (list, i, item)
+    {
+        if (!strcmp (json_string_value (item), value))
+            return;
+    }
+    json_array_append_new (list, json_string (value));
+}
+
+//  A phone as every actor may have stored it: with and without "+" and,
+//  for a Mexican mobile (+52 and ten digits), with and without the "1"
+//  that numbers carried before 2019 and Bird may still report.
+static void
+s_add_phone (json_t *list, const char *phone)
+{
+    if (s_empty (phone))
+        return;
+    const char *digits = phone[0] == '+' ? phone + 1 : phone;
+    char *plus = zhub_sprintf ("+%s", digits);
+    s_add_unique (list, plus);
+    s_add_unique (list, digits);
+    free (plus);
+    size_t size = strlen (digits);
+    char other[CONTACT_PHONE_MAX + 4] = "";
+    if (size == 12 && !strncmp (digits, "52", 2) && s_all_digits (digits))
+        snprintf (other, sizeof other, "521%s", digits + 2);
+    else if (size == 13 && !strncmp (digits, "521", 3) && s_all_digits (digits))
+        snprintf (other, sizeof other, "52%s", digits + 3);
+    if (*other) {
+        char *other_plus = zhub_sprintf ("+%s", other);
+        s_add_unique (list, other_plus);
+        s_add_unique (list, other);
+        free (other_plus);
+    }
+}
+
+static const char *
+s_first (const char *a, const char *b)
+{
+    return !s_empty (a) ? a : !s_empty (b) ? b : NULL;
+}
+
+json_t *
+contact_sync_forget_data (const contact_erase_t *erase, const contact_state_t *states, size_t count)
+{
+    json_t *data = json_object ();
+    json_t *ids = json_array ();
+    s_put (data, "request", erase->request);
+    bool hubspot_named = erase->by == CONTACT_ERASE_BY_HUBSPOT
+                         || (erase->by == CONTACT_ERASE_BY_DIGITS && erase->hubspot_known);
+    if (count) {
+        const contact_state_t *first = &states[0];
+        s_put (data, "bird_contact_id", first->bird_id);
+        //  A contact HubSpot deleted first keeps no HubSpot id: the
+        //  identifier was it.
+        s_put (data, "hubspot_contact_id",
+               s_first (first->hubspot_id, hubspot_named ? erase->identifier : NULL));
+        s_put (data, "phone", s_first (first->bird.phone, first->hubspot.phone));
+        s_put (data, "email", s_first (first->bird.email, first->hubspot.email));
+    } else if (erase->by == CONTACT_ERASE_BY_EMAIL)
+        s_put (data, "email", s_first (erase->email, NULL));
+    else if (erase->by == CONTACT_ERASE_BY_PHONE || erase->by == CONTACT_ERASE_BY_DIGITS)
+        s_put (data, "phone", s_first (erase->phone, NULL));
+    else if (erase->by == CONTACT_ERASE_BY_BIRD)
+        s_put (data, "bird_contact_id", erase->identifier);
+    else
+        s_put (data, "hubspot_contact_id", erase->identifier);
+
+    s_add_unique (ids, erase->identifier);
+    //  Spellings of a phone only when it is one ("+501" would match records
+    //  that have nothing to do with the person); of the typed form only when
+    //  it is bare digits, as normalising may have changed them (Mexico's "1").
+    if ((erase->by == CONTACT_ERASE_BY_PHONE || erase->by == CONTACT_ERASE_BY_DIGITS)
+        && *erase->phone) {
+        const char *typed = erase->identifier;
+        if (s_all_digits (typed[0] == '+' ? typed + 1 : typed))
+            s_add_phone (ids, typed);
+        s_add_phone (ids, erase->phone);
+    }
+    s_add_unique (ids, erase->email);
+    for (size_t i = 0; i < count; i++) {
+        s_add_unique (ids, states[i].bird_id);
+        s_add_unique (ids, states[i].hubspot_id);
+        s_add_phone (ids, states[i].bird.phone);
+        s_add_phone (ids, states[i].hubspot.phone);
+        s_add_unique (ids, states[i].bird.email);
+        s_add_unique (ids, states[i].hubspot.email);
+    }
+    json_object_set_new (data, "identifiers", ids);
+    return data;
+}
+
+static zhub_msg_t *
+s_erase_msg (const zhub_msg_t *input, const contact_erase_t *erase, const char *type,
+             const char *id, int64_t now_ms)
+{
+    zhub_msg_t *msg = zhub_msg_new ();
+    zhub_msg_set (&msg->id, id);
+    zhub_msg_set (&msg->source, CONTACT_SYNC_SOURCE);
+    zhub_msg_set (&msg->type, type);
+    char *subject = zhub_sprintf ("erase:%s", erase->request);
+    zhub_msg_set (&msg->subject, subject);
+    free (subject);
+    zhub_msg_set (&msg->traceparent, input ? input->traceparent : NULL);
+    msg->time_ms = now_ms;
+    return msg;
+}
+
+zhub_msg_t *
+contact_sync_forget_msg (const zhub_msg_t *input, const contact_erase_t *erase, const json_t *data,
+                         int64_t now_ms)
+{
+    char *id = zhub_sprintf ("forget:%s", erase->request);
+    zhub_msg_t *msg = s_erase_msg (input, erase, "contact.forget", id, now_ms);
+    free (id);
+    zhub_msg_set_data_json (msg, data);
+    return msg;
+}
+
+zhub_msg_t *
+contact_sync_forgotten_msg (const zhub_msg_t *input, const contact_erase_t *erase, size_t removed,
+                            int64_t now_ms)
+{
+    char *id = zhub_sprintf ("forgotten:%s:%s", CONTACT_ERASE_ACTOR, erase->request);
+    zhub_msg_t *msg = s_erase_msg (input, erase, "contact.forgotten", id, now_ms);
+    free (id);
+    json_t *data = json_pack ("{s:s, s:s, s:I}", "request", erase->request, "actor",
+                              CONTACT_ERASE_ACTOR, "removed", (json_int_t)removed);
+    zhub_msg_set_data_json (msg, data);
+    json_decref (data);
+    return msg;
+}

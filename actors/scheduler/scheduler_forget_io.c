@@ -1,0 +1,175 @@
+//  scheduler's side of a GDPR erase: contact.forget deletes every booking
+//  that names the person and what points at it (holds, reminder timers,
+//  Calendly invitee and Graph event links), and queues contact.forgotten,
+//  in one write transaction; the runtime then compacts the store so the
+//  deleted bytes leave the file too. The OAuth tokens, the round-robin
+//  position and the periodic timers are not about anyone and stay.
+//
+//  Idempotent: a second contact.forget for the same person finds nothing,
+//  removes 0 and answers contact.forgotten again under the same id (the
+//  broker's dedup drops the repeat).
+#include "scheduler_internal.h"
+
+//  The booking ids being erased (a person has a handful at most).
+typedef struct {
+    char **ids;
+    size_t count;
+} s_ids_t;
+
+static bool
+s_has (const s_ids_t *ids, const void *id, size_t size)
+{
+    for (size_t i = 0; i < ids->count; i++)
+        if (strlen (ids->ids[i]) == size && !memcmp (ids->ids[i], id, size))
+            return true;
+    return false;
+}
+
+static void
+s_ids_clear (s_ids_t *ids)
+{
+    for (size_t i = 0; i < ids->count; i++)
+        free (ids->ids[i]);
+    free (ids->ids);
+    memset (ids, 0, sizeof *ids);
+}
+
+//  Which entries of a table go: by the entry's value and the erased ids.
+typedef bool (s_doomed_fn) (const void *value, size_t size, const s_ids_t *ids);
+
+//  Deletes every entry of table for which doomed says so; adds to *removed.
+static zhub_rc_t
+s_sweep (zhub_txn_t *txn, zhub_table_t table, s_doomed_fn *doomed, const s_ids_t *ids,
+         size_t *removed)
+{
+    zhub_cursor_t *cursor = zhub_cursor_open (txn, table);
+    if (!cursor)
+        return ZHUB_ERROR;
+    const void *key, *value;
+    size_t key_size, value_size;
+    zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
+    while (rc == ZHUB_OK) {
+        if (doomed (value, value_size, ids)) {
+            if (zhub_cursor_del (cursor) != ZHUB_OK) {
+                rc = ZHUB_ERROR;
+                break;
+            }
+            (*removed)++;
+        }
+        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
+    }
+    zhub_cursor_destroy (&cursor);
+    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+}
+
+//  holds and invitees: the value is the booking id.
+static bool
+s_points_at (const void *value, size_t size, const s_ids_t *ids)
+{
+    return s_has (ids, value, size);
+}
+
+//  timers: {"kind":"reminder","booking_id":…}.
+static bool
+s_reminds_of (const void *value, size_t size, const s_ids_t *ids)
+{
+    json_t *what = json_loadb (value, size, 0, NULL);
+    const char *kind = json_string_value (json_object_get (what, "kind"));
+    const char *id = json_string_value (json_object_get (what, "booking_id"));
+    bool doomed = kind && !strcmp (kind, "reminder") && id && s_has (ids, id, strlen (id));
+    json_decref (what);
+    return doomed;
+}
+
+zhub_rc_t
+scheduler_forget_records (zhub_txn_t *txn, scheduler_t *self, const sched_forget_t *f,
+                          size_t *removed)
+{
+    *removed = 0;
+    s_ids_t ids = {0};
+    zhub_cursor_t *cursor = zhub_cursor_open (txn, self->bookings);
+    if (!cursor)
+        return ZHUB_ERROR;
+    const void *key, *value;
+    size_t key_size, value_size;
+    zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
+    while (rc == ZHUB_OK) {
+        sched_booking_t b;
+        if (sched_booking_decode (value, value_size, &b) == 0) {
+            if (sched_booking_refers_to (&b, f)) {
+                ids.ids = zhub_realloc (ids.ids, (ids.count + 1) * sizeof (char *));
+                ids.ids[ids.count++] = zhub_strdup (b.booking_id);
+                if (zhub_cursor_del (cursor) != ZHUB_OK)
+                    rc = ZHUB_ERROR;
+                else
+                    (*removed)++;
+            }
+            sched_booking_clear (&b);
+        }
+        if (rc == ZHUB_OK)
+            rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
+    }
+    zhub_cursor_destroy (&cursor);
+    if (rc == ZHUB_ERROR) {
+        s_ids_clear (&ids);
+        return ZHUB_ERROR;
+    }
+    //  Nothing booked for the person: nothing can point at it either.
+    if (ids.count
+        && (s_sweep (txn, self->holds, s_points_at, &ids, removed) != ZHUB_OK
+            || s_sweep (txn, self->timers, s_reminds_of, &ids, removed) != ZHUB_OK
+            || s_sweep (txn, self->invitees, s_points_at, &ids, removed) != ZHUB_OK))
+        rc = ZHUB_ERROR;
+    s_ids_clear (&ids);
+    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+}
+
+typedef struct {
+    zhub_actor_ctx_t *ctx;
+    scheduler_t *self;
+    const sched_forget_t *forget;
+    const zhub_msg_t *msg;
+    size_t removed;
+} s_forget_t;
+
+//  One transaction: the deletes and contact.forgotten. The store may run
+//  it again after growing the map, so it starts from nothing each time.
+static zhub_rc_t
+s_forget_fn (zhub_txn_t *txn, void *arg)
+{
+    s_forget_t *fg = arg;
+    zhub_rc_t rc = scheduler_forget_records (txn, fg->self, fg->forget, &fg->removed);
+    if (rc != ZHUB_OK)
+        return rc;
+    zhub_msg_t *forgotten =
+        sched_forgotten_msg (fg->forget, fg->removed, fg->msg->traceparent, zhub_now_ms ());
+    rc = zhub_actor_outbox_put (fg->ctx, txn, forgotten);
+    zhub_msg_destroy (&forgotten);
+    return rc;
+}
+
+void
+scheduler_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+{
+    sched_forget_t forget;
+    char reason[128];
+    if (sched_forget_parse (msg, &forget, reason, sizeof reason) != ZHUB_OK) {
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+        sched_forget_clear (&forget);
+        return;
+    }
+    s_forget_t fg = {.ctx = ctx, .self = ctx->state, .forget = &forget, .msg = msg};
+    if (zhub_store_write (ctx->store, s_forget_fn, &fg) != ZHUB_OK) {
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the erase");
+        sched_forget_clear (&forget);
+        return;
+    }
+    zhub_actor_compact_after (ctx);
+    //  The request id only: the identifiers are what is being forgotten.
+    char quoted[300];
+    zhub_info ("forgotten", "id=%s request=%s removed=%zu", msg->id,
+               zhub_actor_log_quote (forget.request, quoted, sizeof quoted), fg.removed);
+    zhub_outcome_ok (out, "forgotten");
+    snprintf (out->reason, sizeof out->reason, "removed=%zu", fg.removed);
+    sched_forget_clear (&forget);
+}

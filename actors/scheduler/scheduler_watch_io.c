@@ -1,0 +1,494 @@
+//  Calendar change subscriptions, the I/O side (the pure part is
+//  scheduler_watch.c). One record per agent calendar in the "watches"
+//  table and one durable renewal timer for it in "timers":
+//
+//    start   every agent calendar whose platform is on gets a record, and a
+//            timer due now unless the one armed before still stands (so a
+//            restart neither doubles timers nor makes a second subscription);
+//    fire    Google: open a new channel, then stop the old one. Graph:
+//            extend the subscription (PATCH); when Graph no longer knows it
+//            (404) or none is known, adopt one that already delivers to us
+//            (an earlier attempt whose answer was lost) or create one —
+//            Graph then proves the gateway with its validationToken
+//            handshake before it answers. The record, the fired timer's
+//            deletion and the next timer (sched_watch_renew_at) are one
+//            transaction; a failure is tried again after the retry delay.
+//
+//  A timer that is not the one its record names (a leftover) is deleted
+//  without a call; so is the timer of a calendar no agent uses any more.
+#include "scheduler_internal.h"
+#include "scheduler_watch.h"
+
+#include "zhub_actor.h"
+
+static const char *s_platform[] = {"google", "graph"};
+
+//  -------------------------------------------------------------------
+//  Configuration
+
+int
+scheduler_watch_config (scheduler_t *self, char *err, size_t err_size)
+{
+    sched_watch_config_t *w = &self->watch;
+    memset (w, 0, sizeof *w);
+    const char *on = zhub_env_str ("ZHUB_CALENDAR_NOTIFICATIONS", "on");
+    if (strcmp (on, "on") && strcmp (on, "off")) {
+        snprintf (err, err_size, "ZHUB_CALENDAR_NOTIFICATIONS must be on or off");
+        return -1;
+    }
+    w->enabled = !strcmp (on, "on");
+    const char *text = zhub_env_str ("ZHUB_PUBLIC_URL", "");
+    w->public_url = *text ? text : NULL;
+    text = zhub_env_str ("ZHUB_GOOGLE_CHANNEL_TOKEN", "");
+    w->channel_token = *text ? text : NULL;
+    text = zhub_env_str ("ZHUB_GRAPH_CLIENT_STATE", "");
+    w->client_state = *text ? text : NULL;
+    if (zhub_env_duration_ms ("ZHUB_GOOGLE_WATCH_TTL", SCHED_GOOGLE_WATCH_TTL_MS, &w->google_ttl_ms)
+        || zhub_env_duration_ms ("ZHUB_GRAPH_SUBSCRIPTION_TTL", SCHED_GRAPH_SUB_TTL_MS,
+                                 &w->graph_ttl_ms)
+        || zhub_env_duration_ms ("ZHUB_CALENDAR_RENEW_MARGIN", SCHED_WATCH_MARGIN_MS,
+                                 &w->margin_ms)
+        || zhub_env_duration_ms ("ZHUB_CALENDAR_WATCH_RETRY", SCHED_WATCH_RETRY_MS,
+                                 &w->retry_ms)) {
+        snprintf (err, err_size,
+                  "ZHUB_GOOGLE_WATCH_TTL, ZHUB_GRAPH_SUBSCRIPTION_TTL, ZHUB_CALENDAR_RENEW_MARGIN "
+                  "and ZHUB_CALENDAR_WATCH_RETRY must be durations");
+        return -1;
+    }
+    if (sched_watch_config_check (w, err, err_size))
+        return -1;
+    //  Said once, at start: whether bookings will hear about calendar edits.
+    bool used[2] = {false, false};
+    for (size_t i = 0; i < self->cfg.agent_count; i++)
+        used[self->cfg.agents[i].platform] = true;
+    if (!w->enabled || !w->public_url)
+        zhub_info ("calendar_notifications_off", "reason=\"%s\"",
+                   sched_watch_off_reason (w, SCHED_GOOGLE));
+    else
+        for (int p = SCHED_GOOGLE; p <= SCHED_GRAPH; p++) {
+            const char *off = sched_watch_off_reason (w, (sched_platform_t)p);
+            if (used[p] && off)
+                zhub_warn ("calendar_notifications_off", "platform=%s reason=\"%s\"",
+                           s_platform[p], off);
+            else if (used[p])
+                zhub_info ("calendar_notifications", "platform=%s ttl_ms=%lld margin_ms=%lld",
+                           s_platform[p],
+                           (long long)(p == SCHED_GOOGLE ? w->google_ttl_ms : w->graph_ttl_ms),
+                           (long long)w->margin_ms);
+        }
+    return 0;
+}
+
+//  -------------------------------------------------------------------
+//  Records and timers
+
+//  Writes the record and, when it names one, its timer.
+static zhub_rc_t
+s_put (zhub_txn_t *txn, scheduler_t *self, const char *name, const sched_watch_t *rec)
+{
+    char *text = sched_watch_encode (rec);
+    zhub_rc_t rc = zhub_txn_put (txn, self->watches, name, strlen (name), text, strlen (text));
+    free (text);
+    if (rc != ZHUB_OK || rec->timer_due <= 0)
+        return rc;
+    json_t *what = json_pack ("{s:s, s:s, s:s}", "kind", "subscription", "platform",
+                              s_platform[rec->platform], "target", rec->target);
+    rc = scheduler_put_timer (txn, self, rec->timer_due, name, what);
+    json_decref (what);
+    return rc;
+}
+
+//  The record under name, read inside txn. true when there is one.
+static bool
+s_get (zhub_txn_t *txn, scheduler_t *self, const char *name, sched_watch_t *rec)
+{
+    const void *value;
+    size_t size;
+    return zhub_txn_get (txn, self->watches, name, strlen (name), &value, &size) == ZHUB_OK
+           && sched_watch_decode (value, size, rec) == 0;
+}
+
+typedef struct {
+    scheduler_t *self;
+    int64_t now;
+    size_t armed;
+} s_arm_t;
+
+static zhub_rc_t
+s_arm_fn (zhub_txn_t *txn, void *arg)
+{
+    s_arm_t *a = arg;
+    scheduler_t *self = a->self;
+    a->armed = 0;
+    for (size_t i = 0; i < self->cfg.agent_count; i++) {
+        const sched_agent_t *agent = &self->cfg.agents[i];
+        bool seen = false; //  agents may share a calendar: one subscription
+        for (size_t j = 0; j < i; j++)
+            seen |= self->cfg.agents[j].platform == agent->platform
+                    && !strcmp (self->cfg.agents[j].calendar_id, agent->calendar_id);
+        if (seen || sched_watch_off_reason (&self->watch, agent->platform))
+            continue;
+        char name[SCHED_WATCH_NAME_BYTES];
+        sched_watch_name (agent->platform, agent->calendar_id, name, sizeof name);
+        sched_watch_t rec;
+        memset (&rec, 0, sizeof rec);
+        bool found = s_get (txn, self, name, &rec);
+        char *address = sched_watch_address (self->watch.public_url, agent->platform);
+        int64_t due = sched_watch_arm_due (found ? &rec : NULL, address, a->now);
+        free (address);
+        zhub_rc_t rc = ZHUB_OK;
+        if (due >= 0) {
+            if (found && rec.timer_due > 0) {
+                size_t key_size;
+                uint8_t *key = scheduler_timer_key (rec.timer_due, name, &key_size);
+                rc = zhub_txn_del (txn, self->timers, key, key_size);
+                free (key);
+                rc = rc == ZHUB_NOTFOUND ? ZHUB_OK : rc;
+            }
+            if (!found) {
+                rec.platform = agent->platform;
+                rec.target = zhub_strdup (agent->calendar_id);
+            }
+            rec.timer_due = due;
+            if (rc == ZHUB_OK)
+                rc = s_put (txn, self, name, &rec);
+            a->armed++;
+        }
+        sched_watch_clear (&rec);
+        if (rc != ZHUB_OK)
+            return rc;
+    }
+    return ZHUB_OK;
+}
+
+int
+scheduler_watch_open (zhub_actor_ctx_t *ctx)
+{
+    scheduler_t *self = ctx->state;
+    if (zhub_store_table (ctx->store, "watches", &self->watches))
+        return -1;
+    s_arm_t arm = {.self = self, .now = zhub_now_ms ()};
+    if (zhub_store_write (ctx->store, s_arm_fn, &arm) != ZHUB_OK)
+        return -1;
+    if (arm.armed)
+        zhub_info ("watch_armed", "calendars=%zu", arm.armed);
+    return 0;
+}
+
+//  After a fired timer: deletes it and writes the record (with its next
+//  timer), or deletes the record when rec is NULL.
+typedef struct {
+    scheduler_t *self;
+    const uint8_t *key;
+    size_t key_size;
+    const char *name;
+    const sched_watch_t *rec;
+    bool drop_record;
+} s_save_t;
+
+static zhub_rc_t
+s_save_fn (zhub_txn_t *txn, void *arg)
+{
+    s_save_t *s = arg;
+    zhub_rc_t rc = zhub_txn_del (txn, s->self->timers, s->key, s->key_size);
+    if (rc != ZHUB_OK)
+        return rc; //  NOTFOUND: fired already
+    if (s->drop_record) {
+        rc = zhub_txn_del (txn, s->self->watches, s->name, strlen (s->name));
+        return rc == ZHUB_NOTFOUND ? ZHUB_OK : rc;
+    }
+    return s->rec ? s_put (txn, s->self, s->name, s->rec) : ZHUB_OK;
+}
+
+typedef struct {
+    scheduler_t *self;
+    const char *name;
+    sched_watch_t *rec;
+    bool found;
+} s_load_t;
+
+static zhub_rc_t
+s_load_fn (zhub_txn_t *txn, void *arg)
+{
+    s_load_t *l = arg;
+    l->found = s_get (txn, l->self, l->name, l->rec);
+    return ZHUB_OK;
+}
+
+//  -------------------------------------------------------------------
+//  The calls
+
+//  A short word for the log from a Google or Graph error body.
+static const char *
+s_error_code (const zhub_http_response_t *resp)
+{
+    const json_t *error = json_object_get (resp->json, "error");
+    const char *code = json_string_value (json_object_get (error, "code"));
+    if (!code)
+        code = json_string_value (
+            json_object_get (json_array_get (json_object_get (error, "errors"), 0), "reason"));
+    return code ? code : (resp->status ? "-" : "no_answer");
+}
+
+static void
+s_failed (scheduler_t *self, int provider, zhub_http_response_t *resp, const char *what,
+          const char *target)
+{
+    zhub_outcome_t out;
+    memset (&out, 0, sizeof out);
+    scheduler_answer_ok (self, provider, resp, what, &out); //  a 401 drops the token
+    char code[64];
+    snprintf (code, sizeof code, "%s", s_error_code (resp));
+    for (char *p = code; *p; p++)
+        if (*p <= ' ' || *p == '"' || *p == '\\')
+            *p = '_';
+    zhub_warn ("watch_failed", "platform=%s calendar=%s call=\"%s\" status=%ld code=%s",
+               scheduler_provider_name[provider], target, what, resp->status, code);
+}
+
+//  Opens a new channel on rec's calendar. true with rec updated; the
+//  replaced channel (to stop) in *old.
+static bool
+s_google_open (scheduler_t *self, sched_watch_t *rec, const char *token, int64_t now,
+               sched_watch_t *old)
+{
+    uint8_t random[16];
+    randombytes_buf (random, sizeof random);
+    char id[40];
+    sched_watch_uuid (random, id, sizeof id);
+    char *address = sched_watch_address (self->watch.public_url, SCHED_GOOGLE);
+    int64_t asked = now + self->watch.google_ttl_ms;
+    json_t *body = sched_google_watch_body (id, address, self->watch.channel_token, asked);
+    zhub_http_response_t resp;
+    zhub_http_response_init (&resp);
+    zhub_google_events_watch (self->google, rec->target, body, token, NULL, &resp);
+    json_decref (body);
+    char *resource = NULL;
+    int64_t until = 0;
+    bool ok = resp.status >= 200 && resp.status < 300
+              && sched_google_watch_read (resp.json, asked, &resource, &until) == 0;
+    if (ok) {
+        old->id = rec->id;
+        old->resource_id = rec->resource_id;
+        rec->id = zhub_strdup (id);
+        rec->resource_id = resource;
+        free (rec->address);
+        rec->address = address;
+        address = NULL;
+        rec->expires_at = until;
+        char when[40];
+        zhub_time_format (until, when, sizeof when);
+        zhub_info ("watch_created", "platform=google calendar=%s id=%s expires_at=%s", rec->target,
+                   id, when);
+    } else
+        s_failed (self, S_GOOGLE, &resp, "google events.watch", rec->target);
+    zhub_http_response_reset (&resp);
+    free (address);
+    return ok;
+}
+
+//  PATCH one subscription's expiration. 1 renewed (rec->expires_at set),
+//  0 Graph does not know it, -1 failed.
+static int
+s_graph_renew (scheduler_t *self, const char *id, sched_watch_t *rec, const char *token,
+               int64_t asked)
+{
+    json_t *body = sched_graph_renew_body (asked);
+    zhub_http_response_t resp;
+    zhub_http_response_init (&resp);
+    zhub_graph_subscription_renew (self->graph, id, body, token, NULL, &resp);
+    json_decref (body);
+    char *sid = NULL;
+    int64_t until = 0;
+    int rc = -1;
+    if (resp.status == 404)
+        rc = 0;
+    else if (resp.status >= 200 && resp.status < 300
+             && sched_graph_subscription_read (resp.json, asked, &sid, &until) == 0) {
+        free (rec->id);
+        rec->id = sid;
+        rec->expires_at = until;
+        rc = 1;
+    } else
+        s_failed (self, S_GRAPH, &resp, "graph renew subscription", rec->target);
+    zhub_http_response_reset (&resp);
+    return rc;
+}
+
+//  The id of a subscription Graph already holds for this mailbox and
+//  address, or NULL (a failed list only means nothing to adopt).
+static char *
+s_graph_adoptable (scheduler_t *self, const sched_watch_t *rec, const char *address,
+                   const char *token)
+{
+    zhub_http_response_t resp;
+    zhub_http_response_init (&resp);
+    zhub_graph_subscriptions_list (self->graph, token, NULL, &resp);
+    const json_t *sub = resp.status == 200
+                            ? sched_graph_subscription_find (resp.json, rec->target, address)
+                            : NULL;
+    char *id = sub ? zhub_strdup (json_string_value (json_object_get (sub, "id"))) : NULL;
+    zhub_http_response_reset (&resp);
+    return id;
+}
+
+//  Keeps a Graph subscription on rec's mailbox alive: renew, adopt or
+//  create. true with rec updated; a subscription to an old address (to
+//  delete) in *old.
+static bool
+s_graph_keep (scheduler_t *self, sched_watch_t *rec, const char *token, int64_t now,
+              sched_watch_t *old)
+{
+    char *address = sched_watch_address (self->watch.public_url, SCHED_GRAPH);
+    int64_t asked = now + self->watch.graph_ttl_ms;
+    const char *how = "renewed";
+    int rc = 0;
+    if (rec->id && rec->address && !strcmp (rec->address, address))
+        rc = s_graph_renew (self, rec->id, rec, token, asked);
+    else if (rec->id) {
+        old->id = rec->id; //  ZHUB_PUBLIC_URL moved: a new one, the old one deleted
+        rec->id = NULL;
+    }
+    if (rc == 0) {
+        char *adopt = s_graph_adoptable (self, rec, address, token);
+        how = "adopted";
+        if (adopt) {
+            rc = s_graph_renew (self, adopt, rec, token, asked);
+            free (adopt);
+        }
+    }
+    if (rc == 0) {
+        how = "created";
+        json_t *body = sched_graph_subscription_body (rec->target, address,
+                                                      self->watch.client_state, asked);
+        zhub_http_response_t resp;
+        zhub_http_response_init (&resp);
+        zhub_graph_subscription_create (self->graph, body, token, NULL, &resp);
+        json_decref (body);
+        char *sid = NULL;
+        int64_t until = 0;
+        if (resp.status >= 200 && resp.status < 300
+            && sched_graph_subscription_read (resp.json, asked, &sid, &until) == 0) {
+            free (rec->id);
+            rec->id = sid;
+            rec->expires_at = until;
+            rc = 1;
+        } else {
+            s_failed (self, S_GRAPH, &resp, "graph create subscription", rec->target);
+            rc = -1;
+        }
+        zhub_http_response_reset (&resp);
+    }
+    if (rc == 1) {
+        free (rec->address);
+        rec->address = address;
+        address = NULL;
+        char when[40];
+        zhub_time_format (rec->expires_at, when, sizeof when);
+        zhub_info (!strcmp (how, "renewed") ? "watch_renewed" : "watch_created",
+                   "platform=graph calendar=%s id=%s how=%s expires_at=%s", rec->target, rec->id,
+                   how, when);
+    }
+    free (address);
+    return rc == 1;
+}
+
+//  Stops a replaced Google channel or deletes a replaced Graph
+//  subscription. Best effort: either ends on its own anyway.
+static void
+s_release (scheduler_t *self, sched_platform_t platform, const sched_watch_t *old,
+           const char *target, const char *token)
+{
+    if (!old->id || (platform == SCHED_GOOGLE && !old->resource_id))
+        return;
+    zhub_http_response_t resp;
+    zhub_http_response_init (&resp);
+    if (platform == SCHED_GOOGLE) {
+        json_t *body = sched_google_stop_body (old->id, old->resource_id);
+        zhub_google_channel_stop (self->google, body, token, NULL, &resp);
+        json_decref (body);
+    } else
+        zhub_graph_subscription_delete (self->graph, old->id, token, NULL, &resp);
+    if ((resp.status >= 200 && resp.status < 300) || resp.status == 404)
+        zhub_info ("watch_stopped", "platform=%s calendar=%s id=%s status=%ld",
+                   s_platform[platform], target, old->id, resp.status);
+    else
+        zhub_warn ("watch_stop_failed", "platform=%s calendar=%s id=%s status=%ld",
+                   s_platform[platform], target, old->id, resp.status);
+    zhub_http_response_reset (&resp);
+}
+
+//  -------------------------------------------------------------------
+//  The timer
+
+void
+scheduler_watch_fire (zhub_actor_ctx_t *ctx, const uint8_t *key, size_t key_size, int64_t due,
+                      const json_t *what)
+{
+    scheduler_t *self = ctx->state;
+    const char *kind = json_string_value (json_object_get (what, "kind"));
+    const char *platform = json_string_value (json_object_get (what, "platform"));
+    const char *target = json_string_value (json_object_get (what, "target"));
+    s_save_t save = {.self = self, .key = key, .key_size = key_size};
+    sched_watch_t rec, old;
+    memset (&rec, 0, sizeof rec);
+    memset (&old, 0, sizeof old);
+    char name[SCHED_WATCH_NAME_BYTES] = "";
+    s_load_t load = {.self = self, .name = name, .rec = &rec};
+    sched_platform_t p = platform && !strcmp (platform, "graph") ? SCHED_GRAPH : SCHED_GOOGLE;
+    //  Older "watch" timers (and any timer its record does not name) are
+    //  leftovers: the start armed their successors.
+    if (kind && !strcmp (kind, "subscription") && platform && target) {
+        sched_watch_name (p, target, name, sizeof name);
+        if (zhub_store_read (ctx->store, s_load_fn, &load) != ZHUB_OK)
+            return; //  tried again at the next tick
+    }
+    if (!load.found || rec.timer_due != due) {
+        if (zhub_store_write (ctx->store, s_save_fn, &save) == ZHUB_OK)
+            zhub_debug ("watch_timer_dropped", "due=%lld", (long long)due);
+        sched_watch_clear (&rec);
+        return;
+    }
+    save.name = name;
+    const char *off = sched_watch_off_reason (&self->watch, p);
+    if (off || !sched_watch_wanted (&self->cfg, p, target)) {
+        //  Switched off (the start re-arms it when on again), or no agent
+        //  uses this calendar any more (what it has ends on its own).
+        rec.timer_due = 0;
+        save.rec = &rec;
+        save.drop_record = !off;
+        if (zhub_store_write (ctx->store, s_save_fn, &save) == ZHUB_OK)
+            zhub_info ("watch_dropped", "platform=%s calendar=%s reason=\"%s\"", s_platform[p],
+                       target, off ? off : "no agent uses this calendar");
+        sched_watch_clear (&rec);
+        return;
+    }
+    int provider = p == SCHED_GOOGLE ? S_GOOGLE : S_GRAPH;
+    zhub_outcome_t out;
+    memset (&out, 0, sizeof out);
+    const char *token = scheduler_token (ctx->store, self, provider, &out);
+    int64_t now = zhub_now_ms ();
+    bool ok = false;
+    if (!token)
+        zhub_warn ("watch_failed", "platform=%s calendar=%s call=token code=%u", s_platform[p],
+                   target, out.code);
+    else if (p == SCHED_GOOGLE)
+        ok = s_google_open (self, &rec, token, now, &old);
+    else
+        ok = s_graph_keep (self, &rec, token, now, &old);
+    now = zhub_now_ms ();
+    rec.timer_due = ok ? sched_watch_renew_at (now, rec.expires_at, self->watch.margin_ms)
+                       : now + self->watch.retry_ms;
+    save.rec = &rec;
+    zhub_rc_t rc = zhub_store_write (ctx->store, s_save_fn, &save);
+    if (rc == ZHUB_OK && token)
+        s_release (self, p, &old, rec.target, token);
+    else if (rc == ZHUB_ERROR)
+        zhub_error ("timer_failed", "kind=subscription platform=%s calendar=%s", s_platform[p],
+                    target);
+    if (rc == ZHUB_OK)
+        zhub_info ("timer_fired", "kind=subscription platform=%s next_in_ms=%lld", s_platform[p],
+                   (long long)(rec.timer_due - now));
+    sched_watch_clear (&rec);
+    sched_watch_clear (&old);
+}

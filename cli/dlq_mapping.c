@@ -1,0 +1,188 @@
+//  `zhub dlq ... --dry-run`: the inputs of the mapping preview. The mapping
+//  file is read with the actors' own loader (zhub_actor_mapping_load), so
+//  "the current mapping" means exactly what an actor starting now would
+//  read; what contact-sync and deal-sync stored about the contact or deal
+//  is read from their LMDB environments opened read-only, as `zhub dlq`
+//  reads zhub-dead-letter's (docs/adr/0004): no bus, no calls upstream,
+//  and the actors may be running or not.
+#include "contact_sync_io.h"
+#include "deal_sync.h"
+#include "dlq.h"
+#include "dlq_preview.h"
+#include "zhub_actor.h"
+#include "zhub_env.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+struct zhub_dlq_mapping_t {
+    char *file; //  the mapping file, or NULL: built-in defaults
+    json_t *root;
+    char *error; //  why the file did not load, or NULL
+    char calling_code[8];
+    char *calling_code_error;
+    //  contact-sync's store (opened on first use)
+    bool contacts_tried;
+    zhub_store_t *contacts_store;
+    contact_sync_t contacts; //  only its tables are used
+    //  deal-sync's store (opened on first use)
+    bool deals_tried;
+    zhub_store_t *deals_store;
+    zhub_table_t deals;
+};
+
+//  ZHUB_PHONE_DEFAULT_CALLING_CODE as contact-sync reads it at start: "52"
+//  or "+52", 1 to 3 digits, no leading 0; unset = none.
+static void
+s_calling_code (zhub_dlq_mapping_t *self)
+{
+    const char *value = zhub_env_str ("ZHUB_PHONE_DEFAULT_CALLING_CODE", "");
+    if (*value == '+')
+        value++;
+    size_t n = strlen (value);
+    bool ok = n <= 3;
+    for (size_t i = 0; ok && i < n; i++)
+        ok = isdigit ((unsigned char)value[i]) && !(i == 0 && value[i] == '0');
+    if (ok)
+        memcpy (self->calling_code, value, n + 1);
+    else
+        self->calling_code_error =
+            zhub_strdup ("ZHUB_PHONE_DEFAULT_CALLING_CODE must be 1 to 3 digits, e.g. 52");
+}
+
+zhub_dlq_mapping_t *
+zhub_dlq_mapping_new (const char *file)
+{
+    zhub_dlq_mapping_t *self = zhub_calloc (1, sizeof *self);
+    //  One loader: the actors' reads $ZHUB_MAPPING_FILE, so --mapping sets
+    //  it for this process.
+    if (file)
+        setenv ("ZHUB_MAPPING_FILE", file, 1);
+    const char *path = zhub_env_str ("ZHUB_MAPPING_FILE", "");
+    self->file = *path ? zhub_strdup (path) : NULL;
+    char err[512] = "";
+    self->root = zhub_actor_mapping_load (err, sizeof err);
+    if (!self->root)
+        self->error = zhub_strdup (err);
+    s_calling_code (self);
+    return self;
+}
+
+void
+zhub_dlq_mapping_destroy (zhub_dlq_mapping_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    zhub_dlq_mapping_t *self = *self_p;
+    free (self->file);
+    json_decref (self->root);
+    free (self->error);
+    free (self->calling_code_error);
+    zhub_store_destroy (&self->contacts_store);
+    zhub_store_destroy (&self->deals_store);
+    free (self);
+    *self_p = NULL;
+}
+
+//  An actor's store, read-only. Returns ZHUB_OK, ZHUB_NOTFOUND when the
+//  actor never ran here (no store: nothing stored), or ZHUB_ERROR.
+static zhub_rc_t
+s_open (const char *actor, zhub_store_t **store)
+{
+    const char *data_dir = zhub_env_str ("ZHUB_DATA_DIR", "./.zhub-data");
+    char path[4096];
+    snprintf (path, sizeof path, "%s/%s/data.mdb", data_dir, actor);
+    struct stat info;
+    if (stat (path, &info))
+        return ZHUB_NOTFOUND;
+    char err[256];
+    *store = zhub_store_open_readonly (data_dir, actor, err, sizeof err);
+    return *store ? ZHUB_OK : ZHUB_ERROR;
+}
+
+static zhub_rc_t
+s_contact (void *arg, const char *bird_id, const char *hubspot_id, contact_state_t *state)
+{
+    zhub_dlq_mapping_t *self = arg;
+    if (!self->contacts_tried) {
+        self->contacts_tried = true;
+        zhub_rc_t rc = s_open (CONTACT_SYNC_GROUP, &self->contacts_store);
+        //  A store without the tables has synced nothing yet.
+        if (rc == ZHUB_OK
+            && (zhub_store_table (self->contacts_store, "contacts", &self->contacts.contacts)
+                || zhub_store_table (self->contacts_store, "hubspot_ids",
+                                     &self->contacts.hubspot_ids)))
+            zhub_store_destroy (&self->contacts_store);
+        if (rc == ZHUB_ERROR)
+            return ZHUB_ERROR;
+    }
+    if (!self->contacts_store)
+        return ZHUB_NOTFOUND;
+    //  contact-sync's own readers of its state.
+    return bird_id ? contact_sync_load_bird (self->contacts_store, &self->contacts, bird_id, state)
+                   : contact_sync_load_hubspot (self->contacts_store, &self->contacts, hubspot_id,
+                                                state);
+}
+
+typedef struct {
+    zhub_table_t table;
+    const char *key;
+    json_t *record;
+} s_deal_read_t;
+
+static zhub_rc_t
+s_deal_read (zhub_txn_t *txn, void *arg)
+{
+    s_deal_read_t *read = arg;
+    const void *value;
+    size_t size;
+    zhub_rc_t rc = zhub_txn_get (txn, read->table, read->key, strlen (read->key), &value, &size);
+    if (rc != ZHUB_OK)
+        return rc;
+    read->record = json_loadb (value, size, 0, NULL);
+    return json_is_object (read->record) ? ZHUB_OK : ZHUB_ERROR;
+}
+
+//  deal-sync's "deals" table: deal key -> its state as JSON
+//  (deal_sync_io.h).
+static zhub_rc_t
+s_deal (void *arg, const char *key, json_t **record)
+{
+    zhub_dlq_mapping_t *self = arg;
+    *record = NULL;
+    if (!self->deals_tried) {
+        self->deals_tried = true;
+        zhub_rc_t rc = s_open (DEAL_SYNC_GROUP, &self->deals_store);
+        if (rc == ZHUB_OK && zhub_store_table (self->deals_store, "deals", &self->deals))
+            zhub_store_destroy (&self->deals_store);
+        if (rc == ZHUB_ERROR)
+            return ZHUB_ERROR;
+    }
+    if (!self->deals_store || !*key || strlen (key) > 511)
+        return ZHUB_NOTFOUND;
+    s_deal_read_t read = {.table = self->deals, .key = key};
+    zhub_rc_t rc = zhub_store_read (self->deals_store, s_deal_read, &read);
+    if (rc == ZHUB_OK)
+        *record = read.record;
+    else
+        json_decref (read.record);
+    return rc;
+}
+
+json_t *
+zhub_dlq_mapping_preview (zhub_dlq_mapping_t *self, const char *group, const zhub_msg_t *msg)
+{
+    zhub_dlq_lookup_t lookup = {.contact = s_contact, .deal = s_deal, .arg = self};
+    zhub_dlq_preview_input_t input = {.mapping = self->root,
+                                      .mapping_error = self->error,
+                                      .calling_code =
+                                          *self->calling_code ? self->calling_code : NULL,
+                                      .calling_code_error = self->calling_code_error,
+                                      .lookup = &lookup};
+    json_t *preview = zhub_dlq_preview (group, msg, &input);
+    json_object_set_new (preview, "mapping", self->file ? json_string (self->file) : json_null ());
+    return preview;
+}

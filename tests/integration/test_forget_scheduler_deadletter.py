@@ -1,0 +1,152 @@
+"""GDPR erase in zhub-scheduler and zhub-dead-letter: contact-sync's
+`contact.forget` (published here by hand, as contact-sync does) makes each
+of them delete what it keeps about the person and answer
+`contact.forgotten`; the person's bytes are then gone from its LMDB file,
+and nobody else's state is touched. A repeat (another request for the same
+person) removes nothing and is answered too."""
+import glob
+import os
+import time
+import uuid
+
+from harness import wait_until
+from peer_http import bus_messages, peer_state, publish
+from test_dead_letter import FAST, dead_letter, wait_listed, zhub, zhub_json  # noqa: F401
+from test_dead_letter import bus  # noqa: F401  (fixture)
+from test_scheduler import ANA, LUIS, request, start, whatsapp_texts
+from zhub_bus import envelope
+
+ANA_PHONE = "+5215512345678"
+ANA_EMAIL = "ana@example.com"
+LUIS_PHONE = "+5215598765432"
+
+
+def forget(hub, request_id, bird_id=None, hubspot_id=None, phone=ANA_PHONE, email=ANA_EMAIL):
+    """What contact-sync publishes once it resolved the person."""
+    data = {"request": request_id}
+    identifiers = []
+    for key, value in (("bird_contact_id", bird_id), ("hubspot_contact_id", hubspot_id),
+                       ("phone", phone), ("email", email)):
+        if value:
+            data[key] = value
+            identifiers.append(value)
+    if phone:
+        identifiers.append(phone.lstrip("+"))
+    data["identifiers"] = identifiers
+    publish(hub, "contact.forget", data, subject="erase:" + request_id,
+            id_="forget:" + request_id)
+
+
+def forgotten(hub, actor, request_id):
+    """The contact.forgotten answer of actor for request_id (waits for it)."""
+    wanted = "forgotten:%s:%s" % (actor, request_id)
+    found = wait_until(lambda: [m for m in bus_messages(hub, "contact.forgotten", quiet=0.3)
+                                if m["id"] == wanted], timeout=15, what=wanted)
+    assert len(found) == 1
+    msg = found[0]
+    assert msg["subject"] == "erase:" + request_id
+    assert msg["source"] == "zhub/" + actor
+    assert msg["data"]["request"] == request_id and msg["data"]["actor"] == actor
+    return msg["data"]["removed"]
+
+
+def store_bytes(hub, process):
+    return b"".join(open(path, "rb").read()
+                    for path in glob.glob(os.path.join(hub.data_dir, process, "*.mdb")))
+
+
+def compacted(proc, times):
+    wait_until(lambda: proc.log_text().count("event=compacted") >= times, timeout=10,
+               what="%d compactions" % times)
+
+
+def test_forget_removes_the_booking_and_its_reminder_never_fires(hub):
+    every_hour = {"start": "00:00", "end": "24:00", "days": [0, 1, 2, 3, 4, 5, 6]}
+    proc = start(hub, agents=(ANA, LUIS), reminders=["15s"], business_hours=every_hour)
+    tour = int(time.time() * 1000) + 30000
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(tour / 1000))
+    ana = str(uuid.uuid4())
+    luis = str(uuid.uuid4())
+    request(hub, [when], bird_id=ana, duration_min=5)
+    wait_until(lambda: bus_messages(hub, "tour.scheduled", quiet=0.3), what="Ana's booking")
+    request(hub, [when], bird_id=luis, duration_min=5, phone=LUIS_PHONE)
+    scheduled = wait_until(lambda: (lambda m: m if len(m) == 2 else None)(
+        bus_messages(hub, "tour.scheduled", quiet=0.3)), what="both bookings")
+    assert {m["data"]["agent_id"] for m in scheduled} == {"ana", "luis"}
+    [booked] = [m["data"] for m in scheduled if m["subject"] == "contact:" + ana]
+    assert ana.encode() in store_bytes(hub, "scheduler")
+
+    forget(hub, "r1", bird_id=ana, hubspot_id="501")
+    # the booking, its hold and its reminder timer (and on Graph, the link
+    # from the event id back to the booking)
+    assert forgotten(hub, "scheduler", "r1") == (4 if booked["platform"] == "graph" else 3)
+    assert time.time() * 1000 < tour - 15000, "too slow: the reminder was due before the erase"
+    compacted(proc, 1)
+    raw = store_bytes(hub, "scheduler")
+    for trace in (ana, ANA_PHONE, ANA_PHONE[1:], ANA_EMAIL, "conv-" + ana[:6]):
+        assert trace.encode() not in raw, trace
+    assert luis.encode() in raw and LUIS_PHONE.encode() in raw
+
+    # the same person again (another request): nothing left, still answered
+    forget(hub, "r2", bird_id=ana)
+    assert forgotten(hub, "scheduler", "r2") == 0
+
+    # Luis's reminder fires, Ana's does not
+    wait_until(lambda: bus_messages(hub, "tour.reminder", quiet=0.3), timeout=25,
+               what="Luis's reminder")
+    time.sleep(max(0.0, (tour - 14000) / 1000 - time.time()) + 1.0)
+    reminders = bus_messages(hub, "tour.reminder", quiet=0.3)
+    assert [m["subject"] for m in reminders] == ["contact:" + luis]
+    texts = [t for t in whatsapp_texts(hub) if t.startswith("Reminder")]
+    assert len(texts) == 1
+    receivers = [m["receiver"]["contacts"][0]["identifierValue"]
+                 for m in peer_state(hub, "bird")["messages"] if
+                 m["body"]["text"]["text"].startswith("Reminder")]
+    assert receivers == [LUIS_PHONE]
+    log = proc.log_text()
+    assert ANA_PHONE not in log and ANA_EMAIL not in log
+
+
+def test_forget_removes_the_dead_letters_that_mention_the_person(hub, bus):  # noqa: F811
+    proc = hub.start("dead-letter")
+    producer, consumer = bus("producer"), bus("consumer")
+    consumer.join("contact-sync", ["webhook.hubspot.>"], credit=1)
+    dead_letter(producer, consumer, "contact-sync",
+                envelope("hs:1", "webhook.hubspot.contact.propertyChange",
+                         subject="hubspot:contact:501",
+                         data={"objectId": 501, "propertyName": "email",
+                               "propertyValue": ANA_EMAIL}), 409, "email already in use")
+    dead_letter(producer, consumer, "contact-sync",
+                envelope("hs:2", "webhook.hubspot.contact.propertyChange",
+                         subject="hubspot:contact:777",
+                         data={"objectId": 777, "propertyName": "phone",
+                               "propertyValue": LUIS_PHONE}), 422, "invalid phone")
+    dead_letter(producer, consumer, "contact-sync",
+                envelope("hs:3", "webhook.hubspot.contact.creation", subject="hubspot:contact:9",
+                         data={"note": "call Ana at " + ANA_PHONE + " tomorrow"}),
+                422, "invalid note")
+    wait_listed(hub, 3)
+    assert ANA_EMAIL.encode() in store_bytes(hub, "dead-letter")
+
+    forget(hub, "r1", hubspot_id="501")
+    assert forgotten(hub, "dead-letter", "r1") == 2
+    rows = zhub_json(hub, "dlq", "list")
+    assert [r["original_id"] for r in rows] == ["hs:2"]
+    assert zhub(hub, "dlq", "show", "dlq:contact-sync:hs:1").returncode == 4
+    assert zhub(hub, "dlq", "show", "1").returncode == 4
+    compacted(proc, 1)
+    raw = store_bytes(hub, "dead-letter")
+    for trace in (ANA_EMAIL, ANA_PHONE, ANA_PHONE[1:]):
+        assert trace.encode() not in raw, trace
+    assert LUIS_PHONE.encode() in raw
+
+    # a repeat removes nothing and is answered; Luis's letter still replays
+    forget(hub, "r2")
+    assert forgotten(hub, "dead-letter", "r2") == 0
+    assert [r["original_id"] for r in zhub_json(hub, "dlq", "list")] == ["hs:2"]
+    assert zhub(hub, "dlq", "replay", "2").returncode == 0
+    replay = consumer.recv(5)
+    assert replay is not None and replay["message"]["data"]["propertyValue"] == LUIS_PHONE
+    consumer.ack(replay["tag"])
+    log = proc.log_text()
+    assert ANA_EMAIL not in log and ANA_PHONE not in log

@@ -1,0 +1,295 @@
+//  zhub-dead-letter forgetting a person (contact.forget): which letters
+//  mention the person (whole tokens, any case, ids sent as numbers, the
+//  edited and the original envelope, the failure history), the
+//  contact.forgotten answer, and on a real store: the letters and their
+//  index entries go, nobody else's do, a repeat removes nothing, and after
+//  compaction the file holds none of the person's bytes.
+#include "dead_letter_store.h"
+#include "zhub_json.h"
+#include "zhub_test.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#define ANA_PHONE "+5215512345678"
+#define ANA_EMAIL "ana@example.com"
+
+//  A dlq.<group> message as the broker builds it, then read as a letter.
+static dead_letter_t
+s_letter (const char *original_id, const char *subject, const char *data_json, const char *reason)
+{
+    char *text = zhub_sprintf (
+        "{\"group\":\"contact-sync\",\"offset\":17,\"cause\":\"terminal\",\"reason_code\":422,"
+        "\"attempts\":[{\"time\":\"2024-05-08T21:18:21.896Z\",\"code\":422,\"reason\":\"%s\"}],"
+        "\"message\":{\"specversion\":\"1.0\",\"id\":\"%s\",\"source\":\"bird\","
+        "\"type\":\"webhook.bird.contact.updated\",\"subject\":\"%s\",\"time\":1715203101896,"
+        "\"data\":%s}}",
+        reason, original_id, subject, data_json);
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+    char err[128];
+    if (zhub_json_text_to_mpack (text, strlen (text), &pk, NULL, err, sizeof err))
+        fprintf (stderr, "bad fixture: %s\n", err);
+    zhub_msg_t *msg = zhub_msg_new ();
+    char *id = zhub_sprintf ("dlq:contact-sync:%s", original_id);
+    zhub_msg_set (&msg->id, id);
+    zhub_msg_set (&msg->source, "zhub/broker");
+    zhub_msg_set (&msg->type, "dlq.contact-sync");
+    msg->time_ms = 1715203200000;
+    zhub_msg_set_data (msg, (const uint8_t *)sbuf.data, sbuf.size);
+    dead_letter_t dl;
+    if (dead_letter_from_msg (msg, 1715203300000, &dl, err, sizeof err) != ZHUB_OK)
+        fprintf (stderr, "bad letter: %s\n", err);
+    msgpack_sbuffer_destroy (&sbuf);
+    zhub_msg_destroy (&msg);
+    free (text);
+    free (id);
+    return dl;
+}
+
+//  contact.forget with data from JSON text.
+static zhub_msg_t *
+s_forget_msg (const char *data_json)
+{
+    zhub_msg_t *msg = zhub_msg_new ();
+    zhub_msg_set (&msg->id, "forget:r1");
+    zhub_msg_set (&msg->source, "zhub/contact-sync");
+    zhub_msg_set (&msg->type, "contact.forget");
+    zhub_msg_set (&msg->subject, "erase:r1");
+    json_t *data = json_loads (data_json, 0, NULL);
+    zhub_msg_set_data_json (msg, data);
+    json_decref (data);
+    return msg;
+}
+
+//  What contact-sync sends for Ana.
+static void
+s_forget_ana (dead_letter_forget_t *f)
+{
+    zhub_msg_t *msg = s_forget_msg (
+        "{\"request\":\"r1\",\"bird_contact_id\":\"b-ana\",\"hubspot_contact_id\":\"501\","
+        "\"phone\":\"" ANA_PHONE "\",\"email\":\"" ANA_EMAIL "\",\"identifiers\":[\"b-ana\","
+        "\"501\",\"" ANA_PHONE "\",\"5215512345678\",\"" ANA_EMAIL "\"]}");
+    char reason[128];
+    if (dead_letter_forget_parse (msg, f, reason, sizeof reason) != ZHUB_OK)
+        fprintf (stderr, "forget: %s\n", reason);
+    zhub_msg_destroy (&msg);
+}
+
+static void
+test_forget_reads_every_identifier_once (void)
+{
+    zhub_msg_t *msg =
+        s_forget_msg ("{\"request\":\"r1\",\"phone\":\"" ANA_PHONE "\",\"email\":\"" ANA_EMAIL "\","
+                      "\"identifiers\":[\"" ANA_PHONE "\",\"ANA@example.com\",\"\",7,\"b-ana\"]}");
+    dead_letter_forget_t f;
+    char reason[128];
+    CHECK (dead_letter_forget_parse (msg, &f, reason, sizeof reason) == ZHUB_OK);
+    CHECK_STR (f.request, "r1");
+    //  the phone both ways, the e-mail once (case ignored), the number as
+    //  text (too short for a phone: no "+7"), the empty one skipped
+    CHECK (f.id_count == 5);
+    CHECK_STR (f.ids[0], ANA_PHONE);
+    CHECK_STR (f.ids[1], "5215512345678");
+    CHECK_STR (f.ids[2], ANA_EMAIL);
+    CHECK_STR (f.ids[3], "7");
+    CHECK_STR (f.ids[4], "b-ana");
+
+    zhub_msg_t *answer = dead_letter_forgotten_msg (&f, 3, NULL, 1000);
+    CHECK_STR (answer->id, "forgotten:dead-letter:r1");
+    CHECK_STR (answer->subject, "erase:r1");
+    CHECK_STR (answer->type, "contact.forgotten");
+    CHECK_STR (answer->source, "zhub/dead-letter");
+    json_t *data = zhub_msg_data_json (answer);
+    CHECK_STR (json_string_value (json_object_get (data, "request")), "r1");
+    CHECK_STR (json_string_value (json_object_get (data, "actor")), "dead-letter");
+    CHECK (json_integer_value (json_object_get (data, "removed")) == 3);
+    json_decref (data);
+    zhub_msg_destroy (&answer);
+    dead_letter_forget_clear (&f);
+    zhub_msg_destroy (&msg);
+
+    msg = s_forget_msg ("{\"identifiers\":[\"" ANA_EMAIL "\"]}");
+    CHECK (dead_letter_forget_parse (msg, &f, reason, sizeof reason) == ZHUB_REJECT);
+    CHECK (strstr (reason, "request") != NULL);
+    dead_letter_forget_clear (&f);
+    zhub_msg_destroy (&msg);
+}
+
+static bool
+s_mentions (const char *subject, const char *data_json, const char *reason,
+            const dead_letter_forget_t *f)
+{
+    dead_letter_t dl = s_letter ("evt-1", subject, data_json, reason);
+    bool mentions = dead_letter_mentions (&dl, f);
+    dead_letter_clear (&dl);
+    return mentions;
+}
+
+static void
+test_letter_mentions_the_person_as_whole_tokens (void)
+{
+    dead_letter_forget_t f;
+    s_forget_ana (&f);
+    //  found wherever it is
+    CHECK (s_mentions ("contact:b-ana", "{}", "x", &f));
+    CHECK (s_mentions ("contact:b1", "{\"email\":\"" ANA_EMAIL "\"}", "x", &f));
+    CHECK (s_mentions ("contact:b1", "{\"email\":\"Ana@Example.COM\"}", "x", &f));
+    CHECK (s_mentions ("contact:b1", "{\"from\":\"whatsapp:" ANA_PHONE "\"}", "x", &f));
+    CHECK (s_mentions ("contact:b1", "{\"wa_id\":\"5215512345678\"}", "x", &f));
+    CHECK (s_mentions ("contact:b1", "{\"text\":\"write to mailto:" ANA_EMAIL ".\"}", "x", &f));
+    CHECK (s_mentions ("contact:b1", "{\"deep\":[{\"a\":{\"" ANA_EMAIL "\":1}}]}", "x", &f));
+    CHECK (s_mentions ("hubspot:contact:501", "{}", "x", &f));
+    CHECK (s_mentions ("contact:b1", "{\"objectId\":501}", "x", &f)); //  HubSpot sends a number
+    CHECK (s_mentions ("contact:b1", "{}", "HubSpot: " ANA_EMAIL " already exists", &f));
+    //  ...and not in someone else's
+    CHECK (!s_mentions ("contact:b1", "{\"email\":\"diana@example.com\"}", "x", &f));
+    CHECK (!s_mentions ("contact:b1", "{\"email\":\"x.ana@example.com\"}", "x", &f));
+    CHECK (!s_mentions ("contact:b1", "{\"email\":\"ana@example.com.mx\"}", "x", &f));
+    CHECK (!s_mentions ("contact:b1", "{\"phone\":\"+52155123456789\"}", "x", &f));
+    CHECK (!s_mentions ("contact:b-ana2", "{\"n\":15012,\"s\":\"15012\",\"t\":\"501x\"}", "x", &f));
+    CHECK (!s_mentions ("contact:b1", "{\"objectId\":5010}", "code 5012", &f));
+    //  a short id (HubSpot's "501") counts as a whole value only
+    CHECK (s_mentions ("contact:b1", "{\"hs_object_id\":\"501\"}", "x", &f));
+    CHECK (!s_mentions ("contact:b1", "{\"text\":\"see 501\"}", "HubSpot said 501", &f));
+
+    //  an edited letter: the original envelope is kept too
+    dead_letter_t dl = s_letter ("evt-2", "contact:b1", "{\"email\":\"" ANA_EMAIL "\"}", "x");
+    dead_letter_t other = s_letter ("evt-3", "contact:b1", "{\"email\":\"luis@example.com\"}", "x");
+    dl.original = dl.message;
+    dl.original_size = dl.message_size;
+    dl.message = other.message;
+    dl.message_size = other.message_size;
+    other.message = NULL;
+    CHECK (dead_letter_mentions (&dl, &f));
+    dead_letter_clear (&dl);
+    dead_letter_clear (&other);
+    dead_letter_forget_clear (&f);
+}
+
+typedef struct {
+    dead_letter_tables_t *t;
+    dead_letter_t *dl;
+    const dead_letter_forget_t *f;
+    size_t removed;
+    char seen[256];
+} s_ctx_t;
+
+static zhub_rc_t
+s_add (zhub_txn_t *txn, void *arg)
+{
+    s_ctx_t *ctx = arg;
+    bool added;
+    return dead_letter_store_add (ctx->t, txn, ctx->dl, &added);
+}
+
+static zhub_rc_t
+s_forget (zhub_txn_t *txn, void *arg)
+{
+    s_ctx_t *ctx = arg;
+    return dead_letter_store_forget (ctx->t, txn, ctx->f, &ctx->removed);
+}
+
+static bool
+s_seen (const dead_letter_t *dl, void *arg)
+{
+    s_ctx_t *ctx = arg;
+    size_t n = strlen (ctx->seen);
+    bool first = !n || ctx->seen[n - 1] == '|';
+    snprintf (ctx->seen + n, sizeof ctx->seen - n, "%s%s", first ? "" : ",", dl->original_id);
+    return true;
+}
+
+static zhub_rc_t
+s_list (zhub_txn_t *txn, void *arg)
+{
+    s_ctx_t *ctx = arg;
+    ctx->seen[0] = 0;
+    dead_letter_filter_t all = {0}, group = {.group = "contact-sync"};
+    zhub_rc_t rc = dead_letter_store_each (ctx->t, txn, &all, s_seen, ctx);
+    size_t n = strlen (ctx->seen);
+    snprintf (ctx->seen + n, sizeof ctx->seen - n, "|");
+    if (rc == ZHUB_OK)
+        rc = dead_letter_store_each (ctx->t, txn, &group, s_seen, ctx);
+    n = strlen (ctx->seen);
+    snprintf (ctx->seen + n, sizeof ctx->seen - n, "|%zu", dead_letter_store_count (ctx->t, txn));
+    return rc;
+}
+
+static void
+test_store_forgets_the_person_and_compaction_leaves_no_trace (void)
+{
+    char dir[] = "/tmp/zhub-dl-forget-XXXXXX";
+    CHECK (mkdtemp (dir) != NULL);
+    zhub_store_config_t config = {.data_dir = dir, .process = "dead-letter"};
+    char err[256];
+    zhub_store_t *store = zhub_store_open (&config, err, sizeof err);
+    CHECK (store != NULL);
+    if (!store)
+        return;
+    dead_letter_tables_t t;
+    CHECK (dead_letter_tables_open (store, &t) == 0);
+    dead_letter_t letters[] = {
+        s_letter ("ana-1", "contact:b-ana", "{\"phone\":\"" ANA_PHONE "\"}", "invalid"),
+        s_letter ("luis-1", "contact:b-luis", "{\"email\":\"luis@example.com\"}", "invalid"),
+        s_letter ("ana-2", "contact:b1", "{\"email\":\"" ANA_EMAIL "\"}", "duplicate"),
+        s_letter ("ana-3", "hubspot:contact:9", "{\"objectId\":501}", "gone"),
+        s_letter ("luis-2", "contact:b-luis", "{\"phone\":\"+5215598765432\"}", "invalid"),
+    };
+    size_t count = sizeof letters / sizeof letters[0];
+    s_ctx_t ctx = {.t = &t};
+    for (size_t i = 0; i < count; i++) {
+        ctx.dl = &letters[i];
+        CHECK (zhub_store_write (store, s_add, &ctx) == ZHUB_OK);
+    }
+    char path[300];
+    snprintf (path, sizeof path, "%s/dead-letter/data.mdb", dir);
+    CHECK (zhub_test_file_contains (path, ANA_EMAIL));
+
+    dead_letter_forget_t f;
+    s_forget_ana (&f);
+    ctx.f = &f;
+    CHECK (zhub_store_write (store, s_forget, &ctx) == ZHUB_OK);
+    CHECK (ctx.removed == 3);
+    //  gone from the table and from the indexes; Luis's stay
+    zhub_store_read (store, s_list, &ctx);
+    CHECK_STR (ctx.seen, "luis-1,luis-2|luis-1,luis-2|2");
+    //  a repeat finds nothing
+    CHECK (zhub_store_write (store, s_forget, &ctx) == ZHUB_OK);
+    CHECK (ctx.removed == 0);
+    //  the same dead letter arriving again is kept anew (its dlq id went)
+    dead_letter_t again = s_letter ("ana-2", "contact:b1", "{}", "duplicate");
+    ctx.dl = &again;
+    CHECK (zhub_store_write (store, s_add, &ctx) == ZHUB_OK);
+    CHECK (again.seq == 6);
+    dead_letter_clear (&again);
+
+    CHECK (zhub_store_compact (store, err, sizeof err) == 0);
+    CHECK (!zhub_test_file_contains (path, ANA_PHONE));
+    CHECK (!zhub_test_file_contains (path, "5215512345678"));
+    CHECK (!zhub_test_file_contains (path, ANA_EMAIL));
+    CHECK (!zhub_test_file_contains (path, "b-ana"));
+    CHECK (zhub_test_file_contains (path, "luis@example.com"));
+    //  the tables still work after the compaction
+    zhub_store_read (store, s_list, &ctx);
+    CHECK_STR (ctx.seen, "luis-1,luis-2,ana-2|luis-1,luis-2,ana-2|3");
+
+    dead_letter_forget_clear (&f);
+    for (size_t i = 0; i < count; i++)
+        dead_letter_clear (&letters[i]);
+    zhub_store_destroy (&store);
+    char *cmd = zhub_sprintf ("rm -rf '%s'", dir);
+    CHECK (system (cmd) == 0);
+    free (cmd);
+}
+
+int
+main (void)
+{
+    RUN (test_forget_reads_every_identifier_once);
+    RUN (test_letter_mentions_the_person_as_whole_tokens);
+    RUN (test_store_forgets_the_person_and_compaction_leaves_no_trace);
+    TEST_EXIT ();
+}

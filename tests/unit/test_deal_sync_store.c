@@ -1,0 +1,246 @@
+//  deal-sync's state in LMDB and contact.forget: every record of a person
+//  (the id map, their deals in any pipeline, found by Bird id or by HubSpot
+//  contact id, the deal id index, the audit trail) is deleted in one
+//  transaction with contact.forgotten queued in the outbox; a redelivery
+//  removes nothing and answers again; after compaction the file holds none
+//  of their ids, and nobody else lost anything. A real store, through a
+//  real actor (for the outbox), in a temp folder.
+#include "deal_sync_io.h"
+#include "zhub_test.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#define PHONE "+5215512345678"
+#define PHONE_DIGITS "5215512345678"
+#define EMAIL "ana@example.com"
+
+static zhub_rc_t
+s_put (zhub_txn_t *txn, zhub_table_t table, const char *key, const char *value)
+{
+    return zhub_txn_put (txn, table, key, strlen (key), value, strlen (value));
+}
+
+static zhub_rc_t
+s_put_deal (zhub_txn_t *txn, deal_sync_t *sync, const char *key, const char *deal_id,
+            const char *contact_id, const char *bird_id)
+{
+    char *state = zhub_sprintf ("{\"associated\":true,\"bird_id\":\"%s\",\"deal_id\":\"%s\","
+                                "\"hubspot_contact_id\":\"%s\",\"stage\":\"qualifiedtobuy\","
+                                "\"stage_ms\":1000,\"v\":1}",
+                                bird_id, deal_id, contact_id);
+    zhub_rc_t rc = s_put (txn, sync->deals, key, state);
+    free (state);
+    return rc == ZHUB_OK ? s_put (txn, sync->deal_ids, deal_id, key) : rc;
+}
+
+static zhub_rc_t
+s_put_audit (zhub_txn_t *txn, deal_sync_t *sync, const char *bird_id, const char *deal_id,
+             const char *event_id)
+{
+    char *key = deal_sync_audit_key (bird_id, 1000, event_id);
+    char *entry = zhub_sprintf ("{\"actor\":\"deal-sync\",\"bird_contact_id\":\"%s\","
+                                "\"deal_id\":\"%s\",\"decision\":\"applied\",\"event_id\":\"%s\"}",
+                                bird_id, deal_id, event_id);
+    zhub_rc_t rc = s_put (txn, sync->audit, key, entry);
+    free (key);
+    free (entry);
+    return rc;
+}
+
+//  Ana: Bird bird-ana (and an older Bird contact of hers), HubSpot 90501,
+//  deals in two pipelines, and a deal made for a Bird id we only know is
+//  hers because its HubSpot contact is. Bob: bird-bob, HubSpot 90502.
+static zhub_rc_t
+s_fill (zhub_txn_t *txn, void *arg)
+{
+    deal_sync_t *sync = arg;
+    zhub_rc_t rc = ZHUB_OK;
+    rc |= s_put (txn, sync->contacts, "bird-ana", "90501");
+    rc |= s_put (txn, sync->contacts, "bird-ana-old", "90501");
+    rc |= s_put (txn, sync->contacts, "bird-bob", "90502");
+    rc |= s_put_deal (txn, sync, "bird-ana/default", "7001", "90501", "bird-ana");
+    rc |= s_put_deal (txn, sync, "bird-ana/rentals", "7003", "90501", "bird-ana");
+    rc |= s_put_deal (txn, sync, "bird-hs-only/default", "7004", "90501", "bird-hs-only");
+    rc |= s_put_deal (txn, sync, "bird-bob/default", "7002", "90502", "bird-bob");
+    rc |= s_put_audit (txn, sync, "bird-ana", "7001", "e1");
+    rc |= s_put_audit (txn, sync, "bird-hs-only", "7004", "e2");
+    rc |= s_put_audit (txn, sync, "bird-bob", "7002", "e3");
+    return rc == ZHUB_OK ? ZHUB_OK : ZHUB_ERROR;
+}
+
+typedef struct {
+    deal_sync_t *sync;
+    size_t contacts, deals, deal_ids, audit;
+} s_count_t;
+
+static zhub_rc_t
+s_count (zhub_txn_t *txn, void *arg)
+{
+    s_count_t *c = arg;
+    c->contacts = zhub_txn_count (txn, c->sync->contacts);
+    c->deals = zhub_txn_count (txn, c->sync->deals);
+    c->deal_ids = zhub_txn_count (txn, c->sync->deal_ids);
+    c->audit = zhub_txn_count (txn, c->sync->audit);
+    return ZHUB_OK;
+}
+
+typedef struct {
+    zhub_table_t outbox;
+    zhub_msg_t *last;
+    size_t count;
+} s_outbox_t;
+
+static zhub_rc_t
+s_read_outbox (zhub_txn_t *txn, void *arg)
+{
+    s_outbox_t *o = arg;
+    o->count = zhub_txn_count (txn, o->outbox);
+    zhub_cursor_t *cursor = zhub_cursor_open (txn, o->outbox);
+    const void *key, *value;
+    size_t key_size, value_size;
+    char err[128];
+    zhub_msg_destroy (&o->last);
+    if (cursor && zhub_cursor_last (cursor, &key, &key_size, &value, &value_size) == ZHUB_OK)
+        o->last = zhub_msg_decode (value, value_size, &zhub_mpack_default_limits, err, sizeof err);
+    zhub_cursor_destroy (&cursor);
+    return ZHUB_OK;
+}
+
+static int
+s_forget (zhub_actor_ctx_t *ctx, const char *data_json)
+{
+    json_t *data = json_loads (data_json, 0, NULL);
+    deal_forget_t who;
+    char reason[128];
+    int removed = -2;
+    if (deal_sync_forget_parse (data, &who, reason, sizeof reason) == ZHUB_OK)
+        removed = deal_sync_forget (ctx->store, ctx->state, &who, ctx, 5000);
+    deal_forget_clear (&who);
+    json_decref (data);
+    return removed;
+}
+
+static void
+test_forget_reads_the_request_and_answers_by_its_id (void)
+{
+    json_t *data = json_loads ("{\"request\":\"r1\",\"hubspot_contact_id\":90501,"
+                               "\"email\":\"" EMAIL "\",\"identifiers\":[\"" EMAIL "\",\"" PHONE
+                               "\",\"" PHONE_DIGITS "\",\"\",null]}",
+                               0, NULL);
+    deal_forget_t who;
+    char reason[128];
+    CHECK (deal_sync_forget_parse (data, &who, reason, sizeof reason) == ZHUB_OK);
+    CHECK_STR (who.hubspot_id, "90501");
+    CHECK (who.bird_id == NULL);
+    CHECK (who.id_count == 4);
+    CHECK (deal_sync_forget_is (&who, "90501") && deal_sync_forget_is (&who, PHONE_DIGITS));
+    CHECK (!deal_sync_forget_is (&who, "9050"));
+    zhub_msg_t *answer = deal_sync_forgotten_msg (&who, 3, 1000);
+    CHECK_STR (answer->type, "contact.forgotten");
+    CHECK_STR (answer->id, "forgotten:deal-sync:r1");
+    CHECK_STR (answer->subject, "erase:r1");
+    CHECK_STR (answer->source, "zhub/deal-sync");
+    json_t *out = zhub_msg_data_json (answer);
+    CHECK_STR (json_string_value (json_object_get (out, "request")), "r1");
+    CHECK_STR (json_string_value (json_object_get (out, "actor")), "deal-sync");
+    CHECK (json_integer_value (json_object_get (out, "removed")) == 3);
+    json_decref (out);
+    zhub_msg_destroy (&answer);
+    deal_forget_clear (&who);
+    json_decref (data);
+
+    data = json_loads ("{\"identifiers\":[\"" EMAIL "\"]}", 0, NULL);
+    CHECK (deal_sync_forget_parse (data, &who, reason, sizeof reason) == ZHUB_REJECT);
+    deal_forget_clear (&who);
+    json_decref (data);
+}
+
+static void
+test_forget_removes_every_record_of_the_person (void)
+{
+    char dir[] = "/tmp/zhub-deal-XXXXXX";
+    CHECK (mkdtemp (dir) != NULL);
+    setenv ("ZHUB_DATA_DIR", dir, 1);
+    setenv ("ZHUB_BROKER", "tcp://127.0.0.1:9", 1); //  never reached: nothing is published
+    zhub_actor_config_t config;
+    char err[256];
+    CHECK (zhub_actor_config_load (&config, DEAL_SYNC_GROUP, err, sizeof err) == 0);
+    deal_sync_t sync;
+    memset (&sync, 0, sizeof sync);
+    zhub_actor_spec_t spec = {.open = deal_sync_open, .state = &sync};
+    zhub_actor_t *actor = zhub_actor_new (&config, &spec, err, sizeof err);
+    CHECK (actor != NULL);
+    if (!actor) {
+        zhub_actor_config_clear (&config);
+        return;
+    }
+    zhub_actor_ctx_t *ctx = zhub_actor_ctx (actor);
+    zhub_store_t *store = ctx->store;
+    CHECK (zhub_store_write (store, s_fill, &sync) == ZHUB_OK);
+
+    //  contacts 2, deals 3, deal ids 3, audit 2
+    const char *ana = "{\"request\":\"r1\",\"bird_contact_id\":\"bird-ana\","
+                      "\"hubspot_contact_id\":\"90501\",\"phone\":\"" PHONE "\",\"email\":\"" EMAIL
+                      "\",\"identifiers\":[\"bird-ana\",\"90501\",\"" PHONE "\",\"" PHONE_DIGITS
+                      "\",\"" EMAIL "\"]}";
+    CHECK (s_forget (ctx, ana) == 10);
+    s_count_t count = {.sync = &sync};
+    zhub_store_read (store, s_count, &count);
+    CHECK (count.contacts == 1 && count.deals == 1 && count.deal_ids == 1 && count.audit == 1);
+
+    //  the answer is in the outbox, committed with the erase
+    s_outbox_t outbox = {0};
+    CHECK (zhub_store_table (store, "outbox", &outbox.outbox) == 0);
+    zhub_store_read (store, s_read_outbox, &outbox);
+    CHECK (outbox.count == 1 && outbox.last != NULL);
+    if (outbox.last) {
+        CHECK_STR (outbox.last->type, "contact.forgotten");
+        CHECK_STR (outbox.last->id, "forgotten:deal-sync:r1");
+        CHECK_STR (outbox.last->subject, "erase:r1");
+        json_t *data = zhub_msg_data_json (outbox.last);
+        CHECK (json_integer_value (json_object_get (data, "removed")) == 10);
+        json_decref (data);
+    }
+
+    //  a redelivery: nothing left, the same answer again
+    CHECK (s_forget (ctx, ana) == 0);
+    zhub_store_read (store, s_read_outbox, &outbox);
+    CHECK (outbox.count == 2 && outbox.last && !strcmp (outbox.last->id, "forgotten:deal-sync:r1"));
+
+    //  once compacted, the file holds none of her ids; Bob's are there
+    CHECK (zhub_store_compact (store, err, sizeof err) == 0);
+    char *path = zhub_sprintf ("%s/data.mdb", zhub_store_path (store));
+    CHECK (!zhub_test_file_contains (path, PHONE));
+    CHECK (!zhub_test_file_contains (path, PHONE_DIGITS));
+    CHECK (!zhub_test_file_contains (path, EMAIL));
+    CHECK (!zhub_test_file_contains (path, "bird-ana"));
+    CHECK (!zhub_test_file_contains (path, "bird-hs-only"));
+    CHECK (!zhub_test_file_contains (path, "90501"));
+    CHECK (zhub_test_file_contains (path, "bird-bob"));
+    CHECK (zhub_test_file_contains (path, "90502"));
+
+    //  a person named only by what the operator typed (contact-sync did
+    //  not know them): an id deal-sync keeps is enough
+    CHECK (s_forget (ctx, "{\"request\":\"r2\",\"identifiers\":[\"bird-bob\"]}") == 4);
+    zhub_store_read (store, s_count, &count);
+    CHECK (count.contacts == 0 && count.deals == 0 && count.deal_ids == 0 && count.audit == 0);
+    CHECK (zhub_store_compact (store, err, sizeof err) == 0);
+    CHECK (!zhub_test_file_contains (path, "bird-bob"));
+    free (path);
+
+    zhub_msg_destroy (&outbox.last);
+    zhub_actor_destroy (&actor);
+    zhub_actor_config_clear (&config);
+    char *cmd = zhub_sprintf ("rm -rf '%s'", dir);
+    CHECK (system (cmd) == 0);
+    free (cmd);
+}
+
+int
+main (void)
+{
+    RUN (test_forget_reads_the_request_and_answers_by_its_id);
+    RUN (test_forget_removes_every_record_of_the_person);
+    TEST_EXIT ();
+}

@@ -1,0 +1,283 @@
+//  zhub-scheduler forgetting a person (contact.forget): reading the
+//  message, which bookings name the person, the contact.forgotten answer,
+//  and on a real store: the person's bookings go with their holds,
+//  reminder timers and invitee links; other people's bookings, the
+//  periodic timers and the OAuth tokens stay; a repeat removes nothing;
+//  after compaction the file holds none of the person's bytes.
+#include "scheduler_io.h"
+#include "zhub_test.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#define ANA_PHONE "+5215512345678"
+#define ANA_EMAIL "ana@example.com"
+
+static zhub_msg_t *
+s_forget_msg (const char *data_json)
+{
+    zhub_msg_t *msg = zhub_msg_new ();
+    zhub_msg_set (&msg->id, "forget:r1");
+    zhub_msg_set (&msg->source, "zhub/contact-sync");
+    zhub_msg_set (&msg->type, "contact.forget");
+    zhub_msg_set (&msg->subject, "erase:r1");
+    json_t *data = json_loads (data_json, 0, NULL);
+    zhub_msg_set_data_json (msg, data);
+    json_decref (data);
+    return msg;
+}
+
+//  What contact-sync sends for Ana.
+static void
+s_forget_ana (sched_forget_t *f)
+{
+    zhub_msg_t *msg = s_forget_msg (
+        "{\"request\":\"r1\",\"bird_contact_id\":\"b-ana\",\"hubspot_contact_id\":\"501\","
+        "\"phone\":\"" ANA_PHONE "\",\"email\":\"" ANA_EMAIL "\",\"identifiers\":[\"b-ana\","
+        "\"501\",\"" ANA_PHONE "\",\"5215512345678\",\"" ANA_EMAIL "\"]}");
+    char reason[128];
+    if (sched_forget_parse (msg, f, reason, sizeof reason) != ZHUB_OK)
+        fprintf (stderr, "forget: %s\n", reason);
+    zhub_msg_destroy (&msg);
+}
+
+static void
+test_forget_message_and_answer (void)
+{
+    //  only identifiers[] (contact-sync found nobody): the phone both ways
+    zhub_msg_t *msg =
+        s_forget_msg ("{\"request\":\"r2\",\"identifiers\":[\"5215512345678\",\"\"]}");
+    sched_forget_t f;
+    char reason[128];
+    CHECK (sched_forget_parse (msg, &f, reason, sizeof reason) == ZHUB_OK);
+    CHECK_STR (f.request, "r2");
+    CHECK (f.id_count == 2);
+    CHECK_STR (f.ids[0], "5215512345678");
+    CHECK_STR (f.ids[1], ANA_PHONE);
+    zhub_msg_t *answer = sched_forgotten_msg (&f, 0, NULL, 1000);
+    CHECK_STR (answer->id, "forgotten:scheduler:r2");
+    CHECK_STR (answer->subject, "erase:r2");
+    CHECK_STR (answer->type, "contact.forgotten");
+    CHECK_STR (answer->source, "zhub/scheduler");
+    json_t *data = zhub_msg_data_json (answer);
+    CHECK_STR (json_string_value (json_object_get (data, "request")), "r2");
+    CHECK_STR (json_string_value (json_object_get (data, "actor")), "scheduler");
+    CHECK (json_is_integer (json_object_get (data, "removed"))
+           && json_integer_value (json_object_get (data, "removed")) == 0);
+    json_decref (data);
+    zhub_msg_destroy (&answer);
+    sched_forget_clear (&f);
+    zhub_msg_destroy (&msg);
+
+    msg = s_forget_msg ("{\"email\":\"" ANA_EMAIL "\"}");
+    CHECK (sched_forget_parse (msg, &f, reason, sizeof reason) == ZHUB_REJECT);
+    sched_forget_clear (&f);
+    zhub_msg_destroy (&msg);
+}
+
+static void
+test_booking_refers_to_the_person_by_whole_values (void)
+{
+    sched_forget_t f;
+    s_forget_ana (&f);
+    sched_booking_t b = {.booking_id = "bk1", .bird_id = "b-ana"};
+    CHECK (sched_booking_refers_to (&b, &f));
+    b.bird_id = "B-ANA"; //  ids compared without case
+    CHECK (sched_booking_refers_to (&b, &f));
+    b.bird_id = "b-luis";
+    CHECK (!sched_booking_refers_to (&b, &f));
+    b.phone = ANA_PHONE; //  booked by phone under another Bird id
+    CHECK (sched_booking_refers_to (&b, &f));
+    b.phone = "5215512345678";
+    CHECK (sched_booking_refers_to (&b, &f));
+    b.phone = "+52155123456789"; //  longer: someone else
+    CHECK (!sched_booking_refers_to (&b, &f));
+    b.phone = NULL;
+    b.bird_id = NULL;
+    CHECK (!sched_booking_refers_to (&b, &f));
+    sched_forget_clear (&f);
+}
+
+//  -------------------------------------------------------------------
+//  On a real store (keys as scheduler_io.h describes them)
+
+static zhub_rc_t
+s_put (zhub_txn_t *txn, zhub_table_t table, const void *key, size_t key_size, const char *value)
+{
+    return zhub_txn_put (txn, table, key, key_size, value, strlen (value));
+}
+
+static void
+s_put_booking (zhub_txn_t *txn, scheduler_t *self, const sched_booking_t *b)
+{
+    char *text = sched_booking_encode (b);
+    s_put (txn, self->bookings, b->booking_id, strlen (b->booking_id), text);
+    free (text);
+    if (b->agent_id) {
+        uint8_t key[64];
+        size_t n = strlen (b->agent_id);
+        memcpy (key, b->agent_id, n + 1);
+        zhub_store_key_u64 (key + n + 1, (uint64_t)b->start);
+        s_put (txn, self->holds, key, n + 9, b->booking_id);
+    }
+}
+
+static void
+s_put_timer (zhub_txn_t *txn, scheduler_t *self, int64_t due, const char *name, const char *what)
+{
+    uint8_t key[128];
+    size_t n = strlen (name);
+    zhub_store_key_u64 (key, (uint64_t)due);
+    memcpy (key + 8, name, n);
+    s_put (txn, self->timers, key, n + 8, what);
+}
+
+static zhub_rc_t
+s_fill (zhub_txn_t *txn, void *arg)
+{
+    scheduler_t *self = arg;
+    //  Ana: a scheduled Graph tour with two reminders, an "unavailable"
+    //  answer, and a Calendly self-service booking made by phone only.
+    sched_booking_t ana = {.booking_id = "bk-ana-1",
+                           .request_id = "req-1",
+                           .bird_id = "b-ana",
+                           .conversation_id = "conv-ana",
+                           .agent_id = "luis",
+                           .platform = "graph",
+                           .calendar_id = "luis@urbanhub.mx",
+                           .event_id = "evt-ana",
+                           .location = "Torre Reforma",
+                           .phone = ANA_PHONE,
+                           .status = "scheduled",
+                           .start = 5000000,
+                           .end = 7700000};
+    s_put_booking (txn, self, &ana);
+    s_put_timer (txn, self, 5000000 - 86400000LL, "reminder:bk-ana-1:0",
+                 "{\"kind\":\"reminder\",\"booking_id\":\"bk-ana-1\",\"index\":0}");
+    s_put_timer (txn, self, 5000000 - 7200000LL, "reminder:bk-ana-1:1",
+                 "{\"kind\":\"reminder\",\"booking_id\":\"bk-ana-1\",\"index\":1}");
+    s_put (txn, self->invitees, "graph:evt-ana", 13, "bk-ana-1");
+    sched_booking_t none = {.booking_id = "bk-ana-2", .bird_id = "b-ana", .status = "unavailable"};
+    s_put_booking (txn, self, &none);
+    sched_booking_t link = {.booking_id = "bk-ana-3",
+                            .bird_id = "b-other-id",
+                            .phone = "5215512345678",
+                            .platform = "calendly",
+                            .status = "link_sent",
+                            .confirmation_url = "https://calendly.com/d/x?utm_content=bk-ana-3"};
+    s_put_booking (txn, self, &link);
+    s_put (txn, self->invitees, "https://api.calendly.com/invitees/INV1", 38, "bk-ana-3");
+    //  Luis, the person next door: everything stays
+    sched_booking_t luis = {.booking_id = "bk-luis",
+                            .bird_id = "b-luis",
+                            .agent_id = "luis",
+                            .phone = "+5215598765432",
+                            .status = "scheduled",
+                            .start = 9000000,
+                            .end = 9900000};
+    s_put_booking (txn, self, &luis);
+    s_put_timer (txn, self, 9000000 - 7200000LL, "reminder:bk-luis:1",
+                 "{\"kind\":\"reminder\",\"booking_id\":\"bk-luis\",\"index\":1}");
+    //  nobody's: periodic timers, tokens, the round-robin position
+    s_put_timer (txn, self, 100, "reconcile", "{\"kind\":\"reconcile\",\"since\":1}");
+    s_put_timer (txn, self, 200, "token:google", "{\"kind\":\"token\",\"provider\":\"google\"}");
+    s_put (txn, self->tokens, "google", 6, "sealed-token-bytes");
+    uint8_t rr[8];
+    zhub_store_key_u64 (rr, 3);
+    zhub_txn_put (txn, self->meta, "rr", 2, rr, 8);
+    return ZHUB_OK;
+}
+
+typedef struct {
+    scheduler_t *self;
+    const sched_forget_t *f;
+    size_t removed;
+    size_t bookings, holds, timers, invitees, tokens, meta;
+} s_ctx_t;
+
+static zhub_rc_t
+s_forget (zhub_txn_t *txn, void *arg)
+{
+    s_ctx_t *ctx = arg;
+    return scheduler_forget_records (txn, ctx->self, ctx->f, &ctx->removed);
+}
+
+static zhub_rc_t
+s_count (zhub_txn_t *txn, void *arg)
+{
+    s_ctx_t *ctx = arg;
+    ctx->bookings = zhub_txn_count (txn, ctx->self->bookings);
+    ctx->holds = zhub_txn_count (txn, ctx->self->holds);
+    ctx->timers = zhub_txn_count (txn, ctx->self->timers);
+    ctx->invitees = zhub_txn_count (txn, ctx->self->invitees);
+    ctx->tokens = zhub_txn_count (txn, ctx->self->tokens);
+    ctx->meta = zhub_txn_count (txn, ctx->self->meta);
+    const void *value;
+    size_t size;
+    if (zhub_txn_get (txn, ctx->self->bookings, "bk-luis", 7, &value, &size) != ZHUB_OK)
+        ctx->bookings = 99; //  the wrong one went
+    return ZHUB_OK;
+}
+
+static void
+test_store_forgets_bookings_and_what_points_at_them (void)
+{
+    char dir[] = "/tmp/zhub-sched-forget-XXXXXX";
+    CHECK (mkdtemp (dir) != NULL);
+    zhub_store_config_t config = {.data_dir = dir, .process = "scheduler"};
+    char err[256];
+    zhub_store_t *store = zhub_store_open (&config, err, sizeof err);
+    CHECK (store != NULL);
+    if (!store)
+        return;
+    scheduler_t self;
+    memset (&self, 0, sizeof self);
+    CHECK (zhub_store_table (store, "bookings", &self.bookings) == 0);
+    CHECK (zhub_store_table (store, "holds", &self.holds) == 0);
+    CHECK (zhub_store_table (store, "timers", &self.timers) == 0);
+    CHECK (zhub_store_table (store, "tokens", &self.tokens) == 0);
+    CHECK (zhub_store_table (store, "meta", &self.meta) == 0);
+    CHECK (zhub_store_table (store, "invitees", &self.invitees) == 0);
+    CHECK (zhub_store_write (store, s_fill, &self) == ZHUB_OK);
+    char path[300];
+    snprintf (path, sizeof path, "%s/scheduler/data.mdb", dir);
+    CHECK (zhub_test_file_contains (path, ANA_PHONE));
+
+    sched_forget_t f;
+    s_forget_ana (&f);
+    s_ctx_t ctx = {.self = &self, .f = &f};
+    CHECK (zhub_store_write (store, s_forget, &ctx) == ZHUB_OK);
+    //  3 bookings, 1 hold, 2 reminders, 2 invitee links
+    CHECK (ctx.removed == 8);
+    zhub_store_read (store, s_count, &ctx);
+    CHECK (ctx.bookings == 1 && ctx.holds == 1 && ctx.invitees == 0);
+    CHECK (ctx.timers == 3 && ctx.tokens == 1 && ctx.meta >= 1);
+    CHECK (zhub_store_write (store, s_forget, &ctx) == ZHUB_OK);
+    CHECK (ctx.removed == 0);
+
+    CHECK (zhub_store_compact (store, err, sizeof err) == 0);
+    CHECK (!zhub_test_file_contains (path, ANA_PHONE));
+    CHECK (!zhub_test_file_contains (path, "5215512345678"));
+    CHECK (!zhub_test_file_contains (path, ANA_EMAIL)); //  never kept here; must not appear
+    CHECK (!zhub_test_file_contains (path, "b-ana"));
+    CHECK (!zhub_test_file_contains (path, "conv-ana"));
+    CHECK (zhub_test_file_contains (path, "+5215598765432"));
+    //  the handles still name the same tables after the compaction
+    zhub_store_read (store, s_count, &ctx);
+    CHECK (ctx.bookings == 1 && ctx.holds == 1 && ctx.timers == 3 && ctx.tokens == 1);
+
+    sched_forget_clear (&f);
+    zhub_store_destroy (&store);
+    char *cmd = zhub_sprintf ("rm -rf '%s'", dir);
+    CHECK (system (cmd) == 0);
+    free (cmd);
+}
+
+int
+main (void)
+{
+    RUN (test_forget_message_and_answer);
+    RUN (test_booking_refers_to_the_person_by_whole_values);
+    RUN (test_store_forgets_bookings_and_what_points_at_them);
+    TEST_EXIT ();
+}
