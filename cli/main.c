@@ -25,7 +25,8 @@ static const struct {
     {"group", zhub_cmd_group, "change a consumer group's settings, or replay it from an\n"
                               "              offset or a time (set | reset)"},
     {"audit", zhub_cmd_audit, "a contact's sync decisions (contact <bird id>): field, old,\n"
-                              "              new, winner, both times, source event"},
+                              "              new, winner, both times, source event; an erased\n"
+                              "              person's tombstones (erase <request id>)"},
     {"erase", zhub_cmd_erase, "GDPR: erase a person (contact <phone|email|id>) from every\n"
                               "              store zhub keeps; --upstream also in HubSpot and Bird"},
     {"hubspot", zhub_cmd_hubspot, "create the custom HubSpot properties the sync needs (setup)"},
