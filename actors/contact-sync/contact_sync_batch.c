@@ -273,7 +273,7 @@ typedef struct {
     const contact_sync_t *self;
     char *bird[CONTACT_LINKS_PER_TICK];
     char *hubspot[CONTACT_LINKS_PER_TICK];
-    size_t count;
+    size_t count, max;
     bool remove;
 } s_links_t;
 
@@ -302,7 +302,7 @@ s_links_fn (zhub_txn_t *txn, void *arg)
     const void *key, *value;
     size_t key_size, value_size;
     zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
-    while (rc == ZHUB_OK && links->count < CONTACT_LINKS_PER_TICK) {
+    while (rc == ZHUB_OK && links->count < links->max) {
         char *bird = zhub_malloc (key_size + 1), *hubspot = zhub_malloc (value_size + 1);
         memcpy (bird, key, key_size);
         bird[key_size] = 0;
@@ -322,7 +322,13 @@ static void
 s_write_links (zhub_actor_ctx_t *ctx)
 {
     contact_sync_t *self = ctx->state;
-    s_links_t links = {.self = self};
+    //  One Bird call per link: while messages are waiting they come first
+    //  (a backlog of links would otherwise stall the whole actor); the
+    //  links drain when the actor is idle, and a few trickle out meanwhile.
+    if (!ctx->idle && zhub_mono_ms () < self->links_not_before)
+        return;
+    self->links_not_before = zhub_mono_ms () + CONTACT_LINKS_BUSY_INTERVAL_MS;
+    s_links_t links = {.self = self, .max = ctx->idle ? CONTACT_LINKS_PER_TICK : 1};
     if (zhub_store_read (ctx->store, s_links_fn, &links) != ZHUB_OK || !links.count)
         return;
     zhub_http_response_t resp;

@@ -35,10 +35,12 @@ typedef struct {
     //  (at start: look in the store once).
     int64_t queued;
     int64_t queued_since;
+    int64_t links_not_before; //  mono ms: the next Bird link write while busy
 } contact_sync_t;
 
 #define CONTACT_BATCH_MAX 100     //  HubSpot's batch limit
-#define CONTACT_LINKS_PER_TICK 20 //  Bird link writes per tick, between batches
+#define CONTACT_LINKS_PER_TICK 20 //  Bird link writes per idle tick, between batches
+#define CONTACT_LINKS_BUSY_INTERVAL_MS 250 //  one link write at most this often under load
 
 //  Batching (contact_sync_batch.c). Queues the plan's HubSpot upsert as an
 //  intent (merged per contact) and commits the plan's state with it.

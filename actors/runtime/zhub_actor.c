@@ -230,24 +230,36 @@ zhub_actor_outbox_flush (zhub_actor_t *self)
             zhub_msg_destroy (&batch.msgs[i]);
         return -1;
     }
-    size_t published = 0;
-    for (; published < batch.count; published++) {
-        zhub_msg_t *msg = batch.msgs[published];
-        if (!msg)
-            continue;
-        char err[128] = "";
-        zhub_rc_t rc = zhub_client_publish (self->client, msg, ZHUB_ACTOR_PUBLISH_TIMEOUT_MS, NULL,
-                                            err, sizeof err);
+    //  Pipelined: the broker commits the whole batch in one transaction
+    //  instead of one round trip per message. Entries go from the outbox up
+    //  to the first one not confirmed; what follows it is published again
+    //  later (same ids: the broker's dedup drops what it already has), so
+    //  the order of the outbox is kept.
+    zhub_msg_t *sendable[ZHUB_ACTOR_OUTBOX_BATCH];
+    zhub_rc_t results[ZHUB_ACTOR_OUTBOX_BATCH];
+    size_t slot[ZHUB_ACTOR_OUTBOX_BATCH], count = 0;
+    for (size_t i = 0; i < batch.count; i++)
+        if (batch.msgs[i]) {
+            slot[count] = i;
+            sendable[count++] = batch.msgs[i];
+        }
+    if (count)
+        zhub_client_publish_many (self->client, sendable, count, ZHUB_ACTOR_PUBLISH_TIMEOUT_MS,
+                                  results);
+    size_t published = batch.count;
+    for (size_t k = 0; k < count; k++) {
+        zhub_msg_t *msg = sendable[k];
         char quoted[160];
-        if (rc == ZHUB_RETRY) {
+        if (results[k] == ZHUB_RETRY) {
             zhub_warn ("publish_pending", "id=%s topic=%s", msg->id, msg->type);
+            published = slot[k];
             break;
         }
-        if (rc == ZHUB_REJECT)
+        if (results[k] == ZHUB_REJECT)
             //  The broker will never take it; keeping it would block the
             //  outbox for good. Say so loudly and drop it.
             zhub_error ("publish_rejected", "id=%s topic=%s reason=%s", msg->id, msg->type,
-                        zhub_actor_log_quote (err, quoted, sizeof quoted));
+                        zhub_actor_log_quote ("refused by the broker", quoted, sizeof quoted));
         else
             zhub_debug ("published", "id=%s topic=%s", msg->id, msg->type);
     }
@@ -405,6 +417,7 @@ zhub_actor_run (zhub_actor_t *self)
     while (!s_stop) {
         zhub_delivery_t *delivery = NULL;
         zhub_rc_t rc = zhub_client_recv (self->client, &delivery, ZHUB_ACTOR_RECV_TIMEOUT_MS);
+        self->ctx.idle = !(rc == ZHUB_OK && delivery);
         if (rc == ZHUB_OK && delivery) {
             s_handle (self, delivery);
             zhub_delivery_destroy (&delivery);

@@ -97,6 +97,9 @@ typedef struct {
     zhub_bird_t *bird;
     void *state;                     //  the actor's own (zhub_actor_spec_t.state)
     const zhub_delivery_t *delivery; //  NULL outside a handler
+    //  In a tick: true when the last receive waited for nothing (no backlog),
+    //  so slow background work can run without holding up messages.
+    bool idle;
 } zhub_actor_ctx_t;
 
 //  Handles one message and says how it went (see zhub_retry.h). Must not
