@@ -26,6 +26,10 @@ struct zhub_store_t {
     //  the same order so that their handles stay the same
     char **table_names;
     size_t table_count;
+    //  zhub_store_batch_begin: the parent write transaction whose nested
+    //  transactions the owner thread's writes and reads run in
+    MDB_txn *batch;
+    pthread_t batch_owner;
 };
 
 struct zhub_txn_t {
@@ -167,6 +171,12 @@ zhub_store_destroy (zhub_store_t **self_p)
     if (!self_p || !*self_p)
         return;
     zhub_store_t *self = *self_p;
+    if (self->batch) {
+        //  never committed: nothing of it was acknowledged
+        mdb_txn_abort (self->batch);
+        self->batch = NULL;
+        pthread_rwlock_unlock (&self->resize_lock);
+    }
     if (self->env)
         mdb_env_close (self->env);
     pthread_rwlock_destroy (&self->resize_lock);
@@ -216,11 +226,90 @@ s_grow (zhub_store_t *self)
     return 0;
 }
 
+//  Opens the batch's parent transaction (resize lock held for reading).
+static int
+s_batch_open (zhub_store_t *self)
+{
+    pthread_rwlock_rdlock (&self->resize_lock);
+    int rc = mdb_txn_begin (self->env, NULL, 0, &self->batch);
+    if (rc == MDB_MAP_RESIZED) {
+        mdb_env_set_mapsize (self->env, 0);
+        rc = mdb_txn_begin (self->env, NULL, 0, &self->batch);
+    }
+    if (rc) {
+        self->batch = NULL;
+        pthread_rwlock_unlock (&self->resize_lock);
+        return -1;
+    }
+    self->batch_owner = pthread_self ();
+    return 0;
+}
+
+//  Commits the parent transaction (one sync for every nested one).
+static int
+s_batch_close (zhub_store_t *self)
+{
+    int rc = mdb_txn_commit (self->batch);
+    self->batch = NULL;
+    pthread_rwlock_unlock (&self->resize_lock);
+    return rc ? -1 : 0;
+}
+
+//  A transaction nested in the open batch: reads see the batch's earlier
+//  writes; a write that fails or returns non-OK leaves the batch as it was.
+//  A full map: what the batch holds so far is committed, the map grows, a
+//  new batch opens and fn runs again there.
+static zhub_rc_t
+s_run_nested (zhub_store_t *self, zhub_store_fn *fn, void *arg, bool write)
+{
+    while (true) {
+        zhub_txn_t txn = {.store = self};
+        if (mdb_txn_begin (self->env, self->batch, 0, &txn.txn))
+            return ZHUB_ERROR;
+        zhub_rc_t result = fn (&txn, arg);
+        if (result == ZHUB_OK && write && !txn.map_full) {
+            int rc = mdb_txn_commit (txn.txn);
+            if (rc == MDB_MAP_FULL)
+                txn.map_full = true;
+            else if (rc)
+                result = ZHUB_ERROR;
+        } else
+            mdb_txn_abort (txn.txn);
+        if (!txn.map_full)
+            return result;
+        if (s_batch_close (self))
+            return ZHUB_ERROR;
+        pthread_rwlock_wrlock (&self->resize_lock);
+        int grown = s_grow (self);
+        pthread_rwlock_unlock (&self->resize_lock);
+        if (s_batch_open (self) || grown)
+            return ZHUB_ERROR;
+    }
+}
+
+int
+zhub_store_batch_begin (zhub_store_t *self)
+{
+    if (self->readonly || self->batch)
+        return -1;
+    return s_batch_open (self);
+}
+
+zhub_rc_t
+zhub_store_batch_commit (zhub_store_t *self)
+{
+    if (!self->batch || !pthread_equal (self->batch_owner, pthread_self ()))
+        return ZHUB_ERROR;
+    return s_batch_close (self) ? ZHUB_ERROR : ZHUB_OK;
+}
+
 static zhub_rc_t
 s_run (zhub_store_t *self, zhub_store_fn *fn, void *arg, bool write)
 {
     if (write && self->readonly)
         return ZHUB_ERROR;
+    if (self->batch && pthread_equal (self->batch_owner, pthread_self ()))
+        return s_run_nested (self, fn, arg, write);
     while (true) {
         pthread_rwlock_rdlock (&self->resize_lock);
         zhub_txn_t txn = {.store = self};

@@ -66,6 +66,20 @@ zhub_rc_t zhub_store_write (zhub_store_t *self, zhub_store_fn *fn, void *arg);
 //  Runs fn in a read-only transaction (a consistent snapshot).
 zhub_rc_t zhub_store_read (zhub_store_t *self, zhub_store_fn *fn, void *arg);
 
+//  Group commit for a single-threaded process (the actors): between
+//  zhub_store_batch_begin and zhub_store_batch_commit, every
+//  zhub_store_write and zhub_store_read on the calling thread runs as a
+//  transaction nested in one parent write transaction: each still commits
+//  or aborts on its own, reads see the batch's earlier writes, and the
+//  commit makes them all durable with one sync. Nothing is durable before
+//  the batch commit, so acknowledge nothing before it. A full map commits
+//  what the batch holds so far, grows, and goes on in a new batch. Other
+//  threads are not batched (their writes wait for the batch to end).
+//  begin returns 0, or -1 (read-only store, batch already open, LMDB
+//  error); commit returns ZHUB_OK or ZHUB_ERROR (the batch is lost).
+int zhub_store_batch_begin (zhub_store_t *self);
+zhub_rc_t zhub_store_batch_commit (zhub_store_t *self);
+
 //  Reads a value. *value points into the map and stays valid until the
 //  transaction ends. Returns ZHUB_OK, ZHUB_NOTFOUND or ZHUB_ERROR.
 zhub_rc_t zhub_txn_get (zhub_txn_t *txn, zhub_table_t table, const void *key, size_t key_size,

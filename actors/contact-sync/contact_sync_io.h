@@ -39,6 +39,7 @@ typedef struct {
 } contact_sync_t;
 
 #define CONTACT_BATCH_MAX 100     //  HubSpot's batch limit
+#define CONTACT_SYNC_BATCH_MESSAGES 32 //  default ZHUB_CREDIT, and messages per store commit
 #define CONTACT_LINKS_PER_TICK 20 //  Bird link writes per idle tick, between batches
 #define CONTACT_LINKS_BUSY_INTERVAL_MS 250 //  one link write at most this often under load
 

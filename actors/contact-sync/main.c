@@ -48,6 +48,11 @@ main (void)
         zhub_actor_config_clear (&config);
         return 1;
     }
+    //  Messages in flight: what lets the runtime group many into one store
+    //  commit (per-subject order is the broker's: a contact's messages
+    //  never run side by side)
+    if (!zhub_env_str ("ZHUB_CREDIT", NULL))
+        config.credit = CONTACT_SYNC_BATCH_MESSAGES;
     zhub_actor_config_log (&config);
     zhub_info ("config", "phone_default_calling_code=%s", *calling_code ? calling_code : "unset");
 
@@ -89,7 +94,8 @@ main (void)
                               .schema_version = 1,
                               .open = contact_sync_open,
                               .state = &sync,
-                              .tick = contact_sync_flush};
+                              .tick = contact_sync_flush,
+                              .batch_max = CONTACT_SYNC_BATCH_MESSAGES};
     zhub_actor_t *actor = zhub_actor_new (&config, &spec, err, sizeof err);
     if (!actor) {
         zhub_error ("start_failed", "reason=%s", zhub_actor_log_quote (err, quoted, sizeof quoted));

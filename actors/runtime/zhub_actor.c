@@ -332,52 +332,106 @@ s_compact (zhub_actor_t *self)
     return 0;
 }
 
+//  Runs the handler of one delivery; says how it went in out.
 static void
-s_handle (zhub_actor_t *self, zhub_delivery_t *delivery)
+s_run_handler (zhub_actor_t *self, zhub_delivery_t *delivery, zhub_outcome_t *out)
 {
     const zhub_msg_t *msg = delivery->msg;
-    int64_t started = zhub_mono_ms ();
-    zhub_outcome_t out;
     zhub_actor_handler_fn *handler = s_route (self->spec, msg->type);
     if (!handler)
-        zhub_outcome_ok (&out, "ignored");
+        zhub_outcome_ok (out, "ignored");
     else {
-        zhub_outcome_ok (&out, "ok");
+        zhub_outcome_ok (out, "ok");
         self->ctx.delivery = delivery;
-        handler (&self->ctx, msg, &out);
+        handler (&self->ctx, msg, out);
         self->ctx.delivery = NULL;
     }
-    //  Results committed by the handler go out before the ACK.
-    self->outbox_next_try = 0;
-    s_outbox_round (self);
-    if (self->compact_after && s_compact (self) && out.rc == ZHUB_OK)
-        zhub_outcome_retry (&out, 1000, ZHUB_REASON_INTERNAL, "store not compacted yet");
+}
 
+//  ACK or NACK as the outcome says, and the message's log line.
+static void
+s_answer (zhub_actor_t *self, const zhub_delivery_t *delivery, zhub_outcome_t *out,
+          int64_t started)
+{
+    const zhub_msg_t *msg = delivery->msg;
     int sent;
-    if (out.rc == ZHUB_OK)
+    if (out->rc == ZHUB_OK)
         sent = zhub_client_ack (self->client, delivery);
-    else if (out.rc == ZHUB_RETRY)
-        sent = zhub_client_nack (self->client, delivery, out.delay_ms, false, out.code, out.reason);
+    else if (out->rc == ZHUB_RETRY)
+        sent = zhub_client_nack (self->client, delivery, out->delay_ms, false, out->code,
+                                 out->reason);
     else
-        sent = zhub_client_nack (self->client, delivery, -1, true, out.code, out.reason);
+        sent = zhub_client_nack (self->client, delivery, -1, true, out->code, out->reason);
 
     char reason[300];
     long long ms = (long long)(zhub_mono_ms () - started);
-    const char *label = out.outcome ? out.outcome : zhub_rc_name (out.rc);
-    if (out.rc == ZHUB_OK)
+    const char *label = out->outcome ? out->outcome : zhub_rc_name (out->rc);
+    if (out->rc == ZHUB_OK)
         zhub_info ("handled", "id=%s topic=%s subject=%s attempt=%u outcome=%s ms=%lld note=%s",
                    msg->id, msg->type, msg->subject ? msg->subject : "", delivery->attempt, label,
-                   ms, zhub_actor_log_quote (out.reason, reason, sizeof reason));
+                   ms, zhub_actor_log_quote (out->reason, reason, sizeof reason));
     else
-        zhub_log (out.rc == ZHUB_RETRY ? ZHUB_LOG_WARN : ZHUB_LOG_ERROR, "handled",
+        zhub_log (out->rc == ZHUB_RETRY ? ZHUB_LOG_WARN : ZHUB_LOG_ERROR, "handled",
                   "id=%s topic=%s subject=%s attempt=%u outcome=%s ms=%lld delay_ms=%lld "
                   "code=%u reason=%s",
                   msg->id, msg->type, msg->subject ? msg->subject : "", delivery->attempt,
-                  out.rc == ZHUB_RETRY ? "retry" : "rejected", ms, (long long)out.delay_ms,
-                  out.code, zhub_actor_log_quote (out.reason, reason, sizeof reason));
+                  out->rc == ZHUB_RETRY ? "retry" : "rejected", ms, (long long)out->delay_ms,
+                  out->code, zhub_actor_log_quote (out->reason, reason, sizeof reason));
     if (sent)
         zhub_warn ("ack_unsent", "id=%s note=\"the broker will redeliver after the deadline\"",
                    msg->id);
+}
+
+typedef struct {
+    zhub_delivery_t *delivery;
+    zhub_outcome_t out;
+    int64_t started;
+} s_handled_t;
+
+//  Handles first and, in a store batch, the deliveries already waiting
+//  behind it (up to spec->batch_max, for ZHUB_ACTOR_BATCH_MS); then
+//  commits once, publishes the outbox, compacts when asked, and answers
+//  every message. Nothing is acked before its effects are durable.
+static void
+s_handle (zhub_actor_t *self, zhub_delivery_t *first)
+{
+    uint32_t max = self->spec->batch_max > 1 ? self->spec->batch_max : 1;
+    s_handled_t *handled = zhub_calloc (max, sizeof *handled);
+    bool batched = max > 1 && zhub_store_batch_begin (self->store) == 0;
+    int64_t began = zhub_mono_ms ();
+    size_t count = 0;
+    zhub_delivery_t *delivery = first;
+    while (delivery) {
+        handled[count].delivery = delivery;
+        handled[count].started = zhub_mono_ms ();
+        s_run_handler (self, delivery, &handled[count].out);
+        count++;
+        //  an erase compacts the store: that needs the batch committed
+        if (!batched || count == max || self->compact_after || s_stop
+            || zhub_mono_ms () - began >= ZHUB_ACTOR_BATCH_MS)
+            break;
+        delivery = NULL;
+        if (zhub_client_recv (self->client, &delivery, 0) != ZHUB_OK)
+            delivery = NULL;
+    }
+    if (batched && zhub_store_batch_commit (self->store) != ZHUB_OK) {
+        zhub_error ("batch_commit_failed", "messages=%zu", count);
+        for (size_t i = 0; i < count; i++)
+            zhub_outcome_retry (&handled[i].out, 1000, ZHUB_REASON_INTERNAL,
+                                "the store could not commit");
+    }
+    //  Results committed by the handlers go out before the ACKs.
+    self->outbox_next_try = 0;
+    s_outbox_round (self);
+    zhub_outcome_t *last = &handled[count - 1].out;
+    if (self->compact_after && s_compact (self) && last->rc == ZHUB_OK)
+        zhub_outcome_retry (last, 1000, ZHUB_REASON_INTERNAL, "store not compacted yet");
+    for (size_t i = 0; i < count; i++) {
+        s_answer (self, handled[i].delivery, &handled[i].out, handled[i].started);
+        if (handled[i].delivery != first)
+            zhub_delivery_destroy (&handled[i].delivery);
+    }
+    free (handled);
 }
 
 int

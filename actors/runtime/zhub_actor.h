@@ -35,6 +35,7 @@
 #define ZHUB_ACTOR_JOIN_TIMEOUT_MS 3000    //  per JOIN attempt (retried until it works)
 #define ZHUB_ACTOR_PUBLISH_TIMEOUT_MS 5000 //  per confirmed publish
 #define ZHUB_ACTOR_OUTBOX_BATCH 64         //  outbox entries published per round
+#define ZHUB_ACTOR_BATCH_MS 20             //  a store batch takes no new message after this
 
 //  -------------------------------------------------------------------
 //  Configuration (zhub_actor_config.c; no bus, no I/O beyond getenv)
@@ -125,6 +126,13 @@ typedef struct {
     //  own durable timers (the scheduler's). ctx->delivery is NULL; what it
     //  queues with zhub_actor_outbox_put is published right after. NULL = none.
     void (*tick) (zhub_actor_ctx_t *ctx);
+    //  Group commit: up to this many deliveries that are already waiting
+    //  (ZHUB_CREDIT > 1) are handled in one store batch (zhub_store_batch_*)
+    //  and acked after its single commit, for at most ZHUB_ACTOR_BATCH_MS.
+    //  Handlers must then not count on a write being durable before the
+    //  message is acked (an external call after a write is redone after a
+    //  crash, so it must be idempotent). 0 or 1 = one message per commit.
+    uint32_t batch_max;
 } zhub_actor_spec_t;
 
 //  Opens the store, the HTTP client, the connectors and the bus client.

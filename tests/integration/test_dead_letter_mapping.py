@@ -124,6 +124,15 @@ def test_fixed_mapping_is_previewed_by_dry_run_then_the_replay_lands_it(hub, tmp
     assert zhub_json(hub, "dlq", "show", "1")["replays"] == 1
     assert len(zhub_json(hub, "dlq", "list")) == 1  # it did not fail again
 
+    # Once contact-sync has committed the sync, its store knows the contact
+    # (read here read-only): another run would write nothing.
+    [again] = wait_until(
+        lambda: (lambda rows: rows if rows[0]["preview"]["stored"] == "found" else None)(
+            zhub_json(hub, "dlq", "replay", "1", "--dry-run", "--again")),
+        10, 0.1, "contact-sync's record of the contact")
+    assert again["replay_id"].startswith("replay:2:")
+    assert again["preview"]["outcome"] == "skip", again["preview"]
+
 
 def dead_letter(producer, consumer, msg, code=422, reason="invalid input"):
     producer.publish(msg)

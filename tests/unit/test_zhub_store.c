@@ -301,6 +301,61 @@ test_compact_removes_freed_bytes_and_keeps_tables (void)
     s_remove_dir ();
 }
 
+static zhub_rc_t
+s_count_people (zhub_txn_t *txn, void *arg)
+{
+    zhub_table_t *tables = arg;
+    return zhub_txn_count (txn, tables[0]) == 1 ? ZHUB_OK : ZHUB_NOTFOUND;
+}
+
+//  Group commit: nested writes see each other, a failed one leaves the
+//  batch intact, nothing is durable before the commit, and a full map in
+//  the middle of a batch grows it instead of failing.
+static void
+test_batch_commits_many_writes_at_once (void)
+{
+    s_fresh_dir ();
+    zhub_store_config_t config = {.data_dir = s_dir, .process = "batch",
+                                  .initial_map_size = 1 << 20, .max_map_size = 64 << 20};
+    char err[256];
+    zhub_store_t *store = zhub_store_open (&config, err, sizeof err);
+    zhub_table_t tables[2];
+    CHECK (zhub_store_table (store, "people", &tables[0]) == 0);
+    CHECK (zhub_store_table (store, "other", &tables[1]) == 0);
+    CHECK (zhub_store_batch_begin (store) == 0);
+    CHECK (zhub_store_batch_begin (store) == -1);
+    CHECK (zhub_store_write (store, s_put_person, tables) == ZHUB_OK);
+    CHECK (zhub_store_read (store, s_check_kept, tables) == ZHUB_ERROR); //  p1 is there
+    CHECK (zhub_store_read (store, s_count_people, tables) == ZHUB_OK);
+    CHECK (zhub_store_write (store, s_put_then_fail, &tables[1]) == ZHUB_REJECT);
+    //  never committed: gone after a "crash"
+    zhub_store_destroy (&store);
+    store = zhub_store_open (&config, err, sizeof err);
+    CHECK (zhub_store_table (store, "people", &tables[0]) == 0);
+    CHECK (zhub_store_table (store, "other", &tables[1]) == 0);
+    CHECK (zhub_store_read (store, s_count_people, tables) == ZHUB_NOTFOUND);
+    //  committed: there after a reopen, with a map growth in the middle
+    CHECK (zhub_store_batch_begin (store) == 0);
+    CHECK (zhub_store_write (store, s_put_person, tables) == ZHUB_OK);
+    s_fill_t fill = {.table = tables[1], .from = 0, .count = 200, .value_size = 8192};
+    for (int i = 0; i < 4; i++) {
+        fill.from = (uint64_t)i * 200;
+        CHECK (zhub_store_write (store, s_fill, &fill) == ZHUB_OK);
+    }
+    CHECK (zhub_store_batch_commit (store) == ZHUB_OK);
+    CHECK (zhub_store_batch_commit (store) == ZHUB_ERROR);
+    zhub_store_destroy (&store);
+    store = zhub_store_open (&config, err, sizeof err);
+    CHECK (zhub_store_table (store, "people", &tables[0]) == 0);
+    CHECK (zhub_store_table (store, "other", &tables[1]) == 0);
+    CHECK (zhub_store_read (store, s_count_people, tables) == ZHUB_OK);
+    s_walk_t walk = {.table = tables[1]};
+    CHECK (zhub_store_read (store, s_walk, &walk) == ZHUB_OK);
+    CHECK (walk.seen == 800 + 1); //  the fills and s_put_person's "k"
+    zhub_store_destroy (&store);
+    s_remove_dir ();
+}
+
 static void
 test_open_fails_cleanly_on_unusable_dir (void)
 {
@@ -321,6 +376,7 @@ main (void)
     RUN (test_schema_version_migrates_and_refuses_newer);
     RUN (test_data_survives_reopen);
     RUN (test_compact_removes_freed_bytes_and_keeps_tables);
+    RUN (test_batch_commits_many_writes_at_once);
     RUN (test_open_fails_cleanly_on_unusable_dir);
     TEST_EXIT ();
 }
