@@ -33,6 +33,8 @@ static const char *s_defaults[][2] = {
     {"ZHUB_HUBSPOT_TOKEN", "local-hubspot-token"},
     {"ZHUB_BIRD_API_KEY", "local-bird-access-key"},
     {"ZHUB_BIRD_WORKSPACE_ID", "local-workspace"},
+    //  contact-sync coalesces HubSpot writes into batch calls (as deployed)
+    {"ZHUB_HUBSPOT_BATCH_WINDOW", "200ms"},
 };
 
 static const char *s_usage =
@@ -139,6 +141,10 @@ zhub_cmd_up (int argc, char **argv)
             {"ZHUB_SECRET_KEY", "6c6f63616c2d6f6e6c792d6b65792d6e6f742d666f722d70726f64756374696f"},
             {"ZHUB_CALENDLY_BASE_URL", calendly_url},
             {"ZHUB_CALENDLY_TOKEN", "local-calendly-token"},
+            //  shared by the gateway and the scheduler: the stand-ins' change
+            //  notifications come back through the gateway
+            {"ZHUB_GOOGLE_CHANNEL_TOKEN", "local-google-channel-token"},
+            {"ZHUB_GRAPH_CLIENT_STATE", "local-graph-client-state"},
         };
         for (size_t i = 0; i < sizeof calendar_env / sizeof calendar_env[0]; i++)
             setenv (calendar_env[i][0], calendar_env[i][1], 0);
