@@ -448,6 +448,26 @@ broker_groups_fail (broker_groups_t *self, broker_entry_t *entry, int64_t now_ms
     }
 }
 
+void
+broker_groups_defer (broker_groups_t *self, broker_entry_t *entry, int64_t now_ms,
+                     int64_t delay_ms, broker_failure_t *out)
+{
+    broker_group_t *group = entry->group;
+    s_release (self, entry);
+    out->offset = entry->offset;
+    out->attempts = entry->attempts;
+    out->dead = false;
+    if (delay_ms < 0)
+        delay_ms = BROKER_DEFER_DEFAULT_MS;
+    out->due_ms = now_ms + delay_ms;
+    entry->timer_ms = out->due_ms;
+    if (delay_ms > 0) {
+        entry->state = BROKER_WAITING;
+        group->waiting++;
+        s_timer (group, entry->timer_ms);
+    }
+}
+
 size_t
 broker_groups_tick (broker_groups_t *self, broker_group_t *group, int64_t now_ms,
                     broker_entry_t **expired, size_t max)

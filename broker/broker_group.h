@@ -192,6 +192,14 @@ void broker_groups_ack (broker_groups_t *self, broker_entry_t *entry);
 void broker_groups_fail (broker_groups_t *self, broker_entry_t *entry, int64_t now_ms,
                          int64_t delay_ms, bool terminal, broker_failure_t *out);
 
+//  A deferred delivery (NACK with defer: the consumer could not even try,
+//  e.g. its peer's circuit is open): retried after delay_ms (-1: a
+//  second) without counting an attempt, so an outage never dead-letters a
+//  message by itself. Fills *out (never dead).
+#define BROKER_DEFER_DEFAULT_MS 1000
+void broker_groups_defer (broker_groups_t *self, broker_entry_t *entry, int64_t now_ms,
+                          int64_t delay_ms, broker_failure_t *out);
+
 //  Fires the group's timers: WAITING entries that are due become READY;
 //  INFLIGHT entries past their deadline are returned in expired (at most
 //  max; the caller fails each). Cheap when nothing is due.

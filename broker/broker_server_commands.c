@@ -305,8 +305,11 @@ s_handle (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
             }
             broker_group_t *group = entry->group;
             broker_failure_t failure;
-            broker_groups_fail (self->groups, entry, self->now, frame->delay_ms, frame->terminal,
-                                &failure);
+            if (frame->defer && !frame->terminal)
+                broker_groups_defer (self->groups, entry, self->now, frame->delay_ms, &failure);
+            else
+                broker_groups_fail (self->groups, entry, self->now, frame->delay_ms,
+                                    frame->terminal, &failure);
             broker_server_failure_op (self, group, &failure, frame->terminal, frame->code,
                                       frame->reason);
             break;

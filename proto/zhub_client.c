@@ -578,14 +578,15 @@ zhub_client_ack (zhub_client_t *self, const zhub_delivery_t *delivery)
     return rc;
 }
 
-int
-zhub_client_nack (zhub_client_t *self, const zhub_delivery_t *delivery, int64_t delay_ms,
-                  bool terminal, uint32_t code, const char *reason)
+static int
+s_nack (zhub_client_t *self, const zhub_delivery_t *delivery, int64_t delay_ms, bool terminal,
+        bool defer, uint32_t code, const char *reason)
 {
     zhub_frame_t *frame = zhub_frame_new (ZHUB_CMD_NACK);
     frame->tag = delivery->tag;
     frame->delay_ms = delay_ms < 0 ? -1 : delay_ms;
     frame->terminal = terminal;
+    frame->defer = defer;
     frame->code = code;
     if (reason) {
         //  the broker refuses reasons over 4096 bytes; it keeps 512 anyway
@@ -601,6 +602,20 @@ zhub_client_nack (zhub_client_t *self, const zhub_delivery_t *delivery, int64_t 
     int rc = s_send (self, frame, S_SEND_TIMEOUT_MS);
     zhub_frame_destroy (&frame);
     return rc;
+}
+
+int
+zhub_client_nack (zhub_client_t *self, const zhub_delivery_t *delivery, int64_t delay_ms,
+                  bool terminal, uint32_t code, const char *reason)
+{
+    return s_nack (self, delivery, delay_ms, terminal, false, code, reason);
+}
+
+int
+zhub_client_defer (zhub_client_t *self, const zhub_delivery_t *delivery, int64_t delay_ms,
+                   uint32_t code, const char *reason)
+{
+    return s_nack (self, delivery, delay_ms, false, true, code, reason);
 }
 
 static bool

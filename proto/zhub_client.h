@@ -105,6 +105,13 @@ int zhub_client_ack (zhub_client_t *self, const zhub_delivery_t *delivery);
 int zhub_client_nack (zhub_client_t *self, const zhub_delivery_t *delivery, int64_t delay_ms,
                       bool terminal, uint32_t code, const char *reason);
 
+//  A NACK that is no attempt (PROTOCOL.md 5.7, defer): redelivered after
+//  delay_ms (-1: the broker's default) with the attempt count unchanged,
+//  for a message that could not even be tried (its peer is down). Returns
+//  what zhub_client_nack returns.
+int zhub_client_defer (zhub_client_t *self, const zhub_delivery_t *delivery, int64_t delay_ms,
+                       uint32_t code, const char *reason);
+
 //  Round trip PING/PONG. Returns ZHUB_OK when the broker answered in time,
 //  ZHUB_RETRY otherwise. Used for readiness checks.
 zhub_rc_t zhub_client_ping (zhub_client_t *self, int timeout_ms);

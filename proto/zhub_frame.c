@@ -24,7 +24,8 @@ enum {
     F_GROUPCFG = 1 << 14,
     F_MSG = 1 << 15,
     F_MAXIF = 1 << 16,
-    F_TIME = 1 << 17
+    F_TIME = 1 << 17,
+    F_DEFER = 1 << 18
 };
 
 static const struct {
@@ -41,7 +42,7 @@ static const struct {
     [ZHUB_CMD_DELIVER] = {"DELIVER", F_GROUP | F_TAG | F_OFFSET | F_ATTEMPT | F_MSG,
                           F_GROUP | F_TAG | F_OFFSET | F_ATTEMPT | F_MSG},
     [ZHUB_CMD_ACK] = {"ACK", F_TAG, F_TAG},
-    [ZHUB_CMD_NACK] = {"NACK", F_TAG | F_DELAY | F_TERMINAL | F_CODE | F_REASON, F_TAG},
+    [ZHUB_CMD_NACK] = {"NACK", F_TAG | F_DELAY | F_TERMINAL | F_DEFER | F_CODE | F_REASON, F_TAG},
     [ZHUB_CMD_LEAVE] = {"LEAVE", F_GROUP, F_GROUP},
     [ZHUB_CMD_PING] = {"PING", 0, 0},
     [ZHUB_CMD_PONG] = {"PONG", F_TOPICS, 0},
@@ -134,12 +135,13 @@ zhub_frame_encode (const zhub_frame_t *self, uint8_t **buf, size_t *size)
     bool has_topics = (uses & F_TOPICS) && self->topics;
     bool has_msg = (uses & F_MSG) && self->msg;
     bool has_start = (uses & F_GROUPCFG) && self->start;
+    bool has_defer = (uses & F_DEFER) && self->defer; //  sent only when set
     size_t pairs = 1;
     pairs += !!(uses & F_VERSION) + !!(uses & F_SEQ) + !!(uses & F_TAG) + !!(uses & F_OFFSET)
              + !!(uses & F_ATTEMPT) + !!(uses & F_CREDIT) + !!(uses & F_DELAY)
              + !!(uses & F_TERMINAL) + !!(uses & F_DUP) + !!(uses & F_CODE) + !!(uses & F_MAXIF)
              + !!(uses & F_TIME);
-    pairs += has_name + has_group + has_reason + has_topics + has_msg + has_start;
+    pairs += has_name + has_group + has_reason + has_topics + has_msg + has_start + has_defer;
     if (uses & F_GROUPCFG)
         pairs += 3;
 
@@ -168,6 +170,10 @@ zhub_frame_encode (const zhub_frame_t *self, uint8_t **buf, size_t *size)
     if (uses & F_TERMINAL) {
         zhub_mpack_pack_str (&pk, "terminal");
         self->terminal ? msgpack_pack_true (&pk) : msgpack_pack_false (&pk);
+    }
+    if (has_defer) {
+        zhub_mpack_pack_str (&pk, "defer");
+        msgpack_pack_true (&pk);
     }
     if (uses & F_DUP) {
         zhub_mpack_pack_str (&pk, "duplicate");
@@ -327,6 +333,7 @@ zhub_frame_decode (const uint8_t *buf, size_t size, char *err, size_t err_size)
             self->delay_ms = -1;
     }
     if (((uses & F_TERMINAL) && s_read_bool (map, "terminal", &self->terminal, &present))
+        || ((uses & F_DEFER) && s_read_bool (map, "defer", &self->defer, &present))
         || ((uses & F_DUP) && s_read_bool (map, "duplicate", &self->duplicate, &present))) {
         s_fail (&self, err, err_size, "bad boolean field", NULL);
         goto done;

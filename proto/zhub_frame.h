@@ -59,6 +59,7 @@ typedef struct {
     uint32_t credit;         //  JOIN (initial), CREDIT (added)
     int64_t delay_ms;        //  NACK: -1 = use the group's backoff schedule
     bool terminal;           //  NACK: no retry, dead-letter now
+    bool defer;              //  NACK: retry after delay_ms without counting an attempt
     bool duplicate;          //  PUBACK: the id was already stored
     uint32_t code;           //  ERROR, NACK (reason code)
     char *name;              //  HELLO: client name (for logs and stats)

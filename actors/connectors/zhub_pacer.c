@@ -154,7 +154,14 @@ zhub_pacer_call (zhub_pacer_t *self, zhub_http_t *http, const zhub_http_call_t *
         zhub_pacer_answered (self, resp, search, zhub_mono_ms (), zhub_now_ms ());
         //  An open circuit holds the call (probing after each cool-down)
         //  rather than failing it: the message keeps its attempts.
-        if (!zhub_pacer_open (self, zhub_mono_ms ()) || held >= ZHUB_PACER_MAX_WAIT_MS)
+        int64_t now = zhub_mono_ms ();
+        if (!zhub_pacer_open (self, now))
             return rc;
+        if (held >= ZHUB_PACER_MAX_WAIT_MS) {
+            //  still down: the runtime defers the message (no attempt lost)
+            resp->circuit_open = true;
+            resp->circuit_retry_ms = self->open_until - now;
+            return rc;
+        }
     }
 }

@@ -357,6 +357,8 @@ s_answer (zhub_actor_t *self, const zhub_delivery_t *delivery, zhub_outcome_t *o
     int sent;
     if (out->rc == ZHUB_OK)
         sent = zhub_client_ack (self->client, delivery);
+    else if (out->rc == ZHUB_RETRY && out->defer)
+        sent = zhub_client_defer (self->client, delivery, out->delay_ms, out->code, out->reason);
     else if (out->rc == ZHUB_RETRY)
         sent = zhub_client_nack (self->client, delivery, out->delay_ms, false, out->code,
                                  out->reason);
@@ -375,7 +377,8 @@ s_answer (zhub_actor_t *self, const zhub_delivery_t *delivery, zhub_outcome_t *o
                   "id=%s topic=%s subject=%s attempt=%u outcome=%s ms=%lld delay_ms=%lld "
                   "code=%u reason=%s",
                   msg->id, msg->type, msg->subject ? msg->subject : "", delivery->attempt,
-                  out->rc == ZHUB_RETRY ? "retry" : "rejected", ms, (long long)out->delay_ms,
+                  out->rc != ZHUB_RETRY ? "rejected" : out->defer ? "deferred" : "retry", ms,
+                  (long long)out->delay_ms,
                   out->code, zhub_actor_log_quote (out->reason, reason, sizeof reason));
     if (sent)
         zhub_warn ("ack_unsent", "id=%s note=\"the broker will redeliver after the deadline\"",

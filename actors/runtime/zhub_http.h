@@ -63,6 +63,11 @@ typedef struct {
     int64_t rl_daily;           //  X-HubSpot-RateLimit-Daily
     int64_t rl_daily_remaining; //  X-HubSpot-RateLimit-Daily-Remaining
     int64_t elapsed_ms;         //  time the call took
+    //  Set by the connectors' pacer: the host's circuit was still open when
+    //  the call gave up (the host is down, not this message's fault), and
+    //  how long until the next probe.
+    bool circuit_open;
+    int64_t circuit_retry_ms;
 } zhub_http_response_t;
 
 //  Creates a client. config may be NULL (defaults). Returns NULL only when

@@ -40,6 +40,17 @@ zhub_outcome_retry (zhub_outcome_t *out, int64_t delay_ms, uint32_t code, const 
 }
 
 void
+zhub_outcome_defer (zhub_outcome_t *out, int64_t delay_ms, uint32_t code, const char *fmt, ...)
+{
+    va_list args;
+    va_start (args, fmt);
+    s_outcome_set (out, ZHUB_RETRY, delay_ms, code, fmt, args);
+    va_end (args);
+    out->defer = true;
+    out->outcome = "deferred";
+}
+
+void
 zhub_outcome_reject (zhub_outcome_t *out, uint32_t code, const char *fmt, ...)
 {
     va_list args;
@@ -95,6 +106,17 @@ zhub_retry_classify (const zhub_http_response_t *resp, const char *what, int64_t
                      zhub_outcome_t *out)
 {
     long status = resp->status;
+    bool transient_status = status == 0 || status == 408 || status == 423 || status == 429
+                            || status == 477 || (status >= 500 && status < 600);
+    if (resp->circuit_open && transient_status
+        && !(status == 0
+             && (resp->transport_error == CURLE_URL_MALFORMAT
+                 || resp->transport_error == CURLE_UNSUPPORTED_PROTOCOL))) {
+        int64_t delay = resp->circuit_retry_ms > 0 ? resp->circuit_retry_ms : 1000;
+        zhub_outcome_defer (out, delay, status ? (uint32_t)status : ZHUB_REASON_TRANSPORT,
+                            "%s: the host is down (circuit open); deferred", what);
+        return;
+    }
     if (status == 0) {
         if (resp->transport_error == CURLE_URL_MALFORMAT
             || resp->transport_error == CURLE_UNSUPPORTED_PROTOCOL)

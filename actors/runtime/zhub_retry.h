@@ -55,6 +55,7 @@ typedef struct {
     uint32_t code;       //  zhub_reason_t or an HTTP status
     char reason[256];    //  human-readable, no secrets, no bodies
     const char *outcome; //  short label for the log line ("synced", "skipped"...)
+    bool defer;          //  RETRY that is no attempt: the peer is down (circuit open)
 } zhub_outcome_t;
 
 //  Sets *out to OK with the given log label.
@@ -66,7 +67,13 @@ void zhub_outcome_retry (zhub_outcome_t *out, int64_t delay_ms, uint32_t code, c
 void zhub_outcome_reject (zhub_outcome_t *out, uint32_t code, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
-//  Classifies one call's result. what names the call for the reason
+//  Sets *out to a RETRY after delay_ms that does not count as a delivery
+//  attempt (NACK with defer): for when the message could not even be tried.
+void zhub_outcome_defer (zhub_outcome_t *out, int64_t delay_ms, uint32_t code, const char *fmt,
+                         ...) __attribute__ ((format (printf, 4, 5)));
+
+//  Classifies one call's result. A transient failure while the host's
+//  circuit is open (resp->circuit_open) is deferred, not retried. what names the call for the reason
 //  ("hubspot upsert contact"). now_ms is the wall clock (for an HTTP-date
 //  Retry-After). Pure.
 void zhub_retry_classify (const zhub_http_response_t *resp, const char *what, int64_t now_ms,

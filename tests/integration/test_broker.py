@@ -175,6 +175,33 @@ def test_max_deliveries_dead_letters_with_its_history(bus):
     assert producer.stats()["groups"]["contact-sync"]["dead_letters"] == 1
 
 
+def test_deferred_nacks_never_use_up_the_attempts(bus):
+    """A consumer whose peer is down defers (NACK defer): the message comes
+    back after the delay with the same attempt number, however often, and
+    is never dead-lettered for it; a real failure afterwards counts."""
+    producer, consumer, dead = bus("producer"), bus("consumer"), bus("dead-letter")
+    consumer.join("contact-sync", ["webhook.bird.>"], credit=1, max_deliveries=2,
+                  backoff_ms=[100])
+    dead.join("dead-letter", ["dlq.>"], credit=10)
+    producer.publish(envelope("bird:evt-d", "webhook.bird.contact.updated", subject="contact:d"))
+    for _ in range(5):   # more than max_deliveries
+        delivery = consumer.recv(5)
+        assert delivery is not None and delivery["attempt"] == 1
+        consumer.nack(delivery["tag"], delay_ms=50, code=503, reason="circuit open", defer=True)
+    delivery = consumer.recv(5)
+    assert delivery["attempt"] == 1
+    consumer.nack(delivery["tag"], code=500, reason="HubSpot said 500")
+    delivery = consumer.recv(5)
+    assert delivery["attempt"] == 2
+    assert dead.recv(0.5) is None
+    consumer.nack(delivery["tag"], code=500, reason="HubSpot said 500 again")
+    letter = dead.recv(5)
+    assert letter is not None
+    attempts = letter["message"]["data"]["attempts"]
+    assert [a["code"] for a in attempts][-2:] == [500, 500]
+    assert sum(1 for a in attempts if a["reason"] == "circuit open") >= 1
+
+
 def test_terminal_nack_dead_letters_at_once(bus):
     producer, consumer, dead = bus("producer"), bus("consumer"), bus("dead-letter")
     consumer.join("deal-sync", ["qualification.completed"], credit=1)

@@ -165,9 +165,12 @@ class Bus:
     def ack(self, tag):
         self.send({"cmd": "ACK", "tag": tag})
 
-    def nack(self, tag, delay_ms=-1, terminal=False, code=0, reason=""):
-        self.send({"cmd": "NACK", "tag": tag, "delay_ms": delay_ms, "terminal": terminal,
-                   "code": code, "reason": reason})
+    def nack(self, tag, delay_ms=-1, terminal=False, code=0, reason="", defer=False):
+        frame = {"cmd": "NACK", "tag": tag, "delay_ms": delay_ms, "terminal": terminal,
+                 "code": code, "reason": reason}
+        if defer:
+            frame["defer"] = True
+        self.send(frame)
 
     def credit(self, group, credit):
         self.send({"cmd": "CREDIT", "group": group, "credit": credit})

@@ -122,6 +122,34 @@ test_retry_after_values (void)
     CHECK (zhub_retry_after_ms ("99999999999999999999", DATE_MS) == ZHUB_RETRY_MAX_DELAY_MS);
 }
 
+//  A failure while the host's circuit is still open is no attempt of the
+//  message: deferred until the next probe. A 4xx is the message's own fault.
+static void
+test_open_circuit_defers_instead_of_retrying (void)
+{
+    zhub_http_response_t resp;
+    zhub_http_response_init (&resp);
+    zhub_outcome_t out;
+    resp.status = 503;
+    resp.circuit_open = true;
+    resp.circuit_retry_ms = 4000;
+    zhub_retry_classify (&resp, "hubspot upsert", DATE_MS, &out);
+    CHECK (out.rc == ZHUB_RETRY && out.defer && out.delay_ms == 4000 && out.code == 503);
+    CHECK_STR (out.outcome, "deferred");
+    resp.status = 0;
+    resp.transport_error = CURLE_COULDNT_CONNECT;
+    zhub_retry_classify (&resp, "hubspot upsert", DATE_MS, &out);
+    CHECK (out.rc == ZHUB_RETRY && out.defer);
+    resp.status = 400;
+    resp.transport_error = 0;
+    zhub_retry_classify (&resp, "hubspot upsert", DATE_MS, &out);
+    CHECK (out.rc == ZHUB_REJECT && !out.defer);
+    resp.status = 503;
+    resp.circuit_open = false;
+    zhub_retry_classify (&resp, "hubspot upsert", DATE_MS, &out);
+    CHECK (out.rc == ZHUB_RETRY && !out.defer);
+}
+
 static void
 test_outcome_helpers (void)
 {
@@ -145,5 +173,6 @@ main (void)
     RUN (test_reason_carries_the_answer_message);
     RUN (test_retry_after_values);
     RUN (test_outcome_helpers);
+    RUN (test_open_circuit_defers_instead_of_retrying);
     TEST_EXIT ();
 }

@@ -74,6 +74,17 @@ test_nack_and_deliver_round_trip (void)
            && back->code == 422);
     if (back)
         CHECK_STR (back->reason, "invalid phone number");
+    CHECK (back && !back->defer);
+    zhub_frame_destroy (&back);
+    zhub_frame_destroy (&f);
+
+    //  defer: a retry that is no attempt
+    f = zhub_frame_new (ZHUB_CMD_NACK);
+    f->tag = 5;
+    f->delay_ms = 1500;
+    f->defer = true;
+    back = s_round_trip (f);
+    CHECK (back && back->defer && !back->terminal && back->delay_ms == 1500);
     zhub_frame_destroy (&back);
     zhub_frame_destroy (&f);
 
