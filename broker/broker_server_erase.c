@@ -1,11 +1,12 @@
-//  GDPR erase in the broker (see broker_erase.h for what matches). A
+//  GDPR erase in the broker (what matches is zhub_forget.h's). A
 //  `contact.forget` is noted in the erasures table when stored; once every
 //  group subscribed to it is past it, the sweep walks the retained log in
 //  chunks, redacts what mentions the person and clears the failure reasons
 //  kept for those records; at the end it publishes `contact.erased` and the
 //  store is compacted, so the old bytes are gone from the file too.
 //    erasures  be64 offset of the contact.forget -> be64 next offset to
-//              scan + be64 records redacted so far + needles (msgpack)
+//              scan + be64 records redacted so far + the person
+//              (zhub_forget_encode: contact.forget data)
 #include "broker_erase.h"
 #include "broker_server_internal.h"
 
@@ -18,15 +19,17 @@ zhub_rc_t
 broker_server_erase_add (broker_server_t *self, zhub_txn_t *txn, uint64_t offset,
                          const zhub_msg_t *msg)
 {
-    broker_needles_t needles;
-    if (broker_needles_from_data (msg->data, msg->data_size, &needles)) {
-        zhub_warn ("erase_ignored", "id=%s reason=\"contact.forget names no identifier\"", msg->id);
+    zhub_forget_t who;
+    char reason[128] = "contact.forget names no identifier";
+    if (zhub_forget_parse (msg, &who, reason, sizeof reason) != ZHUB_OK || !who.id_count) {
+        zhub_warn ("erase_ignored", "id=%s reason=\"%s\"", msg->id, reason);
+        zhub_forget_clear (&who);
         return ZHUB_OK;
     }
     uint8_t *packed;
     size_t packed_size;
-    broker_needles_encode (&needles, &packed, &packed_size);
-    broker_needles_clear (&needles);
+    zhub_forget_encode (&who, &packed, &packed_size);
+    zhub_forget_clear (&who);
     uint8_t key[8], *value = zhub_malloc (16 + packed_size);
     zhub_store_key_u64 (key, offset);
     zhub_store_key_u64 (value, self->log->first ? self->log->first : 1);
@@ -75,25 +78,25 @@ s_clear_reasons (broker_server_t *self, zhub_txn_t *txn, uint64_t offset)
 }
 
 static zhub_rc_t
-s_redact (broker_server_t *self, zhub_txn_t *txn, uint64_t offset,
-          const broker_needles_t *needles, uint64_t *redacted)
+s_redact (broker_server_t *self, zhub_txn_t *txn, uint64_t offset, const zhub_forget_t *who,
+          uint64_t *redacted)
 {
     broker_record_t record;
     zhub_rc_t rc = broker_log_read (self->log, txn, offset, &record);
     if (rc == ZHUB_NOTFOUND || rc == ZHUB_ERROR)
         return ZHUB_OK; //  trimmed, or unreadable (delivery skips it too)
-    if (!broker_erase_mentions (record.msg, record.msg_size, needles))
+    if (!zhub_forget_mentions_msgpack (who, record.msg, record.msg_size))
         return ZHUB_OK;
     uint8_t *raw;
     size_t raw_size;
-    if (broker_erase_redact (record.msg, record.msg_size, needles, &raw, &raw_size)) {
+    if (broker_erase_redact (record.msg, record.msg_size, who, &raw, &raw_size)) {
         zhub_warn ("erase_skipped", "offset=%llu reason=\"envelope not decodable\"",
                    (unsigned long long)offset);
         return ZHUB_OK;
     }
     const char *subject = record.subject;
-    if (record.subject[0] && broker_erase_mentions ((const uint8_t *)record.subject,
-                                                    strlen (record.subject), needles))
+    if (record.subject[0]
+        && zhub_forget_mentions_text (who, record.subject, strlen (record.subject)))
         subject = "erased";
     rc = broker_log_rewrite (self->log, txn, offset, &record, subject, raw, raw_size);
     free (raw);
@@ -105,10 +108,10 @@ s_redact (broker_server_t *self, zhub_txn_t *txn, uint64_t offset,
 
 //  contact.erased: what the operator's `zhub erase` waits for.
 static zhub_rc_t
-s_publish_erased (broker_server_t *self, zhub_txn_t *txn, const broker_needles_t *needles,
+s_publish_erased (broker_server_t *self, zhub_txn_t *txn, const zhub_forget_t *who,
                   uint64_t redacted)
 {
-    const char *request = needles->request && *needles->request ? needles->request : "unknown";
+    const char *request = who->request;
     zhub_msg_t *msg = zhub_msg_new ();
     char *id = zhub_sprintf ("erased:%s", request);
     char *subject = zhub_sprintf ("erase:%s", request);
@@ -157,28 +160,31 @@ broker_server_erase_step (broker_server_t *self, zhub_txn_t *txn)
         return ZHUB_OK;
     uint64_t next = zhub_store_u64 (value);
     uint64_t redacted = zhub_store_u64 ((const uint8_t *)value + 8);
-    broker_needles_t needles;
-    if (broker_needles_decode ((const uint8_t *)value + 16, value_size - 16, &needles))
+    zhub_forget_t who;
+    if (zhub_forget_parse_data ((const uint8_t *)value + 16, value_size - 16, &who, NULL, 0)
+        != ZHUB_OK) {
+        zhub_forget_clear (&who);
         return zhub_txn_del (txn, self->erasures, key, 8) == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+    }
     uint64_t end = self->log->last;
     uint64_t stop = next + S_ERASE_CHUNK - 1 < end ? next + S_ERASE_CHUNK - 1 : end;
     if (next < self->log->first)
         next = self->log->first;
     for (uint64_t offset = next; offset <= stop && rc == ZHUB_OK; offset++)
-        rc = s_redact (self, txn, offset, &needles, &redacted);
+        rc = s_redact (self, txn, offset, &who, &redacted);
     uint8_t forget_key[8];
     zhub_store_key_u64 (forget_key, forget);
     if (rc == ZHUB_OK && stop >= end) {
         rc = zhub_txn_del (txn, self->erasures, forget_key, 8) == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
         if (rc == ZHUB_OK)
-            rc = s_publish_erased (self, txn, &needles, redacted);
+            rc = s_publish_erased (self, txn, &who, redacted);
         self->erase_compact = true;
         self->erase_redacted = redacted;
     } else if (rc == ZHUB_OK) {
-        //  the new position, the needles unchanged
+        //  the new position, the person unchanged
         uint8_t *packed;
         size_t packed_size;
-        broker_needles_encode (&needles, &packed, &packed_size);
+        zhub_forget_encode (&who, &packed, &packed_size);
         uint8_t *updated = zhub_malloc (16 + packed_size);
         zhub_store_key_u64 (updated, stop + 1);
         zhub_store_key_u64 (updated + 8, redacted);
@@ -187,7 +193,7 @@ broker_server_erase_step (broker_server_t *self, zhub_txn_t *txn)
         free (updated);
         free (packed);
     }
-    broker_needles_clear (&needles);
+    zhub_forget_clear (&who);
     return rc;
 }
 

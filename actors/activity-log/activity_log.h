@@ -25,6 +25,7 @@
 #define ACTIVITY_LOG_H
 
 #include "zhub_common.h"
+#include "zhub_forget.h"
 #include "zhub_msg.h"
 
 #include <jansson.h>
@@ -50,7 +51,7 @@ typedef enum {
     ACTIVITY_EV_CONTACT_SYNCED, //  learn the HubSpot contact id
     ACTIVITY_EV_DEAL_STAGE,     //  learn the HubSpot deal id
     ACTIVITY_EV_FLUSH,          //  our own transcript timer
-    ACTIVITY_EV_FORGET          //  contact.forget: erase a person (activity_forget_parse)
+    ACTIVITY_EV_FORGET          //  contact.forget: erase a person (zhub_forget_parse)
 } activity_event_kind_t;
 
 typedef enum { ACTIVITY_NOTE, ACTIVITY_TASK, ACTIVITY_MEETING } activity_kind_t;
@@ -174,41 +175,5 @@ zhub_msg_t *activity_logged_msg (const zhub_msg_t *input, const activity_event_t
 //  The transcript timer message (topic ACTIVITY_FLUSH_TOPIC, subject
 //  "transcript:<conversation>", data {conversation_id, due}). Fresh.
 zhub_msg_t *activity_flush_msg (const activity_conv_t *conv, int64_t due_ms, int64_t now_ms);
-
-//  -------------------------------------------------------------------
-//  Forgetting a person (contact.forget, step 3 of `zhub erase contact`)
-
-//  Identifiers shorter than this are not looked for inside free text
-//  (transcripts, parked events): "501" in "apartment 501" is not a person.
-//  They still match stored ids exactly.
-#define ACTIVITY_FORGET_MIN_TOKEN 6
-
-typedef struct {
-    char *request;              //  data.request: names the answer
-    char *bird_id, *hubspot_id; //  data.bird_contact_id / hubspot_contact_id, or NULL
-    char **ids;                 //  every identifier: data.identifiers and the
-    size_t id_count;            //  fields above (phone, email too), no duplicates
-} activity_forget_t;
-
-//  Reads contact.forget. ZHUB_OK with *who filled (an empty id list is
-//  valid: nothing to remove); ZHUB_REJECT without a request or when the
-//  answer's id would not fit an envelope. The caller clears who.
-zhub_rc_t activity_forget_parse (const zhub_msg_t *msg, activity_forget_t *who, char *reason,
-                                 size_t reason_size);
-void activity_forget_clear (activity_forget_t *who);
-
-//  True when value is one of the person's identifiers (exact, for stored ids).
-bool activity_forget_is (const activity_forget_t *who, const char *value);
-
-//  True when text holds one of the person's identifiers of at least
-//  ACTIVITY_FORGET_MIN_TOKEN bytes as a whole token: ASCII case ignored,
-//  and not inside a longer word or number ("ana@example.com" is not found
-//  in "juana@example.com", "+5215512345678" and "5215512345678" are).
-bool activity_forget_mentions (const activity_forget_t *who, const void *text, size_t size);
-
-//  contact.forgotten: subject "erase:<request>", id
-//  "forgotten:activity-log:<request>", data {request, actor, removed}.
-//  Fresh message.
-zhub_msg_t *activity_forgotten_msg (const activity_forget_t *who, int removed, int64_t now_ms);
 
 #endif

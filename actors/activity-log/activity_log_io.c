@@ -862,12 +862,13 @@ activity_log_prune (zhub_store_t *store, activity_log_t *self, int64_t now_ms)
 //  and queues contact.forgotten, so the answer is never sent for an erase
 //  that did not commit, and a redelivery finds nothing left and answers
 //  again with the same id (the broker's dedup keeps one). Stored ids are
-//  compared exactly; free text (transcript lines, parked events, event ids
-//  in engagement keys) is searched for the identifiers as tokens.
+//  compared as whole values; free text (transcript lines, parked events,
+//  event ids in engagement keys) is searched for the identifiers by
+//  zhub_forget.h's rule.
 
 typedef struct {
     activity_log_t *self;
-    const activity_forget_t *who;
+    const zhub_forget_t *who;
     zhub_actor_ctx_t *ctx; //  NULL: no answer queued
     int64_t now_ms;
     char **birds; //  Bird ids the id map ties to the person's HubSpot id
@@ -892,7 +893,7 @@ s_forget_bird (const s_forget_t *f, const char *bird)
 {
     if (!bird)
         return false;
-    if (activity_forget_is (f->who, bird))
+    if (zhub_forget_is (f->who, bird))
         return true;
     for (size_t i = 0; i < f->bird_count; i++)
         if (!strcmp (f->birds[i], bird))
@@ -917,9 +918,8 @@ s_forget_contact_matches (s_forget_t *f, const void *key, size_t key_size, const
 {
     char *bird = s_text (key, key_size);
     json_t *obj = json_loadb (value, value_size, 0, NULL);
-    bool match =
-        activity_forget_is (f->who, bird)
-        || activity_forget_is (f->who, json_string_value (json_object_get (obj, "contact")));
+    bool match = zhub_forget_is (f->who, bird)
+                 || zhub_forget_is (f->who, json_string_value (json_object_get (obj, "contact")));
     json_decref (obj);
     if (match) {
         f->birds = zhub_realloc (f->birds, (f->bird_count + 1) * sizeof *f->birds);
@@ -934,22 +934,22 @@ static bool
 s_forget_conv_matches (s_forget_t *f, const void *key, size_t key_size, const void *value,
                        size_t value_size)
 {
-    if (activity_forget_mentions (f->who, key, key_size))
+    if (zhub_forget_mentions_text (f->who, key, key_size))
         return true;
     activity_conv_t conv;
     if (activity_conv_decode (value, value_size, &conv))
-        return activity_forget_mentions (f->who, value, value_size); //  opaque: its bytes
+        return zhub_forget_mentions_text (f->who, value, value_size); //  opaque: its bytes
     bool match = s_forget_bird (f, conv.bird_id);
     for (size_t i = 0; !match && i < conv.count; i++)
         match =
             conv.lines[i].text
-            && activity_forget_mentions (f->who, conv.lines[i].text, strlen (conv.lines[i].text));
+            && zhub_forget_mentions_text (f->who, conv.lines[i].text, strlen (conv.lines[i].text));
     activity_conv_clear (&conv);
     return match;
 }
 
-//  A parked event of the person (by its key's Bird id, its subject or its
-//  ids), or one whose data mentions them.
+//  A parked event of the person (by its key's Bird id or its ids), or one
+//  whose envelope (subject, data) mentions them.
 static bool
 s_forget_parked_matches (s_forget_t *f, const void *key, size_t key_size, const void *value,
                          size_t value_size)
@@ -961,24 +961,19 @@ s_forget_parked_matches (s_forget_t *f, const void *key, size_t key_size, const 
         if (match)
             return true;
     }
+    if (zhub_forget_mentions_msgpack (f->who, value, value_size))
+        return true;
     char err[128];
     zhub_msg_t *msg =
         zhub_msg_decode (value, value_size, &zhub_mpack_default_limits, err, sizeof err);
     if (!msg)
-        return activity_forget_mentions (f->who, value, value_size);
+        return false;
     activity_event_t ev;
     char reason[128];
-    bool match = false;
-    if (activity_parse (msg, &ev, reason, sizeof reason) == ZHUB_OK)
-        match = s_forget_bird (f, ev.bird_id) || activity_forget_is (f->who, ev.hubspot_contact_id);
+    bool match =
+        activity_parse (msg, &ev, reason, sizeof reason) == ZHUB_OK
+        && (s_forget_bird (f, ev.bird_id) || zhub_forget_is (f->who, ev.hubspot_contact_id));
     activity_event_clear (&ev);
-    json_t *data = zhub_msg_data_json (msg);
-    char *text = data ? json_dumps (data, JSON_COMPACT) : NULL;
-    match =
-        match || (text && activity_forget_mentions (f->who, text, strlen (text)))
-        || (msg->subject && activity_forget_mentions (f->who, msg->subject, strlen (msg->subject)));
-    free (text);
-    json_decref (data);
     zhub_msg_destroy (&msg);
     return match;
 }
@@ -991,7 +986,7 @@ s_forget_engagement_matches (s_forget_t *f, const void *key, size_t key_size, co
 {
     (void)value;
     (void)value_size;
-    return activity_forget_mentions (f->who, key, key_size);
+    return zhub_forget_mentions_text (f->who, key, key_size);
 }
 
 //  True when an entry is the person's; may widen what f knows of them.
@@ -1036,14 +1031,15 @@ s_forget_fn (zhub_txn_t *txn, void *arg)
         return ZHUB_ERROR;
     if (!f->ctx)
         return ZHUB_OK;
-    zhub_msg_t *answer = activity_forgotten_msg (f->who, f->removed, f->now_ms);
+    zhub_msg_t *answer = zhub_forget_answer (ACTIVITY_LOG_GROUP, f->who->request,
+                                             (size_t)f->removed, NULL, f->now_ms);
     zhub_rc_t rc = zhub_actor_outbox_put (f->ctx, txn, answer);
     zhub_msg_destroy (&answer);
     return rc;
 }
 
 int
-activity_log_forget (zhub_store_t *store, activity_log_t *self, const activity_forget_t *who,
+activity_log_forget (zhub_store_t *store, activity_log_t *self, const zhub_forget_t *who,
                      zhub_actor_ctx_t *ctx, int64_t now_ms)
 {
     s_forget_t f = {.self = self, .who = who, .ctx = ctx, .now_ms = now_ms};
@@ -1056,9 +1052,9 @@ activity_log_forget (zhub_store_t *store, activity_log_t *self, const activity_f
 static void
 s_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
 {
-    activity_forget_t who;
+    zhub_forget_t who;
     char reason[256] = "";
-    if (activity_forget_parse (msg, &who, reason, sizeof reason) != ZHUB_OK)
+    if (zhub_forget_parse (msg, &who, reason, sizeof reason) != ZHUB_OK)
         zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
     else {
         int removed = activity_log_forget (ctx->store, ctx->state, &who, ctx, zhub_now_ms ());
@@ -1073,7 +1069,7 @@ s_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
                       removed);
         }
     }
-    activity_forget_clear (&who);
+    zhub_forget_clear (&who);
 }
 
 //  -------------------------------------------------------------------

@@ -139,8 +139,8 @@ int
 zhub_graph_subscriptions_list (zhub_graph_t *self, const char *access_token,
                                const char *traceparent, zhub_http_response_t *resp)
 {
-    return zhub_graph_request (self, "GET", "/subscriptions", NULL, access_token, NULL,
-                               traceparent, resp);
+    return zhub_graph_request (self, "GET", "/subscriptions", NULL, access_token, NULL, traceparent,
+                               resp);
 }
 
 int

@@ -42,6 +42,7 @@
 #define CONTACT_SYNC_H
 
 #include "zhub_common.h"
+#include "zhub_forget.h"
 #include "zhub_msg.h"
 
 #include <jansson.h>
@@ -252,8 +253,8 @@ void contact_sync_apply_deletion (contact_state_t *state);
 //  broker erase on) and contact.forgotten. The pure parts are here; the
 //  store and the calls are in contact_sync_erase_io.c.
 
-//  Longest request id: "forgotten:contact-sync:<request>" must fit an id.
-#define CONTACT_ERASE_REQUEST_MAX 200
+//  Longest request id: the one every actor reading contact.forget accepts.
+#define CONTACT_ERASE_REQUEST_MAX ZHUB_FORGET_REQUEST_MAX
 #define CONTACT_ERASE_MAX_PERSONS 16 //  states one identifier may match
 #define CONTACT_ERASE_ACTOR "contact-sync"
 
@@ -330,14 +331,11 @@ json_t *contact_sync_forget_data (const contact_erase_t *erase, const contact_st
                                   size_t count);
 
 //  contact.forget: subject erase:<request>, id forget:<request>, data as
-//  above (borrowed). contact.forgotten: same subject, id
-//  forgotten:contact-sync:<request>, data {"request", "actor", "removed"}.
-//  The same request always gives the same ids, so the broker's dedup
-//  drops what a redelivery publishes again. New messages.
+//  above (borrowed); the same request always gives the same id, so the
+//  broker's dedup drops what a redelivery publishes again. A new message.
+//  (contact.forgotten is zhub_forget_answer (CONTACT_ERASE_ACTOR, ...).)
 zhub_msg_t *contact_sync_forget_msg (const zhub_msg_t *input, const contact_erase_t *erase,
                                      const json_t *data, int64_t now_ms);
-zhub_msg_t *contact_sync_forgotten_msg (const zhub_msg_t *input, const contact_erase_t *erase,
-                                        size_t removed, int64_t now_ms);
 
 //  -------------------------------------------------------------------
 //  Plans

@@ -366,43 +366,21 @@ contact_sync_forget_data (const contact_erase_t *erase, const contact_state_t *s
     return data;
 }
 
-static zhub_msg_t *
-s_erase_msg (const zhub_msg_t *input, const contact_erase_t *erase, const char *type,
-             const char *id, int64_t now_ms)
-{
-    zhub_msg_t *msg = zhub_msg_new ();
-    zhub_msg_set (&msg->id, id);
-    zhub_msg_set (&msg->source, CONTACT_SYNC_SOURCE);
-    zhub_msg_set (&msg->type, type);
-    char *subject = zhub_sprintf ("erase:%s", erase->request);
-    zhub_msg_set (&msg->subject, subject);
-    free (subject);
-    zhub_msg_set (&msg->traceparent, input ? input->traceparent : NULL);
-    msg->time_ms = now_ms;
-    return msg;
-}
-
 zhub_msg_t *
 contact_sync_forget_msg (const zhub_msg_t *input, const contact_erase_t *erase, const json_t *data,
                          int64_t now_ms)
 {
-    char *id = zhub_sprintf ("forget:%s", erase->request);
-    zhub_msg_t *msg = s_erase_msg (input, erase, "contact.forget", id, now_ms);
-    free (id);
+    zhub_msg_t *msg = zhub_msg_new ();
+    char *text = zhub_sprintf ("forget:%s", erase->request);
+    zhub_msg_set (&msg->id, text);
+    free (text);
+    text = zhub_sprintf ("erase:%s", erase->request);
+    zhub_msg_set (&msg->subject, text);
+    free (text);
+    zhub_msg_set (&msg->source, CONTACT_SYNC_SOURCE);
+    zhub_msg_set (&msg->type, ZHUB_FORGET_TOPIC);
+    zhub_msg_set (&msg->traceparent, input ? input->traceparent : NULL);
+    msg->time_ms = now_ms;
     zhub_msg_set_data_json (msg, data);
-    return msg;
-}
-
-zhub_msg_t *
-contact_sync_forgotten_msg (const zhub_msg_t *input, const contact_erase_t *erase, size_t removed,
-                            int64_t now_ms)
-{
-    char *id = zhub_sprintf ("forgotten:%s:%s", CONTACT_ERASE_ACTOR, erase->request);
-    zhub_msg_t *msg = s_erase_msg (input, erase, "contact.forgotten", id, now_ms);
-    free (id);
-    json_t *data = json_pack ("{s:s, s:s, s:I}", "request", erase->request, "actor",
-                              CONTACT_ERASE_ACTOR, "removed", (json_int_t)removed);
-    zhub_msg_set_data_json (msg, data);
-    json_decref (data);
     return msg;
 }

@@ -373,8 +373,8 @@ s_commit_fn (zhub_txn_t *txn, void *arg)
         return ZHUB_ERROR;
     zhub_msg_t *forget =
         contact_sync_forget_msg (commit->msg, commit->erase, commit->forget_data, now);
-    zhub_msg_t *forgotten =
-        contact_sync_forgotten_msg (commit->msg, commit->erase, commit->removed, now);
+    zhub_msg_t *forgotten = zhub_forget_answer (CONTACT_ERASE_ACTOR, commit->erase->request,
+                                                commit->removed, commit->msg->traceparent, now);
     rc = zhub_actor_outbox_put (commit->ctx, txn, forget);
     if (rc == ZHUB_OK)
         rc = zhub_actor_outbox_put (commit->ctx, txn, forgotten);

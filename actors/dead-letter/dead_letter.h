@@ -12,6 +12,7 @@
 #define DEAD_LETTER_H
 
 #include "zhub_common.h"
+#include "zhub_forget.h"
 #include "zhub_msg.h"
 
 #include <jansson.h>
@@ -145,52 +146,13 @@ bool dead_letter_match (const dead_letter_t *self, const dead_letter_filter_t *f
 //  Forgetting a person (contact.forget, GDPR erase)
 //
 //  contact-sync publishes contact.forget with every identifier it knew of
-//  the person (data.identifiers[]: Bird and HubSpot ids, phone with and
-//  without "+", e-mail, what the operator typed). Every kept letter that
+//  the person (read with zhub_forget_parse). Every kept letter that
 //  mentions one of them goes, with its index entries and dlq id.
 
-#define DEAD_LETTER_FORGET_MAX_IDS 32       //  identifiers kept from one message
-#define DEAD_LETTER_FORGET_MAX_ID_BYTES 320 //  longer ones are ignored
-#define DEAD_LETTER_FORGET_SHORT_ID 6       //  shorter ones: whole values only
-
-typedef struct {
-    char *request; //  the erase request (ids of what we answer)
-    char *ids[DEAD_LETTER_FORGET_MAX_IDS];
-    size_t id_count;
-} dead_letter_forget_t;
-
-//  Reads contact.forget: data.request (required) and every identifier in
-//  data.identifiers[], bird_contact_id, hubspot_contact_id, phone and
-//  email (no duplicates; a phone is also kept without / with its "+";
-//  empty ones are skipped). ZHUB_OK, or ZHUB_REJECT with a reason when
-//  there is no request.
-zhub_rc_t dead_letter_forget_parse (const zhub_msg_t *msg, dead_letter_forget_t *f, char *reason,
-                                    size_t reason_size);
-void dead_letter_forget_clear (dead_letter_forget_t *f);
-
-//  True when the letter mentions one of the identifiers anywhere: its
-//  subject, reason, ids, and every string, map key and integer inside the
-//  envelope (as dead-lettered and as edited) and the failure history.
-//  A string mentions an identifier when it holds it (ASCII case ignored)
-//  as a whole token: not run on by a letter or digit, or by one of ". _ -
-//  @ +" followed by one ("ana@example.com" is in "mailto:ana@example.com."
-//  but not in "diana@example.com" nor "ana@example.com.mx"; "501" is in
-//  "hubspot:contact:501" but not in "15012"). An identifier shorter than
-//  DEAD_LETTER_FORGET_SHORT_ID (a small HubSpot id) is too likely to be a
-//  word of unrelated text: a string mentions it only by being it, or by
-//  ending in ":<it>" (a subject). An integer mentions an identifier of
-//  digits when it is that number. Bytes that are not msgpack are searched
-//  as text.
-bool dead_letter_mentions (const dead_letter_t *self, const dead_letter_forget_t *f);
-
-//  The same test on raw bytes (a stored record that no longer decodes).
-bool dead_letter_bytes_mention (const uint8_t *bytes, size_t size, const dead_letter_forget_t *f);
-
-//  contact.forgotten: subject "erase:<request>", id
-//  "forgotten:dead-letter:<request>" (a repeat collapses in the broker's
-//  dedup), data {"request", "actor": "dead-letter", "removed": removed}.
-zhub_msg_t *dead_letter_forgotten_msg (const dead_letter_forget_t *f, size_t removed,
-                                       const char *traceparent, int64_t now_ms);
+//  True when the letter mentions the person anywhere: its subject, reason
+//  and ids as text, the envelope (as dead-lettered and as edited) and the
+//  failure history as msgpack; the rule is zhub_forget.h's.
+bool dead_letter_mentions (const dead_letter_t *self, const zhub_forget_t *f);
 
 //  -------------------------------------------------------------------
 //  Alerts: one message per burst, at most one per interval.

@@ -339,7 +339,7 @@ typedef struct {
     dead_letter_actor_t *self;
     zhub_actor_ctx_t *ctx;
     const zhub_msg_t *msg;
-    const dead_letter_forget_t *forget;
+    const zhub_forget_t *forget;
     size_t removed;
 } s_forget_t;
 
@@ -352,8 +352,8 @@ s_forget (zhub_txn_t *txn, void *arg)
     zhub_rc_t rc = dead_letter_store_forget (&fg->self->tables, txn, fg->forget, &fg->removed);
     if (rc != ZHUB_OK)
         return rc;
-    zhub_msg_t *forgotten =
-        dead_letter_forgotten_msg (fg->forget, fg->removed, fg->msg->traceparent, zhub_now_ms ());
+    zhub_msg_t *forgotten = zhub_forget_answer (DEAD_LETTER_GROUP, fg->forget->request, fg->removed,
+                                                fg->msg->traceparent, zhub_now_ms ());
     rc = zhub_actor_outbox_put (fg->ctx, txn, forgotten);
     zhub_msg_destroy (&forgotten);
     return rc;
@@ -362,17 +362,17 @@ s_forget (zhub_txn_t *txn, void *arg)
 void
 dead_letter_handle_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
 {
-    dead_letter_forget_t forget;
+    zhub_forget_t forget;
     char reason[128];
-    if (dead_letter_forget_parse (msg, &forget, reason, sizeof reason) != ZHUB_OK) {
+    if (zhub_forget_parse (msg, &forget, reason, sizeof reason) != ZHUB_OK) {
         zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
-        dead_letter_forget_clear (&forget);
+        zhub_forget_clear (&forget);
         return;
     }
     s_forget_t fg = {.self = ctx->state, .ctx = ctx, .msg = msg, .forget = &forget};
     if (zhub_store_write (ctx->store, s_forget, &fg) != ZHUB_OK) {
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the erase");
-        dead_letter_forget_clear (&forget);
+        zhub_forget_clear (&forget);
         return;
     }
     zhub_actor_compact_after (ctx);
@@ -385,7 +385,7 @@ dead_letter_handle_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_ou
     pthread_mutex_unlock (&fg.self->lock);
     zhub_outcome_ok (out, "forgotten");
     snprintf (out->reason, sizeof out->reason, "removed=%zu", fg.removed);
-    dead_letter_forget_clear (&forget);
+    zhub_forget_clear (&forget);
 }
 
 //  -------------------------------------------------------------------

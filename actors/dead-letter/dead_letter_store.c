@@ -244,8 +244,8 @@ dead_letter_store_each (const dead_letter_tables_t *t, zhub_txn_t *txn,
 }
 
 zhub_rc_t
-dead_letter_store_forget (const dead_letter_tables_t *t, zhub_txn_t *txn,
-                          const dead_letter_forget_t *f, size_t *removed)
+dead_letter_store_forget (const dead_letter_tables_t *t, zhub_txn_t *txn, const zhub_forget_t *f,
+                          size_t *removed)
 {
     *removed = 0;
     //  First find them, then delete: deleting from the table being walked
@@ -265,7 +265,7 @@ dead_letter_store_forget (const dead_letter_tables_t *t, zhub_txn_t *txn,
             mentions = dead_letter_mentions (&dl, f);
             dead_letter_clear (&dl);
         } else
-            mentions = dead_letter_bytes_mention (value, value_size, f);
+            mentions = zhub_forget_mentions_msgpack (f, value, value_size);
         if (mentions && key_size == 8) {
             doomed = zhub_realloc (doomed, (count + 1) * sizeof *doomed);
             doomed[count++] = zhub_store_u64 (key);

@@ -61,7 +61,7 @@ zhub_rc_t dead_letter_store_remove (const dead_letter_tables_t *tables, zhub_txn
 //  letter is an opaque copy of any message, so no index can say which
 //  letters name whom.
 zhub_rc_t dead_letter_store_forget (const dead_letter_tables_t *tables, zhub_txn_t *txn,
-                                    const dead_letter_forget_t *f, size_t *removed);
+                                    const zhub_forget_t *f, size_t *removed);
 
 //  Calls fn for each letter matching filter, oldest first (by the time it
 //  was dead-lettered), until fn returns false. Uses the group index when

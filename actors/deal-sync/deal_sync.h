@@ -23,6 +23,7 @@
 #define DEAL_SYNC_H
 
 #include "zhub_common.h"
+#include "zhub_forget.h"
 #include "zhub_msg.h"
 
 #include <jansson.h>
@@ -203,30 +204,5 @@ bool deal_sync_change_is_integration (const char *change_source);
 zhub_msg_t *deal_sync_stage_msg (const zhub_msg_t *input, const char *deal_id,
                                  const char *contact_id, const char *bird_id, const char *stage,
                                  const char *ai_stage, const char *by, int64_t now_ms);
-
-//  -------------------------------------------------------------------
-//  Forgetting a person (contact.forget, step 3 of `zhub erase contact`)
-
-typedef struct {
-    char *request;              //  data.request: names the answer
-    char *bird_id, *hubspot_id; //  data.bird_contact_id / hubspot_contact_id, or NULL
-    char **ids;                 //  every identifier: data.identifiers and the fields
-    size_t id_count;            //  above (phone, email too), no duplicates
-} deal_forget_t;
-
-//  Reads contact.forget. ZHUB_OK with *who filled (an empty id list is
-//  valid: nothing to remove); ZHUB_REJECT without a request or when the
-//  answer's id would not fit an envelope. The caller clears who.
-zhub_rc_t deal_sync_forget_parse (const json_t *data, deal_forget_t *who, char *reason,
-                                  size_t reason_size);
-void deal_forget_clear (deal_forget_t *who);
-
-//  True when value is one of the person's identifiers (exact: deal-sync
-//  keeps ids only, never free text).
-bool deal_sync_forget_is (const deal_forget_t *who, const char *value);
-
-//  contact.forgotten: subject "erase:<request>", id
-//  "forgotten:deal-sync:<request>", data {request, actor, removed}. Fresh.
-zhub_msg_t *deal_sync_forgotten_msg (const deal_forget_t *who, int removed, int64_t now_ms);
 
 #endif

@@ -622,9 +622,9 @@ done:
 //  and queues contact.forgotten, so the answer never goes out for an erase
 //  that did not commit, and a redelivery finds nothing and answers again
 //  with the same id (the broker's dedup keeps one). Every table holds ids
-//  only, compared exactly: the person's identifiers, widened by what the
-//  tables tie to them (a Bird id whose contact is their HubSpot id, the
-//  deals of those ids).
+//  only, compared as whole values: with the person's identifiers
+//  (zhub_forget_is), widened by what the tables tie to them (a Bird id
+//  whose contact is their HubSpot id, the deals of those ids).
 
 typedef struct {
     char **items;
@@ -661,7 +661,7 @@ s_names_clear (s_names_t *names)
 
 typedef struct {
     const deal_sync_t *self;
-    const deal_forget_t *who;
+    const zhub_forget_t *who;
     zhub_actor_ctx_t *ctx; //  NULL: no answer queued
     int64_t now_ms;
     s_names_t people; //  the person's Bird and HubSpot contact ids found in the tables
@@ -682,7 +682,7 @@ s_forget_reset (s_forget_t *f)
 static bool
 s_forget_person (const s_forget_t *f, const char *id)
 {
-    return id && (deal_sync_forget_is (f->who, id) || s_names_has (&f->people, id));
+    return id && (zhub_forget_is (f->who, id) || s_names_has (&f->people, id));
 }
 
 //  True when a row is the person's; may widen what f knows of them.
@@ -797,14 +797,15 @@ s_forget_fn (zhub_txn_t *txn, void *arg)
         return ZHUB_ERROR;
     if (!f->ctx)
         return ZHUB_OK;
-    zhub_msg_t *answer = deal_sync_forgotten_msg (f->who, f->removed, f->now_ms);
+    zhub_msg_t *answer =
+        zhub_forget_answer (DEAL_SYNC_GROUP, f->who->request, (size_t)f->removed, NULL, f->now_ms);
     zhub_rc_t rc = zhub_actor_outbox_put (f->ctx, txn, answer);
     zhub_msg_destroy (&answer);
     return rc;
 }
 
 int
-deal_sync_forget (zhub_store_t *store, const deal_sync_t *self, const deal_forget_t *who,
+deal_sync_forget (zhub_store_t *store, const deal_sync_t *self, const zhub_forget_t *who,
                   zhub_actor_ctx_t *ctx, int64_t now_ms)
 {
     s_forget_t f = {.self = self, .who = who, .ctx = ctx, .now_ms = now_ms};
@@ -817,10 +818,9 @@ deal_sync_forget (zhub_store_t *store, const deal_sync_t *self, const deal_forge
 void
 deal_sync_handle_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
 {
-    json_t *data = zhub_msg_data_json (msg);
-    deal_forget_t who;
+    zhub_forget_t who;
     char reason[256] = "";
-    if (deal_sync_forget_parse (data, &who, reason, sizeof reason) != ZHUB_OK)
+    if (zhub_forget_parse (msg, &who, reason, sizeof reason) != ZHUB_OK)
         zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
     else {
         int removed = deal_sync_forget (ctx->store, ctx->state, &who, ctx, zhub_now_ms ());
@@ -835,6 +835,5 @@ deal_sync_handle_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outc
                       removed);
         }
     }
-    deal_forget_clear (&who);
-    json_decref (data);
+    zhub_forget_clear (&who);
 }

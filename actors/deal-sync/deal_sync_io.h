@@ -48,7 +48,8 @@ void deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_ou
 void deal_sync_handle_synced (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 void deal_sync_handle_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 
-//  Forgets a person (contact.forget, GDPR erase). In one write
+//  Forgets the person who (from zhub_forget_parse; contact.forget, GDPR
+//  erase); ids are compared with zhub_forget_is. In one write
 //  transaction deletes: the contacts entries under one of the person's
 //  ids or pointing at one (their Bird and HubSpot ids join the person's);
 //  the deals whose key, Bird id or HubSpot contact id is the person's, and
@@ -57,7 +58,7 @@ void deal_sync_handle_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub
 //  (removed = the count) in its outbox in that transaction. Returns the
 //  number of entries deleted (0 the second time), or -1 on a store fault
 //  (nothing deleted). The deal itself stays in HubSpot.
-int deal_sync_forget (zhub_store_t *store, const deal_sync_t *self, const deal_forget_t *who,
+int deal_sync_forget (zhub_store_t *store, const deal_sync_t *self, const zhub_forget_t *who,
                       zhub_actor_ctx_t *ctx, int64_t now_ms);
 
 #endif

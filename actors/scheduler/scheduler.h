@@ -18,6 +18,7 @@
 #define SCHEDULER_H
 
 #include "zhub_common.h"
+#include "zhub_forget.h"
 #include "zhub_msg.h"
 
 #include <jansson.h>
@@ -269,34 +270,12 @@ json_t *sched_bird_message (const sched_booking_t *b, const char *text);
 //  holds, reminder timers and invitee links that point at it, and answers
 //  contact.forgotten in the same transaction.
 
-#define SCHED_FORGET_MAX_IDS 32       //  identifiers kept from one message
-#define SCHED_FORGET_MAX_ID_BYTES 320 //  longer ones cannot be ours: ignored
-
-typedef struct {
-    char *request;                   //  the erase request (ids of what we answer)
-    char *ids[SCHED_FORGET_MAX_IDS]; //  every identifier, no duplicates
-    size_t id_count;
-} sched_forget_t;
-
-//  Reads contact.forget: data.request (required) and every identifier in
-//  data.identifiers[], bird_contact_id, hubspot_contact_id, phone and
-//  email (a phone is also kept without / with its leading "+"). ZHUB_OK,
-//  or ZHUB_REJECT with a reason when there is no request.
-zhub_rc_t sched_forget_parse (const zhub_msg_t *msg, sched_forget_t *f, char *reason,
-                              size_t reason_size);
-void sched_forget_clear (sched_forget_t *f);
-
-//  True when the booking names the person: its Bird contact id or its
-//  phone (with or without "+") equals one of the identifiers (ASCII case
-//  ignored). Whole values only, so one person's erase never takes another's
-//  booking whose phone merely contains the digits.
-bool sched_booking_refers_to (const sched_booking_t *b, const sched_forget_t *f);
-
-//  contact.forgotten: subject "erase:<request>", id
-//  "forgotten:scheduler:<request>" (a repeat collapses in the broker's
-//  dedup), data {"request", "actor": "scheduler", "removed": removed}.
-zhub_msg_t *sched_forgotten_msg (const sched_forget_t *f, size_t removed, const char *traceparent,
-                                 int64_t now_ms);
+//  True when the booking names the person (f from zhub_forget_parse): its
+//  Bird contact id or its phone (with or without "+") is one of the
+//  identifiers (zhub_forget_is: whole values, ASCII case ignored), so one
+//  person's erase never takes another's booking whose phone merely
+//  contains the digits.
+bool sched_booking_refers_to (const sched_booking_t *b, const zhub_forget_t *f);
 
 //  -------------------------------------------------------------------
 //  Secrets at rest

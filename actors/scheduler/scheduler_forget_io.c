@@ -82,7 +82,7 @@ s_reminds_of (const void *value, size_t size, const s_ids_t *ids)
 }
 
 zhub_rc_t
-scheduler_forget_records (zhub_txn_t *txn, scheduler_t *self, const sched_forget_t *f,
+scheduler_forget_records (zhub_txn_t *txn, scheduler_t *self, const zhub_forget_t *f,
                           size_t *removed)
 {
     *removed = 0;
@@ -127,7 +127,7 @@ scheduler_forget_records (zhub_txn_t *txn, scheduler_t *self, const sched_forget
 typedef struct {
     zhub_actor_ctx_t *ctx;
     scheduler_t *self;
-    const sched_forget_t *forget;
+    const zhub_forget_t *forget;
     const zhub_msg_t *msg;
     size_t removed;
 } s_forget_t;
@@ -141,8 +141,8 @@ s_forget_fn (zhub_txn_t *txn, void *arg)
     zhub_rc_t rc = scheduler_forget_records (txn, fg->self, fg->forget, &fg->removed);
     if (rc != ZHUB_OK)
         return rc;
-    zhub_msg_t *forgotten =
-        sched_forgotten_msg (fg->forget, fg->removed, fg->msg->traceparent, zhub_now_ms ());
+    zhub_msg_t *forgotten = zhub_forget_answer (SCHEDULER_GROUP, fg->forget->request, fg->removed,
+                                                fg->msg->traceparent, zhub_now_ms ());
     rc = zhub_actor_outbox_put (fg->ctx, txn, forgotten);
     zhub_msg_destroy (&forgotten);
     return rc;
@@ -151,17 +151,17 @@ s_forget_fn (zhub_txn_t *txn, void *arg)
 void
 scheduler_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
 {
-    sched_forget_t forget;
+    zhub_forget_t forget;
     char reason[128];
-    if (sched_forget_parse (msg, &forget, reason, sizeof reason) != ZHUB_OK) {
+    if (zhub_forget_parse (msg, &forget, reason, sizeof reason) != ZHUB_OK) {
         zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
-        sched_forget_clear (&forget);
+        zhub_forget_clear (&forget);
         return;
     }
     s_forget_t fg = {.ctx = ctx, .self = ctx->state, .forget = &forget, .msg = msg};
     if (zhub_store_write (ctx->store, s_forget_fn, &fg) != ZHUB_OK) {
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the erase");
-        sched_forget_clear (&forget);
+        zhub_forget_clear (&forget);
         return;
     }
     zhub_actor_compact_after (ctx);
@@ -171,5 +171,5 @@ scheduler_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *
                zhub_actor_log_quote (forget.request, quoted, sizeof quoted), fg.removed);
     zhub_outcome_ok (out, "forgotten");
     snprintf (out->reason, sizeof out->reason, "removed=%zu", fg.removed);
-    sched_forget_clear (&forget);
+    zhub_forget_clear (&forget);
 }

@@ -32,7 +32,7 @@
 #include "zhub_actor.h"
 
 #define SCHED_TIMERS_PER_TICK 16
-#define SCHED_TOKEN_RETRY_MS 30000              //  a failed token refresh is tried again this soon
+#define SCHED_TOKEN_RETRY_MS 30000 //  a failed token refresh is tried again this soon
 
 typedef struct {
     sched_config_t cfg;
@@ -41,7 +41,7 @@ typedef struct {
     //  OAuth2 (secrets: never logged)
     const char *google_client_id, *google_client_secret, *google_refresh_token;
     const char *graph_client_id, *graph_client_secret;
-    int64_t refresh_margin_ms; //  refresh this long before expiry
+    int64_t refresh_margin_ms;  //  refresh this long before expiry
     sched_watch_config_t watch; //  calendar change subscriptions (scheduler_watch_io.c)
     zhub_http_t *http;
     zhub_google_t *google;
@@ -78,7 +78,7 @@ void scheduler_tick (zhub_actor_ctx_t *ctx);
 //  *removed counts the entries deleted (0 when nobody matched). ZHUB_OK or
 //  ZHUB_ERROR (return it from the callback). The contact.forget handler
 //  runs it with the contact.forgotten outbox entry in the same transaction.
-zhub_rc_t scheduler_forget_records (zhub_txn_t *txn, scheduler_t *self, const sched_forget_t *f,
+zhub_rc_t scheduler_forget_records (zhub_txn_t *txn, scheduler_t *self, const zhub_forget_t *f,
                                     size_t *removed);
 
 #endif

@@ -85,10 +85,9 @@ sched_watch_uuid (const uint8_t random[16], char *out, size_t out_size)
     memcpy (b, random, 16);
     b[6] = (uint8_t)((b[6] & 0x0F) | 0x40); //  version 4
     b[8] = (uint8_t)((b[8] & 0x3F) | 0x80); //  RFC 4122 variant
-    snprintf (out, out_size,
-              "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
-              b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14],
-              b[15]);
+    snprintf (out, out_size, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+              b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
+              b[13], b[14], b[15]);
 }
 
 int64_t
@@ -236,10 +235,10 @@ sched_graph_subscription_body (const char *mailbox, const char *address, const c
                                int64_t expires_at)
 {
     char *resource = sched_graph_events_resource (mailbox);
-    json_t *body = json_pack ("{s:s, s:s, s:s, s:o, s:s}", "changeType", SCHED_GRAPH_CHANGE_TYPES,
-                              "notificationUrl", address, "resource", resource,
-                              "expirationDateTime", s_graph_time (expires_at), "clientState",
-                              client_state);
+    json_t *body =
+        json_pack ("{s:s, s:s, s:s, s:o, s:s}", "changeType", SCHED_GRAPH_CHANGE_TYPES,
+                   "notificationUrl", address, "resource", resource, "expirationDateTime",
+                   s_graph_time (expires_at), "clientState", client_state);
     free (resource);
     return body;
 }

@@ -46,10 +46,8 @@ scheduler_watch_config (scheduler_t *self, char *err, size_t err_size)
     if (zhub_env_duration_ms ("ZHUB_GOOGLE_WATCH_TTL", SCHED_GOOGLE_WATCH_TTL_MS, &w->google_ttl_ms)
         || zhub_env_duration_ms ("ZHUB_GRAPH_SUBSCRIPTION_TTL", SCHED_GRAPH_SUB_TTL_MS,
                                  &w->graph_ttl_ms)
-        || zhub_env_duration_ms ("ZHUB_CALENDAR_RENEW_MARGIN", SCHED_WATCH_MARGIN_MS,
-                                 &w->margin_ms)
-        || zhub_env_duration_ms ("ZHUB_CALENDAR_WATCH_RETRY", SCHED_WATCH_RETRY_MS,
-                                 &w->retry_ms)) {
+        || zhub_env_duration_ms ("ZHUB_CALENDAR_RENEW_MARGIN", SCHED_WATCH_MARGIN_MS, &w->margin_ms)
+        || zhub_env_duration_ms ("ZHUB_CALENDAR_WATCH_RETRY", SCHED_WATCH_RETRY_MS, &w->retry_ms)) {
         snprintf (err, err_size,
                   "ZHUB_GOOGLE_WATCH_TTL, ZHUB_GRAPH_SUBSCRIPTION_TTL, ZHUB_CALENDAR_RENEW_MARGIN "
                   "and ZHUB_CALENDAR_WATCH_RETRY must be durations");
@@ -68,8 +66,8 @@ scheduler_watch_config (scheduler_t *self, char *err, size_t err_size)
         for (int p = SCHED_GOOGLE; p <= SCHED_GRAPH; p++) {
             const char *off = sched_watch_off_reason (w, (sched_platform_t)p);
             if (used[p] && off)
-                zhub_warn ("calendar_notifications_off", "platform=%s reason=\"%s\"",
-                           s_platform[p], off);
+                zhub_warn ("calendar_notifications_off", "platform=%s reason=\"%s\"", s_platform[p],
+                           off);
             else if (used[p])
                 zhub_info ("calendar_notifications", "platform=%s ttl_ms=%lld margin_ms=%lld",
                            s_platform[p],
@@ -324,9 +322,8 @@ s_graph_adoptable (scheduler_t *self, const sched_watch_t *rec, const char *addr
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);
     zhub_graph_subscriptions_list (self->graph, token, NULL, &resp);
-    const json_t *sub = resp.status == 200
-                            ? sched_graph_subscription_find (resp.json, rec->target, address)
-                            : NULL;
+    const json_t *sub =
+        resp.status == 200 ? sched_graph_subscription_find (resp.json, rec->target, address) : NULL;
     char *id = sub ? zhub_strdup (json_string_value (json_object_get (sub, "id"))) : NULL;
     zhub_http_response_reset (&resp);
     return id;
@@ -359,8 +356,8 @@ s_graph_keep (scheduler_t *self, sched_watch_t *rec, const char *token, int64_t 
     }
     if (rc == 0) {
         how = "created";
-        json_t *body = sched_graph_subscription_body (rec->target, address,
-                                                      self->watch.client_state, asked);
+        json_t *body =
+            sched_graph_subscription_body (rec->target, address, self->watch.client_state, asked);
         zhub_http_response_t resp;
         zhub_http_response_init (&resp);
         zhub_graph_subscription_create (self->graph, body, token, NULL, &resp);
@@ -378,6 +375,10 @@ s_graph_keep (scheduler_t *self, sched_watch_t *rec, const char *token, int64_t 
             rc = -1;
         }
         zhub_http_response_reset (&resp);
+    }
+    if (rc != 1 && old->id) {
+        rec->id = old->id; //  keep the old one until a new one exists
+        old->id = NULL;
     }
     if (rc == 1) {
         free (rec->address);
@@ -438,7 +439,8 @@ scheduler_watch_fire (zhub_actor_ctx_t *ctx, const uint8_t *key, size_t key_size
     sched_platform_t p = platform && !strcmp (platform, "graph") ? SCHED_GRAPH : SCHED_GOOGLE;
     //  Older "watch" timers (and any timer its record does not name) are
     //  leftovers: the start armed their successors.
-    if (kind && !strcmp (kind, "subscription") && platform && target) {
+    if (kind && !strcmp (kind, "subscription") && target && platform
+        && (!strcmp (platform, "google") || !strcmp (platform, "graph"))) {
         sched_watch_name (p, target, name, sizeof name);
         if (zhub_store_read (ctx->store, s_load_fn, &load) != ZHUB_OK)
             return; //  tried again at the next tick
@@ -481,7 +483,7 @@ scheduler_watch_fire (zhub_actor_ctx_t *ctx, const uint8_t *key, size_t key_size
                        : now + self->watch.retry_ms;
     save.rec = &rec;
     zhub_rc_t rc = zhub_store_write (ctx->store, s_save_fn, &save);
-    if (rc == ZHUB_OK && token)
+    if (rc == ZHUB_OK && ok)
         s_release (self, p, &old, rec.target, token);
     else if (rc == ZHUB_ERROR)
         zhub_error ("timer_failed", "kind=subscription platform=%s calendar=%s", s_platform[p],

@@ -6,6 +6,7 @@
 //  A real store (through a real actor, for the outbox) in a temp folder.
 #include "activity_log_io.h"
 #include "zhub_test.h"
+#include "zhub_test_forget.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -239,15 +240,11 @@ test_forget_removes_every_record_of_the_person (void)
     s_fill_t fill = {&log};
     CHECK (zhub_store_write (store, s_fill_people, &fill) == ZHUB_OK);
 
-    zhub_msg_t *msg = s_msg (
-        "contact.forget", "forget:r1", "erase:r1",
-        "{\"request\":\"r1\",\"bird_contact_id\":\"bird-ana\",\"hubspot_contact_id\":\"90501\","
-        "\"phone\":\"" PHONE "\",\"email\":\"" EMAIL "\",\"identifiers\":[\"bird-ana\",\"90501\","
-        "\"" PHONE "\",\"" PHONE_DIGITS "\",\"" EMAIL "\"]}");
-    activity_forget_t who;
-    char reason[128];
-    CHECK (activity_forget_parse (msg, &who, reason, sizeof reason) == ZHUB_OK);
-    zhub_msg_destroy (&msg);
+    const char *ana = "{\"request\":\"r1\",\"bird_contact_id\":\"bird-ana\",\"hubspot_contact_id\":"
+                      "\"90501\",\"phone\":\"" PHONE "\",\"email\":\"" EMAIL "\",\"identifiers\":"
+                      "[\"bird-ana\",\"90501\",\"" PHONE "\",\"" PHONE_DIGITS "\",\"" EMAIL "\"]}";
+    zhub_forget_t who;
+    CHECK (zhub_test_forget (ana, &who) == ZHUB_OK);
 
     //  id map 2, conversations 4 (hers, her old one, the two naming her),
     //  parked 3, engagements 1
@@ -296,7 +293,7 @@ test_forget_removes_every_record_of_the_person (void)
     CHECK (count.contacts == 1 && count.conversations == 2);
 
     zhub_msg_destroy (&outbox.last);
-    activity_forget_clear (&who);
+    zhub_forget_clear (&who);
     zhub_actor_destroy (&actor);
     zhub_actor_config_clear (&config);
     s_remove (dir);

@@ -7,6 +7,7 @@
 //  real actor (for the outbox), in a temp folder.
 #include "deal_sync_io.h"
 #include "zhub_test.h"
+#include "zhub_test_forget.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -110,50 +111,12 @@ s_read_outbox (zhub_txn_t *txn, void *arg)
 static int
 s_forget (zhub_actor_ctx_t *ctx, const char *data_json)
 {
-    json_t *data = json_loads (data_json, 0, NULL);
-    deal_forget_t who;
-    char reason[128];
+    zhub_forget_t who;
     int removed = -2;
-    if (deal_sync_forget_parse (data, &who, reason, sizeof reason) == ZHUB_OK)
+    if (zhub_test_forget (data_json, &who) == ZHUB_OK)
         removed = deal_sync_forget (ctx->store, ctx->state, &who, ctx, 5000);
-    deal_forget_clear (&who);
-    json_decref (data);
+    zhub_forget_clear (&who);
     return removed;
-}
-
-static void
-test_forget_reads_the_request_and_answers_by_its_id (void)
-{
-    json_t *data = json_loads ("{\"request\":\"r1\",\"hubspot_contact_id\":90501,"
-                               "\"email\":\"" EMAIL "\",\"identifiers\":[\"" EMAIL "\",\"" PHONE
-                               "\",\"" PHONE_DIGITS "\",\"\",null]}",
-                               0, NULL);
-    deal_forget_t who;
-    char reason[128];
-    CHECK (deal_sync_forget_parse (data, &who, reason, sizeof reason) == ZHUB_OK);
-    CHECK_STR (who.hubspot_id, "90501");
-    CHECK (who.bird_id == NULL);
-    CHECK (who.id_count == 4);
-    CHECK (deal_sync_forget_is (&who, "90501") && deal_sync_forget_is (&who, PHONE_DIGITS));
-    CHECK (!deal_sync_forget_is (&who, "9050"));
-    zhub_msg_t *answer = deal_sync_forgotten_msg (&who, 3, 1000);
-    CHECK_STR (answer->type, "contact.forgotten");
-    CHECK_STR (answer->id, "forgotten:deal-sync:r1");
-    CHECK_STR (answer->subject, "erase:r1");
-    CHECK_STR (answer->source, "zhub/deal-sync");
-    json_t *out = zhub_msg_data_json (answer);
-    CHECK_STR (json_string_value (json_object_get (out, "request")), "r1");
-    CHECK_STR (json_string_value (json_object_get (out, "actor")), "deal-sync");
-    CHECK (json_integer_value (json_object_get (out, "removed")) == 3);
-    json_decref (out);
-    zhub_msg_destroy (&answer);
-    deal_forget_clear (&who);
-    json_decref (data);
-
-    data = json_loads ("{\"identifiers\":[\"" EMAIL "\"]}", 0, NULL);
-    CHECK (deal_sync_forget_parse (data, &who, reason, sizeof reason) == ZHUB_REJECT);
-    deal_forget_clear (&who);
-    json_decref (data);
 }
 
 static void
@@ -240,7 +203,6 @@ test_forget_removes_every_record_of_the_person (void)
 int
 main (void)
 {
-    RUN (test_forget_reads_the_request_and_answers_by_its_id);
     RUN (test_forget_removes_every_record_of_the_person);
     TEST_EXIT ();
 }

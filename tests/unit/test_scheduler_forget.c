@@ -1,85 +1,24 @@
-//  zhub-scheduler forgetting a person (contact.forget): reading the
-//  message, which bookings name the person, the contact.forgotten answer,
+//  zhub-scheduler forgetting a person (contact.forget): which bookings name
+//  the person (reading the message and the answer are test_zhub_forget's),
 //  and on a real store: the person's bookings go with their holds,
 //  reminder timers and invitee links; other people's bookings, the
 //  periodic timers and the OAuth tokens stay; a repeat removes nothing;
 //  after compaction the file holds none of the person's bytes.
 #include "scheduler_io.h"
 #include "zhub_test.h"
+#include "zhub_test_forget.h"
 
 #include <stdlib.h>
 #include <unistd.h>
 
-#define ANA_PHONE "+5215512345678"
-#define ANA_EMAIL "ana@example.com"
-
-static zhub_msg_t *
-s_forget_msg (const char *data_json)
-{
-    zhub_msg_t *msg = zhub_msg_new ();
-    zhub_msg_set (&msg->id, "forget:r1");
-    zhub_msg_set (&msg->source, "zhub/contact-sync");
-    zhub_msg_set (&msg->type, "contact.forget");
-    zhub_msg_set (&msg->subject, "erase:r1");
-    json_t *data = json_loads (data_json, 0, NULL);
-    zhub_msg_set_data_json (msg, data);
-    json_decref (data);
-    return msg;
-}
-
-//  What contact-sync sends for Ana.
-static void
-s_forget_ana (sched_forget_t *f)
-{
-    zhub_msg_t *msg = s_forget_msg (
-        "{\"request\":\"r1\",\"bird_contact_id\":\"b-ana\",\"hubspot_contact_id\":\"501\","
-        "\"phone\":\"" ANA_PHONE "\",\"email\":\"" ANA_EMAIL "\",\"identifiers\":[\"b-ana\","
-        "\"501\",\"" ANA_PHONE "\",\"5215512345678\",\"" ANA_EMAIL "\"]}");
-    char reason[128];
-    if (sched_forget_parse (msg, f, reason, sizeof reason) != ZHUB_OK)
-        fprintf (stderr, "forget: %s\n", reason);
-    zhub_msg_destroy (&msg);
-}
-
-static void
-test_forget_message_and_answer (void)
-{
-    //  only identifiers[] (contact-sync found nobody): the phone both ways
-    zhub_msg_t *msg =
-        s_forget_msg ("{\"request\":\"r2\",\"identifiers\":[\"5215512345678\",\"\"]}");
-    sched_forget_t f;
-    char reason[128];
-    CHECK (sched_forget_parse (msg, &f, reason, sizeof reason) == ZHUB_OK);
-    CHECK_STR (f.request, "r2");
-    CHECK (f.id_count == 2);
-    CHECK_STR (f.ids[0], "5215512345678");
-    CHECK_STR (f.ids[1], ANA_PHONE);
-    zhub_msg_t *answer = sched_forgotten_msg (&f, 0, NULL, 1000);
-    CHECK_STR (answer->id, "forgotten:scheduler:r2");
-    CHECK_STR (answer->subject, "erase:r2");
-    CHECK_STR (answer->type, "contact.forgotten");
-    CHECK_STR (answer->source, "zhub/scheduler");
-    json_t *data = zhub_msg_data_json (answer);
-    CHECK_STR (json_string_value (json_object_get (data, "request")), "r2");
-    CHECK_STR (json_string_value (json_object_get (data, "actor")), "scheduler");
-    CHECK (json_is_integer (json_object_get (data, "removed"))
-           && json_integer_value (json_object_get (data, "removed")) == 0);
-    json_decref (data);
-    zhub_msg_destroy (&answer);
-    sched_forget_clear (&f);
-    zhub_msg_destroy (&msg);
-
-    msg = s_forget_msg ("{\"email\":\"" ANA_EMAIL "\"}");
-    CHECK (sched_forget_parse (msg, &f, reason, sizeof reason) == ZHUB_REJECT);
-    sched_forget_clear (&f);
-    zhub_msg_destroy (&msg);
-}
+#define ANA_PHONE ZHUB_TEST_ANA_PHONE
+#define ANA_EMAIL ZHUB_TEST_ANA_EMAIL
 
 static void
 test_booking_refers_to_the_person_by_whole_values (void)
 {
-    sched_forget_t f;
-    s_forget_ana (&f);
+    zhub_forget_t f;
+    CHECK (zhub_test_forget (ZHUB_TEST_ANA_FORGET, &f) == ZHUB_OK);
     sched_booking_t b = {.booking_id = "bk1", .bird_id = "b-ana"};
     CHECK (sched_booking_refers_to (&b, &f));
     b.bird_id = "B-ANA"; //  ids compared without case
@@ -95,7 +34,7 @@ test_booking_refers_to_the_person_by_whole_values (void)
     b.phone = NULL;
     b.bird_id = NULL;
     CHECK (!sched_booking_refers_to (&b, &f));
-    sched_forget_clear (&f);
+    zhub_forget_clear (&f);
 }
 
 //  -------------------------------------------------------------------
@@ -190,7 +129,7 @@ s_fill (zhub_txn_t *txn, void *arg)
 
 typedef struct {
     scheduler_t *self;
-    const sched_forget_t *f;
+    const zhub_forget_t *f;
     size_t removed;
     size_t bookings, holds, timers, invitees, tokens, meta;
 } s_ctx_t;
@@ -243,8 +182,8 @@ test_store_forgets_bookings_and_what_points_at_them (void)
     snprintf (path, sizeof path, "%s/scheduler/data.mdb", dir);
     CHECK (zhub_test_file_contains (path, ANA_PHONE));
 
-    sched_forget_t f;
-    s_forget_ana (&f);
+    zhub_forget_t f;
+    CHECK (zhub_test_forget (ZHUB_TEST_ANA_FORGET, &f) == ZHUB_OK);
     s_ctx_t ctx = {.self = &self, .f = &f};
     CHECK (zhub_store_write (store, s_forget, &ctx) == ZHUB_OK);
     //  3 bookings, 1 hold, 2 reminders, 2 invitee links
@@ -266,7 +205,7 @@ test_store_forgets_bookings_and_what_points_at_them (void)
     zhub_store_read (store, s_count, &ctx);
     CHECK (ctx.bookings == 1 && ctx.holds == 1 && ctx.timers == 3 && ctx.tokens == 1);
 
-    sched_forget_clear (&f);
+    zhub_forget_clear (&f);
     zhub_store_destroy (&store);
     char *cmd = zhub_sprintf ("rm -rf '%s'", dir);
     CHECK (system (cmd) == 0);
@@ -276,7 +215,6 @@ test_store_forgets_bookings_and_what_points_at_them (void)
 int
 main (void)
 {
-    RUN (test_forget_message_and_answer);
     RUN (test_booking_refers_to_the_person_by_whole_values);
     RUN (test_store_forgets_bookings_and_what_points_at_them);
     TEST_EXIT ();

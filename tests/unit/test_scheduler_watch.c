@@ -187,8 +187,8 @@ test_graph_subscription_bodies_and_answers (void)
 {
     int64_t when = 0;
     zhub_time_parse ("2030-03-05T17:00:00Z", &when);
-    json_t *body = sched_graph_subscription_body ("luis@x.mx", "https://h.example/v1/webhooks/graph",
-                                                  "graph-state", when);
+    json_t *body = sched_graph_subscription_body (
+        "luis@x.mx", "https://h.example/v1/webhooks/graph", "graph-state", when);
     CHECK (s_same (body, "{\"changeType\":\"updated,deleted\","
                          "\"notificationUrl\":\"https://h.example/v1/webhooks/graph\","
                          "\"resource\":\"/users/luis@x.mx/events\","
@@ -232,8 +232,7 @@ test_graph_subscription_bodies_and_answers (void)
     const json_t *found =
         sched_graph_subscription_find (answer, "luis@x.mx", "https://h.example/v1/webhooks/graph");
     CHECK (found && !strcmp (json_string_value (json_object_get (found, "id")), "c"));
-    CHECK (sched_graph_subscription_find (answer, "eva@x.mx",
-                                          "https://h.example/v1/webhooks/graph")
+    CHECK (sched_graph_subscription_find (answer, "eva@x.mx", "https://h.example/v1/webhooks/graph")
            == NULL);
     json_decref (answer);
     json_t *empty = s_json ("{}");
