@@ -869,11 +869,9 @@ activity_log_prune (zhub_store_t *store, activity_log_t *self, int64_t now_ms)
 typedef struct {
     activity_log_t *self;
     const zhub_forget_t *who;
-    zhub_actor_ctx_t *ctx; //  NULL: no answer queued
-    int64_t now_ms;
     char **birds; //  Bird ids the id map ties to the person's HubSpot id
     size_t bird_count;
-    int removed;
+    size_t removed;
 } s_forget_t;
 
 static void
@@ -1017,59 +1015,22 @@ s_forget_table (zhub_txn_t *txn, s_forget_t *f, zhub_table_t table, s_forget_mat
     return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
 }
 
-static zhub_rc_t
-s_forget_fn (zhub_txn_t *txn, void *arg)
+zhub_rc_t
+activity_log_erase (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const zhub_forget_t *who,
+                    size_t *removed)
 {
-    s_forget_t *f = arg;
-    activity_log_t *self = f->self;
-    s_forget_reset (f); //  the store may run this again (map grown)
+    activity_log_t *self = ctx->state;
+    s_forget_t f = {.self = self, .who = who};
     //  The id map first: it names the person's other Bird ids.
-    if (s_forget_table (txn, f, self->contacts, s_forget_contact_matches) != ZHUB_OK
-        || s_forget_table (txn, f, self->conversations, s_forget_conv_matches) != ZHUB_OK
-        || s_forget_table (txn, f, self->parked, s_forget_parked_matches) != ZHUB_OK
-        || s_forget_table (txn, f, self->engagements, s_forget_engagement_matches) != ZHUB_OK)
-        return ZHUB_ERROR;
-    if (!f->ctx)
-        return ZHUB_OK;
-    zhub_msg_t *answer = zhub_forget_answer (ACTIVITY_LOG_GROUP, f->who->request,
-                                             (size_t)f->removed, NULL, f->now_ms);
-    zhub_rc_t rc = zhub_actor_outbox_put (f->ctx, txn, answer);
-    zhub_msg_destroy (&answer);
-    return rc;
-}
-
-int
-activity_log_forget (zhub_store_t *store, activity_log_t *self, const zhub_forget_t *who,
-                     zhub_actor_ctx_t *ctx, int64_t now_ms)
-{
-    s_forget_t f = {.self = self, .who = who, .ctx = ctx, .now_ms = now_ms};
-    zhub_rc_t rc = zhub_store_write (store, s_forget_fn, &f);
-    int removed = f.removed;
+    zhub_rc_t rc = ZHUB_ERROR;
+    if (s_forget_table (txn, &f, self->contacts, s_forget_contact_matches) == ZHUB_OK
+        && s_forget_table (txn, &f, self->conversations, s_forget_conv_matches) == ZHUB_OK
+        && s_forget_table (txn, &f, self->parked, s_forget_parked_matches) == ZHUB_OK
+        && s_forget_table (txn, &f, self->engagements, s_forget_engagement_matches) == ZHUB_OK)
+        rc = ZHUB_OK;
+    *removed = f.removed;
     s_forget_reset (&f);
-    return rc == ZHUB_OK ? removed : -1;
-}
-
-static void
-s_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
-{
-    zhub_forget_t who;
-    char reason[256] = "";
-    if (zhub_forget_parse (msg, &who, reason, sizeof reason) != ZHUB_OK)
-        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
-    else {
-        int removed = activity_log_forget (ctx->store, ctx->state, &who, ctx, zhub_now_ms ());
-        if (removed < 0)
-            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot erase the person");
-        else {
-            //  The person's bytes stay in freed pages until the store is
-            //  rewritten; the runtime does it before the ACK.
-            zhub_actor_compact_after (ctx);
-            zhub_outcome_ok (out, "forgotten");
-            snprintf (out->reason, sizeof out->reason, "request=%s removed=%d", who.request,
-                      removed);
-        }
-    }
-    zhub_forget_clear (&who);
+    return rc;
 }
 
 //  -------------------------------------------------------------------
@@ -1109,7 +1070,7 @@ activity_log_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
             snprintf (out->reason, sizeof out->reason, "replayed=%zu", replayed);
         }
     } else if (ev.kind == ACTIVITY_EV_FORGET)
-        s_forget (ctx, msg, out);
+        zhub_actor_forget (ctx, msg, ACTIVITY_LOG_GROUP, activity_log_erase, out);
     else if (ev.kind == ACTIVITY_EV_FLUSH)
         s_flush (ctx, msg, &ev, out);
     else

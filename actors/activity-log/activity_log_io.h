@@ -11,7 +11,7 @@
 //                   events for a contact whose HubSpot id is not known yet;
 //                   replayed, in order, when contact.synced brings the id
 //
-//  contact.forget deletes a person from every table (activity_log_forget).
+//  contact.forget deletes a person from every table (activity_log_erase).
 //
 //  Why park rather than NACK with a delay: the broker holds later messages
 //  of the same subject while one waits for a retry, and contact.synced for
@@ -51,19 +51,18 @@ void activity_log_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_out
 //  deleted, or -1 on a store fault.
 int activity_log_prune (zhub_store_t *store, activity_log_t *self, int64_t now_ms);
 
-//  Forgets the person who (from zhub_forget_parse; contact.forget, GDPR
-//  erase): stored ids are compared with zhub_forget_is, text and parked
-//  envelopes searched with zhub_forget_mentions_*. In one write
-//  transaction deletes: the id map entries under one of the person's ids
-//  or pointing at their HubSpot contact id (their keys join the person's
-//  Bird ids); every cached conversation of those Bird ids or whose
-//  transcript lines mention an identifier; every parked event of those
-//  Bird ids, naming their HubSpot id, or whose envelope mentions an
-//  identifier; the engagement records whose key mentions one. With ctx,
-//  queues contact.forgotten (removed = the count) in its outbox in that
-//  transaction. Returns the number of entries deleted (0 the second
-//  time), or -1 on a store fault (nothing deleted).
-int activity_log_forget (zhub_store_t *store, activity_log_t *self, const zhub_forget_t *who,
-                         zhub_actor_ctx_t *ctx, int64_t now_ms);
+//  The erase step of contact.forget (GDPR erase; zhub_actor_forget runs it,
+//  ctx->state the activity_log_t): stored ids are compared with
+//  zhub_forget_is, text and parked envelopes searched with
+//  zhub_forget_mentions_*. Deletes in txn: the id map entries under one of
+//  the person's ids or pointing at their HubSpot contact id (their keys
+//  join the person's Bird ids); every cached conversation of those Bird ids
+//  or whose transcript lines mention an identifier; every parked event of
+//  those Bird ids, naming their HubSpot id, or whose envelope mentions an
+//  identifier; the engagement records whose key mentions one. Returns
+//  ZHUB_OK with *removed the number of entries deleted (0 the second time),
+//  or ZHUB_ERROR on a store fault.
+zhub_rc_t activity_log_erase (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const zhub_forget_t *who,
+                              size_t *removed);
 
 #endif

@@ -335,57 +335,22 @@ dead_letter_handle_command (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_o
 //  -------------------------------------------------------------------
 //  Forgetting a person (contact.forget)
 
-typedef struct {
-    dead_letter_actor_t *self;
-    zhub_actor_ctx_t *ctx;
-    const zhub_msg_t *msg;
-    const zhub_forget_t *forget;
-    size_t removed;
-} s_forget_t;
-
-//  The deletes and contact.forgotten in one transaction (run again from
-//  scratch when the store grows its map).
+//  dead_letter_store_forget as the runtime's erase step.
 static zhub_rc_t
-s_forget (zhub_txn_t *txn, void *arg)
+s_erase (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const zhub_forget_t *f, size_t *removed)
 {
-    s_forget_t *fg = arg;
-    zhub_rc_t rc = dead_letter_store_forget (&fg->self->tables, txn, fg->forget, &fg->removed);
-    if (rc != ZHUB_OK)
-        return rc;
-    zhub_msg_t *forgotten = zhub_forget_answer (DEAD_LETTER_GROUP, fg->forget->request, fg->removed,
-                                                fg->msg->traceparent, zhub_now_ms ());
-    rc = zhub_actor_outbox_put (fg->ctx, txn, forgotten);
-    zhub_msg_destroy (&forgotten);
-    return rc;
+    dead_letter_actor_t *self = ctx->state;
+    return dead_letter_store_forget (&self->tables, txn, f, removed);
 }
 
 void
 dead_letter_handle_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
 {
-    zhub_forget_t forget;
-    char reason[128];
-    if (zhub_forget_parse (msg, &forget, reason, sizeof reason) != ZHUB_OK) {
-        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
-        zhub_forget_clear (&forget);
-        return;
-    }
-    s_forget_t fg = {.self = ctx->state, .ctx = ctx, .msg = msg, .forget = &forget};
-    if (zhub_store_write (ctx->store, s_forget, &fg) != ZHUB_OK) {
-        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the erase");
-        zhub_forget_clear (&forget);
-        return;
-    }
-    zhub_actor_compact_after (ctx);
-    //  The request id only: the identifiers are what is being forgotten.
-    char quoted[300];
-    zhub_info ("forgotten", "id=%s request=%s removed=%zu", msg->id,
-               zhub_actor_log_quote (forget.request, quoted, sizeof quoted), fg.removed);
-    pthread_mutex_lock (&fg.self->lock);
-    fg.self->forgotten += fg.removed;
-    pthread_mutex_unlock (&fg.self->lock);
-    zhub_outcome_ok (out, "forgotten");
-    snprintf (out->reason, sizeof out->reason, "removed=%zu", fg.removed);
-    zhub_forget_clear (&forget);
+    dead_letter_actor_t *self = ctx->state;
+    size_t removed = zhub_actor_forget (ctx, msg, DEAD_LETTER_GROUP, s_erase, out);
+    pthread_mutex_lock (&self->lock);
+    self->forgotten += removed;
+    pthread_mutex_unlock (&self->lock);
 }
 
 //  -------------------------------------------------------------------

@@ -662,12 +662,10 @@ s_names_clear (s_names_t *names)
 typedef struct {
     const deal_sync_t *self;
     const zhub_forget_t *who;
-    zhub_actor_ctx_t *ctx; //  NULL: no answer queued
-    int64_t now_ms;
     s_names_t people; //  the person's Bird and HubSpot contact ids found in the tables
     s_names_t deals;  //  their HubSpot deal ids
     s_names_t keys;   //  their deal keys
-    int removed;
+    size_t removed;
 } s_forget_t;
 
 static void
@@ -781,59 +779,27 @@ s_forget_table (zhub_txn_t *txn, s_forget_t *f, zhub_table_t table, s_forget_row
     return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
 }
 
-static zhub_rc_t
-s_forget_fn (zhub_txn_t *txn, void *arg)
+zhub_rc_t
+deal_sync_erase (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const zhub_forget_t *who, size_t *removed)
 {
-    s_forget_t *f = arg;
-    const deal_sync_t *self = f->self;
-    s_forget_reset (f); //  the store may run this again (map grown)
+    const deal_sync_t *self = ctx->state;
+    s_forget_t f = {.self = self, .who = who};
     //  contacts first and again after deals: a deal may name a Bird id the
     //  first pass did not know was the person's.
-    if (s_forget_table (txn, f, self->contacts, s_forget_contact_row) != ZHUB_OK
-        || s_forget_table (txn, f, self->deals, s_forget_deal_row) != ZHUB_OK
-        || s_forget_table (txn, f, self->contacts, s_forget_contact_row) != ZHUB_OK
-        || s_forget_table (txn, f, self->deal_ids, s_forget_deal_id_row) != ZHUB_OK
-        || s_forget_table (txn, f, self->audit, s_forget_audit_row) != ZHUB_OK)
-        return ZHUB_ERROR;
-    if (!f->ctx)
-        return ZHUB_OK;
-    zhub_msg_t *answer =
-        zhub_forget_answer (DEAL_SYNC_GROUP, f->who->request, (size_t)f->removed, NULL, f->now_ms);
-    zhub_rc_t rc = zhub_actor_outbox_put (f->ctx, txn, answer);
-    zhub_msg_destroy (&answer);
-    return rc;
-}
-
-int
-deal_sync_forget (zhub_store_t *store, const deal_sync_t *self, const zhub_forget_t *who,
-                  zhub_actor_ctx_t *ctx, int64_t now_ms)
-{
-    s_forget_t f = {.self = self, .who = who, .ctx = ctx, .now_ms = now_ms};
-    zhub_rc_t rc = zhub_store_write (store, s_forget_fn, &f);
-    int removed = f.removed;
+    zhub_rc_t rc = ZHUB_ERROR;
+    if (s_forget_table (txn, &f, self->contacts, s_forget_contact_row) == ZHUB_OK
+        && s_forget_table (txn, &f, self->deals, s_forget_deal_row) == ZHUB_OK
+        && s_forget_table (txn, &f, self->contacts, s_forget_contact_row) == ZHUB_OK
+        && s_forget_table (txn, &f, self->deal_ids, s_forget_deal_id_row) == ZHUB_OK
+        && s_forget_table (txn, &f, self->audit, s_forget_audit_row) == ZHUB_OK)
+        rc = ZHUB_OK;
+    *removed = f.removed;
     s_forget_reset (&f);
-    return rc == ZHUB_OK ? removed : -1;
+    return rc;
 }
 
 void
 deal_sync_handle_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
 {
-    zhub_forget_t who;
-    char reason[256] = "";
-    if (zhub_forget_parse (msg, &who, reason, sizeof reason) != ZHUB_OK)
-        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
-    else {
-        int removed = deal_sync_forget (ctx->store, ctx->state, &who, ctx, zhub_now_ms ());
-        if (removed < 0)
-            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot erase the person");
-        else {
-            //  The person's bytes stay in freed pages until the store is
-            //  rewritten; the runtime does it before the ACK.
-            zhub_actor_compact_after (ctx);
-            zhub_outcome_ok (out, "forgotten");
-            snprintf (out->reason, sizeof out->reason, "request=%s removed=%d", who.request,
-                      removed);
-        }
-    }
-    zhub_forget_clear (&who);
+    zhub_actor_forget (ctx, msg, DEAL_SYNC_GROUP, deal_sync_erase, out);
 }

@@ -9,7 +9,7 @@
 //    deal_ids   HubSpot deal id -> deal key
 //    audit      "<bird id>|<16 hex ms>|<event id>" -> audit entry JSON
 //
-//  contact.forget deletes a person from every table (deal_sync_forget).
+//  contact.forget deletes a person from every table (deal_sync_erase).
 //
 //  None of it is the only copy of a fact another replica needs: a replica
 //  that lacks a contact id asks HubSpot (GET by bird_contact_id), a deal is
@@ -48,17 +48,16 @@ void deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_ou
 void deal_sync_handle_synced (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 void deal_sync_handle_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 
-//  Forgets the person who (from zhub_forget_parse; contact.forget, GDPR
-//  erase); ids are compared with zhub_forget_is. In one write
-//  transaction deletes: the contacts entries under one of the person's
-//  ids or pointing at one (their Bird and HubSpot ids join the person's);
-//  the deals whose key, Bird id or HubSpot contact id is the person's, and
-//  the deal_ids entries of those deals; the audit entries of the person's
-//  Bird ids or of those deals. With ctx, queues contact.forgotten
-//  (removed = the count) in its outbox in that transaction. Returns the
-//  number of entries deleted (0 the second time), or -1 on a store fault
-//  (nothing deleted). The deal itself stays in HubSpot.
-int deal_sync_forget (zhub_store_t *store, const deal_sync_t *self, const zhub_forget_t *who,
-                      zhub_actor_ctx_t *ctx, int64_t now_ms);
+//  The erase step of contact.forget (GDPR erase; zhub_actor_forget runs it,
+//  ctx->state the deal_sync_t): ids of the person who are compared with
+//  zhub_forget_is. Deletes in txn: the contacts entries under one of the
+//  person's ids or pointing at one (their Bird and HubSpot ids join the
+//  person's); the deals whose key, Bird id or HubSpot contact id is the
+//  person's, and the deal_ids entries of those deals; the audit entries of
+//  the person's Bird ids or of those deals. Returns ZHUB_OK with *removed
+//  the number of entries deleted (0 the second time), or ZHUB_ERROR on a
+//  store fault. The deal itself stays in HubSpot.
+zhub_rc_t deal_sync_erase (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const zhub_forget_t *who,
+                           size_t *removed);
 
 #endif

@@ -26,6 +26,7 @@
 #include "hubspot.h"
 #include "zhub_client.h"
 #include "zhub_common.h"
+#include "zhub_forget.h"
 #include "zhub_http.h"
 #include "zhub_retry.h"
 #include "zhub_store.h"
@@ -187,5 +188,35 @@ zhub_rc_t zhub_actor_publish (zhub_actor_t *self, const zhub_msg_t *msg, char *e
 //  with quotes, backslashes and control bytes replaced, cut to the buffer.
 //  For reasons and names that may hold spaces.
 const char *zhub_actor_log_quote (const char *text, char *buf, size_t size);
+
+//  -------------------------------------------------------------------
+//  Forgetting a person (zhub_actor_forget.c)
+
+//  Deletes in txn what the actor keeps about the person forget names
+//  (contact.forget, a GDPR erase) and sets *removed to the number of
+//  entries deleted. Runs inside a zhub_store_write callback, which the
+//  store may run again from scratch (map grown): it must not keep state
+//  across runs. Returns ZHUB_OK or ZHUB_ERROR (nothing is committed).
+typedef zhub_rc_t (zhub_actor_erase_fn) (zhub_actor_ctx_t *ctx, zhub_txn_t *txn,
+                                         const zhub_forget_t *forget, size_t *removed);
+
+//  In one write transaction on ctx->store: erase, then the contact.forgotten
+//  answer from actor (zhub_forget_answer with traceparent, may be NULL, and
+//  now_ms) into the outbox. Returns ZHUB_OK with *removed set, or
+//  ZHUB_ERROR with *removed 0 (nothing deleted, nothing queued).
+zhub_rc_t zhub_actor_forget_write (zhub_actor_ctx_t *ctx, const char *actor,
+                                   zhub_actor_erase_fn *erase, const zhub_forget_t *forget,
+                                   const char *traceparent, int64_t now_ms, size_t *removed);
+
+//  Handles a contact.forget for actor: rejects data zhub_forget_parse
+//  refuses (ZHUB_REASON_INVALID_INPUT); otherwise zhub_actor_forget_write
+//  (the message's traceparent, now), RETRY when that fails; on success asks
+//  for a compaction before the ACK (zhub_actor_compact_after), logs
+//  `forgotten id=… request=… removed=N` (never the identifiers) and sets
+//  out OK, label "forgotten", note "removed=N". Idempotent: a redelivery
+//  removes 0 and queues the same answer, which the broker's dedup drops.
+//  Returns the number removed (0 unless out is OK).
+size_t zhub_actor_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const char *actor,
+                          zhub_actor_erase_fn *erase, zhub_outcome_t *out);
 
 #endif

@@ -124,52 +124,15 @@ scheduler_forget_records (zhub_txn_t *txn, scheduler_t *self, const zhub_forget_
     return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
 }
 
-typedef struct {
-    zhub_actor_ctx_t *ctx;
-    scheduler_t *self;
-    const zhub_forget_t *forget;
-    const zhub_msg_t *msg;
-    size_t removed;
-} s_forget_t;
-
-//  One transaction: the deletes and contact.forgotten. The store may run
-//  it again after growing the map, so it starts from nothing each time.
+//  scheduler_forget_records as the runtime's erase step.
 static zhub_rc_t
-s_forget_fn (zhub_txn_t *txn, void *arg)
+s_erase (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const zhub_forget_t *f, size_t *removed)
 {
-    s_forget_t *fg = arg;
-    zhub_rc_t rc = scheduler_forget_records (txn, fg->self, fg->forget, &fg->removed);
-    if (rc != ZHUB_OK)
-        return rc;
-    zhub_msg_t *forgotten = zhub_forget_answer (SCHEDULER_GROUP, fg->forget->request, fg->removed,
-                                                fg->msg->traceparent, zhub_now_ms ());
-    rc = zhub_actor_outbox_put (fg->ctx, txn, forgotten);
-    zhub_msg_destroy (&forgotten);
-    return rc;
+    return scheduler_forget_records (txn, ctx->state, f, removed);
 }
 
 void
 scheduler_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
 {
-    zhub_forget_t forget;
-    char reason[128];
-    if (zhub_forget_parse (msg, &forget, reason, sizeof reason) != ZHUB_OK) {
-        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
-        zhub_forget_clear (&forget);
-        return;
-    }
-    s_forget_t fg = {.ctx = ctx, .self = ctx->state, .forget = &forget, .msg = msg};
-    if (zhub_store_write (ctx->store, s_forget_fn, &fg) != ZHUB_OK) {
-        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the erase");
-        zhub_forget_clear (&forget);
-        return;
-    }
-    zhub_actor_compact_after (ctx);
-    //  The request id only: the identifiers are what is being forgotten.
-    char quoted[300];
-    zhub_info ("forgotten", "id=%s request=%s removed=%zu", msg->id,
-               zhub_actor_log_quote (forget.request, quoted, sizeof quoted), fg.removed);
-    zhub_outcome_ok (out, "forgotten");
-    snprintf (out->reason, sizeof out->reason, "removed=%zu", fg.removed);
-    zhub_forget_clear (&forget);
+    zhub_actor_forget (ctx, msg, SCHEDULER_GROUP, s_erase, out);
 }

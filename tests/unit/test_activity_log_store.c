@@ -248,7 +248,11 @@ test_forget_removes_every_record_of_the_person (void)
 
     //  id map 2, conversations 4 (hers, her old one, the two naming her),
     //  parked 3, engagements 1
-    CHECK (activity_log_forget (store, &log, &who, ctx, 5000) == 10);
+    size_t removed = 0;
+    CHECK (zhub_actor_forget_write (ctx, ACTIVITY_LOG_GROUP, activity_log_erase, &who, NULL, 5000,
+                                    &removed)
+               == ZHUB_OK
+           && removed == 10);
     s_count_t count = {.log = &log};
     zhub_store_read (store, s_count, &count);
     CHECK (count.contacts == 1 && count.conversations == 2 && count.parked == 1
@@ -271,7 +275,10 @@ test_forget_removes_every_record_of_the_person (void)
     }
 
     //  a redelivery: nothing left, the same answer again
-    CHECK (activity_log_forget (store, &log, &who, ctx, 6000) == 0);
+    CHECK (zhub_actor_forget_write (ctx, ACTIVITY_LOG_GROUP, activity_log_erase, &who, NULL, 6000,
+                                    &removed)
+               == ZHUB_OK
+           && removed == 0);
     zhub_store_read (store, s_read_outbox, &outbox);
     CHECK (outbox.count == 2 && outbox.last
            && !strcmp (outbox.last->id, "forgotten:activity-log:r1"));

@@ -113,8 +113,13 @@ s_forget (zhub_actor_ctx_t *ctx, const char *data_json)
 {
     zhub_forget_t who;
     int removed = -2;
+    size_t count = 0;
     if (zhub_test_forget (data_json, &who) == ZHUB_OK)
-        removed = deal_sync_forget (ctx->store, ctx->state, &who, ctx, 5000);
+        removed = -1;
+    if (removed == -1
+        && zhub_actor_forget_write (ctx, DEAL_SYNC_GROUP, deal_sync_erase, &who, NULL, 5000, &count)
+               == ZHUB_OK)
+        removed = (int)count;
     zhub_forget_clear (&who);
     return removed;
 }
