@@ -477,6 +477,30 @@ zhub_cursor_del (zhub_cursor_t *self)
     return rc ? ZHUB_ERROR : ZHUB_OK;
 }
 
+zhub_rc_t
+zhub_txn_delete_where (zhub_txn_t *txn, zhub_table_t table, zhub_store_row_fn *drop, void *arg,
+                       size_t *removed)
+{
+    zhub_cursor_t *cursor = zhub_cursor_open (txn, table);
+    if (!cursor)
+        return ZHUB_ERROR;
+    const void *key, *value;
+    size_t key_size, value_size;
+    zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
+    while (rc == ZHUB_OK) {
+        if (drop (key, key_size, value, value_size, arg)) {
+            if (zhub_cursor_del (cursor) != ZHUB_OK) {
+                rc = ZHUB_ERROR;
+                break;
+            }
+            (*removed)++;
+        }
+        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
+    }
+    zhub_cursor_destroy (&cursor);
+    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+}
+
 void
 zhub_store_key_u64 (uint8_t out[8], uint64_t value)
 {

@@ -119,6 +119,18 @@ zhub_rc_t zhub_cursor_last (zhub_cursor_t *self, const void **key, size_t *key_s
 //  zhub_cursor_next returns the entry after it.
 zhub_rc_t zhub_cursor_del (zhub_cursor_t *self);
 
+//  Says whether an entry goes. key and value point into the map; the
+//  callback may keep state in arg but must not write to the table.
+typedef bool (zhub_store_row_fn) (const void *key, size_t key_size, const void *value,
+                                  size_t value_size, void *arg);
+
+//  Walks table in key order and deletes every entry drop() names (write
+//  transactions only); adds how many to *removed, also when it fails part
+//  way. Returns ZHUB_OK or ZHUB_ERROR; on ZHUB_ERROR the callback must
+//  return it.
+zhub_rc_t zhub_txn_delete_where (zhub_txn_t *txn, zhub_table_t table, zhub_store_row_fn *drop,
+                                 void *arg, size_t *removed);
+
 //  Big-endian encoding of integer keys so that byte order is numeric order.
 void zhub_store_key_u64 (uint8_t out[8], uint64_t value);
 uint64_t zhub_store_u64 (const void *bytes);

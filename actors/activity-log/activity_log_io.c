@@ -911,9 +911,10 @@ s_text (const void *bytes, size_t size)
 //  The id map: entries under one of the person's ids or pointing at their
 //  HubSpot contact. Their keys join the person's Bird ids.
 static bool
-s_forget_contact_matches (s_forget_t *f, const void *key, size_t key_size, const void *value,
-                          size_t value_size)
+s_forget_contact_matches (const void *key, size_t key_size, const void *value, size_t value_size,
+                          void *arg)
 {
+    s_forget_t *f = arg;
     char *bird = s_text (key, key_size);
     json_t *obj = json_loadb (value, value_size, 0, NULL);
     bool match = zhub_forget_is (f->who, bird)
@@ -929,9 +930,10 @@ s_forget_contact_matches (s_forget_t *f, const void *key, size_t key_size, const
 
 //  A conversation cache of the person, or one whose lines mention them.
 static bool
-s_forget_conv_matches (s_forget_t *f, const void *key, size_t key_size, const void *value,
-                       size_t value_size)
+s_forget_conv_matches (const void *key, size_t key_size, const void *value, size_t value_size,
+                       void *arg)
 {
+    s_forget_t *f = arg;
     if (zhub_forget_mentions_text (f->who, key, key_size))
         return true;
     activity_conv_t conv;
@@ -949,9 +951,10 @@ s_forget_conv_matches (s_forget_t *f, const void *key, size_t key_size, const vo
 //  A parked event of the person (by its key's Bird id or its ids), or one
 //  whose envelope (subject, data) mentions them.
 static bool
-s_forget_parked_matches (s_forget_t *f, const void *key, size_t key_size, const void *value,
-                         size_t value_size)
+s_forget_parked_matches (const void *key, size_t key_size, const void *value, size_t value_size,
+                         void *arg)
 {
+    s_forget_t *f = arg;
     if (key_size >= 9) {
         char *bird = s_text (key, key_size - 9);
         bool match = s_forget_bird (f, bird);
@@ -979,40 +982,22 @@ s_forget_parked_matches (s_forget_t *f, const void *key, size_t key_size, const 
 //  Engagement records hold HubSpot ids only; their keys name the event or
 //  booking, which a provider may have derived from the person.
 static bool
-s_forget_engagement_matches (s_forget_t *f, const void *key, size_t key_size, const void *value,
-                             size_t value_size)
+s_forget_engagement_matches (const void *key, size_t key_size, const void *value, size_t value_size,
+                             void *arg)
 {
+    const s_forget_t *f = arg;
     (void)value;
     (void)value_size;
     return zhub_forget_mentions_text (f->who, key, key_size);
 }
 
-//  True when an entry is the person's; may widen what f knows of them.
-typedef bool (s_forget_match_fn) (s_forget_t *f, const void *key, size_t key_size,
-                                  const void *value, size_t value_size);
-
-//  Deletes every entry of table that match says is the person's.
+//  Deletes every entry of table that match says is the person's. The
+//  match functions above are zhub_store_row_fn with f as arg; they may
+//  widen what f knows of the person.
 static zhub_rc_t
-s_forget_table (zhub_txn_t *txn, s_forget_t *f, zhub_table_t table, s_forget_match_fn *match)
+s_forget_table (zhub_txn_t *txn, s_forget_t *f, zhub_table_t table, zhub_store_row_fn *match)
 {
-    zhub_cursor_t *cursor = zhub_cursor_open (txn, table);
-    if (!cursor)
-        return ZHUB_ERROR;
-    const void *key, *value;
-    size_t key_size, value_size;
-    zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
-    while (rc == ZHUB_OK) {
-        if (match (f, key, key_size, value, value_size)) {
-            if (zhub_cursor_del (cursor) != ZHUB_OK) {
-                rc = ZHUB_ERROR;
-                break;
-            }
-            f->removed++;
-        }
-        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
-    }
-    zhub_cursor_destroy (&cursor);
-    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+    return zhub_txn_delete_where (txn, table, match, f, &f->removed);
 }
 
 zhub_rc_t

@@ -256,28 +256,15 @@ s_del (zhub_txn_t *txn, zhub_table_t table, const char *key, size_t *removed)
     return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
 }
 
-//  Every id-map entry naming the Bird contact (stale ones included).
-static zhub_rc_t
-s_del_id_map (zhub_txn_t *txn, const contact_sync_t *self, const char *bird_id, size_t *removed)
+//  Every id-map entry naming the Bird contact (stale ones included): a
+//  zhub_store_row_fn with the Bird id as arg.
+static bool
+s_names_bird (const void *key, size_t key_size, const void *value, size_t value_size, void *arg)
 {
-    zhub_cursor_t *cursor = zhub_cursor_open (txn, self->hubspot_ids);
-    if (!cursor)
-        return ZHUB_ERROR;
-    const void *key, *value;
-    size_t key_size, value_size, bird_size = strlen (bird_id);
-    zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
-    while (rc == ZHUB_OK) {
-        if (value_size == bird_size && !memcmp (value, bird_id, bird_size)) {
-            if (zhub_cursor_del (cursor) != ZHUB_OK) {
-                rc = ZHUB_ERROR;
-                break;
-            }
-            (*removed)++;
-        }
-        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
-    }
-    zhub_cursor_destroy (&cursor);
-    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+    (void)key;
+    (void)key_size;
+    const char *bird_id = arg;
+    return value_size == strlen (bird_id) && !memcmp (value, bird_id, value_size);
 }
 
 //  The person's audit entries ("<bird id>|<ms>|<event>|<n>") become
@@ -341,7 +328,8 @@ s_erase_person (zhub_txn_t *txn, const s_commit_t *commit, const contact_state_t
 {
     const contact_sync_t *self = commit->self;
     const char *bird = state->bird_id;
-    if (s_del (txn, self->contacts, bird, removed) || s_del_id_map (txn, self, bird, removed)
+    if (s_del (txn, self->contacts, bird, removed)
+        || zhub_txn_delete_where (txn, self->hubspot_ids, s_names_bird, (void *)bird, removed)
         || s_del (txn, self->pending, bird, removed) || s_del (txn, self->links, bird, removed))
         return ZHUB_ERROR;
     return s_tombstone_audit (txn, self, bird, commit->erase->request, person, removed);

@@ -752,31 +752,29 @@ s_forget_audit_row (s_forget_t *f, const char *key, const void *value, size_t va
     return drop;
 }
 
+typedef struct {
+    s_forget_t *f;
+    s_forget_row_fn *row;
+} s_forget_pass_t;
+
+//  zhub_store_row_fn: row on the key as text.
+static bool
+s_forget_pass_row (const void *key, size_t key_size, const void *value, size_t value_size,
+                   void *arg)
+{
+    s_forget_pass_t *pass = arg;
+    char *text = s_dup_value (key, key_size);
+    bool drop = pass->row (pass->f, text, value, value_size);
+    free (text);
+    return drop;
+}
+
 //  Walks table and deletes the rows row says are the person's.
 static zhub_rc_t
 s_forget_table (zhub_txn_t *txn, s_forget_t *f, zhub_table_t table, s_forget_row_fn *row)
 {
-    zhub_cursor_t *cursor = zhub_cursor_open (txn, table);
-    if (!cursor)
-        return ZHUB_ERROR;
-    const void *key, *value;
-    size_t key_size, value_size;
-    zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
-    while (rc == ZHUB_OK) {
-        char *text = s_dup_value (key, key_size);
-        bool drop = row (f, text, value, value_size);
-        free (text);
-        if (drop) {
-            if (zhub_cursor_del (cursor) != ZHUB_OK) {
-                rc = ZHUB_ERROR;
-                break;
-            }
-            f->removed++;
-        }
-        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
-    }
-    zhub_cursor_destroy (&cursor);
-    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+    s_forget_pass_t pass = {.f = f, .row = row};
+    return zhub_txn_delete_where (txn, table, s_forget_pass_row, &pass, &f->removed);
 }
 
 zhub_rc_t

@@ -34,45 +34,23 @@ s_ids_clear (s_ids_t *ids)
     memset (ids, 0, sizeof *ids);
 }
 
-//  Which entries of a table go: by the entry's value and the erased ids.
-typedef bool (s_doomed_fn) (const void *value, size_t size, const s_ids_t *ids);
-
-//  Deletes every entry of table for which doomed says so; adds to *removed.
-static zhub_rc_t
-s_sweep (zhub_txn_t *txn, zhub_table_t table, s_doomed_fn *doomed, const s_ids_t *ids,
-         size_t *removed)
-{
-    zhub_cursor_t *cursor = zhub_cursor_open (txn, table);
-    if (!cursor)
-        return ZHUB_ERROR;
-    const void *key, *value;
-    size_t key_size, value_size;
-    zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
-    while (rc == ZHUB_OK) {
-        if (doomed (value, value_size, ids)) {
-            if (zhub_cursor_del (cursor) != ZHUB_OK) {
-                rc = ZHUB_ERROR;
-                break;
-            }
-            (*removed)++;
-        }
-        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
-    }
-    zhub_cursor_destroy (&cursor);
-    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
-}
-
-//  holds and invitees: the value is the booking id.
+//  holds and invitees: the value is the booking id. This and s_reminds_of
+//  are zhub_store_row_fn with the erased ids as arg.
 static bool
-s_points_at (const void *value, size_t size, const s_ids_t *ids)
+s_points_at (const void *key, size_t key_size, const void *value, size_t size, void *arg)
 {
-    return s_has (ids, value, size);
+    (void)key;
+    (void)key_size;
+    return s_has (arg, value, size);
 }
 
 //  timers: {"kind":"reminder","booking_id":…}.
 static bool
-s_reminds_of (const void *value, size_t size, const s_ids_t *ids)
+s_reminds_of (const void *key, size_t key_size, const void *value, size_t size, void *arg)
 {
+    (void)key;
+    (void)key_size;
+    const s_ids_t *ids = arg;
     json_t *what = json_loadb (value, size, 0, NULL);
     const char *kind = json_string_value (json_object_get (what, "kind"));
     const char *id = json_string_value (json_object_get (what, "booking_id"));
@@ -116,9 +94,9 @@ scheduler_forget_records (zhub_txn_t *txn, scheduler_t *self, const zhub_forget_
     }
     //  Nothing booked for the person: nothing can point at it either.
     if (ids.count
-        && (s_sweep (txn, self->holds, s_points_at, &ids, removed) != ZHUB_OK
-            || s_sweep (txn, self->timers, s_reminds_of, &ids, removed) != ZHUB_OK
-            || s_sweep (txn, self->invitees, s_points_at, &ids, removed) != ZHUB_OK))
+        && (zhub_txn_delete_where (txn, self->holds, s_points_at, &ids, removed) != ZHUB_OK
+            || zhub_txn_delete_where (txn, self->timers, s_reminds_of, &ids, removed) != ZHUB_OK
+            || zhub_txn_delete_where (txn, self->invitees, s_points_at, &ids, removed) != ZHUB_OK))
         rc = ZHUB_ERROR;
     s_ids_clear (&ids);
     return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;

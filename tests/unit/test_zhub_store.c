@@ -50,6 +50,7 @@ s_fill (zhub_txn_t *txn, void *arg)
 typedef struct {
     zhub_table_t table;
     uint64_t seen, last;
+    uint64_t step; //  0: keys must rise; else each must be the last + step
     bool ordered;
 } s_walk_t;
 
@@ -64,7 +65,7 @@ s_walk (zhub_txn_t *txn, void *arg)
     zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, NULL, NULL);
     while (rc == ZHUB_OK) {
         uint64_t k = zhub_store_u64 (key);
-        if (walk->seen && k <= walk->last)
+        if (walk->seen && (walk->step ? k != walk->last + walk->step : k <= walk->last))
             walk->ordered = false;
         walk->last = k;
         walk->seen++;
@@ -92,6 +93,61 @@ test_integer_keys_walk_in_numeric_order (void)
     CHECK (walk.seen == 70000 && walk.ordered && walk.last == 250 + 69999);
     zhub_store_destroy (&store);
     CHECK (store == NULL);
+    s_remove_dir ();
+}
+
+typedef struct {
+    zhub_table_t table;
+    uint64_t asked;  //  entries the predicate saw
+    size_t removed;
+} s_sweep_t;
+
+//  Drops every key not a multiple of 3: runs of two deletions in a row.
+static bool
+s_not_third (const void *key, size_t key_size, const void *value, size_t value_size, void *arg)
+{
+    (void) value;
+    (void) value_size;
+    s_sweep_t *sweep = arg;
+    sweep->asked++;
+    return key_size == 8 && zhub_store_u64 (key) % 3 != 0;
+}
+
+static zhub_rc_t
+s_sweep (zhub_txn_t *txn, void *arg)
+{
+    s_sweep_t *sweep = arg;
+    return zhub_txn_delete_where (txn, sweep->table, s_not_third, sweep, &sweep->removed);
+}
+
+static void
+test_delete_where_drops_what_the_predicate_names_and_counts_it (void)
+{
+    s_fresh_dir ();
+    zhub_store_config_t config = {.data_dir = s_dir, .process = "t"};
+    char err[256];
+    zhub_store_t *store = zhub_store_open (&config, err, sizeof err);
+    CHECK (store != NULL);
+    zhub_table_t table;
+    CHECK (zhub_store_table (store, "rows", &table) == 0);
+    s_fill_t fill = {.table = table, .from = 0, .count = 100, .value_size = 8};
+    CHECK (zhub_store_write (store, s_fill, &fill) == ZHUB_OK);
+    //  *removed is added to, not set; every entry is asked about once
+    s_sweep_t sweep = {.table = table, .removed = 5};
+    CHECK (zhub_store_write (store, s_sweep, &sweep) == ZHUB_OK);
+    CHECK (sweep.asked == 100);
+    CHECK (sweep.removed == 5 + 66);
+    //  what is left is 0, 3, ..., 99: no kept entry skipped, none deleted twice
+    s_walk_t walk = {.table = table, .step = 3};
+    CHECK (zhub_store_read (store, s_walk, &walk) == ZHUB_OK);
+    CHECK (walk.seen == 34 && walk.ordered && walk.last == 99);
+    //  an empty table: nothing asked, nothing removed
+    zhub_table_t empty;
+    CHECK (zhub_store_table (store, "empty", &empty) == 0);
+    s_sweep_t none = {.table = empty};
+    CHECK (zhub_store_write (store, s_sweep, &none) == ZHUB_OK);
+    CHECK (none.asked == 0 && none.removed == 0);
+    zhub_store_destroy (&store);
     s_remove_dir ();
 }
 
@@ -371,6 +427,7 @@ int
 main (void)
 {
     RUN (test_integer_keys_walk_in_numeric_order);
+    RUN (test_delete_where_drops_what_the_predicate_names_and_counts_it);
     RUN (test_failed_callback_writes_nothing);
     RUN (test_full_map_grows_instead_of_failing);
     RUN (test_schema_version_migrates_and_refuses_newer);
