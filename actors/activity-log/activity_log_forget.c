@@ -1,0 +1,170 @@
+//  activity-log's part of the GDPR erase (contact.forget): the person's
+//  id map entries, conversations, parked events and engagement records.
+#include "activity_log_io.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+//  -------------------------------------------------------------------
+//  Forgetting a person (contact.forget)
+//
+//  One write transaction removes every record that refers to the person
+//  and queues contact.forgotten, so the answer is never sent for an erase
+//  that did not commit, and a redelivery finds nothing left and answers
+//  again with the same id (the broker's dedup keeps one). Stored ids are
+//  compared as whole values; free text (transcript lines, parked events,
+//  event ids in engagement keys) is searched for the identifiers by
+//  zhub_forget.h's rule.
+
+typedef struct {
+    activity_log_t *self;
+    const zhub_forget_t *who;
+    char **birds; //  Bird ids the id map ties to the person's HubSpot id
+    size_t bird_count;
+    size_t removed;
+} s_forget_t;
+
+static void
+s_forget_reset (s_forget_t *f)
+{
+    for (size_t i = 0; i < f->bird_count; i++)
+        free (f->birds[i]);
+    free (f->birds);
+    f->birds = NULL;
+    f->bird_count = 0;
+    f->removed = 0;
+}
+
+//  True when bird is one of the person's Bird contact ids.
+static bool
+s_forget_bird (const s_forget_t *f, const char *bird)
+{
+    if (!bird)
+        return false;
+    if (zhub_forget_is (f->who, bird))
+        return true;
+    for (size_t i = 0; i < f->bird_count; i++)
+        if (!strcmp (f->birds[i], bird))
+            return true;
+    return false;
+}
+
+static char *
+s_text (const void *bytes, size_t size)
+{
+    char *text = zhub_malloc (size + 1);
+    memcpy (text, bytes, size);
+    text[size] = 0;
+    return text;
+}
+
+//  The id map: entries under one of the person's ids or pointing at their
+//  HubSpot contact. Their keys join the person's Bird ids.
+static bool
+s_forget_contact_matches (const void *key, size_t key_size, const void *value, size_t value_size,
+                          void *arg)
+{
+    s_forget_t *f = arg;
+    char *bird = s_text (key, key_size);
+    json_t *obj = json_loadb (value, value_size, 0, NULL);
+    bool match = zhub_forget_is (f->who, bird)
+                 || zhub_forget_is (f->who, json_string_value (json_object_get (obj, "contact")));
+    json_decref (obj);
+    if (match) {
+        f->birds = zhub_realloc (f->birds, (f->bird_count + 1) * sizeof *f->birds);
+        f->birds[f->bird_count++] = bird;
+    } else
+        free (bird);
+    return match;
+}
+
+//  A conversation cache of the person, or one whose lines mention them.
+static bool
+s_forget_conv_matches (const void *key, size_t key_size, const void *value, size_t value_size,
+                       void *arg)
+{
+    s_forget_t *f = arg;
+    if (zhub_forget_mentions_text (f->who, key, key_size))
+        return true;
+    activity_conv_t conv;
+    if (activity_conv_decode (value, value_size, &conv))
+        return zhub_forget_mentions_text (f->who, value, value_size); //  opaque: its bytes
+    bool match = s_forget_bird (f, conv.bird_id);
+    for (size_t i = 0; !match && i < conv.count; i++)
+        match =
+            conv.lines[i].text
+            && zhub_forget_mentions_text (f->who, conv.lines[i].text, strlen (conv.lines[i].text));
+    activity_conv_clear (&conv);
+    return match;
+}
+
+//  A parked event of the person (by its key's Bird id or its ids), or one
+//  whose envelope (subject, data) mentions them.
+static bool
+s_forget_parked_matches (const void *key, size_t key_size, const void *value, size_t value_size,
+                         void *arg)
+{
+    s_forget_t *f = arg;
+    if (key_size >= 9) {
+        char *bird = s_text (key, key_size - 9);
+        bool match = s_forget_bird (f, bird);
+        free (bird);
+        if (match)
+            return true;
+    }
+    if (zhub_forget_mentions_msgpack (f->who, value, value_size))
+        return true;
+    char err[128];
+    zhub_msg_t *msg =
+        zhub_msg_decode (value, value_size, &zhub_mpack_default_limits, err, sizeof err);
+    if (!msg)
+        return false;
+    activity_event_t ev;
+    char reason[128];
+    bool match =
+        activity_parse (msg, &ev, reason, sizeof reason) == ZHUB_OK
+        && (s_forget_bird (f, ev.bird_id) || zhub_forget_is (f->who, ev.hubspot_contact_id));
+    activity_event_clear (&ev);
+    zhub_msg_destroy (&msg);
+    return match;
+}
+
+//  Engagement records hold HubSpot ids only; their keys name the event or
+//  booking, which a provider may have derived from the person.
+static bool
+s_forget_engagement_matches (const void *key, size_t key_size, const void *value, size_t value_size,
+                             void *arg)
+{
+    const s_forget_t *f = arg;
+    (void)value;
+    (void)value_size;
+    return zhub_forget_mentions_text (f->who, key, key_size);
+}
+
+//  Deletes every entry of table that match says is the person's. The
+//  match functions above are zhub_store_row_fn with f as arg; they may
+//  widen what f knows of the person.
+static zhub_rc_t
+s_forget_table (zhub_txn_t *txn, s_forget_t *f, zhub_table_t table, zhub_store_row_fn *match)
+{
+    return zhub_txn_delete_where (txn, table, match, f, &f->removed);
+}
+
+zhub_rc_t
+activity_log_erase (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const zhub_forget_t *who,
+                    size_t *removed)
+{
+    activity_log_t *self = ctx->state;
+    s_forget_t f = {.self = self, .who = who};
+    //  The id map first: it names the person's other Bird ids.
+    zhub_rc_t rc = ZHUB_ERROR;
+    if (s_forget_table (txn, &f, self->contacts, s_forget_contact_matches) == ZHUB_OK
+        && s_forget_table (txn, &f, self->conversations, s_forget_conv_matches) == ZHUB_OK
+        && s_forget_table (txn, &f, self->parked, s_forget_parked_matches) == ZHUB_OK
+        && s_forget_table (txn, &f, self->engagements, s_forget_engagement_matches) == ZHUB_OK)
+        rc = ZHUB_OK;
+    *removed = f.removed;
+    s_forget_reset (&f);
+    return rc;
+}
+
