@@ -14,52 +14,13 @@ import hmac
 import json
 import re
 import time
-import urllib.error
-import urllib.request
 import uuid
 
 
 from harness import wait_until
+from peer_http import bus_messages, http, peer_fault, peer_requests, peer_state  # noqa: F401
 from zhub_bus import Bus, envelope
 
-
-
-# ------------------------------------------------------------------ HTTP
-
-def http(method, url, body=None, headers=None, raw=None):
-    """Returns (status, parsed JSON or None)."""
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    req = urllib.request.Request(url, data=data, method=method, headers=dict(headers or {}))
-    if data is not None and "Content-Type" not in req.headers:
-        req.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            text = resp.read()
-            return resp.status, json.loads(text) if text else None
-    except urllib.error.HTTPError as exc:
-        text = exc.read()
-        try:
-            return exc.code, json.loads(text) if text else None
-        except ValueError:
-            return exc.code, text.decode("utf-8", "replace")
-
-
-def peer_state(hub, kind):
-    status, state = http("GET", hub.peers[kind] + "/__peer/state")
-    assert status == 200
-    return state
-
-
-def peer_requests(hub, kind, path_prefix="", method=""):
-    url = "%s/__peer/requests?path_prefix=%s&method=%s" % (hub.peers[kind], path_prefix, method)
-    status, body = http("GET", url)
-    assert status == 200
-    return body["requests"]
-
-
-def peer_fault(hub, kind, **fault):
-    status, _ = http("POST", hub.peers[kind] + "/__peer/faults", fault)
-    assert status == 201
 
 
 # ------------------------------------------------------------- signing
@@ -162,25 +123,6 @@ def bird_contact(hub, bird_id):
         if contact["id"] == bird_id:
             return contact
     return None
-
-
-def bus_messages(hub, topic, quiet=1.0, timeout=10.0):
-    """Every message on topic so far, read by a fresh observer group from
-    the start of the log: (envelope dicts, in order). Stops after `quiet`
-    seconds without a delivery."""
-    bus = Bus(hub.env["ZHUB_BROKER"], "pytest-observer")
-    try:
-        bus.join("observer-%s" % uuid.uuid4().hex[:8], [topic], credit=16, start="earliest")
-        found, deadline = [], time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            delivery = bus.recv(quiet)
-            if delivery is None:
-                break
-            found.append(delivery["message"])
-            bus.ack(delivery["tag"])
-        return found
-    finally:
-        bus.close()
 
 
 def handled_lines(proc, outcome=None):
