@@ -542,6 +542,9 @@ zhub_rc_t
 zhub_client_recv (zhub_client_t *self, zhub_delivery_t **delivery, int timeout_ms)
 {
     int64_t deadline = zhub_mono_ms () + (timeout_ms < 0 ? 0 : timeout_ms);
+    //  The socket is read at least once, even with no time to wait: a
+    //  timeout of 0 must still see deliveries that have already arrived.
+    bool socket_empty = false;
     while (true) {
         zhub_frame_t *frame = s_queue_pop (self);
         if (frame) {
@@ -554,7 +557,7 @@ zhub_client_recv (zhub_client_t *self, zhub_delivery_t **delivery, int timeout_m
         int64_t now = zhub_mono_ms ();
         if (now - self->last_send_ms >= ZHUB_HEARTBEAT_MS)
             s_ping (self, 0);
-        if (now >= deadline)
+        if (now >= deadline && socket_empty)
             return ZHUB_NOTFOUND;
         int64_t wait = deadline - now;
         int64_t beat = self->last_send_ms + ZHUB_HEARTBEAT_MS - now;
@@ -565,6 +568,8 @@ zhub_client_recv (zhub_client_t *self, zhub_delivery_t **delivery, int timeout_m
             return ZHUB_ERROR;
         if (result == S_FRAME)
             s_absorb (self, frame);
+        else
+            socket_empty = true;
     }
 }
 

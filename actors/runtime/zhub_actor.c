@@ -417,6 +417,7 @@ s_handle (zhub_actor_t *self, zhub_delivery_t *first)
         if (zhub_client_recv (self->client, &delivery, 0) != ZHUB_OK)
             delivery = NULL;
     }
+    zhub_debug ("batch", "messages=%zu", count);
     if (batched && zhub_store_batch_commit (self->store) != ZHUB_OK) {
         zhub_error ("batch_commit_failed", "messages=%zu", count);
         for (size_t i = 0; i < count; i++)

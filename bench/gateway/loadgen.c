@@ -7,7 +7,11 @@
 //  same generator drives every target (gateway, nginx, bare MHD), so the
 //  comparison is fair. Reports requests/s, p50/p99 latency and non-2xx.
 //
-//  usage: loadgen HOST PORT PATH PUBLIC_URL SECRET CONNECTIONS SECONDS BODY_BYTES ID_BASE
+//  With a tenth argument, BODIES (a file of one JSON body per line), it
+//  posts each line once instead, signed as Bird signs its webhooks
+//  (bench/sync's ingest), and stops when every line is sent.
+//
+//  usage: loadgen HOST PORT PATH PUBLIC_URL SECRET CONNECTIONS SECONDS BODY_BYTES ID_BASE [BODIES]
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
@@ -34,6 +38,8 @@ typedef struct {
     double seconds;
     size_t body_bytes;
     uint64_t id_base;
+    char **bodies; //  Bird mode: the lines of BODIES
+    size_t body_count;
 } s_config_t;
 
 typedef struct {
@@ -46,6 +52,7 @@ typedef struct {
 } s_worker_t;
 
 static atomic_uint_fast64_t s_next_id;
+static atomic_size_t s_next_body;
 
 static int64_t
 s_now_us (void)
@@ -72,10 +79,52 @@ s_connect (const s_config_t *config)
     return fd;
 }
 
+//  Bird mode: the next line of BODIES as a signed Bird webhook
+//  (messagebird-signature: HMAC-SHA256 over "timestamp\nurl\n" and the
+//  body's SHA-256); 0 when every line is sent.
+static size_t
+s_bird_request (const s_config_t *config, char *out, size_t cap)
+{
+    size_t index = atomic_fetch_add (&s_next_body, 1);
+    if (index >= config->body_count)
+        return 0;
+    const char *body = config->bodies[index];
+    size_t size = strlen (body);
+    char stamp[32], url[512];
+    snprintf (stamp, sizeof stamp, "%lld", (long long)time (NULL));
+    snprintf (url, sizeof url, "%s%s", config->public_url, config->path);
+    unsigned char digest[32], mac[32];
+    crypto_hash_sha256 (digest, (const unsigned char *)body, size);
+    crypto_auth_hmacsha256_state state;
+    crypto_auth_hmacsha256_init (&state, (const unsigned char *)config->secret,
+                                 strlen (config->secret));
+    crypto_auth_hmacsha256_update (&state, (const unsigned char *)stamp, strlen (stamp));
+    crypto_auth_hmacsha256_update (&state, (const unsigned char *)"\n", 1);
+    crypto_auth_hmacsha256_update (&state, (const unsigned char *)url, strlen (url));
+    crypto_auth_hmacsha256_update (&state, (const unsigned char *)"\n", 1);
+    crypto_auth_hmacsha256_update (&state, digest, sizeof digest);
+    crypto_auth_hmacsha256_final (&state, mac);
+    char signature[64];
+    sodium_bin2base64 (signature, sizeof signature, mac, sizeof mac,
+                       sodium_base64_VARIANT_ORIGINAL);
+    int n = snprintf (out, cap,
+                      "POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
+                      "Content-Length: %zu\r\nmessagebird-signature: %s\r\n"
+                      "messagebird-request-timestamp: %s\r\n"
+                      "messagebird-request-id: loadgen-%zu\r\n\r\n",
+                      config->path, config->host, config->port, size, signature, stamp, index);
+    if ((size_t)n + size > cap)
+        return 0;
+    memcpy (out + n, body, size);
+    return (size_t)n + size;
+}
+
 //  Builds one signed request into out; returns its size.
 static size_t
 s_request (const s_config_t *config, char *out, size_t cap, char *body, size_t body_cap)
 {
+    if (config->bodies)
+        return s_bird_request (config, out, cap);
     uint64_t id = config->id_base + atomic_fetch_add (&s_next_id, 1);
     struct timespec wall;
     clock_gettime (CLOCK_REALTIME, &wall);
@@ -167,6 +216,8 @@ s_work (void *arg)
             continue;
         }
         size_t size = s_request (config, request, cap, body, config->body_bytes + 1024);
+        if (!size)
+            break; //  Bird mode: every line sent
         int64_t started = s_now_us ();
         size_t sent = 0;
         while (sent < size) {
@@ -205,12 +256,38 @@ s_cmp (const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+//  Reads BODIES, one request body per non-empty line; 0 on success.
+static int
+s_read_lines (const char *path, s_config_t *config)
+{
+    FILE *file = fopen (path, "r");
+    if (!file)
+        return -1;
+    char *line = NULL;
+    size_t line_cap = 0, cap = 0;
+    ssize_t n;
+    while ((n = getline (&line, &line_cap, file)) > 0) {
+        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+            line[--n] = 0;
+        if (!n)
+            continue;
+        if (config->body_count == cap) {
+            cap = cap ? cap * 2 : 1024;
+            config->bodies = realloc (config->bodies, cap * sizeof *config->bodies);
+        }
+        config->bodies[config->body_count++] = strdup (line);
+    }
+    free (line);
+    fclose (file);
+    return config->body_count ? 0 : -1;
+}
+
 int
 main (int argc, char **argv)
 {
-    if (argc != 10 || sodium_init () < 0) {
+    if ((argc != 10 && argc != 11) || sodium_init () < 0) {
         fprintf (stderr, "usage: loadgen HOST PORT PATH PUBLIC_URL SECRET CONNECTIONS SECONDS "
-                         "BODY_BYTES ID_BASE\n");
+                         "BODY_BYTES ID_BASE [BODIES]\n");
         return 2;
     }
     s_config_t config = {.host = argv[1],
@@ -221,6 +298,10 @@ main (int argc, char **argv)
                          .seconds = atof (argv[7]),
                          .body_bytes = (size_t)atol (argv[8]),
                          .id_base = strtoull (argv[9], NULL, 10)};
+    if (argc == 11 && s_read_lines (argv[10], &config)) {
+        fprintf (stderr, "loadgen: cannot read %s\n", argv[10]);
+        return 2;
+    }
     int connections = atoi (argv[6]);
     s_worker_t *workers = calloc ((size_t)connections, sizeof *workers);
     pthread_t *threads = calloc ((size_t)connections, sizeof *threads);
@@ -254,6 +335,9 @@ main (int argc, char **argv)
             total, elapsed, total / elapsed, p50, p99, (unsigned long long)errors,
             (unsigned long long)failures);
     free (all);
+    for (size_t i = 0; i < config.body_count; i++)
+        free (config.bodies[i]);
+    free (config.bodies);
     free (workers);
     free (threads);
     return 0;
