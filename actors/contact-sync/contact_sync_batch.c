@@ -21,6 +21,101 @@
 #include <stdlib.h>
 #include <string.h>
 
+//  The intents' order: "<16 hex ms queued>|<bird id>". Fixed-width hex
+//  sorts as the time does, so a flush walks the oldest first and a contact
+//  whose id sorts late is not passed over by newer ones.
+#define S_ORDER_STAMP 16
+
+static int
+s_order_key (char *out, size_t cap, int64_t since, const char *bird)
+{
+    return snprintf (out, cap, "%016llx|%s", (unsigned long long)since, bird);
+}
+
+static int64_t
+s_entry_since (const void *value, size_t size)
+{
+    json_t *entry = json_loadb (value, size, 0, NULL);
+    int64_t since = json_integer_value (json_object_get (entry, "since"));
+    json_decref (entry);
+    return since;
+}
+
+zhub_rc_t
+contact_sync_pending_del (zhub_txn_t *txn, const contact_sync_t *self, const char *bird,
+                          size_t *removed)
+{
+    const void *value;
+    size_t size;
+    zhub_rc_t rc = zhub_txn_get (txn, self->pending, bird, strlen (bird), &value, &size);
+    if (rc != ZHUB_OK)
+        return rc == ZHUB_NOTFOUND ? ZHUB_OK : ZHUB_ERROR;
+    char key[S_ORDER_STAMP + 2 + ZHUB_MSG_MAX_ID];
+    int length = s_order_key (key, sizeof key, s_entry_since (value, size), bird);
+    rc = zhub_txn_del (txn, self->pending_order, key, (size_t)length);
+    if (rc == ZHUB_ERROR || zhub_txn_del (txn, self->pending, bird, strlen (bird)) != ZHUB_OK)
+        return ZHUB_ERROR;
+    if (removed)
+        *removed += rc == ZHUB_OK ? 2 : 1;
+    return ZHUB_OK;
+}
+
+typedef struct {
+    const contact_sync_t *self;
+    size_t placed;
+} s_reorder_t;
+
+static bool
+s_every_row (const void *key, size_t key_size, const void *value, size_t value_size, void *arg)
+{
+    (void)key, (void)key_size, (void)value, (void)value_size, (void)arg;
+    return true;
+}
+
+static zhub_rc_t
+s_reorder_fn (zhub_txn_t *txn, void *arg)
+{
+    s_reorder_t *reorder = arg;
+    const contact_sync_t *self = reorder->self;
+    reorder->placed = 0;
+    if (zhub_txn_count (txn, self->pending_order) == zhub_txn_count (txn, self->pending))
+        return ZHUB_OK;
+    size_t dropped = 0;
+    if (zhub_txn_delete_where (txn, self->pending_order, s_every_row, NULL, &dropped) != ZHUB_OK)
+        return ZHUB_ERROR;
+    zhub_cursor_t *cursor = zhub_cursor_open (txn, self->pending);
+    if (!cursor)
+        return ZHUB_ERROR;
+    const void *key, *value;
+    size_t key_size, value_size;
+    zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
+    while (rc == ZHUB_OK) {
+        char bird[ZHUB_MSG_MAX_ID + 1], order[S_ORDER_STAMP + 2 + ZHUB_MSG_MAX_ID];
+        if (key_size <= ZHUB_MSG_MAX_ID) {
+            memcpy (bird, key, key_size);
+            bird[key_size] = 0;
+            int length = s_order_key (order, sizeof order, s_entry_since (value, value_size), bird);
+            if (zhub_txn_put (txn, self->pending_order, order, (size_t)length, "", 0) != ZHUB_OK)
+                break;
+            reorder->placed++;
+        }
+        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
+    }
+    zhub_cursor_destroy (&cursor);
+    return rc == ZHUB_NOTFOUND ? ZHUB_OK : ZHUB_ERROR;
+}
+
+int
+contact_sync_pending_reorder (zhub_actor_ctx_t *ctx)
+{
+    s_reorder_t reorder = {.self = ctx->state};
+    if (zhub_store_write (ctx->store, s_reorder_fn, &reorder) != ZHUB_OK)
+        return -1;
+    if (reorder.placed)
+        zhub_info ("pending_reordered", "intents=%zu", reorder.placed);
+    return 0;
+}
+
 typedef struct {
     const contact_sync_t *self;
     const contact_plan_t *plan;
@@ -43,10 +138,17 @@ s_queue_fn (zhub_txn_t *txn, void *arg)
         entry = json_loadb (value, size, 0, NULL);
     if (!json_is_object (entry)) {
         json_decref (entry);
+        int64_t since = zhub_now_ms ();
         entry = json_pack ("{s:{}, s:[], s:I, s:s}", "properties", "changed", "since",
-                           (json_int_t)zhub_now_ms (), "cause_id", q->msg->id ? q->msg->id : "");
+                           (json_int_t)since, "cause_id", q->msg->id ? q->msg->id : "");
         if (q->msg->traceparent)
             json_object_set_new (entry, "traceparent", json_string (q->msg->traceparent));
+        char order[S_ORDER_STAMP + 2 + ZHUB_MSG_MAX_ID];
+        int length = s_order_key (order, sizeof order, since, bird);
+        if (zhub_txn_put (txn, q->self->pending_order, order, (size_t)length, "", 0) != ZHUB_OK) {
+            json_decref (entry);
+            return ZHUB_ERROR;
+        }
     }
     //  Later values win: the intent holds what HubSpot should end up with.
     json_object_update (json_object_get (entry, "properties"), q->plan->hubspot_properties);
@@ -105,6 +207,7 @@ typedef struct {
     size_t count;
     size_t pending;
     int64_t oldest;
+    int64_t next_since; //  when the first intent left for later was queued (0: none)
 } s_scan_t;
 
 static zhub_rc_t
@@ -114,26 +217,43 @@ s_scan_fn (zhub_txn_t *txn, void *arg)
     scan->pending = zhub_txn_count (txn, scan->self->pending);
     if (!scan->pending)
         return ZHUB_OK;
-    zhub_cursor_t *cursor = zhub_cursor_open (txn, scan->self->pending);
+    zhub_cursor_t *cursor = zhub_cursor_open (txn, scan->self->pending_order);
     if (!cursor)
         return ZHUB_ERROR;
     const void *key, *value;
     size_t key_size, value_size;
     scan->oldest = INT64_MAX;
     zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
-    while (rc == ZHUB_OK && scan->count < CONTACT_BATCH_MAX) {
-        json_t *entry = json_loadb (value, value_size, 0, NULL);
+    while (rc == ZHUB_OK) {
+        if (key_size <= S_ORDER_STAMP + 1)
+            goto next;
+        const char *bird = (const char *)key + S_ORDER_STAMP + 1;
+        size_t bird_size = key_size - S_ORDER_STAMP - 1;
+        if (scan->count == CONTACT_BATCH_MAX) {
+            char stamp[S_ORDER_STAMP + 1];
+            memcpy (stamp, key, S_ORDER_STAMP);
+            stamp[S_ORDER_STAMP] = 0;
+            scan->next_since = (int64_t)strtoull (stamp, NULL, 16);
+            break;
+        }
+        const void *found;
+        size_t found_size;
+        if (zhub_txn_get (txn, scan->self->pending, bird, bird_size, &found, &found_size)
+            != ZHUB_OK)
+            goto next;
+        json_t *entry = json_loadb (found, found_size, 0, NULL);
         if (json_is_object (entry)) {
             s_item_t *item = &scan->items[scan->count++];
-            item->bird_id = zhub_malloc (key_size + 1);
-            memcpy (item->bird_id, key, key_size);
-            item->bird_id[key_size] = 0;
+            item->bird_id = zhub_malloc (bird_size + 1);
+            memcpy (item->bird_id, bird, bird_size);
+            item->bird_id[bird_size] = 0;
             item->entry = entry;
             json_int_t since = json_integer_value (json_object_get (entry, "since"));
             if (since < scan->oldest)
                 scan->oldest = since;
         } else
             json_decref (entry);
+    next:
         rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
     }
     zhub_cursor_destroy (&cursor);
@@ -154,7 +274,7 @@ s_done_fn (zhub_txn_t *txn, void *arg)
     for (size_t i = 0; i < done->count; i++) {
         s_item_t *item = &done->items[i];
         const char *bird = item->bird_id;
-        if (zhub_txn_del (txn, done->self->pending, bird, strlen (bird)) == ZHUB_ERROR)
+        if (contact_sync_pending_del (txn, done->self, bird, NULL) != ZHUB_OK)
             return ZHUB_ERROR;
         if (!item->hubspot_id)
             continue; //  dropped (a record HubSpot refused; logged)
@@ -368,12 +488,20 @@ void
 contact_sync_flush (zhub_actor_ctx_t *ctx)
 {
     contact_sync_t *self = ctx->state;
-    if (self->batch_window_ms <= 0 || zhub_mono_ms () < self->flush_not_before)
+    if (self->batch_window_ms <= 0)
         return;
-    //  Nothing due (known without reading the store): only Bird links.
+    if (zhub_mono_ms () < self->flush_not_before) {
+        ctx->tick_due_ms = self->flush_not_before;
+        return;
+    }
+    //  Nothing due (known without reading the store): only Bird links, and
+    //  a tick when the window of what is queued closes.
+    int64_t waited = zhub_now_ms () - self->queued_since;
     if (self->queued == 0
         || (self->queued > 0 && self->queued < CONTACT_BATCH_MAX
-            && zhub_now_ms () - self->queued_since < self->batch_window_ms)) {
+            && waited < self->batch_window_ms)) {
+        if (self->queued > 0)
+            ctx->tick_due_ms = zhub_mono_ms () + self->batch_window_ms - waited;
         if (self->queued < CONTACT_BATCH_MAX / 2)
             s_write_links (ctx);
         return;
@@ -388,6 +516,9 @@ contact_sync_flush (zhub_actor_ctx_t *ctx)
             s_write_links (ctx);
         self->queued = (int64_t)scan->pending;
         self->queued_since = scan->count ? scan->oldest : 0;
+        if (scan->count)
+            ctx->tick_due_ms =
+                zhub_mono_ms () + self->batch_window_ms - (zhub_now_ms () - scan->oldest);
         for (size_t i = 0; i < scan->count; i++) {
             free (scan->items[i].bird_id);
             json_decref (scan->items[i].entry);
@@ -419,9 +550,13 @@ contact_sync_flush (zhub_actor_ctx_t *ctx)
             zhub_error ("batch_commit_failed", "count=%zu", scan->count);
         zhub_info ("batch_flushed", "count=%zu pending=%zu ms=%lld", scan->count, scan->pending,
                    (long long)(zhub_mono_ms () - started));
-        //  What is left is older than what comes next: flush it soon.
+        //  What is left waits from when its oldest intent was queued.
         self->queued = (int64_t)(scan->pending - scan->count);
-        self->queued_since = scan->pending > scan->count ? scan->oldest : 0;
+        self->queued_since = scan->pending > scan->count
+                                 ? (scan->next_since ? scan->next_since : scan->oldest)
+                                 : 0;
+        if (self->queued)
+            ctx->tick_due_ms = zhub_mono_ms (); //  look again at once
     } else {
         zhub_warn ("batch_deferred", "count=%zu status=%ld", scan->count, resp.status);
         self->flush_not_before = zhub_mono_ms () + 1000;

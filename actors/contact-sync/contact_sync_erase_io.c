@@ -330,7 +330,8 @@ s_erase_person (zhub_txn_t *txn, const s_commit_t *commit, const contact_state_t
     const char *bird = state->bird_id;
     if (s_del (txn, self->contacts, bird, removed)
         || zhub_txn_delete_where (txn, self->hubspot_ids, s_names_bird, (void *)bird, removed)
-        || s_del (txn, self->pending, bird, removed) || s_del (txn, self->links, bird, removed))
+        || contact_sync_pending_del (txn, self, bird, removed)
+        || s_del (txn, self->links, bird, removed))
         return ZHUB_ERROR;
     return s_tombstone_audit (txn, self, bird, commit->erase->request, person, removed);
 }

@@ -21,9 +21,10 @@ contact_sync_open (zhub_actor_ctx_t *ctx)
         || zhub_store_table (ctx->store, "audit", &self->audit)
         || zhub_store_table (ctx->store, "meta", &self->meta)
         || zhub_store_table (ctx->store, "pending", &self->pending)
+        || zhub_store_table (ctx->store, "pending_order", &self->pending_order)
         || zhub_store_table (ctx->store, "links", &self->links))
         return -1;
-    return 0;
+    return contact_sync_pending_reorder (ctx);
 }
 
 //  -------------------------------------------------------------------

@@ -10,6 +10,8 @@
 //                  after an erase, "erased:<request>|..." -> tombstone (no
 //                  personal value), read by `zhub audit erase <request>`
 //    pending       bird id -> HubSpot write still to send (batching)
+//    pending_order "<16 hex ms queued>|<bird id>" -> "": the intents oldest
+//                  first, so a flush takes the longest-waiting ones
 //    links         bird id -> HubSpot id still to write onto the Bird contact
 //    meta          reconciliation watermark and drift counter
 #ifndef CONTACT_SYNC_IO_H
@@ -27,6 +29,7 @@ typedef struct {
     zhub_table_t audit;
     zhub_table_t meta;        //  "reconcile_watermark", "reconcile_drift_total" (decimal text)
     zhub_table_t pending;     //  bird id -> HubSpot write still to send (batching)
+    zhub_table_t pending_order; //  "<16 hex since>|<bird id>" -> "": pending, oldest first
     zhub_table_t links;       //  bird id -> HubSpot id still to write onto the Bird contact
     int64_t batch_window_ms;  //  ZHUB_HUBSPOT_BATCH_WINDOW; 0 = write at once
     int64_t flush_not_before; //  mono ms: after a failed flush
@@ -47,6 +50,15 @@ typedef struct {
 //  intent (merged per contact) and commits the plan's state with it.
 zhub_rc_t contact_sync_queue (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg,
                               const contact_plan_t *plan);
+
+//  Deletes a contact's intent and its place in the order; adds to *removed
+//  what it deleted. ZHUB_OK or ZHUB_ERROR.
+zhub_rc_t contact_sync_pending_del (zhub_txn_t *txn, const contact_sync_t *self, const char *bird,
+                                    size_t *removed);
+
+//  Gives every intent its place in the order (stores written before the
+//  order table existed). 0 or -1.
+int contact_sync_pending_reorder (zhub_actor_ctx_t *ctx);
 
 //  zhub_actor_spec_t.tick: sends the intents in batches once the oldest
 //  waited batch_window_ms or CONTACT_BATCH_MAX are ready.

@@ -474,7 +474,12 @@ zhub_actor_run (zhub_actor_t *self)
     s_outbox_round (self);
     while (!s_stop) {
         zhub_delivery_t *delivery = NULL;
-        zhub_rc_t rc = zhub_client_recv (self->client, &delivery, ZHUB_ACTOR_RECV_TIMEOUT_MS);
+        int timeout = ZHUB_ACTOR_RECV_TIMEOUT_MS;
+        if (self->ctx.tick_due_ms) {
+            int64_t until = self->ctx.tick_due_ms - zhub_mono_ms ();
+            timeout = until <= 0 ? 0 : until < timeout ? (int)until : timeout;
+        }
+        zhub_rc_t rc = zhub_client_recv (self->client, &delivery, timeout);
         self->ctx.idle = !(rc == ZHUB_OK && delivery);
         if (rc == ZHUB_OK && delivery) {
             s_handle (self, delivery);
@@ -486,6 +491,7 @@ zhub_actor_run (zhub_actor_t *self)
             nanosleep (&pause, NULL);
         }
         if (self->spec->tick && !s_stop) {
+            self->ctx.tick_due_ms = 0;
             self->spec->tick (&self->ctx);
             if (!self->outbox_next_try)
                 self->outbox_next_try = 1; //  publish what the tick queued

@@ -102,6 +102,10 @@ typedef struct {
     //  In a tick: true when the last receive waited for nothing (no backlog),
     //  so slow background work can run without holding up messages.
     bool idle;
+    //  A tick may set this to the monotonic ms at which it wants to run
+    //  again (a flush window closing): the loop waits no longer for a
+    //  message. Cleared before every tick; 0 = no wish.
+    int64_t tick_due_ms;
 } zhub_actor_ctx_t;
 
 //  Handles one message and says how it went (see zhub_retry.h). Must not

@@ -393,3 +393,33 @@ def test_batched_writes_coalesce_per_contact_within_the_window(hub):
     finally:
         bus.close()
     assert seen == {c["id"] for c in contacts}
+
+
+def test_a_full_batch_takes_the_longest_waiting_contacts_first(hub):
+    # a long window: only a full batch (100) is sent before it closes
+    start_stack(hub, webhooks=False, ZHUB_HUBSPOT_BATCH_WINDOW="5s")
+    contacts = []
+    for i in range(150):
+        status, contact = http("POST", bird_url(hub), {"displayName": "Orden %d" % i,
+                                                       "identifiers": [{"key": "phonenumber",
+                                                                        "value": "+52156%08d" % i}]},
+                               dict(BIRD_AUTH, **DRIVER))
+        assert status == 201
+        contacts.append(contact)
+    early, late = contacts[:50], contacts[50:]
+    for contact in early:
+        bird_webhook(hub, contact)
+    time.sleep(0.3)
+    for contact in late:
+        bird_webhook(hub, contact)
+
+    def upserts():
+        return [c for c in api_calls(hub, "hubspot") if c["path"].endswith("/batch/upsert")]
+    wait_until(lambda: upserts(), timeout=15, what="the first batch upsert")
+    first = [i["id"] for i in upserts()[0]["body"]["inputs"]]
+    assert len(first) == 100, len(first)
+    # Bird ids are random: in key order the first 100 would leave out some
+    # of the 50 that waited longest
+    assert {c["id"] for c in early} <= set(first)
+    wait_until(lambda: len(peer_state(hub, "hubspot")["contacts"]) == 150, timeout=20,
+               what="the other 50 once the window closes")
