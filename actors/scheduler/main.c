@@ -1,6 +1,6 @@
 //  zhub-scheduler: tour booking across Google Calendar and Microsoft Graph,
 //  with durable timers (reminders, reconciliation ticks, token refresh).
-//  main reads the configuration once, wires the pure core (scheduler.c)
+//  main reads the configuration once, wires the pure core (scheduler_*.c, see scheduler.h)
 //  and its I/O side (scheduler_io.c) into the shared actor runtime, and
 //  runs it until SIGTERM/SIGINT.
 #include "scheduler.h"

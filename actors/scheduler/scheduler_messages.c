@@ -1,0 +1,168 @@
+//  What the scheduler publishes and sends: tour.* messages (ids from the
+//  booking and the cause, so one cause gives one message), the WhatsApp
+//  texts and Calendly links, the Bird message body, and the Calendly
+//  invitee envelope that comes back.
+#include "scheduler_core_internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static char *
+s_cut_id (char *id)
+{
+    if (strlen (id) > ZHUB_MSG_MAX_ID)
+        id[ZHUB_MSG_MAX_ID] = 0;
+    return id;
+}
+
+static zhub_msg_t *
+s_msg (const char *type, char *id, const char *bird_id, const char *traceparent, int64_t now_ms)
+{
+    zhub_msg_t *msg = zhub_msg_new ();
+    zhub_msg_set (&msg->id, s_cut_id (id));
+    zhub_msg_set (&msg->source, SCHEDULER_SOURCE);
+    zhub_msg_set (&msg->type, type);
+    char *subject = zhub_sprintf ("contact:%s", bird_id ? bird_id : "");
+    zhub_msg_set (&msg->subject, s_cut_id (subject));
+    free (subject);
+    zhub_msg_set (&msg->traceparent, traceparent);
+    msg->time_ms = now_ms;
+    return msg;
+}
+
+zhub_msg_t *
+sched_tour_msg (const char *type, const sched_booking_t *b, const char *salt,
+                const char *traceparent, int64_t now_ms)
+{
+    char *id = zhub_sprintf ("%s-%s-%s", type, b->booking_id, salt ? salt : "");
+    zhub_msg_t *msg = s_msg (type, id, b->bird_id, traceparent, now_ms);
+    free (id);
+    json_t *data = json_object ();
+    s_set (data, "booking_id", b->booking_id);
+    s_set_time (data, "start", b->start);
+    s_set_time (data, "end", b->end);
+    s_set (data, "platform", b->platform);
+    s_set (data, "calendar_event_id", b->event_id);
+    s_set (data, "confirmation_url", b->confirmation_url);
+    s_set (data, "agent_id", b->agent_id);
+    s_set (data, "bird_contact_id", b->bird_id);
+    s_set (data, "conversation_id", b->conversation_id);
+    s_set (data, "location", b->location);
+    zhub_msg_set_data_json (msg, data);
+    json_decref (data);
+    return msg;
+}
+
+zhub_msg_t *
+sched_unavailable_msg (const sched_request_t *req, const sched_config_t *cfg,
+                       const sched_slot_t *alts, size_t count, const char *traceparent,
+                       int64_t now_ms)
+{
+    char booking[40];
+    sched_booking_id (req->event_id, booking, sizeof booking);
+    char *id = zhub_sprintf ("tour.unavailable-%s", booking);
+    zhub_msg_t *msg = s_msg ("tour.unavailable", id, req->bird_id, traceparent, now_ms);
+    free (id);
+    json_t *data = json_object (), *list = json_array (), *asked = json_array ();
+    for (size_t i = 0; i < count; i++) {
+        json_t *alt = json_object ();
+        s_set_time (alt, "start", alts[i].start);
+        s_set_time (alt, "end", alts[i].end);
+        s_set (alt, "agent_id", cfg->agents[alts[i].agent].id);
+        json_array_append_new (list, alt);
+    }
+    for (size_t i = 0; i < req->preferred_count; i++) {
+        char text[40];
+        zhub_time_format (req->preferred[i], text, sizeof text);
+        json_array_append_new (asked, json_string (text));
+    }
+    s_set (data, "booking_id", booking);
+    s_set (data, "bird_contact_id", req->bird_id);
+    s_set (data, "conversation_id", req->conversation_id);
+    s_set (data, "location", req->location);
+    s_set (data, "reason", "no agent is free at the preferred times");
+    json_object_set_new (data, "requested", asked);
+    json_object_set_new (data, "alternatives", list);
+    zhub_msg_set_data_json (msg, data);
+    json_decref (data);
+    return msg;
+}
+
+char *
+sched_whatsapp_text (const char *kind, const sched_booking_t *b, const sched_config_t *cfg)
+{
+    struct tm tm;
+    s_local (b->start, &tm);
+    char when[64];
+    strftime (when, sizeof when, "%a %d %b %Y %H:%M", &tm);
+    int agent = sched_agent_index (cfg, b->agent_id);
+    const char *with = agent >= 0 ? cfg->agents[agent].name : NULL;
+    const char *head = !strcmp (kind, "reminder") ? "Reminder: your property tour is on"
+                                                  : "Your property tour is confirmed for";
+    return zhub_sprintf (
+        "%s %s (%s)%s%s%s%s.%s%s", head, when, cfg->time_zone, b->location ? " at " : "",
+        b->location ? b->location : "", with ? " with " : "", with ? with : "",
+        b->confirmation_url ? " Details: " : "", b->confirmation_url ? b->confirmation_url : "");
+}
+
+char *
+sched_link_with_booking (const char *booking_url, const char *booking_id)
+{
+    return zhub_sprintf ("%s%cutm_source=zhub&utm_content=%s", booking_url,
+                         strchr (booking_url, '?') ? '&' : '?', booking_id);
+}
+
+char *
+sched_link_text (const sched_booking_t *b)
+{
+    return zhub_sprintf ("Choose the time of your property tour%s%s here: %s",
+                         b->location ? " at " : "", b->location ? b->location : "",
+                         b->confirmation_url ? b->confirmation_url : "");
+}
+
+zhub_rc_t
+sched_parse_invitee (const json_t *data, sched_invitee_t *inv, char *reason, size_t reason_size)
+{
+    memset (inv, 0, sizeof *inv);
+    inv->start = inv->end = -1;
+    const json_t *payload = json_object_get (data, "payload");
+    inv->event = s_str (data, "event");
+    inv->invitee_uri = s_str (payload, "uri");
+    const json_t *scheduled = json_object_get (payload, "scheduled_event");
+    inv->event_uri = s_str (scheduled, "uri");
+    if (!inv->event_uri)
+        inv->event_uri = s_str (payload, "event");
+    inv->utm_content = s_str (json_object_get (payload, "tracking"), "utm_content");
+    inv->old_invitee = s_str (payload, "old_invitee");
+    inv->rescheduled = json_is_true (json_object_get (payload, "rescheduled"));
+    inv->start = s_when (json_object_get (scheduled, "start_time"));
+    inv->end = s_when (json_object_get (scheduled, "end_time"));
+    if (!inv->event || !inv->invitee_uri || !inv->event_uri) {
+        snprintf (reason, reason_size,
+                  "calendly envelope without event, payload.uri or the "
+                  "scheduled event");
+        return ZHUB_REJECT;
+    }
+    return ZHUB_OK;
+}
+
+void
+sched_invitee_clear (sched_invitee_t *inv)
+{
+    free (inv->event);
+    free (inv->invitee_uri);
+    free (inv->event_uri);
+    free (inv->utm_content);
+    free (inv->old_invitee);
+    memset (inv, 0, sizeof *inv);
+}
+
+json_t *
+sched_bird_message (const sched_booking_t *b, const char *text)
+{
+    json_t *receiver = b->phone ? json_pack ("{s:s, s:s}", "identifierKey", "phonenumber",
+                                             "identifierValue", b->phone)
+                                : json_pack ("{s:s}", "id", b->bird_id ? b->bird_id : "");
+    return json_pack ("{s:{s:[o]}, s:{s:s, s:{s:s}}, s:s}", "receiver", "contacts", receiver,
+                      "body", "type", "text", "text", "text", text, "reference", b->booking_id);
+}
