@@ -110,7 +110,8 @@ test_malformed_json_is_refused (void)
 {
     const char *bad[] = {"", "{", "[1,]", "{\"a\" 1}", "{\"a\":1,}", "nul", "01", "1.", "-",
                          "\"\\x\"", "\"\\ud83d\"", "\"\\ude00\"", "\"a\nb\"", "[1] x", "\"\xff\"",
-                         "\"\xc0\xaf\"", "{1:2}", "[\"\\u12\"]", "1e", "+1", NULL};
+                         "\"\xc0\xaf\"", "{1:2}", "[\"\\u12\"]", "1e", "+1",
+                         "\"plain run then the end", "\"plain run\x01\"", NULL};
     for (int i = 0; bad[i]; i++) {
         msgpack_sbuffer sbuf;
         msgpack_sbuffer_init (&sbuf);
