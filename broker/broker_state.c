@@ -168,38 +168,33 @@ typedef struct {
     broker_groups_t *groups;
 } s_load_t;
 
+static zhub_walk_t
+s_load_group (const void *key, size_t key_size, const void *value, size_t size, void *arg)
+{
+    s_load_t *load = arg;
+    char name[256];
+    broker_settings_t settings;
+    uint64_t floor;
+    int64_t created_ms;
+    if (key_size >= sizeof name
+        || broker_state_decode_group (value, size, &settings, &floor, &created_ms))
+        return ZHUB_WALK_FAIL;
+    memcpy (name, key, key_size);
+    name[key_size] = 0;
+    if (!broker_groups_find (load->groups, name)) {
+        broker_group_t *group =
+            broker_groups_create (load->groups, name, &settings, floor, created_ms);
+        group->needs_write = false;
+    }
+    broker_settings_free (&settings);
+    return ZHUB_WALK_NEXT;
+}
+
 static zhub_rc_t
 s_load_groups (zhub_txn_t *txn, void *arg)
 {
     s_load_t *load = arg;
-    zhub_cursor_t *cursor = zhub_cursor_open (txn, load->self->groups);
-    if (!cursor)
-        return ZHUB_ERROR;
-    const void *key, *value;
-    size_t key_size, size;
-    zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &size);
-    while (rc == ZHUB_OK) {
-        char name[256];
-        broker_settings_t settings;
-        uint64_t floor;
-        int64_t created_ms;
-        if (key_size >= sizeof name
-            || broker_state_decode_group (value, size, &settings, &floor, &created_ms)) {
-            rc = ZHUB_ERROR;
-            break;
-        }
-        memcpy (name, key, key_size);
-        name[key_size] = 0;
-        if (!broker_groups_find (load->groups, name)) {
-            broker_group_t *group =
-                broker_groups_create (load->groups, name, &settings, floor, created_ms);
-            group->needs_write = false;
-        }
-        broker_settings_free (&settings);
-        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &size);
-    }
-    zhub_cursor_destroy (&cursor);
-    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+    return zhub_txn_walk (txn, load->self->groups, s_load_group, load);
 }
 
 zhub_rc_t

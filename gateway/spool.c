@@ -117,39 +117,39 @@ zhub_gateway_spool_append (zhub_gateway_spool_t *self, const zhub_msg_list_t *li
 
 typedef struct {
     zhub_gateway_spool_t *self;
-    size_t max;
+    size_t max, taken;
     zhub_msg_list_t *out;
     uint64_t last;
     size_t skipped;
 } s_peek_t;
 
+static zhub_walk_t
+s_peek_one (const void *key, size_t key_size, const void *value, size_t value_size, void *arg)
+{
+    static const zhub_mpack_limits_t limits = {
+        .max_size = 64 * 1024 * 1024, .max_depth = 64, .max_items = 16 * 1024 * 1024};
+    s_peek_t *p = arg;
+    if (p->taken >= p->max)
+        return ZHUB_WALK_STOP;
+    char err[128];
+    zhub_msg_t *msg = zhub_msg_decode (value, value_size, &limits, err, sizeof err);
+    if (msg)
+        zhub_msg_list_push (p->out, &msg);
+    else
+        p->skipped++;
+    p->last = key_size == 8 ? zhub_store_u64 (key) : p->last;
+    p->taken++;
+    return ZHUB_WALK_NEXT;
+}
+
 static zhub_rc_t
 s_peek_txn (zhub_txn_t *txn, void *arg)
 {
     s_peek_t *p = arg;
-    zhub_cursor_t *cursor = zhub_cursor_open (txn, p->self->table);
-    if (!cursor)
+    p->taken = 0;
+    if (zhub_txn_walk (txn, p->self->table, s_peek_one, p) != ZHUB_OK)
         return ZHUB_ERROR;
-    const void *key, *value;
-    size_t key_size, value_size, taken = 0;
-    zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
-    zhub_mpack_limits_t limits = {
-        .max_size = 64 * 1024 * 1024, .max_depth = 64, .max_items = 16 * 1024 * 1024};
-    while (rc == ZHUB_OK && taken < p->max) {
-        char err[128];
-        zhub_msg_t *msg = zhub_msg_decode (value, value_size, &limits, err, sizeof err);
-        if (msg)
-            zhub_msg_list_push (p->out, &msg);
-        else
-            p->skipped++;
-        p->last = key_size == 8 ? zhub_store_u64 (key) : p->last;
-        taken++;
-        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
-    }
-    zhub_cursor_destroy (&cursor);
-    if (rc == ZHUB_ERROR)
-        return ZHUB_ERROR;
-    return taken ? ZHUB_OK : ZHUB_NOTFOUND;
+    return p->taken ? ZHUB_OK : ZHUB_NOTFOUND;
 }
 
 zhub_rc_t

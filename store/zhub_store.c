@@ -501,6 +501,27 @@ zhub_txn_delete_where (zhub_txn_t *txn, zhub_table_t table, zhub_store_row_fn *d
     return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
 }
 
+zhub_rc_t
+zhub_txn_walk (zhub_txn_t *txn, zhub_table_t table, zhub_store_walk_fn *fn, void *arg)
+{
+    zhub_cursor_t *cursor = zhub_cursor_open (txn, table);
+    if (!cursor)
+        return ZHUB_ERROR;
+    const void *key, *value;
+    size_t key_size, value_size;
+    zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
+    while (rc == ZHUB_OK) {
+        zhub_walk_t next = fn (key, key_size, value, value_size, arg);
+        if (next != ZHUB_WALK_NEXT) {
+            rc = next == ZHUB_WALK_STOP ? ZHUB_OK : ZHUB_ERROR;
+            break;
+        }
+        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
+    }
+    zhub_cursor_destroy (&cursor);
+    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+}
+
 void
 zhub_store_key_u64 (uint8_t out[8], uint64_t value)
 {

@@ -131,6 +131,28 @@ typedef bool (zhub_store_row_fn) (const void *key, size_t key_size, const void *
 zhub_rc_t zhub_txn_delete_where (zhub_txn_t *txn, zhub_table_t table, zhub_store_row_fn *drop,
                                  void *arg, size_t *removed);
 
+//  What a walk does after an entry.
+typedef enum {
+    ZHUB_WALK_NEXT, //  go on to the next entry
+    ZHUB_WALK_STOP, //  stop here; the walk returns ZHUB_OK
+    ZHUB_WALK_FAIL  //  stop here; the walk returns ZHUB_ERROR
+} zhub_walk_t;
+
+//  Visits one entry. key and value point into the map and stay valid until
+//  the transaction ends. The callback must not write to the table being
+//  walked (that would move the cursor under it); in a write transaction it
+//  may write to other tables (pass the transaction in arg), and when such
+//  a write fails it returns ZHUB_WALK_FAIL, so that the store callback
+//  returns ZHUB_ERROR in turn.
+typedef zhub_walk_t (zhub_store_walk_fn) (const void *key, size_t key_size, const void *value,
+                                          size_t value_size, void *arg);
+
+//  Calls fn on every entry of table in key order from the first, until fn
+//  says stop or fail or the table ends. Returns ZHUB_OK (the end reached,
+//  fn said stop, or the table is empty) or ZHUB_ERROR (fn said fail, or
+//  LMDB failed: fn may have seen some entries by then).
+zhub_rc_t zhub_txn_walk (zhub_txn_t *txn, zhub_table_t table, zhub_store_walk_fn *fn, void *arg);
+
 //  Big-endian encoding of integer keys so that byte order is numeric order.
 void zhub_store_key_u64 (uint8_t out[8], uint64_t value);
 uint64_t zhub_store_u64 (const void *bytes);

@@ -62,6 +62,7 @@ contact_sync_pending_del (zhub_txn_t *txn, const contact_sync_t *self, const cha
 
 typedef struct {
     const contact_sync_t *self;
+    zhub_txn_t *txn;
     size_t placed;
 } s_reorder_t;
 
@@ -72,37 +73,37 @@ s_every_row (const void *key, size_t key_size, const void *value, size_t value_s
     return true;
 }
 
+//  Files one pending intent in pending_order under the time it was queued.
+static zhub_walk_t
+s_reorder_one (const void *key, size_t key_size, const void *value, size_t value_size, void *arg)
+{
+    s_reorder_t *reorder = arg;
+    char bird[ZHUB_MSG_MAX_ID + 1], order[S_ORDER_STAMP + 2 + ZHUB_MSG_MAX_ID];
+    if (key_size > ZHUB_MSG_MAX_ID)
+        return ZHUB_WALK_NEXT;
+    memcpy (bird, key, key_size);
+    bird[key_size] = 0;
+    int length = s_order_key (order, sizeof order, s_entry_since (value, value_size), bird);
+    if (zhub_txn_put (reorder->txn, reorder->self->pending_order, order, (size_t)length, "", 0)
+        != ZHUB_OK)
+        return ZHUB_WALK_FAIL;
+    reorder->placed++;
+    return ZHUB_WALK_NEXT;
+}
+
 static zhub_rc_t
 s_reorder_fn (zhub_txn_t *txn, void *arg)
 {
     s_reorder_t *reorder = arg;
     const contact_sync_t *self = reorder->self;
     reorder->placed = 0;
+    reorder->txn = txn;
     if (zhub_txn_count (txn, self->pending_order) == zhub_txn_count (txn, self->pending))
         return ZHUB_OK;
     size_t dropped = 0;
     if (zhub_txn_delete_where (txn, self->pending_order, s_every_row, NULL, &dropped) != ZHUB_OK)
         return ZHUB_ERROR;
-    zhub_cursor_t *cursor = zhub_cursor_open (txn, self->pending);
-    if (!cursor)
-        return ZHUB_ERROR;
-    const void *key, *value;
-    size_t key_size, value_size;
-    zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
-    while (rc == ZHUB_OK) {
-        char bird[ZHUB_MSG_MAX_ID + 1], order[S_ORDER_STAMP + 2 + ZHUB_MSG_MAX_ID];
-        if (key_size <= ZHUB_MSG_MAX_ID) {
-            memcpy (bird, key, key_size);
-            bird[key_size] = 0;
-            int length = s_order_key (order, sizeof order, s_entry_since (value, value_size), bird);
-            if (zhub_txn_put (txn, self->pending_order, order, (size_t)length, "", 0) != ZHUB_OK)
-                break;
-            reorder->placed++;
-        }
-        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
-    }
-    zhub_cursor_destroy (&cursor);
-    return rc == ZHUB_NOTFOUND ? ZHUB_OK : ZHUB_ERROR;
+    return zhub_txn_walk (txn, self->pending, s_reorder_one, reorder);
 }
 
 int
@@ -397,6 +398,22 @@ typedef struct {
     bool remove;
 } s_links_t;
 
+static zhub_walk_t
+s_link_take (const void *key, size_t key_size, const void *value, size_t value_size, void *arg)
+{
+    s_links_t *links = arg;
+    if (links->count >= links->max)
+        return ZHUB_WALK_STOP;
+    char *bird = zhub_malloc (key_size + 1), *hubspot = zhub_malloc (value_size + 1);
+    memcpy (bird, key, key_size);
+    bird[key_size] = 0;
+    memcpy (hubspot, value, value_size);
+    hubspot[value_size] = 0;
+    links->bird[links->count] = bird;
+    links->hubspot[links->count++] = hubspot;
+    return ZHUB_WALK_NEXT;
+}
+
 static zhub_rc_t
 s_links_fn (zhub_txn_t *txn, void *arg)
 {
@@ -416,24 +433,7 @@ s_links_fn (zhub_txn_t *txn, void *arg)
         }
         return ZHUB_OK;
     }
-    zhub_cursor_t *cursor = zhub_cursor_open (txn, links->self->links);
-    if (!cursor)
-        return ZHUB_ERROR;
-    const void *key, *value;
-    size_t key_size, value_size;
-    zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
-    while (rc == ZHUB_OK && links->count < links->max) {
-        char *bird = zhub_malloc (key_size + 1), *hubspot = zhub_malloc (value_size + 1);
-        memcpy (bird, key, key_size);
-        bird[key_size] = 0;
-        memcpy (hubspot, value, value_size);
-        hubspot[value_size] = 0;
-        links->bird[links->count] = bird;
-        links->hubspot[links->count++] = hubspot;
-        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
-    }
-    zhub_cursor_destroy (&cursor);
-    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+    return zhub_txn_walk (txn, links->self->links, s_link_take, links);
 }
 
 //  Writes queued HubSpot ids onto their Bird contacts (attribute

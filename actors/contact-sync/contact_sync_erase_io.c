@@ -67,29 +67,29 @@ s_find_bird (zhub_txn_t *txn, s_find_t *find, const char *bird_id, size_t bird_s
     return ZHUB_OK;
 }
 
+static zhub_walk_t
+s_find_match (const void *key, size_t key_size, const void *value, size_t value_size, void *arg)
+{
+    (void)key, (void)key_size;
+    s_find_t *find = arg;
+    if (find->count >= CONTACT_ERASE_MAX_PERSONS)
+        return ZHUB_WALK_STOP;
+    contact_state_t state;
+    if (contact_state_decode (value, value_size, &state) == 0
+        && contact_sync_erase_matches (find->erase, &state))
+        find->states[find->count++] = state;
+    else
+        contact_state_clear (&state);
+    return ZHUB_WALK_NEXT;
+}
+
 //  Every state the erase matches (e-mail, phone): a full scan, as nothing
 //  is indexed by them. Erases are rare; a scan of the states is cheap
 //  beside the calls the erase makes.
 static zhub_rc_t
 s_find_scan (zhub_txn_t *txn, s_find_t *find)
 {
-    zhub_cursor_t *cursor = zhub_cursor_open (txn, find->self->contacts);
-    if (!cursor)
-        return ZHUB_ERROR;
-    const void *key, *value;
-    size_t key_size, value_size;
-    zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
-    while (rc == ZHUB_OK && find->count < CONTACT_ERASE_MAX_PERSONS) {
-        contact_state_t state;
-        if (contact_state_decode (value, value_size, &state) == 0
-            && contact_sync_erase_matches (find->erase, &state))
-            find->states[find->count++] = state;
-        else
-            contact_state_clear (&state);
-        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
-    }
-    zhub_cursor_destroy (&cursor);
-    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+    return zhub_txn_walk (txn, find->self->contacts, s_find_match, find);
 }
 
 //  A HubSpot id: the id map, else the audit entry HubSpot's deletion of

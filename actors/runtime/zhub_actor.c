@@ -174,32 +174,31 @@ typedef struct {
     size_t total;
 } s_outbox_batch_t;
 
+static zhub_walk_t
+s_outbox_take (const void *key, size_t key_size, const void *value, size_t value_size, void *arg)
+{
+    s_outbox_batch_t *batch = arg;
+    if (batch->count >= ZHUB_ACTOR_OUTBOX_BATCH)
+        return ZHUB_WALK_STOP;
+    char err[128];
+    zhub_msg_t *msg =
+        zhub_msg_decode (value, value_size, &zhub_mpack_default_limits, err, sizeof err);
+    if (key_size == 8) {
+        //  An undecodable entry (cannot happen unless the disk lies) is
+        //  kept as NULL so that it gets removed instead of blocking.
+        batch->keys[batch->count] = zhub_store_u64 (key);
+        batch->msgs[batch->count++] = msg;
+    } else
+        zhub_msg_destroy (&msg);
+    return ZHUB_WALK_NEXT;
+}
+
 static zhub_rc_t
 s_outbox_read (zhub_txn_t *txn, void *arg)
 {
     s_outbox_batch_t *batch = arg;
     batch->total = zhub_txn_count (txn, batch->table);
-    zhub_cursor_t *cursor = zhub_cursor_open (txn, batch->table);
-    if (!cursor)
-        return ZHUB_ERROR;
-    const void *key, *value;
-    size_t key_size, value_size;
-    zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
-    while (rc == ZHUB_OK && batch->count < ZHUB_ACTOR_OUTBOX_BATCH) {
-        char err[128];
-        zhub_msg_t *msg =
-            zhub_msg_decode (value, value_size, &zhub_mpack_default_limits, err, sizeof err);
-        if (key_size == 8) {
-            //  An undecodable entry (cannot happen unless the disk lies) is
-            //  kept as NULL so that it gets removed instead of blocking.
-            batch->keys[batch->count] = zhub_store_u64 (key);
-            batch->msgs[batch->count++] = msg;
-        } else
-            zhub_msg_destroy (&msg);
-        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
-    }
-    zhub_cursor_destroy (&cursor);
-    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+    return zhub_txn_walk (txn, batch->table, s_outbox_take, batch);
 }
 
 typedef struct {

@@ -18,28 +18,29 @@ typedef struct {
     size_t count;
 } s_due_t;
 
+//  Timers are keyed by due time: the first one not due yet ends the walk.
+static zhub_walk_t
+s_due_take (const void *key, size_t key_size, const void *value, size_t value_size, void *arg)
+{
+    s_due_t *d = arg;
+    if (d->count >= SCHED_TIMERS_PER_TICK || key_size < 8)
+        return ZHUB_WALK_STOP;
+    int64_t due = (int64_t)zhub_store_u64 (key);
+    if (due > d->now)
+        return ZHUB_WALK_STOP;
+    d->keys[d->count] = zhub_malloc (key_size);
+    memcpy (d->keys[d->count], key, key_size);
+    d->key_sizes[d->count] = key_size;
+    d->what[d->count] = json_loadb (value, value_size, 0, NULL);
+    d->due[d->count++] = due;
+    return ZHUB_WALK_NEXT;
+}
+
 static zhub_rc_t
 s_due_fn (zhub_txn_t *txn, void *arg)
 {
     s_due_t *d = arg;
-    zhub_cursor_t *cursor = zhub_cursor_open (txn, d->self->timers);
-    const void *key, *value;
-    size_t key_size, value_size;
-    zhub_rc_t rc = cursor ? zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size)
-                          : ZHUB_ERROR;
-    while (rc == ZHUB_OK && d->count < SCHED_TIMERS_PER_TICK && key_size >= 8) {
-        int64_t due = (int64_t)zhub_store_u64 (key);
-        if (due > d->now)
-            break;
-        d->keys[d->count] = zhub_malloc (key_size);
-        memcpy (d->keys[d->count], key, key_size);
-        d->key_sizes[d->count] = key_size;
-        d->what[d->count] = json_loadb (value, value_size, 0, NULL);
-        d->due[d->count++] = due;
-        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
-    }
-    zhub_cursor_destroy (&cursor);
-    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+    return zhub_txn_walk (txn, d->self->timers, s_due_take, d);
 }
 
 //  Deletes one fired timer and queues what it causes, in one transaction.

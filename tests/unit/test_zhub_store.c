@@ -151,6 +151,134 @@ test_delete_where_drops_what_the_predicate_names_and_counts_it (void)
     s_remove_dir ();
 }
 
+typedef struct {
+    zhub_table_t table;
+    bool copy; //  put each entry seen into other as well
+    zhub_table_t other;
+    uint64_t stop_at; //  the key the callback stops on (0: none)
+    uint64_t fail_at; //  the key the callback fails on (0: none)
+    zhub_txn_t *txn;
+    uint64_t seen, last;
+    bool ordered;     //  keys rose, and each value was its own key
+    zhub_rc_t walked; //  what zhub_txn_walk returned
+} s_visit_t;
+
+static zhub_walk_t
+s_visit_one (const void *key, size_t key_size, const void *value, size_t value_size, void *arg)
+{
+    s_visit_t *visit = arg;
+    uint64_t k = key_size == 8 ? zhub_store_u64 (key) : 0, stored = 0;
+    if (value_size == sizeof stored)
+        memcpy (&stored, value, sizeof stored);
+    if (key_size != 8 || stored != k || (visit->seen && k <= visit->last))
+        visit->ordered = false;
+    visit->seen++;
+    visit->last = k;
+    if (visit->copy
+        && zhub_txn_put (visit->txn, visit->other, key, key_size, value, value_size) != ZHUB_OK)
+        return ZHUB_WALK_FAIL;
+    if (k == visit->fail_at)
+        return ZHUB_WALK_FAIL;
+    return k == visit->stop_at ? ZHUB_WALK_STOP : ZHUB_WALK_NEXT;
+}
+
+static zhub_rc_t
+s_visit (zhub_txn_t *txn, void *arg)
+{
+    s_visit_t *visit = arg;
+    visit->txn = txn;
+    visit->seen = 0;
+    visit->ordered = true;
+    visit->walked = zhub_txn_walk (txn, visit->table, s_visit_one, visit);
+    return visit->walked;
+}
+
+//  A store with table "rows" holding keys 250 .. 1249 (255, 256 and 65536
+//  sort wrongly as little-endian bytes) and an empty table "other".
+static zhub_store_t *
+s_walk_store (zhub_table_t *rows, zhub_table_t *other)
+{
+    s_fresh_dir ();
+    zhub_store_config_t config = {.data_dir = s_dir, .process = "t"};
+    zhub_store_t *store = zhub_store_open (&config, NULL, 0);
+    CHECK (store != NULL);
+    CHECK (zhub_store_table (store, "rows", rows) == 0);
+    CHECK (zhub_store_table (store, "other", other) == 0);
+    s_fill_t fill = {.table = *rows, .from = 250, .count = 1000, .value_size = 8};
+    CHECK (zhub_store_write (store, s_fill, &fill) == ZHUB_OK);
+    return store;
+}
+
+static void
+test_walk_visits_every_entry_once_in_key_order (void)
+{
+    zhub_table_t rows, other;
+    zhub_store_t *store = s_walk_store (&rows, &other);
+    s_visit_t visit = {.table = rows};
+    CHECK (zhub_store_read (store, s_visit, &visit) == ZHUB_OK);
+    CHECK (visit.walked == ZHUB_OK);
+    CHECK (visit.seen == 1000 && visit.ordered && visit.last == 1249);
+    //  in a write transaction the callback may write to another table
+    s_visit_t copy = {.table = rows, .copy = true, .other = other};
+    CHECK (zhub_store_write (store, s_visit, &copy) == ZHUB_OK);
+    s_visit_t copied = {.table = other};
+    CHECK (zhub_store_read (store, s_visit, &copied) == ZHUB_OK);
+    CHECK (copied.seen == 1000 && copied.ordered && copied.last == 1249);
+    zhub_store_destroy (&store);
+    s_remove_dir ();
+}
+
+static void
+test_walk_stops_where_the_callback_says (void)
+{
+    zhub_table_t rows, other;
+    zhub_store_t *store = s_walk_store (&rows, &other);
+    s_visit_t visit = {.table = rows, .stop_at = 300};
+    CHECK (zhub_store_read (store, s_visit, &visit) == ZHUB_OK);
+    CHECK (visit.walked == ZHUB_OK);
+    CHECK (visit.seen == 51 && visit.ordered && visit.last == 300);
+    //  stopping on the very first entry
+    s_visit_t first = {.table = rows, .stop_at = 250};
+    CHECK (zhub_store_read (store, s_visit, &first) == ZHUB_OK);
+    CHECK (first.seen == 1 && first.last == 250);
+    zhub_store_destroy (&store);
+    s_remove_dir ();
+}
+
+static void
+test_walk_of_an_empty_table_calls_nothing (void)
+{
+    zhub_table_t rows, other;
+    zhub_store_t *store = s_walk_store (&rows, &other);
+    s_visit_t visit = {.table = other};
+    CHECK (zhub_store_read (store, s_visit, &visit) == ZHUB_OK);
+    CHECK (visit.walked == ZHUB_OK && visit.seen == 0);
+    zhub_store_destroy (&store);
+    s_remove_dir ();
+}
+
+static void
+test_walk_failure_is_returned_and_writes_nothing (void)
+{
+    zhub_table_t rows, other;
+    zhub_store_t *store = s_walk_store (&rows, &other);
+    //  the callback fails part way: the walk stops there and returns
+    //  ZHUB_ERROR, so the store aborts what the callback wrote before
+    s_visit_t visit = {.table = rows, .copy = true, .other = other, .fail_at = 300};
+    CHECK (zhub_store_write (store, s_visit, &visit) == ZHUB_ERROR);
+    CHECK (visit.walked == ZHUB_ERROR);
+    CHECK (visit.seen == 51 && visit.last == 300);
+    s_visit_t copied = {.table = other};
+    CHECK (zhub_store_read (store, s_visit, &copied) == ZHUB_OK);
+    CHECK (copied.seen == 0);
+    //  LMDB's own failure (no such table) is ZHUB_ERROR too, with no call
+    s_visit_t bad = {.table = other + 1000};
+    CHECK (zhub_store_read (store, s_visit, &bad) == ZHUB_ERROR);
+    CHECK (bad.walked == ZHUB_ERROR && bad.seen == 0);
+    zhub_store_destroy (&store);
+    s_remove_dir ();
+}
+
 static zhub_rc_t
 s_put_then_fail (zhub_txn_t *txn, void *arg)
 {
@@ -428,6 +556,10 @@ main (void)
 {
     RUN (test_integer_keys_walk_in_numeric_order);
     RUN (test_delete_where_drops_what_the_predicate_names_and_counts_it);
+    RUN (test_walk_visits_every_entry_once_in_key_order);
+    RUN (test_walk_stops_where_the_callback_says);
+    RUN (test_walk_of_an_empty_table_calls_nothing);
+    RUN (test_walk_failure_is_returned_and_writes_nothing);
     RUN (test_failed_callback_writes_nothing);
     RUN (test_full_map_grows_instead_of_failing);
     RUN (test_schema_version_migrates_and_refuses_newer);
