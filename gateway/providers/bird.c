@@ -38,21 +38,12 @@ s_verify (const zhub_webhook_t *hook, const zhub_verify_opts_t *opts, char *why,
     if (!signature)
         return zhub_provider_reject (why, why_size, "missing_signature");
     const char *stamp = zhub_webhook_header (hook, s_HDR_TIMESTAMP);
-    if (!stamp)
-        return zhub_provider_reject (why, why_size, "missing_timestamp");
-    int64_t stamp_s;
-    if (zhub_provider_parse_digits (stamp, &stamp_s) || stamp_s > INT64_MAX / 1000)
-        return zhub_provider_reject (why, why_size, "malformed_timestamp");
-    if (stamp_s * 1000 < hook->now_ms - opts->max_age_ms)
-        return zhub_provider_reject (why, why_size, "timestamp_stale");
-    if (stamp_s * 1000 > hook->now_ms + opts->max_future_ms)
-        return zhub_provider_reject (why, why_size, "timestamp_future");
+    if (zhub_provider_check_time (hook, opts, stamp, 1000, why, why_size) != ZHUB_OK)
+        return ZHUB_REJECT;
     char expected[64];
     zhub_bird_signature (opts->secret, stamp, hook->url, hook->body, hook->body_size, expected,
                          sizeof expected);
-    if (!zhub_secure_equal (expected, strlen (expected), signature, strlen (signature)))
-        return zhub_provider_reject (why, why_size, "signature_mismatch");
-    return ZHUB_OK;
+    return zhub_provider_check_signature (expected, signature, why, why_size);
 }
 
 //  The Bird contact the payload is about, into buf; false when none.
@@ -186,19 +177,12 @@ s_parse (const zhub_webhook_t *hook, zhub_msg_list_t *out, char *why, size_t why
     text = NULL;
     msg->time_ms = s_event_time (hook, payload);
     zhub_provider_set_data (msg, envelope);
-    char err[128];
-    if (zhub_msg_validate (msg, err, sizeof err)) {
-        snprintf (why, why_size, "%s", err);
-        goto done;
-    }
-    zhub_msg_list_push (out, &msg);
-    rc = ZHUB_OK;
+    rc = zhub_provider_push_valid (out, &msg, why, why_size);
 done:
     zhub_msg_destroy (&msg);
     free (service);
     free (event);
-    msgpack_unpacked_destroy (&body);
-    msgpack_sbuffer_destroy (&sbuf);
+    zhub_provider_json_body_destroy (&sbuf, &body);
     return rc;
 }
 

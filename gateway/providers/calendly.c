@@ -64,21 +64,14 @@ s_verify (const zhub_webhook_t *hook, const zhub_verify_opts_t *opts, char *why,
         return zhub_provider_reject (why, why_size, "missing_timestamp");
     if (!s_item (header, "v1", v1, sizeof v1))
         return zhub_provider_reject (why, why_size, "missing_signature");
-    int64_t t_s;
-    if (zhub_provider_parse_digits (t, &t_s) || t_s > INT64_MAX / 1000)
-        return zhub_provider_reject (why, why_size, "malformed_timestamp");
-    if (t_s * 1000 < hook->now_ms - opts->max_age_ms)
-        return zhub_provider_reject (why, why_size, "timestamp_stale");
-    if (t_s * 1000 > hook->now_ms + opts->max_future_ms)
-        return zhub_provider_reject (why, why_size, "timestamp_future");
+    if (zhub_provider_check_time (hook, opts, t, 1000, why, why_size) != ZHUB_OK)
+        return ZHUB_REJECT;
     char expected[65];
     const void *parts[] = {t, ".", hook->body};
     size_t sizes[] = {strlen (t), 1, hook->body_size};
     zhub_provider_hmac_hex (opts->secret, strlen (opts->secret), parts, sizes, 3, expected,
                             sizeof expected);
-    if (!zhub_secure_equal (expected, strlen (expected), v1, strlen (v1)))
-        return zhub_provider_reject (why, why_size, "signature_mismatch");
-    return ZHUB_OK;
+    return zhub_provider_check_signature (expected, v1, why, why_size);
 }
 
 //  The last path segment of a URI ("https://…/scheduled_events/ABC" ->
@@ -148,21 +141,14 @@ s_parse (const zhub_webhook_t *hook, zhub_msg_list_t *out, char *why, size_t why
     int64_t time_ms;
     msg->time_ms = created_at && !zhub_time_parse (created_at, &time_ms) ? time_ms : hook->now_ms;
     zhub_provider_set_data (msg, envelope);
-    char err[128];
-    if (zhub_msg_validate (msg, err, sizeof err)) {
-        snprintf (why, why_size, "%s", err);
-        goto done;
-    }
-    zhub_msg_list_push (out, &msg);
-    rc = ZHUB_OK;
+    rc = zhub_provider_push_valid (out, &msg, why, why_size);
 done:
     zhub_msg_destroy (&msg);
     free (event);
     free (created_at);
     free (invitee);
     free (booking);
-    msgpack_unpacked_destroy (&body);
-    msgpack_sbuffer_destroy (&sbuf);
+    zhub_provider_json_body_destroy (&sbuf, &body);
     return rc;
 }
 

@@ -53,9 +53,7 @@ s_verify (const zhub_webhook_t *hook, const zhub_verify_opts_t *opts, char *why,
     if (strncasecmp (auth, "Bearer ", 7))
         return zhub_provider_reject (why, why_size, "not_bearer");
     const char *token = auth + 7;
-    if (!zhub_secure_equal (token, strlen (token), opts->secret, strlen (opts->secret)))
-        return zhub_provider_reject (why, why_size, "signature_mismatch");
-    return ZHUB_OK;
+    return zhub_provider_check_signature (opts->secret, token, why, why_size);
 }
 
 //  Fills msg from the attributes; the caller sets data. Returns 0 or -1.
@@ -110,8 +108,7 @@ s_parse (const zhub_webhook_t *hook, zhub_msg_list_t *out, char *why, size_t why
     char *fields[7] = {0};
     bool has_body = hook->body_size > 0;
     if (has_body) {
-        msgpack_sbuffer_destroy (&sbuf);
-        msgpack_unpacked_destroy (&body);
+        zhub_provider_json_body_destroy (&sbuf, &body);
         if (zhub_provider_json_body (hook, &sbuf, &body, why, why_size))
             goto done;
     }
@@ -138,10 +135,12 @@ s_parse (const zhub_webhook_t *hook, zhub_msg_list_t *out, char *why, size_t why
         else
             s_empty_data (msg);
     } else {
-        if (s_attributes (msg, zhub_webhook_header (hook, "ce-specversion"), zhub_webhook_header (hook, "ce-id"),
-                          zhub_webhook_header (hook, "ce-source"), zhub_webhook_header (hook, "ce-type"),
-                          zhub_webhook_header (hook, "ce-subject"), zhub_webhook_header (hook, "ce-time"),
-                          zhub_webhook_header (hook, "traceparent"), hook->now_ms, why, why_size))
+        if (s_attributes (
+                msg, zhub_webhook_header (hook, "ce-specversion"),
+                zhub_webhook_header (hook, "ce-id"), zhub_webhook_header (hook, "ce-source"),
+                zhub_webhook_header (hook, "ce-type"), zhub_webhook_header (hook, "ce-subject"),
+                zhub_webhook_header (hook, "ce-time"), zhub_webhook_header (hook, "traceparent"),
+                hook->now_ms, why, why_size))
             goto done;
         if (has_body && body.data.type != MSGPACK_OBJECT_MAP) {
             snprintf (why, why_size, "data must be a JSON object");
@@ -152,19 +151,12 @@ s_parse (const zhub_webhook_t *hook, zhub_msg_list_t *out, char *why, size_t why
         else
             s_empty_data (msg);
     }
-    char err[128];
-    if (zhub_msg_validate (msg, err, sizeof err)) {
-        snprintf (why, why_size, "%s", err);
-        goto done;
-    }
-    zhub_msg_list_push (out, &msg);
-    rc = ZHUB_OK;
+    rc = zhub_provider_push_valid (out, &msg, why, why_size);
 done:
     for (int i = 0; i < 7; i++)
         free (fields[i]);
     zhub_msg_destroy (&msg);
-    msgpack_unpacked_destroy (&body);
-    msgpack_sbuffer_destroy (&sbuf);
+    zhub_provider_json_body_destroy (&sbuf, &body);
     return rc;
 }
 

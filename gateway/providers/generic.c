@@ -114,15 +114,8 @@ s_verify (const zhub_webhook_t *hook, const zhub_verify_opts_t *opts, char *why,
         return zhub_provider_reject (why, why_size, "missing_id");
     if (!s_id_ok (id))
         return zhub_provider_reject (why, why_size, "malformed_id");
-    if (!stamp)
-        return zhub_provider_reject (why, why_size, "missing_timestamp");
-    int64_t stamp_s;
-    if (zhub_provider_parse_digits (stamp, &stamp_s) || stamp_s > INT64_MAX / 1000)
-        return zhub_provider_reject (why, why_size, "malformed_timestamp");
-    if (stamp_s * 1000 < hook->now_ms - opts->max_age_ms)
-        return zhub_provider_reject (why, why_size, "timestamp_stale");
-    if (stamp_s * 1000 > hook->now_ms + opts->max_future_ms)
-        return zhub_provider_reject (why, why_size, "timestamp_future");
+    if (zhub_provider_check_time (hook, opts, stamp, 1000, why, why_size) != ZHUB_OK)
+        return ZHUB_REJECT;
     char expected[48];
     if (s_mac (opts->secret, id, stamp, hook->body, hook->body_size, expected, sizeof expected))
         return zhub_provider_reject (why, why_size, "secret_malformed");
@@ -192,20 +185,13 @@ s_parse (const zhub_webhook_t *hook, zhub_msg_list_t *out, char *why, size_t why
     else
         msg->time_ms = hook->now_ms;
     zhub_provider_set_data (msg, &body.data);
-    char err[128];
-    if (zhub_msg_validate (msg, err, sizeof err)) {
-        snprintf (why, why_size, "%s", err);
-        goto done;
-    }
-    zhub_msg_list_push (out, &msg);
-    rc = ZHUB_OK;
+    rc = zhub_provider_push_valid (out, &msg, why, why_size);
 done:
     free (text);
     zhub_msg_destroy (&msg);
     free (type);
     free (time_text);
-    msgpack_unpacked_destroy (&body);
-    msgpack_sbuffer_destroy (&sbuf);
+    zhub_provider_json_body_destroy (&sbuf, &body);
     return rc;
 }
 

@@ -29,9 +29,7 @@ s_verify (const zhub_webhook_t *hook, const zhub_verify_opts_t *opts, char *why,
     const char *token = zhub_webhook_header (hook, s_HDR_TOKEN);
     if (!token)
         return zhub_provider_reject (why, why_size, "missing_signature");
-    if (!zhub_secure_equal (token, strlen (token), opts->secret, strlen (opts->secret)))
-        return zhub_provider_reject (why, why_size, "signature_mismatch");
-    return ZHUB_OK;
+    return zhub_provider_check_signature (opts->secret, token, why, why_size);
 }
 
 //  A header that must be one plain token (it goes into ids and subjects).
@@ -84,14 +82,7 @@ s_parse (const zhub_webhook_t *hook, zhub_msg_list_t *out, char *why, size_t why
         json_object_set_new (data, "channel_expiration", json_string (expiration));
     zhub_msg_set_data_json (msg, data);
     json_decref (data);
-    char err[128];
-    if (zhub_msg_validate (msg, err, sizeof err)) {
-        snprintf (why, why_size, "%s", err);
-        zhub_msg_destroy (&msg);
-        return ZHUB_REJECT;
-    }
-    zhub_msg_list_push (out, &msg);
-    return ZHUB_OK;
+    return zhub_provider_push_valid (out, &msg, why, why_size);
 }
 
 const zhub_provider_t zhub_provider_google = {

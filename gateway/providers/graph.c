@@ -86,8 +86,7 @@ s_verify (const zhub_webhook_t *hook, const zhub_verify_opts_t *opts, char *why,
         if (!list)
             rc = zhub_provider_reject (why, why_size, "missing_signature");
     }
-    msgpack_unpacked_destroy (&body);
-    msgpack_sbuffer_destroy (&sbuf);
+    zhub_provider_json_body_destroy (&sbuf, &body);
     return rc;
 }
 
@@ -197,14 +196,11 @@ s_parse (const zhub_webhook_t *hook, zhub_msg_list_t *out, char *why, size_t why
         if (s_notification (hook, n, i, &list, why, why_size))
             goto done;
     }
-    for (size_t i = 0; i < list.count; i++)
-        zhub_msg_list_push (out, &list.items[i]);
-    list.count = 0;
+    zhub_msg_list_move (out, &list);
     rc = ZHUB_OK;
 done:
     zhub_msg_list_clear (&list);
-    msgpack_unpacked_destroy (&body);
-    msgpack_sbuffer_destroy (&sbuf);
+    zhub_provider_json_body_destroy (&sbuf, &body);
     return rc;
 }
 

@@ -93,21 +93,12 @@ s_verify (const zhub_webhook_t *hook, const zhub_verify_opts_t *opts, char *why,
     const char *v3 = zhub_webhook_header (hook, s_HDR_V3);
     if (v3) {
         const char *stamp = zhub_webhook_header (hook, s_HDR_TIMESTAMP);
-        int64_t stamp_ms;
-        if (!stamp)
-            return zhub_provider_reject (why, why_size, "missing_timestamp");
-        if (zhub_provider_parse_digits (stamp, &stamp_ms))
-            return zhub_provider_reject (why, why_size, "malformed_timestamp");
-        if (stamp_ms < hook->now_ms - opts->max_age_ms)
-            return zhub_provider_reject (why, why_size, "timestamp_stale");
-        if (stamp_ms > hook->now_ms + opts->max_future_ms)
-            return zhub_provider_reject (why, why_size, "timestamp_future");
+        if (zhub_provider_check_time (hook, opts, stamp, 1, why, why_size) != ZHUB_OK)
+            return ZHUB_REJECT;
         char expected[80];
         zhub_hubspot_signature ("v3", opts->secret, hook->method, hook->url, hook->body,
                                 hook->body_size, stamp, expected, sizeof expected);
-        if (!zhub_secure_equal (expected, strlen (expected), v3, strlen (v3)))
-            return zhub_provider_reject (why, why_size, "signature_mismatch");
-        return ZHUB_OK;
+        return zhub_provider_check_signature (expected, v3, why, why_size);
     }
     const char *signature = zhub_webhook_header (hook, s_HDR_SIG);
     if (!signature)
@@ -130,9 +121,7 @@ s_verify (const zhub_webhook_t *hook, const zhub_verify_opts_t *opts, char *why,
         return zhub_provider_reject (why, why_size, "signature_mismatch");
     for (size_t i = 0; i <= given_size; i++)
         given[i] = (char)tolower ((unsigned char)signature[i]);
-    if (!zhub_secure_equal (expected, strlen (expected), given, given_size))
-        return zhub_provider_reject (why, why_size, "signature_mismatch");
-    return ZHUB_OK;
+    return zhub_provider_check_signature (expected, given, why, why_size);
 }
 
 //  The object kind a subscription type names: "contact.propertyChange" ->
@@ -268,13 +257,10 @@ s_parse (const zhub_webhook_t *hook, zhub_msg_list_t *out, char *why, size_t why
         }
         zhub_msg_list_push (&list, &msg);
     }
-    for (size_t i = 0; i < list.count; i++)
-        zhub_msg_list_push (out, &list.items[i]);
-    free (list.items);
+    zhub_msg_list_move (out, &list);
     rc = ZHUB_OK;
 done:
-    msgpack_unpacked_destroy (&body);
-    msgpack_sbuffer_destroy (&sbuf);
+    zhub_provider_json_body_destroy (&sbuf, &body);
     return rc;
 }
 

@@ -1,7 +1,8 @@
 //  The provider table and the few helpers every provider needs: HMAC in
-//  base64, strict digit parsing for signature timestamps, and the faithful
-//  JSON -> msgpack conversion of a body. Kept here so that each provider
-//  file holds only what is particular to that provider.
+//  base64, the timestamp window and the constant-time comparison that end
+//  a verify, the faithful JSON -> msgpack conversion of a body, and the
+//  validate-and-push that ends each message. Kept here so that each
+//  provider file holds only what is particular to that provider.
 #include "provider.h"
 #include "bird.h"
 #include "calendly.h"
@@ -103,6 +104,30 @@ zhub_provider_secret_match (const char *value, size_t value_size, const char *se
     if (value && previous && *previous)
         match |= zhub_secure_equal (value, value_size, previous, strlen (previous));
     return match;
+}
+
+zhub_rc_t
+zhub_provider_check_signature (const char *expected, const char *given, char *why, size_t why_size)
+{
+    if (!zhub_secure_equal (expected, strlen (expected), given, strlen (given)))
+        return zhub_provider_reject (why, why_size, "signature_mismatch");
+    return ZHUB_OK;
+}
+
+zhub_rc_t
+zhub_provider_check_time (const zhub_webhook_t *hook, const zhub_verify_opts_t *opts,
+                          const char *stamp, int64_t unit_ms, char *why, size_t why_size)
+{
+    if (!stamp)
+        return zhub_provider_reject (why, why_size, "missing_timestamp");
+    int64_t units;
+    if (zhub_provider_parse_digits (stamp, &units) || units > INT64_MAX / unit_ms)
+        return zhub_provider_reject (why, why_size, "malformed_timestamp");
+    if (units * unit_ms < hook->now_ms - opts->max_age_ms)
+        return zhub_provider_reject (why, why_size, "timestamp_stale");
+    if (units * unit_ms > hook->now_ms + opts->max_future_ms)
+        return zhub_provider_reject (why, why_size, "timestamp_future");
+    return ZHUB_OK;
 }
 
 void
@@ -226,6 +251,14 @@ zhub_msg_list_clear (zhub_msg_list_t *list)
 }
 
 void
+zhub_msg_list_move (zhub_msg_list_t *to, zhub_msg_list_t *from)
+{
+    for (size_t i = 0; i < from->count; i++)
+        zhub_msg_list_push (to, &from->items[i]);
+    zhub_msg_list_clear (from); //  every item is NULL now: this frees the array
+}
+
+void
 zhub_provider_hmac_b64 (const char *key, const void *const *parts, const size_t *sizes,
                         size_t count, char *out, size_t out_size)
 {
@@ -277,6 +310,26 @@ zhub_provider_json_body (const zhub_webhook_t *hook, msgpack_sbuffer *sbuf,
         return -1;
     }
     return 0;
+}
+
+void
+zhub_provider_json_body_destroy (msgpack_sbuffer *sbuf, msgpack_unpacked *result)
+{
+    msgpack_unpacked_destroy (result);
+    msgpack_sbuffer_destroy (sbuf);
+}
+
+zhub_rc_t
+zhub_provider_push_valid (zhub_msg_list_t *out, zhub_msg_t **msg_p, char *why, size_t why_size)
+{
+    char err[128];
+    if (zhub_msg_validate (*msg_p, err, sizeof err)) {
+        snprintf (why, why_size, "%s", err);
+        zhub_msg_destroy (msg_p);
+        return ZHUB_REJECT;
+    }
+    zhub_msg_list_push (out, msg_p);
+    return ZHUB_OK;
 }
 
 void

@@ -59,6 +59,11 @@ void zhub_msg_list_push (zhub_msg_list_t *list, zhub_msg_t **msg_p);
 //  Destroys every message and frees the array; the list is empty after.
 void zhub_msg_list_clear (zhub_msg_list_t *list);
 
+//  Appends every message of from to to, in order, and leaves from empty.
+//  A parse that yields several messages collects them apart and moves
+//  them to out only once all are good, since on REJECT out stays empty.
+void zhub_msg_list_move (zhub_msg_list_t *to, zhub_msg_list_t *from);
+
 //  The answer to a handshake (a request that proves the endpoint, not an
 //  event): status, content type and body. body is owned (free it).
 typedef struct {
@@ -130,6 +135,23 @@ zhub_rc_t zhub_provider_verify (const zhub_provider_t *provider, const zhub_webh
 bool zhub_provider_secret_match (const char *value, size_t value_size, const char *secret,
                                  const char *previous);
 
+//  The last step of every verify: compares the signature the request
+//  carries (given) with the one made with opts->secret (expected; for a
+//  bearer token, the secret itself) in constant time. Returns ZHUB_OK, or
+//  ZHUB_REJECT with "signature_mismatch", the one reason on which
+//  zhub_provider_verify tries the previous secret, so it must not vary.
+zhub_rc_t zhub_provider_check_signature (const char *expected, const char *given, char *why,
+                                         size_t why_size);
+
+//  Checks a signature's timestamp, the guard against a captured request
+//  sent again later: stamp is decimal digits counting units of unit_ms
+//  (1000: seconds, 1: ms) since the epoch, and must lie within
+//  now - opts->max_age_ms .. now + opts->max_future_ms. Returns ZHUB_OK, or
+//  ZHUB_REJECT with "missing_timestamp" (stamp NULL), "malformed_timestamp",
+//  "timestamp_stale" or "timestamp_future".
+zhub_rc_t zhub_provider_check_time (const zhub_webhook_t *hook, const zhub_verify_opts_t *opts,
+                                    const char *stamp, int64_t unit_ms, char *why, size_t why_size);
+
 //  ---------------------------------------------------------------------
 //  Helpers shared by the providers (pure).
 
@@ -161,10 +183,19 @@ int zhub_provider_parse_digits (const char *text, int64_t *out);
 //  Converts a JSON body faithfully (proto/zhub_json.h) into *sbuf as
 //  msgpack and unpacks it into *result. The unpacked strings point into
 //  sbuf, so the caller keeps sbuf until done with result, then calls
-//  msgpack_unpacked_destroy and msgpack_sbuffer_destroy (both also on
-//  failure). Returns 0, or -1 with a reason in why.
+//  zhub_provider_json_body_destroy (also on failure). Returns 0, or -1
+//  with a reason in why.
 int zhub_provider_json_body (const zhub_webhook_t *hook, msgpack_sbuffer *sbuf,
                              msgpack_unpacked *result, char *why, size_t why_size);
+
+//  Frees what zhub_provider_json_body set up (result, then sbuf).
+void zhub_provider_json_body_destroy (msgpack_sbuffer *sbuf, msgpack_unpacked *result);
+
+//  Validates *msg_p and appends it to out (taking it over): the last step
+//  of building each message. Returns ZHUB_OK, or ZHUB_REJECT with
+//  zhub_msg_validate's reason in why and *msg_p destroyed.
+zhub_rc_t zhub_provider_push_valid (zhub_msg_list_t *out, zhub_msg_t **msg_p, char *why,
+                                    size_t why_size);
 
 //  Copies a msgpack object (a map) into msg->data, re-packed as is: the
 //  same values, types and key order as the JSON it came from.

@@ -71,9 +71,7 @@ s_verify (const zhub_webhook_t *hook, const zhub_verify_opts_t *opts, char *why,
         return zhub_provider_reject (why, why_size, "missing_signature");
     char expected[80];
     zhub_whatsapp_signature (opts->secret, hook->body, hook->body_size, expected, sizeof expected);
-    if (!zhub_secure_equal (expected, strlen (expected), given, strlen (given)))
-        return zhub_provider_reject (why, why_size, "signature_mismatch");
-    return ZHUB_OK;
+    return zhub_provider_check_signature (expected, given, why, why_size);
 }
 
 //  Packs {"entry_id","field","metadata","contact","<kind>": item} as data:
@@ -131,20 +129,6 @@ s_time (const msgpack_object *item, int64_t fallback)
     return time_ms;
 }
 
-//  Validates and appends; returns 0, or -1 with why.
-static int
-s_push (zhub_msg_list_t *list, zhub_msg_t **msg_p, char *why, size_t why_size)
-{
-    char err[128];
-    if (zhub_msg_validate (*msg_p, err, sizeof err)) {
-        snprintf (why, why_size, "%s", err);
-        zhub_msg_destroy (msg_p);
-        return -1;
-    }
-    zhub_msg_list_push (list, msg_p);
-    return 0;
-}
-
 //  One item of value.messages[] or value.statuses[] -> one message.
 static int
 s_item (const zhub_webhook_t *hook, const msgpack_object *entry_id, const msgpack_object *value,
@@ -173,7 +157,7 @@ s_item (const zhub_webhook_t *hook, const msgpack_object *entry_id, const msgpac
     s_set_data (msg, entry_id, "messages", zhub_mpack_get (value, "metadata"),
                 s_contact (zhub_mpack_get (value, "contacts"), who), status ? "status" : "message",
                 item);
-    rc = s_push (list, &msg, why, why_size);
+    rc = zhub_provider_push_valid (list, &msg, why, why_size) == ZHUB_OK ? 0 : -1;
 done:
     free (wamid);
     free (who);
@@ -211,7 +195,7 @@ s_other_change (const zhub_webhook_t *hook, const msgpack_object *entry_id, cons
     free (text);
     msg->time_ms = hook->now_ms;
     s_set_data (msg, entry_id, field, NULL, NULL, "change", change);
-    return s_push (list, &msg, why, why_size);
+    return zhub_provider_push_valid (list, &msg, why, why_size) == ZHUB_OK ? 0 : -1;
 }
 
 static int
@@ -277,14 +261,11 @@ s_parse (const zhub_webhook_t *hook, zhub_msg_list_t *out, char *why, size_t why
             if (s_change (hook, entry_id, &changes->via.array.ptr[c], &list, why, why_size))
                 goto done;
     }
-    for (size_t i = 0; i < list.count; i++)
-        zhub_msg_list_push (out, &list.items[i]);
-    list.count = 0;
+    zhub_msg_list_move (out, &list);
     rc = ZHUB_OK;
 done:
     zhub_msg_list_clear (&list);
-    msgpack_unpacked_destroy (&body);
-    msgpack_sbuffer_destroy (&sbuf);
+    zhub_provider_json_body_destroy (&sbuf, &body);
     return rc;
 }
 
