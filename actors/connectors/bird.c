@@ -1,38 +1,32 @@
-//  Bird client: URL building under /workspaces/{ws} and the AccessKey
-//  header, nothing more. Kept thin on purpose so that what reaches Bird is
-//  decided by the actors' pure cores (and visible in their tests).
+//  Bird client: paths under /workspaces/{ws} with the AccessKey header, on
+//  the shared request path (zhub_connector), nothing more. Kept thin on
+//  purpose so that what reaches Bird is decided by the actors' pure cores
+//  (and visible in their tests).
 #include "bird.h"
-#include "zhub_pacer.h"
+#include "zhub_connector.h"
 
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 struct zhub_bird_t {
-    zhub_http_t *http;
-    char *base_url;     //  base + "/workspaces/" + escaped workspace id
-    zhub_pacer_t pacer; //  rate budget and circuit breaker of this host
-    char *auth_header;  //  "Authorization: AccessKey …" or NULL
+    zhub_connector_t core; //  base URL up to the workspace, AccessKey header, pacer of this host
 };
 
 zhub_bird_t *
 zhub_bird_new (const zhub_bird_config_t *config, zhub_http_t *http)
 {
     zhub_bird_t *self = zhub_calloc (1, sizeof *self);
-    self->http = http;
-    zhub_pacer_init (&self->pacer);
-    const char *base = config && config->base_url && *config->base_url ? config->base_url
-                                                                       : ZHUB_BIRD_BASE_URL_DEFAULT;
-    char *trimmed = zhub_strdup (base);
-    size_t size = strlen (trimmed);
-    while (size && trimmed[size - 1] == '/')
-        trimmed[--size] = 0;
+    zhub_connector_init (&self->core, http,
+                         &(zhub_connector_config_t){.base_url = config ? config->base_url : NULL,
+                                                    .default_base_url = ZHUB_BIRD_BASE_URL_DEFAULT,
+                                                    .auth_scheme = "AccessKey",
+                                                    .secret = config ? config->api_key : NULL,
+                                                    .paced = true});
+    //  Every path lives under the workspace: make it part of the base.
     char *ws = zhub_http_escape (config && config->workspace_id ? config->workspace_id : "");
-    self->base_url = zhub_sprintf ("%s/workspaces/%s", trimmed, ws);
+    char *base = zhub_sprintf ("%s/workspaces/%s", self->core.base_url, ws);
     free (ws);
-    free (trimmed);
-    if (config && config->api_key && *config->api_key)
-        self->auth_header = zhub_sprintf ("Authorization: AccessKey %s", config->api_key);
+    free (self->core.base_url);
+    self->core.base_url = base;
     return self;
 }
 
@@ -41,10 +35,8 @@ zhub_bird_destroy (zhub_bird_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    zhub_bird_t *self = *self_p;
-    free (self->base_url);
-    free (self->auth_header);
-    free (self);
+    zhub_connector_fini (&(*self_p)->core);
+    free (*self_p);
     *self_p = NULL;
 }
 
@@ -52,16 +44,21 @@ int
 zhub_bird_request (zhub_bird_t *self, const char *method, const char *path, const json_t *body,
                    const char *traceparent, zhub_http_response_t *resp)
 {
-    char *url = zhub_sprintf ("%s%s", self->base_url, path);
-    const char *headers[1] = {self->auth_header};
-    zhub_http_call_t call = {.method = method,
-                             .url = url,
-                             .headers = headers,
-                             .header_count = self->auth_header ? 1 : 0,
-                             .body = body,
-                             .traceparent = traceparent};
-    int rc = zhub_pacer_call (&self->pacer, self->http, &call, false, resp);
-    free (url);
+    zhub_connector_call_t call = {
+        .method = method, .path = path, .body = body, .traceparent = traceparent};
+    return zhub_connector_request (&self->core, &call, resp);
+}
+
+//  method on /contacts/{id}, the id escaped.
+static int
+s_contact_call (zhub_bird_t *self, const char *method, const char *id, const json_t *body,
+                const char *traceparent, zhub_http_response_t *resp)
+{
+    char *eid = zhub_http_escape (id);
+    char *path = zhub_sprintf ("/contacts/%s", eid);
+    int rc = zhub_bird_request (self, method, path, body, traceparent, resp);
+    free (path);
+    free (eid);
     return rc;
 }
 
@@ -69,12 +66,7 @@ int
 zhub_bird_contact_get (zhub_bird_t *self, const char *id, const char *traceparent,
                        zhub_http_response_t *resp)
 {
-    char *eid = zhub_http_escape (id);
-    char *path = zhub_sprintf ("/contacts/%s", eid);
-    int rc = zhub_bird_request (self, "GET", path, NULL, traceparent, resp);
-    free (path);
-    free (eid);
-    return rc;
+    return s_contact_call (self, "GET", id, NULL, traceparent, resp);
 }
 
 int
@@ -95,28 +87,18 @@ int
 zhub_bird_contact_update (zhub_bird_t *self, const char *id, const json_t *body,
                           const char *traceparent, zhub_http_response_t *resp)
 {
-    char *eid = zhub_http_escape (id);
-    char *path = zhub_sprintf ("/contacts/%s", eid);
-    int rc = zhub_bird_request (self, "PATCH", path, body, traceparent, resp);
-    free (path);
-    free (eid);
-    return rc;
+    return s_contact_call (self, "PATCH", id, body, traceparent, resp);
 }
 
 int
 zhub_bird_contact_delete (zhub_bird_t *self, const char *id, const char *traceparent,
                           zhub_http_response_t *resp)
 {
-    char *eid = zhub_http_escape (id);
-    char *path = zhub_sprintf ("/contacts/%s", eid);
-    int rc = zhub_bird_request (self, "DELETE", path, NULL, traceparent, resp);
-    free (path);
-    free (eid);
-    return rc;
+    return s_contact_call (self, "DELETE", id, NULL, traceparent, resp);
 }
 
 const zhub_pacer_t *
 zhub_bird_pacer (const zhub_bird_t *self)
 {
-    return &self->pacer;
+    return self->core.pacer;
 }

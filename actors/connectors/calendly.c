@@ -1,30 +1,25 @@
 //  Calendly API calls (see calendly.h). Thin on purpose.
 #include "calendly.h"
+#include "zhub_connector.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct zhub_calendly_t {
-    zhub_http_t *http;
-    char *base_url;
-    char *auth_header;
+    zhub_connector_t core; //  base URL and Bearer header; unpaced
 };
 
 zhub_calendly_t *
 zhub_calendly_new (const zhub_calendly_config_t *config, zhub_http_t *http)
 {
     zhub_calendly_t *self = zhub_calloc (1, sizeof *self);
-    self->http = http;
-    self->base_url = zhub_strdup (config && config->base_url && *config->base_url
-                                      ? config->base_url
-                                      : ZHUB_CALENDLY_BASE_URL_DEFAULT);
-    size_t n = strlen (self->base_url);
-    while (n > 0 && self->base_url[n - 1] == '/')
-        self->base_url[--n] = 0;
-    if (config && config->token && *config->token)
-        self->auth_header = zhub_sprintf ("Authorization: Bearer %s", config->token);
+    zhub_connector_init (
+        &self->core, http,
+        &(zhub_connector_config_t){.base_url = config ? config->base_url : NULL,
+                                   .default_base_url = ZHUB_CALENDLY_BASE_URL_DEFAULT,
+                                   .auth_scheme = "Bearer",
+                                   .secret = config ? config->token : NULL});
     return self;
 }
 
@@ -33,37 +28,18 @@ zhub_calendly_destroy (zhub_calendly_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    zhub_calendly_t *self = *self_p;
-    if (self->auth_header)
-        sodium_memzero (self->auth_header, strlen (self->auth_header));
-    free (self->auth_header);
-    free (self->base_url);
-    free (self);
+    zhub_connector_fini (&(*self_p)->core);
+    free (*self_p);
     *self_p = NULL;
-}
-
-static int
-s_call (zhub_calendly_t *self, const char *method, const char *url, const json_t *body,
-        const char *traceparent, zhub_http_response_t *resp)
-{
-    const char *headers[1] = {self->auth_header};
-    zhub_http_call_t call = {.method = method,
-                             .url = url,
-                             .headers = headers,
-                             .header_count = self->auth_header ? 1 : 0,
-                             .body = body,
-                             .traceparent = traceparent};
-    return zhub_http_request (self->http, &call, resp);
 }
 
 int
 zhub_calendly_request (zhub_calendly_t *self, const char *method, const char *path,
                        const json_t *body, const char *traceparent, zhub_http_response_t *resp)
 {
-    char *url = zhub_sprintf ("%s%s", self->base_url, path);
-    int rc = s_call (self, method, url, body, traceparent, resp);
-    free (url);
-    return rc;
+    zhub_connector_call_t call = {
+        .method = method, .path = path, .body = body, .traceparent = traceparent};
+    return zhub_connector_request (&self->core, &call, resp);
 }
 
 int
@@ -81,12 +57,13 @@ int
 zhub_calendly_get_uri (zhub_calendly_t *self, const char *uri, const char *traceparent,
                        zhub_http_response_t *resp)
 {
-    size_t n = strlen (self->base_url);
-    if (!uri || strncmp (uri, self->base_url, n) || uri[n] != '/') {
+    size_t n = strlen (self->core.base_url);
+    if (!uri || strncmp (uri, self->core.base_url, n) || uri[n] != '/') {
         zhub_http_response_reset (resp);
         snprintf (resp->error, sizeof resp->error, "URI outside the Calendly API");
         resp->transport_error = 3; //  CURLE_URL_MALFORMAT
         return -1;
     }
-    return s_call (self, "GET", uri, NULL, traceparent, resp);
+    zhub_connector_call_t call = {.method = "GET", .url = uri, .traceparent = traceparent};
+    return zhub_connector_request (&self->core, &call, resp);
 }

@@ -1,37 +1,23 @@
 //  Google Calendar and OAuth2 calls (see google.h). Thin on purpose: paths
 //  and auth here, meaning in the scheduler.
 #include "google.h"
+#include "zhub_connector.h"
 
-#include <sodium.h>
-
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 struct zhub_google_t {
-    zhub_http_t *http;
-    char *base_url;
+    zhub_connector_t core; //  base URL; unpaced, tokens come with each call
     char *token_url;
 };
-
-static char *
-s_trim_slash (const char *url)
-{
-    char *copy = zhub_strdup (url);
-    size_t n = strlen (copy);
-    while (n > 0 && copy[n - 1] == '/')
-        copy[--n] = 0;
-    return copy;
-}
 
 zhub_google_t *
 zhub_google_new (const zhub_google_config_t *config, zhub_http_t *http)
 {
     zhub_google_t *self = zhub_calloc (1, sizeof *self);
-    self->http = http;
-    self->base_url = s_trim_slash (config && config->base_url && *config->base_url
-                                       ? config->base_url
-                                       : ZHUB_GOOGLE_BASE_URL_DEFAULT);
+    zhub_connector_init (
+        &self->core, http,
+        &(zhub_connector_config_t){.base_url = config ? config->base_url : NULL,
+                                   .default_base_url = ZHUB_GOOGLE_BASE_URL_DEFAULT});
     self->token_url = zhub_strdup (config && config->token_url && *config->token_url
                                        ? config->token_url
                                        : ZHUB_GOOGLE_TOKEN_URL_DEFAULT);
@@ -44,7 +30,7 @@ zhub_google_destroy (zhub_google_t **self_p)
     if (!self_p || !*self_p)
         return;
     zhub_google_t *self = *self_p;
-    free (self->base_url);
+    zhub_connector_fini (&self->core);
     free (self->token_url);
     free (self);
     *self_p = NULL;
@@ -54,21 +40,12 @@ int
 zhub_google_request (zhub_google_t *self, const char *method, const char *path, const json_t *body,
                      const char *access_token, const char *traceparent, zhub_http_response_t *resp)
 {
-    char *url = zhub_sprintf ("%s%s", self->base_url, path);
-    char *auth = access_token ? zhub_sprintf ("Authorization: Bearer %s", access_token) : NULL;
-    const char *headers[1] = {auth};
-    zhub_http_call_t call = {.method = method,
-                             .url = url,
-                             .headers = headers,
-                             .header_count = auth ? 1 : 0,
-                             .body = body,
-                             .traceparent = traceparent};
-    int rc = zhub_http_request (self->http, &call, resp);
-    if (auth)
-        sodium_memzero (auth, strlen (auth));
-    free (auth);
-    free (url);
-    return rc;
+    zhub_connector_call_t call = {.method = method,
+                                  .path = path,
+                                  .body = body,
+                                  .access_token = access_token,
+                                  .traceparent = traceparent};
+    return zhub_connector_request (&self->core, &call, resp);
 }
 
 int
@@ -145,18 +122,12 @@ int
 zhub_google_token_refresh (zhub_google_t *self, const char *client_id, const char *client_secret,
                            const char *refresh_token, zhub_http_response_t *resp)
 {
-    char *id = zhub_http_escape (client_id ? client_id : "");
-    char *secret = zhub_http_escape (client_secret ? client_secret : "");
-    char *refresh = zhub_http_escape (refresh_token ? refresh_token : "");
-    char *form = zhub_sprintf ("client_id=%s&client_secret=%s&refresh_token=%s"
-                               "&grant_type=refresh_token",
-                               id, secret, refresh);
-    zhub_http_call_t call = {.method = "POST", .url = self->token_url, .form = form};
-    int rc = zhub_http_request (self->http, &call, resp);
-    sodium_memzero (form, strlen (form));
-    free (form);
-    free (refresh);
-    free (secret);
-    free (id);
-    return rc;
+    const zhub_connector_field_t fields[] = {
+        {"client_id", client_id},
+        {"client_secret", client_secret},
+        {"refresh_token", refresh_token},
+        {"grant_type", "refresh_token"},
+    };
+    return zhub_connector_token (&self->core, self->token_url, fields,
+                                 sizeof fields / sizeof fields[0], resp);
 }

@@ -1,14 +1,11 @@
 //  Microsoft Graph calendar and token calls (see graph.h). Thin on purpose.
 #include "graph.h"
+#include "zhub_connector.h"
 
-#include <sodium.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 struct zhub_graph_t {
-    zhub_http_t *http;
-    char *base_url;
+    zhub_connector_t core; //  base URL; unpaced, tokens come with each call
     char *token_url;
 };
 
@@ -16,13 +13,10 @@ zhub_graph_t *
 zhub_graph_new (const zhub_graph_config_t *config, zhub_http_t *http)
 {
     zhub_graph_t *self = zhub_calloc (1, sizeof *self);
-    self->http = http;
-    self->base_url =
-        zhub_strdup (config && config->base_url && *config->base_url ? config->base_url
-                                                                     : ZHUB_GRAPH_BASE_URL_DEFAULT);
-    size_t n = strlen (self->base_url);
-    while (n > 0 && self->base_url[n - 1] == '/')
-        self->base_url[--n] = 0;
+    zhub_connector_init (
+        &self->core, http,
+        &(zhub_connector_config_t){.base_url = config ? config->base_url : NULL,
+                                   .default_base_url = ZHUB_GRAPH_BASE_URL_DEFAULT});
     if (config && config->token_url && *config->token_url)
         self->token_url = zhub_strdup (config->token_url);
     else
@@ -38,7 +32,7 @@ zhub_graph_destroy (zhub_graph_t **self_p)
     if (!self_p || !*self_p)
         return;
     zhub_graph_t *self = *self_p;
-    free (self->base_url);
+    zhub_connector_fini (&self->core);
     free (self->token_url);
     free (self);
     *self_p = NULL;
@@ -49,26 +43,13 @@ zhub_graph_request (zhub_graph_t *self, const char *method, const char *path, co
                     const char *access_token, const char *extra_header, const char *traceparent,
                     zhub_http_response_t *resp)
 {
-    char *url = zhub_sprintf ("%s%s", self->base_url, path);
-    char *auth = access_token ? zhub_sprintf ("Authorization: Bearer %s", access_token) : NULL;
-    const char *headers[2];
-    size_t count = 0;
-    if (auth)
-        headers[count++] = auth;
-    if (extra_header)
-        headers[count++] = extra_header;
-    zhub_http_call_t call = {.method = method,
-                             .url = url,
-                             .headers = headers,
-                             .header_count = count,
-                             .body = body,
-                             .traceparent = traceparent};
-    int rc = zhub_http_request (self->http, &call, resp);
-    if (auth)
-        sodium_memzero (auth, strlen (auth));
-    free (auth);
-    free (url);
-    return rc;
+    zhub_connector_call_t call = {.method = method,
+                                  .path = path,
+                                  .body = body,
+                                  .access_token = access_token,
+                                  .extra_header = extra_header,
+                                  .traceparent = traceparent};
+    return zhub_connector_request (&self->core, &call, resp);
 }
 
 int
@@ -147,17 +128,12 @@ int
 zhub_graph_token (zhub_graph_t *self, const char *client_id, const char *client_secret,
                   zhub_http_response_t *resp)
 {
-    char *id = zhub_http_escape (client_id ? client_id : "");
-    char *secret = zhub_http_escape (client_secret ? client_secret : "");
-    char *form = zhub_sprintf ("client_id=%s&client_secret=%s"
-                               "&scope=https%%3A%%2F%%2Fgraph.microsoft.com%%2F.default"
-                               "&grant_type=client_credentials",
-                               id, secret);
-    zhub_http_call_t call = {.method = "POST", .url = self->token_url, .form = form};
-    int rc = zhub_http_request (self->http, &call, resp);
-    sodium_memzero (form, strlen (form));
-    free (form);
-    free (secret);
-    free (id);
-    return rc;
+    const zhub_connector_field_t fields[] = {
+        {"client_id", client_id},
+        {"client_secret", client_secret},
+        {"scope", "https://graph.microsoft.com/.default"},
+        {"grant_type", "client_credentials"},
+    };
+    return zhub_connector_token (&self->core, self->token_url, fields,
+                                 sizeof fields / sizeof fields[0], resp);
 }

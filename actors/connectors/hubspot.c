@@ -1,35 +1,28 @@
-//  HubSpot CRM client: URL building and the Bearer header, nothing more.
-//  Kept thin on purpose so that what reaches HubSpot is decided by the
-//  actors' pure cores (and visible in their tests), not hidden here.
+//  HubSpot CRM client: paths and the Bearer header on the shared request
+//  path (zhub_connector), nothing more. Kept thin on purpose so that what
+//  reaches HubSpot is decided by the actors' pure cores (and visible in
+//  their tests), not hidden here.
 #include "hubspot.h"
-#include "zhub_pacer.h"
+#include "zhub_connector.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 struct zhub_hubspot_t {
-    zhub_http_t *http;
-    char *base_url;
-    zhub_pacer_t pacer; //  rate budget and circuit breaker of this host
-    char *auth_header;  //  "Authorization: Bearer …" or NULL
+    zhub_connector_t core; //  base URL, Bearer header, pacer of this host
 };
 
 zhub_hubspot_t *
 zhub_hubspot_new (const zhub_hubspot_config_t *config, zhub_http_t *http)
 {
     zhub_hubspot_t *self = zhub_calloc (1, sizeof *self);
-    self->http = http;
-    zhub_pacer_init (&self->pacer);
-    const char *base = config && config->base_url && *config->base_url
-                           ? config->base_url
-                           : ZHUB_HUBSPOT_BASE_URL_DEFAULT;
-    self->base_url = zhub_strdup (base);
-    size_t size = strlen (self->base_url);
-    while (size && self->base_url[size - 1] == '/')
-        self->base_url[--size] = 0;
-    if (config && config->token && *config->token)
-        self->auth_header = zhub_sprintf ("Authorization: Bearer %s", config->token);
+    zhub_connector_init (
+        &self->core, http,
+        &(zhub_connector_config_t){.base_url = config ? config->base_url : NULL,
+                                   .default_base_url = ZHUB_HUBSPOT_BASE_URL_DEFAULT,
+                                   .auth_scheme = "Bearer",
+                                   .secret = config ? config->token : NULL,
+                                   .paced = true});
     return self;
 }
 
@@ -38,10 +31,8 @@ zhub_hubspot_destroy (zhub_hubspot_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    zhub_hubspot_t *self = *self_p;
-    free (self->base_url);
-    free (self->auth_header);
-    free (self);
+    zhub_connector_fini (&(*self_p)->core);
+    free (*self_p);
     *self_p = NULL;
 }
 
@@ -49,18 +40,13 @@ int
 zhub_hubspot_request (zhub_hubspot_t *self, const char *method, const char *path,
                       const json_t *body, const char *traceparent, zhub_http_response_t *resp)
 {
-    char *url = zhub_sprintf ("%s%s", self->base_url, path);
-    const char *headers[1] = {self->auth_header};
-    zhub_http_call_t call = {.method = method,
-                             .url = url,
-                             .headers = headers,
-                             .header_count = self->auth_header ? 1 : 0,
-                             .body = body,
-                             .traceparent = traceparent};
-    int rc =
-        zhub_pacer_call (&self->pacer, self->http, &call, strstr (path, "/search") != NULL, resp);
-    free (url);
-    return rc;
+    //  Search endpoints have their own limit (zhub_pacer.h).
+    zhub_connector_call_t call = {.method = method,
+                                  .path = path,
+                                  .body = body,
+                                  .traceparent = traceparent,
+                                  .search = strstr (path, "/search") != NULL};
+    return zhub_connector_request (&self->core, &call, resp);
 }
 
 int
@@ -114,5 +100,5 @@ zhub_hubspot_contact_gdpr_delete (zhub_hubspot_t *self, const char *object_id,
 const zhub_pacer_t *
 zhub_hubspot_pacer (const zhub_hubspot_t *self)
 {
-    return &self->pacer;
+    return self->core.pacer;
 }
