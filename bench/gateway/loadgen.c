@@ -79,6 +79,25 @@ s_connect (const s_config_t *config)
     return fd;
 }
 
+typedef struct {
+    const void *bytes;
+    size_t size;
+} s_part_t;
+
+//  base64 (HMAC-SHA256 (secret, the parts in order)) into signature[64];
+//  parts end with {NULL, 0}.
+static void
+s_sign (const char *secret, char *signature, const s_part_t *parts)
+{
+    crypto_auth_hmacsha256_state state;
+    unsigned char mac[32];
+    crypto_auth_hmacsha256_init (&state, (const unsigned char *)secret, strlen (secret));
+    for (; parts->bytes; parts++)
+        crypto_auth_hmacsha256_update (&state, parts->bytes, parts->size);
+    crypto_auth_hmacsha256_final (&state, mac);
+    sodium_bin2base64 (signature, 64, mac, sizeof mac, sodium_base64_VARIANT_ORIGINAL);
+}
+
 //  Bird mode: the next line of BODIES as a signed Bird webhook
 //  (messagebird-signature: HMAC-SHA256 over "timestamp\nurl\n" and the
 //  body's SHA-256); 0 when every line is sent.
@@ -93,20 +112,16 @@ s_bird_request (const s_config_t *config, char *out, size_t cap)
     char stamp[32], url[512];
     snprintf (stamp, sizeof stamp, "%lld", (long long)time (NULL));
     snprintf (url, sizeof url, "%s%s", config->public_url, config->path);
-    unsigned char digest[32], mac[32];
+    unsigned char digest[32];
     crypto_hash_sha256 (digest, (const unsigned char *)body, size);
-    crypto_auth_hmacsha256_state state;
-    crypto_auth_hmacsha256_init (&state, (const unsigned char *)config->secret,
-                                 strlen (config->secret));
-    crypto_auth_hmacsha256_update (&state, (const unsigned char *)stamp, strlen (stamp));
-    crypto_auth_hmacsha256_update (&state, (const unsigned char *)"\n", 1);
-    crypto_auth_hmacsha256_update (&state, (const unsigned char *)url, strlen (url));
-    crypto_auth_hmacsha256_update (&state, (const unsigned char *)"\n", 1);
-    crypto_auth_hmacsha256_update (&state, digest, sizeof digest);
-    crypto_auth_hmacsha256_final (&state, mac);
     char signature[64];
-    sodium_bin2base64 (signature, sizeof signature, mac, sizeof mac,
-                       sodium_base64_VARIANT_ORIGINAL);
+    s_sign (config->secret, signature,
+            (s_part_t[]){{stamp, strlen (stamp)},
+                         {"\n", 1},
+                         {url, strlen (url)},
+                         {"\n", 1},
+                         {digest, sizeof digest},
+                         {NULL, 0}});
     int n = snprintf (out, cap,
                       "POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
                       "Content-Length: %zu\r\nmessagebird-signature: %s\r\n"
@@ -144,18 +159,10 @@ s_request (const s_config_t *config, char *out, size_t cap, char *body, size_t b
     char stamp[32], url[512];
     snprintf (stamp, sizeof stamp, "%lld", now_ms);
     snprintf (url, sizeof url, "%s%s", config->public_url, config->path);
-    crypto_auth_hmacsha256_state state;
-    unsigned char mac[32];
-    crypto_auth_hmacsha256_init (&state, (const unsigned char *)config->secret,
-                                 strlen (config->secret));
-    crypto_auth_hmacsha256_update (&state, (const unsigned char *)"POST", 4);
-    crypto_auth_hmacsha256_update (&state, (const unsigned char *)url, strlen (url));
-    crypto_auth_hmacsha256_update (&state, (const unsigned char *)body, size);
-    crypto_auth_hmacsha256_update (&state, (const unsigned char *)stamp, strlen (stamp));
-    crypto_auth_hmacsha256_final (&state, mac);
     char signature[64];
-    sodium_bin2base64 (signature, sizeof signature, mac, sizeof mac,
-                       sodium_base64_VARIANT_ORIGINAL);
+    s_sign (config->secret, signature,
+            (s_part_t[]){{"POST", 4}, {url, strlen (url)}, {body, size}, {stamp, strlen (stamp)},
+                         {NULL, 0}});
     int n = snprintf (out, cap,
                       "POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
                       "Content-Length: %zu\r\nX-HubSpot-Signature-v3: %s\r\n"

@@ -142,7 +142,21 @@ def test_sigterm_during_a_burst_stops_cleanly_and_keeps_what_it_acknowledged(hub
     assert codes == [0], codes   # requests in flight were finished, then exit 0
     assert "event=stopped" in gateway.log_text()
     assert 0 < len(accepted) < 5000, len(accepted)
-    got = read_all(bus_factory(["webhook.hubspot.>"]), len(accepted), timeout=10)
+    bus = bus_factory(["webhook.hubspot.>"])
+    got = read_all(bus, len(accepted), timeout=10)
     ids = [m["id"] for m in got]
     assert len(ids) == len(set(ids))
-    assert not accepted - set(ids)
+    missing = accepted - set(ids)
+    if missing:
+        # Only a publish the broker did not confirm in time (a very loaded
+        # machine) leaves events behind: those were answered from the spool,
+        # and the next start drains them.
+        log = gateway.log_text()
+        spooled = {i for i in missing if re.search(r"ids=%s reason=spooled" % re.escape(i), log)}
+        assert spooled == missing, "answered 2xx, neither published nor spooled: %r" % sorted(
+            missing - spooled)[:10]
+        hub.start("gateway")
+        wait_until(lambda: spool_depth(hub) == 0, timeout=20, what="the spool to drain")
+        ids += [m["id"] for m in read_all(bus, len(missing), timeout=10)]
+        assert len(ids) == len(set(ids))
+        assert not accepted - set(ids)
