@@ -71,6 +71,35 @@ def test_spool_accepts_while_the_broker_is_down_and_drains_in_order(hub, bus_fac
     assert "event=spool_drained" in gateway.log_text()
 
 
+def test_a_stop_after_the_broker_is_back_leaves_nothing_in_the_spool(hub, bus_factory):  # noqa: F811
+    gateway = hub.start("gateway", extra_env={"ZHUB_GATEWAY_PUBLISH_TIMEOUT": "500ms"})
+    for n in range(30001, 30021):
+        reply = post(hub, n)
+        assert reply.status == 200 and reply.json.get("spooled") is True, reply
+    hub.start("broker")
+    # at once: the drainer may still be pausing after its last failed try
+    assert gateway.stop() == 0
+    assert "event=spool_left" not in gateway.log_text()
+    got = read_all(bus_factory(["webhook.hubspot.>"]), 20)
+    assert [m["id"] for m in got] == [event_id(n) for n in range(30001, 30021)]
+
+
+def test_a_stop_with_the_broker_away_keeps_the_spool_for_the_next_start(hub, bus_factory):  # noqa: F811
+    env = {"ZHUB_GATEWAY_PUBLISH_TIMEOUT": "300ms"}
+    gateway = hub.start("gateway", extra_env=env)
+    for n in range(31001, 31006):
+        assert post(hub, n).json.get("spooled") is True
+    started = time.monotonic()
+    assert gateway.stop() == 0
+    assert time.monotonic() - started < 5   # the last drain is bounded
+    assert "event=spool_left depth=5" in gateway.log_text()
+    hub.start("broker")
+    hub.start("gateway", extra_env=env)
+    wait_until(lambda: spool_depth(hub) == 0, timeout=15, what="the spool to drain")
+    got = read_all(bus_factory(["webhook.hubspot.>"]), 5)
+    assert [m["id"] for m in got] == [event_id(n) for n in range(31001, 31006)]
+
+
 def test_full_spool_answers_503_with_retry_after(hub):
     hub.start("gateway", extra_env={"ZHUB_GATEWAY_PUBLISH_TIMEOUT": "300ms",
                                     "ZHUB_GATEWAY_SPOOL_LIMIT": "3",
