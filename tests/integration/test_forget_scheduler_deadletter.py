@@ -10,31 +10,15 @@ import time
 import uuid
 
 from harness import wait_until
-from peer_http import bus_messages, peer_state, publish
+from peer_http import bus_messages, peer_state
 from test_dead_letter import FAST, dead_letter, wait_listed, zhub, zhub_json  # noqa: F401
 from test_dead_letter import bus  # noqa: F401  (fixture)
+# contact.forget as contact-sync publishes it; Ana is the person it names by default
+from test_forget_deal_activity import EMAIL as ANA_EMAIL, PHONE as ANA_PHONE, forget
 from test_scheduler import ANA, LUIS, request, start, whatsapp_texts
 from zhub_bus import envelope
 
-ANA_PHONE = "+5215512345678"
-ANA_EMAIL = "ana@example.com"
 LUIS_PHONE = "+5215598765432"
-
-
-def forget(hub, request_id, bird_id=None, hubspot_id=None, phone=ANA_PHONE, email=ANA_EMAIL):
-    """What contact-sync publishes once it resolved the person."""
-    data = {"request": request_id}
-    identifiers = []
-    for key, value in (("bird_contact_id", bird_id), ("hubspot_contact_id", hubspot_id),
-                       ("phone", phone), ("email", email)):
-        if value:
-            data[key] = value
-            identifiers.append(value)
-    if phone:
-        identifiers.append(phone.lstrip("+"))
-    data["identifiers"] = identifiers
-    publish(hub, "contact.forget", data, subject="erase:" + request_id,
-            id_="forget:" + request_id)
 
 
 def forgotten(hub, actor, request_id):

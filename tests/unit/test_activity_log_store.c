@@ -7,6 +7,7 @@
 #include "activity_log_io.h"
 #include "zhub_test.h"
 #include "zhub_test_forget.h"
+#include "zhub_test_store.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -76,14 +77,6 @@ s_open_tables (zhub_store_t *store, activity_log_t *log)
 }
 
 static void
-s_remove (const char *dir)
-{
-    char *cmd = zhub_sprintf ("rm -rf '%s'", dir);
-    CHECK (system (cmd) == 0);
-    free (cmd);
-}
-
-static void
 test_retention (void)
 {
     char dir[] = "/tmp/zhub-activity-XXXXXX";
@@ -106,7 +99,7 @@ test_retention (void)
     zhub_store_read (store, s_count, &count);
     CHECK (count.conversations == 2 && count.engagements == 2 && count.parked == 1);
     zhub_store_destroy (&store);
-    s_remove (dir);
+    CHECK (zhub_test_remove_dir (dir) == 0);
 }
 
 //  -------------------------------------------------------------------
@@ -195,28 +188,6 @@ s_fill_people (zhub_txn_t *txn, void *arg)
     return rc == ZHUB_OK ? ZHUB_OK : ZHUB_ERROR;
 }
 
-typedef struct {
-    zhub_table_t outbox;
-    zhub_msg_t *last;
-    size_t count;
-} s_outbox_t;
-
-static zhub_rc_t
-s_read_outbox (zhub_txn_t *txn, void *arg)
-{
-    s_outbox_t *o = arg;
-    o->count = zhub_txn_count (txn, o->outbox);
-    zhub_cursor_t *cursor = zhub_cursor_open (txn, o->outbox);
-    const void *key, *value;
-    size_t key_size, value_size;
-    char err[128];
-    zhub_msg_destroy (&o->last);
-    if (cursor && zhub_cursor_last (cursor, &key, &key_size, &value, &value_size) == ZHUB_OK)
-        o->last = zhub_msg_decode (value, value_size, &zhub_mpack_default_limits, err, sizeof err);
-    zhub_cursor_destroy (&cursor);
-    return ZHUB_OK;
-}
-
 static void
 test_forget_removes_every_record_of_the_person (void)
 {
@@ -259,9 +230,9 @@ test_forget_removes_every_record_of_the_person (void)
            && count.engagements == 2);
 
     //  the answer is in the outbox, committed with the erase
-    s_outbox_t outbox = {0};
+    zhub_test_outbox_t outbox = {0};
     CHECK (zhub_store_table (store, "outbox", &outbox.outbox) == 0);
-    zhub_store_read (store, s_read_outbox, &outbox);
+    zhub_store_read (store, zhub_test_read_outbox, &outbox);
     CHECK (outbox.count == 1 && outbox.last != NULL);
     if (outbox.last) {
         CHECK_STR (outbox.last->type, "contact.forgotten");
@@ -279,7 +250,7 @@ test_forget_removes_every_record_of_the_person (void)
                                     &removed)
                == ZHUB_OK
            && removed == 0);
-    zhub_store_read (store, s_read_outbox, &outbox);
+    zhub_store_read (store, zhub_test_read_outbox, &outbox);
     CHECK (outbox.count == 2 && outbox.last
            && !strcmp (outbox.last->id, "forgotten:activity-log:r1"));
 
@@ -303,7 +274,7 @@ test_forget_removes_every_record_of_the_person (void)
     zhub_forget_clear (&who);
     zhub_actor_destroy (&actor);
     zhub_actor_config_clear (&config);
-    s_remove (dir);
+    CHECK (zhub_test_remove_dir (dir) == 0);
 }
 
 int

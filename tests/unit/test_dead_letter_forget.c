@@ -8,6 +8,7 @@
 #include "zhub_json.h"
 #include "zhub_test.h"
 #include "zhub_test_forget.h"
+#include "zhub_test_store.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -143,11 +144,8 @@ s_list (zhub_txn_t *txn, void *arg)
 static void
 test_store_forgets_the_person_and_compaction_leaves_no_trace (void)
 {
-    char dir[] = "/tmp/zhub-dl-forget-XXXXXX";
-    CHECK (mkdtemp (dir) != NULL);
-    zhub_store_config_t config = {.data_dir = dir, .process = "dead-letter"};
-    char err[256];
-    zhub_store_t *store = zhub_store_open (&config, err, sizeof err);
+    char dir[] = "/tmp/zhub-dl-forget-XXXXXX", path[300], err[256];
+    zhub_store_t *store = zhub_test_store_open (dir, "dead-letter", path, sizeof path);
     CHECK (store != NULL);
     if (!store)
         return;
@@ -166,8 +164,6 @@ test_store_forgets_the_person_and_compaction_leaves_no_trace (void)
         ctx.dl = &letters[i];
         CHECK (zhub_store_write (store, s_add, &ctx) == ZHUB_OK);
     }
-    char path[300];
-    snprintf (path, sizeof path, "%s/dead-letter/data.mdb", dir);
     CHECK (zhub_test_file_contains (path, ANA_EMAIL));
 
     zhub_forget_t f;
@@ -202,9 +198,7 @@ test_store_forgets_the_person_and_compaction_leaves_no_trace (void)
     for (size_t i = 0; i < count; i++)
         dead_letter_clear (&letters[i]);
     zhub_store_destroy (&store);
-    char *cmd = zhub_sprintf ("rm -rf '%s'", dir);
-    CHECK (system (cmd) == 0);
-    free (cmd);
+    CHECK (zhub_test_remove_dir (dir) == 0);
 }
 
 int

@@ -8,6 +8,7 @@
 #include "deal_sync_io.h"
 #include "zhub_test.h"
 #include "zhub_test_forget.h"
+#include "zhub_test_store.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -86,28 +87,6 @@ s_count (zhub_txn_t *txn, void *arg)
     return ZHUB_OK;
 }
 
-typedef struct {
-    zhub_table_t outbox;
-    zhub_msg_t *last;
-    size_t count;
-} s_outbox_t;
-
-static zhub_rc_t
-s_read_outbox (zhub_txn_t *txn, void *arg)
-{
-    s_outbox_t *o = arg;
-    o->count = zhub_txn_count (txn, o->outbox);
-    zhub_cursor_t *cursor = zhub_cursor_open (txn, o->outbox);
-    const void *key, *value;
-    size_t key_size, value_size;
-    char err[128];
-    zhub_msg_destroy (&o->last);
-    if (cursor && zhub_cursor_last (cursor, &key, &key_size, &value, &value_size) == ZHUB_OK)
-        o->last = zhub_msg_decode (value, value_size, &zhub_mpack_default_limits, err, sizeof err);
-    zhub_cursor_destroy (&cursor);
-    return ZHUB_OK;
-}
-
 static int
 s_forget (zhub_actor_ctx_t *ctx, const char *data_json)
 {
@@ -158,9 +137,9 @@ test_forget_removes_every_record_of_the_person (void)
     CHECK (count.contacts == 1 && count.deals == 1 && count.deal_ids == 1 && count.audit == 1);
 
     //  the answer is in the outbox, committed with the erase
-    s_outbox_t outbox = {0};
+    zhub_test_outbox_t outbox = {0};
     CHECK (zhub_store_table (store, "outbox", &outbox.outbox) == 0);
-    zhub_store_read (store, s_read_outbox, &outbox);
+    zhub_store_read (store, zhub_test_read_outbox, &outbox);
     CHECK (outbox.count == 1 && outbox.last != NULL);
     if (outbox.last) {
         CHECK_STR (outbox.last->type, "contact.forgotten");
@@ -173,7 +152,7 @@ test_forget_removes_every_record_of_the_person (void)
 
     //  a redelivery: nothing left, the same answer again
     CHECK (s_forget (ctx, ana) == 0);
-    zhub_store_read (store, s_read_outbox, &outbox);
+    zhub_store_read (store, zhub_test_read_outbox, &outbox);
     CHECK (outbox.count == 2 && outbox.last && !strcmp (outbox.last->id, "forgotten:deal-sync:r1"));
 
     //  once compacted, the file holds none of her ids; Bob's are there
@@ -200,9 +179,7 @@ test_forget_removes_every_record_of_the_person (void)
     zhub_msg_destroy (&outbox.last);
     zhub_actor_destroy (&actor);
     zhub_actor_config_clear (&config);
-    char *cmd = zhub_sprintf ("rm -rf '%s'", dir);
-    CHECK (system (cmd) == 0);
-    free (cmd);
+    CHECK (zhub_test_remove_dir (dir) == 0);
 }
 
 int

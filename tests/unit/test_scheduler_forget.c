@@ -7,6 +7,7 @@
 #include "scheduler_io.h"
 #include "zhub_test.h"
 #include "zhub_test_forget.h"
+#include "zhub_test_store.h"
 
 #include <stdlib.h>
 #include <unistd.h>
@@ -161,11 +162,8 @@ s_count (zhub_txn_t *txn, void *arg)
 static void
 test_store_forgets_bookings_and_what_points_at_them (void)
 {
-    char dir[] = "/tmp/zhub-sched-forget-XXXXXX";
-    CHECK (mkdtemp (dir) != NULL);
-    zhub_store_config_t config = {.data_dir = dir, .process = "scheduler"};
-    char err[256];
-    zhub_store_t *store = zhub_store_open (&config, err, sizeof err);
+    char dir[] = "/tmp/zhub-sched-forget-XXXXXX", path[300], err[256];
+    zhub_store_t *store = zhub_test_store_open (dir, "scheduler", path, sizeof path);
     CHECK (store != NULL);
     if (!store)
         return;
@@ -178,8 +176,6 @@ test_store_forgets_bookings_and_what_points_at_them (void)
     CHECK (zhub_store_table (store, "meta", &self.meta) == 0);
     CHECK (zhub_store_table (store, "invitees", &self.invitees) == 0);
     CHECK (zhub_store_write (store, s_fill, &self) == ZHUB_OK);
-    char path[300];
-    snprintf (path, sizeof path, "%s/scheduler/data.mdb", dir);
     CHECK (zhub_test_file_contains (path, ANA_PHONE));
 
     zhub_forget_t f;
@@ -207,9 +203,7 @@ test_store_forgets_bookings_and_what_points_at_them (void)
 
     zhub_forget_clear (&f);
     zhub_store_destroy (&store);
-    char *cmd = zhub_sprintf ("rm -rf '%s'", dir);
-    CHECK (system (cmd) == 0);
-    free (cmd);
+    CHECK (zhub_test_remove_dir (dir) == 0);
 }
 
 int
