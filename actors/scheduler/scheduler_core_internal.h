@@ -1,7 +1,8 @@
 //  What the files of the scheduler's pure core share: a few JSON and time
-//  helpers that config, requests, booking records, calendar bodies and
-//  messages all need. Internal to the core library (the I/O side has
-//  scheduler_internal.h); static inline so each file keeps only what it uses.
+//  helpers that config, requests, booking records, calendar bodies,
+//  messages and calendar subscriptions all need. Internal to the core
+//  library (the I/O side has scheduler_internal.h); static inline so each
+//  file keeps only what it uses.
 #ifndef SCHEDULER_CORE_INTERNAL_H
 #define SCHEDULER_CORE_INTERNAL_H
 
@@ -56,12 +57,19 @@ s_set (json_t *obj, const char *key, const char *value)
         json_object_set_new (obj, key, json_string (value));
 }
 
-static inline void
-s_set_time (json_t *obj, const char *key, int64_t ms)
+//  Unix ms as an RFC 3339 JSON string.
+static inline json_t *
+s_rfc3339 (int64_t ms)
 {
     char text[40];
     zhub_time_format (ms, text, sizeof text);
-    json_object_set_new (obj, key, json_string (text));
+    return json_string (text);
+}
+
+static inline void
+s_set_time (json_t *obj, const char *key, int64_t ms)
+{
+    json_object_set_new (obj, key, s_rfc3339 (ms));
 }
 
 //  Local wall-clock time in the process's TZ (see sched_use_time_zone).

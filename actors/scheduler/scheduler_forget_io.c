@@ -10,8 +10,10 @@
 //  broker's dedup drops the repeat).
 #include "scheduler_internal.h"
 
-//  The booking ids being erased (a person has a handful at most).
+//  The person being erased and the ids of their bookings, gathered as
+//  those go (a person has a handful at most).
 typedef struct {
+    const zhub_forget_t *f;
     char **ids;
     size_t count;
 } s_ids_t;
@@ -34,8 +36,28 @@ s_ids_clear (s_ids_t *ids)
     memset (ids, 0, sizeof *ids);
 }
 
-//  holds and invitees: the value is the booking id. This and s_reminds_of
-//  are zhub_store_row_fn with the erased ids as arg.
+//  bookings: the ones that name the person go, and their ids join arg's
+//  list; a record that does not decode stays. This, s_points_at and
+//  s_reminds_of are zhub_store_row_fn with an s_ids_t as arg.
+static bool
+s_names_person (const void *key, size_t key_size, const void *value, size_t size, void *arg)
+{
+    (void)key;
+    (void)key_size;
+    s_ids_t *ids = arg;
+    sched_booking_t b;
+    if (sched_booking_decode (value, size, &b))
+        return false;
+    bool doomed = sched_booking_refers_to (&b, ids->f);
+    if (doomed) {
+        ids->ids = zhub_realloc (ids->ids, (ids->count + 1) * sizeof (char *));
+        ids->ids[ids->count++] = zhub_strdup (b.booking_id);
+    }
+    sched_booking_clear (&b);
+    return doomed;
+}
+
+//  holds and invitees: the value is the booking id.
 static bool
 s_points_at (const void *key, size_t key_size, const void *value, size_t size, void *arg)
 {
@@ -64,42 +86,16 @@ scheduler_forget_records (zhub_txn_t *txn, scheduler_t *self, const zhub_forget_
                           size_t *removed)
 {
     *removed = 0;
-    s_ids_t ids = {0};
-    zhub_cursor_t *cursor = zhub_cursor_open (txn, self->bookings);
-    if (!cursor)
-        return ZHUB_ERROR;
-    const void *key, *value;
-    size_t key_size, value_size;
-    zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
-    while (rc == ZHUB_OK) {
-        sched_booking_t b;
-        if (sched_booking_decode (value, value_size, &b) == 0) {
-            if (sched_booking_refers_to (&b, f)) {
-                ids.ids = zhub_realloc (ids.ids, (ids.count + 1) * sizeof (char *));
-                ids.ids[ids.count++] = zhub_strdup (b.booking_id);
-                if (zhub_cursor_del (cursor) != ZHUB_OK)
-                    rc = ZHUB_ERROR;
-                else
-                    (*removed)++;
-            }
-            sched_booking_clear (&b);
-        }
-        if (rc == ZHUB_OK)
-            rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
-    }
-    zhub_cursor_destroy (&cursor);
-    if (rc == ZHUB_ERROR) {
-        s_ids_clear (&ids);
-        return ZHUB_ERROR;
-    }
+    s_ids_t ids = {.f = f};
+    zhub_rc_t rc = zhub_txn_delete_where (txn, self->bookings, s_names_person, &ids, removed);
     //  Nothing booked for the person: nothing can point at it either.
-    if (ids.count
+    if (rc == ZHUB_OK && ids.count
         && (zhub_txn_delete_where (txn, self->holds, s_points_at, &ids, removed) != ZHUB_OK
             || zhub_txn_delete_where (txn, self->timers, s_reminds_of, &ids, removed) != ZHUB_OK
             || zhub_txn_delete_where (txn, self->invitees, s_points_at, &ids, removed) != ZHUB_OK))
         rc = ZHUB_ERROR;
     s_ids_clear (&ids);
-    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+    return rc;
 }
 
 //  scheduler_forget_records as the runtime's erase step.

@@ -2,6 +2,7 @@
 //  Small functions over JSON and integers so that the bodies Google and
 //  Graph get, and the moment a renewal is due, are tested as data.
 #include "scheduler_watch.h"
+#include "scheduler_core_internal.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -103,13 +104,8 @@ sched_watch_renew_at (int64_t now, int64_t expires_at, int64_t margin_ms)
 //  -------------------------------------------------------------------
 //  The record
 
-static void
-s_set (json_t *obj, const char *key, const char *value)
-{
-    if (value)
-        json_object_set_new (obj, key, json_string (value));
-}
-
+//  A string member, copied, or NULL. Unlike s_dup_str it keeps an empty
+//  string: a record reads back as it was written.
 static char *
 s_dup (const json_t *obj, const char *key)
 {
@@ -222,14 +218,6 @@ sched_graph_events_resource (const char *mailbox)
     return zhub_sprintf ("/users/%s/events", mailbox);
 }
 
-static json_t *
-s_graph_time (int64_t ms)
-{
-    char text[40];
-    zhub_time_format (ms, text, sizeof text);
-    return json_string (text);
-}
-
 json_t *
 sched_graph_subscription_body (const char *mailbox, const char *address, const char *client_state,
                                int64_t expires_at)
@@ -238,7 +226,7 @@ sched_graph_subscription_body (const char *mailbox, const char *address, const c
     json_t *body =
         json_pack ("{s:s, s:s, s:s, s:o, s:s}", "changeType", SCHED_GRAPH_CHANGE_TYPES,
                    "notificationUrl", address, "resource", resource, "expirationDateTime",
-                   s_graph_time (expires_at), "clientState", client_state);
+                   s_rfc3339 (expires_at), "clientState", client_state);
     free (resource);
     return body;
 }
@@ -246,7 +234,7 @@ sched_graph_subscription_body (const char *mailbox, const char *address, const c
 json_t *
 sched_graph_renew_body (int64_t expires_at)
 {
-    return json_pack ("{s:o}", "expirationDateTime", s_graph_time (expires_at));
+    return json_pack ("{s:o}", "expirationDateTime", s_rfc3339 (expires_at));
 }
 
 int
