@@ -7,6 +7,7 @@
 //  real actor (for the outbox), in a temp folder.
 #include "deal_sync_io.h"
 #include "zhub_test.h"
+#include "zhub_test_actor.h"
 #include "zhub_test_forget.h"
 #include "zhub_test_store.h"
 
@@ -107,21 +108,15 @@ static void
 test_forget_removes_every_record_of_the_person (void)
 {
     char dir[] = "/tmp/zhub-deal-XXXXXX";
-    CHECK (mkdtemp (dir) != NULL);
-    setenv ("ZHUB_DATA_DIR", dir, 1);
-    setenv ("ZHUB_BROKER", "tcp://127.0.0.1:9", 1); //  never reached: nothing is published
-    zhub_actor_config_t config;
-    char err[256];
-    CHECK (zhub_actor_config_load (&config, DEAL_SYNC_GROUP, err, sizeof err) == 0);
     deal_sync_t sync;
     memset (&sync, 0, sizeof sync);
     zhub_actor_spec_t spec = {.open = deal_sync_open, .state = &sync};
-    zhub_actor_t *actor = zhub_actor_new (&config, &spec, err, sizeof err);
+    zhub_actor_config_t config;
+    char err[256];
+    zhub_actor_t *actor = zhub_test_actor_new (dir, DEAL_SYNC_GROUP, &spec, &config);
     CHECK (actor != NULL);
-    if (!actor) {
-        zhub_actor_config_clear (&config);
+    if (!actor)
         return;
-    }
     zhub_actor_ctx_t *ctx = zhub_actor_ctx (actor);
     zhub_store_t *store = ctx->store;
     CHECK (zhub_store_write (store, s_fill, &sync) == ZHUB_OK);
