@@ -75,16 +75,24 @@ s_walk (zhub_txn_t *txn, void *arg)
     return rc == ZHUB_NOTFOUND ? ZHUB_OK : rc;
 }
 
-static void
-test_integer_keys_walk_in_numeric_order (void)
+//  A fresh store (process "t") and one table in it, name.
+static zhub_store_t *
+s_open_one (const char *name, zhub_table_t *table)
 {
     s_fresh_dir ();
     zhub_store_config_t config = {.data_dir = s_dir, .process = "t"};
     char err[256];
     zhub_store_t *store = zhub_store_open (&config, err, sizeof err);
     CHECK (store != NULL);
+    CHECK (store && zhub_store_table (store, name, table) == 0);
+    return store;
+}
+
+static void
+test_integer_keys_walk_in_numeric_order (void)
+{
     zhub_table_t table;
-    CHECK (zhub_store_table (store, "log", &table) == 0);
+    zhub_store_t *store = s_open_one ("log", &table);
     //  255, 256 and 65536 would sort wrongly as little-endian bytes
     s_fill_t fill = {.table = table, .from = 250, .count = 70000, .value_size = 8};
     CHECK (zhub_store_write (store, s_fill, &fill) == ZHUB_OK);
@@ -123,13 +131,8 @@ s_sweep (zhub_txn_t *txn, void *arg)
 static void
 test_delete_where_drops_what_the_predicate_names_and_counts_it (void)
 {
-    s_fresh_dir ();
-    zhub_store_config_t config = {.data_dir = s_dir, .process = "t"};
-    char err[256];
-    zhub_store_t *store = zhub_store_open (&config, err, sizeof err);
-    CHECK (store != NULL);
     zhub_table_t table;
-    CHECK (zhub_store_table (store, "rows", &table) == 0);
+    zhub_store_t *store = s_open_one ("rows", &table);
     s_fill_t fill = {.table = table, .from = 0, .count = 100, .value_size = 8};
     CHECK (zhub_store_write (store, s_fill, &fill) == ZHUB_OK);
     //  *removed is added to, not set; every entry is asked about once
