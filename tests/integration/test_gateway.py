@@ -276,6 +276,25 @@ def test_signed_bird_event_is_published(hub, bus_factory):
     assert msg["data"]["payload"]["body"]["text"]["text"] == "Test"
 
 
+def test_broker_killed_right_after_the_200_still_delivers_the_event(hub, bus_factory):
+    """The 200 means the broker committed the event: a SIGKILL of the
+    broker right after it, then a restart, and a fresh consumer group
+    still gets the event."""
+    broker = hub.start("broker")
+    hub.start("gateway")
+    body = compact([{"eventId": 4242, "subscriptionId": 7, "portalId": 8, "occurredAt": 9,
+                     "subscriptionType": "contact.creation", "objectId": 10}])
+    path = "/v1/webhooks/hubspot"
+    reply = request(hub.gateway_url, "POST", path, body, hubspot_headers(hub, path, body))
+    assert reply.status == 200, reply
+    assert reply.json == {"accepted": 1}     # confirmed by the broker, not spooled
+    broker.kill9()
+    broker.start()
+    msg = bus_factory(["webhook.hubspot.>"]).next()
+    assert msg is not None and msg["id"] == "hubspot:8:7:4242:10:9", msg
+    assert msg["type"] == "webhook.hubspot.contact.creation"
+
+
 def test_bad_signature_gets_401_and_nothing_is_published(hub, bus_factory):
     start_all(hub)
     body = sample("hubspot-webhooks-guide-example.json")
