@@ -15,10 +15,7 @@ broker_erase_redact (const uint8_t *envelope, size_t size, const zhub_forget_t *
     zhub_msg_t *msg = zhub_msg_decode (envelope, size, &limits, NULL, 0);
     if (!msg)
         return -1;
-    //  {"zhub_erased": true}
-    static const uint8_t erased[] = {0x81, 0xab, 'z', 'h', 'u', 'b', '_',
-                                     'e',  'r',  'a', 's', 'e', 'd', 0xc3};
-    zhub_msg_set_data (msg, erased, sizeof erased);
+    zhub_msg_erase (msg);
     if (msg->subject && zhub_forget_mentions_text (f, msg->subject, strlen (msg->subject)))
         zhub_msg_set (&msg->subject, "erased");
     if (msg->traceparent)

@@ -52,6 +52,22 @@ zhub_msg_set_data (zhub_msg_t *self, const uint8_t *data, size_t size)
     self->data_size = size;
 }
 
+//  {"zhub_erased": true} in msgpack
+static const uint8_t s_erased[] = {0x81, 0xab, 'z', 'h', 'u', 'b', '_', 'e',
+                                   'r',  'a',  's', 'e', 'd', 0xc3};
+
+void
+zhub_msg_erase (zhub_msg_t *self)
+{
+    zhub_msg_set_data (self, s_erased, sizeof s_erased);
+}
+
+bool
+zhub_msg_is_erased (const zhub_msg_t *self)
+{
+    return self->data_size == sizeof s_erased && !memcmp (self->data, s_erased, sizeof s_erased);
+}
+
 int
 zhub_msg_set_data_json (zhub_msg_t *self, const json_t *json)
 {

@@ -44,6 +44,13 @@ void zhub_msg_set_data (zhub_msg_t *self, const uint8_t *data, size_t size);
 //  when json is not an object.
 int zhub_msg_set_data_json (zhub_msg_t *self, const json_t *json);
 
+//  A GDPR erase redacts every retained message that mentions the person:
+//  its data becomes {"zhub_erased": true} (docs/operations.md, "Erasing a
+//  person"). zhub_msg_erase sets that data; zhub_msg_is_erased says
+//  whether a message was redacted so (a consumer has nothing to act on).
+void zhub_msg_erase (zhub_msg_t *self);
+bool zhub_msg_is_erased (const zhub_msg_t *self);
+
 //  data decoded as a jansson object (caller owns the reference), or NULL
 //  when it cannot be represented.
 json_t *zhub_msg_data_json (const zhub_msg_t *self);

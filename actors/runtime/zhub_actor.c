@@ -339,6 +339,10 @@ s_run_handler (zhub_actor_t *self, zhub_delivery_t *delivery, zhub_outcome_t *ou
     zhub_actor_handler_fn *handler = s_route (self->spec, msg->type);
     if (!handler)
         zhub_outcome_ok (out, "ignored");
+    else if (zhub_msg_is_erased (msg))
+        //  redacted by an erase before we got to it (a retry, a replay):
+        //  the person is gone, and nothing is left to act on
+        zhub_outcome_ok (out, "erased");
     else {
         zhub_outcome_ok (out, "ok");
         self->ctx.delivery = delivery;

@@ -354,6 +354,26 @@ def test_conversation_started_on_the_bus_creates_hubspot_contact(hub):
                         if "topic=conversation.started" in l], what="the synced line")
 
 
+def test_a_message_redacted_by_an_erase_is_acked_untouched(hub):
+    """A retry or a replay of a message that an erase has redacted (its data
+    is {"zhub_erased": true}) has nothing left to act on: acked, logged as
+    erased, never dead-lettered, no call to a peer."""
+    sync = start_stack(hub)
+    bus = Bus(hub.env["ZHUB_BROKER"], "pytest-erased")
+    try:
+        reply = bus.publish(envelope("conv-erased-1", "conversation.started",
+                                     subject="erased", source="bird-flow",
+                                     data={"zhub_erased": True}))
+        assert reply["cmd"] == "PUBACK"
+    finally:
+        bus.close()
+    line = wait_until(lambda: [l for l in handled_lines(sync, "erased")
+                               if "id=conv-erased-1" in l], timeout=15, what="the erased line")[0]
+    assert "topic=conversation.started" in line
+    assert bus_messages(hub, "dlq.contact-sync", quiet=0.5) == []
+    assert peer_requests(hub, "hubspot", "/crm/v3/objects/contacts", "POST") == []
+
+
 def test_sigterm_mid_call_finishes_the_message_then_exits(hub):
     sync = start_stack(hub)
     bird_id = seed_bird_contact(hub, "Susana San Juan", "+5215534343434")

@@ -126,6 +126,29 @@ test_corrupt_envelopes_are_rejected (void)
 }
 
 static void
+test_an_erased_message_is_told_from_one_that_only_looks_alike (void)
+{
+    zhub_msg_t *msg = s_sample ();
+    CHECK (!zhub_msg_is_erased (msg));
+    zhub_msg_erase (msg);
+    CHECK (zhub_msg_is_erased (msg));
+    json_t *data = zhub_msg_data_json (msg);
+    CHECK (json_object_size (data) == 1 && json_is_true (json_object_get (data, "zhub_erased")));
+    json_decref (data);
+    //  a sender's own field of that name with another value, or beside
+    //  other fields, is data like any other
+    data = json_pack ("{s:b}", "zhub_erased", 0);
+    zhub_msg_set_data_json (msg, data);
+    json_decref (data);
+    CHECK (!zhub_msg_is_erased (msg));
+    data = json_pack ("{s:b, s:i}", "zhub_erased", 1, "objectId", 7);
+    zhub_msg_set_data_json (msg, data);
+    json_decref (data);
+    CHECK (!zhub_msg_is_erased (msg));
+    zhub_msg_destroy (&msg);
+}
+
+static void
 test_topic_grammar_and_patterns (void)
 {
     CHECK (zhub_topic_valid ("webhook.hubspot.contact.propertyChange"));
@@ -156,6 +179,7 @@ main (void)
     RUN (test_invalid_messages_are_not_encoded);
     RUN (test_time_accepts_rfc3339_from_other_clients);
     RUN (test_corrupt_envelopes_are_rejected);
+    RUN (test_an_erased_message_is_told_from_one_that_only_looks_alike);
     RUN (test_topic_grammar_and_patterns);
     TEST_EXIT ();
 }
