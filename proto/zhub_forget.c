@@ -121,6 +121,9 @@ zhub_forget_parse_data (const uint8_t *data, size_t size, zhub_forget_t *f, char
         *field = s_text_of (zhub_mpack_get (map, s_fields[i]));
         full |= s_add (f, *field);
     }
+    const msgpack_object *upstream = zhub_mpack_get (map, "upstream");
+    f->upstream = rc == ZHUB_OK && upstream && upstream->type == MSGPACK_OBJECT_BOOLEAN
+                  && upstream->via.boolean;
     const msgpack_object *list = zhub_mpack_get (map, "identifiers");
     if (rc == ZHUB_OK && list && list->type == MSGPACK_OBJECT_ARRAY)
         for (uint32_t i = 0; i < list->via.array.size; i++) {
@@ -153,8 +156,12 @@ zhub_forget_encode (const zhub_forget_t *f, uint8_t **data, size_t *size)
     size_t named = 0;
     for (size_t i = 0; i < S_FIELDS; i++)
         named += values[i] != NULL;
-    msgpack_pack_map (&pk, 2 + named);
+    msgpack_pack_map (&pk, 2 + named + f->upstream);
     zhub_mpack_pack_kv_str (&pk, "request", f->request ? f->request : "");
+    if (f->upstream) {
+        zhub_mpack_pack_str (&pk, "upstream");
+        msgpack_pack_true (&pk);
+    }
     for (size_t i = 0; i < S_FIELDS; i++)
         if (values[i])
             zhub_mpack_pack_kv_str (&pk, s_fields[i], values[i]);

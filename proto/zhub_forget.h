@@ -42,12 +42,15 @@ typedef struct {
     char *email;
     char **ids;      //  every identifier: the named fields, then identifiers[],
     size_t id_count; //  no duplicates (ASCII case ignored), phones both ways
+    bool upstream;   //  data.upstream: delete in the outside systems too
+                     //  (`zhub erase contact --upstream`), e.g. the calendar
+                     //  events the scheduler made for the person
 } zhub_forget_t;
 
 //  Reads the data of a contact.forget (msgpack bytes of a map): "request"
 //  (required, a string of 1 to ZHUB_FORGET_REQUEST_MAX bytes), the named
-//  fields bird_contact_id, hubspot_contact_id, phone and email, and the
-//  array "identifiers". An identifier is a string or an integer (kept as
+//  fields bird_contact_id, hubspot_contact_id, phone and email, the array
+//  "identifiers", and "upstream" (true, or absent / anything else: false). An identifier is a string or an integer (kept as
 //  its decimal text); empty ones, other types and ones longer than
 //  ZHUB_FORGET_MAX_ID_BYTES are skipped. A phone-like identifier ("+" and
 //  7 to 15 digits, or those digits alone) is also kept in its other form,

@@ -84,6 +84,20 @@ zhub_google_event_get (zhub_google_t *self, const char *calendar_id, const char 
 }
 
 int
+zhub_google_event_delete (zhub_google_t *self, const char *calendar_id, const char *event_id,
+                          const char *access_token, const char *traceparent,
+                          zhub_http_response_t *resp)
+{
+    char *cid = zhub_http_escape (calendar_id), *eid = zhub_http_escape (event_id);
+    char *path = zhub_sprintf ("/calendar/v3/calendars/%s/events/%s?sendUpdates=none", cid, eid);
+    int rc = zhub_google_request (self, "DELETE", path, NULL, access_token, traceparent, resp);
+    free (path);
+    free (eid);
+    free (cid);
+    return rc;
+}
+
+int
 zhub_google_events_list (zhub_google_t *self, const char *calendar_id, const char *query,
                          const char *access_token, const char *traceparent,
                          zhub_http_response_t *resp)

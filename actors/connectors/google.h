@@ -47,6 +47,13 @@ int zhub_google_event_get (zhub_google_t *self, const char *calendar_id, const c
                            const char *access_token, const char *traceparent,
                            zhub_http_response_t *resp);
 
+//  DELETE /calendar/v3/calendars/{calendar}/events/{event}?sendUpdates=none
+//  (204; 410 when it was deleted before, 404 when it never was). Nobody is
+//  e-mailed: used by an erase, whose person must not hear from us again.
+int zhub_google_event_delete (zhub_google_t *self, const char *calendar_id, const char *event_id,
+                              const char *access_token, const char *traceparent,
+                              zhub_http_response_t *resp);
+
 //  GET /calendar/v3/calendars/{calendar}/events?{query} (query already
 //  escaped, e.g. "updatedMin=…&showDeleted=true").
 int zhub_google_events_list (zhub_google_t *self, const char *calendar_id, const char *query,

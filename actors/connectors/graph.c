@@ -67,6 +67,20 @@ zhub_graph_get_schedule (zhub_graph_t *self, const char *user, const json_t *bod
 }
 
 int
+zhub_graph_event_delete (zhub_graph_t *self, const char *user, const char *event_id,
+                         const char *access_token, const char *traceparent,
+                         zhub_http_response_t *resp)
+{
+    char *u = zhub_http_escape (user), *e = zhub_http_escape (event_id);
+    char *path = zhub_sprintf ("/users/%s/events/%s", u, e);
+    int rc = zhub_graph_request (self, "DELETE", path, NULL, access_token, NULL, traceparent, resp);
+    free (path);
+    free (e);
+    free (u);
+    return rc;
+}
+
+int
 zhub_graph_event_create (zhub_graph_t *self, const char *user, const json_t *body,
                          const char *access_token, const char *traceparent,
                          zhub_http_response_t *resp)

@@ -41,6 +41,11 @@ int zhub_graph_event_create (zhub_graph_t *self, const char *user, const json_t 
                              const char *access_token, const char *traceparent,
                              zhub_http_response_t *resp);
 
+//  DELETE /users/{user}/events/{event} (204; 404 when it is gone already).
+int zhub_graph_event_delete (zhub_graph_t *self, const char *user, const char *event_id,
+                             const char *access_token, const char *traceparent,
+                             zhub_http_response_t *resp);
+
 //  Change-notification subscriptions. POST /subscriptions (201): Graph
 //  first proves notificationUrl (validationToken handshake) and answers
 //  400 when that fails. PATCH /subscriptions/{id} {"expirationDateTime"}

@@ -323,7 +323,9 @@ json_t *contact_sync_erase_entry (const contact_erase_t *erase, const char *even
 //  {"request", "bird_contact_id"?, "hubspot_contact_id"?, "phone"?, "email"?,
 //   "identifiers": [every id, phone and e-mail known of them, the
 //   identifier as typed, each phone with and without "+" (and, for a
-//   Mexican mobile, with and without the old "1" after 52), no duplicates]}.
+//   Mexican mobile, with and without the old "1" after 52), no duplicates],
+//   "upstream": true when the erase asked for it (others delete in their
+//   outside systems too)}.
 //  The single fields are the first person's; with nobody found, what the
 //  identifier itself is (an e-mail, a valid phone, a Bird id, or
 //  privacyDeletion's HubSpot id). A fresh object.

@@ -363,6 +363,8 @@ contact_sync_forget_data (const contact_erase_t *erase, const contact_state_t *s
         s_add_unique (ids, states[i].hubspot.email);
     }
     json_object_set_new (data, "identifiers", ids);
+    if (erase->upstream)
+        json_object_set_new (data, "upstream", json_true ());
     return data;
 }
 

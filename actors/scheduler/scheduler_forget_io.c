@@ -5,6 +5,13 @@
 //  deleted bytes leave the file too. The OAuth tokens, the round-robin
 //  position and the periodic timers are not about anyone and stay.
 //
+//  With "upstream" (zhub erase contact --upstream) the calendar events we
+//  made for the person (their name and phone are in them) are deleted in
+//  Google or Graph first, without notifying anyone; a call that fails
+//  retries the whole message with nothing deleted here yet, and an event
+//  already gone (404, 410) counts as deleted. Calendly bookings live in
+//  Calendly: we only sent a link, and keep nothing of them to delete.
+//
 //  Idempotent: a second contact.forget for the same person finds nothing,
 //  removes 0 and answers contact.forgotten again under the same id (the
 //  broker's dedup drops the repeat).
@@ -98,6 +105,102 @@ scheduler_forget_records (zhub_txn_t *txn, scheduler_t *self, const zhub_forget_
     return rc;
 }
 
+//  The calendar events of the person's bookings, read before they go.
+typedef struct {
+    scheduler_t *self;
+    const zhub_forget_t *f;
+    sched_booking_t *events; //  platform, calendar_id, event_id, booking_id only
+    size_t count;
+} s_events_t;
+
+static zhub_walk_t
+s_collect_event (const void *key, size_t key_size, const void *value, size_t size, void *arg)
+{
+    (void)key;
+    (void)key_size;
+    s_events_t *found = arg;
+    sched_booking_t b;
+    if (sched_booking_decode (value, size, &b))
+        return ZHUB_WALK_NEXT;
+    if (sched_booking_refers_to (&b, found->f) && b.event_id && b.calendar_id && b.platform
+        && (!strcmp (b.platform, "google") || !strcmp (b.platform, "graph"))) {
+        found->events = zhub_realloc (found->events, (found->count + 1) * sizeof *found->events);
+        found->events[found->count++] = (sched_booking_t){.booking_id = zhub_strdup (b.booking_id),
+                                                          .platform = zhub_strdup (b.platform),
+                                                          .calendar_id = zhub_strdup (b.calendar_id),
+                                                          .event_id = zhub_strdup (b.event_id)};
+    }
+    sched_booking_clear (&b);
+    return ZHUB_WALK_NEXT;
+}
+
+static zhub_rc_t
+s_read_events (zhub_txn_t *txn, void *arg)
+{
+    s_events_t *found = arg;
+    return zhub_txn_walk (txn, found->self->bookings, s_collect_event, found);
+}
+
+static void
+s_events_clear (s_events_t *found)
+{
+    for (size_t i = 0; i < found->count; i++)
+        sched_booking_clear (&found->events[i]);
+    free (found->events);
+    found->events = NULL;
+    found->count = 0;
+}
+
+//  Deletes one event; true when it is gone (now or before), else false
+//  with *out set.
+static bool
+s_delete_event (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sched_booking_t *event,
+                zhub_outcome_t *out)
+{
+    scheduler_t *self = ctx->state;
+    bool google = !strcmp (event->platform, "google");
+    int provider = google ? S_GOOGLE : S_GRAPH;
+    const char *token = scheduler_token (ctx->store, self, provider, out);
+    if (!token)
+        return false;
+    zhub_http_response_t resp;
+    zhub_http_response_init (&resp);
+    if (google)
+        zhub_google_event_delete (self->google, event->calendar_id, event->event_id, token,
+                                  msg->traceparent, &resp);
+    else
+        zhub_graph_event_delete (self->graph, event->calendar_id, event->event_id, token,
+                                 msg->traceparent, &resp);
+    bool gone = resp.status == 404 || resp.status == 410
+                || scheduler_answer_ok (self, provider, &resp,
+                                        google ? "google events.delete" : "graph delete event",
+                                        out);
+    if (gone)
+        zhub_info ("event_deleted", "id=%s booking=%s platform=%s status=%ld", msg->id,
+                   event->booking_id, event->platform, resp.status);
+    zhub_http_response_reset (&resp);
+    return gone;
+}
+
+//  With upstream: every calendar event of the person's bookings deleted.
+//  true, or false with *out set (nothing deleted here yet).
+static bool
+s_delete_events (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const zhub_forget_t *f,
+                 zhub_outcome_t *out)
+{
+    s_events_t found = {.self = ctx->state, .f = f};
+    if (zhub_store_read (ctx->store, s_read_events, &found) != ZHUB_OK) {
+        s_events_clear (&found);
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the bookings");
+        return false;
+    }
+    bool ok = true;
+    for (size_t i = 0; ok && i < found.count; i++)
+        ok = s_delete_event (ctx, msg, &found.events[i], out);
+    s_events_clear (&found);
+    return ok;
+}
+
 //  scheduler_forget_records as the runtime's erase step.
 static zhub_rc_t
 s_erase (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const zhub_forget_t *f, size_t *removed)
@@ -108,5 +211,12 @@ s_erase (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const zhub_forget_t *f, size_t 
 void
 scheduler_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
 {
-    zhub_actor_forget (ctx, msg, SCHEDULER_GROUP, s_erase, out);
+    //  Data that does not parse is zhub_actor_forget's to refuse.
+    zhub_forget_t f;
+    char reason[160];
+    bool upstream = zhub_forget_parse (msg, &f, reason, sizeof reason) == ZHUB_OK && f.upstream;
+    bool deleted = !upstream || s_delete_events (ctx, msg, &f, out);
+    zhub_forget_clear (&f);
+    if (deleted)
+        zhub_actor_forget (ctx, msg, SCHEDULER_GROUP, s_erase, out);
 }

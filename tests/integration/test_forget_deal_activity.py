@@ -21,9 +21,12 @@ PHONE = "+5215512345678"
 EMAIL = "ana@example.com"
 
 
-def forget(hub, request, bird_id=None, hubspot_id=None, phone=PHONE, email=EMAIL, id_=None):
+def forget(hub, request, bird_id=None, hubspot_id=None, phone=PHONE, email=EMAIL, id_=None,
+           upstream=False):
     """contact.forget as contact-sync publishes it (CONTEXT step 2)."""
     data = {"request": request}
+    if upstream:
+        data["upstream"] = True
     identifiers = []
     for key, value in (("bird_contact_id", bird_id), ("hubspot_contact_id", hubspot_id),
                        ("phone", phone), ("email", email)):

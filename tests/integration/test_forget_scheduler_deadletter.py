@@ -10,7 +10,7 @@ import time
 import uuid
 
 from harness import wait_until
-from peer_http import bus_messages, peer_state
+from peer_http import bus_messages, peer_fault, peer_requests, peer_state
 from test_dead_letter import FAST, dead_letter, wait_listed, zhub, zhub_json  # noqa: F401
 from test_dead_letter import bus  # noqa: F401  (fixture)
 # contact.forget as contact-sync publishes it; Ana is the person it names by default
@@ -64,6 +64,9 @@ def test_forget_removes_the_booking_and_its_reminder_never_fires(hub):
     # the booking, its hold and its reminder timer (and on Graph, the link
     # from the event id back to the booking)
     assert forgotten(hub, "scheduler", "r1") == (4 if booked["platform"] == "graph" else 3)
+    # without --upstream the calendars are left alone
+    assert peer_requests(hub, "google", "/calendar/v3/calendars/", "DELETE") == []
+    assert peer_requests(hub, "graph", "/v1.0/users/", "DELETE") == []
     assert time.time() * 1000 < tour - 15000, "too slow: the reminder was due before the erase"
     compacted(proc, 1)
     raw = store_bytes(hub, "scheduler")
@@ -89,6 +92,46 @@ def test_forget_removes_the_booking_and_its_reminder_never_fires(hub):
     assert receivers == [LUIS_PHONE]
     log = proc.log_text()
     assert ANA_PHONE not in log and ANA_EMAIL not in log
+
+
+def test_forget_with_upstream_deletes_the_persons_calendar_events(hub):
+    proc = start(hub, agents=(ANA, LUIS))
+    ana, luis = str(uuid.uuid4()), str(uuid.uuid4())
+    request(hub, ["2030-03-05T17:00:00Z"], bird_id=ana, leasing_agent_id="ana")
+    request(hub, ["2030-03-05T19:00:00Z"], bird_id=ana, leasing_agent_id="luis",
+            conversation_id="conv-2-" + ana[:6])
+    request(hub, ["2030-03-06T17:00:00Z"], bird_id=luis, leasing_agent_id="ana",
+            phone=LUIS_PHONE)
+    scheduled = wait_until(lambda: (lambda m: m if len(m) == 3 else None)(
+        bus_messages(hub, "tour.scheduled", quiet=0.3)), what="three bookings")
+    by_agent = {}
+    for m in scheduled:
+        by_agent.setdefault((m["subject"], m["data"]["platform"]), m["data"])
+    ana_google = by_agent[("contact:" + ana, "google")]["calendar_event_id"]
+    ana_graph = by_agent[("contact:" + ana, "graph")]["calendar_event_id"]
+    luis_google = by_agent[("contact:" + luis, "google")]["calendar_event_id"]
+
+    # Graph fails once: the message is retried, and only then is anything
+    # deleted here
+    peer_fault(hub, "graph", status=503, count=1, method="DELETE")
+    forget(hub, "r-up", bird_id=ana, upstream=True)
+    assert forgotten(hub, "scheduler", "r-up") > 0
+    assert "outcome=retry" in proc.log_text()
+    google = {e["id"]: e for e in peer_state(hub, "google")["events"]["ana@urbanhub.mx"]}
+    assert google[ana_google]["status"] == "cancelled"
+    assert google[luis_google]["status"] == "confirmed"
+    graph = peer_state(hub, "graph")["events"].get("luis@urbanhub.mx", [])
+    assert ana_graph not in [e["id"] for e in graph]
+    # (when the Google event went first, the retry deleted it again: already
+    # gone, 410, which counts as deleted)
+    deleted = peer_requests(hub, "google", "/calendar/v3/calendars/", "DELETE")
+    assert all("sendUpdates=none" in d["query"] for d in deleted)   # no e-mail to the person
+    assert len(deleted) in (1, 2)
+
+    # again (another request): the bookings are gone, nothing is deleted twice
+    forget(hub, "r-up-2", bird_id=ana, upstream=True)
+    assert forgotten(hub, "scheduler", "r-up-2") == 0
+    assert len(peer_requests(hub, "google", "/calendar/v3/calendars/", "DELETE")) == len(deleted)
 
 
 def test_forget_removes_the_dead_letters_that_mention_the_person(hub, bus):  # noqa: F811

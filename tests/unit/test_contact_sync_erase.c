@@ -294,6 +294,12 @@ test_forget_data_for_a_person (void)
     }
     CHECK (json_array_size (ids) == sizeof want / sizeof want[0]);
     CHECK (s_unique (ids));
+    CHECK (!json_object_get (data, "upstream"));
+    json_decref (data);
+    //  with --upstream the others are asked to delete outside too
+    e.upstream = true;
+    data = contact_sync_forget_data (&e, &ana, 1);
+    CHECK (json_is_true (json_object_get (data, "upstream")));
     json_decref (data);
 
     //  found by a HubSpot id HubSpot deleted first: the state has none left

@@ -162,8 +162,22 @@ test_forget_encodes_what_it_reads (void)
     CHECK (again.id_count == f.id_count);
     for (size_t i = 0; i < f.id_count && i < again.id_count; i++)
         CHECK_STR (again.ids[i], f.ids[i]);
+    CHECK (!again.upstream);
     free (data);
     zhub_forget_clear (&again);
+    //  upstream goes along when set
+    f.upstream = true;
+    zhub_forget_encode (&f, &data, &size);
+    CHECK (zhub_forget_parse_data (data, size, &again, reason, sizeof reason) == ZHUB_OK);
+    CHECK (again.upstream);
+    CHECK (again.id_count == f.id_count);
+    free (data);
+    zhub_forget_clear (&again);
+    zhub_forget_clear (&f);
+    //  only a true boolean asks for it
+    CHECK (s_parse ("{\"request\":\"r1\",\"upstream\":\"yes\"}", &f, reason, sizeof reason)
+           == ZHUB_OK);
+    CHECK (!f.upstream);
     zhub_forget_clear (&f);
 }
 
