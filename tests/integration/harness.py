@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -44,7 +45,9 @@ def free_port():
     (net.ipv4.ip_local_port_range starts at 32768): a port the kernel hands
     out for port 0 can be taken a moment later by any outgoing connection
     of a parallel test before our process binds it. Ports already handed
-    out in this test process are never reused."""
+    out in this test process are never reused, nor, for a while, ports
+    that a parallel test process chose (see reserve_port): a port merely free
+    now may be one that test is about to bind."""
     low, high = 20000, 32767
     try:
         with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
@@ -63,9 +66,35 @@ def free_port():
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
+        if not reserve_port(port):
+            continue
         _handed_out.add(port)
         return port
     raise AssertionError("no free port below the ephemeral range")
+
+
+_RESERVATIONS = os.path.join(tempfile.gettempdir(), "zhub-test-ports")
+_RESERVATION_TTL_S = 15 * 60   # longer than any one test
+
+
+def reserve_port(port):
+    """Claims port among the test processes of this machine (meson runs
+    several at once): a file per port, made with O_EXCL; a claim older than
+    the TTL is stale and taken over. Claims are not released: they age out."""
+    os.makedirs(_RESERVATIONS, exist_ok=True)
+    path = os.path.join(_RESERVATIONS, str(port))
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+        return True
+    except FileExistsError:
+        pass
+    try:
+        if time.time() - os.stat(path).st_mtime < _RESERVATION_TTL_S:
+            return False
+        os.utime(path)     # stale: ours now (a race here costs one retry at worst)
+        return True
+    except OSError:
+        return False
 
 
 def wait_until(predicate, timeout=10.0, interval=0.05, what="condition"):

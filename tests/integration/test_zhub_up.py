@@ -8,7 +8,7 @@ import subprocess
 import time
 import urllib.request
 
-from harness import BINARIES, free_port, wait_until
+from harness import BINARIES, free_port, reserve_port, wait_until
 
 
 def _get(url):
@@ -35,7 +35,8 @@ def _free_port_range(count):
                 s = socket.socket()
                 socks.append(s)
                 s.bind(("127.0.0.1", p))
-            return base
+            if all(reserve_port(p) for p in range(base, base + count)):
+                return base
         except OSError:
             continue
         finally:

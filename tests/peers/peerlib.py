@@ -218,6 +218,11 @@ class RequestLog:
         with self._lock:
             self._entries.append(entry)
             del self._entries[:-LOG_LIMIT]
+        return entry
+
+    def answered(self, entry, status):
+        with self._lock:
+            entry["status"] = status
 
     def snapshot(self, path_prefix="", method=""):
         with self._lock:
@@ -451,13 +456,14 @@ class PeerHandler(BaseHTTPRequestHandler):
             app.log.record(req, None)
             self._abort()
             return
+        # Logged before the call changes any state (its status once answered):
+        # whoever sees the change, or gets the answer, finds the entry.
+        entry = app.log.record(req, None)
         if fault and fault.status:
             resp = app.fault_response(fault, req)
         else:
             resp = app.safe_handle(req)
-        # Log before answering: a client that reads the log right after its
-        # call returns must find the entry.
-        app.log.record(req, resp.status)
+        app.log.answered(entry, resp.status)
         self._send(resp)
 
     def _read_body(self):
