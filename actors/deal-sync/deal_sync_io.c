@@ -7,6 +7,7 @@
 //  (state, id maps, audit entries and deal.stage_changed in the outbox)
 //  is one LMDB transaction after the last call succeeded.
 #include "deal_sync_io.h"
+#include "deal_sync_state.h"
 #include "zhub_log.h"
 
 #include <stdio.h>
@@ -27,26 +28,7 @@ deal_sync_open (zhub_actor_ctx_t *ctx)
 }
 
 //  -------------------------------------------------------------------
-//  State
-
-typedef struct {
-    char *deal_id;
-    char *contact_id;
-    char *bird_id;
-    char *stage;      //  the stage as we last wrote or saw it
-    int64_t stage_ms; //  when that stage was set (event time)
-    bool associated;
-} s_deal_state_t;
-
-static void
-s_state_clear (s_deal_state_t *state)
-{
-    free (state->deal_id);
-    free (state->contact_id);
-    free (state->bird_id);
-    free (state->stage);
-    memset (state, 0, sizeof *state);
-}
+//  State (the record codec is deal_sync_state.c)
 
 static void
 s_set (char **field, const char *value)
@@ -56,52 +38,6 @@ s_set (char **field, const char *value)
     *field = copy;
 }
 
-static char *
-s_state_encode (const s_deal_state_t *state)
-{
-    json_t *root = json_object ();
-    json_object_set_new (root, "v", json_integer (1));
-    if (state->deal_id)
-        json_object_set_new (root, "deal_id", json_string (state->deal_id));
-    if (state->contact_id)
-        json_object_set_new (root, "hubspot_contact_id", json_string (state->contact_id));
-    if (state->bird_id)
-        json_object_set_new (root, "bird_id", json_string (state->bird_id));
-    if (state->stage)
-        json_object_set_new (root, "stage", json_string (state->stage));
-    json_object_set_new (root, "stage_ms", json_integer (state->stage_ms));
-    json_object_set_new (root, "associated", json_boolean (state->associated));
-    char *text = json_dumps (root, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref (root);
-    return text;
-}
-
-static const char *
-s_str (const json_t *obj, const char *key)
-{
-    return json_is_object (obj) ? json_string_value (json_object_get (obj, key)) : NULL;
-}
-
-static int
-s_state_decode (const void *text, size_t size, s_deal_state_t *state)
-{
-    memset (state, 0, sizeof *state);
-    json_t *root = json_loadb (text, size, 0, NULL);
-    if (!json_is_object (root)) {
-        json_decref (root);
-        return -1;
-    }
-    state->deal_id = zhub_strdup (s_str (root, "deal_id"));
-    state->contact_id = zhub_strdup (s_str (root, "hubspot_contact_id"));
-    state->bird_id = zhub_strdup (s_str (root, "bird_id"));
-    state->stage = zhub_strdup (s_str (root, "stage"));
-    json_t *ms = json_object_get (root, "stage_ms");
-    state->stage_ms = json_is_integer (ms) ? json_integer_value (ms) : 0;
-    state->associated = json_is_true (json_object_get (root, "associated"));
-    json_decref (root);
-    return 0;
-}
-
 typedef struct {
     const deal_sync_t *self;
     const char *bird_id;  //  in: look up the contact id
@@ -109,18 +45,9 @@ typedef struct {
     const char *deal_id;  //  in: look up the key by deal id (or NULL)
     char *contact_id;     //  out
     char *found_key;      //  out (deal_id lookups)
-    s_deal_state_t state; //  out
+    deal_state_t state; //  out
     bool have_state;
 } s_lookup_t;
-
-static char *
-s_dup_value (const void *value, size_t size)
-{
-    char *text = zhub_malloc (size + 1);
-    memcpy (text, value, size);
-    text[size] = 0;
-    return text;
-}
 
 static zhub_rc_t
 s_lookup_fn (zhub_txn_t *txn, void *arg)
@@ -135,7 +62,7 @@ s_lookup_fn (zhub_txn_t *txn, void *arg)
         if (rc == ZHUB_ERROR)
             return rc;
         if (rc == ZHUB_OK)
-            look->contact_id = s_dup_value (value, size);
+            look->contact_id = deal_dup_value (value, size);
     }
     const char *key = look->key;
     if (look->deal_id) {
@@ -144,13 +71,13 @@ s_lookup_fn (zhub_txn_t *txn, void *arg)
         if (rc == ZHUB_ERROR)
             return rc;
         if (rc == ZHUB_OK)
-            key = look->found_key = s_dup_value (value, size);
+            key = look->found_key = deal_dup_value (value, size);
     }
     if (key) {
         rc = zhub_txn_get (txn, look->self->deals, key, strlen (key), &value, &size);
         if (rc == ZHUB_ERROR)
             return rc;
-        if (rc == ZHUB_OK && s_state_decode (value, size, &look->state) == 0)
+        if (rc == ZHUB_OK && deal_state_decode (value, size, &look->state) == 0)
             look->have_state = true;
     }
     return ZHUB_OK;
@@ -161,14 +88,14 @@ s_lookup_clear (s_lookup_t *look)
 {
     free (look->contact_id);
     free (look->found_key);
-    s_state_clear (&look->state);
+    deal_state_clear (&look->state);
 }
 
 typedef struct {
     zhub_actor_ctx_t *ctx;
     const deal_sync_t *self;
     const char *key;                  //  deal key
-    const s_deal_state_t *state;      //  to store under key (or NULL)
+    const deal_state_t *state;      //  to store under key (or NULL)
     const char *bird_id, *contact_id; //  contacts entry (or NULL)
     const char *audit_key, *audit;    //  audit entry (or NULL)
     const zhub_msg_t *publish;        //  outbox (or NULL)
@@ -183,7 +110,7 @@ s_commit_fn (zhub_txn_t *txn, void *arg)
         rc = zhub_txn_put (txn, c->self->contacts, c->bird_id, strlen (c->bird_id), c->contact_id,
                            strlen (c->contact_id));
     if (rc == ZHUB_OK && c->state) {
-        char *text = s_state_encode (c->state);
+        char *text = deal_state_encode (c->state);
         rc = zhub_txn_put (txn, c->self->deals, c->key, strlen (c->key), text, strlen (text));
         free (text);
         if (rc == ZHUB_OK && c->state->deal_id)
@@ -201,10 +128,8 @@ s_commit_fn (zhub_txn_t *txn, void *arg)
 //  -------------------------------------------------------------------
 //  Calls
 
-//  One HubSpot call; true on 2xx. Otherwise *out is classified, except
-//  for a 404 when not_found_ok (the caller handles "absent").
-static bool
-s_hubspot (zhub_actor_ctx_t *ctx, const char *method, const char *path, const json_t *body,
+bool
+deal_sync_hubspot (zhub_actor_ctx_t *ctx, const char *method, const char *path, const json_t *body,
            const char *what, const zhub_msg_t *msg, zhub_http_response_t *resp, bool not_found_ok,
            zhub_outcome_t *out)
 {
@@ -228,7 +153,7 @@ deal_sync_check_pipelines (zhub_actor_ctx_t *ctx, char *err, size_t err_size)
     for (int attempt = 1; attempt <= DEAL_SYNC_START_ATTEMPTS && !zhub_actor_stopping ();
          attempt++) {
         zhub_outcome_t out = {0};
-        if (s_hubspot (ctx, "GET", "/crm/v3/pipelines/deals", NULL, "hubspot get deal pipelines",
+        if (deal_sync_hubspot (ctx, "GET", "/crm/v3/pipelines/deals", NULL, "hubspot get deal pipelines",
                        NULL, &resp, false, &out)) {
             rc = deal_sync_config_check (&self->core, resp.json, err, err_size);
             break;
@@ -255,8 +180,8 @@ deal_sync_handle_synced (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outc
 {
     deal_sync_t *self = ctx->state;
     json_t *data = zhub_msg_data_json (msg);
-    const char *bird = s_str (data, "bird_contact_id");
-    const char *contact = s_str (data, "hubspot_contact_id");
+    const char *bird = deal_json_str (data, "bird_contact_id");
+    const char *contact = deal_json_str (data, "hubspot_contact_id");
     if (!bird || !*bird || !contact || !*contact || strlen (bird) > ZHUB_MSG_MAX_ID
         || strlen (contact) > ZHUB_MSG_MAX_ID) {
         zhub_outcome_ok (out, "ignored");
@@ -291,7 +216,7 @@ s_contact_id (zhub_actor_ctx_t *ctx, const char *bird_id, const char *known, con
         escaped);
     free (escaped);
     char *id = NULL;
-    if (s_hubspot (ctx, "GET", path, NULL, "hubspot get contact by bird id", msg, resp, true,
+    if (deal_sync_hubspot (ctx, "GET", path, NULL, "hubspot get contact by bird id", msg, resp, true,
                    out)) {
         const json_t *value = json_object_get (resp->json, "id");
         if (json_is_string (value))
@@ -354,7 +279,7 @@ deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
                                "&propertiesWithHistory=dealstage",
                                escaped);
     free (escaped);
-    bool found = s_hubspot (ctx, "GET", path, NULL, "hubspot get deal", msg, &resp, true, out);
+    bool found = deal_sync_hubspot (ctx, "GET", path, NULL, "hubspot get deal", msg, &resp, true, out);
     free (path);
     if (!found && resp.status != 404)
         goto done;
@@ -370,7 +295,7 @@ deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
     //  Write: an upsert on the unique key (creates at most one deal).
     json_t *body = json_pack ("{s:[{s:s, s:s, s:O}]}", "inputs", "id", key, "idProperty",
                               DEAL_KEY_PROPERTY, "properties", decision.properties);
-    bool written = s_hubspot (ctx, "POST", "/crm/v3/objects/deals/batch/upsert", body,
+    bool written = deal_sync_hubspot (ctx, "POST", "/crm/v3/objects/deals/batch/upsert", body,
                               "hubspot upsert deal", msg, &resp, false, out);
     json_decref (body);
     if (!written)
@@ -394,7 +319,7 @@ deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
                              deal_escaped, contact_escaped);
         free (deal_escaped);
         free (contact_escaped);
-        bool ok = s_hubspot (ctx, "PUT", path, NULL, "hubspot associate deal with contact", msg,
+        bool ok = deal_sync_hubspot (ctx, "PUT", path, NULL, "hubspot associate deal with contact", msg,
                              &resp, false, out);
         free (path);
         if (!ok)
@@ -402,7 +327,7 @@ deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
     }
 
     //  Commit: state, contact id, audit entry, deal.stage_changed.
-    s_deal_state_t next = {0};
+    deal_state_t next = {0};
     s_set (&next.deal_id, deal_id);
     s_set (&next.contact_id, contact_id);
     s_set (&next.bird_id, event.bird_id);
@@ -433,7 +358,7 @@ deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
                   decision.skipped ? decision.skipped : "");
     } else
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the deal state");
-    s_state_clear (&next);
+    deal_state_clear (&next);
 done:
     zhub_msg_destroy (&stage_msg);
     free (audit);
@@ -466,7 +391,7 @@ s_bird_of_deal (zhub_actor_ctx_t *ctx, const char *deal_id, const zhub_msg_t *ms
     *ours = false;
     char *escaped = zhub_http_escape (deal_id);
     char *path = zhub_sprintf ("/crm/v3/objects/deals/%s?properties=" DEAL_KEY_PROPERTY, escaped);
-    bool ok = s_hubspot (ctx, "GET", path, NULL, "hubspot get deal", msg, resp, true, out);
+    bool ok = deal_sync_hubspot (ctx, "GET", path, NULL, "hubspot get deal", msg, resp, true, out);
     free (path);
     if (!ok) {
         *failed = resp->status != 404; //  a deleted deal concerns nobody
@@ -474,11 +399,11 @@ s_bird_of_deal (zhub_actor_ctx_t *ctx, const char *deal_id, const zhub_msg_t *ms
         return NULL;
     }
     char *bird = deal_sync_key_bird_id (
-        s_str (json_object_get (resp->json, "properties"), DEAL_KEY_PROPERTY), self->core.pipeline);
+        deal_json_str (json_object_get (resp->json, "properties"), DEAL_KEY_PROPERTY), self->core.pipeline);
     *ours = bird != NULL;
     path = zhub_sprintf ("/crm/v4/objects/deals/%s/associations/contacts", escaped);
     free (escaped);
-    ok = s_hubspot (ctx, "GET", path, NULL, "hubspot get deal associations", msg, resp, true, out);
+    ok = deal_sync_hubspot (ctx, "GET", path, NULL, "hubspot get deal associations", msg, resp, true, out);
     free (path);
     if (!ok && resp->status != 404) {
         *failed = true;
@@ -493,14 +418,14 @@ s_bird_of_deal (zhub_actor_ctx_t *ctx, const char *deal_id, const zhub_msg_t *ms
         escaped = zhub_http_escape (*contact_id);
         path = zhub_sprintf ("/crm/v3/objects/contacts/%s?properties=bird_contact_id", escaped);
         free (escaped);
-        ok = s_hubspot (ctx, "GET", path, NULL, "hubspot get contact", msg, resp, true, out);
+        ok = deal_sync_hubspot (ctx, "GET", path, NULL, "hubspot get contact", msg, resp, true, out);
         free (path);
         if (!ok && resp->status != 404) {
             *failed = true;
             return NULL;
         }
         const char *value =
-            ok ? s_str (json_object_get (resp->json, "properties"), "bird_contact_id") : NULL;
+            ok ? deal_json_str (json_object_get (resp->json, "properties"), "bird_contact_id") : NULL;
         if (value && *value)
             bird = zhub_strdup (value);
     }
@@ -584,7 +509,7 @@ deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome
         zhub_retry_classify (&resp, "bird update contact", zhub_now_ms (), out);
         goto done;
     }
-    s_deal_state_t next = {0};
+    deal_state_t next = {0};
     s_set (&next.deal_id, change.deal_id);
     s_set (&next.contact_id, contact_id);
     s_set (&next.bird_id, bird);
@@ -605,7 +530,7 @@ deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome
     } else
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the deal state");
     free (key);
-    s_state_clear (&next);
+    deal_state_clear (&next);
 done:
     zhub_msg_destroy (&stage_msg);
     free (bird);
@@ -613,191 +538,4 @@ done:
     zhub_http_response_reset (&resp);
     s_lookup_clear (&look);
     deal_crm_change_clear (&change);
-}
-
-//  -------------------------------------------------------------------
-//  contact.forget: erase a person
-//
-//  One write transaction deletes every record that refers to the person
-//  and queues contact.forgotten, so the answer never goes out for an erase
-//  that did not commit, and a redelivery finds nothing and answers again
-//  with the same id (the broker's dedup keeps one). Every table holds ids
-//  only, compared as whole values: with the person's identifiers
-//  (zhub_forget_is), widened by what the tables tie to them (a Bird id
-//  whose contact is their HubSpot id, the deals of those ids).
-
-typedef struct {
-    char **items;
-    size_t count;
-} s_names_t;
-
-static bool
-s_names_has (const s_names_t *names, const char *value)
-{
-    for (size_t i = 0; value && i < names->count; i++)
-        if (!strcmp (names->items[i], value))
-            return true;
-    return false;
-}
-
-static void
-s_names_add (s_names_t *names, const char *value)
-{
-    if (!value || !*value || s_names_has (names, value))
-        return;
-    names->items = zhub_realloc (names->items, (names->count + 1) * sizeof *names->items);
-    names->items[names->count++] = zhub_strdup (value);
-}
-
-static void
-s_names_clear (s_names_t *names)
-{
-    for (size_t i = 0; i < names->count; i++)
-        free (names->items[i]);
-    free (names->items);
-    names->items = NULL;
-    names->count = 0;
-}
-
-typedef struct {
-    const deal_sync_t *self;
-    const zhub_forget_t *who;
-    s_names_t people; //  the person's Bird and HubSpot contact ids found in the tables
-    s_names_t deals;  //  their HubSpot deal ids
-    s_names_t keys;   //  their deal keys
-    size_t removed;
-} s_forget_t;
-
-static void
-s_forget_reset (s_forget_t *f)
-{
-    s_names_clear (&f->people);
-    s_names_clear (&f->deals);
-    s_names_clear (&f->keys);
-    f->removed = 0;
-}
-
-static bool
-s_forget_person (const s_forget_t *f, const char *id)
-{
-    return id && (zhub_forget_is (f->who, id) || s_names_has (&f->people, id));
-}
-
-//  True when a row is the person's; may widen what f knows of them.
-typedef bool (s_forget_row_fn) (s_forget_t *f, const char *key, const void *value,
-                                size_t value_size);
-
-//  contacts: Bird id -> HubSpot contact id.
-static bool
-s_forget_contact_row (s_forget_t *f, const char *key, const void *value, size_t value_size)
-{
-    char *contact = s_dup_value (value, value_size);
-    bool drop = s_forget_person (f, key) || s_forget_person (f, contact);
-    if (drop) {
-        s_names_add (&f->people, key);
-        s_names_add (&f->people, contact);
-    }
-    free (contact);
-    return drop;
-}
-
-//  deals: "<bird id>/<pipeline>" -> state.
-static bool
-s_forget_deal_row (s_forget_t *f, const char *key, const void *value, size_t value_size)
-{
-    s_deal_state_t state;
-    bool have = s_state_decode (value, value_size, &state) == 0;
-    //  The key's Bird id, whatever pipeline the deal was made for.
-    const char *slash = strrchr (key, '/');
-    char *bird = slash ? s_dup_value (key, (size_t)(slash - key)) : NULL;
-    bool drop =
-        s_forget_person (f, bird)
-        || (have && (s_forget_person (f, state.bird_id) || s_forget_person (f, state.contact_id)));
-    if (drop) {
-        s_names_add (&f->people, bird);
-        s_names_add (&f->keys, key);
-        if (have) {
-            s_names_add (&f->people, state.bird_id);
-            s_names_add (&f->people, state.contact_id);
-            s_names_add (&f->deals, state.deal_id);
-        }
-    }
-    free (bird);
-    if (have)
-        s_state_clear (&state);
-    return drop;
-}
-
-//  deal_ids: HubSpot deal id -> deal key.
-static bool
-s_forget_deal_id_row (s_forget_t *f, const char *key, const void *value, size_t value_size)
-{
-    char *deal_key = s_dup_value (value, value_size);
-    bool drop = s_names_has (&f->deals, key) || s_names_has (&f->keys, deal_key);
-    free (deal_key);
-    return drop;
-}
-
-//  audit: "<bird id>|<16 hex ms>|<event id>" -> entry (bird_contact_id, deal_id).
-static bool
-s_forget_audit_row (s_forget_t *f, const char *key, const void *value, size_t value_size)
-{
-    const char *bar = strchr (key, '|');
-    char *bird = bar ? s_dup_value (key, (size_t)(bar - key)) : NULL;
-    json_t *entry = json_loadb (value, value_size, 0, NULL);
-    bool drop = s_forget_person (f, bird) || s_forget_person (f, s_str (entry, "bird_contact_id"))
-                || s_names_has (&f->deals, s_str (entry, "deal_id"));
-    json_decref (entry);
-    free (bird);
-    return drop;
-}
-
-typedef struct {
-    s_forget_t *f;
-    s_forget_row_fn *row;
-} s_forget_pass_t;
-
-//  zhub_store_row_fn: row on the key as text.
-static bool
-s_forget_pass_row (const void *key, size_t key_size, const void *value, size_t value_size,
-                   void *arg)
-{
-    s_forget_pass_t *pass = arg;
-    char *text = s_dup_value (key, key_size);
-    bool drop = pass->row (pass->f, text, value, value_size);
-    free (text);
-    return drop;
-}
-
-//  Walks table and deletes the rows row says are the person's.
-static zhub_rc_t
-s_forget_table (zhub_txn_t *txn, s_forget_t *f, zhub_table_t table, s_forget_row_fn *row)
-{
-    s_forget_pass_t pass = {.f = f, .row = row};
-    return zhub_txn_delete_where (txn, table, s_forget_pass_row, &pass, &f->removed);
-}
-
-zhub_rc_t
-deal_sync_erase (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const zhub_forget_t *who, size_t *removed)
-{
-    const deal_sync_t *self = ctx->state;
-    s_forget_t f = {.self = self, .who = who};
-    //  contacts first and again after deals: a deal may name a Bird id the
-    //  first pass did not know was the person's.
-    zhub_rc_t rc = ZHUB_ERROR;
-    if (s_forget_table (txn, &f, self->contacts, s_forget_contact_row) == ZHUB_OK
-        && s_forget_table (txn, &f, self->deals, s_forget_deal_row) == ZHUB_OK
-        && s_forget_table (txn, &f, self->contacts, s_forget_contact_row) == ZHUB_OK
-        && s_forget_table (txn, &f, self->deal_ids, s_forget_deal_id_row) == ZHUB_OK
-        && s_forget_table (txn, &f, self->audit, s_forget_audit_row) == ZHUB_OK)
-        rc = ZHUB_OK;
-    *removed = f.removed;
-    s_forget_reset (&f);
-    return rc;
-}
-
-void
-deal_sync_handle_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
-{
-    zhub_actor_forget (ctx, msg, DEAL_SYNC_GROUP, deal_sync_erase, out);
 }

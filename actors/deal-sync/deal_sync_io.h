@@ -9,7 +9,8 @@
 //    deal_ids   HubSpot deal id -> deal key
 //    audit      "<bird id>|<16 hex ms>|<event id>" -> audit entry JSON
 //
-//  contact.forget deletes a person from every table (deal_sync_erase).
+//  contact.forget deletes a person from every table (deal_sync_erase;
+//  deal_sync_forget_io.c).
 //
 //  None of it is the only copy of a fact another replica needs: a replica
 //  that lacks a contact id asks HubSpot (GET by bird_contact_id), a deal is
@@ -25,6 +26,9 @@
 //  multiplied by the delivery attempt.
 #define DEAL_SYNC_WAIT_CONTACT_MS 2000
 #define DEAL_SYNC_START_ATTEMPTS 30 //  pipelines API tries at start (1 s apart)
+//  The name a person's deal gets in HubSpot when an upstream erase
+//  removes what tied it to them.
+#define DEAL_SYNC_ERASED_NAME "WhatsApp lead (erased)"
 
 typedef struct {
     deal_sync_config_t core;
@@ -48,6 +52,13 @@ void deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_ou
 void deal_sync_handle_synced (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 void deal_sync_handle_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 
+//  One HubSpot call (what names it in logs and reasons); true on 2xx.
+//  Otherwise *out is classified, except for a 404 when not_found_ok (the
+//  caller handles "absent").
+bool deal_sync_hubspot (zhub_actor_ctx_t *ctx, const char *method, const char *path,
+                        const json_t *body, const char *what, const zhub_msg_t *msg,
+                        zhub_http_response_t *resp, bool not_found_ok, zhub_outcome_t *out);
+
 //  The erase step of contact.forget (GDPR erase; zhub_actor_forget runs it,
 //  ctx->state the deal_sync_t): ids of the person who are compared with
 //  zhub_forget_is. Deletes in txn: the contacts entries under one of the
@@ -56,7 +67,9 @@ void deal_sync_handle_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub
 //  person's, and the deal_ids entries of those deals; the audit entries of
 //  the person's Bird ids or of those deals. Returns ZHUB_OK with *removed
 //  the number of entries deleted (0 the second time), or ZHUB_ERROR on a
-//  store fault. The deal itself stays in HubSpot.
+//  store fault. The deal itself stays in HubSpot: with "upstream" the
+//  handler first renames it, and clears zhub_deal_key and conversation_id
+//  on it (deal_sync_forget_io.c).
 zhub_rc_t deal_sync_erase (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const zhub_forget_t *who,
                            size_t *removed);
 

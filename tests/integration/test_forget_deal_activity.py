@@ -111,6 +111,38 @@ def test_deal_sync_forgets_the_persons_deals_ids_and_audit(hub):
     assert bob_id.encode() in data
 
 
+def test_deal_sync_forget_with_upstream_unties_the_persons_deals_in_hubspot(hub):
+    hub.start_peer("hubspot")
+    hub.start_peer("bird")
+    hub.start("broker")
+    sync = hub.start("deal-sync")
+    bird_id, contact_id = seed_contact(hub, "Ana López", PHONE)
+    bob_id, bob_contact = seed_contact(hub, "Bob", "+5215599998888")
+    for bird, contact in ((bird_id, contact_id), (bob_id, bob_contact)):
+        publish_contact(hub, "contact.synced", bird, {"bird_contact_id": bird,
+                                                      "hubspot_contact_id": contact,
+                                                      "changed": [], "direction": "bird_to_hubspot"})
+        stage_changed(hub, bird, "lead")
+        wait_stage(hub, bird, "qualifiedtobuy")
+
+    forget(hub, "r-deal-up", bird_id=bird_id, hubspot_id=contact_id, upstream=True)
+    answer = forgotten(hub, "deal-sync", "r-deal-up")
+    assert answer["data"]["removed"] == 4, answer
+    deals = peer_state(hub, "hubspot")["deals"]
+    [ana] = [d for d in deals if d["properties"].get("dealname") == "WhatsApp lead (erased)"]
+    assert not ana["properties"].get("zhub_deal_key")
+    assert not ana["properties"].get("conversation_id")
+    assert ana["properties"]["dealstage"] == "qualifiedtobuy"    # the sales record stays
+    [bob] = [d for d in deals if d["properties"].get("zhub_deal_key") == bob_id + "/default"]
+    assert bob_id in bob["properties"]["dealname"]
+    assert not any(bird_id in str(d["properties"]) for d in deals)
+    assert any("event=deal_redacted" in line for line in sync.log_text().splitlines())
+    sync.stop()
+    data = store_bytes(hub, "deal-sync")
+    assert bird_id.encode() not in data
+    assert bob_id.encode() in data
+
+
 # ---------------------------------------------------------- activity-log
 
 def test_activity_log_forgets_conversations_ids_and_parked_events(hub):
