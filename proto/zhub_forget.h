@@ -50,8 +50,8 @@ typedef struct {
 //  Reads the data of a contact.forget (msgpack bytes of a map): "request"
 //  (required, a string of 1 to ZHUB_FORGET_REQUEST_MAX bytes), the named
 //  fields bird_contact_id, hubspot_contact_id, phone and email, the array
-//  "identifiers", and "upstream" (true, or absent / anything else: false). An identifier is a string or an integer (kept as
-//  its decimal text); empty ones, other types and ones longer than
+//  "identifiers", and "upstream" (true, or absent / anything else: false). An identifier is a
+//  string or an integer (kept as its decimal text); empty ones, other types and ones longer than
 //  ZHUB_FORGET_MAX_ID_BYTES are skipped. A phone-like identifier ("+" and
 //  7 to 15 digits, or those digits alone) is also kept in its other form,
 //  without / with the "+". Returns ZHUB_OK with *f filled (no identifier

@@ -53,8 +53,8 @@ zhub_msg_set_data (zhub_msg_t *self, const uint8_t *data, size_t size)
 }
 
 //  {"zhub_erased": true} in msgpack
-static const uint8_t s_erased[] = {0x81, 0xab, 'z', 'h', 'u', 'b', '_', 'e',
-                                   'r',  'a',  's', 'e', 'd', 0xc3};
+static const uint8_t s_erased[] = {0x81, 0xab, 'z', 'h', 'u', 'b', '_',
+                                   'e',  'r',  'a', 's', 'e', 'd', 0xc3};
 
 void
 zhub_msg_erase (zhub_msg_t *self)

@@ -150,7 +150,8 @@ s_forget_audit_row (s_forget_t *f, const char *key, const void *value, size_t va
     const char *bar = strchr (key, '|');
     char *bird = bar ? deal_dup_value (key, (size_t)(bar - key)) : NULL;
     json_t *entry = json_loadb (value, value_size, 0, NULL);
-    bool drop = s_forget_person (f, bird) || s_forget_person (f, deal_json_str (entry, "bird_contact_id"))
+    bool drop = s_forget_person (f, bird)
+                || s_forget_person (f, deal_json_str (entry, "bird_contact_id"))
                 || s_names_has (&f->deals, deal_json_str (entry, "deal_id"));
     json_decref (entry);
     free (bird);
@@ -228,8 +229,8 @@ s_find_deals (zhub_txn_t *txn, void *arg)
     return ZHUB_OK;
 }
 
-//  true when every deal of the person is redacted (or gone), else false
-//  with *out set.
+//  zhub_actor_upstream_fn: true when every deal of the person is redacted
+//  (or gone), else false with *out set.
 static bool
 s_redact_deals (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const zhub_forget_t *who,
                 zhub_outcome_t *out)
@@ -264,12 +265,5 @@ s_redact_deals (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const zhub_forget_
 void
 deal_sync_handle_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
 {
-    //  Data that does not parse is zhub_actor_forget's to refuse.
-    zhub_forget_t who;
-    char reason[160];
-    bool upstream = zhub_forget_parse (msg, &who, reason, sizeof reason) == ZHUB_OK && who.upstream;
-    bool redacted = !upstream || s_redact_deals (ctx, msg, &who, out);
-    zhub_forget_clear (&who);
-    if (redacted)
-        zhub_actor_forget (ctx, msg, DEAL_SYNC_GROUP, deal_sync_erase, out);
+    zhub_actor_forget_upstream (ctx, msg, DEAL_SYNC_GROUP, s_redact_deals, deal_sync_erase, out);
 }

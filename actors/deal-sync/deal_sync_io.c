@@ -40,12 +40,12 @@ s_set (char **field, const char *value)
 
 typedef struct {
     const deal_sync_t *self;
-    const char *bird_id;  //  in: look up the contact id
-    const char *key;      //  in: the deal key (or NULL)
-    const char *deal_id;  //  in: look up the key by deal id (or NULL)
-    char *contact_id;     //  out
-    char *found_key;      //  out (deal_id lookups)
-    deal_state_t state; //  out
+    const char *bird_id; //  in: look up the contact id
+    const char *key;     //  in: the deal key (or NULL)
+    const char *deal_id; //  in: look up the key by deal id (or NULL)
+    char *contact_id;    //  out
+    char *found_key;     //  out (deal_id lookups)
+    deal_state_t state;  //  out
     bool have_state;
 } s_lookup_t;
 
@@ -95,7 +95,7 @@ typedef struct {
     zhub_actor_ctx_t *ctx;
     const deal_sync_t *self;
     const char *key;                  //  deal key
-    const deal_state_t *state;      //  to store under key (or NULL)
+    const deal_state_t *state;        //  to store under key (or NULL)
     const char *bird_id, *contact_id; //  contacts entry (or NULL)
     const char *audit_key, *audit;    //  audit entry (or NULL)
     const zhub_msg_t *publish;        //  outbox (or NULL)
@@ -130,8 +130,8 @@ s_commit_fn (zhub_txn_t *txn, void *arg)
 
 bool
 deal_sync_hubspot (zhub_actor_ctx_t *ctx, const char *method, const char *path, const json_t *body,
-           const char *what, const zhub_msg_t *msg, zhub_http_response_t *resp, bool not_found_ok,
-           zhub_outcome_t *out)
+                   const char *what, const zhub_msg_t *msg, zhub_http_response_t *resp,
+                   bool not_found_ok, zhub_outcome_t *out)
 {
     zhub_hubspot_request (ctx->hubspot, method, path, body, msg ? msg->traceparent : NULL, resp);
     zhub_debug ("call", "id=%s api=hubspot what=\"%s\" status=%ld ms=%lld",
@@ -153,8 +153,8 @@ deal_sync_check_pipelines (zhub_actor_ctx_t *ctx, char *err, size_t err_size)
     for (int attempt = 1; attempt <= DEAL_SYNC_START_ATTEMPTS && !zhub_actor_stopping ();
          attempt++) {
         zhub_outcome_t out = {0};
-        if (deal_sync_hubspot (ctx, "GET", "/crm/v3/pipelines/deals", NULL, "hubspot get deal pipelines",
-                       NULL, &resp, false, &out)) {
+        if (deal_sync_hubspot (ctx, "GET", "/crm/v3/pipelines/deals", NULL,
+                               "hubspot get deal pipelines", NULL, &resp, false, &out)) {
             rc = deal_sync_config_check (&self->core, resp.json, err, err_size);
             break;
         }
@@ -216,8 +216,8 @@ s_contact_id (zhub_actor_ctx_t *ctx, const char *bird_id, const char *known, con
         escaped);
     free (escaped);
     char *id = NULL;
-    if (deal_sync_hubspot (ctx, "GET", path, NULL, "hubspot get contact by bird id", msg, resp, true,
-                   out)) {
+    if (deal_sync_hubspot (ctx, "GET", path, NULL, "hubspot get contact by bird id", msg, resp,
+                           true, out)) {
         const json_t *value = json_object_get (resp->json, "id");
         if (json_is_string (value))
             id = zhub_strdup (json_string_value (value));
@@ -279,7 +279,8 @@ deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
                                "&propertiesWithHistory=dealstage",
                                escaped);
     free (escaped);
-    bool found = deal_sync_hubspot (ctx, "GET", path, NULL, "hubspot get deal", msg, &resp, true, out);
+    bool found =
+        deal_sync_hubspot (ctx, "GET", path, NULL, "hubspot get deal", msg, &resp, true, out);
     free (path);
     if (!found && resp.status != 404)
         goto done;
@@ -296,7 +297,7 @@ deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
     json_t *body = json_pack ("{s:[{s:s, s:s, s:O}]}", "inputs", "id", key, "idProperty",
                               DEAL_KEY_PROPERTY, "properties", decision.properties);
     bool written = deal_sync_hubspot (ctx, "POST", "/crm/v3/objects/deals/batch/upsert", body,
-                              "hubspot upsert deal", msg, &resp, false, out);
+                                      "hubspot upsert deal", msg, &resp, false, out);
     json_decref (body);
     if (!written)
         goto done;
@@ -319,8 +320,8 @@ deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
                              deal_escaped, contact_escaped);
         free (deal_escaped);
         free (contact_escaped);
-        bool ok = deal_sync_hubspot (ctx, "PUT", path, NULL, "hubspot associate deal with contact", msg,
-                             &resp, false, out);
+        bool ok = deal_sync_hubspot (ctx, "PUT", path, NULL, "hubspot associate deal with contact",
+                                     msg, &resp, false, out);
         free (path);
         if (!ok)
             goto done;
@@ -399,11 +400,13 @@ s_bird_of_deal (zhub_actor_ctx_t *ctx, const char *deal_id, const zhub_msg_t *ms
         return NULL;
     }
     char *bird = deal_sync_key_bird_id (
-        deal_json_str (json_object_get (resp->json, "properties"), DEAL_KEY_PROPERTY), self->core.pipeline);
+        deal_json_str (json_object_get (resp->json, "properties"), DEAL_KEY_PROPERTY),
+        self->core.pipeline);
     *ours = bird != NULL;
     path = zhub_sprintf ("/crm/v4/objects/deals/%s/associations/contacts", escaped);
     free (escaped);
-    ok = deal_sync_hubspot (ctx, "GET", path, NULL, "hubspot get deal associations", msg, resp, true, out);
+    ok = deal_sync_hubspot (ctx, "GET", path, NULL, "hubspot get deal associations", msg, resp,
+                            true, out);
     free (path);
     if (!ok && resp->status != 404) {
         *failed = true;
@@ -418,14 +421,16 @@ s_bird_of_deal (zhub_actor_ctx_t *ctx, const char *deal_id, const zhub_msg_t *ms
         escaped = zhub_http_escape (*contact_id);
         path = zhub_sprintf ("/crm/v3/objects/contacts/%s?properties=bird_contact_id", escaped);
         free (escaped);
-        ok = deal_sync_hubspot (ctx, "GET", path, NULL, "hubspot get contact", msg, resp, true, out);
+        ok =
+            deal_sync_hubspot (ctx, "GET", path, NULL, "hubspot get contact", msg, resp, true, out);
         free (path);
         if (!ok && resp->status != 404) {
             *failed = true;
             return NULL;
         }
         const char *value =
-            ok ? deal_json_str (json_object_get (resp->json, "properties"), "bird_contact_id") : NULL;
+            ok ? deal_json_str (json_object_get (resp->json, "properties"), "bird_contact_id")
+               : NULL;
         if (value && *value)
             bird = zhub_strdup (value);
     }

@@ -223,4 +223,18 @@ zhub_rc_t zhub_actor_forget_write (zhub_actor_ctx_t *ctx, const char *actor,
 size_t zhub_actor_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const char *actor,
                           zhub_actor_erase_fn *erase, zhub_outcome_t *out);
 
+//  The part of an erase outside our stores, for a contact.forget with
+//  "upstream" (zhub erase contact --upstream): e.g. the scheduler deletes
+//  the person's calendar events. Runs before anything is deleted here, so
+//  that a failure (true not returned, *out set: usually a retry) leaves
+//  the records it needs to try again. Must be idempotent (a redelivery
+//  runs it again): what is already gone outside counts as done.
+typedef bool (zhub_actor_upstream_fn) (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg,
+                                       const zhub_forget_t *forget, zhub_outcome_t *out);
+
+//  zhub_actor_forget, with upstream run first when the message asks for it.
+size_t zhub_actor_forget_upstream (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const char *actor,
+                                   zhub_actor_upstream_fn *upstream, zhub_actor_erase_fn *erase,
+                                   zhub_outcome_t *out);
+
 #endif

@@ -56,14 +56,24 @@ size_t
 zhub_actor_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const char *actor,
                    zhub_actor_erase_fn *erase, zhub_outcome_t *out)
 {
+    return zhub_actor_forget_upstream (ctx, msg, actor, NULL, erase, out);
+}
+
+size_t
+zhub_actor_forget_upstream (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const char *actor,
+                            zhub_actor_upstream_fn *upstream, zhub_actor_erase_fn *erase,
+                            zhub_outcome_t *out)
+{
     zhub_forget_t forget;
     char reason[256] = "";
     size_t removed = 0;
     if (zhub_forget_parse (msg, &forget, reason, sizeof reason) != ZHUB_OK)
         zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
-    else if (zhub_actor_forget_write (ctx, actor, erase, &forget, msg->traceparent, zhub_now_ms (),
-                                      &removed)
-             != ZHUB_OK)
+    else if (upstream && forget.upstream && !upstream (ctx, msg, &forget, out)) {
+        //  *out says why; nothing is deleted here, the retry does it all
+    } else if (zhub_actor_forget_write (ctx, actor, erase, &forget, msg->traceparent,
+                                        zhub_now_ms (), &removed)
+               != ZHUB_OK)
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the erase");
     else {
         //  The person's bytes stay in freed pages until the store is

@@ -125,10 +125,11 @@ s_collect_event (const void *key, size_t key_size, const void *value, size_t siz
     if (sched_booking_refers_to (&b, found->f) && b.event_id && b.calendar_id && b.platform
         && (!strcmp (b.platform, "google") || !strcmp (b.platform, "graph"))) {
         found->events = zhub_realloc (found->events, (found->count + 1) * sizeof *found->events);
-        found->events[found->count++] = (sched_booking_t){.booking_id = zhub_strdup (b.booking_id),
-                                                          .platform = zhub_strdup (b.platform),
-                                                          .calendar_id = zhub_strdup (b.calendar_id),
-                                                          .event_id = zhub_strdup (b.event_id)};
+        found->events[found->count++] =
+            (sched_booking_t){.booking_id = zhub_strdup (b.booking_id),
+                              .platform = zhub_strdup (b.platform),
+                              .calendar_id = zhub_strdup (b.calendar_id),
+                              .event_id = zhub_strdup (b.event_id)};
     }
     sched_booking_clear (&b);
     return ZHUB_WALK_NEXT;
@@ -171,10 +172,10 @@ s_delete_event (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sched_bookin
     else
         zhub_graph_event_delete (self->graph, event->calendar_id, event->event_id, token,
                                  msg->traceparent, &resp);
-    bool gone = resp.status == 404 || resp.status == 410
-                || scheduler_answer_ok (self, provider, &resp,
-                                        google ? "google events.delete" : "graph delete event",
-                                        out);
+    bool gone =
+        resp.status == 404 || resp.status == 410
+        || scheduler_answer_ok (self, provider, &resp,
+                                google ? "google events.delete" : "graph delete event", out);
     if (gone)
         zhub_info ("event_deleted", "id=%s booking=%s platform=%s status=%ld", msg->id,
                    event->booking_id, event->platform, resp.status);
@@ -182,8 +183,8 @@ s_delete_event (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sched_bookin
     return gone;
 }
 
-//  With upstream: every calendar event of the person's bookings deleted.
-//  true, or false with *out set (nothing deleted here yet).
+//  zhub_actor_upstream_fn: every calendar event of the person's bookings
+//  deleted. true, or false with *out set (nothing deleted here yet).
 static bool
 s_delete_events (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const zhub_forget_t *f,
                  zhub_outcome_t *out)
@@ -211,12 +212,5 @@ s_erase (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const zhub_forget_t *f, size_t 
 void
 scheduler_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
 {
-    //  Data that does not parse is zhub_actor_forget's to refuse.
-    zhub_forget_t f;
-    char reason[160];
-    bool upstream = zhub_forget_parse (msg, &f, reason, sizeof reason) == ZHUB_OK && f.upstream;
-    bool deleted = !upstream || s_delete_events (ctx, msg, &f, out);
-    zhub_forget_clear (&f);
-    if (deleted)
-        zhub_actor_forget (ctx, msg, SCHEDULER_GROUP, s_erase, out);
+    zhub_actor_forget_upstream (ctx, msg, SCHEDULER_GROUP, s_delete_events, s_erase, out);
 }

@@ -74,7 +74,9 @@ def assert_answer(msg, actor, request):
 
 # ------------------------------------------------------------ deal-sync
 
-def test_deal_sync_forgets_the_persons_deals_ids_and_audit(hub):
+def deal_sync_with_two_deals(hub):
+    """deal-sync with a deal each for Ana (the person erased) and Bob.
+    Returns (the process, Ana's Bird id, her HubSpot id, Bob's Bird id)."""
     hub.start_peer("hubspot")
     hub.start_peer("bird")
     hub.start("broker")
@@ -87,6 +89,11 @@ def test_deal_sync_forgets_the_persons_deals_ids_and_audit(hub):
                                                       "changed": [], "direction": "bird_to_hubspot"})
         stage_changed(hub, bird, "lead")
         wait_stage(hub, bird, "qualifiedtobuy")
+    return sync, bird_id, contact_id, bob_id
+
+
+def test_deal_sync_forgets_the_persons_deals_ids_and_audit(hub):
+    sync, bird_id, contact_id, bob_id = deal_sync_with_two_deals(hub)
     assert audit(hub, bird_id) and audit(hub, bob_id)
 
     forget(hub, "r-deal", bird_id=bird_id, hubspot_id=contact_id)
@@ -112,18 +119,7 @@ def test_deal_sync_forgets_the_persons_deals_ids_and_audit(hub):
 
 
 def test_deal_sync_forget_with_upstream_unties_the_persons_deals_in_hubspot(hub):
-    hub.start_peer("hubspot")
-    hub.start_peer("bird")
-    hub.start("broker")
-    sync = hub.start("deal-sync")
-    bird_id, contact_id = seed_contact(hub, "Ana López", PHONE)
-    bob_id, bob_contact = seed_contact(hub, "Bob", "+5215599998888")
-    for bird, contact in ((bird_id, contact_id), (bob_id, bob_contact)):
-        publish_contact(hub, "contact.synced", bird, {"bird_contact_id": bird,
-                                                      "hubspot_contact_id": contact,
-                                                      "changed": [], "direction": "bird_to_hubspot"})
-        stage_changed(hub, bird, "lead")
-        wait_stage(hub, bird, "qualifiedtobuy")
+    sync, bird_id, contact_id, bob_id = deal_sync_with_two_deals(hub)
 
     forget(hub, "r-deal-up", bird_id=bird_id, hubspot_id=contact_id, upstream=True)
     answer = forgotten(hub, "deal-sync", "r-deal-up")
