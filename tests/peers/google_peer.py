@@ -18,7 +18,6 @@ token expire now; POST /__peer/change {"calendar","event_id","status"?,
 "start"?,"end"?} edits an event as a person would and notifies the
 watch channels of that calendar.
 """
-import json
 import os
 import re
 import secrets
