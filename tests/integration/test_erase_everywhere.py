@@ -10,9 +10,9 @@ import os
 import subprocess
 
 from harness import BINARIES, wait_until
-from peer_http import http, peer_state, publish
-from test_contact_sync import (hubspot_contacts_with, inbound_message, post_bird_webhook,
-                               seed_bird_contact)
+from peer_http import bus_messages, http, peer_state, publish
+from test_contact_sync import (bird_contact, hubspot_contacts_with, inbound_message,
+                               post_bird_webhook, seed_bird_contact)
 from test_deal_sync import stage_changed, wait_stage
 from test_scheduler import SLOT, request
 from test_scheduler import start as start_scheduler
@@ -96,3 +96,34 @@ def test_erase_leaves_no_trace_in_any_store(hub):
         assert needle.encode() not in after, needle
     for kept in (OTHER_EMAIL, OTHER_PHONE, his_bird):
         assert kept.encode() in after, kept
+
+
+def test_erase_upstream_also_reaches_hubspot_bird_her_calendar_event_and_her_deal(hub):
+    start_hub(hub)
+    her_bird, her_hubspot = spread_her_data(hub, PHONE, EMAIL, NAME)
+    his_bird, his_hubspot = spread_her_data(hub, OTHER_PHONE, OTHER_EMAIL, "Bob Gómez")
+    tours = wait_until(lambda: (lambda m: m if len(m) == 2 else None)(
+        bus_messages(hub, "tour.scheduled", quiet=0.3)), timeout=20, what="both tours")
+    [her_tour] = [m["data"] for m in tours if m["subject"] == "contact:" + her_bird]
+
+    out = zhub(hub, "erase", "contact", EMAIL, "--upstream", "--json", "--timeout", "60s")
+    assert out.returncode == 0, (out.stdout, out.stderr, hub.logs())
+    assert json.loads(out.stdout)["ok"] is True
+
+    hubspot = peer_state(hub, "hubspot")
+    contact_ids = {c["id"] for c in hubspot["contacts"]}
+    assert her_hubspot not in contact_ids and his_hubspot in contact_ids
+    assert bird_contact(hub, her_bird) is None and bird_contact(hub, his_bird) is not None
+    # the deals' current values (HubSpot's property history keeps the old
+    # ones: see docs/operations.md)
+    deals = json.dumps([d["properties"] for d in hubspot["deals"]])
+    assert her_bird not in deals and his_bird in deals
+    assert "WhatsApp lead (erased)" in deals
+    platform = her_tour["platform"]
+    events = [e for cal in peer_state(hub, platform)["events"].values() for e in cal]
+    mine = [e for e in events if e["id"] == her_tour["calendar_event_id"]]
+    if platform == "google":
+        assert mine and mine[0]["status"] == "cancelled"
+    else:
+        assert mine == []
+    assert len(events) >= 1      # his tour is still in a calendar
