@@ -1,6 +1,12 @@
 //  activity-log's part of the GDPR erase (contact.forget): the person's
-//  id map entries, conversations, parked events and engagement records.
+//  id map entries, conversations, parked events and engagement records;
+//  with "upstream", first the engagements we made about them in HubSpot.
+//  HubSpot's GDPR delete of the contact deletes its activity, but a note
+//  or meeting also associated with a deal stays on the deal's timeline,
+//  with the transcript in it: those are deleted here (404: gone already).
+//  A failure retries the whole message with nothing deleted here yet.
 #include "activity_log_io.h"
+#include "zhub_log.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -141,6 +147,23 @@ s_forget_engagement_matches (const void *key, size_t key_size, const void *value
     return zhub_forget_mentions_text (f->who, key, key_size);
 }
 
+//  made: "<bird id>|<hubspot id>" of one of the person's Bird ids.
+static bool
+s_forget_made_matches (const void *key, size_t key_size, const void *value, size_t value_size,
+                       void *arg)
+{
+    const s_forget_t *f = arg;
+    (void)value;
+    (void)value_size;
+    const char *bar = memchr (key, '|', key_size);
+    if (!bar)
+        return false;
+    char *bird = s_text (key, (size_t)(bar - (const char *)key));
+    bool match = s_forget_bird (f, bird);
+    free (bird);
+    return match;
+}
+
 //  Deletes every entry of table that match says is the person's. The
 //  match functions above are zhub_store_row_fn with f as arg; they may
 //  widen what f knows of the person.
@@ -161,10 +184,92 @@ activity_log_erase (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const zhub_forget_t 
     if (s_forget_table (txn, &f, self->contacts, s_forget_contact_matches) == ZHUB_OK
         && s_forget_table (txn, &f, self->conversations, s_forget_conv_matches) == ZHUB_OK
         && s_forget_table (txn, &f, self->parked, s_forget_parked_matches) == ZHUB_OK
-        && s_forget_table (txn, &f, self->engagements, s_forget_engagement_matches) == ZHUB_OK)
+        && s_forget_table (txn, &f, self->engagements, s_forget_engagement_matches) == ZHUB_OK
+        && s_forget_table (txn, &f, self->made, s_forget_made_matches) == ZHUB_OK)
         rc = ZHUB_OK;
     *removed = f.removed;
     s_forget_reset (&f);
     return rc;
 }
 
+//  -------------------------------------------------------------------
+//  Upstream: the engagements we made about the person
+
+typedef struct {
+    s_forget_t f;
+    char **paths; //  API paths of the person's engagements
+    size_t count;
+} s_made_t;
+
+static void
+s_made_clear (s_made_t *made)
+{
+    for (size_t i = 0; i < made->count; i++)
+        free (made->paths[i]);
+    free (made->paths);
+    made->paths = NULL;
+    made->count = 0;
+    s_forget_reset (&made->f);
+}
+
+//  zhub_store_walk_fn over contacts: learns the person's Bird ids.
+static zhub_walk_t
+s_learn_birds (const void *key, size_t key_size, const void *value, size_t value_size, void *arg)
+{
+    s_forget_contact_matches (key, key_size, value, value_size, arg);
+    return ZHUB_WALK_NEXT;
+}
+
+//  zhub_store_walk_fn over made: keeps the person's paths.
+static zhub_walk_t
+s_collect_made (const void *key, size_t key_size, const void *value, size_t value_size, void *arg)
+{
+    s_made_t *made = arg;
+    if (s_forget_made_matches (key, key_size, value, value_size, &made->f)) {
+        made->paths = zhub_realloc (made->paths, (made->count + 1) * sizeof *made->paths);
+        made->paths[made->count++] = s_text (value, value_size);
+    }
+    return ZHUB_WALK_NEXT;
+}
+
+static zhub_rc_t
+s_read_made (zhub_txn_t *txn, void *arg)
+{
+    s_made_t *made = arg;
+    if (zhub_txn_walk (txn, made->f.self->contacts, s_learn_birds, &made->f) != ZHUB_OK)
+        return ZHUB_ERROR;
+    return zhub_txn_walk (txn, made->f.self->made, s_collect_made, made);
+}
+
+//  zhub_actor_upstream_fn: every engagement made about the person deleted
+//  (or gone already). true, or false with *out set.
+static bool
+s_delete_made (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const zhub_forget_t *who,
+               zhub_outcome_t *out)
+{
+    s_made_t made = {.f = {.self = ctx->state, .who = who}};
+    bool ok = zhub_store_read (ctx->store, s_read_made, &made) == ZHUB_OK;
+    if (!ok)
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the engagements made");
+    for (size_t i = 0; ok && i < made.count; i++) {
+        zhub_http_response_t resp;
+        zhub_http_response_init (&resp);
+        zhub_hubspot_request (ctx->hubspot, "DELETE", made.paths[i], NULL, msg->traceparent, &resp);
+        ok = (resp.status >= 200 && resp.status < 300) || resp.status == 404;
+        if (ok)
+            zhub_info ("engagement_deleted", "id=%s path=%s status=%ld", msg->id, made.paths[i],
+                       resp.status);
+        else
+            zhub_retry_classify (&resp, "hubspot delete engagement", zhub_now_ms (), out);
+        zhub_http_response_reset (&resp);
+    }
+    s_made_clear (&made);
+    return ok;
+}
+
+void
+activity_log_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+{
+    zhub_actor_forget_upstream (ctx, msg, ACTIVITY_LOG_GROUP, s_delete_made, activity_log_erase,
+                                out);
+}

@@ -46,7 +46,8 @@ activity_log_open (zhub_actor_ctx_t *ctx)
     if (zhub_store_table (ctx->store, "contacts", &self->contacts)
         || zhub_store_table (ctx->store, "conversations", &self->conversations)
         || zhub_store_table (ctx->store, "engagements", &self->engagements)
-        || zhub_store_table (ctx->store, "parked", &self->parked))
+        || zhub_store_table (ctx->store, "parked", &self->parked)
+        || zhub_store_table (ctx->store, "made", &self->made))
         return -1;
     return 0;
 }
@@ -336,6 +337,20 @@ s_engagement_record (const char *id, int64_t now_ms)
     return text;
 }
 
+//  Adds to commit the `made` entry of an engagement about bird_id (none
+//  when the event names nobody). Returns the key, which must outlive the
+//  commit (free it after).
+static char *
+s_made_put (s_commit_t *commit, activity_log_t *self, const char *bird_id, activity_kind_t kind,
+            const char *id)
+{
+    if (!bird_id || !*bird_id)
+        return NULL;
+    char *key = zhub_sprintf ("%s|%s", bird_id, id);
+    s_commit_put (commit, self->made, key, zhub_sprintf ("%s/%s", activity_kind_path (kind), id));
+    return key;
+}
+
 //  Makes one HubSpot call. Returns true on 2xx; otherwise *out is the one
 //  classification (except 404 when allow_404, which the caller handles).
 static bool
@@ -390,6 +405,7 @@ s_engage (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *
         int64_t now = zhub_now_ms ();
         s_commit_t commit = {.ctx = ctx};
         s_commit_put (&commit, self->engagements, key, s_engagement_record (id, now));
+        char *made = s_made_put (&commit, self, ev->bird_id, kind, id);
         commit.publish[commit.publishes++] = activity_logged_msg (msg, ev, kind, id, now);
         if (s_commit (ctx->store, &commit) != ZHUB_OK) {
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot record the %s",
@@ -398,6 +414,7 @@ s_engage (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *
         } else
             zhub_info ("engagement", "id=%s kind=%s hubspot_id=%s event=%s", msg->id,
                        activity_kind_name (kind), id, ev->type);
+        free (made);
     }
     zhub_http_response_reset (&resp);
     return ok;
@@ -501,11 +518,17 @@ s_transcript_write (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity
     }
     s_commit_t commit = {.ctx = ctx};
     s_commit_put (&commit, self->conversations, conv->conversation_id, activity_conv_encode (conv));
-    if (created)
+    char *made = NULL;
+    if (created) {
+        made = s_made_put (&commit, self, conv->bird_id ? conv->bird_id : ev->bird_id,
+                           ACTIVITY_NOTE, conv->note_id);
         commit.publish[commit.publishes++] =
             activity_logged_msg (msg, ev, ACTIVITY_NOTE, conv->note_id, now);
+    }
     zhub_http_response_reset (&resp);
-    if (s_commit (ctx->store, &commit) != ZHUB_OK) {
+    zhub_rc_t rc = s_commit (ctx->store, &commit);
+    free (made);
+    if (rc != ZHUB_OK) {
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the conversation");
         return false;
     }
@@ -801,7 +824,7 @@ activity_log_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
             snprintf (out->reason, sizeof out->reason, "replayed=%zu", replayed);
         }
     } else if (ev.kind == ACTIVITY_EV_FORGET)
-        zhub_actor_forget (ctx, msg, ACTIVITY_LOG_GROUP, activity_log_erase, out);
+        activity_log_forget (ctx, msg, out);
     else if (ev.kind == ACTIVITY_EV_FLUSH)
         s_flush (ctx, msg, &ev, out);
     else

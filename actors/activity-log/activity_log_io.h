@@ -10,8 +10,14 @@
 //    parked         bird id, NUL, u64 (time-ordered) -> the message (msgpack):
 //                   events for a contact whose HubSpot id is not known yet;
 //                   replayed, in order, when contact.synced brings the id
+//    made           "<bird id>|<hubspot id>" -> the engagement's API path
+//                   (/crm/v3/objects/notes/<id>): every engagement made about
+//                   someone, kept as long as it may exist, for an upstream
+//                   erase to delete
 //
-//  contact.forget deletes a person from every table (activity_log_erase).
+//  contact.forget deletes a person from every table (activity_log_erase);
+//  with "upstream" it first deletes in HubSpot the engagements made about
+//  them (activity_log_forget.c).
 //
 //  Why park rather than NACK with a delay: the broker holds later messages
 //  of the same subject while one waits for a retry, and contact.synced for
@@ -32,7 +38,7 @@ typedef struct {
     int64_t transcript_interval_ms; //  ZHUB_ACTIVITY_TRANSCRIPT_INTERVAL (default 30s)
     int64_t retention_ms;           //  ZHUB_ACTIVITY_RETENTION (default 30d; 0 = keep)
     const char *owner_id;           //  ZHUB_ACTIVITY_OWNER_ID: escalation tasks' owner, or NULL
-    zhub_table_t contacts, conversations, engagements, parked;
+    zhub_table_t contacts, conversations, engagements, parked, made;
     int64_t last_prune_ms;
     uint32_t park_counter;
 } activity_log_t;
@@ -59,10 +65,16 @@ int activity_log_prune (zhub_store_t *store, activity_log_t *self, int64_t now_m
 //  join the person's Bird ids); every cached conversation of those Bird ids
 //  or whose transcript lines mention an identifier; every parked event of
 //  those Bird ids, naming their HubSpot id, or whose envelope mentions an
-//  identifier; the engagement records whose key mentions one. Returns
+//  identifier; the engagement records whose key mentions one; the made
+//  entries of those Bird ids. Returns
 //  ZHUB_OK with *removed the number of entries deleted (0 the second time),
 //  or ZHUB_ERROR on a store fault.
 zhub_rc_t activity_log_erase (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const zhub_forget_t *who,
                               size_t *removed);
+
+//  contact.forget: the erase above, and with "upstream" first a DELETE in
+//  HubSpot of every engagement in `made` for the person's Bird ids (HubSpot's
+//  GDPR delete of the contact leaves the ones also associated with a deal).
+void activity_log_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 
 #endif

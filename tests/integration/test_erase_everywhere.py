@@ -116,6 +116,9 @@ def test_erase_upstream_also_reaches_hubspot_bird_her_calendar_event_and_her_dea
     assert bird_contact(hub, her_bird) is None and bird_contact(hub, his_bird) is not None
     # the deals' current values (HubSpot's property history keeps the old
     # ones: see docs/operations.md)
+    notes = json.dumps(hubspot["notes"])    # her transcript was on her deal too
+    assert EMAIL not in notes and PHONE not in notes
+    assert OTHER_EMAIL in notes
     deals = json.dumps([d["properties"] for d in hubspot["deals"]])
     assert her_bird not in deals and his_bird in deals
     assert "WhatsApp lead (erased)" in deals

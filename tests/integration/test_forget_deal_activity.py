@@ -6,12 +6,13 @@ it, and what is checked is what an auditor would check: the actor answers
 contact.forgotten for the request, the audit trail no longer shows the
 person, and once the actor has stopped its LMDB file holds none of the
 person's bytes (while another person's are still there)."""
+import json
 import os
 import time
 import uuid
 
 from harness import wait_until
-from peer_http import peer_state, publish, seed_hubspot
+from peer_http import peer_fault, peer_state, publish, seed_hubspot
 from test_contact_sync import handled_lines
 from test_deal_sync import audit, seed_contact, stage_changed, wait_stage
 from test_deal_sync import publish as publish_contact
@@ -179,8 +180,12 @@ def test_activity_log_forgets_conversations_ids_and_parked_events(hub):
     forget(hub, "r-act", bird_id=ana, hubspot_id=ana_contact)
     answer = forgotten(hub, "activity-log", "r-act")
     assert_answer(answer, "activity-log", "r-act")
-    # the id map entry, the conversation cache, the parked event
-    assert answer["data"]["removed"] == 3, answer
+    # the id map entry, the conversation cache, the parked event, the record
+    # of her transcript note (for an upstream erase)
+    assert answer["data"]["removed"] == 4, answer
+    # without upstream HubSpot is left alone
+    assert [n for n in peer_state(hub, "hubspot")["notes"]
+            if "Hola, soy Ana" in n["properties"]["hs_note_body"]]
 
     forget(hub, "r-act", bird_id=ana, hubspot_id=ana_contact, id_="forget:r-act:again")
     wait_until(lambda: any("removed=0" in line for line in handled_lines(log, "forgotten")),
@@ -190,6 +195,50 @@ def test_activity_log_forgets_conversations_ids_and_parked_events(hub):
     for gone in (ana, EMAIL, PHONE, PHONE.lstrip("+"), stranger):
         assert gone.encode() not in data, gone
     assert bob.encode() in data and b"+5215599998888" in data
+
+
+def test_activity_log_forget_with_upstream_deletes_what_it_wrote_about_her(hub):
+    """HubSpot's GDPR delete of a contact leaves the notes and meetings also
+    associated with a deal (they stay on the deal's timeline): with upstream,
+    activity-log deletes every engagement it made about the person."""
+    hub.start_peer("hubspot")
+    hub.start_peer("bird")
+    hub.start("broker")
+    log = hub.start("activity-log", extra_env={"ZHUB_ACTIVITY_TRANSCRIPT_INTERVAL": "1s",
+                                              "ZHUB_BACKOFF": "200ms"})
+    people = {}
+    for name in ("ana", "bob"):
+        bird = str(uuid.uuid4())
+        contact = seed_hubspot(hub, "contacts", {"email": "%s-%s@example.org" % (name, bird[:8]),
+                                                 "bird_contact_id": bird})
+        deal = seed_hubspot(hub, "deals", {"dealname": "lead " + name, "pipeline": "default",
+                                           "dealstage": "appointmentscheduled"})
+        publish(hub, "contact.synced", {"bird_contact_id": bird, "hubspot_contact_id": contact,
+                                        "hubspot_deal_id": deal}, subject="contact:" + bird)
+        publish(hub, "conversation.message",
+                {"conversation_id": "conv-" + name, "bird_contact_id": bird, "direction": "in",
+                 "text": "Hola, soy %s" % name}, subject="contact:" + bird)
+        publish(hub, "escalation.triggered",
+                {"conversation_id": "conv-" + name, "bird_contact_id": bird,
+                 "reason": "quiere hablar con alguien", "priority": "high"},
+                subject="contact:" + bird)
+        people[name] = (bird, contact)
+
+    def made(name):
+        state = peer_state(hub, "hubspot")
+        return [e for kind in ("notes", "tasks") for e in state[kind]
+                if ("soy %s" % name) in json.dumps(e) or
+                people[name][1] in json.dumps(e.get("associations", []))]
+    wait_until(lambda: len(made("ana")) >= 2 and len(made("bob")) >= 2,
+               what="a transcript note and an escalation task each")
+
+    peer_fault(hub, "hubspot", status=503, count=1, method="DELETE")   # retried
+    ana, ana_contact = people["ana"]
+    forget(hub, "r-act-up", bird_id=ana, hubspot_id=ana_contact, upstream=True)
+    assert forgotten(hub, "activity-log", "r-act-up")["data"]["removed"] >= 3
+    assert made("ana") == []
+    assert len(made("bob")) >= 2
+    assert "outcome=retry" in log.log_text()
 
 
 def test_activity_log_no_longer_serves_contact_erase(hub):

@@ -156,6 +156,21 @@ class EngagementsMixin:
         self.engagements[kind][rid] = rec
         return Response(201, self._eng_render(kind, rec))
 
+    def eng_forget_contact(self, contact_id):
+        """A contact's GDPR delete: its activity goes, except what is also
+        associated with another record (a deal), which stays there, no
+        longer associated with the contact (HubSpot's knowledge base,
+        "Understand restorable and permanent contact deletions")."""
+        for records in self.engagements.values():
+            for rid, rec in list(records.items()):
+                mine = [a for a in rec["associations"]
+                        if a["type"] == "contacts" and a["id"] == contact_id]
+                if not mine:
+                    continue
+                rec["associations"] = [a for a in rec["associations"] if a not in mine]
+                if not rec["associations"]:
+                    del records[rid]
+
     def h_eng_read(self, req, events, kind, oid):
         rec = self.engagements[kind].get(oid)
         if rec is None:

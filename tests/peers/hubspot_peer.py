@@ -391,7 +391,8 @@ class HubSpotApp(ValidationMixin, BatchMixin, SearchMixin, AssociationsMixin,
 
     def h_gdpr_delete(self, req, events):
         """POST /crm/v3/objects/contacts/gdpr-delete {"objectId", "idProperty"?}:
-        deletes the contact for good (no restore) with its associations;
+        deletes the contact for good (no restore) with its associations and
+        the activity that was only about it (eng_forget_contact);
         204, or 404 when no contact has that id (or e-mail). With webhooks
         on, HubSpot's contact.deletion and contact.privacyDeletion follow."""
         otype = self._type("contacts")
@@ -412,6 +413,7 @@ class HubSpotApp(ValidationMixin, BatchMixin, SearchMixin, AssociationsMixin,
             otype.index_set(rid, name, value, None)
         self.associations = {pair: types for pair, types in self.associations.items()
                              if ("contacts", rid) not in (pair[:2], pair[2:])}
+        self.eng_forget_contact(rid)
         if self.config.get("webhook_url"):
             # HubSpot sends both, in any order and maybe in separate batches.
             events.append(self._event("contact.deletion", rid))

@@ -352,6 +352,30 @@ def test_gdpr_delete_by_id_or_email(hubspot):
     assert hubspot.call("POST", path, {"objectId": "1"}).status == 401
 
 
+def test_gdpr_delete_takes_the_contacts_own_activity_and_leaves_a_deals(hubspot):
+    hs_create(hubspot, email="ana@example.com")
+    deal = hubspot.call("POST", "/crm/v3/objects/deals", {"properties": {
+        "dealname": "d", "pipeline": "default", "dealstage": "appointmentscheduled"}}, HS_AUTH)
+    assert deal.status == 201
+
+    def note(body, *targets):
+        assoc = [{"to": {"id": tid}, "types": [{"associationCategory": "HUBSPOT_DEFINED",
+                                                "associationTypeId": type_id}]}
+                 for tid, type_id in targets]
+        reply = hubspot.call("POST", "/crm/v3/objects/notes", {"properties": {
+            "hs_timestamp": "2026-01-01T00:00:00Z", "hs_note_body": body},
+            "associations": assoc}, HS_AUTH)
+        assert reply.status == 201, reply.json
+        return reply.json["id"]
+    only_hers = note("hers", ("501", 202))
+    also_deal = note("hers and the deal's", ("501", 202), (deal.json["id"], 214))
+    assert hubspot.call("POST", "/crm/v3/objects/contacts/gdpr-delete", {"objectId": "501"},
+                        HS_AUTH).status == 204
+    notes = {n["id"]: n for n in hubspot.call("GET", "/__peer/state").json["notes"]}
+    assert only_hers not in notes           # her activity goes with her
+    assert [a["type"] for a in notes[also_deal]["associations"]] == ["deals"]   # stays on the deal
+
+
 def test_gdpr_delete_sends_deletion_webhooks(start, receiver):
     peer = start("hubspot_peer.py", "--webhook-url", receiver.url)
     hs_create(peer, email="ana@example.com")
