@@ -5,13 +5,10 @@
 //  answer and our commit (a crash right there) can still leave a duplicate:
 //  HubSpot has no idempotency key for engagement creation.
 //
-//  The transcript note is coalesced: messages go into the conversation
-//  cache at once, but the note is written at most once per interval. When
-//  a write has to wait, a timer message (activity.transcript.flush, subject
-//  "transcript:<conversation>") is queued in the outbox; its handler NACKs
-//  with the remaining delay until the write is due, so the timer is the
-//  broker's durable retry and survives our restarts.
-#include "activity_log_io.h"
+//  The transcript note (conversation.message, activity.transcript.flush)
+//  is written by activity_log_transcript.c with the helpers this file
+//  shares through activity_log_internal.h.
+#include "activity_log_internal.h"
 #include "zhub_env.h"
 #include "zhub_log.h"
 
@@ -93,8 +90,8 @@ s_get_json (zhub_store_t *store, zhub_table_t table, const char *key, json_t **v
     return *value ? ZHUB_OK : ZHUB_ERROR;
 }
 
-static zhub_rc_t
-s_load_conv (zhub_store_t *store, activity_log_t *self, const char *id, activity_conv_t *conv)
+zhub_rc_t
+alog_conv_load (zhub_store_t *store, activity_log_t *self, const char *id, activity_conv_t *conv)
 {
     s_get_t get = {.table = self->conversations, .key = id};
     zhub_rc_t rc = zhub_store_read (store, s_get_fn, &get);
@@ -105,19 +102,8 @@ s_load_conv (zhub_store_t *store, activity_log_t *self, const char *id, activity
     return rc;
 }
 
-//  What one commit writes: up to two puts and the outbox messages.
-typedef struct {
-    zhub_actor_ctx_t *ctx;
-    zhub_table_t table[2];
-    const char *key[2];
-    char *value[2];
-    size_t puts;
-    zhub_msg_t *publish[2];
-    size_t publishes;
-} s_commit_t;
-
-static void
-s_commit_put (s_commit_t *commit, zhub_table_t table, const char *key, char *value)
+void
+alog_commit_put (alog_commit_t *commit, zhub_table_t table, const char *key, char *value)
 {
     commit->table[commit->puts] = table;
     commit->key[commit->puts] = key;
@@ -127,7 +113,7 @@ s_commit_put (s_commit_t *commit, zhub_table_t table, const char *key, char *val
 static zhub_rc_t
 s_commit_fn (zhub_txn_t *txn, void *arg)
 {
-    s_commit_t *commit = arg;
+    alog_commit_t *commit = arg;
     for (size_t i = 0; i < commit->puts; i++)
         if (zhub_txn_put (txn, commit->table[i], commit->key[i], strlen (commit->key[i]),
                           commit->value[i], strlen (commit->value[i]))
@@ -139,9 +125,8 @@ s_commit_fn (zhub_txn_t *txn, void *arg)
     return ZHUB_OK;
 }
 
-//  Commits and releases what the commit holds. ZHUB_OK or ZHUB_ERROR.
-static zhub_rc_t
-s_commit (zhub_store_t *store, s_commit_t *commit)
+zhub_rc_t
+alog_commit (zhub_store_t *store, alog_commit_t *commit)
 {
     zhub_rc_t rc = zhub_store_write (store, s_commit_fn, commit);
     for (size_t i = 0; i < commit->puts; i++)
@@ -155,21 +140,16 @@ s_commit (zhub_store_t *store, s_commit_t *commit)
 //  -------------------------------------------------------------------
 //  Contact and deal ids
 
-typedef struct {
-    char *contact_id;
-    char *deal_id;
-} s_ids_t;
-
-static void
-s_ids_clear (s_ids_t *ids)
+void
+alog_ids_clear (alog_ids_t *ids)
 {
     free (ids->contact_id);
     free (ids->deal_id);
     ids->contact_id = ids->deal_id = NULL;
 }
 
-static zhub_rc_t
-s_ids_load (zhub_store_t *store, activity_log_t *self, const char *bird_id, s_ids_t *ids)
+zhub_rc_t
+alog_ids_load (zhub_store_t *store, activity_log_t *self, const char *bird_id, alog_ids_t *ids)
 {
     json_t *value;
     zhub_rc_t rc = s_get_json (store, self->contacts, bird_id, &value);
@@ -188,8 +168,8 @@ static zhub_rc_t
 s_ids_learn (zhub_store_t *store, activity_log_t *self, const char *bird_id, const char *contact_id,
              const char *deal_id)
 {
-    s_ids_t ids = {0};
-    if (s_ids_load (store, self, bird_id, &ids) == ZHUB_ERROR)
+    alog_ids_t ids = {0};
+    if (alog_ids_load (store, self, bird_id, &ids) == ZHUB_ERROR)
         return ZHUB_ERROR;
     if (contact_id) {
         free (ids.contact_id);
@@ -204,11 +184,11 @@ s_ids_learn (zhub_store_t *store, activity_log_t *self, const char *bird_id, con
         json_object_set_new (obj, "contact", json_string (ids.contact_id));
     if (ids.deal_id)
         json_object_set_new (obj, "deal", json_string (ids.deal_id));
-    s_commit_t commit = {0};
-    s_commit_put (&commit, self->contacts, bird_id, json_dumps (obj, JSON_COMPACT));
+    alog_commit_t commit = {0};
+    alog_commit_put (&commit, self->contacts, bird_id, json_dumps (obj, JSON_COMPACT));
     json_decref (obj);
-    s_ids_clear (&ids);
-    return s_commit (store, &commit);
+    alog_ids_clear (&ids);
+    return alog_commit (store, &commit);
 }
 
 //  The HubSpot ids of the event's contact: the event's own, the id map, or
@@ -216,11 +196,11 @@ s_ids_learn (zhub_store_t *store, activity_log_t *self, const char *bird_id, con
 //  ZHUB_OK with ids->contact_id; ZHUB_NOTFOUND when HubSpot does not know
 //  the contact yet; ZHUB_RETRY / ZHUB_REJECT with *out filled.
 static zhub_rc_t
-s_resolve (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev, s_ids_t *ids,
-           zhub_outcome_t *out)
+s_resolve (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev,
+           alog_ids_t *ids, zhub_outcome_t *out)
 {
     activity_log_t *self = ctx->state;
-    if (s_ids_load (ctx->store, self, ev->bird_id, ids) == ZHUB_ERROR) {
+    if (alog_ids_load (ctx->store, self, ev->bird_id, ids) == ZHUB_ERROR) {
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the id map");
         return ZHUB_RETRY;
     }
@@ -337,25 +317,21 @@ s_engagement_record (const char *id, int64_t now_ms)
     return text;
 }
 
-//  Adds to commit the `made` entry of an engagement about bird_id (none
-//  when the event names nobody). Returns the key, which must outlive the
-//  commit (free it after).
-static char *
-s_made_put (s_commit_t *commit, activity_log_t *self, const char *bird_id, activity_kind_t kind,
-            const char *id)
+char *
+alog_made_put (alog_commit_t *commit, activity_log_t *self, const char *bird_id,
+               activity_kind_t kind, const char *id)
 {
     if (!bird_id || !*bird_id)
         return NULL;
     char *key = zhub_sprintf ("%s|%s", bird_id, id);
-    s_commit_put (commit, self->made, key, zhub_sprintf ("%s/%s", activity_kind_path (kind), id));
+    alog_commit_put (commit, self->made, key,
+                     zhub_sprintf ("%s/%s", activity_kind_path (kind), id));
     return key;
 }
 
-//  Makes one HubSpot call. Returns true on 2xx; otherwise *out is the one
-//  classification (except 404 when allow_404, which the caller handles).
-static bool
-s_call (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const char *method, const char *path,
-        const json_t *body, const char *what, zhub_http_response_t *resp, zhub_outcome_t *out)
+bool
+alog_call (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const char *method, const char *path,
+           const json_t *body, const char *what, zhub_http_response_t *resp, zhub_outcome_t *out)
 {
     zhub_hubspot_request (ctx->hubspot, method, path, body, msg->traceparent, resp);
     zhub_debug ("call", "id=%s what=\"%s\" status=%ld ms=%lld", msg->id, what, resp->status,
@@ -370,7 +346,7 @@ s_call (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const char *method, const 
 //  Returns true when done (created now or before); false with *out set.
 static bool
 s_engage (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev,
-          activity_kind_t kind, const char *key, const s_ids_t *ids, const char *owner_id,
+          activity_kind_t kind, const char *key, const alog_ids_t *ids, const char *owner_id,
           zhub_outcome_t *out)
 {
     activity_log_t *self = ctx->state;
@@ -394,7 +370,7 @@ s_engage (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *
     snprintf (what, sizeof what, "hubspot create %s", activity_kind_name (kind));
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);
-    bool ok = s_call (ctx, msg, "POST", activity_kind_path (kind), body, what, &resp, out);
+    bool ok = alog_call (ctx, msg, "POST", activity_kind_path (kind), body, what, &resp, out);
     json_decref (body);
     const char *id = ok ? json_string_value (json_object_get (resp.json, "id")) : NULL;
     if (ok && !id) {
@@ -403,11 +379,11 @@ s_engage (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *
     }
     if (ok) {
         int64_t now = zhub_now_ms ();
-        s_commit_t commit = {.ctx = ctx};
-        s_commit_put (&commit, self->engagements, key, s_engagement_record (id, now));
-        char *made = s_made_put (&commit, self, ev->bird_id, kind, id);
+        alog_commit_t commit = {.ctx = ctx};
+        alog_commit_put (&commit, self->engagements, key, s_engagement_record (id, now));
+        char *made = alog_made_put (&commit, self, ev->bird_id, kind, id);
         commit.publish[commit.publishes++] = activity_logged_msg (msg, ev, kind, id, now);
-        if (s_commit (ctx->store, &commit) != ZHUB_OK) {
+        if (alog_commit (ctx->store, &commit) != ZHUB_OK) {
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot record the %s",
                                 activity_kind_name (kind));
             ok = false;
@@ -423,7 +399,7 @@ s_engage (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *
 //  tour.scheduled / tour.canceled: one meeting per booking.
 static void
 s_tour (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev,
-        const s_ids_t *ids, zhub_outcome_t *out)
+        const alog_ids_t *ids, zhub_outcome_t *out)
 {
     activity_log_t *self = ctx->state;
     char *key = zhub_sprintf ("booking:%s", ev->booking_id);
@@ -442,7 +418,7 @@ s_tour (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev
         json_t *body = activity_meeting_update_body (ev);
         zhub_http_response_t resp;
         zhub_http_response_init (&resp);
-        if (s_call (ctx, msg, "PATCH", path, body, "hubspot update meeting", &resp, out))
+        if (alog_call (ctx, msg, "PATCH", path, body, "hubspot update meeting", &resp, out))
             zhub_outcome_ok (out, ev->kind == ACTIVITY_EV_TOUR_CANCELED ? "meeting_canceled"
                                                                         : "meeting_moved");
         else if (resp.status == 404)
@@ -456,166 +432,6 @@ s_tour (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev
 }
 
 //  -------------------------------------------------------------------
-//  The transcript
-
-//  Writes the transcript note now (create or update) and commits conv.
-//  Returns true when done; false with *out set (conv is committed dirty
-//  either way, so the lines are not lost).
-static bool
-s_transcript_write (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev,
-                    activity_conv_t *conv, const s_ids_t *ids, zhub_outcome_t *out)
-{
-    activity_log_t *self = ctx->state;
-    char *html = activity_transcript_html (conv);
-    zhub_http_response_t resp;
-    zhub_http_response_init (&resp);
-    bool ok = false, created = false;
-    if (conv->note_id) {
-        char *path = zhub_sprintf ("/crm/v3/objects/notes/%s", conv->note_id);
-        json_t *body = json_pack ("{s:{s:s}}", "properties", "hs_note_body", html);
-        ok = s_call (ctx, msg, "PATCH", path, body, "hubspot update transcript note", &resp, out);
-        json_decref (body);
-        free (path);
-        if (!ok && resp.status == 404) {
-            //  Someone deleted the note in HubSpot: start a new one.
-            free (conv->note_id);
-            conv->note_id = NULL;
-        }
-    }
-    if (!conv->note_id && ids && ids->contact_id) {
-        //  The note carries the conversation.message summary with the time of
-        //  the first message.
-        activity_event_t first = *ev;
-        first.kind = ACTIVITY_EV_STARTED;
-        first.time_ms = conv->count ? conv->lines[0].sent_ms : ev->time_ms;
-        json_t *body =
-            activity_engagement_body (&first, ACTIVITY_NOTE, ids->contact_id, ids->deal_id, NULL);
-        json_object_set_new (json_object_get (body, "properties"), "hs_note_body",
-                             json_string (html));
-        zhub_http_response_reset (&resp);
-        ok = s_call (ctx, msg, "POST", "/crm/v3/objects/notes", body,
-                     "hubspot create transcript note", &resp, out);
-        json_decref (body);
-        const char *id = ok ? json_string_value (json_object_get (resp.json, "id")) : NULL;
-        if (ok && !id) {
-            zhub_outcome_retry (out, -1, ZHUB_REASON_BAD_ANSWER, "note answer without an id");
-            ok = false;
-        }
-        if (ok) {
-            conv->note_id = zhub_strdup (id);
-            created = true;
-        }
-    } else if (!conv->note_id) {
-        zhub_outcome_ok (out, "no_contact");
-        ok = false;
-    }
-    free (html);
-    int64_t now = zhub_now_ms ();
-    if (ok) {
-        conv->dirty = false;
-        conv->flushed_ms = now;
-        conv->flush_due_ms = 0;
-    }
-    s_commit_t commit = {.ctx = ctx};
-    s_commit_put (&commit, self->conversations, conv->conversation_id, activity_conv_encode (conv));
-    char *made = NULL;
-    if (created) {
-        made = s_made_put (&commit, self, conv->bird_id ? conv->bird_id : ev->bird_id,
-                           ACTIVITY_NOTE, conv->note_id);
-        commit.publish[commit.publishes++] =
-            activity_logged_msg (msg, ev, ACTIVITY_NOTE, conv->note_id, now);
-    }
-    zhub_http_response_reset (&resp);
-    zhub_rc_t rc = s_commit (ctx->store, &commit);
-    free (made);
-    if (rc != ZHUB_OK) {
-        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the conversation");
-        return false;
-    }
-    return ok;
-}
-
-static void
-s_message (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev,
-           const s_ids_t *ids, zhub_outcome_t *out)
-{
-    activity_log_t *self = ctx->state;
-    activity_conv_t conv;
-    zhub_rc_t rc = s_load_conv (ctx->store, self, ev->conversation_id, &conv);
-    if (rc == ZHUB_ERROR) {
-        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the conversation");
-        return;
-    }
-    if (rc == ZHUB_NOTFOUND)
-        activity_conv_init (&conv, ev->conversation_id, ev->bird_id);
-    int64_t now = zhub_now_ms ();
-    activity_conv_append (&conv, ev->event_id, ev->direction, ev->text, ev->sent_ms, now);
-    int64_t due;
-    switch (activity_transcript_decide (&conv, now, self->transcript_interval_ms, &due)) {
-        case ACTIVITY_TRANSCRIPT_CREATE:
-        case ACTIVITY_TRANSCRIPT_UPDATE:
-            if (s_transcript_write (ctx, msg, ev, &conv, ids, out))
-                zhub_outcome_ok (out, "transcript_written");
-            break;
-        case ACTIVITY_TRANSCRIPT_NOTHING:
-        case ACTIVITY_TRANSCRIPT_DEFER: {
-            s_commit_t commit = {.ctx = ctx};
-            if (conv.dirty
-                && (!conv.flush_due_ms || conv.flush_due_ms + ACTIVITY_FLUSH_GRACE_MS < now)) {
-                conv.flush_due_ms = due ? due : now;
-                commit.publish[commit.publishes++] = activity_flush_msg (&conv, due, now);
-            }
-            s_commit_put (&commit, self->conversations, conv.conversation_id,
-                          activity_conv_encode (&conv));
-            if (s_commit (ctx->store, &commit) != ZHUB_OK)
-                zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL,
-                                    "cannot commit the conversation");
-            else
-                zhub_outcome_ok (out, "transcript_deferred");
-            break;
-        }
-    }
-    activity_conv_clear (&conv);
-}
-
-static void
-s_flush (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev,
-         zhub_outcome_t *out)
-{
-    activity_log_t *self = ctx->state;
-    activity_conv_t conv;
-    zhub_rc_t rc = s_load_conv (ctx->store, self, ev->conversation_id, &conv);
-    if (rc == ZHUB_ERROR) {
-        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the conversation");
-        return;
-    }
-    if (rc == ZHUB_NOTFOUND) {
-        zhub_outcome_ok (out, "conversation_gone");
-        return;
-    }
-    int64_t now = zhub_now_ms (), due;
-    activity_transcript_action_t action =
-        activity_transcript_decide (&conv, now, self->transcript_interval_ms, &due);
-    if (action == ACTIVITY_TRANSCRIPT_DEFER)
-        zhub_outcome_retry (out, due - now, 0, "transcript write due in %lld ms",
-                            (long long)(due - now));
-    else if (action == ACTIVITY_TRANSCRIPT_NOTHING)
-        zhub_outcome_ok (out, "transcript_current");
-    else {
-        s_ids_t ids = {0};
-        if (conv.bird_id)
-            s_ids_load (ctx->store, self, conv.bird_id, &ids);
-        activity_event_t at = *ev;
-        at.bird_id = conv.bird_id;
-        at.type = "conversation.message";
-        if (s_transcript_write (ctx, msg, &at, &conv, &ids, out))
-            zhub_outcome_ok (out, "transcript_flushed");
-        s_ids_clear (&ids);
-    }
-    activity_conv_clear (&conv);
-}
-
-//  -------------------------------------------------------------------
 //  One conversation event, contact known or not
 
 static void
@@ -623,18 +439,18 @@ s_process (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t 
            zhub_outcome_t *out)
 {
     activity_log_t *self = ctx->state;
-    s_ids_t ids = {0};
+    alog_ids_t ids = {0};
     zhub_rc_t rc = s_resolve (ctx, msg, ev, &ids, out);
     if (rc == ZHUB_NOTFOUND) {
         if (s_park (ctx->store, self, msg, ev->bird_id) == ZHUB_OK)
             zhub_outcome_ok (out, "parked");
         else
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot park the event");
-        s_ids_clear (&ids);
+        alog_ids_clear (&ids);
         return;
     }
     if (rc != ZHUB_OK) {
-        s_ids_clear (&ids);
+        alog_ids_clear (&ids);
         return;
     }
     char *key = NULL;
@@ -662,11 +478,11 @@ s_process (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t 
         }
         case ACTIVITY_EV_TOUR_SCHEDULED:
         case ACTIVITY_EV_TOUR_CANCELED: s_tour (ctx, msg, ev, &ids, out); break;
-        case ACTIVITY_EV_MESSAGE: s_message (ctx, msg, ev, &ids, out); break;
+        case ACTIVITY_EV_MESSAGE: alog_transcript_message (ctx, msg, ev, &ids, out); break;
         default: zhub_outcome_ok (out, "ignored"); break;
     }
     free (key);
-    s_ids_clear (&ids);
+    alog_ids_clear (&ids);
 }
 
 //  -------------------------------------------------------------------
@@ -826,7 +642,7 @@ activity_log_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
     } else if (ev.kind == ACTIVITY_EV_FORGET)
         activity_log_forget (ctx, msg, out);
     else if (ev.kind == ACTIVITY_EV_FLUSH)
-        s_flush (ctx, msg, &ev, out);
+        alog_transcript_flush (ctx, msg, &ev, out);
     else
         s_process (ctx, msg, &ev, out);
     activity_event_clear (&ev);

@@ -1,0 +1,171 @@
+//  activity-log's transcript note: conversation.message and the
+//  activity.transcript.flush timer (activity_log_io.c dispatches both here).
+//
+//  The transcript note is coalesced: messages go into the conversation
+//  cache at once, but the note is written at most once per interval. When
+//  a write has to wait, a timer message (activity.transcript.flush, subject
+//  "transcript:<conversation>") is queued in the outbox; its handler NACKs
+//  with the remaining delay until the write is due, so the timer is the
+//  broker's durable retry and survives our restarts.
+#include "activity_log_internal.h"
+
+#include <stdlib.h>
+
+//  Writes the transcript note now (create or update) and commits conv.
+//  Returns true when done; false with *out set (conv is committed dirty
+//  either way, so the lines are not lost).
+static bool
+s_transcript_write (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev,
+                    activity_conv_t *conv, const alog_ids_t *ids, zhub_outcome_t *out)
+{
+    activity_log_t *self = ctx->state;
+    char *html = activity_transcript_html (conv);
+    zhub_http_response_t resp;
+    zhub_http_response_init (&resp);
+    bool ok = false, created = false;
+    if (conv->note_id) {
+        char *path = zhub_sprintf ("/crm/v3/objects/notes/%s", conv->note_id);
+        json_t *body = json_pack ("{s:{s:s}}", "properties", "hs_note_body", html);
+        ok =
+            alog_call (ctx, msg, "PATCH", path, body, "hubspot update transcript note", &resp, out);
+        json_decref (body);
+        free (path);
+        if (!ok && resp.status == 404) {
+            //  Someone deleted the note in HubSpot: start a new one.
+            free (conv->note_id);
+            conv->note_id = NULL;
+        }
+    }
+    if (!conv->note_id && ids && ids->contact_id) {
+        //  The note carries the conversation.message summary with the time of
+        //  the first message.
+        activity_event_t first = *ev;
+        first.kind = ACTIVITY_EV_STARTED;
+        first.time_ms = conv->count ? conv->lines[0].sent_ms : ev->time_ms;
+        json_t *body =
+            activity_engagement_body (&first, ACTIVITY_NOTE, ids->contact_id, ids->deal_id, NULL);
+        json_object_set_new (json_object_get (body, "properties"), "hs_note_body",
+                             json_string (html));
+        zhub_http_response_reset (&resp);
+        ok = alog_call (ctx, msg, "POST", "/crm/v3/objects/notes", body,
+                        "hubspot create transcript note", &resp, out);
+        json_decref (body);
+        const char *id = ok ? json_string_value (json_object_get (resp.json, "id")) : NULL;
+        if (ok && !id) {
+            zhub_outcome_retry (out, -1, ZHUB_REASON_BAD_ANSWER, "note answer without an id");
+            ok = false;
+        }
+        if (ok) {
+            conv->note_id = zhub_strdup (id);
+            created = true;
+        }
+    } else if (!conv->note_id) {
+        zhub_outcome_ok (out, "no_contact");
+        ok = false;
+    }
+    free (html);
+    int64_t now = zhub_now_ms ();
+    if (ok) {
+        conv->dirty = false;
+        conv->flushed_ms = now;
+        conv->flush_due_ms = 0;
+    }
+    alog_commit_t commit = {.ctx = ctx};
+    alog_commit_put (&commit, self->conversations, conv->conversation_id,
+                     activity_conv_encode (conv));
+    char *made = NULL;
+    if (created) {
+        made = alog_made_put (&commit, self, conv->bird_id ? conv->bird_id : ev->bird_id,
+                              ACTIVITY_NOTE, conv->note_id);
+        commit.publish[commit.publishes++] =
+            activity_logged_msg (msg, ev, ACTIVITY_NOTE, conv->note_id, now);
+    }
+    zhub_http_response_reset (&resp);
+    zhub_rc_t rc = alog_commit (ctx->store, &commit);
+    free (made);
+    if (rc != ZHUB_OK) {
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the conversation");
+        return false;
+    }
+    return ok;
+}
+
+void
+alog_transcript_message (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev,
+                         const alog_ids_t *ids, zhub_outcome_t *out)
+{
+    activity_log_t *self = ctx->state;
+    activity_conv_t conv;
+    zhub_rc_t rc = alog_conv_load (ctx->store, self, ev->conversation_id, &conv);
+    if (rc == ZHUB_ERROR) {
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the conversation");
+        return;
+    }
+    if (rc == ZHUB_NOTFOUND)
+        activity_conv_init (&conv, ev->conversation_id, ev->bird_id);
+    int64_t now = zhub_now_ms ();
+    activity_conv_append (&conv, ev->event_id, ev->direction, ev->text, ev->sent_ms, now);
+    int64_t due;
+    switch (activity_transcript_decide (&conv, now, self->transcript_interval_ms, &due)) {
+        case ACTIVITY_TRANSCRIPT_CREATE:
+        case ACTIVITY_TRANSCRIPT_UPDATE:
+            if (s_transcript_write (ctx, msg, ev, &conv, ids, out))
+                zhub_outcome_ok (out, "transcript_written");
+            break;
+        case ACTIVITY_TRANSCRIPT_NOTHING:
+        case ACTIVITY_TRANSCRIPT_DEFER: {
+            alog_commit_t commit = {.ctx = ctx};
+            if (conv.dirty
+                && (!conv.flush_due_ms || conv.flush_due_ms + ACTIVITY_FLUSH_GRACE_MS < now)) {
+                conv.flush_due_ms = due ? due : now;
+                commit.publish[commit.publishes++] = activity_flush_msg (&conv, due, now);
+            }
+            alog_commit_put (&commit, self->conversations, conv.conversation_id,
+                             activity_conv_encode (&conv));
+            if (alog_commit (ctx->store, &commit) != ZHUB_OK)
+                zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL,
+                                    "cannot commit the conversation");
+            else
+                zhub_outcome_ok (out, "transcript_deferred");
+            break;
+        }
+    }
+    activity_conv_clear (&conv);
+}
+
+void
+alog_transcript_flush (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev,
+                       zhub_outcome_t *out)
+{
+    activity_log_t *self = ctx->state;
+    activity_conv_t conv;
+    zhub_rc_t rc = alog_conv_load (ctx->store, self, ev->conversation_id, &conv);
+    if (rc == ZHUB_ERROR) {
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the conversation");
+        return;
+    }
+    if (rc == ZHUB_NOTFOUND) {
+        zhub_outcome_ok (out, "conversation_gone");
+        return;
+    }
+    int64_t now = zhub_now_ms (), due;
+    activity_transcript_action_t action =
+        activity_transcript_decide (&conv, now, self->transcript_interval_ms, &due);
+    if (action == ACTIVITY_TRANSCRIPT_DEFER)
+        zhub_outcome_retry (out, due - now, 0, "transcript write due in %lld ms",
+                            (long long)(due - now));
+    else if (action == ACTIVITY_TRANSCRIPT_NOTHING)
+        zhub_outcome_ok (out, "transcript_current");
+    else {
+        alog_ids_t ids = {0};
+        if (conv.bird_id)
+            alog_ids_load (ctx->store, self, conv.bird_id, &ids);
+        activity_event_t at = *ev;
+        at.bird_id = conv.bird_id;
+        at.type = "conversation.message";
+        if (s_transcript_write (ctx, msg, &at, &conv, &ids, out))
+            zhub_outcome_ok (out, "transcript_flushed");
+        alog_ids_clear (&ids);
+    }
+    activity_conv_clear (&conv);
+}
