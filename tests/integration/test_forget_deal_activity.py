@@ -142,12 +142,16 @@ def test_deal_sync_forget_with_upstream_unties_the_persons_deals_in_hubspot(hub)
 
 # ---------------------------------------------------------- activity-log
 
-def test_activity_log_forgets_conversations_ids_and_parked_events(hub):
+def start_activity_log(hub):
     hub.start_peer("hubspot")
     hub.start_peer("bird")
     hub.start("broker")
-    log = hub.start("activity-log", extra_env={"ZHUB_ACTIVITY_TRANSCRIPT_INTERVAL": "1s",
-                                              "ZHUB_BACKOFF": "200ms"})
+    return hub.start("activity-log", extra_env={"ZHUB_ACTIVITY_TRANSCRIPT_INTERVAL": "1s",
+                                               "ZHUB_BACKOFF": "200ms"})
+
+
+def test_activity_log_forgets_conversations_ids_and_parked_events(hub):
+    log = start_activity_log(hub)
     people = {}
     for name in ("ana", "bob"):
         bird = str(uuid.uuid4())
@@ -201,11 +205,7 @@ def test_activity_log_forget_with_upstream_deletes_what_it_wrote_about_her(hub):
     """HubSpot's GDPR delete of a contact leaves the notes and meetings also
     associated with a deal (they stay on the deal's timeline): with upstream,
     activity-log deletes every engagement it made about the person."""
-    hub.start_peer("hubspot")
-    hub.start_peer("bird")
-    hub.start("broker")
-    log = hub.start("activity-log", extra_env={"ZHUB_ACTIVITY_TRANSCRIPT_INTERVAL": "1s",
-                                              "ZHUB_BACKOFF": "200ms"})
+    log = start_activity_log(hub)
     people = {}
     for name in ("ana", "bob"):
         bird = str(uuid.uuid4())
