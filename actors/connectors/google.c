@@ -56,17 +56,31 @@ zhub_google_freebusy (zhub_google_t *self, const json_t *body, const char *acces
                                 traceparent, resp);
 }
 
+//  A call on /calendar/v3/calendars/{calendar}/events[/{event}][tail]:
+//  the ids escaped, tail (a query or a further segment) as given.
+static int
+s_events_call (zhub_google_t *self, const char *method, const char *calendar_id,
+               const char *event_id, const char *tail, const json_t *body, const char *access_token,
+               const char *traceparent, zhub_http_response_t *resp)
+{
+    char *cid = zhub_http_escape (calendar_id);
+    char *eid = event_id ? zhub_http_escape (event_id) : NULL;
+    char *path = zhub_sprintf ("/calendar/v3/calendars/%s/events%s%s%s", cid, eid ? "/" : "",
+                               eid ? eid : "", tail ? tail : "");
+    int rc = zhub_google_request (self, method, path, body, access_token, traceparent, resp);
+    free (path);
+    free (eid);
+    free (cid);
+    return rc;
+}
+
 int
 zhub_google_event_insert (zhub_google_t *self, const char *calendar_id, const json_t *body,
                           const char *access_token, const char *traceparent,
                           zhub_http_response_t *resp)
 {
-    char *cid = zhub_http_escape (calendar_id);
-    char *path = zhub_sprintf ("/calendar/v3/calendars/%s/events?sendUpdates=all", cid);
-    int rc = zhub_google_request (self, "POST", path, body, access_token, traceparent, resp);
-    free (path);
-    free (cid);
-    return rc;
+    return s_events_call (self, "POST", calendar_id, NULL, "?sendUpdates=all", body, access_token,
+                          traceparent, resp);
 }
 
 int
@@ -74,13 +88,8 @@ zhub_google_event_get (zhub_google_t *self, const char *calendar_id, const char 
                        const char *access_token, const char *traceparent,
                        zhub_http_response_t *resp)
 {
-    char *cid = zhub_http_escape (calendar_id), *eid = zhub_http_escape (event_id);
-    char *path = zhub_sprintf ("/calendar/v3/calendars/%s/events/%s", cid, eid);
-    int rc = zhub_google_request (self, "GET", path, NULL, access_token, traceparent, resp);
-    free (path);
-    free (eid);
-    free (cid);
-    return rc;
+    return s_events_call (self, "GET", calendar_id, event_id, NULL, NULL, access_token, traceparent,
+                          resp);
 }
 
 int
@@ -88,13 +97,8 @@ zhub_google_event_delete (zhub_google_t *self, const char *calendar_id, const ch
                           const char *access_token, const char *traceparent,
                           zhub_http_response_t *resp)
 {
-    char *cid = zhub_http_escape (calendar_id), *eid = zhub_http_escape (event_id);
-    char *path = zhub_sprintf ("/calendar/v3/calendars/%s/events/%s?sendUpdates=none", cid, eid);
-    int rc = zhub_google_request (self, "DELETE", path, NULL, access_token, traceparent, resp);
-    free (path);
-    free (eid);
-    free (cid);
-    return rc;
+    return s_events_call (self, "DELETE", calendar_id, event_id, "?sendUpdates=none", NULL,
+                          access_token, traceparent, resp);
 }
 
 int
@@ -102,12 +106,10 @@ zhub_google_events_list (zhub_google_t *self, const char *calendar_id, const cha
                          const char *access_token, const char *traceparent,
                          zhub_http_response_t *resp)
 {
-    char *cid = zhub_http_escape (calendar_id);
-    char *path = zhub_sprintf ("/calendar/v3/calendars/%s/events%s%s", cid, query ? "?" : "",
-                               query ? query : "");
-    int rc = zhub_google_request (self, "GET", path, NULL, access_token, traceparent, resp);
-    free (path);
-    free (cid);
+    char *tail = query ? zhub_sprintf ("?%s", query) : NULL;
+    int rc =
+        s_events_call (self, "GET", calendar_id, NULL, tail, NULL, access_token, traceparent, resp);
+    free (tail);
     return rc;
 }
 
@@ -116,12 +118,8 @@ zhub_google_events_watch (zhub_google_t *self, const char *calendar_id, const js
                           const char *access_token, const char *traceparent,
                           zhub_http_response_t *resp)
 {
-    char *cid = zhub_http_escape (calendar_id);
-    char *path = zhub_sprintf ("/calendar/v3/calendars/%s/events/watch", cid);
-    int rc = zhub_google_request (self, "POST", path, body, access_token, traceparent, resp);
-    free (path);
-    free (cid);
-    return rc;
+    return s_events_call (self, "POST", calendar_id, NULL, "/watch", body, access_token,
+                          traceparent, resp);
 }
 
 int

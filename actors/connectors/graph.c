@@ -52,18 +52,28 @@ zhub_graph_request (zhub_graph_t *self, const char *method, const char *path, co
     return zhub_connector_request (&self->core, &call, resp);
 }
 
+//  A call on /users/{user}{tail}: the user escaped, tail as given.
+static int
+s_user_call (zhub_graph_t *self, const char *method, const char *user, const char *tail,
+             const json_t *body, const char *access_token, const char *extra_header,
+             const char *traceparent, zhub_http_response_t *resp)
+{
+    char *u = zhub_http_escape (user);
+    char *path = zhub_sprintf ("/users/%s%s", u, tail);
+    int rc = zhub_graph_request (self, method, path, body, access_token, extra_header, traceparent,
+                                 resp);
+    free (path);
+    free (u);
+    return rc;
+}
+
 int
 zhub_graph_get_schedule (zhub_graph_t *self, const char *user, const json_t *body,
                          const char *access_token, const char *traceparent,
                          zhub_http_response_t *resp)
 {
-    char *u = zhub_http_escape (user);
-    char *path = zhub_sprintf ("/users/%s/calendar/getSchedule", u);
-    int rc = zhub_graph_request (self, "POST", path, body, access_token,
-                                 "Prefer: outlook.timezone=\"UTC\"", traceparent, resp);
-    free (path);
-    free (u);
-    return rc;
+    return s_user_call (self, "POST", user, "/calendar/getSchedule", body, access_token,
+                        "Prefer: outlook.timezone=\"UTC\"", traceparent, resp);
 }
 
 int
@@ -71,12 +81,11 @@ zhub_graph_event_delete (zhub_graph_t *self, const char *user, const char *event
                          const char *access_token, const char *traceparent,
                          zhub_http_response_t *resp)
 {
-    char *u = zhub_http_escape (user), *e = zhub_http_escape (event_id);
-    char *path = zhub_sprintf ("/users/%s/events/%s", u, e);
-    int rc = zhub_graph_request (self, "DELETE", path, NULL, access_token, NULL, traceparent, resp);
-    free (path);
+    char *e = zhub_http_escape (event_id);
+    char *tail = zhub_sprintf ("/events/%s", e);
+    int rc = s_user_call (self, "DELETE", user, tail, NULL, access_token, NULL, traceparent, resp);
+    free (tail);
     free (e);
-    free (u);
     return rc;
 }
 
@@ -85,12 +94,8 @@ zhub_graph_event_create (zhub_graph_t *self, const char *user, const json_t *bod
                          const char *access_token, const char *traceparent,
                          zhub_http_response_t *resp)
 {
-    char *u = zhub_http_escape (user);
-    char *path = zhub_sprintf ("/users/%s/calendar/events", u);
-    int rc = zhub_graph_request (self, "POST", path, body, access_token, NULL, traceparent, resp);
-    free (path);
-    free (u);
-    return rc;
+    return s_user_call (self, "POST", user, "/calendar/events", body, access_token, NULL,
+                        traceparent, resp);
 }
 
 int
