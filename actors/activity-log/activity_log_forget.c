@@ -7,6 +7,7 @@
 //  A failure retries the whole message with nothing deleted here yet.
 #include "activity_log_io.h"
 #include "zhub_log.h"
+#include "zhub_strlist.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -25,19 +26,14 @@
 typedef struct {
     activity_log_t *self;
     const zhub_forget_t *who;
-    char **birds; //  Bird ids the id map ties to the person's HubSpot id
-    size_t bird_count;
+    zhub_strlist_t birds; //  Bird ids the id map ties to the person's HubSpot id
     size_t removed;
 } s_forget_t;
 
 static void
 s_forget_reset (s_forget_t *f)
 {
-    for (size_t i = 0; i < f->bird_count; i++)
-        free (f->birds[i]);
-    free (f->birds);
-    f->birds = NULL;
-    f->bird_count = 0;
+    zhub_strlist_clear (&f->birds);
     f->removed = 0;
 }
 
@@ -49,10 +45,7 @@ s_forget_bird (const s_forget_t *f, const char *bird)
         return false;
     if (zhub_forget_is (f->who, bird))
         return true;
-    for (size_t i = 0; i < f->bird_count; i++)
-        if (!strcmp (f->birds[i], bird))
-            return true;
-    return false;
+    return zhub_strlist_has (&f->birds, bird);
 }
 
 static char *
@@ -76,10 +69,9 @@ s_forget_contact_matches (const void *key, size_t key_size, const void *value, s
     bool match = zhub_forget_is (f->who, bird)
                  || zhub_forget_is (f->who, json_string_value (json_object_get (obj, "contact")));
     json_decref (obj);
-    if (match) {
-        f->birds = zhub_realloc (f->birds, (f->bird_count + 1) * sizeof *f->birds);
-        f->birds[f->bird_count++] = bird;
-    } else
+    if (match)
+        zhub_strlist_take (&f->birds, bird);
+    else
         free (bird);
     return match;
 }
@@ -197,18 +189,13 @@ activity_log_erase (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const zhub_forget_t 
 
 typedef struct {
     s_forget_t f;
-    char **paths; //  API paths of the person's engagements
-    size_t count;
+    zhub_strlist_t paths; //  API paths of the person's engagements
 } s_made_t;
 
 static void
 s_made_clear (s_made_t *made)
 {
-    for (size_t i = 0; i < made->count; i++)
-        free (made->paths[i]);
-    free (made->paths);
-    made->paths = NULL;
-    made->count = 0;
+    zhub_strlist_clear (&made->paths);
     s_forget_reset (&made->f);
 }
 
@@ -225,10 +212,8 @@ static zhub_walk_t
 s_collect_made (const void *key, size_t key_size, const void *value, size_t value_size, void *arg)
 {
     s_made_t *made = arg;
-    if (s_forget_made_matches (key, key_size, value, value_size, &made->f)) {
-        made->paths = zhub_realloc (made->paths, (made->count + 1) * sizeof *made->paths);
-        made->paths[made->count++] = s_text (value, value_size);
-    }
+    if (s_forget_made_matches (key, key_size, value, value_size, &made->f))
+        zhub_strlist_take (&made->paths, s_text (value, value_size));
     return ZHUB_WALK_NEXT;
 }
 
@@ -251,14 +236,15 @@ s_delete_made (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const zhub_forget_t
     bool ok = zhub_store_read (ctx->store, s_read_made, &made) == ZHUB_OK;
     if (!ok)
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the engagements made");
-    for (size_t i = 0; ok && i < made.count; i++) {
+    for (size_t i = 0; ok && i < made.paths.count; i++) {
         zhub_http_response_t resp;
         zhub_http_response_init (&resp);
-        zhub_hubspot_request (ctx->hubspot, "DELETE", made.paths[i], NULL, msg->traceparent, &resp);
+        zhub_hubspot_request (ctx->hubspot, "DELETE", made.paths.items[i], NULL, msg->traceparent,
+                              &resp);
         ok = (resp.status >= 200 && resp.status < 300) || resp.status == 404;
         if (ok)
-            zhub_info ("engagement_deleted", "id=%s path=%s status=%ld", msg->id, made.paths[i],
-                       resp.status);
+            zhub_info ("engagement_deleted", "id=%s path=%s status=%ld", msg->id,
+                       made.paths.items[i], resp.status);
         else
             zhub_retry_classify (&resp, "hubspot delete engagement", zhub_now_ms (), out);
         zhub_http_response_reset (&resp);

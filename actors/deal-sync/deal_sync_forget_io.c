@@ -15,6 +15,7 @@
 #include "deal_sync_io.h"
 #include "deal_sync_state.h"
 #include "zhub_log.h"
+#include "zhub_strlist.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,60 +33,27 @@
 //  whose contact is their HubSpot id, the deals of those ids).
 
 typedef struct {
-    char **items;
-    size_t count;
-} s_names_t;
-
-static bool
-s_names_has (const s_names_t *names, const char *value)
-{
-    for (size_t i = 0; value && i < names->count; i++)
-        if (!strcmp (names->items[i], value))
-            return true;
-    return false;
-}
-
-static void
-s_names_add (s_names_t *names, const char *value)
-{
-    if (!value || !*value || s_names_has (names, value))
-        return;
-    names->items = zhub_realloc (names->items, (names->count + 1) * sizeof *names->items);
-    names->items[names->count++] = zhub_strdup (value);
-}
-
-static void
-s_names_clear (s_names_t *names)
-{
-    for (size_t i = 0; i < names->count; i++)
-        free (names->items[i]);
-    free (names->items);
-    names->items = NULL;
-    names->count = 0;
-}
-
-typedef struct {
     const deal_sync_t *self;
     const zhub_forget_t *who;
-    s_names_t people; //  the person's Bird and HubSpot contact ids found in the tables
-    s_names_t deals;  //  their HubSpot deal ids
-    s_names_t keys;   //  their deal keys
+    zhub_strlist_t people; //  the person's Bird and HubSpot contact ids found in the tables
+    zhub_strlist_t deals;  //  their HubSpot deal ids
+    zhub_strlist_t keys;   //  their deal keys
     size_t removed;
 } s_forget_t;
 
 static void
 s_forget_reset (s_forget_t *f)
 {
-    s_names_clear (&f->people);
-    s_names_clear (&f->deals);
-    s_names_clear (&f->keys);
+    zhub_strlist_clear (&f->people);
+    zhub_strlist_clear (&f->deals);
+    zhub_strlist_clear (&f->keys);
     f->removed = 0;
 }
 
 static bool
 s_forget_person (const s_forget_t *f, const char *id)
 {
-    return id && (zhub_forget_is (f->who, id) || s_names_has (&f->people, id));
+    return id && (zhub_forget_is (f->who, id) || zhub_strlist_has (&f->people, id));
 }
 
 //  True when a row is the person's; may widen what f knows of them.
@@ -99,8 +67,8 @@ s_forget_contact_row (s_forget_t *f, const char *key, const void *value, size_t 
     char *contact = deal_dup_value (value, value_size);
     bool drop = s_forget_person (f, key) || s_forget_person (f, contact);
     if (drop) {
-        s_names_add (&f->people, key);
-        s_names_add (&f->people, contact);
+        zhub_strlist_add_unique (&f->people, key);
+        zhub_strlist_add_unique (&f->people, contact);
     }
     free (contact);
     return drop;
@@ -119,12 +87,12 @@ s_forget_deal_row (s_forget_t *f, const char *key, const void *value, size_t val
         s_forget_person (f, bird)
         || (have && (s_forget_person (f, state.bird_id) || s_forget_person (f, state.contact_id)));
     if (drop) {
-        s_names_add (&f->people, bird);
-        s_names_add (&f->keys, key);
+        zhub_strlist_add_unique (&f->people, bird);
+        zhub_strlist_add_unique (&f->keys, key);
         if (have) {
-            s_names_add (&f->people, state.bird_id);
-            s_names_add (&f->people, state.contact_id);
-            s_names_add (&f->deals, state.deal_id);
+            zhub_strlist_add_unique (&f->people, state.bird_id);
+            zhub_strlist_add_unique (&f->people, state.contact_id);
+            zhub_strlist_add_unique (&f->deals, state.deal_id);
         }
     }
     free (bird);
@@ -138,7 +106,7 @@ static bool
 s_forget_deal_id_row (s_forget_t *f, const char *key, const void *value, size_t value_size)
 {
     char *deal_key = deal_dup_value (value, value_size);
-    bool drop = s_names_has (&f->deals, key) || s_names_has (&f->keys, deal_key);
+    bool drop = zhub_strlist_has (&f->deals, key) || zhub_strlist_has (&f->keys, deal_key);
     free (deal_key);
     return drop;
 }
@@ -152,7 +120,7 @@ s_forget_audit_row (s_forget_t *f, const char *key, const void *value, size_t va
     json_t *entry = json_loadb (value, value_size, 0, NULL);
     bool drop = s_forget_person (f, bird)
                 || s_forget_person (f, deal_json_str (entry, "bird_contact_id"))
-                || s_names_has (&f->deals, deal_json_str (entry, "deal_id"));
+                || zhub_strlist_has (&f->deals, deal_json_str (entry, "deal_id"));
     json_decref (entry);
     free (bird);
     return drop;

@@ -16,32 +16,14 @@
 //  removes 0 and answers contact.forgotten again under the same id (the
 //  broker's dedup drops the repeat).
 #include "scheduler_internal.h"
+#include "zhub_strlist.h"
 
 //  The person being erased and the ids of their bookings, gathered as
 //  those go (a person has a handful at most).
 typedef struct {
     const zhub_forget_t *f;
-    char **ids;
-    size_t count;
+    zhub_strlist_t bookings;
 } s_ids_t;
-
-static bool
-s_has (const s_ids_t *ids, const void *id, size_t size)
-{
-    for (size_t i = 0; i < ids->count; i++)
-        if (strlen (ids->ids[i]) == size && !memcmp (ids->ids[i], id, size))
-            return true;
-    return false;
-}
-
-static void
-s_ids_clear (s_ids_t *ids)
-{
-    for (size_t i = 0; i < ids->count; i++)
-        free (ids->ids[i]);
-    free (ids->ids);
-    memset (ids, 0, sizeof *ids);
-}
 
 //  bookings: the ones that name the person go, and their ids join arg's
 //  list; a record that does not decode stays. This, s_points_at and
@@ -56,10 +38,8 @@ s_names_person (const void *key, size_t key_size, const void *value, size_t size
     if (sched_booking_decode (value, size, &b))
         return false;
     bool doomed = sched_booking_refers_to (&b, ids->f);
-    if (doomed) {
-        ids->ids = zhub_realloc (ids->ids, (ids->count + 1) * sizeof (char *));
-        ids->ids[ids->count++] = zhub_strdup (b.booking_id);
-    }
+    if (doomed)
+        zhub_strlist_add (&ids->bookings, b.booking_id);
     sched_booking_clear (&b);
     return doomed;
 }
@@ -70,7 +50,8 @@ s_points_at (const void *key, size_t key_size, const void *value, size_t size, v
 {
     (void)key;
     (void)key_size;
-    return s_has (arg, value, size);
+    const s_ids_t *ids = arg;
+    return zhub_strlist_has_bytes (&ids->bookings, value, size);
 }
 
 //  timers: {"kind":"reminder","booking_id":…}.
@@ -83,7 +64,7 @@ s_reminds_of (const void *key, size_t key_size, const void *value, size_t size, 
     json_t *what = json_loadb (value, size, 0, NULL);
     const char *kind = json_string_value (json_object_get (what, "kind"));
     const char *id = json_string_value (json_object_get (what, "booking_id"));
-    bool doomed = kind && !strcmp (kind, "reminder") && id && s_has (ids, id, strlen (id));
+    bool doomed = kind && !strcmp (kind, "reminder") && zhub_strlist_has (&ids->bookings, id);
     json_decref (what);
     return doomed;
 }
@@ -96,12 +77,12 @@ scheduler_forget_records (zhub_txn_t *txn, scheduler_t *self, const zhub_forget_
     s_ids_t ids = {.f = f};
     zhub_rc_t rc = zhub_txn_delete_where (txn, self->bookings, s_names_person, &ids, removed);
     //  Nothing booked for the person: nothing can point at it either.
-    if (rc == ZHUB_OK && ids.count
+    if (rc == ZHUB_OK && ids.bookings.count
         && (zhub_txn_delete_where (txn, self->holds, s_points_at, &ids, removed) != ZHUB_OK
             || zhub_txn_delete_where (txn, self->timers, s_reminds_of, &ids, removed) != ZHUB_OK
             || zhub_txn_delete_where (txn, self->invitees, s_points_at, &ids, removed) != ZHUB_OK))
         rc = ZHUB_ERROR;
-    s_ids_clear (&ids);
+    zhub_strlist_clear (&ids.bookings);
     return rc;
 }
 

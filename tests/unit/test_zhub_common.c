@@ -1,5 +1,6 @@
-//  Clocks, RFC 3339, constant-time compare, durations.
+//  Clocks, RFC 3339, constant-time compare, durations, string lists.
 #include "zhub_common.h"
+#include "zhub_strlist.h"
 #include "zhub_env.h"
 #include "zhub_test.h"
 
@@ -65,6 +66,27 @@ test_clocks_move_forward (void)
     CHECK (zhub_now_ms () > 1700000000000LL);
 }
 
+static void
+test_string_lists (void)
+{
+    zhub_strlist_t list = {0};
+    zhub_strlist_add (&list, "b-ana");
+    zhub_strlist_add (&list, NULL); //  skipped
+    zhub_strlist_add (&list, "");   //  skipped
+    zhub_strlist_add_unique (&list, "b-ana");
+    zhub_strlist_add_unique (&list, "501");
+    zhub_strlist_take (&list, zhub_strdup ("bk1"));
+    CHECK (list.count == 3);
+    CHECK (zhub_strlist_has (&list, "501") && !zhub_strlist_has (&list, "50"));
+    CHECK (!zhub_strlist_has (&list, NULL));
+    CHECK (zhub_strlist_has_bytes (&list, "bk1xyz", 3) && !zhub_strlist_has_bytes (&list, "bk", 2));
+    zhub_strlist_clear (&list);
+    CHECK (list.count == 0 && list.items == NULL);
+    zhub_strlist_add (&list, "again"); //  reusable after a clear
+    CHECK (list.count == 1);
+    zhub_strlist_clear (&list);
+}
+
 int
 main (void)
 {
@@ -73,5 +95,6 @@ main (void)
     RUN (test_durations);
     RUN (test_duration_lists);
     RUN (test_clocks_move_forward);
+    RUN (test_string_lists);
     TEST_EXIT ();
 }
