@@ -25,7 +25,7 @@ typedef struct {
     const char *description;
 } s_property_t;
 
-//  What the default mapping (issue 5) needs.
+//  What the default mapping needs.
 static const s_property_t s_properties[] = {
     {"contacts", "bird_contact_id", "Bird contact id", "string", "text", true,
      "The Bird contact this HubSpot contact is synced with (zhub)"},

@@ -35,20 +35,28 @@ zhub_log_init (const char *process_name)
         s_level = ZHUB_LOG_ERROR;
 }
 
-//  Appends text[0..size) as a JSON string (quotes included) to out.
+//  Appends text[0..size) as a JSON string (quotes included) to out. Never
+//  writes at or past cap: a value cut short there still closes its quote
+//  when one byte is left, and control bytes are escaped by hand rather than
+//  through snprintf, whose return value would have to be clamped.
 static size_t
 s_json_str (char *out, size_t used, size_t cap, const char *text, size_t size)
 {
-    if (used < cap)
-        out[used++] = '"';
+    static const char hex[] = "0123456789abcdef";
+    if (used >= cap)
+        return used;
+    out[used++] = '"';
     for (size_t i = 0; i < size && used + 7 < cap; i++) {
         unsigned char c = (unsigned char) text[i];
         if (c == '"' || c == '\\') {
             out[used++] = '\\';
             out[used++] = (char) c;
-        } else if (c < 0x20)
-            used += (size_t) snprintf (out + used, cap - used, "\\u%04x", c);
-        else
+        } else if (c < 0x20) {
+            memcpy (out + used, "\\u00", 4);
+            out[used + 4] = hex[c >> 4];
+            out[used + 5] = hex[c & 0x0f];
+            used += 6;
+        } else
             out[used++] = (char) c;
     }
     if (used < cap)

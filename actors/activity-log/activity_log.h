@@ -20,7 +20,7 @@
 //                                is deleted, contact.forgotten answers
 //  Every engagement is titled "AI Agent Activity: {event_type}", has the
 //  event's time as hs_timestamp and is associated with the HubSpot contact
-//  and, when known, the deal (HUBSPOT_DEFINED type ids from API-FACTS 3).
+//  and, when known, the deal (HUBSPOT_DEFINED type ids from https://developers.hubspot.com/docs/api/crm/understanding-the-crm and github.com/HubSpot/HubSpot-public-api-spec-collection).
 #ifndef ACTIVITY_LOG_H
 #define ACTIVITY_LOG_H
 

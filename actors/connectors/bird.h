@@ -1,7 +1,7 @@
 //  The Bird client (api.bird.com), one per actor, built on zhub_http. It
 //  knows the base URL, the access key (sent as `Authorization: AccessKey`,
 //  never logged) and the workspace, so callers give paths relative to
-//  /workspaces/{ws} (API-FACTS.md section 5). It does not interpret
+//  /workspaces/{ws} (https://docs.bird.com/api). It does not interpret
 //  answers: callers read resp->status / resp->json and classify failures
 //  with zhub_retry. Every call returns zhub_http_request's 0 / -1.
 #ifndef ZHUB_BIRD_H

@@ -1,7 +1,7 @@
 //  The Calendly API v2 client (api.calendly.com), built on zhub_http: the
 //  calls the scheduler's self-service mode needs. Auth is a personal access
 //  token or OAuth token (`Authorization: Bearer`, never logged). Paths per
-//  API-FACTS.md section 6. It does not interpret answers. Every call
+//  https://developer.calendly.com/api-docs. It does not interpret answers. Every call
 //  returns zhub_http_request's 0 / -1.
 #ifndef ZHUB_CALENDLY_H
 #define ZHUB_CALENDLY_H

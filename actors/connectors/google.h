@@ -2,7 +2,7 @@
 //  zhub_http, and Google's OAuth2 token endpoint. Calls take the access
 //  token (sent as `Authorization: Bearer`, never logged); getting and
 //  refreshing it is the caller's business (the scheduler keeps tokens
-//  encrypted in its store). Paths per API-FACTS.md section 8. It does not
+//  encrypted in its store). Paths per https://developers.google.com/calendar/api/v3/reference. It does not
 //  interpret answers: callers read resp->status / resp->json and classify
 //  failures with zhub_retry. Every call returns zhub_http_request's 0 / -1.
 #ifndef ZHUB_GOOGLE_H

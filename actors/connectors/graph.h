@@ -1,7 +1,7 @@
 //  The Microsoft Graph client (graph.microsoft.com/v1.0), built on
 //  zhub_http, and the Microsoft identity platform's token endpoint. Calls
 //  take the access token (sent as `Authorization: Bearer`, never logged).
-//  Paths per API-FACTS.md section 8. It does not interpret answers.
+//  Paths per https://learn.microsoft.com/graph/api/resources/event. It does not interpret answers.
 //  Every call returns zhub_http_request's 0 / -1.
 #ifndef ZHUB_GRAPH_H
 #define ZHUB_GRAPH_H

@@ -1,7 +1,7 @@
 //  The HubSpot CRM client (api.hubapi.com), one per actor, built on
 //  zhub_http. It knows the base URL, the private-app token (sent as
 //  `Authorization: Bearer`, never logged) and the paths of the endpoints
-//  the actors use (API-FACTS.md section 3). It does not interpret answers:
+//  the actors use (https://developers.hubspot.com/docs/api/crm/understanding-the-crm and github.com/HubSpot/HubSpot-public-api-spec-collection). It does not interpret answers:
 //  callers read resp->status / resp->json and classify failures with
 //  zhub_retry. Every call returns zhub_http_request's 0 / -1.
 #ifndef ZHUB_HUBSPOT_H

@@ -3,7 +3,7 @@
 //  every function takes the message, the configuration and what HubSpot
 //  answered, and returns the decision. deal_sync_io.c makes the calls.
 //
-//  Rules (issue 5):
+//  Rules:
 //    - one deal per Bird contact and pipeline, found and created through
 //      the unique deal property zhub_deal_key = "<bird id>/<pipeline>"
 //      (batch upsert on it), so a crash or a second replica can never
@@ -67,7 +67,7 @@ typedef struct {
     size_t known_count;
 } deal_sync_config_t;
 
-//  The default stage map (issue 5): lead->qualifiedtobuy,
+//  The default stage map: lead->qualifiedtobuy,
 //  qualified->appointmentscheduled, tour_scheduled->appointmentscheduled,
 //  tour_completed->decisionmakerboughtin, application->contractsent,
 //  lease_signed->closedwon, unqualified->closedlost, pipeline "default".

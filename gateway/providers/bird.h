@@ -1,6 +1,6 @@
 //  Bird (api.bird.com) webhooks: the messagebird-signature check and the
 //  envelope {"service","event","payload"} turned into one message. Pure;
-//  see provider.h. Facts: /work/shared/peers/API-FACTS.md section 5.
+//  see provider.h. Facts: https://docs.bird.com/api.
 //
 //  The message's data is the whole envelope (service, event, payload),
 //  converted faithfully: consumers read data.payload.

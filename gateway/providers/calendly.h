@@ -1,7 +1,7 @@
 //  Calendly webhooks v2: `Calendly-Webhook-Signature: t=<unix s>,v1=<hex>`
 //  with v1 = hex(HMAC-SHA256(signing key, t + "." + raw body)), and the
 //  envelope {created_at, created_by, event, payload{invitee}} turned into
-//  one message. Pure; see provider.h. Facts: API-FACTS.md section 6.
+//  one message. Pure; see provider.h. Facts: https://developer.calendly.com/api-docs.
 #ifndef ZHUB_CALENDLY_H
 #define ZHUB_CALENDLY_H
 

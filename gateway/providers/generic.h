@@ -3,7 +3,7 @@
 //  webhook-id, webhook-timestamp (unix seconds) and webhook-signature (a
 //  space-separated list of "v1,<base64 HMAC-SHA256>"), the secret a
 //  "whsec_" + base64 key configured per sender. Pure; see provider.h.
-//  Facts: API-FACTS.md section 9.
+//  Facts: https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md.
 #ifndef ZHUB_GENERIC_H
 #define ZHUB_GENERIC_H
 

@@ -4,7 +4,7 @@
 //  forwarded; every other one becomes webhook.google.calendar.changed,
 //  which asks the scheduler to run an incremental sync of that calendar
 //  (the notification says only that something changed). Pure; see
-//  provider.h. Facts: API-FACTS.md section 8.
+//  provider.h. Facts: https://developers.google.com/calendar/api/v3/reference.
 #ifndef ZHUB_GOOGLE_H
 #define ZHUB_GOOGLE_H
 

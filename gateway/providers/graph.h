@@ -2,7 +2,7 @@
 //  (answered 200 text/plain with the URL-decoded token), clientState
 //  checked on every notification in constant time (a mismatch is dropped),
 //  and a batch {"value":[...]} split into one message per notification.
-//  Pure; see provider.h. Facts: API-FACTS.md section 8.
+//  Pure; see provider.h. Facts: https://learn.microsoft.com/graph/api/resources/event.
 #ifndef ZHUB_GRAPH_H
 #define ZHUB_GRAPH_H
 

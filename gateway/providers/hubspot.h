@@ -1,6 +1,6 @@
 //  HubSpot webhooks: signature v3 (and v1/v2 when the request says so) and
 //  the split of a batch into one message per event. Pure; see provider.h.
-//  Facts: /work/shared/peers/API-FACTS.md sections 1 and 2.
+//  Facts: https://developers.hubspot.com/docs/api/webhooks/validating-requests, https://developers.hubspot.com/docs/api/webhooks.
 #ifndef ZHUB_HUBSPOT_H
 #define ZHUB_HUBSPOT_H
 

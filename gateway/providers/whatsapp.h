@@ -2,8 +2,8 @@
 //  (hub.mode, hub.verify_token, hub.challenge), `X-Hub-Signature-256:
 //  sha256=<hex HMAC-SHA256(app secret, raw body)>`, and the split of a
 //  whatsapp_business_account notification into one message per inbound
-//  message or status update. Pure; see provider.h. Facts: API-FACTS.md
-//  section 7.
+//  message or status update. Pure; see provider.h. Facts:
+//  https://developers.facebook.com/docs/whatsapp/cloud-api/webhooks.
 #ifndef ZHUB_WHATSAPP_H
 #define ZHUB_WHATSAPP_H
 

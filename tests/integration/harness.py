@@ -19,8 +19,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE_ROOT = os.path.dirname(os.path.dirname(HERE))
 BUILD_DIR = os.environ.get("ZHUB_BUILD_DIR", os.path.join(SOURCE_ROOT, "build"))
 PEERS_DIR = os.path.join(SOURCE_ROOT, "tests", "peers")
-SHARED_PEERS = os.environ.get(
-    "ZHUB_SHARED_PEERS", os.path.join(os.path.dirname(SOURCE_ROOT), "shared", "peers"))
+# Providers' vectors and samples, copied into the checkout (see its README).
+FIXTURES_DIR = os.path.join(SOURCE_ROOT, "tests", "fixtures")
 PYTHON = "/usr/bin/python3" if os.path.exists("/usr/bin/python3") else sys.executable
 
 class _Binaries(dict):

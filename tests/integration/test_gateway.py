@@ -3,7 +3,7 @@ codes, JSON errors, Retry-After) and what the bus sees (the messages, and
 nothing for a refused request).
 
 Requests are signed here with hmac/hashlib exactly as HubSpot and Bird do
-(API-FACTS.md sections 1 and 5); two tests also let the stand-in peers in
+(https://developers.hubspot.com/docs/api/webhooks/validating-requests, https://docs.bird.com/api); two tests also let the stand-in peers in
 tests/peers sign and deliver, as a cross-check by another implementation.
 
 The bus is read by joining a fresh consumer group with
@@ -22,7 +22,7 @@ import urllib.request
 
 import pytest
 
-from harness import SHARED_PEERS, Hub, wait_until
+from harness import FIXTURES_DIR, Hub, wait_until
 
 import zhub_bus  # noqa: E402  (needs zmq and msgpack)
 
@@ -126,7 +126,7 @@ def error_code(reply):
 
 
 def sample(name):
-    with open(os.path.join(SHARED_PEERS, "samples", name), "rb") as f:
+    with open(os.path.join(FIXTURES_DIR, "samples", name), "rb") as f:
         return f.read()
 
 

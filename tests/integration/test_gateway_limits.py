@@ -1,4 +1,4 @@
-"""zhub-gateway's edge limits and admin API (issue 4): a source over its
+"""zhub-gateway's edge limits and admin API: a source over its
 rate gets 429 with Retry-After while other sources go on; oversized
 headers get 431; a slowloris is cut off at the request deadline and never
 starves other clients; the admin API needs its bearer token (and is closed

@@ -1,4 +1,4 @@
-"""zhub-gateway's providers added in issue 4, end to end against a real
+"""zhub-gateway's providers beyond HubSpot and Bird, end to end against a real
 zhub-broker: Calendly, WhatsApp (Meta), Google Calendar push, Microsoft
 Graph, Standard Webhooks and CloudEvents. For each: a valid request reaches
 the bus with a stable id, and a tampered body, a wrong secret, a stale
@@ -7,7 +7,7 @@ timestamp (a replay of an old signature), missing headers are refused with
 twin is accepted during a rotation.
 
 Requests are signed here with hmac/hashlib from the algorithms in
-../shared/peers/API-FACTS.md sections 6-9.
+https://developer.calendly.com/api-docs, https://github.com/standard-webhooks/standard-webhooks/blob/main/spec/standard-webhooks.md.
 """
 import base64
 import hashlib

@@ -1,4 +1,4 @@
-"""The gateway's spool (issue 4): while the broker is away, accepted
+"""The gateway's spool: while the broker is away, accepted
 webhooks are committed to a local LMDB spool before the 2xx; they drain in
 order when the broker returns; a full spool answers 503 with Retry-After;
 and a SIGKILL of the gateway at any point of a burst loses nothing it

@@ -3,7 +3,7 @@
 
 Workspace contacts (create, read, update, upsert by identifier, list by
 identifier) and channel messages (send -> 202), with the AccessKey auth check
-(see /work/shared/peers/API-FACTS.md, section 5). Optionally delivers signed
+(see https://docs.bird.com/api). Optionally delivers signed
 `whatsapp.inbound` webhooks, triggered through POST /__peer/inbound.
 """
 

@@ -2,7 +2,7 @@
 """Stand-in for the Calendly API v2 (https://api.calendly.com) and its
 webhooks.
 
-Facts followed (API-FACTS.md section 6, samples/calendly-invitee-created.json):
+Facts followed (https://developer.calendly.com/api-docs, samples/calendly-invitee-created.json):
 POST /scheduling_links {"max_event_count":1,"owner":<event type uri>,
 "owner_type":"EventType"} -> 201 {"resource":{"booking_url",...}}; GET
 /scheduled_events/{uuid} and .../invitees/{uuid} -> {"resource":{...}};

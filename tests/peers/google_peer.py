@@ -2,7 +2,7 @@
 """Stand-in for Google Calendar (https://www.googleapis.com/calendar/v3) and
 Google's OAuth2 token endpoint (https://oauth2.googleapis.com/token).
 
-Facts followed (API-FACTS.md section 8): freeBusy, events.insert with a
+Facts followed (https://developers.google.com/calendar/api/v3/reference): freeBusy, events.insert with a
 client-chosen base32hex id (a second insert with that id is 409
 "duplicate"), events get/patch/delete/list, events.watch channels and push
 notifications (empty body, X-Goog-* headers, first one "sync" with message

@@ -3,7 +3,7 @@
 and the Microsoft identity platform token endpoint
 (https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token).
 
-Facts followed (API-FACTS.md section 8, samples/msgraph-*.json):
+Facts followed (https://learn.microsoft.com/graph/api/resources/event, tests/fixtures/samples/msgraph-*.json):
 getSchedule (POST /users/{id}/calendar/getSchedule or /me/..., schedules[],
 startTime/endTime {dateTime,timeZone}, availabilityViewInterval 5..1440,
 answer value[] with scheduleId, availabilityView, scheduleItems,
@@ -16,7 +16,7 @@ POST with scope https://graph.microsoft.com/.default. Paths work with and
 without the /v1.0 prefix. Calls need a Bearer token issued here and not
 expired (401 InvalidAuthenticationToken otherwise).
 
-Change notifications (API-FACTS.md section 8, "Graph change notifications";
+Change notifications (https://learn.microsoft.com/graph/change-notifications-delivery-webhooks;
 samples/msgraph-change-notification.json): POST /subscriptions
 {"changeType","notificationUrl","resource","expirationDateTime",
 "clientState"} first POSTs notificationUrl?validationToken=<opaque,

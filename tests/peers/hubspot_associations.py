@@ -12,7 +12,7 @@ from urllib.parse import unquote
 from peerlib import Response, iso_ms, now_ms
 from hubspot_model import NOT_FOUND_MESSAGE, ApiError, hs_error, validation_error
 
-# Default (unlabelled) association type ids, by direction (API-FACTS.md section 3).
+# Default (unlabelled) association type ids, by direction (https://developers.hubspot.com/docs/api/crm/understanding-the-crm and github.com/HubSpot/HubSpot-public-api-spec-collection).
 DEFAULT_ASSOCIATION = {("contacts", "deals"): 4, ("deals", "contacts"): 3,
                        ("contacts", "contacts"): 449, ("deals", "deals"): 451}
 

@@ -5,7 +5,7 @@ associations between them) and installed into it with install(): the
 routes go into the peer's route table, so they share its auth check, rate
 limits, fault injection and request log.
 
-Facts (API-FACTS.md section 3): POST /crm/v3/objects/{notes|tasks|meetings}
+Facts (https://developers.hubspot.com/docs/api/crm/understanding-the-crm and github.com/HubSpot/HubSpot-public-api-spec-collection): POST /crm/v3/objects/{notes|tasks|meetings}
 with {"properties":{…},"associations":[{"to":{"id"},"types":[{
 "associationCategory","associationTypeId"}]}]}; hs_timestamp is required;
 hs_note_body is at most 65,536 characters; task status, priority and type

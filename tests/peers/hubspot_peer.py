@@ -3,7 +3,7 @@
 
 Contacts and deals CRUD, batch read/update/upsert/create, search, property
 definitions and the deals pipeline, with HubSpot's auth check, error bodies,
-rate-limit headers and limits (see /work/shared/peers/API-FACTS.md, section 3).
+rate-limit headers and limits (see https://developers.hubspot.com/docs/api/crm/understanding-the-crm and github.com/HubSpot/HubSpot-public-api-spec-collection).
 Optionally sends signed contact/deal webhooks (section 1 and 2).
 
 This file holds the app: routes, auth and rate limits, the record store,

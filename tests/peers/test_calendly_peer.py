@@ -1,4 +1,4 @@
-"""The Calendly stand-in behaves as API-FACTS.md section 6 says."""
+"""The Calendly stand-in behaves as https://developer.calendly.com/api-docs says."""
 import hashlib
 import hmac
 import os

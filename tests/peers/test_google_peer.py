@@ -1,4 +1,4 @@
-"""The Google Calendar stand-in behaves as API-FACTS.md section 8 says."""
+"""The Google Calendar stand-in behaves as https://developers.google.com/calendar/api/v3/reference says."""
 import sys
 import os
 import time

@@ -1,4 +1,4 @@
-"""The Microsoft Graph stand-in behaves as API-FACTS.md section 8 says."""
+"""The Microsoft Graph stand-in behaves as https://learn.microsoft.com/graph/api/resources/event says."""
 import json
 import os
 import sys

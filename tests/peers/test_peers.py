@@ -837,7 +837,7 @@ def test_bird_inbound_webhook(start, receiver):
     assert state["webhook_deliveries"][0]["status"] == 200
 
 
-# ------------------------------------- associations, history, UI edits (issue 5)
+# ------------------------------------- associations, history, UI edits
 
 def test_deal_custom_properties_and_unique_key_upsert(hubspot):
     upsert = hubspot.call("POST", "/crm/v3/objects/deals/batch/upsert", {"inputs": [

@@ -268,7 +268,7 @@ static char *
 s_load_bytes (const char *relative, size_t *size)
 {
     char path[1024];
-    snprintf (path, sizeof path, "%s/%s", zhub_test_peers_dir (), relative);
+    snprintf (path, sizeof path, "%s/%s", zhub_test_fixtures_dir (), relative);
     FILE *file = fopen (path, "rb");
     if (!file) {
         *size = 0;

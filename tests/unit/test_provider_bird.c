@@ -36,7 +36,7 @@ static char *
 s_load_bytes (const char *relative, size_t *size)
 {
     char path[1024];
-    snprintf (path, sizeof path, "%s/%s", zhub_test_peers_dir (), relative);
+    snprintf (path, sizeof path, "%s/%s", zhub_test_fixtures_dir (), relative);
     FILE *file = fopen (path, "rb");
     if (!file) {
         fprintf (stderr, "  cannot open %s\n", path);
@@ -57,7 +57,7 @@ static json_t *
 s_vector (void)
 {
     char path[1024];
-    snprintf (path, sizeof path, "%s/vectors/self-computed-vectors.json", zhub_test_peers_dir ());
+    snprintf (path, sizeof path, "%s/vectors/self-computed-vectors.json", zhub_test_fixtures_dir ());
     json_t *file = json_load_file (path, 0, NULL);
     CHECK (file != NULL);
     json_t *bird = json_incref (json_object_get (json_object_get (file, "vectors"), "bird"));

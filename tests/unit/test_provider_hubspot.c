@@ -1,7 +1,7 @@
 //  HubSpot provider: every official signature vector (v1, v2, v3) through
 //  the real verify path, the v3 URI decode table, timestamp windows,
 //  tampering, and the split of sample batches into messages with stable,
-//  distinct ids. Vectors and samples are read from the shared peers folder
+//  distinct ids. Vectors and samples are read from tests/fixtures
 //  at test time, so the tests follow the data.
 #include "hubspot.h"
 #include "zhub_test.h"
@@ -39,7 +39,7 @@ static json_t *
 s_load_json (const char *relative)
 {
     char path[1024];
-    snprintf (path, sizeof path, "%s/%s", zhub_test_peers_dir (), relative);
+    snprintf (path, sizeof path, "%s/%s", zhub_test_fixtures_dir (), relative);
     json_error_t error;
     json_t *json = json_load_file (path, 0, &error);
     if (!json)
@@ -52,7 +52,7 @@ static char *
 s_load_bytes (const char *relative, size_t *size)
 {
     char path[1024];
-    snprintf (path, sizeof path, "%s/%s", zhub_test_peers_dir (), relative);
+    snprintf (path, sizeof path, "%s/%s", zhub_test_fixtures_dir (), relative);
     FILE *file = fopen (path, "rb");
     if (!file) {
         fprintf (stderr, "  cannot open %s\n", path);

@@ -1,5 +1,5 @@
 //  What the provider unit tests share: a header table standing in for a
-//  request's headers, the files in ../shared/peers, and one call that runs
+//  request's headers, the files in tests/fixtures, and one call that runs
 //  a provider the way the server does (handshake, verify with rotation,
 //  parse). Header-only so each test stays one executable.
 #ifndef ZHUB_TEST_PROVIDER_UTIL_H
@@ -35,12 +35,12 @@ t_add (t_headers_t *h, const char *name, const char *value)
     h->values[h->count++] = value;
 }
 
-//  A file of ../shared/peers, NUL-terminated; *size without the NUL.
+//  A file of tests/fixtures, NUL-terminated; *size without the NUL.
 static inline char *
 t_load (const char *relative, size_t *size)
 {
     char path[1024];
-    snprintf (path, sizeof path, "%s/%s", zhub_test_peers_dir (), relative);
+    snprintf (path, sizeof path, "%s/%s", zhub_test_fixtures_dir (), relative);
     FILE *file = fopen (path, "rb");
     if (!file) {
         fprintf (stderr, "  cannot open %s\n", path);
@@ -62,7 +62,7 @@ static inline json_t *
 t_json (const char *relative)
 {
     char path[1024];
-    snprintf (path, sizeof path, "%s/%s", zhub_test_peers_dir (), relative);
+    snprintf (path, sizeof path, "%s/%s", zhub_test_fixtures_dir (), relative);
     json_t *file = json_load_file (path, 0, NULL);
     if (!file)
         fprintf (stderr, "  cannot load %s\n", path);

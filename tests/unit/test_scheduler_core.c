@@ -256,7 +256,7 @@ test_calendar_changes_and_calendly_envelopes (void)
     //  Calendly's sample (older shape: the scheduled event as payload.event)
     char path[512];
     snprintf (path, sizeof path, "%s/samples/calendly-invitee-created.json",
-              zhub_test_peers_dir ());
+              zhub_test_fixtures_dir ());
     json_t *sample = json_load_file (path, 0, NULL);
     CHECK (sample != NULL);
     sched_invitee_t inv;

@@ -40,13 +40,12 @@ static int zhub_test_case_failed = 0;
 
 #define TEST_EXIT() return zhub_test_failures ? 1 : 0
 
-//  Path of a file in ../shared/peers (vectors, samples): $ZHUB_SHARED_PEERS
-//  or the default set by meson.
+//  The folder of the providers' vectors and samples: tests/fixtures of this
+//  checkout (set by meson), never anything outside it.
 static inline const char *
-zhub_test_peers_dir (void)
+zhub_test_fixtures_dir (void)
 {
-    const char *dir = getenv ("ZHUB_SHARED_PEERS");
-    return dir ? dir : ZHUB_SHARED_PEERS_DEFAULT;
+    return ZHUB_FIXTURES_DIR;
 }
 
 //  True when the file at path holds the bytes of needle anywhere (erase

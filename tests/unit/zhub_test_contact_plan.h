@@ -16,7 +16,7 @@ static inline json_t *
 s_sample (const char *name)
 {
     char path[512];
-    snprintf (path, sizeof path, "%s/samples/%s", zhub_test_peers_dir (), name);
+    snprintf (path, sizeof path, "%s/samples/%s", zhub_test_fixtures_dir (), name);
     json_error_t error;
     json_t *json = json_load_file (path, 0, &error);
     if (!json)
