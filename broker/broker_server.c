@@ -1,20 +1,28 @@
-//  The broker's loop. One thread owns the socket, the store and all state,
-//  so nothing is locked. A turn:
-//    1. drain up to batch_max frames without blocking; answer what needs
-//       no storage (PING, STATS, errors) at once, decide acks and nacks in
-//       memory, collect the writes as ops;
-//    2. fire timers (ack deadlines, retry dues) into more ops;
-//    3. apply every op in ONE write transaction (group commit: one fsync
-//       for the whole turn) and only then answer PUBACK/JOINED; if the
-//       commit fails, answer 503 and drop the in-memory windows, which are
-//       rebuilt from the store (as after a restart);
-//    4. fill the groups' windows from the log and send deliveries.
-//  The transaction callback may run more than once (the store grows a full
-//  map and retries), so it only writes to the store and to the ops'
-//  result fields, which each run overwrites.
-//  This file holds the loop itself and construction; the other
-//  broker_server_*.c files hold the steps of a turn.
-#include "broker_server_internal.h"
+//  The broker's loop and its construction, at the top of the server's
+//  files. One thread owns the socket, the store and all state, so nothing
+//  is locked. A turn (broker_turn.h has the whole picture):
+//    1. drain up to batch_max frames without blocking (broker_commands.c);
+//    2. fire timers into more ops, store group floors (broker_deliver.c);
+//    3. apply every op and the maintenance due in ONE write transaction
+//       (group commit: one fsync for the whole turn) and only then answer
+//       PUBACK/JOINED (broker_commit.c); if the commit fails, answer 503
+//       and rebuild what memory got ahead of the store;
+//    4. fill the groups' windows from the log and send deliveries
+//       (broker_deliver.c); forget silent peers (broker_peers.c).
+#include "broker_server.h"
+
+#include "broker_commands.h"
+#include "broker_commit.h"
+#include "broker_deliver.h"
+#include "broker_maintenance.h"
+#include "broker_peers.h"
+#include "broker_tap.h"
+#include "zhub_log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <unistd.h>
+#include <zmq.h>
 
 //  --------------------------------------------------------------------------
 //  The loop
@@ -24,26 +32,23 @@ s_turn (broker_server_t *self)
 {
     self->now = zhub_now_ms ();
     for (uint32_t i = 0; i < self->config.batch_max; i++)
-        if (broker_server_recv_one (self) <= 0)
+        if (broker_commands_recv_one (self) <= 0)
             break;
-    broker_server_timers (self);
-    broker_server_group_ops (self);
-    //  sweep dedup along with other writes, or on its own when idle long
-    self->sweep = self->now >= self->next_sweep_ms
-                  || (broker_server_writes (self)
-                      && self->now - self->last_sweep_ms >= self->config.sweep_interval_ms);
+    broker_deliver_timers (self);
+    broker_deliver_group_ops (self);
+    broker_maintenance_due (self);
     if (self->op_count > 0 || self->sweep)
-        broker_server_commit (self);
-    broker_server_fill (self);
-    broker_server_dispatch (self);
-    broker_server_expire_clients (self);
+        broker_commit (self);
+    broker_deliver_fill (self);
+    broker_deliver_dispatch (self);
+    broker_peers_expire (self);
 }
 
 static int
 s_timeout (broker_server_t *self)
 {
     int64_t now = zhub_now_ms ();
-    int64_t wake = now + S_POLL_MAX_MS;
+    int64_t wake = now + BROKER_POLL_MAX_MS;
     int64_t timer = broker_groups_next_timer (self->groups);
     if (timer < wake)
         wake = timer;
@@ -73,7 +78,7 @@ broker_server_run (broker_server_t *self, volatile sig_atomic_t *stop)
             return -1;
         }
         if (self->tap && (items[1].revents & ZMQ_POLLIN))
-            broker_server_tap_subscriptions (self);
+            broker_tap_subscriptions (self);
         s_turn (self);
     }
     return 0;
@@ -91,8 +96,9 @@ s_bind (broker_server_t *self, char *err, size_t err_size)
         snprintf (err, err_size, "cannot create socket: %s", zmq_strerror (errno));
         return -1;
     }
-    int one = 1, linger = S_LINGER_MS, hwm = self->config.send_hwm;
-    int ivl = (int)self->config.heartbeat_ms, timeout = 3 * ivl, ttl = S_FORGET_INTERVALS * ivl;
+    int one = 1, linger = BROKER_LINGER_MS, hwm = self->config.send_hwm;
+    int ivl = (int)self->config.heartbeat_ms, timeout = 3 * ivl,
+        ttl = BROKER_FORGET_INTERVALS * ivl;
     int64_t max_size = ZHUB_FRAME_MAX_SIZE;
     zmq_setsockopt (self->sock, ZMQ_ROUTER_MANDATORY, &one, sizeof one);
     zmq_setsockopt (self->sock, ZMQ_ROUTER_HANDOVER, &one, sizeof one);
@@ -113,7 +119,7 @@ s_bind (broker_server_t *self, char *err, size_t err_size)
     if (!self->config.tap[0])
         return 0;
     self->tap = zmq_socket (self->ctx, ZMQ_XPUB);
-    int tap_hwm = 10000, zero = 0;
+    int tap_hwm = BROKER_TAP_HWM, zero = 0;
     if (self->tap) {
         zmq_setsockopt (self->tap, ZMQ_SNDHWM, &tap_hwm, sizeof tap_hwm);
         zmq_setsockopt (self->tap, ZMQ_LINGER, &zero, sizeof zero);
@@ -150,9 +156,9 @@ broker_server_new (const broker_config_t *config, char *err, size_t err_size)
     self->next_sweep_ms = self->now + config->sweep_interval_ms;
     self->last_sweep_ms = self->now;
     self->next_client_check_ms = self->now + config->heartbeat_ms;
-    self->next_floor_flush_ms = self->now + S_FLOOR_FLUSH_MS;
+    self->next_floor_flush_ms = self->now + BROKER_FLOOR_FLUSH_MS;
     self->clients = broker_map_new ();
-    //  what the retention walk may skip (see s_trim_verdict in broker_server_commit.c)
+    //  what the retention walk may skip (see s_trim_verdict in broker_maintenance.c)
     self->trim_min_age_ms = INT64_MAX;
     for (size_t i = 0; i <= config->retention_count; i++) {
         const broker_retention_t *rule =
@@ -170,7 +176,7 @@ broker_server_new (const broker_config_t *config, char *err, size_t err_size)
     zhub_store_config_t store_config = {
         .data_dir = config->data_dir,
         .process = "broker",
-        .schema_version = S_SCHEMA_VERSION,
+        .schema_version = BROKER_SCHEMA_VERSION,
         .max_map_size = config->max_map_size,
         .initial_map_size = config->max_map_size < ((size_t)64 << 20) ? config->max_map_size : 0,
     };
@@ -196,15 +202,6 @@ fail:
     return NULL;
 }
 
-static void
-s_free_client (const void *key, size_t key_size, void *value, void *arg)
-{
-    (void)key;
-    (void)key_size;
-    (void)arg;
-    free (value);
-}
-
 void
 broker_server_destroy (broker_server_t **self_p)
 {
@@ -217,9 +214,9 @@ broker_server_destroy (broker_server_t **self_p)
         zmq_close (self->tap);
     if (self->ctx)
         zmq_ctx_term (self->ctx);
-    broker_server_ops_clear (self);
+    broker_turn_ops_clear (self);
     free (self->ops);
-    broker_map_each (self->clients, s_free_client, NULL);
+    broker_peers_free_all (self);
     broker_map_destroy (&self->clients);
     broker_groups_destroy (&self->groups);
     broker_log_destroy (&self->log);

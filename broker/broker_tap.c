@@ -4,10 +4,14 @@
 //  the topic (for ZeroMQ prefix subscriptions) and a msgpack map
 //  {cmd: "TAP", offset, msg}. A subscriber that falls behind loses
 //  messages (the socket's high-water mark); the broker never waits.
-#include "broker_server_internal.h"
+#include "broker_tap.h"
+
+#include "zhub_mpack.h"
+
+#include <zmq.h>
 
 void
-broker_server_tap_subscriptions (broker_server_t *self)
+broker_tap_subscriptions (broker_server_t *self)
 {
     while (true) {
         zmq_msg_t msg;
@@ -62,11 +66,11 @@ s_tap_txn (zhub_txn_t *txn, void *arg)
 }
 
 void
-broker_server_tap_send (broker_server_t *self, uint64_t from, uint64_t to)
+broker_tap_send (broker_server_t *self, uint64_t from, uint64_t to)
 {
     if (!self->tap)
         return;
-    broker_server_tap_subscriptions (self);
+    broker_tap_subscriptions (self);
     if (self->tap_subscriptions == 0)
         return;
     s_tap_t tap = {self, from, to};

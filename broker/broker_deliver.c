@@ -1,53 +1,56 @@
 //  Timers, floors, windows and deliveries: ack deadlines turned into retry
 //  or dead-letter ops, group records whose floors moved, filling the
 //  groups' windows from the log and sending DELIVER frames.
-#include "broker_server_internal.h"
+#include "broker_deliver.h"
+
+#include "zhub_log.h"
 
 void
-broker_server_timers (broker_server_t *self)
+broker_deliver_timers (broker_server_t *self)
 {
-    broker_entry_t *expired[S_EXPIRE_MAX];
+    broker_entry_t *expired[BROKER_EXPIRE_MAX];
     for (size_t g = 0; g < self->groups->count; g++) {
         broker_group_t *group = self->groups->list[g];
-        size_t count = broker_groups_tick (self->groups, group, self->now, expired, S_EXPIRE_MAX);
+        size_t count =
+            broker_groups_tick (self->groups, group, self->now, expired, BROKER_EXPIRE_MAX);
         for (size_t i = 0; i < count; i++) {
             zhub_info ("ack_deadline", "group=%s offset=%llu attempt=%u", group->name,
                        (unsigned long long)expired[i]->offset, expired[i]->attempts + 1);
             broker_failure_t failure;
             broker_groups_fail (self->groups, expired[i], self->now, -1, false, &failure);
-            broker_server_failure_op (self, group, &failure, false, 408, "ack deadline exceeded");
+            broker_turn_failure (self, group, &failure, false, 408, "ack deadline exceeded");
         }
     }
 }
 
 void
-broker_server_group_ops (broker_server_t *self)
+broker_deliver_group_ops (broker_server_t *self)
 {
-    bool flush = broker_server_writes (self) || self->now >= self->next_floor_flush_ms;
+    bool flush = broker_turn_writes (self) || self->now >= self->next_floor_flush_ms;
     for (size_t g = 0; g < self->groups->count; g++) {
         broker_group_t *group = self->groups->list[g];
         broker_group_update_floor (group);
         if (!group->needs_write && !(flush && group->floor != group->floor_persisted))
             continue;
-        s_op_t *op = s_op_add (self, OP_GROUP);
+        broker_op_t *op = broker_turn_op_add (self, BROKER_OP_GROUP);
         op->group = zhub_strdup (group->name);
         broker_state_encode_group (group, &op->record, &op->record_size);
         op->from_floor = group->floor_persisted;
         op->to_floor = group->floor;
     }
     if (flush)
-        self->next_floor_flush_ms = self->now + S_FLOOR_FLUSH_MS;
+        self->next_floor_flush_ms = self->now + BROKER_FLOOR_FLUSH_MS;
     //  An ACK below its group's new floor needs no record of its own: the
     //  group record written in this same transaction already says every
     //  offset below the floor is done (and would delete the record anyway).
     //  Acks mostly arrive in order, so this halves their writes.
     for (size_t i = 0; flush && i < self->op_count; i++) {
-        s_op_t *op = &self->ops[i];
-        if (op->kind != OP_ACK)
+        broker_op_t *op = &self->ops[i];
+        if (op->kind != BROKER_OP_ACK)
             continue;
         broker_group_t *group = broker_groups_find (self->groups, op->group);
         if (group && op->offset < group->floor && group->floor != group->floor_persisted)
-            op->kind = OP_ACK_COVERED;
+            op->kind = BROKER_OP_ACK_COVERED;
     }
 }
 
@@ -108,7 +111,7 @@ s_fill_txn (zhub_txn_t *txn, void *arg)
 }
 
 void
-broker_server_fill (broker_server_t *self)
+broker_deliver_fill (broker_server_t *self)
 {
     bool needed = false;
     for (size_t g = 0; g < self->groups->count && !needed; g++)
@@ -139,7 +142,7 @@ s_deliver_txn (zhub_txn_t *txn, void *arg)
             broker_groups_undeliver (self->groups, entry);
             continue;
         }
-        s_client_t *client = entry->member->client;
+        broker_client_t *client = entry->member->client;
         broker_record_t record;
         if (broker_log_read (self->log, txn, entry->offset, &record) != ZHUB_OK) {
             zhub_error ("deliver_read_failed", "group=%s offset=%llu", entry->group->name,
@@ -153,7 +156,7 @@ s_deliver_txn (zhub_txn_t *txn, void *arg)
         frame->offset = entry->offset;
         frame->attempt = entry->attempts + 1;
         zhub_frame_set_msg (frame, record.msg, record.msg_size);
-        if (broker_server_send (self, client, frame))
+        if (broker_turn_send (self, client, frame))
             broker_groups_undeliver (self->groups, entry);
         else
             zhub_debug ("deliver", "group=%s offset=%llu tag=%llu attempt=%u client=%s",
@@ -165,14 +168,14 @@ s_deliver_txn (zhub_txn_t *txn, void *arg)
 }
 
 void
-broker_server_dispatch (broker_server_t *self)
+broker_deliver_dispatch (broker_server_t *self)
 {
-    broker_assignment_t list[S_DISPATCH_MAX];
+    broker_assignment_t list[BROKER_DISPATCH_MAX];
     for (size_t g = 0; g < self->groups->count; g++) {
         broker_group_t *group = self->groups->list[g];
-        for (int round = 0; round < S_DISPATCH_ROUNDS && group->dirty; round++) {
+        for (int round = 0; round < BROKER_DISPATCH_ROUNDS && group->dirty; round++) {
             size_t count =
-                broker_groups_dispatch (self->groups, group, self->now, list, S_DISPATCH_MAX);
+                broker_groups_dispatch (self->groups, group, self->now, list, BROKER_DISPATCH_MAX);
             if (count == 0)
                 break;
             s_deliver_t deliver = {self, list, count};

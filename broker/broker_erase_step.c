@@ -1,46 +1,13 @@
-//  GDPR erase in the broker (what matches is zhub_forget.h's). A
-//  `contact.forget` is noted in the erasures table when stored; once every
-//  group subscribed to it is past it, the sweep walks the retained log in
-//  chunks, redacts what mentions the person and clears the failure reasons
-//  kept for those records; at the end it publishes `contact.erased` and the
-//  store is compacted, so the old bytes are gone from the file too.
-//    erasures  be64 offset of the contact.forget -> be64 next offset to
-//              scan + be64 records redacted so far + the person
-//              (zhub_forget_encode: contact.forget data)
+//  The erase steps (see broker_erase_step.h): wait for the groups, redact
+//  a chunk, finish with contact.erased and a compaction.
+#include "broker_erase_step.h"
+
 #include "broker_erase.h"
-#include "broker_server_internal.h"
+#include "broker_erasures.h"
+#include "zhub_log.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-#define S_ERASE_CHUNK 5000 //  records examined per sweep
-
-zhub_rc_t
-broker_server_erase_add (broker_server_t *self, zhub_txn_t *txn, uint64_t offset,
-                         const zhub_msg_t *msg)
-{
-    zhub_forget_t who;
-    char reason[128] = "contact.forget names no identifier";
-    if (zhub_forget_parse (msg, &who, reason, sizeof reason) != ZHUB_OK || !who.id_count) {
-        zhub_warn ("erase_ignored", "id=%s reason=\"%s\"", msg->id, reason);
-        zhub_forget_clear (&who);
-        return ZHUB_OK;
-    }
-    uint8_t *packed;
-    size_t packed_size;
-    zhub_forget_encode (&who, &packed, &packed_size);
-    zhub_forget_clear (&who);
-    uint8_t key[8], *value = zhub_malloc (16 + packed_size);
-    zhub_store_key_u64 (key, offset);
-    zhub_store_key_u64 (value, self->log->first ? self->log->first : 1);
-    zhub_store_key_u64 (value + 8, 0);
-    memcpy (value + 16, packed, packed_size);
-    zhub_rc_t rc = zhub_txn_put (txn, self->erasures, key, 8, value, 16 + packed_size);
-    free (value);
-    free (packed);
-    self->erase_pending = true;
-    return rc;
-}
 
 //  Every group whose patterns match contact.forget is past it.
 static bool
@@ -139,66 +106,47 @@ s_publish_erased (broker_server_t *self, zhub_txn_t *txn, const zhub_forget_t *w
 }
 
 zhub_rc_t
-broker_server_erase_step (broker_server_t *self, zhub_txn_t *txn)
+broker_erase_step (broker_server_t *self, zhub_txn_t *txn)
 {
-    zhub_cursor_t *cursor = zhub_cursor_open (txn, self->erasures);
-    if (!cursor)
-        return ZHUB_ERROR;
-    const void *key, *value;
-    size_t key_size, value_size;
-    zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
-    //  the oldest request first; a later one waits for it
-    uint64_t forget = rc == ZHUB_OK && key_size == 8 ? zhub_store_u64 (key) : 0;
-    zhub_cursor_destroy (&cursor);
+    broker_erasure_t erasure;
+    zhub_rc_t rc = broker_erasures_oldest (txn, self->erasures, &erasure);
     if (rc == ZHUB_NOTFOUND) {
         self->erase_pending = false;
         return ZHUB_OK;
     }
-    if (rc != ZHUB_OK || key_size != 8 || value_size < 16)
-        return ZHUB_ERROR;
-    if (!s_forget_done (self, forget))
-        return ZHUB_OK;
-    uint64_t next = zhub_store_u64 (value);
-    uint64_t redacted = zhub_store_u64 ((const uint8_t *)value + 8);
-    zhub_forget_t who;
-    if (zhub_forget_parse_data ((const uint8_t *)value + 16, value_size - 16, &who, NULL, 0)
-        != ZHUB_OK) {
-        zhub_forget_clear (&who);
-        return zhub_txn_del (txn, self->erasures, key, 8) == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+    if (rc == ZHUB_REJECT) {
+        //  unreadable: nothing can be done with it
+        broker_erasure_clear (&erasure);
+        return broker_erasures_remove (txn, self->erasures, erasure.forget);
     }
-    uint64_t end = self->log->last;
-    uint64_t stop = next + S_ERASE_CHUNK - 1 < end ? next + S_ERASE_CHUNK - 1 : end;
+    //  the oldest request first; a later one waits for it
+    if (rc != ZHUB_OK || !s_forget_done (self, erasure.forget)) {
+        broker_erasure_clear (&erasure);
+        return rc;
+    }
+    uint64_t end = self->log->last, next = erasure.next;
+    uint64_t stop = next + BROKER_ERASE_CHUNK - 1 < end ? next + BROKER_ERASE_CHUNK - 1 : end;
     if (next < self->log->first)
         next = self->log->first;
     for (uint64_t offset = next; offset <= stop && rc == ZHUB_OK; offset++)
-        rc = s_redact (self, txn, offset, &who, &redacted);
-    uint8_t forget_key[8];
-    zhub_store_key_u64 (forget_key, forget);
+        rc = s_redact (self, txn, offset, &erasure.who, &erasure.redacted);
     if (rc == ZHUB_OK && stop >= end) {
-        rc = zhub_txn_del (txn, self->erasures, forget_key, 8) == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+        rc = broker_erasures_remove (txn, self->erasures, erasure.forget);
         if (rc == ZHUB_OK)
-            rc = s_publish_erased (self, txn, &who, redacted);
+            rc = s_publish_erased (self, txn, &erasure.who, erasure.redacted);
         self->erase_compact = true;
-        self->erase_redacted = redacted;
+        self->erase_redacted = erasure.redacted;
     } else if (rc == ZHUB_OK) {
         //  the new position, the person unchanged
-        uint8_t *packed;
-        size_t packed_size;
-        zhub_forget_encode (&who, &packed, &packed_size);
-        uint8_t *updated = zhub_malloc (16 + packed_size);
-        zhub_store_key_u64 (updated, stop + 1);
-        zhub_store_key_u64 (updated + 8, redacted);
-        memcpy (updated + 16, packed, packed_size);
-        rc = zhub_txn_put (txn, self->erasures, forget_key, 8, updated, 16 + packed_size);
-        free (updated);
-        free (packed);
+        erasure.next = stop + 1;
+        rc = broker_erasures_update (txn, self->erasures, &erasure);
     }
-    zhub_forget_clear (&who);
+    broker_erasure_clear (&erasure);
     return rc;
 }
 
 void
-broker_server_erase_after_commit (broker_server_t *self)
+broker_erase_after_commit (broker_server_t *self)
 {
     if (!self->erase_compact)
         return;
@@ -209,7 +157,8 @@ broker_server_erase_after_commit (broker_server_t *self)
     char err[300];
     if (zhub_store_compact (self->store, err, sizeof err)) {
         //  the redaction is stored; only old bytes in freed pages remain
-        zhub_error ("erase_compact_failed", "reason=\"%s\"", s_text (err, (char[80]){0}, 80, true));
+        zhub_error ("erase_compact_failed", "reason=\"%s\"",
+                    broker_text (err, (char[80]){0}, 80, true));
         return;
     }
     zhub_store_stats (self->store, &after);

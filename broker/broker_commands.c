@@ -1,41 +1,25 @@
 //  Reading frames off the socket and handling each command. Nothing here
 //  touches the store for writing: a command either answers at once (errors,
 //  WELCOME) or decides in memory and adds ops for the turn's commit.
-#include "broker_server_internal.h"
+#include "broker_commands.h"
 
-void
-broker_server_failure_op (broker_server_t *self, broker_group_t *group,
-                          const broker_failure_t *failure, bool terminal, uint32_t code,
-                          const char *reason)
-{
-    s_op_t *op = s_op_add (self, failure->dead ? OP_DEAD : OP_RETRY);
-    op->group = zhub_strdup (group->name);
-    op->offset = failure->offset;
-    op->attempts = failure->attempts;
-    op->due_ms = failure->due_ms;
-    op->code = code;
-    op->reason = zhub_strdup (reason ? reason : "");
-    op->cause = terminal ? "terminal" : "max_deliveries";
-    char safe[80];
-    if (failure->dead)
-        zhub_info ("dead_letter", "group=%s offset=%llu attempts=%u cause=%s code=%u reason=\"%s\"",
-                   group->name, (unsigned long long)failure->offset, failure->attempts, op->cause,
-                   code, s_quote (reason, safe, sizeof safe));
-    else
-        zhub_debug ("retry_scheduled", "group=%s offset=%llu attempts=%u in_ms=%lld code=%u",
-                    group->name, (unsigned long long)failure->offset, failure->attempts,
-                    (long long)(failure->due_ms - self->now), code);
-}
+#include "broker_peers.h"
+#include "zhub_log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <zmq.h>
 
 static void
-s_publish (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
+s_publish (broker_server_t *self, broker_client_t *client, zhub_frame_t *frame)
 {
     char err[256], reason[300];
     if (frame->msg_size > self->config.max_message) {
         snprintf (reason, sizeof reason, "message is %zu bytes; the limit is %zu", frame->msg_size,
                   self->config.max_message);
         self->rejected++;
-        broker_server_error (self, client, frame->seq, ZHUB_ERR_TOO_LARGE, reason);
+        broker_turn_error (self, client, frame->seq, ZHUB_ERR_TOO_LARGE, reason);
         return;
     }
     zhub_mpack_limits_t limits = {
@@ -45,11 +29,11 @@ s_publish (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
         snprintf (reason, sizeof reason, "invalid envelope: %s", err);
         self->rejected++;
         zhub_info ("publish_rejected", "client=%s seq=%llu reason=\"%s\"", client->label,
-                   (unsigned long long)frame->seq, s_quote (reason, err, sizeof err));
-        broker_server_error (self, client, frame->seq, ZHUB_ERR_MALFORMED, reason);
+                   (unsigned long long)frame->seq, broker_text (reason, err, sizeof err, true));
+        broker_turn_error (self, client, frame->seq, ZHUB_ERR_MALFORMED, reason);
         return;
     }
-    s_op_t *op = s_op_add (self, OP_PUBLISH);
+    broker_op_t *op = broker_turn_op_add (self, BROKER_OP_PUBLISH);
     op->client = client;
     op->seq = frame->seq;
     op->msg = msg;
@@ -60,31 +44,31 @@ s_publish (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
 }
 
 static void
-s_join (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
+s_join (broker_server_t *self, broker_client_t *client, zhub_frame_t *frame)
 {
     char reason[300];
     if (!broker_group_name_valid (frame->group)) {
-        broker_server_error (self, client, frame->seq, ZHUB_ERR_MALFORMED,
-                             "group must be 1..128 bytes of dot-separated [A-Za-z0-9_-] tokens");
+        broker_turn_error (self, client, frame->seq, ZHUB_ERR_MALFORMED,
+                           "group must be 1..128 bytes of dot-separated [A-Za-z0-9_-] tokens");
         return;
     }
     for (size_t i = 0; i < frame->topic_count; i++) {
         if (!broker_pattern_valid (frame->topics[i])) {
             char safe[80];
             snprintf (reason, sizeof reason, "invalid topic pattern \"%s\"",
-                      s_safe (frame->topics[i], safe, sizeof safe));
-            broker_server_error (self, client, frame->seq, ZHUB_ERR_MALFORMED, reason);
+                      broker_text (frame->topics[i], safe, sizeof safe, false));
+            broker_turn_error (self, client, frame->seq, ZHUB_ERR_MALFORMED, reason);
             return;
         }
     }
     if (frame->start && strcmp (frame->start, "earliest") && strcmp (frame->start, "latest")) {
-        broker_server_error (self, client, frame->seq, ZHUB_ERR_MALFORMED,
-                             "start must be \"earliest\" or \"latest\"");
+        broker_turn_error (self, client, frame->seq, ZHUB_ERR_MALFORMED,
+                           "start must be \"earliest\" or \"latest\"");
         return;
     }
     if (frame->ack_deadline_ms && frame->ack_deadline_ms < 100) {
-        broker_server_error (self, client, frame->seq, ZHUB_ERR_MALFORMED,
-                             "ack_deadline_ms must be >= 100");
+        broker_turn_error (self, client, frame->seq, ZHUB_ERR_MALFORMED,
+                           "ack_deadline_ms must be >= 100");
         return;
     }
     broker_group_t *group = broker_groups_find (self->groups, frame->group);
@@ -109,8 +93,8 @@ s_join (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
                    group->name, latest ? "latest" : "earliest", (unsigned long long)floor,
                    group->settings.max_deliveries, (long long)group->settings.ack_deadline_ms);
     } else if (broker_group_add_patterns (group, frame->topics, frame->topic_count) < 0) {
-        broker_server_error (self, client, frame->seq, ZHUB_ERR_MALFORMED,
-                             "too many patterns in group");
+        broker_turn_error (self, client, frame->seq, ZHUB_ERR_MALFORMED,
+                           "too many patterns in group");
         return;
     }
     bool known = broker_group_member (group, client) != NULL;
@@ -118,7 +102,7 @@ s_join (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
     if (!known)
         zhub_info ("join", "group=%s client=%s credit=%u", group->name, client->label,
                    frame->credit ? frame->credit : 1);
-    s_op_t *op = s_op_add (self, OP_JOIN);
+    broker_op_t *op = broker_turn_op_add (self, BROKER_OP_JOIN);
     op->client = client;
     op->seq = frame->seq;
     op->group = zhub_strdup (group->name);
@@ -128,16 +112,16 @@ s_join (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
 //  their value. New settings apply to deliveries made from now on (a
 //  delivery in flight keeps the deadline it was given).
 static void
-s_group_set (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
+s_group_set (broker_server_t *self, broker_client_t *client, zhub_frame_t *frame)
 {
     broker_group_t *group = broker_groups_find (self->groups, frame->group);
     if (!group) {
-        broker_server_error (self, client, frame->seq, ZHUB_ERR_NOT_JOINED, "no such group");
+        broker_turn_error (self, client, frame->seq, ZHUB_ERR_NOT_JOINED, "no such group");
         return;
     }
     if (frame->ack_deadline_ms && frame->ack_deadline_ms < 100) {
-        broker_server_error (self, client, frame->seq, ZHUB_ERR_MALFORMED,
-                             "ack_deadline_ms must be >= 100");
+        broker_turn_error (self, client, frame->seq, ZHUB_ERR_MALFORMED,
+                           "ack_deadline_ms must be >= 100");
         return;
     }
     broker_settings_t *settings = &group->settings;
@@ -160,7 +144,7 @@ s_group_set (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
                group->name, client->label, settings->max_deliveries,
                (long long)settings->ack_deadline_ms, settings->backoff_count,
                settings->max_in_flight);
-    s_op_t *op = s_op_add (self, OP_GROUP_OK);
+    broker_op_t *op = broker_turn_op_add (self, BROKER_OP_GROUP_OK);
     op->client = client;
     op->seq = frame->seq;
     op->group = zhub_strdup (group->name);
@@ -185,19 +169,19 @@ s_find_time_txn (zhub_txn_t *txn, void *arg)
 //  the new floor on counts as never processed by the group; deliveries in
 //  flight become stale.
 static void
-s_group_reset (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
+s_group_reset (broker_server_t *self, broker_client_t *client, zhub_frame_t *frame)
 {
     broker_group_t *group = broker_groups_find (self->groups, frame->group);
     if (!group) {
-        broker_server_error (self, client, frame->seq, ZHUB_ERR_NOT_JOINED, "no such group");
+        broker_turn_error (self, client, frame->seq, ZHUB_ERR_NOT_JOINED, "no such group");
         return;
     }
     uint64_t floor = frame->offset;
     if (floor == 0) {
         s_find_t find = {self, frame->time_ms, 0};
         if (zhub_store_read (self->store, s_find_time_txn, &find) != ZHUB_OK) {
-            broker_server_error (self, client, frame->seq, ZHUB_ERR_STORAGE,
-                                 "could not read the log");
+            broker_turn_error (self, client, frame->seq, ZHUB_ERR_STORAGE,
+                               "could not read the log");
             return;
         }
         floor = find.offset;
@@ -207,11 +191,11 @@ s_group_reset (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
     zhub_info ("group_reset", "group=%s client=%s from=%llu to=%llu", group->name, client->label,
                (unsigned long long)group->floor, (unsigned long long)floor);
     broker_groups_rewind (self->groups, group, floor);
-    s_op_t *op = s_op_add (self, OP_RESET);
+    broker_op_t *op = broker_turn_op_add (self, BROKER_OP_RESET);
     op->group = zhub_strdup (group->name);
     op->offset = floor;
     broker_state_encode_group (group, &op->record, &op->record_size);
-    op = s_op_add (self, OP_GROUP_OK);
+    op = broker_turn_op_add (self, BROKER_OP_GROUP_OK);
     op->client = client;
     op->seq = frame->seq;
     op->group = zhub_strdup (group->name);
@@ -219,18 +203,18 @@ s_group_reset (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
 }
 
 static void
-s_stale_tag (broker_server_t *self, s_client_t *client, uint64_t tag)
+s_stale_tag (broker_server_t *self, broker_client_t *client, uint64_t tag)
 {
     char reason[160];
     snprintf (reason, sizeof reason,
               "tag %llu is not a current delivery (acked, failed, handed back or expired)",
               (unsigned long long)tag);
     zhub_debug ("stale_tag", "client=%s tag=%llu", client->label, (unsigned long long)tag);
-    broker_server_error (self, client, 0, ZHUB_ERR_STALE_TAG, reason);
+    broker_turn_error (self, client, 0, ZHUB_ERR_STALE_TAG, reason);
 }
 
 static void
-s_handle (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
+s_handle (broker_server_t *self, broker_client_t *client, zhub_frame_t *frame)
 {
     char reason[160];
     switch (frame->cmd) {
@@ -240,20 +224,20 @@ s_handle (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
                 snprintf (reason, sizeof reason,
                           "protocol version %u is not supported; this broker speaks %d",
                           frame->version, ZHUB_PROTO_VERSION);
-                broker_server_error (self, client, 0, ZHUB_ERR_VERSION, reason);
+                broker_turn_error (self, client, 0, ZHUB_ERR_VERSION, reason);
                 break;
             }
             zhub_debug ("hello", "client=%s name=%s", client->label,
-                        s_safe (frame->name, safe, sizeof safe));
+                        broker_text (frame->name, safe, sizeof safe, false));
             zhub_frame_t *welcome = zhub_frame_new (ZHUB_CMD_WELCOME);
             welcome->version = ZHUB_PROTO_VERSION;
-            broker_server_send (self, client, welcome);
+            broker_turn_send (self, client, welcome);
             zhub_frame_destroy (&welcome);
             break;
         }
-        case ZHUB_CMD_PING: s_op_add (self, OP_PONG)->client = client; break;
+        case ZHUB_CMD_PING: broker_turn_op_add (self, BROKER_OP_PONG)->client = client; break;
         case ZHUB_CMD_STATS: {
-            s_op_t *op = s_op_add (self, OP_STATS);
+            broker_op_t *op = broker_turn_op_add (self, BROKER_OP_STATS);
             op->client = client;
             op->seq = frame->seq;
             break;
@@ -266,8 +250,8 @@ s_handle (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
             broker_group_t *group = broker_groups_find (self->groups, frame->group);
             broker_member_t *member = group ? broker_group_member (group, client) : NULL;
             if (!member) {
-                broker_server_error (self, client, 0, ZHUB_ERR_NOT_JOINED,
-                                     "not a member of this group");
+                broker_turn_error (self, client, 0, ZHUB_ERR_NOT_JOINED,
+                                   "not a member of this group");
                 break;
             }
             uint64_t credit = (uint64_t)member->credit + frame->credit;
@@ -289,7 +273,7 @@ s_handle (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
                 s_stale_tag (self, client, frame->tag);
                 break;
             }
-            s_op_t *op = s_op_add (self, OP_ACK);
+            broker_op_t *op = broker_turn_op_add (self, BROKER_OP_ACK);
             op->group = zhub_strdup (entry->group->name);
             op->offset = entry->offset;
             zhub_debug ("ack", "group=%s offset=%llu tag=%llu", entry->group->name,
@@ -310,21 +294,21 @@ s_handle (broker_server_t *self, s_client_t *client, zhub_frame_t *frame)
             else
                 broker_groups_fail (self->groups, entry, self->now, frame->delay_ms,
                                     frame->terminal, &failure);
-            broker_server_failure_op (self, group, &failure, frame->terminal, frame->code,
-                                      frame->reason);
+            broker_turn_failure (self, group, &failure, frame->terminal, frame->code,
+                                 frame->reason);
             break;
         }
         default:
             snprintf (reason, sizeof reason, "unexpected command %s from a client",
                       zhub_cmd_name (frame->cmd));
-            broker_server_error (self, client, frame->seq, ZHUB_ERR_MALFORMED, reason);
+            broker_turn_error (self, client, frame->seq, ZHUB_ERR_MALFORMED, reason);
     }
 }
 
 //  Receives one message. Returns 1 when it handled one, 0 when none was
 //  waiting, -1 on a fatal socket error.
 int
-broker_server_recv_one (broker_server_t *self)
+broker_commands_recv_one (broker_server_t *self)
 {
     zmq_msg_t id, body;
     zmq_msg_init (&id);
@@ -333,7 +317,7 @@ broker_server_recv_one (broker_server_t *self)
         zmq_msg_close (&id);
         return (error == EAGAIN || error == EINTR) ? 0 : -1;
     }
-    if (!zmq_msg_more (&id) || zmq_msg_size (&id) > sizeof ((s_client_t *)0)->id) {
+    if (!zmq_msg_more (&id) || zmq_msg_size (&id) > sizeof ((broker_client_t *)0)->id) {
         zmq_msg_close (&id);
         return 1;
     }
@@ -346,16 +330,16 @@ broker_server_recv_one (broker_server_t *self)
         zmq_msg_init (&body);
         zmq_msg_recv (&body, self->sock, 0);
     }
-    s_client_t *client = broker_server_client (self, zmq_msg_data (&id), zmq_msg_size (&id));
+    broker_client_t *client = broker_peers_client (self, zmq_msg_data (&id), zmq_msg_size (&id));
     if (extra)
-        broker_server_error (self, client, 0, ZHUB_ERR_MALFORMED, "one frame per message");
+        broker_turn_error (self, client, 0, ZHUB_ERR_MALFORMED, "one frame per message");
     else {
         char err[256], reason[300];
         zhub_frame_t *frame =
             zhub_frame_decode (zmq_msg_data (&body), zmq_msg_size (&body), err, sizeof err);
         if (!frame) {
             snprintf (reason, sizeof reason, "malformed frame: %s", err);
-            broker_server_error (self, client, 0, ZHUB_ERR_MALFORMED, reason);
+            broker_turn_error (self, client, 0, ZHUB_ERR_MALFORMED, reason);
         } else {
             s_handle (self, client, frame);
             zhub_frame_destroy (&frame);
