@@ -33,7 +33,16 @@ s_publish (broker_server_t *self, broker_client_t *client, zhub_frame_t *frame)
         broker_turn_error (self, client, frame->seq, ZHUB_ERR_MALFORMED, reason);
         return;
     }
-    broker_op_t *op = broker_turn_op_add (self, BROKER_OP_PUBLISH);
+    //  deliverat in the future: held back (PROTOCOL.md 6.3), within bounds
+    bool hold = msg->deliver_at_ms > self->now;
+    if (hold && msg->deliver_at_ms - self->now > ZHUB_MSG_MAX_DELAY_MS) {
+        self->rejected++;
+        zhub_msg_destroy (&msg);
+        broker_turn_error (self, client, frame->seq, ZHUB_ERR_MALFORMED,
+                           "invalid envelope: deliverat is more than 366 days ahead");
+        return;
+    }
+    broker_op_t *op = broker_turn_op_add (self, hold ? BROKER_OP_HOLD : BROKER_OP_PUBLISH);
     op->client = client;
     op->seq = frame->seq;
     op->msg = msg;

@@ -8,6 +8,9 @@
 void
 broker_deliver_timers (broker_server_t *self)
 {
+    //  held messages whose time came go to the log in this turn's commit
+    if (self->now >= self->next_release_ms)
+        broker_turn_op_add (self, BROKER_OP_RELEASE);
     broker_entry_t *expired[BROKER_EXPIRE_MAX];
     for (size_t g = 0; g < self->groups->count; g++) {
         broker_group_t *group = self->groups->list[g];

@@ -6,7 +6,8 @@
 
 #include "broker_turn.h"
 
-//  Expired ack deadlines become RETRY or DEAD ops.
+//  Expired ack deadlines become RETRY or DEAD ops; held messages whose
+//  deliverat came, a RELEASE op.
 void broker_deliver_timers (broker_server_t *self);
 
 //  GROUP ops for groups whose record must be stored (settings changed, or

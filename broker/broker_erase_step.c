@@ -131,7 +131,10 @@ broker_erase_step (broker_server_t *self, zhub_txn_t *txn)
     for (uint64_t offset = next; offset <= stop && rc == ZHUB_OK; offset++)
         rc = s_redact (self, txn, offset, &erasure.who, &erasure.redacted);
     if (rc == ZHUB_OK && stop >= end) {
-        rc = broker_erasures_remove (txn, self->erasures, erasure.forget);
+        //  messages held for later delivery are retained too
+        rc = broker_delayed_redact (&self->delayed, txn, &erasure.who, &erasure.redacted);
+        if (rc == ZHUB_OK)
+            rc = broker_erasures_remove (txn, self->erasures, erasure.forget);
         if (rc == ZHUB_OK)
             rc = s_publish_erased (self, txn, &erasure.who, erasure.redacted);
         self->erase_compact = true;

@@ -2,7 +2,8 @@
 //  the requests are broker_erasures.h's). Once every group subscribed to a
 //  stored contact.forget is past it, the maintenance phase walks the
 //  retained log in chunks, redacts what mentions the person and clears the
-//  failure reasons kept for those records; at the end it publishes
+//  failure reasons kept for those records, then the messages held for
+//  later delivery (broker_delayed.h); at the end it publishes
 //  `contact.erased`, and after that commit the store is compacted, so the
 //  old bytes are gone from the file too.
 #ifndef BROKER_ERASE_STEP_H

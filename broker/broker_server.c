@@ -52,6 +52,8 @@ s_timeout (broker_server_t *self)
     int64_t timer = broker_groups_next_timer (self->groups);
     if (timer < wake)
         wake = timer;
+    if (self->next_release_ms < wake)
+        wake = self->next_release_ms;
     if (self->next_client_check_ms < wake)
         wake = self->next_client_check_ms;
     if (self->next_sweep_ms < wake)
@@ -147,6 +149,14 @@ s_bind (broker_server_t *self, char *err, size_t err_size)
     return 0;
 }
 
+//  What a restarted broker still holds for later delivery.
+static zhub_rc_t
+s_peek_delayed (zhub_txn_t *txn, void *arg)
+{
+    broker_server_t *self = arg;
+    return broker_delayed_peek (&self->delayed, txn, &self->next_release_ms, &self->held);
+}
+
 broker_server_t *
 broker_server_new (const broker_config_t *config, char *err, size_t err_size)
 {
@@ -158,6 +168,7 @@ broker_server_new (const broker_config_t *config, char *err, size_t err_size)
     self->next_client_check_ms = self->now + config->heartbeat_ms;
     self->next_floor_flush_ms = self->now + BROKER_FLOOR_FLUSH_MS;
     self->clients = broker_map_new ();
+    self->next_release_ms = INT64_MAX;
     //  what the retention walk may skip (see s_trim_verdict in broker_maintenance.c)
     self->trim_min_age_ms = INT64_MAX;
     for (size_t i = 0; i <= config->retention_count; i++) {
@@ -185,7 +196,9 @@ broker_server_new (const broker_config_t *config, char *err, size_t err_size)
         goto fail;
     self->log = broker_log_new (self->store, config->dedup_window_ms);
     if (!self->log || broker_state_open (&self->state, self->store)
-        || zhub_store_table (self->store, "erasures", &self->erasures)) {
+        || zhub_store_table (self->store, "erasures", &self->erasures)
+        || broker_delayed_open (&self->delayed, self->store)
+        || zhub_store_read (self->store, s_peek_delayed, self) != ZHUB_OK) {
         snprintf (err, err_size, "cannot open the broker's tables");
         goto fail;
     }

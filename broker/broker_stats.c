@@ -174,13 +174,15 @@ broker_stats_build (const broker_stats_input_t *input, uint8_t **buf, size_t *si
     s_kv_uint (&pk, "readers", store_stats.readers);
 
     zhub_mpack_pack_str (&pk, "broker");
-    msgpack_pack_map (&pk, 6);
+    msgpack_pack_map (&pk, 8);
     s_kv_uint (&pk, "uptime_ms", (uint64_t)input->uptime_ms);
     s_kv_uint (&pk, "rss_bytes", broker_stats_rss ());
     s_kv_uint (&pk, "clients", input->clients);
     s_kv_uint (&pk, "published", input->published);
     s_kv_uint (&pk, "duplicates", input->duplicates);
     s_kv_uint (&pk, "rejected", input->rejected);
+    s_kv_uint (&pk, "delayed", input->held);
+    s_kv_uint (&pk, "next_release_ms", (uint64_t)input->next_release_ms);
 
     zhub_mpack_pack_str (&pk, "version");
     msgpack_pack_uint32 (&pk, ZHUB_PROTO_VERSION);

@@ -13,6 +13,8 @@ typedef struct {
     size_t clients; //  peers currently known
     int64_t uptime_ms;
     uint64_t published, duplicates, rejected; //  since start
+    uint64_t held;                            //  delayed messages held now
+    int64_t next_release_ms;                  //  the earliest held one's deliverat (0: none)
     uint64_t trimmed;                         //  log records removed by retention, since start
     const char *tap;                          //  tap endpoint, NULL when off
     uint64_t tap_subscriptions, tapped;       //  active subscriptions; messages sent, since start

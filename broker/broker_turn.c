@@ -156,6 +156,20 @@ s_apply_publish (broker_server_t *self, zhub_txn_t *txn, broker_op_t *op)
 }
 
 static zhub_rc_t
+s_apply_hold (broker_server_t *self, zhub_txn_t *txn, broker_op_t *op)
+{
+    return broker_delayed_hold (&self->delayed, self->log, txn, op->msg, op->raw, op->raw_size,
+                                self->now, &op->duplicate, &op->result_offset);
+}
+
+static zhub_rc_t
+s_apply_release (broker_server_t *self, zhub_txn_t *txn, broker_op_t *op)
+{
+    return broker_delayed_release (&self->delayed, self->log, &self->batch, txn, self->now,
+                                   BROKER_RELEASE_MAX, &op->released, &op->dropped, &op->next_due);
+}
+
+static zhub_rc_t
 s_apply_ack (broker_server_t *self, zhub_txn_t *txn, broker_op_t *op)
 {
     broker_msg_state_t state = {.done = true};
@@ -261,6 +275,28 @@ s_puback (broker_server_t *self, broker_op_t *op)
 }
 
 static void
+s_held (broker_server_t *self, broker_op_t *op)
+{
+    if (!op->duplicate) {
+        self->held++;
+        if (op->msg->deliver_at_ms < self->next_release_ms)
+            self->next_release_ms = op->msg->deliver_at_ms;
+    }
+    s_puback (self, op);
+}
+
+static void
+s_released (broker_server_t *self, broker_op_t *op)
+{
+    uint64_t gone = (uint64_t)op->released + op->dropped;
+    self->held = self->held > gone ? self->held - gone : 0;
+    self->next_release_ms = op->next_due;
+    if (op->released || op->dropped)
+        zhub_debug ("released", "messages=%u duplicates=%u held=%llu", op->released, op->dropped,
+                    (unsigned long long)self->held);
+}
+
+static void
 s_joined (broker_server_t *self, broker_op_t *op)
 {
     zhub_frame_t *frame = zhub_frame_new (ZHUB_CMD_JOINED);
@@ -303,6 +339,8 @@ s_stats (broker_server_t *self, broker_op_t *op)
         .published = self->published,
         .duplicates = self->duplicates,
         .rejected = self->rejected,
+        .held = self->held,
+        .next_release_ms = self->next_release_ms == INT64_MAX ? 0 : self->next_release_ms,
         .trimmed = self->trimmed,
         .tap = self->tap ? self->tap_endpoint : NULL,
         .tap_subscriptions = self->tap_subscriptions,
@@ -387,6 +425,8 @@ typedef struct {
 //  floors are written again next turn.
 static const s_kind_row_t s_kinds[BROKER_OP_KINDS] = {
     [BROKER_OP_PUBLISH] = {true, s_apply_publish, s_puback, s_storage_error, false},
+    [BROKER_OP_HOLD] = {true, s_apply_hold, s_held, s_storage_error, false},
+    [BROKER_OP_RELEASE] = {true, s_apply_release, s_released, NULL, false},
     [BROKER_OP_JOIN] = {false, NULL, s_joined, s_storage_error, false},
     [BROKER_OP_ACK] = {true, s_apply_ack, NULL, NULL, false},
     [BROKER_OP_ACK_COVERED] = {false, NULL, NULL, NULL, false},

@@ -21,6 +21,8 @@
 //
 //         op kind      writes  apply (in the transaction)     committed            failed
 //         PUBLISH      yes     append; note a contact.forget  PUBACK               ERROR 503
+//         HOLD         yes     hold until its deliverat       PUBACK (offset 0)    ERROR 503
+//         RELEASE      yes     append the held that are due   next release time    -
 //         JOIN         no      -                               JOINED               ERROR 503
 //         ACK          yes     message state done             -                    -
 //         ACK_COVERED  no      - (the group's floor covers it) -                   -
@@ -38,6 +40,7 @@
 #define BROKER_TURN_H
 
 #include "broker_config.h"
+#include "broker_delayed.h"
 #include "broker_group.h"
 #include "broker_log.h"
 #include "broker_map.h"
@@ -59,7 +62,8 @@
 #define BROKER_FLOOR_FLUSH_MS 1000 //  floors moved by scanning alone are stored this often
 #define BROKER_IDLE_SWEEP_MS 60000 //  dedup sweep when no other write comes along
 #define BROKER_LINGER_MS 1000
-#define BROKER_TAP_HWM 10000 //  tap messages queued per subscriber before it loses some
+#define BROKER_TAP_HWM 10000    //  tap messages queued per subscriber before it loses some
+#define BROKER_RELEASE_MAX 1024 //  held messages appended to the log per turn
 
 //  A peer the broker has heard from, by ZeroMQ routing id.
 typedef struct {
@@ -72,6 +76,8 @@ typedef struct {
 
 typedef enum {
     BROKER_OP_PUBLISH,
+    BROKER_OP_HOLD,
+    BROKER_OP_RELEASE,
     BROKER_OP_JOIN,
     BROKER_OP_ACK,
     BROKER_OP_ACK_COVERED,
@@ -88,10 +94,10 @@ typedef enum {
 //  One thing the turn does; which fields a kind uses is beside each field.
 typedef struct {
     broker_op_kind_t kind;
-    broker_client_t *client; //  PUBLISH, JOIN, PONG, STATS, GROUP_OK: who gets the answer
-    uint64_t seq;            //  PUBLISH, JOIN, STATS, GROUP_OK
-    zhub_msg_t *msg;         //  PUBLISH: decoded envelope (owned)
-    uint8_t *raw;            //  PUBLISH: envelope bytes as received (owned)
+    broker_client_t *client; //  PUBLISH, HOLD, JOIN, PONG, STATS, GROUP_OK: who gets the answer
+    uint64_t seq;            //  PUBLISH, HOLD, JOIN, STATS, GROUP_OK
+    zhub_msg_t *msg;         //  PUBLISH, HOLD: decoded envelope (owned)
+    uint8_t *raw;            //  PUBLISH, HOLD: envelope bytes as received (owned)
     size_t raw_size;
     char *group;       //  all but PUBLISH, PONG, STATS (owned)
     uint64_t offset;   //  ACK, RETRY, DEAD; GROUP_OK, RESET: the group's new floor
@@ -107,6 +113,8 @@ typedef struct {
     uint64_t result_offset;
     bool duplicate;
     bool dlq_failed;
+    uint32_t released, dropped; //  RELEASE
+    int64_t next_due;           //  RELEASE: the earliest still held
 } broker_op_t;
 
 //  The server: one thread owns all of it, so nothing is locked.
@@ -135,11 +143,14 @@ struct broker_server_t {
     int64_t now; //  wall clock of the current turn
     bool sweep;  //  run the maintenance phase in this turn's transaction
     uint64_t published, duplicates, rejected;
-    zhub_table_t erasures;   //  GDPR erase requests (broker_erasures.h)
-    bool erase_pending;      //  the erasures table may hold a request
-    bool erase_compact;      //  a request finished in this turn: compact after the commit
-    uint64_t erase_redacted; //  records the finished request redacted
-    uint64_t erased;         //  requests finished since start
+    zhub_table_t erasures;    //  GDPR erase requests (broker_erasures.h)
+    bool erase_pending;       //  the erasures table may hold a request
+    bool erase_compact;       //  a request finished in this turn: compact after the commit
+    uint64_t erase_redacted;  //  records the finished request redacted
+    uint64_t erased;          //  requests finished since start
+    broker_delayed_t delayed; //  messages held until their deliverat
+    uint64_t held;            //  how many are held
+    int64_t next_release_ms;  //  the earliest deliverat held (INT64_MAX: none)
 };
 
 //  (broker_server.h declares the same name for the server's users; C11

@@ -209,7 +209,8 @@ zhub_msg_encode (const zhub_msg_t *self, uint8_t **buf, size_t *size, char *err,
     msgpack_sbuffer_init (&sbuf);
     msgpack_packer pk;
     msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
-    msgpack_pack_map (&pk, 6 + (self->subject ? 1 : 0) + (self->traceparent ? 1 : 0));
+    msgpack_pack_map (&pk, 6 + (self->subject ? 1 : 0) + (self->traceparent ? 1 : 0)
+                               + (self->deliver_at_ms > 0 ? 1 : 0));
     zhub_mpack_pack_kv_str (&pk, "specversion", "1.0");
     zhub_mpack_pack_kv_str (&pk, "id", self->id);
     zhub_mpack_pack_kv_str (&pk, "source", self->source);
@@ -220,6 +221,10 @@ zhub_msg_encode (const zhub_msg_t *self, uint8_t **buf, size_t *size, char *err,
     msgpack_pack_int64 (&pk, self->time_ms);
     if (self->traceparent)
         zhub_mpack_pack_kv_str (&pk, "traceparent", self->traceparent);
+    if (self->deliver_at_ms > 0) {
+        zhub_mpack_pack_str (&pk, "deliverat");
+        msgpack_pack_int64 (&pk, self->deliver_at_ms);
+    }
     zhub_mpack_pack_str (&pk, "data");
     //  data is already msgpack: append its bytes as the value
     msgpack_sbuffer_write (&sbuf, (const char *) self->data, self->data_size);
@@ -273,6 +278,12 @@ zhub_msg_from_object (const msgpack_object *obj, char *err, size_t err_size)
         s_err (err, err_size, "time must be unix ms or RFC 3339");
         goto fail;
     }
+    const msgpack_object *deliver_at = zhub_mpack_get (obj, "deliverat");
+    if (deliver_at && deliver_at->type != MSGPACK_OBJECT_NIL
+        && (zhub_mpack_int (deliver_at, &self->deliver_at_ms) || self->deliver_at_ms < 0)) {
+        s_err (err, err_size, "deliverat must be unix ms (a non-negative integer)");
+        goto fail;
+    }
     const msgpack_object *data = zhub_mpack_get (obj, "data");
     if (!data || data->type == MSGPACK_OBJECT_NIL)
         zhub_msg_set_data (self, s_empty_map, sizeof s_empty_map);
@@ -319,6 +330,7 @@ zhub_msg_dup (const zhub_msg_t *self)
     copy->subject = zhub_strdup (self->subject);
     copy->traceparent = zhub_strdup (self->traceparent);
     copy->time_ms = self->time_ms;
+    copy->deliver_at_ms = self->deliver_at_ms;
     zhub_msg_set_data (copy, self->data, self->data_size);
     return copy;
 }

@@ -16,6 +16,7 @@
 
 #define ZHUB_MSG_MAX_ID 256       //  id, source, subject: bytes
 #define ZHUB_MSG_MAX_TYPE 255     //  the topic: bytes
+#define ZHUB_MSG_MAX_DELAY_MS (366LL * 24 * 3600 * 1000) //  deliverat at most this far ahead
 
 typedef struct {
     char *id;           //  unique per event; provider events derive it from the provider's id
@@ -26,6 +27,9 @@ typedef struct {
     char *traceparent;  //  W3C trace context or NULL
     uint8_t *data;      //  msgpack bytes of the data map (owned)
     size_t data_size;
+    //  `deliverat`: unix ms before which the broker holds the message back
+    //  (delayed delivery, PROTOCOL.md 6.3); 0 = deliver at once
+    int64_t deliver_at_ms;
 } zhub_msg_t;
 
 //  A new empty message (all fields NULL, data an empty map).

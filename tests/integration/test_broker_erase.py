@@ -116,3 +116,30 @@ def test_pending_erase_survives_a_restart(hub, broker):
                what="contact.erased after the restart")
     assert EMAIL.encode() not in store_bytes(hub)
     actor.close()
+
+
+def test_erase_reaches_messages_held_for_later_delivery(hub, broker):
+    """A message published with deliverat is retained too: the erase
+    redacts it where it waits, and it is still delivered, redacted, later."""
+    tap = Tap(hub.env["ZHUB_BROKER_TAP"], "contact.erased")
+    producer, actor = Bus(hub.env["ZHUB_BROKER"], "p"), Bus(hub.env["ZHUB_BROKER"], "a")
+    actor.join("scheduler", ["contact.forget"], credit=1)
+    later = envelope("remind-1", "tour.reminder", subject="contact:" + BIRD_ID,
+                     data={"email": EMAIL, "text": "Ana, your tour is tomorrow"})
+    later["deliverat"] = int(time.time() * 1000) + 3600 * 1000
+    ack = producer.publish(later)
+    assert ack["cmd"] == "PUBACK" and ack["offset"] == 0
+    assert producer.stats()["broker"]["delayed"] == 1
+    assert EMAIL.encode() in store_bytes(hub)
+    producer.publish(forget("r-held"))
+    d = actor.recv(5)
+    assert d["message"]["type"] == "contact.forget"
+    actor.ack(d["tag"])
+    erased = tap.recv(15)
+    assert erased is not None, hub.logs()
+    assert erased["message"]["data"] == {"request": "r-held", "redacted": 2}  # held + the forget
+    assert EMAIL.encode() not in store_bytes(hub)
+    assert producer.stats()["broker"]["delayed"] == 1   # still held, now redacted
+    for client in (producer, actor):
+        client.close()
+    tap.close()

@@ -266,6 +266,80 @@ test_consumer_joins_again_after_the_broker_restarts (s_broker_t **broker)
     zhub_client_destroy (&consumer);
 }
 
+static int64_t
+s_stat (zhub_client_t *client, const char *section, const char *name)
+{
+    json_t *stats = NULL;
+    if (zhub_client_stats (client, 3000, &stats) != ZHUB_OK)
+        return -1;
+    int64_t value = json_integer_value (json_object_get (json_object_get (stats, section), name));
+    json_decref (stats);
+    return value;
+}
+
+//  deliverat: held durably (across a restart), delivered once its time
+//  came, never before; a held id is deduplicated; a later message of the
+//  same subject is not blocked behind it; too far ahead is refused.
+static void
+test_delayed_publish_is_held_until_its_time (s_broker_t **broker)
+{
+    zhub_client_t *consumer = zhub_client_new (s_endpoint, "later-consumer");
+    const char *topics[] = {"later.>"};
+    zhub_join_t join = {.group = "later", .topics = topics, .topic_count = 1, .credit = 4};
+    CHECK (zhub_client_join (consumer, &join, 3000) == ZHUB_OK);
+    zhub_client_t *producer = zhub_client_new (s_endpoint, "later-producer");
+    zhub_msg_t *held = s_msg ("d-1", "later.reminder", "contact:7");
+    held->deliver_at_ms = zhub_now_ms () + 3000;
+    zhub_puback_t ack = {.offset = 99};
+    char err[256];
+    CHECK (zhub_client_publish (producer, held, 3000, &ack, err, sizeof err) == ZHUB_OK);
+    CHECK (ack.offset == 0 && !ack.duplicate);
+    CHECK (zhub_client_publish (producer, held, 3000, &ack, err, sizeof err) == ZHUB_OK);
+    CHECK (ack.offset == 0 && ack.duplicate);
+    CHECK (s_stat (producer, "broker", "delayed") == 1);
+    CHECK (s_stat (producer, "broker", "next_release_ms") == held->deliver_at_ms);
+
+    zhub_msg_t *far = s_msg ("d-far", "later.reminder", NULL);
+    far->deliver_at_ms = zhub_now_ms () + 400LL * 24 * 3600 * 1000;
+    CHECK (zhub_client_publish (producer, far, 3000, NULL, err, sizeof err) == ZHUB_REJECT);
+    CHECK (strstr (err, "deliverat") != NULL);
+    zhub_msg_destroy (&far);
+
+    //  the same subject, published now: delivered now, not after d-1
+    CHECK (s_publish (producer, "d-now", "later.note", NULL) == ZHUB_OK);
+    zhub_delivery_t *delivery = NULL;
+    CHECK (zhub_client_recv (consumer, &delivery, 5000) == ZHUB_OK);
+    if (delivery) {
+        CHECK_STR (delivery->msg->id, "d-now");
+        zhub_client_ack (consumer, delivery);
+        zhub_delivery_destroy (&delivery);
+    }
+    zhub_client_destroy (&producer);
+
+    //  held across a restart
+    char endpoint[256];
+    snprintf (endpoint, sizeof endpoint, "%s", s_endpoint);
+    s_broker_stop (broker);
+    *broker = s_broker_start (endpoint);
+    CHECK (*broker != NULL);
+    CHECK (zhub_client_recv (consumer, &delivery, 15000) == ZHUB_OK);
+    if (delivery) {
+        CHECK_STR (delivery->msg->id, "d-1");
+        CHECK (delivery->msg->deliver_at_ms == held->deliver_at_ms);
+        CHECK (zhub_now_ms () >= held->deliver_at_ms);
+        zhub_client_ack (consumer, delivery);
+        zhub_delivery_destroy (&delivery);
+    }
+    producer = zhub_client_new (s_endpoint, "later-producer");
+    CHECK (s_stat (producer, "broker", "delayed") == 0);
+    //  once in the log, the id is in the dedup window like any other
+    CHECK (zhub_client_publish (producer, held, 3000, &ack, err, sizeof err) == ZHUB_OK);
+    CHECK (ack.duplicate && ack.offset > 0);
+    zhub_msg_destroy (&held);
+    zhub_client_destroy (&producer);
+    zhub_client_destroy (&consumer);
+}
+
 static void
 test_publish_without_a_broker_is_a_retry (void)
 {
@@ -340,6 +414,11 @@ main (void)
     zhub_test_case_failed = 0;
     test_consumer_joins_again_after_the_broker_restarts (&broker);
     printf ("%s test_consumer_joins_again_after_the_broker_restarts\n",
+            zhub_test_case_failed ? "FAIL" : "ok  ");
+    zhub_test_failures += zhub_test_case_failed;
+    zhub_test_case_failed = 0;
+    test_delayed_publish_is_held_until_its_time (&broker);
+    printf ("%s test_delayed_publish_is_held_until_its_time\n",
             zhub_test_case_failed ? "FAIL" : "ok  ");
     zhub_test_failures += zhub_test_case_failed;
     RUN (test_publish_without_a_broker_is_a_retry);

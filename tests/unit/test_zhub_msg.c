@@ -54,6 +54,37 @@ test_round_trip_keeps_every_field (void)
     zhub_msg_destroy (&msg);   //  idempotent
 }
 
+//  deliverat (delayed delivery) travels only when set, and must be unix ms.
+static void
+test_deliverat_round_trips_and_must_be_unix_ms (void)
+{
+    zhub_msg_t *msg = s_sample ();
+    uint8_t *buf;
+    size_t size, plain_size;
+    CHECK (zhub_msg_encode (msg, &buf, &plain_size, NULL, 0) == 0);
+    free (buf);
+    msg->deliver_at_ms = 1893456000000LL;
+    CHECK (zhub_msg_encode (msg, &buf, &size, NULL, 0) == 0);
+    CHECK (size > plain_size);
+    zhub_msg_t *back = zhub_msg_decode (buf, size, NULL, NULL, 0);
+    CHECK (back && back->deliver_at_ms == 1893456000000LL);
+    zhub_msg_t *copy = back ? zhub_msg_dup (back) : NULL;
+    CHECK (copy && copy->deliver_at_ms == 1893456000000LL);
+    zhub_msg_destroy (&copy);
+    zhub_msg_destroy (&back);
+    free (buf);
+    //  {"specversion":"1.0","id":"x","source":"s","type":"a.b","deliverat":"soon"}
+    const uint8_t text[] = {0x85, 0xab, 's', 'p', 'e', 'c', 'v', 'e', 'r', 's', 'i', 'o', 'n',
+                            0xa3, '1', '.', '0', 0xa2, 'i', 'd', 0xa1, 'x', 0xa6, 's', 'o',
+                            'u', 'r', 'c', 'e', 0xa1, 's', 0xa4, 't', 'y', 'p', 'e', 0xa3,
+                            'a', '.', 'b', 0xa9, 'd', 'e', 'l', 'i', 'v', 'e', 'r', 'a', 't',
+                            0xa4, 's', 'o', 'o', 'n'};
+    char err[128] = "";
+    CHECK (zhub_msg_decode (text, sizeof text, NULL, err, sizeof err) == NULL);
+    CHECK (strstr (err, "deliverat") != NULL);
+    zhub_msg_destroy (&msg);
+}
+
 static void
 test_invalid_messages_are_not_encoded (void)
 {
@@ -177,6 +208,7 @@ main (void)
 {
     RUN (test_round_trip_keeps_every_field);
     RUN (test_invalid_messages_are_not_encoded);
+    RUN (test_deliverat_round_trips_and_must_be_unix_ms);
     RUN (test_time_accepts_rfc3339_from_other_clients);
     RUN (test_corrupt_envelopes_are_rejected);
     RUN (test_an_erased_message_is_told_from_one_that_only_looks_alike);
