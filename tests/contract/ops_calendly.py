@@ -25,7 +25,7 @@ def operations():
                   DOCS + "scheduling-links/create-scheduling-link",
                   body=("json", SCHEDULING_LINK, True)),
         Operation("calendly", "GET /scheduled_events/{uuid}", "GET", "/scheduled_events/{uuid}",
-                  DOCS + "scheduled-events/get-event", segments={"uuid": UUID_SEGMENT}),
+                  DOCS + "scheduled-events/get-scheduled-event", segments={"uuid": UUID_SEGMENT}),
         Operation("calendly", "GET /scheduled_events/{uuid}/invitees/{invitee_uuid}", "GET",
                   "/scheduled_events/{uuid}/invitees/{invitee_uuid}",
                   DOCS + "scheduled-events/get-event-invitee",

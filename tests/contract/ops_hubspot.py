@@ -95,7 +95,9 @@ def operations():
         reference = ("github:HubSpot/HubSpot-public-api-spec-collection "
                      "PublicApiSpecs/%s @%s, operationId %s" % (o["file"], commit[:12],
                                                                 o["operationId"]))
-        ops.append(Operation("hubspot", "%s %s" % (o["method"], o["path"]), o["method"],
+        # named as the guides write it (deals, not 0-3); the reference keeps the spec's path
+        name = "%s %s" % (o["method"], o["path"].replace("/objects/0-3", "/objects/deals"))
+        ops.append(Operation("hubspot", name, o["method"],
                              o["path"], reference, query=_query(o["parameters"]),
                              auth="Bearer", body=body, context=context,
                              no_encoded_slash=True, alternatives={"0-3": ("deals",)}))

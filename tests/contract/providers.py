@@ -5,7 +5,9 @@ import ops_calendly
 import ops_google
 import ops_graph
 import ops_hubspot
-from contract import check_requests
+from urllib.parse import unquote
+
+from contract import check_requests, find_operation, is_from_zhub
 
 # name -> (operations, path prefixes the real base URL carries and a
 # stand-in may or may not be called with)
@@ -32,3 +34,21 @@ def check(name, entries):
     """(violations, warnings) for the entries a stand-in recorded."""
     ops, prefixes = operations(name)
     return check_requests(name, ops, entries, prefixes)
+
+
+def operations_seen(name, entries):
+    """{operation name or "unknown": count} over the entries zhub sent."""
+    ops, prefixes = operations(name)
+    seen = {}
+    for entry in entries:
+        if not is_from_zhub(entry):
+            continue
+        path = entry.get("path") or ""
+        for prefix in prefixes:
+            if path.startswith(prefix + "/"):
+                path = path[len(prefix):]
+        op, _ = find_operation(ops, entry.get("method"),
+                               [unquote(p) for p in path.strip("/").split("/")])
+        key = op.name if op else "unknown"
+        seen[key] = seen.get(key, 0) + 1
+    return seen
