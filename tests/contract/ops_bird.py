@@ -17,7 +17,8 @@ CONTACTS = "https://docs.bird.com/api/contacts-api/api-reference/manage-workspac
 MESSAGING = "https://docs.bird.com/api/channels-api/api-reference/messaging"
 WHATSAPP = ("https://docs.bird.com/api/channels-api/supported-channels/programmable-whatsapp/"
             "sending-whatsapp-messages")
-WORKSPACE = r"^[^/]+$"
+# "workspaceId string · uuid Required" on every page below
+WORKSPACE = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 SCALAR = {"type": ["boolean", "number", "string"]}
 ATTRIBUTES = {"type": "object", "nullable": True, "additionalProperties": {
@@ -106,7 +107,7 @@ def operations():
                   segments=dict(seg, identifierKey=r"^.{1,250}$", identifierValue=r"^.{1,500}$"),
                   body=("json", CONTACT_UPDATE, True), documented_fields=CONTACT_UPDATE_FIELDS),
         Operation("bird", "GET " + ws + "/contacts", "GET", ws + "/contacts",
-                  CONTACTS + "list-contacts", auth="AccessKey", segments=seg,
+                  CONTACTS.rstrip("/") + " (list contacts)", auth="AccessKey", segments=seg,
                   query={"identifierKey": Param(), "identifierValue": Param(),
                          "limit": Param({"type": "integer", "minimum": 1, "maximum": 100}),
                          "pageToken": Param(), "reverse": Param({"type": "boolean"}),

@@ -37,7 +37,7 @@ GET_SCHEDULE = {"type": "object", "additionalProperties": False,
                                "availabilityViewInterval": {"type": "integer", "minimum": 5,
                                                             "maximum": 1440}}}
 ITEM_BODY = {"type": "object", "properties": {
-    "contentType": {"type": "string", "enum": ["text", "html"]},
+    "contentType": {"type": "string", "pattern": r"(?i)^(text|html)$"},
     "content": {"type": "string"}}}
 LOCATION = {"type": "object", "properties": {"displayName": {"type": "string"},
                                              "locationEmailAddress": {"type": "string"},

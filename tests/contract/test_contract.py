@@ -174,6 +174,8 @@ def test_bird_each_rule():
     assert rules("bird", entry("POST", WS + "/contacts", headers=BIRD,
                                body={"identifiers": []})) == ["body-schema"]
     assert rules("bird", entry("PUT", WS + "/contacts/c-1", headers=BIRD, body={})) == ["method"]
+    assert rules("bird", entry("DELETE", "/workspaces/ws-test/contacts/c-1", headers=BIRD)) == \
+        ["path-param"]
 
 
 # -------------------------------------------------------------- Google

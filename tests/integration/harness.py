@@ -172,7 +172,8 @@ class Hub:
 
     HUBSPOT_SECRET = "test-hubspot-app-secret"
     BIRD_KEY = "test-bird-signing-key"
-    WORKSPACE = "ws-test"
+    # Bird workspace ids are UUIDs (docs.bird.com: "workspaceId string · uuid")
+    WORKSPACE = "2f3c1a9e-0b7d-4c1e-9a51-6f1d2c3b4a59"
 
     def __init__(self, tmp_path):
         self.tmp = str(tmp_path)
