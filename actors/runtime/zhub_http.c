@@ -61,7 +61,10 @@ zhub_http_new (const zhub_http_config_t *config)
         self->config.total_timeout_ms = ZHUB_HTTP_TOTAL_TIMEOUT_MS;
     if (self->config.max_response == 0)
         self->config.max_response = ZHUB_HTTP_MAX_RESPONSE;
-    self->user_agent = zhub_strdup (self->config.user_agent ? self->config.user_agent : "zhub/0.1");
+    //  "zhub/<version>": providers see who calls, and the tests' contract
+    //  checker tells zhub's requests from the tests' own by this prefix.
+    self->user_agent =
+        zhub_strdup (self->config.user_agent ? self->config.user_agent : "zhub/" ZHUB_VERSION);
     self->config.user_agent = self->user_agent;
     return self;
 }

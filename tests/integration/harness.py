@@ -6,6 +6,7 @@ Binaries are found under $ZHUB_BUILD_DIR (meson sets it for `meson test`).
 Each zhub process logs one `event=ready` line once it serves; start() waits
 for it.
 """
+import json
 import os
 import random
 import signal
@@ -171,7 +172,8 @@ class Hub:
 
     HUBSPOT_SECRET = "test-hubspot-app-secret"
     BIRD_KEY = "test-bird-signing-key"
-    WORKSPACE = "ws-test"
+    # Bird workspace ids are UUIDs (docs.bird.com: "workspaceId string · uuid")
+    WORKSPACE = "2f3c1a9e-0b7d-4c1e-9a51-6f1d2c3b4a59"
 
     def __init__(self, tmp_path):
         self.tmp = str(tmp_path)
@@ -224,12 +226,28 @@ class Hub:
         """Starts tests/peers/<kind>_peer.py on a free port; sets the base URL."""
         port = free_port()
         argv = [PYTHON, os.path.join(PEERS_DIR, "%s_peer.py" % kind), "--port", str(port),
-                "--max-seconds", "600"] + list(args)
+                "--max-seconds", "600", "--request-journal", self.request_journal(kind)] + list(args)
         self._start(kind + "-peer", argv, ready_text="READY")
         url = "http://127.0.0.1:%d" % port
         self.peers[kind] = url
         self.env["ZHUB_%s_BASE_URL" % kind.upper()] = url
         return url
+
+    def request_journal(self, kind):
+        """The file where the stand-in of kind appends every request it
+        answered (tests/peers/peerlib.py, --request-journal)."""
+        return os.path.join(self.tmp, "%s-peer.requests.jsonl" % kind)
+
+    def recorded_requests(self):
+        """{kind: [request entries]} of every stand-in this test started,
+        read once they are stopped."""
+        found = {}
+        for kind in self.peers:
+            path = self.request_journal(kind)
+            if os.path.exists(path):
+                with open(path, encoding="utf-8") as f:
+                    found[kind] = [json.loads(line) for line in f if line.strip()]
+        return found
 
     def stop_all(self):
         for proc in reversed(self.procs):

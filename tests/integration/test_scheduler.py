@@ -39,7 +39,7 @@ def start(hub, agents=(ANA, LUIS), google_args=(), restart_env=None, **section):
            "ZHUB_GRAPH_CLIENT_ID": "graph-client-id",
            "ZHUB_GRAPH_CLIENT_SECRET": "graph-client-secret",
            "ZHUB_GRAPH_BASE_URL": hub.peers["graph"] + "/v1.0",
-           "ZHUB_GRAPH_TOKEN_URL": hub.peers["graph"] + "/tenant-1/oauth2/v2.0/token",
+           "ZHUB_GRAPH_TOKEN_URL": hub.peers["graph"] + "/contoso.onmicrosoft.com/oauth2/v2.0/token",
            "ZHUB_BACKOFF": "200ms",
            # watch channels are opened only with a token the gateway can check
            "ZHUB_GOOGLE_CHANNEL_TOKEN": "test-google-channel-token"}

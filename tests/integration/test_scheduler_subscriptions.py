@@ -42,7 +42,7 @@ def boot(hub, agents=(ANA, LUIS), **env):
         "ZHUB_GRAPH_CLIENT_ID": "graph-client-id",
         "ZHUB_GRAPH_CLIENT_SECRET": "graph-client-secret",
         "ZHUB_GRAPH_BASE_URL": hub.peers["graph"] + "/v1.0",
-        "ZHUB_GRAPH_TOKEN_URL": hub.peers["graph"] + "/tenant-1/oauth2/v2.0/token",
+        "ZHUB_GRAPH_TOKEN_URL": hub.peers["graph"] + "/contoso.onmicrosoft.com/oauth2/v2.0/token",
         "ZHUB_BACKOFF": "200ms"}
     hub.scheduler_env.update(env)
     return hub.start("scheduler", extra_env=hub.scheduler_env)

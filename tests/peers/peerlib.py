@@ -206,9 +206,16 @@ class FaultQueue:
 
 
 class RequestLog:
-    def __init__(self):
+    """What the peer was asked, newest LOG_LIMIT entries in memory (cleared
+    by DELETE /__peer/requests and /__peer/reset). With a journal path
+    every answered entry is also appended there as one JSON line, never
+    cleared: the integration harness reads it after the test to check
+    every request zhub made against the providers' references."""
+
+    def __init__(self, journal=None):
         self._lock = threading.Lock()
         self._entries = []
+        self._journal = journal
 
     def record(self, req, status):
         entry = {"method": req.method, "path": req.path, "query": req.query,
@@ -223,6 +230,9 @@ class RequestLog:
     def answered(self, entry, status):
         with self._lock:
             entry["status"] = status
+            if self._journal:
+                with open(self._journal, "a", encoding="utf-8") as f:
+                    f.write(json.dumps(entry, ensure_ascii=False) + "\n")
 
     def snapshot(self, path_prefix="", method=""):
         with self._lock:
@@ -322,7 +332,7 @@ class PeerApp:
         self.args = args
         self.lock = threading.RLock()
         self.faults = FaultQueue()
-        self.log = RequestLog()
+        self.log = RequestLog(getattr(args, "request_journal", None))
         self.webhooks = WebhookSender()
         self.config = {k: getattr(args, k, None) for k in self.config_keys}
         self.reset_state()
@@ -453,7 +463,7 @@ class PeerHandler(BaseHTTPRequestHandler):
         if fault and fault.delay_ms:
             time.sleep(fault.delay_ms / 1000.0)
         if fault and fault.reset:
-            app.log.record(req, None)
+            app.log.answered(app.log.record(req, None), None)
             self._abort()
             return
         # Logged before the call changes any state (its status once answered):
@@ -538,6 +548,8 @@ def build_parser(app_cls):
                         help="exit by itself after this many seconds")
     parser.add_argument("--verbose", action="store_true",
                         help="access log on stderr")
+    parser.add_argument("--request-journal", metavar="FILE",
+                        help="also append every answered request to FILE, one JSON line each")
     app_cls.add_arguments(parser)
     return parser
 
