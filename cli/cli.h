@@ -34,5 +34,6 @@ int zhub_cmd_pub (int argc, char **argv);
 int zhub_cmd_tail (int argc, char **argv);
 int zhub_cmd_audit (int argc, char **argv);
 int zhub_cmd_hubspot (int argc, char **argv);
+int zhub_cmd_doctor (int argc, char **argv);
 
 #endif

@@ -2,12 +2,22 @@
 //  stand-in peers, the broker, the gateway and the actors — supervised in
 //  the foreground until Ctrl-C or SIGTERM, which stops every process.
 //  Defaults are only defaults: any ZHUB_* variable already set wins.
+//
+//  Its output is often a pipe (`./dev up | tee up.log`). When the reader
+//  goes away (Ctrl-C reaches tee too) a write would raise SIGPIPE and kill
+//  the supervisor before it stops its children; so SIGPIPE is ignored, and
+//  an output that can no longer be written (EPIPE, or a pipe without a
+//  reader) is a request to stop, like SIGINT, SIGTERM and SIGHUP. Children
+//  die with the supervisor in any case (supervisor.c).
 #include "cli.h"
 #include "supervisor.h"
 #include "zhub_common.h"
 
+#include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +30,42 @@ s_on_signal (int sig)
 {
     (void) sig;
     s_stop = 1;
+}
+
+//  printf to stdout, flushed; an output nobody reads any more (EPIPE) is a
+//  stop request.
+static void
+s_say (const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    int rc = vprintf (format, args);
+    va_end (args);
+    if (rc < 0 || fflush (stdout) == EOF) {
+        if (errno == EPIPE)
+            s_stop = 1;
+        clearerr (stdout);
+    }
+}
+
+//  Waits up to timeout_ms; true when stdout or stderr has lost its reader
+//  (a pipe whose other end is closed reports POLLERR, a hung-up terminal
+//  POLLHUP). Regular files and /dev/null report neither; a closed
+//  descriptor is left out from then on (poll skips negative ones).
+static bool
+s_output_gone (int timeout_ms)
+{
+    static struct pollfd fds[2] = {{.fd = STDOUT_FILENO}, {.fd = STDERR_FILENO}};
+    if (poll (fds, 2, timeout_ms) <= 0)
+        return false;
+    bool gone = false;
+    for (int i = 0; i < 2; i++) {
+        if (fds[i].revents & POLLNVAL)
+            fds[i].fd = -1;
+        else if (fds[i].revents & (POLLERR | POLLHUP))
+            gone = true;
+    }
+    return gone;
 }
 
 //  Local defaults: no accounts needed, peers on loopback.
@@ -42,7 +88,9 @@ static const char *s_usage =
     "\n"
     "Runs the whole hub in the foreground: the stand-in HubSpot and Bird servers\n"
     "(from DIR, default tests/peers next to the build), zhub-broker, zhub-gateway\n"
-    "and every actor, restarting any that dies. Ctrl-C or SIGTERM stops them all.\n"
+    "and every actor, restarting any that dies. Ctrl-C, SIGTERM, SIGHUP or an\n"
+    "output nobody reads any more (a closed pipe) stops them all; killed outright,\n"
+    "zhub up takes its children along (each gets SIGTERM).\n"
     "Every ZHUB_* variable already in the environment is kept; the rest get\n"
     "local defaults (see docs/configuration.md).\n"
     "\n"
@@ -184,30 +232,32 @@ zhub_cmd_up (int argc, char **argv)
     struct sigaction action = {.sa_handler = s_on_signal};
     sigaction (SIGINT, &action, NULL);
     sigaction (SIGTERM, &action, NULL);
+    sigaction (SIGHUP, &action, NULL);
+    struct sigaction ignore = {.sa_handler = SIG_IGN};
+    sigaction (SIGPIPE, &ignore, NULL);
     int children = (with_peers ? 5 : 0) + (int) (sizeof programs / sizeof programs[0]);
     for (int i = 0; i < children; i++)
         if (zhub_supervisor_start (sup, i) < 0)
             fprintf (stderr, "zhub up: could not start child %d\n", i);
 
-    printf ("\nzhub is up (data in %s)\n", getenv ("ZHUB_DATA_DIR"));
-    printf ("  HubSpot webhooks  POST %s/v1/webhooks/hubspot   (app secret from ZHUB_HUBSPOT_APP_SECRET)\n",
-            public_url);
-    printf ("  Bird webhooks     POST %s/v1/webhooks/bird      (signing key from ZHUB_BIRD_SIGNING_KEY)\n",
-            public_url);
-    printf ("  health            GET  http://%s/healthz  /readyz\n", getenv ("ZHUB_ADMIN_LISTEN"));
-    printf ("  bus               %s\n", getenv ("ZHUB_BROKER"));
+    s_say ("\nzhub is up (data in %s)\n", getenv ("ZHUB_DATA_DIR"));
+    s_say ("  HubSpot webhooks  POST %s/v1/webhooks/hubspot   (app secret from ZHUB_HUBSPOT_APP_SECRET)\n",
+           public_url);
+    s_say ("  Bird webhooks     POST %s/v1/webhooks/bird      (signing key from ZHUB_BIRD_SIGNING_KEY)\n",
+           public_url);
+    s_say ("  health            GET  http://%s/healthz  /readyz\n", getenv ("ZHUB_ADMIN_LISTEN"));
+    s_say ("  bus               %s\n", getenv ("ZHUB_BROKER"));
     if (with_peers)
-        printf ("  stand-in HubSpot  %s   stand-in Bird  %s   (state: GET /__peer/state)\n",
-                hubspot_url, bird_url);
-    printf ("Press Ctrl-C to stop.\n\n");
-    fflush (stdout);
+        s_say ("  stand-in HubSpot  %s   stand-in Bird  %s   (state: GET /__peer/state)\n",
+               hubspot_url, bird_url);
+    s_say ("Press Ctrl-C to stop.\n\n");
 
     while (!s_stop) {
         zhub_supervisor_tick (sup);
-        usleep (100000);
+        if (s_output_gone (100))
+            s_stop = 1;
     }
-    printf ("\nzhub up: stopping\n");
-    fflush (stdout);
+    s_say ("\nzhub up: stopping\n");
     int rc = zhub_supervisor_stop_all (sup, 10000);
     zhub_supervisor_destroy (&sup);
     return rc == 0 ? 0 : ZHUB_EXIT_FAILURE;

@@ -30,6 +30,8 @@ static const struct {
     {"erase", zhub_cmd_erase, "GDPR: erase a person (contact <phone|email|id>) from every\n"
                               "              store zhub keeps; --upstream also in HubSpot and Bird"},
     {"hubspot", zhub_cmd_hubspot, "create the custom HubSpot properties the sync needs (setup)"},
+    {"doctor", zhub_cmd_doctor, "check every configured connection live (HubSpot, Bird,\n"
+                                "              calendars, broker, public URL) and say what is wrong"},
 };
 
 static void
@@ -43,8 +45,9 @@ s_usage (FILE *out)
            "\n"
            "Run `zhub <command> --help` for a command's options.\n"
            "\n"
-           "Exit codes: 0 success, 1 the operation failed, 2 bad arguments,\n"
-           "3 the broker did not answer, 4 not found (e.g. no such dead letter).\n",
+           "Exit codes: 0 success, 1 the operation failed (zhub doctor: a check\n"
+           "failed), 2 bad arguments, 3 the broker did not answer, 4 not found (e.g.\n"
+           "no such dead letter).\n",
            out);
 }
 

@@ -1,7 +1,10 @@
 //  fork/exec supervision with restart back-off. Children are put in their
 //  own process group so that Ctrl-C in the terminal reaches only us, and we
 //  decide the order in which they stop (gateway before broker, so nothing
-//  in flight is cut off).
+//  in flight is cut off). Being in other process groups, they would outlive
+//  a supervisor that is killed outright (SIGKILL, a crash): each child asks
+//  the kernel for SIGTERM when its parent dies (PR_SET_PDEATHSIG), so the
+//  ports they hold are freed with us.
 #include "supervisor.h"
 #include "zhub_common.h"
 
@@ -10,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -72,14 +76,24 @@ pid_t
 zhub_supervisor_start (zhub_supervisor_t *self, int index)
 {
     s_child_t *child = &self->children[index];
+    pid_t parent = getpid ();
     pid_t pid = fork ();
     if (pid < 0)
         return -1;
     if (pid == 0) {
+        //  SIGTERM when the supervisor dies, however it dies; it survives
+        //  execv. The supervisor may have died between fork and prctl, in
+        //  which case no signal will come: then we are already orphaned.
+        if (prctl (PR_SET_PDEATHSIG, SIGTERM) || getppid () != parent)
+            _exit (127);
         setpgid (0, 0);
+        //  What the supervisor ignores or catches is not the child's
+        //  business: ignored signals would survive execv.
         signal (SIGINT, SIG_DFL);
         signal (SIGTERM, SIG_DFL);
         signal (SIGCHLD, SIG_DFL);
+        signal (SIGHUP, SIG_DFL);
+        signal (SIGPIPE, SIG_DFL);
         execv (child->argv[0], child->argv);
         fprintf (stderr, "zhub up: cannot start %s (%s): %s\n", child->name, child->argv[0],
                  strerror (errno));

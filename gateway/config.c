@@ -271,6 +271,18 @@ zhub_gateway_config_load (zhub_gateway_config_t *self)
                                  ZHUB_GATEWAY_MAX_CLOCK_SKEW_DEFAULT_MS, &self->max_clock_skew_ms))
         return -1;
     self->body_limit = (size_t)body_limit;
+    int64_t discard_limit;
+    if (zhub_env_int ("ZHUB_GATEWAY_DISCARD_LIMIT", ZHUB_GATEWAY_DISCARD_FACTOR * body_limit, 0,
+                      1024LL * 1024 * 1024, &discard_limit))
+        return -1;
+    if (discard_limit < body_limit) {
+        fprintf (stderr,
+                 "zhub: ZHUB_GATEWAY_DISCARD_LIMIT must be at least "
+                 "ZHUB_GATEWAY_BODY_LIMIT (%lld)\n",
+                 (long long)body_limit);
+        return -1;
+    }
+    self->discard_limit = (size_t)discard_limit;
     //  Timeouts of zero would mean "never" to MHD and "fail at once" to the
     //  client; neither is what anyone wants.
     if (self->publish_timeout_ms < 1 || self->ready_timeout_ms < 1
@@ -305,14 +317,15 @@ zhub_gateway_config_log (const zhub_gateway_config_t *self)
 {
     zhub_info (
         "config",
-        "listen=%s admin=%s public_url=%s broker=%s body_limit=%zu publish_timeout_ms=%lld "
+        "listen=%s admin=%s public_url=%s broker=%s body_limit=%zu discard_limit=%zu "
+        "publish_timeout_ms=%lld "
         "retry_after_s=%lld ready_timeout_ms=%lld connection_timeout_ms=%lld "
         "connection_limit=%lld per_ip_limit=%lld connection_memory=%lld threads=%lld "
         "publishers=%lld "
         "hubspot_max_age_ms=%lld bird_max_age_ms=%lld max_clock_skew_ms=%lld rate=%.0f "
         "burst=%.0f spool=%s spool_limit=%lld request_timeout_ms=%lld",
         self->listen.text, self->admin.text, self->public_url, self->broker, self->body_limit,
-        (long long)self->publish_timeout_ms, (long long)self->retry_after_s,
+        self->discard_limit, (long long)self->publish_timeout_ms, (long long)self->retry_after_s,
         (long long)self->ready_timeout_ms, (long long)self->connection_timeout_ms,
         (long long)self->connection_limit, (long long)self->per_ip_limit,
         (long long)self->connection_memory, (long long)self->threads, (long long)self->publishers,

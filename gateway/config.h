@@ -46,6 +46,10 @@
 #define ZHUB_GATEWAY_LISTEN_DEFAULT "127.0.0.1:8080"
 #define ZHUB_ADMIN_LISTEN_DEFAULT "127.0.0.1:8081"
 #define ZHUB_GATEWAY_BODY_LIMIT_DEFAULT (1024 * 1024)
+//  An oversized body is read and thrown away up to this many times the
+//  body limit (ZHUB_GATEWAY_DISCARD_LIMIT), so that a sender still
+//  uploading reads our 413 instead of a connection reset.
+#define ZHUB_GATEWAY_DISCARD_FACTOR 4
 #define ZHUB_GATEWAY_PUBLISH_TIMEOUT_DEFAULT_MS 3000
 #define ZHUB_GATEWAY_RETRY_AFTER_DEFAULT_S 5
 #define ZHUB_GATEWAY_READY_TIMEOUT_DEFAULT_MS 1000
@@ -112,6 +116,7 @@ typedef struct {
     double burst;           //  bucket size
     double source_rate[16]; //  ZHUB_GATEWAY_RATE_<SOURCE>, by zhub_provider_at index (0 = rate)
     size_t body_limit;      //  bytes
+    size_t discard_limit;   //  bytes of an oversized body read (and dropped) before cutting off
     int64_t publish_timeout_ms;
     int64_t retry_after_s;
     int64_t ready_timeout_ms;

@@ -3,9 +3,12 @@
 //    headers   -> route (404), the source's rate (429), a provider's
 //                 handshake (WhatsApp's GET, Graph's validationToken:
 //                 answered here), method (405), content type (415),
-//                 declared length (413): answered at once, before any body
-//                 is read
-//    body      -> buffered up to the body limit (413 past it)
+//                 answered at once, before any body is read; a declared
+//                 length over the limit (413) too when the sender waits
+//                 for 100 Continue or the length is past the discard limit
+//    body      -> buffered up to the body limit; past it read and dropped
+//                 up to the discard limit, then 413 (past the discard
+//                 limit the connection is cut)
 //    complete  -> provider verifies the signature (401; a secret's previous
 //                 value is tried too), parses the body into messages (400),
 //                 the messages are published with confirm, and only then
@@ -104,7 +107,7 @@ s_request_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
                    "ids=%s reason=%s",
                    req->method[0] ? req->method : "-", req->path[0] ? req->path : "-",
                    req->source[0] ? req->source : "-", req->status, req->events,
-                   req->body_size + req->dropped, duration, req->ids[0] ? req->ids : "-", reason);
+                   req->received, duration, req->ids[0] ? req->ids : "-", reason);
     }
     zhub_msg_list_clear (&req->list);
     free (req->results);

@@ -1,8 +1,16 @@
 //  A webhook request's intake, before the body is complete: routing to a
 //  provider, the source's rate limit, handshakes, method, content type and
 //  declared length decided from the headers alone; then the body buffered
-//  up to the body limit.
+//  up to the body limit, and an oversized one read and dropped up to the
+//  discard limit so that its sender can read the 413.
 #include "server_internal.h"
+
+//  How much of an oversized body is read: never less than the body limit.
+static size_t
+s_discard_limit (const zhub_gateway_config_t *config)
+{
+    return config->discard_limit > config->body_limit ? config->discard_limit : config->body_limit;
+}
 
 //  ---------------------------------------------------------------------
 //  Rate limits
@@ -105,9 +113,22 @@ zhub_gateway_server_webhook_headers (struct MHD_Connection *conn, s_request_t *r
     if (length_text && !zhub_gateway_parse_length (length_text, &length)) {
         if (length > self->config->body_limit) {
             req->too_large = true;
-            return zhub_gateway_server_error (
-                conn, req, MHD_HTTP_CONTENT_TOO_LARGE, "payload_too_large",
-                "the body is over the size limit", "content_length_over_limit", NULL, NULL);
+            //  Answered now only when that costs the sender nothing: it
+            //  waits for 100 Continue before sending the body, or the body
+            //  is past what we would read anyway. Otherwise the body is read
+            //  and dropped, and the 413 follows it (zhub_gateway_server_
+            //  webhook_body): answered before the upload ends, libmicrohttpd
+            //  closes a socket that still has data coming, and the sender
+            //  gets a connection reset instead of our answer.
+            const char *expect =
+                MHD_lookup_connection_value (conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_EXPECT);
+            bool waits = expect && strcasestr (expect, "100-continue");
+            if (waits || length > s_discard_limit (self->config))
+                return zhub_gateway_server_error (
+                    conn, req, MHD_HTTP_CONTENT_TOO_LARGE, "payload_too_large",
+                    "the body is over the size limit", "content_length_over_limit",
+                    MHD_HTTP_HEADER_CONNECTION, "close");
+            return MHD_YES;
         }
         //  Reserve for the declared body, but not more than a typical one
         //  up front: a declared length costs the sender nothing.
@@ -119,15 +140,19 @@ zhub_gateway_server_webhook_headers (struct MHD_Connection *conn, s_request_t *r
     return MHD_YES;
 }
 
-//  Appends a chunk of body. libmicrohttpd 0.9.75 cannot queue a response
-//  while a body is still arriving, so past the limit we stop buffering at
-//  once (memory stays bounded), drop what follows and answer 413 when the
-//  upload ends; a sender that streams on for another limit's worth of bytes
-//  has its connection closed instead.
+//  Appends a chunk of body. Past the body limit nothing more is kept
+//  (memory stays bounded) but the upload is still read, and dropped, up to
+//  the discard limit, so that the 413 is answered once the sender has
+//  finished sending (libmicrohttpd 0.9.75 cannot queue a response while a
+//  body is still arriving) and the sender reads it instead of a reset. A
+//  sender that goes on past the discard limit is cut off: reading on would
+//  let anyone keep a worker busy with an endless upload.
 enum MHD_Result
 zhub_gateway_server_webhook_body (s_request_t *req, const char *data, size_t size)
 {
-    size_t limit = req->server->config->body_limit;
+    const zhub_gateway_config_t *config = req->server->config;
+    size_t limit = config->body_limit;
+    req->received += size;
     if (req->too_large || size > limit - req->body_size) {
         if (!req->too_large) {
             req->too_large = true;
@@ -135,9 +160,8 @@ zhub_gateway_server_webhook_body (s_request_t *req, const char *data, size_t siz
             req->body = NULL;
             req->body_capacity = 0;
         }
-        req->dropped += size;
-        if (req->dropped > limit) {
-            snprintf (req->reason, sizeof req->reason, "body_over_limit_closed");
+        if (req->received > s_discard_limit (config)) {
+            snprintf (req->reason, sizeof req->reason, "body_over_discard_limit_closed");
             return MHD_NO;
         }
         return MHD_YES;

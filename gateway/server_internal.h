@@ -96,7 +96,7 @@ typedef struct {
     char *body;
     size_t body_size;
     size_t body_capacity;
-    size_t dropped; //  bytes past the limit, not kept
+    size_t received; //  body bytes read, kept or not
     unsigned status;
     size_t events;
     zhub_msg_list_t list;   //  the request's messages once parsed

@@ -216,8 +216,10 @@ s_webhook_handle (void *cls, struct MHD_Connection *conn, const char *url, const
     if (req->responded)
         return MHD_YES;
     if (req->too_large)
+        //  The whole upload was read (and dropped): the sender is listening
+        //  now. The connection is not kept for another request.
         return zhub_gateway_server_error (conn, req, MHD_HTTP_CONTENT_TOO_LARGE,
                                           "payload_too_large", "the body is over the size limit",
-                                          "body_over_limit", NULL, NULL);
+                                          "body_over_limit", MHD_HTTP_HEADER_CONNECTION, "close");
     return s_webhook_complete (conn, req);
 }

@@ -333,10 +333,16 @@ def test_stale_timestamp_gets_401(hub, bus_factory):
 def test_body_over_the_limit_gets_413(hub, bus_factory):
     start_all(hub)
     host = hub.gateway_url.split("//")[1]
-    # a declared length over the limit is refused before any body is sent
+    # a declared length over the limit from a sender that waits for
+    # 100 Continue is refused before any body is sent
+    head = ("POST /v1/webhooks/hubspot HTTP/1.1\r\nHost: %s\r\n"
+            "Content-Type: application/json\r\nContent-Length: %d\r\n"
+            "Expect: 100-continue\r\n\r\n" % (host, BODY_LIMIT + 1)).encode()
+    assert raw_exchange(hub.gateway_url, head) == 413
+    # so is a declared length past what the gateway would read and drop
     head = ("POST /v1/webhooks/hubspot HTTP/1.1\r\nHost: %s\r\n"
             "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
-            % (host, BODY_LIMIT + 1)).encode()
+            % (host, 4 * BODY_LIMIT + 1)).encode()
     assert raw_exchange(hub.gateway_url, head) == 413
     # no declared length: refused once the bytes received pass the limit
     chunk = b"[" + b" " * BODY_LIMIT + b"]"
@@ -344,18 +350,16 @@ def test_body_over_the_limit_gets_413(hub, bus_factory):
                "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
                % host).encode() + b"%x\r\n" % len(chunk) + chunk + b"\r\n0\r\n\r\n"
     assert raw_exchange(hub.gateway_url, chunked) == 413
-    # a signed body over the limit, sent whole: the answer is read even
-    # though the gateway stops reading and closes
+    # a signed body over the limit, sent whole: read to its end and refused
     body = b"[" + b" " * BODY_LIMIT + b"]"
     signed = hubspot_headers(hub, "/v1/webhooks/hubspot", body)
     whole = ("POST /v1/webhooks/hubspot HTTP/1.1\r\nHost: %s\r\nContent-Length: %d\r\n"
              % (host, len(body))).encode()
     whole += b"".join(b"%s: %s\r\n" % (k.encode(), v.encode()) for k, v in signed.items())
     assert raw_exchange(hub.gateway_url, whole + b"\r\n" + body) == 413
-    # the JSON error body, for a request whose length is declared
-    reply = request(hub.gateway_url, "POST", "/v1/webhooks/hubspot", b"",
-                    {"Content-Type": "application/json",
-                     "Content-Length": str(BODY_LIMIT + 1)})
+    # the JSON error body
+    reply = request(hub.gateway_url, "POST", "/v1/webhooks/hubspot", body,
+                    {"Content-Type": "application/json"})
     assert reply.status == 413
     assert error_code(reply) == "payload_too_large"
     assert_nothing_published(hub, bus_factory)

@@ -1,13 +1,16 @@
 """zhub-gateway's edge limits and admin API: a source over its
 rate gets 429 with Retry-After while other sources go on; oversized
 headers get 431; a slowloris is cut off at the request deadline and never
-starves other clients; the admin API needs its bearer token (and is closed
+starves other clients; a body over the limit is read and dropped up to the
+discard limit so its sender reads the 413, and cut off past it; the admin API needs its bearer token (and is closed
 without one); /metrics speaks the Prometheus text format.
 """
+import json
 import re
 import socket
 import time
 
+from harness import wait_until
 from test_gateway import Hub, bus_factory, hubspot_headers, raw_exchange, request  # noqa: F401
 
 
@@ -166,7 +169,6 @@ def test_json_logs_one_line_per_request_without_secrets(hub):
     body = b'[{"propertyValue":"Zoe"}]'
     request(hub.gateway_url, "POST", path, body, hubspot_headers(hub, path, body, secret="bad"))
     assert gateway.stop() == 0
-    import json
     lines = [json.loads(line) for line in gateway.log_text().splitlines() if line.strip()]
     requests = [entry for entry in lines if entry["event"] == "request"]
     assert len(requests) == 1, requests
@@ -177,3 +179,92 @@ def test_json_logs_one_line_per_request_without_secrets(hub):
     assert isinstance(entry["duration_ms"], int)
     text = gateway.log_text()
     assert Hub.HUBSPOT_SECRET not in text and "Zoe" not in text
+
+
+# ------------------------------------------------------- oversized bodies
+
+SMALL_LIMIT = 4096
+
+
+def _send_in_chunks(port, head, pieces):
+    """Sends the request head, then each piece with a pause between them
+    (a sender still uploading while the gateway decides), then reads the
+    answer to its end. Returns (status, headers, body); a reset or a broken
+    pipe on the way raises."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(head)
+        for piece in pieces:
+            time.sleep(0.05)
+            sock.sendall(piece)
+        received = b""
+        while True:
+            data = sock.recv(65536)
+            if not data:
+                break
+            received += data
+    head_text, _, body = received.partition(b"\r\n\r\n")
+    lines = head_text.decode("latin-1").split("\r\n")
+    status = int(lines[0].split()[1])
+    headers = {k.strip().lower(): v.strip() for k, v in
+               (line.split(":", 1) for line in lines[1:] if ":" in line)}
+    return status, headers, body
+
+
+def test_a_body_over_the_limit_sent_in_chunks_reads_the_whole_413(hub):
+    """A sender that goes on uploading a body well over the limit is read to
+    the end (and its bytes dropped), then gets the complete 413 JSON answer,
+    not a connection reset."""
+    hub.start("broker")
+    hub.start("gateway", extra_env={"ZHUB_GATEWAY_BODY_LIMIT": str(SMALL_LIMIT)})
+    total = 3 * SMALL_LIMIT
+    whole = b"[" + b" " * (total - 2) + b"]"
+    step = SMALL_LIMIT // 2
+    pieces = [whole[i:i + step] for i in range(0, total, step)]   # six pieces
+    head = ("POST /v1/webhooks/hubspot HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % total).encode()
+    status, headers, body = _send_in_chunks(hub.gateway_port, head, pieces)
+    assert status == 413
+    assert headers["content-type"] == "application/json"
+    assert headers.get("connection", "").lower() == "close"
+    assert json.loads(body)["error"] == "payload_too_large"
+    # the same without a declared length (chunked transfer encoding)
+    head = ("POST /v1/webhooks/hubspot HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n").encode()
+    chunks = [b"%x\r\n%s\r\n" % (len(p), p) for p in pieces] + [b"0\r\n\r\n"]
+    status, headers, body = _send_in_chunks(hub.gateway_port, head, chunks)
+    assert status == 413
+    assert json.loads(body)["error"] == "payload_too_large"
+
+
+def test_a_body_past_the_discard_limit_is_cut_off(hub):
+    """Past ZHUB_GATEWAY_DISCARD_LIMIT the gateway stops reading: a declared
+    length beyond it is answered 413 at once, and an upload without a
+    declared length that goes beyond it has its connection closed."""
+    hub.start("broker")
+    gateway = hub.start("gateway", extra_env={"ZHUB_GATEWAY_BODY_LIMIT": str(SMALL_LIMIT),
+                                              "ZHUB_GATEWAY_DISCARD_LIMIT":
+                                              str(2 * SMALL_LIMIT)})
+    host = "127.0.0.1"
+    head = ("POST /v1/webhooks/hubspot HTTP/1.1\r\nHost: %s\r\n"
+            "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+            % (host, 2 * SMALL_LIMIT + 1)).encode()
+    assert raw_exchange(hub.gateway_url, head) == 413
+    # chunked, streaming on past the bound: the gateway closes the socket
+    with socket.create_connection((host, hub.gateway_port), timeout=10) as sock:
+        sock.sendall(("POST /v1/webhooks/hubspot HTTP/1.1\r\nHost: %s\r\n"
+                      "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                      % host).encode())
+        piece = b" " * 1024
+        ended = False
+        try:
+            for _ in range(4 * SMALL_LIMIT // 1024 * 16):   # far past the bound
+                sock.sendall(b"%x\r\n%s\r\n" % (len(piece), piece))
+            sock.sendall(b"0\r\n\r\n")
+            ended = sock.recv(4096) == b""
+        except OSError:
+            ended = True
+    assert ended, "the gateway kept reading past its discard limit"
+    # the gateway is fine after it, and says why it closed
+    assert request(hub.gateway_url, "GET", "/v1/webhooks/hubspot").status == 405
+    wait_until(lambda: "body_over_discard_limit_closed" in gateway.log_text(), 10,
+               what="the cut-off in the log")

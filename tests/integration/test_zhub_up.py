@@ -1,10 +1,14 @@
 """`zhub up` — what `./dev up` runs — brings up the whole hub with the
 stand-ins, moves a WhatsApp message from Bird into HubSpot end to end, and
-stops every process on SIGTERM."""
+stops every process on SIGTERM. Its children never outlive it: killed
+outright (SIGKILL), it takes them along; with its output pipe closed
+(`./dev up | tee up.log`, then Ctrl-C) it still stops them cleanly."""
 import json
 import os
 import signal
+import socket
 import subprocess
+import threading
 import time
 import urllib.request
 
@@ -127,3 +131,118 @@ def test_up_runs_everything_and_stops_cleanly(tmp_path):
         log.close()
         if os.path.exists(tmp_path / "up.log"):
             print((tmp_path / "up.log").read_text()[-6000:])
+
+
+# ------------------------------------------------- children die with it
+
+# five stand-ins, broker, gateway and five actors
+CHILDREN = 12
+
+
+def _start_up(tmp_path, stderr):
+    """zhub up with its stdout on a pipe (as under `| tee`); returns the
+    process and every port its tree listens on."""
+    ports = {name: free_port() for name in ("broker", "tap", "gateway", "admin")}
+    base = _free_port_range(6)
+    env = dict(os.environ)
+    for key in list(env):
+        if key.startswith("ZHUB_") and key != "ZHUB_BUILD_DIR":
+            del env[key]
+    env.update({
+        "ZHUB_DATA_DIR": str(tmp_path / "data"),
+        "ZHUB_BROKER": "tcp://127.0.0.1:%d" % ports["broker"],
+        "ZHUB_BROKER_TAP": "tcp://127.0.0.1:%d" % ports["tap"],
+        "ZHUB_GATEWAY_LISTEN": "127.0.0.1:%d" % ports["gateway"],
+        "ZHUB_ADMIN_LISTEN": "127.0.0.1:%d" % ports["admin"],
+    })
+    up = subprocess.Popen([BINARIES["zhub"], "up", "--peer-port-base", str(base)],
+                          env=env, stdout=subprocess.PIPE, stderr=stderr,
+                          stdin=subprocess.DEVNULL)
+    all_ports = list(ports.values()) + [base, base + 2, base + 3, base + 4, base + 5]
+    return up, all_ports
+
+
+def _wait_for_children(up, ports):
+    """Every child started and every port listening; returns the children."""
+    def all_started():
+        children = _children_of(up.pid)
+        return children if len(children) >= CHILDREN else None
+    children = wait_until(all_started, 60, 0.2, "zhub up to start its %d children" % CHILDREN)
+    wait_until(lambda: not any(_port_free(p) for p in ports), 60, 0.2,
+               "the broker, its tap, the gateway and the stand-ins to listen")
+    return children
+
+
+def _alive(pid):
+    """Running (a zombie waiting for its reaper is gone for our purpose)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def _port_free(port):
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def _cleanup(up, children):
+    if up.poll() is None:
+        up.kill()
+        up.wait(5)
+    for pid in children:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def test_children_die_when_up_is_killed(tmp_path):
+    log = open(tmp_path / "up.err", "wb")
+    up, ports = _start_up(tmp_path, log)
+    children = []
+    # keep reading its output, as tee would
+    reader = threading.Thread(target=up.stdout.read, daemon=True)
+    reader.start()
+    try:
+        children = _wait_for_children(up, ports)
+        up.kill()
+        assert up.wait(10) == -signal.SIGKILL
+        wait_until(lambda: not any(_alive(pid) for pid in children), 30, 0.1,
+                   "every child of the killed zhub up to exit")
+        wait_until(lambda: all(_port_free(p) for p in ports), 30, 0.1, "the ports to be free")
+    finally:
+        _cleanup(up, children)
+        log.close()
+        print((tmp_path / "up.err").read_text(errors="replace")[-4000:])
+
+
+def test_closed_output_pipe_and_ctrl_c_stop_everything_cleanly(tmp_path):
+    """`./dev up | tee up.log`, then Ctrl-C: the terminal's SIGINT ends tee
+    and zhub up together; zhub up's next write then finds no reader."""
+    log = open(tmp_path / "up.err", "wb")
+    up, ports = _start_up(tmp_path, log)
+    children = []
+    try:
+        children = _wait_for_children(up, ports)
+        banner = b""
+        while b"Press Ctrl-C" not in banner:
+            data = up.stdout.read1(65536)
+            assert data, "zhub up closed its output before the banner"
+            banner += data
+        up.stdout.close()
+        up.send_signal(signal.SIGINT)
+        assert up.wait(60) == 0
+        wait_until(lambda: not any(_alive(pid) for pid in children), 30, 0.1,
+                   "every child to exit")
+        wait_until(lambda: all(_port_free(p) for p in ports), 30, 0.1, "the ports to be free")
+    finally:
+        _cleanup(up, children)
+        log.close()
+        print((tmp_path / "up.err").read_text(errors="replace")[-4000:])

@@ -33,6 +33,7 @@ ROUTES = [
     ("GET", WS + r"/contacts/(?P<cid>[^/]+)", "read"),
     ("PATCH", WS + r"/contacts/(?P<cid>[^/]+)", "update"),
     ("DELETE", WS + r"/contacts/(?P<cid>[^/]+)", "delete"),
+    ("GET", WS + r"/channels/(?P<channel>[^/]+)", "channel"),
     ("POST", WS + r"/channels/(?P<channel>[^/]+)/messages", "send"),
     ("GET", WS + r"/channels/(?P<channel>[^/]+)/messages/(?P<mid>[^/]+)", "message"),
 ]
@@ -80,6 +81,8 @@ class BirdApp(peerlib.PeerApp):
         parser.add_argument("--workspace-id", help="only this workspace exists (default: any)")
         parser.add_argument("--channel-id", action="append",
                             help="only these channels exist (repeatable; default: any)")
+        parser.add_argument("--channel-status", default="active",
+                            help="status every channel reports (active, inactive, ...)")
         parser.add_argument("--webhook-url", help="POST channel webhooks here")
         parser.add_argument("--signing-key", default="bird-peer-signing-key",
                             help="signingKey of the webhook subscription")
@@ -338,6 +341,19 @@ class BirdApp(peerlib.PeerApp):
     def _check_channel(self, channel):
         if self.args.channel_id and channel not in self.args.channel_id:
             raise ApiError(bird_error(404, "NotFound", "channel %s not found" % channel))
+
+    def h_channel(self, req, ws, channel):
+        """Get a channel: GET /workspaces/{ws}/channels/{channelId}, the
+        channel object of https://docs.bird.com/api/channels-api/api-reference/channels-management
+        (id, platformId, name, connectorId, identifier, status, ...); 404
+        for a channel the workspace does not have."""
+        self._check_channel(channel)
+        stamp = iso_ms(now_ms())
+        return Response(200, {"id": channel, "platformId": "whatsapp", "name": "WhatsApp",
+                              "connectorId": self._connector_id(channel),
+                              "identifier": "+5215500000000",
+                              "status": self.args.channel_status,
+                              "createdAt": stamp, "updatedAt": stamp})
 
     def h_send(self, req, ws, channel):
         self._check_channel(channel)

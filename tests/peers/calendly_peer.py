@@ -40,7 +40,9 @@ ROUTES = [
     ("GET", r"/scheduled_events/(?P<uuid>[A-Za-z0-9]+)/invitees/(?P<iuuid>[A-Za-z0-9]+)",
      "invitee"),
     ("GET", r"/event_types/(?P<uuid>[A-Za-z0-9]+)", "event_type"),
+    ("GET", r"/users/(?P<uuid>[A-Za-z0-9]+)", "user"),
 ]
+USER_UUID = "AAAAAAAAPEERUSER"
 COMPILED = [(m, re.compile(p + r"/?\Z"), h) for m, p, h in ROUTES]
 
 
@@ -121,6 +123,21 @@ class CalendlyApp(peerlib.PeerApp):
         return Response(200, {"resource": {"uri": uri, "name": "Property tour", "active": True,
                                            "duration": 45, "slug": "property-tour",
                                            "scheduling_url": "https://calendly.com/urbanhub/tour"}})
+
+    def h_user(self, req, uuid):
+        """Get user (https://developer.calendly.com/api-docs/calendly-api/users/get-user):
+        "me" is the token's owner; {"resource": User}."""
+        if uuid not in ("me", USER_UUID):
+            return c_error(404, "Resource Not Found", "The server could not find the requested "
+                           "resource.")
+        stamp = iso_us(now_ms())
+        return Response(200, {"resource": {
+            "uri": "%s/users/%s" % (self.base, USER_UUID), "name": "UrbanHub Tours",
+            "slug": "urbanhub", "email": "tours@example.mx",
+            "scheduling_url": "https://calendly.com/urbanhub", "timezone": "America/Mexico_City",
+            "avatar_url": None, "created_at": stamp, "updated_at": stamp,
+            "current_organization": "%s/organizations/AAAAAAAAPEERORG" % self.base,
+            "resource_type": "User", "locale": "es"}})
 
     def h_link(self, req):
         body = req.json if isinstance(req.json, dict) else None

@@ -35,6 +35,21 @@ from hubspot_validation import ValidationMixin  # noqa: E402
 BATCH_LIMIT = 100
 FIRST_ID = 501
 
+# Private-app token introspection (HubSpot, "Legacy private apps" >
+# "View private app access token information":
+# https://developers.hubspot.com/docs/apps/legacy-apps/private-apps/overview):
+# POST {"tokenKey": "<token>"} answers {"userId", "hubId", "appId",
+# "scopes": [...]}. The token travels in the body, so the call needs no
+# Authorization header (HubSpot asks for one with EU tokens; it is accepted).
+TOKEN_INFO_PATH = "/oauth/v2/private-apps/get/access-token-info"
+# What a private app created with the scopes zhub needs holds (the CRM
+# object and schema scopes of contacts and deals, per the security
+# sections of HubSpot-public-api-spec-collection's CRM specs).
+DEFAULT_SCOPES = ("crm.objects.contacts.read,crm.objects.contacts.write,"
+                  "crm.objects.deals.read,crm.objects.deals.write,"
+                  "crm.schemas.contacts.read,crm.schemas.contacts.write,"
+                  "crm.schemas.deals.read,crm.schemas.deals.write")
+
 # ------------------------------------------------------------------ app
 
 TYPES = "contacts|deals"
@@ -88,6 +103,11 @@ class HubSpotApp(ValidationMixin, BatchMixin, SearchMixin, AssociationsMixin,
         parser.add_argument("--app-id", type=int, default=54321)
         parser.add_argument("--webhook-properties",
                             help="comma list: only these raise propertyChange events")
+        parser.add_argument("--scopes", default=DEFAULT_SCOPES,
+                            help="comma list: the scopes the token holds, as the "
+                                 "token-info endpoint reports them")
+        parser.add_argument("--user-id", type=int, default=2620517,
+                            help="the user who created the private app")
 
     def reset_state(self):
         custom = not self.args.no_custom_properties
@@ -122,6 +142,8 @@ class HubSpotApp(ValidationMixin, BatchMixin, SearchMixin, AssociationsMixin,
 
     # ------------------------------------------------------------ request flow
     def handle(self, req):
+        if req.path.rstrip("/") == TOKEN_INFO_PATH:
+            return self._token_info(req)
         if not self._authorized(req):
             return hs_error(401, AUTH_MESSAGE, "INVALID_AUTHENTICATION")
         handler, groups, allowed = self._route(req)
@@ -134,6 +156,22 @@ class HubSpotApp(ValidationMixin, BatchMixin, SearchMixin, AssociationsMixin,
         if handler == "search":
             return self._limited_search(req, groups)
         return self._limited_call(req, handler, groups)
+
+    def _token_info(self, req):
+        if req.method != "POST":
+            return hs_error(405, "HTTP %s is not supported by %s" % (req.method, req.path),
+                            "VALIDATION_ERROR")
+        body = req.json if isinstance(req.json, dict) else {}
+        token = body.get("tokenKey")
+        if not isinstance(token, str) or not token.strip():
+            return validation_error("Invalid input JSON: tokenKey is required")
+        # HubSpot does not document its answer for a token it does not know;
+        # the stand-in answers as its other endpoints answer such a token.
+        if self.args.token is not None and token.strip() != self.args.token:
+            return hs_error(401, AUTH_MESSAGE, "INVALID_AUTHENTICATION")
+        scopes = [s.strip() for s in self.args.scopes.split(",") if s.strip()]
+        return Response(200, {"userId": self.args.user_id, "hubId": self.args.portal_id,
+                              "appId": self.args.app_id, "scopes": scopes})
 
     def _authorized(self, req):
         scheme, _, token = req.header("authorization", "").partition(" ")

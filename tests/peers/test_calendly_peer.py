@@ -58,3 +58,17 @@ def test_calendly_single_use_link_books_once_with_tracking(calendly):
     assert canceled["event"] == "invitee.canceled" and canceled["payload"]["rescheduled"]
     assert again["payload"]["old_invitee"] == payload["uri"]
     assert canceled["payload"]["new_invitee"] == again["payload"]["uri"]
+
+
+def test_calendly_current_user(calendly):
+    status, body, _ = calendly.call("GET", "/users/me")
+    assert status == 401 and body["title"] == "Unauthenticated"
+    status, body, _ = calendly.call("GET", "/users/me", token="pat")
+    assert status == 200
+    user = body["resource"]
+    assert user["resource_type"] == "User" and user["uri"].startswith(calendly.url + "/users/")
+    assert user["current_organization"].startswith(calendly.url + "/organizations/")
+    status, again, _ = calendly.call("GET", user["uri"][len(calendly.url):], token="pat")
+    assert status == 200 and again["resource"]["uri"] == user["uri"]
+    status, _, _ = calendly.call("GET", "/users/NOSUCHUSER", token="pat")
+    assert status == 404

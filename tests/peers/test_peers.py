@@ -791,6 +791,43 @@ def test_bird_send_message(start):
                      BIRD_AUTH).status == 404
 
 
+def test_hubspot_private_app_token_info(start):
+    """POST /oauth/v2/private-apps/get/access-token-info {"tokenKey"} answers
+    who made the token, the portal, the app and its scopes (flag --scopes);
+    the token is in the body, no Authorization header is needed."""
+    peer = start("hubspot_peer.py", "--token", "pat-na1-good", "--portal-id", "4242",
+                 "--scopes", "crm.objects.contacts.read,crm.objects.deals.read")
+    path = "/oauth/v2/private-apps/get/access-token-info"
+    info = peer.call("POST", path, {"tokenKey": "pat-na1-good"})
+    assert info.status == 200, info
+    assert info.json["hubId"] == 4242 and isinstance(info.json["userId"], int)
+    assert isinstance(info.json["appId"], int)
+    assert info.json["scopes"] == ["crm.objects.contacts.read", "crm.objects.deals.read"]
+    refused = peer.call("POST", path, {"tokenKey": "pat-na1-revoked"})
+    assert refused.status == 401 and refused.json["category"] == "INVALID_AUTHENTICATION"
+    assert peer.call("POST", path, {}).status == 400
+    assert peer.call("GET", path).status == 405
+    # the default token holds every scope zhub's private app is made with
+    default = start("hubspot_peer.py").call("POST", path, {"tokenKey": "anything"})
+    assert {"crm.objects.contacts.write", "crm.objects.deals.write",
+            "crm.schemas.contacts.write", "crm.schemas.deals.write"} <= set(default.json["scopes"])
+
+
+def test_bird_get_channel(start):
+    peer = start("bird_peer.py", "--channel-id", CHANNEL, "--workspace-id", WS)
+    got = peer.call("GET", bird_path("/channels/%s" % CHANNEL), headers=BIRD_AUTH)
+    assert got.status == 200, got
+    assert got.json["id"] == CHANNEL and got.json["status"] == "active"
+    assert got.json["platformId"] == "whatsapp" and got.json["connectorId"]
+    assert peer.call("GET", bird_path("/channels/other"), headers=BIRD_AUTH).status == 404
+    assert peer.call("GET", bird_path("/channels/%s" % CHANNEL)).status == 401
+    assert peer.call("GET", "/workspaces/other/channels/%s" % CHANNEL,
+                     headers=BIRD_AUTH).status == 404
+    paused = start("bird_peer.py", "--channel-status", "inactive")
+    assert paused.call("GET", bird_path("/channels/%s" % CHANNEL),
+                       headers=BIRD_AUTH).json["status"] == "inactive"
+
+
 def test_bird_faults(bird):
     bird.call("POST", "/__peer/faults", {"status": 429, "retry_after": 3,
                                          "path_prefix": "/workspaces/"})

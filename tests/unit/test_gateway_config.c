@@ -12,6 +12,7 @@ static const char *s_vars[] = {"ZHUB_GATEWAY_LISTEN",
                                "ZHUB_HUBSPOT_APP_SECRET",
                                "ZHUB_BIRD_SIGNING_KEY",
                                "ZHUB_GATEWAY_BODY_LIMIT",
+                               "ZHUB_GATEWAY_DISCARD_LIMIT",
                                "ZHUB_GATEWAY_PUBLISH_TIMEOUT",
                                "ZHUB_GATEWAY_RETRY_AFTER",
                                "ZHUB_GATEWAY_READY_TIMEOUT",
@@ -46,6 +47,7 @@ test_defaults_serve_a_local_run (void)
     CHECK (config.secrets[ZHUB_SECRET_HUBSPOT].value == NULL
            && config.secrets[ZHUB_SECRET_BIRD].value == NULL);
     CHECK (config.body_limit == 1024 * 1024);
+    CHECK (config.discard_limit == 4 * 1024 * 1024);
     CHECK (config.publish_timeout_ms == 3000);
     CHECK (config.connection_timeout_ms == 10000);
     CHECK (config.hubspot_max_age_ms == 5 * 60 * 1000);
@@ -75,6 +77,7 @@ test_variables_override_and_secrets_are_kept (void)
     CHECK (!config.public_url_default);
     CHECK_STR (config.secrets[ZHUB_SECRET_HUBSPOT].value, "s3cret");
     CHECK (config.body_limit == 2048);
+    CHECK (config.discard_limit == 4 * 2048); //  follows the body limit
     CHECK (config.publish_timeout_ms == 1500);
     zhub_verify_opts_t opts;
     zhub_gateway_config_verify_opts (&config, zhub_provider_find ("hubspot"), NULL, &opts);
@@ -96,6 +99,7 @@ test_bad_values_stop_the_start (void)
         {"ZHUB_GATEWAY_BODY_LIMIT", "10"},     {"ZHUB_GATEWAY_PUBLISH_TIMEOUT", "soon"},
         {"ZHUB_GATEWAY_PUBLISH_TIMEOUT", "0"}, {"ZHUB_GATEWAY_CONNECTION_TIMEOUT", "10ms"},
         {"ZHUB_GATEWAY_PUBLISHERS", "0"},      {"ZHUB_BIRD_SIGNATURE_MAX_AGE", "8 hours"},
+        {"ZHUB_GATEWAY_DISCARD_LIMIT", "1000"}, //  below the body limit
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         s_clear_env ();

@@ -122,6 +122,7 @@ s_start (const char *hubspot_secret)
     s_config.rate = 100000;
     s_config.burst = 100000;
     s_config.body_limit = 64 * 1024;
+    s_config.discard_limit = 4 * 64 * 1024;
     s_config.publish_timeout_ms = 500;
     s_config.retry_after_s = 7;
     s_config.ready_timeout_ms = 100;
@@ -479,6 +480,17 @@ test_bodies_over_the_limit_get_413 (void)
     //  a body at the limit is read (and then fails the signature check)
     s_request ("POST", url, headers, body, big - 1, true, &reply);
     CHECK (reply.status == 401);
+    //  well over the limit but within the discard limit: read to its end,
+    //  dropped, and answered 413 (not cut off)
+    size_t over = 3 * s_config.body_limit;
+    char *large = malloc (over);
+    memset (large, ' ', over);
+    s_request ("POST", url, headers, large, over, true, &reply);
+    CHECK (reply.status == 413);
+    CHECK_STR (s_error_code (&reply), "payload_too_large");
+    s_request ("POST", url, headers, large, over, false, &reply);
+    CHECK (reply.status == 413);
+    free (large);
     CHECK (s_published_count == 0);
     free (body);
     s_stop ();
@@ -537,10 +549,10 @@ test_signed_bird_event_is_published (void)
 static void
 test_uploads_that_go_on_past_the_limit_are_cut_off (void)
 {
-    //  Past the limit nothing is kept; a sender that streams on for another
-    //  limit's worth has its connection closed rather than read forever.
+    //  Past the limit nothing is kept; a sender that streams on past the
+    //  discard limit has its connection closed rather than read forever.
     s_start (HUBSPOT_SECRET);
-    size_t huge = 3 * s_config.body_limit;
+    size_t huge = s_config.discard_limit + s_config.body_limit;
     char *body = malloc (huge);
     memset (body, ' ', huge);
     char url[128];
