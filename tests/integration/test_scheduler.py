@@ -10,7 +10,7 @@ import time
 import uuid
 
 from harness import wait_until
-from peer_http import bus_messages, http, peer_requests, peer_state, publish
+from peer_http import bus_messages, http, peer_fault, peer_requests, peer_state, publish
 
 SECRET_KEY = "5f" * 32
 ANA = {"id": "ana", "name": "Ana", "email": "ana@urbanhub.mx", "platform": "google"}
@@ -101,6 +101,22 @@ def test_busy_agent_is_skipped_for_the_next_one_on_graph(hub):
     schedule = peer_requests(hub, "graph", "/v1.0/users/", "POST")[0]
     assert schedule["path"].endswith("/calendar/getSchedule")
     assert schedule["headers"]["prefer"] == 'outlook.timezone="UTC"'
+
+
+def test_google_403_rate_limit_is_retried_not_dead_lettered(hub):
+    # Google answers some rate limits with 403 rateLimitExceeded /
+    # userRateLimitExceeded (https://developers.google.com/calendar/api/guides/errors):
+    # the request backs off and books; nothing reaches the dead-letter topic.
+    start(hub, agents=(ANA,))
+    peer_fault(hub, "google", status=403, count=1, path_prefix="/calendar/v3/freeBusy")
+    peer_fault(hub, "google", status=403, count=1, reason="userRateLimitExceeded",
+               path_prefix="/calendar/v3/freeBusy")
+    request(hub, [SLOT])
+    scheduled = wait_until(lambda: bus_messages(hub, "tour.scheduled", quiet=0.5), what="booking")
+    assert scheduled[0]["data"]["agent_id"] == "ana"
+    asked = [r["status"] for r in peer_requests(hub, "google", "/calendar/v3/freeBusy")]
+    assert asked == [403, 403, 200]
+    assert bus_messages(hub, "dlq.scheduler", quiet=0.3) == []
 
 
 def test_two_requests_for_one_agent_and_slot_give_one_booking_and_alternatives(hub):

@@ -44,13 +44,35 @@ COMPILED = [(m, re.compile(p + r"/?\Z"), h) for m, p, h in ROUTES]
 BASE32HEX = re.compile(r"[0-9a-v]{5,1024}\Z")
 
 
-def g_error(status, message, reason, domain="global", status_text=None):
-    """Google's JSON error shape."""
-    body = {"error": {"code": status, "message": message,
-                      "errors": [{"domain": domain, "reason": reason, "message": message}]}}
+def g_error(status, message, reason, domain="global", status_text=None, location=None):
+    """Google's JSON error shape
+    (https://developers.google.com/calendar/api/guides/errors); location
+    names the offending query parameter (locationType "parameter")."""
+    error = {"domain": domain, "reason": reason, "message": message}
+    if location:
+        error.update(locationType="parameter", location=location)
+    body = {"error": {"errors": [error], "code": status, "message": message}}
     if status_text:
         body["error"]["status"] = status_text
     return Response(status, body)
+
+
+# Injected faults answer with the errors guide's bodies
+# (https://developers.google.com/calendar/api/guides/errors): 403 and 429
+# rate limits are "usageLimits" errors, a 403 is rateLimitExceeded unless
+# the fault names another reason (userRateLimitExceeded, or a permanent one
+# such as forbiddenForNonOrganizer).
+FAULT_ERRORS = {
+    "rateLimitExceeded": ("usageLimits", "Rate Limit Exceeded"),
+    "userRateLimitExceeded": ("usageLimits", "User Rate Limit Exceeded"),
+    "quotaExceeded": ("usageLimits", "Calendar usage limits exceeded."),
+    "forbiddenForNonOrganizer": ("calendar", "Shared properties can only be changed by the "
+                                             "organizer of the event."),
+    "insufficientPermissions": ("global", "Insufficient Permission"),
+    "backendError": ("global", "Backend Error"),
+}
+FAULT_DEFAULT_REASON = {429: "rateLimitExceeded", 403: "rateLimitExceeded",
+                        500: "backendError", 503: "backendError"}
 
 
 class ApiError(Exception):
@@ -131,9 +153,9 @@ class GoogleApp(peerlib.PeerApp):
         self.recent.append(now)
 
     def fault_response(self, fault, req):
-        reason = {429: "rateLimitExceeded", 403: "rateLimitExceeded",
-                  503: "backendError", 500: "backendError"}.get(fault.status, "injected")
-        resp = g_error(fault.status, "Injected fault", reason)
+        reason = fault.reason or FAULT_DEFAULT_REASON.get(fault.status, "injected")
+        domain, message = FAULT_ERRORS.get(reason, ("global", "Injected fault"))
+        resp = g_error(fault.status, message, reason, domain=domain)
         resp.headers.update(peerlib.retry_after_header(fault))
         return resp
 

@@ -75,6 +75,27 @@ def test_google_fault_injection_gives_google_error_shape(google):
     assert body["error"]["errors"][0]["reason"] == "rateLimitExceeded"
 
 
+def test_google_403_rate_limit_fault_has_the_errors_guide_body(google):
+    # https://developers.google.com/calendar/api/guides/errors: "403: Rate
+    # limit exceeded" and "403: User rate limit exceeded" (domain usageLimits)
+    t = token(google)
+    google.call("POST", "/__peer/faults", [{"status": 403, "count": 1},
+                                           {"status": 403, "reason": "userRateLimitExceeded"},
+                                           {"status": 403, "reason": "forbiddenForNonOrganizer"}])
+    status, body, _ = google.call("POST", "/calendar/v3/freeBusy", {}, token=t)
+    assert status == 403
+    assert body == {"error": {"errors": [{"domain": "usageLimits", "reason": "rateLimitExceeded",
+                                          "message": "Rate Limit Exceeded"}],
+                              "code": 403, "message": "Rate Limit Exceeded"}}
+    status, body, _ = google.call("POST", "/calendar/v3/freeBusy", {}, token=t)
+    assert status == 403 and body["error"]["errors"][0] == {
+        "domain": "usageLimits", "reason": "userRateLimitExceeded",
+        "message": "User Rate Limit Exceeded"}
+    status, body, _ = google.call("POST", "/calendar/v3/freeBusy", {}, token=t)
+    assert status == 403 and body["error"]["errors"][0]["reason"] == "forbiddenForNonOrganizer"
+    assert body["error"]["errors"][0]["domain"] == "calendar"
+
+
 def wait_for(predicate, timeout=5.0):
     deadline = time.monotonic() + timeout
     while not predicate():
