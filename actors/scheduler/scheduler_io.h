@@ -43,6 +43,7 @@ typedef struct {
     const char *graph_client_id, *graph_client_secret;
     int64_t refresh_margin_ms;  //  refresh this long before expiry
     sched_watch_config_t watch; //  calendar change subscriptions (scheduler_watch_io.c)
+    char *public_url;           //  watch.public_url's string (owned)
     zhub_http_t *http;
     zhub_google_t *google;
     zhub_graph_t *graph;

@@ -20,14 +20,24 @@
 #include "scheduler_watch.h"
 
 #include "zhub_actor.h"
+#include "zhub_url.h"
 
 static const char *s_platform[] = {"google", "graph"};
 
 //  -------------------------------------------------------------------
 //  Configuration
 
+//  True when base (NULL: the public default) is this machine.
+static bool
+s_local (const char *base)
+{
+    zhub_url_t url;
+    return base && zhub_url_parse (base, &url) == 0 && zhub_url_is_loopback (&url);
+}
+
 int
-scheduler_watch_config (scheduler_t *self, char *err, size_t err_size)
+scheduler_watch_config (scheduler_t *self, const char *google_base, const char *graph_base,
+                        char *err, size_t err_size)
 {
     sched_watch_config_t *w = &self->watch;
     memset (w, 0, sizeof *w);
@@ -37,9 +47,15 @@ scheduler_watch_config (scheduler_t *self, char *err, size_t err_size)
         return -1;
     }
     w->enabled = !strcmp (on, "on");
-    const char *text = zhub_env_str ("ZHUB_PUBLIC_URL", "");
-    w->public_url = *text ? text : NULL;
-    text = zhub_env_str ("ZHUB_GOOGLE_CHANNEL_TOKEN", "");
+    //  The same default as the gateway's, from the same place.
+    free (self->public_url);
+    self->public_url = zhub_env_public_url (&w->public_url_default);
+    w->public_url = self->public_url;
+    for (size_t i = 0; i < self->cfg.agent_count; i++)
+        w->used[self->cfg.agents[i].platform] = true;
+    w->api_local[SCHED_GOOGLE] = s_local (google_base);
+    w->api_local[SCHED_GRAPH] = s_local (graph_base);
+    const char *text = zhub_env_str ("ZHUB_GOOGLE_CHANNEL_TOKEN", "");
     w->channel_token = *text ? text : NULL;
     text = zhub_env_str ("ZHUB_GRAPH_CLIENT_STATE", "");
     w->client_state = *text ? text : NULL;
@@ -56,21 +72,21 @@ scheduler_watch_config (scheduler_t *self, char *err, size_t err_size)
     if (sched_watch_config_check (w, err, err_size))
         return -1;
     //  Said once, at start: whether bookings will hear about calendar edits.
-    bool used[2] = {false, false};
-    for (size_t i = 0; i < self->cfg.agent_count; i++)
-        used[self->cfg.agents[i].platform] = true;
-    if (!w->enabled || !w->public_url)
+    if (!w->enabled)
         zhub_info ("calendar_notifications_off", "reason=\"%s\"",
                    sched_watch_off_reason (w, SCHED_GOOGLE));
     else
         for (int p = SCHED_GOOGLE; p <= SCHED_GRAPH; p++) {
             const char *off = sched_watch_off_reason (w, (sched_platform_t)p);
-            if (used[p] && off)
+            if (w->used[p] && off)
                 zhub_warn ("calendar_notifications_off", "platform=%s reason=\"%s\"", s_platform[p],
                            off);
-            else if (used[p])
-                zhub_info ("calendar_notifications", "platform=%s ttl_ms=%lld margin_ms=%lld",
-                           s_platform[p],
+            else if (w->used[p])
+                zhub_info ("calendar_notifications",
+                           "platform=%s address=%s/v1/webhooks/%s public_url=%s ttl_ms=%lld "
+                           "margin_ms=%lld",
+                           s_platform[p], w->public_url, s_platform[p],
+                           w->public_url_default ? "default" : "set",
                            (long long)(p == SCHED_GOOGLE ? w->google_ttl_ms : w->graph_ttl_ms),
                            (long long)w->margin_ms);
         }

@@ -39,7 +39,8 @@ def start(hub, agents=(ANA, LUIS), google_args=(), restart_env=None, **section):
            "ZHUB_GRAPH_CLIENT_ID": "graph-client-id",
            "ZHUB_GRAPH_CLIENT_SECRET": "graph-client-secret",
            "ZHUB_GRAPH_BASE_URL": hub.peers["graph"] + "/v1.0",
-           "ZHUB_GRAPH_TOKEN_URL": hub.peers["graph"] + "/tenant-1/oauth2/v2.0/token",
+           "ZHUB_GRAPH_TOKEN_URL": hub.peers["graph"] + "/{tenant}/oauth2/v2.0/token",
+           "ZHUB_GRAPH_TENANT_ID": "tenant-1",
            "ZHUB_BACKOFF": "200ms",
            # watch channels are opened only with a token the gateway can check
            "ZHUB_GOOGLE_CHANNEL_TOKEN": "test-google-channel-token"}
@@ -101,6 +102,12 @@ def test_busy_agent_is_skipped_for_the_next_one_on_graph(hub):
     schedule = peer_requests(hub, "graph", "/v1.0/users/", "POST")[0]
     assert schedule["path"].endswith("/calendar/getSchedule")
     assert schedule["headers"]["prefer"] == 'outlook.timezone="UTC"'
+    # the app-only token came from the configured tenant ({tenant} in
+    # ZHUB_GRAPH_TOKEN_URL filled in), with the default Graph scope
+    tokens = peer_requests(hub, "graph", "/", "POST")
+    tokens = [r for r in tokens if r["path"].endswith("/oauth2/v2.0/token")]
+    assert tokens and all(r["path"] == "/tenant-1/oauth2/v2.0/token" and r["status"] == 200
+                          for r in tokens)
 
 
 def test_google_403_rate_limit_is_retried_not_dead_lettered(hub):

@@ -42,7 +42,8 @@ def boot(hub, agents=(ANA, LUIS), **env):
         "ZHUB_GRAPH_CLIENT_ID": "graph-client-id",
         "ZHUB_GRAPH_CLIENT_SECRET": "graph-client-secret",
         "ZHUB_GRAPH_BASE_URL": hub.peers["graph"] + "/v1.0",
-        "ZHUB_GRAPH_TOKEN_URL": hub.peers["graph"] + "/tenant-1/oauth2/v2.0/token",
+        "ZHUB_GRAPH_TOKEN_URL": hub.peers["graph"] + "/{tenant}/oauth2/v2.0/token",
+        "ZHUB_GRAPH_TENANT_ID": "tenant-1",
         "ZHUB_BACKOFF": "200ms"}
     hub.scheduler_env.update(env)
     return hub.start("scheduler", extra_env=hub.scheduler_env)
@@ -196,12 +197,32 @@ def test_google_push_moves_the_booking_through_the_gateway(hub):
     assert pushes and all(d["status"] == 200 for d in pushes)
 
 
-def test_without_a_public_url_nothing_is_subscribed_and_it_is_said_once(hub):
-    proc = boot(hub, ZHUB_PUBLIC_URL="")
+def test_switched_off_nothing_is_subscribed_and_it_is_said_once(hub):
+    proc = boot(hub, ZHUB_CALENDAR_NOTIFICATIONS="off")
     request(hub, [SLOT])
     wait_until(lambda: bus_messages(hub, "tour.scheduled", quiet=0.5), what="booking")
     assert peer_state(hub, "google")["channels"] == []
     assert peer_requests(hub, "graph", "/v1.0/subscriptions") == []
     log = proc.log_text()
     assert log.count("event=calendar_notifications_off") == 1
-    assert 'reason="ZHUB_PUBLIC_URL is not set"' in log
+    assert 'reason="ZHUB_CALENDAR_NOTIFICATIONS is off"' in log
+
+
+def test_without_a_public_url_gateway_and_scheduler_share_one_default(hub):
+    # Neither process is told ZHUB_PUBLIC_URL: both take
+    # http://<ZHUB_GATEWAY_LISTEN>, so the gateway checks signatures against
+    # the very address the scheduler gives Google and Graph.
+    del hub.env["ZHUB_PUBLIC_URL"]
+    proc = boot(hub)
+    channel = wait_until(lambda: live_channels(hub), what="the Google channel")[0]
+    assert channel["address"] == hub.gateway_url + "/v1/webhooks/google"
+    sub = wait_until(lambda: live_subscriptions(hub), what="the Graph subscription")[0]
+    assert sub["notificationUrl"] == hub.gateway_url + "/v1/webhooks/graph"
+    # Graph proved that address against the real gateway, and Google's sync
+    # notification was taken there
+    assert [v["ok"] for v in peer_state(hub, "graph")["validations"]] == [True]
+    sync = wait_until(lambda: deliveries(hub, "google", "/v1/webhooks/google"), what="sync")[0]
+    assert sync["status"] == 200
+    gateway = [p for p in hub.procs if p.name == "gateway"][0]
+    assert "public_url=%s " % hub.gateway_url in gateway.log_text()
+    assert "public_url=default" in proc.log_text()

@@ -81,6 +81,33 @@ SCOPE = "https://graph.microsoft.com/.default"
 STATUSES = ("free", "tentative", "busy", "oof", "workingElsewhere", "unknown")
 
 
+# The Microsoft identity platform's error body
+# (https://learn.microsoft.com/entra/identity-platform/reference-error-codes,
+# "Handling error codes in your application"; the client credentials flow's
+# "Error response"): error, error_description ("AADSTSnnnnn: ..." with trace
+# and correlation ids and a timestamp), error_codes, timestamp, trace_id,
+# correlation_id, error_uri.
+def aad_error(status, error, code, text):
+    trace, correlation = peerlib.new_uuid(), peerlib.new_uuid()
+    stamp = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime())
+    return Response(status, {
+        "error": error,
+        "error_description": "AADSTS%d: %s\r\nTrace ID: %s\r\nCorrelation ID: %s\r\n"
+                             "Timestamp: %s" % (code, text, trace, correlation, stamp),
+        "error_codes": [code], "timestamp": stamp, "trace_id": trace,
+        "correlation_id": correlation,
+        "error_uri": "https://login.microsoftonline.com/error?code=%d" % code})
+
+
+# Tenant aliases that name no single tenant: the client credentials flow
+# needs "the directory tenant the application plans to operate against, in
+# GUID or domain-name format", and the identity platform answers these with
+# AADSTS50059 MissingTenantRealmAndNoUserInformationProvided ("Tenant-
+# identifying information was not found in either the request or implied by
+# any provided credentials.").
+TENANT_ALIASES = ("common", "organizations", "consumers")
+
+
 def graph_error(status, code, message):
     return Response(status, {"error": {"code": code, "message": message, "innerError": {
         "date": iso_ms(now_ms())[:19], "request-id": peerlib.new_uuid(),
@@ -203,20 +230,19 @@ class GraphApp(peerlib.PeerApp):
         self.token_requests += 1
         form = {k: v[-1] for k, v in parse_qs(req.body.decode("utf-8", "replace")).items()}
         if form.get("grant_type") != "client_credentials":
-            return Response(400, {"error": "unsupported_grant_type",
-                                  "error_description": "AADSTS70003: The app requested an "
-                                                      "unsupported grant type."})
+            return aad_error(400, "unsupported_grant_type", 70003,
+                             "The app requested an unsupported grant type.")
+        if unquote(tenant).lower() in TENANT_ALIASES:
+            return aad_error(400, "invalid_request", 50059,
+                             "No tenant-identifying information found in either the request or "
+                             "implied by any provided credentials.")
         if form.get("client_id") != self.args.client_id:
-            return Response(400, {"error": "unauthorized_client",
-                                  "error_description": "AADSTS700016: Application not found."})
+            return aad_error(400, "unauthorized_client", 700016, "Application not found.")
         if form.get("client_secret") != self.args.client_secret:
-            return Response(401, {"error": "invalid_client",
-                                  "error_description": "AADSTS7000215: Invalid client secret "
-                                                      "provided."})
+            return aad_error(401, "invalid_client", 7000215, "Invalid client secret provided.")
         if form.get("scope") != SCOPE:
-            return Response(400, {"error": "invalid_scope",
-                                  "error_description": "AADSTS1002012: The provided value for "
-                                                      "scope is not valid."})
+            return aad_error(400, "invalid_scope", 1002012,
+                             "The provided value for scope is not valid.")
         token = "eyJ0eXAiOiJKV1Qi." + secrets.token_urlsafe(32)
         self.tokens[token] = now_ms() + self.args.token_ttl * 1000
         return Response(200, {"token_type": "Bearer", "expires_in": self.args.token_ttl,

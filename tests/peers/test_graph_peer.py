@@ -37,6 +37,25 @@ def test_graph_client_credentials_token(graph):
     token(graph)
 
 
+def test_graph_app_tokens_need_one_tenant_not_an_alias(graph):
+    # client credentials on /common, /organizations or /consumers: the
+    # identity platform's AADSTS50059 in its error body
+    for alias in ("common", "organizations", "consumers", "Common"):
+        status, body, _ = graph.call("POST", "/%s/oauth2/v2.0/token" % alias, form=FORM)
+        assert status == 400, alias
+        assert body["error"] == "invalid_request" and body["error_codes"] == [50059]
+        assert body["error_description"].startswith(
+            "AADSTS50059: No tenant-identifying information found in either the request or "
+            "implied by any provided credentials.\r\nTrace ID: ")
+        assert set(body) == {"error", "error_description", "error_codes", "timestamp",
+                             "trace_id", "correlation_id", "error_uri"}
+        assert body["error_uri"] == "https://login.microsoftonline.com/error?code=50059"
+    # a tenant id or a domain gets a token
+    for tenant in ("72f988bf-86f1-41af-91ab-2d7cd011db47", "contoso.onmicrosoft.com"):
+        status, body, _ = graph.call("POST", "/%s/oauth2/v2.0/token" % tenant, form=FORM)
+        assert status == 200 and body["access_token"]
+
+
 def test_graph_events_and_get_schedule(graph):
     t = token(graph)
     event = {"subject": "Tour", "start": {"dateTime": "2030-03-05T17:00:00", "timeZone": "UTC"},
