@@ -100,8 +100,12 @@ void scheduler_reminder (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outc
 
 //  scheduler_notify.c
 void scheduler_invitee (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
-void scheduler_google_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 void scheduler_graph_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+
+//  scheduler_google_sync.c: a Google push notification, read with the
+//  calendar's sync token over every page (a full sync without one, or
+//  after a 410).
+void scheduler_google_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 
 //  scheduler_forget_io.c
 void scheduler_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);

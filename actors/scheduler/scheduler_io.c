@@ -22,8 +22,9 @@
 //  and opens the tables. The rest is split by job: scheduler_store.c
 //  (tables, holds, booking records, timers' keys), scheduler_calendar_io.c
 //  (OAuth2 tokens, availability, the calendar event), scheduler_booking.c
-//  (the request steps, WhatsApp, reminders), scheduler_notify.c (Calendly,
-//  Google and Graph notifications), scheduler_timers.c (the tick) and
+//  (the request steps, WhatsApp, reminders), scheduler_notify.c (Calendly
+//  and Graph notifications), scheduler_google_sync.c (Google notifications,
+//  read with sync tokens), scheduler_timers.c (the tick) and
 //  scheduler_forget_io.c (contact.forget: a GDPR erase); scheduler_watch_io.c
 //  keeps the Google channels and Graph subscriptions that tell us about
 //  calendar edits.

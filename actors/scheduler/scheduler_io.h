@@ -14,7 +14,8 @@
 //              {"access_token","expires_at","refresh_token"})
 //    invitees  Calendly invitee URI -> booking id (self-service bookings,
 //              found again on cancel and reschedule)
-//    meta      "rr" -> round-robin position (u64)
+//    meta      "rr" -> round-robin position (u64); "gtoken:<calendar>" ->
+//              that Google calendar's sync token (scheduler_google_sync.c)
 //    watches   "sub:<platform>:<hash>" -> the Google watch channel or Graph
 //              subscription of one agent calendar, renewed by its own
 //              timer (scheduler_watch_io.c)

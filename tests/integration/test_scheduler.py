@@ -302,6 +302,79 @@ def test_google_change_notifications_move_and_cancel_the_booking(hub):
     wait_until(lambda: len(bus_messages(hub, "tour.scheduled", quiet=0.5)) == 3, what="rebooked")
 
 
+def move_google_event(hub, booking, start, end):
+    """A person drags the tour in Google Calendar (the stand-in's control)."""
+    status, _ = http("POST", hub.peers["google"] + "/__peer/change",
+                     {"calendar": "ana@urbanhub.mx", "event_id": booking,
+                      "start": {"dateTime": start}, "end": {"dateTime": end}})
+    assert status == 200
+
+
+def event_lists(hub):
+    return [r for r in peer_requests(hub, "google", "/calendar/v3/calendars/", "GET")
+            if r["path"].endswith("/events")]
+
+
+def test_google_change_on_a_later_page_of_events_is_not_lost(hub):
+    # events.list answers 250 events a page; the moved tour is the last
+    # change, on the second page (https://developers.google.com/calendar/api/guides/sync)
+    start(hub, agents=(ANA,))
+    request(hub, [SLOT])
+    first = wait_until(lambda: bus_messages(hub, "tour.scheduled", quiet=0.5), what="booking")
+    booking = first[0]["data"]["booking_id"]
+    status, _ = http("POST", hub.peers["google"] + "/__peer/seed",
+                     {"calendar": "ana@urbanhub.mx", "count": 300})
+    assert status == 201
+    move_google_event(hub, booking, "2030-03-05T19:00:00Z", "2030-03-05T19:45:00Z")
+    google_changed(hub, "ana@urbanhub.mx", 2)
+    wait_until(lambda: len(bus_messages(hub, "tour.scheduled", quiet=0.5)) == 2, what="moved")
+    moved = bus_messages(hub, "tour.scheduled", quiet=0.3)[1]["data"]
+    assert moved["booking_id"] == booking and moved["start"].startswith("2030-03-05T19:00:00")
+    lists = event_lists(hub)
+    assert [("pageToken" in r["params"], r["status"]) for r in lists] == [(False, 200),
+                                                                         (True, 200)]
+    assert "syncToken" not in lists[0]["params"] and "timeMin" in lists[0]["params"]
+    # the next notification reads only what changed since, with the sync token
+    # the last page handed out
+    move_google_event(hub, booking, "2030-03-05T20:00:00Z", "2030-03-05T20:45:00Z")
+    google_changed(hub, "ana@urbanhub.mx", 3)
+    wait_until(lambda: len(bus_messages(hub, "tour.scheduled", quiet=0.5)) == 3, what="again")
+    last = event_lists(hub)[-1]
+    assert "syncToken" in last["params"] and last["status"] == 200
+    assert len(event_lists(hub)) == 3
+
+
+def test_google_stale_sync_token_gives_a_full_resync_not_a_dead_letter(hub):
+    # 410 Gone: fullSyncRequired for a stale sync token (updatedMinTooLongAgo
+    # for an updatedMin further back than this stand-in's hour):
+    # https://developers.google.com/calendar/api/guides/errors#410_gone
+    start(hub, agents=(ANA,), google_args=("--updated-min-max-age", "3600"))
+    request(hub, [SLOT])
+    first = wait_until(lambda: bus_messages(hub, "tour.scheduled", quiet=0.5), what="booking")
+    booking = first[0]["data"]["booking_id"]
+    move_google_event(hub, booking, "2030-03-05T19:00:00Z", "2030-03-05T19:45:00Z")
+    google_changed(hub, "ana@urbanhub.mx", 2)
+    wait_until(lambda: len(bus_messages(hub, "tour.scheduled", quiet=0.5)) == 2, what="moved")
+    # Google drops the calendar's sync tokens; the tour moves again
+    status, _ = http("POST", hub.peers["google"] + "/__peer/invalidate_sync_tokens", {})
+    assert status == 200
+    move_google_event(hub, booking, "2030-03-05T20:00:00Z", "2030-03-05T20:45:00Z")
+    google_changed(hub, "ana@urbanhub.mx", 3)
+    wait_until(lambda: len(bus_messages(hub, "tour.scheduled", quiet=0.5)) == 3, what="resync")
+    moved = bus_messages(hub, "tour.scheduled", quiet=0.3)[2]["data"]
+    assert moved["booking_id"] == booking and moved["start"].startswith("2030-03-05T20:00:00")
+    lists = event_lists(hub)
+    assert [r["status"] for r in lists] == [200, 410, 200]
+    assert "syncToken" in lists[1]["params"] and "timeMin" in lists[2]["params"]
+    assert bus_messages(hub, "dlq.scheduler", quiet=0.3) == []
+    # and the token of that full sync serves the next change
+    move_google_event(hub, booking, "2030-03-05T21:00:00Z", "2030-03-05T21:45:00Z")
+    google_changed(hub, "ana@urbanhub.mx", 4)
+    wait_until(lambda: len(bus_messages(hub, "tour.scheduled", quiet=0.5)) == 4, what="4th")
+    assert [r["status"] for r in event_lists(hub)] == [200, 410, 200, 200]
+    assert "syncToken" in event_lists(hub)[3]["params"]
+
+
 def graph_changed(hub, change, user, event_id):
     """What the gateway publishes for one Graph change notification."""
     publish(hub, "webhook.graph." + change,
