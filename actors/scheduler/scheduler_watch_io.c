@@ -330,7 +330,11 @@ s_graph_renew (scheduler_t *self, const char *id, sched_watch_t *rec, const char
 }
 
 //  The id of a subscription Graph already holds for this mailbox and
-//  address, or NULL (a failed list only means nothing to adopt).
+//  address, or NULL (a failed list only means nothing to adopt). The list
+//  comes in pages: each answer's "@odata.nextLink" is followed until the
+//  subscription is found or there is no next page
+//  (https://learn.microsoft.com/graph/api/subscription-list,
+//  https://learn.microsoft.com/graph/paging).
 static char *
 s_graph_adoptable (scheduler_t *self, const sched_watch_t *rec, const char *address,
                    const char *token)
@@ -338,9 +342,21 @@ s_graph_adoptable (scheduler_t *self, const sched_watch_t *rec, const char *addr
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);
     zhub_graph_subscriptions_list (self->graph, token, NULL, &resp);
-    const json_t *sub =
-        resp.status == 200 ? sched_graph_subscription_find (resp.json, rec->target, address) : NULL;
-    char *id = sub ? zhub_strdup (json_string_value (json_object_get (sub, "id"))) : NULL;
+    char *id = NULL, *next = NULL;
+    for (int page = 1; resp.status == 200; page++) {
+        const json_t *sub = sched_graph_subscription_find (resp.json, rec->target, address);
+        if (sub) {
+            id = zhub_strdup (json_string_value (json_object_get (sub, "id")));
+            break;
+        }
+        const char *link = json_string_value (json_object_get (resp.json, "@odata.nextLink"));
+        if (!link || page >= SCHED_GRAPH_LIST_MAX_PAGES || (next && !strcmp (link, next)))
+            break;
+        free (next);
+        next = zhub_strdup (link);
+        zhub_graph_next_page (self->graph, next, token, NULL, &resp);
+    }
+    free (next);
     zhub_http_response_reset (&resp);
     return id;
 }

@@ -35,7 +35,7 @@ import os
 import re
 import secrets
 import sys
-from urllib.parse import parse_qs, quote, unquote
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peerlib  # noqa: E402
@@ -453,6 +453,13 @@ class GoogleApp(peerlib.PeerApp):
         if not isinstance(cid, str) or not 0 < len(cid) <= 64 or body.get("type") != "web_hook" \
                 or not isinstance(address, str) or not address.startswith("http"):
             return g_error(400, "Invalid channel", "invalid")
+        # "address ... must use HTTPS" (https://developers.google.com/calendar/api/guides/push);
+        # Google answers 400 push.webhookUrlNotHttps. On this machine http is
+        # accepted: tests run without TLS.
+        if address.startswith("http://") and \
+                (urlsplit(address).hostname or "").lower() not in ("127.0.0.1", "localhost", "::1"):
+            return g_error(400, "WebHook callback must be HTTPS: %s" % address,
+                           "push.webhookUrlNotHttps")
         token = body.get("token")
         if token is not None and (not isinstance(token, str) or len(token) > 256):
             return g_error(400, "Invalid channel token", "invalid")

@@ -241,6 +241,11 @@ def test_google_watch_and_stop_need_a_token_and_a_valid_channel(google):
     status, err, _ = google.call("POST", "/calendar/v3/calendars/a%40b.c/events/watch",
                                  dict(body, type="email"), token=t)
     assert status == 400 and err["error"]["errors"][0]["reason"] == "invalid"
+    # Google delivers over https only (push.webhookUrlNotHttps); this machine is exempt
+    status, err, _ = google.call("POST", "/calendar/v3/calendars/a%40b.c/events/watch",
+                                 dict(body, address="http://hooks.example.com/x"), token=t)
+    assert status == 400 and err["error"]["errors"][0]["reason"] == "push.webhookUrlNotHttps"
+    assert err["error"]["message"] == "WebHook callback must be HTTPS: http://hooks.example.com/x"
     status, _, _ = google.call("POST", "/calendar/v3/calendars/a%40b.c/events/watch", body,
                                token=t)
     assert status == 200
