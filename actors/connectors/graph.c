@@ -51,8 +51,8 @@ zhub_graph_config_check (const zhub_graph_config_t *config, char *err, size_t er
              || (placeholder && strstr (placeholder + 1, ZHUB_GRAPH_TENANT_PLACEHOLDER)))
         bad = "ZHUB_GRAPH_TOKEN_URL must be an http(s) URL, with {tenant} at most once where the "
               "tenant goes";
-    else if (strlen (scope) <= suffix || strcmp (scope + strlen (scope) - suffix,
-                                                  ZHUB_GRAPH_SCOPE_SUFFIX))
+    else if (strlen (scope) <= suffix
+             || strcmp (scope + strlen (scope) - suffix, ZHUB_GRAPH_SCOPE_SUFFIX))
         bad = "ZHUB_GRAPH_SCOPE must be the Graph resource with /.default, e.g. "
               "https://graph.microsoft.com/.default";
     if (bad) {

@@ -14,7 +14,7 @@
 //  The identity platform's token endpoint; {tenant} is replaced by the
 //  tenant (https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow).
 #define ZHUB_GRAPH_TENANT_PLACEHOLDER "{tenant}"
-#define ZHUB_GRAPH_TOKEN_URL_DEFAULT \
+#define ZHUB_GRAPH_TOKEN_URL_DEFAULT                                                               \
     "https://login.microsoftonline.com/" ZHUB_GRAPH_TENANT_PLACEHOLDER "/oauth2/v2.0/token"
 //  Client credentials ask for the resource's ".default" scope; national
 //  clouds have their own resource (https://graph.microsoft.us/.default,

@@ -100,8 +100,8 @@ s_answer_message (const zhub_http_response_t *resp)
         return "";
     const char *message = json_string_value (json_object_get (resp->json, "message"));
     if (!message)
-        message = json_string_value (
-            json_object_get (json_object_get (resp->json, "error"), "message"));
+        message =
+            json_string_value (json_object_get (json_object_get (resp->json, "error"), "message"));
     return message ? message : "";
 }
 
@@ -123,8 +123,8 @@ s_google_rate_limited (const zhub_http_response_t *resp)
     json_array_foreach (errors, i, error)
     {
         const char *reason = json_string_value (json_object_get (error, "reason"));
-        if (reason && (!strcmp (reason, "rateLimitExceeded")
-                       || !strcmp (reason, "userRateLimitExceeded")))
+        if (reason
+            && (!strcmp (reason, "rateLimitExceeded") || !strcmp (reason, "userRateLimitExceeded")))
             return true;
     }
     return false;

@@ -23,11 +23,13 @@
 //  transaction (scheduler_save_fn).
 #include "scheduler_internal.h"
 
-#define SCHED_GOOGLE_PAGE_SIZE 250 //  events per page: Google's default (its cap, 2500,
+#define SCHED_GOOGLE_PAGE_SIZE                                                                     \
+    250                            //  events per page: Google's default (its cap, 2500,
                                    //  can exceed zhub_http's 4 MiB answer limit)
 #define SCHED_GOOGLE_MAX_PAGES 400 //  pages per sync (100 000 events) before giving up
-#define SCHED_GOOGLE_RESYNC_FROM_MS (24LL * 3600 * 1000) //  a full sync reads events ending
-                                                         //  after now minus this
+#define SCHED_GOOGLE_RESYNC_FROM_MS                                                                \
+    (24LL * 3600 * 1000) //  a full sync reads events ending
+                         //  after now minus this
 
 //  The events.list query: the sync token, or for a full sync timeMin;
 //  the page token when reading on. Deleted events are asked for in a full
@@ -44,8 +46,9 @@ s_list_query (const char *sync_token, const char *page_token, int64_t time_min)
         from = zhub_http_escape (when);
     }
     char *query = zhub_sprintf ("maxResults=%d&singleEvents=true&showDeleted=true%s%s%s%s",
-                                SCHED_GOOGLE_PAGE_SIZE, sync ? "&syncToken=" : "&timeMin=",
-                                sync ? sync : from, page ? "&pageToken=" : "", page ? page : "");
+                                SCHED_GOOGLE_PAGE_SIZE,
+                                sync ? "&syncToken=" : "&timeMin=", sync ? sync : from,
+                                page ? "&pageToken=" : "", page ? page : "");
     free (sync);
     free (page);
     free (from);
@@ -79,8 +82,8 @@ static zhub_rc_t
 s_token_put_fn (zhub_txn_t *txn, void *arg)
 {
     s_token_put_t *t = arg;
-    zhub_rc_t rc = zhub_txn_put (txn, t->self->meta, t->key, strlen (t->key), t->value,
-                                 strlen (t->value));
+    zhub_rc_t rc =
+        zhub_txn_put (txn, t->self->meta, t->key, strlen (t->key), t->value, strlen (t->value));
     if (rc != ZHUB_OK)
         return rc;
     rc = zhub_txn_del (txn, t->self->meta, t->drop, strlen (t->drop));

@@ -122,16 +122,15 @@ scheduler_config (scheduler_t *self, const zhub_actor_config_t *actor, char *err
                zhub_env_mask (self->google_refresh_token, masked[1], sizeof masked[1]),
                zhub_env_mask (self->graph_client_secret, masked[2], sizeof masked[2]));
     //  Where the calendar calls go, said once (no secrets in URLs).
-    zhub_info ("config_calendars",
-               "google_base_url=%s%s google_token_url=%s graph=%s graph_base_url=%s "
-               "graph_token_url=%s graph_scope=%s",
-               google.base_url ? google.base_url : ZHUB_GOOGLE_BASE_URL_DEFAULT,
-               ZHUB_GOOGLE_SERVICE_PATH,
-               google.token_url ? google.token_url : ZHUB_GOOGLE_TOKEN_URL_DEFAULT,
-               graph_used ? "on" : "off",
-               graph.base_url ? graph.base_url : ZHUB_GRAPH_BASE_URL_DEFAULT,
-               zhub_graph_token_url (self->graph) ? zhub_graph_token_url (self->graph) : "-",
-               graph.scope ? graph.scope : ZHUB_GRAPH_SCOPE_DEFAULT);
+    zhub_info (
+        "config_calendars",
+        "google_base_url=%s%s google_token_url=%s graph=%s graph_base_url=%s "
+        "graph_token_url=%s graph_scope=%s",
+        google.base_url ? google.base_url : ZHUB_GOOGLE_BASE_URL_DEFAULT, ZHUB_GOOGLE_SERVICE_PATH,
+        google.token_url ? google.token_url : ZHUB_GOOGLE_TOKEN_URL_DEFAULT,
+        graph_used ? "on" : "off", graph.base_url ? graph.base_url : ZHUB_GRAPH_BASE_URL_DEFAULT,
+        zhub_graph_token_url (self->graph) ? zhub_graph_token_url (self->graph) : "-",
+        graph.scope ? graph.scope : ZHUB_GRAPH_SCOPE_DEFAULT);
     return 0;
 }
 

@@ -53,9 +53,8 @@ sched_watch_config_check (const sched_watch_config_t *w, char *err, size_t err_s
                         "gateway's public https:// URL, or ZHUB_CALENDAR_NOTIFICATIONS=off";
     }
     if (why)
-        snprintf (err, err_size, "ZHUB_PUBLIC_URL=%.60s%s: %s",
-                  w->public_url ? w->public_url : "", w->public_url_default
-                      ? " (the default, from ZHUB_GATEWAY_LISTEN)" : "", why);
+        snprintf (err, err_size, "ZHUB_PUBLIC_URL=%.60s%s: %s", w->public_url ? w->public_url : "",
+                  w->public_url_default ? " (the default, from ZHUB_GATEWAY_LISTEN)" : "", why);
     else if (bad)
         snprintf (err, err_size, "%s", bad);
     return bad || why ? -1 : 0;

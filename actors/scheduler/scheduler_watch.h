@@ -24,7 +24,7 @@
 //  What a Graph subscription reports. The scheduler reads updates and
 //  deletions; new events in a mailbox are none of its business.
 #define SCHED_GRAPH_CHANGE_TYPES "updated,deleted"
-#define SCHED_WATCH_NAME_BYTES 32 //  "sub:google:" + 16 hex digits + NUL
+#define SCHED_WATCH_NAME_BYTES 32      //  "sub:google:" + 16 hex digits + NUL
 #define SCHED_GRAPH_LIST_MAX_PAGES 100 //  pages of GET /subscriptions read looking for ours
 //  Graph's limit for a subscription's clientState: "The maximum length is
 //  128 characters." (https://learn.microsoft.com/graph/api/resources/subscription)

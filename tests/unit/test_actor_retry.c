@@ -110,9 +110,9 @@ s_google_403 (zhub_http_response_t *resp, const char *domain, const char *reason
 {
     zhub_http_response_reset (resp);
     resp->status = 403;
-    resp->json = json_pack ("{s:{s:[{s:s, s:s, s:s}], s:i, s:s}}", "error", "errors", "domain",
-                            domain, "reason", reason, "message", message, "code", 403, "message",
-                            message);
+    resp->json =
+        json_pack ("{s:{s:[{s:s, s:s, s:s}], s:i, s:s}}", "error", "errors", "domain", domain,
+                   "reason", reason, "message", message, "code", 403, "message", message);
 }
 
 //  Google answers some rate limits with 403 instead of 429: they back off

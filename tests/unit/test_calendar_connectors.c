@@ -1,5 +1,6 @@
 //  The Google and Graph connectors' settings, checked as the services
-//  would take them (https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow,
+//  would take them
+//  (https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow,
 //  https://learn.microsoft.com/graph/deployments): Graph's tenant is
 //  required and is never a multi-tenant alias, the token URL takes
 //  {tenant}, the base URLs carry (Graph) or do not carry (Google) the

@@ -109,9 +109,19 @@ test_configured_urls (void)
     CHECK (zhub_url_path_ends_with (&url, "/calendar/v3"));
     CHECK (zhub_url_parse ("https://www.googleapis.com/xcalendar/v3", &url) == 0);
     CHECK (!zhub_url_path_ends_with (&url, "/calendar/v3"));
-    const char *bad[] = {"graph.microsoft.com/v1.0", "ftp://h", "https://", "https:///x",
-                         "https://h:0", "https://h:65536", "https://h:8a", "https://h?x=1",
-                         "https://h/#f", "https://u@h", "https://h /x", "http://[::1", NULL};
+    const char *bad[] = {"graph.microsoft.com/v1.0",
+                         "ftp://h",
+                         "https://",
+                         "https:///x",
+                         "https://h:0",
+                         "https://h:65536",
+                         "https://h:8a",
+                         "https://h?x=1",
+                         "https://h/#f",
+                         "https://u@h",
+                         "https://h /x",
+                         "http://[::1",
+                         NULL};
     for (int i = 0; bad[i]; i++)
         CHECK (zhub_url_parse (bad[i], &url) == -1);
 }
