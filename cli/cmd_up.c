@@ -175,7 +175,7 @@ zhub_cmd_up (int argc, char **argv)
         snprintf (calendly_url, sizeof calendly_url, "http://127.0.0.1:%d", calendly_port);
         snprintf (google_token, sizeof google_token, "%s/token", google_url);
         snprintf (graph_token, sizeof graph_token,
-                  "http://127.0.0.1:%d/local-tenant/oauth2/v2.0/token", graph_port);
+                  "http://127.0.0.1:%d/{tenant}/oauth2/v2.0/token", graph_port);
         const char *calendar_env[][2] = {
             {"ZHUB_GOOGLE_BASE_URL", google_url},
             {"ZHUB_GOOGLE_TOKEN_URL", google_token},
@@ -184,6 +184,7 @@ zhub_cmd_up (int argc, char **argv)
             {"ZHUB_GOOGLE_REFRESH_TOKEN", "google-refresh-token"},
             {"ZHUB_GRAPH_BASE_URL", graph_url},
             {"ZHUB_GRAPH_TOKEN_URL", graph_token},
+            {"ZHUB_GRAPH_TENANT_ID", "local-tenant"},
             {"ZHUB_GRAPH_CLIENT_ID", "graph-client-id"},
             {"ZHUB_GRAPH_CLIENT_SECRET", "graph-client-secret"},
             {"ZHUB_SECRET_KEY", "6c6f63616c2d6f6e6c792d6b65792d6e6f742d666f722d70726f64756374696f"},

@@ -1,6 +1,7 @@
 //  Environment parsing with explicit validation, so that a typo in a
 //  deployment fails at start with a clear message instead of at 3 a.m.
 #include "zhub_env.h"
+#include "zhub_common.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -114,4 +115,16 @@ zhub_parse_duration_list (const char *text, int64_t *out, int max)
         while (*p == ' ')
             p++;
     }
+}
+
+char *
+zhub_env_public_url (bool *is_default)
+{
+    const char *value = zhub_env_str ("ZHUB_PUBLIC_URL", NULL);
+    if (is_default)
+        *is_default = value == NULL;
+    if (value)
+        return zhub_strdup (value);
+    return zhub_sprintf ("http://%s",
+                         zhub_env_str ("ZHUB_GATEWAY_LISTEN", ZHUB_GATEWAY_LISTEN_DEFAULT));
 }

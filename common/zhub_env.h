@@ -27,6 +27,17 @@ int zhub_parse_duration_ms (const char *text, int64_t *out);
 //  step is malformed, empty, or there are more than max.
 int zhub_parse_duration_list (const char *text, int64_t *out, int max);
 
+//  Where the gateway listens unless ZHUB_GATEWAY_LISTEN says otherwise.
+#define ZHUB_GATEWAY_LISTEN_DEFAULT "127.0.0.1:8080"
+
+//  ZHUB_PUBLIC_URL, the gateway as providers reach it; unset or empty:
+//  "http://" + ZHUB_GATEWAY_LISTEN (default ZHUB_GATEWAY_LISTEN_DEFAULT).
+//  The one default of the gateway (which checks signatures against this
+//  URL) and the scheduler (which gives Google and Graph its webhook paths
+//  as notification addresses), so the two never disagree. Fresh string;
+//  *is_default (when not NULL) says whether it is the default. Not checked.
+char *zhub_env_public_url (bool *is_default);
+
 //  Masks a secret for logs: "set (N bytes)" or "unset". Never the value.
 const char *zhub_env_mask (const char *secret, char *buf, int size);
 

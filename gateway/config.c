@@ -192,14 +192,12 @@ zhub_gateway_config_load (zhub_gateway_config_t *self)
         fprintf (stderr, "zhub: ZHUB_ADMIN_LISTEN=%s is not host:port\n", admin);
         return -1;
     }
-    char *fallback = zhub_sprintf ("http://%s", self->listen.text);
-    const char *public_url = zhub_env_str ("ZHUB_PUBLIC_URL", fallback);
-    self->public_url_default = public_url == fallback;
+    char *public_url = zhub_env_public_url (&self->public_url_default);
     int rc = s_public_url (public_url, &self->public_url);
     if (rc)
         fprintf (stderr, "zhub: ZHUB_PUBLIC_URL=%s is not an http(s) URL without query\n",
                  public_url);
-    free (fallback);
+    free (public_url);
     if (rc)
         return -1;
     self->broker = zhub_strdup (zhub_env_str ("ZHUB_BROKER", ZHUB_BROKER_DEFAULT));

@@ -6,7 +6,7 @@
 //  |----------------------------------|-------------------------|
 //  | ZHUB_GATEWAY_LISTEN              | 127.0.0.1:8080          |
 //  | ZHUB_ADMIN_LISTEN                | 127.0.0.1:8081          |
-//  | ZHUB_PUBLIC_URL                  | http://<gateway listen> |
+//  | ZHUB_PUBLIC_URL                  | http://<gateway listen> (zhub_env_public_url, shared with the scheduler) |
 //  | ZHUB_BROKER                      | tcp://127.0.0.1:7450    |
 //  | ZHUB_HUBSPOT_APP_SECRET          | unset (every HubSpot request -> 401) |
 //  | ZHUB_BIRD_SIGNING_KEY            | unset (every Bird request -> 401)    |
@@ -38,12 +38,12 @@
 #define ZHUB_GATEWAY_CONFIG_H
 
 #include "providers/provider.h"
+#include "zhub_env.h" //  ZHUB_GATEWAY_LISTEN_DEFAULT
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define ZHUB_GATEWAY_LISTEN_DEFAULT "127.0.0.1:8080"
 #define ZHUB_ADMIN_LISTEN_DEFAULT "127.0.0.1:8081"
 #define ZHUB_GATEWAY_BODY_LIMIT_DEFAULT (1024 * 1024)
 //  An oversized body is read and thrown away up to this many times the

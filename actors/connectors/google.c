@@ -2,8 +2,33 @@
 //  and auth here, meaning in the scheduler.
 #include "google.h"
 #include "zhub_connector.h"
+#include "zhub_url.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+
+int
+zhub_google_config_check (const zhub_google_config_t *config, char *err, size_t err_size)
+{
+    const char *base =
+        config->base_url && *config->base_url ? config->base_url : ZHUB_GOOGLE_BASE_URL_DEFAULT;
+    const char *token =
+        config->token_url && *config->token_url ? config->token_url : ZHUB_GOOGLE_TOKEN_URL_DEFAULT;
+    zhub_url_t url;
+    const char *bad = NULL;
+    if (zhub_url_parse (base, &url))
+        bad = "ZHUB_GOOGLE_BASE_URL must be an http(s) URL";
+    else if (zhub_url_path_ends_with (&url, ZHUB_GOOGLE_SERVICE_PATH))
+        bad = "ZHUB_GOOGLE_BASE_URL is the host root (https://www.googleapis.com): zhub adds "
+              "/calendar/v3 itself";
+    else if (zhub_url_parse (token, &url))
+        bad = "ZHUB_GOOGLE_TOKEN_URL must be an http(s) URL";
+    if (bad) {
+        snprintf (err, err_size, "%s", bad);
+        return -1;
+    }
+    return 0;
+}
 
 struct zhub_google_t {
     zhub_connector_t core; //  base URL; unpaced, tokens come with each call
@@ -52,8 +77,8 @@ int
 zhub_google_freebusy (zhub_google_t *self, const json_t *body, const char *access_token,
                       const char *traceparent, zhub_http_response_t *resp)
 {
-    return zhub_google_request (self, "POST", "/calendar/v3/freeBusy", body, access_token,
-                                traceparent, resp);
+    return zhub_google_request (self, "POST", ZHUB_GOOGLE_SERVICE_PATH "/freeBusy", body,
+                                access_token, traceparent, resp);
 }
 
 //  A call on /calendar/v3/calendars/{calendar}/events[/{event}][tail]:
@@ -65,8 +90,8 @@ s_events_call (zhub_google_t *self, const char *method, const char *calendar_id,
 {
     char *cid = zhub_http_escape (calendar_id);
     char *eid = event_id ? zhub_http_escape (event_id) : NULL;
-    char *path = zhub_sprintf ("/calendar/v3/calendars/%s/events%s%s%s", cid, eid ? "/" : "",
-                               eid ? eid : "", tail ? tail : "");
+    char *path = zhub_sprintf (ZHUB_GOOGLE_SERVICE_PATH "/calendars/%s/events%s%s%s", cid,
+                               eid ? "/" : "", eid ? eid : "", tail ? tail : "");
     int rc = zhub_google_request (self, method, path, body, access_token, traceparent, resp);
     free (path);
     free (eid);
@@ -126,8 +151,8 @@ int
 zhub_google_channel_stop (zhub_google_t *self, const json_t *body, const char *access_token,
                           const char *traceparent, zhub_http_response_t *resp)
 {
-    return zhub_google_request (self, "POST", "/calendar/v3/channels/stop", body, access_token,
-                                traceparent, resp);
+    return zhub_google_request (self, "POST", ZHUB_GOOGLE_SERVICE_PATH "/channels/stop", body,
+                                access_token, traceparent, resp);
 }
 
 int

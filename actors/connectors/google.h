@@ -10,7 +10,10 @@
 
 #include "zhub_http.h"
 
+//  The base URL is the host root (the discovery document's rootUrl);
+//  every path below starts with ZHUB_GOOGLE_SERVICE_PATH.
 #define ZHUB_GOOGLE_BASE_URL_DEFAULT "https://www.googleapis.com"
+#define ZHUB_GOOGLE_SERVICE_PATH "/calendar/v3"
 #define ZHUB_GOOGLE_TOKEN_URL_DEFAULT "https://oauth2.googleapis.com/token"
 
 typedef struct zhub_google_t zhub_google_t;
@@ -19,6 +22,12 @@ typedef struct {
     const char *base_url;  //  NULL = ZHUB_GOOGLE_BASE_URL_DEFAULT
     const char *token_url; //  NULL = ZHUB_GOOGLE_TOKEN_URL_DEFAULT
 } zhub_google_config_t;
+
+//  0, or -1 with one sentence naming the setting in err: the base URL is
+//  http(s) and does not already end in /calendar/v3 (zhub adds it: a base
+//  URL with it would call /calendar/v3/calendar/v3/...); the token URL is
+//  http(s). Pure.
+int zhub_google_config_check (const zhub_google_config_t *config, char *err, size_t err_size);
 
 //  Creates a client over http (borrowed: it must outlive this client).
 zhub_google_t *zhub_google_new (const zhub_google_config_t *config, zhub_http_t *http);

@@ -91,14 +91,43 @@ zhub_retry_after_ms (const char *value, int64_t now_ms)
     return delay > ZHUB_RETRY_MAX_DELAY_MS ? ZHUB_RETRY_MAX_DELAY_MS : delay;
 }
 
-//  The HubSpot error body's "message" (or Bird's), shortened for a reason.
+//  The HubSpot error body's "message" (or Bird's), else Google's and
+//  Graph's error.message, shortened for a reason.
 static const char *
 s_answer_message (const zhub_http_response_t *resp)
 {
     if (!resp->json || !json_is_object (resp->json))
         return "";
     const char *message = json_string_value (json_object_get (resp->json, "message"));
+    if (!message)
+        message =
+            json_string_value (json_object_get (json_object_get (resp->json, "error"), "message"));
     return message ? message : "";
+}
+
+//  A Google API answer that is a rate limit despite its 403: the body's
+//  error.errors[].reason is rateLimitExceeded or userRateLimitExceeded
+//  (domain usageLimits). Google asks for exponential backoff on both, as
+//  on a 429: https://developers.google.com/calendar/api/guides/errors
+//  ("403: User rate limit exceeded", "403: Rate limit exceeded"). Any
+//  other 403 reason (forbiddenForNonOrganizer, insufficientPermissions,
+//  dailyLimitExceeded...) stays permanent.
+static bool
+s_google_rate_limited (const zhub_http_response_t *resp)
+{
+    if (resp->status != 403 || !resp->json)
+        return false;
+    const json_t *errors = json_object_get (json_object_get (resp->json, "error"), "errors");
+    size_t i;
+    const json_t *error;
+    json_array_foreach (errors, i, error)
+    {
+        const char *reason = json_string_value (json_object_get (error, "reason"));
+        if (reason
+            && (!strcmp (reason, "rateLimitExceeded") || !strcmp (reason, "userRateLimitExceeded")))
+            return true;
+    }
+    return false;
 }
 
 void
@@ -106,7 +135,8 @@ zhub_retry_classify (const zhub_http_response_t *resp, const char *what, int64_t
                      zhub_outcome_t *out)
 {
     long status = resp->status;
-    bool transient_status = status == 0 || status == 408 || status == 423 || status == 429
+    bool rate_limited = status == 429 || s_google_rate_limited (resp);
+    bool transient_status = status == 0 || status == 408 || status == 423 || rate_limited
                             || status == 477 || (status >= 500 && status < 600);
     if (resp->circuit_open && transient_status
         && !(status == 0
@@ -132,7 +162,7 @@ zhub_retry_classify (const zhub_http_response_t *resp, const char *what, int64_t
         return;
     }
     const char *message = s_answer_message (resp);
-    bool transient = status == 408 || status == 423 || status == 429 || status == 477
+    bool transient = status == 408 || status == 423 || rate_limited || status == 477
                      || (status >= 500 && status < 600);
     if (!transient) {
         zhub_outcome_reject (out, (uint32_t)status, "%s: HTTP %ld%s%.160s", what, status,

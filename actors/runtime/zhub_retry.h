@@ -2,7 +2,9 @@
 //  "Failure, in one place"). An actor makes a call with zhub_http, and when
 //  the answer is not a success it asks zhub_retry_classify what that means:
 //
-//    transport error, timeout, 408, 423, 429, 477, 5xx  ->  ZHUB_RETRY
+//    transport error, timeout, 408, 423, 429, 477, 5xx,
+//    403 whose Google error reason is rateLimitExceeded or
+//    userRateLimitExceeded                              ->  ZHUB_RETRY
 //        with a delay: Retry-After (seconds or HTTP-date) when present;
 //        else on a 429 with X-HubSpot-RateLimit-Remaining 0, the
 //        X-HubSpot-RateLimit-Interval-Milliseconds; else -1 (the group's

@@ -100,8 +100,12 @@ void scheduler_reminder (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outc
 
 //  scheduler_notify.c
 void scheduler_invitee (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
-void scheduler_google_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 void scheduler_graph_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+
+//  scheduler_google_sync.c: a Google push notification, read with the
+//  calendar's sync token over every page (a full sync without one, or
+//  after a 410).
+void scheduler_google_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 
 //  scheduler_forget_io.c
 void scheduler_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
@@ -110,8 +114,11 @@ void scheduler_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcom
 //  _config reads their settings into self->watch (0, or -1 with err) and
 //  says once whether they are on; _open opens the "watches" table and arms
 //  a renewal timer per agent calendar that has none (0 / -1); _fire runs
-//  one such timer (kind "subscription", and older "watch" ones).
-int scheduler_watch_config (scheduler_t *self, char *err, size_t err_size);
+//  one such timer (kind "subscription", and older "watch" ones). _config
+//  takes the Google and Graph API base URLs as configured (NULL: the
+//  public ones): a public URL on this machine suits only local stand-ins.
+int scheduler_watch_config (scheduler_t *self, const char *google_base, const char *graph_base,
+                            char *err, size_t err_size);
 int scheduler_watch_open (zhub_actor_ctx_t *ctx);
 void scheduler_watch_fire (zhub_actor_ctx_t *ctx, const uint8_t *key, size_t key_size, int64_t due,
                            const json_t *what);

@@ -22,8 +22,9 @@
 //  and opens the tables. The rest is split by job: scheduler_store.c
 //  (tables, holds, booking records, timers' keys), scheduler_calendar_io.c
 //  (OAuth2 tokens, availability, the calendar event), scheduler_booking.c
-//  (the request steps, WhatsApp, reminders), scheduler_notify.c (Calendly,
-//  Google and Graph notifications), scheduler_timers.c (the tick) and
+//  (the request steps, WhatsApp, reminders), scheduler_notify.c (Calendly
+//  and Graph notifications), scheduler_google_sync.c (Google notifications,
+//  read with sync tokens), scheduler_timers.c (the tick) and
 //  scheduler_forget_io.c (contact.forget: a GDPR erase); scheduler_watch_io.c
 //  keeps the Google channels and Graph subscriptions that tell us about
 //  calendar edits.
@@ -66,29 +67,43 @@ scheduler_config (scheduler_t *self, const zhub_actor_config_t *actor, char *err
     self->google_refresh_token = zhub_env_str ("ZHUB_GOOGLE_REFRESH_TOKEN", "");
     self->graph_client_id = zhub_env_str ("ZHUB_GRAPH_CLIENT_ID", "");
     self->graph_client_secret = zhub_env_str ("ZHUB_GRAPH_CLIENT_SECRET", "");
-    if (scheduler_watch_config (self, err, err_size)) {
+    zhub_google_config_t google = {.base_url = zhub_env_str ("ZHUB_GOOGLE_BASE_URL", NULL),
+                                   .token_url = zhub_env_str ("ZHUB_GOOGLE_TOKEN_URL", NULL)};
+    zhub_graph_config_t graph = {.base_url = zhub_env_str ("ZHUB_GRAPH_BASE_URL", NULL),
+                                 .token_url = zhub_env_str ("ZHUB_GRAPH_TOKEN_URL", NULL),
+                                 .tenant = zhub_env_str ("ZHUB_GRAPH_TENANT_ID", NULL),
+                                 .scope = zhub_env_str ("ZHUB_GRAPH_SCOPE", NULL)};
+    //  Graph is in use when an agent's calendar is there or its app
+    //  credentials are set: then its tenant is required (app-only tokens
+    //  come from one tenant) and its URLs must be ones Graph answers.
+    bool graph_used = *self->graph_client_id || *self->graph_client_secret;
+    for (size_t i = 0; i < self->cfg.agent_count; i++)
+        graph_used |= self->cfg.agents[i].platform == SCHED_GRAPH;
+    if (zhub_google_config_check (&google, err, err_size)
+        || (graph_used && zhub_graph_config_check (&graph, err, err_size))) {
         sched_config_clear (&self->cfg);
         return -1;
     }
-    if (zhub_env_duration_ms ("ZHUB_OAUTH_REFRESH_MARGIN", 300000, &self->refresh_margin_ms)) {
+    bool bad = scheduler_watch_config (self, google.base_url, graph.base_url, err, err_size);
+    if (!bad
+        && zhub_env_duration_ms ("ZHUB_OAUTH_REFRESH_MARGIN", 300000, &self->refresh_margin_ms)) {
         snprintf (err, err_size, "ZHUB_OAUTH_REFRESH_MARGIN must be a duration");
-        sched_config_clear (&self->cfg);
-        return -1;
+        bad = true;
     }
-    if (!self->have_key && (*self->google_refresh_token || *self->graph_client_secret)) {
+    if (!bad && !self->have_key && (*self->google_refresh_token || *self->graph_client_secret)) {
         snprintf (err, err_size,
                   "ZHUB_SECRET_KEY is required to keep OAuth tokens (64 hex digits)");
+        bad = true;
+    }
+    if (bad) {
+        free (self->public_url);
+        self->public_url = NULL;
         sched_config_clear (&self->cfg);
         return -1;
     }
     zhub_http_config_t http = {.connect_timeout_ms = actor->http_connect_timeout_ms,
                                .total_timeout_ms = actor->http_timeout_ms};
     self->http = zhub_http_new (&http);
-    zhub_google_config_t google = {.base_url = zhub_env_str ("ZHUB_GOOGLE_BASE_URL", NULL),
-                                   .token_url = zhub_env_str ("ZHUB_GOOGLE_TOKEN_URL", NULL)};
-    zhub_graph_config_t graph = {.base_url = zhub_env_str ("ZHUB_GRAPH_BASE_URL", NULL),
-                                 .token_url = zhub_env_str ("ZHUB_GRAPH_TOKEN_URL", NULL),
-                                 .tenant = zhub_env_str ("ZHUB_GRAPH_TENANT_ID", NULL)};
     self->google = zhub_google_new (&google, self->http);
     self->graph = zhub_graph_new (&graph, self->http);
     zhub_calendly_config_t calendly = {.base_url = zhub_env_str ("ZHUB_CALENDLY_BASE_URL", NULL),
@@ -106,6 +121,16 @@ scheduler_config (scheduler_t *self, const zhub_actor_config_t *actor, char *err
                zhub_env_mask (key, masked[0], sizeof masked[0]),
                zhub_env_mask (self->google_refresh_token, masked[1], sizeof masked[1]),
                zhub_env_mask (self->graph_client_secret, masked[2], sizeof masked[2]));
+    //  Where the calendar calls go, said once (no secrets in URLs).
+    zhub_info (
+        "config_calendars",
+        "google_base_url=%s%s google_token_url=%s graph=%s graph_base_url=%s "
+        "graph_token_url=%s graph_scope=%s",
+        google.base_url ? google.base_url : ZHUB_GOOGLE_BASE_URL_DEFAULT, ZHUB_GOOGLE_SERVICE_PATH,
+        google.token_url ? google.token_url : ZHUB_GOOGLE_TOKEN_URL_DEFAULT,
+        graph_used ? "on" : "off", graph.base_url ? graph.base_url : ZHUB_GRAPH_BASE_URL_DEFAULT,
+        zhub_graph_token_url (self->graph) ? zhub_graph_token_url (self->graph) : "-",
+        graph.scope ? graph.scope : ZHUB_GRAPH_SCOPE_DEFAULT);
     return 0;
 }
 
@@ -116,6 +141,8 @@ scheduler_clear (scheduler_t *self)
     zhub_graph_destroy (&self->graph);
     zhub_calendly_destroy (&self->calendly);
     zhub_http_destroy (&self->http);
+    free (self->public_url);
+    self->public_url = NULL;
     for (int i = 0; i < 2; i++)
         if (self->access[i]) {
             sodium_memzero (self->access[i], strlen (self->access[i]));

@@ -14,7 +14,8 @@
 //              {"access_token","expires_at","refresh_token"})
 //    invitees  Calendly invitee URI -> booking id (self-service bookings,
 //              found again on cancel and reschedule)
-//    meta      "rr" -> round-robin position (u64)
+//    meta      "rr" -> round-robin position (u64); "gtoken:<calendar>" ->
+//              that Google calendar's sync token (scheduler_google_sync.c)
 //    watches   "sub:<platform>:<hash>" -> the Google watch channel or Graph
 //              subscription of one agent calendar, renewed by its own
 //              timer (scheduler_watch_io.c)
@@ -43,6 +44,7 @@ typedef struct {
     const char *graph_client_id, *graph_client_secret;
     int64_t refresh_margin_ms;  //  refresh this long before expiry
     sched_watch_config_t watch; //  calendar change subscriptions (scheduler_watch_io.c)
+    char *public_url;           //  watch.public_url's string (owned)
     zhub_http_t *http;
     zhub_google_t *google;
     zhub_graph_t *graph;

@@ -1,7 +1,8 @@
-//  scheduler's calendar notifications: Calendly invitee.created/.canceled,
-//  Google push notifications and Graph change notifications. Each one
-//  re-reads what changed and moves, reschedules or cancels the booking it
-//  belongs to, so bookings stay true to the calendars.
+//  scheduler's calendar notifications: Calendly invitee.created/.canceled
+//  and Graph change notifications (Google's push notifications are
+//  scheduler_google_sync.c). Each one re-reads what changed and moves,
+//  reschedules or cancels the booking it belongs to, so bookings stay true
+//  to the calendars.
 #include "scheduler_internal.h"
 
 //  -------------------------------------------------------------------
@@ -121,114 +122,6 @@ scheduler_invitee (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t 
     sched_booking_clear (&b);
     free (id);
     sched_invitee_clear (&inv);
-}
-
-//  -------------------------------------------------------------------
-//  Google push notifications: someone moved or deleted a tour's event
-
-void
-scheduler_google_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
-{
-    scheduler_t *self = ctx->state;
-    json_t *data = zhub_msg_data_json (msg);
-    char *cal =
-        sched_google_resource_calendar (json_string_value (json_object_get (data, "resource_uri")));
-    const char *state = json_string_value (json_object_get (data, "resource_state"));
-    bool ours = false;
-    for (size_t i = 0; cal && i < self->cfg.agent_count; i++)
-        ours |= self->cfg.agents[i].platform == SCHED_GOOGLE
-                && !strcmp (self->cfg.agents[i].calendar_id, cal);
-    if (!ours || (state && !strcmp (state, "sync"))) {
-        zhub_outcome_ok (out, "not_ours");
-        free (cal);
-        json_decref (data);
-        return;
-    }
-    json_decref (data);
-    const char *token = scheduler_token (ctx->store, self, S_GOOGLE, out);
-    if (!token) {
-        free (cal);
-        return;
-    }
-    //  Everything changed since the last look (a minute of overlap: clocks
-    //  differ), deleted events included.
-    char meta[300];
-    snprintf (meta, sizeof meta, "gsync:%.280s", cal);
-    int64_t asked = zhub_now_ms (), since = 0;
-    char *value;
-    size_t size;
-    if (scheduler_get (ctx->store, self->meta, meta, strlen (meta), &value, &size) == ZHUB_OK) {
-        since = size == 8 ? (int64_t)zhub_store_u64 (value) : 0;
-        free (value);
-    }
-    if (!since)
-        since = asked - self->cfg.horizon_ms;
-    char when[40];
-    zhub_time_format (since - 60000, when, sizeof when);
-    char *escaped = zhub_http_escape (when);
-    char *query = zhub_sprintf ("updatedMin=%s&showDeleted=true&singleEvents=true", escaped);
-    zhub_http_response_t resp;
-    zhub_http_response_init (&resp);
-    zhub_google_events_list (self->google, cal, query, token, msg->traceparent, &resp);
-    free (query);
-    free (escaped);
-    bool ok = scheduler_answer_ok (self, S_GOOGLE, &resp, "google events.list", out);
-    int changed = 0;
-    size_t i;
-    const json_t *item;
-    json_array_foreach (ok ? json_object_get (resp.json, "items") : NULL, i, item)
-    {
-        const char *id = json_string_value (json_object_get (item, "id"));
-        sched_booking_t b;
-        if (!id || scheduler_load_booking (ctx->store, self, id, &b) != ZHUB_OK)
-            continue; //  not a tour of ours
-        int64_t start = 0, end = 0;
-        sched_change_t change = strcmp (b.status, "scheduled")
-                                    ? SCHED_CHANGE_NONE
-                                    : sched_google_change (item, &b, &start, &end);
-        if (change != SCHED_CHANGE_NONE) {
-            int64_t old_start = b.start;
-            const char *updated = json_string_value (json_object_get (item, "updated"));
-            char salt[64];
-            snprintf (salt, sizeof salt, "g%s", updated ? updated : "");
-            scheduler_save_t save = {.ctx = ctx,
-                                     .self = self,
-                                     .booking = &b,
-                                     .disarm_start = old_start,
-                                     .hold_from = old_start};
-            if (change == SCHED_CHANGE_CANCELED) {
-                s_set_str (&b.status, "canceled");
-                save.publish = sched_tour_msg ("tour.canceled", &b, salt, msg->traceparent, asked);
-            } else {
-                b.start = start;
-                b.end = end;
-                b.reminders_sent = 0;
-                save.arm = true;
-                save.hold_put = true;
-                save.publish = sched_tour_msg ("tour.scheduled", &b, salt, msg->traceparent, asked);
-            }
-            if (zhub_store_write (ctx->store, scheduler_save_fn, &save) != ZHUB_OK) {
-                zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
-                ok = false;
-            } else
-                changed++;
-            zhub_msg_destroy (&save.publish);
-        }
-        sched_booking_clear (&b);
-        if (!ok)
-            break;
-    }
-    zhub_http_response_reset (&resp);
-    if (ok) {
-        scheduler_meta_t put = {.self = self, .name = meta, .value = (uint64_t)asked};
-        if (zhub_store_write (ctx->store, scheduler_meta_fn, &put) != ZHUB_OK)
-            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
-        else {
-            zhub_outcome_ok (out, changed ? "bookings_updated" : "no_change");
-            snprintf (out->reason, sizeof out->reason, "calendar=%.100s changed=%d", cal, changed);
-        }
-    }
-    free (cal);
 }
 
 //  -------------------------------------------------------------------

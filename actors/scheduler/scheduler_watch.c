@@ -3,6 +3,7 @@
 //  Graph get, and the moment a renewal is due, are tested as data.
 #include "scheduler_watch.h"
 #include "scheduler_core_internal.h"
+#include "zhub_url.h"
 
 #include <sodium.h>
 #include <stdio.h>
@@ -18,7 +19,10 @@ static const char *s_platform[] = {"google", "graph"};
 int
 sched_watch_config_check (const sched_watch_config_t *w, char *err, size_t err_size)
 {
-    const char *bad = NULL;
+    zhub_url_t url;
+    bool url_ok = w->public_url && zhub_url_parse (w->public_url, &url) == 0;
+    const char *bad = NULL, *why = NULL; //  why: about the public URL, which is named
+
     if (w->google_ttl_ms <= 0)
         bad = "ZHUB_GOOGLE_WATCH_TTL must be a duration above 0";
     else if (w->graph_ttl_ms <= 0 || w->graph_ttl_ms > SCHED_GRAPH_SUB_MAX_MS)
@@ -27,14 +31,33 @@ sched_watch_config_check (const sched_watch_config_t *w, char *err, size_t err_s
         bad = "ZHUB_CALENDAR_RENEW_MARGIN must be a duration";
     else if (w->retry_ms <= 0)
         bad = "ZHUB_CALENDAR_WATCH_RETRY must be a duration above 0";
-    else if (w->public_url && strncmp (w->public_url, "http://", 7)
-             && strncmp (w->public_url, "https://", 8))
-        bad = "ZHUB_PUBLIC_URL must start with http:// or https://";
-    if (bad) {
-        snprintf (err, err_size, "%s", bad);
-        return -1;
+    else if (!url_ok)
+        why = "must be an http:// or https:// URL without query";
+    else if (w->client_state && strlen (w->client_state) > SCHED_GRAPH_CLIENT_STATE_MAX)
+        bad = "ZHUB_GRAPH_CLIENT_STATE must be at most 128 characters (Graph's limit for "
+              "clientState)";
+    for (int p = SCHED_GOOGLE; !bad && !why && p <= SCHED_GRAPH; p++) {
+        if (!w->used[p] || sched_watch_off_reason (w, (sched_platform_t)p))
+            continue;
+        bool local = zhub_url_is_loopback (&url);
+        if (!url.https && !local)
+            why = p == SCHED_GOOGLE ? "Google watch channels need https:// (http:// only on "
+                                      "127.0.0.1, localhost or ::1)"
+                                    : "Graph subscriptions need https:// (http:// only on "
+                                      "127.0.0.1, localhost or ::1)";
+        else if (local && !w->api_local[p])
+            why = p == SCHED_GOOGLE
+                      ? "this machine, where Google cannot deliver notifications: set the "
+                        "gateway's public https:// URL, or ZHUB_CALENDAR_NOTIFICATIONS=off"
+                      : "this machine, where Graph cannot deliver notifications: set the "
+                        "gateway's public https:// URL, or ZHUB_CALENDAR_NOTIFICATIONS=off";
     }
-    return 0;
+    if (why)
+        snprintf (err, err_size, "ZHUB_PUBLIC_URL=%.60s%s: %s", w->public_url ? w->public_url : "",
+                  w->public_url_default ? " (the default, from ZHUB_GATEWAY_LISTEN)" : "", why);
+    else if (bad)
+        snprintf (err, err_size, "%s", bad);
+    return bad || why ? -1 : 0;
 }
 
 const char *
@@ -42,8 +65,6 @@ sched_watch_off_reason (const sched_watch_config_t *w, sched_platform_t platform
 {
     if (!w->enabled)
         return "ZHUB_CALENDAR_NOTIFICATIONS is off";
-    if (!w->public_url)
-        return "ZHUB_PUBLIC_URL is not set";
     if (platform == SCHED_GOOGLE && !w->channel_token)
         return "ZHUB_GOOGLE_CHANNEL_TOKEN is not set";
     if (platform == SCHED_GRAPH && !w->client_state)

@@ -24,29 +24,45 @@
 //  What a Graph subscription reports. The scheduler reads updates and
 //  deletions; new events in a mailbox are none of its business.
 #define SCHED_GRAPH_CHANGE_TYPES "updated,deleted"
-#define SCHED_WATCH_NAME_BYTES 32 //  "sub:google:" + 16 hex digits + NUL
+#define SCHED_WATCH_NAME_BYTES 32      //  "sub:google:" + 16 hex digits + NUL
+#define SCHED_GRAPH_LIST_MAX_PAGES 100 //  pages of GET /subscriptions read looking for ours
+//  Graph's limit for a subscription's clientState: "The maximum length is
+//  128 characters." (https://learn.microsoft.com/graph/api/resources/subscription)
+#define SCHED_GRAPH_CLIENT_STATE_MAX 128
 
 //  Read once at start (scheduler_watch_io.c), validated by
-//  sched_watch_config_check. Strings point into the environment.
+//  sched_watch_config_check. Strings point into the environment, but for
+//  public_url, which the scheduler owns (its default is computed).
 typedef struct {
     bool enabled;              //  ZHUB_CALENDAR_NOTIFICATIONS (on | off), default on
-    const char *public_url;    //  ZHUB_PUBLIC_URL: the gateway as providers reach it, or NULL
+    const char *public_url;    //  ZHUB_PUBLIC_URL (default zhub_env_public_url): the gateway
+                               //  as providers reach it
+    bool public_url_default;   //  public_url is the default (from ZHUB_GATEWAY_LISTEN)
     const char *channel_token; //  ZHUB_GOOGLE_CHANNEL_TOKEN (secret), or NULL
     const char *client_state;  //  ZHUB_GRAPH_CLIENT_STATE (secret), or NULL
     int64_t google_ttl_ms;     //  ZHUB_GOOGLE_WATCH_TTL
     int64_t graph_ttl_ms;      //  ZHUB_GRAPH_SUBSCRIPTION_TTL (at most 4230 minutes)
     int64_t margin_ms;         //  ZHUB_CALENDAR_RENEW_MARGIN
     int64_t retry_ms;          //  ZHUB_CALENDAR_WATCH_RETRY
+    bool used[2];              //  an agent's calendar is on the platform (SCHED_GOOGLE, _GRAPH)
+    bool api_local[2];         //  the platform's API base URL is this machine (a stand-in)
 } sched_watch_config_t;
 
 //  0, or -1 with the offending variable in err: lifetimes above 0 (Graph's
-//  at most 4230 minutes), a margin not below 0, a retry above 0, and a
-//  public URL (when set) that is http(s).
+//  at most 4230 minutes), a margin not below 0, a retry above 0, a public
+//  URL that is http(s), a clientState of at most 128 characters; and, for
+//  each platform that will get subscriptions (used and not off), what
+//  Google and Graph accept as a notification address: an https:// public
+//  URL (https://developers.google.com/calendar/api/guides/push,
+//  https://learn.microsoft.com/graph/api/resources/subscription
+//  notificationUrl), http:// only on this machine (127.0.0.1, localhost,
+//  ::1, for a local run), and this machine only when the platform's API is
+//  a local stand-in too (the real services cannot reach it).
 int sched_watch_config_check (const sched_watch_config_t *w, char *err, size_t err_size);
 
 //  Why a platform gets no subscriptions (a phrase for the log), or NULL
-//  when it does: switched off, no public URL, or no secret to prove the
-//  notifications are ours (the gateway refuses them without one).
+//  when it does: switched off, or no secret to prove the notifications
+//  are ours (the gateway refuses them without one).
 const char *sched_watch_off_reason (const sched_watch_config_t *w, sched_platform_t platform);
 
 //  True when an agent on platform uses target as its calendar.

@@ -20,14 +20,24 @@
 #include "scheduler_watch.h"
 
 #include "zhub_actor.h"
+#include "zhub_url.h"
 
 static const char *s_platform[] = {"google", "graph"};
 
 //  -------------------------------------------------------------------
 //  Configuration
 
+//  True when base (NULL: the public default) is this machine.
+static bool
+s_local (const char *base)
+{
+    zhub_url_t url;
+    return base && zhub_url_parse (base, &url) == 0 && zhub_url_is_loopback (&url);
+}
+
 int
-scheduler_watch_config (scheduler_t *self, char *err, size_t err_size)
+scheduler_watch_config (scheduler_t *self, const char *google_base, const char *graph_base,
+                        char *err, size_t err_size)
 {
     sched_watch_config_t *w = &self->watch;
     memset (w, 0, sizeof *w);
@@ -37,9 +47,15 @@ scheduler_watch_config (scheduler_t *self, char *err, size_t err_size)
         return -1;
     }
     w->enabled = !strcmp (on, "on");
-    const char *text = zhub_env_str ("ZHUB_PUBLIC_URL", "");
-    w->public_url = *text ? text : NULL;
-    text = zhub_env_str ("ZHUB_GOOGLE_CHANNEL_TOKEN", "");
+    //  The same default as the gateway's, from the same place.
+    free (self->public_url);
+    self->public_url = zhub_env_public_url (&w->public_url_default);
+    w->public_url = self->public_url;
+    for (size_t i = 0; i < self->cfg.agent_count; i++)
+        w->used[self->cfg.agents[i].platform] = true;
+    w->api_local[SCHED_GOOGLE] = s_local (google_base);
+    w->api_local[SCHED_GRAPH] = s_local (graph_base);
+    const char *text = zhub_env_str ("ZHUB_GOOGLE_CHANNEL_TOKEN", "");
     w->channel_token = *text ? text : NULL;
     text = zhub_env_str ("ZHUB_GRAPH_CLIENT_STATE", "");
     w->client_state = *text ? text : NULL;
@@ -56,21 +72,21 @@ scheduler_watch_config (scheduler_t *self, char *err, size_t err_size)
     if (sched_watch_config_check (w, err, err_size))
         return -1;
     //  Said once, at start: whether bookings will hear about calendar edits.
-    bool used[2] = {false, false};
-    for (size_t i = 0; i < self->cfg.agent_count; i++)
-        used[self->cfg.agents[i].platform] = true;
-    if (!w->enabled || !w->public_url)
+    if (!w->enabled)
         zhub_info ("calendar_notifications_off", "reason=\"%s\"",
                    sched_watch_off_reason (w, SCHED_GOOGLE));
     else
         for (int p = SCHED_GOOGLE; p <= SCHED_GRAPH; p++) {
             const char *off = sched_watch_off_reason (w, (sched_platform_t)p);
-            if (used[p] && off)
+            if (w->used[p] && off)
                 zhub_warn ("calendar_notifications_off", "platform=%s reason=\"%s\"", s_platform[p],
                            off);
-            else if (used[p])
-                zhub_info ("calendar_notifications", "platform=%s ttl_ms=%lld margin_ms=%lld",
-                           s_platform[p],
+            else if (w->used[p])
+                zhub_info ("calendar_notifications",
+                           "platform=%s address=%s/v1/webhooks/%s public_url=%s ttl_ms=%lld "
+                           "margin_ms=%lld",
+                           s_platform[p], w->public_url, s_platform[p],
+                           w->public_url_default ? "default" : "set",
                            (long long)(p == SCHED_GOOGLE ? w->google_ttl_ms : w->graph_ttl_ms),
                            (long long)w->margin_ms);
         }
@@ -314,7 +330,11 @@ s_graph_renew (scheduler_t *self, const char *id, sched_watch_t *rec, const char
 }
 
 //  The id of a subscription Graph already holds for this mailbox and
-//  address, or NULL (a failed list only means nothing to adopt).
+//  address, or NULL (a failed list only means nothing to adopt). The list
+//  comes in pages: each answer's "@odata.nextLink" is followed until the
+//  subscription is found or there is no next page
+//  (https://learn.microsoft.com/graph/api/subscription-list,
+//  https://learn.microsoft.com/graph/paging).
 static char *
 s_graph_adoptable (scheduler_t *self, const sched_watch_t *rec, const char *address,
                    const char *token)
@@ -322,9 +342,21 @@ s_graph_adoptable (scheduler_t *self, const sched_watch_t *rec, const char *addr
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);
     zhub_graph_subscriptions_list (self->graph, token, NULL, &resp);
-    const json_t *sub =
-        resp.status == 200 ? sched_graph_subscription_find (resp.json, rec->target, address) : NULL;
-    char *id = sub ? zhub_strdup (json_string_value (json_object_get (sub, "id"))) : NULL;
+    char *id = NULL, *next = NULL;
+    for (int page = 1; resp.status == 200; page++) {
+        const json_t *sub = sched_graph_subscription_find (resp.json, rec->target, address);
+        if (sub) {
+            id = zhub_strdup (json_string_value (json_object_get (sub, "id")));
+            break;
+        }
+        const char *link = json_string_value (json_object_get (resp.json, "@odata.nextLink"));
+        if (!link || page >= SCHED_GRAPH_LIST_MAX_PAGES || (next && !strcmp (link, next)))
+            break;
+        free (next);
+        next = zhub_strdup (link);
+        zhub_graph_next_page (self->graph, next, token, NULL, &resp);
+    }
+    free (next);
     zhub_http_response_reset (&resp);
     return id;
 }

@@ -44,7 +44,7 @@ def configure(hub, hubspot_args=(), broker=True):
         "ZHUB_GRAPH_CLIENT_ID": "graph-client-id",
         "ZHUB_GRAPH_CLIENT_SECRET": "graph-client-secret",
         "ZHUB_GRAPH_BASE_URL": hub.peers["graph"] + "/v1.0",
-        "ZHUB_GRAPH_TOKEN_URL": hub.peers["graph"] + "/tenant-1/oauth2/v2.0/token",
+        "ZHUB_GRAPH_TOKEN_URL": hub.peers["graph"] + "/contoso.onmicrosoft.com/oauth2/v2.0/token",
         "ZHUB_CALENDLY_TOKEN": "calendly-token",
     })
 

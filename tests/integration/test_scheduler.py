@@ -10,7 +10,7 @@ import time
 import uuid
 
 from harness import wait_until
-from peer_http import bus_messages, http, peer_requests, peer_state, publish
+from peer_http import bus_messages, http, peer_fault, peer_requests, peer_state, publish
 
 SECRET_KEY = "5f" * 32
 ANA = {"id": "ana", "name": "Ana", "email": "ana@urbanhub.mx", "platform": "google"}
@@ -39,7 +39,8 @@ def start(hub, agents=(ANA, LUIS), google_args=(), restart_env=None, **section):
            "ZHUB_GRAPH_CLIENT_ID": "graph-client-id",
            "ZHUB_GRAPH_CLIENT_SECRET": "graph-client-secret",
            "ZHUB_GRAPH_BASE_URL": hub.peers["graph"] + "/v1.0",
-           "ZHUB_GRAPH_TOKEN_URL": hub.peers["graph"] + "/contoso.onmicrosoft.com/oauth2/v2.0/token",
+           "ZHUB_GRAPH_TOKEN_URL": hub.peers["graph"] + "/{tenant}/oauth2/v2.0/token",
+           "ZHUB_GRAPH_TENANT_ID": "contoso.onmicrosoft.com",
            "ZHUB_BACKOFF": "200ms",
            # watch channels are opened only with a token the gateway can check
            "ZHUB_GOOGLE_CHANNEL_TOKEN": "test-google-channel-token"}
@@ -101,6 +102,28 @@ def test_busy_agent_is_skipped_for_the_next_one_on_graph(hub):
     schedule = peer_requests(hub, "graph", "/v1.0/users/", "POST")[0]
     assert schedule["path"].endswith("/calendar/getSchedule")
     assert schedule["headers"]["prefer"] == 'outlook.timezone="UTC"'
+    # the app-only token came from the configured tenant ({tenant} in
+    # ZHUB_GRAPH_TOKEN_URL filled in), with the default Graph scope
+    tokens = peer_requests(hub, "graph", "/", "POST")
+    tokens = [r for r in tokens if r["path"].endswith("/oauth2/v2.0/token")]
+    assert tokens and all(r["path"] == "/contoso.onmicrosoft.com/oauth2/v2.0/token" and r["status"] == 200
+                          for r in tokens)
+
+
+def test_google_403_rate_limit_is_retried_not_dead_lettered(hub):
+    # Google answers some rate limits with 403 rateLimitExceeded /
+    # userRateLimitExceeded (https://developers.google.com/calendar/api/guides/errors):
+    # the request backs off and books; nothing reaches the dead-letter topic.
+    start(hub, agents=(ANA,))
+    peer_fault(hub, "google", status=403, count=1, path_prefix="/calendar/v3/freeBusy")
+    peer_fault(hub, "google", status=403, count=1, reason="userRateLimitExceeded",
+               path_prefix="/calendar/v3/freeBusy")
+    request(hub, [SLOT])
+    scheduled = wait_until(lambda: bus_messages(hub, "tour.scheduled", quiet=0.5), what="booking")
+    assert scheduled[0]["data"]["agent_id"] == "ana"
+    asked = [r["status"] for r in peer_requests(hub, "google", "/calendar/v3/freeBusy")]
+    assert asked == [403, 403, 200]
+    assert bus_messages(hub, "dlq.scheduler", quiet=0.3) == []
 
 
 def test_two_requests_for_one_agent_and_slot_give_one_booking_and_alternatives(hub):
@@ -277,6 +300,79 @@ def test_google_change_notifications_move_and_cancel_the_booking(hub):
     # the slot is free again: a new request for 11:00 gets Ana
     request(hub, [SLOT])
     wait_until(lambda: len(bus_messages(hub, "tour.scheduled", quiet=0.5)) == 3, what="rebooked")
+
+
+def move_google_event(hub, booking, start, end):
+    """A person drags the tour in Google Calendar (the stand-in's control)."""
+    status, _ = http("POST", hub.peers["google"] + "/__peer/change",
+                     {"calendar": "ana@urbanhub.mx", "event_id": booking,
+                      "start": {"dateTime": start}, "end": {"dateTime": end}})
+    assert status == 200
+
+
+def event_lists(hub):
+    return [r for r in peer_requests(hub, "google", "/calendar/v3/calendars/", "GET")
+            if r["path"].endswith("/events")]
+
+
+def test_google_change_on_a_later_page_of_events_is_not_lost(hub):
+    # events.list answers 250 events a page; the moved tour is the last
+    # change, on the second page (https://developers.google.com/calendar/api/guides/sync)
+    start(hub, agents=(ANA,))
+    request(hub, [SLOT])
+    first = wait_until(lambda: bus_messages(hub, "tour.scheduled", quiet=0.5), what="booking")
+    booking = first[0]["data"]["booking_id"]
+    status, _ = http("POST", hub.peers["google"] + "/__peer/seed",
+                     {"calendar": "ana@urbanhub.mx", "count": 300})
+    assert status == 201
+    move_google_event(hub, booking, "2030-03-05T19:00:00Z", "2030-03-05T19:45:00Z")
+    google_changed(hub, "ana@urbanhub.mx", 2)
+    wait_until(lambda: len(bus_messages(hub, "tour.scheduled", quiet=0.5)) == 2, what="moved")
+    moved = bus_messages(hub, "tour.scheduled", quiet=0.3)[1]["data"]
+    assert moved["booking_id"] == booking and moved["start"].startswith("2030-03-05T19:00:00")
+    lists = event_lists(hub)
+    assert [("pageToken" in r["params"], r["status"]) for r in lists] == [(False, 200),
+                                                                         (True, 200)]
+    assert "syncToken" not in lists[0]["params"] and "timeMin" in lists[0]["params"]
+    # the next notification reads only what changed since, with the sync token
+    # the last page handed out
+    move_google_event(hub, booking, "2030-03-05T20:00:00Z", "2030-03-05T20:45:00Z")
+    google_changed(hub, "ana@urbanhub.mx", 3)
+    wait_until(lambda: len(bus_messages(hub, "tour.scheduled", quiet=0.5)) == 3, what="again")
+    last = event_lists(hub)[-1]
+    assert "syncToken" in last["params"] and last["status"] == 200
+    assert len(event_lists(hub)) == 3
+
+
+def test_google_stale_sync_token_gives_a_full_resync_not_a_dead_letter(hub):
+    # 410 Gone: fullSyncRequired for a stale sync token (updatedMinTooLongAgo
+    # for an updatedMin further back than this stand-in's hour):
+    # https://developers.google.com/calendar/api/guides/errors#410_gone
+    start(hub, agents=(ANA,), google_args=("--updated-min-max-age", "3600"))
+    request(hub, [SLOT])
+    first = wait_until(lambda: bus_messages(hub, "tour.scheduled", quiet=0.5), what="booking")
+    booking = first[0]["data"]["booking_id"]
+    move_google_event(hub, booking, "2030-03-05T19:00:00Z", "2030-03-05T19:45:00Z")
+    google_changed(hub, "ana@urbanhub.mx", 2)
+    wait_until(lambda: len(bus_messages(hub, "tour.scheduled", quiet=0.5)) == 2, what="moved")
+    # Google drops the calendar's sync tokens; the tour moves again
+    status, _ = http("POST", hub.peers["google"] + "/__peer/invalidate_sync_tokens", {})
+    assert status == 200
+    move_google_event(hub, booking, "2030-03-05T20:00:00Z", "2030-03-05T20:45:00Z")
+    google_changed(hub, "ana@urbanhub.mx", 3)
+    wait_until(lambda: len(bus_messages(hub, "tour.scheduled", quiet=0.5)) == 3, what="resync")
+    moved = bus_messages(hub, "tour.scheduled", quiet=0.3)[2]["data"]
+    assert moved["booking_id"] == booking and moved["start"].startswith("2030-03-05T20:00:00")
+    lists = event_lists(hub)
+    assert [r["status"] for r in lists] == [200, 410, 200]
+    assert "syncToken" in lists[1]["params"] and "timeMin" in lists[2]["params"]
+    assert bus_messages(hub, "dlq.scheduler", quiet=0.3) == []
+    # and the token of that full sync serves the next change
+    move_google_event(hub, booking, "2030-03-05T21:00:00Z", "2030-03-05T21:45:00Z")
+    google_changed(hub, "ana@urbanhub.mx", 4)
+    wait_until(lambda: len(bus_messages(hub, "tour.scheduled", quiet=0.5)) == 4, what="4th")
+    assert [r["status"] for r in event_lists(hub)] == [200, 410, 200, 200]
+    assert "syncToken" in event_lists(hub)[3]["params"]
 
 
 def graph_changed(hub, change, user, event_id):

@@ -17,13 +17,14 @@ CHANNEL_TOKEN = "it-google-channel-token"
 CLIENT_STATE = "it-graph-client-state"
 
 
-def boot(hub, agents=(ANA, LUIS), **env):
+def boot(hub, agents=(ANA, LUIS), graph_args=(), before_scheduler=None, **env):
     """Stand-ins, broker, gateway, then the scheduler (the gateway first:
-    Graph proves it before it answers the subscription)."""
+    Graph proves it before it answers the subscription); before_scheduler(hub)
+    runs just before the scheduler starts."""
     hub.env.update({"ZHUB_GOOGLE_CHANNEL_TOKEN": CHANNEL_TOKEN,
                     "ZHUB_GRAPH_CLIENT_STATE": CLIENT_STATE})
     hub.start_peer("google")
-    hub.start_peer("graph")
+    hub.start_peer("graph", *graph_args)
     hub.start_peer("bird")
     hub.start("broker")
     hub.start("gateway")
@@ -42,10 +43,22 @@ def boot(hub, agents=(ANA, LUIS), **env):
         "ZHUB_GRAPH_CLIENT_ID": "graph-client-id",
         "ZHUB_GRAPH_CLIENT_SECRET": "graph-client-secret",
         "ZHUB_GRAPH_BASE_URL": hub.peers["graph"] + "/v1.0",
-        "ZHUB_GRAPH_TOKEN_URL": hub.peers["graph"] + "/contoso.onmicrosoft.com/oauth2/v2.0/token",
+        "ZHUB_GRAPH_TOKEN_URL": hub.peers["graph"] + "/{tenant}/oauth2/v2.0/token",
+        "ZHUB_GRAPH_TENANT_ID": "contoso.onmicrosoft.com",
         "ZHUB_BACKOFF": "200ms"}
     hub.scheduler_env.update(env)
+    if before_scheduler:
+        before_scheduler(hub)
     return hub.start("scheduler", extra_env=hub.scheduler_env)
+
+
+def graph_auth(hub):
+    """A Graph stand-in token of our own, as a test's Authorization header."""
+    form = ("client_id=graph-client-id&client_secret=graph-client-secret&grant_type="
+            "client_credentials&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default")
+    _, token = http("POST", hub.peers["graph"] + "/t/oauth2/v2.0/token", raw=form.encode(),
+                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+    return {"Authorization": "Bearer " + token["access_token"]}
 
 
 def live_channels(hub):
@@ -148,6 +161,40 @@ def test_graph_subscription_that_expired_is_made_again(hub):
     assert [v["ok"] for v in peer_state(hub, "graph")["validations"]] == [True, True]
 
 
+def test_a_subscription_listed_on_a_later_page_is_adopted_not_made_twice(hub):
+    # Graph already holds our subscription for Luis (made by an attempt whose
+    # answer was lost), but GET /subscriptions shows another one first and
+    # pages with @odata.nextLink (https://learn.microsoft.com/graph/api/subscription-list)
+    made = {}
+
+    def earlier_attempt(hub):
+        auth = graph_auth(hub)
+        for user in ("someone@urbanhub.mx", "luis@urbanhub.mx"):
+            status, sub = http("POST", hub.peers["graph"] + "/v1.0/subscriptions", {
+                "changeType": "updated,deleted",
+                "notificationUrl": hub.gateway_url + "/v1/webhooks/graph",
+                "resource": "/users/%s/events" % user,
+                "expirationDateTime": time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                    time.gmtime(time.time() + 3600)),
+                "clientState": CLIENT_STATE}, auth)
+            assert status == 201, sub
+            made[user] = sub["id"]
+
+    boot(hub, agents=(LUIS,), graph_args=("--subscriptions-page-size", "1"),
+         before_scheduler=earlier_attempt)
+    ours = made["luis@urbanhub.mx"]
+    renewals = lambda: [r for r in peer_requests(hub, "graph", "/v1.0/subscriptions/", "PATCH")
+                        if r["status"] == 200]
+    renewed = wait_until(renewals, what="the adopted subscription renewed")
+    assert [r["path"] for r in renewed] == ["/v1.0/subscriptions/" + ours]
+    assert len(peer_requests(hub, "graph", "/v1.0/subscriptions", "POST")) == 2
+    lists = [r for r in peer_requests(hub, "graph", "/v1.0/subscriptions", "GET")
+             if r["path"] == "/v1.0/subscriptions"]
+    assert [("$skiptoken" in r["params"], r["status"]) for r in lists] == [(False, 200),
+                                                                         (True, 200)]
+    assert sorted(s["id"] for s in live_subscriptions(hub)) == sorted(made.values())
+
+
 def test_graph_change_notification_moves_and_cancels_the_booking_through_the_gateway(hub):
     boot(hub, agents=(LUIS,))
     wait_until(lambda: live_subscriptions(hub), what="the subscription")
@@ -196,12 +243,32 @@ def test_google_push_moves_the_booking_through_the_gateway(hub):
     assert pushes and all(d["status"] == 200 for d in pushes)
 
 
-def test_without_a_public_url_nothing_is_subscribed_and_it_is_said_once(hub):
-    proc = boot(hub, ZHUB_PUBLIC_URL="")
+def test_switched_off_nothing_is_subscribed_and_it_is_said_once(hub):
+    proc = boot(hub, ZHUB_CALENDAR_NOTIFICATIONS="off")
     request(hub, [SLOT])
     wait_until(lambda: bus_messages(hub, "tour.scheduled", quiet=0.5), what="booking")
     assert peer_state(hub, "google")["channels"] == []
     assert peer_requests(hub, "graph", "/v1.0/subscriptions") == []
     log = proc.log_text()
     assert log.count("event=calendar_notifications_off") == 1
-    assert 'reason="ZHUB_PUBLIC_URL is not set"' in log
+    assert 'reason="ZHUB_CALENDAR_NOTIFICATIONS is off"' in log
+
+
+def test_without_a_public_url_gateway_and_scheduler_share_one_default(hub):
+    # Neither process is told ZHUB_PUBLIC_URL: both take
+    # http://<ZHUB_GATEWAY_LISTEN>, so the gateway checks signatures against
+    # the very address the scheduler gives Google and Graph.
+    del hub.env["ZHUB_PUBLIC_URL"]
+    proc = boot(hub)
+    channel = wait_until(lambda: live_channels(hub), what="the Google channel")[0]
+    assert channel["address"] == hub.gateway_url + "/v1/webhooks/google"
+    sub = wait_until(lambda: live_subscriptions(hub), what="the Graph subscription")[0]
+    assert sub["notificationUrl"] == hub.gateway_url + "/v1/webhooks/graph"
+    # Graph proved that address against the real gateway, and Google's sync
+    # notification was taken there
+    assert [v["ok"] for v in peer_state(hub, "graph")["validations"]] == [True]
+    sync = wait_until(lambda: deliveries(hub, "google", "/v1/webhooks/google"), what="sync")[0]
+    assert sync["status"] == 200
+    gateway = [p for p in hub.procs if p.name == "gateway"][0]
+    assert "public_url=%s " % hub.gateway_url in gateway.log_text()
+    assert "public_url=default" in proc.log_text()

@@ -4,7 +4,14 @@ Google's OAuth2 token endpoint (https://oauth2.googleapis.com/token).
 
 Facts followed (https://developers.google.com/calendar/api/v3/reference): freeBusy, events.insert with a
 client-chosen base32hex id (a second insert with that id is 409
-"duplicate"), events get/patch/delete/list, events.watch channels and push
+"duplicate"), events get/patch/delete, events.list with pages
+(maxResults default 250, at most 2500; nextPageToken; nextSyncToken only on
+the last page), incremental sync (syncToken: every change since, deleted
+events included; not with timeMin/timeMax/updatedMin/orderBy/q/iCalUID; a
+stale token 410 fullSyncRequired, an updatedMin older than
+--updated-min-max-age 410 updatedMinTooLongAgo, per
+https://developers.google.com/calendar/api/guides/sync and /guides/errors),
+timeMin/timeMax/updatedMin/showDeleted filters, events.watch channels and push
 notifications (empty body, X-Goog-* headers, first one "sync" with message
 number 1, X-Goog-Channel-Token when the channel has a token), channels.stop
 (POST /calendar/v3/channels/stop {"id","resourceId"}: 204, then silence;
@@ -16,13 +23,19 @@ Control endpoints besides peerlib's: POST /__peer/busy {"calendar","start",
 "end"} adds a busy block; POST /__peer/expire_tokens makes every issued
 token expire now; POST /__peer/change {"calendar","event_id","status"?,
 "start"?,"end"?} edits an event as a person would and notifies the
-watch channels of that calendar.
+watch channels of that calendar; POST /__peer/seed {"calendar","count",
+"start"?} adds count half-hour events a day apart (no notification); POST
+/__peer/invalidate_sync_tokens makes every sync token handed out so far
+stale, as Google may ("Sometimes sync tokens are invalidated by the
+server"). Injected faults answer with the errors guide's bodies; a fault's
+"reason" picks Google's reason (403 defaults to rateLimitExceeded).
 """
+import base64
 import os
 import re
 import secrets
 import sys
-from urllib.parse import parse_qs, quote, unquote
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peerlib  # noqa: E402
@@ -44,13 +57,35 @@ COMPILED = [(m, re.compile(p + r"/?\Z"), h) for m, p, h in ROUTES]
 BASE32HEX = re.compile(r"[0-9a-v]{5,1024}\Z")
 
 
-def g_error(status, message, reason, domain="global", status_text=None):
-    """Google's JSON error shape."""
-    body = {"error": {"code": status, "message": message,
-                      "errors": [{"domain": domain, "reason": reason, "message": message}]}}
+def g_error(status, message, reason, domain="global", status_text=None, location=None):
+    """Google's JSON error shape
+    (https://developers.google.com/calendar/api/guides/errors); location
+    names the offending query parameter (locationType "parameter")."""
+    error = {"domain": domain, "reason": reason, "message": message}
+    if location:
+        error.update(locationType="parameter", location=location)
+    body = {"error": {"errors": [error], "code": status, "message": message}}
     if status_text:
         body["error"]["status"] = status_text
     return Response(status, body)
+
+
+# Injected faults answer with the errors guide's bodies
+# (https://developers.google.com/calendar/api/guides/errors): 403 and 429
+# rate limits are "usageLimits" errors, a 403 is rateLimitExceeded unless
+# the fault names another reason (userRateLimitExceeded, or a permanent one
+# such as forbiddenForNonOrganizer).
+FAULT_ERRORS = {
+    "rateLimitExceeded": ("usageLimits", "Rate Limit Exceeded"),
+    "userRateLimitExceeded": ("usageLimits", "User Rate Limit Exceeded"),
+    "quotaExceeded": ("usageLimits", "Calendar usage limits exceeded."),
+    "forbiddenForNonOrganizer": ("calendar", "Shared properties can only be changed by the "
+                                             "organizer of the event."),
+    "insufficientPermissions": ("global", "Insufficient Permission"),
+    "backendError": ("global", "Backend Error"),
+}
+FAULT_DEFAULT_REASON = {429: "rateLimitExceeded", 403: "rateLimitExceeded",
+                        500: "backendError", 503: "backendError"}
 
 
 class ApiError(Exception):
@@ -74,6 +109,10 @@ class GoogleApp(peerlib.PeerApp):
                             help="only these calendars exist (repeatable; default: any)")
         parser.add_argument("--qps", type=int, default=50,
                             help="calls per rolling second before 429 rateLimitExceeded")
+        parser.add_argument("--updated-min-max-age", type=int, default=28 * 86400,
+                            help="seconds: an updatedMin further back is 410 "
+                                 "updatedMinTooLongAgo (Google keeps changes for a while "
+                                 "but does not publish how long)")
 
     def reset_state(self):
         self.tokens = {}        # access token -> expiry ms
@@ -82,6 +121,9 @@ class GoogleApp(peerlib.PeerApp):
         self.busy = {}          # calendar -> [(start ms, end ms)]
         self.channels = []      # watch channels
         self.recent = []        # call times for the qps limit
+        self.seq = 0            # change counter: each event keeps the one of its last change
+        self.sync_epoch = 1     # sync tokens of an older epoch are stale (410)
+        self.pages = {}         # page token -> the rest of a list answer
 
     def state_snapshot(self):
         return {"events": {c: list(e.values()) for c, e in self.events.items()},
@@ -131,9 +173,9 @@ class GoogleApp(peerlib.PeerApp):
         self.recent.append(now)
 
     def fault_response(self, fault, req):
-        reason = {429: "rateLimitExceeded", 403: "rateLimitExceeded",
-                  503: "backendError", 500: "backendError"}.get(fault.status, "injected")
-        resp = g_error(fault.status, "Injected fault", reason)
+        reason = fault.reason or FAULT_DEFAULT_REASON.get(fault.status, "injected")
+        domain, message = FAULT_ERRORS.get(reason, ("global", "Injected fault"))
+        resp = g_error(fault.status, message, reason, domain=domain)
         resp.headers.update(peerlib.retry_after_header(fault))
         return resp
 
@@ -217,7 +259,13 @@ class GoogleApp(peerlib.PeerApp):
 
     # -------------------------------------------------------------- events
     def _render(self, cal, event):
-        return dict(event)
+        return {k: v for k, v in event.items() if not k.startswith("_")}
+
+    def _changed(self, event):
+        """Stamps a change: a new updated time and change number."""
+        self.seq += 1
+        event["_seq"] = self.seq
+        event["updated"] = iso_ms(now_ms())
 
     def _event_or_404(self, cal, eid):
         event = self.events.get(cal, {}).get(unquote(eid))
@@ -261,6 +309,7 @@ class GoogleApp(peerlib.PeerApp):
                  "extendedProperties": body.get("extendedProperties", {}),
                  "reminders": {"useDefault": True}, "eventType": "default",
                  "sendUpdates": req.param("sendUpdates", "none")}
+        self._changed(event)
         self.events.setdefault(cal, {})[eid] = event
         self._notify(cal)
         return Response(200, self._render(cal, event))
@@ -268,18 +317,110 @@ class GoogleApp(peerlib.PeerApp):
     def h_get(self, req, cal, eid):
         return Response(200, self._render(cal, self._event_or_404(self._calendar(cal), eid)))
 
-    def h_list(self, req, cal):
-        cal = self._calendar(cal)
+    # events.list (https://developers.google.com/calendar/api/v3/reference/events/list,
+    # https://developers.google.com/calendar/api/guides/sync): pages of
+    # maxResults (default 250, never more than 2500) with nextPageToken;
+    # nextSyncToken only on the last page; syncToken gives every event
+    # changed since, deleted ones always included, and cannot be combined
+    # with timeMin, timeMax, updatedMin, orderBy, q, iCalUID or the
+    # extended-property filters; a stale sync token is 410 fullSyncRequired,
+    # an updatedMin too far back 410 updatedMinTooLongAgo (bodies of the
+    # errors guide).
+    SYNC_EXCLUSIVE = ("timeMin", "timeMax", "updatedMin", "orderBy", "q", "iCalUID",
+                      "privateExtendedProperty", "sharedExtendedProperty")
+
+    def _sync_token(self):
+        raw = "%d.%d" % (self.sync_epoch, self.seq)
+        return "C" + base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+    def _sync_seq(self, token):
+        """The change number a sync token stands for; None when it is not
+        one of ours, -1 when it is stale."""
+        try:
+            raw = base64.urlsafe_b64decode(token[1:] + "=" * (-len(token[1:]) % 4)).decode()
+            epoch, seq = (int(x) for x in raw.split("."))
+        except (ValueError, UnicodeDecodeError):
+            return None
+        return seq if epoch == self.sync_epoch else -1
+
+    @staticmethod
+    def _event_ms(value):
+        if not isinstance(value, dict):
+            return None
+        if value.get("dateTime"):
+            return parse_time_ms(value["dateTime"])
+        if value.get("date"):
+            return parse_time_ms(value["date"] + "T00:00:00Z")
+        return None
+
+    def _list_items(self, req, cal):
+        sync = req.param("syncToken")
+        if sync is not None:
+            for name in self.SYNC_EXCLUSIVE:
+                if req.param(name) is not None:
+                    raise ApiError(g_error(400, "The syncToken parameter cannot be used together "
+                                           "with %s." % name, "invalid", location=name))
+            if req.param("showDeleted") == "false":
+                raise ApiError(g_error(400, "showDeleted cannot be false with a syncToken.",
+                                       "invalid", location="showDeleted"))
+            seq = self._sync_seq(sync)
+            if seq is None:
+                raise ApiError(g_error(400, "Invalid sync token value.", "invalid",
+                                       location="syncToken"))
+            if seq < 0:
+                message = "Sync token is no longer valid, a full sync is required."
+                raise ApiError(g_error(410, message, "fullSyncRequired", domain="calendar",
+                                       location="syncToken"))
+            return [e for e in self.events.get(cal, {}).values() if e["_seq"] > seq]
         updated_min = parse_time_ms(req.param("updatedMin"))
+        if req.param("updatedMin") is not None and updated_min is None:
+            raise ApiError(g_error(400, "Bad Request", "badRequest"))
+        if updated_min is not None and \
+                updated_min < now_ms() - self.args.updated_min_max_age * 1000:
+            message = "The requested minimum modification time lies too far in the past."
+            raise ApiError(g_error(410, message, "updatedMinTooLongAgo", domain="calendar",
+                                   location="updatedMin"))
+        time_min = parse_time_ms(req.param("timeMin"))
+        time_max = parse_time_ms(req.param("timeMax"))
         # Deleted (cancelled) events come back with showDeleted=true, and
         # always when updatedMin is given (Google's incremental rule).
         show_deleted = req.param("showDeleted") == "true" or updated_min is not None
-        items = [e for e in self.events.get(cal, {}).values()
-                 if (updated_min is None or parse_time_ms(e["updated"]) >= updated_min)
-                 and (show_deleted or e["status"] != "cancelled")]
-        items.sort(key=lambda e: e["updated"])
-        return Response(200, {"kind": "calendar#events", "summary": cal, "items": items,
-                              "nextSyncToken": "sync-%d" % now_ms()})
+        items = []
+        for e in self.events.get(cal, {}).values():
+            start, end = self._event_ms(e.get("start")), self._event_ms(e.get("end"))
+            if (updated_min is None or parse_time_ms(e["updated"]) >= updated_min) \
+                    and (show_deleted or e["status"] != "cancelled") \
+                    and (time_min is None or end is None or end > time_min) \
+                    and (time_max is None or start is None or start < time_max):
+                items.append(e)
+        return items
+
+    def h_list(self, req, cal):
+        cal = self._calendar(cal)
+        size = req.param("maxResults", "250")
+        if not size.isdigit() or int(size) < 1:
+            return g_error(400, "Invalid value '%s'. Values must be within the range: [1, 2500]"
+                           % size, "invalid", location="maxResults")
+        size = min(int(size), 2500)
+        page = req.param("pageToken")
+        if page is not None:
+            entry = self.pages.get(page)
+            if entry is None or entry["calendar"] != cal:
+                return g_error(400, "Invalid page token value.", "invalid", location="pageToken")
+            items, sync = entry["items"], entry["sync"]
+        else:
+            items = sorted(self._list_items(req, cal), key=lambda e: e["_seq"])
+            sync = self._sync_token()
+        body = {"kind": "calendar#events", "etag": '"p%d"' % self.seq, "summary": cal,
+                "updated": iso_ms(now_ms()), "timeZone": "UTC", "accessRole": "owner",
+                "defaultReminders": [], "items": [self._render(cal, e) for e in items[:size]]}
+        if len(items) > size:
+            token = secrets.token_urlsafe(18)
+            self.pages[token] = {"calendar": cal, "items": items[size:], "sync": sync}
+            body["nextPageToken"] = token
+        else:
+            body["nextSyncToken"] = sync
+        return Response(200, body)
 
     def h_patch(self, req, cal, eid):
         cal = self._calendar(cal)
@@ -289,7 +430,7 @@ class GoogleApp(peerlib.PeerApp):
             if key in body:
                 event[key] = body[key]
         self._check_times(event)
-        event["updated"] = iso_ms(now_ms())
+        self._changed(event)
         event["sequence"] += 1
         self._notify(cal)
         return Response(200, self._render(cal, event))
@@ -300,7 +441,7 @@ class GoogleApp(peerlib.PeerApp):
         if event["status"] == "cancelled":
             return g_error(410, "Resource has been deleted", "deleted")
         event["status"] = "cancelled"
-        event["updated"] = iso_ms(now_ms())
+        self._changed(event)
         self._notify(cal)
         return Response(204)
 
@@ -312,6 +453,13 @@ class GoogleApp(peerlib.PeerApp):
         if not isinstance(cid, str) or not 0 < len(cid) <= 64 or body.get("type") != "web_hook" \
                 or not isinstance(address, str) or not address.startswith("http"):
             return g_error(400, "Invalid channel", "invalid")
+        # "address ... must use HTTPS" (https://developers.google.com/calendar/api/guides/push);
+        # Google answers 400 push.webhookUrlNotHttps. On this machine http is
+        # accepted: tests run without TLS.
+        if address.startswith("http://") and \
+                (urlsplit(address).hostname or "").lower() not in ("127.0.0.1", "localhost", "::1"):
+            return g_error(400, "WebHook callback must be HTTPS: %s" % address,
+                           "push.webhookUrlNotHttps")
         token = body.get("token")
         if token is not None and (not isinstance(token, str) or len(token) > 256):
             return g_error(400, "Invalid channel token", "invalid")
@@ -361,6 +509,24 @@ class GoogleApp(peerlib.PeerApp):
                 self._push(channel, "exists")
 
     # ------------------------------------------------------------ control
+    def _seed(self, body):
+        """POST /__peer/seed {"calendar","count","start"?}: count half-hour
+        events (a person's own appointments) from start on, a day apart; no
+        notification, as if they predated every channel."""
+        cal, count = body.get("calendar"), body.get("count")
+        start = parse_time_ms(body.get("start")) if body.get("start") else now_ms() + 86400000
+        if not isinstance(cal, str) or not cal or not isinstance(count, int) \
+                or not 0 < count <= 10000 or start is None:
+            return Response(400, {"error": "needs calendar, count 1..10000, start?"})
+        made = []
+        for i in range(count):
+            eid = secrets.token_hex(13)
+            event = seed_event(cal, eid, start + i * 86400000)
+            self._changed(event)
+            self.events.setdefault(cal, {})[eid] = event
+            made.append(eid)
+        return Response(201, {"ids": made})
+
     def extra_control(self, req):
         route = (req.method, req.path.rstrip("/"))
         body = req.json if isinstance(req.json, dict) else {}
@@ -382,11 +548,31 @@ class GoogleApp(peerlib.PeerApp):
                 for key in ("status", "start", "end"):
                     if key in body:
                         event[key] = body[key]
-                event["updated"] = iso_ms(now_ms())
+                self._changed(event)
                 event["sequence"] += 1
                 self._notify(body["calendar"])
-                return Response(200, event)
+                return Response(200, self._render(body["calendar"], event))
+            if route == ("POST", "/__peer/seed"):
+                return self._seed(body)
+            if route == ("POST", "/__peer/invalidate_sync_tokens"):
+                # "Sometimes sync tokens are invalidated by the server, for
+                # various reasons including token expiration or changes in
+                # related ACLs." (the sync guide)
+                self.sync_epoch += 1
+                return Response(200, {"sync_epoch": self.sync_epoch})
         return None
+
+
+def seed_event(cal, eid, start):
+    stamp = iso_ms(now_ms())
+    return {"kind": "calendar#event", "etag": '"%d"' % now_ms(), "id": eid,
+            "status": "confirmed", "htmlLink": "https://www.google.com/calendar/event?eid=%s" % eid,
+            "created": stamp, "updated": stamp, "summary": "Busy", "description": "",
+            "location": "", "creator": {"email": cal}, "organizer": {"email": cal, "self": True},
+            "start": {"dateTime": iso_ms(start)}, "end": {"dateTime": iso_ms(start + 1800000)},
+            "iCalUID": "%s@google.com" % eid, "sequence": 0, "attendees": [],
+            "extendedProperties": {}, "reminders": {"useDefault": True},
+            "eventType": "default"}
 
 
 # WebhookSender records JSON bodies; Google's pushes have none.

@@ -23,7 +23,8 @@ samples/msgraph-change-notification.json): POST /subscriptions
 URL-encoded> (Content-Type text/plain, empty body) and wants 200 text/plain
 with the decoded token within 10 s (--validation-timeout); otherwise 400
 InvalidRequest "Subscription validation request failed...". Then 201 with
-the subscription. clientState is required (at most 255 characters); the
+the subscription. clientState is required (at most 128 characters, the
+subscription resource's limit); the
 expiration at most --max-subscription-minutes (4230) ahead. resource is a
 mailbox's events (/users/{id}/events, /me/events, .../calendar/events).
 GET /subscriptions (live ones), GET|PATCH|DELETE /subscriptions/{id}
@@ -32,7 +33,12 @@ changed or deleted through the API are announced to the subscriptions whose
 changeType names that change: {"value":[{"id","subscriptionId",
 "subscriptionExpirationDateTime","changeType","resource","clientState",
 "tenantId","resourceData":{"@odata.type","@odata.id","@odata.etag","id"}}]}.
-Unlike Graph, http:// notification URLs are accepted (tests run without TLS).
+GET /subscriptions answers in pages of --subscriptions-page-size with an
+absolute "@odata.nextLink" ($skiptoken) and, as Graph, never shows
+clientState (null; https://learn.microsoft.com/graph/api/subscription-list).
+notificationUrl must be https (https://learn.microsoft.com/graph/api/resources/subscription);
+unlike Graph, http:// is accepted on this machine (127.0.0.1, localhost,
+::1: tests run without TLS).
 
 Control endpoints besides peerlib's: POST /__peer/busy {"user","start",
 "end","status"?}; POST /__peer/expire_tokens; POST /__peer/change {"user",
@@ -81,6 +87,33 @@ SCOPE = "https://graph.microsoft.com/.default"
 STATUSES = ("free", "tentative", "busy", "oof", "workingElsewhere", "unknown")
 
 
+# The Microsoft identity platform's error body
+# (https://learn.microsoft.com/entra/identity-platform/reference-error-codes,
+# "Handling error codes in your application"; the client credentials flow's
+# "Error response"): error, error_description ("AADSTSnnnnn: ..." with trace
+# and correlation ids and a timestamp), error_codes, timestamp, trace_id,
+# correlation_id, error_uri.
+def aad_error(status, error, code, text):
+    trace, correlation = peerlib.new_uuid(), peerlib.new_uuid()
+    stamp = time.strftime("%Y-%m-%d %H:%M:%SZ", time.gmtime())
+    return Response(status, {
+        "error": error,
+        "error_description": "AADSTS%d: %s\r\nTrace ID: %s\r\nCorrelation ID: %s\r\n"
+                             "Timestamp: %s" % (code, text, trace, correlation, stamp),
+        "error_codes": [code], "timestamp": stamp, "trace_id": trace,
+        "correlation_id": correlation,
+        "error_uri": "https://login.microsoftonline.com/error?code=%d" % code})
+
+
+# Tenant aliases that name no single tenant: the client credentials flow
+# needs "the directory tenant the application plans to operate against, in
+# GUID or domain-name format", and the identity platform answers these with
+# AADSTS50059 MissingTenantRealmAndNoUserInformationProvided ("Tenant-
+# identifying information was not found in either the request or implied by
+# any provided credentials.").
+TENANT_ALIASES = ("common", "organizations", "consumers")
+
+
 def graph_error(status, code, message):
     return Response(status, {"error": {"code": code, "message": message, "innerError": {
         "date": iso_ms(now_ms())[:19], "request-id": peerlib.new_uuid(),
@@ -123,6 +156,9 @@ class GraphApp(peerlib.PeerApp):
                             help="furthest expirationDateTime a subscription may ask for")
         parser.add_argument("--validation-timeout", type=float, default=10.0,
                             help="seconds the notification URL has to echo validationToken")
+        parser.add_argument("--subscriptions-page-size", type=int, default=100,
+                            help="subscriptions per page of GET /subscriptions (Graph pages "
+                                 "it with @odata.nextLink and does not publish the size)")
 
     def reset_state(self):
         self.tokens = {}
@@ -131,6 +167,7 @@ class GraphApp(peerlib.PeerApp):
         self.busy = {}       # user -> [(start, end, status)]
         self.subscriptions = {}  # id -> {"sub": resource as answered, "user", "expires"}
         self.validations = []    # every validation handshake: url, status, ok, error
+        self.sub_pages = {}      # $skiptoken -> the rest of a GET /subscriptions answer
 
     def state_snapshot(self):
         now = now_ms()
@@ -203,20 +240,19 @@ class GraphApp(peerlib.PeerApp):
         self.token_requests += 1
         form = {k: v[-1] for k, v in parse_qs(req.body.decode("utf-8", "replace")).items()}
         if form.get("grant_type") != "client_credentials":
-            return Response(400, {"error": "unsupported_grant_type",
-                                  "error_description": "AADSTS70003: The app requested an "
-                                                      "unsupported grant type."})
+            return aad_error(400, "unsupported_grant_type", 70003,
+                             "The app requested an unsupported grant type.")
+        if unquote(tenant).lower() in TENANT_ALIASES:
+            return aad_error(400, "invalid_request", 50059,
+                             "No tenant-identifying information found in either the request or "
+                             "implied by any provided credentials.")
         if form.get("client_id") != self.args.client_id:
-            return Response(400, {"error": "unauthorized_client",
-                                  "error_description": "AADSTS700016: Application not found."})
+            return aad_error(400, "unauthorized_client", 700016, "Application not found.")
         if form.get("client_secret") != self.args.client_secret:
-            return Response(401, {"error": "invalid_client",
-                                  "error_description": "AADSTS7000215: Invalid client secret "
-                                                      "provided."})
+            return aad_error(401, "invalid_client", 7000215, "Invalid client secret provided.")
         if form.get("scope") != SCOPE:
-            return Response(400, {"error": "invalid_scope",
-                                  "error_description": "AADSTS1002012: The provided value for "
-                                                      "scope is not valid."})
+            return aad_error(400, "invalid_scope", 1002012,
+                             "The provided value for scope is not valid.")
         token = "eyJ0eXAiOiJKV1Qi." + secrets.token_urlsafe(32)
         self.tokens[token] = now_ms() + self.args.token_ttl * 1000
         return Response(200, {"token_type": "Bearer", "expires_in": self.args.token_ttl,
@@ -410,12 +446,16 @@ class GraphApp(peerlib.PeerApp):
                                % change)
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             return graph_error(400, "InvalidRequest", "Invalid 'notificationUrl' attribute.")
+        if url.startswith("http://") and \
+                (urlsplit(url).hostname or "").lower() not in ("127.0.0.1", "localhost", "::1"):
+            return graph_error(400, "InvalidRequest", "The 'notificationUrl' must use the "
+                               "https scheme.")
         match = EVENTS_RESOURCE.match(resource) if isinstance(resource, str) else None
         if not match:
             return graph_error(400, "InvalidRequest", "Resource '%s' is not supported by this "
                                "stand-in (a mailbox's events only)." % resource)
-        if not isinstance(state, str) or not 0 < len(state) <= 255:
-            return graph_error(400, "InvalidRequest", "clientState is required, at most 255 "
+        if not isinstance(state, str) or not 0 < len(state) <= 128:
+            return graph_error(400, "InvalidRequest", "clientState is required, at most 128 "
                                "characters.")
         with self.lock:
             user = self._user(match.group("user"))
@@ -449,11 +489,25 @@ class GraphApp(peerlib.PeerApp):
         return entry
 
     def h_subscriptions(self, req):
-        now = now_ms()
-        return Response(200, {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#"
-                                                "subscriptions",
-                              "value": [e["sub"] for e in self.subscriptions.values()
-                                        if e["expires"] > now]})
+        skip = req.param("$skiptoken")
+        if skip is not None:
+            rest = self.sub_pages.get(skip)
+            if rest is None:
+                return graph_error(400, "BadRequest", "Invalid $skiptoken.")
+        else:
+            now = now_ms()
+            rest = [dict(e["sub"], clientState=None) for e in self.subscriptions.values()
+                    if e["expires"] > now]
+        size = self.args.subscriptions_page_size
+        body = {"@odata.context": "https://graph.microsoft.com/v1.0/$metadata#subscriptions",
+                "value": rest[:size]}
+        if len(rest) > size:
+            token = secrets.token_urlsafe(12)
+            self.sub_pages[token] = rest[size:]
+            prefix = "/v1.0" if req.path.startswith("/v1.0") else ""
+            body["@odata.nextLink"] = "http://%s%s/subscriptions?$skiptoken=%s" % (
+                req.header("host", "127.0.0.1:%d" % self.args.port), prefix, token)
+        return Response(200, body)
 
     def h_subscription(self, req, sid):
         return Response(200, self._subscription_or_404(sid)["sub"])

@@ -145,6 +145,9 @@ class Fault:
         self.path_prefix = spec.get("path_prefix", "")
         self.method = (spec.get("method") or "").upper()
         self.reset = bool(spec.get("reset", False))
+        # the provider's own error reason for the answer (e.g. Google's
+        # "userRateLimitExceeded"); each peer's fault_response decides its use
+        self.reason = spec.get("reason")
         self._validate()
 
     def _validate(self):
@@ -159,6 +162,8 @@ class Fault:
             raise ValueError("retry_after must be seconds")
         if not isinstance(self.path_prefix, str):
             raise ValueError("path_prefix must be a string")
+        if self.reason is not None and not isinstance(self.reason, str):
+            raise ValueError("reason must be a string")
         if self.status is None and not self.reset and not self.delay_ms:
             raise ValueError("a fault needs status, reset or delay_ms")
 
@@ -171,7 +176,7 @@ class Fault:
         return {"status": self.status, "count": self.count,
                 "retry_after": self.retry_after, "delay_ms": self.delay_ms,
                 "path_prefix": self.path_prefix, "method": self.method or None,
-                "reset": self.reset}
+                "reset": self.reset, "reason": self.reason}
 
 
 class FaultQueue:

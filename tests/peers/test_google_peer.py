@@ -75,6 +75,110 @@ def test_google_fault_injection_gives_google_error_shape(google):
     assert body["error"]["errors"][0]["reason"] == "rateLimitExceeded"
 
 
+def test_google_403_rate_limit_fault_has_the_errors_guide_body(google):
+    # https://developers.google.com/calendar/api/guides/errors: "403: Rate
+    # limit exceeded" and "403: User rate limit exceeded" (domain usageLimits)
+    t = token(google)
+    google.call("POST", "/__peer/faults", [{"status": 403, "count": 1},
+                                           {"status": 403, "reason": "userRateLimitExceeded"},
+                                           {"status": 403, "reason": "forbiddenForNonOrganizer"}])
+    status, body, _ = google.call("POST", "/calendar/v3/freeBusy", {}, token=t)
+    assert status == 403
+    assert body == {"error": {"errors": [{"domain": "usageLimits", "reason": "rateLimitExceeded",
+                                          "message": "Rate Limit Exceeded"}],
+                              "code": 403, "message": "Rate Limit Exceeded"}}
+    status, body, _ = google.call("POST", "/calendar/v3/freeBusy", {}, token=t)
+    assert status == 403 and body["error"]["errors"][0] == {
+        "domain": "usageLimits", "reason": "userRateLimitExceeded",
+        "message": "User Rate Limit Exceeded"}
+    status, body, _ = google.call("POST", "/calendar/v3/freeBusy", {}, token=t)
+    assert status == 403 and body["error"]["errors"][0]["reason"] == "forbiddenForNonOrganizer"
+    assert body["error"]["errors"][0]["domain"] == "calendar"
+
+
+EVENTS = "/calendar/v3/calendars/ana%40x.mx/events"
+
+
+def list_all(peer, t, query):
+    """Every page of an events.list; returns (items, page count, nextSyncToken)."""
+    items, pages, page = [], 0, None
+    while True:
+        path = EVENTS + "?" + query + ("&pageToken=" + page if page else "")
+        status, body, _ = peer.call("GET", path, token=t)
+        assert status == 200, body
+        pages += 1
+        items += body["items"]
+        page = body.get("nextPageToken")
+        if not page:
+            return items, pages, body.get("nextSyncToken")
+        assert "nextSyncToken" not in body  # only on the last page
+
+
+def test_google_events_list_pages_and_hands_a_sync_token_on_the_last_page(google):
+    t = token(google)
+    status, _, _ = google.call("POST", "/__peer/seed", {"calendar": "ana@x.mx", "count": 260})
+    assert status == 201
+    # maxResults defaults to 250
+    status, body, _ = google.call("GET", EVENTS, token=t)
+    assert len(body["items"]) == 250 and body["nextPageToken"] and "nextSyncToken" not in body
+    items, pages, sync = list_all(google, t, "singleEvents=true")
+    assert pages == 2 and len({e["id"] for e in items}) == 260 and sync
+    items, pages, _ = list_all(google, t, "maxResults=100")
+    assert pages == 3 and len(items) == 260
+    # never more than 2500 a page; below 1 is refused
+    status, body, _ = google.call("GET", EVENTS + "?maxResults=5000", token=t)
+    assert status == 200 and len(body["items"]) == 260
+    status, body, _ = google.call("GET", EVENTS + "?maxResults=0", token=t)
+    assert status == 400 and body["error"]["errors"][0]["location"] == "maxResults"
+    # an incremental sync: only what changed since, deleted events included
+    google.call("DELETE", EVENTS + "/" + items[0]["id"], token=t)
+    google.call("PATCH", EVENTS + "/" + items[1]["id"], {"summary": "moved"}, token=t)
+    changed, pages, sync2 = list_all(google, t, "singleEvents=true&syncToken=" + sync)
+    assert pages == 1 and sync2 != sync
+    assert [(e["id"], e["status"]) for e in changed] == [(items[0]["id"], "cancelled"),
+                                                          (items[1]["id"], "confirmed")]
+    assert list_all(google, t, "syncToken=" + sync2)[0] == []
+    # a sync token goes with none of the filters
+    for extra in ("timeMin=2030-01-01T00:00:00Z", "updatedMin=2030-01-01T00:00:00Z", "q=x"):
+        status, body, _ = google.call("GET", EVENTS + "?syncToken=%s&%s" % (sync2, extra),
+                                      token=t)
+        assert status == 400, extra
+    status, body, _ = google.call("GET", EVENTS + "?pageToken=nonsense", token=t)
+    assert status == 400 and body["error"]["errors"][0]["location"] == "pageToken"
+
+
+def test_google_stale_sync_token_and_old_updated_min_are_410(google):
+    # https://developers.google.com/calendar/api/guides/errors "410: Gone"
+    t = token(google)
+    google.call("POST", "/__peer/seed", {"calendar": "ana@x.mx", "count": 3})
+    _, _, sync = list_all(google, t, "singleEvents=true")
+    google.call("POST", "/__peer/invalidate_sync_tokens", {})
+    status, body, _ = google.call("GET", EVENTS + "?syncToken=" + sync, token=t)
+    message = "Sync token is no longer valid, a full sync is required."
+    assert status == 410 and body == {"error": {"errors": [{
+        "domain": "calendar", "reason": "fullSyncRequired", "message": message,
+        "locationType": "parameter", "location": "syncToken"}], "code": 410, "message": message}}
+    # a full sync hands out a token that works again
+    items, _, sync = list_all(google, t, "singleEvents=true")
+    assert len(items) == 3 and list_all(google, t, "syncToken=" + sync)[0] == []
+    status, body, _ = google.call("GET", EVENTS + "?updatedMin=2000-01-01T00:00:00Z", token=t)
+    assert status == 410 and body["error"]["errors"][0]["reason"] == "updatedMinTooLongAgo"
+    assert body["error"]["errors"][0]["location"] == "updatedMin"
+    assert body["error"]["message"] == \
+        "The requested minimum modification time lies too far in the past."
+
+
+def test_google_time_min_keeps_events_ending_after_it(google):
+    t = token(google)
+    google.call("POST", "/__peer/seed", {"calendar": "ana@x.mx", "count": 3,
+                                         "start": "2030-03-05T10:00:00Z"})
+    # the first event ends at 10:30 on the 5th; the others a day apart
+    items, _, _ = list_all(google, t, "timeMin=2030-03-05T10:30:00Z")
+    assert len(items) == 2
+    items, _, _ = list_all(google, t, "timeMin=2030-03-05T10:29:00Z&timeMax=2030-03-06T10:00:00Z")
+    assert len(items) == 1
+
+
 def wait_for(predicate, timeout=5.0):
     deadline = time.monotonic() + timeout
     while not predicate():
@@ -137,6 +241,11 @@ def test_google_watch_and_stop_need_a_token_and_a_valid_channel(google):
     status, err, _ = google.call("POST", "/calendar/v3/calendars/a%40b.c/events/watch",
                                  dict(body, type="email"), token=t)
     assert status == 400 and err["error"]["errors"][0]["reason"] == "invalid"
+    # Google delivers over https only (push.webhookUrlNotHttps); this machine is exempt
+    status, err, _ = google.call("POST", "/calendar/v3/calendars/a%40b.c/events/watch",
+                                 dict(body, address="http://hooks.example.com/x"), token=t)
+    assert status == 400 and err["error"]["errors"][0]["reason"] == "push.webhookUrlNotHttps"
+    assert err["error"]["message"] == "WebHook callback must be HTTPS: http://hooks.example.com/x"
     status, _, _ = google.call("POST", "/calendar/v3/calendars/a%40b.c/events/watch", body,
                                token=t)
     assert status == 200

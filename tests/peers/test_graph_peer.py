@@ -37,6 +37,25 @@ def test_graph_client_credentials_token(graph):
     token(graph)
 
 
+def test_graph_app_tokens_need_one_tenant_not_an_alias(graph):
+    # client credentials on /common, /organizations or /consumers: the
+    # identity platform's AADSTS50059 in its error body
+    for alias in ("common", "organizations", "consumers", "Common"):
+        status, body, _ = graph.call("POST", "/%s/oauth2/v2.0/token" % alias, form=FORM)
+        assert status == 400, alias
+        assert body["error"] == "invalid_request" and body["error_codes"] == [50059]
+        assert body["error_description"].startswith(
+            "AADSTS50059: No tenant-identifying information found in either the request or "
+            "implied by any provided credentials.\r\nTrace ID: ")
+        assert set(body) == {"error", "error_description", "error_codes", "timestamp",
+                             "trace_id", "correlation_id", "error_uri"}
+        assert body["error_uri"] == "https://login.microsoftonline.com/error?code=50059"
+    # a tenant id or a domain gets a token
+    for tenant in ("72f988bf-86f1-41af-91ab-2d7cd011db47", "contoso.onmicrosoft.com"):
+        status, body, _ = graph.call("POST", "/%s/oauth2/v2.0/token" % tenant, form=FORM)
+        assert status == 200 and body["access_token"]
+
+
 def test_graph_events_and_get_schedule(graph):
     t = token(graph)
     event = {"subject": "Tour", "start": {"dateTime": "2030-03-05T17:00:00", "timeZone": "UTC"},
@@ -162,7 +181,8 @@ def test_graph_subscription_rules_renewal_and_listing(graph):
         status, _, _ = graph.call("POST", "/v1.0/subscriptions", subscription(hook.url))
         assert status == 401
         t = token(graph)
-        for bad in ({"clientState": None}, {"clientState": "x" * 256},
+        for bad in ({"clientState": None}, {"clientState": "x" * 129},
+                    {"notificationUrl": "http://hooks.example.com/v1/webhooks/graph"},
                     {"changeType": "updated,renamed"}, {"resource": "/users/a%40b.c/messages"},
                     {"expirationDateTime": in_minutes(4300)},
                     {"expirationDateTime": in_minutes(-1)}):
@@ -170,11 +190,15 @@ def test_graph_subscription_rules_renewal_and_listing(graph):
                                         subscription(hook.url, **bad), token=t)
             assert status == 400 and err["error"]["code"] == "InvalidRequest", bad
         status, sub, _ = graph.call("POST", "/v1.0/subscriptions",
-                                    subscription(hook.url, expirationDateTime=in_minutes(4229)),
+                                    subscription(hook.url, expirationDateTime=in_minutes(4229),
+                                                 clientState="x" * 128),
                                     token=t)
         assert status == 201
         status, listed, _ = graph.call("GET", "/v1.0/subscriptions", token=t)
         assert status == 200 and [s["id"] for s in listed["value"]] == [sub["id"]]
+        # the list never shows clientState (subscription-list: "not returned
+        # for security purposes")
+        assert listed["value"][0]["clientState"] is None
         status, renewed, _ = graph.call("PATCH", "/v1.0/subscriptions/" + sub["id"],
                                         {"expirationDateTime": in_minutes(120)}, token=t)
         assert status == 200 and renewed["expirationDateTime"] < sub["expirationDateTime"]
@@ -199,3 +223,32 @@ def test_graph_subscription_rules_renewal_and_listing(graph):
         assert graph.call("GET", "/v1.0/subscriptions", token=t)[1]["value"] == []
     finally:
         hook.close()
+
+
+def test_graph_subscription_list_comes_in_pages_with_next_links():
+    # https://learn.microsoft.com/graph/api/subscription-list: "When a request
+    # returns multiple pages of data, the response includes an
+    # @odata.nextLink property"
+    peer = Peer("graph_peer.py", "--subscriptions-page-size", "2")
+    hook = Receiver()
+    try:
+        t = token(peer)
+        made = []
+        for user in ("a@x.mx", "b@x.mx", "c@x.mx", "d@x.mx", "e@x.mx"):
+            status, sub, _ = peer.call("POST", "/v1.0/subscriptions",
+                                       subscription(hook.url, user=user), token=t)
+            assert status == 201
+            made.append(sub["id"])
+        seen, path, pages = [], "/v1.0/subscriptions", 0
+        while path:
+            status, body, _ = peer.call("GET", path, token=t)
+            assert status == 200 and len(body["value"]) <= 2
+            seen += [s["id"] for s in body["value"]]
+            pages += 1
+            link = body.get("@odata.nextLink")
+            assert link is None or link.startswith(peer.url + "/v1.0/subscriptions?$skiptoken=")
+            path = link[len(peer.url):] if link else None
+        assert pages == 3 and seen == made
+    finally:
+        hook.close()
+        peer.close()

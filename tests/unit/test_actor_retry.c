@@ -103,6 +103,58 @@ test_reason_carries_the_answer_message (void)
     zhub_http_response_reset (&resp);
 }
 
+//  Google's body for a 403, as in https://developers.google.com/calendar/api/guides/errors.
+static void
+s_google_403 (zhub_http_response_t *resp, const char *domain, const char *reason,
+              const char *message)
+{
+    zhub_http_response_reset (resp);
+    resp->status = 403;
+    resp->json =
+        json_pack ("{s:{s:[{s:s, s:s, s:s}], s:i, s:s}}", "error", "errors", "domain", domain,
+                   "reason", reason, "message", message, "code", 403, "message", message);
+}
+
+//  Google answers some rate limits with 403 instead of 429: they back off
+//  like a 429; a 403 for anything else is for good.
+static void
+test_google_403_rate_limits_retry_and_other_403s_reject (void)
+{
+    zhub_http_response_t resp;
+    zhub_http_response_init (&resp);
+    zhub_outcome_t out;
+    s_google_403 (&resp, "usageLimits", "rateLimitExceeded", "Rate Limit Exceeded");
+    zhub_retry_classify (&resp, "google freeBusy", DATE_MS, &out);
+    CHECK (out.rc == ZHUB_RETRY && out.delay_ms == -1 && out.code == 403);
+    CHECK_STR (out.reason, "google freeBusy: HTTP 403 Rate Limit Exceeded");
+    s_google_403 (&resp, "usageLimits", "userRateLimitExceeded", "User Rate Limit Exceeded");
+    resp.retry_after = zhub_strdup ("3");
+    zhub_retry_classify (&resp, "google events.list", DATE_MS, &out);
+    CHECK (out.rc == ZHUB_RETRY && out.delay_ms == 3000 && out.code == 403);
+    s_google_403 (&resp, "calendar", "forbiddenForNonOrganizer",
+                  "Shared properties can only be changed by the organizer of the event.");
+    zhub_retry_classify (&resp, "google events.insert", DATE_MS, &out);
+    CHECK (out.rc == ZHUB_REJECT && out.code == 403);
+    s_google_403 (&resp, "global", "insufficientPermissions", "Insufficient Permission");
+    zhub_retry_classify (&resp, "google events.insert", DATE_MS, &out);
+    CHECK (out.rc == ZHUB_REJECT);
+    s_google_403 (&resp, "usageLimits", "dailyLimitExceeded", "Daily Limit Exceeded");
+    zhub_retry_classify (&resp, "google events.insert", DATE_MS, &out);
+    CHECK (out.rc == ZHUB_REJECT);
+    //  the reason only counts on a 403 (a 400 with that word is still bad input)
+    s_google_403 (&resp, "usageLimits", "rateLimitExceeded", "Rate Limit Exceeded");
+    resp.status = 400;
+    zhub_retry_classify (&resp, "google events.insert", DATE_MS, &out);
+    CHECK (out.rc == ZHUB_REJECT);
+    //  a 403 rate limit while the host's circuit is open waits like a 429
+    s_google_403 (&resp, "usageLimits", "rateLimitExceeded", "Rate Limit Exceeded");
+    resp.circuit_open = true;
+    resp.circuit_retry_ms = 2500;
+    zhub_retry_classify (&resp, "google freeBusy", DATE_MS, &out);
+    CHECK (out.rc == ZHUB_RETRY && out.defer && out.delay_ms == 2500);
+    zhub_http_response_reset (&resp);
+}
+
 static void
 test_retry_after_values (void)
 {
@@ -171,6 +223,7 @@ main (void)
 {
     RUN (test_classification_table);
     RUN (test_reason_carries_the_answer_message);
+    RUN (test_google_403_rate_limits_retry_and_other_403s_reject);
     RUN (test_retry_after_values);
     RUN (test_outcome_helpers);
     RUN (test_open_circuit_defers_instead_of_retrying);

@@ -79,8 +79,6 @@ test_settings_turn_platforms_off_and_are_checked (void)
     CHECK (sched_watch_off_reason (&w, SCHED_GOOGLE) == NULL);
     w.channel_token = NULL;
     CHECK_STR (sched_watch_off_reason (&w, SCHED_GOOGLE), "ZHUB_GOOGLE_CHANNEL_TOKEN is not set");
-    w.public_url = NULL;
-    CHECK_STR (sched_watch_off_reason (&w, SCHED_GOOGLE), "ZHUB_PUBLIC_URL is not set");
     w.enabled = false;
     CHECK_STR (sched_watch_off_reason (&w, SCHED_GRAPH), "ZHUB_CALENDAR_NOTIFICATIONS is off");
 
@@ -97,6 +95,68 @@ test_settings_turn_platforms_off_and_are_checked (void)
     w.public_url = "hooks.example.com";
     CHECK (sched_watch_config_check (&w, err, sizeof err) == -1);
     CHECK (strstr (err, "ZHUB_PUBLIC_URL") != NULL);
+}
+
+//  What Google and Graph would refuse is refused at start: a notification
+//  address that is not https (but on this machine, for a local run), one
+//  on this machine while the API is the real one, a clientState over
+//  Graph's 128 characters.
+static void
+test_settings_the_providers_would_refuse_are_refused (void)
+{
+    char err[256] = "";
+    sched_watch_config_t w = s_on ();
+    w.used[SCHED_GOOGLE] = w.used[SCHED_GRAPH] = true;
+    CHECK (sched_watch_config_check (&w, err, sizeof err) == 0);
+    //  plain http to a public host: neither takes it
+    w.public_url = "http://hooks.example.com";
+    CHECK (sched_watch_config_check (&w, err, sizeof err) == -1);
+    CHECK_STR (err, "ZHUB_PUBLIC_URL=http://hooks.example.com: Google watch channels need "
+                    "https:// (http:// only on 127.0.0.1, localhost or ::1)");
+    w.used[SCHED_GOOGLE] = false;
+    CHECK (sched_watch_config_check (&w, err, sizeof err) == -1);
+    CHECK (strstr (err, "Graph subscriptions need https://") != NULL);
+    //  ...unless that platform gets no subscriptions
+    w.client_state = NULL;
+    CHECK (sched_watch_config_check (&w, err, sizeof err) == 0);
+    w = s_on ();
+    w.used[SCHED_GRAPH] = true;
+    w.enabled = false;
+    w.public_url = "http://hooks.example.com";
+    CHECK (sched_watch_config_check (&w, err, sizeof err) == 0);
+    //  this machine, over http: fine with local stand-ins...
+    w = s_on ();
+    w.used[SCHED_GOOGLE] = w.used[SCHED_GRAPH] = true;
+    w.api_local[SCHED_GOOGLE] = w.api_local[SCHED_GRAPH] = true;
+    const char *local[] = {"http://127.0.0.1:8080", "http://localhost:9000/zhub",
+                           "http://[::1]:8080", "http://LOCALHOST"};
+    for (size_t i = 0; i < sizeof local / sizeof local[0]; i++) {
+        w.public_url = local[i];
+        CHECK (sched_watch_config_check (&w, err, sizeof err) == 0);
+    }
+    w.public_url = "http://127.0.0.2:8080";
+    CHECK (sched_watch_config_check (&w, err, sizeof err) == -1);
+    //  ...but not with the real Google, which cannot reach it
+    w.public_url = "http://127.0.0.1:8080";
+    w.public_url_default = true;
+    w.api_local[SCHED_GOOGLE] = false;
+    CHECK (sched_watch_config_check (&w, err, sizeof err) == -1);
+    CHECK_STR (err, "ZHUB_PUBLIC_URL=http://127.0.0.1:8080 (the default, from "
+                    "ZHUB_GATEWAY_LISTEN): this machine, where Google cannot deliver "
+                    "notifications: set the gateway's public https:// URL, or "
+                    "ZHUB_CALENDAR_NOTIFICATIONS=off");
+    //  Graph's clientState: at most 128 characters
+    w = s_on ();
+    char state[130];
+    memset (state, 'x', sizeof state);
+    state[128] = 0;
+    w.client_state = state;
+    CHECK (sched_watch_config_check (&w, err, sizeof err) == 0);
+    state[128] = 'x';
+    state[129] = 0;
+    CHECK (sched_watch_config_check (&w, err, sizeof err) == -1);
+    CHECK_STR (err, "ZHUB_GRAPH_CLIENT_STATE must be at most 128 characters (Graph's limit for "
+                    "clientState)");
 }
 
 static void
@@ -475,6 +535,7 @@ main (void)
 {
     RUN (test_renewal_is_due_a_margin_before_the_end_or_halfway_when_short);
     RUN (test_settings_turn_platforms_off_and_are_checked);
+    RUN (test_settings_the_providers_would_refuse_are_refused);
     RUN (test_addresses_names_and_channel_ids);
     RUN (test_google_watch_body_and_answer);
     RUN (test_graph_subscription_bodies_and_answers);

@@ -2,6 +2,7 @@
 #include "zhub_common.h"
 #include "zhub_strlist.h"
 #include "zhub_env.h"
+#include "zhub_url.h"
 #include "zhub_test.h"
 
 static void
@@ -87,6 +88,70 @@ test_string_lists (void)
     zhub_strlist_clear (&list);
 }
 
+static void
+test_configured_urls (void)
+{
+    zhub_url_t url;
+    CHECK (zhub_url_parse ("https://graph.microsoft.com/v1.0/", &url) == 0);
+    CHECK (url.https && url.port == -1);
+    CHECK_STR (url.host, "graph.microsoft.com");
+    CHECK (url.path_size == 5 && !strncmp (url.path, "/v1.0", 5));
+    CHECK (zhub_url_path_ends_with (&url, "/v1.0"));
+    CHECK (!zhub_url_is_loopback (&url));
+    CHECK (zhub_url_parse ("HTTP://127.0.0.1:8080", &url) == 0);
+    CHECK (!url.https && url.port == 8080 && url.path_size == 0 && zhub_url_is_loopback (&url));
+    CHECK (!zhub_url_path_ends_with (&url, "/v1.0"));
+    CHECK (zhub_url_parse ("http://[::1]:9000/zhub", &url) == 0);
+    CHECK_STR (url.host, "::1");
+    CHECK (url.port == 9000 && zhub_url_is_loopback (&url));
+    CHECK (zhub_url_parse ("http://Localhost/x", &url) == 0 && zhub_url_is_loopback (&url));
+    CHECK (zhub_url_parse ("https://www.googleapis.com/calendar/v3", &url) == 0);
+    CHECK (zhub_url_path_ends_with (&url, "/calendar/v3"));
+    CHECK (zhub_url_parse ("https://www.googleapis.com/xcalendar/v3", &url) == 0);
+    CHECK (!zhub_url_path_ends_with (&url, "/calendar/v3"));
+    const char *bad[] = {"graph.microsoft.com/v1.0",
+                         "ftp://h",
+                         "https://",
+                         "https:///x",
+                         "https://h:0",
+                         "https://h:65536",
+                         "https://h:8a",
+                         "https://h?x=1",
+                         "https://h/#f",
+                         "https://u@h",
+                         "https://h /x",
+                         "http://[::1",
+                         NULL};
+    for (int i = 0; bad[i]; i++)
+        CHECK (zhub_url_parse (bad[i], &url) == -1);
+}
+
+//  The gateway and the scheduler share one default public URL.
+static void
+test_public_url_default (void)
+{
+    bool is_default = false;
+    unsetenv ("ZHUB_PUBLIC_URL");
+    unsetenv ("ZHUB_GATEWAY_LISTEN");
+    char *url = zhub_env_public_url (&is_default);
+    CHECK_STR (url, "http://" ZHUB_GATEWAY_LISTEN_DEFAULT);
+    CHECK (is_default);
+    free (url);
+    setenv ("ZHUB_GATEWAY_LISTEN", "127.0.0.1:9100", 1);
+    setenv ("ZHUB_PUBLIC_URL", "", 1); //  empty is unset
+    url = zhub_env_public_url (&is_default);
+    CHECK_STR (url, "http://127.0.0.1:9100");
+    CHECK (is_default);
+    free (url);
+    setenv ("ZHUB_PUBLIC_URL", "https://hooks.example.com/zhub", 1);
+    url = zhub_env_public_url (&is_default);
+    CHECK_STR (url, "https://hooks.example.com/zhub");
+    CHECK (!is_default);
+    free (url);
+    unsetenv ("ZHUB_PUBLIC_URL");
+    unsetenv ("ZHUB_GATEWAY_LISTEN");
+}
+
 int
 main (void)
 {
@@ -96,5 +161,7 @@ main (void)
     RUN (test_duration_lists);
     RUN (test_clocks_move_forward);
     RUN (test_string_lists);
+    RUN (test_configured_urls);
+    RUN (test_public_url_default);
     TEST_EXIT ();
 }
