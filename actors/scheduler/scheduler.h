@@ -54,7 +54,7 @@ typedef struct {
     size_t max_alternatives;
     bool self_service;         //  Calendly scheduling link instead of a calendar event
     char *calendly_event_type; //  event type URI (self-service)
-    char *bird_channel_id;     //  WhatsApp channel for confirmations and reminders
+    char *bird_channel_id;     //  WhatsApp channel for confirmations and reminders (a UUID)
     char *graph_user;          //  mailbox that asks getSchedule; default the first Graph agent
     int64_t reminders_ms[SCHED_MAX_REMINDERS]; //  before the tour (24h, 2h)
     size_t reminder_count;

@@ -103,6 +103,13 @@ sched_config_from_json (const json_t *section, sched_config_t *cfg, char *err, s
         bad = "agents (a list of up to 32)";
     else if (cfg->self_service && !cfg->calendly_event_type)
         bad = "calendly_event_type (required with self_service)";
+    //  Bird names channels by UUID (channelId is "string · uuid" in
+    //  https://docs.bird.com/api/channels-api/supported-channels/
+    //  programmable-whatsapp/sending-whatsapp-messages); any other value
+    //  fails every message, so it is refused here.
+    else if (json_object_get (s, "bird_channel_id") && !zhub_is_uuid (cfg->bird_channel_id))
+        bad = "bird_channel_id (a Bird channel id is a UUID, e.g. "
+              "52ad151f-f7b4-46f9-a5c6-d3318e650c84)";
     if (!bad && days) {
         cfg->days = 0;
         size_t i;

@@ -171,7 +171,7 @@ class Hub:
 
     HUBSPOT_SECRET = "test-hubspot-app-secret"
     BIRD_KEY = "test-bird-signing-key"
-    WORKSPACE = "ws-test"
+    WORKSPACE = "a1405560-c8d3-4b1a-877d-3f449ad95352"  # Bird ids are UUIDs
 
     def __init__(self, tmp_path):
         self.tmp = str(tmp_path)

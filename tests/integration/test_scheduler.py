@@ -17,6 +17,7 @@ ANA = {"id": "ana", "name": "Ana", "email": "ana@urbanhub.mx", "platform": "goog
 LUIS = {"id": "luis", "name": "Luis", "email": "luis@urbanhub.mx", "platform": "graph"}
 # 11:00 in Mexico City (UTC-6, no daylight saving time since 2022)
 SLOT = "2030-03-05T17:00:00Z"
+CHANNEL = "52ad151f-f7b4-46f9-a5c6-d3318e650c84"  # Bird channel ids are UUIDs
 
 
 def start(hub, agents=(ANA, LUIS), google_args=(), restart_env=None, **section):
@@ -26,7 +27,7 @@ def start(hub, agents=(ANA, LUIS), google_args=(), restart_env=None, **section):
     hub.start("broker")
     config = {"time_zone": "America/Mexico_City",
               "business_hours": {"start": "09:00", "end": "19:00", "days": [0, 1, 2, 3, 4, 5, 6]},
-              "buffer": "15m", "bird_channel_id": "ch-whatsapp", "agents": list(agents)}
+              "buffer": "15m", "bird_channel_id": CHANNEL, "agents": list(agents)}
     config.update(section)
     path = os.path.join(hub.tmp, "mapping.json")
     with open(path, "w") as f:
@@ -80,7 +81,7 @@ def test_tour_request_books_google_event_and_confirms_on_whatsapp(hub):
     assert len(texts) == 1
     assert "confirmed" in texts[0] and "11:00" in texts[0] and "Torre Reforma" in texts[0]
     sent = peer_state(hub, "bird")["messages"][0]
-    assert sent["channelId"] == "ch-whatsapp"
+    assert sent["channelId"] == CHANNEL
     assert sent["receiver"]["contacts"][0]["identifierValue"] == "+5215512345678"
 
 

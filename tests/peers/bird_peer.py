@@ -7,6 +7,7 @@ identifier) and channel messages (send -> 202), with the AccessKey auth check
 `whatsapp.inbound` webhooks, triggered through POST /__peer/inbound.
 """
 
+import argparse
 import base64
 import hashlib
 import hmac
@@ -22,6 +23,11 @@ import peerlib  # noqa: E402
 from peerlib import Response, iso_ms, new_uuid, now_ms  # noqa: E402
 
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+# Workspaces, channels and template projects are UUIDs: "workspaceId string ·
+# uuid", "channelId string · uuid" in
+# https://docs.bird.com/api/channels-api/supported-channels/programmable-whatsapp/sending-whatsapp-messages
+# and https://docs.bird.com/api/contacts-api/api-reference/manage-workspace-contacts/update-a-contact.
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 SCALAR = (str, int, float, bool)
 STRATEGIES = ("strict_alias", "first_alias", "first")
 
@@ -64,6 +70,12 @@ class ApiError(Exception):
         self.response = response
 
 
+def uuid_arg(text):
+    if not UUID.fullmatch(text or ""):
+        raise argparse.ArgumentTypeError("%r is not a UUID (Bird ids are UUIDs)" % text)
+    return text
+
+
 def identifier_key(key, value):
     """Index key: e-mail addresses match case-insensitively."""
     return key.lower(), value.lower() if "@" in value else value
@@ -77,9 +89,10 @@ class BirdApp(peerlib.PeerApp):
     @classmethod
     def add_arguments(cls, parser):
         parser.add_argument("--access-key", help="accepted key (default: any non-empty)")
-        parser.add_argument("--workspace-id", help="only this workspace exists (default: any)")
-        parser.add_argument("--channel-id", action="append",
-                            help="only these channels exist (repeatable; default: any)")
+        parser.add_argument("--workspace-id", type=uuid_arg,
+                            help="only this workspace exists (a UUID; default: any)")
+        parser.add_argument("--channel-id", action="append", type=uuid_arg,
+                            help="only these channels exist (UUIDs, repeatable; default: any)")
         parser.add_argument("--webhook-url", help="POST channel webhooks here")
         parser.add_argument("--signing-key", default="bird-peer-signing-key",
                             help="signingKey of the webhook subscription")
@@ -109,6 +122,12 @@ class BirdApp(peerlib.PeerApp):
 
     def _dispatch(self, req, handler, groups):
         ws = groups.pop("ws")
+        # A path id that is not a UUID fails validation (422, as Bird answers
+        # "The request did not pass validation" for bad path and query values
+        # in https://docs.bird.com/api/channels-api/api-reference/channels-management).
+        for name, value in (("workspaceId", ws), ("channelId", groups.get("channel"))):
+            if value is not None and not UUID.fullmatch(value):
+                return invalid({name: ["must be a UUID"]})
         if self.args.workspace_id and ws != self.args.workspace_id:
             return bird_error(404, "NotFound", "workspace %s not found" % ws)
         try:

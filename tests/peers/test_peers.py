@@ -787,8 +787,27 @@ def test_bird_send_message(start):
     del no_body["body"]
     assert peer.call("POST", bird_path("/channels/%s/messages" % CHANNEL), no_body,
                      BIRD_AUTH).status == 422
-    assert peer.call("POST", bird_path("/channels/other/messages"), body,
+    other = "0c7a3b1e-5d2f-4a8e-9b6c-1f2e3d4c5b6a"
+    assert peer.call("POST", bird_path("/channels/%s/messages" % other), body,
                      BIRD_AUTH).status == 404
+
+
+def test_bird_ids_are_uuids(start):
+    peer = start("bird_peer.py")
+    body = {"receiver": {"contacts": [{"identifierKey": "phonenumber",
+                                       "identifierValue": "+5215512345678"}]},
+            "body": {"type": "text", "text": {"text": "Hola"}}}
+    bad_channel = peer.call("POST", bird_path("/channels/ch-whatsapp/messages"), body, BIRD_AUTH)
+    assert bad_channel.status == 422 and bad_channel.json["code"] == "InvalidPayload"
+    assert "channelId" in bad_channel.json["details"]
+    bad_ws = peer.call("GET", "/workspaces/local-workspace/contacts", headers=BIRD_AUTH)
+    assert bad_ws.status == 422 and "workspaceId" in bad_ws.json["details"]
+    assert peer.call("GET", bird_path("/contacts"), headers=BIRD_AUTH).status == 200
+    # the stand-in itself refuses to start on a workspace Bird could not have
+    proc = subprocess.run([sys.executable, os.path.join(HERE, "bird_peer.py"), "--port", "0",
+                           "--max-seconds", "5", "--workspace-id", "local-workspace"],
+                          capture_output=True, text=True, timeout=20)
+    assert proc.returncode == 2 and "not a UUID" in proc.stderr
 
 
 def test_bird_faults(bird):
