@@ -185,10 +185,17 @@ class BirdApp(peerlib.PeerApp):
         return value
 
     @staticmethod
-    def _display_name(body, required):
+    def _display_name(body):
+        """Create only: `displayName` (string, 1 to 150, required) is a body
+        field of POST .../contacts, and Bird keeps it as the attribute
+        displayName (the example answer of
+        https://docs.bird.com/api/contacts-api/api-reference/manage-workspace-contacts/create-a-contact).
+        The update and upsert bodies document no such field
+        (https://docs.bird.com/api/contacts-api/api-reference/manage-workspace-contacts/update-a-contact,
+        .../create-or-update-a-contact-by-identifier): there a name is the
+        attributes displayName / firstName / lastName, and other top-level
+        properties are accepted ("Other properties: any") but change nothing."""
         name = body.get("displayName")
-        if name is None and not required:
-            return None
         if not isinstance(name, str) or not 1 <= len(name) <= 150:
             raise ApiError(invalid({"displayName": ["required, 1 to 150 characters"]}))
         return name
@@ -203,16 +210,16 @@ class BirdApp(peerlib.PeerApp):
             details={"key": ident["key"], "value": ident["value"], "contactId": owner}))
 
     # ---------------------------------------------------------- contact store
-    def _new_contact(self, ws, display_name, identifiers, attributes):
+    def _new_contact(self, ws, identifiers, attributes):
         stamp = iso_ms(now_ms())
-        contact = {"id": new_uuid(), "workspaceId": ws, "displayName": display_name,
+        contact = {"id": new_uuid(), "workspaceId": ws,
                    "identifiers": [], "attributes": {}, "listIds": [],
                    "createdAt": stamp, "updatedAt": stamp}
         self.contacts[contact["id"]] = contact
         self._change(contact, attributes, identifiers, [])
         return contact
 
-    def _change(self, contact, attributes, add, remove, display_name=None):
+    def _change(self, contact, attributes, add, remove):
         """Applies an update; callers have checked identifier ownership."""
         for name, value in attributes.items():
             if value is None:
@@ -230,8 +237,6 @@ class BirdApp(peerlib.PeerApp):
             if self.owners.get(k) != contact["id"]:
                 contact["identifiers"].append(dict(ident))
                 self.owners[k] = contact["id"]
-        if display_name is not None:
-            contact["displayName"] = display_name
         contact["updatedAt"] = iso_ms(now_ms())
 
     def _render(self, contact):
@@ -242,8 +247,6 @@ class BirdApp(peerlib.PeerApp):
             attributes.setdefault(ident["key"], [])
             if isinstance(attributes[ident["key"]], list):
                 attributes[ident["key"]].append(ident["value"])
-        if contact["displayName"]:
-            attributes["displayName"] = contact["displayName"]
         return {"id": contact["id"], "computedDisplayName": self._computed_name(contact),
                 "featuredIdentifiers": [dict(i) for i in contact["identifiers"]],
                 "identifierCount": len(contact["identifiers"]),
@@ -253,9 +256,9 @@ class BirdApp(peerlib.PeerApp):
 
     @staticmethod
     def _computed_name(contact):
-        if contact["displayName"]:
-            return contact["displayName"]
         attrs = contact["attributes"]
+        if attrs.get("displayName"):
+            return str(attrs["displayName"])
         name = " ".join(str(attrs[k]) for k in ("firstName", "lastName") if attrs.get(k))
         if name:
             return name
@@ -270,14 +273,14 @@ class BirdApp(peerlib.PeerApp):
     # -------------------------------------------------------------- contacts
     def h_create(self, req, ws):
         body = self._json_body(req)
-        name = self._display_name(body, required=True)
+        name = self._display_name(body)
         identifiers = self._identifiers(body.get("identifiers"), "identifiers")
-        attributes = self._attributes(body.get("attributes"))
+        attributes = dict(self._attributes(body.get("attributes")), displayName=name)
         for ident in identifiers:
             owner = self._owner(ident)
             if owner:
                 raise self._duplicate(ident, owner)
-        contact = self._new_contact(ws, name, identifiers, attributes)
+        contact = self._new_contact(ws, identifiers, attributes)
         contact["listIds"] = list(body.get("listIds") or [])
         return Response(201, self._render(contact))
 
@@ -293,7 +296,6 @@ class BirdApp(peerlib.PeerApp):
     def h_update(self, req, ws, cid):
         contact = self._contact_or_404(ws, cid)
         body = self._json_body(req)
-        name = self._display_name(body, required=False)
         add = self._identifiers(body.get("addIdentifiers"), "addIdentifiers")
         remove = self._identifiers(body.get("removeIdentifiers"), "removeIdentifiers")
         attributes = self._attributes(body.get("attributes"))
@@ -301,7 +303,7 @@ class BirdApp(peerlib.PeerApp):
             owner = self._owner(ident)
             if owner and owner != cid:
                 raise self._duplicate(ident, owner)
-        self._change(contact, attributes, add, remove, name)
+        self._change(contact, attributes, add, remove)
         return Response(200, self._render(contact))
 
     def h_upsert(self, req, ws, key, value):
@@ -312,16 +314,15 @@ class BirdApp(peerlib.PeerApp):
         add = self._identifiers(body.get("addIdentifiers"), "addIdentifiers")
         remove = self._identifiers(body.get("removeIdentifiers"), "removeIdentifiers")
         attributes = self._attributes(body.get("attributes"))
-        name = self._display_name(body, required=False)
         strategy = body.get("strategy", "strict_alias")
         if strategy not in STRATEGIES:
             raise ApiError(invalid({"strategy": ["one of %s" % ", ".join(STRATEGIES)]}))
         contact, add = self._upsert_target(path_ident, add, strategy)
         if contact is None:
             identifiers = [path_ident] + ([] if strategy == "first" else add)
-            contact = self._new_contact(ws, name, identifiers, attributes)
+            contact = self._new_contact(ws, identifiers, attributes)
             return Response(201, self._render(contact))
-        self._change(contact, attributes, add, remove, name)
+        self._change(contact, attributes, add, remove)
         return Response(200, self._render(contact))
 
     def _upsert_target(self, path_ident, add, strategy):
@@ -398,7 +399,7 @@ class BirdApp(peerlib.PeerApp):
                                           "receiver.contacts")[0]
                 owner = self._owner(ident)
                 contact = self.contacts[owner] if owner else self._new_contact(
-                    ws, None, [ident], {})
+                    ws, [ident], {})
             resolved.append({"id": contact["id"], "identifierKey": ident.get("key"),
                              "identifierValue": ident.get("value"), "type": "to"})
         return resolved
@@ -452,7 +453,7 @@ class BirdApp(peerlib.PeerApp):
         with self.lock:
             ident = {"key": "phonenumber", "value": sender}
             owner = self._owner(ident)
-            contact_id = owner or self._new_contact(ws, None, [ident], {})["id"]
+            contact_id = owner or self._new_contact(ws, [ident], {})["id"]
         stamp = iso_ms(now_ms())
         payload = {
             "id": new_uuid(), "channelId": channel,

@@ -718,6 +718,34 @@ def test_bird_contact_create_read_update_conflict(bird):
     assert bad.status == 422
 
 
+def test_bird_contact_name_is_an_attribute_on_update(bird):
+    created = bird.call("POST", bird_path("/contacts"), {
+        "displayName": "Ana Paz",
+        "identifiers": [{"key": "phonenumber", "value": "+5215512345678"}]}, BIRD_AUTH)
+    assert created.json["attributes"]["displayName"] == "Ana Paz"
+    path = bird_path("/contacts/" + created.json["id"])
+    # a top-level displayName is not a documented update field: accepted, no effect
+    ignored = bird.call("PATCH", path, {"displayName": "Ana López"}, BIRD_AUTH)
+    assert ignored.status == 200
+    assert ignored.json["computedDisplayName"] == "Ana Paz"
+    assert ignored.json["attributes"]["displayName"] == "Ana Paz"
+    renamed = bird.call("PATCH", path, {"attributes": {
+        "displayName": "Ana López", "firstName": "Ana", "lastName": "López"}}, BIRD_AUTH)
+    assert renamed.status == 200
+    assert renamed.json["computedDisplayName"] == "Ana López"
+    assert renamed.json["attributes"]["lastName"] == "López"
+    # the same through create-or-update by identifier
+    upsert = bird_path("/contacts/identifiers/phonenumber/%2B5215512345678")
+    assert bird.call("PATCH", upsert, {"displayName": "Otra"}, BIRD_AUTH).json[
+        "computedDisplayName"] == "Ana López"
+    assert bird.call("PATCH", upsert, {"attributes": {"displayName": "Ana L."}},
+                     BIRD_AUTH).json["computedDisplayName"] == "Ana L."
+    fresh = bird.call("PATCH", bird_path("/contacts/identifiers/phonenumber/%2B5215599998888"),
+                      {"displayName": "Nadie"}, BIRD_AUTH)
+    assert fresh.status == 201 and fresh.json["computedDisplayName"] == "+5215599998888"
+    assert "displayName" not in fresh.json["attributes"]
+
+
 def test_bird_delete_contact(bird):
     created = bird.call("POST", bird_path("/contacts"), {
         "displayName": "Ana", "identifiers": [{"key": "phonenumber", "value": "+5215512345678"}]},
