@@ -3,6 +3,7 @@
 //  one place, and the time zone made the process's TZ so local time comes
 //  from the system's tz database rather than from us.
 #include "scheduler_core_internal.h"
+#include "scheduler_whatsapp.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -177,6 +178,11 @@ sched_config_from_json (const json_t *section, sched_config_t *cfg, char *err, s
         sched_config_clear (cfg);
         return -1;
     }
+    if (sched_wa_config_from_json (json_object_get (s, "whatsapp"), &cfg->whatsapp, err,
+                                   err_size)) {
+        sched_config_clear (cfg);
+        return -1;
+    }
     return 0;
 }
 
@@ -193,6 +199,7 @@ sched_config_clear (sched_config_t *cfg)
     free (cfg->calendly_event_type);
     free (cfg->bird_channel_id);
     free (cfg->graph_user);
+    sched_wa_config_clear (&cfg->whatsapp);
     memset (cfg, 0, sizeof *cfg);
 }
 

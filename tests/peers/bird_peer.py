@@ -2,9 +2,12 @@
 """Stand-in for the Bird API (https://api.bird.com).
 
 Workspace contacts (create, read, update, upsert by identifier, list by
-identifier) and channel messages (send -> 202), with the AccessKey auth check
-(see https://docs.bird.com/api). Optionally delivers signed
-`whatsapp.inbound` webhooks, triggered through POST /__peer/inbound.
+identifier) and channel messages (send -> 202, free text or template), with
+the AccessKey auth check (see https://docs.bird.com/api). WhatsApp's 24-hour
+window is kept per contact: free text to someone who has not written in the
+last 24 hours is accepted and then fails, as on the real service. Optionally
+delivers signed `whatsapp.inbound` webhooks (POST /__peer/inbound) and
+`whatsapp.outbound` reports of failed messages.
 """
 
 import argparse
@@ -29,6 +32,15 @@ E164 = re.compile(r"\+[1-9][0-9]{6,14}")
 # and https://docs.bird.com/api/contacts-api/api-reference/manage-workspace-contacts/update-a-contact.
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 SCALAR = (str, int, float, bool)
+# WhatsApp's customer-service window: free-form messages only within 24 h of
+# the person's last message; outside it only templates (Meta:
+# https://developers.facebook.com/docs/whatsapp/cloud-api/guides/send-messages#customer-service-windows,
+# Bird: https://docs.bird.com/api/channels-api/supported-channels/programmable-whatsapp/customer-service-window).
+WINDOW_MS = 24 * 3600 * 1000
+# What WhatsApp answers a free-form message outside the window: error 131047
+# "Re-engagement message" (https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes).
+REENGAGEMENT = ("131047", "Message failed to send because more than 24 hours have passed "
+                "since the customer last replied to this number.")
 STRATEGIES = ("strict_alias", "first_alias", "first")
 
 WS = r"/workspaces/(?P<ws>[^/]+)"
@@ -101,10 +113,12 @@ class BirdApp(peerlib.PeerApp):
         self.contacts = {}
         self.owners = {}  # identifier_key(key, value) -> contact id
         self.messages = {}
+        self.last_inbound = {}  # contact id -> ms of the last message they sent
 
     def state_snapshot(self):
         return {"contacts": [self._render(c) for c in self.contacts.values()],
-                "messages": list(self.messages.values())}
+                "messages": list(self.messages.values()),
+                "last_inbound": dict(self.last_inbound)}
 
     # --------------------------------------------------------- request flow
     def handle(self, req):
@@ -291,6 +305,7 @@ class BirdApp(peerlib.PeerApp):
         contact = self._contact_or_404(ws, cid)
         self._change(contact, {}, [], list(contact["identifiers"]))
         del self.contacts[cid]
+        self.last_inbound.pop(cid, None)
         return Response(204)
 
     def h_update(self, req, ws, cid):
@@ -367,6 +382,8 @@ class BirdApp(peerlib.PeerApp):
             raise ApiError(invalid({"body": ["send exactly one of body or template"]}))
         if "body" in body:
             self._check_message_body(body["body"])
+        else:
+            self._check_template(body["template"])
         stamp = iso_ms(now_ms())
         message = {"id": new_uuid(), "channelId": channel,
                    "sender": {"connector": {"id": self._connector_id(channel)}},
@@ -378,7 +395,54 @@ class BirdApp(peerlib.PeerApp):
             if field in body:
                 message[field] = body[field]
         self.messages[message["id"]] = message
-        return Response(202, message)
+        answer = Response(202, dict(message))
+        self._settle(message)
+        return answer
+
+    def _settle(self, message):
+        """What happens after the 202 (Bird's statuses:
+        https://docs.bird.com/api/channels-api/message-status-and-interactions):
+        a template, or free text to a contact who wrote in the last 24 h, is
+        delivered; free text to anyone else is handed to WhatsApp, which
+        refuses it (131047), so it ends delivery_failed and, with a webhook
+        URL, a signed whatsapp.outbound event reports it (only failures are
+        reported: a subscription to every status would bring sent and
+        delivered too)."""
+        now = now_ms()
+        closed = "body" in message and any(
+            c["id"] not in self.last_inbound or now - self.last_inbound[c["id"]] >= WINDOW_MS
+            for c in message["receiver"]["contacts"])
+        message["status"] = "delivery_failed" if closed else "delivered"
+        if closed:
+            message["reason"], message["details"] = REENGAGEMENT
+        message["lastStatusAt"] = message["updatedAt"] = iso_ms(now)
+        url = self.config.get("webhook_url")
+        if closed and url:
+            event = {"service": "channels", "event": "whatsapp.outbound",
+                     "payload": dict(message)}
+            body = json.dumps(event, separators=(",", ":")).encode()
+            self.webhooks.submit(url, lambda: (body, self._signed_headers(url, body)))
+
+    @staticmethod
+    def _check_template(template):
+        """Bird's template message: {"projectId", "version", "locale",
+        "parameters": [{"type", "key", "value"}]}
+        (https://docs.bird.com/api/channels-api/message-types/template)."""
+        if not isinstance(template, dict):
+            raise ApiError(invalid({"template": ["must be an object"]}))
+        if not isinstance(template.get("projectId"), str) or not UUID.fullmatch(
+                template["projectId"]):
+            raise ApiError(invalid({"template.projectId": ["required, a UUID"]}))
+        for field in ("version", "locale"):
+            if not isinstance(template.get(field), str) or not template[field]:
+                raise ApiError(invalid({"template." + field: ["required"]}))
+        params = template.get("parameters", [])
+        if not isinstance(params, list) or not all(
+                isinstance(p, dict) and isinstance(p.get("type"), str)
+                and isinstance(p.get("key"), str) and p["key"] and "value" in p
+                for p in params):
+            raise ApiError(invalid({"template.parameters": [
+                "a list of {type, key, value}"]}))
 
     def _receivers(self, ws, body):
         """Resolves receiver.contacts; unknown identifiers get a new contact,
@@ -442,19 +506,26 @@ class BirdApp(peerlib.PeerApp):
         sender = spec.get("from")
         if not isinstance(sender, str) or not E164.fullmatch(sender):
             return Response(400, {"error": "'from' must be an E.164 phone number"})
-        event = self._inbound_event(spec, sender)
+        # "sent_at": when the person wrote (default now); an earlier time
+        # stands for a message whose window has since closed.
+        sent_at = peerlib.parse_time_ms(spec.get("sent_at", now_ms()))
+        if sent_at is None or sent_at > now_ms() + 60000:
+            return Response(400, {"error": "'sent_at' must be a time (ms or ISO 8601), not ahead"})
+        event = self._inbound_event(spec, sender, sent_at)
         body = json.dumps(event, separators=(",", ":")).encode()
         status, error = self.webhooks.send_now(url, body, self._signed_headers(url, body))
         return Response(200, {"status": status, "error": error, "event": event})
 
-    def _inbound_event(self, spec, sender):
+    def _inbound_event(self, spec, sender, sent_at):
         channel = spec.get("channelId") or (self.args.channel_id or [new_uuid()])[0]
         ws = self.args.workspace_id or "00000000-0000-0000-0000-000000000000"
         with self.lock:
             ident = {"key": "phonenumber", "value": sender}
             owner = self._owner(ident)
             contact_id = owner or self._new_contact(ws, [ident], {})["id"]
-        stamp = iso_ms(now_ms())
+            # the person wrote: their 24-hour window opens (or starts again)
+            self.last_inbound[contact_id] = max(self.last_inbound.get(contact_id, 0), sent_at)
+        stamp = iso_ms(sent_at)
         payload = {
             "id": new_uuid(), "channelId": channel,
             "sender": {"contact": {"id": contact_id, "identifierKey": "phonenumber",
@@ -462,7 +533,7 @@ class BirdApp(peerlib.PeerApp):
             "receiver": {"connector": {"id": self._connector_id(channel),
                                        "identifierValue": ""}},
             "body": {"type": "text", "text": {"text": str(spec.get("text", ""))}},
-            "meta": {"extraInformation": {"timestamp": str(now_ms() // 1000)}},
+            "meta": {"extraInformation": {"timestamp": str(sent_at // 1000)}},
             "reference": "", "parts": [{"platformReference": "wamid." + new_uuid().replace(
                 "-", "").upper()}],
             "status": "delivered", "reason": "", "direction": "incoming",
