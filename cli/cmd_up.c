@@ -78,7 +78,8 @@ static const char *s_defaults[][2] = {
     {"ZHUB_BIRD_SIGNING_KEY", "local-bird-signing-key"},
     {"ZHUB_HUBSPOT_TOKEN", "local-hubspot-token"},
     {"ZHUB_BIRD_API_KEY", "local-bird-access-key"},
-    {"ZHUB_BIRD_WORKSPACE_ID", "local-workspace"},
+    //  Bird names workspaces by UUID; the stand-in refuses anything else
+    {"ZHUB_BIRD_WORKSPACE_ID", "10ca1000-0000-4000-8000-000000000001"},
     //  contact-sync coalesces HubSpot writes into batch calls (as deployed)
     {"ZHUB_HUBSPOT_BATCH_WINDOW", "200ms"},
 };
@@ -127,6 +128,14 @@ zhub_cmd_up (int argc, char **argv)
     }
     for (size_t i = 0; i < sizeof s_defaults / sizeof s_defaults[0]; i++)
         setenv (s_defaults[i][0], s_defaults[i][1], 0);
+    //  Every actor would refuse it and be restarted forever: say it once.
+    if (!zhub_is_uuid (getenv ("ZHUB_BIRD_WORKSPACE_ID"))) {
+        fprintf (stderr,
+                 "zhub up: ZHUB_BIRD_WORKSPACE_ID must be a Bird workspace id, a UUID such as "
+                 "a1405560-c8d3-4b1a-877d-3f449ad95352 (got '%s')\n",
+                 getenv ("ZHUB_BIRD_WORKSPACE_ID"));
+        return ZHUB_EXIT_USAGE;
+    }
     int hubspot_port = port_base, bird_port = port_base + 2, google_port = port_base + 3,
         graph_port = port_base + 4, calendly_port = port_base + 5;
     char hubspot_url[64], bird_url[64];

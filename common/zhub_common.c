@@ -1,7 +1,8 @@
-//  Return-code names, clocks, RFC 3339 time, constant-time compare and
-//  allocation helpers that abort on out-of-memory.
+//  Return-code names, clocks, RFC 3339 time, constant-time compare, the
+//  UUID check and allocation helpers that abort on out-of-memory.
 #include "zhub_common.h"
 
+#include <ctype.h>
 #include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -129,6 +130,19 @@ zhub_secure_equal (const void *a, size_t a_size, const void *b, size_t b_size)
     if (a_size == 0)
         return true;
     return sodium_memcmp (a, b, a_size) == 0;
+}
+
+bool
+zhub_is_uuid (const char *text)
+{
+    if (!text || strlen (text) != 36)
+        return false;
+    for (int i = 0; i < 36; i++) {
+        bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+        if (dash ? text[i] != '-' : !isxdigit ((unsigned char)text[i]))
+            return false;
+    }
+    return true;
 }
 
 static void *

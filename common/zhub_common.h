@@ -37,6 +37,13 @@ int zhub_time_parse (const char *text, int64_t *unix_ms);
 //  unequal (the length itself is not secret). Returns true when equal.
 bool zhub_secure_equal (const void *a, size_t a_size, const void *b, size_t b_size);
 
+//  True when text is a UUID in its canonical text form: 36 characters,
+//  hex digits in groups of 8-4-4-4-12 joined by '-', either case (RFC 9562
+//  section 4). Bird names workspaces, channels and template projects so
+//  and refuses anything else, so configuration is checked with this at
+//  start. NULL is not a UUID.
+bool zhub_is_uuid (const char *text);
+
 //  Duplicates a string; aborts the process on out-of-memory (we do not try
 //  to limp on without memory). NULL in gives NULL out.
 char *zhub_strdup (const char *s);

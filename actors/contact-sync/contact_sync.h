@@ -26,7 +26,9 @@
 //  property, the upsert key); phonenumber identifier -> phone (E.164);
 //  emailaddress identifier -> email (lower case); displayName ->
 //  firstname / lastname, split at the first space. HubSpot -> Bird:
-//  firstname + " " + lastname -> displayName; phone, email -> identifiers;
+//  firstname + " " + lastname -> the attributes displayName, firstName and
+//  lastName (Bird's update bodies carry a name only as attributes); phone,
+//  email -> identifiers;
 //  the HubSpot record id -> attribute hubspot_contact_id. More fields come
 //  from the mapping file (contact_field_map_t): by default the
 //  conversation's status -> ai_conversation_status and the Bird attribute

@@ -60,12 +60,21 @@ contact_sync_plan_hubspot_to_bird (const contact_event_t *event, const contact_s
 
     json_t *body = json_object ();
     json_t *add = json_array ();
+    json_t *attributes = json_object ();
     bool name_changed =
         !s_same (first, known->hubspot.firstname) || !s_same (last, known->hubspot.lastname);
     if (*display && name_changed && !s_same (display, known->bird.display_name)) {
         if (contact_sync_lww (plan, known, event, "name", "hubspot", known->bird.display_name,
                               display)) {
-            json_object_set_new (body, "displayName", json_string (display));
+            //  A name is attributes on Bird's update and upsert: their
+            //  bodies have no top-level displayName (it is a create-only
+            //  field, kept as the displayName attribute), see
+            //  https://docs.bird.com/api/contacts-api/api-reference/manage-workspace-contacts/update-a-contact
+            //  An empty part is null: it removes what Bird held.
+            json_object_set_new (attributes, "displayName", json_string (display));
+            json_object_set_new (attributes, "firstName",
+                                 *first ? json_string (first) : json_null ());
+            json_object_set_new (attributes, "lastName", *last ? json_string (last) : json_null ());
             s_set (&next->bird.display_name, display);
             contact_sync_changed (plan, "displayName");
         } else {
@@ -89,7 +98,6 @@ contact_sync_plan_hubspot_to_bird (const contact_event_t *event, const contact_s
         email_new = false;
         s_set (&next->hubspot.email, known->hubspot.email);
     }
-    json_t *attributes = json_object ();
     for (size_t i = 0; i < config->field_count; i++) {
         const contact_field_map_t *field = &config->fields[i];
         const char *value = s_json_str (props, field->hubspot);

@@ -56,14 +56,15 @@ typedef struct {
     char *hubspot_token;             //  ZHUB_HUBSPOT_TOKEN (secret)
     char *bird_base_url;             //  ZHUB_BIRD_BASE_URL
     char *bird_api_key;              //  ZHUB_BIRD_API_KEY (secret)
-    char *bird_workspace_id;         //  ZHUB_BIRD_WORKSPACE_ID
+    char *bird_workspace_id;         //  ZHUB_BIRD_WORKSPACE_ID (a UUID, or "" unset)
     int64_t http_connect_timeout_ms; //  ZHUB_HTTP_CONNECT_TIMEOUT (default 5s)
     int64_t http_timeout_ms;         //  ZHUB_HTTP_TIMEOUT (default 20s)
 } zhub_actor_config_t;
 
 //  Reads the configuration of actor `name` from the environment. Returns
 //  0, or -1 with the offending variable named in err (config is then
-//  cleared). Base URLs must be http(s) URLs.
+//  cleared). Base URLs must be http(s) URLs; ZHUB_BIRD_WORKSPACE_ID, when
+//  set, a UUID.
 int zhub_actor_config_load (zhub_actor_config_t *config, const char *name, char *err,
                             size_t err_size);
 

@@ -86,6 +86,13 @@ zhub_actor_config_load (zhub_actor_config_t *config, const char *name, char *err
         bad = "ZHUB_HUBSPOT_BASE_URL must start with http:// or https://";
     if (!bad && !s_http_url (config->bird_base_url))
         bad = "ZHUB_BIRD_BASE_URL must start with http:// or https://";
+    //  Bird names workspaces by UUID and answers anything else with an
+    //  error on every call (https://docs.bird.com/api: workspaceId is
+    //  "string · uuid" in every path); unset stays allowed for actors that
+    //  never call Bird.
+    if (!bad && *config->bird_workspace_id && !zhub_is_uuid (config->bird_workspace_id))
+        bad = "ZHUB_BIRD_WORKSPACE_ID must be a Bird workspace id, a UUID such as "
+              "a1405560-c8d3-4b1a-877d-3f449ad95352";
     if (bad) {
         snprintf (err, err_size, "%s", bad);
         zhub_actor_config_clear (config);

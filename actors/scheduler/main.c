@@ -42,6 +42,10 @@ main (void)
         {"webhook.graph.updated", scheduler_handle},
         {"webhook.graph.deleted", scheduler_handle},
         {"contact.forget", scheduler_handle},
+        //  when each contact last wrote (WhatsApp's 24-hour window), and
+        //  Bird's reports of our messages failing
+        {"webhook.bird.whatsapp.inbound", scheduler_handle},
+        {"webhook.bird.whatsapp.outbound", scheduler_handle},
     };
     zhub_actor_spec_t spec = {.routes = routes,
                               .route_count = sizeof routes / sizeof routes[0],

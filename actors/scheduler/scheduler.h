@@ -33,6 +33,52 @@
 
 typedef enum { SCHED_GOOGLE, SCHED_GRAPH } sched_platform_t;
 
+//  WhatsApp messages (scheduler_whatsapp.h has their functions). Outside
+//  the 24-hour customer-service window WhatsApp takes only approved
+//  templates, so each kind of message may name one; the texts and dates
+//  are in the locale's language.
+typedef enum {
+    SCHED_WA_CONFIRMATION, //  the tour is booked
+    SCHED_WA_REMINDER,     //  before the tour (cfg.reminders_ms)
+    SCHED_WA_LINK,         //  self-service: the Calendly link
+    SCHED_WA_KINDS
+} sched_wa_kind_t;
+
+typedef enum { SCHED_LANG_ES, SCHED_LANG_EN } sched_lang_t;
+
+//  What a template variable is filled with.
+typedef enum {
+    SCHED_WA_WHEN,     //  "jueves 5 de marzo, 11:00"
+    SCHED_WA_DATE,     //  "jueves 5 de marzo"
+    SCHED_WA_TIME,     //  "11:00"
+    SCHED_WA_LOCATION, //  the request's location
+    SCHED_WA_AGENT,    //  the agent's name
+    SCHED_WA_URL,      //  the calendar link, or the Calendly link
+    SCHED_WA_FIELDS
+} sched_wa_field_t;
+
+#define SCHED_WA_MAX_PARAMS 8
+
+typedef struct {
+    char *key; //  the template's variable
+    sched_wa_field_t field;
+} sched_wa_param_t;
+
+//  A Bird template ("Studio template"): project, version, locale.
+typedef struct {
+    char *project_id; //  NULL: none configured for this kind
+    char *version;    //  "latest" or a version id
+    char *locale;     //  NULL: the WhatsApp locale
+    sched_wa_param_t params[SCHED_WA_MAX_PARAMS];
+    size_t param_count;
+} sched_wa_template_t;
+
+typedef struct {
+    char *locale;      //  "es-MX" (default): texts, dates, templates
+    sched_lang_t lang; //  from the locale: es or en
+    sched_wa_template_t templates[SCHED_WA_KINDS];
+} sched_wa_config_t;
+
 typedef struct {
     char *id;          //  our name for the agent ("ana")
     char *name;        //  shown in messages
@@ -54,11 +100,12 @@ typedef struct {
     size_t max_alternatives;
     bool self_service;         //  Calendly scheduling link instead of a calendar event
     char *calendly_event_type; //  event type URI (self-service)
-    char *bird_channel_id;     //  WhatsApp channel for confirmations and reminders
+    char *bird_channel_id;     //  WhatsApp channel for confirmations and reminders (a UUID)
     char *graph_user;          //  mailbox that asks getSchedule; default the first Graph agent
     int64_t reminders_ms[SCHED_MAX_REMINDERS]; //  before the tour (24h, 2h)
     size_t reminder_count;
     int64_t reconcile_every_ms; //  contact.reconcile period; 0 = off
+    sched_wa_config_t whatsapp; //  the "whatsapp" key (scheduler_whatsapp.h)
     sched_agent_t agents[SCHED_MAX_AGENTS];
     size_t agent_count;
 } sched_config_t;
@@ -71,6 +118,8 @@ typedef struct {
 //     "alternatives":3,"self_service":false,"calendly_event_type":"https://…",
 //     "bird_channel_id":"…","graph_user":"…","reminders":["24h","2h"],
 //     "reconcile_every":"0",
+//     "whatsapp":{"locale":"es-MX","templates":{"reminder":{"project_id":"<uuid>",
+//                 "version":"latest","parameters":{"fecha":"when"}}}},
 //     "agents":[{"id":"ana","name":"Ana","email":"ana@x.mx","platform":"google",
 //                "calendar_id":"ana@x.mx","working_hours":{"start":"10:00",
 //                "end":"18:00"},"buffer":"10m"}]}
@@ -211,16 +260,9 @@ zhub_msg_t *sched_unavailable_msg (const sched_request_t *req, const sched_confi
                                    const sched_slot_t *alts, size_t count, const char *traceparent,
                                    int64_t now_ms);
 
-//  The WhatsApp text of a confirmation (kind "confirmation") or a reminder
-//  ("reminder"), in the business's time zone. Fresh string.
-char *sched_whatsapp_text (const char *kind, const sched_booking_t *b, const sched_config_t *cfg);
-
 //  The single-use Calendly link with our booking id as utm_content, which
 //  Calendly hands back in the invitee's tracking. Fresh string.
 char *sched_link_with_booking (const char *booking_url, const char *booking_id);
-
-//  The WhatsApp text offering a self-service link. Fresh string.
-char *sched_link_text (const sched_booking_t *b);
 
 //  Reads a Calendly invitee.created / invitee.canceled envelope (the
 //  gateway's data). Strings are owned; absent ones NULL; times -1.
@@ -255,10 +297,6 @@ sched_change_t sched_graph_change (const json_t *event, const sched_booking_t *b
 //  The calendar id in a push notification's X-Goog-Resource-URI
 //  (".../calendars/{id}/events?..."), percent-decoded. Fresh, or NULL.
 char *sched_google_resource_calendar (const char *uri);
-
-//  Bird channel message body to the booking's contact (by phone when known,
-//  else by Bird contact id).
-json_t *sched_bird_message (const sched_booking_t *b, const char *text);
 
 //  -------------------------------------------------------------------
 //  Forgetting a person (contact.forget, GDPR erase)

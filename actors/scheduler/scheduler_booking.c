@@ -1,39 +1,9 @@
 //  scheduler's booking execution: a tour request runs through its steps
 //  (hold, calendar event, WhatsApp confirmation) or the self-service
-//  Calendly link; tour.reminder sends its WhatsApp once. Each step commits
-//  before the next, so a redelivery resumes where the last one stopped.
+//  Calendly link; tour.reminder sends its WhatsApp once (the messages
+//  themselves: scheduler_whatsapp_io.c). Each step commits before the
+//  next, so a redelivery resumes where the last one stopped.
 #include "scheduler_internal.h"
-
-//  -------------------------------------------------------------------
-//  Step 3 and reminders: WhatsApp through Bird
-
-static bool
-s_whatsapp (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sched_booking_t *b,
-            const char *kind, zhub_outcome_t *out)
-{
-    scheduler_t *self = ctx->state;
-    if (!self->cfg.bird_channel_id) {
-        zhub_warn ("whatsapp_skipped", "id=%s booking=%s kind=%s note=\"no bird_channel_id\"",
-                   msg->id, b->booking_id, kind);
-        return true;
-    }
-    char *text = sched_whatsapp_text (kind, b, &self->cfg);
-    json_t *body = sched_bird_message (b, text);
-    char *channel = zhub_http_escape (self->cfg.bird_channel_id);
-    char *path = zhub_sprintf ("/channels/%s/messages", channel);
-    zhub_http_response_t resp;
-    zhub_http_response_init (&resp);
-    zhub_bird_request (ctx->bird, "POST", path, body, msg->traceparent, &resp);
-    bool ok = resp.status >= 200 && resp.status < 300;
-    if (!ok)
-        zhub_retry_classify (&resp, "bird send whatsapp", zhub_now_ms (), out);
-    zhub_http_response_reset (&resp);
-    free (path);
-    free (channel);
-    json_decref (body);
-    free (text);
-    return ok;
-}
 
 //  -------------------------------------------------------------------
 //  tour.requested
@@ -104,7 +74,7 @@ s_finish (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, sched_booking_t *b,
                    b->booking_id, b->agent_id, b->platform, b->event_id);
     }
     if (!b->confirmed) {
-        if (!s_whatsapp (ctx, msg, b, "confirmation", out))
+        if (!scheduler_whatsapp_send (ctx, msg, b, SCHED_WA_CONFIRMATION, out))
             return;
         b->confirmed = true;
         if (scheduler_save (ctx, b, NULL, false, false) != ZHUB_OK) {
@@ -157,24 +127,7 @@ s_self_service (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sched_reques
         zhub_http_response_reset (&resp);
     }
     if (b && !b->confirmed) {
-        char *text = sched_link_text (b);
-        bool sent = true;
-        if (self->cfg.bird_channel_id) {
-            json_t *body = sched_bird_message (b, text);
-            char *channel = zhub_http_escape (self->cfg.bird_channel_id);
-            char *path = zhub_sprintf ("/channels/%s/messages", channel);
-            zhub_http_response_t resp;
-            zhub_http_response_init (&resp);
-            zhub_bird_request (ctx->bird, "POST", path, body, msg->traceparent, &resp);
-            sent = resp.status >= 200 && resp.status < 300;
-            if (!sent)
-                zhub_retry_classify (&resp, "bird send whatsapp", zhub_now_ms (), out);
-            zhub_http_response_reset (&resp);
-            free (path);
-            free (channel);
-            json_decref (body);
-        }
-        free (text);
+        bool sent = scheduler_whatsapp_send (ctx, msg, b, SCHED_WA_LINK, out);
         if (sent) {
             b->confirmed = true;
             if (scheduler_save (ctx, b, NULL, false, false) != ZHUB_OK) {
@@ -344,7 +297,7 @@ scheduler_reminder (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t
             zhub_outcome_ok (out, "not_scheduled");
         else if (b.reminders_sent & bit)
             zhub_outcome_ok (out, "already_sent");
-        else if (s_whatsapp (ctx, msg, &b, "reminder", out)) {
+        else if (scheduler_whatsapp_send (ctx, msg, &b, SCHED_WA_REMINDER, out)) {
             b.reminders_sent |= bit;
             if (scheduler_save (ctx, &b, NULL, false, false) == ZHUB_OK)
                 zhub_outcome_ok (out, "reminder_sent");

@@ -3,6 +3,7 @@
 //  one place, and the time zone made the process's TZ so local time comes
 //  from the system's tz database rather than from us.
 #include "scheduler_core_internal.h"
+#include "scheduler_whatsapp.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -103,6 +104,13 @@ sched_config_from_json (const json_t *section, sched_config_t *cfg, char *err, s
         bad = "agents (a list of up to 32)";
     else if (cfg->self_service && !cfg->calendly_event_type)
         bad = "calendly_event_type (required with self_service)";
+    //  Bird names channels by UUID (channelId is "string · uuid" in
+    //  https://docs.bird.com/api/channels-api/supported-channels/
+    //  programmable-whatsapp/sending-whatsapp-messages); any other value
+    //  fails every message, so it is refused here.
+    else if (json_object_get (s, "bird_channel_id") && !zhub_is_uuid (cfg->bird_channel_id))
+        bad = "bird_channel_id (a Bird channel id is a UUID, e.g. "
+              "52ad151f-f7b4-46f9-a5c6-d3318e650c84)";
     if (!bad && days) {
         cfg->days = 0;
         size_t i;
@@ -170,6 +178,11 @@ sched_config_from_json (const json_t *section, sched_config_t *cfg, char *err, s
         sched_config_clear (cfg);
         return -1;
     }
+    if (sched_wa_config_from_json (json_object_get (s, "whatsapp"), &cfg->whatsapp, err,
+                                   err_size)) {
+        sched_config_clear (cfg);
+        return -1;
+    }
     return 0;
 }
 
@@ -186,6 +199,7 @@ sched_config_clear (sched_config_t *cfg)
     free (cfg->calendly_event_type);
     free (cfg->bird_channel_id);
     free (cfg->graph_user);
+    sched_wa_config_clear (&cfg->whatsapp);
     memset (cfg, 0, sizeof *cfg);
 }
 

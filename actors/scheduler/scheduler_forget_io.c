@@ -1,6 +1,7 @@
 //  scheduler's side of a GDPR erase: contact.forget deletes every booking
 //  that names the person and what points at it (holds, reminder timers,
-//  Calendly invitee and Graph event links), and queues contact.forgotten,
+//  Calendly invitee and Graph event links), the time they last wrote on
+//  WhatsApp, and queues contact.forgotten,
 //  in one write transaction; the runtime then compacts the store so the
 //  deleted bytes leave the file too. The OAuth tokens, the round-robin
 //  position and the periodic timers are not about anyone and stay.
@@ -83,6 +84,9 @@ scheduler_forget_records (zhub_txn_t *txn, scheduler_t *self, const zhub_forget_
             || zhub_txn_delete_where (txn, self->invitees, s_points_at, &ids, removed) != ZHUB_OK))
         rc = ZHUB_ERROR;
     zhub_strlist_clear (&ids.bookings);
+    //  When the person last wrote on WhatsApp (keyed by their Bird id).
+    if (rc == ZHUB_OK && scheduler_whatsapp_forget (txn, self, f, removed) != ZHUB_OK)
+        rc = ZHUB_ERROR;
     return rc;
 }
 

@@ -131,6 +131,7 @@ scheduler_config (scheduler_t *self, const zhub_actor_config_t *actor, char *err
         graph_used ? "on" : "off", graph.base_url ? graph.base_url : ZHUB_GRAPH_BASE_URL_DEFAULT,
         zhub_graph_token_url (self->graph) ? zhub_graph_token_url (self->graph) : "-",
         graph.scope ? graph.scope : ZHUB_GRAPH_SCOPE_DEFAULT);
+    scheduler_whatsapp_config_log (self);
     return 0;
 }
 
@@ -170,6 +171,14 @@ scheduler_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *
     }
     if (!strcmp (msg->type, "contact.forget")) {
         scheduler_forget (ctx, msg, out);
+        return;
+    }
+    if (!strcmp (msg->type, "webhook.bird.whatsapp.inbound")) {
+        scheduler_whatsapp_inbound (ctx, msg, out);
+        return;
+    }
+    if (!strcmp (msg->type, "webhook.bird.whatsapp.outbound")) {
+        scheduler_whatsapp_outbound (ctx, msg, out);
         return;
     }
     if (!strcmp (msg->type, "tour.requested"))
@@ -216,7 +225,8 @@ scheduler_open (zhub_actor_ctx_t *ctx)
         || zhub_store_table (ctx->store, "timers", &self->timers)
         || zhub_store_table (ctx->store, "tokens", &self->tokens)
         || zhub_store_table (ctx->store, "meta", &self->meta)
-        || zhub_store_table (ctx->store, "invitees", &self->invitees))
+        || zhub_store_table (ctx->store, "invitees", &self->invitees)
+        || zhub_store_table (ctx->store, "inbound", &self->inbound))
         return -1;
     s_arm_t arm = {self};
     if (zhub_store_write (ctx->store, s_arm_fn, &arm) != ZHUB_OK)

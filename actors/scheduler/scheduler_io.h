@@ -19,9 +19,14 @@
 //    watches   "sub:<platform>:<hash>" -> the Google watch channel or Graph
 //              subscription of one agent calendar, renewed by its own
 //              timer (scheduler_watch_io.c)
+//    inbound   Bird contact id -> u64 ms of the last WhatsApp message they
+//              sent (Bird's whatsapp.inbound webhooks): free text may go to
+//              them for 24 hours after it, templates otherwise
+//              (scheduler_whatsapp_io.c)
 //
 //  contact.forget (GDPR erase) deletes a person's bookings and the holds,
-//  timers and invitee links that point at them (scheduler_forget_io.c).
+//  timers and invitee links that point at them, and their inbound time
+//  (scheduler_forget_io.c).
 #ifndef SCHEDULER_IO_H
 #define SCHEDULER_IO_H
 
@@ -51,6 +56,7 @@ typedef struct {
     zhub_calendly_t *calendly;
     zhub_table_t bookings, holds, timers, tokens, meta, invitees;
     zhub_table_t watches; //  sched_watch_name -> sched_watch_t (scheduler_watch_io.c)
+    zhub_table_t inbound; //  Bird contact id -> last inbound ms (scheduler_whatsapp_io.c)
     //  The tokens in use (copies of what the store holds sealed)
     char *access[2];
     int64_t expires[2];
@@ -68,7 +74,8 @@ void scheduler_clear (scheduler_t *self);
 int scheduler_open (zhub_actor_ctx_t *ctx);
 
 //  tour.requested, tour.reminder, webhook.calendly.invitee.*, the Google
-//  and Graph change notifications, and contact.forget.
+//  and Graph change notifications, Bird's whatsapp.inbound and
+//  whatsapp.outbound webhooks, and contact.forget.
 void scheduler_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 
 //  zhub_actor_spec_t.tick: fires due timers.
@@ -76,7 +83,8 @@ void scheduler_tick (zhub_actor_ctx_t *ctx);
 
 //  GDPR erase, inside the caller's write transaction: deletes every
 //  booking that names the person (sched_booking_refers_to) and the holds,
-//  reminder timers and invitee / Graph event links of those bookings.
+//  reminder timers and invitee / Graph event links of those bookings, and
+//  the person's inbound times.
 //  *removed counts the entries deleted (0 when nobody matched). ZHUB_OK or
 //  ZHUB_ERROR (return it from the callback). The contact.forget handler
 //  runs it with the contact.forgotten outbox entry in the same transaction.

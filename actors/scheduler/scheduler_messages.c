@@ -1,7 +1,7 @@
-//  What the scheduler publishes and sends: tour.* messages (ids from the
-//  booking and the cause, so one cause gives one message), the WhatsApp
-//  texts and Calendly links, the Bird message body, and the Calendly
-//  invitee envelope that comes back.
+//  What the scheduler publishes: tour.* messages (ids from the booking and
+//  the cause, so one cause gives one message), the Calendly links, and the
+//  Calendly invitee envelope that comes back. The WhatsApp messages are in
+//  scheduler_whatsapp.c.
 #include "scheduler_core_internal.h"
 
 #include <stdio.h>
@@ -89,35 +89,10 @@ sched_unavailable_msg (const sched_request_t *req, const sched_config_t *cfg,
 }
 
 char *
-sched_whatsapp_text (const char *kind, const sched_booking_t *b, const sched_config_t *cfg)
-{
-    struct tm tm;
-    s_local (b->start, &tm);
-    char when[64];
-    strftime (when, sizeof when, "%a %d %b %Y %H:%M", &tm);
-    int agent = sched_agent_index (cfg, b->agent_id);
-    const char *with = agent >= 0 ? cfg->agents[agent].name : NULL;
-    const char *head = !strcmp (kind, "reminder") ? "Reminder: your property tour is on"
-                                                  : "Your property tour is confirmed for";
-    return zhub_sprintf (
-        "%s %s (%s)%s%s%s%s.%s%s", head, when, cfg->time_zone, b->location ? " at " : "",
-        b->location ? b->location : "", with ? " with " : "", with ? with : "",
-        b->confirmation_url ? " Details: " : "", b->confirmation_url ? b->confirmation_url : "");
-}
-
-char *
 sched_link_with_booking (const char *booking_url, const char *booking_id)
 {
     return zhub_sprintf ("%s%cutm_source=zhub&utm_content=%s", booking_url,
                          strchr (booking_url, '?') ? '&' : '?', booking_id);
-}
-
-char *
-sched_link_text (const sched_booking_t *b)
-{
-    return zhub_sprintf ("Choose the time of your property tour%s%s here: %s",
-                         b->location ? " at " : "", b->location ? b->location : "",
-                         b->confirmation_url ? b->confirmation_url : "");
 }
 
 zhub_rc_t
@@ -155,14 +130,4 @@ sched_invitee_clear (sched_invitee_t *inv)
     free (inv->utm_content);
     free (inv->old_invitee);
     memset (inv, 0, sizeof *inv);
-}
-
-json_t *
-sched_bird_message (const sched_booking_t *b, const char *text)
-{
-    json_t *receiver = b->phone ? json_pack ("{s:s, s:s}", "identifierKey", "phonenumber",
-                                             "identifierValue", b->phone)
-                                : json_pack ("{s:s}", "id", b->bird_id ? b->bird_id : "");
-    return json_pack ("{s:{s:[o]}, s:{s:s, s:{s:s}}, s:s}", "receiver", "contacts", receiver,
-                      "body", "type", "text", "text", "text", text, "reference", b->booking_id);
 }

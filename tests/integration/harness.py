@@ -172,8 +172,7 @@ class Hub:
 
     HUBSPOT_SECRET = "test-hubspot-app-secret"
     BIRD_KEY = "test-bird-signing-key"
-    # Bird workspace ids are UUIDs (docs.bird.com: "workspaceId string · uuid")
-    WORKSPACE = "2f3c1a9e-0b7d-4c1e-9a51-6f1d2c3b4a59"
+    WORKSPACE = "a1405560-c8d3-4b1a-877d-3f449ad95352"  # Bird ids are UUIDs
 
     def __init__(self, tmp_path):
         self.tmp = str(tmp_path)

@@ -214,6 +214,39 @@ def test_hubspot_contact_creation_updates_bird(hub):
     assert synced[0]["data"]["hubspot_contact_id"] == hubspot_id
 
 
+def test_hubspot_rename_reaches_the_linked_bird_contact(hub):
+    """A name changed in HubSpot lands on the Bird contact as the attributes
+    Bird's update documents (displayName, firstName, lastName): the Bird
+    stand-in, like Bird, ignores a top-level displayName on update."""
+    start_stack(hub)
+    hubspot_id = seed_hubspot_contact(hub, {"firstname": "Ana", "lastname": "López",
+                                            "phone": "+5215587654321"})
+    post_hubspot_webhook(hub, [hubspot_event(hubspot_id)])
+
+    def bird_contact(name):
+        found = [c for c in peer_state(hub, "bird")["contacts"]
+                 if c["attributes"].get("hubspot_contact_id") == hubspot_id
+                 and c["computedDisplayName"] == name]
+        return found[0] if found else None
+
+    contact = wait_until(lambda: bird_contact("Ana López"), timeout=15, what="the Bird contact")
+    status, _ = http("PATCH", "%s/crm/v3/objects/contacts/%s" % (hub.peers["hubspot"], hubspot_id),
+                     {"properties": {"lastname": "López Ruiz"}}, HUBSPOT_AUTH)
+    assert status == 200
+    post_hubspot_webhook(hub, [hubspot_event(hubspot_id, "contact.propertyChange", event_id=2,
+                                             propertyName="lastname",
+                                             propertyValue="López Ruiz")])
+    renamed = wait_until(lambda: bird_contact("Ana López Ruiz"), timeout=15,
+                         what="the new name on the Bird contact")
+    assert renamed["id"] == contact["id"]
+    assert renamed["attributes"]["firstName"] == "Ana"
+    assert renamed["attributes"]["lastName"] == "López Ruiz"
+    update = peer_requests(hub, "bird", "/workspaces/%s/contacts/%s" % (hub.WORKSPACE,
+                                                                        contact["id"]), "PATCH")
+    renames = [r["body"] for r in update if "displayName" in r["body"].get("attributes", {})]
+    assert renames and all("displayName" not in body for body in renames), renames
+
+
 def test_same_webhook_three_times_changes_peer_once(hub):
     sync = start_stack(hub)
     hubspot_id = seed_hubspot_contact(hub, {"firstname": "Luis", "phone": "+5215511112222"})

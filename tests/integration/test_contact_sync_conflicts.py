@@ -153,7 +153,7 @@ def test_thousand_alternating_edits_cause_no_ping_pong(hub):
         contact = wait_until(lambda: (lambda c: c if c["computedDisplayName"] == "H%d López" % i else None)(
             bird_get(hub, bird_id)), timeout=10, interval=0.002, what="HubSpot edit %d in Bird" % i)
         bird_webhook(hub, contact)  # Bird's webhook for our write: an echo
-        bird_edit(hub, bird_id, {"displayName": "B%d López" % i})
+        bird_edit(hub, bird_id, {"attributes": {"displayName": "B%d López" % i}})
         wait_until(lambda: hubspot_contact(hub, hubspot_id).get("firstname") == "B%d" % i,
                    timeout=10, interval=0.002, what="Bird edit %d in HubSpot" % i)
     elapsed = time.monotonic() - started
@@ -276,8 +276,8 @@ def test_merge_remaps_ids_and_deletion_unlinks(hub):
                what="B's Bird contact unlinked")
     assert bird_get(hub, a_bird)["attributes"]["hubspot_contact_id"] == a_hub
     clear_calls(hub)
-    bird_edit(hub, b_bird, {"displayName": "Beto Ruiz Díaz"})  # no longer synced
-    bird_edit(hub, a_bird, {"displayName": "Ana María López"})  # still synced
+    bird_edit(hub, b_bird, {"attributes": {"displayName": "Beto Ruiz Díaz"}})  # no longer synced
+    bird_edit(hub, a_bird, {"attributes": {"displayName": "Ana María López"}})  # still synced
     # firstname stays "Ana": wait on the part that changes
     wait_until(lambda: hubspot_contact(hub, a_hub).get("lastname") == "María López",
                what="A still synced")
@@ -294,7 +294,7 @@ def test_merge_remaps_ids_and_deletion_unlinks(hub):
     wait_until(lambda: "hubspot_contact_id" not in bird_get(hub, a_bird)["attributes"],
                what="A's Bird contact unlinked")
     clear_calls(hub)
-    bird_edit(hub, a_bird, {"displayName": "Ana Otra"})
+    bird_edit(hub, a_bird, {"attributes": {"displayName": "Ana Otra"}})
     wait_until(lambda: sum("is unlinked from HubSpot" in l
                            for l in handled_lines(sync, "skipped")) >= 2, what="A's edit skipped")
     assert api_calls(hub, "hubspot") == []
@@ -322,7 +322,8 @@ def test_three_replicas_create_each_contact_once_and_land_every_update(hub):
         for contact in birds:
             bird_webhook(hub, contact)
     for contact in birds:
-        bird_edit(hub, contact["id"], {"displayName": contact["computedDisplayName"] + " Final"})
+        bird_edit(hub, contact["id"],
+                  {"attributes": {"displayName": contact["computedDisplayName"] + " Final"}})
 
     def synced():
         rows = [c for c in peer_state(hub, "hubspot")["contacts"]]
@@ -383,7 +384,8 @@ def test_batched_writes_coalesce_per_contact_within_the_window(hub):
         bird_webhook(hub, contact)
     # a second change to the first ten, inside the window: one write each
     for contact in contacts[:10]:
-        bird_edit(hub, contact["id"], {"displayName": contact["computedDisplayName"] + " Bis"})
+        bird_edit(hub, contact["id"],
+                  {"attributes": {"displayName": contact["computedDisplayName"] + " Bis"}})
 
     def all_there():
         rows = peer_state(hub, "hubspot")["contacts"]

@@ -11,7 +11,7 @@ from harness import BUILD_DIR, free_port
 from peer_http import peer_requests
 
 ZHUB = os.path.join(BUILD_DIR, "cli", "zhub")
-CHANNEL = "ch-whatsapp"
+CHANNEL = "52ad151f-f7b4-46f9-a5c6-d3318e650c84"  # Bird channel ids are UUIDs
 SECRET_KEY = "5f" * 32
 CHECKS = ["broker", "public-url", "mapping", "hubspot.token", "hubspot.properties",
           "hubspot.pipeline", "hubspot.app-secret", "bird.access-key", "bird.channel",

@@ -17,6 +17,17 @@ ANA = {"id": "ana", "name": "Ana", "email": "ana@urbanhub.mx", "platform": "goog
 LUIS = {"id": "luis", "name": "Luis", "email": "luis@urbanhub.mx", "platform": "graph"}
 # 11:00 in Mexico City (UTC-6, no daylight saving time since 2022)
 SLOT = "2030-03-05T17:00:00Z"
+CHANNEL = "52ad151f-f7b4-46f9-a5c6-d3318e650c84"  # Bird channel ids are UUIDs
+# Approved WhatsApp templates (Bird template projects) for what may go
+# outside the 24-hour window: in these tests nobody wrote in first.
+TEMPLATES = {
+    "confirmation": {"project_id": "0c7a3b1e-5d2f-4a8e-9b6c-1f2e3d4c5b6a",
+                     "parameters": {"fecha": "when", "lugar": "location", "enlace": "url"}},
+    "reminder": {"project_id": "ce6a2fd6-b2fa-4f5a-a2cd-f3bd15883318",
+                 "parameters": {"fecha": "when", "lugar": "location", "asesor": "agent"}},
+    "link": {"project_id": "9f1e2d3c-4b5a-4978-8a6b-5c4d3e2f1a0b",
+             "parameters": {"enlace": "url"}},
+}
 
 
 def start(hub, agents=(ANA, LUIS), google_args=(), restart_env=None, **section):
@@ -26,7 +37,8 @@ def start(hub, agents=(ANA, LUIS), google_args=(), restart_env=None, **section):
     hub.start("broker")
     config = {"time_zone": "America/Mexico_City",
               "business_hours": {"start": "09:00", "end": "19:00", "days": [0, 1, 2, 3, 4, 5, 6]},
-              "buffer": "15m", "bird_channel_id": "ch-whatsapp", "agents": list(agents)}
+              "buffer": "15m", "bird_channel_id": CHANNEL, "agents": list(agents),
+              "whatsapp": {"templates": TEMPLATES}}
     config.update(section)
     path = os.path.join(hub.tmp, "mapping.json")
     with open(path, "w") as f:
@@ -58,8 +70,18 @@ def request(hub, times, bird_id=None, **data):
     return publish(hub, "tour.requested", body, subject="contact:" + bird_id), bird_id
 
 
-def whatsapp_texts(hub):
-    return [m["body"]["text"]["text"] for m in peer_state(hub, "bird")["messages"]]
+def whatsapp_sent(hub, kind=None):
+    """The messages the Bird stand-in took; with kind, those sent as that
+    kind's template."""
+    sent = peer_state(hub, "bird")["messages"]
+    if kind:
+        project = TEMPLATES[kind]["project_id"]
+        sent = [m for m in sent if m.get("template", {}).get("projectId") == project]
+    return sent
+
+
+def params(message):
+    return {p["key"]: p["value"] for p in message["template"]["parameters"]}
 
 
 def test_tour_request_books_google_event_and_confirms_on_whatsapp(hub):
@@ -77,12 +99,18 @@ def test_tour_request_books_google_event_and_confirms_on_whatsapp(hub):
     assert events[0]["htmlLink"] == data["confirmation_url"]
     assert events[0]["attendees"][0]["email"] == "ana@urbanhub.mx"
     assert events[0]["sendUpdates"] == "all"
-    texts = wait_until(lambda: whatsapp_texts(hub), what="the confirmation")
-    assert len(texts) == 1
-    assert "confirmed" in texts[0] and "11:00" in texts[0] and "Torre Reforma" in texts[0]
-    sent = peer_state(hub, "bird")["messages"][0]
-    assert sent["channelId"] == "ch-whatsapp"
-    assert sent["receiver"]["contacts"][0]["identifierValue"] == "+5215512345678"
+    sent = wait_until(lambda: whatsapp_sent(hub), what="the confirmation")
+    assert len(sent) == 1
+    # the person never wrote in: outside WhatsApp's window, so the template,
+    # in Spanish, and Bird delivers it
+    assert "body" not in sent[0]
+    assert sent[0]["template"]["projectId"] == TEMPLATES["confirmation"]["project_id"]
+    assert sent[0]["template"]["locale"] == "es-MX"
+    assert params(sent[0]) == {"fecha": "martes 5 de marzo, 11:00", "lugar": "Torre Reforma",
+                               "enlace": data["confirmation_url"]}
+    assert sent[0]["status"] == "delivered"
+    assert sent[0]["channelId"] == CHANNEL
+    assert sent[0]["receiver"]["contacts"][0]["identifierValue"] == "+5215512345678"
 
 
 def test_busy_agent_is_skipped_for_the_next_one_on_graph(hub):
@@ -167,11 +195,10 @@ def test_reminders_fire_once_across_a_restart(hub):
     assert proc.stop() == 0  # down before either reminder is due
     time.sleep(max(0.0, (tour - 3500) / 1000 - time.time()))  # both are due now
     proc.start()
-    texts = wait_until(lambda: [t for t in whatsapp_texts(hub) if t.startswith("Reminder")]
-                       if len([t for t in whatsapp_texts(hub) if t.startswith("Reminder")]) >= 2
-                       else None, timeout=8, what="two reminders")
+    texts = wait_until(lambda: len(whatsapp_sent(hub, "reminder")) >= 2, timeout=8,
+                       what="two reminders")
     time.sleep(1.5)
-    assert len([t for t in whatsapp_texts(hub) if t.startswith("Reminder")]) == 2
+    assert len(whatsapp_sent(hub, "reminder")) == 2
     reminders = bus_messages(hub, "tour.reminder", quiet=0.3)
     assert sorted(m["data"]["reminder"] for m in reminders) == [0, 1]
     assert proc.log_text().count("event=timer_fired kind=reminder") == 2
@@ -225,8 +252,8 @@ def test_self_service_calendly_link_then_book_reschedule_and_cancel(hub):
           calendly_event_type=hub.peers["calendly"] + "/event_types/AAAAEVENTTYPE",
           restart_env={"ZHUB_CALENDLY_TOKEN": "calendly-pat"})
     _, bird_id = request(hub, [SLOT])
-    texts = wait_until(lambda: whatsapp_texts(hub), what="the link on WhatsApp")
-    link = texts[0].rsplit(" ", 1)[1]
+    sent = wait_until(lambda: whatsapp_sent(hub, "link"), what="the link on WhatsApp")
+    link = params(sent[0])["enlace"]
     assert link.startswith("https://calendly.com/d/") and "utm_content=bk" in link
     assert len(peer_state(hub, "calendly")["links"]) == 1
     assert peer_requests(hub, "calendly", "/scheduling_links")[0]["body"]["max_event_count"] == 1
@@ -428,14 +455,14 @@ def test_lost_answer_from_google_insert_books_once(hub):
     request(hub, [SLOT])
     scheduled = wait_until(lambda: bus_messages(hub, "tour.scheduled", quiet=0.5), timeout=10,
                            what="booking")
-    wait_until(lambda: whatsapp_texts(hub), what="the confirmation")
+    wait_until(lambda: whatsapp_sent(hub), what="the confirmation")
     time.sleep(1.0)
     inserts = [r for r in peer_requests(hub, "google", "/calendar/v3/calendars/", "POST")
                if r["path"].endswith("/events")]
     assert [r["status"] for r in inserts] == [200, 409]
     assert len(peer_state(hub, "google")["events"]["ana@urbanhub.mx"]) == 1
     assert len(bus_messages(hub, "tour.scheduled", quiet=0.3)) == 1
-    assert len(whatsapp_texts(hub)) == 1
+    assert len(whatsapp_sent(hub)) == 1
     assert scheduled[0]["data"]["calendar_event_id"] == scheduled[0]["data"]["booking_id"]
 
 

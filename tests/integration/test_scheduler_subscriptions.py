@@ -33,7 +33,7 @@ def boot(hub, agents=(ANA, LUIS), graph_args=(), before_scheduler=None, **env):
         json.dump({"scheduler": {
             "time_zone": "America/Mexico_City", "buffer": "15m",
             "business_hours": {"start": "09:00", "end": "19:00", "days": [0, 1, 2, 3, 4, 5, 6]},
-            "bird_channel_id": "ch-whatsapp", "agents": list(agents)}}, f)
+            "bird_channel_id": "52ad151f-f7b4-46f9-a5c6-d3318e650c84", "agents": list(agents)}}, f)
     hub.scheduler_env = {
         "ZHUB_MAPPING_FILE": path, "ZHUB_SECRET_KEY": SECRET_KEY,
         "ZHUB_GOOGLE_CLIENT_ID": "google-client-id",

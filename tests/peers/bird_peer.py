@@ -2,11 +2,15 @@
 """Stand-in for the Bird API (https://api.bird.com).
 
 Workspace contacts (create, read, update, upsert by identifier, list by
-identifier) and channel messages (send -> 202), with the AccessKey auth check
-(see https://docs.bird.com/api). Optionally delivers signed
-`whatsapp.inbound` webhooks, triggered through POST /__peer/inbound.
+identifier) and channel messages (send -> 202, free text or template), with
+the AccessKey auth check (see https://docs.bird.com/api). WhatsApp's 24-hour
+window is kept per contact: free text to someone who has not written in the
+last 24 hours is accepted and then fails, as on the real service. Optionally
+delivers signed `whatsapp.inbound` webhooks (POST /__peer/inbound) and
+`whatsapp.outbound` reports of failed messages.
 """
 
+import argparse
 import base64
 import hashlib
 import hmac
@@ -22,7 +26,21 @@ import peerlib  # noqa: E402
 from peerlib import Response, iso_ms, new_uuid, now_ms  # noqa: E402
 
 E164 = re.compile(r"\+[1-9][0-9]{6,14}")
+# Workspaces, channels and template projects are UUIDs: "workspaceId string ·
+# uuid", "channelId string · uuid" in
+# https://docs.bird.com/api/channels-api/supported-channels/programmable-whatsapp/sending-whatsapp-messages
+# and https://docs.bird.com/api/contacts-api/api-reference/manage-workspace-contacts/update-a-contact.
+UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 SCALAR = (str, int, float, bool)
+# WhatsApp's customer-service window: free-form messages only within 24 h of
+# the person's last message; outside it only templates (Meta:
+# https://developers.facebook.com/docs/whatsapp/cloud-api/guides/send-messages#customer-service-windows,
+# Bird: https://docs.bird.com/api/channels-api/supported-channels/programmable-whatsapp/customer-service-window).
+WINDOW_MS = 24 * 3600 * 1000
+# What WhatsApp answers a free-form message outside the window: error 131047
+# "Re-engagement message" (https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes).
+REENGAGEMENT = ("131047", "Message failed to send because more than 24 hours have passed "
+                "since the customer last replied to this number.")
 STRATEGIES = ("strict_alias", "first_alias", "first")
 
 WS = r"/workspaces/(?P<ws>[^/]+)"
@@ -65,6 +83,12 @@ class ApiError(Exception):
         self.response = response
 
 
+def uuid_arg(text):
+    if not UUID.fullmatch(text or ""):
+        raise argparse.ArgumentTypeError("%r is not a UUID (Bird ids are UUIDs)" % text)
+    return text
+
+
 def identifier_key(key, value):
     """Index key: e-mail addresses match case-insensitively."""
     return key.lower(), value.lower() if "@" in value else value
@@ -78,9 +102,10 @@ class BirdApp(peerlib.PeerApp):
     @classmethod
     def add_arguments(cls, parser):
         parser.add_argument("--access-key", help="accepted key (default: any non-empty)")
-        parser.add_argument("--workspace-id", help="only this workspace exists (default: any)")
-        parser.add_argument("--channel-id", action="append",
-                            help="only these channels exist (repeatable; default: any)")
+        parser.add_argument("--workspace-id", type=uuid_arg,
+                            help="only this workspace exists (a UUID; default: any)")
+        parser.add_argument("--channel-id", action="append", type=uuid_arg,
+                            help="only these channels exist (UUIDs, repeatable; default: any)")
         parser.add_argument("--channel-status", default="active",
                             help="status every channel reports (active, inactive, ...)")
         parser.add_argument("--webhook-url", help="POST channel webhooks here")
@@ -91,10 +116,12 @@ class BirdApp(peerlib.PeerApp):
         self.contacts = {}
         self.owners = {}  # identifier_key(key, value) -> contact id
         self.messages = {}
+        self.last_inbound = {}  # contact id -> ms of the last message they sent
 
     def state_snapshot(self):
         return {"contacts": [self._render(c) for c in self.contacts.values()],
-                "messages": list(self.messages.values())}
+                "messages": list(self.messages.values()),
+                "last_inbound": dict(self.last_inbound)}
 
     # --------------------------------------------------------- request flow
     def handle(self, req):
@@ -112,6 +139,12 @@ class BirdApp(peerlib.PeerApp):
 
     def _dispatch(self, req, handler, groups):
         ws = groups.pop("ws")
+        # A path id that is not a UUID fails validation (422, as Bird answers
+        # "The request did not pass validation" for bad path and query values
+        # in https://docs.bird.com/api/channels-api/api-reference/channels-management).
+        for name, value in (("workspaceId", ws), ("channelId", groups.get("channel"))):
+            if value is not None and not UUID.fullmatch(value):
+                return invalid({name: ["must be a UUID"]})
         if self.args.workspace_id and ws != self.args.workspace_id:
             return bird_error(404, "NotFound", "workspace %s not found" % ws)
         try:
@@ -169,10 +202,17 @@ class BirdApp(peerlib.PeerApp):
         return value
 
     @staticmethod
-    def _display_name(body, required):
+    def _display_name(body):
+        """Create only: `displayName` (string, 1 to 150, required) is a body
+        field of POST .../contacts, and Bird keeps it as the attribute
+        displayName (the example answer of
+        https://docs.bird.com/api/contacts-api/api-reference/manage-workspace-contacts/create-a-contact).
+        The update and upsert bodies document no such field
+        (https://docs.bird.com/api/contacts-api/api-reference/manage-workspace-contacts/update-a-contact,
+        .../create-or-update-a-contact-by-identifier): there a name is the
+        attributes displayName / firstName / lastName, and other top-level
+        properties are accepted ("Other properties: any") but change nothing."""
         name = body.get("displayName")
-        if name is None and not required:
-            return None
         if not isinstance(name, str) or not 1 <= len(name) <= 150:
             raise ApiError(invalid({"displayName": ["required, 1 to 150 characters"]}))
         return name
@@ -187,16 +227,16 @@ class BirdApp(peerlib.PeerApp):
             details={"key": ident["key"], "value": ident["value"], "contactId": owner}))
 
     # ---------------------------------------------------------- contact store
-    def _new_contact(self, ws, display_name, identifiers, attributes):
+    def _new_contact(self, ws, identifiers, attributes):
         stamp = iso_ms(now_ms())
-        contact = {"id": new_uuid(), "workspaceId": ws, "displayName": display_name,
+        contact = {"id": new_uuid(), "workspaceId": ws,
                    "identifiers": [], "attributes": {}, "listIds": [],
                    "createdAt": stamp, "updatedAt": stamp}
         self.contacts[contact["id"]] = contact
         self._change(contact, attributes, identifiers, [])
         return contact
 
-    def _change(self, contact, attributes, add, remove, display_name=None):
+    def _change(self, contact, attributes, add, remove):
         """Applies an update; callers have checked identifier ownership."""
         for name, value in attributes.items():
             if value is None:
@@ -214,8 +254,6 @@ class BirdApp(peerlib.PeerApp):
             if self.owners.get(k) != contact["id"]:
                 contact["identifiers"].append(dict(ident))
                 self.owners[k] = contact["id"]
-        if display_name is not None:
-            contact["displayName"] = display_name
         contact["updatedAt"] = iso_ms(now_ms())
 
     def _render(self, contact):
@@ -226,8 +264,6 @@ class BirdApp(peerlib.PeerApp):
             attributes.setdefault(ident["key"], [])
             if isinstance(attributes[ident["key"]], list):
                 attributes[ident["key"]].append(ident["value"])
-        if contact["displayName"]:
-            attributes["displayName"] = contact["displayName"]
         return {"id": contact["id"], "computedDisplayName": self._computed_name(contact),
                 "featuredIdentifiers": [dict(i) for i in contact["identifiers"]],
                 "identifierCount": len(contact["identifiers"]),
@@ -237,9 +273,9 @@ class BirdApp(peerlib.PeerApp):
 
     @staticmethod
     def _computed_name(contact):
-        if contact["displayName"]:
-            return contact["displayName"]
         attrs = contact["attributes"]
+        if attrs.get("displayName"):
+            return str(attrs["displayName"])
         name = " ".join(str(attrs[k]) for k in ("firstName", "lastName") if attrs.get(k))
         if name:
             return name
@@ -254,14 +290,14 @@ class BirdApp(peerlib.PeerApp):
     # -------------------------------------------------------------- contacts
     def h_create(self, req, ws):
         body = self._json_body(req)
-        name = self._display_name(body, required=True)
+        name = self._display_name(body)
         identifiers = self._identifiers(body.get("identifiers"), "identifiers")
-        attributes = self._attributes(body.get("attributes"))
+        attributes = dict(self._attributes(body.get("attributes")), displayName=name)
         for ident in identifiers:
             owner = self._owner(ident)
             if owner:
                 raise self._duplicate(ident, owner)
-        contact = self._new_contact(ws, name, identifiers, attributes)
+        contact = self._new_contact(ws, identifiers, attributes)
         contact["listIds"] = list(body.get("listIds") or [])
         return Response(201, self._render(contact))
 
@@ -272,12 +308,12 @@ class BirdApp(peerlib.PeerApp):
         contact = self._contact_or_404(ws, cid)
         self._change(contact, {}, [], list(contact["identifiers"]))
         del self.contacts[cid]
+        self.last_inbound.pop(cid, None)
         return Response(204)
 
     def h_update(self, req, ws, cid):
         contact = self._contact_or_404(ws, cid)
         body = self._json_body(req)
-        name = self._display_name(body, required=False)
         add = self._identifiers(body.get("addIdentifiers"), "addIdentifiers")
         remove = self._identifiers(body.get("removeIdentifiers"), "removeIdentifiers")
         attributes = self._attributes(body.get("attributes"))
@@ -285,7 +321,7 @@ class BirdApp(peerlib.PeerApp):
             owner = self._owner(ident)
             if owner and owner != cid:
                 raise self._duplicate(ident, owner)
-        self._change(contact, attributes, add, remove, name)
+        self._change(contact, attributes, add, remove)
         return Response(200, self._render(contact))
 
     def h_upsert(self, req, ws, key, value):
@@ -296,16 +332,15 @@ class BirdApp(peerlib.PeerApp):
         add = self._identifiers(body.get("addIdentifiers"), "addIdentifiers")
         remove = self._identifiers(body.get("removeIdentifiers"), "removeIdentifiers")
         attributes = self._attributes(body.get("attributes"))
-        name = self._display_name(body, required=False)
         strategy = body.get("strategy", "strict_alias")
         if strategy not in STRATEGIES:
             raise ApiError(invalid({"strategy": ["one of %s" % ", ".join(STRATEGIES)]}))
         contact, add = self._upsert_target(path_ident, add, strategy)
         if contact is None:
             identifiers = [path_ident] + ([] if strategy == "first" else add)
-            contact = self._new_contact(ws, name, identifiers, attributes)
+            contact = self._new_contact(ws, identifiers, attributes)
             return Response(201, self._render(contact))
-        self._change(contact, attributes, add, remove, name)
+        self._change(contact, attributes, add, remove)
         return Response(200, self._render(contact))
 
     def _upsert_target(self, path_ident, add, strategy):
@@ -363,6 +398,8 @@ class BirdApp(peerlib.PeerApp):
             raise ApiError(invalid({"body": ["send exactly one of body or template"]}))
         if "body" in body:
             self._check_message_body(body["body"])
+        else:
+            self._check_template(body["template"])
         stamp = iso_ms(now_ms())
         message = {"id": new_uuid(), "channelId": channel,
                    "sender": {"connector": {"id": self._connector_id(channel)}},
@@ -374,7 +411,54 @@ class BirdApp(peerlib.PeerApp):
             if field in body:
                 message[field] = body[field]
         self.messages[message["id"]] = message
-        return Response(202, message)
+        answer = Response(202, dict(message))
+        self._settle(message)
+        return answer
+
+    def _settle(self, message):
+        """What happens after the 202 (Bird's statuses:
+        https://docs.bird.com/api/channels-api/message-status-and-interactions):
+        a template, or free text to a contact who wrote in the last 24 h, is
+        delivered; free text to anyone else is handed to WhatsApp, which
+        refuses it (131047), so it ends delivery_failed and, with a webhook
+        URL, a signed whatsapp.outbound event reports it (only failures are
+        reported: a subscription to every status would bring sent and
+        delivered too)."""
+        now = now_ms()
+        closed = "body" in message and any(
+            c["id"] not in self.last_inbound or now - self.last_inbound[c["id"]] >= WINDOW_MS
+            for c in message["receiver"]["contacts"])
+        message["status"] = "delivery_failed" if closed else "delivered"
+        if closed:
+            message["reason"], message["details"] = REENGAGEMENT
+        message["lastStatusAt"] = message["updatedAt"] = iso_ms(now)
+        url = self.config.get("webhook_url")
+        if closed and url:
+            event = {"service": "channels", "event": "whatsapp.outbound",
+                     "payload": dict(message)}
+            body = json.dumps(event, separators=(",", ":")).encode()
+            self.webhooks.submit(url, lambda: (body, self._signed_headers(url, body)))
+
+    @staticmethod
+    def _check_template(template):
+        """Bird's template message: {"projectId", "version", "locale",
+        "parameters": [{"type", "key", "value"}]}
+        (https://docs.bird.com/api/channels-api/message-types/template)."""
+        if not isinstance(template, dict):
+            raise ApiError(invalid({"template": ["must be an object"]}))
+        if not isinstance(template.get("projectId"), str) or not UUID.fullmatch(
+                template["projectId"]):
+            raise ApiError(invalid({"template.projectId": ["required, a UUID"]}))
+        for field in ("version", "locale"):
+            if not isinstance(template.get(field), str) or not template[field]:
+                raise ApiError(invalid({"template." + field: ["required"]}))
+        params = template.get("parameters", [])
+        if not isinstance(params, list) or not all(
+                isinstance(p, dict) and isinstance(p.get("type"), str)
+                and isinstance(p.get("key"), str) and p["key"] and "value" in p
+                for p in params):
+            raise ApiError(invalid({"template.parameters": [
+                "a list of {type, key, value}"]}))
 
     def _receivers(self, ws, body):
         """Resolves receiver.contacts; unknown identifiers get a new contact,
@@ -395,7 +479,7 @@ class BirdApp(peerlib.PeerApp):
                                           "receiver.contacts")[0]
                 owner = self._owner(ident)
                 contact = self.contacts[owner] if owner else self._new_contact(
-                    ws, None, [ident], {})
+                    ws, [ident], {})
             resolved.append({"id": contact["id"], "identifierKey": ident.get("key"),
                              "identifierValue": ident.get("value"), "type": "to"})
         return resolved
@@ -438,19 +522,26 @@ class BirdApp(peerlib.PeerApp):
         sender = spec.get("from")
         if not isinstance(sender, str) or not E164.fullmatch(sender):
             return Response(400, {"error": "'from' must be an E.164 phone number"})
-        event = self._inbound_event(spec, sender)
+        # "sent_at": when the person wrote (default now); an earlier time
+        # stands for a message whose window has since closed.
+        sent_at = peerlib.parse_time_ms(spec.get("sent_at", now_ms()))
+        if sent_at is None or sent_at > now_ms() + 60000:
+            return Response(400, {"error": "'sent_at' must be a time (ms or ISO 8601), not ahead"})
+        event = self._inbound_event(spec, sender, sent_at)
         body = json.dumps(event, separators=(",", ":")).encode()
         status, error = self.webhooks.send_now(url, body, self._signed_headers(url, body))
         return Response(200, {"status": status, "error": error, "event": event})
 
-    def _inbound_event(self, spec, sender):
+    def _inbound_event(self, spec, sender, sent_at):
         channel = spec.get("channelId") or (self.args.channel_id or [new_uuid()])[0]
         ws = self.args.workspace_id or "00000000-0000-0000-0000-000000000000"
         with self.lock:
             ident = {"key": "phonenumber", "value": sender}
             owner = self._owner(ident)
-            contact_id = owner or self._new_contact(ws, None, [ident], {})["id"]
-        stamp = iso_ms(now_ms())
+            contact_id = owner or self._new_contact(ws, [ident], {})["id"]
+            # the person wrote: their 24-hour window opens (or starts again)
+            self.last_inbound[contact_id] = max(self.last_inbound.get(contact_id, 0), sent_at)
+        stamp = iso_ms(sent_at)
         payload = {
             "id": new_uuid(), "channelId": channel,
             "sender": {"contact": {"id": contact_id, "identifierKey": "phonenumber",
@@ -458,7 +549,7 @@ class BirdApp(peerlib.PeerApp):
             "receiver": {"connector": {"id": self._connector_id(channel),
                                        "identifierValue": ""}},
             "body": {"type": "text", "text": {"text": str(spec.get("text", ""))}},
-            "meta": {"extraInformation": {"timestamp": str(now_ms() // 1000)}},
+            "meta": {"extraInformation": {"timestamp": str(sent_at // 1000)}},
             "reference": "", "parts": [{"platformReference": "wamid." + new_uuid().replace(
                 "-", "").upper()}],
             "status": "delivered", "reason": "", "direction": "incoming",

@@ -667,6 +667,10 @@ def test_hubspot_sends_signed_webhooks(start, receiver):
 
 # ------------------------------------------------------------------- Bird
 
+def iso(ms):
+    return bird_peer.iso_ms(ms)
+
+
 def bird_path(rest):
     return "/workspaces/%s%s" % (WS, rest)
 
@@ -716,6 +720,34 @@ def test_bird_contact_create_read_update_conflict(bird):
         "displayName": "Bad", "identifiers": [{"key": "phonenumber", "value": "5512345"}]},
         BIRD_AUTH)
     assert bad.status == 422
+
+
+def test_bird_contact_name_is_an_attribute_on_update(bird):
+    created = bird.call("POST", bird_path("/contacts"), {
+        "displayName": "Ana Paz",
+        "identifiers": [{"key": "phonenumber", "value": "+5215512345678"}]}, BIRD_AUTH)
+    assert created.json["attributes"]["displayName"] == "Ana Paz"
+    path = bird_path("/contacts/" + created.json["id"])
+    # a top-level displayName is not a documented update field: accepted, no effect
+    ignored = bird.call("PATCH", path, {"displayName": "Ana López"}, BIRD_AUTH)
+    assert ignored.status == 200
+    assert ignored.json["computedDisplayName"] == "Ana Paz"
+    assert ignored.json["attributes"]["displayName"] == "Ana Paz"
+    renamed = bird.call("PATCH", path, {"attributes": {
+        "displayName": "Ana López", "firstName": "Ana", "lastName": "López"}}, BIRD_AUTH)
+    assert renamed.status == 200
+    assert renamed.json["computedDisplayName"] == "Ana López"
+    assert renamed.json["attributes"]["lastName"] == "López"
+    # the same through create-or-update by identifier
+    upsert = bird_path("/contacts/identifiers/phonenumber/%2B5215512345678")
+    assert bird.call("PATCH", upsert, {"displayName": "Otra"}, BIRD_AUTH).json[
+        "computedDisplayName"] == "Ana López"
+    assert bird.call("PATCH", upsert, {"attributes": {"displayName": "Ana L."}},
+                     BIRD_AUTH).json["computedDisplayName"] == "Ana L."
+    fresh = bird.call("PATCH", bird_path("/contacts/identifiers/phonenumber/%2B5215599998888"),
+                      {"displayName": "Nadie"}, BIRD_AUTH)
+    assert fresh.status == 201 and fresh.json["computedDisplayName"] == "+5215599998888"
+    assert "displayName" not in fresh.json["attributes"]
 
 
 def test_bird_delete_contact(bird):
@@ -787,7 +819,8 @@ def test_bird_send_message(start):
     del no_body["body"]
     assert peer.call("POST", bird_path("/channels/%s/messages" % CHANNEL), no_body,
                      BIRD_AUTH).status == 422
-    assert peer.call("POST", bird_path("/channels/other/messages"), body,
+    other = "0c7a3b1e-5d2f-4a8e-9b6c-1f2e3d4c5b6a"
+    assert peer.call("POST", bird_path("/channels/%s/messages" % other), body,
                      BIRD_AUTH).status == 404
 
 
@@ -819,13 +852,119 @@ def test_bird_get_channel(start):
     assert got.status == 200, got
     assert got.json["id"] == CHANNEL and got.json["status"] == "active"
     assert got.json["platformId"] == "whatsapp" and got.json["connectorId"]
-    assert peer.call("GET", bird_path("/channels/other"), headers=BIRD_AUTH).status == 404
+    other = "0b2e7c9a-5d41-4f6e-8a3b-7c9d1e2f3a4b"  # a UUID, but not this workspace's channel
+    assert peer.call("GET", bird_path("/channels/%s" % other), headers=BIRD_AUTH).status == 404
     assert peer.call("GET", bird_path("/channels/%s" % CHANNEL)).status == 401
-    assert peer.call("GET", "/workspaces/other/channels/%s" % CHANNEL,
+    assert peer.call("GET", "/workspaces/%s/channels/%s" % (other, CHANNEL),
                      headers=BIRD_AUTH).status == 404
     paused = start("bird_peer.py", "--channel-status", "inactive")
     assert paused.call("GET", bird_path("/channels/%s" % CHANNEL),
                        headers=BIRD_AUTH).json["status"] == "inactive"
+
+
+def test_bird_ids_are_uuids(start):
+    peer = start("bird_peer.py")
+    body = {"receiver": {"contacts": [{"identifierKey": "phonenumber",
+                                       "identifierValue": "+5215512345678"}]},
+            "body": {"type": "text", "text": {"text": "Hola"}}}
+    bad_channel = peer.call("POST", bird_path("/channels/ch-whatsapp/messages"), body, BIRD_AUTH)
+    assert bad_channel.status == 422 and bad_channel.json["code"] == "InvalidPayload"
+    assert "channelId" in bad_channel.json["details"]
+    bad_ws = peer.call("GET", "/workspaces/local-workspace/contacts", headers=BIRD_AUTH)
+    assert bad_ws.status == 422 and "workspaceId" in bad_ws.json["details"]
+    assert peer.call("GET", bird_path("/contacts"), headers=BIRD_AUTH).status == 200
+    # the stand-in itself refuses to start on a workspace Bird could not have
+    proc = subprocess.run([sys.executable, os.path.join(HERE, "bird_peer.py"), "--port", "0",
+                           "--max-seconds", "5", "--workspace-id", "local-workspace"],
+                          capture_output=True, text=True, timeout=20)
+    assert proc.returncode == 2 and "not a UUID" in proc.stderr
+
+
+def bird_send(peer, content, phone="+5215512345678"):
+    body = {"receiver": {"contacts": [{"identifierKey": "phonenumber", "identifierValue": phone}]},
+            "reference": "bk-test"}
+    body.update(content)
+    return peer.call("POST", bird_path("/channels/%s/messages" % CHANNEL), body, BIRD_AUTH)
+
+
+TEXT = {"body": {"type": "text", "text": {"text": "Hola"}}}
+TEMPLATE = {"template": {"projectId": "ce6a2fd6-b2fa-4f5a-a2cd-f3bd15883318",
+                         "version": "latest", "locale": "es-MX",
+                         "parameters": [{"type": "string", "key": "fecha",
+                                         "value": "jueves 5 de marzo, 11:00"}]}}
+
+
+def bird_message(peer, mid):
+    return peer.call("GET", bird_path("/channels/%s/messages/%s" % (CHANNEL, mid)),
+                     headers=BIRD_AUTH).json
+
+
+def test_bird_free_text_outside_the_window_is_accepted_then_fails(start, receiver):
+    peer = start("bird_peer.py", "--signing-key", "k-sign", "--channel-id", CHANNEL,
+                 "--webhook-url", receiver.url)
+    sent = bird_send(peer, TEXT)  # this person never wrote in
+    assert sent.status == 202 and sent.json["status"] == "accepted"
+    failed = bird_message(peer, sent.json["id"])
+    assert failed["status"] == "delivery_failed" and failed["reason"] == "131047"
+    assert "24 hours" in failed["details"]
+    # ...and Bird says so on the webhook, signed like every Bird webhook
+    path, headers, body = receiver.next()
+    event = json.loads(body)
+    assert event["service"] == "channels" and event["event"] == "whatsapp.outbound"
+    assert event["payload"]["id"] == sent.json["id"]
+    assert event["payload"]["status"] == "delivery_failed"
+    assert event["payload"]["reference"] == "bk-test"
+    assert event["payload"]["direction"] == "outgoing"
+    stamp = headers["messagebird-request-timestamp"]
+    assert headers["messagebird-signature"] == bird_peer.signature("k-sign", stamp, receiver.url,
+                                                                   body)
+    # a template may go at any time
+    templated = bird_send(peer, TEMPLATE)
+    assert templated.status == 202
+    assert bird_message(peer, templated.json["id"])["status"] == "delivered"
+
+
+def test_bird_free_text_inside_the_window_is_delivered(start, receiver):
+    peer = start("bird_peer.py", "--channel-id", CHANNEL, "--webhook-url", receiver.url)
+    long_ago = int(time.time() * 1000) - 25 * 3600 * 1000
+    old = peer.call("POST", "/__peer/inbound", {"from": "+5215512345678", "text": "hola",
+                                                "sent_at": long_ago})
+    assert old.status == 200
+    assert old.json["event"]["payload"]["createdAt"] == iso(long_ago)
+    receiver.next()  # the inbound event
+    late = bird_send(peer, TEXT)
+    assert bird_message(peer, late.json["id"])["status"] == "delivery_failed"
+    assert json.loads(receiver.next()[2])["event"] == "whatsapp.outbound"
+    # the person writes again: 24 hours of free text
+    assert peer.call("POST", "/__peer/inbound", {"from": "+5215512345678",
+                                                 "text": "sigo aquí"}).status == 200
+    receiver.next()
+    fine = bird_send(peer, TEXT)
+    assert fine.status == 202
+    assert bird_message(peer, fine.json["id"])["status"] == "delivered"
+    state = peer.call("GET", "/__peer/state").json
+    assert list(state["last_inbound"]) == [fine.json["receiver"]["contacts"][0]["id"]]
+    bad = peer.call("POST", "/__peer/inbound", {"from": "+5215512345678", "sent_at": "soon"})
+    assert bad.status == 400
+
+
+def test_bird_template_shape_is_checked(bird):
+    for template, field in (({}, "template.projectId"),
+                            ({"projectId": "reminder", "version": "latest", "locale": "es"},
+                             "template.projectId"),
+                            ({"projectId": "ce6a2fd6-b2fa-4f5a-a2cd-f3bd15883318",
+                              "locale": "es"}, "template.version"),
+                            ({"projectId": "ce6a2fd6-b2fa-4f5a-a2cd-f3bd15883318",
+                              "version": "latest", "locale": "es",
+                              "parameters": [{"key": "x", "value": "y"}]},
+                             "template.parameters")):
+        reply = bird.call("POST", bird_path("/channels/%s/messages" % CHANNEL), {
+            "receiver": {"contacts": [{"identifierKey": "phonenumber",
+                                       "identifierValue": "+5215512345678"}]},
+            "template": template}, BIRD_AUTH)
+        assert reply.status == 422 and field in reply.json["details"], (template, reply)
+    both = bird_send(bird, dict(TEXT, **TEMPLATE))
+    assert both.status == 422
 
 
 def test_bird_faults(bird):

@@ -75,6 +75,10 @@ test_group_settings_from_env (void)
     CHECK (config.http_timeout_ms == 3000);
     CHECK_STR (config.hubspot_base_url, "http://127.0.0.1:9/");
     zhub_actor_config_clear (&config);
+    setenv ("ZHUB_BIRD_WORKSPACE_ID", "a1405560-c8d3-4b1a-877d-3f449ad95352", 1);
+    CHECK (zhub_actor_config_load (&config, "contact-sync", err, sizeof err) == 0);
+    CHECK_STR (config.bird_workspace_id, "a1405560-c8d3-4b1a-877d-3f449ad95352");
+    zhub_actor_config_clear (&config);
 }
 
 static void
@@ -85,6 +89,8 @@ test_invalid_values_name_the_variable (void)
                             {"ZHUB_BACKOFF", "1s,x"},
                             {"ZHUB_HUBSPOT_BASE_URL", "ftp://example.com"},
                             {"ZHUB_BIRD_BASE_URL", "api.bird.com"},
+                            {"ZHUB_BIRD_WORKSPACE_ID", "local-workspace"},
+                            {"ZHUB_BIRD_WORKSPACE_ID", "a1405560c8d34b1a877d3f449ad95352"},
                             {"ZHUB_HTTP_TIMEOUT", "0"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         s_clear_env ();

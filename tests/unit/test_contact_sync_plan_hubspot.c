@@ -35,8 +35,11 @@ test_hubspot_change_plans_bird_upsert (void)
     CHECK (plan.call.api == CONTACT_API_BIRD);
     CHECK_STR (plan.call.method, "PATCH");
     CHECK_STR (plan.call.path, "/contacts/identifiers/phonenumber/%2B525512345678");
-    CHECK (s_body_is (&plan, "{\"displayName\":\"Ana López\","
-                             "\"attributes\":{\"hubspot_contact_id\":\"123\"},"
+    //  The name goes as attributes: Bird's update bodies have no top-level
+    //  displayName.
+    CHECK (s_body_is (&plan, "{\"attributes\":{\"displayName\":\"Ana López\","
+                             "\"firstName\":\"Ana\",\"lastName\":\"López\","
+                             "\"hubspot_contact_id\":\"123\"},"
                              "\"addIdentifiers\":[{\"key\":\"emailaddress\","
                              "\"value\":\"ana@example.com\"}]}"));
     const char *changed[] = {"displayName", "phonenumber", "emailaddress", "hubspot_contact_id"};
@@ -82,7 +85,8 @@ test_hubspot_change_plans_bird_upsert (void)
     contact_sync_plan_fetched (&event, &state, edited, &s_config, &plan);
     CHECK (plan.kind == CONTACT_PLAN_WRITE);
     CHECK_STR (plan.call.path, "/contacts/bird-9");
-    CHECK (s_body_is (&plan, "{\"displayName\":\"Ana López Ruiz\"}"));
+    CHECK (s_body_is (&plan, "{\"attributes\":{\"displayName\":\"Ana López Ruiz\","
+                             "\"firstName\":\"Ana\",\"lastName\":\"López Ruiz\"}}"));
     const char *renamed[] = {"displayName"};
     CHECK (s_changed_is (&plan, renamed, 1));
     CHECK (!plan.link_hubspot);
@@ -166,8 +170,9 @@ test_hubspot_email_only_upserts_by_email (void)
                     &s_config, &plan);
     CHECK (plan.kind == CONTACT_PLAN_WRITE);
     CHECK_STR (plan.call.path, "/contacts/identifiers/emailaddress/zoe%2Bcrm%40example.com");
-    CHECK (s_body_is (&plan, "{\"displayName\":\"Zoë\","
-                             "\"attributes\":{\"hubspot_contact_id\":\"77\"}}"));
+    //  No last name in HubSpot: null removes one Bird may still hold.
+    CHECK (s_body_is (&plan, "{\"attributes\":{\"displayName\":\"Zoë\",\"firstName\":\"Zoë\","
+                             "\"lastName\":null,\"hubspot_contact_id\":\"77\"}}"));
     contact_plan_clear (&plan);
 }
 

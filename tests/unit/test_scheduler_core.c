@@ -64,6 +64,18 @@ test_config_defaults_and_errors (void)
     bad = json_loads ("{\"self_service\":true}", 0, NULL);
     CHECK (sched_config_from_json (bad, &cfg, err, sizeof err) == -1);
     json_decref (bad);
+    //  Bird channel ids are UUIDs: anything else is refused, naming the key
+    const char *channels[] = {"{\"bird_channel_id\":\"ch-whatsapp\"}", "{\"bird_channel_id\":\"\"}",
+                              "{\"bird_channel_id\":42}"};
+    for (size_t i = 0; i < sizeof channels / sizeof channels[0]; i++) {
+        bad = json_loads (channels[i], 0, NULL);
+        CHECK (sched_config_from_json (bad, &cfg, err, sizeof err) == -1);
+        CHECK (strstr (err, "bird_channel_id") != NULL);
+        json_decref (bad);
+    }
+    CHECK (s_config (&cfg, "{\"bird_channel_id\":\"52ad151f-f7b4-46f9-a5c6-d3318e650c84\"}") == 0);
+    CHECK_STR (cfg.bird_channel_id, "52ad151f-f7b4-46f9-a5c6-d3318e650c84");
+    sched_config_clear (&cfg);
 }
 
 static void

@@ -1,7 +1,8 @@
 //  zhub-scheduler forgetting a person (contact.forget): which bookings name
 //  the person (reading the message and the answer are test_zhub_forget's),
 //  and on a real store: the person's bookings go with their holds,
-//  reminder timers and invitee links; other people's bookings, the
+//  reminder timers and invitee links, and when they last wrote on WhatsApp;
+//  other people's bookings, the
 //  periodic timers and the OAuth tokens stay; a repeat removes nothing;
 //  after compaction the file holds none of the person's bytes.
 #include "scheduler_io.h"
@@ -107,6 +108,9 @@ s_fill (zhub_txn_t *txn, void *arg)
                             .confirmation_url = "https://calendly.com/d/x?utm_content=bk-ana-3"};
     s_put_booking (txn, self, &link);
     s_put (txn, self->invitees, "https://api.calendly.com/invitees/INV1", 38, "bk-ana-3");
+    uint8_t stamp[8];
+    zhub_store_key_u64 (stamp, 1772730000000ULL);
+    zhub_txn_put (txn, self->inbound, "b-ana", 5, stamp, 8); //  Ana wrote on WhatsApp
     //  Luis, the person next door: everything stays
     sched_booking_t luis = {.booking_id = "bk-luis",
                             .bird_id = "b-luis",
@@ -118,6 +122,7 @@ s_fill (zhub_txn_t *txn, void *arg)
     s_put_booking (txn, self, &luis);
     s_put_timer (txn, self, 9000000 - 7200000LL, "reminder:bk-luis:1",
                  "{\"kind\":\"reminder\",\"booking_id\":\"bk-luis\",\"index\":1}");
+    zhub_txn_put (txn, self->inbound, "b-luis", 6, stamp, 8);
     //  nobody's: periodic timers, tokens, the round-robin position
     s_put_timer (txn, self, 100, "reconcile", "{\"kind\":\"reconcile\",\"since\":1}");
     s_put_timer (txn, self, 200, "token:google", "{\"kind\":\"token\",\"provider\":\"google\"}");
@@ -132,7 +137,7 @@ typedef struct {
     scheduler_t *self;
     const zhub_forget_t *f;
     size_t removed;
-    size_t bookings, holds, timers, invitees, tokens, meta;
+    size_t bookings, holds, timers, invitees, tokens, meta, inbound;
 } s_ctx_t;
 
 static zhub_rc_t
@@ -152,6 +157,7 @@ s_count (zhub_txn_t *txn, void *arg)
     ctx->invitees = zhub_txn_count (txn, ctx->self->invitees);
     ctx->tokens = zhub_txn_count (txn, ctx->self->tokens);
     ctx->meta = zhub_txn_count (txn, ctx->self->meta);
+    ctx->inbound = zhub_txn_count (txn, ctx->self->inbound);
     const void *value;
     size_t size;
     if (zhub_txn_get (txn, ctx->self->bookings, "bk-luis", 7, &value, &size) != ZHUB_OK)
@@ -175,6 +181,7 @@ test_store_forgets_bookings_and_what_points_at_them (void)
     CHECK (zhub_store_table (store, "tokens", &self.tokens) == 0);
     CHECK (zhub_store_table (store, "meta", &self.meta) == 0);
     CHECK (zhub_store_table (store, "invitees", &self.invitees) == 0);
+    CHECK (zhub_store_table (store, "inbound", &self.inbound) == 0);
     CHECK (zhub_store_write (store, s_fill, &self) == ZHUB_OK);
     CHECK (zhub_test_file_contains (path, ANA_PHONE));
 
@@ -182,10 +189,10 @@ test_store_forgets_bookings_and_what_points_at_them (void)
     CHECK (zhub_test_forget (ZHUB_TEST_ANA_FORGET, &f) == ZHUB_OK);
     s_ctx_t ctx = {.self = &self, .f = &f};
     CHECK (zhub_store_write (store, s_forget, &ctx) == ZHUB_OK);
-    //  3 bookings, 1 hold, 2 reminders, 2 invitee links
-    CHECK (ctx.removed == 8);
+    //  3 bookings, 1 hold, 2 reminders, 2 invitee links, 1 inbound time
+    CHECK (ctx.removed == 9);
     zhub_store_read (store, s_count, &ctx);
-    CHECK (ctx.bookings == 1 && ctx.holds == 1 && ctx.invitees == 0);
+    CHECK (ctx.bookings == 1 && ctx.holds == 1 && ctx.invitees == 0 && ctx.inbound == 1);
     CHECK (ctx.timers == 3 && ctx.tokens == 1 && ctx.meta >= 1);
     CHECK (zhub_store_write (store, s_forget, &ctx) == ZHUB_OK);
     CHECK (ctx.removed == 0);

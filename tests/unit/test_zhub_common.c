@@ -32,6 +32,24 @@ test_secure_equal (void)
 }
 
 static void
+test_uuids (void)
+{
+    CHECK (zhub_is_uuid ("a1405560-c8d3-4b1a-877d-3f449ad95352"));
+    CHECK (zhub_is_uuid ("A1405560-C8D3-4B1A-877D-3F449AD95352"));
+    CHECK (zhub_is_uuid ("00000000-0000-0000-0000-000000000000"));
+    CHECK (!zhub_is_uuid (NULL));
+    CHECK (!zhub_is_uuid (""));
+    CHECK (!zhub_is_uuid ("local-workspace"));
+    CHECK (!zhub_is_uuid ("ch-whatsapp"));
+    CHECK (!zhub_is_uuid ("a1405560c8d34b1a877d3f449ad95352"));      //  no dashes
+    CHECK (!zhub_is_uuid ("a1405560-c8d3-4b1a-877d-3f449ad9535"));   //  one short
+    CHECK (!zhub_is_uuid ("a1405560-c8d3-4b1a-877d-3f449ad953521")); //  one long
+    CHECK (!zhub_is_uuid ("a1405560-c8d3-4b1a-877d-3f449ad9535g"));  //  not hex
+    CHECK (!zhub_is_uuid ("a1405560-c8d34-b1a-877d-3f449ad95352"));  //  dash moved
+    CHECK (!zhub_is_uuid (" a1405560-c8d3-4b1a-877d-3f449ad9535"));  //  padded
+}
+
+static void
 test_durations (void)
 {
     int64_t ms;
@@ -157,6 +175,7 @@ main (void)
 {
     RUN (test_rfc3339_round_trip);
     RUN (test_secure_equal);
+    RUN (test_uuids);
     RUN (test_durations);
     RUN (test_duration_lists);
     RUN (test_clocks_move_forward);
