@@ -322,15 +322,6 @@ KNOWN_VIOLATIONS = [
      "rule": "body-schema", "detail": "qualification_score: must be string",
      "reason": "deal-sync sends the qualification score as a JSON number; "
                "HubSpot property values are strings"},
-    {"provider": "bird", "operation": "PATCH /workspaces/{workspaceId}/contacts/{contactId}",
-     "rule": "body-undocumented", "detail": "'displayName'",
-     "reason": "contact-sync puts the name at the top level; Bird documents it as "
-               "attributes.displayName"},
-    {"provider": "bird", "operation":
-     "PATCH /workspaces/{workspaceId}/contacts/identifiers/{identifierKey}/{identifierValue}",
-     "rule": "body-undocumented", "detail": "'displayName'",
-     "reason": "contact-sync puts the name at the top level; Bird documents it as "
-               "attributes.displayName"},
 ]
 
 
