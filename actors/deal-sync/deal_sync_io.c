@@ -324,13 +324,18 @@ deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
     json_decref (body);
     if (!written)
         goto done;
+    //  A batch call of one input: a 207 without the deal is that input
+    //  refused, with HubSpot's error for it.
     const json_t *result = json_array_get (json_object_get (resp.json, "results"), 0);
-    const json_t *id_value = json_object_get (result, "id");
-    if (!json_is_string (id_value)) {
-        zhub_outcome_reject (out, ZHUB_REASON_BAD_ANSWER, "hubspot upsert deal: no id");
+    deal_id = zhub_hubspot_id (json_object_get (result, "id"));
+    if (!deal_id) {
+        const json_t *error = zhub_hubspot_batch_error (resp.json, key, 1);
+        if (error)
+            zhub_hubspot_batch_classify (error, "hubspot upsert deal", out);
+        else
+            zhub_outcome_reject (out, ZHUB_REASON_BAD_ANSWER, "hubspot upsert deal: no id");
         goto done;
     }
-    deal_id = zhub_strdup (json_string_value (id_value));
 
     //  Associate with the contact unless we know it is (idempotent PUT).
     bool associated = look.have_state && look.state.associated && look.state.deal_id

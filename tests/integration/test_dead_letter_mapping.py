@@ -51,6 +51,8 @@ def test_fixed_mapping_is_previewed_by_dry_run_then_the_replay_lands_it(hub, tmp
     # that does not exist: HubSpot answers 400, the message is dead-lettered.
     mapping = tmp_path / "mapping.json"
     hub.env["ZHUB_MAPPING_FILE"] = write_mapping(mapping, budget_to("presupuesto"))
+    # one change, one call: the broker dead-letters the message itself
+    hub.env["ZHUB_HUBSPOT_BATCH_WINDOW"] = "0"
     hub.start_peer("hubspot")
     hub.start_peer("bird")
     hub.start("broker", extra_env=FAST)
