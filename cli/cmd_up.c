@@ -33,8 +33,6 @@ static const char *s_defaults[][2] = {
     {"ZHUB_HUBSPOT_TOKEN", "local-hubspot-token"},
     {"ZHUB_BIRD_API_KEY", "local-bird-access-key"},
     {"ZHUB_BIRD_WORKSPACE_ID", "local-workspace"},
-    //  contact-sync coalesces HubSpot writes into batch calls (as deployed)
-    {"ZHUB_HUBSPOT_BATCH_WINDOW", "200ms"},
 };
 
 static const char *s_usage =

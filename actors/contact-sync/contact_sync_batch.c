@@ -1,6 +1,7 @@
-//  Batched writes to HubSpot (ZHUB_HUBSPOT_BATCH_WINDOW > 0). A Bird ->
-//  HubSpot change is not sent at once: the handler commits, in one LMDB
-//  transaction, the contact's new state and the outbound intent (table
+//  Batched writes to HubSpot (ZHUB_HUBSPOT_BATCH_WINDOW: 200 ms unless set,
+//  0 turns it off). A Bird -> HubSpot change is not sent at once: the
+//  handler commits, in one LMDB transaction, the contact's new state and
+//  the outbound intent (table
 //  "pending": bird id -> the properties still to write, merged with any
 //  earlier intent for the same contact), and the message is acked. The
 //  actor's tick sends the intents through the batch upsert endpoint, up to

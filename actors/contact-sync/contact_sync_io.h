@@ -34,7 +34,7 @@ typedef struct {
     zhub_table_t pending;     //  bird id -> HubSpot write still to send (batching)
     zhub_table_t pending_order; //  "<16 hex since>|<bird id>" -> "": pending, oldest first
     zhub_table_t links;       //  bird id -> HubSpot id still to write onto the Bird contact
-    int64_t batch_window_ms;  //  ZHUB_HUBSPOT_BATCH_WINDOW; 0 = write at once
+    int64_t batch_window_ms;  //  ZHUB_HUBSPOT_BATCH_WINDOW (default 200 ms); 0 = write at once
     int64_t flush_not_before; //  mono ms: after a failed flush
     //  What the tick needs without reading the store: intents queued since
     //  the last flush and when the first of them was (wall ms); -1 = unknown
@@ -45,6 +45,9 @@ typedef struct {
 } contact_sync_t;
 
 #define CONTACT_BATCH_MAX 100     //  HubSpot's batch limit
+//  ZHUB_HUBSPOT_BATCH_WINDOW when unset: a write waits up to this long for
+//  others to share its call; "0" turns batching off (one call per change)
+#define CONTACT_BATCH_WINDOW_DEFAULT_MS 200
 #define CONTACT_SYNC_BATCH_MESSAGES 32 //  default ZHUB_CREDIT, and messages per store commit
 #define CONTACT_LINKS_PER_TICK 20 //  Bird link writes per idle tick, between batches
 #define CONTACT_LINKS_BUSY_INTERVAL_MS 250 //  one link write at most this often under load

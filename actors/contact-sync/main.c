@@ -68,7 +68,10 @@ main (void)
         return 1;
     }
     json_decref (mapping);
-    if (zhub_env_duration_ms ("ZHUB_HUBSPOT_BATCH_WINDOW", 0, &sync.batch_window_ms)
+    //  Batched by default: one call for up to 100 contacts instead of one
+    //  each (HubSpot allows 190 calls per 10 s).
+    if (zhub_env_duration_ms ("ZHUB_HUBSPOT_BATCH_WINDOW", CONTACT_BATCH_WINDOW_DEFAULT_MS,
+                              &sync.batch_window_ms)
         || sync.batch_window_ms < 0) {
         zhub_error ("config_invalid", "reason=\"ZHUB_HUBSPOT_BATCH_WINDOW must be a duration\"");
         contact_sync_config_clear (&sync.core);

@@ -1,7 +1,7 @@
-"""contact-sync's batched HubSpot writes: a contact HubSpot refuses inside a
-batch (its 207 Multi-Status) is settled on its own — sent again alone,
-then dead-lettered with HubSpot's error for it — while the rest of its
-batch lands.
+"""contact-sync's batched HubSpot writes as deployed: the batch window is on
+by default, and a contact HubSpot refuses inside a batch (its 207
+Multi-Status) is settled on its own — sent again alone, then dead-lettered
+with HubSpot's error for it — while the rest of its batch lands.
 
 Real gateway, broker and contact-sync against the stand-in HubSpot and
 Bird; what is checked is what reached HubSpot (its state and the calls it
@@ -61,6 +61,28 @@ def in_hubspot(hub, bird_id):
     found = [c for c in peer_state(hub, "hubspot")["contacts"]
              if c["properties"].get("bird_contact_id") == bird_id]
     return found[0] if found else None
+
+
+def test_contact_sync_batches_hubspot_writes_without_being_told(hub):
+    """No ZHUB_HUBSPOT_BATCH_WINDOW anywhere: 30 contacts waiting on the bus
+    reach HubSpot in batch calls, not in 30 calls."""
+    hub.start_peer("hubspot")
+    hub.start_peer("bird")
+    hub.start("broker")
+    hub.start("gateway")
+    hub.env.pop("ZHUB_HUBSPOT_BATCH_WINDOW", None)
+    contacts = [new_bird_contact(hub, "Lote %d" % i, "+52155%08d" % i) for i in range(30)]
+    for contact in contacts:
+        contact_webhook(hub, contact)
+    # they wait on the bus; contact-sync starts with its own defaults
+    sync = hub.start("contact-sync")
+    wait_until(lambda: all(in_hubspot(hub, c["id"]) for c in contacts), timeout=20,
+               what="the 30 contacts in HubSpot")
+    upserts = peer_requests(hub, "hubspot", UPSERT, "POST")
+    sizes = [len(u["body"]["inputs"]) for u in upserts]
+    assert sum(sizes) == 30 and len(upserts) < 10, sizes
+    assert max(sizes) > 1, sizes
+    assert "hubspot_batch_window_ms=200" in sync.log_text()
 
 
 def test_a_contact_hubspot_refuses_in_a_batch_is_dead_lettered_alone(hub, tmp_path):
