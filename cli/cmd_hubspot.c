@@ -5,7 +5,9 @@
 //  reports what existed, what it created, and what exists with the wrong
 //  shape (a unique key that is not unique cannot be fixed by an API call:
 //  HubSpot does not let hasUniqueValue change, so it is reported, not
-//  patched). Uses the same HTTP client and connector as the actors.
+//  patched). Uses the same HTTP client and connector as the actors, and
+//  the same table of properties they check before they start consuming
+//  (zhub_hubspot_properties in actors/connectors/hubspot_properties.c).
 #include "cli.h"
 #include "hubspot.h"
 #include "zhub_http.h"
@@ -14,40 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-typedef struct {
-    const char *object; //  "contacts" / "deals"
-    const char *name;
-    const char *label;
-    const char *type;  //  string, number, datetime
-    const char *field; //  text, number, date
-    bool unique;
-    const char *description;
-} s_property_t;
-
-//  What the default mapping needs.
-static const s_property_t s_properties[] = {
-    {"contacts", "bird_contact_id", "Bird contact id", "string", "text", true,
-     "The Bird contact this HubSpot contact is synced with (zhub)"},
-    {"contacts", "ai_conversation_status", "AI conversation status", "string", "text", false,
-     "Status of the AI agent's WhatsApp conversation (zhub)"},
-    {"contacts", "urbanhub_property_interest", "UrbanHub property interest", "string", "text",
-     false, "Property the contact asked the AI agent about (zhub)"},
-    {"deals", "zhub_deal_key", "zhub deal key", "string", "text", true,
-     "Bird contact id / pipeline: one open deal per contact and pipeline (zhub)"},
-    {"deals", "ai_agent_type", "AI agent type", "string", "text", false,
-     "qualifier, warmer, scheduler or followup (zhub)"},
-    {"deals", "conversation_id", "Conversation id", "string", "text", false,
-     "The Bird conversation behind this deal (zhub)"},
-    {"deals", "qualification_score", "Qualification score", "number", "number", false,
-     "0-100, from the AI qualification (zhub)"},
-    {"deals", "property_interest", "Property interest", "string", "text", false,
-     "Property the lead is interested in (zhub)"},
-    {"deals", "tour_scheduled_date", "Tour scheduled date", "datetime", "date", false,
-     "Start of the scheduled tour (zhub)"},
-    {"deals", "last_ai_interaction", "Last AI interaction", "datetime", "date", false,
-     "Time of the latest AI event on this deal (zhub)"},
-};
 
 static void
 s_help (FILE *out)
@@ -78,7 +46,7 @@ s_group (const char *object)
 //  One property: returns its status word; *unreachable when HubSpot gave
 //  no answer at all.
 static const char *
-s_setup_one (zhub_hubspot_t *hubspot, const s_property_t *p, bool dry_run, char *detail,
+s_setup_one (zhub_hubspot_t *hubspot, const zhub_hubspot_property_t *p, bool dry_run, char *detail,
              size_t detail_size, bool *unreachable)
 {
     zhub_http_response_t resp;
@@ -93,16 +61,10 @@ s_setup_one (zhub_hubspot_t *hubspot, const s_property_t *p, bool dry_run, char 
         goto done;
     }
     if (resp.status == 200) {
-        bool unique = json_is_true (json_object_get (resp.json, "hasUniqueValue"));
-        const char *type = json_string_value (json_object_get (resp.json, "type"));
-        if (unique != p->unique || !type || strcmp (type, p->type)) {
-            snprintf (detail, detail_size,
-                      "exists as type=%s unique=%s; zhub needs type=%s unique=%s",
-                      type ? type : "?", unique ? "true" : "false", p->type,
-                      p->unique ? "true" : "false");
-            status = "mismatch";
-        } else
-            status = "exists";
+        status = zhub_hubspot_property_compare (p, resp.json, detail, detail_size)
+                         == ZHUB_HUBSPOT_PROPERTY_OK
+                     ? "exists"
+                     : "mismatch";
         goto done;
     }
     if (resp.status != 404) {
@@ -157,8 +119,10 @@ s_setup (bool json, bool dry_run)
     }
     int rc = ZHUB_EXIT_OK;
     json_t *report = json_array ();
-    for (size_t i = 0; i < sizeof s_properties / sizeof s_properties[0]; i++) {
-        const s_property_t *p = &s_properties[i];
+    size_t count;
+    const zhub_hubspot_property_t *properties = zhub_hubspot_properties (&count);
+    for (size_t i = 0; i < count; i++) {
+        const zhub_hubspot_property_t *p = &properties[i];
         char detail[256];
         bool unreachable = false;
         const char *status = s_setup_one (hubspot, p, dry_run, detail, sizeof detail, &unreachable);

@@ -117,4 +117,53 @@ void zhub_hubspot_batch_classify (const json_t *error, const char *what, zhub_ou
 zhub_rc_t zhub_hubspot_batch_read_one (const zhub_http_response_t *resp, const char *property,
                                        const char *value, const json_t **record);
 
+//  -------------------------------------------------------------------
+//  The custom properties zhub writes (hubspot_properties.c)
+//
+//  contact-sync and deal-sync write properties a portal does not have
+//  until `zhub hubspot setup` creates them; the unique ones are their
+//  upsert keys (hasUniqueValue). Without them every write fails, so the
+//  actors check them before they consume anything (zhub_actor_spec_t.ready)
+//  with GET /crm/v3/properties/{objectType} (Properties API v3).
+
+typedef struct {
+    const char *object; //  "contacts" / "deals"
+    const char *name;
+    const char *label;
+    const char *type;  //  string, number, datetime; NULL: any (an operator's own field)
+    const char *field; //  text, number, date
+    bool unique;       //  hasUniqueValue (checked when type is set)
+    const char *description;
+} zhub_hubspot_property_t;
+
+//  What the default mapping writes: contact-sync's on contacts, deal-sync's
+//  on deals, the id properties unique. count gets the number of entries.
+const zhub_hubspot_property_t *zhub_hubspot_properties (size_t *count);
+
+//  The entry for object.name in that table, or NULL.
+const zhub_hubspot_property_t *zhub_hubspot_property_find (const char *object, const char *name);
+
+typedef enum {
+    ZHUB_HUBSPOT_PROPERTY_OK = 0,
+    ZHUB_HUBSPOT_PROPERTY_MISSING,
+    ZHUB_HUBSPOT_PROPERTY_MISMATCH //  exists with another type or uniqueness
+} zhub_hubspot_property_state_t;
+
+//  Compares a property definition HubSpot holds (one of the properties
+//  API's results; NULL when it has none) with what zhub needs. Pure. A
+//  mismatch says what is there and what is needed in detail.
+zhub_hubspot_property_state_t zhub_hubspot_property_compare (const zhub_hubspot_property_t *need,
+                                                             const json_t *held, char *detail,
+                                                             size_t detail_size);
+
+//  Checks that the count properties needs (all of one object type) exist
+//  as needed: one GET /crm/v3/properties/{object}. Returns 0 when they
+//  all do; 1 when one does not, with a line for operators in why (which
+//  property, what to do: `zhub hubspot setup`, or create an operator's
+//  own field in HubSpot); -1 when HubSpot gave no usable answer (why says
+//  what it answered).
+int zhub_hubspot_properties_check (zhub_hubspot_t *self, const char *object,
+                                   const zhub_hubspot_property_t *needs, size_t count, char *why,
+                                   size_t why_size);
+
 #endif

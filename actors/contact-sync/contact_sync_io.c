@@ -27,6 +27,27 @@ contact_sync_open (zhub_actor_ctx_t *ctx)
     return contact_sync_pending_reorder (ctx);
 }
 
+bool
+contact_sync_ready (zhub_actor_ctx_t *ctx, char *why, size_t why_size)
+{
+    const contact_sync_t *self = ctx->state;
+    zhub_hubspot_property_t needs[CONTACT_MAX_FIELDS + 1];
+    size_t count = 0;
+    needs[count++] = *zhub_hubspot_property_find ("contacts", "bird_contact_id");
+    for (size_t i = 0; i < self->core.field_count; i++) {
+        const contact_field_map_t *field = &self->core.fields[i];
+        if (!field->to_hubspot)
+            continue;
+        const zhub_hubspot_property_t *known =
+            zhub_hubspot_property_find ("contacts", field->hubspot);
+        needs[count++] =
+            known ? *known
+                  : (zhub_hubspot_property_t){.object = "contacts", .name = field->hubspot};
+    }
+    return zhub_hubspot_properties_check (ctx->hubspot, "contacts", needs, count, why, why_size)
+           == 0;
+}
+
 //  -------------------------------------------------------------------
 //  State
 

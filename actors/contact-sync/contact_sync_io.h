@@ -132,6 +132,12 @@ void contact_sync_reconcile (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_
 //  msg is neither topic.
 bool contact_sync_erase (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 
+//  zhub_actor_spec_t.ready: the HubSpot contact properties contact-sync
+//  writes exist as it needs them: bird_contact_id (unique: the upsert
+//  key) and the property of every mapped field written to HubSpot (its
+//  shape checked when it is one `zhub hubspot setup` creates).
+bool contact_sync_ready (zhub_actor_ctx_t *ctx, char *why, size_t why_size);
+
 //  The handler for every contact-sync topic.
 void contact_sync_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 

@@ -172,6 +172,18 @@ deal_sync_check_pipelines (zhub_actor_ctx_t *ctx, char *err, size_t err_size)
     return rc;
 }
 
+bool
+deal_sync_ready (zhub_actor_ctx_t *ctx, char *why, size_t why_size)
+{
+    size_t count, n = 0;
+    const zhub_hubspot_property_t *all = zhub_hubspot_properties (&count);
+    zhub_hubspot_property_t needs[DEAL_MAX_PIPELINE_STAGES];
+    for (size_t i = 0; i < count && n < DEAL_MAX_PIPELINE_STAGES; i++)
+        if (!strcmp (all[i].object, "deals"))
+            needs[n++] = all[i];
+    return zhub_hubspot_properties_check (ctx->hubspot, "deals", needs, n, why, why_size) == 0;
+}
+
 //  -------------------------------------------------------------------
 //  contact.synced: learn the HubSpot contact id
 

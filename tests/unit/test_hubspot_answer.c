@@ -1,7 +1,8 @@
 //  Reading HubSpot's answers: ids of either JSON type, HubSpot's own "not
-//  found" told apart from any other 404, and the 207 Multi-Status of the
-//  batch endpoints. Answers are shaped like the spec's (and the stand-in's)
-//  BatchResponse...WithErrors and Error bodies.
+//  found" told apart from any other 404, the 207 Multi-Status of the batch
+//  endpoints, and property definitions against what the sync writes.
+//  Answers are shaped like the spec's (and the stand-in's)
+//  BatchResponse...WithErrors, Error and Property bodies.
 #include "hubspot.h"
 #include "zhub_test.h"
 
@@ -148,6 +149,39 @@ test_batch_read_of_one_unique_value (void)
     zhub_http_response_reset (&resp);
 }
 
+//  The properties the sync writes, against the definitions HubSpot holds
+//  (GET /crm/v3/properties/{objectType}).
+static void
+test_property_definitions_against_what_zhub_needs (void)
+{
+    const zhub_hubspot_property_t *key = zhub_hubspot_property_find ("deals", "zhub_deal_key");
+    CHECK (key && key->unique && !strcmp (key->type, "string"));
+    CHECK (zhub_hubspot_property_find ("deals", "dealstage") == NULL);
+    size_t count, unique = 0;
+    const zhub_hubspot_property_t *all = zhub_hubspot_properties (&count);
+    for (size_t i = 0; i < count; i++)
+        unique += all[i].unique;
+    CHECK (count == 10 && unique == 2);
+
+    char detail[200];
+    json_t *held = json_loads ("{\"name\":\"zhub_deal_key\",\"type\":\"string\","
+                               "\"hasUniqueValue\":true}",
+                               0, NULL);
+    CHECK (zhub_hubspot_property_compare (key, held, detail, sizeof detail)
+           == ZHUB_HUBSPOT_PROPERTY_OK);
+    json_object_set_new (held, "hasUniqueValue", json_false ());
+    CHECK (zhub_hubspot_property_compare (key, held, detail, sizeof detail)
+           == ZHUB_HUBSPOT_PROPERTY_MISMATCH);
+    CHECK_STR (detail, "exists as type=string unique=false; zhub needs type=string unique=true");
+    CHECK (zhub_hubspot_property_compare (key, NULL, detail, sizeof detail)
+           == ZHUB_HUBSPOT_PROPERTY_MISSING);
+    //  an operator's own field: only that it exists
+    zhub_hubspot_property_t own = {.object = "contacts", .name = "budget"};
+    CHECK (zhub_hubspot_property_compare (&own, held, detail, sizeof detail)
+           == ZHUB_HUBSPOT_PROPERTY_OK);
+    json_decref (held);
+}
+
 int
 main (void)
 {
@@ -156,5 +190,6 @@ main (void)
     RUN (test_batch_errors_name_their_input_only_when_hubspot_says_which);
     RUN (test_batch_error_classification);
     RUN (test_batch_read_of_one_unique_value);
+    RUN (test_property_definitions_against_what_zhub_needs);
     TEST_EXIT ();
 }
