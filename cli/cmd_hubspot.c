@@ -5,12 +5,11 @@
 //  reports what existed, what it created, and what exists with the wrong
 //  shape (a unique key that is not unique cannot be fixed by an API call:
 //  HubSpot does not let hasUniqueValue change, so it is reported, not
-//  patched). Uses the same HTTP client and connector as the actors; what
-//  it creates is the one list in hubspot_needs.c, which `zhub doctor`
-//  checks.
+//  patched). Uses the same HTTP client and connector as the actors, and
+//  the same table of properties they check before they start consuming
+//  (zhub_hubspot_properties in actors/connectors/hubspot_properties.c).
 #include "cli.h"
 #include "hubspot.h"
-#include "hubspot_needs.h"
 #include "zhub_http.h"
 
 #include <jansson.h>
@@ -62,8 +61,10 @@ s_setup_one (zhub_hubspot_t *hubspot, const zhub_hubspot_property_t *p, bool dry
         goto done;
     }
     if (resp.status == 200) {
-        status = zhub_hubspot_property_matches (p, resp.json, detail, detail_size) ? "exists"
-                                                                                   : "mismatch";
+        status = zhub_hubspot_property_compare (p, resp.json, detail, detail_size)
+                         == ZHUB_HUBSPOT_PROPERTY_OK
+                     ? "exists"
+                     : "mismatch";
         goto done;
     }
     if (resp.status != 404) {
@@ -118,8 +119,10 @@ s_setup (bool json, bool dry_run)
     }
     int rc = ZHUB_EXIT_OK;
     json_t *report = json_array ();
-    for (size_t i = 0; i < zhub_hubspot_property_count; i++) {
-        const zhub_hubspot_property_t *p = &zhub_hubspot_properties[i];
+    size_t count;
+    const zhub_hubspot_property_t *properties = zhub_hubspot_properties (&count);
+    for (size_t i = 0; i < count; i++) {
+        const zhub_hubspot_property_t *p = &properties[i];
         char detail[256];
         bool unreachable = false;
         const char *status = s_setup_one (hubspot, p, dry_run, detail, sizeof detail, &unreachable);

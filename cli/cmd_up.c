@@ -80,8 +80,6 @@ static const char *s_defaults[][2] = {
     {"ZHUB_BIRD_API_KEY", "local-bird-access-key"},
     //  Bird names workspaces by UUID; the stand-in refuses anything else
     {"ZHUB_BIRD_WORKSPACE_ID", "10ca1000-0000-4000-8000-000000000001"},
-    //  contact-sync coalesces HubSpot writes into batch calls (as deployed)
-    {"ZHUB_HUBSPOT_BATCH_WINDOW", "200ms"},
 };
 
 static const char *s_usage =

@@ -1,6 +1,6 @@
 //  `zhub doctor`'s HubSpot checks, live: the private-app token (is it
 //  accepted, which portal, which scopes), the custom properties zhub writes
-//  (the list `zhub hubspot setup` creates, hubspot_needs.c, and the contact
+//  (the list `zhub hubspot setup` creates, zhub_hubspot_properties, and the contact
 //  fields of the mapping file) and the deal pipeline the stage map names,
 //  checked by deal-sync's own code. Through the actors' connector and HTTP
 //  client.
@@ -81,7 +81,11 @@ s_property (zhub_hubspot_t *hubspot, const char *object, const char *name,
     zhub_hubspot_request (hubspot, "GET", path, NULL, NULL, &resp);
     int rc;
     if (resp.status == 200)
-        rc = !p || zhub_hubspot_property_matches (p, resp.json, detail, detail_size) ? 1 : -1;
+        rc = !p
+                     || zhub_hubspot_property_compare (p, resp.json, detail, detail_size)
+                            == ZHUB_HUBSPOT_PROPERTY_OK
+                 ? 1
+                 : -1;
     else if (resp.status == 404)
         rc = 0;
     else {
@@ -107,8 +111,10 @@ s_properties (zhub_doctor_ctx_t *ctx, zhub_hubspot_t *hubspot)
 {
     char missing[400] = "", wrong[500] = "", detail[300];
     size_t checked = 0;
-    for (size_t i = 0; i < zhub_hubspot_property_count; i++) {
-        const zhub_hubspot_property_t *p = &zhub_hubspot_properties[i];
+    size_t count;
+    const zhub_hubspot_property_t *properties = zhub_hubspot_properties (&count);
+    for (size_t i = 0; i < count; i++) {
+        const zhub_hubspot_property_t *p = &properties[i];
         int rc = s_property (hubspot, p->object, p->name, p, detail, sizeof detail);
         if (rc == -2) {
             zhub_doctor_add (ctx->report, "hubspot.properties", ZHUB_DOCTOR_FAIL,
@@ -129,10 +135,7 @@ s_properties (zhub_doctor_ctx_t *ctx, zhub_hubspot_t *hubspot)
     if (ctx->mapping && contact_sync_config_apply (&contact, ctx->mapping, err, sizeof err) == 0)
         for (size_t i = 0; i < contact.field_count; i++) {
             const char *name = contact.fields[i].hubspot;
-            bool known = false;
-            for (size_t k = 0; k < zhub_hubspot_property_count; k++)
-                known |= !strcmp (zhub_hubspot_properties[k].name, name)
-                         && !strcmp (zhub_hubspot_properties[k].object, "contacts");
+            bool known = zhub_hubspot_property_find ("contacts", name) != NULL;
             if (known || !contact.fields[i].to_hubspot)
                 continue;
             int rc = s_property (hubspot, "contacts", name, NULL, detail, sizeof detail);

@@ -1,14 +1,18 @@
 //  The HubSpot CRM client (api.hubapi.com), one per actor, built on
 //  zhub_http. It knows the base URL, the private-app token (sent as
 //  `Authorization: Bearer`, never logged) and the paths of the endpoints
-//  the actors use (https://developers.hubspot.com/docs/api/crm/understanding-the-crm and github.com/HubSpot/HubSpot-public-api-spec-collection). It does not interpret answers:
-//  callers read resp->status / resp->json and classify failures with
-//  zhub_retry. Every call returns zhub_http_request's 0 / -1.
+//  the actors use (https://developers.hubspot.com/docs/api/crm/understanding-the-crm,
+//  github.com/HubSpot/HubSpot-public-api-spec-collection). Calls return
+//  zhub_http_request's 0 / -1 and do not interpret answers; the pure
+//  readers at the end (hubspot_answer.c) read what every caller must read
+//  the same way — ids, HubSpot's own "not found", the 207 Multi-Status of
+//  batch calls — and failures are classified with zhub_retry.
 #ifndef ZHUB_HUBSPOT_H
 #define ZHUB_HUBSPOT_H
 
 #include "zhub_http.h"
 #include "zhub_pacer.h"
+#include "zhub_retry.h"
 
 #define ZHUB_HUBSPOT_BASE_URL_DEFAULT "https://api.hubapi.com"
 
@@ -55,5 +59,111 @@ int zhub_hubspot_contact_gdpr_delete (zhub_hubspot_t *self, const char *object_i
 //  The pacer of this client's host (rate budget, circuit breaker): its
 //  figures are for logs and metrics. Every call goes through it.
 const zhub_pacer_t *zhub_hubspot_pacer (const zhub_hubspot_t *self);
+
+//  -------------------------------------------------------------------
+//  Reading HubSpot's answers (hubspot_answer.c; pure, no I/O)
+//
+//  Record ids and association ids: the spec types them as strings
+//  (SimplePublicObject.id; MultiAssociatedObjectWithLabel.toObjectId in
+//  the 2025-09 and later CRM Associations v4 rollouts) but other rollouts
+//  of the same endpoints, and the live API, send JSON integers
+//  (github.com/HubSpot/HubSpot-public-api-spec-collection,
+//  PublicApiSpecs/CRM/Associations/Rollouts/50914/v4 vs /130902/2026-03).
+//  A reader takes both.
+
+//  A HubSpot id given as a non-empty string (at most 256 bytes) or a
+//  non-negative integer, as a fresh string; NULL for anything else.
+char *zhub_hubspot_id (const json_t *value);
+
+//  True only for HubSpot's own "no such record": HTTP 404 with its JSON
+//  error body, category OBJECT_NOT_FOUND. A 404 without it (a front end's
+//  page, an unrouted path) is a failure like any other 4xx, never "absent".
+bool zhub_hubspot_not_found (const zhub_http_response_t *resp);
+
+//  Batch endpoints (POST /crm/v3/objects/{type}/batch/read|create|update|
+//  upsert) answer 200/201 when every input succeeded and 207 Multi-Status
+//  when some did not: results[] holds the inputs that succeeded, errors[]
+//  one StandardError per failure {status, category, message, context,
+//  errors[]}, numErrors their count (BatchResponseSimplePublicObjectWithErrors,
+//  BatchResponseSimplePublicUpsertObjectWithErrors in the spec). An error
+//  names its input only through its context when HubSpot says which
+//  ("ids" for OBJECT_NOT_FOUND); callers must not assume the rest succeeded.
+
+//  The error of answer's errors[] that names the input id (its context
+//  lists id under "ids", "id" or "objectWriteTraceId"), or, when the batch
+//  had one input (inputs == 1), the first error. NULL when none does.
+const json_t *zhub_hubspot_batch_error (const json_t *answer, const char *id, size_t inputs);
+
+//  The HTTP status an error of a batch answer stands for: its "status"
+//  when that is a number, else from its category (VALIDATION_ERROR 400,
+//  INVALID_AUTHENTICATION 401, MISSING_SCOPES 403, OBJECT_NOT_FOUND 404,
+//  CONFLICT and OBJECT_ALREADY_EXISTS 409, RATE_LIMITS 429,
+//  INTERNAL_ERROR 500); 400 when neither says.
+long zhub_hubspot_error_status (const json_t *error);
+
+//  The outcome of one failed input of a batch call, as zhub_retry_classify
+//  gives for a whole call: RETRY for a transient status (429, 5xx), else
+//  REJECT; code = that status, reason "<what>: <category> <message>".
+void zhub_hubspot_batch_classify (const json_t *error, const char *what, zhub_outcome_t *out);
+
+//  The answer of a batch/read by a unique property (idProperty) for ONE
+//  value, property being among the properties the read asked for.
+//  ZHUB_OK with *record (borrowed from resp) when a result holds the value
+//  in property (compared without case, as HubSpot matches unique values);
+//  ZHUB_NOTFOUND when HubSpot clearly says there is none (a 2xx with no
+//  result whose errors, if any, are all OBJECT_NOT_FOUND); ZHUB_ERROR for
+//  anything else (a non-2xx, another error category, a result without the
+//  value): the caller classifies resp and must not take it for "absent".
+zhub_rc_t zhub_hubspot_batch_read_one (const zhub_http_response_t *resp, const char *property,
+                                       const char *value, const json_t **record);
+
+//  -------------------------------------------------------------------
+//  The custom properties zhub writes (hubspot_properties.c)
+//
+//  contact-sync and deal-sync write properties a portal does not have
+//  until `zhub hubspot setup` creates them; the unique ones are their
+//  upsert keys (hasUniqueValue). Without them every write fails, so the
+//  actors check them before they consume anything (zhub_actor_spec_t.ready)
+//  with GET /crm/v3/properties/{objectType} (Properties API v3).
+
+typedef struct {
+    const char *object; //  "contacts" / "deals"
+    const char *name;
+    const char *label;
+    const char *type;  //  string, number, datetime; NULL: any (an operator's own field)
+    const char *field; //  text, number, date
+    bool unique;       //  hasUniqueValue (checked when type is set)
+    const char *description;
+} zhub_hubspot_property_t;
+
+//  What the default mapping writes: contact-sync's on contacts, deal-sync's
+//  on deals, the id properties unique. count gets the number of entries.
+const zhub_hubspot_property_t *zhub_hubspot_properties (size_t *count);
+
+//  The entry for object.name in that table, or NULL.
+const zhub_hubspot_property_t *zhub_hubspot_property_find (const char *object, const char *name);
+
+typedef enum {
+    ZHUB_HUBSPOT_PROPERTY_OK = 0,
+    ZHUB_HUBSPOT_PROPERTY_MISSING,
+    ZHUB_HUBSPOT_PROPERTY_MISMATCH //  exists with another type or uniqueness
+} zhub_hubspot_property_state_t;
+
+//  Compares a property definition HubSpot holds (one of the properties
+//  API's results; NULL when it has none) with what zhub needs. Pure. A
+//  mismatch says what is there and what is needed in detail.
+zhub_hubspot_property_state_t zhub_hubspot_property_compare (const zhub_hubspot_property_t *need,
+                                                             const json_t *held, char *detail,
+                                                             size_t detail_size);
+
+//  Checks that the count properties needs (all of one object type) exist
+//  as needed: one GET /crm/v3/properties/{object}. Returns 0 when they
+//  all do; 1 when one does not, with a line for operators in why (which
+//  property, what to do: `zhub hubspot setup`, or create an operator's
+//  own field in HubSpot); -1 when HubSpot gave no usable answer (why says
+//  what it answered).
+int zhub_hubspot_properties_check (zhub_hubspot_t *self, const char *object,
+                                   const zhub_hubspot_property_t *needs, size_t count, char *why,
+                                   size_t why_size);
 
 #endif

@@ -417,6 +417,19 @@ const char *contact_sync_answer_bird_id (const json_t *answer);
 //  the answer names no id.
 zhub_rc_t contact_sync_plan_conflict (contact_plan_t *plan, const json_t *answer);
 
+//  The record id a HubSpot 409 names ("Contact already exists. Existing
+//  ID: 501") into id (digits only); 0, or -1 when it names none.
+int contact_sync_conflict_id (const json_t *answer, char *id, size_t id_size);
+
+//  HubSpot refused for good to hold properties (what a Bird -> HubSpot
+//  write sent, as written) for the contact of state. The state stops
+//  claiming either side holds those values, so the next change of the
+//  contact (or a replay of the message) is compared with nothing and the
+//  values are written again, once they are valid; a value the state holds
+//  that differs from the refused one (newer) is left alone. Field versions
+//  (last writer wins) stay.
+void contact_sync_withdraw (contact_state_t *state, const json_t *properties);
+
 //  After a WRITE answered 2xx: reads the record ids from answer into
 //  plan->next. The plan becomes DONE, or another WRITE (linking the
 //  HubSpot contact to the Bird one), or REJECT when the answer lacks the

@@ -1,6 +1,7 @@
-//  Batched writes to HubSpot (ZHUB_HUBSPOT_BATCH_WINDOW > 0). A Bird ->
-//  HubSpot change is not sent at once: the handler commits, in one LMDB
-//  transaction, the contact's new state and the outbound intent (table
+//  Batched writes to HubSpot (ZHUB_HUBSPOT_BATCH_WINDOW: 200 ms unless set,
+//  0 turns it off). A Bird -> HubSpot change is not sent at once: the
+//  handler commits, in one LMDB transaction, the contact's new state and
+//  the outbound intent (table
 //  "pending": bird id -> the properties still to write, merged with any
 //  earlier intent for the same contact), and the message is acked. The
 //  actor's tick sends the intents through the batch upsert endpoint, up to
@@ -9,7 +10,10 @@
 //  its HubSpot id, its id-map entry and its contact.synced event in one
 //  transaction that also removes the intent. A crash between the call and
 //  that commit resends the same upsert (keyed on bird_contact_id): the
-//  effect is the same, never doubled.
+//  effect is the same, never doubled. A contact HubSpot refuses is settled
+//  on its own (contact_sync_upsert.c): sent again alone, then, if refused
+//  for good, dead-lettered with HubSpot's error for it; one failing
+//  transiently stays queued for a later flush.
 //
 //  Coalescing per contact is what turns a burst of changes into one write;
 //  batching is what turns 100 contacts into one of HubSpot's 190 calls per
@@ -17,6 +21,7 @@
 #include "contact_sync_io.h"
 #include "zhub_log.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +128,22 @@ typedef struct {
     const zhub_msg_t *msg;
 } s_queue_t;
 
+//  The message's envelope as base64 text (fresh), or NULL.
+static char *
+s_base64_envelope (const zhub_msg_t *msg)
+{
+    uint8_t *bytes = NULL;
+    size_t size = 0;
+    char err[128];
+    if (zhub_msg_encode (msg, &bytes, &size, err, sizeof err))
+        return NULL;
+    size_t length = sodium_base64_encoded_len (size, sodium_base64_VARIANT_ORIGINAL);
+    char *text = zhub_malloc (length);
+    sodium_bin2base64 (text, length, bytes, size, sodium_base64_VARIANT_ORIGINAL);
+    free (bytes);
+    return text;
+}
+
 static zhub_rc_t
 s_queue_fn (zhub_txn_t *txn, void *arg)
 {
@@ -144,6 +165,12 @@ s_queue_fn (zhub_txn_t *txn, void *arg)
                            (json_int_t)since, "cause_id", q->msg->id ? q->msg->id : "");
         if (q->msg->traceparent)
             json_object_set_new (entry, "traceparent", json_string (q->msg->traceparent));
+        //  The message was acked once queued: should HubSpot refuse the
+        //  write, its dead letter carries this envelope.
+        char *envelope = s_base64_envelope (q->msg);
+        if (envelope)
+            json_object_set_new (entry, "cause_envelope", json_string (envelope));
+        free (envelope);
         char order[S_ORDER_STAMP + 2 + ZHUB_MSG_MAX_ID];
         int length = s_order_key (order, sizeof order, since, bird);
         if (zhub_txn_put (txn, q->self->pending_order, order, (size_t)length, "", 0) != ZHUB_OK) {
@@ -196,15 +223,8 @@ contact_sync_queue (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const contact_
 //  The flush
 
 typedef struct {
-    char *bird_id;
-    json_t *entry;
-    char *hubspot_id; //  from the answer
-    char *known_id;   //  the state's before the flush
-} s_item_t;
-
-typedef struct {
     const contact_sync_t *self;
-    s_item_t items[CONTACT_BATCH_MAX];
+    contact_item_t items[CONTACT_BATCH_MAX];
     size_t count;
     size_t pending;
     int64_t oldest;
@@ -244,7 +264,7 @@ s_scan_fn (zhub_txn_t *txn, void *arg)
             goto next;
         json_t *entry = json_loadb (found, found_size, 0, NULL);
         if (json_is_object (entry)) {
-            s_item_t *item = &scan->items[scan->count++];
+            contact_item_t *item = &scan->items[scan->count++];
             item->bird_id = zhub_malloc (bird_size + 1);
             memcpy (item->bird_id, bird, bird_size);
             item->bird_id[bird_size] = 0;
@@ -264,7 +284,7 @@ s_scan_fn (zhub_txn_t *txn, void *arg)
 typedef struct {
     zhub_actor_ctx_t *ctx;
     const contact_sync_t *self;
-    s_item_t *items;
+    contact_item_t *items;
     size_t count;
 } s_done_t;
 
@@ -273,12 +293,17 @@ s_done_fn (zhub_txn_t *txn, void *arg)
 {
     s_done_t *done = arg;
     for (size_t i = 0; i < done->count; i++) {
-        s_item_t *item = &done->items[i];
+        contact_item_t *item = &done->items[i];
         const char *bird = item->bird_id;
+        if (item->fate == CONTACT_ITEM_REFUSED) {
+            if (contact_sync_refuse (done->ctx, txn, item) != ZHUB_OK)
+                return ZHUB_ERROR;
+            continue;
+        }
+        if (item->fate != CONTACT_ITEM_DONE || !item->hubspot_id)
+            continue; //  deferred: the intent stays
         if (contact_sync_pending_del (txn, done->self, bird, NULL) != ZHUB_OK)
             return ZHUB_ERROR;
-        if (!item->hubspot_id)
-            continue; //  dropped (a record HubSpot refused; logged)
         const void *value;
         size_t size;
         contact_state_t state = {0};
@@ -337,57 +362,6 @@ s_done_fn (zhub_txn_t *txn, void *arg)
             return rc;
     }
     return ZHUB_OK;
-}
-
-static json_t *
-s_input (const s_item_t *item)
-{
-    json_t *props = json_deep_copy (json_object_get (item->entry, "properties"));
-    json_object_set_new (props, "bird_contact_id", json_string (item->bird_id));
-    return json_pack ("{s:s, s:s, s:o}", "id", item->bird_id, "idProperty", "bird_contact_id",
-                      "properties", props);
-}
-
-//  Reads the record ids of a batch answer into the items (matched on
-//  bird_contact_id; HubSpot does not promise the input order).
-static void
-s_read_ids (const json_t *answer, s_item_t *items, size_t count)
-{
-    size_t i;
-    json_t *result;
-    json_array_foreach (json_object_get (answer, "results"), i, result)
-    {
-        const char *id = json_string_value (json_object_get (result, "id"));
-        const char *bird = json_string_value (
-            json_object_get (json_object_get (result, "properties"), "bird_contact_id"));
-        for (size_t k = 0; id && k < count; k++)
-            if ((bird && !strcmp (bird, items[k].bird_id)) || (!bird && count == 1)) {
-                free (items[k].hubspot_id);
-                items[k].hubspot_id = zhub_strdup (id);
-            }
-    }
-}
-
-//  One upsert call for items; 0 on 2xx, 1 when HubSpot refused the batch
-//  (4xx: try one by one), -1 on a transient failure.
-static int
-s_send (zhub_actor_ctx_t *ctx, s_item_t *items, size_t count, zhub_http_response_t *resp)
-{
-    json_t *inputs = json_array ();
-    for (size_t i = 0; i < count; i++)
-        json_array_append_new (inputs, s_input (&items[i]));
-    json_t *body = json_pack ("{s:o}", "inputs", inputs);
-    zhub_hubspot_request (ctx->hubspot, "POST", "/crm/v3/objects/contacts/batch/upsert", body,
-                          json_string_value (json_object_get (items[0].entry, "traceparent")),
-                          resp);
-    json_decref (body);
-    if (resp->status >= 200 && resp->status < 300) {
-        s_read_ids (resp->json, items, count);
-        return 0;
-    }
-    zhub_outcome_t out = {0};
-    zhub_retry_classify (resp, "hubspot batch upsert contacts", zhub_now_ms (), &out);
-    return out.rc == ZHUB_RETRY ? -1 : 1;
 }
 
 typedef struct {
@@ -526,46 +500,48 @@ contact_sync_flush (zhub_actor_ctx_t *ctx)
         free (scan);
         return;
     }
-    zhub_http_response_t resp;
-    zhub_http_response_init (&resp);
     int64_t started = zhub_mono_ms ();
-    int rc = s_send (ctx, scan->items, scan->count, &resp);
-    if (rc == 1) {
-        //  One bad record refuses the whole batch: send them one by one,
-        //  and drop (with an error line) what HubSpot refuses on its own.
-        zhub_warn ("batch_refused", "count=%zu status=%ld note=\"retrying one by one\"",
-                   scan->count, resp.status);
-        rc = 0;
-        for (size_t i = 0; i < scan->count && rc == 0; i++) {
-            int one = s_send (ctx, &scan->items[i], 1, &resp);
-            if (one == 1)
-                zhub_error ("batch_dropped", "bird=%s status=%ld", scan->items[i].bird_id,
-                            resp.status);
-            rc = one < 0 ? -1 : 0;
+    long status = 0;
+    contact_sync_upsert_items (ctx, scan->items, scan->count, &status);
+    size_t done_count = 0, refused = 0, deferred = 0;
+    for (size_t i = 0; i < scan->count; i++) {
+        contact_item_t *item = &scan->items[i];
+        done_count += item->fate == CONTACT_ITEM_DONE;
+        deferred += item->fate == CONTACT_ITEM_DEFERRED;
+        if (item->fate == CONTACT_ITEM_REFUSED) {
+            refused++;
+            char reason[300];
+            zhub_error ("contact_refused", "bird=%s code=%u reason=%s note=\"dead-lettered\"",
+                        item->bird_id, item->failure.code,
+                        zhub_actor_log_quote (item->failure.reason, reason, sizeof reason));
         }
     }
-    if (rc == 0) {
+    if (done_count + refused) {
         s_done_t done = {.ctx = ctx, .self = self, .items = scan->items, .count = scan->count};
-        if (zhub_store_write (ctx->store, s_done_fn, &done) != ZHUB_OK)
+        if (zhub_store_write (ctx->store, s_done_fn, &done) != ZHUB_OK) {
             zhub_error ("batch_commit_failed", "count=%zu", scan->count);
-        zhub_info ("batch_flushed", "count=%zu pending=%zu ms=%lld", scan->count, scan->pending,
-                   (long long)(zhub_mono_ms () - started));
+            deferred = scan->count;
+        }
+    }
+    zhub_info ("batch_flushed", "count=%zu synced=%zu refused=%zu deferred=%zu pending=%zu ms=%lld",
+               scan->count, done_count, refused, deferred, scan->pending,
+               (long long)(zhub_mono_ms () - started));
+    if (deferred) {
+        //  HubSpot is busy or away: what is left waits a second.
+        zhub_warn ("batch_deferred", "count=%zu status=%ld", deferred, status);
+        self->flush_not_before = zhub_mono_ms () + 1000;
+        self->queued = -1; //  look in the store again then
+    } else {
         //  What is left waits from when its oldest intent was queued.
         self->queued = (int64_t)(scan->pending - scan->count);
-        self->queued_since = scan->pending > scan->count
-                                 ? (scan->next_since ? scan->next_since : scan->oldest)
-                                 : 0;
+        self->queued_since =
+            scan->pending > scan->count ? (scan->next_since ? scan->next_since : scan->oldest) : 0;
         if (self->queued)
             ctx->tick_due_ms = zhub_mono_ms (); //  look again at once
-    } else {
-        zhub_warn ("batch_deferred", "count=%zu status=%ld", scan->count, resp.status);
-        self->flush_not_before = zhub_mono_ms () + 1000;
     }
-    zhub_http_response_reset (&resp);
     for (size_t i = 0; i < scan->count; i++) {
         free (scan->items[i].bird_id);
         free (scan->items[i].hubspot_id);
-        free (scan->items[i].known_id);
         json_decref (scan->items[i].entry);
     }
     free (scan);

@@ -27,6 +27,27 @@ contact_sync_open (zhub_actor_ctx_t *ctx)
     return contact_sync_pending_reorder (ctx);
 }
 
+bool
+contact_sync_ready (zhub_actor_ctx_t *ctx, char *why, size_t why_size)
+{
+    const contact_sync_t *self = ctx->state;
+    zhub_hubspot_property_t needs[CONTACT_MAX_FIELDS + 1];
+    size_t count = 0;
+    needs[count++] = *zhub_hubspot_property_find ("contacts", "bird_contact_id");
+    for (size_t i = 0; i < self->core.field_count; i++) {
+        const contact_field_map_t *field = &self->core.fields[i];
+        if (!field->to_hubspot)
+            continue;
+        const zhub_hubspot_property_t *known =
+            zhub_hubspot_property_find ("contacts", field->hubspot);
+        needs[count++] =
+            known ? *known
+                  : (zhub_hubspot_property_t){.object = "contacts", .name = field->hubspot};
+    }
+    return zhub_hubspot_properties_check (ctx->hubspot, "contacts", needs, count, why, why_size)
+           == 0;
+}
+
 //  -------------------------------------------------------------------
 //  State
 
@@ -176,7 +197,10 @@ s_api_name (contact_api_t api)
 
 //  Makes the plan's call. Returns true when it answered 2xx; otherwise
 //  fills *out from the one classification (except a 409 on a HubSpot
-//  upsert, which the caller resolves).
+//  upsert, which the caller resolves). The upsert is a batch call of one
+//  input: a 207 Multi-Status without its record is that input refused,
+//  and HubSpot's error for it is the outcome (a CONFLICT the caller
+//  resolves like a 409).
 static bool
 s_call (zhub_actor_ctx_t *ctx, const contact_call_t *call, const zhub_msg_t *msg,
         zhub_http_response_t *resp, zhub_outcome_t *out)
@@ -188,6 +212,21 @@ s_call (zhub_actor_ctx_t *ctx, const contact_call_t *call, const zhub_msg_t *msg
         zhub_bird_request (ctx->bird, call->method, call->path, call->body, msg->traceparent, resp);
     zhub_debug ("call", "id=%s api=%s what=\"%s\" status=%ld ms=%lld", msg->id,
                 s_api_name (call->api), call->what, resp->status, (long long)resp->elapsed_ms);
+    const json_t *error = call->op == CONTACT_OP_HUBSPOT_UPSERT && resp->status == 207
+                                  && !json_array_size (json_object_get (resp->json, "results"))
+                              ? zhub_hubspot_batch_error (resp->json, NULL, 1)
+                              : NULL;
+    if (error) {
+        zhub_hubspot_batch_classify (error, call->what, out);
+        if (out->code == 409) {
+            //  the conflict, as a plain 409 would have said it
+            json_t *conflict = json_deep_copy (error);
+            json_decref (resp->json);
+            resp->json = conflict;
+            resp->status = 409;
+        }
+        return false;
+    }
     if (resp->status >= 200 && resp->status < 300)
         return true;
     if (resp->status == 409 && call->op == CONTACT_OP_HUBSPOT_UPSERT)

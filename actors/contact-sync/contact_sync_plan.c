@@ -323,22 +323,32 @@ contact_sync_plan_fetched (const contact_event_t *event, const contact_state_t *
     contact_event_clear (&record);
 }
 
-zhub_rc_t
-contact_sync_plan_conflict (contact_plan_t *plan, const json_t *answer)
+int
+contact_sync_conflict_id (const json_t *answer, char *id, size_t id_size)
 {
     //  HubSpot: "Contact already exists. Existing ID: 501"
     const char *message = s_json_str (answer, "message");
     const char *mark = message ? strstr (message, "Existing ID: ") : NULL;
-    char id[32] = "";
+    if (!id_size)
+        return -1;
+    *id = 0;
     if (mark) {
         mark += strlen ("Existing ID: ");
         size_t n = 0;
-        while (n < sizeof id - 1 && isdigit ((unsigned char)mark[n])) {
+        while (n < id_size - 1 && isdigit ((unsigned char)mark[n])) {
             id[n] = mark[n];
             n++;
         }
         id[n] = 0;
     }
+    return *id ? 0 : -1;
+}
+
+zhub_rc_t
+contact_sync_plan_conflict (contact_plan_t *plan, const json_t *answer)
+{
+    char id[32];
+    contact_sync_conflict_id (answer, id, sizeof id);
     if (!*id || plan->call.op != CONTACT_OP_HUBSPOT_UPSERT || !plan->hubspot_properties) {
         contact_sync_plan_reason (plan, CONTACT_PLAN_REJECT, 409,
                                   "hubspot upsert contact: HTTP 409 without an existing id");

@@ -107,3 +107,57 @@ contact_state_decode (const char *text, size_t size, contact_state_t *state)
     json_decref (root);
     return 0;
 }
+
+//  -------------------------------------------------------------------
+//  A write HubSpot refused
+
+//  Both sides' knowledge of one field, when HubSpot's is the refused
+//  value (a newer value stays).
+static void
+s_withdraw_pair (char **hubspot, char **bird, const char *refused)
+{
+    if (!*hubspot || strcmp (*hubspot, refused))
+        return;
+    free (*hubspot);
+    *hubspot = NULL;
+    if (*bird && !strcmp (*bird, refused)) {
+        free (*bird);
+        *bird = NULL;
+    }
+}
+
+void
+contact_sync_withdraw (contact_state_t *state, const json_t *properties)
+{
+    const char *name;
+    json_t *value;
+    json_object_foreach ((json_t *)properties, name, value)
+    {
+        const char *text = json_string_value (value);
+        if (!text || !strcmp (name, "bird_contact_id"))
+            continue;
+        if (!strcmp (name, "firstname") || !strcmp (name, "lastname")) {
+            char **held =
+                !strcmp (name, "firstname") ? &state->hubspot.firstname : &state->hubspot.lastname;
+            if (*held && !strcmp (*held, text)) {
+                free (*held);
+                *held = NULL;
+                //  Bird holds the name as one field
+                free (state->bird.display_name);
+                state->bird.display_name = NULL;
+            }
+        } else if (!strcmp (name, "phone"))
+            s_withdraw_pair (&state->hubspot.phone, &state->bird.phone, text);
+        else if (!strcmp (name, "email"))
+            s_withdraw_pair (&state->hubspot.email, &state->bird.email, text);
+        else if (state->fields) {
+            json_t *entry = json_object_get (state->fields, name);
+            const char *held = s_json_str (entry, "hubspot");
+            if (held && !strcmp (held, text)) {
+                if (s_same (s_json_str (entry, "bird"), text))
+                    json_object_del (entry, "bird");
+                json_object_del (entry, "hubspot");
+            }
+        }
+    }
+}

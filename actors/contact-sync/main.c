@@ -1,7 +1,8 @@
 //  zhub-contact-sync: keeps Bird and HubSpot contacts in step. main reads
 //  the configuration once, wires the pure core (contact_sync.c) and its
 //  I/O side (contact_sync_io.c) into the shared actor runtime, and runs it
-//  until SIGTERM/SIGINT.
+//  until SIGTERM/SIGINT; the runtime consumes nothing until the HubSpot
+//  properties contact-sync writes exist (contact_sync_ready).
 #include "contact_sync.h"
 #include "contact_sync_io.h"
 #include "zhub_actor.h"
@@ -68,7 +69,10 @@ main (void)
         return 1;
     }
     json_decref (mapping);
-    if (zhub_env_duration_ms ("ZHUB_HUBSPOT_BATCH_WINDOW", 0, &sync.batch_window_ms)
+    //  Batched by default: one call for up to 100 contacts instead of one
+    //  each (HubSpot allows 190 calls per 10 s).
+    if (zhub_env_duration_ms ("ZHUB_HUBSPOT_BATCH_WINDOW", CONTACT_BATCH_WINDOW_DEFAULT_MS,
+                              &sync.batch_window_ms)
         || sync.batch_window_ms < 0) {
         zhub_error ("config_invalid", "reason=\"ZHUB_HUBSPOT_BATCH_WINDOW must be a duration\"");
         contact_sync_config_clear (&sync.core);
@@ -93,6 +97,7 @@ main (void)
                               .route_count = sizeof routes / sizeof routes[0],
                               .schema_version = 1,
                               .open = contact_sync_open,
+                              .ready = contact_sync_ready,
                               .state = &sync,
                               .tick = contact_sync_flush,
                               .batch_max = CONTACT_SYNC_BATCH_MESSAGES};

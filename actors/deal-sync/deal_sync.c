@@ -452,8 +452,13 @@ deal_sync_decide (const deal_sync_config_t *config, const deal_ai_event_t *event
         json_object_set_new (props, "ai_agent_type", json_string (event->agent_type));
     if (event->conversation_id)
         json_object_set_new (props, "conversation_id", json_string (event->conversation_id));
-    if (event->score >= 0)
-        json_object_set_new (props, "qualification_score", json_integer (event->score));
+    //  Property values are strings on the wire, numbers included
+    //  (SimplePublicObjectInput.properties: string values in the spec).
+    if (event->score >= 0) {
+        char score[16];
+        snprintf (score, sizeof score, "%d", event->score);
+        json_object_set_new (props, "qualification_score", json_string (score));
+    }
     if (event->property_interest)
         json_object_set_new (props, "property_interest", json_string (event->property_interest));
     if (event->tour_date)

@@ -10,8 +10,9 @@
 //  before anything is deleted here, each of the person's deals is renamed
 //  DEAL_SYNC_ERASED_NAME and loses zhub_deal_key and conversation_id; the
 //  deal itself, its stage and amount stay (sales records are the
-//  company's). A deal HubSpot no longer has (404) counts as done; any
-//  other failure retries the whole message with nothing deleted here yet.
+//  company's). A deal HubSpot no longer has (its 404 OBJECT_NOT_FOUND)
+//  counts as done; any other failure retries the whole message with
+//  nothing deleted here yet.
 #include "deal_sync_io.h"
 #include "deal_sync_state.h"
 #include "zhub_log.h"
@@ -218,7 +219,7 @@ s_redact_deals (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const zhub_forget_
         zhub_http_response_init (&resp);
         ok = deal_sync_hubspot (ctx, "PATCH", path, body, "hubspot deal redact", msg, &resp, true,
                                 out)
-             || resp.status == 404;
+             || zhub_hubspot_not_found (&resp);
         if (ok)
             zhub_info ("deal_redacted", "id=%s deal=%s status=%ld", msg->id, f.deals.items[i],
                        resp.status);

@@ -138,7 +138,7 @@ deal_sync_hubspot (zhub_actor_ctx_t *ctx, const char *method, const char *path, 
                 msg && msg->id ? msg->id : "-", what, resp->status, (long long)resp->elapsed_ms);
     if (resp->status >= 200 && resp->status < 300)
         return true;
-    if (!(not_found_ok && resp->status == 404))
+    if (!(not_found_ok && zhub_hubspot_not_found (resp)))
         zhub_retry_classify (resp, what, zhub_now_ms (), out);
     return false;
 }
@@ -170,6 +170,18 @@ deal_sync_check_pipelines (zhub_actor_ctx_t *ctx, char *err, size_t err_size)
         snprintf (err, err_size, "HubSpot's pipelines API did not answer");
     zhub_http_response_reset (&resp);
     return rc;
+}
+
+bool
+deal_sync_ready (zhub_actor_ctx_t *ctx, char *why, size_t why_size)
+{
+    size_t count, n = 0;
+    const zhub_hubspot_property_t *all = zhub_hubspot_properties (&count);
+    zhub_hubspot_property_t needs[DEAL_MAX_PIPELINE_STAGES];
+    for (size_t i = 0; i < count && n < DEAL_MAX_PIPELINE_STAGES; i++)
+        if (!strcmp (all[i].object, "deals"))
+            needs[n++] = all[i];
+    return zhub_hubspot_properties_check (ctx->hubspot, "deals", needs, n, why, why_size) == 0;
 }
 
 //  -------------------------------------------------------------------
@@ -224,7 +236,7 @@ s_contact_id (zhub_actor_ctx_t *ctx, const char *bird_id, const char *known, con
         else
             zhub_outcome_reject (out, ZHUB_REASON_BAD_ANSWER,
                                  "hubspot get contact by bird id: no id in the answer");
-    } else if (resp->status == 404) {
+    } else if (zhub_hubspot_not_found (resp)) {
         uint32_t attempt = ctx->delivery ? ctx->delivery->attempt : 1;
         zhub_outcome_retry (out, (int64_t)DEAL_SYNC_WAIT_CONTACT_MS * (attempt ? attempt : 1),
                             ZHUB_REASON_NOT_READY, "bird contact %s is not synced to HubSpot yet",
@@ -232,6 +244,43 @@ s_contact_id (zhub_actor_ctx_t *ctx, const char *bird_id, const char *known, con
     }
     free (path);
     return id;
+}
+
+//  The deal of key as HubSpot has it: ZHUB_OK with *current, ZHUB_NOTFOUND
+//  only when HubSpot clearly says there is none, else ZHUB_ERROR with *out
+//  set. The key goes in the body of a batch read (idProperty), never into
+//  the URL path: it holds a "/", which HubSpot's front end refuses in a
+//  path segment even when escaped (%2F), and a lookup that fails must
+//  never pass for "no deal yet" — the upsert would then send a new deal's
+//  properties and move an existing deal backwards.
+static zhub_rc_t
+s_read_deal (zhub_actor_ctx_t *ctx, const char *key, const zhub_msg_t *msg,
+             zhub_http_response_t *resp, deal_current_t *current, zhub_outcome_t *out)
+{
+    json_t *body = json_pack ("{s:s, s:[{s:s}], s:[s, s, s], s:[s]}", "idProperty",
+                              DEAL_KEY_PROPERTY, "inputs", "id", key, "properties", "dealstage",
+                              "pipeline", DEAL_KEY_PROPERTY, "propertiesWithHistory", "dealstage");
+    const char *what = "hubspot read deal by key";
+    bool answered = deal_sync_hubspot (ctx, "POST", "/crm/v3/objects/deals/batch/read", body, what,
+                                       msg, resp, false, out);
+    json_decref (body);
+    if (!answered)
+        return ZHUB_ERROR;
+    const json_t *record;
+    zhub_rc_t rc = zhub_hubspot_batch_read_one (resp, DEAL_KEY_PROPERTY, key, &record);
+    if (rc == ZHUB_OK && deal_sync_read_deal (record, current)) {
+        zhub_outcome_reject (out, ZHUB_REASON_BAD_ANSWER, "%s: the deal has no id", what);
+        return ZHUB_ERROR;
+    }
+    if (rc == ZHUB_ERROR) {
+        const json_t *error = zhub_hubspot_batch_error (resp->json, key, 1);
+        if (error)
+            zhub_hubspot_batch_classify (error, what, out);
+        else
+            zhub_outcome_reject (out, ZHUB_REASON_BAD_ANSWER, "%s: HTTP %ld without the deal", what,
+                                 resp->status);
+    }
+    return rc;
 }
 
 void
@@ -273,24 +322,10 @@ deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
         goto done;
 
     //  The deal as HubSpot has it now, with who set its stage and when.
-    char *escaped = zhub_http_escape (key);
-    char *path = zhub_sprintf ("/crm/v3/objects/deals/%s?idProperty=" DEAL_KEY_PROPERTY
-                               "&properties=dealstage,pipeline," DEAL_KEY_PROPERTY
-                               "&propertiesWithHistory=dealstage",
-                               escaped);
-    free (escaped);
-    bool found =
-        deal_sync_hubspot (ctx, "GET", path, NULL, "hubspot get deal", msg, &resp, true, out);
-    free (path);
-    if (!found && resp.status != 404)
+    zhub_rc_t found = s_read_deal (ctx, key, msg, &resp, &current, out);
+    if (found != ZHUB_OK && found != ZHUB_NOTFOUND)
         goto done;
-    if (found) {
-        if (deal_sync_read_deal (resp.json, &current)) {
-            zhub_outcome_reject (out, ZHUB_REASON_BAD_ANSWER, "hubspot get deal: no id");
-            goto done;
-        }
-        have_current = true;
-    }
+    have_current = found == ZHUB_OK;
     deal_sync_decide (config, &event, have_current ? &current : NULL, &decision);
 
     //  Write: an upsert on the unique key (creates at most one deal).
@@ -301,13 +336,18 @@ deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
     json_decref (body);
     if (!written)
         goto done;
+    //  A batch call of one input: a 207 without the deal is that input
+    //  refused, with HubSpot's error for it.
     const json_t *result = json_array_get (json_object_get (resp.json, "results"), 0);
-    const json_t *id_value = json_object_get (result, "id");
-    if (!json_is_string (id_value)) {
-        zhub_outcome_reject (out, ZHUB_REASON_BAD_ANSWER, "hubspot upsert deal: no id");
+    deal_id = zhub_hubspot_id (json_object_get (result, "id"));
+    if (!deal_id) {
+        const json_t *error = zhub_hubspot_batch_error (resp.json, key, 1);
+        if (error)
+            zhub_hubspot_batch_classify (error, "hubspot upsert deal", out);
+        else
+            zhub_outcome_reject (out, ZHUB_REASON_BAD_ANSWER, "hubspot upsert deal: no id");
         goto done;
     }
-    deal_id = zhub_strdup (json_string_value (id_value));
 
     //  Associate with the contact unless we know it is (idempotent PUT).
     bool associated = look.have_state && look.state.associated && look.state.deal_id
@@ -316,8 +356,8 @@ deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
     if (!associated) {
         char *deal_escaped = zhub_http_escape (deal_id),
              *contact_escaped = zhub_http_escape (contact_id);
-        path = zhub_sprintf ("/crm/v4/objects/deals/%s/associations/default/contacts/%s",
-                             deal_escaped, contact_escaped);
+        char *path = zhub_sprintf ("/crm/v4/objects/deals/%s/associations/default/contacts/%s",
+                                   deal_escaped, contact_escaped);
         free (deal_escaped);
         free (contact_escaped);
         bool ok = deal_sync_hubspot (ctx, "PUT", path, NULL, "hubspot associate deal with contact",
@@ -395,7 +435,7 @@ s_bird_of_deal (zhub_actor_ctx_t *ctx, const char *deal_id, const zhub_msg_t *ms
     bool ok = deal_sync_hubspot (ctx, "GET", path, NULL, "hubspot get deal", msg, resp, true, out);
     free (path);
     if (!ok) {
-        *failed = resp->status != 404; //  a deleted deal concerns nobody
+        *failed = !zhub_hubspot_not_found (resp); //  a deleted deal concerns nobody
         free (escaped);
         return NULL;
     }
@@ -408,15 +448,15 @@ s_bird_of_deal (zhub_actor_ctx_t *ctx, const char *deal_id, const zhub_msg_t *ms
     ok = deal_sync_hubspot (ctx, "GET", path, NULL, "hubspot get deal associations", msg, resp,
                             true, out);
     free (path);
-    if (!ok && resp->status != 404) {
+    if (!ok && !zhub_hubspot_not_found (resp)) {
         *failed = true;
         free (bird);
         return NULL;
     }
+    //  toObjectId: an integer, or a string in newer rollouts of the spec.
     const json_t *first = json_array_get (json_object_get (resp->json, "results"), 0);
-    const json_t *to = json_object_get (first, "toObjectId");
-    if (ok && json_is_integer (to))
-        *contact_id = zhub_sprintf ("%lld", (long long)json_integer_value (to));
+    if (ok)
+        *contact_id = zhub_hubspot_id (json_object_get (first, "toObjectId"));
     if (!bird && *contact_id) {
         escaped = zhub_http_escape (*contact_id);
         path = zhub_sprintf ("/crm/v3/objects/contacts/%s?properties=bird_contact_id", escaped);
@@ -424,7 +464,7 @@ s_bird_of_deal (zhub_actor_ctx_t *ctx, const char *deal_id, const zhub_msg_t *ms
         ok =
             deal_sync_hubspot (ctx, "GET", path, NULL, "hubspot get contact", msg, resp, true, out);
         free (path);
-        if (!ok && resp->status != 404) {
+        if (!ok && !zhub_hubspot_not_found (resp)) {
             *failed = true;
             return NULL;
         }

@@ -46,6 +46,10 @@ int deal_sync_open (zhub_actor_ctx_t *ctx);
 //  times). 0, or -1 with a reason.
 int deal_sync_check_pipelines (zhub_actor_ctx_t *ctx, char *err, size_t err_size);
 
+//  zhub_actor_spec_t.ready: the deal properties deal-sync writes exist in
+//  HubSpot with the type and uniqueness it needs (zhub_deal_key unique).
+bool deal_sync_ready (zhub_actor_ctx_t *ctx, char *why, size_t why_size);
+
 //  Handlers: AI events, HubSpot deal webhooks, contact.synced.
 void deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 void deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);

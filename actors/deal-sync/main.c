@@ -1,7 +1,8 @@
 //  zhub-deal-sync: AI conversation stages -> the HubSpot deal pipeline,
 //  and a person's stage changes back to Bird. main reads the configuration
 //  once (environment + the "deal" section of $ZHUB_MAPPING_FILE), checks
-//  the stage map against HubSpot's pipelines, wires the pure core
+//  the stage map against HubSpot's pipelines, waits (consuming nothing)
+//  until the deal properties it writes exist, wires the pure core
 //  (deal_sync.c) and its I/O side (deal_sync_io.c) into the shared actor
 //  runtime, and runs it until SIGTERM/SIGINT.
 #include "deal_sync.h"
@@ -53,6 +54,7 @@ main (void)
                               .route_count = sizeof routes / sizeof routes[0],
                               .schema_version = 1,
                               .open = deal_sync_open,
+                              .ready = deal_sync_ready,
                               .state = &sync};
     zhub_actor_t *actor = zhub_actor_new (&config, &spec, err, sizeof err);
     if (!actor) {

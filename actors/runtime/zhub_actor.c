@@ -441,6 +441,33 @@ s_handle (zhub_actor_t *self, zhub_delivery_t *first)
     free (handled);
 }
 
+//  Until spec->ready passes (or a stop is asked for): nothing is consumed
+//  meanwhile. The reason is logged when it first appears or changes.
+static void
+s_wait_ready (zhub_actor_t *self)
+{
+    char why[300] = "", said[300] = "", quoted[320];
+    while (!s_stop) {
+        *why = 0;
+        if (self->spec->ready (&self->ctx, why, sizeof why)) {
+            if (*said)
+                zhub_info ("ready_check_passed", "group=%s", self->config->name);
+            return;
+        }
+        if (strcmp (why, said)) {
+            zhub_warn ("not_ready", "group=%s retry_ms=%lld reason=%s", self->config->name,
+                       (long long)self->config->ready_retry_ms,
+                       zhub_actor_log_quote (*why ? why : "not ready", quoted, sizeof quoted));
+            snprintf (said, sizeof said, "%s", *why ? why : "not ready");
+        }
+        int64_t until = zhub_mono_ms () + self->config->ready_retry_ms;
+        while (!s_stop && zhub_mono_ms () < until) {
+            struct timespec pause = {.tv_nsec = 50 * 1000 * 1000};
+            nanosleep (&pause, NULL);
+        }
+    }
+}
+
 int
 zhub_actor_run (zhub_actor_t *self)
 {
@@ -457,6 +484,8 @@ zhub_actor_run (zhub_actor_t *self)
                         .ack_deadline_ms = config->ack_deadline_ms,
                         .backoff_ms = config->backoff_ms,
                         .backoff_count = config->backoff_count};
+    if (self->spec->ready)
+        s_wait_ready (self);
     bool announced_wait = false;
     while (!s_stop) {
         zhub_rc_t rc = zhub_client_join (self->client, &join, ZHUB_ACTOR_JOIN_TIMEOUT_MS);

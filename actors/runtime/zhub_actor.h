@@ -5,7 +5,9 @@
 //             validated, logged with secrets masked;
 //    setup    opens the actor's LMDB environment ($ZHUB_DATA_DIR/<name>/),
 //             one HTTP client and the HubSpot and Bird connectors on it,
-//             and a bus client; joins the consumer group <name> with the
+//             and a bus client; waits until the actor's own readiness check
+//             passes (what it writes exists where it writes it), consuming
+//             nothing meanwhile; joins the consumer group <name> with the
 //             group settings from the config; logs `event=ready`;
 //    loop     receives a delivery, finds the handler whose topic pattern
 //             matches, calls it, and turns its zhub_outcome_t into ACK,
@@ -37,6 +39,7 @@
 #define ZHUB_ACTOR_PUBLISH_TIMEOUT_MS 5000 //  per confirmed publish
 #define ZHUB_ACTOR_OUTBOX_BATCH 64         //  outbox entries published per round
 #define ZHUB_ACTOR_BATCH_MS 20             //  a store batch takes no new message after this
+#define ZHUB_ACTOR_READY_RETRY_MS 5000     //  ZHUB_READY_RETRY: readiness checked again after
 
 //  -------------------------------------------------------------------
 //  Configuration (zhub_actor_config.c; no bus, no I/O beyond getenv)
@@ -59,6 +62,7 @@ typedef struct {
     char *bird_workspace_id;         //  ZHUB_BIRD_WORKSPACE_ID (a UUID, or "" unset)
     int64_t http_connect_timeout_ms; //  ZHUB_HTTP_CONNECT_TIMEOUT (default 5s)
     int64_t http_timeout_ms;         //  ZHUB_HTTP_TIMEOUT (default 20s)
+    int64_t ready_retry_ms;          //  ZHUB_READY_RETRY (default 5s): see spec.ready
 } zhub_actor_config_t;
 
 //  Reads the configuration of actor `name` from the environment. Returns
@@ -132,6 +136,15 @@ typedef struct {
     //  own durable timers (the scheduler's). ctx->delivery is NULL; what it
     //  queues with zhub_actor_outbox_put is published right after. NULL = none.
     void (*tick) (zhub_actor_ctx_t *ctx);
+    //  Readiness: can the actor do its work at all (the HubSpot properties
+    //  it writes exist, with the right type)? Called before the group is
+    //  joined, and again every ZHUB_READY_RETRY while it returns false;
+    //  until it returns true the actor consumes nothing, so its messages
+    //  wait in the broker instead of failing one by one into dead letters.
+    //  why gets one line for operators (what is missing, what to run),
+    //  logged as `event=not_ready` once, and again only when it changes.
+    //  NULL = always ready.
+    bool (*ready) (zhub_actor_ctx_t *ctx, char *why, size_t why_size);
     //  Group commit: up to this many deliveries that are already waiting
     //  (ZHUB_CREDIT > 1) are handled in one store batch (zhub_store_batch_*)
     //  and acked after its single commit, for at most ZHUB_ACTOR_BATCH_MS.
@@ -161,9 +174,9 @@ void zhub_actor_handle_signals (void);
 //  True once a stop was asked for.
 bool zhub_actor_stopping (void);
 
-//  Joins the group, logs `event=ready group=<name>`, then handles
-//  deliveries until a stop is asked for. Returns 0 on a clean stop, -1
-//  when the broker refused the JOIN.
+//  Waits for spec.ready (if any), joins the group, logs `event=ready
+//  group=<name>`, then handles deliveries until a stop is asked for.
+//  Returns 0 on a clean stop, -1 when the broker refused the JOIN.
 int zhub_actor_run (zhub_actor_t *self);
 
 //  Queues msg for publishing inside the handler's write transaction (call

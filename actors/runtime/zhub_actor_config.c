@@ -80,6 +80,11 @@ zhub_actor_config_load (zhub_actor_config_t *config, const char *name, char *err
         && zhub_env_duration_ms ("ZHUB_HTTP_TIMEOUT", ZHUB_HTTP_TOTAL_TIMEOUT_MS,
                                  &config->http_timeout_ms))
         bad = "ZHUB_HTTP_TIMEOUT must be a duration";
+    if (!bad
+        && (zhub_env_duration_ms ("ZHUB_READY_RETRY", ZHUB_ACTOR_READY_RETRY_MS,
+                                  &config->ready_retry_ms)
+            || config->ready_retry_ms < 100))
+        bad = "ZHUB_READY_RETRY must be a duration of at least 100ms";
     if (!bad && (config->http_connect_timeout_ms <= 0 || config->http_timeout_ms <= 0))
         bad = "ZHUB_HTTP_CONNECT_TIMEOUT and ZHUB_HTTP_TIMEOUT must be above 0";
     if (!bad && !s_http_url (config->hubspot_base_url))
@@ -129,13 +134,14 @@ zhub_actor_config_log (const zhub_actor_config_t *config)
                "group=%s broker=%s data_dir=%s max_deliveries=%u ack_deadline_ms=%lld "
                "backoff=%s credit=%u hubspot_base_url=%s hubspot_token=%s bird_base_url=%s "
                "bird_api_key=%s bird_workspace_id=%s http_connect_timeout_ms=%lld "
-               "http_timeout_ms=%lld",
+               "http_timeout_ms=%lld ready_retry_ms=%lld",
                config->name, config->broker, config->data_dir, config->max_deliveries,
                (long long)config->ack_deadline_ms, backoff, config->credit,
                config->hubspot_base_url, zhub_env_mask (config->hubspot_token, token, sizeof token),
                config->bird_base_url, zhub_env_mask (config->bird_api_key, key, sizeof key),
                *config->bird_workspace_id ? config->bird_workspace_id : "unset",
-               (long long)config->http_connect_timeout_ms, (long long)config->http_timeout_ms);
+               (long long)config->http_connect_timeout_ms, (long long)config->http_timeout_ms,
+               (long long)config->ready_retry_ms);
 }
 
 const char *

@@ -314,14 +314,6 @@ def check_request(provider, operations, entry, strip_prefixes=()):
 # reported as a warning, not a failure, until its fix lands; then its line
 # goes. Match on provider, operation, rule and a piece of the detail.
 KNOWN_VIOLATIONS = [
-    {"provider": "hubspot", "operation": "GET /crm/v3/objects/deals/{dealId}",
-     "rule": "encoded-slash", "detail": "%2F",
-     "reason": "deal-sync looks a deal up by its key (contact/conversation) in the path; "
-               "the fix reads it with POST .../batch/read and idProperty"},
-    {"provider": "hubspot", "operation": "POST /crm/v3/objects/deals/batch/upsert",
-     "rule": "body-schema", "detail": "qualification_score: must be string",
-     "reason": "deal-sync sends the qualification score as a JSON number; "
-               "HubSpot property values are strings"},
 ]
 
 

@@ -62,6 +62,11 @@ BIRD_AUTH = {"Authorization": "AccessKey test-bird-key"}
 HUBSPOT_AUTH = {"Authorization": "Bearer test-hubspot-token"}
 
 
+# These tests follow one change to one call: HubSpot writes are not
+# batched (contact-sync batches by default; test_contact_sync_batch.py).
+UNBATCHED = {"ZHUB_HUBSPOT_BATCH_WINDOW": "0"}
+
+
 def start_stack(hub, **contact_sync_env):
     """Peers first (their URLs go into the environment), then broker,
     gateway and contact-sync. Returns contact-sync's Proc."""
@@ -69,7 +74,7 @@ def start_stack(hub, **contact_sync_env):
     hub.start_peer("bird")
     hub.start("broker")
     hub.start("gateway")
-    return hub.start("contact-sync", extra_env=contact_sync_env)
+    return hub.start("contact-sync", extra_env=dict(UNBATCHED, **contact_sync_env))
 
 
 def seed_bird_contact(hub, name, phone, email=None):
@@ -291,7 +296,7 @@ def test_killed_mid_call_is_redelivered_and_applied_once(hub):
     sync.kill9()
     assert not handled_lines(sync)
 
-    restarted = hub.start("contact-sync", extra_env={"ZHUB_ACK_DEADLINE": "2s"})
+    restarted = hub.start("contact-sync", extra_env=dict(UNBATCHED, ZHUB_ACK_DEADLINE="2s"))
     wait_until(lambda: [l for l in handled_lines(restarted, "synced") if "attempt=1" not in l],
                timeout=20, what="the redelivery to be synced")
     # The interrupted upsert and the redelivered one both reached HubSpot;
@@ -421,7 +426,7 @@ def test_sigterm_mid_call_finishes_the_message_then_exits(hub):
     assert "event=stopping" in sync.log_text()
     assert len(hubspot_contacts_with(hub, bird_id)) == 1
     # It was acked: a new member gets nothing to redo.
-    restarted = hub.start("contact-sync")
+    restarted = hub.start("contact-sync", extra_env=UNBATCHED)
     time.sleep(1.5)
     assert len([l for l in handled_lines(restarted) if bird_id in l]) == 1
 

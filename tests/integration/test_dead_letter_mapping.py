@@ -48,9 +48,13 @@ def hubspot_contacts_of(hub, bird_id):
 
 def test_fixed_mapping_is_previewed_by_dry_run_then_the_replay_lands_it(hub, tmp_path):
     # The operators map the Bird attribute "budget" to a HubSpot property
-    # that does not exist: HubSpot answers 400, the message is dead-lettered.
+    # whose values it cannot be (lifecyclestage, an enumeration): HubSpot
+    # refuses the write (400), the message is dead-lettered. (A property
+    # that does not exist at all keeps contact-sync from starting.)
     mapping = tmp_path / "mapping.json"
-    hub.env["ZHUB_MAPPING_FILE"] = write_mapping(mapping, budget_to("presupuesto"))
+    hub.env["ZHUB_MAPPING_FILE"] = write_mapping(mapping, budget_to("lifecyclestage"))
+    # one change, one call: the broker dead-letters the message itself
+    hub.env["ZHUB_HUBSPOT_BATCH_WINDOW"] = "0"
     hub.start_peer("hubspot")
     hub.start_peer("bird")
     hub.start("broker", extra_env=FAST)
@@ -68,13 +72,14 @@ def test_fixed_mapping_is_previewed_by_dry_run_then_the_replay_lands_it(hub, tmp
                                         "payload": contact})
     assert 200 <= status < 300
     [row] = wait_until(lambda: zhub_json(hub, "dlq", "list"), 15, 0.1, "the dead letter")
-    assert row["group"] == "contact-sync" and "presupuesto" in row["reason"], row
+    assert row["group"] == "contact-sync" and "not one of the allowed options" in row["reason"], \
+        row
     assert hubspot_contacts_of(hub, bird_id) == []
 
     # Under the mapping as it is, the preview shows the same broken write.
     [before] = zhub_json(hub, "dlq", "replay", "1", "--dry-run")
     assert before["preview"]["outcome"] == "write"
-    assert "presupuesto" in [c["field"] for c in before["preview"]["changes"]]
+    assert "lifecyclestage" in [c["field"] for c in before["preview"]["changes"]]
 
     # A candidate file can be tried before it is deployed.
     fixed = write_mapping(tmp_path / "fixed.json", budget_to("company"))
@@ -97,7 +102,7 @@ def test_fixed_mapping_is_previewed_by_dry_run_then_the_replay_lands_it(hub, tmp
     assert "POST /crm/v3/objects/contacts/batch/upsert (hubspot upsert contact)" in out
     assert 'company: "15000"' in out and 'firstname: "Ana"' in out
     assert 'phone: "+525512345678"' in out
-    assert "presupuesto" not in out.split("under the mapping", 1)[1]
+    assert "lifecyclestage" not in out.split("under the mapping", 1)[1]
     assert "(dry run: nothing was published)" in out
     [preview_row] = zhub_json(hub, "dlq", "replay", "1", "--dry-run")
     preview = preview_row["preview"]

@@ -13,14 +13,14 @@ import uuid
 
 from harness import BUILD_DIR, wait_until
 from test_contact_sync import (BIRD_AUTH, HUBSPOT_AUTH, bus_messages, handled_lines, http,
-                               peer_requests, peer_state)
+                               peer_fault, peer_requests, peer_state)
 from zhub_bus import Bus, envelope
 
 ZHUB = os.path.join(BUILD_DIR, "cli", "zhub")
 
 
-def start_stack(hub, replicas=1, **env):
-    hub.start_peer("hubspot")
+def start_stack(hub, replicas=1, hubspot_args=(), **env):
+    hub.start_peer("hubspot", *hubspot_args)
     hub.start_peer("bird")
     hub.start("broker")
     return [hub.start("deal-sync", extra_env=env) for _ in range(replicas)]
@@ -129,6 +129,10 @@ def test_ai_events_create_one_associated_deal_and_move_it_forward(hub):
     assert props["pipeline"] == "default" and props["ai_agent_type"] == "qualifier"
     assert props["conversation_id"] == "conv-1" and props["qualification_score"] == "35"
     assert props["last_ai_interaction"]
+    # every property value went out as a JSON string (HubSpot's contract)
+    assert peer_state(hub, "hubspot")["contract_violations"] == []
+    upsert = peer_requests(hub, "hubspot", "/crm/v3/objects/deals/batch/upsert", "POST")[0]
+    assert upsert["body"]["inputs"][0]["properties"]["qualification_score"] == "35"
     # associated with the contact (v4 default association, both directions)
     link = {"from": {"type": "deals", "id": deal["id"]}, "to": {"type": "contacts",
             "id": contact_id}, "types": [{"associationCategory": "HUBSPOT_DEFINED",
@@ -274,3 +278,68 @@ def test_three_replicas_never_create_two_deals(hub):
         wait_stage(hub, bird_id, "contractsent", timeout=20)
     assert len(deals(hub)) == len(birds)
     assert all(r.alive() for r in replicas)
+
+
+def test_a_deal_is_looked_up_by_its_key_in_the_body_never_in_the_path(hub):
+    """The key holds a "/": HubSpot's front end refuses %2F in a path
+    segment, and a failed lookup taken for "no deal yet" would upsert a new
+    deal's properties over a stage a person set."""
+    sync, = start_stack(hub)
+    bird_id, _ = seed_contact(hub)
+    stage_changed(hub, bird_id, "application")
+    deal = wait_stage(hub, bird_id, "contractsent")
+    ui_edit_stage(hub, deal["id"], "closedwon")  # a person closes it
+    stage_changed(hub, bird_id, "qualified")     # a late AI event
+    wait_handled(sync, 2)
+    assert "skipped=" in handled_lines(sync)[-1], handled_lines(sync)[-1]
+    assert deal_of(hub, bird_id)["properties"]["dealstage"] == "closedwon"
+    assert len(deals(hub)) == 1
+    reads = peer_requests(hub, "hubspot", "/crm/v3/objects/deals/batch/read", "POST")
+    assert len(reads) == 2
+    assert reads[0]["body"]["idProperty"] == "zhub_deal_key"
+    assert reads[0]["body"]["inputs"] == [{"id": bird_id + "/default"}]
+    assert reads[0]["body"]["propertiesWithHistory"] == ["dealstage"]
+    assert not [r for r in peer_requests(hub, "hubspot") if "%2f" in r["path"].lower()]
+    # the late event wrote its other properties, never a new deal's
+    last = peer_requests(hub, "hubspot", "/crm/v3/objects/deals/batch/upsert", "POST")[-1]
+    assert "dealstage" not in last["body"]["inputs"][0]["properties"]
+    assert "dealname" not in last["body"]["inputs"][0]["properties"]
+
+
+def test_a_failed_lookup_is_never_taken_for_no_deal(hub):
+    sync, = start_stack(hub)
+    bird_id, _ = seed_contact(hub)
+    stage_changed(hub, bird_id, "application")
+    wait_stage(hub, bird_id, "contractsent")
+    upserts = len(peer_requests(hub, "hubspot", "/crm/v3/objects/deals/batch/upsert", "POST"))
+    # a 404 that is not HubSpot's OBJECT_NOT_FOUND (a front end's, a proxy's)
+    peer_fault(hub, "hubspot", status=404, path_prefix="/crm/v3/objects/deals/batch/read")
+    stage_changed(hub, bird_id, "lead")
+    wait_handled(sync, 2)
+    line = handled_lines(sync)[-1]
+    assert "outcome=rejected" in line and "code=404" in line, line
+    assert len(peer_requests(hub, "hubspot", "/crm/v3/objects/deals/batch/upsert",
+                             "POST")) == upserts
+    assert deal_of(hub, bird_id)["properties"]["dealstage"] == "contractsent"
+
+
+def test_association_ids_sent_as_strings_are_read(hub):
+    """toObjectId is a string in newer rollouts of the associations v4 spec."""
+    start_stack(hub, hubspot_args=("--v4-object-ids", "string"))
+    bird_id, contact_id = seed_contact(hub)
+    # a deal a person made in HubSpot (no zhub_deal_key), on the contact
+    status, deal = http("POST", hub.peers["hubspot"] + "/crm/v3/objects/deals", {"properties": {
+        "dealname": "Walk-in", "dealstage": "qualifiedtobuy"}}, HUBSPOT_AUTH)
+    assert status == 201
+    status, _ = http("PUT", "%s/crm/v4/objects/deals/%s/associations/default/contacts/%s"
+                     % (hub.peers["hubspot"], deal["id"], contact_id), headers=HUBSPOT_AUTH)
+    assert status == 200
+    ui_edit_stage(hub, deal["id"], "presentationscheduled")
+    crm_webhook(hub, deal["id"], "presentationscheduled")
+
+    def bird_stage():
+        for contact in peer_state(hub, "bird")["contacts"]:
+            if contact["id"] == bird_id:
+                return contact["attributes"].get("hubspot_deal_stage")
+    wait_until(bird_stage, what="the stage on the Bird contact")
+    assert bird_stage() == "presentationscheduled"

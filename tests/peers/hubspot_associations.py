@@ -5,6 +5,10 @@ routes PUT .../associations/default/..., PUT .../associations/... (labelled),
 GET .../associations/{to} and POST /crm/v4/associations/.../batch/associate/
 default here. State is self.associations: (from type, from id, to type,
 to id) -> [association types]; every link also gets its reverse default.
+Object ids in answers are JSON integers, or strings with
+--v4-object-ids string: the spec collection types toObjectId both ways
+(github.com/HubSpot/HubSpot-public-api-spec-collection, CRM/Associations
+rollout 50914/v4: integer; 130902/v4 and 2025-09 onwards: string).
 """
 
 from urllib.parse import unquote
@@ -56,8 +60,9 @@ class AssociationsMixin:
             return validation_error("Invalid input JSON: expected a list of "
                                     "{associationCategory, associationTypeId}")
         self._associate(kind, unquote(oid), to, unquote(toid), body)
-        return Response(201, {"fromObjectTypeId": kind, "fromObjectId": int(unquote(oid)),
-                              "toObjectTypeId": to, "toObjectId": int(unquote(toid)),
+        as_id = str if getattr(self.args, "v4_object_ids", "integer") == "string" else int
+        return Response(201, {"fromObjectTypeId": kind, "fromObjectId": as_id(unquote(oid)),
+                              "toObjectTypeId": to, "toObjectId": as_id(unquote(toid)),
                               "labels": []})
 
     def h_associate_batch(self, req, events, kind, to):
@@ -79,7 +84,8 @@ class AssociationsMixin:
         oid = unquote(oid)
         if oid not in self._type(kind).records:
             return hs_error(404, NOT_FOUND_MESSAGE, "OBJECT_NOT_FOUND", context={"id": [oid]})
-        results = [{"toObjectId": int(toid), "associationTypes": [
+        as_id = str if getattr(self.args, "v4_object_ids", "integer") == "string" else int
+        results = [{"toObjectId": as_id(toid), "associationTypes": [
                        {"category": t["associationCategory"], "typeId": t["associationTypeId"],
                         "label": None} for t in types]}
                    for (f, fi, t_, toid), types in sorted(self.associations.items())

@@ -130,6 +130,7 @@ class EngagementsMixin:
         if req.json_error or not isinstance(body, dict):
             return _invalid("Invalid input JSON on line 1")
         props = body.get("properties")
+        self._note_value_types(props)
         error = _check_props(kind, props, True)
         if error:
             return error
@@ -189,6 +190,7 @@ class EngagementsMixin:
         if req.json_error or not isinstance(body, dict):
             return _invalid("Invalid input JSON on line 1")
         props = body.get("properties")
+        self._note_value_types(props)
         error = _check_props(kind, props, False)
         if error:
             return error

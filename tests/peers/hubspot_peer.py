@@ -34,6 +34,22 @@ from hubspot_validation import ValidationMixin  # noqa: E402
 
 BATCH_LIMIT = 100
 FIRST_ID = 501
+# "%2F" in a path: HubSpot's API front end (Java/Jetty) refuses an escaped
+# "/" inside a path segment before any API code sees the request, with
+# Jetty's URI compliance error "Ambiguous URI path separator" (RFC 3986
+# section 3.3) and its HTML error page, not HubSpot's JSON error body.
+ENCODED_SLASH = re.compile(r"%2[fF]")
+
+
+def ambiguous_path(path):
+    reason = "Ambiguous URI path separator"
+    page = ("<html>\n<head>\n<meta http-equiv=\"Content-Type\" content=\"text/html;"
+            "charset=ISO-8859-1\"/>\n<title>Error 400 %s</title>\n</head>\n<body>"
+            "<h2>HTTP ERROR 400 %s</h2>\n<table>\n<tr><th>URI:</th><td>%s</td></tr>\n"
+            "<tr><th>STATUS:</th><td>400</td></tr>\n<tr><th>MESSAGE:</th><td>%s</td></tr>\n"
+            "</table>\n</body>\n</html>\n" % (reason, reason, path, reason))
+    return Response(400, page.encode("iso-8859-1", "replace"),
+                    {"Content-Type": "text/html;charset=iso-8859-1"})
 
 # Private-app token introspection (HubSpot, "Legacy private apps" >
 # "View private app access token information":
@@ -108,6 +124,12 @@ class HubSpotApp(ValidationMixin, BatchMixin, SearchMixin, AssociationsMixin,
                                  "token-info endpoint reports them")
         parser.add_argument("--user-id", type=int, default=2620517,
                             help="the user who created the private app")
+        # toObjectId in v4 association reads: the spec collection has both
+        # (PublicApiSpecs/CRM/Associations/Rollouts/50914/v4: integer;
+        # .../130902/v4 and the dated 2025-09+ rollouts: string).
+        parser.add_argument("--v4-object-ids", choices=("integer", "string"),
+                            default="integer",
+                            help="JSON type of toObjectId in v4 association reads")
 
     def reset_state(self):
         custom = not self.args.no_custom_properties
@@ -130,18 +152,24 @@ class HubSpotApp(ValidationMixin, BatchMixin, SearchMixin, AssociationsMixin,
         self.daily_used = 0
         self.ten_secondly = RollingWindow(self.args.rate_max, 10.0)
         self.secondly_search = RollingWindow(self.args.search_rate, 1.0)
+        # property values that were not JSON strings (see _note_value_types)
+        self.violations = []
+        self.current_req = None
 
     def state_snapshot(self):
         return {kind: list(t.records.values()) for kind, t in self.types.items()} | {
             "custom_properties": {kind: [n for n, p in t.props.items() if "createdAt" in p]
                                   for kind, t in self.types.items()},
             "daily_used": self.daily_used,
+            "contract_violations": list(self.violations),
             "associations": [{"from": {"type": f, "id": fi}, "to": {"type": t, "id": ti},
                               "types": types}
                              for (f, fi, t, ti), types in self.associations.items()]}
 
     # ------------------------------------------------------------ request flow
     def handle(self, req):
+        if ENCODED_SLASH.search(req.path):
+            return ambiguous_path(req.path)
         if req.path.rstrip("/") == TOKEN_INFO_PATH:
             return self._token_info(req)
         if not self._authorized(req):
@@ -224,7 +252,11 @@ class HubSpotApp(ValidationMixin, BatchMixin, SearchMixin, AssociationsMixin,
         events = []
         try:
             with self.lock:
-                resp = getattr(self, "h_" + handler)(req, events, **groups)
+                self.current_req = req
+                try:
+                    resp = getattr(self, "h_" + handler)(req, events, **groups)
+                finally:
+                    self.current_req = None
         except ApiError as exc:
             resp = exc.response
         if events:

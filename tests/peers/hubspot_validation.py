@@ -18,8 +18,33 @@ from hubspot_model import (DEAL_STAGES, ApiError, hs_error, prop_error,
 class ValidationMixin:
     """_clean_props, _check_deal_stage, _unique_owner, _conflict for HubSpotApp."""
 
+    def _note_value_types(self, props):
+        """Records property values that are not JSON strings.
+
+        The spec types every property value as a string
+        (SimplePublicObjectInput.properties: additionalProperties
+        {"type": "string"}, github.com/HubSpot/HubSpot-public-api-spec-collection,
+        CRM/Deals v3); HubSpot's SDKs send strings only (hubspot-api-nodejs
+        SimplePublicObjectInput: { [key: string]: string }). The live API
+        turns a JSON number or boolean into its text instead of refusing it
+        (hubspot-api-nodejs issue 21: callers passing numbers past the
+        TypeScript types), so the stand-in accepts it too, and keeps what
+        it saw in contract_violations (GET /__peer/state) for tests to
+        assert against: a writer that relies on the coercion is off the
+        contract."""
+        req = getattr(self, "current_req", None)
+        if req is None or not isinstance(props, dict):
+            return
+        for name, value in props.items():
+            if not isinstance(value, str):
+                self.violations.append({
+                    "method": req.method, "path": req.path, "property": name,
+                    "json_type": type(value).__name__ if value is not None else "null",
+                    "user_agent": req.header("user-agent", "")})
+
     def _clean_props(self, otype, props):
         """Validates a write; returns HubSpot's string-typed values."""
+        self._note_value_types(props)
         errors, clean = [], {}
         for name, value in props.items():
             error, text = self._check_value(otype, name, value)

@@ -424,8 +424,46 @@ def test_batch_upsert_limits(hubspot):
     assert dupes.status == 400 and "Duplicate IDs" in dupes.json["message"]
     unknown = hubspot.call("POST", path, {"inputs": [
         {"id": "b-1", "idProperty": "bird_contact_id", "properties": {"zz": "1"}}]}, HS_AUTH)
-    assert unknown.status == 400
+    assert unknown.status == 207 and unknown.json["results"] == []
+    assert unknown.json["errors"][0]["errors"][0]["code"] == "PROPERTY_DOESNT_EXIST"
     assert hubspot.call("GET", "/__peer/state").json["contacts"] == []
+
+
+def test_batch_upsert_applies_valid_inputs_and_answers_207_for_the_rest(hubspot):
+    path = "/crm/v3/objects/contacts/batch/upsert"
+    reply = hubspot.call("POST", path, {"inputs": [
+        {"id": "b-1", "idProperty": "bird_contact_id", "properties": {"firstname": "Ana"}},
+        {"id": "b-2", "idProperty": "bird_contact_id", "properties": {"email": "not-an-email"}},
+        {"id": "b-3", "idProperty": "bird_contact_id",
+         "properties": {"lifecyclestage": "sleepy"}}]}, HS_AUTH)
+    assert reply.status == 207, reply
+    body = reply.json
+    assert body["status"] == "COMPLETE" and body["numErrors"] == 2
+    assert [r["properties"]["bird_contact_id"] for r in body["results"]] == ["b-1"]
+    assert {e["category"] for e in body["errors"]} == {"VALIDATION_ERROR"}
+    assert [e["errors"][0]["code"] for e in body["errors"]] == ["INVALID_EMAIL", "INVALID_OPTION"]
+    assert all(e["status"] == "error" and e["message"].startswith("Property values were not")
+               for e in body["errors"])
+    contacts = hubspot.call("GET", "/__peer/state").json["contacts"]
+    assert [c["properties"]["bird_contact_id"] for c in contacts] == ["b-1"]
+    # a conflict still fails the whole call
+    hs_create(hubspot, email="taken@x.com")
+    conflict = hubspot.call("POST", path, {"inputs": [
+        {"id": "b-4", "idProperty": "bird_contact_id", "properties": {"firstname": "Bo"}},
+        {"id": "b-5", "idProperty": "bird_contact_id", "properties": {"email": "taken@x.com"}}]},
+        HS_AUTH)
+    assert conflict.status == 409
+    assert len(hubspot.call("GET", "/__peer/state").json["contacts"]) == 2
+
+
+def test_batch_update_answers_207_per_invalid_input(hubspot):
+    hs_create(hubspot, email="a@b.com")
+    reply = hubspot.call("POST", "/crm/v3/objects/contacts/batch/update", {"inputs": [
+        {"id": "501", "properties": {"firstname": "A"}},
+        {"id": "501x", "properties": {"firstname": "B"}}]}, HS_AUTH)
+    assert reply.status == 207 and reply.json["numErrors"] == 1
+    assert reply.json["errors"][0]["category"] == "OBJECT_NOT_FOUND"
+    assert reply.json["results"][0]["properties"]["firstname"] == "A"
 
 
 def test_batch_update_and_read(hubspot):
@@ -441,6 +479,67 @@ def test_batch_update_and_read(hubspot):
     assert read.status == 207
     assert sorted(r["properties"]["firstname"] for r in read.json["results"]) == ["A", "C"]
     assert read.json["errors"][0]["context"]["ids"] == ["999"]
+
+
+def test_batch_read_by_unique_property_with_history(hubspot):
+    made = hubspot.call("POST", "/crm/v3/objects/deals/batch/upsert", {"inputs": [
+        {"id": "b-1/default", "idProperty": "zhub_deal_key", "properties": {
+            "dealname": "d", "dealstage": "qualifiedtobuy"}}]}, HS_AUTH)
+    assert made.status == 200
+    read = hubspot.call("POST", "/crm/v3/objects/deals/batch/read", {
+        "idProperty": "zhub_deal_key", "inputs": [{"id": "b-1/default"}],
+        "properties": ["dealstage", "zhub_deal_key"],
+        "propertiesWithHistory": ["dealstage"]}, HS_AUTH)
+    assert read.status == 200, read
+    deal = read.json["results"][0]
+    assert deal["properties"]["zhub_deal_key"] == "b-1/default"
+    assert deal["propertiesWithHistory"]["dealstage"][0]["value"] == "qualifiedtobuy"
+    assert deal["propertiesWithHistory"]["dealstage"][0]["sourceType"] == "INTEGRATION"
+    none = hubspot.call("POST", "/crm/v3/objects/deals/batch/read", {
+        "idProperty": "zhub_deal_key", "inputs": [{"id": "b-2/default"}],
+        "properties": ["dealstage"], "propertiesWithHistory": []}, HS_AUTH)
+    assert none.status == 207 and none.json["results"] == []
+    assert none.json["errors"][0]["category"] == "OBJECT_NOT_FOUND"
+    assert none.json["errors"][0]["context"]["ids"] == ["b-2/default"]
+
+
+def test_encoded_slash_in_a_path_segment_is_refused_before_the_api(hubspot):
+    hubspot.call("POST", "/crm/v3/objects/deals/batch/upsert", {"inputs": [
+        {"id": "b-1/default", "idProperty": "zhub_deal_key", "properties": {
+            "dealname": "d", "dealstage": "qualifiedtobuy"}}]}, HS_AUTH)
+    for path in ("/crm/v3/objects/deals/b-1%2Fdefault?idProperty=zhub_deal_key",
+                 "/crm/v3/objects/deals/b-1%2fdefault?idProperty=zhub_deal_key"):
+        reply = hubspot.call("GET", path, headers=HS_AUTH)
+        assert reply.status == 400
+        assert reply.headers["Content-Type"].startswith("text/html")
+        assert b"Ambiguous URI path separator" in reply.raw and reply.json is None
+    # before the token is even looked at
+    assert hubspot.call("GET", "/crm/v3/objects/deals/a%2Fb").status == 400
+    # other escapes in a segment are fine
+    assert hubspot.call("GET", "/crm/v3/objects/deals/b-1%40x?idProperty=zhub_deal_key",
+                        headers=HS_AUTH).status == 404
+
+
+def test_property_values_that_are_not_strings_are_recorded(hubspot):
+    ua = {"User-Agent": "zhub/test"}
+    reply = hubspot.call("POST", "/crm/v3/objects/deals/batch/upsert", {"inputs": [
+        {"id": "b-1/default", "idProperty": "zhub_deal_key", "properties": {
+            "dealname": "d", "dealstage": "qualifiedtobuy", "qualification_score": 35}}]},
+        dict(HS_AUTH, **ua))
+    # coerced, as HubSpot does ...
+    assert reply.status == 200
+    assert reply.json["results"][0]["properties"]["qualification_score"] == "35"
+    note = hubspot.call("POST", "/crm/v3/objects/notes", {"properties": {
+        "hs_timestamp": "2030-01-01T00:00:00Z", "hs_note_body": "x", "hs_pinned": True}},
+        dict(HS_AUTH, **ua))
+    assert note.status == 201
+    # ... and kept as a breach of the string-typed contract
+    seen = hubspot.call("GET", "/__peer/state").json["contract_violations"]
+    assert [(v["path"], v["property"], v["json_type"], v["user_agent"]) for v in seen] == [
+        ("/crm/v3/objects/deals/batch/upsert", "qualification_score", "int", "zhub/test"),
+        ("/crm/v3/objects/notes", "hs_pinned", "bool", "zhub/test")]
+    hs_create(hubspot, email="a@b.com", firstname="A")
+    assert len(hubspot.call("GET", "/__peer/state").json["contract_violations"]) == 2
 
 
 # ---------------------------------------------------------- HubSpot search
@@ -1030,7 +1129,8 @@ def test_deal_custom_properties_and_unique_key_upsert(hubspot):
     no_stage = hubspot.call("POST", "/crm/v3/objects/deals/batch/upsert", {"inputs": [
         {"id": "b-2/default", "idProperty": "zhub_deal_key",
          "properties": {"dealname": "x"}}]}, HS_AUTH)
-    assert no_stage.status == 400
+    assert no_stage.status == 207 and no_stage.json["results"] == []
+    assert no_stage.json["errors"][0]["errors"][0]["code"] == "REQUIRED_PROPERTY"
     unknown = hubspot.call("POST", "/crm/v3/objects/deals", {"properties": {
         "dealname": "x", "dealstage": "closedwon", "nope": "1"}}, HS_AUTH)
     assert unknown.status == 400 and unknown.json["errors"][0]["code"] == "PROPERTY_DOESNT_EXIST"
@@ -1067,6 +1167,18 @@ def test_associations_v4_default_read_and_batch(hubspot):
                        % (deal, contact), {"x": 1}, HS_AUTH)
     assert bad.status == 400
     assert len(hubspot.call("GET", "/__peer/state").json["associations"]) == 2
+
+
+def test_associations_v4_object_ids_as_strings(start):
+    peer = start("hubspot_peer.py", "--v4-object-ids", "string")
+    contact = hs_create(peer, email="a@example.com").json["id"]
+    deal = peer.call("POST", "/crm/v3/objects/deals", {"properties": {
+        "dealname": "d", "dealstage": "qualifiedtobuy"}}, HS_AUTH).json["id"]
+    peer.call("PUT", "/crm/v4/objects/deals/%s/associations/default/contacts/%s"
+              % (deal, contact), headers=HS_AUTH)
+    read = peer.call("GET", "/crm/v4/objects/deals/%s/associations/contacts" % deal,
+                     headers=HS_AUTH).json["results"]
+    assert read[0]["toObjectId"] == contact and isinstance(read[0]["toObjectId"], str)
 
 
 def test_ui_edit_history_and_change_source(start, receiver):

@@ -3,6 +3,7 @@
 //  also uses), the sentence made of a provider's refusal, and the report in
 //  text and JSON.
 #include "doctor.h"
+#include "hubspot.h"
 #include "hubspot_needs.h"
 #include "zhub_test.h"
 
@@ -66,23 +67,22 @@ test_missing_scopes_are_named (void)
 static void
 test_property_shape_is_type_and_uniqueness (void)
 {
-    const zhub_hubspot_property_t *key = NULL, *score = NULL;
-    for (size_t i = 0; i < zhub_hubspot_property_count; i++) {
-        if (!strcmp (zhub_hubspot_properties[i].name, "bird_contact_id"))
-            key = &zhub_hubspot_properties[i];
-        if (!strcmp (zhub_hubspot_properties[i].name, "qualification_score"))
-            score = &zhub_hubspot_properties[i];
-    }
+    const zhub_hubspot_property_t *key = zhub_hubspot_property_find ("contacts", "bird_contact_id");
+    const zhub_hubspot_property_t *score =
+        zhub_hubspot_property_find ("deals", "qualification_score");
     CHECK (key && key->unique && !strcmp (key->object, "contacts"));
     CHECK (score && !score->unique && !strcmp (score->type, "number"));
     char detail[200];
     json_t *good = json_pack ("{s:s, s:b}", "type", "string", "hasUniqueValue", 1);
     json_t *not_unique = json_pack ("{s:s, s:b}", "type", "string", "hasUniqueValue", 0);
     json_t *text = json_pack ("{s:s}", "type", "string");
-    CHECK (zhub_hubspot_property_matches (key, good, detail, sizeof detail));
-    CHECK (!zhub_hubspot_property_matches (key, not_unique, detail, sizeof detail));
+    CHECK (zhub_hubspot_property_compare (key, good, detail, sizeof detail)
+           == ZHUB_HUBSPOT_PROPERTY_OK);
+    CHECK (zhub_hubspot_property_compare (key, not_unique, detail, sizeof detail)
+           == ZHUB_HUBSPOT_PROPERTY_MISMATCH);
     CHECK (strstr (detail, "unique=false") && strstr (detail, "unique=true"));
-    CHECK (!zhub_hubspot_property_matches (score, text, detail, sizeof detail));
+    CHECK (zhub_hubspot_property_compare (score, text, detail, sizeof detail)
+           == ZHUB_HUBSPOT_PROPERTY_MISMATCH);
     CHECK (strstr (detail, "type=string") && strstr (detail, "type=number"));
     json_decref (good);
     json_decref (not_unique);

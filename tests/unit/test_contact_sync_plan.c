@@ -312,6 +312,13 @@ test_bird_invalid_records_are_rejected (void)
 }
 
 static void
+s_set_phone (contact_state_t *state, const char *phone)
+{
+    free (state->hubspot.phone);
+    state->hubspot.phone = zhub_strdup (phone);
+}
+
+static void
 test_state_round_trip (void)
 {
     contact_state_t state = {0};
@@ -335,6 +342,66 @@ test_state_round_trip (void)
     contact_state_clear (&state);
 }
 
+//  HubSpot refused the write of the sample's values for good: the state
+//  stops claiming either side holds them, so the same Bird record planned
+//  again writes them all again (not "HubSpot already has these values").
+static void
+test_refused_write_is_withdrawn_from_the_state (void)
+{
+    contact_state_t state = {0};
+    s_sync_bird_sample (&state);
+    json_decref (state.fields);
+    state.fields = json_pack ("{s:{s:s, s:s}}", "urbanhub_property_interest", "bird", "Torre 4B",
+                              "hubspot", "Torre 4B");
+    //  e-mail not in the refused write; the phone changed since (newer)
+    s_set_phone (&state, "+3522222222");
+    json_t *refused = s_json ("{\"firstname\":\"José\",\"lastname\":\"María Pérez\","
+                              "\"phone\":\"+3511111111\",\"bird_contact_id\":\"" BIRD_ID "\","
+                              "\"urbanhub_property_interest\":\"Torre 4B\"}");
+    contact_sync_withdraw (&state, refused);
+    CHECK (!state.hubspot.firstname && !state.hubspot.lastname && !state.bird.display_name);
+    CHECK_STR (state.hubspot.phone, "+3522222222");
+    CHECK_STR (state.hubspot.email, "jose.maria@example.com");
+    CHECK_STR (state.bird.email, "jose.maria@example.com");
+    CHECK (json_object_size (json_object_get (state.fields, "urbanhub_property_interest")) == 0);
+    CHECK_STR (state.bird_id, BIRD_ID);
+    CHECK_STR (state.hubspot_id, "501");
+
+    //  the same Bird record again: the name is written again
+    contact_event_t event = {.origin = CONTACT_FROM_BIRD,
+                             .kind = zhub_strdup ("contact.updated"),
+                             .bird_id = zhub_strdup (BIRD_ID),
+                             .time_ms = 1700000000000};
+    json_t *answer = s_json (S_BIRD_CONTACT);
+    contact_plan_t plan;
+    contact_plan_init (&plan);
+    contact_sync_plan_fetched (&event, &state, answer, &s_config, &plan);
+    CHECK (plan.kind == CONTACT_PLAN_WRITE);
+    const json_t *props = plan.hubspot_properties;
+    CHECK_STR (json_string_value (json_object_get (props, "firstname")), "José");
+    CHECK_STR (json_string_value (json_object_get (props, "lastname")), "María Pérez");
+    contact_plan_clear (&plan);
+    contact_event_clear (&event);
+    json_decref (answer);
+    json_decref (refused);
+    contact_state_clear (&state);
+}
+
+static void
+test_conflict_names_the_existing_contact (void)
+{
+    char id[32];
+    json_t *answer = s_json ("{\"status\":\"error\",\"message\":\"Contact already exists. "
+                             "Existing ID: 601\",\"category\":\"CONFLICT\"}");
+    CHECK (contact_sync_conflict_id (answer, id, sizeof id) == 0);
+    CHECK_STR (id, "601");
+    json_decref (answer);
+    answer = s_json ("{\"message\":\"Property values were not valid\"}");
+    CHECK (contact_sync_conflict_id (answer, id, sizeof id) == -1);
+    CHECK_STR (id, "");
+    json_decref (answer);
+}
+
 int
 main (void)
 {
@@ -347,5 +414,7 @@ main (void)
     RUN (test_bird_name_to_one_word_clears_lastname);
     RUN (test_bird_invalid_records_are_rejected);
     RUN (test_state_round_trip);
+    RUN (test_refused_write_is_withdrawn_from_the_state);
+    RUN (test_conflict_names_the_existing_contact);
     TEST_EXIT ();
 }
