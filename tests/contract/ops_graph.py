@@ -117,8 +117,10 @@ def operations():
         Operation("graph", "POST /subscriptions", "POST", "/subscriptions",
                   LEARN + "subscription-post-subscriptions",
                   body=("json", SUBSCRIPTION_CREATE, True)),
+        # a later page is the whole @odata.nextLink, whose opaque $skiptoken
+        # the client must not change (https://learn.microsoft.com/graph/paging)
         Operation("graph", "GET /subscriptions", "GET", "/subscriptions",
-                  LEARN + "subscription-list"),
+                  LEARN + "subscription-list", query=_odata("$skiptoken")),
         Operation("graph", "GET /subscriptions/{id}", "GET", "/subscriptions/{id}",
                   LEARN + "subscription-get"),
         Operation("graph", "PATCH /subscriptions/{id}", "PATCH", "/subscriptions/{id}",
