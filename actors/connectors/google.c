@@ -5,6 +5,7 @@
 #include "zhub_url.h"
 
 #include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 
 int
@@ -61,6 +62,31 @@ zhub_google_destroy (zhub_google_t **self_p)
     *self_p = NULL;
 }
 
+//  Google answers some rate limits with 403 instead of 429: the body's
+//  error.errors[].reason is rateLimitExceeded or userRateLimitExceeded
+//  (domain usageLimits), and Google asks for exponential backoff on both,
+//  as on a 429 (https://developers.google.com/calendar/api/guides/errors,
+//  "403: User rate limit exceeded", "403: Rate limit exceeded"). Any other
+//  403 reason (forbiddenForNonOrganizer, insufficientPermissions,
+//  dailyLimitExceeded...) stays what it is: permanent.
+bool
+zhub_google_rate_limited (const zhub_http_response_t *resp)
+{
+    if (resp->status != 403 || !resp->json)
+        return false;
+    const json_t *errors = json_object_get (json_object_get (resp->json, "error"), "errors");
+    size_t i;
+    const json_t *error;
+    json_array_foreach (errors, i, error)
+    {
+        const char *reason = json_string_value (json_object_get (error, "reason"));
+        if (reason
+            && (!strcmp (reason, "rateLimitExceeded") || !strcmp (reason, "userRateLimitExceeded")))
+            return true;
+    }
+    return false;
+}
+
 int
 zhub_google_request (zhub_google_t *self, const char *method, const char *path, const json_t *body,
                      const char *access_token, const char *traceparent, zhub_http_response_t *resp)
@@ -70,7 +96,11 @@ zhub_google_request (zhub_google_t *self, const char *method, const char *path, 
                                   .body = body,
                                   .access_token = access_token,
                                   .traceparent = traceparent};
-    return zhub_connector_request (&self->core, &call, resp);
+    int rc = zhub_connector_request (&self->core, &call, resp);
+    //  the retry policy backs off on it as after a 429
+    if (zhub_google_rate_limited (resp))
+        resp->throttled = true;
+    return rc;
 }
 
 int

@@ -37,6 +37,11 @@ void zhub_google_destroy (zhub_google_t **self_p);
 
 //  Any call: path starts with "/" ("/calendar/v3/freeBusy"), query
 //  included and escaped. body may be NULL.
+//  True when resp is one of Google's rate limits sent as a 403 (see
+//  google.c); every call through this connector marks such an answer
+//  throttled for the retry policy. Pure.
+bool zhub_google_rate_limited (const zhub_http_response_t *resp);
+
 int zhub_google_request (zhub_google_t *self, const char *method, const char *path,
                          const json_t *body, const char *access_token, const char *traceparent,
                          zhub_http_response_t *resp);

@@ -82,10 +82,29 @@ zhub_pacer_started (zhub_pacer_t *self, bool search, int64_t now)
     self->waits++;
 }
 
+//  HubSpot's rate-limit headers (https://developers.hubspot.com/docs/api/usage-details:
+//  X-HubSpot-RateLimit-Max / -Remaining / -Interval-Milliseconds for the
+//  rolling window, -Daily / -Daily-Remaining for the day); -1 when absent.
+typedef struct {
+    int64_t interval_ms, max, remaining, daily, daily_remaining;
+} s_limits_t;
+
+static s_limits_t
+s_limits (const zhub_http_response_t *resp)
+{
+    return (s_limits_t){
+        .interval_ms = zhub_http_header_int (resp, "X-HubSpot-RateLimit-Interval-Milliseconds"),
+        .max = zhub_http_header_int (resp, "X-HubSpot-RateLimit-Max"),
+        .remaining = zhub_http_header_int (resp, "X-HubSpot-RateLimit-Remaining"),
+        .daily = zhub_http_header_int (resp, "X-HubSpot-RateLimit-Daily"),
+        .daily_remaining = zhub_http_header_int (resp, "X-HubSpot-RateLimit-Daily-Remaining")};
+}
+
 void
-zhub_pacer_answered (zhub_pacer_t *self, const zhub_http_response_t *resp, bool search, int64_t now,
+zhub_pacer_answered (zhub_pacer_t *self, zhub_http_response_t *resp, bool search, int64_t now,
                      int64_t wall_ms)
 {
+    s_limits_t rl = s_limits (resp);
     //  The breaker counts what says "the host is not well": no answer, 5xx.
     if (resp->status == 0 || resp->status >= 500) {
         self->failures++;
@@ -101,21 +120,25 @@ zhub_pacer_answered (zhub_pacer_t *self, const zhub_http_response_t *resp, bool 
         self->open_until = 0;
         self->cooldown_ms = ZHUB_BREAKER_COOLDOWN_MS;
     }
-    if (!search && resp->rl_max > 0 && resp->rl_interval_ms > 0 && resp->rl_remaining >= 0) {
-        self->max = resp->rl_max;
-        self->interval_ms = resp->rl_interval_ms;
-        self->remaining = resp->rl_remaining;
+    if (!search && rl.max > 0 && rl.interval_ms > 0 && rl.remaining >= 0) {
+        self->max = rl.max;
+        self->interval_ms = rl.interval_ms;
+        self->remaining = rl.remaining;
     }
+    //  A 429 with the window used up: the rest of the window is what to wait
+    //  when no Retry-After says otherwise (the retry policy's hint).
+    if (resp->status == 429 && rl.remaining == 0 && rl.interval_ms > 0)
+        resp->retry_hint_ms = rl.interval_ms;
     int64_t block = -1;
     if (resp->status == 429) {
         self->throttled_429++;
         block = zhub_retry_after_ms (resp->retry_after, wall_ms);
         if (block < 0)
             block = search                          ? 1000
-                    : resp->rl_daily_remaining == 0 ? ZHUB_PACER_DAILY_BLOCK_MS
+                    : rl.daily_remaining == 0 ? ZHUB_PACER_DAILY_BLOCK_MS
                     : self->interval_ms > 0         ? self->interval_ms
                                                     : 10000;
-    } else if (resp->rl_daily_remaining == 0) {
+    } else if (rl.daily_remaining == 0) {
         block = zhub_retry_after_ms (resp->retry_after, wall_ms);
         if (block < 0)
             block = ZHUB_PACER_DAILY_BLOCK_MS;

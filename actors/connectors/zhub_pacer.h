@@ -69,9 +69,11 @@ int64_t zhub_pacer_delay (const zhub_pacer_t *self, bool search, int64_t now);
 void zhub_pacer_started (zhub_pacer_t *self, bool search, int64_t now);
 
 //  Learns from an answer at monotonic time now (wall_ms for an HTTP-date
-//  Retry-After): the rate figures, a 429's block, the breaker's state.
-void zhub_pacer_answered (zhub_pacer_t *self, const zhub_http_response_t *resp, bool search,
-                          int64_t now, int64_t wall_ms);
+//  Retry-After): HubSpot's rate figures (its X-HubSpot-RateLimit-*
+//  headers), a 429's block, the breaker's state. On a 429 that used up the
+//  window it sets resp->retry_hint_ms to the window's length.
+void zhub_pacer_answered (zhub_pacer_t *self, zhub_http_response_t *resp, bool search, int64_t now,
+                          int64_t wall_ms);
 
 //  True while the circuit is open at now.
 bool zhub_pacer_open (const zhub_pacer_t *self, int64_t now);

@@ -85,11 +85,7 @@ void
 zhub_http_response_init (zhub_http_response_t *resp)
 {
     memset (resp, 0, sizeof *resp);
-    resp->rl_interval_ms = -1;
-    resp->rl_max = -1;
-    resp->rl_remaining = -1;
-    resp->rl_daily = -1;
-    resp->rl_daily_remaining = -1;
+    resp->retry_hint_ms = -1;
 }
 
 void
@@ -97,6 +93,7 @@ zhub_http_response_reset (zhub_http_response_t *resp)
 {
     free (resp->body);
     free (resp->retry_after);
+    free (resp->headers);
     if (resp->json)
         json_decref (resp->json);
     zhub_http_response_init (resp);
@@ -125,8 +122,9 @@ zhub_http_parse_header (zhub_http_response_t *resp, const char *line, size_t siz
         //  the headers of the interim answer.
         free (resp->retry_after);
         resp->retry_after = NULL;
-        resp->rl_interval_ms = resp->rl_max = resp->rl_remaining = -1;
-        resp->rl_daily = resp->rl_daily_remaining = -1;
+        free (resp->headers);
+        resp->headers = NULL;
+        resp->headers_size = 0;
         return;
     }
     const char *colon = memchr (line, ':', size);
@@ -141,33 +139,56 @@ zhub_http_parse_header (zhub_http_response_t *resp, const char *line, size_t siz
     }
     while (value_size && isspace ((unsigned char)value[value_size - 1]))
         value_size--;
-
-    static const struct {
-        const char *name;
-        size_t offset;
-    } ints[] = {
-        {"x-hubspot-ratelimit-interval-milliseconds",
-         offsetof (zhub_http_response_t, rl_interval_ms)},
-        {"x-hubspot-ratelimit-max", offsetof (zhub_http_response_t, rl_max)},
-        {"x-hubspot-ratelimit-remaining", offsetof (zhub_http_response_t, rl_remaining)},
-        {"x-hubspot-ratelimit-daily", offsetof (zhub_http_response_t, rl_daily)},
-        {"x-hubspot-ratelimit-daily-remaining",
-         offsetof (zhub_http_response_t, rl_daily_remaining)},
-    };
     if (name_size == 11 && !strncasecmp (line, "retry-after", 11)) {
         free (resp->retry_after);
         resp->retry_after = zhub_malloc (value_size + 1);
         memcpy (resp->retry_after, value, value_size);
         resp->retry_after[value_size] = 0;
+    }
+    //  "Name: value\n", for the connectors (zhub_http_header)
+    size_t line_size = name_size + 2 + value_size + 1;
+    if (resp->headers_size + line_size + 1 > ZHUB_HTTP_MAX_ANSWER_HEADERS)
         return;
-    }
-    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
-        if (name_size == strlen (ints[i].name) && !strncasecmp (line, ints[i].name, name_size)) {
-            int64_t *field = (int64_t *)((char *)resp + ints[i].offset);
-            *field = s_header_int (value, value_size);
-            return;
+    resp->headers = zhub_realloc (resp->headers, resp->headers_size + line_size + 1);
+    char *out = resp->headers + resp->headers_size;
+    memcpy (out, line, name_size);
+    memcpy (out + name_size, ": ", 2);
+    memcpy (out + name_size + 2, value, value_size);
+    out[line_size - 1] = '\n';
+    resp->headers_size += line_size;
+    resp->headers[resp->headers_size] = 0;
+}
+
+const char *
+zhub_http_header (const zhub_http_response_t *resp, const char *name, char *buf, size_t size)
+{
+    size_t name_size = strlen (name);
+    for (const char *line = resp->headers; line && *line;) {
+        const char *end = strchr (line, '\n');
+        size_t line_size = end ? (size_t)(end - line) : strlen (line);
+        if (line_size >= name_size + 2 && !strncasecmp (line, name, name_size)
+            && line[name_size] == ':') {
+            size_t value_size = line_size - name_size - 2;
+            if (size == 0)
+                return buf;
+            if (value_size >= size)
+                value_size = size - 1;
+            memcpy (buf, line + name_size + 2, value_size);
+            buf[value_size] = 0;
+            return buf;
         }
+        line = end ? end + 1 : line + line_size;
     }
+    return NULL;
+}
+
+int64_t
+zhub_http_header_int (const zhub_http_response_t *resp, const char *name)
+{
+    char value[32];
+    if (!zhub_http_header (resp, name, value, sizeof value))
+        return -1;
+    return s_header_int (value, strlen (value));
 }
 
 char *

@@ -1,9 +1,11 @@
 //  The one HTTP client of the actors, on libcurl. One zhub_http_t holds one
 //  curl easy handle that is reused call after call, so connections to a
 //  peer stay open (keep-alive) and TLS is negotiated once. Requests and
-//  answers are JSON (jansson). The answer keeps what the retry policy needs
-//  (status, Retry-After, HubSpot's X-HubSpot-RateLimit-* figures); deciding
-//  what a failure means is zhub_retry's job, not this file's.
+//  answers are JSON (jansson). The answer keeps its status, Retry-After and
+//  its header lines, so that a connector can read what its provider says
+//  in headers of its own (HubSpot's rate-limit figures: the pacer); this
+//  file knows no provider. Deciding what a failure means is zhub_retry's
+//  job, with the hints a connector sets (throttled, retry_hint_ms).
 //
 //  Not thread-safe: one zhub_http_t per thread.
 #ifndef ZHUB_HTTP_H
@@ -20,6 +22,7 @@
 #define ZHUB_HTTP_TOTAL_TIMEOUT_MS 20000         //  the whole call
 #define ZHUB_HTTP_MAX_RESPONSE (4 * 1024 * 1024) //  answer body bytes kept
 #define ZHUB_HTTP_MAX_HEADERS 16                 //  extra request headers per call
+#define ZHUB_HTTP_MAX_ANSWER_HEADERS 16384       //  answer header bytes kept (more are dropped)
 
 typedef struct zhub_http_t zhub_http_t;
 
@@ -57,12 +60,15 @@ typedef struct {
     size_t body_size;
     json_t *json;               //  body parsed as JSON (owned) or NULL
     char *retry_after;          //  Retry-After value as sent (owned) or NULL
-    int64_t rl_interval_ms;     //  X-HubSpot-RateLimit-Interval-Milliseconds
-    int64_t rl_max;             //  X-HubSpot-RateLimit-Max
-    int64_t rl_remaining;       //  X-HubSpot-RateLimit-Remaining
-    int64_t rl_daily;           //  X-HubSpot-RateLimit-Daily
-    int64_t rl_daily_remaining; //  X-HubSpot-RateLimit-Daily-Remaining
+    char *headers;              //  the final answer's header lines, "Name: value\n" each
+    size_t headers_size;        //  (owned; read them with zhub_http_header)
     int64_t elapsed_ms;         //  time the call took
+    //  Hints a connector sets from what its provider's answer means, for
+    //  the retry policy (zhub_retry_classify):
+    bool throttled;        //  a rate limit whatever the status (Google's 403
+                           //  rateLimitExceeded): back off as after a 429
+    int64_t retry_hint_ms; //  how long the provider asked to wait when no
+                           //  Retry-After says it (-1: nothing said)
     //  Set by the connectors' pacer: the host's circuit was still open when
     //  the call gave up (the host is down, not this message's fault), and
     //  how long until the next probe.
@@ -91,11 +97,20 @@ void zhub_http_response_init (zhub_http_response_t *resp);
 void zhub_http_response_reset (zhub_http_response_t *resp);
 
 //  Reads one response header line ("Name: value\r\n") into resp: keeps
-//  Retry-After and the X-HubSpot-RateLimit-* figures, ignores the rest.
-//  Names compare case-insensitively. A status line ("HTTP/1.1 100 ...")
+//  Retry-After, and every line (trimmed) in resp->headers up to
+//  ZHUB_HTTP_MAX_ANSWER_HEADERS bytes. A status line ("HTTP/1.1 100 ...")
 //  clears what was captured, so only the final answer's headers count.
 //  Pure; exposed for unit tests.
 void zhub_http_parse_header (zhub_http_response_t *resp, const char *line, size_t size);
+
+//  The value of the answer's header name (compared case-insensitively; the
+//  first one when repeated), copied into buf (cut to size), or NULL when
+//  the answer has none.
+const char *zhub_http_header (const zhub_http_response_t *resp, const char *name, char *buf,
+                              size_t size);
+
+//  The same as a non-negative integer; -1 when absent or not one.
+int64_t zhub_http_header_int (const zhub_http_response_t *resp, const char *name);
 
 //  Percent-encodes text for use as one URL path segment or query value:
 //  everything but RFC 3986 unreserved characters (A-Z a-z 0-9 - . _ ~) is

@@ -105,37 +105,12 @@ s_answer_message (const zhub_http_response_t *resp)
     return message ? message : "";
 }
 
-//  A Google API answer that is a rate limit despite its 403: the body's
-//  error.errors[].reason is rateLimitExceeded or userRateLimitExceeded
-//  (domain usageLimits). Google asks for exponential backoff on both, as
-//  on a 429: https://developers.google.com/calendar/api/guides/errors
-//  ("403: User rate limit exceeded", "403: Rate limit exceeded"). Any
-//  other 403 reason (forbiddenForNonOrganizer, insufficientPermissions,
-//  dailyLimitExceeded...) stays permanent.
-static bool
-s_google_rate_limited (const zhub_http_response_t *resp)
-{
-    if (resp->status != 403 || !resp->json)
-        return false;
-    const json_t *errors = json_object_get (json_object_get (resp->json, "error"), "errors");
-    size_t i;
-    const json_t *error;
-    json_array_foreach (errors, i, error)
-    {
-        const char *reason = json_string_value (json_object_get (error, "reason"));
-        if (reason
-            && (!strcmp (reason, "rateLimitExceeded") || !strcmp (reason, "userRateLimitExceeded")))
-            return true;
-    }
-    return false;
-}
-
 void
 zhub_retry_classify (const zhub_http_response_t *resp, const char *what, int64_t now_ms,
                      zhub_outcome_t *out)
 {
     long status = resp->status;
-    bool rate_limited = status == 429 || s_google_rate_limited (resp);
+    bool rate_limited = status == 429 || resp->throttled;
     bool transient_status = status == 0 || status == 408 || status == 423 || rate_limited
                             || status == 477 || (status >= 500 && status < 600);
     if (resp->circuit_open && transient_status
@@ -170,9 +145,9 @@ zhub_retry_classify (const zhub_http_response_t *resp, const char *what, int64_t
         return;
     }
     int64_t delay = zhub_retry_after_ms (resp->retry_after, now_ms);
-    if (delay < 0 && status == 429 && resp->rl_remaining == 0 && resp->rl_interval_ms > 0)
-        delay = resp->rl_interval_ms < ZHUB_RETRY_MAX_DELAY_MS ? resp->rl_interval_ms
-                                                               : ZHUB_RETRY_MAX_DELAY_MS;
+    if (delay < 0 && rate_limited && resp->retry_hint_ms > 0)
+        delay = resp->retry_hint_ms < ZHUB_RETRY_MAX_DELAY_MS ? resp->retry_hint_ms
+                                                              : ZHUB_RETRY_MAX_DELAY_MS;
     if (status == 423 && delay < ZHUB_RETRY_LOCKED_DELAY_MS)
         delay = ZHUB_RETRY_LOCKED_DELAY_MS;
     zhub_outcome_retry (out, delay, (uint32_t)status, "%s: HTTP %ld%s%.160s", what, status,

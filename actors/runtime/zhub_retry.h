@@ -2,14 +2,18 @@
 //  "Failure, in one place"). An actor makes a call with zhub_http, and when
 //  the answer is not a success it asks zhub_retry_classify what that means:
 //
-//    transport error, timeout, 408, 423, 429, 477, 5xx,
-//    403 whose Google error reason is rateLimitExceeded or
-//    userRateLimitExceeded                              ->  ZHUB_RETRY
+//    transport error, timeout, 408, 423, 429, 477, 5xx, and any answer
+//    a connector marked throttled (Google's 403 rateLimitExceeded)
+//                                                        ->  ZHUB_RETRY
 //        with a delay: Retry-After (seconds or HTTP-date) when present;
-//        else on a 429 with X-HubSpot-RateLimit-Remaining 0, the
-//        X-HubSpot-RateLimit-Interval-Milliseconds; else -1 (the group's
-//        backoff schedule decides). 423 Locked waits at least 2 s, as
-//        HubSpot asks.
+//        else on a rate limit the connector's retry_hint_ms (HubSpot's
+//        rolling window, from the pacer); else -1 (the group's backoff
+//        schedule decides). 423 Locked waits at least 2 s, as HubSpot
+//        asks.
+//
+//  What an answer means for one provider (a header, an error reason in
+//  the body) is read by that provider's connector, which sets the hints;
+//  this file knows no provider.
 //    409                                                 ->  ZHUB_REJECT,
 //        code 409: callers that can resolve a conflict (HubSpot's "already
 //        exists. Existing ID: n") check for 409 before classifying.

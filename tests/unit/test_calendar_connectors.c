@@ -147,6 +147,44 @@ test_google_base_url_is_the_host_root (void)
     CHECK (strstr (err, "ZHUB_GOOGLE_TOKEN_URL") == err);
 }
 
+//  Google's body for a 403, as in https://developers.google.com/calendar/api/guides/errors.
+static void
+s_google_403 (zhub_http_response_t *resp, const char *domain, const char *reason,
+              const char *message)
+{
+    zhub_http_response_reset (resp);
+    resp->status = 403;
+    resp->json =
+        json_pack ("{s:{s:[{s:s, s:s, s:s}], s:i, s:s}}", "error", "errors", "domain", domain,
+                   "reason", reason, "message", message, "code", 403, "message", message);
+}
+
+//  Google answers some rate limits with 403 instead of 429: the connector
+//  tells them apart (the retry policy then backs off as after a 429); a
+//  403 for anything else is for good.
+static void
+test_google_403_rate_limits_are_told_from_other_403s (void)
+{
+    zhub_http_response_t resp;
+    zhub_http_response_init (&resp);
+    s_google_403 (&resp, "usageLimits", "rateLimitExceeded", "Rate Limit Exceeded");
+    CHECK (zhub_google_rate_limited (&resp));
+    s_google_403 (&resp, "usageLimits", "userRateLimitExceeded", "User Rate Limit Exceeded");
+    CHECK (zhub_google_rate_limited (&resp));
+    s_google_403 (&resp, "calendar", "forbiddenForNonOrganizer",
+                  "Shared properties can only be changed by the organizer of the event.");
+    CHECK (!zhub_google_rate_limited (&resp));
+    s_google_403 (&resp, "global", "insufficientPermissions", "Insufficient Permission");
+    CHECK (!zhub_google_rate_limited (&resp));
+    s_google_403 (&resp, "usageLimits", "dailyLimitExceeded", "Daily Limit Exceeded");
+    CHECK (!zhub_google_rate_limited (&resp));
+    //  the reason only counts on a 403 (a 400 with that word is still bad input)
+    s_google_403 (&resp, "usageLimits", "rateLimitExceeded", "Rate Limit Exceeded");
+    resp.status = 400;
+    CHECK (!zhub_google_rate_limited (&resp));
+    zhub_http_response_reset (&resp);
+}
+
 int
 main (void)
 {
@@ -154,5 +192,6 @@ main (void)
     RUN (test_graph_token_url_takes_the_tenant);
     RUN (test_graph_next_link_is_followed_only_under_the_base_url);
     RUN (test_google_base_url_is_the_host_root);
+    RUN (test_google_403_rate_limits_are_told_from_other_403s);
     TEST_EXIT ();
 }

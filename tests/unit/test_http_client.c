@@ -11,28 +11,32 @@ s_header (zhub_http_response_t *resp, const char *line)
 }
 
 static void
-test_captures_retry_after_and_rate_limits (void)
+test_captures_retry_after_and_every_header (void)
 {
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);
-    CHECK (resp.rl_remaining == -1 && resp.rl_interval_ms == -1 && !resp.retry_after);
+    CHECK (!resp.retry_after && !resp.headers && resp.retry_hint_ms == -1 && !resp.throttled);
     s_header (&resp, "HTTP/1.1 429 Too Many Requests\r\n");
     s_header (&resp, "Content-Type: application/json\r\n");
     s_header (&resp, "retry-after:   2 \r\n");
     s_header (&resp, "X-HubSpot-RateLimit-Interval-Milliseconds: 10000\r\n");
     s_header (&resp, "x-hubspot-ratelimit-max: 190\r\n");
     s_header (&resp, "X-HubSpot-RateLimit-Remaining: 0\r\n");
-    s_header (&resp, "X-HubSpot-RateLimit-Daily: 625000\r\n");
-    s_header (&resp, "X-HubSpot-RateLimit-Daily-Remaining: 624999\r\n");
     s_header (&resp, "\r\n");
     CHECK_STR (resp.retry_after, "2");
-    CHECK (resp.rl_interval_ms == 10000);
-    CHECK (resp.rl_max == 190);
-    CHECK (resp.rl_remaining == 0);
-    CHECK (resp.rl_daily == 625000);
-    CHECK (resp.rl_daily_remaining == 624999);
+    char buf[64];
+    CHECK_STR (zhub_http_header (&resp, "content-type", buf, sizeof buf), "application/json");
+    CHECK (zhub_http_header_int (&resp, "X-HubSpot-RateLimit-Max") == 190);
+    CHECK (zhub_http_header_int (&resp, "x-hubspot-ratelimit-remaining") == 0);
+    CHECK (zhub_http_header_int (&resp, "X-HubSpot-RateLimit-Interval-Milliseconds") == 10000);
+    CHECK (zhub_http_header_int (&resp, "X-HubSpot-RateLimit-Daily") == -1);
+    //  a name that is only the start of another is not it
+    CHECK (zhub_http_header (&resp, "X-HubSpot-RateLimit", buf, sizeof buf) == NULL);
+    //  cut to the buffer
+    char small[5];
+    CHECK_STR (zhub_http_header (&resp, "Content-Type", small, sizeof small), "appl");
     zhub_http_response_reset (&resp);
-    CHECK (resp.retry_after == NULL && resp.rl_max == -1);
+    CHECK (resp.retry_after == NULL && resp.headers == NULL);
 }
 
 static void
@@ -42,13 +46,15 @@ test_interim_status_line_forgets_headers (void)
     zhub_http_response_init (&resp);
     s_header (&resp, "HTTP/1.1 100 Continue\r\n");
     s_header (&resp, "Retry-After: 9\r\n");
+    s_header (&resp, "X-Interim: yes\r\n");
     s_header (&resp, "HTTP/1.1 200 OK\r\n");
     CHECK (resp.retry_after == NULL);
+    char buf[16];
+    CHECK (zhub_http_header (&resp, "X-Interim", buf, sizeof buf) == NULL);
     s_header (&resp, "X-HubSpot-RateLimit-Remaining: banana\r\n");
-    CHECK (resp.rl_remaining == -1);
+    CHECK (zhub_http_header_int (&resp, "X-HubSpot-RateLimit-Remaining") == -1);
     s_header (&resp, "no colon here\r\n");
-    s_header (&resp, "X-HubSpot-RateLimit-Remaining:\r\n");
-    CHECK (resp.rl_remaining == -1);
+    CHECK (resp.headers && !strstr (resp.headers, "no colon"));
     zhub_http_response_reset (&resp);
 }
 
@@ -91,7 +97,7 @@ test_refused_url_is_a_transport_failure (void)
 int
 main (void)
 {
-    RUN (test_captures_retry_after_and_rate_limits);
+    RUN (test_captures_retry_after_and_every_header);
     RUN (test_interim_status_line_forgets_headers);
     RUN (test_escape_path_segments);
     RUN (test_refused_url_is_a_transport_failure);
