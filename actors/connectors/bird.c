@@ -4,7 +4,11 @@
 //  (and visible in their tests).
 #include "bird.h"
 #include "zhub_connector.h"
+#include "zhub_env.h"
+#include "zhub_log.h"
+#include "zhub_url.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 struct zhub_bird_t {
@@ -101,4 +105,36 @@ const zhub_pacer_t *
 zhub_bird_pacer (const zhub_bird_t *self)
 {
     return self->core.pacer;
+}
+
+//  -------------------------------------------------------------------
+//  Configuration
+
+int
+zhub_bird_config_load (zhub_bird_config_t *config, char *err, size_t err_size)
+{
+    config->base_url = zhub_env_str ("ZHUB_BIRD_BASE_URL", ZHUB_BIRD_BASE_URL_DEFAULT);
+    config->api_key = zhub_env_str ("ZHUB_BIRD_API_KEY", "");
+    config->workspace_id = zhub_env_str ("ZHUB_BIRD_WORKSPACE_ID", "");
+    zhub_url_t url;
+    if (zhub_url_parse (config->base_url, &url)) {
+        snprintf (err, err_size, "ZHUB_BIRD_BASE_URL must be an http:// or https:// URL");
+        return -1;
+    }
+    if (*config->workspace_id && !zhub_is_uuid (config->workspace_id)) {
+        snprintf (err, err_size,
+                  "ZHUB_BIRD_WORKSPACE_ID must be a Bird workspace id, a UUID such as "
+                  "a1405560-c8d3-4b1a-877d-3f449ad95352");
+        return -1;
+    }
+    return 0;
+}
+
+void
+zhub_bird_config_log (const zhub_bird_config_t *config)
+{
+    char key[32];
+    zhub_info ("config", "bird_base_url=%s bird_api_key=%s bird_workspace_id=%s", config->base_url,
+               zhub_env_mask (config->api_key, key, sizeof key),
+               *config->workspace_id ? config->workspace_id : "unset");
 }

@@ -20,6 +20,19 @@ typedef struct {
     const char *workspace_id; //  the workspace every path lives under
 } zhub_bird_config_t;
 
+//  Reads ZHUB_BIRD_BASE_URL (an absolute http(s) URL: the API's host, no
+//  version path; default ZHUB_BIRD_BASE_URL_DEFAULT), ZHUB_BIRD_API_KEY (a
+//  secret) and ZHUB_BIRD_WORKSPACE_ID into *config; the strings point into
+//  the environment. Bird names workspaces by UUID and answers anything else
+//  with an error on every call (https://docs.bird.com/api: workspaceId is
+//  "string · uuid" in every path), so a workspace id that is set must be
+//  one. Returns 0, or -1 with the variable named in err. For the actors
+//  that call Bird, once at start.
+int zhub_bird_config_load (zhub_bird_config_t *config, char *err, size_t err_size);
+
+//  Logs the configuration (`event=config`), the key masked.
+void zhub_bird_config_log (const zhub_bird_config_t *config);
+
 //  Creates a client over http (borrowed: it must outlive this client).
 zhub_bird_t *zhub_bird_new (const zhub_bird_config_t *config, zhub_http_t *http);
 

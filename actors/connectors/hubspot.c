@@ -4,7 +4,11 @@
 //  their tests), not hidden here.
 #include "hubspot.h"
 #include "zhub_connector.h"
+#include "zhub_env.h"
+#include "zhub_log.h"
+#include "zhub_url.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -101,4 +105,28 @@ const zhub_pacer_t *
 zhub_hubspot_pacer (const zhub_hubspot_t *self)
 {
     return self->core.pacer;
+}
+
+//  -------------------------------------------------------------------
+//  Configuration
+
+int
+zhub_hubspot_config_load (zhub_hubspot_config_t *config, char *err, size_t err_size)
+{
+    config->base_url = zhub_env_str ("ZHUB_HUBSPOT_BASE_URL", ZHUB_HUBSPOT_BASE_URL_DEFAULT);
+    config->token = zhub_env_str ("ZHUB_HUBSPOT_TOKEN", "");
+    zhub_url_t url;
+    if (zhub_url_parse (config->base_url, &url)) {
+        snprintf (err, err_size, "ZHUB_HUBSPOT_BASE_URL must be an http:// or https:// URL");
+        return -1;
+    }
+    return 0;
+}
+
+void
+zhub_hubspot_config_log (const zhub_hubspot_config_t *config)
+{
+    char token[32];
+    zhub_info ("config", "hubspot_base_url=%s hubspot_token=%s", config->base_url,
+               zhub_env_mask (config->token, token, sizeof token));
 }

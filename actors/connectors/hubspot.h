@@ -23,6 +23,16 @@ typedef struct {
     const char *token;    //  private-app token; NULL or "" sends no Authorization
 } zhub_hubspot_config_t;
 
+//  Reads ZHUB_HUBSPOT_BASE_URL (an absolute http(s) URL: the API's host,
+//  no version path; default ZHUB_HUBSPOT_BASE_URL_DEFAULT) and
+//  ZHUB_HUBSPOT_TOKEN (a secret) into *config; the strings point into the
+//  environment. Returns 0, or -1 with the variable named in err. For the
+//  actors that call HubSpot, once at start.
+int zhub_hubspot_config_load (zhub_hubspot_config_t *config, char *err, size_t err_size);
+
+//  Logs the configuration (`event=config`), the token masked.
+void zhub_hubspot_config_log (const zhub_hubspot_config_t *config);
+
 //  Creates a client over http (borrowed: it must outlive this client).
 zhub_hubspot_t *zhub_hubspot_new (const zhub_hubspot_config_t *config, zhub_http_t *http);
 

@@ -433,7 +433,7 @@ s_write_links (zhub_actor_ctx_t *ctx)
         char *path = zhub_sprintf ("/contacts/%s", escaped);
         json_t *body =
             json_pack ("{s:{s:s}}", "attributes", "hubspot_contact_id", links.hubspot[i]);
-        zhub_bird_request (ctx->bird, "PATCH", path, body, NULL, &resp);
+        zhub_bird_request (((contact_sync_t *)ctx->state)->bird, "PATCH", path, body, NULL, &resp);
         json_decref (body);
         free (path);
         free (escaped);

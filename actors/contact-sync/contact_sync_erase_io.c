@@ -182,7 +182,7 @@ s_delete_hubspot (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const char *id, 
 {
     if (!id && !email)
         return true;
-    zhub_hubspot_contact_gdpr_delete (ctx->hubspot, id ? id : email, id ? NULL : "email",
+    zhub_hubspot_contact_gdpr_delete (((contact_sync_t *)ctx->state)->hubspot, id ? id : email, id ? NULL : "email",
                                       msg->traceparent, resp);
     zhub_debug ("call", "id=%s api=hubspot what=\"hubspot gdpr delete contact\" status=%ld ms=%lld",
                 msg->id, resp->status, (long long)resp->elapsed_ms);
@@ -195,7 +195,7 @@ s_delete_bird (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const char *id,
 {
     if (!id)
         return true;
-    zhub_bird_contact_delete (ctx->bird, id, msg->traceparent, resp);
+    zhub_bird_contact_delete (((contact_sync_t *)ctx->state)->bird, id, msg->traceparent, resp);
     zhub_debug ("call", "id=%s api=bird what=\"bird delete contact\" status=%ld ms=%lld", msg->id,
                 resp->status, (long long)resp->elapsed_ms);
     return s_deleted (resp, "bird delete contact", out);

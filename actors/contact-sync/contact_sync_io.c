@@ -16,6 +16,8 @@ int
 contact_sync_open (zhub_actor_ctx_t *ctx)
 {
     contact_sync_t *self = ctx->state;
+    self->hubspot = zhub_hubspot_new (&self->hubspot_config, ctx->http);
+    self->bird = zhub_bird_new (&self->bird_config, ctx->http);
     if (zhub_store_table (ctx->store, "contacts", &self->contacts)
         || zhub_store_table (ctx->store, "hubspot_ids", &self->hubspot_ids)
         || zhub_store_table (ctx->store, "audit", &self->audit)
@@ -25,6 +27,14 @@ contact_sync_open (zhub_actor_ctx_t *ctx)
         || zhub_store_table (ctx->store, "links", &self->links))
         return -1;
     return contact_sync_pending_reorder (ctx);
+}
+
+void
+contact_sync_close (zhub_actor_ctx_t *ctx)
+{
+    contact_sync_t *self = ctx->state;
+    zhub_hubspot_destroy (&self->hubspot);
+    zhub_bird_destroy (&self->bird);
 }
 
 bool
@@ -44,7 +54,7 @@ contact_sync_ready (zhub_actor_ctx_t *ctx, char *why, size_t why_size)
             known ? *known
                   : (zhub_hubspot_property_t){.object = "contacts", .name = field->hubspot};
     }
-    return zhub_hubspot_properties_check (ctx->hubspot, "contacts", needs, count, why, why_size)
+    return zhub_hubspot_properties_check (((contact_sync_t *)ctx->state)->hubspot, "contacts", needs, count, why, why_size)
            == 0;
 }
 
@@ -206,10 +216,10 @@ s_call (zhub_actor_ctx_t *ctx, const contact_call_t *call, const zhub_msg_t *msg
         zhub_http_response_t *resp, zhub_outcome_t *out)
 {
     if (call->api == CONTACT_API_HUBSPOT)
-        zhub_hubspot_request (ctx->hubspot, call->method, call->path, call->body, msg->traceparent,
+        zhub_hubspot_request (((contact_sync_t *)ctx->state)->hubspot, call->method, call->path, call->body, msg->traceparent,
                               resp);
     else
-        zhub_bird_request (ctx->bird, call->method, call->path, call->body, msg->traceparent, resp);
+        zhub_bird_request (((contact_sync_t *)ctx->state)->bird, call->method, call->path, call->body, msg->traceparent, resp);
     zhub_debug ("call", "id=%s api=%s what=\"%s\" status=%ld ms=%lld", msg->id,
                 s_api_name (call->api), call->what, resp->status, (long long)resp->elapsed_ms);
     const json_t *error = call->op == CONTACT_OP_HUBSPOT_UPSERT && resp->status == 207
@@ -465,7 +475,7 @@ s_handle_lifecycle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, contact_lifecy
                                   now_id ? json_string (now_id) : json_null ());
         char *escaped = zhub_http_escape (states[i].bird_id);
         char *path = zhub_sprintf ("/contacts/%s", escaped);
-        zhub_bird_request (ctx->bird, "PATCH", path, body, msg->traceparent, &resp);
+        zhub_bird_request (((contact_sync_t *)ctx->state)->bird, "PATCH", path, body, msg->traceparent, &resp);
         free (path);
         free (escaped);
         json_decref (body);
@@ -721,7 +731,7 @@ contact_sync_reconcile (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outco
         }
         //  Search has its own limit (5/s per token, no rate headers): the
         //  connector's pacer spaces search calls.
-        zhub_hubspot_request (ctx->hubspot, "POST", "/crm/v3/objects/contacts/search", body,
+        zhub_hubspot_request (((contact_sync_t *)ctx->state)->hubspot, "POST", "/crm/v3/objects/contacts/search", body,
                               msg->traceparent, &resp);
         json_decref (body);
         pages++;

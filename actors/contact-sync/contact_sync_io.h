@@ -20,13 +20,19 @@
 #ifndef CONTACT_SYNC_IO_H
 #define CONTACT_SYNC_IO_H
 
+#include "bird.h"
 #include "contact_sync.h"
+#include "hubspot.h"
 #include "zhub_actor.h"
 
 #define CONTACT_SYNC_MAX_STEPS 6 //  fetch, write, conflict retry, link: 4 suffice
 
 typedef struct {
     contact_sync_config_t core;
+    zhub_hubspot_config_t hubspot_config; //  read by main
+    zhub_bird_config_t bird_config;
+    zhub_hubspot_t *hubspot; //  built on the runtime's HTTP client in contact_sync_open
+    zhub_bird_t *bird;
     zhub_table_t contacts;
     zhub_table_t hubspot_ids;
     zhub_table_t audit;
@@ -106,6 +112,7 @@ zhub_rc_t contact_sync_refuse (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const con
 
 //  zhub_actor_spec_t.open: opens the tables. 0 or -1.
 int contact_sync_open (zhub_actor_ctx_t *ctx);
+void contact_sync_close (zhub_actor_ctx_t *ctx);
 
 //  contact.reconcile: contacts modified in HubSpot since the watermark (or
 //  data.since, RFC 3339) are read with the search API, page by page

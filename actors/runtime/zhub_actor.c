@@ -25,12 +25,11 @@ struct zhub_actor_t {
     zhub_store_t *store;
     zhub_table_t outbox;
     zhub_http_t *http;
-    zhub_hubspot_t *hubspot;
-    zhub_bird_t *bird;
     zhub_client_t *client;
     zhub_actor_ctx_t ctx;
     int64_t outbox_next_try; //  mono ms: when to try a pending outbox again
     bool compact_after;      //  the handler asked for zhub_actor_compact_after
+    bool opened;             //  spec->open succeeded: spec->close is due
 };
 
 static volatile sig_atomic_t s_stop = 0;
@@ -87,13 +86,6 @@ zhub_actor_new (const zhub_actor_config_t *config, const zhub_actor_spec_t *spec
         snprintf (err, err_size, "cannot initialise libcurl");
         goto fail;
     }
-    zhub_hubspot_config_t hubspot_config = {.base_url = config->hubspot_base_url,
-                                            .token = config->hubspot_token};
-    self->hubspot = zhub_hubspot_new (&hubspot_config, self->http);
-    zhub_bird_config_t bird_config = {.base_url = config->bird_base_url,
-                                      .api_key = config->bird_api_key,
-                                      .workspace_id = config->bird_workspace_id};
-    self->bird = zhub_bird_new (&bird_config, self->http);
     self->client = zhub_client_new (config->broker, config->name);
     if (!self->client) {
         snprintf (err, err_size, "invalid broker endpoint %s", config->broker);
@@ -102,13 +94,13 @@ zhub_actor_new (const zhub_actor_config_t *config, const zhub_actor_spec_t *spec
     self->ctx = (zhub_actor_ctx_t){.actor = self,
                                    .config = config,
                                    .store = self->store,
-                                   .hubspot = self->hubspot,
-                                   .bird = self->bird,
+                                   .http = self->http,
                                    .state = spec->state};
     if (spec->open && spec->open (&self->ctx)) {
         snprintf (err, err_size, "cannot open the actor's tables");
         goto fail;
     }
+    self->opened = true;
     return self;
 fail:
     zhub_actor_destroy (&self);
@@ -122,8 +114,8 @@ zhub_actor_destroy (zhub_actor_t **self_p)
         return;
     zhub_actor_t *self = *self_p;
     zhub_client_destroy (&self->client);
-    zhub_bird_destroy (&self->bird);
-    zhub_hubspot_destroy (&self->hubspot);
+    if (self->opened && self->spec->close)
+        self->spec->close (&self->ctx);
     zhub_http_destroy (&self->http);
     zhub_store_destroy (&self->store);
     free (self);
@@ -344,10 +336,14 @@ s_run_handler (zhub_actor_t *self, zhub_delivery_t *delivery, zhub_outcome_t *ou
         //  the person is gone, and nothing is left to act on
         zhub_outcome_ok (out, "erased");
     else {
+        //  decoded once, here, for the handler and all it calls
+        json_t *data = zhub_msg_data_json (msg);
+        zhub_actor_event_t event = {.msg = msg, .data = data, .attempt = delivery->attempt};
         zhub_outcome_ok (out, "ok");
         self->ctx.delivery = delivery;
-        handler (&self->ctx, msg, out);
+        handler (&self->ctx, &event, out);
         self->ctx.delivery = NULL;
+        json_decref (data);
     }
 }
 

@@ -4,13 +4,16 @@
 //    config   read once from the environment into zhub_actor_config_t,
 //             validated, logged with secrets masked;
 //    setup    opens the actor's LMDB environment ($ZHUB_DATA_DIR/<name>/),
-//             one HTTP client and the HubSpot and Bird connectors on it,
+//             the one HTTP client (each actor builds the connectors it
+//             uses on it, in its open hook: the runtime knows no API),
 //             and a bus client; waits until the actor's own readiness check
 //             passes (what it writes exists where it writes it), consuming
 //             nothing meanwhile; joins the consumer group <name> with the
 //             group settings from the config; logs `event=ready`;
 //    loop     receives a delivery, finds the handler whose topic pattern
-//             matches, calls it, and turns its zhub_outcome_t into ACK,
+//             matches (one handler per route), decodes the message's data
+//             once and hands the handler the parsed event, periodic work
+//             runs on the tick; turns the handler's zhub_outcome_t into ACK,
 //             NACK with a delay, or terminal NACK; one log line per
 //             message (id, topic, attempt, outcome, duration);
 //    outbox   results the handler wants published are written into the
@@ -24,8 +27,6 @@
 #ifndef ZHUB_ACTOR_H
 #define ZHUB_ACTOR_H
 
-#include "bird.h"
-#include "hubspot.h"
 #include "zhub_client.h"
 #include "zhub_common.h"
 #include "zhub_forget.h"
@@ -54,12 +55,8 @@ typedef struct {
     int64_t backoff_ms[ZHUB_ACTOR_MAX_BACKOFF]; //  ZHUB_BACKOFF ("1s,5s,30s")
     size_t backoff_count;
     uint32_t credit; //  ZHUB_CREDIT: deliveries in flight (default 1)
-    //  External APIs
-    char *hubspot_base_url;          //  ZHUB_HUBSPOT_BASE_URL
-    char *hubspot_token;             //  ZHUB_HUBSPOT_TOKEN (secret)
-    char *bird_base_url;             //  ZHUB_BIRD_BASE_URL
-    char *bird_api_key;              //  ZHUB_BIRD_API_KEY (secret)
-    char *bird_workspace_id;         //  ZHUB_BIRD_WORKSPACE_ID (a UUID, or "" unset)
+    //  The HTTP client's limits (each API's own settings are its
+    //  connector's: zhub_hubspot_config_load, zhub_bird_config_load, ...)
     int64_t http_connect_timeout_ms; //  ZHUB_HTTP_CONNECT_TIMEOUT (default 5s)
     int64_t http_timeout_ms;         //  ZHUB_HTTP_TIMEOUT (default 20s)
     int64_t ready_retry_ms;          //  ZHUB_READY_RETRY (default 5s): see spec.ready
@@ -67,8 +64,7 @@ typedef struct {
 
 //  Reads the configuration of actor `name` from the environment. Returns
 //  0, or -1 with the offending variable named in err (config is then
-//  cleared). Base URLs must be http(s) URLs; ZHUB_BIRD_WORKSPACE_ID, when
-//  set, a UUID.
+//  cleared).
 int zhub_actor_config_load (zhub_actor_config_t *config, const char *name, char *err,
                             size_t err_size);
 
@@ -100,8 +96,7 @@ typedef struct {
     zhub_actor_t *actor;
     const zhub_actor_config_t *config;
     zhub_store_t *store;
-    zhub_hubspot_t *hubspot;
-    zhub_bird_t *bird;
+    zhub_http_t *http;               //  the one HTTP client: connectors are built on it
     void *state;                     //  the actor's own (zhub_actor_spec_t.state)
     const zhub_delivery_t *delivery; //  NULL outside a handler
     //  In a tick: true when the last receive waited for nothing (no backlog),
@@ -113,9 +108,19 @@ typedef struct {
     int64_t tick_due_ms;
 } zhub_actor_ctx_t;
 
+//  The delivery at hand, decoded once by the runtime before its handler is
+//  called: the envelope, and its data as JSON.
+typedef struct {
+    const zhub_msg_t *msg; //  the envelope
+    const json_t *data;    //  msg's data as a JSON object, or NULL when it cannot be
+                           //  represented as JSON (binary values): a handler that
+                           //  needs it rejects the message
+    uint32_t attempt;      //  1 on the first delivery
+} zhub_actor_event_t;
+
 //  Handles one message and says how it went (see zhub_retry.h). Must not
 //  ack or nack itself; must not block beyond its HTTP timeouts.
-typedef void (zhub_actor_handler_fn) (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg,
+typedef void (zhub_actor_handler_fn) (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
                                       zhub_outcome_t *out);
 
 typedef struct {
@@ -128,8 +133,12 @@ typedef struct {
     size_t route_count;
     uint32_t schema_version; //  of the actor's store (0 = 1)
     zhub_rc_t (*migrate) (zhub_txn_t *txn, uint32_t from_version, void *arg);
-    //  Called once the store is open: open the actor's tables. 0 or -1.
+    //  Called once the store and the HTTP client are open: open the actor's
+    //  tables and build the connectors it uses on ctx->http. 0 or -1.
     int (*open) (zhub_actor_ctx_t *ctx);
+    //  Called before the HTTP client and the store close: free what open
+    //  made. NULL = nothing to free.
+    void (*close) (zhub_actor_ctx_t *ctx);
     void *state; //  handed to handlers as ctx->state
     //  Called on the actor's thread after each message and whenever a
     //  receive waited ZHUB_ACTOR_RECV_TIMEOUT_MS for nothing: for an actor's
@@ -154,7 +163,8 @@ typedef struct {
     uint32_t batch_max;
 } zhub_actor_spec_t;
 
-//  Opens the store, the HTTP client, the connectors and the bus client.
+//  Opens the store, the HTTP client and the bus client, then calls the
+//  spec's open.
 //  spec is borrowed and must outlive the actor. Returns NULL with a reason
 //  in err.
 zhub_actor_t *zhub_actor_new (const zhub_actor_config_t *config, const zhub_actor_spec_t *spec,

@@ -37,12 +37,6 @@ zhub_actor_parse_backoff (const char *text, int64_t *out, size_t max, size_t *co
     return rc;
 }
 
-static bool
-s_http_url (const char *url)
-{
-    return !strncmp (url, "http://", 7) || !strncmp (url, "https://", 8);
-}
-
 int
 zhub_actor_config_load (zhub_actor_config_t *config, const char *name, char *err, size_t err_size)
 {
@@ -50,13 +44,6 @@ zhub_actor_config_load (zhub_actor_config_t *config, const char *name, char *err
     config->name = zhub_strdup (name);
     config->broker = zhub_strdup (zhub_env_str ("ZHUB_BROKER", ZHUB_BROKER_DEFAULT));
     config->data_dir = zhub_strdup (zhub_env_str ("ZHUB_DATA_DIR", "./.zhub-data"));
-    config->hubspot_base_url =
-        zhub_strdup (zhub_env_str ("ZHUB_HUBSPOT_BASE_URL", ZHUB_HUBSPOT_BASE_URL_DEFAULT));
-    config->hubspot_token = zhub_strdup (zhub_env_str ("ZHUB_HUBSPOT_TOKEN", ""));
-    config->bird_base_url =
-        zhub_strdup (zhub_env_str ("ZHUB_BIRD_BASE_URL", ZHUB_BIRD_BASE_URL_DEFAULT));
-    config->bird_api_key = zhub_strdup (zhub_env_str ("ZHUB_BIRD_API_KEY", ""));
-    config->bird_workspace_id = zhub_strdup (zhub_env_str ("ZHUB_BIRD_WORKSPACE_ID", ""));
 
     int64_t max_deliveries = 0, credit = 1;
     const char *bad = NULL;
@@ -87,17 +74,6 @@ zhub_actor_config_load (zhub_actor_config_t *config, const char *name, char *err
         bad = "ZHUB_READY_RETRY must be a duration of at least 100ms";
     if (!bad && (config->http_connect_timeout_ms <= 0 || config->http_timeout_ms <= 0))
         bad = "ZHUB_HTTP_CONNECT_TIMEOUT and ZHUB_HTTP_TIMEOUT must be above 0";
-    if (!bad && !s_http_url (config->hubspot_base_url))
-        bad = "ZHUB_HUBSPOT_BASE_URL must start with http:// or https://";
-    if (!bad && !s_http_url (config->bird_base_url))
-        bad = "ZHUB_BIRD_BASE_URL must start with http:// or https://";
-    //  Bird names workspaces by UUID and answers anything else with an
-    //  error on every call (https://docs.bird.com/api: workspaceId is
-    //  "string · uuid" in every path); unset stays allowed for actors that
-    //  never call Bird.
-    if (!bad && *config->bird_workspace_id && !zhub_is_uuid (config->bird_workspace_id))
-        bad = "ZHUB_BIRD_WORKSPACE_ID must be a Bird workspace id, a UUID such as "
-              "a1405560-c8d3-4b1a-877d-3f449ad95352";
     if (bad) {
         snprintf (err, err_size, "%s", bad);
         zhub_actor_config_clear (config);
@@ -114,32 +90,23 @@ zhub_actor_config_clear (zhub_actor_config_t *config)
     free (config->name);
     free (config->broker);
     free (config->data_dir);
-    free (config->hubspot_base_url);
-    free (config->hubspot_token);
-    free (config->bird_base_url);
-    free (config->bird_api_key);
-    free (config->bird_workspace_id);
     memset (config, 0, sizeof *config);
 }
 
 void
 zhub_actor_config_log (const zhub_actor_config_t *config)
 {
-    char token[32], key[32], backoff[256] = "default";
+    char backoff[256] = "default";
     size_t used = 0;
     for (size_t i = 0; i < config->backoff_count && used < sizeof backoff - 24; i++)
         used += snprintf (backoff + used, sizeof backoff - used, "%s%lldms", i ? "," : "",
                           (long long)config->backoff_ms[i]);
     zhub_info ("config",
                "group=%s broker=%s data_dir=%s max_deliveries=%u ack_deadline_ms=%lld "
-               "backoff=%s credit=%u hubspot_base_url=%s hubspot_token=%s bird_base_url=%s "
-               "bird_api_key=%s bird_workspace_id=%s http_connect_timeout_ms=%lld "
-               "http_timeout_ms=%lld ready_retry_ms=%lld",
+               "backoff=%s credit=%u http_connect_timeout_ms=%lld http_timeout_ms=%lld "
+               "ready_retry_ms=%lld",
                config->name, config->broker, config->data_dir, config->max_deliveries,
                (long long)config->ack_deadline_ms, backoff, config->credit,
-               config->hubspot_base_url, zhub_env_mask (config->hubspot_token, token, sizeof token),
-               config->bird_base_url, zhub_env_mask (config->bird_api_key, key, sizeof key),
-               *config->bird_workspace_id ? config->bird_workspace_id : "unset",
                (long long)config->http_connect_timeout_ms, (long long)config->http_timeout_ms,
                (long long)config->ready_retry_ms);
 }
