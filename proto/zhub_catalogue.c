@@ -334,7 +334,7 @@ static const zhub_event_spec_t s_catalogue[] = {
     {.type = "webhook.whatsapp.message",
      .subject = "whatsapp:<wa id>",
      .about = "A WhatsApp Cloud API message from a customer, one per item of messages[] "
-              "(id whatsapp:<wamid>).",
+              "(id `whatsapp:<wamid>`).",
      .fields = s_whatsapp_message,
      .producers = "gateway",
      .consumers = "the conversation bridge (planned)",
@@ -348,7 +348,7 @@ static const zhub_event_spec_t s_catalogue[] = {
     {.type = "webhook.whatsapp.status",
      .subject = "whatsapp:<wa id>",
      .about = "A WhatsApp message's status (sent, delivered, read, failed), one per item of "
-              "statuses[] (id whatsapp:<wamid>:<status>).",
+              "statuses[] (id `whatsapp:<wamid>:<status>`).",
      .fields = s_whatsapp_status,
      .producers = "gateway",
      .consumers = "the conversation bridge (planned)",
@@ -359,19 +359,22 @@ static const zhub_event_spec_t s_catalogue[] = {
     {.type = "webhook.<source>.<event>",
      .pattern = "webhook.>",
      .example_type = "webhook.hubspot.contact.propertyChange",
-     .subject = "the provider's object: hubspot:<object>:<id>, contact:<bird id>, "
-                "calendly:event:<uuid>, graph:<resource>, whatsapp:account:<id>, <sender>:<object>",
+     .subject = "the provider's object: `hubspot:<object>:<id>`, `contact:<bird id>`, "
+                "`calendly:event:<uuid>`, `graph:<resource>`, `whatsapp:account:<id>`, "
+                "`<sender>:<object>`",
      .about = "What a provider sent, converted faithfully: one HubSpot event of a batch "
-              "(webhook.hubspot.<subscriptionType>), Bird's envelope (webhook.bird.<event>), "
-              "Calendly's (webhook.calendly.<event>), one Graph notification without clientState "
-              "(webhook.graph.<changeType>, webhook.graph.lifecycle.<event>), another WhatsApp "
-              "change whole (webhook.whatsapp.<field>), a Standard Webhooks sender's body "
-              "(webhook.<sender>.<type>).",
+              "(`webhook.hubspot.<subscriptionType>`), Bird's envelope "
+              "(`webhook.bird.<event>`), Calendly's (`webhook.calendly.<event>`), one Graph "
+              "notification without clientState (`webhook.graph.<changeType>`, "
+              "`webhook.graph.lifecycle.<event>`), another WhatsApp change whole "
+              "(`webhook.whatsapp.<field>`), a Standard Webhooks sender's body "
+              "(`webhook.<sender>.<type>`).",
      .fields = s_none,
      .producers = "gateway",
-     .consumers = "contact-sync (webhook.bird.>, webhook.hubspot.contact.>), deal-sync "
-                  "(webhook.hubspot.deal.propertyChange), scheduler (webhook.calendly.invitee.>, "
-                  "webhook.graph.updated, webhook.graph.deleted)",
+     .consumers = "contact-sync (`webhook.bird.>`, `webhook.hubspot.contact.>`), deal-sync "
+                  "(`webhook.hubspot.deal.propertyChange`), scheduler "
+                  "(`webhook.calendly.invitee.>`, `webhook.graph.updated`, "
+                  "`webhook.graph.deleted`)",
      .example = "{\"eventId\":3029365631,\"subscriptionId\":686627,\"portalId\":891472211,"
                 "\"appId\":7906213,\"occurredAt\":1715203101896,\"subscriptionType\":"
                 "\"contact.propertyChange\",\"attemptNumber\":0,\"objectId\":847297356,"
@@ -585,7 +588,7 @@ static const zhub_event_spec_t s_catalogue[] = {
                 "\"5215512345678\",\"ana@example.com\"],\"upstream\":false}"},
     {.type = "contact.forgotten",
      .subject = "erase:<request>",
-     .about = "An actor deleted what it kept about the person (id forgotten:<actor>:<request>).",
+     .about = "An actor deleted what it kept about the person (id `forgotten:<actor>:<request>`).",
      .fields = s_forgotten,
      .producers = "deal-sync, activity-log, scheduler, dead-letter",
      .consumers = "`zhub erase contact`",
@@ -603,7 +606,7 @@ static const zhub_event_spec_t s_catalogue[] = {
      .pattern = "dlq.>",
      .example_type = "dlq.contact-sync",
      .subject = "the original message's subject",
-     .about = "A message failed for good in a group (id dlq:<group>:<original id>).",
+     .about = "A message failed for good in a group (id `dlq:<group>:<original id>`).",
      .fields = s_dlq,
      .producers = "broker",
      .consumers = "dead-letter",
