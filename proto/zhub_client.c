@@ -23,6 +23,12 @@
 #define S_RECONNECT_MAX_MS 1000
 #define S_SEND_TIMEOUT_MS ZHUB_HEARTBEAT_MS //  for ACK, NACK, PING, re-JOIN
 
+//  STATS_REPLY's figures (PROTOCOL.md 5.11): nested at most 5 deep
+//  (groups, a group, members, a member); up to 10,000 topics counted twice
+//  and every group with its members.
+static const zhub_mpack_limits_t s_stats_limits = {
+    .max_size = ZHUB_FRAME_MAX_SIZE, .max_depth = 8, .max_items = 1000000};
+
 struct zhub_client_t {
     void *ctx, *sock;
     char *name;
@@ -521,10 +527,9 @@ s_ping (zhub_client_t *self, int timeout_ms)
 static zhub_delivery_t *
 s_delivery (zhub_client_t *self, zhub_frame_t *frame)
 {
-    zhub_mpack_limits_t limits = {
-        .max_size = ZHUB_FRAME_MAX_SIZE, .max_depth = 40, .max_items = 1000000};
     char err[200];
-    zhub_msg_t *msg = zhub_msg_decode (frame->msg, frame->msg_size, &limits, err, sizeof err);
+    zhub_msg_t *msg =
+        zhub_msg_decode (frame->msg, frame->msg_size, &zhub_msg_stored_limits, err, sizeof err);
     if (!msg) {
         zhub_frame_t *nack = zhub_frame_new (ZHUB_CMD_NACK);
         nack->tag = frame->tag;
@@ -670,10 +675,9 @@ zhub_client_stats (zhub_client_t *self, int timeout_ms, json_t **stats)
         return ZHUB_RETRY;
     zhub_rc_t result = ZHUB_RETRY;
     msgpack_unpacked unpacked;
-    zhub_mpack_limits_t limits = {
-        .max_size = ZHUB_FRAME_MAX_SIZE, .max_depth = 8, .max_items = 1000000};
     if (reply->cmd == ZHUB_CMD_STATS_REPLY
-        && zhub_mpack_decode (reply->msg, reply->msg_size, &limits, &unpacked, NULL, 0) == 0) {
+        && zhub_mpack_decode (reply->msg, reply->msg_size, &s_stats_limits, &unpacked, NULL, 0)
+               == 0) {
         *stats = zhub_json_from_mpack (&unpacked.data);
         msgpack_unpacked_destroy (&unpacked);
         result = *stats ? ZHUB_OK : ZHUB_RETRY;

@@ -14,10 +14,13 @@
 //  contact.forget data: a map of a few fields and one array.
 static const zhub_mpack_limits_t s_data_limits = {
     .max_size = 1u << 20, .max_depth = 8, .max_items = 1u << 16};
-//  Records: envelopes are under the broker's message size; msgpack inside
-//  a bin is looked into at most S_MAX_NESTING deep.
+//  Records: the stores' own records hold envelopes, dead letters among
+//  them, as maps or as bins, so they nest as deep as a stored envelope
+//  (zhub_msg_stored_limits); msgpack inside a bin is looked into at most
+//  S_MAX_NESTING deep. A record that does not decode is searched as text,
+//  which finds no id sent as a number: the depth must cover them all.
 static const zhub_mpack_limits_t s_walk_limits = {
-    .max_size = 64u << 20, .max_depth = 32, .max_items = 1u << 20};
+    .max_size = 64u << 20, .max_depth = ZHUB_MSG_STORED_MAX_DEPTH, .max_items = 1u << 20};
 #define S_MAX_NESTING 4
 
 static const char *s_fields[] = {"bird_contact_id", "hubspot_contact_id", "phone", "email"};

@@ -1,10 +1,18 @@
 //  Command codec. Which fields each command carries is one table
 //  (s_layout); the encoder and decoder both read it, so they cannot drift.
 #include "zhub_frame.h"
+#include "zhub_msg.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+//  A stored envelope (a dead letter included) reaches its consumer in one
+//  DELIVER frame.
+_Static_assert (ZHUB_MSG_STORED_MAX_SIZE == ZHUB_FRAME_MAX_SIZE,
+                "a delivery must fit a frame");
+_Static_assert (2 * ZHUB_MSG_MAX_SIZE <= ZHUB_FRAME_MAX_SIZE,
+                "a dead letter of the largest envelope must fit a frame");
 
 enum {
     F_VERSION = 1 << 0,
@@ -275,7 +283,9 @@ s_read_str (const msgpack_object *map, const char *key, size_t max, char **out, 
 zhub_frame_t *
 zhub_frame_decode (const uint8_t *buf, size_t size, char *err, size_t err_size)
 {
-    zhub_mpack_limits_t limits = {.max_size = ZHUB_FRAME_MAX_SIZE, .max_depth = 4, .max_items = 512};
+    zhub_mpack_limits_t limits = {.max_size = ZHUB_FRAME_MAX_SIZE,
+                                  .max_depth = ZHUB_FRAME_MAX_DEPTH,
+                                  .max_items = ZHUB_FRAME_MAX_ITEMS};
     msgpack_unpacked result;
     if (zhub_mpack_decode (buf, size, &limits, &result, err, err_size))
         return NULL;

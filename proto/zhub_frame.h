@@ -11,6 +11,11 @@
 
 #define ZHUB_PROTO_VERSION 1
 #define ZHUB_FRAME_MAX_SIZE (4 * 1024 * 1024)   //  ZMQ_MAXMSGSIZE on both sides
+//  A frame is a flat map (the envelope travels as bytes in `msg`): its
+//  deepest field is a list of topics or backoff steps, its longest 64
+//  topics. zhub_frame_decode refuses anything beyond.
+#define ZHUB_FRAME_MAX_DEPTH 4
+#define ZHUB_FRAME_MAX_ITEMS 512
 #define ZHUB_FRAME_MAX_TOPICS 64
 #define ZHUB_FRAME_MAX_BACKOFF 16
 

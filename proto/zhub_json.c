@@ -420,7 +420,7 @@ zhub_json_text_to_mpack (const char *text, size_t size, msgpack_packer *pk,
 {
     s_reader_t r = {.text = text,
                     .size = size,
-                    .max_depth = limits && limits->max_depth ? limits->max_depth : 64,
+                    .max_depth = limits && limits->max_depth ? limits->max_depth : ZHUB_MPACK_MAX_DEPTH,
                     .pk = pk,
                     .err = err,
                     .err_size = err_size};

@@ -5,12 +5,17 @@
 #ifndef ZHUB_JSON_H
 #define ZHUB_JSON_H
 
+#include "zhub_mpack.h"
+
 #include <jansson.h>
 #include <msgpack.h>
 #include <stddef.h>
 
+//  max_depth: nesting of arrays and objects; 0 means ZHUB_MPACK_MAX_DEPTH,
+//  as deeper msgpack could not be decoded. JSON that becomes an envelope's
+//  data takes ZHUB_MSG_DATA_MAX_DEPTH (zhub_msg.h).
 typedef struct {
-    size_t max_depth;   //  nesting of arrays and objects (default 64)
+    size_t max_depth;
 } zhub_json_limits_t;
 
 //  Converts one JSON text (RFC 8259; surrounding whitespace allowed) into

@@ -129,7 +129,10 @@ zhub_mpack_decode (const uint8_t *buf, size_t size, const zhub_mpack_limits_t *l
                    msgpack_unpacked *result, char *err, size_t err_size)
 {
     msgpack_unpacked_init (result);
-    if (zhub_mpack_check (buf, size, limits, err, err_size))
+    zhub_mpack_limits_t held = limits ? *limits : zhub_mpack_default_limits;
+    if (held.max_depth > ZHUB_MPACK_MAX_DEPTH)
+        held.max_depth = ZHUB_MPACK_MAX_DEPTH; //  say why, rather than "decode failed"
+    if (zhub_mpack_check (buf, size, &held, err, err_size))
         return -1;
     size_t offset = 0;
     msgpack_unpack_return rc = msgpack_unpack_next (result, (const char *) buf, size, &offset);

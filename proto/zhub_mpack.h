@@ -17,7 +17,13 @@ typedef struct {
     size_t max_items;  //  scalars + containers, counted over the whole object
 } zhub_mpack_limits_t;
 
+//  The deepest msgpack that can be decoded at all: msgpack-c's unpacker
+//  keeps a fixed stack of MSGPACK_EMBED_STACK_SIZE (32) open arrays and
+//  maps and fails on the 33rd. zhub_mpack_decode holds every limit to it.
+#define ZHUB_MPACK_MAX_DEPTH 32
+
 //  1 MiB, depth 32, 100,000 items: more than any webhook we accept.
+//  Envelopes have their own named limits (zhub_msg.h).
 extern const zhub_mpack_limits_t zhub_mpack_default_limits;
 
 //  Checks that buf holds exactly one well-formed msgpack object within
@@ -28,7 +34,8 @@ int zhub_mpack_check (const uint8_t *buf, size_t size, const zhub_mpack_limits_t
                       char *err, size_t err_size);
 
 //  Checks, then unpacks into *result (call msgpack_unpacked_destroy after).
-//  Returns 0, or -1 with a reason in err and *result left empty.
+//  Nesting deeper than ZHUB_MPACK_MAX_DEPTH is refused whatever limits
+//  says. Returns 0, or -1 with a reason in err and *result left empty.
 int zhub_mpack_decode (const uint8_t *buf, size_t size, const zhub_mpack_limits_t *limits,
                        msgpack_unpacked *result, char *err, size_t err_size);
 

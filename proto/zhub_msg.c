@@ -10,6 +10,12 @@
 
 static const uint8_t s_empty_map[] = {0x80};
 
+const zhub_mpack_limits_t zhub_msg_publish_limits = {
+    .max_size = ZHUB_MSG_MAX_SIZE, .max_depth = ZHUB_MSG_MAX_DEPTH, .max_items = ZHUB_MSG_MAX_ITEMS};
+const zhub_mpack_limits_t zhub_msg_stored_limits = {.max_size = ZHUB_MSG_STORED_MAX_SIZE,
+                                                    .max_depth = ZHUB_MSG_STORED_MAX_DEPTH,
+                                                    .max_items = ZHUB_MSG_STORED_MAX_ITEMS};
+
 zhub_msg_t *
 zhub_msg_new (void)
 {
@@ -87,7 +93,8 @@ json_t *
 zhub_msg_data_json (const zhub_msg_t *self)
 {
     msgpack_unpacked result;
-    if (zhub_mpack_decode (self->data, self->data_size, NULL, &result, NULL, 0))
+    //  Any data the broker delivers, not only what fits the 1 MiB default.
+    if (zhub_mpack_decode (self->data, self->data_size, &zhub_msg_stored_limits, &result, NULL, 0))
         return NULL;
     json_t *json = zhub_json_from_mpack (&result.data);
     msgpack_unpacked_destroy (&result);

@@ -18,6 +18,56 @@
 #define ZHUB_MSG_MAX_TYPE 255     //  the topic: bytes
 #define ZHUB_MSG_MAX_DELAY_MS (366LL * 24 * 3600 * 1000) //  deliverat at most this far ahead
 
+//  -------------------------------------------------------------------
+//  Decode limits: one set for every reader of envelopes, so that what one
+//  part of zhub accepts is not refused by another further down (a dead
+//  letter the dead-letter service cannot read, a delivery a client NACKs,
+//  a record an erase cannot redact). Depth counts the envelope map as
+//  level 1 and its data as level 2; items count every key, value and
+//  container (zhub_mpack.h).
+//
+//  Nothing deeper than ZHUB_MPACK_MAX_DEPTH (32) can be decoded at all,
+//  and the broker stores one kind of envelope deeper than it accepts: a
+//  dead letter (PROTOCOL.md 8) holds the original two levels down
+//  (envelope, data, message). So a published envelope may nest 30 deep,
+//  and a stored one 32.
+
+//  The largest envelope a broker accepts: the ceiling of
+//  ZHUB_BROKER_MAX_MESSAGE (default 1 MiB). Half a frame
+//  (ZHUB_FRAME_MAX_SIZE), so that the dead letter that wraps such an
+//  envelope with its failure history still travels in one frame.
+#define ZHUB_MSG_MAX_SIZE (2u * 1024 * 1024)
+//  Nesting and items of a published envelope: more than any webhook or
+//  domain event has, few enough to bound a decode's work, and room for
+//  the two levels a dead letter adds.
+#define ZHUB_MSG_MAX_DEPTH (ZHUB_MSG_STORED_MAX_DEPTH - 2)
+#define ZHUB_MSG_MAX_ITEMS 100000
+//  How deep data may nest: one level less than its envelope. The bound
+//  for JSON that becomes data (zhub_json_limits_t.max_depth), such as a
+//  webhook body or `zhub pub`'s argument, which are published whole.
+#define ZHUB_MSG_DATA_MAX_DEPTH (ZHUB_MSG_MAX_DEPTH - 1)
+
+//  What a broker stores and delivers: besides what it accepts, dead
+//  letters, which add to an accepted envelope 2 levels, under 300 items
+//  (at most 33 attempts of {time, code, reason}) and under 24 KiB (each
+//  reason is cut to 512 bytes). A delivery is one frame, hence the size.
+#define ZHUB_MSG_STORED_MAX_SIZE (4u * 1024 * 1024)
+#define ZHUB_MSG_STORED_MAX_DEPTH ZHUB_MPACK_MAX_DEPTH
+#define ZHUB_MSG_STORED_MAX_ITEMS (ZHUB_MSG_MAX_ITEMS + 1024)
+
+//  A published envelope: what the broker must accept in a PUBLISH (with
+//  max_size lowered to its ZHUB_BROKER_MAX_MESSAGE) and what anything
+//  about to be published (an edited dead letter, a held message) must
+//  be: {ZHUB_MSG_MAX_SIZE, ZHUB_MSG_MAX_DEPTH, ZHUB_MSG_MAX_ITEMS}.
+extern const zhub_mpack_limits_t zhub_msg_publish_limits;
+
+//  Any envelope a broker stored, as it is read back or delivered (the log,
+//  the delayed queue, a DELIVER, the tap, an outbox, the gateway's spool,
+//  a dead letter and the original inside it), and any data map of one (a
+//  part is never larger than its whole): {ZHUB_MSG_STORED_MAX_SIZE,
+//  ZHUB_MSG_STORED_MAX_DEPTH, ZHUB_MSG_STORED_MAX_ITEMS}.
+extern const zhub_mpack_limits_t zhub_msg_stored_limits;
+
 typedef struct {
     char *id;           //  unique per event; provider events derive it from the provider's id
     char *source;       //  "hubspot", "bird", "zhub/contact-sync", ...
@@ -56,7 +106,7 @@ void zhub_msg_erase (zhub_msg_t *self);
 bool zhub_msg_is_erased (const zhub_msg_t *self);
 
 //  data decoded as a jansson object (caller owns the reference), or NULL
-//  when it cannot be represented.
+//  when it cannot be represented or is beyond zhub_msg_stored_limits.
 json_t *zhub_msg_data_json (const zhub_msg_t *self);
 
 //  Checks the fields against the envelope rules (required id, source, type;

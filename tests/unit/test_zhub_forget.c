@@ -264,6 +264,32 @@ test_msgpack_mentions_the_person_in_any_value (void)
     zhub_forget_clear (&f);
 }
 
+//  A dead letter as the broker publishes it holds the original envelope as
+//  a map two levels below its own (envelope, data, message): an original
+//  as deep as a publish may be makes a record as deep as any stored one.
+//  Ana's HubSpot id sent as a number at the bottom is found: a walk that
+//  could not decode the record would fall back to a text search, which
+//  cannot see a binary integer.
+static void
+test_a_dead_letter_of_the_deepest_envelope_is_walked_through (void)
+{
+    zhub_forget_t f;
+    s_ana (&f);
+    char json[1024] = "";
+    for (int i = 0; i < ZHUB_MSG_STORED_MAX_DEPTH - 1; i++)
+        strcat (json, "{\"k\":");
+    strcat (json, "{\"objectId\":501}");
+    for (int i = 0; i < ZHUB_MSG_STORED_MAX_DEPTH - 1; i++)
+        strcat (json, "}");
+    size_t size;
+    uint8_t *bytes = s_pack (json, &size);
+    CHECK (zhub_mpack_check (bytes, size, &zhub_msg_stored_limits, NULL, 0) == 0);
+    CHECK (zhub_mpack_check (bytes, size, &zhub_msg_publish_limits, NULL, 0) != 0);
+    CHECK (zhub_forget_mentions_msgpack (&f, bytes, size));
+    free (bytes);
+    zhub_forget_clear (&f);
+}
+
 static void
 test_answer_names_the_actor_and_the_request (void)
 {
@@ -303,6 +329,7 @@ main (void)
     RUN (test_forget_encodes_what_it_reads);
     RUN (test_text_mentions_the_person_as_whole_tokens);
     RUN (test_msgpack_mentions_the_person_in_any_value);
+    RUN (test_a_dead_letter_of_the_deepest_envelope_is_walked_through);
     RUN (test_answer_names_the_actor_and_the_request);
     TEST_EXIT ();
 }
