@@ -239,7 +239,7 @@ s_delete_made (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const zhub_forget_t
     for (size_t i = 0; ok && i < made.paths.count; i++) {
         zhub_http_response_t resp;
         zhub_http_response_init (&resp);
-        zhub_hubspot_request (ctx->hubspot, "DELETE", made.paths.items[i], NULL, msg->traceparent,
+        zhub_hubspot_request (((activity_log_t *)ctx->state)->hubspot, "DELETE", made.paths.items[i], NULL, msg->traceparent,
                               &resp);
         ok = (resp.status >= 200 && resp.status < 300) || resp.status == 404;
         if (ok)

@@ -20,6 +20,8 @@ int
 activity_log_config (activity_log_t *self, char *err, size_t err_size)
 {
     memset (self, 0, sizeof *self);
+    if (zhub_hubspot_config_load (&self->hubspot_config, err, err_size))
+        return -1;
     if (zhub_env_duration_ms ("ZHUB_ACTIVITY_TRANSCRIPT_INTERVAL", 30000,
                               &self->transcript_interval_ms)
         || self->transcript_interval_ms < 0) {
@@ -40,6 +42,7 @@ int
 activity_log_open (zhub_actor_ctx_t *ctx)
 {
     activity_log_t *self = ctx->state;
+    self->hubspot = zhub_hubspot_new (&self->hubspot_config, ctx->http);
     if (zhub_store_table (ctx->store, "contacts", &self->contacts)
         || zhub_store_table (ctx->store, "conversations", &self->conversations)
         || zhub_store_table (ctx->store, "engagements", &self->engagements)
@@ -47,6 +50,13 @@ activity_log_open (zhub_actor_ctx_t *ctx)
         || zhub_store_table (ctx->store, "made", &self->made))
         return -1;
     return 0;
+}
+
+void
+activity_log_close (zhub_actor_ctx_t *ctx)
+{
+    activity_log_t *self = ctx->state;
+    zhub_hubspot_destroy (&self->hubspot);
 }
 
 //  -------------------------------------------------------------------
@@ -222,7 +232,7 @@ s_resolve (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t 
     char *path = zhub_sprintf ("/crm/v3/objects/contacts/%s?idProperty=bird_contact_id", eid);
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);
-    zhub_hubspot_request (ctx->hubspot, "GET", path, NULL, msg->traceparent, &resp);
+    zhub_hubspot_request (((activity_log_t *)ctx->state)->hubspot, "GET", path, NULL, msg->traceparent, &resp);
     free (path);
     free (eid);
     zhub_rc_t rc = ZHUB_NOTFOUND;
@@ -333,7 +343,7 @@ bool
 alog_call (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const char *method, const char *path,
            const json_t *body, const char *what, zhub_http_response_t *resp, zhub_outcome_t *out)
 {
-    zhub_hubspot_request (ctx->hubspot, method, path, body, msg->traceparent, resp);
+    zhub_hubspot_request (((activity_log_t *)ctx->state)->hubspot, method, path, body, msg->traceparent, resp);
     zhub_debug ("call", "id=%s what=\"%s\" status=%ld ms=%lld", msg->id, what, resp->status,
                 (long long)resp->elapsed_ms);
     if (resp->status >= 200 && resp->status < 300)
@@ -607,8 +617,9 @@ s_replay (zhub_actor_ctx_t *ctx, const char *bird_id, zhub_outcome_t *out, size_
 //  The handler
 
 void
-activity_log_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+activity_log_handle (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
 {
+    const zhub_msg_t *msg = ev->msg;
     activity_log_t *self = ctx->state;
     int64_t now = zhub_now_ms ();
     int64_t every = self->retention_ms / 2 < ACTIVITY_PRUNE_EVERY_MS ? self->retention_ms / 2
@@ -619,31 +630,31 @@ activity_log_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_
         if (deleted)
             zhub_info ("retention", "deleted=%d", deleted);
     }
-    activity_event_t ev;
+    activity_event_t event;
     char reason[256] = "";
-    zhub_rc_t rc = activity_parse (msg, &ev, reason, sizeof reason);
+    zhub_rc_t rc = activity_parse (msg, &event, reason, sizeof reason);
     if (rc == ZHUB_NOTFOUND) {
         zhub_outcome_ok (out, "ignored");
         snprintf (out->reason, sizeof out->reason, "%s", reason);
     } else if (rc != ZHUB_OK)
         zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
-    else if (ev.kind == ACTIVITY_EV_CONTACT_SYNCED || ev.kind == ACTIVITY_EV_DEAL_STAGE) {
+    else if (event.kind == ACTIVITY_EV_CONTACT_SYNCED || event.kind == ACTIVITY_EV_DEAL_STAGE) {
         size_t replayed = 0;
-        if (!ev.hubspot_contact_id && !ev.hubspot_deal_id)
+        if (!event.hubspot_contact_id && !event.hubspot_deal_id)
             zhub_outcome_ok (out, "no_ids");
-        else if (s_ids_learn (ctx->store, self, ev.bird_id, ev.hubspot_contact_id,
-                              ev.hubspot_deal_id)
+        else if (s_ids_learn (ctx->store, self, event.bird_id, event.hubspot_contact_id,
+                              event.hubspot_deal_id)
                  != ZHUB_OK)
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot write the id map");
-        else if (s_replay (ctx, ev.bird_id, out, &replayed)) {
+        else if (s_replay (ctx, event.bird_id, out, &replayed)) {
             zhub_outcome_ok (out, "learned");
             snprintf (out->reason, sizeof out->reason, "replayed=%zu", replayed);
         }
-    } else if (ev.kind == ACTIVITY_EV_FORGET)
+    } else if (event.kind == ACTIVITY_EV_FORGET)
         activity_log_forget (ctx, msg, out);
-    else if (ev.kind == ACTIVITY_EV_FLUSH)
-        alog_transcript_flush (ctx, msg, &ev, out);
+    else if (event.kind == ACTIVITY_EV_FLUSH)
+        alog_transcript_flush (ctx, msg, &event, out);
     else
-        s_process (ctx, msg, &ev, out);
-    activity_event_clear (&ev);
+        s_process (ctx, msg, &event, out);
+    activity_event_clear (&event);
 }

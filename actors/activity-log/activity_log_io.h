@@ -27,6 +27,7 @@
 #define ACTIVITY_LOG_IO_H
 
 #include "activity_log.h"
+#include "hubspot.h"
 #include "zhub_actor.h"
 
 #define ACTIVITY_REPLAY_BATCH 100             //  parked events replayed per contact.synced
@@ -38,6 +39,8 @@ typedef struct {
     int64_t transcript_interval_ms; //  ZHUB_ACTIVITY_TRANSCRIPT_INTERVAL (default 30s)
     int64_t retention_ms;           //  ZHUB_ACTIVITY_RETENTION (default 30d; 0 = keep)
     const char *owner_id;           //  ZHUB_ACTIVITY_OWNER_ID: escalation tasks' owner, or NULL
+    zhub_hubspot_config_t hubspot_config; //  ZHUB_HUBSPOT_* (activity_log_config)
+    zhub_hubspot_t *hubspot;              //  built on the runtime's HTTP client in open
     zhub_table_t contacts, conversations, engagements, parked, made;
     int64_t last_prune_ms;
     uint32_t park_counter;
@@ -49,8 +52,11 @@ int activity_log_config (activity_log_t *self, char *err, size_t err_size);
 //  zhub_actor_spec_t.open: opens the tables. 0 or -1.
 int activity_log_open (zhub_actor_ctx_t *ctx);
 
+//  zhub_actor_spec_t.close: frees what activity_log_open made.
+void activity_log_close (zhub_actor_ctx_t *ctx);
+
 //  The handler for every activity-log topic.
-void activity_log_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+void activity_log_handle (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
 
 //  Deletes what is older than the retention: conversation caches, parked
 //  events, engagement ids of single events. Returns the number of entries

@@ -28,6 +28,7 @@ main (void)
         return 1;
     }
     zhub_actor_config_log (&config);
+    zhub_hubspot_config_log (&log.hubspot_config);
     zhub_info ("config", "transcript_interval_ms=%lld retention_ms=%lld owner_id=%s",
                (long long)log.transcript_interval_ms, (long long)log.retention_ms,
                log.owner_id ? log.owner_id : "unset");
@@ -48,6 +49,7 @@ main (void)
                               .route_count = sizeof routes / sizeof routes[0],
                               .schema_version = 1,
                               .open = activity_log_open,
+                              .close = activity_log_close,
                               .state = &log};
     zhub_actor_t *actor = zhub_actor_new (&config, &spec, err, sizeof err);
     if (!actor) {

@@ -509,8 +509,9 @@ s_handle_lifecycle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, contact_lifecy
 //  The handler
 
 void
-contact_sync_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+contact_sync_handle (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
 {
+    const zhub_msg_t *msg = ev->msg;
     contact_sync_t *self = ctx->state;
     contact_event_t event;
     char reason[256] = "";
@@ -683,8 +684,9 @@ s_reconcile_one (zhub_actor_ctx_t *ctx, const zhub_msg_t *tick, const json_t *re
 }
 
 void
-contact_sync_reconcile (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+contact_sync_reconcile (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
 {
+    const zhub_msg_t *msg = ev->msg;
     contact_sync_t *self = ctx->state;
     s_meta_t meta = {.self = self, .ctx = ctx};
     if (zhub_store_read (ctx->store, s_meta_read, &meta) != ZHUB_OK) {

@@ -124,7 +124,7 @@ void contact_sync_close (zhub_actor_ctx_t *ctx);
 //  tick logs `event=reconcile found= drift=`, adds drift to the stored
 //  counter reconcile_drift_total and publishes contact.reconciled {found,
 //  drift, drift_total, since, watermark}.
-void contact_sync_reconcile (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+void contact_sync_reconcile (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
 
 #define CONTACT_RECONCILE_PAGE 100
 #define CONTACT_RECONCILE_MAX_PAGES 100 //  per tick; the next tick goes on from the watermark
@@ -146,7 +146,7 @@ bool contact_sync_erase (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outc
 bool contact_sync_ready (zhub_actor_ctx_t *ctx, char *why, size_t why_size);
 
 //  The handler for every contact-sync topic.
-void contact_sync_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+void contact_sync_handle (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
 
 //  Reads the state of a contact by its Bird id or its HubSpot id.
 //  ZHUB_OK with *state, ZHUB_NOTFOUND, or ZHUB_ERROR.

@@ -54,10 +54,19 @@ main (void)
     //  never run side by side)
     if (!zhub_env_str ("ZHUB_CREDIT", NULL))
         config.credit = CONTACT_SYNC_BATCH_MESSAGES;
+    contact_sync_t sync = {.core = {.default_calling_code = *calling_code ? calling_code : NULL}};
+    if (zhub_hubspot_config_load (&sync.hubspot_config, err, sizeof err)
+        || zhub_bird_config_load (&sync.bird_config, err, sizeof err)) {
+        zhub_error ("config_invalid", "reason=%s",
+                    zhub_actor_log_quote (err, quoted, sizeof quoted));
+        zhub_actor_config_clear (&config);
+        return 1;
+    }
     zhub_actor_config_log (&config);
+    zhub_hubspot_config_log (&sync.hubspot_config);
+    zhub_bird_config_log (&sync.bird_config);
     zhub_info ("config", "phone_default_calling_code=%s", *calling_code ? calling_code : "unset");
 
-    contact_sync_t sync = {.core = {.default_calling_code = *calling_code ? calling_code : NULL}};
     contact_sync_config_defaults (&sync.core);
     json_t *mapping = zhub_actor_mapping_load (err, sizeof err);
     if (!mapping || contact_sync_config_apply (&sync.core, mapping, err, sizeof err)) {
@@ -97,6 +106,7 @@ main (void)
                               .route_count = sizeof routes / sizeof routes[0],
                               .schema_version = 1,
                               .open = contact_sync_open,
+                              .close = contact_sync_close,
                               .ready = contact_sync_ready,
                               .state = &sync,
                               .tick = contact_sync_flush,

@@ -100,8 +100,9 @@ s_count_group (dead_letter_actor_t *self, const char *group)
 }
 
 void
-dead_letter_handle_dlq (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+dead_letter_handle_dlq (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
 {
+    const zhub_msg_t *msg = ev->msg;
     dead_letter_actor_t *self = ctx->state;
     dead_letter_t dl;
     char err[256];
@@ -284,8 +285,9 @@ s_purge (zhub_txn_t *txn, void *arg)
 }
 
 void
-dead_letter_handle_command (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+dead_letter_handle_command (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
 {
+    const zhub_msg_t *msg = ev->msg;
     dead_letter_actor_t *self = ctx->state;
     msgpack_unpacked result;
     char err[128];
@@ -344,8 +346,9 @@ s_erase (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const zhub_forget_t *f, size_t 
 }
 
 void
-dead_letter_handle_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+dead_letter_handle_forget (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
 {
+    const zhub_msg_t *msg = ev->msg;
     dead_letter_actor_t *self = ctx->state;
     size_t removed = zhub_actor_forget (ctx, msg, DEAD_LETTER_GROUP, s_erase, out);
     pthread_mutex_lock (&self->lock);

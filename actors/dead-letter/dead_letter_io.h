@@ -65,13 +65,13 @@ void dead_letter_services_stop (dead_letter_actor_t *self);
 char *dead_letter_metrics_text (dead_letter_actor_t *self);
 
 //  Route handlers: `dlq.>` and `dead-letter.command.>`.
-void dead_letter_handle_dlq (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
-void dead_letter_handle_command (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+void dead_letter_handle_dlq (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
+void dead_letter_handle_command (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
 
 //  `contact.forget` (GDPR erase): deletes every letter that mentions the
 //  person (dead_letter_store_forget) and queues contact.forgotten in the
 //  same transaction, then asks the runtime to compact the store. A repeat
 //  removes 0 and answers again under the same id.
-void dead_letter_handle_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+void dead_letter_handle_forget (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
 
 #endif

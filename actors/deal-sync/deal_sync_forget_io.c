@@ -232,7 +232,8 @@ s_redact_deals (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const zhub_forget_
 }
 
 void
-deal_sync_handle_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+deal_sync_handle_forget (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
 {
+    const zhub_msg_t *msg = ev->msg;
     zhub_actor_forget_upstream (ctx, msg, DEAL_SYNC_GROUP, s_redact_deals, deal_sync_erase, out);
 }

@@ -19,12 +19,22 @@ int
 deal_sync_open (zhub_actor_ctx_t *ctx)
 {
     deal_sync_t *self = ctx->state;
+    self->hubspot = zhub_hubspot_new (&self->hubspot_config, ctx->http);
+    self->bird = zhub_bird_new (&self->bird_config, ctx->http);
     if (zhub_store_table (ctx->store, "contacts", &self->contacts)
         || zhub_store_table (ctx->store, "deals", &self->deals)
         || zhub_store_table (ctx->store, "deal_ids", &self->deal_ids)
         || zhub_store_table (ctx->store, "audit", &self->audit))
         return -1;
     return 0;
+}
+
+void
+deal_sync_close (zhub_actor_ctx_t *ctx)
+{
+    deal_sync_t *self = ctx->state;
+    zhub_hubspot_destroy (&self->hubspot);
+    zhub_bird_destroy (&self->bird);
 }
 
 //  -------------------------------------------------------------------
@@ -133,7 +143,7 @@ deal_sync_hubspot (zhub_actor_ctx_t *ctx, const char *method, const char *path, 
                    const char *what, const zhub_msg_t *msg, zhub_http_response_t *resp,
                    bool not_found_ok, zhub_outcome_t *out)
 {
-    zhub_hubspot_request (ctx->hubspot, method, path, body, msg ? msg->traceparent : NULL, resp);
+    zhub_hubspot_request (((deal_sync_t *)ctx->state)->hubspot, method, path, body, msg ? msg->traceparent : NULL, resp);
     zhub_debug ("call", "id=%s api=hubspot what=\"%s\" status=%ld ms=%lld",
                 msg && msg->id ? msg->id : "-", what, resp->status, (long long)resp->elapsed_ms);
     if (resp->status >= 200 && resp->status < 300)
@@ -181,15 +191,16 @@ deal_sync_ready (zhub_actor_ctx_t *ctx, char *why, size_t why_size)
     for (size_t i = 0; i < count && n < DEAL_MAX_PIPELINE_STAGES; i++)
         if (!strcmp (all[i].object, "deals"))
             needs[n++] = all[i];
-    return zhub_hubspot_properties_check (ctx->hubspot, "deals", needs, n, why, why_size) == 0;
+    return zhub_hubspot_properties_check (((deal_sync_t *)ctx->state)->hubspot, "deals", needs, n, why, why_size) == 0;
 }
 
 //  -------------------------------------------------------------------
 //  contact.synced: learn the HubSpot contact id
 
 void
-deal_sync_handle_synced (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+deal_sync_handle_synced (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
 {
+    const zhub_msg_t *msg = ev->msg;
     deal_sync_t *self = ctx->state;
     json_t *data = zhub_msg_data_json (msg);
     const char *bird = deal_json_str (data, "bird_contact_id");
@@ -284,8 +295,9 @@ s_read_deal (zhub_actor_ctx_t *ctx, const char *key, const zhub_msg_t *msg,
 }
 
 void
-deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
 {
+    const zhub_msg_t *msg = ev->msg;
     deal_sync_t *self = ctx->state;
     const deal_sync_config_t *config = &self->core;
     json_t *data = zhub_msg_data_json (msg);
@@ -478,8 +490,9 @@ s_bird_of_deal (zhub_actor_ctx_t *ctx, const char *deal_id, const zhub_msg_t *ms
 }
 
 void
-deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
 {
+    const zhub_msg_t *msg = ev->msg;
     deal_sync_t *self = ctx->state;
     json_t *data = zhub_msg_data_json (msg);
     deal_crm_change_t change;
@@ -545,7 +558,7 @@ deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome
     char *escaped = zhub_http_escape (bird);
     char *path = zhub_sprintf ("/contacts/%s", escaped);
     free (escaped);
-    zhub_bird_request (ctx->bird, "PATCH", path, body, msg->traceparent, &resp);
+    zhub_bird_request (((deal_sync_t *)ctx->state)->bird, "PATCH", path, body, msg->traceparent, &resp);
     free (path);
     json_decref (body);
     zhub_debug ("call", "id=%s api=bird what=\"bird update contact\" status=%ld", msg->id,

@@ -20,6 +20,8 @@
 #define DEAL_SYNC_IO_H
 
 #include "deal_sync.h"
+#include "bird.h"
+#include "hubspot.h"
 #include "zhub_actor.h"
 
 //  How long an AI event waits (NACK delay) for its contact's first sync,
@@ -32,6 +34,10 @@
 
 typedef struct {
     deal_sync_config_t core;
+    zhub_hubspot_config_t hubspot_config; //  read by main
+    zhub_bird_config_t bird_config;
+    zhub_hubspot_t *hubspot; //  built on the runtime's HTTP client in deal_sync_open
+    zhub_bird_t *bird;
     zhub_table_t contacts;
     zhub_table_t deals;
     zhub_table_t deal_ids;
@@ -40,6 +46,9 @@ typedef struct {
 
 //  zhub_actor_spec_t.open: opens the tables. 0 or -1.
 int deal_sync_open (zhub_actor_ctx_t *ctx);
+
+//  zhub_actor_spec_t.close: frees what deal_sync_open made.
+void deal_sync_close (zhub_actor_ctx_t *ctx);
 
 //  Reads GET /crm/v3/pipelines/deals and checks the stage map against it
 //  (retrying a transport failure or 5xx up to DEAL_SYNC_START_ATTEMPTS
@@ -51,10 +60,10 @@ int deal_sync_check_pipelines (zhub_actor_ctx_t *ctx, char *err, size_t err_size
 bool deal_sync_ready (zhub_actor_ctx_t *ctx, char *why, size_t why_size);
 
 //  Handlers: AI events, HubSpot deal webhooks, contact.synced.
-void deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
-void deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
-void deal_sync_handle_synced (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
-void deal_sync_handle_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+void deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
+void deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
+void deal_sync_handle_synced (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
+void deal_sync_handle_forget (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
 
 //  One HubSpot call (what names it in logs and reasons); true on 2xx.
 //  Otherwise *out is classified, except for a 404 when not_found_ok (the

@@ -37,7 +37,17 @@ main (void)
         return 1;
     }
     json_decref (mapping);
+    if (zhub_hubspot_config_load (&sync.hubspot_config, err, sizeof err)
+        || zhub_bird_config_load (&sync.bird_config, err, sizeof err)) {
+        zhub_error ("config_invalid", "reason=%s",
+                    zhub_actor_log_quote (err, quoted, sizeof quoted));
+        deal_sync_config_clear (&sync.core);
+        zhub_actor_config_clear (&config);
+        return 1;
+    }
     zhub_actor_config_log (&config);
+    zhub_hubspot_config_log (&sync.hubspot_config);
+    zhub_bird_config_log (&sync.bird_config);
     for (int i = 0; i < DEAL_AI_STAGE_COUNT; i++)
         zhub_info ("config", "pipeline=%s ai_stage=%s stage=%s", sync.core.pipeline,
                    deal_ai_stage_name (i), sync.core.stages[i]);
@@ -54,6 +64,7 @@ main (void)
                               .route_count = sizeof routes / sizeof routes[0],
                               .schema_version = 1,
                               .open = deal_sync_open,
+                              .close = deal_sync_close,
                               .ready = deal_sync_ready,
                               .state = &sync};
     zhub_actor_t *actor = zhub_actor_new (&config, &spec, err, sizeof err);

@@ -27,7 +27,7 @@ main (void)
                     zhub_actor_log_quote (err, quoted, sizeof quoted));
         return 1;
     }
-    if (scheduler_config (&sched, &config, err, sizeof err)) {
+    if (scheduler_config (&sched, err, sizeof err)) {
         zhub_error ("config_invalid", "reason=%s",
                     zhub_actor_log_quote (err, quoted, sizeof quoted));
         zhub_actor_config_clear (&config);
@@ -51,6 +51,7 @@ main (void)
                               .route_count = sizeof routes / sizeof routes[0],
                               .schema_version = 1,
                               .open = scheduler_open,
+                              .close = scheduler_close,
                               .state = &sched,
                               .tick = scheduler_tick};
     zhub_actor_t *actor = zhub_actor_new (&config, &spec, err, sizeof err);

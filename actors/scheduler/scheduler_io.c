@@ -37,7 +37,7 @@ const char *scheduler_provider_name[] = {"google", "graph"};
 //  Configuration
 
 int
-scheduler_config (scheduler_t *self, const zhub_actor_config_t *actor, char *err, size_t err_size)
+scheduler_config (scheduler_t *self, char *err, size_t err_size)
 {
     memset (self, 0, sizeof *self);
     json_t *mapping = zhub_actor_mapping_load (err, err_size);
@@ -67,24 +67,33 @@ scheduler_config (scheduler_t *self, const zhub_actor_config_t *actor, char *err
     self->google_refresh_token = zhub_env_str ("ZHUB_GOOGLE_REFRESH_TOKEN", "");
     self->graph_client_id = zhub_env_str ("ZHUB_GRAPH_CLIENT_ID", "");
     self->graph_client_secret = zhub_env_str ("ZHUB_GRAPH_CLIENT_SECRET", "");
-    zhub_google_config_t google = {.base_url = zhub_env_str ("ZHUB_GOOGLE_BASE_URL", NULL),
-                                   .token_url = zhub_env_str ("ZHUB_GOOGLE_TOKEN_URL", NULL)};
-    zhub_graph_config_t graph = {.base_url = zhub_env_str ("ZHUB_GRAPH_BASE_URL", NULL),
-                                 .token_url = zhub_env_str ("ZHUB_GRAPH_TOKEN_URL", NULL),
-                                 .tenant = zhub_env_str ("ZHUB_GRAPH_TENANT_ID", NULL),
-                                 .scope = zhub_env_str ("ZHUB_GRAPH_SCOPE", NULL)};
+    self->google_config =
+        (zhub_google_config_t){.base_url = zhub_env_str ("ZHUB_GOOGLE_BASE_URL", NULL),
+                               .token_url = zhub_env_str ("ZHUB_GOOGLE_TOKEN_URL", NULL)};
+    self->graph_config =
+        (zhub_graph_config_t){.base_url = zhub_env_str ("ZHUB_GRAPH_BASE_URL", NULL),
+                              .token_url = zhub_env_str ("ZHUB_GRAPH_TOKEN_URL", NULL),
+                              .tenant = zhub_env_str ("ZHUB_GRAPH_TENANT_ID", NULL),
+                              .scope = zhub_env_str ("ZHUB_GRAPH_SCOPE", NULL)};
+    self->calendly_config =
+        (zhub_calendly_config_t){.base_url = zhub_env_str ("ZHUB_CALENDLY_BASE_URL", NULL),
+                                 .token = zhub_env_str ("ZHUB_CALENDLY_TOKEN", NULL)};
+    const zhub_google_config_t *google = &self->google_config;
+    const zhub_graph_config_t *graph = &self->graph_config;
     //  Graph is in use when an agent's calendar is there or its app
     //  credentials are set: then its tenant is required (app-only tokens
     //  come from one tenant) and its URLs must be ones Graph answers.
     bool graph_used = *self->graph_client_id || *self->graph_client_secret;
     for (size_t i = 0; i < self->cfg.agent_count; i++)
         graph_used |= self->cfg.agents[i].platform == SCHED_GRAPH;
-    if (zhub_google_config_check (&google, err, err_size)
-        || (graph_used && zhub_graph_config_check (&graph, err, err_size))) {
+    self->graph_used = graph_used;
+    if (zhub_google_config_check (google, err, err_size)
+        || (graph_used && zhub_graph_config_check (graph, err, err_size))
+        || zhub_bird_config_load (&self->bird_config, err, err_size)) {
         sched_config_clear (&self->cfg);
         return -1;
     }
-    bool bad = scheduler_watch_config (self, google.base_url, graph.base_url, err, err_size);
+    bool bad = scheduler_watch_config (self, google->base_url, graph->base_url, err, err_size);
     if (!bad
         && zhub_env_duration_ms ("ZHUB_OAUTH_REFRESH_MARGIN", 300000, &self->refresh_margin_ms)) {
         snprintf (err, err_size, "ZHUB_OAUTH_REFRESH_MARGIN must be a duration");
@@ -101,14 +110,6 @@ scheduler_config (scheduler_t *self, const zhub_actor_config_t *actor, char *err
         sched_config_clear (&self->cfg);
         return -1;
     }
-    zhub_http_config_t http = {.connect_timeout_ms = actor->http_connect_timeout_ms,
-                               .total_timeout_ms = actor->http_timeout_ms};
-    self->http = zhub_http_new (&http);
-    self->google = zhub_google_new (&google, self->http);
-    self->graph = zhub_graph_new (&graph, self->http);
-    zhub_calendly_config_t calendly = {.base_url = zhub_env_str ("ZHUB_CALENDLY_BASE_URL", NULL),
-                                       .token = zhub_env_str ("ZHUB_CALENDLY_TOKEN", NULL)};
-    self->calendly = zhub_calendly_new (&calendly, self->http);
     char masked[3][32];
     zhub_info ("config",
                "time_zone=%s agents=%zu business_hours=%02d:%02d-%02d:%02d self_service=%s "
@@ -121,16 +122,7 @@ scheduler_config (scheduler_t *self, const zhub_actor_config_t *actor, char *err
                zhub_env_mask (key, masked[0], sizeof masked[0]),
                zhub_env_mask (self->google_refresh_token, masked[1], sizeof masked[1]),
                zhub_env_mask (self->graph_client_secret, masked[2], sizeof masked[2]));
-    //  Where the calendar calls go, said once (no secrets in URLs).
-    zhub_info (
-        "config_calendars",
-        "google_base_url=%s%s google_token_url=%s graph=%s graph_base_url=%s "
-        "graph_token_url=%s graph_scope=%s",
-        google.base_url ? google.base_url : ZHUB_GOOGLE_BASE_URL_DEFAULT, ZHUB_GOOGLE_SERVICE_PATH,
-        google.token_url ? google.token_url : ZHUB_GOOGLE_TOKEN_URL_DEFAULT,
-        graph_used ? "on" : "off", graph.base_url ? graph.base_url : ZHUB_GRAPH_BASE_URL_DEFAULT,
-        zhub_graph_token_url (self->graph) ? zhub_graph_token_url (self->graph) : "-",
-        graph.scope ? graph.scope : ZHUB_GRAPH_SCOPE_DEFAULT);
+    zhub_bird_config_log (&self->bird_config);
     scheduler_whatsapp_config_log (self);
     return 0;
 }
@@ -138,10 +130,6 @@ scheduler_config (scheduler_t *self, const zhub_actor_config_t *actor, char *err
 void
 scheduler_clear (scheduler_t *self)
 {
-    zhub_google_destroy (&self->google);
-    zhub_graph_destroy (&self->graph);
-    zhub_calendly_destroy (&self->calendly);
-    zhub_http_destroy (&self->http);
     free (self->public_url);
     self->public_url = NULL;
     for (int i = 0; i < 2; i++)
@@ -154,8 +142,9 @@ scheduler_clear (scheduler_t *self)
 }
 
 void
-scheduler_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+scheduler_handle (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
 {
+    const zhub_msg_t *msg = ev->msg;
     if (!strcmp (msg->type, "webhook.graph.updated")
         || !strcmp (msg->type, "webhook.graph.deleted")) {
         scheduler_graph_changed (ctx, msg, out);
@@ -220,6 +209,20 @@ int
 scheduler_open (zhub_actor_ctx_t *ctx)
 {
     scheduler_t *self = ctx->state;
+    self->google = zhub_google_new (&self->google_config, ctx->http);
+    self->graph = zhub_graph_new (&self->graph_config, ctx->http);
+    self->calendly = zhub_calendly_new (&self->calendly_config, ctx->http);
+    self->bird = zhub_bird_new (&self->bird_config, ctx->http);
+    //  Where the calendar calls go, said once (no secrets in URLs).
+    zhub_info (
+        "config_calendars",
+        "google_base_url=%s%s google_token_url=%s graph=%s graph_base_url=%s "
+        "graph_token_url=%s graph_scope=%s",
+        self->google_config.base_url ? self->google_config.base_url : ZHUB_GOOGLE_BASE_URL_DEFAULT, ZHUB_GOOGLE_SERVICE_PATH,
+        self->google_config.token_url ? self->google_config.token_url : ZHUB_GOOGLE_TOKEN_URL_DEFAULT,
+        self->graph_used ? "on" : "off", self->graph_config.base_url ? self->graph_config.base_url : ZHUB_GRAPH_BASE_URL_DEFAULT,
+        zhub_graph_token_url (self->graph) ? zhub_graph_token_url (self->graph) : "-",
+        self->graph_config.scope ? self->graph_config.scope : ZHUB_GRAPH_SCOPE_DEFAULT);
     if (zhub_store_table (ctx->store, "bookings", &self->bookings)
         || zhub_store_table (ctx->store, "holds", &self->holds)
         || zhub_store_table (ctx->store, "timers", &self->timers)
@@ -233,4 +236,14 @@ scheduler_open (zhub_actor_ctx_t *ctx)
         return -1;
     //  Google watch channels and Graph subscriptions, one per agent calendar.
     return scheduler_watch_open (ctx);
+}
+
+void
+scheduler_close (zhub_actor_ctx_t *ctx)
+{
+    scheduler_t *self = ctx->state;
+    zhub_google_destroy (&self->google);
+    zhub_graph_destroy (&self->graph);
+    zhub_calendly_destroy (&self->calendly);
+    zhub_bird_destroy (&self->bird);
 }

@@ -30,6 +30,7 @@
 #ifndef SCHEDULER_IO_H
 #define SCHEDULER_IO_H
 
+#include "bird.h"
 #include "calendly.h"
 #include "google.h"
 #include "graph.h"
@@ -50,10 +51,17 @@ typedef struct {
     int64_t refresh_margin_ms;  //  refresh this long before expiry
     sched_watch_config_t watch; //  calendar change subscriptions (scheduler_watch_io.c)
     char *public_url;           //  watch.public_url's string (owned)
-    zhub_http_t *http;
+    //  The APIs: settings read by scheduler_config, clients built on the
+    //  runtime's HTTP client by scheduler_open
+    zhub_google_config_t google_config;
+    zhub_graph_config_t graph_config;
+    zhub_calendly_config_t calendly_config;
+    zhub_bird_config_t bird_config;
+    bool graph_used; //  an agent on Graph, or its app credentials set
     zhub_google_t *google;
     zhub_graph_t *graph;
     zhub_calendly_t *calendly;
+    zhub_bird_t *bird;
     zhub_table_t bookings, holds, timers, tokens, meta, invitees;
     zhub_table_t watches; //  sched_watch_name -> sched_watch_t (scheduler_watch_io.c)
     zhub_table_t inbound; //  Bird contact id -> last inbound ms (scheduler_whatsapp_io.c)
@@ -65,18 +73,20 @@ typedef struct {
 //  Reads the environment (ZHUB_SECRET_KEY, ZHUB_GOOGLE_*, ZHUB_GRAPH_*,
 //  ZHUB_OAUTH_REFRESH_MARGIN) and the "scheduler" section of the mapping
 //  file; sets the process time zone. 0, or -1 with err.
-//  The calendar calls use the actor's HTTP timeouts (ZHUB_HTTP_*).
-int scheduler_config (scheduler_t *self, const zhub_actor_config_t *actor, char *err,
-                      size_t err_size);
+int scheduler_config (scheduler_t *self, char *err, size_t err_size);
 void scheduler_clear (scheduler_t *self);
 
-//  zhub_actor_spec_t.open: opens the tables, arms the periodic timers.
+//  zhub_actor_spec_t.open: builds the API clients on ctx->http, opens the
+//  tables, arms the periodic timers.
 int scheduler_open (zhub_actor_ctx_t *ctx);
+
+//  zhub_actor_spec_t.close: frees the API clients.
+void scheduler_close (zhub_actor_ctx_t *ctx);
 
 //  tour.requested, tour.reminder, webhook.calendly.invitee.*, the Google
 //  and Graph change notifications, Bird's whatsapp.inbound and
 //  whatsapp.outbound webhooks, and contact.forget.
-void scheduler_handle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+void scheduler_handle (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
 
 //  zhub_actor_spec_t.tick: fires due timers.
 void scheduler_tick (zhub_actor_ctx_t *ctx);

@@ -59,7 +59,7 @@ scheduler_whatsapp_send (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sch
     char *path = zhub_sprintf ("/channels/%s/messages", channel);
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);
-    zhub_bird_request (ctx->bird, "POST", path, body, msg->traceparent, &resp);
+    zhub_bird_request (((scheduler_t *)ctx->state)->bird, "POST", path, body, msg->traceparent, &resp);
     bool ok = resp.status >= 200 && resp.status < 300;
     if (ok)
         zhub_info ("whatsapp_sent", "id=%s booking=%s kind=%s form=%s last_inbound_ms=%lld",

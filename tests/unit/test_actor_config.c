@@ -1,5 +1,7 @@
 //  The actors' configuration: group settings from the environment (what
 //  the JOIN carries), base URLs, secrets masked in the log helper.
+#include "bird.h"
+#include "hubspot.h"
 #include "zhub_actor.h"
 #include "zhub_test.h"
 
@@ -46,14 +48,21 @@ test_defaults (void)
     CHECK_STR (config.name, "contact-sync");
     CHECK_STR (config.broker, ZHUB_BROKER_DEFAULT);
     CHECK_STR (config.data_dir, "./.zhub-data");
-    CHECK_STR (config.hubspot_base_url, "https://api.hubapi.com");
-    CHECK_STR (config.bird_base_url, "https://api.bird.com");
     CHECK (config.max_deliveries == 0 && config.ack_deadline_ms == 0 && config.backoff_count == 0);
     CHECK (config.credit == 1);
     CHECK (config.http_connect_timeout_ms == ZHUB_HTTP_CONNECT_TIMEOUT_MS);
     CHECK (config.http_timeout_ms == ZHUB_HTTP_TOTAL_TIMEOUT_MS);
     zhub_actor_config_clear (&config);
     zhub_actor_config_clear (&config);
+    //  the APIs' settings are their connectors'
+    zhub_hubspot_config_t hubspot;
+    zhub_bird_config_t bird;
+    CHECK (zhub_hubspot_config_load (&hubspot, err, sizeof err) == 0);
+    CHECK_STR (hubspot.base_url, "https://api.hubapi.com");
+    CHECK_STR (hubspot.token, "");
+    CHECK (zhub_bird_config_load (&bird, err, sizeof err) == 0);
+    CHECK_STR (bird.base_url, "https://api.bird.com");
+    CHECK_STR (bird.workspace_id, "");
 }
 
 static void
@@ -64,7 +73,6 @@ test_group_settings_from_env (void)
     setenv ("ZHUB_ACK_DEADLINE", "2s", 1);
     setenv ("ZHUB_BACKOFF", "100ms,1s", 1);
     setenv ("ZHUB_HTTP_TIMEOUT", "3s", 1);
-    setenv ("ZHUB_HUBSPOT_BASE_URL", "http://127.0.0.1:9/", 1);
     zhub_actor_config_t config;
     char err[256];
     CHECK (zhub_actor_config_load (&config, "contact-sync", err, sizeof err) == 0);
@@ -73,12 +81,15 @@ test_group_settings_from_env (void)
     CHECK (config.backoff_count == 2 && config.backoff_ms[0] == 100
            && config.backoff_ms[1] == 1000);
     CHECK (config.http_timeout_ms == 3000);
-    CHECK_STR (config.hubspot_base_url, "http://127.0.0.1:9/");
     zhub_actor_config_clear (&config);
+    setenv ("ZHUB_HUBSPOT_BASE_URL", "http://127.0.0.1:9/", 1);
+    zhub_hubspot_config_t hubspot;
+    CHECK (zhub_hubspot_config_load (&hubspot, err, sizeof err) == 0);
+    CHECK_STR (hubspot.base_url, "http://127.0.0.1:9/");
     setenv ("ZHUB_BIRD_WORKSPACE_ID", "a1405560-c8d3-4b1a-877d-3f449ad95352", 1);
-    CHECK (zhub_actor_config_load (&config, "contact-sync", err, sizeof err) == 0);
-    CHECK_STR (config.bird_workspace_id, "a1405560-c8d3-4b1a-877d-3f449ad95352");
-    zhub_actor_config_clear (&config);
+    zhub_bird_config_t bird;
+    CHECK (zhub_bird_config_load (&bird, err, sizeof err) == 0);
+    CHECK_STR (bird.workspace_id, "a1405560-c8d3-4b1a-877d-3f449ad95352");
 }
 
 static void
@@ -96,10 +107,19 @@ test_invalid_values_name_the_variable (void)
         s_clear_env ();
         setenv (bad[i][0], bad[i][1], 1);
         zhub_actor_config_t config;
+        zhub_hubspot_config_t hubspot;
+        zhub_bird_config_t bird;
         char err[256] = "";
-        CHECK (zhub_actor_config_load (&config, "contact-sync", err, sizeof err) == -1);
+        //  refused by the runtime's loader or by the connector's that owns it
+        if (!strncmp (bad[i][0], "ZHUB_HUBSPOT_", 13))
+            CHECK (zhub_hubspot_config_load (&hubspot, err, sizeof err) == -1);
+        else if (!strncmp (bad[i][0], "ZHUB_BIRD_", 10))
+            CHECK (zhub_bird_config_load (&bird, err, sizeof err) == -1);
+        else {
+            CHECK (zhub_actor_config_load (&config, "contact-sync", err, sizeof err) == -1);
+            CHECK (config.name == NULL);
+        }
         CHECK (strstr (err, bad[i][0]) != NULL);
-        CHECK (config.name == NULL);
     }
     s_clear_env ();
 }

@@ -8,6 +8,7 @@
 //  erases are local only.
 #include "contact_sync_io.h"
 #include "zhub_test.h"
+#include "zhub_test_actor.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -38,11 +39,13 @@ s_setup (s_fixture_t *f)
     //  A broker nobody listens on: zmq connects lazily, nothing is sent.
     f->config = (zhub_actor_config_t){.name = (char *)"contact-sync",
                                       .broker = (char *)"tcp://127.0.0.1:9",
-                                      .data_dir = f->dir,
-                                      .hubspot_base_url = (char *)"http://127.0.0.1:9",
-                                      .bird_base_url = (char *)"http://127.0.0.1:9",
-                                      .bird_workspace_id = (char *)"ws"};
-    f->spec = (zhub_actor_spec_t){.open = contact_sync_open, .state = &f->sync};
+                                      .data_dir = f->dir};
+    //  APIs nobody listens on: the erase paths under test make no call
+    f->sync.hubspot_config = (zhub_hubspot_config_t){.base_url = "http://127.0.0.1:9"};
+    f->sync.bird_config = (zhub_bird_config_t){.base_url = "http://127.0.0.1:9",
+                                               .workspace_id = "a1405560-c8d3-4b1a-877d-3f449ad95352"};
+    f->spec = (zhub_actor_spec_t){
+        .open = contact_sync_open, .close = contact_sync_close, .state = &f->sync};
     char err[256];
     f->actor = zhub_actor_new (&f->config, &f->spec, err, sizeof err);
     if (!f->actor) {
@@ -236,7 +239,7 @@ s_erase (s_fixture_t *f, const char *type, const char *id, const char *data_text
     json_decref (data);
     zhub_outcome_t out = {0};
     zhub_outcome_ok (&out, "ok");
-    contact_sync_handle (f->ctx, msg, &out);
+    zhub_test_handle (contact_sync_handle, f->ctx, msg, &out);
     zhub_msg_destroy (&msg);
     return out;
 }

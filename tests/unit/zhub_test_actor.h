@@ -38,4 +38,16 @@ zhub_test_actor_new (char *dir, const char *group, const zhub_actor_spec_t *spec
     return actor;
 }
 
+//  Calls a route's handler on msg as the runtime does: with the event
+//  decoded once (data as JSON), first attempt.
+static inline void
+zhub_test_handle (zhub_actor_handler_fn *handler, zhub_actor_ctx_t *ctx, const zhub_msg_t *msg,
+                  zhub_outcome_t *out)
+{
+    json_t *data = zhub_msg_data_json (msg);
+    zhub_actor_event_t event = {.msg = msg, .data = data, .attempt = 1};
+    handler (ctx, &event, out);
+    json_decref (data);
+}
+
 #endif
