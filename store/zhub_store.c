@@ -356,6 +356,51 @@ zhub_store_read (zhub_store_t *self, zhub_store_fn *fn, void *arg)
     return s_run (self, fn, arg, false);
 }
 
+typedef struct {
+    zhub_table_t table;
+    const void *key;
+    size_t key_size;
+    char *value;
+    size_t size;
+} s_copy_t;
+
+static zhub_rc_t
+s_copy_fn (zhub_txn_t *txn, void *arg)
+{
+    s_copy_t *copy = arg;
+    const void *value;
+    size_t size;
+    zhub_rc_t rc = zhub_txn_get (txn, copy->table, copy->key, copy->key_size, &value, &size);
+    if (rc != ZHUB_OK)
+        return rc;
+    //  the transaction may run again (a reader never does today): no leak
+    free (copy->value);
+    copy->value = malloc (size + 1);
+    if (!copy->value)
+        return ZHUB_ERROR;
+    memcpy (copy->value, value, size);
+    copy->value[size] = 0;
+    copy->size = size;
+    return ZHUB_OK;
+}
+
+zhub_rc_t
+zhub_store_get_copy (zhub_store_t *self, zhub_table_t table, const void *key, size_t key_size,
+                     char **value, size_t *size)
+{
+    s_copy_t copy = {.table = table, .key = key, .key_size = key_size};
+    zhub_rc_t rc = zhub_store_read (self, s_copy_fn, &copy);
+    if (rc != ZHUB_OK) {
+        free (copy.value);
+        copy.value = NULL;
+        copy.size = 0;
+    }
+    *value = copy.value;
+    if (size)
+        *size = copy.size;
+    return rc;
+}
+
 zhub_rc_t
 zhub_txn_get (zhub_txn_t *txn, zhub_table_t table, const void *key, size_t key_size,
               const void **value, size_t *value_size)

@@ -66,6 +66,15 @@ zhub_rc_t zhub_store_write (zhub_store_t *self, zhub_store_fn *fn, void *arg);
 //  Runs fn in a read-only transaction (a consistent snapshot).
 zhub_rc_t zhub_store_read (zhub_store_t *self, zhub_store_fn *fn, void *arg);
 
+//  One value, read in a read transaction of its own, as a copy: *value is a
+//  fresh heap buffer (the caller frees it) holding *size bytes plus a NUL
+//  after them, so text values read as C strings. Returns ZHUB_OK,
+//  ZHUB_NOTFOUND (*value NULL, *size 0) or ZHUB_ERROR. For a lookup of
+//  one key outside a larger transaction; inside one, zhub_txn_get. size
+//  may be NULL.
+zhub_rc_t zhub_store_get_copy (zhub_store_t *self, zhub_table_t table, const void *key,
+                               size_t key_size, char **value, size_t *size);
+
 //  Group commit for a single-threaded process (the actors): between
 //  zhub_store_batch_begin and zhub_store_batch_commit, every
 //  zhub_store_write and zhub_store_read on the calling thread runs as a

@@ -104,6 +104,30 @@ test_integer_keys_walk_in_numeric_order (void)
     s_remove_dir ();
 }
 
+//  zhub_store_get_copy: a value's bytes, NUL after them; a missing key is
+//  NOTFOUND with nothing to free.
+static void
+test_get_copy_reads_one_value_or_says_notfound (void)
+{
+    zhub_table_t table;
+    zhub_store_t *store = s_open_one ("kv", &table);
+    uint8_t key[8];
+    zhub_store_key_u64 (key, 250);
+    s_fill_t fill = {.table = table, .from = 250, .count = 1, .value_size = 8};
+    CHECK (zhub_store_write (store, s_fill, &fill) == ZHUB_OK);
+    char *value = (char *) "untouched";
+    size_t size = 99;
+    CHECK (zhub_store_get_copy (store, table, key, 8, &value, &size) == ZHUB_OK);
+    CHECK (value && size == 8 && value[8] == 0);
+    free (value);
+    zhub_store_key_u64 (key, 251);
+    CHECK (zhub_store_get_copy (store, table, key, 8, &value, &size) == ZHUB_NOTFOUND);
+    CHECK (value == NULL && size == 0);
+    CHECK (zhub_store_get_copy (store, table, key, 8, &value, NULL) == ZHUB_NOTFOUND);
+    zhub_store_destroy (&store);
+    s_remove_dir ();
+}
+
 typedef struct {
     zhub_table_t table;
     uint64_t asked;  //  entries the predicate saw
@@ -567,6 +591,7 @@ main (void)
     RUN (test_full_map_grows_instead_of_failing);
     RUN (test_schema_version_migrates_and_refuses_newer);
     RUN (test_data_survives_reopen);
+    RUN (test_get_copy_reads_one_value_or_says_notfound);
     RUN (test_compact_removes_freed_bytes_and_keeps_tables);
     RUN (test_batch_commits_many_writes_at_once);
     RUN (test_open_fails_cleanly_on_unusable_dir);
