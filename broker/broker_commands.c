@@ -28,8 +28,8 @@ s_publish (broker_server_t *self, broker_client_t *client, zhub_frame_t *frame)
     if (!msg) {
         snprintf (reason, sizeof reason, "invalid envelope: %s", err);
         self->rejected++;
-        zhub_info ("publish_rejected", "client=%s seq=%llu reason=\"%s\"", client->label,
-                   (unsigned long long)frame->seq, broker_text (reason, err, sizeof err, true));
+        zhub_info ("publish_rejected", "client=%s seq=%llu reason=%s", client->label,
+                   (unsigned long long)frame->seq, zhub_log_quote (reason, err, sizeof err));
         broker_turn_error (self, client, frame->seq, ZHUB_ERR_MALFORMED, reason);
         return;
     }
@@ -65,7 +65,7 @@ s_join (broker_server_t *self, broker_client_t *client, zhub_frame_t *frame)
         if (!broker_pattern_valid (frame->topics[i])) {
             char safe[80];
             snprintf (reason, sizeof reason, "invalid topic pattern \"%s\"",
-                      broker_text (frame->topics[i], safe, sizeof safe, false));
+                      zhub_log_safe (frame->topics[i], safe, sizeof safe));
             broker_turn_error (self, client, frame->seq, ZHUB_ERR_MALFORMED, reason);
             return;
         }
@@ -237,7 +237,7 @@ s_handle (broker_server_t *self, broker_client_t *client, zhub_frame_t *frame)
                 break;
             }
             zhub_debug ("hello", "client=%s name=%s", client->label,
-                        broker_text (frame->name, safe, sizeof safe, false));
+                        zhub_log_safe (frame->name, safe, sizeof safe));
             zhub_frame_t *welcome = zhub_frame_new (ZHUB_CMD_WELCOME);
             welcome->version = ZHUB_PROTO_VERSION;
             broker_turn_send (self, client, welcome);

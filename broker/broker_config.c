@@ -12,7 +12,7 @@
 #include <string.h>
 
 #define S_DEFAULT_BACKOFF "1s,5s,30s,2m,10m"
-#define S_MAX_DELAY_MS (366LL * 86400000)
+#define S_MAX_DELAY_MS ZHUB_BACKOFF_MAX_STEP_MS
 
 void
 broker_config_defaults (broker_config_t *config)
@@ -122,12 +122,9 @@ broker_config_retention_for (const broker_config_t *config, const char *topic)
 int
 broker_config_parse_backoff (const char *text, int64_t *steps, size_t *count)
 {
-    int n = zhub_parse_duration_list (text, steps, ZHUB_FRAME_MAX_BACKOFF);
+    int n = zhub_parse_backoff (text, steps, ZHUB_FRAME_MAX_BACKOFF);
     if (n <= 0)
         return -1;
-    for (int i = 0; i < n; i++)
-        if (steps[i] > S_MAX_DELAY_MS)
-            return -1;
     *count = (size_t) n;
     return 0;
 }

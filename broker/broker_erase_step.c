@@ -160,8 +160,7 @@ broker_erase_after_commit (broker_server_t *self)
     char err[300];
     if (zhub_store_compact (self->store, err, sizeof err)) {
         //  the redaction is stored; only old bytes in freed pages remain
-        zhub_error ("erase_compact_failed", "reason=\"%s\"",
-                    broker_text (err, (char[80]){0}, 80, true));
+        zhub_error ("erase_compact_failed", "reason=%s", zhub_log_quote (err, (char[80]){0}, 80));
         return;
     }
     zhub_store_stats (self->store, &after);

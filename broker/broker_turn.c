@@ -17,24 +17,6 @@
 #include <zmq.h>
 
 //  -------------------------------------------------------------------
-//  Log-safe text
-
-const char *
-broker_text (const char *text, char *buf, size_t size, bool quoted)
-{
-    size_t used = 0;
-    for (const char *p = text ? text : ""; *p && used + 1 < size && used < 64; p++) {
-        unsigned char c = (unsigned char)*p;
-        bool ok = (c > 0x20 || (quoted && c == 0x20)) && c < 0x7f && c != '"' && c != '\\';
-        buf[used++] = ok ? (char)c : '_';
-    }
-    buf[used] = 0;
-    if (used == 0 && size > 1)
-        snprintf (buf, size, "-");
-    return buf;
-}
-
-//  -------------------------------------------------------------------
 //  Sending
 
 void
@@ -129,9 +111,9 @@ broker_turn_failure (broker_server_t *self, const broker_group_t *group,
     op->cause = terminal ? "terminal" : "max_deliveries";
     char safe[80];
     if (failure->dead)
-        zhub_info ("dead_letter", "group=%s offset=%llu attempts=%u cause=%s code=%u reason=\"%s\"",
+        zhub_info ("dead_letter", "group=%s offset=%llu attempts=%u cause=%s code=%u reason=%s",
                    group->name, (unsigned long long)failure->offset, failure->attempts, op->cause,
-                   code, broker_text (reason, safe, sizeof safe, true));
+                   code, zhub_log_quote (reason, safe, sizeof safe));
     else
         zhub_debug ("retry_scheduled", "group=%s offset=%llu attempts=%u in_ms=%lld code=%u",
                     group->name, (unsigned long long)failure->offset, failure->attempts,
@@ -266,8 +248,8 @@ s_puback (broker_server_t *self, broker_op_t *op)
     op->duplicate ? self->duplicates++ : self->published++;
     char safe_id[80], safe_topic[80];
     zhub_debug ("publish", "id=%s topic=%s offset=%llu duplicate=%s client=%s",
-                broker_text (op->msg->id, safe_id, sizeof safe_id, false),
-                broker_text (op->msg->type, safe_topic, sizeof safe_topic, false),
+                zhub_log_safe (op->msg->id, safe_id, sizeof safe_id),
+                zhub_log_safe (op->msg->type, safe_topic, sizeof safe_topic),
                 (unsigned long long)op->result_offset, op->duplicate ? "true" : "false",
                 op->client->label);
     broker_turn_send (self, op->client, frame);

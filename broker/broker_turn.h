@@ -205,12 +205,4 @@ void broker_turn_error (broker_server_t *self, broker_client_t *client, uint64_t
 //  in flight go back to their windows). Idempotent.
 void broker_turn_client_gone (broker_server_t *self, broker_client_t *client);
 
-//  -------------------------------------------------------------------
-//  Log-safe text
-
-//  A log-safe copy of untrusted text: at most 64 bytes, anything that could
-//  break a logfmt line replaced by '_'; "-" for empty. quoted: spaces are
-//  kept, for values the caller puts in double quotes.
-const char *broker_text (const char *text, char *buf, size_t size, bool quoted);
-
 #endif

@@ -122,9 +122,10 @@ s_set (const char *group, char **pairs, int count, bool json)
                 return s_usage_error ("ack_deadline must be a duration of at least 100ms");
             settings.ack_deadline_ms = ms;
         } else if (!strcmp (key, "backoff")) {
-            int steps = zhub_parse_duration_list (value, backoff, ZHUB_FRAME_MAX_BACKOFF);
+            int steps = zhub_parse_backoff (value, backoff, ZHUB_FRAME_MAX_BACKOFF);
             if (steps <= 0)
-                return s_usage_error ("backoff must be 1 to 16 durations, e.g. 1s,5s,30s");
+                return s_usage_error (
+                    "backoff must be 1 to 16 durations of at most 366d, e.g. 1s,5s,30s");
             settings.backoff_ms = backoff;
             settings.backoff_count = (size_t)steps;
         } else if (!strcmp (key, "max_in_flight")) {

@@ -28,7 +28,7 @@ zhub_env_int (const char *name, int64_t fallback, int64_t min, int64_t max, int6
     long long parsed = strtoll (value, &end, 10);
     if (errno || *end || parsed < min || parsed > max) {
         fprintf (stderr, "zhub: %s=%s is not an integer in [%lld, %lld]\n", name, value,
-                 (long long) min, (long long) max);
+                 (long long)min, (long long)max);
         return -1;
     }
     *out = parsed;
@@ -56,7 +56,7 @@ zhub_parse_duration_ms (const char *text, int64_t *out)
         scale = 86400000;
     else
         return -1;
-    *out = (int64_t) (number * scale);
+    *out = (int64_t)(number * scale);
     return 0;
 }
 
@@ -98,7 +98,7 @@ zhub_parse_duration_list (const char *text, int64_t *out, int max)
         return 0;
     while (true) {
         const char *end = strchr (p, ',');
-        size_t len = end ? (size_t) (end - p) : strlen (p);
+        size_t len = end ? (size_t)(end - p) : strlen (p);
         char step[64];
         while (len && p[len - 1] == ' ')
             len--;
@@ -127,4 +127,14 @@ zhub_env_public_url (bool *is_default)
         return zhub_strdup (value);
     return zhub_sprintf ("http://%s",
                          zhub_env_str ("ZHUB_GATEWAY_LISTEN", ZHUB_GATEWAY_LISTEN_DEFAULT));
+}
+
+int
+zhub_parse_backoff (const char *text, int64_t *out, int max)
+{
+    int n = zhub_parse_duration_list (text, out, max);
+    for (int i = 0; i < n; i++)
+        if (out[i] > ZHUB_BACKOFF_MAX_STEP_MS)
+            return -1;
+    return n;
 }

@@ -27,6 +27,16 @@ int zhub_parse_duration_ms (const char *text, int64_t *out);
 //  step is malformed, empty, or there are more than max.
 int zhub_parse_duration_list (const char *text, int64_t *out, int max);
 
+//  The longest step of a retry backoff schedule (the broker's limit).
+#define ZHUB_BACKOFF_MAX_STEP_MS (366LL * 86400000)
+
+//  The one parser of a retry backoff schedule ("1s,5s,30s"), for the broker
+//  (ZHUB_BROKER_BACKOFF) and the actors (ZHUB_BACKOFF) alike: a duration
+//  list (zhub_parse_duration_list: no empty step) of at most max steps,
+//  each at most ZHUB_BACKOFF_MAX_STEP_MS. Returns the count (0 for an empty
+//  text), or -1.
+int zhub_parse_backoff (const char *text, int64_t *out, int max);
+
 //  Where the gateway listens unless ZHUB_GATEWAY_LISTEN says otherwise.
 #define ZHUB_GATEWAY_LISTEN_DEFAULT "127.0.0.1:8080"
 

@@ -9,6 +9,7 @@
 #include "zhub_common.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,17 +48,17 @@ s_json_str (char *out, size_t used, size_t cap, const char *text, size_t size)
         return used;
     out[used++] = '"';
     for (size_t i = 0; i < size && used + 7 < cap; i++) {
-        unsigned char c = (unsigned char) text[i];
+        unsigned char c = (unsigned char)text[i];
         if (c == '"' || c == '\\') {
             out[used++] = '\\';
-            out[used++] = (char) c;
+            out[used++] = (char)c;
         } else if (c < 0x20) {
             memcpy (out + used, "\\u00", 4);
             out[used + 4] = hex[c >> 4];
             out[used + 5] = hex[c & 0x0f];
             used += 6;
         } else
-            out[used++] = (char) c;
+            out[used++] = (char)c;
     }
     if (used < cap)
         out[used++] = '"';
@@ -87,7 +88,7 @@ s_json_fields (char *out, size_t used, size_t cap, const char *fields)
         const char *key = p;
         while (*p && *p != '=' && *p != ' ')
             p++;
-        size_t key_size = (size_t) (p - key);
+        size_t key_size = (size_t)(p - key);
         if (key_size == 0)
             break;
         const char *value = "";
@@ -100,14 +101,14 @@ s_json_fields (char *out, size_t used, size_t cap, const char *fields)
                 value = ++p;
                 while (*p && !(*p == '"' && p[-1] != '\\'))
                     p++;
-                value_size = (size_t) (p - value);
+                value_size = (size_t)(p - value);
                 if (*p == '"')
                     p++;
             } else {
                 value = p;
                 while (*p && *p != ' ')
                     p++;
-                value_size = (size_t) (p - value);
+                value_size = (size_t)(p - value);
             }
         }
         out[used++] = ',';
@@ -141,8 +142,8 @@ zhub_log (zhub_log_level_t level, const char *event, const char *fields, ...)
             va_end (args);
         }
         size_t cap = sizeof line - 2;
-        size_t n = (size_t) snprintf (line, cap, "{\"ts\":\"%s\",\"level\":\"%s\",\"proc\":", ts,
-                                      names[level]);
+        size_t n = (size_t)snprintf (line, cap, "{\"ts\":\"%s\",\"level\":\"%s\",\"proc\":", ts,
+                                     names[level]);
         n = s_json_str (line, n, cap, s_process, strlen (s_process));
         if (n < cap)
             line[n++] = ',';
@@ -156,12 +157,12 @@ zhub_log (zhub_log_level_t level, const char *event, const char *fields, ...)
         line[n++] = '}';
         line[n++] = '\n';
         ssize_t rc = write (STDERR_FILENO, line, n);
-        (void) rc;
+        (void)rc;
         return;
     }
     int used = snprintf (line, sizeof line, "ts=%s level=%s proc=%s event=%s", ts, names[level],
                          s_process, event);
-    if (fields && used < (int) sizeof line - 2) {
+    if (fields && used < (int)sizeof line - 2) {
         line[used++] = ' ';
         va_list args;
         va_start (args, fields);
@@ -169,9 +170,47 @@ zhub_log (zhub_log_level_t level, const char *event, const char *fields, ...)
         va_end (args);
         used = more < 0 ? used : used + more;
     }
-    if (used > (int) sizeof line - 2)
+    if (used > (int)sizeof line - 2)
         used = sizeof line - 2;
     line[used++] = '\n';
     ssize_t rc = write (STDERR_FILENO, line, used);
-    (void) rc;
+    (void)rc;
+}
+
+const char *
+zhub_log_quote (const char *text, char *buf, size_t size)
+{
+    if (size < 3) {
+        if (size)
+            buf[0] = 0;
+        return buf;
+    }
+    size_t w = 0;
+    buf[w++] = '"';
+    for (const unsigned char *p = (const unsigned char *)(text ? text : ""); *p; p++) {
+        if (w + 2 >= size)
+            break;
+        unsigned char c = *p;
+        buf[w++] = (c == '"') ? '\'' : (c == '\\' || c < 0x20 || c == 0x7f) ? ' ' : (char)c;
+    }
+    buf[w++] = '"';
+    buf[w] = 0;
+    return buf;
+}
+
+const char *
+zhub_log_safe (const char *text, char *buf, size_t size)
+{
+    if (!size)
+        return buf;
+    size_t used = 0;
+    for (const char *p = text ? text : ""; *p && used + 1 < size && used < 64; p++) {
+        unsigned char c = (unsigned char)*p;
+        bool ok = c > 0x20 && c < 0x7f && c != '"' && c != '\\';
+        buf[used++] = ok ? (char)c : '_';
+    }
+    buf[used] = 0;
+    if (used == 0 && size > 1)
+        snprintf (buf, size, "-");
+    return buf;
 }

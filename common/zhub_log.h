@@ -5,6 +5,8 @@
 #ifndef ZHUB_LOG_H
 #define ZHUB_LOG_H
 
+#include <stddef.h>
+
 typedef enum { ZHUB_LOG_DEBUG = 0, ZHUB_LOG_INFO, ZHUB_LOG_WARN, ZHUB_LOG_ERROR } zhub_log_level_t;
 
 //  Sets the process name and the minimum level. The level comes from
@@ -16,6 +18,18 @@ void zhub_log_init (const char *process_name);
 //  the caller with %s and zhub_log_quote().
 void zhub_log (zhub_log_level_t level, const char *event, const char *fields, ...)
     __attribute__ ((format (printf, 3, 4)));
+
+//  A log value for text that may hold spaces (reasons, names): the text in
+//  double quotes, its quotes turned into ' and its backslashes and control
+//  bytes into spaces, cut to fit size (at least 3 bytes for ""). Returns
+//  buf, to use with %s.
+const char *zhub_log_quote (const char *text, char *buf, size_t size);
+
+//  A bare log value for untrusted tokens (ids, topics, peer names): at most
+//  64 bytes, anything that could break a logfmt line (space, quote,
+//  backslash, control or non-ASCII byte) replaced by '_'; "-" when empty.
+//  Returns buf.
+const char *zhub_log_safe (const char *text, char *buf, size_t size);
 
 #define zhub_debug(event, ...) zhub_log (ZHUB_LOG_DEBUG, event, __VA_ARGS__)
 #define zhub_info(event, ...) zhub_log (ZHUB_LOG_INFO, event, __VA_ARGS__)

@@ -18,12 +18,12 @@ main (void)
     activity_log_t log;
     if (zhub_actor_config_load (&config, ACTIVITY_LOG_GROUP, err, sizeof err)) {
         zhub_error ("config_invalid", "reason=%s",
-                    zhub_actor_log_quote (err, quoted, sizeof quoted));
+                    zhub_log_quote (err, quoted, sizeof quoted));
         return 1;
     }
     if (activity_log_config (&log, err, sizeof err)) {
         zhub_error ("config_invalid", "reason=%s",
-                    zhub_actor_log_quote (err, quoted, sizeof quoted));
+                    zhub_log_quote (err, quoted, sizeof quoted));
         zhub_actor_config_clear (&config);
         return 1;
     }
@@ -53,7 +53,7 @@ main (void)
                               .state = &log};
     zhub_actor_t *actor = zhub_actor_new (&config, &spec, err, sizeof err);
     if (!actor) {
-        zhub_error ("start_failed", "reason=%s", zhub_actor_log_quote (err, quoted, sizeof quoted));
+        zhub_error ("start_failed", "reason=%s", zhub_log_quote (err, quoted, sizeof quoted));
         zhub_actor_config_clear (&config);
         return 1;
     }

@@ -513,7 +513,7 @@ contact_sync_flush (zhub_actor_ctx_t *ctx)
             char reason[300];
             zhub_error ("contact_refused", "bird=%s code=%u reason=%s note=\"dead-lettered\"",
                         item->bird_id, item->failure.code,
-                        zhub_actor_log_quote (item->failure.reason, reason, sizeof reason));
+                        zhub_log_quote (item->failure.reason, reason, sizeof reason));
         }
     }
     if (done_count + refused) {

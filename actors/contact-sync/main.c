@@ -39,7 +39,7 @@ main (void)
     char err[256], quoted[300];
     if (zhub_actor_config_load (&config, CONTACT_SYNC_GROUP, err, sizeof err)) {
         zhub_error ("config_invalid", "reason=%s",
-                    zhub_actor_log_quote (err, quoted, sizeof quoted));
+                    zhub_log_quote (err, quoted, sizeof quoted));
         return 1;
     }
     char calling_code[8];
@@ -58,7 +58,7 @@ main (void)
     if (zhub_hubspot_config_load (&sync.hubspot_config, err, sizeof err)
         || zhub_bird_config_load (&sync.bird_config, err, sizeof err)) {
         zhub_error ("config_invalid", "reason=%s",
-                    zhub_actor_log_quote (err, quoted, sizeof quoted));
+                    zhub_log_quote (err, quoted, sizeof quoted));
         zhub_actor_config_clear (&config);
         return 1;
     }
@@ -71,7 +71,7 @@ main (void)
     json_t *mapping = zhub_actor_mapping_load (err, sizeof err);
     if (!mapping || contact_sync_config_apply (&sync.core, mapping, err, sizeof err)) {
         zhub_error ("config_invalid", "reason=%s",
-                    zhub_actor_log_quote (err, quoted, sizeof quoted));
+                    zhub_log_quote (err, quoted, sizeof quoted));
         json_decref (mapping);
         contact_sync_config_clear (&sync.core);
         zhub_actor_config_clear (&config);
@@ -113,7 +113,7 @@ main (void)
                               .batch_max = CONTACT_SYNC_BATCH_MESSAGES};
     zhub_actor_t *actor = zhub_actor_new (&config, &spec, err, sizeof err);
     if (!actor) {
-        zhub_error ("start_failed", "reason=%s", zhub_actor_log_quote (err, quoted, sizeof quoted));
+        zhub_error ("start_failed", "reason=%s", zhub_log_quote (err, quoted, sizeof quoted));
         contact_sync_config_clear (&sync.core);
         zhub_actor_config_clear (&config);
         return 1;

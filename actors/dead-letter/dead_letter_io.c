@@ -128,7 +128,7 @@ dead_letter_handle_dlq (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhu
                    "seq=%llu group=%s topic=%s original_id=%s cause=%s "
                    "reason_code=%u reason=%s",
                    (unsigned long long)dl.seq, dl.group, dl.topic, dl.original_id, dl.cause,
-                   dl.reason_code, zhub_actor_log_quote (dl.reason, reason, sizeof reason));
+                   dl.reason_code, zhub_log_quote (dl.reason, reason, sizeof reason));
     }
     zhub_outcome_ok (out, add.added ? "stored" : "duplicate");
     dead_letter_clear (&dl);
@@ -323,7 +323,7 @@ dead_letter_handle_command (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
                "purged=%llu detail=%s",
                msg->id, msg->type, (unsigned long long)cmd.letter, cmd.result, cmd.generation,
                (unsigned long long)cmd.purged,
-               zhub_actor_log_quote (cmd.err, quoted, sizeof quoted));
+               zhub_log_quote (cmd.err, quoted, sizeof quoted));
     pthread_mutex_lock (&self->lock);
     if (!strcmp (cmd.result, "replayed"))
         self->replays++;

@@ -23,7 +23,7 @@ main (void)
     if (zhub_actor_config_load (&config, DEAD_LETTER_GROUP, err, sizeof err)
         || dead_letter_config_load (&state, err, sizeof err)) {
         zhub_error ("config_invalid", "reason=%s",
-                    zhub_actor_log_quote (err, quoted, sizeof quoted));
+                    zhub_log_quote (err, quoted, sizeof quoted));
         zhub_actor_config_clear (&config);
         return 1;
     }
@@ -42,7 +42,7 @@ main (void)
                               .state = &state};
     zhub_actor_t *actor = zhub_actor_new (&config, &spec, err, sizeof err);
     if (!actor || dead_letter_services_start (&state, err, sizeof err)) {
-        zhub_error ("start_failed", "reason=%s", zhub_actor_log_quote (err, quoted, sizeof quoted));
+        zhub_error ("start_failed", "reason=%s", zhub_log_quote (err, quoted, sizeof quoted));
         dead_letter_services_stop (&state);
         zhub_actor_destroy (&actor);
         zhub_actor_config_clear (&config);

@@ -21,7 +21,7 @@ main (void)
     char err[256], quoted[300];
     if (zhub_actor_config_load (&config, DEAL_SYNC_GROUP, err, sizeof err)) {
         zhub_error ("config_invalid", "reason=%s",
-                    zhub_actor_log_quote (err, quoted, sizeof quoted));
+                    zhub_log_quote (err, quoted, sizeof quoted));
         return 1;
     }
     deal_sync_t sync;
@@ -30,7 +30,7 @@ main (void)
     json_t *mapping = zhub_actor_mapping_load (err, sizeof err);
     if (!mapping || deal_sync_config_apply (&sync.core, mapping, err, sizeof err)) {
         zhub_error ("config_invalid", "reason=%s",
-                    zhub_actor_log_quote (err, quoted, sizeof quoted));
+                    zhub_log_quote (err, quoted, sizeof quoted));
         json_decref (mapping);
         deal_sync_config_clear (&sync.core);
         zhub_actor_config_clear (&config);
@@ -40,7 +40,7 @@ main (void)
     if (zhub_hubspot_config_load (&sync.hubspot_config, err, sizeof err)
         || zhub_bird_config_load (&sync.bird_config, err, sizeof err)) {
         zhub_error ("config_invalid", "reason=%s",
-                    zhub_actor_log_quote (err, quoted, sizeof quoted));
+                    zhub_log_quote (err, quoted, sizeof quoted));
         deal_sync_config_clear (&sync.core);
         zhub_actor_config_clear (&config);
         return 1;
@@ -69,7 +69,7 @@ main (void)
                               .state = &sync};
     zhub_actor_t *actor = zhub_actor_new (&config, &spec, err, sizeof err);
     if (!actor) {
-        zhub_error ("start_failed", "reason=%s", zhub_actor_log_quote (err, quoted, sizeof quoted));
+        zhub_error ("start_failed", "reason=%s", zhub_log_quote (err, quoted, sizeof quoted));
         deal_sync_config_clear (&sync.core);
         zhub_actor_config_clear (&config);
         return 1;
@@ -83,7 +83,7 @@ main (void)
         rc = 0;
     else
         zhub_error ("config_invalid", "reason=%s",
-                    zhub_actor_log_quote (err, quoted, sizeof quoted));
+                    zhub_log_quote (err, quoted, sizeof quoted));
     zhub_actor_destroy (&actor);
     deal_sync_config_clear (&sync.core);
     zhub_actor_config_clear (&config);

@@ -250,7 +250,7 @@ zhub_actor_outbox_flush (zhub_actor_t *self)
             //  The broker will never take it; keeping it would block the
             //  outbox for good. Say so loudly and drop it.
             zhub_error ("publish_rejected", "id=%s topic=%s reason=%s", msg->id, msg->type,
-                        zhub_actor_log_quote ("refused by the broker", quoted, sizeof quoted));
+                        zhub_log_quote ("refused by the broker", quoted, sizeof quoted));
         else
             zhub_debug ("published", "id=%s topic=%s", msg->id, msg->type);
     }
@@ -314,7 +314,7 @@ s_compact (zhub_actor_t *self)
     char err[300];
     if (zhub_store_compact (self->store, err, sizeof err)) {
         zhub_error ("compact_failed", "reason=%s",
-                    zhub_actor_log_quote (err, (char[320]){0}, 320));
+                    zhub_log_quote (err, (char[320]){0}, 320));
         return -1;
     }
     zhub_store_stats (self->store, &after);
@@ -370,7 +370,7 @@ s_answer (zhub_actor_t *self, const zhub_delivery_t *delivery, zhub_outcome_t *o
     if (out->rc == ZHUB_OK)
         zhub_info ("handled", "id=%s topic=%s subject=%s attempt=%u outcome=%s ms=%lld note=%s",
                    msg->id, msg->type, msg->subject ? msg->subject : "", delivery->attempt, label,
-                   ms, zhub_actor_log_quote (out->reason, reason, sizeof reason));
+                   ms, zhub_log_quote (out->reason, reason, sizeof reason));
     else
         zhub_log (out->rc == ZHUB_RETRY ? ZHUB_LOG_WARN : ZHUB_LOG_ERROR, "handled",
                   "id=%s topic=%s subject=%s attempt=%u outcome=%s ms=%lld delay_ms=%lld "
@@ -378,7 +378,7 @@ s_answer (zhub_actor_t *self, const zhub_delivery_t *delivery, zhub_outcome_t *o
                   msg->id, msg->type, msg->subject ? msg->subject : "", delivery->attempt,
                   out->rc != ZHUB_RETRY ? "rejected" : out->defer ? "deferred" : "retry", ms,
                   (long long)out->delay_ms,
-                  out->code, zhub_actor_log_quote (out->reason, reason, sizeof reason));
+                  out->code, zhub_log_quote (out->reason, reason, sizeof reason));
     if (sent)
         zhub_warn ("ack_unsent", "id=%s note=\"the broker will redeliver after the deadline\"",
                    msg->id);
@@ -453,7 +453,7 @@ s_wait_ready (zhub_actor_t *self)
         if (strcmp (why, said)) {
             zhub_warn ("not_ready", "group=%s retry_ms=%lld reason=%s", self->config->name,
                        (long long)self->config->ready_retry_ms,
-                       zhub_actor_log_quote (*why ? why : "not ready", quoted, sizeof quoted));
+                       zhub_log_quote (*why ? why : "not ready", quoted, sizeof quoted));
             snprintf (said, sizeof said, "%s", *why ? why : "not ready");
         }
         int64_t until = zhub_mono_ms () + self->config->ready_retry_ms;

@@ -74,11 +74,6 @@ void zhub_actor_config_clear (zhub_actor_config_t *config);
 //  Logs the configuration (`event=config`), secrets masked.
 void zhub_actor_config_log (const zhub_actor_config_t *config);
 
-//  Parses a backoff schedule: durations separated by commas ("1s,5s,30s",
-//  "200ms"). Returns 0, or -1 when a step is malformed or there are more
-//  than max. Pure.
-int zhub_actor_parse_backoff (const char *text, int64_t *out, size_t max, size_t *count);
-
 //  The operators' mapping file (field map, stage map): JSON named by
 //  $ZHUB_MAPPING_FILE, read once at start; each actor reads its own
 //  section ("contact", "deal") and keeps its built-in defaults for what the
@@ -211,11 +206,6 @@ void zhub_actor_compact_after (zhub_actor_ctx_t *ctx);
 //  zhub_client_publish returns.
 zhub_rc_t zhub_actor_publish (zhub_actor_t *self, const zhub_msg_t *msg, char *err,
                               size_t err_size);
-
-//  Writes a value for a log field into buf: printable text in double quotes,
-//  with quotes, backslashes and control bytes replaced, cut to the buffer.
-//  For reasons and names that may hold spaces.
-const char *zhub_actor_log_quote (const char *text, char *buf, size_t size);
 
 //  -------------------------------------------------------------------
 //  Forgetting a person (zhub_actor_forget.c)

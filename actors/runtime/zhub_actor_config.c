@@ -10,34 +10,6 @@
 #include <string.h>
 
 int
-zhub_actor_parse_backoff (const char *text, int64_t *out, size_t max, size_t *count)
-{
-    *count = 0;
-    if (!text || !*text)
-        return 0;
-    char *copy = zhub_strdup (text);
-    char *save = NULL;
-    int rc = 0;
-    for (char *step = strtok_r (copy, ",", &save); step; step = strtok_r (NULL, ",", &save)) {
-        while (*step == ' ')
-            step++;
-        size_t len = strlen (step);
-        while (len && step[len - 1] == ' ')
-            step[--len] = 0;
-        int64_t ms;
-        if (*count == max || !*step || zhub_parse_duration_ms (step, &ms)) {
-            rc = -1;
-            break;
-        }
-        out[(*count)++] = ms;
-    }
-    free (copy);
-    if (rc)
-        *count = 0;
-    return rc;
-}
-
-int
 zhub_actor_config_load (zhub_actor_config_t *config, const char *name, char *err, size_t err_size)
 {
     memset (config, 0, sizeof *config);
@@ -55,10 +27,12 @@ zhub_actor_config_load (zhub_actor_config_t *config, const char *name, char *err
     config->credit = (uint32_t)credit;
     if (!bad && zhub_env_duration_ms ("ZHUB_ACK_DEADLINE", 0, &config->ack_deadline_ms))
         bad = "ZHUB_ACK_DEADLINE must be a duration (e.g. 30s)";
-    if (!bad
-        && zhub_actor_parse_backoff (zhub_env_str ("ZHUB_BACKOFF", ""), config->backoff_ms,
-                                     ZHUB_ACTOR_MAX_BACKOFF, &config->backoff_count))
-        bad = "ZHUB_BACKOFF must be up to 16 durations separated by commas (e.g. 1s,5s,30s)";
+    int steps = zhub_parse_backoff (zhub_env_str ("ZHUB_BACKOFF", ""), config->backoff_ms,
+                                    ZHUB_ACTOR_MAX_BACKOFF);
+    config->backoff_count = steps > 0 ? (size_t)steps : 0;
+    if (!bad && steps < 0)
+        bad = "ZHUB_BACKOFF must be up to 16 durations of at most 366d separated by commas "
+              "(e.g. 1s,5s,30s)";
     if (!bad
         && zhub_env_duration_ms ("ZHUB_HTTP_CONNECT_TIMEOUT", ZHUB_HTTP_CONNECT_TIMEOUT_MS,
                                  &config->http_connect_timeout_ms))
@@ -109,27 +83,6 @@ zhub_actor_config_log (const zhub_actor_config_t *config)
                (long long)config->ack_deadline_ms, backoff, config->credit,
                (long long)config->http_connect_timeout_ms, (long long)config->http_timeout_ms,
                (long long)config->ready_retry_ms);
-}
-
-const char *
-zhub_actor_log_quote (const char *text, char *buf, size_t size)
-{
-    if (size < 3) {
-        if (size)
-            buf[0] = 0;
-        return buf;
-    }
-    size_t w = 0;
-    buf[w++] = '"';
-    for (const unsigned char *p = (const unsigned char *)(text ? text : ""); *p; p++) {
-        if (w + 2 >= size)
-            break;
-        unsigned char c = *p;
-        buf[w++] = (c == '"') ? '\'' : (c == '\\' || c < 0x20 || c == 0x7f) ? ' ' : (char)c;
-    }
-    buf[w++] = '"';
-    buf[w] = 0;
-    return buf;
 }
 
 json_t *

@@ -82,7 +82,7 @@ zhub_actor_forget_upstream (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const 
         //  The request id only: the identifiers are what is being forgotten.
         char quoted[300];
         zhub_info ("forgotten", "id=%s request=%s removed=%zu", msg->id,
-                   zhub_actor_log_quote (forget.request, quoted, sizeof quoted), removed);
+                   zhub_log_quote (forget.request, quoted, sizeof quoted), removed);
         zhub_outcome_ok (out, "forgotten");
         snprintf (out->reason, sizeof out->reason, "removed=%zu", removed);
     }

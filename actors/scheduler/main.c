@@ -24,12 +24,12 @@ main (void)
     static scheduler_t sched;
     if (zhub_actor_config_load (&config, SCHEDULER_GROUP, err, sizeof err)) {
         zhub_error ("config_invalid", "reason=%s",
-                    zhub_actor_log_quote (err, quoted, sizeof quoted));
+                    zhub_log_quote (err, quoted, sizeof quoted));
         return 1;
     }
     if (scheduler_config (&sched, err, sizeof err)) {
         zhub_error ("config_invalid", "reason=%s",
-                    zhub_actor_log_quote (err, quoted, sizeof quoted));
+                    zhub_log_quote (err, quoted, sizeof quoted));
         zhub_actor_config_clear (&config);
         return 1;
     }
@@ -56,7 +56,7 @@ main (void)
                               .tick = scheduler_tick};
     zhub_actor_t *actor = zhub_actor_new (&config, &spec, err, sizeof err);
     if (!actor) {
-        zhub_error ("start_failed", "reason=%s", zhub_actor_log_quote (err, quoted, sizeof quoted));
+        zhub_error ("start_failed", "reason=%s", zhub_log_quote (err, quoted, sizeof quoted));
         scheduler_clear (&sched);
         zhub_actor_config_clear (&config);
         return 1;

@@ -252,10 +252,7 @@ s_failed (scheduler_t *self, int provider, zhub_http_response_t *resp, const cha
     memset (&out, 0, sizeof out);
     scheduler_answer_ok (self, provider, resp, what, &out); //  a 401 drops the token
     char code[64];
-    snprintf (code, sizeof code, "%s", s_error_code (resp));
-    for (char *p = code; *p; p++)
-        if (*p <= ' ' || *p == '"' || *p == '\\')
-            *p = '_';
+    zhub_log_safe (s_error_code (resp), code, sizeof code);
     zhub_warn ("watch_failed", "platform=%s calendar=%s call=\"%s\" status=%ld code=%s",
                scheduler_provider_name[provider], target, what, resp->status, code);
 }

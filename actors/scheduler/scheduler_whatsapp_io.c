@@ -52,7 +52,7 @@ scheduler_whatsapp_send (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sch
         //  missing template is an operator's fix, not worth a retry.
         char quoted[240];
         zhub_warn ("whatsapp_skipped", "id=%s booking=%s kind=%s reason=%s", msg->id, b->booking_id,
-                   name, zhub_actor_log_quote (why, quoted, sizeof quoted));
+                   name, zhub_log_quote (why, quoted, sizeof quoted));
         return true;
     }
     char *channel = zhub_http_escape (self->cfg.bird_channel_id);
@@ -165,9 +165,9 @@ scheduler_whatsapp_outbound (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_
         char reason[200], details[240];
         zhub_warn ("whatsapp_failed", "id=%s booking=%s status=%s reason=%s details=%s", msg->id,
                    reference, status,
-                   zhub_actor_log_quote (json_string_value (json_object_get (payload, "reason")),
+                   zhub_log_quote (json_string_value (json_object_get (payload, "reason")),
                                          reason, sizeof reason),
-                   zhub_actor_log_quote (json_string_value (json_object_get (payload, "details")),
+                   zhub_log_quote (json_string_value (json_object_get (payload, "details")),
                                          details, sizeof details));
         zhub_outcome_ok (out, "whatsapp_failed");
     } else

@@ -3,6 +3,7 @@
 #include "zhub_strlist.h"
 #include "zhub_env.h"
 #include "zhub_url.h"
+#include "zhub_log.h"
 #include "zhub_test.h"
 
 static void
@@ -170,6 +171,22 @@ test_public_url_default (void)
     unsetenv ("ZHUB_GATEWAY_LISTEN");
 }
 
+//  The one way to put outside text in a log line.
+static void
+test_log_values_cannot_break_a_line (void)
+{
+    char buf[32];
+    CHECK_STR (zhub_log_quote ("a \"b\"\nc", buf, sizeof buf), "\"a 'b' c\"");
+    CHECK_STR (zhub_log_quote (NULL, buf, sizeof buf), "\"\"");
+    CHECK_STR (zhub_log_quote ("0123456789012345678901234567890123456789", buf, 12),
+               "\"012345678\"");
+    CHECK_STR (zhub_log_safe ("id 7\"x\\\n", buf, sizeof buf), "id_7_x__");
+    CHECK_STR (zhub_log_safe ("", buf, sizeof buf), "-");
+    CHECK_STR (zhub_log_safe (NULL, buf, sizeof buf), "-");
+    char small[4];
+    CHECK_STR (zhub_log_safe ("abcdef", small, sizeof small), "abc");
+}
+
 int
 main (void)
 {
@@ -182,5 +199,6 @@ main (void)
     RUN (test_string_lists);
     RUN (test_configured_urls);
     RUN (test_public_url_default);
+    RUN (test_log_values_cannot_break_a_line);
     TEST_EXIT ();
 }
