@@ -163,7 +163,7 @@ broker_config_load (broker_config_t *config, char *err, size_t err_size)
     //  A dead letter wraps the original envelope plus its history and must
     //  still fit in one frame, hence the ceiling well under the frame size.
     if (zhub_env_int ("ZHUB_BROKER_MAX_MESSAGE", (int64_t)config->max_message, 1024,
-                      ZHUB_FRAME_MAX_SIZE / 2, &value))
+                      ZHUB_MSG_MAX_SIZE, &value))
         return s_fail (err, err_size, "ZHUB_BROKER_MAX_MESSAGE (1024..2097152 bytes)");
     config->max_message = (size_t)value;
     if (zhub_env_int ("ZHUB_BROKER_MAX_MAP_SIZE", (int64_t)config->max_map_size, 1 << 20, INT64_MAX,

@@ -418,6 +418,18 @@ test_malformed_signed_body_gets_400 (void)
         CHECK (reply.status == 400);
         CHECK_STR (s_error_code (&reply), "bad_request");
     }
+    //  nested deeper than an envelope's data may be (ZHUB_MSG_DATA_MAX_DEPTH):
+    //  refused here with 400, not passed on for the bus to refuse
+    char deep[256];
+    int used = snprintf (deep, sizeof deep, "[{\"eventId\":1,\"objectId\":2,\"x\":");
+    for (int i = 0; i < 40; i++)
+        deep[used++] = '[';
+    for (int i = 0; i < 40; i++)
+        deep[used++] = ']';
+    used += snprintf (deep + used, sizeof deep - used, "}]");
+    s_post_hubspot ("/v1/webhooks/hubspot", deep, (size_t)used, 0, HUBSPOT_SECRET, &reply);
+    CHECK (reply.status == 400);
+    CHECK_STR (s_error_code (&reply), "bad_request");
     CHECK (s_published_count == 0);
     s_stop ();
 }
