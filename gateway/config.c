@@ -31,41 +31,6 @@ static const char *const s_secret_rows[ZHUB_SECRET_COUNT][2] = {
     [ZHUB_SECRET_ADMIN] = {"admin", "ZHUB_ADMIN_TOKEN"},
 };
 
-int
-zhub_listen_parse (const char *text, zhub_listen_t *out)
-{
-    memset (out, 0, sizeof *out);
-    if (!text || strlen (text) >= sizeof out->text)
-        return -1;
-    snprintf (out->text, sizeof out->text, "%s", text);
-    const char *colon;
-    if (text[0] == '[') {
-        const char *close = strchr (text, ']');
-        if (!close || close[1] != ':' || close == text + 1)
-            return -1;
-        snprintf (out->host, sizeof out->host, "%.*s", (int)(close - text - 1), text + 1);
-        colon = close + 1;
-    } else {
-        colon = strrchr (text, ':');
-        if (!colon || colon == text || memchr (text, ':', colon - text))
-            return -1; //  a bare IPv6 address needs brackets
-        snprintf (out->host, sizeof out->host, "%.*s", (int)(colon - text), text);
-    }
-    const char *port = colon + 1;
-    if (!*port || strlen (port) > 5)
-        return -1;
-    int value = 0;
-    for (const char *p = port; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        value = value * 10 + (*p - '0');
-    }
-    if (value > 65535)
-        return -1;
-    out->port = value;
-    return 0;
-}
-
 static char *
 s_secret (const char *name)
 {

@@ -37,6 +37,7 @@
 #ifndef ZHUB_GATEWAY_CONFIG_H
 #define ZHUB_GATEWAY_CONFIG_H
 
+#include "zhub_listen.h"
 #include "providers/provider.h"
 #include "zhub_env.h" //  ZHUB_GATEWAY_LISTEN_DEFAULT
 
@@ -94,12 +95,7 @@ typedef struct {
     char *previous;
 } zhub_gateway_generic_t;
 
-//  A listen address: "host:port" or "[v6 host]:port".
-typedef struct {
-    char host[256];
-    int port;       //  0 lets the kernel choose (tests)
-    char text[300]; //  as configured, for logs and the default public URL
-} zhub_listen_t;
+
 
 typedef struct {
     zhub_listen_t listen;    //  webhooks
@@ -132,9 +128,6 @@ typedef struct {
     int64_t max_clock_skew_ms;
 } zhub_gateway_config_t;
 
-//  Parses "host:port" or "[host]:port" (port 0..65535). Returns 0, or -1
-//  when malformed.
-int zhub_listen_parse (const char *text, zhub_listen_t *out);
 
 //  Reads and validates the whole configuration from the environment.
 //  Returns 0, or -1 with a message on stderr naming the bad variable.

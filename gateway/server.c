@@ -139,22 +139,10 @@ s_daemon_start (zhub_gateway_server_t *self, const zhub_listen_t *listen, bool a
                 size_t err_size)
 {
     const zhub_gateway_config_t *config = self->config;
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-    struct addrinfo *found = NULL;
-    int gai = getaddrinfo (listen->host, NULL, &hints, &found);
-    if (gai || !found) {
-        snprintf (err, err_size, "cannot resolve %s: %s", listen->host, gai_strerror (gai));
-        return NULL;
-    }
     struct sockaddr_storage addr;
-    memset (&addr, 0, sizeof addr);
-    memcpy (&addr, found->ai_addr, found->ai_addrlen);
-    bool ipv6 = found->ai_family == AF_INET6;
-    freeaddrinfo (found);
-    if (ipv6)
-        ((struct sockaddr_in6 *)&addr)->sin6_port = htons ((uint16_t)listen->port);
-    else
-        ((struct sockaddr_in *)&addr)->sin_port = htons ((uint16_t)listen->port);
+    bool ipv6;
+    if (zhub_listen_resolve (listen, &addr, &ipv6, err, err_size))
+        return NULL;
 
     //  Webhooks: a thread per connection (see the top of this file). Admin:
     //  one thread; a readiness ping blocks it for at most ready_timeout.
