@@ -14,16 +14,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-const double zhub_metrics_latency_buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
-                                               0.25,  0.5,    1.0,   2.5,  5.0,   10.0, 30.0,
-                                               60.0};
+const double zhub_metrics_latency_buckets[] = {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                               0.5,   1.0,    2.5,   5.0,  10.0,  30.0, 60.0};
 const size_t zhub_metrics_latency_bucket_count =
     sizeof zhub_metrics_latency_buckets / sizeof zhub_metrics_latency_buckets[0];
 
 typedef struct {
     char labels[ZHUB_METRICS_MAX_LABELS];
-    double value;                                //  counter, gauge; histogram: sum
-    uint64_t count;                              //  histogram: observations
+    double value;                               //  counter, gauge; histogram: sum
+    uint64_t count;                             //  histogram: observations
     uint64_t buckets[ZHUB_METRICS_MAX_BUCKETS]; //  histogram: cumulative counts per bound
 } s_series_t;
 
@@ -199,8 +198,7 @@ typedef struct {
     size_t used, cap;
 } s_out_t;
 
-static void
-s_put (s_out_t *out, const char *format, ...) __attribute__ ((format (printf, 2, 3)));
+static void s_put (s_out_t *out, const char *format, ...) __attribute__ ((format (printf, 2, 3)));
 
 static void
 s_put (s_out_t *out, const char *format, ...)

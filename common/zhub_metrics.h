@@ -16,9 +16,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define ZHUB_METRICS_MAX_BUCKETS 16   //  bucket bounds of one histogram (+Inf added)
-#define ZHUB_METRICS_MAX_SERIES 256   //  label sets of one metric; more are dropped
-#define ZHUB_METRICS_MAX_LABELS 256   //  bytes of one preformatted label set
+#define ZHUB_METRICS_MAX_BUCKETS 16 //  bucket bounds of one histogram (+Inf added)
+#define ZHUB_METRICS_MAX_SERIES 256 //  label sets of one metric; more are dropped
+#define ZHUB_METRICS_MAX_LABELS 256 //  bytes of one preformatted label set
 
 typedef enum { ZHUB_COUNTER, ZHUB_GAUGE, ZHUB_HISTOGRAM } zhub_metric_type_t;
 

@@ -10,8 +10,8 @@ test_counters_gauges_and_histograms_render_in_the_text_format (void)
 {
     zhub_metrics_t *m = zhub_metrics_new ();
     zhub_metrics_declare (m, "zhub_messages_total", ZHUB_COUNTER, "Messages handled.", NULL, 0);
-    zhub_metrics_declare (m, "zhub_outbox_pending", ZHUB_GAUGE, "Results not yet published.",
-                          NULL, 0);
+    zhub_metrics_declare (m, "zhub_outbox_pending", ZHUB_GAUGE, "Results not yet published.", NULL,
+                          0);
     const double bounds[] = {0.1, 1};
     zhub_metrics_declare (m, "zhub_handle_seconds", ZHUB_HISTOGRAM, "Time to handle one.", bounds,
                           2);
