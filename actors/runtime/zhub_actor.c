@@ -34,6 +34,7 @@ struct zhub_actor_t {
     int64_t outbox_next_try; //  mono ms: when to try a pending outbox again
     bool compact_after;      //  the handler asked for zhub_actor_compact_after
     bool opened;             //  spec->open succeeded: spec->close is due
+    int64_t store_metrics_next; //  mono ms of the next store figures
 };
 
 static volatile sig_atomic_t s_stop = 0;
@@ -86,6 +87,10 @@ s_metrics_declare (zhub_metrics_t *m)
                           "1 when the actor is ready and joined its group.", NULL, 0);
     zhub_metrics_declare (m, "zhub_actor_http_requests_total", ZHUB_COUNTER,
                           "Outbound HTTP calls, by peer host and status class.", NULL, 0);
+    zhub_metrics_declare (m, "zhub_store_used_bytes", ZHUB_GAUGE,
+                          "Bytes of the process's LMDB store in use.", NULL, 0);
+    zhub_metrics_declare (m, "zhub_store_limit_bytes", ZHUB_GAUGE,
+                          "The size the process's LMDB store may grow to.", NULL, 0);
     zhub_metrics_declare (m, "zhub_actor_http_seconds", ZHUB_HISTOGRAM,
                           "Outbound HTTP call duration, by peer host.",
                           zhub_metrics_latency_buckets, zhub_metrics_latency_bucket_count);
@@ -112,6 +117,20 @@ s_http_observed (const char *url, const zhub_http_response_t *resp, void *arg)
     zhub_metrics_observe (m, "zhub_actor_http_seconds", labels, (double)resp->elapsed_ms / 1000.0);
     zhub_metrics_label (labels, sizeof labels, "class", class);
     zhub_metrics_count (m, "zhub_actor_http_requests_total", labels, 1);
+}
+
+//  The store's use against its ceiling, at most every few seconds.
+static void
+s_store_metrics (zhub_actor_t *self)
+{
+    int64_t now = zhub_mono_ms ();
+    if (now < self->store_metrics_next)
+        return;
+    self->store_metrics_next = now + 5000;
+    zhub_store_stats_t stats;
+    zhub_store_stats (self->store, &stats);
+    zhub_metrics_set (self->metrics, "zhub_store_used_bytes", NULL, (double)stats.used_bytes);
+    zhub_metrics_set (self->metrics, "zhub_store_limit_bytes", NULL, (double)stats.max_map_size);
 }
 
 void
@@ -620,6 +639,7 @@ zhub_actor_run (zhub_actor_t *self)
         }
         if (self->admin)
             zhub_actor_admin_beat (self->admin, zhub_mono_ms ());
+        s_store_metrics (self);
         zhub_rc_t rc = zhub_client_recv (self->client, &delivery, timeout);
         self->ctx.idle = !(rc == ZHUB_OK && delivery);
         if (rc == ZHUB_OK && delivery) {

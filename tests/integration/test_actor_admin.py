@@ -78,6 +78,7 @@ def test_readyz_says_why_until_ready_then_metrics_follow_the_work(hub):
     assert series(metrics, "zhub_actor_sync_latency_seconds_count", route="webhook.bird.>") >= 1
     assert series(metrics, "zhub_actor_handle_seconds_count", route="webhook.bird.>") >= 1
     assert series(metrics, "zhub_actor_http_requests_total", peer="127.0.0.1", **{"class": "2xx"}) >= 2
+    assert 0 < series(metrics, "zhub_store_used_bytes") < series(metrics, "zhub_store_limit_bytes")
     # never an id or a phone number as a label
     assert bird_id not in metrics and "5512345678" not in metrics
     ok, why = promtool_accepts(metrics)
