@@ -30,40 +30,69 @@ typedef struct {
     void *ctx;
 } s_pub_t;
 
+//  Takes one PUBACK (or ERROR) off the socket: flags 0 waits (up to the
+//  socket's 10 s receive timeout), ZMQ_DONTWAIT does not. Returns 1 when a
+//  confirmation was counted, 0 for anything else, -1 when nothing came.
+static int
+s_take_reply (s_pub_t *p, void *sock, int flags, const int64_t *sent_at, int *done)
+{
+    zmq_msg_t reply;
+    zmq_msg_init (&reply);
+    if (zmq_msg_recv (&reply, sock, flags) < 0) {
+        zmq_msg_close (&reply);
+        return -1;
+    }
+    zhub_frame_t *frame = zhub_frame_decode (zmq_msg_data (&reply), zmq_msg_size (&reply), NULL, 0);
+    zmq_msg_close (&reply);
+    int counted = 0;
+    if (frame && (frame->cmd == ZHUB_CMD_PUBACK || frame->cmd == ZHUB_CMD_ERROR) && frame->seq >= 1
+        && frame->seq <= (uint64_t)p->count) {
+        if (frame->cmd == ZHUB_CMD_ERROR)
+            p->errors++;
+        p->latency_us[(*done)++] = bench_now_us () - sent_at[frame->seq - 1];
+        counted = 1;
+    }
+    zhub_frame_destroy (&frame);
+    return counted;
+}
+
 static void *
 s_publisher (void *arg)
 {
     s_pub_t *p = arg;
+    int pid = (int)getpid ();
     void *sock = zmq_socket (p->ctx, ZMQ_DEALER);
     char id[64];
-    snprintf (id, sizeof id, "bench-pub-%d-%d", (int)getpid (), p->index);
+    snprintf (id, sizeof id, "bench-pub-%d-%d", pid, p->index);
     zmq_setsockopt (sock, ZMQ_ROUTING_ID, id, strlen (id));
+    int timeout_ms = 10000;
+    zmq_setsockopt (sock, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
     zmq_connect (sock, p->endpoint);
+    //  data {"pad": "xxx..."}: the same SIZE-byte payload in every message,
+    //  as the other clients send one buffer
     char *pad = malloc ((size_t)p->size + 1);
     memset (pad, 'x', (size_t)p->size);
     pad[p->size] = 0;
+    msgpack_sbuffer data;
+    msgpack_sbuffer_init (&data);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &data, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 1);
+    zhub_mpack_pack_kv_str (&pk, "pad", pad);
     int64_t *sent_at = calloc ((size_t)p->count + 1, sizeof (int64_t));
-    int next = 0, done = 0, inflight = 0;
+    int next = 0, done = 0;
     while (done < p->count) {
-        while (inflight < p->window && next < p->count) {
+        while (next - done < p->window && next < p->count) {
             zhub_msg_t *msg = zhub_msg_new ();
-            char mid[64];
-            snprintf (mid, sizeof mid, "b%d-%d-%d", (int)getpid (), p->index, next);
-            zhub_msg_set (&msg->id, mid);
+            char text[64];
+            snprintf (text, sizeof text, "b%d-%d-%d", pid, p->index, next);
+            zhub_msg_set (&msg->id, text);
             zhub_msg_set (&msg->source, "bench");
             zhub_msg_set (&msg->type, "bench.msg");
             //  ordering keys: messages of one subject are delivered one at a time
-            snprintf (mid, sizeof mid, "s:%d-%d", p->index, next % p->subjects);
-            zhub_msg_set (&msg->subject, mid);
-            //  data {"pad": "xxx..."}: a 1 KiB payload
-            msgpack_sbuffer sbuf;
-            msgpack_sbuffer_init (&sbuf);
-            msgpack_packer pk;
-            msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
-            msgpack_pack_map (&pk, 1);
-            zhub_mpack_pack_kv_str (&pk, "pad", pad);
-            zhub_msg_set_data (msg, (const uint8_t *)sbuf.data, sbuf.size);
-            msgpack_sbuffer_destroy (&sbuf);
+            snprintf (text, sizeof text, "s:%d-%d", p->index, next % p->subjects);
+            zhub_msg_set (&msg->subject, text);
+            zhub_msg_set_data (msg, (const uint8_t *)data.data, data.size);
             uint8_t *env;
             size_t env_size;
             zhub_msg_encode (msg, &env, &env_size, NULL, 0);
@@ -80,32 +109,17 @@ s_publisher (void *arg)
             zmq_send (sock, buf, size, 0);
             free (buf);
             next++;
-            inflight++;
         }
-        zmq_msg_t reply;
-        zmq_msg_init (&reply);
-        zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll (&item, 1, 10000) <= 0) {
+        //  one confirmation (waiting), then whatever else has arrived
+        if (s_take_reply (p, sock, 0, sent_at, &done) < 0) {
             fprintf (stderr, "publisher %d: no answer in 10 s\n", p->index);
             p->errors++;
-            zmq_msg_close (&reply);
             break;
         }
-        zmq_msg_recv (&reply, sock, 0);
-        zhub_frame_t *frame =
-            zhub_frame_decode (zmq_msg_data (&reply), zmq_msg_size (&reply), NULL, 0);
-        zmq_msg_close (&reply);
-        if (!frame)
-            continue;
-        if ((frame->cmd == ZHUB_CMD_PUBACK || frame->cmd == ZHUB_CMD_ERROR) && frame->seq >= 1
-            && frame->seq <= (uint64_t)p->count) {
-            if (frame->cmd == ZHUB_CMD_ERROR)
-                p->errors++;
-            p->latency_us[done++] = bench_now_us () - sent_at[frame->seq - 1];
-            inflight--;
-        }
-        zhub_frame_destroy (&frame);
+        while (s_take_reply (p, sock, ZMQ_DONTWAIT, sent_at, &done) >= 0)
+            ;
     }
+    msgpack_sbuffer_destroy (&data);
     free (sent_at);
     free (pad);
     zmq_close (sock);
