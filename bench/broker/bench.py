@@ -17,6 +17,7 @@ its log.
 import argparse
 import json
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -71,6 +72,30 @@ def rss(pid):
             elif line.startswith("RssAnon:"):
                 anon = int(line.split()[1]) / 1024
     return cur, anon
+
+
+def cpu_seconds(pid):
+    """User + system CPU seconds the process (all its threads) has used."""
+    with open("/proc/%d/stat" % pid) as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_seconds():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def measured(server, load):
+    """Runs load() (publish then consume); returns its (pub, sub) and the
+    CPU seconds the server and the load clients used meanwhile: on a small
+    shared machine the servers and clients compete for the same cores, so
+    the CPU each needs per message says more than a rate alone."""
+    server0, clients0 = cpu_seconds(server.pid), children_cpu_seconds()
+    pub, sub = load()
+    cpu = {"server_s": cpu_seconds(server.pid) - server0,
+           "client_s": children_cpu_seconds() - clients0}
+    return pub, sub, cpu
 
 
 def pct(values, p):
@@ -168,10 +193,11 @@ def run_zhub(args, servers, tmp):
     env = zhub_env(os.path.join(tmp, "data"), port)
     broker = servers.start([args.broker], os.path.join(tmp, "zhub-broker.log"), env)
     wait_port(port)
-    pub, sub = c_load(args.zhub_bench, "tcp://127.0.0.1:%d" % port, args, (args.subjects,))
+    pub, sub, cpu = measured(broker, lambda: c_load(args.zhub_bench, "tcp://127.0.0.1:%d" % port,
+                                                    args, (args.subjects,)))
     mem = rss(broker.pid)
     servers.stop(broker)
-    return pub, sub, mem
+    return pub, sub, mem, cpu
 
 
 def run_zhub_restart(args, servers, tmp):
@@ -226,19 +252,19 @@ def start_nats(servers, tmp):
 def run_nats(args, servers, tmp):
     proc, url = start_nats(servers, tmp)
     c_client(args.nats_bench, "setup", url, args.consumers, args.credit)
-    pub, sub = c_load(args.nats_bench, url, args)
+    pub, sub, cpu = measured(proc, lambda: c_load(args.nats_bench, url, args))
     mem = rss(proc.pid)
     servers.stop(proc)
-    return pub, sub, mem
+    return pub, sub, mem, cpu
 
 
 def run_nats_node(args, servers, tmp):
     proc, url = start_nats(servers, tmp)
     subprocess.run(["node", os.path.join(HERE, "nats_bench.js"), "setup", url], check=True)
-    pub, sub = node_clients("nats_bench.js", url, args, tmp)
+    pub, sub, cpu = measured(proc, lambda: node_clients("nats_bench.js", url, args, tmp))
     mem = rss(proc.pid)
     servers.stop(proc)
-    return pub, sub, mem
+    return pub, sub, mem, cpu
 
 
 def start_redis(servers, tmp, fsync):
@@ -256,20 +282,20 @@ def run_redis(args, servers, tmp, fsync):
     proc, port = start_redis(servers, tmp, fsync)
     endpoint = "127.0.0.1:%d" % port
     c_client(args.redis_bench, "setup", endpoint)
-    pub, sub = c_load(args.redis_bench, endpoint, args)
+    pub, sub, cpu = measured(proc, lambda: c_load(args.redis_bench, endpoint, args))
     mem = rss(proc.pid)
     servers.stop(proc)
-    return pub, sub, mem
+    return pub, sub, mem, cpu
 
 
 def run_redis_node(args, servers, tmp, fsync):
     proc, port = start_redis(servers, tmp, fsync)
     url = "redis://127.0.0.1:%d" % port
     subprocess.run(["node", os.path.join(HERE, "redis_bench.js"), "setup", url], check=True)
-    pub, sub = node_clients("redis_bench.js", url, args, tmp)
+    pub, sub, cpu = measured(proc, lambda: node_clients("redis_bench.js", url, args, tmp))
     mem = rss(proc.pid)
     servers.stop(proc)
-    return pub, sub, mem
+    return pub, sub, mem, cpu
 
 
 def version(argv, pick):
@@ -401,8 +427,7 @@ def main():
                 os.makedirs(run_dir)
                 print("round %d/%d: %s ..." % (r + 1, args.rounds, name), file=sys.stderr,
                       flush=True)
-                pub, sub, mem = runner(run_dir)
-                results[key].append((pub, sub, mem))
+                results[key].append(runner(run_dir))
                 shutil.rmtree(run_dir, ignore_errors=True)
                 os.sync()  # the next system does not pay for this one's writeback
         if args.restart_messages and "zhub" in args.only:
@@ -427,26 +452,32 @@ def report(args, order, results, restart):
     print()
     print("Medians over the rounds. \"confirm\": what a publish confirmation promises "
           "(fsync = flushed to disk, survives power loss; write = in the kernel, survives a "
-          "server crash only; memory = neither, for a moment).")
+          "server crash only; memory = neither, for a moment). CPU: what the server process "
+          "and the load clients used for publishing and consuming, per message (user + "
+          "system; on a machine with few cores they compete for the same ones).")
     print()
-    print("| system | confirm | publish msg/s | p50 ms | p99 ms | consume msg/s | RSS MiB (anon) |")
-    print("|---|---|---:|---:|---:|---:|---:|")
+    print("| system | confirm | publish msg/s | p50 ms | p99 ms | consume msg/s "
+          "| CPU µs/msg server + clients | RSS MiB (anon) |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|")
     level_word = {2: "fsync", 1: "write", 0: "memory"}
     summary = {}
     for key, name, dkey, _how, _run in order:
         runs = results[key]
         m = {
-            "pub": median([p["rate"] for p, _, _ in runs]),
-            "p50": median([p["p50_ms"] for p, _, _ in runs]),
-            "p99": median([p["p99_ms"] for p, _, _ in runs]),
-            "sub": median([s["rate"] for _, s, _ in runs]),
-            "rss": median([mem[0] for _, _, mem in runs]),
-            "anon": median([mem[1] for _, _, mem in runs]),
+            "pub": median([p["rate"] for p, _, _, _ in runs]),
+            "p50": median([p["p50_ms"] for p, _, _, _ in runs]),
+            "p99": median([p["p99_ms"] for p, _, _, _ in runs]),
+            "sub": median([s["rate"] for _, s, _, _ in runs]),
+            "rss": median([mem[0] for _, _, mem, _ in runs]),
+            "anon": median([mem[1] for _, _, mem, _ in runs]),
+            # publish and consume together, per message
+            "cpu_server": median([1e6 * c["server_s"] / p["messages"] for p, _, _, c in runs]),
+            "cpu_client": median([1e6 * c["client_s"] / p["messages"] for p, _, _, c in runs]),
         }
         summary[key] = m
-        print("| %s | %s | %.0f | %.2f | %.2f | %.0f | %.0f (%.0f) |"
+        print("| %s | %s | %.0f | %.2f | %.2f | %.0f | %.0f + %.0f | %.0f (%.0f) |"
               % (name, level_word[DURABILITY[dkey][0]], m["pub"], m["p50"], m["p99"], m["sub"],
-                 m["rss"], m["anon"]))
+                 m["cpu_server"], m["cpu_client"], m["rss"], m["anon"]))
     print()
     for key, name, dkey, how, _run in order:
         print("- %s: a confirm means: %s. %s." % (name, DURABILITY[dkey][1], how))
@@ -457,7 +488,7 @@ def report(args, order, results, restart):
             "%.0f, %.2f/%.2f, %.0f%s" % (p["rate"], p["p50_ms"], p["p99_ms"], s["rate"],
                                          " (errors %d)" % (p.get("errors", 0) + s.get("errors", 0))
                                          if p.get("errors", 0) + s.get("errors", 0) else "")
-            for p, s, _ in results[key])))
+            for p, s, _, _ in results[key])))
     if "zhub" in summary:
         z = summary["zhub"]
         level = DURABILITY["zhub"][0]
