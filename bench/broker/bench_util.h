@@ -13,8 +13,9 @@
 int64_t bench_now_us (void);
 
 //  How long a consumer waits for a message before it looks again whether
-//  the others have consumed everything (zhub recv, JetStream fetch expiry,
-//  XREADGROUP BLOCK). Bounds how late a consumer notices the end.
+//  the others have consumed everything (zhub recv, XREADGROUP BLOCK; the
+//  JetStream client ends its last fetch by closing the connection, see
+//  nats_bench.c). Bounds how late a consumer notices the end.
 #define BENCH_POLL_MS 10
 
 //  A consumer that got nothing for this long gives up (the run then
