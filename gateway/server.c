@@ -95,19 +95,23 @@ s_request_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
     const char *reason = req->reason[0] ? req->reason : "-";
     if (!req->responded && !req->reason[0])
         reason = s_termination_name (toe); //  never answered: say why it ended
+    //  who: the name of the bearer token a request came with, never the token
+    char who[ZHUB_TOKEN_NAME_MAX + 8] = "";
+    if (req->who[0])
+        snprintf (who, sizeof who, " who=%s", req->who);
     if (req->admin)
-        zhub_debug ("admin_request", "method=%s path=%s status=%u duration_ms=%lld reason=%s",
+        zhub_debug ("admin_request", "method=%s path=%s status=%u duration_ms=%lld reason=%s%s",
                     req->method[0] ? req->method : "-", req->path[0] ? req->path : "-", req->status,
-                    duration, reason);
+                    duration, reason, who);
     else {
         zhub_gateway_metrics_request (req->server->metrics, req->source[0] ? req->source : "-",
                                       req->status);
         zhub_info ("request",
                    "method=%s path=%s source=%s status=%u events=%zu bytes=%zu duration_ms=%lld "
-                   "ids=%s reason=%s",
+                   "ids=%s reason=%s%s",
                    req->method[0] ? req->method : "-", req->path[0] ? req->path : "-",
                    req->source[0] ? req->source : "-", req->status, req->events,
-                   req->received, duration, req->ids[0] ? req->ids : "-", reason);
+                   req->received, duration, req->ids[0] ? req->ids : "-", reason, who);
     }
     zhub_msg_list_clear (&req->list);
     free (req->results);

@@ -319,11 +319,22 @@ static const zhub_field_t s_cmd_edit[] = {
 static const zhub_field_t s_cmd_purge[] = {
     F_ARR_IN ("letters", REQ, ZHUB_FIELD_INTEGER, 1, 1000, "the dead letters' numbers"), F_END};
 
+static const zhub_field_t s_audited[] = {
+    F_STR_IN ("who", REQ, 1, 32, "the name of the admin token used (never the token)"),
+    F_TIME ("at", REQ, "when the gateway accepted the request"),
+    F_STR_IN ("type", REQ, 1, 255, "the type of the event published with the admin token"),
+    F_ID ("id", REQ, "its id"),
+    F_STR ("subject", OPT, "its subject, when it has one"),
+    F_STR ("source", REQ, "its source, as the sender gave it"),
+    F_STR ("peer", REQ, "the address the request came from (a proxy in front shows as itself)"),
+    F_STR ("forwarded_for", OPT, "the request's X-Forwarded-For, as sent (not verified)"),
+    F_END};
+
 //  -------------------------------------------------------------------
 //  The catalogue
 
 #define CONTACT "contact:<bird id>"
-#define AI_FLOWS "Bird AI flows (through the gateway's /v1/events)"
+#define AI_FLOWS ZHUB_CATALOGUE_AI_FLOWS
 
 static const zhub_event_spec_t s_catalogue[] = {
     //  What arrives: the gateway, one message per provider event
@@ -658,6 +669,22 @@ static const zhub_event_spec_t s_catalogue[] = {
      .producers = "`zhub dlq purge`",
      .consumers = "dead-letter",
      .example = "{\"letters\":[12,13]}"},
+
+    //  Administration (docs/operations.md, "Tokens of /v1/events")
+    {.type = "admin.audited",
+     .subject = "admin:<token name>",
+     .about = "An event was published through the gateway's /v1/events with an admin token "
+              "(id `audit:<64 hex>`). The gateway publishes this record in the same request, "
+              "before the event itself; the event's data is not copied (an erase's holds the "
+              "person's identifiers).",
+     .fields = s_audited,
+     .closed = true,
+     .producers = "gateway",
+     .consumers = "none in zhub (operators: `zhub tail admin.>`)",
+     .example = "{\"who\":\"ops-ana\",\"at\":\"2030-01-01T10:00:00.000Z\",\"type\":"
+                "\"contact.erase\",\"id\":\"erase:r-20300101-1\",\"subject\":"
+                "\"erase:r-20300101-1\",\"source\":\"ops/runbook\",\"peer\":"
+                "\"10.0.0.5:51514\",\"forwarded_for\":\"203.0.113.7\"}"},
 };
 
 #define S_COUNT (sizeof s_catalogue / sizeof s_catalogue[0])
