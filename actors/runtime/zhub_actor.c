@@ -10,7 +10,7 @@
 //  A crash before the commit redoes the calls (they are idempotent
 //  upserts); a crash after it finds the event still in the outbox.
 #include "zhub_actor.h"
-#include "zhub_actor_admin.h"
+#include "zhub_admin.h"
 #include "zhub_log.h"
 #include "zhub_url.h"
 
@@ -28,7 +28,7 @@ struct zhub_actor_t {
     zhub_table_t outbox;
     zhub_http_t *http;
     zhub_metrics_t *metrics;
-    zhub_actor_admin_t *admin; //  NULL: no admin listener
+    zhub_admin_t *admin; //  NULL: no admin listener
     zhub_client_t *client;
     zhub_actor_ctx_t ctx;
     int64_t outbox_next_try; //  mono ms: when to try a pending outbox again
@@ -140,9 +140,9 @@ zhub_actor_set_waiting (zhub_actor_ctx_t *ctx, double count)
 }
 
 int
-zhub_actor_admin_port_of (zhub_actor_t *self)
+zhub_admin_port_of (zhub_actor_t *self)
 {
-    return self->admin ? zhub_actor_admin_port (self->admin) : 0;
+    return self->admin ? zhub_admin_port (self->admin) : 0;
 }
 
 zhub_actor_t *
@@ -176,7 +176,7 @@ zhub_actor_new (const zhub_actor_config_t *config, const zhub_actor_spec_t *spec
     zhub_http_observe (self->http, s_http_observed, self->metrics);
     if (config->admin_on) {
         char why[200];
-        self->admin = zhub_actor_admin_new (&config->admin_listen, self->metrics, why, sizeof why);
+        self->admin = zhub_admin_new (&config->admin_listen, self->metrics, why, sizeof why);
         if (!self->admin) {
             snprintf (err, err_size, "ZHUB_ACTOR_ADMIN_LISTEN: %s", why);
             goto fail;
@@ -213,7 +213,7 @@ zhub_actor_destroy (zhub_actor_t **self_p)
     zhub_client_destroy (&self->client);
     if (self->opened && self->spec->close)
         self->spec->close (&self->ctx);
-    zhub_actor_admin_destroy (&self->admin);
+    zhub_admin_destroy (&self->admin);
     zhub_http_destroy (&self->http);
     zhub_metrics_destroy (&self->metrics);
     zhub_store_destroy (&self->store);
@@ -563,14 +563,14 @@ s_wait_ready (zhub_actor_t *self)
     while (!s_stop) {
         *why = 0;
         if (self->admin)
-            zhub_actor_admin_beat (self->admin, zhub_mono_ms ());
+            zhub_admin_beat (self->admin, zhub_mono_ms ());
         if (self->spec->ready (&self->ctx, why, sizeof why)) {
             if (*said)
                 zhub_info ("ready_check_passed", "group=%s", self->config->name);
             return;
         }
         if (self->admin)
-            zhub_actor_admin_ready (self->admin, false, *why ? why : "not ready");
+            zhub_admin_ready (self->admin, false, *why ? why : "not ready");
         if (strcmp (why, said)) {
             zhub_warn ("not_ready", "group=%s retry_ms=%lld reason=%s", self->config->name,
                        (long long)self->config->ready_retry_ms,
@@ -602,15 +602,15 @@ zhub_actor_run (zhub_actor_t *self)
                         .backoff_ms = config->backoff_ms,
                         .backoff_count = config->backoff_count};
     if (self->admin)
-        zhub_actor_admin_ready (self->admin, false, "joining the group");
+        zhub_admin_ready (self->admin, false, "joining the group");
     if (self->spec->ready)
         s_wait_ready (self);
     if (self->admin)
-        zhub_actor_admin_ready (self->admin, false, "joining the group");
+        zhub_admin_ready (self->admin, false, "joining the group");
     bool announced_wait = false;
     while (!s_stop) {
         if (self->admin)
-            zhub_actor_admin_beat (self->admin, zhub_mono_ms ());
+            zhub_admin_beat (self->admin, zhub_mono_ms ());
         zhub_rc_t rc = zhub_client_join (self->client, &join, ZHUB_ACTOR_JOIN_TIMEOUT_MS);
         if (rc == ZHUB_OK)
             break;
@@ -626,7 +626,7 @@ zhub_actor_run (zhub_actor_t *self)
         return 0;
     zhub_info ("ready", "group=%s topics=%zu broker=%s", config->name, topic_count, config->broker);
     if (self->admin)
-        zhub_actor_admin_ready (self->admin, true, NULL);
+        zhub_admin_ready (self->admin, true, NULL);
     zhub_metrics_set (self->metrics, "zhub_actor_ready", NULL, 1);
 
     s_outbox_round (self);
@@ -638,7 +638,7 @@ zhub_actor_run (zhub_actor_t *self)
             timeout = until <= 0 ? 0 : until < timeout ? (int)until : timeout;
         }
         if (self->admin)
-            zhub_actor_admin_beat (self->admin, zhub_mono_ms ());
+            zhub_admin_beat (self->admin, zhub_mono_ms ());
         s_store_metrics (self);
         zhub_rc_t rc = zhub_client_recv (self->client, &delivery, timeout);
         self->ctx.idle = !(rc == ZHUB_OK && delivery);
@@ -662,7 +662,7 @@ zhub_actor_run (zhub_actor_t *self)
     }
     zhub_info ("stopping", "group=%s", config->name);
     if (self->admin)
-        zhub_actor_admin_ready (self->admin, false, "stopping");
+        zhub_admin_ready (self->admin, false, "stopping");
     zhub_metrics_set (self->metrics, "zhub_actor_ready", NULL, 0);
     return 0;
 }

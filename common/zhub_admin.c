@@ -1,6 +1,6 @@
-//  The actors' admin listener (see zhub_actor_admin.h): a small
+//  The admin listener (see zhub_admin.h): a small
 //  libmicrohttpd daemon with one internal thread.
-#include "zhub_actor_admin.h"
+#include "zhub_admin.h"
 #include "zhub_common.h"
 
 #include <microhttpd.h>
@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct zhub_actor_admin_t {
+struct zhub_admin_t {
     struct MHD_Daemon *daemon;
     zhub_metrics_t *metrics;
     _Atomic int64_t beat_ms;
@@ -53,7 +53,7 @@ s_handler (void *cls, struct MHD_Connection *conn, const char *url, const char *
     (void)version;
     (void)upload_data;
     (void)upload_data_size;
-    zhub_actor_admin_t *self = cls;
+    zhub_admin_t *self = cls;
     if (!*state) {
         *state = self; //  answer on the second call, once the headers are in
         return MHD_YES;
@@ -66,7 +66,7 @@ s_handler (void *cls, struct MHD_Connection *conn, const char *url, const char *
                         zhub_metrics_render (self->metrics));
     if (!strcmp (url, "/healthz")) {
         int64_t since = zhub_mono_ms () - atomic_load (&self->beat_ms);
-        bool alive = since <= ZHUB_ACTOR_STALL_MS;
+        bool alive = since <= ZHUB_ADMIN_STALL_MS;
         return s_reply (conn, alive ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
                         "application/json",
                         zhub_sprintf ("{\"alive\":%s,\"last_turn_ms_ago\":%lld}",
@@ -87,15 +87,15 @@ s_handler (void *cls, struct MHD_Connection *conn, const char *url, const char *
                     zhub_strdup ("{\"error\":\"not_found\"}"));
 }
 
-zhub_actor_admin_t *
-zhub_actor_admin_new (const zhub_listen_t *listen, zhub_metrics_t *metrics, char *err,
+zhub_admin_t *
+zhub_admin_new (const zhub_listen_t *listen, zhub_metrics_t *metrics, char *err,
                       size_t err_size)
 {
     struct sockaddr_storage addr;
     bool ipv6;
     if (zhub_listen_resolve (listen, &addr, &ipv6, err, err_size))
         return NULL;
-    zhub_actor_admin_t *self = zhub_calloc (1, sizeof *self);
+    zhub_admin_t *self = zhub_calloc (1, sizeof *self);
     self->metrics = metrics;
     pthread_mutex_init (&self->lock, NULL);
     atomic_store (&self->beat_ms, zhub_mono_ms ());
@@ -107,17 +107,17 @@ zhub_actor_admin_new (const zhub_listen_t *listen, zhub_metrics_t *metrics, char
     if (!self->daemon) {
         snprintf (err, err_size, "cannot listen on %s (address in use or not local?)",
                   listen->text);
-        zhub_actor_admin_destroy (&self);
+        zhub_admin_destroy (&self);
     }
     return self;
 }
 
 void
-zhub_actor_admin_destroy (zhub_actor_admin_t **self_p)
+zhub_admin_destroy (zhub_admin_t **self_p)
 {
     if (!self_p || !*self_p)
         return;
-    zhub_actor_admin_t *self = *self_p;
+    zhub_admin_t *self = *self_p;
     if (self->daemon)
         MHD_stop_daemon (self->daemon);
     pthread_mutex_destroy (&self->lock);
@@ -126,7 +126,7 @@ zhub_actor_admin_destroy (zhub_actor_admin_t **self_p)
 }
 
 int
-zhub_actor_admin_port (zhub_actor_admin_t *self)
+zhub_admin_port (zhub_admin_t *self)
 {
     const union MHD_DaemonInfo *info =
         MHD_get_daemon_info (self->daemon, MHD_DAEMON_INFO_BIND_PORT);
@@ -134,13 +134,13 @@ zhub_actor_admin_port (zhub_actor_admin_t *self)
 }
 
 void
-zhub_actor_admin_beat (zhub_actor_admin_t *self, int64_t mono_ms)
+zhub_admin_beat (zhub_admin_t *self, int64_t mono_ms)
 {
     atomic_store (&self->beat_ms, mono_ms);
 }
 
 void
-zhub_actor_admin_ready (zhub_actor_admin_t *self, bool ready, const char *why)
+zhub_admin_ready (zhub_admin_t *self, bool ready, const char *why)
 {
     pthread_mutex_lock (&self->lock);
     snprintf (self->why, sizeof self->why, "%s", why ? why : "");
