@@ -100,8 +100,8 @@ typedef struct {
 } intent_verdict_t;
 
 //  Classifies normalised text by the rules. Every language's lists are
-//  tried; the language is the one with the most matches (hints count),
-//  the fallback on a tie. Among the intents matched, the first of opt_out,
+//  tried; the language is the one with the most lists matched and hints
+//  found, the fallback on a tie ("stop" alone reads as the default). Among the intents matched, the first of opt_out,
 //  human, tour_request, availability, pricing wins. Confidence: 0.9 for
 //  one intent matched exactly, 0.75 through a typo, 0.6 when several
 //  intents matched; other: 0.5.

@@ -379,8 +379,8 @@ intent_classify (const intent_rules_t *rules, const char *normalized, intent_ver
                     found[l][k] = m;
                     phrase[l][k] = language->lists[k].phrases[p];
                 }
-                score += m ? 2 : 0;
             }
+            score += found[l][k] > 0; //  a list, not its phrases: variants do not outvote
         }
         for (size_t p = 0; p < language->hints.count; p++)
             score += s_match (normalized, language->hints.phrases[p]) == 2;
