@@ -18,41 +18,38 @@ struct zhub_llm_t {
 };
 
 int
-zhub_llm_config_load (zhub_llm_config_t *config, const char *prefix, char *err, size_t err_size)
+zhub_llm_config_load (zhub_llm_config_t *config, const zhub_llm_env_t *env, char *err,
+                      size_t err_size)
 {
     memset (config, 0, sizeof *config);
-    char name[96];
-    snprintf (name, sizeof name, "%s_URL", prefix);
-    config->base_url = zhub_env_str (name, NULL);
-    snprintf (name, sizeof name, "%s_MODEL", prefix);
-    config->model = zhub_env_str (name, NULL);
-    snprintf (name, sizeof name, "%s_KEY", prefix);
-    config->api_key = zhub_env_str (name, NULL);
-    snprintf (name, sizeof name, "%s_TIMEOUT", prefix);
-    if (zhub_env_duration_ms (name, ZHUB_LLM_TIMEOUT_DEFAULT_MS, &config->timeout_ms)
+    config->base_url = zhub_env_str (env->url, NULL);
+    config->model = zhub_env_str (env->model, NULL);
+    config->api_key = zhub_env_str (env->key, NULL);
+    if (zhub_env_duration_ms (env->timeout, ZHUB_LLM_TIMEOUT_DEFAULT_MS, &config->timeout_ms)
         || config->timeout_ms < 100 || config->timeout_ms > ZHUB_LLM_TIMEOUT_MAX_MS) {
-        snprintf (err, err_size, "%s must be a duration from 100ms to 60s", name);
+        snprintf (err, err_size, "%s must be a duration from 100ms to 60s", env->timeout);
         return -1;
     }
     if (!config->base_url)
         return 0;
     if (strncmp (config->base_url, "http://", 7) && strncmp (config->base_url, "https://", 8)) {
-        snprintf (err, err_size, "%s_URL must be an absolute http(s) URL (e.g. "
-                  "https://api.openai.com/v1)", prefix);
+        snprintf (err, err_size,
+                  "%s must be an absolute http(s) URL (e.g. https://api.openai.com/v1)",
+                  env->url);
         return -1;
     }
     if (!config->model) {
-        snprintf (err, err_size, "%s_MODEL is required when %s_URL is set", prefix, prefix);
+        snprintf (err, err_size, "%s is required when %s is set", env->model, env->url);
         return -1;
     }
     return 0;
 }
 
 void
-zhub_llm_config_log (const zhub_llm_config_t *config, const char *prefix)
+zhub_llm_config_log (const zhub_llm_config_t *config)
 {
     char masked[64];
-    zhub_info ("config", "llm=%s url=%s model=%s key=%s timeout_ms=%lld", prefix,
+    zhub_info ("config", "llm_url=%s llm_model=%s llm_key=%s llm_timeout_ms=%lld",
                config->base_url ? config->base_url : "unset",
                config->model ? config->model : "unset",
                zhub_env_mask (config->api_key, masked, sizeof masked),

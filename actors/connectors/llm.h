@@ -29,14 +29,21 @@ typedef struct {
     int64_t timeout_ms;  //  the whole call
 } zhub_llm_config_t;
 
-//  Reads <prefix>_URL (an absolute http(s) URL, the API's base, e.g.
-//  https://api.openai.com/v1; unset: no classifier), <prefix>_MODEL
-//  (required with a URL), <prefix>_KEY (secret) and <prefix>_TIMEOUT
-//  (duration, default 5s, at most 60s) into *config; the strings point
-//  into the environment. 0, or -1 with the variable named in err.
-int zhub_llm_config_load (zhub_llm_config_t *config, const char *prefix, char *err,
+//  The names of the four variables a caller reads its classifier from
+//  (whole names, so that the configuration reference can be checked
+//  against the sources).
+typedef struct {
+    const char *url, *model, *key, *timeout;
+} zhub_llm_env_t;
+
+//  Reads env->url (an absolute http(s) URL, the API's base, e.g.
+//  https://api.openai.com/v1; unset: no classifier), env->model (required
+//  with a URL), env->key (secret) and env->timeout (duration, default 5s,
+//  100ms to 60s) into *config; the strings point into the environment.
+//  0, or -1 with the variable named in err.
+int zhub_llm_config_load (zhub_llm_config_t *config, const zhub_llm_env_t *env, char *err,
                           size_t err_size);
-void zhub_llm_config_log (const zhub_llm_config_t *config, const char *prefix);
+void zhub_llm_config_log (const zhub_llm_config_t *config);
 
 //  A client over http (borrowed); NULL when config names no URL.
 zhub_llm_t *zhub_llm_new (const zhub_llm_config_t *config, zhub_http_t *http);

@@ -29,7 +29,11 @@ intent_actor_config_load (intent_actor_t *self, char *err, size_t err_size)
         snprintf (err, err_size, "ZHUB_INTENT_RETENTION must be a duration of at least 1d");
         return -1;
     }
-    if (zhub_llm_config_load (&self->llm_config, INTENT_LLM_PREFIX, err, err_size))
+    static const zhub_llm_env_t llm_env = {.url = "ZHUB_INTENT_LLM_URL",
+                                           .model = "ZHUB_INTENT_LLM_MODEL",
+                                           .key = "ZHUB_INTENT_LLM_KEY",
+                                           .timeout = "ZHUB_INTENT_LLM_TIMEOUT"};
+    if (zhub_llm_config_load (&self->llm_config, &llm_env, err, err_size))
         return -1;
     json_t *mapping = zhub_actor_mapping_load (err, err_size);
     if (!mapping)
@@ -56,7 +60,7 @@ intent_actor_config_log (const intent_actor_t *self)
                (long long)c->hold_ms, (long long)c->retention_ms, c->time_zone,
                c->holidays.mexican ? "true" : "false", c->holidays.extra_count, c->rules.count,
                c->tour_duration_min);
-    zhub_llm_config_log (&self->llm_config, INTENT_LLM_PREFIX);
+    zhub_llm_config_log (&self->llm_config);
 }
 
 int

@@ -12,7 +12,6 @@
 
 #define INTENT_HOLD_MAX_MS (10LL * 60 * 1000)
 #define INTENT_SWEEP_EVERY_MS (3600LL * 1000)
-#define INTENT_LLM_PREFIX "ZHUB_INTENT_LLM"
 
 typedef struct {
     intent_config_t config;

@@ -53,22 +53,26 @@ test_the_configuration_needs_a_model_with_a_url (void)
 {
     zhub_llm_config_t config;
     char err[200];
+    static const zhub_llm_env_t env = {.url = "ZHUB_T_LLM_URL",
+                                       .model = "ZHUB_T_LLM_MODEL",
+                                       .key = "ZHUB_T_LLM_KEY",
+                                       .timeout = "ZHUB_T_LLM_TIMEOUT"};
     unsetenv ("ZHUB_T_LLM_URL");
     unsetenv ("ZHUB_T_LLM_MODEL");
     unsetenv ("ZHUB_T_LLM_TIMEOUT");
-    CHECK (zhub_llm_config_load (&config, "ZHUB_T_LLM", err, sizeof err) == 0);
+    CHECK (zhub_llm_config_load (&config, &env, err, sizeof err) == 0);
     CHECK (config.base_url == NULL && config.timeout_ms == ZHUB_LLM_TIMEOUT_DEFAULT_MS);
     setenv ("ZHUB_T_LLM_URL", "http://127.0.0.1:1/v1", 1);
-    CHECK (zhub_llm_config_load (&config, "ZHUB_T_LLM", err, sizeof err) == -1);
+    CHECK (zhub_llm_config_load (&config, &env, err, sizeof err) == -1);
     CHECK (strstr (err, "ZHUB_T_LLM_MODEL") != NULL);
     setenv ("ZHUB_T_LLM_MODEL", "m", 1);
     setenv ("ZHUB_T_LLM_TIMEOUT", "2m", 1);
-    CHECK (zhub_llm_config_load (&config, "ZHUB_T_LLM", err, sizeof err) == -1);
+    CHECK (zhub_llm_config_load (&config, &env, err, sizeof err) == -1);
     setenv ("ZHUB_T_LLM_TIMEOUT", "2s", 1);
-    CHECK (zhub_llm_config_load (&config, "ZHUB_T_LLM", err, sizeof err) == 0);
+    CHECK (zhub_llm_config_load (&config, &env, err, sizeof err) == 0);
     CHECK (config.timeout_ms == 2000);
     setenv ("ZHUB_T_LLM_URL", "api.openai.com/v1", 1);
-    CHECK (zhub_llm_config_load (&config, "ZHUB_T_LLM", err, sizeof err) == -1);
+    CHECK (zhub_llm_config_load (&config, &env, err, sizeof err) == -1);
 }
 
 int
