@@ -203,9 +203,8 @@ zhub_conversation_message_clear (zhub_conversation_message_t *ev)
 {
     if (!ev)
         return;
-    char **fields[] = {&ev->conversation_id, &ev->bird_contact_id, &ev->direction,
-                       &ev->text,            &ev->message_id,      &ev->sender,
-                       &ev->channel,         &ev->phone};
+    char **fields[] = {&ev->conversation_id, &ev->bird_contact_id, &ev->direction, &ev->text,
+                       &ev->message_id,      &ev->sender,          &ev->channel,   &ev->phone};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         free (*fields[i]);
     memset (ev, 0, sizeof *ev);

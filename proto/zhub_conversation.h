@@ -26,9 +26,9 @@
 typedef struct {
     char *conversation_id;
     char *bird_contact_id;
-    char *channel;     //  "whatsapp", ...
-    char *agent_type;  //  one of the catalogue's agent types, or NULL
-    char *status;      //  NULL = absent (consumers read "active")
+    char *channel;      //  "whatsapp", ...
+    char *agent_type;   //  one of the catalogue's agent types, or NULL
+    char *status;       //  NULL = absent (consumers read "active")
     int64_t started_ms; //  unix ms; < 0 = absent
 } zhub_conversation_started_t;
 
@@ -41,7 +41,7 @@ typedef struct {
     char *bird_contact_id;
     char *direction; //  "in" or "out"
     char *text;
-    int64_t sent_ms; //  unix ms
+    int64_t sent_ms;  //  unix ms
     char *message_id; //  the provider's id of the message, or NULL
     char *sender;     //  "contact", "ai", "agent", or NULL (unknown)
     char *channel;    //  or NULL
@@ -79,9 +79,9 @@ typedef struct {
     char *bird_contact_id;
     char *conversation_id; //  or NULL
     int64_t preferred_ms[ZHUB_TOUR_REQUESTED_MAX_TIMES];
-    size_t preferred_count; //  1..16
-    bool flexible;          //  no time was named: offer free slots
-    int duration_min;       //  0 = absent (the scheduler's default)
+    size_t preferred_count;                             //  1..16
+    bool flexible;                                      //  no time was named: offer free slots
+    int duration_min;                                   //  0 = absent (the scheduler's default)
     char *location, *notes, *phone, *name, *message_id; //  or NULL
 } zhub_tour_requested_t;
 

@@ -34,8 +34,7 @@ zhub_llm_config_load (zhub_llm_config_t *config, const zhub_llm_env_t *env, char
         return 0;
     if (strncmp (config->base_url, "http://", 7) && strncmp (config->base_url, "https://", 8)) {
         snprintf (err, err_size,
-                  "%s must be an absolute http(s) URL (e.g. https://api.openai.com/v1)",
-                  env->url);
+                  "%s must be an absolute http(s) URL (e.g. https://api.openai.com/v1)", env->url);
         return -1;
     }
     if (!config->model) {
@@ -49,11 +48,10 @@ void
 zhub_llm_config_log (const zhub_llm_config_t *config)
 {
     char masked[64];
-    zhub_info ("config", "llm_url=%s llm_model=%s llm_key=%s llm_timeout_ms=%lld",
-               config->base_url ? config->base_url : "unset",
-               config->model ? config->model : "unset",
-               zhub_env_mask (config->api_key, masked, sizeof masked),
-               (long long)config->timeout_ms);
+    zhub_info (
+        "config", "llm_url=%s llm_model=%s llm_key=%s llm_timeout_ms=%lld",
+        config->base_url ? config->base_url : "unset", config->model ? config->model : "unset",
+        zhub_env_mask (config->api_key, masked, sizeof masked), (long long)config->timeout_ms);
 }
 
 zhub_llm_t *
@@ -87,9 +85,9 @@ zhub_llm_destroy (zhub_llm_t **self_p)
 json_t *
 zhub_llm_body (const char *model, const char *system, const char *user)
 {
-    return json_pack ("{s:s, s:[{s:s, s:s}, {s:s, s:s}], s:i, s:{s:s}}", "model", model,
-                      "messages", "role", "system", "content", system, "role", "user", "content",
-                      user, "temperature", 0, "response_format", "type", "json_object");
+    return json_pack ("{s:s, s:[{s:s, s:s}, {s:s, s:s}], s:i, s:{s:s}}", "model", model, "messages",
+                      "role", "system", "content", system, "role", "user", "content", user,
+                      "temperature", 0, "response_format", "type", "json_object");
 }
 
 char *

@@ -59,7 +59,7 @@ char *zhub_llm_content (const json_t *answer, char *reason, size_t reason_size);
 //  One chat completion. Returns 0 with *content (fresh) set, or -1 with
 //  the reason: "timeout", "HTTP 503", a transport error, an answer without
 //  content.
-int zhub_llm_chat (zhub_llm_t *self, const char *system, const char *user,
-                   const char *traceparent, char **content, char *reason, size_t reason_size);
+int zhub_llm_chat (zhub_llm_t *self, const char *system, const char *user, const char *traceparent,
+                   char **content, char *reason, size_t reason_size);
 
 #endif

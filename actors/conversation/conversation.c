@@ -17,7 +17,8 @@
 //    channelId, createdAt, updatedAt, ...}`;
 //    https://docs.bird.com/api/conversations-api/api-reference/events,
 //    https://docs.bird.com/api/conversations-api/api-reference/conversations-management/get-conversation,
-//    participant types: https://docs.bird.com/api/conversations-api/api-reference/conversation-participants
+//    participant types:
+//    https://docs.bird.com/api/conversations-api/api-reference/conversation-participants
 //  - WhatsApp Cloud (`webhook.whatsapp.message`, one item of messages[]):
 //    `{from, id, timestamp (unix seconds as text), type, text: {body} |
 //    button: {text} | interactive: {button_reply|list_reply: {title}} |
@@ -31,8 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static zhub_rc_t
-s_why (char *reason, size_t reason_size, zhub_rc_t rc, const char *format, ...)
+static zhub_rc_t s_why (char *reason, size_t reason_size, zhub_rc_t rc, const char *format, ...)
     __attribute__ ((format (printf, 4, 5)));
 
 static zhub_rc_t
@@ -84,7 +84,8 @@ s_writer (const char *type)
         return "contact";
     if (!strcmp (type, "user"))
         return "agent";
-    if (!strcmp (type, "flow") || !strcmp (type, "bot") || !strcmp (type, "collaborationAutomation"))
+    if (!strcmp (type, "flow") || !strcmp (type, "bot")
+        || !strcmp (type, "collaborationAutomation"))
         return "ai";
     return NULL;
 }
@@ -95,8 +96,7 @@ s_failed_status (const char *status)
     if (!status)
         return false;
     size_t size = strlen (status);
-    return !strcmp (status, "failed") || !strcmp (status, "rejected")
-           || !strcmp (status, "deleted")
+    return !strcmp (status, "failed") || !strcmp (status, "rejected") || !strcmp (status, "deleted")
            || (size > 7 && !strcmp (status + size - 7, "_failed"));
 }
 
@@ -128,8 +128,8 @@ s_contact_ref (const json_t *ref, conv_input_t *in)
 }
 
 static zhub_rc_t
-s_parse_bird_message (const char *event, const json_t *payload, int64_t time_ms,
-                      conv_input_t *in, char *reason, size_t reason_size)
+s_parse_bird_message (const char *event, const json_t *payload, int64_t time_ms, conv_input_t *in,
+                      char *reason, size_t reason_size)
 {
     const char *dot = strrchr (event, '.');
     in->kind = CONV_MESSAGE;
@@ -142,7 +142,8 @@ s_parse_bird_message (const char *event, const json_t *payload, int64_t time_ms,
     in->message_key = zhub_sprintf ("bird:%s", id);
     const json_t *sender = json_object_get (payload, "sender");
     if (in->outbound) {
-        const json_t *receivers = json_object_get (json_object_get (payload, "receiver"), "contacts");
+        const json_t *receivers =
+            json_object_get (json_object_get (payload, "receiver"), "contacts");
         s_contact_ref (json_array_get (receivers, 0), in);
         //  A Conversations-style sender names its participant type.
         const char *type = s_str (sender, "type");
@@ -231,8 +232,8 @@ s_parse_whatsapp (const json_t *data, int64_t time_ms, conv_input_t *in, char *r
             text = s_str (json_object_get (content, "list_reply"), "title");
     } else
         text = s_str (content, "caption");
-    in->text = text ? s_cut (text, CONVERSATION_TEXT_MAX)
-                    : zhub_sprintf ("[%s]", type ? type : "message");
+    in->text =
+        text ? s_cut (text, CONVERSATION_TEXT_MAX) : zhub_sprintf ("[%s]", type ? type : "message");
     const char *stamp = s_str (message, "timestamp");
     char *end = NULL;
     long long seconds = stamp ? strtoll (stamp, &end, 10) : -1;
@@ -255,8 +256,7 @@ conversation_parse (const char *topic, const json_t *data, int64_t time_ms, conv
         const json_t *payload = json_object_get (data, "payload");
         const char *dot = event ? strrchr (event, '.') : NULL;
         if (!event || !json_is_object (payload))
-            rc = s_why (reason, reason_size, ZHUB_REJECT,
-                        "bird webhook without event and payload");
+            rc = s_why (reason, reason_size, ZHUB_REJECT, "bird webhook without event and payload");
         else if (!strncmp (event, "conversation.", 13)
                  && (!strcmp (event + 13, "created") || !strcmp (event + 13, "updated")
                      || !strcmp (event + 13, "deleted")))
@@ -265,8 +265,7 @@ conversation_parse (const char *topic, const json_t *data, int64_t time_ms, conv
                  && (!strcmp (dot, ".inbound") || !strcmp (dot, ".outbound")))
             rc = s_parse_bird_message (event, payload, time_ms, in, reason, reason_size);
         else
-            rc = s_why (reason, reason_size, ZHUB_NOTFOUND, "bird event %.64s is not read",
-                        event);
+            rc = s_why (reason, reason_size, ZHUB_NOTFOUND, "bird event %.64s is not read", event);
     } else
         rc = s_why (reason, reason_size, ZHUB_NOTFOUND, "topic %.64s is not read", topic);
     if (rc != ZHUB_OK)
@@ -391,8 +390,7 @@ s_open_at (const conversation_config_t *config, const conv_state_t *state, int64
 
 static zhub_rc_t
 s_decide_message (const conversation_config_t *config, const conv_input_t *in,
-                  const conv_state_t *state, bool seen, const char *traceparent,
-                  conv_plan_t *plan)
+                  const conv_state_t *state, bool seen, const char *traceparent, conv_plan_t *plan)
 {
     if (seen) {
         plan->outcome = "duplicate";
@@ -401,7 +399,8 @@ s_decide_message (const conversation_config_t *config, const conv_input_t *in,
     }
     if (in->failed) {
         plan->outcome = "failed_message";
-        snprintf (plan->note, sizeof plan->note, "outbound message failed: not in the conversation");
+        snprintf (plan->note, sizeof plan->note,
+                  "outbound message failed: not in the conversation");
         return ZHUB_OK;
     }
     conv_state_t *next = &plan->next;
@@ -411,8 +410,9 @@ s_decide_message (const conversation_config_t *config, const conv_input_t *in,
             ok = s_end (plan, in->contact, "inactive", state->last_ms, traceparent);
         char conversation[64];
         zhub_id_derive (conversation, sizeof conversation, "zc", in->message_key, 16);
-        ok = ok && s_start (plan, in->contact, conversation, false, in->channel, in->sent_ms,
-                            traceparent);
+        ok = ok
+             && s_start (plan, in->contact, conversation, false, in->channel, in->sent_ms,
+                         traceparent);
     }
     if (!ok)
         return ZHUB_REJECT;
@@ -447,8 +447,8 @@ s_decide_message (const conversation_config_t *config, const conv_input_t *in,
         return ZHUB_REJECT;
     plan->write_state = plan->record_message = true;
     plan->outcome = plan->publish_count > 1 ? "started" : "message";
-    snprintf (plan->note, sizeof plan->note, "conversation=%s direction=%s",
-              next->conversation_id, in->outbound ? "out" : "in");
+    snprintf (plan->note, sizeof plan->note, "conversation=%s direction=%s", next->conversation_id,
+              in->outbound ? "out" : "in");
     return ZHUB_OK;
 }
 
@@ -459,9 +459,10 @@ s_decide_conversation (const conversation_config_t *config, const conv_input_t *
     conv_state_t *next = &plan->next;
     bool ends = in->closed || !strcmp (in->event, "deleted");
     bool open = s_open_at (config, state, in->at_ms);
-    bool same = open && ((state->bird_conversation_id
-                          && !strcmp (state->bird_conversation_id, in->conversation_id))
-                         || !strcmp (state->conversation_id, in->conversation_id));
+    bool same = open
+                && ((state->bird_conversation_id
+                     && !strcmp (state->bird_conversation_id, in->conversation_id))
+                    || !strcmp (state->conversation_id, in->conversation_id));
     bool ok = true;
     if (in->holder)
         zhub_msg_set (&next->holder, in->holder);
@@ -486,8 +487,9 @@ s_decide_conversation (const conversation_config_t *config, const conv_input_t *
     } else {
         if (open)
             ok = s_end (plan, in->contact, "superseded", in->at_ms, traceparent);
-        ok = ok && s_start (plan, in->contact, in->conversation_id, true, NULL, in->at_ms,
-                            traceparent);
+        ok =
+            ok
+            && s_start (plan, in->contact, in->conversation_id, true, NULL, in->at_ms, traceparent);
         plan->outcome = "started";
     }
     if (!ok)

@@ -38,7 +38,7 @@
 #define CONVERSATION_SOURCE "zhub/conversation"
 
 //  Settings (conversation_io.c reads them from the environment).
-#define CONVERSATION_IDLE_GAP_DEFAULT_MS (24LL * 3600 * 1000)  //  ZHUB_CONVERSATION_IDLE_GAP
+#define CONVERSATION_IDLE_GAP_DEFAULT_MS (24LL * 3600 * 1000)   //  ZHUB_CONVERSATION_IDLE_GAP
 #define CONVERSATION_RETENTION_DEFAULT_MS (90LL * 86400 * 1000) //  ZHUB_CONVERSATION_RETENTION
 #define CONVERSATION_TEXT_MAX 4096 //  bytes of a message's text passed on (cut on a UTF-8 boundary)
 
@@ -52,8 +52,8 @@ typedef enum { CONV_MESSAGE = 1, CONV_CONVERSATION } conv_kind_t;
 //  One delivery, read.
 typedef struct {
     conv_kind_t kind;
-    char *contact;  //  the Bird contact id; for WhatsApp Cloud "+" + wa_id
-    char *channel;  //  "whatsapp", "sms", ... (messages; conversations: NULL)
+    char *contact; //  the Bird contact id; for WhatsApp Cloud "+" + wa_id
+    char *channel; //  "whatsapp", "sms", ... (messages; conversations: NULL)
     //  CONV_MESSAGE
     char *message_key; //  "bird:<id>" or "whatsapp:<wamid>": what names it for ids
     char *message_id;  //  the provider's id as sent
@@ -97,10 +97,10 @@ void conv_state_clear (conv_state_t *state);
 typedef struct {
     conv_state_t next; //  to write when write_state
     bool write_state;
-    bool record_message;      //  remember in->message_key as published
-    zhub_msg_t *publish[3];   //  in this order: ended, started, message
+    bool record_message;    //  remember in->message_key as published
+    zhub_msg_t *publish[3]; //  in this order: ended, started, message
     size_t publish_count;
-    const char *outcome;      //  for the log line
+    const char *outcome; //  for the log line
     char note[160];
 } conv_plan_t;
 

@@ -108,8 +108,8 @@ conversation_handle (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_o
     }
     conv_input_t in;
     char reason[200];
-    zhub_rc_t rc = conversation_parse (msg->type, ev->data, msg->time_ms, &in, reason,
-                                       sizeof reason);
+    zhub_rc_t rc =
+        conversation_parse (msg->type, ev->data, msg->time_ms, &in, reason, sizeof reason);
     if (rc == ZHUB_NOTFOUND) {
         zhub_outcome_ok (out, "ignored");
         snprintf (out->reason, sizeof out->reason, "%s", reason);
@@ -119,8 +119,7 @@ conversation_handle (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_o
         zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
         return;
     }
-    s_write_t w = {
-        .ctx = ctx, .self = ctx->state, .in = &in, .traceparent = msg->traceparent};
+    s_write_t w = {.ctx = ctx, .self = ctx->state, .in = &in, .traceparent = msg->traceparent};
     rc = zhub_store_write (ctx->store, s_apply, &w);
     if (rc == ZHUB_OK) {
         zhub_outcome_ok (out, w.plan.outcome ? w.plan.outcome : "handled");

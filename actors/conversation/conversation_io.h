@@ -27,8 +27,7 @@ int conversation_open (zhub_actor_ctx_t *ctx);
 void conversation_tick (zhub_actor_ctx_t *ctx);
 
 //  Bird's channel and conversation webhooks, WhatsApp Cloud's messages.
-void conversation_handle (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
-                          zhub_outcome_t *out);
+void conversation_handle (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
 //  contact.forget: the person's conversations and messages go.
 void conversation_handle_forget (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
                                  zhub_outcome_t *out);

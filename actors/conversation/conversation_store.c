@@ -11,7 +11,7 @@ int
 conversation_tables_open (zhub_store_t *store, conversation_tables_t *tables)
 {
     return zhub_store_table (store, "contacts", &tables->contacts)
-               || zhub_store_table (store, "messages", &tables->messages)
+                   || zhub_store_table (store, "messages", &tables->messages)
                ? -1
                : 0;
 }
@@ -96,8 +96,8 @@ conversation_state_put (const conversation_tables_t *tables, zhub_txn_t *txn, co
                         const conv_state_t *state)
 {
     char *text = conversation_state_encode (state);
-    zhub_rc_t rc = zhub_txn_put (txn, tables->contacts, contact, strlen (contact), text,
-                                 strlen (text));
+    zhub_rc_t rc =
+        zhub_txn_put (txn, tables->contacts, contact, strlen (contact), text, strlen (text));
     free (text);
     return rc;
 }
@@ -126,7 +126,7 @@ conversation_message_put (const conversation_tables_t *tables, zhub_txn_t *txn, 
 //  Sweeps
 
 typedef struct {
-    int64_t before_ms;          //  retention: older goes
+    int64_t before_ms;           //  retention: older goes
     const zhub_forget_t *forget; //  erase: the person's goes
 } s_drop_t;
 
@@ -161,8 +161,8 @@ s_drop_message (const void *key, size_t key_size, const void *value, size_t valu
     if (!json_is_object (record))
         gone = true;
     else if (drop->forget)
-        gone = zhub_forget_is (drop->forget,
-                               json_string_value (json_object_get (record, "contact")));
+        gone =
+            zhub_forget_is (drop->forget, json_string_value (json_object_get (record, "contact")));
     else
         gone = s_int (record, "at") < drop->before_ms;
     json_decref (record);

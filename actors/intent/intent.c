@@ -38,8 +38,9 @@ intent_config_apply (intent_config_t *config, const json_t *section, char *err, 
     const json_t *zone = json_object_get (section, "time_zone");
     if (zone) {
         if (!json_is_string (zone) || !zhub_tz_known (json_string_value (zone))) {
-            snprintf (err, err_size, "intent.time_zone must name a time zone of the tz database "
-                                     "(America/Mexico_City)");
+            snprintf (err, err_size,
+                      "intent.time_zone must name a time zone of the tz database "
+                      "(America/Mexico_City)");
             return -1;
         }
         free (config->time_zone);
@@ -117,8 +118,7 @@ intent_ai_prompt (void)
 }
 
 int
-intent_ai_verdict (const char *content, intent_verdict_t *verdict, char *reason,
-                   size_t reason_size)
+intent_ai_verdict (const char *content, intent_verdict_t *verdict, char *reason, size_t reason_size)
 {
     const char *open = content ? strchr (content, '{') : NULL;
     const char *close = content ? strrchr (content, '}') : NULL;
@@ -276,8 +276,9 @@ intent_decide (const intent_config_t *config, const zhub_msg_t *msg,
     char subject[300], id[64], reason[150];
     snprintf (subject, sizeof subject, "contact:%s", m->bird_contact_id);
     if (!m->conversation_id) {
-        snprintf (plan->note, sizeof plan->note, "conversation.message: data.conversation_id is "
-                                                 "missing");
+        snprintf (plan->note, sizeof plan->note,
+                  "conversation.message: data.conversation_id is "
+                  "missing");
         return ZHUB_REJECT;
     }
     json_t *data = json_object ();
@@ -290,8 +291,8 @@ intent_decide (const intent_config_t *config, const zhub_msg_t *msg,
     s_put (data, "language", verdict->language);
     s_put (data, "ai_error", ai_error);
     zhub_id_derive (id, sizeof id, "int-", msg->id, 16);
-    plan->detected = zhub_event_new (INTENT_DETECTED_TOPIC, id, INTENT_SOURCE, subject,
-                                     m->sent_ms, msg->traceparent, data, reason, sizeof reason);
+    plan->detected = zhub_event_new (INTENT_DETECTED_TOPIC, id, INTENT_SOURCE, subject, m->sent_ms,
+                                     msg->traceparent, data, reason, sizeof reason);
     json_decref (data);
     if (!plan->detected) {
         snprintf (plan->note, sizeof plan->note, "%s", reason);
@@ -366,9 +367,8 @@ intent_due_release (const zhub_msg_t *due, int64_t now_ms, char *reason, size_t 
     else {
         char id[64];
         zhub_id_derive (id, sizeof id, prefix, due->id, 16);
-        msg = zhub_event_new (type, id, INTENT_SOURCE, due->subject, now_ms,
-                              due->traceparent, json_object_get (data, "event"), reason,
-                              reason_size);
+        msg = zhub_event_new (type, id, INTENT_SOURCE, due->subject, now_ms, due->traceparent,
+                              json_object_get (data, "event"), reason, reason_size);
     }
     json_decref (data);
     return msg;

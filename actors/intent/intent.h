@@ -69,9 +69,9 @@ typedef struct {
 } intent_list_t;
 
 typedef struct {
-    char code[16];                         //  "es", "en": BCP 47
-    intent_list_t lists[INTENT_OTHER];     //  per intent but other
-    intent_list_t hints;                   //  words that tell the language only
+    char code[16];                     //  "es", "en": BCP 47
+    intent_list_t lists[INTENT_OTHER]; //  per intent but other
+    intent_list_t hints;               //  words that tell the language only
 } intent_language_t;
 
 typedef struct {
@@ -94,17 +94,16 @@ void intent_rules_clear (intent_rules_t *rules);
 
 typedef struct {
     intent_kind_t intent;
-    double confidence;  //  0..1
+    double confidence; //  0..1
     char language[16];
-    char matched[64];   //  the phrase that decided, for the log
+    char matched[64]; //  the phrase that decided, for the log
 } intent_verdict_t;
 
 //  Classifies normalised text by the rules. Every language's lists are
 //  tried; the language is the one with the most lists matched and hints
-//  found, the fallback on a tie ("stop" alone reads as the default). Among the intents matched, the first of opt_out,
-//  human, tour_request, availability, pricing wins. Confidence: 0.9 for
-//  one intent matched exactly, 0.75 through a typo, 0.6 when several
-//  intents matched; other: 0.5.
+//  found, the fallback on a tie ("stop" alone reads as the default). Among the intents matched, the
+//  first of opt_out, human, tour_request, availability, pricing wins. Confidence: 0.9 for one
+//  intent matched exactly, 0.75 through a typo, 0.6 when several intents matched; other: 0.5.
 void intent_classify (const intent_rules_t *rules, const char *normalized,
                       intent_verdict_t *verdict);
 
@@ -112,10 +111,10 @@ void intent_classify (const intent_rules_t *rules, const char *normalized,
 //  Times
 
 #define INTENT_MAX_TIMES 8
-#define INTENT_DEFAULT_HOUR 10    //  a day named without a time
-#define INTENT_MORNING_HOUR 10    //  "por la mañana", "in the morning"
-#define INTENT_AFTERNOON_HOUR 16  //  "por la tarde", "in the afternoon"
-#define INTENT_EVENING_HOUR 19    //  "por la noche", "in the evening", "tonight"
+#define INTENT_DEFAULT_HOUR 10   //  a day named without a time
+#define INTENT_MORNING_HOUR 10   //  "por la mañana", "in the morning"
+#define INTENT_AFTERNOON_HOUR 16 //  "por la tarde", "in the afternoon"
+#define INTENT_EVENING_HOUR 19   //  "por la noche", "in the evening", "tonight"
 
 typedef struct {
     int year, month, day;
@@ -145,9 +144,9 @@ size_t intent_times (const char *normalized, int64_t now_ms, const intent_holida
 typedef struct {
     intent_rules_t rules;
     intent_holidays_t holidays;
-    char *time_zone;      //  for the log; the process uses it (zhub_tz_use)
-    int64_t hold_ms;      //  ZHUB_INTENT_HOLD: how long a workflow event waits
-    int64_t retention_ms; //  ZHUB_INTENT_RETENTION
+    char *time_zone;       //  for the log; the process uses it (zhub_tz_use)
+    int64_t hold_ms;       //  ZHUB_INTENT_HOLD: how long a workflow event waits
+    int64_t retention_ms;  //  ZHUB_INTENT_RETENTION
     int tour_duration_min; //  0: the scheduler's default
 } intent_config_t;
 
@@ -175,9 +174,9 @@ int intent_ai_verdict (const char *content, intent_verdict_t *verdict, char *rea
 
 //  What one inbound message leads to.
 typedef struct {
-    zhub_msg_t *detected; //  intent.detected
-    zhub_msg_t *workflow; //  the workflow event (NULL for pricing, availability, other), or,
-                          //  with a hold, the intent.workflow.due that carries it
+    zhub_msg_t *detected;      //  intent.detected
+    zhub_msg_t *workflow;      //  the workflow event (NULL for pricing, availability, other), or,
+                               //  with a hold, the intent.workflow.due that carries it
     const char *workflow_type; //  "tour.requested", ... or NULL
     size_t times;              //  preferred times found (tour requests)
     char note[160];

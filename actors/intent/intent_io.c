@@ -38,8 +38,8 @@ intent_actor_config_load (intent_actor_t *self, char *err, size_t err_size)
     json_t *mapping = zhub_actor_mapping_load (err, err_size);
     if (!mapping)
         return -1;
-    int rc = intent_config_apply (&self->config, json_object_get (mapping, "intent"), err,
-                                  err_size);
+    int rc =
+        intent_config_apply (&self->config, json_object_get (mapping, "intent"), err, err_size);
     json_decref (mapping);
     if (rc)
         return -1;
@@ -55,7 +55,8 @@ void
 intent_actor_config_log (const intent_actor_t *self)
 {
     const intent_config_t *c = &self->config;
-    zhub_info ("config", "hold_ms=%lld retention_ms=%lld time_zone=%s mexican_holidays=%s "
+    zhub_info ("config",
+               "hold_ms=%lld retention_ms=%lld time_zone=%s mexican_holidays=%s "
                "holidays=%zu languages=%zu tour_duration_min=%d",
                (long long)c->hold_ms, (long long)c->retention_ms, c->time_zone,
                c->holidays.mexican ? "true" : "false", c->holidays.extra_count, c->rules.count,
@@ -195,9 +196,9 @@ intent_handle_message (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub
         zhub_outcome_ok (out, "classified");
         snprintf (out->reason, sizeof out->reason,
                   "intent=%s decided_by=%s confidence=%.2f language=%s workflow=%s times=%zu%s%s",
-                  intent_name (verdict->intent), decided_by, verdict->confidence,
-                  verdict->language, d.plan.workflow_type ? d.plan.workflow_type : "none",
-                  d.plan.times, d.ai_error ? " ai_error=" : "",
+                  intent_name (verdict->intent), decided_by, verdict->confidence, verdict->language,
+                  d.plan.workflow_type ? d.plan.workflow_type : "none", d.plan.times,
+                  d.ai_error ? " ai_error=" : "",
                   d.ai_error ? zhub_log_quote (d.ai_error, quoted, sizeof quoted) : "");
     } else if (d.decided == ZHUB_REJECT)
         zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", d.plan.note);
@@ -297,8 +298,7 @@ intent_handle_due (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_out
     }
     char *workflow = NULL, *contact = NULL, reason[200];
     s_workflow_t w = {.ctx = ctx, .self = ctx->state, .msg = msg};
-    if (intent_due_parse (msg, &workflow, &contact, &w.since_ms, reason, sizeof reason)
-            != ZHUB_OK
+    if (intent_due_parse (msg, &workflow, &contact, &w.since_ms, reason, sizeof reason) != ZHUB_OK
         || !(w.release = intent_due_release (msg, zhub_now_ms (), reason, sizeof reason))) {
         zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
         free (workflow);

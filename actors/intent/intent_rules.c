@@ -34,7 +34,8 @@ intent_from_name (const char *name)
 
 //  Latin-1 supplement letters U+00C0..U+00FF folded to ASCII lower case;
 //  0 for the signs (× ÷), which become spaces.
-static const char s_fold[64] = "aaaaaaaceeeeiiiidnooooo\0ouuuuyts" "aaaaaaaceeeeiiiidnooooo\0ouuuuyty";
+static const char s_fold[64] = "aaaaaaaceeeeiiiidnooooo\0ouuuuyts"
+                               "aaaaaaaceeeeiiiidnooooo\0ouuuuyty";
 
 char *
 intent_normalize (const char *text)
@@ -101,56 +102,146 @@ typedef struct {
     const char *const *hints;
 } s_table_t;
 
-static const char *const s_es_tour[] = {
-    "agendar", "agenda", "agendar una visita", "visita", "visitar", "visitarlo", "visitarla",
-    "cita", "una cita", "recorrido", "ver el depa", "ver el departamento", "ver el depto",
-    "ver la casa", "ver el inmueble", "ver la propiedad", "conocer el depa",
-    "conocer el departamento", "ir a ver", "pasar a ver", "verlo", "verla", "puedo ir",
-    "programar una visita", "apartar una cita", "mostrar el depa", "ensenar el depa", "tour",
-    "ajendar", "bisita", "vicita", "recorido", "departamentito", NULL};
+static const char *const s_es_tour[] = {"agendar",
+                                        "agenda",
+                                        "agendar una visita",
+                                        "visita",
+                                        "visitar",
+                                        "visitarlo",
+                                        "visitarla",
+                                        "cita",
+                                        "una cita",
+                                        "recorrido",
+                                        "ver el depa",
+                                        "ver el departamento",
+                                        "ver el depto",
+                                        "ver la casa",
+                                        "ver el inmueble",
+                                        "ver la propiedad",
+                                        "conocer el depa",
+                                        "conocer el departamento",
+                                        "ir a ver",
+                                        "pasar a ver",
+                                        "verlo",
+                                        "verla",
+                                        "puedo ir",
+                                        "programar una visita",
+                                        "apartar una cita",
+                                        "mostrar el depa",
+                                        "ensenar el depa",
+                                        "tour",
+                                        "ajendar",
+                                        "bisita",
+                                        "vicita",
+                                        "recorido",
+                                        "departamentito",
+                                        NULL};
 static const char *const s_es_pricing[] = {
-    "precio", "precios", "cuanto cuesta", "cuanto es", "cuanto sale", "cuanto cobran",
-    "costo", "costos", "renta", "mensualidad", "deposito", "cotizacion", "presio", "cuesta",
-    "mantenimiento", NULL};
-static const char *const s_es_availability[] = {
-    "disponible", "disponibles", "disponibilidad", "sigue disponible", "esta disponible",
-    "hay departamentos", "hay depas", "tienen departamentos", "quedan departamentos", "libre",
-    "desocupado", "cuando puedo mudarme", "mudarme", "disponivle", NULL};
-static const char *const s_es_human[] = {
-    "hablar con un asesor", "hablar con una persona", "hablar con alguien", "asesor", "asesora",
-    "persona", "una persona real", "humano", "agente", "ejecutivo", "ejecutiva", "operador",
-    "que me llamen", "llamenme", "marquenme", "atencion personal", "un humano", NULL};
-static const char *const s_es_opt_out[] = {
-    "=baja", "=stop", "=alto", "=cancelar", "darme de baja", "dar de baja", "dame de baja",
-    "denme de baja", "no me escriban", "no me manden mensajes", "ya no me manden",
-    "ya no me escriban", "dejen de escribirme", "deja de escribirme", "no quiero mensajes",
-    "no quiero recibir mensajes", "cancelar suscripcion", "no me contacten", NULL};
+    "precio", "precios", "cuanto cuesta", "cuanto es",   "cuanto sale", "cuanto cobran",
+    "costo",  "costos",  "renta",         "mensualidad", "deposito",    "cotizacion",
+    "presio", "cuesta",  "mantenimiento", NULL};
+static const char *const s_es_availability[] = {"disponible",
+                                                "disponibles",
+                                                "disponibilidad",
+                                                "sigue disponible",
+                                                "esta disponible",
+                                                "hay departamentos",
+                                                "hay depas",
+                                                "tienen departamentos",
+                                                "quedan departamentos",
+                                                "libre",
+                                                "desocupado",
+                                                "cuando puedo mudarme",
+                                                "mudarme",
+                                                "disponivle",
+                                                NULL};
+static const char *const s_es_human[] = {"hablar con un asesor",
+                                         "hablar con una persona",
+                                         "hablar con alguien",
+                                         "asesor",
+                                         "asesora",
+                                         "persona",
+                                         "una persona real",
+                                         "humano",
+                                         "agente",
+                                         "ejecutivo",
+                                         "ejecutiva",
+                                         "operador",
+                                         "que me llamen",
+                                         "llamenme",
+                                         "marquenme",
+                                         "atencion personal",
+                                         "un humano",
+                                         NULL};
+static const char *const s_es_opt_out[] = {"=baja",
+                                           "=stop",
+                                           "=alto",
+                                           "=cancelar",
+                                           "darme de baja",
+                                           "dar de baja",
+                                           "dame de baja",
+                                           "denme de baja",
+                                           "no me escriban",
+                                           "no me manden mensajes",
+                                           "ya no me manden",
+                                           "ya no me escriban",
+                                           "dejen de escribirme",
+                                           "deja de escribirme",
+                                           "no quiero mensajes",
+                                           "no quiero recibir mensajes",
+                                           "cancelar suscripcion",
+                                           "no me contacten",
+                                           NULL};
 static const char *const s_es_hints[] = {
     "hola", "buenas", "buenos", "dias", "tardes", "quiero", "quisiera", "gracias", "por favor",
-    "el", "la", "los", "las", "de", "que", "para", "una", "un", "me", "manana", "hoy", "si",
-    "con", "en", "por", NULL};
+    "el",   "la",     "los",    "las",  "de",     "que",    "para",     "una",     "un",
+    "me",   "manana", "hoy",    "si",   "con",    "en",     "por",      NULL};
 
-static const char *const s_en_tour[] = {
-    "schedule a tour", "tour", "visit", "a visit", "viewing", "showing", "see the apartment",
-    "see the unit", "see the place", "see it", "book a visit", "book a tour", "come by",
-    "stop by", "schedule a visit", "appointment", "schedual", "apartment tour", NULL};
-static const char *const s_en_pricing[] = {"price",   "prices",  "pricing", "how much", "cost",
-                                           "costs",   "rent",    "deposit", "fees",     "fee",
-                                           "monthly", "quote",   NULL};
-static const char *const s_en_availability[] = {
-    "available", "availability", "vacancy", "vacancies", "any units", "still available",
-    "move in", "openings", NULL};
-static const char *const s_en_human[] = {
-    "talk to a person", "speak to a person", "talk to someone", "speak to someone",
-    "speak with someone", "real person", "human", "agent", "representative", "advisor",
-    "call me", "a person", NULL};
+static const char *const s_en_tour[] = {"schedule a tour",
+                                        "tour",
+                                        "visit",
+                                        "a visit",
+                                        "viewing",
+                                        "showing",
+                                        "see the apartment",
+                                        "see the unit",
+                                        "see the place",
+                                        "see it",
+                                        "book a visit",
+                                        "book a tour",
+                                        "come by",
+                                        "stop by",
+                                        "schedule a visit",
+                                        "appointment",
+                                        "schedual",
+                                        "apartment tour",
+                                        NULL};
+static const char *const s_en_pricing[] = {"price",   "prices", "pricing", "how much", "cost",
+                                           "costs",   "rent",   "deposit", "fees",     "fee",
+                                           "monthly", "quote",  NULL};
+static const char *const s_en_availability[] = {"available", "availability", "vacancy",
+                                                "vacancies", "any units",    "still available",
+                                                "move in",   "openings",     NULL};
+static const char *const s_en_human[] = {"talk to a person",
+                                         "speak to a person",
+                                         "talk to someone",
+                                         "speak to someone",
+                                         "speak with someone",
+                                         "real person",
+                                         "human",
+                                         "agent",
+                                         "representative",
+                                         "advisor",
+                                         "call me",
+                                         "a person",
+                                         NULL};
 static const char *const s_en_opt_out[] = {
-    "=stop", "=unsubscribe", "unsubscribe", "stop messaging", "stop texting",
-    "stop sending", "opt out", "remove me", "dont text me", "dont message me",
-    "do not contact", "do not text", NULL};
+    "=stop",          "=unsubscribe", "unsubscribe", "stop messaging", "stop texting",
+    "stop sending",   "opt out",      "remove me",   "dont text me",   "dont message me",
+    "do not contact", "do not text",  NULL};
 static const char *const s_en_hints[] = {
-    "hi", "hello", "hey", "want", "would", "like", "thanks", "thank", "please", "the", "i",
-    "to", "is", "can", "tomorrow", "today", "you", "my", "for", "and", NULL};
+    "hi", "hello", "hey", "want",     "would", "like", "thanks", "thank", "please", "the", "i",
+    "to", "is",    "can", "tomorrow", "today", "you",  "my",     "for",   "and",    NULL};
 
 static const s_table_t s_tables[] = {
     {"es", {s_es_tour, s_es_pricing, s_es_availability, s_es_human, s_es_opt_out}, s_es_hints},
@@ -219,8 +310,7 @@ s_language (intent_rules_t *rules, const char *code)
 
 //  A list of the mapping file replaces list. -1 with err set.
 static int
-s_read_list (intent_list_t *list, const json_t *value, const char *path, char *err,
-             size_t err_size)
+s_read_list (intent_list_t *list, const json_t *value, const char *path, char *err, size_t err_size)
 {
     if (!json_is_array (value) || json_array_size (value) > INTENT_MAX_PHRASES) {
         snprintf (err, err_size, "%s must be an array of at most %d phrases", path,
@@ -238,8 +328,7 @@ s_read_list (intent_list_t *list, const json_t *value, const char *path, char *e
         }
     }
     s_list_clear (list);
-    json_array_foreach (value, i, item)
-        s_list_add (list, json_string_value (item));
+    json_array_foreach (value, i, item) s_list_add (list, json_string_value (item));
     return 0;
 }
 
@@ -300,8 +389,8 @@ intent_rules_apply (intent_rules_t *rules, const json_t *section, char *err, siz
     }
     const json_t *fallback = json_object_get (section, "default_language");
     if (fallback) {
-        int index = json_is_string (fallback) ? s_language (rules, json_string_value (fallback))
-                                              : -1;
+        int index =
+            json_is_string (fallback) ? s_language (rules, json_string_value (fallback)) : -1;
         if (index < 0) {
             snprintf (err, err_size, "intent.default_language must name a language of the rules");
             return -1;

@@ -9,7 +9,7 @@ int
 intent_tables_open (zhub_store_t *store, intent_tables_t *tables)
 {
     return zhub_store_table (store, "decisions", &tables->decisions)
-               || zhub_store_table (store, "seen", &tables->seen)
+                   || zhub_store_table (store, "seen", &tables->seen)
                ? -1
                : 0;
 }
@@ -41,10 +41,10 @@ intent_decision_put (const intent_tables_t *tables, zhub_txn_t *txn, const char 
                      const char *contact, const intent_verdict_t *verdict, const char *decided_by,
                      const char *ai_error, int64_t at_ms)
 {
-    json_t *record = json_pack ("{s:s, s:s, s:f, s:s, s:s, s:I}", "contact", contact, "intent",
-                                intent_name (verdict->intent), "confidence", verdict->confidence,
-                                "language", verdict->language, "decided_by", decided_by, "at",
-                                (json_int_t)at_ms);
+    json_t *record =
+        json_pack ("{s:s, s:s, s:f, s:s, s:s, s:I}", "contact", contact, "intent",
+                   intent_name (verdict->intent), "confidence", verdict->confidence, "language",
+                   verdict->language, "decided_by", decided_by, "at", (json_int_t)at_ms);
     if (ai_error)
         json_object_set_new (record, "ai_error", json_string (ai_error));
     char *text = json_dumps (record, JSON_COMPACT);
@@ -110,8 +110,7 @@ typedef struct {
 } s_drop_t;
 
 static bool
-s_drop_decision (const void *key, size_t key_size, const void *value, size_t value_size,
-                 void *arg)
+s_drop_decision (const void *key, size_t key_size, const void *value, size_t value_size, void *arg)
 {
     (void)key;
     (void)key_size;
@@ -119,8 +118,8 @@ s_drop_decision (const void *key, size_t key_size, const void *value, size_t val
     json_t *record = json_loadb (value, value_size, 0, NULL);
     bool gone = !json_is_object (record);
     if (!gone && drop->forget)
-        gone = zhub_forget_is (drop->forget,
-                               json_string_value (json_object_get (record, "contact")));
+        gone =
+            zhub_forget_is (drop->forget, json_string_value (json_object_get (record, "contact")));
     else if (!gone) {
         const json_t *at = json_object_get (record, "at");
         gone = !json_is_integer (at) || json_integer_value (at) < drop->before_ms;

@@ -24,14 +24,12 @@ typedef struct {
 int intent_tables_open (zhub_store_t *store, intent_tables_t *tables);
 
 //  ZHUB_OK when the message was decided before, ZHUB_NOTFOUND, ZHUB_ERROR.
-zhub_rc_t intent_decision_get (const intent_tables_t *tables, zhub_txn_t *txn,
-                               const char *message, intent_verdict_t *verdict,
-                               char *decided_by, size_t decided_by_size);
+zhub_rc_t intent_decision_get (const intent_tables_t *tables, zhub_txn_t *txn, const char *message,
+                               intent_verdict_t *verdict, char *decided_by, size_t decided_by_size);
 
-zhub_rc_t intent_decision_put (const intent_tables_t *tables, zhub_txn_t *txn,
-                               const char *message, const char *contact,
-                               const intent_verdict_t *verdict, const char *decided_by,
-                               const char *ai_error, int64_t at_ms);
+zhub_rc_t intent_decision_put (const intent_tables_t *tables, zhub_txn_t *txn, const char *message,
+                               const char *contact, const intent_verdict_t *verdict,
+                               const char *decided_by, const char *ai_error, int64_t at_ms);
 
 //  The latest time another producer published workflow for contact
 //  (ZHUB_NOTFOUND: never), and keeping a newer one.

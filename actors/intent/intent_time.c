@@ -38,9 +38,9 @@ typedef enum { S_DAY = 1, S_TIME, S_PART } s_kind_t;
 
 typedef struct {
     s_kind_t kind;
-    int year, month, day;  //  S_DAY: a local date (may roll over: day 32)
-    int hour, minute;      //  S_TIME; S_PART: the part's hour
-    bool marked;           //  S_TIME: am/pm or 24 h said outright
+    int year, month, day; //  S_DAY: a local date (may roll over: day 32)
+    int hour, minute;     //  S_TIME; S_PART: the part's hour
+    bool marked;          //  S_TIME: am/pm or 24 h said outright
 } s_item_t;
 
 typedef struct {
@@ -304,8 +304,8 @@ static int
 s_business_offset (const s_scan_t *scan)
 {
     for (int offset = 1; offset < 30; offset++) {
-        int64_t noon = zhub_tz_unix_ms (scan->today.year, scan->today.month,
-                                        scan->today.day + offset, 12, 0);
+        int64_t noon =
+            zhub_tz_unix_ms (scan->today.year, scan->today.month, scan->today.day + offset, 12, 0);
         zhub_local_t day;
         zhub_tz_local (noon, &day);
         if (day.weekday < 5 && !intent_is_holiday (scan->holidays, day.year, day.month, day.day))
@@ -396,7 +396,8 @@ s_word (s_scan_t *scan, size_t i)
     int weekday = s_weekday (t);
     if (weekday >= 0) {
         int offset = (weekday - scan->today.weekday + 7) % 7;
-        bool this = !strcmp (before, "este") || !strcmp (before, "esta") || !strcmp (before, "this");
+        bool this =
+            !strcmp (before, "este") || !strcmp (before, "esta") || !strcmp (before, "this");
         s_add_day (scan, offset == 0 && !this ? 7 : offset);
         return 1;
     }

@@ -36,8 +36,7 @@ test_birds_inbound_sample_reads_as_a_message_from_the_contact (void)
     json_t *data = s_fixture ("bird-message-created.json");
     conv_input_t in;
     char reason[200];
-    CHECK (conversation_parse ("webhook.bird.whatsapp.inbound", data, 1, &in, reason,
-                               sizeof reason)
+    CHECK (conversation_parse ("webhook.bird.whatsapp.inbound", data, 1, &in, reason, sizeof reason)
            == ZHUB_OK);
     CHECK (in.kind == CONV_MESSAGE && !in.outbound && !in.failed);
     CHECK_STR (in.contact, "d4e8935a-5f48-45a5-95a5-ee7ba1e2c5b4");
@@ -59,8 +58,7 @@ test_a_first_message_starts_a_conversation (void)
     json_t *data = s_fixture ("bird-message-created.json");
     conv_input_t in;
     char reason[200];
-    CHECK (conversation_parse ("webhook.bird.whatsapp.inbound", data, 1, &in, reason,
-                               sizeof reason)
+    CHECK (conversation_parse ("webhook.bird.whatsapp.inbound", data, 1, &in, reason, sizeof reason)
            == ZHUB_OK);
     conv_plan_t plan;
     CHECK (conversation_decide (&s_config, &in, NULL, false, NULL, &plan) == ZHUB_OK);
@@ -103,12 +101,12 @@ static json_t *
 s_outbound (const char *id, const char *status, const char *created, const char *sender_type)
 {
     json_t *payload = json_pack (
-        "{s:s, s:s, s:{s:{s:s}}, s:{s:[{s:s, s:s, s:s}]}, s:{s:s, s:{s:s}}, s:s, s:s, s:s}",
-        "id", id, "channelId", "52ad151f-f7b4-46f9-a5c6-d3318e650c84", "sender", "connector",
-        "id", "60bf59d6-fc6f-4511-89c4-75d9127d7a7c", "receiver", "contacts", "id", "b-ana",
-        "identifierKey", "phonenumber", "identifierValue", "+5215512345678", "body", "type",
-        "text", "text", "text", "¡Claro! ¿A qué hora?", "status", status, "direction",
-        "outgoing", "createdAt", created);
+        "{s:s, s:s, s:{s:{s:s}}, s:{s:[{s:s, s:s, s:s}]}, s:{s:s, s:{s:s}}, s:s, s:s, s:s}", "id",
+        id, "channelId", "52ad151f-f7b4-46f9-a5c6-d3318e650c84", "sender", "connector", "id",
+        "60bf59d6-fc6f-4511-89c4-75d9127d7a7c", "receiver", "contacts", "id", "b-ana",
+        "identifierKey", "phonenumber", "identifierValue", "+5215512345678", "body", "type", "text",
+        "text", "text", "¡Claro! ¿A qué hora?", "status", status, "direction", "outgoing",
+        "createdAt", created);
     if (sender_type)
         json_object_set_new (json_object_get (payload, "sender"), "type",
                              json_string (sender_type));
@@ -134,9 +132,9 @@ test_a_reply_joins_the_open_conversation_and_says_who_wrote_it (void)
     json_t *data = s_outbound ("m-out-1", "accepted", "2030-01-10T15:01:00Z", "flow");
     conv_input_t in;
     char reason[200];
-    CHECK (conversation_parse ("webhook.bird.whatsapp.outbound", data, 1, &in, reason,
-                               sizeof reason)
-           == ZHUB_OK);
+    CHECK (
+        conversation_parse ("webhook.bird.whatsapp.outbound", data, 1, &in, reason, sizeof reason)
+        == ZHUB_OK);
     CHECK (in.outbound);
     conv_plan_t plan;
     CHECK (conversation_decide (&s_config, &in, &state, false, NULL, &plan) == ZHUB_OK);
@@ -161,9 +159,9 @@ test_a_failed_message_is_not_part_of_the_conversation (void)
     json_t *data = s_outbound ("m-out-2", "delivery_failed", "2030-01-10T15:01:00Z", NULL);
     conv_input_t in;
     char reason[200];
-    CHECK (conversation_parse ("webhook.bird.whatsapp.outbound", data, 1, &in, reason,
-                               sizeof reason)
-           == ZHUB_OK);
+    CHECK (
+        conversation_parse ("webhook.bird.whatsapp.outbound", data, 1, &in, reason, sizeof reason)
+        == ZHUB_OK);
     CHECK (in.failed);
     conv_plan_t plan;
     CHECK (conversation_decide (&s_config, &in, &state, false, NULL, &plan) == ZHUB_OK);
@@ -182,9 +180,9 @@ test_a_message_after_the_idle_gap_ends_the_old_conversation_and_starts_one (void
     json_t *data = s_outbound ("m-out-3", "sent", "2030-01-10T15:00:00Z", "user");
     conv_input_t in;
     char reason[200];
-    CHECK (conversation_parse ("webhook.bird.whatsapp.outbound", data, 1, &in, reason,
-                               sizeof reason)
-           == ZHUB_OK);
+    CHECK (
+        conversation_parse ("webhook.bird.whatsapp.outbound", data, 1, &in, reason, sizeof reason)
+        == ZHUB_OK);
     conv_plan_t plan;
     CHECK (conversation_decide (&s_config, &in, &state, false, NULL, &plan) == ZHUB_OK);
     CHECK (plan.publish_count == 3);
@@ -214,10 +212,9 @@ s_conversation (const char *event, const char *status, const char *updated)
         "{s:s, s:s, s:{s:s, s:s, s:[{s:s, s:s, s:s, s:{s:s, s:s}}, {s:s, s:s, s:s}], s:s, s:s}}",
         "service", "conversations", "event", event, "payload", "id",
         "badbf15c-bad3-4bf3-9223-6b7f414f9770", "status", status, "featuredParticipants", "id",
-        "b-ana", "type", "contact", "status", "active", "contact", "identifierKey",
-        "phonenumber", "identifierValue", "+5215512345678", "id",
-        "5795352d-f111-407b-be33-c9db94e4a666", "type", "user", "status", "active", "createdAt",
-        "2030-01-10T14:00:00Z", "updatedAt", updated);
+        "b-ana", "type", "contact", "status", "active", "contact", "identifierKey", "phonenumber",
+        "identifierValue", "+5215512345678", "id", "5795352d-f111-407b-be33-c9db94e4a666", "type",
+        "user", "status", "active", "createdAt", "2030-01-10T14:00:00Z", "updatedAt", updated);
 }
 
 static void
@@ -286,9 +283,8 @@ test_whatsapp_cloud_messages_take_the_same_path (void)
     json_t *sample = s_fixture ("whatsapp-message.json");
     //  The gateway publishes one item of messages[] per event (docs/events.md)
     const json_t *value = json_object_get (
-        json_array_get (json_object_get (json_array_get (json_object_get (sample, "entry"), 0),
-                                         "changes"),
-                        0),
+        json_array_get (
+            json_object_get (json_array_get (json_object_get (sample, "entry"), 0), "changes"), 0),
         "value");
     json_t *data = json_pack ("{s:s, s:O, s:O}", "field", "messages", "contact",
                               json_array_get (json_object_get (value, "contacts"), 0), "message",
@@ -322,13 +318,12 @@ test_what_the_bridge_does_not_read_is_named (void)
     char reason[200];
     json_t *contact = json_pack ("{s:s, s:s, s:{s:s}}", "service", "contacts", "event",
                                  "contact.updated", "payload", "id", "b-ana");
-    CHECK (conversation_parse ("webhook.bird.contact.updated", contact, 1, &in, reason,
-                               sizeof reason)
-           == ZHUB_NOTFOUND);
-    json_t *broken = json_pack ("{s:s, s:s, s:{}}", "service", "channels", "event",
-                                "sms.inbound", "payload");
-    CHECK (conversation_parse ("webhook.bird.sms.inbound", broken, 1, &in, reason,
-                               sizeof reason)
+    CHECK (
+        conversation_parse ("webhook.bird.contact.updated", contact, 1, &in, reason, sizeof reason)
+        == ZHUB_NOTFOUND);
+    json_t *broken =
+        json_pack ("{s:s, s:s, s:{}}", "service", "channels", "event", "sms.inbound", "payload");
+    CHECK (conversation_parse ("webhook.bird.sms.inbound", broken, 1, &in, reason, sizeof reason)
            == ZHUB_REJECT);
     CHECK (strstr (reason, "payload.id") != NULL);
     json_decref (contact);

@@ -200,9 +200,13 @@ test_the_ai_answer_is_read_or_refused (void)
            == 0);
     CHECK (w.intent == INTENT_HUMAN);
     CHECK_STR (w.language, "es");
-    const char *bad[] = {"I think it is a tour request", "{\"intent\":\"buy\",\"confidence\":1}",
-                         "{\"intent\":\"pricing\"}", "{\"intent\":\"pricing\",\"confidence\":7}",
-                         "{\"intent\":\"pricing\",\"confidence\":\"high\"}", "{", NULL};
+    const char *bad[] = {"I think it is a tour request",
+                         "{\"intent\":\"buy\",\"confidence\":1}",
+                         "{\"intent\":\"pricing\"}",
+                         "{\"intent\":\"pricing\",\"confidence\":7}",
+                         "{\"intent\":\"pricing\",\"confidence\":\"high\"}",
+                         "{",
+                         NULL};
     for (size_t i = 0; bad[i]; i++) {
         intent_verdict_t x = {.intent = INTENT_OTHER};
         reason[0] = 0;

@@ -18,9 +18,9 @@ test_the_body_has_the_model_two_messages_and_json_mode (void)
                "system");
     CHECK_STR (json_string_value (json_object_get (json_array_get (messages, 1), "content")),
                "hola");
-    CHECK_STR (json_string_value (
-                   json_object_get (json_object_get (body, "response_format"), "type")),
-               "json_object");
+    CHECK_STR (
+        json_string_value (json_object_get (json_object_get (body, "response_format"), "type")),
+        "json_object");
     json_decref (body);
 }
 
