@@ -6,7 +6,9 @@ for a condition, with a bound."""
 import threading
 import time
 
+import msgpack
 import pytest
+import zmq
 
 from harness import wait_until
 from zhub_bus import Bus
@@ -255,6 +257,7 @@ def test_after_a_broker_restart_the_client_reconnects_joins_again_and_consumes(h
                                                                               client):
     producer, consumer = client("producer"), client("consumer")
     consumer.join("g", ["contact.>"], credit=4, ack_deadline_ms=60000)
+    consumer.credit("g", 2)                 # a window of 6, kept across the restart
     producer.publish(env("r-1", subject="contact:1"))
     receive(consumer).ack()
     consumer.ping()                         # r-1's ACK is stored
@@ -284,6 +287,7 @@ def test_after_a_broker_restart_the_client_reconnects_joins_again_and_consumes(h
     assert 409 in [code for code, _ in consumer.recent_errors]
     g = group_stats(producer, "g")
     assert g["lag"] == 0 and g["in_flight"] == 0
+    assert [(m["name"], m["credit"]) for m in g["members"]] == [(consumer.routing_id, 6)]
 
 
 def test_a_delayed_publish_is_held_then_delivered_with_its_deliverat(client):
@@ -338,3 +342,61 @@ def test_close_leaves_its_groups_after_the_acks_are_stored(client, hub):
     assert g["in_flight"] == 0 and g["pending"] == 1        # handed back at once
     with pytest.raises(zhub.ZhubError, match="closed"):
         consumer.publish(env("l-3"))
+
+
+@pytest.fixture
+def fake_broker():
+    """A ROUTER socket on a free port that plays the broker's part frame by
+    frame: for what a real broker never sends."""
+    from harness import free_port
+    ctx = zmq.Context()
+    sock = ctx.socket(zmq.ROUTER)
+    endpoint = "tcp://127.0.0.1:%d" % free_port()
+    sock.bind(endpoint)
+
+    def next_frame(timeout=10.0):
+        assert sock.poll(int(timeout * 1000)), "the client sent nothing"
+        peer, data = sock.recv_multipart()
+        return peer, msgpack.unpackb(data, raw=False)
+
+    def answer(peer, frame):
+        sock.send_multipart([peer, msgpack.packb(frame, use_bin_type=True)])
+
+    yield endpoint, next_frame, answer
+    sock.close(0)
+    ctx.term()
+
+
+def test_a_delivery_that_is_no_envelope_is_refused_for_good(fake_broker):
+    endpoint, next_frame, answer = fake_broker
+    with zhub.Client(endpoint, "consumer", heartbeat_thread=False) as c:
+        done = {}
+        joining = threading.Thread(target=lambda: done.setdefault(
+            "joined", c.join("g", ["contact.>"], timeout=10)))
+        joining.start()
+        peer, hello = next_frame()
+        peer, join = next_frame()
+        assert hello == {"cmd": "HELLO", "v": 1, "name": "consumer"}
+        assert (join["cmd"], join["group"], join["topics"]) == ("JOIN", "g", ["contact.>"])
+        answer(peer, {"cmd": "JOINED", "seq": join["seq"], "group": "g"})
+        joining.join(10)
+        answer(peer, {"cmd": "DELIVER", "group": "g", "tag": 77, "offset": 1, "attempt": 1,
+                      "msg": b"\x81\xa4data\xc0"})             # not an envelope
+        assert c.receive(1.0) is None
+        _, nack = next_frame()
+        assert (nack["cmd"], nack["tag"], nack["terminal"], nack["code"]) == ("NACK", 77, True, 400)
+        assert nack["reason"].startswith("client could not decode the envelope: ")
+
+
+def test_a_broker_that_does_not_speak_version_1_is_reported(fake_broker):
+    endpoint, next_frame, answer = fake_broker
+    with zhub.Client(endpoint, "producer", heartbeat_thread=False) as c:
+        with pytest.raises(NotConfirmed):
+            c.publish(env("v-1"), timeout=1.0)       # the fake broker answers nothing yet
+        peer, hello = next_frame()
+        assert hello["cmd"] == "HELLO"
+        answer(peer, {"cmd": "ERROR", "seq": 0, "code": 426, "reason": "speaks v2 only"})
+        with pytest.raises(zhub.VersionRefused, match="speaks v2 only"):
+            c.ping(30.0)                              # at once, not at the deadline
+        with pytest.raises(zhub.VersionRefused):
+            c.publish(env("v-1"))

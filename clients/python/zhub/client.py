@@ -302,6 +302,8 @@ class Client:
                 return frame
             if frame:
                 self._absorb(frame)
+                if self._refused:       # no answer will come: say why now
+                    raise VersionRefused(self._refused)
 
     def _idle_beat(self):
         """From the heartbeat thread: a PING when the client has been quiet
