@@ -156,7 +156,8 @@ def test_ack_is_stored_and_the_message_is_done_for_the_group(client):
 def test_nack_with_delay_is_redelivered_later_as_the_next_attempt(client):
     producer, consumer = client("producer"), client("consumer")
     producer.publish(env("n-1"))
-    consumer.join("g", ["contact.>"], credit=1)
+    # the group's own backoff is an hour: only the NACK's delay brings it back
+    consumer.join("g", ["contact.>"], credit=1, backoff_ms=[3600000])
     first = receive(consumer)
     assert first.nack(delay_ms=3000, code=503, reason="HubSpot 503, Retry-After: 3") is True
     consumer.ping()
