@@ -36,8 +36,8 @@ def test_the_generated_modules_are_what_the_c_catalogue_gives_today():
 def test_a_catalogue_that_changed_is_caught_as_drift(tmp_path):
     # the same check against a catalogue where one enum gained a value
     fake = tmp_path / "changed_catalogue"
-    fake.write_text("#!/bin/sh\n%s --json | sed 's/\"lease_signed\"/\"lease_signed\", \"moved_in\"/'\n"
-                    % CATALOGUE_TOOL)
+    fake.write_text("#!/bin/sh\n%s --json | sed 's/%s/%s/'\n"
+                    % (CATALOGUE_TOOL, '\"lease_signed\"', '\"lease_signed\", \"moved_in\"'))
     fake.chmod(0o755)
     run = generator(str(fake), "--check")
     assert run.returncode == 1 and "out of date" in run.stderr
@@ -111,7 +111,8 @@ def test_a_stage_change_has_its_subject_filled_in_and_datetimes_written_as_rfc33
     assert env.data == {"bird_contact_id": BIRD, "conversation_id": "c-1",
                         "stage": "tour_scheduled", "qualification_score": 91.5,
                         "note": "from the agent"}
-    at = datetime.datetime(2030, 1, 2, 16, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=-6)))
+    mexico = datetime.timezone(datetime.timedelta(hours=-6))
+    at = datetime.datetime(2030, 1, 2, 16, 0, tzinfo=mexico)
     tour = events.TourRequested(bird_contact_id=BIRD, preferred_times=[at, "2030-01-03T17:00:00Z"])
     assert tour.envelope(id="t-1", source="me").data["preferred_times"] == \
         ["2030-01-02T22:00:00.000Z", "2030-01-03T17:00:00Z"]

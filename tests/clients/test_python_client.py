@@ -33,9 +33,10 @@ def group_stats(c, group):
 
 def test_publish_is_confirmed_with_its_offset_and_delivered_as_sent(client):
     producer, consumer = client("producer"), client("consumer")
+    trace = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
     ack = producer.publish(env("p-1", data={"hubspot_contact_id": 501, "big": 2 ** 63 + 1,
                                             "text": "ñandú", "raw": b"\x00\xff"},
-                               traceparent="00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"))
+                               traceparent=trace))
     assert ack == zhub.PubAck(offset=1, duplicate=False)
     consumer.join("activity-log", ["contact.>"], credit=4)
     d = receive(consumer)

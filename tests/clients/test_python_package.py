@@ -27,9 +27,10 @@ def venv(tmp_path):
     from a copy of clients/python (pip builds in the source folder)."""
     if not os.path.exists(DEBIAN_PYTHON):
         pytest.skip("no Debian python3 at %s" % DEBIAN_PYTHON)
-    probe = subprocess.run([DEBIAN_PYTHON, "-c", "import importlib.util as u, sys; sys.exit(' '.join("
-                            "m for m in ('venv', 'pip', 'setuptools', 'wheel', 'zmq', 'msgpack') "
-                            "if u.find_spec(m) is None) or None)"], capture_output=True, text=True)
+    missing = ("import importlib.util as u, sys; sys.exit(' '.join(m for m in "
+               "('venv', 'pip', 'setuptools', 'wheel', 'zmq', 'msgpack') "
+               "if u.find_spec(m) is None) or None)")
+    probe = subprocess.run([DEBIAN_PYTHON, "-c", missing], capture_output=True, text=True)
     if probe.returncode:
         pytest.skip("Debian's python3 lacks %s (packages python3-venv, python3-pip, "
                     "python3-setuptools, python3-wheel)" % probe.stderr.strip())
