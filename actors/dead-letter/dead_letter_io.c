@@ -137,14 +137,18 @@ dead_letter_handle_dlq (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhu
 //  -------------------------------------------------------------------
 //  Operator commands
 
+//  One command, read from its data by its handler, applied in one write
+//  transaction by s_replay, s_edit or s_purge.
 typedef struct {
     dead_letter_actor_t *self;
     zhub_actor_ctx_t *ctx;
     const zhub_msg_t *msg;      //  the command
-    const msgpack_object *data; //  its data map
+    uint64_t letter;            //  replay, edit
+    bool again;                 //  replay: a new generation
+    const msgpack_object *edit; //  edit: its data map (the message is bytes: no JSON form)
+    const json_t *letters;      //  purge: the letters' numbers
     const char *result;         //  for the log line
     char err[256];
-    uint64_t letter;
     uint32_t generation;
     uint64_t purged;
 } s_command_t;
@@ -174,9 +178,7 @@ s_replay (zhub_txn_t *txn, void *arg)
         dead_letter_clear (&dl);
         return ZHUB_OK;
     }
-    const msgpack_object *again = zhub_mpack_get (cmd->data, "again");
-    bool fresh = again && again->type == MSGPACK_OBJECT_BOOLEAN && again->via.boolean;
-    cmd->generation = dead_letter_replay_generation (&dl, fresh);
+    cmd->generation = dead_letter_replay_generation (&dl, cmd->again);
     zhub_msg_t *replay = dead_letter_replay_msg (&dl, cmd->generation, cmd->err, sizeof cmd->err);
     if (!replay) {
         cmd->result = "unreplayable";
@@ -203,10 +205,10 @@ static zhub_rc_t
 s_edit (zhub_txn_t *txn, void *arg)
 {
     s_command_t *cmd = arg;
-    const msgpack_object *message = zhub_mpack_get (cmd->data, "message");
+    const msgpack_object *message = zhub_mpack_get (cmd->edit, "message");
     uint64_t revision = 0;
     if (!message || message->type != MSGPACK_OBJECT_BIN
-        || zhub_mpack_uint (zhub_mpack_get (cmd->data, "revision"), &revision)) {
+        || zhub_mpack_uint (zhub_mpack_get (cmd->edit, "revision"), &revision)) {
         cmd->result = "invalid";
         snprintf (cmd->err, sizeof cmd->err, "edit needs revision and message (bin)");
         return ZHUB_OK;
@@ -258,17 +260,19 @@ static zhub_rc_t
 s_purge (zhub_txn_t *txn, void *arg)
 {
     s_command_t *cmd = arg;
-    const msgpack_object *letters = zhub_mpack_get (cmd->data, "letters");
     cmd->purged = 0;
-    if (!letters || letters->type != MSGPACK_OBJECT_ARRAY) {
+    if (!json_is_array (cmd->letters)) {
         cmd->result = "invalid";
         snprintf (cmd->err, sizeof cmd->err, "purge needs letters (array)");
         return ZHUB_OK;
     }
-    for (uint32_t i = 0; i < letters->via.array.size; i++) {
-        uint64_t seq;
-        if (zhub_mpack_uint (&letters->via.array.ptr[i], &seq))
+    size_t i;
+    const json_t *item;
+    json_array_foreach (cmd->letters, i, item)
+    {
+        if (!json_is_integer (item) || json_integer_value (item) < 0)
             continue;
+        uint64_t seq = (uint64_t)json_integer_value (item);
         dead_letter_t dl;
         zhub_rc_t rc = dead_letter_store_get (&cmd->self->tables, txn, seq, &dl);
         if (rc == ZHUB_NOTFOUND)
@@ -284,36 +288,14 @@ s_purge (zhub_txn_t *txn, void *arg)
     return ZHUB_OK;
 }
 
-void
-dead_letter_handle_command (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
+//  Applies cmd (its inputs read) with fn in one write transaction, logs
+//  what it did and counts it.
+static void
+s_apply (zhub_actor_ctx_t *ctx, s_command_t *cmd, zhub_store_fn *fn, zhub_outcome_t *out)
 {
-    const zhub_msg_t *msg = ev->msg;
     dead_letter_actor_t *self = ctx->state;
-    msgpack_unpacked result;
-    char err[128];
-    if (zhub_mpack_decode (msg->data, msg->data_size, NULL, &result, err, sizeof err)) {
-        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "command data: %s", err);
-        return;
-    }
-    s_command_t cmd = {.self = self, .ctx = ctx, .msg = msg, .data = &result.data};
-    zhub_store_fn *fn = NULL;
-    if (!strcmp (msg->type, DEAD_LETTER_CMD_PURGE))
-        fn = s_purge;
-    else if (zhub_mpack_uint (zhub_mpack_get (&result.data, "letter"), &cmd.letter) == 0) {
-        if (!strcmp (msg->type, DEAD_LETTER_CMD_REPLAY))
-            fn = s_replay;
-        else if (!strcmp (msg->type, DEAD_LETTER_CMD_EDIT))
-            fn = s_edit;
-    }
-    if (!fn) {
-        msgpack_unpacked_destroy (&result);
-        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "unknown command or no letter: %s",
-                             msg->type);
-        return;
-    }
-    zhub_rc_t rc = zhub_store_write (ctx->store, fn, &cmd);
-    msgpack_unpacked_destroy (&result);
-    if (rc != ZHUB_OK) {
+    const zhub_msg_t *msg = cmd->msg;
+    if (zhub_store_write (ctx->store, fn, cmd) != ZHUB_OK) {
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot apply the command");
         return;
     }
@@ -321,17 +303,73 @@ dead_letter_handle_command (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
     zhub_info ("dead_letter_command",
                "command_id=%s type=%s letter=%llu result=%s generation=%u "
                "purged=%llu detail=%s",
-               msg->id, msg->type, (unsigned long long)cmd.letter, cmd.result, cmd.generation,
-               (unsigned long long)cmd.purged,
-               zhub_log_quote (cmd.err, quoted, sizeof quoted));
+               msg->id, msg->type, (unsigned long long)cmd->letter, cmd->result, cmd->generation,
+               (unsigned long long)cmd->purged, zhub_log_quote (cmd->err, quoted, sizeof quoted));
     pthread_mutex_lock (&self->lock);
-    if (!strcmp (cmd.result, "replayed"))
+    if (!strcmp (cmd->result, "replayed"))
         self->replays++;
-    else if (!strcmp (cmd.result, "edited"))
+    else if (!strcmp (cmd->result, "edited"))
         self->edits++;
-    self->purged += cmd.purged;
+    self->purged += cmd->purged;
     pthread_mutex_unlock (&self->lock);
-    zhub_outcome_ok (out, cmd.result);
+    zhub_outcome_ok (out, cmd->result);
+}
+
+//  The letter a replay or an edit names: data.letter, a number >= 0.
+static bool
+s_letter (const json_t *data, uint64_t *letter)
+{
+    const json_t *value = json_object_get (data, "letter");
+    if (!json_is_integer (value) || json_integer_value (value) < 0)
+        return false;
+    *letter = (uint64_t)json_integer_value (value);
+    return true;
+}
+
+void
+dead_letter_handle_replay (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
+{
+    s_command_t cmd = {.self = ctx->state, .ctx = ctx, .msg = ev->msg};
+    if (!s_letter (ev->data, &cmd.letter)) {
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "no letter: %s", ev->msg->type);
+        return;
+    }
+    cmd.again = json_is_true (json_object_get (ev->data, "again"));
+    s_apply (ctx, &cmd, s_replay, out);
+}
+
+void
+dead_letter_handle_edit (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
+{
+    //  The edited message travels as bytes, which have no JSON form (the
+    //  runtime's ev->data is NULL): read the data as msgpack.
+    const zhub_msg_t *msg = ev->msg;
+    msgpack_unpacked result;
+    char err[128];
+    if (zhub_mpack_decode (msg->data, msg->data_size, NULL, &result, err, sizeof err)) {
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "command data: %s", err);
+        return;
+    }
+    s_command_t cmd = {.self = ctx->state, .ctx = ctx, .msg = msg, .edit = &result.data};
+    if (zhub_mpack_uint (zhub_mpack_get (&result.data, "letter"), &cmd.letter))
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "no letter: %s", msg->type);
+    else
+        s_apply (ctx, &cmd, s_edit, out);
+    msgpack_unpacked_destroy (&result);
+}
+
+void
+dead_letter_handle_purge (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
+{
+    if (!ev->data) {
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "command data: not a map");
+        return;
+    }
+    s_command_t cmd = {.self = ctx->state,
+                       .ctx = ctx,
+                       .msg = ev->msg,
+                       .letters = json_object_get (ev->data, "letters")};
+    s_apply (ctx, &cmd, s_purge, out);
 }
 
 //  -------------------------------------------------------------------

@@ -64,14 +64,29 @@ void dead_letter_services_stop (dead_letter_actor_t *self);
 //  The Prometheus text of the counters (fresh heap string).
 char *dead_letter_metrics_text (dead_letter_actor_t *self);
 
-//  Route handlers: `dlq.>` and `dead-letter.command.>`.
-void dead_letter_handle_dlq (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
-void dead_letter_handle_command (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
+//  Route handlers (main.c's route table). `dlq.>`: keeps a dead letter.
+//  The operator's commands (ADR 0004), each applied once (a letter
+//  remembers the last command id applied to it): `dead-letter.command.replay`
+//  {letter, again?} queues the replay in the outbox in the transaction that
+//  records it; `.edit` {letter, revision, message (bytes)} replaces the
+//  message to replay unless someone edited it since (revision); `.purge`
+//  {letters[]} deletes letters. A command that names no letter is
+//  rejected; one whose letter is gone, or whose other inputs are wrong, is
+//  acked with that result (not_found, invalid, stale) in the log.
+void dead_letter_handle_dlq (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                             zhub_outcome_t *out);
+void dead_letter_handle_replay (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                zhub_outcome_t *out);
+void dead_letter_handle_edit (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                              zhub_outcome_t *out);
+void dead_letter_handle_purge (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                               zhub_outcome_t *out);
 
 //  `contact.forget` (GDPR erase): deletes every letter that mentions the
 //  person (dead_letter_store_forget) and queues contact.forgotten in the
 //  same transaction, then asks the runtime to compact the store. A repeat
 //  removes 0 and answers again under the same id.
-void dead_letter_handle_forget (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
+void dead_letter_handle_forget (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                zhub_outcome_t *out);
 
 #endif

@@ -22,8 +22,7 @@ main (void)
     char err[256], quoted[300];
     if (zhub_actor_config_load (&config, DEAD_LETTER_GROUP, err, sizeof err)
         || dead_letter_config_load (&state, err, sizeof err)) {
-        zhub_error ("config_invalid", "reason=%s",
-                    zhub_log_quote (err, quoted, sizeof quoted));
+        zhub_error ("config_invalid", "reason=%s", zhub_log_quote (err, quoted, sizeof quoted));
         zhub_actor_config_clear (&config);
         return 1;
     }
@@ -32,7 +31,9 @@ main (void)
 
     static const zhub_actor_route_t routes[] = {
         {"dlq.>", dead_letter_handle_dlq},
-        {"dead-letter.command.>", dead_letter_handle_command},
+        {DEAD_LETTER_CMD_REPLAY, dead_letter_handle_replay},
+        {DEAD_LETTER_CMD_EDIT, dead_letter_handle_edit},
+        {DEAD_LETTER_CMD_PURGE, dead_letter_handle_purge},
         {"contact.forget", dead_letter_handle_forget},
     };
     zhub_actor_spec_t spec = {.routes = routes,

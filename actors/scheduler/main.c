@@ -23,29 +23,27 @@ main (void)
     char err[256], quoted[300];
     static scheduler_t sched;
     if (zhub_actor_config_load (&config, SCHEDULER_GROUP, err, sizeof err)) {
-        zhub_error ("config_invalid", "reason=%s",
-                    zhub_log_quote (err, quoted, sizeof quoted));
+        zhub_error ("config_invalid", "reason=%s", zhub_log_quote (err, quoted, sizeof quoted));
         return 1;
     }
     if (scheduler_config (&sched, err, sizeof err)) {
-        zhub_error ("config_invalid", "reason=%s",
-                    zhub_log_quote (err, quoted, sizeof quoted));
+        zhub_error ("config_invalid", "reason=%s", zhub_log_quote (err, quoted, sizeof quoted));
         zhub_actor_config_clear (&config);
         return 1;
     }
     zhub_actor_config_log (&config);
     static const zhub_actor_route_t routes[] = {
-        {"tour.requested", scheduler_handle},
-        {"tour.reminder", scheduler_handle},
-        {"webhook.calendly.invitee.>", scheduler_handle},
-        {"webhook.google.calendar.changed", scheduler_handle},
-        {"webhook.graph.updated", scheduler_handle},
-        {"webhook.graph.deleted", scheduler_handle},
-        {"contact.forget", scheduler_handle},
+        {"tour.requested", scheduler_handle_request},
+        {"tour.reminder", scheduler_handle_reminder},
+        {"webhook.calendly.invitee.>", scheduler_handle_invitee},
+        {"webhook.google.calendar.changed", scheduler_handle_google_changed},
+        {"webhook.graph.updated", scheduler_handle_graph_updated},
+        {"webhook.graph.deleted", scheduler_handle_graph_deleted},
+        {"contact.forget", scheduler_handle_forget},
         //  when each contact last wrote (WhatsApp's 24-hour window), and
         //  Bird's reports of our messages failing
-        {"webhook.bird.whatsapp.inbound", scheduler_handle},
-        {"webhook.bird.whatsapp.outbound", scheduler_handle},
+        {"webhook.bird.whatsapp.inbound", scheduler_handle_whatsapp_inbound},
+        {"webhook.bird.whatsapp.outbound", scheduler_handle_whatsapp_outbound},
     };
     zhub_actor_spec_t spec = {.routes = routes,
                               .route_count = sizeof routes / sizeof routes[0],

@@ -51,8 +51,13 @@ s_finish (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, sched_booking_t *b,
             return;
         }
         s_set_str (&b->status, "scheduled");
-        zhub_msg_t *scheduled =
-            sched_tour_msg ("tour.scheduled", b, "booked", msg->traceparent, zhub_now_ms ());
+        char reason[256];
+        zhub_msg_t *scheduled = sched_tour_msg ("tour.scheduled", b, "booked", msg->traceparent,
+                                                zhub_now_ms (), reason, sizeof reason);
+        if (!scheduled) {
+            zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+            return;
+        }
         //  Graph's change notifications name the event, not our booking:
         //  keep the way back (Google's event id is the booking id itself).
         char *event_key =
@@ -143,12 +148,13 @@ s_self_service (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sched_reques
 }
 
 void
-scheduler_request (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+scheduler_handle_request (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
 {
     scheduler_t *self = ctx->state;
+    const zhub_msg_t *msg = ev->msg;
     sched_request_t req;
     char reason[256];
-    if (sched_parse_request (msg, &self->cfg, &req, reason, sizeof reason) != ZHUB_OK) {
+    if (sched_parse_request (msg, ev->data, &self->cfg, &req, reason, sizeof reason) != ZHUB_OK) {
         zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
         sched_request_clear (&req);
         return;
@@ -279,12 +285,17 @@ scheduler_request (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t 
 //  tour.reminder (our own timer's event): the WhatsApp reminder
 
 void
-scheduler_reminder (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+scheduler_handle_reminder (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
 {
     scheduler_t *self = ctx->state;
-    json_t *data = zhub_msg_data_json (msg);
-    const char *id = json_string_value (json_object_get (data, "booking_id"));
-    json_int_t index = json_integer_value (json_object_get (data, "reminder"));
+    const zhub_msg_t *msg = ev->msg;
+    //  Others may publish the topic: only our own timer's reminders count.
+    if (!msg->source || strcmp (msg->source, SCHEDULER_SOURCE)) {
+        zhub_outcome_ok (out, "ignored");
+        return;
+    }
+    const char *id = json_string_value (json_object_get (ev->data, "booking_id"));
+    json_int_t index = json_integer_value (json_object_get (ev->data, "reminder"));
     sched_booking_t b;
     zhub_rc_t rc = id ? scheduler_load_booking (ctx->store, self, id, &b) : ZHUB_NOTFOUND;
     if (rc == ZHUB_ERROR)
@@ -306,5 +317,4 @@ scheduler_reminder (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t
         }
         sched_booking_clear (&b);
     }
-    json_decref (data);
 }

@@ -195,7 +195,7 @@ s_erase (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const zhub_forget_t *f, size_t 
 }
 
 void
-scheduler_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+scheduler_handle_forget (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
 {
-    zhub_actor_forget_upstream (ctx, msg, SCHEDULER_GROUP, s_delete_events, s_erase, out);
+    zhub_actor_forget_upstream (ctx, ev->msg, SCHEDULER_GROUP, s_delete_events, s_erase, out);
 }

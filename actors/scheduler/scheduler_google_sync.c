@@ -116,18 +116,23 @@ s_apply (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const json_t *item, int64
                                  .booking = &b,
                                  .disarm_start = old_start,
                                  .hold_from = old_start};
-        if (change == SCHED_CHANGE_CANCELED) {
+        if (change == SCHED_CHANGE_CANCELED)
             s_set_str (&b.status, "canceled");
-            save.publish = sched_tour_msg ("tour.canceled", &b, salt, msg->traceparent, asked);
-        } else {
+        else {
             b.start = start;
             b.end = end;
             b.reminders_sent = 0;
             save.arm = true;
             save.hold_put = true;
-            save.publish = sched_tour_msg ("tour.scheduled", &b, salt, msg->traceparent, asked);
         }
-        if (zhub_store_write (ctx->store, scheduler_save_fn, &save) != ZHUB_OK) {
+        char reason[256];
+        save.publish =
+            sched_tour_msg (change == SCHED_CHANGE_CANCELED ? "tour.canceled" : "tour.scheduled",
+                            &b, salt, msg->traceparent, asked, reason, sizeof reason);
+        if (!save.publish) {
+            zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+            ok = false;
+        } else if (zhub_store_write (ctx->store, scheduler_save_fn, &save) != ZHUB_OK) {
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
             ok = false;
         } else
@@ -203,10 +208,12 @@ s_sync (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const char *cal, const cha
 }
 
 void
-scheduler_google_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+scheduler_handle_google_changed (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                 zhub_outcome_t *out)
 {
     scheduler_t *self = ctx->state;
-    json_t *data = zhub_msg_data_json (msg);
+    const zhub_msg_t *msg = ev->msg;
+    const json_t *data = ev->data;
     char *cal =
         sched_google_resource_calendar (json_string_value (json_object_get (data, "resource_uri")));
     const char *state = json_string_value (json_object_get (data, "resource_state"));
@@ -217,10 +224,8 @@ scheduler_google_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_out
     if (!ours || (state && !strcmp (state, "sync"))) {
         zhub_outcome_ok (out, "not_ours");
         free (cal);
-        json_decref (data);
         return;
     }
-    json_decref (data);
     const char *token = scheduler_token (ctx->store, self, S_GOOGLE, out);
     if (!token) {
         free (cal);

@@ -95,41 +95,20 @@ bool scheduler_availability (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const
 bool scheduler_create_event (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, sched_booking_t *b,
                              const sched_request_t *req, zhub_outcome_t *out);
 
-//  scheduler_booking.c
-void scheduler_request (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
-void scheduler_reminder (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
-
-//  scheduler_notify.c
-void scheduler_invitee (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
-void scheduler_graph_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
-
-//  scheduler_google_sync.c: a Google push notification, read with the
-//  calendar's sync token over every page (a full sync without one, or
-//  after a 410).
-void scheduler_google_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
-
 //  scheduler_whatsapp_io.c: WhatsApp through Bird. _send sends the kind's
 //  message for the booking (free text inside the contact's 24-hour window,
 //  else the kind's template) and returns true when done: sent, or skipped
 //  and logged (no channel; outside the window with no template); false with
-//  *out set when Bird must be asked again. _inbound keeps when each contact
-//  last wrote (webhook.bird.whatsapp.inbound); _outbound logs Bird's
-//  reports of our messages failing (webhook.bird.whatsapp.outbound);
-//  _forget deletes a person's inbound times inside the erase transaction
-//  (adds to *removed; ZHUB_OK or ZHUB_ERROR).
+//  *out set when Bird must be asked again. _forget deletes a person's
+//  inbound times inside the erase transaction (adds to *removed; ZHUB_OK
+//  or ZHUB_ERROR).
 bool scheduler_whatsapp_send (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg,
                               const sched_booking_t *b, sched_wa_kind_t kind, zhub_outcome_t *out);
-void scheduler_whatsapp_inbound (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
-void scheduler_whatsapp_outbound (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg,
-                                  zhub_outcome_t *out);
 zhub_rc_t scheduler_whatsapp_forget (zhub_txn_t *txn, scheduler_t *self, const zhub_forget_t *f,
                                      size_t *removed);
 //  Logs the WhatsApp settings once at start, and warns when messages that
 //  will often fall outside the window have no template.
 void scheduler_whatsapp_config_log (const scheduler_t *self);
-
-//  scheduler_forget_io.c
-void scheduler_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
 
 //  scheduler_watch_io.c: Google watch channels and Graph subscriptions.
 //  _config reads their settings into self->watch (0, or -1 with err) and

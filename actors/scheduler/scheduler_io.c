@@ -18,9 +18,9 @@
 //  reminder's WhatsApp is then sent by this actor's own tour.reminder
 //  handler, with the bus's retries and a sent-flag in the booking.
 //
-//  This file reads the configuration, routes each topic to its handler
-//  and opens the tables. The rest is split by job: scheduler_store.c
-//  (tables, holds, booking records, timers' keys), scheduler_calendar_io.c
+//  This file reads the configuration and opens the tables; main.c routes
+//  each topic to its handler (scheduler_io.h lists them). The rest is split by job:
+//  scheduler_store.c (tables, holds, booking records, timers' keys), scheduler_calendar_io.c
 //  (OAuth2 tokens, availability, the calendar event), scheduler_booking.c
 //  (the request steps, WhatsApp, reminders), scheduler_notify.c (Calendly
 //  and Graph notifications), scheduler_google_sync.c (Google notifications,
@@ -141,44 +141,6 @@ scheduler_clear (scheduler_t *self)
     sched_config_clear (&self->cfg);
 }
 
-void
-scheduler_handle (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
-{
-    const zhub_msg_t *msg = ev->msg;
-    if (!strcmp (msg->type, "webhook.graph.updated")
-        || !strcmp (msg->type, "webhook.graph.deleted")) {
-        scheduler_graph_changed (ctx, msg, out);
-        return;
-    }
-    if (!strcmp (msg->type, "webhook.google.calendar.changed")) {
-        scheduler_google_changed (ctx, msg, out);
-        return;
-    }
-    if (!strncmp (msg->type, "webhook.calendly.invitee.", 25)) {
-        scheduler_invitee (ctx, msg, out);
-        return;
-    }
-    if (!strcmp (msg->type, "contact.forget")) {
-        scheduler_forget (ctx, msg, out);
-        return;
-    }
-    if (!strcmp (msg->type, "webhook.bird.whatsapp.inbound")) {
-        scheduler_whatsapp_inbound (ctx, msg, out);
-        return;
-    }
-    if (!strcmp (msg->type, "webhook.bird.whatsapp.outbound")) {
-        scheduler_whatsapp_outbound (ctx, msg, out);
-        return;
-    }
-    if (!strcmp (msg->type, "tour.requested"))
-        scheduler_request (ctx, msg, out);
-    else if (!strcmp (msg->type, "tour.reminder") && msg->source
-             && !strcmp (msg->source, SCHEDULER_SOURCE))
-        scheduler_reminder (ctx, msg, out);
-    else
-        zhub_outcome_ok (out, "ignored");
-}
-
 //  -------------------------------------------------------------------
 //  Start
 
@@ -218,9 +180,12 @@ scheduler_open (zhub_actor_ctx_t *ctx)
         "config_calendars",
         "google_base_url=%s%s google_token_url=%s graph=%s graph_base_url=%s "
         "graph_token_url=%s graph_scope=%s",
-        self->google_config.base_url ? self->google_config.base_url : ZHUB_GOOGLE_BASE_URL_DEFAULT, ZHUB_GOOGLE_SERVICE_PATH,
-        self->google_config.token_url ? self->google_config.token_url : ZHUB_GOOGLE_TOKEN_URL_DEFAULT,
-        self->graph_used ? "on" : "off", self->graph_config.base_url ? self->graph_config.base_url : ZHUB_GRAPH_BASE_URL_DEFAULT,
+        self->google_config.base_url ? self->google_config.base_url : ZHUB_GOOGLE_BASE_URL_DEFAULT,
+        ZHUB_GOOGLE_SERVICE_PATH,
+        self->google_config.token_url ? self->google_config.token_url
+                                      : ZHUB_GOOGLE_TOKEN_URL_DEFAULT,
+        self->graph_used ? "on" : "off",
+        self->graph_config.base_url ? self->graph_config.base_url : ZHUB_GRAPH_BASE_URL_DEFAULT,
         zhub_graph_token_url (self->graph) ? zhub_graph_token_url (self->graph) : "-",
         self->graph_config.scope ? self->graph_config.scope : ZHUB_GRAPH_SCOPE_DEFAULT);
     if (zhub_store_table (ctx->store, "bookings", &self->bookings)

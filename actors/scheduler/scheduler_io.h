@@ -83,10 +83,40 @@ int scheduler_open (zhub_actor_ctx_t *ctx);
 //  zhub_actor_spec_t.close: frees the API clients.
 void scheduler_close (zhub_actor_ctx_t *ctx);
 
-//  tour.requested, tour.reminder, webhook.calendly.invitee.*, the Google
-//  and Graph change notifications, Bird's whatsapp.inbound and
-//  whatsapp.outbound webhooks, and contact.forget.
-void scheduler_handle (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
+//  The route handlers, one per topic (main.c's route table):
+//
+//    tour.requested                   _request: hold, event, confirmation
+//                                     (scheduler_booking.c)
+//    tour.reminder                    _reminder: the WhatsApp reminder
+//                                     (ours only: source zhub/scheduler)
+//    webhook.calendly.invitee.>       _invitee: a self-service booking made,
+//                                     moved or canceled (scheduler_notify.c)
+//    webhook.google.calendar.changed  _google_changed (scheduler_google_sync.c)
+//    webhook.graph.updated / .deleted _graph_updated, _graph_deleted
+//    webhook.bird.whatsapp.inbound    _whatsapp_inbound: when a contact last
+//                                     wrote (scheduler_whatsapp_io.c)
+//    webhook.bird.whatsapp.outbound   _whatsapp_outbound: Bird's failure
+//                                     reports, logged
+//    contact.forget                   _forget: a GDPR erase
+//                                     (scheduler_forget_io.c)
+void scheduler_handle_request (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                               zhub_outcome_t *out);
+void scheduler_handle_reminder (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                zhub_outcome_t *out);
+void scheduler_handle_invitee (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                               zhub_outcome_t *out);
+void scheduler_handle_google_changed (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                      zhub_outcome_t *out);
+void scheduler_handle_graph_updated (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                     zhub_outcome_t *out);
+void scheduler_handle_graph_deleted (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                     zhub_outcome_t *out);
+void scheduler_handle_whatsapp_inbound (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                        zhub_outcome_t *out);
+void scheduler_handle_whatsapp_outbound (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                         zhub_outcome_t *out);
+void scheduler_handle_forget (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                              zhub_outcome_t *out);
 
 //  zhub_actor_spec_t.tick: fires due timers.
 void scheduler_tick (zhub_actor_ctx_t *ctx);

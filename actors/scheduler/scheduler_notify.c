@@ -29,19 +29,17 @@ s_invitee_booking (zhub_store_t *store, scheduler_t *self, const sched_invitee_t
 }
 
 void
-scheduler_invitee (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+scheduler_handle_invitee (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
 {
     scheduler_t *self = ctx->state;
-    json_t *data = zhub_msg_data_json (msg);
+    const zhub_msg_t *msg = ev->msg;
     sched_invitee_t inv;
-    char reason[200];
-    if (sched_parse_invitee (data, &inv, reason, sizeof reason) != ZHUB_OK) {
+    char reason[256];
+    if (sched_parse_invitee (ev->data, &inv, reason, sizeof reason) != ZHUB_OK) {
         zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
         sched_invitee_clear (&inv);
-        json_decref (data);
         return;
     }
-    json_decref (data);
     char *id = s_invitee_booking (ctx->store, self, &inv);
     sched_booking_t b;
     if (!id || scheduler_load_booking (ctx->store, self, id, &b) != ZHUB_OK) {
@@ -87,7 +85,8 @@ scheduler_invitee (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t 
                 s_set_str (&b.status, "scheduled");
                 s_set_str (&b.platform, "calendly");
                 zhub_msg_t *scheduled =
-                    sched_tour_msg ("tour.scheduled", &b, salt, msg->traceparent, zhub_now_ms ());
+                    sched_tour_msg ("tour.scheduled", &b, salt, msg->traceparent, zhub_now_ms (),
+                                    reason, sizeof reason);
                 scheduler_save_t save = {.ctx = ctx,
                                          .self = self,
                                          .booking = &b,
@@ -95,7 +94,9 @@ scheduler_invitee (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t 
                                          .arm = true,
                                          .disarm_start = old_start,
                                          .invitee = inv.invitee_uri};
-                if (zhub_store_write (ctx->store, scheduler_save_fn, &save) == ZHUB_OK)
+                if (!scheduled)
+                    zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+                else if (zhub_store_write (ctx->store, scheduler_save_fn, &save) == ZHUB_OK)
                     zhub_outcome_ok (out, was_scheduled ? "rescheduled" : "scheduled");
                 else
                     zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
@@ -109,11 +110,13 @@ scheduler_invitee (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t 
     else {
         int64_t start = b.start;
         s_set_str (&b.status, "canceled");
-        zhub_msg_t *canceled =
-            sched_tour_msg ("tour.canceled", &b, salt, msg->traceparent, zhub_now_ms ());
+        zhub_msg_t *canceled = sched_tour_msg ("tour.canceled", &b, salt, msg->traceparent,
+                                               zhub_now_ms (), reason, sizeof reason);
         scheduler_save_t save = {
             .ctx = ctx, .self = self, .booking = &b, .publish = canceled, .disarm_start = start};
-        if (zhub_store_write (ctx->store, scheduler_save_fn, &save) == ZHUB_OK)
+        if (!canceled)
+            zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+        else if (zhub_store_write (ctx->store, scheduler_save_fn, &save) == ZHUB_OK)
             zhub_outcome_ok (out, "canceled");
         else
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
@@ -127,11 +130,15 @@ scheduler_invitee (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t 
 //  -------------------------------------------------------------------
 //  Graph change notifications (webhook.graph.updated / .deleted)
 
-void
-scheduler_graph_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+//  What one notification means for the booking of its event: deleted, or
+//  changed in some way the event itself says.
+static void
+s_graph_changed (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, bool deleted,
+                 zhub_outcome_t *out)
 {
     scheduler_t *self = ctx->state;
-    json_t *data = zhub_msg_data_json (msg);
+    const zhub_msg_t *msg = ev->msg;
+    const json_t *data = ev->data;
     const char *event_id =
         json_string_value (json_object_get (json_object_get (data, "resourceData"), "id"));
     char *key = event_id ? zhub_sprintf ("graph:%s", event_id) : NULL;
@@ -143,10 +150,8 @@ scheduler_graph_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outc
         zhub_outcome_ok (out, "not_ours");
         free (key);
         free (id);
-        json_decref (data);
         return;
     }
-    bool deleted = !strcmp (msg->type, "webhook.graph.deleted");
     int64_t start = 0, end = 0;
     sched_change_t change = SCHED_CHANGE_NONE;
     bool ok = true;
@@ -183,20 +188,22 @@ scheduler_graph_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outc
                                  .booking = &b,
                                  .disarm_start = old_start,
                                  .hold_from = old_start};
-        if (change == SCHED_CHANGE_CANCELED) {
+        if (change == SCHED_CHANGE_CANCELED)
             s_set_str (&b.status, "canceled");
-            save.publish =
-                sched_tour_msg ("tour.canceled", &b, salt, msg->traceparent, zhub_now_ms ());
-        } else {
+        else {
             b.start = start;
             b.end = end;
             b.reminders_sent = 0;
             save.arm = true;
             save.hold_put = true;
-            save.publish =
-                sched_tour_msg ("tour.scheduled", &b, salt, msg->traceparent, zhub_now_ms ());
         }
-        if (zhub_store_write (ctx->store, scheduler_save_fn, &save) == ZHUB_OK)
+        char reason[256];
+        save.publish =
+            sched_tour_msg (change == SCHED_CHANGE_CANCELED ? "tour.canceled" : "tour.scheduled",
+                            &b, salt, msg->traceparent, zhub_now_ms (), reason, sizeof reason);
+        if (!save.publish)
+            zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+        else if (zhub_store_write (ctx->store, scheduler_save_fn, &save) == ZHUB_OK)
             zhub_outcome_ok (out, change == SCHED_CHANGE_CANCELED ? "canceled" : "moved");
         else
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
@@ -206,5 +213,18 @@ scheduler_graph_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outc
     sched_booking_clear (&b);
     free (key);
     free (id);
-    json_decref (data);
+}
+
+void
+scheduler_handle_graph_updated (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                zhub_outcome_t *out)
+{
+    s_graph_changed (ctx, ev, false, out);
+}
+
+void
+scheduler_handle_graph_deleted (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                zhub_outcome_t *out)
+{
+    s_graph_changed (ctx, ev, true, out);
 }

@@ -86,16 +86,12 @@ s_fire (zhub_actor_ctx_t *ctx, const uint8_t *key, size_t key_size, int64_t due,
         json_int_t index = json_integer_value (json_object_get (what, "index"));
         sched_booking_t b;
         if (id && scheduler_load_booking (ctx->store, self, id, &b) == ZHUB_OK) {
-            if (!strcmp (b.status, "scheduled")) {
-                char salt[24];
-                snprintf (salt, sizeof salt, "r%lld", (long long)index);
-                fire.publish = sched_tour_msg ("tour.reminder", &b, salt, NULL, now);
-                json_t *data = zhub_msg_data_json (fire.publish);
-                json_object_set_new (data, "reminder", json_integer (index));
-                json_object_set_new (data, "before_ms", json_integer (b.start - due));
-                zhub_msg_set_data_json (fire.publish, data);
-                json_decref (data);
-            }
+            char reason[256], quoted[300];
+            if (!strcmp (b.status, "scheduled")
+                && !(fire.publish =
+                         sched_reminder_msg (&b, index, due, now, reason, sizeof reason)))
+                zhub_error ("reminder_refused", "booking=%s reason=%s", b.booking_id,
+                            zhub_log_quote (reason, quoted, sizeof quoted));
             sched_booking_clear (&b);
         }
     } else if (kind && !strcmp (kind, "reconcile")) {

@@ -59,7 +59,8 @@ scheduler_whatsapp_send (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sch
     char *path = zhub_sprintf ("/channels/%s/messages", channel);
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);
-    zhub_bird_request (((scheduler_t *)ctx->state)->bird, "POST", path, body, msg->traceparent, &resp);
+    zhub_bird_request (((scheduler_t *)ctx->state)->bird, "POST", path, body, msg->traceparent,
+                       &resp);
     bool ok = resp.status >= 200 && resp.status < 300;
     if (ok)
         zhub_info ("whatsapp_sent", "id=%s booking=%s kind=%s form=%s last_inbound_ms=%lld",
@@ -127,14 +128,13 @@ s_inbound_fn (zhub_txn_t *txn, void *arg)
 }
 
 void
-scheduler_whatsapp_inbound (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+scheduler_handle_whatsapp_inbound (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                   zhub_outcome_t *out)
 {
-    json_t *data = zhub_msg_data_json (msg);
     char *bird_id;
     int64_t at;
-    if (sched_wa_inbound_read (data, msg->time_ms, &bird_id, &at) != ZHUB_OK) {
+    if (sched_wa_inbound_read (ev->data, ev->msg->time_ms, &bird_id, &at) != ZHUB_OK) {
         zhub_outcome_ok (out, "ignored");
-        json_decref (data);
         return;
     }
     s_inbound_t in = {.self = ctx->state, .bird_id = bird_id, .at = at};
@@ -143,18 +143,18 @@ scheduler_whatsapp_inbound (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_o
     else
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot keep the inbound time");
     free (bird_id);
-    json_decref (data);
 }
 
 //  -------------------------------------------------------------------
 //  webhook.bird.whatsapp.outbound: Bird's status reports of messages sent
 
 void
-scheduler_whatsapp_outbound (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+scheduler_handle_whatsapp_outbound (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                    zhub_outcome_t *out)
 {
     (void)ctx;
-    json_t *data = zhub_msg_data_json (msg);
-    const json_t *payload = json_object_get (data, "payload");
+    const zhub_msg_t *msg = ev->msg;
+    const json_t *payload = json_object_get (ev->data, "payload");
     const char *status = json_string_value (json_object_get (payload, "status"));
     const char *reference = json_string_value (json_object_get (payload, "reference"));
     //  Bird's failed states (https://docs.bird.com/api/channels-api/
@@ -165,14 +165,13 @@ scheduler_whatsapp_outbound (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_
         char reason[200], details[240];
         zhub_warn ("whatsapp_failed", "id=%s booking=%s status=%s reason=%s details=%s", msg->id,
                    reference, status,
-                   zhub_log_quote (json_string_value (json_object_get (payload, "reason")),
-                                         reason, sizeof reason),
+                   zhub_log_quote (json_string_value (json_object_get (payload, "reason")), reason,
+                                   sizeof reason),
                    zhub_log_quote (json_string_value (json_object_get (payload, "details")),
-                                         details, sizeof details));
+                                   details, sizeof details));
         zhub_outcome_ok (out, "whatsapp_failed");
     } else
         zhub_outcome_ok (out, "ignored");
-    json_decref (data);
 }
 
 //  -------------------------------------------------------------------
