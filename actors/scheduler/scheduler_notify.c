@@ -162,21 +162,15 @@ s_graph_changed (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, bool delet
         const char *token = scheduler_token (ctx->store, self, S_GRAPH, out);
         ok = token != NULL;
         if (ok) {
-            char *user = zhub_http_escape (b.calendar_id ? b.calendar_id : "");
-            char *eid = zhub_http_escape (event_id);
-            char *path = zhub_sprintf ("/users/%s/events/%s", user, eid);
             zhub_http_response_t resp;
             zhub_http_response_init (&resp);
-            zhub_graph_request (self->graph, "GET", path, NULL, token,
-                                "Prefer: outlook.timezone=\"UTC\"", msg->traceparent, &resp);
+            zhub_graph_event_get (self->graph, b.calendar_id ? b.calendar_id : "", event_id, token,
+                                  msg->traceparent, &resp);
             if (resp.status == 404)
                 change = SCHED_CHANGE_CANCELED;
             else if ((ok = scheduler_answer_ok (self, S_GRAPH, &resp, "graph get event", out)))
                 change = sched_graph_change (resp.json, &b, &start, &end);
             zhub_http_response_reset (&resp);
-            free (path);
-            free (eid);
-            free (user);
         }
     }
     if (ok && change != SCHED_CHANGE_NONE) {

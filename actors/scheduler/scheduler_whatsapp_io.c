@@ -55,12 +55,10 @@ scheduler_whatsapp_send (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sch
                    name, zhub_log_quote (why, quoted, sizeof quoted));
         return true;
     }
-    char *channel = zhub_http_escape (self->cfg.bird_channel_id);
-    char *path = zhub_sprintf ("/channels/%s/messages", channel);
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);
-    zhub_bird_request (((scheduler_t *)ctx->state)->bird, "POST", path, body, msg->traceparent,
-                       &resp);
+    zhub_bird_channel_message_send (self->bird, self->cfg.bird_channel_id, body, msg->traceparent,
+                                    &resp);
     bool ok = resp.status >= 200 && resp.status < 300;
     if (ok)
         zhub_info ("whatsapp_sent", "id=%s booking=%s kind=%s form=%s last_inbound_ms=%lld",
@@ -68,8 +66,6 @@ scheduler_whatsapp_send (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sch
     else
         zhub_retry_classify (&resp, "bird send whatsapp", now, out);
     zhub_http_response_reset (&resp);
-    free (path);
-    free (channel);
     json_decref (body);
     return ok;
 }
