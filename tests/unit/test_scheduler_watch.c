@@ -177,6 +177,8 @@ test_addresses_names_and_channel_ids (void)
     CHECK (!strncmp (b, "sub:graph:", 10) && strlen (b) == 10 + 16);
     CHECK_STR (a, c);
     CHECK (strcmp (a + 11, b + 10) == 0); //  the hash is of the calendar alone
+    //  the key stored: 8 bytes of SHA-256(calendar) in hex
+    CHECK_STR (a, "sub:google:fec236b47a1c1e7d");
     //  a calendar id of any length fits a key
     char long_id[600];
     memset (long_id, 'x', sizeof long_id - 1);
