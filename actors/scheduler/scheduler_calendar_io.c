@@ -9,6 +9,7 @@
 //  OAuth2 tokens
 
 typedef struct {
+    zhub_actor_ctx_t *ctx;
     scheduler_t *self;
     int provider;
     const char *access, *refresh;
@@ -36,25 +37,10 @@ s_token_put_fn (zhub_txn_t *txn, void *arg)
     free (box);
     if (rc != ZHUB_OK)
         return rc;
-    //  One refresh timer per provider: drop the one armed before.
-    char timer[32], meta[40];
-    snprintf (timer, sizeof timer, "token:%s", name);
-    snprintf (meta, sizeof meta, "token_due:%s", name);
-    uint64_t old_due = scheduler_meta_u64 (txn, t->self, meta);
-    if (old_due) {
-        size_t key_size;
-        uint8_t *key = scheduler_timer_key ((int64_t)old_due, timer, &key_size);
-        rc = zhub_txn_del (txn, t->self->timers, key, key_size);
-        free (key);
-        if (rc == ZHUB_ERROR)
-            return rc;
-    }
-    json_t *what = json_pack ("{s:s, s:s}", "kind", "token", "provider", name);
-    rc = scheduler_put_timer (txn, t->self, t->timer_due, timer, what);
-    json_decref (what);
-    if (rc != ZHUB_OK)
-        return rc;
-    return scheduler_meta_put_u64 (txn, t->self, meta, (uint64_t)t->timer_due);
+    //  The next refresh, in the same transaction: one timer per provider
+    //  counts, the one the meta table names (an older one is dropped when
+    //  it arrives).
+    return scheduler_token_timer_arm (t->ctx, txn, t->provider, t->timer_due);
 }
 
 //  The stored token JSON of provider (unsealed), or NULL.
@@ -82,8 +68,10 @@ s_token_load (zhub_store_t *store, scheduler_t *self, int provider)
 //  Gets a fresh token from the provider and stores it. ZHUB_OK, or
 //  RETRY / REJECT with *out set.
 zhub_rc_t
-scheduler_token_refresh (zhub_store_t *store, scheduler_t *self, int provider, zhub_outcome_t *out)
+scheduler_token_refresh (zhub_actor_ctx_t *ctx, scheduler_t *self, int provider,
+                         zhub_outcome_t *out)
 {
+    zhub_store_t *store = ctx->store;
     if (!self->have_key) {
         zhub_outcome_reject (out, ZHUB_REASON_INTERNAL, "%s: no ZHUB_SECRET_KEY to keep tokens",
                              scheduler_provider_name[provider]);
@@ -110,7 +98,8 @@ scheduler_token_refresh (zhub_store_t *store, scheduler_t *self, int provider, z
             due = now + (expires - now) / 2;
         //  Google may hand out a new refresh token; keep the newest.
         const char *new_refresh = json_string_value (json_object_get (resp.json, "refresh_token"));
-        s_token_put_t put = {.self = self,
+        s_token_put_t put = {.ctx = ctx,
+                             .self = self,
                              .provider = provider,
                              .access = access,
                              .refresh = new_refresh ? new_refresh : refresh,
@@ -149,8 +138,9 @@ scheduler_token_refresh (zhub_store_t *store, scheduler_t *self, int provider, z
 
 //  A token valid for at least the margin. NULL with *out set on failure.
 const char *
-scheduler_token (zhub_store_t *store, scheduler_t *self, int provider, zhub_outcome_t *out)
+scheduler_token (zhub_actor_ctx_t *ctx, scheduler_t *self, int provider, zhub_outcome_t *out)
 {
+    zhub_store_t *store = ctx->store;
     int64_t now = zhub_now_ms ();
     if (self->access[provider] && self->expires[provider] - now > 5000)
         return self->access[provider];
@@ -165,8 +155,8 @@ scheduler_token (zhub_store_t *store, scheduler_t *self, int provider, zhub_outc
     json_decref (stored);
     if (self->access[provider] && self->expires[provider] - now > 5000)
         return self->access[provider];
-    return scheduler_token_refresh (store, self, provider, out) == ZHUB_OK ? self->access[provider]
-                                                                           : NULL;
+    return scheduler_token_refresh (ctx, self, provider, out) == ZHUB_OK ? self->access[provider]
+                                                                         : NULL;
 }
 
 //  A 401 from the API: the token is no good any more.
@@ -206,7 +196,7 @@ scheduler_availability (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const bool
     bool ok = true;
     json_t *body = sched_google_freebusy_body (&self->cfg, eligible, from, to);
     if (body) {
-        const char *token = scheduler_token (ctx->store, self, S_GOOGLE, out);
+        const char *token = scheduler_token (ctx, self, S_GOOGLE, out);
         ok = token != NULL;
         if (ok) {
             zhub_google_freebusy (self->google, body, token, msg->traceparent, &resp);
@@ -220,7 +210,7 @@ scheduler_availability (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const bool
     }
     body = ok ? sched_graph_schedule_body (&self->cfg, eligible, from, to) : NULL;
     if (body) {
-        const char *token = scheduler_token (ctx->store, self, S_GRAPH, out);
+        const char *token = scheduler_token (ctx, self, S_GRAPH, out);
         ok = token != NULL;
         if (ok) {
             zhub_http_response_reset (&resp);
@@ -265,7 +255,7 @@ scheduler_create_event (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, sched_book
     }
     const sched_agent_t *agent = &self->cfg.agents[index];
     int provider = agent->platform == SCHED_GOOGLE ? S_GOOGLE : S_GRAPH;
-    const char *token = scheduler_token (ctx->store, self, provider, out);
+    const char *token = scheduler_token (ctx, self, provider, out);
     if (!token)
         return false;
     zhub_http_response_t resp;

@@ -1,10 +1,11 @@
 //  scheduler's side of a GDPR erase: contact.forget deletes every booking
-//  that names the person and what points at it (holds, reminder timers,
-//  Calendly invitee and Graph event links), the time they last wrote on
-//  WhatsApp, and queues contact.forgotten,
-//  in one write transaction; the runtime then compacts the store so the
-//  deleted bytes leave the file too. The OAuth tokens, the round-robin
-//  position and the periodic timers are not about anyone and stay.
+//  that names the person and what points at it (holds, Calendly invitee
+//  and Graph event links), the time they last wrote on WhatsApp, and
+//  queues contact.forgotten, in one write transaction; the runtime then
+//  compacts the store so the deleted bytes leave the file too. The OAuth
+//  tokens, the round-robin position and the sync tokens are not about
+//  anyone and stay. The person's reminder timers wait in the broker and
+//  name only the booking, which they no longer find when they arrive.
 //
 //  With "upstream" (zhub erase contact --upstream) the calendar events we
 //  made for the person (their name and phone are in them) are deleted in
@@ -27,8 +28,8 @@ typedef struct {
 } s_ids_t;
 
 //  bookings: the ones that name the person go, and their ids join arg's
-//  list; a record that does not decode stays. This, s_points_at and
-//  s_reminds_of are zhub_store_row_fn with an s_ids_t as arg.
+//  list; a record that does not decode stays. This and s_points_at are
+//  zhub_store_row_fn with an s_ids_t as arg.
 static bool
 s_names_person (const void *key, size_t key_size, const void *value, size_t size, void *arg)
 {
@@ -55,21 +56,6 @@ s_points_at (const void *key, size_t key_size, const void *value, size_t size, v
     return zhub_strlist_has_bytes (&ids->bookings, value, size);
 }
 
-//  timers: {"kind":"reminder","booking_id":…}.
-static bool
-s_reminds_of (const void *key, size_t key_size, const void *value, size_t size, void *arg)
-{
-    (void)key;
-    (void)key_size;
-    const s_ids_t *ids = arg;
-    json_t *what = json_loadb (value, size, 0, NULL);
-    const char *kind = json_string_value (json_object_get (what, "kind"));
-    const char *id = json_string_value (json_object_get (what, "booking_id"));
-    bool doomed = kind && !strcmp (kind, "reminder") && zhub_strlist_has (&ids->bookings, id);
-    json_decref (what);
-    return doomed;
-}
-
 zhub_rc_t
 scheduler_forget_records (zhub_txn_t *txn, scheduler_t *self, const zhub_forget_t *f,
                           size_t *removed)
@@ -80,7 +66,6 @@ scheduler_forget_records (zhub_txn_t *txn, scheduler_t *self, const zhub_forget_
     //  Nothing booked for the person: nothing can point at it either.
     if (rc == ZHUB_OK && ids.bookings.count
         && (zhub_txn_delete_where (txn, self->holds, s_points_at, &ids, removed) != ZHUB_OK
-            || zhub_txn_delete_where (txn, self->timers, s_reminds_of, &ids, removed) != ZHUB_OK
             || zhub_txn_delete_where (txn, self->invitees, s_points_at, &ids, removed) != ZHUB_OK))
         rc = ZHUB_ERROR;
     zhub_strlist_clear (&ids.bookings);
@@ -146,7 +131,7 @@ s_delete_event (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sched_bookin
     scheduler_t *self = ctx->state;
     bool google = !strcmp (event->platform, "google");
     int provider = google ? S_GOOGLE : S_GRAPH;
-    const char *token = scheduler_token (ctx->store, self, provider, out);
+    const char *token = scheduler_token (ctx, self, provider, out);
     if (!token)
         return false;
     zhub_http_response_t resp;

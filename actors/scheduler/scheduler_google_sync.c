@@ -19,8 +19,8 @@
 //    and hitting the same 410 on every later one.
 //
 //  Each changed tour is committed as it is read: the booking, its hold,
-//  reminders and the tour.scheduled / tour.canceled outbox entry in one
-//  transaction (scheduler_save_fn).
+//  the reminders of its new start and the tour.scheduled / tour.canceled
+//  outbox entry in one transaction (scheduler_save_fn).
 #include "scheduler_internal.h"
 
 #define SCHED_GOOGLE_PAGE_SIZE                                                                     \
@@ -111,11 +111,7 @@ s_apply (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const json_t *item, int64
         const char *updated = json_string_value (json_object_get (item, "updated"));
         char salt[64];
         snprintf (salt, sizeof salt, "g%s", updated ? updated : "");
-        scheduler_save_t save = {.ctx = ctx,
-                                 .self = self,
-                                 .booking = &b,
-                                 .disarm_start = old_start,
-                                 .hold_from = old_start};
+        scheduler_save_t save = {.ctx = ctx, .self = self, .booking = &b, .hold_from = old_start};
         if (change == SCHED_CHANGE_CANCELED)
             s_set_str (&b.status, "canceled");
         else {
@@ -226,7 +222,7 @@ scheduler_handle_google_changed (zhub_actor_ctx_t *ctx, const zhub_actor_event_t
         free (cal);
         return;
     }
-    const char *token = scheduler_token (ctx->store, self, S_GOOGLE, out);
+    const char *token = scheduler_token (ctx, self, S_GOOGLE, out);
     if (!token) {
         free (cal);
         return;

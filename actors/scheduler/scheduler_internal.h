@@ -7,6 +7,7 @@
 #define SCHEDULER_INTERNAL_H
 
 #include "scheduler_io.h"
+#include "scheduler_timer.h"
 #include "zhub_env.h"
 #include "zhub_log.h"
 
@@ -53,27 +54,23 @@ typedef struct {
 } scheduler_hold_t;
 
 //  Commits a booking record (and an outbox message, and reminder timers
-//  when arm is set).
+//  for its start when arm is set).
 typedef struct {
     zhub_actor_ctx_t *ctx;
     scheduler_t *self;
     const sched_booking_t *booking;
     zhub_msg_t *publish;
     bool arm;
-    bool release;         //  delete the booking and its hold instead
-    int64_t disarm_start; //  > 0: delete the reminders armed for a tour at this start
-    const char *invitee;  //  index this Calendly invitee URI to the booking
-    int64_t hold_from;    //  > 0: delete the agent's hold at this start
-    bool hold_put;        //  hold the agent at the booking's (new) start
+    bool release;        //  delete the booking and its hold instead
+    const char *invitee; //  index this Calendly invitee URI to the booking
+    int64_t hold_from;   //  > 0: delete the agent's hold at this start
+    bool hold_put;       //  hold the agent at the booking's (new) start
 } scheduler_save_t;
 
 zhub_rc_t scheduler_get (zhub_store_t *store, zhub_table_t table, const void *key, size_t key_size,
                          char **value, size_t *size);
 zhub_rc_t scheduler_load_booking (zhub_store_t *store, scheduler_t *self, const char *id,
                                   sched_booking_t *b);
-uint8_t *scheduler_timer_key (int64_t due, const char *name, size_t *size);
-zhub_rc_t scheduler_put_timer (zhub_txn_t *txn, scheduler_t *self, int64_t due, const char *name,
-                               json_t *what);
 zhub_rc_t scheduler_holds_fn (zhub_txn_t *txn, void *arg);
 uint64_t scheduler_meta_u64 (zhub_txn_t *txn, scheduler_t *self, const char *name);
 zhub_rc_t scheduler_meta_put_u64 (zhub_txn_t *txn, scheduler_t *self, const char *name, uint64_t v);
@@ -84,9 +81,9 @@ zhub_rc_t scheduler_save (zhub_actor_ctx_t *ctx, const sched_booking_t *b, zhub_
                           bool arm, bool release);
 
 //  scheduler_calendar_io.c
-zhub_rc_t scheduler_token_refresh (zhub_store_t *store, scheduler_t *self, int provider,
+zhub_rc_t scheduler_token_refresh (zhub_actor_ctx_t *ctx, scheduler_t *self, int provider,
                                    zhub_outcome_t *out);
-const char *scheduler_token (zhub_store_t *store, scheduler_t *self, int provider,
+const char *scheduler_token (zhub_actor_ctx_t *ctx, scheduler_t *self, int provider,
                              zhub_outcome_t *out);
 bool scheduler_answer_ok (scheduler_t *self, int provider, zhub_http_response_t *resp,
                           const char *what, zhub_outcome_t *out);
@@ -114,13 +111,26 @@ void scheduler_whatsapp_config_log (const scheduler_t *self);
 //  _config reads their settings into self->watch (0, or -1 with err) and
 //  says once whether they are on; _open opens the "watches" table and arms
 //  a renewal timer per agent calendar that has none (0 / -1); _fire runs
-//  one such timer (kind "subscription", and older "watch" ones). _config
-//  takes the Google and Graph API base URLs as configured (NULL: the
-//  public ones): a public URL on this machine suits only local stand-ins.
+//  one such timer when it came due (scheduler.timer.watch) and sets *out.
+//  _config takes the Google and Graph API base URLs as configured (NULL:
+//  the public ones): a public URL on this machine suits only local
+//  stand-ins.
 int scheduler_watch_config (scheduler_t *self, const char *google_base, const char *graph_base,
                             char *err, size_t err_size);
 int scheduler_watch_open (zhub_actor_ctx_t *ctx);
-void scheduler_watch_fire (zhub_actor_ctx_t *ctx, const uint8_t *key, size_t key_size, int64_t due,
-                           const json_t *what);
+void scheduler_watch_fire (zhub_actor_ctx_t *ctx, const sched_timer_t *t, zhub_outcome_t *out);
+
+//  scheduler_timers.c: the timers (scheduler_timer.h). _arm puts the timer
+//  t into the outbox inside the caller's write transaction, held from
+//  held_from (ZHUB_OK; ZHUB_REJECT, logged, when our data breaks the
+//  catalogue; ZHUB_ERROR); _token_timer_arm arms provider's refresh at due
+//  and names it in meta ("token_due:<provider>"); _open, at start, moves
+//  the timers an older scheduler kept in its table onto the bus and starts
+//  the reconcile timers when they are on and not running (0 / -1).
+zhub_rc_t scheduler_timer_arm (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const sched_timer_t *t,
+                               int64_t held_from);
+zhub_rc_t scheduler_token_timer_arm (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, int provider,
+                                     int64_t due);
+int scheduler_timers_open (zhub_actor_ctx_t *ctx);
 
 #endif

@@ -12,19 +12,21 @@
 //    3. confirm  the WhatsApp confirmation goes out through Bird and the
 //                booking is marked confirmed.
 //
-//  Timers live in LMDB and are fired by the actor runtime's tick: a due
-//  timer is deleted in the same transaction that queues what it causes
-//  (tour.reminder, contact.reconcile) in the outbox, so it fires once. The
-//  reminder's WhatsApp is then sent by this actor's own tour.reminder
-//  handler, with the bus's retries and a sent-flag in the booking.
+//  Timers are messages to ourselves that the broker holds until they are
+//  due, queued in the outbox in the transaction that makes them needed
+//  (the booking, for its reminders), so none is lost or doubled by a
+//  crash (scheduler_timers.c). A reminder timer puts tour.reminder in the
+//  outbox when its booking still stands; the WhatsApp is then sent by this
+//  actor's own tour.reminder handler, with the bus's retries and a
+//  sent-flag in the booking.
 //
 //  This file reads the configuration and opens the tables; main.c routes
 //  each topic to its handler (scheduler_io.h lists them). The rest is split by job:
-//  scheduler_store.c (tables, holds, booking records, timers' keys), scheduler_calendar_io.c
+//  scheduler_store.c (tables, holds, booking records), scheduler_calendar_io.c
 //  (OAuth2 tokens, availability, the calendar event), scheduler_booking.c
 //  (the request steps, WhatsApp, reminders), scheduler_notify.c (Calendly
 //  and Graph notifications), scheduler_google_sync.c (Google notifications,
-//  read with sync tokens), scheduler_timers.c (the tick) and
+//  read with sync tokens), scheduler_timers.c (the timers) and
 //  scheduler_forget_io.c (contact.forget: a GDPR erase); scheduler_watch_io.c
 //  keeps the Google channels and Graph subscriptions that tell us about
 //  calendar edits.
@@ -144,29 +146,6 @@ scheduler_clear (scheduler_t *self)
 //  -------------------------------------------------------------------
 //  Start
 
-typedef struct {
-    scheduler_t *self;
-} s_arm_t;
-
-static zhub_rc_t
-s_arm_fn (zhub_txn_t *txn, void *arg)
-{
-    scheduler_t *self = ((s_arm_t *)arg)->self;
-    //  The reconcile timer is armed once; "reconcile_armed" remembers it.
-    if (self->cfg.reconcile_every_ms > 0 && !scheduler_meta_u64 (txn, self, "reconcile_armed")) {
-        int64_t now = zhub_now_ms ();
-        json_t *what = json_pack ("{s:s, s:I}", "kind", "reconcile", "since", (json_int_t)now);
-        zhub_rc_t rc =
-            scheduler_put_timer (txn, self, now + self->cfg.reconcile_every_ms, "reconcile", what);
-        json_decref (what);
-        if (rc != ZHUB_OK)
-            return rc;
-        if (scheduler_meta_put_u64 (txn, self, "reconcile_armed", 1) != ZHUB_OK)
-            return ZHUB_ERROR;
-    }
-    return ZHUB_OK;
-}
-
 int
 scheduler_open (zhub_actor_ctx_t *ctx)
 {
@@ -196,8 +175,7 @@ scheduler_open (zhub_actor_ctx_t *ctx)
         || zhub_store_table (ctx->store, "invitees", &self->invitees)
         || zhub_store_table (ctx->store, "inbound", &self->inbound))
         return -1;
-    s_arm_t arm = {self};
-    if (zhub_store_write (ctx->store, s_arm_fn, &arm) != ZHUB_OK)
+    if (scheduler_timers_open (ctx))
         return -1;
     //  Google watch channels and Graph subscriptions, one per agent calendar.
     return scheduler_watch_open (ctx);

@@ -1,32 +1,35 @@
 //  The scheduler's I/O side: availability from Google freeBusy and Graph
 //  getSchedule, event creation, WhatsApp through Bird, OAuth2 tokens, and
-//  the durable timers — all state in LMDB:
+//  the durable timers (messages to itself the broker holds until they are
+//  due: scheduler_timer.h) — all state in LMDB:
 //
 //    bookings  booking id -> sched_booking_t (JSON)
 //    holds     agent id, NUL, u64 start -> booking id: our own bookings as
 //              busy time, checked again inside the write that takes a slot
 //              (two requests for one agent and slot: one wins, the other
 //              is offered alternatives)
-//    timers    u64 due ms, timer name -> {"kind":…}; the tick fires what is
-//              due in the same transaction that deletes it, so a timer
-//              fires once, across restarts
+//    timers    what an older scheduler kept of its timers (u64 due ms,
+//              name -> {"kind":…}): moved onto the bus at start, then empty
 //    tokens    "google" | "graph" -> secretbox(key from ZHUB_SECRET_KEY,
 //              {"access_token","expires_at","refresh_token"})
 //    invitees  Calendly invitee URI -> booking id (self-service bookings,
 //              found again on cancel and reschedule)
 //    meta      "rr" -> round-robin position (u64); "gtoken:<calendar>" ->
-//              that Google calendar's sync token (scheduler_google_sync.c)
+//              that Google calendar's sync token (scheduler_google_sync.c);
+//              "token_due:<provider>", "reconcile_due" -> the due time (u64)
+//              of the one token / reconcile timer that counts
 //    watches   "sub:<platform>:<hash>" -> the Google watch channel or Graph
-//              subscription of one agent calendar, renewed by its own
-//              timer (scheduler_watch_io.c)
+//              subscription of one agent calendar, with the due time of the
+//              one renewal timer that counts (scheduler_watch_io.c)
 //    inbound   Bird contact id -> u64 ms of the last WhatsApp message they
 //              sent (Bird's whatsapp.inbound webhooks): free text may go to
 //              them for 24 hours after it, templates otherwise
 //              (scheduler_whatsapp_io.c)
 //
-//  contact.forget (GDPR erase) deletes a person's bookings and the holds,
-//  timers and invitee links that point at them, and their inbound time
-//  (scheduler_forget_io.c).
+//  contact.forget (GDPR erase) deletes a person's bookings and the holds
+//  and invitee links that point at them, and their inbound time
+//  (scheduler_forget_io.c); their reminders, held by the broker, find no
+//  booking when they arrive.
 #ifndef SCHEDULER_IO_H
 #define SCHEDULER_IO_H
 
@@ -38,7 +41,6 @@
 #include "scheduler_watch.h"
 #include "zhub_actor.h"
 
-#define SCHED_TIMERS_PER_TICK 16
 #define SCHED_TOKEN_RETRY_MS 30000 //  a failed token refresh is tried again this soon
 
 typedef struct {
@@ -77,7 +79,8 @@ int scheduler_config (scheduler_t *self, char *err, size_t err_size);
 void scheduler_clear (scheduler_t *self);
 
 //  zhub_actor_spec_t.open: builds the API clients on ctx->http, opens the
-//  tables, arms the periodic timers.
+//  tables, moves an older scheduler's timers onto the bus, arms the
+//  reconcile and calendar-renewal timers that are not running.
 int scheduler_open (zhub_actor_ctx_t *ctx);
 
 //  zhub_actor_spec_t.close: frees the API clients.
@@ -99,6 +102,13 @@ void scheduler_close (zhub_actor_ctx_t *ctx);
 //                                     reports, logged
 //    contact.forget                   _forget: a GDPR erase
 //                                     (scheduler_forget_io.c)
+//    scheduler.timer.reminder         _timer_reminder: tour.reminder when
+//                                     the booking still stands
+//    scheduler.timer.reconcile        _timer_reconcile: contact.reconcile
+//                                     and the next timer
+//    scheduler.timer.token            _timer_token: an OAuth refresh
+//    scheduler.timer.watch            _timer_watch: a calendar's renewal
+//                                     (the timers: scheduler_timers.c)
 void scheduler_handle_request (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
                                zhub_outcome_t *out);
 void scheduler_handle_reminder (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
@@ -117,14 +127,19 @@ void scheduler_handle_whatsapp_outbound (zhub_actor_ctx_t *ctx, const zhub_actor
                                          zhub_outcome_t *out);
 void scheduler_handle_forget (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
                               zhub_outcome_t *out);
-
-//  zhub_actor_spec_t.tick: fires due timers.
-void scheduler_tick (zhub_actor_ctx_t *ctx);
+void scheduler_handle_timer_reminder (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                      zhub_outcome_t *out);
+void scheduler_handle_timer_reconcile (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                       zhub_outcome_t *out);
+void scheduler_handle_timer_token (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                   zhub_outcome_t *out);
+void scheduler_handle_timer_watch (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                   zhub_outcome_t *out);
 
 //  GDPR erase, inside the caller's write transaction: deletes every
-//  booking that names the person (sched_booking_refers_to) and the holds,
-//  reminder timers and invitee / Graph event links of those bookings, and
-//  the person's inbound times.
+//  booking that names the person (sched_booking_refers_to) and the holds
+//  and invitee / Graph event links of those bookings, and the person's
+//  inbound times.
 //  *removed counts the entries deleted (0 when nobody matched). ZHUB_OK or
 //  ZHUB_ERROR (return it from the callback). The contact.forget handler
 //  runs it with the contact.forgotten outbox entry in the same transaction.

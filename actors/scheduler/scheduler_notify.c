@@ -77,7 +77,6 @@ scheduler_handle_invitee (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, z
                 zhub_http_response_reset (&resp);
             }
             if (inv.start >= 0 && inv.end > inv.start) {
-                int64_t old_start = was_scheduled ? b.start : 0;
                 b.reminders_sent = 0; //  a new time gets its own reminders
                 b.start = inv.start;
                 b.end = inv.end;
@@ -92,7 +91,6 @@ scheduler_handle_invitee (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, z
                                          .booking = &b,
                                          .publish = scheduled,
                                          .arm = true,
-                                         .disarm_start = old_start,
                                          .invitee = inv.invitee_uri};
                 if (!scheduled)
                     zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
@@ -108,12 +106,10 @@ scheduler_handle_invitee (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, z
     else if (!was_scheduled)
         zhub_outcome_ok (out, "not_scheduled");
     else {
-        int64_t start = b.start;
         s_set_str (&b.status, "canceled");
         zhub_msg_t *canceled = sched_tour_msg ("tour.canceled", &b, salt, msg->traceparent,
                                                zhub_now_ms (), reason, sizeof reason);
-        scheduler_save_t save = {
-            .ctx = ctx, .self = self, .booking = &b, .publish = canceled, .disarm_start = start};
+        scheduler_save_t save = {.ctx = ctx, .self = self, .booking = &b, .publish = canceled};
         if (!canceled)
             zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
         else if (zhub_store_write (ctx->store, scheduler_save_fn, &save) == ZHUB_OK)
@@ -159,7 +155,7 @@ s_graph_changed (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, bool delet
         change = SCHED_CHANGE_CANCELED;
     else if (!strcmp (b.status, "scheduled")) {
         //  Notifications say that it changed, not how: read the event.
-        const char *token = scheduler_token (ctx->store, self, S_GRAPH, out);
+        const char *token = scheduler_token (ctx, self, S_GRAPH, out);
         ok = token != NULL;
         if (ok) {
             zhub_http_response_t resp;
@@ -177,11 +173,7 @@ s_graph_changed (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, bool delet
         char salt[80];
         snprintf (salt, sizeof salt, "m%.70s", msg->id);
         int64_t old_start = b.start;
-        scheduler_save_t save = {.ctx = ctx,
-                                 .self = self,
-                                 .booking = &b,
-                                 .disarm_start = old_start,
-                                 .hold_from = old_start};
+        scheduler_save_t save = {.ctx = ctx, .self = self, .booking = &b, .hold_from = old_start};
         if (change == SCHED_CHANGE_CANCELED)
             s_set_str (&b.status, "canceled");
         else {

@@ -4,6 +4,7 @@
 //  commit of a booking record with its outbox message and reminder timers
 //  live here, because each is one transaction.
 #include "scheduler_internal.h"
+#include "scheduler_timer.h"
 
 //  -------------------------------------------------------------------
 //  Store helpers
@@ -66,30 +67,6 @@ s_hold_key (const char *agent_id, int64_t start, size_t *size)
     zhub_store_key_u64 (key + n + 1, (uint64_t)start);
     *size = n + 9;
     return key;
-}
-
-uint8_t *
-scheduler_timer_key (int64_t due, const char *name, size_t *size)
-{
-    size_t n = strlen (name);
-    uint8_t *key = zhub_malloc (n + 8);
-    zhub_store_key_u64 (key, (uint64_t)(due < 0 ? 0 : due));
-    memcpy (key + 8, name, n);
-    *size = n + 8;
-    return key;
-}
-
-zhub_rc_t
-scheduler_put_timer (zhub_txn_t *txn, scheduler_t *self, int64_t due, const char *name,
-                     json_t *what)
-{
-    size_t size;
-    uint8_t *key = scheduler_timer_key (due, name, &size);
-    char *text = json_dumps (what, JSON_COMPACT);
-    zhub_rc_t rc = zhub_txn_put (txn, self->timers, key, size, text, strlen (text));
-    free (text);
-    free (key);
-    return rc;
 }
 
 zhub_rc_t
@@ -182,23 +159,6 @@ scheduler_hold_fn (zhub_txn_t *txn, void *arg)
     return rc;
 }
 
-//  Deletes the reminder timers of booking b for a tour that started at start.
-static zhub_rc_t
-s_disarm (zhub_txn_t *txn, scheduler_t *self, const char *booking_id, int64_t start)
-{
-    for (size_t i = 0; i < self->cfg.reminder_count; i++) {
-        char name[80];
-        snprintf (name, sizeof name, "reminder:%s:%zu", booking_id, i);
-        size_t size;
-        uint8_t *key = scheduler_timer_key (start - self->cfg.reminders_ms[i], name, &size);
-        zhub_rc_t rc = zhub_txn_del (txn, self->timers, key, size);
-        free (key);
-        if (rc == ZHUB_ERROR)
-            return rc;
-    }
-    return ZHUB_OK;
-}
-
 zhub_rc_t
 scheduler_save_fn (zhub_txn_t *txn, void *arg)
 {
@@ -216,8 +176,6 @@ scheduler_save_fn (zhub_txn_t *txn, void *arg)
         rc = zhub_txn_del (txn, self->bookings, b->booking_id, strlen (b->booking_id));
         return rc == ZHUB_ERROR ? rc : ZHUB_OK;
     }
-    if (s->disarm_start > 0 && s_disarm (txn, self, b->booking_id, s->disarm_start) != ZHUB_OK)
-        return ZHUB_ERROR;
     if ((s->hold_from > 0 || s->hold_put) && b->agent_id) {
         size_t size;
         uint8_t *key;
@@ -247,18 +205,18 @@ scheduler_save_fn (zhub_txn_t *txn, void *arg)
     free (text);
     if (rc != ZHUB_OK)
         return rc;
+    //  The reminders of this start: one held message each. Those of an
+    //  earlier start are dropped when they arrive (the start differs).
     int64_t now = zhub_now_ms ();
     for (size_t i = 0; s->arm && i < self->cfg.reminder_count; i++) {
-        int64_t due = b->start - self->cfg.reminders_ms[i];
-        if (due <= now)
+        sched_timer_t reminder = {.kind = SCHED_TIMER_REMINDER,
+                                  .booking_id = b->booking_id,
+                                  .index = (int64_t)i,
+                                  .start = b->start,
+                                  .due = b->start - self->cfg.reminders_ms[i]};
+        if (reminder.due <= now)
             continue; //  too late for this one
-        char name[80];
-        snprintf (name, sizeof name, "reminder:%s:%zu", b->booking_id, i);
-        json_t *what = json_pack ("{s:s, s:s, s:i}", "kind", "reminder", "booking_id",
-                                  b->booking_id, "index", (int)i);
-        rc = scheduler_put_timer (txn, self, due, name, what);
-        json_decref (what);
-        if (rc != ZHUB_OK)
+        if ((rc = scheduler_timer_arm (s->ctx, txn, &reminder, now)) != ZHUB_OK)
             return rc;
     }
     if (s->publish)

@@ -1,6 +1,8 @@
 //  Calendar change subscriptions, the I/O side (the pure part is
 //  scheduler_watch.c). One record per agent calendar in the "watches"
-//  table and one durable renewal timer for it in "timers":
+//  table, and one durable renewal timer for it: a scheduler.timer.watch
+//  message held by the broker until due, armed in the transaction that
+//  writes the record, which names it (timer_due):
 //
 //    start   every agent calendar whose platform is on gets a record, and a
 //            timer due now unless the one armed before still stands (so a
@@ -10,12 +12,14 @@
 //            (404) or none is known, adopt one that already delivers to us
 //            (an earlier attempt whose answer was lost) or create one —
 //            Graph then proves the gateway with its validationToken
-//            handshake before it answers. The record, the fired timer's
-//            deletion and the next timer (sched_watch_renew_at) are one
-//            transaction; a failure is tried again after the retry delay.
+//            handshake before it answers. The record and the next timer
+//            (sched_watch_renew_at) are one transaction, which first checks
+//            that the record still names the timer that fired; a failure is
+//            tried again after the retry delay.
 //
-//  A timer that is not the one its record names (a leftover) is deleted
-//  without a call; so is the timer of a calendar no agent uses any more.
+//  A timer that is not the one its record names (re-armed since) is
+//  dropped without a call; so is the timer of a calendar no agent uses any
+//  more, with its record.
 #include "scheduler_internal.h"
 #include "scheduler_watch.h"
 
@@ -96,20 +100,21 @@ scheduler_watch_config (scheduler_t *self, const char *google_base, const char *
 //  -------------------------------------------------------------------
 //  Records and timers
 
-//  Writes the record and, when it names one, its timer.
+//  Writes the record and, when it names one, arms its timer.
 static zhub_rc_t
-s_put (zhub_txn_t *txn, scheduler_t *self, const char *name, const sched_watch_t *rec)
+s_put (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const char *name, const sched_watch_t *rec)
 {
+    scheduler_t *self = ctx->state;
     char *text = sched_watch_encode (rec);
     zhub_rc_t rc = zhub_txn_put (txn, self->watches, name, strlen (name), text, strlen (text));
     free (text);
     if (rc != ZHUB_OK || rec->timer_due <= 0)
         return rc;
-    json_t *what = json_pack ("{s:s, s:s, s:s}", "kind", "subscription", "platform",
-                              s_platform[rec->platform], "target", rec->target);
-    rc = scheduler_put_timer (txn, self, rec->timer_due, name, what);
-    json_decref (what);
-    return rc;
+    sched_timer_t timer = {.kind = SCHED_TIMER_WATCH,
+                           .platform = rec->platform,
+                           .target = rec->target,
+                           .due = rec->timer_due};
+    return scheduler_timer_arm (ctx, txn, &timer, zhub_now_ms ());
 }
 
 //  The record under name, read inside txn. true when there is one.
@@ -123,7 +128,7 @@ s_get (zhub_txn_t *txn, scheduler_t *self, const char *name, sched_watch_t *rec)
 }
 
 typedef struct {
-    scheduler_t *self;
+    zhub_actor_ctx_t *ctx;
     int64_t now;
     size_t armed;
 } s_arm_t;
@@ -132,7 +137,7 @@ static zhub_rc_t
 s_arm_fn (zhub_txn_t *txn, void *arg)
 {
     s_arm_t *a = arg;
-    scheduler_t *self = a->self;
+    scheduler_t *self = a->ctx->state;
     a->armed = 0;
     for (size_t i = 0; i < self->cfg.agent_count; i++) {
         const sched_agent_t *agent = &self->cfg.agents[i];
@@ -152,20 +157,13 @@ s_arm_fn (zhub_txn_t *txn, void *arg)
         free (address);
         zhub_rc_t rc = ZHUB_OK;
         if (due >= 0) {
-            if (found && rec.timer_due > 0) {
-                size_t key_size;
-                uint8_t *key = scheduler_timer_key (rec.timer_due, name, &key_size);
-                rc = zhub_txn_del (txn, self->timers, key, key_size);
-                free (key);
-                rc = rc == ZHUB_NOTFOUND ? ZHUB_OK : rc;
-            }
+            //  the timer armed before, if any, no longer counts
             if (!found) {
                 rec.platform = agent->platform;
                 rec.target = zhub_strdup (agent->calendar_id);
             }
             rec.timer_due = due;
-            if (rc == ZHUB_OK)
-                rc = s_put (txn, self, name, &rec);
+            rc = s_put (a->ctx, txn, name, &rec);
             a->armed++;
         }
         sched_watch_clear (&rec);
@@ -181,7 +179,7 @@ scheduler_watch_open (zhub_actor_ctx_t *ctx)
     scheduler_t *self = ctx->state;
     if (zhub_store_table (ctx->store, "watches", &self->watches))
         return -1;
-    s_arm_t arm = {.self = self, .now = zhub_now_ms ()};
+    s_arm_t arm = {.ctx = ctx, .now = zhub_now_ms ()};
     if (zhub_store_write (ctx->store, s_arm_fn, &arm) != ZHUB_OK)
         return -1;
     if (arm.armed)
@@ -189,13 +187,13 @@ scheduler_watch_open (zhub_actor_ctx_t *ctx)
     return 0;
 }
 
-//  After a fired timer: deletes it and writes the record (with its next
-//  timer), or deletes the record when rec is NULL.
+//  After a fired timer: writes the record (with its next timer), or
+//  deletes it (drop_record) - provided the record still names the timer
+//  that fired; ZHUB_NOTFOUND when it does not (handled already).
 typedef struct {
-    scheduler_t *self;
-    const uint8_t *key;
-    size_t key_size;
+    zhub_actor_ctx_t *ctx;
     const char *name;
+    int64_t fired;
     const sched_watch_t *rec;
     bool drop_record;
 } s_save_t;
@@ -204,14 +202,18 @@ static zhub_rc_t
 s_save_fn (zhub_txn_t *txn, void *arg)
 {
     s_save_t *s = arg;
-    zhub_rc_t rc = zhub_txn_del (txn, s->self->timers, s->key, s->key_size);
-    if (rc != ZHUB_OK)
-        return rc; //  NOTFOUND: fired already
+    scheduler_t *self = s->ctx->state;
+    sched_watch_t now;
+    memset (&now, 0, sizeof now);
+    bool current = s_get (txn, self, s->name, &now) && now.timer_due == s->fired;
+    sched_watch_clear (&now);
+    if (!current)
+        return ZHUB_NOTFOUND;
     if (s->drop_record) {
-        rc = zhub_txn_del (txn, s->self->watches, s->name, strlen (s->name));
+        zhub_rc_t rc = zhub_txn_del (txn, self->watches, s->name, strlen (s->name));
         return rc == ZHUB_NOTFOUND ? ZHUB_OK : rc;
     }
-    return s->rec ? s_put (txn, s->self, s->name, s->rec) : ZHUB_OK;
+    return s_put (s->ctx, txn, s->name, s->rec);
 }
 
 typedef struct {
@@ -452,35 +454,29 @@ s_release (scheduler_t *self, sched_platform_t platform, const sched_watch_t *ol
 //  The timer
 
 void
-scheduler_watch_fire (zhub_actor_ctx_t *ctx, const uint8_t *key, size_t key_size, int64_t due,
-                      const json_t *what)
+scheduler_watch_fire (zhub_actor_ctx_t *ctx, const sched_timer_t *t, zhub_outcome_t *out)
 {
     scheduler_t *self = ctx->state;
-    const char *kind = json_string_value (json_object_get (what, "kind"));
-    const char *platform = json_string_value (json_object_get (what, "platform"));
-    const char *target = json_string_value (json_object_get (what, "target"));
-    s_save_t save = {.self = self, .key = key, .key_size = key_size};
+    sched_platform_t p = t->platform;
+    const char *target = t->target;
     sched_watch_t rec, old;
     memset (&rec, 0, sizeof rec);
     memset (&old, 0, sizeof old);
-    char name[SCHED_WATCH_NAME_BYTES] = "";
+    char name[SCHED_WATCH_NAME_BYTES];
+    sched_watch_name (p, target, name, sizeof name);
     s_load_t load = {.self = self, .name = name, .rec = &rec};
-    sched_platform_t p = platform && !strcmp (platform, "graph") ? SCHED_GRAPH : SCHED_GOOGLE;
-    //  Older "watch" timers (and any timer its record does not name) are
-    //  leftovers: the start armed their successors.
-    if (kind && !strcmp (kind, "subscription") && target && platform
-        && (!strcmp (platform, "google") || !strcmp (platform, "graph"))) {
-        sched_watch_name (p, target, name, sizeof name);
-        if (zhub_store_read (ctx->store, s_load_fn, &load) != ZHUB_OK)
-            return; //  tried again at the next tick
+    if (zhub_store_read (ctx->store, s_load_fn, &load) != ZHUB_OK) {
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the watch");
+        return;
     }
-    if (!load.found || rec.timer_due != due) {
-        if (zhub_store_write (ctx->store, s_save_fn, &save) == ZHUB_OK)
-            zhub_debug ("watch_timer_dropped", "due=%lld", (long long)due);
+    if (!load.found || rec.timer_due != t->due) {
+        //  re-armed since (a restart, a new public URL): that timer counts
+        zhub_debug ("watch_timer_dropped", "due=%lld", (long long)t->due);
+        zhub_outcome_ok (out, "stale");
         sched_watch_clear (&rec);
         return;
     }
-    save.name = name;
+    s_save_t save = {.ctx = ctx, .name = name, .fired = t->due};
     const char *off = sched_watch_off_reason (&self->watch, p);
     if (off || !sched_watch_wanted (&self->cfg, p, target)) {
         //  Switched off (the start re-arms it when on again), or no agent
@@ -488,38 +484,50 @@ scheduler_watch_fire (zhub_actor_ctx_t *ctx, const uint8_t *key, size_t key_size
         rec.timer_due = 0;
         save.rec = &rec;
         save.drop_record = !off;
-        if (zhub_store_write (ctx->store, s_save_fn, &save) == ZHUB_OK)
+        zhub_rc_t rc = zhub_store_write (ctx->store, s_save_fn, &save);
+        if (rc == ZHUB_OK)
             zhub_info ("watch_dropped", "platform=%s calendar=%s reason=\"%s\"", s_platform[p],
                        target, off ? off : "no agent uses this calendar");
+        if (rc == ZHUB_OK || rc == ZHUB_NOTFOUND)
+            zhub_outcome_ok (out, rc == ZHUB_OK ? "watch_dropped" : "stale");
+        else
+            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot write the watch");
         sched_watch_clear (&rec);
         return;
     }
     int provider = p == SCHED_GOOGLE ? S_GOOGLE : S_GRAPH;
-    zhub_outcome_t out;
-    memset (&out, 0, sizeof out);
-    const char *token = scheduler_token (ctx->store, self, provider, &out);
+    zhub_outcome_t why;
+    memset (&why, 0, sizeof why);
+    const char *token = scheduler_token (ctx, self, provider, &why);
     int64_t now = zhub_now_ms ();
     bool ok = false;
     if (!token)
         zhub_warn ("watch_failed", "platform=%s calendar=%s call=token code=%u", s_platform[p],
-                   target, out.code);
+                   target, why.code);
     else if (p == SCHED_GOOGLE)
         ok = s_google_open (self, &rec, token, now, &old);
     else
         ok = s_graph_keep (self, &rec, token, now, &old);
     now = zhub_now_ms ();
+    //  A failed attempt is tried again by the next timer, not by the bus:
+    //  the retry delay is the watch's own setting.
     rec.timer_due = ok ? sched_watch_renew_at (now, rec.expires_at, self->watch.margin_ms)
                        : now + self->watch.retry_ms;
     save.rec = &rec;
     zhub_rc_t rc = zhub_store_write (ctx->store, s_save_fn, &save);
     if (rc == ZHUB_OK && ok)
         s_release (self, p, &old, rec.target, token);
-    else if (rc == ZHUB_ERROR)
-        zhub_error ("timer_failed", "kind=subscription platform=%s calendar=%s", s_platform[p],
-                    target);
-    if (rc == ZHUB_OK)
+    if (rc == ZHUB_OK) {
         zhub_info ("timer_fired", "kind=subscription platform=%s next_in_ms=%lld", s_platform[p],
                    (long long)(rec.timer_due - now));
+        zhub_outcome_ok (out, ok ? "watch_renewed" : "watch_retry_armed");
+    } else if (rc == ZHUB_NOTFOUND)
+        zhub_outcome_ok (out, "stale");
+    else {
+        zhub_error ("timer_failed", "kind=subscription platform=%s calendar=%s", s_platform[p],
+                    target);
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot write the watch");
+    }
     sched_watch_clear (&rec);
     sched_watch_clear (&old);
 }
