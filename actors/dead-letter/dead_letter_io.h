@@ -24,8 +24,7 @@ typedef struct {
     int64_t alert_interval_ms; //  ZHUB_ALERT_INTERVAL
     char *metrics_listen;      //  ZHUB_DEAD_LETTER_METRICS_LISTEN host:port, NULL = off
 
-    dead_letter_tables_t tables;
-    zhub_store_t *store; //  borrowed from the actor
+    dead_letter_store_t *letters; //  over the actor's store (dead_letter_open)
 
     //  Shared with the metrics and alert threads, under lock
     pthread_mutex_t lock;
@@ -51,8 +50,10 @@ int dead_letter_config_load (dead_letter_actor_t *self, char *err, size_t err_si
 //  Logs the configuration, the webhook URL masked.
 void dead_letter_config_log (const dead_letter_actor_t *self);
 
-//  zhub_actor_spec_t.open: opens the tables.
+//  zhub_actor_spec_t.open and .close: the dead-letter store over the
+//  actor's (dead_letter_store.h).
 int dead_letter_open (zhub_actor_ctx_t *ctx);
+void dead_letter_close (zhub_actor_ctx_t *ctx);
 
 //  Starts the /metrics listener (when configured) and the alert thread
 //  (when a webhook is configured). Returns 0, or -1 with a reason in err.

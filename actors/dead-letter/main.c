@@ -40,6 +40,7 @@ main (void)
                               .route_count = sizeof routes / sizeof routes[0],
                               .schema_version = 1,
                               .open = dead_letter_open,
+                              .close = dead_letter_close,
                               .state = &state};
     zhub_actor_t *actor = zhub_actor_new (&config, &spec, err, sizeof err);
     if (!actor || dead_letter_services_start (&state, err, sizeof err)) {
