@@ -266,6 +266,10 @@ zhub_msg_t *sched_tour_msg (const char *type, const sched_booking_t *b, const ch
 zhub_msg_t *sched_reminder_msg (const sched_booking_t *b, int64_t index, int64_t due,
                                 int64_t now_ms, char *reason, size_t reason_size);
 
+//  contact.reconcile of the reconcile timer due at due: id
+//  "reconcile-<due>", subject "reconcile", data.since RFC 3339.
+zhub_msg_t *sched_reconcile_msg (int64_t due, int64_t since, int64_t now_ms);
+
 //  tour.unavailable with alternatives[].
 zhub_msg_t *sched_unavailable_msg (const sched_request_t *req, const sched_config_t *cfg,
                                    const sched_slot_t *alts, size_t count, const char *traceparent,

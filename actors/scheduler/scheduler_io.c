@@ -20,17 +20,18 @@
 //  actor's own tour.reminder handler, with the bus's retries and a
 //  sent-flag in the booking.
 //
-//  This file reads the configuration and opens the tables; main.c routes
-//  each topic to its handler (scheduler_io.h lists them). The rest is split by job:
-//  scheduler_store.c (tables, holds, booking records), scheduler_calendar_io.c
+//  This file reads the configuration and opens the store; main.c routes
+//  each topic to its handler (scheduler_io.h lists them). The rest is
+//  split by job: scheduler_store.c and scheduler_store_timers.c (every
+//  table, key and transaction: scheduler_store.h), scheduler_calendar_io.c
 //  (OAuth2 tokens, availability, the calendar event), scheduler_booking.c
 //  (the request steps, WhatsApp, reminders), scheduler_notify.c (Calendly
-//  and Graph notifications), scheduler_google_sync.c (Google notifications,
-//  read with sync tokens), scheduler_timers.c (the timers) and
-//  scheduler_forget_io.c (contact.forget: a GDPR erase); scheduler_watch_io.c
-//  keeps the Google channels and Graph subscriptions that tell us about
-//  calendar edits.
-//  What they share is declared in scheduler_internal.h.
+//  and Graph notifications), scheduler_google_sync.c (Google
+//  notifications, read with sync tokens), scheduler_timers.c (the timers)
+//  and scheduler_forget_io.c (contact.forget: a GDPR erase);
+//  scheduler_watch_io.c keeps the Google channels and Graph subscriptions
+//  that tell us about calendar edits. What they share is declared in
+//  scheduler_internal.h.
 #include "scheduler_internal.h"
 
 const char *scheduler_provider_name[] = {"google", "graph"};
@@ -167,14 +168,13 @@ scheduler_open (zhub_actor_ctx_t *ctx)
         self->graph_config.base_url ? self->graph_config.base_url : ZHUB_GRAPH_BASE_URL_DEFAULT,
         zhub_graph_token_url (self->graph) ? zhub_graph_token_url (self->graph) : "-",
         self->graph_config.scope ? self->graph_config.scope : ZHUB_GRAPH_SCOPE_DEFAULT);
-    if (zhub_store_table (ctx->store, "bookings", &self->bookings)
-        || zhub_store_table (ctx->store, "holds", &self->holds)
-        || zhub_store_table (ctx->store, "timers", &self->timers)
-        || zhub_store_table (ctx->store, "tokens", &self->tokens)
-        || zhub_store_table (ctx->store, "meta", &self->meta)
-        || zhub_store_table (ctx->store, "invitees", &self->invitees)
-        || zhub_store_table (ctx->store, "inbound", &self->inbound))
+    char err[128];
+    self->db =
+        sched_store_new (ctx, self->cfg.reminders_ms, self->cfg.reminder_count, err, sizeof err);
+    if (!self->db) {
+        zhub_error ("store_failed", "reason=\"%s\"", err);
         return -1;
+    }
     if (scheduler_timers_open (ctx))
         return -1;
     //  Google watch channels and Graph subscriptions, one per agent calendar.
@@ -189,4 +189,5 @@ scheduler_close (zhub_actor_ctx_t *ctx)
     zhub_graph_destroy (&self->graph);
     zhub_calendly_destroy (&self->calendly);
     zhub_bird_destroy (&self->bird);
+    sched_store_destroy (&self->db);
 }

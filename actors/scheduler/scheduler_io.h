@@ -1,33 +1,16 @@
 //  The scheduler's I/O side: availability from Google freeBusy and Graph
 //  getSchedule, event creation, WhatsApp through Bird, OAuth2 tokens, and
 //  the durable timers (messages to itself the broker holds until they are
-//  due: scheduler_timer.h) — all state in LMDB:
-//
-//    bookings  booking id -> sched_booking_t (JSON)
-//    holds     agent id, NUL, u64 start -> booking id: our own bookings as
-//              busy time, checked again inside the write that takes a slot
-//              (two requests for one agent and slot: one wins, the other
-//              is offered alternatives)
-//    timers    what an older scheduler kept of its timers (u64 due ms,
-//              name -> {"kind":…}): moved onto the bus at start, then empty
-//    tokens    "google" | "graph" -> secretbox(key from ZHUB_SECRET_KEY,
-//              {"access_token","expires_at","refresh_token"})
-//    invitees  Calendly invitee URI -> booking id (self-service bookings,
-//              found again on cancel and reschedule)
-//    meta      "rr" -> round-robin position (u64); "gtoken:<calendar>" ->
-//              that Google calendar's sync token (scheduler_google_sync.c);
-//              "token_due:<provider>", "reconcile_due" -> the due time (u64)
-//              of the one token / reconcile timer that counts
-//    watches   "sub:<platform>:<hash>" -> the Google watch channel or Graph
-//              subscription of one agent calendar, with the due time of the
-//              one renewal timer that counts (scheduler_watch_io.c)
-//    inbound   Bird contact id -> u64 ms of the last WhatsApp message they
-//              sent (Bird's whatsapp.inbound webhooks): free text may go to
-//              them for 24 hours after it, templates otherwise
-//              (scheduler_whatsapp_io.c)
+//  due: scheduler_timer.h). All its state is in LMDB, in the tables
+//  scheduler_store.h owns: bookings and the holds that make them busy
+//  time, the links from calendar notifications back to bookings, the OAuth
+//  tokens (sealed with the key from ZHUB_SECRET_KEY), the Google sync
+//  tokens, the calendar watch records, and when each contact last wrote on
+//  WhatsApp (free text may go to them for 24 hours after it, templates
+//  otherwise).
 //
 //  contact.forget (GDPR erase) deletes a person's bookings and the holds
-//  and invitee links that point at them, and their inbound time
+//  and links that point at them, and their inbound time
 //  (scheduler_forget_io.c); their reminders, held by the broker, find no
 //  booking when they arrive.
 #ifndef SCHEDULER_IO_H
@@ -38,6 +21,7 @@
 #include "google.h"
 #include "graph.h"
 #include "scheduler.h"
+#include "scheduler_store.h"
 #include "scheduler_watch.h"
 #include "zhub_actor.h"
 
@@ -64,9 +48,7 @@ typedef struct {
     zhub_graph_t *graph;
     zhub_calendly_t *calendly;
     zhub_bird_t *bird;
-    zhub_table_t bookings, holds, timers, tokens, meta, invitees;
-    zhub_table_t watches; //  sched_watch_name -> sched_watch_t (scheduler_watch_io.c)
-    zhub_table_t inbound; //  Bird contact id -> last inbound ms (scheduler_whatsapp_io.c)
+    sched_store_t *db; //  the tables (scheduler_store.h), opened by scheduler_open
     //  The tokens in use (copies of what the store holds sealed)
     char *access[2];
     int64_t expires[2];
@@ -135,15 +117,5 @@ void scheduler_handle_timer_token (zhub_actor_ctx_t *ctx, const zhub_actor_event
                                    zhub_outcome_t *out);
 void scheduler_handle_timer_watch (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
                                    zhub_outcome_t *out);
-
-//  GDPR erase, inside the caller's write transaction: deletes every
-//  booking that names the person (sched_booking_refers_to) and the holds
-//  and invitee / Graph event links of those bookings, and the person's
-//  inbound times.
-//  *removed counts the entries deleted (0 when nobody matched). ZHUB_OK or
-//  ZHUB_ERROR (return it from the callback). The contact.forget handler
-//  runs it with the contact.forgotten outbox entry in the same transaction.
-zhub_rc_t scheduler_forget_records (zhub_txn_t *txn, scheduler_t *self, const zhub_forget_t *f,
-                                    size_t *removed);
 
 #endif

@@ -115,6 +115,24 @@ sched_unavailable_msg (const sched_request_t *req, const sched_config_t *cfg,
     return msg;
 }
 
+zhub_msg_t *
+sched_reconcile_msg (int64_t due, int64_t since, int64_t now_ms)
+{
+    char id[64];
+    snprintf (id, sizeof id, "reconcile-%lld", (long long)due);
+    zhub_msg_t *msg = zhub_msg_new ();
+    zhub_msg_set (&msg->id, id);
+    zhub_msg_set (&msg->source, SCHEDULER_SOURCE);
+    zhub_msg_set (&msg->type, "contact.reconcile");
+    zhub_msg_set (&msg->subject, "reconcile");
+    msg->time_ms = now_ms;
+    json_t *data = json_object ();
+    s_set_time (data, "since", since);
+    zhub_msg_set_data_json (msg, data);
+    json_decref (data);
+    return msg;
+}
+
 char *
 sched_link_with_booking (const char *booking_url, const char *booking_id)
 {

@@ -10,21 +10,19 @@
 
 //  The booking a Calendly invitee belongs to, or NULL.
 static char *
-s_invitee_booking (zhub_store_t *store, scheduler_t *self, const sched_invitee_t *inv)
+s_invitee_booking (scheduler_t *self, const sched_invitee_t *inv)
 {
-    char *value;
-    size_t size;
     sched_booking_t b;
-    if (inv->utm_content && scheduler_load_booking (store, self, inv->utm_content, &b) == ZHUB_OK) {
-        sched_booking_clear (&b);
+    zhub_rc_t rc =
+        inv->utm_content ? sched_store_booking (self->db, inv->utm_content, &b) : ZHUB_NOTFOUND;
+    sched_booking_clear (&b);
+    if (rc == ZHUB_OK)
         return zhub_strdup (inv->utm_content);
-    }
     const char *keys[] = {inv->old_invitee, inv->invitee_uri};
+    char *id;
     for (size_t i = 0; i < 2; i++)
-        if (keys[i]
-            && scheduler_get (store, self->invitees, keys[i], strlen (keys[i]), &value, &size)
-                   == ZHUB_OK)
-            return value;
+        if (keys[i] && sched_store_link (self->db, keys[i], &id) == ZHUB_OK)
+            return id;
     return NULL;
 }
 
@@ -40,9 +38,10 @@ scheduler_handle_invitee (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, z
         sched_invitee_clear (&inv);
         return;
     }
-    char *id = s_invitee_booking (ctx->store, self, &inv);
-    sched_booking_t b;
-    if (!id || scheduler_load_booking (ctx->store, self, id, &b) != ZHUB_OK) {
+    char *id = s_invitee_booking (self, &inv);
+    sched_booking_t b = {0};
+    if (!id || sched_store_booking (self->db, id, &b) != ZHUB_OK) {
+        sched_booking_clear (&b);
         zhub_outcome_ok (out, "not_ours"); //  booked on the public page, not through us
         free (id);
         sched_invitee_clear (&inv);
@@ -86,15 +85,11 @@ scheduler_handle_invitee (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, z
                 zhub_msg_t *scheduled =
                     sched_tour_msg ("tour.scheduled", &b, salt, msg->traceparent, zhub_now_ms (),
                                     reason, sizeof reason);
-                scheduler_save_t save = {.ctx = ctx,
-                                         .self = self,
-                                         .booking = &b,
-                                         .publish = scheduled,
-                                         .arm = true,
-                                         .invitee = inv.invitee_uri};
+                sched_save_t save = {
+                    .booking = &b, .publish = scheduled, .arm = true, .link = inv.invitee_uri};
                 if (!scheduled)
                     zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
-                else if (zhub_store_write (ctx->store, scheduler_save_fn, &save) == ZHUB_OK)
+                else if (sched_store_save (self->db, &save) == ZHUB_OK)
                     zhub_outcome_ok (out, was_scheduled ? "rescheduled" : "scheduled");
                 else
                     zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
@@ -109,10 +104,10 @@ scheduler_handle_invitee (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, z
         s_set_str (&b.status, "canceled");
         zhub_msg_t *canceled = sched_tour_msg ("tour.canceled", &b, salt, msg->traceparent,
                                                zhub_now_ms (), reason, sizeof reason);
-        scheduler_save_t save = {.ctx = ctx, .self = self, .booking = &b, .publish = canceled};
+        sched_save_t save = {.booking = &b, .publish = canceled};
         if (!canceled)
             zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
-        else if (zhub_store_write (ctx->store, scheduler_save_fn, &save) == ZHUB_OK)
+        else if (sched_store_save (self->db, &save) == ZHUB_OK)
             zhub_outcome_ok (out, "canceled");
         else
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
@@ -139,10 +134,10 @@ s_graph_changed (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, bool delet
         json_string_value (json_object_get (json_object_get (data, "resourceData"), "id"));
     char *key = event_id ? zhub_sprintf ("graph:%s", event_id) : NULL;
     char *id = NULL;
-    size_t size;
-    sched_booking_t b;
-    if (!key || scheduler_get (ctx->store, self->invitees, key, strlen (key), &id, &size) != ZHUB_OK
-        || scheduler_load_booking (ctx->store, self, id, &b) != ZHUB_OK) {
+    sched_booking_t b = {0};
+    if (!key || sched_store_link (self->db, key, &id) != ZHUB_OK
+        || sched_store_booking (self->db, id, &b) != ZHUB_OK) {
+        sched_booking_clear (&b);
         zhub_outcome_ok (out, "not_ours");
         free (key);
         free (id);
@@ -155,7 +150,7 @@ s_graph_changed (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, bool delet
         change = SCHED_CHANGE_CANCELED;
     else if (!strcmp (b.status, "scheduled")) {
         //  Notifications say that it changed, not how: read the event.
-        const char *token = scheduler_token (ctx, self, S_GRAPH, out);
+        const char *token = scheduler_token (self, S_GRAPH, out);
         ok = token != NULL;
         if (ok) {
             zhub_http_response_t resp;
@@ -173,7 +168,7 @@ s_graph_changed (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, bool delet
         char salt[80];
         snprintf (salt, sizeof salt, "m%.70s", msg->id);
         int64_t old_start = b.start;
-        scheduler_save_t save = {.ctx = ctx, .self = self, .booking = &b, .hold_from = old_start};
+        sched_save_t save = {.booking = &b, .hold_from = old_start};
         if (change == SCHED_CHANGE_CANCELED)
             s_set_str (&b.status, "canceled");
         else {
@@ -184,16 +179,17 @@ s_graph_changed (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, bool delet
             save.hold_put = true;
         }
         char reason[256];
-        save.publish =
+        zhub_msg_t *publish =
             sched_tour_msg (change == SCHED_CHANGE_CANCELED ? "tour.canceled" : "tour.scheduled",
                             &b, salt, msg->traceparent, zhub_now_ms (), reason, sizeof reason);
-        if (!save.publish)
+        save.publish = publish;
+        if (!publish)
             zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
-        else if (zhub_store_write (ctx->store, scheduler_save_fn, &save) == ZHUB_OK)
+        else if (sched_store_save (self->db, &save) == ZHUB_OK)
             zhub_outcome_ok (out, change == SCHED_CHANGE_CANCELED ? "canceled" : "moved");
         else
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
-        zhub_msg_destroy (&save.publish);
+        zhub_msg_destroy (&publish);
     } else if (ok)
         zhub_outcome_ok (out, "no_change");
     sched_booking_clear (&b);

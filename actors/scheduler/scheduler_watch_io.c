@@ -1,8 +1,8 @@
 //  Calendar change subscriptions, the I/O side (the pure part is
-//  scheduler_watch.c). One record per agent calendar in the "watches"
-//  table, and one durable renewal timer for it: a scheduler.timer.watch
-//  message held by the broker until due, armed in the transaction that
-//  writes the record, which names it (timer_due):
+//  scheduler_watch.c). One record per agent calendar in the store, and one
+//  durable renewal timer for it: a scheduler.timer.watch message held by
+//  the broker until due, armed in the transaction that writes the record,
+//  which names it (timer_due; scheduler_store.h):
 //
 //    start   every agent calendar whose platform is on gets a record, and a
 //            timer due now unless the one armed before still stands (so a
@@ -98,47 +98,14 @@ scheduler_watch_config (scheduler_t *self, const char *google_base, const char *
 }
 
 //  -------------------------------------------------------------------
-//  Records and timers
+//  At start
 
-//  Writes the record and, when it names one, arms its timer.
-static zhub_rc_t
-s_put (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const char *name, const sched_watch_t *rec)
+int
+scheduler_watch_open (zhub_actor_ctx_t *ctx)
 {
     scheduler_t *self = ctx->state;
-    char *text = sched_watch_encode (rec);
-    zhub_rc_t rc = zhub_txn_put (txn, self->watches, name, strlen (name), text, strlen (text));
-    free (text);
-    if (rc != ZHUB_OK || rec->timer_due <= 0)
-        return rc;
-    sched_timer_t timer = {.kind = SCHED_TIMER_WATCH,
-                           .platform = rec->platform,
-                           .target = rec->target,
-                           .due = rec->timer_due};
-    return scheduler_timer_arm (ctx, txn, &timer, zhub_now_ms ());
-}
-
-//  The record under name, read inside txn. true when there is one.
-static bool
-s_get (zhub_txn_t *txn, scheduler_t *self, const char *name, sched_watch_t *rec)
-{
-    const void *value;
-    size_t size;
-    return zhub_txn_get (txn, self->watches, name, strlen (name), &value, &size) == ZHUB_OK
-           && sched_watch_decode (value, size, rec) == 0;
-}
-
-typedef struct {
-    zhub_actor_ctx_t *ctx;
-    int64_t now;
-    size_t armed;
-} s_arm_t;
-
-static zhub_rc_t
-s_arm_fn (zhub_txn_t *txn, void *arg)
-{
-    s_arm_t *a = arg;
-    scheduler_t *self = a->ctx->state;
-    a->armed = 0;
+    int64_t now = zhub_now_ms ();
+    size_t armed = 0;
     for (size_t i = 0; i < self->cfg.agent_count; i++) {
         const sched_agent_t *agent = &self->cfg.agents[i];
         bool seen = false; //  agents may share a calendar: one subscription
@@ -147,88 +114,18 @@ s_arm_fn (zhub_txn_t *txn, void *arg)
                     && !strcmp (self->cfg.agents[j].calendar_id, agent->calendar_id);
         if (seen || sched_watch_off_reason (&self->watch, agent->platform))
             continue;
-        char name[SCHED_WATCH_NAME_BYTES];
-        sched_watch_name (agent->platform, agent->calendar_id, name, sizeof name);
-        sched_watch_t rec;
-        memset (&rec, 0, sizeof rec);
-        bool found = s_get (txn, self, name, &rec);
         char *address = sched_watch_address (self->watch.public_url, agent->platform);
-        int64_t due = sched_watch_arm_due (found ? &rec : NULL, address, a->now);
+        bool one;
+        zhub_rc_t rc = sched_store_watch_arm (self->db, agent->platform, agent->calendar_id,
+                                              address, now, &one);
         free (address);
-        zhub_rc_t rc = ZHUB_OK;
-        if (due >= 0) {
-            //  the timer armed before, if any, no longer counts
-            if (!found) {
-                rec.platform = agent->platform;
-                rec.target = zhub_strdup (agent->calendar_id);
-            }
-            rec.timer_due = due;
-            rc = s_put (a->ctx, txn, name, &rec);
-            a->armed++;
-        }
-        sched_watch_clear (&rec);
         if (rc != ZHUB_OK)
-            return rc;
+            return -1;
+        armed += one;
     }
-    return ZHUB_OK;
-}
-
-int
-scheduler_watch_open (zhub_actor_ctx_t *ctx)
-{
-    scheduler_t *self = ctx->state;
-    if (zhub_store_table (ctx->store, "watches", &self->watches))
-        return -1;
-    s_arm_t arm = {.ctx = ctx, .now = zhub_now_ms ()};
-    if (zhub_store_write (ctx->store, s_arm_fn, &arm) != ZHUB_OK)
-        return -1;
-    if (arm.armed)
-        zhub_info ("watch_armed", "calendars=%zu", arm.armed);
+    if (armed)
+        zhub_info ("watch_armed", "calendars=%zu", armed);
     return 0;
-}
-
-//  After a fired timer: writes the record (with its next timer), or
-//  deletes it (drop_record) - provided the record still names the timer
-//  that fired; ZHUB_NOTFOUND when it does not (handled already).
-typedef struct {
-    zhub_actor_ctx_t *ctx;
-    const char *name;
-    int64_t fired;
-    const sched_watch_t *rec;
-    bool drop_record;
-} s_save_t;
-
-static zhub_rc_t
-s_save_fn (zhub_txn_t *txn, void *arg)
-{
-    s_save_t *s = arg;
-    scheduler_t *self = s->ctx->state;
-    sched_watch_t now;
-    memset (&now, 0, sizeof now);
-    bool current = s_get (txn, self, s->name, &now) && now.timer_due == s->fired;
-    sched_watch_clear (&now);
-    if (!current)
-        return ZHUB_NOTFOUND;
-    if (s->drop_record) {
-        zhub_rc_t rc = zhub_txn_del (txn, self->watches, s->name, strlen (s->name));
-        return rc == ZHUB_NOTFOUND ? ZHUB_OK : rc;
-    }
-    return s_put (s->ctx, txn, s->name, s->rec);
-}
-
-typedef struct {
-    scheduler_t *self;
-    const char *name;
-    sched_watch_t *rec;
-    bool found;
-} s_load_t;
-
-static zhub_rc_t
-s_load_fn (zhub_txn_t *txn, void *arg)
-{
-    s_load_t *l = arg;
-    l->found = s_get (txn, l->self, l->name, l->rec);
-    return ZHUB_OK;
 }
 
 //  -------------------------------------------------------------------
@@ -464,27 +361,24 @@ scheduler_watch_fire (zhub_actor_ctx_t *ctx, const sched_timer_t *t, zhub_outcom
     memset (&old, 0, sizeof old);
     char name[SCHED_WATCH_NAME_BYTES];
     sched_watch_name (p, target, name, sizeof name);
-    s_load_t load = {.self = self, .name = name, .rec = &rec};
-    if (zhub_store_read (ctx->store, s_load_fn, &load) != ZHUB_OK) {
+    zhub_rc_t found = sched_store_watch (self->db, name, &rec);
+    if (found == ZHUB_ERROR) {
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the watch");
         return;
     }
-    if (!load.found || rec.timer_due != t->due) {
+    if (found == ZHUB_NOTFOUND || rec.timer_due != t->due) {
         //  re-armed since (a restart, a new public URL): that timer counts
         zhub_debug ("watch_timer_dropped", "due=%lld", (long long)t->due);
         zhub_outcome_ok (out, "stale");
         sched_watch_clear (&rec);
         return;
     }
-    s_save_t save = {.ctx = ctx, .name = name, .fired = t->due};
     const char *off = sched_watch_off_reason (&self->watch, p);
     if (off || !sched_watch_wanted (&self->cfg, p, target)) {
         //  Switched off (the start re-arms it when on again), or no agent
         //  uses this calendar any more (what it has ends on its own).
         rec.timer_due = 0;
-        save.rec = &rec;
-        save.drop_record = !off;
-        zhub_rc_t rc = zhub_store_write (ctx->store, s_save_fn, &save);
+        zhub_rc_t rc = sched_store_watch_save (self->db, name, t->due, &rec, !off);
         if (rc == ZHUB_OK)
             zhub_info ("watch_dropped", "platform=%s calendar=%s reason=\"%s\"", s_platform[p],
                        target, off ? off : "no agent uses this calendar");
@@ -498,7 +392,7 @@ scheduler_watch_fire (zhub_actor_ctx_t *ctx, const sched_timer_t *t, zhub_outcom
     int provider = p == SCHED_GOOGLE ? S_GOOGLE : S_GRAPH;
     zhub_outcome_t why;
     memset (&why, 0, sizeof why);
-    const char *token = scheduler_token (ctx, self, provider, &why);
+    const char *token = scheduler_token (self, provider, &why);
     int64_t now = zhub_now_ms ();
     bool ok = false;
     if (!token)
@@ -513,8 +407,7 @@ scheduler_watch_fire (zhub_actor_ctx_t *ctx, const sched_timer_t *t, zhub_outcom
     //  the retry delay is the watch's own setting.
     rec.timer_due = ok ? sched_watch_renew_at (now, rec.expires_at, self->watch.margin_ms)
                        : now + self->watch.retry_ms;
-    save.rec = &rec;
-    zhub_rc_t rc = zhub_store_write (ctx->store, s_save_fn, &save);
+    zhub_rc_t rc = sched_store_watch_save (self->db, name, t->due, &rec, false);
     if (rc == ZHUB_OK && ok)
         s_release (self, p, &old, rec.target, token);
     if (rc == ZHUB_OK) {

@@ -41,7 +41,13 @@ test_booking_refers_to_the_person_by_whole_values (void)
 }
 
 //  -------------------------------------------------------------------
-//  On a real store (keys as scheduler_io.h describes them)
+//  On a real store (keys as scheduler_store.h describes them)
+
+//  The tables by the names scheduler_store.h gives them: the test writes
+//  the records as the store keeps them.
+typedef struct {
+    zhub_table_t bookings, holds, tokens, meta, invitees, inbound;
+} s_tables_t;
 
 static zhub_rc_t
 s_put (zhub_txn_t *txn, zhub_table_t table, const void *key, size_t key_size, const char *value)
@@ -50,7 +56,7 @@ s_put (zhub_txn_t *txn, zhub_table_t table, const void *key, size_t key_size, co
 }
 
 static void
-s_put_booking (zhub_txn_t *txn, scheduler_t *self, const sched_booking_t *b)
+s_put_booking (zhub_txn_t *txn, s_tables_t *self, const sched_booking_t *b)
 {
     char *text = sched_booking_encode (b);
     s_put (txn, self->bookings, b->booking_id, strlen (b->booking_id), text);
@@ -67,7 +73,7 @@ s_put_booking (zhub_txn_t *txn, scheduler_t *self, const sched_booking_t *b)
 static zhub_rc_t
 s_fill (zhub_txn_t *txn, void *arg)
 {
-    scheduler_t *self = arg;
+    s_tables_t *self = arg;
     //  Ana: a scheduled Graph tour with two reminders, an "unavailable"
     //  answer, and a Calendly self-service booking made by phone only.
     sched_booking_t ana = {.booking_id = "bk-ana-1",
@@ -117,7 +123,8 @@ s_fill (zhub_txn_t *txn, void *arg)
 }
 
 typedef struct {
-    scheduler_t *self;
+    s_tables_t *self;
+    sched_store_t *db;
     const zhub_forget_t *f;
     size_t removed;
     size_t bookings, holds, invitees, tokens, meta, inbound;
@@ -127,7 +134,7 @@ static zhub_rc_t
 s_forget (zhub_txn_t *txn, void *arg)
 {
     s_ctx_t *ctx = arg;
-    return scheduler_forget_records (txn, ctx->self, ctx->f, &ctx->removed);
+    return sched_store_forget (ctx->db, txn, ctx->f, &ctx->removed);
 }
 
 static zhub_rc_t
@@ -155,8 +162,10 @@ test_store_forgets_bookings_and_what_points_at_them (void)
     CHECK (store != NULL);
     if (!store)
         return;
-    scheduler_t self;
-    memset (&self, 0, sizeof self);
+    zhub_actor_ctx_t actor = {.store = store}; //  the erase queues nothing itself
+    sched_store_t *db = sched_store_new (&actor, NULL, 0, err, sizeof err);
+    CHECK (db != NULL);
+    s_tables_t self;
     CHECK (zhub_store_table (store, "bookings", &self.bookings) == 0);
     CHECK (zhub_store_table (store, "holds", &self.holds) == 0);
     CHECK (zhub_store_table (store, "tokens", &self.tokens) == 0);
@@ -168,7 +177,7 @@ test_store_forgets_bookings_and_what_points_at_them (void)
 
     zhub_forget_t f;
     CHECK (zhub_test_forget (ZHUB_TEST_ANA_FORGET, &f) == ZHUB_OK);
-    s_ctx_t ctx = {.self = &self, .f = &f};
+    s_ctx_t ctx = {.self = &self, .db = db, .f = &f};
     CHECK (zhub_store_write (store, s_forget, &ctx) == ZHUB_OK);
     //  3 bookings, 1 hold, 2 invitee links, 1 inbound time
     CHECK (ctx.removed == 7);
@@ -190,6 +199,7 @@ test_store_forgets_bookings_and_what_points_at_them (void)
     CHECK (ctx.bookings == 1 && ctx.holds == 1 && ctx.tokens == 1);
 
     zhub_forget_clear (&f);
+    sched_store_destroy (&db);
     zhub_store_destroy (&store);
     CHECK (zhub_test_remove_dir (dir) == 0);
 }

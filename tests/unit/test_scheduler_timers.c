@@ -195,8 +195,8 @@ s_handle (s_hub_t *hub, zhub_actor_handler_fn *handler, const zhub_msg_t *msg)
 static zhub_rc_t
 s_save (s_hub_t *hub, const sched_booking_t *b, bool arm)
 {
-    scheduler_save_t save = {.ctx = hub->ctx, .self = &hub->self, .booking = b, .arm = arm};
-    return zhub_store_write (hub->ctx->store, scheduler_save_fn, &save);
+    sched_save_t save = {.booking = b, .arm = arm};
+    return sched_store_save (hub->self.db, &save);
 }
 
 static void
@@ -254,8 +254,8 @@ test_a_reminder_comes_only_for_the_booking_as_it_stands (void)
     CHECK (s_save (&hub, &b, false) == ZHUB_OK);
     CHECK_STR (s_handle (&hub, scheduler_handle_timer_reminder, moved), "reminder_due");
     CHECK (s_outbox (&hub)->count == 1);
-    scheduler_save_t release = {.ctx = hub.ctx, .self = &hub.self, .booking = &b, .release = true};
-    CHECK (zhub_store_write (hub.ctx->store, scheduler_save_fn, &release) == ZHUB_OK);
+    sched_save_t release = {.booking = &b, .release = true};
+    CHECK (sched_store_save (hub.self.db, &release) == ZHUB_OK);
     CHECK_STR (s_handle (&hub, scheduler_handle_timer_reminder, moved), "unknown_booking");
     CHECK (s_outbox (&hub)->count == 0);
     zhub_msg_destroy (&first);
@@ -337,8 +337,9 @@ test_reconcile_timers_form_one_chain (void)
     s_stop (&hub);
 }
 
+//  An entry of the store's meta table (be64 values: scheduler_store.h).
 typedef struct {
-    scheduler_t *self;
+    zhub_table_t meta;
     const char *name;
     uint64_t value;
 } s_meta_t;
@@ -347,23 +348,32 @@ static zhub_rc_t
 s_meta_put_fn (zhub_txn_t *txn, void *arg)
 {
     s_meta_t *m = arg;
-    return scheduler_meta_put_u64 (txn, m->self, m->name, m->value);
+    uint8_t bytes[8];
+    zhub_store_key_u64 (bytes, m->value);
+    return zhub_txn_put (txn, m->meta, m->name, strlen (m->name), bytes, 8);
 }
 
-static zhub_rc_t
-s_meta_get_fn (zhub_txn_t *txn, void *arg)
+static void
+s_meta_put (s_hub_t *hub, const char *name, uint64_t value)
 {
-    s_meta_t *m = arg;
-    m->value = scheduler_meta_u64 (txn, m->self, m->name);
-    return ZHUB_OK;
+    s_meta_t m = {.name = name, .value = value};
+    CHECK (zhub_store_table (hub->ctx->store, "meta", &m.meta) == 0);
+    CHECK (zhub_store_write (hub->ctx->store, s_meta_put_fn, &m) == ZHUB_OK);
 }
 
 static uint64_t
 s_meta (s_hub_t *hub, const char *name)
 {
-    s_meta_t m = {.self = &hub->self, .name = name};
-    zhub_store_read (hub->ctx->store, s_meta_get_fn, &m);
-    return m.value;
+    zhub_table_t meta;
+    CHECK (zhub_store_table (hub->ctx->store, "meta", &meta) == 0);
+    char *value;
+    size_t size;
+    uint64_t v = 0;
+    if (zhub_store_get_copy (hub->ctx->store, meta, name, strlen (name), &value, &size) == ZHUB_OK
+        && size == 8)
+        v = zhub_store_u64 (value);
+    free (value);
+    return v;
 }
 
 static void
@@ -374,8 +384,7 @@ test_a_token_timer_armed_before_a_later_refresh_is_dropped (void)
         return;
     char reason[256];
     //  the refresh armed last is due at 5000; one due at 4000 comes late
-    s_meta_t armed = {.self = &hub.self, .name = "token_due:google", .value = 5000};
-    CHECK (zhub_store_write (hub.ctx->store, s_meta_put_fn, &armed) == ZHUB_OK);
+    s_meta_put (&hub, "token_due:google", 5000);
     sched_timer_t t = {.kind = SCHED_TIMER_TOKEN, .platform = SCHED_GOOGLE, .due = 4000};
     zhub_msg_t *msg = sched_timer_msg (&t, 0, 0, reason, sizeof reason);
     CHECK_STR (s_handle (&hub, scheduler_handle_timer_token, msg), "stale");
@@ -384,11 +393,16 @@ test_a_token_timer_armed_before_a_later_refresh_is_dropped (void)
     s_stop (&hub);
 }
 
-//  What an older scheduler kept: u64 due + name -> {"kind": ...}.
+//  What an older scheduler kept: u64 due + name -> {"kind": ...} in its
+//  timers table, and meta "reconcile_armed".
+typedef struct {
+    zhub_table_t timers, meta;
+} s_legacy_t;
+
 static zhub_rc_t
 s_legacy_fn (zhub_txn_t *txn, void *arg)
 {
-    scheduler_t *self = arg;
+    s_legacy_t *self = arg;
     const struct {
         int64_t due;
         const char *name, *what;
@@ -435,9 +449,11 @@ test_the_timers_an_older_scheduler_kept_move_onto_the_bus_once (void)
     off.status = "canceled";
     CHECK (s_save (&hub, &on, false) == ZHUB_OK && s_save (&hub, &off, false) == ZHUB_OK);
     //  as an older scheduler left them: its timers, and no reconcile_due
-    s_meta_t none = {.self = &hub.self, .name = "reconcile_due", .value = 0};
-    CHECK (zhub_store_write (hub.ctx->store, s_meta_put_fn, &none) == ZHUB_OK);
-    CHECK (zhub_store_write (hub.ctx->store, s_legacy_fn, &hub.self) == ZHUB_OK);
+    s_meta_put (&hub, "reconcile_due", 0);
+    s_legacy_t legacy;
+    CHECK (zhub_store_table (hub.ctx->store, "timers", &legacy.timers) == 0);
+    CHECK (zhub_store_table (hub.ctx->store, "meta", &legacy.meta) == 0);
+    CHECK (zhub_store_write (hub.ctx->store, s_legacy_fn, &legacy) == ZHUB_OK);
     scheduler_close (hub.ctx);
     CHECK (scheduler_open (hub.ctx) == 0);
     zhub_test_outbox_t *box = s_outbox (&hub);

@@ -352,26 +352,26 @@ static const char *s_agents =
     "{\"id\":\"luis\",\"email\":\"luis@x.mx\",\"platform\":\"graph\"}]}";
 
 typedef struct {
-    scheduler_t *self;
-    size_t watches; //  records
-    size_t armed;   //  records with a timer
-    int64_t due[2]; //  their timers, Google's then Graph's
+    zhub_table_t watches; //  the store's table of records (scheduler_store.h)
+    size_t watches_n;     //  records
+    size_t armed;         //  records with a timer
+    int64_t due[2];       //  their timers, Google's then Graph's
 } s_count_t;
 
 static zhub_rc_t
 s_count_fn (zhub_txn_t *txn, void *arg)
 {
     s_count_t *c = arg;
-    c->watches = c->armed = 0;
+    c->watches_n = c->armed = 0;
     c->due[0] = c->due[1] = 0;
-    zhub_cursor_t *cursor = zhub_cursor_open (txn, c->self->watches);
+    zhub_cursor_t *cursor = zhub_cursor_open (txn, c->watches);
     const void *key, *value;
     size_t key_size, value_size;
     zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
     while (rc == ZHUB_OK) {
         sched_watch_t w;
         if (sched_watch_decode (value, value_size, &w) == 0) {
-            c->watches++;
+            c->watches_n++;
             c->armed += w.timer_due > 0;
             c->due[w.platform] = w.timer_due;
             sched_watch_clear (&w);
@@ -385,7 +385,7 @@ s_count_fn (zhub_txn_t *txn, void *arg)
 //  Makes both records look made (an id, delivering to public URL
 //  `address`), renewal at due (the timer of an earlier start).
 typedef struct {
-    scheduler_t *self;
+    zhub_table_t watches;
     int64_t due;
     const char *address;
 } s_made_t;
@@ -401,7 +401,7 @@ s_made_fn (zhub_txn_t *txn, void *arg)
         const void *value;
         size_t size;
         sched_watch_t w;
-        if (zhub_txn_get (txn, m->self->watches, name, strlen (name), &value, &size) != ZHUB_OK
+        if (zhub_txn_get (txn, m->watches, name, strlen (name), &value, &size) != ZHUB_OK
             || sched_watch_decode (value, size, &w))
             return ZHUB_ERROR;
         s_set_str (&w.id, "made-1");
@@ -411,7 +411,7 @@ s_made_fn (zhub_txn_t *txn, void *arg)
         w.timer_due = m->due;
         w.expires_at = m->due + HOUR;
         char *text = sched_watch_encode (&w);
-        zhub_txn_put (txn, m->self->watches, name, strlen (name), text, strlen (text));
+        zhub_txn_put (txn, m->watches, name, strlen (name), text, strlen (text));
         free (text);
         sched_watch_clear (&w);
     }
@@ -469,11 +469,12 @@ test_timers_are_armed_once_per_calendar_across_restarts (void)
     if (!actor)
         return;
     zhub_actor_ctx_t *ctx = zhub_actor_ctx (actor);
-    s_count_t count = {.self = &self};
+    s_count_t count;
+    CHECK (zhub_store_table (ctx->store, "watches", &count.watches) == 0);
     zhub_test_outbox_t box = {.count = 0};
     CHECK (s_timers (ctx, &box) == 2);
     zhub_store_read (ctx->store, s_count_fn, &count);
-    CHECK (count.watches == 2 && count.armed == 2);
+    CHECK (count.watches_n == 2 && count.armed == 2);
     CHECK (box.msgs[0]->deliver_at_ms >= before && box.msgs[0]->deliver_at_ms <= zhub_now_ms ());
     CHECK (box.msgs[0]->deliver_at_ms == count.due[0]
            || box.msgs[0]->deliver_at_ms == count.due[1]);
@@ -482,12 +483,12 @@ test_timers_are_armed_once_per_calendar_across_restarts (void)
     //  once made, a restart keeps the timers armed before: no second
     //  subscription, no earlier renewal
     int64_t later = zhub_now_ms () + DAY;
-    s_made_t made = {.self = &self, .due = later, .address = self.watch.public_url};
+    s_made_t made = {.watches = count.watches, .due = later, .address = self.watch.public_url};
     CHECK (zhub_store_write (ctx->store, s_made_fn, &made) == ZHUB_OK);
     s_reopen (ctx);
     CHECK (s_timers (ctx, &box) == 0);
     zhub_store_read (ctx->store, s_count_fn, &count);
-    CHECK (count.watches == 2 && count.armed == 2);
+    CHECK (count.watches_n == 2 && count.armed == 2);
     CHECK (count.due[0] == later && count.due[1] == later);
 
     //  the public URL moved: both due now, one new timer each; the timers
@@ -513,7 +514,7 @@ test_timers_are_armed_once_per_calendar_across_restarts (void)
         CHECK_STR (s_fire (ctx, box.msgs[i]), "watch_dropped");
     CHECK (s_timers (ctx, &box) == 0);
     zhub_store_read (ctx->store, s_count_fn, &count);
-    CHECK (count.watches == 2 && count.armed == 0);
+    CHECK (count.watches_n == 2 && count.armed == 0);
     //  switched off at start: nothing is armed
     s_reopen (ctx);
     CHECK (s_timers (ctx, &box) == 0);
@@ -538,7 +539,7 @@ test_timers_are_armed_once_per_calendar_across_restarts (void)
     for (size_t i = 0; i < box.count; i++)
         CHECK_STR (s_fire (ctx, box.msgs[i]), "stale");
     zhub_store_read (ctx->store, s_count_fn, &count);
-    CHECK (count.watches == 1 && count.armed == 0);
+    CHECK (count.watches_n == 1 && count.armed == 0);
     CHECK (s_timers (ctx, &box) == 0);
 
     zhub_test_outbox_clear (&box);
