@@ -320,8 +320,9 @@ char *sched_google_resource_calendar (const char *uri);
 //  it knew: bird_contact_id, hubspot_contact_id, phone, email and
 //  identifiers[] (all of them, the phone with and without its "+").
 //  The scheduler deletes every booking that names the person, with the
-//  holds, reminder timers and invitee links that point at it, and answers
-//  contact.forgotten in the same transaction.
+//  holds and invitee links that point at it, and answers
+//  contact.forgotten in the same transaction (its reminder timers, held by
+//  the broker, then find no booking).
 
 //  True when the booking names the person (f from zhub_forget_parse): its
 //  Bird contact id or its phone (with or without "+") is one of the
