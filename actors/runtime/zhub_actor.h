@@ -181,6 +181,11 @@ typedef struct {
 //    zhub_actor_ready                           1 when joined and ready
 //    zhub_actor_http_requests_total{peer,class} outbound calls (class 2xx,
 //        3xx, 4xx, 5xx, transport) and zhub_actor_http_seconds{peer}
+//    zhub_actor_breaker_open{peer}              1 while a paced host's circuit
+//        is open (calls held)
+//    zhub_actor_peer_budget_remaining{peer}     a paced host's rate window
+//        and zhub_actor_peer_budget_max{peer}   as its last answer said it
+//        (HubSpot's X-HubSpot-RateLimit-Remaining and -Max)
 //  spec is borrowed and must outlive the actor. Returns NULL with a reason
 //  in err.
 zhub_actor_t *zhub_actor_new (const zhub_actor_config_t *config, const zhub_actor_spec_t *spec,

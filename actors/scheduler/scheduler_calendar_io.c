@@ -109,6 +109,10 @@ scheduler_token_refresh (scheduler_t *self, int provider, zhub_outcome_t *out)
         zhub_retry_classify (&resp, what, zhub_now_ms (), out);
         rc = out->rc;
     }
+    char labels[64] = "";
+    zhub_metrics_label (labels, sizeof labels, "provider", scheduler_provider_name[provider]);
+    zhub_metrics_label (labels, sizeof labels, "outcome", rc == ZHUB_OK ? "ok" : "failed");
+    zhub_metrics_count (self->metrics, "zhub_actor_token_refresh_total", labels, 1);
     //  The answer held the token: wipe it before freeing.
     if (resp.body)
         sodium_memzero (resp.body, resp.body_size);

@@ -155,6 +155,10 @@ scheduler_open (zhub_actor_ctx_t *ctx)
     self->graph = zhub_graph_new (&self->graph_config, ctx->http);
     self->calendly = zhub_calendly_new (&self->calendly_config, ctx->http);
     self->bird = zhub_bird_new (&self->bird_config, ctx->http);
+    self->metrics = ctx->metrics;
+    zhub_metrics_declare (self->metrics, "zhub_actor_token_refresh_total", ZHUB_COUNTER,
+                          "OAuth2 access token refreshes, by provider and outcome (ok, failed).",
+                          NULL, 0);
     //  Where the calendar calls go, said once (no secrets in URLs).
     zhub_info (
         "config_calendars",

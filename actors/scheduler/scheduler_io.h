@@ -48,7 +48,8 @@ typedef struct {
     zhub_graph_t *graph;
     zhub_calendly_t *calendly;
     zhub_bird_t *bird;
-    sched_store_t *db; //  the tables (scheduler_store.h), opened by scheduler_open
+    zhub_metrics_t *metrics; //  the runtime's (borrowed), set by scheduler_open
+    sched_store_t *db;       //  the tables (scheduler_store.h), opened by scheduler_open
     //  The tokens in use (copies of what the store holds sealed)
     char *access[2];
     int64_t expires[2];
