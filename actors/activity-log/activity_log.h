@@ -20,7 +20,9 @@
 //                                is deleted, contact.forgotten answers
 //  Every engagement is titled "AI Agent Activity: {event_type}", has the
 //  event's time as hs_timestamp and is associated with the HubSpot contact
-//  and, when known, the deal (HUBSPOT_DEFINED type ids from https://developers.hubspot.com/docs/api/crm/understanding-the-crm and github.com/HubSpot/HubSpot-public-api-spec-collection).
+//  and, when known, the deal (HUBSPOT_DEFINED type ids from
+//  https://developers.hubspot.com/docs/api/crm/understanding-the-crm and
+//  github.com/HubSpot/HubSpot-public-api-spec-collection).
 #ifndef ACTIVITY_LOG_H
 #define ACTIVITY_LOG_H
 
@@ -50,8 +52,7 @@ typedef enum {
     ACTIVITY_EV_ESCALATION,
     ACTIVITY_EV_CONTACT_SYNCED, //  learn the HubSpot contact id
     ACTIVITY_EV_DEAL_STAGE,     //  learn the HubSpot deal id
-    ACTIVITY_EV_FLUSH,          //  our own transcript timer
-    ACTIVITY_EV_FORGET          //  contact.forget: erase a person (zhub_forget_parse)
+    ACTIVITY_EV_FLUSH           //  our own transcript timer
 } activity_event_kind_t;
 
 typedef enum { ACTIVITY_NOTE, ACTIVITY_TASK, ACTIVITY_MEETING } activity_kind_t;
@@ -77,9 +78,19 @@ typedef struct {
     char *reason, *priority, *owner_id; //  escalation
 } activity_event_t;
 
-//  Reads msg. ZHUB_OK with *event filled; ZHUB_NOTFOUND for a topic that
-//  is not ours (reason says so); ZHUB_REJECT when a required field is
-//  missing or malformed. The caller clears event in every case.
+//  Reads msg as an event of kind (its route's): data is msg's data as
+//  JSON, decoded once by the runtime (NULL when it has none: refused).
+//  tour.* go through zhub_tour_parse_data, contact.synced and
+//  deal.stage_changed through their parsers in zhub_events.h; the others
+//  have none there and are read here. ZHUB_OK with *event filled;
+//  ZHUB_REJECT when a required field is missing or malformed. The caller
+//  clears event in every case.
+zhub_rc_t activity_read (activity_event_kind_t kind, const zhub_msg_t *msg, const json_t *data,
+                         activity_event_t *event, char *reason, size_t reason_size);
+
+//  A message read back from the store (a parked event): its kind from its
+//  type, its data decoded here, then activity_read. ZHUB_NOTFOUND for a
+//  topic activity-log does not log (reason says so).
 zhub_rc_t activity_parse (const zhub_msg_t *msg, activity_event_t *event, char *reason,
                           size_t reason_size);
 void activity_event_clear (activity_event_t *event);

@@ -239,8 +239,8 @@ s_delete_made (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const zhub_forget_t
     for (size_t i = 0; ok && i < made.paths.count; i++) {
         zhub_http_response_t resp;
         zhub_http_response_init (&resp);
-        zhub_hubspot_request (((activity_log_t *)ctx->state)->hubspot, "DELETE", made.paths.items[i], NULL, msg->traceparent,
-                              &resp);
+        zhub_hubspot_request (((activity_log_t *)ctx->state)->hubspot, "DELETE",
+                              made.paths.items[i], NULL, msg->traceparent, &resp);
         ok = (resp.status >= 200 && resp.status < 300) || resp.status == 404;
         if (ok)
             zhub_info ("engagement_deleted", "id=%s path=%s status=%ld", msg->id,
@@ -254,8 +254,9 @@ s_delete_made (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const zhub_forget_t
 }
 
 void
-activity_log_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+activity_log_handle_forget (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                            zhub_outcome_t *out)
 {
-    zhub_actor_forget_upstream (ctx, msg, ACTIVITY_LOG_GROUP, s_delete_made, activity_log_erase,
+    zhub_actor_forget_upstream (ctx, ev->msg, ACTIVITY_LOG_GROUP, s_delete_made, activity_log_erase,
                                 out);
 }

@@ -232,7 +232,8 @@ s_resolve (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t 
     char *path = zhub_sprintf ("/crm/v3/objects/contacts/%s?idProperty=bird_contact_id", eid);
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);
-    zhub_hubspot_request (((activity_log_t *)ctx->state)->hubspot, "GET", path, NULL, msg->traceparent, &resp);
+    zhub_hubspot_request (((activity_log_t *)ctx->state)->hubspot, "GET", path, NULL,
+                          msg->traceparent, &resp);
     free (path);
     free (eid);
     zhub_rc_t rc = ZHUB_NOTFOUND;
@@ -343,7 +344,8 @@ bool
 alog_call (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const char *method, const char *path,
            const json_t *body, const char *what, zhub_http_response_t *resp, zhub_outcome_t *out)
 {
-    zhub_hubspot_request (((activity_log_t *)ctx->state)->hubspot, method, path, body, msg->traceparent, resp);
+    zhub_hubspot_request (((activity_log_t *)ctx->state)->hubspot, method, path, body,
+                          msg->traceparent, resp);
     zhub_debug ("call", "id=%s what=\"%s\" status=%ld ms=%lld", msg->id, what, resp->status,
                 (long long)resp->elapsed_ms);
     if (resp->status >= 200 && resp->status < 300)
@@ -614,47 +616,120 @@ s_replay (zhub_actor_ctx_t *ctx, const char *bird_id, zhub_outcome_t *out, size_
 }
 
 //  -------------------------------------------------------------------
-//  The handler
+//  The handlers (one per route, main.c)
+
+//  A conversation event of kind (its route's): resolve the contact, then
+//  write its engagement, or park it until the contact is known.
+static void
+s_conversation_event (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                      activity_event_kind_t kind, zhub_outcome_t *out)
+{
+    activity_event_t event;
+    char reason[256] = "";
+    if (activity_read (kind, ev->msg, ev->data, &event, reason, sizeof reason) != ZHUB_OK)
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+    else
+        s_process (ctx, ev->msg, &event, out);
+    activity_event_clear (&event);
+}
 
 void
-activity_log_handle (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
+activity_log_handle_started (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                             zhub_outcome_t *out)
 {
-    const zhub_msg_t *msg = ev->msg;
+    s_conversation_event (ctx, ev, ACTIVITY_EV_STARTED, out);
+}
+
+void
+activity_log_handle_message (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                             zhub_outcome_t *out)
+{
+    s_conversation_event (ctx, ev, ACTIVITY_EV_MESSAGE, out);
+}
+
+void
+activity_log_handle_qualification (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                   zhub_outcome_t *out)
+{
+    s_conversation_event (ctx, ev, ACTIVITY_EV_QUALIFIED, out);
+}
+
+void
+activity_log_handle_escalation (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                zhub_outcome_t *out)
+{
+    s_conversation_event (ctx, ev, ACTIVITY_EV_ESCALATION, out);
+}
+
+void
+activity_log_handle_tour_scheduled (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                    zhub_outcome_t *out)
+{
+    s_conversation_event (ctx, ev, ACTIVITY_EV_TOUR_SCHEDULED, out);
+}
+
+void
+activity_log_handle_tour_canceled (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                   zhub_outcome_t *out)
+{
+    s_conversation_event (ctx, ev, ACTIVITY_EV_TOUR_CANCELED, out);
+}
+
+//  contact.synced, deal.stage_changed: learn the HubSpot ids, then replay
+//  what was parked for the contact.
+static void
+s_learn (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, activity_event_kind_t kind,
+         zhub_outcome_t *out)
+{
     activity_log_t *self = ctx->state;
+    activity_event_t event;
+    char reason[256] = "";
+    size_t replayed = 0;
+    if (activity_read (kind, ev->msg, ev->data, &event, reason, sizeof reason) != ZHUB_OK)
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+    else if (!event.hubspot_contact_id && !event.hubspot_deal_id)
+        zhub_outcome_ok (out, "no_ids");
+    else if (s_ids_learn (ctx->store, self, event.bird_id, event.hubspot_contact_id,
+                          event.hubspot_deal_id)
+             != ZHUB_OK)
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot write the id map");
+    else if (s_replay (ctx, event.bird_id, out, &replayed)) {
+        zhub_outcome_ok (out, "learned");
+        snprintf (out->reason, sizeof out->reason, "replayed=%zu", replayed);
+    }
+    activity_event_clear (&event);
+}
+
+void
+activity_log_handle_contact_synced (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                    zhub_outcome_t *out)
+{
+    s_learn (ctx, ev, ACTIVITY_EV_CONTACT_SYNCED, out);
+}
+
+void
+activity_log_handle_deal_stage (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                zhub_outcome_t *out)
+{
+    s_learn (ctx, ev, ACTIVITY_EV_DEAL_STAGE, out);
+}
+
+//  -------------------------------------------------------------------
+//  Periodic work
+
+void
+activity_log_tick (zhub_actor_ctx_t *ctx)
+{
+    activity_log_t *self = ctx->state;
+    if (!self->retention_ms)
+        return;
     int64_t now = zhub_now_ms ();
     int64_t every = self->retention_ms / 2 < ACTIVITY_PRUNE_EVERY_MS ? self->retention_ms / 2
                                                                      : ACTIVITY_PRUNE_EVERY_MS;
-    if (self->retention_ms && now - self->last_prune_ms >= every) {
-        self->last_prune_ms = now;
-        int deleted = activity_log_prune (ctx->store, self, now);
-        if (deleted)
-            zhub_info ("retention", "deleted=%d", deleted);
-    }
-    activity_event_t event;
-    char reason[256] = "";
-    zhub_rc_t rc = activity_parse (msg, &event, reason, sizeof reason);
-    if (rc == ZHUB_NOTFOUND) {
-        zhub_outcome_ok (out, "ignored");
-        snprintf (out->reason, sizeof out->reason, "%s", reason);
-    } else if (rc != ZHUB_OK)
-        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
-    else if (event.kind == ACTIVITY_EV_CONTACT_SYNCED || event.kind == ACTIVITY_EV_DEAL_STAGE) {
-        size_t replayed = 0;
-        if (!event.hubspot_contact_id && !event.hubspot_deal_id)
-            zhub_outcome_ok (out, "no_ids");
-        else if (s_ids_learn (ctx->store, self, event.bird_id, event.hubspot_contact_id,
-                              event.hubspot_deal_id)
-                 != ZHUB_OK)
-            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot write the id map");
-        else if (s_replay (ctx, event.bird_id, out, &replayed)) {
-            zhub_outcome_ok (out, "learned");
-            snprintf (out->reason, sizeof out->reason, "replayed=%zu", replayed);
-        }
-    } else if (event.kind == ACTIVITY_EV_FORGET)
-        activity_log_forget (ctx, msg, out);
-    else if (event.kind == ACTIVITY_EV_FLUSH)
-        alog_transcript_flush (ctx, msg, &event, out);
-    else
-        s_process (ctx, msg, &event, out);
-    activity_event_clear (&event);
+    if (now - self->last_prune_ms < every)
+        return;
+    self->last_prune_ms = now;
+    int deleted = activity_log_prune (ctx->store, self, now);
+    if (deleted)
+        zhub_info ("retention", "deleted=%d", deleted);
 }

@@ -55,8 +55,29 @@ int activity_log_open (zhub_actor_ctx_t *ctx);
 //  zhub_actor_spec_t.close: frees what activity_log_open made.
 void activity_log_close (zhub_actor_ctx_t *ctx);
 
-//  The handler for every activity-log topic.
-void activity_log_handle (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
+//  The handlers, one per route (main.c), each on the event the runtime
+//  decoded once. The conversation events (started, message,
+//  qualification, escalation, tour scheduled and canceled) are written as
+//  engagements, or parked until their contact's HubSpot id is known;
+//  contact.synced and deal.stage_changed teach those ids and replay what
+//  was parked; activity.transcript.flush writes a coalesced transcript
+//  (activity_log_transcript.c); contact.forget erases a person
+//  (activity_log_forget.c).
+zhub_actor_handler_fn activity_log_handle_started;
+zhub_actor_handler_fn activity_log_handle_message;
+zhub_actor_handler_fn activity_log_handle_qualification;
+zhub_actor_handler_fn activity_log_handle_escalation;
+zhub_actor_handler_fn activity_log_handle_tour_scheduled;
+zhub_actor_handler_fn activity_log_handle_tour_canceled;
+zhub_actor_handler_fn activity_log_handle_contact_synced;
+zhub_actor_handler_fn activity_log_handle_deal_stage;
+zhub_actor_handler_fn activity_log_handle_flush;
+zhub_actor_handler_fn activity_log_handle_forget;
+
+//  zhub_actor_spec_t.tick: the retention sweep (activity_log_prune), at
+//  most every ACTIVITY_PRUNE_EVERY_MS (or half the retention when that is
+//  shorter), whether messages come or not.
+void activity_log_tick (zhub_actor_ctx_t *ctx);
 
 //  Deletes what is older than the retention: conversation caches, parked
 //  events, engagement ids of single events. Returns the number of entries
@@ -78,9 +99,9 @@ int activity_log_prune (zhub_store_t *store, activity_log_t *self, int64_t now_m
 zhub_rc_t activity_log_erase (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const zhub_forget_t *who,
                               size_t *removed);
 
-//  contact.forget: the erase above, and with "upstream" first a DELETE in
-//  HubSpot of every engagement in `made` for the person's Bird ids (HubSpot's
-//  GDPR delete of the contact leaves the ones also associated with a deal).
-void activity_log_forget (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+//  contact.forget (activity_log_handle_forget) runs the erase above, and
+//  with "upstream" first a DELETE in HubSpot of every engagement in `made`
+//  for the person's Bird ids (HubSpot's GDPR delete of the contact leaves
+//  the ones also associated with a deal).
 
 #endif

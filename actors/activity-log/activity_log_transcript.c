@@ -1,5 +1,6 @@
-//  activity-log's transcript note: conversation.message and the
-//  activity.transcript.flush timer (activity_log_io.c dispatches both here).
+//  activity-log's transcript note: conversation.message (activity_log_io.c
+//  hands it over once the contact is known) and the
+//  activity.transcript.flush timer (its route's handler is here).
 //
 //  The transcript note is coalesced: messages go into the conversation
 //  cache at once, but the note is written at most once per interval. When
@@ -168,4 +169,17 @@ alog_transcript_flush (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activ
         alog_ids_clear (&ids);
     }
     activity_conv_clear (&conv);
+}
+
+void
+activity_log_handle_flush (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
+{
+    activity_event_t event;
+    char reason[256] = "";
+    if (activity_read (ACTIVITY_EV_FLUSH, ev->msg, ev->data, &event, reason, sizeof reason)
+        != ZHUB_OK)
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+    else
+        alog_transcript_flush (ctx, ev->msg, &event, out);
+    activity_event_clear (&event);
 }

@@ -32,6 +32,7 @@
 #define DEAL_SYNC_SOURCE "zhub/deal-sync"
 #define DEAL_KEY_PROPERTY "zhub_deal_key"
 #define DEAL_MAX_PIPELINE_STAGES 64
+#define DEAL_CRM_TOPIC "webhook.hubspot.deal.propertyChange" //  a person's change in HubSpot
 
 //  The AI's stages, in their forward order; the last one is "closed lost".
 typedef enum {
@@ -109,14 +110,33 @@ typedef struct {
     int64_t time_ms; //  the event's time
 } deal_ai_event_t;
 
-//  Reads conversation.stage_changed, qualification.completed (qualified
-//  -> "qualified", not qualified -> "unqualified") or tour.scheduled
-//  (-> "tour_scheduled", agent "scheduler"). The Bird id comes from
-//  data.bird_contact_id, else the subject "contact:<id>". ZHUB_OK,
-//  ZHUB_NOTFOUND (not a deal event), or ZHUB_REJECT with a reason.
-zhub_rc_t deal_sync_parse_ai (const char *topic, const char *subject, const json_t *data,
-                              int64_t time_ms, deal_ai_event_t *event, char *reason,
-                              size_t reason_size);
+//  A reader of one AI event: msg is the envelope (its type, subject and
+//  time), data its data as JSON, decoded once by the runtime (NULL when it
+//  has none: refused). ZHUB_OK with *event filled, ZHUB_NOTFOUND (not the
+//  reader's type), or ZHUB_REJECT with a reason. The caller clears event in
+//  every case.
+typedef zhub_rc_t (deal_ai_reader_fn) (const zhub_msg_t *msg, const json_t *data,
+                                       deal_ai_event_t *event, char *reason, size_t reason_size);
+
+//  conversation.stage_changed and qualification.completed (qualified ->
+//  "qualified", not qualified -> "unqualified"), read by the catalogue's
+//  parser (zhub_ai_stage_parse_data). A Bird id longer than an envelope id
+//  is refused.
+deal_ai_reader_fn deal_sync_read_ai_stage;
+
+//  tour.scheduled (-> "tour_scheduled", agent "scheduler" unless it names
+//  one): the Bird id from data.bird_contact_id, else the subject
+//  "contact:<id>"; start must be RFC 3339 text, which goes to HubSpot as
+//  tour_scheduled_date as it came. Read here, not by zhub_tour_parse, which
+//  refuses a tour without booking_id or end (deal-sync needs neither) and
+//  keeps the start only as unix ms.
+deal_ai_reader_fn deal_sync_read_tour;
+
+//  The reader of msg's type, for code that holds a message of any type
+//  (`zhub dlq`'s preview): deal_sync_read_ai_stage or deal_sync_read_tour;
+//  ZHUB_NOTFOUND for a type that is not an AI event deal-sync acts on.
+//  The actor's own routes call the reader of their topic.
+deal_ai_reader_fn deal_sync_parse_ai;
 
 void deal_ai_event_clear (deal_ai_event_t *event);
 

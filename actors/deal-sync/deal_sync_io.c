@@ -8,6 +8,7 @@
 //  is one LMDB transaction after the last call succeeded.
 #include "deal_sync_io.h"
 #include "deal_sync_state.h"
+#include "zhub_events.h"
 #include "zhub_log.h"
 
 #include <stdio.h>
@@ -143,7 +144,8 @@ deal_sync_hubspot (zhub_actor_ctx_t *ctx, const char *method, const char *path, 
                    const char *what, const zhub_msg_t *msg, zhub_http_response_t *resp,
                    bool not_found_ok, zhub_outcome_t *out)
 {
-    zhub_hubspot_request (((deal_sync_t *)ctx->state)->hubspot, method, path, body, msg ? msg->traceparent : NULL, resp);
+    zhub_hubspot_request (((deal_sync_t *)ctx->state)->hubspot, method, path, body,
+                          msg ? msg->traceparent : NULL, resp);
     zhub_debug ("call", "id=%s api=hubspot what=\"%s\" status=%ld ms=%lld",
                 msg && msg->id ? msg->id : "-", what, resp->status, (long long)resp->elapsed_ms);
     if (resp->status >= 200 && resp->status < 300)
@@ -191,7 +193,9 @@ deal_sync_ready (zhub_actor_ctx_t *ctx, char *why, size_t why_size)
     for (size_t i = 0; i < count && n < DEAL_MAX_PIPELINE_STAGES; i++)
         if (!strcmp (all[i].object, "deals"))
             needs[n++] = all[i];
-    return zhub_hubspot_properties_check (((deal_sync_t *)ctx->state)->hubspot, "deals", needs, n, why, why_size) == 0;
+    return zhub_hubspot_properties_check (((deal_sync_t *)ctx->state)->hubspot, "deals", needs, n,
+                                          why, why_size)
+           == 0;
 }
 
 //  -------------------------------------------------------------------
@@ -200,16 +204,24 @@ deal_sync_ready (zhub_actor_ctx_t *ctx, char *why, size_t why_size)
 void
 deal_sync_handle_synced (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
 {
-    const zhub_msg_t *msg = ev->msg;
     deal_sync_t *self = ctx->state;
-    json_t *data = zhub_msg_data_json (msg);
-    const char *bird = deal_json_str (data, "bird_contact_id");
-    const char *contact = deal_json_str (data, "hubspot_contact_id");
-    if (!bird || !*bird || !contact || !*contact || strlen (bird) > ZHUB_MSG_MAX_ID
-        || strlen (contact) > ZHUB_MSG_MAX_ID) {
+    zhub_contact_synced_t synced;
+    char reason[256] = "";
+    //  Nothing to learn from a contact.synced that breaks the catalogue or
+    //  lacks an id: ignored, never dead-lettered (it is contact-sync's
+    //  announcement, not work for us).
+    if (zhub_contact_synced_parse_data (ev->msg, ev->data, &synced, reason, sizeof reason)
+        != ZHUB_OK) {
+        zhub_outcome_ok (out, "ignored");
+        snprintf (out->reason, sizeof out->reason, "%s", reason);
+        zhub_contact_synced_clear (&synced);
+        return;
+    }
+    const char *bird = synced.bird_contact_id, *contact = synced.hubspot_contact_id;
+    if (!contact || strlen (bird) > ZHUB_MSG_MAX_ID || strlen (contact) > ZHUB_MSG_MAX_ID) {
         zhub_outcome_ok (out, "ignored");
         snprintf (out->reason, sizeof out->reason, "contact.synced without both ids");
-        json_decref (data);
+        zhub_contact_synced_clear (&synced);
         return;
     }
     s_commit_t commit = {.ctx = ctx, .self = self, .bird_id = bird, .contact_id = contact};
@@ -218,7 +230,7 @@ deal_sync_handle_synced (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zh
         snprintf (out->reason, sizeof out->reason, "bird=%s hubspot=%s", bird, contact);
     } else
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot store the contact id");
-    json_decref (data);
+    zhub_contact_synced_clear (&synced);
 }
 
 //  -------------------------------------------------------------------
@@ -294,18 +306,17 @@ s_read_deal (zhub_actor_ctx_t *ctx, const char *key, const zhub_msg_t *msg,
     return rc;
 }
 
-void
-deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
+//  An AI event, read by its route's reader, moves the deal.
+static void
+s_handle_ai (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, deal_ai_reader_fn *read,
+             zhub_outcome_t *out)
 {
     const zhub_msg_t *msg = ev->msg;
     deal_sync_t *self = ctx->state;
     const deal_sync_config_t *config = &self->core;
-    json_t *data = zhub_msg_data_json (msg);
     deal_ai_event_t event;
     char reason[256] = "";
-    zhub_rc_t rc = deal_sync_parse_ai (msg->type, msg->subject, data, msg->time_ms, &event, reason,
-                                       sizeof reason);
-    json_decref (data);
+    zhub_rc_t rc = read (msg, ev->data, &event, reason, sizeof reason);
     if (rc != ZHUB_OK) {
         if (rc == ZHUB_NOTFOUND) {
             zhub_outcome_ok (out, "ignored");
@@ -426,6 +437,26 @@ done:
     deal_ai_event_clear (&event);
 }
 
+void
+deal_sync_handle_stage_changed (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                zhub_outcome_t *out)
+{
+    s_handle_ai (ctx, ev, deal_sync_read_ai_stage, out);
+}
+
+void
+deal_sync_handle_qualification (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                zhub_outcome_t *out)
+{
+    s_handle_ai (ctx, ev, deal_sync_read_ai_stage, out);
+}
+
+void
+deal_sync_handle_tour (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
+{
+    s_handle_ai (ctx, ev, deal_sync_read_tour, out);
+}
+
 //  -------------------------------------------------------------------
 //  A person's stage change -> deal.stage_changed and the Bird contact
 
@@ -494,11 +525,9 @@ deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_
 {
     const zhub_msg_t *msg = ev->msg;
     deal_sync_t *self = ctx->state;
-    json_t *data = zhub_msg_data_json (msg);
     deal_crm_change_t change;
     char reason[256] = "";
-    zhub_rc_t rc = deal_sync_parse_crm (msg->type, data, &change, reason, sizeof reason);
-    json_decref (data);
+    zhub_rc_t rc = deal_sync_parse_crm (msg->type, ev->data, &change, reason, sizeof reason);
     if (rc != ZHUB_OK) {
         if (rc == ZHUB_NOTFOUND) {
             zhub_outcome_ok (out, "ignored");
@@ -558,7 +587,8 @@ deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_
     char *escaped = zhub_http_escape (bird);
     char *path = zhub_sprintf ("/contacts/%s", escaped);
     free (escaped);
-    zhub_bird_request (((deal_sync_t *)ctx->state)->bird, "PATCH", path, body, msg->traceparent, &resp);
+    zhub_bird_request (((deal_sync_t *)ctx->state)->bird, "PATCH", path, body, msg->traceparent,
+                       &resp);
     free (path);
     json_decref (body);
     zhub_debug ("call", "id=%s api=bird what=\"bird update contact\" status=%ld", msg->id,

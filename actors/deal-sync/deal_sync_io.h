@@ -59,11 +59,20 @@ int deal_sync_check_pipelines (zhub_actor_ctx_t *ctx, char *err, size_t err_size
 //  HubSpot with the type and uniqueness it needs (zhub_deal_key unique).
 bool deal_sync_ready (zhub_actor_ctx_t *ctx, char *why, size_t why_size);
 
-//  Handlers: AI events, HubSpot deal webhooks, contact.synced.
-void deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
-void deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
-void deal_sync_handle_synced (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
-void deal_sync_handle_forget (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
+//  The handlers, one per route (main.c), each on the event the runtime
+//  decoded once:
+//    conversation.stage_changed, qualification.completed, tour.scheduled:
+//      the AI's stage (and what it knows) onto the contact's deal;
+//    webhook.hubspot.deal.propertyChange: a person's stage change, to Bird
+//      and as deal.stage_changed;
+//    contact.synced: learn the contact's HubSpot id;
+//    contact.forget: the GDPR erase (deal_sync_forget_io.c).
+zhub_actor_handler_fn deal_sync_handle_stage_changed;
+zhub_actor_handler_fn deal_sync_handle_qualification;
+zhub_actor_handler_fn deal_sync_handle_tour;
+zhub_actor_handler_fn deal_sync_handle_crm;
+zhub_actor_handler_fn deal_sync_handle_synced;
+zhub_actor_handler_fn deal_sync_handle_forget;
 
 //  One HubSpot call (what names it in logs and reasons); true on 2xx.
 //  Otherwise *out is classified, except for a 404 when not_found_ok (the

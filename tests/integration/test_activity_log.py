@@ -194,3 +194,19 @@ def test_contact_found_in_hubspot_by_bird_contact_id(hub):
     tasks = wait_until(lambda: engagements(hub, "tasks"), what="a task")
     assert associated(tasks[0], contact, None, "tasks")
     assert peer_requests(hub, "hubspot", "/crm/v3/objects/contacts/" + bird_id, "GET")
+
+
+def test_retention_sweeps_while_no_message_comes(hub):
+    """The retention sweep is periodic work of its own: a conversation past
+    ZHUB_ACTIVITY_RETENTION goes even when no later message arrives to
+    trigger anything."""
+    log = start(hub, ZHUB_ACTIVITY_RETENTION="1s")
+    bird_id, _, _ = known_contact(hub)
+    publish(hub, "conversation.message",
+            {"conversation_id": "kept-1s", "bird_contact_id": bird_id, "direction": "in",
+             "text": "hola", "sent_at": "2030-01-01T10:00:00Z"},
+            subject="contact:" + bird_id)
+    wait_until(lambda: engagements(hub, "notes"), what="the transcript note")
+    # nothing else is published: the cached conversation expires on its own
+    wait_until(lambda: "event=retention deleted=1" in log.log_text(), timeout=10,
+               what="the idle retention sweep")

@@ -103,6 +103,55 @@ test_retention (void)
     CHECK (zhub_test_remove_dir (dir) == 0);
 }
 
+//  The sweep is the actor's periodic work (spec.tick), not a side effect
+//  of a message: a tick deletes what expired, and runs again only once the
+//  sweep interval (half the retention, at most ACTIVITY_PRUNE_EVERY_MS)
+//  has passed.
+//  An activity-log actor as main.c wires it (no bus), over log, its store
+//  in a new folder made from dir and filled by fill. spec must outlive it.
+static zhub_actor_t *
+s_actor (char *dir, activity_log_t *log, zhub_actor_spec_t *spec, zhub_actor_config_t *config,
+         zhub_store_fn *fill)
+{
+    *spec = (zhub_actor_spec_t){.open = activity_log_open,
+                                .close = activity_log_close,
+                                .tick = activity_log_tick,
+                                .state = log};
+    zhub_actor_t *actor = zhub_test_actor_new (dir, ACTIVITY_LOG_GROUP, spec, config);
+    CHECK (actor != NULL);
+    s_fill_t arg = {log};
+    if (actor)
+        CHECK (zhub_store_write (zhub_actor_ctx (actor)->store, fill, &arg) == ZHUB_OK);
+    return actor;
+}
+
+static void
+test_retention_runs_on_the_tick (void)
+{
+    char dir[] = "/tmp/zhub-activity-XXXXXX";
+    activity_log_t log = {.retention_ms = 50000};
+    zhub_actor_spec_t spec;
+    zhub_actor_config_t config;
+    zhub_actor_t *actor = s_actor (dir, &log, &spec, &config, s_fill);
+    if (!actor)
+        return;
+    zhub_actor_ctx_t *ctx = zhub_actor_ctx (actor);
+    s_fill_t fill = {&log};
+    //  today is long after 1970 + 90 s: everything but the booking expired
+    activity_log_tick (ctx);
+    s_count_t count = {.log = &log};
+    zhub_store_read (ctx->store, s_count, &count);
+    CHECK (count.conversations == 0 && count.engagements == 1 && count.parked == 0);
+    //  right after a sweep, a tick does not sweep again
+    CHECK (zhub_store_write (ctx->store, s_fill, &fill) == ZHUB_OK);
+    activity_log_tick (ctx);
+    zhub_store_read (ctx->store, s_count, &count);
+    CHECK (count.conversations == 3 && count.parked == 1);
+    zhub_actor_destroy (&actor);
+    zhub_actor_config_clear (&config);
+    CHECK (zhub_test_remove_dir (dir) == 0);
+}
+
 //  -------------------------------------------------------------------
 //  contact.forget
 
@@ -272,10 +321,44 @@ test_forget_removes_every_record_of_the_person (void)
     CHECK (zhub_test_remove_dir (dir) == 0);
 }
 
+//  contact.forget's route: a person known by phone and email only (no
+//  Bird id) is erased, and the answer queued.
+static void
+test_forget_route_needs_no_bird_id (void)
+{
+    char dir[] = "/tmp/zhub-activity-XXXXXX";
+    activity_log_t log = {.retention_ms = 0};
+    zhub_actor_spec_t spec;
+    zhub_actor_config_t config;
+    zhub_actor_t *actor = s_actor (dir, &log, &spec, &config, s_fill_people);
+    if (!actor)
+        return;
+    zhub_actor_ctx_t *ctx = zhub_actor_ctx (actor);
+    zhub_msg_t *msg = s_msg ("contact.forget", "forget:r3", "erase:r3",
+                             "{\"request\":\"r3\",\"phone\":\"" PHONE "\",\"email\":\"" EMAIL
+                             "\",\"identifiers\":[\"" PHONE "\",\"" EMAIL "\"]}");
+    zhub_outcome_t out;
+    memset (&out, 0, sizeof out);
+    zhub_outcome_ok (&out, "ok");
+    zhub_test_handle (activity_log_handle_forget, ctx, msg, &out);
+    CHECK (out.rc == ZHUB_OK);
+    CHECK_STR (out.outcome, "forgotten");
+    //  the conversations and parked events that name her by phone or email
+    s_count_t count = {.log = &log};
+    zhub_store_read (ctx->store, s_count, &count);
+    CHECK (count.conversations == 3 && count.parked == 3);
+    zhub_msg_destroy (&msg);
+    zhub_actor_destroy (&actor);
+    zhub_actor_config_clear (&config);
+    CHECK (zhub_test_remove_dir (dir) == 0);
+}
+
 int
 main (void)
 {
     RUN (test_retention);
+    RUN (test_retention_runs_on_the_tick);
     RUN (test_forget_removes_every_record_of_the_person);
+    RUN (test_forget_route_needs_no_bird_id);
     TEST_EXIT ();
 }

@@ -351,7 +351,9 @@ test_ai_stage_goes_to_the_stage_the_map_names (void)
                  "{\"bird_contact_id\": \"b-7\", \"stage\": \"viewing\"}");
     preview = s_preview ("deal-sync", msg, APPLICATION_PRESENTATION, &store);
     CHECK_STR (s_str (preview, "outcome"), "reject");
-    CHECK (strstr (s_str (preview, "reason"), "unknown stage \"viewing\"") != NULL);
+    CHECK (
+        strstr (s_str (preview, "reason"), "data.stage \"viewing\" is not a stage of the catalogue")
+        != NULL);
     json_decref (preview);
     zhub_msg_destroy (&msg);
 }
