@@ -271,14 +271,6 @@ activity_kind_name (activity_kind_t kind)
     return kind == ACTIVITY_NOTE ? "note" : kind == ACTIVITY_TASK ? "task" : "meeting";
 }
 
-const char *
-activity_kind_path (activity_kind_t kind)
-{
-    return kind == ACTIVITY_NOTE   ? "/crm/v3/objects/notes"
-           : kind == ACTIVITY_TASK ? "/crm/v3/objects/tasks"
-                                   : "/crm/v3/objects/meetings";
-}
-
 int
 activity_association_type (activity_kind_t kind, bool to_deal)
 {

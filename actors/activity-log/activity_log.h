@@ -95,9 +95,8 @@ zhub_rc_t activity_parse (const zhub_msg_t *msg, activity_event_t *event, char *
                           size_t reason_size);
 void activity_event_clear (activity_event_t *event);
 
-//  "note", "task", "meeting" and the CRM path "/crm/v3/objects/notes"...
+//  "note", "task", "meeting".
 const char *activity_kind_name (activity_kind_t kind);
-const char *activity_kind_path (activity_kind_t kind);
 
 //  The association type id from an engagement to a contact or a deal.
 int activity_association_type (activity_kind_t kind, bool to_deal);

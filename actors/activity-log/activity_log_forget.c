@@ -237,10 +237,18 @@ s_delete_made (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const zhub_forget_t
     if (!ok)
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the engagements made");
     for (size_t i = 0; ok && i < made.paths.count; i++) {
+        zhub_hubspot_engagement_t kind;
+        char *id;
+        if (zhub_hubspot_engagement_path_parse (made.paths.items[i], &kind, &id)) {
+            //  not an address we recorded: nothing we could delete
+            zhub_warn ("engagement_unknown", "id=%s path=%s", msg->id, made.paths.items[i]);
+            continue;
+        }
         zhub_http_response_t resp;
         zhub_http_response_init (&resp);
-        zhub_hubspot_request (((activity_log_t *)ctx->state)->hubspot, "DELETE",
-                              made.paths.items[i], NULL, msg->traceparent, &resp);
+        zhub_hubspot_engagement_delete (((activity_log_t *)ctx->state)->hubspot, kind, id,
+                                        msg->traceparent, &resp);
+        free (id);
         ok = (resp.status >= 200 && resp.status < 300) || resp.status == 404;
         if (ok)
             zhub_info ("engagement_deleted", "id=%s path=%s status=%ld", msg->id,

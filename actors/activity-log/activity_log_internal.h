@@ -54,12 +54,12 @@ zhub_rc_t alog_conv_load (zhub_store_t *store, activity_log_t *self, const char 
 char *alog_made_put (alog_commit_t *commit, activity_log_t *self, const char *bird_id,
                      activity_kind_t kind, const char *id);
 
-//  Makes one HubSpot call. Returns true on 2xx; otherwise false with *out
-//  the one classification (callers that take a 404 as an answer check
+//  What one HubSpot call made for msg answered (what names the call in
+//  logs and reasons): true on 2xx; otherwise false with *out the one
+//  classification (callers that take a 404 as an answer check
 //  resp->status and overwrite *out).
-bool alog_call (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const char *method, const char *path,
-                const json_t *body, const char *what, zhub_http_response_t *resp,
-                zhub_outcome_t *out);
+bool alog_answered (const zhub_msg_t *msg, const char *what, zhub_http_response_t *resp,
+                    zhub_outcome_t *out);
 
 //  -------------------------------------------------------------------
 //  activity_log_transcript.c: the transcript note

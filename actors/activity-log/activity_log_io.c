@@ -228,14 +228,10 @@ s_resolve (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t 
     }
     if (ids->contact_id)
         return ZHUB_OK;
-    char *eid = zhub_http_escape (ev->bird_id);
-    char *path = zhub_sprintf ("/crm/v3/objects/contacts/%s?idProperty=bird_contact_id", eid);
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);
-    zhub_hubspot_request (((activity_log_t *)ctx->state)->hubspot, "GET", path, NULL,
-                          msg->traceparent, &resp);
-    free (path);
-    free (eid);
+    zhub_hubspot_contact_get_by (self->hubspot, "bird_contact_id", ev->bird_id, NULL,
+                                 msg->traceparent, &resp);
     zhub_rc_t rc = ZHUB_NOTFOUND;
     const char *id = json_string_value (json_object_get (resp.json, "id"));
     if (resp.status == 200 && id) {
@@ -328,6 +324,15 @@ s_engagement_record (const char *id, int64_t now_ms)
     return text;
 }
 
+//  The HubSpot object an engagement of kind is.
+static zhub_hubspot_engagement_t
+s_object (activity_kind_t kind)
+{
+    return kind == ACTIVITY_NOTE   ? ZHUB_HUBSPOT_NOTE
+           : kind == ACTIVITY_TASK ? ZHUB_HUBSPOT_TASK
+                                   : ZHUB_HUBSPOT_MEETING;
+}
+
 char *
 alog_made_put (alog_commit_t *commit, activity_log_t *self, const char *bird_id,
                activity_kind_t kind, const char *id)
@@ -335,17 +340,14 @@ alog_made_put (alog_commit_t *commit, activity_log_t *self, const char *bird_id,
     if (!bird_id || !*bird_id)
         return NULL;
     char *key = zhub_sprintf ("%s|%s", bird_id, id);
-    alog_commit_put (commit, self->made, key,
-                     zhub_sprintf ("%s/%s", activity_kind_path (kind), id));
+    alog_commit_put (commit, self->made, key, zhub_hubspot_engagement_path (s_object (kind), id));
     return key;
 }
 
 bool
-alog_call (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const char *method, const char *path,
-           const json_t *body, const char *what, zhub_http_response_t *resp, zhub_outcome_t *out)
+alog_answered (const zhub_msg_t *msg, const char *what, zhub_http_response_t *resp,
+               zhub_outcome_t *out)
 {
-    zhub_hubspot_request (((activity_log_t *)ctx->state)->hubspot, method, path, body,
-                          msg->traceparent, resp);
     zhub_debug ("call", "id=%s what=\"%s\" status=%ld ms=%lld", msg->id, what, resp->status,
                 (long long)resp->elapsed_ms);
     if (resp->status >= 200 && resp->status < 300)
@@ -382,7 +384,8 @@ s_engage (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *
     snprintf (what, sizeof what, "hubspot create %s", activity_kind_name (kind));
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);
-    bool ok = alog_call (ctx, msg, "POST", activity_kind_path (kind), body, what, &resp, out);
+    zhub_hubspot_engagement_create (self->hubspot, s_object (kind), body, msg->traceparent, &resp);
+    bool ok = alog_answered (msg, what, &resp, out);
     json_decref (body);
     const char *id = ok ? json_string_value (json_object_get (resp.json, "id")) : NULL;
     if (ok && !id) {
@@ -426,18 +429,18 @@ s_tour (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev
             zhub_outcome_ok (out, "meeting");
     } else {
         //  A booking we logged before: moved or canceled.
-        char *path = zhub_sprintf ("/crm/v3/objects/meetings/%s", meeting);
         json_t *body = activity_meeting_update_body (ev);
         zhub_http_response_t resp;
         zhub_http_response_init (&resp);
-        if (alog_call (ctx, msg, "PATCH", path, body, "hubspot update meeting", &resp, out))
+        zhub_hubspot_engagement_update (self->hubspot, ZHUB_HUBSPOT_MEETING, meeting, body,
+                                        msg->traceparent, &resp);
+        if (alog_answered (msg, "hubspot update meeting", &resp, out))
             zhub_outcome_ok (out, ev->kind == ACTIVITY_EV_TOUR_CANCELED ? "meeting_canceled"
                                                                         : "meeting_moved");
         else if (resp.status == 404)
             zhub_outcome_ok (out, "meeting_gone"); //  deleted in HubSpot by a person
         zhub_http_response_reset (&resp);
         json_decref (body);
-        free (path);
     }
     free (meeting);
     free (key);

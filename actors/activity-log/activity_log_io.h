@@ -11,7 +11,7 @@
 //                   events for a contact whose HubSpot id is not known yet;
 //                   replayed, in order, when contact.synced brings the id
 //    made           "<bird id>|<hubspot id>" -> the engagement's API path
-//                   (/crm/v3/objects/notes/<id>): every engagement made about
+//                   (zhub_hubspot_engagement_path): every engagement made about
 //                   someone, kept as long as it may exist, for an upstream
 //                   erase to delete
 //

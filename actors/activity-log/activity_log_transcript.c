@@ -25,12 +25,11 @@ s_transcript_write (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity
     zhub_http_response_init (&resp);
     bool ok = false, created = false;
     if (conv->note_id) {
-        char *path = zhub_sprintf ("/crm/v3/objects/notes/%s", conv->note_id);
         json_t *body = json_pack ("{s:{s:s}}", "properties", "hs_note_body", html);
-        ok =
-            alog_call (ctx, msg, "PATCH", path, body, "hubspot update transcript note", &resp, out);
+        zhub_hubspot_engagement_update (self->hubspot, ZHUB_HUBSPOT_NOTE, conv->note_id, body,
+                                        msg->traceparent, &resp);
+        ok = alog_answered (msg, "hubspot update transcript note", &resp, out);
         json_decref (body);
-        free (path);
         if (!ok && resp.status == 404) {
             //  Someone deleted the note in HubSpot: start a new one.
             free (conv->note_id);
@@ -48,8 +47,9 @@ s_transcript_write (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity
         json_object_set_new (json_object_get (body, "properties"), "hs_note_body",
                              json_string (html));
         zhub_http_response_reset (&resp);
-        ok = alog_call (ctx, msg, "POST", "/crm/v3/objects/notes", body,
-                        "hubspot create transcript note", &resp, out);
+        zhub_hubspot_engagement_create (self->hubspot, ZHUB_HUBSPOT_NOTE, body, msg->traceparent,
+                                        &resp);
+        ok = alog_answered (msg, "hubspot create transcript note", &resp, out);
         json_decref (body);
         const char *id = ok ? json_string_value (json_object_get (resp.json, "id")) : NULL;
         if (ok && !id) {

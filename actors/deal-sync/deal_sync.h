@@ -81,9 +81,10 @@ void deal_sync_config_default (deal_sync_config_t *config);
 int deal_sync_config_apply (deal_sync_config_t *config, const json_t *root, char *err,
                             size_t err_size);
 
-//  Checks the stage map against GET /crm/v3/pipelines/deals: the pipeline
-//  must exist and hold every mapped stage. Keeps the pipeline's stages
-//  (order, closed) in config. Returns 0, or -1 with a reason.
+//  Checks the stage map against HubSpot's deal pipelines (the answer of
+//  zhub_hubspot_deal_pipelines): the pipeline must exist and hold every
+//  mapped stage. Keeps the pipeline's stages (order, closed) in config.
+//  Returns 0, or -1 with a reason.
 int deal_sync_config_check (deal_sync_config_t *config, const json_t *pipelines, char *err,
                             size_t err_size);
 

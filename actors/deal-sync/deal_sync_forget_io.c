@@ -214,17 +214,16 @@ s_redact_deals (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const zhub_forget_
                               DEAL_SYNC_ERASED_NAME, "zhub_deal_key", "", "conversation_id", "");
     bool ok = true;
     for (size_t i = 0; ok && i < f.deals.count; i++) {
-        char *path = zhub_sprintf ("/crm/v3/objects/deals/%s", f.deals.items[i]);
         zhub_http_response_t resp;
         zhub_http_response_init (&resp);
-        ok = deal_sync_hubspot (ctx, "PATCH", path, body, "hubspot deal redact", msg, &resp, true,
-                                out)
+        zhub_hubspot_deal_update (((deal_sync_t *)ctx->state)->hubspot, f.deals.items[i], body,
+                                  msg->traceparent, &resp);
+        ok = deal_sync_answered ("hubspot deal redact", msg, &resp, true, out)
              || zhub_hubspot_not_found (&resp);
         if (ok)
             zhub_info ("deal_redacted", "id=%s deal=%s status=%ld", msg->id, f.deals.items[i],
                        resp.status);
         zhub_http_response_reset (&resp);
-        free (path);
     }
     json_decref (body);
     s_forget_reset (&f);

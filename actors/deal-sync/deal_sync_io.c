@@ -140,12 +140,9 @@ s_commit_fn (zhub_txn_t *txn, void *arg)
 //  Calls
 
 bool
-deal_sync_hubspot (zhub_actor_ctx_t *ctx, const char *method, const char *path, const json_t *body,
-                   const char *what, const zhub_msg_t *msg, zhub_http_response_t *resp,
-                   bool not_found_ok, zhub_outcome_t *out)
+deal_sync_answered (const char *what, const zhub_msg_t *msg, zhub_http_response_t *resp,
+                    bool not_found_ok, zhub_outcome_t *out)
 {
-    zhub_hubspot_request (((deal_sync_t *)ctx->state)->hubspot, method, path, body,
-                          msg ? msg->traceparent : NULL, resp);
     zhub_debug ("call", "id=%s api=hubspot what=\"%s\" status=%ld ms=%lld",
                 msg && msg->id ? msg->id : "-", what, resp->status, (long long)resp->elapsed_ms);
     if (resp->status >= 200 && resp->status < 300)
@@ -153,6 +150,13 @@ deal_sync_hubspot (zhub_actor_ctx_t *ctx, const char *method, const char *path, 
     if (!(not_found_ok && zhub_hubspot_not_found (resp)))
         zhub_retry_classify (resp, what, zhub_now_ms (), out);
     return false;
+}
+
+//  The trace context a call made for msg passes on.
+static const char *
+s_trace (const zhub_msg_t *msg)
+{
+    return msg ? msg->traceparent : NULL;
 }
 
 int
@@ -165,8 +169,8 @@ deal_sync_check_pipelines (zhub_actor_ctx_t *ctx, char *err, size_t err_size)
     for (int attempt = 1; attempt <= DEAL_SYNC_START_ATTEMPTS && !zhub_actor_stopping ();
          attempt++) {
         zhub_outcome_t out = {0};
-        if (deal_sync_hubspot (ctx, "GET", "/crm/v3/pipelines/deals", NULL,
-                               "hubspot get deal pipelines", NULL, &resp, false, &out)) {
+        zhub_hubspot_deal_pipelines (self->hubspot, NULL, &resp);
+        if (deal_sync_answered ("hubspot get deal pipelines", NULL, &resp, false, &out)) {
             rc = deal_sync_config_check (&self->core, resp.json, err, err_size);
             break;
         }
@@ -245,14 +249,10 @@ s_contact_id (zhub_actor_ctx_t *ctx, const char *bird_id, const char *known, con
 {
     if (known)
         return zhub_strdup (known);
-    char *escaped = zhub_http_escape (bird_id);
-    char *path = zhub_sprintf (
-        "/crm/v3/objects/contacts/%s?idProperty=bird_contact_id&properties=bird_contact_id",
-        escaped);
-    free (escaped);
     char *id = NULL;
-    if (deal_sync_hubspot (ctx, "GET", path, NULL, "hubspot get contact by bird id", msg, resp,
-                           true, out)) {
+    zhub_hubspot_contact_get_by (((deal_sync_t *)ctx->state)->hubspot, "bird_contact_id", bird_id,
+                                 "bird_contact_id", s_trace (msg), resp);
+    if (deal_sync_answered ("hubspot get contact by bird id", msg, resp, true, out)) {
         const json_t *value = json_object_get (resp->json, "id");
         if (json_is_string (value))
             id = zhub_strdup (json_string_value (value));
@@ -265,7 +265,6 @@ s_contact_id (zhub_actor_ctx_t *ctx, const char *bird_id, const char *known, con
                             ZHUB_REASON_NOT_READY, "bird contact %s is not synced to HubSpot yet",
                             bird_id);
     }
-    free (path);
     return id;
 }
 
@@ -284,8 +283,8 @@ s_read_deal (zhub_actor_ctx_t *ctx, const char *key, const zhub_msg_t *msg,
                               DEAL_KEY_PROPERTY, "inputs", "id", key, "properties", "dealstage",
                               "pipeline", DEAL_KEY_PROPERTY, "propertiesWithHistory", "dealstage");
     const char *what = "hubspot read deal by key";
-    bool answered = deal_sync_hubspot (ctx, "POST", "/crm/v3/objects/deals/batch/read", body, what,
-                                       msg, resp, false, out);
+    zhub_hubspot_deals_read (((deal_sync_t *)ctx->state)->hubspot, body, s_trace (msg), resp);
+    bool answered = deal_sync_answered (what, msg, resp, false, out);
     json_decref (body);
     if (!answered)
         return ZHUB_ERROR;
@@ -354,8 +353,8 @@ s_handle_ai (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, deal_ai_reader
     //  Write: an upsert on the unique key (creates at most one deal).
     json_t *body = json_pack ("{s:[{s:s, s:s, s:O}]}", "inputs", "id", key, "idProperty",
                               DEAL_KEY_PROPERTY, "properties", decision.properties);
-    bool written = deal_sync_hubspot (ctx, "POST", "/crm/v3/objects/deals/batch/upsert", body,
-                                      "hubspot upsert deal", msg, &resp, false, out);
+    zhub_hubspot_deals_upsert (self->hubspot, body, msg->traceparent, &resp);
+    bool written = deal_sync_answered ("hubspot upsert deal", msg, &resp, false, out);
     json_decref (body);
     if (!written)
         goto done;
@@ -377,16 +376,9 @@ s_handle_ai (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, deal_ai_reader
                       && !strcmp (look.state.deal_id, deal_id) && look.state.contact_id
                       && !strcmp (look.state.contact_id, contact_id);
     if (!associated) {
-        char *deal_escaped = zhub_http_escape (deal_id),
-             *contact_escaped = zhub_http_escape (contact_id);
-        char *path = zhub_sprintf ("/crm/v4/objects/deals/%s/associations/default/contacts/%s",
-                                   deal_escaped, contact_escaped);
-        free (deal_escaped);
-        free (contact_escaped);
-        bool ok = deal_sync_hubspot (ctx, "PUT", path, NULL, "hubspot associate deal with contact",
-                                     msg, &resp, false, out);
-        free (path);
-        if (!ok)
+        zhub_hubspot_deal_associate_contact (self->hubspot, deal_id, contact_id, msg->traceparent,
+                                             &resp);
+        if (!deal_sync_answered ("hubspot associate deal with contact", msg, &resp, false, out))
             goto done;
     }
 
@@ -473,24 +465,17 @@ s_bird_of_deal (zhub_actor_ctx_t *ctx, const char *deal_id, const zhub_msg_t *ms
     deal_sync_t *self = ctx->state;
     *failed = false;
     *ours = false;
-    char *escaped = zhub_http_escape (deal_id);
-    char *path = zhub_sprintf ("/crm/v3/objects/deals/%s?properties=" DEAL_KEY_PROPERTY, escaped);
-    bool ok = deal_sync_hubspot (ctx, "GET", path, NULL, "hubspot get deal", msg, resp, true, out);
-    free (path);
-    if (!ok) {
+    zhub_hubspot_deal_get (self->hubspot, deal_id, DEAL_KEY_PROPERTY, s_trace (msg), resp);
+    if (!deal_sync_answered ("hubspot get deal", msg, resp, true, out)) {
         *failed = !zhub_hubspot_not_found (resp); //  a deleted deal concerns nobody
-        free (escaped);
         return NULL;
     }
     char *bird = deal_sync_key_bird_id (
         deal_json_str (json_object_get (resp->json, "properties"), DEAL_KEY_PROPERTY),
         self->core.pipeline);
     *ours = bird != NULL;
-    path = zhub_sprintf ("/crm/v4/objects/deals/%s/associations/contacts", escaped);
-    free (escaped);
-    ok = deal_sync_hubspot (ctx, "GET", path, NULL, "hubspot get deal associations", msg, resp,
-                            true, out);
-    free (path);
+    zhub_hubspot_deal_contacts (self->hubspot, deal_id, s_trace (msg), resp);
+    bool ok = deal_sync_answered ("hubspot get deal associations", msg, resp, true, out);
     if (!ok && !zhub_hubspot_not_found (resp)) {
         *failed = true;
         free (bird);
@@ -501,12 +486,9 @@ s_bird_of_deal (zhub_actor_ctx_t *ctx, const char *deal_id, const zhub_msg_t *ms
     if (ok)
         *contact_id = zhub_hubspot_id (json_object_get (first, "toObjectId"));
     if (!bird && *contact_id) {
-        escaped = zhub_http_escape (*contact_id);
-        path = zhub_sprintf ("/crm/v3/objects/contacts/%s?properties=bird_contact_id", escaped);
-        free (escaped);
-        ok =
-            deal_sync_hubspot (ctx, "GET", path, NULL, "hubspot get contact", msg, resp, true, out);
-        free (path);
+        zhub_hubspot_contact_get (self->hubspot, *contact_id, "bird_contact_id", s_trace (msg),
+                                  resp);
+        ok = deal_sync_answered ("hubspot get contact", msg, resp, true, out);
         if (!ok && !zhub_hubspot_not_found (resp)) {
             *failed = true;
             return NULL;
@@ -584,12 +566,7 @@ deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_
     if (ai_stage)
         json_object_set_new (attributes, "ai_deal_stage", json_string (ai_stage));
     json_t *body = json_pack ("{s:o}", "attributes", attributes);
-    char *escaped = zhub_http_escape (bird);
-    char *path = zhub_sprintf ("/contacts/%s", escaped);
-    free (escaped);
-    zhub_bird_request (((deal_sync_t *)ctx->state)->bird, "PATCH", path, body, msg->traceparent,
-                       &resp);
-    free (path);
+    zhub_bird_contact_update (self->bird, bird, body, msg->traceparent, &resp);
     json_decref (body);
     zhub_debug ("call", "id=%s api=bird what=\"bird update contact\" status=%ld", msg->id,
                 resp.status);

@@ -50,7 +50,7 @@ int deal_sync_open (zhub_actor_ctx_t *ctx);
 //  zhub_actor_spec_t.close: frees what deal_sync_open made.
 void deal_sync_close (zhub_actor_ctx_t *ctx);
 
-//  Reads GET /crm/v3/pipelines/deals and checks the stage map against it
+//  Reads the deal pipelines (zhub_hubspot_deal_pipelines) and checks the stage map against them
 //  (retrying a transport failure or 5xx up to DEAL_SYNC_START_ATTEMPTS
 //  times). 0, or -1 with a reason.
 int deal_sync_check_pipelines (zhub_actor_ctx_t *ctx, char *err, size_t err_size);
@@ -74,12 +74,12 @@ zhub_actor_handler_fn deal_sync_handle_crm;
 zhub_actor_handler_fn deal_sync_handle_synced;
 zhub_actor_handler_fn deal_sync_handle_forget;
 
-//  One HubSpot call (what names it in logs and reasons); true on 2xx.
-//  Otherwise *out is classified, except for a 404 when not_found_ok (the
-//  caller handles "absent").
-bool deal_sync_hubspot (zhub_actor_ctx_t *ctx, const char *method, const char *path,
-                        const json_t *body, const char *what, const zhub_msg_t *msg,
-                        zhub_http_response_t *resp, bool not_found_ok, zhub_outcome_t *out);
+//  What one HubSpot call answered (what names the call in logs and
+//  reasons; msg the message it was made for, or NULL): true on 2xx;
+//  otherwise false with *out classified, except for HubSpot's own 404
+//  (OBJECT_NOT_FOUND) when not_found_ok: the caller handles "absent".
+bool deal_sync_answered (const char *what, const zhub_msg_t *msg, zhub_http_response_t *resp,
+                         bool not_found_ok, zhub_outcome_t *out);
 
 //  The erase step of contact.forget (GDPR erase; zhub_actor_forget runs it,
 //  ctx->state the deal_sync_t): ids of the person who are compared with
