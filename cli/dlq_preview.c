@@ -300,17 +300,12 @@ s_deal_ai (json_t *preview, const deal_sync_config_t *config, const deal_ai_even
 {
     char *key = deal_sync_key (event->bird_id, config->pipeline);
     const zhub_dlq_lookup_t *lookup = input->lookup;
-    json_t *record = NULL;
     zhub_rc_t found = ZHUB_NOTFOUND;
-    if (lookup && lookup->deal)
-        found = lookup->deal (lookup->arg, key, &record);
     deal_current_t current = {0};
-    const char *deal_id = json_string_value (json_object_get (record, "deal_id"));
+    if (lookup && lookup->deal)
+        found = lookup->deal (lookup->arg, key, &current);
+    const char *deal_id = current.id;
     bool have = found == ZHUB_OK && deal_id;
-    if (have) {
-        current.id = zhub_strdup (deal_id);
-        current.stage = zhub_strdup (json_string_value (json_object_get (record, "stage")));
-    }
     json_object_set_new (preview, "stored",
                          json_string (have                  ? "found"
                                       : found == ZHUB_ERROR ? "unreadable"
@@ -339,7 +334,6 @@ s_deal_ai (json_t *preview, const deal_sync_config_t *config, const deal_ai_even
                      "after this event keeps it (human_newer)");
     deal_decision_clear (&decision);
     deal_current_clear (&current);
-    json_decref (record);
     free (key);
 }
 

@@ -3,7 +3,7 @@
 //  the engagement calls (notes, tasks, meetings with their associations),
 //  keeps the transcript of a conversation and decides when the transcript
 //  note is written. The I/O side (activity_log_io.c) makes the calls and
-//  keeps the state in LMDB.
+//  keeps the state in LMDB (activity_log_store.c).
 //
 //  Mapping (event catalogue in DESIGN.md):
 //    conversation.started     -> NOTE

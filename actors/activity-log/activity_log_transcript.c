@@ -17,7 +17,7 @@
 //  either way, so the lines are not lost).
 static bool
 s_transcript_write (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev,
-                    activity_conv_t *conv, const alog_ids_t *ids, zhub_outcome_t *out)
+                    activity_conv_t *conv, const activity_log_ids_t *ids, zhub_outcome_t *out)
 {
     activity_log_t *self = ctx->state;
     char *html = activity_transcript_html (conv);
@@ -71,18 +71,20 @@ s_transcript_write (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity
         conv->flushed_ms = now;
         conv->flush_due_ms = 0;
     }
-    alog_commit_t commit = {.ctx = ctx};
-    alog_commit_put (&commit, self->conversations, conv->conversation_id,
-                     activity_conv_encode (conv));
+    activity_log_change_t change = {.conv = conv};
     char *made = NULL;
+    zhub_msg_t *logged = NULL;
     if (created) {
-        made = alog_made_put (&commit, self, conv->bird_id ? conv->bird_id : ev->bird_id,
-                              ACTIVITY_NOTE, conv->note_id);
-        commit.publish[commit.publishes++] =
-            activity_logged_msg (msg, ev, ACTIVITY_NOTE, conv->note_id, now);
+        made = zhub_hubspot_engagement_path (ZHUB_HUBSPOT_NOTE, conv->note_id);
+        logged = activity_logged_msg (msg, ev, ACTIVITY_NOTE, conv->note_id, now);
+        change.hubspot_id = conv->note_id;
+        change.made_bird = conv->bird_id ? conv->bird_id : ev->bird_id;
+        change.made_path = made;
+        change.publish[0] = logged;
     }
     zhub_http_response_reset (&resp);
-    zhub_rc_t rc = alog_commit (ctx->store, &commit);
+    zhub_rc_t rc = activity_log_store_commit (ctx, &self->tables, &change);
+    zhub_msg_destroy (&logged);
     free (made);
     if (rc != ZHUB_OK) {
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the conversation");
@@ -93,11 +95,11 @@ s_transcript_write (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity
 
 void
 alog_transcript_message (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev,
-                         const alog_ids_t *ids, zhub_outcome_t *out)
+                         const activity_log_ids_t *ids, zhub_outcome_t *out)
 {
     activity_log_t *self = ctx->state;
     activity_conv_t conv;
-    zhub_rc_t rc = alog_conv_load (ctx->store, self, ev->conversation_id, &conv);
+    zhub_rc_t rc = activity_log_store_conv (ctx->store, &self->tables, ev->conversation_id, &conv);
     if (rc == ZHUB_ERROR) {
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the conversation");
         return;
@@ -115,15 +117,16 @@ alog_transcript_message (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const act
             break;
         case ACTIVITY_TRANSCRIPT_NOTHING:
         case ACTIVITY_TRANSCRIPT_DEFER: {
-            alog_commit_t commit = {.ctx = ctx};
+            activity_log_change_t change = {.conv = &conv};
+            zhub_msg_t *flush = NULL;
             if (conv.dirty
                 && (!conv.flush_due_ms || conv.flush_due_ms + ACTIVITY_FLUSH_GRACE_MS < now)) {
                 conv.flush_due_ms = due ? due : now;
-                commit.publish[commit.publishes++] = activity_flush_msg (&conv, due, now);
+                change.publish[0] = flush = activity_flush_msg (&conv, due, now);
             }
-            alog_commit_put (&commit, self->conversations, conv.conversation_id,
-                             activity_conv_encode (&conv));
-            if (alog_commit (ctx->store, &commit) != ZHUB_OK)
+            zhub_rc_t written = activity_log_store_commit (ctx, &self->tables, &change);
+            zhub_msg_destroy (&flush);
+            if (written != ZHUB_OK)
                 zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL,
                                     "cannot commit the conversation");
             else
@@ -140,7 +143,7 @@ alog_transcript_flush (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activ
 {
     activity_log_t *self = ctx->state;
     activity_conv_t conv;
-    zhub_rc_t rc = alog_conv_load (ctx->store, self, ev->conversation_id, &conv);
+    zhub_rc_t rc = activity_log_store_conv (ctx->store, &self->tables, ev->conversation_id, &conv);
     if (rc == ZHUB_ERROR) {
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the conversation");
         return;
@@ -158,15 +161,15 @@ alog_transcript_flush (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activ
     else if (action == ACTIVITY_TRANSCRIPT_NOTHING)
         zhub_outcome_ok (out, "transcript_current");
     else {
-        alog_ids_t ids = {0};
+        activity_log_ids_t ids = {0};
         if (conv.bird_id)
-            alog_ids_load (ctx->store, self, conv.bird_id, &ids);
+            activity_log_store_ids (ctx->store, &self->tables, conv.bird_id, &ids);
         activity_event_t at = *ev;
         at.bird_id = conv.bird_id;
         at.type = "conversation.message";
         if (s_transcript_write (ctx, msg, &at, &conv, &ids, out))
             zhub_outcome_ok (out, "transcript_flushed");
-        alog_ids_clear (&ids);
+        activity_log_ids_clear (&ids);
     }
     activity_conv_clear (&conv);
 }

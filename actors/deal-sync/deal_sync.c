@@ -529,13 +529,6 @@ deal_sync_decide (const deal_sync_config_t *config, const deal_ai_event_t *event
 }
 
 char *
-deal_sync_audit_key (const char *bird_id, int64_t time_ms, const char *event_id)
-{
-    return zhub_sprintf ("%s|%016llx|%s", bird_id, (unsigned long long)time_ms,
-                         event_id ? event_id : "");
-}
-
-char *
 deal_sync_audit_entry (const deal_ai_event_t *event, const deal_current_t *current,
                        const deal_decision_t *decision, const char *deal_id, const char *event_id,
                        int64_t now_ms)

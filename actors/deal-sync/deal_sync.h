@@ -190,10 +190,6 @@ char *deal_sync_audit_entry (const deal_ai_event_t *event, const deal_current_t 
                              const deal_decision_t *decision, const char *deal_id,
                              const char *event_id, int64_t now_ms);
 
-//  The audit key: "<bird id>|<16 hex of time_ms>|<event id>", so one
-//  contact's entries are adjacent and in time order (fresh string).
-char *deal_sync_audit_key (const char *bird_id, int64_t time_ms, const char *event_id);
-
 //  -------------------------------------------------------------------
 //  A person's stage change in HubSpot
 

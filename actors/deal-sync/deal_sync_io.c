@@ -7,7 +7,6 @@
 //  (state, id maps, audit entries and deal.stage_changed in the outbox)
 //  is one LMDB transaction after the last call succeeded.
 #include "deal_sync_io.h"
-#include "deal_sync_state.h"
 #include "zhub_events.h"
 #include "zhub_log.h"
 
@@ -22,12 +21,7 @@ deal_sync_open (zhub_actor_ctx_t *ctx)
     deal_sync_t *self = ctx->state;
     self->hubspot = zhub_hubspot_new (&self->hubspot_config, ctx->http);
     self->bird = zhub_bird_new (&self->bird_config, ctx->http);
-    if (zhub_store_table (ctx->store, "contacts", &self->contacts)
-        || zhub_store_table (ctx->store, "deals", &self->deals)
-        || zhub_store_table (ctx->store, "deal_ids", &self->deal_ids)
-        || zhub_store_table (ctx->store, "audit", &self->audit))
-        return -1;
-    return 0;
+    return deal_sync_tables_open (ctx->store, &self->tables);
 }
 
 void
@@ -38,102 +32,12 @@ deal_sync_close (zhub_actor_ctx_t *ctx)
     zhub_bird_destroy (&self->bird);
 }
 
-//  -------------------------------------------------------------------
-//  State (the record codec is deal_sync_state.c)
-
 static void
 s_set (char **field, const char *value)
 {
     char *copy = zhub_strdup (value);
     free (*field);
     *field = copy;
-}
-
-typedef struct {
-    const deal_sync_t *self;
-    const char *bird_id; //  in: look up the contact id
-    const char *key;     //  in: the deal key (or NULL)
-    const char *deal_id; //  in: look up the key by deal id (or NULL)
-    char *contact_id;    //  out
-    char *found_key;     //  out (deal_id lookups)
-    deal_state_t state;  //  out
-    bool have_state;
-} s_lookup_t;
-
-static zhub_rc_t
-s_lookup_fn (zhub_txn_t *txn, void *arg)
-{
-    s_lookup_t *look = arg;
-    const void *value;
-    size_t size;
-    zhub_rc_t rc;
-    if (look->bird_id) {
-        rc = zhub_txn_get (txn, look->self->contacts, look->bird_id, strlen (look->bird_id), &value,
-                           &size);
-        if (rc == ZHUB_ERROR)
-            return rc;
-        if (rc == ZHUB_OK)
-            look->contact_id = deal_dup_value (value, size);
-    }
-    const char *key = look->key;
-    if (look->deal_id) {
-        rc = zhub_txn_get (txn, look->self->deal_ids, look->deal_id, strlen (look->deal_id), &value,
-                           &size);
-        if (rc == ZHUB_ERROR)
-            return rc;
-        if (rc == ZHUB_OK)
-            key = look->found_key = deal_dup_value (value, size);
-    }
-    if (key) {
-        rc = zhub_txn_get (txn, look->self->deals, key, strlen (key), &value, &size);
-        if (rc == ZHUB_ERROR)
-            return rc;
-        if (rc == ZHUB_OK && deal_state_decode (value, size, &look->state) == 0)
-            look->have_state = true;
-    }
-    return ZHUB_OK;
-}
-
-static void
-s_lookup_clear (s_lookup_t *look)
-{
-    free (look->contact_id);
-    free (look->found_key);
-    deal_state_clear (&look->state);
-}
-
-typedef struct {
-    zhub_actor_ctx_t *ctx;
-    const deal_sync_t *self;
-    const char *key;                  //  deal key
-    const deal_state_t *state;        //  to store under key (or NULL)
-    const char *bird_id, *contact_id; //  contacts entry (or NULL)
-    const char *audit_key, *audit;    //  audit entry (or NULL)
-    const zhub_msg_t *publish;        //  outbox (or NULL)
-} s_commit_t;
-
-static zhub_rc_t
-s_commit_fn (zhub_txn_t *txn, void *arg)
-{
-    s_commit_t *c = arg;
-    zhub_rc_t rc = ZHUB_OK;
-    if (c->bird_id && c->contact_id)
-        rc = zhub_txn_put (txn, c->self->contacts, c->bird_id, strlen (c->bird_id), c->contact_id,
-                           strlen (c->contact_id));
-    if (rc == ZHUB_OK && c->state) {
-        char *text = deal_state_encode (c->state);
-        rc = zhub_txn_put (txn, c->self->deals, c->key, strlen (c->key), text, strlen (text));
-        free (text);
-        if (rc == ZHUB_OK && c->state->deal_id)
-            rc = zhub_txn_put (txn, c->self->deal_ids, c->state->deal_id,
-                               strlen (c->state->deal_id), c->key, strlen (c->key));
-    }
-    if (rc == ZHUB_OK && c->audit)
-        rc = zhub_txn_put (txn, c->self->audit, c->audit_key, strlen (c->audit_key), c->audit,
-                           strlen (c->audit));
-    if (rc == ZHUB_OK && c->publish)
-        rc = zhub_actor_outbox_put (c->ctx, txn, c->publish);
-    return rc;
 }
 
 //  -------------------------------------------------------------------
@@ -228,8 +132,8 @@ deal_sync_handle_synced (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zh
         zhub_contact_synced_clear (&synced);
         return;
     }
-    s_commit_t commit = {.ctx = ctx, .self = self, .bird_id = bird, .contact_id = contact};
-    if (zhub_store_write (ctx->store, s_commit_fn, &commit) == ZHUB_OK) {
+    deal_sync_change_t change = {.bird_id = bird, .contact_id = contact};
+    if (deal_sync_store_commit (ctx, &self->tables, &change) == ZHUB_OK) {
         zhub_outcome_ok (out, "learned");
         snprintf (out->reason, sizeof out->reason, "bird=%s hubspot=%s", bird, contact);
     } else
@@ -326,20 +230,27 @@ s_handle_ai (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, deal_ai_reader
         return;
     }
     char *key = deal_sync_key (event.bird_id, config->pipeline);
-    s_lookup_t look = {.self = self, .bird_id = event.bird_id, .key = key};
+    char *known_contact = NULL;
+    deal_state_t held = {0};
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);
     deal_current_t current = {0};
     bool have_current = false;
     deal_decision_t decision = {0};
-    char *contact_id = NULL, *deal_id = NULL, *audit = NULL, *audit_key = NULL;
+    char *contact_id = NULL, *deal_id = NULL, *audit = NULL;
     zhub_msg_t *stage_msg = NULL;
 
-    if (zhub_store_read (ctx->store, s_lookup_fn, &look) != ZHUB_OK) {
+    //  What we hold: the contact's HubSpot id, the deal's record (a record
+    //  that does not read counts as none).
+    zhub_rc_t held_rc = deal_sync_store_deal (ctx->store, &self->tables, key, &held);
+    if (held_rc == ZHUB_ERROR
+        || deal_sync_store_contact (ctx->store, &self->tables, event.bird_id, &known_contact)
+               == ZHUB_ERROR) {
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the deal state");
         goto done;
     }
-    contact_id = s_contact_id (ctx, event.bird_id, look.contact_id, msg, &resp, out);
+    bool have_held = held_rc == ZHUB_OK;
+    contact_id = s_contact_id (ctx, event.bird_id, known_contact, msg, &resp, out);
     if (!contact_id)
         goto done;
 
@@ -372,9 +283,9 @@ s_handle_ai (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, deal_ai_reader
     }
 
     //  Associate with the contact unless we know it is (idempotent PUT).
-    bool associated = look.have_state && look.state.associated && look.state.deal_id
-                      && !strcmp (look.state.deal_id, deal_id) && look.state.contact_id
-                      && !strcmp (look.state.contact_id, contact_id);
+    bool associated = have_held && held.associated && held.deal_id
+                      && !strcmp (held.deal_id, deal_id) && held.contact_id
+                      && !strcmp (held.contact_id, contact_id);
     if (!associated) {
         zhub_hubspot_deal_associate_contact (self->hubspot, deal_id, contact_id, msg->traceparent,
                                              &resp);
@@ -388,26 +299,23 @@ s_handle_ai (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, deal_ai_reader
     s_set (&next.contact_id, contact_id);
     s_set (&next.bird_id, event.bird_id);
     s_set (&next.stage, decision.stage_moves ? decision.to : current.stage);
-    next.stage_ms = decision.stage_moves ? event.time_ms : look.state.stage_ms;
+    next.stage_ms = decision.stage_moves ? event.time_ms : held.stage_ms;
     next.associated = true;
-    if (decision.to) {
+    if (decision.to)
         audit = deal_sync_audit_entry (&event, have_current ? &current : NULL, &decision, deal_id,
                                        msg->id, zhub_now_ms ());
-        audit_key = deal_sync_audit_key (event.bird_id, zhub_now_ms (), msg->id);
-    }
     if (decision.stage_moves)
         stage_msg = deal_sync_stage_msg (msg, deal_id, contact_id, event.bird_id, decision.to,
                                          deal_ai_stage_name (event.stage), "ai", zhub_now_ms ());
-    s_commit_t commit = {.ctx = ctx,
-                         .self = self,
-                         .key = key,
-                         .state = &next,
-                         .bird_id = event.bird_id,
-                         .contact_id = contact_id,
-                         .audit_key = audit_key,
-                         .audit = audit,
-                         .publish = stage_msg};
-    if (zhub_store_write (ctx->store, s_commit_fn, &commit) == ZHUB_OK) {
+    deal_sync_change_t change = {.bird_id = event.bird_id,
+                                 .contact_id = contact_id,
+                                 .key = key,
+                                 .state = &next,
+                                 .audit = audit,
+                                 .audit_ms = zhub_now_ms (),
+                                 .event_id = msg->id,
+                                 .publish = stage_msg};
+    if (deal_sync_store_commit (ctx, &self->tables, &change) == ZHUB_OK) {
         zhub_outcome_ok (out, decision.stage_moves ? "moved" : "updated");
         snprintf (out->reason, sizeof out->reason, "deal=%s stage=%s%s%s", deal_id,
                   next.stage ? next.stage : "", decision.skipped ? " skipped=" : "",
@@ -418,13 +326,13 @@ s_handle_ai (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, deal_ai_reader
 done:
     zhub_msg_destroy (&stage_msg);
     free (audit);
-    free (audit_key);
     free (deal_id);
     free (contact_id);
+    free (known_contact);
+    deal_state_clear (&held);
     deal_decision_clear (&decision);
     deal_current_clear (&current);
     zhub_http_response_reset (&resp);
-    s_lookup_clear (&look);
     free (key);
     deal_ai_event_clear (&event);
 }
@@ -470,9 +378,10 @@ s_bird_of_deal (zhub_actor_ctx_t *ctx, const char *deal_id, const zhub_msg_t *ms
         *failed = !zhub_hubspot_not_found (resp); //  a deleted deal concerns nobody
         return NULL;
     }
-    char *bird = deal_sync_key_bird_id (
-        deal_json_str (json_object_get (resp->json, "properties"), DEAL_KEY_PROPERTY),
-        self->core.pipeline);
+    char *bird =
+        deal_sync_key_bird_id (json_string_value (json_object_get (
+                                   json_object_get (resp->json, "properties"), DEAL_KEY_PROPERTY)),
+                               self->core.pipeline);
     *ours = bird != NULL;
     zhub_hubspot_deal_contacts (self->hubspot, deal_id, s_trace (msg), resp);
     bool ok = deal_sync_answered ("hubspot get deal associations", msg, resp, true, out);
@@ -493,9 +402,9 @@ s_bird_of_deal (zhub_actor_ctx_t *ctx, const char *deal_id, const zhub_msg_t *ms
             *failed = true;
             return NULL;
         }
-        const char *value =
-            ok ? deal_json_str (json_object_get (resp->json, "properties"), "bird_contact_id")
-               : NULL;
+        const char *value = ok ? json_string_value (json_object_get (
+                                json_object_get (resp->json, "properties"), "bird_contact_id"))
+                               : NULL;
         if (value && *value)
             bird = zhub_strdup (value);
     }
@@ -518,34 +427,38 @@ deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_
             zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
         return;
     }
-    s_lookup_t look = {.self = self, .deal_id = change.deal_id};
+    char *held_key = NULL;
+    deal_state_t held = {0};
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);
     char *bird = NULL, *contact_id = NULL;
     zhub_msg_t *stage_msg = NULL;
     bool ours = false;
-    if (zhub_store_read (ctx->store, s_lookup_fn, &look) != ZHUB_OK) {
+    zhub_rc_t held_rc =
+        deal_sync_store_deal_by_id (ctx->store, &self->tables, change.deal_id, &held_key, &held);
+    if (held_rc == ZHUB_ERROR) {
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the deal state");
         goto done;
     }
+    bool have_held = held_rc == ZHUB_OK;
     //  Our own writes come back as webhooks: not a person's change.
     if (deal_sync_change_is_integration (change.change_source)
-        || (look.have_state && look.state.stage && !strcmp (look.state.stage, change.stage))) {
+        || (have_held && held.stage && !strcmp (held.stage, change.stage))) {
         zhub_outcome_ok (out, "skipped");
         snprintf (out->reason, sizeof out->reason, "deal %s: stage %s is our own write (echo)",
                   change.deal_id, change.stage);
         goto done;
     }
     //  HubSpot does not promise order: an older change than the one we hold loses.
-    if (look.have_state && change.time_ms && change.time_ms < look.state.stage_ms) {
+    if (have_held && change.time_ms && change.time_ms < held.stage_ms) {
         zhub_outcome_ok (out, "skipped");
         snprintf (out->reason, sizeof out->reason, "deal %s: change older than the stage we hold",
                   change.deal_id);
         goto done;
     }
-    if (look.have_state && look.state.bird_id) {
-        bird = zhub_strdup (look.state.bird_id);
-        contact_id = zhub_strdup (look.state.contact_id);
+    if (have_held && held.bird_id) {
+        bird = zhub_strdup (held.bird_id);
+        contact_id = zhub_strdup (held.contact_id);
         ours = true;
     } else {
         bool failed;
@@ -580,15 +493,13 @@ deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_
     s_set (&next.bird_id, bird);
     s_set (&next.stage, change.stage);
     next.stage_ms = change.time_ms;
-    next.associated = look.have_state && look.state.associated;
-    char *key =
-        look.found_key ? zhub_strdup (look.found_key) : deal_sync_key (bird, self->core.pipeline);
+    next.associated = have_held && held.associated;
+    char *key = held_key ? zhub_strdup (held_key) : deal_sync_key (bird, self->core.pipeline);
     stage_msg = deal_sync_stage_msg (msg, change.deal_id, contact_id, bird, change.stage, ai_stage,
                                      "crm", zhub_now_ms ());
     //  Only a deal we own (its key is ours) is remembered under the key.
-    s_commit_t commit = {
-        .ctx = ctx, .self = self, .key = key, .state = ours ? &next : NULL, .publish = stage_msg};
-    if (zhub_store_write (ctx->store, s_commit_fn, &commit) == ZHUB_OK) {
+    deal_sync_change_t commit = {.key = key, .state = ours ? &next : NULL, .publish = stage_msg};
+    if (deal_sync_store_commit (ctx, &self->tables, &commit) == ZHUB_OK) {
         zhub_outcome_ok (out, "published");
         snprintf (out->reason, sizeof out->reason, "deal=%s stage=%s bird=%s by=crm",
                   change.deal_id, change.stage, bird);
@@ -601,6 +512,7 @@ done:
     free (bird);
     free (contact_id);
     zhub_http_response_reset (&resp);
-    s_lookup_clear (&look);
+    free (held_key);
+    deal_state_clear (&held);
     deal_crm_change_clear (&change);
 }
