@@ -707,57 +707,49 @@ activity_expired (int64_t updated_ms, int64_t now_ms, int64_t retention_ms)
 //  -------------------------------------------------------------------
 //  Messages we publish
 
+//  text cut to an envelope id's length (ids and subjects of ours stay
+//  within it, as they always did; a fresh string).
+static char *
+s_bounded (char *text)
+{
+    if (strlen (text) > ZHUB_MSG_MAX_ID)
+        text[ZHUB_MSG_MAX_ID] = 0;
+    return text;
+}
+
 zhub_msg_t *
 activity_logged_msg (const zhub_msg_t *input, const activity_event_t *ev, activity_kind_t kind,
-                     const char *hubspot_id, int64_t now_ms)
+                     const char *hubspot_id, int64_t now_ms, char *reason, size_t reason_size)
 {
-    zhub_msg_t *msg = zhub_msg_new ();
-    char *id = zhub_sprintf (
+    char *id = s_bounded (zhub_sprintf (
         "al-%s-%s-%s", activity_kind_name (kind),
-        ev->booking_id && kind == ACTIVITY_MEETING ? ev->booking_id : ev->event_id, hubspot_id);
-    if (strlen (id) > ZHUB_MSG_MAX_ID)
-        id[ZHUB_MSG_MAX_ID] = 0;
-    zhub_msg_set (&msg->id, id);
-    free (id);
-    zhub_msg_set (&msg->source, ACTIVITY_LOG_SOURCE);
-    zhub_msg_set (&msg->type, "activity.logged");
-    char *subject = zhub_sprintf ("contact:%s", ev->bird_id ? ev->bird_id : "");
-    if (strlen (subject) > ZHUB_MSG_MAX_ID)
-        subject[ZHUB_MSG_MAX_ID] = 0;
-    zhub_msg_set (&msg->subject, subject);
-    free (subject);
-    zhub_msg_set (&msg->traceparent, input ? input->traceparent : NULL);
-    msg->time_ms = now_ms;
+        ev->booking_id && kind == ACTIVITY_MEETING ? ev->booking_id : ev->event_id, hubspot_id));
+    char *subject = s_bounded (zhub_sprintf ("contact:%s", ev->bird_id ? ev->bird_id : ""));
     json_t *data = json_pack ("{s:s, s:s, s:s}", "kind", activity_kind_name (kind), "hubspot_id",
                               hubspot_id, "event_type", ev->type);
     s_set_str (data, "conversation_id", ev->conversation_id);
     s_set_str (data, "bird_contact_id", ev->bird_id);
     s_set_str (data, "cause_id", ev->event_id);
-    zhub_msg_set_data_json (msg, data);
+    zhub_msg_t *msg = zhub_event_new ("activity.logged", id, ACTIVITY_LOG_SOURCE, subject, now_ms,
+                                      input ? input->traceparent : NULL, data, reason, reason_size);
     json_decref (data);
+    free (subject);
+    free (id);
     return msg;
 }
 
 zhub_msg_t *
-activity_flush_msg (const activity_conv_t *conv, int64_t due_ms, int64_t now_ms)
+activity_flush_msg (const activity_conv_t *conv, int64_t due_ms, int64_t now_ms, char *reason,
+                    size_t reason_size)
 {
-    zhub_msg_t *msg = zhub_msg_new ();
-    char *id = zhub_sprintf ("al-flush-%" PRId64 "-%s", due_ms, conv->conversation_id);
-    if (strlen (id) > ZHUB_MSG_MAX_ID)
-        id[ZHUB_MSG_MAX_ID] = 0;
-    zhub_msg_set (&msg->id, id);
-    free (id);
-    zhub_msg_set (&msg->source, ACTIVITY_LOG_SOURCE);
-    zhub_msg_set (&msg->type, ACTIVITY_FLUSH_TOPIC);
-    char *subject = zhub_sprintf ("transcript:%s", conv->conversation_id);
-    if (strlen (subject) > ZHUB_MSG_MAX_ID)
-        subject[ZHUB_MSG_MAX_ID] = 0;
-    zhub_msg_set (&msg->subject, subject);
-    free (subject);
-    msg->time_ms = now_ms;
+    char *id = s_bounded (zhub_sprintf ("al-flush-%" PRId64 "-%s", due_ms, conv->conversation_id));
+    char *subject = s_bounded (zhub_sprintf ("transcript:%s", conv->conversation_id));
     json_t *data = json_pack ("{s:s, s:I}", "conversation_id", conv->conversation_id, "due",
                               (json_int_t)due_ms);
-    zhub_msg_set_data_json (msg, data);
+    zhub_msg_t *msg = zhub_event_new (ACTIVITY_FLUSH_TOPIC, id, ACTIVITY_LOG_SOURCE, subject,
+                                      now_ms, NULL, data, reason, reason_size);
     json_decref (data);
+    free (subject);
+    free (id);
     return msg;
 }

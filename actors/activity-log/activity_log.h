@@ -178,12 +178,21 @@ activity_transcript_action_t activity_transcript_decide (const activity_conv_t *
 //  True when something last touched at updated_ms is past retention.
 bool activity_expired (int64_t updated_ms, int64_t now_ms, int64_t retention_ms);
 
-//  activity.logged for an engagement made for input. Fresh message.
+//  activity.logged for an engagement made for input (input may be NULL),
+//  built by zhub_event_new: id "al-<kind>-<event id, or the booking for a
+//  meeting>-<hubspot id>" and subject "contact:<bird id>", each cut to an
+//  envelope id's length as they always were. A fresh message, or NULL with
+//  a reason when it would break the catalogue (no Bird contact, an id
+//  longer than the catalogue takes).
 zhub_msg_t *activity_logged_msg (const zhub_msg_t *input, const activity_event_t *event,
-                                 activity_kind_t kind, const char *hubspot_id, int64_t now_ms);
+                                 activity_kind_t kind, const char *hubspot_id, int64_t now_ms,
+                                 char *reason, size_t reason_size);
 
-//  The transcript timer message (topic ACTIVITY_FLUSH_TOPIC, subject
-//  "transcript:<conversation>", data {conversation_id, due}). Fresh.
-zhub_msg_t *activity_flush_msg (const activity_conv_t *conv, int64_t due_ms, int64_t now_ms);
+//  The transcript timer message (topic ACTIVITY_FLUSH_TOPIC, id
+//  "al-flush-<due>-<conversation>", subject "transcript:<conversation>",
+//  data {conversation_id, due}), built by zhub_event_new. A fresh message,
+//  or NULL with a reason as above.
+zhub_msg_t *activity_flush_msg (const activity_conv_t *conv, int64_t due_ms, int64_t now_ms,
+                                char *reason, size_t reason_size);
 
 #endif

@@ -9,7 +9,13 @@
 #include "activity_log_io.h"
 
 //  -------------------------------------------------------------------
-//  activity_log_io.c: the HubSpot answer
+//  activity_log_io.c: the HubSpot answer, the announcement
+
+//  activity.logged for an engagement made for msg (activity_logged_msg),
+//  or NULL, logged, when the catalogue refuses it: the caller records the
+//  engagement without it.
+zhub_msg_t *alog_logged_msg (const zhub_msg_t *msg, const activity_event_t *ev,
+                             activity_kind_t kind, const char *hubspot_id, int64_t now_ms);
 
 //  What one HubSpot call made for msg answered (what names the call in
 //  logs and reasons): true on 2xx; otherwise false with *out the one

@@ -120,6 +120,21 @@ s_object (activity_kind_t kind)
                                    : ZHUB_HUBSPOT_MEETING;
 }
 
+zhub_msg_t *
+alog_logged_msg (const zhub_msg_t *msg, const activity_event_t *ev, activity_kind_t kind,
+                 const char *hubspot_id, int64_t now_ms)
+{
+    char reason[256] = "", quoted[300];
+    zhub_msg_t *logged =
+        activity_logged_msg (msg, ev, kind, hubspot_id, now_ms, reason, sizeof reason);
+    //  The engagement exists in HubSpot: it is recorded all the same, or a
+    //  redelivery would make it twice. Only its announcement is lost.
+    if (!logged)
+        zhub_warn ("event_refused", "id=%s type=activity.logged reason=%s", msg ? msg->id : "-",
+                   zhub_log_quote (reason, quoted, sizeof quoted));
+    return logged;
+}
+
 bool
 alog_answered (const zhub_msg_t *msg, const char *what, zhub_http_response_t *resp,
                zhub_outcome_t *out)
@@ -170,7 +185,7 @@ s_engage (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *
     if (ok) {
         int64_t now = zhub_now_ms ();
         char *made = zhub_hubspot_engagement_path (s_object (kind), id);
-        zhub_msg_t *logged = activity_logged_msg (msg, ev, kind, id, now);
+        zhub_msg_t *logged = alog_logged_msg (msg, ev, kind, id, now);
         activity_log_change_t change = {.hubspot_id = id,
                                         .engagement_key = key,
                                         .at_ms = now,

@@ -9,6 +9,7 @@
 //  with the remaining delay until the write is due, so the timer is the
 //  broker's durable retry and survives our restarts.
 #include "activity_log_internal.h"
+#include "zhub_log.h"
 
 #include <stdlib.h>
 
@@ -76,7 +77,7 @@ s_transcript_write (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity
     zhub_msg_t *logged = NULL;
     if (created) {
         made = zhub_hubspot_engagement_path (ZHUB_HUBSPOT_NOTE, conv->note_id);
-        logged = activity_logged_msg (msg, ev, ACTIVITY_NOTE, conv->note_id, now);
+        logged = alog_logged_msg (msg, ev, ACTIVITY_NOTE, conv->note_id, now);
         change.hubspot_id = conv->note_id;
         change.made_bird = conv->bird_id ? conv->bird_id : ev->bird_id;
         change.made_path = made;
@@ -122,7 +123,13 @@ alog_transcript_message (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const act
             if (conv.dirty
                 && (!conv.flush_due_ms || conv.flush_due_ms + ACTIVITY_FLUSH_GRACE_MS < now)) {
                 conv.flush_due_ms = due ? due : now;
-                change.publish[0] = flush = activity_flush_msg (&conv, due, now);
+                char reason[256] = "", quoted[300];
+                change.publish[0] = flush =
+                    activity_flush_msg (&conv, due, now, reason, sizeof reason);
+                if (!flush)
+                    zhub_warn ("event_refused", "id=%s type=%s reason=%s", msg->id,
+                               ACTIVITY_FLUSH_TOPIC,
+                               zhub_log_quote (reason, quoted, sizeof quoted));
             }
             zhub_rc_t written = activity_log_store_commit (ctx, &self->tables, &change);
             zhub_msg_destroy (&flush);

@@ -5,8 +5,8 @@
 //  every field is type-checked; odd input gives a status, never a crash.
 #include "deal_sync.h"
 #include "zhub_events.h"
+#include "zhub_id.h"
 
-#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -618,32 +618,19 @@ deal_sync_parse_crm (const char *topic, const json_t *data, deal_crm_change_t *c
 zhub_msg_t *
 deal_sync_stage_msg (const zhub_msg_t *input, const char *deal_id, const char *contact_id,
                      const char *bird_id, const char *stage, const char *ai_stage, const char *by,
-                     int64_t now_ms)
+                     int64_t now_ms, char *reason, size_t reason_size)
 {
+    //  The same cause gives the same id: a redelivery publishes it again,
+    //  and the broker's dedup keeps one.
     const char *cause = input->id ? input->id : "";
-    unsigned char hash[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256 (hash, (const unsigned char *)cause, strlen (cause));
-    char hex[2 * 16 + 1];
-    sodium_bin2hex (hex, sizeof hex, hash, 16);
-    char id[40];
-    snprintf (id, sizeof id, "ds-%s", hex);
-    zhub_msg_t *msg = zhub_msg_new ();
-    zhub_msg_set (&msg->id, id);
-    zhub_msg_set (&msg->source, DEAL_SYNC_SOURCE);
-    zhub_msg_set (&msg->type, "deal.stage_changed");
-    char *subject = zhub_sprintf ("contact:%s", bird_id);
-    zhub_msg_set (&msg->subject, subject);
-    free (subject);
-    zhub_msg_set (&msg->traceparent, input->traceparent);
-    msg->time_ms = now_ms;
-    json_t *data =
-        json_pack ("{s:s, s:s, s:s, s:s, s:s}", "hubspot_deal_id", deal_id, "bird_contact_id",
-                   bird_id, "stage", stage, "by", by, "cause_id", cause);
-    if (contact_id)
-        json_object_set_new (data, "hubspot_contact_id", json_string (contact_id));
-    if (ai_stage)
-        json_object_set_new (data, "ai_stage", json_string (ai_stage));
-    zhub_msg_set_data_json (msg, data);
-    json_decref (data);
-    return msg;
+    char id[ZHUB_MSG_MAX_ID + 1];
+    zhub_id_derive (id, sizeof id, "ds-", cause, 16);
+    zhub_deal_stage_t ev = {.hubspot_deal_id = (char *)deal_id,
+                            .bird_contact_id = (char *)bird_id,
+                            .stage = (char *)stage,
+                            .by = (char *)by,
+                            .cause_id = (char *)cause,
+                            .hubspot_contact_id = (char *)contact_id,
+                            .ai_stage = (char *)ai_stage};
+    return zhub_deal_stage_msg (&ev, id, input->traceparent, now_ms, reason, reason_size);
 }

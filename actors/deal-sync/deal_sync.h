@@ -214,12 +214,15 @@ bool deal_sync_change_is_integration (const char *change_source);
 //  -------------------------------------------------------------------
 //  The result event
 
-//  deal.stage_changed: subject contact:<bird id>, id "ds-" + 32 hex of
-//  SHA-256(input id) (a redelivery publishes the same event), data
-//  {hubspot_deal_id, hubspot_contact_id, bird_contact_id, stage (HubSpot
-//  stage id), ai_stage (or absent), by ("ai" / "crm"), cause_id}.
+//  deal.stage_changed for input (built by zhub_deal_stage_msg): subject
+//  contact:<bird id>, id zhub_id_derive ("ds-", input's id, 16) (a
+//  redelivery publishes the same event), data {hubspot_deal_id,
+//  hubspot_contact_id, bird_contact_id, stage (HubSpot stage id), ai_stage
+//  (or absent), by ("ai" / "crm"), cause_id}. NULL with a reason when the
+//  event would break the catalogue (an id too long for it).
 zhub_msg_t *deal_sync_stage_msg (const zhub_msg_t *input, const char *deal_id,
                                  const char *contact_id, const char *bird_id, const char *stage,
-                                 const char *ai_stage, const char *by, int64_t now_ms);
+                                 const char *ai_stage, const char *by, int64_t now_ms, char *reason,
+                                 size_t reason_size);
 
 #endif

@@ -304,9 +304,11 @@ s_handle_ai (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, deal_ai_reader
     if (decision.to)
         audit = deal_sync_audit_entry (&event, have_current ? &current : NULL, &decision, deal_id,
                                        msg->id, zhub_now_ms ());
+    char why[256] = "";
     if (decision.stage_moves)
         stage_msg = deal_sync_stage_msg (msg, deal_id, contact_id, event.bird_id, decision.to,
-                                         deal_ai_stage_name (event.stage), "ai", zhub_now_ms ());
+                                         deal_ai_stage_name (event.stage), "ai", zhub_now_ms (),
+                                         why, sizeof why);
     deal_sync_change_t change = {.bird_id = event.bird_id,
                                  .contact_id = contact_id,
                                  .key = key,
@@ -315,7 +317,10 @@ s_handle_ai (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, deal_ai_reader
                                  .audit_ms = zhub_now_ms (),
                                  .event_id = msg->id,
                                  .publish = stage_msg};
-    if (deal_sync_store_commit (ctx, &self->tables, &change) == ZHUB_OK) {
+    if (decision.stage_moves && !stage_msg)
+        //  what we would announce breaks the catalogue: said, never published
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", why);
+    else if (deal_sync_store_commit (ctx, &self->tables, &change) == ZHUB_OK) {
         zhub_outcome_ok (out, decision.stage_moves ? "moved" : "updated");
         snprintf (out->reason, sizeof out->reason, "deal=%s stage=%s%s%s", deal_id,
                   next.stage ? next.stage : "", decision.skipped ? " skipped=" : "",
@@ -495,11 +500,14 @@ deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_
     next.stage_ms = change.time_ms;
     next.associated = have_held && held.associated;
     char *key = held_key ? zhub_strdup (held_key) : deal_sync_key (bird, self->core.pipeline);
+    char why[256] = "";
     stage_msg = deal_sync_stage_msg (msg, change.deal_id, contact_id, bird, change.stage, ai_stage,
-                                     "crm", zhub_now_ms ());
+                                     "crm", zhub_now_ms (), why, sizeof why);
     //  Only a deal we own (its key is ours) is remembered under the key.
     deal_sync_change_t commit = {.key = key, .state = ours ? &next : NULL, .publish = stage_msg};
-    if (deal_sync_store_commit (ctx, &self->tables, &commit) == ZHUB_OK) {
+    if (!stage_msg)
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", why);
+    else if (deal_sync_store_commit (ctx, &self->tables, &commit) == ZHUB_OK) {
         zhub_outcome_ok (out, "published");
         snprintf (out->reason, sizeof out->reason, "deal=%s stage=%s bird=%s by=crm",
                   change.deal_id, change.stage, bird);

@@ -367,10 +367,10 @@ test_stage_message_is_deterministic (void)
 {
     zhub_msg_t *input = zhub_msg_new ();
     zhub_msg_set (&input->id, "ev-1");
-    zhub_msg_t *a =
-        deal_sync_stage_msg (input, "901", "501", "b-1", "contractsent", "application", "ai", 1);
-    zhub_msg_t *b =
-        deal_sync_stage_msg (input, "901", "501", "b-1", "contractsent", "application", "ai", 2);
+    zhub_msg_t *a = deal_sync_stage_msg (input, "901", "501", "b-1", "contractsent", "application",
+                                         "ai", 1, NULL, 0);
+    zhub_msg_t *b = deal_sync_stage_msg (input, "901", "501", "b-1", "contractsent", "application",
+                                         "ai", 2, NULL, 0);
     CHECK_STR (a->id, b->id);
     CHECK (!strncmp (a->id, "ds-", 3));
     CHECK_STR (a->type, "deal.stage_changed");
