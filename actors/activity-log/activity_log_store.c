@@ -305,7 +305,7 @@ s_parked_fn (zhub_txn_t *txn, void *arg)
         memcpy (parked->keys[parked->count], key, key_size);
         parked->key_sizes[parked->count] = key_size;
         parked->msgs[parked->count++] =
-            zhub_msg_decode (value, value_size, &zhub_mpack_default_limits, err, sizeof err);
+            zhub_msg_decode (value, value_size, &zhub_msg_stored_limits, err, sizeof err);
         rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
     }
     zhub_cursor_destroy (&cursor);
@@ -520,8 +520,7 @@ s_forget_parked_matches (const void *key, size_t key_size, const void *value, si
     if (zhub_forget_mentions_msgpack (f->who, value, value_size))
         return true;
     char err[128];
-    zhub_msg_t *msg =
-        zhub_msg_decode (value, value_size, &zhub_mpack_default_limits, err, sizeof err);
+    zhub_msg_t *msg = zhub_msg_decode (value, value_size, &zhub_msg_stored_limits, err, sizeof err);
     if (!msg)
         return false;
     activity_event_t ev;

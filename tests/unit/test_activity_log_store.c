@@ -265,6 +265,46 @@ test_what_is_written_reads_back (void)
     CHECK (zhub_test_remove_dir (dir) == 0);
 }
 
+//  A parked event is a message the broker delivered: it reads back within
+//  the limits of what a broker stores (zhub_msg_stored_limits), not those
+//  of a default decode. A broker may take messages up to 2 MiB
+//  (ZHUB_BROKER_MAX_MESSAGE); one of 1.5 MiB parked must come back.
+static void
+test_a_large_parked_event_reads_back (void)
+{
+    char dir[] = "/tmp/zhub-activity-XXXXXX";
+    activity_log_t log = {.retention_ms = 0};
+    zhub_actor_spec_t spec;
+    zhub_actor_config_t config;
+    zhub_actor_t *actor = s_actor (dir, &log, &spec, &config, s_fill);
+    if (!actor)
+        return;
+    zhub_store_t *store = zhub_actor_ctx (actor)->store;
+    size_t size = 1536 * 1024;
+    char *text = zhub_malloc (size + 1);
+    memset (text, 'a', size);
+    text[size] = 0;
+    zhub_msg_t *msg = s_msg ("conversation.message", "big", "contact:b7", "{}");
+    json_t *data =
+        json_pack ("{s:s, s:s, s:s}", "conversation_id", "c7", "direction", "in", "text", text);
+    zhub_msg_set_data_json (msg, data);
+    CHECK (activity_log_store_park (store, &log.tables, "b7", activity_log_park_seq (1000, 0), msg)
+           == ZHUB_OK);
+    activity_log_parked_t *parked = zhub_calloc (1, sizeof *parked);
+    CHECK (activity_log_store_parked (store, &log.tables, "b7", parked) == ZHUB_OK);
+    CHECK (parked->count == 1 && parked->msgs[0] != NULL);
+    if (parked->count == 1 && parked->msgs[0])
+        CHECK_STR (parked->msgs[0]->id, "big");
+    activity_log_parked_clear (parked);
+    free (parked);
+    json_decref (data);
+    free (text);
+    zhub_msg_destroy (&msg);
+    zhub_actor_destroy (&actor);
+    zhub_actor_config_clear (&config);
+    CHECK (zhub_test_remove_dir (dir) == 0);
+}
+
 //  -------------------------------------------------------------------
 //  contact.forget
 
@@ -457,6 +497,7 @@ main (void)
     RUN (test_retention);
     RUN (test_retention_runs_on_the_tick);
     RUN (test_what_is_written_reads_back);
+    RUN (test_a_large_parked_event_reads_back);
     RUN (test_forget_removes_every_record_of_the_person);
     RUN (test_forget_route_needs_no_bird_id);
     TEST_EXIT ();
