@@ -168,7 +168,7 @@ activity_read (activity_event_kind_t kind, const zhub_msg_t *msg, const json_t *
     memset (event, 0, sizeof *event);
     event->score = -1;
     event->qualified = -1;
-    event->start_ms = event->end_ms = event->sent_ms = -1;
+    event->start_ms = event->end_ms = event->sent_ms = event->due_ms = -1;
     event->kind = kind;
     event->type = zhub_strdup (msg->type ? msg->type : "");
     event->event_id = zhub_strdup (msg->id ? msg->id : "");
@@ -191,6 +191,7 @@ activity_read (activity_event_kind_t kind, const zhub_msg_t *msg, const json_t *
         case ACTIVITY_EV_DEAL_STAGE: rc = s_read_ids (msg, data, event, reason, reason_size); break;
         case ACTIVITY_EV_FLUSH:
             event->conversation_id = s_str (data, "conversation_id");
+            event->due_ms = s_time (data, "due");
             if (!event->conversation_id)
                 missing = "conversation_id";
             break;
@@ -748,6 +749,8 @@ activity_flush_msg (const activity_conv_t *conv, int64_t due_ms, int64_t now_ms,
                               (json_int_t)due_ms);
     zhub_msg_t *msg = zhub_event_new (ACTIVITY_FLUSH_TOPIC, id, ACTIVITY_LOG_SOURCE, subject,
                                       now_ms, NULL, data, reason, reason_size);
+    if (msg)
+        msg->deliver_at_ms = due_ms;
     json_decref (data);
     free (subject);
     free (id);

@@ -76,6 +76,7 @@ typedef struct {
     char *booking_id, *platform, *calendar_event_id, *confirmation_url, *location, *agent_id;
     int64_t start_ms, end_ms;           //  tour
     char *reason, *priority, *owner_id; //  escalation
+    int64_t due_ms;                     //  flush: when its timer was due; -1 when absent
 } activity_event_t;
 
 //  Reads msg as an event of kind (its route's): data is msg's data as
@@ -190,8 +191,10 @@ zhub_msg_t *activity_logged_msg (const zhub_msg_t *input, const activity_event_t
 
 //  The transcript timer message (topic ACTIVITY_FLUSH_TOPIC, id
 //  "al-flush-<due>-<conversation>", subject "transcript:<conversation>",
-//  data {conversation_id, due}), built by zhub_event_new. A fresh message,
-//  or NULL with a reason as above.
+//  data {conversation_id, due}), built by zhub_event_new, with deliverat
+//  due_ms: the broker holds it until then (PROTOCOL.md 6.3), so the timer
+//  is durable and costs no delivery attempt. A fresh message, or NULL with
+//  a reason as above.
 zhub_msg_t *activity_flush_msg (const activity_conv_t *conv, int64_t due_ms, int64_t now_ms,
                                 char *reason, size_t reason_size);
 

@@ -34,8 +34,10 @@ void alog_transcript_message (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg,
                               const activity_event_t *ev, const activity_log_ids_t *ids,
                               zhub_outcome_t *out);
 
-//  activity.transcript.flush: writes the note when due; NACKs with the
-//  remaining delay while it is not. Sets *out.
+//  activity.transcript.flush, delivered when its timer is due: writes the
+//  note (or, when a write since made it early, leaves the rest to the
+//  timer armed for it, arming one if none is). Never NACKs: the broker
+//  held the message until due. Sets *out.
 void alog_transcript_flush (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg,
                             const activity_event_t *ev, zhub_outcome_t *out);
 

@@ -22,10 +22,14 @@ activity_log_config (activity_log_t *self, char *err, size_t err_size)
     memset (self, 0, sizeof *self);
     if (zhub_hubspot_config_load (&self->hubspot_config, err, err_size))
         return -1;
+    //  The transcript timer is a message the broker holds until due, and a
+    //  broker holds one at most ZHUB_MSG_MAX_DELAY_MS (PROTOCOL.md 6.3).
     if (zhub_env_duration_ms ("ZHUB_ACTIVITY_TRANSCRIPT_INTERVAL", 30000,
                               &self->transcript_interval_ms)
-        || self->transcript_interval_ms < 0) {
-        snprintf (err, err_size, "ZHUB_ACTIVITY_TRANSCRIPT_INTERVAL must be a duration");
+        || self->transcript_interval_ms < 0
+        || self->transcript_interval_ms > ZHUB_MSG_MAX_DELAY_MS) {
+        snprintf (err, err_size,
+                  "ZHUB_ACTIVITY_TRANSCRIPT_INTERVAL must be a duration of at most 366d");
         return -1;
     }
     if (zhub_env_duration_ms ("ZHUB_ACTIVITY_RETENTION", 30LL * 86400000, &self->retention_ms)

@@ -5,9 +5,10 @@
 //  The transcript note is coalesced: messages go into the conversation
 //  cache at once, but the note is written at most once per interval. When
 //  a write has to wait, a timer message (activity.transcript.flush, subject
-//  "transcript:<conversation>") is queued in the outbox; its handler NACKs
-//  with the remaining delay until the write is due, so the timer is the
-//  broker's durable retry and survives our restarts.
+//  "transcript:<conversation>") is queued in the outbox with deliverat set
+//  to when the write is due: the broker holds it durably until then
+//  (PROTOCOL.md 6.3) and delivers it once, so the timer survives our
+//  restarts and spends no delivery attempt. Its handler writes the note.
 #include "activity_log_internal.h"
 #include "zhub_log.h"
 
@@ -94,6 +95,38 @@ s_transcript_write (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity
     return ok;
 }
 
+//  Arms conv's transcript timer for due: the flush message, held by the
+//  broker until due, to queue with conv's commit (the caller destroys it
+//  after). NULL, logged, when the catalogue refuses it: conv keeps no
+//  timer, and the next message arms one.
+static zhub_msg_t *
+s_arm (const zhub_msg_t *msg, activity_conv_t *conv, int64_t due, int64_t now)
+{
+    char reason[256] = "", quoted[300];
+    zhub_msg_t *flush = activity_flush_msg (conv, due, now, reason, sizeof reason);
+    if (flush)
+        conv->flush_due_ms = due;
+    else
+        zhub_warn ("event_refused", "id=%s type=%s reason=%s", msg->id, ACTIVITY_FLUSH_TOPIC,
+                   zhub_log_quote (reason, quoted, sizeof quoted));
+    return flush;
+}
+
+//  Commits conv with the timer flush (may be NULL), which it destroys.
+//  ZHUB_OK, or a retry in *out.
+static zhub_rc_t
+s_commit_timer (zhub_actor_ctx_t *ctx, activity_conv_t *conv, zhub_msg_t *flush,
+                zhub_outcome_t *out)
+{
+    activity_log_t *self = ctx->state;
+    activity_log_change_t change = {.conv = conv, .publish = {flush}};
+    zhub_rc_t rc = activity_log_store_commit (ctx, &self->tables, &change);
+    zhub_msg_destroy (&flush);
+    if (rc != ZHUB_OK)
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the conversation");
+    return rc;
+}
+
 void
 alog_transcript_message (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev,
                          const activity_log_ids_t *ids, zhub_outcome_t *out)
@@ -118,25 +151,12 @@ alog_transcript_message (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const act
             break;
         case ACTIVITY_TRANSCRIPT_NOTHING:
         case ACTIVITY_TRANSCRIPT_DEFER: {
-            activity_log_change_t change = {.conv = &conv};
+            //  One timer at a time, unless the one armed is long overdue (lost)
             zhub_msg_t *flush = NULL;
             if (conv.dirty
-                && (!conv.flush_due_ms || conv.flush_due_ms + ACTIVITY_FLUSH_GRACE_MS < now)) {
-                conv.flush_due_ms = due ? due : now;
-                char reason[256] = "", quoted[300];
-                change.publish[0] = flush =
-                    activity_flush_msg (&conv, due, now, reason, sizeof reason);
-                if (!flush)
-                    zhub_warn ("event_refused", "id=%s type=%s reason=%s", msg->id,
-                               ACTIVITY_FLUSH_TOPIC,
-                               zhub_log_quote (reason, quoted, sizeof quoted));
-            }
-            zhub_rc_t written = activity_log_store_commit (ctx, &self->tables, &change);
-            zhub_msg_destroy (&flush);
-            if (written != ZHUB_OK)
-                zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL,
-                                    "cannot commit the conversation");
-            else
+                && (!conv.flush_due_ms || conv.flush_due_ms + ACTIVITY_FLUSH_GRACE_MS < now))
+                flush = s_arm (msg, &conv, due ? due : now, now);
+            if (s_commit_timer (ctx, &conv, flush, out) == ZHUB_OK)
                 zhub_outcome_ok (out, "transcript_deferred");
             break;
         }
@@ -159,13 +179,23 @@ alog_transcript_flush (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activ
         zhub_outcome_ok (out, "conversation_gone");
         return;
     }
+    //  The broker released this timer at its due time by its own clock;
+    //  ours may be a little behind: the timer is due now at the latest.
     int64_t now = zhub_now_ms (), due;
+    if (ev->due_ms > now)
+        now = ev->due_ms;
     activity_transcript_action_t action =
         activity_transcript_decide (&conv, now, self->transcript_interval_ms, &due);
-    if (action == ACTIVITY_TRANSCRIPT_DEFER)
-        zhub_outcome_retry (out, due - now, 0, "transcript write due in %lld ms",
-                            (long long)(due - now));
-    else if (action == ACTIVITY_TRANSCRIPT_NOTHING)
+    if (action == ACTIVITY_TRANSCRIPT_DEFER) {
+        //  The note was written since this timer was armed (a message found
+        //  the interval over), and lines came after: the timer armed for
+        //  those writes them, unless there is none (or it is long overdue).
+        if (conv.flush_due_ms && conv.flush_due_ms != ev->due_ms
+            && conv.flush_due_ms + ACTIVITY_FLUSH_GRACE_MS >= now)
+            zhub_outcome_ok (out, "transcript_pending");
+        else if (s_commit_timer (ctx, &conv, s_arm (msg, &conv, due, now), out) == ZHUB_OK)
+            zhub_outcome_ok (out, "transcript_rearmed");
+    } else if (action == ACTIVITY_TRANSCRIPT_NOTHING)
         zhub_outcome_ok (out, "transcript_current");
     else {
         activity_log_ids_t ids = {0};

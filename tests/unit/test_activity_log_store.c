@@ -491,10 +491,27 @@ test_forget_route_needs_no_bird_id (void)
     CHECK (zhub_test_remove_dir (dir) == 0);
 }
 
+//  The transcript timer is a message the broker holds until due, at most
+//  366 days (PROTOCOL.md 6.3): a longer interval is refused at start.
+static void
+test_transcript_interval_is_what_a_broker_holds (void)
+{
+    activity_log_t log;
+    char err[256];
+    setenv ("ZHUB_ACTIVITY_TRANSCRIPT_INTERVAL", "366d", 1);
+    CHECK (activity_log_config (&log, err, sizeof err) == 0);
+    CHECK (log.transcript_interval_ms == 366LL * 86400000);
+    setenv ("ZHUB_ACTIVITY_TRANSCRIPT_INTERVAL", "367d", 1);
+    CHECK (activity_log_config (&log, err, sizeof err) == -1);
+    CHECK (strstr (err, "ZHUB_ACTIVITY_TRANSCRIPT_INTERVAL") == err);
+    unsetenv ("ZHUB_ACTIVITY_TRANSCRIPT_INTERVAL");
+}
+
 int
 main (void)
 {
     RUN (test_retention);
+    RUN (test_transcript_interval_is_what_a_broker_holds);
     RUN (test_retention_runs_on_the_tick);
     RUN (test_what_is_written_reads_back);
     RUN (test_a_large_parked_event_reads_back);
