@@ -7,7 +7,7 @@
 //  or meeting also associated with a deal stays on the deal's timeline,
 //  with the transcript in it: those are deleted here (404: gone already).
 //  A failure retries the whole message with nothing deleted here yet.
-#include "activity_log_io.h"
+#include "activity_log_actor.h"
 #include "zhub_log.h"
 #include "zhub_strlist.h"
 

@@ -1,61 +1,22 @@
-//  Runs activity-log's decisions. Each engagement is created with one
-//  HubSpot call and then recorded, with its activity.logged event in the
-//  runtime's outbox, in one LMDB transaction; a redelivered event finds
-//  the record and makes no second call. The window between HubSpot's
-//  answer and our commit (a crash right there) can still leave a duplicate:
-//  HubSpot has no idempotency key for engagement creation.
+//  activity-log's conversation events and ids: the handlers of the events
+//  that become engagements (parked until their contact's HubSpot id is
+//  known) and of the events that teach those ids. Each engagement is
+//  created with one HubSpot call and then recorded, with its
+//  activity.logged event in the runtime's outbox, in one LMDB transaction;
+//  a redelivered event finds the record and makes no second call. The
+//  window between HubSpot's answer and our commit (a crash right there)
+//  can still leave a duplicate: HubSpot has no idempotency key for
+//  engagement creation.
 //
-//  The transcript note (conversation.message, activity.transcript.flush)
-//  is written by activity_log_transcript.c with the helpers this file
-//  shares through activity_log_internal.h.
-#include "activity_log_internal.h"
-#include "zhub_env.h"
+//  A conversation.message goes on to the transcript note
+//  (activity_log_transcript.c, below this file) once its contact is known.
+#include "activity_log_actor.h"
+#include "activity_log_transcript.h"
 #include "zhub_log.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-int
-activity_log_config (activity_log_t *self, char *err, size_t err_size)
-{
-    memset (self, 0, sizeof *self);
-    if (zhub_hubspot_config_load (&self->hubspot_config, err, err_size))
-        return -1;
-    //  The transcript timer is a message the broker holds until due, and a
-    //  broker holds one at most ZHUB_MSG_MAX_DELAY_MS (PROTOCOL.md 6.3).
-    if (zhub_env_duration_ms ("ZHUB_ACTIVITY_TRANSCRIPT_INTERVAL", 30000,
-                              &self->transcript_interval_ms)
-        || self->transcript_interval_ms < 0
-        || self->transcript_interval_ms > ZHUB_MSG_MAX_DELAY_MS) {
-        snprintf (err, err_size,
-                  "ZHUB_ACTIVITY_TRANSCRIPT_INTERVAL must be a duration of at most 366d");
-        return -1;
-    }
-    if (zhub_env_duration_ms ("ZHUB_ACTIVITY_RETENTION", 30LL * 86400000, &self->retention_ms)
-        || self->retention_ms < 0) {
-        snprintf (err, err_size, "ZHUB_ACTIVITY_RETENTION must be a duration (0 = keep)");
-        return -1;
-    }
-    const char *owner = zhub_env_str ("ZHUB_ACTIVITY_OWNER_ID", "");
-    self->owner_id = *owner ? owner : NULL;
-    return 0;
-}
-
-int
-activity_log_open (zhub_actor_ctx_t *ctx)
-{
-    activity_log_t *self = ctx->state;
-    self->hubspot = zhub_hubspot_new (&self->hubspot_config, ctx->http);
-    return activity_log_tables_open (ctx->store, &self->tables);
-}
-
-void
-activity_log_close (zhub_actor_ctx_t *ctx)
-{
-    activity_log_t *self = ctx->state;
-    zhub_hubspot_destroy (&self->hubspot);
-}
 
 //  -------------------------------------------------------------------
 //  Contact and deal ids
@@ -115,42 +76,6 @@ s_resolve (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t 
 //  -------------------------------------------------------------------
 //  Engagements
 
-//  The HubSpot object an engagement of kind is.
-static zhub_hubspot_engagement_t
-s_object (activity_kind_t kind)
-{
-    return kind == ACTIVITY_NOTE   ? ZHUB_HUBSPOT_NOTE
-           : kind == ACTIVITY_TASK ? ZHUB_HUBSPOT_TASK
-                                   : ZHUB_HUBSPOT_MEETING;
-}
-
-zhub_msg_t *
-alog_logged_msg (const zhub_msg_t *msg, const activity_event_t *ev, activity_kind_t kind,
-                 const char *hubspot_id, int64_t now_ms)
-{
-    char reason[256] = "", quoted[300];
-    zhub_msg_t *logged =
-        activity_logged_msg (msg, ev, kind, hubspot_id, now_ms, reason, sizeof reason);
-    //  The engagement exists in HubSpot: it is recorded all the same, or a
-    //  redelivery would make it twice. Only its announcement is lost.
-    if (!logged)
-        zhub_warn ("event_refused", "id=%s type=activity.logged reason=%s", msg ? msg->id : "-",
-                   zhub_log_quote (reason, quoted, sizeof quoted));
-    return logged;
-}
-
-bool
-alog_answered (const zhub_msg_t *msg, const char *what, zhub_http_response_t *resp,
-               zhub_outcome_t *out)
-{
-    zhub_debug ("call", "id=%s what=\"%s\" status=%ld ms=%lld", msg->id, what, resp->status,
-                (long long)resp->elapsed_ms);
-    if (resp->status >= 200 && resp->status < 300)
-        return true;
-    zhub_retry_classify (resp, what, zhub_now_ms (), out);
-    return false;
-}
-
 //  Creates the engagement of kind for ev unless key says it exists.
 //  Returns true when done (created now or before); false with *out set.
 static bool
@@ -178,8 +103,9 @@ s_engage (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *
     snprintf (what, sizeof what, "hubspot create %s", activity_kind_name (kind));
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);
-    zhub_hubspot_engagement_create (self->hubspot, s_object (kind), body, msg->traceparent, &resp);
-    bool ok = alog_answered (msg, what, &resp, out);
+    zhub_hubspot_engagement_create (self->hubspot, activity_log_object (kind), body,
+                                    msg->traceparent, &resp);
+    bool ok = activity_log_answered (msg, what, &resp, out);
     json_decref (body);
     const char *id = ok ? json_string_value (json_object_get (resp.json, "id")) : NULL;
     if (ok && !id) {
@@ -188,8 +114,8 @@ s_engage (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *
     }
     if (ok) {
         int64_t now = zhub_now_ms ();
-        char *made = zhub_hubspot_engagement_path (s_object (kind), id);
-        zhub_msg_t *logged = alog_logged_msg (msg, ev, kind, id, now);
+        char *made = zhub_hubspot_engagement_path (activity_log_object (kind), id);
+        zhub_msg_t *logged = activity_log_logged_msg (msg, ev, kind, id, now);
         activity_log_change_t change = {.hubspot_id = id,
                                         .engagement_key = key,
                                         .at_ms = now,
@@ -232,7 +158,7 @@ s_tour (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev
         zhub_http_response_init (&resp);
         zhub_hubspot_engagement_update (self->hubspot, ZHUB_HUBSPOT_MEETING, meeting, body,
                                         msg->traceparent, &resp);
-        if (alog_answered (msg, "hubspot update meeting", &resp, out))
+        if (activity_log_answered (msg, "hubspot update meeting", &resp, out))
             zhub_outcome_ok (out, ev->kind == ACTIVITY_EV_TOUR_CANCELED ? "meeting_canceled"
                                                                         : "meeting_moved");
         else if (resp.status == 404)
@@ -292,7 +218,7 @@ s_process (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t 
         }
         case ACTIVITY_EV_TOUR_SCHEDULED:
         case ACTIVITY_EV_TOUR_CANCELED: s_tour (ctx, msg, ev, &ids, out); break;
-        case ACTIVITY_EV_MESSAGE: alog_transcript_message (ctx, msg, ev, &ids, out); break;
+        case ACTIVITY_EV_MESSAGE: activity_log_transcript_message (ctx, msg, ev, &ids, out); break;
         default: zhub_outcome_ok (out, "ignored"); break;
     }
     free (key);
@@ -454,24 +380,4 @@ activity_log_handle_deal_stage (zhub_actor_ctx_t *ctx, const zhub_actor_event_t 
                                 zhub_outcome_t *out)
 {
     s_learn (ctx, ev, ACTIVITY_EV_DEAL_STAGE, out);
-}
-
-//  -------------------------------------------------------------------
-//  Periodic work
-
-void
-activity_log_tick (zhub_actor_ctx_t *ctx)
-{
-    activity_log_t *self = ctx->state;
-    if (!self->retention_ms)
-        return;
-    int64_t now = zhub_now_ms ();
-    int64_t every = self->retention_ms / 2 < ACTIVITY_PRUNE_EVERY_MS ? self->retention_ms / 2
-                                                                     : ACTIVITY_PRUNE_EVERY_MS;
-    if (now - self->last_prune_ms < every)
-        return;
-    self->last_prune_ms = now;
-    int deleted = activity_log_store_prune (ctx->store, &self->tables, self->retention_ms, now);
-    if (deleted)
-        zhub_info ("retention", "deleted=%d", deleted);
 }

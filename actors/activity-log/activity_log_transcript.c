@@ -9,7 +9,7 @@
 //  to when the write is due: the broker holds it durably until then
 //  (PROTOCOL.md 6.3) and delivers it once, so the timer survives our
 //  restarts and spends no delivery attempt. Its handler writes the note.
-#include "activity_log_internal.h"
+#include "activity_log_transcript.h"
 #include "zhub_log.h"
 
 #include <stdlib.h>
@@ -30,7 +30,7 @@ s_transcript_write (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity
         json_t *body = json_pack ("{s:{s:s}}", "properties", "hs_note_body", html);
         zhub_hubspot_engagement_update (self->hubspot, ZHUB_HUBSPOT_NOTE, conv->note_id, body,
                                         msg->traceparent, &resp);
-        ok = alog_answered (msg, "hubspot update transcript note", &resp, out);
+        ok = activity_log_answered (msg, "hubspot update transcript note", &resp, out);
         json_decref (body);
         if (!ok && resp.status == 404) {
             //  Someone deleted the note in HubSpot: start a new one.
@@ -51,7 +51,7 @@ s_transcript_write (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity
         zhub_http_response_reset (&resp);
         zhub_hubspot_engagement_create (self->hubspot, ZHUB_HUBSPOT_NOTE, body, msg->traceparent,
                                         &resp);
-        ok = alog_answered (msg, "hubspot create transcript note", &resp, out);
+        ok = activity_log_answered (msg, "hubspot create transcript note", &resp, out);
         json_decref (body);
         const char *id = ok ? json_string_value (json_object_get (resp.json, "id")) : NULL;
         if (ok && !id) {
@@ -78,7 +78,7 @@ s_transcript_write (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity
     zhub_msg_t *logged = NULL;
     if (created) {
         made = zhub_hubspot_engagement_path (ZHUB_HUBSPOT_NOTE, conv->note_id);
-        logged = alog_logged_msg (msg, ev, ACTIVITY_NOTE, conv->note_id, now);
+        logged = activity_log_logged_msg (msg, ev, ACTIVITY_NOTE, conv->note_id, now);
         change.hubspot_id = conv->note_id;
         change.made_bird = conv->bird_id ? conv->bird_id : ev->bird_id;
         change.made_path = made;
@@ -128,8 +128,9 @@ s_commit_timer (zhub_actor_ctx_t *ctx, activity_conv_t *conv, zhub_msg_t *flush,
 }
 
 void
-alog_transcript_message (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev,
-                         const activity_log_ids_t *ids, zhub_outcome_t *out)
+activity_log_transcript_message (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg,
+                                 const activity_event_t *ev, const activity_log_ids_t *ids,
+                                 zhub_outcome_t *out)
 {
     activity_log_t *self = ctx->state;
     activity_conv_t conv;
@@ -164,9 +165,13 @@ alog_transcript_message (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const act
     activity_conv_clear (&conv);
 }
 
-void
-alog_transcript_flush (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev,
-                       zhub_outcome_t *out)
+//  activity.transcript.flush, delivered when its timer is due: writes the
+//  note (or, when a write since made it early, leaves the rest to the
+//  timer armed for it, arming one if none is). Never NACKs: the broker
+//  held the message until due.
+static void
+s_flush (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t *ev,
+         zhub_outcome_t *out)
 {
     activity_log_t *self = ctx->state;
     activity_conv_t conv;
@@ -220,6 +225,6 @@ activity_log_handle_flush (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, 
         != ZHUB_OK)
         zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
     else
-        alog_transcript_flush (ctx, ev->msg, &event, out);
+        s_flush (ctx, ev->msg, &event, out);
     activity_event_clear (&event);
 }

@@ -1,9 +1,9 @@
 //  zhub-activity-log: conversation events become HubSpot notes, tasks and
 //  meetings. main reads the configuration once, wires the pure core
-//  (activity_log.c) and its I/O side (activity_log_io.c) into the shared
-//  actor runtime, and runs it until SIGTERM/SIGINT.
+//  (activity_log.c) and its handlers (activity_log_actor.h: one per route)
+//  into the shared actor runtime, and runs it until SIGTERM/SIGINT.
 #include "activity_log.h"
-#include "activity_log_io.h"
+#include "activity_log_actor.h"
 #include "zhub_actor.h"
 #include "zhub_events.h"
 #include "zhub_log.h"

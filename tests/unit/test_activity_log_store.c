@@ -4,7 +4,7 @@
 //  contact.forgotten in the same transaction, and after compaction the
 //  file holds none of their bytes — while nobody else loses anything.
 //  A real store (through a real actor, for the outbox) in a temp folder.
-#include "activity_log_io.h"
+#include "activity_log_actor.h"
 #include "zhub_test.h"
 #include "zhub_test_actor.h"
 #include "zhub_test_forget.h"

@@ -1,11 +1,13 @@
-//  activity-log's I/O side: runs the pure core's decisions against HubSpot
-//  (through its connector) and keeps the state through its store
-//  (activity_log_store.h: the tables, and why events are parked).
-//  contact.forget deletes a person from every table and, with "upstream",
-//  first deletes in HubSpot the engagements made about them
-//  (activity_log_forget.c).
-#ifndef ACTIVITY_LOG_IO_H
-#define ACTIVITY_LOG_IO_H
+//  activity-log as the runtime runs it: its settings and state, its hooks
+//  (open, close, tick), the handlers of its routes (main.c wires them),
+//  and what every handler file does the same way. The handlers live with
+//  their kind of work: the conversation events and the ids in
+//  activity_log_io.c, the transcript timer in activity_log_transcript.c,
+//  contact.forget in activity_log_forget.c; all of them sit above this
+//  file and its store (activity_log_store.h: the tables, and why events
+//  are parked), none calls another's.
+#ifndef ACTIVITY_LOG_ACTOR_H
+#define ACTIVITY_LOG_ACTOR_H
 
 #include "activity_log.h"
 #include "activity_log_store.h"
@@ -61,8 +63,28 @@ zhub_actor_handler_fn activity_log_handle_forget;
 void activity_log_tick (zhub_actor_ctx_t *ctx);
 
 //  The erase step of contact.forget (zhub_actor_erase_fn; ctx->state the
-//  activity_log_t): activity_log_store_erase on the actor's tables.
+//  activity_log_t): activity_log_store_erase on the actor's tables
+//  (activity_log_forget.c).
 zhub_rc_t activity_log_erase (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const zhub_forget_t *who,
                               size_t *removed);
+
+//  -------------------------------------------------------------------
+//  What the handler files share
+
+//  What one HubSpot call made for msg answered (what names the call in
+//  logs and reasons): true on 2xx; otherwise false with *out the one
+//  classification (callers that take a 404 as an answer check
+//  resp->status and overwrite *out).
+bool activity_log_answered (const zhub_msg_t *msg, const char *what, zhub_http_response_t *resp,
+                            zhub_outcome_t *out);
+
+//  activity.logged for an engagement made for msg (activity_logged_msg),
+//  or NULL, logged, when the catalogue refuses it: the caller records the
+//  engagement without it.
+zhub_msg_t *activity_log_logged_msg (const zhub_msg_t *msg, const activity_event_t *ev,
+                                     activity_kind_t kind, const char *hubspot_id, int64_t now_ms);
+
+//  The HubSpot object an engagement of kind is.
+zhub_hubspot_engagement_t activity_log_object (activity_kind_t kind);
 
 #endif
