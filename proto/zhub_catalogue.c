@@ -598,8 +598,9 @@ static const zhub_event_spec_t s_catalogue[] = {
                 "\"cause_id\":\"ai-evt-2\"}"},
     {.type = "activity.transcript.flush",
      .subject = "transcript:<conversation id>",
-     .about = "Write the coalesced transcript of a conversation. NACKed until due: the "
-              "broker's durable retry is the timer.",
+     .about = "Write the coalesced transcript of a conversation. Published with deliverat "
+              "= due: the broker holds it until then (proto/PROTOCOL.md 6.3), so the timer is "
+              "durable and spends no delivery attempt.",
      .fields = s_transcript_flush,
      .producers = "activity-log",
      .consumers = "activity-log",
