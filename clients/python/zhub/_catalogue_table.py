@@ -862,8 +862,9 @@ ENTRIES = [{'type': 'webhook.google.calendar.changed',
   'pattern': None,
   'example_type': None,
   'subject': 'transcript:<conversation id>',
-  'about': "Write the coalesced transcript of a conversation. NACKed until due: the broker's "
-           'durable retry is the timer.',
+  'about': 'Write the coalesced transcript of a conversation. Published with deliverat = due: the '
+           'broker holds it until then (proto/PROTOCOL.md 6.3), so the timer is durable and spends '
+           'no delivery attempt.',
   'fields': [{'name': 'conversation_id',
               'kind': 'id',
               'required': True,

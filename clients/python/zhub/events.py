@@ -670,8 +670,9 @@ class ActivityLogged(Event):
 
 @dataclass(kw_only=True)
 class ActivityTranscriptFlush(Event):
-    """Write the coalesced transcript of a conversation. NACKed until due: the broker's durable
-    retry is the timer.
+    """Write the coalesced transcript of a conversation. Published with deliverat = due: the broker
+    holds it until then (proto/PROTOCOL.md 6.3), so the timer is durable and spends no delivery
+    attempt.
 
     Type `activity.transcript.flush`, subject transcript:<conversation id>.
     Produced by: activity-log.
