@@ -153,6 +153,7 @@ s_deliver_txn (zhub_txn_t *txn, void *arg)
             broker_groups_undeliver (self->groups, entry);
             continue;
         }
+        entry->owner = client->owner; //  whose key may answer it (broker_access.h)
         zhub_frame_t *frame = zhub_frame_new (ZHUB_CMD_DELIVER);
         frame->group = zhub_strdup (entry->group->name);
         frame->tag = entry->tag;

@@ -46,6 +46,7 @@ typedef struct broker_entry_t {
     uint64_t tag;            //  INFLIGHT: the current delivery's tag, else 0
     broker_member_t *member; //  INFLIGHT: the member holding it (NULL once forgotten)
     int64_t timer_ms;        //  INFLIGHT: ack deadline; WAITING: retry due (wall clock)
+    uint64_t owner;          //  INFLIGHT: set by the server: whose key may answer it
     struct broker_entry_t *prev, *next;
 } broker_entry_t;
 

@@ -11,6 +11,7 @@
 //       (broker_deliver.c); forget silent peers (broker_peers.c).
 #include "broker_server.h"
 
+#include "broker_access.h"
 #include "broker_commands.h"
 #include "broker_commit.h"
 #include "broker_deliver.h"
@@ -42,6 +43,7 @@ s_turn (broker_server_t *self)
     broker_deliver_fill (self);
     broker_deliver_dispatch (self);
     broker_peers_expire (self);
+    broker_access_refresh (self);
 }
 
 static int
@@ -92,9 +94,10 @@ broker_server_run (broker_server_t *self, volatile sig_atomic_t *stop)
 static int
 s_bind (broker_server_t *self, char *err, size_t err_size)
 {
-    self->ctx = zmq_ctx_new ();
-    self->sock = self->ctx ? zmq_socket (self->ctx, ZMQ_ROUTER) : NULL;
-    if (!self->sock) {
+    if (broker_access_start (self, err, err_size))
+        return -1;
+    self->sock = zmq_socket (self->ctx, ZMQ_ROUTER);
+    if (!self->sock || broker_access_server_socket (self, self->sock)) {
         snprintf (err, err_size, "cannot create socket: %s", zmq_strerror (errno));
         return -1;
     }
@@ -125,6 +128,12 @@ s_bind (broker_server_t *self, char *err, size_t err_size)
     if (self->tap) {
         zmq_setsockopt (self->tap, ZMQ_SNDHWM, &tap_hwm, sizeof tap_hwm);
         zmq_setsockopt (self->tap, ZMQ_LINGER, &zero, sizeof zero);
+        //  subscriptions are the broker's to apply (broker_tap.c)
+        zmq_setsockopt (self->tap, ZMQ_XPUB_MANUAL, &one, sizeof one);
+        if (broker_access_server_socket (self, self->tap)) {
+            snprintf (err, err_size, "cannot set the tap's CURVE keys");
+            return -1;
+        }
     }
     if (!self->tap || zmq_bind (self->tap, self->config.tap)) {
         int error = errno;
@@ -225,8 +234,7 @@ broker_server_destroy (broker_server_t **self_p)
         zmq_close (self->sock);
     if (self->tap)
         zmq_close (self->tap);
-    if (self->ctx)
-        zmq_ctx_term (self->ctx);
+    broker_access_stop (self);
     broker_turn_ops_clear (self);
     free (self->ops);
     broker_peers_free_all (self);

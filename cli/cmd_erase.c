@@ -164,23 +164,21 @@ zhub_cmd_erase (int argc, char **argv)
 
     //  listen before publishing, so no answer is missed
     void *ctx = zmq_ctx_new ();
-    void *sock = zmq_socket (ctx, ZMQ_SUB);
-    int zero = 0;
-    zmq_setsockopt (sock, ZMQ_LINGER, &zero, sizeof zero);
+    void *sock = zhub_cli_tap_open ("erase", ctx, endpoint);
+    if (!sock) {
+        zmq_ctx_term (ctx);
+        return ZHUB_EXIT_USAGE;
+    }
     zmq_setsockopt (sock, ZMQ_SUBSCRIBE, "contact.forgotten", 17);
     zmq_setsockopt (sock, ZMQ_SUBSCRIBE, "contact.erased", 14);
-    if (zmq_connect (sock, endpoint)) {
-        zmq_close (sock);
-        zmq_ctx_term (ctx);
-        return s_usage_error ("invalid tap endpoint");
-    }
     //  a subscription reaches the broker's XPUB asynchronously
     zmq_pollitem_t none = {sock, 0, ZMQ_POLLIN, 0};
     zmq_poll (&none, 1, 300);
 
     int exit_code = ZHUB_EXIT_OK;
     zhub_msg_t *msg = s_erase_message (request, identifier, upstream);
-    zhub_client_t *client = zhub_client_new (NULL, "zhub-cli");
+    int unused;
+    zhub_client_t *client = zhub_cli_client ("erase", NULL, "zhub-cli", &unused);
     char err[256] = "";
     zhub_puback_t ack = {0};
     zhub_rc_t rc = client ? zhub_client_publish (client, msg, 5000, &ack, err, sizeof err)

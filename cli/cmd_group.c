@@ -138,9 +138,10 @@ s_set (const char *group, char **pairs, int count, bool json)
             return s_usage_error (what);
         }
     }
-    zhub_client_t *client = zhub_client_new (NULL, "zhub-cli");
+    int exit_code;
+    zhub_client_t *client = zhub_cli_client ("group", NULL, "zhub-cli", &exit_code);
     if (!client)
-        return s_usage_error ("invalid $ZHUB_BROKER");
+        return exit_code;
     char err[256] = "";
     zhub_rc_t rc = zhub_client_group_set (client, group, &settings, S_TIMEOUT_MS, err, sizeof err);
     zhub_client_destroy (&client);
@@ -186,9 +187,10 @@ s_reset (const char *group, char **args, int count, bool json)
     int64_t time_ms = 0;
     if (!to || s_parse_to (to, &offset, &time_ms))
         return s_usage_error ("--to needs an offset (>= 1), an RFC 3339 time or a duration ago");
-    zhub_client_t *client = zhub_client_new (NULL, "zhub-cli");
+    int exit_code;
+    zhub_client_t *client = zhub_cli_client ("group", NULL, "zhub-cli", &exit_code);
     if (!client)
-        return s_usage_error ("invalid $ZHUB_BROKER");
+        return exit_code;
     char err[256] = "";
     uint64_t floor = 0;
     zhub_rc_t rc = zhub_client_group_reset (client, group, offset, time_ms, S_TIMEOUT_MS, &floor,

@@ -38,6 +38,7 @@
 #define ZHUB_GATEWAY_CONFIG_H
 
 #include "providers/provider.h"
+#include "zhub_bus_auth.h"
 #include "zhub_env.h" //  ZHUB_GATEWAY_LISTEN_DEFAULT
 
 #include <stdbool.h>
@@ -107,6 +108,7 @@ typedef struct {
     char *public_url;        //  scheme://host[:port][/prefix], no trailing '/'
     bool public_url_default; //  not configured: derived from the listen address
     char *broker;            //  broker endpoint
+    zhub_bus_auth_t bus;     //  how it authenticates to the broker (CURVE keys or plain)
     zhub_gateway_secret_t secrets[ZHUB_SECRET_COUNT];
     zhub_gateway_generic_t *generic; //  the Standard Webhooks senders configured
     size_t generic_count;

@@ -18,6 +18,10 @@
 #include <unistd.h>
 #include <zmq.h>
 
+//  How every connection of this run authenticates (ZHUB_BUS_SECURITY and
+//  the key files, read once in main): the same for publishers and consumers.
+static zhub_bus_auth_t s_auth;
+
 static int64_t
 s_now_us (void)
 {
@@ -42,6 +46,7 @@ s_publisher (void *arg)
     char id[64];
     snprintf (id, sizeof id, "bench-pub-%d-%d", (int)getpid (), p->index);
     zmq_setsockopt (sock, ZMQ_ROUTING_ID, id, strlen (id));
+    zhub_bus_auth_apply (&s_auth, sock);
     zmq_connect (sock, p->endpoint);
     char *pad = malloc ((size_t)p->size + 1);
     memset (pad, 'x', (size_t)p->size);
@@ -137,7 +142,7 @@ s_consumer (void *arg)
     s_sub_t *c = arg;
     char name[64];
     snprintf (name, sizeof name, "bench-sub-%d", c->index);
-    zhub_client_t *client = zhub_client_new (c->endpoint, name);
+    zhub_client_t *client = zhub_client_new (c->endpoint, name, &s_auth);
     const char *topics[] = {"bench.>"};
     zhub_join_t join = {.group = "bench",
                         .topics = topics,
@@ -184,6 +189,11 @@ main (int argc, char **argv)
     }
     const char *mode = argv[1], *endpoint = argv[2];
     int n = atoi (argv[3]), count = atoi (argv[4]), arg5 = atoi (argv[5]), window = atoi (argv[6]);
+    char err[600];
+    if (zhub_bus_auth_load (&s_auth, &endpoint, 1, err, sizeof err)) {
+        fprintf (stderr, "zhub_bench: %s\n", err);
+        return 2;
+    }
     if (!strcmp (mode, "pub")) {
         void *ctx = zmq_ctx_new ();
         s_pub_t *pubs = calloc ((size_t)n, sizeof (s_pub_t));
