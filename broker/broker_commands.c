@@ -91,6 +91,7 @@ s_join (broker_server_t *self, broker_client_t *client, zhub_frame_t *frame)
                              group ? group->settings.patterns : NULL,
                              group ? group->settings.pattern_count : 0))
         return;
+    bool created = group == NULL;
     if (!group) {
         broker_settings_t settings = {
             .patterns = frame->topics,
@@ -117,7 +118,21 @@ s_join (broker_server_t *self, broker_client_t *client, zhub_frame_t *frame)
         return;
     }
     bool known = broker_group_member (group, client) != NULL;
-    broker_groups_join (self->groups, group, client, frame->credit);
+    broker_member_t *member = broker_groups_join (self->groups, group, client, frame->credit);
+    //  broadcast topics go to every replica: this one's own group, which it
+    //  works through before anything later (PROTOCOL.md 7.8). A replica new
+    //  to an older group starts at the log's beginning, so it learns the
+    //  erases it missed; one made with its group starts where the group does
+    const char *replica = client->instance ? client->instance : "default";
+    broker_group_t *own = broker_groups_replica (self->groups, group, replica,
+                                                 created ? group->floor : 1, self->now);
+    if (own) {
+        if (!broker_group_member (own, client))
+            zhub_info ("replica_join", "group=%s replica=%s client=%s floor=%llu", group->name,
+                       replica, client->label, (unsigned long long)own->floor);
+        broker_groups_join (self->groups, own, client, frame->credit);
+        member->barrier = own;
+    }
     if (!known)
         zhub_info ("join", "group=%s client=%s credit=%u", group->name, client->label,
                    frame->credit ? frame->credit : 1);

@@ -193,6 +193,10 @@ broker_server_new (const broker_config_t *config, char *err, size_t err_size)
     //  more than a million per millisecond of its life.
     self->groups = broker_groups_new (config->window, (uint64_t)self->now << 20,
                                       (uint64_t)self->now ^ ((uint64_t)getpid () << 32));
+    char *broadcast[BROKER_BROADCAST_MAX];
+    for (size_t i = 0; i < config->broadcast_count; i++)
+        broadcast[i] = (char *)config->broadcast[i];
+    broker_groups_set_broadcast (self->groups, broadcast, config->broadcast_count);
     zhub_store_config_t store_config = {
         .data_dir = config->data_dir,
         .process = "broker",
@@ -215,6 +219,7 @@ broker_server_new (const broker_config_t *config, char *err, size_t err_size)
         snprintf (err, err_size, "cannot load consumer groups (corrupt record?)");
         goto fail;
     }
+    broker_groups_link_replicas (self->groups);
     self->erase_pending = true; //  the first sweep looks for requests left from the last run
     if (s_bind (self, err, err_size))
         goto fail;

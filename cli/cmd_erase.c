@@ -28,6 +28,9 @@ static const char *s_usage =
     "  --timeout DUR     how long to wait for every store (default 60s)\n"
     "  --json            print {ok, request, forgotten[], redacted} as JSON\n"
     "\n"
+    "Every replica of an actor erases in its own store and answers for itself:\n"
+    "the broker delivers the request to each, and erases its own log only once\n"
+    "every replica has confirmed.\n"
     "Progress is followed on the broker's tap ($ZHUB_BROKER_TAP, by default\n"
     "$ZHUB_BROKER's port + 1). An actor that is down erases when it comes back;\n"
     "the broker's part waits for it.\n"
@@ -98,13 +101,19 @@ s_follow (void *sock, const char *request, int64_t deadline, bool json, json_t *
         bool done = false;
         if (of && !strcmp (of, request)) {
             if (!strcmp (msg->type, "contact.forgotten")) {
+                //  one answer per replica of each actor (the broker delivers
+                //  the forget to every replica); replica names which
                 const char *actor = json_string_value (json_object_get (data, "actor"));
+                const char *replica = json_string_value (json_object_get (data, "replica"));
                 json_int_t removed = json_integer_value (json_object_get (data, "removed"));
-                json_array_append_new (forgotten, json_pack ("{s:s, s:I}", "actor",
-                                                             actor ? actor : "?", "removed",
-                                                             removed));
+                json_t *entry = json_pack ("{s:s, s:I}", "actor", actor ? actor : "?", "removed",
+                                           removed);
+                if (replica)
+                    json_object_set_new (entry, "replica", json_string (replica));
+                json_array_append_new (forgotten, entry);
                 if (!json)
-                    printf ("%-14s forgotten, %lld record(s) removed\n", actor ? actor : "?",
+                    printf ("%-14s %s%s%sforgotten, %lld record(s) removed\n", actor ? actor : "?",
+                            replica ? "(" : "", replica ? replica : "", replica ? ") " : "",
                             (long long)removed);
             } else if (!strcmp (msg->type, "contact.erased")) {
                 *redacted = json_integer_value (json_object_get (data, "redacted"));

@@ -89,13 +89,17 @@ s_result (zhub_rc_t rc, const char *err, bool json, const char *action, const ch
 static bool
 s_group_ok (const char *group)
 {
-    if (!*group || strlen (group) > 128)
+    //  a group, or one of its replica groups: "<group>~<replica>" (PROTOCOL.md 7.8)
+    if (!*group || strlen (group) > 128 + 1 + 64)
         return false;
-    for (const char *p = group; *p; p++)
+    int tildes = 0;
+    for (const char *p = group; *p; p++) {
+        tildes += *p == '~';
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
-              || *p == '.' || *p == '_' || *p == '-'))
+              || *p == '.' || *p == '_' || *p == '-' || *p == '~'))
             return false;
-    return true;
+    }
+    return tildes <= 1 && group[0] != '~' && group[strlen (group) - 1] != '~';
 }
 
 static int

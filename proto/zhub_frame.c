@@ -366,7 +366,7 @@ zhub_frame_decode (const uint8_t *buf, size_t size, char *err, size_t err_size)
         }
     }
     if (uses & F_GROUP) {
-        if (s_read_str (map, "group", 128, &self->group, &present)) {
+        if (s_read_str (map, "group", ZHUB_FRAME_MAX_GROUP, &self->group, &present)) {
             s_fail (&self, err, err_size, "bad field", "group");
             goto done;
         }

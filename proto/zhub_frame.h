@@ -19,6 +19,9 @@
 #define ZHUB_FRAME_MAX_TOPICS 64
 #define ZHUB_FRAME_MAX_BACKOFF 16
 #define ZHUB_FRAME_MAX_INSTANCE 64 //  HELLO's instance: bytes of [A-Za-z0-9_-]
+//  A group: 128 bytes, or a replica group "<group>~<instance>" (GROUP_SET,
+//  GROUP_RESET, STATS; JOIN refuses the "~")
+#define ZHUB_FRAME_MAX_GROUP (128 + 1 + ZHUB_FRAME_MAX_INSTANCE)
 
 typedef enum {
     ZHUB_CMD_INVALID = 0,
