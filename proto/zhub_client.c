@@ -372,10 +372,13 @@ s_match_answer (const zhub_frame_t *frame, void *arg)
     return (frame->cmd == answer->cmd || frame->cmd == ZHUB_CMD_ERROR) && frame->seq == answer->seq;
 }
 
+//  503 and 401 pass: the broker could not store it, or does not allow our
+//  key now (it may be allowed again); nothing is lost by trying later.
 static zhub_rc_t
 s_error_rc (const zhub_frame_t *error)
 {
-    return error->code == ZHUB_ERR_STORAGE ? ZHUB_RETRY : ZHUB_REJECT;
+    return error->code == ZHUB_ERR_STORAGE || error->code == ZHUB_ERR_UNAUTHORIZED ? ZHUB_RETRY
+                                                                                   : ZHUB_REJECT;
 }
 
 zhub_rc_t

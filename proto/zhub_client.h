@@ -67,8 +67,9 @@ void zhub_delivery_destroy (zhub_delivery_t **self_p);
 //  Sets ZMQ_MAXMSGSIZE, heartbeats, linger and ZMQ_IMMEDIATE. Returns NULL
 //  when the endpoint is invalid or libzmq refused the keys. A broker that
 //  refuses the keys is not seen here: the connection never comes up, so
-//  calls time out (ZHUB_RETRY), and a key the broker knows but no longer
-//  allows gets ERROR 401 (ZHUB_REJECT).
+//  calls time out (ZHUB_RETRY); a key it no longer allows gets ERROR 401
+//  (ZHUB_RETRY: it may be allowed again), and what the key may not do
+//  ERROR 403 (ZHUB_REJECT).
 zhub_client_t *zhub_client_new (const char *endpoint, const char *name,
                                 const zhub_bus_auth_t *auth);
 

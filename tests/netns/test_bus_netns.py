@@ -214,8 +214,12 @@ def scenario(net, tmp):
                    ZHUB_GATEWAY_LISTEN="127.0.0.1:18080", ZHUB_ADMIN_LISTEN="127.0.0.1:18081",
                    ZHUB_PUBLIC_URL=public, ZHUB_BIRD_SIGNING_KEY=BIRD_KEY,
                    ZHUB_HUBSPOT_APP_SECRET="netns-hubspot-secret"))
-    wait_until(lambda: net.http("gateway", "GET", "http://127.0.0.1:18081/readyz")["status"] == 200,
-               30, 0.2, "the gateway to reach the broker over CURVE")
+    def broker_seen_by_gateway():
+        # with its spool on the gateway is ready either way; it says which
+        return (net.http("gateway", "GET", "http://127.0.0.1:18081/readyz")["json"] or {}) \
+            .get("broker")
+    wait_until(lambda: broker_seen_by_gateway() == "ok", 30, 0.2,
+               "the gateway to reach the broker over CURVE")
 
     # a WhatsApp message from a person Bird knows, its text a marker
     marker = "ZHUB-PLAINTEXT-MARKER-%s" % uuid.uuid4().hex
@@ -269,6 +273,26 @@ except BusError:
 """, os.path.join(SOURCE_ROOT, "tests", "integration"), "tcp://10.231.2.1:%d" % BUS_PORT,
         os.path.join(secrets, "broker.key"))
     assert stranger.stdout.strip() == "refused", stranger.stdout + stranger.stderr
+
+    # contact-sync's key from the actor host, outside its patterns: 403
+    outside = run("ip", "netns", "exec", net.ns["actor"], PYTHON, "-c", r"""
+import sys
+sys.path.insert(0, sys.argv[1])
+from zhub_bus import Bus, Curve, envelope
+bus = Bus(sys.argv[2], "contact-sync", curve=Curve.load(sys.argv[3], sys.argv[4]))
+reply = bus.publish(envelope("forged-1", "webhook.bird.contact.updated"))
+print(reply["cmd"], reply.get("code"))
+""", os.path.join(SOURCE_ROOT, "tests", "integration"), "tcp://10.231.2.1:%d" % BUS_PORT,
+        os.path.join(secrets, "contact-sync.key_secret"), os.path.join(secrets, "broker.key"))
+    assert outside.stdout.split() == ["ERROR", "403"], outside.stdout + outside.stderr
+
+    # the gateway's key revoked: cut off without a restart, not ready
+    zhub("keys", "revoke", "gateway", "--keys", keys_dir)
+    broker_proc = [p for p in net.procs if p.name == "broker"][0]
+    wait_until(lambda: "peer_cut_off" in broker_proc.log_text(), 15, 0.2,
+               "the broker to cut the gateway off")
+    wait_until(lambda: broker_seen_by_gateway() == "unreachable", 30, 0.3,
+               "the gateway to lose the bus")
 
     # what went over the wire
     tshark.stop()
