@@ -120,19 +120,37 @@ def node_clients(script, url, args, tmp):
     return pub, sub
 
 
-def run_zhub(args, servers, tmp, rows):
+def zhub_keys(args, tmp, env):
+    """CURVE: the broker's key pair and one admin key for the bench's
+    clients (and `zhub status`), made with `zhub keys`."""
+    zhub = os.path.join(os.path.dirname(os.path.dirname(args.broker)), "cli", "zhub")
+    secrets = os.path.join(tmp, "secrets")
+    for argv in (["keys", "new", "--broker", "--out", secrets],
+                 ["keys", "new", "bench", "--admin", "--out", secrets]):
+        subprocess.run([zhub] + argv, env=env, check=True, capture_output=True)
+    return {"ZHUB_BUS_SECURITY": "curve",
+            "ZHUB_BROKER_CERT": os.path.join(secrets, "broker.key_secret"),
+            "ZHUB_BUS_CERT": os.path.join(secrets, "bench.key_secret"),
+            "ZHUB_BROKER_PUBLIC_KEY": os.path.join(secrets, "broker.key")}
+
+
+def run_zhub(args, servers, tmp, rows, security="plain"):
     port = free_port()
+    tmp = tempfile.mkdtemp(prefix="zhub-%s-" % security, dir=tmp)
     data = os.path.join(tmp, "zhub-data")
     env = dict(os.environ, ZHUB_DATA_DIR=data, ZHUB_BROKER="tcp://127.0.0.1:%d" % port,
-               ZHUB_BROKER_TAP="off", ZHUB_LOG_LEVEL="info")
+               ZHUB_BROKER_TAP="off", ZHUB_LOG_LEVEL="info", ZHUB_BUS_SECURITY="plain")
     env.pop("ZHUB_BROKER_RETENTION", None)
+    if security == "curve":
+        env.update(zhub_keys(args, tmp, env))
     log = os.path.join(tmp, "zhub-broker.log")
     broker = servers.start([args.broker], log, env)
     wait_port(port)
     endpoint = "tcp://127.0.0.1:%d" % port
 
     def bench(*argv):
-        out = subprocess.run([args.zhub_bench] + list(argv), capture_output=True, text=True)
+        out = subprocess.run([args.zhub_bench] + list(argv), capture_output=True, text=True,
+                             env=env)
         if out.returncode != 0:
             raise RuntimeError("zhub_bench %s failed: %s" % (argv[0], out.stderr))
         return json.loads(out.stdout)
@@ -140,9 +158,10 @@ def run_zhub(args, servers, tmp, rows):
                 str(args.window), str(args.subjects))
     sub = bench("sub", endpoint, str(args.consumers), str(pub["messages"]), str(args.credit), "0")
     cur, peak = rss(broker.pid)
-    rows.append(("zhub-broker", "LMDB, fsync'd group commit before every PUBACK and for acks; "
+    rows.append(("zhub-broker (%s)" % security,
+                 "LMDB, fsync'd group commit before every PUBACK and for acks; "
                  "dedup by id; per-subject ordering over %d subjects per publisher; C client "
-                 "(DEALER)" % args.subjects, pub, sub, cur, peak))
+                 "(DEALER); bus %s" % (args.subjects, security), pub, sub, cur, peak))
 
     restart = None
     if args.restart_messages:
@@ -228,6 +247,9 @@ def main():
                              "delivered one at a time; NATS and Redis do not order)")
     parser.add_argument("--restart-messages", type=int, default=1000000)
     parser.add_argument("--only", default="zhub,nats,redis-always,redis-everysec")
+    parser.add_argument("--zhub-security", default="plain,curve",
+                        help="zhub: run once per bus security, in this order (CURVE's cost "
+                             "is the difference; ADR 0008)")
     args = parser.parse_args()
     only = args.only.split(",")
     tmp = tempfile.mkdtemp(prefix="zhub-bench-")
@@ -235,7 +257,8 @@ def main():
     rows, restart = [], None
     try:
         if "zhub" in only:
-            restart = run_zhub(args, servers, tmp, rows)
+            for security in args.zhub_security.split(","):
+                restart = run_zhub(args, servers, tmp, rows, security) or restart
         if "nats" in only:
             run_nats(args, servers, tmp, rows)
         for fsync in ("always", "everysec"):
