@@ -56,8 +56,9 @@ broker_access_start (broker_server_t *self, char *err, size_t err_size)
     self->zauth = auth;
     self->next_keys_check_ms = self->now + self->config.heartbeat_ms;
     if (broker_keys_count (self->keys) == 0)
-        zhub_warn ("no_keys", "keys_dir=%s reason=\"the allow-list is empty: nobody can connect "
-                              "until zhub keys new adds a key\"",
+        zhub_warn ("no_keys",
+                   "keys_dir=%s reason=\"the allow-list is empty: nobody can connect "
+                   "until zhub keys new adds a key\"",
                    self->config.keys_dir);
     return 0;
 }
@@ -213,10 +214,9 @@ broker_access_identify (broker_server_t *self, broker_client_t *client, zmq_msg_
             key = broker_keys_find (self->keys, user);
         }
         if (!key) {
-            snprintf (reason, sizeof reason, "key %.40s is not in the allow-list (revoked?)",
-                      user);
-            zhub_info ("frame_refused", "client=%s key=%.40s reason=\"not allowed\"",
-                       client->label, user);
+            snprintf (reason, sizeof reason, "key %.40s is not in the allow-list (revoked?)", user);
+            zhub_info ("frame_refused", "client=%s key=%.40s reason=\"not allowed\"", client->label,
+                       user);
             broker_turn_error (self, client, 0, ZHUB_ERR_UNAUTHORIZED, reason);
             return false;
         }
@@ -273,8 +273,7 @@ broker_access_join (broker_server_t *self, broker_client_t *client, uint64_t seq
 }
 
 bool
-broker_access_admin (broker_server_t *self, broker_client_t *client, uint64_t seq,
-                     const char *what)
+broker_access_admin (broker_server_t *self, broker_client_t *client, uint64_t seq, const char *what)
 {
     if (!client->key || client->key->admin)
         return true;
@@ -285,8 +284,7 @@ broker_access_admin (broker_server_t *self, broker_client_t *client, uint64_t se
 }
 
 bool
-broker_access_answer (broker_server_t *self, broker_client_t *client,
-                      const broker_entry_t *entry)
+broker_access_answer (broker_server_t *self, broker_client_t *client, const broker_entry_t *entry)
 {
     if (!client->key || entry->owner == client->owner)
         return true;

@@ -104,8 +104,8 @@ s_read (broker_keys_t *self, char **names, size_t count)
                 zhub_warn ("key_skipped", "reason=\"%s\"", err);
         } else if (broker_keys_find (self, key->public_key)) {
             if (self->verbose)
-                zhub_warn ("key_skipped", "file=%s reason=\"the same public key as an earlier file\"",
-                           names[i]);
+                zhub_warn ("key_skipped",
+                           "file=%s reason=\"the same public key as an earlier file\"", names[i]);
             zhub_key_clear (key);
         } else
             self->count++;

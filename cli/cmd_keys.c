@@ -137,14 +137,15 @@ s_new (const char *name, const char *publish, const char *consume, bool admin, b
     if (!broker) {
         snprintf (key.name, sizeof key.name, "%s", name);
         key.admin = admin;
-        int published = zhub_key_parse_patterns (publish ? publish : admin ? ">" : "",
+        int published = zhub_key_parse_patterns (publish ? publish
+                                                 : admin ? ">"
+                                                         : "",
                                                  key.publish, ZHUB_KEY_MAX_PATTERNS);
         int consumed = published < 0 ? -1
                                      : zhub_key_parse_patterns (consume ? consume
                                                                 : admin ? ">"
                                                                         : "",
-                                                                key.consume,
-                                                                ZHUB_KEY_MAX_PATTERNS);
+                                                                key.consume, ZHUB_KEY_MAX_PATTERNS);
         key.publish_count = published > 0 ? (size_t)published : 0;
         key.consume_count = consumed > 0 ? (size_t)consumed : 0;
         if (published < 0 || consumed < 0) {
@@ -154,8 +155,7 @@ s_new (const char *name, const char *publish, const char *consume, bool admin, b
         }
     }
     int rc = broker ? zhub_key_create (NULL, secret_path, public_path, public_key, err, sizeof err)
-                    : zhub_key_create (&key, secret_path, public_path, public_key, err,
-                                       sizeof err);
+                    : zhub_key_create (&key, secret_path, public_path, public_key, err, sizeof err);
     zhub_key_clear (&key);
     if (rc) {
         fprintf (stderr, "zhub keys: %s\n", err);

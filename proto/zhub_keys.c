@@ -71,7 +71,8 @@ zhub_topic_is_admin (const char *topic)
 {
     char list[] = ZHUB_ADMIN_TOPICS;
     char *save = NULL;
-    for (char *pattern = strtok_r (list, ",", &save); pattern; pattern = strtok_r (NULL, ",", &save))
+    for (char *pattern = strtok_r (list, ",", &save); pattern;
+         pattern = strtok_r (NULL, ",", &save))
         if (zhub_topic_match (pattern, topic))
             return true;
     return false;
@@ -116,8 +117,7 @@ s_prefix_within (const uint8_t *prefix, size_t size, const char *outer)
         if (!dot)
             return false; //  the prefix's last token is open; only ">" covers it
         size_t p_len = (size_t)(dot - (prefix + at));
-        if (!(q_len == 1 && *qt == '*')
-            && (p_len != q_len || memcmp (prefix + at, qt, q_len)))
+        if (!(q_len == 1 && *qt == '*') && (p_len != q_len || memcmp (prefix + at, qt, q_len)))
             return false;
         at += p_len + 1;
     }
@@ -236,9 +236,9 @@ zhub_key_load (const char *path, zhub_key_t *key, char *err, size_t err_size)
         s_fail (err, err_size, path, "metadata admin must be true or false");
     else {
         int published = zhub_key_parse_patterns (publish, key->publish, ZHUB_KEY_MAX_PATTERNS);
-        int consumed = published < 0 ? -1
-                                     : zhub_key_parse_patterns (consume, key->consume,
-                                                                ZHUB_KEY_MAX_PATTERNS);
+        int consumed = published < 0
+                           ? -1
+                           : zhub_key_parse_patterns (consume, key->consume, ZHUB_KEY_MAX_PATTERNS);
         key->publish_count = published > 0 ? (size_t)published : 0;
         key->consume_count = consumed > 0 ? (size_t)consumed : 0;
         if (published < 0 || consumed < 0)

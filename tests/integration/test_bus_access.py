@@ -267,3 +267,28 @@ def test_plain_on_a_network_endpoint_or_curve_without_a_key_stops_the_broker(hub
     out = subprocess.run([BINARIES["broker"]], env=env, capture_output=True, text=True, timeout=30)
     assert out.returncode == 2
     assert "ZHUB_BROKER_CERT is not set" in out.stderr + out.stdout
+
+
+def test_a_process_started_before_its_key_is_allowed_gets_in_once_it_is(hub, secure):
+    """libzmq does not retry a handshake the broker refused; the C client
+    connects anew when a call finds no connection, so the gateway started
+    with a key nobody allowed yet reaches the broker once it is allowed."""
+    secrets = secure.secrets
+    # a key pair outside the allow-list: the secret file only
+    secure.zhub("keys", "new", "gateway", "--publish", "webhook.>", "--keys",
+                os.path.join(hub.tmp, "elsewhere"), "--out", secrets)
+    gateway = hub.start("gateway", extra_env={
+        "ZHUB_BUS_SECURITY": "curve",
+        "ZHUB_BUS_CERT": os.path.join(secrets, "gateway.key_secret"),
+        "ZHUB_BROKER_PUBLIC_KEY": secure.broker_public})
+    import json
+    import urllib.request
+
+    def broker_seen():
+        with urllib.request.urlopen(hub.admin_url + "/readyz", timeout=5) as r:
+            return json.loads(r.read())["broker"]
+    assert broker_seen() == "unreachable"
+    os.rename(os.path.join(hub.tmp, "elsewhere", "gateway.key"),
+              os.path.join(secure.env["ZHUB_BUS_KEYS"], "gateway.key"))
+    wait_until(lambda: broker_seen() == "ok", 20, 0.2, "the gateway to get in")
+    assert "security=curve" in gateway.log_text()

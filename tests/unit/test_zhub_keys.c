@@ -153,8 +153,10 @@ test_key_files_round_trip_and_bad_files_are_refused (void)
     char bad[200];
     snprintf (bad, sizeof bad, "%s/bad.key", dir);
     FILE *file = fopen (bad, "w");
-    fprintf (file, "metadata\n    name = \"bad\"\n    publish = \"a..b\"\ncurve\n    public-key = \"%s\"\n",
-             public_key);
+    fprintf (
+        file,
+        "metadata\n    name = \"bad\"\n    publish = \"a..b\"\ncurve\n    public-key = \"%s\"\n",
+        public_key);
     fclose (file);
     CHECK (zhub_key_load (bad, &loaded, err, sizeof err) == -1);
     CHECK (strstr (err, "comma-separated topic patterns") != NULL);
