@@ -112,6 +112,15 @@ static const struct {
      "webhook.graph.updated,webhook.graph.deleted,webhook.bird.whatsapp.inbound,"
      "webhook.bird.whatsapp.outbound,contact.forget",
      false},
+    {"zhub-conversation", "conversation", "conversation.>,contact.forgotten",
+     "webhook.bird.*.inbound,webhook.bird.*.outbound,webhook.bird.conversation.*,"
+     "webhook.whatsapp.message,contact.forget",
+     false},
+    {"zhub-intent", "intent",
+     "intent.>,tour.requested,escalation.triggered,contact.opted_out,contact.forgotten",
+     "conversation.message,intent.workflow.due,tour.requested,escalation.triggered,"
+     "contact.opted_out,contact.forget",
+     false},
     {NULL, "zhub", ">", ">", true},
 };
 
@@ -301,6 +310,8 @@ zhub_cmd_up (int argc, char **argv)
         "zhub-dead-letter",
         "zhub-activity-log",
         "zhub-scheduler",
+        "zhub-conversation",
+        "zhub-intent",
     };
     int first_program = with_peers ? 5 : 0;
     for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++) {

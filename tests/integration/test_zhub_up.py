@@ -65,8 +65,8 @@ def test_up_curve_runs_everything_with_a_key_per_program(tmp_path):
     text = _run_up(tmp_path, ["--curve"])
     assert "security=curve" in text
     keys = sorted(os.listdir(tmp_path / "data" / "broker" / "keys"))
-    assert keys == ["activity-log.key", "contact-sync.key", "dead-letter.key", "deal-sync.key",
-                    "gateway.key", "scheduler.key", "zhub.key"], keys
+    assert keys == ["activity-log.key", "contact-sync.key", "conversation.key", "dead-letter.key",
+                    "deal-sync.key", "gateway.key", "intent.key", "scheduler.key", "zhub.key"], keys
     secrets = tmp_path / "data" / "secrets"
     assert oct(os.stat(secrets / "gateway.key_secret").st_mode & 0o777) == "0o600"
     assert "event=forbidden" not in text and "event=frame_refused" not in text, \

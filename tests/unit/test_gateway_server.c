@@ -632,6 +632,106 @@ test_concurrent_requests_never_share_a_client (void)
     s_stop ();
 }
 
+//  POSTs one structured CloudEvent of type to /v1/events with token.
+static void
+s_post_event (const char *token, const char *type, const char *id, s_reply_t *reply)
+{
+    char url[128], auth[256], body[512];
+    snprintf (url, sizeof url, "%s/v1/events", s_base);
+    snprintf (auth, sizeof auth, "Authorization: Bearer %s", token);
+    snprintf (body, sizeof body,
+              "{\"specversion\":\"1.0\",\"id\":\"%s\",\"source\":\"test\",\"type\":\"%s\","
+              "\"subject\":\"erase:r-1\",\"data\":{\"request\":\"r-1\",\"identifier\":"
+              "\"+5215512345678\",\"upstream\":true}}",
+              id, type);
+    const char *headers[] = {"Content-Type: application/cloudevents+json", auth,
+                             "X-Forwarded-For: 203.0.113.7", NULL};
+    s_request ("POST", url, headers, body, strlen (body), false, reply);
+}
+
+static size_t
+s_published_now (void)
+{
+    pthread_mutex_lock (&s_bus_lock);
+    size_t count = s_published_count;
+    pthread_mutex_unlock (&s_bus_lock);
+    return count;
+}
+
+//  What each token may publish through /v1/events: refused types get 403
+//  and publish nothing; an admin token's publish goes with its audit
+//  record, first, in the same publish.
+static void
+test_tokens_scope_what_events_publishes (void)
+{
+    s_start (HUBSPOT_SECRET);
+    char err[512];
+    CHECK (zhub_tokens_parse (&s_config.tokens, ZHUB_TOKEN_EVENTS, "ZHUB_EVENTS_TOKEN",
+                              "flows@tok-flows,tours@tok-tours:tour.*", false, err, sizeof err)
+           == 0);
+    CHECK (zhub_tokens_parse (&s_config.tokens, ZHUB_TOKEN_ADMIN, "ZHUB_ADMIN_TOKEN",
+                              "ops-ana@tok-admin", false, err, sizeof err)
+           == 0);
+    s_reply_t reply;
+    s_post_event ("tok-flows", "conversation.started", "e-1", &reply);
+    CHECK (reply.status == 200 && s_published_now () == 1);
+    CHECK (strstr (reply.body, "\"accepted\":1") != NULL);
+    static const struct {
+        const char *token, *type;
+    } refused[] = {{"tok-flows", "contact.erase"},     {"tok-flows", "contact.synced"},
+                   {"tok-flows", "contact.reconcile"}, {"tok-tours", "conversation.started"},
+                   {"tok-tours", "contact.erase"},     {"tok-flows", "dead-letter.command.purge"}};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        s_post_event (refused[i].token, refused[i].type, "e-refused", &reply);
+        CHECK (reply.status == 403);
+        CHECK_STR (s_error_code (&reply), "forbidden_topic");
+        CHECK (strstr (reply.body, refused[i].type) != NULL);
+    }
+    CHECK (s_published_now () == 1); //  nothing of the refused ones
+    s_post_event ("tok-tours", "tour.requested", "e-2", &reply);
+    CHECK (reply.status == 200 && s_published_now () == 2);
+    s_post_event ("tok-wrong", "tour.requested", "e-3", &reply);
+    CHECK (reply.status == 401 && s_published_now () == 2);
+
+    s_post_event ("tok-admin", "contact.erase", "erase:r-1", &reply);
+    CHECK (reply.status == 200);
+    CHECK (strstr (reply.body, "\"accepted\":1") != NULL); //  the record is not the sender's
+    CHECK (s_published_now () == 4);
+    if (s_published_now () == 4) {
+        zhub_msg_t *audit = s_published[2], *erase = s_published[3];
+        CHECK_STR (audit->type, "admin.audited");
+        CHECK_STR (audit->subject, "admin:ops-ana");
+        CHECK_STR (erase->type, "contact.erase");
+        CHECK_STR (erase->id, "erase:r-1");
+        json_t *data = zhub_msg_data_json (audit);
+        CHECK_STR (json_string_value (json_object_get (data, "who")), "ops-ana");
+        CHECK_STR (json_string_value (json_object_get (data, "type")), "contact.erase");
+        CHECK_STR (json_string_value (json_object_get (data, "id")), "erase:r-1");
+        CHECK_STR (json_string_value (json_object_get (data, "forwarded_for")), "203.0.113.7");
+        const char *peer = json_string_value (json_object_get (data, "peer"));
+        CHECK (peer && !strncmp (peer, "127.0.0.1:", 10));
+        json_decref (data);
+    }
+    //  the admin API: any admin token; an events token is known but refused
+    char url[128], auth[128];
+    snprintf (url, sizeof url, "%s/v1/status", s_admin);
+    static const struct {
+        const char *token;
+        long status;
+    } status[] = {{"tok-admin", 200}, {"tok-flows", 403}, {"tok-wrong", 401}};
+    for (size_t i = 0; i < sizeof status / sizeof status[0]; i++) {
+        snprintf (auth, sizeof auth, "Authorization: Bearer %s", status[i].token);
+        const char *headers[] = {auth, NULL};
+        s_request ("GET", url, headers, NULL, 0, false, &reply);
+        CHECK (reply.status == status[i].status);
+        if (status[i].status == 200) {
+            CHECK (strstr (reply.body, "\"ops-ana\"") && strstr (reply.body, "\"tours\""));
+            CHECK (!strstr (reply.body, "tok-"));
+        }
+    }
+    s_stop ();
+}
+
 int
 main (void)
 {
@@ -649,6 +749,7 @@ main (void)
     RUN (test_signed_bird_event_is_published);
     RUN (test_concurrent_requests_never_share_a_client);
     RUN (test_uploads_that_go_on_past_the_limit_are_cut_off);
+    RUN (test_tokens_scope_what_events_publishes);
     curl_global_cleanup ();
     TEST_EXIT ();
 }
