@@ -92,7 +92,10 @@ static const struct {
     bool admin;
 } s_keys[] = {
     {"zhub-broker", NULL, NULL, NULL, false},
-    {"zhub-gateway", "gateway", "webhook.>", "", false},
+    //  webhooks, and what POST /v1/events tokens may publish with their
+    //  admin.audited records (gateway/tokens.c decides per token; the
+    //  admin topics stay refused: no admin flag)
+    {"zhub-gateway", "gateway", ">", "", false},
     {"zhub-contact-sync", "contact-sync", "contact.>,dlq.contact-sync",
      "webhook.bird.>,webhook.hubspot.contact.>,conversation.started,contact.reconcile,"
      "contact.erase,contact.forget",
