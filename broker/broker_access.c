@@ -103,8 +103,9 @@ s_cut_off (broker_server_t *self, broker_client_t *client, const char *why)
             broker_groups_leave (self->groups, group, client);
     }
     zhub_warn ("peer_cut_off", "client=%s key=%s reason=\"%s\" groups=%zu", client->label,
-               client->key ? client->key->name : "-", why, count);
+               client->key_name[0] ? client->key_name : "-", why, count);
     client->user[0] = 0;
+    client->key_name[0] = 0;
     client->key = NULL;
     client->owner = 0;
 }
@@ -133,10 +134,10 @@ s_recheck_client (const void *key, size_t key_size, void *value, void *arg)
     if (!client->user[0])
         return;
     const zhub_key_t *found = broker_keys_find (sweep->self->keys, client->user);
-    if (found) {
-        client->key = found;
-        client->key_generation = broker_keys_generation (sweep->self->keys);
-    } else
+    //  the table was read anew: what client->key pointed at is gone
+    client->key = found;
+    client->key_generation = broker_keys_generation (sweep->self->keys);
+    if (!found)
         s_cut_off (sweep->self, client, "key revoked");
 }
 
@@ -221,6 +222,7 @@ broker_access_identify (broker_server_t *self, broker_client_t *client, zmq_msg_
             return false;
         }
         snprintf (client->user, sizeof client->user, "%s", user);
+        snprintf (client->key_name, sizeof client->key_name, "%s", key->name);
         client->key = key;
         client->key_generation = broker_keys_generation (self->keys);
         client->owner = s_owner (user);

@@ -77,6 +77,7 @@ typedef struct {
     //  (curve; "" for plain), what it may do (NULL for plain: everything),
     //  and a short id of the key that deliveries are fenced by
     char user[ZHUB_KEY_Z85_SIZE];
+    char key_name[ZHUB_KEY_NAME_MAX + 1]; //  for logs: outlives the table's entry
     const zhub_key_t *key; //  valid while key_generation is the table's
     uint64_t key_generation;
     uint64_t owner;
