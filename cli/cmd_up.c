@@ -110,10 +110,10 @@ static const struct {
      "tour.scheduled,tour.canceled,contact.synced,deal.stage_changed,contact.forget,"
      "activity.transcript.flush",
      false},
-    {"zhub-scheduler", "scheduler", "tour.>,contact.reconcile,contact.forgotten",
+    {"zhub-scheduler", "scheduler", "tour.>,contact.reconcile,contact.forgotten,scheduler.timer.>",
      "tour.requested,tour.reminder,webhook.calendly.invitee.>,webhook.google.calendar.changed,"
      "webhook.graph.updated,webhook.graph.deleted,webhook.bird.whatsapp.inbound,"
-     "webhook.bird.whatsapp.outbound,contact.forget",
+     "webhook.bird.whatsapp.outbound,contact.forget,scheduler.timer.>",
      false},
     {"zhub-conversation", "conversation", "conversation.>,contact.forgotten",
      "webhook.bird.*.inbound,webhook.bird.*.outbound,webhook.bird.conversation.*,"
