@@ -208,7 +208,9 @@ zhub_actor_new (const zhub_actor_config_t *config, const zhub_actor_spec_t *spec
             goto fail;
         }
     }
-    self->client = zhub_client_new (config->broker, config->name);
+    self->client = zhub_client_new (config->broker, config->name, &config->bus);
+    if (self->client)
+        zhub_client_set_instance (self->client, config->instance);
     if (!self->client) {
         snprintf (err, err_size, "invalid broker endpoint %s", config->broker);
         goto fail;

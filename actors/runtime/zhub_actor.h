@@ -50,6 +50,10 @@
 typedef struct {
     char *name;     //  process, group and store folder: "contact-sync"
     char *broker;   //  ZHUB_BROKER
+    zhub_bus_auth_t bus; //  ZHUB_BUS_SECURITY, ZHUB_BUS_CERT, ZHUB_BROKER_PUBLIC_KEY
+    //  ZHUB_INSTANCE: this replica's stable id (PROTOCOL.md 7.8); default
+    //  <host>-<8 hex of the data dir's path>, stable while both are
+    char *instance;
     char *data_dir; //  ZHUB_DATA_DIR (default ./.zhub-data)
     //  Group settings sent in the JOIN (0 / empty = the broker's defaults)
     uint32_t max_deliveries;                    //  ZHUB_MAX_DELIVERIES
