@@ -1,4 +1,4 @@
-//  Who may do what on the bus (PROTOCOL.md 16, ADR 0008). With CURVE every
+//  Who may do what on the bus (PROTOCOL.md 16, ADR 0009). With CURVE every
 //  TCP connection to the broker's sockets (the bus and the tap) is
 //  encrypted and proves a key; czmq's zauth actor, answering ZeroMQ's ZAP
 //  requests in czmq's context, lets in only keys of the allow-list

@@ -1,5 +1,5 @@
 //  Bus keys: who may talk to the broker, and what each key may do
-//  (PROTOCOL.md section 16, docs/adr/0008-curve-keys-and-broadcast-delivery.md).
+//  (PROTOCOL.md section 16, docs/adr/0009-curve-keys-and-broadcast-delivery.md).
 //
 //  A key is a CURVE key pair in czmq's certificate format (zcert). The
 //  client keeps the secret file; the broker's allow-list is a directory of

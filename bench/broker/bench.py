@@ -36,7 +36,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 DURABILITY = {
     "zhub": (2, "LMDB commit with fdatasync before PUBACK (and before an ACK counts)"),
     "zhub-curve": (2, "as zhub-broker; the bus with CURVE (every frame encrypted, a key per "
-                      "client): what CURVE costs is the difference (ADR 0008)"),
+                      "client): what CURVE costs is the difference (ADR 0009)"),
     "nats": (1, "write(2) to the stream file before the PubAck; fsync only every 2 min "
                 "(hard-coded in 2.9; `sync_interval`/`always` exist from 2.10.0)"),
     "redis-always": (2, "AOF write + fdatasync before the reply (appendfsync always)"),
