@@ -156,8 +156,15 @@ enum MHD_Result zhub_gateway_server_webhook_body (s_request_t *req, const char *
 bool zhub_gateway_server_events_admit (struct MHD_Connection *conn, s_request_t *req,
                                        const zhub_token_t *token, zhub_msg_list_t *list,
                                        enum MHD_Result *answer);
+//  One request header by name (ctx is the MHD connection: the providers'
+//  header callback has this shape). Inline so that every server file can
+//  read headers without depending on another.
+static inline const char *
+zhub_gateway_server_header (void *ctx, const char *name)
+{
+    return MHD_lookup_connection_value ((struct MHD_Connection *)ctx, MHD_HEADER_KIND, name);
+}
 //  server_webhook.c
-const char *zhub_gateway_server_header (void *ctx, const char *name);
 enum MHD_Result zhub_gateway_server_webhook_handler (void *cls, struct MHD_Connection *conn,
                                                      const char *url, const char *method,
                                                      const char *version, const char *upload_data,
