@@ -128,10 +128,12 @@ typedef struct {
 //     "business_hours":{"start":"09:00","end":"19:00","days":[1,2,3,4,5,6]},
 //     "buffer":"15m","default_duration":"45m","slot_step":"30m","horizon":"7d",
 //     "alternatives":3,"self_service":false,"calendly_event_type":"https://…",
+//     "calendly_fallback_after":2,
 //     "bird_channel_id":"…","graph_user":"…","reminders":["24h","2h"],
 //     "reconcile_every":"0",
 //     "whatsapp":{"locale":"es-MX","templates":{"reminder":{"project_id":"<uuid>",
-//                 "version":"latest","parameters":{"fecha":"when"}}}},
+//                 "version":"latest","parameters":{"fecha":"when"}}},
+//                 "texts":{"es-MX":{"reminder":"Mañana: {when}[ en {location}]"}}},
 //     "agents":[{"id":"ana","name":"Ana","email":"ana@x.mx","platform":"google",
 //                "calendar_id":"ana@x.mx","working_hours":{"start":"10:00",
 //                "end":"18:00"},"buffer":"10m"}]}
