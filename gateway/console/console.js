@@ -97,9 +97,10 @@ function renderProcesses(s) {
     cell(tr, p.errors, p.errors ? "warn num" : "num");
     cell(tr, p.budget_max !== undefined ? p.budget_remaining + " of " + p.budget_max : "–");
   });
-  $("peers-note").textContent = s.processes.length ? "" :
+  $("peers-note").textContent = !s.processes.length ?
     "No process admin listeners configured (ZHUB_CONSOLE_PROCESSES): peers and latencies " +
-    "show once the gateway can reach the actors' /metrics.";
+    "show once the gateway can reach the actors' /metrics." :
+    peers.length ? "" : "No calls to external peers recorded yet.";
 }
 
 function renderWebhooks(s, dt) {
