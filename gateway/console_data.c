@@ -53,8 +53,8 @@ zhub_console_client (zhub_console_t *self)
 //  GET http://<address><path>: the status (0: no answer) and, for want_body,
 //  the body (fresh) in *body.
 static long
-s_get (zhub_console_t *self, const zhub_listen_t *address, const char *path, char **body,
-       char *err, size_t err_size)
+s_get (zhub_console_t *self, const zhub_listen_t *address, const char *path, char **body, char *err,
+       size_t err_size)
 {
     bool v6 = strchr (address->host, ':') != NULL;
     char *url = zhub_sprintf ("http://%s%s%s:%d%s", v6 ? "[" : "", address->host, v6 ? "]" : "",
@@ -103,13 +103,12 @@ s_probe (zhub_console_t *self, const zhub_console_target_t *target)
 json_t *
 zhub_console_snapshot (zhub_console_t *self, const char *gateway_metrics, bool broker_up)
 {
-    json_t *gateway = json_pack ("{s:s,s:b,s:b,s:o}", "name", "gateway", "healthy", true, "ready",
-                                 broker_up, "metrics",
-                                 zhub_console_metrics_summary (gateway_metrics));
+    json_t *gateway =
+        json_pack ("{s:s,s:b,s:b,s:o}", "name", "gateway", "healthy", true, "ready", broker_up,
+                   "metrics", zhub_console_metrics_summary (gateway_metrics));
     json_t *stats = NULL;
     zhub_client_t *client = zhub_console_client (self);
-    if (client
-        && zhub_client_stats (client, self->config->broker_timeout_ms, &stats) != ZHUB_OK) {
+    if (client && zhub_client_stats (client, self->config->stats_timeout_ms, &stats) != ZHUB_OK) {
         json_decref (stats);
         stats = NULL;
     }
@@ -171,7 +170,8 @@ s_scan_recent (zhub_txn_t *txn, void *arg)
     while (rc == ZHUB_OK) {
         uint64_t ms;
         size_t n = recent->count;
-        if (s_key_ms (key, key_size, &ms) && (n < ZHUB_CONSOLE_DECISIONS_MAX || ms > recent->kept[n - 1].ms)) {
+        if (s_key_ms (key, key_size, &ms)
+            && (n < ZHUB_CONSOLE_DECISIONS_MAX || ms > recent->kept[n - 1].ms)) {
             json_t *entry = json_loadb (value, value_size, 0, NULL);
             if (json_is_object (entry)) {
                 if (n == ZHUB_CONSOLE_DECISIONS_MAX)

@@ -21,10 +21,11 @@
 typedef struct zhub_console_t zhub_console_t;
 
 typedef struct {
-    const char *broker;                     //  the bus endpoint
-    const char *data_dir;                   //  $ZHUB_DATA_DIR: the actors' stores
-    const zhub_console_targets_t *targets;  //  ZHUB_CONSOLE_PROCESSES (borrowed)
-    int broker_timeout_ms;                  //  STATS and command confirms
+    const char *broker;                    //  the bus endpoint
+    const char *data_dir;                  //  $ZHUB_DATA_DIR: the actors' stores
+    const zhub_console_targets_t *targets; //  ZHUB_CONSOLE_PROCESSES (borrowed)
+    int stats_timeout_ms;                  //  the broker's STATS answer (the admin
+                                           //  thread waits for it: keep it short)
 } zhub_console_config_t;
 
 //  config (and what it points to) must outlive the console. Never NULL.

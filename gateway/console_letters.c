@@ -45,8 +45,8 @@ zhub_console_letters (const char *data_dir)
     if (rc != ZHUB_OK) {
         json_decref (list.open);
         return json_pack ("{s:b,s:s,s:[],s:i,s:i}", "available", false, "reason",
-                          "the dead-letter store could not be read", "open", "replayed", 0,
-                          "total", 0);
+                          "the dead-letter store could not be read", "open", "replayed", 0, "total",
+                          0);
     }
     return json_pack ("{s:b,s:o,s:I,s:I}", "available", true, "open", list.open, "replayed",
                       (json_int_t)list.replayed, "total", (json_int_t)list.total);

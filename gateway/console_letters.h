@@ -35,8 +35,8 @@ zhub_rc_t zhub_console_letter (const char *data_dir, uint64_t seq, json_t **out)
 //  drops it), message (the envelope it would publish), preview (what the
 //  group would do with it now, dlq_preview.h)}. Nothing is published.
 //  ZHUB_OK, ZHUB_NOTFOUND, or ZHUB_ERROR with the reason in err.
-zhub_rc_t zhub_console_letter_preview (const char *data_dir, uint64_t seq, json_t **out,
-                                       char *err, size_t err_size);
+zhub_rc_t zhub_console_letter_preview (const char *data_dir, uint64_t seq, json_t **out, char *err,
+                                       size_t err_size);
 
 //  Publishes the operator's command (action "replay" or "purge") for
 //  letter seq, with confirm, after checking the letter exists; who (the

@@ -20,7 +20,7 @@
 #include "console_letters.h"
 
 #define s_CSP                                                                                      \
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "                   \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "                    \
     "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
 
 bool
@@ -33,8 +33,8 @@ zhub_gateway_server_console_path (const char *url)
 static enum MHD_Result
 s_asset (struct MHD_Connection *conn, s_request_t *req, const zhub_console_asset_t *asset)
 {
-    struct MHD_Response *response = MHD_create_response_from_buffer (
-        asset->size, (void *)asset->data, MHD_RESPMEM_PERSISTENT);
+    struct MHD_Response *response =
+        MHD_create_response_from_buffer (asset->size, (void *)asset->data, MHD_RESPMEM_PERSISTENT);
     if (!response)
         return MHD_NO;
     MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE, asset->content_type);
@@ -57,11 +57,11 @@ s_console (zhub_gateway_server_t *self)
 {
     if (!self->console) {
         const zhub_gateway_config_t *config = self->config;
-        self->console_config = (zhub_console_config_t){
-            .broker = config->broker,
-            .data_dir = config->console_data_dir,
-            .targets = &config->console_targets,
-            .broker_timeout_ms = (int)config->publish_timeout_ms};
+        self->console_config =
+            (zhub_console_config_t){.broker = config->broker,
+                                    .data_dir = config->console_data_dir,
+                                    .targets = &config->console_targets,
+                                    .stats_timeout_ms = (int)config->ready_timeout_ms};
         self->console = zhub_console_new (&self->console_config);
     }
     return self->console;
@@ -153,8 +153,8 @@ zhub_gateway_server_console (struct MHD_Connection *conn, s_request_t *req, cons
         enum MHD_Result allowed = s_method (conn, req, method, "GET");
         if (req->responded)
             return allowed;
-        const char *name = !strcmp (url, "/console") || !strcmp (url, "/console/") ? "index.html"
-                                                                                   : url + 9;
+        const char *name =
+            !strcmp (url, "/console") || !strcmp (url, "/console/") ? "index.html" : url + 9;
         const zhub_console_asset_t *asset = zhub_console_asset (name);
         return asset ? s_asset (conn, req, asset)
                      : zhub_gateway_server_error (conn, req, MHD_HTTP_NOT_FOUND, "not_found",
@@ -179,7 +179,8 @@ zhub_gateway_server_console (struct MHD_Connection *conn, s_request_t *req, cons
     char *metrics = zhub_gateway_metrics_render (
         self->metrics, self->spool ? zhub_gateway_spool_depth (self->spool) : 0,
         self->spool != NULL, atomic_load (&self->broker_up));
-    json_t *body = zhub_console_snapshot (s_console (self), metrics, atomic_load (&self->broker_up));
+    json_t *body =
+        zhub_console_snapshot (s_console (self), metrics, atomic_load (&self->broker_up));
     free (metrics);
     return zhub_gateway_server_reply (conn, req, MHD_HTTP_OK, body, NULL, NULL);
 }

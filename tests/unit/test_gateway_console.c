@@ -33,9 +33,9 @@ test_process_list_refuses_what_it_cannot_probe (void)
 {
     zhub_console_targets_t targets;
     char err[256];
-    const char *bad[] = {"contact-sync",          "=127.0.0.1:1",    "a=127.0.0.1",
-                         "a=127.0.0.1:0",         "a b=127.0.0.1:1", "a=127.0.0.1:1,,b=x:2",
-                         "a=127.0.0.1:1,a=x:2",   "a=127.0.0.1:99999"};
+    const char *bad[] = {"contact-sync",        "=127.0.0.1:1",     "a=127.0.0.1",
+                         "a=127.0.0.1:0",       "a b=127.0.0.1:1",  "a=127.0.0.1:1,,b=x:2",
+                         "a=127.0.0.1:1,a=x:2", "a=127.0.0.1:99999"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         err[0] = 0;
         CHECK (zhub_console_targets_parse (bad[i], &targets, err, sizeof err) == -1);
