@@ -11,7 +11,9 @@ import hashlib
 import hmac
 import json
 import os
+import queue
 import subprocess
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -157,15 +159,27 @@ def test_console_page_in_headless_chromium(hub):
     driver = subprocess.Popen([NODE, os.path.join(HERE, "console.test.js")], cwd=HERE, env=env,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
     transcript = []
+    lines = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in driver.stdout] + [lines.put(None)],
+                     daemon=True).start()
 
     def until_step():
-        for line in driver.stdout:
+        """The driver's next step; the consumer pings the broker while it
+        waits, so that it stays a member (the broker forgets members silent
+        for ten heartbeats, and a browser step can take that long)."""
+        while True:
+            try:
+                line = lines.get(timeout=1.0)
+            except queue.Empty:
+                consumer.ping()
+                continue
+            if line is None:
+                return "EOF"
             transcript.append(line.rstrip())
             if line.startswith("STEP "):
                 return line.split()[1]
             if line.startswith(("DONE", "FAILED")):
                 return line.strip()
-        return "EOF"
 
     def go(name):
         driver.stdin.write("GO %s\n" % name)
