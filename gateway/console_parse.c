@@ -278,6 +278,10 @@ s_take (json_t *summary, s_histogram_t *latency, const s_sample_t *s)
             json_object_set_new (peer, "breaker_open", json_boolean (s->value > 0));
         else if (!strcmp (name, "zhub_actor_peer_budget_remaining"))
             json_object_set_new (peer, "budget_remaining", json_real (s->value));
+        else if (!strcmp (name, "zhub_actor_peer_last_error_status"))
+            json_object_set_new (peer, "last_error_status", json_real (s->value));
+        else if (!strcmp (name, "zhub_actor_peer_last_error_seconds"))
+            json_object_set_new (peer, "last_error_ms", json_real (s->value * 1000.0));
         else if (!strcmp (name, "zhub_actor_peer_budget_max"))
             json_object_set_new (peer, "budget_max", json_real (s->value));
         else if (!strcmp (name, "zhub_actor_http_requests_total") && s_label (s, "class")) {

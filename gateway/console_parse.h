@@ -44,9 +44,11 @@ int zhub_console_targets_parse (const char *text, zhub_console_targets_t *out, c
 //    messages       {outcome: count} summed over routes (zhub_actor_messages_total)
 //    outbox_pending, waiting   the actor's gauges, when exported
 //    peers          {host: {breaker_open, calls: {class: count}, errors,
-//                   budget_remaining?, budget_max?}} from zhub_actor_breaker_open,
+//                   last_error_status?, last_error_ms?, budget_remaining?,
+//                   budget_max?}} from zhub_actor_breaker_open,
 //                   zhub_actor_http_requests_total (errors: 4xx + 5xx +
-//                   transport) and zhub_actor_peer_budget_*
+//                   transport), zhub_actor_peer_last_error_* and
+//                   zhub_actor_peer_budget_*
 //    sync_latency   {count, p50, p95, p99} in seconds over every route of
 //                   zhub_actor_sync_latency_seconds (p* null when count is 0)
 //    requests       {source: {status: count}} (zhub_gateway_requests_total)

@@ -95,6 +95,8 @@ function renderProcesses(s) {
     const calls = p.calls || {};
     cell(tr, Object.keys(calls).map((k) => k + " " + calls[k]).join(", "));
     cell(tr, p.errors, p.errors ? "warn num" : "num");
+    cell(tr, p.last_error_ms === undefined ? "–" : (p.last_error_status ? "HTTP " + p.last_error_status
+      : "no answer") + " at " + new Date(p.last_error_ms).toLocaleTimeString());
     cell(tr, p.budget_max !== undefined ? p.budget_remaining + " of " + p.budget_max : "–");
   });
   $("peers-note").textContent = !s.processes.length ?

@@ -89,7 +89,7 @@ async function main() {
     const row = await page.waitForSelector("#letters tr[data-letter='1']", { timeout: WAIT_MS });
     const text = await row.textContent();
     check(text.includes("webhook.hubspot.contact.creation") && text.includes("console test reject"),
-          "the dead letter appears with its reason");
+          "the dead letter appears with its reason (" + text + ")");
     await shot(page, "04-dead-letter");
 
     // Replay: a dry-run preview first, then the confirmation.

@@ -72,6 +72,8 @@ static const char *s_actor_text =
     "zhub_actor_breaker_open{peer=\"api.bird.com\"} 0\n"
     "zhub_actor_peer_budget_remaining{peer=\"api.hubapi.com\"} 95\n"
     "zhub_actor_peer_budget_max{peer=\"api.hubapi.com\"} 100\n"
+    "zhub_actor_peer_last_error_status{peer=\"api.hubapi.com\"} 503\n"
+    "zhub_actor_peer_last_error_seconds{peer=\"api.hubapi.com\"} 1700000000.5\n"
     "zhub_actor_sync_latency_seconds_bucket{route=\"a\",le=\"0.1\"} 4\n"
     "zhub_actor_sync_latency_seconds_bucket{route=\"a\",le=\"1\"} 5\n"
     "zhub_actor_sync_latency_seconds_bucket{route=\"a\",le=\"+Inf\"} 5\n"
@@ -97,6 +99,8 @@ test_metrics_summary_reads_health_breakers_and_latency (void)
     CHECK (json_number_value (json_object_get (hubspot, "errors")) == 5);
     CHECK (json_number_value (json_object_get (json_object_get (hubspot, "calls"), "2xx")) == 10);
     CHECK (json_number_value (json_object_get (hubspot, "budget_remaining")) == 95);
+    CHECK (json_number_value (json_object_get (hubspot, "last_error_status")) == 503);
+    CHECK (json_number_value (json_object_get (hubspot, "last_error_ms")) == 1700000000500.0);
     json_t *bird = json_object_get (json_object_get (s, "peers"), "api.bird.com");
     CHECK (json_is_false (json_object_get (bird, "breaker_open")));
     CHECK (json_number_value (json_object_get (bird, "errors")) == 0);
