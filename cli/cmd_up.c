@@ -256,6 +256,10 @@ zhub_cmd_up (int argc, char **argv)
     s_say ("  Bird webhooks     POST %s/v1/webhooks/bird      (signing key from ZHUB_BIRD_SIGNING_KEY)\n",
            public_url);
     s_say ("  health            GET  http://%s/healthz  /readyz\n", getenv ("ZHUB_ADMIN_LISTEN"));
+    s_say ("  console           http://%s/console/   (%s)\n", getenv ("ZHUB_ADMIN_LISTEN"),
+           getenv ("ZHUB_ADMIN_TOKEN") && *getenv ("ZHUB_ADMIN_TOKEN")
+               ? "sign in with a ZHUB_ADMIN_TOKEN token"
+               : "set ZHUB_ADMIN_TOKEN to open it");
     s_say ("  bus               %s\n", getenv ("ZHUB_BROKER"));
     if (with_peers)
         s_say ("  stand-in HubSpot  %s   stand-in Bird  %s   (state: GET /__peer/state)\n",
