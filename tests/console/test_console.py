@@ -102,7 +102,12 @@ def test_console_api_refuses_without_the_admin_token(hub):
         page = reply.read().decode()
         assert reply.headers["Content-Type"].startswith("text/html")
         assert "default-src 'none'" in reply.headers["Content-Security-Policy"]
-    assert "/console/console.js" in page and "http" not in page.replace("http-equiv", "")
+    assert "/console/console.js" in page and "/console/console.css" in page
+    # nothing is loaded from elsewhere: no absolute URL in any of its files
+    for name in ("", "console.js", "console.css"):
+        with urllib.request.urlopen(hub.admin_url + "/console/" + name, timeout=10) as reply:
+            assert b"://" not in reply.read(), name
+    assert call(hub, "GET", "/console/nothing.js", token=None)[0] == 404
 
 
 def test_console_snapshot_replay_and_purge_through_the_api(hub):
