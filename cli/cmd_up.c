@@ -107,11 +107,11 @@ static const struct {
     {"zhub-dead-letter", "dead-letter", ">", "dlq.>,dead-letter.command.>,contact.forget", false},
     {"zhub-activity-log", "activity-log", "activity.>,contact.forgotten",
      "conversation.started,conversation.message,qualification.completed,escalation.triggered,"
-     "tour.scheduled,tour.canceled,contact.synced,deal.stage_changed,contact.forget,"
-     "activity.transcript.flush",
+     "tour.scheduled,tour.canceled,tour.calendar_down,contact.synced,deal.stage_changed,"
+     "contact.forget,activity.transcript.flush",
      false},
     {"zhub-scheduler", "scheduler", "tour.>,contact.reconcile,contact.forgotten,scheduler.timer.>",
-     "tour.requested,tour.reminder,webhook.calendly.invitee.>,webhook.google.calendar.changed,"
+     "tour.requested,tour.reminder,tour.canceled,webhook.calendly.invitee.>,webhook.google.calendar.changed,"
      "webhook.graph.updated,webhook.graph.deleted,webhook.bird.whatsapp.inbound,"
      "webhook.bird.whatsapp.outbound,contact.forget,scheduler.timer.>",
      false},
@@ -354,6 +354,10 @@ zhub_cmd_up (int argc, char **argv)
     s_say ("  Bird webhooks     POST %s/v1/webhooks/bird      (signing key from ZHUB_BIRD_SIGNING_KEY)\n",
            public_url);
     s_say ("  health            GET  http://%s/healthz  /readyz\n", getenv ("ZHUB_ADMIN_LISTEN"));
+    s_say ("  console           http://%s/console/   (%s)\n", getenv ("ZHUB_ADMIN_LISTEN"),
+           getenv ("ZHUB_ADMIN_TOKEN") && *getenv ("ZHUB_ADMIN_TOKEN")
+               ? "sign in with a ZHUB_ADMIN_TOKEN token"
+               : "set ZHUB_ADMIN_TOKEN to open it");
     s_say ("  bus               %s (%s)\n", getenv ("ZHUB_BROKER"),
            curve ? "CURVE: a key per program" : "plain, loopback only");
     if (with_peers)

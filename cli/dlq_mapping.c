@@ -7,7 +7,7 @@
 //  and the actors may be running or not.
 #include "contact_sync_io.h"
 #include "deal_sync_store.h"
-#include "dlq.h"
+#include "dlq_mapping.h"
 #include "dlq_preview.h"
 #include "zhub_actor.h"
 #include "zhub_env.h"

@@ -284,6 +284,7 @@ zhub_gateway_server_destroy (zhub_gateway_server_t **self_p)
     pthread_cond_destroy (&self->drain_wake);
     zhub_publisher_destroy (&self->publisher);
     zhub_client_destroy (&self->admin_client);
+    zhub_console_destroy (&self->console);
     free (self->public_url);
     free (self);
     *self_p = NULL;

@@ -101,6 +101,10 @@ s_metrics_declare (zhub_metrics_t *m)
                           0);
     zhub_metrics_declare (m, "zhub_actor_peer_budget_max", ZHUB_GAUGE,
                           "The size of the peer's rate window, as its last answer said.", NULL, 0);
+    zhub_metrics_declare (m, "zhub_actor_peer_last_error_status", ZHUB_GAUGE,
+                          "HTTP status of the peer's last failed call (0: no answer).", NULL, 0);
+    zhub_metrics_declare (m, "zhub_actor_peer_last_error_seconds", ZHUB_GAUGE,
+                          "Unix time of the peer's last failed call.", NULL, 0);
     zhub_metrics_set (m, "zhub_actor_ready", NULL, 0);
     zhub_metrics_set (m, "zhub_actor_outbox_pending", NULL, 0);
     zhub_metrics_set (m, "zhub_actor_waiting", NULL, 0);
@@ -122,6 +126,14 @@ s_http_observed (const char *url, const zhub_http_response_t *resp, void *arg)
     char labels[320] = "";
     zhub_metrics_label (labels, sizeof labels, "peer", host);
     zhub_metrics_observe (m, "zhub_actor_http_seconds", labels, (double)resp->elapsed_ms / 1000.0);
+    //  The last failure by peer (not by class: one pair of series per host),
+    //  for the console and for whoever reads a dashboard while it happens.
+    if (resp->status < 200 || resp->status >= 400) {
+        zhub_metrics_set (m, "zhub_actor_peer_last_error_status", labels, (double)resp->status);
+        //  whole seconds: the registry writes integral values exactly
+        zhub_metrics_set (m, "zhub_actor_peer_last_error_seconds", labels,
+                          (double)(zhub_now_ms () / 1000));
+    }
     zhub_metrics_label (labels, sizeof labels, "class", class);
     zhub_metrics_count (m, "zhub_actor_http_requests_total", labels, 1);
 }

@@ -185,6 +185,9 @@ typedef struct {
 //    zhub_actor_ready                           1 when joined and ready
 //    zhub_actor_http_requests_total{peer,class} outbound calls (class 2xx,
 //        3xx, 4xx, 5xx, transport) and zhub_actor_http_seconds{peer}
+//    zhub_actor_peer_last_error_status{peer}    the HTTP status of the host's
+//        and zhub_actor_peer_last_error_seconds{peer}  last failed call (4xx,
+//        5xx; 0: no answer) and its unix time; absent until one fails
 //    zhub_actor_breaker_open{peer}              1 while a paced host's circuit
 //        is open (calls held)
 //    zhub_actor_peer_budget_remaining{peer}     a paced host's rate window
