@@ -4,7 +4,8 @@
 //  returns a plan — the next call to make and the state to write. The I/O
 //  side (contact_sync_io.c) runs the plan step by step:
 //
-//    contact_sync_parse          message -> contact_event_t (or "not for us")
+//    contact_sync_parse_<route>  message -> contact_event_t (or "not for us"),
+//                                one parser per route (see Routes)
 //    contact_sync_plan_event     event + state -> IGNORE | SKIP | REJECT
 //                                                | FETCH (read the contact first)
 //                                                | WRITE
@@ -199,18 +200,76 @@ typedef struct {
     char *conversation_status;
 } contact_event_t;
 
-//  Reads a bus message (time_ms and event_id come from the envelope).
-//  Returns ZHUB_OK with *event filled, ZHUB_NOTFOUND
-//  when the message names no contact contact-sync handles (ack and move
-//  on), ZHUB_REJECT with a reason when it is malformed.
-zhub_rc_t contact_sync_parse (const zhub_msg_t *msg, contact_event_t *event, char *reason,
-                              size_t reason_size);
+//  The parsers of a contact to sync, one per route. Each reads msg's data
+//  as the runtime decoded it once (data; NULL when it is not JSON) and
+//  takes time_ms and event_id from the envelope. ZHUB_OK with *event
+//  filled, ZHUB_NOTFOUND when the message names no contact contact-sync
+//  handles (ack and move on; reason says so), ZHUB_REJECT with a reason
+//  when it is malformed.
 
-//  Same, from the topic and the data as JSON (what contact_sync_parse uses).
-zhub_rc_t contact_sync_parse_json (const char *topic, const json_t *data, contact_event_t *event,
-                                   char *reason, size_t reason_size);
+//  webhook.bird.>: a channels message (its sender or receiver), a
+//  conversation (its first contact participant and its status), or a
+//  contact event (the whole record).
+zhub_rc_t contact_sync_parse_bird (const zhub_msg_t *msg, const json_t *data,
+                                   contact_event_t *event, char *reason, size_t reason_size);
+
+//  webhook.hubspot.contact.> of kind CONTACT_HUBSPOT_CONTACT
+//  (contact_sync_hubspot_kind): contact.creation and contact.propertyChange
+//  are read; any other type is ZHUB_NOTFOUND.
+zhub_rc_t contact_sync_parse_hubspot (const zhub_msg_t *msg, const json_t *data,
+                                      contact_event_t *event, char *reason, size_t reason_size);
+
+//  conversation.started {bird_contact_id, status?}: the conversation's
+//  status ("active" when absent) goes to the mapped conversation.status.
+zhub_rc_t contact_sync_parse_conversation (const zhub_msg_t *msg, const json_t *data,
+                                           contact_event_t *event, char *reason,
+                                           size_t reason_size);
 
 void contact_event_clear (contact_event_t *event);
+
+//  -------------------------------------------------------------------
+//  Routes
+//
+//  The topics contact-sync consumes. main.c routes each to a handler of its
+//  own (contact_sync_io.h); `zhub dlq replay --dry-run` reads a dead letter
+//  by the same route (contact_sync_route) with the same parsers.
+//
+//    webhook.bird.>             contact_sync_parse_bird, then the plan
+//    webhook.hubspot.contact.>  contact_sync_hubspot_kind says which parser:
+//                               contact_sync_parse_hubspot (then the plan),
+//                               _parse_lifecycle, or _parse_privacy (an erase)
+//    conversation.started       contact_sync_parse_conversation, then the plan
+//    contact.reconcile          a search of what HubSpot changed since
+//    contact.erase              contact_sync_parse_erase
+
+#define CONTACT_TOPIC_BIRD "webhook.bird.>"
+#define CONTACT_TOPIC_HUBSPOT "webhook.hubspot.contact.>"
+#define CONTACT_TOPIC_CONVERSATION "conversation.started"
+#define CONTACT_TOPIC_RECONCILE "contact.reconcile"
+#define CONTACT_TOPIC_ERASE "contact.erase"
+
+typedef enum {
+    CONTACT_ROUTE_NONE = 0, //  not a topic contact-sync consumes
+    CONTACT_ROUTE_BIRD,
+    CONTACT_ROUTE_HUBSPOT,
+    CONTACT_ROUTE_CONVERSATION,
+    CONTACT_ROUTE_RECONCILE,
+    CONTACT_ROUTE_ERASE
+} contact_route_t;
+
+//  The route of a topic (the pattern it matches, as the runtime matches it).
+contact_route_t contact_sync_route (const char *topic);
+
+//  What a HubSpot contact webhook is, by its subscriptionType (else
+//  eventType, else the topic's last part; an unsplit batch of one read as
+//  its one event).
+typedef enum {
+    CONTACT_HUBSPOT_CONTACT = 1, //  anything else: contact_sync_parse_hubspot
+    CONTACT_HUBSPOT_LIFECYCLE,   //  contact.merge, contact.deletion: contact_sync_parse_lifecycle
+    CONTACT_HUBSPOT_PRIVACY      //  contact.privacyDeletion: contact_sync_parse_privacy
+} contact_hubspot_kind_t;
+
+contact_hubspot_kind_t contact_sync_hubspot_kind (const char *topic, const json_t *data);
 
 //  -------------------------------------------------------------------
 //  Lifecycle: HubSpot contact.merge and contact.deletion
@@ -227,8 +286,8 @@ typedef struct {
 } contact_lifecycle_t;
 
 //  Reads webhook.hubspot.contact.merge / .deletion (.privacyDeletion is an
-//  erase: contact_sync_parse_erase). ZHUB_OK, ZHUB_NOTFOUND (another
-//  topic), ZHUB_REJECT when malformed.
+//  erase: contact_sync_parse_privacy). ZHUB_OK, ZHUB_NOTFOUND (another
+//  type), ZHUB_REJECT when malformed.
 zhub_rc_t contact_sync_parse_lifecycle (const char *topic, const json_t *data,
                                         contact_lifecycle_t *event, char *reason,
                                         size_t reason_size);
@@ -282,14 +341,19 @@ typedef struct {
     bool hubspot_known;
 } contact_erase_t;
 
-//  Reads contact.erase {"request", "identifier", "upstream"?} or
-//  webhook.hubspot.contact.privacyDeletion (request "hubspot-privacy-<objectId>",
-//  identifier objectId, upstream false). ZHUB_OK with *erase filled,
-//  ZHUB_NOTFOUND for any other message, ZHUB_REJECT with a reason when
-//  malformed (no request or identifier, a request with "|" or control
-//  bytes or longer than CONTACT_ERASE_REQUEST_MAX).
-zhub_rc_t contact_sync_parse_erase (const char *topic, const json_t *data, contact_erase_t *erase,
-                                    char *reason, size_t reason_size);
+//  Reads contact.erase's data {"request", "identifier", "upstream"?}.
+//  ZHUB_OK with *erase filled, ZHUB_REJECT with a reason when malformed
+//  (no request or identifier, a request with "|" or control bytes or
+//  longer than CONTACT_ERASE_REQUEST_MAX, an upstream not a boolean).
+zhub_rc_t contact_sync_parse_erase (const json_t *data, contact_erase_t *erase, char *reason,
+                                    size_t reason_size);
+
+//  Reads webhook.hubspot.contact.privacyDeletion as an erase: request
+//  "hubspot-privacy-<objectId>", identifier objectId, upstream false.
+//  ZHUB_OK, ZHUB_NOTFOUND for another type, ZHUB_REJECT without a usable
+//  objectId.
+zhub_rc_t contact_sync_parse_privacy (const char *topic, const json_t *data, contact_erase_t *erase,
+                                      char *reason, size_t reason_size);
 
 void contact_erase_clear (contact_erase_t *erase);
 

@@ -107,18 +107,13 @@ s_trimmed (const char *text)
     return copy;
 }
 
-static zhub_rc_t
-s_parse_privacy (const char *topic, const json_t *data, contact_erase_t *erase, char *reason,
-                 size_t reason_size)
+zhub_rc_t
+contact_sync_parse_privacy (const char *topic, const json_t *data, contact_erase_t *erase,
+                            char *reason, size_t reason_size)
 {
-    if (json_is_array (data) && json_array_size (data) == 1)
-        data = json_array_get (data, 0);
-    const char *type = s_json_str (data, "subscriptionType");
-    if (!type)
-        type = s_json_str (data, "eventType");
-    if (!type)
-        type = topic + strlen ("webhook.hubspot.");
-    if (strcmp (type, S_PRIVACY_TYPE))
+    memset (erase, 0, sizeof *erase);
+    const char *type = contact_sync_hubspot_type (topic, &data);
+    if (!type || strcmp (type, S_PRIVACY_TYPE))
         return ZHUB_NOTFOUND;
     char *id = s_json_id (json_object_get (data, "objectId"));
     if (!id || strlen (id) > CONTACT_ERASE_REQUEST_MAX - 16) {
@@ -140,16 +135,10 @@ s_parse_privacy (const char *topic, const json_t *data, contact_erase_t *erase, 
 }
 
 zhub_rc_t
-contact_sync_parse_erase (const char *topic, const json_t *data, contact_erase_t *erase,
-                          char *reason, size_t reason_size)
+contact_sync_parse_erase (const json_t *data, contact_erase_t *erase, char *reason,
+                          size_t reason_size)
 {
     memset (erase, 0, sizeof *erase);
-    if (!topic)
-        return ZHUB_NOTFOUND;
-    if (!strncmp (topic, "webhook.hubspot.contact.", 24))
-        return s_parse_privacy (topic, data, erase, reason, reason_size);
-    if (strcmp (topic, "contact.erase"))
-        return ZHUB_NOTFOUND;
     const char *request = s_json_str (data, "request");
     if (!s_request_ok (request)) {
         s_reason (reason, reason_size,

@@ -182,8 +182,8 @@ s_delete_hubspot (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const char *id, 
 {
     if (!id && !email)
         return true;
-    zhub_hubspot_contact_gdpr_delete (((contact_sync_t *)ctx->state)->hubspot, id ? id : email, id ? NULL : "email",
-                                      msg->traceparent, resp);
+    zhub_hubspot_contact_gdpr_delete (((contact_sync_t *)ctx->state)->hubspot, id ? id : email,
+                                      id ? NULL : "email", msg->traceparent, resp);
     zhub_debug ("call", "id=%s api=hubspot what=\"hubspot gdpr delete contact\" status=%ld ms=%lld",
                 msg->id, resp->status, (long long)resp->elapsed_ms);
     return s_deleted (resp, "hubspot gdpr delete contact", out);
@@ -375,31 +375,21 @@ s_commit_fn (zhub_txn_t *txn, void *arg)
 //  -------------------------------------------------------------------
 //  The handler
 
-bool
-contact_sync_erase (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+void
+contact_sync_erase (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, contact_erase_t *erase,
+                    zhub_outcome_t *out)
 {
     contact_sync_t *self = ctx->state;
-    contact_erase_t erase;
-    char reason[256] = "";
-    json_t *data = zhub_msg_data_json (msg);
-    zhub_rc_t rc = contact_sync_parse_erase (msg->type, data, &erase, reason, sizeof reason);
-    json_decref (data);
-    if (rc == ZHUB_NOTFOUND)
-        return false;
-    if (rc != ZHUB_OK) {
-        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
-        return true;
-    }
     s_find_t *find = zhub_calloc (1, sizeof *find);
     find->self = self;
-    find->erase = &erase;
+    find->erase = erase;
     if (zhub_store_read (ctx->store, s_find_fn, find) != ZHUB_OK)
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the contact states");
-    else if (!erase.upstream || s_upstream (ctx, msg, find, out)) {
-        json_t *forget_data = contact_sync_forget_data (&erase, find->states, find->count);
+    else if (!erase->upstream || s_upstream (ctx, msg, find, out)) {
+        json_t *forget_data = contact_sync_forget_data (erase, find->states, find->count);
         s_commit_t commit = {.ctx = ctx,
                              .self = self,
-                             .erase = &erase,
+                             .erase = erase,
                              .find = find,
                              .msg = msg,
                              .forget_data = forget_data};
@@ -409,14 +399,12 @@ contact_sync_erase (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t
             zhub_outcome_ok (out, find->count ? "erased" : "erased_nobody");
             //  No identifier in the log: the request id names the erase.
             snprintf (out->reason, sizeof out->reason,
-                      "request=%s contacts=%zu removed=%zu upstream=%s", erase.request, find->count,
-                      commit.removed, erase.upstream ? "yes" : "no");
+                      "request=%s contacts=%zu removed=%zu upstream=%s", erase->request,
+                      find->count, commit.removed, erase->upstream ? "yes" : "no");
         } else
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the erase");
         json_decref (forget_data);
     }
     s_find_clear (find);
     free (find);
-    contact_erase_clear (&erase);
-    return true;
 }

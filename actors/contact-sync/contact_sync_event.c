@@ -144,6 +144,40 @@ s_read_contact_ref (const json_t *ref, const json_t *fallback_id, contact_event_
     return true;
 }
 
+//  The envelope's part of an event: its time and id.
+static void
+s_stamp (contact_event_t *event, const zhub_msg_t *msg)
+{
+    event->time_ms = msg->time_ms;
+    event->event_id = zhub_strdup (msg->id);
+}
+
+//  Every parser's first check: data the runtime could not read as JSON, or
+//  a scalar, names nothing.
+static bool
+s_data_ok (const zhub_msg_t *msg, const json_t *data, char *reason, size_t reason_size)
+{
+    if (msg && msg->type && (json_is_object (data) || json_is_array (data)))
+        return true;
+    s_reason (reason, reason_size, "message data is not an object");
+    return false;
+}
+
+//  The outcome of a parser: what was found is stamped, what was not is
+//  cleared.
+static zhub_rc_t
+s_parsed (zhub_rc_t rc, const zhub_msg_t *msg, contact_event_t *event, char *reason,
+          size_t reason_size)
+{
+    if (rc == ZHUB_NOTFOUND)
+        s_reason (reason, reason_size, "no contact in %s", msg->type);
+    if (rc == ZHUB_OK)
+        s_stamp (event, msg);
+    else
+        contact_event_clear (event);
+    return rc;
+}
+
 static zhub_rc_t
 s_parse_bird (const char *topic, const json_t *data, contact_event_t *event)
 {
@@ -193,19 +227,39 @@ s_parse_bird (const char *topic, const json_t *data, contact_event_t *event)
     return ZHUB_NOTFOUND;
 }
 
+const char *
+contact_sync_hubspot_type (const char *topic, const json_t **data)
+{
+    if (json_is_array (*data) && json_array_size (*data) == 1)
+        *data = json_array_get (*data, 0); //  an unsplit batch of one
+    const char *type = s_json_str (*data, "subscriptionType");
+    if (!type)
+        type = s_json_str (*data, "eventType");
+    if (!type && topic && !strncmp (topic, "webhook.hubspot.", 16))
+        type = topic + 16;
+    return type;
+}
+
+contact_hubspot_kind_t
+contact_sync_hubspot_kind (const char *topic, const json_t *data)
+{
+    const char *type = contact_sync_hubspot_type (topic, &data);
+    if (!type)
+        return CONTACT_HUBSPOT_CONTACT;
+    if (!strcmp (type, "contact.merge") || !strcmp (type, "contact.deletion"))
+        return CONTACT_HUBSPOT_LIFECYCLE;
+    if (!strcmp (type, "contact.privacyDeletion"))
+        return CONTACT_HUBSPOT_PRIVACY;
+    return CONTACT_HUBSPOT_CONTACT;
+}
+
 static zhub_rc_t
 s_parse_hubspot (const char *topic, const json_t *data, contact_event_t *event, char *reason,
                  size_t reason_size)
 {
     event->origin = CONTACT_FROM_HUBSPOT;
-    if (json_is_array (data) && json_array_size (data) == 1)
-        data = json_array_get (data, 0); //  an unsplit batch of one
-    const char *type = s_json_str (data, "subscriptionType");
-    if (!type)
-        type = s_json_str (data, "eventType");
-    if (!type)
-        type = topic + strlen ("webhook.hubspot.");
-    if (strcmp (type, "contact.creation") && strcmp (type, "contact.propertyChange"))
+    const char *type = contact_sync_hubspot_type (topic, &data);
+    if (!type || (strcmp (type, "contact.creation") && strcmp (type, "contact.propertyChange")))
         return ZHUB_NOTFOUND;
     event->kind = zhub_strdup (type);
     event->hubspot_id = s_json_id (json_object_get (data, "objectId"));
@@ -227,50 +281,64 @@ s_parse_hubspot (const char *topic, const json_t *data, contact_event_t *event, 
 }
 
 zhub_rc_t
-contact_sync_parse_json (const char *topic, const json_t *data, contact_event_t *event,
+contact_sync_parse_bird (const zhub_msg_t *msg, const json_t *data, contact_event_t *event,
                          char *reason, size_t reason_size)
 {
     memset (event, 0, sizeof *event);
-    zhub_rc_t rc = ZHUB_NOTFOUND;
-    if (!topic || !(json_is_object (data) || json_is_array (data))) {
-        s_reason (reason, reason_size, "message data is not an object");
+    if (!s_data_ok (msg, data, reason, reason_size))
         return ZHUB_REJECT;
-    }
-    if (!strncmp (topic, "webhook.bird.", 13))
-        rc = s_parse_bird (topic, data, event);
-    else if (!strncmp (topic, "webhook.hubspot.contact.", 24))
-        rc = s_parse_hubspot (topic, data, event, reason, reason_size);
-    else if (!strcmp (topic, "conversation.started")) {
-        event->origin = CONTACT_FROM_BIRD;
-        event->kind = zhub_strdup (topic);
-        event->bird_id = s_json_id (json_object_get (data, "bird_contact_id"));
-        const char *status = s_json_str (data, "status");
-        event->conversation_status = zhub_strdup (status ? status : "active");
-        if (event->bird_id)
-            rc = ZHUB_OK;
-        else {
-            s_reason (reason, reason_size, "conversation.started without bird_contact_id");
-            rc = ZHUB_REJECT;
-        }
-    }
-    if (rc == ZHUB_NOTFOUND)
-        s_reason (reason, reason_size, "no contact in %s", topic);
-    if (rc != ZHUB_OK)
-        contact_event_clear (event);
-    return rc;
+    const char *topic = msg->type;
+    if (strncmp (topic, "webhook.bird.", 13))
+        return s_parsed (ZHUB_NOTFOUND, msg, event, reason, reason_size);
+    return s_parsed (s_parse_bird (topic, data, event), msg, event, reason, reason_size);
 }
 
 zhub_rc_t
-contact_sync_parse (const zhub_msg_t *msg, contact_event_t *event, char *reason, size_t reason_size)
+contact_sync_parse_hubspot (const zhub_msg_t *msg, const json_t *data, contact_event_t *event,
+                            char *reason, size_t reason_size)
 {
-    json_t *data = zhub_msg_data_json (msg);
-    zhub_rc_t rc = contact_sync_parse_json (msg->type, data, event, reason, reason_size);
-    json_decref (data);
-    if (rc == ZHUB_OK) {
-        event->time_ms = msg->time_ms;
-        event->event_id = zhub_strdup (msg->id);
+    memset (event, 0, sizeof *event);
+    if (!s_data_ok (msg, data, reason, reason_size))
+        return ZHUB_REJECT;
+    return s_parsed (s_parse_hubspot (msg->type, data, event, reason, reason_size), msg, event,
+                     reason, reason_size);
+}
+
+zhub_rc_t
+contact_sync_parse_conversation (const zhub_msg_t *msg, const json_t *data, contact_event_t *event,
+                                 char *reason, size_t reason_size)
+{
+    memset (event, 0, sizeof *event);
+    if (!s_data_ok (msg, data, reason, reason_size))
+        return ZHUB_REJECT;
+    event->origin = CONTACT_FROM_BIRD;
+    event->kind = zhub_strdup (msg->type);
+    event->bird_id = s_json_id (json_object_get (data, "bird_contact_id"));
+    const char *status = s_json_str (data, "status");
+    event->conversation_status = zhub_strdup (status ? status : "active");
+    zhub_rc_t rc = ZHUB_OK;
+    if (!event->bird_id) {
+        s_reason (reason, reason_size, "%s without bird_contact_id", msg->type);
+        rc = ZHUB_REJECT;
     }
-    return rc;
+    return s_parsed (rc, msg, event, reason, reason_size);
+}
+
+contact_route_t
+contact_sync_route (const char *topic)
+{
+    static const struct {
+        const char *pattern;
+        contact_route_t route;
+    } routes[] = {{CONTACT_TOPIC_BIRD, CONTACT_ROUTE_BIRD},
+                  {CONTACT_TOPIC_HUBSPOT, CONTACT_ROUTE_HUBSPOT},
+                  {CONTACT_TOPIC_CONVERSATION, CONTACT_ROUTE_CONVERSATION},
+                  {CONTACT_TOPIC_RECONCILE, CONTACT_ROUTE_RECONCILE},
+                  {CONTACT_TOPIC_ERASE, CONTACT_ROUTE_ERASE}};
+    for (size_t i = 0; topic && i < sizeof routes / sizeof routes[0]; i++)
+        if (zhub_topic_match (routes[i].pattern, topic))
+            return routes[i].route;
+    return CONTACT_ROUTE_NONE;
 }
 
 //  -------------------------------------------------------------------
@@ -294,15 +362,9 @@ contact_sync_parse_lifecycle (const char *topic, const json_t *data, contact_lif
                               char *reason, size_t reason_size)
 {
     memset (event, 0, sizeof *event);
-    if (json_is_array (data) && json_array_size (data) == 1)
-        data = json_array_get (data, 0);
-    const char *type = s_json_str (data, "subscriptionType");
-    if (!type)
-        type = s_json_str (data, "eventType");
-    if (!type && topic && !strncmp (topic, "webhook.hubspot.", 16))
-        type = topic + 16;
+    const char *type = contact_sync_hubspot_type (topic, &data);
     //  contact.privacyDeletion is not a lifecycle change but an erase
-    //  (contact_sync_parse_erase): the person's data must go, not just the link.
+    //  (contact_sync_parse_privacy): the person's data must go, not just the link.
     if (!type || (strcmp (type, "contact.merge") && strcmp (type, "contact.deletion")))
         return ZHUB_NOTFOUND;
     event->merge = !strcmp (type, "contact.merge");

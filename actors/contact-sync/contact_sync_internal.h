@@ -102,6 +102,11 @@ const contact_field_map_t *contact_sync_field_of (const contact_sync_config_t *c
 //  contact event's payload): id, display name and identifiers.
 bool contact_sync_read_bird_contact (const json_t *contact, contact_event_t *event);
 
+//  contact_sync_event.c: a HubSpot webhook's type (subscriptionType, else
+//  eventType, else the topic after "webhook.hubspot."), or NULL; an
+//  unsplit batch of one in *data becomes its one event.
+const char *contact_sync_hubspot_type (const char *topic, const json_t **data);
+
 //  contact_sync_plan.c: the plan machinery both directions use.
 void contact_sync_plan_reason (contact_plan_t *plan, contact_plan_kind_t kind, uint32_t code,
                                const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));

@@ -54,7 +54,8 @@ contact_sync_ready (zhub_actor_ctx_t *ctx, char *why, size_t why_size)
             known ? *known
                   : (zhub_hubspot_property_t){.object = "contacts", .name = field->hubspot};
     }
-    return zhub_hubspot_properties_check (((contact_sync_t *)ctx->state)->hubspot, "contacts", needs, count, why, why_size)
+    return zhub_hubspot_properties_check (((contact_sync_t *)ctx->state)->hubspot, "contacts",
+                                          needs, count, why, why_size)
            == 0;
 }
 
@@ -216,10 +217,11 @@ s_call (zhub_actor_ctx_t *ctx, const contact_call_t *call, const zhub_msg_t *msg
         zhub_http_response_t *resp, zhub_outcome_t *out)
 {
     if (call->api == CONTACT_API_HUBSPOT)
-        zhub_hubspot_request (((contact_sync_t *)ctx->state)->hubspot, call->method, call->path, call->body, msg->traceparent,
-                              resp);
+        zhub_hubspot_request (((contact_sync_t *)ctx->state)->hubspot, call->method, call->path,
+                              call->body, msg->traceparent, resp);
     else
-        zhub_bird_request (((contact_sync_t *)ctx->state)->bird, call->method, call->path, call->body, msg->traceparent, resp);
+        zhub_bird_request (((contact_sync_t *)ctx->state)->bird, call->method, call->path,
+                           call->body, msg->traceparent, resp);
     zhub_debug ("call", "id=%s api=%s what=\"%s\" status=%ld ms=%lld", msg->id,
                 s_api_name (call->api), call->what, resp->status, (long long)resp->elapsed_ms);
     const json_t *error = call->op == CONTACT_OP_HUBSPOT_UPSERT && resp->status == 207
@@ -475,7 +477,8 @@ s_handle_lifecycle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, contact_lifecy
                                   now_id ? json_string (now_id) : json_null ());
         char *escaped = zhub_http_escape (states[i].bird_id);
         char *path = zhub_sprintf ("/contacts/%s", escaped);
-        zhub_bird_request (((contact_sync_t *)ctx->state)->bird, "PATCH", path, body, msg->traceparent, &resp);
+        zhub_bird_request (((contact_sync_t *)ctx->state)->bird, "PATCH", path, body,
+                           msg->traceparent, &resp);
         free (path);
         free (escaped);
         json_decref (body);
@@ -506,61 +509,112 @@ s_handle_lifecycle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, contact_lifecy
 }
 
 //  -------------------------------------------------------------------
-//  The handler
+//  The handlers, one per route (main.c)
 
-void
-contact_sync_handle (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
+//  A contact to sync, read by its route's parser: the plan, run to its end.
+static void
+s_sync (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_rc_t parsed, contact_event_t *event,
+        const char *reason, zhub_outcome_t *out)
 {
-    const zhub_msg_t *msg = ev->msg;
     contact_sync_t *self = ctx->state;
-    contact_event_t event;
-    char reason[256] = "";
-    if (contact_sync_erase (ctx, msg, out))
-        return;
-    if (!strncmp (msg->type, "webhook.hubspot.contact.", 24)) {
-        contact_lifecycle_t life;
-        json_t *data = zhub_msg_data_json (msg);
-        zhub_rc_t life_rc =
-            contact_sync_parse_lifecycle (msg->type, data, &life, reason, sizeof reason);
-        json_decref (data);
-        if (life_rc == ZHUB_REJECT) {
-            zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
-            return;
-        }
-        if (life_rc == ZHUB_OK) {
-            s_handle_lifecycle (ctx, msg, &life, out);
-            contact_lifecycle_clear (&life);
-            return;
-        }
-    }
-    zhub_rc_t rc = contact_sync_parse (msg, &event, reason, sizeof reason);
-    if (rc == ZHUB_NOTFOUND) {
+    if (parsed == ZHUB_NOTFOUND) {
         zhub_outcome_ok (out, "ignored");
         snprintf (out->reason, sizeof out->reason, "%s", reason);
         return;
     }
-    if (rc != ZHUB_OK) {
+    if (parsed != ZHUB_OK) {
         zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
         return;
     }
     contact_state_t state = {0};
-    rc = event.origin == CONTACT_FROM_BIRD
-             ? contact_sync_load_bird (ctx->store, self, event.bird_id, &state)
-             : contact_sync_load_hubspot (ctx->store, self, event.hubspot_id, &state);
+    zhub_rc_t rc = event->origin == CONTACT_FROM_BIRD
+                       ? contact_sync_load_bird (ctx->store, self, event->bird_id, &state)
+                       : contact_sync_load_hubspot (ctx->store, self, event->hubspot_id, &state);
     if (rc == ZHUB_ERROR) {
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the contact state");
-        contact_event_clear (&event);
+        contact_event_clear (event);
         return;
     }
     bool have = rc == ZHUB_OK;
 
     contact_plan_t plan;
     contact_plan_init (&plan);
-    contact_sync_plan_event (&event, have ? &state : NULL, &self->core, &plan);
-    s_execute (ctx, msg, &event, &state, &have, &plan, out);
+    contact_sync_plan_event (event, have ? &state : NULL, &self->core, &plan);
+    s_execute (ctx, msg, event, &state, &have, &plan, out);
     contact_plan_clear (&plan);
     contact_state_clear (&state);
-    contact_event_clear (&event);
+    contact_event_clear (event);
+}
+
+void
+contact_sync_on_bird (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
+{
+    contact_event_t event;
+    char reason[256] = "";
+    zhub_rc_t rc = contact_sync_parse_bird (ev->msg, ev->data, &event, reason, sizeof reason);
+    s_sync (ctx, ev->msg, rc, &event, reason, out);
+}
+
+void
+contact_sync_on_conversation (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                              zhub_outcome_t *out)
+{
+    contact_event_t event;
+    char reason[256] = "";
+    zhub_rc_t rc =
+        contact_sync_parse_conversation (ev->msg, ev->data, &event, reason, sizeof reason);
+    s_sync (ctx, ev->msg, rc, &event, reason, out);
+}
+
+void
+contact_sync_on_hubspot (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
+{
+    const zhub_msg_t *msg = ev->msg;
+    char reason[256] = "";
+    switch (contact_sync_hubspot_kind (msg->type, ev->data)) {
+        case CONTACT_HUBSPOT_CONTACT: {
+            contact_event_t event;
+            zhub_rc_t rc =
+                contact_sync_parse_hubspot (msg, ev->data, &event, reason, sizeof reason);
+            s_sync (ctx, msg, rc, &event, reason, out);
+            return;
+        }
+        case CONTACT_HUBSPOT_LIFECYCLE: {
+            contact_lifecycle_t life;
+            if (contact_sync_parse_lifecycle (msg->type, ev->data, &life, reason, sizeof reason)
+                != ZHUB_OK) {
+                zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+                return;
+            }
+            s_handle_lifecycle (ctx, msg, &life, out);
+            contact_lifecycle_clear (&life);
+            return;
+        }
+        case CONTACT_HUBSPOT_PRIVACY: {
+            contact_erase_t erase;
+            if (contact_sync_parse_privacy (msg->type, ev->data, &erase, reason, sizeof reason)
+                != ZHUB_OK) {
+                zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+                return;
+            }
+            contact_sync_erase (ctx, msg, &erase, out);
+            contact_erase_clear (&erase);
+            return;
+        }
+    }
+}
+
+void
+contact_sync_on_erase (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
+{
+    contact_erase_t erase;
+    char reason[256] = "";
+    if (contact_sync_parse_erase (ev->data, &erase, reason, sizeof reason) != ZHUB_OK) {
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+        return;
+    }
+    contact_sync_erase (ctx, ev->msg, &erase, out);
+    contact_erase_clear (&erase);
 }
 
 //  -------------------------------------------------------------------
@@ -684,7 +738,7 @@ s_reconcile_one (zhub_actor_ctx_t *ctx, const zhub_msg_t *tick, const json_t *re
 }
 
 void
-contact_sync_reconcile (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
+contact_sync_on_reconcile (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
 {
     const zhub_msg_t *msg = ev->msg;
     contact_sync_t *self = ctx->state;
@@ -693,15 +747,12 @@ contact_sync_reconcile (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhu
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the watermark");
         return;
     }
-    json_t *data = zhub_msg_data_json (msg);
-    const char *since_text = json_string_value (json_object_get (data, "since"));
+    const char *since_text = json_string_value (json_object_get (ev->data, "since"));
     int64_t since = meta.watermark;
     if (since_text && zhub_time_parse (since_text, &since)) {
         zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "since is not an RFC 3339 time");
-        json_decref (data);
         return;
     }
-    json_decref (data);
     json_t *properties = json_array ();
     const char *list =
         self->core.hubspot_properties ? self->core.hubspot_properties : CONTACT_HUBSPOT_PROPERTIES;
@@ -733,8 +784,8 @@ contact_sync_reconcile (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhu
         }
         //  Search has its own limit (5/s per token, no rate headers): the
         //  connector's pacer spaces search calls.
-        zhub_hubspot_request (((contact_sync_t *)ctx->state)->hubspot, "POST", "/crm/v3/objects/contacts/search", body,
-                              msg->traceparent, &resp);
+        zhub_hubspot_request (((contact_sync_t *)ctx->state)->hubspot, "POST",
+                              "/crm/v3/objects/contacts/search", body, msg->traceparent, &resp);
         json_decref (body);
         pages++;
         if (resp.status < 200 || resp.status >= 300) {

@@ -36,12 +36,12 @@ typedef struct {
     zhub_table_t contacts;
     zhub_table_t hubspot_ids;
     zhub_table_t audit;
-    zhub_table_t meta;        //  "reconcile_watermark", "reconcile_drift_total" (decimal text)
-    zhub_table_t pending;     //  bird id -> HubSpot write still to send (batching)
+    zhub_table_t meta;          //  "reconcile_watermark", "reconcile_drift_total" (decimal text)
+    zhub_table_t pending;       //  bird id -> HubSpot write still to send (batching)
     zhub_table_t pending_order; //  "<16 hex since>|<bird id>" -> "": pending, oldest first
-    zhub_table_t links;       //  bird id -> HubSpot id still to write onto the Bird contact
-    int64_t batch_window_ms;  //  ZHUB_HUBSPOT_BATCH_WINDOW (default 200 ms); 0 = write at once
-    int64_t flush_not_before; //  mono ms: after a failed flush
+    zhub_table_t links;         //  bird id -> HubSpot id still to write onto the Bird contact
+    int64_t batch_window_ms;    //  ZHUB_HUBSPOT_BATCH_WINDOW (default 200 ms); 0 = write at once
+    int64_t flush_not_before;   //  mono ms: after a failed flush
     //  What the tick needs without reading the store: intents queued since
     //  the last flush and when the first of them was (wall ms); -1 = unknown
     //  (at start: look in the store once).
@@ -50,12 +50,12 @@ typedef struct {
     int64_t links_not_before; //  mono ms: the next Bird link write while busy
 } contact_sync_t;
 
-#define CONTACT_BATCH_MAX 100     //  HubSpot's batch limit
+#define CONTACT_BATCH_MAX 100 //  HubSpot's batch limit
 //  ZHUB_HUBSPOT_BATCH_WINDOW when unset: a write waits up to this long for
 //  others to share its call; "0" turns batching off (one call per change)
 #define CONTACT_BATCH_WINDOW_DEFAULT_MS 200
-#define CONTACT_SYNC_BATCH_MESSAGES 32 //  default ZHUB_CREDIT, and messages per store commit
-#define CONTACT_LINKS_PER_TICK 20 //  Bird link writes per idle tick, between batches
+#define CONTACT_SYNC_BATCH_MESSAGES 32     //  default ZHUB_CREDIT, and messages per store commit
+#define CONTACT_LINKS_PER_TICK 20          //  Bird link writes per idle tick, between batches
 #define CONTACT_LINKS_BUSY_INTERVAL_MS 250 //  one link write at most this often under load
 
 //  Batching (contact_sync_batch.c). Queues the plan's HubSpot upsert as an
@@ -124,20 +124,22 @@ void contact_sync_close (zhub_actor_ctx_t *ctx);
 //  tick logs `event=reconcile found= drift=`, adds drift to the stored
 //  counter reconcile_drift_total and publishes contact.reconciled {found,
 //  drift, drift_total, since, watermark}.
-void contact_sync_reconcile (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
+void contact_sync_on_reconcile (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                zhub_outcome_t *out);
 
 #define CONTACT_RECONCILE_PAGE 100
 #define CONTACT_RECONCILE_MAX_PAGES 100 //  per tick; the next tick goes on from the watermark
 #define CONTACT_RECONCILE_CAP 10000     //  HubSpot's results per query
 
-//  GDPR erase (contact_sync_erase_io.c): contact.erase and
-//  webhook.hubspot.contact.privacyDeletion. Finds the person, deletes them
-//  upstream when asked, removes every record about them, turns their
-//  audit entries into tombstones (keys "erased:<request>|..."), queues
-//  contact.forget and contact.forgotten in the same transaction and asks
-//  the runtime to compact the store. Returns false (out untouched) when
-//  msg is neither topic.
-bool contact_sync_erase (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out);
+//  GDPR erase (contact_sync_erase_io.c), read from contact.erase or
+//  webhook.hubspot.contact.privacyDeletion (msg, for its id and trace).
+//  Finds the person, deletes them upstream when asked, removes every
+//  record about them, turns their audit entries into tombstones (keys
+//  "erased:<request>|..."), queues contact.forget and contact.forgotten in
+//  the same transaction and asks the runtime to compact the store. Sets
+//  erase->hubspot_known on the way (contact_erase_t).
+void contact_sync_erase (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, contact_erase_t *erase,
+                         zhub_outcome_t *out);
 
 //  zhub_actor_spec_t.ready: the HubSpot contact properties contact-sync
 //  writes exist as it needs them: bird_contact_id (unique: the upsert
@@ -145,8 +147,15 @@ bool contact_sync_erase (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outc
 //  shape checked when it is one `zhub hubspot setup` creates).
 bool contact_sync_ready (zhub_actor_ctx_t *ctx, char *why, size_t why_size);
 
-//  The handler for every contact-sync topic.
-void contact_sync_handle (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
+//  The handlers of contact-sync's routes (contact_sync.h, Routes), one each:
+//  webhook.bird.>, webhook.hubspot.contact.> (a contact to sync, a merge
+//  or deletion, or a privacy deletion: contact_sync_hubspot_kind),
+//  conversation.started and contact.erase; contact.reconcile is
+//  contact_sync_on_reconcile above.
+zhub_actor_handler_fn contact_sync_on_bird;
+zhub_actor_handler_fn contact_sync_on_hubspot;
+zhub_actor_handler_fn contact_sync_on_conversation;
+zhub_actor_handler_fn contact_sync_on_erase;
 
 //  Reads the state of a contact by its Bird id or its HubSpot id.
 //  ZHUB_OK with *state, ZHUB_NOTFOUND, or ZHUB_ERROR.

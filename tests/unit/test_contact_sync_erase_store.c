@@ -37,13 +37,12 @@ s_setup (s_fixture_t *f)
         return false;
     f->sync.queued = -1;
     //  A broker nobody listens on: zmq connects lazily, nothing is sent.
-    f->config = (zhub_actor_config_t){.name = (char *)"contact-sync",
-                                      .broker = (char *)"tcp://127.0.0.1:9",
-                                      .data_dir = f->dir};
+    f->config = (zhub_actor_config_t){
+        .name = (char *)"contact-sync", .broker = (char *)"tcp://127.0.0.1:9", .data_dir = f->dir};
     //  APIs nobody listens on: the erase paths under test make no call
     f->sync.hubspot_config = (zhub_hubspot_config_t){.base_url = "http://127.0.0.1:9"};
-    f->sync.bird_config = (zhub_bird_config_t){.base_url = "http://127.0.0.1:9",
-                                               .workspace_id = "a1405560-c8d3-4b1a-877d-3f449ad95352"};
+    f->sync.bird_config = (zhub_bird_config_t){
+        .base_url = "http://127.0.0.1:9", .workspace_id = "a1405560-c8d3-4b1a-877d-3f449ad95352"};
     f->spec = (zhub_actor_spec_t){
         .open = contact_sync_open, .close = contact_sync_close, .state = &f->sync};
     char err[256];
@@ -239,7 +238,10 @@ s_erase (s_fixture_t *f, const char *type, const char *id, const char *data_text
     json_decref (data);
     zhub_outcome_t out = {0};
     zhub_outcome_ok (&out, "ok");
-    zhub_test_handle (contact_sync_handle, f->ctx, msg, &out);
+    //  each route has its handler (main.c)
+    zhub_test_handle (contact_sync_route (type) == CONTACT_ROUTE_ERASE ? contact_sync_on_erase
+                                                                       : contact_sync_on_hubspot,
+                      f->ctx, msg, &out);
     zhub_msg_destroy (&msg);
     return out;
 }
@@ -473,9 +475,47 @@ test_privacy_deletion_after_deletion (void)
     s_teardown (&f);
 }
 
+//  The handlers read the event the runtime decoded once (ev->data), not
+//  the envelope's data again: given an event whose decoded data names Bo,
+//  the erase is Bo's, whatever the envelope still carries.
+static void
+test_handlers_read_the_decoded_event (void)
+{
+    s_fixture_t f;
+    CHECK (s_setup (&f));
+    if (!f.actor)
+        return;
+    CHECK (zhub_store_write (f.ctx->store, s_fill, &f.sync) == ZHUB_OK);
+    zhub_msg_t *msg = zhub_msg_new ();
+    zhub_msg_set (&msg->id, "erase:r-once");
+    zhub_msg_set (&msg->type, "contact.erase");
+    zhub_msg_set (&msg->subject, "erase:r-once");
+    json_t *stale = json_pack ("{s:s}", "note", "not an erase");
+    CHECK (zhub_msg_set_data_json (msg, stale) == 0);
+    json_t *data = json_pack ("{s:s, s:s}", "request", "r-once", "identifier", "b-bo");
+    zhub_actor_event_t ev = {.msg = msg, .data = data, .attempt = 1};
+    zhub_outcome_t out = {0};
+    contact_sync_on_erase (f.ctx, &ev, &out);
+    CHECK (out.rc == ZHUB_OK);
+    CHECK_STR (out.outcome, "erased");
+    s_read_t r;
+    s_read (&f, &r, false);
+    CHECK (r.contacts == 1 && r.sent_count == 2);
+    json_t *holder = NULL;
+    if (r.sent_count == 2)
+        CHECK_STR (json_string_value (s_data_get (r.sent[0], "bird_contact_id", &holder)), "b-bo");
+    json_decref (holder);
+    s_read_clear (&r);
+    json_decref (data);
+    json_decref (stale);
+    zhub_msg_destroy (&msg);
+    s_teardown (&f);
+}
+
 int
 main (void)
 {
+    RUN (test_handlers_read_the_decoded_event);
     RUN (test_erase_by_email_leaves_no_trace);
     RUN (test_erase_by_phone_digits_and_bird_id);
     RUN (test_privacy_deletion_after_deletion);

@@ -45,9 +45,8 @@ s_bird_event (contact_event_t *event, const char *phone, int64_t time_ms)
               phone);
     json_t *data = s_json (text);
     char reason[256];
-    CHECK (
-        contact_sync_parse_json ("webhook.bird.contact.updated", data, event, reason, sizeof reason)
-        == ZHUB_OK);
+    zhub_msg_t msg = {.type = (char *)"webhook.bird.contact.updated"};
+    CHECK (contact_sync_parse_bird (&msg, data, event, reason, sizeof reason) == ZHUB_OK);
     CHECK (event->complete);
     event->time_ms = time_ms;
     event->event_id = zhub_strdup ("ev-bird");

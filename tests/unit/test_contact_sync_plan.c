@@ -15,7 +15,7 @@ test_bird_message_fetches_the_contact (void)
     CHECK (zhub_msg_set_data_json (msg, sample) == 0);
     contact_event_t event;
     char reason[256];
-    CHECK (contact_sync_parse (msg, &event, reason, sizeof reason) == ZHUB_OK);
+    CHECK (s_parse_msg (msg, &event, reason, sizeof reason) == ZHUB_OK);
     CHECK (event.origin == CONTACT_FROM_BIRD);
     CHECK_STR (event.kind, "whatsapp.inbound");
     CHECK_STR (event.bird_id, BIRD_ID);
@@ -44,8 +44,7 @@ test_bird_sample_maps_to_hubspot_upsert (void)
     json_t *sample = s_sample ("bird-message-created.json");
     contact_event_t event;
     char reason[256];
-    CHECK (contact_sync_parse_json ("webhook.bird.whatsapp.inbound", sample, &event, reason,
-                                    sizeof reason)
+    CHECK (s_parse ("webhook.bird.whatsapp.inbound", sample, &event, reason, sizeof reason)
            == ZHUB_OK);
     contact_plan_t plan;
     contact_plan_init (&plan);
@@ -137,8 +136,7 @@ test_echo_same_values_no_call (void)
 
     //  1. Another message from the same sender: nothing new, no fetch.
     json_t *sample = s_sample ("bird-message-created.json");
-    CHECK (contact_sync_parse_json ("webhook.bird.whatsapp.inbound", sample, &event, reason,
-                                    sizeof reason)
+    CHECK (s_parse ("webhook.bird.whatsapp.inbound", sample, &event, reason, sizeof reason)
            == ZHUB_OK);
     contact_sync_plan_event (&event, &state, &s_config, &plan);
     CHECK (plan.kind == CONTACT_PLAN_SKIP);
@@ -147,8 +145,7 @@ test_echo_same_values_no_call (void)
 
     //  2. The full Bird record, unchanged (e.g. a redelivery): no write.
     json_t *answer = s_json (S_BIRD_CONTACT);
-    CHECK (contact_sync_parse_json ("webhook.bird.whatsapp.inbound", sample, &event, reason,
-                                    sizeof reason)
+    CHECK (s_parse ("webhook.bird.whatsapp.inbound", sample, &event, reason, sizeof reason)
            == ZHUB_OK);
     contact_sync_plan_fetched (&event, &state, answer, &s_config, &plan);
     CHECK (plan.kind == CONTACT_PLAN_SKIP);
@@ -159,8 +156,7 @@ test_echo_same_values_no_call (void)
     json_t *change = s_json ("{\"subscriptionType\":\"contact.propertyChange\",\"objectId\":501,"
                              "\"propertyName\":\"phone\",\"propertyValue\":\"+3511111111\","
                              "\"changeSource\":\"INTEGRATION\"}");
-    CHECK (contact_sync_parse_json ("webhook.hubspot.contact.propertyChange", change, &event,
-                                    reason, sizeof reason)
+    CHECK (s_parse ("webhook.hubspot.contact.propertyChange", change, &event, reason, sizeof reason)
            == ZHUB_OK);
     CHECK_STR (event.hubspot_id, "501");
     contact_sync_plan_event (&event, &state, &s_config, &plan);
@@ -170,8 +166,7 @@ test_echo_same_values_no_call (void)
     //  4. HubSpot's contact.creation for the record we created: it is
     //     read, and Bird already has every value -> no write to Bird.
     json_t *creation = s_json ("{\"subscriptionType\":\"contact.creation\",\"objectId\":501}");
-    CHECK (contact_sync_parse_json ("webhook.hubspot.contact.creation", creation, &event, reason,
-                                    sizeof reason)
+    CHECK (s_parse ("webhook.hubspot.contact.creation", creation, &event, reason, sizeof reason)
            == ZHUB_OK);
     contact_sync_plan_event (&event, &state, &s_config, &plan);
     CHECK (plan.kind == CONTACT_PLAN_FETCH);
