@@ -169,10 +169,13 @@ s_contact_plan (json_t *preview, const contact_plan_t *plan, const contact_state
             break;
     }
     if (plan->kind == CONTACT_PLAN_FETCH || plan->kind == CONTACT_PLAN_WRITE) {
+        //  the call as its connector sends it
+        char *path = contact_sync_call_path (&plan->call);
         json_t *call =
             json_pack ("{s:s, s:s, s:s, s:s}", "api",
                        plan->call.api == CONTACT_API_HUBSPOT ? "hubspot" : "bird", "method",
-                       plan->call.method, "path", plan->call.path, "what", plan->call.what);
+                       plan->call.method, "path", path ? path : "", "what", plan->call.what);
+        free (path);
         if (plan->call.body)
             json_object_set (call, "body", plan->call.body);
         json_object_set_new (preview, "call", call);

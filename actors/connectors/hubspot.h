@@ -53,6 +53,12 @@ int zhub_hubspot_contact_get (zhub_hubspot_t *self, const char *id, const char *
 int zhub_hubspot_contacts_upsert (zhub_hubspot_t *self, const json_t *body, const char *traceparent,
                                   zhub_http_response_t *resp);
 
+//  POST /crm/v3/objects/contacts/search with body {filterGroups, sorts,
+//  properties, limit, after?}. Search has a limit of its own (5 calls a
+//  second per token, no rate headers): the pacer spaces these calls.
+int zhub_hubspot_contacts_search (zhub_hubspot_t *self, const json_t *body, const char *traceparent,
+                                  zhub_http_response_t *resp);
+
 //  PATCH /crm/v3/objects/contacts/{id} with body {"properties":{…}}.
 int zhub_hubspot_contact_update (zhub_hubspot_t *self, const char *id, const json_t *body,
                                  const char *traceparent, zhub_http_response_t *resp);
@@ -69,6 +75,15 @@ int zhub_hubspot_contact_gdpr_delete (zhub_hubspot_t *self, const char *object_i
 //  The pacer of this client's host (rate budget, circuit breaker): its
 //  figures are for logs and metrics. Every call goes through it.
 const zhub_pacer_t *zhub_hubspot_pacer (const zhub_hubspot_t *self);
+
+//  The paths the contact calls above use (pure), for showing a call
+//  before it is made (`zhub dlq replay --dry-run`):
+//  zhub_hubspot_contact_path gives "/crm/v3/objects/contacts/{id}", id
+//  escaped, with "?properties={properties}" when properties is not NULL
+//  (a comma list, sent as given). A fresh string.
+#define ZHUB_HUBSPOT_CONTACTS_UPSERT_PATH "/crm/v3/objects/contacts/batch/upsert"
+#define ZHUB_HUBSPOT_CONTACTS_SEARCH_PATH "/crm/v3/objects/contacts/search"
+char *zhub_hubspot_contact_path (const char *id, const char *properties);
 
 //  -------------------------------------------------------------------
 //  Reading HubSpot's answers (hubspot_answer.c; pure, no I/O)

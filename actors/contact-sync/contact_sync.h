@@ -410,25 +410,38 @@ zhub_msg_t *contact_sync_forget_msg (const zhub_msg_t *input, const contact_eras
 
 typedef enum { CONTACT_API_HUBSPOT = 1, CONTACT_API_BIRD = 2 } contact_api_t;
 
+//  The calls a plan makes, each through the typed connector function
+//  named (actors/connectors: the paths are the connectors', nowhere else).
 typedef enum {
     CONTACT_OP_NONE = 0,
-    CONTACT_OP_BIRD_GET,       //  GET /contacts/{id}
-    CONTACT_OP_BIRD_WRITE,     //  PATCH /contacts/identifiers/... or /contacts/{id}
-    CONTACT_OP_HUBSPOT_GET,    //  GET /crm/v3/objects/contacts/{id}?properties=...
-    CONTACT_OP_HUBSPOT_UPSERT, //  POST /crm/v3/objects/contacts/batch/upsert
-    CONTACT_OP_HUBSPOT_UPDATE, //  PATCH /crm/v3/objects/contacts/{id} (after a 409)
-    CONTACT_OP_HUBSPOT_LINK,   //  PATCH /crm/v3/objects/contacts/{id} bird_contact_id
-    CONTACT_OP_BIRD_LINK       //  PATCH /contacts/{id}: attribute hubspot_contact_id
+    CONTACT_OP_BIRD_GET,       //  zhub_bird_contact_get (id)
+    CONTACT_OP_BIRD_WRITE,     //  zhub_bird_contact_update (id), or without id
+                               //  zhub_bird_contact_upsert (key, value)
+    CONTACT_OP_HUBSPOT_GET,    //  zhub_hubspot_contact_get (id, properties)
+    CONTACT_OP_HUBSPOT_UPSERT, //  zhub_hubspot_contacts_upsert (keyed on bird_contact_id)
+    CONTACT_OP_HUBSPOT_UPDATE, //  zhub_hubspot_contact_update (id), after a 409
+    CONTACT_OP_HUBSPOT_LINK,   //  zhub_hubspot_contact_update (id): bird_contact_id
+    CONTACT_OP_BIRD_LINK       //  zhub_bird_contact_update (id): attribute hubspot_contact_id
 } contact_op_t;
 
 typedef struct {
     contact_api_t api;
     contact_op_t op;
-    const char *method; //  "GET", "POST", "PATCH"
-    char *path;         //  HubSpot: from the root; Bird: under /workspaces/{ws}
+    const char *method; //  what the op sends: "GET", "POST", "PATCH"
+    char *id;           //  the record: the Bird contact (BIRD_*) or the HubSpot one
+                        //  (HUBSPOT_GET, _UPDATE, _LINK); NULL for HUBSPOT_UPSERT and
+                        //  a BIRD_WRITE by identifier
+    const char *key;    //  a BIRD_WRITE by identifier: "phonenumber" or "emailaddress"
+    char *value;        //  ... and its value
+    char *properties;   //  HUBSPOT_GET: what to read (a comma list)
     json_t *body;       //  owned, or NULL
     const char *what;   //  names the call in reasons: "hubspot upsert contact"
 } contact_call_t;
+
+//  The path the call goes to (the connector's, as it sends it; for Bird,
+//  under the workspace), for showing a call before it is made. A fresh
+//  string, or NULL for CONTACT_OP_NONE.
+char *contact_sync_call_path (const contact_call_t *call);
 
 typedef enum {
     CONTACT_PLAN_IGNORE = 0, //  nothing for contact-sync in this message

@@ -429,14 +429,10 @@ s_write_links (zhub_actor_ctx_t *ctx)
     zhub_http_response_init (&resp);
     size_t done = 0;
     for (size_t i = 0; i < links.count; i++) {
-        char *escaped = zhub_http_escape (links.bird[i]);
-        char *path = zhub_sprintf ("/contacts/%s", escaped);
         json_t *body =
             json_pack ("{s:{s:s}}", "attributes", "hubspot_contact_id", links.hubspot[i]);
-        zhub_bird_request (((contact_sync_t *)ctx->state)->bird, "PATCH", path, body, NULL, &resp);
+        zhub_bird_contact_update (self->bird, links.bird[i], body, NULL, &resp);
         json_decref (body);
-        free (path);
-        free (escaped);
         bool ok = (resp.status >= 200 && resp.status < 300) || resp.status == 404;
         if (!ok) {
             zhub_warn ("link_deferred", "bird=%s status=%ld", links.bird[i], resp.status);

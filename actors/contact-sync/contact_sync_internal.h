@@ -5,10 +5,13 @@
 #ifndef CONTACT_SYNC_INTERNAL_H
 #define CONTACT_SYNC_INTERNAL_H
 
+#include "bird.h"
 #include "contact_sync.h"
+#include "hubspot.h"
 #include "zhub_http.h"
 #include "zhub_retry.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <sodium.h>
 #include <stdarg.h>
@@ -110,9 +113,11 @@ const char *contact_sync_hubspot_type (const char *topic, const json_t **data);
 //  contact_sync_plan.c: the plan machinery both directions use.
 void contact_sync_plan_reason (contact_plan_t *plan, contact_plan_kind_t kind, uint32_t code,
                                const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));
-void contact_sync_plan_call (contact_plan_t *plan, contact_plan_kind_t kind, contact_api_t api,
-                             contact_op_t op, const char *method, char *path, json_t *body,
-                             const char *what);
+//  Sets the plan's call: op on the record id (copied; NULL for none), body
+//  taken over. A BIRD_WRITE by identifier sets call.key and call.value
+//  after.
+void contact_sync_plan_call (contact_plan_t *plan, contact_plan_kind_t kind, contact_op_t op,
+                             const char *id, json_t *body, const char *what);
 void contact_sync_changed (contact_plan_t *plan, const char *field);
 bool contact_sync_lww (contact_plan_t *plan, const contact_state_t *known,
                        const contact_event_t *event, const char *field, const char *side,

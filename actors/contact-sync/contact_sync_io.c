@@ -216,12 +216,35 @@ static bool
 s_call (zhub_actor_ctx_t *ctx, const contact_call_t *call, const zhub_msg_t *msg,
         zhub_http_response_t *resp, zhub_outcome_t *out)
 {
-    if (call->api == CONTACT_API_HUBSPOT)
-        zhub_hubspot_request (((contact_sync_t *)ctx->state)->hubspot, call->method, call->path,
-                              call->body, msg->traceparent, resp);
-    else
-        zhub_bird_request (((contact_sync_t *)ctx->state)->bird, call->method, call->path,
-                           call->body, msg->traceparent, resp);
+    contact_sync_t *self = ctx->state;
+    const char *trace = msg->traceparent;
+    //  Each op through its typed connector function (contact_op_t).
+    switch (call->op) {
+        case CONTACT_OP_BIRD_GET: zhub_bird_contact_get (self->bird, call->id, trace, resp); break;
+        case CONTACT_OP_BIRD_WRITE:
+            if (call->id)
+                zhub_bird_contact_update (self->bird, call->id, call->body, trace, resp);
+            else
+                zhub_bird_contact_upsert (self->bird, call->key, call->value, call->body, trace,
+                                          resp);
+            break;
+        case CONTACT_OP_BIRD_LINK:
+            zhub_bird_contact_update (self->bird, call->id, call->body, trace, resp);
+            break;
+        case CONTACT_OP_HUBSPOT_GET:
+            zhub_hubspot_contact_get (self->hubspot, call->id, call->properties, trace, resp);
+            break;
+        case CONTACT_OP_HUBSPOT_UPSERT:
+            zhub_hubspot_contacts_upsert (self->hubspot, call->body, trace, resp);
+            break;
+        case CONTACT_OP_HUBSPOT_UPDATE:
+        case CONTACT_OP_HUBSPOT_LINK:
+            zhub_hubspot_contact_update (self->hubspot, call->id, call->body, trace, resp);
+            break;
+        case CONTACT_OP_NONE:
+            zhub_outcome_reject (out, ZHUB_REASON_INTERNAL, "a plan call without an op");
+            return false;
+    }
     zhub_debug ("call", "id=%s api=%s what=\"%s\" status=%ld ms=%lld", msg->id,
                 s_api_name (call->api), call->what, resp->status, (long long)resp->elapsed_ms);
     const json_t *error = call->op == CONTACT_OP_HUBSPOT_UPSERT && resp->status == 207
@@ -475,12 +498,7 @@ s_handle_lifecycle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, contact_lifecy
             continue;
         json_t *body = json_pack ("{s:{s:o}}", "attributes", "hubspot_contact_id",
                                   now_id ? json_string (now_id) : json_null ());
-        char *escaped = zhub_http_escape (states[i].bird_id);
-        char *path = zhub_sprintf ("/contacts/%s", escaped);
-        zhub_bird_request (((contact_sync_t *)ctx->state)->bird, "PATCH", path, body,
-                           msg->traceparent, &resp);
-        free (path);
-        free (escaped);
+        zhub_bird_contact_update (self->bird, states[i].bird_id, body, msg->traceparent, &resp);
         json_decref (body);
         //  A Bird contact that is gone needs no attribute.
         if ((resp.status < 200 || resp.status >= 300) && resp.status != 404) {
@@ -784,8 +802,7 @@ contact_sync_on_reconcile (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, 
         }
         //  Search has its own limit (5/s per token, no rate headers): the
         //  connector's pacer spaces search calls.
-        zhub_hubspot_request (((contact_sync_t *)ctx->state)->hubspot, "POST",
-                              "/crm/v3/objects/contacts/search", body, msg->traceparent, &resp);
+        zhub_hubspot_contacts_search (self->hubspot, body, msg->traceparent, &resp);
         json_decref (body);
         pages++;
         if (resp.status < 200 || resp.status >= 300) {

@@ -16,7 +16,9 @@ contact_plan_init (contact_plan_t *plan)
 static void
 s_call_clear (contact_call_t *call)
 {
-    free (call->path);
+    free (call->id);
+    free (call->value);
+    free (call->properties);
     if (call->body)
         json_decref (call->body);
     memset (call, 0, sizeof *call);
@@ -48,15 +50,53 @@ contact_sync_plan_reason (contact_plan_t *plan, contact_plan_kind_t kind, uint32
     va_end (args);
 }
 
+//  Which API each op calls and with which method (what its typed
+//  connector function sends).
+static const struct {
+    contact_api_t api;
+    const char *method;
+} s_ops[] = {
+    [CONTACT_OP_BIRD_GET] = {CONTACT_API_BIRD, "GET"},
+    [CONTACT_OP_BIRD_WRITE] = {CONTACT_API_BIRD, "PATCH"},
+    [CONTACT_OP_HUBSPOT_GET] = {CONTACT_API_HUBSPOT, "GET"},
+    [CONTACT_OP_HUBSPOT_UPSERT] = {CONTACT_API_HUBSPOT, "POST"},
+    [CONTACT_OP_HUBSPOT_UPDATE] = {CONTACT_API_HUBSPOT, "PATCH"},
+    [CONTACT_OP_HUBSPOT_LINK] = {CONTACT_API_HUBSPOT, "PATCH"},
+    [CONTACT_OP_BIRD_LINK] = {CONTACT_API_BIRD, "PATCH"},
+};
+
 void
-contact_sync_plan_call (contact_plan_t *plan, contact_plan_kind_t kind, contact_api_t api,
-                        contact_op_t op, const char *method, char *path, json_t *body,
-                        const char *what)
+contact_sync_plan_call (contact_plan_t *plan, contact_plan_kind_t kind, contact_op_t op,
+                        const char *id, json_t *body, const char *what)
 {
+    assert (op > CONTACT_OP_NONE && op < sizeof s_ops / sizeof s_ops[0]);
     s_call_clear (&plan->call);
     plan->kind = kind;
-    plan->call = (contact_call_t){
-        .api = api, .op = op, .method = method, .path = path, .body = body, .what = what};
+    plan->call = (contact_call_t){.api = s_ops[op].api,
+                                  .op = op,
+                                  .method = s_ops[op].method,
+                                  .id = zhub_strdup (id),
+                                  .body = body,
+                                  .what = what};
+}
+
+char *
+contact_sync_call_path (const contact_call_t *call)
+{
+    switch (call->op) {
+        case CONTACT_OP_NONE: return NULL;
+        case CONTACT_OP_BIRD_WRITE:
+            if (!call->id)
+                return zhub_bird_contact_identifier_path (call->key, call->value);
+            return zhub_bird_contact_path (call->id);
+        case CONTACT_OP_BIRD_GET:
+        case CONTACT_OP_BIRD_LINK: return zhub_bird_contact_path (call->id);
+        case CONTACT_OP_HUBSPOT_GET: return zhub_hubspot_contact_path (call->id, call->properties);
+        case CONTACT_OP_HUBSPOT_UPSERT: return zhub_strdup (ZHUB_HUBSPOT_CONTACTS_UPSERT_PATH);
+        case CONTACT_OP_HUBSPOT_UPDATE:
+        case CONTACT_OP_HUBSPOT_LINK: return zhub_hubspot_contact_path (call->id, NULL);
+    }
+    return NULL;
 }
 
 void
@@ -253,10 +293,8 @@ contact_sync_plan_event (const contact_event_t *event, const contact_state_t *st
                                       event->bird_id);
             return;
         }
-        char *id = zhub_http_escape (event->bird_id);
-        contact_sync_plan_call (plan, CONTACT_PLAN_FETCH, CONTACT_API_BIRD, CONTACT_OP_BIRD_GET,
-                                "GET", zhub_sprintf ("/contacts/%s", id), NULL, "bird get contact");
-        free (id);
+        contact_sync_plan_call (plan, CONTACT_PLAN_FETCH, CONTACT_OP_BIRD_GET, event->bird_id, NULL,
+                                "bird get contact");
         return;
     }
     plan->direction = DIR_HUBSPOT_TO_BIRD;
@@ -271,14 +309,10 @@ contact_sync_plan_event (const contact_event_t *event, const contact_state_t *st
                                   event->property_name);
         return;
     }
-    char *id = zhub_http_escape (event->hubspot_id);
-    contact_sync_plan_call (plan, CONTACT_PLAN_FETCH, CONTACT_API_HUBSPOT, CONTACT_OP_HUBSPOT_GET,
-                            "GET",
-                            zhub_sprintf ("/crm/v3/objects/contacts/%s?properties=%s", id,
-                                          config->hubspot_properties ? config->hubspot_properties
-                                                                     : CONTACT_HUBSPOT_PROPERTIES),
+    contact_sync_plan_call (plan, CONTACT_PLAN_FETCH, CONTACT_OP_HUBSPOT_GET, event->hubspot_id,
                             NULL, "hubspot get contact");
-    free (id);
+    plan->call.properties = zhub_strdup (config->hubspot_properties ? config->hubspot_properties
+                                                                    : CONTACT_HUBSPOT_PROPERTIES);
 }
 
 const char *
@@ -355,9 +389,8 @@ contact_sync_plan_conflict (contact_plan_t *plan, const json_t *answer)
         return ZHUB_REJECT;
     }
     json_t *body = json_pack ("{s:O}", "properties", plan->hubspot_properties);
-    contact_sync_plan_call (
-        plan, CONTACT_PLAN_WRITE, CONTACT_API_HUBSPOT, CONTACT_OP_HUBSPOT_UPDATE, "PATCH",
-        zhub_sprintf ("/crm/v3/objects/contacts/%s", id), body, "hubspot update existing contact");
+    contact_sync_plan_call (plan, CONTACT_PLAN_WRITE, CONTACT_OP_HUBSPOT_UPDATE, id, body,
+                            "hubspot update existing contact");
     return ZHUB_OK;
 }
 
@@ -385,12 +418,9 @@ contact_sync_plan_written (contact_plan_t *plan, const json_t *answer)
         s_set (&plan->next.bird_id, id);
         if (plan->link_hubspot && plan->next.hubspot_id) {
             plan->link_hubspot = false;
-            char *hid = zhub_http_escape (plan->next.hubspot_id);
             json_t *body = json_pack ("{s:{s:s}}", "properties", "bird_contact_id", id);
-            contact_sync_plan_call (
-                plan, CONTACT_PLAN_WRITE, CONTACT_API_HUBSPOT, CONTACT_OP_HUBSPOT_LINK, "PATCH",
-                zhub_sprintf ("/crm/v3/objects/contacts/%s", hid), body, "hubspot link contact");
-            free (hid);
+            contact_sync_plan_call (plan, CONTACT_PLAN_WRITE, CONTACT_OP_HUBSPOT_LINK,
+                                    plan->next.hubspot_id, body, "hubspot link contact");
             free (id);
             return;
         }
@@ -399,12 +429,9 @@ contact_sync_plan_written (contact_plan_t *plan, const json_t *answer)
         bool new_link = plan->next.bird_id && !s_same (id, plan->next.hubspot_id);
         s_set (&plan->next.hubspot_id, id);
         if (new_link) {
-            char *bid = zhub_http_escape (plan->next.bird_id);
             json_t *body = json_pack ("{s:{s:s}}", "attributes", "hubspot_contact_id", id);
-            contact_sync_plan_call (plan, CONTACT_PLAN_WRITE, CONTACT_API_BIRD,
-                                    CONTACT_OP_BIRD_LINK, "PATCH",
-                                    zhub_sprintf ("/contacts/%s", bid), body, "bird link contact");
-            free (bid);
+            contact_sync_plan_call (plan, CONTACT_PLAN_WRITE, CONTACT_OP_BIRD_LINK,
+                                    plan->next.bird_id, body, "bird link contact");
             free (id);
             return;
         }

@@ -179,7 +179,6 @@ contact_sync_plan_bird_to_hubspot (const contact_event_t *event, const contact_s
     plan->hubspot_properties = json_deep_copy (props);
     json_t *body = json_pack ("{s:[{s:s, s:s, s:o}]}", "inputs", "id", event->bird_id, "idProperty",
                               "bird_contact_id", "properties", props);
-    contact_sync_plan_call (
-        plan, CONTACT_PLAN_WRITE, CONTACT_API_HUBSPOT, CONTACT_OP_HUBSPOT_UPSERT, "POST",
-        zhub_strdup ("/crm/v3/objects/contacts/batch/upsert"), body, "hubspot upsert contact");
+    contact_sync_plan_call (plan, CONTACT_PLAN_WRITE, CONTACT_OP_HUBSPOT_UPSERT, NULL, body,
+                            "hubspot upsert contact");
 }

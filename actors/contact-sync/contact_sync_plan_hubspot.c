@@ -137,18 +137,7 @@ contact_sync_plan_hubspot_to_bird (const contact_event_t *event, const contact_s
     //  Which Bird contact: the one we know (or HubSpot names), else upsert
     //  by the phone (WhatsApp's identity), else by the e-mail.
     const char *bird_id = linked ? linked : known->bird_id;
-    char *path = NULL;
-    const char *path_key = NULL;
-    if (bird_id) {
-        char *id = zhub_http_escape (bird_id);
-        path = zhub_sprintf ("/contacts/%s", id);
-        free (id);
-    } else {
-        path_key = *phone ? "phonenumber" : "emailaddress";
-        char *value = zhub_http_escape (*phone ? phone : email);
-        path = zhub_sprintf ("/contacts/identifiers/%s/%s", path_key, value);
-        free (value);
-    }
+    const char *path_key = bird_id ? NULL : *phone ? "phonenumber" : "emailaddress";
     //  The upsert's own identifier is in the path; the others are added.
     if (phone_new && (!path_key || strcmp (path_key, "phonenumber")))
         json_array_append_new (add, json_pack ("{s:s, s:s}", "key", "phonenumber", "value", phone));
@@ -167,7 +156,6 @@ contact_sync_plan_hubspot_to_bird (const contact_event_t *event, const contact_s
     free (display);
     if (nothing && bird_id) {
         json_decref (body);
-        free (path);
         contact_sync_plan_reason (
             plan, CONTACT_PLAN_SKIP, 0,
             plan->audit ? "hubspot contact %s: Bird holds newer values (last writer wins)"
@@ -177,7 +165,11 @@ contact_sync_plan_hubspot_to_bird (const contact_event_t *event, const contact_s
         return;
     }
     free (hubspot_id);
-    contact_sync_plan_call (plan, CONTACT_PLAN_WRITE, CONTACT_API_BIRD, CONTACT_OP_BIRD_WRITE,
-                            "PATCH", path, body,
+    contact_sync_plan_call (plan, CONTACT_PLAN_WRITE, CONTACT_OP_BIRD_WRITE, bird_id, body,
                             bird_id ? "bird update contact" : "bird upsert contact");
+    if (path_key) {
+        //  Upserted by the identifier: the connector puts it in the path.
+        plan->call.key = path_key;
+        plan->call.value = zhub_strdup (*phone ? phone : email);
+    }
 }

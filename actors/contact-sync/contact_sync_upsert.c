@@ -63,9 +63,9 @@ s_send (zhub_actor_ctx_t *ctx, contact_item_t *items, size_t count, zhub_http_re
     for (size_t i = 0; i < count; i++)
         json_array_append_new (inputs, s_input (&items[i]));
     json_t *body = json_pack ("{s:o}", "inputs", inputs);
-    zhub_hubspot_request (((contact_sync_t *)ctx->state)->hubspot, "POST", "/crm/v3/objects/contacts/batch/upsert", body,
-                          json_string_value (json_object_get (items[0].entry, "traceparent")),
-                          resp);
+    zhub_hubspot_contacts_upsert (
+        ((contact_sync_t *)ctx->state)->hubspot, body,
+        json_string_value (json_object_get (items[0].entry, "traceparent")), resp);
     json_decref (body);
     if (resp->status >= 200 && resp->status < 300) {
         s_read_ids (resp->json, items, count);
@@ -92,10 +92,9 @@ s_update_existing (zhub_actor_ctx_t *ctx, contact_item_t *item, const char *exis
     json_t *props = json_deep_copy (json_object_get (item->entry, "properties"));
     json_object_set_new (props, "bird_contact_id", json_string (item->bird_id));
     json_t *body = json_pack ("{s:o}", "properties", props);
-    char *path = zhub_sprintf ("/crm/v3/objects/contacts/%s", existing_id);
-    zhub_hubspot_request (((contact_sync_t *)ctx->state)->hubspot, "PATCH", path, body,
-                          json_string_value (json_object_get (item->entry, "traceparent")), resp);
-    free (path);
+    zhub_hubspot_contact_update (((contact_sync_t *)ctx->state)->hubspot, existing_id, body,
+                                 json_string_value (json_object_get (item->entry, "traceparent")),
+                                 resp);
     json_decref (body);
     if (resp->status >= 200 && resp->status < 300) {
         char *id = zhub_hubspot_id (json_object_get (resp->json, "id"));

@@ -30,7 +30,7 @@ test_bird_message_fetches_the_contact (void)
     CHECK (plan.kind == CONTACT_PLAN_FETCH);
     CHECK (plan.call.api == CONTACT_API_BIRD);
     CHECK_STR (plan.call.method, "GET");
-    CHECK_STR (plan.call.path, "/contacts/" BIRD_ID);
+    CHECK_STR (s_path (&plan), "/contacts/" BIRD_ID);
     CHECK (plan.call.body == NULL);
     contact_plan_clear (&plan);
     contact_event_clear (&event);
@@ -54,7 +54,7 @@ test_bird_sample_maps_to_hubspot_upsert (void)
     CHECK (plan.call.api == CONTACT_API_HUBSPOT);
     CHECK (plan.call.op == CONTACT_OP_HUBSPOT_UPSERT);
     CHECK_STR (plan.call.method, "POST");
-    CHECK_STR (plan.call.path, "/crm/v3/objects/contacts/batch/upsert");
+    CHECK_STR (s_path (&plan), "/crm/v3/objects/contacts/batch/upsert");
     CHECK (s_body_is (&plan,
                       "{\"inputs\":[{\"id\":\"" BIRD_ID "\",\"idProperty\":\"bird_contact_id\","
                       "\"properties\":{\"firstname\":\"José\",\"lastname\":\"María Pérez\","
@@ -140,7 +140,7 @@ test_echo_same_values_no_call (void)
            == ZHUB_OK);
     contact_sync_plan_event (&event, &state, &s_config, &plan);
     CHECK (plan.kind == CONTACT_PLAN_SKIP);
-    CHECK (plan.call.path == NULL);
+    CHECK (plan.call.op == CONTACT_OP_NONE);
     contact_event_clear (&event);
 
     //  2. The full Bird record, unchanged (e.g. a redelivery): no write.
@@ -170,7 +170,7 @@ test_echo_same_values_no_call (void)
            == ZHUB_OK);
     contact_sync_plan_event (&event, &state, &s_config, &plan);
     CHECK (plan.kind == CONTACT_PLAN_FETCH);
-    CHECK_STR (plan.call.path,
+    CHECK_STR (s_path (&plan),
                "/crm/v3/objects/contacts/501?properties=email,phone,firstname,lastname,"
                "bird_contact_id");
     json_t *hubspot = s_json ("{\"id\":\"501\",\"properties\":{\"firstname\":\"José\","
@@ -179,7 +179,7 @@ test_echo_same_values_no_call (void)
                               "\",\"hs_object_id\":\"501\"}}");
     contact_sync_plan_fetched (&event, &state, hubspot, &s_config, &plan);
     CHECK (plan.kind == CONTACT_PLAN_SKIP);
-    CHECK (plan.call.path == NULL);
+    CHECK (plan.call.op == CONTACT_OP_NONE);
     contact_event_clear (&event);
 
     json_decref (hubspot);

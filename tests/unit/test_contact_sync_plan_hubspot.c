@@ -24,7 +24,7 @@ test_hubspot_change_plans_bird_upsert (void)
     CHECK (plan.kind == CONTACT_PLAN_FETCH);
     CHECK (plan.call.api == CONTACT_API_HUBSPOT);
     CHECK_STR (plan.call.method, "GET");
-    CHECK_STR (plan.call.path, "/crm/v3/objects/contacts/123?properties=email,phone,firstname,"
+    CHECK_STR (s_path (&plan), "/crm/v3/objects/contacts/123?properties=email,phone,firstname,"
                                "lastname,bird_contact_id");
 
     json_t *hubspot = s_json ("{\"id\":\"123\",\"properties\":{\"firstname\":\"Ana\","
@@ -34,7 +34,7 @@ test_hubspot_change_plans_bird_upsert (void)
     CHECK (plan.kind == CONTACT_PLAN_WRITE);
     CHECK (plan.call.api == CONTACT_API_BIRD);
     CHECK_STR (plan.call.method, "PATCH");
-    CHECK_STR (plan.call.path, "/contacts/identifiers/phonenumber/%2B525512345678");
+    CHECK_STR (s_path (&plan), "/contacts/identifiers/phonenumber/%2B525512345678");
     //  The name goes as attributes: Bird's update bodies have no top-level
     //  displayName.
     CHECK (s_body_is (&plan, "{\"attributes\":{\"displayName\":\"Ana López\","
@@ -52,7 +52,7 @@ test_hubspot_change_plans_bird_upsert (void)
     CHECK (plan.kind == CONTACT_PLAN_WRITE);
     CHECK (plan.call.op == CONTACT_OP_HUBSPOT_LINK);
     CHECK_STR (plan.call.method, "PATCH");
-    CHECK_STR (plan.call.path, "/crm/v3/objects/contacts/123");
+    CHECK_STR (s_path (&plan), "/crm/v3/objects/contacts/123");
     CHECK (s_body_is (&plan, "{\"properties\":{\"bird_contact_id\":\"bird-9\"}}"));
     json_t *linked = s_json ("{\"id\":\"123\",\"properties\":{\"bird_contact_id\":\"bird-9\"}}");
     contact_sync_plan_written (&plan, linked);
@@ -83,7 +83,7 @@ test_hubspot_change_plans_bird_upsert (void)
                              "\"email\":\"ana@example.com\",\"bird_contact_id\":\"bird-9\"}}");
     contact_sync_plan_fetched (&event, &state, edited, &s_config, &plan);
     CHECK (plan.kind == CONTACT_PLAN_WRITE);
-    CHECK_STR (plan.call.path, "/contacts/bird-9");
+    CHECK_STR (s_path (&plan), "/contacts/bird-9");
     CHECK (s_body_is (&plan, "{\"attributes\":{\"displayName\":\"Ana López Ruiz\","
                              "\"firstName\":\"Ana\",\"lastName\":\"López Ruiz\"}}"));
     const char *renamed[] = {"displayName"};
@@ -138,7 +138,7 @@ test_hubspot_invalid_records_are_dead_lettered (void)
                     &s_config, &plan);
     CHECK (plan.kind == CONTACT_PLAN_REJECT);
     CHECK (plan.code == ZHUB_REASON_INVALID_PHONE);
-    CHECK (plan.call.path == NULL);
+    CHECK (plan.call.op == CONTACT_OP_NONE);
 
     s_hubspot_plan ("{\"id\":\"77\",\"properties\":{\"phone\":\"+525512345678\","
                     "\"email\":\"ana@@example.com\"}}",
@@ -153,7 +153,7 @@ test_hubspot_invalid_records_are_dead_lettered (void)
     contact_sync_config_t mexico = {.default_calling_code = "52"};
     s_hubspot_plan ("{\"id\":\"77\",\"properties\":{\"phone\":\"55 1234 5678\"}}", &mexico, &plan);
     CHECK (plan.kind == CONTACT_PLAN_WRITE);
-    CHECK_STR (plan.call.path, "/contacts/identifiers/phonenumber/%2B525512345678");
+    CHECK_STR (s_path (&plan), "/contacts/identifiers/phonenumber/%2B525512345678");
     CHECK (s_body_is (&plan, "{\"attributes\":{\"hubspot_contact_id\":\"77\"}}"));
     contact_plan_clear (&plan);
 }
@@ -167,7 +167,7 @@ test_hubspot_email_only_upserts_by_email (void)
                     "\"email\":\"Zoe+crm@Example.com\"}}",
                     &s_config, &plan);
     CHECK (plan.kind == CONTACT_PLAN_WRITE);
-    CHECK_STR (plan.call.path, "/contacts/identifiers/emailaddress/zoe%2Bcrm%40example.com");
+    CHECK_STR (s_path (&plan), "/contacts/identifiers/emailaddress/zoe%2Bcrm%40example.com");
     //  No last name in HubSpot: null removes one Bird may still hold.
     CHECK (s_body_is (&plan, "{\"attributes\":{\"displayName\":\"Zoë\",\"firstName\":\"Zoë\","
                              "\"lastName\":null,\"hubspot_contact_id\":\"77\"}}"));
@@ -209,7 +209,7 @@ test_hubspot_conflict_updates_the_existing_contact (void)
     CHECK (plan.kind == CONTACT_PLAN_WRITE);
     CHECK (plan.call.op == CONTACT_OP_HUBSPOT_UPDATE);
     CHECK_STR (plan.call.method, "PATCH");
-    CHECK_STR (plan.call.path, "/crm/v3/objects/contacts/777");
+    CHECK_STR (s_path (&plan), "/crm/v3/objects/contacts/777");
     CHECK (s_body_is (&plan, "{\"properties\":{\"firstname\":\"José\",\"lastname\":\"María Pérez\","
                              "\"phone\":\"+3511111111\",\"email\":\"jose.maria@example.com\","
                              "\"bird_contact_id\":\"" BIRD_ID "\"}}"));

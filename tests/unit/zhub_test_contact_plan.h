@@ -69,6 +69,17 @@ s_parse_msg (const zhub_msg_t *msg, contact_event_t *event, char *reason, size_t
     return rc;
 }
 
+//  The path of the plan's call, as its connector sends it ("" for none).
+static inline const char *
+s_path (const contact_plan_t *plan)
+{
+    static char text[512];
+    char *path = contact_sync_call_path (&plan->call);
+    snprintf (text, sizeof text, "%s", path ? path : "");
+    free (path);
+    return text;
+}
+
 //  True when the plan's body equals the JSON text (key order ignored).
 static inline bool
 s_body_is (const contact_plan_t *plan, const char *text)
@@ -103,7 +114,7 @@ s_link_step (contact_plan_t *plan)
     CHECK (plan->kind == CONTACT_PLAN_WRITE);
     CHECK (plan->call.op == CONTACT_OP_BIRD_LINK);
     CHECK_STR (plan->call.method, "PATCH");
-    CHECK (plan->call.path && !strncmp (plan->call.path, "/contacts/", 10));
+    CHECK (!strncmp (s_path (plan), "/contacts/", 10));
     const json_t *attributes = json_object_get (plan->call.body, "attributes");
     CHECK_STR (json_string_value (json_object_get (attributes, "hubspot_contact_id")),
                plan->next.hubspot_id);
