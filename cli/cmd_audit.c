@@ -5,14 +5,16 @@
 //  tombstones (keys "erased:<request>|..."): times, decisions and event
 //  ids, no value, since the erase removed the person's ids from the keys.
 //
-//  It opens the actors' own LMDB environments read-only
-//  ($ZHUB_DATA_DIR/contact-sync and /deal-sync, table "audit", keys
-//  "<bird id>|<16 hex ms>|<event id>") beside the running actors: LMDB is
-//  built for many readers in many processes, so no bus round trip and no
-//  actor needs to be up to answer. An environment that does not exist is
-//  skipped, never created. With several replicas (each its own data dir) point
-//  ZHUB_DATA_DIR at each in turn, or use --data-dir.
+//  It opens the actors' own LMDB environments read-only beside the running
+//  actors: LMDB is built for many readers in many processes, so no bus
+//  round trip and no actor needs to be up to answer. contact-sync's trail
+//  is read through its store's read side (contact_sync_store.h), which
+//  knows its keys; deal-sync's from its table "audit", keys "<bird
+//  id>|<16 hex ms>|<event id>". An environment that does not exist is
+//  skipped, never created. With several replicas (each its own data dir)
+//  point ZHUB_DATA_DIR at each in turn, or use --data-dir.
 #include "cli.h"
+#include "contact_sync_store.h"
 #include "zhub_store.h"
 
 #include <jansson.h>
@@ -20,8 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static const char *s_actors[] = {"contact-sync", "deal-sync"};
 
 static void
 s_help (FILE *out)
@@ -38,7 +38,8 @@ s_help (FILE *out)
            "any more: its trail is kept as tombstones (times, decisions, event ids,\n"
            "no values) under the erase's request id, shown by `audit erase`.\n"
            "\n"
-           "  --json          one JSON object {\"contact\" (or \"erase_request\"), \"entries\": [...]}\n"
+           "  --json          one JSON object {\"contact\" (or \"erase_request\"), \"entries\": "
+           "[...]}\n"
            "  --data-dir DIR  instead of $ZHUB_DATA_DIR\n"
            "\n"
            "Exit codes: 0 shown (also when there are no entries), 1 a store could\n"
@@ -108,6 +109,28 @@ s_read_actor (const char *data_dir, const char *actor, const char *prefix, json_
     return rc;
 }
 
+//  contact-sync's entries of a contact (or an erase's tombstones), read by
+//  its store. 0 (also when it has no store here), -1 on a store error.
+static int
+s_read_contact_sync (const char *data_dir, const char *id, bool erase, json_t *entries)
+{
+    contact_sync_store_t store;
+    char err[256] = "";
+    zhub_rc_t rc = contact_sync_store_open_readonly (&store, data_dir, err, sizeof err);
+    if (rc == ZHUB_NOTFOUND)
+        return 0;
+    if (rc == ZHUB_OK && contact_sync_store_audit (&store, id, erase, entries) != ZHUB_OK)
+        snprintf (err, sizeof err, "cannot read the audit table");
+    else if (rc == ZHUB_OK)
+        *err = 0;
+    contact_sync_store_close (&store);
+    if (*err) {
+        fprintf (stderr, "zhub audit: %s: %s\n", CONTACT_SYNC_GROUP, err);
+        return -1;
+    }
+    return 0;
+}
+
 static int
 s_by_time (const void *a, const void *b)
 {
@@ -162,9 +185,10 @@ zhub_cmd_audit (int argc, char **argv)
     snprintf (prefix, sizeof prefix, erase ? "erased:%s|" : "%s|", id);
     json_t *entries = json_array ();
     int rc = ZHUB_EXIT_OK;
-    for (size_t i = 0; i < sizeof s_actors / sizeof s_actors[0]; i++)
-        if (s_read_actor (data_dir, s_actors[i], prefix, entries))
-            rc = ZHUB_EXIT_FAILURE;
+    if (s_read_contact_sync (data_dir, id, erase, entries))
+        rc = ZHUB_EXIT_FAILURE;
+    if (s_read_actor (data_dir, "deal-sync", prefix, entries))
+        rc = ZHUB_EXIT_FAILURE;
     //  Oldest first across both actors.
     size_t count = json_array_size (entries);
     json_t **sorted = calloc (count ? count : 1, sizeof *sorted);

@@ -304,6 +304,14 @@ void contact_sync_apply_merge (const contact_lifecycle_t *merge, contact_state_t
 //  Applies a deletion: unlinks the state (hubspot_id cleared, unlinked set).
 void contact_sync_apply_deletion (contact_state_t *state);
 
+//  The audit entry of a merge or deletion for one Bird contact, whose
+//  state is as after contact_sync_apply_*: field hubspot_contact_id, winner
+//  hubspot at the event's time, decision deleted_in_hubspot, merged or
+//  unlinked_by_merge, old (old_id, the HubSpot id it had) and new (the one
+//  it has). A fresh object.
+json_t *contact_sync_relink_entry (const contact_lifecycle_t *event, const contact_state_t *state,
+                                   const char *old_id, int64_t time_ms, const char *event_id);
+
 //  -------------------------------------------------------------------
 //  Erase (GDPR): contact.erase and HubSpot's contact.privacyDeletion
 //

@@ -427,6 +427,24 @@ contact_sync_apply_deletion (contact_state_t *state)
     s_set (&state->unlinked, "deleted in HubSpot");
 }
 
+json_t *
+contact_sync_relink_entry (const contact_lifecycle_t *event, const contact_state_t *state,
+                           const char *old_id, int64_t time_ms, const char *event_id)
+{
+    char stamp[40];
+    zhub_time_format (time_ms, stamp, sizeof stamp);
+    json_t *entry = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "actor", CONTACT_SYNC_GROUP,
+                               "object", "contact", "field", "hubspot_contact_id", "winner",
+                               "hubspot", "hubspot_time", stamp, "decision",
+                               !event->merge       ? "deleted_in_hubspot"
+                               : state->hubspot_id ? "merged"
+                                                   : "unlinked_by_merge");
+    s_put (entry, "old", old_id);
+    s_put (entry, "new", state->hubspot_id);
+    s_put (entry, "event_id", event_id);
+    return entry;
+}
+
 //  -------------------------------------------------------------------
 //  contact.synced
 

@@ -18,15 +18,7 @@ contact_sync_open (zhub_actor_ctx_t *ctx)
     contact_sync_t *self = ctx->state;
     self->hubspot = zhub_hubspot_new (&self->hubspot_config, ctx->http);
     self->bird = zhub_bird_new (&self->bird_config, ctx->http);
-    if (zhub_store_table (ctx->store, "contacts", &self->contacts)
-        || zhub_store_table (ctx->store, "hubspot_ids", &self->hubspot_ids)
-        || zhub_store_table (ctx->store, "audit", &self->audit)
-        || zhub_store_table (ctx->store, "meta", &self->meta)
-        || zhub_store_table (ctx->store, "pending", &self->pending)
-        || zhub_store_table (ctx->store, "pending_order", &self->pending_order)
-        || zhub_store_table (ctx->store, "links", &self->links))
-        return -1;
-    return contact_sync_pending_reorder (ctx);
+    return contact_sync_store_open (&self->store, ctx->store);
 }
 
 void
@@ -57,144 +49,6 @@ contact_sync_ready (zhub_actor_ctx_t *ctx, char *why, size_t why_size)
     return zhub_hubspot_properties_check (((contact_sync_t *)ctx->state)->hubspot, "contacts",
                                           needs, count, why, why_size)
            == 0;
-}
-
-//  -------------------------------------------------------------------
-//  State
-
-typedef struct {
-    const contact_sync_t *self;
-    const char *key;
-    bool by_hubspot;
-    contact_state_t *state;
-} s_load_t;
-
-static zhub_rc_t
-s_load (zhub_txn_t *txn, void *arg)
-{
-    s_load_t *load = arg;
-    const void *value;
-    size_t size;
-    const char *bird_id = load->key;
-    char bird_key[ZHUB_MSG_MAX_ID + 1];
-    zhub_rc_t rc;
-    if (load->by_hubspot) {
-        rc = zhub_txn_get (txn, load->self->hubspot_ids, load->key, strlen (load->key), &value,
-                           &size);
-        if (rc != ZHUB_OK)
-            return rc;
-        if (size > ZHUB_MSG_MAX_ID)
-            return ZHUB_ERROR;
-        memcpy (bird_key, value, size);
-        bird_key[size] = 0;
-        bird_id = bird_key;
-    }
-    rc = zhub_txn_get (txn, load->self->contacts, bird_id, strlen (bird_id), &value, &size);
-    if (rc != ZHUB_OK)
-        return rc;
-    return contact_state_decode (value, size, load->state) ? ZHUB_ERROR : ZHUB_OK;
-}
-
-zhub_rc_t
-contact_sync_load_bird (zhub_store_t *store, const contact_sync_t *self, const char *bird_id,
-                        contact_state_t *state)
-{
-    s_load_t load = {.self = self, .key = bird_id, .state = state};
-    if (!bird_id || !*bird_id || strlen (bird_id) > ZHUB_MSG_MAX_ID)
-        return ZHUB_NOTFOUND;
-    return zhub_store_read (store, s_load, &load);
-}
-
-zhub_rc_t
-contact_sync_load_hubspot (zhub_store_t *store, const contact_sync_t *self, const char *hubspot_id,
-                           contact_state_t *state)
-{
-    s_load_t load = {.self = self, .key = hubspot_id, .by_hubspot = true, .state = state};
-    if (!hubspot_id || !*hubspot_id || strlen (hubspot_id) > ZHUB_MSG_MAX_ID)
-        return ZHUB_NOTFOUND;
-    return zhub_store_read (store, s_load, &load);
-}
-
-typedef struct {
-    zhub_actor_ctx_t *ctx;
-    const contact_sync_t *self;
-    const contact_state_t *next;
-    const contact_state_t *prev; //  the state the plan started from, or NULL
-    const zhub_msg_t *synced;
-    const json_t *audit;  //  entries to append, or NULL
-    const char *audit_id; //  the contact they belong to
-} s_commit_t;
-
-//  Appends the plan's audit entries, stamped with the commit time; keys
-//  keep one contact's entries together and in time order.
-static zhub_rc_t
-s_append_audit (zhub_txn_t *txn, const contact_sync_t *self, const json_t *audit,
-                const char *bird_id, const char *event_id)
-{
-    char stamp[40];
-    int64_t now = zhub_now_ms ();
-    zhub_time_format (now, stamp, sizeof stamp);
-    size_t i;
-    json_t *entry;
-    json_array_foreach (audit, i, entry)
-    {
-        json_t *copy = json_deep_copy (entry);
-        json_object_set_new (copy, "time", json_string (stamp));
-        json_object_set_new (copy, "bird_contact_id", json_string (bird_id));
-        char *text = json_dumps (copy, JSON_COMPACT | JSON_SORT_KEYS);
-        char *key = zhub_sprintf ("%s|%016llx|%s|%zu", bird_id, (unsigned long long)now,
-                                  event_id ? event_id : "", i);
-        zhub_rc_t rc = zhub_txn_put (txn, self->audit, key, strlen (key), text, strlen (text));
-        free (key);
-        free (text);
-        json_decref (copy);
-        if (rc != ZHUB_OK)
-            return rc;
-    }
-    return ZHUB_OK;
-}
-
-static zhub_rc_t
-s_commit_audit (zhub_txn_t *txn, void *arg)
-{
-    s_commit_t *commit = arg;
-    return s_append_audit (txn, commit->self, commit->audit, commit->audit_id,
-                           commit->synced ? commit->synced->id : NULL);
-}
-
-static zhub_rc_t
-s_commit (zhub_txn_t *txn, void *arg)
-{
-    s_commit_t *commit = arg;
-    const contact_state_t *next = commit->next, *prev = commit->prev;
-    char *text = contact_state_encode (next);
-    zhub_rc_t rc = zhub_txn_put (txn, commit->self->contacts, next->bird_id, strlen (next->bird_id),
-                                 text, strlen (text));
-    free (text);
-    if (rc != ZHUB_OK)
-        return rc;
-    if (next->hubspot_id) {
-        rc = zhub_txn_put (txn, commit->self->hubspot_ids, next->hubspot_id,
-                           strlen (next->hubspot_id), next->bird_id, strlen (next->bird_id));
-        if (rc != ZHUB_OK)
-            return rc;
-    }
-    //  The contact moved to other ids: drop the stale entries.
-    if (prev && prev->bird_id && strcmp (prev->bird_id, next->bird_id)
-        && zhub_txn_del (txn, commit->self->contacts, prev->bird_id, strlen (prev->bird_id))
-               == ZHUB_ERROR)
-        return ZHUB_ERROR;
-    if (prev && prev->hubspot_id
-        && (!next->hubspot_id || strcmp (prev->hubspot_id, next->hubspot_id))
-        && zhub_txn_del (txn, commit->self->hubspot_ids, prev->hubspot_id,
-                         strlen (prev->hubspot_id))
-               == ZHUB_ERROR)
-        return ZHUB_ERROR;
-    if (commit->audit
-        && s_append_audit (txn, commit->self, commit->audit, next->bird_id, commit->synced->id)
-               != ZHUB_OK)
-        return ZHUB_ERROR;
-    return zhub_actor_outbox_put (commit->ctx, txn, commit->synced);
 }
 
 //  -------------------------------------------------------------------
@@ -293,10 +147,9 @@ s_execute (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, contact_event_t *event,
                 //  the decision goes to the audit trail.
                 const char *bird_id = *have ? state->bird_id : event->bird_id;
                 if (plan->audit && bird_id) {
-                    zhub_msg_t input = {.id = msg->id};
-                    s_commit_t commit = {
-                        .self = self, .audit = plan->audit, .audit_id = bird_id, .synced = &input};
-                    if (zhub_store_write (ctx->store, s_commit_audit, &commit) != ZHUB_OK) {
+                    contact_sync_commit_t commit = {
+                        .bird_id = bird_id, .audit = plan->audit, .event_id = msg->id};
+                    if (contact_sync_store_commit (&self->store, ctx, &commit, 1) != ZHUB_OK) {
                         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL,
                                             "cannot append to the audit trail");
                         break;
@@ -317,7 +170,7 @@ s_execute (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, contact_event_t *event,
                     const char *bird_id = contact_sync_answer_bird_id (resp.json);
                     if (bird_id)
                         *have =
-                            contact_sync_load_bird (ctx->store, self, bird_id, state) == ZHUB_OK;
+                            contact_sync_store_load_bird (&self->store, bird_id, state) == ZHUB_OK;
                 }
                 contact_sync_plan_fetched (event, *have ? state : NULL, resp.json, &self->core,
                                            plan);
@@ -351,13 +204,12 @@ s_execute (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, contact_event_t *event,
                 }
                 plan->next.updated_ms = zhub_now_ms ();
                 zhub_msg_t *synced = contact_sync_synced_msg (msg, plan, zhub_now_ms ());
-                s_commit_t commit = {.ctx = ctx,
-                                     .self = self,
-                                     .next = &plan->next,
-                                     .prev = *have ? state : NULL,
-                                     .synced = synced,
-                                     .audit = plan->audit};
-                if (zhub_store_write (ctx->store, s_commit, &commit) == ZHUB_OK) {
+                contact_sync_commit_t commit = {.next = &plan->next,
+                                                .prev = *have ? state : NULL,
+                                                .audit = plan->audit,
+                                                .event_id = synced->id,
+                                                .publish = synced};
+                if (contact_sync_store_commit (&self->store, ctx, &commit, 1) == ZHUB_OK) {
                     zhub_outcome_ok (out, "synced");
                     snprintf (out->reason, sizeof out->reason, "%s bird=%s hubspot=%s event=%s",
                               plan->direction, plan->next.bird_id,
@@ -382,65 +234,6 @@ s_execute (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, contact_event_t *event,
 
 #define S_LIFECYCLE_MAX (CONTACT_MAX_MERGED + 2)
 
-typedef struct {
-    const contact_sync_t *self;
-    const contact_lifecycle_t *event;
-    contact_state_t *states;
-    char **old_ids;
-    size_t count;
-    const zhub_msg_t *msg;
-} s_lifecycle_t;
-
-static zhub_rc_t
-s_commit_lifecycle (zhub_txn_t *txn, void *arg)
-{
-    s_lifecycle_t *life = arg;
-    const contact_lifecycle_t *event = life->event;
-    //  Every HubSpot id the event names is gone (or re-pointed below).
-    const char *ids[S_LIFECYCLE_MAX];
-    size_t id_count = 0;
-    if (event->merge) {
-        for (size_t i = 0; i < event->merged_count; i++)
-            ids[id_count++] = event->merged_ids[i];
-        ids[id_count++] = event->primary_id;
-    } else
-        ids[id_count++] = event->object_id;
-    for (size_t i = 0; i < id_count; i++)
-        if (zhub_txn_del (txn, life->self->hubspot_ids, ids[i], strlen (ids[i])) == ZHUB_ERROR)
-            return ZHUB_ERROR;
-    json_t *audit = json_array ();
-    zhub_rc_t rc = ZHUB_OK;
-    char stamp[40];
-    zhub_time_format (life->msg->time_ms, stamp, sizeof stamp);
-    for (size_t i = 0; i < life->count && rc == ZHUB_OK; i++) {
-        const contact_state_t *state = &life->states[i];
-        char *text = contact_state_encode (state);
-        rc = zhub_txn_put (txn, life->self->contacts, state->bird_id, strlen (state->bird_id), text,
-                           strlen (text));
-        free (text);
-        if (rc == ZHUB_OK && state->hubspot_id)
-            rc = zhub_txn_put (txn, life->self->hubspot_ids, state->hubspot_id,
-                               strlen (state->hubspot_id), state->bird_id, strlen (state->bird_id));
-        json_t *entry = json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s}", "actor", CONTACT_SYNC_GROUP,
-                                   "object", "contact", "field", "hubspot_contact_id", "winner",
-                                   "hubspot", "hubspot_time", stamp, "decision",
-                                   !event->merge       ? "deleted_in_hubspot"
-                                   : state->hubspot_id ? "merged"
-                                                       : "unlinked_by_merge");
-        if (life->old_ids[i])
-            json_object_set_new (entry, "old", json_string (life->old_ids[i]));
-        if (state->hubspot_id)
-            json_object_set_new (entry, "new", json_string (state->hubspot_id));
-        json_object_set_new (entry, "event_id", json_string (life->msg->id));
-        json_array_append_new (audit, entry);
-        if (rc == ZHUB_OK)
-            rc = s_append_audit (txn, life->self, audit, state->bird_id, life->msg->id);
-        json_array_clear (audit);
-    }
-    json_decref (audit);
-    return rc;
-}
-
 static void
 s_handle_lifecycle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, contact_lifecycle_t *event,
                     zhub_outcome_t *out)
@@ -460,7 +253,7 @@ s_handle_lifecycle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, contact_lifecy
     memset (states, 0, sizeof states);
     for (size_t i = 0; i < id_count; i++) {
         contact_state_t state = {0};
-        zhub_rc_t rc = contact_sync_load_hubspot (ctx->store, self, ids[i], &state);
+        zhub_rc_t rc = contact_sync_store_load_hubspot (&self->store, ids[i], &state);
         if (rc == ZHUB_ERROR) {
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the contact state");
             for (size_t k = 0; k < count; k++) {
@@ -507,17 +300,20 @@ s_handle_lifecycle (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, contact_lifecy
         }
     }
     if (ok) {
-        s_lifecycle_t life = {.self = self,
-                              .event = event,
-                              .states = states,
-                              .old_ids = old_ids,
-                              .count = count,
-                              .msg = msg};
-        if (zhub_store_write (ctx->store, s_commit_lifecycle, &life) == ZHUB_OK) {
+        //  Every HubSpot id the event names is gone (or re-pointed by the
+        //  states); each Bird contact's audit trail says what happened.
+        json_t *audit[S_LIFECYCLE_MAX];
+        for (size_t i = 0; i < count; i++)
+            audit[i] =
+                contact_sync_relink_entry (event, &states[i], old_ids[i], msg->time_ms, msg->id);
+        if (contact_sync_store_relink (&self->store, ids, id_count, states, audit, count, msg->id)
+            == ZHUB_OK) {
             zhub_outcome_ok (out, event->merge ? "merged" : "unlinked");
             snprintf (out->reason, sizeof out->reason, "%zu bird contact(s) re-mapped", count);
         } else
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the id map");
+        for (size_t i = 0; i < count; i++)
+            json_decref (audit[i]);
     }
     zhub_http_response_reset (&resp);
     for (size_t i = 0; i < count; i++) {
@@ -546,8 +342,8 @@ s_sync (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_rc_t parsed, contact_
     }
     contact_state_t state = {0};
     zhub_rc_t rc = event->origin == CONTACT_FROM_BIRD
-                       ? contact_sync_load_bird (ctx->store, self, event->bird_id, &state)
-                       : contact_sync_load_hubspot (ctx->store, self, event->hubspot_id, &state);
+                       ? contact_sync_store_load_bird (&self->store, event->bird_id, &state)
+                       : contact_sync_store_load_hubspot (&self->store, event->hubspot_id, &state);
     if (rc == ZHUB_ERROR) {
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the contact state");
         contact_event_clear (event);
@@ -638,66 +434,6 @@ contact_sync_on_erase (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub
 //  -------------------------------------------------------------------
 //  Reconciliation
 
-typedef struct {
-    const contact_sync_t *self;
-    int64_t watermark;
-    int64_t drift_total;
-    int64_t add; //  write: drift to add
-    long found;
-    int64_t since;
-    zhub_msg_t *publish; //  contact.reconciled, its data filled in here
-    zhub_actor_ctx_t *ctx;
-} s_meta_t;
-
-static int64_t
-s_meta_int (zhub_txn_t *txn, const contact_sync_t *self, const char *key)
-{
-    const void *value;
-    size_t size;
-    char text[32];
-    if (zhub_txn_get (txn, self->meta, key, strlen (key), &value, &size) != ZHUB_OK
-        || size >= sizeof text)
-        return 0;
-    memcpy (text, value, size);
-    text[size] = 0;
-    return strtoll (text, NULL, 10);
-}
-
-static zhub_rc_t
-s_meta_read (zhub_txn_t *txn, void *arg)
-{
-    s_meta_t *meta = arg;
-    meta->watermark = s_meta_int (txn, meta->self, "reconcile_watermark");
-    meta->drift_total = s_meta_int (txn, meta->self, "reconcile_drift_total");
-    return ZHUB_OK;
-}
-
-static zhub_rc_t
-s_meta_write (zhub_txn_t *txn, void *arg)
-{
-    s_meta_t *meta = arg;
-    meta->drift_total = s_meta_int (txn, meta->self, "reconcile_drift_total") + meta->add;
-    char text[32];
-    snprintf (text, sizeof text, "%lld", (long long)meta->drift_total);
-    zhub_rc_t rc =
-        zhub_txn_put (txn, meta->self->meta, "reconcile_drift_total", 21, text, strlen (text));
-    snprintf (text, sizeof text, "%lld", (long long)meta->watermark);
-    if (rc == ZHUB_OK)
-        rc = zhub_txn_put (txn, meta->self->meta, "reconcile_watermark", 19, text, strlen (text));
-    if (rc == ZHUB_OK && meta->publish) {
-        char since[40], mark[40];
-        zhub_time_format (meta->since, since, sizeof since);
-        zhub_time_format (meta->watermark, mark, sizeof mark);
-        json_t *data = json_pack ("{s:I, s:I, s:I, s:s, s:s}", "found", (json_int_t)meta->found,
-                                  "drift", (json_int_t)meta->add, "drift_total",
-                                  (json_int_t)meta->drift_total, "since", since, "watermark", mark);
-        zhub_msg_set_data_json (meta->publish, data);
-        json_decref (data);
-        rc = zhub_actor_outbox_put (meta->ctx, txn, meta->publish);
-    }
-    return rc;
-}
-
 //  One search result through the HubSpot -> Bird plan. Returns 1 when it
 //  wrote (drift), 0 when Bird already agreed, -1 when the contact failed
 //  (*out says why; a transient failure stops the tick).
@@ -723,10 +459,10 @@ s_reconcile_one (zhub_actor_ctx_t *ctx, const zhub_msg_t *tick, const json_t *re
                         .traceparent = tick->traceparent};
     event.event_id = zhub_strdup (input.id);
     contact_state_t state = {0};
-    zhub_rc_t rc = contact_sync_load_hubspot (ctx->store, self, id, &state);
+    zhub_rc_t rc = contact_sync_store_load_hubspot (&self->store, id, &state);
     const char *bird_id = contact_sync_answer_bird_id (result);
     if (rc == ZHUB_NOTFOUND && bird_id)
-        rc = contact_sync_load_bird (ctx->store, self, bird_id, &state);
+        rc = contact_sync_store_load_bird (&self->store, bird_id, &state);
     int drift = -1;
     if (rc == ZHUB_ERROR)
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the contact state");
@@ -760,13 +496,14 @@ contact_sync_on_reconcile (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, 
 {
     const zhub_msg_t *msg = ev->msg;
     contact_sync_t *self = ctx->state;
-    s_meta_t meta = {.self = self, .ctx = ctx};
-    if (zhub_store_read (ctx->store, s_meta_read, &meta) != ZHUB_OK) {
+    int64_t stored_watermark, drift_total;
+    if (contact_sync_store_reconcile_read (&self->store, &stored_watermark, &drift_total)
+        != ZHUB_OK) {
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the watermark");
         return;
     }
     const char *since_text = json_string_value (json_object_get (ev->data, "since"));
-    int64_t since = meta.watermark;
+    int64_t since = stored_watermark;
     if (since_text && zhub_time_parse (since_text, &since)) {
         zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "since is not an RFC 3339 time");
         return;
@@ -848,34 +585,39 @@ contact_sync_on_reconcile (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, 
     zhub_http_response_reset (&resp);
     //  Commit what was repaired even when a transient failure cut the tick
     //  short: the watermark only moves past what was handled.
-    meta.watermark = watermark;
-    meta.add = drift;
-    meta.found = found;
-    meta.since = since;
-    zhub_msg_t *done = zhub_msg_new ();
-    char id[64];
-    contact_sync_synced_id (msg->id ? msg->id : "", id, sizeof id);
-    id[0] = 'r'; //  "rs-...": the reconciled event of this tick
-    zhub_msg_set (&done->id, id);
-    zhub_msg_set (&done->source, CONTACT_SYNC_SOURCE);
-    zhub_msg_set (&done->type, "contact.reconciled");
-    zhub_msg_set (&done->subject, "reconcile");
-    zhub_msg_set (&done->traceparent, msg->traceparent);
-    done->time_ms = zhub_now_ms ();
+    drift_total += drift;
     char since_stamp[40], mark_stamp[40];
     zhub_time_format (since, since_stamp, sizeof since_stamp);
     zhub_time_format (watermark, mark_stamp, sizeof mark_stamp);
-    meta.publish = failed ? NULL : done;
-    if (zhub_store_write (ctx->store, s_meta_write, &meta) != ZHUB_OK && !failed)
+    zhub_msg_t *done = NULL;
+    if (!failed) {
+        done = zhub_msg_new ();
+        char id[64];
+        contact_sync_synced_id (msg->id ? msg->id : "", id, sizeof id);
+        id[0] = 'r'; //  "rs-...": the reconciled event of this tick
+        zhub_msg_set (&done->id, id);
+        zhub_msg_set (&done->source, CONTACT_SYNC_SOURCE);
+        zhub_msg_set (&done->type, "contact.reconciled");
+        zhub_msg_set (&done->subject, "reconcile");
+        zhub_msg_set (&done->traceparent, msg->traceparent);
+        done->time_ms = zhub_now_ms ();
+        json_t *data = json_pack ("{s:I, s:I, s:I, s:s, s:s}", "found", (json_int_t)found, "drift",
+                                  (json_int_t)drift, "drift_total", (json_int_t)drift_total,
+                                  "since", since_stamp, "watermark", mark_stamp);
+        zhub_msg_set_data_json (done, data);
+        json_decref (data);
+    }
+    if (contact_sync_store_reconcile_write (&self->store, ctx, watermark, drift_total, done)
+            != ZHUB_OK
+        && !failed)
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot store the watermark");
-    //  contact.reconciled carries the running total, known only after the write.
     zhub_info ("reconcile",
                "id=%s found=%ld drift=%ld drift_total=%lld pages=%d since=%s "
                "watermark=%s complete=%s",
-               msg->id, found, drift, (long long)meta.drift_total, pages, since_stamp, mark_stamp,
+               msg->id, found, drift, (long long)drift_total, pages, since_stamp, mark_stamp,
                failed ? "no" : "yes");
     zhub_msg_destroy (&done);
     if (!failed)
         snprintf (out->reason, sizeof out->reason, "found=%ld drift=%ld drift_total=%lld", found,
-                  drift, (long long)meta.drift_total);
+                  drift, (long long)drift_total);
 }

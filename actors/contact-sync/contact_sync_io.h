@@ -1,27 +1,13 @@
 //  contact-sync's I/O side: runs the pure core's plans against HubSpot and
-//  Bird (through the runtime's connectors), keeps the state in LMDB, and
-//  queues contact.synced in the runtime's outbox in the same transaction.
-//
-//  LMDB tables (env $ZHUB_DATA_DIR/contact-sync/):
-//    contacts      bird contact id -> state (JSON, see contact_state_t)
-//    hubspot_ids   hubspot record id -> bird contact id
-//    audit         "<bird id>|<16 hex ms>|<event id>|<n>" -> audit entry (JSON):
-//                  every field decision, read by `zhub audit contact <id>`;
-//                  after an erase, "erased:<request>|..." -> tombstone (no
-//                  personal value), read by `zhub audit erase <request>`
-//    pending       bird id -> HubSpot write still to send (batching): JSON
-//                  {properties, changed[], since, cause_id, traceparent?,
-//                  cause_envelope (base64 of the envelope that queued it,
-//                  for its dead letter should HubSpot refuse the write)}
-//    pending_order "<16 hex ms queued>|<bird id>" -> "": the intents oldest
-//                  first, so a flush takes the longest-waiting ones
-//    links         bird id -> HubSpot id still to write onto the Bird contact
-//    meta          reconciliation watermark and drift counter
+//  Bird (through the connectors' typed calls), keeps the state through its
+//  store (contact_sync_store.h: tables, keys, transactions), and queues
+//  contact.synced in the runtime's outbox in the same transaction.
 #ifndef CONTACT_SYNC_IO_H
 #define CONTACT_SYNC_IO_H
 
 #include "bird.h"
 #include "contact_sync.h"
+#include "contact_sync_store.h"
 #include "hubspot.h"
 #include "zhub_actor.h"
 
@@ -33,13 +19,7 @@ typedef struct {
     zhub_bird_config_t bird_config;
     zhub_hubspot_t *hubspot; //  built on the runtime's HTTP client in contact_sync_open
     zhub_bird_t *bird;
-    zhub_table_t contacts;
-    zhub_table_t hubspot_ids;
-    zhub_table_t audit;
-    zhub_table_t meta;          //  "reconcile_watermark", "reconcile_drift_total" (decimal text)
-    zhub_table_t pending;       //  bird id -> HubSpot write still to send (batching)
-    zhub_table_t pending_order; //  "<16 hex since>|<bird id>" -> "": pending, oldest first
-    zhub_table_t links;         //  bird id -> HubSpot id still to write onto the Bird contact
+    contact_sync_store_t store; //  its tables, opened in contact_sync_open
     int64_t batch_window_ms;    //  ZHUB_HUBSPOT_BATCH_WINDOW (default 200 ms); 0 = write at once
     int64_t flush_not_before;   //  mono ms: after a failed flush
     //  What the tick needs without reading the store: intents queued since
@@ -63,15 +43,6 @@ typedef struct {
 zhub_rc_t contact_sync_queue (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg,
                               const contact_plan_t *plan);
 
-//  Deletes a contact's intent and its place in the order; adds to *removed
-//  what it deleted. ZHUB_OK or ZHUB_ERROR.
-zhub_rc_t contact_sync_pending_del (zhub_txn_t *txn, const contact_sync_t *self, const char *bird,
-                                    size_t *removed);
-
-//  Gives every intent its place in the order (stores written before the
-//  order table existed). 0 or -1.
-int contact_sync_pending_reorder (zhub_actor_ctx_t *ctx);
-
 //  zhub_actor_spec_t.tick: sends the intents in batches once the oldest
 //  waited batch_window_ms or CONTACT_BATCH_MAX are ready.
 void contact_sync_flush (zhub_actor_ctx_t *ctx);
@@ -85,9 +56,8 @@ typedef enum {
 } contact_item_fate_t;
 
 typedef struct {
-    char *bird_id;
-    json_t *entry;    //  the intent (table pending), owned
-    char *hubspot_id; //  DONE: the record id
+    contact_intent_t intent; //  the queued write (contact_sync_store.h), owned
+    char *hubspot_id;        //  DONE: the record id
     contact_item_fate_t fate;
     zhub_outcome_t failure; //  REFUSED, DEFERRED: HubSpot's error for this contact
 } contact_item_t;
@@ -103,12 +73,12 @@ typedef struct {
 bool contact_sync_upsert_items (zhub_actor_ctx_t *ctx, contact_item_t *items, size_t count,
                                 long *status);
 
-//  In txn, for a REFUSED item: deletes its intent, withdraws the refused
-//  values from the contact's state (contact_sync_withdraw) and queues in
-//  the outbox its dead letter on dlq.contact-sync (proto/zhub_dlq.h: the
-//  envelope that queued the intent, cause "terminal", reason_code and one
-//  attempt with HubSpot's status and error). ZHUB_OK or ZHUB_ERROR.
-zhub_rc_t contact_sync_refuse (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const contact_item_t *item);
+//  The dead letter of a REFUSED item, on dlq.contact-sync
+//  (proto/zhub_dlq.h): the envelope that queued the intent (or, for an
+//  intent queued before it was kept, one made up to name the contact and
+//  what was to be written), cause "terminal", reason_code and one attempt
+//  with HubSpot's status and error. A new message, or NULL.
+zhub_msg_t *contact_sync_dead_letter (const contact_item_t *item);
 
 //  zhub_actor_spec_t.open: opens the tables. 0 or -1.
 int contact_sync_open (zhub_actor_ctx_t *ctx);
@@ -156,12 +126,5 @@ zhub_actor_handler_fn contact_sync_on_bird;
 zhub_actor_handler_fn contact_sync_on_hubspot;
 zhub_actor_handler_fn contact_sync_on_conversation;
 zhub_actor_handler_fn contact_sync_on_erase;
-
-//  Reads the state of a contact by its Bird id or its HubSpot id.
-//  ZHUB_OK with *state, ZHUB_NOTFOUND, or ZHUB_ERROR.
-zhub_rc_t contact_sync_load_bird (zhub_store_t *store, const contact_sync_t *self,
-                                  const char *bird_id, contact_state_t *state);
-zhub_rc_t contact_sync_load_hubspot (zhub_store_t *store, const contact_sync_t *self,
-                                     const char *hubspot_id, contact_state_t *state);
 
 #endif

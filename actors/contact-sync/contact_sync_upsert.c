@@ -15,7 +15,6 @@
 #include "zhub_dlq.h"
 #include "zhub_log.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,10 +24,10 @@
 static json_t *
 s_input (const contact_item_t *item)
 {
-    json_t *props = json_deep_copy (json_object_get (item->entry, "properties"));
-    json_object_set_new (props, "bird_contact_id", json_string (item->bird_id));
-    return json_pack ("{s:s, s:s, s:o}", "id", item->bird_id, "idProperty", "bird_contact_id",
-                      "properties", props);
+    json_t *props = json_deep_copy (item->intent.properties);
+    json_object_set_new (props, "bird_contact_id", json_string (item->intent.bird_id));
+    return json_pack ("{s:s, s:s, s:o}", "id", item->intent.bird_id, "idProperty",
+                      "bird_contact_id", "properties", props);
 }
 
 //  Reads the record ids of a batch answer into the open items (matched on
@@ -44,7 +43,7 @@ s_read_ids (const json_t *answer, contact_item_t *items, size_t count)
         const char *bird = json_string_value (
             json_object_get (json_object_get (result, "properties"), "bird_contact_id"));
         for (size_t k = 0; id && k < count; k++)
-            if ((bird && !strcmp (bird, items[k].bird_id)) || (!bird && count == 1)) {
+            if ((bird && !strcmp (bird, items[k].intent.bird_id)) || (!bird && count == 1)) {
                 free (items[k].hubspot_id);
                 items[k].hubspot_id = zhub_strdup (id);
                 items[k].fate = CONTACT_ITEM_DONE;
@@ -63,9 +62,8 @@ s_send (zhub_actor_ctx_t *ctx, contact_item_t *items, size_t count, zhub_http_re
     for (size_t i = 0; i < count; i++)
         json_array_append_new (inputs, s_input (&items[i]));
     json_t *body = json_pack ("{s:o}", "inputs", inputs);
-    zhub_hubspot_contacts_upsert (
-        ((contact_sync_t *)ctx->state)->hubspot, body,
-        json_string_value (json_object_get (items[0].entry, "traceparent")), resp);
+    zhub_hubspot_contacts_upsert (((contact_sync_t *)ctx->state)->hubspot, body,
+                                  items[0].intent.traceparent, resp);
     json_decref (body);
     if (resp->status >= 200 && resp->status < 300) {
         s_read_ids (resp->json, items, count);
@@ -89,12 +87,11 @@ static void
 s_update_existing (zhub_actor_ctx_t *ctx, contact_item_t *item, const char *existing_id,
                    zhub_http_response_t *resp)
 {
-    json_t *props = json_deep_copy (json_object_get (item->entry, "properties"));
-    json_object_set_new (props, "bird_contact_id", json_string (item->bird_id));
+    json_t *props = json_deep_copy (item->intent.properties);
+    json_object_set_new (props, "bird_contact_id", json_string (item->intent.bird_id));
     json_t *body = json_pack ("{s:o}", "properties", props);
     zhub_hubspot_contact_update (((contact_sync_t *)ctx->state)->hubspot, existing_id, body,
-                                 json_string_value (json_object_get (item->entry, "traceparent")),
-                                 resp);
+                                 item->intent.traceparent, resp);
     json_decref (body);
     if (resp->status >= 200 && resp->status < 300) {
         char *id = zhub_hubspot_id (json_object_get (resp->json, "id"));
@@ -118,7 +115,7 @@ s_settle_alone (zhub_actor_ctx_t *ctx, contact_item_t *item, int rc, zhub_http_r
     zhub_outcome_t out;
     const json_t *error = NULL;
     if (rc == 0) {
-        error = zhub_hubspot_batch_error (resp->json, item->bird_id, 1);
+        error = zhub_hubspot_batch_error (resp->json, item->intent.bird_id, 1);
         if (error)
             zhub_hubspot_batch_classify (error, S_WHAT, &out);
         else
@@ -175,37 +172,32 @@ contact_sync_upsert_items (zhub_actor_ctx_t *ctx, contact_item_t *items, size_t 
 //  -------------------------------------------------------------------
 //  Dead letters of refused contacts
 
-//  The envelope of the message that queued the intent (kept base64 in
-//  "cause_envelope"), or, for an intent queued before it was kept, one
-//  made up to name the contact and what was to be written. Fresh bytes.
+//  The envelope of the message that queued the intent, or, for an intent
+//  queued before it was kept, one made up to name the contact and what was
+//  to be written. Fresh bytes.
 static uint8_t *
-s_cause_envelope (const contact_item_t *item, size_t *size)
+s_cause_envelope (const contact_intent_t *intent, size_t *size)
 {
-    const char *text = json_string_value (json_object_get (item->entry, "cause_envelope"));
-    if (text) {
-        size_t cap = strlen (text), length = 0;
-        uint8_t *bytes = zhub_malloc (cap ? cap : 1);
-        if (sodium_base642bin (bytes, cap, text, cap, NULL, &length, NULL,
-                               sodium_base64_VARIANT_ORIGINAL)
-            == 0) {
-            *size = length;
-            return bytes;
-        }
-        free (bytes);
+    if (intent->cause_envelope) {
+        uint8_t *bytes =
+            zhub_malloc (intent->cause_envelope_size ? intent->cause_envelope_size : 1);
+        memcpy (bytes, intent->cause_envelope, intent->cause_envelope_size);
+        *size = intent->cause_envelope_size;
+        return bytes;
     }
-    const char *cause = json_string_value (json_object_get (item->entry, "cause_id"));
+    const char *cause = intent->cause_id;
     zhub_msg_t *msg = zhub_msg_new ();
-    char *id = zhub_sprintf ("intent:%s", cause && *cause ? cause : item->bird_id);
+    char *id = zhub_sprintf ("intent:%s", cause && *cause ? cause : intent->bird_id);
     zhub_msg_set (&msg->id, id);
     free (id);
     zhub_msg_set (&msg->source, CONTACT_SYNC_SOURCE);
     zhub_msg_set (&msg->type, "contact.hubspot_write");
-    char *subject = zhub_sprintf ("contact:%s", item->bird_id);
+    char *subject = zhub_sprintf ("contact:%s", intent->bird_id);
     zhub_msg_set (&msg->subject, subject);
     free (subject);
     msg->time_ms = zhub_now_ms ();
-    json_t *data = json_pack ("{s:s, s:O}", "bird_contact_id", item->bird_id, "properties",
-                              json_object_get (item->entry, "properties"));
+    json_t *data = json_pack ("{s:s, s:O}", "bird_contact_id", intent->bird_id, "properties",
+                              intent->properties);
     zhub_msg_set_data_json (msg, data);
     json_decref (data);
     uint8_t *bytes = NULL;
@@ -216,33 +208,13 @@ s_cause_envelope (const contact_item_t *item, size_t *size)
     return bytes;
 }
 
-zhub_rc_t
-contact_sync_refuse (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const contact_item_t *item)
+zhub_msg_t *
+contact_sync_dead_letter (const contact_item_t *item)
 {
-    const contact_sync_t *self = ctx->state;
-    const char *bird = item->bird_id;
-    if (contact_sync_pending_del (txn, self, bird, NULL) != ZHUB_OK)
-        return ZHUB_ERROR;
-    //  The state no longer claims HubSpot holds what it refused.
-    const void *value;
-    size_t size;
-    if (zhub_txn_get (txn, self->contacts, bird, strlen (bird), &value, &size) == ZHUB_OK) {
-        contact_state_t state = {0};
-        if (contact_state_decode (value, size, &state) == 0) {
-            contact_sync_withdraw (&state, json_object_get (item->entry, "properties"));
-            char *text = contact_state_encode (&state);
-            zhub_rc_t rc =
-                zhub_txn_put (txn, self->contacts, bird, strlen (bird), text, strlen (text));
-            free (text);
-            contact_state_clear (&state);
-            if (rc != ZHUB_OK)
-                return rc;
-        }
-    }
     size_t envelope_size = 0;
-    uint8_t *envelope = s_cause_envelope (item, &envelope_size);
+    uint8_t *envelope = s_cause_envelope (&item->intent, &envelope_size);
     if (!envelope)
-        return ZHUB_ERROR;
+        return NULL;
     int64_t now = zhub_now_ms ();
     zhub_dlq_attempt_t attempt = {
         .time_ms = now, .code = item->failure.code, .reason = item->failure.reason};
@@ -257,9 +229,5 @@ contact_sync_refuse (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const contact_item_
                             .now_ms = now};
     zhub_msg_t *dead = zhub_dlq_build (&spec);
     free (envelope);
-    if (!dead)
-        return ZHUB_ERROR;
-    zhub_rc_t rc = zhub_actor_outbox_put (ctx, txn, dead);
-    zhub_msg_destroy (&dead);
-    return rc;
+    return dead;
 }

@@ -74,7 +74,7 @@ static zhub_rc_t
 s_put_state (zhub_txn_t *txn, const contact_sync_t *sync, const contact_state_t *state)
 {
     char *text = contact_state_encode (state);
-    zhub_rc_t rc = s_put_text (txn, sync->contacts, state->bird_id, text);
+    zhub_rc_t rc = s_put_text (txn, sync->store.contacts, state->bird_id, text);
     free (text);
     return rc;
 }
@@ -101,24 +101,24 @@ s_fill (zhub_txn_t *txn, void *arg)
         .hubspot = {.phone = (char *)"+34612345678", .email = (char *)"bo@example.com"},
         .bird = {.phone = (char *)"+34612345678", .email = (char *)"bo@example.com"}};
     if (s_put_state (txn, sync, &ana) || s_put_state (txn, sync, &bo)
-        || s_put_text (txn, sync->hubspot_ids, "501", "b-ana")
-        || s_put_text (txn, sync->hubspot_ids, "499", "b-ana")
-        || s_put_text (txn, sync->hubspot_ids, "502", "b-bo")
-        || s_put_text (txn, sync->pending, "b-ana",
+        || s_put_text (txn, sync->store.hubspot_ids, "501", "b-ana")
+        || s_put_text (txn, sync->store.hubspot_ids, "499", "b-ana")
+        || s_put_text (txn, sync->store.hubspot_ids, "502", "b-bo")
+        || s_put_text (txn, sync->store.pending, "b-ana",
                        "{\"properties\":{\"phone\":\"" ANA_PHONE "\",\"email\":\"" ANA_EMAIL
                        "\"},\"changed\":[\"phone\"],\"since\":1}")
-        || s_put_text (txn, sync->links, "b-ana", "501")
-        || s_put_text (txn, sync->audit, "b-ana|0000018f00000000|evt-1|0",
+        || s_put_text (txn, sync->store.links, "b-ana", "501")
+        || s_put_text (txn, sync->store.audit, "b-ana|0000018f00000000|evt-1|0",
                        "{\"actor\":\"contact-sync\",\"bird_contact_id\":\"b-ana\",\"decision\":"
                        "\"applied\",\"event_id\":\"evt-1\",\"field\":\"phone\",\"new\":\"" ANA_PHONE
                        "\",\"object\":\"contact\",\"time\":\"2024-05-01T10:00:00.000Z\","
                        "\"winner\":\"bird\"}")
-        || s_put_text (txn, sync->audit, "b-ana|0000018f00000001|evt-2|0",
+        || s_put_text (txn, sync->store.audit, "b-ana|0000018f00000001|evt-2|0",
                        "{\"actor\":\"contact-sync\",\"bird_contact_id\":\"b-ana\",\"decision\":"
                        "\"applied\",\"event_id\":\"evt-2\",\"field\":\"email\",\"new\":\"" ANA_EMAIL
                        "\",\"old\":\"Ana.Paz@Example.com\",\"object\":\"contact\",\"time\":"
                        "\"2024-05-01T10:00:01.000Z\",\"winner\":\"hubspot\"}")
-        || s_put_text (txn, sync->audit, "b-bo|0000018f00000002|evt-3|0",
+        || s_put_text (txn, sync->store.audit, "b-bo|0000018f00000002|evt-3|0",
                        "{\"actor\":\"contact-sync\",\"bird_contact_id\":\"b-bo\",\"decision\":"
                        "\"applied\",\"event_id\":\"evt-3\",\"field\":\"email\",\"new\":"
                        "\"bo@example.com\",\"object\":\"contact\",\"time\":"
@@ -145,14 +145,14 @@ static zhub_rc_t
 s_read_fn (zhub_txn_t *txn, void *arg)
 {
     s_read_t *r = arg;
-    r->contacts = zhub_txn_count (txn, r->sync->contacts);
-    r->hubspot_ids = zhub_txn_count (txn, r->sync->hubspot_ids);
-    r->pending = zhub_txn_count (txn, r->sync->pending);
-    r->links = zhub_txn_count (txn, r->sync->links);
-    r->audit = zhub_txn_count (txn, r->sync->audit);
+    r->contacts = zhub_txn_count (txn, r->sync->store.contacts);
+    r->hubspot_ids = zhub_txn_count (txn, r->sync->store.hubspot_ids);
+    r->pending = zhub_txn_count (txn, r->sync->store.pending);
+    r->links = zhub_txn_count (txn, r->sync->store.links);
+    r->audit = zhub_txn_count (txn, r->sync->store.audit);
     r->audit_keys = json_array ();
     r->audit_values = json_array ();
-    zhub_cursor_t *cursor = zhub_cursor_open (txn, r->sync->audit);
+    zhub_cursor_t *cursor = zhub_cursor_open (txn, r->sync->store.audit);
     const void *key, *value;
     size_t key_size, value_size;
     zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
@@ -421,7 +421,7 @@ s_fill_deleted (zhub_txn_t *txn, void *arg)
         .unlinked = (char *)"deleted in HubSpot",
         .bird = {.phone = (char *)"+34612345678", .email = (char *)"bo@example.com"}};
     if (s_put_state (txn, sync, &bo)
-        || s_put_text (txn, sync->audit, "b-bo|0000018f00000003|hubspot:1:2:3:502:4|0",
+        || s_put_text (txn, sync->store.audit, "b-bo|0000018f00000003|hubspot:1:2:3:502:4|0",
                        "{\"actor\":\"contact-sync\",\"bird_contact_id\":\"b-bo\",\"decision\":"
                        "\"deleted_in_hubspot\",\"event_id\":\"hubspot:1:2:3:502:4\",\"field\":"
                        "\"hubspot_contact_id\",\"old\":\"502\",\"object\":\"contact\",\"time\":"
