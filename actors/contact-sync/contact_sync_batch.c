@@ -139,6 +139,9 @@ s_settle (zhub_actor_ctx_t *ctx, contact_item_t *items, size_t count)
             commit->next = state;
             commit->link_hubspot_id = new_link ? item->hubspot_id : NULL;
             publish[n] = s_synced_msg (item);
+            //  the field decisions, now that HubSpot holds them
+            commit->audit = item->intent.audit;
+            commit->event_id = publish[n]->id;
         } else {
             //  The state no longer claims HubSpot holds what it refused.
             if (have) {

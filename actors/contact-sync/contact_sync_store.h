@@ -15,7 +15,8 @@
 //    pending        bird id -> HubSpot write still to send (batching): JSON
 //                   {properties, changed[], since, cause_id, traceparent?,
 //                   cause_envelope (base64 of the envelope that queued it,
-//                   for its dead letter should HubSpot refuse the write)}
+//                   for its dead letter should HubSpot refuse the write),
+//                   audit[]? (the field decisions, committed with the write)}
 //    pending_order  "<16 hex ms queued>|<bird id>" -> "": the intents oldest
 //                   first, so a flush takes the longest-waiting ones
 //    links          bird id -> HubSpot id still to write onto the Bird contact
@@ -110,6 +111,7 @@ typedef struct {
     char *bird_id;
     json_t *properties;      //  what HubSpot should end up with (later values win)
     json_t *changed;         //  the field names written, each once (an array)
+    json_t *audit;           //  the plans' field decisions, to commit once written, or NULL
     int64_t since;           //  when the first change was queued (wall ms)
     char *cause_id;          //  the message that queued it first ("" when unknown)
     char *traceparent;       //  its trace, or NULL
@@ -121,8 +123,9 @@ void contact_intent_clear (contact_intent_t *intent);
 
 //  Queues the plan's HubSpot write for the contact plan->next names: merged
 //  into its intent (a new one is stamped now_ms, with cause's id, trace and
-//  envelope), the contact's state moved to plan->next in the same
-//  transaction. ZHUB_OK or ZHUB_ERROR.
+//  envelope; the plan's audit entries are added to it), the contact's
+//  state moved to plan->next in the same transaction. ZHUB_OK or
+//  ZHUB_ERROR.
 zhub_rc_t contact_sync_store_queue (contact_sync_store_t *self, const contact_plan_t *plan,
                                     const zhub_msg_t *cause, int64_t now_ms);
 

@@ -165,6 +165,16 @@ contact_sync_store_intent_put (zhub_txn_t *txn, const contact_sync_store_t *self
         if (!known)
             json_array_append_new (changed, json_string (plan->changed[i]));
     }
+    //  The field decisions go to the audit trail with the write, once
+    //  HubSpot holds it (as a write made at once commits them).
+    if (json_array_size (plan->audit)) {
+        json_t *audit = json_object_get (entry, "audit");
+        if (!json_is_array (audit)) {
+            audit = json_array ();
+            json_object_set_new (entry, "audit", audit);
+        }
+        json_array_extend (audit, plan->audit);
+    }
     char *text = json_dumps (entry, JSON_COMPACT);
     json_decref (entry);
     rc = zhub_txn_put (txn, self->pending, bird, strlen (bird), text, strlen (text));
@@ -180,6 +190,7 @@ contact_intent_clear (contact_intent_t *intent)
     free (intent->bird_id);
     json_decref (intent->properties);
     json_decref (intent->changed);
+    json_decref (intent->audit);
     free (intent->cause_id);
     free (intent->traceparent);
     free (intent->cause_envelope);
@@ -204,6 +215,8 @@ s_intent_read (const void *value, size_t size, const char *bird, size_t bird_siz
     intent->properties = json_is_object (properties) ? json_incref (properties) : json_object ();
     json_t *changed = json_object_get (entry, "changed");
     intent->changed = json_is_array (changed) ? json_incref (changed) : json_array ();
+    json_t *audit = json_object_get (entry, "audit");
+    intent->audit = json_is_array (audit) ? json_incref (audit) : NULL;
     intent->since = json_integer_value (json_object_get (entry, "since"));
     const char *cause = json_string_value (json_object_get (entry, "cause_id"));
     intent->cause_id = zhub_strdup (cause ? cause : "");

@@ -174,6 +174,8 @@ test_queued_writes_are_taken_oldest_first_and_settled (void)
         plan.next.bird_id = zhub_strdup (birds[i]);
         plan.hubspot_properties = json_pack ("{s:s}", "firstname", "Ana");
         plan.changed[plan.changed_count++] = "firstname";
+        plan.audit = json_array ();
+        json_array_append_new (plan.audit, s_entry ("name", "applied"));
         CHECK (contact_sync_store_queue (&f.store, &plan, cause, 1000 + (int64_t)i) == ZHUB_OK);
         contact_plan_clear (&plan);
     }
@@ -184,6 +186,8 @@ test_queued_writes_are_taken_oldest_first_and_settled (void)
     plan.hubspot_properties = json_pack ("{s:s, s:s}", "firstname", "Zoe", "phone", "+34600000000");
     plan.changed[plan.changed_count++] = "firstname";
     plan.changed[plan.changed_count++] = "phone";
+    plan.audit = json_array ();
+    json_array_append_new (plan.audit, s_entry ("phone", "applied"));
     CHECK (contact_sync_store_queue (&f.store, &plan, cause, 5000) == ZHUB_OK);
     contact_plan_clear (&plan);
 
@@ -197,6 +201,10 @@ test_queued_writes_are_taken_oldest_first_and_settled (void)
     CHECK (intents[0].since == 1000);
     CHECK_STR (json_string_value (json_object_get (intents[0].properties, "firstname")), "Zoe");
     CHECK (json_array_size (intents[0].changed) == 2);
+    //  both changes' field decisions wait with the write, for its commit
+    CHECK (json_array_size (intents[0].audit) == 2);
+    CHECK_STR (json_string_value (json_object_get (json_array_get (intents[0].audit, 1), "field")),
+               "phone");
     CHECK_STR (intents[0].cause_id, "bird:evt-1");
     CHECK_STR (intents[0].traceparent, cause->traceparent);
     //  the envelope that queued it, for its dead letter
