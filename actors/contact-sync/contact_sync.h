@@ -52,7 +52,6 @@
 
 #define CONTACT_SYNC_GROUP "contact-sync"
 #define CONTACT_SYNC_SOURCE "zhub/contact-sync"
-#define CONTACT_MAX_CHANGED 8
 #define CONTACT_MAX_IDENTIFIERS 8 //  phones / e-mails read from one Bird contact
 #define CONTACT_PHONE_MAX 16      //  "+" and up to 15 digits (E.164)
 #define CONTACT_EMAIL_MAX 254
@@ -60,6 +59,10 @@
 #define CONTACT_HUBSPOT_PROPERTIES "email,phone,firstname,lastname,bird_contact_id"
 
 #define CONTACT_MAX_FIELDS 16 //  mapped fields beyond name, phone and e-mail
+//  Field names one write changes: four built in (firstname, lastname,
+//  phone, email one way; displayName, phonenumber, emailaddress,
+//  hubspot_contact_id the other) and every mapped field.
+#define CONTACT_MAX_CHANGED (4 + CONTACT_MAX_FIELDS)
 
 //  One operator-mapped field. bird names the Bird side: "attributes.<name>"
 //  (a contact attribute, both directions possible) or "conversation.status"

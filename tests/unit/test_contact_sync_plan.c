@@ -397,9 +397,51 @@ test_conflict_names_the_existing_contact (void)
     json_decref (answer);
 }
 
+//  Every field a write changes is named, also when many mapped fields
+//  change at once: four built in and every mapped one HubSpot is written.
+static void
+test_every_changed_field_is_named (void)
+{
+    contact_sync_config_t config = {0};
+    contact_sync_config_defaults (&config);
+    json_t *mapping =
+        s_json ("{\"contact\":{\"fields\":[{\"bird\":\"attributes.a1\",\"hubspot\":\"a1\"},"
+                "{\"bird\":\"attributes.a2\",\"hubspot\":\"a2\"},{\"bird\":\"attributes.a3\","
+                "\"hubspot\":\"a3\"},{\"bird\":\"attributes.a4\",\"hubspot\":\"a4\"},"
+                "{\"bird\":\"attributes.a5\",\"hubspot\":\"a5\"}]}}");
+    char err[256];
+    CHECK (contact_sync_config_apply (&config, mapping, err, sizeof err) == 0);
+    json_t *data =
+        s_json ("{\"event\":\"contact.updated\",\"payload\":{\"id\":\"c-9\","
+                "\"computedDisplayName\":\"Ana López\",\"featuredIdentifiers\":["
+                "{\"key\":\"phonenumber\",\"value\":\"+34612345678\"},{\"key\":\"emailaddress\","
+                "\"value\":\"ana@example.com\"}],\"attributes\":{\"a1\":\"1\",\"a2\":\"2\","
+                "\"a3\":\"3\",\"a4\":\"4\",\"a5\":\"5\",\"property_interest\":\"Torre 4B\"}}}");
+    contact_event_t event;
+    char reason[256];
+    CHECK (s_parse ("webhook.bird.contact.updated", data, &event, reason, sizeof reason)
+           == ZHUB_OK);
+    contact_plan_t plan;
+    contact_plan_init (&plan);
+    contact_sync_plan_event (&event, NULL, &config, &plan);
+    CHECK (plan.kind == CONTACT_PLAN_WRITE);
+    static const char *const names[] = {
+        "firstname", "lastname", "phone", "email", "urbanhub_property_interest",
+        "a1",        "a2",       "a3",    "a4",    "a5"};
+    CHECK (s_changed_is (&plan, names, 10));
+    //  and contact.synced names them all
+    CHECK (json_object_size (plan.hubspot_properties) == 11); //  and bird_contact_id
+    contact_plan_clear (&plan);
+    contact_event_clear (&event);
+    json_decref (data);
+    json_decref (mapping);
+    contact_sync_config_clear (&config);
+}
+
 int
 main (void)
 {
+    RUN (test_every_changed_field_is_named);
     RUN (test_bird_message_fetches_the_contact);
     RUN (test_bird_sample_maps_to_hubspot_upsert);
     RUN (test_synced_id_is_deterministic);
