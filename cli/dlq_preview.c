@@ -164,6 +164,7 @@ s_contact_plan (json_t *preview, const contact_plan_t *plan, const contact_state
                    api);
             break;
         case CONTACT_PLAN_WRITE:
+        case CONTACT_PLAN_QUEUED:
             s_outcome (preview, "write");
             s_set (preview, "summary", "contact-sync would write to %s", api);
             break;

@@ -2,7 +2,9 @@
 //  and echo suppression. No I/O: every function takes the message, the
 //  current state and (for later steps) the answers of earlier calls, and
 //  returns a plan — the next call to make and the state to write. The I/O
-//  side (contact_sync_io.c) runs the plan step by step:
+//  side's one executor (contact_sync_exec.c) runs the plan step by step,
+//  through the table of "The plan as a state machine" below
+//  (contact_sync_plan_answer):
 //
 //    contact_sync_parse_<route>  message -> contact_event_t (or "not for us"),
 //                                one parser per route (see Routes)
@@ -16,6 +18,8 @@
 //                                HubSpot id goes onto the Bird contact as its
 //                                hubspot_contact_id attribute, a new Bird id onto
 //                                the HubSpot contact as bird_contact_id)
+//    contact_sync_plan_queued    a write queued for the batch, resumed by the
+//                                flush as the WRITE it was
 //
 //  Echo suppression: the state keeps, per contact, the values each side
 //  holds as far as we know (what we wrote there or read from there). A
@@ -458,9 +462,11 @@ typedef enum {
     CONTACT_PLAN_IGNORE = 0, //  nothing for contact-sync in this message
     CONTACT_PLAN_SKIP,       //  about a contact, but nothing to write (echo, duplicate)
     CONTACT_PLAN_REJECT,     //  invalid record: dead-letter it with reason/code
-    CONTACT_PLAN_FETCH,      //  make call, then contact_sync_plan_fetched with the answer
-    CONTACT_PLAN_WRITE,      //  make call, then contact_sync_plan_written with the answer
-    CONTACT_PLAN_DONE        //  commit next, publish contact.synced, ack
+    CONTACT_PLAN_FETCH,      //  make call, then contact_sync_plan_answer with the answer
+    CONTACT_PLAN_WRITE,      //  make call, then contact_sync_plan_answer with the answer
+    CONTACT_PLAN_DONE,       //  commit next, publish contact.synced, ack
+    CONTACT_PLAN_QUEUED      //  the HubSpot upsert waits for the batch: commit next with
+                             //  the intent, ack; the flush resumes it (contact_sync_plan_queued)
 } contact_plan_kind_t;
 
 typedef struct {
@@ -469,7 +475,8 @@ typedef struct {
     uint32_t code;                            //  REJECT: zhub_reason_t
     char reason[256];                         //  REJECT, SKIP, IGNORE: why
     const char *direction;                    //  "bird_to_hubspot" / "hubspot_to_bird"
-    const char *changed[CONTACT_MAX_CHANGED]; //  field names written (static strings)
+    const char *changed[CONTACT_MAX_CHANGED]; //  field names written (static strings, or
+                                              //  strings that outlive the plan)
     size_t changed_count;
     contact_state_t next;       //  the state to commit once DONE
     bool link_hubspot;          //  after the Bird write, set bird_contact_id
@@ -524,18 +531,79 @@ void contact_sync_withdraw (contact_state_t *state, const json_t *properties);
 //  id.
 void contact_sync_plan_written (contact_plan_t *plan, const json_t *answer);
 
+//  A HubSpot write that waited for the batch (QUEUED), resumed by the
+//  flush as the WRITE it was: the upsert of properties (what HubSpot should
+//  end up with) for the contact of state (as stored now; its next state),
+//  bird_to_hubspot, with the names of every change merged into it (changed,
+//  borrowed: it must outlive the plan) and their audit entries (audit,
+//  copied; NULL for none). The flush sends it with others in one batch
+//  call, and the answer for it goes through contact_sync_plan_answer as
+//  any other.
+void contact_sync_plan_queued (const contact_state_t *state, const json_t *properties,
+                               const json_t *changed, const json_t *audit, contact_plan_t *plan);
+
+//  -------------------------------------------------------------------
+//  The plan as a state machine
+//
+//  A plan's kind is its state; the answer to the call a FETCH or WRITE
+//  names is the event; contact_sync_plan_answer is the table. One executor
+//  (contact_sync_exec.c) drives it: it makes the call (through the typed
+//  connector function of the op), reads the answer, takes the step, and
+//  when the plan rests, commits what it says. A message handled at once,
+//  a write queued for the batch and the batch flush all go through it.
+//
+//  | state | op             | answer   | action                     | next                   |
+//  |-------|----------------|----------|----------------------------|------------------------|
+//  | FETCH | any            | OK       | contact_sync_plan_fetched  | SKIP, REJECT, WRITE    |
+//  | WRITE | any            | OK       | contact_sync_plan_written  | WRITE (a link), DONE,  |
+//  |       |                |          |                            | REJECT                 |
+//  | WRITE | HUBSPOT_UPSERT | CONFLICT | contact_sync_plan_conflict | WRITE (update), REJECT |
+//  | WRITE | HUBSPOT_UPSERT | QUEUED   | (the call waits)           | QUEUED                 |
+//  | WRITE | BIRD_LINK      | QUEUED   | contact_sync_plan_written  | DONE                   |
+//  | *     | *              | *        | reject: no step            | REJECT                 |
+//
+//  Before FETCH × OK of a HubSpot contact it has no state for, the executor
+//  looks the state up by the record's bird_contact_id
+//  (contact_sync_answer_bird_id). A call that failed ends the run with the
+//  one classification (zhub_retry): the message is retried or
+//  dead-lettered; in the flush, its intent waits or is dead-lettered.
+//
+//  Where the plan rests, the executor:
+//    DONE    commits next, the id map, the audit entries and contact.synced
+//            (contact_sync_synced_msg) in one transaction; the flush also
+//            drops the intent and keeps a new HubSpot id for the Bird link
+//    SKIP    commits the audit entries (a change that lost)
+//    QUEUED  commits next with the intent (contact_sync_store_queue)
+//    IGNORE  acks
+//    REJECT  dead-letters (the flush: the intent's own dead letter)
+
+typedef enum {
+    CONTACT_ANSWER_OK = 1,   //  2xx: the record read (FETCH) or written (WRITE)
+    CONTACT_ANSWER_CONFLICT, //  HubSpot's 409 to the upsert: its error, naming the contact
+    CONTACT_ANSWER_QUEUED    //  batching: the call waits (an upsert for the flush, a Bird
+                             //  link for the tick); no answer
+} contact_answer_t;
+
+//  One step of the table above: moves plan (FETCH or WRITE) by the answer
+//  (json, NULL for QUEUED) to its call. event, state and config are what
+//  the plan started from (state NULL when none). A pair the table does
+//  not name makes the plan REJECT (an internal error, with the pair).
+void contact_sync_plan_answer (contact_plan_t *plan, contact_answer_t answer, const json_t *json,
+                               const contact_event_t *event, const contact_state_t *state,
+                               const contact_sync_config_t *config);
+
 //  -------------------------------------------------------------------
 //  The result event
 
-//  The id of the contact.synced event caused by input message input_id:
-//  "cs-" + 32 hex of SHA-256(input_id). The same input always gives the
-//  same id, so a redelivery cannot publish two different events.
-void contact_sync_synced_id (const char *input_id, char *out, size_t out_size);
-
-//  contact.synced for a DONE plan: subject contact:<bird id>, source
-//  zhub/contact-sync, data {bird_contact_id, hubspot_contact_id, changed,
-//  direction, cause_id}. Returns a new message.
-zhub_msg_t *contact_sync_synced_msg (const zhub_msg_t *input, const contact_plan_t *plan,
-                                     int64_t now_ms);
+//  contact.synced for a DONE plan (zhub_contact_synced_msg): id
+//  zhub_id_derive ("cs-", id_of, 16), so that the same cause always gives
+//  the same id and a redelivery cannot publish two events (id_of: the
+//  message's id; for a batched write, the first cause's id + ":batch");
+//  subject contact:<bird id>, data {bird_contact_id, hubspot_contact_id,
+//  changed, direction, cause_id (NULL: left out)}. A new message, or NULL
+//  with a reason when the plan breaks the catalogue.
+zhub_msg_t *contact_sync_synced_msg (const contact_plan_t *plan, const char *id_of,
+                                     const char *cause_id, const char *traceparent, int64_t now_ms,
+                                     char *reason, size_t reason_size);
 
 #endif

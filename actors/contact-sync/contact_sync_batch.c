@@ -1,18 +1,21 @@
 //  Batched writes to HubSpot (ZHUB_HUBSPOT_BATCH_WINDOW: 200 ms unless set,
-//  0 turns it off). A Bird -> HubSpot change is not sent at once: the
-//  handler commits, in one LMDB transaction, the contact's new state and
-//  the outbound intent (table
-//  "pending": bird id -> the properties still to write, merged with any
-//  earlier intent for the same contact), and the message is acked. The
-//  actor's tick sends the intents through the batch upsert endpoint, up to
-//  100 contacts a call, once the oldest has waited the window (or 100 are
-//  ready), paced by the connector's rate budget; each flushed contact gets
-//  its HubSpot id, its id-map entry and its contact.synced event in one
-//  transaction that also removes the intent. A crash between the call and
-//  that commit resends the same upsert (keyed on bird_contact_id): the
-//  effect is the same, never doubled. A contact HubSpot refuses is settled
-//  on its own (contact_sync_upsert.c): sent again alone, then, if refused
-//  for good, dead-lettered with HubSpot's error for it; one failing
+//  0 turns it off). A Bird -> HubSpot change is not sent at once: its plan
+//  rests QUEUED, and the handler commits, in one LMDB transaction, the
+//  contact's new state and the outbound intent (contact_sync_store_queue:
+//  the properties still to write, merged with any earlier intent for the
+//  same contact, with the changes' names and audit entries), and the
+//  message is acked. The actor's tick flushes the intents once the oldest
+//  has waited the window (or 100 are ready): each is resumed as the WRITE
+//  it was (contact_sync_plan_queued), up to 100 go in one batch upsert
+//  (contact_sync_upsert.c), paced by the connector's rate budget, and each
+//  goes on through the one executor (contact_sync_exec.c) from what HubSpot
+//  answered for it — the same table, the same written step, the same
+//  commit and contact.synced as a write made at once. The commits of one
+//  flush are one transaction, which also removes the intents. A crash
+//  between the call and that commit resends the same upsert (keyed on
+//  bird_contact_id): the effect is the same, never doubled. A contact the
+//  batch leaves without its record is sent again alone by its plan; refused
+//  for good, it is dead-lettered with HubSpot's error for it; one failing
 //  transiently stays queued for a later flush.
 //
 //  Coalescing per contact is what turns a burst of changes into one write;
@@ -24,18 +27,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-zhub_rc_t
-contact_sync_queue (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const contact_plan_t *plan)
-{
-    contact_sync_t *self = ctx->state;
-    zhub_rc_t rc = contact_sync_store_queue (&self->store, plan, msg, zhub_now_ms ());
-    if (rc == ZHUB_OK && self->queued >= 0) {
-        if (self->queued++ == 0)
-            self->queued_since = zhub_now_ms ();
-    }
-    return rc;
-}
 
 //  -------------------------------------------------------------------
 //  The flush
@@ -68,101 +59,118 @@ static void
 s_scan_clear (s_scan_t *scan)
 {
     for (size_t i = 0; i < scan->count; i++) {
-        contact_intent_clear (&scan->items[i].intent);
-        free (scan->items[i].hubspot_id);
+        contact_item_t *item = &scan->items[i];
+        contact_intent_clear (&item->intent);
+        contact_plan_clear (&item->plan);
+        contact_state_clear (&item->state);
+        json_decref (item->record);
     }
     free (scan);
 }
 
-//  contact.synced for a flushed contact, its id derived from the first
-//  change it carries.
-static zhub_msg_t *
-s_synced_msg (const contact_item_t *item)
+//  Each intent resumed as the WRITE it was, from the contact's state now.
+static void
+s_plan (contact_sync_t *self, contact_item_t *item)
 {
     const contact_intent_t *intent = &item->intent;
-    const char *bird = intent->bird_id;
-    const char *cause = *intent->cause_id ? intent->cause_id : NULL;
-    char *input_id = zhub_sprintf ("%s:batch", cause ? cause : bird);
-    char id[64];
-    contact_sync_synced_id (input_id, id, sizeof id);
-    free (input_id);
-    zhub_msg_t *msg = zhub_msg_new ();
-    zhub_msg_set (&msg->id, id);
-    zhub_msg_set (&msg->source, CONTACT_SYNC_SOURCE);
-    zhub_msg_set (&msg->type, "contact.synced");
-    char *subject = zhub_sprintf ("contact:%s", bird);
-    zhub_msg_set (&msg->subject, subject);
-    free (subject);
-    zhub_msg_set (&msg->traceparent, intent->traceparent);
-    msg->time_ms = zhub_now_ms ();
-    json_t *data =
-        json_pack ("{s:s, s:s, s:O, s:s}", "bird_contact_id", bird, "hubspot_contact_id",
-                   item->hubspot_id, "changed", intent->changed, "direction", "bird_to_hubspot");
-    if (cause)
-        json_object_set_new (data, "cause_id", json_string (cause));
-    zhub_msg_set_data_json (msg, data);
-    json_decref (data);
-    return msg;
+    item->have =
+        contact_sync_store_load_bird (&self->store, intent->bird_id, &item->state) == ZHUB_OK;
+    contact_state_t start = {0};
+    contact_state_copy (&start, &item->state);
+    if (!start.bird_id)
+        start.bird_id = zhub_strdup (intent->bird_id);
+    contact_sync_plan_queued (&start, intent->properties, intent->changed, intent->audit,
+                              &item->plan);
+    contact_state_clear (&start);
 }
 
-//  Commits what the flush settled, in one transaction: a contact HubSpot
-//  holds gets its HubSpot id (and the id onto its Bird contact later, table
-//  links, so that Bird's latency does not slow HubSpot's batches) and its
-//  contact.synced; one it refused for good stops claiming HubSpot holds
-//  the values, and its dead letter is queued. Deferred ones stay queued.
+//  An item through the one executor, from what the batch call answered for
+//  it, or, without an answer, its upsert sent alone: DONE fills *commit
+//  (its contact.synced into *synced), a failure settles it REFUSED or
+//  DEFERRED.
+static void
+s_run (zhub_actor_ctx_t *ctx, contact_item_t *item, contact_sync_commit_t *commit,
+       zhub_msg_t **synced)
+{
+    const contact_intent_t *intent = &item->intent;
+    const char *cause = *intent->cause_id ? intent->cause_id : NULL;
+    //  contact.synced's id derives from the first change the write carries
+    char *synced_of = zhub_sprintf ("%s:batch", cause ? cause : intent->bird_id);
+    json_t *answer = item->record ? json_pack ("{s:[O]}", "results", item->record) : NULL;
+    contact_run_t run = {.event_id = cause ? cause : intent->bird_id,
+                         .synced_of = synced_of,
+                         .cause_id = cause,
+                         .traceparent = intent->traceparent,
+                         .defer_links = true,
+                         .settle_intent = true,
+                         .first = answer ? CONTACT_ANSWER_OK : 0,
+                         .first_json = answer};
+    contact_event_t event = {.origin = CONTACT_FROM_BIRD, .bird_id = intent->bird_id};
+    zhub_outcome_t out = {0};
+    bool called =
+        contact_sync_run (ctx, &run, &event, &item->state, &item->have, &item->plan, &out);
+    if (called && item->plan.kind == CONTACT_PLAN_DONE
+        && contact_sync_done (&run, &item->plan, item->have ? &item->state : NULL, commit, synced,
+                              &out)
+               == ZHUB_OK)
+        item->fate = CONTACT_ITEM_DONE;
+    else {
+        if (called && item->plan.kind == CONTACT_PLAN_REJECT)
+            zhub_outcome_reject (&out, item->plan.code, "%s", item->plan.reason);
+        else if (called && item->plan.kind != CONTACT_PLAN_DONE)
+            zhub_outcome_reject (&out, ZHUB_REASON_INTERNAL, "a batched write ended %d",
+                                 (int)item->plan.kind);
+        item->fate = out.rc == ZHUB_RETRY ? CONTACT_ITEM_DEFERRED : CONTACT_ITEM_REFUSED;
+        item->failure = out;
+    }
+    json_decref (answer);
+    free (synced_of);
+}
+
+//  Settles the items and commits them in one transaction: a contact
+//  HubSpot holds gets what its plan's DONE commits (its HubSpot id, the
+//  audit entries, contact.synced; the id goes onto its Bird contact later,
+//  table links, so that Bird's latency does not slow HubSpot's batches);
+//  one it refused for good stops claiming HubSpot holds the values, and its
+//  dead letter is queued. Deferred ones stay queued.
 static zhub_rc_t
 s_settle (zhub_actor_ctx_t *ctx, contact_item_t *items, size_t count)
 {
     contact_sync_t *self = ctx->state;
     contact_sync_commit_t *commits = zhub_calloc (count ? count : 1, sizeof *commits);
-    contact_state_t *states = zhub_calloc (count ? count : 1, sizeof *states);
     zhub_msg_t **publish = zhub_calloc (count ? count : 1, sizeof *publish);
     size_t n = 0;
     zhub_rc_t rc = ZHUB_OK;
-    for (size_t i = 0; i < count && rc == ZHUB_OK; i++) {
+    for (size_t i = 0; i < count; i++) {
         contact_item_t *item = &items[i];
-        const char *bird = item->intent.bird_id;
-        bool done = item->fate == CONTACT_ITEM_DONE && item->hubspot_id;
-        if (!done && item->fate != CONTACT_ITEM_REFUSED)
-            continue; //  deferred: the intent stays
-        contact_state_t *state = &states[n];
-        bool have = contact_sync_store_load_bird (&self->store, bird, state) == ZHUB_OK;
-        contact_sync_commit_t *commit = &commits[n];
-        *commit = (contact_sync_commit_t){.bird_id = bird, .settle_intent = true};
-        if (done) {
-            if (!state->bird_id)
-                state->bird_id = zhub_strdup (bird);
-            bool new_link = !state->hubspot_id || strcmp (state->hubspot_id, item->hubspot_id);
-            free (state->hubspot_id);
-            state->hubspot_id = zhub_strdup (item->hubspot_id);
-            state->updated_ms = zhub_now_ms ();
-            commit->next = state;
-            commit->link_hubspot_id = new_link ? item->hubspot_id : NULL;
-            publish[n] = s_synced_msg (item);
-            //  the field decisions, now that HubSpot holds them
-            commit->audit = item->intent.audit;
-            commit->event_id = publish[n]->id;
-        } else {
-            //  The state no longer claims HubSpot holds what it refused.
-            if (have) {
-                contact_sync_withdraw (state, item->intent.properties);
-                commit->next = state;
-            }
-            publish[n] = contact_sync_dead_letter (item);
-            if (!publish[n])
-                rc = ZHUB_ERROR;
+        if (item->fate == CONTACT_ITEM_DEFERRED)
+            continue; //  the intent stays
+        if (item->fate == CONTACT_ITEM_OPEN)
+            s_run (ctx, item, &commits[n], &publish[n]);
+        if (item->fate == CONTACT_ITEM_DONE) {
+            n++;
+            continue;
         }
-        commit->publish = publish[n];
+        if (item->fate != CONTACT_ITEM_REFUSED)
+            continue;
+        //  The state no longer claims HubSpot holds what it refused.
+        commits[n] =
+            (contact_sync_commit_t){.bird_id = item->intent.bird_id, .settle_intent = true};
+        if (item->have) {
+            contact_sync_withdraw (&item->state, item->intent.properties);
+            commits[n].next = &item->state;
+        }
+        publish[n] = contact_sync_dead_letter (item);
+        commits[n].publish = publish[n];
+        if (!publish[n])
+            rc = ZHUB_ERROR;
         n++;
     }
     if (rc == ZHUB_OK)
         rc = contact_sync_store_commit (&self->store, ctx, commits, n);
-    for (size_t i = 0; i < n; i++) {
-        contact_state_clear (&states[i]);
+    for (size_t i = 0; i < n; i++)
         zhub_msg_destroy (&publish[i]);
-    }
     free (publish);
-    free (states);
     free (commits);
     return rc;
 }
@@ -248,7 +256,14 @@ contact_sync_flush (zhub_actor_ctx_t *ctx)
     }
     int64_t started = zhub_mono_ms ();
     long status = 0;
-    contact_sync_upsert_items (ctx, scan->items, scan->count, &status);
+    for (size_t i = 0; i < scan->count; i++)
+        s_plan (self, &scan->items[i]);
+    //  Many go in one call; one alone is its plan's own call.
+    if (scan->count > 1)
+        contact_sync_upsert_items (ctx, scan->items, scan->count, &status);
+    bool committed = s_settle (ctx, scan->items, scan->count) == ZHUB_OK;
+    if (scan->count == 1)
+        status = scan->items[0].fate == CONTACT_ITEM_DONE ? 200 : scan->items[0].failure.code;
     size_t done_count = 0, refused = 0, deferred = 0;
     for (size_t i = 0; i < scan->count; i++) {
         contact_item_t *item = &scan->items[i];
@@ -262,11 +277,9 @@ contact_sync_flush (zhub_actor_ctx_t *ctx)
                         zhub_log_quote (item->failure.reason, reason, sizeof reason));
         }
     }
-    if (done_count + refused) {
-        if (s_settle (ctx, scan->items, scan->count) != ZHUB_OK) {
-            zhub_error ("batch_commit_failed", "count=%zu", scan->count);
-            deferred = scan->count;
-        }
+    if (!committed) {
+        zhub_error ("batch_commit_failed", "count=%zu", scan->count);
+        deferred = scan->count;
     }
     zhub_info ("batch_flushed", "count=%zu synced=%zu refused=%zu deferred=%zu pending=%zu ms=%lld",
                scan->count, done_count, refused, deferred, scan->pending,

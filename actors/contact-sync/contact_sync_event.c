@@ -1,7 +1,8 @@
 //  contact-sync core: the edges of the flow. Reads incoming Bird and
 //  HubSpot events (and lifecycle events: merges, deletions) into
 //  contact_event_t / contact_lifecycle_t, and builds the contact.synced
-//  message that reports a finished plan.
+//  message that reports a finished plan (the catalogue's typed builder,
+//  proto/zhub_events.h).
 #include "contact_sync_internal.h"
 
 //  -------------------------------------------------------------------
@@ -448,40 +449,20 @@ contact_sync_relink_entry (const contact_lifecycle_t *event, const contact_state
 //  -------------------------------------------------------------------
 //  contact.synced
 
-void
-contact_sync_synced_id (const char *input_id, char *out, size_t out_size)
-{
-    unsigned char hash[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256 (hash, (const unsigned char *)input_id, strlen (input_id));
-    char hex[2 * 16 + 1];
-    sodium_bin2hex (hex, sizeof hex, hash, 16);
-    snprintf (out, out_size, "cs-%s", hex);
-}
-
 zhub_msg_t *
-contact_sync_synced_msg (const zhub_msg_t *input, const contact_plan_t *plan, int64_t now_ms)
+contact_sync_synced_msg (const contact_plan_t *plan, const char *id_of, const char *cause_id,
+                         const char *traceparent, int64_t now_ms, char *reason, size_t reason_size)
 {
     char id[64];
-    contact_sync_synced_id (input->id ? input->id : "", id, sizeof id);
-    zhub_msg_t *msg = zhub_msg_new ();
-    zhub_msg_set (&msg->id, id);
-    zhub_msg_set (&msg->source, CONTACT_SYNC_SOURCE);
-    zhub_msg_set (&msg->type, "contact.synced");
-    char *subject = zhub_sprintf ("contact:%s", plan->next.bird_id ? plan->next.bird_id : "");
-    zhub_msg_set (&msg->subject, subject);
-    free (subject);
-    zhub_msg_set (&msg->traceparent, input->traceparent);
-    msg->time_ms = now_ms;
-    json_t *changed = json_array ();
-    for (size_t i = 0; i < plan->changed_count; i++)
-        json_array_append_new (changed, json_string (plan->changed[i]));
-    json_t *data = json_object ();
-    s_put (data, "bird_contact_id", plan->next.bird_id);
-    s_put (data, "hubspot_contact_id", plan->next.hubspot_id);
-    json_object_set_new (data, "changed", changed);
-    s_put (data, "direction", plan->direction);
-    s_put (data, "cause_id", input->id);
-    zhub_msg_set_data_json (msg, data);
-    json_decref (data);
-    return msg;
+    if (zhub_id_derive (id, sizeof id, "cs-", id_of ? id_of : "", 16)) {
+        s_reason (reason, reason_size, "contact.synced: no id");
+        return NULL;
+    }
+    zhub_contact_synced_t ev = {.bird_contact_id = plan->next.bird_id,
+                                .hubspot_contact_id = plan->next.hubspot_id,
+                                .changed = (char **)plan->changed,
+                                .changed_count = plan->changed_count,
+                                .direction = (char *)plan->direction,
+                                .cause_id = (char *)cause_id};
+    return zhub_contact_synced_msg (&ev, id, traceparent, now_ms, reason, reason_size);
 }

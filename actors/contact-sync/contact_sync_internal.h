@@ -8,12 +8,13 @@
 #include "bird.h"
 #include "contact_sync.h"
 #include "hubspot.h"
+#include "zhub_events.h"
 #include "zhub_http.h"
+#include "zhub_id.h"
 #include "zhub_retry.h"
 
 #include <assert.h>
 #include <ctype.h>
-#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -118,6 +119,10 @@ void contact_sync_plan_reason (contact_plan_t *plan, contact_plan_kind_t kind, u
 //  after.
 void contact_sync_plan_call (contact_plan_t *plan, contact_plan_kind_t kind, contact_op_t op,
                              const char *id, json_t *body, const char *what);
+//  The upsert of properties (taken over; bird_contact_id is added, the
+//  upsert's key) for the Bird contact bird_id: plan->hubspot_properties
+//  and the call, a WRITE.
+void contact_sync_plan_upsert (contact_plan_t *plan, const char *bird_id, json_t *properties);
 void contact_sync_changed (contact_plan_t *plan, const char *field);
 bool contact_sync_lww (contact_plan_t *plan, const contact_state_t *known,
                        const contact_event_t *event, const char *field, const char *side,

@@ -1,11 +1,11 @@
-//  Executes contact-sync's plans. The pure core decides; this file only
-//  makes the calls it names, feeds the answers back, classifies failures
-//  once (zhub_retry) and commits. The commit — state, id map and the
-//  contact.synced event in the outbox — is one LMDB transaction after the
-//  last API call succeeded; the runtime acks after it. A crash before the
-//  commit redoes idempotent upserts on redelivery; after it, the state
-//  says "already synced" and the outbox still holds the event.
+//  contact-sync's handlers, one per route (main.c), and the work only one
+//  of them does: a HubSpot merge or deletion re-links ids, contact.reconcile
+//  searches what HubSpot changed. A contact to sync goes from its parser to
+//  the plan and through the one executor (contact_sync_exec.c); the erase
+//  is contact_sync_erase_io.c's. Also the actor's open, close and
+//  readiness hooks.
 #include "contact_sync_io.h"
+#include "zhub_id.h"
 #include "zhub_log.h"
 
 #include <stdio.h>
@@ -51,181 +51,17 @@ contact_sync_ready (zhub_actor_ctx_t *ctx, char *why, size_t why_size)
            == 0;
 }
 
-//  -------------------------------------------------------------------
-//  Calls
-
-static const char *
-s_api_name (contact_api_t api)
+//  How a message's plan runs: named by the message, its upserts queued
+//  for the batch when the window is on.
+static contact_run_t
+s_run_of (const contact_sync_t *self, const zhub_msg_t *msg)
 {
-    return api == CONTACT_API_HUBSPOT ? "hubspot" : "bird";
-}
-
-//  Makes the plan's call. Returns true when it answered 2xx; otherwise
-//  fills *out from the one classification (except a 409 on a HubSpot
-//  upsert, which the caller resolves). The upsert is a batch call of one
-//  input: a 207 Multi-Status without its record is that input refused,
-//  and HubSpot's error for it is the outcome (a CONFLICT the caller
-//  resolves like a 409).
-static bool
-s_call (zhub_actor_ctx_t *ctx, const contact_call_t *call, const zhub_msg_t *msg,
-        zhub_http_response_t *resp, zhub_outcome_t *out)
-{
-    contact_sync_t *self = ctx->state;
-    const char *trace = msg->traceparent;
-    //  Each op through its typed connector function (contact_op_t).
-    switch (call->op) {
-        case CONTACT_OP_BIRD_GET: zhub_bird_contact_get (self->bird, call->id, trace, resp); break;
-        case CONTACT_OP_BIRD_WRITE:
-            if (call->id)
-                zhub_bird_contact_update (self->bird, call->id, call->body, trace, resp);
-            else
-                zhub_bird_contact_upsert (self->bird, call->key, call->value, call->body, trace,
-                                          resp);
-            break;
-        case CONTACT_OP_BIRD_LINK:
-            zhub_bird_contact_update (self->bird, call->id, call->body, trace, resp);
-            break;
-        case CONTACT_OP_HUBSPOT_GET:
-            zhub_hubspot_contact_get (self->hubspot, call->id, call->properties, trace, resp);
-            break;
-        case CONTACT_OP_HUBSPOT_UPSERT:
-            zhub_hubspot_contacts_upsert (self->hubspot, call->body, trace, resp);
-            break;
-        case CONTACT_OP_HUBSPOT_UPDATE:
-        case CONTACT_OP_HUBSPOT_LINK:
-            zhub_hubspot_contact_update (self->hubspot, call->id, call->body, trace, resp);
-            break;
-        case CONTACT_OP_NONE:
-            zhub_outcome_reject (out, ZHUB_REASON_INTERNAL, "a plan call without an op");
-            return false;
-    }
-    zhub_debug ("call", "id=%s api=%s what=\"%s\" status=%ld ms=%lld", msg->id,
-                s_api_name (call->api), call->what, resp->status, (long long)resp->elapsed_ms);
-    const json_t *error = call->op == CONTACT_OP_HUBSPOT_UPSERT && resp->status == 207
-                                  && !json_array_size (json_object_get (resp->json, "results"))
-                              ? zhub_hubspot_batch_error (resp->json, NULL, 1)
-                              : NULL;
-    if (error) {
-        zhub_hubspot_batch_classify (error, call->what, out);
-        if (out->code == 409) {
-            //  the conflict, as a plain 409 would have said it
-            json_t *conflict = json_deep_copy (error);
-            json_decref (resp->json);
-            resp->json = conflict;
-            resp->status = 409;
-        }
-        return false;
-    }
-    if (resp->status >= 200 && resp->status < 300)
-        return true;
-    if (resp->status == 409 && call->op == CONTACT_OP_HUBSPOT_UPSERT)
-        return false;
-    zhub_retry_classify (resp, call->what, zhub_now_ms (), out);
-    return false;
-}
-
-//  Runs a plan to its end: makes each call it names, feeds the answer
-//  back, and commits a DONE plan (state, id map, audit, contact.synced in
-//  the outbox). *out says how it went.
-static void
-s_execute (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, contact_event_t *event,
-           contact_state_t *state, bool *have, contact_plan_t *plan, zhub_outcome_t *out)
-{
-    contact_sync_t *self = ctx->state;
-    zhub_http_response_t resp;
-    zhub_http_response_init (&resp);
-    bool finished = false;
-    for (int step = 0; step < CONTACT_SYNC_MAX_STEPS && !finished; step++) {
-        finished = true;
-        switch (plan->kind) {
-            case CONTACT_PLAN_IGNORE:
-                zhub_outcome_ok (out, "ignored");
-                snprintf (out->reason, sizeof out->reason, "%s", plan->reason);
-                break;
-            case CONTACT_PLAN_SKIP: {
-                //  A change that lost to a newer one: nothing to write, but
-                //  the decision goes to the audit trail.
-                const char *bird_id = *have ? state->bird_id : event->bird_id;
-                if (plan->audit && bird_id) {
-                    contact_sync_commit_t commit = {
-                        .bird_id = bird_id, .audit = plan->audit, .event_id = msg->id};
-                    if (contact_sync_store_commit (&self->store, ctx, &commit, 1) != ZHUB_OK) {
-                        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL,
-                                            "cannot append to the audit trail");
-                        break;
-                    }
-                }
-                zhub_outcome_ok (out, "skipped");
-                snprintf (out->reason, sizeof out->reason, "%s", plan->reason);
-                break;
-            }
-            case CONTACT_PLAN_REJECT:
-                zhub_outcome_reject (out, plan->code, "%s", plan->reason);
-                break;
-            case CONTACT_PLAN_FETCH:
-                if (!s_call (ctx, &plan->call, msg, &resp, out))
-                    break;
-                if (!*have && event->origin == CONTACT_FROM_HUBSPOT) {
-                    //  Known by its Bird id (linked on the Bird side first)?
-                    const char *bird_id = contact_sync_answer_bird_id (resp.json);
-                    if (bird_id)
-                        *have =
-                            contact_sync_store_load_bird (&self->store, bird_id, state) == ZHUB_OK;
-                }
-                contact_sync_plan_fetched (event, *have ? state : NULL, resp.json, &self->core,
-                                           plan);
-                finished = false;
-                break;
-            case CONTACT_PLAN_WRITE:
-                if (self->batch_window_ms > 0 && plan->call.op == CONTACT_OP_HUBSPOT_UPSERT) {
-                    //  Batching: the write becomes an intent, sent by the tick.
-                    if (contact_sync_queue (ctx, msg, plan) == ZHUB_OK) {
-                        zhub_outcome_ok (out, "queued");
-                        snprintf (out->reason, sizeof out->reason,
-                                  "bird=%s: HubSpot write queued for the next batch",
-                                  plan->next.bird_id);
-                    } else
-                        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL,
-                                            "cannot queue the HubSpot write");
-                    break;
-                }
-                if (s_call (ctx, &plan->call, msg, &resp, out))
-                    contact_sync_plan_written (plan, resp.json);
-                else if (resp.status == 409 && plan->call.op == CONTACT_OP_HUBSPOT_UPSERT)
-                    contact_sync_plan_conflict (plan, resp.json);
-                else
-                    break;
-                finished = false;
-                break;
-            case CONTACT_PLAN_DONE: {
-                if (!plan->next.bird_id) {
-                    zhub_outcome_reject (out, ZHUB_REASON_INTERNAL, "plan done without a bird id");
-                    break;
-                }
-                plan->next.updated_ms = zhub_now_ms ();
-                zhub_msg_t *synced = contact_sync_synced_msg (msg, plan, zhub_now_ms ());
-                contact_sync_commit_t commit = {.next = &plan->next,
-                                                .prev = *have ? state : NULL,
-                                                .audit = plan->audit,
-                                                .event_id = synced->id,
-                                                .publish = synced};
-                if (contact_sync_store_commit (&self->store, ctx, &commit, 1) == ZHUB_OK) {
-                    zhub_outcome_ok (out, "synced");
-                    snprintf (out->reason, sizeof out->reason, "%s bird=%s hubspot=%s event=%s",
-                              plan->direction, plan->next.bird_id,
-                              plan->next.hubspot_id ? plan->next.hubspot_id : "", synced->id);
-                } else
-                    zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL,
-                                        "cannot commit the contact state");
-                zhub_msg_destroy (&synced);
-                break;
-            }
-        }
-    }
-    if (!finished)
-        zhub_outcome_reject (out, ZHUB_REASON_INTERNAL, "plan did not finish in %d steps",
-                             CONTACT_SYNC_MAX_STEPS);
-    zhub_http_response_reset (&resp);
+    return (contact_run_t){.event_id = msg->id,
+                           .synced_of = msg->id ? msg->id : "",
+                           .cause_id = msg->id,
+                           .traceparent = msg->traceparent,
+                           .cause = msg,
+                           .queue_upserts = self->batch_window_ms > 0};
 }
 
 //  -------------------------------------------------------------------
@@ -354,7 +190,8 @@ s_sync (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_rc_t parsed, contact_
     contact_plan_t plan;
     contact_plan_init (&plan);
     contact_sync_plan_event (event, have ? &state : NULL, &self->core, &plan);
-    s_execute (ctx, msg, event, &state, &have, &plan, out);
+    contact_run_t run = s_run_of (self, msg);
+    contact_sync_execute (ctx, &run, event, &state, &have, &plan, out);
     contact_plan_clear (&plan);
     contact_state_clear (&state);
     contact_event_clear (event);
@@ -473,7 +310,8 @@ s_reconcile_one (zhub_actor_ctx_t *ctx, const zhub_msg_t *tick, const json_t *re
         contact_sync_plan_fetched (&event, have ? &state : NULL, result, &self->core, &plan);
         bool writes = plan.kind == CONTACT_PLAN_WRITE;
         zhub_outcome_t one = {0};
-        s_execute (ctx, &input, &event, &state, &have, &plan, &one);
+        contact_run_t run = s_run_of (self, &input);
+        contact_sync_execute (ctx, &run, &event, &state, &have, &plan, &one);
         if (one.rc == ZHUB_OK)
             drift = writes ? 1 : 0;
         else {
@@ -593,8 +431,7 @@ contact_sync_on_reconcile (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, 
     if (!failed) {
         done = zhub_msg_new ();
         char id[64];
-        contact_sync_synced_id (msg->id ? msg->id : "", id, sizeof id);
-        id[0] = 'r'; //  "rs-...": the reconciled event of this tick
+        zhub_id_derive (id, sizeof id, "rs-", msg->id ? msg->id : "", 16);
         zhub_msg_set (&done->id, id);
         zhub_msg_set (&done->source, CONTACT_SYNC_SOURCE);
         zhub_msg_set (&done->type, "contact.reconciled");

@@ -38,10 +38,64 @@ typedef struct {
 #define CONTACT_LINKS_PER_TICK 20          //  Bird link writes per idle tick, between batches
 #define CONTACT_LINKS_BUSY_INTERVAL_MS 250 //  one link write at most this often under load
 
-//  Batching (contact_sync_batch.c). Queues the plan's HubSpot upsert as an
-//  intent (merged per contact) and commits the plan's state with it.
-zhub_rc_t contact_sync_queue (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg,
+//  -------------------------------------------------------------------
+//  The executor (contact_sync_exec.c): the table of contact_sync.h, driven
+
+//  What a run answers for and how it goes: a message handled at once (its
+//  id, trace and envelope; queue_upserts when the batch window is on), a
+//  reconciled contact, or one contact of the batch flush (defer_links,
+//  settle_intent, and the answer the batch call gave for it).
+typedef struct {
+    const char *event_id;     //  the cause's id: logs, a SKIP's audit keys
+    const char *synced_of;    //  what contact.synced's id derives from
+    const char *cause_id;     //  contact.synced's cause_id, or NULL
+    const char *traceparent;  //  carried to every call and into contact.synced
+    const zhub_msg_t *cause;  //  QUEUED: the envelope the intent keeps, for its dead letter
+    bool queue_upserts;       //  the window is on: a HubSpot upsert waits for the flush
+    bool defer_links;         //  a new HubSpot id goes onto the Bird contact later (links)
+    bool settle_intent;       //  DONE also drops the contact's intent
+    contact_answer_t first;   //  the answer to the plan's first call, made by the caller
+    const json_t *first_json; //  (the flush's batch call); 0: none
+    bool link_deferred;       //  out: a Bird link waits in the links table
+} contact_run_t;
+
+//  Runs plan through the table until it rests (DONE, SKIP, IGNORE, REJECT
+//  or QUEUED): makes each call (or takes run->first), feeds the answer to
+//  contact_sync_plan_answer; state / *have as the plan started (looked up
+//  again before a FETCH × OK of a HubSpot contact without one). Returns
+//  false when a call failed: *out has the one classification (retry or
+//  reject).
+bool contact_sync_run (zhub_actor_ctx_t *ctx, contact_run_t *run, const contact_event_t *event,
+                       contact_state_t *state, bool *have, contact_plan_t *plan,
+                       zhub_outcome_t *out);
+
+//  The commit of a DONE plan: next (stamped now), the id map (prev's stale
+//  ids dropped), its audit entries and contact.synced (*synced, new: the
+//  caller destroys it after the commit), and for the flush the intent
+//  dropped and the deferred Bird link kept. ZHUB_OK, or ZHUB_REJECT with
+//  *out set.
+zhub_rc_t contact_sync_done (const contact_run_t *run, contact_plan_t *plan,
+                             const contact_state_t *prev, contact_sync_commit_t *commit,
+                             zhub_msg_t **synced, zhub_outcome_t *out);
+
+//  A message's plan at rest: commits what it says (see the table) and sets
+//  *out: ignored, skipped, rejected, queued or synced.
+void contact_sync_finish (zhub_actor_ctx_t *ctx, const contact_run_t *run,
+                          const contact_event_t *event, const contact_state_t *state, bool have,
+                          contact_plan_t *plan, zhub_outcome_t *out);
+
+//  contact_sync_run, then contact_sync_finish: a message's plan, to its end.
+void contact_sync_execute (zhub_actor_ctx_t *ctx, const contact_run_t *run,
+                           const contact_event_t *event, contact_state_t *state, bool *have,
+                           contact_plan_t *plan, zhub_outcome_t *out);
+
+//  Queues the plan's HubSpot upsert as an intent (merged per contact) and
+//  commits the plan's state with it; the tick's flush sends it.
+zhub_rc_t contact_sync_queue (zhub_actor_ctx_t *ctx, const zhub_msg_t *cause,
                               const contact_plan_t *plan);
+
+//  -------------------------------------------------------------------
+//  The batch (contact_sync_batch.c, contact_sync_upsert.c)
 
 //  zhub_actor_spec_t.tick: sends the intents in batches once the oldest
 //  waited batch_window_ms or CONTACT_BATCH_MAX are ready.
@@ -57,19 +111,21 @@ typedef enum {
 
 typedef struct {
     contact_intent_t intent; //  the queued write (contact_sync_store.h), owned
-    char *hubspot_id;        //  DONE: the record id
+    contact_plan_t plan;     //  its WRITE, resumed (contact_sync_plan_queued)
+    contact_state_t state;   //  the contact's state the plan started from
+    bool have;               //  ... when the store has one
+    json_t *record;          //  OPEN: what the batch call answered for it, or NULL
     contact_item_fate_t fate;
     zhub_outcome_t failure; //  REFUSED, DEFERRED: HubSpot's error for this contact
 } contact_item_t;
 
-//  Sends the items' intents in one batch upsert and settles each item:
-//  DONE, REFUSED or DEFERRED. Items the batch's answer leaves without a
-//  record (a 207 Multi-Status, a 4xx for the whole call) are sent again
-//  one by one, since only the answer to a call with one input says which
-//  input HubSpot refused and why; a 409 that names an existing contact
-//  becomes an update of it (PATCH). Returns false when the whole call
-//  failed transiently (every item DEFERRED); *status is the batch call's
-//  HTTP status.
+//  Sends the items' plans' upserts in one batch call (count > 1) and gives
+//  each item HubSpot answered for its record (matched on bird_contact_id:
+//  HubSpot does not promise the input order). The others stay OPEN
+//  without one: the flush sends each again alone, since only the answer to
+//  a call with one input says which input HubSpot refused and why.
+//  Returns false when the whole call failed transiently (every item
+//  DEFERRED with the classification); *status is the call's HTTP status.
 bool contact_sync_upsert_items (zhub_actor_ctx_t *ctx, contact_item_t *items, size_t count,
                                 long *status);
 

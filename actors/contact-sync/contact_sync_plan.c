@@ -100,6 +100,18 @@ contact_sync_call_path (const contact_call_t *call)
 }
 
 void
+contact_sync_plan_upsert (contact_plan_t *plan, const char *bird_id, json_t *properties)
+{
+    json_object_set_new (properties, "bird_contact_id", json_string (bird_id));
+    json_decref (plan->hubspot_properties);
+    plan->hubspot_properties = json_deep_copy (properties);
+    json_t *body = json_pack ("{s:[{s:s, s:s, s:o}]}", "inputs", "id", bird_id, "idProperty",
+                              "bird_contact_id", "properties", properties);
+    contact_sync_plan_call (plan, CONTACT_PLAN_WRITE, CONTACT_OP_HUBSPOT_UPSERT, NULL, body,
+                            "hubspot upsert contact");
+}
+
+void
 contact_sync_changed (contact_plan_t *plan, const char *field)
 {
     for (size_t i = 0; i < plan->changed_count; i++)
@@ -439,4 +451,90 @@ contact_sync_plan_written (contact_plan_t *plan, const json_t *answer)
     free (id);
     s_call_clear (&plan->call);
     plan->kind = CONTACT_PLAN_DONE;
+}
+
+void
+contact_sync_plan_queued (const contact_state_t *state, const json_t *properties,
+                          const json_t *changed, const json_t *audit, contact_plan_t *plan)
+{
+    contact_plan_clear (plan);
+    plan->direction = DIR_BIRD_TO_HUBSPOT;
+    contact_state_copy (&plan->next, state);
+    size_t i;
+    json_t *name;
+    json_array_foreach (changed, i, name)
+    {
+        if (json_string_value (name))
+            contact_sync_changed (plan, json_string_value (name));
+    }
+    if (json_array_size (audit))
+        plan->audit = json_deep_copy (audit);
+    contact_sync_plan_upsert (plan, state->bird_id, json_deep_copy (properties));
+}
+
+//  -------------------------------------------------------------------
+//  The table (contact_sync.h, The plan as a state machine)
+
+typedef struct {
+    const json_t *json;
+    const contact_event_t *event;
+    const contact_state_t *state;
+    const contact_sync_config_t *config;
+} s_answer_t;
+
+static void
+s_on_fetched (contact_plan_t *plan, const s_answer_t *a)
+{
+    contact_sync_plan_fetched (a->event, a->state, a->json, a->config, plan);
+}
+
+static void
+s_on_written (contact_plan_t *plan, const s_answer_t *a)
+{
+    contact_sync_plan_written (plan, a->json);
+}
+
+static void
+s_on_conflict (contact_plan_t *plan, const s_answer_t *a)
+{
+    contact_sync_plan_conflict (plan, a->json);
+}
+
+//  The upsert waits for the batch: the plan keeps what the intent needs.
+static void
+s_on_queued (contact_plan_t *plan, const s_answer_t *a)
+{
+    (void)a;
+    plan->kind = CONTACT_PLAN_QUEUED;
+}
+
+static const struct {
+    contact_plan_kind_t state;
+    contact_op_t op; //  CONTACT_OP_NONE: any
+    contact_answer_t answer;
+    void (*step) (contact_plan_t *plan, const s_answer_t *a);
+} s_table[] = {
+    {CONTACT_PLAN_FETCH, CONTACT_OP_NONE, CONTACT_ANSWER_OK, s_on_fetched},
+    {CONTACT_PLAN_WRITE, CONTACT_OP_NONE, CONTACT_ANSWER_OK, s_on_written},
+    {CONTACT_PLAN_WRITE, CONTACT_OP_HUBSPOT_UPSERT, CONTACT_ANSWER_CONFLICT, s_on_conflict},
+    {CONTACT_PLAN_WRITE, CONTACT_OP_HUBSPOT_UPSERT, CONTACT_ANSWER_QUEUED, s_on_queued},
+    {CONTACT_PLAN_WRITE, CONTACT_OP_BIRD_LINK, CONTACT_ANSWER_QUEUED, s_on_written},
+};
+
+void
+contact_sync_plan_answer (contact_plan_t *plan, contact_answer_t answer, const json_t *json,
+                          const contact_event_t *event, const contact_state_t *state,
+                          const contact_sync_config_t *config)
+{
+    s_answer_t a = {.json = json, .event = event, .state = state, .config = config};
+    for (size_t i = 0; i < sizeof s_table / sizeof s_table[0]; i++)
+        if (s_table[i].state == plan->kind && s_table[i].answer == answer
+            && (s_table[i].op == CONTACT_OP_NONE || s_table[i].op == plan->call.op)) {
+            s_table[i].step (plan, &a);
+            return;
+        }
+    //  the catch-all row
+    contact_sync_plan_reason (plan, CONTACT_PLAN_REJECT, ZHUB_REASON_INTERNAL,
+                              "no step for plan %d, op %d, answer %d", (int)plan->kind,
+                              (int)plan->call.op, (int)answer);
 }

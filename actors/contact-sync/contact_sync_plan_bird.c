@@ -175,10 +175,5 @@ contact_sync_plan_bird_to_hubspot (const contact_event_t *event, const contact_s
                                       event->bird_id);
         return;
     }
-    json_object_set_new (props, "bird_contact_id", json_string (event->bird_id));
-    plan->hubspot_properties = json_deep_copy (props);
-    json_t *body = json_pack ("{s:[{s:s, s:s, s:o}]}", "inputs", "id", event->bird_id, "idProperty",
-                              "bird_contact_id", "properties", props);
-    contact_sync_plan_call (plan, CONTACT_PLAN_WRITE, CONTACT_OP_HUBSPOT_UPSERT, NULL, body,
-                            "hubspot upsert contact");
+    contact_sync_plan_upsert (plan, event->bird_id, props);
 }

@@ -1,16 +1,15 @@
-//  One batch upsert of queued contacts and what HubSpot's answer means for
-//  each of them. HubSpot answers a batch with 200 when every input
-//  succeeded, 207 Multi-Status when some did not (results[] for those that
-//  did, errors[] for the others, and an error says which input it is about
-//  only for some categories), or a 4xx for the whole call. Every contact a
-//  batch leaves without its record is therefore sent again alone: the
-//  answer to a call with one input is about that input. What is then still
-//  refused for good is dead-lettered on its own, with HubSpot's error for
-//  it — the message that queued it was acked long ago, so contact-sync
+//  One batch upsert of queued contacts, and which of them HubSpot's answer
+//  settles. HubSpot answers a batch with 200 when every input succeeded,
+//  207 Multi-Status when some did not (results[] for those that did,
+//  errors[] for the others, and an error says which input it is about only
+//  for some categories), or a 4xx for the whole call. A contact whose
+//  record came back goes on through the table (WRITE × OK) as if it had
+//  been written alone; every other one is sent again alone by the flush,
+//  since the answer to a call with one input is about that input. What is
+//  then refused for good is dead-lettered on its own, with HubSpot's error
+//  for it — the message that queued it was acked long ago, so contact-sync
 //  publishes the dead letter (dlq.contact-sync) itself, from the envelope
-//  the intent kept, and its state stops claiming HubSpot holds the values.
-//  A 409 that names an existing contact (its e-mail is taken) becomes an
-//  update of that contact, as on the unbatched path.
+//  the intent kept.
 #include "contact_sync_io.h"
 #include "zhub_dlq.h"
 #include "zhub_log.h"
@@ -19,154 +18,62 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_WHAT "hubspot upsert contact"
-
-static json_t *
-s_input (const contact_item_t *item)
-{
-    json_t *props = json_deep_copy (item->intent.properties);
-    json_object_set_new (props, "bird_contact_id", json_string (item->intent.bird_id));
-    return json_pack ("{s:s, s:s, s:o}", "id", item->intent.bird_id, "idProperty",
-                      "bird_contact_id", "properties", props);
-}
-
-//  Reads the record ids of a batch answer into the open items (matched on
-//  bird_contact_id; HubSpot does not promise the input order).
+//  Gives the open items the records a batch answer holds for them
+//  (matched on bird_contact_id; HubSpot does not promise the input order).
 static void
-s_read_ids (const json_t *answer, contact_item_t *items, size_t count)
+s_read_records (const json_t *answer, contact_item_t *items, size_t count)
 {
     size_t i;
     json_t *result;
     json_array_foreach (json_object_get (answer, "results"), i, result)
     {
-        char *id = zhub_hubspot_id (json_object_get (result, "id"));
         const char *bird = json_string_value (
             json_object_get (json_object_get (result, "properties"), "bird_contact_id"));
-        for (size_t k = 0; id && k < count; k++)
-            if ((bird && !strcmp (bird, items[k].intent.bird_id)) || (!bird && count == 1)) {
-                free (items[k].hubspot_id);
-                items[k].hubspot_id = zhub_strdup (id);
-                items[k].fate = CONTACT_ITEM_DONE;
-            }
-        free (id);
+        for (size_t k = 0; bird && k < count; k++)
+            if (!items[k].record && !strcmp (bird, items[k].intent.bird_id))
+                items[k].record = json_incref (result);
     }
-}
-
-//  One upsert call for the items; the answer stays in resp. 0 when HubSpot
-//  answered 2xx (found ids read), 1 when it refused the call (4xx), -1 on a
-//  transient failure.
-static int
-s_send (zhub_actor_ctx_t *ctx, contact_item_t *items, size_t count, zhub_http_response_t *resp)
-{
-    json_t *inputs = json_array ();
-    for (size_t i = 0; i < count; i++)
-        json_array_append_new (inputs, s_input (&items[i]));
-    json_t *body = json_pack ("{s:o}", "inputs", inputs);
-    zhub_hubspot_contacts_upsert (((contact_sync_t *)ctx->state)->hubspot, body,
-                                  items[0].intent.traceparent, resp);
-    json_decref (body);
-    if (resp->status >= 200 && resp->status < 300) {
-        s_read_ids (resp->json, items, count);
-        return 0;
-    }
-    zhub_outcome_t out = {0};
-    zhub_retry_classify (resp, "hubspot batch upsert contacts", zhub_now_ms (), &out);
-    return out.rc == ZHUB_RETRY ? -1 : 1;
-}
-
-static void
-s_fail (contact_item_t *item, const zhub_outcome_t *out)
-{
-    item->fate = out->rc == ZHUB_RETRY ? CONTACT_ITEM_DEFERRED : CONTACT_ITEM_REFUSED;
-    item->failure = *out;
-}
-
-//  HubSpot said the item's e-mail belongs to contact existing_id: write
-//  the intent onto that contact (PATCH), as the unbatched path does.
-static void
-s_update_existing (zhub_actor_ctx_t *ctx, contact_item_t *item, const char *existing_id,
-                   zhub_http_response_t *resp)
-{
-    json_t *props = json_deep_copy (item->intent.properties);
-    json_object_set_new (props, "bird_contact_id", json_string (item->intent.bird_id));
-    json_t *body = json_pack ("{s:o}", "properties", props);
-    zhub_hubspot_contact_update (((contact_sync_t *)ctx->state)->hubspot, existing_id, body,
-                                 item->intent.traceparent, resp);
-    json_decref (body);
-    if (resp->status >= 200 && resp->status < 300) {
-        char *id = zhub_hubspot_id (json_object_get (resp->json, "id"));
-        free (item->hubspot_id);
-        item->hubspot_id = id ? id : zhub_strdup (existing_id);
-        item->fate = CONTACT_ITEM_DONE;
-        return;
-    }
-    zhub_outcome_t out;
-    zhub_retry_classify (resp, "hubspot update existing contact", zhub_now_ms (), &out);
-    s_fail (item, &out);
-}
-
-//  Settles an item from the answer to a call that carried it alone (rc as
-//  s_send returns).
-static void
-s_settle_alone (zhub_actor_ctx_t *ctx, contact_item_t *item, int rc, zhub_http_response_t *resp)
-{
-    if (item->fate == CONTACT_ITEM_DONE)
-        return;
-    zhub_outcome_t out;
-    const json_t *error = NULL;
-    if (rc == 0) {
-        error = zhub_hubspot_batch_error (resp->json, item->intent.bird_id, 1);
-        if (error)
-            zhub_hubspot_batch_classify (error, S_WHAT, &out);
-        else
-            zhub_outcome_reject (&out, ZHUB_REASON_BAD_ANSWER,
-                                 S_WHAT ": HTTP %ld without the record", resp->status);
-    } else
-        zhub_retry_classify (resp, S_WHAT, zhub_now_ms (), &out);
-    char existing[32];
-    if (out.code == 409
-        && !contact_sync_conflict_id (error ? error : resp->json, existing, sizeof existing)) {
-        s_update_existing (ctx, item, existing, resp);
-        return;
-    }
-    s_fail (item, &out);
 }
 
 bool
 contact_sync_upsert_items (zhub_actor_ctx_t *ctx, contact_item_t *items, size_t count, long *status)
 {
+    contact_sync_t *self = ctx->state;
+    //  each contact's input as its plan would send it alone
+    json_t *inputs = json_array ();
+    for (size_t i = 0; i < count; i++) {
+        items[i].fate = CONTACT_ITEM_OPEN;
+        json_array_append (inputs,
+                           json_array_get (json_object_get (items[i].plan.call.body, "inputs"), 0));
+    }
+    json_t *body = json_pack ("{s:o}", "inputs", inputs);
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);
-    for (size_t i = 0; i < count; i++)
-        items[i].fate = CONTACT_ITEM_OPEN;
-    int rc = s_send (ctx, items, count, &resp);
+    zhub_hubspot_contacts_upsert (self->hubspot, body, items[0].intent.traceparent, &resp);
+    json_decref (body);
     *status = resp.status;
-    if (rc < 0) {
-        zhub_outcome_t out;
-        zhub_retry_classify (&resp, "hubspot batch upsert contacts", zhub_now_ms (), &out);
-        for (size_t i = 0; i < count; i++)
-            s_fail (&items[i], &out);
-        zhub_http_response_reset (&resp);
-        return false;
-    }
-    if (count == 1)
-        s_settle_alone (ctx, &items[0], rc, &resp);
+    bool answered = true;
+    if (resp.status >= 200 && resp.status < 300)
+        s_read_records (resp.json, items, count);
     else {
-        size_t open = 0;
-        for (size_t i = 0; i < count; i++)
-            open += items[i].fate != CONTACT_ITEM_DONE;
-        if (open)
-            zhub_warn ("batch_partial", "count=%zu failed=%zu status=%ld note=\"%s\"", count, open,
-                       resp.status, "sending the failed contacts one by one");
-        for (size_t i = 0; i < count; i++) {
-            if (items[i].fate == CONTACT_ITEM_DONE)
-                continue;
-            int one = s_send (ctx, &items[i], 1, &resp);
-            s_settle_alone (ctx, &items[i], one, &resp);
+        zhub_outcome_t out = {0};
+        zhub_retry_classify (&resp, "hubspot batch upsert contacts", zhub_now_ms (), &out);
+        if (out.rc == ZHUB_RETRY) {
+            for (size_t i = 0; i < count; i++) {
+                items[i].fate = CONTACT_ITEM_DEFERRED;
+                items[i].failure = out;
+            }
+            answered = false;
         }
     }
+    size_t open = 0;
+    for (size_t i = 0; answered && i < count; i++)
+        open += !items[i].record;
+    if (open)
+        zhub_warn ("batch_partial", "count=%zu failed=%zu status=%ld note=\"%s\"", count, open,
+                   resp.status, "sending the failed contacts one by one");
     zhub_http_response_reset (&resp);
-    return true;
+    return answered;
 }
 
 //  -------------------------------------------------------------------

@@ -84,16 +84,19 @@ test_bird_sample_maps_to_hubspot_upsert (void)
     zhub_msg_t *input = zhub_msg_new ();
     zhub_msg_set (&input->id, "bird-msg-404544c5");
     zhub_msg_set (&input->traceparent, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
-    zhub_msg_t *synced = contact_sync_synced_msg (input, &plan, 1700000000000);
     char err[128];
+    zhub_msg_t *synced = contact_sync_synced_msg (&plan, input->id, input->id, input->traceparent,
+                                                  1700000000000, err, sizeof err);
+    CHECK (synced != NULL);
+    if (!synced)
+        return;
     CHECK (zhub_msg_validate (synced, err, sizeof err) == 0);
     CHECK_STR (synced->type, "contact.synced");
     CHECK_STR (synced->source, "zhub/contact-sync");
     CHECK_STR (synced->subject, "contact:" BIRD_ID);
     CHECK_STR (synced->traceparent, input->traceparent);
-    char id[64];
-    contact_sync_synced_id ("bird-msg-404544c5", id, sizeof id);
-    CHECK_STR (synced->id, id);
+    //  "cs-" + 32 hex of SHA-256 of the cause's id
+    CHECK_STR (synced->id, "cs-0814c0dc52b6b564139d5ffc3f1d2a10");
     json_t *data = zhub_msg_data_json (synced);
     json_t *expected =
         s_json ("{\"bird_contact_id\":\"" BIRD_ID "\",\"hubspot_contact_id\":\"501\","
@@ -112,16 +115,30 @@ test_bird_sample_maps_to_hubspot_upsert (void)
     json_decref (sample);
 }
 
+//  The same cause always gives the same contact.synced id, so that a
+//  redelivery cannot publish two events; another cause another id.
 static void
 test_synced_id_is_deterministic (void)
 {
-    char a[64], b[64], c[64];
-    contact_sync_synced_id ("hubspot-62515-1-123", a, sizeof a);
-    contact_sync_synced_id ("hubspot-62515-1-123", b, sizeof b);
-    contact_sync_synced_id ("hubspot-62515-2-123", c, sizeof c);
-    CHECK_STR (a, b);
-    CHECK (strcmp (a, c) != 0);
-    CHECK (strncmp (a, "cs-", 3) == 0 && strlen (a) == 35);
+    contact_plan_t plan;
+    contact_plan_init (&plan);
+    plan.kind = CONTACT_PLAN_DONE;
+    plan.next.bird_id = zhub_strdup (BIRD_ID);
+    plan.next.hubspot_id = zhub_strdup ("123");
+    plan.direction = "hubspot_to_bird";
+    const char *causes[] = {"hubspot-62515-1-123", "hubspot-62515-1-123", "hubspot-62515-2-123"};
+    char ids[3][64];
+    for (size_t i = 0; i < 3; i++) {
+        zhub_msg_t *msg =
+            contact_sync_synced_msg (&plan, causes[i], causes[i], NULL, 1000, NULL, 0);
+        CHECK (msg != NULL);
+        snprintf (ids[i], sizeof ids[i], "%s", msg ? msg->id : "");
+        zhub_msg_destroy (&msg);
+    }
+    CHECK_STR (ids[0], ids[1]);
+    CHECK (strcmp (ids[0], ids[2]) != 0);
+    CHECK (strncmp (ids[0], "cs-", 3) == 0 && strlen (ids[0]) == 35);
+    contact_plan_clear (&plan);
 }
 
 static void
@@ -438,9 +455,105 @@ test_every_changed_field_is_named (void)
     contact_sync_config_clear (&config);
 }
 
+//  The table of contact_sync.h, row by row, and its catch-all.
+static void
+test_the_table_moves_a_plan_by_its_answer (void)
+{
+    json_t *sample = s_sample ("bird-message-created.json");
+    contact_event_t event;
+    char reason[256];
+    CHECK (s_parse ("webhook.bird.whatsapp.inbound", sample, &event, reason, sizeof reason)
+           == ZHUB_OK);
+    contact_plan_t plan;
+    contact_plan_init (&plan);
+    contact_sync_plan_event (&event, NULL, &s_config, &plan);
+    CHECK (plan.kind == CONTACT_PLAN_FETCH);
+    //  FETCH × CONFLICT: no row, the catch-all rejects
+    contact_sync_plan_answer (&plan, CONTACT_ANSWER_CONFLICT, NULL, &event, NULL, &s_config);
+    CHECK (plan.kind == CONTACT_PLAN_REJECT && plan.code == ZHUB_REASON_INTERNAL);
+    CHECK (strstr (plan.reason, "no step") != NULL);
+    //  FETCH × OK: the fetched record, planned
+    contact_sync_plan_event (&event, NULL, &s_config, &plan);
+    json_t *answer = s_json (S_BIRD_CONTACT);
+    contact_sync_plan_answer (&plan, CONTACT_ANSWER_OK, answer, &event, NULL, &s_config);
+    CHECK (plan.kind == CONTACT_PLAN_WRITE && plan.call.op == CONTACT_OP_HUBSPOT_UPSERT);
+    //  WRITE upsert × QUEUED: the plan waits for the batch, whole
+    contact_sync_plan_answer (&plan, CONTACT_ANSWER_QUEUED, NULL, &event, NULL, &s_config);
+    CHECK (plan.kind == CONTACT_PLAN_QUEUED && plan.hubspot_properties && plan.changed_count == 4);
+    //  WRITE upsert × CONFLICT: an update of the contact HubSpot names
+    contact_sync_plan_fetched (&event, NULL, answer, &s_config, &plan);
+    json_t *conflict = s_json ("{\"status\":\"error\",\"category\":\"CONFLICT\","
+                               "\"message\":\"Contact already exists. Existing ID: 777\"}");
+    contact_sync_plan_answer (&plan, CONTACT_ANSWER_CONFLICT, conflict, &event, NULL, &s_config);
+    CHECK (plan.kind == CONTACT_PLAN_WRITE && plan.call.op == CONTACT_OP_HUBSPOT_UPDATE);
+    CHECK_STR (s_path (&plan), "/crm/v3/objects/contacts/777");
+    //  WRITE × OK: the written record; a new HubSpot id goes onto Bird
+    json_t *written = s_json ("{\"id\":\"777\",\"properties\":{}}");
+    contact_sync_plan_answer (&plan, CONTACT_ANSWER_OK, written, &event, NULL, &s_config);
+    CHECK (plan.kind == CONTACT_PLAN_WRITE && plan.call.op == CONTACT_OP_BIRD_LINK);
+    //  WRITE Bird link × QUEUED: the tick writes it; the plan is done
+    contact_sync_plan_answer (&plan, CONTACT_ANSWER_QUEUED, NULL, &event, NULL, &s_config);
+    CHECK (plan.kind == CONTACT_PLAN_DONE);
+    CHECK_STR (plan.next.hubspot_id, "777");
+    //  a Bird write cannot wait: the catch-all
+    contact_plan_clear (&plan);
+    plan.kind = CONTACT_PLAN_WRITE;
+    plan.call.op = CONTACT_OP_BIRD_WRITE;
+    contact_sync_plan_answer (&plan, CONTACT_ANSWER_QUEUED, NULL, &event, NULL, &s_config);
+    CHECK (plan.kind == CONTACT_PLAN_REJECT);
+    json_decref (written);
+    json_decref (conflict);
+    json_decref (answer);
+    json_decref (sample);
+    contact_plan_clear (&plan);
+    contact_event_clear (&event);
+}
+
+//  A queued write, resumed by the flush, is the WRITE the message planned:
+//  the same call and body, the changes and decisions of every event merged
+//  into it, and the same steps after.
+static void
+test_a_queued_write_resumes_as_the_write_it_was (void)
+{
+    json_t *sample = s_sample ("bird-message-created.json");
+    contact_event_t event;
+    char reason[256];
+    CHECK (s_parse ("webhook.bird.whatsapp.inbound", sample, &event, reason, sizeof reason)
+           == ZHUB_OK);
+    contact_plan_t planned, resumed;
+    contact_plan_init (&planned);
+    contact_plan_init (&resumed);
+    json_t *answer = s_json (S_BIRD_CONTACT);
+    contact_sync_plan_fetched (&event, NULL, answer, &s_config, &planned);
+    CHECK (planned.kind == CONTACT_PLAN_WRITE);
+    json_t *changed = json_pack ("[s, s, s, s]", "firstname", "lastname", "phone", "email");
+    contact_sync_plan_queued (&planned.next, planned.hubspot_properties, changed, planned.audit,
+                              &resumed);
+    CHECK (resumed.kind == CONTACT_PLAN_WRITE && resumed.call.op == CONTACT_OP_HUBSPOT_UPSERT);
+    CHECK (json_equal (resumed.call.body, planned.call.body));
+    CHECK (json_equal (resumed.hubspot_properties, planned.hubspot_properties));
+    CHECK (json_equal (resumed.audit, planned.audit));
+    CHECK_STR (resumed.direction, "bird_to_hubspot");
+    CHECK (s_changed_is (&resumed, planned.changed, planned.changed_count));
+    CHECK_STR (resumed.next.bird_id, BIRD_ID);
+    json_t *written =
+        s_json ("{\"status\":\"COMPLETE\",\"results\":[{\"id\":\"501\",\"new\":true}]}");
+    contact_sync_plan_answer (&resumed, CONTACT_ANSWER_OK, written, &event, NULL, &s_config);
+    CHECK (resumed.kind == CONTACT_PLAN_WRITE && resumed.call.op == CONTACT_OP_BIRD_LINK);
+    json_decref (written);
+    json_decref (changed);
+    json_decref (answer);
+    json_decref (sample);
+    contact_plan_clear (&planned);
+    contact_plan_clear (&resumed);
+    contact_event_clear (&event);
+}
+
 int
 main (void)
 {
+    RUN (test_the_table_moves_a_plan_by_its_answer);
+    RUN (test_a_queued_write_resumes_as_the_write_it_was);
     RUN (test_every_changed_field_is_named);
     RUN (test_bird_message_fetches_the_contact);
     RUN (test_bird_sample_maps_to_hubspot_upsert);
