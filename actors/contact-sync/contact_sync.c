@@ -11,10 +11,12 @@
 //  fields are mapped between Bird and HubSpot); contact_sync_validate.c
 //  normalizes phones, e-mails and names; contact_sync_state.c encodes
 //  and decodes what we know of a contact; contact_sync_event.c reads the
-//  incoming events and builds contact.synced; contact_sync_plan.c holds
-//  the plan machinery (last-writer-wins, answers, conflicts) and
-//  contact_sync_plan_bird.c / contact_sync_plan_hubspot.c plan each
-//  direction. Helpers they share are in contact_sync_internal.h.
+//  incoming events and builds contact.synced; the plan stands in three
+//  floors: contact_sync_plan_build.c (the plan's life cycle, calls,
+//  last-writer-wins), contact_sync_plan_bird.c / _plan_hubspot.c (each
+//  direction), contact_sync_plan.c (the entry points and the table of
+//  answers); contact_sync_erase.c is the erase's pure half. Helpers they
+//  share are in contact_sync_internal.h.
 #include "contact_sync_internal.h"
 
 //  -------------------------------------------------------------------

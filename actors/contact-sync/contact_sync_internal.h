@@ -111,7 +111,8 @@ bool contact_sync_read_bird_contact (const json_t *contact, contact_event_t *eve
 //  unsplit batch of one in *data becomes its one event.
 const char *contact_sync_hubspot_type (const char *topic, const json_t **data);
 
-//  contact_sync_plan.c: the plan machinery both directions use.
+//  contact_sync_plan_build.c: what the plan files build a plan with.
+void contact_sync_call_clear (contact_call_t *call);
 void contact_sync_plan_reason (contact_plan_t *plan, contact_plan_kind_t kind, uint32_t code,
                                const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));
 //  Sets the plan's call: op on the record id (copied; NULL for none), body
