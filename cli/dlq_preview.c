@@ -119,23 +119,6 @@ s_bad_mapping (json_t *preview, const char *group, const zhub_dlq_preview_input_
 //  -------------------------------------------------------------------
 //  contact-sync
 
-//  The value HubSpot holds of a property, as far as contact-sync knows
-//  (contact_state_t: the core fields, then the mapped ones).
-static const char *
-s_known_hubspot (const contact_state_t *state, const char *name)
-{
-    if (!strcmp (name, "firstname"))
-        return state->hubspot.firstname;
-    if (!strcmp (name, "lastname"))
-        return state->hubspot.lastname;
-    if (!strcmp (name, "phone"))
-        return state->hubspot.phone;
-    if (!strcmp (name, "email"))
-        return state->hubspot.email;
-    const json_t *field = state->fields ? json_object_get (state->fields, name) : NULL;
-    return json_string_value (json_object_get (field, "hubspot"));
-}
-
 static void
 s_contact_plan (json_t *preview, const contact_plan_t *plan, const contact_state_t *state,
                 const contact_event_t *event)
@@ -195,8 +178,8 @@ s_contact_plan (json_t *preview, const contact_plan_t *plan, const contact_state
         {
             if (!strcmp (name, "bird_contact_id"))
                 continue; //  the upsert's key, named in target
-            s_change (preview, name, state != NULL, state ? s_known_hubspot (state, name) : NULL,
-                      value);
+            s_change (preview, name, state != NULL,
+                      state ? contact_sync_known_hubspot (state, name) : NULL, value);
         }
     }
     //  Field decisions that lost: last writer wins on the events' times,

@@ -502,6 +502,11 @@ void contact_sync_plan_fetched (const contact_event_t *event, const contact_stat
                                 const json_t *answer, const contact_sync_config_t *config,
                                 contact_plan_t *plan);
 
+//  The value HubSpot holds of a property, as far as the state knows: the
+//  built-in fields (firstname, lastname, phone, email), then the mapped
+//  ones; NULL when none is known.
+const char *contact_sync_known_hubspot (const contact_state_t *state, const char *name);
+
 //  The bird_contact_id a fetched HubSpot contact carries, or NULL. Lets
 //  the I/O side find the state of a contact known by its Bird id.
 const char *contact_sync_answer_bird_id (const json_t *answer);

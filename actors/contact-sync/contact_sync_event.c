@@ -179,9 +179,28 @@ s_parsed (zhub_rc_t rc, const zhub_msg_t *msg, contact_event_t *event, char *rea
     return rc;
 }
 
+//  A parser of one route, from data that is an object or an array.
+typedef zhub_rc_t (s_reader_fn) (const char *topic, const json_t *data, contact_event_t *event,
+                                 char *reason, size_t reason_size);
+
 static zhub_rc_t
-s_parse_bird (const char *topic, const json_t *data, contact_event_t *event)
+s_read (s_reader_fn *reader, const zhub_msg_t *msg, const json_t *data, contact_event_t *event,
+        char *reason, size_t reason_size)
 {
+    memset (event, 0, sizeof *event);
+    if (!s_data_ok (msg, data, reason, reason_size))
+        return ZHUB_REJECT;
+    return s_parsed (reader (msg->type, data, event, reason, reason_size), msg, event, reason,
+                     reason_size);
+}
+
+static zhub_rc_t
+s_parse_bird (const char *topic, const json_t *data, contact_event_t *event, char *reason,
+              size_t reason_size)
+{
+    (void)reason, (void)reason_size;
+    if (strncmp (topic, "webhook.bird.", 13))
+        return ZHUB_NOTFOUND;
     event->origin = CONTACT_FROM_BIRD;
     const json_t *payload = json_object_get (data, "payload");
     if (!json_is_object (payload))
@@ -281,48 +300,41 @@ s_parse_hubspot (const char *topic, const json_t *data, contact_event_t *event, 
     return ZHUB_OK;
 }
 
+//  conversation.started {bird_contact_id, status?}
+static zhub_rc_t
+s_parse_conversation (const char *topic, const json_t *data, contact_event_t *event, char *reason,
+                      size_t reason_size)
+{
+    event->origin = CONTACT_FROM_BIRD;
+    event->kind = zhub_strdup (topic);
+    event->bird_id = s_json_id (json_object_get (data, "bird_contact_id"));
+    const char *status = s_json_str (data, "status");
+    event->conversation_status = zhub_strdup (status ? status : "active");
+    if (event->bird_id)
+        return ZHUB_OK;
+    s_reason (reason, reason_size, "%s without bird_contact_id", topic);
+    return ZHUB_REJECT;
+}
+
 zhub_rc_t
 contact_sync_parse_bird (const zhub_msg_t *msg, const json_t *data, contact_event_t *event,
                          char *reason, size_t reason_size)
 {
-    memset (event, 0, sizeof *event);
-    if (!s_data_ok (msg, data, reason, reason_size))
-        return ZHUB_REJECT;
-    const char *topic = msg->type;
-    if (strncmp (topic, "webhook.bird.", 13))
-        return s_parsed (ZHUB_NOTFOUND, msg, event, reason, reason_size);
-    return s_parsed (s_parse_bird (topic, data, event), msg, event, reason, reason_size);
+    return s_read (s_parse_bird, msg, data, event, reason, reason_size);
 }
 
 zhub_rc_t
 contact_sync_parse_hubspot (const zhub_msg_t *msg, const json_t *data, contact_event_t *event,
                             char *reason, size_t reason_size)
 {
-    memset (event, 0, sizeof *event);
-    if (!s_data_ok (msg, data, reason, reason_size))
-        return ZHUB_REJECT;
-    return s_parsed (s_parse_hubspot (msg->type, data, event, reason, reason_size), msg, event,
-                     reason, reason_size);
+    return s_read (s_parse_hubspot, msg, data, event, reason, reason_size);
 }
 
 zhub_rc_t
 contact_sync_parse_conversation (const zhub_msg_t *msg, const json_t *data, contact_event_t *event,
                                  char *reason, size_t reason_size)
 {
-    memset (event, 0, sizeof *event);
-    if (!s_data_ok (msg, data, reason, reason_size))
-        return ZHUB_REJECT;
-    event->origin = CONTACT_FROM_BIRD;
-    event->kind = zhub_strdup (msg->type);
-    event->bird_id = s_json_id (json_object_get (data, "bird_contact_id"));
-    const char *status = s_json_str (data, "status");
-    event->conversation_status = zhub_strdup (status ? status : "active");
-    zhub_rc_t rc = ZHUB_OK;
-    if (!event->bird_id) {
-        s_reason (reason, reason_size, "%s without bird_contact_id", msg->type);
-        rc = ZHUB_REJECT;
-    }
-    return s_parsed (rc, msg, event, reason, reason_size);
+    return s_read (s_parse_conversation, msg, data, event, reason, reason_size);
 }
 
 contact_route_t

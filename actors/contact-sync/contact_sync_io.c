@@ -197,24 +197,31 @@ s_sync (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_rc_t parsed, contact_
     contact_event_clear (event);
 }
 
-void
-contact_sync_on_bird (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
+//  A route whose messages name a contact to sync, read by its parser.
+typedef zhub_rc_t (s_parser_fn) (const zhub_msg_t *msg, const json_t *data, contact_event_t *event,
+                                 char *reason, size_t reason_size);
+
+static void
+s_on_contact (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, s_parser_fn *parse,
+              zhub_outcome_t *out)
 {
     contact_event_t event;
     char reason[256] = "";
-    zhub_rc_t rc = contact_sync_parse_bird (ev->msg, ev->data, &event, reason, sizeof reason);
+    zhub_rc_t rc = parse (ev->msg, ev->data, &event, reason, sizeof reason);
     s_sync (ctx, ev->msg, rc, &event, reason, out);
+}
+
+void
+contact_sync_on_bird (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
+{
+    s_on_contact (ctx, ev, contact_sync_parse_bird, out);
 }
 
 void
 contact_sync_on_conversation (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
                               zhub_outcome_t *out)
 {
-    contact_event_t event;
-    char reason[256] = "";
-    zhub_rc_t rc =
-        contact_sync_parse_conversation (ev->msg, ev->data, &event, reason, sizeof reason);
-    s_sync (ctx, ev->msg, rc, &event, reason, out);
+    s_on_contact (ctx, ev, contact_sync_parse_conversation, out);
 }
 
 void
@@ -223,13 +230,9 @@ contact_sync_on_hubspot (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zh
     const zhub_msg_t *msg = ev->msg;
     char reason[256] = "";
     switch (contact_sync_hubspot_kind (msg->type, ev->data)) {
-        case CONTACT_HUBSPOT_CONTACT: {
-            contact_event_t event;
-            zhub_rc_t rc =
-                contact_sync_parse_hubspot (msg, ev->data, &event, reason, sizeof reason);
-            s_sync (ctx, msg, rc, &event, reason, out);
+        case CONTACT_HUBSPOT_CONTACT:
+            s_on_contact (ctx, ev, contact_sync_parse_hubspot, out);
             return;
-        }
         case CONTACT_HUBSPOT_LIFECYCLE: {
             contact_lifecycle_t life;
             if (contact_sync_parse_lifecycle (msg->type, ev->data, &life, reason, sizeof reason)

@@ -52,21 +52,6 @@ s_synced_property (const char *name, const contact_sync_config_t *config)
            || !strcmp (name, "email") || (field && field->to_bird);
 }
 
-//  The value HubSpot's side holds for a property, as far as we know.
-static const char *
-s_known_hubspot (const contact_state_t *state, const char *name)
-{
-    if (!strcmp (name, "firstname"))
-        return state->hubspot.firstname;
-    if (!strcmp (name, "lastname"))
-        return state->hubspot.lastname;
-    if (!strcmp (name, "phone"))
-        return state->hubspot.phone;
-    if (!strcmp (name, "email"))
-        return state->hubspot.email;
-    return contact_sync_field_known (state, name, "hubspot");
-}
-
 //  A propertyChange whose new value is the one we wrote (or last read):
 //  our own write coming back.
 static bool
@@ -75,7 +60,7 @@ s_property_echo (const contact_event_t *event, const contact_state_t *state,
 {
     if (!state || !event->property_name)
         return false;
-    const char *known = s_known_hubspot (state, event->property_name);
+    const char *known = contact_sync_known_hubspot (state, event->property_name);
     const char *value = event->property_value;
     char normal[CONTACT_EMAIL_MAX + 2];
     if (!s_empty (value) && !strcmp (event->property_name, "phone")

@@ -186,6 +186,20 @@ contact_sync_field_known (const contact_state_t *state, const char *hubspot, con
                                   : NULL;
 }
 
+const char *
+contact_sync_known_hubspot (const contact_state_t *state, const char *name)
+{
+    if (!strcmp (name, "firstname"))
+        return state->hubspot.firstname;
+    if (!strcmp (name, "lastname"))
+        return state->hubspot.lastname;
+    if (!strcmp (name, "phone"))
+        return state->hubspot.phone;
+    if (!strcmp (name, "email"))
+        return state->hubspot.email;
+    return contact_sync_field_known (state, name, "hubspot");
+}
+
 void
 contact_sync_field_set (contact_state_t *state, const char *hubspot, const char *side,
                         const char *value)

@@ -41,11 +41,8 @@ test_bird_message_fetches_the_contact (void)
 static void
 test_bird_sample_maps_to_hubspot_upsert (void)
 {
-    json_t *sample = s_sample ("bird-message-created.json");
     contact_event_t event;
-    char reason[256];
-    CHECK (s_parse ("webhook.bird.whatsapp.inbound", sample, &event, reason, sizeof reason)
-           == ZHUB_OK);
+    s_bird_sample_event (&event);
     contact_plan_t plan;
     contact_plan_init (&plan);
     json_t *answer = s_json (S_BIRD_CONTACT);
@@ -112,7 +109,6 @@ test_bird_sample_maps_to_hubspot_upsert (void)
     json_decref (answer);
     contact_plan_clear (&plan);
     contact_event_clear (&event);
-    json_decref (sample);
 }
 
 //  The same cause always gives the same contact.synced id, so that a
@@ -459,11 +455,8 @@ test_every_changed_field_is_named (void)
 static void
 test_the_table_moves_a_plan_by_its_answer (void)
 {
-    json_t *sample = s_sample ("bird-message-created.json");
     contact_event_t event;
-    char reason[256];
-    CHECK (s_parse ("webhook.bird.whatsapp.inbound", sample, &event, reason, sizeof reason)
-           == ZHUB_OK);
+    s_bird_sample_event (&event);
     contact_plan_t plan;
     contact_plan_init (&plan);
     contact_sync_plan_event (&event, NULL, &s_config, &plan);
@@ -504,7 +497,6 @@ test_the_table_moves_a_plan_by_its_answer (void)
     json_decref (written);
     json_decref (conflict);
     json_decref (answer);
-    json_decref (sample);
     contact_plan_clear (&plan);
     contact_event_clear (&event);
 }
@@ -515,11 +507,8 @@ test_the_table_moves_a_plan_by_its_answer (void)
 static void
 test_a_queued_write_resumes_as_the_write_it_was (void)
 {
-    json_t *sample = s_sample ("bird-message-created.json");
     contact_event_t event;
-    char reason[256];
-    CHECK (s_parse ("webhook.bird.whatsapp.inbound", sample, &event, reason, sizeof reason)
-           == ZHUB_OK);
+    s_bird_sample_event (&event);
     contact_plan_t planned, resumed;
     contact_plan_init (&planned);
     contact_plan_init (&resumed);
@@ -543,7 +532,6 @@ test_a_queued_write_resumes_as_the_write_it_was (void)
     json_decref (written);
     json_decref (changed);
     json_decref (answer);
-    json_decref (sample);
     contact_plan_clear (&planned);
     contact_plan_clear (&resumed);
     contact_event_clear (&event);

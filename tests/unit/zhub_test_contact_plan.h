@@ -69,6 +69,18 @@ s_parse_msg (const zhub_msg_t *msg, contact_event_t *event, char *reason, size_t
     return rc;
 }
 
+//  The Bird sample (samples/bird-message-created.json) read as its route
+//  reads it.
+static inline void
+s_bird_sample_event (contact_event_t *event)
+{
+    json_t *sample = s_sample ("bird-message-created.json");
+    char reason[256];
+    CHECK (s_parse ("webhook.bird.whatsapp.inbound", sample, event, reason, sizeof reason)
+           == ZHUB_OK);
+    json_decref (sample);
+}
+
 //  The path of the plan's call, as its connector sends it ("" for none).
 static inline const char *
 s_path (const contact_plan_t *plan)
