@@ -15,6 +15,7 @@
 #include "contact_sync_io.h"
 #include "zhub_log.h"
 
+#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,7 @@ bool
 contact_sync_run (zhub_actor_ctx_t *ctx, contact_run_t *run, const contact_event_t *event,
                   contact_state_t *state, bool *have, contact_plan_t *plan, zhub_outcome_t *out)
 {
+    assert (ctx && run && event && state && have && plan && out);
     contact_sync_t *self = ctx->state;
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);

@@ -310,6 +310,7 @@ contact_sync_plan_answer (contact_plan_t *plan, contact_answer_t answer, const j
                           const contact_event_t *event, const contact_state_t *state,
                           const contact_sync_config_t *config)
 {
+    assert (plan && event && config);
     s_answer_t a = {.json = json, .event = event, .state = state, .config = config};
     for (size_t i = 0; i < sizeof s_table / sizeof s_table[0]; i++)
         if (s_table[i].state == plan->kind && s_table[i].answer == answer

@@ -257,6 +257,7 @@ zhub_rc_t
 contact_sync_store_queue (contact_sync_store_t *self, const contact_plan_t *plan,
                           const zhub_msg_t *cause, int64_t now_ms)
 {
+    assert (self && plan && cause);
     if (!plan->next.bird_id || !plan->hubspot_properties)
         return ZHUB_ERROR;
     s_queue_t q = {.self = self, .plan = plan, .cause = cause, .now_ms = now_ms};
@@ -329,6 +330,7 @@ zhub_rc_t
 contact_sync_store_commit (contact_sync_store_t *self, zhub_actor_ctx_t *ctx,
                            const contact_sync_commit_t *commits, size_t count)
 {
+    assert (self && self->store && ctx && (commits || !count));
     s_commit_t run = {.self = self, .ctx = ctx, .commits = commits, .count = count};
     return count ? zhub_store_write (self->store, s_commit_fn, &run) : ZHUB_OK;
 }
