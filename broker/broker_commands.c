@@ -22,8 +22,9 @@ s_publish (broker_server_t *self, broker_client_t *client, zhub_frame_t *frame)
         broker_turn_error (self, client, frame->seq, ZHUB_ERR_TOO_LARGE, reason);
         return;
     }
-    zhub_mpack_limits_t limits = {
-        .max_size = self->config.max_message, .max_depth = 32, .max_items = 100000};
+    //  what a publish may be (a dead letter of it must still be readable)
+    zhub_mpack_limits_t limits = zhub_msg_publish_limits;
+    limits.max_size = self->config.max_message;
     zhub_msg_t *msg = zhub_msg_decode (frame->msg, frame->msg_size, &limits, err, sizeof err);
     if (!msg) {
         snprintf (reason, sizeof reason, "invalid envelope: %s", err);

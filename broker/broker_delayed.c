@@ -9,10 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-//  Decode limits of a held envelope: the same as a published one's.
-static const zhub_mpack_limits_t s_limits = {
-    .max_size = 2u << 20, .max_depth = 32, .max_items = 100000};
-
 int
 broker_delayed_open (broker_delayed_t *self, zhub_store_t *store)
 {
@@ -85,7 +81,8 @@ broker_delayed_release (broker_delayed_t *self, broker_log_t *log, broker_log_ba
             break;
         }
         char err[128];
-        zhub_msg_t *msg = zhub_msg_decode (value, value_size, &s_limits, err, sizeof err);
+        zhub_msg_t *msg =
+            zhub_msg_decode (value, value_size, &zhub_msg_stored_limits, err, sizeof err);
         if (msg) {
             uint64_t offset;
             bool duplicate = false;

@@ -11,8 +11,7 @@ int
 broker_erase_redact (const uint8_t *envelope, size_t size, const zhub_forget_t *f, uint8_t **out,
                      size_t *out_size)
 {
-    zhub_mpack_limits_t limits = {.max_size = size, .max_depth = 64, .max_items = 1 << 20};
-    zhub_msg_t *msg = zhub_msg_decode (envelope, size, &limits, NULL, 0);
+    zhub_msg_t *msg = zhub_msg_decode (envelope, size, &zhub_msg_stored_limits, NULL, 0);
     if (!msg)
         return -1;
     zhub_msg_erase (msg);

@@ -238,6 +238,7 @@ s_copy_str (const msgpack_object *obj, char *out, size_t out_size, bool required
 int
 broker_log_decode_record (const uint8_t *bytes, size_t size, broker_record_t *record)
 {
+    //  the log's own record format (not an envelope): a flat map of six keys
     zhub_mpack_limits_t limits = {.max_size = size, .max_depth = 2, .max_items = 64};
     msgpack_unpacked result;
     if (zhub_mpack_decode (bytes, size, &limits, &result, NULL, 0))

@@ -7,21 +7,20 @@
 //
 //  It opens the actors' own LMDB environments read-only beside the running
 //  actors: LMDB is built for many readers in many processes, so no bus
-//  round trip and no actor needs to be up to answer. contact-sync's trail
-//  is read through its store's read side (contact_sync_store.h), which
-//  knows its keys; deal-sync's from its table "audit", keys "<bird
-//  id>|<16 hex ms>|<event id>". An environment that does not exist is
-//  skipped, never created. With several replicas (each its own data dir)
-//  point ZHUB_DATA_DIR at each in turn, or use --data-dir.
+//  round trip and no actor needs to be up to answer. Each actor's trail is
+//  read through its store's read side (contact_sync_store_audit,
+//  deal_sync_store_audit), which alone knows its keys. An environment that
+//  does not exist is skipped, never created. With several replicas (each
+//  its own data dir) point ZHUB_DATA_DIR at each in turn, or use --data-dir.
 #include "cli.h"
 #include "contact_sync_store.h"
+#include "deal_sync_store.h"
 #include "zhub_store.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static void
 s_help (FILE *out)
@@ -47,68 +46,6 @@ s_help (FILE *out)
            out);
 }
 
-typedef struct {
-    const char *prefix;
-    size_t prefix_size;
-    zhub_table_t table;
-    json_t *entries;
-} s_scan_t;
-
-static zhub_rc_t
-s_scan (zhub_txn_t *txn, void *arg)
-{
-    s_scan_t *scan = arg;
-    zhub_cursor_t *cursor = zhub_cursor_open (txn, scan->table);
-    if (!cursor)
-        return ZHUB_ERROR;
-    const void *key, *value;
-    size_t key_size, value_size;
-    zhub_rc_t rc = zhub_cursor_seek (cursor, scan->prefix, scan->prefix_size, &key, &key_size,
-                                     &value, &value_size);
-    while (rc == ZHUB_OK && key_size >= scan->prefix_size
-           && !memcmp (key, scan->prefix, scan->prefix_size)) {
-        json_t *entry = json_loadb (value, value_size, 0, NULL);
-        if (json_is_object (entry))
-            json_array_append_new (scan->entries, entry);
-        else
-            json_decref (entry);
-        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
-    }
-    zhub_cursor_destroy (&cursor);
-    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
-}
-
-//  Reads one actor's entries for the prefix into entries. 0 (also when the
-//  actor has no store), -1 on a store error.
-static int
-s_read_actor (const char *data_dir, const char *actor, const char *prefix, json_t *entries)
-{
-    char path[4096];
-    snprintf (path, sizeof path, "%s/%s/data.mdb", data_dir, actor);
-    struct stat info;
-    if (stat (path, &info))
-        return 0;
-    char err[256];
-    zhub_store_t *store = zhub_store_open_readonly (data_dir, actor, err, sizeof err);
-    if (!store) {
-        fprintf (stderr, "zhub audit: %s: %s\n", actor, err);
-        return -1;
-    }
-    s_scan_t scan = {.prefix = prefix, .prefix_size = strlen (prefix), .entries = entries};
-    int rc = 0;
-    //  An actor that never wrote an audit entry has no audit table yet.
-    if (zhub_store_table (store, "audit", &scan.table)) {
-        zhub_store_destroy (&store);
-        return 0;
-    }
-    if (zhub_store_read (store, s_scan, &scan) != ZHUB_OK) {
-        fprintf (stderr, "zhub audit: %s: cannot read the audit table\n", actor);
-        rc = -1;
-    }
-    zhub_store_destroy (&store);
-    return rc;
-}
-
 //  contact-sync's entries of a contact (or an erase's tombstones), read by
 //  its store. 0 (also when it has no store here), -1 on a store error.
 static int
@@ -129,6 +66,28 @@ s_read_contact_sync (const char *data_dir, const char *id, bool erase, json_t *e
         return -1;
     }
     return 0;
+}
+
+//  deal-sync's entries of the contact bird_id into entries. 0 (also when
+//  deal-sync has no store there), -1 on a store error.
+static int
+s_read_deal_sync (const char *data_dir, const char *bird_id, json_t *entries)
+{
+    zhub_store_t *store;
+    deal_sync_tables_t tables;
+    char err[256];
+    zhub_rc_t rc = deal_sync_store_open_readonly (data_dir, &store, &tables, err, sizeof err);
+    if (rc == ZHUB_NOTFOUND)
+        return 0;
+    if (rc == ZHUB_ERROR) {
+        fprintf (stderr, "zhub audit: %s: %s\n", DEAL_SYNC_GROUP, err);
+        return -1;
+    }
+    rc = deal_sync_store_audit (store, &tables, bird_id, entries);
+    if (rc != ZHUB_OK)
+        fprintf (stderr, "zhub audit: %s: cannot read the audit table\n", DEAL_SYNC_GROUP);
+    zhub_store_destroy (&store);
+    return rc == ZHUB_OK ? 0 : -1;
 }
 
 static int
@@ -181,13 +140,12 @@ zhub_cmd_audit (int argc, char **argv)
     }
     if (!data_dir || !*data_dir)
         data_dir = "./.zhub-data";
-    char prefix[512];
-    snprintf (prefix, sizeof prefix, erase ? "erased:%s|" : "%s|", id);
     json_t *entries = json_array ();
     int rc = ZHUB_EXIT_OK;
     if (s_read_contact_sync (data_dir, id, erase, entries))
         rc = ZHUB_EXIT_FAILURE;
-    if (s_read_actor (data_dir, "deal-sync", prefix, entries))
+    //  deal-sync keeps no tombstones: its erase deletes the entries
+    if (!erase && s_read_deal_sync (data_dir, id, entries))
         rc = ZHUB_EXIT_FAILURE;
     //  Oldest first across both actors.
     size_t count = json_array_size (entries);

@@ -27,42 +27,35 @@ static const char *const s_secret_rows[ZHUB_SECRET_COUNT][2] = {
     [ZHUB_SECRET_WHATSAPP_VERIFY] = {"whatsapp", "ZHUB_WHATSAPP_VERIFY_TOKEN"},
     [ZHUB_SECRET_GOOGLE] = {"google", "ZHUB_GOOGLE_CHANNEL_TOKEN"},
     [ZHUB_SECRET_GRAPH] = {"graph", "ZHUB_GRAPH_CLIENT_STATE"},
-    [ZHUB_SECRET_EVENTS] = {"events", "ZHUB_EVENTS_TOKEN"},
-    [ZHUB_SECRET_ADMIN] = {"admin", "ZHUB_ADMIN_TOKEN"},
 };
 
-int
-zhub_listen_parse (const char *text, zhub_listen_t *out)
+//  The token lists: kind, variable (tokens.h has the syntax).
+static const struct {
+    zhub_token_kind_t kind;
+    const char *variable;
+} s_token_rows[] = {
+    {ZHUB_TOKEN_EVENTS, ZHUB_EVENTS_TOKEN_VARIABLE},
+    {ZHUB_TOKEN_ADMIN, ZHUB_ADMIN_TOKEN_VARIABLE},
+};
+
+//  Reads the token lists and their _PREVIOUS twins. Returns 0, or -1 with
+//  one line on stderr naming the variable and the entry (never the token).
+static int
+s_tokens_load (zhub_gateway_config_t *self)
 {
-    memset (out, 0, sizeof *out);
-    if (!text || strlen (text) >= sizeof out->text)
-        return -1;
-    snprintf (out->text, sizeof out->text, "%s", text);
-    const char *colon;
-    if (text[0] == '[') {
-        const char *close = strchr (text, ']');
-        if (!close || close[1] != ':' || close == text + 1)
-            return -1;
-        snprintf (out->host, sizeof out->host, "%.*s", (int)(close - text - 1), text + 1);
-        colon = close + 1;
-    } else {
-        colon = strrchr (text, ':');
-        if (!colon || colon == text || memchr (text, ':', colon - text))
-            return -1; //  a bare IPv6 address needs brackets
-        snprintf (out->host, sizeof out->host, "%.*s", (int)(colon - text), text);
-    }
-    const char *port = colon + 1;
-    if (!*port || strlen (port) > 5)
-        return -1;
-    int value = 0;
-    for (const char *p = port; *p; p++) {
-        if (*p < '0' || *p > '9')
-            return -1;
-        value = value * 10 + (*p - '0');
-    }
-    if (value > 65535)
-        return -1;
-    out->port = value;
+    for (size_t i = 0; i < sizeof s_token_rows / sizeof s_token_rows[0]; i++)
+        for (int previous = 0; previous < 2; previous++) {
+            const char *variable = s_token_rows[i].variable;
+            char *twin = zhub_sprintf ("%s_PREVIOUS", variable);
+            const char *text = zhub_env_str (previous ? twin : variable, NULL);
+            free (twin);
+            char err[512];
+            if (zhub_tokens_parse (&self->tokens, s_token_rows[i].kind, variable, text,
+                                   previous != 0, err, sizeof err)) {
+                fprintf (stderr, "zhub: %s\n", err);
+                return -1;
+            }
+        }
     return 0;
 }
 
@@ -208,7 +201,7 @@ zhub_gateway_config_load (zhub_gateway_config_t *self)
         secret->value = s_secret (secret->variable);
         secret->previous = s_secret_previous (secret->variable);
     }
-    if (s_generic_load (self))
+    if (s_tokens_load (self) || s_generic_load (self))
         return -1;
     const char *data_dir = zhub_env_str ("ZHUB_DATA_DIR", "./.zhub-data");
     const char *spool = zhub_env_str ("ZHUB_GATEWAY_SPOOL", "on");
@@ -306,6 +299,7 @@ zhub_gateway_config_free (zhub_gateway_config_t *self)
         free (self->generic[i].previous);
     }
     free (self->generic);
+    zhub_tokens_clear (&self->tokens);
     free (self->data_dir);
     memset (self, 0, sizeof *self);
 }
@@ -337,6 +331,17 @@ zhub_gateway_config_log (const zhub_gateway_config_t *self)
                    zhub_env_mask (self->secrets[i].value, value, sizeof value),
                    zhub_env_mask (self->secrets[i].previous, previous, sizeof previous));
     }
+    //  One line per token: its name, length and scope, never the token.
+    for (size_t i = 0; i < ZHUB_TOKENS_SLOTS; i++) {
+        const zhub_token_t *token = &self->tokens.items[i];
+        if (!token->kind)
+            continue;
+        char scope[1024], safe[ZHUB_TOKEN_NAME_MAX + 1];
+        zhub_info ("config_token", "variable=%s%s name=%s value=set(%zu bytes) may_publish=%s",
+                   token->variable, token->previous ? "_PREVIOUS" : "",
+                   zhub_log_safe (token->name, safe, sizeof safe), token->size,
+                   zhub_token_scope_text (token, scope, sizeof scope));
+    }
     for (size_t i = 0; i < self->generic_count; i++) {
         char value[48], previous[48];
         zhub_info ("config_secret", "generic=%s value=%s previous=%s", self->generic[i].name,
@@ -364,6 +369,8 @@ zhub_gateway_config_verify_opts (const zhub_gateway_config_t *self, const zhub_p
             opts->secret = self->secrets[i].value;
             opts->previous = self->secrets[i].previous;
         }
+    if (!strcmp (provider->name, "events"))
+        opts->tokens = &self->tokens;
     if (!strcmp (provider->name, "hubspot"))
         opts->max_age_ms = self->hubspot_max_age_ms;
     else if (!strcmp (provider->name, "bird"))

@@ -24,9 +24,11 @@
 //  | ZHUB_BIRD_SIGNATURE_MAX_AGE      | 9h (Bird retries for 8 h with the first timestamp) |
 //  | ZHUB_GATEWAY_MAX_CLOCK_SKEW      | 5m (signature timestamps in the future) |
 //  | ZHUB_CALENDLY_SIGNING_KEY, ZHUB_WHATSAPP_APP_SECRET, ZHUB_WHATSAPP_VERIFY_TOKEN,
-//  | ZHUB_GOOGLE_CHANNEL_TOKEN, ZHUB_GRAPH_CLIENT_STATE, ZHUB_EVENTS_TOKEN,
-//  | ZHUB_ADMIN_TOKEN, ZHUB_GENERIC_SECRET_<NAME> | unset (that source -> 401) |
+//  | ZHUB_GOOGLE_CHANNEL_TOKEN, ZHUB_GRAPH_CLIENT_STATE,
+//  | ZHUB_GENERIC_SECRET_<NAME> | unset (that source -> 401)                  |
 //  |   each also as <NAME>_PREVIOUS, accepted too during a rotation            |
+//  | ZHUB_EVENTS_TOKEN, ZHUB_ADMIN_TOKEN | unset (/v1/events -> 401, /v1/status -> 403) |
+//  |   lists of named tokens (tokens.h), each also as <NAME>_PREVIOUS          |
 //  | ZHUB_GATEWAY_REQUEST_TIMEOUT     | 30s (headers+body must arrive within; slowloris) |
 //  | ZHUB_GATEWAY_RATE                | 200 (requests per second per source)   |
 //  | ZHUB_GATEWAY_BURST               | 400 (token bucket size per source)     |
@@ -37,7 +39,9 @@
 #ifndef ZHUB_GATEWAY_CONFIG_H
 #define ZHUB_GATEWAY_CONFIG_H
 
+#include "zhub_listen.h"
 #include "providers/provider.h"
+#include "tokens.h"
 #include "zhub_env.h" //  ZHUB_GATEWAY_LISTEN_DEFAULT
 
 #include <stdbool.h>
@@ -65,7 +69,9 @@
 #define ZHUB_GATEWAY_BURST_DEFAULT 400
 #define ZHUB_GATEWAY_SPOOL_LIMIT_DEFAULT 100000
 
-//  The secrets, one row each; every one may have a _PREVIOUS twin.
+//  The providers' secrets, one row each; every one may have a _PREVIOUS
+//  twin. The bearer tokens of /v1/events and the admin API are lists of
+//  their own (zhub_gateway_config_t.tokens).
 typedef enum {
     ZHUB_SECRET_HUBSPOT = 0,
     ZHUB_SECRET_BIRD,
@@ -74,13 +80,11 @@ typedef enum {
     ZHUB_SECRET_WHATSAPP_VERIFY,
     ZHUB_SECRET_GOOGLE,
     ZHUB_SECRET_GRAPH,
-    ZHUB_SECRET_EVENTS,
-    ZHUB_SECRET_ADMIN,
     ZHUB_SECRET_COUNT
 } zhub_secret_id_t;
 
 typedef struct {
-    const char *source;   //  the provider it serves ("admin" for the admin API)
+    const char *source;   //  the provider it serves
     const char *variable; //  its environment variable
     char *value;          //  NULL when unset
     char *previous;       //  <variable>_PREVIOUS, NULL when unset
@@ -94,12 +98,7 @@ typedef struct {
     char *previous;
 } zhub_gateway_generic_t;
 
-//  A listen address: "host:port" or "[v6 host]:port".
-typedef struct {
-    char host[256];
-    int port;       //  0 lets the kernel choose (tests)
-    char text[300]; //  as configured, for logs and the default public URL
-} zhub_listen_t;
+
 
 typedef struct {
     zhub_listen_t listen;    //  webhooks
@@ -108,6 +107,7 @@ typedef struct {
     bool public_url_default; //  not configured: derived from the listen address
     char *broker;            //  broker endpoint
     zhub_gateway_secret_t secrets[ZHUB_SECRET_COUNT];
+    zhub_tokens_t tokens; //  ZHUB_EVENTS_TOKEN and ZHUB_ADMIN_TOKEN (and _PREVIOUS)
     zhub_gateway_generic_t *generic; //  the Standard Webhooks senders configured
     size_t generic_count;
     char *data_dir;         //  $ZHUB_DATA_DIR; NULL disables the spool
@@ -132,9 +132,6 @@ typedef struct {
     int64_t max_clock_skew_ms;
 } zhub_gateway_config_t;
 
-//  Parses "host:port" or "[host]:port" (port 0..65535). Returns 0, or -1
-//  when malformed.
-int zhub_listen_parse (const char *text, zhub_listen_t *out);
 
 //  Reads and validates the whole configuration from the environment.
 //  Returns 0, or -1 with a message on stderr naming the bad variable.
@@ -157,6 +154,10 @@ void zhub_gateway_config_verify_opts (const zhub_gateway_config_t *self,
 //  The configured sender of /v1/webhooks/generic/<name>, or NULL.
 const zhub_gateway_generic_t *zhub_gateway_config_generic (const zhub_gateway_config_t *self,
                                                            const char *name);
+
+//  The variables of the token lists (each also read as <NAME>_PREVIOUS).
+#define ZHUB_EVENTS_TOKEN_VARIABLE "ZHUB_EVENTS_TOKEN"
+#define ZHUB_ADMIN_TOKEN_VARIABLE "ZHUB_ADMIN_TOKEN"
 
 //  Sets a secret's value (and previous; either may be NULL), copying them.
 //  For tests and embedders that build a config by hand.

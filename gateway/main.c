@@ -52,9 +52,19 @@ main (void)
     }
     for (int i = 0; i < ZHUB_SECRET_COUNT; i++)
         if (!config.secrets[i].value && !config.secrets[i].previous)
-            zhub_warn ("secret_unset", "source=%s variable=%s effect=%s", config.secrets[i].source,
-                       config.secrets[i].variable,
-                       i == ZHUB_SECRET_ADMIN ? "admin_status_403" : "every_request_401");
+            zhub_warn ("secret_unset", "source=%s variable=%s effect=every_request_401",
+                       config.secrets[i].source, config.secrets[i].variable);
+    const zhub_tokens_t *tokens = &config.tokens;
+    bool admin_tokens = zhub_tokens_count (tokens, ZHUB_TOKEN_ADMIN, false)
+                        + zhub_tokens_count (tokens, ZHUB_TOKEN_ADMIN, true);
+    if (!zhub_tokens_count (tokens, ZHUB_TOKEN_EVENTS, false)
+        && !zhub_tokens_count (tokens, ZHUB_TOKEN_EVENTS, true))
+        zhub_warn ("secret_unset",
+                   "source=events variable=" ZHUB_EVENTS_TOKEN_VARIABLE " effect=%s",
+                   admin_tokens ? "admin_tokens_only" : "every_request_401");
+    if (!admin_tokens)
+        zhub_warn ("secret_unset",
+                   "source=admin variable=" ZHUB_ADMIN_TOKEN_VARIABLE " effect=admin_status_403");
     char listen[300], admin[300];
     s_address (config.listen.host, zhub_gateway_server_port (server), listen, sizeof listen);
     s_address (config.admin.host, zhub_gateway_server_admin_port (server), admin, sizeof admin);

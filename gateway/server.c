@@ -95,19 +95,23 @@ s_request_completed (void *cls, struct MHD_Connection *conn, void **con_cls,
     const char *reason = req->reason[0] ? req->reason : "-";
     if (!req->responded && !req->reason[0])
         reason = s_termination_name (toe); //  never answered: say why it ended
+    //  who: the name of the bearer token a request came with, never the token
+    char who[ZHUB_TOKEN_NAME_MAX + 8] = "";
+    if (req->who[0])
+        snprintf (who, sizeof who, " who=%s", req->who);
     if (req->admin)
-        zhub_debug ("admin_request", "method=%s path=%s status=%u duration_ms=%lld reason=%s",
+        zhub_debug ("admin_request", "method=%s path=%s status=%u duration_ms=%lld reason=%s%s",
                     req->method[0] ? req->method : "-", req->path[0] ? req->path : "-", req->status,
-                    duration, reason);
+                    duration, reason, who);
     else {
         zhub_gateway_metrics_request (req->server->metrics, req->source[0] ? req->source : "-",
                                       req->status);
         zhub_info ("request",
                    "method=%s path=%s source=%s status=%u events=%zu bytes=%zu duration_ms=%lld "
-                   "ids=%s reason=%s",
+                   "ids=%s reason=%s%s",
                    req->method[0] ? req->method : "-", req->path[0] ? req->path : "-",
                    req->source[0] ? req->source : "-", req->status, req->events,
-                   req->received, duration, req->ids[0] ? req->ids : "-", reason);
+                   req->received, duration, req->ids[0] ? req->ids : "-", reason, who);
     }
     zhub_msg_list_clear (&req->list);
     free (req->results);
@@ -139,22 +143,10 @@ s_daemon_start (zhub_gateway_server_t *self, const zhub_listen_t *listen, bool a
                 size_t err_size)
 {
     const zhub_gateway_config_t *config = self->config;
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
-    struct addrinfo *found = NULL;
-    int gai = getaddrinfo (listen->host, NULL, &hints, &found);
-    if (gai || !found) {
-        snprintf (err, err_size, "cannot resolve %s: %s", listen->host, gai_strerror (gai));
-        return NULL;
-    }
     struct sockaddr_storage addr;
-    memset (&addr, 0, sizeof addr);
-    memcpy (&addr, found->ai_addr, found->ai_addrlen);
-    bool ipv6 = found->ai_family == AF_INET6;
-    freeaddrinfo (found);
-    if (ipv6)
-        ((struct sockaddr_in6 *)&addr)->sin6_port = htons ((uint16_t)listen->port);
-    else
-        ((struct sockaddr_in *)&addr)->sin_port = htons ((uint16_t)listen->port);
+    bool ipv6;
+    if (zhub_listen_resolve (listen, &addr, &ipv6, err, err_size))
+        return NULL;
 
     //  Webhooks: a thread per connection (see the top of this file). Admin:
     //  one thread; a readiness ping blocks it for at most ready_timeout.

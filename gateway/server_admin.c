@@ -1,23 +1,57 @@
 //  The admin daemon's endpoints: /healthz, /readyz (pings the broker),
-//  /metrics, and /v1/status behind the admin bearer token.
+//  /metrics, and /v1/status behind any of the admin bearer tokens.
 #include "server_internal.h"
 
+//  Lets a request through when it carries one of the admin tokens (any of
+//  them: a rotation keeps several), looked up in constant time among every
+//  configured token. An events token is known but refused (403).
 static enum MHD_Result
 s_admin_auth (struct MHD_Connection *conn, s_request_t *req)
 {
-    const zhub_gateway_secret_t *token = &req->server->config->secrets[ZHUB_SECRET_ADMIN];
-    if (!token->value && !token->previous)
+    const zhub_tokens_t *tokens = &req->server->config->tokens;
+    if (!zhub_tokens_count (tokens, ZHUB_TOKEN_ADMIN, false)
+        && !zhub_tokens_count (tokens, ZHUB_TOKEN_ADMIN, true))
         return zhub_gateway_server_error (conn, req, MHD_HTTP_FORBIDDEN, "forbidden",
                                           "the admin API is closed: ZHUB_ADMIN_TOKEN is not set",
                                           "admin_token_unset", NULL, NULL);
     const char *auth = zhub_gateway_server_header (conn, MHD_HTTP_HEADER_AUTHORIZATION);
     const char *given = auth && !strncasecmp (auth, "Bearer ", 7) ? auth + 7 : NULL;
-    if (!given
-        || !zhub_provider_secret_match (given, strlen (given), token->value, token->previous))
+    const zhub_token_t *token = given ? zhub_tokens_match (tokens, given, strlen (given)) : NULL;
+    if (!token)
         return zhub_gateway_server_error (
             conn, req, MHD_HTTP_UNAUTHORIZED, "unauthorized", "a valid bearer token is required",
             given ? "bad_token" : "missing_token", MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+    snprintf (req->who, sizeof req->who, "%s", token->name);
+    if (token->kind != ZHUB_TOKEN_ADMIN)
+        return zhub_gateway_server_error (conn, req, MHD_HTTP_FORBIDDEN, "forbidden",
+                                          "this token is not an admin token (ZHUB_ADMIN_TOKEN)",
+                                          "not_admin_token", NULL, NULL);
     return MHD_YES;
+}
+
+//  The configured tokens of kind: name, whether from _PREVIOUS, and for
+//  events tokens what they may publish. Never the token, nor its length.
+static json_t *
+s_token_list (const zhub_tokens_t *tokens, zhub_token_kind_t kind)
+{
+    json_t *list = json_array ();
+    for (size_t i = 0; i < ZHUB_TOKENS_SLOTS; i++) {
+        const zhub_token_t *token = &tokens->items[i];
+        if (token->kind != kind)
+            continue;
+        json_t *entry = json_pack ("{s:s,s:b}", "name", token->name, "previous", token->previous);
+        if (kind == ZHUB_TOKEN_EVENTS) {
+            json_t *scope = json_array ();
+            for (size_t k = 0; k < token->pattern_count; k++)
+                json_array_append_new (scope, json_string (token->patterns[k]));
+            json_object_set_new (entry, "may_publish",
+                                 token->patterns ? scope : json_string ("default"));
+            if (!token->patterns)
+                json_decref (scope);
+        }
+        json_array_append_new (list, entry);
+    }
+    return list;
 }
 
 //  GET /v1/status: sources, which secrets are loaded (never their values),
@@ -42,11 +76,22 @@ s_status (struct MHD_Connection *conn, s_request_t *req)
                     secrets, json_pack ("{s:s,s:b,s:b}", "variable", config->secrets[k].variable,
                                         "loaded", config->secrets[k].value != NULL, "previous",
                                         config->secrets[k].previous != NULL));
-        const char *path = strcmp (provider->name, "events") ? NULL : "/v1/events";
+        bool events = !strcmp (provider->name, "events");
+        const zhub_tokens_t *tokens = &config->tokens;
+        if (events)
+            json_array_append_new (
+                secrets,
+                json_pack ("{s:s,s:b,s:b}", "variable", ZHUB_EVENTS_TOKEN_VARIABLE, "loaded",
+                           zhub_tokens_count (tokens, ZHUB_TOKEN_EVENTS, false) > 0, "previous",
+                           zhub_tokens_count (tokens, ZHUB_TOKEN_EVENTS, true) > 0));
         char webhook[96];
         snprintf (webhook, sizeof webhook, "/v1/webhooks/%s", provider->name);
-        json_array_append_new (sources, json_pack ("{s:s,s:s,s:o}", "name", provider->name, "path",
-                                                   path ? path : webhook, "secrets", secrets));
+        json_t *source = json_pack ("{s:s,s:s,s:o}", "name", provider->name, "path",
+                                    events ? "/v1/events" : webhook, "secrets", secrets);
+        if (events)
+            json_object_set_new (source, "tokens",
+                                 s_token_list (&config->tokens, ZHUB_TOKEN_EVENTS));
+        json_array_append_new (sources, source);
     }
     for (size_t i = 0; i < config->generic_count; i++) {
         char name[96], path[128], variable[128];
@@ -61,12 +106,12 @@ s_status (struct MHD_Connection *conn, s_request_t *req)
                                           config->generic[i].value != NULL, "previous",
                                           config->generic[i].previous != NULL));
     }
-    json_t *body =
-        json_pack ("{s:o,s:{s:b,s:I,s:I},s:{s:s,s:b}}", "sources", sources, "spool", "enabled",
-                   self->spool != NULL, "depth",
-                   (json_int_t)(self->spool ? zhub_gateway_spool_depth (self->spool) : 0), "limit",
-                   (json_int_t)config->spool_limit, "broker", "endpoint", config->broker,
-                   "connected", atomic_load (&self->broker_up));
+    json_t *body = json_pack (
+        "{s:o,s:{s:o},s:{s:b,s:I,s:I},s:{s:s,s:b}}", "sources", sources, "admin", "tokens",
+        s_token_list (&config->tokens, ZHUB_TOKEN_ADMIN), "spool", "enabled", self->spool != NULL,
+        "depth", (json_int_t)(self->spool ? zhub_gateway_spool_depth (self->spool) : 0), "limit",
+        (json_int_t)config->spool_limit, "broker", "endpoint", config->broker, "connected",
+        atomic_load (&self->broker_up));
     return zhub_gateway_server_reply (conn, req, MHD_HTTP_OK, body, NULL, NULL);
 }
 

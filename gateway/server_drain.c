@@ -49,8 +49,13 @@ s_drain_batch (zhub_gateway_server_t *self, zhub_client_t **client_p, int64_t ti
     if (rc == ZHUB_OK && list.count > 0 && *client_p) {
         zhub_rc_t *results = zhub_calloc (list.count, sizeof *results);
         int64_t started = zhub_mono_ms ();
-        rc = zhub_client_publish_many (*client_p, list.items, list.count, (int)timeout_ms,
-                                       results);
+        rc = zhub_client_publish_many (*client_p, list.items, list.count, (int)timeout_ms, results);
+        //  One refusal beside an entry the broker did not confirm is not a
+        //  reason to drop the batch: the unconfirmed one was acknowledged
+        //  to its provider and must be published again (same id: dedup).
+        for (size_t i = 0; rc == ZHUB_REJECT && i < list.count; i++)
+            if (results[i] != ZHUB_OK && results[i] != ZHUB_REJECT)
+                rc = ZHUB_RETRY;
         free (results);
         if (rc == ZHUB_OK) {
             zhub_gateway_metrics_publish_latency (self->metrics,

@@ -11,6 +11,7 @@
 #include "ratelimit.h"
 #include "request.h"
 #include "spool.h"
+#include "providers/events.h"
 #include "providers/generic.h"
 #include "zhub_client.h"
 #include "zhub_log.h"
@@ -105,8 +106,10 @@ typedef struct {
     struct MHD_Connection *conn;
     bool publishing; //  suspended, waiting for the publisher
     int64_t publish_started_ms;
-    char reason[96]; //  why a request was refused, for the log
-    char ids[400];   //  message ids when few, for the log
+    char reason[96];                   //  why a request was refused, for the log
+    char ids[400];                     //  message ids when few, for the log
+    char who[ZHUB_TOKEN_NAME_MAX + 1]; //  the bearer token's name (/v1/events, /v1/status)
+    size_t audits;                     //  admin.audited records among list's messages
 } s_request_t;
 
 //  Keeps log values to one token: printable ASCII without spaces, quotes
@@ -149,6 +152,10 @@ void *zhub_gateway_server_reaper (void *arg);
 enum MHD_Result zhub_gateway_server_webhook_headers (struct MHD_Connection *conn, s_request_t *req,
                                                      const char *url);
 enum MHD_Result zhub_gateway_server_webhook_body (s_request_t *req, const char *data, size_t size);
+//  server_events.c
+bool zhub_gateway_server_events_admit (struct MHD_Connection *conn, s_request_t *req,
+                                       const zhub_token_t *token, zhub_msg_list_t *list,
+                                       enum MHD_Result *answer);
 //  server_webhook.c
 const char *zhub_gateway_server_header (void *ctx, const char *name);
 enum MHD_Result zhub_gateway_server_webhook_handler (void *cls, struct MHD_Connection *conn,

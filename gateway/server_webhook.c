@@ -10,6 +10,20 @@ zhub_gateway_server_header (void *ctx, const char *name)
     return MHD_lookup_connection_value ((struct MHD_Connection *)ctx, MHD_HEADER_KIND, name);
 }
 
+//  The body of a 200: {"accepted": the sender's events (the audit records
+//  the gateway added are not theirs), "spooled": true when in the spool}.
+static json_t *
+s_accepted (const s_request_t *req, size_t count, bool spooled)
+{
+    json_t *body = json_object ();
+    json_object_set_new (
+        body, "accepted",
+        json_integer ((json_int_t)(count > req->audits ? count - req->audits : 0)));
+    if (spooled)
+        json_object_set_new (body, "spooled", json_true ());
+    return body;
+}
+
 //  Commits the messages to the spool and answers: 200 once committed,
 //  503 + Retry-After when full or when the disk failed (a fault of ours is
 //  never a 4xx: some providers never retry one).
@@ -23,9 +37,8 @@ s_spool (struct MHD_Connection *conn, s_request_t *req, zhub_msg_list_t *list,
         zhub_gateway_metrics_spooled (self->metrics, list->count);
         zhub_gateway_server_drain_wake (self);
         snprintf (req->reason, sizeof req->reason, "spooled");
-        return zhub_gateway_server_reply (
-            conn, req, MHD_HTTP_OK,
-            json_pack ("{s:I,s:b}", "accepted", (json_int_t)list->count, "spooled", 1), NULL, NULL);
+        return zhub_gateway_server_reply (conn, req, MHD_HTTP_OK,
+                                          s_accepted (req, list->count, true), NULL, NULL);
     }
     return zhub_gateway_server_error (
         conn, req, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable",
@@ -95,8 +108,7 @@ s_publish_finish (struct MHD_Connection *conn, s_request_t *req)
         zhub_gateway_metrics_publish_latency (self->metrics,
                                               (double)(zhub_mono_ms () - req->publish_started_ms));
         return zhub_gateway_server_reply (conn, req, MHD_HTTP_OK,
-                                          json_pack ("{s:I}", "accepted", (json_int_t)confirmed),
-                                          NULL, NULL);
+                                          s_accepted (req, confirmed, false), NULL, NULL);
     }
     char reason[64];
     snprintf (reason, sizeof reason, "publish_%s confirmed=%zu", zhub_rc_name (rc), confirmed);
@@ -136,7 +148,17 @@ s_webhook_complete (struct MHD_Connection *conn, s_request_t *req)
     hook.opts = &opts;
     char why[256];
     enum MHD_Result result;
-    if (zhub_provider_verify (provider, &hook, &opts, why, sizeof why) != ZHUB_OK) {
+    //  /v1/events: which token, since what it may publish depends on it
+    const zhub_token_t *token = NULL;
+    zhub_rc_t verified;
+    if (provider == &zhub_provider_events) {
+        token = zhub_events_authenticate (&hook, opts.tokens, why, sizeof why);
+        verified = token ? ZHUB_OK : ZHUB_REJECT;
+        if (token)
+            snprintf (req->who, sizeof req->who, "%s", token->name);
+    } else
+        verified = zhub_provider_verify (provider, &hook, &opts, why, sizeof why);
+    if (verified != ZHUB_OK) {
         zhub_gateway_metrics_signature_failure (self->metrics, req->source, why);
         char message[320];
         snprintf (message, sizeof message, "signature verification failed: %s", why);
@@ -154,12 +176,17 @@ s_webhook_complete (struct MHD_Connection *conn, s_request_t *req)
     }
     free (url);
     const char *traceparent = zhub_gateway_server_header (conn, "traceparent");
+    for (size_t i = 0; i < list.count; i++)
+        if (zhub_gateway_traceparent_ok (traceparent))
+            zhub_msg_set (&list.items[i]->traceparent, traceparent);
+    if (token && !zhub_gateway_server_events_admit (conn, req, token, &list, &result)) {
+        zhub_msg_list_clear (&list);
+        return result;
+    }
     req->events = list.count;
     size_t used = 0;
     req->ids[0] = 0;
     for (size_t i = 0; i < list.count; i++) {
-        if (zhub_gateway_traceparent_ok (traceparent))
-            zhub_msg_set (&list.items[i]->traceparent, traceparent);
         if (list.count <= s_LOG_IDS_MAX && used < sizeof req->ids) {
             char id[ZHUB_MSG_MAX_ID + 1];
             s_sanitise (list.items[i]->id, id, sizeof id);

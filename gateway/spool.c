@@ -126,8 +126,7 @@ typedef struct {
 static zhub_walk_t
 s_peek_one (const void *key, size_t key_size, const void *value, size_t value_size, void *arg)
 {
-    static const zhub_mpack_limits_t limits = {
-        .max_size = 64 * 1024 * 1024, .max_depth = 64, .max_items = 16 * 1024 * 1024};
+    const zhub_mpack_limits_t limits = zhub_msg_stored_limits;
     s_peek_t *p = arg;
     if (p->taken >= p->max)
         return ZHUB_WALK_STOP;

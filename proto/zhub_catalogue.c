@@ -20,10 +20,13 @@ static const char *const s_sync_directions[] = {"bird_to_hubspot", "hubspot_to_b
 static const char *const s_by[] = {"ai", "crm", NULL};
 static const char *const s_engagements[] = {"note", "task", "meeting", NULL};
 static const char *const s_platforms[] = {"google", "graph", "calendly", NULL};
+static const char *const s_calendars[] = {"google", "graph", NULL};
 static const char *const s_intents[] = {
     "tour_request", "pricing", "availability", "human", "opt_out", "other", NULL};
 static const char *const s_deciders[] = {"rules", "ai", NULL};
 static const char *const s_dlq_causes[] = {"terminal", "max_deliveries", NULL};
+static const char *const s_workflows[] = {"tour.requested", "escalation.triggered",
+                                          "contact.opted_out", NULL};
 
 //  -------------------------------------------------------------------
 //  Fields
@@ -133,6 +136,7 @@ static const zhub_field_t s_conversation_started[] = {
     F_ENUM ("agent_type", OPT, s_agent_types, "the AI agent that holds it, when one does"),
     F_STR ("status", OPT,
            "the conversation's status for HubSpot's ai_conversation_status (default active)"),
+    F_TIME ("started_at", OPT, "when it began: its first message, or Bird's conversation"),
     F_END};
 
 static const zhub_field_t s_conversation_message[] = {
@@ -143,6 +147,8 @@ static const zhub_field_t s_conversation_message[] = {
     F_TIME ("sent_at", REQ, "when it was sent"),
     F_ID ("message_id", OPT, "Bird's id of the message"),
     F_ENUM ("sender", OPT, s_senders, "who wrote it: the contact, the AI agent or a human agent"),
+    F_STR ("channel", OPT, "the channel it came or went on: whatsapp, ..."),
+    F_STR ("phone", OPT, "the contact's phone (E.164), when the channel names one"),
     F_END};
 
 static const zhub_field_t s_conversation_ended[] = {
@@ -168,7 +174,8 @@ static const zhub_field_t s_qualification[] = {
 
 static const zhub_field_t s_escalation[] = {
     CONVERSATION_ID (REQ), BIRD_ID (REQ), F_STR ("reason", REQ, "why a human is needed"),
-    F_STR ("priority", OPT, "how urgent: low, normal, high, ..."), F_END};
+    F_STR ("priority", OPT, "how urgent: low, normal, high, ..."),
+    F_ID ("message_id", OPT, "the inbound message that asked for it, when one did"), F_END};
 
 static const zhub_field_t s_intent[] = {
     F_ID ("message_id", REQ, "Bird's id of the inbound message classified"),
@@ -178,6 +185,19 @@ static const zhub_field_t s_intent[] = {
     F_NUM_IN ("confidence", REQ, 0, 1, "how sure the decision is"),
     F_ENUM ("decided_by", REQ, s_deciders, "the language's rule table, or the AI classifier"),
     F_STR ("language", REQ, "the language the message was read in (BCP 47: es, en, ...)"),
+    F_STR ("ai_error", OPT,
+           "why the AI classifier did not decide although one is configured (timeout, HTTP 503, "
+           "an answer that is not an intent): the rules did"),
+    F_END};
+
+static const zhub_field_t s_intent_due[] = {
+    F_ID ("message_id", REQ, "Bird's id of the inbound message classified"),
+    CONVERSATION_ID (REQ),
+    BIRD_ID (REQ),
+    F_ENUM ("workflow", REQ, s_workflows, "the event to publish unless another producer did"),
+    F_OBJ ("event", REQ, "that event's data"),
+    F_TIME ("since", REQ, "the message's time: the same event from another producer since then "
+                          "(less the hold) stands for this one"),
     F_END};
 
 static const zhub_field_t s_opted_out[] = {
@@ -188,13 +208,17 @@ static const zhub_field_t s_opted_out[] = {
 static const zhub_field_t s_tour_requested[] = {
     BIRD_ID (REQ),
     CONVERSATION_ID (OPT),
-    F_ARR_IN ("preferred_times", REQ, ZHUB_FIELD_TIME, 1, 16, "the times asked for, best first"),
+    F_ARR_IN ("preferred_times", REQ, ZHUB_FIELD_TIME, 1, 16,
+              "the times asked for, best first (flexible: only when the contact asked)"),
     F_INT_IN ("duration_min", OPT, 5, 480, "the tour's length (default: the scheduler's)"),
     F_STR ("location", OPT, "the property to visit"),
     F_STR ("leasing_agent_id", OPT, "the agent asked for (one of the scheduler's agents)"),
     F_STR ("notes", OPT, "for the agent"),
     F_STR ("phone", OPT, "where to send the WhatsApp confirmation"),
     F_STR ("name", OPT, "the contact's name, for the calendar event"),
+    F_BOOL ("flexible", OPT,
+            "true: the contact named no time; offer free slots from preferred_times on"),
+    F_ID ("message_id", OPT, "the inbound message it was read from, when the intent router read it"),
     F_END};
 
 static const zhub_field_t s_contact_synced[] = {
@@ -266,6 +290,27 @@ static const zhub_field_t s_tour_unavailable[] = {
     F_STR ("location", OPT, "the property"),
     F_END};
 
+//  The scheduler's timers: messages to itself, held by the broker until due
+#define TIMER_FIELDS                                                                               \
+    F_COUNT ("due", REQ, "unix ms when the timer is due"),                                         \
+        F_COUNT ("hop", OPT, "held again how many times: a timer due beyond the broker's limit")
+
+static const zhub_field_t s_timer_reminder[] = {
+    F_ID ("booking_id", REQ, "the booking"),
+    F_COUNT ("reminder", REQ, "which reminder of the booking: 0 for the first"),
+    F_TIME ("start", REQ, "the tour's start it was armed for (a moved tour has other reminders)"),
+    TIMER_FIELDS, F_END};
+
+static const zhub_field_t s_timer_reconcile[] = {
+    F_TIME ("since", REQ, "the since of the contact.reconcile it publishes"), TIMER_FIELDS, F_END};
+
+static const zhub_field_t s_timer_token[] = {
+    F_ENUM ("provider", REQ, s_calendars, "whose OAuth token to refresh"), TIMER_FIELDS, F_END};
+
+static const zhub_field_t s_timer_watch[] = {
+    F_ENUM ("platform", REQ, s_calendars, "the calendar's platform"),
+    F_STR ("target", REQ, "the Google calendar id or Graph mailbox"), TIMER_FIELDS, F_END};
+
 static const zhub_field_t s_erase[] = {
     F_STR_IN ("request", REQ, 1, 200, "names the erase (printable, no |)"),
     F_STR_IN ("identifier", REQ, 1, 254, "a phone, e-mail, HubSpot or Bird id"),
@@ -284,7 +329,8 @@ static const zhub_field_t s_forget[] = {
 
 static const zhub_field_t s_forgotten[] = {
     F_STR ("request", REQ, "the erase answered"),
-    F_STR ("actor", REQ, "who answers: deal-sync, activity-log, scheduler, dead-letter"),
+    F_STR ("actor", REQ,
+           "who answers: deal-sync, activity-log, scheduler, dead-letter, conversation, intent"),
     F_COUNT ("removed", REQ, "records deleted"), F_END};
 
 static const zhub_field_t s_erased[] = {F_STR ("request", REQ, "the erase answered"),
@@ -319,11 +365,22 @@ static const zhub_field_t s_cmd_edit[] = {
 static const zhub_field_t s_cmd_purge[] = {
     F_ARR_IN ("letters", REQ, ZHUB_FIELD_INTEGER, 1, 1000, "the dead letters' numbers"), F_END};
 
+static const zhub_field_t s_audited[] = {
+    F_STR_IN ("who", REQ, 1, 32, "the name of the admin token used (never the token)"),
+    F_TIME ("at", REQ, "when the gateway accepted the request"),
+    F_STR_IN ("type", REQ, 1, 255, "the type of the event published with the admin token"),
+    F_ID ("id", REQ, "its id"),
+    F_STR ("subject", OPT, "its subject, when it has one"),
+    F_STR ("source", REQ, "its source, as the sender gave it"),
+    F_STR ("peer", REQ, "the address the request came from (a proxy in front shows as itself)"),
+    F_STR ("forwarded_for", OPT, "the request's X-Forwarded-For, as sent (not verified)"),
+    F_END};
+
 //  -------------------------------------------------------------------
 //  The catalogue
 
 #define CONTACT "contact:<bird id>"
-#define AI_FLOWS "Bird AI flows (through the gateway's /v1/events)"
+#define AI_FLOWS ZHUB_CATALOGUE_AI_FLOWS
 
 static const zhub_event_spec_t s_catalogue[] = {
     //  What arrives: the gateway, one message per provider event
@@ -343,7 +400,7 @@ static const zhub_event_spec_t s_catalogue[] = {
               "(id `whatsapp:<wamid>`).",
      .fields = s_whatsapp_message,
      .producers = "gateway",
-     .consumers = "the conversation bridge (planned)",
+     .consumers = "conversation",
      .example = "{\"entry_id\":\"102290129340398\",\"field\":\"messages\",\"metadata\":"
                 "{\"display_phone_number\":\"15550783881\",\"phone_number_id\":"
                 "\"106540352242922\"},\"contact\":{\"profile\":{\"name\":\"Sheena Nelson\"},"
@@ -357,7 +414,8 @@ static const zhub_event_spec_t s_catalogue[] = {
               "statuses[] (id `whatsapp:<wamid>:<status>`).",
      .fields = s_whatsapp_status,
      .producers = "gateway",
-     .consumers = "the conversation bridge (planned)",
+     .consumers = "none in zhub (a status carries no text; the conversation bridge takes Bird's "
+                  "statuses, and WhatsApp Cloud's messages)",
      .example = "{\"entry_id\":\"102290129340398\",\"field\":\"messages\",\"status\":"
                 "{\"id\":\"wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=\","
                 "\"status\":\"read\",\"timestamp\":\"1749416400\",\"recipient_id\":"
@@ -381,7 +439,9 @@ static const zhub_event_spec_t s_catalogue[] = {
                   "(`webhook.hubspot.deal.propertyChange`), scheduler "
                   "(`webhook.calendly.invitee.>`, `webhook.graph.updated`, "
                   "`webhook.graph.deleted`, `webhook.bird.whatsapp.inbound` and "
-                  "`.outbound`: WhatsApp's 24-hour window and failed messages)",
+                  "`.outbound`: WhatsApp's 24-hour window and failed messages), conversation "
+                  "(`webhook.bird.*.inbound`, `webhook.bird.*.outbound`, "
+                  "`webhook.bird.conversation.*`)",
      .example = "{\"eventId\":3029365631,\"subscriptionId\":686627,\"portalId\":891472211,"
                 "\"appId\":7906213,\"occurredAt\":1715203101896,\"subscriptionType\":"
                 "\"contact.propertyChange\",\"attemptNumber\":0,\"objectId\":847297356,"
@@ -393,7 +453,7 @@ static const zhub_event_spec_t s_catalogue[] = {
      .subject = CONTACT,
      .about = "A conversation with a contact began.",
      .fields = s_conversation_started,
-     .producers = AI_FLOWS "; the conversation bridge (planned)",
+     .producers = AI_FLOWS "; conversation",
      .consumers = "contact-sync, activity-log",
      .example = "{\"conversation_id\":\"c-7f3a\",\"bird_contact_id\":"
                 "\"d4e8935a-5f48-45a5-95a5-ee7ba1e2c5b4\",\"channel\":\"whatsapp\","
@@ -402,8 +462,8 @@ static const zhub_event_spec_t s_catalogue[] = {
      .subject = CONTACT,
      .about = "One message of a conversation, either way.",
      .fields = s_conversation_message,
-     .producers = AI_FLOWS "; the conversation bridge (planned)",
-     .consumers = "activity-log; the intent router (planned)",
+     .producers = AI_FLOWS "; conversation",
+     .consumers = "activity-log, intent",
      .example = "{\"conversation_id\":\"c-7f3a\",\"bird_contact_id\":"
                 "\"d4e8935a-5f48-45a5-95a5-ee7ba1e2c5b4\",\"direction\":\"in\",\"text\":"
                 "\"Hola, ¿puedo visitar el depto mañana?\",\"sent_at\":\"2030-01-01T10:00:00Z\","
@@ -412,7 +472,7 @@ static const zhub_event_spec_t s_catalogue[] = {
      .subject = CONTACT,
      .about = "A conversation ended.",
      .fields = s_conversation_ended,
-     .producers = "the conversation bridge (planned)",
+     .producers = "conversation",
      .consumers = "none in zhub yet",
      .example = "{\"conversation_id\":\"c-7f3a\",\"bird_contact_id\":"
                 "\"d4e8935a-5f48-45a5-95a5-ee7ba1e2c5b4\",\"ended_at\":\"2030-01-01T10:30:00Z\","
@@ -440,8 +500,8 @@ static const zhub_event_spec_t s_catalogue[] = {
      .subject = CONTACT,
      .about = "The conversation needs a human.",
      .fields = s_escalation,
-     .producers = AI_FLOWS "; the intent router (planned)",
-     .consumers = "activity-log",
+     .producers = AI_FLOWS "; intent",
+     .consumers = "activity-log; intent (so as not to double one an AI agent raised)",
      .example = "{\"conversation_id\":\"c-7f3a\",\"bird_contact_id\":"
                 "\"d4e8935a-5f48-45a5-95a5-ee7ba1e2c5b4\",\"reason\":\"asks for a human\","
                 "\"priority\":\"high\"}"},
@@ -450,8 +510,8 @@ static const zhub_event_spec_t s_catalogue[] = {
      .about = "What an inbound message asks for, by the rules of its language or the AI "
               "classifier.",
      .fields = s_intent,
-     .producers = "the intent router (planned)",
-     .consumers = "none in zhub yet",
+     .producers = "intent",
+     .consumers = "none in zhub yet (the AI qualifier reads pricing and availability inquiries)",
      .example = "{\"message_id\":\"404544c5-9920-45f1-8990-0855634ab7ac\",\"conversation_id\":"
                 "\"c-7f3a\",\"bird_contact_id\":\"d4e8935a-5f48-45a5-95a5-ee7ba1e2c5b4\","
                 "\"intent\":\"tour_request\",\"confidence\":0.92,\"decided_by\":\"rules\","
@@ -460,8 +520,8 @@ static const zhub_event_spec_t s_catalogue[] = {
      .subject = CONTACT,
      .about = "The contact asked to receive no more messages on a channel.",
      .fields = s_opted_out,
-     .producers = "the intent router (planned)",
-     .consumers = "none in zhub yet",
+     .producers = "intent",
+     .consumers = "intent (so as not to double one an AI agent published)",
      .example = "{\"bird_contact_id\":\"d4e8935a-5f48-45a5-95a5-ee7ba1e2c5b4\","
                 "\"conversation_id\":\"c-7f3a\",\"message_id\":"
                 "\"7b1c2d3e-0000-4000-8000-000000000001\",\"channel\":\"whatsapp\"}"},
@@ -469,12 +529,26 @@ static const zhub_event_spec_t s_catalogue[] = {
      .subject = CONTACT,
      .about = "The contact wants to visit a property: book a leasing agent.",
      .fields = s_tour_requested,
-     .producers = AI_FLOWS "; the intent router (planned)",
-     .consumers = "scheduler",
+     .producers = AI_FLOWS "; intent",
+     .consumers = "scheduler; intent (so as not to double one an AI agent published)",
      .example = "{\"bird_contact_id\":\"d4e8935a-5f48-45a5-95a5-ee7ba1e2c5b4\","
                 "\"conversation_id\":\"c-7f3a\",\"preferred_times\":[\"2030-01-02T16:00:00Z\","
                 "\"2030-01-03T17:00:00Z\"],\"duration_min\":45,\"location\":"
                 "\"Torre Reforma 2BR\",\"phone\":\"+5215512345678\"}"},
+    {.type = "intent.workflow.due",
+     .subject = CONTACT,
+     .about = "A workflow event the intent router holds back for a while (deliverat: "
+              "ZHUB_INTENT_HOLD), so that it does not double the same event an AI agent "
+              "publishes itself: on delivery it is published unless one came meanwhile.",
+     .fields = s_intent_due,
+     .producers = "intent",
+     .consumers = "intent",
+     .example = "{\"message_id\":\"404544c5-9920-45f1-8990-0855634ab7ac\",\"conversation_id\":"
+                "\"c-7f3a\",\"bird_contact_id\":\"d4e8935a-5f48-45a5-95a5-ee7ba1e2c5b4\","
+                "\"workflow\":\"escalation.triggered\",\"event\":{\"conversation_id\":"
+                "\"c-7f3a\",\"bird_contact_id\":\"d4e8935a-5f48-45a5-95a5-ee7ba1e2c5b4\","
+                "\"reason\":\"asks for a human\",\"priority\":\"high\"},\"since\":"
+                "\"2030-01-01T10:00:00Z\"}"},
 
     //  What zhub's actors publish
     {.type = "contact.synced",
@@ -524,8 +598,9 @@ static const zhub_event_spec_t s_catalogue[] = {
                 "\"cause_id\":\"ai-evt-2\"}"},
     {.type = "activity.transcript.flush",
      .subject = "transcript:<conversation id>",
-     .about = "Write the coalesced transcript of a conversation. NACKed until due: the "
-              "broker's durable retry is the timer.",
+     .about = "Write the coalesced transcript of a conversation. Published with deliverat "
+              "= due: the broker holds it until then (proto/PROTOCOL.md 6.3), so the timer is "
+              "durable and spends no delivery attempt.",
      .fields = s_transcript_flush,
      .producers = "activity-log",
      .consumers = "activity-log",
@@ -572,6 +647,41 @@ static const zhub_event_spec_t s_catalogue[] = {
                 "[\"2030-01-02T16:00:00.000Z\"],\"alternatives\":[{\"start\":"
                 "\"2030-01-02T18:00:00.000Z\",\"end\":\"2030-01-02T18:45:00.000Z\","
                 "\"agent_id\":\"ana\"}]}"},
+    {.type = "scheduler.timer.reminder",
+     .subject = "booking:<booking id>",
+     .about = "The scheduler's timer: a booking's reminder is due. Held by the broker until then "
+              "(deliverat); dropped when it arrives for a booking canceled, erased or moved since, "
+              "else the scheduler publishes tour.reminder.",
+     .fields = s_timer_reminder,
+     .producers = "scheduler (when a tour is booked or moved)",
+     .consumers = "scheduler",
+     .example = "{\"booking_id\":\"bk7d8e3db3569fe32633fddba10a3f51c4\",\"reminder\":0,"
+                "\"start\":\"2030-01-02T16:00:00.000Z\",\"due\":1893513600000}"},
+    {.type = "scheduler.timer.reconcile",
+     .subject = "reconcile",
+     .about = "The scheduler's timer: contact.reconcile is due. Each one arms the next, every "
+              "reconcile_every.",
+     .fields = s_timer_reconcile,
+     .producers = "scheduler",
+     .consumers = "scheduler",
+     .example = "{\"since\":\"2030-01-01T00:00:00.000Z\",\"due\":1893459600000}"},
+    {.type = "scheduler.timer.token",
+     .subject = "token:<provider>",
+     .about = "The scheduler's timer: an OAuth token is to be refreshed before it expires. Dropped "
+              "when the token was refreshed since.",
+     .fields = s_timer_token,
+     .producers = "scheduler",
+     .consumers = "scheduler",
+     .example = "{\"provider\":\"google\",\"due\":1893459300000}"},
+    {.type = "scheduler.timer.watch",
+     .subject = "sub:<platform>:<16 hex of SHA-256 of the calendar>",
+     .about = "The scheduler's timer: a calendar's Google channel or Graph subscription is to be "
+              "renewed. Dropped when the renewal was armed again since.",
+     .fields = s_timer_watch,
+     .producers = "scheduler",
+     .consumers = "scheduler",
+     .example = "{\"platform\":\"graph\",\"target\":\"luis@urbanhub.mx\",\"due\":"
+                "1893459600000}"},
 
     //  Erasing a person (docs/operations.md, "Erasing a person")
     {.type = "contact.erase",
@@ -587,8 +697,8 @@ static const zhub_event_spec_t s_catalogue[] = {
      .about = "Forget this person: every identifier contact-sync knew of them.",
      .fields = s_forget,
      .producers = "contact-sync",
-     .consumers = "deal-sync, activity-log, scheduler, dead-letter, and the broker (it redacts "
-                  "its log once every group processed it)",
+     .consumers = "deal-sync, activity-log, scheduler, dead-letter, conversation, intent, and "
+                  "the broker (it redacts its log once every group processed it)",
      .example = "{\"request\":\"r-20300101-1\",\"bird_contact_id\":\"b-ana\","
                 "\"hubspot_contact_id\":\"501\",\"phone\":\"+5215512345678\",\"email\":"
                 "\"ana@example.com\",\"identifiers\":[\"b-ana\",\"501\",\"+5215512345678\","
@@ -597,7 +707,7 @@ static const zhub_event_spec_t s_catalogue[] = {
      .subject = "erase:<request>",
      .about = "An actor deleted what it kept about the person (id `forgotten:<actor>:<request>`).",
      .fields = s_forgotten,
-     .producers = "deal-sync, activity-log, scheduler, dead-letter",
+     .producers = "deal-sync, activity-log, scheduler, dead-letter, conversation, intent",
      .consumers = "`zhub erase contact`",
      .example = "{\"request\":\"r-20300101-1\",\"actor\":\"deal-sync\",\"removed\":3}"},
     {.type = "contact.erased",
@@ -658,6 +768,22 @@ static const zhub_event_spec_t s_catalogue[] = {
      .producers = "`zhub dlq purge`",
      .consumers = "dead-letter",
      .example = "{\"letters\":[12,13]}"},
+
+    //  Administration (docs/operations.md, "Tokens of /v1/events")
+    {.type = "admin.audited",
+     .subject = "admin:<token name>",
+     .about = "An event was published through the gateway's /v1/events with an admin token "
+              "(id `audit:<64 hex>`). The gateway publishes this record in the same request, "
+              "before the event itself; the event's data is not copied (an erase's holds the "
+              "person's identifiers).",
+     .fields = s_audited,
+     .closed = true,
+     .producers = "gateway",
+     .consumers = "none in zhub (operators: `zhub tail admin.>`)",
+     .example = "{\"who\":\"ops-ana\",\"at\":\"2030-01-01T10:00:00.000Z\",\"type\":"
+                "\"contact.erase\",\"id\":\"erase:r-20300101-1\",\"subject\":"
+                "\"erase:r-20300101-1\",\"source\":\"ops/runbook\",\"peer\":"
+                "\"10.0.0.5:51514\",\"forwarded_for\":\"203.0.113.7\"}"},
 };
 
 #define S_COUNT (sizeof s_catalogue / sizeof s_catalogue[0])

@@ -70,6 +70,12 @@ typedef struct {
     const char *example;        //  an example's data, as JSON (it passes zhub_event_check)
 } zhub_event_spec_t;
 
+//  The producer named by the events Bird's AI flows send through the
+//  gateway's POST /v1/events. The entries whose producers name it are what
+//  an events token may publish by default (gateway/tokens.c derives the
+//  list from the table, so a new AI event is granted by writing it here).
+#define ZHUB_CATALOGUE_AI_FLOWS "Bird AI flows (through the gateway's /v1/events)"
+
 //  The whole catalogue, in the order docs/events.md lists it; *count gets
 //  the number of entries.
 const zhub_event_spec_t *zhub_catalogue (size_t *count);

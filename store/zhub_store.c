@@ -594,6 +594,7 @@ zhub_store_stats (zhub_store_t *self, zhub_store_stats_t *stats)
     mdb_env_info (self->env, &info);
     mdb_env_stat (self->env, &stat);
     stats->map_size = info.me_mapsize;
+    stats->max_map_size = self->max_map_size ? self->max_map_size : info.me_mapsize;
     stats->used_bytes = (info.me_last_pgno + 1) * (size_t) stat.ms_psize;
     stats->readers = info.me_numreaders;
 }

@@ -168,6 +168,7 @@ uint64_t zhub_store_u64 (const void *bytes);
 
 typedef struct {
     size_t map_size;       //  current map size in bytes
+    size_t max_map_size;   //  the ceiling it may grow to (zhub_store_config_t.max_map_size)
     size_t used_bytes;     //  pages in use x page size
     unsigned readers;      //  reader slots in use
 } zhub_store_stats_t;

@@ -10,7 +10,9 @@
 //  A crash before the commit redoes the calls (they are idempotent
 //  upserts); a crash after it finds the event still in the outbox.
 #include "zhub_actor.h"
+#include "zhub_admin.h"
 #include "zhub_log.h"
+#include "zhub_url.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -25,11 +27,14 @@ struct zhub_actor_t {
     zhub_store_t *store;
     zhub_table_t outbox;
     zhub_http_t *http;
+    zhub_metrics_t *metrics;
+    zhub_admin_t *admin; //  NULL: no admin listener
     zhub_client_t *client;
     zhub_actor_ctx_t ctx;
     int64_t outbox_next_try; //  mono ms: when to try a pending outbox again
     bool compact_after;      //  the handler asked for zhub_actor_compact_after
     bool opened;             //  spec->open succeeded: spec->close is due
+    int64_t store_metrics_next; //  mono ms of the next store figures
 };
 
 static volatile sig_atomic_t s_stop = 0;
@@ -60,6 +65,111 @@ zhub_actor_stopping (void)
     return s_stop != 0;
 }
 
+//  -------------------------------------------------------------------
+//  Metrics (the list is in zhub_actor.h)
+
+static void
+s_metrics_declare (zhub_metrics_t *m)
+{
+    zhub_metrics_declare (m, "zhub_actor_messages_total", ZHUB_COUNTER,
+                          "Deliveries handled, by route and outcome.", NULL, 0);
+    zhub_metrics_declare (m, "zhub_actor_handle_seconds", ZHUB_HISTOGRAM,
+                          "Time from a delivery to its answer, by route.",
+                          zhub_metrics_latency_buckets, zhub_metrics_latency_bucket_count);
+    zhub_metrics_declare (m, "zhub_actor_sync_latency_seconds", ZHUB_HISTOGRAM,
+                          "Event time to effect done, for messages handled ok, by route.",
+                          zhub_metrics_latency_buckets, zhub_metrics_latency_bucket_count);
+    zhub_metrics_declare (m, "zhub_actor_outbox_pending", ZHUB_GAUGE,
+                          "Results committed and not yet published.", NULL, 0);
+    zhub_metrics_declare (m, "zhub_actor_waiting", ZHUB_GAUGE,
+                          "Work held back to be done (queued or deferred writes).", NULL, 0);
+    zhub_metrics_declare (m, "zhub_actor_ready", ZHUB_GAUGE,
+                          "1 when the actor is ready and joined its group.", NULL, 0);
+    zhub_metrics_declare (m, "zhub_actor_http_requests_total", ZHUB_COUNTER,
+                          "Outbound HTTP calls, by peer host and status class.", NULL, 0);
+    zhub_metrics_declare (m, "zhub_store_used_bytes", ZHUB_GAUGE,
+                          "Bytes of the process's LMDB store in use.", NULL, 0);
+    zhub_metrics_declare (m, "zhub_store_limit_bytes", ZHUB_GAUGE,
+                          "The size the process's LMDB store may grow to.", NULL, 0);
+    zhub_metrics_declare (m, "zhub_actor_http_seconds", ZHUB_HISTOGRAM,
+                          "Outbound HTTP call duration, by peer host.",
+                          zhub_metrics_latency_buckets, zhub_metrics_latency_bucket_count);
+    zhub_metrics_declare (m, "zhub_actor_breaker_open", ZHUB_GAUGE,
+                          "1 while calls to the peer host are held by its open circuit.", NULL, 0);
+    zhub_metrics_declare (m, "zhub_actor_peer_budget_remaining", ZHUB_GAUGE,
+                          "Calls left in the peer's rate window, as its last answer said.", NULL,
+                          0);
+    zhub_metrics_declare (m, "zhub_actor_peer_budget_max", ZHUB_GAUGE,
+                          "The size of the peer's rate window, as its last answer said.", NULL, 0);
+    zhub_metrics_set (m, "zhub_actor_ready", NULL, 0);
+    zhub_metrics_set (m, "zhub_actor_outbox_pending", NULL, 0);
+    zhub_metrics_set (m, "zhub_actor_waiting", NULL, 0);
+}
+
+//  Every call the HTTP client makes: the peer is the URL's host (the
+//  configured base URLs: a bounded set).
+static void
+s_http_observed (const char *url, const zhub_http_response_t *resp, void *arg)
+{
+    zhub_metrics_t *m = arg;
+    zhub_url_t parsed;
+    const char *host = url && zhub_url_parse (url, &parsed) == 0 ? parsed.host : "-";
+    const char *class = resp->status >= 500   ? "5xx"
+                        : resp->status >= 400 ? "4xx"
+                        : resp->status >= 300 ? "3xx"
+                        : resp->status >= 200 ? "2xx"
+                                              : "transport";
+    char labels[320] = "";
+    zhub_metrics_label (labels, sizeof labels, "peer", host);
+    zhub_metrics_observe (m, "zhub_actor_http_seconds", labels, (double)resp->elapsed_ms / 1000.0);
+    zhub_metrics_label (labels, sizeof labels, "class", class);
+    zhub_metrics_count (m, "zhub_actor_http_requests_total", labels, 1);
+}
+
+//  What a pacer knows of a host after a call through it: the breaker's
+//  state always, the rate budget once the provider has said it.
+static void
+s_peer_observed (const char *url, const zhub_http_peer_state_t *state, void *arg)
+{
+    zhub_metrics_t *m = arg;
+    zhub_url_t parsed;
+    const char *host = url && zhub_url_parse (url, &parsed) == 0 ? parsed.host : "-";
+    char labels[320] = "";
+    zhub_metrics_label (labels, sizeof labels, "peer", host);
+    zhub_metrics_set (m, "zhub_actor_breaker_open", labels, state->circuit_open ? 1 : 0);
+    if (state->budget_remaining >= 0)
+        zhub_metrics_set (m, "zhub_actor_peer_budget_remaining", labels,
+                          (double)state->budget_remaining);
+    if (state->budget_max >= 0)
+        zhub_metrics_set (m, "zhub_actor_peer_budget_max", labels, (double)state->budget_max);
+}
+
+//  The store's use against its ceiling, at most every few seconds.
+static void
+s_store_metrics (zhub_actor_t *self)
+{
+    int64_t now = zhub_mono_ms ();
+    if (now < self->store_metrics_next)
+        return;
+    self->store_metrics_next = now + 5000;
+    zhub_store_stats_t stats;
+    zhub_store_stats (self->store, &stats);
+    zhub_metrics_set (self->metrics, "zhub_store_used_bytes", NULL, (double)stats.used_bytes);
+    zhub_metrics_set (self->metrics, "zhub_store_limit_bytes", NULL, (double)stats.max_map_size);
+}
+
+void
+zhub_actor_set_waiting (zhub_actor_ctx_t *ctx, double count)
+{
+    zhub_metrics_set (ctx->metrics, "zhub_actor_waiting", NULL, count);
+}
+
+int
+zhub_admin_port_of (zhub_actor_t *self)
+{
+    return self->admin ? zhub_admin_port (self->admin) : 0;
+}
+
 zhub_actor_t *
 zhub_actor_new (const zhub_actor_config_t *config, const zhub_actor_spec_t *spec, char *err,
                 size_t err_size)
@@ -86,6 +196,18 @@ zhub_actor_new (const zhub_actor_config_t *config, const zhub_actor_spec_t *spec
         snprintf (err, err_size, "cannot initialise libcurl");
         goto fail;
     }
+    self->metrics = zhub_metrics_new ();
+    s_metrics_declare (self->metrics);
+    zhub_http_observe (self->http, s_http_observed, self->metrics);
+    zhub_http_observe_peers (self->http, s_peer_observed, self->metrics);
+    if (config->admin_on) {
+        char why[200];
+        self->admin = zhub_admin_new (&config->admin_listen, self->metrics, why, sizeof why);
+        if (!self->admin) {
+            snprintf (err, err_size, "ZHUB_ACTOR_ADMIN_LISTEN: %s", why);
+            goto fail;
+        }
+    }
     self->client = zhub_client_new (config->broker, config->name);
     if (!self->client) {
         snprintf (err, err_size, "invalid broker endpoint %s", config->broker);
@@ -95,6 +217,7 @@ zhub_actor_new (const zhub_actor_config_t *config, const zhub_actor_spec_t *spec
                                    .config = config,
                                    .store = self->store,
                                    .http = self->http,
+                                   .metrics = self->metrics,
                                    .state = spec->state};
     if (spec->open && spec->open (&self->ctx)) {
         snprintf (err, err_size, "cannot open the actor's tables");
@@ -116,7 +239,9 @@ zhub_actor_destroy (zhub_actor_t **self_p)
     zhub_client_destroy (&self->client);
     if (self->opened && self->spec->close)
         self->spec->close (&self->ctx);
+    zhub_admin_destroy (&self->admin);
     zhub_http_destroy (&self->http);
+    zhub_metrics_destroy (&self->metrics);
     zhub_store_destroy (&self->store);
     free (self);
     *self_p = NULL;
@@ -273,12 +398,12 @@ zhub_actor_publish (zhub_actor_t *self, const zhub_msg_t *msg, char *err, size_t
 //  -------------------------------------------------------------------
 //  The loop
 
-static zhub_actor_handler_fn *
+static const zhub_actor_route_t *
 s_route (const zhub_actor_spec_t *spec, const char *topic)
 {
     for (size_t i = 0; i < spec->route_count; i++)
         if (zhub_topic_match (spec->routes[i].pattern, topic))
-            return spec->routes[i].handler;
+            return &spec->routes[i];
     return NULL;
 }
 
@@ -288,6 +413,8 @@ s_outbox_round (zhub_actor_t *self)
     if (zhub_mono_ms () < self->outbox_next_try)
         return;
     int pending = zhub_actor_outbox_flush (self);
+    if (pending >= 0)
+        zhub_metrics_set (self->metrics, "zhub_actor_outbox_pending", NULL, pending);
     //  Nothing pending: look again after the next handled message only.
     //  Pending: the broker is slow or away; try again in a second.
     self->outbox_next_try = pending ? zhub_mono_ms () + 1000 : 0;
@@ -313,13 +440,11 @@ s_compact (zhub_actor_t *self)
     zhub_store_stats (self->store, &before);
     char err[300];
     if (zhub_store_compact (self->store, err, sizeof err)) {
-        zhub_error ("compact_failed", "reason=%s",
-                    zhub_log_quote (err, (char[320]){0}, 320));
+        zhub_error ("compact_failed", "reason=%s", zhub_log_quote (err, (char[320]){0}, 320));
         return -1;
     }
     zhub_store_stats (self->store, &after);
-    zhub_info ("compacted", "used_before=%zu used_after=%zu", before.used_bytes,
-               after.used_bytes);
+    zhub_info ("compacted", "used_before=%zu used_after=%zu", before.used_bytes, after.used_bytes);
     return 0;
 }
 
@@ -328,7 +453,8 @@ static void
 s_run_handler (zhub_actor_t *self, zhub_delivery_t *delivery, zhub_outcome_t *out)
 {
     const zhub_msg_t *msg = delivery->msg;
-    zhub_actor_handler_fn *handler = s_route (self->spec, msg->type);
+    const zhub_actor_route_t *route = s_route (self->spec, msg->type);
+    zhub_actor_handler_fn *handler = route ? route->handler : NULL;
     if (!handler)
         zhub_outcome_ok (out, "ignored");
     else if (zhub_msg_is_erased (msg))
@@ -349,8 +475,7 @@ s_run_handler (zhub_actor_t *self, zhub_delivery_t *delivery, zhub_outcome_t *ou
 
 //  ACK or NACK as the outcome says, and the message's log line.
 static void
-s_answer (zhub_actor_t *self, const zhub_delivery_t *delivery, zhub_outcome_t *out,
-          int64_t started)
+s_answer (zhub_actor_t *self, const zhub_delivery_t *delivery, zhub_outcome_t *out, int64_t started)
 {
     const zhub_msg_t *msg = delivery->msg;
     int sent;
@@ -359,8 +484,8 @@ s_answer (zhub_actor_t *self, const zhub_delivery_t *delivery, zhub_outcome_t *o
     else if (out->rc == ZHUB_RETRY && out->defer)
         sent = zhub_client_defer (self->client, delivery, out->delay_ms, out->code, out->reason);
     else if (out->rc == ZHUB_RETRY)
-        sent = zhub_client_nack (self->client, delivery, out->delay_ms, false, out->code,
-                                 out->reason);
+        sent =
+            zhub_client_nack (self->client, delivery, out->delay_ms, false, out->code, out->reason);
     else
         sent = zhub_client_nack (self->client, delivery, -1, true, out->code, out->reason);
 
@@ -376,12 +501,30 @@ s_answer (zhub_actor_t *self, const zhub_delivery_t *delivery, zhub_outcome_t *o
                   "id=%s topic=%s subject=%s attempt=%u outcome=%s ms=%lld delay_ms=%lld "
                   "code=%u reason=%s",
                   msg->id, msg->type, msg->subject ? msg->subject : "", delivery->attempt,
-                  out->rc != ZHUB_RETRY ? "rejected" : out->defer ? "deferred" : "retry", ms,
-                  (long long)out->delay_ms,
-                  out->code, zhub_log_quote (out->reason, reason, sizeof reason));
+                  out->rc != ZHUB_RETRY ? "rejected"
+                  : out->defer          ? "deferred"
+                                        : "retry",
+                  ms, (long long)out->delay_ms, out->code,
+                  zhub_log_quote (out->reason, reason, sizeof reason));
     if (sent)
         zhub_warn ("ack_unsent", "id=%s note=\"the broker will redeliver after the deadline\"",
                    msg->id);
+    //  by route (the pattern: a bounded set), never by topic or id
+    const zhub_actor_route_t *route = s_route (self->spec, msg->type);
+    char labels[320] = "";
+    zhub_metrics_label (labels, sizeof labels, "route", route ? route->pattern : "-");
+    zhub_metrics_observe (self->metrics, "zhub_actor_handle_seconds", labels, (double)ms / 1000.0);
+    if (out->rc == ZHUB_OK && msg->time_ms > 0) {
+        double lag = (double)(zhub_now_ms () - msg->time_ms) / 1000.0;
+        zhub_metrics_observe (self->metrics, "zhub_actor_sync_latency_seconds", labels,
+                              lag > 0 ? lag : 0);
+    }
+    zhub_metrics_label (labels, sizeof labels, "outcome",
+                        out->rc == ZHUB_OK      ? "ok"
+                        : out->rc != ZHUB_RETRY ? "rejected"
+                        : out->defer            ? "deferred"
+                                                : "retry");
+    zhub_metrics_count (self->metrics, "zhub_actor_messages_total", labels, 1);
 }
 
 typedef struct {
@@ -445,11 +588,15 @@ s_wait_ready (zhub_actor_t *self)
     char why[300] = "", said[300] = "", quoted[320];
     while (!s_stop) {
         *why = 0;
+        if (self->admin)
+            zhub_admin_beat (self->admin, zhub_mono_ms ());
         if (self->spec->ready (&self->ctx, why, sizeof why)) {
             if (*said)
                 zhub_info ("ready_check_passed", "group=%s", self->config->name);
             return;
         }
+        if (self->admin)
+            zhub_admin_ready (self->admin, false, *why ? why : "not ready");
         if (strcmp (why, said)) {
             zhub_warn ("not_ready", "group=%s retry_ms=%lld reason=%s", self->config->name,
                        (long long)self->config->ready_retry_ms,
@@ -480,10 +627,16 @@ zhub_actor_run (zhub_actor_t *self)
                         .ack_deadline_ms = config->ack_deadline_ms,
                         .backoff_ms = config->backoff_ms,
                         .backoff_count = config->backoff_count};
+    if (self->admin)
+        zhub_admin_ready (self->admin, false, "joining the group");
     if (self->spec->ready)
         s_wait_ready (self);
+    if (self->admin)
+        zhub_admin_ready (self->admin, false, "joining the group");
     bool announced_wait = false;
     while (!s_stop) {
+        if (self->admin)
+            zhub_admin_beat (self->admin, zhub_mono_ms ());
         zhub_rc_t rc = zhub_client_join (self->client, &join, ZHUB_ACTOR_JOIN_TIMEOUT_MS);
         if (rc == ZHUB_OK)
             break;
@@ -498,6 +651,9 @@ zhub_actor_run (zhub_actor_t *self)
     if (s_stop)
         return 0;
     zhub_info ("ready", "group=%s topics=%zu broker=%s", config->name, topic_count, config->broker);
+    if (self->admin)
+        zhub_admin_ready (self->admin, true, NULL);
+    zhub_metrics_set (self->metrics, "zhub_actor_ready", NULL, 1);
 
     s_outbox_round (self);
     while (!s_stop) {
@@ -507,6 +663,9 @@ zhub_actor_run (zhub_actor_t *self)
             int64_t until = self->ctx.tick_due_ms - zhub_mono_ms ();
             timeout = until <= 0 ? 0 : until < timeout ? (int)until : timeout;
         }
+        if (self->admin)
+            zhub_admin_beat (self->admin, zhub_mono_ms ());
+        s_store_metrics (self);
         zhub_rc_t rc = zhub_client_recv (self->client, &delivery, timeout);
         self->ctx.idle = !(rc == ZHUB_OK && delivery);
         if (rc == ZHUB_OK && delivery) {
@@ -528,5 +687,8 @@ zhub_actor_run (zhub_actor_t *self)
             s_outbox_round (self);
     }
     zhub_info ("stopping", "group=%s", config->name);
+    if (self->admin)
+        zhub_admin_ready (self->admin, false, "stopping");
+    zhub_metrics_set (self->metrics, "zhub_actor_ready", NULL, 0);
     return 0;
 }

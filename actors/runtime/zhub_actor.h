@@ -28,6 +28,8 @@
 #define ZHUB_ACTOR_H
 
 #include "zhub_client.h"
+#include "zhub_listen.h"
+#include "zhub_metrics.h"
 #include "zhub_common.h"
 #include "zhub_forget.h"
 #include "zhub_http.h"
@@ -60,6 +62,10 @@ typedef struct {
     int64_t http_connect_timeout_ms; //  ZHUB_HTTP_CONNECT_TIMEOUT (default 5s)
     int64_t http_timeout_ms;         //  ZHUB_HTTP_TIMEOUT (default 20s)
     int64_t ready_retry_ms;          //  ZHUB_READY_RETRY (default 5s): see spec.ready
+    //  ZHUB_ACTOR_ADMIN_LISTEN: /healthz, /readyz, /metrics (zhub_actor_admin.h);
+    //  unset = no listener (ports differ per process: the launchers set them)
+    zhub_listen_t admin_listen;
+    bool admin_on;
 } zhub_actor_config_t;
 
 //  Reads the configuration of actor `name` from the environment. Returns
@@ -92,6 +98,7 @@ typedef struct {
     const zhub_actor_config_t *config;
     zhub_store_t *store;
     zhub_http_t *http;               //  the one HTTP client: connectors are built on it
+    zhub_metrics_t *metrics;         //  the process's metrics (GET /metrics): actors add their own
     void *state;                     //  the actor's own (zhub_actor_spec_t.state)
     const zhub_delivery_t *delivery; //  NULL outside a handler
     //  In a tick: true when the last receive waited for nothing (no backlog),
@@ -158,8 +165,27 @@ typedef struct {
     uint32_t batch_max;
 } zhub_actor_spec_t;
 
-//  Opens the store, the HTTP client and the bus client, then calls the
-//  spec's open.
+//  Opens the store, the HTTP client, the metrics registry with the
+//  runtime's own metrics, the admin listener (when configured) and the bus
+//  client, then calls the spec's open. The runtime's metrics:
+//    zhub_actor_messages_total{route,outcome}   deliveries handled (outcome:
+//        ok, retry, deferred, rejected)
+//    zhub_actor_handle_seconds{route}           time from delivery to answer
+//    zhub_actor_sync_latency_seconds{route}     event time (the envelope's
+//        `time`, set by the provider or producer) to the effect done: every
+//        message handled ok, when it has a time
+//    zhub_actor_outbox_pending                  results committed, not yet
+//        published
+//    zhub_actor_waiting                         work an actor holds back
+//        (zhub_actor_set_waiting), e.g. writes queued for a batch or a peer
+//    zhub_actor_ready                           1 when joined and ready
+//    zhub_actor_http_requests_total{peer,class} outbound calls (class 2xx,
+//        3xx, 4xx, 5xx, transport) and zhub_actor_http_seconds{peer}
+//    zhub_actor_breaker_open{peer}              1 while a paced host's circuit
+//        is open (calls held)
+//    zhub_actor_peer_budget_remaining{peer}     a paced host's rate window
+//        and zhub_actor_peer_budget_max{peer}   as its last answer said it
+//        (HubSpot's X-HubSpot-RateLimit-Remaining and -Max)
 //  spec is borrowed and must outlive the actor. Returns NULL with a reason
 //  in err.
 zhub_actor_t *zhub_actor_new (const zhub_actor_config_t *config, const zhub_actor_spec_t *spec,
@@ -178,6 +204,13 @@ void zhub_actor_handle_signals (void);
 
 //  True once a stop was asked for.
 bool zhub_actor_stopping (void);
+
+//  Work the actor holds back and will do (writes queued for a batch,
+//  deferred while a peer is down), shown as zhub_actor_waiting.
+void zhub_actor_set_waiting (zhub_actor_ctx_t *ctx, double count);
+
+//  The admin listener's port (0 when off): for tests and zhub up.
+int zhub_actor_admin_port_of (zhub_actor_t *self);
 
 //  Waits for spec.ready (if any), joins the group, logs `event=ready
 //  group=<name>`, then handles deliveries until a stop is asked for.

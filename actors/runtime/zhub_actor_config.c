@@ -46,6 +46,10 @@ zhub_actor_config_load (zhub_actor_config_t *config, const char *name, char *err
                                   &config->ready_retry_ms)
             || config->ready_retry_ms < 100))
         bad = "ZHUB_READY_RETRY must be a duration of at least 100ms";
+    const char *admin = zhub_env_str ("ZHUB_ACTOR_ADMIN_LISTEN", "");
+    config->admin_on = *admin != 0;
+    if (!bad && config->admin_on && zhub_listen_parse (admin, &config->admin_listen))
+        bad = "ZHUB_ACTOR_ADMIN_LISTEN must be host:port (e.g. 0.0.0.0:9100)";
     if (!bad && (config->http_connect_timeout_ms <= 0 || config->http_timeout_ms <= 0))
         bad = "ZHUB_HTTP_CONNECT_TIMEOUT and ZHUB_HTTP_TIMEOUT must be above 0";
     if (bad) {
@@ -78,11 +82,12 @@ zhub_actor_config_log (const zhub_actor_config_t *config)
     zhub_info ("config",
                "group=%s broker=%s data_dir=%s max_deliveries=%u ack_deadline_ms=%lld "
                "backoff=%s credit=%u http_connect_timeout_ms=%lld http_timeout_ms=%lld "
-               "ready_retry_ms=%lld",
+               "ready_retry_ms=%lld admin_listen=%s",
                config->name, config->broker, config->data_dir, config->max_deliveries,
                (long long)config->ack_deadline_ms, backoff, config->credit,
                (long long)config->http_connect_timeout_ms, (long long)config->http_timeout_ms,
-               (long long)config->ready_retry_ms);
+               (long long)config->ready_retry_ms,
+               config->admin_on ? config->admin_listen.text : "off");
 }
 
 json_t *

@@ -19,7 +19,32 @@ struct zhub_http_t {
     CURL *curl;
     zhub_http_config_t config;
     char *user_agent;
+    zhub_http_observer_fn *observer; //  told of every call (metrics), or NULL
+    void *observer_arg;
+    zhub_http_peer_fn *peer_observer; //  told of the hosts' states, or NULL
+    void *peer_observer_arg;
 };
+
+void
+zhub_http_observe (zhub_http_t *self, zhub_http_observer_fn *observer, void *arg)
+{
+    self->observer = observer;
+    self->observer_arg = arg;
+}
+
+void
+zhub_http_observe_peers (zhub_http_t *self, zhub_http_peer_fn *observer, void *arg)
+{
+    self->peer_observer = observer;
+    self->peer_observer_arg = arg;
+}
+
+void
+zhub_http_report_peer (zhub_http_t *self, const char *url, const zhub_http_peer_state_t *state)
+{
+    if (self && self->peer_observer)
+        self->peer_observer (url, state, self->peer_observer_arg);
+}
 
 //  Answer being received: grows up to the configured limit.
 typedef struct {
@@ -241,8 +266,8 @@ s_on_body (char *buffer, size_t size, size_t nitems, void *arg)
     return more;
 }
 
-int
-zhub_http_request (zhub_http_t *self, const zhub_http_call_t *call, zhub_http_response_t *resp)
+static int
+s_request (zhub_http_t *self, const zhub_http_call_t *call, zhub_http_response_t *resp)
 {
     zhub_http_response_reset (resp);
     int64_t started = zhub_mono_ms ();
@@ -272,8 +297,7 @@ zhub_http_request (zhub_http_t *self, const zhub_http_call_t *call, zhub_http_re
         headers = curl_slist_append (headers, "Content-Type: application/json");
         curl_easy_setopt (curl, CURLOPT_POSTFIELDS, payload);
         curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE, (long)strlen (payload));
-    }
-    else if (call->form) {
+    } else if (call->form) {
         headers = curl_slist_append (headers, "Content-Type: application/x-www-form-urlencoded");
         curl_easy_setopt (curl, CURLOPT_POSTFIELDS, call->form);
         curl_easy_setopt (curl, CURLOPT_POSTFIELDSIZE, (long)strlen (call->form));
@@ -286,7 +310,9 @@ zhub_http_request (zhub_http_t *self, const zhub_http_call_t *call, zhub_http_re
     curl_easy_setopt (curl, CURLOPT_USERAGENT, self->user_agent);
     curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt (curl, CURLOPT_CONNECTTIMEOUT_MS, (long)self->config.connect_timeout_ms);
-    curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, (long)self->config.total_timeout_ms);
+    curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS,
+                      (long)(call->timeout_ms > 0 ? call->timeout_ms
+                                                  : self->config.total_timeout_ms));
     curl_easy_setopt (curl, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt (curl, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt (curl, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -319,4 +345,13 @@ zhub_http_request (zhub_http_t *self, const zhub_http_call_t *call, zhub_http_re
     if (resp->body && resp->body_size)
         resp->json = json_loadb (resp->body, resp->body_size, 0, NULL);
     return 0;
+}
+
+int
+zhub_http_request (zhub_http_t *self, const zhub_http_call_t *call, zhub_http_response_t *resp)
+{
+    int rc = s_request (self, call, resp);
+    if (self->observer)
+        self->observer (call->url, resp, self->observer_arg);
+    return rc;
 }

@@ -48,6 +48,10 @@ typedef struct {
     //  application/x-www-form-urlencoded when body is NULL: OAuth2 token
     //  endpoints take nothing else. Never logged (it carries secrets).
     const char *form;
+    //  This call's whole-call timeout in ms (0 = the client's
+    //  total_timeout_ms): for a peer that must answer sooner than the
+    //  others or be done without (the intent router's AI classifier).
+    int64_t timeout_ms;
 } zhub_http_call_t;
 
 //  What came back. Integers are -1 when the header was absent or malformed.
@@ -58,11 +62,11 @@ typedef struct {
     char error[256];     //  transport error text ("" when none)
     char *body;          //  raw answer body, NUL-terminated (owned) or NULL
     size_t body_size;
-    json_t *json;               //  body parsed as JSON (owned) or NULL
-    char *retry_after;          //  Retry-After value as sent (owned) or NULL
-    char *headers;              //  the final answer's header lines, "Name: value\n" each
-    size_t headers_size;        //  (owned; read them with zhub_http_header)
-    int64_t elapsed_ms;         //  time the call took
+    json_t *json;        //  body parsed as JSON (owned) or NULL
+    char *retry_after;   //  Retry-After value as sent (owned) or NULL
+    char *headers;       //  the final answer's header lines, "Name: value\n" each
+    size_t headers_size; //  (owned; read them with zhub_http_header)
+    int64_t elapsed_ms;  //  time the call took
     //  Hints a connector sets from what its provider's answer means, for
     //  the retry policy (zhub_retry_classify):
     bool throttled;        //  a rate limit whatever the status (Google's 403
@@ -76,9 +80,34 @@ typedef struct {
     int64_t circuit_retry_ms;
 } zhub_http_response_t;
 
+//  Told of every call once its answer (or failure) is in: the URL called
+//  and the response (status, elapsed_ms). For metrics; must not block.
+typedef void (zhub_http_observer_fn) (const char *url, const zhub_http_response_t *resp, void *arg);
+
+//  What a connector's pacer knows of a host after each call through it:
+//  told to the peer observer (for metrics: the breaker's state and, once a
+//  provider has said it, the rate budget left).
+typedef struct {
+    bool circuit_open;        //  calls to the host are held (breaker open)
+    int64_t budget_remaining; //  calls left in the provider's window; -1 = not said
+    int64_t budget_max;       //  the window's size; -1 = not said
+} zhub_http_peer_state_t;
+
+typedef void (zhub_http_peer_fn) (const char *url, const zhub_http_peer_state_t *state, void *arg);
+
 //  Creates a client. config may be NULL (defaults). Returns NULL only when
 //  libcurl cannot be initialised.
 zhub_http_t *zhub_http_new (const zhub_http_config_t *config);
+
+//  Sets the observer of every call (NULL: none).
+void zhub_http_observe (zhub_http_t *self, zhub_http_observer_fn *observer, void *arg);
+
+//  Sets the observer of the hosts' states (NULL: none).
+void zhub_http_observe_peers (zhub_http_t *self, zhub_http_peer_fn *observer, void *arg);
+
+//  Tells the peer observer (if any) what a pacer now knows of url's host.
+void zhub_http_report_peer (zhub_http_t *self, const char *url,
+                            const zhub_http_peer_state_t *state);
 
 //  Closes the handle and its connections; NULL-safe; nulls *self_p.
 void zhub_http_destroy (zhub_http_t **self_p);

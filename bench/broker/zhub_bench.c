@@ -3,28 +3,24 @@
 //  needs to see each message (publishers keep a sliding window of
 //  PUBLISH frames and time each PUBACK), and through zhub_client for the
 //  consumers (JOIN with credit, recv, ACK), as an actor would.
+//  nats_bench.c and redis_bench.c do the same against the peers.
 //
 //    zhub_bench pub ENDPOINT PUBLISHERS COUNT SIZE WINDOW [SUBJECTS]  -> JSON line
-//    zhub_bench sub ENDPOINT CONSUMERS COUNT CREDIT          -> JSON line
+//    zhub_bench sub ENDPOINT CONSUMERS COUNT CREDIT                   -> JSON line
+#include "bench_util.h"
 #include "zhub_client.h"
 #include "zhub_frame.h"
 #include "zhub_msg.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 #include <zmq.h>
 
-static int64_t
-s_now_us (void)
-{
-    struct timespec ts;
-    clock_gettime (CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
+static const char *s_usage =
+    "usage: zhub_bench pub ENDPOINT PUBLISHERS COUNT SIZE WINDOW [SUBJECTS]\n"
+    "       zhub_bench sub ENDPOINT CONSUMERS COUNT CREDIT\n";
 
 typedef struct {
     const char *endpoint;
@@ -34,40 +30,69 @@ typedef struct {
     void *ctx;
 } s_pub_t;
 
+//  Takes one PUBACK (or ERROR) off the socket: flags 0 waits (up to the
+//  socket's 10 s receive timeout), ZMQ_DONTWAIT does not. Returns 1 when a
+//  confirmation was counted, 0 for anything else, -1 when nothing came.
+static int
+s_take_reply (s_pub_t *p, void *sock, int flags, const int64_t *sent_at, int *done)
+{
+    zmq_msg_t reply;
+    zmq_msg_init (&reply);
+    if (zmq_msg_recv (&reply, sock, flags) < 0) {
+        zmq_msg_close (&reply);
+        return -1;
+    }
+    zhub_frame_t *frame = zhub_frame_decode (zmq_msg_data (&reply), zmq_msg_size (&reply), NULL, 0);
+    zmq_msg_close (&reply);
+    int counted = 0;
+    if (frame && (frame->cmd == ZHUB_CMD_PUBACK || frame->cmd == ZHUB_CMD_ERROR) && frame->seq >= 1
+        && frame->seq <= (uint64_t)p->count) {
+        if (frame->cmd == ZHUB_CMD_ERROR)
+            p->errors++;
+        p->latency_us[(*done)++] = bench_now_us () - sent_at[frame->seq - 1];
+        counted = 1;
+    }
+    zhub_frame_destroy (&frame);
+    return counted;
+}
+
 static void *
 s_publisher (void *arg)
 {
     s_pub_t *p = arg;
+    int pid = (int)getpid ();
     void *sock = zmq_socket (p->ctx, ZMQ_DEALER);
     char id[64];
-    snprintf (id, sizeof id, "bench-pub-%d-%d", (int)getpid (), p->index);
+    snprintf (id, sizeof id, "bench-pub-%d-%d", pid, p->index);
     zmq_setsockopt (sock, ZMQ_ROUTING_ID, id, strlen (id));
+    int timeout_ms = 10000;
+    zmq_setsockopt (sock, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
     zmq_connect (sock, p->endpoint);
+    //  data {"pad": "xxx..."}: the same SIZE-byte payload in every message,
+    //  as the other clients send one buffer
     char *pad = malloc ((size_t)p->size + 1);
     memset (pad, 'x', (size_t)p->size);
     pad[p->size] = 0;
+    msgpack_sbuffer data;
+    msgpack_sbuffer_init (&data);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &data, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 1);
+    zhub_mpack_pack_kv_str (&pk, "pad", pad);
     int64_t *sent_at = calloc ((size_t)p->count + 1, sizeof (int64_t));
-    int next = 0, done = 0, inflight = 0;
+    int next = 0, done = 0;
     while (done < p->count) {
-        while (inflight < p->window && next < p->count) {
+        while (next - done < p->window && next < p->count) {
             zhub_msg_t *msg = zhub_msg_new ();
-            char mid[64];
-            snprintf (mid, sizeof mid, "b%d-%d-%d", (int)getpid (), p->index, next);
-            zhub_msg_set (&msg->id, mid);
+            char text[64];
+            snprintf (text, sizeof text, "b%d-%d-%d", pid, p->index, next);
+            zhub_msg_set (&msg->id, text);
             zhub_msg_set (&msg->source, "bench");
             zhub_msg_set (&msg->type, "bench.msg");
             //  ordering keys: messages of one subject are delivered one at a time
-            snprintf (mid, sizeof mid, "s:%d-%d", p->index, next % p->subjects);
-            zhub_msg_set (&msg->subject, mid);
-            //  data {"pad": "xxx..."}: a 1 KiB payload
-            msgpack_sbuffer sbuf;
-            msgpack_sbuffer_init (&sbuf);
-            msgpack_packer pk;
-            msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
-            msgpack_pack_map (&pk, 1);
-            zhub_mpack_pack_kv_str (&pk, "pad", pad);
-            zhub_msg_set_data (msg, (const uint8_t *)sbuf.data, sbuf.size);
-            msgpack_sbuffer_destroy (&sbuf);
+            snprintf (text, sizeof text, "s:%d-%d", p->index, next % p->subjects);
+            zhub_msg_set (&msg->subject, text);
+            zhub_msg_set_data (msg, (const uint8_t *)data.data, data.size);
             uint8_t *env;
             size_t env_size;
             zhub_msg_encode (msg, &env, &env_size, NULL, 0);
@@ -80,57 +105,38 @@ s_publisher (void *arg)
             size_t size;
             zhub_frame_encode (frame, &buf, &size);
             zhub_frame_destroy (&frame);
-            sent_at[next] = s_now_us ();
+            sent_at[next] = bench_now_us ();
             zmq_send (sock, buf, size, 0);
             free (buf);
             next++;
-            inflight++;
         }
-        zmq_msg_t reply;
-        zmq_msg_init (&reply);
-        zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll (&item, 1, 10000) <= 0) {
+        //  one confirmation (waiting), then whatever else has arrived
+        if (s_take_reply (p, sock, 0, sent_at, &done) < 0) {
             fprintf (stderr, "publisher %d: no answer in 10 s\n", p->index);
             p->errors++;
-            zmq_msg_close (&reply);
             break;
         }
-        zmq_msg_recv (&reply, sock, 0);
-        zhub_frame_t *frame =
-            zhub_frame_decode (zmq_msg_data (&reply), zmq_msg_size (&reply), NULL, 0);
-        zmq_msg_close (&reply);
-        if (!frame)
-            continue;
-        if ((frame->cmd == ZHUB_CMD_PUBACK || frame->cmd == ZHUB_CMD_ERROR) && frame->seq >= 1
-            && frame->seq <= (uint64_t)p->count) {
-            if (frame->cmd == ZHUB_CMD_ERROR)
-                p->errors++;
-            p->latency_us[done++] = s_now_us () - sent_at[frame->seq - 1];
-            inflight--;
-        }
-        zhub_frame_destroy (&frame);
+        while (s_take_reply (p, sock, ZMQ_DONTWAIT, sent_at, &done) >= 0)
+            ;
     }
+    msgpack_sbuffer_destroy (&data);
     free (sent_at);
     free (pad);
     zmq_close (sock);
     return NULL;
 }
 
-static int
-s_cmp (const void *a, const void *b)
-{
-    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 typedef struct {
     const char *endpoint;
     int index, credit;
-    int *remaining; //  shared
-    pthread_mutex_t *lock;
+    bench_left_t *left;
     int got, errors;
 } s_sub_t;
 
+//  Receives and acks until the consumers together have everything. The
+//  ACKs are not answered: a PING's PONG comes only after the broker stored
+//  every frame sent before it (PROTOCOL.md 5.10), so a consumer pings when
+//  the work is done or it has nothing to do, and that confirms its acks.
 static void *
 s_consumer (void *arg)
 {
@@ -146,31 +152,41 @@ s_consumer (void *arg)
                         .ack_deadline_ms = 60000};
     if (zhub_client_join (client, &join, 5000) != ZHUB_OK) {
         c->errors++;
+        bench_left_abort (c->left);
         zhub_client_destroy (&client);
         return NULL;
     }
-    int idle = 0;
-    while (true) {
-        pthread_mutex_lock (c->lock);
-        bool finished = *c->remaining <= 0;
-        pthread_mutex_unlock (c->lock);
-        if (finished || idle > 50)
-            break;
+    int unconfirmed = 0;
+    int64_t last = bench_now_us ();
+    while (bench_left_get (c->left) > 0) {
         zhub_delivery_t *d = NULL;
-        zhub_rc_t rc = zhub_client_recv (client, &d, 100);
-        if (rc != ZHUB_OK) {
-            idle++;
-            continue;
+        zhub_rc_t rc = zhub_client_recv (client, &d, BENCH_POLL_MS);
+        int left = 1;
+        if (rc == ZHUB_OK) {
+            if (zhub_client_ack (client, d))
+                c->errors++;
+            zhub_delivery_destroy (&d);
+            c->got++;
+            unconfirmed++;
+            left = bench_left_take (c->left, 1);
+            last = bench_now_us ();
+        } else if (bench_now_us () - last > BENCH_GIVE_UP_MS * 1000) {
+            c->errors++;
+            bench_left_abort (c->left);
+            break;
         }
-        idle = 0;
-        zhub_client_ack (client, d);
-        zhub_delivery_destroy (&d);
-        c->got++;
-        pthread_mutex_lock (c->lock);
-        (*c->remaining)--;
-        pthread_mutex_unlock (c->lock);
+        if (unconfirmed && (rc != ZHUB_OK || left <= 0)) {
+            if (zhub_client_ping (client, 10000) != ZHUB_OK)
+                c->errors++;
+            bench_left_confirmed (c->left);
+            unconfirmed = 0;
+        }
     }
-    zhub_client_ping (client, 5000); //  every ACK stored
+    if (unconfirmed) {
+        if (zhub_client_ping (client, 10000) != ZHUB_OK)
+            c->errors++;
+        bench_left_confirmed (c->left);
+    }
     zhub_client_destroy (&client);
     return NULL;
 }
@@ -178,25 +194,23 @@ s_consumer (void *arg)
 int
 main (int argc, char **argv)
 {
-    if (argc < 7) {
-        fprintf (stderr, "usage: zhub_bench pub|sub ENDPOINT N COUNT SIZE|CREDIT WINDOW\n");
+    bench_args_t a;
+    if (bench_args_parse (&a, argc, argv, s_usage))
         return 2;
-    }
-    const char *mode = argv[1], *endpoint = argv[2];
-    int n = atoi (argv[3]), count = atoi (argv[4]), arg5 = atoi (argv[5]), window = atoi (argv[6]);
-    if (!strcmp (mode, "pub")) {
+    int n = a.clients;
+    if (!strcmp (a.mode, "pub")) {
         void *ctx = zmq_ctx_new ();
         s_pub_t *pubs = calloc ((size_t)n, sizeof (s_pub_t));
         pthread_t *threads = calloc ((size_t)n, sizeof (pthread_t));
-        int64_t *all = calloc ((size_t)count, sizeof (int64_t));
-        int per = count / n;
-        int subjects = argc > 7 ? atoi (argv[7]) : 10000;
+        int64_t *all = calloc ((size_t)a.count, sizeof (int64_t));
+        int per = a.count / n;
+        int subjects = a.extra ? atoi (a.extra) : 10000;
         if (subjects < 1)
             subjects = 1;
-        int64_t start = s_now_us ();
+        int64_t start = bench_now_us ();
         for (int i = 0; i < n; i++) {
-            pubs[i] =
-                (s_pub_t){endpoint, i, per, arg5, window, subjects, all + (size_t)i * per, 0, ctx};
+            pubs[i] = (s_pub_t){
+                a.endpoint, i, per, a.size, a.window, subjects, all + (size_t)i * per, 0, ctx};
             pthread_create (&threads[i], NULL, s_publisher, &pubs[i]);
         }
         int errors = 0;
@@ -204,23 +218,22 @@ main (int argc, char **argv)
             pthread_join (threads[i], NULL);
             errors += pubs[i].errors;
         }
-        double seconds = (double)(s_now_us () - start) / 1e6;
-        int total = per * n;
-        qsort (all, (size_t)total, sizeof (int64_t), s_cmp);
-        printf ("{\"messages\":%d,\"seconds\":%.3f,\"rate\":%.0f,\"p50_ms\":%.3f,\"p99_ms\":%.3f,"
-                "\"errors\":%d}\n",
-                total, seconds, total / seconds, all[total / 2] / 1000.0,
-                all[(int)(total * 0.99)] / 1000.0, errors);
+        double seconds = (double)(bench_now_us () - start) / 1e6;
+        bench_print_pub (all, per * n, seconds, errors);
         zmq_ctx_term (ctx);
         return errors ? 1 : 0;
     }
-    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
-    int remaining = count;
+    if (strcmp (a.mode, "sub")) {
+        fprintf (stderr, "%s", s_usage);
+        return 2;
+    }
+    bench_left_t left;
+    bench_left_init (&left, a.count);
     s_sub_t *subs = calloc ((size_t)n, sizeof (s_sub_t));
     pthread_t *threads = calloc ((size_t)n, sizeof (pthread_t));
-    int64_t start = s_now_us ();
+    int64_t start = bench_now_us ();
     for (int i = 0; i < n; i++) {
-        subs[i] = (s_sub_t){endpoint, i, arg5, &remaining, &lock, 0, 0};
+        subs[i] = (s_sub_t){a.endpoint, i, a.credit, &left, 0, 0};
         pthread_create (&threads[i], NULL, s_consumer, &subs[i]);
     }
     int got = 0, errors = 0;
@@ -229,9 +242,6 @@ main (int argc, char **argv)
         got += subs[i].got;
         errors += subs[i].errors;
     }
-    double seconds = (double)(s_now_us () - start) / 1e6;
-    printf ("{\"messages\":%d,\"seconds\":%.3f,\"rate\":%.0f,\"errors\":%d}\n", got, seconds,
-            got / seconds, errors);
-    (void)window;
-    return got >= count ? 0 : 1;
+    bench_print_sub (got, (double)(left.confirmed_at - start) / 1e6, errors);
+    return got >= a.count && !errors ? 0 : 1;
 }

@@ -2,8 +2,12 @@
 //  The id, source, subject and time are the sender's own: a service that
 //  retries a POST sends the same id and the broker's dedup collapses it,
 //  exactly as if it had published on the bus. data must be a JSON object
-//  (the envelope's data is always a map); data_base64 is refused.
+//  (the envelope's data is always a map); data_base64 is refused. The
+//  bearer token is one of a list (gateway/tokens.h); what the token may
+//  publish is decided by the server once the event is parsed, and an
+//  admin token's publish is recorded by zhub_events_audit_new.
 #include "events.h"
+#include "zhub_catalogue.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,22 +42,83 @@ s_content_type_ok (const char *value)
 bool
 zhub_events_type_allowed (const char *type)
 {
-    return type && zhub_topic_valid (type) && strncmp (type, "webhook.", 8)
-           && strcmp (type, "webhook") && strncmp (type, "dlq.", 4) && strcmp (type, "dlq");
+    return type && zhub_topic_valid (type) && !zhub_tokens_reserved (type);
+}
+
+const zhub_token_t *
+zhub_events_authenticate (const zhub_webhook_t *hook, const zhub_tokens_t *tokens, char *why,
+                          size_t why_size)
+{
+    if (!tokens || tokens->count == 0) {
+        zhub_provider_reject (why, why_size, "secret_unset");
+        return NULL;
+    }
+    const char *auth = zhub_webhook_header (hook, "Authorization");
+    if (!auth) {
+        zhub_provider_reject (why, why_size, "missing_signature");
+        return NULL;
+    }
+    if (strncasecmp (auth, "Bearer ", 7)) {
+        zhub_provider_reject (why, why_size, "not_bearer");
+        return NULL;
+    }
+    const char *given = auth + 7;
+    const zhub_token_t *token = zhub_tokens_match (tokens, given, strlen (given));
+    if (!token)
+        zhub_provider_reject (why, why_size, "signature_mismatch");
+    return token;
 }
 
 static zhub_rc_t
 s_verify (const zhub_webhook_t *hook, const zhub_verify_opts_t *opts, char *why, size_t why_size)
 {
-    if (!opts->secret || !*opts->secret)
-        return zhub_provider_reject (why, why_size, "secret_unset");
-    const char *auth = zhub_webhook_header (hook, "Authorization");
-    if (!auth)
-        return zhub_provider_reject (why, why_size, "missing_signature");
-    if (strncasecmp (auth, "Bearer ", 7))
-        return zhub_provider_reject (why, why_size, "not_bearer");
-    const char *token = auth + 7;
-    return zhub_provider_check_signature (opts->secret, token, why, why_size);
+    return zhub_events_authenticate (hook, opts->tokens, why, why_size) ? ZHUB_OK : ZHUB_REJECT;
+}
+
+//  A JSON string of text as it is when it is UTF-8, else with every byte
+//  outside printable ASCII as '?' (a header may carry any bytes).
+static json_t *
+s_json_text (const char *text, size_t max)
+{
+    size_t size = strnlen (text, max);
+    json_t *value = json_stringn (text, size);
+    if (value)
+        return value;
+    char *copy = zhub_malloc (size + 1);
+    for (size_t i = 0; i < size; i++)
+        copy[i] = text[i] >= ' ' && text[i] <= '~' ? text[i] : '?';
+    copy[size] = 0;
+    value = json_string (copy);
+    free (copy);
+    return value;
+}
+
+zhub_msg_t *
+zhub_events_audit_new (const zhub_token_t *token, const zhub_msg_t *msg, const char *peer,
+                       const char *forwarded_for, int64_t now_ms, char *why, size_t why_size)
+{
+    char at[40];
+    zhub_time_format (now_ms, at, sizeof at);
+    json_t *data = json_object ();
+    json_object_set_new (data, "who", json_string (token->name));
+    json_object_set_new (data, "at", json_string (at));
+    json_object_set_new (data, "type", json_string (msg->type));
+    json_object_set_new (data, "id", s_json_text (msg->id, ZHUB_MSG_MAX_ID));
+    if (msg->subject)
+        json_object_set_new (data, "subject", s_json_text (msg->subject, ZHUB_MSG_MAX_ID));
+    json_object_set_new (data, "source", s_json_text (msg->source, ZHUB_MSG_MAX_ID));
+    json_object_set_new (data, "peer", s_json_text (peer && *peer ? peer : "unknown", 128));
+    if (forwarded_for && *forwarded_for)
+        json_object_set_new (data, "forwarded_for", s_json_text (forwarded_for, 256));
+    const char *parts[] = {token->name, msg->id};
+    char *id = zhub_provider_hash_id ("audit:", parts, 2);
+    char *subject = zhub_sprintf ("admin:%s", token->name);
+    zhub_msg_t *audit = zhub_event_new ("admin.audited", id, "zhub/gateway", subject, now_ms,
+                                        msg->traceparent, data, why, why_size);
+    free (subject);
+    free (id);
+    json_decref (data);
+    return audit;
 }
 
 //  Fills msg from the attributes; the caller sets data. Returns 0 or -1.
@@ -71,7 +136,8 @@ s_attributes (zhub_msg_t *msg, const char *specversion, const char *id, const ch
         return -1;
     }
     if (!zhub_events_type_allowed (type)) {
-        snprintf (why, why_size, "type must be a dotted topic outside webhook.> and dlq.>");
+        snprintf (why, why_size,
+                  "type must be a dotted topic outside webhook.>, dlq.> and admin.>");
         return -1;
     }
     int64_t time_ms = now_ms;

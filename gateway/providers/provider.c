@@ -296,14 +296,21 @@ zhub_provider_json_body (const zhub_webhook_t *hook, msgpack_sbuffer *sbuf,
     msgpack_packer pk;
     msgpack_packer_init (&pk, sbuf, msgpack_sbuffer_write);
     char err[160];
-    if (zhub_json_text_to_mpack (hook->body, hook->body_size, &pk, NULL, err, sizeof err)) {
+    //  the body becomes an envelope's data: no deeper than the broker takes
+    //  (a deeper one is refused here, with 400, not by the bus)
+    zhub_json_limits_t json_limits = {.max_depth = ZHUB_MSG_DATA_MAX_DEPTH};
+    if (zhub_json_text_to_mpack (hook->body, hook->body_size, &pk, &json_limits, err, sizeof err)) {
         snprintf (why, why_size, "malformed JSON: %s", err);
         return -1;
     }
-    //  We produced these bytes ourselves, so the limits only need to be
-    //  generous: every JSON value takes at least one byte of text.
-    zhub_mpack_limits_t limits = {
-        .max_size = sbuf->size, .max_depth = 64, .max_items = hook->body_size + 1};
+    //  We produced these bytes ourselves: the depth is checked already, and
+    //  every JSON value takes at least one byte of text. More items than an
+    //  envelope may hold are refused here rather than by the bus.
+    zhub_mpack_limits_t limits = {.max_size = sbuf->size,
+                                  .max_depth = ZHUB_MSG_DATA_MAX_DEPTH,
+                                  .max_items = hook->body_size + 1 < ZHUB_MSG_MAX_ITEMS
+                                                   ? hook->body_size + 1
+                                                   : ZHUB_MSG_MAX_ITEMS};
     if (zhub_mpack_decode ((const uint8_t *)sbuf->data, sbuf->size, &limits, result, err,
                            sizeof err)) {
         snprintf (why, why_size, "body cannot be represented: %s", err);

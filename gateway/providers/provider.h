@@ -42,6 +42,9 @@ typedef struct zhub_verify_opts_t {
     const char *previous; //  the secret being rotated out, or NULL
     const char *token;    //  a handshake token (WhatsApp's verify token), or NULL
     const char *token_previous;
+    //  /v1/events: the bearer tokens it accepts (events and admin ones,
+    //  gateway/tokens.h), or NULL; the other providers ignore it.
+    const struct zhub_tokens_t *tokens;
     int64_t max_age_ms;    //  reject signature timestamps older than now - this
     int64_t max_future_ms; //  reject signature timestamps newer than now + this
 } zhub_verify_opts_t;

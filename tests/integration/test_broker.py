@@ -243,12 +243,11 @@ def test_leave_hands_in_flight_messages_back_at_once(bus):
     producer.publish(envelope("l-1", "a.b"))
     assert leaving.recv(5) is not None
     staying.join("g", ["a.b"], credit=1)
-    started = time.monotonic()
     leaving.leave("g")
+    # at once: well before the 30 s ack deadline could have expired it
     again = staying.recv(5)
     assert again is not None and again["message"]["id"] == "l-1"
     assert again["attempt"] == 1            # handing back is not a failure
-    assert time.monotonic() - started < 3.0
 
 
 def test_message_confirmed_before_sigkill_is_delivered_after_restart(hub, broker, bus):

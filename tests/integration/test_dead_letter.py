@@ -259,7 +259,6 @@ def test_alert_one_message_per_burst_rate_limited_and_metrics(hub, bus):
         })
         producer, consumer = bus("producer"), bus("consumer")
         consumer.join("contact-sync", ["webhook.bird.>"], credit=1)
-        start = time.monotonic()
         for i in range(4):
             dead_letter(producer, consumer, "contact-sync",
                         envelope("a-%d" % i, "webhook.bird.contact.updated"))
@@ -274,7 +273,6 @@ def test_alert_one_message_per_burst_rate_limited_and_metrics(hub, bus):
         wait_until(lambda: len(posts) == 2, 6, 0.05, "the second alert")
         assert posts[1][0] - posts[0][0] >= 2.9
         assert posts[1][1]["text"].startswith("zhub: 1 new dead letter (contact-sync 1)")
-        assert time.monotonic() - start < 9
 
         def metrics_text():
             return urllib.request.urlopen("http://127.0.0.1:%d/metrics" % metrics_port,

@@ -125,6 +125,40 @@ test_publish_is_confirmed_deduplicated_or_refused (void)
     zhub_client_destroy (&client);
 }
 
+//  An envelope nests at most ZHUB_MSG_MAX_DEPTH (30) levels: its dead
+//  letter, two levels deeper, must still be decodable (msgpack-c unpacks 32
+//  at most).
+static void
+test_publish_nested_deeper_than_30_levels_is_refused (void)
+{
+    zhub_client_t *client = zhub_client_new (s_endpoint, "deep");
+    for (int arrays = 28; arrays <= 29; arrays++) {
+        //  data {"x": [[...[]...]]}: the envelope is level 1, data 2, each
+        //  array holding one more a level (the empty one at the end holds
+        //  nothing: msgpack-c does not stack it, nor do we count it)
+        uint8_t data[64];
+        size_t size = 0;
+        data[size++] = 0x81;
+        data[size++] = 0xa1;
+        data[size++] = 'x';
+        for (int i = 0; i < arrays; i++)
+            data[size++] = 0x91;
+        data[size++] = 0x90;
+        zhub_msg_t *msg = s_msg (arrays == 28 ? "deep-30" : "deep-31", "client.deep", NULL);
+        zhub_msg_set_data (msg, data, size);
+        char err[256] = "";
+        zhub_rc_t rc = zhub_client_publish (client, msg, 3000, NULL, err, sizeof err);
+        if (arrays == 28)
+            CHECK (rc == ZHUB_OK); //  30 levels
+        else {
+            CHECK (rc == ZHUB_REJECT); //  31 levels
+            CHECK (strstr (err, "deep") != NULL || strstr (err, "nest") != NULL);
+        }
+        zhub_msg_destroy (&msg);
+    }
+    zhub_client_destroy (&client);
+}
+
 static void
 test_consumer_receives_acks_and_nacks (void)
 {
@@ -170,8 +204,8 @@ test_operator_sets_and_resets_a_group (void)
     CHECK (zhub_client_join (consumer, &join, 3000) == ZHUB_OK);
     char err[128] = "";
     int64_t backoff[] = {50, 60};
-    zhub_group_settings_t settings = {.max_deliveries = 2, .backoff_ms = backoff,
-                                      .backoff_count = 2, .max_in_flight = 3};
+    zhub_group_settings_t settings = {
+        .max_deliveries = 2, .backoff_ms = backoff, .backoff_count = 2, .max_in_flight = 3};
     CHECK (zhub_client_group_set (admin, "replayers", &settings, 3000, err, sizeof err) == ZHUB_OK);
     CHECK (zhub_client_group_set (admin, "nobody", &settings, 3000, err, sizeof err)
            == ZHUB_NOTFOUND);
@@ -196,9 +230,9 @@ test_operator_sets_and_resets_a_group (void)
     }
     CHECK (zhub_client_ping (consumer, 3000) == ZHUB_OK);
     uint64_t floor = 0;
-    CHECK (zhub_client_group_reset (admin, "replayers", first.offset, 0, 3000, &floor, err,
-                                    sizeof err)
-           == ZHUB_OK);
+    CHECK (
+        zhub_client_group_reset (admin, "replayers", first.offset, 0, 3000, &floor, err, sizeof err)
+        == ZHUB_OK);
     CHECK (floor == first.offset);
     zhub_delivery_t *again = NULL;
     CHECK (zhub_client_recv (consumer, &again, 3000) == ZHUB_OK);
@@ -409,6 +443,7 @@ main (void)
         return 1;
     RUN (test_publish_is_confirmed_deduplicated_or_refused);
     RUN (test_consumer_receives_acks_and_nacks);
+    RUN (test_publish_nested_deeper_than_30_levels_is_refused);
     RUN (test_destroy_hands_in_flight_deliveries_back_at_once);
     RUN (test_operator_sets_and_resets_a_group);
     zhub_test_case_failed = 0;

@@ -23,7 +23,11 @@ static const char *s_vars[] = {"ZHUB_GATEWAY_LISTEN",
                                "ZHUB_GATEWAY_PUBLISHERS",
                                "ZHUB_HUBSPOT_SIGNATURE_MAX_AGE",
                                "ZHUB_BIRD_SIGNATURE_MAX_AGE",
-                               "ZHUB_GATEWAY_MAX_CLOCK_SKEW"};
+                               "ZHUB_GATEWAY_MAX_CLOCK_SKEW",
+                               "ZHUB_EVENTS_TOKEN",
+                               "ZHUB_EVENTS_TOKEN_PREVIOUS",
+                               "ZHUB_ADMIN_TOKEN",
+                               "ZHUB_ADMIN_TOKEN_PREVIOUS"};
 
 static void
 s_clear_env (void)
@@ -92,19 +96,65 @@ static void
 test_bad_values_stop_the_start (void)
 {
     static const char *bad[][2] = {
-        {"ZHUB_GATEWAY_LISTEN", "8080"},       {"ZHUB_GATEWAY_LISTEN", "localhost:http"},
-        {"ZHUB_GATEWAY_LISTEN", "::1:80"},     {"ZHUB_ADMIN_LISTEN", "127.0.0.1:70000"},
-        {"ZHUB_PUBLIC_URL", "ftp://x"},        {"ZHUB_PUBLIC_URL", "https://x/?a=b"},
-        {"ZHUB_PUBLIC_URL", "https://"},       {"ZHUB_GATEWAY_BODY_LIMIT", "1MB"},
-        {"ZHUB_GATEWAY_BODY_LIMIT", "10"},     {"ZHUB_GATEWAY_PUBLISH_TIMEOUT", "soon"},
-        {"ZHUB_GATEWAY_PUBLISH_TIMEOUT", "0"}, {"ZHUB_GATEWAY_CONNECTION_TIMEOUT", "10ms"},
-        {"ZHUB_GATEWAY_PUBLISHERS", "0"},      {"ZHUB_BIRD_SIGNATURE_MAX_AGE", "8 hours"},
+        {"ZHUB_GATEWAY_LISTEN", "8080"},        {"ZHUB_GATEWAY_LISTEN", "localhost:http"},
+        {"ZHUB_GATEWAY_LISTEN", "::1:80"},      {"ZHUB_ADMIN_LISTEN", "127.0.0.1:70000"},
+        {"ZHUB_PUBLIC_URL", "ftp://x"},         {"ZHUB_PUBLIC_URL", "https://x/?a=b"},
+        {"ZHUB_PUBLIC_URL", "https://"},        {"ZHUB_GATEWAY_BODY_LIMIT", "1MB"},
+        {"ZHUB_GATEWAY_BODY_LIMIT", "10"},      {"ZHUB_GATEWAY_PUBLISH_TIMEOUT", "soon"},
+        {"ZHUB_GATEWAY_PUBLISH_TIMEOUT", "0"},  {"ZHUB_GATEWAY_CONNECTION_TIMEOUT", "10ms"},
+        {"ZHUB_GATEWAY_PUBLISHERS", "0"},       {"ZHUB_BIRD_SIGNATURE_MAX_AGE", "8 hours"},
         {"ZHUB_GATEWAY_DISCARD_LIMIT", "1000"}, //  below the body limit
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         s_clear_env ();
         setenv (bad[i][0], bad[i][1], 1);
         zhub_gateway_config_t config;
+        int rc = zhub_gateway_config_load (&config);
+        if (rc == 0)
+            fprintf (stderr, "  accepted %s=%s\n", bad[i][0], bad[i][1]);
+        CHECK (rc == -1);
+        zhub_gateway_config_free (&config);
+    }
+    s_clear_env ();
+}
+
+//  The token lists come from the two variables and their twins; a plain
+//  token is one entry, as before lists existed.
+static void
+test_token_lists_are_read_with_their_twins (void)
+{
+    s_clear_env ();
+    setenv ("ZHUB_EVENTS_TOKEN", "bird-flows@tok-new:conversation.>|tour.requested, tok-other", 1);
+    setenv ("ZHUB_EVENTS_TOKEN_PREVIOUS", "tok-old", 1);
+    setenv ("ZHUB_ADMIN_TOKEN", "admin-plain", 1);
+    zhub_gateway_config_t config;
+    CHECK (zhub_gateway_config_load (&config) == 0);
+    CHECK (config.tokens.count == 4);
+    const zhub_token_t *token = zhub_tokens_match (&config.tokens, "tok-new", 7);
+    CHECK (token && !strcmp (token->name, "bird-flows") && token->pattern_count == 2);
+    token = zhub_tokens_match (&config.tokens, "tok-old", 7);
+    CHECK (token && token->previous && !strcmp (token->name, "events-previous-1"));
+    token = zhub_tokens_match (&config.tokens, "admin-plain", 11);
+    CHECK (token && token->kind == ZHUB_TOKEN_ADMIN && !strcmp (token->name, "admin-1"));
+    zhub_verify_opts_t opts;
+    zhub_gateway_config_verify_opts (&config, zhub_provider_find ("events"), NULL, &opts);
+    CHECK (opts.tokens == &config.tokens);
+    zhub_gateway_config_verify_opts (&config, zhub_provider_find ("bird"), NULL, &opts);
+    CHECK (opts.tokens == NULL);
+    zhub_gateway_config_free (&config);
+
+    static const char *bad[][2] = {
+        {"ZHUB_EVENTS_TOKEN", "a@tok,,b@tok2"},
+        {"ZHUB_EVENTS_TOKEN", "a@tok:contact.erase"},
+        {"ZHUB_EVENTS_TOKEN_PREVIOUS", "tok with space"},
+        {"ZHUB_ADMIN_TOKEN", "ops@tok:tour.*"},
+        {"ZHUB_ADMIN_TOKEN_PREVIOUS", "bird-flows@other"}, //  a name used twice
+        {"ZHUB_ADMIN_TOKEN", "tok-new"},                   //  an events token again
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        s_clear_env ();
+        setenv ("ZHUB_EVENTS_TOKEN", "bird-flows@tok-new", 1);
+        setenv (bad[i][0], bad[i][1], 1);
         int rc = zhub_gateway_config_load (&config);
         if (rc == 0)
             fprintf (stderr, "  accepted %s=%s\n", bad[i][0], bad[i][1]);
@@ -174,6 +224,7 @@ main (void)
     RUN (test_defaults_serve_a_local_run);
     RUN (test_variables_override_and_secrets_are_kept);
     RUN (test_bad_values_stop_the_start);
+    RUN (test_token_lists_are_read_with_their_twins);
     RUN (test_content_type_accepts_json_only);
     RUN (test_content_length_is_digits_only);
     RUN (test_full_url_is_public_url_plus_raw_target);

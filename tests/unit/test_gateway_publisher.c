@@ -115,7 +115,8 @@ test_jobs_queued_meanwhile_share_one_batch (void)
     for (int i = 0; i < N; i++)
         s_req_init (&reqs[i], 2, 2000);
     zhub_publisher_submit (publisher, &reqs[0].job); //  in flight for 50 ms...
-    usleep (10 * 1000);
+    for (int spins = 0; s_calls == 0 && spins < 500; spins++)
+        usleep (10 * 1000);
     for (int i = 1; i < N; i++) //  ...while these queue up
         zhub_publisher_submit (publisher, &reqs[i].job);
     s_wait_all (reqs, N);
