@@ -114,6 +114,16 @@ zhub_hubspot_contact_gdpr_delete (zhub_hubspot_t *self, const char *object_id,
     return rc;
 }
 
+int
+zhub_hubspot_token_info (zhub_hubspot_t *self, const char *token, zhub_http_response_t *resp)
+{
+    json_t *body = json_pack ("{s:s}", "tokenKey", token ? token : "");
+    int rc = zhub_hubspot_request (self, "POST", "/oauth/v2/private-apps/get/access-token-info",
+                                   body, NULL, resp);
+    json_decref (body);
+    return rc;
+}
+
 const zhub_pacer_t *
 zhub_hubspot_pacer (const zhub_hubspot_t *self)
 {
