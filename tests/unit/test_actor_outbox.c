@@ -3,36 +3,19 @@
 //  to the outbox reaches the bus whole, even an envelope as large as a
 //  broker configured for its largest messages (ZHUB_BROKER_MAX_MESSAGE up
 //  to ZHUB_MSG_MAX_SIZE) takes, read back within zhub_msg_stored_limits.
-#include "broker_server.h"
 #include "zhub_actor.h"
 #include "zhub_client.h"
 #include "zhub_log.h"
 #include "zhub_test.h"
+#include "zhub_test_broker.h"
 
-#include <ftw.h>
-#include <pthread.h>
-#include <signal.h>
-#include <unistd.h>
+#include <sys/stat.h>
 
 static char s_dir[64];
 
-typedef struct {
-    broker_server_t *server;
-    pthread_t thread;
-    volatile sig_atomic_t stop;
-} s_broker_t;
-
-static void *
-s_run (void *arg)
-{
-    s_broker_t *broker = arg;
-    broker_server_run (broker->server, &broker->stop);
-    return NULL;
-}
-
 //  A broker that takes messages up to ZHUB_MSG_MAX_SIZE, its store under
 //  s_dir/broker.
-static s_broker_t *
+static zhub_test_broker_t *
 s_broker_start (void)
 {
     broker_config_t config;
@@ -43,30 +26,7 @@ s_broker_start (void)
     mkdir (dir, 0700);
     config.data_dir = dir;
     config.max_message = ZHUB_MSG_MAX_SIZE;
-    snprintf (config.tap, sizeof config.tap, "tcp://127.0.0.1:*");
-    char err[256];
-    s_broker_t *broker = zhub_calloc (1, sizeof *broker);
-    broker->server = broker_server_new (&config, err, sizeof err);
-    if (!broker->server) {
-        fprintf (stderr, "  broker: %s\n", err);
-        free (broker);
-        return NULL;
-    }
-    pthread_create (&broker->thread, NULL, s_run, broker);
-    return broker;
-}
-
-static void
-s_broker_stop (s_broker_t **broker_p)
-{
-    s_broker_t *broker = *broker_p;
-    if (!broker)
-        return;
-    broker->stop = 1;
-    pthread_join (broker->thread, NULL);
-    broker_server_destroy (&broker->server);
-    free (broker);
-    *broker_p = NULL;
+    return zhub_test_broker_start (&config);
 }
 
 typedef struct {
@@ -153,15 +113,6 @@ test_an_outbox_entry_over_1_mib_is_published_whole (const char *endpoint)
     zhub_actor_config_clear (&config);
 }
 
-static int
-s_rm (const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove (path);
-}
-
 int
 main (void)
 {
@@ -172,7 +123,7 @@ main (void)
         perror ("mkdtemp");
         return 77;
     }
-    s_broker_t *broker = s_broker_start ();
+    zhub_test_broker_t *broker = s_broker_start ();
     if (!broker)
         return 1;
     char endpoint[256];
@@ -182,7 +133,7 @@ main (void)
     printf ("%s test_an_outbox_entry_over_1_mib_is_published_whole\n",
             zhub_test_case_failed ? "FAIL" : "ok  ");
     zhub_test_failures += zhub_test_case_failed;
-    s_broker_stop (&broker);
-    nftw (s_dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
+    zhub_test_broker_stop (&broker);
+    zhub_test_rm_tree (s_dir);
     TEST_EXIT ();
 }
