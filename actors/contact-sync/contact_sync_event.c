@@ -32,7 +32,7 @@ contact_event_clear (contact_event_t *event)
 static void
 s_add_identifier (contact_event_t *event, const char *key, const char *value)
 {
-    if (!key || s_empty (value))
+    if (!key || contact_sync_empty (value))
         return;
     if (!strcmp (key, "phonenumber") && event->phone_count < CONTACT_MAX_IDENTIFIERS)
         event->phones[event->phone_count++] = zhub_strdup (value);
@@ -49,11 +49,11 @@ s_add_identifier_list (contact_event_t *event, const json_t *list)
     json_t *item;
     json_array_foreach (list, i, item)
     {
-        const char *key = s_json_str (item, "key");
-        const char *value = s_json_str (item, "value");
+        const char *key = contact_sync_json_str (item, "key");
+        const char *value = contact_sync_json_str (item, "value");
         if (!key) {
-            key = s_json_str (item, "identifierKey");
-            value = s_json_str (item, "identifierValue");
+            key = contact_sync_json_str (item, "identifierKey");
+            value = contact_sync_json_str (item, "identifierValue");
         }
         s_add_identifier (event, key, value);
     }
@@ -76,7 +76,7 @@ s_is_identifier_value (const contact_event_t *event, const char *text)
 bool
 contact_sync_read_bird_contact (const json_t *contact, contact_event_t *event)
 {
-    char *id = s_json_id (json_object_get (contact, "id"));
+    char *id = contact_sync_json_id (json_object_get (contact, "id"));
     if (!id)
         return false;
     free (event->bird_id);
@@ -109,11 +109,11 @@ contact_sync_read_bird_contact (const json_t *contact, contact_event_t *event)
     }
     //  Bird falls back to an identifier when a contact has no name:
     //  "computedDisplayName": "+3511111111" is not a name.
-    const char *names[] = {s_json_str (contact, "displayName"),
-                           s_json_str (attributes, "displayName"),
-                           s_json_str (contact, "computedDisplayName")};
+    const char *names[] = {contact_sync_json_str (contact, "displayName"),
+                           contact_sync_json_str (attributes, "displayName"),
+                           contact_sync_json_str (contact, "computedDisplayName")};
     for (size_t i = 0; i < 3; i++) {
-        if (s_empty (names[i]) || s_is_identifier_value (event, names[i]))
+        if (contact_sync_empty (names[i]) || s_is_identifier_value (event, names[i]))
             continue;
         free (event->display_name);
         event->display_name = contact_name_clean (names[i]);
@@ -129,17 +129,17 @@ contact_sync_read_bird_contact (const json_t *contact, contact_event_t *event)
 static bool
 s_read_contact_ref (const json_t *ref, const json_t *fallback_id, contact_event_t *event)
 {
-    char *id = s_json_id (json_object_get (ref, "id"));
+    char *id = contact_sync_json_id (json_object_get (ref, "id"));
     if (!id)
-        id = s_json_id (fallback_id);
+        id = contact_sync_json_id (fallback_id);
     if (!id)
         return false;
     free (event->bird_id);
     event->bird_id = id;
-    s_add_identifier (event, s_json_str (ref, "identifierKey"),
-                      s_json_str (ref, "identifierValue"));
-    const char *name = s_json_str (ref, "displayName");
-    if (!s_empty (name) && !s_is_identifier_value (event, name))
+    s_add_identifier (event, contact_sync_json_str (ref, "identifierKey"),
+                      contact_sync_json_str (ref, "identifierValue"));
+    const char *name = contact_sync_json_str (ref, "displayName");
+    if (!contact_sync_empty (name) && !s_is_identifier_value (event, name))
         event->display_name = contact_name_clean (name);
     event->complete = false;
     return true;
@@ -160,7 +160,7 @@ s_data_ok (const zhub_msg_t *msg, const json_t *data, char *reason, size_t reaso
 {
     if (msg && msg->type && (json_is_object (data) || json_is_array (data)))
         return true;
-    s_reason (reason, reason_size, "message data is not an object");
+    contact_sync_reason (reason, reason_size, "message data is not an object");
     return false;
 }
 
@@ -171,7 +171,7 @@ s_parsed (zhub_rc_t rc, const zhub_msg_t *msg, contact_event_t *event, char *rea
           size_t reason_size)
 {
     if (rc == ZHUB_NOTFOUND)
-        s_reason (reason, reason_size, "no contact in %s", msg->type);
+        contact_sync_reason (reason, reason_size, "no contact in %s", msg->type);
     if (rc == ZHUB_OK)
         s_stamp (event, msg);
     else
@@ -205,7 +205,7 @@ s_parse_bird (const char *topic, const json_t *data, contact_event_t *event, cha
     const json_t *payload = json_object_get (data, "payload");
     if (!json_is_object (payload))
         payload = data; //  a gateway that unwrapped the envelope
-    const char *kind = s_json_str (data, "event");
+    const char *kind = contact_sync_json_str (data, "event");
     event->kind = zhub_strdup (kind ? kind : topic + strlen ("webhook.bird."));
 
     //  Channels message: the contact is the sender (inbound) or the
@@ -219,15 +219,15 @@ s_parse_bird (const char *topic, const json_t *data, contact_event_t *event, cha
         return ZHUB_OK;
     //  conversation.created / .updated: the first contact participant; the
     //  conversation's status is a mapped field (ai_conversation_status).
-    if (!strncmp (event->kind, "conversation.", 13) && s_json_str (payload, "status"))
-        event->conversation_status = s_json_strdup (payload, "status");
+    if (!strncmp (event->kind, "conversation.", 13) && contact_sync_json_str (payload, "status"))
+        event->conversation_status = contact_sync_json_strdup (payload, "status");
     const json_t *participants = json_object_get (payload, "featuredParticipants");
     size_t i;
     json_t *participant;
     json_array_foreach (participants, i, participant)
     {
-        if (!s_json_str (participant, "type")
-            || strcmp (s_json_str (participant, "type"), "contact"))
+        if (!contact_sync_json_str (participant, "type")
+            || strcmp (contact_sync_json_str (participant, "type"), "contact"))
             continue;
         const json_t *contact = json_object_get (participant, "contact");
         if (!json_is_object (contact))
@@ -252,9 +252,9 @@ contact_sync_hubspot_type (const char *topic, const json_t **data)
 {
     if (json_is_array (*data) && json_array_size (*data) == 1)
         *data = json_array_get (*data, 0); //  an unsplit batch of one
-    const char *type = s_json_str (*data, "subscriptionType");
+    const char *type = contact_sync_json_str (*data, "subscriptionType");
     if (!type)
-        type = s_json_str (*data, "eventType");
+        type = contact_sync_json_str (*data, "eventType");
     if (!type && topic && !strncmp (topic, "webhook.hubspot.", 16))
         type = topic + 16;
     return type;
@@ -282,18 +282,19 @@ s_parse_hubspot (const char *topic, const json_t *data, contact_event_t *event, 
     if (!type || (strcmp (type, "contact.creation") && strcmp (type, "contact.propertyChange")))
         return ZHUB_NOTFOUND;
     event->kind = zhub_strdup (type);
-    event->hubspot_id = s_json_id (json_object_get (data, "objectId"));
+    event->hubspot_id = contact_sync_json_id (json_object_get (data, "objectId"));
     if (!event->hubspot_id) {
-        s_reason (reason, reason_size, "HubSpot %s event without objectId", type);
+        contact_sync_reason (reason, reason_size, "HubSpot %s event without objectId", type);
         return ZHUB_REJECT;
     }
     if (!strcmp (type, "contact.propertyChange")) {
-        event->property_name = s_json_strdup (data, "propertyName");
+        event->property_name = contact_sync_json_strdup (data, "propertyName");
         const json_t *value = json_object_get (data, "propertyValue");
         if (json_is_string (value))
             event->property_value = zhub_strdup (json_string_value (value));
         if (!event->property_name) {
-            s_reason (reason, reason_size, "HubSpot propertyChange without propertyName");
+            contact_sync_reason (reason, reason_size,
+                                 "HubSpot propertyChange without propertyName");
             return ZHUB_REJECT;
         }
     }
@@ -307,12 +308,12 @@ s_parse_conversation (const char *topic, const json_t *data, contact_event_t *ev
 {
     event->origin = CONTACT_FROM_BIRD;
     event->kind = zhub_strdup (topic);
-    event->bird_id = s_json_id (json_object_get (data, "bird_contact_id"));
-    const char *status = s_json_str (data, "status");
+    event->bird_id = contact_sync_json_id (json_object_get (data, "bird_contact_id"));
+    const char *status = contact_sync_json_str (data, "status");
     event->conversation_status = zhub_strdup (status ? status : "active");
     if (event->bird_id)
         return ZHUB_OK;
-    s_reason (reason, reason_size, "%s without bird_contact_id", topic);
+    contact_sync_reason (reason, reason_size, "%s without bird_contact_id", topic);
     return ZHUB_REJECT;
 }
 
@@ -382,27 +383,28 @@ contact_sync_parse_lifecycle (const char *topic, const json_t *data, contact_lif
         return ZHUB_NOTFOUND;
     event->merge = !strcmp (type, "contact.merge");
     if (!event->merge) {
-        event->object_id = s_json_id (json_object_get (data, "objectId"));
+        event->object_id = contact_sync_json_id (json_object_get (data, "objectId"));
         if (!event->object_id) {
-            s_reason (reason, reason_size, "%s without objectId", type);
+            contact_sync_reason (reason, reason_size, "%s without objectId", type);
             return ZHUB_REJECT;
         }
         return ZHUB_OK;
     }
-    event->primary_id = s_json_id (json_object_get (data, "primaryObjectId"));
-    event->new_id = s_json_id (json_object_get (data, "newObjectId"));
+    event->primary_id = contact_sync_json_id (json_object_get (data, "primaryObjectId"));
+    event->new_id = contact_sync_json_id (json_object_get (data, "newObjectId"));
     size_t i;
     json_t *id;
     json_array_foreach (json_object_get (data, "mergedObjectIds"), i, id)
     {
-        char *text = s_json_id (id);
+        char *text = contact_sync_json_id (id);
         if (text && event->merged_count < CONTACT_MAX_MERGED)
             event->merged_ids[event->merged_count++] = text;
         else
             free (text);
     }
     if (!event->primary_id || !event->merged_count) {
-        s_reason (reason, reason_size, "contact.merge without primaryObjectId or mergedObjectIds");
+        contact_sync_reason (reason, reason_size,
+                             "contact.merge without primaryObjectId or mergedObjectIds");
         contact_lifecycle_clear (event);
         return ZHUB_REJECT;
     }
@@ -422,12 +424,12 @@ contact_sync_apply_merge (const contact_lifecycle_t *merge, contact_state_t *sta
         keep = 0;
     for (size_t i = 0; i < count; i++) {
         if (i == keep) {
-            s_set (&states[i].hubspot_id, merge->new_id);
-            s_set (&states[i].unlinked, NULL);
+            contact_sync_set (&states[i].hubspot_id, merge->new_id);
+            contact_sync_set (&states[i].unlinked, NULL);
         } else {
             char *why = zhub_sprintf ("merged into %s", merge->new_id);
-            s_set (&states[i].hubspot_id, NULL);
-            s_set (&states[i].unlinked, why);
+            contact_sync_set (&states[i].hubspot_id, NULL);
+            contact_sync_set (&states[i].unlinked, why);
             free (why);
         }
     }
@@ -436,8 +438,8 @@ contact_sync_apply_merge (const contact_lifecycle_t *merge, contact_state_t *sta
 void
 contact_sync_apply_deletion (contact_state_t *state)
 {
-    s_set (&state->hubspot_id, NULL);
-    s_set (&state->unlinked, "deleted in HubSpot");
+    contact_sync_set (&state->hubspot_id, NULL);
+    contact_sync_set (&state->unlinked, "deleted in HubSpot");
 }
 
 json_t *
@@ -452,9 +454,9 @@ contact_sync_relink_entry (const contact_lifecycle_t *event, const contact_state
                                !event->merge       ? "deleted_in_hubspot"
                                : state->hubspot_id ? "merged"
                                                    : "unlinked_by_merge");
-    s_put (entry, "old", old_id);
-    s_put (entry, "new", state->hubspot_id);
-    s_put (entry, "event_id", event_id);
+    contact_sync_put (entry, "old", old_id);
+    contact_sync_put (entry, "new", state->hubspot_id);
+    contact_sync_put (entry, "event_id", event_id);
     return entry;
 }
 
@@ -467,7 +469,7 @@ contact_sync_synced_msg (const contact_plan_t *plan, const char *id_of, const ch
 {
     char id[64];
     if (zhub_id_derive (id, sizeof id, "cs-", id_of ? id_of : "", 16)) {
-        s_reason (reason, reason_size, "contact.synced: no id");
+        contact_sync_reason (reason, reason_size, "contact.synced: no id");
         return NULL;
     }
     zhub_contact_synced_t ev = {.bird_contact_id = plan->next.bird_id,

@@ -1,7 +1,8 @@
 //  contact-sync's pure core, internal: what its files (contact_sync*.c
 //  but not the I/O side) share. Small helpers are static inline so each
-//  file keeps its own copy as before the split; the functions below them
-//  are defined once in the file named above each.
+//  file keeps its own copy as before the split, named contact_sync_ since
+//  several files share them (s_ is for one file's own names); the
+//  functions below them are defined once in the file named above each.
 #ifndef CONTACT_SYNC_INTERNAL_H
 #define CONTACT_SYNC_INTERNAL_H
 
@@ -28,20 +29,20 @@
 //  Small helpers
 
 static inline bool
-s_empty (const char *text)
+contact_sync_empty (const char *text)
 {
     return !text || !*text;
 }
 
 //  Equality where NULL and "" are the same (an absent value).
 static inline bool
-s_same (const char *a, const char *b)
+contact_sync_same (const char *a, const char *b)
 {
     return !strcmp (a ? a : "", b ? b : "");
 }
 
 static inline void
-s_set (char **field, const char *value)
+contact_sync_set (char **field, const char *value)
 {
     char *copy = zhub_strdup (value);
     free (*field);
@@ -49,14 +50,14 @@ s_set (char **field, const char *value)
 }
 
 static inline const char *
-s_json_str (const json_t *obj, const char *key)
+contact_sync_json_str (const json_t *obj, const char *key)
 {
     return json_is_object (obj) ? json_string_value (json_object_get (obj, key)) : NULL;
 }
 
 //  A string or integer id as a fresh string, or NULL.
 static inline char *
-s_json_id (const json_t *value)
+contact_sync_json_id (const json_t *value)
 {
     if (json_is_string (value) && json_string_length (value) > 0
         && json_string_length (value) <= ZHUB_MSG_MAX_ID)
@@ -70,11 +71,11 @@ s_json_id (const json_t *value)
     return NULL;
 }
 
-static inline void s_reason (char *reason, size_t size, const char *fmt, ...)
+static inline void contact_sync_reason (char *reason, size_t size, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
 static inline void
-s_reason (char *reason, size_t size, const char *fmt, ...)
+contact_sync_reason (char *reason, size_t size, const char *fmt, ...)
 {
     if (!reason || !size)
         return;
@@ -86,16 +87,16 @@ s_reason (char *reason, size_t size, const char *fmt, ...)
 
 //  json_pack "s?" packs NULL as null; we prefer absent keys.
 static inline void
-s_put (json_t *obj, const char *key, const char *value)
+contact_sync_put (json_t *obj, const char *key, const char *value)
 {
     if (value)
         json_object_set_new (obj, key, json_string (value));
 }
 
 static inline char *
-s_json_strdup (const json_t *obj, const char *key)
+contact_sync_json_strdup (const json_t *obj, const char *key)
 {
-    return zhub_strdup (s_json_str (obj, key));
+    return zhub_strdup (contact_sync_json_str (obj, key));
 }
 
 //  contact_sync.c: the mapped field for a HubSpot property, or NULL.

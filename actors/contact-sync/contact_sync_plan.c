@@ -15,28 +15,29 @@ s_event_known (const contact_event_t *event, const contact_state_t *state,
 {
     if (!state || !state->hubspot_id)
         return false;
-    if (event->display_name && !s_same (event->display_name, state->bird.display_name))
+    if (event->display_name && !contact_sync_same (event->display_name, state->bird.display_name))
         return false;
     for (size_t i = 0; i < event->phone_count; i++) {
         char phone[CONTACT_PHONE_MAX + 1];
         if (contact_phone_normalize (event->phones[i], config->default_calling_code, phone,
                                      sizeof phone, NULL, 0)
                 != ZHUB_OK
-            || !s_same (phone, state->bird.phone))
+            || !contact_sync_same (phone, state->bird.phone))
             return false;
     }
     for (size_t i = 0; i < event->email_count; i++) {
         char email[CONTACT_EMAIL_MAX + 1];
         if (contact_email_normalize (event->emails[i], email, sizeof email, NULL, 0) != ZHUB_OK
-            || !s_same (email, state->bird.email))
+            || !contact_sync_same (email, state->bird.email))
             return false;
     }
     //  A conversation status we have not passed on yet is news.
     for (size_t i = 0; i < config->field_count; i++) {
         const contact_field_map_t *field = &config->fields[i];
         char *value = field->to_hubspot ? contact_sync_bird_field_value (event, field) : NULL;
-        bool news = value && *value
-                    && !s_same (value, contact_sync_field_known (state, field->hubspot, "bird"));
+        bool news =
+            value && *value
+            && !contact_sync_same (value, contact_sync_field_known (state, field->hubspot, "bird"));
         free (value);
         if (news)
             return false;
@@ -63,15 +64,15 @@ s_property_echo (const contact_event_t *event, const contact_state_t *state,
     const char *known = contact_sync_known_hubspot (state, event->property_name);
     const char *value = event->property_value;
     char normal[CONTACT_EMAIL_MAX + 2];
-    if (!s_empty (value) && !strcmp (event->property_name, "phone")
+    if (!contact_sync_empty (value) && !strcmp (event->property_name, "phone")
         && contact_phone_normalize (value, config->default_calling_code, normal, sizeof normal,
                                     NULL, 0)
                == ZHUB_OK)
         value = normal;
-    else if (!s_empty (value) && !strcmp (event->property_name, "email")
+    else if (!contact_sync_empty (value) && !strcmp (event->property_name, "email")
              && contact_email_normalize (value, normal, sizeof normal, NULL, 0) == ZHUB_OK)
         value = normal;
-    return s_same (value, known);
+    return contact_sync_same (value, known);
 }
 
 void
@@ -157,7 +158,7 @@ int
 contact_sync_conflict_id (const json_t *answer, char *id, size_t id_size)
 {
     //  HubSpot: "Contact already exists. Existing ID: 501"
-    const char *message = s_json_str (answer, "message");
+    const char *message = contact_sync_json_str (answer, "message");
     const char *mark = message ? strstr (message, "Existing ID: ") : NULL;
     if (!id_size)
         return -1;
@@ -202,16 +203,16 @@ contact_sync_plan_written (contact_plan_t *plan, const json_t *answer)
     }
     if (op == CONTACT_OP_HUBSPOT_UPSERT) {
         const json_t *results = json_object_get (answer, "results");
-        id = s_json_id (json_object_get (json_array_get (results, 0), "id"));
+        id = contact_sync_json_id (json_object_get (json_array_get (results, 0), "id"));
     } else
-        id = s_json_id (json_object_get (answer, "id"));
+        id = contact_sync_json_id (json_object_get (answer, "id"));
     if (!id) {
         contact_sync_plan_reason (plan, CONTACT_PLAN_REJECT, ZHUB_REASON_BAD_ANSWER,
                                   "%s: the answer carries no record id", plan->call.what);
         return;
     }
     if (op == CONTACT_OP_BIRD_WRITE) {
-        s_set (&plan->next.bird_id, id);
+        contact_sync_set (&plan->next.bird_id, id);
         if (plan->link_hubspot && plan->next.hubspot_id) {
             plan->link_hubspot = false;
             json_t *body = json_pack ("{s:{s:s}}", "properties", "bird_contact_id", id);
@@ -222,8 +223,8 @@ contact_sync_plan_written (contact_plan_t *plan, const json_t *answer)
         }
     } else if (op == CONTACT_OP_HUBSPOT_UPSERT || op == CONTACT_OP_HUBSPOT_UPDATE) {
         //  A HubSpot id Bird does not know yet goes onto the Bird contact.
-        bool new_link = plan->next.bird_id && !s_same (id, plan->next.hubspot_id);
-        s_set (&plan->next.hubspot_id, id);
+        bool new_link = plan->next.bird_id && !contact_sync_same (id, plan->next.hubspot_id);
+        contact_sync_set (&plan->next.hubspot_id, id);
         if (new_link) {
             json_t *body = json_pack ("{s:{s:s}}", "attributes", "hubspot_contact_id", id);
             contact_sync_plan_call (plan, CONTACT_PLAN_WRITE, CONTACT_OP_BIRD_LINK,

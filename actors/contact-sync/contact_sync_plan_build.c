@@ -136,7 +136,7 @@ contact_sync_lww (contact_plan_t *plan, const contact_state_t *known, const cont
     const json_t *version = known->versions ? json_object_get (known->versions, field) : NULL;
     const json_t *ms_value = json_object_get (version, "ms");
     int64_t current_ms = json_is_integer (ms_value) ? json_integer_value (ms_value) : -1;
-    const char *current_side = s_json_str (version, "side");
+    const char *current_side = contact_sync_json_str (version, "side");
     int64_t t = event->time_ms;
     const char *decision = "applied";
     if (current_ms > t)
@@ -152,10 +152,10 @@ contact_sync_lww (contact_plan_t *plan, const contact_state_t *known, const cont
     json_t *entry = json_pack ("{s:s, s:s, s:s, s:s, s:s}", "actor", CONTACT_SYNC_GROUP, "object",
                                "contact", "field", field, "decision", decision, "winner",
                                wins ? side : (current_side ? current_side : "hubspot"));
-    s_put (entry, "old", old);
-    s_put (entry, "new", new);
-    s_put (entry, "event_id", event->event_id);
-    s_put (entry, "bird_contact_id", known->bird_id ? known->bird_id : event->bird_id);
+    contact_sync_put (entry, "old", old);
+    contact_sync_put (entry, "new", new);
+    contact_sync_put (entry, "event_id", event->event_id);
+    contact_sync_put (entry, "bird_contact_id", known->bird_id ? known->bird_id : event->bird_id);
     zhub_time_format (t, stamp, sizeof stamp);
     json_object_set_new (entry, !strcmp (side, "bird") ? "bird_time" : "hubspot_time",
                          json_string (stamp));
@@ -182,8 +182,9 @@ contact_sync_lww (contact_plan_t *plan, const contact_state_t *known, const cont
 const char *
 contact_sync_field_known (const contact_state_t *state, const char *hubspot, const char *side)
 {
-    return state && state->fields ? s_json_str (json_object_get (state->fields, hubspot), side)
-                                  : NULL;
+    return state && state->fields
+               ? contact_sync_json_str (json_object_get (state->fields, hubspot), side)
+               : NULL;
 }
 
 const char *
@@ -220,6 +221,7 @@ contact_sync_field_set (contact_state_t *state, const char *hubspot, const char 
 const char *
 contact_sync_answer_bird_id (const json_t *answer)
 {
-    const char *id = s_json_str (json_object_get (answer, "properties"), "bird_contact_id");
-    return s_empty (id) ? NULL : id;
+    const char *id =
+        contact_sync_json_str (json_object_get (answer, "properties"), "bird_contact_id");
+    return contact_sync_empty (id) ? NULL : id;
 }
