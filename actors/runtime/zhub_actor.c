@@ -311,9 +311,14 @@ s_outbox_take (const void *key, size_t key_size, const void *value, size_t value
     s_outbox_batch_t *batch = arg;
     if (batch->count >= ZHUB_ACTOR_OUTBOX_BATCH)
         return ZHUB_WALK_STOP;
-    char err[128];
-    zhub_msg_t *msg =
-        zhub_msg_decode (value, value_size, &zhub_mpack_default_limits, err, sizeof err);
+    char err[128], quoted[160];
+    //  An entry is an envelope the actor put there to publish: read back
+    //  within the limits of anything stored, so whatever a broker may take
+    //  (up to ZHUB_MSG_MAX_SIZE) decodes.
+    zhub_msg_t *msg = zhub_msg_decode (value, value_size, &zhub_msg_stored_limits, err, sizeof err);
+    if (!msg)
+        zhub_error ("outbox_undecodable", "size=%zu reason=%s", value_size,
+                    zhub_log_quote (err, quoted, sizeof quoted));
     if (key_size == 8) {
         //  An undecodable entry (cannot happen unless the disk lies) is
         //  kept as NULL so that it gets removed instead of blocking.

@@ -153,3 +153,24 @@ def test_an_unbatched_write_refused_in_a_207_carries_hubspots_error(hub, tmp_pat
                       what="the dead letter")
     assert dead[0]["data"]["reason_code"] == 400
     assert "sleepy" in dead[0]["data"]["attempts"][-1]["reason"]
+
+
+def audit(hub, bird_id):
+    return zhub_json(hub, "audit", "contact", bird_id)["entries"]
+
+
+def test_a_batched_write_is_in_the_audit_trail(hub):
+    """With the batch window on (the default), the field decisions of a
+    Bird -> HubSpot write reach `zhub audit contact` once HubSpot holds the
+    write, as they do when each change is written at once."""
+    start_stack(hub)
+    contact = new_bird_contact(hub, "Ana Uno", "+5215510000001")
+    contact_webhook(hub, contact)
+    wait_until(lambda: in_hubspot(hub, contact["id"]), timeout=20, what="the contact in HubSpot")
+    entries = wait_until(lambda: [e for e in audit(hub, contact["id"])
+                                  if e["decision"] == "applied"], timeout=10,
+                         what="the applied decisions in the audit trail")
+    assert {e["field"] for e in entries} == {"name", "phone"}, entries
+    assert all(e["winner"] == "bird" and e["event_id"].startswith("bird:") for e in entries)
+    synced = bus_messages(hub, "contact.synced")
+    assert [m["data"]["bird_contact_id"] for m in synced] == [contact["id"]]

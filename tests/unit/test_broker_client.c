@@ -2,12 +2,11 @@
 //  in a thread of this process on a loopback port: confirmed publish,
 //  dedup, rejection, consume/ack/nack, stats, re-join after the broker
 //  restarts, and a signal interrupting recv.
-#include "broker_server.h"
 #include "zhub_client.h"
 #include "zhub_log.h"
 #include "zhub_test.h"
+#include "zhub_test_broker.h"
 
-#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -15,21 +14,7 @@
 static char s_dir[64];
 static char s_endpoint[256];
 
-typedef struct {
-    broker_server_t *server;
-    pthread_t thread;
-    volatile sig_atomic_t stop;
-} s_broker_t;
-
-static void *
-s_run (void *arg)
-{
-    s_broker_t *broker = arg;
-    broker_server_run (broker->server, &broker->stop);
-    return NULL;
-}
-
-static s_broker_t *
+static zhub_test_broker_t *
 s_broker_start (const char *endpoint)
 {
     broker_config_t config;
@@ -39,32 +24,10 @@ s_broker_start (const char *endpoint)
     config.ack_deadline_ms = 2000;
     config.backoff_ms[0] = 100;
     config.backoff_count = 1;
-    //  the tap: an ephemeral port of its own, so parallel runs never collide
-    snprintf (config.tap, sizeof config.tap, "tcp://127.0.0.1:*");
-    char err[256];
-    s_broker_t *broker = zhub_calloc (1, sizeof *broker);
-    broker->server = broker_server_new (&config, err, sizeof err);
-    if (!broker->server) {
-        fprintf (stderr, "  broker: %s\n", err);
-        free (broker);
-        return NULL;
-    }
-    snprintf (s_endpoint, sizeof s_endpoint, "%s", broker_server_endpoint (broker->server));
-    pthread_create (&broker->thread, NULL, s_run, broker);
+    zhub_test_broker_t *broker = zhub_test_broker_start (&config);
+    if (broker)
+        snprintf (s_endpoint, sizeof s_endpoint, "%s", broker_server_endpoint (broker->server));
     return broker;
-}
-
-static void
-s_broker_stop (s_broker_t **broker_p)
-{
-    s_broker_t *broker = *broker_p;
-    if (!broker)
-        return;
-    broker->stop = 1;
-    pthread_join (broker->thread, NULL);
-    broker_server_destroy (&broker->server);
-    free (broker);
-    *broker_p = NULL;
 }
 
 static zhub_msg_t *
@@ -274,7 +237,7 @@ test_destroy_hands_in_flight_deliveries_back_at_once (void)
 }
 
 static void
-test_consumer_joins_again_after_the_broker_restarts (s_broker_t **broker)
+test_consumer_joins_again_after_the_broker_restarts (zhub_test_broker_t **broker)
 {
     zhub_client_t *consumer = zhub_client_new (s_endpoint, "rejoiner", NULL);
     const char *topics[] = {"restart.>"};
@@ -282,7 +245,7 @@ test_consumer_joins_again_after_the_broker_restarts (s_broker_t **broker)
     CHECK (zhub_client_join (consumer, &join, 3000) == ZHUB_OK);
     char endpoint[256];
     snprintf (endpoint, sizeof endpoint, "%s", s_endpoint);
-    s_broker_stop (broker);
+    zhub_test_broker_stop (broker);
     *broker = s_broker_start (endpoint);
     CHECK (*broker != NULL);
     zhub_client_t *producer = zhub_client_new (s_endpoint, "producer", NULL);
@@ -315,7 +278,7 @@ s_stat (zhub_client_t *client, const char *section, const char *name)
 //  came, never before; a held id is deduplicated; a later message of the
 //  same subject is not blocked behind it; too far ahead is refused.
 static void
-test_delayed_publish_is_held_until_its_time (s_broker_t **broker)
+test_delayed_publish_is_held_until_its_time (zhub_test_broker_t **broker)
 {
     zhub_client_t *consumer = zhub_client_new (s_endpoint, "later-consumer", NULL);
     const char *topics[] = {"later.>"};
@@ -353,7 +316,7 @@ test_delayed_publish_is_held_until_its_time (s_broker_t **broker)
     //  held across a restart
     char endpoint[256];
     snprintf (endpoint, sizeof endpoint, "%s", s_endpoint);
-    s_broker_stop (broker);
+    zhub_test_broker_stop (broker);
     *broker = s_broker_start (endpoint);
     CHECK (*broker != NULL);
     CHECK (zhub_client_recv (consumer, &delivery, 15000) == ZHUB_OK);
@@ -419,15 +382,6 @@ test_a_signal_interrupts_recv (void)
     zhub_client_destroy (&client);
 }
 
-static int
-s_rm (const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove (path);
-}
-
 int
 main (void)
 {
@@ -438,7 +392,7 @@ main (void)
         perror ("mkdtemp");
         return 77;
     }
-    s_broker_t *broker = s_broker_start ("tcp://127.0.0.1:*");
+    zhub_test_broker_t *broker = s_broker_start ("tcp://127.0.0.1:*");
     if (!broker)
         return 1;
     RUN (test_publish_is_confirmed_deduplicated_or_refused);
@@ -458,7 +412,7 @@ main (void)
     zhub_test_failures += zhub_test_case_failed;
     RUN (test_publish_without_a_broker_is_a_retry);
     RUN (test_a_signal_interrupts_recv);
-    s_broker_stop (&broker);
-    nftw (s_dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
+    zhub_test_broker_stop (&broker);
+    zhub_test_rm_tree (s_dir);
     TEST_EXIT ();
 }
