@@ -311,6 +311,7 @@ broker_server_destroy (broker_server_t **self_p)
     broker_turn_ops_clear (&self->ops);
     free (self->ops.list);
     free (self->committing.list);
+    free (self->pubacks);
     broker_peers_free_all (self);
     broker_map_destroy (&self->clients);
     broker_groups_destroy (&self->groups);

@@ -72,6 +72,7 @@ typedef struct {
     char label[96]; //  printable routing id, for logs and STATS
     int64_t last_seen_ms;
     bool gone; //  unreachable: freed when silent peers are next forgotten
+    bool batch_acks; //  said so in HELLO: its PUBACKs go out as PUBACKS frames
 } broker_client_t;
 
 typedef enum {
@@ -124,6 +125,13 @@ typedef struct {
     size_t count, cap;
 } broker_ops_t;
 
+//  A PUBACKS frame being filled for one client while a transaction is
+//  answered (broker_turn_answer).
+typedef struct {
+    broker_client_t *client;
+    zhub_frame_t *frame;
+} broker_pubacks_t;
+
 //  The server: one thread owns all of it, so nothing is locked.
 struct broker_server_t {
     broker_config_t config;
@@ -150,6 +158,8 @@ struct broker_server_t {
     bool in_flight;          //  committing is handed to the commit thread
     zhub_frame_t *stashed;   //  a frame read in flight, handled once it is back (broker_commands.h)
     broker_client_t *stashed_client;
+    broker_pubacks_t *pubacks; //  open PUBACKS frames while answering (few: one per client)
+    size_t pubacks_count, pubacks_cap;
     broker_log_batch_t batch;
     int64_t now;     //  wall clock of the current turn
     int64_t txn_now; //  wall clock the transaction stores (apply reads this, never now)
