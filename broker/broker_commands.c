@@ -321,22 +321,9 @@ s_handle (broker_server_t *self, broker_client_t *client, zhub_frame_t *frame)
 
 //  Receives one message. Returns 1 when it handled one, 0 when none was
 //  waiting, -1 on a fatal socket error.
-void
-broker_commands_stashed (broker_server_t *self)
-{
-    if (!self->stashed)
-        return;
-    zhub_frame_t *frame = self->stashed;
-    self->stashed = NULL;
-    s_handle (self, self->stashed_client, frame);
-    zhub_frame_destroy (&frame);
-}
-
 int
-broker_commands_recv_one (broker_server_t *self, bool publish_only)
+broker_commands_recv_one (broker_server_t *self)
 {
-    if (self->stashed)
-        return 0;
     zmq_msg_t id, body;
     zmq_msg_init (&id);
     if (zmq_msg_recv (&id, self->sock, ZMQ_DONTWAIT) < 0) {
@@ -367,12 +354,6 @@ broker_commands_recv_one (broker_server_t *self, bool publish_only)
         if (!frame) {
             snprintf (reason, sizeof reason, "malformed frame: %s", err);
             broker_turn_error (self, client, 0, ZHUB_ERR_MALFORMED, reason);
-        } else if (publish_only && frame->cmd != ZHUB_CMD_PUBLISH) {
-            self->stashed = frame; //  the client stays: peers are not forgotten in flight
-            self->stashed_client = client;
-            zmq_msg_close (&body);
-            zmq_msg_close (&id);
-            return 0;
         } else {
             s_handle (self, client, frame);
             zhub_frame_destroy (&frame);

@@ -29,7 +29,7 @@ broker_deliver_timers (broker_server_t *self)
 void
 broker_deliver_group_ops (broker_server_t *self)
 {
-    bool flush = broker_turn_writes (&self->ops) || self->now >= self->next_floor_flush_ms;
+    bool flush = broker_turn_writes (self) || self->now >= self->next_floor_flush_ms;
     for (size_t g = 0; g < self->groups->count; g++) {
         broker_group_t *group = self->groups->list[g];
         broker_group_update_floor (group);
@@ -47,8 +47,8 @@ broker_deliver_group_ops (broker_server_t *self)
     //  group record written in this same transaction already says every
     //  offset below the floor is done (and would delete the record anyway).
     //  Acks mostly arrive in order, so this halves their writes.
-    for (size_t i = 0; flush && i < self->ops.count; i++) {
-        broker_op_t *op = &self->ops.list[i];
+    for (size_t i = 0; flush && i < self->op_count; i++) {
+        broker_op_t *op = &self->ops[i];
         if (op->kind != BROKER_OP_ACK)
             continue;
         broker_group_t *group = broker_groups_find (self->groups, op->group);

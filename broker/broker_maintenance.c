@@ -10,7 +10,7 @@ void
 broker_maintenance_due (broker_server_t *self)
 {
     self->sweep = self->now >= self->next_sweep_ms
-                  || (broker_turn_writes (&self->ops)
+                  || (broker_turn_writes (self)
                       && self->now - self->last_sweep_ms >= self->config.sweep_interval_ms);
 }
 

@@ -1,26 +1,18 @@
 //  The broker's loop and its construction, at the top of the server's
-//  files. One thread owns the socket and all state in memory; a second
-//  one, the commit thread (broker_committer.c), runs the turn's write
-//  transaction while the loop goes on reading. A turn (broker_turn.h has
-//  the whole picture):
-//    1. take back a finished transaction and answer it (broker_commit.c);
-//    2. drain up to batch_max frames without blocking (broker_commands.c)
-//       into the op list; while a transaction is in flight the list grows
-//       to at most batch_max ops, then the loop waits for the commit;
-//    3. when no transaction is in flight: fire timers into more ops, store
-//       group floors (broker_deliver.c), and hand the whole list over as
-//       ONE write transaction (group commit: one fsync for everything that
-//       arrived while the previous one synced). Only once it committed
-//       are PUBACK/JOINED/PONG sent (broker_commit.c); if the commit
-//       fails, answer 503 and rebuild what memory got ahead of the store;
-//    4. fill the groups' windows from the committed log and send
-//       deliveries (broker_deliver.c); forget silent peers
-//       (broker_peers.c) when no transaction (holding peers) is in flight.
+//  files. One thread owns the socket, the store and all state, so nothing
+//  is locked. A turn (broker_turn.h has the whole picture):
+//    1. drain up to batch_max frames without blocking (broker_commands.c);
+//    2. fire timers into more ops, store group floors (broker_deliver.c);
+//    3. apply every op and the maintenance due in ONE write transaction
+//       (group commit: one fsync for the whole turn) and only then answer
+//       PUBACK/JOINED (broker_commit.c); if the commit fails, answer 503
+//       and rebuild what memory got ahead of the store;
+//    4. fill the groups' windows from the log and send deliveries
+//       (broker_deliver.c); forget silent peers (broker_peers.c).
 #include "broker_server.h"
 
 #include "broker_commands.h"
 #include "broker_commit.h"
-#include "broker_committer.h"
 #include "broker_deliver.h"
 #include "broker_maintenance.h"
 #include "broker_metrics.h"
@@ -37,48 +29,21 @@
 //  --------------------------------------------------------------------------
 //  The loop
 
-//  Room for more frames: while a transaction is in flight the next one
-//  collects at most batch_max ops, and reading stops at a frame that must
-//  wait for the commit (broker_commands.h).
-static bool
-s_room (const broker_server_t *self)
-{
-    return !self->in_flight || (self->ops.count < self->config.batch_max && !self->stashed);
-}
-
 static void
 s_turn (broker_server_t *self)
 {
     self->now = zhub_now_ms ();
-    //  A transaction came back: everything in memory is stored now (what
-    //  was read meanwhile is publishes, which change nothing in memory
-    //  before their commit), so deliveries may go out.
-    if (broker_commit_poll (self, false)) {
-        broker_deliver_fill (self);
-        broker_deliver_dispatch (self);
-    }
-    if (self->in_flight) {
-        for (uint32_t i = 0; i < self->config.batch_max && s_room (self); i++)
-            if (broker_commands_recv_one (self, true) <= 0)
-                break;
-    } else {
-        broker_commands_stashed (self);
-        for (uint32_t i = 0; i < self->config.batch_max; i++)
-            if (broker_commands_recv_one (self, false) <= 0)
-                break;
-        broker_deliver_timers (self);
-        broker_deliver_group_ops (self);
-        broker_maintenance_due (self);
-        if (self->ops.count > 0 || self->sweep)
-            broker_commit (self);
-    }
-    //  committed on the loop thread (or nothing to store): deliver now;
-    //  handed to the commit thread: once it is back (above)
-    if (!self->in_flight) {
-        broker_deliver_fill (self);
-        broker_deliver_dispatch (self);
-        broker_peers_expire (self);
-    }
+    for (uint32_t i = 0; i < self->config.batch_max; i++)
+        if (broker_commands_recv_one (self) <= 0)
+            break;
+    broker_deliver_timers (self);
+    broker_deliver_group_ops (self);
+    broker_maintenance_due (self);
+    if (self->op_count > 0 || self->sweep)
+        broker_commit (self);
+    broker_deliver_fill (self);
+    broker_deliver_dispatch (self);
+    broker_peers_expire (self);
     if (self->admin) {
         zhub_admin_beat (self->admin, zhub_mono_ms ());
         broker_metrics_update (self, self->metrics, false);
@@ -90,18 +55,16 @@ s_timeout (broker_server_t *self)
 {
     int64_t now = zhub_now_ms ();
     int64_t wake = now + BROKER_POLL_MAX_MS;
-    //  timers, releases, peer checks and sweeps wait while a transaction is
-    //  in flight (the commit thread's pipe wakes the loop): no busy wait
-    int64_t timer = self->in_flight ? INT64_MAX : broker_groups_next_timer (self->groups);
+    int64_t timer = broker_groups_next_timer (self->groups);
     if (timer < wake)
         wake = timer;
-    if (!self->in_flight && self->next_release_ms < wake)
+    if (self->next_release_ms < wake)
         wake = self->next_release_ms;
-    if (!self->in_flight && self->next_client_check_ms < wake)
+    if (self->next_client_check_ms < wake)
         wake = self->next_client_check_ms;
-    if (!self->in_flight && self->next_sweep_ms < wake)
+    if (self->next_sweep_ms < wake)
         wake = self->next_sweep_ms;
-    for (size_t g = 0; !self->in_flight && g < self->groups->count; g++) {
+    for (size_t g = 0; g < self->groups->count; g++) {
         broker_group_t *group = self->groups->list[g];
         if (group->dirty
             || (broker_group_has_room (self->groups, group) && group->scan <= self->log->last))
@@ -113,36 +76,20 @@ s_timeout (broker_server_t *self)
 int
 broker_server_run (broker_server_t *self, volatile sig_atomic_t *stop)
 {
-    int rc = 0;
     while (!*stop) {
-        //  the socket only while there is room for its frames; the commit
-        //  thread's pipe while a transaction is in flight
-        zmq_pollitem_t items[3];
-        int count = 0, tap_at = -1;
-        if (s_room (self))
-            items[count++] = (zmq_pollitem_t){self->sock, 0, ZMQ_POLLIN, 0};
-        if (self->tap) {
-            tap_at = count;
-            items[count++] = (zmq_pollitem_t){self->tap, 0, ZMQ_POLLIN, 0};
-        }
-        if (self->in_flight)
-            items[count++] =
-                (zmq_pollitem_t){NULL, broker_committer_fd (self->committer), ZMQ_POLLIN, 0};
-        int polled = zmq_poll (items, count, s_timeout (self));
-        if (polled < 0 && errno == EINTR)
+        zmq_pollitem_t items[2] = {{self->sock, 0, ZMQ_POLLIN, 0}, {self->tap, 0, ZMQ_POLLIN, 0}};
+        int rc = zmq_poll (items, self->tap ? 2 : 1, s_timeout (self));
+        if (rc < 0 && errno == EINTR)
             continue;
-        if (polled < 0) {
+        if (rc < 0) {
             zhub_error ("poll_failed", "error=\"%s\"", zmq_strerror (errno));
-            rc = -1;
-            break;
+            return -1;
         }
-        if (tap_at >= 0 && (items[tap_at].revents & ZMQ_POLLIN))
+        if (self->tap && (items[1].revents & ZMQ_POLLIN))
             broker_tap_subscriptions (self);
         s_turn (self);
     }
-    //  what is in flight is committed and answered before the loop ends
-    broker_commit_poll (self, true);
-    return rc;
+    return 0;
 }
 
 //  --------------------------------------------------------------------------
@@ -268,10 +215,6 @@ broker_server_new (const broker_config_t *config, char *err, size_t err_size)
     self->erase_pending = true; //  the first sweep looks for requests left from the last run
     if (s_bind (self, err, err_size))
         goto fail;
-    if (broker_commit_thread_start (self)) {
-        snprintf (err, err_size, "cannot start the commit thread");
-        goto fail;
-    }
     if (config->admin_on) {
         self->metrics = zhub_metrics_new ();
         broker_metrics_declare (self->metrics);
@@ -297,8 +240,6 @@ broker_server_destroy (broker_server_t **self_p)
     if (!self_p || !*self_p)
         return;
     broker_server_t *self = *self_p;
-    broker_commit_poll (self, true);
-    broker_committer_destroy (&self->committer);
     if (self->sock)
         zmq_close (self->sock);
     if (self->tap)
@@ -307,10 +248,8 @@ broker_server_destroy (broker_server_t **self_p)
         zmq_ctx_term (self->ctx);
     zhub_admin_destroy (&self->admin);
     zhub_metrics_destroy (&self->metrics);
-    zhub_frame_destroy (&self->stashed);
-    broker_turn_ops_clear (&self->ops);
-    free (self->ops.list);
-    free (self->committing.list);
+    broker_turn_ops_clear (self);
+    free (self->ops);
     free (self->pubacks);
     broker_peers_free_all (self);
     broker_map_destroy (&self->clients);

@@ -72,29 +72,28 @@ broker_turn_error (broker_server_t *self, broker_client_t *client, uint64_t seq,
 broker_op_t *
 broker_turn_op_add (broker_server_t *self, broker_op_kind_t kind)
 {
-    broker_ops_t *ops = &self->ops;
-    if (ops->count == ops->cap) {
-        ops->cap = ops->cap ? ops->cap * 2 : 64;
-        ops->list = zhub_realloc (ops->list, ops->cap * sizeof (broker_op_t));
+    if (self->op_count == self->op_cap) {
+        self->op_cap = self->op_cap ? self->op_cap * 2 : 64;
+        self->ops = zhub_realloc (self->ops, self->op_cap * sizeof (broker_op_t));
     }
-    broker_op_t *op = &ops->list[ops->count++];
+    broker_op_t *op = &self->ops[self->op_count++];
     memset (op, 0, sizeof *op);
     op->kind = kind;
     return op;
 }
 
 void
-broker_turn_ops_clear (broker_ops_t *ops)
+broker_turn_ops_clear (broker_server_t *self)
 {
-    for (size_t i = 0; i < ops->count; i++) {
-        broker_op_t *op = &ops->list[i];
+    for (size_t i = 0; i < self->op_count; i++) {
+        broker_op_t *op = &self->ops[i];
         zhub_msg_destroy (&op->msg);
         free (op->raw);
         free (op->group);
         free (op->reason);
         free (op->record);
     }
-    ops->count = 0;
+    self->op_count = 0;
 }
 
 void
@@ -128,7 +127,7 @@ static zhub_rc_t
 s_apply_publish (broker_server_t *self, zhub_txn_t *txn, broker_op_t *op)
 {
     zhub_rc_t rc = broker_log_append (self->log, txn, &self->batch, op->msg, op->raw, op->raw_size,
-                                      self->txn_now, &op->result_offset, &op->duplicate);
+                                      self->now, &op->result_offset, &op->duplicate);
     if (rc == ZHUB_OK && !op->duplicate && !strcmp (op->msg->type, BROKER_ERASE_TOPIC)) {
         bool noted = false;
         rc = broker_erasures_note (txn, self->erasures, op->result_offset,
@@ -142,13 +141,13 @@ static zhub_rc_t
 s_apply_hold (broker_server_t *self, zhub_txn_t *txn, broker_op_t *op)
 {
     return broker_delayed_hold (&self->delayed, self->log, txn, op->msg, op->raw, op->raw_size,
-                                self->txn_now, &op->duplicate, &op->result_offset);
+                                self->now, &op->duplicate, &op->result_offset);
 }
 
 static zhub_rc_t
 s_apply_release (broker_server_t *self, zhub_txn_t *txn, broker_op_t *op)
 {
-    return broker_delayed_release (&self->delayed, self->log, &self->batch, txn, self->txn_now,
+    return broker_delayed_release (&self->delayed, self->log, &self->batch, txn, self->now,
                                    BROKER_RELEASE_MAX, &op->released, &op->dropped, &op->next_due);
 }
 
@@ -166,7 +165,7 @@ s_apply_retry (broker_server_t *self, zhub_txn_t *txn, broker_op_t *op)
     zhub_rc_t rc = broker_state_get (&self->state, txn, op->group, op->offset, &state, true);
     if (rc == ZHUB_ERROR)
         return rc;
-    broker_msg_state_add (&state, self->txn_now, op->code, op->reason);
+    broker_msg_state_add (&state, self->now, op->code, op->reason);
     state.done = false;
     state.attempts = op->attempts;
     state.next_due_ms = op->due_ms;
@@ -183,18 +182,18 @@ s_apply_dead (broker_server_t *self, zhub_txn_t *txn, broker_op_t *op)
     zhub_rc_t rc = broker_state_get (&self->state, txn, op->group, op->offset, &state, true);
     if (rc == ZHUB_ERROR)
         return rc;
-    broker_msg_state_add (&state, self->txn_now, op->code, op->reason);
+    broker_msg_state_add (&state, self->now, op->code, op->reason);
     broker_record_t record;
     rc = broker_log_read (self->log, txn, op->offset, &record);
     op->dlq_failed = rc != ZHUB_OK;
     if (rc == ZHUB_OK) {
         zhub_msg_t *dead =
             broker_dlq_build (op->group, record.msg, record.msg_size, op->offset, state.history,
-                              state.history_count, op->code, op->cause, self->txn_now);
+                              state.history_count, op->code, op->cause, self->now);
         uint8_t *buf = NULL;
         size_t size;
         if (dead && zhub_msg_encode (dead, &buf, &size, NULL, 0) == 0)
-            rc = broker_log_append (self->log, txn, &self->batch, dead, buf, size, self->txn_now,
+            rc = broker_log_append (self->log, txn, &self->batch, dead, buf, size, self->now,
                                     &op->result_offset, &op->duplicate);
         else
             op->dlq_failed = true;
@@ -477,19 +476,19 @@ static const s_kind_row_t s_kinds[BROKER_OP_KINDS] = {
 };
 
 bool
-broker_turn_writes (const broker_ops_t *ops)
+broker_turn_writes (const broker_server_t *self)
 {
-    for (size_t i = 0; i < ops->count; i++)
-        if (s_kinds[ops->list[i].kind].writes)
+    for (size_t i = 0; i < self->op_count; i++)
+        if (s_kinds[self->ops[i].kind].writes)
             return true;
     return false;
 }
 
 zhub_rc_t
-broker_turn_apply (broker_server_t *self, broker_ops_t *ops, zhub_txn_t *txn)
+broker_turn_apply (broker_server_t *self, zhub_txn_t *txn)
 {
-    for (size_t i = 0; i < ops->count; i++) {
-        broker_op_t *op = &ops->list[i];
+    for (size_t i = 0; i < self->op_count; i++) {
+        broker_op_t *op = &self->ops[i];
         const s_kind_row_t *row = &s_kinds[op->kind];
         if (row->apply && row->apply (self, txn, op) != ZHUB_OK)
             return ZHUB_ERROR;
@@ -498,11 +497,11 @@ broker_turn_apply (broker_server_t *self, broker_ops_t *ops, zhub_txn_t *txn)
 }
 
 void
-broker_turn_answer (broker_server_t *self, broker_ops_t *ops, bool committed)
+broker_turn_answer (broker_server_t *self, bool committed)
 {
     bool rebuild = false;
-    for (size_t i = 0; i < ops->count; i++) {
-        broker_op_t *op = &ops->list[i];
+    for (size_t i = 0; i < self->op_count; i++) {
+        broker_op_t *op = &self->ops[i];
         const s_kind_row_t *row = &s_kinds[op->kind];
         s_answer_fn *answer = committed ? row->committed : row->failed;
         //  another answer to a client with confirmations pending: those first

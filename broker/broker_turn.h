@@ -118,13 +118,6 @@ typedef struct {
     int64_t next_due;           //  RELEASE: the earliest still held
 } broker_op_t;
 
-//  A list of ops: the one the turn collects into, or the one whose
-//  transaction is being committed (see broker_commit.h).
-typedef struct {
-    broker_op_t *list;
-    size_t count, cap;
-} broker_ops_t;
-
 //  A PUBACKS frame being filled for one client while a transaction is
 //  answered (broker_turn_answer).
 typedef struct {
@@ -152,17 +145,12 @@ struct broker_server_t {
     bool trim_on;               //  some rule limits anything
     broker_map_t *clients;      //  routing id -> broker_client_t
     int64_t started_ms, next_sweep_ms, last_sweep_ms, next_client_check_ms, next_floor_flush_ms;
-    broker_ops_t ops;        //  what the turn collects (the loop thread's)
-    broker_ops_t committing; //  the transaction in flight (broker_commit.h)
-    struct broker_committer_t *committer; //  the commit thread (NULL: commit on the loop)
-    bool in_flight;          //  committing is handed to the commit thread
-    zhub_frame_t *stashed;   //  a frame read in flight, handled once it is back (broker_commands.h)
-    broker_client_t *stashed_client;
+    broker_op_t *ops;
+    size_t op_count, op_cap;
     broker_pubacks_t *pubacks; //  open PUBACKS frames while answering (few: one per client)
     size_t pubacks_count, pubacks_cap;
     broker_log_batch_t batch;
-    int64_t now;     //  wall clock of the current turn
-    int64_t txn_now; //  wall clock the transaction stores (apply reads this, never now)
+    int64_t now; //  wall clock of the current turn
     bool sweep;  //  run the maintenance phase in this turn's transaction
     uint64_t published, duplicates, rejected;
     zhub_table_t erasures;    //  GDPR erase requests (broker_erasures.h)
@@ -189,11 +177,11 @@ typedef struct broker_server_t broker_server_t;
 //  next broker_turn_op_add).
 broker_op_t *broker_turn_op_add (broker_server_t *self, broker_op_kind_t kind);
 
-//  Frees what the ops own and empties the list.
-void broker_turn_ops_clear (broker_ops_t *ops);
+//  Frees what the turn's ops own and empties the list.
+void broker_turn_ops_clear (broker_server_t *self);
 
-//  True when some op of the list writes to the store.
-bool broker_turn_writes (const broker_ops_t *ops);
+//  True when some op of the turn writes to the store.
+bool broker_turn_writes (const broker_server_t *self);
 
 //  Adds the RETRY or DEAD op a failed delivery calls for (from a NACK or an
 //  expired ack deadline) and logs it. terminal: the consumer said it can
@@ -202,19 +190,17 @@ void broker_turn_failure (broker_server_t *self, const broker_group_t *group,
                           const broker_failure_t *failure, bool terminal, uint32_t code,
                           const char *reason);
 
-//  Applies every op of the list in txn (the table's apply column). Runs
-//  inside a zhub_store_write callback, which may run more than once, and
-//  possibly on the commit thread: it writes only to the store, to the
-//  ops' result fields, to self->batch and to self->erase_pending, and
-//  reads self->txn_now (never self->now), the log's extent, the tables
-//  and the config. Returns ZHUB_OK or ZHUB_ERROR.
-zhub_rc_t broker_turn_apply (broker_server_t *self, broker_ops_t *ops, zhub_txn_t *txn);
+//  Applies every op of the turn in txn (the table's apply column). Runs
+//  inside a zhub_store_write callback, which may run more than once: it
+//  writes only to the store and to the ops' result fields. Returns ZHUB_OK
+//  or ZHUB_ERROR.
+zhub_rc_t broker_turn_apply (broker_server_t *self, zhub_txn_t *txn);
 
-//  Answers every op of the list after its transaction: the table's
+//  Answers every op of the turn after its transaction: the table's
 //  "committed" column when committed, its "failed" column otherwise; then,
 //  when the commit failed and some op's kind says so, drops the in-memory
 //  windows so they are rebuilt from the store, as after a restart.
-void broker_turn_answer (broker_server_t *self, broker_ops_t *ops, bool committed);
+void broker_turn_answer (broker_server_t *self, bool committed);
 
 //  -------------------------------------------------------------------
 //  Sending to peers (never blocks)
