@@ -35,7 +35,8 @@
 //         GROUP_OK     no      -                               GROUP_OK             ERROR 503
 //
 //  A turn with no writing op and no maintenance due is answered without a
-//  transaction, as "committed".
+//  transaction, as "committed". A client that asked for batch_acks in
+//  HELLO gets its PUBACKs of a turn as PUBACKS frames (broker_turn.c).
 #ifndef BROKER_TURN_H
 #define BROKER_TURN_H
 
