@@ -278,8 +278,12 @@ s_handle (broker_server_t *self, broker_client_t *client, zhub_frame_t *frame)
             zhub_debug ("hello", "client=%s name=%s instance=%s", client->label,
                         zhub_log_safe (frame->name, safe, sizeof safe),
                         client->instance ? client->instance : "-");
+            //  PUBACKS (PROTOCOL.md 5.2) only for a client that asked: every
+            //  other one gets one PUBACK per publish, as before
+            client->batch_acks = frame->batch_acks;
             zhub_frame_t *welcome = zhub_frame_new (ZHUB_CMD_WELCOME);
             welcome->version = ZHUB_PROTO_VERSION;
+            welcome->batch_acks = client->batch_acks;
             broker_turn_send (self, client, welcome);
             zhub_frame_destroy (&welcome);
             break;

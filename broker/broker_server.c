@@ -263,6 +263,7 @@ broker_server_destroy (broker_server_t **self_p)
     zhub_metrics_destroy (&self->metrics);
     broker_turn_ops_clear (self);
     free (self->ops);
+    free (self->pubacks);
     broker_peers_free_all (self);
     broker_map_destroy (&self->clients);
     broker_groups_destroy (&self->groups);

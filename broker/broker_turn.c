@@ -250,13 +250,59 @@ s_storage_error (broker_server_t *self, broker_op_t *op)
                        "the broker could not store it; retry");
 }
 
+//  Batched confirmations (PROTOCOL.md 5.2): a client that said batch_acks
+//  in HELLO gets one PUBACKS per run of consecutive seqs in a transaction
+//  instead of one PUBACK each. Its open frame goes out when the run breaks,
+//  when it is full, before any other answer to that client (so answers
+//  keep their order) and at the end of the transaction's answers.
+static void
+s_pubacks_flush_at (broker_server_t *self, size_t i)
+{
+    broker_pubacks_t *open = &self->pubacks[i];
+    broker_turn_send (self, open->client, open->frame);
+    zhub_frame_destroy (&open->frame);
+    self->pubacks[i] = self->pubacks[--self->pubacks_count];
+}
+
+static void
+s_pubacks_flush (broker_server_t *self, broker_client_t *client)
+{
+    for (size_t i = 0; i < self->pubacks_count; i++)
+        if (self->pubacks[i].client == client) {
+            s_pubacks_flush_at (self, i);
+            return;
+        }
+}
+
+static void
+s_pubacks_add (broker_server_t *self, broker_op_t *op)
+{
+    broker_pubacks_t *open = NULL;
+    for (size_t i = 0; i < self->pubacks_count && !open; i++)
+        if (self->pubacks[i].client == op->client) {
+            zhub_frame_t *frame = self->pubacks[i].frame;
+            if (frame->seq + frame->ack_count == op->seq && frame->ack_count < ZHUB_FRAME_MAX_ACKS)
+                open = &self->pubacks[i];
+            else
+                s_pubacks_flush_at (self, i);
+        }
+    if (!open) {
+        if (self->pubacks_count == self->pubacks_cap) {
+            self->pubacks_cap = self->pubacks_cap ? self->pubacks_cap * 2 : 16;
+            self->pubacks =
+                zhub_realloc (self->pubacks, self->pubacks_cap * sizeof (broker_pubacks_t));
+        }
+        open = &self->pubacks[self->pubacks_count++];
+        open->client = op->client;
+        open->frame = zhub_frame_new (ZHUB_CMD_PUBACKS);
+        open->frame->seq = op->seq;
+    }
+    zhub_frame_add_ack (open->frame, op->result_offset, op->duplicate);
+}
+
 static void
 s_puback (broker_server_t *self, broker_op_t *op)
 {
-    zhub_frame_t *frame = zhub_frame_new (ZHUB_CMD_PUBACK);
-    frame->seq = op->seq;
-    frame->offset = op->result_offset;
-    frame->duplicate = op->duplicate;
     op->duplicate ? self->duplicates++ : self->published++;
     char safe_id[80], safe_topic[80];
     zhub_debug ("publish", "id=%s topic=%s offset=%llu duplicate=%s client=%s",
@@ -264,6 +310,14 @@ s_puback (broker_server_t *self, broker_op_t *op)
                 zhub_log_safe (op->msg->type, safe_topic, sizeof safe_topic),
                 (unsigned long long)op->result_offset, op->duplicate ? "true" : "false",
                 op->client->label);
+    if (op->client->batch_acks) {
+        s_pubacks_add (self, op);
+        return;
+    }
+    zhub_frame_t *frame = zhub_frame_new (ZHUB_CMD_PUBACK);
+    frame->seq = op->seq;
+    frame->offset = op->result_offset;
+    frame->duplicate = op->duplicate;
     broker_turn_send (self, op->client, frame);
     zhub_frame_destroy (&frame);
 }
@@ -462,10 +516,15 @@ broker_turn_answer (broker_server_t *self, bool committed)
         broker_op_t *op = &self->ops[i];
         const s_kind_row_t *row = &s_kinds[op->kind];
         s_answer_fn *answer = committed ? row->committed : row->failed;
+        //  another answer to a client with confirmations pending: those first
+        if (answer && answer != s_puback && answer != s_held && op->client && self->pubacks_count)
+            s_pubacks_flush (self, op->client);
         if (answer)
             answer (self, op);
         rebuild = rebuild || (!committed && row->rebuild_on_failure);
     }
+    while (self->pubacks_count)
+        s_pubacks_flush_at (self, self->pubacks_count - 1);
     if (rebuild)
         broker_groups_reset (self->groups);
 }

@@ -35,7 +35,8 @@
 //         GROUP_OK     no      -                               GROUP_OK             ERROR 503
 //
 //  A turn with no writing op and no maintenance due is answered without a
-//  transaction, as "committed".
+//  transaction, as "committed". A client that asked for batch_acks in
+//  HELLO gets its PUBACKs of a turn as PUBACKS frames (broker_turn.c).
 #ifndef BROKER_TURN_H
 #define BROKER_TURN_H
 
@@ -82,6 +83,7 @@ typedef struct {
     uint64_t key_generation;
     uint64_t owner;
     char *instance; //  HELLO's instance (broadcast delivery), owned; NULL: none
+    bool batch_acks; //  said so in HELLO: its PUBACKs go out as PUBACKS frames
 } broker_client_t;
 
 typedef enum {
@@ -127,6 +129,13 @@ typedef struct {
     int64_t next_due;           //  RELEASE: the earliest still held
 } broker_op_t;
 
+//  A PUBACKS frame being filled for one client while a transaction is
+//  answered (broker_turn_answer).
+typedef struct {
+    broker_client_t *client;
+    zhub_frame_t *frame;
+} broker_pubacks_t;
+
 //  The server: one thread owns all of it, so nothing is locked.
 struct broker_server_t {
     broker_config_t config;
@@ -154,6 +163,8 @@ struct broker_server_t {
     int64_t started_ms, next_sweep_ms, last_sweep_ms, next_client_check_ms, next_floor_flush_ms;
     broker_op_t *ops;
     size_t op_count, op_cap;
+    broker_pubacks_t *pubacks; //  open PUBACKS frames while answering (few: one per client)
+    size_t pubacks_count, pubacks_cap;
     broker_log_batch_t batch;
     int64_t now; //  wall clock of the current turn
     bool sweep;  //  run the maintenance phase in this turn's transaction

@@ -42,6 +42,8 @@ struct zhub_client_t {
     size_t join_count;
     int64_t last_send_ms; //  monotonic
     bool hello_sent;
+    zhub_frame_t *pubacks; //  a PUBACKS being handed out as PUBACKs, one per s_recv
+    size_t pubacks_next;
 };
 
 typedef enum { S_FRAME = 0, S_TIMEOUT, S_FAULT } s_wait_t;
@@ -151,6 +153,7 @@ zhub_client_destroy (zhub_client_t **self_p)
     for (size_t i = 0; i < self->queue_count; i++)
         zhub_frame_destroy (&self->queue[(self->queue_head + i) % self->queue_cap]);
     free (self->queue);
+    zhub_frame_destroy (&self->pubacks);
     for (size_t i = 0; i < self->join_count; i++)
         zhub_frame_destroy (&self->joins[i]);
     free (self->joins);
@@ -219,6 +222,9 @@ s_send (zhub_client_t *self, const zhub_frame_t *frame, int timeout_ms)
         hello->version = ZHUB_PROTO_VERSION;
         hello->name = zhub_strdup (self->name);
         hello->instance = zhub_strdup (self->instance);
+        //  one PUBACKS per batch instead of a PUBACK per message (a broker
+        //  that does not know the flag ignores it; s_recv takes both)
+        hello->batch_acks = true;
         int rc = s_send_raw (self, hello, timeout_ms);
         zhub_frame_destroy (&hello);
         if (rc)
@@ -234,6 +240,19 @@ s_recv (zhub_client_t *self, int timeout_ms, zhub_frame_t **frame)
 {
     int64_t deadline = zhub_mono_ms () + (timeout_ms < 0 ? 0 : timeout_ms);
     while (true) {
+        //  A PUBACKS is handed out as the PUBACKs it stands for, so that
+        //  every caller matches answers by seq as before
+        if (self->pubacks) {
+            zhub_frame_t *batch = self->pubacks;
+            size_t i = self->pubacks_next++;
+            *frame = zhub_frame_new (ZHUB_CMD_PUBACK);
+            (*frame)->seq = batch->seq + i;
+            (*frame)->offset = batch->ack_offsets[i];
+            (*frame)->duplicate = batch->ack_duplicates[i];
+            if (self->pubacks_next == batch->ack_count)
+                zhub_frame_destroy (&self->pubacks);
+            return S_FRAME;
+        }
         //  A frame already queued is taken without polling (a burst of
         //  PUBACKs costs one poll, not one each); poll only when none is.
         zmq_msg_t msg;
@@ -261,6 +280,12 @@ s_recv (zhub_client_t *self, int timeout_ms, zhub_frame_t **frame)
             zmq_msg_recv (&msg, self->sock, 0);
             more = zmq_msg_more (&msg);
             zmq_msg_close (&msg);
+        }
+        if (*frame && (*frame)->cmd == ZHUB_CMD_PUBACKS) {
+            self->pubacks = *frame; //  the decoder made sure it holds at least one
+            self->pubacks_next = 0;
+            *frame = NULL;
+            continue;
         }
         if (*frame)
             return S_FRAME;

@@ -34,15 +34,17 @@ enum {
     F_MAXIF = 1 << 16,
     F_TIME = 1 << 17,
     F_DEFER = 1 << 18,
-    F_INSTANCE = 1 << 19
+    F_INSTANCE = 1 << 19,
+    F_BATCH = 1 << 20, //  batch_acks, sent only when true
+    F_ACKS = 1 << 21   //  offsets, duplicates (positions, sent only when any)
 };
 
 static const struct {
     const char *name;
     unsigned uses, requires;
 } s_layout[ZHUB_CMD_COUNT_] = {
-    [ZHUB_CMD_HELLO] = {"HELLO", F_VERSION | F_NAME | F_INSTANCE, F_VERSION},
-    [ZHUB_CMD_WELCOME] = {"WELCOME", F_VERSION, F_VERSION},
+    [ZHUB_CMD_HELLO] = {"HELLO", F_VERSION | F_NAME | F_INSTANCE | F_BATCH, F_VERSION},
+    [ZHUB_CMD_WELCOME] = {"WELCOME", F_VERSION | F_BATCH, F_VERSION},
     [ZHUB_CMD_PUBLISH] = {"PUBLISH", F_SEQ | F_MSG, F_SEQ | F_MSG},
     [ZHUB_CMD_PUBACK] = {"PUBACK", F_SEQ | F_OFFSET | F_DUP, F_SEQ},
     [ZHUB_CMD_JOIN] = {"JOIN", F_SEQ | F_GROUP | F_TOPICS | F_CREDIT | F_GROUPCFG, F_GROUP | F_TOPICS},
@@ -61,6 +63,7 @@ static const struct {
     [ZHUB_CMD_GROUP_SET] = {"GROUP_SET", F_SEQ | F_GROUP | F_GROUPCFG | F_MAXIF, F_GROUP},
     [ZHUB_CMD_GROUP_RESET] = {"GROUP_RESET", F_SEQ | F_GROUP | F_OFFSET | F_TIME, F_GROUP},
     [ZHUB_CMD_GROUP_OK] = {"GROUP_OK", F_SEQ | F_GROUP | F_OFFSET, F_GROUP},
+    [ZHUB_CMD_PUBACKS] = {"PUBACKS", F_SEQ | F_ACKS, F_SEQ | F_ACKS},
 };
 
 const char *
@@ -102,6 +105,8 @@ zhub_frame_destroy (zhub_frame_t **self_p)
         free (self->topics[i]);
     free (self->topics);
     free (self->msg);
+    free (self->ack_offsets);
+    free (self->ack_duplicates);
     free (self);
     *self_p = NULL;
 }
@@ -123,6 +128,20 @@ zhub_frame_add_topic (zhub_frame_t *self, const char *topic)
     self->topics[self->topic_count++] = zhub_strdup (topic);
 }
 
+int
+zhub_frame_add_ack (zhub_frame_t *self, uint64_t offset, bool duplicate)
+{
+    if (self->ack_count >= ZHUB_FRAME_MAX_ACKS)
+        return -1;
+    if (!self->ack_offsets) {
+        self->ack_offsets = zhub_malloc (ZHUB_FRAME_MAX_ACKS * sizeof (uint64_t));
+        self->ack_duplicates = zhub_malloc (ZHUB_FRAME_MAX_ACKS * sizeof (bool));
+    }
+    self->ack_offsets[self->ack_count] = offset;
+    self->ack_duplicates[self->ack_count++] = duplicate;
+    return 0;
+}
+
 static void
 s_pack_uint (msgpack_packer *pk, const char *key, uint64_t value)
 {
@@ -137,7 +156,7 @@ zhub_frame_encode (const zhub_frame_t *self, uint8_t **buf, size_t *size)
         return -1;
     unsigned uses = s_layout[self->cmd].uses, req = s_layout[self->cmd].requires;
     if (((req & F_GROUP) && !self->group) || ((req & F_MSG) && !self->msg)
-        || ((req & F_TOPICS) && !self->topic_count))
+        || ((req & F_TOPICS) && !self->topic_count) || ((req & F_ACKS) && !self->ack_count))
         return -1;
     bool has_name = (uses & F_NAME) && self->name;
     bool has_instance = (uses & F_INSTANCE) && self->instance; //  sent only when set
@@ -147,12 +166,17 @@ zhub_frame_encode (const zhub_frame_t *self, uint8_t **buf, size_t *size)
     bool has_msg = (uses & F_MSG) && self->msg;
     bool has_start = (uses & F_GROUPCFG) && self->start;
     bool has_defer = (uses & F_DEFER) && self->defer; //  sent only when set
+    bool has_batch = (uses & F_BATCH) && self->batch_acks;
+    size_t dup_count = 0;
+    for (size_t i = 0; (uses & F_ACKS) && i < self->ack_count; i++)
+        dup_count += self->ack_duplicates[i];
     size_t pairs = 1;
     pairs += !!(uses & F_VERSION) + !!(uses & F_SEQ) + !!(uses & F_TAG) + !!(uses & F_OFFSET)
              + !!(uses & F_ATTEMPT) + !!(uses & F_CREDIT) + !!(uses & F_DELAY)
              + !!(uses & F_TERMINAL) + !!(uses & F_DUP) + !!(uses & F_CODE) + !!(uses & F_MAXIF)
              + !!(uses & F_TIME);
-    pairs += has_name + has_instance + has_group + has_reason + has_topics + has_msg + has_start + has_defer;
+    pairs += has_name + has_instance + has_group + has_reason + has_topics + has_msg + has_start
+             + has_defer + has_batch + !!(uses & F_ACKS) + (dup_count > 0);
     if (uses & F_GROUPCFG)
         pairs += 3;
 
@@ -185,6 +209,23 @@ zhub_frame_encode (const zhub_frame_t *self, uint8_t **buf, size_t *size)
     if (has_defer) {
         zhub_mpack_pack_str (&pk, "defer");
         msgpack_pack_true (&pk);
+    }
+    if (has_batch) {
+        zhub_mpack_pack_str (&pk, "batch_acks");
+        msgpack_pack_true (&pk);
+    }
+    if (uses & F_ACKS) {
+        zhub_mpack_pack_str (&pk, "offsets");
+        msgpack_pack_array (&pk, self->ack_count);
+        for (size_t i = 0; i < self->ack_count; i++)
+            msgpack_pack_uint64 (&pk, self->ack_offsets[i]);
+        if (dup_count) {
+            zhub_mpack_pack_str (&pk, "duplicates");
+            msgpack_pack_array (&pk, dup_count);
+            for (size_t i = 0; i < self->ack_count; i++)
+                if (self->ack_duplicates[i])
+                    msgpack_pack_uint64 (&pk, i);
+        }
     }
     if (uses & F_DUP) {
         zhub_mpack_pack_str (&pk, "duplicate");
@@ -349,7 +390,8 @@ zhub_frame_decode (const uint8_t *buf, size_t size, char *err, size_t err_size)
     }
     if (((uses & F_TERMINAL) && s_read_bool (map, "terminal", &self->terminal, &present))
         || ((uses & F_DEFER) && s_read_bool (map, "defer", &self->defer, &present))
-        || ((uses & F_DUP) && s_read_bool (map, "duplicate", &self->duplicate, &present))) {
+        || ((uses & F_DUP) && s_read_bool (map, "duplicate", &self->duplicate, &present))
+        || ((uses & F_BATCH) && s_read_bool (map, "batch_acks", &self->batch_acks, &present))) {
         s_fail (&self, err, err_size, "bad boolean field", NULL);
         goto done;
     }
@@ -429,6 +471,40 @@ zhub_frame_decode (const uint8_t *buf, size_t size, char *err, size_t err_size)
             }
             if (self->topic_count)
                 seen |= F_TOPICS;
+        }
+    }
+    if (uses & F_ACKS) {
+        //  offsets: 1..ZHUB_FRAME_MAX_ACKS uints; duplicates: positions in
+        //  offsets (absent, nil or empty: none)
+        const msgpack_object *offsets = zhub_mpack_get (map, "offsets");
+        const msgpack_object *dups = zhub_mpack_get (map, "duplicates");
+        if (offsets) {
+            if (offsets->type != MSGPACK_OBJECT_ARRAY || !offsets->via.array.size
+                || offsets->via.array.size > ZHUB_FRAME_MAX_ACKS) {
+                s_fail (&self, err, err_size, "bad field", "offsets");
+                goto done;
+            }
+            for (uint32_t i = 0; i < offsets->via.array.size; i++) {
+                if (zhub_mpack_uint (&offsets->via.array.ptr[i], &v)) {
+                    s_fail (&self, err, err_size, "bad field", "offsets");
+                    goto done;
+                }
+                zhub_frame_add_ack (self, v, false);
+            }
+            seen |= F_ACKS;
+        }
+        if (dups && dups->type != MSGPACK_OBJECT_NIL) {
+            if (dups->type != MSGPACK_OBJECT_ARRAY || dups->via.array.size > ZHUB_FRAME_MAX_ACKS) {
+                s_fail (&self, err, err_size, "bad field", "duplicates");
+                goto done;
+            }
+            for (uint32_t i = 0; i < dups->via.array.size; i++) {
+                if (zhub_mpack_uint (&dups->via.array.ptr[i], &v) || v >= self->ack_count) {
+                    s_fail (&self, err, err_size, "bad field", "duplicates");
+                    goto done;
+                }
+                self->ack_duplicates[v] = true;
+            }
         }
     }
     if (uses & F_MSG) {

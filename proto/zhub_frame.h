@@ -22,6 +22,9 @@
 //  A group: 128 bytes, or a replica group "<group>~<instance>" (GROUP_SET,
 //  GROUP_RESET, STATS; JOIN refuses the "~")
 #define ZHUB_FRAME_MAX_GROUP (128 + 1 + ZHUB_FRAME_MAX_INSTANCE)
+//  PUBACKS confirms at most this many publishes (its offsets and the
+//  positions of duplicates stay within ZHUB_FRAME_MAX_ITEMS)
+#define ZHUB_FRAME_MAX_ACKS 240
 
 typedef enum {
     ZHUB_CMD_INVALID = 0,
@@ -44,6 +47,7 @@ typedef enum {
     ZHUB_CMD_GROUP_SET,     //  client -> broker: seq, group, settings to change (0 = keep)
     ZHUB_CMD_GROUP_RESET,   //  client -> broker: seq, group, offset or time_ms to move to
     ZHUB_CMD_GROUP_OK,      //  broker -> client: seq, group, offset (the group's floor)
+    ZHUB_CMD_PUBACKS,       //  broker -> client: seq (the first), one offset per seq, duplicates
     ZHUB_CMD_COUNT_
 } zhub_cmd_t;
 
@@ -63,6 +67,7 @@ typedef enum {
 typedef struct {
     zhub_cmd_t cmd;
     uint32_t version;        //  HELLO, WELCOME
+    bool batch_acks;         //  HELLO: the client takes PUBACKS; WELCOME: it will get them
     uint64_t seq;            //  PUBLISH, PUBACK, JOIN, JOINED, ERROR, STATS, STATS_REPLY
     uint64_t tag;            //  DELIVER, ACK, NACK
     uint64_t offset;         //  PUBACK, DELIVER
@@ -89,6 +94,11 @@ typedef struct {
     int64_t time_ms;         //  GROUP_RESET: unix ms to move to when offset is 0
     uint8_t *msg;            //  PUBLISH, DELIVER: envelope bytes; STATS_REPLY: figures
     size_t msg_size;
+    //  PUBACKS: the publishes seq, seq + 1, ... seq + ack_count - 1 are
+    //  stored at ack_offsets[i] (duplicate: ack_duplicates[i])
+    uint64_t *ack_offsets;
+    bool *ack_duplicates;
+    size_t ack_count;
 } zhub_frame_t;
 
 //  A new zeroed frame for cmd (delay_ms preset to -1).
@@ -102,6 +112,10 @@ void zhub_frame_set_msg (zhub_frame_t *self, const uint8_t *data, size_t size);
 
 //  Appends a topic (copied).
 void zhub_frame_add_topic (zhub_frame_t *self, const char *topic);
+
+//  Appends one confirmation to a PUBACKS frame (the next seq). Returns 0,
+//  or -1 when the frame holds ZHUB_FRAME_MAX_ACKS already.
+int zhub_frame_add_ack (zhub_frame_t *self, uint64_t offset, bool duplicate);
 
 //  Encodes into a fresh heap buffer (caller frees *buf). Returns 0, or -1
 //  when a field the command requires is missing (a programmer error).

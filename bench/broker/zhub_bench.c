@@ -29,6 +29,7 @@ static const char *s_usage =
 typedef struct {
     const char *endpoint;
     int index, count, size, window, subjects;
+    bool batch_acks;     //  HELLO asks for PUBACKS (ZHUB_BENCH_BATCH_ACKS=0: one PUBACK each)
     int64_t *latency_us; //  one per message
     int errors;
     void *ctx;
@@ -49,13 +50,20 @@ s_take_reply (s_pub_t *p, void *sock, int flags, const int64_t *sent_at, int *do
     zhub_frame_t *frame = zhub_frame_decode (zmq_msg_data (&reply), zmq_msg_size (&reply), NULL, 0);
     zmq_msg_close (&reply);
     int counted = 0;
+    int64_t now = bench_now_us ();
     if (frame && (frame->cmd == ZHUB_CMD_PUBACK || frame->cmd == ZHUB_CMD_ERROR) && frame->seq >= 1
         && frame->seq <= (uint64_t)p->count) {
         if (frame->cmd == ZHUB_CMD_ERROR)
             p->errors++;
-        p->latency_us[(*done)++] = bench_now_us () - sent_at[frame->seq - 1];
+        p->latency_us[(*done)++] = now - sent_at[frame->seq - 1];
         counted = 1;
     }
+    //  a batch of confirmations (PROTOCOL.md 5.2): seq, seq + 1, ...
+    for (size_t i = 0; frame && frame->cmd == ZHUB_CMD_PUBACKS && i < frame->ack_count; i++)
+        if (frame->seq + i >= 1 && frame->seq + i <= (uint64_t)p->count) {
+            p->latency_us[(*done)++] = now - sent_at[frame->seq + i - 1];
+            counted = 1;
+        }
     zhub_frame_destroy (&frame);
     return counted;
 }
@@ -73,6 +81,20 @@ s_publisher (void *arg)
     zmq_setsockopt (sock, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
     zhub_bus_auth_apply (&s_auth, sock);
     zmq_connect (sock, p->endpoint);
+    //  HELLO with batch_acks (unless told not to): the broker confirms a
+    //  batch of publishes in one PUBACKS frame, as zhub_client asks for
+    if (p->batch_acks) {
+        zhub_frame_t *hello = zhub_frame_new (ZHUB_CMD_HELLO);
+        hello->version = ZHUB_PROTO_VERSION;
+        hello->name = zhub_strdup ("zhub_bench");
+        hello->batch_acks = true;
+        uint8_t *buf;
+        size_t size;
+        zhub_frame_encode (hello, &buf, &size);
+        zhub_frame_destroy (&hello);
+        zmq_send (sock, buf, size, 0);
+        free (buf);
+    }
     //  data {"pad": "xxx..."}: the same SIZE-byte payload in every message,
     //  as the other clients send one buffer
     char *pad = malloc ((size_t)p->size + 1);
@@ -218,10 +240,12 @@ main (int argc, char **argv)
         int subjects = a.extra ? atoi (a.extra) : 10000;
         if (subjects < 1)
             subjects = 1;
+        const char *batch = getenv ("ZHUB_BENCH_BATCH_ACKS");
+        bool batch_acks = !batch || strcmp (batch, "0");
         int64_t start = bench_now_us ();
         for (int i = 0; i < n; i++) {
-            pubs[i] = (s_pub_t){
-                a.endpoint, i, per, a.size, a.window, subjects, all + (size_t)i * per, 0, ctx};
+            pubs[i] = (s_pub_t){a.endpoint, i,   per, a.size, a.window, subjects, batch_acks,
+                                all + (size_t)i * per, 0, ctx};
             pthread_create (&threads[i], NULL, s_publisher, &pubs[i]);
         }
         int errors = 0;

@@ -378,7 +378,7 @@ def test_a_delivery_that_is_no_envelope_is_refused_for_good(fake_broker):
         joining.start()
         peer, hello = next_frame()
         peer, join = next_frame()
-        assert hello == {"cmd": "HELLO", "v": 1, "name": "consumer"}
+        assert hello == {"cmd": "HELLO", "v": 1, "name": "consumer", "batch_acks": True}
         assert (join["cmd"], join["group"], join["topics"]) == ("JOIN", "g", ["contact.>"])
         answer(peer, {"cmd": "JOINED", "seq": join["seq"], "group": "g"})
         joining.join(10)
@@ -441,3 +441,49 @@ def test_curve_a_known_key_publishes_a_stranger_gets_nowhere_plain_stays_local(h
     env = {"ZHUB_BUS_SECURITY": "curve"}
     with pytest.raises(ValueError, match="ZHUB_BUS_CERT is not set"):
         zhub.security.from_env([hub.env["ZHUB_BROKER"]], env)
+
+
+def test_confirmations_come_batched_or_one_each_and_are_read_alike(fake_broker):
+    """The client asks for PUBACKS in its HELLO (PROTOCOL.md 5.2) and reads
+    one as the PUBACKs it stands for; from a broker that ignores the flag
+    (older ones) it reads one PUBACK per publish as before."""
+    endpoint, next_frame, answer = fake_broker
+    with zhub.Client(endpoint, "producer", heartbeat_thread=False) as c:
+        done = {}
+        publishing = threading.Thread(target=lambda: done.setdefault(
+            "batched", c.publish_many([env("a-%d" % i) for i in range(3)], timeout=10)))
+        publishing.start()
+        peer, hello = next_frame()
+        assert hello["cmd"] == "HELLO" and hello["batch_acks"] is True
+        seqs = [next_frame()[1]["seq"] for _ in range(3)]
+        assert seqs == list(range(seqs[0], seqs[0] + 3))
+        answer(peer, {"cmd": "WELCOME", "v": 1, "batch_acks": True})
+        answer(peer, {"cmd": "PUBACKS", "seq": seqs[0], "offsets": [11, 12, 4],
+                      "duplicates": [2]})
+        publishing.join(10)
+        assert done["batched"] == [zhub.PubAck(11, False), zhub.PubAck(12, False),
+                                   zhub.PubAck(4, True)]
+
+        publishing = threading.Thread(target=lambda: done.setdefault(
+            "single", c.publish_many([env("b-%d" % i) for i in range(2)], timeout=10)))
+        publishing.start()
+        frames = [next_frame() for _ in range(2)]
+        for peer, frame in reversed(frames):          # any order: matched by seq
+            answer(peer, {"cmd": "PUBACK", "seq": frame["seq"], "offset": frame["seq"] * 10,
+                          "duplicate": False})
+        publishing.join(10)
+        assert done["single"] == [zhub.PubAck(frames[0][1]["seq"] * 10, False),
+                                  zhub.PubAck(frames[1][1]["seq"] * 10, False)]
+
+
+def test_a_malformed_pubacks_confirms_nothing():
+    assert zhub.client.puback_frames({"cmd": "PUBACKS", "seq": 3, "offsets": [5, 6],
+                                      "duplicates": [1]}) == [
+        {"cmd": "PUBACK", "seq": 3, "offset": 5, "duplicate": False},
+        {"cmd": "PUBACK", "seq": 4, "offset": 6, "duplicate": True}]
+    for bad in ({"cmd": "PUBACKS", "offsets": [5]},
+                {"cmd": "PUBACKS", "seq": 3, "offsets": "5"},
+                {"cmd": "PUBACKS", "seq": 3, "offsets": [5], "duplicates": [1]},
+                {"cmd": "PUBACKS", "seq": 3, "offsets": [-5]},
+                {"cmd": "PUBACKS", "seq": True, "offsets": [5]}):
+        assert zhub.client.puback_frames(bad) == []

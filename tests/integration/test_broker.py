@@ -5,8 +5,9 @@ well under a second."""
 import time
 
 import pytest
+import zmq
 
-from zhub_bus import Bus, envelope
+from zhub_bus import Bus, envelope, pack
 
 FAST = {
     "ZHUB_BROKER_ACK_DEADLINE": "1s",
@@ -425,3 +426,82 @@ def test_full_store_answers_503_keeps_serving_and_loses_nothing_confirmed(hub):
     finally:
         producer.close()
         consumer.close()
+
+
+def _pubacks_by_seq(client, seqs, timeout=10.0):
+    """Reads frames until every seq in seqs is confirmed; returns the
+    frames that confirmed them (PUBACK or PUBACKS), in arrival order."""
+    waiting, frames = set(seqs), []
+    deadline = time.monotonic() + timeout
+    while waiting:
+        frame = client.expect(lambda f: f["cmd"] in ("PUBACK", "PUBACKS", "ERROR"),
+                              deadline - time.monotonic())
+        assert frame is not None, "no confirmation for %s" % sorted(waiting)
+        assert frame["cmd"] != "ERROR", frame
+        frames.append(frame)
+        covered = ([frame["seq"]] if frame["cmd"] == "PUBACK"
+                   else range(frame["seq"], frame["seq"] + len(frame["offsets"])))
+        for seq in covered:
+            assert seq in waiting, "seq %d confirmed twice or never sent" % seq
+            waiting.discard(seq)
+    return frames
+
+
+def test_a_client_that_asks_gets_pubacks_batched_and_one_that_does_not_gets_one_each(bus):
+    """PROTOCOL.md 5.2: HELLO batch_acks makes the broker confirm a run of
+    publishes in one PUBACKS frame; a client that does not ask (every
+    client written before it) still gets one PUBACK per publish."""
+    old = bus("old-client")           # zhub_bus's HELLO has no batch_acks
+    new = Bus(old.sock.getsockopt_string(zmq.LAST_ENDPOINT), "new-client", hello=False)
+    try:
+        new.send({"cmd": "HELLO", "v": 1, "name": "new-client", "batch_acks": True})
+        welcome = new.expect(lambda f: f["cmd"] in ("WELCOME", "ERROR"), 5.0)
+        assert welcome["cmd"] == "WELCOME" and welcome.get("batch_acks") is True
+
+        def publish_all(client, prefix, count):
+            seqs = []
+            for i in range(count):
+                seq = client.next_seq()
+                seqs.append(seq)
+                client.send({"cmd": "PUBLISH", "seq": seq,
+                             "msg": pack(envelope("%s-%d" % (prefix, i), "batch.test"))})
+            return seqs
+
+        # the old-style client: exactly one PUBACK per publish, in order
+        seqs = publish_all(old, "old", 40)
+        frames = _pubacks_by_seq(old, seqs)
+        assert [f["cmd"] for f in frames] == ["PUBACK"] * 40
+        assert [f["seq"] for f in frames] == seqs
+        old_offsets = [f["offset"] for f in frames]
+
+        # the new one: PUBACKS only, covering its seqs in publish order,
+        # each with the offset it was stored at
+        seqs = publish_all(new, "new", 40)
+        frames = _pubacks_by_seq(new, seqs)
+        assert {f["cmd"] for f in frames} == {"PUBACKS"}
+        confirmed = [(f["seq"] + i, offset) for f in frames for i, offset in enumerate(f["offsets"])]
+        assert [seq for seq, _ in confirmed] == seqs
+        new_offsets = [offset for _, offset in confirmed]
+        assert len(set(new_offsets + old_offsets)) == 80 and min(new_offsets) > max(old_offsets)
+        assert all("duplicates" not in f for f in frames)
+
+        # a repeat of a stored id: confirmed as a duplicate, by position
+        seq = new.next_seq()
+        new.send({"cmd": "PUBLISH", "seq": seq, "msg": pack(envelope("new-7", "batch.test"))})
+        (frame,) = _pubacks_by_seq(new, [seq])
+        assert frame["cmd"] == "PUBACKS" and frame["offsets"] == [new_offsets[7]]
+        assert frame["duplicates"] == [0]
+
+        # and what they confirmed is what a consumer reads at those offsets
+        consumer = bus("consumer")
+        consumer.join("batch-readers", ["batch.>"], credit=100)
+        got = {}
+        while len(got) < 80:
+            delivery = consumer.recv(5)
+            assert delivery is not None
+            got[delivery["offset"]] = delivery["message"]["id"]
+            consumer.ack(delivery["tag"])
+        assert [got[o] for o in old_offsets] == ["old-%d" % i for i in range(40)]
+        assert [got[o] for o in new_offsets] == ["new-%d" % i for i in range(40)]
+    finally:
+        new.close()

@@ -181,6 +181,120 @@ test_hello_carries_the_instance_when_set (void)
     free (buf);
 }
 
+//  PUBACKS (PROTOCOL.md 5.2): seq is the first publish it confirms, one
+//  offset per publish, duplicates by position.
+static void
+test_pubacks_round_trip (void)
+{
+    zhub_frame_t *f = zhub_frame_new (ZHUB_CMD_PUBACKS);
+    f->seq = 100;
+    CHECK (zhub_frame_add_ack (f, 7, false) == 0);
+    CHECK (zhub_frame_add_ack (f, 9, true) == 0);
+    CHECK (zhub_frame_add_ack (f, 0, false) == 0); //  held (deliverat): offset 0
+    zhub_frame_t *back = s_round_trip (f);
+    CHECK (back && back->cmd == ZHUB_CMD_PUBACKS && back->seq == 100 && back->ack_count == 3);
+    if (back && back->ack_count == 3) {
+        CHECK (back->ack_offsets[0] == 7 && back->ack_offsets[1] == 9 && back->ack_offsets[2] == 0);
+        CHECK (!back->ack_duplicates[0] && back->ack_duplicates[1] && !back->ack_duplicates[2]);
+    }
+    zhub_frame_destroy (&back);
+    zhub_frame_destroy (&f);
+
+    //  the largest one, every publish a duplicate, stays within the
+    //  decoder's item limit
+    f = zhub_frame_new (ZHUB_CMD_PUBACKS);
+    f->seq = 1;
+    for (int i = 0; i < ZHUB_FRAME_MAX_ACKS; i++)
+        CHECK (zhub_frame_add_ack (f, UINT64_MAX - (uint64_t)i, true) == 0);
+    CHECK (zhub_frame_add_ack (f, 1, false) == -1);
+    back = s_round_trip (f);
+    CHECK (back && back->ack_count == ZHUB_FRAME_MAX_ACKS
+           && back->ack_offsets[ZHUB_FRAME_MAX_ACKS - 1] == UINT64_MAX - (ZHUB_FRAME_MAX_ACKS - 1)
+           && back->ack_duplicates[ZHUB_FRAME_MAX_ACKS - 1]);
+    zhub_frame_destroy (&back);
+    zhub_frame_destroy (&f);
+
+    //  nothing to confirm is not a frame
+    f = zhub_frame_new (ZHUB_CMD_PUBACKS);
+    uint8_t *buf = NULL;
+    size_t size;
+    CHECK (zhub_frame_encode (f, &buf, &size) == -1);
+    zhub_frame_destroy (&f);
+}
+
+//  Encodes {cmd: "PUBACKS", seq: 5, <key>: <values>} plus duplicates.
+static zhub_frame_t *
+s_decode_pubacks (int offsets, int dup, bool dups_as_str, char *err, size_t err_size)
+{
+    msgpack_sbuffer sbuf;
+    msgpack_sbuffer_init (&sbuf);
+    msgpack_packer pk;
+    msgpack_packer_init (&pk, &sbuf, msgpack_sbuffer_write);
+    msgpack_pack_map (&pk, 2 + (offsets >= 0) + (dup >= 0 || dups_as_str));
+    zhub_mpack_pack_kv_str (&pk, "cmd", "PUBACKS");
+    zhub_mpack_pack_str (&pk, "seq");
+    msgpack_pack_uint64 (&pk, 5);
+    if (offsets >= 0) {
+        zhub_mpack_pack_str (&pk, "offsets");
+        msgpack_pack_array (&pk, (size_t)offsets);
+        for (int i = 0; i < offsets; i++)
+            msgpack_pack_uint64 (&pk, 10 + (uint64_t)i);
+    }
+    if (dups_as_str)
+        zhub_mpack_pack_kv_str (&pk, "duplicates", "0");
+    else if (dup >= 0) {
+        zhub_mpack_pack_str (&pk, "duplicates");
+        msgpack_pack_array (&pk, 1);
+        msgpack_pack_uint64 (&pk, (uint64_t)dup);
+    }
+    zhub_frame_t *frame = zhub_frame_decode ((const uint8_t *)sbuf.data, sbuf.size, err, err_size);
+    msgpack_sbuffer_destroy (&sbuf);
+    return frame;
+}
+
+static void
+test_pubacks_with_bad_fields_are_refused (void)
+{
+    char err[128];
+    zhub_frame_t *ok = s_decode_pubacks (2, 1, false, err, sizeof err);
+    CHECK (ok && ok->ack_count == 2 && ok->ack_duplicates[1] && !ok->ack_duplicates[0]);
+    zhub_frame_destroy (&ok);
+    CHECK (s_decode_pubacks (-1, -1, false, err, sizeof err) == NULL); //  no offsets
+    CHECK (strstr (err, "missing") != NULL);
+    CHECK (s_decode_pubacks (0, -1, false, err, sizeof err) == NULL); //  empty
+    CHECK (strstr (err, "offsets") != NULL);
+    CHECK (s_decode_pubacks (ZHUB_FRAME_MAX_ACKS + 1, -1, false, err, sizeof err) == NULL);
+    CHECK (s_decode_pubacks (2, 2, false, err, sizeof err) == NULL); //  position past the end
+    CHECK (strstr (err, "duplicates") != NULL);
+    CHECK (s_decode_pubacks (2, -1, true, err, sizeof err) == NULL); //  not an array
+}
+
+//  batch_acks travels only when set: a HELLO without it is byte for byte
+//  what older clients send, and an older broker ignores the key.
+static void
+test_hello_asks_for_batch_acks_only_when_set (void)
+{
+    zhub_frame_t *f = zhub_frame_new (ZHUB_CMD_HELLO);
+    f->version = 1;
+    uint8_t *plain;
+    size_t plain_size;
+    CHECK (zhub_frame_encode (f, &plain, &plain_size) == 0);
+    CHECK (memmem (plain, plain_size, "batch_acks", 10) == NULL);
+    free (plain);
+    f->batch_acks = true;
+    zhub_frame_t *back = s_round_trip (f);
+    CHECK (back && back->cmd == ZHUB_CMD_HELLO && back->batch_acks);
+    zhub_frame_destroy (&back);
+    zhub_frame_destroy (&f);
+    f = zhub_frame_new (ZHUB_CMD_WELCOME);
+    f->version = 1;
+    f->batch_acks = true;
+    back = s_round_trip (f);
+    CHECK (back && back->cmd == ZHUB_CMD_WELCOME && back->batch_acks);
+    zhub_frame_destroy (&back);
+    zhub_frame_destroy (&f);
+}
+
 int
 main (void)
 {
@@ -191,5 +305,8 @@ main (void)
     RUN (test_missing_required_fields_are_refused);
     RUN (test_truncated_frames_are_refused);
     RUN (test_hello_carries_the_instance_when_set);
+    RUN (test_pubacks_round_trip);
+    RUN (test_pubacks_with_bad_fields_are_refused);
+    RUN (test_hello_asks_for_batch_acks_only_when_set);
     TEST_EXIT ();
 }

@@ -57,6 +57,24 @@ _INSTANCE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 RETRY_AFTER_503_S = 0.2             # the broker could not commit: try again soon
 
 
+def puback_frames(frame):
+    """The PUBACK frames a PUBACKS frame stands for (PROTOCOL.md 5.2): seq,
+    seq + 1, ... with one offset each; "duplicates" lists the positions of
+    the duplicates. [] when the frame is not a valid PUBACKS."""
+    seq, offsets = frame.get("seq"), frame.get("offsets")
+    dups = frame.get("duplicates") or []
+    if (not isinstance(seq, int) or isinstance(seq, bool) or not isinstance(offsets, list)
+            or not isinstance(dups, list)
+            or not all(isinstance(o, int) and not isinstance(o, bool) and o >= 0 for o in offsets)
+            or not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d < len(offsets)
+                       for d in dups)):
+        log.warning("zhub: dropped a malformed PUBACKS frame")
+        return []
+    dups = set(dups)
+    return [{"cmd": "PUBACK", "seq": seq + i, "offset": offset, "duplicate": i in dups}
+            for i, offset in enumerate(offsets)]
+
+
 @dataclass(frozen=True)
 class PubAck:
     """The broker stored the message at offset (0: held until its
@@ -188,6 +206,7 @@ class Client:
         self.recent_errors = collections.deque(maxlen=64)   # (code, reason) of ERROR seq 0
         self._seq = 0
         self._inbox = collections.deque()   # DELIVER frames not handed out yet
+        self._pubacks = collections.deque() # PUBACKs a PUBACKS frame stands for, not read yet
         self._joins = {}                    # group -> its JOIN frame (for re-joins)
         self._hello_sent = False
         self._refused = None                # ERROR 426's reason
@@ -245,7 +264,10 @@ class Client:
 
     def _send(self, frame, timeout):
         if not self._hello_sent:
-            hello = {"cmd": "HELLO", "v": PROTO_VERSION, "name": self.name}
+            # batch_acks: one PUBACKS per batch instead of a PUBACK per
+            # message (PROTOCOL.md 5.2); a broker that does not know the
+            # flag ignores it, and _read takes both
+            hello = {"cmd": "HELLO", "v": PROTO_VERSION, "name": self.name, "batch_acks": True}
             if self.instance:
                 hello["instance"] = self.instance
             if not self._write(hello, timeout):
@@ -255,7 +277,10 @@ class Client:
 
     def _read(self, timeout):
         """One decoded frame, or None when none came within timeout.
-        Frames that are not one msgpack map with a cmd are dropped."""
+        Frames that are not one msgpack map with a cmd are dropped. A
+        PUBACKS is read as the PUBACKs it stands for, one per call."""
+        if self._pubacks:
+            return self._pubacks.popleft()
         if not self._sock.poll(max(0, int(timeout * 1000)), zmq.POLLIN):
             return None
         data = self._sock.recv()
@@ -268,7 +293,12 @@ class Client:
         except Exception as e:  # any undecodable frame: msgpack raises several kinds
             log.warning("zhub: dropped a frame that is not msgpack: %s", e)
             return {}
-        return frame if isinstance(frame, dict) and isinstance(frame.get("cmd"), str) else {}
+        if not isinstance(frame, dict) or not isinstance(frame.get("cmd"), str):
+            return {}
+        if frame["cmd"] == "PUBACKS":
+            self._pubacks.extend(puback_frames(frame))
+            return self._pubacks.popleft() if self._pubacks else {}
+        return frame
 
     def _heartbeat(self):
         if not self._send({"cmd": "PING"}, 0):
