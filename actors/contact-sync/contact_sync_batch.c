@@ -126,6 +126,7 @@ typedef struct {
     const contact_sync_t *self;
     const contact_plan_t *plan;
     const zhub_msg_t *msg;
+    size_t pending; //  intents in the table once this one is in
 } s_queue_t;
 
 //  The message's envelope as base64 text (fresh), or NULL.
@@ -201,6 +202,7 @@ s_queue_fn (zhub_txn_t *txn, void *arg)
     text = contact_state_encode (next);
     rc = zhub_txn_put (txn, q->self->contacts, bird, strlen (bird), text, strlen (text));
     free (text);
+    q->pending = zhub_txn_count (txn, q->self->pending);
     return rc;
 }
 
@@ -212,6 +214,8 @@ contact_sync_queue (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const contact_
     if (!plan->next.bird_id || !plan->hubspot_properties)
         return ZHUB_ERROR;
     zhub_rc_t rc = zhub_store_write (ctx->store, s_queue_fn, &q);
+    if (rc == ZHUB_OK)
+        zhub_actor_set_waiting (ctx, (double)q.pending);
     if (rc == ZHUB_OK && self->queued >= 0) {
         if (self->queued++ == 0)
             self->queued_since = zhub_now_ms ();
@@ -482,7 +486,10 @@ contact_sync_flush (zhub_actor_ctx_t *ctx)
     }
     s_scan_t *scan = zhub_calloc (1, sizeof *scan);
     scan->self = self;
-    if (zhub_store_read (ctx->store, s_scan_fn, scan) != ZHUB_OK || !scan->count
+    zhub_rc_t read = zhub_store_read (ctx->store, s_scan_fn, scan);
+    if (read == ZHUB_OK)
+        zhub_actor_set_waiting (ctx, (double)scan->pending);
+    if (read != ZHUB_OK || !scan->count
         || (scan->pending < CONTACT_BATCH_MAX
             && zhub_now_ms () - scan->oldest < self->batch_window_ms)) {
         //  Between batches (or with none due), Bird learns new HubSpot ids.
@@ -521,7 +528,8 @@ contact_sync_flush (zhub_actor_ctx_t *ctx)
         if (zhub_store_write (ctx->store, s_done_fn, &done) != ZHUB_OK) {
             zhub_error ("batch_commit_failed", "count=%zu", scan->count);
             deferred = scan->count;
-        }
+        } else
+            zhub_actor_set_waiting (ctx, (double)(scan->pending - done_count - refused));
     }
     zhub_info ("batch_flushed", "count=%zu synced=%zu refused=%zu deferred=%zu pending=%zu ms=%lld",
                scan->count, done_count, refused, deferred, scan->pending,
