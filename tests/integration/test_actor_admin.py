@@ -145,5 +145,6 @@ def test_hubspot_503_shows_as_writes_waiting_and_the_circuit_open(hub):
         timeout=60, what="the write sent once HubSpot answers")
     assert series(metrics, "zhub_actor_http_requests_total", **{"class": "5xx"}) >= 3
     assert series(metrics, "zhub_actor_messages_total", route="webhook.bird.>", outcome="ok") >= 1
-    upserts = [r["status"] for r in peer_requests(hub, "hubspot", "/crm/v3/objects/contacts/batch/upsert")]
+    upserts = [r["status"] for r in
+               peer_requests(hub, "hubspot", "/crm/v3/objects/contacts/batch/upsert")]
     assert upserts[:4] == [503] * 4 and upserts[-1] in (200, 201), upserts

@@ -154,7 +154,8 @@ def test_a_whatsapp_message_moves_the_gateway_conversation_and_intent(hub):
     text = scrape_until(conv_url, lambda t: series(
         t, "zhub_actor_messages_total", route="webhook.bird.*.inbound", outcome="ok") >= 1,
         "the conversation's message counted")
-    assert series(text, "zhub_actor_sync_latency_seconds_count", route="webhook.bird.*.inbound") >= 1
+    assert series(text, "zhub_actor_sync_latency_seconds_count",
+                  route="webhook.bird.*.inbound") >= 1
     assert series(text, "zhub_actor_ready") == 1
     assert bird_id not in text and "5512345678" not in text
     assert_exposition(text)
