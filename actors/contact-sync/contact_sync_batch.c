@@ -240,7 +240,10 @@ contact_sync_flush (zhub_actor_ctx_t *ctx)
         return;
     }
     s_scan_t *scan = zhub_calloc (1, sizeof *scan);
-    if (s_scan (self, scan) != ZHUB_OK || !scan->count
+    zhub_rc_t read = s_scan (self, scan);
+    if (read == ZHUB_OK)
+        zhub_actor_set_waiting (ctx, (double)scan->pending);
+    if (read != ZHUB_OK || !scan->count
         || (scan->pending < CONTACT_BATCH_MAX
             && zhub_now_ms () - scan->oldest < self->batch_window_ms)) {
         //  Between batches (or with none due), Bird learns new HubSpot ids.
@@ -280,7 +283,8 @@ contact_sync_flush (zhub_actor_ctx_t *ctx)
     if (!committed) {
         zhub_error ("batch_commit_failed", "count=%zu", scan->count);
         deferred = scan->count;
-    }
+    } else
+        zhub_actor_set_waiting (ctx, (double)(scan->pending - done_count - refused));
     zhub_info ("batch_flushed", "count=%zu synced=%zu refused=%zu deferred=%zu pending=%zu ms=%lld",
                scan->count, done_count, refused, deferred, scan->pending,
                (long long)(zhub_mono_ms () - started));

@@ -174,7 +174,11 @@ zhub_rc_t
 contact_sync_queue (zhub_actor_ctx_t *ctx, const zhub_msg_t *cause, const contact_plan_t *plan)
 {
     contact_sync_t *self = ctx->state;
-    zhub_rc_t rc = contact_sync_store_queue (&self->store, plan, cause, zhub_now_ms ());
+    size_t pending = 0;
+    zhub_rc_t rc = contact_sync_store_queue (&self->store, plan, cause, zhub_now_ms (), &pending);
+    //  a held-back write is waiting work (zhub_actor_waiting, zhub status)
+    if (rc == ZHUB_OK)
+        zhub_actor_set_waiting (ctx, (double)pending);
     if (rc == ZHUB_OK && self->queued >= 0) {
         if (self->queued++ == 0)
             self->queued_since = zhub_now_ms ();

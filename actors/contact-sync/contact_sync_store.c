@@ -240,6 +240,7 @@ typedef struct {
     const contact_plan_t *plan;
     const zhub_msg_t *cause;
     int64_t now_ms;
+    size_t pending; //  intents in the table once this one is in
 } s_queue_t;
 
 static zhub_rc_t
@@ -248,6 +249,7 @@ s_queue_fn (zhub_txn_t *txn, void *arg)
     s_queue_t *q = arg;
     if (contact_sync_store_intent_put (txn, q->self, q->plan, q->cause, q->now_ms) != ZHUB_OK)
         return ZHUB_ERROR;
+    q->pending = zhub_txn_count (txn, q->self->pending);
     //  The contact's state moves now (what both sides will hold), so later
     //  events and HubSpot's echoes compare against it.
     return contact_sync_store_put_state (txn, q->self, &q->plan->next);
@@ -255,13 +257,16 @@ s_queue_fn (zhub_txn_t *txn, void *arg)
 
 zhub_rc_t
 contact_sync_store_queue (contact_sync_store_t *self, const contact_plan_t *plan,
-                          const zhub_msg_t *cause, int64_t now_ms)
+                          const zhub_msg_t *cause, int64_t now_ms, size_t *pending)
 {
     assert (self && plan && cause);
     if (!plan->next.bird_id || !plan->hubspot_properties)
         return ZHUB_ERROR;
     s_queue_t q = {.self = self, .plan = plan, .cause = cause, .now_ms = now_ms};
-    return zhub_store_write (self->store, s_queue_fn, &q);
+    zhub_rc_t rc = zhub_store_write (self->store, s_queue_fn, &q);
+    if (rc == ZHUB_OK && pending)
+        *pending = q.pending;
+    return rc;
 }
 
 //  -------------------------------------------------------------------

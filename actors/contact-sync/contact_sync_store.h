@@ -124,10 +124,10 @@ void contact_intent_clear (contact_intent_t *intent);
 //  Queues the plan's HubSpot write for the contact plan->next names: merged
 //  into its intent (a new one is stamped now_ms, with cause's id, trace and
 //  envelope; the plan's audit entries are added to it), the contact's
-//  state moved to plan->next in the same transaction. ZHUB_OK or
-//  ZHUB_ERROR.
+//  state moved to plan->next in the same transaction; *pending (if not
+//  NULL) the intents queued once it is in. ZHUB_OK or ZHUB_ERROR.
 zhub_rc_t contact_sync_store_queue (contact_sync_store_t *self, const contact_plan_t *plan,
-                                    const zhub_msg_t *cause, int64_t now_ms);
+                                    const zhub_msg_t *cause, int64_t now_ms, size_t *pending);
 
 //  What is queued: up to max intents, oldest first, into intents (cleared
 //  by the caller); *count how many, *pending how many are queued in all,

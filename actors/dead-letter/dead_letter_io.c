@@ -5,15 +5,15 @@
 //  and a letter remembers the last command applied to it, so a command
 //  redelivered after a crash is not applied twice.
 //
-//  Two small threads run beside the actor loop: libmicrohttpd's for
-//  /metrics and one that sends alerts (it owns its own zhub_http client;
-//  one curl handle per thread). They share only the counters, under lock.
+//  The figures go into the runtime's metrics registry, served on the
+//  actor's admin listener (ZHUB_ACTOR_ADMIN_LISTEN) like every actor's.
+//  One small thread runs beside the actor loop and sends alerts (it owns
+//  its own zhub_http client; one curl handle per thread); it shares the
+//  alert state with the loop under lock.
 #include "dead_letter_io.h"
 #include "zhub_env.h"
 #include "zhub_log.h"
 
-#include <arpa/inet.h>
-#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,9 +40,7 @@ dead_letter_config_load (dead_letter_actor_t *self, char *err, size_t err_size)
         snprintf (err, err_size, "ZHUB_ALERT_INTERVAL must be a duration such as 5m");
         return -1;
     }
-    const char *listen = zhub_env_str ("ZHUB_DEAD_LETTER_METRICS_LISTEN", "");
     self->webhook_url = *url ? zhub_strdup (url) : NULL;
-    self->metrics_listen = *listen ? zhub_strdup (listen) : NULL;
     pthread_mutex_init (&self->lock, NULL);
     dead_letter_alert_init (&self->alert, self->alert_burst_ms, self->alert_interval_ms);
     return 0;
@@ -52,12 +50,49 @@ void
 dead_letter_config_log (const dead_letter_actor_t *self)
 {
     char masked[64];
-    zhub_info ("config",
-               "alert_webhook=%s alert_burst_ms=%lld alert_interval_ms=%lld "
-               "metrics_listen=%s",
+    zhub_info ("config", "alert_webhook=%s alert_burst_ms=%lld alert_interval_ms=%lld",
                zhub_env_mask (self->webhook_url, masked, sizeof masked),
-               (long long)self->alert_burst_ms, (long long)self->alert_interval_ms,
-               self->metrics_listen ? self->metrics_listen : "off");
+               (long long)self->alert_burst_ms, (long long)self->alert_interval_ms);
+}
+
+//  -------------------------------------------------------------------
+//  Metrics (the runtime's registry; docs/operations.md lists them)
+
+static void
+s_metrics_declare (zhub_metrics_t *m)
+{
+    zhub_metrics_declare (m, "zhub_dead_letters_total", ZHUB_COUNTER,
+                          "Dead letters kept since the process started, by the group that gave up.",
+                          NULL, 0);
+    zhub_metrics_declare (m, "zhub_dead_letters_stored", ZHUB_GAUGE,
+                          "Dead letters in the store now.", NULL, 0);
+    zhub_metrics_declare (m, "zhub_dead_letter_replays_total", ZHUB_COUNTER,
+                          "Dead letters replayed by an operator's command.", NULL, 0);
+    zhub_metrics_declare (m, "zhub_dead_letter_edits_total", ZHUB_COUNTER,
+                          "Dead letters edited by an operator's command.", NULL, 0);
+    zhub_metrics_declare (m, "zhub_dead_letter_purged_total", ZHUB_COUNTER,
+                          "Dead letters purged by an operator's command.", NULL, 0);
+    zhub_metrics_declare (m, "zhub_dead_letter_forgotten_total", ZHUB_COUNTER,
+                          "Dead letters deleted by contact.forget (GDPR erase).", NULL, 0);
+    zhub_metrics_declare (m, "zhub_dead_letter_alerts_sent_total", ZHUB_COUNTER,
+                          "Alert webhook posts answered 2xx.", NULL, 0);
+    zhub_metrics_declare (m, "zhub_dead_letter_alerts_failed_total", ZHUB_COUNTER,
+                          "Alert webhook posts that failed (retried after the interval).", NULL, 0);
+    //  the unlabelled counters from the start, so a rate has a first point
+    static const char *const zero[] = {
+        "zhub_dead_letter_replays_total",     "zhub_dead_letter_edits_total",
+        "zhub_dead_letter_purged_total",      "zhub_dead_letter_forgotten_total",
+        "zhub_dead_letter_alerts_sent_total", "zhub_dead_letter_alerts_failed_total"};
+    for (size_t i = 0; i < sizeof zero / sizeof zero[0]; i++)
+        zhub_metrics_touch (m, zero[i], "");
+}
+
+//  zhub_dead_letters_stored from the store, after every change to it.
+static void
+s_stored (dead_letter_actor_t *self)
+{
+    zhub_metrics_set (self->metrics, "zhub_dead_letters_stored", "",
+                      (double)dead_letter_store_count (self->letters));
 }
 
 int
@@ -66,9 +101,14 @@ dead_letter_open (zhub_actor_ctx_t *ctx)
     dead_letter_actor_t *self = ctx->state;
     char err[128];
     self->letters = dead_letter_store_new (ctx->store, err, sizeof err);
-    if (!self->letters)
+    if (!self->letters) {
         zhub_error ("store_failed", "reason=\"%s\"", err);
-    return self->letters ? 0 : -1;
+        return -1;
+    }
+    self->metrics = ctx->metrics;
+    s_metrics_declare (self->metrics);
+    s_stored (self);
+    return 0;
 }
 
 void
@@ -80,21 +120,6 @@ dead_letter_close (zhub_actor_ctx_t *ctx)
 
 //  -------------------------------------------------------------------
 //  Keeping a dead letter
-
-static void
-s_count_group (dead_letter_actor_t *self, const char *group)
-{
-    for (size_t i = 0; i < self->group_count; i++)
-        if (!strcmp (self->groups[i].name, group)) {
-            self->groups[i].count++;
-            return;
-        }
-    if (self->group_count < DEAD_LETTER_METRIC_GROUPS) {
-        snprintf (self->groups[self->group_count].name, sizeof self->groups[0].name, "%s", group);
-        self->groups[self->group_count++].count = 1;
-    } else
-        self->other_groups++;
-}
 
 void
 dead_letter_handle_dlq (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
@@ -114,11 +139,15 @@ dead_letter_handle_dlq (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhu
         return;
     }
     if (added) {
-        pthread_mutex_lock (&self->lock);
-        s_count_group (self, dl.group);
-        if (self->webhook_url)
+        char labels[ZHUB_METRICS_MAX_LABELS] = "";
+        zhub_metrics_label (labels, sizeof labels, "group", dl.group);
+        zhub_metrics_count (self->metrics, "zhub_dead_letters_total", labels, 1);
+        s_stored (self);
+        if (self->webhook_url) {
+            pthread_mutex_lock (&self->lock);
             dead_letter_alert_note (&self->alert, dl.group, zhub_now_ms ());
-        pthread_mutex_unlock (&self->lock);
+            pthread_mutex_unlock (&self->lock);
+        }
         char reason[300];
         zhub_warn ("dead_letter",
                    "seq=%llu group=%s topic=%s original_id=%s cause=%s "
@@ -166,13 +195,14 @@ s_done (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, uint64_t letter,
                "purged=%llu detail=%s",
                msg->id, msg->type, (unsigned long long)letter, cmd->result, cmd->generation,
                (unsigned long long)purged, zhub_log_quote (cmd->err, quoted, sizeof quoted));
-    pthread_mutex_lock (&self->lock);
     if (!strcmp (cmd->result, "replayed"))
-        self->replays++;
+        zhub_metrics_count (self->metrics, "zhub_dead_letter_replays_total", "", 1);
     else if (!strcmp (cmd->result, "edited"))
-        self->edits++;
-    self->purged += purged;
-    pthread_mutex_unlock (&self->lock);
+        zhub_metrics_count (self->metrics, "zhub_dead_letter_edits_total", "", 1);
+    if (purged) {
+        zhub_metrics_count (self->metrics, "zhub_dead_letter_purged_total", "", (double)purged);
+        s_stored (self);
+    }
     zhub_outcome_ok (out, cmd->result);
 }
 
@@ -302,111 +332,10 @@ dead_letter_handle_forget (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, 
     const zhub_msg_t *msg = ev->msg;
     dead_letter_actor_t *self = ctx->state;
     size_t removed = zhub_actor_forget (ctx, msg, DEAD_LETTER_GROUP, s_erase, out);
-    pthread_mutex_lock (&self->lock);
-    self->forgotten += removed;
-    pthread_mutex_unlock (&self->lock);
-}
-
-//  -------------------------------------------------------------------
-//  Metrics
-
-char *
-dead_letter_metrics_text (dead_letter_actor_t *self)
-{
-    size_t stored = dead_letter_store_count (self->letters);
-    size_t size = 1536 + (size_t)DEAD_LETTER_METRIC_GROUPS * 200, used = 0;
-    char *text = zhub_malloc (size);
-    pthread_mutex_lock (&self->lock);
-    used += (size_t)snprintf (text + used, size - used,
-                              "# HELP zhub_dead_letters_total Dead letters kept since the "
-                              "process started, by the group that gave up.\n"
-                              "# TYPE zhub_dead_letters_total counter\n");
-    for (size_t i = 0; i < self->group_count; i++)
-        used += (size_t)snprintf (text + used, size - used,
-                                  "zhub_dead_letters_total{group=\"%s\"} %llu\n",
-                                  self->groups[i].name, (unsigned long long)self->groups[i].count);
-    if (self->other_groups)
-        used += (size_t)snprintf (text + used, size - used,
-                                  "zhub_dead_letters_total{group=\"other\"} %llu\n",
-                                  (unsigned long long)self->other_groups);
-    snprintf (text + used, size - used,
-              "# HELP zhub_dead_letters_stored Dead letters in the store now.\n"
-              "# TYPE zhub_dead_letters_stored gauge\n"
-              "zhub_dead_letters_stored %zu\n"
-              "# TYPE zhub_dead_letter_replays_total counter\n"
-              "zhub_dead_letter_replays_total %llu\n"
-              "# TYPE zhub_dead_letter_edits_total counter\n"
-              "zhub_dead_letter_edits_total %llu\n"
-              "# TYPE zhub_dead_letter_purged_total counter\n"
-              "zhub_dead_letter_purged_total %llu\n"
-              "# TYPE zhub_dead_letter_forgotten_total counter\n"
-              "zhub_dead_letter_forgotten_total %llu\n"
-              "# TYPE zhub_dead_letter_alerts_sent_total counter\n"
-              "zhub_dead_letter_alerts_sent_total %llu\n"
-              "# TYPE zhub_dead_letter_alerts_failed_total counter\n"
-              "zhub_dead_letter_alerts_failed_total %llu\n",
-              stored, (unsigned long long)self->replays, (unsigned long long)self->edits,
-              (unsigned long long)self->purged, (unsigned long long)self->forgotten,
-              (unsigned long long)self->alerts_sent, (unsigned long long)self->alerts_failed);
-    pthread_mutex_unlock (&self->lock);
-    return text;
-}
-
-static enum MHD_Result
-s_on_request (void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-              const char *version, const char *upload_data, size_t *upload_data_size,
-              void **con_cls)
-{
-    (void)version;
-    (void)upload_data;
-    (void)upload_data_size;
-    (void)con_cls;
-    dead_letter_actor_t *self = cls;
-    unsigned status = MHD_HTTP_OK;
-    char *body;
-    if (strcmp (method, "GET")) {
-        status = MHD_HTTP_METHOD_NOT_ALLOWED;
-        body = zhub_strdup ("method not allowed\n");
-    } else if (!strcmp (url, "/metrics"))
-        body = dead_letter_metrics_text (self);
-    else if (!strcmp (url, "/healthz"))
-        body = zhub_strdup ("ok\n");
-    else {
-        status = MHD_HTTP_NOT_FOUND;
-        body = zhub_strdup ("not found\n");
+    if (removed) {
+        zhub_metrics_count (self->metrics, "zhub_dead_letter_forgotten_total", "", (double)removed);
+        s_stored (self);
     }
-    struct MHD_Response *response =
-        MHD_create_response_from_buffer (strlen (body), body, MHD_RESPMEM_MUST_FREE);
-    if (!response) {
-        free (body);
-        return MHD_NO;
-    }
-    MHD_add_response_header (response, MHD_HTTP_HEADER_CONTENT_TYPE,
-                             "text/plain; version=0.0.4; charset=utf-8");
-    enum MHD_Result rc = MHD_queue_response (conn, status, response);
-    MHD_destroy_response (response);
-    return rc;
-}
-
-static int
-s_listen_addr (const char *text, struct sockaddr_in *addr)
-{
-    const char *colon = strrchr (text, ':');
-    if (!colon || colon == text || colon - text > 63)
-        return -1;
-    char host[64];
-    memcpy (host, text, (size_t)(colon - text));
-    host[colon - text] = 0;
-    char *end;
-    long port = strtol (colon + 1, &end, 10);
-    if (*end || port < 0 || port > 65535)
-        return -1;
-    memset (addr, 0, sizeof *addr);
-    addr->sin_family = AF_INET;
-    addr->sin_port = htons ((uint16_t)port);
-    if (!strcmp (host, "localhost"))
-        snprintf (host, sizeof host, "127.0.0.1");
-    return inet_pton (AF_INET, host, &addr->sin_addr) == 1 ? 0 : -1;
 }
 
 //  -------------------------------------------------------------------
@@ -448,11 +377,11 @@ s_alert_loop (void *arg)
             bool ok = s_post_alert (http, self->webhook_url, text);
             pthread_mutex_lock (&self->lock);
             dead_letter_alert_sent (&self->alert, ok, zhub_now_ms ());
-            if (ok)
-                self->alerts_sent++;
-            else
-                self->alerts_failed++;
             pthread_mutex_unlock (&self->lock);
+            zhub_metrics_count (self->metrics,
+                                ok ? "zhub_dead_letter_alerts_sent_total"
+                                   : "zhub_dead_letter_alerts_failed_total",
+                                "", 1);
             free (text);
         }
         usleep (50 * 1000);
@@ -464,21 +393,6 @@ s_alert_loop (void *arg)
 int
 dead_letter_services_start (dead_letter_actor_t *self, char *err, size_t err_size)
 {
-    if (self->metrics_listen) {
-        struct sockaddr_in addr;
-        if (s_listen_addr (self->metrics_listen, &addr)) {
-            snprintf (err, err_size, "ZHUB_DEAD_LETTER_METRICS_LISTEN=%s is not ipv4:port",
-                      self->metrics_listen);
-            return -1;
-        }
-        self->daemon = MHD_start_daemon (MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
-                                         s_on_request, self, MHD_OPTION_SOCK_ADDR, &addr,
-                                         MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
-        if (!self->daemon) {
-            snprintf (err, err_size, "cannot listen on %s", self->metrics_listen);
-            return -1;
-        }
-    }
     if (self->webhook_url) {
         if (pthread_create (&self->alert_thread, NULL, s_alert_loop, self)) {
             snprintf (err, err_size, "cannot start the alert thread");
@@ -497,11 +411,6 @@ dead_letter_services_stop (dead_letter_actor_t *self)
         pthread_join (self->alert_thread, NULL);
         self->alert_running = false;
     }
-    if (self->daemon) {
-        MHD_stop_daemon (self->daemon);
-        self->daemon = NULL;
-    }
     free (self->webhook_url);
-    free (self->metrics_listen);
-    self->webhook_url = self->metrics_listen = NULL;
+    self->webhook_url = NULL;
 }

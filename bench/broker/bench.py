@@ -13,6 +13,12 @@ that a disturbance on the machine hits them alike; the table shows each
 row's median. Every server listens on 127.0.0.1 only and is stopped at the
 end. Finally zhub-broker's restart-to-ready time with RESTART messages in
 its log.
+
+With --metrics-cost it measures instead what zhub-broker's metrics cost:
+the zhub row alone, run the same way with no admin listener, with the
+listener but nobody scraping it, and with a scraper fetching /metrics
+every second and every 100 ms (the slope), alternating, ROUNDS times;
+see report_metrics_cost.
 """
 import argparse
 import json
@@ -25,7 +31,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -74,6 +82,47 @@ def rss(pid):
             elif line.startswith("RssAnon:"):
                 anon = int(line.split()[1]) / 1024
     return cur, anon
+
+
+def peak_rss(pid):
+    """The process's peak resident set (VmHWM) in MiB."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+class Scraper:
+    """Fetches url every interval seconds on a thread of its own, as
+    Prometheus would, until stopped; counts the scrapes, their bytes and
+    the failures. Its own CPU is this process's, not the broker's."""
+
+    def __init__(self, url, interval):
+        self.url, self.interval = url, interval
+        self.scrapes = self.bytes = self.failures = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, daemon=True)
+
+    def _loop(self):
+        next_at = time.monotonic()
+        while not self._stop.is_set():
+            try:
+                with urllib.request.urlopen(self.url, timeout=5) as resp:
+                    self.bytes += len(resp.read())
+                self.scrapes += 1
+            except OSError:
+                self.failures += 1
+            next_at += self.interval
+            self._stop.wait(max(0.0, next_at - time.monotonic()))
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
 
 
 def cpu_seconds(pid):
@@ -206,16 +255,34 @@ def zhub_curve(args, env, tmp):
                 "ZHUB_BROKER_PUBLIC_KEY": os.path.join(secrets, "broker.key")})
 
 
-def run_zhub(args, servers, tmp, curve=False):
+def run_zhub(args, servers, tmp, curve=False, admin=False, scrape=None):
+    """The zhub row. admin: with the admin listener (and so the metrics
+    registry the loop keeps up to date); scrape: seconds between two
+    fetches of its /metrics during the load (None: nobody scrapes). mem
+    carries the peak RSS third; cpu the scrapes done."""
     port = free_port()
     env = zhub_env(os.path.join(tmp, "data"), port)
     if curve:
         zhub_curve(args, env, tmp)
+    if admin or scrape:
+        admin_port = free_port()
+        env["ZHUB_BROKER_ADMIN_LISTEN"] = "127.0.0.1:%d" % admin_port
     broker = servers.start([args.broker], os.path.join(tmp, "zhub-broker.log"), env)
     wait_port(port)
-    pub, sub, cpu = measured(broker, lambda: c_load(args.zhub_bench, "tcp://127.0.0.1:%d" % port,
-                                                    args, (args.subjects,), env))
-    mem = rss(broker.pid)
+    if admin or scrape:
+        wait_port(admin_port)
+
+    def load():
+        return c_load(args.zhub_bench, "tcp://127.0.0.1:%d" % port, args, (args.subjects,), env)
+
+    if scrape:
+        with Scraper("http://127.0.0.1:%d/metrics" % admin_port, scrape) as scraper:
+            pub, sub, cpu = measured(broker, load)
+        cpu.update(scrapes=scraper.scrapes, scrape_bytes=scraper.bytes,
+                   scrape_failures=scraper.failures)
+    else:
+        pub, sub, cpu = measured(broker, load)
+    mem = rss(broker.pid) + (peak_rss(broker.pid),)
     servers.stop(broker)
     return pub, sub, mem, cpu
 
@@ -367,9 +434,24 @@ def systems(args, servers):
              "redis-everysec", "extra: Node.js `redis` client, one process per connection",
              lambda t: run_redis_node(args, servers, t, "everysec")),
         ]
+    if args.metrics_cost:
+        base = "C client (zhub_bench) as the zhub row"
+        table = [("zhub", "zhub-broker, no admin listener", "zhub", base,
+                  lambda t: run_zhub(args, servers, t))]
+        table.append(("zhub-admin", "zhub-broker, admin listener, not scraped", "zhub", base,
+                      lambda t: run_zhub(args, servers, t, admin=True)))
+        for every in args.scrape_intervals:
+            table.append(("zhub-scrape-%g" % every,
+                          "zhub-broker, /metrics scraped every %s" % s_interval(every), "zhub",
+                          base, lambda t, every=every: run_zhub(args, servers, t, scrape=every)))
+        return table
     # a Node row comes with its C row
     return [s for s in table if s[0] in args.only
             or (s[0].endswith("-node") and s[0][:-len("-node")] in args.only)]
+
+
+def s_interval(seconds):
+    return "%g s" % seconds if seconds >= 1 else "%g ms" % (seconds * 1000)
 
 
 def build_info(broker):
@@ -423,11 +505,26 @@ def main():
     parser.add_argument("--only", default="zhub,zhub-curve,nats,redis-always,redis-everysec",
                         help="comma-separated systems (default: "
                              "zhub,zhub-curve,nats,redis-always,redis-everysec)")
+    parser.add_argument("--metrics-cost", action="store_true",
+                        help="instead of the comparison: what zhub-broker's metrics cost; the "
+                             "zhub row without the admin listener, with it unscraped, and "
+                             "scraped every --scrape-intervals (broker CPU seconds, peak RSS)")
+    parser.add_argument("--scrape-intervals", default="1,0.1",
+                        help="with --metrics-cost: comma-separated seconds between two scrapes "
+                             "of /metrics, one row each (default 1,0.1)")
     parser.add_argument("--node", action="store_true",
                         help="add JetStream and Redis driven by the Node.js clients, as a "
                              "labelled extra (needs node and npm)")
     args = parser.parse_args()
     args.only = args.only.split(",")
+    try:
+        args.scrape_intervals = [float(v) for v in args.scrape_intervals.split(",")]
+    except ValueError:
+        parser.error("--scrape-intervals: comma-separated seconds, such as 1,0.1")
+    if any(v <= 0 for v in args.scrape_intervals):
+        parser.error("--scrape-intervals must be above 0")
+    if args.metrics_cost and args.node:
+        parser.error("--metrics-cost measures zhub-broker alone: no --node")
     for name in args.only:
         if name not in DURABILITY:
             parser.error("--only: unknown system %r (known: %s)" % (name, ", ".join(DURABILITY)))
@@ -453,7 +550,7 @@ def main():
                 results[key].append(runner(run_dir))
                 shutil.rmtree(run_dir, ignore_errors=True)
                 os.sync()  # the next system does not pay for this one's writeback
-        if args.restart_messages and "zhub" in args.only:
+        if args.restart_messages and "zhub" in args.only and not args.metrics_cost:
             run_dir = os.path.join(tmp, "restart")
             os.makedirs(run_dir)
             print("zhub-broker restart with %d messages ..." % args.restart_messages,
@@ -462,7 +559,63 @@ def main():
     finally:
         servers.stop_all()
         shutil.rmtree(tmp, ignore_errors=True)
-    report(args, order, results, restart)
+    if args.metrics_cost:
+        report_metrics_cost(args, order, results)
+    else:
+        report(args, order, results, restart)
+
+
+def report_metrics_cost(args, order, results):
+    """The zhub row without and with its metrics scraped, side by side:
+    medians over the rounds of the publish rate and p99, the broker's CPU
+    seconds for the whole run (publish and consume: utime + stime from
+    /proc/<pid>/stat) and its peak RSS (VmHWM), each with its difference
+    to the row without the admin listener."""
+    print()
+    print("%d messages of %d bytes per run; %d publishers (window %d), %d consumers (credit %d); "
+          "%d rounds, rows alternating; %d cores; zhub-broker: %s"
+          % (args.messages, args.size, args.publishers, args.window, args.consumers, args.credit,
+             args.rounds, os.cpu_count(), build_info(args.broker)))
+    print()
+    print("Medians over the rounds. Broker CPU: user + system seconds of zhub-broker over the "
+          "publish and the consume; peak RSS: its VmHWM at the end (its LMDB pages touched "
+          "count, see the comparison's RSS note). Δ: against the row without the admin listener.")
+    print()
+    print("| zhub-broker | scrapes | publish msg/s | Δ | p99 ms | Δ | broker CPU s | Δ "
+          "| peak RSS MiB | Δ |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    base = None
+    for key, name, *_ in order:
+        runs = results[key]
+        m = {"pub": median([p["rate"] for p, _, _, _ in runs]),
+             "p99": median([p["p99_ms"] for p, _, _, _ in runs]),
+             "cpu": median([c["server_s"] for _, _, _, c in runs]),
+             "peak": median([mem[2] for _, _, mem, _ in runs]),
+             "scrapes": median([c.get("scrapes", 0) for _, _, _, c in runs])}
+        base = base or m
+
+        def delta(what, fmt):
+            if m is base:
+                return "—"
+            change = m[what] - base[what]
+            return (fmt % change) + " (%+.1f %%)" % (100.0 * change / base[what]) \
+                if base[what] else fmt % change
+        print("| %s | %.0f | %.0f | %s | %.2f | %s | %.2f | %s | %.0f | %s |"
+              % (name.replace("zhub-broker, ", ""), m["scrapes"], m["pub"], delta("pub", "%+.0f"),
+                 m["p99"], delta("p99", "%+.2f"), m["cpu"], delta("cpu", "%+.2f"), m["peak"],
+                 delta("peak", "%+.0f")))
+    print()
+    print("Each run (publish msg/s, p99 ms, broker CPU s, peak RSS MiB, scrapes):")
+    for key, name, *_ in order:
+        print("- %s: %s" % (name, "; ".join(
+            "%.0f, %.2f, %.2f, %.0f, %d%s" % (p["rate"], p["p99_ms"], c["server_s"], mem[2],
+                                              c.get("scrapes", 0),
+                                              " (failed scrapes %d)" % c["scrape_failures"]
+                                              if c.get("scrape_failures") else "")
+            for p, _, mem, c in results[key])))
+    print()
+    print("load average at the end: %s" % " ".join(open("/proc/loadavg").read().split()[:3]))
+    sys.stdout.flush()
 
 
 def report(args, order, results, restart):

@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 
 from harness import BINARIES, free_port, wait_until
-from peer_http import http
+from peer_http import http, peer_requests
 from test_contact_sync import inbound_message, post_bird_webhook, seed_bird_contact
 
 PROMTOOL = "/usr/bin/promtool"
@@ -46,14 +46,14 @@ def promtool_accepts(text):
     return out.returncode == 0, out.stdout + out.stderr
 
 
-def start(hub, *hubspot_args):
+def start(hub, *hubspot_args, batch_window="0"):
     hub.start_peer("hubspot", *hubspot_args)
     hub.start_peer("bird")
     hub.start("broker")
     hub.start("gateway")
     port = free_port()
     env = dict(hub.env, ZHUB_ACTOR_ADMIN_LISTEN="127.0.0.1:%d" % port,
-               ZHUB_HUBSPOT_BATCH_WINDOW="0", ZHUB_READY_RETRY="200ms")
+               ZHUB_HUBSPOT_BATCH_WINDOW=batch_window, ZHUB_READY_RETRY="200ms")
     proc = hub._start("contact-sync", [BINARIES["contact-sync"]], extra_env=env,
                       ready_text="event=ready" if not hubspot_args else "event=not_ready")
     return proc, "http://127.0.0.1:%d" % port
@@ -127,3 +127,29 @@ def test_an_open_circuit_shows_until_the_peer_answers_again(hub):
                               route="webhook.bird.>", outcome="ok") >= 1,
                timeout=40, what="the message synced once HubSpot answers")
     assert 'zhub_actor_breaker_open{peer="127.0.0.1"} 0' in get(admin + "/metrics")[1]
+
+
+def test_hubspot_503_shows_as_writes_waiting_and_the_circuit_open(hub):
+    # batching on: the message is acked once its HubSpot write is queued;
+    # while HubSpot answers the batch upsert with 503 the write waits in
+    # the actor (zhub_actor_waiting) and the circuit opens; once HubSpot
+    # answers, the write is sent and nothing waits
+    _, admin = start(hub, batch_window="100ms")
+    status, _ = http("POST", hub.peers["hubspot"] + "/__peer/faults",
+                     {"status": 503, "count": 4,
+                      "path_prefix": "/crm/v3/objects/contacts/batch/upsert"})
+    assert status in (200, 201)
+    assert series(get(admin + "/metrics")[1], "zhub_actor_waiting") == 0
+    bird_id = seed_bird_contact(hub, "Ada Paz", "+5215512345671", "ada@example.com")
+    assert post_bird_webhook(hub, inbound_message(bird_id, "+5215512345671"))[0] == 200
+    wait_until(lambda: (lambda t: series(t, "zhub_actor_waiting") >= 1 and series(
+        t, "zhub_actor_breaker_open", peer="127.0.0.1") == 1)(get(admin + "/metrics")[1]),
+               timeout=20, what="the write waiting and the circuit open")
+    metrics = wait_until(lambda: (lambda t: t if series(t, "zhub_actor_waiting") == 0 and series(
+        t, "zhub_actor_breaker_open", peer="127.0.0.1") == 0 else None)(get(admin + "/metrics")[1]),
+        timeout=60, what="the write sent once HubSpot answers")
+    assert series(metrics, "zhub_actor_http_requests_total", **{"class": "5xx"}) >= 3
+    assert series(metrics, "zhub_actor_messages_total", route="webhook.bird.>", outcome="ok") >= 1
+    upserts = [r["status"] for r in
+               peer_requests(hub, "hubspot", "/crm/v3/objects/contacts/batch/upsert")]
+    assert upserts[:4] == [503] * 4 and upserts[-1] in (200, 201), upserts

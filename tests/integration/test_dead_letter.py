@@ -255,7 +255,7 @@ def test_alert_one_message_per_burst_rate_limited_and_metrics(hub, bus):
             "ZHUB_ALERT_WEBHOOK_URL": "http://127.0.0.1:%d/hooks/T0/B0/secret" % server.server_address[1],
             "ZHUB_ALERT_BURST": "500ms",
             "ZHUB_ALERT_INTERVAL": "3s",
-            "ZHUB_DEAD_LETTER_METRICS_LISTEN": "127.0.0.1:%d" % metrics_port,
+            "ZHUB_ACTOR_ADMIN_LISTEN": "127.0.0.1:%d" % metrics_port,
         })
         producer, consumer = bus("producer"), bus("consumer")
         consumer.join("contact-sync", ["webhook.bird.>"], credit=1)
@@ -287,6 +287,60 @@ def test_alert_one_message_per_burst_rate_limited_and_metrics(hub, bus):
         assert "secret" not in hub.procs[-1].log_text()
     finally:
         server.shutdown()
+
+
+def admin_metrics(port):
+    return urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5).read().decode()
+
+
+def test_the_figures_are_on_the_runtime_admin_listener(hub, bus):
+    # one listener, the runtime's: the dead-letter figures beside every
+    # actor's, followed as letters come and go
+    from harness import free_port
+    from test_actor_admin import get, promtool_accepts, series
+    port = free_port()
+    hub.start("dead-letter", extra_env={"ZHUB_ACTOR_ADMIN_LISTEN": "127.0.0.1:%d" % port})
+    text = admin_metrics(port)
+    assert "zhub_dead_letters_stored 0" in text.splitlines()
+    assert "# TYPE zhub_actor_messages_total counter" in text
+    producer, consumer = bus("producer"), bus("consumer")
+    consumer.join("contact-sync", ["webhook.bird.>"], credit=1)
+    for i in range(2):
+        dead_letter(producer, consumer, "contact-sync",
+                    envelope("m-%d" % i, "webhook.bird.contact.updated"))
+    text = wait_until(lambda: (lambda t: t if series(t, "zhub_dead_letters_stored") == 2 else None)(
+        admin_metrics(port)), 10, 0.05, "the gauge at 2")
+    assert series(text, "zhub_dead_letters_total", group="contact-sync") == 2
+    assert series(text, "zhub_actor_messages_total", route="dlq.>", outcome="ok") == 2
+    assert series(text, "zhub_actor_ready") == 1
+    ok, why = promtool_accepts(text)
+    assert ok, why
+    assert zhub(hub, "dlq", "purge", "1").returncode == 0
+    text = wait_until(lambda: (lambda t: t if series(t, "zhub_dead_letters_stored") == 1 else None)(
+        admin_metrics(port)), 10, 0.05, "the gauge back at 1")
+    assert series(text, "zhub_dead_letter_purged_total") == 1
+    assert series(text, "zhub_dead_letters_total", group="contact-sync") == 2
+    assert get("http://127.0.0.1:%d/readyz" % port)[0] == 200
+    assert get("http://127.0.0.1:%d/healthz" % port)[0] == 200
+
+
+def test_the_old_metrics_variable_is_an_alias_of_the_admin_listener(hub, bus):
+    from harness import free_port
+    port = free_port()
+    proc = hub.start("dead-letter",
+                     extra_env={"ZHUB_DEAD_LETTER_METRICS_LISTEN": "127.0.0.1:%d" % port})
+    assert "event=config_deprecated variable=ZHUB_DEAD_LETTER_METRICS_LISTEN" in proc.log_text()
+    text = admin_metrics(port)
+    assert "zhub_dead_letters_stored 0" in text.splitlines()
+    assert "zhub_actor_ready 1" in text.splitlines()
+    proc.stop()
+    # both set to different places: refused at start, said once
+    other = free_port()
+    result = subprocess.run([BINARIES["dead-letter"]], env=dict(
+        hub.env, ZHUB_DEAD_LETTER_METRICS_LISTEN="127.0.0.1:%d" % port,
+        ZHUB_ACTOR_ADMIN_LISTEN="127.0.0.1:%d" % other), capture_output=True, text=True, timeout=30)
+    assert result.returncode == 1
+    assert "set only ZHUB_ACTOR_ADMIN_LISTEN" in result.stdout + result.stderr
 
 
 def test_cli_exit_codes_and_help(hub):

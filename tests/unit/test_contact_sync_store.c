@@ -176,7 +176,7 @@ test_queued_writes_are_taken_oldest_first_and_settled (void)
         plan.changed[plan.changed_count++] = "firstname";
         plan.audit = json_array ();
         json_array_append_new (plan.audit, s_entry ("name", "applied"));
-        CHECK (contact_sync_store_queue (&f.store, &plan, cause, 1000 + (int64_t)i) == ZHUB_OK);
+        CHECK (contact_sync_store_queue (&f.store, &plan, cause, 1000 + (int64_t)i, NULL) == ZHUB_OK);
         contact_plan_clear (&plan);
     }
     //  a second change to b-z merges into its intent
@@ -188,7 +188,7 @@ test_queued_writes_are_taken_oldest_first_and_settled (void)
     plan.changed[plan.changed_count++] = "phone";
     plan.audit = json_array ();
     json_array_append_new (plan.audit, s_entry ("phone", "applied"));
-    CHECK (contact_sync_store_queue (&f.store, &plan, cause, 5000) == ZHUB_OK);
+    CHECK (contact_sync_store_queue (&f.store, &plan, cause, 5000, NULL) == ZHUB_OK);
     contact_plan_clear (&plan);
 
     contact_intent_t intents[2] = {0};
