@@ -5,6 +5,7 @@
 #include "broker_commit.h"
 
 #include "broker_maintenance.h"
+#include "broker_metrics.h"
 #include "broker_tap.h"
 #include "zhub_log.h"
 
@@ -26,7 +27,11 @@ broker_commit (broker_server_t *self)
         broker_turn_ops_clear (self);
         return;
     }
+    int64_t started = zhub_mono_ms ();
     zhub_rc_t rc = zhub_store_write (self->store, s_apply, self);
+    if (rc == ZHUB_OK)
+        broker_metrics_commit (self->metrics, (double)(zhub_mono_ms () - started) / 1000.0,
+                               self->op_count);
     uint64_t before = self->log->last;
     if (rc == ZHUB_OK)
         broker_log_batch_commit (self->log, &self->batch);

@@ -100,8 +100,8 @@ broker_config_parse_retention (const char *text, broker_retention_t *rules, size
         if (!zhub_topic_valid (rule->pattern) && strchr (rule->pattern, '*') == NULL
             && strchr (rule->pattern, '>') == NULL)
             return -1;
-        if (strcmp (limits, "0") && (zhub_parse_duration_ms (limits, &rule->max_age_ms)
-                                     || rule->max_age_ms < 0))
+        if (strcmp (limits, "0")
+            && (zhub_parse_duration_ms (limits, &rule->max_age_ms) || rule->max_age_ms < 0))
             return -1;
         if (slash && broker_config_parse_bytes (slash + 1, &rule->max_bytes))
             return -1;
@@ -125,7 +125,7 @@ broker_config_parse_backoff (const char *text, int64_t *steps, size_t *count)
     int n = zhub_parse_backoff (text, steps, ZHUB_FRAME_MAX_BACKOFF);
     if (n <= 0)
         return -1;
-    *count = (size_t) n;
+    *count = (size_t)n;
     return 0;
 }
 
@@ -173,23 +173,28 @@ broker_config_load (broker_config_t *config, char *err, size_t err_size)
     if (strncmp (config->endpoint, "tcp://", 6) && strncmp (config->endpoint, "ipc://", 6)
         && strncmp (config->endpoint, "inproc://", 9))
         return s_fail (err, err_size, "ZHUB_BROKER (tcp://host:port or ipc://path)");
-    if (zhub_env_duration_ms ("ZHUB_BROKER_RETENTION", config->retention_default.max_age_ms,
-                              &value)
+    if (zhub_env_duration_ms ("ZHUB_BROKER_RETENTION", config->retention_default.max_age_ms, &value)
         || value < 0)
         return s_fail (err, err_size, "ZHUB_BROKER_RETENTION (a duration, 0 = keep forever)");
     config->retention_default.max_age_ms = value;
     const char *bytes = zhub_env_str ("ZHUB_BROKER_RETENTION_BYTES", NULL);
     if (bytes && broker_config_parse_bytes (bytes, &config->retention_default.max_bytes))
-        return s_fail (err, err_size, "ZHUB_BROKER_RETENTION_BYTES (bytes, e.g. 10g; 0 = no limit)");
+        return s_fail (err, err_size,
+                       "ZHUB_BROKER_RETENTION_BYTES (bytes, e.g. 10g; 0 = no limit)");
     const char *rules = zhub_env_str ("ZHUB_BROKER_RETENTION_TOPICS", NULL);
     if (rules) {
-        int count = broker_config_parse_retention (rules, config->retention, BROKER_RETENTION_RULES);
+        int count =
+            broker_config_parse_retention (rules, config->retention, BROKER_RETENTION_RULES);
         if (count < 0)
             return s_fail (err, err_size,
                            "ZHUB_BROKER_RETENTION_TOPICS (pattern=AGE[/BYTES],..., at most 32)");
         config->retention_count = (size_t)count;
     }
     broker_config_default_tap (config->endpoint, config->tap, sizeof config->tap);
+    const char *admin = zhub_env_str ("ZHUB_BROKER_ADMIN_LISTEN", "");
+    config->admin_on = *admin != 0;
+    if (config->admin_on && zhub_listen_parse (admin, &config->admin))
+        return s_fail (err, err_size, "ZHUB_BROKER_ADMIN_LISTEN (host:port, e.g. 0.0.0.0:9100)");
     const char *tap = zhub_env_str ("ZHUB_BROKER_TAP", NULL);
     if (tap) {
         config->tap_explicit = true;
@@ -216,10 +221,13 @@ broker_config_log (const broker_config_t *config)
     zhub_info ("config",
                "endpoint=%s data_dir=%s dedup_window_ms=%lld max_deliveries=%u "
                "ack_deadline_ms=%lld backoff=%s window=%u max_message=%zu batch_max=%u "
-               "max_map_size=%zu tap=%s retention_ms=%lld retention_bytes=%llu retention_rules=%zu",
+               "max_map_size=%zu tap=%s retention_ms=%lld retention_bytes=%llu retention_rules=%zu "
+               "admin_listen=%s",
                config->endpoint, config->data_dir, (long long)config->dedup_window_ms,
                config->max_deliveries, (long long)config->ack_deadline_ms, backoff, config->window,
                config->max_message, config->batch_max, config->max_map_size,
-               config->tap[0] ? config->tap : "off", (long long)config->retention_default.max_age_ms,
-               (unsigned long long)config->retention_default.max_bytes, config->retention_count);
+               config->tap[0] ? config->tap : "off",
+               (long long)config->retention_default.max_age_ms,
+               (unsigned long long)config->retention_default.max_bytes, config->retention_count,
+               config->admin_on ? config->admin.text : "off");
 }

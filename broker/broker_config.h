@@ -4,6 +4,7 @@
 #ifndef BROKER_CONFIG_H
 #define BROKER_CONFIG_H
 
+#include "zhub_listen.h"
 #include "zhub_frame.h"
 
 #include <stddef.h>
@@ -20,9 +21,13 @@ typedef struct {
 } broker_retention_t;
 
 typedef struct {
-    const char *endpoint;    //  ZHUB_BROKER: where the ROUTER binds
-    char tap[256];           //  ZHUB_BROKER_TAP: where the tap PUB binds ("" = off)
-    bool tap_explicit;       //  set by the operator: failing to bind it stops the broker
+    const char *endpoint; //  ZHUB_BROKER: where the ROUTER binds
+    char tap[256];        //  ZHUB_BROKER_TAP: where the tap PUB binds ("" = off)
+    bool tap_explicit;    //  set by the operator: failing to bind it stops the broker
+    //  ZHUB_BROKER_ADMIN_LISTEN: host:port of /healthz, /readyz, /metrics
+    //  (zhub_admin.h); unset = no listener
+    zhub_listen_t admin;
+    bool admin_on;
     const char *data_dir;    //  ZHUB_DATA_DIR: the store lives in <data_dir>/broker
     int64_t dedup_window_ms; //  ZHUB_DEDUP_WINDOW (8d): how long a message id is remembered
     uint32_t max_deliveries; //  ZHUB_BROKER_MAX_DELIVERIES (5): default for new groups

@@ -15,6 +15,8 @@
 #include "broker_commit.h"
 #include "broker_deliver.h"
 #include "broker_maintenance.h"
+#include "broker_metrics.h"
+#include "zhub_admin.h"
 #include "broker_peers.h"
 #include "broker_tap.h"
 #include "zhub_log.h"
@@ -42,6 +44,10 @@ s_turn (broker_server_t *self)
     broker_deliver_fill (self);
     broker_deliver_dispatch (self);
     broker_peers_expire (self);
+    if (self->admin) {
+        zhub_admin_beat (self->admin, zhub_mono_ms ());
+        broker_metrics_update (self, self->metrics, false);
+    }
 }
 
 static int
@@ -209,6 +215,19 @@ broker_server_new (const broker_config_t *config, char *err, size_t err_size)
     self->erase_pending = true; //  the first sweep looks for requests left from the last run
     if (s_bind (self, err, err_size))
         goto fail;
+    if (config->admin_on) {
+        self->metrics = zhub_metrics_new ();
+        broker_metrics_declare (self->metrics);
+        char why[200];
+        self->admin = zhub_admin_new (&config->admin, self->metrics, why, sizeof why);
+        if (!self->admin) {
+            snprintf (err, err_size, "ZHUB_BROKER_ADMIN_LISTEN: %s", why);
+            goto fail;
+        }
+        broker_metrics_update (self, self->metrics, true);
+        //  ready: its store is open and its socket bound
+        zhub_admin_ready (self->admin, true, NULL);
+    }
     return self;
 fail:
     broker_server_destroy (&self);
@@ -227,6 +246,8 @@ broker_server_destroy (broker_server_t **self_p)
         zmq_close (self->tap);
     if (self->ctx)
         zmq_ctx_term (self->ctx);
+    zhub_admin_destroy (&self->admin);
+    zhub_metrics_destroy (&self->metrics);
     broker_turn_ops_clear (self);
     free (self->ops);
     broker_peers_free_all (self);

@@ -151,6 +151,9 @@ struct broker_server_t {
     broker_delayed_t delayed; //  messages held until their deliverat
     uint64_t held;            //  how many are held
     int64_t next_release_ms;  //  the earliest deliverat held (INT64_MAX: none)
+    struct zhub_metrics_t *metrics; //  GET /metrics (broker_metrics.h); NULL: no admin listener
+    struct zhub_admin_t *admin;     //  ZHUB_BROKER_ADMIN_LISTEN (NULL: off)
+    int64_t metrics_next_ms;        //  wall ms of the next figures
 };
 
 //  (broker_server.h declares the same name for the server's users; C11

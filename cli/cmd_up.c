@@ -226,6 +226,8 @@ zhub_cmd_up (int argc, char **argv)
         "zhub-dead-letter",
         "zhub-activity-log",
         "zhub-scheduler",
+        "zhub-conversation",
+        "zhub-intent",
     };
     for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++) {
         if (zhub_cli_find_program (programs[i], path, sizeof path)) {

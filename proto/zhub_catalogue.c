@@ -24,6 +24,8 @@ static const char *const s_intents[] = {
     "tour_request", "pricing", "availability", "human", "opt_out", "other", NULL};
 static const char *const s_deciders[] = {"rules", "ai", NULL};
 static const char *const s_dlq_causes[] = {"terminal", "max_deliveries", NULL};
+static const char *const s_workflows[] = {"tour.requested", "escalation.triggered",
+                                          "contact.opted_out", NULL};
 
 //  -------------------------------------------------------------------
 //  Fields
@@ -133,6 +135,7 @@ static const zhub_field_t s_conversation_started[] = {
     F_ENUM ("agent_type", OPT, s_agent_types, "the AI agent that holds it, when one does"),
     F_STR ("status", OPT,
            "the conversation's status for HubSpot's ai_conversation_status (default active)"),
+    F_TIME ("started_at", OPT, "when it began: its first message, or Bird's conversation"),
     F_END};
 
 static const zhub_field_t s_conversation_message[] = {
@@ -143,6 +146,8 @@ static const zhub_field_t s_conversation_message[] = {
     F_TIME ("sent_at", REQ, "when it was sent"),
     F_ID ("message_id", OPT, "Bird's id of the message"),
     F_ENUM ("sender", OPT, s_senders, "who wrote it: the contact, the AI agent or a human agent"),
+    F_STR ("channel", OPT, "the channel it came or went on: whatsapp, ..."),
+    F_STR ("phone", OPT, "the contact's phone (E.164), when the channel names one"),
     F_END};
 
 static const zhub_field_t s_conversation_ended[] = {
@@ -168,7 +173,8 @@ static const zhub_field_t s_qualification[] = {
 
 static const zhub_field_t s_escalation[] = {
     CONVERSATION_ID (REQ), BIRD_ID (REQ), F_STR ("reason", REQ, "why a human is needed"),
-    F_STR ("priority", OPT, "how urgent: low, normal, high, ..."), F_END};
+    F_STR ("priority", OPT, "how urgent: low, normal, high, ..."),
+    F_ID ("message_id", OPT, "the inbound message that asked for it, when one did"), F_END};
 
 static const zhub_field_t s_intent[] = {
     F_ID ("message_id", REQ, "Bird's id of the inbound message classified"),
@@ -178,6 +184,19 @@ static const zhub_field_t s_intent[] = {
     F_NUM_IN ("confidence", REQ, 0, 1, "how sure the decision is"),
     F_ENUM ("decided_by", REQ, s_deciders, "the language's rule table, or the AI classifier"),
     F_STR ("language", REQ, "the language the message was read in (BCP 47: es, en, ...)"),
+    F_STR ("ai_error", OPT,
+           "why the AI classifier did not decide although one is configured (timeout, HTTP 503, "
+           "an answer that is not an intent): the rules did"),
+    F_END};
+
+static const zhub_field_t s_intent_due[] = {
+    F_ID ("message_id", REQ, "Bird's id of the inbound message classified"),
+    CONVERSATION_ID (REQ),
+    BIRD_ID (REQ),
+    F_ENUM ("workflow", REQ, s_workflows, "the event to publish unless another producer did"),
+    F_OBJ ("event", REQ, "that event's data"),
+    F_TIME ("since", REQ, "the message's time: the same event from another producer since then "
+                          "(less the hold) stands for this one"),
     F_END};
 
 static const zhub_field_t s_opted_out[] = {
@@ -188,13 +207,17 @@ static const zhub_field_t s_opted_out[] = {
 static const zhub_field_t s_tour_requested[] = {
     BIRD_ID (REQ),
     CONVERSATION_ID (OPT),
-    F_ARR_IN ("preferred_times", REQ, ZHUB_FIELD_TIME, 1, 16, "the times asked for, best first"),
+    F_ARR_IN ("preferred_times", REQ, ZHUB_FIELD_TIME, 1, 16,
+              "the times asked for, best first (flexible: only when the contact asked)"),
     F_INT_IN ("duration_min", OPT, 5, 480, "the tour's length (default: the scheduler's)"),
     F_STR ("location", OPT, "the property to visit"),
     F_STR ("leasing_agent_id", OPT, "the agent asked for (one of the scheduler's agents)"),
     F_STR ("notes", OPT, "for the agent"),
     F_STR ("phone", OPT, "where to send the WhatsApp confirmation"),
     F_STR ("name", OPT, "the contact's name, for the calendar event"),
+    F_BOOL ("flexible", OPT,
+            "true: the contact named no time; offer free slots from preferred_times on"),
+    F_ID ("message_id", OPT, "the inbound message it was read from, when the intent router read it"),
     F_END};
 
 static const zhub_field_t s_contact_synced[] = {
@@ -284,7 +307,8 @@ static const zhub_field_t s_forget[] = {
 
 static const zhub_field_t s_forgotten[] = {
     F_STR ("request", REQ, "the erase answered"),
-    F_STR ("actor", REQ, "who answers: deal-sync, activity-log, scheduler, dead-letter"),
+    F_STR ("actor", REQ,
+           "who answers: deal-sync, activity-log, scheduler, dead-letter, conversation, intent"),
     F_COUNT ("removed", REQ, "records deleted"), F_END};
 
 static const zhub_field_t s_erased[] = {F_STR ("request", REQ, "the erase answered"),
@@ -354,7 +378,7 @@ static const zhub_event_spec_t s_catalogue[] = {
               "(id `whatsapp:<wamid>`).",
      .fields = s_whatsapp_message,
      .producers = "gateway",
-     .consumers = "the conversation bridge (planned)",
+     .consumers = "conversation",
      .example = "{\"entry_id\":\"102290129340398\",\"field\":\"messages\",\"metadata\":"
                 "{\"display_phone_number\":\"15550783881\",\"phone_number_id\":"
                 "\"106540352242922\"},\"contact\":{\"profile\":{\"name\":\"Sheena Nelson\"},"
@@ -368,7 +392,8 @@ static const zhub_event_spec_t s_catalogue[] = {
               "statuses[] (id `whatsapp:<wamid>:<status>`).",
      .fields = s_whatsapp_status,
      .producers = "gateway",
-     .consumers = "the conversation bridge (planned)",
+     .consumers = "none in zhub (a status carries no text; the conversation bridge takes Bird's "
+                  "statuses, and WhatsApp Cloud's messages)",
      .example = "{\"entry_id\":\"102290129340398\",\"field\":\"messages\",\"status\":"
                 "{\"id\":\"wamid.HBgLMTY1MDM4Nzk0MzkVAgASGBQzQTRBNjU5OUFFRTAzODEwMTQ0RgA=\","
                 "\"status\":\"read\",\"timestamp\":\"1749416400\",\"recipient_id\":"
@@ -392,7 +417,9 @@ static const zhub_event_spec_t s_catalogue[] = {
                   "(`webhook.hubspot.deal.propertyChange`), scheduler "
                   "(`webhook.calendly.invitee.>`, `webhook.graph.updated`, "
                   "`webhook.graph.deleted`, `webhook.bird.whatsapp.inbound` and "
-                  "`.outbound`: WhatsApp's 24-hour window and failed messages)",
+                  "`.outbound`: WhatsApp's 24-hour window and failed messages), conversation "
+                  "(`webhook.bird.*.inbound`, `webhook.bird.*.outbound`, "
+                  "`webhook.bird.conversation.*`)",
      .example = "{\"eventId\":3029365631,\"subscriptionId\":686627,\"portalId\":891472211,"
                 "\"appId\":7906213,\"occurredAt\":1715203101896,\"subscriptionType\":"
                 "\"contact.propertyChange\",\"attemptNumber\":0,\"objectId\":847297356,"
@@ -404,7 +431,7 @@ static const zhub_event_spec_t s_catalogue[] = {
      .subject = CONTACT,
      .about = "A conversation with a contact began.",
      .fields = s_conversation_started,
-     .producers = AI_FLOWS "; the conversation bridge (planned)",
+     .producers = AI_FLOWS "; conversation",
      .consumers = "contact-sync, activity-log",
      .example = "{\"conversation_id\":\"c-7f3a\",\"bird_contact_id\":"
                 "\"d4e8935a-5f48-45a5-95a5-ee7ba1e2c5b4\",\"channel\":\"whatsapp\","
@@ -413,8 +440,8 @@ static const zhub_event_spec_t s_catalogue[] = {
      .subject = CONTACT,
      .about = "One message of a conversation, either way.",
      .fields = s_conversation_message,
-     .producers = AI_FLOWS "; the conversation bridge (planned)",
-     .consumers = "activity-log; the intent router (planned)",
+     .producers = AI_FLOWS "; conversation",
+     .consumers = "activity-log, intent",
      .example = "{\"conversation_id\":\"c-7f3a\",\"bird_contact_id\":"
                 "\"d4e8935a-5f48-45a5-95a5-ee7ba1e2c5b4\",\"direction\":\"in\",\"text\":"
                 "\"Hola, ¿puedo visitar el depto mañana?\",\"sent_at\":\"2030-01-01T10:00:00Z\","
@@ -423,7 +450,7 @@ static const zhub_event_spec_t s_catalogue[] = {
      .subject = CONTACT,
      .about = "A conversation ended.",
      .fields = s_conversation_ended,
-     .producers = "the conversation bridge (planned)",
+     .producers = "conversation",
      .consumers = "none in zhub yet",
      .example = "{\"conversation_id\":\"c-7f3a\",\"bird_contact_id\":"
                 "\"d4e8935a-5f48-45a5-95a5-ee7ba1e2c5b4\",\"ended_at\":\"2030-01-01T10:30:00Z\","
@@ -451,8 +478,8 @@ static const zhub_event_spec_t s_catalogue[] = {
      .subject = CONTACT,
      .about = "The conversation needs a human.",
      .fields = s_escalation,
-     .producers = AI_FLOWS "; the intent router (planned)",
-     .consumers = "activity-log",
+     .producers = AI_FLOWS "; intent",
+     .consumers = "activity-log; intent (so as not to double one an AI agent raised)",
      .example = "{\"conversation_id\":\"c-7f3a\",\"bird_contact_id\":"
                 "\"d4e8935a-5f48-45a5-95a5-ee7ba1e2c5b4\",\"reason\":\"asks for a human\","
                 "\"priority\":\"high\"}"},
@@ -461,8 +488,8 @@ static const zhub_event_spec_t s_catalogue[] = {
      .about = "What an inbound message asks for, by the rules of its language or the AI "
               "classifier.",
      .fields = s_intent,
-     .producers = "the intent router (planned)",
-     .consumers = "none in zhub yet",
+     .producers = "intent",
+     .consumers = "none in zhub yet (the AI qualifier reads pricing and availability inquiries)",
      .example = "{\"message_id\":\"404544c5-9920-45f1-8990-0855634ab7ac\",\"conversation_id\":"
                 "\"c-7f3a\",\"bird_contact_id\":\"d4e8935a-5f48-45a5-95a5-ee7ba1e2c5b4\","
                 "\"intent\":\"tour_request\",\"confidence\":0.92,\"decided_by\":\"rules\","
@@ -471,8 +498,8 @@ static const zhub_event_spec_t s_catalogue[] = {
      .subject = CONTACT,
      .about = "The contact asked to receive no more messages on a channel.",
      .fields = s_opted_out,
-     .producers = "the intent router (planned)",
-     .consumers = "none in zhub yet",
+     .producers = "intent",
+     .consumers = "intent (so as not to double one an AI agent published)",
      .example = "{\"bird_contact_id\":\"d4e8935a-5f48-45a5-95a5-ee7ba1e2c5b4\","
                 "\"conversation_id\":\"c-7f3a\",\"message_id\":"
                 "\"7b1c2d3e-0000-4000-8000-000000000001\",\"channel\":\"whatsapp\"}"},
@@ -480,12 +507,26 @@ static const zhub_event_spec_t s_catalogue[] = {
      .subject = CONTACT,
      .about = "The contact wants to visit a property: book a leasing agent.",
      .fields = s_tour_requested,
-     .producers = AI_FLOWS "; the intent router (planned)",
-     .consumers = "scheduler",
+     .producers = AI_FLOWS "; intent",
+     .consumers = "scheduler; intent (so as not to double one an AI agent published)",
      .example = "{\"bird_contact_id\":\"d4e8935a-5f48-45a5-95a5-ee7ba1e2c5b4\","
                 "\"conversation_id\":\"c-7f3a\",\"preferred_times\":[\"2030-01-02T16:00:00Z\","
                 "\"2030-01-03T17:00:00Z\"],\"duration_min\":45,\"location\":"
                 "\"Torre Reforma 2BR\",\"phone\":\"+5215512345678\"}"},
+    {.type = "intent.workflow.due",
+     .subject = CONTACT,
+     .about = "A workflow event the intent router holds back for a while (deliverat: "
+              "ZHUB_INTENT_HOLD), so that it does not double the same event an AI agent "
+              "publishes itself: on delivery it is published unless one came meanwhile.",
+     .fields = s_intent_due,
+     .producers = "intent",
+     .consumers = "intent",
+     .example = "{\"message_id\":\"404544c5-9920-45f1-8990-0855634ab7ac\",\"conversation_id\":"
+                "\"c-7f3a\",\"bird_contact_id\":\"d4e8935a-5f48-45a5-95a5-ee7ba1e2c5b4\","
+                "\"workflow\":\"escalation.triggered\",\"event\":{\"conversation_id\":"
+                "\"c-7f3a\",\"bird_contact_id\":\"d4e8935a-5f48-45a5-95a5-ee7ba1e2c5b4\","
+                "\"reason\":\"asks for a human\",\"priority\":\"high\"},\"since\":"
+                "\"2030-01-01T10:00:00Z\"}"},
 
     //  What zhub's actors publish
     {.type = "contact.synced",
@@ -598,8 +639,8 @@ static const zhub_event_spec_t s_catalogue[] = {
      .about = "Forget this person: every identifier contact-sync knew of them.",
      .fields = s_forget,
      .producers = "contact-sync",
-     .consumers = "deal-sync, activity-log, scheduler, dead-letter, and the broker (it redacts "
-                  "its log once every group processed it)",
+     .consumers = "deal-sync, activity-log, scheduler, dead-letter, conversation, intent, and "
+                  "the broker (it redacts its log once every group processed it)",
      .example = "{\"request\":\"r-20300101-1\",\"bird_contact_id\":\"b-ana\","
                 "\"hubspot_contact_id\":\"501\",\"phone\":\"+5215512345678\",\"email\":"
                 "\"ana@example.com\",\"identifiers\":[\"b-ana\",\"501\",\"+5215512345678\","
@@ -608,7 +649,7 @@ static const zhub_event_spec_t s_catalogue[] = {
      .subject = "erase:<request>",
      .about = "An actor deleted what it kept about the person (id `forgotten:<actor>:<request>`).",
      .fields = s_forgotten,
-     .producers = "deal-sync, activity-log, scheduler, dead-letter",
+     .producers = "deal-sync, activity-log, scheduler, dead-letter, conversation, intent",
      .consumers = "`zhub erase contact`",
      .example = "{\"request\":\"r-20300101-1\",\"actor\":\"deal-sync\",\"removed\":3}"},
     {.type = "contact.erased",

@@ -75,7 +75,8 @@ zhub_connector_request (zhub_connector_t *self, const zhub_connector_call_t *cal
                                   .headers = headers,
                                   .header_count = count,
                                   .body = call->body,
-                                  .traceparent = call->traceparent};
+                                  .traceparent = call->traceparent,
+                                  .timeout_ms = call->timeout_ms};
     int rc = s_send (self, &http_call, call->search, resp);
     s_free_secret (token_auth);
     free (url);

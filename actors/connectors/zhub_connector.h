@@ -40,6 +40,7 @@ typedef struct {
     const char *extra_header; //  one more "Name: value" line, or NULL
     const char *traceparent;  //  or NULL
     bool search;              //  the pacer's search spacing applies
+    int64_t timeout_ms;       //  this call's timeout (0 = the HTTP client's)
 } zhub_connector_call_t;
 
 //  Fills *self over http (borrowed). Never fails.

@@ -294,7 +294,9 @@ s_request (zhub_http_t *self, const zhub_http_call_t *call, zhub_http_response_t
     curl_easy_setopt (curl, CURLOPT_USERAGENT, self->user_agent);
     curl_easy_setopt (curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt (curl, CURLOPT_CONNECTTIMEOUT_MS, (long)self->config.connect_timeout_ms);
-    curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS, (long)self->config.total_timeout_ms);
+    curl_easy_setopt (curl, CURLOPT_TIMEOUT_MS,
+                      (long)(call->timeout_ms > 0 ? call->timeout_ms
+                                                  : self->config.total_timeout_ms));
     curl_easy_setopt (curl, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt (curl, CURLOPT_FOLLOWLOCATION, 0L);
     curl_easy_setopt (curl, CURLOPT_PROTOCOLS_STR, "http,https");

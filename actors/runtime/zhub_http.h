@@ -48,6 +48,10 @@ typedef struct {
     //  application/x-www-form-urlencoded when body is NULL: OAuth2 token
     //  endpoints take nothing else. Never logged (it carries secrets).
     const char *form;
+    //  This call's whole-call timeout in ms (0 = the client's
+    //  total_timeout_ms): for a peer that must answer sooner than the
+    //  others or be done without (the intent router's AI classifier).
+    int64_t timeout_ms;
 } zhub_http_call_t;
 
 //  What came back. Integers are -1 when the header was absent or malformed.

@@ -5,6 +5,7 @@ import ops_calendly
 import ops_google
 import ops_graph
 import ops_hubspot
+import ops_openai
 from urllib.parse import unquote
 
 from contract import check_requests, find_operation, is_from_zhub
@@ -16,7 +17,8 @@ _LOADERS = {"hubspot": (ops_hubspot.operations, ()),
             "bird": (ops_bird.operations, ()),
             "google": (ops_google.operations, ()),
             "graph": (ops_graph.operations, ("/v1.0",)),
-            "calendly": (ops_calendly.operations, ())}
+            "calendly": (ops_calendly.operations, ()),
+            "llm": (ops_openai.operations, ())}
 
 
 def operations(name):
