@@ -5,14 +5,16 @@
 //  tombstones (keys "erased:<request>|..."): times, decisions and event
 //  ids, no value, since the erase removed the person's ids from the keys.
 //
-//  It opens the actors' own LMDB environments read-only
-//  ($ZHUB_DATA_DIR/contact-sync and /deal-sync, table "audit", keys
-//  "<bird id>|<16 hex ms>|<event id>") beside the running actors: LMDB is
-//  built for many readers in many processes, so no bus round trip and no
-//  actor needs to be up to answer. An environment that does not exist is
-//  skipped, never created. With several replicas (each its own data dir) point
+//  It opens the actors' own LMDB environments read-only beside the running
+//  actors: LMDB is built for many readers in many processes, so no bus
+//  round trip and no actor needs to be up to answer. contact-sync's
+//  ($ZHUB_DATA_DIR/contact-sync, table "audit", keys "<bird id>|<16 hex
+//  ms>|<event id>") is read here; deal-sync's through its store's read side
+//  (deal_sync_store_audit). An environment that does not exist is skipped,
+//  never created. With several replicas (each its own data dir) point
 //  ZHUB_DATA_DIR at each in turn, or use --data-dir.
 #include "cli.h"
+#include "deal_sync_store.h"
 #include "zhub_store.h"
 
 #include <jansson.h>
@@ -20,8 +22,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-
-static const char *s_actors[] = {"contact-sync", "deal-sync"};
 
 static void
 s_help (FILE *out)
@@ -38,7 +38,8 @@ s_help (FILE *out)
            "any more: its trail is kept as tombstones (times, decisions, event ids,\n"
            "no values) under the erase's request id, shown by `audit erase`.\n"
            "\n"
-           "  --json          one JSON object {\"contact\" (or \"erase_request\"), \"entries\": [...]}\n"
+           "  --json          one JSON object {\"contact\" (or \"erase_request\"), \"entries\": "
+           "[...]}\n"
            "  --data-dir DIR  instead of $ZHUB_DATA_DIR\n"
            "\n"
            "Exit codes: 0 shown (also when there are no entries), 1 a store could\n"
@@ -108,6 +109,28 @@ s_read_actor (const char *data_dir, const char *actor, const char *prefix, json_
     return rc;
 }
 
+//  deal-sync's entries of the contact bird_id into entries. 0 (also when
+//  deal-sync has no store there), -1 on a store error.
+static int
+s_read_deal_sync (const char *data_dir, const char *bird_id, json_t *entries)
+{
+    zhub_store_t *store;
+    deal_sync_tables_t tables;
+    char err[256];
+    zhub_rc_t rc = deal_sync_store_open_readonly (data_dir, &store, &tables, err, sizeof err);
+    if (rc == ZHUB_NOTFOUND)
+        return 0;
+    if (rc == ZHUB_ERROR) {
+        fprintf (stderr, "zhub audit: %s: %s\n", DEAL_SYNC_GROUP, err);
+        return -1;
+    }
+    rc = deal_sync_store_audit (store, &tables, bird_id, entries);
+    if (rc != ZHUB_OK)
+        fprintf (stderr, "zhub audit: %s: cannot read the audit table\n", DEAL_SYNC_GROUP);
+    zhub_store_destroy (&store);
+    return rc == ZHUB_OK ? 0 : -1;
+}
+
 static int
 s_by_time (const void *a, const void *b)
 {
@@ -162,9 +185,11 @@ zhub_cmd_audit (int argc, char **argv)
     snprintf (prefix, sizeof prefix, erase ? "erased:%s|" : "%s|", id);
     json_t *entries = json_array ();
     int rc = ZHUB_EXIT_OK;
-    for (size_t i = 0; i < sizeof s_actors / sizeof s_actors[0]; i++)
-        if (s_read_actor (data_dir, s_actors[i], prefix, entries))
-            rc = ZHUB_EXIT_FAILURE;
+    if (s_read_actor (data_dir, "contact-sync", prefix, entries))
+        rc = ZHUB_EXIT_FAILURE;
+    //  deal-sync keeps no tombstones: its erase deletes the entries
+    if (!erase && s_read_deal_sync (data_dir, id, entries))
+        rc = ZHUB_EXIT_FAILURE;
     //  Oldest first across both actors.
     size_t count = json_array_size (entries);
     json_t **sorted = calloc (count ? count : 1, sizeof *sorted);

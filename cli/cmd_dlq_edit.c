@@ -106,7 +106,7 @@ s_preview (const zhub_dlq_args_t *args, const dead_letter_t *dl, const uint8_t *
 
 //  Sends the edit and waits for zhub-dead-letter to apply it.
 static int
-s_send (const zhub_dlq_args_t *args, zhub_dlq_store_t *store, const dead_letter_t *dl,
+s_send (const zhub_dlq_args_t *args, dead_letter_store_t *store, const dead_letter_t *dl,
         const uint8_t *edited, size_t edited_size)
 {
     zhub_client_t *client = zhub_dlq_client ();
@@ -165,7 +165,7 @@ zhub_dlq_edit (zhub_dlq_args_t *args)
         fprintf (stderr, "zhub dlq: --mapping only changes what --dry-run shows\n");
         return ZHUB_EXIT_USAGE;
     }
-    zhub_dlq_store_t store;
+    dead_letter_store_t *store = NULL;
     dead_letter_t dl;
     int exit_code = zhub_dlq_load_one (&store, args->positional[0], &dl);
     if (exit_code)
@@ -200,10 +200,10 @@ zhub_dlq_edit (zhub_dlq_args_t *args)
             printf ("(dry run: nothing was changed)\n");
         goto done;
     }
-    exit_code = s_send (args, &store, &dl, edited, edited_size);
+    exit_code = s_send (args, store, &dl, edited, edited_size);
 done:
     free (edited);
     dead_letter_clear (&dl);
-    zhub_store_destroy (&store.store);
+    dead_letter_store_destroy (&store);
     return exit_code;
 }

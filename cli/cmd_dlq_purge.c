@@ -17,17 +17,17 @@ zhub_dlq_purge (zhub_dlq_args_t *args)
                          "[--dry-run]\n");
         return ZHUB_EXIT_USAGE;
     }
-    zhub_dlq_store_t store;
-    if (zhub_dlq_store_open (&store, false))
+    dead_letter_store_t *store = NULL;
+    if (!(store = zhub_dlq_store_open (false)))
         return ZHUB_EXIT_NOTFOUND;
     zhub_dlq_collect_t collect = {0};
     int exit_code = ZHUB_EXIT_OK;
     if (by_filter)
-        zhub_dlq_select (&store, &args->filter, &collect);
+        zhub_dlq_select (store, &args->filter, &collect);
     else
         for (size_t i = 0; i < args->positional_count; i++) {
             dead_letter_t dl;
-            zhub_rc_t rc = zhub_dlq_find (&store, args->positional[i], 0, &dl);
+            zhub_rc_t rc = dead_letter_store_find (store, args->positional[i], &dl);
             if (rc != ZHUB_OK) {
                 fprintf (stderr, "zhub dlq: no dead letter %s\n", args->positional[i]);
                 exit_code = ZHUB_EXIT_NOTFOUND;
@@ -76,7 +76,7 @@ zhub_dlq_purge (zhub_dlq_args_t *args)
     size_t applied = 0;
     //  A purge is done when the letters are gone: no command ids to match.
     if (!exit_code)
-        applied = zhub_dlq_wait (&store, collect.seqs, NULL, collect.count, true, args->timeout_ms,
+        applied = zhub_dlq_wait (store, collect.seqs, NULL, collect.count, true, args->timeout_ms,
                                  results);
     if (!exit_code && applied < collect.count) {
         fprintf (stderr,
@@ -96,6 +96,6 @@ zhub_dlq_purge (zhub_dlq_args_t *args)
     free (results);
 done:
     free (collect.seqs);
-    zhub_store_destroy (&store.store);
+    dead_letter_store_destroy (&store);
     return exit_code;
 }

@@ -15,13 +15,14 @@
 #include <string.h>
 
 static int
-s_dry_run (zhub_dlq_store_t *store, const uint64_t *seqs, size_t count, const zhub_dlq_args_t *args)
+s_dry_run (dead_letter_store_t *store, const uint64_t *seqs, size_t count,
+           const zhub_dlq_args_t *args)
 {
     zhub_dlq_mapping_t *mapping = zhub_dlq_mapping_new (args->mapping);
     json_t *rows = json_array ();
     for (size_t i = 0; i < count; i++) {
         dead_letter_t dl;
-        if (zhub_dlq_find (store, NULL, seqs[i], &dl) != ZHUB_OK)
+        if (dead_letter_store_get (store, seqs[i], &dl) != ZHUB_OK)
             continue;
         uint32_t generation = dead_letter_replay_generation (&dl, args->again);
         char err[256];
@@ -70,7 +71,7 @@ s_dry_run (zhub_dlq_store_t *store, const uint64_t *seqs, size_t count, const zh
 
 //  Publishes one replay command per letter, then waits for them.
 static int
-s_run (zhub_dlq_store_t *store, const zhub_dlq_collect_t *collect, const zhub_dlq_args_t *args)
+s_run (dead_letter_store_t *store, const zhub_dlq_collect_t *collect, const zhub_dlq_args_t *args)
 {
     zhub_client_t *client = zhub_dlq_client ();
     if (!client)
@@ -104,7 +105,7 @@ s_run (zhub_dlq_store_t *store, const zhub_dlq_collect_t *collect, const zhub_dl
     for (size_t i = 0; i < sent; i++) {
         dead_letter_t dl;
         const char *replay_id = NULL;
-        if (zhub_dlq_find (store, NULL, collect->seqs[i], &dl) == ZHUB_OK)
+        if (dead_letter_store_get (store, collect->seqs[i], &dl) == ZHUB_OK)
             replay_id = dl.last_replay_id;
         json_array_append_new (rows, json_pack ("{s:I, s:s?, s:s?, s:s}", "id",
                                                 (json_int_t)collect->seqs[i], "result", results[i],
@@ -157,15 +158,15 @@ zhub_dlq_replay (zhub_dlq_args_t *args)
                          "handled under the mapping the actor read at start\n");
         return ZHUB_EXIT_USAGE;
     }
-    zhub_dlq_store_t store;
+    dead_letter_store_t *store = NULL;
     zhub_dlq_collect_t collect = {0};
     if (by_filter) {
-        if (zhub_dlq_store_open (&store, false))
+        if (!(store = zhub_dlq_store_open (false)))
             return ZHUB_EXIT_NOTFOUND;
-        zhub_dlq_select (&store, &args->filter, &collect);
+        zhub_dlq_select (store, &args->filter, &collect);
         if (collect.count == 0) {
             fprintf (stderr, "zhub dlq: no dead letters match\n");
-            zhub_store_destroy (&store.store);
+            dead_letter_store_destroy (&store);
             if (args->json)
                 printf ("[]\n");
             return ZHUB_EXIT_OK;
@@ -180,16 +181,16 @@ zhub_dlq_replay (zhub_dlq_args_t *args)
             }
             zhub_dlq_collect (&dl, &collect);
             dead_letter_clear (&dl);
-            zhub_store_destroy (&store.store);
+            dead_letter_store_destroy (&store);
         }
-        if (zhub_dlq_store_open (&store, false)) {
+        if (!(store = zhub_dlq_store_open (false))) {
             free (collect.seqs);
             return ZHUB_EXIT_NOTFOUND;
         }
     }
-    int exit_code = args->dry_run ? s_dry_run (&store, collect.seqs, collect.count, args)
-                                  : s_run (&store, &collect, args);
+    int exit_code = args->dry_run ? s_dry_run (store, collect.seqs, collect.count, args)
+                                  : s_run (store, &collect, args);
     free (collect.seqs);
-    zhub_store_destroy (&store.store);
+    dead_letter_store_destroy (&store);
     return exit_code;
 }

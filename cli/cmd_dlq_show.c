@@ -10,9 +10,9 @@
 int
 zhub_dlq_list (zhub_dlq_args_t *args)
 {
-    zhub_dlq_store_t store;
+    dead_letter_store_t *store = NULL;
     zhub_dlq_collect_t collect = {.limit = args->limit};
-    if (zhub_dlq_store_open (&store, true)) {
+    if (!(store = zhub_dlq_store_open (true))) {
         //  No store yet: nothing was ever dead-lettered here.
         if (args->json)
             printf ("[]\n");
@@ -26,14 +26,14 @@ zhub_dlq_list (zhub_dlq_args_t *args)
         collect.table = true;
         zhub_dlq_print_header ();
     }
-    int rc = zhub_dlq_select (&store, &args->filter, &collect);
+    int rc = zhub_dlq_select (store, &args->filter, &collect);
     if (args->json)
         zhub_dlq_print_json (collect.rows);
     else if (collect.count == 0)
         fprintf (stderr, "no dead letters match\n");
     json_decref (collect.rows);
     free (collect.seqs);
-    zhub_store_destroy (&store.store);
+    dead_letter_store_destroy (&store);
     return rc ? ZHUB_EXIT_FAILURE : ZHUB_EXIT_OK;
 }
 
@@ -44,7 +44,7 @@ zhub_dlq_show (zhub_dlq_args_t *args)
         fprintf (stderr, "usage: zhub dlq show ID [--json]\n");
         return ZHUB_EXIT_USAGE;
     }
-    zhub_dlq_store_t store;
+    dead_letter_store_t *store = NULL;
     dead_letter_t dl;
     int rc = zhub_dlq_load_one (&store, args->positional[0], &dl);
     if (rc)
@@ -80,6 +80,6 @@ zhub_dlq_show (zhub_dlq_args_t *args)
     }
     json_decref (json);
     dead_letter_clear (&dl);
-    zhub_store_destroy (&store.store);
+    dead_letter_store_destroy (&store);
     return ZHUB_EXIT_OK;
 }

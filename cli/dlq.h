@@ -1,7 +1,8 @@
 //  `zhub dlq`, inside: what its files share. The command is split by job:
 //
 //    cmd_dlq.c          usage text, options, dispatch to a subcommand
-//    dlq_store.c        zhub-dead-letter's store, opened read-only (ADR 0004)
+//    dlq_store.c        zhub-dead-letter's store, opened read-only (ADR 0004),
+//                       and the list's rows
 //    dlq_bus.c          commands on the bus and waiting for the actor
 //    cmd_dlq_show.c     list, show
 //    cmd_dlq_replay.c   replay and its dry run
@@ -43,25 +44,18 @@ typedef struct {
 } zhub_dlq_args_t;
 
 //  -------------------------------------------------------------------
-//  The store, read-only (dlq_store.c)
+//  The store, read-only (dlq_store.c): the read side of zhub-dead-letter's
+//  store (dead_letter_store.h), which alone knows its tables and keys
 
-typedef struct {
-    zhub_store_t *store;
-    dead_letter_tables_t tables;
-} zhub_dlq_store_t;
+//  Opens $ZHUB_DATA_DIR/dead-letter read-only. NULL when there is no
+//  dead-letter store yet (said on stderr unless quiet).
+dead_letter_store_t *zhub_dlq_store_open (bool quiet);
 
-//  Opens $ZHUB_DATA_DIR/dead-letter read-only. Returns 0, or -1 when there
-//  is no dead-letter store yet (said on stderr unless quiet).
-int zhub_dlq_store_open (zhub_dlq_store_t *self, bool quiet);
-
-//  One letter by reference ("12" or its dlq:... id; ref NULL: by seq).
-//  ZHUB_OK with *dl filled (caller clears), ZHUB_NOTFOUND, ZHUB_ERROR.
-zhub_rc_t zhub_dlq_find (zhub_dlq_store_t *store, const char *ref, uint64_t seq, dead_letter_t *dl);
-
-//  Opens the store and reads one letter. Returns an exit code; on success
-//  the store stays open (caller destroys it), else it is closed and the
-//  reason said on stderr.
-int zhub_dlq_load_one (zhub_dlq_store_t *store, const char *ref, dead_letter_t *dl);
+//  Opens the store and reads one letter by reference ("12" or its dlq:...
+//  id). Returns an exit code; on success *store stays open (caller
+//  destroys it) and *dl is filled (caller clears it), else *store is NULL
+//  and the reason said on stderr.
+int zhub_dlq_load_one (dead_letter_store_t **store, const char *ref, dead_letter_t *dl);
 
 //  Matching letters' numbers, gathered by zhub_dlq_select or one by one
 //  with zhub_dlq_collect.
@@ -74,7 +68,7 @@ typedef struct {
 } zhub_dlq_collect_t;
 
 bool zhub_dlq_collect (const dead_letter_t *dl, void *arg);
-int zhub_dlq_select (zhub_dlq_store_t *store, const dead_letter_filter_t *filter,
+int zhub_dlq_select (dead_letter_store_t *store, const dead_letter_filter_t *filter,
                      zhub_dlq_collect_t *collect);
 
 //  The header and one row of `zhub dlq list`.
@@ -102,7 +96,7 @@ int zhub_dlq_publish (zhub_client_t *client, const char *type, const char *id,
 //  gone, until the letter is gone; ids may then be NULL). results[i] gets the actor's
 //  last_result (heap) or stays NULL when not applied in time. Returns how
 //  many were applied.
-size_t zhub_dlq_wait (zhub_dlq_store_t *store, const uint64_t *seqs, char **ids, size_t count,
+size_t zhub_dlq_wait (dead_letter_store_t *store, const uint64_t *seqs, char **ids, size_t count,
                       bool gone, int64_t timeout_ms, char **results);
 
 //  -------------------------------------------------------------------

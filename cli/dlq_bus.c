@@ -24,11 +24,8 @@ zhub_dlq_command_id (const char *action)
 zhub_client_t *
 zhub_dlq_client (void)
 {
-    const char *broker = zhub_env_str ("ZHUB_BROKER", ZHUB_BROKER_DEFAULT);
-    zhub_client_t *client = zhub_client_new (broker, "zhub-dlq");
-    if (!client)
-        fprintf (stderr, "zhub dlq: invalid broker endpoint %s\n", broker);
-    return client;
+    int exit_code;
+    return zhub_cli_client ("dlq", NULL, "zhub-dlq", &exit_code);
 }
 
 int
@@ -70,8 +67,8 @@ s_progress (size_t done, size_t total)
 }
 
 size_t
-zhub_dlq_wait (zhub_dlq_store_t *store, const uint64_t *seqs, char **ids, size_t count, bool gone,
-               int64_t timeout_ms, char **results)
+zhub_dlq_wait (dead_letter_store_t *store, const uint64_t *seqs, char **ids, size_t count,
+               bool gone, int64_t timeout_ms, char **results)
 {
     int64_t deadline = zhub_mono_ms () + timeout_ms;
     size_t done = 0;
@@ -81,7 +78,7 @@ zhub_dlq_wait (zhub_dlq_store_t *store, const uint64_t *seqs, char **ids, size_t
             if (results[i])
                 continue;
             dead_letter_t dl;
-            zhub_rc_t rc = zhub_dlq_find (store, NULL, seqs[i], &dl);
+            zhub_rc_t rc = dead_letter_store_get (store, seqs[i], &dl);
             if (gone && rc == ZHUB_NOTFOUND)
                 results[i] = zhub_strdup ("purged");
             else if (!gone && rc == ZHUB_OK && dl.last_command && !strcmp (dl.last_command, ids[i]))

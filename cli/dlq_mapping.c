@@ -6,7 +6,7 @@
 //  reads zhub-dead-letter's (docs/adr/0004): no bus, no calls upstream,
 //  and the actors may be running or not.
 #include "contact_sync_io.h"
-#include "deal_sync.h"
+#include "deal_sync_store.h"
 #include "dlq.h"
 #include "dlq_preview.h"
 #include "zhub_actor.h"
@@ -31,7 +31,7 @@ struct zhub_dlq_mapping_t {
     //  deal-sync's store (opened on first use)
     bool deals_tried;
     zhub_store_t *deals_store;
-    zhub_table_t deals;
+    deal_sync_tables_t deals;
 };
 
 //  ZHUB_PHONE_DEFAULT_CALLING_CODE as contact-sync reads it at start: "52"
@@ -127,49 +127,33 @@ s_contact (void *arg, const char *bird_id, const char *hubspot_id, contact_state
                                                 state);
 }
 
-typedef struct {
-    zhub_table_t table;
-    const char *key;
-    json_t *record;
-} s_deal_read_t;
-
+//  deal-sync's record of the deal under key, read through deal-sync's
+//  store (deal_sync_store.h).
 static zhub_rc_t
-s_deal_read (zhub_txn_t *txn, void *arg)
-{
-    s_deal_read_t *read = arg;
-    const void *value;
-    size_t size;
-    zhub_rc_t rc = zhub_txn_get (txn, read->table, read->key, strlen (read->key), &value, &size);
-    if (rc != ZHUB_OK)
-        return rc;
-    read->record = json_loadb (value, size, 0, NULL);
-    return json_is_object (read->record) ? ZHUB_OK : ZHUB_ERROR;
-}
-
-//  deal-sync's "deals" table: deal key -> its state as JSON
-//  (deal_sync_io.h).
-static zhub_rc_t
-s_deal (void *arg, const char *key, json_t **record)
+s_deal (void *arg, const char *key, deal_current_t *deal)
 {
     zhub_dlq_mapping_t *self = arg;
-    *record = NULL;
     if (!self->deals_tried) {
         self->deals_tried = true;
-        zhub_rc_t rc = s_open (DEAL_SYNC_GROUP, &self->deals_store);
-        if (rc == ZHUB_OK && zhub_store_table (self->deals_store, "deals", &self->deals))
-            zhub_store_destroy (&self->deals_store);
-        if (rc == ZHUB_ERROR)
+        const char *data_dir = zhub_env_str ("ZHUB_DATA_DIR", "./.zhub-data");
+        char err[256];
+        if (deal_sync_store_open_readonly (data_dir, &self->deals_store, &self->deals, err,
+                                           sizeof err)
+            == ZHUB_ERROR)
             return ZHUB_ERROR;
     }
+    //  LMDB keys hold at most 511 bytes: a longer key was never stored
     if (!self->deals_store || !*key || strlen (key) > 511)
         return ZHUB_NOTFOUND;
-    s_deal_read_t read = {.table = self->deals, .key = key};
-    zhub_rc_t rc = zhub_store_read (self->deals_store, s_deal_read, &read);
-    if (rc == ZHUB_OK)
-        *record = read.record;
-    else
-        json_decref (read.record);
-    return rc;
+    deal_state_t state;
+    zhub_rc_t rc = deal_sync_store_deal (self->deals_store, &self->deals, key, &state);
+    if (rc == ZHUB_OK) {
+        deal->id = state.deal_id;
+        deal->stage = state.stage;
+        state.deal_id = state.stage = NULL;
+    }
+    deal_state_clear (&state);
+    return rc == ZHUB_REJECT ? ZHUB_ERROR : rc;
 }
 
 json_t *

@@ -300,17 +300,12 @@ s_deal_ai (json_t *preview, const deal_sync_config_t *config, const deal_ai_even
 {
     char *key = deal_sync_key (event->bird_id, config->pipeline);
     const zhub_dlq_lookup_t *lookup = input->lookup;
-    json_t *record = NULL;
     zhub_rc_t found = ZHUB_NOTFOUND;
-    if (lookup && lookup->deal)
-        found = lookup->deal (lookup->arg, key, &record);
     deal_current_t current = {0};
-    const char *deal_id = json_string_value (json_object_get (record, "deal_id"));
+    if (lookup && lookup->deal)
+        found = lookup->deal (lookup->arg, key, &current);
+    const char *deal_id = current.id;
     bool have = found == ZHUB_OK && deal_id;
-    if (have) {
-        current.id = zhub_strdup (deal_id);
-        current.stage = zhub_strdup (json_string_value (json_object_get (record, "stage")));
-    }
     json_object_set_new (preview, "stored",
                          json_string (have                  ? "found"
                                       : found == ZHUB_ERROR ? "unreadable"
@@ -339,7 +334,6 @@ s_deal_ai (json_t *preview, const deal_sync_config_t *config, const deal_ai_even
                      "after this event keeps it (human_newer)");
     deal_decision_clear (&decision);
     deal_current_clear (&current);
-    json_decref (record);
     free (key);
 }
 
@@ -391,33 +385,35 @@ s_deal_sync (json_t *preview, const zhub_msg_t *msg, const zhub_dlq_preview_inpu
         deal_sync_config_clear (&config);
         return;
     }
+    //  Decoded once, then read as deal-sync's route for its type reads it.
     char reason[S_REASON_MAX] = "";
     json_t *data = zhub_msg_data_json (msg);
     deal_ai_event_t event;
     deal_crm_change_t change;
+    memset (&event, 0, sizeof event);
     memset (&change, 0, sizeof change);
-    zhub_rc_t rc = deal_sync_parse_ai (msg->type, msg->subject, data, msg->time_ms, &event, reason,
-                                       sizeof reason);
-    if (rc == ZHUB_OK)
-        s_deal_ai (preview, &config, &event, input);
-    else if (rc == ZHUB_REJECT)
-        s_reject (preview, DEAL_SYNC_GROUP, ZHUB_REASON_INVALID_INPUT, reason);
-    else {
+    zhub_rc_t rc;
+    if (!strcmp (msg->type, DEAL_CRM_TOPIC)) {
         rc = deal_sync_parse_crm (msg->type, data, &change, reason, sizeof reason);
         if (rc == ZHUB_OK)
             s_deal_crm (preview, &config, &change);
-        else if (rc == ZHUB_REJECT)
-            s_reject (preview, DEAL_SYNC_GROUP, ZHUB_REASON_INVALID_INPUT, reason);
-        else if (!strcmp (msg->type, "webhook.hubspot.deal.propertyChange")) {
+        else if (rc == ZHUB_NOTFOUND) {
             s_outcome (preview, "ignore");
             json_object_set_new (preview, "reason", json_string (reason));
             s_set (preview, "summary", "deal-sync would ignore it: %s", reason);
-        } else {
+        }
+    } else {
+        rc = deal_sync_parse_ai (msg, data, &event, reason, sizeof reason);
+        if (rc == ZHUB_OK)
+            s_deal_ai (preview, &config, &event, input);
+        else if (rc == ZHUB_NOTFOUND) {
             char text[S_REASON_MAX];
             snprintf (text, sizeof text, "deal-sync maps no stages or fields for %s", msg->type);
             s_not_mapped (preview, text);
         }
     }
+    if (rc == ZHUB_REJECT)
+        s_reject (preview, DEAL_SYNC_GROUP, ZHUB_REASON_INVALID_INPUT, reason);
     json_decref (data);
     deal_ai_event_clear (&event);
     deal_crm_change_clear (&change);

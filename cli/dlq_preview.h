@@ -16,6 +16,7 @@
 #define ZHUB_DLQ_PREVIEW_H
 
 #include "contact_sync.h"
+#include "deal_sync.h"
 #include "zhub_common.h"
 #include "zhub_msg.h"
 
@@ -30,10 +31,9 @@ typedef struct {
     zhub_rc_t (*contact) (void *arg, const char *bird_id, const char *hubspot_id,
                           contact_state_t *state);
     //  deal-sync's record of the deal under key (deal_sync_key): ZHUB_OK
-    //  with *record a new JSON object ({"deal_id", "stage", ...}, as
-    //  deal_sync_io.h describes the deals table), ZHUB_NOTFOUND, or
-    //  ZHUB_ERROR.
-    zhub_rc_t (*deal) (void *arg, const char *key, json_t **record);
+    //  with deal->id and deal->stage as deal-sync last wrote or saw them
+    //  (the preview clears it), ZHUB_NOTFOUND, or ZHUB_ERROR.
+    zhub_rc_t (*deal) (void *arg, const char *key, deal_current_t *deal);
     void *arg;
 } zhub_dlq_lookup_t;
 

@@ -1,7 +1,8 @@
-//  `zhub dlq`: zhub-dead-letter's LMDB store, opened read-only. LMDB lets
-//  any number of readers in other processes work beside the one writer,
-//  with snapshot isolation, so `list`, `show` and every --dry-run work
-//  while the actor or the broker is down (docs/adr/0004).
+//  `zhub dlq`: zhub-dead-letter's LMDB store, opened read-only through its
+//  read side (dead_letter_store.h: the tables and keys are the actor's).
+//  LMDB lets any number of readers in other processes work beside the one
+//  writer, with snapshot isolation, so `list`, `show` and every --dry-run
+//  work while the actor or the broker is down (docs/adr/0004).
 #include "dlq.h"
 #include "zhub_env.h"
 
@@ -9,57 +10,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-//  Returns 0, or -1 when there is no dead-letter store yet (nothing has
-//  been dead-lettered since zhub-dead-letter first ran, or it never ran).
-int
-zhub_dlq_store_open (zhub_dlq_store_t *self, bool quiet)
+dead_letter_store_t *
+zhub_dlq_store_open (bool quiet)
 {
     const char *data_dir = zhub_env_str ("ZHUB_DATA_DIR", "./.zhub-data");
     char err[512];
-    self->store = zhub_store_open_readonly (data_dir, DEAD_LETTER_GROUP, err, sizeof err);
-    if (self->store && dead_letter_tables_open (self->store, &self->tables)) {
-        snprintf (err, sizeof err, "%s/%s: the dead-letter tables are missing", data_dir,
-                  DEAD_LETTER_GROUP);
-        zhub_store_destroy (&self->store);
-    }
-    if (!self->store && !quiet)
+    dead_letter_store_t *store = dead_letter_store_open_readonly (data_dir, err, sizeof err);
+    if (!store && !quiet)
         fprintf (stderr, "zhub dlq: %s (has zhub-dead-letter run with this ZHUB_DATA_DIR?)\n", err);
-    return self->store ? 0 : -1;
-}
-
-typedef struct {
-    zhub_dlq_store_t *store;
-    const char *ref;
-    uint64_t seq;
-    dead_letter_t *dl;
-} s_find_t;
-
-static zhub_rc_t
-s_find_fn (zhub_txn_t *txn, void *arg)
-{
-    s_find_t *find = arg;
-    if (find->ref)
-        return dead_letter_store_find (&find->store->tables, txn, find->ref, find->dl);
-    return dead_letter_store_get (&find->store->tables, txn, find->seq, find->dl);
-}
-
-zhub_rc_t
-zhub_dlq_find (zhub_dlq_store_t *store, const char *ref, uint64_t seq, dead_letter_t *dl)
-{
-    s_find_t find = {.store = store, .ref = ref, .seq = seq, .dl = dl};
-    memset (dl, 0, sizeof *dl);
-    return zhub_store_read (store->store, s_find_fn, &find);
+    return store;
 }
 
 int
-zhub_dlq_load_one (zhub_dlq_store_t *store, const char *ref, dead_letter_t *dl)
+zhub_dlq_load_one (dead_letter_store_t **store, const char *ref, dead_letter_t *dl)
 {
-    if (zhub_dlq_store_open (store, false))
+    memset (dl, 0, sizeof *dl);
+    if (!(*store = zhub_dlq_store_open (false)))
         return ZHUB_EXIT_NOTFOUND;
-    zhub_rc_t rc = zhub_dlq_find (store, ref, 0, dl);
+    zhub_rc_t rc = dead_letter_store_find (*store, ref, dl);
     if (rc == ZHUB_OK)
         return ZHUB_EXIT_OK;
-    zhub_store_destroy (&store->store);
+    dead_letter_store_destroy (store);
     if (rc == ZHUB_NOTFOUND) {
         fprintf (stderr, "zhub dlq: no dead letter %s\n", ref);
         return ZHUB_EXIT_NOTFOUND;
@@ -70,20 +41,6 @@ zhub_dlq_load_one (zhub_dlq_store_t *store, const char *ref, dead_letter_t *dl)
 
 //  -------------------------------------------------------------------
 //  Selecting letters
-
-typedef struct {
-    zhub_dlq_store_t *store;
-    const dead_letter_filter_t *filter;
-    dead_letter_each_fn *fn;
-    void *arg;
-} s_each_t;
-
-static zhub_rc_t
-s_each_fn (zhub_txn_t *txn, void *arg)
-{
-    s_each_t *each = arg;
-    return dead_letter_store_each (&each->store->tables, txn, each->filter, each->fn, each->arg);
-}
 
 void
 zhub_dlq_print_header (void)
@@ -124,11 +81,10 @@ zhub_dlq_collect (const dead_letter_t *dl, void *arg)
 }
 
 int
-zhub_dlq_select (zhub_dlq_store_t *store, const dead_letter_filter_t *filter,
+zhub_dlq_select (dead_letter_store_t *store, const dead_letter_filter_t *filter,
                  zhub_dlq_collect_t *collect)
 {
-    s_each_t each = {.store = store, .filter = filter, .fn = zhub_dlq_collect, .arg = collect};
-    return zhub_store_read (store->store, s_each_fn, &each) == ZHUB_OK ? 0 : -1;
+    return dead_letter_store_each (store, filter, zhub_dlq_collect, collect) == ZHUB_OK ? 0 : -1;
 }
 
 void

@@ -29,6 +29,8 @@ static const struct {
                               "              person's tombstones (erase <request id>)"},
     {"erase", zhub_cmd_erase, "GDPR: erase a person (contact <phone|email|id>) from every\n"
                               "              store zhub keeps; --upstream also in HubSpot and Bird"},
+    {"keys", zhub_cmd_keys, "the bus's CURVE keys: new (a client's or the broker's), list,\n"
+                            "              revoke (cut off without a restart)"},
     {"hubspot", zhub_cmd_hubspot, "create the custom HubSpot properties the sync needs (setup)"},
     {"backup", zhub_cmd_backup, "a consistent copy of every LMDB environment under the data\n"
                                 "              dir while the processes run (DEST folder, .tar or -)"},

@@ -178,6 +178,17 @@ zhub_metrics_observe (zhub_metrics_t *self, const char *name, const char *labels
     pthread_mutex_unlock (&self->lock);
 }
 
+void
+zhub_metrics_touch (zhub_metrics_t *self, const char *name, const char *labels)
+{
+    pthread_mutex_lock (&self->lock);
+    s_metric_t *metric = s_find (self, name);
+    assert (metric);
+    if (metric)
+        s_series (self, name, labels, metric->type);
+    pthread_mutex_unlock (&self->lock);
+}
+
 double
 zhub_metrics_value (zhub_metrics_t *self, const char *name, const char *labels)
 {

@@ -50,6 +50,11 @@ void zhub_metrics_set (zhub_metrics_t *self, const char *name, const char *label
 void zhub_metrics_observe (zhub_metrics_t *self, const char *name, const char *labels,
                            double value);
 
+//  Makes labels' series of a declared metric, at zero, if it has none yet:
+//  a series Prometheus should see from the start (an unlabelled histogram
+//  before its first observation).
+void zhub_metrics_touch (zhub_metrics_t *self, const char *name, const char *labels);
+
 //  The value of a counter's or gauge's series (0 when it has none yet):
 //  for tests and for processes that show a figure elsewhere (zhub status).
 double zhub_metrics_value (zhub_metrics_t *self, const char *name, const char *labels);

@@ -10,6 +10,7 @@
 #include "zhub_env.h"
 #include "zhub_log.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +195,12 @@ zhub_gateway_config_load (zhub_gateway_config_t *self)
     if (rc)
         return -1;
     self->broker = zhub_strdup (zhub_env_str ("ZHUB_BROKER", ZHUB_BROKER_DEFAULT));
+    char bus_err[600];
+    const char *endpoints[] = {self->broker};
+    if (zhub_bus_auth_load (&self->bus, endpoints, 1, bus_err, sizeof bus_err)) {
+        fprintf (stderr, "zhub: %s\n", bus_err);
+        return -1;
+    }
     for (int i = 0; i < ZHUB_SECRET_COUNT; i++) {
         zhub_gateway_secret_t *secret = &self->secrets[i];
         secret->source = s_secret_rows[i][0];
@@ -301,6 +308,7 @@ zhub_gateway_config_free (zhub_gateway_config_t *self)
     free (self->generic);
     zhub_tokens_clear (&self->tokens);
     free (self->data_dir);
+    sodium_memzero (&self->bus, sizeof self->bus);
     memset (self, 0, sizeof *self);
 }
 
@@ -324,6 +332,8 @@ zhub_gateway_config_log (const zhub_gateway_config_t *self)
         (long long)self->hubspot_max_age_ms, (long long)self->bird_max_age_ms,
         (long long)self->max_clock_skew_ms, self->rate, self->burst, self->data_dir ? "on" : "off",
         (long long)self->spool_limit, (long long)self->request_timeout_ms);
+    char bus[200];
+    zhub_info ("config_bus", "security=%s", zhub_bus_auth_describe (&self->bus, bus, sizeof bus));
     //  One line per secret, masked: which are loaded, never their values.
     for (int i = 0; i < ZHUB_SECRET_COUNT; i++) {
         char value[48], previous[48];

@@ -42,6 +42,7 @@
 #include "zhub_listen.h"
 #include "providers/provider.h"
 #include "tokens.h"
+#include "zhub_bus_auth.h"
 #include "zhub_env.h" //  ZHUB_GATEWAY_LISTEN_DEFAULT
 
 #include <stdbool.h>
@@ -106,6 +107,7 @@ typedef struct {
     char *public_url;        //  scheme://host[:port][/prefix], no trailing '/'
     bool public_url_default; //  not configured: derived from the listen address
     char *broker;            //  broker endpoint
+    zhub_bus_auth_t bus;     //  how it authenticates to the broker (CURVE keys or plain)
     zhub_gateway_secret_t secrets[ZHUB_SECRET_COUNT];
     zhub_tokens_t tokens; //  ZHUB_EVENTS_TOKEN and ZHUB_ADMIN_TOKEN (and _PREVIOUS)
     zhub_gateway_generic_t *generic; //  the Standard Webhooks senders configured

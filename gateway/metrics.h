@@ -1,9 +1,10 @@
-//  The gateway's figures in the Prometheus text format (version 0.0.4):
-//  requests by source and status, signature failures by source and reason,
-//  the publish latency histogram, spool depth, broker state. Counters are
-//  kept under one mutex (a handful of increments per request); the series
-//  are bounded because a source is a configured provider or sender name
-//  ("-" for everything else) and a reason comes from a fixed set.
+//  The gateway's figures in the Prometheus text format (version 0.0.4),
+//  kept in the processes' one registry (zhub_metrics): requests by source
+//  and status, signature failures by source and reason, the publish
+//  latency histogram, spool depth, broker state. The series are bounded
+//  because a source is a configured provider or sender name ("-" for
+//  everything else) and a reason comes from a fixed set; the registry
+//  drops series beyond ZHUB_METRICS_MAX_SERIES per metric.
 #ifndef ZHUB_GATEWAY_METRICS_H
 #define ZHUB_GATEWAY_METRICS_H
 

@@ -161,7 +161,8 @@ zhub_gateway_server_admin_handler (void *cls, struct MHD_Connection *conn, const
     if (status)
         return s_status (conn, req);
     if (!self->admin_client)
-        self->admin_client = zhub_client_new (self->config->broker, "zhub-gateway-admin");
+        self->admin_client = zhub_client_new (self->config->broker, "zhub-gateway-admin",
+                                              &self->config->bus);
     bool ready =
         self->admin_client
         && zhub_client_ping (self->admin_client, (int)self->config->ready_timeout_ms) == ZHUB_OK;

@@ -20,6 +20,7 @@ static const char *const s_sync_directions[] = {"bird_to_hubspot", "hubspot_to_b
 static const char *const s_by[] = {"ai", "crm", NULL};
 static const char *const s_engagements[] = {"note", "task", "meeting", NULL};
 static const char *const s_platforms[] = {"google", "graph", "calendly", NULL};
+static const char *const s_calendars[] = {"google", "graph", NULL};
 static const char *const s_intents[] = {
     "tour_request", "pricing", "availability", "human", "opt_out", "other", NULL};
 static const char *const s_deciders[] = {"rules", "ai", NULL};
@@ -288,6 +289,27 @@ static const zhub_field_t s_tour_unavailable[] = {
     CONVERSATION_ID (OPT),
     F_STR ("location", OPT, "the property"),
     F_END};
+
+//  The scheduler's timers: messages to itself, held by the broker until due
+#define TIMER_FIELDS                                                                               \
+    F_COUNT ("due", REQ, "unix ms when the timer is due"),                                         \
+        F_COUNT ("hop", OPT, "held again how many times: a timer due beyond the broker's limit")
+
+static const zhub_field_t s_timer_reminder[] = {
+    F_ID ("booking_id", REQ, "the booking"),
+    F_COUNT ("reminder", REQ, "which reminder of the booking: 0 for the first"),
+    F_TIME ("start", REQ, "the tour's start it was armed for (a moved tour has other reminders)"),
+    TIMER_FIELDS, F_END};
+
+static const zhub_field_t s_timer_reconcile[] = {
+    F_TIME ("since", REQ, "the since of the contact.reconcile it publishes"), TIMER_FIELDS, F_END};
+
+static const zhub_field_t s_timer_token[] = {
+    F_ENUM ("provider", REQ, s_calendars, "whose OAuth token to refresh"), TIMER_FIELDS, F_END};
+
+static const zhub_field_t s_timer_watch[] = {
+    F_ENUM ("platform", REQ, s_calendars, "the calendar's platform"),
+    F_STR ("target", REQ, "the Google calendar id or Graph mailbox"), TIMER_FIELDS, F_END};
 
 static const zhub_field_t s_erase[] = {
     F_STR_IN ("request", REQ, 1, 200, "names the erase (printable, no |)"),
@@ -576,8 +598,9 @@ static const zhub_event_spec_t s_catalogue[] = {
                 "\"cause_id\":\"ai-evt-2\"}"},
     {.type = "activity.transcript.flush",
      .subject = "transcript:<conversation id>",
-     .about = "Write the coalesced transcript of a conversation. NACKed until due: the "
-              "broker's durable retry is the timer.",
+     .about = "Write the coalesced transcript of a conversation. Published with deliverat "
+              "= due: the broker holds it until then (proto/PROTOCOL.md 6.3), so the timer is "
+              "durable and spends no delivery attempt.",
      .fields = s_transcript_flush,
      .producers = "activity-log",
      .consumers = "activity-log",
@@ -624,6 +647,41 @@ static const zhub_event_spec_t s_catalogue[] = {
                 "[\"2030-01-02T16:00:00.000Z\"],\"alternatives\":[{\"start\":"
                 "\"2030-01-02T18:00:00.000Z\",\"end\":\"2030-01-02T18:45:00.000Z\","
                 "\"agent_id\":\"ana\"}]}"},
+    {.type = "scheduler.timer.reminder",
+     .subject = "booking:<booking id>",
+     .about = "The scheduler's timer: a booking's reminder is due. Held by the broker until then "
+              "(deliverat); dropped when it arrives for a booking canceled, erased or moved since, "
+              "else the scheduler publishes tour.reminder.",
+     .fields = s_timer_reminder,
+     .producers = "scheduler (when a tour is booked or moved)",
+     .consumers = "scheduler",
+     .example = "{\"booking_id\":\"bk7d8e3db3569fe32633fddba10a3f51c4\",\"reminder\":0,"
+                "\"start\":\"2030-01-02T16:00:00.000Z\",\"due\":1893513600000}"},
+    {.type = "scheduler.timer.reconcile",
+     .subject = "reconcile",
+     .about = "The scheduler's timer: contact.reconcile is due. Each one arms the next, every "
+              "reconcile_every.",
+     .fields = s_timer_reconcile,
+     .producers = "scheduler",
+     .consumers = "scheduler",
+     .example = "{\"since\":\"2030-01-01T00:00:00.000Z\",\"due\":1893459600000}"},
+    {.type = "scheduler.timer.token",
+     .subject = "token:<provider>",
+     .about = "The scheduler's timer: an OAuth token is to be refreshed before it expires. Dropped "
+              "when the token was refreshed since.",
+     .fields = s_timer_token,
+     .producers = "scheduler",
+     .consumers = "scheduler",
+     .example = "{\"provider\":\"google\",\"due\":1893459300000}"},
+    {.type = "scheduler.timer.watch",
+     .subject = "sub:<platform>:<16 hex of SHA-256 of the calendar>",
+     .about = "The scheduler's timer: a calendar's Google channel or Graph subscription is to be "
+              "renewed. Dropped when the renewal was armed again since.",
+     .fields = s_timer_watch,
+     .producers = "scheduler",
+     .consumers = "scheduler",
+     .example = "{\"platform\":\"graph\",\"target\":\"luis@urbanhub.mx\",\"due\":"
+                "1893459600000}"},
 
     //  Erasing a person (docs/operations.md, "Erasing a person")
     {.type = "contact.erase",

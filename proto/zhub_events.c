@@ -104,22 +104,30 @@ s_bird_id (const zhub_msg_t *msg, const json_t *data)
     return id;
 }
 
-//  data as a JSON object, or NULL with a reason.
-static json_t *
-s_data (const zhub_msg_t *msg, char *reason, size_t reason_size)
-{
-    json_t *data = zhub_msg_data_json (msg);
-    if (json_is_object (data))
-        return data;
-    json_decref (data);
-    s_reason (reason, reason_size, ZHUB_REJECT, "%s: data is not a map", msg->type);
-    return NULL;
-}
-
 static bool
 s_is (const zhub_msg_t *msg, const char *type)
 {
     return msg && msg->type && !strcmp (msg->type, type);
+}
+
+//  Reads data (a JSON object) into the parser's struct out.
+typedef zhub_rc_t (s_read_fn) (const zhub_msg_t *msg, const json_t *data, void *out, char *reason,
+                               size_t reason_size);
+
+//  Runs read on data, or, when data is NULL, on msg's data decoded here;
+//  refuses data that is not a map.
+static zhub_rc_t
+s_read (s_read_fn *read, const zhub_msg_t *msg, const json_t *data, void *out, char *reason,
+        size_t reason_size)
+{
+    json_t *own = data ? NULL : zhub_msg_data_json (msg);
+    if (!data)
+        data = own;
+    zhub_rc_t rc = json_is_object (data) ? read (msg, data, out, reason, reason_size)
+                                         : s_reason (reason, reason_size, ZHUB_REJECT,
+                                                     "%s: data is not a map", msg->type);
+    json_decref (own);
+    return rc;
 }
 
 //  -------------------------------------------------------------------
@@ -141,16 +149,11 @@ zhub_contact_synced_msg (const zhub_contact_synced_t *ev, const char *id, const 
                   traceparent, time_ms, data, reason, reason_size);
 }
 
-zhub_rc_t
-zhub_contact_synced_parse (const zhub_msg_t *msg, zhub_contact_synced_t *ev, char *reason,
-                           size_t reason_size)
+static zhub_rc_t
+s_contact_synced_read (const zhub_msg_t *msg, const json_t *data, void *out, char *reason,
+                       size_t reason_size)
 {
-    memset (ev, 0, sizeof *ev);
-    if (!s_is (msg, ZHUB_CONTACT_SYNCED_TOPIC))
-        return s_reason (reason, reason_size, ZHUB_NOTFOUND, "not a contact.synced");
-    json_t *data = s_data (msg, reason, reason_size);
-    if (!data)
-        return ZHUB_REJECT;
+    zhub_contact_synced_t *ev = out;
     zhub_rc_t rc = ZHUB_OK;
     ev->bird_contact_id = s_bird_id (msg, data);
     ev->hubspot_contact_id = s_get (data, "hubspot_contact_id");
@@ -174,10 +177,26 @@ zhub_contact_synced_parse (const zhub_msg_t *msg, zhub_contact_synced_t *ev, cha
         ev->changed = zhub_realloc (ev->changed, (i + 1) * sizeof *ev->changed);
         ev->changed[ev->changed_count++] = zhub_strdup (name);
     }
-    json_decref (data);
     if (rc != ZHUB_OK)
         zhub_contact_synced_clear (ev);
     return rc;
+}
+
+zhub_rc_t
+zhub_contact_synced_parse_data (const zhub_msg_t *msg, const json_t *data,
+                                zhub_contact_synced_t *ev, char *reason, size_t reason_size)
+{
+    memset (ev, 0, sizeof *ev);
+    if (!s_is (msg, ZHUB_CONTACT_SYNCED_TOPIC))
+        return s_reason (reason, reason_size, ZHUB_NOTFOUND, "not a contact.synced");
+    return s_read (s_contact_synced_read, msg, data, ev, reason, reason_size);
+}
+
+zhub_rc_t
+zhub_contact_synced_parse (const zhub_msg_t *msg, zhub_contact_synced_t *ev, char *reason,
+                           size_t reason_size)
+{
+    return zhub_contact_synced_parse_data (msg, NULL, ev, reason, reason_size);
 }
 
 void
@@ -214,16 +233,11 @@ zhub_deal_stage_msg (const zhub_deal_stage_t *ev, const char *id, const char *tr
                   time_ms, data, reason, reason_size);
 }
 
-zhub_rc_t
-zhub_deal_stage_parse (const zhub_msg_t *msg, zhub_deal_stage_t *ev, char *reason,
-                       size_t reason_size)
+static zhub_rc_t
+s_deal_stage_read (const zhub_msg_t *msg, const json_t *data, void *out, char *reason,
+                   size_t reason_size)
 {
-    memset (ev, 0, sizeof *ev);
-    if (!s_is (msg, ZHUB_DEAL_STAGE_TOPIC))
-        return s_reason (reason, reason_size, ZHUB_NOTFOUND, "not a deal.stage_changed");
-    json_t *data = s_data (msg, reason, reason_size);
-    if (!data)
-        return ZHUB_REJECT;
+    zhub_deal_stage_t *ev = out;
     ev->bird_contact_id = s_bird_id (msg, data);
     ev->hubspot_deal_id = s_get (data, "hubspot_deal_id");
     ev->stage = s_get (data, "stage");
@@ -231,12 +245,28 @@ zhub_deal_stage_parse (const zhub_msg_t *msg, zhub_deal_stage_t *ev, char *reaso
     ev->cause_id = s_get (data, "cause_id");
     ev->hubspot_contact_id = s_get (data, "hubspot_contact_id");
     ev->ai_stage = s_get (data, "ai_stage");
-    json_decref (data);
     if (ev->bird_contact_id)
         return ZHUB_OK;
     zhub_deal_stage_clear (ev);
     return s_reason (reason, reason_size, ZHUB_REJECT,
                      "deal.stage_changed: data.bird_contact_id is missing");
+}
+
+zhub_rc_t
+zhub_deal_stage_parse_data (const zhub_msg_t *msg, const json_t *data, zhub_deal_stage_t *ev,
+                            char *reason, size_t reason_size)
+{
+    memset (ev, 0, sizeof *ev);
+    if (!s_is (msg, ZHUB_DEAL_STAGE_TOPIC))
+        return s_reason (reason, reason_size, ZHUB_NOTFOUND, "not a deal.stage_changed");
+    return s_read (s_deal_stage_read, msg, data, ev, reason, reason_size);
+}
+
+zhub_rc_t
+zhub_deal_stage_parse (const zhub_msg_t *msg, zhub_deal_stage_t *ev, char *reason,
+                       size_t reason_size)
+{
+    return zhub_deal_stage_parse_data (msg, NULL, ev, reason, reason_size);
 }
 
 void
@@ -290,16 +320,10 @@ zhub_tour_msg (const char *type, const zhub_tour_t *t, const char *id, const cha
                   reason, reason_size);
 }
 
-zhub_rc_t
-zhub_tour_parse (const zhub_msg_t *msg, zhub_tour_t *t, char *reason, size_t reason_size)
+static zhub_rc_t
+s_tour_read (const zhub_msg_t *msg, const json_t *data, void *out, char *reason, size_t reason_size)
 {
-    memset (t, 0, sizeof *t);
-    t->start_ms = t->end_ms = t->reminder = t->before_ms = -1;
-    if (!msg || !s_tour_type (msg->type))
-        return s_reason (reason, reason_size, ZHUB_NOTFOUND, "not a tour event");
-    json_t *data = s_data (msg, reason, reason_size);
-    if (!data)
-        return ZHUB_REJECT;
+    zhub_tour_t *t = out;
     t->booking_id = s_get (data, "booking_id");
     t->bird_contact_id = s_bird_id (msg, data);
     t->start_ms = s_time (data, "start");
@@ -316,7 +340,6 @@ zhub_tour_parse (const zhub_msg_t *msg, zhub_tour_t *t, char *reason, size_t rea
         t->reminder = json_is_integer (reminder) ? json_integer_value (reminder) : -1;
         t->before_ms = json_is_integer (before) ? json_integer_value (before) : -1;
     }
-    json_decref (data);
     const char *missing = !t->bird_contact_id ? "bird_contact_id"
                           : !t->booking_id    ? "booking_id"
                                               : NULL;
@@ -331,6 +354,23 @@ zhub_tour_parse (const zhub_msg_t *msg, zhub_tour_t *t, char *reason, size_t rea
     s_reason (reason, reason_size, ZHUB_REJECT, "%s: data.%s is missing", msg->type, missing);
     zhub_tour_clear (t);
     return ZHUB_REJECT;
+}
+
+zhub_rc_t
+zhub_tour_parse_data (const zhub_msg_t *msg, const json_t *data, zhub_tour_t *t, char *reason,
+                      size_t reason_size)
+{
+    memset (t, 0, sizeof *t);
+    t->start_ms = t->end_ms = t->reminder = t->before_ms = -1;
+    if (!msg || !s_tour_type (msg->type))
+        return s_reason (reason, reason_size, ZHUB_NOTFOUND, "not a tour event");
+    return s_read (s_tour_read, msg, data, t, reason, reason_size);
+}
+
+zhub_rc_t
+zhub_tour_parse (const zhub_msg_t *msg, zhub_tour_t *t, char *reason, size_t reason_size)
+{
+    return zhub_tour_parse_data (msg, NULL, t, reason, reason_size);
 }
 
 void
@@ -350,17 +390,12 @@ zhub_tour_clear (zhub_tour_t *t)
 //  -------------------------------------------------------------------
 //  conversation.stage_changed, qualification.completed
 
-zhub_rc_t
-zhub_ai_stage_parse (const zhub_msg_t *msg, zhub_ai_stage_t *ev, char *reason, size_t reason_size)
+static zhub_rc_t
+s_ai_stage_read (const zhub_msg_t *msg, const json_t *data, void *out, char *reason,
+                 size_t reason_size)
 {
-    memset (ev, 0, sizeof *ev);
-    ev->score = ev->qualified = -1;
+    zhub_ai_stage_t *ev = out;
     bool staged = s_is (msg, ZHUB_STAGE_CHANGED_TOPIC);
-    if (!staged && !s_is (msg, ZHUB_QUALIFICATION_TOPIC))
-        return s_reason (reason, reason_size, ZHUB_NOTFOUND, "not an AI stage event");
-    json_t *data = s_data (msg, reason, reason_size);
-    if (!data)
-        return ZHUB_REJECT;
     zhub_rc_t rc = ZHUB_OK;
     ev->bird_contact_id = s_bird_id (msg, data);
     ev->conversation_id = s_get (data, "conversation_id");
@@ -402,10 +437,26 @@ zhub_ai_stage_parse (const zhub_msg_t *msg, zhub_ai_stage_t *ev, char *reason, s
     }
     if (rc == ZHUB_OK && score)
         ev->score = (int)(json_number_value (score) + 0.5);
-    json_decref (data);
     if (rc != ZHUB_OK)
         zhub_ai_stage_clear (ev);
     return rc;
+}
+
+zhub_rc_t
+zhub_ai_stage_parse_data (const zhub_msg_t *msg, const json_t *data, zhub_ai_stage_t *ev,
+                          char *reason, size_t reason_size)
+{
+    memset (ev, 0, sizeof *ev);
+    ev->score = ev->qualified = -1;
+    if (!s_is (msg, ZHUB_STAGE_CHANGED_TOPIC) && !s_is (msg, ZHUB_QUALIFICATION_TOPIC))
+        return s_reason (reason, reason_size, ZHUB_NOTFOUND, "not an AI stage event");
+    return s_read (s_ai_stage_read, msg, data, ev, reason, reason_size);
+}
+
+zhub_rc_t
+zhub_ai_stage_parse (const zhub_msg_t *msg, zhub_ai_stage_t *ev, char *reason, size_t reason_size)
+{
+    return zhub_ai_stage_parse_data (msg, NULL, ev, reason, reason_size);
 }
 
 void

@@ -14,6 +14,14 @@
 //  ZHUB_NOTFOUND for a type it does not read. Free what a parser or a
 //  caller filled with the matching _clear (NULL-safe, idempotent).
 //
+//  Each parser comes in two forms. _parse_data reads the data it is handed:
+//  the message's data as JSON, decoded once by whoever holds the message
+//  (an actor's runtime decodes each delivery once and hands it to the
+//  handler), so the envelope gives only the type and the subject; data
+//  NULL means "not decoded": it is decoded here (a message whose data has
+//  no JSON form is then refused, as data that is not a map). _parse is
+//  _parse_data with data NULL.
+//
 //  | event | build | parse | today built in / read in |
 //  |---|---|---|---|
 //  | contact.synced | zhub_contact_synced_msg | zhub_contact_synced_parse | contact_sync_event.c,
@@ -60,6 +68,9 @@ zhub_msg_t *zhub_contact_synced_msg (const zhub_contact_synced_t *ev, const char
 //  an array of strings.
 zhub_rc_t zhub_contact_synced_parse (const zhub_msg_t *msg, zhub_contact_synced_t *ev, char *reason,
                                      size_t reason_size);
+zhub_rc_t zhub_contact_synced_parse_data (const zhub_msg_t *msg, const json_t *data,
+                                          zhub_contact_synced_t *ev, char *reason,
+                                          size_t reason_size);
 void zhub_contact_synced_clear (zhub_contact_synced_t *ev);
 
 //  -------------------------------------------------------------------
@@ -85,6 +96,8 @@ zhub_msg_t *zhub_deal_stage_msg (const zhub_deal_stage_t *ev, const char *id,
 //  NULL when absent (activity-log needs only the contact and the deal).
 zhub_rc_t zhub_deal_stage_parse (const zhub_msg_t *msg, zhub_deal_stage_t *ev, char *reason,
                                  size_t reason_size);
+zhub_rc_t zhub_deal_stage_parse_data (const zhub_msg_t *msg, const json_t *data,
+                                      zhub_deal_stage_t *ev, char *reason, size_t reason_size);
 void zhub_deal_stage_clear (zhub_deal_stage_t *ev);
 
 //  -------------------------------------------------------------------
@@ -114,6 +127,8 @@ zhub_msg_t *zhub_tour_msg (const char *type, const zhub_tour_t *t, const char *i
 //  contact or booking_id, and a tour.scheduled without start and an end
 //  not before it (activity-log writes the meeting from them).
 zhub_rc_t zhub_tour_parse (const zhub_msg_t *msg, zhub_tour_t *t, char *reason, size_t reason_size);
+zhub_rc_t zhub_tour_parse_data (const zhub_msg_t *msg, const json_t *data, zhub_tour_t *t,
+                                char *reason, size_t reason_size);
 void zhub_tour_clear (zhub_tour_t *t);
 
 //  -------------------------------------------------------------------
@@ -136,6 +151,8 @@ typedef struct {
 //  boolean. ZHUB_NOTFOUND for other types.
 zhub_rc_t zhub_ai_stage_parse (const zhub_msg_t *msg, zhub_ai_stage_t *ev, char *reason,
                                size_t reason_size);
+zhub_rc_t zhub_ai_stage_parse_data (const zhub_msg_t *msg, const json_t *data, zhub_ai_stage_t *ev,
+                                    char *reason, size_t reason_size);
 void zhub_ai_stage_clear (zhub_ai_stage_t *ev);
 
 #endif

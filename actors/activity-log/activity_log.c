@@ -3,6 +3,7 @@
 //  note bodies are small HTML (HubSpot renders hs_note_body as HTML, so
 //  newlines alone would collapse) with every piece of user text escaped.
 #include "activity_log.h"
+#include "zhub_events.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -37,20 +38,21 @@ s_time (const json_t *obj, const char *key)
     return -1;
 }
 
+//  The topics whose messages may be stored (parked) and read back later,
+//  with their kind. A delivered message's kind is its route's (main.c).
 static const struct {
     const char *type;
     activity_event_kind_t kind;
 } s_topics[] = {
     {"conversation.started", ACTIVITY_EV_STARTED},
     {"conversation.message", ACTIVITY_EV_MESSAGE},
-    {"qualification.completed", ACTIVITY_EV_QUALIFIED},
-    {"tour.scheduled", ACTIVITY_EV_TOUR_SCHEDULED},
-    {"tour.canceled", ACTIVITY_EV_TOUR_CANCELED},
+    {ZHUB_QUALIFICATION_TOPIC, ACTIVITY_EV_QUALIFIED},
+    {ZHUB_TOUR_SCHEDULED_TOPIC, ACTIVITY_EV_TOUR_SCHEDULED},
+    {ZHUB_TOUR_CANCELED_TOPIC, ACTIVITY_EV_TOUR_CANCELED},
     {"escalation.triggered", ACTIVITY_EV_ESCALATION},
-    {"contact.synced", ACTIVITY_EV_CONTACT_SYNCED},
-    {"deal.stage_changed", ACTIVITY_EV_DEAL_STAGE},
+    {ZHUB_CONTACT_SYNCED_TOPIC, ACTIVITY_EV_CONTACT_SYNCED},
+    {ZHUB_DEAL_STAGE_TOPIC, ACTIVITY_EV_DEAL_STAGE},
     {ACTIVITY_FLUSH_TOPIC, ACTIVITY_EV_FLUSH},
-    {"contact.forget", ACTIVITY_EV_FORGET},
 };
 
 //  The Bird contact id: data.bird_contact_id, else the subject's
@@ -64,97 +66,147 @@ s_bird_id (const zhub_msg_t *msg, const json_t *data)
     return id;
 }
 
+//  Hands *from over to *to.
+static void
+s_take (char **to, char **from)
+{
+    free (*to);
+    *to = *from;
+    *from = NULL;
+}
+
+//  tour.scheduled, tour.canceled: the catalogue's parser (it refuses what
+//  the meeting cannot be written from).
+static zhub_rc_t
+s_read_tour (const zhub_msg_t *msg, const json_t *data, activity_event_t *ev, char *reason,
+             size_t reason_size)
+{
+    zhub_tour_t t;
+    zhub_rc_t rc = zhub_tour_parse_data (msg, data, &t, reason, reason_size);
+    if (rc == ZHUB_OK) {
+        s_take (&ev->bird_id, &t.bird_contact_id);
+        s_take (&ev->conversation_id, &t.conversation_id);
+        s_take (&ev->booking_id, &t.booking_id);
+        s_take (&ev->platform, &t.platform);
+        s_take (&ev->calendar_event_id, &t.calendar_event_id);
+        s_take (&ev->confirmation_url, &t.confirmation_url);
+        s_take (&ev->location, &t.location);
+        s_take (&ev->agent_id, &t.agent_id);
+        ev->start_ms = t.start_ms;
+        ev->end_ms = t.end_ms;
+    }
+    zhub_tour_clear (&t);
+    return rc;
+}
+
+//  contact.synced, deal.stage_changed: the ids they teach, read by the
+//  catalogue's parsers.
+static zhub_rc_t
+s_read_ids (const zhub_msg_t *msg, const json_t *data, activity_event_t *ev, char *reason,
+            size_t reason_size)
+{
+    zhub_rc_t rc;
+    if (ev->kind == ACTIVITY_EV_CONTACT_SYNCED) {
+        zhub_contact_synced_t synced;
+        rc = zhub_contact_synced_parse_data (msg, data, &synced, reason, reason_size);
+        s_take (&ev->bird_id, &synced.bird_contact_id);
+        s_take (&ev->hubspot_contact_id, &synced.hubspot_contact_id);
+        zhub_contact_synced_clear (&synced);
+    } else {
+        zhub_deal_stage_t deal;
+        rc = zhub_deal_stage_parse_data (msg, data, &deal, reason, reason_size);
+        s_take (&ev->bird_id, &deal.bird_contact_id);
+        s_take (&ev->hubspot_contact_id, &deal.hubspot_contact_id);
+        s_take (&ev->hubspot_deal_id, &deal.hubspot_deal_id);
+        zhub_deal_stage_clear (&deal);
+    }
+    return rc;
+}
+
+//  The fields of the events with no parser in the catalogue's code, each
+//  kind its own.
+static void
+s_read_fields (const zhub_msg_t *msg, const json_t *data, activity_event_t *ev)
+{
+    ev->bird_id = s_bird_id (msg, data);
+    ev->conversation_id = s_str (data, "conversation_id");
+    switch (ev->kind) {
+        case ACTIVITY_EV_STARTED:
+            ev->channel = s_str (data, "channel");
+            ev->agent_type = s_str (data, "agent_type");
+            break;
+        case ACTIVITY_EV_MESSAGE:
+            ev->direction = s_str (data, "direction");
+            ev->text = s_str (data, "text");
+            ev->sent_ms = s_time (data, "sent_at");
+            break;
+        case ACTIVITY_EV_QUALIFIED: {
+            const json_t *score = json_object_get (data, "score");
+            if (json_is_number (score))
+                ev->score = (int64_t)json_number_value (score);
+            const json_t *qualified = json_object_get (data, "qualified");
+            if (json_is_boolean (qualified))
+                ev->qualified = json_is_true (qualified);
+            ev->property_interest = s_str (data, "property_interest");
+            break;
+        }
+        case ACTIVITY_EV_ESCALATION:
+            ev->reason = s_str (data, "reason");
+            ev->priority = s_str (data, "priority");
+            ev->owner_id = s_str (data, "owner_id");
+            if (!ev->owner_id)
+                ev->owner_id = s_str (data, "hubspot_owner_id");
+            break;
+        default: break;
+    }
+}
+
 zhub_rc_t
-activity_parse (const zhub_msg_t *msg, activity_event_t *event, char *reason, size_t reason_size)
+activity_read (activity_event_kind_t kind, const zhub_msg_t *msg, const json_t *data,
+               activity_event_t *event, char *reason, size_t reason_size)
 {
     memset (event, 0, sizeof *event);
     event->score = -1;
     event->qualified = -1;
-    event->start_ms = event->end_ms = event->sent_ms = -1;
-    size_t i, n = sizeof s_topics / sizeof s_topics[0];
-    for (i = 0; i < n; i++)
-        if (msg->type && !strcmp (msg->type, s_topics[i].type))
-            break;
-    if (i == n) {
-        snprintf (reason, reason_size, "topic %.100s is not logged", msg->type ? msg->type : "");
-        return ZHUB_NOTFOUND;
-    }
-    event->kind = s_topics[i].kind;
-    event->type = zhub_strdup (msg->type);
+    event->start_ms = event->end_ms = event->sent_ms = event->due_ms = -1;
+    event->kind = kind;
+    event->type = zhub_strdup (msg->type ? msg->type : "");
     event->event_id = zhub_strdup (msg->id ? msg->id : "");
     event->time_ms = msg->time_ms > 0 ? msg->time_ms : zhub_now_ms ();
-    json_t *data = zhub_msg_data_json (msg);
     if (!json_is_object (data)) {
-        json_decref (data);
         snprintf (reason, reason_size, "data is not a map");
         return ZHUB_REJECT;
     }
-    event->bird_id = s_bird_id (msg, data);
-    event->conversation_id = s_str (data, "conversation_id");
+    //  Any event may bring the HubSpot ids it knows (s_resolve uses them).
     event->hubspot_contact_id = s_str (data, "hubspot_contact_id");
     event->hubspot_deal_id = s_str (data, "hubspot_deal_id");
-    event->channel = s_str (data, "channel");
-    event->agent_type = s_str (data, "agent_type");
-    event->direction = s_str (data, "direction");
-    event->text = s_str (data, "text");
-    event->sent_ms = s_time (data, "sent_at");
-    const json_t *score = json_object_get (data, "score");
-    if (json_is_number (score))
-        event->score = (int64_t)json_number_value (score);
-    const json_t *qualified = json_object_get (data, "qualified");
-    if (json_is_boolean (qualified))
-        event->qualified = json_is_true (qualified);
-    event->property_interest = s_str (data, "property_interest");
-    event->booking_id = s_str (data, "booking_id");
-    event->platform = s_str (data, "platform");
-    event->calendar_event_id = s_str (data, "calendar_event_id");
-    event->confirmation_url = s_str (data, "confirmation_url");
-    event->location = s_str (data, "location");
-    event->agent_id = s_str (data, "agent_id");
-    event->start_ms = s_time (data, "start");
-    event->end_ms = s_time (data, "end");
-    event->reason = s_str (data, "reason");
-    event->priority = s_str (data, "priority");
-    event->owner_id = s_str (data, "owner_id");
-    if (!event->owner_id)
-        event->owner_id = s_str (data, "hubspot_owner_id");
-    json_decref (data);
-
+    zhub_rc_t rc = ZHUB_OK;
     const char *missing = NULL;
-    switch (event->kind) {
-        case ACTIVITY_EV_FLUSH:
-            if (!event->conversation_id)
-                missing = "conversation_id";
+    switch (kind) {
+        case ACTIVITY_EV_TOUR_SCHEDULED:
+        case ACTIVITY_EV_TOUR_CANCELED:
+            rc = s_read_tour (msg, data, event, reason, reason_size);
             break;
         case ACTIVITY_EV_CONTACT_SYNCED:
-        case ACTIVITY_EV_DEAL_STAGE:
-            if (!event->bird_id)
-                missing = "bird_contact_id";
-            break;
-        case ACTIVITY_EV_MESSAGE:
+        case ACTIVITY_EV_DEAL_STAGE: rc = s_read_ids (msg, data, event, reason, reason_size); break;
+        case ACTIVITY_EV_FLUSH:
+            event->conversation_id = s_str (data, "conversation_id");
+            event->due_ms = s_time (data, "due");
             if (!event->conversation_id)
                 missing = "conversation_id";
-            else if (!event->text)
+            break;
+        default:
+            s_read_fields (msg, data, event);
+            if (kind == ACTIVITY_EV_MESSAGE && !event->conversation_id)
+                missing = "conversation_id";
+            else if (kind == ACTIVITY_EV_MESSAGE && !event->text)
                 missing = "text";
+            else if (!event->bird_id)
+                missing = "bird_contact_id";
             break;
-        case ACTIVITY_EV_TOUR_SCHEDULED:
-            if (!event->booking_id)
-                missing = "booking_id";
-            else if (event->start_ms < 0)
-                missing = "start";
-            else if (event->end_ms < event->start_ms)
-                missing = "end (after start)";
-            break;
-        case ACTIVITY_EV_TOUR_CANCELED:
-            if (!event->booking_id)
-                missing = "booking_id";
-            break;
-        default: break;
     }
-    //  A forget may name the person by phone or email only.
-    if (!missing && !event->bird_id && event->kind != ACTIVITY_EV_FLUSH
-        && event->kind != ACTIVITY_EV_FORGET)
-        missing = "bird_contact_id";
+    if (rc != ZHUB_OK)
+        return rc;
     if (missing) {
         snprintf (reason, reason_size, "%s without %s", event->type, missing);
         return ZHUB_REJECT;
@@ -162,6 +214,24 @@ activity_parse (const zhub_msg_t *msg, activity_event_t *event, char *reason, si
     if (event->sent_ms < 0)
         event->sent_ms = event->time_ms;
     return ZHUB_OK;
+}
+
+zhub_rc_t
+activity_parse (const zhub_msg_t *msg, activity_event_t *event, char *reason, size_t reason_size)
+{
+    size_t i, n = sizeof s_topics / sizeof s_topics[0];
+    for (i = 0; i < n; i++)
+        if (msg->type && !strcmp (msg->type, s_topics[i].type))
+            break;
+    if (i == n) {
+        memset (event, 0, sizeof *event);
+        snprintf (reason, reason_size, "topic %.100s is not logged", msg->type ? msg->type : "");
+        return ZHUB_NOTFOUND;
+    }
+    json_t *data = zhub_msg_data_json (msg);
+    zhub_rc_t rc = activity_read (s_topics[i].kind, msg, data, event, reason, reason_size);
+    json_decref (data);
+    return rc;
 }
 
 void
@@ -200,14 +270,6 @@ const char *
 activity_kind_name (activity_kind_t kind)
 {
     return kind == ACTIVITY_NOTE ? "note" : kind == ACTIVITY_TASK ? "task" : "meeting";
-}
-
-const char *
-activity_kind_path (activity_kind_t kind)
-{
-    return kind == ACTIVITY_NOTE   ? "/crm/v3/objects/notes"
-           : kind == ACTIVITY_TASK ? "/crm/v3/objects/tasks"
-                                   : "/crm/v3/objects/meetings";
 }
 
 int
@@ -646,57 +708,51 @@ activity_expired (int64_t updated_ms, int64_t now_ms, int64_t retention_ms)
 //  -------------------------------------------------------------------
 //  Messages we publish
 
+//  text cut to an envelope id's length (ids and subjects of ours stay
+//  within it, as they always did; a fresh string).
+static char *
+s_bounded (char *text)
+{
+    if (strlen (text) > ZHUB_MSG_MAX_ID)
+        text[ZHUB_MSG_MAX_ID] = 0;
+    return text;
+}
+
 zhub_msg_t *
 activity_logged_msg (const zhub_msg_t *input, const activity_event_t *ev, activity_kind_t kind,
-                     const char *hubspot_id, int64_t now_ms)
+                     const char *hubspot_id, int64_t now_ms, char *reason, size_t reason_size)
 {
-    zhub_msg_t *msg = zhub_msg_new ();
-    char *id = zhub_sprintf (
+    char *id = s_bounded (zhub_sprintf (
         "al-%s-%s-%s", activity_kind_name (kind),
-        ev->booking_id && kind == ACTIVITY_MEETING ? ev->booking_id : ev->event_id, hubspot_id);
-    if (strlen (id) > ZHUB_MSG_MAX_ID)
-        id[ZHUB_MSG_MAX_ID] = 0;
-    zhub_msg_set (&msg->id, id);
-    free (id);
-    zhub_msg_set (&msg->source, ACTIVITY_LOG_SOURCE);
-    zhub_msg_set (&msg->type, "activity.logged");
-    char *subject = zhub_sprintf ("contact:%s", ev->bird_id ? ev->bird_id : "");
-    if (strlen (subject) > ZHUB_MSG_MAX_ID)
-        subject[ZHUB_MSG_MAX_ID] = 0;
-    zhub_msg_set (&msg->subject, subject);
-    free (subject);
-    zhub_msg_set (&msg->traceparent, input ? input->traceparent : NULL);
-    msg->time_ms = now_ms;
+        ev->booking_id && kind == ACTIVITY_MEETING ? ev->booking_id : ev->event_id, hubspot_id));
+    char *subject = s_bounded (zhub_sprintf ("contact:%s", ev->bird_id ? ev->bird_id : ""));
     json_t *data = json_pack ("{s:s, s:s, s:s}", "kind", activity_kind_name (kind), "hubspot_id",
                               hubspot_id, "event_type", ev->type);
     s_set_str (data, "conversation_id", ev->conversation_id);
     s_set_str (data, "bird_contact_id", ev->bird_id);
     s_set_str (data, "cause_id", ev->event_id);
-    zhub_msg_set_data_json (msg, data);
+    zhub_msg_t *msg = zhub_event_new ("activity.logged", id, ACTIVITY_LOG_SOURCE, subject, now_ms,
+                                      input ? input->traceparent : NULL, data, reason, reason_size);
     json_decref (data);
+    free (subject);
+    free (id);
     return msg;
 }
 
 zhub_msg_t *
-activity_flush_msg (const activity_conv_t *conv, int64_t due_ms, int64_t now_ms)
+activity_flush_msg (const activity_conv_t *conv, int64_t due_ms, int64_t now_ms, char *reason,
+                    size_t reason_size)
 {
-    zhub_msg_t *msg = zhub_msg_new ();
-    char *id = zhub_sprintf ("al-flush-%" PRId64 "-%s", due_ms, conv->conversation_id);
-    if (strlen (id) > ZHUB_MSG_MAX_ID)
-        id[ZHUB_MSG_MAX_ID] = 0;
-    zhub_msg_set (&msg->id, id);
-    free (id);
-    zhub_msg_set (&msg->source, ACTIVITY_LOG_SOURCE);
-    zhub_msg_set (&msg->type, ACTIVITY_FLUSH_TOPIC);
-    char *subject = zhub_sprintf ("transcript:%s", conv->conversation_id);
-    if (strlen (subject) > ZHUB_MSG_MAX_ID)
-        subject[ZHUB_MSG_MAX_ID] = 0;
-    zhub_msg_set (&msg->subject, subject);
-    free (subject);
-    msg->time_ms = now_ms;
+    char *id = s_bounded (zhub_sprintf ("al-flush-%" PRId64 "-%s", due_ms, conv->conversation_id));
+    char *subject = s_bounded (zhub_sprintf ("transcript:%s", conv->conversation_id));
     json_t *data = json_pack ("{s:s, s:I}", "conversation_id", conv->conversation_id, "due",
                               (json_int_t)due_ms);
-    zhub_msg_set_data_json (msg, data);
+    zhub_msg_t *msg = zhub_event_new (ACTIVITY_FLUSH_TOPIC, id, ACTIVITY_LOG_SOURCE, subject,
+                                      now_ms, NULL, data, reason, reason_size);
+    if (msg)
+        msg->deliver_at_ms = due_ms;
     json_decref (data);
+    free (subject);
+    free (id);
     return msg;
 }

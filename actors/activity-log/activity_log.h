@@ -3,7 +3,7 @@
 //  the engagement calls (notes, tasks, meetings with their associations),
 //  keeps the transcript of a conversation and decides when the transcript
 //  note is written. The I/O side (activity_log_io.c) makes the calls and
-//  keeps the state in LMDB.
+//  keeps the state in LMDB (activity_log_store.c).
 //
 //  Mapping (event catalogue in DESIGN.md):
 //    conversation.started     -> NOTE
@@ -20,7 +20,9 @@
 //                                is deleted, contact.forgotten answers
 //  Every engagement is titled "AI Agent Activity: {event_type}", has the
 //  event's time as hs_timestamp and is associated with the HubSpot contact
-//  and, when known, the deal (HUBSPOT_DEFINED type ids from https://developers.hubspot.com/docs/api/crm/understanding-the-crm and github.com/HubSpot/HubSpot-public-api-spec-collection).
+//  and, when known, the deal (HUBSPOT_DEFINED type ids from
+//  https://developers.hubspot.com/docs/api/crm/understanding-the-crm and
+//  github.com/HubSpot/HubSpot-public-api-spec-collection).
 #ifndef ACTIVITY_LOG_H
 #define ACTIVITY_LOG_H
 
@@ -50,8 +52,7 @@ typedef enum {
     ACTIVITY_EV_ESCALATION,
     ACTIVITY_EV_CONTACT_SYNCED, //  learn the HubSpot contact id
     ACTIVITY_EV_DEAL_STAGE,     //  learn the HubSpot deal id
-    ACTIVITY_EV_FLUSH,          //  our own transcript timer
-    ACTIVITY_EV_FORGET          //  contact.forget: erase a person (zhub_forget_parse)
+    ACTIVITY_EV_FLUSH           //  our own transcript timer
 } activity_event_kind_t;
 
 typedef enum { ACTIVITY_NOTE, ACTIVITY_TASK, ACTIVITY_MEETING } activity_kind_t;
@@ -75,18 +76,28 @@ typedef struct {
     char *booking_id, *platform, *calendar_event_id, *confirmation_url, *location, *agent_id;
     int64_t start_ms, end_ms;           //  tour
     char *reason, *priority, *owner_id; //  escalation
+    int64_t due_ms;                     //  flush: when its timer was due; -1 when absent
 } activity_event_t;
 
-//  Reads msg. ZHUB_OK with *event filled; ZHUB_NOTFOUND for a topic that
-//  is not ours (reason says so); ZHUB_REJECT when a required field is
-//  missing or malformed. The caller clears event in every case.
+//  Reads msg as an event of kind (its route's): data is msg's data as
+//  JSON, decoded once by the runtime (NULL when it has none: refused).
+//  tour.* go through zhub_tour_parse_data, contact.synced and
+//  deal.stage_changed through their parsers in zhub_events.h; the others
+//  have none there and are read here. ZHUB_OK with *event filled;
+//  ZHUB_REJECT when a required field is missing or malformed. The caller
+//  clears event in every case.
+zhub_rc_t activity_read (activity_event_kind_t kind, const zhub_msg_t *msg, const json_t *data,
+                         activity_event_t *event, char *reason, size_t reason_size);
+
+//  A message read back from the store (a parked event): its kind from its
+//  type, its data decoded here, then activity_read. ZHUB_NOTFOUND for a
+//  topic activity-log does not log (reason says so).
 zhub_rc_t activity_parse (const zhub_msg_t *msg, activity_event_t *event, char *reason,
                           size_t reason_size);
 void activity_event_clear (activity_event_t *event);
 
-//  "note", "task", "meeting" and the CRM path "/crm/v3/objects/notes"...
+//  "note", "task", "meeting".
 const char *activity_kind_name (activity_kind_t kind);
-const char *activity_kind_path (activity_kind_t kind);
 
 //  The association type id from an engagement to a contact or a deal.
 int activity_association_type (activity_kind_t kind, bool to_deal);
@@ -168,12 +179,23 @@ activity_transcript_action_t activity_transcript_decide (const activity_conv_t *
 //  True when something last touched at updated_ms is past retention.
 bool activity_expired (int64_t updated_ms, int64_t now_ms, int64_t retention_ms);
 
-//  activity.logged for an engagement made for input. Fresh message.
+//  activity.logged for an engagement made for input (input may be NULL),
+//  built by zhub_event_new: id "al-<kind>-<event id, or the booking for a
+//  meeting>-<hubspot id>" and subject "contact:<bird id>", each cut to an
+//  envelope id's length as they always were. A fresh message, or NULL with
+//  a reason when it would break the catalogue (no Bird contact, an id
+//  longer than the catalogue takes).
 zhub_msg_t *activity_logged_msg (const zhub_msg_t *input, const activity_event_t *event,
-                                 activity_kind_t kind, const char *hubspot_id, int64_t now_ms);
+                                 activity_kind_t kind, const char *hubspot_id, int64_t now_ms,
+                                 char *reason, size_t reason_size);
 
-//  The transcript timer message (topic ACTIVITY_FLUSH_TOPIC, subject
-//  "transcript:<conversation>", data {conversation_id, due}). Fresh.
-zhub_msg_t *activity_flush_msg (const activity_conv_t *conv, int64_t due_ms, int64_t now_ms);
+//  The transcript timer message (topic ACTIVITY_FLUSH_TOPIC, id
+//  "al-flush-<due>-<conversation>", subject "transcript:<conversation>",
+//  data {conversation_id, due}), built by zhub_event_new, with deliverat
+//  due_ms: the broker holds it until then (PROTOCOL.md 6.3), so the timer
+//  is durable and costs no delivery attempt. A fresh message, or NULL with
+//  a reason as above.
+zhub_msg_t *activity_flush_msg (const activity_conv_t *conv, int64_t due_ms, int64_t now_ms,
+                                char *reason, size_t reason_size);
 
 #endif

@@ -1,10 +1,11 @@
 //  zhub-activity-log: conversation events become HubSpot notes, tasks and
 //  meetings. main reads the configuration once, wires the pure core
-//  (activity_log.c) and its I/O side (activity_log_io.c) into the shared
-//  actor runtime, and runs it until SIGTERM/SIGINT.
+//  (activity_log.c) and its handlers (activity_log_actor.h: one per route)
+//  into the shared actor runtime, and runs it until SIGTERM/SIGINT.
 #include "activity_log.h"
-#include "activity_log_io.h"
+#include "activity_log_actor.h"
 #include "zhub_actor.h"
+#include "zhub_events.h"
 #include "zhub_log.h"
 
 #include <stdio.h>
@@ -17,13 +18,11 @@ main (void)
     char err[256], quoted[300];
     activity_log_t log;
     if (zhub_actor_config_load (&config, ACTIVITY_LOG_GROUP, err, sizeof err)) {
-        zhub_error ("config_invalid", "reason=%s",
-                    zhub_log_quote (err, quoted, sizeof quoted));
+        zhub_error ("config_invalid", "reason=%s", zhub_log_quote (err, quoted, sizeof quoted));
         return 1;
     }
     if (activity_log_config (&log, err, sizeof err)) {
-        zhub_error ("config_invalid", "reason=%s",
-                    zhub_log_quote (err, quoted, sizeof quoted));
+        zhub_error ("config_invalid", "reason=%s", zhub_log_quote (err, quoted, sizeof quoted));
         zhub_actor_config_clear (&config);
         return 1;
     }
@@ -34,22 +33,23 @@ main (void)
                log.owner_id ? log.owner_id : "unset");
 
     static const zhub_actor_route_t routes[] = {
-        {"conversation.started", activity_log_handle},
-        {"conversation.message", activity_log_handle},
-        {"qualification.completed", activity_log_handle},
-        {"escalation.triggered", activity_log_handle},
-        {"tour.scheduled", activity_log_handle},
-        {"tour.canceled", activity_log_handle},
-        {"contact.synced", activity_log_handle},
-        {"deal.stage_changed", activity_log_handle},
-        {"contact.forget", activity_log_handle},
-        {ACTIVITY_FLUSH_TOPIC, activity_log_handle},
+        {"conversation.started", activity_log_handle_started},
+        {"conversation.message", activity_log_handle_message},
+        {ZHUB_QUALIFICATION_TOPIC, activity_log_handle_qualification},
+        {"escalation.triggered", activity_log_handle_escalation},
+        {ZHUB_TOUR_SCHEDULED_TOPIC, activity_log_handle_tour_scheduled},
+        {ZHUB_TOUR_CANCELED_TOPIC, activity_log_handle_tour_canceled},
+        {ZHUB_CONTACT_SYNCED_TOPIC, activity_log_handle_contact_synced},
+        {ZHUB_DEAL_STAGE_TOPIC, activity_log_handle_deal_stage},
+        {ZHUB_FORGET_TOPIC, activity_log_handle_forget},
+        {ACTIVITY_FLUSH_TOPIC, activity_log_handle_flush},
     };
     zhub_actor_spec_t spec = {.routes = routes,
                               .route_count = sizeof routes / sizeof routes[0],
                               .schema_version = 1,
                               .open = activity_log_open,
                               .close = activity_log_close,
+                              .tick = activity_log_tick,
                               .state = &log};
     zhub_actor_t *actor = zhub_actor_new (&config, &spec, err, sizeof err);
     if (!actor) {

@@ -101,6 +101,21 @@ zhub_bird_contact_delete (zhub_bird_t *self, const char *id, const char *tracepa
     return s_contact_call (self, "DELETE", id, NULL, traceparent, resp);
 }
 
+//  -------------------------------------------------------------------
+//  Channel messages
+
+int
+zhub_bird_channel_message_send (zhub_bird_t *self, const char *channel_id, const json_t *body,
+                                const char *traceparent, zhub_http_response_t *resp)
+{
+    char *channel = zhub_http_escape (channel_id);
+    char *path = zhub_sprintf ("/channels/%s/messages", channel);
+    int rc = zhub_bird_request (self, "POST", path, body, traceparent, resp);
+    free (path);
+    free (channel);
+    return rc;
+}
+
 const zhub_pacer_t *
 zhub_bird_pacer (const zhub_bird_t *self)
 {

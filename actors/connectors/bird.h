@@ -64,6 +64,18 @@ int zhub_bird_contact_update (zhub_bird_t *self, const char *id, const json_t *b
 int zhub_bird_contact_delete (zhub_bird_t *self, const char *id, const char *traceparent,
                               zhub_http_response_t *resp);
 
+//  -------------------------------------------------------------------
+//  Channel messages (the scheduler's WhatsApp confirmations, reminders
+//  and links)
+
+//  POST /workspaces/{ws}/channels/{channel_id}/messages: sends body (a
+//  channel message: receiver, body or template, reference) on the channel;
+//  Bird answers 202 once it took the message, whose delivery it reports
+//  later (https://docs.bird.com/api/channels-api/api-reference/messaging).
+//  channel_id is escaped here.
+int zhub_bird_channel_message_send (zhub_bird_t *self, const char *channel_id, const json_t *body,
+                                    const char *traceparent, zhub_http_response_t *resp);
+
 //  The pacer of this client's host (rate budget, circuit breaker): its
 //  figures are for logs and metrics. Every call goes through it.
 const zhub_pacer_t *zhub_bird_pacer (const zhub_bird_t *self);

@@ -149,6 +149,19 @@ zhub_graph_get_schedule (zhub_graph_t *self, const char *user, const json_t *bod
 }
 
 int
+zhub_graph_event_get (zhub_graph_t *self, const char *user, const char *event_id,
+                      const char *access_token, const char *traceparent, zhub_http_response_t *resp)
+{
+    char *e = zhub_http_escape (event_id);
+    char *tail = zhub_sprintf ("/events/%s", e);
+    int rc = s_user_call (self, "GET", user, tail, NULL, access_token,
+                          "Prefer: outlook.timezone=\"UTC\"", traceparent, resp);
+    free (tail);
+    free (e);
+    return rc;
+}
+
+int
 zhub_graph_event_delete (zhub_graph_t *self, const char *user, const char *event_id,
                          const char *access_token, const char *traceparent,
                          zhub_http_response_t *resp)

@@ -71,6 +71,13 @@ int zhub_graph_event_create (zhub_graph_t *self, const char *user, const json_t 
                              const char *access_token, const char *traceparent,
                              zhub_http_response_t *resp);
 
+//  GET /users/{user}/events/{event}, times in UTC (Prefer:
+//  outlook.timezone="UTC"): 200 with the event, 404 when it is gone
+//  (https://learn.microsoft.com/graph/api/event-get).
+int zhub_graph_event_get (zhub_graph_t *self, const char *user, const char *event_id,
+                          const char *access_token, const char *traceparent,
+                          zhub_http_response_t *resp);
+
 //  DELETE /users/{user}/events/{event} (204; 404 when it is gone already).
 int zhub_graph_event_delete (zhub_graph_t *self, const char *user, const char *event_id,
                              const char *access_token, const char *traceparent,

@@ -176,4 +176,86 @@ int zhub_hubspot_properties_check (zhub_hubspot_t *self, const char *object,
                                    const zhub_hubspot_property_t *needs, size_t count, char *why,
                                    size_t why_size);
 
+//  -------------------------------------------------------------------
+//  Deals, engagements and contacts by a unique property: the calls of
+//  deal-sync and activity-log (hubspot_crm.c). Ids are escaped here as
+//  path segments; bodies are the actors' (their pure cores build them).
+//  Each returns what zhub_hubspot_request returns.
+
+//  GET /crm/v3/objects/contacts/{value}?idProperty={id_property}
+//  [&properties={properties}]: the contact whose unique property
+//  id_property (bird_contact_id) holds value. properties is a comma list,
+//  already escaped, or NULL.
+int zhub_hubspot_contact_get_by (zhub_hubspot_t *self, const char *id_property, const char *value,
+                                 const char *properties, const char *traceparent,
+                                 zhub_http_response_t *resp);
+
+//  GET /crm/v3/pipelines/deals: every deal pipeline with its stages.
+int zhub_hubspot_deal_pipelines (zhub_hubspot_t *self, const char *traceparent,
+                                 zhub_http_response_t *resp);
+
+//  GET /crm/v3/objects/deals/{id}[?properties={properties}] (a comma list,
+//  already escaped, or NULL).
+int zhub_hubspot_deal_get (zhub_hubspot_t *self, const char *id, const char *properties,
+                           const char *traceparent, zhub_http_response_t *resp);
+
+//  PATCH /crm/v3/objects/deals/{id} with body {"properties":{...}}.
+int zhub_hubspot_deal_update (zhub_hubspot_t *self, const char *id, const json_t *body,
+                              const char *traceparent, zhub_http_response_t *resp);
+
+//  POST /crm/v3/objects/deals/batch/read with body {"idProperty", "inputs",
+//  "properties", ...}: a deal key goes in the body, never in a path.
+int zhub_hubspot_deals_read (zhub_hubspot_t *self, const json_t *body, const char *traceparent,
+                             zhub_http_response_t *resp);
+
+//  POST /crm/v3/objects/deals/batch/upsert with body
+//  {"inputs":[{"id", "idProperty", "properties"}]}.
+int zhub_hubspot_deals_upsert (zhub_hubspot_t *self, const json_t *body, const char *traceparent,
+                               zhub_http_response_t *resp);
+
+//  PUT /crm/v4/objects/deals/{deal}/associations/default/contacts/{contact}:
+//  the default association (idempotent).
+int zhub_hubspot_deal_associate_contact (zhub_hubspot_t *self, const char *deal_id,
+                                         const char *contact_id, const char *traceparent,
+                                         zhub_http_response_t *resp);
+
+//  GET /crm/v4/objects/deals/{deal}/associations/contacts: the deal's
+//  contacts (results[].toObjectId).
+int zhub_hubspot_deal_contacts (zhub_hubspot_t *self, const char *deal_id, const char *traceparent,
+                                zhub_http_response_t *resp);
+
+//  The engagement objects activity-log writes.
+typedef enum {
+    ZHUB_HUBSPOT_NOTE,   //  /crm/v3/objects/notes
+    ZHUB_HUBSPOT_TASK,   //  /crm/v3/objects/tasks
+    ZHUB_HUBSPOT_MEETING //  /crm/v3/objects/meetings
+} zhub_hubspot_engagement_t;
+
+//  POST /crm/v3/objects/{notes|tasks|meetings} with body
+//  {"properties":{...},"associations":[...]}.
+int zhub_hubspot_engagement_create (zhub_hubspot_t *self, zhub_hubspot_engagement_t kind,
+                                    const json_t *body, const char *traceparent,
+                                    zhub_http_response_t *resp);
+
+//  PATCH /crm/v3/objects/{notes|tasks|meetings}/{id} with body {"properties":{...}}.
+int zhub_hubspot_engagement_update (zhub_hubspot_t *self, zhub_hubspot_engagement_t kind,
+                                    const char *id, const json_t *body, const char *traceparent,
+                                    zhub_http_response_t *resp);
+
+//  DELETE /crm/v3/objects/{notes|tasks|meetings}/{id}: 204; 404 when it is
+//  gone already.
+int zhub_hubspot_engagement_delete (zhub_hubspot_t *self, zhub_hubspot_engagement_t kind,
+                                    const char *id, const char *traceparent,
+                                    zhub_http_response_t *resp);
+
+//  The engagement's address in the objects API, "/crm/v3/objects/notes/{id}"
+//  (id as given; a fresh string): what activity-log records of every
+//  engagement it made, to delete it later. Pure.
+char *zhub_hubspot_engagement_path (zhub_hubspot_engagement_t kind, const char *id);
+
+//  Reads such an address back: 0 with *kind and *id (a fresh string), or
+//  -1 (*id NULL) for anything else. Pure.
+int zhub_hubspot_engagement_path_parse (const char *path, zhub_hubspot_engagement_t *kind,
+                                        char **id);
+
 #endif

@@ -175,6 +175,10 @@ zhub_pacer_call (zhub_pacer_t *self, zhub_http_t *http, const zhub_http_call_t *
         zhub_pacer_started (self, search, zhub_mono_ms ());
         int rc = zhub_http_request (http, call, resp);
         zhub_pacer_answered (self, resp, search, zhub_mono_ms (), zhub_now_ms ());
+        zhub_http_peer_state_t state = {.circuit_open = zhub_pacer_open (self, zhub_mono_ms ()),
+                                        .budget_remaining = self->remaining,
+                                        .budget_max = self->max};
+        zhub_http_report_peer (http, call->url, &state);
         //  An open circuit holds the call (probing after each cool-down)
         //  rather than failing it: the message keeps its attempts.
         int64_t now = zhub_mono_ms ();

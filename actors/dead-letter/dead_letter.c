@@ -5,11 +5,11 @@
 //  Only edits go through jansson, which is where the one caveat lives: an
 //  edited data map loses integers above INT64_MAX (they become reals).
 #include "dead_letter.h"
+#include "zhub_id.h"
 #include "zhub_json.h"
 #include "zhub_mpack.h"
 
 #include <ctype.h>
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -333,16 +333,9 @@ dead_letter_to_json (const dead_letter_t *self, bool full)
 char *
 dead_letter_replay_id (const char *original_id, uint32_t generation)
 {
-    char *id = zhub_sprintf ("replay:%u:%s", generation, original_id);
-    if (strlen (id) <= ZHUB_MSG_MAX_ID)
-        return id;
-    free (id);
-    uint8_t hash[16];
-    crypto_generichash (hash, sizeof hash, (const uint8_t *)original_id, strlen (original_id), NULL,
-                        0);
-    char hex[33];
-    sodium_bin2hex (hex, sizeof hex, hash, sizeof hash);
-    return zhub_sprintf ("replay:%u:h:%s", generation, hex);
+    char head[24];
+    snprintf (head, sizeof head, "replay:%u:", generation);
+    return zhub_id_bounded (head, original_id);
 }
 
 uint32_t

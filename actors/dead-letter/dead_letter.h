@@ -106,6 +106,40 @@ zhub_msg_t *dead_letter_replay_msg (const dead_letter_t *self, uint32_t generati
                                     size_t err_size);
 
 //  -------------------------------------------------------------------
+//  Commands (dead_letter_command.c): an operator's replay or edit applied
+//  to one letter, once (the letter remembers the last command id applied)
+
+typedef struct {
+    const char *id;         //  the command's envelope id
+    bool again;             //  replay: a new generation (dead_letter_replay_generation)
+    uint64_t revision;      //  edit: the revision the operator edited
+    const uint8_t *message; //  edit: the new envelope
+    size_t message_size;
+    int64_t now_ms;
+    //  what it did, for the log: "replayed", "unreplayable", "edited",
+    //  "stale" (edited by someone else since), "invalid" (not an envelope,
+    //  another topic), "already_applied"
+    const char *result;
+    uint32_t generation; //  replay: the generation used
+    char err[256];       //  why, for unreplayable and invalid
+} dead_letter_command_t;
+
+//  A replay of dl: *replay the message to publish (fresh; NULL when the
+//  letter cannot be replayed or the command was applied already), dl
+//  marked replayed (replays, last_replay_ms, last_replay_id) or
+//  unreplayable, with the command. Returns true when dl changed (write it
+//  back), false when this command was applied already.
+bool dead_letter_command_replay (dead_letter_t *dl, dead_letter_command_t *cmd,
+                                 zhub_msg_t **replay);
+
+//  An edit of dl: the new message replaces the one to replay (the first
+//  one kept as original) unless it is not an envelope of the same topic
+//  (invalid) or dl was edited since the operator's revision (stale). Either
+//  way dl is marked with the command. Returns true when dl changed, false
+//  when this command was applied already.
+bool dead_letter_command_edit (dead_letter_t *dl, dead_letter_command_t *cmd);
+
+//  -------------------------------------------------------------------
 //  Edits
 
 //  Applies one assignment to an envelope (bytes in, new bytes out):

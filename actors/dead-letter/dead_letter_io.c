@@ -64,25 +64,22 @@ int
 dead_letter_open (zhub_actor_ctx_t *ctx)
 {
     dead_letter_actor_t *self = ctx->state;
-    self->store = ctx->store;
-    return dead_letter_tables_open (ctx->store, &self->tables);
+    char err[128];
+    self->letters = dead_letter_store_new (ctx->store, err, sizeof err);
+    if (!self->letters)
+        zhub_error ("store_failed", "reason=\"%s\"", err);
+    return self->letters ? 0 : -1;
+}
+
+void
+dead_letter_close (zhub_actor_ctx_t *ctx)
+{
+    dead_letter_actor_t *self = ctx->state;
+    dead_letter_store_destroy (&self->letters);
 }
 
 //  -------------------------------------------------------------------
 //  Keeping a dead letter
-
-typedef struct {
-    const dead_letter_tables_t *tables;
-    dead_letter_t *dl;
-    bool added;
-} s_add_t;
-
-static zhub_rc_t
-s_add (zhub_txn_t *txn, void *arg)
-{
-    s_add_t *add = arg;
-    return dead_letter_store_add (add->tables, txn, add->dl, &add->added);
-}
 
 static void
 s_count_group (dead_letter_actor_t *self, const char *group)
@@ -110,14 +107,13 @@ dead_letter_handle_dlq (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhu
         zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "not a dead letter: %s", err);
         return;
     }
-    s_add_t add = {.tables = &self->tables, .dl = &dl};
-    zhub_rc_t rc = zhub_store_write (ctx->store, s_add, &add);
-    if (rc != ZHUB_OK) {
+    bool added;
+    if (dead_letter_store_keep (self->letters, &dl, &added) != ZHUB_OK) {
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot store the dead letter");
         dead_letter_clear (&dl);
         return;
     }
-    if (add.added) {
+    if (added) {
         pthread_mutex_lock (&self->lock);
         s_count_group (self, dl.group);
         if (self->webhook_url)
@@ -130,208 +126,163 @@ dead_letter_handle_dlq (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhu
                    (unsigned long long)dl.seq, dl.group, dl.topic, dl.original_id, dl.cause,
                    dl.reason_code, zhub_log_quote (dl.reason, reason, sizeof reason));
     }
-    zhub_outcome_ok (out, add.added ? "stored" : "duplicate");
+    zhub_outcome_ok (out, added ? "stored" : "duplicate");
     dead_letter_clear (&dl);
 }
 
 //  -------------------------------------------------------------------
 //  Operator commands
 
-typedef struct {
-    dead_letter_actor_t *self;
-    zhub_actor_ctx_t *ctx;
-    const zhub_msg_t *msg;      //  the command
-    const msgpack_object *data; //  its data map
-    const char *result;         //  for the log line
-    char err[256];
-    uint64_t letter;
-    uint32_t generation;
-    uint64_t purged;
-} s_command_t;
+//  dead_letter_outbox_fn over the actor's outbox (arg: the context).
+static zhub_rc_t
+s_outbox (zhub_txn_t *txn, const zhub_msg_t *msg, void *arg)
+{
+    return zhub_actor_outbox_put (arg, txn, msg);
+}
 
-//  Records that the command was applied (so a redelivery is a no-op).
+//  dead_letter_change_fn of each command (arg: the command).
+static bool
+s_replay (dead_letter_t *dl, zhub_msg_t **publish, void *arg)
+{
+    return dead_letter_command_replay (dl, arg, publish);
+}
+
+static bool
+s_edit (dead_letter_t *dl, zhub_msg_t **publish, void *arg)
+{
+    (void)publish;
+    return dead_letter_command_edit (dl, arg);
+}
+
+//  Logs what a command did (letter 0 for a purge) and counts it.
 static void
-s_mark (dead_letter_t *dl, const char *command_id, const char *result)
+s_done (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, uint64_t letter,
+        const dead_letter_command_t *cmd, uint64_t purged, zhub_outcome_t *out)
 {
-    zhub_msg_set (&dl->last_command, command_id);
-    zhub_msg_set (&dl->last_result, result);
+    dead_letter_actor_t *self = ctx->state;
+    char quoted[300];
+    zhub_info ("dead_letter_command",
+               "command_id=%s type=%s letter=%llu result=%s generation=%u "
+               "purged=%llu detail=%s",
+               msg->id, msg->type, (unsigned long long)letter, cmd->result, cmd->generation,
+               (unsigned long long)purged, zhub_log_quote (cmd->err, quoted, sizeof quoted));
+    pthread_mutex_lock (&self->lock);
+    if (!strcmp (cmd->result, "replayed"))
+        self->replays++;
+    else if (!strcmp (cmd->result, "edited"))
+        self->edits++;
+    self->purged += purged;
+    pthread_mutex_unlock (&self->lock);
+    zhub_outcome_ok (out, cmd->result);
 }
 
-static zhub_rc_t
-s_replay (zhub_txn_t *txn, void *arg)
+//  Applies the change fn to the letter in one transaction (with the
+//  replay queued in the outbox), then logs it.
+static void
+s_change (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, uint64_t letter, dead_letter_change_fn *fn,
+          dead_letter_command_t *cmd, zhub_outcome_t *out)
 {
-    s_command_t *cmd = arg;
-    dead_letter_t dl;
-    zhub_rc_t rc = dead_letter_store_get (&cmd->self->tables, txn, cmd->letter, &dl);
-    if (rc == ZHUB_NOTFOUND) {
+    dead_letter_actor_t *self = ctx->state;
+    zhub_rc_t rc = dead_letter_store_change (self->letters, letter, fn, cmd, s_outbox, ctx);
+    if (rc == ZHUB_NOTFOUND)
         cmd->result = "not_found";
-        return ZHUB_OK;
+    else if (rc != ZHUB_OK) {
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot apply the command");
+        return;
     }
-    if (rc != ZHUB_OK)
-        return rc;
-    if (dl.last_command && !strcmp (dl.last_command, cmd->msg->id)) {
-        cmd->result = "already_applied";
-        dead_letter_clear (&dl);
-        return ZHUB_OK;
-    }
-    const msgpack_object *again = zhub_mpack_get (cmd->data, "again");
-    bool fresh = again && again->type == MSGPACK_OBJECT_BOOLEAN && again->via.boolean;
-    cmd->generation = dead_letter_replay_generation (&dl, fresh);
-    zhub_msg_t *replay = dead_letter_replay_msg (&dl, cmd->generation, cmd->err, sizeof cmd->err);
-    if (!replay) {
-        cmd->result = "unreplayable";
-        s_mark (&dl, cmd->msg->id, "unreplayable");
-        rc = dead_letter_store_update (&cmd->self->tables, txn, &dl);
-        dead_letter_clear (&dl);
-        return rc;
-    }
-    rc = zhub_actor_outbox_put (cmd->ctx, txn, replay);
-    if (rc == ZHUB_OK) {
-        dl.replays = cmd->generation;
-        dl.last_replay_ms = zhub_now_ms ();
-        zhub_msg_set (&dl.last_replay_id, replay->id);
-        s_mark (&dl, cmd->msg->id, "replayed");
-        rc = dead_letter_store_update (&cmd->self->tables, txn, &dl);
-        cmd->result = "replayed";
-    }
-    zhub_msg_destroy (&replay);
-    dead_letter_clear (&dl);
-    return rc;
+    s_done (ctx, msg, letter, cmd, 0, out);
 }
 
-static zhub_rc_t
-s_edit (zhub_txn_t *txn, void *arg)
+//  The letter a replay or an edit names: data.letter, a number >= 0.
+static bool
+s_letter (const json_t *data, uint64_t *letter)
 {
-    s_command_t *cmd = arg;
-    const msgpack_object *message = zhub_mpack_get (cmd->data, "message");
-    uint64_t revision = 0;
-    if (!message || message->type != MSGPACK_OBJECT_BIN
-        || zhub_mpack_uint (zhub_mpack_get (cmd->data, "revision"), &revision)) {
-        cmd->result = "invalid";
-        snprintf (cmd->err, sizeof cmd->err, "edit needs revision and message (bin)");
-        return ZHUB_OK;
-    }
-    dead_letter_t dl;
-    zhub_rc_t rc = dead_letter_store_get (&cmd->self->tables, txn, cmd->letter, &dl);
-    if (rc == ZHUB_NOTFOUND) {
-        cmd->result = "not_found";
-        return ZHUB_OK;
-    }
-    if (rc != ZHUB_OK)
-        return rc;
-    if (dl.last_command && !strcmp (dl.last_command, cmd->msg->id)) {
-        cmd->result = "already_applied";
-        dead_letter_clear (&dl);
-        return ZHUB_OK;
-    }
-    const uint8_t *bytes = (const uint8_t *)message->via.bin.ptr;
-    size_t size = message->via.bin.size;
-    zhub_msg_t *edited = zhub_msg_decode (bytes, size, NULL, cmd->err, sizeof cmd->err);
-    if (!edited || strcmp (edited->type, dl.topic)) {
-        cmd->result = "invalid";
-        if (edited)
-            snprintf (cmd->err, sizeof cmd->err, "an edit may not change the topic");
-    } else if (revision != dl.revision) {
-        //  Someone edited it since the operator looked: refuse rather than
-        //  silently drop their change.
-        cmd->result = "stale";
-    } else {
-        if (!dl.original) {
-            dl.original = dl.message;
-            dl.original_size = dl.message_size;
-        } else
-            free (dl.message);
-        dl.message = zhub_malloc (size);
-        memcpy (dl.message, bytes, size);
-        dl.message_size = size;
-        dl.revision++;
-        cmd->result = "edited";
-    }
-    zhub_msg_destroy (&edited);
-    s_mark (&dl, cmd->msg->id, cmd->result);
-    rc = dead_letter_store_update (&cmd->self->tables, txn, &dl);
-    dead_letter_clear (&dl);
-    return rc;
-}
-
-static zhub_rc_t
-s_purge (zhub_txn_t *txn, void *arg)
-{
-    s_command_t *cmd = arg;
-    const msgpack_object *letters = zhub_mpack_get (cmd->data, "letters");
-    cmd->purged = 0;
-    if (!letters || letters->type != MSGPACK_OBJECT_ARRAY) {
-        cmd->result = "invalid";
-        snprintf (cmd->err, sizeof cmd->err, "purge needs letters (array)");
-        return ZHUB_OK;
-    }
-    for (uint32_t i = 0; i < letters->via.array.size; i++) {
-        uint64_t seq;
-        if (zhub_mpack_uint (&letters->via.array.ptr[i], &seq))
-            continue;
-        dead_letter_t dl;
-        zhub_rc_t rc = dead_letter_store_get (&cmd->self->tables, txn, seq, &dl);
-        if (rc == ZHUB_NOTFOUND)
-            continue;
-        if (rc == ZHUB_OK)
-            rc = dead_letter_store_remove (&cmd->self->tables, txn, &dl);
-        dead_letter_clear (&dl);
-        if (rc != ZHUB_OK)
-            return rc;
-        cmd->purged++;
-    }
-    cmd->result = "purged";
-    return ZHUB_OK;
+    const json_t *value = json_object_get (data, "letter");
+    if (!json_is_integer (value) || json_integer_value (value) < 0)
+        return false;
+    *letter = (uint64_t)json_integer_value (value);
+    return true;
 }
 
 void
-dead_letter_handle_command (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
+dead_letter_handle_replay (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
 {
+    uint64_t letter;
+    if (!s_letter (ev->data, &letter)) {
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "no letter: %s", ev->msg->type);
+        return;
+    }
+    dead_letter_command_t cmd = {.id = ev->msg->id,
+                                 .again = json_is_true (json_object_get (ev->data, "again")),
+                                 .now_ms = zhub_now_ms ()};
+    s_change (ctx, ev->msg, letter, s_replay, &cmd, out);
+}
+
+void
+dead_letter_handle_edit (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
+{
+    //  The edited message travels as bytes, which have no JSON form (the
+    //  runtime's ev->data is NULL): read the data as msgpack.
     const zhub_msg_t *msg = ev->msg;
-    dead_letter_actor_t *self = ctx->state;
     msgpack_unpacked result;
     char err[128];
     if (zhub_mpack_decode (msg->data, msg->data_size, NULL, &result, err, sizeof err)) {
         zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "command data: %s", err);
         return;
     }
-    s_command_t cmd = {.self = self, .ctx = ctx, .msg = msg, .data = &result.data};
-    zhub_store_fn *fn = NULL;
-    if (!strcmp (msg->type, DEAD_LETTER_CMD_PURGE))
-        fn = s_purge;
-    else if (zhub_mpack_uint (zhub_mpack_get (&result.data, "letter"), &cmd.letter) == 0) {
-        if (!strcmp (msg->type, DEAD_LETTER_CMD_REPLAY))
-            fn = s_replay;
-        else if (!strcmp (msg->type, DEAD_LETTER_CMD_EDIT))
-            fn = s_edit;
-    }
-    if (!fn) {
+    uint64_t letter;
+    if (zhub_mpack_uint (zhub_mpack_get (&result.data, "letter"), &letter)) {
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "no letter: %s", msg->type);
         msgpack_unpacked_destroy (&result);
-        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "unknown command or no letter: %s",
-                             msg->type);
         return;
     }
-    zhub_rc_t rc = zhub_store_write (ctx->store, fn, &cmd);
+    const msgpack_object *message = zhub_mpack_get (&result.data, "message");
+    dead_letter_command_t cmd = {.id = msg->id, .now_ms = zhub_now_ms ()};
+    if (!message || message->type != MSGPACK_OBJECT_BIN
+        || zhub_mpack_uint (zhub_mpack_get (&result.data, "revision"), &cmd.revision)) {
+        //  acked: a command the CLI never sends, said in the log
+        cmd.result = "invalid";
+        snprintf (cmd.err, sizeof cmd.err, "edit needs revision and message (bin)");
+        s_done (ctx, msg, letter, &cmd, 0, out);
+    } else {
+        cmd.message = (const uint8_t *)message->via.bin.ptr;
+        cmd.message_size = message->via.bin.size;
+        s_change (ctx, msg, letter, s_edit, &cmd, out);
+    }
     msgpack_unpacked_destroy (&result);
-    if (rc != ZHUB_OK) {
-        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot apply the command");
+}
+
+void
+dead_letter_handle_purge (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
+{
+    dead_letter_actor_t *self = ctx->state;
+    if (!ev->data) {
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "command data: not a map");
         return;
     }
-    char quoted[300];
-    zhub_info ("dead_letter_command",
-               "command_id=%s type=%s letter=%llu result=%s generation=%u "
-               "purged=%llu detail=%s",
-               msg->id, msg->type, (unsigned long long)cmd.letter, cmd.result, cmd.generation,
-               (unsigned long long)cmd.purged,
-               zhub_log_quote (cmd.err, quoted, sizeof quoted));
-    pthread_mutex_lock (&self->lock);
-    if (!strcmp (cmd.result, "replayed"))
-        self->replays++;
-    else if (!strcmp (cmd.result, "edited"))
-        self->edits++;
-    self->purged += cmd.purged;
-    pthread_mutex_unlock (&self->lock);
-    zhub_outcome_ok (out, cmd.result);
+    dead_letter_command_t cmd = {.id = ev->msg->id, .result = "purged"};
+    const json_t *letters = json_object_get (ev->data, "letters");
+    if (!json_is_array (letters)) {
+        cmd.result = "invalid";
+        snprintf (cmd.err, sizeof cmd.err, "purge needs letters (array)");
+        s_done (ctx, ev->msg, 0, &cmd, 0, out);
+        return;
+    }
+    //  the numbers; anything else in the list is skipped
+    uint64_t *seqs = zhub_calloc (json_array_size (letters) + 1, sizeof *seqs);
+    size_t count = 0, i;
+    const json_t *item;
+    json_array_foreach (letters, i, item)
+    {
+        if (json_is_integer (item) && json_integer_value (item) >= 0)
+            seqs[count++] = (uint64_t)json_integer_value (item);
+    }
+    uint64_t purged;
+    if (dead_letter_store_purge (self->letters, seqs, count, &purged) != ZHUB_OK)
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot apply the command");
+    else
+        s_done (ctx, ev->msg, 0, &cmd, purged, out);
+    free (seqs);
 }
 
 //  -------------------------------------------------------------------
@@ -342,7 +293,7 @@ static zhub_rc_t
 s_erase (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const zhub_forget_t *f, size_t *removed)
 {
     dead_letter_actor_t *self = ctx->state;
-    return dead_letter_store_forget (&self->tables, txn, f, removed);
+    return dead_letter_store_forget (self->letters, txn, f, removed);
 }
 
 void
@@ -359,20 +310,10 @@ dead_letter_handle_forget (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, 
 //  -------------------------------------------------------------------
 //  Metrics
 
-static zhub_rc_t
-s_count (zhub_txn_t *txn, void *arg)
-{
-    void **args = arg;
-    *(size_t *)args[1] = dead_letter_store_count (args[0], txn);
-    return ZHUB_OK;
-}
-
 char *
 dead_letter_metrics_text (dead_letter_actor_t *self)
 {
-    size_t stored = 0;
-    void *args[2] = {&self->tables, &stored};
-    zhub_store_read (self->store, s_count, args);
+    size_t stored = dead_letter_store_count (self->letters);
     size_t size = 1536 + (size_t)DEAD_LETTER_METRIC_GROUPS * 200, used = 0;
     char *text = zhub_malloc (size);
     pthread_mutex_lock (&self->lock);

@@ -24,8 +24,7 @@ typedef struct {
     int64_t alert_interval_ms; //  ZHUB_ALERT_INTERVAL
     char *metrics_listen;      //  ZHUB_DEAD_LETTER_METRICS_LISTEN host:port, NULL = off
 
-    dead_letter_tables_t tables;
-    zhub_store_t *store; //  borrowed from the actor
+    dead_letter_store_t *letters; //  over the actor's store (dead_letter_open)
 
     //  Shared with the metrics and alert threads, under lock
     pthread_mutex_t lock;
@@ -51,8 +50,10 @@ int dead_letter_config_load (dead_letter_actor_t *self, char *err, size_t err_si
 //  Logs the configuration, the webhook URL masked.
 void dead_letter_config_log (const dead_letter_actor_t *self);
 
-//  zhub_actor_spec_t.open: opens the tables.
+//  zhub_actor_spec_t.open and .close: the dead-letter store over the
+//  actor's (dead_letter_store.h).
 int dead_letter_open (zhub_actor_ctx_t *ctx);
+void dead_letter_close (zhub_actor_ctx_t *ctx);
 
 //  Starts the /metrics listener (when configured) and the alert thread
 //  (when a webhook is configured). Returns 0, or -1 with a reason in err.
@@ -64,14 +65,29 @@ void dead_letter_services_stop (dead_letter_actor_t *self);
 //  The Prometheus text of the counters (fresh heap string).
 char *dead_letter_metrics_text (dead_letter_actor_t *self);
 
-//  Route handlers: `dlq.>` and `dead-letter.command.>`.
-void dead_letter_handle_dlq (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
-void dead_letter_handle_command (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
+//  Route handlers (main.c's route table). `dlq.>`: keeps a dead letter.
+//  The operator's commands (ADR 0004), each applied once (a letter
+//  remembers the last command id applied to it): `dead-letter.command.replay`
+//  {letter, again?} queues the replay in the outbox in the transaction that
+//  records it; `.edit` {letter, revision, message (bytes)} replaces the
+//  message to replay unless someone edited it since (revision); `.purge`
+//  {letters[]} deletes letters. A command that names no letter is
+//  rejected; one whose letter is gone, or whose other inputs are wrong, is
+//  acked with that result (not_found, invalid, stale) in the log.
+void dead_letter_handle_dlq (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                             zhub_outcome_t *out);
+void dead_letter_handle_replay (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                zhub_outcome_t *out);
+void dead_letter_handle_edit (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                              zhub_outcome_t *out);
+void dead_letter_handle_purge (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                               zhub_outcome_t *out);
 
 //  `contact.forget` (GDPR erase): deletes every letter that mentions the
 //  person (dead_letter_store_forget) and queues contact.forgotten in the
 //  same transaction, then asks the runtime to compact the store. A repeat
 //  removes 0 and answers again under the same id.
-void dead_letter_handle_forget (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
+void dead_letter_handle_forget (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                zhub_outcome_t *out);
 
 #endif

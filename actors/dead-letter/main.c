@@ -22,8 +22,7 @@ main (void)
     char err[256], quoted[300];
     if (zhub_actor_config_load (&config, DEAD_LETTER_GROUP, err, sizeof err)
         || dead_letter_config_load (&state, err, sizeof err)) {
-        zhub_error ("config_invalid", "reason=%s",
-                    zhub_log_quote (err, quoted, sizeof quoted));
+        zhub_error ("config_invalid", "reason=%s", zhub_log_quote (err, quoted, sizeof quoted));
         zhub_actor_config_clear (&config);
         return 1;
     }
@@ -32,13 +31,16 @@ main (void)
 
     static const zhub_actor_route_t routes[] = {
         {"dlq.>", dead_letter_handle_dlq},
-        {"dead-letter.command.>", dead_letter_handle_command},
+        {DEAD_LETTER_CMD_REPLAY, dead_letter_handle_replay},
+        {DEAD_LETTER_CMD_EDIT, dead_letter_handle_edit},
+        {DEAD_LETTER_CMD_PURGE, dead_letter_handle_purge},
         {"contact.forget", dead_letter_handle_forget},
     };
     zhub_actor_spec_t spec = {.routes = routes,
                               .route_count = sizeof routes / sizeof routes[0],
                               .schema_version = 1,
                               .open = dead_letter_open,
+                              .close = dead_letter_close,
                               .state = &state};
     zhub_actor_t *actor = zhub_actor_new (&config, &spec, err, sizeof err);
     if (!actor || dead_letter_services_start (&state, err, sizeof err)) {

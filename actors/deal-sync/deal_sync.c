@@ -4,8 +4,9 @@
 //  decisions with what HubSpot should receive. Inputs are untrusted:
 //  every field is type-checked; odd input gives a status, never a crash.
 #include "deal_sync.h"
+#include "zhub_events.h"
+#include "zhub_id.h"
 
-#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -276,19 +277,56 @@ deal_ai_event_clear (deal_ai_event_t *event)
     event->score = -1;
 }
 
-zhub_rc_t
-deal_sync_parse_ai (const char *topic, const char *subject, const json_t *data, int64_t time_ms,
-                    deal_ai_event_t *event, char *reason, size_t reason_size)
+static void
+s_event_init (deal_ai_event_t *event, int64_t time_ms)
 {
     memset (event, 0, sizeof *event);
     event->stage = -1;
     event->score = -1;
     event->time_ms = time_ms;
-    bool stage_changed = !strcmp (topic, "conversation.stage_changed");
-    bool qualification = !strcmp (topic, "qualification.completed");
-    bool tour = !strcmp (topic, "tour.scheduled");
-    if (!stage_changed && !qualification && !tour) {
-        s_reason (reason, reason_size, "topic %.64s is not a deal event", topic);
+}
+
+//  Hands *from over to *to.
+static void
+s_take (char **to, char **from)
+{
+    free (*to);
+    *to = *from;
+    *from = NULL;
+}
+
+zhub_rc_t
+deal_sync_read_ai_stage (const zhub_msg_t *msg, const json_t *data, deal_ai_event_t *event,
+                         char *reason, size_t reason_size)
+{
+    s_event_init (event, msg->time_ms);
+    zhub_ai_stage_t ai;
+    zhub_rc_t rc = zhub_ai_stage_parse_data (msg, data, &ai, reason, reason_size);
+    if (rc == ZHUB_OK && strlen (ai.bird_contact_id) > ZHUB_MSG_MAX_ID) {
+        s_reason (reason, reason_size, "%s: data.bird_contact_id is longer than %d bytes",
+                  msg->type, ZHUB_MSG_MAX_ID);
+        rc = ZHUB_REJECT;
+    }
+    if (rc == ZHUB_OK) {
+        s_take (&event->bird_id, &ai.bird_contact_id);
+        s_take (&event->conversation_id, &ai.conversation_id);
+        s_take (&event->agent_type, &ai.agent_type);
+        s_take (&event->property_interest, &ai.property_interest);
+        event->stage = deal_ai_stage_index (ai.stage);
+        event->score = ai.score;
+    }
+    zhub_ai_stage_clear (&ai);
+    return rc;
+}
+
+zhub_rc_t
+deal_sync_read_tour (const zhub_msg_t *msg, const json_t *data, deal_ai_event_t *event,
+                     char *reason, size_t reason_size)
+{
+    s_event_init (event, msg->time_ms);
+    const char *topic = msg->type ? msg->type : "";
+    if (strcmp (topic, ZHUB_TOUR_SCHEDULED_TOPIC)) {
+        s_reason (reason, reason_size, "topic %.64s is not a tour.scheduled", topic);
         return ZHUB_NOTFOUND;
     }
     if (!json_is_object (data)) {
@@ -296,8 +334,9 @@ deal_sync_parse_ai (const char *topic, const char *subject, const json_t *data, 
         return ZHUB_REJECT;
     }
     event->bird_id = s_id (json_object_get (data, "bird_contact_id"));
-    if (!event->bird_id && subject && !strncmp (subject, "contact:", 8) && subject[8])
-        event->bird_id = zhub_strdup (subject + 8);
+    if (!event->bird_id && msg->subject && !strncmp (msg->subject, "contact:", 8)
+        && msg->subject[8])
+        event->bird_id = zhub_strdup (msg->subject + 8);
     if (!event->bird_id) {
         s_reason (reason, reason_size, "%s names no Bird contact", topic);
         return ZHUB_REJECT;
@@ -316,34 +355,31 @@ deal_sync_parse_ai (const char *topic, const char *subject, const json_t *data, 
         }
         event->score = (int)(value + 0.5);
     }
-    if (stage_changed) {
-        const char *stage = s_str (data, "stage");
-        event->stage = deal_ai_stage_index (stage);
-        if (event->stage < 0) {
-            s_reason (reason, reason_size, "%s: unknown stage \"%.64s\"", topic,
-                      stage ? stage : "");
-            return ZHUB_REJECT;
-        }
-    } else if (qualification) {
-        const json_t *qualified = json_object_get (data, "qualified");
-        if (!json_is_boolean (qualified)) {
-            s_reason (reason, reason_size, "%s: qualified must be true or false", topic);
-            return ZHUB_REJECT;
-        }
-        event->stage = json_is_true (qualified) ? DEAL_AI_QUALIFIED : DEAL_AI_UNQUALIFIED;
-    } else {
-        const char *start = s_str (data, "start");
-        int64_t ms;
-        if (!start || zhub_time_parse (start, &ms)) {
-            s_reason (reason, reason_size, "%s: start must be an RFC 3339 time", topic);
-            return ZHUB_REJECT;
-        }
-        event->tour_date = zhub_strdup (start);
-        event->stage = DEAL_AI_TOUR_SCHEDULED;
-        if (!event->agent_type)
-            event->agent_type = zhub_strdup ("scheduler");
+    const char *start = s_str (data, "start");
+    int64_t ms;
+    if (!start || zhub_time_parse (start, &ms)) {
+        s_reason (reason, reason_size, "%s: start must be an RFC 3339 time", topic);
+        return ZHUB_REJECT;
     }
+    event->tour_date = zhub_strdup (start);
+    event->stage = DEAL_AI_TOUR_SCHEDULED;
+    if (!event->agent_type)
+        event->agent_type = zhub_strdup ("scheduler");
     return ZHUB_OK;
+}
+
+zhub_rc_t
+deal_sync_parse_ai (const zhub_msg_t *msg, const json_t *data, deal_ai_event_t *event, char *reason,
+                    size_t reason_size)
+{
+    const char *topic = msg->type ? msg->type : "";
+    if (!strcmp (topic, ZHUB_STAGE_CHANGED_TOPIC) || !strcmp (topic, ZHUB_QUALIFICATION_TOPIC))
+        return deal_sync_read_ai_stage (msg, data, event, reason, reason_size);
+    if (!strcmp (topic, ZHUB_TOUR_SCHEDULED_TOPIC))
+        return deal_sync_read_tour (msg, data, event, reason, reason_size);
+    s_event_init (event, msg->time_ms);
+    s_reason (reason, reason_size, "topic %.64s is not a deal event", topic);
+    return ZHUB_NOTFOUND;
 }
 
 char *
@@ -493,13 +529,6 @@ deal_sync_decide (const deal_sync_config_t *config, const deal_ai_event_t *event
 }
 
 char *
-deal_sync_audit_key (const char *bird_id, int64_t time_ms, const char *event_id)
-{
-    return zhub_sprintf ("%s|%016llx|%s", bird_id, (unsigned long long)time_ms,
-                         event_id ? event_id : "");
-}
-
-char *
 deal_sync_audit_entry (const deal_ai_event_t *event, const deal_current_t *current,
                        const deal_decision_t *decision, const char *deal_id, const char *event_id,
                        int64_t now_ms)
@@ -557,7 +586,7 @@ deal_sync_parse_crm (const char *topic, const json_t *data, deal_crm_change_t *c
                      size_t reason_size)
 {
     memset (change, 0, sizeof *change);
-    if (strcmp (topic, "webhook.hubspot.deal.propertyChange")) {
+    if (strcmp (topic, DEAL_CRM_TOPIC)) {
         s_reason (reason, reason_size, "topic %.64s is not a deal stage change", topic);
         return ZHUB_NOTFOUND;
     }
@@ -589,32 +618,19 @@ deal_sync_parse_crm (const char *topic, const json_t *data, deal_crm_change_t *c
 zhub_msg_t *
 deal_sync_stage_msg (const zhub_msg_t *input, const char *deal_id, const char *contact_id,
                      const char *bird_id, const char *stage, const char *ai_stage, const char *by,
-                     int64_t now_ms)
+                     int64_t now_ms, char *reason, size_t reason_size)
 {
+    //  The same cause gives the same id: a redelivery publishes it again,
+    //  and the broker's dedup keeps one.
     const char *cause = input->id ? input->id : "";
-    unsigned char hash[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256 (hash, (const unsigned char *)cause, strlen (cause));
-    char hex[2 * 16 + 1];
-    sodium_bin2hex (hex, sizeof hex, hash, 16);
-    char id[40];
-    snprintf (id, sizeof id, "ds-%s", hex);
-    zhub_msg_t *msg = zhub_msg_new ();
-    zhub_msg_set (&msg->id, id);
-    zhub_msg_set (&msg->source, DEAL_SYNC_SOURCE);
-    zhub_msg_set (&msg->type, "deal.stage_changed");
-    char *subject = zhub_sprintf ("contact:%s", bird_id);
-    zhub_msg_set (&msg->subject, subject);
-    free (subject);
-    zhub_msg_set (&msg->traceparent, input->traceparent);
-    msg->time_ms = now_ms;
-    json_t *data =
-        json_pack ("{s:s, s:s, s:s, s:s, s:s}", "hubspot_deal_id", deal_id, "bird_contact_id",
-                   bird_id, "stage", stage, "by", by, "cause_id", cause);
-    if (contact_id)
-        json_object_set_new (data, "hubspot_contact_id", json_string (contact_id));
-    if (ai_stage)
-        json_object_set_new (data, "ai_stage", json_string (ai_stage));
-    zhub_msg_set_data_json (msg, data);
-    json_decref (data);
-    return msg;
+    char id[ZHUB_MSG_MAX_ID + 1];
+    zhub_id_derive (id, sizeof id, "ds-", cause, 16);
+    zhub_deal_stage_t ev = {.hubspot_deal_id = (char *)deal_id,
+                            .bird_contact_id = (char *)bird_id,
+                            .stage = (char *)stage,
+                            .by = (char *)by,
+                            .cause_id = (char *)cause,
+                            .hubspot_contact_id = (char *)contact_id,
+                            .ai_stage = (char *)ai_stage};
+    return zhub_deal_stage_msg (&ev, id, input->traceparent, now_ms, reason, reason_size);
 }

@@ -32,6 +32,7 @@
 #define DEAL_SYNC_SOURCE "zhub/deal-sync"
 #define DEAL_KEY_PROPERTY "zhub_deal_key"
 #define DEAL_MAX_PIPELINE_STAGES 64
+#define DEAL_CRM_TOPIC "webhook.hubspot.deal.propertyChange" //  a person's change in HubSpot
 
 //  The AI's stages, in their forward order; the last one is "closed lost".
 typedef enum {
@@ -80,9 +81,10 @@ void deal_sync_config_default (deal_sync_config_t *config);
 int deal_sync_config_apply (deal_sync_config_t *config, const json_t *root, char *err,
                             size_t err_size);
 
-//  Checks the stage map against GET /crm/v3/pipelines/deals: the pipeline
-//  must exist and hold every mapped stage. Keeps the pipeline's stages
-//  (order, closed) in config. Returns 0, or -1 with a reason.
+//  Checks the stage map against HubSpot's deal pipelines (the answer of
+//  zhub_hubspot_deal_pipelines): the pipeline must exist and hold every
+//  mapped stage. Keeps the pipeline's stages (order, closed) in config.
+//  Returns 0, or -1 with a reason.
 int deal_sync_config_check (deal_sync_config_t *config, const json_t *pipelines, char *err,
                             size_t err_size);
 
@@ -109,14 +111,33 @@ typedef struct {
     int64_t time_ms; //  the event's time
 } deal_ai_event_t;
 
-//  Reads conversation.stage_changed, qualification.completed (qualified
-//  -> "qualified", not qualified -> "unqualified") or tour.scheduled
-//  (-> "tour_scheduled", agent "scheduler"). The Bird id comes from
-//  data.bird_contact_id, else the subject "contact:<id>". ZHUB_OK,
-//  ZHUB_NOTFOUND (not a deal event), or ZHUB_REJECT with a reason.
-zhub_rc_t deal_sync_parse_ai (const char *topic, const char *subject, const json_t *data,
-                              int64_t time_ms, deal_ai_event_t *event, char *reason,
-                              size_t reason_size);
+//  A reader of one AI event: msg is the envelope (its type, subject and
+//  time), data its data as JSON, decoded once by the runtime (NULL when it
+//  has none: refused). ZHUB_OK with *event filled, ZHUB_NOTFOUND (not the
+//  reader's type), or ZHUB_REJECT with a reason. The caller clears event in
+//  every case.
+typedef zhub_rc_t (deal_ai_reader_fn) (const zhub_msg_t *msg, const json_t *data,
+                                       deal_ai_event_t *event, char *reason, size_t reason_size);
+
+//  conversation.stage_changed and qualification.completed (qualified ->
+//  "qualified", not qualified -> "unqualified"), read by the catalogue's
+//  parser (zhub_ai_stage_parse_data). A Bird id longer than an envelope id
+//  is refused.
+deal_ai_reader_fn deal_sync_read_ai_stage;
+
+//  tour.scheduled (-> "tour_scheduled", agent "scheduler" unless it names
+//  one): the Bird id from data.bird_contact_id, else the subject
+//  "contact:<id>"; start must be RFC 3339 text, which goes to HubSpot as
+//  tour_scheduled_date as it came. Read here, not by zhub_tour_parse, which
+//  refuses a tour without booking_id or end (deal-sync needs neither) and
+//  keeps the start only as unix ms.
+deal_ai_reader_fn deal_sync_read_tour;
+
+//  The reader of msg's type, for code that holds a message of any type
+//  (`zhub dlq`'s preview): deal_sync_read_ai_stage or deal_sync_read_tour;
+//  ZHUB_NOTFOUND for a type that is not an AI event deal-sync acts on.
+//  The actor's own routes call the reader of their topic.
+deal_ai_reader_fn deal_sync_parse_ai;
 
 void deal_ai_event_clear (deal_ai_event_t *event);
 
@@ -169,10 +190,6 @@ char *deal_sync_audit_entry (const deal_ai_event_t *event, const deal_current_t 
                              const deal_decision_t *decision, const char *deal_id,
                              const char *event_id, int64_t now_ms);
 
-//  The audit key: "<bird id>|<16 hex of time_ms>|<event id>", so one
-//  contact's entries are adjacent and in time order (fresh string).
-char *deal_sync_audit_key (const char *bird_id, int64_t time_ms, const char *event_id);
-
 //  -------------------------------------------------------------------
 //  A person's stage change in HubSpot
 
@@ -197,12 +214,15 @@ bool deal_sync_change_is_integration (const char *change_source);
 //  -------------------------------------------------------------------
 //  The result event
 
-//  deal.stage_changed: subject contact:<bird id>, id "ds-" + 32 hex of
-//  SHA-256(input id) (a redelivery publishes the same event), data
-//  {hubspot_deal_id, hubspot_contact_id, bird_contact_id, stage (HubSpot
-//  stage id), ai_stage (or absent), by ("ai" / "crm"), cause_id}.
+//  deal.stage_changed for input (built by zhub_deal_stage_msg): subject
+//  contact:<bird id>, id zhub_id_derive ("ds-", input's id, 16) (a
+//  redelivery publishes the same event), data {hubspot_deal_id,
+//  hubspot_contact_id, bird_contact_id, stage (HubSpot stage id), ai_stage
+//  (or absent), by ("ai" / "crm"), cause_id}. NULL with a reason when the
+//  event would break the catalogue (an id too long for it).
 zhub_msg_t *deal_sync_stage_msg (const zhub_msg_t *input, const char *deal_id,
                                  const char *contact_id, const char *bird_id, const char *stage,
-                                 const char *ai_stage, const char *by, int64_t now_ms);
+                                 const char *ai_stage, const char *by, int64_t now_ms, char *reason,
+                                 size_t reason_size);
 
 #endif

@@ -7,7 +7,7 @@
 //  (state, id maps, audit entries and deal.stage_changed in the outbox)
 //  is one LMDB transaction after the last call succeeded.
 #include "deal_sync_io.h"
-#include "deal_sync_state.h"
+#include "zhub_events.h"
 #include "zhub_log.h"
 
 #include <stdio.h>
@@ -21,12 +21,7 @@ deal_sync_open (zhub_actor_ctx_t *ctx)
     deal_sync_t *self = ctx->state;
     self->hubspot = zhub_hubspot_new (&self->hubspot_config, ctx->http);
     self->bird = zhub_bird_new (&self->bird_config, ctx->http);
-    if (zhub_store_table (ctx->store, "contacts", &self->contacts)
-        || zhub_store_table (ctx->store, "deals", &self->deals)
-        || zhub_store_table (ctx->store, "deal_ids", &self->deal_ids)
-        || zhub_store_table (ctx->store, "audit", &self->audit))
-        return -1;
-    return 0;
+    return deal_sync_tables_open (ctx->store, &self->tables);
 }
 
 void
@@ -37,9 +32,6 @@ deal_sync_close (zhub_actor_ctx_t *ctx)
     zhub_bird_destroy (&self->bird);
 }
 
-//  -------------------------------------------------------------------
-//  State (the record codec is deal_sync_state.c)
-
 static void
 s_set (char **field, const char *value)
 {
@@ -48,102 +40,13 @@ s_set (char **field, const char *value)
     *field = copy;
 }
 
-typedef struct {
-    const deal_sync_t *self;
-    const char *bird_id; //  in: look up the contact id
-    const char *key;     //  in: the deal key (or NULL)
-    const char *deal_id; //  in: look up the key by deal id (or NULL)
-    char *contact_id;    //  out
-    char *found_key;     //  out (deal_id lookups)
-    deal_state_t state;  //  out
-    bool have_state;
-} s_lookup_t;
-
-static zhub_rc_t
-s_lookup_fn (zhub_txn_t *txn, void *arg)
-{
-    s_lookup_t *look = arg;
-    const void *value;
-    size_t size;
-    zhub_rc_t rc;
-    if (look->bird_id) {
-        rc = zhub_txn_get (txn, look->self->contacts, look->bird_id, strlen (look->bird_id), &value,
-                           &size);
-        if (rc == ZHUB_ERROR)
-            return rc;
-        if (rc == ZHUB_OK)
-            look->contact_id = deal_dup_value (value, size);
-    }
-    const char *key = look->key;
-    if (look->deal_id) {
-        rc = zhub_txn_get (txn, look->self->deal_ids, look->deal_id, strlen (look->deal_id), &value,
-                           &size);
-        if (rc == ZHUB_ERROR)
-            return rc;
-        if (rc == ZHUB_OK)
-            key = look->found_key = deal_dup_value (value, size);
-    }
-    if (key) {
-        rc = zhub_txn_get (txn, look->self->deals, key, strlen (key), &value, &size);
-        if (rc == ZHUB_ERROR)
-            return rc;
-        if (rc == ZHUB_OK && deal_state_decode (value, size, &look->state) == 0)
-            look->have_state = true;
-    }
-    return ZHUB_OK;
-}
-
-static void
-s_lookup_clear (s_lookup_t *look)
-{
-    free (look->contact_id);
-    free (look->found_key);
-    deal_state_clear (&look->state);
-}
-
-typedef struct {
-    zhub_actor_ctx_t *ctx;
-    const deal_sync_t *self;
-    const char *key;                  //  deal key
-    const deal_state_t *state;        //  to store under key (or NULL)
-    const char *bird_id, *contact_id; //  contacts entry (or NULL)
-    const char *audit_key, *audit;    //  audit entry (or NULL)
-    const zhub_msg_t *publish;        //  outbox (or NULL)
-} s_commit_t;
-
-static zhub_rc_t
-s_commit_fn (zhub_txn_t *txn, void *arg)
-{
-    s_commit_t *c = arg;
-    zhub_rc_t rc = ZHUB_OK;
-    if (c->bird_id && c->contact_id)
-        rc = zhub_txn_put (txn, c->self->contacts, c->bird_id, strlen (c->bird_id), c->contact_id,
-                           strlen (c->contact_id));
-    if (rc == ZHUB_OK && c->state) {
-        char *text = deal_state_encode (c->state);
-        rc = zhub_txn_put (txn, c->self->deals, c->key, strlen (c->key), text, strlen (text));
-        free (text);
-        if (rc == ZHUB_OK && c->state->deal_id)
-            rc = zhub_txn_put (txn, c->self->deal_ids, c->state->deal_id,
-                               strlen (c->state->deal_id), c->key, strlen (c->key));
-    }
-    if (rc == ZHUB_OK && c->audit)
-        rc = zhub_txn_put (txn, c->self->audit, c->audit_key, strlen (c->audit_key), c->audit,
-                           strlen (c->audit));
-    if (rc == ZHUB_OK && c->publish)
-        rc = zhub_actor_outbox_put (c->ctx, txn, c->publish);
-    return rc;
-}
-
 //  -------------------------------------------------------------------
 //  Calls
 
 bool
-deal_sync_hubspot (zhub_actor_ctx_t *ctx, const char *method, const char *path, const json_t *body,
-                   const char *what, const zhub_msg_t *msg, zhub_http_response_t *resp,
-                   bool not_found_ok, zhub_outcome_t *out)
+deal_sync_answered (const char *what, const zhub_msg_t *msg, zhub_http_response_t *resp,
+                    bool not_found_ok, zhub_outcome_t *out)
 {
-    zhub_hubspot_request (((deal_sync_t *)ctx->state)->hubspot, method, path, body, msg ? msg->traceparent : NULL, resp);
     zhub_debug ("call", "id=%s api=hubspot what=\"%s\" status=%ld ms=%lld",
                 msg && msg->id ? msg->id : "-", what, resp->status, (long long)resp->elapsed_ms);
     if (resp->status >= 200 && resp->status < 300)
@@ -151,6 +54,13 @@ deal_sync_hubspot (zhub_actor_ctx_t *ctx, const char *method, const char *path, 
     if (!(not_found_ok && zhub_hubspot_not_found (resp)))
         zhub_retry_classify (resp, what, zhub_now_ms (), out);
     return false;
+}
+
+//  The trace context a call made for msg passes on.
+static const char *
+s_trace (const zhub_msg_t *msg)
+{
+    return msg ? msg->traceparent : NULL;
 }
 
 int
@@ -163,8 +73,8 @@ deal_sync_check_pipelines (zhub_actor_ctx_t *ctx, char *err, size_t err_size)
     for (int attempt = 1; attempt <= DEAL_SYNC_START_ATTEMPTS && !zhub_actor_stopping ();
          attempt++) {
         zhub_outcome_t out = {0};
-        if (deal_sync_hubspot (ctx, "GET", "/crm/v3/pipelines/deals", NULL,
-                               "hubspot get deal pipelines", NULL, &resp, false, &out)) {
+        zhub_hubspot_deal_pipelines (self->hubspot, NULL, &resp);
+        if (deal_sync_answered ("hubspot get deal pipelines", NULL, &resp, false, &out)) {
             rc = deal_sync_config_check (&self->core, resp.json, err, err_size);
             break;
         }
@@ -191,7 +101,9 @@ deal_sync_ready (zhub_actor_ctx_t *ctx, char *why, size_t why_size)
     for (size_t i = 0; i < count && n < DEAL_MAX_PIPELINE_STAGES; i++)
         if (!strcmp (all[i].object, "deals"))
             needs[n++] = all[i];
-    return zhub_hubspot_properties_check (((deal_sync_t *)ctx->state)->hubspot, "deals", needs, n, why, why_size) == 0;
+    return zhub_hubspot_properties_check (((deal_sync_t *)ctx->state)->hubspot, "deals", needs, n,
+                                          why, why_size)
+           == 0;
 }
 
 //  -------------------------------------------------------------------
@@ -200,25 +112,33 @@ deal_sync_ready (zhub_actor_ctx_t *ctx, char *why, size_t why_size)
 void
 deal_sync_handle_synced (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
 {
-    const zhub_msg_t *msg = ev->msg;
     deal_sync_t *self = ctx->state;
-    json_t *data = zhub_msg_data_json (msg);
-    const char *bird = deal_json_str (data, "bird_contact_id");
-    const char *contact = deal_json_str (data, "hubspot_contact_id");
-    if (!bird || !*bird || !contact || !*contact || strlen (bird) > ZHUB_MSG_MAX_ID
-        || strlen (contact) > ZHUB_MSG_MAX_ID) {
+    zhub_contact_synced_t synced;
+    char reason[256] = "";
+    //  Nothing to learn from a contact.synced that breaks the catalogue or
+    //  lacks an id: ignored, never dead-lettered (it is contact-sync's
+    //  announcement, not work for us).
+    if (zhub_contact_synced_parse_data (ev->msg, ev->data, &synced, reason, sizeof reason)
+        != ZHUB_OK) {
         zhub_outcome_ok (out, "ignored");
-        snprintf (out->reason, sizeof out->reason, "contact.synced without both ids");
-        json_decref (data);
+        snprintf (out->reason, sizeof out->reason, "%s", reason);
+        zhub_contact_synced_clear (&synced);
         return;
     }
-    s_commit_t commit = {.ctx = ctx, .self = self, .bird_id = bird, .contact_id = contact};
-    if (zhub_store_write (ctx->store, s_commit_fn, &commit) == ZHUB_OK) {
+    const char *bird = synced.bird_contact_id, *contact = synced.hubspot_contact_id;
+    if (!contact || strlen (bird) > ZHUB_MSG_MAX_ID || strlen (contact) > ZHUB_MSG_MAX_ID) {
+        zhub_outcome_ok (out, "ignored");
+        snprintf (out->reason, sizeof out->reason, "contact.synced without both ids");
+        zhub_contact_synced_clear (&synced);
+        return;
+    }
+    deal_sync_change_t change = {.bird_id = bird, .contact_id = contact};
+    if (deal_sync_store_commit (ctx, &self->tables, &change) == ZHUB_OK) {
         zhub_outcome_ok (out, "learned");
         snprintf (out->reason, sizeof out->reason, "bird=%s hubspot=%s", bird, contact);
     } else
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot store the contact id");
-    json_decref (data);
+    zhub_contact_synced_clear (&synced);
 }
 
 //  -------------------------------------------------------------------
@@ -233,14 +153,10 @@ s_contact_id (zhub_actor_ctx_t *ctx, const char *bird_id, const char *known, con
 {
     if (known)
         return zhub_strdup (known);
-    char *escaped = zhub_http_escape (bird_id);
-    char *path = zhub_sprintf (
-        "/crm/v3/objects/contacts/%s?idProperty=bird_contact_id&properties=bird_contact_id",
-        escaped);
-    free (escaped);
     char *id = NULL;
-    if (deal_sync_hubspot (ctx, "GET", path, NULL, "hubspot get contact by bird id", msg, resp,
-                           true, out)) {
+    zhub_hubspot_contact_get_by (((deal_sync_t *)ctx->state)->hubspot, "bird_contact_id", bird_id,
+                                 "bird_contact_id", s_trace (msg), resp);
+    if (deal_sync_answered ("hubspot get contact by bird id", msg, resp, true, out)) {
         const json_t *value = json_object_get (resp->json, "id");
         if (json_is_string (value))
             id = zhub_strdup (json_string_value (value));
@@ -253,7 +169,6 @@ s_contact_id (zhub_actor_ctx_t *ctx, const char *bird_id, const char *known, con
                             ZHUB_REASON_NOT_READY, "bird contact %s is not synced to HubSpot yet",
                             bird_id);
     }
-    free (path);
     return id;
 }
 
@@ -272,8 +187,8 @@ s_read_deal (zhub_actor_ctx_t *ctx, const char *key, const zhub_msg_t *msg,
                               DEAL_KEY_PROPERTY, "inputs", "id", key, "properties", "dealstage",
                               "pipeline", DEAL_KEY_PROPERTY, "propertiesWithHistory", "dealstage");
     const char *what = "hubspot read deal by key";
-    bool answered = deal_sync_hubspot (ctx, "POST", "/crm/v3/objects/deals/batch/read", body, what,
-                                       msg, resp, false, out);
+    zhub_hubspot_deals_read (((deal_sync_t *)ctx->state)->hubspot, body, s_trace (msg), resp);
+    bool answered = deal_sync_answered (what, msg, resp, false, out);
     json_decref (body);
     if (!answered)
         return ZHUB_ERROR;
@@ -294,18 +209,17 @@ s_read_deal (zhub_actor_ctx_t *ctx, const char *key, const zhub_msg_t *msg,
     return rc;
 }
 
-void
-deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
+//  An AI event, read by its route's reader, moves the deal.
+static void
+s_handle_ai (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, deal_ai_reader_fn *read,
+             zhub_outcome_t *out)
 {
     const zhub_msg_t *msg = ev->msg;
     deal_sync_t *self = ctx->state;
     const deal_sync_config_t *config = &self->core;
-    json_t *data = zhub_msg_data_json (msg);
     deal_ai_event_t event;
     char reason[256] = "";
-    zhub_rc_t rc = deal_sync_parse_ai (msg->type, msg->subject, data, msg->time_ms, &event, reason,
-                                       sizeof reason);
-    json_decref (data);
+    zhub_rc_t rc = read (msg, ev->data, &event, reason, sizeof reason);
     if (rc != ZHUB_OK) {
         if (rc == ZHUB_NOTFOUND) {
             zhub_outcome_ok (out, "ignored");
@@ -316,20 +230,27 @@ deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_o
         return;
     }
     char *key = deal_sync_key (event.bird_id, config->pipeline);
-    s_lookup_t look = {.self = self, .bird_id = event.bird_id, .key = key};
+    char *known_contact = NULL;
+    deal_state_t held = {0};
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);
     deal_current_t current = {0};
     bool have_current = false;
     deal_decision_t decision = {0};
-    char *contact_id = NULL, *deal_id = NULL, *audit = NULL, *audit_key = NULL;
+    char *contact_id = NULL, *deal_id = NULL, *audit = NULL;
     zhub_msg_t *stage_msg = NULL;
 
-    if (zhub_store_read (ctx->store, s_lookup_fn, &look) != ZHUB_OK) {
+    //  What we hold: the contact's HubSpot id, the deal's record (a record
+    //  that does not read counts as none).
+    zhub_rc_t held_rc = deal_sync_store_deal (ctx->store, &self->tables, key, &held);
+    if (held_rc == ZHUB_ERROR
+        || deal_sync_store_contact (ctx->store, &self->tables, event.bird_id, &known_contact)
+               == ZHUB_ERROR) {
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the deal state");
         goto done;
     }
-    contact_id = s_contact_id (ctx, event.bird_id, look.contact_id, msg, &resp, out);
+    bool have_held = held_rc == ZHUB_OK;
+    contact_id = s_contact_id (ctx, event.bird_id, known_contact, msg, &resp, out);
     if (!contact_id)
         goto done;
 
@@ -343,8 +264,8 @@ deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_o
     //  Write: an upsert on the unique key (creates at most one deal).
     json_t *body = json_pack ("{s:[{s:s, s:s, s:O}]}", "inputs", "id", key, "idProperty",
                               DEAL_KEY_PROPERTY, "properties", decision.properties);
-    bool written = deal_sync_hubspot (ctx, "POST", "/crm/v3/objects/deals/batch/upsert", body,
-                                      "hubspot upsert deal", msg, &resp, false, out);
+    zhub_hubspot_deals_upsert (self->hubspot, body, msg->traceparent, &resp);
+    bool written = deal_sync_answered ("hubspot upsert deal", msg, &resp, false, out);
     json_decref (body);
     if (!written)
         goto done;
@@ -362,20 +283,13 @@ deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_o
     }
 
     //  Associate with the contact unless we know it is (idempotent PUT).
-    bool associated = look.have_state && look.state.associated && look.state.deal_id
-                      && !strcmp (look.state.deal_id, deal_id) && look.state.contact_id
-                      && !strcmp (look.state.contact_id, contact_id);
+    bool associated = have_held && held.associated && held.deal_id
+                      && !strcmp (held.deal_id, deal_id) && held.contact_id
+                      && !strcmp (held.contact_id, contact_id);
     if (!associated) {
-        char *deal_escaped = zhub_http_escape (deal_id),
-             *contact_escaped = zhub_http_escape (contact_id);
-        char *path = zhub_sprintf ("/crm/v4/objects/deals/%s/associations/default/contacts/%s",
-                                   deal_escaped, contact_escaped);
-        free (deal_escaped);
-        free (contact_escaped);
-        bool ok = deal_sync_hubspot (ctx, "PUT", path, NULL, "hubspot associate deal with contact",
-                                     msg, &resp, false, out);
-        free (path);
-        if (!ok)
+        zhub_hubspot_deal_associate_contact (self->hubspot, deal_id, contact_id, msg->traceparent,
+                                             &resp);
+        if (!deal_sync_answered ("hubspot associate deal with contact", msg, &resp, false, out))
             goto done;
     }
 
@@ -385,26 +299,28 @@ deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_o
     s_set (&next.contact_id, contact_id);
     s_set (&next.bird_id, event.bird_id);
     s_set (&next.stage, decision.stage_moves ? decision.to : current.stage);
-    next.stage_ms = decision.stage_moves ? event.time_ms : look.state.stage_ms;
+    next.stage_ms = decision.stage_moves ? event.time_ms : held.stage_ms;
     next.associated = true;
-    if (decision.to) {
+    if (decision.to)
         audit = deal_sync_audit_entry (&event, have_current ? &current : NULL, &decision, deal_id,
                                        msg->id, zhub_now_ms ());
-        audit_key = deal_sync_audit_key (event.bird_id, zhub_now_ms (), msg->id);
-    }
+    char why[256] = "";
     if (decision.stage_moves)
         stage_msg = deal_sync_stage_msg (msg, deal_id, contact_id, event.bird_id, decision.to,
-                                         deal_ai_stage_name (event.stage), "ai", zhub_now_ms ());
-    s_commit_t commit = {.ctx = ctx,
-                         .self = self,
-                         .key = key,
-                         .state = &next,
-                         .bird_id = event.bird_id,
-                         .contact_id = contact_id,
-                         .audit_key = audit_key,
-                         .audit = audit,
-                         .publish = stage_msg};
-    if (zhub_store_write (ctx->store, s_commit_fn, &commit) == ZHUB_OK) {
+                                         deal_ai_stage_name (event.stage), "ai", zhub_now_ms (),
+                                         why, sizeof why);
+    deal_sync_change_t change = {.bird_id = event.bird_id,
+                                 .contact_id = contact_id,
+                                 .key = key,
+                                 .state = &next,
+                                 .audit = audit,
+                                 .audit_ms = zhub_now_ms (),
+                                 .event_id = msg->id,
+                                 .publish = stage_msg};
+    if (decision.stage_moves && !stage_msg)
+        //  what we would announce breaks the catalogue: said, never published
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", why);
+    else if (deal_sync_store_commit (ctx, &self->tables, &change) == ZHUB_OK) {
         zhub_outcome_ok (out, decision.stage_moves ? "moved" : "updated");
         snprintf (out->reason, sizeof out->reason, "deal=%s stage=%s%s%s", deal_id,
                   next.stage ? next.stage : "", decision.skipped ? " skipped=" : "",
@@ -415,15 +331,35 @@ deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_o
 done:
     zhub_msg_destroy (&stage_msg);
     free (audit);
-    free (audit_key);
     free (deal_id);
     free (contact_id);
+    free (known_contact);
+    deal_state_clear (&held);
     deal_decision_clear (&decision);
     deal_current_clear (&current);
     zhub_http_response_reset (&resp);
-    s_lookup_clear (&look);
     free (key);
     deal_ai_event_clear (&event);
+}
+
+void
+deal_sync_handle_stage_changed (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                zhub_outcome_t *out)
+{
+    s_handle_ai (ctx, ev, deal_sync_read_ai_stage, out);
+}
+
+void
+deal_sync_handle_qualification (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                zhub_outcome_t *out)
+{
+    s_handle_ai (ctx, ev, deal_sync_read_ai_stage, out);
+}
+
+void
+deal_sync_handle_tour (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
+{
+    s_handle_ai (ctx, ev, deal_sync_read_tour, out);
 }
 
 //  -------------------------------------------------------------------
@@ -442,24 +378,18 @@ s_bird_of_deal (zhub_actor_ctx_t *ctx, const char *deal_id, const zhub_msg_t *ms
     deal_sync_t *self = ctx->state;
     *failed = false;
     *ours = false;
-    char *escaped = zhub_http_escape (deal_id);
-    char *path = zhub_sprintf ("/crm/v3/objects/deals/%s?properties=" DEAL_KEY_PROPERTY, escaped);
-    bool ok = deal_sync_hubspot (ctx, "GET", path, NULL, "hubspot get deal", msg, resp, true, out);
-    free (path);
-    if (!ok) {
+    zhub_hubspot_deal_get (self->hubspot, deal_id, DEAL_KEY_PROPERTY, s_trace (msg), resp);
+    if (!deal_sync_answered ("hubspot get deal", msg, resp, true, out)) {
         *failed = !zhub_hubspot_not_found (resp); //  a deleted deal concerns nobody
-        free (escaped);
         return NULL;
     }
-    char *bird = deal_sync_key_bird_id (
-        deal_json_str (json_object_get (resp->json, "properties"), DEAL_KEY_PROPERTY),
-        self->core.pipeline);
+    char *bird =
+        deal_sync_key_bird_id (json_string_value (json_object_get (
+                                   json_object_get (resp->json, "properties"), DEAL_KEY_PROPERTY)),
+                               self->core.pipeline);
     *ours = bird != NULL;
-    path = zhub_sprintf ("/crm/v4/objects/deals/%s/associations/contacts", escaped);
-    free (escaped);
-    ok = deal_sync_hubspot (ctx, "GET", path, NULL, "hubspot get deal associations", msg, resp,
-                            true, out);
-    free (path);
+    zhub_hubspot_deal_contacts (self->hubspot, deal_id, s_trace (msg), resp);
+    bool ok = deal_sync_answered ("hubspot get deal associations", msg, resp, true, out);
     if (!ok && !zhub_hubspot_not_found (resp)) {
         *failed = true;
         free (bird);
@@ -470,19 +400,16 @@ s_bird_of_deal (zhub_actor_ctx_t *ctx, const char *deal_id, const zhub_msg_t *ms
     if (ok)
         *contact_id = zhub_hubspot_id (json_object_get (first, "toObjectId"));
     if (!bird && *contact_id) {
-        escaped = zhub_http_escape (*contact_id);
-        path = zhub_sprintf ("/crm/v3/objects/contacts/%s?properties=bird_contact_id", escaped);
-        free (escaped);
-        ok =
-            deal_sync_hubspot (ctx, "GET", path, NULL, "hubspot get contact", msg, resp, true, out);
-        free (path);
+        zhub_hubspot_contact_get (self->hubspot, *contact_id, "bird_contact_id", s_trace (msg),
+                                  resp);
+        ok = deal_sync_answered ("hubspot get contact", msg, resp, true, out);
         if (!ok && !zhub_hubspot_not_found (resp)) {
             *failed = true;
             return NULL;
         }
-        const char *value =
-            ok ? deal_json_str (json_object_get (resp->json, "properties"), "bird_contact_id")
-               : NULL;
+        const char *value = ok ? json_string_value (json_object_get (
+                                json_object_get (resp->json, "properties"), "bird_contact_id"))
+                               : NULL;
         if (value && *value)
             bird = zhub_strdup (value);
     }
@@ -494,11 +421,9 @@ deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_
 {
     const zhub_msg_t *msg = ev->msg;
     deal_sync_t *self = ctx->state;
-    json_t *data = zhub_msg_data_json (msg);
     deal_crm_change_t change;
     char reason[256] = "";
-    zhub_rc_t rc = deal_sync_parse_crm (msg->type, data, &change, reason, sizeof reason);
-    json_decref (data);
+    zhub_rc_t rc = deal_sync_parse_crm (msg->type, ev->data, &change, reason, sizeof reason);
     if (rc != ZHUB_OK) {
         if (rc == ZHUB_NOTFOUND) {
             zhub_outcome_ok (out, "ignored");
@@ -507,34 +432,38 @@ deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_
             zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
         return;
     }
-    s_lookup_t look = {.self = self, .deal_id = change.deal_id};
+    char *held_key = NULL;
+    deal_state_t held = {0};
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);
     char *bird = NULL, *contact_id = NULL;
     zhub_msg_t *stage_msg = NULL;
     bool ours = false;
-    if (zhub_store_read (ctx->store, s_lookup_fn, &look) != ZHUB_OK) {
+    zhub_rc_t held_rc =
+        deal_sync_store_deal_by_id (ctx->store, &self->tables, change.deal_id, &held_key, &held);
+    if (held_rc == ZHUB_ERROR) {
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the deal state");
         goto done;
     }
+    bool have_held = held_rc == ZHUB_OK;
     //  Our own writes come back as webhooks: not a person's change.
     if (deal_sync_change_is_integration (change.change_source)
-        || (look.have_state && look.state.stage && !strcmp (look.state.stage, change.stage))) {
+        || (have_held && held.stage && !strcmp (held.stage, change.stage))) {
         zhub_outcome_ok (out, "skipped");
         snprintf (out->reason, sizeof out->reason, "deal %s: stage %s is our own write (echo)",
                   change.deal_id, change.stage);
         goto done;
     }
     //  HubSpot does not promise order: an older change than the one we hold loses.
-    if (look.have_state && change.time_ms && change.time_ms < look.state.stage_ms) {
+    if (have_held && change.time_ms && change.time_ms < held.stage_ms) {
         zhub_outcome_ok (out, "skipped");
         snprintf (out->reason, sizeof out->reason, "deal %s: change older than the stage we hold",
                   change.deal_id);
         goto done;
     }
-    if (look.have_state && look.state.bird_id) {
-        bird = zhub_strdup (look.state.bird_id);
-        contact_id = zhub_strdup (look.state.contact_id);
+    if (have_held && held.bird_id) {
+        bird = zhub_strdup (held.bird_id);
+        contact_id = zhub_strdup (held.contact_id);
         ours = true;
     } else {
         bool failed;
@@ -555,11 +484,7 @@ deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_
     if (ai_stage)
         json_object_set_new (attributes, "ai_deal_stage", json_string (ai_stage));
     json_t *body = json_pack ("{s:o}", "attributes", attributes);
-    char *escaped = zhub_http_escape (bird);
-    char *path = zhub_sprintf ("/contacts/%s", escaped);
-    free (escaped);
-    zhub_bird_request (((deal_sync_t *)ctx->state)->bird, "PATCH", path, body, msg->traceparent, &resp);
-    free (path);
+    zhub_bird_contact_update (self->bird, bird, body, msg->traceparent, &resp);
     json_decref (body);
     zhub_debug ("call", "id=%s api=bird what=\"bird update contact\" status=%ld", msg->id,
                 resp.status);
@@ -573,15 +498,16 @@ deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_
     s_set (&next.bird_id, bird);
     s_set (&next.stage, change.stage);
     next.stage_ms = change.time_ms;
-    next.associated = look.have_state && look.state.associated;
-    char *key =
-        look.found_key ? zhub_strdup (look.found_key) : deal_sync_key (bird, self->core.pipeline);
+    next.associated = have_held && held.associated;
+    char *key = held_key ? zhub_strdup (held_key) : deal_sync_key (bird, self->core.pipeline);
+    char why[256] = "";
     stage_msg = deal_sync_stage_msg (msg, change.deal_id, contact_id, bird, change.stage, ai_stage,
-                                     "crm", zhub_now_ms ());
+                                     "crm", zhub_now_ms (), why, sizeof why);
     //  Only a deal we own (its key is ours) is remembered under the key.
-    s_commit_t commit = {
-        .ctx = ctx, .self = self, .key = key, .state = ours ? &next : NULL, .publish = stage_msg};
-    if (zhub_store_write (ctx->store, s_commit_fn, &commit) == ZHUB_OK) {
+    deal_sync_change_t commit = {.key = key, .state = ours ? &next : NULL, .publish = stage_msg};
+    if (!stage_msg)
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", why);
+    else if (deal_sync_store_commit (ctx, &self->tables, &commit) == ZHUB_OK) {
         zhub_outcome_ok (out, "published");
         snprintf (out->reason, sizeof out->reason, "deal=%s stage=%s bird=%s by=crm",
                   change.deal_id, change.stage, bird);
@@ -594,6 +520,7 @@ done:
     free (bird);
     free (contact_id);
     zhub_http_response_reset (&resp);
-    s_lookup_clear (&look);
+    free (held_key);
+    deal_state_clear (&held);
     deal_crm_change_clear (&change);
 }

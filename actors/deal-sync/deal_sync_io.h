@@ -1,25 +1,13 @@
 //  deal-sync's I/O side: makes the calls the pure core (deal_sync.c)
-//  decides on, keeps what it learned in LMDB, and queues deal.stage_changed
-//  in the runtime's outbox in the same transaction as the state.
-//
-//  LMDB tables (env $ZHUB_DATA_DIR/deal-sync/):
-//    contacts   bird contact id -> HubSpot contact id (from contact.synced)
-//    deals      deal key "<bird id>/<pipeline>" -> state JSON {deal_id,
-//               hubspot_contact_id, bird_id, stage, stage_ms, associated}
-//    deal_ids   HubSpot deal id -> deal key
-//    audit      "<bird id>|<16 hex ms>|<event id>" -> audit entry JSON
-//
-//  contact.forget deletes a person from every table (deal_sync_erase;
-//  deal_sync_forget_io.c).
-//
-//  None of it is the only copy of a fact another replica needs: a replica
-//  that lacks a contact id asks HubSpot (GET by bird_contact_id), a deal is
-//  found by its unique zhub_deal_key, and a deal's Bird contact is read
-//  from that key (or the deal's association).
+//  decides on, and keeps what it learned through its store
+//  (deal_sync_store.h), which queues deal.stage_changed in the runtime's
+//  outbox in the same transaction as the state. contact.forget deletes a
+//  person from every table (deal_sync_forget_io.c).
 #ifndef DEAL_SYNC_IO_H
 #define DEAL_SYNC_IO_H
 
 #include "deal_sync.h"
+#include "deal_sync_store.h"
 #include "bird.h"
 #include "hubspot.h"
 #include "zhub_actor.h"
@@ -38,10 +26,7 @@ typedef struct {
     zhub_bird_config_t bird_config;
     zhub_hubspot_t *hubspot; //  built on the runtime's HTTP client in deal_sync_open
     zhub_bird_t *bird;
-    zhub_table_t contacts;
-    zhub_table_t deals;
-    zhub_table_t deal_ids;
-    zhub_table_t audit;
+    deal_sync_tables_t tables;
 } deal_sync_t;
 
 //  zhub_actor_spec_t.open: opens the tables. 0 or -1.
@@ -50,7 +35,7 @@ int deal_sync_open (zhub_actor_ctx_t *ctx);
 //  zhub_actor_spec_t.close: frees what deal_sync_open made.
 void deal_sync_close (zhub_actor_ctx_t *ctx);
 
-//  Reads GET /crm/v3/pipelines/deals and checks the stage map against it
+//  Reads the deal pipelines (zhub_hubspot_deal_pipelines) and checks the stage map against them
 //  (retrying a transport failure or 5xx up to DEAL_SYNC_START_ATTEMPTS
 //  times). 0, or -1 with a reason.
 int deal_sync_check_pipelines (zhub_actor_ctx_t *ctx, char *err, size_t err_size);
@@ -59,30 +44,33 @@ int deal_sync_check_pipelines (zhub_actor_ctx_t *ctx, char *err, size_t err_size
 //  HubSpot with the type and uniqueness it needs (zhub_deal_key unique).
 bool deal_sync_ready (zhub_actor_ctx_t *ctx, char *why, size_t why_size);
 
-//  Handlers: AI events, HubSpot deal webhooks, contact.synced.
-void deal_sync_handle_ai (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
-void deal_sync_handle_crm (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
-void deal_sync_handle_synced (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
-void deal_sync_handle_forget (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
+//  The handlers, one per route (main.c), each on the event the runtime
+//  decoded once:
+//    conversation.stage_changed, qualification.completed, tour.scheduled:
+//      the AI's stage (and what it knows) onto the contact's deal;
+//    webhook.hubspot.deal.propertyChange: a person's stage change, to Bird
+//      and as deal.stage_changed;
+//    contact.synced: learn the contact's HubSpot id;
+//    contact.forget: the GDPR erase (deal_sync_forget_io.c).
+zhub_actor_handler_fn deal_sync_handle_stage_changed;
+zhub_actor_handler_fn deal_sync_handle_qualification;
+zhub_actor_handler_fn deal_sync_handle_tour;
+zhub_actor_handler_fn deal_sync_handle_crm;
+zhub_actor_handler_fn deal_sync_handle_synced;
+zhub_actor_handler_fn deal_sync_handle_forget;
 
-//  One HubSpot call (what names it in logs and reasons); true on 2xx.
-//  Otherwise *out is classified, except for a 404 when not_found_ok (the
-//  caller handles "absent").
-bool deal_sync_hubspot (zhub_actor_ctx_t *ctx, const char *method, const char *path,
-                        const json_t *body, const char *what, const zhub_msg_t *msg,
-                        zhub_http_response_t *resp, bool not_found_ok, zhub_outcome_t *out);
+//  What one HubSpot call answered (what names the call in logs and
+//  reasons; msg the message it was made for, or NULL): true on 2xx;
+//  otherwise false with *out classified, except for HubSpot's own 404
+//  (OBJECT_NOT_FOUND) when not_found_ok: the caller handles "absent".
+bool deal_sync_answered (const char *what, const zhub_msg_t *msg, zhub_http_response_t *resp,
+                         bool not_found_ok, zhub_outcome_t *out);
 
-//  The erase step of contact.forget (GDPR erase; zhub_actor_forget runs it,
-//  ctx->state the deal_sync_t): ids of the person who are compared with
-//  zhub_forget_is. Deletes in txn: the contacts entries under one of the
-//  person's ids or pointing at one (their Bird and HubSpot ids join the
-//  person's); the deals whose key, Bird id or HubSpot contact id is the
-//  person's, and the deal_ids entries of those deals; the audit entries of
-//  the person's Bird ids or of those deals. Returns ZHUB_OK with *removed
-//  the number of entries deleted (0 the second time), or ZHUB_ERROR on a
-//  store fault. The deal itself stays in HubSpot: with "upstream" the
-//  handler first renames it, and clears zhub_deal_key and conversation_id
-//  on it (deal_sync_forget_io.c).
+//  The erase step of contact.forget (zhub_actor_erase_fn; ctx->state the
+//  deal_sync_t): deal_sync_store_erase on the actor's tables. The deal
+//  itself stays in HubSpot: with "upstream" the handler first renames it,
+//  and clears zhub_deal_key and conversation_id on it
+//  (deal_sync_forget_io.c).
 zhub_rc_t deal_sync_erase (zhub_actor_ctx_t *ctx, zhub_txn_t *txn, const zhub_forget_t *who,
                            size_t *removed);
 

@@ -8,6 +8,7 @@
 #include "deal_sync.h"
 #include "deal_sync_io.h"
 #include "zhub_actor.h"
+#include "zhub_events.h"
 #include "zhub_log.h"
 
 #include <stdio.h>
@@ -20,8 +21,7 @@ main (void)
     zhub_actor_config_t config;
     char err[256], quoted[300];
     if (zhub_actor_config_load (&config, DEAL_SYNC_GROUP, err, sizeof err)) {
-        zhub_error ("config_invalid", "reason=%s",
-                    zhub_log_quote (err, quoted, sizeof quoted));
+        zhub_error ("config_invalid", "reason=%s", zhub_log_quote (err, quoted, sizeof quoted));
         return 1;
     }
     deal_sync_t sync;
@@ -29,8 +29,7 @@ main (void)
     deal_sync_config_default (&sync.core);
     json_t *mapping = zhub_actor_mapping_load (err, sizeof err);
     if (!mapping || deal_sync_config_apply (&sync.core, mapping, err, sizeof err)) {
-        zhub_error ("config_invalid", "reason=%s",
-                    zhub_log_quote (err, quoted, sizeof quoted));
+        zhub_error ("config_invalid", "reason=%s", zhub_log_quote (err, quoted, sizeof quoted));
         json_decref (mapping);
         deal_sync_config_clear (&sync.core);
         zhub_actor_config_clear (&config);
@@ -39,8 +38,7 @@ main (void)
     json_decref (mapping);
     if (zhub_hubspot_config_load (&sync.hubspot_config, err, sizeof err)
         || zhub_bird_config_load (&sync.bird_config, err, sizeof err)) {
-        zhub_error ("config_invalid", "reason=%s",
-                    zhub_log_quote (err, quoted, sizeof quoted));
+        zhub_error ("config_invalid", "reason=%s", zhub_log_quote (err, quoted, sizeof quoted));
         deal_sync_config_clear (&sync.core);
         zhub_actor_config_clear (&config);
         return 1;
@@ -53,12 +51,12 @@ main (void)
                    deal_ai_stage_name (i), sync.core.stages[i]);
 
     static const zhub_actor_route_t routes[] = {
-        {"conversation.stage_changed", deal_sync_handle_ai},
-        {"qualification.completed", deal_sync_handle_ai},
-        {"tour.scheduled", deal_sync_handle_ai},
-        {"webhook.hubspot.deal.propertyChange", deal_sync_handle_crm},
-        {"contact.synced", deal_sync_handle_synced},
-        {"contact.forget", deal_sync_handle_forget},
+        {ZHUB_STAGE_CHANGED_TOPIC, deal_sync_handle_stage_changed},
+        {ZHUB_QUALIFICATION_TOPIC, deal_sync_handle_qualification},
+        {ZHUB_TOUR_SCHEDULED_TOPIC, deal_sync_handle_tour},
+        {DEAL_CRM_TOPIC, deal_sync_handle_crm},
+        {ZHUB_CONTACT_SYNCED_TOPIC, deal_sync_handle_synced},
+        {ZHUB_FORGET_TOPIC, deal_sync_handle_forget},
     };
     zhub_actor_spec_t spec = {.routes = routes,
                               .route_count = sizeof routes / sizeof routes[0],
@@ -82,8 +80,7 @@ main (void)
     else if (zhub_actor_stopping ())
         rc = 0;
     else
-        zhub_error ("config_invalid", "reason=%s",
-                    zhub_log_quote (err, quoted, sizeof quoted));
+        zhub_error ("config_invalid", "reason=%s", zhub_log_quote (err, quoted, sizeof quoted));
     zhub_actor_destroy (&actor);
     deal_sync_config_clear (&sync.core);
     zhub_actor_config_clear (&config);

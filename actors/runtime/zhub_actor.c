@@ -94,6 +94,13 @@ s_metrics_declare (zhub_metrics_t *m)
     zhub_metrics_declare (m, "zhub_actor_http_seconds", ZHUB_HISTOGRAM,
                           "Outbound HTTP call duration, by peer host.",
                           zhub_metrics_latency_buckets, zhub_metrics_latency_bucket_count);
+    zhub_metrics_declare (m, "zhub_actor_breaker_open", ZHUB_GAUGE,
+                          "1 while calls to the peer host are held by its open circuit.", NULL, 0);
+    zhub_metrics_declare (m, "zhub_actor_peer_budget_remaining", ZHUB_GAUGE,
+                          "Calls left in the peer's rate window, as its last answer said.", NULL,
+                          0);
+    zhub_metrics_declare (m, "zhub_actor_peer_budget_max", ZHUB_GAUGE,
+                          "The size of the peer's rate window, as its last answer said.", NULL, 0);
     zhub_metrics_set (m, "zhub_actor_ready", NULL, 0);
     zhub_metrics_set (m, "zhub_actor_outbox_pending", NULL, 0);
     zhub_metrics_set (m, "zhub_actor_waiting", NULL, 0);
@@ -117,6 +124,24 @@ s_http_observed (const char *url, const zhub_http_response_t *resp, void *arg)
     zhub_metrics_observe (m, "zhub_actor_http_seconds", labels, (double)resp->elapsed_ms / 1000.0);
     zhub_metrics_label (labels, sizeof labels, "class", class);
     zhub_metrics_count (m, "zhub_actor_http_requests_total", labels, 1);
+}
+
+//  What a pacer knows of a host after a call through it: the breaker's
+//  state always, the rate budget once the provider has said it.
+static void
+s_peer_observed (const char *url, const zhub_http_peer_state_t *state, void *arg)
+{
+    zhub_metrics_t *m = arg;
+    zhub_url_t parsed;
+    const char *host = url && zhub_url_parse (url, &parsed) == 0 ? parsed.host : "-";
+    char labels[320] = "";
+    zhub_metrics_label (labels, sizeof labels, "peer", host);
+    zhub_metrics_set (m, "zhub_actor_breaker_open", labels, state->circuit_open ? 1 : 0);
+    if (state->budget_remaining >= 0)
+        zhub_metrics_set (m, "zhub_actor_peer_budget_remaining", labels,
+                          (double)state->budget_remaining);
+    if (state->budget_max >= 0)
+        zhub_metrics_set (m, "zhub_actor_peer_budget_max", labels, (double)state->budget_max);
 }
 
 //  The store's use against its ceiling, at most every few seconds.
@@ -174,6 +199,7 @@ zhub_actor_new (const zhub_actor_config_t *config, const zhub_actor_spec_t *spec
     self->metrics = zhub_metrics_new ();
     s_metrics_declare (self->metrics);
     zhub_http_observe (self->http, s_http_observed, self->metrics);
+    zhub_http_observe_peers (self->http, s_peer_observed, self->metrics);
     if (config->admin_on) {
         char why[200];
         self->admin = zhub_admin_new (&config->admin_listen, self->metrics, why, sizeof why);
@@ -182,7 +208,9 @@ zhub_actor_new (const zhub_actor_config_t *config, const zhub_actor_spec_t *spec
             goto fail;
         }
     }
-    self->client = zhub_client_new (config->broker, config->name);
+    self->client = zhub_client_new (config->broker, config->name, &config->bus);
+    if (self->client)
+        zhub_client_set_instance (self->client, config->instance);
     if (!self->client) {
         snprintf (err, err_size, "invalid broker endpoint %s", config->broker);
         goto fail;

@@ -21,6 +21,8 @@ struct zhub_http_t {
     char *user_agent;
     zhub_http_observer_fn *observer; //  told of every call (metrics), or NULL
     void *observer_arg;
+    zhub_http_peer_fn *peer_observer; //  told of the hosts' states, or NULL
+    void *peer_observer_arg;
 };
 
 void
@@ -28,6 +30,20 @@ zhub_http_observe (zhub_http_t *self, zhub_http_observer_fn *observer, void *arg
 {
     self->observer = observer;
     self->observer_arg = arg;
+}
+
+void
+zhub_http_observe_peers (zhub_http_t *self, zhub_http_peer_fn *observer, void *arg)
+{
+    self->peer_observer = observer;
+    self->peer_observer_arg = arg;
+}
+
+void
+zhub_http_report_peer (zhub_http_t *self, const char *url, const zhub_http_peer_state_t *state)
+{
+    if (self && self->peer_observer)
+        self->peer_observer (url, state, self->peer_observer_arg);
 }
 
 //  Answer being received: grows up to the configured limit.

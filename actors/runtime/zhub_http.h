@@ -84,12 +84,30 @@ typedef struct {
 //  and the response (status, elapsed_ms). For metrics; must not block.
 typedef void (zhub_http_observer_fn) (const char *url, const zhub_http_response_t *resp, void *arg);
 
+//  What a connector's pacer knows of a host after each call through it:
+//  told to the peer observer (for metrics: the breaker's state and, once a
+//  provider has said it, the rate budget left).
+typedef struct {
+    bool circuit_open;        //  calls to the host are held (breaker open)
+    int64_t budget_remaining; //  calls left in the provider's window; -1 = not said
+    int64_t budget_max;       //  the window's size; -1 = not said
+} zhub_http_peer_state_t;
+
+typedef void (zhub_http_peer_fn) (const char *url, const zhub_http_peer_state_t *state, void *arg);
+
 //  Creates a client. config may be NULL (defaults). Returns NULL only when
 //  libcurl cannot be initialised.
 zhub_http_t *zhub_http_new (const zhub_http_config_t *config);
 
 //  Sets the observer of every call (NULL: none).
 void zhub_http_observe (zhub_http_t *self, zhub_http_observer_fn *observer, void *arg);
+
+//  Sets the observer of the hosts' states (NULL: none).
+void zhub_http_observe_peers (zhub_http_t *self, zhub_http_peer_fn *observer, void *arg);
+
+//  Tells the peer observer (if any) what a pacer now knows of url's host.
+void zhub_http_report_peer (zhub_http_t *self, const char *url,
+                            const zhub_http_peer_state_t *state);
 
 //  Closes the handle and its connections; NULL-safe; nulls *self_p.
 void zhub_http_destroy (zhub_http_t **self_p);

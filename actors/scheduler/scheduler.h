@@ -191,9 +191,11 @@ typedef struct {
     int64_t duration_ms;
 } sched_request_t;
 
-//  Reads tour.requested. ZHUB_OK, or ZHUB_REJECT with a reason (no
-//  preferred time, a time that is not RFC 3339, an unknown agent...).
-zhub_rc_t sched_parse_request (const zhub_msg_t *msg, const sched_config_t *cfg,
+//  Reads tour.requested: the envelope msg (its id and subject) and its
+//  data as the runtime decoded it (NULL when not representable as JSON).
+//  ZHUB_OK, or ZHUB_REJECT with a reason (no preferred time, a time that
+//  is not RFC 3339, an unknown agent...).
+zhub_rc_t sched_parse_request (const zhub_msg_t *msg, const json_t *data, const sched_config_t *cfg,
                                sched_request_t *req, char *reason, size_t reason_size);
 void sched_request_clear (sched_request_t *req);
 
@@ -250,10 +252,23 @@ int sched_graph_busy_read (const sched_config_t *cfg, const json_t *answer, sche
 //  -------------------------------------------------------------------
 //  Messages
 
-//  tour.scheduled / tour.canceled / tour.reminder for a booking (id from
-//  the booking, the kind and `salt`, so one cause gives one message).
+//  tour.scheduled / tour.canceled for a booking, built by the catalogue's
+//  zhub_tour_msg: id "<type>-<booking id>-<salt>" (cut to ZHUB_MSG_MAX_ID),
+//  so one cause gives one message. NULL with the reason when the booking
+//  breaks the catalogue (zhub_tour_msg refuses it).
 zhub_msg_t *sched_tour_msg (const char *type, const sched_booking_t *b, const char *salt,
-                            const char *traceparent, int64_t now_ms);
+                            const char *traceparent, int64_t now_ms, char *reason,
+                            size_t reason_size);
+
+//  tour.reminder number index (0 = the first) of a booking, for the
+//  reminder that came due at due: id "tour.reminder-<booking id>-r<index>",
+//  before_ms the booking's start minus due. NULL with the reason as above.
+zhub_msg_t *sched_reminder_msg (const sched_booking_t *b, int64_t index, int64_t due,
+                                int64_t now_ms, char *reason, size_t reason_size);
+
+//  contact.reconcile of the reconcile timer due at due: id
+//  "reconcile-<due>", subject "reconcile", data.since RFC 3339.
+zhub_msg_t *sched_reconcile_msg (int64_t due, int64_t since, int64_t now_ms);
 
 //  tour.unavailable with alternatives[].
 zhub_msg_t *sched_unavailable_msg (const sched_request_t *req, const sched_config_t *cfg,
@@ -305,8 +320,9 @@ char *sched_google_resource_calendar (const char *uri);
 //  it knew: bird_contact_id, hubspot_contact_id, phone, email and
 //  identifiers[] (all of them, the phone with and without its "+").
 //  The scheduler deletes every booking that names the person, with the
-//  holds, reminder timers and invitee links that point at it, and answers
-//  contact.forgotten in the same transaction.
+//  holds and invitee links that point at it, and answers
+//  contact.forgotten in the same transaction (its reminder timers, held by
+//  the broker, then find no booking).
 
 //  True when the booking names the person (f from zhub_forget_parse): its
 //  Bird contact id or its phone (with or without "+") is one of the

@@ -22,16 +22,16 @@ s_unavailable (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sched_request
                                        self->cfg.max_alternatives);
     zhub_msg_t *unavailable =
         sched_unavailable_msg (req, &self->cfg, alts, count, msg->traceparent, now);
-    scheduler_save_t save = {.ctx = ctx, .self = self, .publish = unavailable};
-    //  Nothing to keep but the event: a booking record is not needed.
+    //  Only the answer is kept (a redelivery answers the same), with the
+    //  event.
     sched_booking_t none = {0};
     char id[40];
     sched_booking_id (req->event_id, id, sizeof id);
     none.booking_id = id;
     none.status = "unavailable";
     none.bird_id = req->bird_id;
-    save.booking = &none;
-    if (zhub_store_write (ctx->store, scheduler_save_fn, &save) == ZHUB_OK) {
+    sched_save_t save = {.booking = &none, .publish = unavailable};
+    if (sched_store_save (self->db, &save) == ZHUB_OK) {
         zhub_outcome_ok (out, "unavailable");
         snprintf (out->reason, sizeof out->reason, "alternatives=%zu", count);
     } else
@@ -40,30 +40,45 @@ s_unavailable (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sched_request
 }
 
 //  Steps 2 and 3 for a held (or scheduled, unconfirmed) booking.
+//  Writes b as it is now. true, or false with a retry in *out.
+static bool
+s_keep (scheduler_t *self, const sched_booking_t *b, zhub_outcome_t *out)
+{
+    sched_save_t save = {.booking = b};
+    if (sched_store_save (self->db, &save) == ZHUB_OK)
+        return true;
+    zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the booking");
+    return false;
+}
+
 static void
 s_finish (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, sched_booking_t *b,
           const sched_request_t *req, zhub_outcome_t *out)
 {
+    scheduler_t *self = ctx->state;
     if (!strcmp (b->status, "pending")) {
         if (!scheduler_create_event (ctx, msg, b, req, out)) {
-            if (out->rc == ZHUB_REJECT)
-                scheduler_save (ctx, b, NULL, false, true); //  free the slot for others
+            if (out->rc == ZHUB_REJECT) {
+                //  free the slot for others
+                sched_save_t release = {.booking = b, .release = true};
+                sched_store_save (self->db, &release);
+            }
             return;
         }
         s_set_str (&b->status, "scheduled");
-        zhub_msg_t *scheduled =
-            sched_tour_msg ("tour.scheduled", b, "booked", msg->traceparent, zhub_now_ms ());
+        char reason[256];
+        zhub_msg_t *scheduled = sched_tour_msg ("tour.scheduled", b, "booked", msg->traceparent,
+                                                zhub_now_ms (), reason, sizeof reason);
+        if (!scheduled) {
+            zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+            return;
+        }
         //  Graph's change notifications name the event, not our booking:
         //  keep the way back (Google's event id is the booking id itself).
         char *event_key =
             !strcmp (b->platform, "graph") ? zhub_sprintf ("graph:%s", b->event_id) : NULL;
-        scheduler_save_t save = {.ctx = ctx,
-                                 .self = ctx->state,
-                                 .booking = b,
-                                 .publish = scheduled,
-                                 .arm = true,
-                                 .invitee = event_key};
-        zhub_rc_t rc = zhub_store_write (ctx->store, scheduler_save_fn, &save);
+        sched_save_t save = {.booking = b, .publish = scheduled, .arm = true, .link = event_key};
+        zhub_rc_t rc = sched_store_save (self->db, &save);
         free (event_key);
         zhub_msg_destroy (&scheduled);
         if (rc != ZHUB_OK) {
@@ -77,10 +92,8 @@ s_finish (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, sched_booking_t *b,
         if (!scheduler_whatsapp_send (ctx, msg, b, SCHED_WA_CONFIRMATION, out))
             return;
         b->confirmed = true;
-        if (scheduler_save (ctx, b, NULL, false, false) != ZHUB_OK) {
-            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the booking");
+        if (!s_keep (self, b, out))
             return;
-        }
     }
     zhub_outcome_ok (out, "scheduled");
     snprintf (out->reason, sizeof out->reason, "booking=%s agent=%s", b->booking_id, b->agent_id);
@@ -119,10 +132,8 @@ s_self_service (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sched_reques
             fresh.platform = zhub_strdup ("calendly");
             fresh.status = zhub_strdup ("link_sent");
             fresh.confirmation_url = sched_link_with_booking (url, id);
-            if (scheduler_save (ctx, b, NULL, false, false) != ZHUB_OK) {
-                zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the booking");
+            if (!s_keep (self, b, out))
                 b = NULL;
-            }
         }
         zhub_http_response_reset (&resp);
     }
@@ -130,10 +141,7 @@ s_self_service (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sched_reques
         bool sent = scheduler_whatsapp_send (ctx, msg, b, SCHED_WA_LINK, out);
         if (sent) {
             b->confirmed = true;
-            if (scheduler_save (ctx, b, NULL, false, false) != ZHUB_OK) {
-                zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the booking");
-                sent = false;
-            }
+            sent = s_keep (self, b, out);
         }
         if (sent)
             zhub_outcome_ok (out, "link_sent");
@@ -143,12 +151,13 @@ s_self_service (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sched_reques
 }
 
 void
-scheduler_request (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+scheduler_handle_request (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
 {
     scheduler_t *self = ctx->state;
+    const zhub_msg_t *msg = ev->msg;
     sched_request_t req;
     char reason[256];
-    if (sched_parse_request (msg, &self->cfg, &req, reason, sizeof reason) != ZHUB_OK) {
+    if (sched_parse_request (msg, ev->data, &self->cfg, &req, reason, sizeof reason) != ZHUB_OK) {
         zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
         sched_request_clear (&req);
         return;
@@ -156,7 +165,7 @@ scheduler_request (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t 
     char id[40];
     sched_booking_id (req.event_id, id, sizeof id);
     sched_booking_t b;
-    zhub_rc_t rc = scheduler_load_booking (ctx->store, self, id, &b);
+    zhub_rc_t rc = sched_store_booking (self->db, id, &b);
     if (rc == ZHUB_ERROR) {
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the booking");
         sched_request_clear (&req);
@@ -220,13 +229,7 @@ scheduler_request (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t 
     for (int attempt = 0; attempt < 3; attempt++) {
         if (!scheduler_availability (ctx, msg, eligible, from, to, busy, out))
             break;
-        uint64_t rr = 0;
-        char *value;
-        size_t size;
-        if (scheduler_get (ctx->store, self->meta, "rr", 2, &value, &size) == ZHUB_OK) {
-            rr = size == 8 ? zhub_store_u64 (value) : 0;
-            free (value);
-        }
+        uint64_t rr = sched_store_rr (self->db);
         sched_slot_t slot;
         if (all_past
             || !sched_pick (&self->cfg, req.preferred, req.preferred_count, req.duration_ms, busy,
@@ -248,13 +251,12 @@ scheduler_request (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t 
                                 .status = "pending",
                                 .start = slot.start,
                                 .end = slot.end};
-        scheduler_hold_t hold = {
-            .ctx = ctx, .self = self, .booking = &held, .buffer_ms = agent->buffer_ms};
-        if (zhub_store_write (ctx->store, scheduler_hold_fn, &hold) != ZHUB_OK) {
+        bool taken;
+        if (sched_store_hold (self->db, &held, agent->buffer_ms, &taken) != ZHUB_OK) {
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot hold the slot");
             break;
         }
-        if (hold.taken) {
+        if (taken) {
             //  Lost the slot to a concurrent booking: look again.
             for (size_t i = 0; i < self->cfg.agent_count; i++)
                 sched_busy_clear (&busy[i]);
@@ -262,7 +264,8 @@ scheduler_request (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t 
             continue;
         }
         sched_booking_t b2;
-        if (scheduler_load_booking (ctx->store, self, id, &b2) != ZHUB_OK) {
+        if (sched_store_booking (self->db, id, &b2) != ZHUB_OK) {
+            sched_booking_clear (&b2);
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the booking");
             break;
         }
@@ -279,14 +282,19 @@ scheduler_request (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t 
 //  tour.reminder (our own timer's event): the WhatsApp reminder
 
 void
-scheduler_reminder (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+scheduler_handle_reminder (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
 {
     scheduler_t *self = ctx->state;
-    json_t *data = zhub_msg_data_json (msg);
-    const char *id = json_string_value (json_object_get (data, "booking_id"));
-    json_int_t index = json_integer_value (json_object_get (data, "reminder"));
+    const zhub_msg_t *msg = ev->msg;
+    //  Others may publish the topic: only our own timer's reminders count.
+    if (!msg->source || strcmp (msg->source, SCHEDULER_SOURCE)) {
+        zhub_outcome_ok (out, "ignored");
+        return;
+    }
+    const char *id = json_string_value (json_object_get (ev->data, "booking_id"));
+    json_int_t index = json_integer_value (json_object_get (ev->data, "reminder"));
     sched_booking_t b;
-    zhub_rc_t rc = id ? scheduler_load_booking (ctx->store, self, id, &b) : ZHUB_NOTFOUND;
+    zhub_rc_t rc = id ? sched_store_booking (self->db, id, &b) : ZHUB_NOTFOUND;
     if (rc == ZHUB_ERROR)
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the booking");
     else if (rc == ZHUB_NOTFOUND)
@@ -299,12 +307,12 @@ scheduler_reminder (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t
             zhub_outcome_ok (out, "already_sent");
         else if (scheduler_whatsapp_send (ctx, msg, &b, SCHED_WA_REMINDER, out)) {
             b.reminders_sent |= bit;
-            if (scheduler_save (ctx, &b, NULL, false, false) == ZHUB_OK)
+            sched_save_t save = {.booking = &b};
+            if (sched_store_save (self->db, &save) == ZHUB_OK)
                 zhub_outcome_ok (out, "reminder_sent");
             else
                 zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
         }
         sched_booking_clear (&b);
     }
-    json_decref (data);
 }

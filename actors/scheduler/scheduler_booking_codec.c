@@ -2,8 +2,8 @@
 //  the booking id derived from the request id so a redelivered request
 //  lands on the same booking. Pure; scheduler_booking.c does the I/O.
 #include "scheduler_core_internal.h"
+#include "zhub_id.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -73,9 +73,5 @@ sched_booking_clear (sched_booking_t *b)
 void
 sched_booking_id (const char *request_id, char *out, size_t out_size)
 {
-    unsigned char hash[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256 (hash, (const unsigned char *)request_id, strlen (request_id));
-    char hex[33];
-    sodium_bin2hex (hex, sizeof hex, hash, 16);
-    snprintf (out, out_size, "bk%s", hex);
+    zhub_id_derive (out, out_size, "bk", request_id, 16);
 }

@@ -8,69 +8,44 @@
 //  -------------------------------------------------------------------
 //  OAuth2 tokens
 
-typedef struct {
-    scheduler_t *self;
-    int provider;
-    const char *access, *refresh;
-    int64_t expires_at;
-    int64_t timer_due;
-} s_token_put_t;
-
+//  Seals the token (with the key from ZHUB_SECRET_KEY) and stores it with
+//  its next refresh, which becomes the one that counts (an older refresh
+//  timer is dropped when it arrives).
 static zhub_rc_t
-s_token_put_fn (zhub_txn_t *txn, void *arg)
+s_token_put (scheduler_t *self, int provider, const char *access, const char *refresh,
+             int64_t expires_at, int64_t refresh_due)
 {
-    s_token_put_t *t = arg;
-    json_t *obj = json_pack ("{s:s, s:I}", "access_token", t->access, "expires_at",
-                             (json_int_t)t->expires_at);
-    if (t->refresh)
-        json_object_set_new (obj, "refresh_token", json_string (t->refresh));
+    json_t *obj =
+        json_pack ("{s:s, s:I}", "access_token", access, "expires_at", (json_int_t)expires_at);
+    if (refresh)
+        json_object_set_new (obj, "refresh_token", json_string (refresh));
     char *text = json_dumps (obj, JSON_COMPACT);
     json_decref (obj);
     uint8_t *box;
     size_t size;
-    sched_seal (t->self->key, text, &box, &size);
+    sched_seal (self->key, text, &box, &size);
     sodium_memzero (text, strlen (text));
     free (text);
-    const char *name = scheduler_provider_name[t->provider];
-    zhub_rc_t rc = zhub_txn_put (txn, t->self->tokens, name, strlen (name), box, size);
+    zhub_rc_t rc =
+        sched_store_token_put (self->db, (sched_platform_t)provider, box, size, refresh_due);
     free (box);
-    if (rc != ZHUB_OK)
-        return rc;
-    //  One refresh timer per provider: drop the one armed before.
-    char timer[32], meta[40];
-    snprintf (timer, sizeof timer, "token:%s", name);
-    snprintf (meta, sizeof meta, "token_due:%s", name);
-    uint64_t old_due = scheduler_meta_u64 (txn, t->self, meta);
-    if (old_due) {
-        size_t key_size;
-        uint8_t *key = scheduler_timer_key ((int64_t)old_due, timer, &key_size);
-        rc = zhub_txn_del (txn, t->self->timers, key, key_size);
-        free (key);
-        if (rc == ZHUB_ERROR)
-            return rc;
-    }
-    json_t *what = json_pack ("{s:s, s:s}", "kind", "token", "provider", name);
-    rc = scheduler_put_timer (txn, t->self, t->timer_due, timer, what);
-    json_decref (what);
-    if (rc != ZHUB_OK)
-        return rc;
-    return scheduler_meta_put_u64 (txn, t->self, meta, (uint64_t)t->timer_due);
+    return rc;
 }
 
 //  The stored token JSON of provider (unsealed), or NULL.
 static json_t *
-s_token_load (zhub_store_t *store, scheduler_t *self, int provider)
+s_token_load (scheduler_t *self, int provider)
 {
-    const char *name = scheduler_provider_name[provider];
-    char *box;
+    uint8_t *box;
     size_t size;
     if (!self->have_key
-        || scheduler_get (store, self->tokens, name, strlen (name), &box, &size) != ZHUB_OK)
+        || sched_store_token (self->db, (sched_platform_t)provider, &box, &size) != ZHUB_OK)
         return NULL;
-    char *text = sched_unseal (self->key, (const uint8_t *)box, size);
+    char *text = sched_unseal (self->key, box, size);
     free (box);
     if (!text) {
-        zhub_warn ("token_unreadable", "provider=%s note=\"sealed with another key\"", name);
+        zhub_warn ("token_unreadable", "provider=%s note=\"sealed with another key\"",
+                   scheduler_provider_name[provider]);
         return NULL;
     }
     json_t *obj = json_loads (text, 0, NULL);
@@ -82,14 +57,14 @@ s_token_load (zhub_store_t *store, scheduler_t *self, int provider)
 //  Gets a fresh token from the provider and stores it. ZHUB_OK, or
 //  RETRY / REJECT with *out set.
 zhub_rc_t
-scheduler_token_refresh (zhub_store_t *store, scheduler_t *self, int provider, zhub_outcome_t *out)
+scheduler_token_refresh (scheduler_t *self, int provider, zhub_outcome_t *out)
 {
     if (!self->have_key) {
         zhub_outcome_reject (out, ZHUB_REASON_INTERNAL, "%s: no ZHUB_SECRET_KEY to keep tokens",
                              scheduler_provider_name[provider]);
         return ZHUB_REJECT;
     }
-    json_t *stored = s_token_load (store, self, provider);
+    json_t *stored = s_token_load (self, provider);
     const char *refresh = json_string_value (json_object_get (stored, "refresh_token"));
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);
@@ -110,13 +85,8 @@ scheduler_token_refresh (zhub_store_t *store, scheduler_t *self, int provider, z
             due = now + (expires - now) / 2;
         //  Google may hand out a new refresh token; keep the newest.
         const char *new_refresh = json_string_value (json_object_get (resp.json, "refresh_token"));
-        s_token_put_t put = {.self = self,
-                             .provider = provider,
-                             .access = access,
-                             .refresh = new_refresh ? new_refresh : refresh,
-                             .expires_at = expires,
-                             .timer_due = due};
-        if (zhub_store_write (store, s_token_put_fn, &put) != ZHUB_OK) {
+        if (s_token_put (self, provider, access, new_refresh ? new_refresh : refresh, expires, due)
+            != ZHUB_OK) {
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot store the token");
             rc = ZHUB_RETRY;
         } else {
@@ -139,6 +109,10 @@ scheduler_token_refresh (zhub_store_t *store, scheduler_t *self, int provider, z
         zhub_retry_classify (&resp, what, zhub_now_ms (), out);
         rc = out->rc;
     }
+    char labels[64] = "";
+    zhub_metrics_label (labels, sizeof labels, "provider", scheduler_provider_name[provider]);
+    zhub_metrics_label (labels, sizeof labels, "outcome", rc == ZHUB_OK ? "ok" : "failed");
+    zhub_metrics_count (self->metrics, "zhub_actor_token_refresh_total", labels, 1);
     //  The answer held the token: wipe it before freeing.
     if (resp.body)
         sodium_memzero (resp.body, resp.body_size);
@@ -149,12 +123,12 @@ scheduler_token_refresh (zhub_store_t *store, scheduler_t *self, int provider, z
 
 //  A token valid for at least the margin. NULL with *out set on failure.
 const char *
-scheduler_token (zhub_store_t *store, scheduler_t *self, int provider, zhub_outcome_t *out)
+scheduler_token (scheduler_t *self, int provider, zhub_outcome_t *out)
 {
     int64_t now = zhub_now_ms ();
     if (self->access[provider] && self->expires[provider] - now > 5000)
         return self->access[provider];
-    json_t *stored = s_token_load (store, self, provider);
+    json_t *stored = s_token_load (self, provider);
     const char *access = json_string_value (json_object_get (stored, "access_token"));
     int64_t expires = json_integer_value (json_object_get (stored, "expires_at"));
     if (access && expires - now > 5000) {
@@ -165,8 +139,7 @@ scheduler_token (zhub_store_t *store, scheduler_t *self, int provider, zhub_outc
     json_decref (stored);
     if (self->access[provider] && self->expires[provider] - now > 5000)
         return self->access[provider];
-    return scheduler_token_refresh (store, self, provider, out) == ZHUB_OK ? self->access[provider]
-                                                                           : NULL;
+    return scheduler_token_refresh (self, provider, out) == ZHUB_OK ? self->access[provider] : NULL;
 }
 
 //  A 401 from the API: the token is no good any more.
@@ -206,7 +179,7 @@ scheduler_availability (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const bool
     bool ok = true;
     json_t *body = sched_google_freebusy_body (&self->cfg, eligible, from, to);
     if (body) {
-        const char *token = scheduler_token (ctx->store, self, S_GOOGLE, out);
+        const char *token = scheduler_token (self, S_GOOGLE, out);
         ok = token != NULL;
         if (ok) {
             zhub_google_freebusy (self->google, body, token, msg->traceparent, &resp);
@@ -220,7 +193,7 @@ scheduler_availability (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const bool
     }
     body = ok ? sched_graph_schedule_body (&self->cfg, eligible, from, to) : NULL;
     if (body) {
-        const char *token = scheduler_token (ctx->store, self, S_GRAPH, out);
+        const char *token = scheduler_token (self, S_GRAPH, out);
         ok = token != NULL;
         if (ok) {
             zhub_http_response_reset (&resp);
@@ -238,9 +211,7 @@ scheduler_availability (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const bool
     for (size_t i = 0; ok && i < self->cfg.agent_count; i++) {
         if (!eligible[i])
             continue;
-        scheduler_holds_t holds = {
-            .self = self, .agent_id = self->cfg.agents[i].id, .busy = &busy[i]};
-        if (zhub_store_read (ctx->store, scheduler_holds_fn, &holds) != ZHUB_OK) {
+        if (sched_store_busy (self->db, self->cfg.agents[i].id, &busy[i]) != ZHUB_OK) {
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read holds");
             ok = false;
         }
@@ -265,7 +236,7 @@ scheduler_create_event (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, sched_book
     }
     const sched_agent_t *agent = &self->cfg.agents[index];
     int provider = agent->platform == SCHED_GOOGLE ? S_GOOGLE : S_GRAPH;
-    const char *token = scheduler_token (ctx->store, self, provider, out);
+    const char *token = scheduler_token (self, provider, out);
     if (!token)
         return false;
     zhub_http_response_t resp;

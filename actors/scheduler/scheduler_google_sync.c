@@ -2,7 +2,7 @@
 //  tour's event in Google Calendar, and the scheduler reads what changed
 //  with Google's incremental sync (https://developers.google.com/calendar/api/guides/sync):
 //
-//    events.list with the calendar's sync token (meta "gtoken:<calendar>")
+//    events.list with the calendar's sync token (kept in the store)
 //    returns every event changed since the token was handed out, deleted
 //    ones included, over as many pages as it takes (nextPageToken); only
 //    the last page carries nextSyncToken, which is kept once every page
@@ -19,8 +19,8 @@
 //    and hitting the same 410 on every later one.
 //
 //  Each changed tour is committed as it is read: the booking, its hold,
-//  reminders and the tour.scheduled / tour.canceled outbox entry in one
-//  transaction (scheduler_save_fn).
+//  the reminders of its new start and the tour.scheduled / tour.canceled
+//  outbox entry in one transaction (sched_store_save).
 #include "scheduler_internal.h"
 
 #define SCHED_GOOGLE_PAGE_SIZE                                                                     \
@@ -64,32 +64,6 @@ s_reason (const zhub_http_response_t *resp)
     return reason ? reason : "";
 }
 
-//  The meta key of a calendar's sync token, and of the watermark older
-//  versions kept (dropped when a token is stored).
-static void
-s_keys (const char *calendar, char *token_key, char *old_key, size_t size)
-{
-    snprintf (token_key, size, "gtoken:%.280s", calendar);
-    snprintf (old_key, size, "gsync:%.280s", calendar);
-}
-
-typedef struct {
-    scheduler_t *self;
-    const char *key, *value, *drop;
-} s_token_put_t;
-
-static zhub_rc_t
-s_token_put_fn (zhub_txn_t *txn, void *arg)
-{
-    s_token_put_t *t = arg;
-    zhub_rc_t rc =
-        zhub_txn_put (txn, t->self->meta, t->key, strlen (t->key), t->value, strlen (t->value));
-    if (rc != ZHUB_OK)
-        return rc;
-    rc = zhub_txn_del (txn, t->self->meta, t->drop, strlen (t->drop));
-    return rc == ZHUB_NOTFOUND ? ZHUB_OK : rc;
-}
-
 //  Applies one event of a list page to the booking it carries, if any.
 //  false with *out set when the commit failed.
 static bool
@@ -98,9 +72,11 @@ s_apply (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const json_t *item, int64
 {
     scheduler_t *self = ctx->state;
     const char *id = json_string_value (json_object_get (item, "id"));
-    sched_booking_t b;
-    if (!id || scheduler_load_booking (ctx->store, self, id, &b) != ZHUB_OK)
+    sched_booking_t b = {0};
+    if (!id || sched_store_booking (self->db, id, &b) != ZHUB_OK) {
+        sched_booking_clear (&b);
         return true; //  not a tour of ours
+    }
     int64_t start = 0, end = 0;
     sched_change_t change = strcmp (b.status, "scheduled")
                                 ? SCHED_CHANGE_NONE
@@ -111,28 +87,30 @@ s_apply (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const json_t *item, int64
         const char *updated = json_string_value (json_object_get (item, "updated"));
         char salt[64];
         snprintf (salt, sizeof salt, "g%s", updated ? updated : "");
-        scheduler_save_t save = {.ctx = ctx,
-                                 .self = self,
-                                 .booking = &b,
-                                 .disarm_start = old_start,
-                                 .hold_from = old_start};
-        if (change == SCHED_CHANGE_CANCELED) {
+        sched_save_t save = {.booking = &b, .hold_from = old_start};
+        if (change == SCHED_CHANGE_CANCELED)
             s_set_str (&b.status, "canceled");
-            save.publish = sched_tour_msg ("tour.canceled", &b, salt, msg->traceparent, asked);
-        } else {
+        else {
             b.start = start;
             b.end = end;
             b.reminders_sent = 0;
             save.arm = true;
             save.hold_put = true;
-            save.publish = sched_tour_msg ("tour.scheduled", &b, salt, msg->traceparent, asked);
         }
-        if (zhub_store_write (ctx->store, scheduler_save_fn, &save) != ZHUB_OK) {
+        char reason[256];
+        zhub_msg_t *publish =
+            sched_tour_msg (change == SCHED_CHANGE_CANCELED ? "tour.canceled" : "tour.scheduled",
+                            &b, salt, msg->traceparent, asked, reason, sizeof reason);
+        save.publish = publish;
+        if (!publish) {
+            zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+            ok = false;
+        } else if (sched_store_save (self->db, &save) != ZHUB_OK) {
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
             ok = false;
         } else
             (*changed)++;
-        zhub_msg_destroy (&save.publish);
+        zhub_msg_destroy (&publish);
     }
     sched_booking_clear (&b);
     return ok;
@@ -203,10 +181,12 @@ s_sync (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const char *cal, const cha
 }
 
 void
-scheduler_google_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+scheduler_handle_google_changed (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                 zhub_outcome_t *out)
 {
     scheduler_t *self = ctx->state;
-    json_t *data = zhub_msg_data_json (msg);
+    const zhub_msg_t *msg = ev->msg;
+    const json_t *data = ev->data;
     char *cal =
         sched_google_resource_calendar (json_string_value (json_object_get (data, "resource_uri")));
     const char *state = json_string_value (json_object_get (data, "resource_state"));
@@ -217,20 +197,15 @@ scheduler_google_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_out
     if (!ours || (state && !strcmp (state, "sync"))) {
         zhub_outcome_ok (out, "not_ours");
         free (cal);
-        json_decref (data);
         return;
     }
-    json_decref (data);
-    const char *token = scheduler_token (ctx->store, self, S_GOOGLE, out);
+    const char *token = scheduler_token (self, S_GOOGLE, out);
     if (!token) {
         free (cal);
         return;
     }
-    char key[300], old_key[300];
-    s_keys (cal, key, old_key, sizeof key);
     char *sync_token = NULL;
-    size_t size;
-    if (scheduler_get (ctx->store, self->meta, key, strlen (key), &sync_token, &size) != ZHUB_OK)
+    if (sched_store_sync_token (self->db, cal, &sync_token) != ZHUB_OK)
         sync_token = NULL;
     int64_t asked = zhub_now_ms ();
     int changed = 0, pages = 0;
@@ -243,8 +218,7 @@ scheduler_google_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_out
         rc = s_sync (ctx, msg, cal, token, NULL, asked, &changed, &next, &pages, out);
     }
     if (rc == 1 && next) {
-        s_token_put_t put = {.self = self, .key = key, .value = next, .drop = old_key};
-        if (zhub_store_write (ctx->store, s_token_put_fn, &put) != ZHUB_OK) {
+        if (sched_store_sync_token_put (self->db, cal, next) != ZHUB_OK) {
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
             rc = -1;
         }

@@ -12,23 +12,26 @@
 //    3. confirm  the WhatsApp confirmation goes out through Bird and the
 //                booking is marked confirmed.
 //
-//  Timers live in LMDB and are fired by the actor runtime's tick: a due
-//  timer is deleted in the same transaction that queues what it causes
-//  (tour.reminder, contact.reconcile) in the outbox, so it fires once. The
-//  reminder's WhatsApp is then sent by this actor's own tour.reminder
-//  handler, with the bus's retries and a sent-flag in the booking.
+//  Timers are messages to ourselves that the broker holds until they are
+//  due, queued in the outbox in the transaction that makes them needed
+//  (the booking, for its reminders), so none is lost or doubled by a
+//  crash (scheduler_timers.c). A reminder timer puts tour.reminder in the
+//  outbox when its booking still stands; the WhatsApp is then sent by this
+//  actor's own tour.reminder handler, with the bus's retries and a
+//  sent-flag in the booking.
 //
-//  This file reads the configuration, routes each topic to its handler
-//  and opens the tables. The rest is split by job: scheduler_store.c
-//  (tables, holds, booking records, timers' keys), scheduler_calendar_io.c
+//  This file reads the configuration and opens the store; main.c routes
+//  each topic to its handler (scheduler_io.h lists them). The rest is
+//  split by job: scheduler_store.c and scheduler_store_timers.c (every
+//  table, key and transaction: scheduler_store.h), scheduler_calendar_io.c
 //  (OAuth2 tokens, availability, the calendar event), scheduler_booking.c
 //  (the request steps, WhatsApp, reminders), scheduler_notify.c (Calendly
-//  and Graph notifications), scheduler_google_sync.c (Google notifications,
-//  read with sync tokens), scheduler_timers.c (the tick) and
-//  scheduler_forget_io.c (contact.forget: a GDPR erase); scheduler_watch_io.c
-//  keeps the Google channels and Graph subscriptions that tell us about
-//  calendar edits.
-//  What they share is declared in scheduler_internal.h.
+//  and Graph notifications), scheduler_google_sync.c (Google
+//  notifications, read with sync tokens), scheduler_timers.c (the timers)
+//  and scheduler_forget_io.c (contact.forget: a GDPR erase);
+//  scheduler_watch_io.c keeps the Google channels and Graph subscriptions
+//  that tell us about calendar edits. What they share is declared in
+//  scheduler_internal.h.
 #include "scheduler_internal.h"
 
 const char *scheduler_provider_name[] = {"google", "graph"};
@@ -141,69 +144,8 @@ scheduler_clear (scheduler_t *self)
     sched_config_clear (&self->cfg);
 }
 
-void
-scheduler_handle (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
-{
-    const zhub_msg_t *msg = ev->msg;
-    if (!strcmp (msg->type, "webhook.graph.updated")
-        || !strcmp (msg->type, "webhook.graph.deleted")) {
-        scheduler_graph_changed (ctx, msg, out);
-        return;
-    }
-    if (!strcmp (msg->type, "webhook.google.calendar.changed")) {
-        scheduler_google_changed (ctx, msg, out);
-        return;
-    }
-    if (!strncmp (msg->type, "webhook.calendly.invitee.", 25)) {
-        scheduler_invitee (ctx, msg, out);
-        return;
-    }
-    if (!strcmp (msg->type, "contact.forget")) {
-        scheduler_forget (ctx, msg, out);
-        return;
-    }
-    if (!strcmp (msg->type, "webhook.bird.whatsapp.inbound")) {
-        scheduler_whatsapp_inbound (ctx, msg, out);
-        return;
-    }
-    if (!strcmp (msg->type, "webhook.bird.whatsapp.outbound")) {
-        scheduler_whatsapp_outbound (ctx, msg, out);
-        return;
-    }
-    if (!strcmp (msg->type, "tour.requested"))
-        scheduler_request (ctx, msg, out);
-    else if (!strcmp (msg->type, "tour.reminder") && msg->source
-             && !strcmp (msg->source, SCHEDULER_SOURCE))
-        scheduler_reminder (ctx, msg, out);
-    else
-        zhub_outcome_ok (out, "ignored");
-}
-
 //  -------------------------------------------------------------------
 //  Start
-
-typedef struct {
-    scheduler_t *self;
-} s_arm_t;
-
-static zhub_rc_t
-s_arm_fn (zhub_txn_t *txn, void *arg)
-{
-    scheduler_t *self = ((s_arm_t *)arg)->self;
-    //  The reconcile timer is armed once; "reconcile_armed" remembers it.
-    if (self->cfg.reconcile_every_ms > 0 && !scheduler_meta_u64 (txn, self, "reconcile_armed")) {
-        int64_t now = zhub_now_ms ();
-        json_t *what = json_pack ("{s:s, s:I}", "kind", "reconcile", "since", (json_int_t)now);
-        zhub_rc_t rc =
-            scheduler_put_timer (txn, self, now + self->cfg.reconcile_every_ms, "reconcile", what);
-        json_decref (what);
-        if (rc != ZHUB_OK)
-            return rc;
-        if (scheduler_meta_put_u64 (txn, self, "reconcile_armed", 1) != ZHUB_OK)
-            return ZHUB_ERROR;
-    }
-    return ZHUB_OK;
-}
 
 int
 scheduler_open (zhub_actor_ctx_t *ctx)
@@ -213,26 +155,31 @@ scheduler_open (zhub_actor_ctx_t *ctx)
     self->graph = zhub_graph_new (&self->graph_config, ctx->http);
     self->calendly = zhub_calendly_new (&self->calendly_config, ctx->http);
     self->bird = zhub_bird_new (&self->bird_config, ctx->http);
+    self->metrics = ctx->metrics;
+    zhub_metrics_declare (self->metrics, "zhub_actor_token_refresh_total", ZHUB_COUNTER,
+                          "OAuth2 access token refreshes, by provider and outcome (ok, failed).",
+                          NULL, 0);
     //  Where the calendar calls go, said once (no secrets in URLs).
     zhub_info (
         "config_calendars",
         "google_base_url=%s%s google_token_url=%s graph=%s graph_base_url=%s "
         "graph_token_url=%s graph_scope=%s",
-        self->google_config.base_url ? self->google_config.base_url : ZHUB_GOOGLE_BASE_URL_DEFAULT, ZHUB_GOOGLE_SERVICE_PATH,
-        self->google_config.token_url ? self->google_config.token_url : ZHUB_GOOGLE_TOKEN_URL_DEFAULT,
-        self->graph_used ? "on" : "off", self->graph_config.base_url ? self->graph_config.base_url : ZHUB_GRAPH_BASE_URL_DEFAULT,
+        self->google_config.base_url ? self->google_config.base_url : ZHUB_GOOGLE_BASE_URL_DEFAULT,
+        ZHUB_GOOGLE_SERVICE_PATH,
+        self->google_config.token_url ? self->google_config.token_url
+                                      : ZHUB_GOOGLE_TOKEN_URL_DEFAULT,
+        self->graph_used ? "on" : "off",
+        self->graph_config.base_url ? self->graph_config.base_url : ZHUB_GRAPH_BASE_URL_DEFAULT,
         zhub_graph_token_url (self->graph) ? zhub_graph_token_url (self->graph) : "-",
         self->graph_config.scope ? self->graph_config.scope : ZHUB_GRAPH_SCOPE_DEFAULT);
-    if (zhub_store_table (ctx->store, "bookings", &self->bookings)
-        || zhub_store_table (ctx->store, "holds", &self->holds)
-        || zhub_store_table (ctx->store, "timers", &self->timers)
-        || zhub_store_table (ctx->store, "tokens", &self->tokens)
-        || zhub_store_table (ctx->store, "meta", &self->meta)
-        || zhub_store_table (ctx->store, "invitees", &self->invitees)
-        || zhub_store_table (ctx->store, "inbound", &self->inbound))
+    char err[128];
+    self->db =
+        sched_store_new (ctx, self->cfg.reminders_ms, self->cfg.reminder_count, err, sizeof err);
+    if (!self->db) {
+        zhub_error ("store_failed", "reason=\"%s\"", err);
         return -1;
-    s_arm_t arm = {self};
-    if (zhub_store_write (ctx->store, s_arm_fn, &arm) != ZHUB_OK)
+    }
+    if (scheduler_timers_open (ctx))
         return -1;
     //  Google watch channels and Graph subscriptions, one per agent calendar.
     return scheduler_watch_open (ctx);
@@ -246,4 +193,5 @@ scheduler_close (zhub_actor_ctx_t *ctx)
     zhub_graph_destroy (&self->graph);
     zhub_calendly_destroy (&self->calendly);
     zhub_bird_destroy (&self->bird);
+    sched_store_destroy (&self->db);
 }

@@ -1,32 +1,18 @@
 //  The scheduler's I/O side: availability from Google freeBusy and Graph
 //  getSchedule, event creation, WhatsApp through Bird, OAuth2 tokens, and
-//  the durable timers — all state in LMDB:
+//  the durable timers (messages to itself the broker holds until they are
+//  due: scheduler_timer.h). All its state is in LMDB, in the tables
+//  scheduler_store.h owns: bookings and the holds that make them busy
+//  time, the links from calendar notifications back to bookings, the OAuth
+//  tokens (sealed with the key from ZHUB_SECRET_KEY), the Google sync
+//  tokens, the calendar watch records, and when each contact last wrote on
+//  WhatsApp (free text may go to them for 24 hours after it, templates
+//  otherwise).
 //
-//    bookings  booking id -> sched_booking_t (JSON)
-//    holds     agent id, NUL, u64 start -> booking id: our own bookings as
-//              busy time, checked again inside the write that takes a slot
-//              (two requests for one agent and slot: one wins, the other
-//              is offered alternatives)
-//    timers    u64 due ms, timer name -> {"kind":…}; the tick fires what is
-//              due in the same transaction that deletes it, so a timer
-//              fires once, across restarts
-//    tokens    "google" | "graph" -> secretbox(key from ZHUB_SECRET_KEY,
-//              {"access_token","expires_at","refresh_token"})
-//    invitees  Calendly invitee URI -> booking id (self-service bookings,
-//              found again on cancel and reschedule)
-//    meta      "rr" -> round-robin position (u64); "gtoken:<calendar>" ->
-//              that Google calendar's sync token (scheduler_google_sync.c)
-//    watches   "sub:<platform>:<hash>" -> the Google watch channel or Graph
-//              subscription of one agent calendar, renewed by its own
-//              timer (scheduler_watch_io.c)
-//    inbound   Bird contact id -> u64 ms of the last WhatsApp message they
-//              sent (Bird's whatsapp.inbound webhooks): free text may go to
-//              them for 24 hours after it, templates otherwise
-//              (scheduler_whatsapp_io.c)
-//
-//  contact.forget (GDPR erase) deletes a person's bookings and the holds,
-//  timers and invitee links that point at them, and their inbound time
-//  (scheduler_forget_io.c).
+//  contact.forget (GDPR erase) deletes a person's bookings and the holds
+//  and links that point at them, and their inbound time
+//  (scheduler_forget_io.c); their reminders, held by the broker, find no
+//  booking when they arrive.
 #ifndef SCHEDULER_IO_H
 #define SCHEDULER_IO_H
 
@@ -35,10 +21,10 @@
 #include "google.h"
 #include "graph.h"
 #include "scheduler.h"
+#include "scheduler_store.h"
 #include "scheduler_watch.h"
 #include "zhub_actor.h"
 
-#define SCHED_TIMERS_PER_TICK 16
 #define SCHED_TOKEN_RETRY_MS 30000 //  a failed token refresh is tried again this soon
 
 typedef struct {
@@ -62,9 +48,8 @@ typedef struct {
     zhub_graph_t *graph;
     zhub_calendly_t *calendly;
     zhub_bird_t *bird;
-    zhub_table_t bookings, holds, timers, tokens, meta, invitees;
-    zhub_table_t watches; //  sched_watch_name -> sched_watch_t (scheduler_watch_io.c)
-    zhub_table_t inbound; //  Bird contact id -> last inbound ms (scheduler_whatsapp_io.c)
+    zhub_metrics_t *metrics; //  the runtime's (borrowed), set by scheduler_open
+    sched_store_t *db;       //  the tables (scheduler_store.h), opened by scheduler_open
     //  The tokens in use (copies of what the store holds sealed)
     char *access[2];
     int64_t expires[2];
@@ -77,28 +62,61 @@ int scheduler_config (scheduler_t *self, char *err, size_t err_size);
 void scheduler_clear (scheduler_t *self);
 
 //  zhub_actor_spec_t.open: builds the API clients on ctx->http, opens the
-//  tables, arms the periodic timers.
+//  tables, moves an older scheduler's timers onto the bus, arms the
+//  reconcile and calendar-renewal timers that are not running.
 int scheduler_open (zhub_actor_ctx_t *ctx);
 
 //  zhub_actor_spec_t.close: frees the API clients.
 void scheduler_close (zhub_actor_ctx_t *ctx);
 
-//  tour.requested, tour.reminder, webhook.calendly.invitee.*, the Google
-//  and Graph change notifications, Bird's whatsapp.inbound and
-//  whatsapp.outbound webhooks, and contact.forget.
-void scheduler_handle (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out);
-
-//  zhub_actor_spec_t.tick: fires due timers.
-void scheduler_tick (zhub_actor_ctx_t *ctx);
-
-//  GDPR erase, inside the caller's write transaction: deletes every
-//  booking that names the person (sched_booking_refers_to) and the holds,
-//  reminder timers and invitee / Graph event links of those bookings, and
-//  the person's inbound times.
-//  *removed counts the entries deleted (0 when nobody matched). ZHUB_OK or
-//  ZHUB_ERROR (return it from the callback). The contact.forget handler
-//  runs it with the contact.forgotten outbox entry in the same transaction.
-zhub_rc_t scheduler_forget_records (zhub_txn_t *txn, scheduler_t *self, const zhub_forget_t *f,
-                                    size_t *removed);
+//  The route handlers, one per topic (main.c's route table):
+//
+//    tour.requested                   _request: hold, event, confirmation
+//                                     (scheduler_booking.c)
+//    tour.reminder                    _reminder: the WhatsApp reminder
+//                                     (ours only: source zhub/scheduler)
+//    webhook.calendly.invitee.>       _invitee: a self-service booking made,
+//                                     moved or canceled (scheduler_notify.c)
+//    webhook.google.calendar.changed  _google_changed (scheduler_google_sync.c)
+//    webhook.graph.updated / .deleted _graph_updated, _graph_deleted
+//    webhook.bird.whatsapp.inbound    _whatsapp_inbound: when a contact last
+//                                     wrote (scheduler_whatsapp_io.c)
+//    webhook.bird.whatsapp.outbound   _whatsapp_outbound: Bird's failure
+//                                     reports, logged
+//    contact.forget                   _forget: a GDPR erase
+//                                     (scheduler_forget_io.c)
+//    scheduler.timer.reminder         _timer_reminder: tour.reminder when
+//                                     the booking still stands
+//    scheduler.timer.reconcile        _timer_reconcile: contact.reconcile
+//                                     and the next timer
+//    scheduler.timer.token            _timer_token: an OAuth refresh
+//    scheduler.timer.watch            _timer_watch: a calendar's renewal
+//                                     (the timers: scheduler_timers.c)
+void scheduler_handle_request (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                               zhub_outcome_t *out);
+void scheduler_handle_reminder (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                zhub_outcome_t *out);
+void scheduler_handle_invitee (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                               zhub_outcome_t *out);
+void scheduler_handle_google_changed (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                      zhub_outcome_t *out);
+void scheduler_handle_graph_updated (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                     zhub_outcome_t *out);
+void scheduler_handle_graph_deleted (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                     zhub_outcome_t *out);
+void scheduler_handle_whatsapp_inbound (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                        zhub_outcome_t *out);
+void scheduler_handle_whatsapp_outbound (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                         zhub_outcome_t *out);
+void scheduler_handle_forget (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                              zhub_outcome_t *out);
+void scheduler_handle_timer_reminder (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                      zhub_outcome_t *out);
+void scheduler_handle_timer_reconcile (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                       zhub_outcome_t *out);
+void scheduler_handle_timer_token (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                   zhub_outcome_t *out);
+void scheduler_handle_timer_watch (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                   zhub_outcome_t *out);
 
 #endif

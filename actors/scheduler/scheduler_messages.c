@@ -3,6 +3,7 @@
 //  Calendly invitee envelope that comes back. The WhatsApp messages are in
 //  scheduler_whatsapp.c.
 #include "scheduler_core_internal.h"
+#include "zhub_events.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,27 +31,53 @@ s_msg (const char *type, char *id, const char *bird_id, const char *traceparent,
     return msg;
 }
 
+//  A booking as the catalogue's tour event (the strings borrowed from b).
+static zhub_tour_t
+s_tour (const sched_booking_t *b)
+{
+    return (zhub_tour_t){.booking_id = b->booking_id,
+                         .bird_contact_id = b->bird_id,
+                         .start_ms = b->start,
+                         .end_ms = b->end,
+                         .platform = b->platform,
+                         .calendar_event_id = b->event_id,
+                         .confirmation_url = b->confirmation_url,
+                         .agent_id = b->agent_id,
+                         .conversation_id = b->conversation_id,
+                         .location = b->location,
+                         .reminder = -1,
+                         .before_ms = -1};
+}
+
+static zhub_msg_t *
+s_tour_msg (const char *type, const zhub_tour_t *t, const char *salt, const char *traceparent,
+            int64_t now_ms, char *reason, size_t reason_size)
+{
+    char *id = zhub_sprintf ("%s-%s-%s", type, t->booking_id, salt ? salt : "");
+    zhub_msg_t *msg =
+        zhub_tour_msg (type, t, s_cut_id (id), traceparent, now_ms, reason, reason_size);
+    free (id);
+    return msg;
+}
+
 zhub_msg_t *
 sched_tour_msg (const char *type, const sched_booking_t *b, const char *salt,
-                const char *traceparent, int64_t now_ms)
+                const char *traceparent, int64_t now_ms, char *reason, size_t reason_size)
 {
-    char *id = zhub_sprintf ("%s-%s-%s", type, b->booking_id, salt ? salt : "");
-    zhub_msg_t *msg = s_msg (type, id, b->bird_id, traceparent, now_ms);
-    free (id);
-    json_t *data = json_object ();
-    s_set (data, "booking_id", b->booking_id);
-    s_set_time (data, "start", b->start);
-    s_set_time (data, "end", b->end);
-    s_set (data, "platform", b->platform);
-    s_set (data, "calendar_event_id", b->event_id);
-    s_set (data, "confirmation_url", b->confirmation_url);
-    s_set (data, "agent_id", b->agent_id);
-    s_set (data, "bird_contact_id", b->bird_id);
-    s_set (data, "conversation_id", b->conversation_id);
-    s_set (data, "location", b->location);
-    zhub_msg_set_data_json (msg, data);
-    json_decref (data);
-    return msg;
+    zhub_tour_t t = s_tour (b);
+    return s_tour_msg (type, &t, salt, traceparent, now_ms, reason, reason_size);
+}
+
+zhub_msg_t *
+sched_reminder_msg (const sched_booking_t *b, int64_t index, int64_t due, int64_t now_ms,
+                    char *reason, size_t reason_size)
+{
+    zhub_tour_t t = s_tour (b);
+    t.reminder = index;
+    t.before_ms = b->start - due;
+    char salt[24];
+    snprintf (salt, sizeof salt, "r%lld", (long long)index);
+    return s_tour_msg (ZHUB_TOUR_REMINDER_TOPIC, &t, salt, NULL, now_ms, reason, reason_size);
 }
 
 zhub_msg_t *
@@ -83,6 +110,24 @@ sched_unavailable_msg (const sched_request_t *req, const sched_config_t *cfg,
     s_set (data, "reason", "no agent is free at the preferred times");
     json_object_set_new (data, "requested", asked);
     json_object_set_new (data, "alternatives", list);
+    zhub_msg_set_data_json (msg, data);
+    json_decref (data);
+    return msg;
+}
+
+zhub_msg_t *
+sched_reconcile_msg (int64_t due, int64_t since, int64_t now_ms)
+{
+    char id[64];
+    snprintf (id, sizeof id, "reconcile-%lld", (long long)due);
+    zhub_msg_t *msg = zhub_msg_new ();
+    zhub_msg_set (&msg->id, id);
+    zhub_msg_set (&msg->source, SCHEDULER_SOURCE);
+    zhub_msg_set (&msg->type, "contact.reconcile");
+    zhub_msg_set (&msg->subject, "reconcile");
+    msg->time_ms = now_ms;
+    json_t *data = json_object ();
+    s_set_time (data, "since", since);
     zhub_msg_set_data_json (msg, data);
     json_decref (data);
     return msg;

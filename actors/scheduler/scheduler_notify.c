@@ -10,41 +10,38 @@
 
 //  The booking a Calendly invitee belongs to, or NULL.
 static char *
-s_invitee_booking (zhub_store_t *store, scheduler_t *self, const sched_invitee_t *inv)
+s_invitee_booking (scheduler_t *self, const sched_invitee_t *inv)
 {
-    char *value;
-    size_t size;
     sched_booking_t b;
-    if (inv->utm_content && scheduler_load_booking (store, self, inv->utm_content, &b) == ZHUB_OK) {
-        sched_booking_clear (&b);
+    zhub_rc_t rc =
+        inv->utm_content ? sched_store_booking (self->db, inv->utm_content, &b) : ZHUB_NOTFOUND;
+    sched_booking_clear (&b);
+    if (rc == ZHUB_OK)
         return zhub_strdup (inv->utm_content);
-    }
     const char *keys[] = {inv->old_invitee, inv->invitee_uri};
+    char *id;
     for (size_t i = 0; i < 2; i++)
-        if (keys[i]
-            && scheduler_get (store, self->invitees, keys[i], strlen (keys[i]), &value, &size)
-                   == ZHUB_OK)
-            return value;
+        if (keys[i] && sched_store_link (self->db, keys[i], &id) == ZHUB_OK)
+            return id;
     return NULL;
 }
 
 void
-scheduler_invitee (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+scheduler_handle_invitee (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub_outcome_t *out)
 {
     scheduler_t *self = ctx->state;
-    json_t *data = zhub_msg_data_json (msg);
+    const zhub_msg_t *msg = ev->msg;
     sched_invitee_t inv;
-    char reason[200];
-    if (sched_parse_invitee (data, &inv, reason, sizeof reason) != ZHUB_OK) {
+    char reason[256];
+    if (sched_parse_invitee (ev->data, &inv, reason, sizeof reason) != ZHUB_OK) {
         zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
         sched_invitee_clear (&inv);
-        json_decref (data);
         return;
     }
-    json_decref (data);
-    char *id = s_invitee_booking (ctx->store, self, &inv);
-    sched_booking_t b;
-    if (!id || scheduler_load_booking (ctx->store, self, id, &b) != ZHUB_OK) {
+    char *id = s_invitee_booking (self, &inv);
+    sched_booking_t b = {0};
+    if (!id || sched_store_booking (self->db, id, &b) != ZHUB_OK) {
+        sched_booking_clear (&b);
         zhub_outcome_ok (out, "not_ours"); //  booked on the public page, not through us
         free (id);
         sched_invitee_clear (&inv);
@@ -79,7 +76,6 @@ scheduler_invitee (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t 
                 zhub_http_response_reset (&resp);
             }
             if (inv.start >= 0 && inv.end > inv.start) {
-                int64_t old_start = was_scheduled ? b.start : 0;
                 b.reminders_sent = 0; //  a new time gets its own reminders
                 b.start = inv.start;
                 b.end = inv.end;
@@ -87,15 +83,13 @@ scheduler_invitee (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t 
                 s_set_str (&b.status, "scheduled");
                 s_set_str (&b.platform, "calendly");
                 zhub_msg_t *scheduled =
-                    sched_tour_msg ("tour.scheduled", &b, salt, msg->traceparent, zhub_now_ms ());
-                scheduler_save_t save = {.ctx = ctx,
-                                         .self = self,
-                                         .booking = &b,
-                                         .publish = scheduled,
-                                         .arm = true,
-                                         .disarm_start = old_start,
-                                         .invitee = inv.invitee_uri};
-                if (zhub_store_write (ctx->store, scheduler_save_fn, &save) == ZHUB_OK)
+                    sched_tour_msg ("tour.scheduled", &b, salt, msg->traceparent, zhub_now_ms (),
+                                    reason, sizeof reason);
+                sched_save_t save = {
+                    .booking = &b, .publish = scheduled, .arm = true, .link = inv.invitee_uri};
+                if (!scheduled)
+                    zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+                else if (sched_store_save (self->db, &save) == ZHUB_OK)
                     zhub_outcome_ok (out, was_scheduled ? "rescheduled" : "scheduled");
                 else
                     zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
@@ -107,13 +101,13 @@ scheduler_invitee (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t 
     else if (!was_scheduled)
         zhub_outcome_ok (out, "not_scheduled");
     else {
-        int64_t start = b.start;
         s_set_str (&b.status, "canceled");
-        zhub_msg_t *canceled =
-            sched_tour_msg ("tour.canceled", &b, salt, msg->traceparent, zhub_now_ms ());
-        scheduler_save_t save = {
-            .ctx = ctx, .self = self, .booking = &b, .publish = canceled, .disarm_start = start};
-        if (zhub_store_write (ctx->store, scheduler_save_fn, &save) == ZHUB_OK)
+        zhub_msg_t *canceled = sched_tour_msg ("tour.canceled", &b, salt, msg->traceparent,
+                                               zhub_now_ms (), reason, sizeof reason);
+        sched_save_t save = {.booking = &b, .publish = canceled};
+        if (!canceled)
+            zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+        else if (sched_store_save (self->db, &save) == ZHUB_OK)
             zhub_outcome_ok (out, "canceled");
         else
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
@@ -127,26 +121,28 @@ scheduler_invitee (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t 
 //  -------------------------------------------------------------------
 //  Graph change notifications (webhook.graph.updated / .deleted)
 
-void
-scheduler_graph_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+//  What one notification means for the booking of its event: deleted, or
+//  changed in some way the event itself says.
+static void
+s_graph_changed (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, bool deleted,
+                 zhub_outcome_t *out)
 {
     scheduler_t *self = ctx->state;
-    json_t *data = zhub_msg_data_json (msg);
+    const zhub_msg_t *msg = ev->msg;
+    const json_t *data = ev->data;
     const char *event_id =
         json_string_value (json_object_get (json_object_get (data, "resourceData"), "id"));
     char *key = event_id ? zhub_sprintf ("graph:%s", event_id) : NULL;
     char *id = NULL;
-    size_t size;
-    sched_booking_t b;
-    if (!key || scheduler_get (ctx->store, self->invitees, key, strlen (key), &id, &size) != ZHUB_OK
-        || scheduler_load_booking (ctx->store, self, id, &b) != ZHUB_OK) {
+    sched_booking_t b = {0};
+    if (!key || sched_store_link (self->db, key, &id) != ZHUB_OK
+        || sched_store_booking (self->db, id, &b) != ZHUB_OK) {
+        sched_booking_clear (&b);
         zhub_outcome_ok (out, "not_ours");
         free (key);
         free (id);
-        json_decref (data);
         return;
     }
-    bool deleted = !strcmp (msg->type, "webhook.graph.deleted");
     int64_t start = 0, end = 0;
     sched_change_t change = SCHED_CHANGE_NONE;
     bool ok = true;
@@ -154,57 +150,63 @@ scheduler_graph_changed (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outc
         change = SCHED_CHANGE_CANCELED;
     else if (!strcmp (b.status, "scheduled")) {
         //  Notifications say that it changed, not how: read the event.
-        const char *token = scheduler_token (ctx->store, self, S_GRAPH, out);
+        const char *token = scheduler_token (self, S_GRAPH, out);
         ok = token != NULL;
         if (ok) {
-            char *user = zhub_http_escape (b.calendar_id ? b.calendar_id : "");
-            char *eid = zhub_http_escape (event_id);
-            char *path = zhub_sprintf ("/users/%s/events/%s", user, eid);
             zhub_http_response_t resp;
             zhub_http_response_init (&resp);
-            zhub_graph_request (self->graph, "GET", path, NULL, token,
-                                "Prefer: outlook.timezone=\"UTC\"", msg->traceparent, &resp);
+            zhub_graph_event_get (self->graph, b.calendar_id ? b.calendar_id : "", event_id, token,
+                                  msg->traceparent, &resp);
             if (resp.status == 404)
                 change = SCHED_CHANGE_CANCELED;
             else if ((ok = scheduler_answer_ok (self, S_GRAPH, &resp, "graph get event", out)))
                 change = sched_graph_change (resp.json, &b, &start, &end);
             zhub_http_response_reset (&resp);
-            free (path);
-            free (eid);
-            free (user);
         }
     }
     if (ok && change != SCHED_CHANGE_NONE) {
         char salt[80];
         snprintf (salt, sizeof salt, "m%.70s", msg->id);
         int64_t old_start = b.start;
-        scheduler_save_t save = {.ctx = ctx,
-                                 .self = self,
-                                 .booking = &b,
-                                 .disarm_start = old_start,
-                                 .hold_from = old_start};
-        if (change == SCHED_CHANGE_CANCELED) {
+        sched_save_t save = {.booking = &b, .hold_from = old_start};
+        if (change == SCHED_CHANGE_CANCELED)
             s_set_str (&b.status, "canceled");
-            save.publish =
-                sched_tour_msg ("tour.canceled", &b, salt, msg->traceparent, zhub_now_ms ());
-        } else {
+        else {
             b.start = start;
             b.end = end;
             b.reminders_sent = 0;
             save.arm = true;
             save.hold_put = true;
-            save.publish =
-                sched_tour_msg ("tour.scheduled", &b, salt, msg->traceparent, zhub_now_ms ());
         }
-        if (zhub_store_write (ctx->store, scheduler_save_fn, &save) == ZHUB_OK)
+        char reason[256];
+        zhub_msg_t *publish =
+            sched_tour_msg (change == SCHED_CHANGE_CANCELED ? "tour.canceled" : "tour.scheduled",
+                            &b, salt, msg->traceparent, zhub_now_ms (), reason, sizeof reason);
+        save.publish = publish;
+        if (!publish)
+            zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+        else if (sched_store_save (self->db, &save) == ZHUB_OK)
             zhub_outcome_ok (out, change == SCHED_CHANGE_CANCELED ? "canceled" : "moved");
         else
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
-        zhub_msg_destroy (&save.publish);
+        zhub_msg_destroy (&publish);
     } else if (ok)
         zhub_outcome_ok (out, "no_change");
     sched_booking_clear (&b);
     free (key);
     free (id);
-    json_decref (data);
+}
+
+void
+scheduler_handle_graph_updated (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                zhub_outcome_t *out)
+{
+    s_graph_changed (ctx, ev, false, out);
+}
+
+void
+scheduler_handle_graph_deleted (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                zhub_outcome_t *out)
+{
+    s_graph_changed (ctx, ev, true, out);
 }

@@ -7,11 +7,10 @@
 #include <stdlib.h>
 
 zhub_rc_t
-sched_parse_request (const zhub_msg_t *msg, const sched_config_t *cfg, sched_request_t *req,
-                     char *reason, size_t reason_size)
+sched_parse_request (const zhub_msg_t *msg, const json_t *data, const sched_config_t *cfg,
+                     sched_request_t *req, char *reason, size_t reason_size)
 {
     memset (req, 0, sizeof *req);
-    json_t *data = zhub_msg_data_json (msg);
     req->event_id = zhub_strdup (msg->id ? msg->id : "");
     req->bird_id = s_str (data, "bird_contact_id");
     if (!req->bird_id && msg->subject && !strncmp (msg->subject, "contact:", 8) && msg->subject[8])
@@ -55,7 +54,6 @@ sched_parse_request (const zhub_msg_t *msg, const sched_config_t *cfg, sched_req
             req->preferred[req->preferred_count++] = ms;
         }
     }
-    json_decref (data);
     if (bad) {
         snprintf (reason, reason_size, "%s", bad);
         return ZHUB_REJECT;

@@ -1,169 +1,186 @@
-//  scheduler's timers: the actor runtime's tick fires due timers from
-//  LMDB. A timer is deleted in the same transaction that queues what it
-//  causes (tour.reminder, contact.reconcile, token refresh) in the
-//  outbox, so it fires once. Subscription renewals are handed to
-//  scheduler_watch_io.c, which does the same with its own records.
+//  scheduler's timers, the routes. A timer is a message to ourselves, held
+//  by the broker until it is due (scheduler_timer.h); the store arms it in
+//  the very transaction that makes it needed (a booking, a refreshed
+//  token, a renewed watch: scheduler_store.h), so it can neither be lost
+//  nor armed twice across a crash. Here: what each does when it comes
+//  due, and at start, moving the timers an older scheduler kept in its
+//  table onto the bus and starting the reconcile chain.
+//
+//  Whether a timer still counts is decided by the state it is about, read
+//  again (a reminder: the booking still scheduled at the start it was
+//  armed for; reconcile, token, watch: the due time the store names), so a
+//  timer made stale by a later change is acked without doing anything
+//  ("stale").
 #include "scheduler_internal.h"
 
-//  -------------------------------------------------------------------
-//  Timers
-
-typedef struct {
-    scheduler_t *self;
-    int64_t now;
-    uint8_t *keys[SCHED_TIMERS_PER_TICK];
-    size_t key_sizes[SCHED_TIMERS_PER_TICK];
-    json_t *what[SCHED_TIMERS_PER_TICK];
-    int64_t due[SCHED_TIMERS_PER_TICK];
-    size_t count;
-} s_due_t;
-
-//  Timers are keyed by due time: the first one not due yet ends the walk.
-static zhub_walk_t
-s_due_take (const void *key, size_t key_size, const void *value, size_t value_size, void *arg)
+//  Reads the timer of kind that ev carries into *t. true when it is due
+//  and the caller is to act on it; false with *out set when it was not one
+//  (rejected) or arrived at the end of a hop (held again, as the next hop
+//  of the same timer).
+static bool
+s_timer (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, sched_timer_kind_t kind,
+         sched_timer_t *t, zhub_outcome_t *out)
 {
-    s_due_t *d = arg;
-    if (d->count >= SCHED_TIMERS_PER_TICK || key_size < 8)
-        return ZHUB_WALK_STOP;
-    int64_t due = (int64_t)zhub_store_u64 (key);
-    if (due > d->now)
-        return ZHUB_WALK_STOP;
-    d->keys[d->count] = zhub_malloc (key_size);
-    memcpy (d->keys[d->count], key, key_size);
-    d->key_sizes[d->count] = key_size;
-    d->what[d->count] = json_loadb (value, value_size, 0, NULL);
-    d->due[d->count++] = due;
-    return ZHUB_WALK_NEXT;
-}
-
-static zhub_rc_t
-s_due_fn (zhub_txn_t *txn, void *arg)
-{
-    s_due_t *d = arg;
-    return zhub_txn_walk (txn, d->self->timers, s_due_take, d);
-}
-
-//  Deletes one fired timer and queues what it causes, in one transaction.
-typedef struct {
-    zhub_actor_ctx_t *ctx;
-    scheduler_t *self;
-    const uint8_t *key;
-    size_t key_size;
-    zhub_msg_t *publish;
-    int64_t next_due; //  > 0: re-arm under next_name
-    const char *next_name;
-    json_t *next_what;
-} s_fire_t;
-
-static zhub_rc_t
-s_fire_fn (zhub_txn_t *txn, void *arg)
-{
-    s_fire_t *f = arg;
-    zhub_rc_t rc = zhub_txn_del (txn, f->self->timers, f->key, f->key_size);
-    if (rc == ZHUB_NOTFOUND)
-        return ZHUB_NOTFOUND; //  fired already (by another replica)
-    if (rc != ZHUB_OK)
-        return rc;
-    if (f->next_due > 0
-        && (rc = scheduler_put_timer (txn, f->self, f->next_due, f->next_name, f->next_what))
-               != ZHUB_OK)
-        return rc;
-    if (f->publish)
-        return zhub_actor_outbox_put (f->ctx, txn, f->publish);
-    return ZHUB_OK;
+    scheduler_t *self = ctx->state;
+    char reason[256];
+    if (sched_timer_parse (kind, ev->data, t, reason, sizeof reason) != ZHUB_OK) {
+        zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+        return false;
+    }
+    if (!sched_timer_early (t, ev->msg))
+        return true;
+    t->hop++;
+    zhub_rc_t rc = sched_store_timer_put (self->db, t, ev->msg->deliver_at_ms);
+    if (rc == ZHUB_OK)
+        zhub_outcome_ok (out, "held_again");
+    else if (rc == ZHUB_REJECT)
+        zhub_outcome_reject (out, ZHUB_REASON_INTERNAL, "the timer breaks the catalogue");
+    else
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot hold the timer again");
+    sched_timer_clear (t);
+    return false;
 }
 
 static void
-s_fire (zhub_actor_ctx_t *ctx, const uint8_t *key, size_t key_size, int64_t due, const json_t *what)
+s_fired (const sched_timer_t *t, const char *kind, int64_t now)
 {
-    scheduler_t *self = ctx->state;
-    const char *kind = json_string_value (json_object_get (what, "kind"));
-    int64_t now = zhub_now_ms ();
-    s_fire_t fire = {.ctx = ctx, .self = self, .key = key, .key_size = key_size};
-    char name[64];
-    if (kind && !strcmp (kind, "reminder")) {
-        const char *id = json_string_value (json_object_get (what, "booking_id"));
-        json_int_t index = json_integer_value (json_object_get (what, "index"));
-        sched_booking_t b;
-        if (id && scheduler_load_booking (ctx->store, self, id, &b) == ZHUB_OK) {
-            if (!strcmp (b.status, "scheduled")) {
-                char salt[24];
-                snprintf (salt, sizeof salt, "r%lld", (long long)index);
-                fire.publish = sched_tour_msg ("tour.reminder", &b, salt, NULL, now);
-                json_t *data = zhub_msg_data_json (fire.publish);
-                json_object_set_new (data, "reminder", json_integer (index));
-                json_object_set_new (data, "before_ms", json_integer (b.start - due));
-                zhub_msg_set_data_json (fire.publish, data);
-                json_decref (data);
-            }
-            sched_booking_clear (&b);
-        }
-    } else if (kind && !strcmp (kind, "reconcile")) {
-        char since[40], id[64];
-        zhub_time_format (json_integer_value (json_object_get (what, "since")), since,
-                          sizeof since);
-        snprintf (id, sizeof id, "reconcile-%lld", (long long)due);
-        fire.publish = zhub_msg_new ();
-        zhub_msg_set (&fire.publish->id, id);
-        zhub_msg_set (&fire.publish->source, SCHEDULER_SOURCE);
-        zhub_msg_set (&fire.publish->type, "contact.reconcile");
-        zhub_msg_set (&fire.publish->subject, "reconcile");
-        fire.publish->time_ms = now;
-        json_t *data = json_pack ("{s:s}", "since", since);
-        zhub_msg_set_data_json (fire.publish, data);
-        json_decref (data);
-        if (self->cfg.reconcile_every_ms > 0) {
-            fire.next_due = now + self->cfg.reconcile_every_ms;
-            fire.next_name = "reconcile";
-            fire.next_what =
-                json_pack ("{s:s, s:I}", "kind", "reconcile", "since", (json_int_t)due);
-        }
-    } else if (kind && (!strcmp (kind, "subscription") || !strcmp (kind, "watch"))) {
-        //  A Google channel or Graph subscription to renew: its record and
-        //  next timer are one transaction of its own (scheduler_watch_io.c).
-        scheduler_watch_fire (ctx, key, key_size, due, what);
-        return;
-    } else if (kind && !strcmp (kind, "token")) {
-        const char *provider = json_string_value (json_object_get (what, "provider"));
-        int p = provider && !strcmp (provider, "graph") ? S_GRAPH : S_GOOGLE;
-        zhub_outcome_t out;
-        memset (&out, 0, sizeof out);
-        //  A successful refresh writes the next token timer itself.
-        if (scheduler_token_refresh (ctx->store, self, p, &out) != ZHUB_OK) {
-            zhub_warn ("token_refresh_failed", "provider=%s code=%u", scheduler_provider_name[p],
-                       out.code);
-            snprintf (name, sizeof name, "token:%s", scheduler_provider_name[p]);
-            fire.next_due = now + SCHED_TOKEN_RETRY_MS;
-            fire.next_name = name;
-            fire.next_what = json_deep_copy (what);
-        } else {
-            //  The refresh put a new timer under the same name; delete only
-            //  this (older) key.
-        }
-    }
-    zhub_rc_t rc = zhub_store_write (ctx->store, s_fire_fn, &fire);
-    if (rc == ZHUB_OK)
-        zhub_info ("timer_fired", "kind=%s due=%lld late_ms=%lld", kind ? kind : "?",
-                   (long long)due, (long long)(now - due));
-    else if (rc == ZHUB_ERROR)
-        zhub_error ("timer_failed", "kind=%s due=%lld", kind ? kind : "?", (long long)due);
-    zhub_msg_destroy (&fire.publish);
-    json_decref (fire.next_what);
+    zhub_info ("timer_fired", "kind=%s due=%lld late_ms=%lld", kind, (long long)t->due,
+               (long long)(now - t->due));
 }
 
+//  -------------------------------------------------------------------
+//  scheduler.timer.reminder: tour.reminder, whose own route sends the
+//  WhatsApp (scheduler_booking.c)
+
 void
-scheduler_tick (zhub_actor_ctx_t *ctx)
+scheduler_handle_timer_reminder (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                 zhub_outcome_t *out)
 {
     scheduler_t *self = ctx->state;
-    s_due_t *d = zhub_calloc (1, sizeof *d);
-    d->self = self;
-    d->now = zhub_now_ms ();
-    if (zhub_store_read (ctx->store, s_due_fn, d) == ZHUB_OK)
-        for (size_t i = 0; i < d->count; i++)
-            s_fire (ctx, d->keys[i], d->key_sizes[i], d->due[i], d->what[i]);
-    for (size_t i = 0; i < d->count; i++) {
-        free (d->keys[i]);
-        json_decref (d->what[i]);
+    sched_timer_t t;
+    if (!s_timer (ctx, ev, SCHED_TIMER_REMINDER, &t, out))
+        return;
+    sched_booking_t b;
+    zhub_rc_t rc = sched_store_booking (self->db, t.booking_id, &b);
+    if (rc == ZHUB_ERROR)
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the booking");
+    else if (rc == ZHUB_NOTFOUND)
+        zhub_outcome_ok (out, "unknown_booking"); //  erased since
+    else if (strcmp (b.status, "scheduled") || b.start != t.start)
+        zhub_outcome_ok (out, "stale"); //  canceled, or moved: the new start has its own
+    else {
+        int64_t now = zhub_now_ms ();
+        char reason[256];
+        zhub_msg_t *reminder = sched_reminder_msg (&b, t.index, t.due, now, reason, sizeof reason);
+        if (!reminder)
+            zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+        else if (sched_store_publish (self->db, reminder) != ZHUB_OK)
+            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot queue tour.reminder");
+        else {
+            s_fired (&t, "reminder", now);
+            zhub_outcome_ok (out, "reminder_due");
+        }
+        zhub_msg_destroy (&reminder);
     }
-    free (d);
+    sched_booking_clear (&b);
+    sched_timer_clear (&t);
+}
+
+//  -------------------------------------------------------------------
+//  scheduler.timer.reconcile: contact.reconcile, and the next timer
+
+void
+scheduler_handle_timer_reconcile (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                  zhub_outcome_t *out)
+{
+    scheduler_t *self = ctx->state;
+    sched_timer_t t;
+    if (!s_timer (ctx, ev, SCHED_TIMER_RECONCILE, &t, out))
+        return;
+    int64_t now = zhub_now_ms ();
+    zhub_msg_t *reconcile = sched_reconcile_msg (t.due, t.since, now);
+    zhub_rc_t rc =
+        sched_store_reconcile_fire (self->db, &t, reconcile, now, self->cfg.reconcile_every_ms);
+    if (rc == ZHUB_OK) {
+        s_fired (&t, "reconcile", now);
+        zhub_outcome_ok (out, "reconcile_due");
+    } else if (rc == ZHUB_NOTFOUND)
+        zhub_outcome_ok (out, "stale"); //  not the chain's (handled already)
+    else
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot queue contact.reconcile");
+    zhub_msg_destroy (&reconcile);
+    sched_timer_clear (&t);
+}
+
+//  -------------------------------------------------------------------
+//  scheduler.timer.token: refresh an OAuth token before it expires
+
+void
+scheduler_handle_timer_token (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                              zhub_outcome_t *out)
+{
+    scheduler_t *self = ctx->state;
+    sched_timer_t t;
+    if (!s_timer (ctx, ev, SCHED_TIMER_TOKEN, &t, out))
+        return;
+    int p = t.platform == SCHED_GRAPH ? S_GRAPH : S_GOOGLE;
+    if (sched_store_token_due (self->db, t.platform) != t.due) {
+        zhub_outcome_ok (out, "stale"); //  refreshed since, with a timer of its own
+        sched_timer_clear (&t);
+        return;
+    }
+    zhub_outcome_t refresh;
+    memset (&refresh, 0, sizeof refresh);
+    //  A successful refresh arms the next timer itself.
+    if (scheduler_token_refresh (self, p, &refresh) == ZHUB_OK) {
+        s_fired (&t, "token", zhub_now_ms ());
+        zhub_outcome_ok (out, "token_refreshed");
+    } else {
+        //  Tried again by a timer, not by the bus: no attempts used up.
+        zhub_warn ("token_refresh_failed", "provider=%s code=%u", scheduler_provider_name[p],
+                   refresh.code);
+        zhub_rc_t rc = sched_store_token_retry (self->db, t.platform, t.due,
+                                                zhub_now_ms () + SCHED_TOKEN_RETRY_MS);
+        if (rc == ZHUB_OK || rc == ZHUB_NOTFOUND)
+            zhub_outcome_ok (out, rc == ZHUB_OK ? "token_retry_armed" : "stale");
+        else
+            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot arm the token's timer");
+    }
+    sched_timer_clear (&t);
+}
+
+//  -------------------------------------------------------------------
+//  scheduler.timer.watch: renew a calendar's channel or subscription
+//  (scheduler_watch_io.c)
+
+void
+scheduler_handle_timer_watch (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                              zhub_outcome_t *out)
+{
+    sched_timer_t t;
+    if (!s_timer (ctx, ev, SCHED_TIMER_WATCH, &t, out))
+        return;
+    scheduler_watch_fire (ctx, &t, out);
+    sched_timer_clear (&t);
+}
+
+//  -------------------------------------------------------------------
+//  At start
+
+int
+scheduler_timers_open (zhub_actor_ctx_t *ctx)
+{
+    scheduler_t *self = ctx->state;
+    size_t moved, dropped;
+    if (sched_store_timers_migrate (self->db, zhub_now_ms (), &moved, &dropped) != ZHUB_OK)
+        return -1;
+    if (moved || dropped)
+        zhub_info ("timers_moved", "to=bus moved=%zu dropped=%zu", moved, dropped);
+    bool armed;
+    if (sched_store_reconcile_start (self->db, zhub_now_ms (), self->cfg.reconcile_every_ms, &armed)
+        != ZHUB_OK)
+        return -1;
+    if (armed)
+        zhub_info ("reconcile_armed", "every_ms=%lld", (long long)self->cfg.reconcile_every_ms);
+    return 0;
 }

@@ -3,9 +3,9 @@
 //  Graph get, and the moment a renewal is due, are tested as data.
 #include "scheduler_watch.h"
 #include "scheduler_core_internal.h"
+#include "zhub_id.h"
 #include "zhub_url.h"
 
-#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,11 +93,9 @@ sched_watch_address (const char *public_url, sched_platform_t platform)
 void
 sched_watch_name (sched_platform_t platform, const char *target, char *out, size_t out_size)
 {
-    unsigned char hash[crypto_hash_sha256_BYTES];
-    crypto_hash_sha256 (hash, (const unsigned char *)target, strlen (target));
-    char hex[17];
-    sodium_bin2hex (hex, sizeof hex, hash, 8);
-    snprintf (out, out_size, "sub:%s:%s", s_platform[platform], hex);
+    char prefix[16];
+    snprintf (prefix, sizeof prefix, "sub:%s:", s_platform[platform]);
+    zhub_id_derive (out, out_size, prefix, target, 8);
 }
 
 void

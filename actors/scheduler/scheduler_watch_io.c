@@ -1,6 +1,8 @@
 //  Calendar change subscriptions, the I/O side (the pure part is
-//  scheduler_watch.c). One record per agent calendar in the "watches"
-//  table and one durable renewal timer for it in "timers":
+//  scheduler_watch.c). One record per agent calendar in the store, and one
+//  durable renewal timer for it: a scheduler.timer.watch message held by
+//  the broker until due, armed in the transaction that writes the record,
+//  which names it (timer_due; scheduler_store.h):
 //
 //    start   every agent calendar whose platform is on gets a record, and a
 //            timer due now unless the one armed before still stands (so a
@@ -10,12 +12,14 @@
 //            (404) or none is known, adopt one that already delivers to us
 //            (an earlier attempt whose answer was lost) or create one —
 //            Graph then proves the gateway with its validationToken
-//            handshake before it answers. The record, the fired timer's
-//            deletion and the next timer (sched_watch_renew_at) are one
-//            transaction; a failure is tried again after the retry delay.
+//            handshake before it answers. The record and the next timer
+//            (sched_watch_renew_at) are one transaction, which first checks
+//            that the record still names the timer that fired; a failure is
+//            tried again after the retry delay.
 //
-//  A timer that is not the one its record names (a leftover) is deleted
-//  without a call; so is the timer of a calendar no agent uses any more.
+//  A timer that is not the one its record names (re-armed since) is
+//  dropped without a call; so is the timer of a calendar no agent uses any
+//  more, with its record.
 #include "scheduler_internal.h"
 #include "scheduler_watch.h"
 
@@ -94,46 +98,14 @@ scheduler_watch_config (scheduler_t *self, const char *google_base, const char *
 }
 
 //  -------------------------------------------------------------------
-//  Records and timers
+//  At start
 
-//  Writes the record and, when it names one, its timer.
-static zhub_rc_t
-s_put (zhub_txn_t *txn, scheduler_t *self, const char *name, const sched_watch_t *rec)
+int
+scheduler_watch_open (zhub_actor_ctx_t *ctx)
 {
-    char *text = sched_watch_encode (rec);
-    zhub_rc_t rc = zhub_txn_put (txn, self->watches, name, strlen (name), text, strlen (text));
-    free (text);
-    if (rc != ZHUB_OK || rec->timer_due <= 0)
-        return rc;
-    json_t *what = json_pack ("{s:s, s:s, s:s}", "kind", "subscription", "platform",
-                              s_platform[rec->platform], "target", rec->target);
-    rc = scheduler_put_timer (txn, self, rec->timer_due, name, what);
-    json_decref (what);
-    return rc;
-}
-
-//  The record under name, read inside txn. true when there is one.
-static bool
-s_get (zhub_txn_t *txn, scheduler_t *self, const char *name, sched_watch_t *rec)
-{
-    const void *value;
-    size_t size;
-    return zhub_txn_get (txn, self->watches, name, strlen (name), &value, &size) == ZHUB_OK
-           && sched_watch_decode (value, size, rec) == 0;
-}
-
-typedef struct {
-    scheduler_t *self;
-    int64_t now;
-    size_t armed;
-} s_arm_t;
-
-static zhub_rc_t
-s_arm_fn (zhub_txn_t *txn, void *arg)
-{
-    s_arm_t *a = arg;
-    scheduler_t *self = a->self;
-    a->armed = 0;
+    scheduler_t *self = ctx->state;
+    int64_t now = zhub_now_ms ();
+    size_t armed = 0;
     for (size_t i = 0; i < self->cfg.agent_count; i++) {
         const sched_agent_t *agent = &self->cfg.agents[i];
         bool seen = false; //  agents may share a calendar: one subscription
@@ -142,91 +114,18 @@ s_arm_fn (zhub_txn_t *txn, void *arg)
                     && !strcmp (self->cfg.agents[j].calendar_id, agent->calendar_id);
         if (seen || sched_watch_off_reason (&self->watch, agent->platform))
             continue;
-        char name[SCHED_WATCH_NAME_BYTES];
-        sched_watch_name (agent->platform, agent->calendar_id, name, sizeof name);
-        sched_watch_t rec;
-        memset (&rec, 0, sizeof rec);
-        bool found = s_get (txn, self, name, &rec);
         char *address = sched_watch_address (self->watch.public_url, agent->platform);
-        int64_t due = sched_watch_arm_due (found ? &rec : NULL, address, a->now);
+        bool one;
+        zhub_rc_t rc = sched_store_watch_arm (self->db, agent->platform, agent->calendar_id,
+                                              address, now, &one);
         free (address);
-        zhub_rc_t rc = ZHUB_OK;
-        if (due >= 0) {
-            if (found && rec.timer_due > 0) {
-                size_t key_size;
-                uint8_t *key = scheduler_timer_key (rec.timer_due, name, &key_size);
-                rc = zhub_txn_del (txn, self->timers, key, key_size);
-                free (key);
-                rc = rc == ZHUB_NOTFOUND ? ZHUB_OK : rc;
-            }
-            if (!found) {
-                rec.platform = agent->platform;
-                rec.target = zhub_strdup (agent->calendar_id);
-            }
-            rec.timer_due = due;
-            if (rc == ZHUB_OK)
-                rc = s_put (txn, self, name, &rec);
-            a->armed++;
-        }
-        sched_watch_clear (&rec);
         if (rc != ZHUB_OK)
-            return rc;
+            return -1;
+        armed += one;
     }
-    return ZHUB_OK;
-}
-
-int
-scheduler_watch_open (zhub_actor_ctx_t *ctx)
-{
-    scheduler_t *self = ctx->state;
-    if (zhub_store_table (ctx->store, "watches", &self->watches))
-        return -1;
-    s_arm_t arm = {.self = self, .now = zhub_now_ms ()};
-    if (zhub_store_write (ctx->store, s_arm_fn, &arm) != ZHUB_OK)
-        return -1;
-    if (arm.armed)
-        zhub_info ("watch_armed", "calendars=%zu", arm.armed);
+    if (armed)
+        zhub_info ("watch_armed", "calendars=%zu", armed);
     return 0;
-}
-
-//  After a fired timer: deletes it and writes the record (with its next
-//  timer), or deletes the record when rec is NULL.
-typedef struct {
-    scheduler_t *self;
-    const uint8_t *key;
-    size_t key_size;
-    const char *name;
-    const sched_watch_t *rec;
-    bool drop_record;
-} s_save_t;
-
-static zhub_rc_t
-s_save_fn (zhub_txn_t *txn, void *arg)
-{
-    s_save_t *s = arg;
-    zhub_rc_t rc = zhub_txn_del (txn, s->self->timers, s->key, s->key_size);
-    if (rc != ZHUB_OK)
-        return rc; //  NOTFOUND: fired already
-    if (s->drop_record) {
-        rc = zhub_txn_del (txn, s->self->watches, s->name, strlen (s->name));
-        return rc == ZHUB_NOTFOUND ? ZHUB_OK : rc;
-    }
-    return s->rec ? s_put (txn, s->self, s->name, s->rec) : ZHUB_OK;
-}
-
-typedef struct {
-    scheduler_t *self;
-    const char *name;
-    sched_watch_t *rec;
-    bool found;
-} s_load_t;
-
-static zhub_rc_t
-s_load_fn (zhub_txn_t *txn, void *arg)
-{
-    s_load_t *l = arg;
-    l->found = s_get (txn, l->self, l->name, l->rec);
-    return ZHUB_OK;
 }
 
 //  -------------------------------------------------------------------
@@ -452,74 +351,76 @@ s_release (scheduler_t *self, sched_platform_t platform, const sched_watch_t *ol
 //  The timer
 
 void
-scheduler_watch_fire (zhub_actor_ctx_t *ctx, const uint8_t *key, size_t key_size, int64_t due,
-                      const json_t *what)
+scheduler_watch_fire (zhub_actor_ctx_t *ctx, const sched_timer_t *t, zhub_outcome_t *out)
 {
     scheduler_t *self = ctx->state;
-    const char *kind = json_string_value (json_object_get (what, "kind"));
-    const char *platform = json_string_value (json_object_get (what, "platform"));
-    const char *target = json_string_value (json_object_get (what, "target"));
-    s_save_t save = {.self = self, .key = key, .key_size = key_size};
+    sched_platform_t p = t->platform;
+    const char *target = t->target;
     sched_watch_t rec, old;
     memset (&rec, 0, sizeof rec);
     memset (&old, 0, sizeof old);
-    char name[SCHED_WATCH_NAME_BYTES] = "";
-    s_load_t load = {.self = self, .name = name, .rec = &rec};
-    sched_platform_t p = platform && !strcmp (platform, "graph") ? SCHED_GRAPH : SCHED_GOOGLE;
-    //  Older "watch" timers (and any timer its record does not name) are
-    //  leftovers: the start armed their successors.
-    if (kind && !strcmp (kind, "subscription") && target && platform
-        && (!strcmp (platform, "google") || !strcmp (platform, "graph"))) {
-        sched_watch_name (p, target, name, sizeof name);
-        if (zhub_store_read (ctx->store, s_load_fn, &load) != ZHUB_OK)
-            return; //  tried again at the next tick
+    char name[SCHED_WATCH_NAME_BYTES];
+    sched_watch_name (p, target, name, sizeof name);
+    zhub_rc_t found = sched_store_watch (self->db, name, &rec);
+    if (found == ZHUB_ERROR) {
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the watch");
+        return;
     }
-    if (!load.found || rec.timer_due != due) {
-        if (zhub_store_write (ctx->store, s_save_fn, &save) == ZHUB_OK)
-            zhub_debug ("watch_timer_dropped", "due=%lld", (long long)due);
+    if (found == ZHUB_NOTFOUND || rec.timer_due != t->due) {
+        //  re-armed since (a restart, a new public URL): that timer counts
+        zhub_debug ("watch_timer_dropped", "due=%lld", (long long)t->due);
+        zhub_outcome_ok (out, "stale");
         sched_watch_clear (&rec);
         return;
     }
-    save.name = name;
     const char *off = sched_watch_off_reason (&self->watch, p);
     if (off || !sched_watch_wanted (&self->cfg, p, target)) {
         //  Switched off (the start re-arms it when on again), or no agent
         //  uses this calendar any more (what it has ends on its own).
         rec.timer_due = 0;
-        save.rec = &rec;
-        save.drop_record = !off;
-        if (zhub_store_write (ctx->store, s_save_fn, &save) == ZHUB_OK)
+        zhub_rc_t rc = sched_store_watch_save (self->db, name, t->due, &rec, !off);
+        if (rc == ZHUB_OK)
             zhub_info ("watch_dropped", "platform=%s calendar=%s reason=\"%s\"", s_platform[p],
                        target, off ? off : "no agent uses this calendar");
+        if (rc == ZHUB_OK || rc == ZHUB_NOTFOUND)
+            zhub_outcome_ok (out, rc == ZHUB_OK ? "watch_dropped" : "stale");
+        else
+            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot write the watch");
         sched_watch_clear (&rec);
         return;
     }
     int provider = p == SCHED_GOOGLE ? S_GOOGLE : S_GRAPH;
-    zhub_outcome_t out;
-    memset (&out, 0, sizeof out);
-    const char *token = scheduler_token (ctx->store, self, provider, &out);
+    zhub_outcome_t why;
+    memset (&why, 0, sizeof why);
+    const char *token = scheduler_token (self, provider, &why);
     int64_t now = zhub_now_ms ();
     bool ok = false;
     if (!token)
         zhub_warn ("watch_failed", "platform=%s calendar=%s call=token code=%u", s_platform[p],
-                   target, out.code);
+                   target, why.code);
     else if (p == SCHED_GOOGLE)
         ok = s_google_open (self, &rec, token, now, &old);
     else
         ok = s_graph_keep (self, &rec, token, now, &old);
     now = zhub_now_ms ();
+    //  A failed attempt is tried again by the next timer, not by the bus:
+    //  the retry delay is the watch's own setting.
     rec.timer_due = ok ? sched_watch_renew_at (now, rec.expires_at, self->watch.margin_ms)
                        : now + self->watch.retry_ms;
-    save.rec = &rec;
-    zhub_rc_t rc = zhub_store_write (ctx->store, s_save_fn, &save);
+    zhub_rc_t rc = sched_store_watch_save (self->db, name, t->due, &rec, false);
     if (rc == ZHUB_OK && ok)
         s_release (self, p, &old, rec.target, token);
-    else if (rc == ZHUB_ERROR)
-        zhub_error ("timer_failed", "kind=subscription platform=%s calendar=%s", s_platform[p],
-                    target);
-    if (rc == ZHUB_OK)
+    if (rc == ZHUB_OK) {
         zhub_info ("timer_fired", "kind=subscription platform=%s next_in_ms=%lld", s_platform[p],
                    (long long)(rec.timer_due - now));
+        zhub_outcome_ok (out, ok ? "watch_renewed" : "watch_retry_armed");
+    } else if (rc == ZHUB_NOTFOUND)
+        zhub_outcome_ok (out, "stale");
+    else {
+        zhub_error ("timer_failed", "kind=subscription platform=%s calendar=%s", s_platform[p],
+                    target);
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot write the watch");
+    }
     sched_watch_clear (&rec);
     sched_watch_clear (&old);
 }

@@ -3,32 +3,13 @@
 //  while the contact's 24-hour window is open and as the configured template
 //  otherwise (the decision and the bodies are scheduler_whatsapp.c's), and
 //  learns when each contact last wrote from Bird's whatsapp.inbound
-//  webhooks on the bus:
-//
-//    inbound   Bird contact id -> u64 ms of the newest message they sent
-//
-//  One small table in one place: the conversation bridge, when it comes,
-//  takes this over and the scheduler then asks it instead. Bird's reports of
+//  webhooks on the bus (kept in the store's inbound table: one small table
+//  in one place; the conversation bridge, when it comes, takes this over
+//  and the scheduler then asks it instead). Bird's reports of
 //  our messages failing (whatsapp.outbound with a failed status) are logged
 //  against the booking, so a message that could not go is not silent.
 #include "scheduler_internal.h"
 #include "scheduler_whatsapp.h"
-
-//  The newest inbound time of a contact: 0 when they never wrote (or it
-//  cannot be read: then the template goes, which is always allowed).
-static int64_t
-s_last_inbound (zhub_store_t *store, scheduler_t *self, const char *bird_id)
-{
-    char *value;
-    size_t size;
-    if (!bird_id
-        || scheduler_get (store, self->inbound, bird_id, strlen (bird_id), &value, &size)
-               != ZHUB_OK)
-        return 0;
-    int64_t at = size == 8 ? (int64_t)zhub_store_u64 (value) : 0;
-    free (value);
-    return at;
-}
 
 bool
 scheduler_whatsapp_send (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sched_booking_t *b,
@@ -42,7 +23,9 @@ scheduler_whatsapp_send (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sch
         return true;
     }
     int64_t now = zhub_now_ms ();
-    int64_t last = s_last_inbound (ctx->store, self, b->bird_id);
+    //  0 when they never wrote (or it cannot be read): then the template
+    //  goes, which is always allowed
+    int64_t last = b->bird_id ? sched_store_inbound (self->db, b->bird_id) : 0;
     bool templated;
     char why[200];
     json_t *body = sched_whatsapp_body (kind, b, &self->cfg, sched_wa_window_open (last, now),
@@ -55,11 +38,10 @@ scheduler_whatsapp_send (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sch
                    name, zhub_log_quote (why, quoted, sizeof quoted));
         return true;
     }
-    char *channel = zhub_http_escape (self->cfg.bird_channel_id);
-    char *path = zhub_sprintf ("/channels/%s/messages", channel);
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);
-    zhub_bird_request (((scheduler_t *)ctx->state)->bird, "POST", path, body, msg->traceparent, &resp);
+    zhub_bird_channel_message_send (self->bird, self->cfg.bird_channel_id, body, msg->traceparent,
+                                    &resp);
     bool ok = resp.status >= 200 && resp.status < 300;
     if (ok)
         zhub_info ("whatsapp_sent", "id=%s booking=%s kind=%s form=%s last_inbound_ms=%lld",
@@ -67,8 +49,6 @@ scheduler_whatsapp_send (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sch
     else
         zhub_retry_classify (&resp, "bird send whatsapp", now, out);
     zhub_http_response_reset (&resp);
-    free (path);
-    free (channel);
     json_decref (body);
     return ok;
 }
@@ -100,61 +80,35 @@ scheduler_whatsapp_config_log (const scheduler_t *self)
 //  -------------------------------------------------------------------
 //  webhook.bird.whatsapp.inbound
 
-typedef struct {
-    scheduler_t *self;
-    const char *bird_id;
-    int64_t at;
-    bool newer; //  out: the stored time moved
-} s_inbound_t;
-
-static zhub_rc_t
-s_inbound_fn (zhub_txn_t *txn, void *arg)
-{
-    s_inbound_t *in = arg;
-    const void *value;
-    size_t size;
-    size_t key_size = strlen (in->bird_id);
-    zhub_rc_t rc = zhub_txn_get (txn, in->self->inbound, in->bird_id, key_size, &value, &size);
-    if (rc == ZHUB_ERROR)
-        return rc;
-    //  Webhooks may come late or twice: the newest message wins.
-    if (rc == ZHUB_OK && size == 8 && (int64_t)zhub_store_u64 (value) >= in->at)
-        return ZHUB_OK;
-    uint8_t stamp[8];
-    zhub_store_key_u64 (stamp, (uint64_t)in->at);
-    in->newer = true;
-    return zhub_txn_put (txn, in->self->inbound, in->bird_id, key_size, stamp, sizeof stamp);
-}
-
 void
-scheduler_whatsapp_inbound (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+scheduler_handle_whatsapp_inbound (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                   zhub_outcome_t *out)
 {
-    json_t *data = zhub_msg_data_json (msg);
     char *bird_id;
     int64_t at;
-    if (sched_wa_inbound_read (data, msg->time_ms, &bird_id, &at) != ZHUB_OK) {
+    if (sched_wa_inbound_read (ev->data, ev->msg->time_ms, &bird_id, &at) != ZHUB_OK) {
         zhub_outcome_ok (out, "ignored");
-        json_decref (data);
         return;
     }
-    s_inbound_t in = {.self = ctx->state, .bird_id = bird_id, .at = at};
-    if (zhub_store_write (ctx->store, s_inbound_fn, &in) == ZHUB_OK)
-        zhub_outcome_ok (out, in.newer ? "inbound_seen" : "inbound_older");
+    scheduler_t *self = ctx->state;
+    bool newer;
+    if (sched_store_inbound_put (self->db, bird_id, at, &newer) == ZHUB_OK)
+        zhub_outcome_ok (out, newer ? "inbound_seen" : "inbound_older");
     else
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot keep the inbound time");
     free (bird_id);
-    json_decref (data);
 }
 
 //  -------------------------------------------------------------------
 //  webhook.bird.whatsapp.outbound: Bird's status reports of messages sent
 
 void
-scheduler_whatsapp_outbound (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_outcome_t *out)
+scheduler_handle_whatsapp_outbound (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                    zhub_outcome_t *out)
 {
     (void)ctx;
-    json_t *data = zhub_msg_data_json (msg);
-    const json_t *payload = json_object_get (data, "payload");
+    const zhub_msg_t *msg = ev->msg;
+    const json_t *payload = json_object_get (ev->data, "payload");
     const char *status = json_string_value (json_object_get (payload, "status"));
     const char *reference = json_string_value (json_object_get (payload, "reference"));
     //  Bird's failed states (https://docs.bird.com/api/channels-api/
@@ -165,36 +119,11 @@ scheduler_whatsapp_outbound (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, zhub_
         char reason[200], details[240];
         zhub_warn ("whatsapp_failed", "id=%s booking=%s status=%s reason=%s details=%s", msg->id,
                    reference, status,
-                   zhub_log_quote (json_string_value (json_object_get (payload, "reason")),
-                                         reason, sizeof reason),
+                   zhub_log_quote (json_string_value (json_object_get (payload, "reason")), reason,
+                                   sizeof reason),
                    zhub_log_quote (json_string_value (json_object_get (payload, "details")),
-                                         details, sizeof details));
+                                   details, sizeof details));
         zhub_outcome_ok (out, "whatsapp_failed");
     } else
         zhub_outcome_ok (out, "ignored");
-    json_decref (data);
-}
-
-//  -------------------------------------------------------------------
-//  GDPR erase
-
-//  inbound rows keyed by one of the person's ids.
-static bool
-s_is_person (const void *key, size_t key_size, const void *value, size_t size, void *arg)
-{
-    (void)value;
-    (void)size;
-    char *id = zhub_malloc (key_size + 1);
-    memcpy (id, key, key_size);
-    id[key_size] = 0;
-    bool doomed = zhub_forget_is (arg, id);
-    free (id);
-    return doomed;
-}
-
-zhub_rc_t
-scheduler_whatsapp_forget (zhub_txn_t *txn, scheduler_t *self, const zhub_forget_t *f,
-                           size_t *removed)
-{
-    return zhub_txn_delete_where (txn, self->inbound, s_is_person, (void *)f, removed);
 }

@@ -1,6 +1,8 @@
 """The C client library that `meson install` installs for other services:
 a program built only from the installed header and pkg-config file, linked
-to the installed shared library, talks to a real broker."""
+to the installed shared library, talks to a real broker with CURVE (the
+default): its key read from the environment by the installed
+zhub_bus_auth_load, made by `zhub keys`."""
 import glob
 import os
 import subprocess
@@ -9,7 +11,7 @@ import sys
 from installed import ROOT, install
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
-from harness import Hub  # noqa: E402
+from harness import BINARIES, Hub  # noqa: E402
 
 PROGRAM = r"""
 #include <zhub_client.h>
@@ -17,7 +19,16 @@ PROGRAM = r"""
 int main (int argc, char **argv)
 {
     (void) argc;
-    zhub_client_t *client = zhub_client_new (argv[1], "installed-client");
+    const char *endpoints[] = {argv[1]};
+    zhub_bus_auth_t auth;
+    char err[512];
+    if (zhub_bus_auth_load (&auth, endpoints, 1, err, sizeof err)) {
+        printf ("auth: %s\n", err);
+        return 2;
+    }
+    if (auth.security != ZHUB_BUS_CURVE)
+        return 3;
+    zhub_client_t *client = zhub_client_new (argv[1], "installed-client", &auth);
     zhub_rc_t rc = zhub_client_ping (client, 5000);
     printf ("ping %s\n", rc == ZHUB_OK ? "ok" : "failed");
     zhub_client_destroy (&client);
@@ -46,11 +57,21 @@ def test_a_program_built_from_the_installed_files_talks_to_the_broker(tmp_path):
                          capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     hub = Hub(tmp_path)
+    keys, secrets = os.path.join(str(tmp_path), "allow"), os.path.join(str(tmp_path), "keys")
+    made = subprocess.run([BINARIES["zhub"], "keys", "new", "--all", "--keys", keys,
+                           "--out", secrets], capture_output=True, text=True, timeout=60)
+    assert made.returncode == 0, made.stderr
+    # the program: CURVE from the environment, ZHUB_BUS_SECURITY unset (the default)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ZHUB_")}
+    env.update(LD_LIBRARY_PATH=os.path.dirname(pc_dir),
+               ZHUB_BUS_CERT=os.path.join(secrets, "contact-sync.key_secret"),
+               ZHUB_BROKER_PUBLIC_KEY=os.path.join(secrets, "broker.key"))
     try:
-        hub.start("broker")
+        hub.start("broker", extra_env={"ZHUB_BUS_SECURITY": "curve", "ZHUB_BUS_KEYS": keys,
+                                       "ZHUB_BROKER_CERT": os.path.join(secrets,
+                                                                        "broker.key_secret")})
         out = subprocess.run([exe, hub.env["ZHUB_BROKER"]], capture_output=True, text=True,
-                             env=dict(os.environ, LD_LIBRARY_PATH=os.path.dirname(pc_dir)),
-                             timeout=30)
+                             env=env, timeout=30)
     finally:
         hub.stop_all()
     assert out.returncode == 0 and out.stdout == "ping ok\n", out.stdout + out.stderr

@@ -3,7 +3,9 @@
 secrets it requires, and what it would run is what each process needs:
 the secrets and settings it reads, its own volume on its store's folder,
 the mapping file where the actors that read it look, a restart policy,
-a health check, and no port published but the gateway's.
+a health check, no port published but the gateway's, and the bus keys:
+CURVE, each container mounting only its own secret certificate and the
+broker's public key, the broker its own and the allow-list.
 (tests/containers/test_compose.py brings it up.)"""
 import json
 import os
@@ -69,6 +71,26 @@ def test_every_process_is_a_service_with_what_it_needs():
                        for v in volumes), volumes
         else:
             assert "ZHUB_MAPPING_FILE" not in env
+        keys = sorted(v for v in volumes if "/deploy/keys/" in v)
+        assert env["ZHUB_BUS_SECURITY"] == "curve"
+        if proc == "broker":
+            assert env["ZHUB_BROKER_CERT"] == "/etc/zhub/bus.key_secret"
+            assert env["ZHUB_BUS_KEYS"] == "/etc/zhub/keys"
+            assert [k.split("/deploy/")[1] for k in keys] == [
+                "keys/allow:/etc/zhub/keys:ro",
+                "keys/broker.key_secret:/etc/zhub/bus.key_secret:ro"], keys
+            assert "ZHUB_BUS_CERT" not in env
+        else:
+            # its own secret and the broker's public key, nothing else
+            assert env["ZHUB_BUS_CERT"] == "/etc/zhub/bus.key_secret"
+            assert env["ZHUB_BROKER_PUBLIC_KEY"] == "/etc/zhub/broker.key"
+            assert [k.split("/deploy/")[1] for k in keys] == sorted([
+                "keys/broker.key:/etc/zhub/broker.key:ro",
+                "keys/%s.key_secret:/etc/zhub/bus.key_secret:ro" % proc]), keys
+            assert "ZHUB_BROKER_CERT" not in env and "ZHUB_BUS_KEYS" not in env
+            if proc != "gateway":
+                # a stable replica name across recreated containers
+                assert env["ZHUB_INSTANCE"] == proc + "-1"
         if proc != "broker":
             assert env["ZHUB_BROKER"] == "tcp://broker:7450"
             assert s["depends_on"]["broker"]["condition"] == "service_healthy"

@@ -77,3 +77,36 @@ def test_every_dashboard_query_parses():
         assert rc == 0, out
     finally:
         os.unlink(f.name)
+
+
+def declared_metrics():
+    """Every metric the C sources declare (zhub_metrics_declare's name
+    literal), with the series a histogram adds."""
+    import re
+    names = set()
+    for top in ("common", "broker", "gateway", "actors", "cli", "store", "proto"):
+        for folder, _, files in os.walk(os.path.join(ROOT, top)):
+            for name in files:
+                if not name.endswith(".c"):
+                    continue
+                text = open(os.path.join(folder, name), encoding="utf-8").read()
+                for m in re.finditer(r'zhub_metrics_declare\s*\(\s*[^,]+,\s*"([a-z_:]+)"\s*,\s*'
+                                     r'(ZHUB_\w+)', text):
+                    names.add(m.group(1))
+                    if m.group(2) == "ZHUB_HISTOGRAM":
+                        names.update(m.group(1) + s for s in ("_bucket", "_sum", "_count"))
+    return names
+
+
+def test_every_metric_the_alerts_and_dashboard_read_is_exported():
+    import re
+    declared = declared_metrics()
+    assert "zhub_actor_messages_total" in declared and "zhub_broker_group_lag" in declared
+    texts = [open(os.path.join(DEPLOY, "prometheus", "zhub-rules.yaml")).read()]
+    dashboard = json.load(open(os.path.join(DEPLOY, "grafana", "dashboards", "zhub.json")))
+    texts += [t["expr"] for p in dashboard["panels"] for t in p.get("targets", [])]
+    read = set()
+    for text in texts:
+        read.update(re.findall(r"\b(zhub_[a-z_]+)\b", text))
+    missing = sorted(name for name in read if name not in declared)
+    assert not missing, "read by alerts or the dashboard, declared nowhere: %s" % missing

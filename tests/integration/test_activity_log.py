@@ -194,3 +194,46 @@ def test_contact_found_in_hubspot_by_bird_contact_id(hub):
     tasks = wait_until(lambda: engagements(hub, "tasks"), what="a task")
     assert associated(tasks[0], contact, None, "tasks")
     assert peer_requests(hub, "hubspot", "/crm/v3/objects/contacts/" + bird_id, "GET")
+
+
+def test_retention_sweeps_while_no_message_comes(hub):
+    """The retention sweep is periodic work of its own: a conversation past
+    ZHUB_ACTIVITY_RETENTION goes even when no later message arrives to
+    trigger anything."""
+    log = start(hub, ZHUB_ACTIVITY_RETENTION="1s")
+    bird_id, _, _ = known_contact(hub)
+    publish(hub, "conversation.message",
+            {"conversation_id": "kept-1s", "bird_contact_id": bird_id, "direction": "in",
+             "text": "hola", "sent_at": "2030-01-01T10:00:00Z"},
+            subject="contact:" + bird_id)
+    wait_until(lambda: engagements(hub, "notes"), what="the transcript note")
+    # nothing else is published: the cached conversation expires on its own
+    wait_until(lambda: "event=retention deleted=1" in log.log_text(), timeout=10,
+               what="the idle retention sweep")
+
+
+def test_transcript_timer_is_a_held_message_not_a_retry(hub):
+    """When the transcript note has to wait, its timer is an
+    activity.transcript.flush published with deliverat: the broker holds it
+    until the write is due and delivers it once, and the write happens then.
+    It is not a message NACKed again and again until due (each NACK a
+    delivery attempt spent and a warning logged)."""
+    log = start(hub, ZHUB_ACTIVITY_TRANSCRIPT_INTERVAL="3s")
+    bird_id, _, _ = known_contact(hub)
+    for i, text in enumerate(["hola", "¿sigue disponible el depto?"]):
+        publish(hub, "conversation.message",
+                {"conversation_id": "held-1", "bird_contact_id": bird_id, "direction": "in",
+                 "text": text, "sent_at": "2030-01-01T10:0%d:00Z" % i},
+                subject="contact:" + bird_id)
+    # the first message creates the note at once, the second waits for the timer
+    wait_until(lambda: any("sigue disponible" in n["properties"]["hs_note_body"]
+                           for n in engagements(hub, "notes")),
+               what="the transcript with the second message")
+    [flush] = bus_messages(hub, "activity.transcript.flush", quiet=0.5)
+    assert flush["subject"] == "transcript:held-1"
+    assert flush["deliverat"] == flush["data"]["due"]
+    handled = [line for line in log.log_text().splitlines()
+               if "event=handled" in line and "topic=activity.transcript.flush" in line]
+    assert len(handled) == 1, handled
+    assert "attempt=1 " in handled[0] and "outcome=transcript_flushed" in handled[0]
+    assert len(peer_requests(hub, "hubspot", "/crm/v3/objects/notes", "POST")) == 1

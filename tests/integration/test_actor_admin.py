@@ -79,6 +79,11 @@ def test_readyz_says_why_until_ready_then_metrics_follow_the_work(hub):
     assert series(metrics, "zhub_actor_handle_seconds_count", route="webhook.bird.>") >= 1
     assert series(metrics, "zhub_actor_http_requests_total", peer="127.0.0.1", **{"class": "2xx"}) >= 2
     assert 0 < series(metrics, "zhub_store_used_bytes") < series(metrics, "zhub_store_limit_bytes")
+    # HubSpot's rate window as its answers said it, and its circuit closed
+    budget_max = series(metrics, "zhub_actor_peer_budget_max", peer="127.0.0.1")
+    assert budget_max > 0
+    assert 0 <= series(metrics, "zhub_actor_peer_budget_remaining", peer="127.0.0.1") <= budget_max
+    assert 'zhub_actor_breaker_open{peer="127.0.0.1"} 0' in metrics
     # never an id or a phone number as a label
     assert bird_id not in metrics and "5512345678" not in metrics
     ok, why = promtool_accepts(metrics)
@@ -100,3 +105,20 @@ def test_a_peer_answering_503_shows_as_5xx_calls_and_retries(hub):
                                       outcome="deferred") >= 1 else None)(
         get(admin + "/metrics")[1]), timeout=20, what="the 503 counted")
     assert "zhub_actor_http_seconds_bucket" in metrics
+
+
+def test_an_open_circuit_shows_until_the_peer_answers_again(hub):
+    # five 503s in a row: the circuit opens after three and the call is held
+    # while it probes; once HubSpot answers, it closes again
+    _, admin = start(hub)
+    status, _ = http("POST", hub.peers["hubspot"] + "/__peer/faults",
+                     {"status": 503, "count": 5, "path_prefix": "/crm/v3/objects/contacts"})
+    assert status in (200, 201)
+    bird_id = seed_bird_contact(hub, "Eva Paz", "+5215512345670", "eva@example.com")
+    assert post_bird_webhook(hub, inbound_message(bird_id, "+5215512345670"))[0] == 200
+    wait_until(lambda: 'zhub_actor_breaker_open{peer="127.0.0.1"} 1' in get(admin + "/metrics")[1],
+               timeout=20, what="the circuit shown open")
+    wait_until(lambda: series(get(admin + "/metrics")[1], "zhub_actor_messages_total",
+                              route="webhook.bird.>", outcome="ok") >= 1,
+               timeout=40, what="the message synced once HubSpot answers")
+    assert 'zhub_actor_breaker_open{peer="127.0.0.1"} 0' in get(admin + "/metrics")[1]

@@ -199,7 +199,7 @@ def test_dry_run_previews_the_stage_map_and_says_when_no_mapping_applies(hub, tm
     # a validation error the mapping cannot fix
     out = zhub(hub, "dlq", "replay", stage2, "--dry-run")
     assert "deal-sync would reject it again (code 2001)" in out.stdout
-    assert 'unknown stage "viewing"' in out.stdout
+    assert 'data.stage "viewing" is not a stage of the catalogue' in out.stdout
 
     # a group no mapping applies to
     out = zhub(hub, "dlq", "replay", msg1, "--dry-run")

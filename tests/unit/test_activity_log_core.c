@@ -203,19 +203,42 @@ test_retention (void)
     CHECK (!activity_expired (0, 1999999, 0)); //  0 = keep forever
 }
 
-//  Reading the message itself is zhub_forget_parse's (test_zhub_forget).
+//  A delivered message is read as its route's kind, from the data the
+//  runtime decoded once (not from the message's bytes); a stored one
+//  (parked) by its type. contact.forget is no conversation event: its
+//  route goes to the erase (test_activity_log_store).
 static void
-test_forget_needs_no_bird_id (void)
+test_read_takes_its_route_s_kind_and_the_data_handed (void)
 {
-    zhub_msg_t *msg = s_msg ("contact.forget", "forget:r1",
-                             "{\"request\":\"r1\",\"hubspot_contact_id\":501,"
-                             "\"phone\":\"+5215512345678\",\"email\":\"ana@example.com\","
-                             "\"identifiers\":[\"ana@example.com\",\"+5215512345678\"]}");
+    zhub_msg_t *msg = s_msg ("conversation.started", "s1", "{\"channel\":\"on-the-wire\"}");
+    json_t *data = json_loads ("{\"channel\":\"whatsapp\",\"agent_type\":\"qualifier\"}", 0, NULL);
     activity_event_t ev;
     char reason[128];
-    //  a person may be known by phone only
+    CHECK (activity_read (ACTIVITY_EV_STARTED, msg, data, &ev, reason, sizeof reason) == ZHUB_OK);
+    CHECK (ev.kind == ACTIVITY_EV_STARTED);
+    CHECK_STR (ev.channel, "whatsapp");
+    CHECK_STR (ev.bird_id, "bird-1");
+    activity_event_clear (&ev);
+    //  no JSON form: refused
+    CHECK (activity_read (ACTIVITY_EV_STARTED, msg, NULL, &ev, reason, sizeof reason)
+           == ZHUB_REJECT);
+    activity_event_clear (&ev);
+    json_decref (data);
+    zhub_msg_destroy (&msg);
+
+    //  the ids of contact.synced and deal.stage_changed, through their parsers
+    msg = s_msg ("deal.stage_changed", "d1",
+                 "{\"hubspot_deal_id\":9001,\"hubspot_contact_id\":\"501\",\"stage\":\"x\"}");
     CHECK (activity_parse (msg, &ev, reason, sizeof reason) == ZHUB_OK);
-    CHECK (ev.kind == ACTIVITY_EV_FORGET);
+    CHECK (ev.kind == ACTIVITY_EV_DEAL_STAGE);
+    CHECK_STR (ev.bird_id, "bird-1");
+    CHECK_STR (ev.hubspot_deal_id, "9001");
+    CHECK_STR (ev.hubspot_contact_id, "501");
+    activity_event_clear (&ev);
+    zhub_msg_destroy (&msg);
+
+    msg = s_msg ("contact.forget", "forget:r1", "{\"request\":\"r1\",\"identifiers\":[\"x\"]}");
+    CHECK (activity_parse (msg, &ev, reason, sizeof reason) == ZHUB_NOTFOUND);
     activity_event_clear (&ev);
     zhub_msg_destroy (&msg);
 }
@@ -231,6 +254,6 @@ main (void)
     RUN (test_conversation_round_trips_and_transcript_reads_well);
     RUN (test_transcript_stays_under_the_note_limit);
     RUN (test_retention);
-    RUN (test_forget_needs_no_bird_id);
+    RUN (test_read_takes_its_route_s_kind_and_the_data_handed);
     TEST_EXIT ();
 }

@@ -375,11 +375,12 @@ static zhub_rc_t
 s_check_left (zhub_txn_t *txn, void *arg)
 {
     s_arg_t *a = arg;
-    conv_state_t state;
-    a->removed = (conversation_state_get (a->tables, txn, "b-ana", &state) == ZHUB_OK)
+    conv_state_t ana, old;
+    a->removed = (conversation_state_get (a->tables, txn, "b-ana", &ana) == ZHUB_OK)
                  + (conversation_message_seen (a->tables, txn, "bird:m1") == ZHUB_OK)
-                 + (conversation_state_get (a->tables, txn, "b-old", &state) == ZHUB_OK);
-    conv_state_clear (&state);
+                 + (conversation_state_get (a->tables, txn, "b-old", &old) == ZHUB_OK);
+    conv_state_clear (&ana);
+    conv_state_clear (&old);
     return ZHUB_OK;
 }
 

@@ -1,5 +1,6 @@
 //  zhub-dead-letter's pure core: reading a dlq message, the stored record,
-//  replay ids and messages, edits and their diff, filters, alert bursts.
+//  replay ids and messages, edits and their diff, the operator's commands
+//  applied to a letter, filters, alert bursts.
 #include "dead_letter.h"
 #include "zhub_json.h"
 #include "zhub_test.h"
@@ -120,7 +121,8 @@ test_replay_id_is_stable_per_generation_and_bounded (void)
     memset (long_id, 'x', 256);
     long_id[256] = 0;
     char *d = dead_letter_replay_id (long_id, 3);
-    CHECK (strncmp (d, "replay:3:h:", 11) == 0 && strlen (d) == 11 + 32);
+    //  BLAKE2b-128 of the original id (Python: hashlib.blake2b(digest_size=16))
+    CHECK_STR (d, "replay:3:h:0b2c2b0de02938ad7a728b51e8da3357");
     free (a);
     free (b);
     free (c);
@@ -219,6 +221,70 @@ test_edit_sets_paths_and_the_diff_shows_only_the_change (void)
 }
 
 static void
+test_commands_apply_once_and_mark_the_letter (void)
+{
+    zhub_msg_t *msg = s_dlq ("contact-sync", "bird:evt-1", "{\"phone\":\"+15550001\"}");
+    dead_letter_t dl;
+    char err[128];
+    CHECK (dead_letter_from_msg (msg, 1000, &dl, err, sizeof err) == ZHUB_OK);
+    //  a replay: the message to publish, and the letter says so
+    dead_letter_command_t cmd = {.id = "dlcmd:replay:1", .now_ms = 5000};
+    zhub_msg_t *replay;
+    CHECK (dead_letter_command_replay (&dl, &cmd, &replay));
+    CHECK_STR (cmd.result, "replayed");
+    CHECK (replay && !strcmp (replay->id, "replay:1:bird:evt-1") && cmd.generation == 1);
+    CHECK (dl.replays == 1 && dl.last_replay_ms == 5000);
+    CHECK_STR (dl.last_replay_id, "replay:1:bird:evt-1");
+    CHECK_STR (dl.last_command, "dlcmd:replay:1");
+    CHECK_STR (dl.last_result, "replayed");
+    zhub_msg_destroy (&replay);
+    //  the same command again (a redelivery): nothing, nothing to write
+    CHECK (!dead_letter_command_replay (&dl, &cmd, &replay));
+    CHECK (replay == NULL);
+    CHECK_STR (cmd.result, "already_applied");
+    //  an edit against the revision the operator saw
+    zhub_msg_t *original = zhub_msg_decode (dl.message, dl.message_size, NULL, NULL, 0);
+    json_t *data = json_pack ("{s:s}", "phone", "+15550002");
+    zhub_msg_set_data_json (original, data);
+    json_decref (data);
+    uint8_t *edited;
+    size_t edited_size;
+    CHECK (zhub_msg_encode (original, &edited, &edited_size, NULL, 0) == 0);
+    size_t first_size = dl.message_size;
+    dead_letter_command_t edit = {
+        .id = "dlcmd:edit:1", .revision = 0, .message = edited, .message_size = edited_size};
+    CHECK (dead_letter_command_edit (&dl, &edit));
+    CHECK_STR (edit.result, "edited");
+    CHECK (dl.revision == 1 && dl.original_size == first_size && dl.message_size == edited_size
+           && !memcmp (dl.message, edited, edited_size));
+    //  someone else's edit came first: refused, the letter unchanged
+    edit.id = "dlcmd:edit:2";
+    CHECK (dead_letter_command_edit (&dl, &edit));
+    CHECK_STR (edit.result, "stale");
+    CHECK (dl.revision == 1);
+    CHECK_STR (dl.last_command, "dlcmd:edit:2");
+    //  another topic is not an edit
+    zhub_msg_set (&original->type, "webhook.bird.other");
+    free (edited);
+    CHECK (zhub_msg_encode (original, &edited, &edited_size, NULL, 0) == 0);
+    dead_letter_command_t other = {
+        .id = "dlcmd:edit:3", .revision = 1, .message = edited, .message_size = edited_size};
+    CHECK (dead_letter_command_edit (&dl, &other));
+    CHECK_STR (other.result, "invalid");
+    CHECK_STR (other.err, "an edit may not change the topic");
+    CHECK (dl.revision == 1);
+    //  the next replay is a new generation only when asked
+    dead_letter_command_t again = {.id = "dlcmd:replay:2", .again = true, .now_ms = 6000};
+    CHECK (dead_letter_command_replay (&dl, &again, &replay));
+    CHECK (replay && !strcmp (replay->id, "replay:2:bird:evt-1") && dl.replays == 2);
+    zhub_msg_destroy (&replay);
+    free (edited);
+    zhub_msg_destroy (&original);
+    dead_letter_clear (&dl);
+    zhub_msg_destroy (&msg);
+}
+
+static void
 test_filter_by_group_topic_time_and_reason (void)
 {
     dead_letter_t dl = {.group = "contact-sync",
@@ -304,6 +370,7 @@ main (void)
     RUN (test_replay_id_is_stable_per_generation_and_bounded);
     RUN (test_replay_message_keeps_topic_and_payload_and_says_it_is_a_replay);
     RUN (test_edit_sets_paths_and_the_diff_shows_only_the_change);
+    RUN (test_commands_apply_once_and_mark_the_letter);
     RUN (test_filter_by_group_topic_time_and_reason);
     RUN (test_alert_one_message_per_burst_then_rate_limited);
     TEST_EXIT ();

@@ -202,6 +202,11 @@ test_booking_id_is_stable_base32hex (void)
         CHECK ((*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'v'));
     sched_booking_id ("req-2", b, sizeof b);
     CHECK (strcmp (a, b) != 0);
+    //  the id stored and on the wire: "bk" + the first 16 bytes of
+    //  SHA-256(request id) in hex (Python: hashlib.sha256(b"req-1"))
+    CHECK_STR (a, "bk9456bdfa12ea76959c94a3572f5d91c7");
+    sched_booking_id ("hubspot:evt-8841", a, sizeof a);
+    CHECK_STR (a, "bk7d8e3db3569fe32633fddba10a3f51c4");
 }
 
 static void

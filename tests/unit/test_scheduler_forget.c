@@ -1,10 +1,11 @@
 //  zhub-scheduler forgetting a person (contact.forget): which bookings name
 //  the person (reading the message and the answer are test_zhub_forget's),
-//  and on a real store: the person's bookings go with their holds,
-//  reminder timers and invitee links, and when they last wrote on WhatsApp;
-//  other people's bookings, the
-//  periodic timers and the OAuth tokens stay; a repeat removes nothing;
-//  after compaction the file holds none of the person's bytes.
+//  and on a real store: the person's bookings go with their holds and
+//  invitee links, and when they last wrote on WhatsApp; other people's
+//  bookings, the OAuth tokens and the meta entries stay; a repeat removes
+//  nothing; after compaction the file holds none of the person's bytes.
+//  (Reminders are held by the broker, naming only the booking:
+//  test_scheduler_timers shows they are dropped once it is gone.)
 #include "scheduler_io.h"
 #include "zhub_test.h"
 #include "zhub_test_forget.h"
@@ -40,7 +41,13 @@ test_booking_refers_to_the_person_by_whole_values (void)
 }
 
 //  -------------------------------------------------------------------
-//  On a real store (keys as scheduler_io.h describes them)
+//  On a real store (keys as scheduler_store.h describes them)
+
+//  The tables by the names scheduler_store.h gives them: the test writes
+//  the records as the store keeps them.
+typedef struct {
+    zhub_table_t bookings, holds, tokens, meta, invitees, inbound;
+} s_tables_t;
 
 static zhub_rc_t
 s_put (zhub_txn_t *txn, zhub_table_t table, const void *key, size_t key_size, const char *value)
@@ -49,7 +56,7 @@ s_put (zhub_txn_t *txn, zhub_table_t table, const void *key, size_t key_size, co
 }
 
 static void
-s_put_booking (zhub_txn_t *txn, scheduler_t *self, const sched_booking_t *b)
+s_put_booking (zhub_txn_t *txn, s_tables_t *self, const sched_booking_t *b)
 {
     char *text = sched_booking_encode (b);
     s_put (txn, self->bookings, b->booking_id, strlen (b->booking_id), text);
@@ -63,20 +70,10 @@ s_put_booking (zhub_txn_t *txn, scheduler_t *self, const sched_booking_t *b)
     }
 }
 
-static void
-s_put_timer (zhub_txn_t *txn, scheduler_t *self, int64_t due, const char *name, const char *what)
-{
-    uint8_t key[128];
-    size_t n = strlen (name);
-    zhub_store_key_u64 (key, (uint64_t)due);
-    memcpy (key + 8, name, n);
-    s_put (txn, self->timers, key, n + 8, what);
-}
-
 static zhub_rc_t
 s_fill (zhub_txn_t *txn, void *arg)
 {
-    scheduler_t *self = arg;
+    s_tables_t *self = arg;
     //  Ana: a scheduled Graph tour with two reminders, an "unavailable"
     //  answer, and a Calendly self-service booking made by phone only.
     sched_booking_t ana = {.booking_id = "bk-ana-1",
@@ -93,10 +90,6 @@ s_fill (zhub_txn_t *txn, void *arg)
                            .start = 5000000,
                            .end = 7700000};
     s_put_booking (txn, self, &ana);
-    s_put_timer (txn, self, 5000000 - 86400000LL, "reminder:bk-ana-1:0",
-                 "{\"kind\":\"reminder\",\"booking_id\":\"bk-ana-1\",\"index\":0}");
-    s_put_timer (txn, self, 5000000 - 7200000LL, "reminder:bk-ana-1:1",
-                 "{\"kind\":\"reminder\",\"booking_id\":\"bk-ana-1\",\"index\":1}");
     s_put (txn, self->invitees, "graph:evt-ana", 13, "bk-ana-1");
     sched_booking_t none = {.booking_id = "bk-ana-2", .bird_id = "b-ana", .status = "unavailable"};
     s_put_booking (txn, self, &none);
@@ -120,12 +113,8 @@ s_fill (zhub_txn_t *txn, void *arg)
                             .start = 9000000,
                             .end = 9900000};
     s_put_booking (txn, self, &luis);
-    s_put_timer (txn, self, 9000000 - 7200000LL, "reminder:bk-luis:1",
-                 "{\"kind\":\"reminder\",\"booking_id\":\"bk-luis\",\"index\":1}");
     zhub_txn_put (txn, self->inbound, "b-luis", 6, stamp, 8);
-    //  nobody's: periodic timers, tokens, the round-robin position
-    s_put_timer (txn, self, 100, "reconcile", "{\"kind\":\"reconcile\",\"since\":1}");
-    s_put_timer (txn, self, 200, "token:google", "{\"kind\":\"token\",\"provider\":\"google\"}");
+    //  nobody's: tokens, the round-robin position
     s_put (txn, self->tokens, "google", 6, "sealed-token-bytes");
     uint8_t rr[8];
     zhub_store_key_u64 (rr, 3);
@@ -134,17 +123,18 @@ s_fill (zhub_txn_t *txn, void *arg)
 }
 
 typedef struct {
-    scheduler_t *self;
+    s_tables_t *self;
+    sched_store_t *db;
     const zhub_forget_t *f;
     size_t removed;
-    size_t bookings, holds, timers, invitees, tokens, meta, inbound;
+    size_t bookings, holds, invitees, tokens, meta, inbound;
 } s_ctx_t;
 
 static zhub_rc_t
 s_forget (zhub_txn_t *txn, void *arg)
 {
     s_ctx_t *ctx = arg;
-    return scheduler_forget_records (txn, ctx->self, ctx->f, &ctx->removed);
+    return sched_store_forget (ctx->db, txn, ctx->f, &ctx->removed);
 }
 
 static zhub_rc_t
@@ -153,7 +143,6 @@ s_count (zhub_txn_t *txn, void *arg)
     s_ctx_t *ctx = arg;
     ctx->bookings = zhub_txn_count (txn, ctx->self->bookings);
     ctx->holds = zhub_txn_count (txn, ctx->self->holds);
-    ctx->timers = zhub_txn_count (txn, ctx->self->timers);
     ctx->invitees = zhub_txn_count (txn, ctx->self->invitees);
     ctx->tokens = zhub_txn_count (txn, ctx->self->tokens);
     ctx->meta = zhub_txn_count (txn, ctx->self->meta);
@@ -173,11 +162,12 @@ test_store_forgets_bookings_and_what_points_at_them (void)
     CHECK (store != NULL);
     if (!store)
         return;
-    scheduler_t self;
-    memset (&self, 0, sizeof self);
+    zhub_actor_ctx_t actor = {.store = store}; //  the erase queues nothing itself
+    sched_store_t *db = sched_store_new (&actor, NULL, 0, err, sizeof err);
+    CHECK (db != NULL);
+    s_tables_t self;
     CHECK (zhub_store_table (store, "bookings", &self.bookings) == 0);
     CHECK (zhub_store_table (store, "holds", &self.holds) == 0);
-    CHECK (zhub_store_table (store, "timers", &self.timers) == 0);
     CHECK (zhub_store_table (store, "tokens", &self.tokens) == 0);
     CHECK (zhub_store_table (store, "meta", &self.meta) == 0);
     CHECK (zhub_store_table (store, "invitees", &self.invitees) == 0);
@@ -187,13 +177,13 @@ test_store_forgets_bookings_and_what_points_at_them (void)
 
     zhub_forget_t f;
     CHECK (zhub_test_forget (ZHUB_TEST_ANA_FORGET, &f) == ZHUB_OK);
-    s_ctx_t ctx = {.self = &self, .f = &f};
+    s_ctx_t ctx = {.self = &self, .db = db, .f = &f};
     CHECK (zhub_store_write (store, s_forget, &ctx) == ZHUB_OK);
-    //  3 bookings, 1 hold, 2 reminders, 2 invitee links, 1 inbound time
-    CHECK (ctx.removed == 9);
+    //  3 bookings, 1 hold, 2 invitee links, 1 inbound time
+    CHECK (ctx.removed == 7);
     zhub_store_read (store, s_count, &ctx);
     CHECK (ctx.bookings == 1 && ctx.holds == 1 && ctx.invitees == 0 && ctx.inbound == 1);
-    CHECK (ctx.timers == 3 && ctx.tokens == 1 && ctx.meta >= 1);
+    CHECK (ctx.tokens == 1 && ctx.meta >= 1);
     CHECK (zhub_store_write (store, s_forget, &ctx) == ZHUB_OK);
     CHECK (ctx.removed == 0);
 
@@ -206,9 +196,10 @@ test_store_forgets_bookings_and_what_points_at_them (void)
     CHECK (zhub_test_file_contains (path, "+5215598765432"));
     //  the handles still name the same tables after the compaction
     zhub_store_read (store, s_count, &ctx);
-    CHECK (ctx.bookings == 1 && ctx.holds == 1 && ctx.timers == 3 && ctx.tokens == 1);
+    CHECK (ctx.bookings == 1 && ctx.holds == 1 && ctx.tokens == 1);
 
     zhub_forget_clear (&f);
+    sched_store_destroy (&db);
     zhub_store_destroy (&store);
     CHECK (zhub_test_remove_dir (dir) == 0);
 }

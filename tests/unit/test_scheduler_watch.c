@@ -2,12 +2,14 @@
 //  Graph subscriptions): when a renewal is due, the bodies Google and Graph
 //  get, reading their answers, the record kept per calendar, which
 //  settings turn them off; and on a real store, that the renewal timers
-//  are armed once per calendar across restarts, again when the public URL
-//  moves, and that leftover timers and switched-off platforms are dropped
-//  without a call.
+//  (messages in the outbox) are armed once per calendar across restarts,
+//  again when the public URL moves, and that timers re-armed since and
+//  switched-off platforms are dropped without a call.
 #include "scheduler_internal.h"
 #include "scheduler_watch.h"
 #include "zhub_test.h"
+#include "zhub_test_actor.h"
+#include "zhub_test_outbox.h"
 
 #include <unistd.h>
 
@@ -177,6 +179,8 @@ test_addresses_names_and_channel_ids (void)
     CHECK (!strncmp (b, "sub:graph:", 10) && strlen (b) == 10 + 16);
     CHECK_STR (a, c);
     CHECK (strcmp (a + 11, b + 10) == 0); //  the hash is of the calendar alone
+    //  the key stored: 8 bytes of SHA-256(calendar) in hex
+    CHECK_STR (a, "sub:google:fec236b47a1c1e7d");
     //  a calendar id of any length fits a key
     char long_id[600];
     memset (long_id, 'x', sizeof long_id - 1);
@@ -340,7 +344,7 @@ test_record_round_trip_and_when_to_arm (void)
 }
 
 //  -------------------------------------------------------------------
-//  On a real store
+//  On a real store, with the timers in the outbox
 
 static const char *s_agents =
     "{\"agents\":[{\"id\":\"ana\",\"email\":\"ana@x.mx\",\"platform\":\"google\"},"
@@ -348,35 +352,28 @@ static const char *s_agents =
     "{\"id\":\"luis\",\"email\":\"luis@x.mx\",\"platform\":\"graph\"}]}";
 
 typedef struct {
-    scheduler_t *self;
-    size_t timers;  //  timers named sub:*
-    size_t watches; //  records
-    size_t armed;   //  records with a timer
-    int64_t due[4]; //  their timers, in key order
+    zhub_table_t watches; //  the store's table of records (scheduler_store.h)
+    size_t watches_n;     //  records
+    size_t armed;         //  records with a timer
+    int64_t due[2];       //  their timers, Google's then Graph's
 } s_count_t;
 
 static zhub_rc_t
 s_count_fn (zhub_txn_t *txn, void *arg)
 {
     s_count_t *c = arg;
-    c->timers = c->watches = c->armed = 0;
-    zhub_cursor_t *cursor = zhub_cursor_open (txn, c->self->timers);
+    c->watches_n = c->armed = 0;
+    c->due[0] = c->due[1] = 0;
+    zhub_cursor_t *cursor = zhub_cursor_open (txn, c->watches);
     const void *key, *value;
     size_t key_size, value_size;
     zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
     while (rc == ZHUB_OK) {
-        if (key_size > 12 && !memcmp ((const char *)key + 8, "sub:", 4) && c->timers < 4)
-            c->due[c->timers++] = (int64_t)zhub_store_u64 (key);
-        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
-    }
-    zhub_cursor_destroy (&cursor);
-    cursor = zhub_cursor_open (txn, c->self->watches);
-    rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
-    while (rc == ZHUB_OK) {
         sched_watch_t w;
         if (sched_watch_decode (value, value_size, &w) == 0) {
-            c->watches++;
+            c->watches_n++;
             c->armed += w.timer_due > 0;
+            c->due[w.platform] = w.timer_due;
             sched_watch_clear (&w);
         }
         rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
@@ -385,29 +382,18 @@ s_count_fn (zhub_txn_t *txn, void *arg)
     return ZHUB_OK;
 }
 
-//  Puts a timer as an older zhub armed Google channels.
+//  Makes both records look made (an id, delivering to public URL
+//  `address`), renewal at due (the timer of an earlier start).
 typedef struct {
-    scheduler_t *self;
+    zhub_table_t watches;
     int64_t due;
     const char *address;
-} s_put_t;
+} s_made_t;
 
-static zhub_rc_t
-s_legacy_fn (zhub_txn_t *txn, void *arg)
-{
-    s_put_t *l = arg;
-    json_t *what = json_pack ("{s:s, s:s}", "kind", "watch", "calendar", "ana@x.mx");
-    zhub_rc_t rc = scheduler_put_timer (txn, l->self, l->due, "watch:ana@x.mx", what);
-    json_decref (what);
-    return rc;
-}
-
-//  Makes both records look made (an id, delivering to public URL
-//  `address`), renewal at due.
 static zhub_rc_t
 s_made_fn (zhub_txn_t *txn, void *arg)
 {
-    s_put_t *m = arg;
+    s_made_t *m = arg;
     const char *targets[2] = {"ana@x.mx", "luis@x.mx"};
     for (int p = SCHED_GOOGLE; p <= SCHED_GRAPH; p++) {
         char name[SCHED_WATCH_NAME_BYTES];
@@ -415,13 +401,9 @@ s_made_fn (zhub_txn_t *txn, void *arg)
         const void *value;
         size_t size;
         sched_watch_t w;
-        if (zhub_txn_get (txn, m->self->watches, name, strlen (name), &value, &size) != ZHUB_OK
+        if (zhub_txn_get (txn, m->watches, name, strlen (name), &value, &size) != ZHUB_OK
             || sched_watch_decode (value, size, &w))
             return ZHUB_ERROR;
-        size_t key_size;
-        uint8_t *key = scheduler_timer_key (w.timer_due, name, &key_size);
-        zhub_txn_del (txn, m->self->timers, key, key_size);
-        free (key);
         s_set_str (&w.id, "made-1");
         char *address = sched_watch_address (m->address, (sched_platform_t)p);
         s_set_str (&w.address, address);
@@ -429,102 +411,141 @@ s_made_fn (zhub_txn_t *txn, void *arg)
         w.timer_due = m->due;
         w.expires_at = m->due + HOUR;
         char *text = sched_watch_encode (&w);
-        zhub_txn_put (txn, m->self->watches, name, strlen (name), text, strlen (text));
+        zhub_txn_put (txn, m->watches, name, strlen (name), text, strlen (text));
         free (text);
-        json_t *what = json_pack ("{s:s, s:s, s:s}", "kind", "subscription", "platform",
-                                  p == SCHED_GOOGLE ? "google" : "graph", "target", targets[p]);
-        scheduler_put_timer (txn, m->self, m->due, name, what);
-        json_decref (what);
         sched_watch_clear (&w);
     }
     return ZHUB_OK;
 }
 
+//  A restart: the API clients made again, the tables opened, the timers
+//  that are not armed armed.
 static void
-s_open (zhub_store_t *store, scheduler_t *self, zhub_actor_ctx_t *ctx)
+s_reopen (zhub_actor_ctx_t *ctx)
 {
-    memset (ctx, 0, sizeof *ctx);
-    ctx->store = store;
-    ctx->state = self;
+    scheduler_close (ctx);
     CHECK (scheduler_open (ctx) == 0);
+}
+
+//  The watch timers in the outbox now (taken out of it) into box; their
+//  count.
+static size_t
+s_timers (zhub_actor_ctx_t *ctx, zhub_test_outbox_t *box)
+{
+    CHECK (zhub_test_outbox_take (ctx->store, box) == 0);
+    size_t n = zhub_test_outbox_count (box, SCHED_TIMER_WATCH_TOPIC);
+    CHECK (n == box->count); //  nothing else
+    return n;
+}
+
+//  Runs the route on timer message msg.
+static const char *
+s_fire (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg)
+{
+    zhub_outcome_t out;
+    memset (&out, 0, sizeof out);
+    zhub_test_handle (scheduler_handle_timer_watch, ctx, msg, &out);
+    CHECK (out.rc == ZHUB_OK);
+    return out.outcome ? out.outcome : "";
 }
 
 static void
 test_timers_are_armed_once_per_calendar_across_restarts (void)
 {
-    char dir[] = "/tmp/zhub-watch-XXXXXX";
-    CHECK (mkdtemp (dir) != NULL);
-    zhub_store_config_t config = {.data_dir = dir, .process = "scheduler"};
-    char err[256];
-    zhub_store_t *store = zhub_store_open (&config, err, sizeof err);
-    CHECK (store != NULL);
+    char dir[] = "/tmp/zhub-watch-XXXXXX", err[256];
     scheduler_t self;
     memset (&self, 0, sizeof self);
     json_t *section = s_json (s_agents);
     CHECK (sched_config_from_json (section, &self.cfg, err, sizeof err) == 0);
     json_decref (section);
     self.watch = s_on ();
-    zhub_actor_ctx_t ctx;
-    s_count_t count = {.self = &self};
-
+    zhub_actor_spec_t spec = {.open = scheduler_open, .close = scheduler_close, .state = &self};
+    zhub_actor_config_t config;
     //  two agents share ana@x.mx: one Google record, one Graph record,
     //  each with a timer due now
     int64_t before = zhub_now_ms ();
-    s_open (store, &self, &ctx);
-    zhub_store_read (store, s_count_fn, &count);
-    CHECK (count.timers == 2 && count.watches == 2 && count.armed == 2);
-    CHECK (count.due[0] >= before && count.due[0] <= zhub_now_ms ());
+    zhub_actor_t *actor = zhub_test_actor_new (dir, "scheduler", &spec, &config);
+    CHECK (actor != NULL);
+    if (!actor)
+        return;
+    zhub_actor_ctx_t *ctx = zhub_actor_ctx (actor);
+    s_count_t count;
+    CHECK (zhub_store_table (ctx->store, "watches", &count.watches) == 0);
+    zhub_test_outbox_t box = {.count = 0};
+    CHECK (s_timers (ctx, &box) == 2);
+    zhub_store_read (ctx->store, s_count_fn, &count);
+    CHECK (count.watches_n == 2 && count.armed == 2);
+    CHECK (box.msgs[0]->deliver_at_ms >= before && box.msgs[0]->deliver_at_ms <= zhub_now_ms ());
+    CHECK (box.msgs[0]->deliver_at_ms == count.due[0]
+           || box.msgs[0]->deliver_at_ms == count.due[1]);
+    CHECK (!strncmp (box.msgs[0]->subject, "sub:", 4));
 
     //  once made, a restart keeps the timers armed before: no second
     //  subscription, no earlier renewal
     int64_t later = zhub_now_ms () + DAY;
-    s_put_t made = {.self = &self, .due = later, .address = self.watch.public_url};
-    CHECK (zhub_store_write (store, s_made_fn, &made) == ZHUB_OK);
-    s_open (store, &self, &ctx);
-    zhub_store_read (store, s_count_fn, &count);
-    CHECK (count.timers == 2 && count.watches == 2 && count.armed == 2);
+    s_made_t made = {.watches = count.watches, .due = later, .address = self.watch.public_url};
+    CHECK (zhub_store_write (ctx->store, s_made_fn, &made) == ZHUB_OK);
+    s_reopen (ctx);
+    CHECK (s_timers (ctx, &box) == 0);
+    zhub_store_read (ctx->store, s_count_fn, &count);
+    CHECK (count.watches_n == 2 && count.armed == 2);
     CHECK (count.due[0] == later && count.due[1] == later);
 
-    //  the public URL moved: both due now, still one timer each
+    //  the public URL moved: both due now, one new timer each; the timers
+    //  of before no longer count and are dropped when they come due
     self.watch.public_url = "https://new.example.com";
-    s_open (store, &self, &ctx);
-    zhub_store_read (store, s_count_fn, &count);
-    CHECK (count.timers == 2 && count.due[0] < later && count.due[1] < later);
+    s_reopen (ctx);
+    CHECK (s_timers (ctx, &box) == 2);
+    zhub_store_read (ctx->store, s_count_fn, &count);
+    CHECK (count.due[0] < later && count.due[1] < later);
+    sched_timer_t old = {
+        .kind = SCHED_TIMER_WATCH, .platform = SCHED_GOOGLE, .target = "ana@x.mx", .due = later};
+    char reason[256];
+    zhub_msg_t *stale =
+        sched_timer_msg (&old, zhub_now_ms (), zhub_now_ms (), reason, sizeof reason);
+    CHECK (stale && stale->deliver_at_ms == later);
+    CHECK_STR (s_fire (ctx, stale), "stale");
+    zhub_msg_destroy (&stale);
 
-    //  switched off: the due timers (and a leftover one from an older zhub)
-    //  fire without a call; the records stay, without timers
-    s_put_t legacy = {.self = &self, .due = 1000};
-    CHECK (zhub_store_write (store, s_legacy_fn, &legacy) == ZHUB_OK);
+    //  switched off: the due timers come and make no call; the records
+    //  stay, without timers
     self.watch.enabled = false;
-    usleep (2000);
-    scheduler_tick (&ctx);
-    zhub_store_read (store, s_count_fn, &count);
-    CHECK (count.timers == 0 && count.watches == 2 && count.armed == 0);
+    for (size_t i = 0; i < box.count; i++)
+        CHECK_STR (s_fire (ctx, box.msgs[i]), "watch_dropped");
+    CHECK (s_timers (ctx, &box) == 0);
+    zhub_store_read (ctx->store, s_count_fn, &count);
+    CHECK (count.watches_n == 2 && count.armed == 0);
     //  switched off at start: nothing is armed
-    s_open (store, &self, &ctx);
-    zhub_store_read (store, s_count_fn, &count);
-    CHECK (count.timers == 0);
+    s_reopen (ctx);
+    CHECK (s_timers (ctx, &box) == 0);
     //  on again: the start re-arms them
     self.watch.enabled = true;
-    s_open (store, &self, &ctx);
-    zhub_store_read (store, s_count_fn, &count);
-    CHECK (count.timers == 2 && count.armed == 2);
+    s_reopen (ctx);
+    CHECK (s_timers (ctx, &box) == 2);
+    zhub_store_read (ctx->store, s_count_fn, &count);
+    CHECK (count.armed == 2);
 
     //  Luis leaves (and Google is off): his record goes when its timer
-    //  fires, Ana's stays without a timer
+    //  comes, Ana's stays without a timer; a second delivery of either
+    //  finds it handled
     sched_config_clear (&self.cfg);
     section = s_json ("{\"agents\":[{\"id\":\"ana\",\"email\":\"ana@x.mx\","
                       "\"platform\":\"google\"}]}");
     CHECK (sched_config_from_json (section, &self.cfg, err, sizeof err) == 0);
     json_decref (section);
     self.watch.channel_token = NULL;
-    usleep (2000);
-    scheduler_tick (&ctx);
-    zhub_store_read (store, s_count_fn, &count);
-    CHECK (count.timers == 0 && count.watches == 1 && count.armed == 0);
+    for (size_t i = 0; i < box.count; i++)
+        CHECK_STR (s_fire (ctx, box.msgs[i]), "watch_dropped");
+    for (size_t i = 0; i < box.count; i++)
+        CHECK_STR (s_fire (ctx, box.msgs[i]), "stale");
+    zhub_store_read (ctx->store, s_count_fn, &count);
+    CHECK (count.watches_n == 1 && count.armed == 0);
+    CHECK (s_timers (ctx, &box) == 0);
 
+    zhub_test_outbox_clear (&box);
+    zhub_actor_destroy (&actor);
+    zhub_actor_config_clear (&config);
     sched_config_clear (&self.cfg);
-    zhub_store_destroy (&store);
     char cmd[128];
     snprintf (cmd, sizeof cmd, "rm -rf %s", dir);
     CHECK (system (cmd) == 0);

@@ -42,6 +42,8 @@ static const struct {
     {"contact.privacyDeletion", "HubSpot subscriptionType"},
     {"conversation.created", "Bird's event name (webhook.bird.conversation.created)"},
     {"conversation.status", "contact-sync's name of a Bird field in its field map"},
+    {"scheduler.secret-key", "a check of zhub doctor"},
+    {"scheduler.bird_channel_id", "a key of the mapping file, named by zhub doctor"},
 };
 
 //  -------------------------------------------------------------------

@@ -304,6 +304,70 @@ test_ai_stage_events_are_read_as_deal_sync_reads_them (void)
     zhub_msg_destroy (&msg);
 }
 
+//  The _parse_data forms read the data they are handed (decoded once by
+//  the runtime), not the message's own bytes: the envelope gives only the
+//  type and the subject.
+static void
+test_parse_data_reads_the_data_it_is_handed (void)
+{
+    char reason[256];
+    zhub_msg_t *msg = s_msg ("tour.scheduled", "contact:b-7",
+                             "{\"booking_id\":\"on-the-wire\",\"start\":\"2030-01-01T10:00:00Z\","
+                             "\"end\":\"2030-01-01T10:30:00Z\"}");
+    json_t *data = json_loads ("{\"booking_id\":\"handed\",\"start\":\"2030-01-01T10:00:00Z\","
+                               "\"end\":\"2030-01-01T10:30:00Z\"}",
+                               0, NULL);
+    zhub_tour_t t;
+    CHECK (zhub_tour_parse_data (msg, data, &t, reason, sizeof reason) == ZHUB_OK);
+    CHECK_STR (t.booking_id, "handed");
+    CHECK_STR (t.bird_contact_id, "b-7");
+    zhub_tour_clear (&t);
+    //  not decoded yet: the message's own data, decoded here
+    CHECK (zhub_tour_parse_data (msg, NULL, &t, reason, sizeof reason) == ZHUB_OK);
+    CHECK_STR (t.booking_id, "on-the-wire");
+    zhub_tour_clear (&t);
+    zhub_msg_destroy (&msg);
+    //  data that is no map is refused
+    msg = s_msg ("tour.canceled", "contact:b-7", "{}");
+    json_decref (data);
+    data = json_loads ("[1]", 0, NULL);
+    CHECK (zhub_tour_parse_data (msg, data, &t, reason, sizeof reason) == ZHUB_REJECT);
+    CHECK (strstr (reason, "data is not a map") != NULL);
+    zhub_msg_destroy (&msg);
+    json_decref (data);
+
+    msg = s_msg ("contact.synced", NULL, "{}");
+    data = json_loads ("{\"bird_contact_id\":\"b-1\",\"hubspot_contact_id\":501}", 0, NULL);
+    zhub_contact_synced_t synced;
+    CHECK (zhub_contact_synced_parse_data (msg, data, &synced, reason, sizeof reason) == ZHUB_OK);
+    CHECK_STR (synced.bird_contact_id, "b-1");
+    CHECK_STR (synced.hubspot_contact_id, "501");
+    zhub_contact_synced_clear (&synced);
+    zhub_msg_destroy (&msg);
+    json_decref (data);
+
+    msg = s_msg ("deal.stage_changed", "contact:b-2", "{}");
+    data = json_loads ("{\"hubspot_deal_id\":\"9001\"}", 0, NULL);
+    zhub_deal_stage_t deal;
+    CHECK (zhub_deal_stage_parse_data (msg, data, &deal, reason, sizeof reason) == ZHUB_OK);
+    CHECK_STR (deal.bird_contact_id, "b-2");
+    CHECK_STR (deal.hubspot_deal_id, "9001");
+    zhub_deal_stage_clear (&deal);
+    zhub_msg_destroy (&msg);
+    json_decref (data);
+
+    msg = s_msg ("qualification.completed", NULL, "{}");
+    data = json_loads ("{\"bird_contact_id\":\"b-3\",\"qualified\":true}", 0, NULL);
+    zhub_ai_stage_t ai;
+    CHECK (zhub_ai_stage_parse_data (msg, data, &ai, reason, sizeof reason) == ZHUB_OK);
+    CHECK_STR (ai.stage, "qualified");
+    zhub_ai_stage_clear (&ai);
+    //  the type still decides: another type is not read
+    CHECK (zhub_deal_stage_parse_data (msg, data, &deal, reason, sizeof reason) == ZHUB_NOTFOUND);
+    zhub_msg_destroy (&msg);
+    json_decref (data);
+}
+
 int
 main (void)
 {
@@ -313,5 +377,6 @@ main (void)
     RUN (test_tour_events_round_trip);
     RUN (test_tours_are_read_as_their_consumers_read_them);
     RUN (test_ai_stage_events_are_read_as_deal_sync_reads_them);
+    RUN (test_parse_data_reads_the_data_it_is_handed);
     TEST_EXIT ();
 }

@@ -107,11 +107,38 @@ test_threads_count_without_losing_any (void)
     zhub_metrics_destroy (&m);
 }
 
+static void
+test_a_touched_series_shows_at_zero_before_its_first_use (void)
+{
+    zhub_metrics_t *m = zhub_metrics_new ();
+    static const double bounds[] = {0.1, 1};
+    zhub_metrics_declare (m, "zhub_x_seconds", ZHUB_HISTOGRAM, "x.", bounds, 2);
+    zhub_metrics_declare (m, "zhub_y_total", ZHUB_COUNTER, "y.", NULL, 0);
+    char *text = zhub_metrics_render (m);
+    CHECK (strstr (text, "zhub_x_seconds_count") == NULL);
+    free (text);
+    zhub_metrics_touch (m, "zhub_x_seconds", "");
+    zhub_metrics_touch (m, "zhub_y_total", "");
+    text = zhub_metrics_render (m);
+    CHECK (strstr (text, "zhub_x_seconds_bucket{le=\"+Inf\"} 0\n") != NULL);
+    CHECK (strstr (text, "zhub_x_seconds_count 0\n") != NULL);
+    CHECK (strstr (text, "zhub_y_total 0\n") != NULL);
+    free (text);
+    //  touching again keeps what was counted
+    zhub_metrics_observe (m, "zhub_x_seconds", "", 0.5);
+    zhub_metrics_touch (m, "zhub_x_seconds", "");
+    text = zhub_metrics_render (m);
+    CHECK (strstr (text, "zhub_x_seconds_count 1\n") != NULL);
+    free (text);
+    zhub_metrics_destroy (&m);
+}
+
 int
 main (void)
 {
     RUN (test_counters_gauges_and_histograms_render_in_the_text_format);
     RUN (test_label_values_are_escaped_and_series_are_bounded);
     RUN (test_threads_count_without_losing_any);
+    RUN (test_a_touched_series_shows_at_zero_before_its_first_use);
     TEST_EXIT ();
 }

@@ -670,8 +670,9 @@ class ActivityLogged(Event):
 
 @dataclass(kw_only=True)
 class ActivityTranscriptFlush(Event):
-    """Write the coalesced transcript of a conversation. NACKed until due: the broker's durable
-    retry is the timer.
+    """Write the coalesced transcript of a conversation. Published with deliverat = due: the broker
+    holds it until then (proto/PROTOCOL.md 6.3), so the timer is durable and spends no delivery
+    attempt.
 
     Type `activity.transcript.flush`, subject transcript:<conversation id>.
     Produced by: activity-log.
@@ -870,6 +871,121 @@ class TourUnavailable(Event):
     alternatives: List[Dict[str, Any]]
     conversation_id: Optional[Id] = None
     location: Optional[str] = None
+
+
+@dataclass(kw_only=True)
+class SchedulerTimerReminder(Event):
+    """The scheduler's timer: a booking's reminder is due. Held by the broker until then
+    (deliverat); dropped when it arrives for a booking canceled, erased or moved since, else the
+    scheduler publishes tour.reminder.
+
+    Type `scheduler.timer.reminder`, subject booking:<booking id>.
+    Produced by: scheduler (when a tour is booked or moved).
+    Consumed by: scheduler.
+    Other fields: allowed (open, in extra).
+
+    - booking_id (id, required): the booking
+    - reminder (integer >= 0, required): which reminder of the booking: 0 for the first
+    - start (time, required): the tour's start it was armed for (a moved tour has other
+      reminders)
+    - due (integer >= 0, required): unix ms when the timer is due
+    - hop (integer >= 0): held again how many times: a timer due beyond the broker's limit
+    """
+    TYPE: ClassVar[str] = 'scheduler.timer.reminder'
+    PATTERN: ClassVar[Optional[str]] = None
+    SUBJECT: ClassVar[str] = 'booking:<booking id>'
+    FIELDS: ClassVar[Tuple[Tuple[str, str], ...]] = (
+        ('booking_id', 'booking_id'),
+        ('reminder', 'reminder'),
+        ('start', 'start'),
+        ('due', 'due'),
+        ('hop', 'hop'),)
+    booking_id: Id
+    reminder: int
+    start: Time
+    due: int
+    hop: Optional[int] = None
+
+
+@dataclass(kw_only=True)
+class SchedulerTimerReconcile(Event):
+    """The scheduler's timer: contact.reconcile is due. Each one arms the next, every
+    reconcile_every.
+
+    Type `scheduler.timer.reconcile`, subject reconcile.
+    Produced by: scheduler.
+    Consumed by: scheduler.
+    Other fields: allowed (open, in extra).
+
+    - since (time, required): the since of the contact.reconcile it publishes
+    - due (integer >= 0, required): unix ms when the timer is due
+    - hop (integer >= 0): held again how many times: a timer due beyond the broker's limit
+    """
+    TYPE: ClassVar[str] = 'scheduler.timer.reconcile'
+    PATTERN: ClassVar[Optional[str]] = None
+    SUBJECT: ClassVar[str] = 'reconcile'
+    FIELDS: ClassVar[Tuple[Tuple[str, str], ...]] = (
+        ('since', 'since'),
+        ('due', 'due'),
+        ('hop', 'hop'),)
+    since: Time
+    due: int
+    hop: Optional[int] = None
+
+
+@dataclass(kw_only=True)
+class SchedulerTimerToken(Event):
+    """The scheduler's timer: an OAuth token is to be refreshed before it expires. Dropped when the
+    token was refreshed since.
+
+    Type `scheduler.timer.token`, subject token:<provider>.
+    Produced by: scheduler.
+    Consumed by: scheduler.
+    Other fields: allowed (open, in extra).
+
+    - provider (one of `google`, `graph`, required): whose OAuth token to refresh
+    - due (integer >= 0, required): unix ms when the timer is due
+    - hop (integer >= 0): held again how many times: a timer due beyond the broker's limit
+    """
+    TYPE: ClassVar[str] = 'scheduler.timer.token'
+    PATTERN: ClassVar[Optional[str]] = None
+    SUBJECT: ClassVar[str] = 'token:<provider>'
+    FIELDS: ClassVar[Tuple[Tuple[str, str], ...]] = (
+        ('provider', 'provider'),
+        ('due', 'due'),
+        ('hop', 'hop'),)
+    provider: Literal["google", "graph"]
+    due: int
+    hop: Optional[int] = None
+
+
+@dataclass(kw_only=True)
+class SchedulerTimerWatch(Event):
+    """The scheduler's timer: a calendar's Google channel or Graph subscription is to be renewed.
+    Dropped when the renewal was armed again since.
+
+    Type `scheduler.timer.watch`, subject sub:<platform>:<16 hex of SHA-256 of the calendar>.
+    Produced by: scheduler.
+    Consumed by: scheduler.
+    Other fields: allowed (open, in extra).
+
+    - platform (one of `google`, `graph`, required): the calendar's platform
+    - target (string, required): the Google calendar id or Graph mailbox
+    - due (integer >= 0, required): unix ms when the timer is due
+    - hop (integer >= 0): held again how many times: a timer due beyond the broker's limit
+    """
+    TYPE: ClassVar[str] = 'scheduler.timer.watch'
+    PATTERN: ClassVar[Optional[str]] = None
+    SUBJECT: ClassVar[str] = 'sub:<platform>:<16 hex of SHA-256 of the calendar>'
+    FIELDS: ClassVar[Tuple[Tuple[str, str], ...]] = (
+        ('platform', 'platform'),
+        ('target', 'target'),
+        ('due', 'due'),
+        ('hop', 'hop'),)
+    platform: Literal["google", "graph"]
+    target: str
+    due: int
+    hop: Optional[int] = None
 
 
 @dataclass(kw_only=True)
@@ -1183,6 +1299,10 @@ BY_TYPE = {cls.TYPE: cls for cls in (
     TourCanceled,
     TourReminder,
     TourUnavailable,
+    SchedulerTimerReminder,
+    SchedulerTimerReconcile,
+    SchedulerTimerToken,
+    SchedulerTimerWatch,
     ContactErase,
     ContactForget,
     ContactForgotten,
