@@ -202,6 +202,43 @@ def test_policy(overlay):
                 assert so["spec"]["fallback"]["replicas"] >= 1
     assert "zhub-broker" not in scaled
 
+    # the bus: CURVE everywhere; each workload mounts its own key (a Secret
+    # per process: its certificate and the broker's public key) and no
+    # other process's; the broker its own and the allow-list
+    for proc in ["broker", "gateway"] + actors():
+        spec = workloads["zhub-" + proc]["spec"]["template"]["spec"]
+        c = spec["containers"][0]
+        env = {e["name"]: e.get("value") for e in c.get("env", [])}
+        assert env.get("ZHUB_BUS_SECURITY") == "curve", proc
+        volumes = {v["name"]: v for v in spec.get("volumes", [])}
+        mounted = {m["mountPath"]: volumes.get(m["name"], {}) for m in c["volumeMounts"]}
+
+        def source(path, key=None):
+            """The Secret (or ConfigMap) volume mounted where path is read,
+            checked to carry the file named (key), else None."""
+            folder, name = os.path.split(path) if key is None else (path, None)
+            vol = mounted.get(folder, {})
+            ref = vol.get("secret") or vol.get("configMap")
+            if not ref:
+                return None
+            if name is not None and "items" in ref and \
+                    name not in [i["path"] for i in ref["items"]]:
+                return None
+            return ref.get("secretName") or ref.get("name")
+
+        bus_secrets = sorted(v["secret"]["secretName"] for v in volumes.values()
+                             if v.get("secret", {}).get("secretName", "").startswith("zhub-bus-"))
+        if proc == "broker":
+            assert source(env["ZHUB_BROKER_CERT"]) == "zhub-bus-broker"
+            assert source(env["ZHUB_BUS_KEYS"], key="dir") == "zhub-bus-allow"
+            assert bus_secrets == ["zhub-bus-allow", "zhub-bus-broker"], bus_secrets
+        else:
+            own = "zhub-bus-" + proc
+            assert source(env["ZHUB_BUS_CERT"]) == own, (proc, env.get("ZHUB_BUS_CERT"))
+            assert source(env["ZHUB_BROKER_PUBLIC_KEY"]) == own, proc
+            assert bus_secrets == [own], (proc, bus_secrets)
+            assert "ZHUB_BROKER_CERT" not in env and "ZHUB_BUS_KEYS" not in env, proc
+
     # credentials and settings: every key a pod reads exists (or is optional)
     secrets = {k for d in by_kind.get("Secret", []) for k in d.get("stringData", {})}
     settings = {k for d in by_kind["ConfigMap"] if d["metadata"]["name"].startswith("zhub-settings")

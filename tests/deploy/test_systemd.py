@@ -46,6 +46,19 @@ def test_one_unit_per_process_each_with_its_own_state_directory():
         ports = [e.split(":")[-1] for e in s["Environment"] if "ADMIN_LISTEN" in e]
         assert len(ports) == 1, proc
         seen.add("port " + ports[0])
+        # the bus: CURVE, its own key from /etc/zhub/keys as a credential
+        env = dict(e.split("=", 1) for e in s["Environment"])
+        assert env["ZHUB_BUS_SECURITY"] == "curve", proc
+        creds = dict(c.split(":", 1) for c in s.get("LoadCredential", []))
+        if proc == "broker":
+            assert creds == {"bus.key_secret": "/etc/zhub/keys/broker.key_secret"}
+            assert env["ZHUB_BROKER_CERT"] == "%d/bus.key_secret"
+            assert env["ZHUB_BUS_KEYS"] == "/etc/zhub/keys/allow"
+        else:
+            assert creds == {"bus.key_secret": "/etc/zhub/keys/%s.key_secret" % proc,
+                             "broker.key": "/etc/zhub/keys/broker.key"}, proc
+            assert env["ZHUB_BUS_CERT"] == "%d/bus.key_secret"
+            assert env["ZHUB_BROKER_PUBLIC_KEY"] == "%d/broker.key"
     assert len(seen) == 2 * len(processes())
     assert len(units) == len(processes()) + 1  # and zhub-backup.service
 
