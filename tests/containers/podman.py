@@ -7,7 +7,10 @@ and containers that the tests start and always remove.
 Every zhub container runs with the host's network (--network host) and
 listens on 127.0.0.1 only, like the integration tests' processes; the
 stand-ins run on the host as there. Each process keeps its store on a named
-volume mounted on its folder, as in compose and Kubernetes.
+volume mounted on its folder, as in compose and Kubernetes. The bus runs
+with CURVE, the programs' default (ZHUB_BUS_SECURITY is never passed in):
+the keys are made by the image's own `zhub keys new --all` (make_keys) and
+each container gets only its own, as deploy/compose.yaml mounts them.
 
 The base and the image are kept in podman's store between runs: the base is
 made once per machine (or when ZHUB_CONTAINER_BASE names another image), and
@@ -115,15 +118,22 @@ def ensure_base():
     return BASE_IMAGE
 
 
+_BUILT = set()   # what this test process built already (one checkout, one run)
+
+
 def ensure_image():
     """The zhub image of this checkout (deploy/Containerfile on the base),
-    and its per-process targets, tagged TAG and TAG-<process>."""
+    and its per-process targets, tagged TAG and TAG-<process>. Built once
+    per test process (the sources do not change during a test)."""
+    if TAG in _BUILT:
+        return TAG
     ensure_base()
     with _locked():
         started = time.monotonic()
         podman("build", "-f", os.path.join(ROOT, "deploy", "Containerfile"),
                "--build-arg", "BASE=" + BASE_IMAGE, "--layers", "-t", TAG, ROOT, timeout=1800)
         figure("image build: %.0f s (cached layers reused)" % (time.monotonic() - started))
+    _BUILT.add(TAG)
     return TAG
 
 
@@ -132,11 +142,49 @@ def ensure_target(process):
     layers as TAG, its entrypoint the process."""
     ensure_image()
     tag = "%s-%s" % (TAG, process)
+    if tag in _BUILT:
+        return tag
     with _locked():
         podman("build", "-f", os.path.join(ROOT, "deploy", "Containerfile"),
                "--build-arg", "BASE=" + BASE_IMAGE, "--layers", "--target", "zhub-" + process,
                "-t", tag, ROOT, timeout=1800)
+    _BUILT.add(tag)
     return tag
+
+
+#  the image's user: the keys it must read are its own
+IMAGE_UID = 10001
+
+
+def make_keys(path):
+    """The broker's key and every program's, made in path by the image's
+    `zhub keys new --all` (so as the image's user, who must read the secret
+    certificates, mode 0600): path/<name>.key_secret, path/broker.key and
+    the allow-list path/allow."""
+    os.makedirs(path, exist_ok=True)
+    os.chown(path, IMAGE_UID, IMAGE_UID)
+    podman("run", "--rm", "--network", "none", "-v", "%s:/keys" % path, TAG,
+           "keys", "new", "--all", "--keys", "/keys/allow", "--out", "/keys")
+    return path
+
+
+def key_mounts(keys, process):
+    """The options and variables that give one process its bus key, as
+    deploy/compose.yaml does: the broker its certificate and the allow-list,
+    any other process only its own certificate and the broker's public key."""
+    if process == "broker":
+        return (["-v", "%s/broker.key_secret:/etc/zhub/bus.key_secret:ro" % keys,
+                 "-v", "%s/allow:/etc/zhub/keys:ro" % keys],
+                {"ZHUB_BROKER_CERT": "/etc/zhub/bus.key_secret", "ZHUB_BUS_KEYS": "/etc/zhub/keys"})
+    return (["-v", "%s/%s.key_secret:/etc/zhub/bus.key_secret:ro" % (keys, process),
+             "-v", "%s/broker.key:/etc/zhub/broker.key:ro" % keys],
+            {"ZHUB_BUS_CERT": "/etc/zhub/bus.key_secret",
+             "ZHUB_BROKER_PUBLIC_KEY": "/etc/zhub/broker.key"})
+
+
+#  set per container by key_mounts, or left to the image's default (curve)
+BUS_VARIABLES = ("ZHUB_BUS_SECURITY", "ZHUB_BUS_CERT", "ZHUB_BROKER_PUBLIC_KEY",
+                 "ZHUB_BROKER_CERT", "ZHUB_BUS_KEYS")
 
 
 def inspect(name):
@@ -158,13 +206,17 @@ class Containers:
             self.volumes.append(name)
         return name
 
-    def run(self, name, process, env, image=None, extra=(), entrypoint=True, ready="event=ready",
-            ready_timeout=60):
+    def run(self, name, process, env, keys, image=None, extra=(), entrypoint=True,
+            ready="event=ready", ready_timeout=60):
         """Starts zhub-<process> in a container called <prefix>-<name>, its
-        store on a named volume; waits for its ready line."""
+        store on a named volume and its bus key from keys (make_keys);
+        waits for its ready line."""
         full = "%s-%s" % (self.prefix, name)
         argv = ["run", "-d", "--name", full, "--network", "host",
                 "-v", "%s:/var/lib/zhub/%s" % (self.volume(process), process)]
+        mounts, bus = key_mounts(keys, process)
+        env = dict({k: v for k, v in env.items() if k not in BUS_VARIABLES}, **bus)
+        argv += mounts
         for key, value in sorted(env.items()):
             if key.startswith("ZHUB_") and key != "ZHUB_DATA_DIR" and key != "ZHUB_BUILD_DIR":
                 argv += ["-e", "%s=%s" % (key, value)]

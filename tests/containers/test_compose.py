@@ -3,7 +3,8 @@ podman's Docker-compatible socket, as an operator would with the shipped
 files and a filled-in .env: every service starts, answers its health check,
 and a signed webhook sent to the published gateway port reaches the
 stand-in HubSpot through the broker and contact-sync, all by service name
-on compose's own network (the stand-ins run as two more services, from
+on compose's own network, the bus on CURVE with the keys the image's
+`zhub keys new --all` made (ZHUB_KEYS_DIR) (the stand-ins run as two more services, from
 tests/containers/compose.peers.yaml).
 
 Health checks: podman runs them from systemd timers, and the test machines
@@ -11,6 +12,7 @@ have no systemd, so the test runs each container's check itself
 (`podman healthcheck run`), which is what docker-compose's
 `depends_on: condition: service_healthy` waits for."""
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -69,6 +71,7 @@ def test_compose_brings_up_every_service_and_carries_a_webhook(tmp_path, socket_
     if not shutil.which("docker-compose"):
         pytest.fail("docker-compose is not installed (./dev test installs it)")
     image = podman.ensure_image()
+    keys = podman.make_keys(os.path.join(str(tmp_path), "keys"))
     peers = peers_image()
     gateway_port, hubspot_port, bird_port = free_port(), free_port(), free_port()
     project = "zhubtest%d" % os.getpid()
@@ -87,6 +90,7 @@ def test_compose_brings_up_every_service_and_carries_a_webhook(tmp_path, socket_
         "ZHUB_BIRD_WORKSPACE_ID": WORKSPACE,
         "ZHUB_HUBSPOT_BASE_URL": "http://hubspot:8090", "ZHUB_BIRD_BASE_URL": "http://bird:8092",
         "ZHUB_SECRET_KEY": "ab" * 32, "ZHUB_HUBSPOT_BATCH_WINDOW": "0",
+        "ZHUB_KEYS_DIR": keys,
     }
     with open(env_file, "w") as f:
         for key, value in settings.items():
@@ -156,11 +160,16 @@ def test_compose_brings_up_every_service_and_carries_a_webhook(tmp_path, socket_
                     if c["properties"].get("bird_contact_id") == contact["id"]]
         found = wait_until(in_hubspot, timeout=90, what="the contact in the HubSpot stand-in")
         assert found[0]["properties"]["firstname"] == "Elena"
-        # the restart policy is what compose asked for
+        # the restart policy is what compose asked for, and the bus is CURVE
         for name in project_containers():
             info = podman.inspect(name)
-            if info["Config"]["Labels"].get("com.docker.compose.service") in zhub_services:
+            service = info["Config"]["Labels"].get("com.docker.compose.service")
+            if service in zhub_services:
                 assert info["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped", name
+                logs = podman.podman("logs", name, check=False)
+                text = logs.stdout + logs.stderr
+                # json logs: "security":"curve" (broker, gateway), "bus":"curve" (actors)
+                assert re.search(r'"(security|bus)":"curve"', text), (service, text[-2000:])
     except AssertionError:
         for name in project_containers():
             print("==== %s ====\n%s" % (name, podman.podman("logs", name, check=False).stderr[-3000:]))
