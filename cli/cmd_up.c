@@ -99,22 +99,22 @@ s_curve_keys (zhub_supervisor_t *sup, const char *const *programs, size_t count)
     setenv ("ZHUB_BUS_SECURITY", "curve", 1);
     setenv ("ZHUB_BUS_KEYS", keys, 1);
     for (size_t k = 0; k < zhub_cli_program_key_count; k++) {
-        bool broker = zhub_cli_program_keys[k].key == NULL;
-        const char *name = broker ? "broker" : zhub_cli_program_keys[k].key;
-        if (zhub_cli_key_ensure (name, broker ? "" : zhub_cli_program_keys[k].publish,
-                                 broker ? "" : zhub_cli_program_keys[k].consume, zhub_cli_program_keys[k].admin,
-                                 broker ? NULL : keys, secrets, path, sizeof path))
+        const zhub_cli_program_key_t *entry = &zhub_cli_program_keys[k];
+        bool broker = entry->key == NULL;
+        const char *name = broker ? "broker" : entry->key;
+        if (zhub_cli_key_ensure (name, broker ? "" : entry->publish, broker ? "" : entry->consume,
+                                 entry->admin, broker ? NULL : keys, secrets, path, sizeof path))
             return -1;
         if (broker) {
             setenv ("ZHUB_BROKER_CERT", path, 1);
             snprintf (broker_public, sizeof broker_public, "%s/broker.key", secrets);
             setenv ("ZHUB_BROKER_PUBLIC_KEY", broker_public, 1);
-        } else if (!zhub_cli_program_keys[k].program)
+        } else if (!entry->program)
             s_say ("  CLI key           export ZHUB_BUS_SECURITY=curve ZHUB_BUS_CERT=%s "
                    "ZHUB_BROKER_PUBLIC_KEY=%s\n",
                    path, broker_public);
-        for (size_t p = 0; p < count && zhub_cli_program_keys[k].program && !broker; p++)
-            if (programs[p] && !strcmp (programs[p], zhub_cli_program_keys[k].program))
+        for (size_t p = 0; p < count && entry->program && !broker; p++)
+            if (programs[p] && !strcmp (programs[p], entry->program))
                 zhub_supervisor_setenv (sup, (int)p, "ZHUB_BUS_CERT", path);
     }
     return 0;
