@@ -51,6 +51,15 @@ int zhub_cli_key_ensure (const char *name, const char *publish, const char *cons
                          const char *keys_dir, const char *out_dir, char *secret_path,
                          size_t secret_size);
 
+//  Every program's bus key (cmd_keys.c): the program (NULL for the CLI's
+//  own key), the key's name (NULL for the broker's), its permissions.
+typedef struct {
+    const char *program, *key, *publish, *consume;
+    bool admin;
+} zhub_cli_program_key_t;
+extern const zhub_cli_program_key_t zhub_cli_program_keys[];
+extern const size_t zhub_cli_program_key_count;
+
 int zhub_cmd_up (int argc, char **argv);
 int zhub_cmd_erase (int argc, char **argv);
 int zhub_cmd_dlq (int argc, char **argv);
@@ -61,6 +70,8 @@ int zhub_cmd_tail (int argc, char **argv);
 int zhub_cmd_audit (int argc, char **argv);
 int zhub_cmd_hubspot (int argc, char **argv);
 int zhub_cmd_doctor (int argc, char **argv);
+int zhub_cmd_backup (int argc, char **argv);
+int zhub_cmd_restore (int argc, char **argv);
 int zhub_cmd_keys (int argc, char **argv);
 
 #endif

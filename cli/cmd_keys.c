@@ -19,10 +19,54 @@
 #include <time.h>
 #include <unistd.h>
 
+//  Every program's key (zhub up --curve, zhub keys new --all): each may
+//  publish and consume what it needs and nothing else (PROTOCOL.md 16;
+//  docs/operations.md "Bus keys" has the same table). The CLI's key "zhub"
+//  is an admin key.
+const zhub_cli_program_key_t zhub_cli_program_keys[] = {
+    {"zhub-broker", NULL, NULL, NULL, false},
+    //  webhooks, and what POST /v1/events tokens may publish with their
+    //  admin.audited records (gateway/tokens.c decides per token; the
+    //  admin topics stay refused: no admin flag)
+    {"zhub-gateway", "gateway", ">", "", false},
+    {"zhub-contact-sync", "contact-sync", "contact.>,dlq.contact-sync",
+     "webhook.bird.>,webhook.hubspot.contact.>,conversation.started,contact.reconcile,"
+     "contact.erase,contact.forget",
+     false},
+    {"zhub-deal-sync", "deal-sync", "deal.>,contact.forgotten",
+     "conversation.stage_changed,qualification.completed,tour.scheduled,webhook.hubspot.deal.>,"
+     "contact.synced,contact.forget",
+     false},
+    {"zhub-dead-letter", "dead-letter", ">", "dlq.>,dead-letter.command.>,contact.forget", false},
+    {"zhub-activity-log", "activity-log", "activity.>,contact.forgotten",
+     "conversation.started,conversation.message,qualification.completed,escalation.triggered,"
+     "tour.scheduled,tour.canceled,tour.calendar_down,contact.synced,deal.stage_changed,"
+     "contact.forget,activity.transcript.flush",
+     false},
+    {"zhub-scheduler", "scheduler", "tour.>,contact.reconcile,contact.forgotten,scheduler.timer.>",
+     "tour.requested,tour.reminder,tour.canceled,webhook.calendly.invitee.>,webhook.google.calendar.changed,"
+     "webhook.graph.updated,webhook.graph.deleted,webhook.bird.whatsapp.inbound,"
+     "webhook.bird.whatsapp.outbound,contact.forget,scheduler.timer.>",
+     false},
+    {"zhub-conversation", "conversation", "conversation.>,contact.forgotten",
+     "webhook.bird.*.inbound,webhook.bird.*.outbound,webhook.bird.conversation.*,"
+     "webhook.whatsapp.message,contact.forget",
+     false},
+    {"zhub-intent", "intent",
+     "intent.>,tour.requested,escalation.triggered,contact.opted_out,contact.forgotten",
+     "conversation.message,intent.workflow.due,tour.requested,escalation.triggered,"
+     "contact.opted_out,contact.forget",
+     false},
+    {NULL, "zhub", ">", ">", true},
+};
+const size_t zhub_cli_program_key_count =
+    sizeof zhub_cli_program_keys / sizeof zhub_cli_program_keys[0];
+
 static const char *s_usage =
     "usage: zhub keys new NAME [--publish PATTERNS] [--consume PATTERNS] [--admin]\n"
     "                          [--keys DIR] [--out DIR]\n"
     "       zhub keys new --broker [--out DIR]\n"
+    "       zhub keys new --all [--keys DIR] [--out DIR]\n"
     "       zhub keys list [--keys DIR] [--json]\n"
     "       zhub keys revoke NAME [--keys DIR]\n"
     "\n"
@@ -40,6 +84,10 @@ static const char *s_usage =
     "  new --broker    the broker's own key pair: OUT/broker.key_secret\n"
     "                  (ZHUB_BROKER_CERT) and OUT/broker.key, whose public key the\n"
     "                  clients need (ZHUB_BROKER_PUBLIC_KEY)\n"
+    "  new --all       the broker's key pair and one key per program (and zhub,\n"
+    "                  an admin key for the CLI), each with what that program\n"
+    "                  publishes and consumes (the table of zhub up --curve);\n"
+    "                  keys already in OUT are kept\n"
     "  list            the allow-list, and the keys revoked\n"
     "  revoke NAME     moves KEYS/NAME.key to KEYS/revoked/: the broker refuses\n"
     "                  that key from its next heartbeat on, on every connection\n"
@@ -164,6 +212,27 @@ s_new (const char *name, const char *publish, const char *consume, bool admin, b
     printf ("%s\n", public_key);
     fprintf (stderr, "zhub keys: %s key %s: secret %s, public %s\n", broker ? "broker" : "client",
              name, secret_path, public_path);
+    return ZHUB_EXIT_OK;
+}
+
+//  new --all: the keys that are missing, each named on stderr.
+static int
+s_new_all (const char *keys_dir, const char *out_dir)
+{
+    for (size_t k = 0; k < zhub_cli_program_key_count; k++) {
+        const zhub_cli_program_key_t *entry = &zhub_cli_program_keys[k];
+        bool broker = entry->key == NULL;
+        const char *name = broker ? "broker" : entry->key;
+        char path[1100];
+        snprintf (path, sizeof path, "%s/%s.key_secret", out_dir, name);
+        struct stat st;
+        bool had = stat (path, &st) == 0;
+        if (zhub_cli_key_ensure (name, broker ? "" : entry->publish, broker ? "" : entry->consume,
+                                 entry->admin, broker ? NULL : keys_dir, out_dir, path,
+                                 sizeof path))
+            return ZHUB_EXIT_FAILURE;
+        fprintf (stderr, "zhub keys: %s %s: %s\n", had ? "kept" : "made", name, path);
+    }
     return ZHUB_EXIT_OK;
 }
 
@@ -296,7 +365,7 @@ zhub_cmd_keys (int argc, char **argv)
     char keys_dir[1024], out_dir[1024];
     s_default_dirs (keys_dir, sizeof keys_dir, out_dir, sizeof out_dir);
     const char *action = NULL, *name = NULL, *publish = NULL, *consume = NULL;
-    bool admin = false, broker = false, json = false;
+    bool admin = false, broker = false, json = false, all = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp (argv[i], "--help") || !strcmp (argv[i], "-h")) {
             fputs (s_usage, stdout);
@@ -307,6 +376,8 @@ zhub_cmd_keys (int argc, char **argv)
             admin = true;
         else if (!strcmp (argv[i], "--broker"))
             broker = true;
+        else if (!strcmp (argv[i], "--all"))
+            all = true;
         else if (!strcmp (argv[i], "--json"))
             json = true;
         else if (!strcmp (argv[i], "--publish") && value)
@@ -337,6 +408,11 @@ zhub_cmd_keys (int argc, char **argv)
     }
     if (strcmp (action, "new"))
         return s_usage_error ("expected new, list or revoke");
+    if (all) {
+        if (name || publish || consume || admin || broker)
+            return s_usage_error ("new --all takes no NAME, no permissions and no --broker");
+        return s_new_all (keys_dir, out_dir);
+    }
     if (broker) {
         if (name || publish || consume || admin)
             return s_usage_error ("new --broker takes no NAME and no permissions");

@@ -84,49 +84,6 @@ static const char *s_defaults[][2] = {
     {"ZHUB_BIRD_WORKSPACE_ID", "10ca1000-0000-4000-8000-000000000001"},
 };
 
-//  The keys of --curve: each program may publish and consume what it needs
-//  and nothing else (PROTOCOL.md 16; docs/operations.md "Bus keys" has the
-//  same table). The CLI's key "zhub" is an admin key.
-static const struct {
-    const char *program, *key, *publish, *consume;
-    bool admin;
-} s_keys[] = {
-    {"zhub-broker", NULL, NULL, NULL, false},
-    //  webhooks, and what POST /v1/events tokens may publish with their
-    //  admin.audited records (gateway/tokens.c decides per token; the
-    //  admin topics stay refused: no admin flag)
-    {"zhub-gateway", "gateway", ">", "", false},
-    {"zhub-contact-sync", "contact-sync", "contact.>,dlq.contact-sync",
-     "webhook.bird.>,webhook.hubspot.contact.>,conversation.started,contact.reconcile,"
-     "contact.erase,contact.forget",
-     false},
-    {"zhub-deal-sync", "deal-sync", "deal.>,contact.forgotten",
-     "conversation.stage_changed,qualification.completed,tour.scheduled,webhook.hubspot.deal.>,"
-     "contact.synced,contact.forget",
-     false},
-    {"zhub-dead-letter", "dead-letter", ">", "dlq.>,dead-letter.command.>,contact.forget", false},
-    {"zhub-activity-log", "activity-log", "activity.>,contact.forgotten",
-     "conversation.started,conversation.message,qualification.completed,escalation.triggered,"
-     "tour.scheduled,tour.canceled,tour.calendar_down,contact.synced,deal.stage_changed,"
-     "contact.forget,activity.transcript.flush",
-     false},
-    {"zhub-scheduler", "scheduler", "tour.>,contact.reconcile,contact.forgotten,scheduler.timer.>",
-     "tour.requested,tour.reminder,tour.canceled,webhook.calendly.invitee.>,webhook.google.calendar.changed,"
-     "webhook.graph.updated,webhook.graph.deleted,webhook.bird.whatsapp.inbound,"
-     "webhook.bird.whatsapp.outbound,contact.forget,scheduler.timer.>",
-     false},
-    {"zhub-conversation", "conversation", "conversation.>,contact.forgotten",
-     "webhook.bird.*.inbound,webhook.bird.*.outbound,webhook.bird.conversation.*,"
-     "webhook.whatsapp.message,contact.forget",
-     false},
-    {"zhub-intent", "intent",
-     "intent.>,tour.requested,escalation.triggered,contact.opted_out,contact.forgotten",
-     "conversation.message,intent.workflow.due,tour.requested,escalation.triggered,"
-     "contact.opted_out,contact.forget",
-     false},
-    {NULL, "zhub", ">", ">", true},
-};
-
 //  --curve: makes the keys that are missing (in $ZHUB_DATA_DIR/secrets and
 //  the broker's allow-list) and points every program at its own.
 static int
@@ -141,23 +98,23 @@ s_curve_keys (zhub_supervisor_t *sup, const char *const *programs, size_t count)
         snprintf (keys, sizeof keys, "%s/broker/keys", data);
     setenv ("ZHUB_BUS_SECURITY", "curve", 1);
     setenv ("ZHUB_BUS_KEYS", keys, 1);
-    for (size_t k = 0; k < sizeof s_keys / sizeof s_keys[0]; k++) {
-        bool broker = s_keys[k].key == NULL;
-        const char *name = broker ? "broker" : s_keys[k].key;
-        if (zhub_cli_key_ensure (name, broker ? "" : s_keys[k].publish,
-                                 broker ? "" : s_keys[k].consume, s_keys[k].admin,
-                                 broker ? NULL : keys, secrets, path, sizeof path))
+    for (size_t k = 0; k < zhub_cli_program_key_count; k++) {
+        const zhub_cli_program_key_t *entry = &zhub_cli_program_keys[k];
+        bool broker = entry->key == NULL;
+        const char *name = broker ? "broker" : entry->key;
+        if (zhub_cli_key_ensure (name, broker ? "" : entry->publish, broker ? "" : entry->consume,
+                                 entry->admin, broker ? NULL : keys, secrets, path, sizeof path))
             return -1;
         if (broker) {
             setenv ("ZHUB_BROKER_CERT", path, 1);
             snprintf (broker_public, sizeof broker_public, "%s/broker.key", secrets);
             setenv ("ZHUB_BROKER_PUBLIC_KEY", broker_public, 1);
-        } else if (!s_keys[k].program)
+        } else if (!entry->program)
             s_say ("  CLI key           export ZHUB_BUS_SECURITY=curve ZHUB_BUS_CERT=%s "
                    "ZHUB_BROKER_PUBLIC_KEY=%s\n",
                    path, broker_public);
-        for (size_t p = 0; p < count && s_keys[k].program && !broker; p++)
-            if (programs[p] && !strcmp (programs[p], s_keys[k].program))
+        for (size_t p = 0; p < count && entry->program && !broker; p++)
+            if (programs[p] && !strcmp (programs[p], entry->program))
                 zhub_supervisor_setenv (sup, (int)p, "ZHUB_BUS_CERT", path);
     }
     return 0;

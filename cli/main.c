@@ -32,6 +32,9 @@ static const struct {
     {"keys", zhub_cmd_keys, "the bus's CURVE keys: new (a client's or the broker's), list,\n"
                             "              revoke (cut off without a restart)"},
     {"hubspot", zhub_cmd_hubspot, "create the custom HubSpot properties the sync needs (setup)"},
+    {"backup", zhub_cmd_backup, "a consistent copy of every LMDB environment under the data\n"
+                                "              dir while the processes run (DEST folder, .tar or -)"},
+    {"restore", zhub_cmd_restore, "bring a backup back into an empty data folder"},
     {"doctor", zhub_cmd_doctor, "check every configured connection live (HubSpot, Bird,\n"
                                 "              calendars, broker, public URL) and say what is wrong"},
 };

@@ -63,10 +63,10 @@ def publish(hub, type_, data, subject=None, id_=None, time_ms=None, bus=None):
             bus.close()
 
 
-def bus_messages(hub, topic, quiet=1.0, timeout=10.0):
+def bus_messages(hub, topic, quiet=1.0, timeout=10.0, curve=None):
     """Every message on topic so far, read by a fresh observer group from
-    the start of the log."""
-    bus = Bus(hub.env["ZHUB_BROKER"], "pytest-observer")
+    the start of the log (with curve, zhub_bus.Curve, on a CURVE bus)."""
+    bus = Bus(hub.env["ZHUB_BROKER"], "pytest-observer", curve=curve)
     try:
         bus.join("observer-%s" % uuid.uuid4().hex[:8], [topic], credit=16, start="earliest")
         found, deadline = [], time.monotonic() + timeout

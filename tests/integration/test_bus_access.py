@@ -4,6 +4,7 @@ from Python (tests/integration/zhub_bus.py). A client whose key is not in
 the allow-list gets nothing; a known key is held to its patterns and to
 the admin flag; a revoked key is cut off without a restart, on the bus and
 on the tap."""
+import json
 import os
 import subprocess
 import time
@@ -292,3 +293,35 @@ def test_a_process_started_before_its_key_is_allowed_gets_in_once_it_is(hub, sec
               os.path.join(secure.env["ZHUB_BUS_KEYS"], "gateway.key"))
     wait_until(lambda: broker_seen() == "ok", 20, 0.2, "the gateway to get in")
     assert "security=curve" in gateway.log_text()
+
+
+def test_keys_new_all_makes_every_programs_key_once_with_its_table_permissions(tmp_path):
+    """`zhub keys new --all` (deploy/README.md, "The bus keys"): the broker's
+    key pair and one key per program with the permissions of zhub up
+    --curve's table, and zhub's admin key; a second run keeps them."""
+    allow, out = str(tmp_path / "allow"), str(tmp_path / "keys")
+
+    def zhub(*args):
+        return subprocess.run([BINARIES["zhub"], "keys"] + list(args), capture_output=True,
+                              text=True, timeout=30)
+    made = zhub("new", "--all", "--keys", allow, "--out", out)
+    assert made.returncode == 0, made.stderr
+    programs = ["gateway", "contact-sync", "deal-sync", "activity-log", "scheduler",
+                "dead-letter", "conversation", "intent"]
+    for name in programs + ["broker", "zhub"]:
+        assert os.stat(os.path.join(out, name + ".key_secret")).st_mode & 0o077 == 0, name
+    assert read_cert(os.path.join(out, "broker.key"))["public"]
+    listed = {k["name"]: k for k in json.loads(
+        zhub("list", "--json", "--keys", allow).stdout)}
+    assert sorted(listed) == sorted(programs + ["zhub"])
+    assert listed["zhub"]["admin"] and not any(listed[p]["admin"] for p in programs)
+    assert "contact.forget" in listed["contact-sync"]["consume"]
+    assert listed["conversation"]["publish"] == ["conversation.>", "contact.forgotten"]
+    assert "conversation.message" in listed["intent"]["consume"]
+    again = zhub("new", "--all", "--keys", allow, "--out", out)
+    assert again.returncode == 0 and "made" not in again.stderr, again.stderr
+    assert {k["name"]: k["public_key"] for k in json.loads(
+        zhub("list", "--json", "--keys", allow).stdout)} == \
+        {n: k["public_key"] for n, k in listed.items()}
+    # --all makes the set: a name or permissions beside it are refused
+    assert zhub("new", "--all", "gateway", "--keys", allow, "--out", out).returncode == 2
