@@ -56,14 +56,18 @@ def test_a_broadcast_reaches_every_replica_each_acking_its_own_copy(hub):
         member.ack(got[name]["tag"])
     # the ordinary message goes to exactly one of them (so does the
     # broker's contact.erased, which follows once all three confirmed)
+    # (collected until both came, not until a quiet second: on a loaded
+    # machine the erase can take longer than that)
     others = []
+    deadline = time.monotonic() + 30
+    while len(others) < 2 and time.monotonic() < deadline:
+        for member in members.values():
+            d = member.recv(0.2)
+            if d is not None:
+                others.append(d["message"]["id"])
+                member.ack(d["tag"])
     for member in members.values():
-        while True:
-            d = member.recv(1)
-            if d is None:
-                break
-            others.append(d["message"]["id"])
-            member.ack(d["tag"])
+        assert member.recv(0.5) is None     # and nothing more
     assert sorted(others) == ["erased:r1", "synced-1"], others
     stats = producer.stats()["groups"]
     for name in members:
