@@ -96,8 +96,8 @@ s_publish_erased (broker_server_t *self, zhub_txn_t *txn, const zhub_forget_t *w
 {
     const char *request = who->request;
     zhub_msg_t *msg = zhub_msg_new ();
-    char *text = zhub_sprintf ("%s%s%s", request, who->replica ? "~" : "",
-                               who->replica ? who->replica : "");
+    char *text =
+        zhub_sprintf ("%s%s%s", request, who->replica ? "~" : "", who->replica ? who->replica : "");
     char *id = zhub_id_bounded ("erased:", text);
     free (text);
     char *subject = zhub_sprintf ("erase:%s", request);

@@ -159,8 +159,7 @@ s_take (s_follow_t *f, const zhub_msg_t *msg, json_t *data, uint64_t offset, siz
     }
     if (!strcmp (msg->type, "contact.forgotten")) {
         json_int_t removed = json_integer_value (json_object_get (data, "removed"));
-        json_t *entry =
-            json_pack ("{s:s, s:I}", "actor", actor ? actor : "?", "removed", removed);
+        json_t *entry = json_pack ("{s:s, s:I}", "actor", actor ? actor : "?", "removed", removed);
         if (replica)
             json_object_set_new (entry, "replica", json_string (replica));
         if (from)
@@ -238,8 +237,7 @@ s_replicas (json_t *stats, uint64_t erase_offset, uint64_t forget_offset)
         bool takes_forget = s_replica_group_of (groups, name, "contact.forget");
         if (!takes_erase && !takes_forget)
             continue;
-        uint64_t last = takes_forget && forget_offset > erase_offset ? forget_offset
-                                                                      : erase_offset;
+        uint64_t last = takes_forget && forget_offset > erase_offset ? forget_offset : erase_offset;
         uint64_t floor = (uint64_t)json_integer_value (json_object_get (group, "floor"));
         const char *tilde = strchr (name, '~');
         json_t *entry = json_pack ("{s:s%, s:s, s:I, s:b}", "group", name, (size_t)(tilde - name),
@@ -338,8 +336,8 @@ zhub_cmd_erase (int argc, char **argv)
     stats = NULL;
     char err[256] = "";
     zhub_puback_t ack = {0};
-    zhub_rc_t rc = client ? zhub_client_publish (client, msg, 5000, &ack, err, sizeof err)
-                          : ZHUB_ERROR;
+    zhub_rc_t rc =
+        client ? zhub_client_publish (client, msg, 5000, &ack, err, sizeof err) : ZHUB_ERROR;
     zhub_msg_destroy (&msg);
     bool done = false;
     json_t *replicas = NULL;

@@ -335,13 +335,13 @@ static const zhub_field_t s_forgotten[] = {
            "who answers: deal-sync, activity-log, scheduler, dead-letter, conversation, intent"),
     F_COUNT ("removed", REQ, "records deleted"),
     F_STR ("replica", OPT, "the answering replica (its instance)"),
-    F_STR ("from", OPT, "the contact-sync replica whose contact.forget this answers"), F_END};
+    F_STR ("from", OPT, "the contact-sync replica whose contact.forget this answers"),
+    F_END};
 
 static const zhub_field_t s_erased[] = {
     F_STR ("request", REQ, "the erase answered"),
     F_COUNT ("redacted", REQ, "retained messages rewritten"),
-    F_STR ("replica", OPT, "the contact-sync replica whose contact.forget this completes"),
-    F_END};
+    F_STR ("replica", OPT, "the contact-sync replica whose contact.forget this completes"), F_END};
 
 static const zhub_field_t s_dlq[] = {
     F_STR ("group", REQ, "the consumer group it failed in"),

@@ -132,7 +132,8 @@ zhub_forget_parse_data (const uint8_t *data, size_t size, zhub_forget_t *f, char
                          ? zhub_mpack_strdup (replica)
                          : NULL;
         if (!f->replica || !zhub_key_name_valid (f->replica)) {
-            s_reason (reason, reason_size, "contact.forget with a data.replica that is not an instance name");
+            s_reason (reason, reason_size,
+                      "contact.forget with a data.replica that is not an instance name");
             rc = ZHUB_REJECT;
         }
     }

@@ -373,8 +373,8 @@ contact_sync_forget_msg (const zhub_msg_t *input, const contact_erase_t *erase, 
                          const json_t *data, int64_t now_ms)
 {
     zhub_msg_t *msg = zhub_msg_new ();
-    char *text = zhub_sprintf ("forget:%s%s%s", erase->request, replica ? "~" : "",
-                               replica ? replica : "");
+    char *text =
+        zhub_sprintf ("forget:%s%s%s", erase->request, replica ? "~" : "", replica ? replica : "");
     zhub_msg_set (&msg->id, text);
     free (text);
     text = zhub_sprintf ("erase:%s", erase->request);

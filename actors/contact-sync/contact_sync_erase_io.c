@@ -364,9 +364,9 @@ s_commit_fn (zhub_txn_t *txn, void *arg)
     const char *replica = commit->ctx->config ? commit->ctx->config->instance : NULL;
     zhub_msg_t *forget =
         contact_sync_forget_msg (commit->msg, commit->erase, replica, commit->forget_data, now);
-    zhub_msg_t *forgotten = zhub_forget_answer (CONTACT_ERASE_ACTOR, replica, NULL,
-                                                commit->erase->request, commit->removed,
-                                                commit->msg->traceparent, now);
+    zhub_msg_t *forgotten =
+        zhub_forget_answer (CONTACT_ERASE_ACTOR, replica, NULL, commit->erase->request,
+                            commit->removed, commit->msg->traceparent, now);
     rc = zhub_actor_outbox_put (commit->ctx, txn, forget);
     if (rc == ZHUB_OK)
         rc = zhub_actor_outbox_put (commit->ctx, txn, forgotten);

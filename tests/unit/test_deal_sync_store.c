@@ -160,7 +160,8 @@ test_forget_removes_every_record_of_the_person (void)
     //  a redelivery: nothing left, the same answer again
     CHECK (s_forget (ctx, ana) == 0);
     zhub_store_read (store, zhub_test_read_outbox, &outbox);
-    CHECK (outbox.count == 2 && outbox.last && !strcmp (outbox.last->id, "forgotten:deal-sync:r1~test-replica"));
+    CHECK (outbox.count == 2 && outbox.last
+           && !strcmp (outbox.last->id, "forgotten:deal-sync:r1~test-replica"));
 
     //  once compacted, the file holds none of her ids; Bob's are there
     CHECK (zhub_store_compact (store, err, sizeof err) == 0);

@@ -328,8 +328,8 @@ test_each_replica_answers_each_forget_under_its_own_id (void)
 {
     zhub_forget_t f;
     char reason[128] = "";
-    CHECK (s_parse ("{\"request\":\"r1\",\"replica\":\"cs-b\",\"identifiers\":[\"x\"]}", &f,
-                    reason, sizeof reason)
+    CHECK (s_parse ("{\"request\":\"r1\",\"replica\":\"cs-b\",\"identifiers\":[\"x\"]}", &f, reason,
+                    sizeof reason)
            == ZHUB_OK);
     CHECK_STR (f.replica, "cs-b");
     uint8_t *data;
