@@ -18,6 +18,12 @@
 #include <stdint.h>
 
 #define BROKER_ERASE_TOPIC ZHUB_FORGET_TOPIC
+//  The request contact-sync answers with contact.forget. Every replica of
+//  contact-sync searches its own store, so the log is not redacted before
+//  every group taking it is past the forget too: the request itself names
+//  the person, and a replica still to handle it would get it redacted,
+//  ack it untouched and never publish its own forget.
+#define BROKER_ERASE_REQUEST_TOPIC "contact.erase"
 #define BROKER_ERASED_TOPIC "contact.erased"
 
 //  The envelope with its data replaced by {"zhub_erased": true} and its

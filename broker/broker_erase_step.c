@@ -4,18 +4,24 @@
 
 #include "broker_erase.h"
 #include "broker_erasures.h"
+#include "zhub_id.h"
 #include "zhub_log.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-//  Every group whose patterns match contact.forget is past it.
+//  Every group whose patterns match contact.forget is past it, and so is
+//  every group that takes contact.erase (each contact-sync replica): the
+//  request came before the forget, so a replica past the forget has handled
+//  it and published its own forget, which gets its own erase step.
 static bool
 s_forget_done (broker_server_t *self, uint64_t offset)
 {
     for (size_t g = 0; g < self->groups->count; g++) {
         broker_group_t *group = self->groups->list[g];
-        if (offset >= group->floor && broker_group_matches (group, BROKER_ERASE_TOPIC))
+        if (offset >= group->floor
+            && (broker_group_matches (group, BROKER_ERASE_TOPIC)
+                || broker_group_matches (group, BROKER_ERASE_REQUEST_TOPIC)))
             return false;
     }
     return true;
@@ -54,6 +60,14 @@ s_redact (broker_server_t *self, zhub_txn_t *txn, uint64_t offset, const zhub_fo
         return ZHUB_OK; //  trimmed, or unreadable (delivery skips it too)
     if (!zhub_forget_mentions_msgpack (who, record.msg, record.msg_size))
         return ZHUB_OK;
+    //  Another forget (each contact-sync replica sends its own) or erase
+    //  request that some group has still to read stays whole: redacted, it
+    //  would be acked untouched and what it names would stay in that
+    //  group's store. Its own erase step, or a later one, redacts it.
+    if ((!strcmp (record.topic, BROKER_ERASE_TOPIC)
+         || !strcmp (record.topic, BROKER_ERASE_REQUEST_TOPIC))
+        && !s_forget_done (self, offset))
+        return ZHUB_OK;
     uint8_t *raw;
     size_t raw_size;
     if (broker_erase_redact (record.msg, record.msg_size, who, &raw, &raw_size)) {
@@ -73,14 +87,19 @@ s_redact (broker_server_t *self, zhub_txn_t *txn, uint64_t offset, const zhub_fo
     return rc;
 }
 
-//  contact.erased: what the operator's `zhub erase` waits for.
+//  contact.erased: what the operator's `zhub erase` waits for. One per
+//  forget: each contact-sync replica publishes its own (named by its
+//  replica), so the id and data name that replica too.
 static zhub_rc_t
 s_publish_erased (broker_server_t *self, zhub_txn_t *txn, const zhub_forget_t *who,
                   uint64_t redacted)
 {
     const char *request = who->request;
     zhub_msg_t *msg = zhub_msg_new ();
-    char *id = zhub_sprintf ("erased:%s", request);
+    char *text =
+        zhub_sprintf ("%s%s%s", request, who->replica ? "~" : "", who->replica ? who->replica : "");
+    char *id = zhub_id_bounded ("erased:", text);
+    free (text);
     char *subject = zhub_sprintf ("erase:%s", request);
     zhub_msg_set (&msg->id, id);
     zhub_msg_set (&msg->subject, subject);
@@ -88,6 +107,8 @@ s_publish_erased (broker_server_t *self, zhub_txn_t *txn, const zhub_forget_t *w
     zhub_msg_set (&msg->type, BROKER_ERASED_TOPIC);
     msg->time_ms = self->now;
     json_t *data = json_pack ("{s:s, s:I}", "request", request, "redacted", (json_int_t)redacted);
+    if (who->replica)
+        json_object_set_new (data, "replica", json_string (who->replica));
     zhub_msg_set_data_json (msg, data);
     json_decref (data);
     free (id);

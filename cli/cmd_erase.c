@@ -26,11 +26,15 @@ static const char *s_usage =
     "                    or a Bird contact id\n"
     "  --upstream        also delete the person in HubSpot (GDPR delete) and Bird\n"
     "  --timeout DUR     how long to wait for every store (default 60s)\n"
-    "  --json            print {ok, request, forgotten[], redacted} as JSON\n"
+    "  --json            print {ok, request, forgotten[], redacted, erased_for,\n"
+    "                    replicas[]} as JSON\n"
     "\n"
     "Every replica of an actor erases in its own store and answers for itself:\n"
     "the broker delivers the request to each, and erases its own log only once\n"
-    "every replica has confirmed.\n"
+    "every replica has confirmed. Each contact-sync replica searches its own\n"
+    "store and sends its own forget; the command waits for the broker's\n"
+    "contact.erased for each, then prints every replica group the request\n"
+    "reaches and whether the broker has its confirmation.\n"
     "Progress is followed on the broker's tap ($ZHUB_BROKER_TAP, by default\n"
     "$ZHUB_BROKER's port + 1). An actor that is down erases when it comes back;\n"
     "the broker's part waits for it.\n"
@@ -75,12 +79,121 @@ s_erase_message (const char *request, const char *identifier, bool upstream)
     return msg;
 }
 
-//  Follows the tap until contact.erased for the request, or the deadline.
-//  forgotten collects {actor, removed}; *redacted gets the broker's count.
+//  The replica groups (PROTOCOL.md 7.8) of the groups a topic reaches:
+//  "G~R" where G's patterns match it (a replica group keeps no patterns of
+//  its own: the broker matches through G), from STATS' groups.
 static bool
-s_follow (void *sock, const char *request, int64_t deadline, bool json, json_t *forgotten,
-          json_int_t *redacted)
+s_replica_group_of (json_t *groups, const char *name, const char *topic)
 {
+    const char *tilde = strchr (name, '~');
+    if (!tilde)
+        return false;
+    char parent[256];
+    snprintf (parent, sizeof parent, "%.*s", (int)(tilde - name), name);
+    json_t *patterns = json_object_get (json_object_get (groups, parent), "patterns");
+    size_t i;
+    json_t *pattern;
+    json_array_foreach (patterns, i, pattern)
+    {
+        const char *text = json_string_value (pattern);
+        if (text && zhub_topic_match (text, topic))
+            return true;
+    }
+    return false;
+}
+
+//  The contact-sync replicas the erase waits for: each replica group of a
+//  group that takes contact.erase searches its own store and publishes its
+//  own contact.forget, and the broker one contact.erased per forget.
+static json_t *
+s_expected (json_t *stats)
+{
+    json_t *expected = json_object ();
+    const char *name;
+    json_t *group;
+    json_t *groups = json_object_get (stats, "groups");
+    json_object_foreach (groups, name, group)
+    {
+        if (s_replica_group_of (groups, name, "contact.erase"))
+            json_object_set_new (expected, strchr (name, '~') + 1, json_false ());
+    }
+    return expected;
+}
+
+typedef struct {
+    const char *request;
+    bool json;
+    json_t *forgotten; //  [{actor, replica, from, removed}]
+    json_t *expected;  //  {contact-sync replica: contact.erased seen}
+    json_int_t redacted;
+    uint64_t last_offset; //  of the erase's own messages (contact.forget)
+} s_follow_t;
+
+static bool
+s_all_erased (const s_follow_t *f, size_t erased)
+{
+    if (!json_object_size (f->expected))
+        return erased > 0; //  no replica known: the first one ends it
+    const char *name;
+    json_t *seen;
+    json_object_foreach (f->expected, name, seen)
+    {
+        if (!json_is_true (seen))
+            return false;
+    }
+    return true;
+}
+
+//  One message of the tap that belongs to the request. Returns true when
+//  the erase is complete: contact.erased for every expected replica.
+static bool
+s_take (s_follow_t *f, const zhub_msg_t *msg, json_t *data, uint64_t offset, size_t *erased)
+{
+    const char *actor = json_string_value (json_object_get (data, "actor"));
+    const char *replica = json_string_value (json_object_get (data, "replica"));
+    const char *from = json_string_value (json_object_get (data, "from"));
+    if (!strcmp (msg->type, "contact.forget")) {
+        if (offset > f->last_offset)
+            f->last_offset = offset;
+        return false;
+    }
+    if (!strcmp (msg->type, "contact.forgotten")) {
+        json_int_t removed = json_integer_value (json_object_get (data, "removed"));
+        json_t *entry = json_pack ("{s:s, s:I}", "actor", actor ? actor : "?", "removed", removed);
+        if (replica)
+            json_object_set_new (entry, "replica", json_string (replica));
+        if (from)
+            json_object_set_new (entry, "from", json_string (from));
+        json_array_append_new (f->forgotten, entry);
+        if (!f->json) {
+            printf ("%-14s %s%s%sforgotten, %lld record(s) removed", actor ? actor : "?",
+                    replica ? "(" : "", replica ? replica : "", replica ? ") " : "",
+                    (long long)removed);
+            if (from)
+                printf (" (forget of contact-sync %s)", from);
+            printf ("\n");
+        }
+        return false;
+    }
+    //  contact.erased
+    json_int_t redacted = json_integer_value (json_object_get (data, "redacted"));
+    f->redacted += redacted;
+    (*erased)++;
+    if (replica && json_object_get (f->expected, replica))
+        json_object_set_new (f->expected, replica, json_true ());
+    if (!f->json)
+        printf ("%-14s %lld retained message(s) redacted%s%s%s, store compacted\n", "broker",
+                (long long)redacted, replica ? " for contact-sync " : "", replica ? replica : "",
+                replica ? "'s forget" : "");
+    return s_all_erased (f, *erased);
+}
+
+//  Follows the tap until contact.erased for every expected replica, or the
+//  deadline.
+static bool
+s_follow (void *sock, s_follow_t *f, int64_t deadline)
+{
+    size_t erased = 0;
     while (zhub_mono_ms () < deadline) {
         zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
         int64_t wait = deadline - zhub_mono_ms ();
@@ -90,7 +203,7 @@ s_follow (void *sock, const char *request, int64_t deadline, bool json, json_t *
         zmq_msg_init (&topic);
         zmq_msg_init (&body);
         zhub_msg_t *msg = NULL;
-        uint64_t offset;
+        uint64_t offset = 0;
         if (zmq_msg_recv (&topic, sock, 0) >= 0 && zmq_msg_more (&topic)
             && zmq_msg_recv (&body, sock, 0) >= 0)
             msg = zhub_cli_tap_message (zmq_msg_data (&body), zmq_msg_size (&body), &offset);
@@ -98,38 +211,58 @@ s_follow (void *sock, const char *request, int64_t deadline, bool json, json_t *
         zmq_msg_close (&body);
         json_t *data = msg ? zhub_msg_data_json (msg) : NULL;
         const char *of = data ? json_string_value (json_object_get (data, "request")) : NULL;
-        bool done = false;
-        if (of && !strcmp (of, request)) {
-            if (!strcmp (msg->type, "contact.forgotten")) {
-                //  one answer per replica of each actor (the broker delivers
-                //  the forget to every replica); replica names which
-                const char *actor = json_string_value (json_object_get (data, "actor"));
-                const char *replica = json_string_value (json_object_get (data, "replica"));
-                json_int_t removed = json_integer_value (json_object_get (data, "removed"));
-                json_t *entry = json_pack ("{s:s, s:I}", "actor", actor ? actor : "?", "removed",
-                                           removed);
-                if (replica)
-                    json_object_set_new (entry, "replica", json_string (replica));
-                json_array_append_new (forgotten, entry);
-                if (!json)
-                    printf ("%-14s %s%s%sforgotten, %lld record(s) removed\n", actor ? actor : "?",
-                            replica ? "(" : "", replica ? replica : "", replica ? ") " : "",
-                            (long long)removed);
-            } else if (!strcmp (msg->type, "contact.erased")) {
-                *redacted = json_integer_value (json_object_get (data, "redacted"));
-                if (!json)
-                    printf ("%-14s %lld retained message(s) redacted, store compacted\n",
-                            "broker", (long long)*redacted);
-                done = true;
-            }
-            fflush (stdout);
-        }
+        bool done = of && !strcmp (of, f->request) && s_take (f, msg, data, offset, &erased);
+        fflush (stdout);
         json_decref (data);
         zhub_msg_destroy (&msg);
         if (done)
             return true;
     }
     return false;
+}
+
+//  What the broker knows of each replica's confirmation: for every replica
+//  group the erase's messages reach, whether its floor (its first offset
+//  not yet acked) is past them.
+static json_t *
+s_replicas (json_t *stats, uint64_t erase_offset, uint64_t forget_offset)
+{
+    json_t *list = json_array ();
+    const char *name;
+    json_t *group;
+    json_t *groups = json_object_get (stats, "groups");
+    json_object_foreach (groups, name, group)
+    {
+        bool takes_erase = s_replica_group_of (groups, name, "contact.erase");
+        bool takes_forget = s_replica_group_of (groups, name, "contact.forget");
+        if (!takes_erase && !takes_forget)
+            continue;
+        uint64_t last = takes_forget && forget_offset > erase_offset ? forget_offset : erase_offset;
+        uint64_t floor = (uint64_t)json_integer_value (json_object_get (group, "floor"));
+        const char *tilde = strchr (name, '~');
+        json_t *entry = json_pack ("{s:s%, s:s, s:I, s:b}", "group", name, (size_t)(tilde - name),
+                                   "replica", tilde + 1, "members",
+                                   (json_int_t)json_array_size (json_object_get (group, "members")),
+                                   "confirmed", floor > last);
+        json_array_append_new (list, entry);
+    }
+    return list;
+}
+
+static void
+s_print_replicas (json_t *replicas)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach (replicas, i, r)
+    {
+        json_int_t members = json_integer_value (json_object_get (r, "members"));
+        printf ("replica        %s (%s): %s, %lld member(s) connected\n",
+                json_string_value (json_object_get (r, "group")),
+                json_string_value (json_object_get (r, "replica")),
+                json_is_true (json_object_get (r, "confirmed")) ? "confirmed" : "NOT confirmed yet",
+                (long long)members);
+    }
 }
 
 int
@@ -180,6 +313,9 @@ zhub_cmd_erase (int argc, char **argv)
     }
     zmq_setsockopt (sock, ZMQ_SUBSCRIBE, "contact.forgotten", 17);
     zmq_setsockopt (sock, ZMQ_SUBSCRIBE, "contact.erased", 14);
+    //  the forgets' offsets only (each replica's confirmation is measured
+    //  against them); their identifiers are neither printed nor kept
+    zmq_setsockopt (sock, ZMQ_SUBSCRIBE, "contact.forget", 14);
     //  a subscription reaches the broker's XPUB asynchronously
     zmq_pollitem_t none = {sock, 0, ZMQ_POLLIN, 0};
     zmq_poll (&none, 1, 300);
@@ -188,15 +324,23 @@ zhub_cmd_erase (int argc, char **argv)
     zhub_msg_t *msg = s_erase_message (request, identifier, upstream);
     int unused;
     zhub_client_t *client = zhub_cli_client ("erase", NULL, "zhub-cli", &unused);
+    //  which contact-sync replicas will answer (each its own contact.forget)
+    json_t *stats = NULL;
+    if (client)
+        zhub_client_stats (client, 5000, &stats);
+    s_follow_t follow = {.request = request,
+                         .json = json,
+                         .forgotten = json_array (),
+                         .expected = stats ? s_expected (stats) : json_object ()};
+    json_decref (stats);
+    stats = NULL;
     char err[256] = "";
     zhub_puback_t ack = {0};
-    zhub_rc_t rc = client ? zhub_client_publish (client, msg, 5000, &ack, err, sizeof err)
-                          : ZHUB_ERROR;
-    zhub_client_destroy (&client);
+    zhub_rc_t rc =
+        client ? zhub_client_publish (client, msg, 5000, &ack, err, sizeof err) : ZHUB_ERROR;
     zhub_msg_destroy (&msg);
-    json_t *forgotten = json_array ();
-    json_int_t redacted = 0;
     bool done = false;
+    json_t *replicas = NULL;
     if (rc != ZHUB_OK) {
         fprintf (stderr, "zhub erase: the broker did not take the request: %s\n",
                  *err ? err : "no answer");
@@ -204,7 +348,14 @@ zhub_cmd_erase (int argc, char **argv)
     } else {
         if (!json)
             printf ("erase request %s sent; waiting for every store...\n", request);
-        done = s_follow (sock, request, zhub_mono_ms () + timeout_ms, json, forgotten, &redacted);
+        done = s_follow (sock, &follow, zhub_mono_ms () + timeout_ms);
+        //  each replica as the broker sees it now
+        if (zhub_client_stats (client, 5000, &stats) == ZHUB_OK) {
+            replicas = s_replicas (stats, ack.offset, follow.last_offset);
+            if (!json)
+                s_print_replicas (replicas);
+        }
+        json_decref (stats);
         if (!done) {
             exit_code = ZHUB_EXIT_FAILURE;
             if (!json)
@@ -215,15 +366,20 @@ zhub_cmd_erase (int argc, char **argv)
         } else if (!json)
             printf ("erased everywhere\n");
     }
+    zhub_client_destroy (&client);
     if (json && exit_code != ZHUB_EXIT_UNAVAILABLE) {
-        json_t *out = json_pack ("{s:b, s:s, s:O, s:I}", "ok", done, "request", request,
-                                 "forgotten", forgotten, "redacted", redacted);
+        json_t *out = json_pack ("{s:b, s:s, s:O, s:I, s:O, s:o}", "ok", done, "request", request,
+                                 "forgotten", follow.forgotten, "redacted", follow.redacted,
+                                 "erased_for", follow.expected, "replicas",
+                                 replicas ? json_incref (replicas) : json_array ());
         char *text = json_dumps (out, JSON_COMPACT);
         printf ("%s\n", text ? text : "{}");
         free (text);
         json_decref (out);
     }
-    json_decref (forgotten);
+    json_decref (replicas);
+    json_decref (follow.expected);
+    json_decref (follow.forgotten);
     zmq_close (sock);
     zmq_ctx_term (ctx);
     return exit_code;

@@ -335,17 +335,23 @@ static const zhub_field_t s_forget[] = {
     F_ARR_IN ("identifiers", REQ, ZHUB_FIELD_ID, 0, 256,
               "every identifier of the person, the phone with and without +"),
     F_BOOL ("upstream", OPT, "delete in outside systems too (calendar events, ...)"),
+    F_STR_IN ("replica", OPT, 1, 64,
+              "the contact-sync replica that searched its store (each publishes its own)"),
     F_END};
 
 static const zhub_field_t s_forgotten[] = {
     F_STR ("request", REQ, "the erase answered"),
     F_STR ("actor", REQ,
            "who answers: deal-sync, activity-log, scheduler, dead-letter, conversation, intent"),
-    F_COUNT ("removed", REQ, "records deleted"), F_END};
+    F_COUNT ("removed", REQ, "records deleted"),
+    F_STR ("replica", OPT, "the answering replica (its instance)"),
+    F_STR ("from", OPT, "the contact-sync replica whose contact.forget this answers"),
+    F_END};
 
-static const zhub_field_t s_erased[] = {F_STR ("request", REQ, "the erase answered"),
-                                        F_COUNT ("redacted", REQ, "retained messages rewritten"),
-                                        F_END};
+static const zhub_field_t s_erased[] = {
+    F_STR ("request", REQ, "the erase answered"),
+    F_COUNT ("redacted", REQ, "retained messages rewritten"),
+    F_STR ("replica", OPT, "the contact-sync replica whose contact.forget this completes"), F_END};
 
 static const zhub_field_t s_dlq[] = {
     F_STR ("group", REQ, "the consumer group it failed in"),
@@ -730,14 +736,16 @@ static const zhub_event_spec_t s_catalogue[] = {
                 "\"5215512345678\",\"ana@example.com\"],\"upstream\":false}"},
     {.type = "contact.forgotten",
      .subject = "erase:<request>",
-     .about = "An actor deleted what it kept about the person (id `forgotten:<actor>:<request>`).",
+     .about = "A replica of an actor deleted what it kept about the person (id "
+              "`forgotten:<actor>:<request>~<replica>~<from>`).",
      .fields = s_forgotten,
      .producers = "deal-sync, activity-log, scheduler, dead-letter, conversation, intent",
      .consumers = "`zhub erase contact`",
      .example = "{\"request\":\"r-20300101-1\",\"actor\":\"deal-sync\",\"removed\":3}"},
     {.type = "contact.erased",
      .subject = "erase:<request>",
-     .about = "The broker redacted its retained log for the erase.",
+     .about = "The broker redacted its retained log for one contact-sync replica's forget "
+              "(id `erased:<request>~<replica>`).",
      .fields = s_erased,
      .producers = "broker",
      .consumers = "`zhub erase contact`",

@@ -4,6 +4,8 @@
 //  "15012", nor in a binary integer whose bytes happen to spell it), and an
 //  id sent as a number is found too.
 #include "zhub_forget.h"
+#include "zhub_id.h"
+#include "zhub_keys.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -124,6 +126,17 @@ zhub_forget_parse_data (const uint8_t *data, size_t size, zhub_forget_t *f, char
         *field = s_text_of (zhub_mpack_get (map, s_fields[i]));
         full |= s_add (f, *field);
     }
+    const msgpack_object *replica = zhub_mpack_get (map, "replica");
+    if (rc == ZHUB_OK && replica) {
+        f->replica = replica->type == MSGPACK_OBJECT_STR && replica->via.str.size <= 64
+                         ? zhub_mpack_strdup (replica)
+                         : NULL;
+        if (!f->replica || !zhub_key_name_valid (f->replica)) {
+            s_reason (reason, reason_size,
+                      "contact.forget with a data.replica that is not an instance name");
+            rc = ZHUB_REJECT;
+        }
+    }
     const msgpack_object *upstream = zhub_mpack_get (map, "upstream");
     f->upstream = rc == ZHUB_OK && upstream && upstream->type == MSGPACK_OBJECT_BOOLEAN
                   && upstream->via.boolean;
@@ -159,8 +172,10 @@ zhub_forget_encode (const zhub_forget_t *f, uint8_t **data, size_t *size)
     size_t named = 0;
     for (size_t i = 0; i < S_FIELDS; i++)
         named += values[i] != NULL;
-    msgpack_pack_map (&pk, 2 + named + f->upstream);
+    msgpack_pack_map (&pk, 2 + named + f->upstream + (f->replica != NULL));
     zhub_mpack_pack_kv_str (&pk, "request", f->request ? f->request : "");
+    if (f->replica)
+        zhub_mpack_pack_kv_str (&pk, "replica", f->replica);
     if (f->upstream) {
         zhub_mpack_pack_str (&pk, "upstream");
         msgpack_pack_true (&pk);
@@ -182,6 +197,7 @@ zhub_forget_clear (zhub_forget_t *f)
     if (!f)
         return;
     free (f->request);
+    free (f->replica);
     for (size_t i = 0; i < S_FIELDS; i++)
         free (*s_field (f, i));
     for (size_t i = 0; i < f->id_count; i++)
@@ -352,11 +368,20 @@ s_set_cut (char **field, char *text)
 }
 
 zhub_msg_t *
-zhub_forget_answer (const char *actor, const char *request, size_t removed, const char *traceparent,
-                    int64_t now_ms)
+zhub_forget_answer (const char *actor, const char *replica, const char *from, const char *request,
+                    size_t removed, const char *traceparent, int64_t now_ms)
 {
     zhub_msg_t *msg = zhub_msg_new ();
-    s_set_cut (&msg->id, zhub_sprintf ("forgotten:%s:%s", actor, request));
+    if (replica || from) {
+        char *head = zhub_sprintf ("forgotten:%s:", actor);
+        char *text = zhub_sprintf ("%s%s%s%s%s", request, replica ? "~" : "",
+                                   replica ? replica : "", from ? "~" : "", from ? from : "");
+        char *id = zhub_id_bounded (head, text);
+        s_set_cut (&msg->id, id ? id : zhub_sprintf ("%s%s", head, request));
+        free (head);
+        free (text);
+    } else
+        s_set_cut (&msg->id, zhub_sprintf ("forgotten:%s:%s", actor, request));
     s_set_cut (&msg->subject, zhub_sprintf ("erase:%s", request));
     s_set_cut (&msg->source, zhub_sprintf ("zhub/%s", actor));
     zhub_msg_set (&msg->type, ZHUB_FORGOTTEN_TOPIC);
@@ -364,6 +389,10 @@ zhub_forget_answer (const char *actor, const char *request, size_t removed, cons
     msg->time_ms = now_ms;
     json_t *data = json_pack ("{s:s, s:s, s:I}", "request", request, "actor", actor, "removed",
                               (json_int_t)removed);
+    if (replica)
+        json_object_set_new (data, "replica", json_string (replica));
+    if (from)
+        json_object_set_new (data, "from", json_string (from));
     zhub_msg_set_data_json (msg, data);
     json_decref (data);
     return msg;

@@ -45,19 +45,26 @@ typedef struct {
     bool upstream;   //  data.upstream: delete in the outside systems too
                      //  (`zhub erase contact --upstream`), e.g. the calendar
                      //  events the scheduler made for the person
+    char *replica;   //  data.replica: the contact-sync replica (its instance,
+                     //  PROTOCOL.md 7.8) that published this forget, or NULL.
+                     //  Every contact-sync replica searches its own store and
+                     //  publishes its own forget; this tells them apart.
 } zhub_forget_t;
 
 //  Reads the data of a contact.forget (msgpack bytes of a map): "request"
 //  (required, a string of 1 to ZHUB_FORGET_REQUEST_MAX bytes), the named
 //  fields bird_contact_id, hubspot_contact_id, phone and email, the array
-//  "identifiers", and "upstream" (true, or absent / anything else: false). An identifier is a
+//  "identifiers", "upstream" (true, or absent / anything else: false) and
+//  "replica" (absent, or an instance name: 1 to 64 bytes of [A-Za-z0-9_-]).
+//  An identifier is a
 //  string or an integer (kept as its decimal text); empty ones, other types and ones longer than
 //  ZHUB_FORGET_MAX_ID_BYTES are skipped. A phone-like identifier ("+" and
 //  7 to 15 digits, or those digits alone) is also kept in its other form,
 //  without / with the "+". Returns ZHUB_OK with *f filled (no identifier
 //  at all is valid: there is nothing to remove), or ZHUB_REJECT with a
-//  reason when the data is not a map, has no usable request or names more
-//  than ZHUB_FORGET_MAX_IDS identifiers. Either way call zhub_forget_clear.
+//  reason when the data is not a map, has no usable request, a replica that
+//  is not an instance name, or names more than ZHUB_FORGET_MAX_IDS
+//  identifiers. Either way call zhub_forget_clear.
 zhub_rc_t zhub_forget_parse_data (const uint8_t *data, size_t size, zhub_forget_t *f, char *reason,
                                   size_t reason_size);
 
@@ -66,7 +73,7 @@ zhub_rc_t zhub_forget_parse (const zhub_msg_t *msg, zhub_forget_t *f, char *reas
                              size_t reason_size);
 
 //  The data of a contact.forget for f (request, the named fields that are
-//  set, identifiers), which zhub_forget_parse_data reads back to the same
+//  set, replica when set, identifiers), which zhub_forget_parse_data reads back to the same
 //  f. A fresh msgpack buffer in *data (free it).
 void zhub_forget_encode (const zhub_forget_t *f, uint8_t **data, size_t *size);
 
@@ -112,12 +119,19 @@ bool zhub_forget_mentions_msgpack (const zhub_forget_t *f, const void *bytes, si
 //  -------------------------------------------------------------------
 //  The answer
 
-//  contact.forgotten from actor for request: id
-//  "forgotten:<actor>:<request>" (the same every time, so the broker's
-//  dedup drops what a redelivery publishes again), subject
-//  "erase:<request>", source "zhub/<actor>", the given traceparent (may be
-//  NULL), data {"request", "actor", "removed"}. A fresh message.
-zhub_msg_t *zhub_forget_answer (const char *actor, const char *request, size_t removed,
-                                const char *traceparent, int64_t now_ms);
+//  contact.forgotten from replica `replica` (its instance, may be NULL) of
+//  actor for request, answering the forget that contact-sync replica
+//  `from` published (may be NULL: a forget without a replica, or
+//  contact-sync's own answer to contact.erase): id
+//  "forgotten:<actor>:<request>", followed by "~<replica>" and
+//  "~<from>" for those set, cut to an envelope id by zhub_id_bounded
+//  (the same every time, so the broker's dedup drops what a redelivery
+//  publishes again, while each replica's answer to each forget is kept),
+//  subject "erase:<request>", source "zhub/<actor>", the given traceparent
+//  (may be NULL), data {"request", "actor", "removed"} and "replica",
+//  "from" when set. A fresh message.
+zhub_msg_t *zhub_forget_answer (const char *actor, const char *replica, const char *from,
+                                const char *request, size_t removed, const char *traceparent,
+                                int64_t now_ms);
 
 #endif

@@ -413,12 +413,15 @@ json_t *contact_sync_erase_entry (const contact_erase_t *erase, const char *even
 json_t *contact_sync_forget_data (const contact_erase_t *erase, const contact_state_t *states,
                                   size_t count);
 
-//  contact.forget: subject erase:<request>, id forget:<request>, data as
-//  above (borrowed); the same request always gives the same id, so the
-//  broker's dedup drops what a redelivery publishes again. A new message.
-//  (contact.forgotten is zhub_forget_answer (CONTACT_ERASE_ACTOR, ...).)
+//  contact.forget from contact-sync replica `replica` (its instance; may
+//  be NULL): subject erase:<request>, id forget:<request>~<replica>
+//  (forget:<request> without one), data as above (borrowed) with
+//  "replica" added; the same request always gives the same id, so the
+//  broker's dedup drops what a redelivery publishes again, while each
+//  replica's forget (each names what its own store knew) is kept. A new
+//  message. (contact.forgotten is zhub_forget_answer (CONTACT_ERASE_ACTOR, ...).)
 zhub_msg_t *contact_sync_forget_msg (const zhub_msg_t *input, const contact_erase_t *erase,
-                                     const json_t *data, int64_t now_ms);
+                                     const char *replica, const json_t *data, int64_t now_ms);
 
 //  -------------------------------------------------------------------
 //  Plans

@@ -360,11 +360,12 @@ contact_sync_forget_data (const contact_erase_t *erase, const contact_state_t *s
 }
 
 zhub_msg_t *
-contact_sync_forget_msg (const zhub_msg_t *input, const contact_erase_t *erase, const json_t *data,
-                         int64_t now_ms)
+contact_sync_forget_msg (const zhub_msg_t *input, const contact_erase_t *erase, const char *replica,
+                         const json_t *data, int64_t now_ms)
 {
     zhub_msg_t *msg = zhub_msg_new ();
-    char *text = zhub_sprintf ("forget:%s", erase->request);
+    char *text =
+        zhub_sprintf ("forget:%s%s%s", erase->request, replica ? "~" : "", replica ? replica : "");
     zhub_msg_set (&msg->id, text);
     free (text);
     text = zhub_sprintf ("erase:%s", erase->request);
@@ -374,6 +375,10 @@ contact_sync_forget_msg (const zhub_msg_t *input, const contact_erase_t *erase, 
     zhub_msg_set (&msg->type, ZHUB_FORGET_TOPIC);
     zhub_msg_set (&msg->traceparent, input ? input->traceparent : NULL);
     msg->time_ms = now_ms;
-    zhub_msg_set_data_json (msg, data);
+    json_t *copy = json_deep_copy (data);
+    if (replica)
+        json_object_set_new (copy, "replica", json_string (replica));
+    zhub_msg_set_data_json (msg, copy);
+    json_decref (copy);
     return msg;
 }

@@ -105,6 +105,7 @@ typedef struct {
     const zhub_msg_t *msg;
     const contact_erase_t *erase;
     const json_t *forget_data;
+    const char *replica; //  this replica's instance (ZHUB_INSTANCE), or NULL
 } s_announce_t;
 
 //  contact.forget (every identifier known of the person) and
@@ -117,10 +118,12 @@ s_announce (size_t removed, zhub_msg_t **publish, size_t max, void *arg)
     if (max < 2)
         return 0;
     int64_t now = zhub_now_ms ();
-    publish[0] =
-        contact_sync_forget_msg (announce->msg, announce->erase, announce->forget_data, now);
-    publish[1] = zhub_forget_answer (CONTACT_ERASE_ACTOR, announce->erase->request, removed,
-                                     announce->msg->traceparent, now);
+    //  Every replica searched its own store: each publishes its own forget.
+    publish[0] = contact_sync_forget_msg (announce->msg, announce->erase, announce->replica,
+                                          announce->forget_data, now);
+    publish[1] =
+        zhub_forget_answer (CONTACT_ERASE_ACTOR, announce->replica, NULL, announce->erase->request,
+                            removed, announce->msg->traceparent, now);
     return 2;
 }
 
@@ -138,7 +141,10 @@ contact_sync_erase (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, contact_erase_
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the contact states");
     else if (!erase->upstream || s_upstream (ctx, msg, erase, states, count, out)) {
         json_t *forget_data = contact_sync_forget_data (erase, states, count);
-        s_announce_t announce = {.msg = msg, .erase = erase, .forget_data = forget_data};
+        s_announce_t announce = {.msg = msg,
+                                 .erase = erase,
+                                 .forget_data = forget_data,
+                                 .replica = ctx->config ? ctx->config->instance : NULL};
         size_t removed = 0;
         if (contact_sync_store_erase (&self->store, ctx, erase, states, count, msg->id, s_announce,
                                       &announce, &removed)

@@ -29,8 +29,12 @@ s_forget_fn (zhub_txn_t *txn, void *arg)
     zhub_rc_t rc = fg->erase (fg->ctx, txn, fg->forget, &fg->removed);
     if (rc != ZHUB_OK)
         return rc;
-    zhub_msg_t *answer = zhub_forget_answer (fg->actor, fg->forget->request, fg->removed,
-                                             fg->traceparent, fg->now_ms);
+    //  One answer per replica per forget: each contact-sync replica sends
+    //  its own forget, and each replica here erases in its own store.
+    const char *replica = fg->ctx->config ? fg->ctx->config->instance : NULL;
+    zhub_msg_t *answer =
+        zhub_forget_answer (fg->actor, replica, fg->forget->replica, fg->forget->request,
+                            fg->removed, fg->traceparent, fg->now_ms);
     rc = zhub_actor_outbox_put (fg->ctx, txn, answer);
     zhub_msg_destroy (&answer);
     return rc;

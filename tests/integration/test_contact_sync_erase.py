@@ -115,7 +115,10 @@ def test_erase_by_phone_forgets_the_person_locally(hub):
         publish_erase(hub, "req-local", PHONE)
         got = observer.wait("req-local", ["contact.forget", "contact.forgotten"])
         forget, forgotten = got["contact.forget"], got["contact.forgotten"]
-        assert forget["id"] == "forget:req-local" and forget["source"] == "zhub/contact-sync"
+        # each replica sends its own forget, named by its instance
+        replica = forget["data"]["replica"]
+        assert forget["id"] == "forget:req-local~" + replica
+        assert forget["source"] == "zhub/contact-sync"
         data = forget["data"]
         assert data["request"] == "req-local"
         assert data["bird_contact_id"] == bird_id
@@ -125,12 +128,14 @@ def test_erase_by_phone_forgets_the_person_locally(hub):
                            hubspot_id):
             assert identifier in data["identifiers"], identifier
         assert len(set(data["identifiers"])) == len(data["identifiers"])
-        assert forgotten["id"] == "forgotten:contact-sync:req-local"
+        assert forgotten["id"] == "forgotten:contact-sync:req-local~" + replica
         assert forgotten["data"]["actor"] == "contact-sync"
+        assert forgotten["data"]["replica"] == replica
         assert forgotten["data"]["removed"] >= 2  # the state and the id map at least
         # no other group listens to contact.forget here: the broker is done at once
         erased = observer.wait("req-local", ["contact.erased"])["contact.erased"]
         assert erased["data"]["request"] == "req-local"
+        assert erased["id"] == "erased:req-local~" + replica
     finally:
         observer.close()
 

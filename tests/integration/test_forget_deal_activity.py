@@ -68,7 +68,8 @@ def store_bytes(hub, actor):
 
 
 def assert_answer(msg, actor, request):
-    assert msg["id"] == "forgotten:%s:%s" % (actor, request)
+    # one answer per replica, named by its instance
+    assert msg["id"] == "forgotten:%s:%s~%s" % (actor, request, msg["data"]["replica"])
     assert msg["subject"] == "erase:" + request
     assert msg["source"] == "zhub/" + actor
 

@@ -23,9 +23,11 @@ LUIS_PHONE = "+5215598765432"
 
 def forgotten(hub, actor, request_id):
     """The contact.forgotten answer of actor for request_id (waits for it)."""
-    wanted = "forgotten:%s:%s" % (actor, request_id)
+    # one answer per replica: "forgotten:<actor>:<request>~<its instance>"
+    wanted = "forgotten:%s:%s~" % (actor, request_id)
     found = wait_until(lambda: [m for m in bus_messages(hub, "contact.forgotten", quiet=0.3)
-                                if m["id"] == wanted], timeout=15, what=wanted)
+                                if m["id"] == wanted + m["data"].get("replica", "")],
+                       timeout=15, what=wanted)
     assert len(found) == 1
     msg = found[0]
     assert msg["subject"] == "erase:" + request_id

@@ -419,7 +419,7 @@ test_forget_removes_every_record_of_the_person (void)
     CHECK (outbox.count == 1 && outbox.last != NULL);
     if (outbox.last) {
         CHECK_STR (outbox.last->type, "contact.forgotten");
-        CHECK_STR (outbox.last->id, "forgotten:activity-log:r1");
+        CHECK_STR (outbox.last->id, "forgotten:activity-log:r1~test-replica");
         CHECK_STR (outbox.last->subject, "erase:r1");
         json_t *data = zhub_msg_data_json (outbox.last);
         CHECK_STR (json_string_value (json_object_get (data, "request")), "r1");
@@ -435,7 +435,7 @@ test_forget_removes_every_record_of_the_person (void)
            && removed == 0);
     zhub_store_read (store, zhub_test_read_outbox, &outbox);
     CHECK (outbox.count == 2 && outbox.last
-           && !strcmp (outbox.last->id, "forgotten:activity-log:r1"));
+           && !strcmp (outbox.last->id, "forgotten:activity-log:r1~test-replica"));
 
     //  once compacted, the file holds none of her bytes; Bob's are there
     CHECK (zhub_store_compact (store, err, sizeof err) == 0);

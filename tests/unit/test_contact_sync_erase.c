@@ -396,7 +396,7 @@ test_forget_message (void)
     contact_erase_t e = s_classified ("+5215512345678", false);
     e.request = (char *)"req-1";
     json_t *data = contact_sync_forget_data (&e, NULL, 0);
-    zhub_msg_t *forget = contact_sync_forget_msg (input, &e, data, 1700000000000);
+    zhub_msg_t *forget = contact_sync_forget_msg (input, &e, NULL, data, 1700000000000);
     CHECK_STR (forget->id, "forget:req-1");
     CHECK_STR (forget->type, "contact.forget");
     CHECK_STR (forget->subject, "erase:req-1");

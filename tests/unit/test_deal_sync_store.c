@@ -150,7 +150,7 @@ test_forget_removes_every_record_of_the_person (void)
     CHECK (outbox.count == 1 && outbox.last != NULL);
     if (outbox.last) {
         CHECK_STR (outbox.last->type, "contact.forgotten");
-        CHECK_STR (outbox.last->id, "forgotten:deal-sync:r1");
+        CHECK_STR (outbox.last->id, "forgotten:deal-sync:r1~test-replica");
         CHECK_STR (outbox.last->subject, "erase:r1");
         json_t *data = zhub_msg_data_json (outbox.last);
         CHECK (json_integer_value (json_object_get (data, "removed")) == 10);
@@ -160,7 +160,8 @@ test_forget_removes_every_record_of_the_person (void)
     //  a redelivery: nothing left, the same answer again
     CHECK (s_forget (ctx, ana) == 0);
     zhub_store_read (store, zhub_test_read_outbox, &outbox);
-    CHECK (outbox.count == 2 && outbox.last && !strcmp (outbox.last->id, "forgotten:deal-sync:r1"));
+    CHECK (outbox.count == 2 && outbox.last
+           && !strcmp (outbox.last->id, "forgotten:deal-sync:r1~test-replica"));
 
     //  once compacted, the file holds none of her ids; Bob's are there
     CHECK (zhub_store_compact (store, err, sizeof err) == 0);

@@ -293,7 +293,7 @@ test_a_dead_letter_of_the_deepest_envelope_is_walked_through (void)
 static void
 test_answer_names_the_actor_and_the_request (void)
 {
-    zhub_msg_t *answer = zhub_forget_answer ("dead-letter", "r1", 3, TRACE, 1000);
+    zhub_msg_t *answer = zhub_forget_answer ("dead-letter", NULL, NULL, "r1", 3, TRACE, 1000);
     CHECK_STR (answer->id, "forgotten:dead-letter:r1");
     CHECK_STR (answer->subject, "erase:r1");
     CHECK_STR (answer->type, "contact.forgotten");
@@ -314,16 +314,73 @@ test_answer_names_the_actor_and_the_request (void)
     char request[ZHUB_FORGET_REQUEST_MAX + 1];
     memset (request, 'r', ZHUB_FORGET_REQUEST_MAX);
     request[ZHUB_FORGET_REQUEST_MAX] = 0;
-    answer = zhub_forget_answer ("activity-log", request, 0, NULL, 1000);
+    answer = zhub_forget_answer ("activity-log", NULL, NULL, request, 0, NULL, 1000);
     CHECK (strlen (answer->id) == strlen ("forgotten:activity-log:") + ZHUB_FORGET_REQUEST_MAX);
     CHECK (answer->traceparent == NULL);
     CHECK (zhub_msg_validate (answer, err, sizeof err) == 0);
     zhub_msg_destroy (&answer);
 }
 
+//  Each contact-sync replica publishes its own forget (data.replica) and
+//  each replica of an actor answers each of them under its own id.
+static void
+test_each_replica_answers_each_forget_under_its_own_id (void)
+{
+    zhub_forget_t f;
+    char reason[128] = "";
+    CHECK (s_parse ("{\"request\":\"r1\",\"replica\":\"cs-b\",\"identifiers\":[\"x\"]}", &f, reason,
+                    sizeof reason)
+           == ZHUB_OK);
+    CHECK_STR (f.replica, "cs-b");
+    uint8_t *data;
+    size_t size;
+    zhub_forget_encode (&f, &data, &size);
+    zhub_forget_t back;
+    CHECK (zhub_forget_parse_data (data, size, &back, reason, sizeof reason) == ZHUB_OK);
+    CHECK_STR (back.replica, "cs-b");
+    free (data);
+    zhub_forget_clear (&back);
+    zhub_forget_clear (&f);
+    CHECK (s_parse ("{\"request\":\"r1\",\"replica\":\"a b\"}", &f, reason, sizeof reason)
+           == ZHUB_REJECT);
+    CHECK (strstr (reason, "replica"));
+    zhub_forget_clear (&f);
+    CHECK (s_parse ("{\"request\":\"r1\",\"replica\":3}", &f, reason, sizeof reason)
+           == ZHUB_REJECT);
+    zhub_forget_clear (&f);
+
+    zhub_msg_t *a = zhub_forget_answer ("activity-log", "al-1", "cs-b", "r1", 2, NULL, 1000);
+    zhub_msg_t *b = zhub_forget_answer ("activity-log", "al-2", "cs-b", "r1", 0, NULL, 1000);
+    zhub_msg_t *c = zhub_forget_answer ("activity-log", "al-1", "cs-c", "r1", 0, NULL, 1000);
+    CHECK_STR (a->id, "forgotten:activity-log:r1~al-1~cs-b");
+    CHECK (strcmp (a->id, b->id) && strcmp (a->id, c->id) && strcmp (b->id, c->id));
+    json_t *data_a = zhub_msg_data_json (a);
+    CHECK_STR (json_string_value (json_object_get (data_a, "replica")), "al-1");
+    CHECK_STR (json_string_value (json_object_get (data_a, "from")), "cs-b");
+    json_decref (data_a);
+    zhub_msg_destroy (&a);
+    zhub_msg_destroy (&b);
+    zhub_msg_destroy (&c);
+    //  a long request still gives a valid id, one per replica
+    char request[ZHUB_FORGET_REQUEST_MAX + 1];
+    memset (request, 'r', ZHUB_FORGET_REQUEST_MAX);
+    request[ZHUB_FORGET_REQUEST_MAX] = 0;
+    char replica[65];
+    memset (replica, 'x', 64);
+    replica[64] = 0;
+    a = zhub_forget_answer ("activity-log", replica, "cs-b", request, 0, NULL, 1000);
+    b = zhub_forget_answer ("activity-log", replica, "cs-c", request, 0, NULL, 1000);
+    char err[128];
+    CHECK (zhub_msg_validate (a, err, sizeof err) == 0);
+    CHECK (strcmp (a->id, b->id));
+    zhub_msg_destroy (&a);
+    zhub_msg_destroy (&b);
+}
+
 int
 main (void)
 {
+    RUN (test_each_replica_answers_each_forget_under_its_own_id);
     RUN (test_forget_reads_every_identifier_once);
     RUN (test_forget_without_a_usable_request_is_refused);
     RUN (test_forget_encodes_what_it_reads);

@@ -1073,6 +1073,8 @@ class ContactForget(Event):
     - identifiers (array of ids (0..256), required): every identifier of the person, the phone
       with and without +
     - upstream (boolean): delete in outside systems too (calendar events, ...)
+    - replica (string (1..64 bytes)): the contact-sync replica that searched its store (each
+      publishes its own)
     """
     TYPE: ClassVar[str] = 'contact.forget'
     PATTERN: ClassVar[Optional[str]] = None
@@ -1084,7 +1086,8 @@ class ContactForget(Event):
         ('phone', 'phone'),
         ('email', 'email'),
         ('identifiers', 'identifiers'),
-        ('upstream', 'upstream'),)
+        ('upstream', 'upstream'),
+        ('replica', 'replica'),)
     request: str
     identifiers: List[Id]
     bird_contact_id: Optional[Id] = None
@@ -1092,11 +1095,13 @@ class ContactForget(Event):
     phone: Optional[str] = None
     email: Optional[str] = None
     upstream: Optional[bool] = None
+    replica: Optional[str] = None
 
 
 @dataclass(kw_only=True)
 class ContactForgotten(Event):
-    """An actor deleted what it kept about the person (id `forgotten:<actor>:<request>`).
+    """A replica of an actor deleted what it kept about the person (id
+    `forgotten:<actor>:<request>~<replica>~<from>`).
 
     Type `contact.forgotten`, subject erase:<request>.
     Produced by: deal-sync, activity-log, scheduler, dead-letter, conversation, intent.
@@ -1107,6 +1112,8 @@ class ContactForgotten(Event):
     - actor (string, required): who answers: deal-sync, activity-log, scheduler, dead-letter,
       conversation, intent
     - removed (integer >= 0, required): records deleted
+    - replica (string): the answering replica (its instance)
+    - from (string): the contact-sync replica whose contact.forget this answers
     """
     TYPE: ClassVar[str] = 'contact.forgotten'
     PATTERN: ClassVar[Optional[str]] = None
@@ -1114,15 +1121,20 @@ class ContactForgotten(Event):
     FIELDS: ClassVar[Tuple[Tuple[str, str], ...]] = (
         ('request', 'request'),
         ('actor', 'actor'),
-        ('removed', 'removed'),)
+        ('removed', 'removed'),
+        ('replica', 'replica'),
+        ('from_', 'from'),)
     request: str
     actor: str
     removed: int
+    replica: Optional[str] = None
+    from_: Optional[str] = None
 
 
 @dataclass(kw_only=True)
 class ContactErased(Event):
-    """The broker redacted its retained log for the erase.
+    """The broker redacted its retained log for one contact-sync replica's forget (id
+    `erased:<request>~<replica>`).
 
     Type `contact.erased`, subject erase:<request>.
     Produced by: broker.
@@ -1131,15 +1143,18 @@ class ContactErased(Event):
 
     - request (string, required): the erase answered
     - redacted (integer >= 0, required): retained messages rewritten
+    - replica (string): the contact-sync replica whose contact.forget this completes
     """
     TYPE: ClassVar[str] = 'contact.erased'
     PATTERN: ClassVar[Optional[str]] = None
     SUBJECT: ClassVar[str] = 'erase:<request>'
     FIELDS: ClassVar[Tuple[Tuple[str, str], ...]] = (
         ('request', 'request'),
-        ('redacted', 'redacted'),)
+        ('redacted', 'redacted'),
+        ('replica', 'replica'),)
     request: str
     redacted: int
+    replica: Optional[str] = None
 
 
 @dataclass(kw_only=True)
