@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <assert.h>
 #include <string.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -549,13 +550,23 @@ zhub_txn_delete_where (zhub_txn_t *txn, zhub_table_t table, zhub_store_row_fn *d
 zhub_rc_t
 zhub_txn_walk (zhub_txn_t *txn, zhub_table_t table, zhub_store_walk_fn *fn, void *arg)
 {
+    return zhub_txn_walk_prefix (txn, table, NULL, 0, fn, arg);
+}
+
+zhub_rc_t
+zhub_txn_walk_prefix (zhub_txn_t *txn, zhub_table_t table, const void *prefix, size_t prefix_size,
+                      zhub_store_walk_fn *fn, void *arg)
+{
+    assert (prefix || !prefix_size);
     zhub_cursor_t *cursor = zhub_cursor_open (txn, table);
     if (!cursor)
         return ZHUB_ERROR;
     const void *key, *value;
     size_t key_size, value_size;
-    zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
-    while (rc == ZHUB_OK) {
+    zhub_rc_t rc =
+        zhub_cursor_seek (cursor, prefix, prefix_size, &key, &key_size, &value, &value_size);
+    while (rc == ZHUB_OK && key_size >= prefix_size
+           && (!prefix_size || !memcmp (key, prefix, prefix_size))) {
         zhub_walk_t next = fn (key, key_size, value, value_size, arg);
         if (next != ZHUB_WALK_NEXT) {
             rc = next == ZHUB_WALK_STOP ? ZHUB_OK : ZHUB_ERROR;

@@ -162,6 +162,11 @@ typedef zhub_walk_t (zhub_store_walk_fn) (const void *key, size_t key_size, cons
 //  LMDB failed: fn may have seen some entries by then).
 zhub_rc_t zhub_txn_walk (zhub_txn_t *txn, zhub_table_t table, zhub_store_walk_fn *fn, void *arg);
 
+//  The same over the entries whose key starts with prefix (prefix_size
+//  bytes; 0: every entry), in key order.
+zhub_rc_t zhub_txn_walk_prefix (zhub_txn_t *txn, zhub_table_t table, const void *prefix,
+                                size_t prefix_size, zhub_store_walk_fn *fn, void *arg);
+
 //  Big-endian encoding of integer keys so that byte order is numeric order.
 void zhub_store_key_u64 (uint8_t out[8], uint64_t value);
 uint64_t zhub_store_u64 (const void *bytes);

@@ -198,23 +198,8 @@ static zhub_rc_t
 s_audit_read (zhub_txn_t *txn, void *arg)
 {
     s_audit_read_t *read = arg;
-    zhub_cursor_t *cursor = zhub_cursor_open (txn, read->self->audit);
-    if (!cursor)
-        return ZHUB_ERROR;
-    const void *key, *value;
-    size_t key_size, value_size, prefix_size = strlen (read->prefix);
-    zhub_rc_t rc =
-        zhub_cursor_seek (cursor, read->prefix, prefix_size, &key, &key_size, &value, &value_size);
-    while (rc == ZHUB_OK && key_size >= prefix_size && !memcmp (key, read->prefix, prefix_size)) {
-        json_t *entry = json_loadb (value, value_size, 0, NULL);
-        if (json_is_object (entry))
-            json_array_append_new (read->entries, entry);
-        else
-            json_decref (entry);
-        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
-    }
-    zhub_cursor_destroy (&cursor);
-    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+    return zhub_txn_walk_prefix (txn, read->self->audit, read->prefix, strlen (read->prefix),
+                                 zhub_actor_collect_json, read->entries);
 }
 
 zhub_rc_t

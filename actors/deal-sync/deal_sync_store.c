@@ -205,24 +205,8 @@ static zhub_rc_t
 s_audit_fn (zhub_txn_t *txn, void *arg)
 {
     s_audit_t *scan = arg;
-    size_t prefix_size = strlen (scan->prefix);
-    zhub_cursor_t *cursor = zhub_cursor_open (txn, scan->tables->audit);
-    if (!cursor)
-        return ZHUB_ERROR;
-    const void *key, *value;
-    size_t key_size, value_size;
-    zhub_rc_t rc =
-        zhub_cursor_seek (cursor, scan->prefix, prefix_size, &key, &key_size, &value, &value_size);
-    while (rc == ZHUB_OK && key_size >= prefix_size && !memcmp (key, scan->prefix, prefix_size)) {
-        json_t *entry = json_loadb (value, value_size, 0, NULL);
-        if (json_is_object (entry))
-            json_array_append_new (scan->entries, entry);
-        else
-            json_decref (entry);
-        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
-    }
-    zhub_cursor_destroy (&cursor);
-    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
+    return zhub_txn_walk_prefix (txn, scan->tables->audit, scan->prefix, strlen (scan->prefix),
+                                 zhub_actor_collect_json, scan->entries);
 }
 
 zhub_rc_t

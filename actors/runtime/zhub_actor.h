@@ -291,4 +291,20 @@ size_t zhub_actor_forget_upstream (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg,
                                    zhub_actor_upstream_fn *upstream, zhub_actor_erase_fn *erase,
                                    zhub_outcome_t *out);
 
+//  A zhub_store_walk_fn for the actors' JSON tables (audit trails):
+//  appends each entry that is a JSON object to the array entries, skips
+//  the rest.
+static inline zhub_walk_t
+zhub_actor_collect_json (const void *key, size_t key_size, const void *value, size_t value_size,
+                         void *entries)
+{
+    (void)key, (void)key_size;
+    json_t *entry = json_loadb (value, value_size, 0, NULL);
+    if (json_is_object (entry))
+        json_array_append_new ((json_t *)entries, entry);
+    else
+        json_decref (entry);
+    return ZHUB_WALK_NEXT;
+}
+
 #endif

@@ -115,7 +115,7 @@ test_get_copy_reads_one_value_or_says_notfound (void)
     zhub_store_key_u64 (key, 250);
     s_fill_t fill = {.table = table, .from = 250, .count = 1, .value_size = 8};
     CHECK (zhub_store_write (store, s_fill, &fill) == ZHUB_OK);
-    char *value = (char *) "untouched";
+    char *value = (char *)"untouched";
     size_t size = 99;
     CHECK (zhub_store_get_copy (store, table, key, 8, &value, &size) == ZHUB_OK);
     CHECK (value && size == 8 && value[8] == 0);
@@ -130,7 +130,7 @@ test_get_copy_reads_one_value_or_says_notfound (void)
 
 typedef struct {
     zhub_table_t table;
-    uint64_t asked;  //  entries the predicate saw
+    uint64_t asked; //  entries the predicate saw
     size_t removed;
 } s_sweep_t;
 
@@ -138,8 +138,8 @@ typedef struct {
 static bool
 s_not_third (const void *key, size_t key_size, const void *value, size_t value_size, void *arg)
 {
-    (void) value;
-    (void) value_size;
+    (void)value;
+    (void)value_size;
     s_sweep_t *sweep = arg;
     sweep->asked++;
     return key_size == 8 && zhub_store_u64 (key) % 3 != 0;
@@ -186,8 +186,10 @@ typedef struct {
     uint64_t fail_at; //  the key the callback fails on (0: none)
     zhub_txn_t *txn;
     uint64_t seen, last;
-    bool ordered;     //  keys rose, and each value was its own key
-    zhub_rc_t walked; //  what zhub_txn_walk returned
+    bool ordered;          //  keys rose, and each value was its own key
+    zhub_rc_t walked;      //  what zhub_txn_walk returned
+    const uint8_t *prefix; //  walk only these keys (zhub_txn_walk_prefix)
+    size_t prefix_size;
 } s_visit_t;
 
 static zhub_walk_t
@@ -216,7 +218,9 @@ s_visit (zhub_txn_t *txn, void *arg)
     visit->txn = txn;
     visit->seen = 0;
     visit->ordered = true;
-    visit->walked = zhub_txn_walk (txn, visit->table, s_visit_one, visit);
+    visit->walked = visit->prefix ? zhub_txn_walk_prefix (txn, visit->table, visit->prefix,
+                                                          visit->prefix_size, s_visit_one, visit)
+                                  : zhub_txn_walk (txn, visit->table, s_visit_one, visit);
     return visit->walked;
 }
 
@@ -251,6 +255,28 @@ test_walk_visits_every_entry_once_in_key_order (void)
     s_visit_t copied = {.table = other};
     CHECK (zhub_store_read (store, s_visit, &copied) == ZHUB_OK);
     CHECK (copied.seen == 1000 && copied.ordered && copied.last == 1249);
+    zhub_store_destroy (&store);
+    s_remove_dir ();
+}
+
+//  A prefix walk sees exactly the keys that start with it: the first 7
+//  bytes of 512 (0x200) are those of 512 .. 767.
+static void
+test_walk_with_a_prefix_sees_only_its_keys (void)
+{
+    zhub_table_t rows, other;
+    zhub_store_t *store = s_walk_store (&rows, &other);
+    uint8_t key[8];
+    zhub_store_key_u64 (key, 512);
+    s_visit_t visit = {.table = rows, .prefix = key, .prefix_size = 7};
+    CHECK (zhub_store_read (store, s_visit, &visit) == ZHUB_OK);
+    CHECK (visit.walked == ZHUB_OK);
+    CHECK (visit.seen == 256 && visit.ordered && visit.last == 767);
+    //  a prefix no key has: nothing visited, no error
+    zhub_store_key_u64 (key, 5000);
+    s_visit_t none = {.table = rows, .prefix = key, .prefix_size = 7};
+    CHECK (zhub_store_read (store, s_visit, &none) == ZHUB_OK);
+    CHECK (none.walked == ZHUB_OK && none.seen == 0);
     zhub_store_destroy (&store);
     s_remove_dir ();
 }
@@ -328,7 +354,7 @@ s_get (zhub_txn_t *txn, void *arg)
     size_t size;
     get->rc = zhub_txn_get (txn, get->table, "k", 1, &value, &size);
     if (get->rc == ZHUB_OK)
-        snprintf (get->value, sizeof get->value, "%.*s", (int) size, (const char *) value);
+        snprintf (get->value, sizeof get->value, "%.*s", (int)size, (const char *)value);
     return ZHUB_OK;
 }
 
@@ -386,10 +412,10 @@ test_full_map_grows_instead_of_failing (void)
 static zhub_rc_t
 s_count_migration (zhub_txn_t *txn, uint32_t from, void *arg)
 {
-    (void) txn;
+    (void)txn;
     int *calls = arg;
     calls[0]++;
-    calls[1] = (int) from;
+    calls[1] = (int)from;
     return ZHUB_OK;
 }
 
@@ -526,8 +552,10 @@ static void
 test_batch_commits_many_writes_at_once (void)
 {
     s_fresh_dir ();
-    zhub_store_config_t config = {.data_dir = s_dir, .process = "batch",
-                                  .initial_map_size = 1 << 20, .max_map_size = 64 << 20};
+    zhub_store_config_t config = {.data_dir = s_dir,
+                                  .process = "batch",
+                                  .initial_map_size = 1 << 20,
+                                  .max_map_size = 64 << 20};
     char err[256];
     zhub_store_t *store = zhub_store_open (&config, err, sizeof err);
     zhub_table_t tables[2];
@@ -584,6 +612,7 @@ main (void)
     RUN (test_integer_keys_walk_in_numeric_order);
     RUN (test_delete_where_drops_what_the_predicate_names_and_counts_it);
     RUN (test_walk_visits_every_entry_once_in_key_order);
+    RUN (test_walk_with_a_prefix_sees_only_its_keys);
     RUN (test_walk_stops_where_the_callback_says);
     RUN (test_walk_of_an_empty_table_calls_nothing);
     RUN (test_walk_failure_is_returned_and_writes_nothing);
