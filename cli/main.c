@@ -27,6 +27,8 @@ static const struct {
     {"audit", zhub_cmd_audit, "a contact's sync decisions (contact <bird id>): field, old,\n"
                               "              new, winner, both times, source event; an erased\n"
                               "              person's tombstones (erase <request id>)"},
+    {"sync", zhub_cmd_sync, "what each sync run did (results): reconciliations and batch\n"
+                            "              flushes, created/updated/skipped/failed, conflicts"},
     {"erase", zhub_cmd_erase, "GDPR: erase a person (contact <phone|email|id>) from every\n"
                               "              store zhub keeps; --upstream also in HubSpot and Bird"},
     {"hubspot", zhub_cmd_hubspot, "create the custom HubSpot properties the sync needs (setup)"},

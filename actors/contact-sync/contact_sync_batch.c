@@ -19,6 +19,7 @@
 //  batching is what turns 100 contacts into one of HubSpot's 190 calls per
 //  10 s: 1,900 contacts a second at the ceiling instead of 19.
 #include "contact_sync_io.h"
+#include "contact_sync_results.h"
 #include "zhub_log.h"
 
 #include <sodium.h>
@@ -462,6 +463,7 @@ void
 contact_sync_flush (zhub_actor_ctx_t *ctx)
 {
     contact_sync_t *self = ctx->state;
+    contact_sync_results_tick (ctx);
     if (self->batch_window_ms <= 0)
         return;
     if (zhub_mono_ms () < self->flush_not_before) {
@@ -500,6 +502,8 @@ contact_sync_flush (zhub_actor_ctx_t *ctx)
         free (scan);
         return;
     }
+    zhub_sync_result_t run;
+    zhub_sync_result_init (&run, CONTACT_SYNC_GROUP, "batch", zhub_now_ms ());
     int64_t started = zhub_mono_ms ();
     long status = 0;
     contact_sync_upsert_items (ctx, scan->items, scan->count, &status);
@@ -526,6 +530,9 @@ contact_sync_flush (zhub_actor_ctx_t *ctx)
     zhub_info ("batch_flushed", "count=%zu synced=%zu refused=%zu deferred=%zu pending=%zu ms=%lld",
                scan->count, done_count, refused, deferred, scan->pending,
                (long long)(zhub_mono_ms () - started));
+    //  (the commit failed when what settled counts as deferred too)
+    contact_sync_results_flushed (ctx, &run, scan->items, scan->count,
+                                  done_count + refused > 0 && deferred == scan->count, started);
     if (deferred) {
         //  HubSpot is busy or away: what is left waits a second.
         zhub_warn ("batch_deferred", "count=%zu status=%ld", deferred, status);

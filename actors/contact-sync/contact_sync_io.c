@@ -6,6 +6,7 @@
 //  commit redoes idempotent upserts on redelivery; after it, the state
 //  says "already synced" and the outbox still holds the event.
 #include "contact_sync_io.h"
+#include "contact_sync_results.h"
 #include "zhub_log.h"
 
 #include <stdio.h>
@@ -25,6 +26,8 @@ contact_sync_open (zhub_actor_ctx_t *ctx)
         || zhub_store_table (ctx->store, "pending", &self->pending)
         || zhub_store_table (ctx->store, "pending_order", &self->pending_order)
         || zhub_store_table (ctx->store, "links", &self->links))
+        return -1;
+    if (contact_sync_results_open (ctx))
         return -1;
     return contact_sync_pending_reorder (ctx);
 }
@@ -628,10 +631,11 @@ s_meta_write (zhub_txn_t *txn, void *arg)
 
 //  One search result through the HubSpot -> Bird plan. Returns 1 when it
 //  wrote (drift), 0 when Bird already agreed, -1 when the contact failed
-//  (*out says why; a transient failure stops the tick).
+//  (*out says why; a transient failure stops the tick). Counted in run
+//  (contact_sync_results.h).
 static int
 s_reconcile_one (zhub_actor_ctx_t *ctx, const zhub_msg_t *tick, const json_t *result,
-                 zhub_outcome_t *out)
+                 zhub_outcome_t *out, zhub_sync_result_t *run)
 {
     contact_sync_t *self = ctx->state;
     const char *id = json_string_value (json_object_get (result, "id"));
@@ -639,6 +643,7 @@ s_reconcile_one (zhub_actor_ctx_t *ctx, const zhub_msg_t *tick, const json_t *re
         json_object_get (json_object_get (result, "properties"), "lastmodifieddate"));
     if (!id)
         return 0;
+    run->processed++;
     int64_t modified_ms = 0;
     if (modified)
         zhub_time_parse (modified, &modified_ms);
@@ -656,9 +661,10 @@ s_reconcile_one (zhub_actor_ctx_t *ctx, const zhub_msg_t *tick, const json_t *re
     if (rc == ZHUB_NOTFOUND && bird_id)
         rc = contact_sync_load_bird (ctx->store, self, bird_id, &state);
     int drift = -1;
-    if (rc == ZHUB_ERROR)
+    if (rc == ZHUB_ERROR) {
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the contact state");
-    else {
+        run->failed++;
+    } else {
         bool have = rc == ZHUB_OK;
         contact_plan_t plan;
         contact_plan_init (&plan);
@@ -666,9 +672,17 @@ s_reconcile_one (zhub_actor_ctx_t *ctx, const zhub_msg_t *tick, const json_t *re
         bool writes = plan.kind == CONTACT_PLAN_WRITE;
         zhub_outcome_t one = {0};
         s_execute (ctx, &input, &event, &state, &have, &plan, &one);
-        if (one.rc == ZHUB_OK)
+        contact_sync_results_count_audit (run, plan.audit);
+        if (one.rc == ZHUB_OK) {
             drift = writes ? 1 : 0;
-        else {
+            if (!writes)
+                run->skipped++;
+            else if (rc == ZHUB_NOTFOUND)
+                run->created++;
+            else
+                run->updated++;
+        } else {
+            run->failed++;
             zhub_warn ("reconcile_contact", "hubspot=%s code=%u", id, one.code);
             if (one.rc == ZHUB_RETRY)
                 *out = one;
@@ -702,6 +716,10 @@ contact_sync_reconcile (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhu
         return;
     }
     json_decref (data);
+    zhub_sync_result_t run;
+    zhub_sync_result_init (&run, CONTACT_SYNC_GROUP, "reconcile", zhub_now_ms ());
+    snprintf (run.run, sizeof run.run, "%s", msg->id ? msg->id : "");
+    int64_t run_started = zhub_mono_ms ();
     json_t *properties = json_array ();
     const char *list =
         self->core.hubspot_properties ? self->core.hubspot_properties : CONTACT_HUBSPOT_PROPERTIES;
@@ -749,7 +767,7 @@ contact_sync_reconcile (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhu
         json_array_foreach (results, i, result)
         {
             found++;
-            int one = s_reconcile_one (ctx, msg, result, out);
+            int one = s_reconcile_one (ctx, msg, result, out, &run);
             if (one < 0 && out->rc == ZHUB_RETRY) {
                 failed = true;
                 break;
@@ -807,6 +825,11 @@ contact_sync_reconcile (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhu
                msg->id, found, drift, (long long)meta.drift_total, pages, since_stamp, mark_stamp,
                failed ? "no" : "yes");
     zhub_msg_destroy (&done);
+    run.complete = !failed;
+    if (failed)
+        snprintf (run.note, sizeof run.note, "cut short: %.140s", out->reason);
+    run.duration_ms = zhub_mono_ms () - run_started;
+    contact_sync_results_record (ctx, &run);
     if (!failed)
         snprintf (out->reason, sizeof out->reason, "found=%ld drift=%ld drift_total=%lld", found,
                   drift, (long long)meta.drift_total);

@@ -24,6 +24,7 @@
 #include "contact_sync.h"
 #include "hubspot.h"
 #include "zhub_actor.h"
+#include "zhub_sync_results.h"
 
 #define CONTACT_SYNC_MAX_STEPS 6 //  fetch, write, conflict retry, link: 4 suffice
 
@@ -48,6 +49,10 @@ typedef struct {
     int64_t queued;
     int64_t queued_since;
     int64_t links_not_before; //  mono ms: the next Bird link write while busy
+    //  Sync results (contact_sync_results.c): the retention main read, and
+    //  the table
+    zhub_sync_results_policy_t results_policy;
+    zhub_sync_results_t results;
 } contact_sync_t;
 
 #define CONTACT_BATCH_MAX 100     //  HubSpot's batch limit
@@ -90,6 +95,8 @@ typedef struct {
     char *hubspot_id; //  DONE: the record id
     contact_item_fate_t fate;
     zhub_outcome_t failure; //  REFUSED, DEFERRED: HubSpot's error for this contact
+    bool created;           //  DONE: HubSpot's upsert made a new record ("new": true)
+    bool conflict;          //  HubSpot answered 409 (the e-mail is another contact's)
 } contact_item_t;
 
 //  Sends the items' intents in one batch upsert and settles each item:

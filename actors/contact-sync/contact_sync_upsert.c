@@ -48,6 +48,7 @@ s_read_ids (const json_t *answer, contact_item_t *items, size_t count)
                 free (items[k].hubspot_id);
                 items[k].hubspot_id = zhub_strdup (id);
                 items[k].fate = CONTACT_ITEM_DONE;
+                items[k].created = json_is_true (json_object_get (result, "new"));
             }
         free (id);
     }
@@ -89,6 +90,7 @@ static void
 s_update_existing (zhub_actor_ctx_t *ctx, contact_item_t *item, const char *existing_id,
                    zhub_http_response_t *resp)
 {
+    item->conflict = true;
     json_t *props = json_deep_copy (json_object_get (item->entry, "properties"));
     json_object_set_new (props, "bird_contact_id", json_string (item->bird_id));
     json_t *body = json_pack ("{s:o}", "properties", props);
