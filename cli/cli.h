@@ -30,6 +30,7 @@ int zhub_cmd_erase (int argc, char **argv);
 int zhub_cmd_dlq (int argc, char **argv);
 int zhub_cmd_group (int argc, char **argv);
 int zhub_cmd_status (int argc, char **argv);
+int zhub_cmd_status_contact (int argc, char **argv);
 int zhub_cmd_pub (int argc, char **argv);
 int zhub_cmd_tail (int argc, char **argv);
 int zhub_cmd_audit (int argc, char **argv);

@@ -118,3 +118,80 @@ def test_sync_results_usage_errors_exit_2(hub):
         out = zhub(hub, *args)
         assert out.returncode == 2, (args, out.stdout, out.stderr)
         assert "usage: zhub sync results" in out.stderr
+
+
+# -------------------------------------------------------------------
+# zhub status contact: one person's sync status in every actor
+
+def status_contact(hub, identifier):
+    out = zhub(hub, "status", "contact", identifier, "--json")
+    assert out.returncode == 0, out.stderr + out.stdout
+    return json.loads(out.stdout)
+
+
+def person(hub, identifier):
+    persons = status_contact(hub, identifier)["actors"]["contact-sync"]["persons"]
+    assert len(persons) == 1, persons
+    return persons[0]
+
+
+def test_status_contact_shows_a_synced_person_by_any_identifier(hub):
+    start_reconcile_stack(hub, webhooks=False)
+    bird_id, hubspot_id = seed_synced_contact(hub, "Ana López", "+5215512345678")
+    found = person(hub, "+5215512345678")
+    assert found["status"] == "synced", found
+    assert found["bird_contact_id"] == bird_id and found["hubspot_contact_id"] == hubspot_id
+    assert found["last_sync"].endswith("Z") and "pending" not in found
+    # the same person by their Bird id and by their HubSpot id
+    assert person(hub, bird_id)["hubspot_contact_id"] == hubspot_id
+    assert person(hub, hubspot_id)["bird_contact_id"] == bird_id
+    text = zhub(hub, "status", "contact", bird_id)
+    assert text.returncode == 0, text.stderr
+    assert "contact-sync" in text.stdout and "synced" in text.stdout
+    assert "hubspot=" + hubspot_id in text.stdout
+
+
+def test_status_contact_shows_a_write_hubspot_defers_as_pending_with_the_reason(hub, tmp_path):
+    start_batch_stack(hub, tmp_path, ZHUB_HUBSPOT_BATCH_WINDOW="200ms")
+    # HubSpot answers every batch upsert with 503 until told otherwise
+    status, _ = http("POST", hub.peers["hubspot"] + "/__peer/faults", {
+        "status": 503, "count": 100000, "path_prefix": "/crm/v3/objects/contacts/batch/upsert"})
+    assert status in (200, 201)
+    contact = new_bird_contact(hub, "Dana Cuatro", "+5215510000004", "lead")
+    contact_webhook(hub, contact)
+
+    def deferred():
+        persons = status_contact(hub, contact["id"])["actors"].get("contact-sync", {})
+        found = persons.get("persons", [])
+        return found and found[0]["status"] == "pending" and \
+            "code" in found[0].get("pending", {}) and found[0]
+    found = wait_until(deferred, timeout=20, what="the deferred write")
+    assert found["pending"]["code"] == 503, found
+    assert "503" in found["reason"] and "deferred" in found["reason"], found
+    assert found["pending"]["flushes"] >= 1 and "hubspot_contact_id" not in found
+    text = zhub(hub, "status", "contact", "+5215510000004")
+    assert text.returncode == 0 and "pending" in text.stdout and "503" in text.stdout, text.stdout
+    runs = [r for r in sync_results(hub) if r["kind"] == "batch"]
+    assert runs and runs[-1]["deferred"] == 1 and "503" in runs[-1]["note"], runs
+    # HubSpot is back: the write lands and the person is synced
+    status, _ = http("DELETE", hub.peers["hubspot"] + "/__peer/faults")
+    assert status in (200, 204)
+    synced = wait_until(lambda: person(hub, contact["id"])["status"] == "synced", timeout=30,
+                        what="the write landing")
+    assert synced
+    landed = person(hub, contact["id"])
+    assert landed["hubspot_contact_id"] == in_hubspot(hub, contact["id"])["id"]
+    assert "pending" not in landed
+
+
+def test_status_contact_unknown_person_exits_1_and_bad_usage_exits_2(hub):
+    start_reconcile_stack(hub, webhooks=False)
+    seed_synced_contact(hub, "Ana López", "+5215512345678")
+    out = zhub(hub, "status", "contact", "+5215599999999")
+    assert out.returncode == 1 and "no actor knows +5215599999999" in out.stderr, out
+    assert out.stdout == ""
+    for args in (["status", "contact"], ["status", "contact", "a", "b"],
+                 ["status", "contact", "--bogus", "x"], ["status", "contact", "a b"]):
+        out = zhub(hub, *args)
+        assert out.returncode == 2, (args, out.stdout, out.stderr)
+        assert "usage: zhub status contact" in out.stderr
