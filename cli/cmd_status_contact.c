@@ -1,6 +1,7 @@
 //  zhub status contact <phone|email|id>: where one person stands in every
 //  actor that knows them — contact-sync (synced, or pending and why; last
 //  sync; HubSpot and Bird ids), deal-sync (deals and stages), the
+//  scheduler (bookings), the
 //  conversation bridge (open conversation, last inbound message) and
 //  activity-log (ids learned, transcript of each conversation). The
 //  per-record sync status, for people or (--json) scripts. The reading is
@@ -22,6 +23,7 @@ static const char *s_usage =
     "                 the next batch, or deferred: HubSpot's answer), last\n"
     "                 sync, HubSpot and Bird contact ids\n"
     "  deal-sync      their deals: id, stage, since when\n"
+    "  scheduler      their tour bookings: status, time, calendar, agent\n"
     "  conversation   the open (or last) conversation, last inbound message\n"
     "  activity-log   the HubSpot ids it learned, each conversation's\n"
     "                 transcript note (written, waiting, not written)\n"
@@ -89,6 +91,10 @@ s_print (const char *identifier, const json_t *actors)
             s_str (item, "deal_id", "-"), s_str (item, "stage", "-"),
             s_str (item, "stage_since", "-"),
             json_is_true (json_object_get (item, "associated")) ? "yes" : "no");
+    json_array_foreach (s_items (actors, "scheduler", "bookings"), i, item)
+    printf ("  %-14s booking %s %s %s..%s on %s agent=%s\n", "scheduler",
+            s_str (item, "booking_id", "-"), s_str (item, "status", "-"), s_str (item, "start", "?"),
+            s_str (item, "end", "?"), s_str (item, "platform", "-"), s_str (item, "agent_id", "-"));
     json_array_foreach (s_items (actors, "conversation", "conversations"), i, item)
     printf ("  %-14s conversation %s %s channel=%s last_inbound=%s last_message=%s\n",
             "conversation", s_str (item, "conversation_id", "-"),

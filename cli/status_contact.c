@@ -1,7 +1,8 @@
 //  `zhub status contact`'s gathering (status_contact.h): each actor's
 //  environment under a data dir opened read-only, read through that
 //  actor's own store header (contact_sync_status.h, deal_sync_store.h,
-//  conversation_store.h, activity_log_store.h), nothing here knows a key
+//  conversation_store.h, activity_log_store.h, scheduler_store.h), nothing
+//  here knows a key
 //  format. contact-sync resolves the identifier to the person's ids; the
 //  others are asked by those ids.
 #include "status_contact.h"
@@ -9,6 +10,7 @@
 #include "contact_sync_status.h"
 #include "conversation_store.h"
 #include "deal_sync_store.h"
+#include "scheduler_store.h"
 #include "zhub_strlist.h"
 
 #include <stdio.h>
@@ -152,6 +154,26 @@ s_deal_sync (const char *data_dir, const zhub_strlist_t *ids, json_t *actors)
 }
 
 //  -------------------------------------------------------------------
+//  The scheduler: the person's bookings
+
+static int
+s_scheduler (const char *data_dir, const zhub_strlist_t *ids, json_t *actors)
+{
+    if (!ids->count)
+        return 0;
+    zhub_forget_t who = {.ids = ids->items, .id_count = ids->count};
+    json_t *bookings = json_array ();
+    char err[256];
+    zhub_rc_t rc = sched_store_bookings_of_readonly (data_dir, &who, bookings, err, sizeof err);
+    if (rc == ZHUB_ERROR)
+        fprintf (stderr, "zhub status: %s/scheduler: %s\n", data_dir, err);
+    if (json_array_size (bookings))
+        json_array_extend (s_list (actors, "scheduler", "bookings"), bookings);
+    json_decref (bookings);
+    return rc == ZHUB_ERROR ? -1 : 0;
+}
+
+//  -------------------------------------------------------------------
 //  The conversation bridge: the open conversation, the last inbound
 
 typedef struct {
@@ -286,6 +308,17 @@ zhub_status_contact_gather (const char *data_dir, const char *identifier, json_t
         zhub_strlist_add_unique (&contacts, phones.items[i]);
     if (s_deal_sync (data_dir, &ids, actors))
         rc = -1;
+    //  the scheduler knows a person by Bird id or phone (with or without "+")
+    zhub_strlist_t people = {0};
+    for (size_t i = 0; i < ids.count; i++)
+        zhub_strlist_add_unique (&people, ids.items[i]);
+    for (size_t i = 0; i < phones.count; i++) {
+        zhub_strlist_add_unique (&people, phones.items[i]);
+        zhub_strlist_add_unique (&people, phones.items[i] + (phones.items[i][0] == '+'));
+    }
+    if (s_scheduler (data_dir, &people, actors))
+        rc = -1;
+    zhub_strlist_clear (&people);
     if (s_conversation (data_dir, &contacts, actors, &conversations))
         rc = -1;
     if (s_activity_log (data_dir, &birds, &conversations, actors))

@@ -17,6 +17,9 @@
 //    "conversation"  {"conversations": [{"bird_contact_id", "conversation_id",
 //                     "open", "channel"?, "holder"?, "started"?, "last_message"?,
 //                     "last_inbound"?}]}
+//    "scheduler"     {"bookings": [{"booking_id", "status", "start", "end",
+//                     "platform", "agent_id", "conversation_id"?,
+//                     "confirmation_url"?, "confirmed"}]}
 //    "activity-log"  {"contacts": [{"bird_contact_id", "hubspot_contact_id"?,
 //                     "hubspot_deal_id"?}], "conversations": [{"conversation_id",
 //                     "transcript_note_id"?, "lines", "transcript": "written" |

@@ -195,3 +195,38 @@ def test_status_contact_unknown_person_exits_1_and_bad_usage_exits_2(hub):
         out = zhub(hub, *args)
         assert out.returncode == 2, (args, out.stdout, out.stderr)
         assert "usage: zhub status contact" in out.stderr
+
+
+def test_status_contact_shows_the_person_in_every_actor(hub):
+    from test_deal_sync import deal_of
+    from test_erase_everywhere import spread_her_data, start_hub
+    start_hub(hub)
+    hub.start("conversation")
+    bird_id, hubspot_id = spread_her_data(hub, "+5215512345678", "ana.perez@example.com",
+                                          "Ana Pérez")
+
+    def everywhere():
+        actors = status_contact(hub, "ana.perez@example.com")["actors"]
+        ready = ("scheduler" in actors and "deal-sync" in actors and "activity-log" in actors
+                 and "conversation" in actors)
+        # deal-sync's stage is the one HubSpot's deal holds (once the
+        # booked tour's move has landed)
+        in_hubspot = (deal_of(hub, bird_id) or {}).get("properties", {}).get("dealstage")
+        return ready and actors["deal-sync"]["deals"][0].get("stage") == in_hubspot and actors
+    actors = wait_until(everywhere, timeout=30, what="the person in every actor")
+    persons = actors["contact-sync"]["persons"]
+    assert len(persons) == 1 and persons[0]["bird_contact_id"] == bird_id
+    assert persons[0]["hubspot_contact_id"] == hubspot_id and persons[0]["status"] == "synced"
+    deals = actors["deal-sync"]["deals"]
+    assert len(deals) == 1 and deals[0]["hubspot_contact_id"] == hubspot_id, deals
+    bookings = actors["scheduler"]["bookings"]
+    assert len(bookings) == 1 and bookings[0]["start"] and bookings[0]["status"], bookings
+    learned = actors["activity-log"]["contacts"]
+    assert len(learned) == 1 and learned[0]["hubspot_contact_id"] == hubspot_id, learned
+    conversations = actors["conversation"]["conversations"]
+    assert conversations[0]["last_inbound"].endswith("Z"), conversations
+    # the people's form names every actor
+    text = zhub(hub, "status", "contact", "+5215512345678")
+    assert text.returncode == 0, text.stderr
+    for actor in ("contact-sync", "deal-sync", "scheduler", "activity-log", "conversation"):
+        assert actor in text.stdout, text.stdout
