@@ -87,28 +87,39 @@ s_print (const char *identifier, const json_t *actors)
                     s_str (item, "bird_link_pending", ""));
     }
     json_array_foreach (s_items (actors, "deal-sync", "deals"), i, item)
-    printf ("  %-14s deal %s stage=%s since=%s associated=%s\n", "deal-sync",
-            s_str (item, "deal_id", "-"), s_str (item, "stage", "-"),
-            s_str (item, "stage_since", "-"),
-            json_is_true (json_object_get (item, "associated")) ? "yes" : "no");
+    {
+        printf ("  %-14s deal %s stage=%s since=%s associated=%s\n", "deal-sync",
+                s_str (item, "deal_id", "-"), s_str (item, "stage", "-"),
+                s_str (item, "stage_since", "-"),
+                json_is_true (json_object_get (item, "associated")) ? "yes" : "no");
+    }
     json_array_foreach (s_items (actors, "scheduler", "bookings"), i, item)
-    printf ("  %-14s booking %s %s %s..%s on %s agent=%s\n", "scheduler",
-            s_str (item, "booking_id", "-"), s_str (item, "status", "-"), s_str (item, "start", "?"),
-            s_str (item, "end", "?"), s_str (item, "platform", "-"), s_str (item, "agent_id", "-"));
+    {
+        printf ("  %-14s booking %s %s %s..%s on %s agent=%s\n", "scheduler",
+                s_str (item, "booking_id", "-"), s_str (item, "status", "-"),
+                s_str (item, "start", "?"), s_str (item, "end", "?"), s_str (item, "platform", "-"),
+                s_str (item, "agent_id", "-"));
+    }
     json_array_foreach (s_items (actors, "conversation", "conversations"), i, item)
-    printf ("  %-14s conversation %s %s channel=%s last_inbound=%s last_message=%s\n",
-            "conversation", s_str (item, "conversation_id", "-"),
-            json_is_true (json_object_get (item, "open")) ? "open" : "closed",
-            s_str (item, "channel", "-"), s_str (item, "last_inbound", "never"),
-            s_str (item, "last_message", "-"));
+    {
+        printf ("  %-14s conversation %s %s channel=%s last_inbound=%s last_message=%s\n",
+                "conversation", s_str (item, "conversation_id", "-"),
+                json_is_true (json_object_get (item, "open")) ? "open" : "closed",
+                s_str (item, "channel", "-"), s_str (item, "last_inbound", "never"),
+                s_str (item, "last_message", "-"));
+    }
     json_array_foreach (s_items (actors, "activity-log", "contacts"), i, item)
-    printf ("  %-14s hubspot contact=%s deal=%s\n", "activity-log",
-            s_str (item, "hubspot_contact_id", "-"), s_str (item, "hubspot_deal_id", "-"));
+    {
+        printf ("  %-14s hubspot contact=%s deal=%s\n", "activity-log",
+                s_str (item, "hubspot_contact_id", "-"), s_str (item, "hubspot_deal_id", "-"));
+    }
     json_array_foreach (s_items (actors, "activity-log", "conversations"), i, item)
-    printf ("  %-14s conversation %s transcript %s (note %s, %lld line(s))\n", "activity-log",
-            s_str (item, "conversation_id", "-"), s_str (item, "transcript", "-"),
-            s_str (item, "transcript_note_id", "-"),
-            (long long)json_integer_value (json_object_get (item, "lines")));
+    {
+        printf ("  %-14s conversation %s transcript %s (note %s, %lld line(s))\n", "activity-log",
+                s_str (item, "conversation_id", "-"), s_str (item, "transcript", "-"),
+                s_str (item, "transcript_note_id", "-"),
+                (long long)json_integer_value (json_object_get (item, "lines")));
+    }
 }
 
 int

@@ -57,8 +57,8 @@ s_read_dir (const char *data_dir, json_t *runs)
         zhub_store_t *store;
         zhub_table_t table;
         char err[256];
-        zhub_rc_t found =
-            zhub_sync_results_open_readonly (data_dir, s_actors[i], &store, &table, err, sizeof err);
+        zhub_rc_t found = zhub_sync_results_open_readonly (data_dir, s_actors[i], &store, &table,
+                                                           err, sizeof err);
         if (found == ZHUB_NOTFOUND)
             continue;
         if (found != ZHUB_OK) {
@@ -108,8 +108,8 @@ s_print (const json_t *run)
             json_string_value (json_object_get (run, "actor")),
             json_string_value (json_object_get (run, "kind")), s_n (run, "processed"),
             s_n (run, "created"), s_n (run, "updated"), s_n (run, "skipped"), s_n (run, "failed"),
-            s_n (run, "deferred"), s_n (run, "conflicts_detected"),
-            s_n (run, "conflicts_resolved"), s_n (run, "duration_ms"),
+            s_n (run, "deferred"), s_n (run, "conflicts_detected"), s_n (run, "conflicts_resolved"),
+            s_n (run, "duration_ms"),
             json_is_false (json_object_get (run, "complete")) ? "  incomplete" : "",
             note ? "  " : "", note ? note : "");
 }

@@ -132,7 +132,8 @@ s_deal_sync (const char *data_dir, const zhub_strlist_t *ids, json_t *actors)
     for (size_t i = 0; rc == ZHUB_OK && i < deal_ids.count; i++) {
         char *key = NULL;
         deal_state_t state = {0};
-        zhub_rc_t got = deal_sync_store_deal_by_id (store, &tables, deal_ids.items[i], &key, &state);
+        zhub_rc_t got =
+            deal_sync_store_deal_by_id (store, &tables, deal_ids.items[i], &key, &state);
         if (got == ZHUB_OK) {
             json_t *deal = json_pack ("{s:s, s:s, s:b}", "deal_id", deal_ids.items[i], "key", key,
                                       "associated", state.associated);
@@ -259,12 +260,12 @@ s_activity_log (const char *data_dir, const zhub_strlist_t *birds,
         memset (&conv, 0, sizeof conv);
         zhub_rc_t got = activity_log_store_conv (store, &tables, conversations->items[i], &conv);
         if (got == ZHUB_OK) {
-            json_t *entry = json_pack ("{s:s, s:I, s:s}", "conversation_id",
-                                       conversations->items[i], "lines", (json_int_t)conv.count,
-                                       "transcript",
-                                       !conv.note_id ? "not written"
-                                       : conv.dirty  ? "waiting"
-                                                     : "written");
+            json_t *entry =
+                json_pack ("{s:s, s:I, s:s}", "conversation_id", conversations->items[i], "lines",
+                           (json_int_t)conv.count, "transcript",
+                           !conv.note_id ? "not written"
+                           : conv.dirty  ? "waiting"
+                                         : "written");
             s_put (entry, "transcript_note_id", conv.note_id);
             s_put_time (entry, "last_message", conv.updated_ms);
             s_put_time (entry, "transcript_written", conv.flushed_ms);

@@ -132,14 +132,14 @@ contact_sync_results_flushed (zhub_actor_ctx_t *ctx, zhub_sync_result_t *result,
             && items[i].failure.code < 600)
             status = items[i].failure.code;
     if (result->deferred && status)
-        snprintf (result->note, sizeof result->note, "HubSpot answered %ld: deferred writes stay "
-                                                     "queued",
-                  status);
+        snprintf (result->note, sizeof result->note,
+                  "HubSpot answered %ld: deferred writes stay queued", status);
     else if (all_deferred)
-        snprintf (result->note, sizeof result->note, "the store commit failed: every write stays "
-                                                     "queued");
+        snprintf (result->note, sizeof result->note,
+                  "the store commit failed: every write stays queued");
     if (result->deferred && !all_deferred) {
-        s_note_t note = {.self = ctx->state, .items = items, .count = count, .now_ms = zhub_now_ms ()};
+        s_note_t note = {
+            .self = ctx->state, .items = items, .count = count, .now_ms = zhub_now_ms ()};
         if (zhub_store_write (ctx->store, s_note_fn, &note) != ZHUB_OK)
             zhub_warn ("deferral_note_failed", "count=%llu", (unsigned long long)result->deferred);
     }

@@ -42,9 +42,10 @@ contact_sync_person_status (const contact_state_t *state, const json_t *pending,
     char reason[400] = "";
     if (state->unlinked) {
         status = "unlinked";
-        snprintf (reason, sizeof reason, "the HubSpot record is gone (%s): Bird changes are not "
-                                         "synced until a HubSpot contact names this Bird contact "
-                                         "again",
+        snprintf (reason, sizeof reason,
+                  "the HubSpot record is gone (%s): Bird changes are not "
+                  "synced until a HubSpot contact names this Bird contact "
+                  "again",
                   state->unlinked);
     } else if (json_is_object (pending)) {
         status = "pending";
@@ -61,8 +62,9 @@ contact_sync_person_status (const contact_state_t *state, const json_t *pending,
                 json_object_set (detail, "code", json_object_get (deferred, "code"));
             json_object_set_new (detail, "flushes", json_integer (flushes));
             s_put_time (detail, "last_try", json_integer_value (json_object_get (deferred, "at")));
-            snprintf (reason, sizeof reason, "HubSpot write deferred %lld time(s), retried by the "
-                                             "next flush: %s",
+            snprintf (reason, sizeof reason,
+                      "HubSpot write deferred %lld time(s), retried by the "
+                      "next flush: %s",
                       (long long)flushes, why ? why : "a transient failure");
         } else
             snprintf (reason, sizeof reason,

@@ -85,8 +85,8 @@ typedef struct {
 //  policy's age at now_ms, or one too many while count are kept. Walking
 //  the table oldest first and asking this for each (count going down as
 //  records go) until it says no prunes it.
-bool zhub_sync_results_drop (const zhub_sync_results_policy_t *policy, int64_t key_ms,
-                             size_t count, int64_t now_ms);
+bool zhub_sync_results_drop (const zhub_sync_results_policy_t *policy, int64_t key_ms, size_t count,
+                             int64_t now_ms);
 
 //  -------------------------------------------------------------------
 //  Metrics

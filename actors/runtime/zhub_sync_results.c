@@ -92,9 +92,9 @@ s_put_fn (zhub_txn_t *txn, void *arg)
     if (length < 0)
         return ZHUB_ERROR;
     char *text = zhub_sync_result_encode (put->result);
-    zhub_rc_t rc = text ? zhub_txn_put (txn, put->self->table, key, (size_t)length, text,
-                                        strlen (text))
-                        : ZHUB_ERROR;
+    zhub_rc_t rc =
+        text ? zhub_txn_put (txn, put->self->table, key, (size_t)length, text, strlen (text))
+             : ZHUB_ERROR;
     free (text);
     put->removed = 0;
     if (rc == ZHUB_OK && put->prune)

@@ -35,8 +35,7 @@ typedef struct {
 
 //  Reads the retention settings from the environment into policy. 0, or -1
 //  with the offending variable named in err.
-int zhub_sync_results_config_load (zhub_sync_results_policy_t *policy, char *err,
-                                   size_t err_size);
+int zhub_sync_results_config_load (zhub_sync_results_policy_t *policy, char *err, size_t err_size);
 
 //  Opens (creating) the table in the actor's store; policy is kept. 0 or -1.
 int zhub_sync_results_open (zhub_sync_results_t *self, zhub_store_t *store,
@@ -47,8 +46,7 @@ int zhub_sync_results_open (zhub_sync_results_t *self, zhub_store_t *store,
 //  ZHUB_SYNC_RESULTS_PRUNE_EVERY_MS; now_ms wall, mono_ms monotonic).
 //  ZHUB_OK or ZHUB_ERROR (nothing kept).
 zhub_rc_t zhub_sync_results_put (zhub_sync_results_t *self, zhub_store_t *store,
-                                 const zhub_sync_result_t *result, int64_t now_ms,
-                                 int64_t mono_ms);
+                                 const zhub_sync_result_t *result, int64_t now_ms, int64_t mono_ms);
 
 //  Prunes now when due (the actor's tick calls it): records older than the
 //  policy's age and, beyond its count, the oldest. *removed how many went.

@@ -14,7 +14,7 @@ test_a_flush_counts_each_item_by_its_fate ()
     contact_item_t items[6];
     memset (items, 0, sizeof items);
     items[0].fate = CONTACT_ITEM_DONE, items[0].created = true;
-    items[1].fate = CONTACT_ITEM_DONE;                            //  existing record
+    items[1].fate = CONTACT_ITEM_DONE;                           //  existing record
     items[2].fate = CONTACT_ITEM_DONE, items[2].conflict = true; //  409 -> update landed
     items[3].fate = CONTACT_ITEM_REFUSED;
     items[4].fate = CONTACT_ITEM_DEFERRED, items[4].conflict = true; //  409, update deferred

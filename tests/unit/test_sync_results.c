@@ -72,7 +72,8 @@ test_decode_refuses_what_is_not_a_record ()
         "{\"actor\":\"a\",\"kind\":\"batch\",\"started_ms\":1,\"duration_ms\":1,\"processed\":-1,"
         "\"created\":0,\"updated\":0,\"skipped\":0,\"failed\":0,\"deferred\":0,"
         "\"conflicts_detected\":0,\"conflicts_resolved\":0}",
-        "{\"actor\":\"a\",\"kind\":\"batch\",\"started_ms\":1,\"duration_ms\":1,\"processed\":\"1\","
+        "{\"actor\":\"a\",\"kind\":\"batch\",\"started_ms\":1,\"duration_ms\":1,\"processed\":"
+        "\"1\","
         "\"created\":0,\"updated\":0,\"skipped\":0,\"failed\":0,\"deferred\":0,"
         "\"conflicts_detected\":0,\"conflicts_resolved\":0}",
     };
