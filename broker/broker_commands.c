@@ -3,6 +3,7 @@
 //  WELCOME) or decides in memory and adds ops for the turn's commit.
 #include "broker_commands.h"
 
+#include "broker_access.h"
 #include "broker_peers.h"
 #include "zhub_log.h"
 
@@ -32,6 +33,10 @@ s_publish (broker_server_t *self, broker_client_t *client, zhub_frame_t *frame)
         zhub_info ("publish_rejected", "client=%s seq=%llu reason=%s", client->label,
                    (unsigned long long)frame->seq, zhub_log_quote (reason, err, sizeof err));
         broker_turn_error (self, client, frame->seq, ZHUB_ERR_MALFORMED, reason);
+        return;
+    }
+    if (!broker_access_publish (self, client, frame->seq, msg->type)) {
+        zhub_msg_destroy (&msg);
         return;
     }
     //  deliverat in the future: held back (PROTOCOL.md 6.3), within bounds
@@ -82,6 +87,11 @@ s_join (broker_server_t *self, broker_client_t *client, zhub_frame_t *frame)
         return;
     }
     broker_group_t *group = broker_groups_find (self->groups, frame->group);
+    if (!broker_access_join (self, client, frame->seq, frame->topics, frame->topic_count,
+                             group ? group->settings.patterns : NULL,
+                             group ? group->settings.pattern_count : 0))
+        return;
+    bool created = group == NULL;
     if (!group) {
         broker_settings_t settings = {
             .patterns = frame->topics,
@@ -108,7 +118,21 @@ s_join (broker_server_t *self, broker_client_t *client, zhub_frame_t *frame)
         return;
     }
     bool known = broker_group_member (group, client) != NULL;
-    broker_groups_join (self->groups, group, client, frame->credit);
+    broker_member_t *member = broker_groups_join (self->groups, group, client, frame->credit);
+    //  broadcast topics go to every replica: this one's own group, which it
+    //  works through before anything later (PROTOCOL.md 7.8). A replica new
+    //  to an older group starts at the log's beginning, so it learns the
+    //  erases it missed; one made with its group starts where the group does
+    const char *replica = client->instance ? client->instance : "default";
+    broker_group_t *own = broker_groups_replica (self->groups, group, replica,
+                                                 created ? group->floor : 1, self->now);
+    if (own) {
+        if (!broker_group_member (own, client))
+            zhub_info ("replica_join", "group=%s replica=%s client=%s floor=%llu", group->name,
+                       replica, client->label, (unsigned long long)own->floor);
+        broker_groups_join (self->groups, own, client, frame->credit);
+        member->barrier = own;
+    }
     if (!known)
         zhub_info ("join", "group=%s client=%s credit=%u", group->name, client->label,
                    frame->credit ? frame->credit : 1);
@@ -124,6 +148,8 @@ s_join (broker_server_t *self, broker_client_t *client, zhub_frame_t *frame)
 static void
 s_group_set (broker_server_t *self, broker_client_t *client, zhub_frame_t *frame)
 {
+    if (!broker_access_admin (self, client, frame->seq, "GROUP_SET"))
+        return;
     broker_group_t *group = broker_groups_find (self->groups, frame->group);
     if (!group) {
         broker_turn_error (self, client, frame->seq, ZHUB_ERR_NOT_JOINED, "no such group");
@@ -181,6 +207,8 @@ s_find_time_txn (zhub_txn_t *txn, void *arg)
 static void
 s_group_reset (broker_server_t *self, broker_client_t *client, zhub_frame_t *frame)
 {
+    if (!broker_access_admin (self, client, frame->seq, "GROUP_RESET"))
+        return;
     broker_group_t *group = broker_groups_find (self->groups, frame->group);
     if (!group) {
         broker_turn_error (self, client, frame->seq, ZHUB_ERR_NOT_JOINED, "no such group");
@@ -237,8 +265,19 @@ s_handle (broker_server_t *self, broker_client_t *client, zhub_frame_t *frame)
                 broker_turn_error (self, client, 0, ZHUB_ERR_VERSION, reason);
                 break;
             }
-            zhub_debug ("hello", "client=%s name=%s", client->label,
-                        zhub_log_safe (frame->name, safe, sizeof safe));
+            if (frame->instance && !zhub_key_name_valid (frame->instance)) {
+                broker_turn_error (self, client, 0, ZHUB_ERR_MALFORMED,
+                                   "instance must be 1..64 of [A-Za-z0-9_-]");
+                break;
+            }
+            if (frame->instance) {
+                free (client->instance);
+                client->instance = frame->instance;
+                frame->instance = NULL;
+            }
+            zhub_debug ("hello", "client=%s name=%s instance=%s", client->label,
+                        zhub_log_safe (frame->name, safe, sizeof safe),
+                        client->instance ? client->instance : "-");
             zhub_frame_t *welcome = zhub_frame_new (ZHUB_CMD_WELCOME);
             welcome->version = ZHUB_PROTO_VERSION;
             broker_turn_send (self, client, welcome);
@@ -247,6 +286,9 @@ s_handle (broker_server_t *self, broker_client_t *client, zhub_frame_t *frame)
         }
         case ZHUB_CMD_PING: broker_turn_op_add (self, BROKER_OP_PONG)->client = client; break;
         case ZHUB_CMD_STATS: {
+            //  it names every peer's routing id and every group
+            if (!broker_access_admin (self, client, frame->seq, "STATS"))
+                break;
             broker_op_t *op = broker_turn_op_add (self, BROKER_OP_STATS);
             op->client = client;
             op->seq = frame->seq;
@@ -283,6 +325,8 @@ s_handle (broker_server_t *self, broker_client_t *client, zhub_frame_t *frame)
                 s_stale_tag (self, client, frame->tag);
                 break;
             }
+            if (!broker_access_answer (self, client, entry))
+                break;
             broker_op_t *op = broker_turn_op_add (self, BROKER_OP_ACK);
             op->group = zhub_strdup (entry->group->name);
             op->offset = entry->offset;
@@ -297,6 +341,8 @@ s_handle (broker_server_t *self, broker_client_t *client, zhub_frame_t *frame)
                 s_stale_tag (self, client, frame->tag);
                 break;
             }
+            if (!broker_access_answer (self, client, entry))
+                break;
             broker_group_t *group = entry->group;
             broker_failure_t failure;
             if (frame->defer && !frame->terminal)
@@ -341,7 +387,9 @@ broker_commands_recv_one (broker_server_t *self)
         zmq_msg_recv (&body, self->sock, 0);
     }
     broker_client_t *client = broker_peers_client (self, zmq_msg_data (&id), zmq_msg_size (&id));
-    if (extra)
+    if (!broker_access_identify (self, client, &body))
+        ; //  refused (ERROR 401 sent)
+    else if (extra)
         broker_turn_error (self, client, 0, ZHUB_ERR_MALFORMED, "one frame per message");
     else {
         char err[256], reason[300];

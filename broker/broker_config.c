@@ -38,6 +38,13 @@ broker_config_defaults (broker_config_t *config)
     config->retention_default.max_age_ms = 7LL * 86400000;
     config->trim_max = 20000;
     broker_config_default_tap (config->endpoint, config->tap, sizeof config->tap);
+    //  an in-process broker (tests) is plain unless told otherwise; the
+    //  environment's default is curve (broker_config_load_access)
+    config->security = ZHUB_BUS_PLAIN;
+    snprintf (config->keys_dir, sizeof config->keys_dir, "%s/broker/keys", config->data_dir);
+    config->broadcast_count = 2;
+    snprintf (config->broadcast[0], sizeof config->broadcast[0], "contact.forget");
+    snprintf (config->broadcast[1], sizeof config->broadcast[1], "contact.erase");
 }
 
 int
@@ -207,6 +214,63 @@ broker_config_load (broker_config_t *config, char *err, size_t err_size)
         else
             snprintf (config->tap, sizeof config->tap, "%s", tap);
     }
+    const char *broadcast = zhub_env_str ("ZHUB_BROKER_BROADCAST", NULL);
+    if (broadcast) {
+        char *patterns[BROKER_BROADCAST_MAX];
+        int count = !strcmp (broadcast, "off")
+                        ? 0
+                        : zhub_key_parse_patterns (broadcast, patterns, BROKER_BROADCAST_MAX);
+        if (count < 0)
+            return s_fail (err, err_size,
+                           "ZHUB_BROKER_BROADCAST (comma-separated topic patterns, at most 16, "
+                           "or off)");
+        config->broadcast_count = (size_t)count;
+        for (int i = 0; i < count; i++) {
+            snprintf (config->broadcast[i], sizeof config->broadcast[i], "%s", patterns[i]);
+            free (patterns[i]);
+        }
+    }
+    return broker_config_load_access (config, err, err_size);
+}
+
+int
+broker_config_load_access (broker_config_t *config, char *err, size_t err_size)
+{
+    snprintf (config->keys_dir, sizeof config->keys_dir, "%s",
+              zhub_env_str ("ZHUB_BUS_KEYS", ""));
+    if (!config->keys_dir[0])
+        snprintf (config->keys_dir, sizeof config->keys_dir, "%s/broker/keys", config->data_dir);
+    const char *security = zhub_env_str ("ZHUB_BUS_SECURITY", "curve");
+    if (!strcmp (security, "plain")) {
+        const char *endpoints[] = {config->endpoint, config->tap};
+        for (size_t i = 0; i < 2; i++)
+            if (endpoints[i][0] && !zhub_endpoint_is_local (endpoints[i])) {
+                snprintf (err, err_size,
+                          "ZHUB_BUS_SECURITY=plain is only for endpoints on this machine "
+                          "(loopback, ipc); %s is not: use curve",
+                          endpoints[i]);
+                return -1;
+            }
+        config->security = ZHUB_BUS_PLAIN;
+        return 0;
+    }
+    if (strcmp (security, "curve"))
+        return s_fail (err, err_size, "ZHUB_BUS_SECURITY (curve or plain)");
+    config->security = ZHUB_BUS_CURVE;
+    const char *cert = zhub_env_str ("ZHUB_BROKER_CERT", NULL);
+    if (!cert) {
+        snprintf (err, err_size,
+                  "ZHUB_BROKER_CERT is not set: the bus uses CURVE (ZHUB_BUS_SECURITY=curve, the "
+                  "default) and the broker needs its secret certificate (zhub keys new --broker); "
+                  "for a local run on loopback set ZHUB_BUS_SECURITY=plain");
+        return -1;
+    }
+    char reason[400];
+    if (zhub_key_load_secret (cert, config->public_key, config->secret_key, reason,
+                              sizeof reason)) {
+        snprintf (err, err_size, "ZHUB_BROKER_CERT %s", reason);
+        return -1;
+    }
     return 0;
 }
 
@@ -230,4 +294,13 @@ broker_config_log (const broker_config_t *config)
                (long long)config->retention_default.max_age_ms,
                (unsigned long long)config->retention_default.max_bytes, config->retention_count,
                config->admin_on ? config->admin.text : "off");
+    char broadcast[600] = "";
+    size_t at = 0;
+    for (size_t i = 0; i < config->broadcast_count && at < sizeof broadcast; i++)
+        at += snprintf (broadcast + at, sizeof broadcast - at, "%s%s", i ? "," : "",
+                        config->broadcast[i]);
+    zhub_info ("config_access", "security=%s public_key=%s keys_dir=%s broadcast=%s",
+               config->security == ZHUB_BUS_CURVE ? "curve" : "plain",
+               config->security == ZHUB_BUS_CURVE ? config->public_key : "-", config->keys_dir,
+               broadcast[0] ? broadcast : "off");
 }

@@ -4,6 +4,7 @@
 #ifndef BROKER_CONFIG_H
 #define BROKER_CONFIG_H
 
+#include "zhub_bus_auth.h"
 #include "zhub_listen.h"
 #include "zhub_frame.h"
 
@@ -11,6 +12,7 @@
 #include <stdint.h>
 
 #define BROKER_RETENTION_RULES 32
+#define BROKER_BROADCAST_MAX 16 //  broadcast patterns
 
 //  One retention rule: topics matching pattern keep messages for max_age_ms
 //  (0 = no age limit) and at most max_bytes of envelopes (0 = no limit).
@@ -53,6 +55,16 @@ typedef struct {
     broker_retention_t retention[BROKER_RETENTION_RULES];
     size_t retention_count;
     uint32_t trim_max; //  log records examined for trimming per sweep
+    //  Access (PROTOCOL.md 16). curve: every TCP endpoint needs a key of
+    //  the allow-list; plain: nobody is asked, so only local endpoints.
+    zhub_bus_security_t security;           //  ZHUB_BUS_SECURITY (curve)
+    char public_key[ZHUB_KEY_Z85_SIZE];     //  ZHUB_BROKER_CERT: the broker's key pair
+    char secret_key[ZHUB_KEY_Z85_SIZE];     //  (never logged)
+    char keys_dir[512];                     //  ZHUB_BUS_KEYS (<data_dir>/broker/keys)
+    //  ZHUB_BROKER_BROADCAST (contact.forget,contact.erase): topics every
+    //  replica of a group receives (PROTOCOL.md 7.8)
+    char broadcast[BROKER_BROADCAST_MAX][256];
+    size_t broadcast_count;
 } broker_config_t;
 
 //  Fills config with the defaults above (no environment).
@@ -81,6 +93,12 @@ const broker_retention_t *broker_config_retention_for (const broker_config_t *co
 //  The tap endpoint derived from the broker's: tcp://host:port -> port + 1,
 //  ipc://path -> path.tap. Returns 0, or -1 when there is none.
 int broker_config_default_tap (const char *endpoint, char *out, size_t size);
+
+//  Reads the access settings (security, the broker's key pair, the
+//  allow-list) over config; part of broker_config_load. Returns 0 or -1
+//  with the reason in err (plain with an endpoint that is not local, a
+//  missing or unreadable certificate).
+int broker_config_load_access (broker_config_t *config, char *err, size_t err_size);
 
 //  Logs the effective configuration as one line (event=config).
 void broker_config_log (const broker_config_t *config);

@@ -153,8 +153,11 @@ s_deliver_txn (zhub_txn_t *txn, void *arg)
             broker_groups_undeliver (self->groups, entry);
             continue;
         }
+        entry->owner = client->owner; //  whose key may answer it (broker_access.h)
         zhub_frame_t *frame = zhub_frame_new (ZHUB_CMD_DELIVER);
-        frame->group = zhub_strdup (entry->group->name);
+        //  a replica group's delivery is one of the group the member joined
+        const broker_group_t *joined = entry->group->parent ? entry->group->parent : entry->group;
+        frame->group = zhub_strdup (joined->name);
         frame->tag = entry->tag;
         frame->offset = entry->offset;
         frame->attempt = entry->attempts + 1;

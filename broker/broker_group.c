@@ -6,6 +6,7 @@
 #include "broker_group.h"
 #include "zhub_msg.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -43,6 +44,7 @@ s_group_free (broker_group_t *group)
     free (group->members);
     broker_settings_free (&group->settings);
     free (group->name);
+    free (group->replica);
     free (group);
 }
 
@@ -58,6 +60,9 @@ broker_groups_destroy (broker_groups_t **self_p)
     broker_map_destroy (&self->by_name);
     broker_map_destroy (&self->tags);
     broker_map_destroy (&self->seen);
+    for (size_t i = 0; i < self->broadcast_count; i++)
+        free (self->broadcast[i]);
+    free (self->broadcast);
     free (self);
     *self_p = NULL;
 }
@@ -87,12 +92,23 @@ broker_groups_find (broker_groups_t *self, const char *name)
     return broker_map_get_str (self->by_name, name);
 }
 
+void
+broker_groups_set_broadcast (broker_groups_t *self, char *const *patterns, size_t count)
+{
+    self->broadcast = zhub_calloc (count ? count : 1, sizeof (char *));
+    for (size_t i = 0; i < count; i++)
+        self->broadcast[i] = zhub_strdup (patterns[i]);
+    self->broadcast_count = count;
+}
+
 broker_group_t *
 broker_groups_create (broker_groups_t *self, const char *name, const broker_settings_t *settings,
                       uint64_t floor, int64_t created_ms)
 {
     broker_group_t *group = zhub_calloc (1, sizeof *group);
     group->name = zhub_strdup (name);
+    group->broadcast = (const char *const *)self->broadcast;
+    group->broadcast_count = self->broadcast_count;
     broker_settings_copy (&group->settings, settings);
     if (group->settings.max_deliveries == 0)
         group->settings.max_deliveries = 1;
@@ -129,8 +145,8 @@ broker_group_add_patterns (broker_group_t *self, char *const *patterns, size_t c
     return added;
 }
 
-bool
-broker_group_matches (const broker_group_t *self, const char *topic)
+static bool
+s_patterns_match (const broker_group_t *self, const char *topic)
 {
     //  never a group's own dead letters: a consumer failing them would
     //  dead-letter its dead letters, without end
@@ -140,6 +156,90 @@ broker_group_matches (const broker_group_t *self, const char *topic)
         if (zhub_topic_match (self->settings.patterns[i], topic))
             return true;
     return false;
+}
+
+static bool
+s_broadcast (const broker_group_t *self, const char *topic)
+{
+    for (size_t i = 0; i < self->broadcast_count; i++)
+        if (zhub_topic_match (self->broadcast[i], topic))
+            return true;
+    return false;
+}
+
+bool
+broker_group_matches (const broker_group_t *self, const char *topic)
+{
+    if (self->replica)
+        return self->parent && s_broadcast (self, topic) && s_patterns_match (self->parent, topic);
+    return !s_broadcast (self, topic) && s_patterns_match (self, topic);
+}
+
+//  Do two patterns match some topic in common? Token by token: a ">"
+//  takes whatever is left (one token or more), "*" any one token.
+static bool
+s_patterns_meet (const char *a, const char *b)
+{
+    while (*a && *b) {
+        size_t a_len = strcspn (a, "."), b_len = strcspn (b, ".");
+        bool a_rest = a_len == 1 && *a == '>', b_rest = b_len == 1 && *b == '>';
+        if (a_rest || b_rest)
+            return true;
+        if (!((a_len == 1 && *a == '*') || (b_len == 1 && *b == '*'))
+            && (a_len != b_len || memcmp (a, b, a_len)))
+            return false;
+        a += a_len + (a[a_len] == '.');
+        b += b_len + (b[b_len] == '.');
+    }
+    return !*a && !*b;
+}
+
+bool
+broker_group_takes_broadcast (const broker_group_t *self)
+{
+    if (self->replica)
+        return false;
+    for (size_t i = 0; i < self->settings.pattern_count; i++)
+        for (size_t j = 0; j < self->broadcast_count; j++)
+            if (s_patterns_meet (self->settings.patterns[i], self->broadcast[j]))
+                return true;
+    return false;
+}
+
+broker_group_t *
+broker_groups_replica (broker_groups_t *self, broker_group_t *group, const char *replica,
+                       uint64_t floor, int64_t created_ms)
+{
+    if (!broker_group_takes_broadcast (group))
+        return NULL;
+    char *name = zhub_sprintf ("%s~%s", group->name, replica);
+    broker_group_t *found = broker_groups_find (self, name);
+    if (!found) {
+        broker_settings_t settings = group->settings;
+        settings.patterns = NULL;
+        settings.pattern_count = 0;
+        found = broker_groups_create (self, name, &settings, floor, created_ms);
+        found->replica = zhub_strdup (replica);
+    }
+    found->parent = group;
+    free (name);
+    return found;
+}
+
+void
+broker_groups_link_replicas (broker_groups_t *self)
+{
+    for (size_t i = 0; i < self->count; i++) {
+        broker_group_t *group = self->list[i];
+        const char *tilde = strchr (group->name, '~');
+        if (!tilde)
+            continue;
+        char parent[256];
+        snprintf (parent, sizeof parent, "%.*s", (int)(tilde - group->name), group->name);
+        free (group->replica);
+        group->replica = zhub_strdup (tilde + 1);
+        group->parent = broker_groups_find (self, parent);
+    }
 }
 
 bool
@@ -243,6 +343,14 @@ broker_groups_leave (broker_groups_t *self, broker_group_t *group, void *client)
     broker_member_t *member = broker_group_member (group, client);
     if (member)
         s_remove_member (group, member, true, self);
+    for (size_t i = 0; i < self->count; i++) {
+        broker_group_t *replica = self->list[i];
+        if (replica->parent != group)
+            continue;
+        member = broker_group_member (replica, client);
+        if (member)
+            s_remove_member (replica, member, true, self);
+    }
 }
 
 void
@@ -260,7 +368,7 @@ broker_groups_of (broker_groups_t *self, void *client, const char **names, size_
 {
     size_t count = 0;
     for (size_t i = 0; i < self->count && count < max; i++)
-        if (broker_group_member (self->list[i], client))
+        if (!self->list[i]->replica && broker_group_member (self->list[i], client))
             names[count++] = self->list[i]->name;
     return count;
 }
@@ -327,17 +435,25 @@ uint64_t
 broker_group_update_floor (broker_group_t *self)
 {
     uint64_t floor = self->head ? self->head->offset : self->scan;
-    if (floor > self->floor)
+    if (floor > self->floor) {
         self->floor = floor;
+        //  the parent's members waiting for this replica's broadcasts may go on
+        if (self->parent)
+            self->parent->dirty = true;
+    }
     return self->floor;
 }
 
+//  A member with free credit whose replica has no broadcast left below
+//  offset (the barrier).
 static broker_member_t *
-s_pick_member (broker_group_t *group)
+s_pick_member (broker_group_t *group, uint64_t offset)
 {
     for (size_t i = 0; i < group->member_count; i++) {
         size_t at = (group->rr + i) % group->member_count;
         broker_member_t *member = group->members[at];
+        if (member->barrier && member->barrier->floor <= offset)
+            continue;
         if (member->inflight < broker_member_window (member)) {
             group->rr = at + 1;
             return member;
@@ -373,9 +489,9 @@ broker_groups_dispatch (broker_groups_t *self, broker_group_t *group, int64_t no
             group->dirty = true; //  more to do next round
             break;
         }
-        broker_member_t *member = s_pick_member (group);
+        broker_member_t *member = s_pick_member (group, entry->offset);
         if (!member)
-            break; //  credit frees up later and marks the group dirty
+            break; //  credit frees up (or a barrier lifts) later and marks the group dirty
         entry->state = BROKER_INFLIGHT;
         entry->member = member;
         entry->tag = self->next_tag++;

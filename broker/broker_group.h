@@ -12,6 +12,17 @@
 //    - what a failure means (retry after backoff with jitter, or dead);
 //    - which timers fired (ack deadlines, retry dues).
 //
+//  Broadcast topics (PROTOCOL.md 7.8; the broker's ZHUB_BROKER_BROADCAST)
+//  reach every replica of a group, not one member. A group whose patterns
+//  take broadcast topics leaves them to its replica groups, one per
+//  replica (a HELLO instance; "default" for members that sent none),
+//  named "<group>~<replica>": each is an ordinary group over the parent's
+//  patterns limited to the broadcast topics, with its own floor, acks and
+//  retries, whose members are that replica's connections. A member of the
+//  parent takes no message while its replica group still has a broadcast
+//  below it (the barrier), so a replica processes an erase before any
+//  later work, and one that joins late catches up first.
+//
 //  Each entry moves through the delivery state machine of PROTOCOL.md:
 //  READY -> INFLIGHT (dispatch) -> done (ack) | WAITING (nack, deadline)
 //  | dead (terminal, max deliveries); WAITING -> READY when due; INFLIGHT
@@ -46,12 +57,14 @@ typedef struct broker_entry_t {
     uint64_t tag;            //  INFLIGHT: the current delivery's tag, else 0
     broker_member_t *member; //  INFLIGHT: the member holding it (NULL once forgotten)
     int64_t timer_ms;        //  INFLIGHT: ack deadline; WAITING: retry due (wall clock)
+    uint64_t owner;          //  INFLIGHT: set by the server: whose key may answer it
     struct broker_entry_t *prev, *next;
 } broker_entry_t;
 
 struct broker_member_t {
     void *client; //  the server's handle for the peer (opaque here)
     broker_group_t *group;
+    broker_group_t *barrier; //  its replica group (broadcasts first), or NULL
     uint32_t credit; //  max deliveries in flight to this member
     uint32_t inflight;
 };
@@ -68,7 +81,11 @@ typedef struct {
 
 struct broker_group_t {
     char *name;
-    broker_settings_t settings;
+    broker_settings_t settings; //  a replica group: no patterns of its own (its parent's)
+    broker_group_t *parent;     //  a replica group: the group it serves; else NULL
+    char *replica;              //  a replica group: the replica's name; else NULL
+    const char *const *broadcast; //  the broadcast patterns (the groups' own)
+    size_t broadcast_count;
     uint64_t floor;           //  every offset below is done for this group
     uint64_t floor_persisted; //  the floor as last committed to the store
     uint64_t scan;            //  the next log offset to examine
@@ -94,6 +111,8 @@ typedef struct {
     uint64_t next_tag;
     uint64_t rng;
     uint32_t window; //  max entries per group
+    char **broadcast; //  topic patterns every replica receives (owned)
+    size_t broadcast_count;
 } broker_groups_t;
 
 typedef struct {
@@ -115,6 +134,24 @@ void broker_groups_destroy (broker_groups_t **self_p);
 
 broker_group_t *broker_groups_find (broker_groups_t *self, const char *name);
 
+//  The broadcast topics (copied): set once, before any group is made.
+void broker_groups_set_broadcast (broker_groups_t *self, char *const *patterns, size_t count);
+
+//  True when some topic the group's patterns match is a broadcast topic
+//  (the group then has replica groups).
+bool broker_group_takes_broadcast (const broker_group_t *self);
+
+//  The replica group of group for replica (made when missing, starting at
+//  floor, with the parent's settings). Its name is "<group>~<replica>".
+//  Returns it, or NULL when group takes no broadcast topic.
+broker_group_t *broker_groups_replica (broker_groups_t *self, broker_group_t *group,
+                                       const char *replica, uint64_t floor, int64_t created_ms);
+
+//  After loading stored groups: links each replica group ("a~b") to its
+//  parent ("a"). Replica groups whose parent is gone are left unlinked
+//  (they match nothing).
+void broker_groups_link_replicas (broker_groups_t *self);
+
 //  Creates a group starting at floor; settings are copied. The group is
 //  marked needs_write.
 broker_group_t *broker_groups_create (broker_groups_t *self, const char *name,
@@ -127,7 +164,9 @@ broker_group_t *broker_groups_create (broker_groups_t *self, const char *name,
 int broker_group_add_patterns (broker_group_t *self, char *const *patterns, size_t count);
 
 //  True when topic matches one of the group's patterns and is not the
-//  group's own dead-letter topic (dlq.<name>).
+//  group's own dead-letter topic (dlq.<name>). A group that has replica
+//  groups leaves broadcast topics to them; a replica group matches only
+//  the broadcast topics of its parent.
 bool broker_group_matches (const broker_group_t *self, const char *topic);
 
 //  True for a group name usable in "dlq.<group>" (a topic, no wildcards).
@@ -146,15 +185,16 @@ broker_member_t *broker_groups_join (broker_groups_t *self, broker_group_t *grou
                                      uint32_t credit);
 broker_member_t *broker_group_member (broker_group_t *self, void *client);
 
-//  The member leaves: its in-flight entries become READY at once.
+//  The member leaves (the group's and its replica groups'): its in-flight
+//  entries become READY at once.
 void broker_groups_leave (broker_groups_t *self, broker_group_t *group, void *client);
 
 //  The client is gone from every group. Its in-flight entries stay
 //  INFLIGHT until their ack deadline (the peer may still ack them).
 void broker_groups_forget (broker_groups_t *self, void *client);
 
-//  Names of the groups the client is a member of; returns how many (at
-//  most max).
+//  Names of the groups the client is a member of, replica groups left out
+//  (they are the broker's own); returns how many (at most max).
 size_t broker_groups_of (broker_groups_t *self, void *client, const char **names, size_t max);
 
 //  The window. has_room: fewer than `window` entries. push appends an

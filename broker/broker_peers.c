@@ -76,6 +76,7 @@ broker_peers_expire (broker_server_t *self)
             broker_groups_forget (self->groups, client);
         }
         broker_map_del (self->clients, client->id, client->id_size);
+        free (client->instance);
         free (client);
     }
     free (expire.list);
@@ -87,7 +88,9 @@ s_free_client (const void *key, size_t key_size, void *value, void *arg)
     (void)key;
     (void)key_size;
     (void)arg;
-    free (value);
+    broker_client_t *client = value;
+    free (client->instance);
+    free (client);
 }
 
 void

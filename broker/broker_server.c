@@ -11,6 +11,7 @@
 //       (broker_deliver.c); forget silent peers (broker_peers.c).
 #include "broker_server.h"
 
+#include "broker_access.h"
 #include "broker_commands.h"
 #include "broker_commit.h"
 #include "broker_deliver.h"
@@ -48,6 +49,7 @@ s_turn (broker_server_t *self)
         zhub_admin_beat (self->admin, zhub_mono_ms ());
         broker_metrics_update (self, self->metrics, false);
     }
+    broker_access_refresh (self);
 }
 
 static int
@@ -98,9 +100,10 @@ broker_server_run (broker_server_t *self, volatile sig_atomic_t *stop)
 static int
 s_bind (broker_server_t *self, char *err, size_t err_size)
 {
-    self->ctx = zmq_ctx_new ();
-    self->sock = self->ctx ? zmq_socket (self->ctx, ZMQ_ROUTER) : NULL;
-    if (!self->sock) {
+    if (broker_access_start (self, err, err_size))
+        return -1;
+    self->sock = zmq_socket (self->ctx, ZMQ_ROUTER);
+    if (!self->sock || broker_access_server_socket (self, self->sock)) {
         snprintf (err, err_size, "cannot create socket: %s", zmq_strerror (errno));
         return -1;
     }
@@ -131,6 +134,12 @@ s_bind (broker_server_t *self, char *err, size_t err_size)
     if (self->tap) {
         zmq_setsockopt (self->tap, ZMQ_SNDHWM, &tap_hwm, sizeof tap_hwm);
         zmq_setsockopt (self->tap, ZMQ_LINGER, &zero, sizeof zero);
+        //  subscriptions are the broker's to apply (broker_tap.c)
+        zmq_setsockopt (self->tap, ZMQ_XPUB_MANUAL, &one, sizeof one);
+        if (broker_access_server_socket (self, self->tap)) {
+            snprintf (err, err_size, "cannot set the tap's CURVE keys");
+            return -1;
+        }
     }
     if (!self->tap || zmq_bind (self->tap, self->config.tap)) {
         int error = errno;
@@ -190,6 +199,10 @@ broker_server_new (const broker_config_t *config, char *err, size_t err_size)
     //  more than a million per millisecond of its life.
     self->groups = broker_groups_new (config->window, (uint64_t)self->now << 20,
                                       (uint64_t)self->now ^ ((uint64_t)getpid () << 32));
+    char *broadcast[BROKER_BROADCAST_MAX];
+    for (size_t i = 0; i < config->broadcast_count; i++)
+        broadcast[i] = (char *)config->broadcast[i];
+    broker_groups_set_broadcast (self->groups, broadcast, config->broadcast_count);
     zhub_store_config_t store_config = {
         .data_dir = config->data_dir,
         .process = "broker",
@@ -212,6 +225,7 @@ broker_server_new (const broker_config_t *config, char *err, size_t err_size)
         snprintf (err, err_size, "cannot load consumer groups (corrupt record?)");
         goto fail;
     }
+    broker_groups_link_replicas (self->groups);
     self->erase_pending = true; //  the first sweep looks for requests left from the last run
     if (s_bind (self, err, err_size))
         goto fail;
@@ -244,8 +258,7 @@ broker_server_destroy (broker_server_t **self_p)
         zmq_close (self->sock);
     if (self->tap)
         zmq_close (self->tap);
-    if (self->ctx)
-        zmq_ctx_term (self->ctx);
+    broker_access_stop (self);
     zhub_admin_destroy (&self->admin);
     zhub_metrics_destroy (&self->metrics);
     broker_turn_ops_clear (self);

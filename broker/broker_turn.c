@@ -187,9 +187,21 @@ s_apply_dead (broker_server_t *self, zhub_txn_t *txn, broker_op_t *op)
     rc = broker_log_read (self->log, txn, op->offset, &record);
     op->dlq_failed = rc != ZHUB_OK;
     if (rc == ZHUB_OK) {
+        //  a replica group's dead letter is its parent's (dlq.<group>), with
+        //  an id of its own so that every replica's is kept
+        char parent[256];
+        const char *tilde = strchr (op->group, '~');
+        snprintf (parent, sizeof parent, "%.*s",
+                  (int)(tilde ? (size_t)(tilde - op->group) : strlen (op->group)), op->group);
         zhub_msg_t *dead =
-            broker_dlq_build (op->group, record.msg, record.msg_size, op->offset, state.history,
+            broker_dlq_build (parent, record.msg, record.msg_size, op->offset, state.history,
                               state.history_count, op->code, op->cause, self->now);
+        if (dead && tilde) {
+            char *id = zhub_sprintf ("%s%s", dead->id, tilde);
+            if (strlen (id) <= ZHUB_MSG_MAX_ID)
+                zhub_msg_set (&dead->id, id);
+            free (id);
+        }
         uint8_t *buf = NULL;
         size_t size;
         if (dead && zhub_msg_encode (dead, &buf, &size, NULL, 0) == 0)

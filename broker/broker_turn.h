@@ -42,6 +42,7 @@
 #include "broker_config.h"
 #include "broker_delayed.h"
 #include "broker_group.h"
+#include "broker_keys.h"
 #include "broker_log.h"
 #include "broker_map.h"
 #include "broker_state.h"
@@ -72,6 +73,15 @@ typedef struct {
     char label[96]; //  printable routing id, for logs and STATS
     int64_t last_seen_ms;
     bool gone; //  unreachable: freed when silent peers are next forgotten
+    //  Access (broker_access.h): the key this peer's connection proved
+    //  (curve; "" for plain), what it may do (NULL for plain: everything),
+    //  and a short id of the key that deliveries are fenced by
+    char user[ZHUB_KEY_Z85_SIZE];
+    char key_name[ZHUB_KEY_NAME_MAX + 1]; //  for logs: outlives the table's entry
+    const zhub_key_t *key; //  valid while key_generation is the table's
+    uint64_t key_generation;
+    uint64_t owner;
+    char *instance; //  HELLO's instance (broadcast delivery), owned; NULL: none
 } broker_client_t;
 
 typedef enum {
@@ -125,6 +135,11 @@ struct broker_server_t {
     broker_state_t state;
     broker_groups_t *groups;
     void *ctx, *sock;
+    bool own_ctx;               //  plain: our context; curve: czmq's, where zauth answers ZAP
+    void *zauth;                //  curve: czmq's zauth actor (zactor_t)
+    broker_keys_t *keys;        //  curve: the allow-list
+    char zap_dir[600];          //  curve: the copy of the allow-list zauth reads
+    int64_t next_keys_check_ms; //  when the allow-list is looked at again
     void *tap;                  //  XPUB mirroring committed messages (NULL: off)
     uint64_t tap_subscriptions; //  distinct subscriptions the tap has now
     uint64_t tapped;            //  messages sent on the tap since start

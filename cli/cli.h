@@ -3,8 +3,10 @@
 #ifndef ZHUB_CLI_H
 #define ZHUB_CLI_H
 
+#include "zhub_client.h"
 #include "zhub_msg.h"
 
+#include <stdbool.h>
 #include <stddef.h>
 
 //  Exit codes (documented in `zhub --help`).
@@ -25,6 +27,30 @@ int zhub_cli_find_program (const char *name, char *out, size_t size);
 int zhub_cli_tap_endpoint (char *out, size_t size);
 zhub_msg_t *zhub_cli_tap_message (const uint8_t *body, size_t size, uint64_t *offset);
 
+//  The bus's authentication for `zhub <command>` (cli_bus.c): CURVE keys
+//  from ZHUB_BUS_CERT and ZHUB_BROKER_PUBLIC_KEY, or plain on loopback
+//  (ZHUB_BUS_SECURITY). On a bad setting it says why on stderr and
+//  returns -1.
+int zhub_cli_bus_auth (const char *command, zhub_bus_auth_t *auth);
+
+//  A bus client to endpoint ($ZHUB_BROKER when NULL) with those keys, or
+//  NULL with the reason on stderr and *exit_code set (ZHUB_EXIT_USAGE).
+zhub_client_t *zhub_cli_client (const char *command, const char *endpoint, const char *name,
+                                int *exit_code);
+
+//  A SUB socket in ctx connected to the tap with those keys (no
+//  subscription yet), or NULL with the reason on stderr.
+void *zhub_cli_tap_open (const char *command, void *ctx, const char *endpoint);
+
+//  Makes the key NAME unless OUT/NAME.key_secret exists (cmd_keys.c):
+//  the secret certificate in out_dir, the public one with these
+//  permissions in keys_dir (NULL: a server key, its public file beside the
+//  secret one). secret_path gets the secret file. Returns 0, or -1 with
+//  the reason on stderr.
+int zhub_cli_key_ensure (const char *name, const char *publish, const char *consume, bool admin,
+                         const char *keys_dir, const char *out_dir, char *secret_path,
+                         size_t secret_size);
+
 int zhub_cmd_up (int argc, char **argv);
 int zhub_cmd_erase (int argc, char **argv);
 int zhub_cmd_dlq (int argc, char **argv);
@@ -37,5 +63,6 @@ int zhub_cmd_audit (int argc, char **argv);
 int zhub_cmd_hubspot (int argc, char **argv);
 int zhub_cmd_doctor (int argc, char **argv);
 int zhub_cmd_sync (int argc, char **argv);
+int zhub_cmd_keys (int argc, char **argv);
 
 #endif

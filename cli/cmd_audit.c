@@ -7,13 +7,13 @@
 //
 //  It opens the actors' own LMDB environments read-only beside the running
 //  actors: LMDB is built for many readers in many processes, so no bus
-//  round trip and no actor needs to be up to answer. contact-sync's
-//  ($ZHUB_DATA_DIR/contact-sync, table "audit", keys "<bird id>|<16 hex
-//  ms>|<event id>") is read here; deal-sync's through its store's read side
-//  (deal_sync_store_audit). An environment that does not exist is skipped,
-//  never created. With several replicas (each its own data dir) point
-//  ZHUB_DATA_DIR at each in turn, or use --data-dir.
+//  round trip and no actor needs to be up to answer. Each actor's trail is
+//  read through its store's read side (contact_sync_store_audit,
+//  deal_sync_store_audit), which alone knows its keys. An environment that
+//  does not exist is skipped, never created. With several replicas (each
+//  its own data dir) point ZHUB_DATA_DIR at each in turn, or use --data-dir.
 #include "cli.h"
+#include "contact_sync_store.h"
 #include "deal_sync_store.h"
 #include "zhub_store.h"
 
@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 static void
 s_help (FILE *out)
@@ -47,66 +46,26 @@ s_help (FILE *out)
            out);
 }
 
-typedef struct {
-    const char *prefix;
-    size_t prefix_size;
-    zhub_table_t table;
-    json_t *entries;
-} s_scan_t;
-
-static zhub_rc_t
-s_scan (zhub_txn_t *txn, void *arg)
-{
-    s_scan_t *scan = arg;
-    zhub_cursor_t *cursor = zhub_cursor_open (txn, scan->table);
-    if (!cursor)
-        return ZHUB_ERROR;
-    const void *key, *value;
-    size_t key_size, value_size;
-    zhub_rc_t rc = zhub_cursor_seek (cursor, scan->prefix, scan->prefix_size, &key, &key_size,
-                                     &value, &value_size);
-    while (rc == ZHUB_OK && key_size >= scan->prefix_size
-           && !memcmp (key, scan->prefix, scan->prefix_size)) {
-        json_t *entry = json_loadb (value, value_size, 0, NULL);
-        if (json_is_object (entry))
-            json_array_append_new (scan->entries, entry);
-        else
-            json_decref (entry);
-        rc = zhub_cursor_next (cursor, &key, &key_size, &value, &value_size);
-    }
-    zhub_cursor_destroy (&cursor);
-    return rc == ZHUB_ERROR ? ZHUB_ERROR : ZHUB_OK;
-}
-
-//  Reads one actor's entries for the prefix into entries. 0 (also when the
-//  actor has no store), -1 on a store error.
+//  contact-sync's entries of a contact (or an erase's tombstones), read by
+//  its store. 0 (also when it has no store here), -1 on a store error.
 static int
-s_read_actor (const char *data_dir, const char *actor, const char *prefix, json_t *entries)
+s_read_contact_sync (const char *data_dir, const char *id, bool erase, json_t *entries)
 {
-    char path[4096];
-    snprintf (path, sizeof path, "%s/%s/data.mdb", data_dir, actor);
-    struct stat info;
-    if (stat (path, &info))
+    contact_sync_store_t store;
+    char err[256] = "";
+    zhub_rc_t rc = contact_sync_store_open_readonly (&store, data_dir, err, sizeof err);
+    if (rc == ZHUB_NOTFOUND)
         return 0;
-    char err[256];
-    zhub_store_t *store = zhub_store_open_readonly (data_dir, actor, err, sizeof err);
-    if (!store) {
-        fprintf (stderr, "zhub audit: %s: %s\n", actor, err);
+    if (rc == ZHUB_OK && contact_sync_store_audit (&store, id, erase, entries) != ZHUB_OK)
+        snprintf (err, sizeof err, "cannot read the audit table");
+    else if (rc == ZHUB_OK)
+        *err = 0;
+    contact_sync_store_close (&store);
+    if (*err) {
+        fprintf (stderr, "zhub audit: %s: %s\n", CONTACT_SYNC_GROUP, err);
         return -1;
     }
-    s_scan_t scan = {.prefix = prefix, .prefix_size = strlen (prefix), .entries = entries};
-    int rc = 0;
-    //  An actor that never wrote an audit entry has no audit table yet.
-    if (zhub_store_table (store, "audit", &scan.table)) {
-        zhub_store_destroy (&store);
-        return 0;
-    }
-    if (zhub_store_read (store, s_scan, &scan) != ZHUB_OK) {
-        fprintf (stderr, "zhub audit: %s: cannot read the audit table\n", actor);
-        rc = -1;
-    }
-    zhub_store_destroy (&store);
-    return rc;
+    return 0;
 }
 
 //  deal-sync's entries of the contact bird_id into entries. 0 (also when
@@ -181,11 +140,9 @@ zhub_cmd_audit (int argc, char **argv)
     }
     if (!data_dir || !*data_dir)
         data_dir = "./.zhub-data";
-    char prefix[512];
-    snprintf (prefix, sizeof prefix, erase ? "erased:%s|" : "%s|", id);
     json_t *entries = json_array ();
     int rc = ZHUB_EXIT_OK;
-    if (s_read_actor (data_dir, "contact-sync", prefix, entries))
+    if (s_read_contact_sync (data_dir, id, erase, entries))
         rc = ZHUB_EXIT_FAILURE;
     //  deal-sync keeps no tombstones: its erase deletes the entries
     if (!erase && s_read_deal_sync (data_dir, id, entries))

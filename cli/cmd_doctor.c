@@ -16,6 +16,7 @@
 #include "zhub_client.h"
 #include "zhub_env.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,7 +46,17 @@ static void
 s_broker (zhub_doctor_report_t *report, int timeout_ms)
 {
     const char *endpoint = zhub_env_str ("ZHUB_BROKER", ZHUB_BROKER_DEFAULT);
-    zhub_client_t *client = zhub_client_new (endpoint, "zhub-doctor");
+    char tap[256] = "";
+    zhub_cli_tap_endpoint (tap, sizeof tap);
+    const char *endpoints[] = {endpoint, tap[0] ? tap : NULL};
+    zhub_bus_auth_t auth;
+    char err[600];
+    if (zhub_bus_auth_load (&auth, endpoints, 2, err, sizeof err)) {
+        zhub_doctor_add (report, "broker", ZHUB_DOCTOR_FAIL, "%.500s", err);
+        return;
+    }
+    zhub_client_t *client = zhub_client_new (endpoint, "zhub-doctor", &auth);
+    sodium_memzero (&auth, sizeof auth);
     if (!client) {
         zhub_doctor_add (report, "broker", ZHUB_DOCTOR_FAIL,
                          "ZHUB_BROKER %.200s is not a valid endpoint (tcp://host:port)", endpoint);

@@ -28,6 +28,9 @@ static const char *s_usage =
     "  --timeout DUR     how long to wait for every store (default 60s)\n"
     "  --json            print {ok, request, forgotten[], redacted} as JSON\n"
     "\n"
+    "Every replica of an actor erases in its own store and answers for itself:\n"
+    "the broker delivers the request to each, and erases its own log only once\n"
+    "every replica has confirmed.\n"
     "Progress is followed on the broker's tap ($ZHUB_BROKER_TAP, by default\n"
     "$ZHUB_BROKER's port + 1). An actor that is down erases when it comes back;\n"
     "the broker's part waits for it.\n"
@@ -98,13 +101,19 @@ s_follow (void *sock, const char *request, int64_t deadline, bool json, json_t *
         bool done = false;
         if (of && !strcmp (of, request)) {
             if (!strcmp (msg->type, "contact.forgotten")) {
+                //  one answer per replica of each actor (the broker delivers
+                //  the forget to every replica); replica names which
                 const char *actor = json_string_value (json_object_get (data, "actor"));
+                const char *replica = json_string_value (json_object_get (data, "replica"));
                 json_int_t removed = json_integer_value (json_object_get (data, "removed"));
-                json_array_append_new (forgotten, json_pack ("{s:s, s:I}", "actor",
-                                                             actor ? actor : "?", "removed",
-                                                             removed));
+                json_t *entry = json_pack ("{s:s, s:I}", "actor", actor ? actor : "?", "removed",
+                                           removed);
+                if (replica)
+                    json_object_set_new (entry, "replica", json_string (replica));
+                json_array_append_new (forgotten, entry);
                 if (!json)
-                    printf ("%-14s forgotten, %lld record(s) removed\n", actor ? actor : "?",
+                    printf ("%-14s %s%s%sforgotten, %lld record(s) removed\n", actor ? actor : "?",
+                            replica ? "(" : "", replica ? replica : "", replica ? ") " : "",
                             (long long)removed);
             } else if (!strcmp (msg->type, "contact.erased")) {
                 *redacted = json_integer_value (json_object_get (data, "redacted"));
@@ -164,23 +173,21 @@ zhub_cmd_erase (int argc, char **argv)
 
     //  listen before publishing, so no answer is missed
     void *ctx = zmq_ctx_new ();
-    void *sock = zmq_socket (ctx, ZMQ_SUB);
-    int zero = 0;
-    zmq_setsockopt (sock, ZMQ_LINGER, &zero, sizeof zero);
+    void *sock = zhub_cli_tap_open ("erase", ctx, endpoint);
+    if (!sock) {
+        zmq_ctx_term (ctx);
+        return ZHUB_EXIT_USAGE;
+    }
     zmq_setsockopt (sock, ZMQ_SUBSCRIBE, "contact.forgotten", 17);
     zmq_setsockopt (sock, ZMQ_SUBSCRIBE, "contact.erased", 14);
-    if (zmq_connect (sock, endpoint)) {
-        zmq_close (sock);
-        zmq_ctx_term (ctx);
-        return s_usage_error ("invalid tap endpoint");
-    }
     //  a subscription reaches the broker's XPUB asynchronously
     zmq_pollitem_t none = {sock, 0, ZMQ_POLLIN, 0};
     zmq_poll (&none, 1, 300);
 
     int exit_code = ZHUB_EXIT_OK;
     zhub_msg_t *msg = s_erase_message (request, identifier, upstream);
-    zhub_client_t *client = zhub_client_new (NULL, "zhub-cli");
+    int unused;
+    zhub_client_t *client = zhub_cli_client ("erase", NULL, "zhub-cli", &unused);
     char err[256] = "";
     zhub_puback_t ack = {0};
     zhub_rc_t rc = client ? zhub_client_publish (client, msg, 5000, &ack, err, sizeof err)

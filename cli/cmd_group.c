@@ -89,13 +89,17 @@ s_result (zhub_rc_t rc, const char *err, bool json, const char *action, const ch
 static bool
 s_group_ok (const char *group)
 {
-    if (!*group || strlen (group) > 128)
+    //  a group, or one of its replica groups: "<group>~<replica>" (PROTOCOL.md 7.8)
+    if (!*group || strlen (group) > 128 + 1 + 64)
         return false;
-    for (const char *p = group; *p; p++)
+    int tildes = 0;
+    for (const char *p = group; *p; p++) {
+        tildes += *p == '~';
         if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')
-              || *p == '.' || *p == '_' || *p == '-'))
+              || *p == '.' || *p == '_' || *p == '-' || *p == '~'))
             return false;
-    return true;
+    }
+    return tildes <= 1 && group[0] != '~' && group[strlen (group) - 1] != '~';
 }
 
 static int
@@ -138,9 +142,10 @@ s_set (const char *group, char **pairs, int count, bool json)
             return s_usage_error (what);
         }
     }
-    zhub_client_t *client = zhub_client_new (NULL, "zhub-cli");
+    int exit_code;
+    zhub_client_t *client = zhub_cli_client ("group", NULL, "zhub-cli", &exit_code);
     if (!client)
-        return s_usage_error ("invalid $ZHUB_BROKER");
+        return exit_code;
     char err[256] = "";
     zhub_rc_t rc = zhub_client_group_set (client, group, &settings, S_TIMEOUT_MS, err, sizeof err);
     zhub_client_destroy (&client);
@@ -186,9 +191,10 @@ s_reset (const char *group, char **args, int count, bool json)
     int64_t time_ms = 0;
     if (!to || s_parse_to (to, &offset, &time_ms))
         return s_usage_error ("--to needs an offset (>= 1), an RFC 3339 time or a duration ago");
-    zhub_client_t *client = zhub_client_new (NULL, "zhub-cli");
+    int exit_code;
+    zhub_client_t *client = zhub_cli_client ("group", NULL, "zhub-cli", &exit_code);
     if (!client)
-        return s_usage_error ("invalid $ZHUB_BROKER");
+        return exit_code;
     char err[256] = "";
     uint64_t floor = 0;
     zhub_rc_t rc = zhub_client_group_reset (client, group, offset, time_ms, S_TIMEOUT_MS, &floor,

@@ -51,11 +51,9 @@ s_setup_one (zhub_hubspot_t *hubspot, const zhub_hubspot_property_t *p, bool dry
 {
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);
-    char path[256];
-    snprintf (path, sizeof path, "/crm/v3/properties/%s/%s", p->object, p->name);
     const char *status = "failed";
     *detail = 0;
-    if (zhub_hubspot_request (hubspot, "GET", path, NULL, NULL, &resp)) {
+    if (zhub_hubspot_property_get (hubspot, p->object, p->name, NULL, &resp)) {
         snprintf (detail, detail_size, "%s", resp.error);
         *unreachable = true;
         goto done;
@@ -79,8 +77,7 @@ s_setup_one (zhub_hubspot_t *hubspot, const zhub_hubspot_property_t *p, bool dry
         json_pack ("{s:s, s:s, s:s, s:s, s:s, s:s, s:b}", "name", p->name, "label", p->label,
                    "type", p->type, "fieldType", p->field, "groupName", s_group (p->object),
                    "description", p->description, "hasUniqueValue", p->unique);
-    snprintf (path, sizeof path, "/crm/v3/properties/%s", p->object);
-    int rc = zhub_hubspot_request (hubspot, "POST", path, body, NULL, &resp);
+    int rc = zhub_hubspot_property_create (hubspot, p->object, body, NULL, &resp);
     json_decref (body);
     if (rc) {
         snprintf (detail, detail_size, "%s", resp.error);

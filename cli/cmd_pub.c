@@ -108,15 +108,16 @@ zhub_cmd_pub (int argc, char **argv)
         return s_usage_error (err);
     }
 
-    zhub_client_t *client = zhub_client_new (NULL, "zhub-cli");
+    int exit_code;
+    zhub_client_t *client = zhub_cli_client ("pub", NULL, "zhub-cli", &exit_code);
     if (!client) {
         zhub_msg_destroy (&msg);
-        return s_usage_error ("invalid $ZHUB_BROKER");
+        return exit_code;
     }
     zhub_puback_t ack = {0};
     zhub_rc_t rc = zhub_client_publish (client, msg, (int)timeout_ms, &ack, err, sizeof err);
     zhub_client_destroy (&client);
-    int exit_code = rc == ZHUB_OK       ? ZHUB_EXIT_OK
+    exit_code = rc == ZHUB_OK       ? ZHUB_EXIT_OK
                     : rc == ZHUB_REJECT ? ZHUB_EXIT_FAILURE
                                         : ZHUB_EXIT_UNAVAILABLE;
     if (json) {

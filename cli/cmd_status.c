@@ -171,11 +171,10 @@ zhub_cmd_status (int argc, char **argv)
             return ZHUB_EXIT_USAGE;
         }
     }
-    zhub_client_t *client = zhub_client_new (NULL, "zhub-cli");
-    if (!client) {
-        fprintf (stderr, "zhub status: invalid $ZHUB_BROKER\n");
-        return ZHUB_EXIT_USAGE;
-    }
+    int exit_code;
+    zhub_client_t *client = zhub_cli_client ("status", NULL, "zhub-cli", &exit_code);
+    if (!client)
+        return exit_code;
     json_t *stats = NULL;
     zhub_rc_t rc = zhub_client_stats (client, (int)timeout_ms, &stats);
     zhub_client_destroy (&client);

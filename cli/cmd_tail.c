@@ -140,8 +140,12 @@ zhub_cmd_tail (int argc, char **argv)
     sigaddset (&stop_signals, SIGINT);
     pthread_sigmask (SIG_BLOCK, &stop_signals, &previous);
     void *ctx = zmq_ctx_new ();
-    void *sock = zmq_socket (ctx, ZMQ_SUB);
+    void *sock = zhub_cli_tap_open ("tail", ctx, endpoint);
     pthread_sigmask (SIG_SETMASK, &previous, NULL);
+    if (!sock) {
+        zmq_ctx_term (ctx);
+        return ZHUB_EXIT_USAGE;
+    }
     struct sigaction action;
     memset (&action, 0, sizeof action);
     action.sa_handler = s_on_signal;
@@ -151,14 +155,7 @@ zhub_cmd_tail (int argc, char **argv)
     //  ZeroMQ filters by prefix: subscribe to the literal part before the
     //  first wildcard, match the rest here
     size_t prefix = strcspn (pattern, "*>");
-    int zero = 0;
-    zmq_setsockopt (sock, ZMQ_LINGER, &zero, sizeof zero);
     zmq_setsockopt (sock, ZMQ_SUBSCRIBE, pattern, prefix);
-    if (zmq_connect (sock, endpoint)) {
-        zmq_close (sock);
-        zmq_ctx_term (ctx);
-        return s_usage_error ("invalid tap endpoint");
-    }
     int64_t deadline = timeout_ms ? zhub_mono_ms () + timeout_ms : INT64_MAX;
     long long seen = 0;
     int rc = ZHUB_EXIT_OK;

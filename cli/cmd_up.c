@@ -72,6 +72,8 @@ s_output_gone (int timeout_ms)
 static const char *s_defaults[][2] = {
     {"ZHUB_DATA_DIR", ".zhub-data"},
     {"ZHUB_BROKER", "tcp://127.0.0.1:7450"},
+    //  every endpoint is on loopback: no keys needed (--curve asks for them)
+    {"ZHUB_BUS_SECURITY", "plain"},
     {"ZHUB_GATEWAY_LISTEN", "127.0.0.1:8080"},
     {"ZHUB_ADMIN_LISTEN", "127.0.0.1:8081"},
     {"ZHUB_HUBSPOT_APP_SECRET", "local-hubspot-app-secret"},
@@ -82,8 +84,87 @@ static const char *s_defaults[][2] = {
     {"ZHUB_BIRD_WORKSPACE_ID", "10ca1000-0000-4000-8000-000000000001"},
 };
 
+//  The keys of --curve: each program may publish and consume what it needs
+//  and nothing else (PROTOCOL.md 16; docs/operations.md "Bus keys" has the
+//  same table). The CLI's key "zhub" is an admin key.
+static const struct {
+    const char *program, *key, *publish, *consume;
+    bool admin;
+} s_keys[] = {
+    {"zhub-broker", NULL, NULL, NULL, false},
+    //  webhooks, and what POST /v1/events tokens may publish with their
+    //  admin.audited records (gateway/tokens.c decides per token; the
+    //  admin topics stay refused: no admin flag)
+    {"zhub-gateway", "gateway", ">", "", false},
+    {"zhub-contact-sync", "contact-sync", "contact.>,dlq.contact-sync",
+     "webhook.bird.>,webhook.hubspot.contact.>,conversation.started,contact.reconcile,"
+     "contact.erase,contact.forget",
+     false},
+    {"zhub-deal-sync", "deal-sync", "deal.>,contact.forgotten",
+     "conversation.stage_changed,qualification.completed,tour.scheduled,webhook.hubspot.deal.>,"
+     "contact.synced,contact.forget",
+     false},
+    {"zhub-dead-letter", "dead-letter", ">", "dlq.>,dead-letter.command.>,contact.forget", false},
+    {"zhub-activity-log", "activity-log", "activity.>,contact.forgotten",
+     "conversation.started,conversation.message,qualification.completed,escalation.triggered,"
+     "tour.scheduled,tour.canceled,tour.calendar_down,contact.synced,deal.stage_changed,"
+     "contact.forget,activity.transcript.flush",
+     false},
+    {"zhub-scheduler", "scheduler", "tour.>,contact.reconcile,contact.forgotten,scheduler.timer.>",
+     "tour.requested,tour.reminder,tour.canceled,webhook.calendly.invitee.>,webhook.google.calendar.changed,"
+     "webhook.graph.updated,webhook.graph.deleted,webhook.bird.whatsapp.inbound,"
+     "webhook.bird.whatsapp.outbound,contact.forget,scheduler.timer.>",
+     false},
+    {"zhub-conversation", "conversation", "conversation.>,contact.forgotten",
+     "webhook.bird.*.inbound,webhook.bird.*.outbound,webhook.bird.conversation.*,"
+     "webhook.whatsapp.message,contact.forget",
+     false},
+    {"zhub-intent", "intent",
+     "intent.>,tour.requested,escalation.triggered,contact.opted_out,contact.forgotten",
+     "conversation.message,intent.workflow.due,tour.requested,escalation.triggered,"
+     "contact.opted_out,contact.forget",
+     false},
+    {NULL, "zhub", ">", ">", true},
+};
+
+//  --curve: makes the keys that are missing (in $ZHUB_DATA_DIR/secrets and
+//  the broker's allow-list) and points every program at its own.
+static int
+s_curve_keys (zhub_supervisor_t *sup, const char *const *programs, size_t count)
+{
+    char secrets[1024], keys[1024], path[1200], broker_public[1200];
+    const char *data = getenv ("ZHUB_DATA_DIR");
+    snprintf (secrets, sizeof secrets, "%s/secrets", data);
+    const char *set = getenv ("ZHUB_BUS_KEYS");
+    snprintf (keys, sizeof keys, "%s", set && *set ? set : "");
+    if (!keys[0])
+        snprintf (keys, sizeof keys, "%s/broker/keys", data);
+    setenv ("ZHUB_BUS_SECURITY", "curve", 1);
+    setenv ("ZHUB_BUS_KEYS", keys, 1);
+    for (size_t k = 0; k < sizeof s_keys / sizeof s_keys[0]; k++) {
+        bool broker = s_keys[k].key == NULL;
+        const char *name = broker ? "broker" : s_keys[k].key;
+        if (zhub_cli_key_ensure (name, broker ? "" : s_keys[k].publish,
+                                 broker ? "" : s_keys[k].consume, s_keys[k].admin,
+                                 broker ? NULL : keys, secrets, path, sizeof path))
+            return -1;
+        if (broker) {
+            setenv ("ZHUB_BROKER_CERT", path, 1);
+            snprintf (broker_public, sizeof broker_public, "%s/broker.key", secrets);
+            setenv ("ZHUB_BROKER_PUBLIC_KEY", broker_public, 1);
+        } else if (!s_keys[k].program)
+            s_say ("  CLI key           export ZHUB_BUS_SECURITY=curve ZHUB_BUS_CERT=%s "
+                   "ZHUB_BROKER_PUBLIC_KEY=%s\n",
+                   path, broker_public);
+        for (size_t p = 0; p < count && s_keys[k].program && !broker; p++)
+            if (programs[p] && !strcmp (programs[p], s_keys[k].program))
+                zhub_supervisor_setenv (sup, (int)p, "ZHUB_BUS_CERT", path);
+    }
+    return 0;
+}
+
 static const char *s_usage =
-    "usage: zhub up [--peers DIR] [--no-peers] [--peer-port-base N]\n"
+    "usage: zhub up [--curve] [--peers DIR] [--no-peers] [--peer-port-base N]\n"
     "\n"
     "Runs the whole hub in the foreground: the stand-in HubSpot and Bird servers\n"
     "(from DIR, default tests/peers next to the build), zhub-broker, zhub-gateway\n"
@@ -93,6 +174,10 @@ static const char *s_usage =
     "Every ZHUB_* variable already in the environment is kept; the rest get\n"
     "local defaults (see docs/configuration.md).\n"
     "\n"
+    "  --curve           the bus with CURVE keys, as in production: a key per\n"
+    "                    program (made once in $ZHUB_DATA_DIR/secrets, allowed in\n"
+    "                    $ZHUB_DATA_DIR/broker/keys), each with only what it needs;\n"
+    "                    without it the bus is plain on loopback (ZHUB_BUS_SECURITY)\n"
     "  --peers DIR       folder holding hubspot_peer.py and bird_peer.py\n"
     "  --no-peers        do not start stand-ins (use real services from ZHUB_*_BASE_URL)\n"
     "  --peer-port-base N  stand-ins listen on N (HubSpot), N+2 (Bird), N+3 (Google),\n"
@@ -102,7 +187,7 @@ int
 zhub_cmd_up (int argc, char **argv)
 {
     const char *peers_dir = ZHUB_SOURCE_ROOT "/tests/peers";
-    bool with_peers = true;
+    bool with_peers = true, curve = false;
     int port_base = 8090;
     for (int i = 1; i < argc; i++) {
         if (!strcmp (argv[i], "--help") || !strcmp (argv[i], "-h")) {
@@ -113,6 +198,8 @@ zhub_cmd_up (int argc, char **argv)
             peers_dir = argv[++i];
         else if (!strcmp (argv[i], "--no-peers"))
             with_peers = false;
+        else if (!strcmp (argv[i], "--curve"))
+            curve = true;
         else if (!strcmp (argv[i], "--peer-port-base") && i + 1 < argc)
             port_base = atoi (argv[++i]);
         else {
@@ -229,6 +316,7 @@ zhub_cmd_up (int argc, char **argv)
         "zhub-conversation",
         "zhub-intent",
     };
+    int first_program = with_peers ? 5 : 0;
     for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++) {
         if (zhub_cli_find_program (programs[i], path, sizeof path)) {
             fprintf (stderr, "zhub up: cannot find %s next to zhub or in the build tree\n", programs[i]);
@@ -237,6 +325,16 @@ zhub_cmd_up (int argc, char **argv)
         }
         char *child[] = {path, NULL};
         zhub_supervisor_add (sup, programs[i], child);
+    }
+    if (curve) {
+        //  the supervisor's indexes of the programs: after the stand-ins
+        const char *by_index[32] = {0};
+        for (size_t i = 0; i < sizeof programs / sizeof programs[0]; i++)
+            by_index[first_program + (int)i] = programs[i];
+        if (s_curve_keys (sup, by_index, (size_t)first_program + sizeof programs / sizeof programs[0])) {
+            zhub_supervisor_destroy (&sup);
+            return ZHUB_EXIT_FAILURE;
+        }
     }
 
     struct sigaction action = {.sa_handler = s_on_signal};
@@ -256,7 +354,12 @@ zhub_cmd_up (int argc, char **argv)
     s_say ("  Bird webhooks     POST %s/v1/webhooks/bird      (signing key from ZHUB_BIRD_SIGNING_KEY)\n",
            public_url);
     s_say ("  health            GET  http://%s/healthz  /readyz\n", getenv ("ZHUB_ADMIN_LISTEN"));
-    s_say ("  bus               %s\n", getenv ("ZHUB_BROKER"));
+    s_say ("  console           http://%s/console/   (%s)\n", getenv ("ZHUB_ADMIN_LISTEN"),
+           getenv ("ZHUB_ADMIN_TOKEN") && *getenv ("ZHUB_ADMIN_TOKEN")
+               ? "sign in with a ZHUB_ADMIN_TOKEN token"
+               : "set ZHUB_ADMIN_TOKEN to open it");
+    s_say ("  bus               %s (%s)\n", getenv ("ZHUB_BROKER"),
+           curve ? "CURVE: a key per program" : "plain, loopback only");
     if (with_peers)
         s_say ("  stand-in HubSpot  %s   stand-in Bird  %s   (state: GET /__peer/state)\n",
                hubspot_url, bird_url);

@@ -11,13 +11,15 @@
 //    dlq_preview.c      what the owning actor would make of a message under
 //                       a mapping (pure; dlq_preview.h)
 //    dlq_mapping.c      the preview's inputs: the mapping file and what the
-//                       actors stored, read-only
+//                       actors stored, read-only (dlq_mapping.h; the
+//                       gateway's console shows the same preview)
 #ifndef ZHUB_DLQ_H
 #define ZHUB_DLQ_H
 
 #include "cli.h"
 #include "dead_letter.h"
 #include "dead_letter_store.h"
+#include "dlq_mapping.h"
 #include "dlq_preview.h"
 #include "zhub_client.h"
 
@@ -98,25 +100,6 @@ int zhub_dlq_publish (zhub_client_t *client, const char *type, const char *id,
 //  many were applied.
 size_t zhub_dlq_wait (dead_letter_store_t *store, const uint64_t *seqs, char **ids, size_t count,
                       bool gone, int64_t timeout_ms, char **results);
-
-//  -------------------------------------------------------------------
-//  The preview under the current mapping (dlq_mapping.c)
-
-typedef struct zhub_dlq_mapping_t zhub_dlq_mapping_t;
-
-//  Loads the mapping the actors would read now: file, or else
-//  $ZHUB_MAPPING_FILE (none: the built-in defaults), with the same loader
-//  the actors use. Never NULL: a file that does not load is reported in
-//  every preview (the actors would refuse to start with it).
-zhub_dlq_mapping_t *zhub_dlq_mapping_new (const char *file);
-void zhub_dlq_mapping_destroy (zhub_dlq_mapping_t **self_p);
-
-//  What the letter's group would do with msg under the mapping (see
-//  zhub_dlq_preview), reading what contact-sync and deal-sync stored under
-//  $ZHUB_DATA_DIR read-only; with "mapping": the file, or null for the
-//  built-in defaults. A new object.
-json_t *zhub_dlq_mapping_preview (zhub_dlq_mapping_t *self, const char *group,
-                                  const zhub_msg_t *msg);
 
 //  -------------------------------------------------------------------
 //  Subcommands

@@ -24,11 +24,8 @@ zhub_dlq_command_id (const char *action)
 zhub_client_t *
 zhub_dlq_client (void)
 {
-    const char *broker = zhub_env_str ("ZHUB_BROKER", ZHUB_BROKER_DEFAULT);
-    zhub_client_t *client = zhub_client_new (broker, "zhub-dlq");
-    if (!client)
-        fprintf (stderr, "zhub dlq: invalid broker endpoint %s\n", broker);
-    return client;
+    int exit_code;
+    return zhub_cli_client ("dlq", NULL, "zhub-dlq", &exit_code);
 }
 
 int

@@ -5,9 +5,9 @@
 //  is read from their LMDB environments opened read-only, as `zhub dlq`
 //  reads zhub-dead-letter's (docs/adr/0004): no bus, no calls upstream,
 //  and the actors may be running or not.
-#include "contact_sync_io.h"
+#include "contact_sync_store.h"
 #include "deal_sync_store.h"
-#include "dlq.h"
+#include "dlq_mapping.h"
 #include "dlq_preview.h"
 #include "zhub_actor.h"
 #include "zhub_env.h"
@@ -16,7 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 struct zhub_dlq_mapping_t {
     char *file; //  the mapping file, or NULL: built-in defaults
@@ -24,10 +23,10 @@ struct zhub_dlq_mapping_t {
     char *error; //  why the file did not load, or NULL
     char calling_code[8];
     char *calling_code_error;
-    //  contact-sync's store (opened on first use)
+    //  contact-sync's store, its read side (opened on first use)
     bool contacts_tried;
-    zhub_store_t *contacts_store;
-    contact_sync_t contacts; //  only its tables are used
+    bool contacts_open;
+    contact_sync_store_t contacts;
     //  deal-sync's store (opened on first use)
     bool deals_tried;
     zhub_store_t *deals_store;
@@ -81,26 +80,10 @@ zhub_dlq_mapping_destroy (zhub_dlq_mapping_t **self_p)
     json_decref (self->root);
     free (self->error);
     free (self->calling_code_error);
-    zhub_store_destroy (&self->contacts_store);
+    contact_sync_store_close (&self->contacts);
     zhub_store_destroy (&self->deals_store);
     free (self);
     *self_p = NULL;
-}
-
-//  An actor's store, read-only. Returns ZHUB_OK, ZHUB_NOTFOUND when the
-//  actor never ran here (no store: nothing stored), or ZHUB_ERROR.
-static zhub_rc_t
-s_open (const char *actor, zhub_store_t **store)
-{
-    const char *data_dir = zhub_env_str ("ZHUB_DATA_DIR", "./.zhub-data");
-    char path[4096];
-    snprintf (path, sizeof path, "%s/%s/data.mdb", data_dir, actor);
-    struct stat info;
-    if (stat (path, &info))
-        return ZHUB_NOTFOUND;
-    char err[256];
-    *store = zhub_store_open_readonly (data_dir, actor, err, sizeof err);
-    return *store ? ZHUB_OK : ZHUB_ERROR;
 }
 
 static zhub_rc_t
@@ -109,22 +92,19 @@ s_contact (void *arg, const char *bird_id, const char *hubspot_id, contact_state
     zhub_dlq_mapping_t *self = arg;
     if (!self->contacts_tried) {
         self->contacts_tried = true;
-        zhub_rc_t rc = s_open (CONTACT_SYNC_GROUP, &self->contacts_store);
-        //  A store without the tables has synced nothing yet.
-        if (rc == ZHUB_OK
-            && (zhub_store_table (self->contacts_store, "contacts", &self->contacts.contacts)
-                || zhub_store_table (self->contacts_store, "hubspot_ids",
-                                     &self->contacts.hubspot_ids)))
-            zhub_store_destroy (&self->contacts_store);
+        const char *data_dir = zhub_env_str ("ZHUB_DATA_DIR", "./.zhub-data");
+        char err[256];
+        zhub_rc_t rc =
+            contact_sync_store_open_readonly (&self->contacts, data_dir, err, sizeof err);
         if (rc == ZHUB_ERROR)
             return ZHUB_ERROR;
+        self->contacts_open = rc == ZHUB_OK;
     }
-    if (!self->contacts_store)
+    if (!self->contacts_open)
         return ZHUB_NOTFOUND;
     //  contact-sync's own readers of its state.
-    return bird_id ? contact_sync_load_bird (self->contacts_store, &self->contacts, bird_id, state)
-                   : contact_sync_load_hubspot (self->contacts_store, &self->contacts, hubspot_id,
-                                                state);
+    return bird_id ? contact_sync_store_load_bird (&self->contacts, bird_id, state)
+                   : contact_sync_store_load_hubspot (&self->contacts, hubspot_id, state);
 }
 
 //  deal-sync's record of the deal under key, read through deal-sync's

@@ -119,23 +119,6 @@ s_bad_mapping (json_t *preview, const char *group, const zhub_dlq_preview_input_
 //  -------------------------------------------------------------------
 //  contact-sync
 
-//  The value HubSpot holds of a property, as far as contact-sync knows
-//  (contact_state_t: the core fields, then the mapped ones).
-static const char *
-s_known_hubspot (const contact_state_t *state, const char *name)
-{
-    if (!strcmp (name, "firstname"))
-        return state->hubspot.firstname;
-    if (!strcmp (name, "lastname"))
-        return state->hubspot.lastname;
-    if (!strcmp (name, "phone"))
-        return state->hubspot.phone;
-    if (!strcmp (name, "email"))
-        return state->hubspot.email;
-    const json_t *field = state->fields ? json_object_get (state->fields, name) : NULL;
-    return json_string_value (json_object_get (field, "hubspot"));
-}
-
 static void
 s_contact_plan (json_t *preview, const contact_plan_t *plan, const contact_state_t *state,
                 const contact_event_t *event)
@@ -164,15 +147,19 @@ s_contact_plan (json_t *preview, const contact_plan_t *plan, const contact_state
                    api);
             break;
         case CONTACT_PLAN_WRITE:
+        case CONTACT_PLAN_QUEUED:
             s_outcome (preview, "write");
             s_set (preview, "summary", "contact-sync would write to %s", api);
             break;
     }
     if (plan->kind == CONTACT_PLAN_FETCH || plan->kind == CONTACT_PLAN_WRITE) {
+        //  the call as its connector sends it
+        char *path = contact_sync_call_path (&plan->call);
         json_t *call =
             json_pack ("{s:s, s:s, s:s, s:s}", "api",
                        plan->call.api == CONTACT_API_HUBSPOT ? "hubspot" : "bird", "method",
-                       plan->call.method, "path", plan->call.path, "what", plan->call.what);
+                       plan->call.method, "path", path ? path : "", "what", plan->call.what);
+        free (path);
         if (plan->call.body)
             json_object_set (call, "body", plan->call.body);
         json_object_set_new (preview, "call", call);
@@ -191,8 +178,8 @@ s_contact_plan (json_t *preview, const contact_plan_t *plan, const contact_state
         {
             if (!strcmp (name, "bird_contact_id"))
                 continue; //  the upsert's key, named in target
-            s_change (preview, name, state != NULL, state ? s_known_hubspot (state, name) : NULL,
-                      value);
+            s_change (preview, name, state != NULL,
+                      state ? contact_sync_known_hubspot (state, name) : NULL, value);
         }
     }
     //  Field decisions that lost: last writer wins on the events' times,
@@ -225,37 +212,50 @@ s_contact_sync (json_t *preview, const zhub_msg_t *msg, const zhub_dlq_preview_i
         contact_sync_config_clear (&config);
         return;
     }
-    //  Routed as contact-sync's handlers route: reconcile has its own,
-    //  then erase, lifecycle, and the sync itself.
-    if (!strcmp (msg->type, "contact.reconcile")) {
-        s_not_mapped (preview, "contact.reconcile runs every contact changed in HubSpot since its "
-                               "watermark through the mapping when it runs; there is no single "
-                               "change to preview");
-        contact_sync_config_clear (&config);
-        return;
-    }
+    //  Read by contact-sync's own route and parsers (contact_sync.h, Routes).
     char reason[S_REASON_MAX] = "";
     json_t *data = zhub_msg_data_json (msg);
-    contact_erase_t erase;
-    contact_lifecycle_t life;
-    bool erase_msg =
-        contact_sync_parse_erase (msg->type, data, &erase, reason, sizeof reason) != ZHUB_NOTFOUND;
-    bool life_msg = !erase_msg && !strncmp (msg->type, "webhook.hubspot.contact.", 24)
-                    && contact_sync_parse_lifecycle (msg->type, data, &life, reason, sizeof reason)
-                           != ZHUB_NOTFOUND;
-    contact_erase_clear (&erase);
-    if (life_msg)
-        contact_lifecycle_clear (&life);
+    contact_event_t event = {0};
+    zhub_rc_t rc = ZHUB_NOTFOUND;
+    const char *not_mapped = NULL;
+    switch (contact_sync_route (msg->type)) {
+        case CONTACT_ROUTE_BIRD:
+            rc = contact_sync_parse_bird (msg, data, &event, reason, sizeof reason);
+            break;
+        case CONTACT_ROUTE_CONVERSATION:
+            rc = contact_sync_parse_conversation (msg, data, &event, reason, sizeof reason);
+            break;
+        case CONTACT_ROUTE_HUBSPOT:
+            switch (contact_sync_hubspot_kind (msg->type, data)) {
+                case CONTACT_HUBSPOT_CONTACT:
+                    rc = contact_sync_parse_hubspot (msg, data, &event, reason, sizeof reason);
+                    break;
+                case CONTACT_HUBSPOT_LIFECYCLE:
+                    not_mapped = "a HubSpot merge or deletion re-links ids; it maps no fields";
+                    break;
+                case CONTACT_HUBSPOT_PRIVACY:
+                    not_mapped = "an erase removes the person; it maps no fields";
+                    break;
+            }
+            break;
+        case CONTACT_ROUTE_ERASE:
+            not_mapped = "an erase removes the person; it maps no fields";
+            break;
+        case CONTACT_ROUTE_RECONCILE:
+            not_mapped = "contact.reconcile runs every contact changed in HubSpot since its "
+                         "watermark through the mapping when it runs; there is no single "
+                         "change to preview";
+            break;
+        case CONTACT_ROUTE_NONE:
+            snprintf (reason, sizeof reason, "no contact in %s", msg->type);
+            break;
+    }
     json_decref (data);
-    if (erase_msg || life_msg) {
-        s_not_mapped (preview, erase_msg ? "an erase removes the person; it maps no fields"
-                                         : "a HubSpot merge or deletion re-links ids; it maps no "
-                                           "fields");
+    if (not_mapped) {
+        s_not_mapped (preview, not_mapped);
         contact_sync_config_clear (&config);
         return;
     }
-    contact_event_t event;
-    zhub_rc_t rc = contact_sync_parse (msg, &event, reason, sizeof reason);
     if (rc == ZHUB_NOTFOUND) {
         s_outcome (preview, "ignore");
         json_object_set_new (preview, "reason", json_string (reason));

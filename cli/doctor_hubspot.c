@@ -15,20 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define S_TOKEN_INFO_PATH "/oauth/v2/private-apps/get/access-token-info"
-
-//  Private-app token information: POST {"tokenKey": token}, answered with
-//  {"userId", "hubId", "appId", "scopes"} ("View private app access token
-//  information", https://developers.hubspot.com/docs/apps/legacy-apps/private-apps/overview).
-//  Returns true when the token is accepted (the other checks can go on).
+//  Private-app token information (zhub_hubspot_token_info): the portal
+//  and the scopes the token has. Returns true when the token is accepted
+//  (the other checks can go on).
 static bool
 s_token (zhub_doctor_ctx_t *ctx, zhub_hubspot_t *hubspot, const char *token)
 {
-    json_t *body = json_pack ("{s:s}", "tokenKey", token);
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);
-    zhub_hubspot_request (hubspot, "POST", S_TOKEN_INFO_PATH, body, NULL, &resp);
-    json_decref (body);
+    zhub_hubspot_token_info (hubspot, token, &resp);
     char why[400];
     bool accepted = false;
     if (resp.status == 200 && json_is_array (json_object_get (resp.json, "scopes"))) {
@@ -65,20 +60,16 @@ s_token (zhub_doctor_ctx_t *ctx, zhub_hubspot_t *hubspot, const char *token)
     return accepted;
 }
 
-//  GET /crm/v3/properties/{object}/{name}: 1 when it exists as needed (or
+//  The property object.name (zhub_hubspot_property_get): 1 when it exists as needed (or
 //  exists at all, with p NULL), 0 missing, -1 exists but wrong (detail), -2
 //  no usable answer (detail).
 static int
 s_property (zhub_hubspot_t *hubspot, const char *object, const char *name,
             const zhub_hubspot_property_t *p, char *detail, size_t detail_size)
 {
-    char *escaped = zhub_http_escape (name);
-    char path[300];
-    snprintf (path, sizeof path, "/crm/v3/properties/%s/%s", object, escaped);
-    free (escaped);
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);
-    zhub_hubspot_request (hubspot, "GET", path, NULL, NULL, &resp);
+    zhub_hubspot_property_get (hubspot, object, name, NULL, &resp);
     int rc;
     if (resp.status == 200)
         rc = !p
@@ -176,7 +167,7 @@ s_pipeline (zhub_doctor_ctx_t *ctx, zhub_hubspot_t *hubspot)
     }
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);
-    zhub_hubspot_request (hubspot, "GET", "/crm/v3/pipelines/deals", NULL, NULL, &resp);
+    zhub_hubspot_deal_pipelines (hubspot, NULL, &resp);
     if (resp.status != 200) {
         zhub_doctor_describe ("HubSpot", &resp, err, sizeof err);
         zhub_doctor_add (ctx->report, "hubspot.pipeline", ZHUB_DOCTOR_FAIL,

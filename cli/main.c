@@ -32,6 +32,8 @@ static const struct {
                             "              flushes, created/updated/skipped/failed, conflicts"},
     {"erase", zhub_cmd_erase, "GDPR: erase a person (contact <phone|email|id>) from every\n"
                               "              store zhub keeps; --upstream also in HubSpot and Bird"},
+    {"keys", zhub_cmd_keys, "the bus's CURVE keys: new (a client's or the broker's), list,\n"
+                            "              revoke (cut off without a restart)"},
     {"hubspot", zhub_cmd_hubspot, "create the custom HubSpot properties the sync needs (setup)"},
     {"doctor", zhub_cmd_doctor, "check every configured connection live (HubSpot, Bird,\n"
                                 "              calendars, broker, public URL) and say what is wrong"},

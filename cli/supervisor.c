@@ -22,6 +22,7 @@
 typedef struct {
     char *name;
     char **argv;
+    char *env_name, *env_value; //  one variable of its own (NULL: none)
     pid_t pid;
     int restarts;
     int64_t restart_at;   //  monotonic ms; 0 = not waiting
@@ -51,6 +52,8 @@ zhub_supervisor_destroy (zhub_supervisor_t **self_p)
             free (*arg);
         free (self->children[i].argv);
         free (self->children[i].name);
+        free (self->children[i].env_name);
+        free (self->children[i].env_value);
     }
     free (self);
     *self_p = NULL;
@@ -69,6 +72,19 @@ zhub_supervisor_add (zhub_supervisor_t *self, const char *name, char *const argv
     for (int i = 0; i < argc; i++)
         child->argv[i] = zhub_strdup (argv[i]);
     child->name = zhub_strdup (name);
+    return 0;
+}
+
+int
+zhub_supervisor_setenv (zhub_supervisor_t *self, int index, const char *name, const char *value)
+{
+    if (index < 0 || index >= self->count)
+        return -1;
+    s_child_t *child = &self->children[index];
+    free (child->env_name);
+    free (child->env_value);
+    child->env_name = zhub_strdup (name);
+    child->env_value = zhub_strdup (value);
     return 0;
 }
 
@@ -94,6 +110,8 @@ zhub_supervisor_start (zhub_supervisor_t *self, int index)
         signal (SIGCHLD, SIG_DFL);
         signal (SIGHUP, SIG_DFL);
         signal (SIGPIPE, SIG_DFL);
+        if (child->env_name)
+            setenv (child->env_name, child->env_value, 1);
         execv (child->argv[0], child->argv);
         fprintf (stderr, "zhub up: cannot start %s (%s): %s\n", child->name, child->argv[0],
                  strerror (errno));

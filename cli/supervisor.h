@@ -18,6 +18,12 @@ void zhub_supervisor_destroy (zhub_supervisor_t **self_p);
 //  child inherits the environment. Returns 0, or -1 when full.
 int zhub_supervisor_add (zhub_supervisor_t *self, const char *name, char *const argv[]);
 
+//  Gives child index i one environment variable of its own (its key file,
+//  say) on top of the environment it inherits. Returns 0, or -1 for no
+//  such child.
+int zhub_supervisor_setenv (zhub_supervisor_t *self, int index, const char *name,
+                            const char *value);
+
 //  Starts child index i (in the order added). Returns its pid or -1.
 pid_t zhub_supervisor_start (zhub_supervisor_t *self, int index);
 

@@ -10,6 +10,7 @@
 #include "zhub_env.h"
 #include "zhub_log.h"
 
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +195,12 @@ zhub_gateway_config_load (zhub_gateway_config_t *self)
     if (rc)
         return -1;
     self->broker = zhub_strdup (zhub_env_str ("ZHUB_BROKER", ZHUB_BROKER_DEFAULT));
+    char bus_err[600];
+    const char *endpoints[] = {self->broker};
+    if (zhub_bus_auth_load (&self->bus, endpoints, 1, bus_err, sizeof bus_err)) {
+        fprintf (stderr, "zhub: %s\n", bus_err);
+        return -1;
+    }
     for (int i = 0; i < ZHUB_SECRET_COUNT; i++) {
         zhub_gateway_secret_t *secret = &self->secrets[i];
         secret->source = s_secret_rows[i][0];
@@ -210,6 +217,13 @@ zhub_gateway_config_load (zhub_gateway_config_t *self)
         return -1;
     }
     self->data_dir = strcmp (spool, "on") ? NULL : zhub_strdup (data_dir);
+    self->console_data_dir = zhub_strdup (data_dir);
+    char console_err[256];
+    if (zhub_console_targets_parse (zhub_env_str ("ZHUB_CONSOLE_PROCESSES", ""),
+                                    &self->console_targets, console_err, sizeof console_err)) {
+        fprintf (stderr, "zhub: %s\n", console_err);
+        return -1;
+    }
     int64_t rate, burst;
     if (zhub_env_int ("ZHUB_GATEWAY_SPOOL_LIMIT", ZHUB_GATEWAY_SPOOL_LIMIT_DEFAULT, 1,
                       100 * 1000 * 1000, &self->spool_limit)
@@ -301,6 +315,8 @@ zhub_gateway_config_free (zhub_gateway_config_t *self)
     free (self->generic);
     zhub_tokens_clear (&self->tokens);
     free (self->data_dir);
+    sodium_memzero (&self->bus, sizeof self->bus);
+    free (self->console_data_dir);
     memset (self, 0, sizeof *self);
 }
 
@@ -324,6 +340,12 @@ zhub_gateway_config_log (const zhub_gateway_config_t *self)
         (long long)self->hubspot_max_age_ms, (long long)self->bird_max_age_ms,
         (long long)self->max_clock_skew_ms, self->rate, self->burst, self->data_dir ? "on" : "off",
         (long long)self->spool_limit, (long long)self->request_timeout_ms);
+    char bus[200];
+    zhub_info ("config_bus", "security=%s", zhub_bus_auth_describe (&self->bus, bus, sizeof bus));
+    for (size_t i = 0; i < self->console_targets.count; i++)
+        zhub_info ("config_console_process", "name=%s address=%s",
+                   self->console_targets.items[i].name,
+                   self->console_targets.items[i].address.text);
     //  One line per secret, masked: which are loaded, never their values.
     for (int i = 0; i < ZHUB_SECRET_COUNT; i++) {
         char value[48], previous[48];

@@ -35,13 +35,17 @@
 //  | ZHUB_GATEWAY_RATE_<SOURCE>       | ZHUB_GATEWAY_RATE for that source      |
 //  | ZHUB_GATEWAY_SPOOL               | on (off: 503 while the broker is down) |
 //  | ZHUB_GATEWAY_SPOOL_LIMIT         | 100000 (events waiting; past it 503)   |
-//  | ZHUB_DATA_DIR                    | ./.zhub-data (spool in <dir>/gateway)  |
+//  | ZHUB_DATA_DIR                    | ./.zhub-data (spool in <dir>/gateway; the console reads
+//  |                                  |   dead-letter's and contact-sync's stores there, read-only) |
+//  | ZHUB_CONSOLE_PROCESSES           | unset (name=host:port list of admin listeners the console probes) |
 #ifndef ZHUB_GATEWAY_CONFIG_H
 #define ZHUB_GATEWAY_CONFIG_H
 
 #include "zhub_listen.h"
 #include "providers/provider.h"
+#include "console_parse.h"
 #include "tokens.h"
+#include "zhub_bus_auth.h"
 #include "zhub_env.h" //  ZHUB_GATEWAY_LISTEN_DEFAULT
 
 #include <stdbool.h>
@@ -106,6 +110,7 @@ typedef struct {
     char *public_url;        //  scheme://host[:port][/prefix], no trailing '/'
     bool public_url_default; //  not configured: derived from the listen address
     char *broker;            //  broker endpoint
+    zhub_bus_auth_t bus;     //  how it authenticates to the broker (CURVE keys or plain)
     zhub_gateway_secret_t secrets[ZHUB_SECRET_COUNT];
     zhub_tokens_t tokens; //  ZHUB_EVENTS_TOKEN and ZHUB_ADMIN_TOKEN (and _PREVIOUS)
     zhub_gateway_generic_t *generic; //  the Standard Webhooks senders configured
@@ -130,6 +135,8 @@ typedef struct {
     int64_t hubspot_max_age_ms;
     int64_t bird_max_age_ms;
     int64_t max_clock_skew_ms;
+    char *console_data_dir;                 //  $ZHUB_DATA_DIR, whatever the spool
+    zhub_console_targets_t console_targets; //  ZHUB_CONSOLE_PROCESSES
 } zhub_gateway_config_t;
 
 

@@ -12,6 +12,7 @@
 
 struct zhub_publisher_t {
     char *endpoint;
+    zhub_bus_auth_t auth; //  copied: the keys every publisher thread connects with
     pthread_mutex_t lock;
     pthread_cond_t work; //  a job was queued, or stopping
     zhub_publish_job_t *head, *tail;
@@ -80,7 +81,7 @@ s_publisher (void *arg)
             continue;
 
         if (!client)
-            client = zhub_client_new (self->endpoint, "zhub-gateway");
+            client = zhub_client_new (self->endpoint, "zhub-gateway", &self->auth);
         for (size_t j = 0; j < jobs; j++)
             for (size_t i = 0; i < batch[j]->count; i++)
                 batch[j]->results[i] = ZHUB_RETRY;
@@ -121,10 +122,14 @@ s_publisher (void *arg)
 }
 
 zhub_publisher_t *
-zhub_publisher_new (const char *endpoint, int threads)
+zhub_publisher_new (const char *endpoint, const zhub_bus_auth_t *auth, int threads)
 {
     zhub_publisher_t *self = zhub_calloc (1, sizeof *self);
     self->endpoint = zhub_strdup (endpoint);
+    if (auth)
+        self->auth = *auth;
+    else
+        self->auth.security = ZHUB_BUS_PLAIN;
     pthread_mutex_init (&self->lock, NULL);
     pthread_cond_init (&self->work, NULL);
     int count = threads > 0 ? threads : 1;

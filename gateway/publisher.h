@@ -10,6 +10,7 @@
 #ifndef ZHUB_GATEWAY_PUBLISHER_H
 #define ZHUB_GATEWAY_PUBLISHER_H
 
+#include "zhub_bus_auth.h"
 #include "zhub_common.h"
 #include "zhub_msg.h"
 
@@ -41,7 +42,9 @@ typedef struct zhub_publish_job_t {
 
 //  Starts threads publishers, each connected to endpoint. Returns NULL when
 //  a thread cannot start.
-zhub_publisher_t *zhub_publisher_new (const char *endpoint, int threads);
+//  auth (copied; NULL: plain) is how each thread's client authenticates.
+zhub_publisher_t *zhub_publisher_new (const char *endpoint, const zhub_bus_auth_t *auth,
+                                      int threads);
 
 //  Queues a job. When the publisher is stopping the job completes at once
 //  (every result ZHUB_RETRY). Thread-safe.

@@ -208,7 +208,7 @@ zhub_gateway_server_new (const zhub_gateway_config_t *config, char *err, size_t 
             return NULL;
         }
     }
-    self->publisher = zhub_publisher_new (config->broker, config->publishers > 0
+    self->publisher = zhub_publisher_new (config->broker, &config->bus, config->publishers > 0
                                                               ? (int)config->publishers
                                                               : ZHUB_GATEWAY_PUBLISHERS_DEFAULT);
     if (!self->publisher) {
@@ -284,6 +284,7 @@ zhub_gateway_server_destroy (zhub_gateway_server_t **self_p)
     pthread_cond_destroy (&self->drain_wake);
     zhub_publisher_destroy (&self->publisher);
     zhub_client_destroy (&self->admin_client);
+    zhub_console_destroy (&self->console);
     free (self->public_url);
     free (self);
     *self_p = NULL;

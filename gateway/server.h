@@ -1,6 +1,7 @@
 //  zhub-gateway's HTTP side: two libmicrohttpd daemons, one for webhooks
 //  (/v1/webhooks/<provider>, /v1/webhooks/generic/<sender>, /v1/events)
-//  and one for the admin API (/healthz, /readyz, /metrics, /v1/status). A
+//  and one for the admin API (/healthz, /readyz, /metrics, /v1/status, the
+//  console: /console/ and /v1/console/..., server_console.c). A
 //  webhook is answered 200 only after the broker confirmed every message it
 //  turned into, or after they were committed to the local spool while the
 //  broker is away; 503 with Retry-After when neither is possible; 4xx with

@@ -1,33 +1,8 @@
 //  The admin daemon's endpoints: /healthz, /readyz (pings the broker),
-//  /metrics, and /v1/status behind any of the admin bearer tokens.
+//  /metrics, and /v1/status behind any of the admin bearer tokens; the
+//  console's page and API (/console/, /v1/console/...) are handed to
+//  server_console.c.
 #include "server_internal.h"
-
-//  Lets a request through when it carries one of the admin tokens (any of
-//  them: a rotation keeps several), looked up in constant time among every
-//  configured token. An events token is known but refused (403).
-static enum MHD_Result
-s_admin_auth (struct MHD_Connection *conn, s_request_t *req)
-{
-    const zhub_tokens_t *tokens = &req->server->config->tokens;
-    if (!zhub_tokens_count (tokens, ZHUB_TOKEN_ADMIN, false)
-        && !zhub_tokens_count (tokens, ZHUB_TOKEN_ADMIN, true))
-        return zhub_gateway_server_error (conn, req, MHD_HTTP_FORBIDDEN, "forbidden",
-                                          "the admin API is closed: ZHUB_ADMIN_TOKEN is not set",
-                                          "admin_token_unset", NULL, NULL);
-    const char *auth = zhub_gateway_server_header (conn, MHD_HTTP_HEADER_AUTHORIZATION);
-    const char *given = auth && !strncasecmp (auth, "Bearer ", 7) ? auth + 7 : NULL;
-    const zhub_token_t *token = given ? zhub_tokens_match (tokens, given, strlen (given)) : NULL;
-    if (!token)
-        return zhub_gateway_server_error (
-            conn, req, MHD_HTTP_UNAUTHORIZED, "unauthorized", "a valid bearer token is required",
-            given ? "bad_token" : "missing_token", MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
-    snprintf (req->who, sizeof req->who, "%s", token->name);
-    if (token->kind != ZHUB_TOKEN_ADMIN)
-        return zhub_gateway_server_error (conn, req, MHD_HTTP_FORBIDDEN, "forbidden",
-                                          "this token is not an admin token (ZHUB_ADMIN_TOKEN)",
-                                          "not_admin_token", NULL, NULL);
-    return MHD_YES;
-}
 
 //  The configured tokens of kind: name, whether from _PREVIOUS, and for
 //  events tokens what they may publish. Never the token, nor its length.
@@ -59,7 +34,7 @@ s_token_list (const zhub_tokens_t *tokens, zhub_token_kind_t kind)
 static enum MHD_Result
 s_status (struct MHD_Connection *conn, s_request_t *req)
 {
-    enum MHD_Result auth = s_admin_auth (conn, req);
+    enum MHD_Result auth = zhub_gateway_server_admin_auth (conn, req);
     if (req->responded || auth != MHD_YES)
         return auth;
     zhub_gateway_server_t *self = req->server;
@@ -139,6 +114,8 @@ zhub_gateway_server_admin_handler (void *cls, struct MHD_Connection *conn, const
     if (req->responded)
         return MHD_YES;
     zhub_gateway_server_t *self = req->server;
+    if (zhub_gateway_server_console_path (url))
+        return zhub_gateway_server_console (conn, req, url, method);
     bool healthz = !strcmp (url, "/healthz"), readyz = !strcmp (url, "/readyz");
     bool metrics = !strcmp (url, "/metrics"), status = !strcmp (url, "/v1/status");
     if (!healthz && !readyz && !metrics && !status)
@@ -161,7 +138,8 @@ zhub_gateway_server_admin_handler (void *cls, struct MHD_Connection *conn, const
     if (status)
         return s_status (conn, req);
     if (!self->admin_client)
-        self->admin_client = zhub_client_new (self->config->broker, "zhub-gateway-admin");
+        self->admin_client = zhub_client_new (self->config->broker, "zhub-gateway-admin",
+                                              &self->config->bus);
     bool ready =
         self->admin_client
         && zhub_client_ping (self->admin_client, (int)self->config->ready_timeout_ms) == ZHUB_OK;

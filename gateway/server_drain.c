@@ -41,7 +41,7 @@ static zhub_rc_t
 s_drain_batch (zhub_gateway_server_t *self, zhub_client_t **client_p, int64_t timeout_ms)
 {
     if (!*client_p)
-        *client_p = zhub_client_new (self->config->broker, "zhub-gateway-spool");
+        *client_p = zhub_client_new (self->config->broker, "zhub-gateway-spool", &self->config->bus);
     zhub_msg_list_t list = {0};
     uint64_t last = 0;
     size_t skipped = 0;

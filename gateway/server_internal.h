@@ -11,6 +11,7 @@
 #include "ratelimit.h"
 #include "request.h"
 #include "spool.h"
+#include "console_data.h"
 #include "providers/events.h"
 #include "providers/generic.h"
 #include "zhub_client.h"
@@ -47,6 +48,8 @@ struct zhub_gateway_server_t {
     int admin_port;
     zhub_publisher_t *publisher;
     zhub_client_t *admin_client; //  only the admin daemon's thread uses it
+    zhub_console_t *console;     //  the console's state: only the admin thread uses it
+    zhub_console_config_t console_config;
     zhub_gateway_metrics_t *metrics;
     zhub_gateway_spool_t *spool; //  NULL when the spool is off
     atomic_bool broker_up;       //  the last publish or drain reached the broker
@@ -156,12 +159,27 @@ enum MHD_Result zhub_gateway_server_webhook_body (s_request_t *req, const char *
 bool zhub_gateway_server_events_admit (struct MHD_Connection *conn, s_request_t *req,
                                        const zhub_token_t *token, zhub_msg_list_t *list,
                                        enum MHD_Result *answer);
+//  One request header by name (ctx is the MHD connection: the providers'
+//  header callback has this shape). Inline so that every server file can
+//  read headers without depending on another.
+static inline const char *
+zhub_gateway_server_header (void *ctx, const char *name)
+{
+    return MHD_lookup_connection_value ((struct MHD_Connection *)ctx, MHD_HEADER_KIND, name);
+}
 //  server_webhook.c
-const char *zhub_gateway_server_header (void *ctx, const char *name);
 enum MHD_Result zhub_gateway_server_webhook_handler (void *cls, struct MHD_Connection *conn,
                                                      const char *url, const char *method,
                                                      const char *version, const char *upload_data,
                                                      size_t *upload_data_size, void **con_cls);
+//  server_auth.c: MHD_YES when the request carries an admin token (its
+//  name in req->who); else the 401/403 answer is queued (req->responded).
+enum MHD_Result zhub_gateway_server_admin_auth (struct MHD_Connection *conn, s_request_t *req);
+//  server_console.c: the console's page and API, for any path under
+//  /console or /v1/console/.
+bool zhub_gateway_server_console_path (const char *url);
+enum MHD_Result zhub_gateway_server_console (struct MHD_Connection *conn, s_request_t *req,
+                                             const char *url, const char *method);
 //  server_admin.c
 enum MHD_Result zhub_gateway_server_admin_handler (void *cls, struct MHD_Connection *conn,
                                                    const char *url, const char *method,

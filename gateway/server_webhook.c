@@ -4,12 +4,6 @@
 //  request through headers, body and completion.
 #include "server_internal.h"
 
-const char *
-zhub_gateway_server_header (void *ctx, const char *name)
-{
-    return MHD_lookup_connection_value ((struct MHD_Connection *)ctx, MHD_HEADER_KIND, name);
-}
-
 //  The body of a 200: {"accepted": the sender's events (the audit records
 //  the gateway added are not theirs), "spooled": true when in the spool}.
 static json_t *

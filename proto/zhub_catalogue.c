@@ -290,6 +290,16 @@ static const zhub_field_t s_tour_unavailable[] = {
     F_STR ("location", OPT, "the property"),
     F_END};
 
+static const zhub_field_t s_tour_calendar_down[] = {
+    F_ID ("booking_id", REQ, "the booking (bk + 32 hex, from the tour.requested id)"),
+    BIRD_ID (REQ),
+    F_ENUM ("platform", REQ, s_calendars, "the calendar that failed"),
+    F_STR ("reason", REQ, "the call that failed and how (\"google freeBusy: HTTP 503\")"),
+    F_STR ("confirmation_url", REQ, "the single-use Calendly link sent to the contact instead"),
+    CONVERSATION_ID (OPT),
+    F_STR ("location", OPT, "the property"),
+    F_END};
+
 //  The scheduler's timers: messages to itself, held by the broker until due
 #define TIMER_FIELDS                                                                               \
     F_COUNT ("due", REQ, "unix ms when the timer is due"),                                         \
@@ -621,7 +631,7 @@ static const zhub_event_spec_t s_catalogue[] = {
      .about = "A booked tour was canceled.",
      .fields = s_tour,
      .producers = "scheduler",
-     .consumers = "activity-log",
+     .consumers = "activity-log, scheduler (its own: the WhatsApp cancellation)",
      .example = "{\"booking_id\":\"bk7d8e3db3569fe32633fddba10a3f51c4\",\"bird_contact_id\":"
                 "\"d4e8935a-5f48-45a5-95a5-ee7ba1e2c5b4\",\"start\":\"2030-01-02T16:00:00.000Z\","
                 "\"end\":\"2030-01-02T16:45:00.000Z\",\"platform\":\"calendly\"}"},
@@ -640,13 +650,28 @@ static const zhub_event_spec_t s_catalogue[] = {
      .about = "No agent is free at the preferred times: free slots to offer instead.",
      .fields = s_tour_unavailable,
      .producers = "scheduler",
-     .consumers = "none in zhub (the AI agent offers the alternatives)",
+     .consumers = "none in zhub (the scheduler sends the alternatives on WhatsApp itself; the AI "
+                  "agent may offer them too)",
      .example = "{\"booking_id\":\"bk7d8e3db3569fe32633fddba10a3f51c4\",\"bird_contact_id\":"
                 "\"d4e8935a-5f48-45a5-95a5-ee7ba1e2c5b4\",\"reason\":"
                 "\"no agent is free at the preferred times\",\"requested\":"
                 "[\"2030-01-02T16:00:00.000Z\"],\"alternatives\":[{\"start\":"
                 "\"2030-01-02T18:00:00.000Z\",\"end\":\"2030-01-02T18:45:00.000Z\","
                 "\"agent_id\":\"ana\"}]}"},
+    {.type = "tour.calendar_down",
+     .subject = CONTACT,
+     .about = "A tour could not be booked because the calendar (Google or Microsoft Graph) failed "
+              "by no fault of the contact's (5xx, timeout, connection, breaker open): the contact "
+              "got a single-use Calendly link on WhatsApp instead. Published once the link went "
+              "out; the booking then waits for Calendly's invitee.created like a self-service one.",
+     .fields = s_tour_calendar_down,
+     .producers = "scheduler",
+     .consumers = "activity-log (a note on the contact)",
+     .example = "{\"booking_id\":\"bk7d8e3db3569fe32633fddba10a3f51c4\",\"bird_contact_id\":"
+                "\"d4e8935a-5f48-45a5-95a5-ee7ba1e2c5b4\",\"platform\":\"google\",\"reason\":"
+                "\"google freeBusy: HTTP 503\",\"confirmation_url\":"
+                "\"https://calendly.com/d/abcd-brv8/15-minute-meeting?utm_source=zhub&utm_content="
+                "bk7d8e3db3569fe32633fddba10a3f51c4\",\"conversation_id\":\"c-7f3a\"}"},
     {.type = "scheduler.timer.reminder",
      .subject = "booking:<booking id>",
      .about = "The scheduler's timer: a booking's reminder is due. Held by the broker until then "

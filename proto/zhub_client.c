@@ -32,6 +32,8 @@ static const zhub_mpack_limits_t s_stats_limits = {
 struct zhub_client_t {
     void *ctx, *sock;
     char *name;
+    char *endpoint;
+    char *instance; //  sent in HELLO when set
     char routing_id[128];
     uint64_t next_seq;
     zhub_frame_t **queue; //  DELIVER frames waiting for recv (FIFO)
@@ -66,7 +68,7 @@ s_set_err (char *err, size_t err_size, const char *reason)
 }
 
 zhub_client_t *
-zhub_client_new (const char *endpoint, const char *name)
+zhub_client_new (const char *endpoint, const char *name, const zhub_bus_auth_t *auth)
 {
     if (!endpoint) {
         endpoint = getenv ("ZHUB_BROKER");
@@ -75,17 +77,24 @@ zhub_client_new (const char *endpoint, const char *name)
     }
     zhub_client_t *self = zhub_calloc (1, sizeof *self);
     self->name = zhub_strdup (name && *name ? name : "client");
+    self->endpoint = zhub_strdup (endpoint);
 
-    //  <name>-<pid>-<random>: unique per instance, readable in broker logs
+    //  <name>-<pid>-<random>: unique per instance, readable in broker logs.
+    //  64 random bits: the routing id is what a connection is known by, so
+    //  another key must not be able to guess it (the broker also drops a
+    //  routing id's memberships when a different key talks through it)
     char safe[65];
     size_t used = 0;
     for (const char *p = self->name; *p && used < sizeof safe - 1; p++)
         safe[used++] = (*p > 0x20 && *p < 0x7f && *p != '"' && *p != '\\') ? *p : '_';
     safe[used] = 0;
-    uint8_t random[4];
+    uint8_t random[8];
     randombytes_buf (random, sizeof random);
-    snprintf (self->routing_id, sizeof self->routing_id, "%s-%d-%02x%02x%02x%02x", safe,
-              (int)getpid (), random[0], random[1], random[2], random[3]);
+    used = (size_t)snprintf (self->routing_id, sizeof self->routing_id, "%s-%d-", safe,
+                             (int)getpid ());
+    for (size_t i = 0; i < sizeof random && used + 3 <= sizeof self->routing_id; i++)
+        used += (size_t)snprintf (self->routing_id + used, sizeof self->routing_id - used, "%02x",
+                                  random[i]);
 
     //  libzmq's threads start with the first socket and inherit this
     //  thread's signal mask: keep SIGINT/SIGTERM away from them, so the
@@ -113,7 +122,7 @@ zhub_client_new (const char *endpoint, const char *name)
     zmq_setsockopt (self->sock, ZMQ_HEARTBEAT_TIMEOUT, &timeout, sizeof timeout);
     zmq_setsockopt (self->sock, ZMQ_HEARTBEAT_TTL, &ttl, sizeof ttl);
     zmq_setsockopt (self->sock, ZMQ_RECONNECT_IVL_MAX, &reconnect_max, sizeof reconnect_max);
-    if (zmq_connect (self->sock, endpoint)) {
+    if (zhub_bus_auth_apply (auth, self->sock) || zmq_connect (self->sock, endpoint)) {
         zhub_client_destroy (&self);
         return NULL;
     }
@@ -146,6 +155,8 @@ zhub_client_destroy (zhub_client_t **self_p)
         zhub_frame_destroy (&self->joins[i]);
     free (self->joins);
     free (self->name);
+    free (self->endpoint);
+    free (self->instance);
     free (self);
     *self_p = NULL;
 }
@@ -182,6 +193,15 @@ s_send_raw (zhub_client_t *self, const zhub_frame_t *frame, int timeout_ms)
         }
         if (rc > 0)
             rc = zmq_send (self->sock, buf, size, ZMQ_DONTWAIT) < 0 ? -1 : 0;
+        else if (rc < 0 && errno == EAGAIN) {
+            //  No connection came up in all that time. libzmq retries a
+            //  broker that is down by itself, but not one that refused our
+            //  key (CURVE, ZAP 400): connect anew, so that a key allowed
+            //  later (zhub keys new) is tried again
+            zmq_disconnect (self->sock, self->endpoint);
+            zmq_connect (self->sock, self->endpoint);
+            errno = EAGAIN;
+        }
     }
     int error = errno;
     free (buf);
@@ -198,6 +218,7 @@ s_send (zhub_client_t *self, const zhub_frame_t *frame, int timeout_ms)
         zhub_frame_t *hello = zhub_frame_new (ZHUB_CMD_HELLO);
         hello->version = ZHUB_PROTO_VERSION;
         hello->name = zhub_strdup (self->name);
+        hello->instance = zhub_strdup (self->instance);
         int rc = s_send_raw (self, hello, timeout_ms);
         zhub_frame_destroy (&hello);
         if (rc)
@@ -351,10 +372,13 @@ s_match_answer (const zhub_frame_t *frame, void *arg)
     return (frame->cmd == answer->cmd || frame->cmd == ZHUB_CMD_ERROR) && frame->seq == answer->seq;
 }
 
+//  503 and 401 pass: the broker could not store it, or does not allow our
+//  key now (it may be allowed again); nothing is lost by trying later.
 static zhub_rc_t
 s_error_rc (const zhub_frame_t *error)
 {
-    return error->code == ZHUB_ERR_STORAGE ? ZHUB_RETRY : ZHUB_REJECT;
+    return error->code == ZHUB_ERR_STORAGE || error->code == ZHUB_ERR_UNAUTHORIZED ? ZHUB_RETRY
+                                                                                   : ZHUB_REJECT;
 }
 
 zhub_rc_t
@@ -748,6 +772,17 @@ zhub_client_group_reset (zhub_client_t *self, const char *group, uint64_t offset
     frame->offset = offset;
     frame->time_ms = time_ms;
     return s_group_request (self, frame, timeout_ms, floor, err, err_size);
+}
+
+int
+zhub_client_set_instance (zhub_client_t *self, const char *instance)
+{
+    //  the same alphabet and length as a key name
+    if (!zhub_key_name_valid (instance))
+        return -1;
+    free (self->instance);
+    self->instance = zhub_strdup (instance);
+    return 0;
 }
 
 int

@@ -10,6 +10,7 @@
 #ifndef ZHUB_CLIENT_H
 #define ZHUB_CLIENT_H
 
+#include "zhub_bus_auth.h"
 #include "zhub_common.h"
 #include "zhub_frame.h"
 #include "zhub_msg.h"
@@ -60,9 +61,24 @@ typedef struct {
 void zhub_delivery_destroy (zhub_delivery_t **self_p);
 
 //  Creates a client connected (asynchronously) to endpoint; name appears in
-//  the broker's logs and stats. Sets ZMQ_MAXMSGSIZE, heartbeats, linger and
-//  ZMQ_IMMEDIATE. Returns NULL when the endpoint is invalid.
-zhub_client_t *zhub_client_new (const char *endpoint, const char *name);
+//  the broker's logs and stats. auth says how it authenticates: its CURVE
+//  keys and the broker's public key, read once by the caller
+//  (zhub_bus_auth_load); NULL or plain for none (a broker on loopback).
+//  Sets ZMQ_MAXMSGSIZE, heartbeats, linger and ZMQ_IMMEDIATE. Returns NULL
+//  when the endpoint is invalid or libzmq refused the keys. A broker that
+//  refuses the keys is not seen here: the connection never comes up, so
+//  calls time out (ZHUB_RETRY); a key it no longer allows gets ERROR 401
+//  (ZHUB_RETRY: it may be allowed again), and what the key may not do
+//  ERROR 403 (ZHUB_REJECT).
+zhub_client_t *zhub_client_new (const char *endpoint, const char *name,
+                                const zhub_bus_auth_t *auth);
+
+//  The stable id of this replica of a consumer (PROTOCOL.md 7.8), sent in
+//  HELLO: the broker delivers broadcast topics to every replica of a group
+//  and keeps each one's place by this id across restarts. At most
+//  ZHUB_FRAME_MAX_INSTANCE bytes of [A-Za-z0-9_-]; set it before the first
+//  call that talks to the broker. Returns 0, or -1 for an invalid id.
+int zhub_client_set_instance (zhub_client_t *self, const char *instance);
 
 //  Closes the socket (waits up to 1 s for unsent frames); NULL-safe.
 void zhub_client_destroy (zhub_client_t **self_p);

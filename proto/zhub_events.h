@@ -42,6 +42,7 @@
 #define ZHUB_TOUR_SCHEDULED_TOPIC "tour.scheduled"
 #define ZHUB_TOUR_CANCELED_TOPIC "tour.canceled"
 #define ZHUB_TOUR_REMINDER_TOPIC "tour.reminder"
+#define ZHUB_TOUR_CALENDAR_DOWN_TOPIC "tour.calendar_down"
 #define ZHUB_STAGE_CHANGED_TOPIC "conversation.stage_changed"
 #define ZHUB_QUALIFICATION_TOPIC "qualification.completed"
 

@@ -33,14 +33,15 @@ enum {
     F_MSG = 1 << 15,
     F_MAXIF = 1 << 16,
     F_TIME = 1 << 17,
-    F_DEFER = 1 << 18
+    F_DEFER = 1 << 18,
+    F_INSTANCE = 1 << 19
 };
 
 static const struct {
     const char *name;
     unsigned uses, requires;
 } s_layout[ZHUB_CMD_COUNT_] = {
-    [ZHUB_CMD_HELLO] = {"HELLO", F_VERSION | F_NAME, F_VERSION},
+    [ZHUB_CMD_HELLO] = {"HELLO", F_VERSION | F_NAME | F_INSTANCE, F_VERSION},
     [ZHUB_CMD_WELCOME] = {"WELCOME", F_VERSION, F_VERSION},
     [ZHUB_CMD_PUBLISH] = {"PUBLISH", F_SEQ | F_MSG, F_SEQ | F_MSG},
     [ZHUB_CMD_PUBACK] = {"PUBACK", F_SEQ | F_OFFSET | F_DUP, F_SEQ},
@@ -93,6 +94,7 @@ zhub_frame_destroy (zhub_frame_t **self_p)
         return;
     zhub_frame_t *self = *self_p;
     free (self->name);
+    free (self->instance);
     free (self->group);
     free (self->reason);
     free (self->start);
@@ -138,6 +140,7 @@ zhub_frame_encode (const zhub_frame_t *self, uint8_t **buf, size_t *size)
         || ((req & F_TOPICS) && !self->topic_count))
         return -1;
     bool has_name = (uses & F_NAME) && self->name;
+    bool has_instance = (uses & F_INSTANCE) && self->instance; //  sent only when set
     bool has_group = (uses & F_GROUP) && self->group;
     bool has_reason = (uses & F_REASON) && self->reason;
     bool has_topics = (uses & F_TOPICS) && self->topics;
@@ -149,7 +152,7 @@ zhub_frame_encode (const zhub_frame_t *self, uint8_t **buf, size_t *size)
              + !!(uses & F_ATTEMPT) + !!(uses & F_CREDIT) + !!(uses & F_DELAY)
              + !!(uses & F_TERMINAL) + !!(uses & F_DUP) + !!(uses & F_CODE) + !!(uses & F_MAXIF)
              + !!(uses & F_TIME);
-    pairs += has_name + has_group + has_reason + has_topics + has_msg + has_start + has_defer;
+    pairs += has_name + has_instance + has_group + has_reason + has_topics + has_msg + has_start + has_defer;
     if (uses & F_GROUPCFG)
         pairs += 3;
 
@@ -197,6 +200,8 @@ zhub_frame_encode (const zhub_frame_t *self, uint8_t **buf, size_t *size)
     }
     if (has_name)
         zhub_mpack_pack_kv_str (&pk, "name", self->name);
+    if (has_instance)
+        zhub_mpack_pack_kv_str (&pk, "instance", self->instance);
     if (has_group)
         zhub_mpack_pack_kv_str (&pk, "group", self->group);
     if (has_reason)
@@ -354,8 +359,14 @@ zhub_frame_decode (const uint8_t *buf, size_t size, char *err, size_t err_size)
             goto done;
         }
     }
+    if (uses & F_INSTANCE) {
+        if (s_read_str (map, "instance", ZHUB_FRAME_MAX_INSTANCE, &self->instance, &present)) {
+            s_fail (&self, err, err_size, "bad field", "instance");
+            goto done;
+        }
+    }
     if (uses & F_GROUP) {
-        if (s_read_str (map, "group", 128, &self->group, &present)) {
+        if (s_read_str (map, "group", ZHUB_FRAME_MAX_GROUP, &self->group, &present)) {
             s_fail (&self, err, err_size, "bad field", "group");
             goto done;
         }

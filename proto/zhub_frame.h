@@ -18,6 +18,10 @@
 #define ZHUB_FRAME_MAX_ITEMS 512
 #define ZHUB_FRAME_MAX_TOPICS 64
 #define ZHUB_FRAME_MAX_BACKOFF 16
+#define ZHUB_FRAME_MAX_INSTANCE 64 //  HELLO's instance: bytes of [A-Za-z0-9_-]
+//  A group: 128 bytes, or a replica group "<group>~<instance>" (GROUP_SET,
+//  GROUP_RESET, STATS; JOIN refuses the "~")
+#define ZHUB_FRAME_MAX_GROUP (128 + 1 + ZHUB_FRAME_MAX_INSTANCE)
 
 typedef enum {
     ZHUB_CMD_INVALID = 0,
@@ -47,6 +51,8 @@ typedef enum {
 typedef enum {
     ZHUB_ERR_NONE = 0,
     ZHUB_ERR_MALFORMED = 400,      //  the frame or envelope could not be decoded
+    ZHUB_ERR_UNAUTHORIZED = 401,   //  the connection's key is not (or no longer) allowed
+    ZHUB_ERR_FORBIDDEN = 403,      //  the key may not do this (topic, pattern, admin)
     ZHUB_ERR_VERSION = 426,        //  protocol version not supported
     ZHUB_ERR_NOT_JOINED = 404,     //  CREDIT for a group this client is not in; unknown group
     ZHUB_ERR_STALE_TAG = 409,      //  ACK/NACK for a delivery that is no longer current
@@ -68,6 +74,7 @@ typedef struct {
     bool duplicate;          //  PUBACK: the id was already stored
     uint32_t code;           //  ERROR, NACK (reason code)
     char *name;              //  HELLO: client name (for logs and stats)
+    char *instance;          //  HELLO: stable replica id (broadcast delivery, PROTOCOL.md 7.8)
     char *group;             //  JOIN, JOINED, CREDIT, DELIVER, LEAVE
     char *reason;            //  NACK, ERROR: human-readable
     char **topics;           //  JOIN: subscription patterns; PONG: joined groups

@@ -50,6 +50,7 @@ static const struct {
     {ZHUB_TOUR_SCHEDULED_TOPIC, ACTIVITY_EV_TOUR_SCHEDULED},
     {ZHUB_TOUR_CANCELED_TOPIC, ACTIVITY_EV_TOUR_CANCELED},
     {"escalation.triggered", ACTIVITY_EV_ESCALATION},
+    {ZHUB_TOUR_CALENDAR_DOWN_TOPIC, ACTIVITY_EV_CALENDAR_DOWN},
     {ZHUB_CONTACT_SYNCED_TOPIC, ACTIVITY_EV_CONTACT_SYNCED},
     {ZHUB_DEAL_STAGE_TOPIC, ACTIVITY_EV_DEAL_STAGE},
     {ACTIVITY_FLUSH_TOPIC, ACTIVITY_EV_FLUSH},
@@ -157,6 +158,13 @@ s_read_fields (const zhub_msg_t *msg, const json_t *data, activity_event_t *ev)
             if (!ev->owner_id)
                 ev->owner_id = s_str (data, "hubspot_owner_id");
             break;
+        case ACTIVITY_EV_CALENDAR_DOWN:
+            ev->booking_id = s_str (data, "booking_id");
+            ev->platform = s_str (data, "platform");
+            ev->reason = s_str (data, "reason");
+            ev->confirmation_url = s_str (data, "confirmation_url");
+            ev->location = s_str (data, "location");
+            break;
         default: break;
     }
 }
@@ -203,6 +211,8 @@ activity_read (activity_event_kind_t kind, const zhub_msg_t *msg, const json_t *
                 missing = "text";
             else if (!event->bird_id)
                 missing = "bird_contact_id";
+            else if (kind == ACTIVITY_EV_CALENDAR_DOWN && !event->confirmation_url)
+                missing = "confirmation_url";
             break;
     }
     if (rc != ZHUB_OK)
@@ -401,6 +411,15 @@ s_summary (const activity_event_t *ev, bool escalation_task)
             s_field (&buf, "Reason", ev->reason);
             s_field (&buf, "Priority", ev->priority);
             break;
+        case ACTIVITY_EV_CALENDAR_DOWN:
+            s_add (&buf, "<p>The calendar was down, so the tour could not be booked: the contact "
+                         "was sent a Calendly link on WhatsApp to pick a time.</p>");
+            s_field (&buf, "Calendar", ev->platform);
+            s_field (&buf, "Error", ev->reason);
+            s_field (&buf, "Link sent", ev->confirmation_url);
+            s_field (&buf, "Location", ev->location);
+            s_field (&buf, "Booking", ev->booking_id);
+            break;
         default: break;
     }
     s_field (&buf, "Conversation", ev->conversation_id);
@@ -441,7 +460,8 @@ activity_engagement_body (const activity_event_t *ev, activity_kind_t kind, cons
     bool ok = true;
     switch (kind) {
         case ACTIVITY_NOTE:
-            ok = ev->kind == ACTIVITY_EV_STARTED || ev->kind == ACTIVITY_EV_ESCALATION;
+            ok = ev->kind == ACTIVITY_EV_STARTED || ev->kind == ACTIVITY_EV_ESCALATION
+                 || ev->kind == ACTIVITY_EV_CALENDAR_DOWN;
             summary = s_summary (ev, false);
             s_set_str (props, "hs_note_body", summary);
             break;

@@ -16,6 +16,8 @@
 //                                booking again is a reschedule: PATCH
 //    tour.canceled            -> the booking's MEETING gets outcome CANCELED
 //    escalation.triggered     -> NOTE + TASK (HIGH) for the owner
+//    tour.calendar_down       -> NOTE: the calendar was down, the contact
+//                                got a Calendly link instead
 //    contact.forget           -> GDPR erase: every record about the person
 //                                is deleted, contact.forgotten answers
 //  Every engagement is titled "AI Agent Activity: {event_type}", has the
@@ -50,6 +52,7 @@ typedef enum {
     ACTIVITY_EV_TOUR_SCHEDULED,
     ACTIVITY_EV_TOUR_CANCELED,
     ACTIVITY_EV_ESCALATION,
+    ACTIVITY_EV_CALENDAR_DOWN,  //  the scheduler sent a Calendly link instead
     ACTIVITY_EV_CONTACT_SYNCED, //  learn the HubSpot contact id
     ACTIVITY_EV_DEAL_STAGE,     //  learn the HubSpot deal id
     ACTIVITY_EV_FLUSH           //  our own transcript timer
@@ -75,7 +78,7 @@ typedef struct {
     char *property_interest;    //  qualification
     char *booking_id, *platform, *calendar_event_id, *confirmation_url, *location, *agent_id;
     int64_t start_ms, end_ms;           //  tour
-    char *reason, *priority, *owner_id; //  escalation
+    char *reason, *priority, *owner_id; //  escalation (reason: also calendar down)
     int64_t due_ms;                     //  flush: when its timer was due; -1 when absent
 } activity_event_t;
 

@@ -196,6 +196,7 @@ s_process (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const activity_event_t 
     char *key = NULL;
     switch (ev->kind) {
         case ACTIVITY_EV_STARTED:
+        case ACTIVITY_EV_CALENDAR_DOWN:
             key = activity_log_event_key (ev->event_id, ACTIVITY_NOTE);
             if (s_engage (ctx, msg, ev, ACTIVITY_NOTE, key, &ids, NULL, out))
                 zhub_outcome_ok (out, "note");
@@ -327,6 +328,13 @@ activity_log_handle_escalation (zhub_actor_ctx_t *ctx, const zhub_actor_event_t 
                                 zhub_outcome_t *out)
 {
     s_conversation_event (ctx, ev, ACTIVITY_EV_ESCALATION, out);
+}
+
+void
+activity_log_handle_calendar_down (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                   zhub_outcome_t *out)
+{
+    s_conversation_event (ctx, ev, ACTIVITY_EV_CALENDAR_DOWN, out);
 }
 
 void

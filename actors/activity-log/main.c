@@ -39,6 +39,7 @@ main (void)
         {"escalation.triggered", activity_log_handle_escalation},
         {ZHUB_TOUR_SCHEDULED_TOPIC, activity_log_handle_tour_scheduled},
         {ZHUB_TOUR_CANCELED_TOPIC, activity_log_handle_tour_canceled},
+        {ZHUB_TOUR_CALENDAR_DOWN_TOPIC, activity_log_handle_calendar_down},
         {ZHUB_CONTACT_SYNCED_TOPIC, activity_log_handle_contact_synced},
         {ZHUB_DEAL_STAGE_TOPIC, activity_log_handle_deal_stage},
         {ZHUB_FORGET_TOPIC, activity_log_handle_forget},

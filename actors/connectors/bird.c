@@ -53,16 +53,34 @@ zhub_bird_request (zhub_bird_t *self, const char *method, const char *path, cons
     return zhub_connector_request (&self->core, &call, resp);
 }
 
+char *
+zhub_bird_contact_path (const char *id)
+{
+    char *eid = zhub_http_escape (id);
+    char *path = zhub_sprintf ("/contacts/%s", eid);
+    free (eid);
+    return path;
+}
+
+char *
+zhub_bird_contact_identifier_path (const char *key, const char *value)
+{
+    char *ekey = zhub_http_escape (key);
+    char *evalue = zhub_http_escape (value);
+    char *path = zhub_sprintf ("/contacts/identifiers/%s/%s", ekey, evalue);
+    free (evalue);
+    free (ekey);
+    return path;
+}
+
 //  method on /contacts/{id}, the id escaped.
 static int
 s_contact_call (zhub_bird_t *self, const char *method, const char *id, const json_t *body,
                 const char *traceparent, zhub_http_response_t *resp)
 {
-    char *eid = zhub_http_escape (id);
-    char *path = zhub_sprintf ("/contacts/%s", eid);
+    char *path = zhub_bird_contact_path (id);
     int rc = zhub_bird_request (self, method, path, body, traceparent, resp);
     free (path);
-    free (eid);
     return rc;
 }
 
@@ -77,13 +95,9 @@ int
 zhub_bird_contact_upsert (zhub_bird_t *self, const char *key, const char *value, const json_t *body,
                           const char *traceparent, zhub_http_response_t *resp)
 {
-    char *ekey = zhub_http_escape (key);
-    char *evalue = zhub_http_escape (value);
-    char *path = zhub_sprintf ("/contacts/identifiers/%s/%s", ekey, evalue);
+    char *path = zhub_bird_contact_identifier_path (key, value);
     int rc = zhub_bird_request (self, "PATCH", path, body, traceparent, resp);
     free (path);
-    free (evalue);
-    free (ekey);
     return rc;
 }
 

@@ -80,4 +80,11 @@ int zhub_bird_channel_message_send (zhub_bird_t *self, const char *channel_id, c
 //  figures are for logs and metrics. Every call goes through it.
 const zhub_pacer_t *zhub_bird_pacer (const zhub_bird_t *self);
 
+//  The paths the contact calls above use under /workspaces/{ws} (pure),
+//  for showing a call before it is made (`zhub dlq replay --dry-run`):
+//  "/contacts/{id}" and "/contacts/identifiers/{key}/{value}", every part
+//  escaped. Fresh strings.
+char *zhub_bird_contact_path (const char *id);
+char *zhub_bird_contact_identifier_path (const char *key, const char *value);
+
 #endif

@@ -53,17 +53,24 @@ zhub_hubspot_request (zhub_hubspot_t *self, const char *method, const char *path
     return zhub_connector_request (&self->core, &call, resp);
 }
 
-int
-zhub_hubspot_contact_get (zhub_hubspot_t *self, const char *id, const char *properties,
-                          const char *traceparent, zhub_http_response_t *resp)
+char *
+zhub_hubspot_contact_path (const char *id, const char *properties)
 {
     char *eid = zhub_http_escape (id);
     char *path = properties
                      ? zhub_sprintf ("/crm/v3/objects/contacts/%s?properties=%s", eid, properties)
                      : zhub_sprintf ("/crm/v3/objects/contacts/%s", eid);
+    free (eid);
+    return path;
+}
+
+int
+zhub_hubspot_contact_get (zhub_hubspot_t *self, const char *id, const char *properties,
+                          const char *traceparent, zhub_http_response_t *resp)
+{
+    char *path = zhub_hubspot_contact_path (id, properties);
     int rc = zhub_hubspot_request (self, "GET", path, NULL, traceparent, resp);
     free (path);
-    free (eid);
     return rc;
 }
 
@@ -71,19 +78,25 @@ int
 zhub_hubspot_contacts_upsert (zhub_hubspot_t *self, const json_t *body, const char *traceparent,
                               zhub_http_response_t *resp)
 {
-    return zhub_hubspot_request (self, "POST", "/crm/v3/objects/contacts/batch/upsert", body,
-                                 traceparent, resp);
+    return zhub_hubspot_request (self, "POST", ZHUB_HUBSPOT_CONTACTS_UPSERT_PATH, body, traceparent,
+                                 resp);
+}
+
+int
+zhub_hubspot_contacts_search (zhub_hubspot_t *self, const json_t *body, const char *traceparent,
+                              zhub_http_response_t *resp)
+{
+    return zhub_hubspot_request (self, "POST", ZHUB_HUBSPOT_CONTACTS_SEARCH_PATH, body, traceparent,
+                                 resp);
 }
 
 int
 zhub_hubspot_contact_update (zhub_hubspot_t *self, const char *id, const json_t *body,
                              const char *traceparent, zhub_http_response_t *resp)
 {
-    char *eid = zhub_http_escape (id);
-    char *path = zhub_sprintf ("/crm/v3/objects/contacts/%s", eid);
+    char *path = zhub_hubspot_contact_path (id, NULL);
     int rc = zhub_hubspot_request (self, "PATCH", path, body, traceparent, resp);
     free (path);
-    free (eid);
     return rc;
 }
 
@@ -97,6 +110,16 @@ zhub_hubspot_contact_gdpr_delete (zhub_hubspot_t *self, const char *object_id,
         json_object_set_new (body, "idProperty", json_string (id_property));
     int rc = zhub_hubspot_request (self, "POST", "/crm/v3/objects/contacts/gdpr-delete", body,
                                    traceparent, resp);
+    json_decref (body);
+    return rc;
+}
+
+int
+zhub_hubspot_token_info (zhub_hubspot_t *self, const char *token, zhub_http_response_t *resp)
+{
+    json_t *body = json_pack ("{s:s}", "tokenKey", token ? token : "");
+    int rc = zhub_hubspot_request (self, "POST", "/oauth/v2/private-apps/get/access-token-info",
+                                   body, NULL, resp);
     json_decref (body);
     return rc;
 }

@@ -53,6 +53,12 @@ int zhub_hubspot_contact_get (zhub_hubspot_t *self, const char *id, const char *
 int zhub_hubspot_contacts_upsert (zhub_hubspot_t *self, const json_t *body, const char *traceparent,
                                   zhub_http_response_t *resp);
 
+//  POST /crm/v3/objects/contacts/search with body {filterGroups, sorts,
+//  properties, limit, after?}. Search has a limit of its own (5 calls a
+//  second per token, no rate headers): the pacer spaces these calls.
+int zhub_hubspot_contacts_search (zhub_hubspot_t *self, const json_t *body, const char *traceparent,
+                                  zhub_http_response_t *resp);
+
 //  PATCH /crm/v3/objects/contacts/{id} with body {"properties":{…}}.
 int zhub_hubspot_contact_update (zhub_hubspot_t *self, const char *id, const json_t *body,
                                  const char *traceparent, zhub_http_response_t *resp);
@@ -66,9 +72,24 @@ int zhub_hubspot_contact_gdpr_delete (zhub_hubspot_t *self, const char *object_i
                                       const char *id_property, const char *traceparent,
                                       zhub_http_response_t *resp);
 
+//  POST /oauth/v2/private-apps/get/access-token-info with body
+//  {"tokenKey": token}: a private app's token, answered with {"userId",
+//  "hubId", "appId", "scopes"} ("View private app access token
+//  information", https://developers.hubspot.com/docs/apps/legacy-apps/private-apps/overview).
+int zhub_hubspot_token_info (zhub_hubspot_t *self, const char *token, zhub_http_response_t *resp);
+
 //  The pacer of this client's host (rate budget, circuit breaker): its
 //  figures are for logs and metrics. Every call goes through it.
 const zhub_pacer_t *zhub_hubspot_pacer (const zhub_hubspot_t *self);
+
+//  The paths the contact calls above use (pure), for showing a call
+//  before it is made (`zhub dlq replay --dry-run`):
+//  zhub_hubspot_contact_path gives "/crm/v3/objects/contacts/{id}", id
+//  escaped, with "?properties={properties}" when properties is not NULL
+//  (a comma list, sent as given). A fresh string.
+#define ZHUB_HUBSPOT_CONTACTS_UPSERT_PATH "/crm/v3/objects/contacts/batch/upsert"
+#define ZHUB_HUBSPOT_CONTACTS_SEARCH_PATH "/crm/v3/objects/contacts/search"
+char *zhub_hubspot_contact_path (const char *id, const char *properties);
 
 //  -------------------------------------------------------------------
 //  Reading HubSpot's answers (hubspot_answer.c; pure, no I/O)
@@ -165,6 +186,21 @@ typedef enum {
 zhub_hubspot_property_state_t zhub_hubspot_property_compare (const zhub_hubspot_property_t *need,
                                                              const json_t *held, char *detail,
                                                              size_t detail_size);
+
+//  The Properties API v3 calls
+//  (https://developers.hubspot.com/docs/api/crm/properties); object and
+//  name are escaped as path segments. Each returns what
+//  zhub_hubspot_request returns.
+//  GET /crm/v3/properties/{object}: {"results": [definition, ...]}.
+int zhub_hubspot_properties_get (zhub_hubspot_t *self, const char *object, const char *traceparent,
+                                 zhub_http_response_t *resp);
+//  GET /crm/v3/properties/{object}/{name}: the definition, 404 when absent.
+int zhub_hubspot_property_get (zhub_hubspot_t *self, const char *object, const char *name,
+                               const char *traceparent, zhub_http_response_t *resp);
+//  POST /crm/v3/properties/{object} with body {name, label, type,
+//  fieldType, groupName, ...}: 201 created, 409 when it exists.
+int zhub_hubspot_property_create (zhub_hubspot_t *self, const char *object, const json_t *body,
+                                  const char *traceparent, zhub_http_response_t *resp);
 
 //  Checks that the count properties needs (all of one object type) exist
 //  as needed: one GET /crm/v3/properties/{object}. Returns 0 when they

@@ -7,7 +7,9 @@
 //  than in a dead letter per message.
 #include "hubspot.h"
 
+#include <assert.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const zhub_hubspot_property_t s_properties[] = {
@@ -84,23 +86,61 @@ s_held (const json_t *answer, const char *name)
     return NULL;
 }
 
+//  method on /crm/v3/properties/{object}[/{name}], each escaped as a path
+//  segment.
+static int
+s_properties_call (zhub_hubspot_t *self, const char *method, const char *object, const char *name,
+                   const json_t *body, const char *traceparent, zhub_http_response_t *resp)
+{
+    char *eo = zhub_http_escape (object);
+    char *en = name ? zhub_http_escape (name) : NULL;
+    char *path = zhub_sprintf ("/crm/v3/properties/%s%s%s", eo, en ? "/" : "", en ? en : "");
+    int rc = zhub_hubspot_request (self, method, path, body, traceparent, resp);
+    free (path);
+    free (en);
+    free (eo);
+    return rc;
+}
+
+int
+zhub_hubspot_properties_get (zhub_hubspot_t *self, const char *object, const char *traceparent,
+                             zhub_http_response_t *resp)
+{
+    return s_properties_call (self, "GET", object, NULL, NULL, traceparent, resp);
+}
+
+int
+zhub_hubspot_property_get (zhub_hubspot_t *self, const char *object, const char *name,
+                           const char *traceparent, zhub_http_response_t *resp)
+{
+    assert (name);
+    return s_properties_call (self, "GET", object, name, NULL, traceparent, resp);
+}
+
+int
+zhub_hubspot_property_create (zhub_hubspot_t *self, const char *object, const json_t *body,
+                              const char *traceparent, zhub_http_response_t *resp)
+{
+    return s_properties_call (self, "POST", object, NULL, body, traceparent, resp);
+}
+
 int
 zhub_hubspot_properties_check (zhub_hubspot_t *self, const char *object,
                                const zhub_hubspot_property_t *needs, size_t count, char *why,
                                size_t why_size)
 {
-    char path[128];
-    snprintf (path, sizeof path, "/crm/v3/properties/%s", object);
     zhub_http_response_t resp;
     zhub_http_response_init (&resp);
     int rc = 0;
-    zhub_hubspot_request (self, "GET", path, NULL, NULL, &resp);
+    zhub_hubspot_properties_get (self, object, NULL, &resp);
     if (resp.status != 200 || !json_is_array (json_object_get (resp.json, "results"))) {
         const char *message = json_string_value (json_object_get (resp.json, "message"));
         if (resp.status == 0)
-            snprintf (why, why_size, "HubSpot did not answer GET %s: %s", path, resp.error);
+            snprintf (why, why_size, "HubSpot did not answer GET /crm/v3/properties/%s: %s", object,
+                      resp.error);
         else
-            snprintf (why, why_size, "HubSpot answered GET %s with HTTP %ld%s%.120s", path,
+            snprintf (why, why_size,
+                      "HubSpot answered GET /crm/v3/properties/%s with HTTP %ld%s%.120s", object,
                       resp.status, message ? ": " : "", message ? message : "");
         rc = -1;
     }

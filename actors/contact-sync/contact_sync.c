@@ -11,10 +11,12 @@
 //  fields are mapped between Bird and HubSpot); contact_sync_validate.c
 //  normalizes phones, e-mails and names; contact_sync_state.c encodes
 //  and decodes what we know of a contact; contact_sync_event.c reads the
-//  incoming events and builds contact.synced; contact_sync_plan.c holds
-//  the plan machinery (last-writer-wins, answers, conflicts) and
-//  contact_sync_plan_bird.c / contact_sync_plan_hubspot.c plan each
-//  direction. Helpers they share are in contact_sync_internal.h.
+//  incoming events and builds contact.synced; the plan stands in three
+//  floors: contact_sync_plan_build.c (the plan's life cycle, calls,
+//  last-writer-wins), contact_sync_plan_bird.c / _plan_hubspot.c (each
+//  direction), contact_sync_plan.c (the entry points and the table of
+//  answers); contact_sync_erase.c is the erase's pure half. Helpers they
+//  share are in contact_sync_internal.h.
 #include "contact_sync_internal.h"
 
 //  -------------------------------------------------------------------
@@ -76,7 +78,7 @@ contact_sync_config_clear (contact_sync_config_t *config)
 static bool
 s_property_name_ok (const char *name)
 {
-    if (s_empty (name) || strlen (name) > 100 || !islower ((unsigned char)name[0]))
+    if (contact_sync_empty (name) || strlen (name) > 100 || !islower ((unsigned char)name[0]))
         return false;
     for (const char *p = name; *p; p++)
         if (!islower ((unsigned char)*p) && !isdigit ((unsigned char)*p) && *p != '_')
@@ -93,7 +95,7 @@ contact_sync_config_apply (contact_sync_config_t *config, const json_t *root, ch
         return 0;
     const json_t *fields = json_object_get (contact, "fields");
     if (!json_is_object (contact) || (fields && !json_is_array (fields))) {
-        s_reason (err, err_size, "contact.fields must be a list");
+        contact_sync_reason (err, err_size, "contact.fields must be a list");
         return -1;
     }
     static const char *core[] = {"email", "phone", "firstname", "lastname", "bird_contact_id"};
@@ -102,49 +104,53 @@ contact_sync_config_apply (contact_sync_config_t *config, const json_t *root, ch
     //  Check everything first: a bad file changes nothing.
     json_array_foreach (fields, i, item)
     {
-        const char *bird = s_json_str (item, "bird");
-        const char *hubspot = s_json_str (item, "hubspot");
-        const char *direction = s_json_str (item, "direction");
+        const char *bird = contact_sync_json_str (item, "bird");
+        const char *hubspot = contact_sync_json_str (item, "hubspot");
+        const char *direction = contact_sync_json_str (item, "direction");
         bool status = bird && !strcmp (bird, "conversation.status");
         if (!bird || (!status && (strncmp (bird, "attributes.", 11) || !bird[11]))) {
-            s_reason (err, err_size,
-                      "contact.fields[%zu].bird must be \"attributes.<name>\" or "
-                      "\"conversation.status\"",
-                      i);
+            contact_sync_reason (err, err_size,
+                                 "contact.fields[%zu].bird must be \"attributes.<name>\" or "
+                                 "\"conversation.status\"",
+                                 i);
             return -1;
         }
         if (!s_property_name_ok (hubspot)) {
-            s_reason (err, err_size,
-                      "contact.fields[%zu].hubspot must be a property name (a-z, 0-9, _)", i);
+            contact_sync_reason (
+                err, err_size, "contact.fields[%zu].hubspot must be a property name (a-z, 0-9, _)",
+                i);
             return -1;
         }
         for (size_t k = 0; k < sizeof core / sizeof core[0]; k++)
             if (!strcmp (hubspot, core[k])) {
-                s_reason (err, err_size, "contact.fields[%zu]: %s is mapped already (built in)", i,
-                          hubspot);
+                contact_sync_reason (err, err_size,
+                                     "contact.fields[%zu]: %s is mapped already (built in)", i,
+                                     hubspot);
                 return -1;
             }
         if (direction && strcmp (direction, "both") && strcmp (direction, "to_hubspot")
             && strcmp (direction, "to_bird")) {
-            s_reason (err, err_size,
-                      "contact.fields[%zu].direction must be both, to_hubspot or to_bird", i);
+            contact_sync_reason (
+                err, err_size, "contact.fields[%zu].direction must be both, to_hubspot or to_bird",
+                i);
             return -1;
         }
         if (status && direction && strcmp (direction, "to_hubspot")) {
-            s_reason (err, err_size,
-                      "contact.fields[%zu]: conversation.status can only go to_hubspot", i);
+            contact_sync_reason (err, err_size,
+                                 "contact.fields[%zu]: conversation.status can only go to_hubspot",
+                                 i);
             return -1;
         }
     }
     json_array_foreach (fields, i, item)
     {
-        const char *bird = s_json_str (item, "bird");
-        const char *direction = s_json_str (item, "direction");
+        const char *bird = contact_sync_json_str (item, "bird");
+        const char *direction = contact_sync_json_str (item, "direction");
         bool status = !strcmp (bird, "conversation.status");
         if (!direction)
             direction = status ? "to_hubspot" : "both";
-        s_add_field (config, bird, s_json_str (item, "hubspot"), strcmp (direction, "to_bird") != 0,
-                     strcmp (direction, "to_hubspot") != 0);
+        s_add_field (config, bird, contact_sync_json_str (item, "hubspot"),
+                     strcmp (direction, "to_bird") != 0, strcmp (direction, "to_hubspot") != 0);
     }
     return 0;
 }

@@ -2,9 +2,12 @@
 //  and echo suppression. No I/O: every function takes the message, the
 //  current state and (for later steps) the answers of earlier calls, and
 //  returns a plan — the next call to make and the state to write. The I/O
-//  side (contact_sync_io.c) runs the plan step by step:
+//  side's one executor (contact_sync_exec.c) runs the plan step by step,
+//  through the table of "The plan as a state machine" below
+//  (contact_sync_plan_answer):
 //
-//    contact_sync_parse          message -> contact_event_t (or "not for us")
+//    contact_sync_parse_<route>  message -> contact_event_t (or "not for us"),
+//                                one parser per route (see Routes)
 //    contact_sync_plan_event     event + state -> IGNORE | SKIP | REJECT
 //                                                | FETCH (read the contact first)
 //                                                | WRITE
@@ -15,6 +18,8 @@
 //                                HubSpot id goes onto the Bird contact as its
 //                                hubspot_contact_id attribute, a new Bird id onto
 //                                the HubSpot contact as bird_contact_id)
+//    contact_sync_plan_queued    a write queued for the batch, resumed by the
+//                                flush as the WRITE it was
 //
 //  Echo suppression: the state keeps, per contact, the values each side
 //  holds as far as we know (what we wrote there or read from there). A
@@ -51,7 +56,6 @@
 
 #define CONTACT_SYNC_GROUP "contact-sync"
 #define CONTACT_SYNC_SOURCE "zhub/contact-sync"
-#define CONTACT_MAX_CHANGED 8
 #define CONTACT_MAX_IDENTIFIERS 8 //  phones / e-mails read from one Bird contact
 #define CONTACT_PHONE_MAX 16      //  "+" and up to 15 digits (E.164)
 #define CONTACT_EMAIL_MAX 254
@@ -59,6 +63,10 @@
 #define CONTACT_HUBSPOT_PROPERTIES "email,phone,firstname,lastname,bird_contact_id"
 
 #define CONTACT_MAX_FIELDS 16 //  mapped fields beyond name, phone and e-mail
+//  Field names one write changes: four built in (firstname, lastname,
+//  phone, email one way; displayName, phonenumber, emailaddress,
+//  hubspot_contact_id the other) and every mapped field.
+#define CONTACT_MAX_CHANGED (4 + CONTACT_MAX_FIELDS)
 
 //  One operator-mapped field. bird names the Bird side: "attributes.<name>"
 //  (a contact attribute, both directions possible) or "conversation.status"
@@ -199,18 +207,76 @@ typedef struct {
     char *conversation_status;
 } contact_event_t;
 
-//  Reads a bus message (time_ms and event_id come from the envelope).
-//  Returns ZHUB_OK with *event filled, ZHUB_NOTFOUND
-//  when the message names no contact contact-sync handles (ack and move
-//  on), ZHUB_REJECT with a reason when it is malformed.
-zhub_rc_t contact_sync_parse (const zhub_msg_t *msg, contact_event_t *event, char *reason,
-                              size_t reason_size);
+//  The parsers of a contact to sync, one per route. Each reads msg's data
+//  as the runtime decoded it once (data; NULL when it is not JSON) and
+//  takes time_ms and event_id from the envelope. ZHUB_OK with *event
+//  filled, ZHUB_NOTFOUND when the message names no contact contact-sync
+//  handles (ack and move on; reason says so), ZHUB_REJECT with a reason
+//  when it is malformed.
 
-//  Same, from the topic and the data as JSON (what contact_sync_parse uses).
-zhub_rc_t contact_sync_parse_json (const char *topic, const json_t *data, contact_event_t *event,
-                                   char *reason, size_t reason_size);
+//  webhook.bird.>: a channels message (its sender or receiver), a
+//  conversation (its first contact participant and its status), or a
+//  contact event (the whole record).
+zhub_rc_t contact_sync_parse_bird (const zhub_msg_t *msg, const json_t *data,
+                                   contact_event_t *event, char *reason, size_t reason_size);
+
+//  webhook.hubspot.contact.> of kind CONTACT_HUBSPOT_CONTACT
+//  (contact_sync_hubspot_kind): contact.creation and contact.propertyChange
+//  are read; any other type is ZHUB_NOTFOUND.
+zhub_rc_t contact_sync_parse_hubspot (const zhub_msg_t *msg, const json_t *data,
+                                      contact_event_t *event, char *reason, size_t reason_size);
+
+//  conversation.started {bird_contact_id, status?}: the conversation's
+//  status ("active" when absent) goes to the mapped conversation.status.
+zhub_rc_t contact_sync_parse_conversation (const zhub_msg_t *msg, const json_t *data,
+                                           contact_event_t *event, char *reason,
+                                           size_t reason_size);
 
 void contact_event_clear (contact_event_t *event);
+
+//  -------------------------------------------------------------------
+//  Routes
+//
+//  The topics contact-sync consumes. main.c routes each to a handler of its
+//  own (contact_sync_io.h); `zhub dlq replay --dry-run` reads a dead letter
+//  by the same route (contact_sync_route) with the same parsers.
+//
+//    webhook.bird.>             contact_sync_parse_bird, then the plan
+//    webhook.hubspot.contact.>  contact_sync_hubspot_kind says which parser:
+//                               contact_sync_parse_hubspot (then the plan),
+//                               _parse_lifecycle, or _parse_privacy (an erase)
+//    conversation.started       contact_sync_parse_conversation, then the plan
+//    contact.reconcile          a search of what HubSpot changed since
+//    contact.erase              contact_sync_parse_erase
+
+#define CONTACT_TOPIC_BIRD "webhook.bird.>"
+#define CONTACT_TOPIC_HUBSPOT "webhook.hubspot.contact.>"
+#define CONTACT_TOPIC_CONVERSATION "conversation.started"
+#define CONTACT_TOPIC_RECONCILE "contact.reconcile"
+#define CONTACT_TOPIC_ERASE "contact.erase"
+
+typedef enum {
+    CONTACT_ROUTE_NONE = 0, //  not a topic contact-sync consumes
+    CONTACT_ROUTE_BIRD,
+    CONTACT_ROUTE_HUBSPOT,
+    CONTACT_ROUTE_CONVERSATION,
+    CONTACT_ROUTE_RECONCILE,
+    CONTACT_ROUTE_ERASE
+} contact_route_t;
+
+//  The route of a topic (the pattern it matches, as the runtime matches it).
+contact_route_t contact_sync_route (const char *topic);
+
+//  What a HubSpot contact webhook is, by its subscriptionType (else
+//  eventType, else the topic's last part; an unsplit batch of one read as
+//  its one event).
+typedef enum {
+    CONTACT_HUBSPOT_CONTACT = 1, //  anything else: contact_sync_parse_hubspot
+    CONTACT_HUBSPOT_LIFECYCLE,   //  contact.merge, contact.deletion: contact_sync_parse_lifecycle
+    CONTACT_HUBSPOT_PRIVACY      //  contact.privacyDeletion: contact_sync_parse_privacy
+} contact_hubspot_kind_t;
+
+contact_hubspot_kind_t contact_sync_hubspot_kind (const char *topic, const json_t *data);
 
 //  -------------------------------------------------------------------
 //  Lifecycle: HubSpot contact.merge and contact.deletion
@@ -227,8 +293,8 @@ typedef struct {
 } contact_lifecycle_t;
 
 //  Reads webhook.hubspot.contact.merge / .deletion (.privacyDeletion is an
-//  erase: contact_sync_parse_erase). ZHUB_OK, ZHUB_NOTFOUND (another
-//  topic), ZHUB_REJECT when malformed.
+//  erase: contact_sync_parse_privacy). ZHUB_OK, ZHUB_NOTFOUND (another
+//  type), ZHUB_REJECT when malformed.
 zhub_rc_t contact_sync_parse_lifecycle (const char *topic, const json_t *data,
                                         contact_lifecycle_t *event, char *reason,
                                         size_t reason_size);
@@ -244,6 +310,14 @@ void contact_sync_apply_merge (const contact_lifecycle_t *merge, contact_state_t
 
 //  Applies a deletion: unlinks the state (hubspot_id cleared, unlinked set).
 void contact_sync_apply_deletion (contact_state_t *state);
+
+//  The audit entry of a merge or deletion for one Bird contact, whose
+//  state is as after contact_sync_apply_*: field hubspot_contact_id, winner
+//  hubspot at the event's time, decision deleted_in_hubspot, merged or
+//  unlinked_by_merge, old (old_id, the HubSpot id it had) and new (the one
+//  it has). A fresh object.
+json_t *contact_sync_relink_entry (const contact_lifecycle_t *event, const contact_state_t *state,
+                                   const char *old_id, int64_t time_ms, const char *event_id);
 
 //  -------------------------------------------------------------------
 //  Erase (GDPR): contact.erase and HubSpot's contact.privacyDeletion
@@ -282,14 +356,19 @@ typedef struct {
     bool hubspot_known;
 } contact_erase_t;
 
-//  Reads contact.erase {"request", "identifier", "upstream"?} or
-//  webhook.hubspot.contact.privacyDeletion (request "hubspot-privacy-<objectId>",
-//  identifier objectId, upstream false). ZHUB_OK with *erase filled,
-//  ZHUB_NOTFOUND for any other message, ZHUB_REJECT with a reason when
-//  malformed (no request or identifier, a request with "|" or control
-//  bytes or longer than CONTACT_ERASE_REQUEST_MAX).
-zhub_rc_t contact_sync_parse_erase (const char *topic, const json_t *data, contact_erase_t *erase,
-                                    char *reason, size_t reason_size);
+//  Reads contact.erase's data {"request", "identifier", "upstream"?}.
+//  ZHUB_OK with *erase filled, ZHUB_REJECT with a reason when malformed
+//  (no request or identifier, a request with "|" or control bytes or
+//  longer than CONTACT_ERASE_REQUEST_MAX, an upstream not a boolean).
+zhub_rc_t contact_sync_parse_erase (const json_t *data, contact_erase_t *erase, char *reason,
+                                    size_t reason_size);
+
+//  Reads webhook.hubspot.contact.privacyDeletion as an erase: request
+//  "hubspot-privacy-<objectId>", identifier objectId, upstream false.
+//  ZHUB_OK, ZHUB_NOTFOUND for another type, ZHUB_REJECT without a usable
+//  objectId.
+zhub_rc_t contact_sync_parse_privacy (const char *topic, const json_t *data, contact_erase_t *erase,
+                                      char *reason, size_t reason_size);
 
 void contact_erase_clear (contact_erase_t *erase);
 
@@ -346,33 +425,48 @@ zhub_msg_t *contact_sync_forget_msg (const zhub_msg_t *input, const contact_eras
 
 typedef enum { CONTACT_API_HUBSPOT = 1, CONTACT_API_BIRD = 2 } contact_api_t;
 
+//  The calls a plan makes, each through the typed connector function
+//  named (actors/connectors: the paths are the connectors', nowhere else).
 typedef enum {
     CONTACT_OP_NONE = 0,
-    CONTACT_OP_BIRD_GET,       //  GET /contacts/{id}
-    CONTACT_OP_BIRD_WRITE,     //  PATCH /contacts/identifiers/... or /contacts/{id}
-    CONTACT_OP_HUBSPOT_GET,    //  GET /crm/v3/objects/contacts/{id}?properties=...
-    CONTACT_OP_HUBSPOT_UPSERT, //  POST /crm/v3/objects/contacts/batch/upsert
-    CONTACT_OP_HUBSPOT_UPDATE, //  PATCH /crm/v3/objects/contacts/{id} (after a 409)
-    CONTACT_OP_HUBSPOT_LINK,   //  PATCH /crm/v3/objects/contacts/{id} bird_contact_id
-    CONTACT_OP_BIRD_LINK       //  PATCH /contacts/{id}: attribute hubspot_contact_id
+    CONTACT_OP_BIRD_GET,       //  zhub_bird_contact_get (id)
+    CONTACT_OP_BIRD_WRITE,     //  zhub_bird_contact_update (id), or without id
+                               //  zhub_bird_contact_upsert (key, value)
+    CONTACT_OP_HUBSPOT_GET,    //  zhub_hubspot_contact_get (id, properties)
+    CONTACT_OP_HUBSPOT_UPSERT, //  zhub_hubspot_contacts_upsert (keyed on bird_contact_id)
+    CONTACT_OP_HUBSPOT_UPDATE, //  zhub_hubspot_contact_update (id), after a 409
+    CONTACT_OP_HUBSPOT_LINK,   //  zhub_hubspot_contact_update (id): bird_contact_id
+    CONTACT_OP_BIRD_LINK       //  zhub_bird_contact_update (id): attribute hubspot_contact_id
 } contact_op_t;
 
 typedef struct {
     contact_api_t api;
     contact_op_t op;
-    const char *method; //  "GET", "POST", "PATCH"
-    char *path;         //  HubSpot: from the root; Bird: under /workspaces/{ws}
+    const char *method; //  what the op sends: "GET", "POST", "PATCH"
+    char *id;           //  the record: the Bird contact (BIRD_*) or the HubSpot one
+                        //  (HUBSPOT_GET, _UPDATE, _LINK); NULL for HUBSPOT_UPSERT and
+                        //  a BIRD_WRITE by identifier
+    const char *key;    //  a BIRD_WRITE by identifier: "phonenumber" or "emailaddress"
+    char *value;        //  ... and its value
+    char *properties;   //  HUBSPOT_GET: what to read (a comma list)
     json_t *body;       //  owned, or NULL
     const char *what;   //  names the call in reasons: "hubspot upsert contact"
 } contact_call_t;
+
+//  The path the call goes to (the connector's, as it sends it; for Bird,
+//  under the workspace), for showing a call before it is made. A fresh
+//  string, or NULL for CONTACT_OP_NONE.
+char *contact_sync_call_path (const contact_call_t *call);
 
 typedef enum {
     CONTACT_PLAN_IGNORE = 0, //  nothing for contact-sync in this message
     CONTACT_PLAN_SKIP,       //  about a contact, but nothing to write (echo, duplicate)
     CONTACT_PLAN_REJECT,     //  invalid record: dead-letter it with reason/code
-    CONTACT_PLAN_FETCH,      //  make call, then contact_sync_plan_fetched with the answer
-    CONTACT_PLAN_WRITE,      //  make call, then contact_sync_plan_written with the answer
-    CONTACT_PLAN_DONE        //  commit next, publish contact.synced, ack
+    CONTACT_PLAN_FETCH,      //  make call, then contact_sync_plan_answer with the answer
+    CONTACT_PLAN_WRITE,      //  make call, then contact_sync_plan_answer with the answer
+    CONTACT_PLAN_DONE,       //  commit next, publish contact.synced, ack
+    CONTACT_PLAN_QUEUED      //  the HubSpot upsert waits for the batch: commit next with
+                             //  the intent, ack; the flush resumes it (contact_sync_plan_queued)
 } contact_plan_kind_t;
 
 typedef struct {
@@ -381,7 +475,8 @@ typedef struct {
     uint32_t code;                            //  REJECT: zhub_reason_t
     char reason[256];                         //  REJECT, SKIP, IGNORE: why
     const char *direction;                    //  "bird_to_hubspot" / "hubspot_to_bird"
-    const char *changed[CONTACT_MAX_CHANGED]; //  field names written (static strings)
+    const char *changed[CONTACT_MAX_CHANGED]; //  field names written (static strings, or
+                                              //  strings that outlive the plan)
     size_t changed_count;
     contact_state_t next;       //  the state to commit once DONE
     bool link_hubspot;          //  after the Bird write, set bird_contact_id
@@ -406,6 +501,11 @@ void contact_sync_plan_event (const contact_event_t *event, const contact_state_
 void contact_sync_plan_fetched (const contact_event_t *event, const contact_state_t *state,
                                 const json_t *answer, const contact_sync_config_t *config,
                                 contact_plan_t *plan);
+
+//  The value HubSpot holds of a property, as far as the state knows: the
+//  built-in fields (firstname, lastname, phone, email), then the mapped
+//  ones; NULL when none is known.
+const char *contact_sync_known_hubspot (const contact_state_t *state, const char *name);
 
 //  The bird_contact_id a fetched HubSpot contact carries, or NULL. Lets
 //  the I/O side find the state of a contact known by its Bird id.
@@ -436,18 +536,79 @@ void contact_sync_withdraw (contact_state_t *state, const json_t *properties);
 //  id.
 void contact_sync_plan_written (contact_plan_t *plan, const json_t *answer);
 
+//  A HubSpot write that waited for the batch (QUEUED), resumed by the
+//  flush as the WRITE it was: the upsert of properties (what HubSpot should
+//  end up with) for the contact of state (as stored now; its next state),
+//  bird_to_hubspot, with the names of every change merged into it (changed,
+//  borrowed: it must outlive the plan) and their audit entries (audit,
+//  copied; NULL for none). The flush sends it with others in one batch
+//  call, and the answer for it goes through contact_sync_plan_answer as
+//  any other.
+void contact_sync_plan_queued (const contact_state_t *state, const json_t *properties,
+                               const json_t *changed, const json_t *audit, contact_plan_t *plan);
+
+//  -------------------------------------------------------------------
+//  The plan as a state machine
+//
+//  A plan's kind is its state; the answer to the call a FETCH or WRITE
+//  names is the event; contact_sync_plan_answer is the table. One executor
+//  (contact_sync_exec.c) drives it: it makes the call (through the typed
+//  connector function of the op), reads the answer, takes the step, and
+//  when the plan rests, commits what it says. A message handled at once,
+//  a write queued for the batch and the batch flush all go through it.
+//
+//  | state | op             | answer   | action                     | next                   |
+//  |-------|----------------|----------|----------------------------|------------------------|
+//  | FETCH | any            | OK       | contact_sync_plan_fetched  | SKIP, REJECT, WRITE    |
+//  | WRITE | any            | OK       | contact_sync_plan_written  | WRITE (a link), DONE,  |
+//  |       |                |          |                            | REJECT                 |
+//  | WRITE | HUBSPOT_UPSERT | CONFLICT | contact_sync_plan_conflict | WRITE (update), REJECT |
+//  | WRITE | HUBSPOT_UPSERT | QUEUED   | (the call waits)           | QUEUED                 |
+//  | WRITE | BIRD_LINK      | QUEUED   | contact_sync_plan_written  | DONE                   |
+//  | *     | *              | *        | reject: no step            | REJECT                 |
+//
+//  Before FETCH × OK of a HubSpot contact it has no state for, the executor
+//  looks the state up by the record's bird_contact_id
+//  (contact_sync_answer_bird_id). A call that failed ends the run with the
+//  one classification (zhub_retry): the message is retried or
+//  dead-lettered; in the flush, its intent waits or is dead-lettered.
+//
+//  Where the plan rests, the executor:
+//    DONE    commits next, the id map, the audit entries and contact.synced
+//            (contact_sync_synced_msg) in one transaction; the flush also
+//            drops the intent and keeps a new HubSpot id for the Bird link
+//    SKIP    commits the audit entries (a change that lost)
+//    QUEUED  commits next with the intent (contact_sync_store_queue)
+//    IGNORE  acks
+//    REJECT  dead-letters (the flush: the intent's own dead letter)
+
+typedef enum {
+    CONTACT_ANSWER_OK = 1,   //  2xx: the record read (FETCH) or written (WRITE)
+    CONTACT_ANSWER_CONFLICT, //  HubSpot's 409 to the upsert: its error, naming the contact
+    CONTACT_ANSWER_QUEUED    //  batching: the call waits (an upsert for the flush, a Bird
+                             //  link for the tick); no answer
+} contact_answer_t;
+
+//  One step of the table above: moves plan (FETCH or WRITE) by the answer
+//  (json, NULL for QUEUED) to its call. event, state and config are what
+//  the plan started from (state NULL when none). A pair the table does
+//  not name makes the plan REJECT (an internal error, with the pair).
+void contact_sync_plan_answer (contact_plan_t *plan, contact_answer_t answer, const json_t *json,
+                               const contact_event_t *event, const contact_state_t *state,
+                               const contact_sync_config_t *config);
+
 //  -------------------------------------------------------------------
 //  The result event
 
-//  The id of the contact.synced event caused by input message input_id:
-//  "cs-" + 32 hex of SHA-256(input_id). The same input always gives the
-//  same id, so a redelivery cannot publish two different events.
-void contact_sync_synced_id (const char *input_id, char *out, size_t out_size);
-
-//  contact.synced for a DONE plan: subject contact:<bird id>, source
-//  zhub/contact-sync, data {bird_contact_id, hubspot_contact_id, changed,
-//  direction, cause_id}. Returns a new message.
-zhub_msg_t *contact_sync_synced_msg (const zhub_msg_t *input, const contact_plan_t *plan,
-                                     int64_t now_ms);
+//  contact.synced for a DONE plan (zhub_contact_synced_msg): id
+//  zhub_id_derive ("cs-", id_of, 16), so that the same cause always gives
+//  the same id and a redelivery cannot publish two events (id_of: the
+//  message's id; for a batched write, the first cause's id + ":batch");
+//  subject contact:<bird id>, data {bird_contact_id, hubspot_contact_id,
+//  changed, direction, cause_id (NULL: left out)}. A new message, or NULL
+//  with a reason when the plan breaks the catalogue.
+zhub_msg_t *contact_sync_synced_msg (const contact_plan_t *plan, const char *id_of,
+                                     const char *cause_id, const char *traceparent, int64_t now_ms,
+                                     char *reason, size_t reason_size);
 
 #endif

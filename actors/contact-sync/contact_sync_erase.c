@@ -75,7 +75,7 @@ contact_sync_erase_classify (const char *identifier, bool hubspot_id, contact_er
 static bool
 s_request_ok (const char *request)
 {
-    if (s_empty (request) || strlen (request) > CONTACT_ERASE_REQUEST_MAX)
+    if (contact_sync_empty (request) || strlen (request) > CONTACT_ERASE_REQUEST_MAX)
         return false;
     for (const unsigned char *p = (const unsigned char *)request; *p; p++)
         if (*p <= ' ' || *p == 0x7f || *p == '|')
@@ -107,23 +107,18 @@ s_trimmed (const char *text)
     return copy;
 }
 
-static zhub_rc_t
-s_parse_privacy (const char *topic, const json_t *data, contact_erase_t *erase, char *reason,
-                 size_t reason_size)
+zhub_rc_t
+contact_sync_parse_privacy (const char *topic, const json_t *data, contact_erase_t *erase,
+                            char *reason, size_t reason_size)
 {
-    if (json_is_array (data) && json_array_size (data) == 1)
-        data = json_array_get (data, 0);
-    const char *type = s_json_str (data, "subscriptionType");
-    if (!type)
-        type = s_json_str (data, "eventType");
-    if (!type)
-        type = topic + strlen ("webhook.hubspot.");
-    if (strcmp (type, S_PRIVACY_TYPE))
+    memset (erase, 0, sizeof *erase);
+    const char *type = contact_sync_hubspot_type (topic, &data);
+    if (!type || strcmp (type, S_PRIVACY_TYPE))
         return ZHUB_NOTFOUND;
-    char *id = s_json_id (json_object_get (data, "objectId"));
+    char *id = contact_sync_json_id (json_object_get (data, "objectId"));
     if (!id || strlen (id) > CONTACT_ERASE_REQUEST_MAX - 16) {
         free (id);
-        s_reason (reason, reason_size, "%s without a usable objectId", S_PRIVACY_TYPE);
+        contact_sync_reason (reason, reason_size, "%s without a usable objectId", S_PRIVACY_TYPE);
         return ZHUB_REJECT;
     }
     erase->request = zhub_sprintf ("hubspot-privacy-%s", id);
@@ -132,7 +127,7 @@ s_parse_privacy (const char *topic, const json_t *data, contact_erase_t *erase, 
     erase->upstream = false; //  HubSpot has deleted it; Bird keeps its own
     contact_sync_erase_classify (id, true, erase);
     if (!s_request_ok (erase->request)) {
-        s_reason (reason, reason_size, "%s: objectId is not an id", S_PRIVACY_TYPE);
+        contact_sync_reason (reason, reason_size, "%s: objectId is not an id", S_PRIVACY_TYPE);
         contact_erase_clear (erase);
         return ZHUB_REJECT;
     }
@@ -140,32 +135,27 @@ s_parse_privacy (const char *topic, const json_t *data, contact_erase_t *erase, 
 }
 
 zhub_rc_t
-contact_sync_parse_erase (const char *topic, const json_t *data, contact_erase_t *erase,
-                          char *reason, size_t reason_size)
+contact_sync_parse_erase (const json_t *data, contact_erase_t *erase, char *reason,
+                          size_t reason_size)
 {
     memset (erase, 0, sizeof *erase);
-    if (!topic)
-        return ZHUB_NOTFOUND;
-    if (!strncmp (topic, "webhook.hubspot.contact.", 24))
-        return s_parse_privacy (topic, data, erase, reason, reason_size);
-    if (strcmp (topic, "contact.erase"))
-        return ZHUB_NOTFOUND;
-    const char *request = s_json_str (data, "request");
+    const char *request = contact_sync_json_str (data, "request");
     if (!s_request_ok (request)) {
-        s_reason (reason, reason_size,
-                  "contact.erase needs a request id (1 to %d printable bytes, no \"|\")",
-                  CONTACT_ERASE_REQUEST_MAX);
+        contact_sync_reason (reason, reason_size,
+                             "contact.erase needs a request id (1 to %d printable bytes, no \"|\")",
+                             CONTACT_ERASE_REQUEST_MAX);
         return ZHUB_REJECT;
     }
-    char *identifier = s_trimmed (s_json_str (data, "identifier"));
+    char *identifier = s_trimmed (contact_sync_json_str (data, "identifier"));
     if (!identifier) {
-        s_reason (reason, reason_size, "contact.erase needs an identifier (phone, e-mail or id)");
+        contact_sync_reason (reason, reason_size,
+                             "contact.erase needs an identifier (phone, e-mail or id)");
         return ZHUB_REJECT;
     }
     const json_t *upstream = json_object_get (data, "upstream");
     if (upstream && !json_is_boolean (upstream) && !json_is_null (upstream)) {
         free (identifier);
-        s_reason (reason, reason_size, "contact.erase: upstream must be true or false");
+        contact_sync_reason (reason, reason_size, "contact.erase: upstream must be true or false");
         return ZHUB_REJECT;
     }
     erase->request = zhub_strdup (request);
@@ -183,7 +173,7 @@ contact_sync_parse_erase (const char *topic, const json_t *data, contact_erase_t
 static bool
 s_phone_is (const char *stored, const char *phone)
 {
-    if (s_empty (stored) || s_empty (phone))
+    if (contact_sync_empty (stored) || contact_sync_empty (phone))
         return false;
     if (!strcmp (stored, phone))
         return true;
@@ -195,7 +185,8 @@ s_phone_is (const char *stored, const char *phone)
 static bool
 s_email_is (const char *stored, const char *email)
 {
-    return !s_empty (stored) && !s_empty (email) && !strcasecmp (stored, email);
+    return !contact_sync_empty (stored) && !contact_sync_empty (email)
+           && !strcasecmp (stored, email);
 }
 
 bool
@@ -222,13 +213,13 @@ contact_sync_erase_matches (const contact_erase_t *erase, const contact_state_t 
 const char *
 contact_sync_audit_deleted_link (const json_t *entry, const char *hubspot_id)
 {
-    const char *field = s_json_str (entry, "field");
-    const char *decision = s_json_str (entry, "decision");
-    const char *old = s_json_str (entry, "old");
+    const char *field = contact_sync_json_str (entry, "field");
+    const char *decision = contact_sync_json_str (entry, "decision");
+    const char *old = contact_sync_json_str (entry, "old");
     if (!field || !decision || !old || !hubspot_id || strcmp (field, "hubspot_contact_id")
         || strcmp (decision, "deleted_in_hubspot") || strcmp (old, hubspot_id))
         return NULL;
-    return s_json_str (entry, "bird_contact_id");
+    return contact_sync_json_str (entry, "bird_contact_id");
 }
 
 //  -------------------------------------------------------------------
@@ -248,7 +239,7 @@ contact_sync_audit_tombstone (const json_t *entry, const char *request)
             json_object_set_new (tombstone, kept[i], json_string (json_string_value (value)));
     }
     json_object_set_new (tombstone, "erased", json_true ());
-    s_put (tombstone, "erase_request", request);
+    contact_sync_put (tombstone, "erase_request", request);
     return tombstone;
 }
 
@@ -260,8 +251,8 @@ contact_sync_erase_entry (const contact_erase_t *erase, const char *event_id, si
                    "object", "contact", "field", "*", "decision", "erased", "erased", 1, "removed",
                    (json_int_t)removed, "upstream", erase->upstream, "cause",
                    erase->privacy ? "hubspot contact.privacyDeletion" : "contact.erase");
-    s_put (entry, "erase_request", erase->request);
-    s_put (entry, "event_id", event_id);
+    contact_sync_put (entry, "erase_request", erase->request);
+    contact_sync_put (entry, "event_id", event_id);
     return entry;
 }
 
@@ -271,7 +262,7 @@ contact_sync_erase_entry (const contact_erase_t *erase, const char *event_id, si
 static void
 s_add_unique (json_t *list, const char *value)
 {
-    if (s_empty (value))
+    if (contact_sync_empty (value))
         return;
     size_t i;
     json_t *item;
@@ -289,7 +280,7 @@ s_add_unique (json_t *list, const char *value)
 static void
 s_add_phone (json_t *list, const char *phone)
 {
-    if (s_empty (phone))
+    if (contact_sync_empty (phone))
         return;
     const char *digits = phone[0] == '+' ? phone + 1 : phone;
     char *plus = zhub_sprintf ("+%s", digits);
@@ -313,7 +304,7 @@ s_add_phone (json_t *list, const char *phone)
 static const char *
 s_first (const char *a, const char *b)
 {
-    return !s_empty (a) ? a : !s_empty (b) ? b : NULL;
+    return !contact_sync_empty (a) ? a : !contact_sync_empty (b) ? b : NULL;
 }
 
 json_t *
@@ -321,26 +312,26 @@ contact_sync_forget_data (const contact_erase_t *erase, const contact_state_t *s
 {
     json_t *data = json_object ();
     json_t *ids = json_array ();
-    s_put (data, "request", erase->request);
+    contact_sync_put (data, "request", erase->request);
     bool hubspot_named = erase->by == CONTACT_ERASE_BY_HUBSPOT
                          || (erase->by == CONTACT_ERASE_BY_DIGITS && erase->hubspot_known);
     if (count) {
         const contact_state_t *first = &states[0];
-        s_put (data, "bird_contact_id", first->bird_id);
+        contact_sync_put (data, "bird_contact_id", first->bird_id);
         //  A contact HubSpot deleted first keeps no HubSpot id: the
         //  identifier was it.
-        s_put (data, "hubspot_contact_id",
-               s_first (first->hubspot_id, hubspot_named ? erase->identifier : NULL));
-        s_put (data, "phone", s_first (first->bird.phone, first->hubspot.phone));
-        s_put (data, "email", s_first (first->bird.email, first->hubspot.email));
+        contact_sync_put (data, "hubspot_contact_id",
+                          s_first (first->hubspot_id, hubspot_named ? erase->identifier : NULL));
+        contact_sync_put (data, "phone", s_first (first->bird.phone, first->hubspot.phone));
+        contact_sync_put (data, "email", s_first (first->bird.email, first->hubspot.email));
     } else if (erase->by == CONTACT_ERASE_BY_EMAIL)
-        s_put (data, "email", s_first (erase->email, NULL));
+        contact_sync_put (data, "email", s_first (erase->email, NULL));
     else if (erase->by == CONTACT_ERASE_BY_PHONE || erase->by == CONTACT_ERASE_BY_DIGITS)
-        s_put (data, "phone", s_first (erase->phone, NULL));
+        contact_sync_put (data, "phone", s_first (erase->phone, NULL));
     else if (erase->by == CONTACT_ERASE_BY_BIRD)
-        s_put (data, "bird_contact_id", erase->identifier);
+        contact_sync_put (data, "bird_contact_id", erase->identifier);
     else
-        s_put (data, "hubspot_contact_id", erase->identifier);
+        contact_sync_put (data, "hubspot_contact_id", erase->identifier);
 
     s_add_unique (ids, erase->identifier);
     //  Spellings of a phone only when it is one ("+501" would match records

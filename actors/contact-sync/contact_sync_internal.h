@@ -1,16 +1,21 @@
 //  contact-sync's pure core, internal: what its files (contact_sync*.c
 //  but not the I/O side) share. Small helpers are static inline so each
-//  file keeps its own copy as before the split; the functions below them
-//  are defined once in the file named above each.
+//  file keeps its own copy as before the split, named contact_sync_ since
+//  several files share them (s_ is for one file's own names); the
+//  functions below them are defined once in the file named above each.
 #ifndef CONTACT_SYNC_INTERNAL_H
 #define CONTACT_SYNC_INTERNAL_H
 
+#include "bird.h"
 #include "contact_sync.h"
+#include "hubspot.h"
+#include "zhub_events.h"
 #include "zhub_http.h"
+#include "zhub_id.h"
 #include "zhub_retry.h"
 
+#include <assert.h>
 #include <ctype.h>
-#include <sodium.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,20 +29,20 @@
 //  Small helpers
 
 static inline bool
-s_empty (const char *text)
+contact_sync_empty (const char *text)
 {
     return !text || !*text;
 }
 
 //  Equality where NULL and "" are the same (an absent value).
 static inline bool
-s_same (const char *a, const char *b)
+contact_sync_same (const char *a, const char *b)
 {
     return !strcmp (a ? a : "", b ? b : "");
 }
 
 static inline void
-s_set (char **field, const char *value)
+contact_sync_set (char **field, const char *value)
 {
     char *copy = zhub_strdup (value);
     free (*field);
@@ -45,14 +50,14 @@ s_set (char **field, const char *value)
 }
 
 static inline const char *
-s_json_str (const json_t *obj, const char *key)
+contact_sync_json_str (const json_t *obj, const char *key)
 {
     return json_is_object (obj) ? json_string_value (json_object_get (obj, key)) : NULL;
 }
 
 //  A string or integer id as a fresh string, or NULL.
 static inline char *
-s_json_id (const json_t *value)
+contact_sync_json_id (const json_t *value)
 {
     if (json_is_string (value) && json_string_length (value) > 0
         && json_string_length (value) <= ZHUB_MSG_MAX_ID)
@@ -66,11 +71,11 @@ s_json_id (const json_t *value)
     return NULL;
 }
 
-static inline void s_reason (char *reason, size_t size, const char *fmt, ...)
+static inline void contact_sync_reason (char *reason, size_t size, const char *fmt, ...)
     __attribute__ ((format (printf, 3, 4)));
 
 static inline void
-s_reason (char *reason, size_t size, const char *fmt, ...)
+contact_sync_reason (char *reason, size_t size, const char *fmt, ...)
 {
     if (!reason || !size)
         return;
@@ -82,16 +87,16 @@ s_reason (char *reason, size_t size, const char *fmt, ...)
 
 //  json_pack "s?" packs NULL as null; we prefer absent keys.
 static inline void
-s_put (json_t *obj, const char *key, const char *value)
+contact_sync_put (json_t *obj, const char *key, const char *value)
 {
     if (value)
         json_object_set_new (obj, key, json_string (value));
 }
 
 static inline char *
-s_json_strdup (const json_t *obj, const char *key)
+contact_sync_json_strdup (const json_t *obj, const char *key)
 {
-    return zhub_strdup (s_json_str (obj, key));
+    return zhub_strdup (contact_sync_json_str (obj, key));
 }
 
 //  contact_sync.c: the mapped field for a HubSpot property, or NULL.
@@ -102,12 +107,24 @@ const contact_field_map_t *contact_sync_field_of (const contact_sync_config_t *c
 //  contact event's payload): id, display name and identifiers.
 bool contact_sync_read_bird_contact (const json_t *contact, contact_event_t *event);
 
-//  contact_sync_plan.c: the plan machinery both directions use.
+//  contact_sync_event.c: a HubSpot webhook's type (subscriptionType, else
+//  eventType, else the topic after "webhook.hubspot."), or NULL; an
+//  unsplit batch of one in *data becomes its one event.
+const char *contact_sync_hubspot_type (const char *topic, const json_t **data);
+
+//  contact_sync_plan_build.c: what the plan files build a plan with.
+void contact_sync_call_clear (contact_call_t *call);
 void contact_sync_plan_reason (contact_plan_t *plan, contact_plan_kind_t kind, uint32_t code,
                                const char *fmt, ...) __attribute__ ((format (printf, 4, 5)));
-void contact_sync_plan_call (contact_plan_t *plan, contact_plan_kind_t kind, contact_api_t api,
-                             contact_op_t op, const char *method, char *path, json_t *body,
-                             const char *what);
+//  Sets the plan's call: op on the record id (copied; NULL for none), body
+//  taken over. A BIRD_WRITE by identifier sets call.key and call.value
+//  after.
+void contact_sync_plan_call (contact_plan_t *plan, contact_plan_kind_t kind, contact_op_t op,
+                             const char *id, json_t *body, const char *what);
+//  The upsert of properties (taken over; bird_contact_id is added, the
+//  upsert's key) for the Bird contact bird_id: plan->hubspot_properties
+//  and the call, a WRITE.
+void contact_sync_plan_upsert (contact_plan_t *plan, const char *bird_id, json_t *properties);
 void contact_sync_changed (contact_plan_t *plan, const char *field);
 bool contact_sync_lww (contact_plan_t *plan, const contact_state_t *known,
                        const contact_event_t *event, const char *field, const char *side,

@@ -1,153 +1,11 @@
-//  contact-sync core: the plan machinery shared by both directions. Plan
-//  life cycle, field-level last-writer-wins with its audit trail, the
-//  entry points (an event, a fetched record, a 409 conflict, a written
-//  answer) that choose what to call next.
+//  contact-sync core: the entry points of a plan — an event, a fetched
+//  record, a 409 conflict, a written answer, a queued write resumed — and
+//  the table that chooses among them by the answer to the last call
+//  (contact_sync.h, The plan as a state machine). Each direction's
+//  planning is its own file (contact_sync_plan_bird.c, _plan_hubspot.c);
+//  what they and this file build a plan with is contact_sync_plan_build.c,
+//  below all three.
 #include "contact_sync_internal.h"
-
-//  -------------------------------------------------------------------
-//  Plans
-
-void
-contact_plan_init (contact_plan_t *plan)
-{
-    memset (plan, 0, sizeof *plan);
-}
-
-static void
-s_call_clear (contact_call_t *call)
-{
-    free (call->path);
-    if (call->body)
-        json_decref (call->body);
-    memset (call, 0, sizeof *call);
-}
-
-void
-contact_plan_clear (contact_plan_t *plan)
-{
-    if (!plan)
-        return;
-    s_call_clear (&plan->call);
-    contact_state_clear (&plan->next);
-    if (plan->hubspot_properties)
-        json_decref (plan->hubspot_properties);
-    json_decref (plan->audit);
-    memset (plan, 0, sizeof *plan);
-}
-
-void
-contact_sync_plan_reason (contact_plan_t *plan, contact_plan_kind_t kind, uint32_t code,
-                          const char *fmt, ...)
-{
-    s_call_clear (&plan->call);
-    plan->kind = kind;
-    plan->code = code;
-    va_list args;
-    va_start (args, fmt);
-    vsnprintf (plan->reason, sizeof plan->reason, fmt, args);
-    va_end (args);
-}
-
-void
-contact_sync_plan_call (contact_plan_t *plan, contact_plan_kind_t kind, contact_api_t api,
-                        contact_op_t op, const char *method, char *path, json_t *body,
-                        const char *what)
-{
-    s_call_clear (&plan->call);
-    plan->kind = kind;
-    plan->call = (contact_call_t){
-        .api = api, .op = op, .method = method, .path = path, .body = body, .what = what};
-}
-
-void
-contact_sync_changed (contact_plan_t *plan, const char *field)
-{
-    for (size_t i = 0; i < plan->changed_count; i++)
-        if (!strcmp (plan->changed[i], field))
-            return;
-    if (plan->changed_count < CONTACT_MAX_CHANGED)
-        plan->changed[plan->changed_count++] = field;
-}
-
-//  Field-level last-writer-wins. A change of `field` from `side` at the
-//  event's time may be written unless the value both sides agree on is
-//  newer, or as new and from HubSpot (a tie goes to HubSpot). Either way
-//  the decision is appended to plan->audit; a win also moves the field's
-//  version in plan->next. old is the value the change replaces (the other
-//  side's, as far as we know), new the changed value.
-bool
-contact_sync_lww (contact_plan_t *plan, const contact_state_t *known, const contact_event_t *event,
-                  const char *field, const char *side, const char *old, const char *new)
-{
-    const json_t *version = known->versions ? json_object_get (known->versions, field) : NULL;
-    const json_t *ms_value = json_object_get (version, "ms");
-    int64_t current_ms = json_is_integer (ms_value) ? json_integer_value (ms_value) : -1;
-    const char *current_side = s_json_str (version, "side");
-    int64_t t = event->time_ms;
-    const char *decision = "applied";
-    if (current_ms > t)
-        decision = "older_than_current";
-    else if (current_ms == t && current_side && !strcmp (current_side, "hubspot")
-             && strcmp (side, "hubspot"))
-        decision = "tie_hubspot_wins";
-    bool wins = !strcmp (decision, "applied");
-
-    if (!plan->audit)
-        plan->audit = json_array ();
-    char stamp[40];
-    json_t *entry = json_pack ("{s:s, s:s, s:s, s:s, s:s}", "actor", CONTACT_SYNC_GROUP, "object",
-                               "contact", "field", field, "decision", decision, "winner",
-                               wins ? side : (current_side ? current_side : "hubspot"));
-    s_put (entry, "old", old);
-    s_put (entry, "new", new);
-    s_put (entry, "event_id", event->event_id);
-    s_put (entry, "bird_contact_id", known->bird_id ? known->bird_id : event->bird_id);
-    zhub_time_format (t, stamp, sizeof stamp);
-    json_object_set_new (entry, !strcmp (side, "bird") ? "bird_time" : "hubspot_time",
-                         json_string (stamp));
-    if (current_ms >= 0 && current_side && strcmp (current_side, side)) {
-        zhub_time_format (current_ms, stamp, sizeof stamp);
-        json_object_set_new (entry, !strcmp (current_side, "bird") ? "bird_time" : "hubspot_time",
-                             json_string (stamp));
-    }
-    if (current_ms >= 0) {
-        zhub_time_format (current_ms, stamp, sizeof stamp);
-        json_object_set_new (entry, "current_time", json_string (stamp));
-    }
-    json_array_append_new (plan->audit, entry);
-    if (wins) {
-        if (!plan->next.versions)
-            plan->next.versions = json_object ();
-        json_object_set_new (plan->next.versions, field,
-                             json_pack ("{s:I, s:s}", "ms", (json_int_t)t, "side", side));
-    }
-    return wins;
-}
-
-//  What one side holds of a mapped field, as far as we know (or NULL).
-const char *
-contact_sync_field_known (const contact_state_t *state, const char *hubspot, const char *side)
-{
-    return state && state->fields ? s_json_str (json_object_get (state->fields, hubspot), side)
-                                  : NULL;
-}
-
-void
-contact_sync_field_set (contact_state_t *state, const char *hubspot, const char *side,
-                        const char *value)
-{
-    if (!state->fields)
-        state->fields = json_object ();
-    json_t *entry = json_object_get (state->fields, hubspot);
-    if (!entry) {
-        entry = json_object ();
-        json_object_set_new (state->fields, hubspot, entry);
-    }
-    if (value)
-        json_object_set_new (entry, side, json_string (value));
-    else
-        json_object_del (entry, side);
-}
 
 //  True when every identifier the event carries is one we already synced:
 //  a message from a known contact brings nothing new worth a fetch.
@@ -157,28 +15,29 @@ s_event_known (const contact_event_t *event, const contact_state_t *state,
 {
     if (!state || !state->hubspot_id)
         return false;
-    if (event->display_name && !s_same (event->display_name, state->bird.display_name))
+    if (event->display_name && !contact_sync_same (event->display_name, state->bird.display_name))
         return false;
     for (size_t i = 0; i < event->phone_count; i++) {
         char phone[CONTACT_PHONE_MAX + 1];
         if (contact_phone_normalize (event->phones[i], config->default_calling_code, phone,
                                      sizeof phone, NULL, 0)
                 != ZHUB_OK
-            || !s_same (phone, state->bird.phone))
+            || !contact_sync_same (phone, state->bird.phone))
             return false;
     }
     for (size_t i = 0; i < event->email_count; i++) {
         char email[CONTACT_EMAIL_MAX + 1];
         if (contact_email_normalize (event->emails[i], email, sizeof email, NULL, 0) != ZHUB_OK
-            || !s_same (email, state->bird.email))
+            || !contact_sync_same (email, state->bird.email))
             return false;
     }
     //  A conversation status we have not passed on yet is news.
     for (size_t i = 0; i < config->field_count; i++) {
         const contact_field_map_t *field = &config->fields[i];
         char *value = field->to_hubspot ? contact_sync_bird_field_value (event, field) : NULL;
-        bool news = value && *value
-                    && !s_same (value, contact_sync_field_known (state, field->hubspot, "bird"));
+        bool news =
+            value && *value
+            && !contact_sync_same (value, contact_sync_field_known (state, field->hubspot, "bird"));
         free (value);
         if (news)
             return false;
@@ -194,21 +53,6 @@ s_synced_property (const char *name, const contact_sync_config_t *config)
            || !strcmp (name, "email") || (field && field->to_bird);
 }
 
-//  The value HubSpot's side holds for a property, as far as we know.
-static const char *
-s_known_hubspot (const contact_state_t *state, const char *name)
-{
-    if (!strcmp (name, "firstname"))
-        return state->hubspot.firstname;
-    if (!strcmp (name, "lastname"))
-        return state->hubspot.lastname;
-    if (!strcmp (name, "phone"))
-        return state->hubspot.phone;
-    if (!strcmp (name, "email"))
-        return state->hubspot.email;
-    return contact_sync_field_known (state, name, "hubspot");
-}
-
 //  A propertyChange whose new value is the one we wrote (or last read):
 //  our own write coming back.
 static bool
@@ -217,18 +61,18 @@ s_property_echo (const contact_event_t *event, const contact_state_t *state,
 {
     if (!state || !event->property_name)
         return false;
-    const char *known = s_known_hubspot (state, event->property_name);
+    const char *known = contact_sync_known_hubspot (state, event->property_name);
     const char *value = event->property_value;
     char normal[CONTACT_EMAIL_MAX + 2];
-    if (!s_empty (value) && !strcmp (event->property_name, "phone")
+    if (!contact_sync_empty (value) && !strcmp (event->property_name, "phone")
         && contact_phone_normalize (value, config->default_calling_code, normal, sizeof normal,
                                     NULL, 0)
                == ZHUB_OK)
         value = normal;
-    else if (!s_empty (value) && !strcmp (event->property_name, "email")
+    else if (!contact_sync_empty (value) && !strcmp (event->property_name, "email")
              && contact_email_normalize (value, normal, sizeof normal, NULL, 0) == ZHUB_OK)
         value = normal;
-    return s_same (value, known);
+    return contact_sync_same (value, known);
 }
 
 void
@@ -253,10 +97,8 @@ contact_sync_plan_event (const contact_event_t *event, const contact_state_t *st
                                       event->bird_id);
             return;
         }
-        char *id = zhub_http_escape (event->bird_id);
-        contact_sync_plan_call (plan, CONTACT_PLAN_FETCH, CONTACT_API_BIRD, CONTACT_OP_BIRD_GET,
-                                "GET", zhub_sprintf ("/contacts/%s", id), NULL, "bird get contact");
-        free (id);
+        contact_sync_plan_call (plan, CONTACT_PLAN_FETCH, CONTACT_OP_BIRD_GET, event->bird_id, NULL,
+                                "bird get contact");
         return;
     }
     plan->direction = DIR_HUBSPOT_TO_BIRD;
@@ -271,21 +113,10 @@ contact_sync_plan_event (const contact_event_t *event, const contact_state_t *st
                                   event->property_name);
         return;
     }
-    char *id = zhub_http_escape (event->hubspot_id);
-    contact_sync_plan_call (plan, CONTACT_PLAN_FETCH, CONTACT_API_HUBSPOT, CONTACT_OP_HUBSPOT_GET,
-                            "GET",
-                            zhub_sprintf ("/crm/v3/objects/contacts/%s?properties=%s", id,
-                                          config->hubspot_properties ? config->hubspot_properties
-                                                                     : CONTACT_HUBSPOT_PROPERTIES),
+    contact_sync_plan_call (plan, CONTACT_PLAN_FETCH, CONTACT_OP_HUBSPOT_GET, event->hubspot_id,
                             NULL, "hubspot get contact");
-    free (id);
-}
-
-const char *
-contact_sync_answer_bird_id (const json_t *answer)
-{
-    const char *id = s_json_str (json_object_get (answer, "properties"), "bird_contact_id");
-    return s_empty (id) ? NULL : id;
+    plan->call.properties = zhub_strdup (config->hubspot_properties ? config->hubspot_properties
+                                                                    : CONTACT_HUBSPOT_PROPERTIES);
 }
 
 void
@@ -327,7 +158,7 @@ int
 contact_sync_conflict_id (const json_t *answer, char *id, size_t id_size)
 {
     //  HubSpot: "Contact already exists. Existing ID: 501"
-    const char *message = s_json_str (answer, "message");
+    const char *message = contact_sync_json_str (answer, "message");
     const char *mark = message ? strstr (message, "Existing ID: ") : NULL;
     if (!id_size)
         return -1;
@@ -355,9 +186,8 @@ contact_sync_plan_conflict (contact_plan_t *plan, const json_t *answer)
         return ZHUB_REJECT;
     }
     json_t *body = json_pack ("{s:O}", "properties", plan->hubspot_properties);
-    contact_sync_plan_call (
-        plan, CONTACT_PLAN_WRITE, CONTACT_API_HUBSPOT, CONTACT_OP_HUBSPOT_UPDATE, "PATCH",
-        zhub_sprintf ("/crm/v3/objects/contacts/%s", id), body, "hubspot update existing contact");
+    contact_sync_plan_call (plan, CONTACT_PLAN_WRITE, CONTACT_OP_HUBSPOT_UPDATE, id, body,
+                            "hubspot update existing contact");
     return ZHUB_OK;
 }
 
@@ -367,49 +197,130 @@ contact_sync_plan_written (contact_plan_t *plan, const json_t *answer)
     contact_op_t op = plan->call.op;
     char *id = NULL;
     if (op == CONTACT_OP_BIRD_LINK) {
-        s_call_clear (&plan->call);
+        contact_sync_call_clear (&plan->call);
         plan->kind = CONTACT_PLAN_DONE;
         return;
     }
     if (op == CONTACT_OP_HUBSPOT_UPSERT) {
         const json_t *results = json_object_get (answer, "results");
-        id = s_json_id (json_object_get (json_array_get (results, 0), "id"));
+        id = contact_sync_json_id (json_object_get (json_array_get (results, 0), "id"));
     } else
-        id = s_json_id (json_object_get (answer, "id"));
+        id = contact_sync_json_id (json_object_get (answer, "id"));
     if (!id) {
         contact_sync_plan_reason (plan, CONTACT_PLAN_REJECT, ZHUB_REASON_BAD_ANSWER,
                                   "%s: the answer carries no record id", plan->call.what);
         return;
     }
     if (op == CONTACT_OP_BIRD_WRITE) {
-        s_set (&plan->next.bird_id, id);
+        contact_sync_set (&plan->next.bird_id, id);
         if (plan->link_hubspot && plan->next.hubspot_id) {
             plan->link_hubspot = false;
-            char *hid = zhub_http_escape (plan->next.hubspot_id);
             json_t *body = json_pack ("{s:{s:s}}", "properties", "bird_contact_id", id);
-            contact_sync_plan_call (
-                plan, CONTACT_PLAN_WRITE, CONTACT_API_HUBSPOT, CONTACT_OP_HUBSPOT_LINK, "PATCH",
-                zhub_sprintf ("/crm/v3/objects/contacts/%s", hid), body, "hubspot link contact");
-            free (hid);
+            contact_sync_plan_call (plan, CONTACT_PLAN_WRITE, CONTACT_OP_HUBSPOT_LINK,
+                                    plan->next.hubspot_id, body, "hubspot link contact");
             free (id);
             return;
         }
     } else if (op == CONTACT_OP_HUBSPOT_UPSERT || op == CONTACT_OP_HUBSPOT_UPDATE) {
         //  A HubSpot id Bird does not know yet goes onto the Bird contact.
-        bool new_link = plan->next.bird_id && !s_same (id, plan->next.hubspot_id);
-        s_set (&plan->next.hubspot_id, id);
+        bool new_link = plan->next.bird_id && !contact_sync_same (id, plan->next.hubspot_id);
+        contact_sync_set (&plan->next.hubspot_id, id);
         if (new_link) {
-            char *bid = zhub_http_escape (plan->next.bird_id);
             json_t *body = json_pack ("{s:{s:s}}", "attributes", "hubspot_contact_id", id);
-            contact_sync_plan_call (plan, CONTACT_PLAN_WRITE, CONTACT_API_BIRD,
-                                    CONTACT_OP_BIRD_LINK, "PATCH",
-                                    zhub_sprintf ("/contacts/%s", bid), body, "bird link contact");
-            free (bid);
+            contact_sync_plan_call (plan, CONTACT_PLAN_WRITE, CONTACT_OP_BIRD_LINK,
+                                    plan->next.bird_id, body, "bird link contact");
             free (id);
             return;
         }
     }
     free (id);
-    s_call_clear (&plan->call);
+    contact_sync_call_clear (&plan->call);
     plan->kind = CONTACT_PLAN_DONE;
+}
+
+void
+contact_sync_plan_queued (const contact_state_t *state, const json_t *properties,
+                          const json_t *changed, const json_t *audit, contact_plan_t *plan)
+{
+    contact_plan_clear (plan);
+    plan->direction = DIR_BIRD_TO_HUBSPOT;
+    contact_state_copy (&plan->next, state);
+    size_t i;
+    json_t *name;
+    json_array_foreach (changed, i, name)
+    {
+        if (json_string_value (name))
+            contact_sync_changed (plan, json_string_value (name));
+    }
+    if (json_array_size (audit))
+        plan->audit = json_deep_copy (audit);
+    contact_sync_plan_upsert (plan, state->bird_id, json_deep_copy (properties));
+}
+
+//  -------------------------------------------------------------------
+//  The table (contact_sync.h, The plan as a state machine)
+
+typedef struct {
+    const json_t *json;
+    const contact_event_t *event;
+    const contact_state_t *state;
+    const contact_sync_config_t *config;
+} s_answer_t;
+
+static void
+s_on_fetched (contact_plan_t *plan, const s_answer_t *a)
+{
+    contact_sync_plan_fetched (a->event, a->state, a->json, a->config, plan);
+}
+
+static void
+s_on_written (contact_plan_t *plan, const s_answer_t *a)
+{
+    contact_sync_plan_written (plan, a->json);
+}
+
+static void
+s_on_conflict (contact_plan_t *plan, const s_answer_t *a)
+{
+    contact_sync_plan_conflict (plan, a->json);
+}
+
+//  The upsert waits for the batch: the plan keeps what the intent needs.
+static void
+s_on_queued (contact_plan_t *plan, const s_answer_t *a)
+{
+    (void)a;
+    plan->kind = CONTACT_PLAN_QUEUED;
+}
+
+static const struct {
+    contact_plan_kind_t state;
+    contact_op_t op; //  CONTACT_OP_NONE: any
+    contact_answer_t answer;
+    void (*step) (contact_plan_t *plan, const s_answer_t *a);
+} s_table[] = {
+    {CONTACT_PLAN_FETCH, CONTACT_OP_NONE, CONTACT_ANSWER_OK, s_on_fetched},
+    {CONTACT_PLAN_WRITE, CONTACT_OP_NONE, CONTACT_ANSWER_OK, s_on_written},
+    {CONTACT_PLAN_WRITE, CONTACT_OP_HUBSPOT_UPSERT, CONTACT_ANSWER_CONFLICT, s_on_conflict},
+    {CONTACT_PLAN_WRITE, CONTACT_OP_HUBSPOT_UPSERT, CONTACT_ANSWER_QUEUED, s_on_queued},
+    {CONTACT_PLAN_WRITE, CONTACT_OP_BIRD_LINK, CONTACT_ANSWER_QUEUED, s_on_written},
+};
+
+void
+contact_sync_plan_answer (contact_plan_t *plan, contact_answer_t answer, const json_t *json,
+                          const contact_event_t *event, const contact_state_t *state,
+                          const contact_sync_config_t *config)
+{
+    assert (plan && event && config);
+    s_answer_t a = {.json = json, .event = event, .state = state, .config = config};
+    for (size_t i = 0; i < sizeof s_table / sizeof s_table[0]; i++)
+        if (s_table[i].state == plan->kind && s_table[i].answer == answer
+            && (s_table[i].op == CONTACT_OP_NONE || s_table[i].op == plan->call.op)) {
+            s_table[i].step (plan, &a);
+            return;
+        }
+    //  the catch-all row
+    contact_sync_plan_reason (plan, CONTACT_PLAN_REJECT, ZHUB_REASON_INTERNAL,
+                              "no step for plan %d, op %d, answer %d", (int)plan->kind,
+                              (int)plan->call.op, (int)answer);
 }

@@ -55,7 +55,7 @@ s_pick_identifier (char *const *values, size_t count, const char *known, bool ph
         any_valid = true;
     }
     if (count && !any_valid) {
-        s_reason (reason, reason_size, "%s", first_reason);
+        contact_sync_reason (reason, reason_size, "%s", first_reason);
         return ZHUB_REJECT;
     }
     return ZHUB_OK;
@@ -90,64 +90,67 @@ contact_sync_plan_bird_to_hubspot (const contact_event_t *event, const contact_s
     //  we just read, HubSpot's side gains what we write.
     contact_state_t *next = &plan->next;
     contact_state_copy (next, known);
-    s_set (&next->bird_id, event->bird_id);
+    contact_sync_set (&next->bird_id, event->bird_id);
     if (*name)
-        s_set (&next->bird.display_name, name);
+        contact_sync_set (&next->bird.display_name, name);
     if (*phone)
-        s_set (&next->bird.phone, phone);
+        contact_sync_set (&next->bird.phone, phone);
     if (*email)
-        s_set (&next->bird.email, email);
+        contact_sync_set (&next->bird.email, email);
 
     json_t *props = json_object ();
-    if (*name && !s_same (name, known->bird.display_name)) {
+    if (*name && !contact_sync_same (name, known->bird.display_name)) {
         char *first, *last;
         contact_name_split (name, &first, &last);
         char *hubspot_name = contact_name_join (known->hubspot.firstname, known->hubspot.lastname);
-        bool differs =
-            !s_same (first, known->hubspot.firstname) || !s_same (last, known->hubspot.lastname);
+        bool differs = !contact_sync_same (first, known->hubspot.firstname)
+                       || !contact_sync_same (last, known->hubspot.lastname);
         if (differs
             && contact_sync_lww (plan, known, event, "name", "bird",
                                  *hubspot_name ? hubspot_name : NULL, name)) {
-            if (!s_same (first, known->hubspot.firstname)) {
+            if (!contact_sync_same (first, known->hubspot.firstname)) {
                 json_object_set_new (props, "firstname", json_string (first));
-                s_set (&next->hubspot.firstname, first);
+                contact_sync_set (&next->hubspot.firstname, first);
                 contact_sync_changed (plan, "firstname");
             }
             //  A one-word name clears an old last name only when we had
             //  synced one; a first sync never writes an empty value.
-            if (!s_same (last, known->hubspot.lastname)) {
+            if (!contact_sync_same (last, known->hubspot.lastname)) {
                 json_object_set_new (props, "lastname", json_string (last));
-                s_set (&next->hubspot.lastname, last);
+                contact_sync_set (&next->hubspot.lastname, last);
                 contact_sync_changed (plan, "lastname");
             }
         } else if (differs)
-            s_set (&next->bird.display_name, known->bird.display_name); //  a stale value
+            contact_sync_set (&next->bird.display_name, known->bird.display_name); //  a stale value
         free (hubspot_name);
         free (first);
         free (last);
     }
-    if (*phone && !s_same (phone, known->bird.phone) && !s_same (phone, known->hubspot.phone)) {
+    if (*phone && !contact_sync_same (phone, known->bird.phone)
+        && !contact_sync_same (phone, known->hubspot.phone)) {
         if (contact_sync_lww (plan, known, event, "phone", "bird", known->hubspot.phone, phone)) {
             json_object_set_new (props, "phone", json_string (phone));
-            s_set (&next->hubspot.phone, phone);
+            contact_sync_set (&next->hubspot.phone, phone);
             contact_sync_changed (plan, "phone");
         } else
-            s_set (&next->bird.phone, known->bird.phone);
+            contact_sync_set (&next->bird.phone, known->bird.phone);
     }
-    if (*email && !s_same (email, known->bird.email) && !s_same (email, known->hubspot.email)) {
+    if (*email && !contact_sync_same (email, known->bird.email)
+        && !contact_sync_same (email, known->hubspot.email)) {
         if (contact_sync_lww (plan, known, event, "email", "bird", known->hubspot.email, email)) {
             json_object_set_new (props, "email", json_string (email));
-            s_set (&next->hubspot.email, email);
+            contact_sync_set (&next->hubspot.email, email);
             contact_sync_changed (plan, "email");
         } else
-            s_set (&next->bird.email, known->bird.email);
+            contact_sync_set (&next->bird.email, known->bird.email);
     }
     for (size_t i = 0; i < config->field_count; i++) {
         const contact_field_map_t *field = &config->fields[i];
         char *value = field->to_hubspot ? contact_sync_bird_field_value (event, field) : NULL;
         const char *known_bird = contact_sync_field_known (known, field->hubspot, "bird");
         const char *known_hubspot = contact_sync_field_known (known, field->hubspot, "hubspot");
-        if (value && *value && !s_same (value, known_bird) && !s_same (value, known_hubspot)
+        if (value && *value && !contact_sync_same (value, known_bird)
+            && !contact_sync_same (value, known_hubspot)
             && contact_sync_lww (plan, known, event, field->hubspot, "bird", known_hubspot,
                                  value)) {
             json_object_set_new (props, field->hubspot, json_string (value));
@@ -175,11 +178,5 @@ contact_sync_plan_bird_to_hubspot (const contact_event_t *event, const contact_s
                                       event->bird_id);
         return;
     }
-    json_object_set_new (props, "bird_contact_id", json_string (event->bird_id));
-    plan->hubspot_properties = json_deep_copy (props);
-    json_t *body = json_pack ("{s:[{s:s, s:s, s:o}]}", "inputs", "id", event->bird_id, "idProperty",
-                              "bird_contact_id", "properties", props);
-    contact_sync_plan_call (
-        plan, CONTACT_PLAN_WRITE, CONTACT_API_HUBSPOT, CONTACT_OP_HUBSPOT_UPSERT, "POST",
-        zhub_strdup ("/crm/v3/objects/contacts/batch/upsert"), body, "hubspot upsert contact");
+    contact_sync_plan_upsert (plan, event->bird_id, props);
 }

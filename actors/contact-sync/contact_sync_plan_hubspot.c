@@ -11,13 +11,13 @@ contact_sync_plan_hubspot_to_bird (const contact_event_t *event, const contact_s
 {
     plan->direction = DIR_HUBSPOT_TO_BIRD;
     const json_t *props = json_object_get (answer, "properties");
-    char *hubspot_id = s_json_id (json_object_get (answer, "id"));
+    char *hubspot_id = contact_sync_json_id (json_object_get (answer, "id"));
     if (!hubspot_id)
         hubspot_id = zhub_strdup (event->hubspot_id);
-    const char *raw_phone = s_json_str (props, "phone");
-    const char *raw_email = s_json_str (props, "email");
+    const char *raw_phone = contact_sync_json_str (props, "phone");
+    const char *raw_email = contact_sync_json_str (props, "email");
     char phone[CONTACT_PHONE_MAX + 1] = "", email[CONTACT_EMAIL_MAX + 1] = "", why[200];
-    if (!s_empty (raw_phone)
+    if (!contact_sync_empty (raw_phone)
         && contact_phone_normalize (raw_phone, config->default_calling_code, phone, sizeof phone,
                                     why, sizeof why)
                != ZHUB_OK) {
@@ -26,7 +26,7 @@ contact_sync_plan_hubspot_to_bird (const contact_event_t *event, const contact_s
         free (hubspot_id);
         return;
     }
-    if (!s_empty (raw_email)
+    if (!contact_sync_empty (raw_email)
         && contact_email_normalize (raw_email, email, sizeof email, why, sizeof why) != ZHUB_OK) {
         contact_sync_plan_reason (plan, CONTACT_PLAN_REJECT, ZHUB_REASON_INVALID_EMAIL,
                                   "hubspot contact %s: %s", hubspot_id, why);
@@ -40,8 +40,8 @@ contact_sync_plan_hubspot_to_bird (const contact_event_t *event, const contact_s
         free (hubspot_id);
         return;
     }
-    char *first = contact_name_clean (s_json_str (props, "firstname"));
-    char *last = contact_name_clean (s_json_str (props, "lastname"));
+    char *first = contact_name_clean (contact_sync_json_str (props, "firstname"));
+    char *last = contact_name_clean (contact_sync_json_str (props, "lastname"));
     char *display = contact_name_join (first, last);
     const char *linked = contact_sync_answer_bird_id (answer);
     contact_state_t empty = {0};
@@ -49,21 +49,21 @@ contact_sync_plan_hubspot_to_bird (const contact_event_t *event, const contact_s
 
     contact_state_t *next = &plan->next;
     contact_state_copy (next, known);
-    s_set (&next->hubspot_id, hubspot_id);
-    s_set (&next->unlinked, NULL); //  HubSpot names this contact again
+    contact_sync_set (&next->hubspot_id, hubspot_id);
+    contact_sync_set (&next->unlinked, NULL); //  HubSpot names this contact again
     if (linked)
-        s_set (&next->bird_id, linked);
-    s_set (&next->hubspot.firstname, *first ? first : NULL);
-    s_set (&next->hubspot.lastname, *last ? last : NULL);
-    s_set (&next->hubspot.phone, *phone ? phone : NULL);
-    s_set (&next->hubspot.email, *email ? email : NULL);
+        contact_sync_set (&next->bird_id, linked);
+    contact_sync_set (&next->hubspot.firstname, *first ? first : NULL);
+    contact_sync_set (&next->hubspot.lastname, *last ? last : NULL);
+    contact_sync_set (&next->hubspot.phone, *phone ? phone : NULL);
+    contact_sync_set (&next->hubspot.email, *email ? email : NULL);
 
     json_t *body = json_object ();
     json_t *add = json_array ();
     json_t *attributes = json_object ();
-    bool name_changed =
-        !s_same (first, known->hubspot.firstname) || !s_same (last, known->hubspot.lastname);
-    if (*display && name_changed && !s_same (display, known->bird.display_name)) {
+    bool name_changed = !contact_sync_same (first, known->hubspot.firstname)
+                        || !contact_sync_same (last, known->hubspot.lastname);
+    if (*display && name_changed && !contact_sync_same (display, known->bird.display_name)) {
         if (contact_sync_lww (plan, known, event, "name", "hubspot", known->bird.display_name,
                               display)) {
             //  A name is attributes on Bird's update and upsert: their
@@ -75,38 +75,38 @@ contact_sync_plan_hubspot_to_bird (const contact_event_t *event, const contact_s
             json_object_set_new (attributes, "firstName",
                                  *first ? json_string (first) : json_null ());
             json_object_set_new (attributes, "lastName", *last ? json_string (last) : json_null ());
-            s_set (&next->bird.display_name, display);
+            contact_sync_set (&next->bird.display_name, display);
             contact_sync_changed (plan, "displayName");
         } else {
             //  An older change: what we knew of HubSpot stays, so a later
             //  event compares against it again.
-            s_set (&next->hubspot.firstname, known->hubspot.firstname);
-            s_set (&next->hubspot.lastname, known->hubspot.lastname);
+            contact_sync_set (&next->hubspot.firstname, known->hubspot.firstname);
+            contact_sync_set (&next->hubspot.lastname, known->hubspot.lastname);
         }
     }
-    bool phone_new =
-        *phone && !s_same (phone, known->hubspot.phone) && !s_same (phone, known->bird.phone);
-    bool email_new =
-        *email && !s_same (email, known->hubspot.email) && !s_same (email, known->bird.email);
+    bool phone_new = *phone && !contact_sync_same (phone, known->hubspot.phone)
+                     && !contact_sync_same (phone, known->bird.phone);
+    bool email_new = *email && !contact_sync_same (email, known->hubspot.email)
+                     && !contact_sync_same (email, known->bird.email);
     if (phone_new
         && !contact_sync_lww (plan, known, event, "phone", "hubspot", known->bird.phone, phone)) {
         phone_new = false;
-        s_set (&next->hubspot.phone, known->hubspot.phone);
+        contact_sync_set (&next->hubspot.phone, known->hubspot.phone);
     }
     if (email_new
         && !contact_sync_lww (plan, known, event, "email", "hubspot", known->bird.email, email)) {
         email_new = false;
-        s_set (&next->hubspot.email, known->hubspot.email);
+        contact_sync_set (&next->hubspot.email, known->hubspot.email);
     }
     for (size_t i = 0; i < config->field_count; i++) {
         const contact_field_map_t *field = &config->fields[i];
-        const char *value = s_json_str (props, field->hubspot);
+        const char *value = contact_sync_json_str (props, field->hubspot);
         const char *known_bird = contact_sync_field_known (known, field->hubspot, "bird");
         const char *known_hubspot = contact_sync_field_known (known, field->hubspot, "hubspot");
-        if (!field->to_bird || strncmp (field->bird, "attributes.", 11) || s_empty (value)
-            || s_same (value, known_hubspot))
+        if (!field->to_bird || strncmp (field->bird, "attributes.", 11)
+            || contact_sync_empty (value) || contact_sync_same (value, known_hubspot))
             continue;
-        if (s_same (value, known_bird)) {
+        if (contact_sync_same (value, known_bird)) {
             contact_sync_field_set (next, field->hubspot, "hubspot", value);
             continue;
         }
@@ -118,14 +118,14 @@ contact_sync_plan_hubspot_to_bird (const contact_event_t *event, const contact_s
         contact_sync_changed (plan, field->hubspot);
     }
     if (phone_new) {
-        s_set (&next->bird.phone, phone);
+        contact_sync_set (&next->bird.phone, phone);
         contact_sync_changed (plan, "phonenumber");
     }
     if (email_new) {
-        s_set (&next->bird.email, email);
+        contact_sync_set (&next->bird.email, email);
         contact_sync_changed (plan, "emailaddress");
     }
-    bool link_new = !s_same (hubspot_id, known->hubspot_id);
+    bool link_new = !contact_sync_same (hubspot_id, known->hubspot_id);
     if (link_new) {
         json_object_set_new (attributes, "hubspot_contact_id", json_string (hubspot_id));
         contact_sync_changed (plan, "hubspot_contact_id");
@@ -137,18 +137,7 @@ contact_sync_plan_hubspot_to_bird (const contact_event_t *event, const contact_s
     //  Which Bird contact: the one we know (or HubSpot names), else upsert
     //  by the phone (WhatsApp's identity), else by the e-mail.
     const char *bird_id = linked ? linked : known->bird_id;
-    char *path = NULL;
-    const char *path_key = NULL;
-    if (bird_id) {
-        char *id = zhub_http_escape (bird_id);
-        path = zhub_sprintf ("/contacts/%s", id);
-        free (id);
-    } else {
-        path_key = *phone ? "phonenumber" : "emailaddress";
-        char *value = zhub_http_escape (*phone ? phone : email);
-        path = zhub_sprintf ("/contacts/identifiers/%s/%s", path_key, value);
-        free (value);
-    }
+    const char *path_key = bird_id ? NULL : *phone ? "phonenumber" : "emailaddress";
     //  The upsert's own identifier is in the path; the others are added.
     if (phone_new && (!path_key || strcmp (path_key, "phonenumber")))
         json_array_append_new (add, json_pack ("{s:s, s:s}", "key", "phonenumber", "value", phone));
@@ -159,7 +148,7 @@ contact_sync_plan_hubspot_to_bird (const contact_event_t *event, const contact_s
         json_object_set_new (body, "addIdentifiers", add);
     else
         json_decref (add);
-    plan->link_hubspot = !s_same (linked, bird_id) || !linked;
+    plan->link_hubspot = !contact_sync_same (linked, bird_id) || !linked;
 
     bool nothing = plan->changed_count == 0;
     free (first);
@@ -167,7 +156,6 @@ contact_sync_plan_hubspot_to_bird (const contact_event_t *event, const contact_s
     free (display);
     if (nothing && bird_id) {
         json_decref (body);
-        free (path);
         contact_sync_plan_reason (
             plan, CONTACT_PLAN_SKIP, 0,
             plan->audit ? "hubspot contact %s: Bird holds newer values (last writer wins)"
@@ -177,7 +165,11 @@ contact_sync_plan_hubspot_to_bird (const contact_event_t *event, const contact_s
         return;
     }
     free (hubspot_id);
-    contact_sync_plan_call (plan, CONTACT_PLAN_WRITE, CONTACT_API_BIRD, CONTACT_OP_BIRD_WRITE,
-                            "PATCH", path, body,
+    contact_sync_plan_call (plan, CONTACT_PLAN_WRITE, CONTACT_OP_BIRD_WRITE, bird_id, body,
                             bird_id ? "bird update contact" : "bird upsert contact");
+    if (path_key) {
+        //  Upserted by the identifier: the connector puts it in the path.
+        plan->call.key = path_key;
+        plan->call.value = zhub_strdup (*phone ? phone : email);
+    }
 }

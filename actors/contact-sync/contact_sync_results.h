@@ -25,14 +25,9 @@
 #include "contact_sync_io.h"
 #include "zhub_sync_result.h"
 
-//  The deferral note on a queued write (table "pending", key "deferred"):
-//  {"code": HTTP status or reason code, "reason": one line, "at": wall ms,
-//   "flushes": how many flushes deferred it}
-#define CONTACT_SYNC_DEFERRED_KEY "deferred"
-
-//  spec.open's part: opens the results table with the policy main read
-//  (self->results_policy) and declares the metrics. 0 or -1.
-int contact_sync_results_open (zhub_actor_ctx_t *ctx);
+//  spec.open's part, after the store opened (its open opens the results
+//  table with the policy main read): declares the metrics.
+void contact_sync_results_open (zhub_actor_ctx_t *ctx);
 
 //  Counts one flush's items into result (processed and outcomes,
 //  conflicts). all_deferred: the flush's commit failed, so every item

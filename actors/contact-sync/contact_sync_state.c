@@ -51,25 +51,25 @@ contact_state_encode (const contact_state_t *state)
 {
     json_t *root = json_object ();
     json_object_set_new (root, "v", json_integer (1));
-    s_put (root, "bird_id", state->bird_id);
-    s_put (root, "hubspot_id", state->hubspot_id);
+    contact_sync_put (root, "bird_id", state->bird_id);
+    contact_sync_put (root, "hubspot_id", state->hubspot_id);
     json_t *hubspot = json_object ();
-    s_put (hubspot, "firstname", state->hubspot.firstname);
-    s_put (hubspot, "lastname", state->hubspot.lastname);
-    s_put (hubspot, "phone", state->hubspot.phone);
-    s_put (hubspot, "email", state->hubspot.email);
+    contact_sync_put (hubspot, "firstname", state->hubspot.firstname);
+    contact_sync_put (hubspot, "lastname", state->hubspot.lastname);
+    contact_sync_put (hubspot, "phone", state->hubspot.phone);
+    contact_sync_put (hubspot, "email", state->hubspot.email);
     json_object_set_new (root, "hubspot", hubspot);
     json_t *bird = json_object ();
-    s_put (bird, "displayName", state->bird.display_name);
-    s_put (bird, "phone", state->bird.phone);
-    s_put (bird, "email", state->bird.email);
+    contact_sync_put (bird, "displayName", state->bird.display_name);
+    contact_sync_put (bird, "phone", state->bird.phone);
+    contact_sync_put (bird, "email", state->bird.email);
     json_object_set_new (root, "bird", bird);
     json_object_set_new (root, "updated_ms", json_integer (state->updated_ms));
     if (state->versions)
         json_object_set (root, "versions", state->versions);
     if (state->fields)
         json_object_set (root, "fields", state->fields);
-    s_put (root, "unlinked", state->unlinked);
+    contact_sync_put (root, "unlinked", state->unlinked);
     char *text = json_dumps (root, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref (root);
     return text;
@@ -80,21 +80,21 @@ contact_state_decode (const char *text, size_t size, contact_state_t *state)
 {
     memset (state, 0, sizeof *state);
     json_t *root = json_loadb (text, size, 0, NULL);
-    if (!json_is_object (root) || !s_json_str (root, "bird_id")) {
+    if (!json_is_object (root) || !contact_sync_json_str (root, "bird_id")) {
         json_decref (root);
         return -1;
     }
-    state->bird_id = s_json_strdup (root, "bird_id");
-    state->hubspot_id = s_json_strdup (root, "hubspot_id");
+    state->bird_id = contact_sync_json_strdup (root, "bird_id");
+    state->hubspot_id = contact_sync_json_strdup (root, "hubspot_id");
     json_t *hubspot = json_object_get (root, "hubspot");
-    state->hubspot.firstname = s_json_strdup (hubspot, "firstname");
-    state->hubspot.lastname = s_json_strdup (hubspot, "lastname");
-    state->hubspot.phone = s_json_strdup (hubspot, "phone");
-    state->hubspot.email = s_json_strdup (hubspot, "email");
+    state->hubspot.firstname = contact_sync_json_strdup (hubspot, "firstname");
+    state->hubspot.lastname = contact_sync_json_strdup (hubspot, "lastname");
+    state->hubspot.phone = contact_sync_json_strdup (hubspot, "phone");
+    state->hubspot.email = contact_sync_json_strdup (hubspot, "email");
     json_t *bird = json_object_get (root, "bird");
-    state->bird.display_name = s_json_strdup (bird, "displayName");
-    state->bird.phone = s_json_strdup (bird, "phone");
-    state->bird.email = s_json_strdup (bird, "email");
+    state->bird.display_name = contact_sync_json_strdup (bird, "displayName");
+    state->bird.phone = contact_sync_json_strdup (bird, "phone");
+    state->bird.email = contact_sync_json_strdup (bird, "email");
     json_t *updated = json_object_get (root, "updated_ms");
     state->updated_ms = json_is_integer (updated) ? json_integer_value (updated) : 0;
     json_t *versions = json_object_get (root, "versions");
@@ -103,7 +103,7 @@ contact_state_decode (const char *text, size_t size, contact_state_t *state)
     json_t *fields = json_object_get (root, "fields");
     if (json_is_object (fields))
         state->fields = json_incref (fields);
-    state->unlinked = s_json_strdup (root, "unlinked");
+    state->unlinked = contact_sync_json_strdup (root, "unlinked");
     json_decref (root);
     return 0;
 }
@@ -152,9 +152,9 @@ contact_sync_withdraw (contact_state_t *state, const json_t *properties)
             s_withdraw_pair (&state->hubspot.email, &state->bird.email, text);
         else if (state->fields) {
             json_t *entry = json_object_get (state->fields, name);
-            const char *held = s_json_str (entry, "hubspot");
+            const char *held = contact_sync_json_str (entry, "hubspot");
             if (held && !strcmp (held, text)) {
-                if (s_same (s_json_str (entry, "bird"), text))
+                if (contact_sync_same (contact_sync_json_str (entry, "bird"), text))
                     json_object_del (entry, "bird");
                 json_object_del (entry, "hubspot");
             }

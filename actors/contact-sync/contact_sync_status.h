@@ -1,25 +1,22 @@
 //  contact-sync's read side for `zhub status contact`: where one person
 //  stands in contact-sync — synced, pending and why, when last synced,
-//  their HubSpot and Bird ids. The CLI opens contact-sync's environment
+//  their HubSpot and Bird ids. The CLI opens contact-sync's store
 //  read-only beside the running actor (LMDB serves readers in other
-//  processes; docs/adr/0004) and reads through this header only.
-//
-//  The tables read (written by contact_sync_io.c, contact_sync_batch.c):
-//  contacts, hubspot_ids, pending (with the deferral note of
-//  contact_sync_results.h) and links.
+//  processes; docs/adr/0004) and reads through this header only; this
+//  file reads through the store's read side (contact_sync_store.h), which
+//  alone knows the tables.
 #ifndef CONTACT_SYNC_STATUS_H
 #define CONTACT_SYNC_STATUS_H
 
 #include "contact_sync.h"
-#include "zhub_store.h"
+#include "contact_sync_store.h"
 
 #include <jansson.h>
 
 #define CONTACT_STATUS_MAX_PERSONS 8 //  matches of one phone or e-mail shown
 
 typedef struct {
-    zhub_store_t *store; //  owned
-    zhub_table_t contacts, hubspot_ids, pending, links;
+    contact_sync_store_t store; //  opened read-only
 } contact_sync_reader_t;
 
 //  Opens $data_dir/contact-sync read-only. ZHUB_OK; ZHUB_NOTFOUND when
@@ -39,7 +36,7 @@ zhub_rc_t contact_sync_reader_find (const contact_sync_reader_t *self, const cha
                                     json_t *persons);
 
 //  Pure: one person's standing, from their state, their queued HubSpot
-//  write (the pending table's entry, or NULL) and the HubSpot id still to
+//  write (the store's intent, or NULL) and the HubSpot id still to
 //  write onto their Bird contact (or NULL). A fresh object:
 //    {"bird_contact_id", "hubspot_contact_id"?, "name"?, "phone"?, "email"?,
 //     "status": "synced" | "pending" | "unlinked",
@@ -49,7 +46,7 @@ zhub_rc_t contact_sync_reader_find (const contact_sync_reader_t *self, const cha
 //  pending when a HubSpot write is queued (reason: HubSpot's answer when a
 //  flush deferred it, else the batch window) or when no HubSpot record is
 //  linked yet; unlinked when HubSpot deleted or merged the record away.
-json_t *contact_sync_person_status (const contact_state_t *state, const json_t *pending,
+json_t *contact_sync_person_status (const contact_state_t *state, const contact_intent_t *pending,
                                     const char *link_pending);
 
 #endif

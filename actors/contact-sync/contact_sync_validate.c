@@ -14,14 +14,14 @@ contact_phone_normalize (const char *text, const char *default_cc, char *out, si
     char digits[64];
     size_t count = 0;
     bool plus = false, seen_digit = false;
-    if (s_empty (text)) {
-        s_reason (reason, reason_size, "empty phone number");
+    if (contact_sync_empty (text)) {
+        contact_sync_reason (reason, reason_size, "empty phone number");
         return ZHUB_REJECT;
     }
     for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
         if (isdigit (*p)) {
             if (count == sizeof digits - 1) {
-                s_reason (reason, reason_size, "phone number too long");
+                contact_sync_reason (reason, reason_size, "phone number too long");
                 return ZHUB_REJECT;
             }
             digits[count++] = (char)*p;
@@ -32,7 +32,7 @@ contact_phone_normalize (const char *text, const char *default_cc, char *out, si
                  || *p == '/')
             continue;
         else {
-            s_reason (reason, reason_size, "not a phone number (unexpected character)");
+            contact_sync_reason (reason, reason_size, "not a phone number (unexpected character)");
             return ZHUB_REJECT;
         }
     }
@@ -43,13 +43,14 @@ contact_phone_normalize (const char *text, const char *default_cc, char *out, si
         snprintf (intl, sizeof intl, "%s", digits);
     else if (count > 2 && digits[0] == '0' && digits[1] == '0')
         snprintf (intl, sizeof intl, "%s", digits + 2);
-    else if (!s_empty (default_cc)) {
+    else if (!contact_sync_empty (default_cc)) {
         if (national[0] == '0')
             national++; //  one national trunk prefix
         snprintf (intl, sizeof intl, "%s%s", default_cc, national);
     } else {
-        s_reason (reason, reason_size,
-                  "phone number without country code (+...) and no default calling code set");
+        contact_sync_reason (
+            reason, reason_size,
+            "phone number without country code (+...) and no default calling code set");
         return ZHUB_REJECT;
     }
     size_t size = strlen (intl);
@@ -58,11 +59,12 @@ contact_phone_normalize (const char *text, const char *default_cc, char *out, si
     if (size == 13 && !strncmp (intl, "521", 3))
         memmove (intl + 2, intl + 3, --size - 1);
     if (size < 7 || size > 15 || intl[0] == '0') {
-        s_reason (reason, reason_size, "not a phone number (%zu digits; E.164 has 7 to 15)", size);
+        contact_sync_reason (reason, reason_size,
+                             "not a phone number (%zu digits; E.164 has 7 to 15)", size);
         return ZHUB_REJECT;
     }
     if (out_size < size + 2) {
-        s_reason (reason, reason_size, "phone buffer too small");
+        contact_sync_reason (reason, reason_size, "phone buffer too small");
         return ZHUB_REJECT;
     }
     out[0] = '+';
@@ -74,8 +76,8 @@ zhub_rc_t
 contact_email_normalize (const char *text, char *out, size_t out_size, char *reason,
                          size_t reason_size)
 {
-    if (s_empty (text)) {
-        s_reason (reason, reason_size, "empty e-mail address");
+    if (contact_sync_empty (text)) {
+        contact_sync_reason (reason, reason_size, "empty e-mail address");
         return ZHUB_REJECT;
     }
     while (*text == ' ' || *text == '\t')
@@ -84,7 +86,7 @@ contact_email_normalize (const char *text, char *out, size_t out_size, char *rea
     while (size && (text[size - 1] == ' ' || text[size - 1] == '\t'))
         size--;
     if (size < 3 || size > CONTACT_EMAIL_MAX || size + 1 > out_size) {
-        s_reason (reason, reason_size, "not an e-mail address (length)");
+        contact_sync_reason (reason, reason_size, "not an e-mail address (length)");
         return ZHUB_REJECT;
     }
     const char *at = NULL;
@@ -92,18 +94,19 @@ contact_email_normalize (const char *text, char *out, size_t out_size, char *rea
         unsigned char c = (unsigned char)text[i];
         if (c == '@') {
             if (at) {
-                s_reason (reason, reason_size, "not an e-mail address (two @)");
+                contact_sync_reason (reason, reason_size, "not an e-mail address (two @)");
                 return ZHUB_REJECT;
             }
             at = text + i;
         } else if (c <= ' ' || c == 0x7f || strchr ("\"(),:;<>[\\]", c)) {
-            s_reason (reason, reason_size, "not an e-mail address (unexpected character)");
+            contact_sync_reason (reason, reason_size,
+                                 "not an e-mail address (unexpected character)");
             return ZHUB_REJECT;
         }
     }
     size_t local = at ? (size_t)(at - text) : 0;
     if (!at || local == 0 || local > 64 || local == size - 1) {
-        s_reason (reason, reason_size, "not an e-mail address (needs local@domain)");
+        contact_sync_reason (reason, reason_size, "not an e-mail address (needs local@domain)");
         return ZHUB_REJECT;
     }
     const char *domain = at + 1;
@@ -114,12 +117,12 @@ contact_email_normalize (const char *text, char *out, size_t out_size, char *rea
             continue;
         dot = true;
         if (i == 0 || i == domain_size - 1 || domain[i + 1] == '.') {
-            s_reason (reason, reason_size, "not an e-mail address (empty domain label)");
+            contact_sync_reason (reason, reason_size, "not an e-mail address (empty domain label)");
             return ZHUB_REJECT;
         }
     }
     if (!dot || text[0] == '.' || text[local - 1] == '.') {
-        s_reason (reason, reason_size, "not an e-mail address (domain or dots)");
+        contact_sync_reason (reason, reason_size, "not an e-mail address (domain or dots)");
         return ZHUB_REJECT;
     }
     for (size_t i = 0; i < size; i++)

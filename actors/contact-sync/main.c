@@ -38,8 +38,7 @@ main (void)
     zhub_actor_config_t config;
     char err[256], quoted[300];
     if (zhub_actor_config_load (&config, CONTACT_SYNC_GROUP, err, sizeof err)) {
-        zhub_error ("config_invalid", "reason=%s",
-                    zhub_log_quote (err, quoted, sizeof quoted));
+        zhub_error ("config_invalid", "reason=%s", zhub_log_quote (err, quoted, sizeof quoted));
         return 1;
     }
     char calling_code[8];
@@ -57,8 +56,7 @@ main (void)
     contact_sync_t sync = {.core = {.default_calling_code = *calling_code ? calling_code : NULL}};
     if (zhub_hubspot_config_load (&sync.hubspot_config, err, sizeof err)
         || zhub_bird_config_load (&sync.bird_config, err, sizeof err)) {
-        zhub_error ("config_invalid", "reason=%s",
-                    zhub_log_quote (err, quoted, sizeof quoted));
+        zhub_error ("config_invalid", "reason=%s", zhub_log_quote (err, quoted, sizeof quoted));
         zhub_actor_config_clear (&config);
         return 1;
     }
@@ -70,8 +68,7 @@ main (void)
     contact_sync_config_defaults (&sync.core);
     json_t *mapping = zhub_actor_mapping_load (err, sizeof err);
     if (!mapping || contact_sync_config_apply (&sync.core, mapping, err, sizeof err)) {
-        zhub_error ("config_invalid", "reason=%s",
-                    zhub_log_quote (err, quoted, sizeof quoted));
+        zhub_error ("config_invalid", "reason=%s", zhub_log_quote (err, quoted, sizeof quoted));
         json_decref (mapping);
         contact_sync_config_clear (&sync.core);
         zhub_actor_config_clear (&config);
@@ -103,12 +100,13 @@ main (void)
                    sync.core.fields[i].bird, sync.core.fields[i].hubspot,
                    sync.core.fields[i].to_hubspot ? "yes" : "no",
                    sync.core.fields[i].to_bird ? "yes" : "no");
+    //  One handler per route (contact_sync.h, Routes).
     static const zhub_actor_route_t routes[] = {
-        {"webhook.bird.>", contact_sync_handle},
-        {"webhook.hubspot.contact.>", contact_sync_handle},
-        {"conversation.started", contact_sync_handle},
-        {"contact.reconcile", contact_sync_reconcile},
-        {"contact.erase", contact_sync_handle},
+        {CONTACT_TOPIC_BIRD, contact_sync_on_bird},
+        {CONTACT_TOPIC_HUBSPOT, contact_sync_on_hubspot},
+        {CONTACT_TOPIC_CONVERSATION, contact_sync_on_conversation},
+        {CONTACT_TOPIC_RECONCILE, contact_sync_on_reconcile},
+        {CONTACT_TOPIC_ERASE, contact_sync_on_erase},
     };
     zhub_actor_spec_t spec = {.routes = routes,
                               .route_count = sizeof routes / sizeof routes[0],

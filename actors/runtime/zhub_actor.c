@@ -101,6 +101,10 @@ s_metrics_declare (zhub_metrics_t *m)
                           0);
     zhub_metrics_declare (m, "zhub_actor_peer_budget_max", ZHUB_GAUGE,
                           "The size of the peer's rate window, as its last answer said.", NULL, 0);
+    zhub_metrics_declare (m, "zhub_actor_peer_last_error_status", ZHUB_GAUGE,
+                          "HTTP status of the peer's last failed call (0: no answer).", NULL, 0);
+    zhub_metrics_declare (m, "zhub_actor_peer_last_error_seconds", ZHUB_GAUGE,
+                          "Unix time of the peer's last failed call.", NULL, 0);
     zhub_metrics_set (m, "zhub_actor_ready", NULL, 0);
     zhub_metrics_set (m, "zhub_actor_outbox_pending", NULL, 0);
     zhub_metrics_set (m, "zhub_actor_waiting", NULL, 0);
@@ -122,6 +126,14 @@ s_http_observed (const char *url, const zhub_http_response_t *resp, void *arg)
     char labels[320] = "";
     zhub_metrics_label (labels, sizeof labels, "peer", host);
     zhub_metrics_observe (m, "zhub_actor_http_seconds", labels, (double)resp->elapsed_ms / 1000.0);
+    //  The last failure by peer (not by class: one pair of series per host),
+    //  for the console and for whoever reads a dashboard while it happens.
+    if (resp->status < 200 || resp->status >= 400) {
+        zhub_metrics_set (m, "zhub_actor_peer_last_error_status", labels, (double)resp->status);
+        //  whole seconds: the registry writes integral values exactly
+        zhub_metrics_set (m, "zhub_actor_peer_last_error_seconds", labels,
+                          (double)(zhub_now_ms () / 1000));
+    }
     zhub_metrics_label (labels, sizeof labels, "class", class);
     zhub_metrics_count (m, "zhub_actor_http_requests_total", labels, 1);
 }
@@ -208,7 +220,9 @@ zhub_actor_new (const zhub_actor_config_t *config, const zhub_actor_spec_t *spec
             goto fail;
         }
     }
-    self->client = zhub_client_new (config->broker, config->name);
+    self->client = zhub_client_new (config->broker, config->name, &config->bus);
+    if (self->client)
+        zhub_client_set_instance (self->client, config->instance);
     if (!self->client) {
         snprintf (err, err_size, "invalid broker endpoint %s", config->broker);
         goto fail;
@@ -297,9 +311,14 @@ s_outbox_take (const void *key, size_t key_size, const void *value, size_t value
     s_outbox_batch_t *batch = arg;
     if (batch->count >= ZHUB_ACTOR_OUTBOX_BATCH)
         return ZHUB_WALK_STOP;
-    char err[128];
-    zhub_msg_t *msg =
-        zhub_msg_decode (value, value_size, &zhub_mpack_default_limits, err, sizeof err);
+    char err[128], quoted[160];
+    //  An entry is an envelope the actor put there to publish: read back
+    //  within the limits of anything stored, so whatever a broker may take
+    //  (up to ZHUB_MSG_MAX_SIZE) decodes.
+    zhub_msg_t *msg = zhub_msg_decode (value, value_size, &zhub_msg_stored_limits, err, sizeof err);
+    if (!msg)
+        zhub_error ("outbox_undecodable", "size=%zu reason=%s", value_size,
+                    zhub_log_quote (err, quoted, sizeof quoted));
     if (key_size == 8) {
         //  An undecodable entry (cannot happen unless the disk lies) is
         //  kept as NULL so that it gets removed instead of blocking.

@@ -50,6 +50,10 @@
 typedef struct {
     char *name;     //  process, group and store folder: "contact-sync"
     char *broker;   //  ZHUB_BROKER
+    zhub_bus_auth_t bus; //  ZHUB_BUS_SECURITY, ZHUB_BUS_CERT, ZHUB_BROKER_PUBLIC_KEY
+    //  ZHUB_INSTANCE: this replica's stable id (PROTOCOL.md 7.8); default
+    //  <host>-<8 hex of the data dir's path>, stable while both are
+    char *instance;
     char *data_dir; //  ZHUB_DATA_DIR (default ./.zhub-data)
     //  Group settings sent in the JOIN (0 / empty = the broker's defaults)
     uint32_t max_deliveries;                    //  ZHUB_MAX_DELIVERIES
@@ -181,6 +185,9 @@ typedef struct {
 //    zhub_actor_ready                           1 when joined and ready
 //    zhub_actor_http_requests_total{peer,class} outbound calls (class 2xx,
 //        3xx, 4xx, 5xx, transport) and zhub_actor_http_seconds{peer}
+//    zhub_actor_peer_last_error_status{peer}    the HTTP status of the host's
+//        and zhub_actor_peer_last_error_seconds{peer}  last failed call (4xx,
+//        5xx; 0: no answer) and its unix time; absent until one fails
 //    zhub_actor_breaker_open{peer}              1 while a paced host's circuit
 //        is open (calls held)
 //    zhub_actor_peer_budget_remaining{peer}     a paced host's rate window

@@ -37,6 +37,8 @@ main (void)
     static const zhub_actor_route_t routes[] = {
         {"tour.requested", scheduler_handle_request},
         {"tour.reminder", scheduler_handle_reminder},
+        //  our own: the WhatsApp cancellation of a booking that ended
+        {"tour.canceled", scheduler_handle_canceled},
         {"webhook.calendly.invitee.>", scheduler_handle_invitee},
         {"webhook.google.calendar.changed", scheduler_handle_google_changed},
         {"webhook.graph.updated", scheduler_handle_graph_updated},

@@ -40,7 +40,9 @@ typedef enum { SCHED_GOOGLE, SCHED_GRAPH } sched_platform_t;
 typedef enum {
     SCHED_WA_CONFIRMATION, //  the tour is booked
     SCHED_WA_REMINDER,     //  before the tour (cfg.reminders_ms)
-    SCHED_WA_LINK,         //  self-service: the Calendly link
+    SCHED_WA_LINK,         //  self-service, or a calendar down: the Calendly link
+    SCHED_WA_ALTERNATIVES, //  no agent free at the asked times: other times
+    SCHED_WA_CANCELLATION, //  a booked tour was canceled
     SCHED_WA_KINDS
 } sched_wa_kind_t;
 
@@ -54,6 +56,7 @@ typedef enum {
     SCHED_WA_LOCATION, //  the request's location
     SCHED_WA_AGENT,    //  the agent's name
     SCHED_WA_URL,      //  the calendar link, or the Calendly link
+    SCHED_WA_ALTS,     //  the alternatives: "jueves 5 de marzo, 11:00; viernes 6 de marzo, 10:00"
     SCHED_WA_FIELDS
 } sched_wa_field_t;
 
@@ -77,6 +80,10 @@ typedef struct {
     char *locale;      //  "es-MX" (default): texts, dates, templates
     sched_lang_t lang; //  from the locale: es or en
     sched_wa_template_t templates[SCHED_WA_KINDS];
+    //  The free texts of the locale, each a pattern (scheduler_whatsapp.h):
+    //  the mapping file's whatsapp.texts for the locale, else the shipped
+    //  ones of its language. Owned.
+    char *texts[SCHED_WA_KINDS];
 } sched_wa_config_t;
 
 typedef struct {
@@ -99,7 +106,12 @@ typedef struct {
     int64_t horizon_ms;   //  alternatives are sought this far after the first preference
     size_t max_alternatives;
     bool self_service;         //  Calendly scheduling link instead of a calendar event
-    char *calendly_event_type; //  event type URI (self-service)
+    char *calendly_event_type; //  event type URI (self-service, and the calendar-down fallback)
+    //  A tour request whose calendar fails by no fault of the customer's
+    //  (5xx, timeout, connection, breaker open) gets a Calendly link
+    //  instead on this delivery attempt (1 = the first; the breaker being
+    //  open falls back at once). 0 = never. Needs calendly_event_type.
+    uint32_t fallback_after;
     char *bird_channel_id;     //  WhatsApp channel for confirmations and reminders (a UUID)
     char *graph_user;          //  mailbox that asks getSchedule; default the first Graph agent
     int64_t reminders_ms[SCHED_MAX_REMINDERS]; //  before the tour (24h, 2h)
@@ -116,10 +128,12 @@ typedef struct {
 //     "business_hours":{"start":"09:00","end":"19:00","days":[1,2,3,4,5,6]},
 //     "buffer":"15m","default_duration":"45m","slot_step":"30m","horizon":"7d",
 //     "alternatives":3,"self_service":false,"calendly_event_type":"https://…",
+//     "calendly_fallback_after":2,
 //     "bird_channel_id":"…","graph_user":"…","reminders":["24h","2h"],
 //     "reconcile_every":"0",
 //     "whatsapp":{"locale":"es-MX","templates":{"reminder":{"project_id":"<uuid>",
-//                 "version":"latest","parameters":{"fecha":"when"}}}},
+//                 "version":"latest","parameters":{"fecha":"when"}}},
+//                 "texts":{"es-MX":{"reminder":"Mañana: {when}[ en {location}]"}}},
 //     "agents":[{"id":"ana","name":"Ana","email":"ana@x.mx","platform":"google",
 //                "calendar_id":"ana@x.mx","working_hours":{"start":"10:00",
 //                "end":"18:00"},"buffer":"10m"}]}
@@ -213,8 +227,15 @@ typedef struct {
     char *phone;
     char *status; //  "pending" (slot held, event not yet made), "scheduled", "canceled"
     int64_t start, end;
-    bool confirmed;          //  the WhatsApp confirmation went out
+    bool confirmed;          //  the WhatsApp confirmation (or link, or alternatives) went out
     unsigned reminders_sent; //  bit i: reminder i went out
+    char *canceled_sent;     //  id of the tour.canceled whose WhatsApp went out, or NULL
+    //  A Calendly link sent because the calendar was down: the call that
+    //  failed and how ("google freeBusy: HTTP 503"), or NULL.
+    char *fallback_reason;
+    //  status "unavailable": the start times offered instead
+    int64_t alternatives[SCHED_MAX_ALTERNATIVES];
+    size_t alternative_count;
 } sched_booking_t;
 
 char *sched_booking_encode (const sched_booking_t *b);
@@ -269,6 +290,26 @@ zhub_msg_t *sched_reminder_msg (const sched_booking_t *b, int64_t index, int64_t
 //  contact.reconcile of the reconcile timer due at due: id
 //  "reconcile-<due>", subject "reconcile", data.since RFC 3339.
 zhub_msg_t *sched_reconcile_msg (int64_t due, int64_t since, int64_t now_ms);
+
+//  tour.calendar_down: the calendar failed (b->fallback_reason) and the
+//  contact got the single-use Calendly link b->confirmation_url. Built by
+//  the catalogue's zhub_event_new: id "tour.calendar_down-<booking id>".
+//  NULL with the reason when the booking breaks the catalogue.
+zhub_msg_t *sched_calendar_down_msg (const sched_booking_t *b, const char *traceparent,
+                                     int64_t now_ms, char *reason, size_t reason_size);
+
+//  Whether a failed calendar call (its outcome's code and defer flag, see
+//  zhub_retry.h) on delivery attempt `attempt` hands the request to the
+//  Calendly fallback: only the calendar's own failures (5xx, timeout,
+//  connection, the breaker open) count, not a rate limit, a refused token
+//  or our own; the breaker open falls back at once, the others from
+//  attempt `after` on (0 = never). Pure.
+bool sched_fallback_due (uint32_t code, bool deferred, uint32_t attempt, uint32_t after);
+
+//  "google" or "graph": which calendar a failure reason names (the reasons
+//  the scheduler builds start with the call, "google freeBusy: ..."), or
+//  NULL.
+const char *sched_fallback_platform (const char *reason);
 
 //  tour.unavailable with alternatives[].
 zhub_msg_t *sched_unavailable_msg (const sched_request_t *req, const sched_config_t *cfg,

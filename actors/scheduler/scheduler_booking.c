@@ -1,9 +1,52 @@
 //  scheduler's booking execution: a tour request runs through its steps
-//  (hold, calendar event, WhatsApp confirmation) or the self-service
-//  Calendly link; tour.reminder sends its WhatsApp once (the messages
-//  themselves: scheduler_whatsapp_io.c). Each step commits before the
-//  next, so a redelivery resumes where the last one stopped.
+//  (hold, calendar event, WhatsApp confirmation), or the self-service
+//  Calendly link, or the alternatives on WhatsApp when no agent is free;
+//  a calendar that fails by no fault of the customer's hands the request
+//  to a Calendly link (when configured); tour.reminder and tour.canceled
+//  send their WhatsApp once (the messages themselves:
+//  scheduler_whatsapp_io.c). Each step commits before the next, so a
+//  redelivery resumes where the last one stopped.
 #include "scheduler_internal.h"
+
+//  sched_fallback_due (the core) reads these codes without the runtime.
+_Static_assert (ZHUB_REASON_TRANSPORT == 1001 && ZHUB_REASON_TIMEOUT == 1002,
+                "sched_fallback_due's reason codes");
+
+//  Writes b as it is now, with publish (NULL: nothing) in the same
+//  transaction. true, or false with a retry in *out.
+static bool
+s_keep_with (scheduler_t *self, const sched_booking_t *b, const zhub_msg_t *publish,
+             zhub_outcome_t *out)
+{
+    sched_save_t save = {.booking = b, .publish = publish};
+    if (sched_store_save (self->db, &save) == ZHUB_OK)
+        return true;
+    zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the booking");
+    return false;
+}
+
+static bool
+s_keep (scheduler_t *self, const sched_booking_t *b, zhub_outcome_t *out)
+{
+    return s_keep_with (self, b, NULL, out);
+}
+
+//  Sends the alternatives of an "unavailable" answer on WhatsApp once.
+static void
+s_send_alternatives (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, sched_booking_t *b,
+                     zhub_outcome_t *out)
+{
+    scheduler_t *self = ctx->state;
+    if (!b->confirmed) {
+        if (!scheduler_whatsapp_send (ctx, msg, b, SCHED_WA_ALTERNATIVES, out))
+            return;
+        b->confirmed = true;
+        if (!s_keep (self, b, out))
+            return;
+    }
+    zhub_outcome_ok (out, "unavailable");
+    snprintf (out->reason, sizeof out->reason, "alternatives=%zu", b->alternative_count);
+}
 
 //  -------------------------------------------------------------------
 //  tour.requested
@@ -30,39 +73,71 @@ s_unavailable (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sched_request
     none.booking_id = id;
     none.status = "unavailable";
     none.bird_id = req->bird_id;
+    //  what the WhatsApp answer needs, also on a redelivery
+    none.phone = req->phone;
+    none.conversation_id = req->conversation_id;
+    none.location = req->location;
+    for (size_t i = 0; i < count && i < SCHED_MAX_ALTERNATIVES; i++)
+        none.alternatives[none.alternative_count++] = alts[i].start;
     sched_save_t save = {.booking = &none, .publish = unavailable};
-    if (sched_store_save (self->db, &save) == ZHUB_OK) {
-        zhub_outcome_ok (out, "unavailable");
-        snprintf (out->reason, sizeof out->reason, "alternatives=%zu", count);
-    } else
+    if (sched_store_save (self->db, &save) == ZHUB_OK)
+        s_send_alternatives (ctx, msg, &none, out);
+    else
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
     zhub_msg_destroy (&unavailable);
 }
 
-//  Steps 2 and 3 for a held (or scheduled, unconfirmed) booking.
-//  Writes b as it is now. true, or false with a retry in *out.
+//  Whether a failed calendar step (*out) hands this request to the
+//  Calendly link: Calendly configured (an event type and a token), and
+//  sched_fallback_due on this delivery. The group's max deliveries, when
+//  set lower, wins: the last delivery falls back rather than dead-letter.
 static bool
-s_keep (scheduler_t *self, const sched_booking_t *b, zhub_outcome_t *out)
+s_fallback_now (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, const zhub_outcome_t *out)
 {
-    sched_save_t save = {.booking = b};
-    if (sched_store_save (self->db, &save) == ZHUB_OK)
-        return true;
-    zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit the booking");
-    return false;
+    scheduler_t *self = ctx->state;
+    const char *token = self->calendly_config.token;
+    uint32_t after = self->cfg.fallback_after;
+    uint32_t max = ctx->config->max_deliveries;
+    if (after && max && max < after)
+        after = max;
+    return out->rc == ZHUB_RETRY && self->cfg.calendly_event_type && token && *token
+           && sched_fallback_due (out->code, out->defer, ev->attempt, after);
 }
 
+static void s_self_service (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg,
+                            const sched_request_t *req, sched_booking_t *existing, const char *id,
+                            const char *fallback, zhub_outcome_t *out);
+
+//  The calendar failed (*out): a Calendly link instead, said in the log.
 static void
-s_finish (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, sched_booking_t *b,
+s_fallback (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, const sched_request_t *req,
+            const char *id, zhub_outcome_t *out)
+{
+    char why[sizeof out->reason], quoted[300];
+    snprintf (why, sizeof why, "%s", out->reason);
+    zhub_warn ("calendar_down", "id=%s booking=%s attempt=%u reason=%s note=\"sending a Calendly "
+               "link instead\"", ev->msg->id, id, ev->attempt,
+               zhub_log_quote (why, quoted, sizeof quoted));
+    s_self_service (ctx, ev->msg, req, NULL, id, why, out);
+}
+
+//  Steps 2 and 3 for a held (or scheduled, unconfirmed) booking.
+static void
+s_finish (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, sched_booking_t *b,
           const sched_request_t *req, zhub_outcome_t *out)
 {
     scheduler_t *self = ctx->state;
+    const zhub_msg_t *msg = ev->msg;
     if (!strcmp (b->status, "pending")) {
         if (!scheduler_create_event (ctx, msg, b, req, out)) {
-            if (out->rc == ZHUB_REJECT) {
+            bool fallback = s_fallback_now (ctx, ev, out);
+            if (out->rc == ZHUB_REJECT || fallback) {
                 //  free the slot for others
                 sched_save_t release = {.booking = b, .release = true};
                 sched_store_save (self->db, &release);
             }
+            if (fallback)
+                s_fallback (ctx, ev, req, b->booking_id, out);
             return;
         }
         s_set_str (&b->status, "scheduled");
@@ -101,10 +176,13 @@ s_finish (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, sched_booking_t *b,
 
 //  Self-service: a single-use Calendly link, sent on WhatsApp. The
 //  booking waits as "link_sent" until Calendly's invitee.created brings the
-//  time the person chose (then tour.scheduled goes out).
+//  time the person chose (then tour.scheduled goes out). With fallback
+//  (the calendar's failure) the same, and tour.calendar_down goes out with
+//  the booking that records the link as sent.
 static void
 s_self_service (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sched_request_t *req,
-                sched_booking_t *existing, const char *id, zhub_outcome_t *out)
+                sched_booking_t *existing, const char *id, const char *fallback,
+                zhub_outcome_t *out)
 {
     scheduler_t *self = ctx->state;
     sched_booking_t fresh = {0};
@@ -132,6 +210,7 @@ s_self_service (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sched_reques
             fresh.platform = zhub_strdup ("calendly");
             fresh.status = zhub_strdup ("link_sent");
             fresh.confirmation_url = sched_link_with_booking (url, id);
+            fresh.fallback_reason = fallback ? zhub_strdup (fallback) : NULL;
             if (!s_keep (self, b, out))
                 b = NULL;
         }
@@ -139,14 +218,25 @@ s_self_service (zhub_actor_ctx_t *ctx, const zhub_msg_t *msg, const sched_reques
     }
     if (b && !b->confirmed) {
         bool sent = scheduler_whatsapp_send (ctx, msg, b, SCHED_WA_LINK, out);
+        zhub_msg_t *down = NULL;
+        char reason[256];
+        if (sent && b->fallback_reason) {
+            down = sched_calendar_down_msg (b, msg->traceparent, zhub_now_ms (), reason,
+                                            sizeof reason);
+            if (!down) {
+                zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "%s", reason);
+                sent = false;
+            }
+        }
         if (sent) {
             b->confirmed = true;
-            sent = s_keep (self, b, out);
+            sent = s_keep_with (self, b, down, out);
         }
+        zhub_msg_destroy (&down);
         if (sent)
-            zhub_outcome_ok (out, "link_sent");
+            zhub_outcome_ok (out, b->fallback_reason ? "calendar_down_link_sent" : "link_sent");
     } else if (b)
-        zhub_outcome_ok (out, "link_sent");
+        zhub_outcome_ok (out, b->fallback_reason ? "calendar_down_link_sent" : "link_sent");
     sched_booking_clear (&fresh);
 }
 
@@ -173,7 +263,7 @@ scheduler_handle_request (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, z
     }
     if ((rc == ZHUB_OK && !strcmp (b.status, "link_sent"))
         || (rc == ZHUB_NOTFOUND && self->cfg.self_service)) {
-        s_self_service (ctx, msg, &req, rc == ZHUB_OK ? &b : NULL, id, out);
+        s_self_service (ctx, msg, &req, rc == ZHUB_OK ? &b : NULL, id, NULL, out);
         if (rc == ZHUB_OK)
             sched_booking_clear (&b);
         sched_request_clear (&req);
@@ -181,10 +271,12 @@ scheduler_handle_request (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, z
     }
     if (rc == ZHUB_OK) {
         //  A redelivery: resume where the last attempt stopped.
-        if (!strcmp (b.status, "unavailable") || !strcmp (b.status, "canceled"))
+        if (!strcmp (b.status, "unavailable"))
+            s_send_alternatives (ctx, msg, &b, out);
+        else if (!strcmp (b.status, "canceled"))
             zhub_outcome_ok (out, b.status);
         else
-            s_finish (ctx, msg, &b, &req, out);
+            s_finish (ctx, ev, &b, &req, out);
         sched_booking_clear (&b);
         sched_request_clear (&req);
         return;
@@ -227,8 +319,11 @@ scheduler_handle_request (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, z
     sched_busy_t busy[SCHED_MAX_AGENTS];
     memset (busy, 0, sizeof busy);
     for (int attempt = 0; attempt < 3; attempt++) {
-        if (!scheduler_availability (ctx, msg, eligible, from, to, busy, out))
+        if (!scheduler_availability (ctx, msg, eligible, from, to, busy, out)) {
+            if (s_fallback_now (ctx, ev, out))
+                s_fallback (ctx, ev, &req, id, out);
             break;
+        }
         uint64_t rr = sched_store_rr (self->db);
         sched_slot_t slot;
         if (all_past
@@ -269,7 +364,7 @@ scheduler_handle_request (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, z
             zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the booking");
             break;
         }
-        s_finish (ctx, msg, &b2, &req, out);
+        s_finish (ctx, ev, &b2, &req, out);
         sched_booking_clear (&b2);
         break;
     }

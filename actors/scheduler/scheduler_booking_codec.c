@@ -25,6 +25,14 @@ sched_booking_encode (const sched_booking_t *b)
     s_set (obj, "location", b->location);
     s_set (obj, "phone", b->phone);
     s_set (obj, "status", b->status);
+    s_set (obj, "canceled_sent", b->canceled_sent);
+    s_set (obj, "fallback_reason", b->fallback_reason);
+    if (b->alternative_count) {
+        json_t *alts = json_array ();
+        for (size_t i = 0; i < b->alternative_count && i < SCHED_MAX_ALTERNATIVES; i++)
+            json_array_append_new (alts, json_integer (b->alternatives[i]));
+        json_object_set_new (obj, "alternatives", alts);
+    }
     char *text = json_dumps (obj, JSON_COMPACT);
     json_decref (obj);
     return text;
@@ -55,6 +63,15 @@ sched_booking_decode (const char *text, size_t size, sched_booking_t *b)
     b->end = json_integer_value (json_object_get (obj, "end"));
     b->confirmed = json_is_true (json_object_get (obj, "confirmed"));
     b->reminders_sent = (unsigned)json_integer_value (json_object_get (obj, "reminders_sent"));
+    b->canceled_sent = s_dup_str (obj, "canceled_sent", NULL);
+    b->fallback_reason = s_dup_str (obj, "fallback_reason", NULL);
+    size_t i;
+    const json_t *alt;
+    json_array_foreach (json_object_get (obj, "alternatives"), i, alt)
+    {
+        if (b->alternative_count < SCHED_MAX_ALTERNATIVES && json_is_integer (alt))
+            b->alternatives[b->alternative_count++] = json_integer_value (alt);
+    }
     json_decref (obj);
     return 0;
 }
@@ -64,7 +81,8 @@ sched_booking_clear (sched_booking_t *b)
 {
     char **fields[] = {&b->booking_id,       &b->request_id, &b->bird_id,     &b->conversation_id,
                        &b->agent_id,         &b->platform,   &b->calendar_id, &b->event_id,
-                       &b->confirmation_url, &b->location,   &b->phone,       &b->status};
+                       &b->confirmation_url, &b->location,   &b->phone,       &b->status,
+                       &b->canceled_sent,    &b->fallback_reason};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         free (*fields[i]);
     memset (b, 0, sizeof *b);

@@ -66,6 +66,7 @@ sched_config_from_json (const json_t *section, sched_config_t *cfg, char *err, s
     cfg->reminders_ms[0] = 24 * 60 * S_MINUTE;
     cfg->reminders_ms[1] = 2 * 60 * S_MINUTE;
     cfg->reminder_count = 2;
+    cfg->fallback_after = 2;
     const json_t *s = section && json_is_object (section) ? section : NULL;
     const char *bad = NULL;
     cfg->time_zone = s_dup_str (s, "time_zone", "America/Mexico_City");
@@ -78,6 +79,7 @@ sched_config_from_json (const json_t *section, sched_config_t *cfg, char *err, s
     const json_t *alts = json_object_get (s, "alternatives");
     const json_t *reminders = json_object_get (s, "reminders");
     const json_t *agents = json_object_get (s, "agents");
+    const json_t *fallback = json_object_get (s, "calendly_fallback_after");
     if (s_hours (hours, &cfg->open_min, &cfg->close_min))
         bad = "business_hours (start/end as HH:MM, start before end)";
     else if (days && !json_is_array (days))
@@ -102,6 +104,10 @@ sched_config_from_json (const json_t *section, sched_config_t *cfg, char *err, s
         bad = "reminders (a list of up to 4 durations)";
     else if (agents && (!json_is_array (agents) || json_array_size (agents) > SCHED_MAX_AGENTS))
         bad = "agents (a list of up to 32)";
+    else if (fallback
+             && (!json_is_integer (fallback) || json_integer_value (fallback) < 0
+                 || json_integer_value (fallback) > 1000))
+        bad = "calendly_fallback_after (a delivery attempt, 1..1000, or 0 = never)";
     else if (cfg->self_service && !cfg->calendly_event_type)
         bad = "calendly_event_type (required with self_service)";
     //  Bird names channels by UUID (channelId is "string · uuid" in
@@ -124,6 +130,8 @@ sched_config_from_json (const json_t *section, sched_config_t *cfg, char *err, s
                 cfg->days |= 1u << json_integer_value (day);
         }
     }
+    if (!bad && fallback)
+        cfg->fallback_after = (uint32_t)json_integer_value (fallback);
     if (!bad && alts)
         cfg->max_alternatives = (size_t)json_integer_value (alts);
     if (!bad && reminders) {

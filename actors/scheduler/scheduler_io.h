@@ -71,10 +71,14 @@ void scheduler_close (zhub_actor_ctx_t *ctx);
 
 //  The route handlers, one per topic (main.c's route table):
 //
-//    tour.requested                   _request: hold, event, confirmation
-//                                     (scheduler_booking.c)
+//    tour.requested                   _request: hold, event, confirmation;
+//                                     or the alternatives; or a Calendly
+//                                     link (self-service, or the calendar
+//                                     down) (scheduler_booking.c)
 //    tour.reminder                    _reminder: the WhatsApp reminder
 //                                     (ours only: source zhub/scheduler)
+//    tour.canceled                    _canceled: the WhatsApp cancellation
+//                                     (ours only; scheduler_whatsapp_io.c)
 //    webhook.calendly.invitee.>       _invitee: a self-service booking made,
 //                                     moved or canceled (scheduler_notify.c)
 //    webhook.google.calendar.changed  _google_changed (scheduler_google_sync.c)
@@ -95,6 +99,8 @@ void scheduler_close (zhub_actor_ctx_t *ctx);
 void scheduler_handle_request (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
                                zhub_outcome_t *out);
 void scheduler_handle_reminder (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                                zhub_outcome_t *out);
+void scheduler_handle_canceled (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
                                 zhub_outcome_t *out);
 void scheduler_handle_invitee (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
                                zhub_outcome_t *out);

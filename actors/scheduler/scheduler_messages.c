@@ -3,6 +3,7 @@
 //  Calendly invitee envelope that comes back. The WhatsApp messages are in
 //  scheduler_whatsapp.c.
 #include "scheduler_core_internal.h"
+#include "zhub_catalogue.h"
 #include "zhub_events.h"
 
 #include <stdio.h>
@@ -113,6 +114,55 @@ sched_unavailable_msg (const sched_request_t *req, const sched_config_t *cfg,
     zhub_msg_set_data_json (msg, data);
     json_decref (data);
     return msg;
+}
+
+zhub_msg_t *
+sched_calendar_down_msg (const sched_booking_t *b, const char *traceparent, int64_t now_ms,
+                         char *reason, size_t reason_size)
+{
+    json_t *data = json_object ();
+    s_set (data, "booking_id", b->booking_id);
+    s_set (data, "bird_contact_id", b->bird_id);
+    s_set (data, "platform", sched_fallback_platform (b->fallback_reason));
+    s_set (data, "reason", b->fallback_reason);
+    s_set (data, "confirmation_url", b->confirmation_url);
+    s_set (data, "conversation_id", b->conversation_id);
+    s_set (data, "location", b->location);
+    char *id = zhub_sprintf (ZHUB_TOUR_CALENDAR_DOWN_TOPIC "-%s", b->booking_id);
+    char *subject = zhub_sprintf ("contact:%s", b->bird_id ? b->bird_id : "");
+    zhub_msg_t *msg = zhub_event_new (ZHUB_TOUR_CALENDAR_DOWN_TOPIC, s_cut_id (id), SCHEDULER_SOURCE,
+                                      s_cut_id (subject), now_ms, traceparent, data, reason,
+                                      reason_size);
+    free (id);
+    free (subject);
+    json_decref (data);
+    return msg;
+}
+
+//  zhub_retry.h's ZHUB_REASON_TRANSPORT and _TIMEOUT (the core does not
+//  link the runtime; scheduler_booking.c checks that they agree).
+enum { S_REASON_TRANSPORT = 1001, S_REASON_TIMEOUT = 1002 };
+
+bool
+sched_fallback_due (uint32_t code, bool deferred, uint32_t attempt, uint32_t after)
+{
+    if (!after)
+        return false;
+    if (deferred)
+        return true; //  the breaker is open: the runtime already judged the host down
+    bool theirs = (code >= 500 && code < 600) || code == S_REASON_TRANSPORT
+                  || code == S_REASON_TIMEOUT;
+    return theirs && attempt >= after;
+}
+
+const char *
+sched_fallback_platform (const char *reason)
+{
+    if (reason && !strncmp (reason, "google ", 7))
+        return "google";
+    if (reason && !strncmp (reason, "graph ", 6))
+        return "graph";
+    return NULL;
 }
 
 zhub_msg_t *

@@ -22,28 +22,30 @@ static const char *const s_months[2][12] = {
     {"January", "February", "March", "April", "May", "June", "July", "August", "September",
      "October", "November", "December"}};
 
-//  The sentences: head, then ", en <location>", ", con <agent>", ".", and
-//  " Detalles: <url>"; the link offer is "<head>[ a <location>]<tail><url>".
-typedef struct {
-    const char *head[SCHED_WA_KINDS];
-    const char *at, *with, *details, *link_at, *link_tail;
-} s_words_t;
+//  The shipped texts, per language and kind (patterns: see
+//  scheduler_whatsapp.h). The mapping file's whatsapp.texts replace them
+//  per locale.
+static const char *const s_texts[2][SCHED_WA_KINDS] = {
+    {"Tu visita está confirmada: {when}[, en {location}][, con {agent}].[ Detalles: {url}]",
+     "Recordatorio de tu visita: {when}[, en {location}][, con {agent}].[ Detalles: {url}]",
+     "Elige la hora de tu visita[ a {location}] aquí: {url}",
+     "No hay un asesor libre a la hora que pediste para tu visita[ a {location}].[ Horarios "
+     "disponibles: {alternatives}.] Responde a este mensaje con el que prefieras.",
+     "Tu visita del {when}[ a {location}] fue cancelada. Si quieres agendar otra, responde a "
+     "este mensaje."},
+    {"Your property tour is confirmed: {when}[, at {location}][, with {agent}].[ Details: {url}]",
+     "Reminder of your property tour: {when}[, at {location}][, with {agent}].[ Details: {url}]",
+     "Choose the time of your property tour[ at {location}] here: {url}",
+     "No agent is free at the time you asked for your property tour[ at {location}].[ Free "
+     "times: {alternatives}.] Reply to this message with the one you prefer.",
+     "Your property tour on {when}[ at {location}] was canceled. To book another, reply to this "
+     "message."}};
 
-static const s_words_t s_words[2] = {
-    {.head = {"Tu visita está confirmada: ", "Recordatorio de tu visita: ",
-              "Elige la hora de tu visita"},
-     .at = ", en ",
-     .with = ", con ",
-     .details = " Detalles: ",
-     .link_at = " a ",
-     .link_tail = " aquí: "},
-    {.head = {"Your property tour is confirmed: ", "Reminder of your property tour: ",
-              "Choose the time of your property tour"},
-     .at = ", at ",
-     .with = ", with ",
-     .details = " Details: ",
-     .link_at = " at ",
-     .link_tail = " here: "}};
+const char *
+sched_wa_default_text (sched_lang_t lang, sched_wa_kind_t kind)
+{
+    return kind < SCHED_WA_KINDS ? s_texts[lang == SCHED_LANG_EN][kind] : NULL;
+}
 
 size_t
 sched_format_when (const struct tm *tm, sched_lang_t lang, sched_when_part_t part, char *buf,
@@ -90,6 +92,22 @@ static const char *
 s_value (sched_wa_field_t field, const sched_booking_t *b, const sched_config_t *cfg, char *buf,
          size_t size)
 {
+    if (field == SCHED_WA_ALTS) {
+        //  "jueves 5 de marzo, 11:00; viernes 6 de marzo, 10:00"
+        size_t used = 0;
+        for (size_t i = 0; i < b->alternative_count && i < SCHED_MAX_ALTERNATIVES; i++) {
+            struct tm tm;
+            char one[80];
+            s_local (b->alternatives[i], &tm);
+            if (!sched_format_when (&tm, cfg->whatsapp.lang, SCHED_WHEN_FULL, one, sizeof one))
+                continue;
+            int n = snprintf (buf + used, size - used, "%s%s", used ? "; " : "", one);
+            if (n < 0 || (size_t)n >= size - used)
+                break; //  what does not fit whole is left out
+            used += (size_t)n;
+        }
+        return used ? buf : NULL;
+    }
     if (field <= SCHED_WA_TIME) {
         if (b->start <= 0)
             return NULL;
@@ -108,41 +126,58 @@ s_value (sched_wa_field_t field, const sched_booking_t *b, const sched_config_t 
     return agent >= 0 ? cfg->agents[agent].name : NULL;
 }
 
-//  Appends a and b (NULL: nothing) to a growing string.
-static void
-s_add (char **text, const char *a, const char *b)
+//  Renders pattern with the booking's values; in a [...] group a
+//  placeholder without a value drops the whole group. The pattern passed
+//  sched_wa_text_check. Fresh string.
+static char *
+s_render (const char *pattern, const sched_booking_t *b, const sched_config_t *cfg)
 {
-    char *joined = zhub_sprintf ("%s%s%s", *text ? *text : "", a ? a : "", b ? b : "");
-    free (*text);
-    *text = joined;
+    size_t cap = strlen (pattern) + 1, len = 0;
+    for (const char *p = pattern; *p; p++)
+        if (*p == '{')
+            cap += SCHED_WA_VALUE_MAX;
+    char *text = zhub_malloc (cap);
+    size_t group = 0; //  where the open group began in text
+    bool in_group = false, group_ok = true;
+    for (const char *p = pattern; *p; p++) {
+        if (*p == '[') {
+            in_group = true;
+            group_ok = true;
+            group = len;
+        } else if (*p == ']') {
+            if (!group_ok)
+                len = group;
+            in_group = false;
+        } else if (*p == '{') {
+            const char *close = strchr (p, '}');
+            sched_wa_field_t field;
+            char buf[SCHED_WA_VALUE_MAX];
+            const char *value = NULL;
+            if (close && !sched_wa_field_of (p + 1, (size_t)(close - p - 1), &field))
+                value = s_value (field, b, cfg, buf, sizeof buf);
+            if (value && *value) {
+                size_t n = strlen (value);
+                if (n > SCHED_WA_VALUE_MAX - 1)
+                    n = SCHED_WA_VALUE_MAX - 1;
+                memcpy (text + len, value, n);
+                len += n;
+            } else if (in_group)
+                group_ok = false;
+            p = close ? close : p + strlen (p) - 1;
+        } else
+            text[len++] = *p;
+    }
+    text[len] = 0;
+    return text;
 }
 
 char *
 sched_whatsapp_text (sched_wa_kind_t kind, const sched_booking_t *b, const sched_config_t *cfg)
 {
-    const s_words_t *w = &s_words[cfg->whatsapp.lang == SCHED_LANG_EN];
-    char when[80], scratch[8];
-    const char *place = s_value (SCHED_WA_LOCATION, b, cfg, scratch, sizeof scratch);
-    const char *url = s_value (SCHED_WA_URL, b, cfg, scratch, sizeof scratch);
-    char *text = NULL;
-    if (kind == SCHED_WA_LINK) {
-        s_add (&text, w->head[SCHED_WA_LINK], NULL);
-        if (place)
-            s_add (&text, w->link_at, place);
-        s_add (&text, w->link_tail, url);
-        return text;
-    }
-    const char *agent = s_value (SCHED_WA_AGENT, b, cfg, scratch, sizeof scratch);
-    const char *at = s_value (SCHED_WA_WHEN, b, cfg, when, sizeof when);
-    s_add (&text, w->head[kind == SCHED_WA_REMINDER], at);
-    if (place)
-        s_add (&text, w->at, place);
-    if (agent)
-        s_add (&text, w->with, agent);
-    s_add (&text, ".", NULL);
-    if (url)
-        s_add (&text, w->details, url);
-    return text;
+    const char *pattern = kind < SCHED_WA_KINDS ? cfg->whatsapp.texts[kind] : NULL;
+    if (!pattern)
+        pattern = sched_wa_default_text (cfg->whatsapp.lang, kind);
+    return s_render (pattern ? pattern : "", b, cfg);
 }
 
 json_t *
@@ -174,7 +209,7 @@ sched_whatsapp_body (sched_wa_kind_t kind, const sched_booking_t *b, const sched
     //  sent empty (WhatsApp refuses empty parameters).
     json_t *params = json_array ();
     for (size_t i = 0; i < t->param_count; i++) {
-        char buf[80];
+        char buf[SCHED_WA_VALUE_MAX];
         const char *value = s_value (t->params[i].field, b, cfg, buf, sizeof buf);
         if (value && *value)
             json_array_append_new (params, json_pack ("{s:s, s:s, s:s}", "type", "string", "key",

@@ -19,6 +19,14 @@
 //  Texts and dates are in the configured locale's language, Spanish by
 //  default, from the tables in scheduler_whatsapp.c ("jueves 5 de marzo,
 //  11:00"; "Thursday, March 5, 11:00 AM"), not from the C library's locale.
+//  Five kinds: the confirmation, each reminder, the Calendly link
+//  (self-service, or a calendar down), the alternatives when no agent is
+//  free, the cancellation. The free texts are patterns: "{when}",
+//  "{date}", "{time}", "{location}", "{agent}", "{url}", "{alternatives}"
+//  are the booking's values; a "[...]" group (not nested) is left out
+//  whole when a value in it is missing ("[, en {location}]"). Spanish and
+//  English ones are shipped; the mapping file's whatsapp.texts replaces
+//  them per locale.
 //
 //  Bird's template message: "template": {"projectId", "version", "locale",
 //  "parameters": [{"type": "string", "key", "value"}]} instead of "body"
@@ -36,21 +44,27 @@
 #define SCHED_WA_WINDOW_MARGIN_MS (10 * 60 * 1000LL)
 #define SCHED_WA_LOCALE_DEFAULT "es-MX"
 #define SCHED_WA_VERSION_DEFAULT "latest"
+#define SCHED_WA_VALUE_MAX 512  //  longest value put in a text or template variable
+#define SCHED_WA_TEXT_MAX 1024  //  longest text pattern (WhatsApp's body takes 4096)
 
-//  "confirmation", "reminder", "link".
+//  "confirmation", "reminder", "link", "alternatives", "cancellation".
 const char *sched_wa_kind_name (sched_wa_kind_t kind);
 
 //  Reads the "whatsapp" key of the scheduler section (NULL = defaults:
-//  locale es-MX, no templates). Shape, every key optional:
+//  locale es-MX, no templates, the shipped texts). Shape, every key
+//  optional:
 //    {"locale": "es-MX",
-//     "templates": {"confirmation" | "reminder" | "link":
+//     "templates": {"<kind>":
 //        {"project_id": "<uuid>", "version": "latest" | "<uuid>",
 //         "locale": "es-MX",
 //         "parameters": {"<template variable>": "when" | "date" | "time" |
-//                        "location" | "agent" | "url", ...}}}}
-//  The locale's language must be es or en (the texts we have); a template
-//  needs a project_id. Returns 0, or -1 with the offending key in err (cfg
-//  cleared).
+//                        "location" | "agent" | "url" | "alternatives", ...}}},
+//     "texts": {"<locale>": {"<kind>": "<pattern>", ...}, ...}}
+//  The locale's language must be es or en (the dates we have); a template
+//  needs a project_id; texts are for es or en locales, each a pattern that
+//  sched_wa_text_check takes. The texts used are those of the locale, else
+//  of its language ("es"), kind by kind, else the shipped ones. Returns 0,
+//  or -1 with the offending key in err (cfg cleared).
 int sched_wa_config_from_json (const json_t *section, sched_wa_config_t *cfg, char *err,
                                size_t err_size);
 void sched_wa_config_clear (sched_wa_config_t *cfg);
@@ -58,6 +72,18 @@ void sched_wa_config_clear (sched_wa_config_t *cfg);
 //  The language of a locale ("es-MX" -> es, "en" -> en). 0, or -1 for
 //  another language or a malformed locale.
 int sched_lang_of (const char *locale, sched_lang_t *lang);
+
+//  The shipped text pattern of a kind in a language.
+const char *sched_wa_default_text (sched_lang_t lang, sched_wa_kind_t kind);
+
+//  The field a placeholder names (name: len bytes, not NUL-terminated):
+//  0 with *field, or -1.
+int sched_wa_field_of (const char *name, size_t len, sched_wa_field_t *field);
+
+//  0 when pattern is a text pattern: known placeholders, groups closed and
+//  not nested, at most SCHED_WA_TEXT_MAX bytes; else -1 with what is
+//  wrong in err.
+int sched_wa_text_check (const char *pattern, char *err, size_t err_size);
 
 typedef enum { SCHED_WHEN_FULL, SCHED_WHEN_DATE, SCHED_WHEN_TIME } sched_when_part_t;
 
@@ -74,8 +100,9 @@ size_t sched_format_when (const struct tm *tm, sched_lang_t lang, sched_when_par
 //  last message stamped after now (clock skew) counts as now.
 bool sched_wa_window_open (int64_t last_inbound_ms, int64_t now_ms);
 
-//  The text of a message of this kind for the booking, in the configured
-//  language, its time in the process's time zone. Fresh string.
+//  The text of a message of this kind for the booking: the locale's
+//  pattern rendered with the booking's values, dates in the configured
+//  language and the process's time zone. Fresh string.
 char *sched_whatsapp_text (sched_wa_kind_t kind, const sched_booking_t *b,
                            const sched_config_t *cfg);
 

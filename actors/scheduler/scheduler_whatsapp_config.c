@@ -10,9 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static const char *const s_kinds[SCHED_WA_KINDS] = {"confirmation", "reminder", "link"};
-static const char *const s_fields[SCHED_WA_FIELDS] = {"when",     "date",  "time",
-                                                      "location", "agent", "url"};
+static const char *const s_kinds[SCHED_WA_KINDS] = {"confirmation", "reminder", "link",
+                                                    "alternatives", "cancellation"};
+static const char *const s_fields[SCHED_WA_FIELDS] = {"when",  "date", "time",        "location",
+                                                      "agent", "url",  "alternatives"};
 
 const char *
 sched_wa_kind_name (sched_wa_kind_t kind)
@@ -51,15 +52,59 @@ sched_lang_of (const char *locale, sched_lang_t *lang)
     return 0;
 }
 
-static int
-s_field_of (const char *name, sched_wa_field_t *field)
+int
+sched_wa_field_of (const char *name, size_t len, sched_wa_field_t *field)
 {
     for (int i = 0; name && i < SCHED_WA_FIELDS; i++)
-        if (!strcmp (name, s_fields[i])) {
+        if (strlen (s_fields[i]) == len && !strncmp (name, s_fields[i], len)) {
             *field = (sched_wa_field_t)i;
             return 0;
         }
     return -1;
+}
+
+static int
+s_field_of (const char *name, sched_wa_field_t *field)
+{
+    return name ? sched_wa_field_of (name, strlen (name), field) : -1;
+}
+
+int
+sched_wa_text_check (const char *pattern, char *err, size_t err_size)
+{
+    bool in_group = false;
+    if (!pattern || !*pattern || strlen (pattern) > SCHED_WA_TEXT_MAX) {
+        snprintf (err, err_size, "a text of 1 to %d bytes", SCHED_WA_TEXT_MAX);
+        return -1;
+    }
+    for (const char *p = pattern; *p; p++) {
+        sched_wa_field_t field;
+        const char *close = *p == '{' ? strchr (p, '}') : NULL;
+        if (*p == '[' && in_group) {
+            snprintf (err, err_size, "groups [...] do not nest");
+            return -1;
+        } else if (*p == ']' && !in_group) {
+            snprintf (err, err_size, "a ] without its [");
+            return -1;
+        } else if (*p == '}') {
+            snprintf (err, err_size, "a } without its {");
+            return -1;
+        } else if (*p == '{'
+                   && (!close || sched_wa_field_of (p + 1, (size_t)(close - p - 1), &field))) {
+            snprintf (err, err_size,
+                      "{...} names one of when, date, time, location, agent, url, alternatives");
+            return -1;
+        }
+        if (*p == '[' || *p == ']')
+            in_group = *p == '[';
+        if (close)
+            p = close;
+    }
+    if (in_group) {
+        snprintf (err, err_size, "a [ without its ]");
+        return -1;
+    }
+    return 0;
 }
 
 //  One template; where names the key for err. 0 or -1.
@@ -89,7 +134,7 @@ s_template (const json_t *obj, sched_wa_template_t *t, const char *where, char *
         bad = ".locale (a BCP 47 locale such as es-MX)";
     else if (params && !json_is_object (params))
         bad = ".parameters (an object: template variable -> when, date, time, location, "
-              "agent or url)";
+              "agent, url or alternatives)";
     else if (json_object_size (params) > SCHED_WA_MAX_PARAMS)
         bad = ".parameters (at most 8)";
     const char *key;
@@ -100,7 +145,8 @@ s_template (const json_t *obj, sched_wa_template_t *t, const char *where, char *
             break;
         sched_wa_param_t *p = &t->params[t->param_count];
         if (!*key || s_field_of (json_string_value (value), &p->field))
-            bad = ".parameters (each value one of when, date, time, location, agent, url)";
+            bad = ".parameters (each value one of when, date, time, location, agent, url, "
+                  "alternatives)";
         else {
             p->key = zhub_strdup (key);
             t->param_count++;
@@ -109,6 +155,61 @@ s_template (const json_t *obj, sched_wa_template_t *t, const char *where, char *
     if (bad) {
         snprintf (err, err_size, "scheduler config: bad whatsapp.templates.%s%s", where, bad);
         return -1;
+    }
+    return 0;
+}
+
+//  whatsapp.texts: every locale's texts checked; kept, kind by kind,
+//  the configured locale's, else its language's. 0 or -1.
+static int
+s_texts (const json_t *texts, sched_wa_config_t *cfg, char *err, size_t err_size)
+{
+    char lang[3] = {cfg->locale[0], cfg->locale[1], 0};
+    const json_t *mine = json_object_get (texts, cfg->locale);
+    const json_t *language = strcmp (lang, cfg->locale) ? json_object_get (texts, lang) : NULL;
+    const char *locale;
+    const json_t *set;
+    json_object_foreach ((json_t *)texts, locale, set)
+    {
+        sched_lang_t lang;
+        if (sched_lang_of (locale, &lang)) {
+            snprintf (err, err_size,
+                      "scheduler config: bad whatsapp.texts.%.40s (texts are for es-… or en-… "
+                      "locales, e.g. es-MX, en-US, or es / en: the languages our dates are in)",
+                      locale);
+            return -1;
+        }
+        if (!json_is_object (set)) {
+            snprintf (err, err_size,
+                      "scheduler config: bad whatsapp.texts.%.40s (an object: kind -> text)",
+                      locale);
+            return -1;
+        }
+        const char *key;
+        const json_t *value;
+        json_object_foreach ((json_t *)set, key, value)
+        {
+            int kind = 0;
+            char why[160];
+            while (kind < SCHED_WA_KINDS && strcmp (key, s_kinds[kind]))
+                kind++;
+            if (kind == SCHED_WA_KINDS) {
+                snprintf (err, err_size,
+                          "scheduler config: bad whatsapp.texts.%.40s.%.40s (the kinds are "
+                          "confirmation, reminder, link, alternatives and cancellation)",
+                          locale, key);
+                return -1;
+            }
+            if (sched_wa_text_check (json_string_value (value), why, sizeof why)) {
+                snprintf (err, err_size, "scheduler config: bad whatsapp.texts.%.40s.%s (%s)",
+                          locale, key, why);
+                return -1;
+            }
+            if (set == mine || (set == language && !json_object_get (mine, key))) {
+                free (cfg->texts[kind]);
+                cfg->texts[kind] = zhub_strdup (json_string_value (value));
+            }
+        }
     }
     return 0;
 }
@@ -128,7 +229,10 @@ sched_wa_config_from_json (const json_t *section, sched_wa_config_t *cfg, char *
     else if ((locale && !json_is_string (locale)) || sched_lang_of (cfg->locale, &cfg->lang))
         bad = "whatsapp.locale (es-… or en-…, e.g. es-MX: the languages our texts are in)";
     else if (templates && !json_is_object (templates))
-        bad = "whatsapp.templates (an object: confirmation, reminder, link)";
+        bad = "whatsapp.templates (an object: confirmation, reminder, link, alternatives, "
+              "cancellation)";
+    else if (json_object_get (s, "texts") && !json_is_object (json_object_get (s, "texts")))
+        bad = "whatsapp.texts (an object: locale -> {kind: text})";
     if (bad) {
         snprintf (err, err_size, "scheduler config: bad %s", bad);
         sched_wa_config_clear (cfg);
@@ -144,7 +248,7 @@ sched_wa_config_from_json (const json_t *section, sched_wa_config_t *cfg, char *
         if (kind == SCHED_WA_KINDS) {
             snprintf (err, err_size,
                       "scheduler config: bad whatsapp.templates.%.40s (the kinds are "
-                      "confirmation, reminder and link)",
+                      "confirmation, reminder, link, alternatives and cancellation)",
                       key);
             sched_wa_config_clear (cfg);
             return -1;
@@ -153,6 +257,10 @@ sched_wa_config_from_json (const json_t *section, sched_wa_config_t *cfg, char *
             sched_wa_config_clear (cfg);
             return -1;
         }
+    }
+    if (s_texts (json_object_get (s, "texts"), cfg, err, err_size)) {
+        sched_wa_config_clear (cfg);
+        return -1;
     }
     return 0;
 }
@@ -167,6 +275,7 @@ sched_wa_config_clear (sched_wa_config_t *cfg)
         free (t->locale);
         for (size_t i = 0; i < t->param_count; i++)
             free (t->params[i].key);
+        free (cfg->texts[k]);
     }
     free (cfg->locale);
     memset (cfg, 0, sizeof *cfg);

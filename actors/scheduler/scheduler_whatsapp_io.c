@@ -1,5 +1,7 @@
-//  scheduler's WhatsApp I/O: sends the confirmations, reminders and
-//  self-service links through Bird's channel messages, as free text only
+//  scheduler's WhatsApp I/O: sends the confirmations, reminders,
+//  Calendly links, alternatives and cancellations through Bird's channel
+//  messages (the cancellation on the scheduler's own tour.canceled, so
+//  that every way a booking ends, Calendly, Google or Graph, says it once), as free text only
 //  while the contact's 24-hour window is open and as the configured template
 //  otherwise (the decision and the bodies are scheduler_whatsapp.c's), and
 //  learns when each contact last wrote from Bird's whatsapp.inbound
@@ -57,24 +59,78 @@ void
 scheduler_whatsapp_config_log (const scheduler_t *self)
 {
     const sched_wa_config_t *wa = &self->cfg.whatsapp;
-    char missing[64] = "";
+    char missing[96] = "";
     for (int k = 0; k < SCHED_WA_KINDS; k++) {
-        //  Reminders go a day or hours ahead: mostly outside the window.
-        //  Confirmations and links follow a chat, but not always.
-        bool wanted = k == SCHED_WA_LINK       ? self->cfg.self_service
+        //  Reminders go a day or hours ahead: mostly outside the window;
+        //  so may cancellations. Confirmations, links and alternatives
+        //  follow a chat, but not always.
+        bool link = self->cfg.self_service
+                    || (self->cfg.fallback_after && self->cfg.calendly_event_type);
+        bool wanted = k == SCHED_WA_LINK       ? link
                       : k == SCHED_WA_REMINDER ? self->cfg.reminder_count > 0
                                                : true;
         if (wanted && !wa->templates[k].project_id)
             snprintf (missing + strlen (missing), sizeof missing - strlen (missing), "%s%s",
                       *missing ? "," : "", sched_wa_kind_name ((sched_wa_kind_t)k));
     }
-    zhub_info ("config", "bird_channel_id=%s whatsapp_locale=%s whatsapp_templates_missing=%s",
+    char texts[96] = "";
+    for (int k = 0; k < SCHED_WA_KINDS; k++)
+        if (wa->texts[k])
+            snprintf (texts + strlen (texts), sizeof texts - strlen (texts), "%s%s",
+                      *texts ? "," : "", sched_wa_kind_name ((sched_wa_kind_t)k));
+    zhub_info ("config",
+               "bird_channel_id=%s whatsapp_locale=%s whatsapp_templates_missing=%s "
+               "whatsapp_texts_configured=%s calendly_fallback_after=%u",
                self->cfg.bird_channel_id ? self->cfg.bird_channel_id : "unset", wa->locale,
-               *missing ? missing : "none");
+               *missing ? missing : "none", *texts ? texts : "none",
+               self->cfg.calendly_event_type && self->calendly_config.token
+                       && *self->calendly_config.token
+                   ? self->cfg.fallback_after
+                   : 0);
     if (self->cfg.bird_channel_id && *missing)
         zhub_warn ("whatsapp_templates_missing",
                    "kinds=%s note=\"outside a contact's 24-hour window these are not sent\"",
                    missing);
+}
+
+//  -------------------------------------------------------------------
+//  tour.canceled (our own): the WhatsApp cancellation, once per cancel
+
+void
+scheduler_handle_canceled (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev,
+                           zhub_outcome_t *out)
+{
+    scheduler_t *self = ctx->state;
+    const zhub_msg_t *msg = ev->msg;
+    if (!msg->source || strcmp (msg->source, SCHEDULER_SOURCE)) {
+        zhub_outcome_ok (out, "ignored");
+        return;
+    }
+    const char *id = json_string_value (json_object_get (ev->data, "booking_id"));
+    sched_booking_t b;
+    zhub_rc_t rc = id ? sched_store_booking (self->db, id, &b) : ZHUB_NOTFOUND;
+    if (rc == ZHUB_ERROR) {
+        zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the booking");
+        return;
+    }
+    if (rc == ZHUB_NOTFOUND) {
+        zhub_outcome_ok (out, "unknown_booking"); //  erased since
+        return;
+    }
+    if (strcmp (b.status, "canceled"))
+        zhub_outcome_ok (out, "not_canceled"); //  booked again since
+    else if (b.canceled_sent && !strcmp (b.canceled_sent, msg->id))
+        zhub_outcome_ok (out, "already_sent");
+    else if (scheduler_whatsapp_send (ctx, msg, &b, SCHED_WA_CANCELLATION, out)) {
+        free (b.canceled_sent);
+        b.canceled_sent = zhub_strdup (msg->id);
+        sched_save_t save = {.booking = &b};
+        if (sched_store_save (self->db, &save) == ZHUB_OK)
+            zhub_outcome_ok (out, "cancellation_sent");
+        else
+            zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot commit");
+    }
+    sched_booking_clear (&b);
 }
 
 //  -------------------------------------------------------------------

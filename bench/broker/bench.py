@@ -35,6 +35,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # survives the server process dying but not the machine; 0 = less.
 DURABILITY = {
     "zhub": (2, "LMDB commit with fdatasync before PUBACK (and before an ACK counts)"),
+    "zhub-curve": (2, "as zhub-broker; the bus with CURVE (every frame encrypted, a key per "
+                      "client): what CURVE costs is the difference (ADR 0009)"),
     "nats": (1, "write(2) to the stream file before the PubAck; fsync only every 2 min "
                 "(hard-coded in 2.9; `sync_interval`/`always` exist from 2.10.0)"),
     "redis-always": (2, "AOF write + fdatasync before the reply (appendfsync always)"),
@@ -127,20 +129,22 @@ class Servers:
             self.stop(proc)
 
 
-def c_client(binary, *argv):
+def c_client(binary, *argv, env=None):
     """Runs one of the C load clients; returns its JSON line (None for
     setup, which prints nothing)."""
-    out = subprocess.run([binary] + [str(a) for a in argv], capture_output=True, text=True)
+    out = subprocess.run([binary] + [str(a) for a in argv], capture_output=True, text=True,
+                         env=env)
     if out.returncode != 0:
         raise RuntimeError("%s %s failed (%d): %s%s" % (os.path.basename(binary), argv[0],
                                                        out.returncode, out.stderr, out.stdout))
     return json.loads(out.stdout) if out.stdout.strip() else None
 
 
-def c_load(binary, endpoint, args, pub_extra=()):
+def c_load(binary, endpoint, args, pub_extra=(), env=None):
     pub = c_client(binary, "pub", endpoint, args.publishers, args.messages, args.size,
-                   args.window, *pub_extra)
-    sub = c_client(binary, "sub", endpoint, args.consumers, pub["messages"], args.credit)
+                   args.window, *pub_extra, env=env)
+    sub = c_client(binary, "sub", endpoint, args.consumers, pub["messages"], args.credit,
+                   env=env)
     return pub, sub
 
 
@@ -183,18 +187,34 @@ def node_clients(script, url, args, tmp):
 
 def zhub_env(data, port):
     env = dict(os.environ, ZHUB_DATA_DIR=data, ZHUB_BROKER="tcp://127.0.0.1:%d" % port,
-               ZHUB_BROKER_TAP="off", ZHUB_LOG_LEVEL="info")
+               ZHUB_BROKER_TAP="off", ZHUB_LOG_LEVEL="info", ZHUB_BUS_SECURITY="plain")
     env.pop("ZHUB_BROKER_RETENTION", None)
     return env
 
 
-def run_zhub(args, servers, tmp):
+def zhub_curve(args, env, tmp):
+    """The broker's key pair and one admin key for the load clients, made
+    with `zhub keys`; env then runs everything with CURVE."""
+    zhub = os.path.join(os.path.dirname(os.path.dirname(args.broker)), "cli", "zhub")
+    secrets = os.path.join(tmp, "secrets")
+    for argv in (["keys", "new", "--broker", "--out", secrets],
+                 ["keys", "new", "bench", "--admin", "--out", secrets]):
+        subprocess.run([zhub] + argv, env=env, check=True, capture_output=True)
+    env.update({"ZHUB_BUS_SECURITY": "curve",
+                "ZHUB_BROKER_CERT": os.path.join(secrets, "broker.key_secret"),
+                "ZHUB_BUS_CERT": os.path.join(secrets, "bench.key_secret"),
+                "ZHUB_BROKER_PUBLIC_KEY": os.path.join(secrets, "broker.key")})
+
+
+def run_zhub(args, servers, tmp, curve=False):
     port = free_port()
     env = zhub_env(os.path.join(tmp, "data"), port)
+    if curve:
+        zhub_curve(args, env, tmp)
     broker = servers.start([args.broker], os.path.join(tmp, "zhub-broker.log"), env)
     wait_port(port)
     pub, sub, cpu = measured(broker, lambda: c_load(args.zhub_bench, "tcp://127.0.0.1:%d" % port,
-                                                    args, (args.subjects,)))
+                                                    args, (args.subjects,), env))
     mem = rss(broker.pid)
     servers.stop(broker)
     return pub, sub, mem, cpu
@@ -317,6 +337,9 @@ def systems(args, servers):
          "C client (zhub_bench: DEALER frames, zhub_client consumers); dedup by id; per-subject "
          "order over %d subjects per publisher" % args.subjects,
          lambda t: run_zhub(args, servers, t)),
+        ("zhub-curve", "zhub-broker, CURVE", "zhub-curve",
+         "as above, every connection CURVE with its key (czmq's zauth)",
+         lambda t: run_zhub(args, servers, t, curve=True)),
         ("nats", "NATS JetStream %s" % nats_v, "nats",
          "C client libnats %s (js_PublishAsync with Nats-Msg-Id dedup; durable pull consumer, "
          "max_ack_pending %d, fetch %d, natsMsg_Ack each); file storage, 1 replica"
@@ -397,9 +420,9 @@ def main():
     parser.add_argument("--restart-messages", type=int, default=1000000,
                         help="zhub-broker restart test: messages in the log (0: skip; "
                              "default 1000000)")
-    parser.add_argument("--only", default="zhub,nats,redis-always,redis-everysec",
+    parser.add_argument("--only", default="zhub,zhub-curve,nats,redis-always,redis-everysec",
                         help="comma-separated systems (default: "
-                             "zhub,nats,redis-always,redis-everysec)")
+                             "zhub,zhub-curve,nats,redis-always,redis-everysec)")
     parser.add_argument("--node", action="store_true",
                         help="add JetStream and Redis driven by the Node.js clients, as a "
                              "labelled extra (needs node and npm)")

@@ -18,6 +18,10 @@
 #include <unistd.h>
 #include <zmq.h>
 
+//  How every connection of this run authenticates (ZHUB_BUS_SECURITY and
+//  the key files, read once in main): the same for publishers and consumers.
+static zhub_bus_auth_t s_auth;
+
 static const char *s_usage =
     "usage: zhub_bench pub ENDPOINT PUBLISHERS COUNT SIZE WINDOW [SUBJECTS]\n"
     "       zhub_bench sub ENDPOINT CONSUMERS COUNT CREDIT\n";
@@ -67,6 +71,7 @@ s_publisher (void *arg)
     zmq_setsockopt (sock, ZMQ_ROUTING_ID, id, strlen (id));
     int timeout_ms = 10000;
     zmq_setsockopt (sock, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
+    zhub_bus_auth_apply (&s_auth, sock);
     zmq_connect (sock, p->endpoint);
     //  data {"pad": "xxx..."}: the same SIZE-byte payload in every message,
     //  as the other clients send one buffer
@@ -143,7 +148,7 @@ s_consumer (void *arg)
     s_sub_t *c = arg;
     char name[64];
     snprintf (name, sizeof name, "bench-sub-%d", c->index);
-    zhub_client_t *client = zhub_client_new (c->endpoint, name);
+    zhub_client_t *client = zhub_client_new (c->endpoint, name, &s_auth);
     const char *topics[] = {"bench.>"};
     zhub_join_t join = {.group = "bench",
                         .topics = topics,
@@ -195,8 +200,14 @@ int
 main (int argc, char **argv)
 {
     bench_args_t a;
+    char err[600];
     if (bench_args_parse (&a, argc, argv, s_usage))
         return 2;
+    const char *endpoints[] = {a.endpoint};
+    if (zhub_bus_auth_load (&s_auth, endpoints, 1, err, sizeof err)) {
+        fprintf (stderr, "zhub_bench: %s\n", err);
+        return 2;
+    }
     int n = a.clients;
     if (!strcmp (a.mode, "pub")) {
         void *ctx = zmq_ctx_new ();

@@ -402,3 +402,42 @@ def test_a_broker_that_does_not_speak_version_1_is_reported(fake_broker):
             c.ping(30.0)                              # at once, not at the deadline
         with pytest.raises(zhub.VersionRefused):
             c.publish(env("v-1"))
+
+
+def test_curve_a_known_key_publishes_a_stranger_gets_nowhere_plain_stays_local(hub, tmp_path):
+    """CURVE (PROTOCOL.md 16) from the Python client: with a key of the
+    allow-list it publishes and consumes as with plain; a key the broker
+    does not know never gets a connection; plain is refused for an endpoint
+    that is not on this machine, and curve without a key is refused too."""
+    import os
+    import subprocess
+    from harness import BINARIES
+    secrets, allow = str(tmp_path / "secrets"), str(tmp_path / "allow")
+    for argv in (["keys", "new", "--broker", "--out", secrets],
+                 ["keys", "new", "agent", "--publish", "agent.>", "--consume", "agent.>",
+                  "--keys", allow, "--out", secrets]):
+        subprocess.run([BINARIES["zhub"]] + argv, env=hub.env, check=True, capture_output=True)
+    hub.start("broker", extra_env={"ZHUB_BUS_SECURITY": "curve", "ZHUB_BUS_KEYS": allow,
+                                   "ZHUB_BROKER_CERT": os.path.join(secrets, "broker.key_secret")})
+    broker_key = os.path.join(secrets, "broker.key")
+    curve = zhub.Curve.load(os.path.join(secrets, "agent.key_secret"), broker_key)
+    with zhub.Client(hub.env["ZHUB_BROKER"], "agent", curve=curve, instance="host-a") as c:
+        c.join("agent", ["agent.>"])
+        ack = c.publish(Envelope(id="a-1", type="agent.note", source="pytest"))
+        assert ack.offset == 1
+        d = c.receive(timeout=5)
+        assert d.envelope.id == "a-1"
+        d.ack()
+        with pytest.raises(Rejected) as refused:
+            c.publish(Envelope(id="a-2", type="contact.synced", source="pytest"))
+        assert refused.value.code == 403
+    public, secret = zmq.curve_keypair()
+    stranger = zhub.Curve(public.decode(), secret.decode(), curve.server)
+    with zhub.Client(hub.env["ZHUB_BROKER"], "stranger", curve=stranger) as c:
+        with pytest.raises(NotConfirmed):
+            c.publish(Envelope(id="s-1", type="agent.note", source="pytest"), timeout=2)
+    with pytest.raises(ValueError, match="only for endpoints on this machine"):
+        zhub.Client("tcp://10.0.0.7:7450", "remote", curve=False)
+    env = {"ZHUB_BUS_SECURITY": "curve"}
+    with pytest.raises(ValueError, match="ZHUB_BUS_CERT is not set"):
+        zhub.security.from_env([hub.env["ZHUB_BROKER"]], env)

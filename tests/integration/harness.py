@@ -199,6 +199,9 @@ class Hub:
             "ZHUB_BIRD_API_KEY": "test-bird-key",
             "ZHUB_BIRD_WORKSPACE_ID": self.WORKSPACE,
             "ZHUB_LOG_LEVEL": "debug",
+            # every endpoint of a test is on loopback: plain, said explicitly
+            # (CURVE is the default; tests/integration/test_bus_access.py)
+            "ZHUB_BUS_SECURITY": "plain",
         })
 
     @property

@@ -5,6 +5,7 @@ read it. contact-sync stands for every actor: the listener and the figures
 are the runtime's."""
 import json
 import subprocess
+import time
 import urllib.error
 import urllib.request
 
@@ -92,6 +93,7 @@ def test_readyz_says_why_until_ready_then_metrics_follow_the_work(hub):
 
 
 def test_a_peer_answering_503_shows_as_5xx_calls_and_retries(hub):
+    before = time.time()
     proc, admin = start(hub)
     status, _ = http("POST", hub.peers["hubspot"] + "/__peer/faults",
                      {"status": 503, "count": 2, "path_prefix": "/crm/v3/objects/contacts"})
@@ -105,6 +107,9 @@ def test_a_peer_answering_503_shows_as_5xx_calls_and_retries(hub):
                                       outcome="deferred") >= 1 else None)(
         get(admin + "/metrics")[1]), timeout=20, what="the 503 counted")
     assert "zhub_actor_http_seconds_bucket" in metrics
+    # the last failure by host: its status and when (the console shows both)
+    assert series(metrics, "zhub_actor_peer_last_error_status", peer="127.0.0.1") == 503
+    assert series(metrics, "zhub_actor_peer_last_error_seconds", peer="127.0.0.1") >= before - 1
 
 
 def test_an_open_circuit_shows_until_the_peer_answers_again(hub):

@@ -62,8 +62,10 @@ BIRD_AUTH = {"Authorization": "AccessKey test-bird-key"}
 HUBSPOT_AUTH = {"Authorization": "Bearer test-hubspot-token"}
 
 
-# These tests follow one change to one call: HubSpot writes are not
-# batched (contact-sync batches by default; test_contact_sync_batch.py).
+# contact-sync runs as deployed: its HubSpot writes wait up to the batch
+# window (200 ms) to share a call. The tests of a message in flight while
+# contact-sync stops turn batching off, so that the write is made while the
+# message is handled (UNBATCHED).
 UNBATCHED = {"ZHUB_HUBSPOT_BATCH_WINDOW": "0"}
 
 
@@ -74,7 +76,7 @@ def start_stack(hub, **contact_sync_env):
     hub.start_peer("bird")
     hub.start("broker")
     hub.start("gateway")
-    return hub.start("contact-sync", extra_env=dict(UNBATCHED, **contact_sync_env))
+    return hub.start("contact-sync", extra_env=contact_sync_env)
 
 
 def seed_bird_contact(hub, name, phone, email=None):
@@ -137,6 +139,11 @@ def handled_lines(proc, outcome=None):
     return lines
 
 
+def flush_lines(proc):
+    """The batch flushes' log lines (one per flush)."""
+    return [l for l in proc.log_text().splitlines() if "event=batch_flushed" in l]
+
+
 # ----------------------------------------------------------------- tests
 
 def test_bird_webhook_creates_hubspot_contact(hub):
@@ -165,13 +172,17 @@ def test_bird_webhook_creates_hubspot_contact(hub):
     assert upserts[0]["body"]["inputs"][0]["idProperty"] == "bird_contact_id"
     assert upserts[0]["body"]["inputs"][0]["id"] == bird_id
 
-    line = wait_until(lambda: handled_lines(sync, "synced"), what="the synced log line")[0]
+    # The message is done once its write is queued for the batch; the
+    # flush that sends it says what became of it.
+    line = wait_until(lambda: handled_lines(sync, "queued"), what="the handled log line")[0]
     assert "topic=webhook.bird.whatsapp.inbound" in line
     assert re.search(r"\bid=\S+", line) and re.search(r"\bms=\d+", line)
+    flushed = wait_until(lambda: flush_lines(sync), what="the flush's log line")
+    assert "count=1 synced=1 refused=0 deferred=0" in flushed[0], flushed
     assert "test-hubspot-token" not in sync.log_text()
     assert "test-bird-key" not in sync.log_text()
 
-    synced = bus_messages(hub, "contact.synced")
+    synced = wait_until(lambda: bus_messages(hub, "contact.synced"), what="contact.synced")
     assert len(synced) == 1
     event = synced[0]
     assert event["source"] == "zhub/contact-sync"
@@ -266,11 +277,14 @@ def test_same_webhook_three_times_changes_peer_once(hub):
         status, _ = post_bird_webhook(hub, message, request_id="bird-req-3x")
         assert 200 <= status < 300
 
-    wait_until(lambda: len(handled_lines(sync, "synced")) >= 2, timeout=15,
+    wait_until(lambda: len(bus_messages(hub, "contact.synced", quiet=0.2)) >= 2, timeout=15,
                what="both contacts synced")
-    time.sleep(1.5)   # room for a wrongly repeated write to show up
     # One Bird write per contact: the HubSpot contact's data for Luis; the
-    # new HubSpot id (attribute hubspot_contact_id) for Marta.
+    # new HubSpot id (attribute hubspot_contact_id) for Marta, written once
+    # contact-sync is idle.
+    wait_until(lambda: len(peer_requests(hub, "bird", "/workspaces/%s/contacts" % hub.WORKSPACE,
+                                         "PATCH")) >= 2, timeout=15, what="both Bird writes")
+    time.sleep(1.5)   # room for a wrongly repeated write to show up
     bird_writes = peer_requests(hub, "bird", "/workspaces/%s/contacts" % hub.WORKSPACE, "PATCH")
     assert len(bird_writes) == 2, bird_writes
     links = [w for w in bird_writes if w["path"].endswith("/" + bird_id)]
@@ -278,12 +292,14 @@ def test_same_webhook_three_times_changes_peer_once(hub):
     upserts = peer_requests(hub, "hubspot", "/crm/v3/objects/contacts/batch/upsert", "POST")
     assert len(upserts) == 1, upserts
     assert len(hubspot_contacts_with(hub, bird_id)) == 1
-    assert len(handled_lines(sync, "synced")) == 2
+    # Luis's message written at once (Bird), Marta's queued for the batch
+    assert len(handled_lines(sync, "synced")) == 1 and len(handled_lines(sync, "queued")) == 1
+    assert len(flush_lines(sync)) == 1
     assert len(bus_messages(hub, "contact.synced")) == 2
 
 
 def test_killed_mid_call_is_redelivered_and_applied_once(hub):
-    sync = start_stack(hub, ZHUB_ACK_DEADLINE="2s")
+    sync = start_stack(hub, ZHUB_ACK_DEADLINE="2s", **UNBATCHED)
     bird_id = seed_bird_contact(hub, "Pedro Páramo", "+5215599990000")
     # The upsert reaches HubSpot (and is applied) only after 3 s: contact-sync
     # is killed while it waits, so the call happened but no ack was sent.
@@ -310,6 +326,37 @@ def test_killed_mid_call_is_redelivered_and_applied_once(hub):
     assert len(synced) == 1 and synced[0]["data"]["hubspot_contact_id"] == contacts[0]["id"]
 
 
+def test_killed_mid_flush_sends_the_write_again_once(hub):
+    """As deployed (the batch window on), a message is acked once its write
+    is queued. contact-sync killed while the batch's upsert is in flight
+    still has the write queued: restarted, it sends it again (keyed on
+    bird_contact_id), and the contact is there once, announced once."""
+    sync = start_stack(hub)
+    bird_id = seed_bird_contact(hub, "Pedro Páramo", "+5215599990000")
+    peer_fault(hub, "hubspot", delay_ms=3000, count=1,
+               path_prefix="/crm/v3/objects/contacts/batch/upsert")
+    post_bird_webhook(hub, inbound_message(bird_id, "+5215599990000"))
+    wait_until(lambda: handled_lines(sync, "queued"), timeout=10, what="the write queued")
+    # the stand-in takes the fault when the upsert arrives: it is in flight
+    wait_until(lambda: not http("GET", hub.peers["hubspot"] + "/__peer/faults")[1]["faults"],
+               timeout=10, what="the batch's upsert in flight")
+    sync.kill9()
+    assert not flush_lines(sync)
+
+    restarted = hub.start("contact-sync")
+    wait_until(lambda: [l for l in flush_lines(restarted) if "synced=1" in l], timeout=20,
+               what="the write sent again")
+    wait_until(lambda: len(peer_requests(hub, "hubspot", "/crm/v3/objects/contacts/batch/upsert",
+                                         "POST")) == 2, timeout=10, what="both upserts logged")
+    contacts = hubspot_contacts_with(hub, bird_id)
+    assert len(contacts) == 1
+    assert contacts[0]["properties"]["firstname"] == "Pedro"
+    synced = wait_until(lambda: bus_messages(hub, "contact.synced"), what="contact.synced")
+    assert len(synced) == 1 and synced[0]["data"]["hubspot_contact_id"] == contacts[0]["id"]
+    # acked once queued: nothing was redelivered (one log file for both)
+    assert len(handled_lines(restarted)) == 1
+
+
 def test_rate_limited_hubspot_update_lands_after_retry_after(hub):
     sync = start_stack(hub)
     bird_id = seed_bird_contact(hub, "Rosa Luna", "+5215577778888")
@@ -324,8 +371,11 @@ def test_rate_limited_hubspot_update_lands_after_retry_after(hub):
     assert [u["status"] for u in upserts] == [429, 200]
     waited_ms = upserts[1]["time"] - upserts[0]["time"]
     assert waited_ms >= 1900, "Retry-After: 2 not honoured (retried after %d ms)" % waited_ms
-    retry = [l for l in handled_lines(sync) if "outcome=retry" in l]
-    assert retry and "delay_ms=2000" in retry[0] and "code=429" in retry[0]
+    # the batch kept the write for a later flush, which sent it
+    deferred = [l for l in sync.log_text().splitlines() if "event=batch_deferred" in l]
+    assert deferred and "count=1 status=429" in deferred[0], deferred
+    wait_until(lambda: [l for l in flush_lines(sync) if "synced=1" in l],
+               what="the flush that sent it")
 
 
 def test_own_write_echoed_by_hubspot_causes_no_write_back(hub):
@@ -342,6 +392,8 @@ def test_own_write_echoed_by_hubspot_causes_no_write_back(hub):
     wait_until(lambda: hubspot_contacts_with(hub, bird_id), timeout=15, what="the HubSpot contact")
     wait_until(lambda: [l for l in handled_lines(sync) if "topic=webhook.hubspot.contact" in l],
                timeout=15, what="the echoed HubSpot webhooks to be handled")
+    wait_until(lambda: peer_requests(hub, "bird", "/workspaces/%s/contacts" % hub.WORKSPACE,
+                                     "PATCH"), timeout=15, what="the link onto the Bird contact")
     time.sleep(1.0)
     deliveries = peer_state(hub, "hubspot")["webhook_deliveries"]
     assert deliveries and all(200 <= (d["status"] or 0) < 300 for d in deliveries), deliveries
@@ -388,8 +440,10 @@ def test_conversation_started_on_the_bus_creates_hubspot_contact(hub):
                           what="the HubSpot contact")
     assert contacts[0]["properties"]["email"] == "juan@example.com"
     assert contacts[0]["properties"]["lastname"] == "Preciado"
-    wait_until(lambda: [l for l in handled_lines(sync, "synced")
-                        if "topic=conversation.started" in l], what="the synced line")
+    wait_until(lambda: [l for l in handled_lines(sync, "queued")
+                        if "topic=conversation.started" in l], what="the handled line")
+    wait_until(lambda: [m for m in bus_messages(hub, "contact.synced", quiet=0.2)
+                        if m["data"]["bird_contact_id"] == bird_id], what="contact.synced")
 
 
 def test_a_message_redacted_by_an_erase_is_acked_untouched(hub):
@@ -413,7 +467,7 @@ def test_a_message_redacted_by_an_erase_is_acked_untouched(hub):
 
 
 def test_sigterm_mid_call_finishes_the_message_then_exits(hub):
-    sync = start_stack(hub)
+    sync = start_stack(hub, **UNBATCHED)
     bird_id = seed_bird_contact(hub, "Susana San Juan", "+5215534343434")
     peer_fault(hub, "hubspot", delay_ms=1500, count=1,
                path_prefix="/crm/v3/objects/contacts/batch/upsert")

@@ -80,7 +80,10 @@ def test_contact_sync_batches_hubspot_writes_without_being_told(hub):
                what="the 30 contacts in HubSpot")
     upserts = peer_requests(hub, "hubspot", UPSERT, "POST")
     sizes = [len(u["body"]["inputs"]) for u in upserts]
-    assert sum(sizes) == 30 and len(upserts) < 10, sizes
+    # how many share a call depends on how fast contact-sync reads them
+    # against its 200 ms window; that any do, and that fewer calls than
+    # contacts were made, does not
+    assert sum(sizes) == 30 and len(upserts) < 30, sizes
     assert max(sizes) > 1, sizes
     assert "hubspot_batch_window_ms=200" in sync.log_text()
 
@@ -150,3 +153,24 @@ def test_an_unbatched_write_refused_in_a_207_carries_hubspots_error(hub, tmp_pat
                       what="the dead letter")
     assert dead[0]["data"]["reason_code"] == 400
     assert "sleepy" in dead[0]["data"]["attempts"][-1]["reason"]
+
+
+def audit(hub, bird_id):
+    return zhub_json(hub, "audit", "contact", bird_id)["entries"]
+
+
+def test_a_batched_write_is_in_the_audit_trail(hub):
+    """With the batch window on (the default), the field decisions of a
+    Bird -> HubSpot write reach `zhub audit contact` once HubSpot holds the
+    write, as they do when each change is written at once."""
+    start_stack(hub)
+    contact = new_bird_contact(hub, "Ana Uno", "+5215510000001")
+    contact_webhook(hub, contact)
+    wait_until(lambda: in_hubspot(hub, contact["id"]), timeout=20, what="the contact in HubSpot")
+    entries = wait_until(lambda: [e for e in audit(hub, contact["id"])
+                                  if e["decision"] == "applied"], timeout=10,
+                         what="the applied decisions in the audit trail")
+    assert {e["field"] for e in entries} == {"name", "phone"}, entries
+    assert all(e["winner"] == "bird" and e["event_id"].startswith("bird:") for e in entries)
+    synced = bus_messages(hub, "contact.synced")
+    assert [m["data"]["bird_contact_id"] for m in synced] == [contact["id"]]

@@ -34,7 +34,6 @@ def start_stack(hub, webhooks=False, **env):
                          {"webhook_url": hub.gateway_url + "/v1/webhooks/hubspot",
                           "app_secret": hub.HUBSPOT_SECRET})
         assert status == 200
-    env.setdefault("ZHUB_HUBSPOT_BATCH_WINDOW", "0")  # one change, one call
     return hub.start("contact-sync", extra_env=env)
 
 

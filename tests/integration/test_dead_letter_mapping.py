@@ -49,12 +49,11 @@ def hubspot_contacts_of(hub, bird_id):
 def test_fixed_mapping_is_previewed_by_dry_run_then_the_replay_lands_it(hub, tmp_path):
     # The operators map the Bird attribute "budget" to a HubSpot property
     # whose values it cannot be (lifecyclestage, an enumeration): HubSpot
-    # refuses the write (400), the message is dead-lettered. (A property
-    # that does not exist at all keeps contact-sync from starting.)
+    # refuses the write (400) when the batch sends it, and contact-sync
+    # dead-letters the message that queued it. (A property that does not
+    # exist at all keeps contact-sync from starting.)
     mapping = tmp_path / "mapping.json"
     hub.env["ZHUB_MAPPING_FILE"] = write_mapping(mapping, budget_to("lifecyclestage"))
-    # one change, one call: the broker dead-letters the message itself
-    hub.env["ZHUB_HUBSPOT_BATCH_WINDOW"] = "0"
     hub.start_peer("hubspot")
     hub.start_peer("bird")
     hub.start("broker", extra_env=FAST)
@@ -81,11 +80,13 @@ def test_fixed_mapping_is_previewed_by_dry_run_then_the_replay_lands_it(hub, tmp
     assert before["preview"]["outcome"] == "write"
     assert "lifecyclestage" in [c["field"] for c in before["preview"]["changes"]]
 
-    # A candidate file can be tried before it is deployed.
+    # A candidate file can be tried before it is deployed. contact-sync
+    # knows the contact (its write was queued), but, HubSpot having refused
+    # it, not that HubSpot holds any of its values: "from" is none known.
     fixed = write_mapping(tmp_path / "fixed.json", budget_to("company"))
     [candidate] = zhub_json(hub, "dlq", "replay", "1", "--dry-run", "--mapping", fixed)
     assert candidate["preview"]["mapping"] == fixed
-    assert {"field": "company", "to": "15000"} in candidate["preview"]["changes"]
+    assert {"field": "company", "from": None, "to": "15000"} in candidate["preview"]["changes"]
     assert zhub(hub, "dlq", "replay", "1", "--mapping", fixed).returncode == 2
 
     # The operator fixes the mapping file and restarts contact-sync (it
@@ -100,8 +101,9 @@ def test_fixed_mapping_is_previewed_by_dry_run_then_the_replay_lands_it(hub, tmp
     assert "would publish replay:1:" in out
     assert "under the mapping in %s, contact-sync would write to HubSpot:" % mapping in out
     assert "POST /crm/v3/objects/contacts/batch/upsert (hubspot upsert contact)" in out
-    assert 'company: "15000"' in out and 'firstname: "Ana"' in out
-    assert 'phone: "+525512345678"' in out
+    assert 'company: (none known) -> "15000"' in out
+    assert 'firstname: (none known) -> "Ana"' in out
+    assert 'phone: (none known) -> "+525512345678"' in out
     assert "lifecyclestage" not in out.split("under the mapping", 1)[1]
     assert "(dry run: nothing was published)" in out
     [preview_row] = zhub_json(hub, "dlq", "replay", "1", "--dry-run")
@@ -109,7 +111,9 @@ def test_fixed_mapping_is_previewed_by_dry_run_then_the_replay_lands_it(hub, tmp
     assert preview["group"] == "contact-sync" and preview["outcome"] == "write"
     assert preview["call"]["method"] == "POST" and preview["call"]["api"] == "hubspot"
     assert preview["call"]["body"]["inputs"][0]["properties"]["company"] == "15000"
-    assert preview["stored"] == "none"  # the first sync never committed
+    # the refused write was withdrawn from what contact-sync stored
+    assert preview["stored"] == "found"
+    assert all(c["from"] is None for c in preview["changes"]), preview["changes"]
 
     # The dry runs changed nothing: no replay, nothing in HubSpot.
     time.sleep(0.5)
@@ -129,14 +133,14 @@ def test_fixed_mapping_is_previewed_by_dry_run_then_the_replay_lands_it(hub, tmp
     assert zhub_json(hub, "dlq", "show", "1")["replays"] == 1
     assert len(zhub_json(hub, "dlq", "list")) == 1  # it did not fail again
 
-    # Once contact-sync has committed the sync, its store knows the contact
-    # (read here read-only): another run would write nothing.
+    # Once contact-sync has committed the sync, its store knows what HubSpot
+    # holds (read here read-only): another run would write nothing.
     [again] = wait_until(
-        lambda: (lambda rows: rows if rows[0]["preview"]["stored"] == "found" else None)(
+        lambda: (lambda rows: rows if rows[0]["preview"]["outcome"] == "skip" else None)(
             zhub_json(hub, "dlq", "replay", "1", "--dry-run", "--again")),
-        10, 0.1, "contact-sync's record of the contact")
+        10, 0.1, "contact-sync's record of the synced contact")
     assert again["replay_id"].startswith("replay:2:")
-    assert again["preview"]["outcome"] == "skip", again["preview"]
+    assert again["preview"]["stored"] == "found", again["preview"]
 
 
 def dead_letter(producer, consumer, msg, code=422, reason="invalid input"):

@@ -81,7 +81,7 @@ def test_sync_actors_wait_for_their_properties_then_process_what_waited(hub):
     hub.start("broker")
     hub.start("gateway")
     hub.start("dead-letter")
-    quick = {"ZHUB_READY_RETRY": "200ms", "ZHUB_HUBSPOT_BATCH_WINDOW": "0"}
+    quick = {"ZHUB_READY_RETRY": "200ms"}
     contact_sync = hub._start("contact-sync", [BINARIES["contact-sync"]],
                               ready_text="event=not_ready", extra_env=quick)
     deal_sync = hub._start("deal-sync", [BINARIES["deal-sync"]], ready_text="event=not_ready",

@@ -55,6 +55,25 @@ def _children_of(pid):
 
 
 def test_up_runs_everything_and_stops_cleanly(tmp_path):
+    _run_up(tmp_path, [])
+
+
+def test_up_curve_runs_everything_with_a_key_per_program(tmp_path):
+    """`zhub up --curve`: the bus with CURVE keys as in production. Every
+    program gets its own key with only what it needs, and the same
+    WhatsApp message still reaches HubSpot: none of them was refused."""
+    text = _run_up(tmp_path, ["--curve"])
+    assert "security=curve" in text
+    keys = sorted(os.listdir(tmp_path / "data" / "broker" / "keys"))
+    assert keys == ["activity-log.key", "contact-sync.key", "conversation.key", "dead-letter.key",
+                    "deal-sync.key", "gateway.key", "intent.key", "scheduler.key", "zhub.key"], keys
+    secrets = tmp_path / "data" / "secrets"
+    assert oct(os.stat(secrets / "gateway.key_secret").st_mode & 0o777) == "0o600"
+    assert "event=forbidden" not in text and "event=frame_refused" not in text, \
+        [l for l in text.splitlines() if "forbidden" in l or "refused" in l][:5]
+
+
+def _run_up(tmp_path, args):
     ports = {name: free_port() for name in ("broker", "gateway", "admin")}
     base = _free_port_range(6)
     ports["hubspot"], ports["bird"] = base, base + 2
@@ -69,7 +88,7 @@ def test_up_runs_everything_and_stops_cleanly(tmp_path):
         "ZHUB_ADMIN_LISTEN": "127.0.0.1:%d" % ports["admin"],
     })
     log = open(tmp_path / "up.log", "wb")
-    up = subprocess.Popen([BINARIES["zhub"], "up", "--peer-port-base", str(base)],
+    up = subprocess.Popen([BINARIES["zhub"], "up", "--peer-port-base", str(base)] + args,
                           env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL)
     hubspot = "http://127.0.0.1:%d" % ports["hubspot"]
     bird = "http://127.0.0.1:%d" % ports["bird"]
@@ -109,6 +128,7 @@ def test_up_runs_everything_and_stops_cleanly(tmp_path):
         assert len(children) >= 5, children
         up.send_signal(signal.SIGTERM)
         assert up.wait(30) == 0
+        text = (tmp_path / "up.log").read_text()
         time.sleep(0.2)
         for pid in children:
             assert not os.path.exists("/proc/%d" % pid) or \
@@ -131,6 +151,7 @@ def test_up_runs_everything_and_stops_cleanly(tmp_path):
         log.close()
         if os.path.exists(tmp_path / "up.log"):
             print((tmp_path / "up.log").read_text()[-6000:])
+    return text
 
 
 # ------------------------------------------------- children die with it

@@ -17,6 +17,11 @@ confirmation and to consume with acks:
     tap = Tap("tcp://127.0.0.1:7451", "contact.>")   # best-effort mirror
     m = tap.recv(1.0)          # {"offset": ..., "topic": ..., "message": {...}} or None
 
+With CURVE (PROTOCOL.md 16) a client presents its key pair and checks the
+broker's: Bus(endpoint, name, curve=Curve.load(secret_cert, broker_key)),
+and the same for Tap. A replica of a consumer that must receive broadcast
+topics (PROTOCOL.md 7.8) names itself: Bus(..., instance="host-a").
+
 Operators' commands: bus.stats(), bus.group_set(group, max_deliveries=...,
 ack_deadline_ms=..., backoff_ms=[...], max_in_flight=...) and
 bus.group_reset(group, offset=N | time_ms=T).
@@ -60,11 +65,51 @@ class BusError(Exception):
     pass
 
 
+def read_cert(path):
+    """{"public": ..., "secret": ... (absent in a public file), metadata...}
+    from a czmq certificate file (zcert's ZPL text)."""
+    found = {}
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if "=" not in line or line.startswith("#"):
+                continue
+            key, value = (part.strip() for part in line.split("=", 1))
+            value = value.strip('"')
+            found[{"public-key": "public", "secret-key": "secret"}.get(key, key)] = value
+    return found
+
+
+class Curve:
+    """A client's CURVE settings: its key pair and the broker's public key
+    (all Z85 text)."""
+
+    def __init__(self, public, secret, server):
+        self.public, self.secret, self.server = public, secret, server
+
+    @classmethod
+    def load(cls, secret_cert, broker_key):
+        """From the client's secret certificate file and the broker's public
+        key (Z85) or certificate file."""
+        mine = read_cert(secret_cert)
+        server = broker_key if len(broker_key) == 40 and not os.path.exists(broker_key) \
+            else read_cert(broker_key)["public"]
+        return cls(mine["public"], mine["secret"], server)
+
+    def apply(self, sock):
+        sock.curve_serverkey = self.server.encode()
+        sock.curve_publickey = self.public.encode()
+        sock.curve_secretkey = self.secret.encode()
+
+
 class Bus:
-    def __init__(self, endpoint, name="pytest", hello=True):
+    def __init__(self, endpoint, name="pytest", hello=True, curve=None, instance=None,
+                 routing_id=None):
         self.ctx = zmq.Context()
         self.sock = self.ctx.socket(zmq.DEALER)
-        self.routing_id = "%s-%d-%s" % (name, os.getpid(), os.urandom(4).hex())
+        if curve is not None:
+            curve.apply(self.sock)
+        self.routing_id = routing_id or "%s-%d-%s" % (name, os.getpid(), os.urandom(8).hex())
         self.sock.setsockopt(zmq.ROUTING_ID, self.routing_id.encode())
         self.sock.setsockopt(zmq.IMMEDIATE, 1)
         self.sock.setsockopt(zmq.LINGER, 1000)
@@ -73,8 +118,11 @@ class Bus:
         self.seq = 0
         self.inbox = collections.deque()   # frames nobody asked for yet
         if hello:
-            self.send({"cmd": "HELLO", "v": PROTO_VERSION, "name": name})
-            self.expect(lambda f: f["cmd"] in ("WELCOME", "ERROR"), 5.0)
+            frame = {"cmd": "HELLO", "v": PROTO_VERSION, "name": name}
+            if instance is not None:
+                frame["instance"] = instance
+            self.send(frame)
+            self.welcome = self.expect(lambda f: f["cmd"] in ("WELCOME", "ERROR"), 5.0)
 
     # -- plumbing ---------------------------------------------------------
     def close(self):
@@ -221,9 +269,11 @@ class Tap:
     reader loses messages, nothing is redelivered). pattern filters further
     with the protocol's * and > wildcards."""
 
-    def __init__(self, endpoint, pattern=">"):
+    def __init__(self, endpoint, pattern=">", curve=None):
         self.ctx = zmq.Context()
         self.sock = self.ctx.socket(zmq.SUB)
+        if curve is not None:
+            curve.apply(self.sock)
         self.pattern = pattern
         prefix = pattern.split("*")[0].split(">")[0]
         self.sock.setsockopt(zmq.SUBSCRIBE, prefix.encode())

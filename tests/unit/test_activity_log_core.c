@@ -101,6 +101,43 @@ test_escalation_gives_note_and_high_task_with_owner (void)
     zhub_msg_destroy (&msg);
 }
 
+//  The scheduler could not book because the calendar was down: a note on
+//  the contact that says so, with the link the person got; no task, no
+//  meeting (nothing is booked yet).
+static void
+test_calendar_down_gives_a_note_with_the_link (void)
+{
+    zhub_msg_t *msg =
+        s_msg ("tour.calendar_down", "d1",
+               "{\"booking_id\":\"bk1\",\"platform\":\"google\",\"reason\":"
+               "\"google freeBusy: HTTP 503\",\"confirmation_url\":"
+               "\"https://calendly.com/d/x?utm_source=zhub&utm_content=bk1\",\"location\":"
+               "\"Torre Reforma\"}");
+    activity_event_t ev;
+    char reason[128];
+    CHECK (activity_parse (msg, &ev, reason, sizeof reason) == ZHUB_OK);
+    CHECK (ev.kind == ACTIVITY_EV_CALENDAR_DOWN);
+    json_t *note = activity_engagement_body (&ev, ACTIVITY_NOTE, "501", NULL, NULL);
+    CHECK (note != NULL);
+    const char *body = s_prop (note, "hs_note_body");
+    CHECK (strstr (body, "AI Agent Activity: tour.calendar_down"));
+    CHECK (strstr (body, "The calendar was down"));
+    CHECK (strstr (body, "google freeBusy: HTTP 503"));
+    CHECK (strstr (body, "https://calendly.com/d/x?utm_source=zhub&amp;utm_content=bk1"));
+    CHECK (s_assoc_type (note, 0) == 202);
+    CHECK (activity_engagement_body (&ev, ACTIVITY_TASK, "501", NULL, NULL) == NULL);
+    CHECK (activity_engagement_body (&ev, ACTIVITY_MEETING, "501", NULL, NULL) == NULL);
+    json_decref (note);
+    activity_event_clear (&ev);
+    zhub_msg_destroy (&msg);
+    //  without the link it says nothing true: refused
+    msg = s_msg ("tour.calendar_down", "d2", "{\"booking_id\":\"bk1\",\"platform\":\"google\"}");
+    CHECK (activity_parse (msg, &ev, reason, sizeof reason) == ZHUB_REJECT);
+    CHECK (strstr (reason, "confirmation_url") != NULL);
+    activity_event_clear (&ev);
+    zhub_msg_destroy (&msg);
+}
+
 static void
 test_tour_meeting_has_start_end_and_timestamp_at_start (void)
 {
@@ -254,6 +291,7 @@ main (void)
     RUN (test_conversation_round_trips_and_transcript_reads_well);
     RUN (test_transcript_stays_under_the_note_limit);
     RUN (test_retention);
+    RUN (test_calendar_down_gives_a_note_with_the_link);
     RUN (test_read_takes_its_route_s_kind_and_the_data_handed);
     TEST_EXIT ();
 }

@@ -381,7 +381,8 @@ test_forget_removes_every_record_of_the_person (void)
 {
     char dir[] = "/tmp/zhub-activity-XXXXXX";
     activity_log_t log = {.retention_ms = 0};
-    zhub_actor_spec_t spec = {.open = activity_log_open, .state = &log};
+    zhub_actor_spec_t spec = {
+        .open = activity_log_open, .close = activity_log_close, .state = &log};
     zhub_actor_config_t config;
     char err[256];
     zhub_actor_t *actor = zhub_test_actor_new (dir, ACTIVITY_LOG_GROUP, &spec, &config);

@@ -2,12 +2,11 @@
 //  in a thread of this process on a loopback port: confirmed publish,
 //  dedup, rejection, consume/ack/nack, stats, re-join after the broker
 //  restarts, and a signal interrupting recv.
-#include "broker_server.h"
 #include "zhub_client.h"
 #include "zhub_log.h"
 #include "zhub_test.h"
+#include "zhub_test_broker.h"
 
-#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <unistd.h>
@@ -15,21 +14,7 @@
 static char s_dir[64];
 static char s_endpoint[256];
 
-typedef struct {
-    broker_server_t *server;
-    pthread_t thread;
-    volatile sig_atomic_t stop;
-} s_broker_t;
-
-static void *
-s_run (void *arg)
-{
-    s_broker_t *broker = arg;
-    broker_server_run (broker->server, &broker->stop);
-    return NULL;
-}
-
-static s_broker_t *
+static zhub_test_broker_t *
 s_broker_start (const char *endpoint)
 {
     broker_config_t config;
@@ -39,32 +24,10 @@ s_broker_start (const char *endpoint)
     config.ack_deadline_ms = 2000;
     config.backoff_ms[0] = 100;
     config.backoff_count = 1;
-    //  the tap: an ephemeral port of its own, so parallel runs never collide
-    snprintf (config.tap, sizeof config.tap, "tcp://127.0.0.1:*");
-    char err[256];
-    s_broker_t *broker = zhub_calloc (1, sizeof *broker);
-    broker->server = broker_server_new (&config, err, sizeof err);
-    if (!broker->server) {
-        fprintf (stderr, "  broker: %s\n", err);
-        free (broker);
-        return NULL;
-    }
-    snprintf (s_endpoint, sizeof s_endpoint, "%s", broker_server_endpoint (broker->server));
-    pthread_create (&broker->thread, NULL, s_run, broker);
+    zhub_test_broker_t *broker = zhub_test_broker_start (&config);
+    if (broker)
+        snprintf (s_endpoint, sizeof s_endpoint, "%s", broker_server_endpoint (broker->server));
     return broker;
-}
-
-static void
-s_broker_stop (s_broker_t **broker_p)
-{
-    s_broker_t *broker = *broker_p;
-    if (!broker)
-        return;
-    broker->stop = 1;
-    pthread_join (broker->thread, NULL);
-    broker_server_destroy (&broker->server);
-    free (broker);
-    *broker_p = NULL;
 }
 
 static zhub_msg_t *
@@ -92,7 +55,7 @@ s_publish (zhub_client_t *client, const char *id, const char *type, zhub_puback_
 static void
 test_publish_is_confirmed_deduplicated_or_refused (void)
 {
-    zhub_client_t *client = zhub_client_new (s_endpoint, "producer");
+    zhub_client_t *client = zhub_client_new (s_endpoint, "producer", NULL);
     CHECK (client != NULL);
     zhub_puback_t ack = {0};
     CHECK (s_publish (client, "p-1", "client.test", &ack) == ZHUB_OK);
@@ -131,7 +94,7 @@ test_publish_is_confirmed_deduplicated_or_refused (void)
 static void
 test_publish_nested_deeper_than_30_levels_is_refused (void)
 {
-    zhub_client_t *client = zhub_client_new (s_endpoint, "deep");
+    zhub_client_t *client = zhub_client_new (s_endpoint, "deep", NULL);
     for (int arrays = 28; arrays <= 29; arrays++) {
         //  data {"x": [[...[]...]]}: the envelope is level 1, data 2, each
         //  array holding one more a level (the empty one at the end holds
@@ -162,8 +125,8 @@ test_publish_nested_deeper_than_30_levels_is_refused (void)
 static void
 test_consumer_receives_acks_and_nacks (void)
 {
-    zhub_client_t *producer = zhub_client_new (s_endpoint, "producer");
-    zhub_client_t *consumer = zhub_client_new (s_endpoint, "consumer");
+    zhub_client_t *producer = zhub_client_new (s_endpoint, "producer", NULL);
+    zhub_client_t *consumer = zhub_client_new (s_endpoint, "consumer", NULL);
     const char *topics[] = {"consume.>"};
     zhub_join_t join = {.group = "consumers", .topics = topics, .topic_count = 1, .credit = 2};
     CHECK (zhub_client_join (consumer, &join, 3000) == ZHUB_OK);
@@ -196,9 +159,9 @@ test_consumer_receives_acks_and_nacks (void)
 static void
 test_operator_sets_and_resets_a_group (void)
 {
-    zhub_client_t *producer = zhub_client_new (s_endpoint, "producer");
-    zhub_client_t *consumer = zhub_client_new (s_endpoint, "consumer");
-    zhub_client_t *admin = zhub_client_new (s_endpoint, "admin");
+    zhub_client_t *producer = zhub_client_new (s_endpoint, "producer", NULL);
+    zhub_client_t *consumer = zhub_client_new (s_endpoint, "consumer", NULL);
+    zhub_client_t *admin = zhub_client_new (s_endpoint, "admin", NULL);
     const char *topics[] = {"replay.>"};
     zhub_join_t join = {.group = "replayers", .topics = topics, .topic_count = 1, .credit = 4};
     CHECK (zhub_client_join (consumer, &join, 3000) == ZHUB_OK);
@@ -248,8 +211,8 @@ test_operator_sets_and_resets_a_group (void)
 static void
 test_destroy_hands_in_flight_deliveries_back_at_once (void)
 {
-    zhub_client_t *producer = zhub_client_new (s_endpoint, "producer");
-    zhub_client_t *first = zhub_client_new (s_endpoint, "first");
+    zhub_client_t *producer = zhub_client_new (s_endpoint, "producer", NULL);
+    zhub_client_t *first = zhub_client_new (s_endpoint, "first", NULL);
     const char *topics[] = {"handback.>"};
     zhub_join_t join = {.group = "handback", .topics = topics, .topic_count = 1};
     CHECK (zhub_client_join (first, &join, 3000) == ZHUB_OK);
@@ -259,7 +222,7 @@ test_destroy_hands_in_flight_deliveries_back_at_once (void)
     zhub_delivery_destroy (&delivery);
     zhub_client_destroy (&first); //  no ack: LEAVE hands it back
 
-    zhub_client_t *second = zhub_client_new (s_endpoint, "second");
+    zhub_client_t *second = zhub_client_new (s_endpoint, "second", NULL);
     CHECK (zhub_client_join (second, &join, 3000) == ZHUB_OK);
     int64_t started = zhub_mono_ms ();
     CHECK (zhub_client_recv (second, &delivery, 3000) == ZHUB_OK);
@@ -274,18 +237,18 @@ test_destroy_hands_in_flight_deliveries_back_at_once (void)
 }
 
 static void
-test_consumer_joins_again_after_the_broker_restarts (s_broker_t **broker)
+test_consumer_joins_again_after_the_broker_restarts (zhub_test_broker_t **broker)
 {
-    zhub_client_t *consumer = zhub_client_new (s_endpoint, "rejoiner");
+    zhub_client_t *consumer = zhub_client_new (s_endpoint, "rejoiner", NULL);
     const char *topics[] = {"restart.>"};
     zhub_join_t join = {.group = "rejoin", .topics = topics, .topic_count = 1};
     CHECK (zhub_client_join (consumer, &join, 3000) == ZHUB_OK);
     char endpoint[256];
     snprintf (endpoint, sizeof endpoint, "%s", s_endpoint);
-    s_broker_stop (broker);
+    zhub_test_broker_stop (broker);
     *broker = s_broker_start (endpoint);
     CHECK (*broker != NULL);
-    zhub_client_t *producer = zhub_client_new (s_endpoint, "producer");
+    zhub_client_t *producer = zhub_client_new (s_endpoint, "producer", NULL);
     CHECK (s_publish (producer, "after-restart", "restart.x", NULL) == ZHUB_OK);
     //  the new broker does not know the member; the client's PING/PONG
     //  notices and joins again
@@ -315,13 +278,13 @@ s_stat (zhub_client_t *client, const char *section, const char *name)
 //  came, never before; a held id is deduplicated; a later message of the
 //  same subject is not blocked behind it; too far ahead is refused.
 static void
-test_delayed_publish_is_held_until_its_time (s_broker_t **broker)
+test_delayed_publish_is_held_until_its_time (zhub_test_broker_t **broker)
 {
-    zhub_client_t *consumer = zhub_client_new (s_endpoint, "later-consumer");
+    zhub_client_t *consumer = zhub_client_new (s_endpoint, "later-consumer", NULL);
     const char *topics[] = {"later.>"};
     zhub_join_t join = {.group = "later", .topics = topics, .topic_count = 1, .credit = 4};
     CHECK (zhub_client_join (consumer, &join, 3000) == ZHUB_OK);
-    zhub_client_t *producer = zhub_client_new (s_endpoint, "later-producer");
+    zhub_client_t *producer = zhub_client_new (s_endpoint, "later-producer", NULL);
     zhub_msg_t *held = s_msg ("d-1", "later.reminder", "contact:7");
     held->deliver_at_ms = zhub_now_ms () + 3000;
     zhub_puback_t ack = {.offset = 99};
@@ -353,7 +316,7 @@ test_delayed_publish_is_held_until_its_time (s_broker_t **broker)
     //  held across a restart
     char endpoint[256];
     snprintf (endpoint, sizeof endpoint, "%s", s_endpoint);
-    s_broker_stop (broker);
+    zhub_test_broker_stop (broker);
     *broker = s_broker_start (endpoint);
     CHECK (*broker != NULL);
     CHECK (zhub_client_recv (consumer, &delivery, 15000) == ZHUB_OK);
@@ -364,7 +327,7 @@ test_delayed_publish_is_held_until_its_time (s_broker_t **broker)
         zhub_client_ack (consumer, delivery);
         zhub_delivery_destroy (&delivery);
     }
-    producer = zhub_client_new (s_endpoint, "later-producer");
+    producer = zhub_client_new (s_endpoint, "later-producer", NULL);
     CHECK (s_stat (producer, "broker", "delayed") == 0);
     //  once in the log, the id is in the dedup window like any other
     CHECK (zhub_client_publish (producer, held, 3000, &ack, err, sizeof err) == ZHUB_OK);
@@ -377,14 +340,14 @@ test_delayed_publish_is_held_until_its_time (s_broker_t **broker)
 static void
 test_publish_without_a_broker_is_a_retry (void)
 {
-    zhub_client_t *client = zhub_client_new ("tcp://127.0.0.1:1", "nobody");
+    zhub_client_t *client = zhub_client_new ("tcp://127.0.0.1:1", "nobody", NULL);
     CHECK (client != NULL);
     int64_t started = zhub_mono_ms ();
     CHECK (s_publish (client, "x", "a.b", NULL) == ZHUB_RETRY);
     CHECK (zhub_mono_ms () - started < 4000);
     CHECK (zhub_client_ping (client, 200) == ZHUB_RETRY);
     zhub_client_destroy (&client);
-    CHECK (zhub_client_new ("nonsense://here", "x") == NULL);
+    CHECK (zhub_client_new ("nonsense://here", "x", NULL) == NULL);
 }
 
 static void
@@ -408,7 +371,7 @@ test_a_signal_interrupts_recv (void)
     memset (&action, 0, sizeof action);
     action.sa_handler = s_on_signal; //  no SA_RESTART: zmq_poll returns EINTR
     sigaction (SIGUSR1, &action, NULL);
-    zhub_client_t *client = zhub_client_new (s_endpoint, "interrupted");
+    zhub_client_t *client = zhub_client_new (s_endpoint, "interrupted", NULL);
     pthread_t self = pthread_self (), helper;
     pthread_create (&helper, NULL, s_interrupt, &self);
     zhub_delivery_t *delivery = NULL;
@@ -417,15 +380,6 @@ test_a_signal_interrupts_recv (void)
     CHECK (zhub_mono_ms () - started < 5000);
     pthread_join (helper, NULL);
     zhub_client_destroy (&client);
-}
-
-static int
-s_rm (const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb;
-    (void)flag;
-    (void)ftw;
-    return remove (path);
 }
 
 int
@@ -438,7 +392,7 @@ main (void)
         perror ("mkdtemp");
         return 77;
     }
-    s_broker_t *broker = s_broker_start ("tcp://127.0.0.1:*");
+    zhub_test_broker_t *broker = s_broker_start ("tcp://127.0.0.1:*");
     if (!broker)
         return 1;
     RUN (test_publish_is_confirmed_deduplicated_or_refused);
@@ -458,7 +412,7 @@ main (void)
     zhub_test_failures += zhub_test_case_failed;
     RUN (test_publish_without_a_broker_is_a_retry);
     RUN (test_a_signal_interrupts_recv);
-    s_broker_stop (&broker);
-    nftw (s_dir, s_rm, 16, FTW_DEPTH | FTW_PHYS);
+    zhub_test_broker_stop (&broker);
+    zhub_test_rm_tree (s_dir);
     TEST_EXIT ();
 }

@@ -3,6 +3,8 @@
 #include "broker_group.h"
 #include "zhub_test.h"
 
+#include <string.h>
+
 #define NOW 1000000
 
 static int s_client_a, s_client_b; //  any distinct addresses serve as peer handles
@@ -321,6 +323,68 @@ test_map_stores_replaces_and_deletes (void)
     broker_map_destroy (&map);
 }
 
+//  Broadcast topics go to every replica's own group, and a replica's
+//  member takes nothing later than a broadcast it has not finished.
+static void
+test_broadcast_topics_go_to_each_replica_and_hold_later_work (void)
+{
+    broker_groups_t *groups = broker_groups_new (100, 500, 42);
+    char *broadcast[] = {"contact.forget", "contact.erase"};
+    broker_groups_set_broadcast (groups, broadcast, 2);
+    broker_settings_t settings = s_settings ("contact.>", 5);
+    broker_group_t *group = broker_groups_create (groups, "g", &settings, 1, NOW);
+    broker_settings_t other = s_settings ("webhook.>", 5);
+    broker_group_t *hooks = broker_groups_create (groups, "hooks", &other, 1, NOW);
+    CHECK (broker_group_takes_broadcast (group));
+    CHECK (!broker_group_takes_broadcast (hooks));
+    CHECK (broker_groups_replica (groups, hooks, "a", 1, NOW) == NULL);
+    broker_group_t *ra = broker_groups_replica (groups, group, "a", 1, NOW);
+    broker_group_t *rb = broker_groups_replica (groups, group, "b", 1, NOW);
+    CHECK (ra && rb && ra != rb);
+    CHECK_STR (ra->name, "g~a");
+    CHECK (broker_groups_replica (groups, group, "a", 1, NOW) == ra); //  one per replica
+    //  the parent leaves broadcast topics to its replicas
+    CHECK (broker_group_matches (group, "contact.synced"));
+    CHECK (!broker_group_matches (group, "contact.forget"));
+    CHECK (broker_group_matches (ra, "contact.forget"));
+    CHECK (!broker_group_matches (ra, "contact.synced"));
+    CHECK (!broker_group_matches (ra, "webhook.x"));
+
+    broker_member_t *ma = broker_groups_join (groups, group, &s_client_a, 4);
+    broker_member_t *mb = broker_groups_join (groups, group, &s_client_b, 4);
+    broker_groups_join (groups, ra, &s_client_a, 4);
+    broker_groups_join (groups, rb, &s_client_b, 4);
+    ma->barrier = ra;
+    mb->barrier = rb;
+    //  offset 1 a forget (in both replica windows), 2 an ordinary message
+    broker_entry_t *fa = broker_groups_push (groups, ra, 1, "erase:1", 0, 0, NOW);
+    broker_groups_push (groups, rb, 1, "erase:1", 0, 0, NOW);
+    ra->scan = rb->scan = 3;
+    group->scan = 3;
+    broker_groups_push (groups, group, 2, "contact:1", 0, 0, NOW);
+    broker_group_update_floor (ra);
+    broker_group_update_floor (rb);
+    broker_assignment_t out[8];
+    //  each replica gets its own copy
+    CHECK (broker_groups_dispatch (groups, ra, NOW, out, 8) == 1 && out[0].member->client == &s_client_a);
+    CHECK (broker_groups_dispatch (groups, rb, NOW, out, 8) == 1 && out[0].member->client == &s_client_b);
+    //  and nobody takes offset 2 while its own replica has the forget open
+    CHECK (broker_groups_dispatch (groups, group, NOW, out, 8) == 0);
+    //  replica a confirms: its member may go on, b's may not
+    broker_groups_ack (groups, fa);
+    broker_group_update_floor (ra);
+    CHECK (ra->floor == 3 && rb->floor == 1);
+    CHECK (group->dirty);
+    CHECK (broker_groups_dispatch (groups, group, NOW, out, 8) == 1);
+    CHECK (out[0].member->client == &s_client_a && out[0].entry->offset == 2);
+    //  leaving the group leaves its replica group too
+    broker_groups_leave (groups, group, &s_client_b);
+    CHECK (broker_group_member (rb, &s_client_b) == NULL);
+    const char *names[4];
+    CHECK (broker_groups_of (groups, &s_client_a, names, 4) == 1 && !strcmp (names[0], "g"));
+    broker_groups_destroy (&groups);
+}
+
 int
 main (void)
 {
@@ -335,5 +399,6 @@ main (void)
     RUN (test_window_is_bounded_and_floor_follows_the_first_pending_entry);
     RUN (test_patterns_and_group_names_are_validated);
     RUN (test_map_stores_replaces_and_deletes);
+    RUN (test_broadcast_topics_go_to_each_replica_and_hold_later_work);
     TEST_EXIT ();
 }

@@ -22,13 +22,20 @@ s_classified (const char *identifier, bool hubspot_id)
     return erase;
 }
 
-//  The erase as the handler reads it from contact.erase.
+//  The erase as the handler of topic's route reads it: contact.erase's,
+//  or the HubSpot route's privacy parser (called for any type, so that
+//  what it is not for shows).
 static zhub_rc_t
 s_parse (const char *topic, const char *data_text, contact_erase_t *erase)
 {
     json_t *data = s_json (data_text);
     char reason[256] = "";
-    zhub_rc_t rc = contact_sync_parse_erase (topic, data, erase, reason, sizeof reason);
+    zhub_rc_t rc = ZHUB_NOTFOUND;
+    memset (erase, 0, sizeof *erase);
+    if (contact_sync_route (topic) == CONTACT_ROUTE_ERASE)
+        rc = contact_sync_parse_erase (data, erase, reason, sizeof reason);
+    else if (contact_sync_route (topic) == CONTACT_ROUTE_HUBSPOT)
+        rc = contact_sync_parse_privacy (topic, data, erase, reason, sizeof reason);
     json_decref (data);
     if (rc == ZHUB_REJECT)
         CHECK (*reason);
@@ -160,12 +167,20 @@ test_privacy_deletion_is_an_erase (void)
     CHECK (contact_sync_parse_lifecycle ("webhook.hubspot.contact.privacyDeletion", data, &life,
                                          reason, sizeof reason)
            == ZHUB_NOTFOUND);
+
+    //  the HubSpot route's handler sends it to the erase
+    CHECK (contact_sync_hubspot_kind ("webhook.hubspot.contact.privacyDeletion", data)
+           == CONTACT_HUBSPOT_PRIVACY);
     json_decref (data);
 
     //  deletion stays a lifecycle event, not an erase
     CHECK (s_parse ("webhook.hubspot.contact.deletion",
                     "{\"subscriptionType\":\"contact.deletion\",\"objectId\":501}", &e)
            == ZHUB_NOTFOUND);
+    data = s_json ("{\"subscriptionType\":\"contact.deletion\",\"objectId\":501}");
+    CHECK (contact_sync_hubspot_kind ("webhook.hubspot.contact.deletion", data)
+           == CONTACT_HUBSPOT_LIFECYCLE);
+    json_decref (data);
     CHECK (s_parse ("webhook.hubspot.contact.privacyDeletion",
                     "{\"subscriptionType\":\"contact.privacyDeletion\"}", &e)
            == ZHUB_REJECT);

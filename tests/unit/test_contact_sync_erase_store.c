@@ -37,13 +37,12 @@ s_setup (s_fixture_t *f)
         return false;
     f->sync.queued = -1;
     //  A broker nobody listens on: zmq connects lazily, nothing is sent.
-    f->config = (zhub_actor_config_t){.name = (char *)"contact-sync",
-                                      .broker = (char *)"tcp://127.0.0.1:9",
-                                      .data_dir = f->dir};
+    f->config = (zhub_actor_config_t){
+        .name = (char *)"contact-sync", .broker = (char *)"tcp://127.0.0.1:9", .data_dir = f->dir};
     //  APIs nobody listens on: the erase paths under test make no call
     f->sync.hubspot_config = (zhub_hubspot_config_t){.base_url = "http://127.0.0.1:9"};
-    f->sync.bird_config = (zhub_bird_config_t){.base_url = "http://127.0.0.1:9",
-                                               .workspace_id = "a1405560-c8d3-4b1a-877d-3f449ad95352"};
+    f->sync.bird_config = (zhub_bird_config_t){
+        .base_url = "http://127.0.0.1:9", .workspace_id = "a1405560-c8d3-4b1a-877d-3f449ad95352"};
     f->spec = (zhub_actor_spec_t){
         .open = contact_sync_open, .close = contact_sync_close, .state = &f->sync};
     char err[256];
@@ -75,7 +74,7 @@ static zhub_rc_t
 s_put_state (zhub_txn_t *txn, const contact_sync_t *sync, const contact_state_t *state)
 {
     char *text = contact_state_encode (state);
-    zhub_rc_t rc = s_put_text (txn, sync->contacts, state->bird_id, text);
+    zhub_rc_t rc = s_put_text (txn, sync->store.contacts, state->bird_id, text);
     free (text);
     return rc;
 }
@@ -102,24 +101,24 @@ s_fill (zhub_txn_t *txn, void *arg)
         .hubspot = {.phone = (char *)"+34612345678", .email = (char *)"bo@example.com"},
         .bird = {.phone = (char *)"+34612345678", .email = (char *)"bo@example.com"}};
     if (s_put_state (txn, sync, &ana) || s_put_state (txn, sync, &bo)
-        || s_put_text (txn, sync->hubspot_ids, "501", "b-ana")
-        || s_put_text (txn, sync->hubspot_ids, "499", "b-ana")
-        || s_put_text (txn, sync->hubspot_ids, "502", "b-bo")
-        || s_put_text (txn, sync->pending, "b-ana",
+        || s_put_text (txn, sync->store.hubspot_ids, "501", "b-ana")
+        || s_put_text (txn, sync->store.hubspot_ids, "499", "b-ana")
+        || s_put_text (txn, sync->store.hubspot_ids, "502", "b-bo")
+        || s_put_text (txn, sync->store.pending, "b-ana",
                        "{\"properties\":{\"phone\":\"" ANA_PHONE "\",\"email\":\"" ANA_EMAIL
                        "\"},\"changed\":[\"phone\"],\"since\":1}")
-        || s_put_text (txn, sync->links, "b-ana", "501")
-        || s_put_text (txn, sync->audit, "b-ana|0000018f00000000|evt-1|0",
+        || s_put_text (txn, sync->store.links, "b-ana", "501")
+        || s_put_text (txn, sync->store.audit, "b-ana|0000018f00000000|evt-1|0",
                        "{\"actor\":\"contact-sync\",\"bird_contact_id\":\"b-ana\",\"decision\":"
                        "\"applied\",\"event_id\":\"evt-1\",\"field\":\"phone\",\"new\":\"" ANA_PHONE
                        "\",\"object\":\"contact\",\"time\":\"2024-05-01T10:00:00.000Z\","
                        "\"winner\":\"bird\"}")
-        || s_put_text (txn, sync->audit, "b-ana|0000018f00000001|evt-2|0",
+        || s_put_text (txn, sync->store.audit, "b-ana|0000018f00000001|evt-2|0",
                        "{\"actor\":\"contact-sync\",\"bird_contact_id\":\"b-ana\",\"decision\":"
                        "\"applied\",\"event_id\":\"evt-2\",\"field\":\"email\",\"new\":\"" ANA_EMAIL
                        "\",\"old\":\"Ana.Paz@Example.com\",\"object\":\"contact\",\"time\":"
                        "\"2024-05-01T10:00:01.000Z\",\"winner\":\"hubspot\"}")
-        || s_put_text (txn, sync->audit, "b-bo|0000018f00000002|evt-3|0",
+        || s_put_text (txn, sync->store.audit, "b-bo|0000018f00000002|evt-3|0",
                        "{\"actor\":\"contact-sync\",\"bird_contact_id\":\"b-bo\",\"decision\":"
                        "\"applied\",\"event_id\":\"evt-3\",\"field\":\"email\",\"new\":"
                        "\"bo@example.com\",\"object\":\"contact\",\"time\":"
@@ -146,14 +145,14 @@ static zhub_rc_t
 s_read_fn (zhub_txn_t *txn, void *arg)
 {
     s_read_t *r = arg;
-    r->contacts = zhub_txn_count (txn, r->sync->contacts);
-    r->hubspot_ids = zhub_txn_count (txn, r->sync->hubspot_ids);
-    r->pending = zhub_txn_count (txn, r->sync->pending);
-    r->links = zhub_txn_count (txn, r->sync->links);
-    r->audit = zhub_txn_count (txn, r->sync->audit);
+    r->contacts = zhub_txn_count (txn, r->sync->store.contacts);
+    r->hubspot_ids = zhub_txn_count (txn, r->sync->store.hubspot_ids);
+    r->pending = zhub_txn_count (txn, r->sync->store.pending);
+    r->links = zhub_txn_count (txn, r->sync->store.links);
+    r->audit = zhub_txn_count (txn, r->sync->store.audit);
     r->audit_keys = json_array ();
     r->audit_values = json_array ();
-    zhub_cursor_t *cursor = zhub_cursor_open (txn, r->sync->audit);
+    zhub_cursor_t *cursor = zhub_cursor_open (txn, r->sync->store.audit);
     const void *key, *value;
     size_t key_size, value_size;
     zhub_rc_t rc = zhub_cursor_seek (cursor, NULL, 0, &key, &key_size, &value, &value_size);
@@ -239,7 +238,10 @@ s_erase (s_fixture_t *f, const char *type, const char *id, const char *data_text
     json_decref (data);
     zhub_outcome_t out = {0};
     zhub_outcome_ok (&out, "ok");
-    zhub_test_handle (contact_sync_handle, f->ctx, msg, &out);
+    //  each route has its handler (main.c)
+    zhub_test_handle (contact_sync_route (type) == CONTACT_ROUTE_ERASE ? contact_sync_on_erase
+                                                                       : contact_sync_on_hubspot,
+                      f->ctx, msg, &out);
     zhub_msg_destroy (&msg);
     return out;
 }
@@ -419,7 +421,7 @@ s_fill_deleted (zhub_txn_t *txn, void *arg)
         .unlinked = (char *)"deleted in HubSpot",
         .bird = {.phone = (char *)"+34612345678", .email = (char *)"bo@example.com"}};
     if (s_put_state (txn, sync, &bo)
-        || s_put_text (txn, sync->audit, "b-bo|0000018f00000003|hubspot:1:2:3:502:4|0",
+        || s_put_text (txn, sync->store.audit, "b-bo|0000018f00000003|hubspot:1:2:3:502:4|0",
                        "{\"actor\":\"contact-sync\",\"bird_contact_id\":\"b-bo\",\"decision\":"
                        "\"deleted_in_hubspot\",\"event_id\":\"hubspot:1:2:3:502:4\",\"field\":"
                        "\"hubspot_contact_id\",\"old\":\"502\",\"object\":\"contact\",\"time\":"
@@ -473,9 +475,47 @@ test_privacy_deletion_after_deletion (void)
     s_teardown (&f);
 }
 
+//  The handlers read the event the runtime decoded once (ev->data), not
+//  the envelope's data again: given an event whose decoded data names Bo,
+//  the erase is Bo's, whatever the envelope still carries.
+static void
+test_handlers_read_the_decoded_event (void)
+{
+    s_fixture_t f;
+    CHECK (s_setup (&f));
+    if (!f.actor)
+        return;
+    CHECK (zhub_store_write (f.ctx->store, s_fill, &f.sync) == ZHUB_OK);
+    zhub_msg_t *msg = zhub_msg_new ();
+    zhub_msg_set (&msg->id, "erase:r-once");
+    zhub_msg_set (&msg->type, "contact.erase");
+    zhub_msg_set (&msg->subject, "erase:r-once");
+    json_t *stale = json_pack ("{s:s}", "note", "not an erase");
+    CHECK (zhub_msg_set_data_json (msg, stale) == 0);
+    json_t *data = json_pack ("{s:s, s:s}", "request", "r-once", "identifier", "b-bo");
+    zhub_actor_event_t ev = {.msg = msg, .data = data, .attempt = 1};
+    zhub_outcome_t out = {0};
+    contact_sync_on_erase (f.ctx, &ev, &out);
+    CHECK (out.rc == ZHUB_OK);
+    CHECK_STR (out.outcome, "erased");
+    s_read_t r;
+    s_read (&f, &r, false);
+    CHECK (r.contacts == 1 && r.sent_count == 2);
+    json_t *holder = NULL;
+    if (r.sent_count == 2)
+        CHECK_STR (json_string_value (s_data_get (r.sent[0], "bird_contact_id", &holder)), "b-bo");
+    json_decref (holder);
+    s_read_clear (&r);
+    json_decref (data);
+    json_decref (stale);
+    zhub_msg_destroy (&msg);
+    s_teardown (&f);
+}
+
 int
 main (void)
 {
+    RUN (test_handlers_read_the_decoded_event);
     RUN (test_erase_by_email_leaves_no_trace);
     RUN (test_erase_by_phone_digits_and_bird_id);
     RUN (test_privacy_deletion_after_deletion);

@@ -45,9 +45,8 @@ s_bird_event (contact_event_t *event, const char *phone, int64_t time_ms)
               phone);
     json_t *data = s_json (text);
     char reason[256];
-    CHECK (
-        contact_sync_parse_json ("webhook.bird.contact.updated", data, event, reason, sizeof reason)
-        == ZHUB_OK);
+    zhub_msg_t msg = {.type = (char *)"webhook.bird.contact.updated"};
+    CHECK (contact_sync_parse_bird (&msg, data, event, reason, sizeof reason) == ZHUB_OK);
     CHECK (event->complete);
     event->time_ms = time_ms;
     event->event_id = zhub_strdup ("ev-bird");
@@ -78,7 +77,7 @@ test_older_bird_change_loses_to_newer_hubspot_value (void)
     contact_plan_init (&plan);
     contact_sync_plan_event (&event, &state, &config, &plan);
     CHECK (plan.kind == CONTACT_PLAN_SKIP);
-    CHECK (plan.call.path == NULL);
+    CHECK (plan.call.op == CONTACT_OP_NONE);
     CHECK (json_array_size (plan.audit) == 1);
     CHECK_STR (s_audit_str (&plan, "field"), "phone");
     CHECK_STR (s_audit_str (&plan, "decision"), "older_than_current");
@@ -227,7 +226,9 @@ test_mapped_fields_both_ways (void)
                               .time_ms = 7000};
     contact_sync_plan_event (&change, &synced, &config, &plan);
     CHECK (plan.kind == CONTACT_PLAN_FETCH);
-    CHECK (strstr (plan.call.path, "urbanhub_property_interest") != NULL);
+    char *path = contact_sync_call_path (&plan.call);
+    CHECK (path && strstr (path, "urbanhub_property_interest") != NULL);
+    free (path);
     json_t *answer = s_json ("{\"id\":\"501\",\"properties\":{\"firstname\":\"Ana\",\"lastname\":"
                              "\"López\",\"phone\":\"+525512345678\",\"urbanhub_property_interest\":"
                              "\"Casa Roma 2\",\"ai_conversation_status\":\"active\"}}");

@@ -15,7 +15,7 @@ test_bird_message_fetches_the_contact (void)
     CHECK (zhub_msg_set_data_json (msg, sample) == 0);
     contact_event_t event;
     char reason[256];
-    CHECK (contact_sync_parse (msg, &event, reason, sizeof reason) == ZHUB_OK);
+    CHECK (s_parse_msg (msg, &event, reason, sizeof reason) == ZHUB_OK);
     CHECK (event.origin == CONTACT_FROM_BIRD);
     CHECK_STR (event.kind, "whatsapp.inbound");
     CHECK_STR (event.bird_id, BIRD_ID);
@@ -30,7 +30,7 @@ test_bird_message_fetches_the_contact (void)
     CHECK (plan.kind == CONTACT_PLAN_FETCH);
     CHECK (plan.call.api == CONTACT_API_BIRD);
     CHECK_STR (plan.call.method, "GET");
-    CHECK_STR (plan.call.path, "/contacts/" BIRD_ID);
+    CHECK_STR (s_path (&plan), "/contacts/" BIRD_ID);
     CHECK (plan.call.body == NULL);
     contact_plan_clear (&plan);
     contact_event_clear (&event);
@@ -41,12 +41,8 @@ test_bird_message_fetches_the_contact (void)
 static void
 test_bird_sample_maps_to_hubspot_upsert (void)
 {
-    json_t *sample = s_sample ("bird-message-created.json");
     contact_event_t event;
-    char reason[256];
-    CHECK (contact_sync_parse_json ("webhook.bird.whatsapp.inbound", sample, &event, reason,
-                                    sizeof reason)
-           == ZHUB_OK);
+    s_bird_sample_event (&event);
     contact_plan_t plan;
     contact_plan_init (&plan);
     json_t *answer = s_json (S_BIRD_CONTACT);
@@ -55,7 +51,7 @@ test_bird_sample_maps_to_hubspot_upsert (void)
     CHECK (plan.call.api == CONTACT_API_HUBSPOT);
     CHECK (plan.call.op == CONTACT_OP_HUBSPOT_UPSERT);
     CHECK_STR (plan.call.method, "POST");
-    CHECK_STR (plan.call.path, "/crm/v3/objects/contacts/batch/upsert");
+    CHECK_STR (s_path (&plan), "/crm/v3/objects/contacts/batch/upsert");
     CHECK (s_body_is (&plan,
                       "{\"inputs\":[{\"id\":\"" BIRD_ID "\",\"idProperty\":\"bird_contact_id\","
                       "\"properties\":{\"firstname\":\"José\",\"lastname\":\"María Pérez\","
@@ -85,16 +81,19 @@ test_bird_sample_maps_to_hubspot_upsert (void)
     zhub_msg_t *input = zhub_msg_new ();
     zhub_msg_set (&input->id, "bird-msg-404544c5");
     zhub_msg_set (&input->traceparent, "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01");
-    zhub_msg_t *synced = contact_sync_synced_msg (input, &plan, 1700000000000);
     char err[128];
+    zhub_msg_t *synced = contact_sync_synced_msg (&plan, input->id, input->id, input->traceparent,
+                                                  1700000000000, err, sizeof err);
+    CHECK (synced != NULL);
+    if (!synced)
+        return;
     CHECK (zhub_msg_validate (synced, err, sizeof err) == 0);
     CHECK_STR (synced->type, "contact.synced");
     CHECK_STR (synced->source, "zhub/contact-sync");
     CHECK_STR (synced->subject, "contact:" BIRD_ID);
     CHECK_STR (synced->traceparent, input->traceparent);
-    char id[64];
-    contact_sync_synced_id ("bird-msg-404544c5", id, sizeof id);
-    CHECK_STR (synced->id, id);
+    //  "cs-" + 32 hex of SHA-256 of the cause's id
+    CHECK_STR (synced->id, "cs-0814c0dc52b6b564139d5ffc3f1d2a10");
     json_t *data = zhub_msg_data_json (synced);
     json_t *expected =
         s_json ("{\"bird_contact_id\":\"" BIRD_ID "\",\"hubspot_contact_id\":\"501\","
@@ -110,19 +109,32 @@ test_bird_sample_maps_to_hubspot_upsert (void)
     json_decref (answer);
     contact_plan_clear (&plan);
     contact_event_clear (&event);
-    json_decref (sample);
 }
 
+//  The same cause always gives the same contact.synced id, so that a
+//  redelivery cannot publish two events; another cause another id.
 static void
 test_synced_id_is_deterministic (void)
 {
-    char a[64], b[64], c[64];
-    contact_sync_synced_id ("hubspot-62515-1-123", a, sizeof a);
-    contact_sync_synced_id ("hubspot-62515-1-123", b, sizeof b);
-    contact_sync_synced_id ("hubspot-62515-2-123", c, sizeof c);
-    CHECK_STR (a, b);
-    CHECK (strcmp (a, c) != 0);
-    CHECK (strncmp (a, "cs-", 3) == 0 && strlen (a) == 35);
+    contact_plan_t plan;
+    contact_plan_init (&plan);
+    plan.kind = CONTACT_PLAN_DONE;
+    plan.next.bird_id = zhub_strdup (BIRD_ID);
+    plan.next.hubspot_id = zhub_strdup ("123");
+    plan.direction = "hubspot_to_bird";
+    const char *causes[] = {"hubspot-62515-1-123", "hubspot-62515-1-123", "hubspot-62515-2-123"};
+    char ids[3][64];
+    for (size_t i = 0; i < 3; i++) {
+        zhub_msg_t *msg =
+            contact_sync_synced_msg (&plan, causes[i], causes[i], NULL, 1000, NULL, 0);
+        CHECK (msg != NULL);
+        snprintf (ids[i], sizeof ids[i], "%s", msg ? msg->id : "");
+        zhub_msg_destroy (&msg);
+    }
+    CHECK_STR (ids[0], ids[1]);
+    CHECK (strcmp (ids[0], ids[2]) != 0);
+    CHECK (strncmp (ids[0], "cs-", 3) == 0 && strlen (ids[0]) == 35);
+    contact_plan_clear (&plan);
 }
 
 static void
@@ -137,18 +149,16 @@ test_echo_same_values_no_call (void)
 
     //  1. Another message from the same sender: nothing new, no fetch.
     json_t *sample = s_sample ("bird-message-created.json");
-    CHECK (contact_sync_parse_json ("webhook.bird.whatsapp.inbound", sample, &event, reason,
-                                    sizeof reason)
+    CHECK (s_parse ("webhook.bird.whatsapp.inbound", sample, &event, reason, sizeof reason)
            == ZHUB_OK);
     contact_sync_plan_event (&event, &state, &s_config, &plan);
     CHECK (plan.kind == CONTACT_PLAN_SKIP);
-    CHECK (plan.call.path == NULL);
+    CHECK (plan.call.op == CONTACT_OP_NONE);
     contact_event_clear (&event);
 
     //  2. The full Bird record, unchanged (e.g. a redelivery): no write.
     json_t *answer = s_json (S_BIRD_CONTACT);
-    CHECK (contact_sync_parse_json ("webhook.bird.whatsapp.inbound", sample, &event, reason,
-                                    sizeof reason)
+    CHECK (s_parse ("webhook.bird.whatsapp.inbound", sample, &event, reason, sizeof reason)
            == ZHUB_OK);
     contact_sync_plan_fetched (&event, &state, answer, &s_config, &plan);
     CHECK (plan.kind == CONTACT_PLAN_SKIP);
@@ -159,8 +169,7 @@ test_echo_same_values_no_call (void)
     json_t *change = s_json ("{\"subscriptionType\":\"contact.propertyChange\",\"objectId\":501,"
                              "\"propertyName\":\"phone\",\"propertyValue\":\"+3511111111\","
                              "\"changeSource\":\"INTEGRATION\"}");
-    CHECK (contact_sync_parse_json ("webhook.hubspot.contact.propertyChange", change, &event,
-                                    reason, sizeof reason)
+    CHECK (s_parse ("webhook.hubspot.contact.propertyChange", change, &event, reason, sizeof reason)
            == ZHUB_OK);
     CHECK_STR (event.hubspot_id, "501");
     contact_sync_plan_event (&event, &state, &s_config, &plan);
@@ -170,12 +179,11 @@ test_echo_same_values_no_call (void)
     //  4. HubSpot's contact.creation for the record we created: it is
     //     read, and Bird already has every value -> no write to Bird.
     json_t *creation = s_json ("{\"subscriptionType\":\"contact.creation\",\"objectId\":501}");
-    CHECK (contact_sync_parse_json ("webhook.hubspot.contact.creation", creation, &event, reason,
-                                    sizeof reason)
+    CHECK (s_parse ("webhook.hubspot.contact.creation", creation, &event, reason, sizeof reason)
            == ZHUB_OK);
     contact_sync_plan_event (&event, &state, &s_config, &plan);
     CHECK (plan.kind == CONTACT_PLAN_FETCH);
-    CHECK_STR (plan.call.path,
+    CHECK_STR (s_path (&plan),
                "/crm/v3/objects/contacts/501?properties=email,phone,firstname,lastname,"
                "bird_contact_id");
     json_t *hubspot = s_json ("{\"id\":\"501\",\"properties\":{\"firstname\":\"José\","
@@ -184,7 +192,7 @@ test_echo_same_values_no_call (void)
                               "\",\"hs_object_id\":\"501\"}}");
     contact_sync_plan_fetched (&event, &state, hubspot, &s_config, &plan);
     CHECK (plan.kind == CONTACT_PLAN_SKIP);
-    CHECK (plan.call.path == NULL);
+    CHECK (plan.call.op == CONTACT_OP_NONE);
     contact_event_clear (&event);
 
     json_decref (hubspot);
@@ -402,9 +410,139 @@ test_conflict_names_the_existing_contact (void)
     json_decref (answer);
 }
 
+//  Every field a write changes is named, also when many mapped fields
+//  change at once: four built in and every mapped one HubSpot is written.
+static void
+test_every_changed_field_is_named (void)
+{
+    contact_sync_config_t config = {0};
+    contact_sync_config_defaults (&config);
+    json_t *mapping =
+        s_json ("{\"contact\":{\"fields\":[{\"bird\":\"attributes.a1\",\"hubspot\":\"a1\"},"
+                "{\"bird\":\"attributes.a2\",\"hubspot\":\"a2\"},{\"bird\":\"attributes.a3\","
+                "\"hubspot\":\"a3\"},{\"bird\":\"attributes.a4\",\"hubspot\":\"a4\"},"
+                "{\"bird\":\"attributes.a5\",\"hubspot\":\"a5\"}]}}");
+    char err[256];
+    CHECK (contact_sync_config_apply (&config, mapping, err, sizeof err) == 0);
+    json_t *data =
+        s_json ("{\"event\":\"contact.updated\",\"payload\":{\"id\":\"c-9\","
+                "\"computedDisplayName\":\"Ana López\",\"featuredIdentifiers\":["
+                "{\"key\":\"phonenumber\",\"value\":\"+34612345678\"},{\"key\":\"emailaddress\","
+                "\"value\":\"ana@example.com\"}],\"attributes\":{\"a1\":\"1\",\"a2\":\"2\","
+                "\"a3\":\"3\",\"a4\":\"4\",\"a5\":\"5\",\"property_interest\":\"Torre 4B\"}}}");
+    contact_event_t event;
+    char reason[256];
+    CHECK (s_parse ("webhook.bird.contact.updated", data, &event, reason, sizeof reason)
+           == ZHUB_OK);
+    contact_plan_t plan;
+    contact_plan_init (&plan);
+    contact_sync_plan_event (&event, NULL, &config, &plan);
+    CHECK (plan.kind == CONTACT_PLAN_WRITE);
+    static const char *const names[] = {
+        "firstname", "lastname", "phone", "email", "urbanhub_property_interest",
+        "a1",        "a2",       "a3",    "a4",    "a5"};
+    CHECK (s_changed_is (&plan, names, 10));
+    //  and contact.synced names them all
+    CHECK (json_object_size (plan.hubspot_properties) == 11); //  and bird_contact_id
+    contact_plan_clear (&plan);
+    contact_event_clear (&event);
+    json_decref (data);
+    json_decref (mapping);
+    contact_sync_config_clear (&config);
+}
+
+//  The table of contact_sync.h, row by row, and its catch-all.
+static void
+test_the_table_moves_a_plan_by_its_answer (void)
+{
+    contact_event_t event;
+    s_bird_sample_event (&event);
+    contact_plan_t plan;
+    contact_plan_init (&plan);
+    contact_sync_plan_event (&event, NULL, &s_config, &plan);
+    CHECK (plan.kind == CONTACT_PLAN_FETCH);
+    //  FETCH × CONFLICT: no row, the catch-all rejects
+    contact_sync_plan_answer (&plan, CONTACT_ANSWER_CONFLICT, NULL, &event, NULL, &s_config);
+    CHECK (plan.kind == CONTACT_PLAN_REJECT && plan.code == ZHUB_REASON_INTERNAL);
+    CHECK (strstr (plan.reason, "no step") != NULL);
+    //  FETCH × OK: the fetched record, planned
+    contact_sync_plan_event (&event, NULL, &s_config, &plan);
+    json_t *answer = s_json (S_BIRD_CONTACT);
+    contact_sync_plan_answer (&plan, CONTACT_ANSWER_OK, answer, &event, NULL, &s_config);
+    CHECK (plan.kind == CONTACT_PLAN_WRITE && plan.call.op == CONTACT_OP_HUBSPOT_UPSERT);
+    //  WRITE upsert × QUEUED: the plan waits for the batch, whole
+    contact_sync_plan_answer (&plan, CONTACT_ANSWER_QUEUED, NULL, &event, NULL, &s_config);
+    CHECK (plan.kind == CONTACT_PLAN_QUEUED && plan.hubspot_properties && plan.changed_count == 4);
+    //  WRITE upsert × CONFLICT: an update of the contact HubSpot names
+    contact_sync_plan_fetched (&event, NULL, answer, &s_config, &plan);
+    json_t *conflict = s_json ("{\"status\":\"error\",\"category\":\"CONFLICT\","
+                               "\"message\":\"Contact already exists. Existing ID: 777\"}");
+    contact_sync_plan_answer (&plan, CONTACT_ANSWER_CONFLICT, conflict, &event, NULL, &s_config);
+    CHECK (plan.kind == CONTACT_PLAN_WRITE && plan.call.op == CONTACT_OP_HUBSPOT_UPDATE);
+    CHECK_STR (s_path (&plan), "/crm/v3/objects/contacts/777");
+    //  WRITE × OK: the written record; a new HubSpot id goes onto Bird
+    json_t *written = s_json ("{\"id\":\"777\",\"properties\":{}}");
+    contact_sync_plan_answer (&plan, CONTACT_ANSWER_OK, written, &event, NULL, &s_config);
+    CHECK (plan.kind == CONTACT_PLAN_WRITE && plan.call.op == CONTACT_OP_BIRD_LINK);
+    //  WRITE Bird link × QUEUED: the tick writes it; the plan is done
+    contact_sync_plan_answer (&plan, CONTACT_ANSWER_QUEUED, NULL, &event, NULL, &s_config);
+    CHECK (plan.kind == CONTACT_PLAN_DONE);
+    CHECK_STR (plan.next.hubspot_id, "777");
+    //  a Bird write cannot wait: the catch-all
+    contact_plan_clear (&plan);
+    plan.kind = CONTACT_PLAN_WRITE;
+    plan.call.op = CONTACT_OP_BIRD_WRITE;
+    contact_sync_plan_answer (&plan, CONTACT_ANSWER_QUEUED, NULL, &event, NULL, &s_config);
+    CHECK (plan.kind == CONTACT_PLAN_REJECT);
+    json_decref (written);
+    json_decref (conflict);
+    json_decref (answer);
+    contact_plan_clear (&plan);
+    contact_event_clear (&event);
+}
+
+//  A queued write, resumed by the flush, is the WRITE the message planned:
+//  the same call and body, the changes and decisions of every event merged
+//  into it, and the same steps after.
+static void
+test_a_queued_write_resumes_as_the_write_it_was (void)
+{
+    contact_event_t event;
+    s_bird_sample_event (&event);
+    contact_plan_t planned, resumed;
+    contact_plan_init (&planned);
+    contact_plan_init (&resumed);
+    json_t *answer = s_json (S_BIRD_CONTACT);
+    contact_sync_plan_fetched (&event, NULL, answer, &s_config, &planned);
+    CHECK (planned.kind == CONTACT_PLAN_WRITE);
+    json_t *changed = json_pack ("[s, s, s, s]", "firstname", "lastname", "phone", "email");
+    contact_sync_plan_queued (&planned.next, planned.hubspot_properties, changed, planned.audit,
+                              &resumed);
+    CHECK (resumed.kind == CONTACT_PLAN_WRITE && resumed.call.op == CONTACT_OP_HUBSPOT_UPSERT);
+    CHECK (json_equal (resumed.call.body, planned.call.body));
+    CHECK (json_equal (resumed.hubspot_properties, planned.hubspot_properties));
+    CHECK (json_equal (resumed.audit, planned.audit));
+    CHECK_STR (resumed.direction, "bird_to_hubspot");
+    CHECK (s_changed_is (&resumed, planned.changed, planned.changed_count));
+    CHECK_STR (resumed.next.bird_id, BIRD_ID);
+    json_t *written =
+        s_json ("{\"status\":\"COMPLETE\",\"results\":[{\"id\":\"501\",\"new\":true}]}");
+    contact_sync_plan_answer (&resumed, CONTACT_ANSWER_OK, written, &event, NULL, &s_config);
+    CHECK (resumed.kind == CONTACT_PLAN_WRITE && resumed.call.op == CONTACT_OP_BIRD_LINK);
+    json_decref (written);
+    json_decref (changed);
+    json_decref (answer);
+    contact_plan_clear (&planned);
+    contact_plan_clear (&resumed);
+    contact_event_clear (&event);
+}
+
 int
 main (void)
 {
+    RUN (test_the_table_moves_a_plan_by_its_answer);
+    RUN (test_a_queued_write_resumes_as_the_write_it_was);
+    RUN (test_every_changed_field_is_named);
     RUN (test_bird_message_fetches_the_contact);
     RUN (test_bird_sample_maps_to_hubspot_upsert);
     RUN (test_synced_id_is_deterministic);

@@ -15,7 +15,7 @@ test_hubspot_change_plans_bird_upsert (void)
     CHECK (zhub_msg_set_data_json (msg, json_array_get (batch, 0)) == 0);
     contact_event_t event;
     char reason[256];
-    CHECK (contact_sync_parse (msg, &event, reason, sizeof reason) == ZHUB_OK);
+    CHECK (s_parse_msg (msg, &event, reason, sizeof reason) == ZHUB_OK);
     CHECK (event.origin == CONTACT_FROM_HUBSPOT);
     CHECK_STR (event.hubspot_id, "123");
     contact_plan_t plan;
@@ -24,7 +24,7 @@ test_hubspot_change_plans_bird_upsert (void)
     CHECK (plan.kind == CONTACT_PLAN_FETCH);
     CHECK (plan.call.api == CONTACT_API_HUBSPOT);
     CHECK_STR (plan.call.method, "GET");
-    CHECK_STR (plan.call.path, "/crm/v3/objects/contacts/123?properties=email,phone,firstname,"
+    CHECK_STR (s_path (&plan), "/crm/v3/objects/contacts/123?properties=email,phone,firstname,"
                                "lastname,bird_contact_id");
 
     json_t *hubspot = s_json ("{\"id\":\"123\",\"properties\":{\"firstname\":\"Ana\","
@@ -34,7 +34,7 @@ test_hubspot_change_plans_bird_upsert (void)
     CHECK (plan.kind == CONTACT_PLAN_WRITE);
     CHECK (plan.call.api == CONTACT_API_BIRD);
     CHECK_STR (plan.call.method, "PATCH");
-    CHECK_STR (plan.call.path, "/contacts/identifiers/phonenumber/%2B525512345678");
+    CHECK_STR (s_path (&plan), "/contacts/identifiers/phonenumber/%2B525512345678");
     //  The name goes as attributes: Bird's update bodies have no top-level
     //  displayName.
     CHECK (s_body_is (&plan, "{\"attributes\":{\"displayName\":\"Ana López\","
@@ -52,7 +52,7 @@ test_hubspot_change_plans_bird_upsert (void)
     CHECK (plan.kind == CONTACT_PLAN_WRITE);
     CHECK (plan.call.op == CONTACT_OP_HUBSPOT_LINK);
     CHECK_STR (plan.call.method, "PATCH");
-    CHECK_STR (plan.call.path, "/crm/v3/objects/contacts/123");
+    CHECK_STR (s_path (&plan), "/crm/v3/objects/contacts/123");
     CHECK (s_body_is (&plan, "{\"properties\":{\"bird_contact_id\":\"bird-9\"}}"));
     json_t *linked = s_json ("{\"id\":\"123\",\"properties\":{\"bird_contact_id\":\"bird-9\"}}");
     contact_sync_plan_written (&plan, linked);
@@ -70,8 +70,7 @@ test_hubspot_change_plans_bird_upsert (void)
     contact_event_t echo;
     json_t *change = s_json ("{\"subscriptionType\":\"contact.propertyChange\",\"objectId\":123,"
                              "\"propertyName\":\"bird_contact_id\",\"propertyValue\":\"bird-9\"}");
-    CHECK (contact_sync_parse_json ("webhook.hubspot.contact.propertyChange", change, &echo, reason,
-                                    sizeof reason)
+    CHECK (s_parse ("webhook.hubspot.contact.propertyChange", change, &echo, reason, sizeof reason)
            == ZHUB_OK);
     contact_sync_plan_event (&echo, &state, &s_config, &plan);
     CHECK (plan.kind == CONTACT_PLAN_IGNORE);
@@ -84,7 +83,7 @@ test_hubspot_change_plans_bird_upsert (void)
                              "\"email\":\"ana@example.com\",\"bird_contact_id\":\"bird-9\"}}");
     contact_sync_plan_fetched (&event, &state, edited, &s_config, &plan);
     CHECK (plan.kind == CONTACT_PLAN_WRITE);
-    CHECK_STR (plan.call.path, "/contacts/bird-9");
+    CHECK_STR (s_path (&plan), "/contacts/bird-9");
     CHECK (s_body_is (&plan, "{\"attributes\":{\"displayName\":\"Ana López Ruiz\","
                              "\"firstName\":\"Ana\",\"lastName\":\"López Ruiz\"}}"));
     const char *renamed[] = {"displayName"};
@@ -113,8 +112,7 @@ s_hubspot_plan (const char *contact_json, const contact_sync_config_t *config, c
     contact_event_t event;
     char reason[256];
     json_t *creation = s_json ("{\"subscriptionType\":\"contact.creation\",\"objectId\":77}");
-    CHECK (contact_sync_parse_json ("webhook.hubspot.contact.creation", creation, &event, reason,
-                                    sizeof reason)
+    CHECK (s_parse ("webhook.hubspot.contact.creation", creation, &event, reason, sizeof reason)
            == ZHUB_OK);
     json_t *contact = s_json (contact_json);
     contact_sync_plan_fetched (&event, NULL, contact, config, plan);
@@ -140,7 +138,7 @@ test_hubspot_invalid_records_are_dead_lettered (void)
                     &s_config, &plan);
     CHECK (plan.kind == CONTACT_PLAN_REJECT);
     CHECK (plan.code == ZHUB_REASON_INVALID_PHONE);
-    CHECK (plan.call.path == NULL);
+    CHECK (plan.call.op == CONTACT_OP_NONE);
 
     s_hubspot_plan ("{\"id\":\"77\",\"properties\":{\"phone\":\"+525512345678\","
                     "\"email\":\"ana@@example.com\"}}",
@@ -155,7 +153,7 @@ test_hubspot_invalid_records_are_dead_lettered (void)
     contact_sync_config_t mexico = {.default_calling_code = "52"};
     s_hubspot_plan ("{\"id\":\"77\",\"properties\":{\"phone\":\"55 1234 5678\"}}", &mexico, &plan);
     CHECK (plan.kind == CONTACT_PLAN_WRITE);
-    CHECK_STR (plan.call.path, "/contacts/identifiers/phonenumber/%2B525512345678");
+    CHECK_STR (s_path (&plan), "/contacts/identifiers/phonenumber/%2B525512345678");
     CHECK (s_body_is (&plan, "{\"attributes\":{\"hubspot_contact_id\":\"77\"}}"));
     contact_plan_clear (&plan);
 }
@@ -169,7 +167,7 @@ test_hubspot_email_only_upserts_by_email (void)
                     "\"email\":\"Zoe+crm@Example.com\"}}",
                     &s_config, &plan);
     CHECK (plan.kind == CONTACT_PLAN_WRITE);
-    CHECK_STR (plan.call.path, "/contacts/identifiers/emailaddress/zoe%2Bcrm%40example.com");
+    CHECK_STR (s_path (&plan), "/contacts/identifiers/emailaddress/zoe%2Bcrm%40example.com");
     //  No last name in HubSpot: null removes one Bird may still hold.
     CHECK (s_body_is (&plan, "{\"attributes\":{\"displayName\":\"Zoë\",\"firstName\":\"Zoë\","
                              "\"lastName\":null,\"hubspot_contact_id\":\"77\"}}"));
@@ -182,8 +180,8 @@ test_hubspot_unsynced_property_is_ignored (void)
     json_t *change = s_sample ("hubspot-contact-propertyChange.json");
     contact_event_t event;
     char reason[256];
-    CHECK (contact_sync_parse_json ("webhook.hubspot.contact.propertyChange",
-                                    json_array_get (change, 0), &event, reason, sizeof reason)
+    CHECK (s_parse ("webhook.hubspot.contact.propertyChange", json_array_get (change, 0), &event,
+                    reason, sizeof reason)
            == ZHUB_OK);
     CHECK_STR (event.property_name, "passport_number");
     CHECK_STR (event.hubspot_id, "847297356");
@@ -211,7 +209,7 @@ test_hubspot_conflict_updates_the_existing_contact (void)
     CHECK (plan.kind == CONTACT_PLAN_WRITE);
     CHECK (plan.call.op == CONTACT_OP_HUBSPOT_UPDATE);
     CHECK_STR (plan.call.method, "PATCH");
-    CHECK_STR (plan.call.path, "/crm/v3/objects/contacts/777");
+    CHECK_STR (s_path (&plan), "/crm/v3/objects/contacts/777");
     CHECK (s_body_is (&plan, "{\"properties\":{\"firstname\":\"José\",\"lastname\":\"María Pérez\","
                              "\"phone\":\"+3511111111\",\"email\":\"jose.maria@example.com\","
                              "\"bird_contact_id\":\"" BIRD_ID "\"}}"));
@@ -263,8 +261,7 @@ test_other_contact_bearing_events (void)
     //  Bus conversation.started: the id only -> fetch; known -> skip.
     json_t *started = s_json ("{\"conversation_id\":\"c1\",\"bird_contact_id\":\"" BIRD_ID "\","
                               "\"channel\":\"whatsapp\",\"agent_type\":\"qualifier\"}");
-    CHECK (contact_sync_parse_json ("conversation.started", started, &event, reason, sizeof reason)
-           == ZHUB_OK);
+    CHECK (s_parse ("conversation.started", started, &event, reason, sizeof reason) == ZHUB_OK);
     CHECK_STR (event.bird_id, BIRD_ID);
     contact_sync_plan_event (&event, NULL, &s_config, &plan);
     CHECK (plan.kind == CONTACT_PLAN_FETCH);
@@ -281,8 +278,7 @@ test_other_contact_bearing_events (void)
                               "{\"id\":\"c-42\",\"type\":\"contact\",\"contact\":{"
                               "\"identifierKey\":\"phonenumber\","
                               "\"identifierValue\":\"+525512345678\"}}]}}");
-    CHECK (contact_sync_parse_json ("webhook.bird.conversation.created", created, &event, reason,
-                                    sizeof reason)
+    CHECK (s_parse ("webhook.bird.conversation.created", created, &event, reason, sizeof reason)
            == ZHUB_OK);
     CHECK_STR (event.kind, "conversation.created");
     CHECK_STR (event.bird_id, "c-42");
@@ -294,8 +290,7 @@ test_other_contact_bearing_events (void)
                               "\"payload\":{\"id\":\"c-43\",\"computedDisplayName\":\"Ana López\","
                               "\"featuredIdentifiers\":[{\"key\":\"emailaddress\","
                               "\"value\":\"ana@example.com\"}]}}");
-    CHECK (contact_sync_parse_json ("webhook.bird.contact.updated", contact, &event, reason,
-                                    sizeof reason)
+    CHECK (s_parse ("webhook.bird.contact.updated", contact, &event, reason, sizeof reason)
            == ZHUB_OK);
     CHECK (event.complete);
     contact_sync_plan_event (&event, NULL, &s_config, &plan);
@@ -319,33 +314,26 @@ test_messages_not_for_contact_sync (void)
     char reason[256];
     json_t *empty = s_json ("{\"service\":\"channels\",\"event\":\"whatsapp.status\","
                             "\"payload\":{\"id\":\"m1\",\"status\":\"read\"}}");
-    CHECK (contact_sync_parse_json ("webhook.bird.whatsapp.status", empty, &event, reason,
-                                    sizeof reason)
+    CHECK (s_parse ("webhook.bird.whatsapp.status", empty, &event, reason, sizeof reason)
            == ZHUB_NOTFOUND);
     json_t *deletion = s_json ("{\"subscriptionType\":\"contact.deletion\",\"objectId\":5}");
-    CHECK (contact_sync_parse_json ("webhook.hubspot.contact.deletion", deletion, &event, reason,
-                                    sizeof reason)
+    CHECK (s_parse ("webhook.hubspot.contact.deletion", deletion, &event, reason, sizeof reason)
            == ZHUB_NOTFOUND);
     json_t *no_id = s_json ("{\"subscriptionType\":\"contact.creation\"}");
-    CHECK (contact_sync_parse_json ("webhook.hubspot.contact.creation", no_id, &event, reason,
-                                    sizeof reason)
+    CHECK (s_parse ("webhook.hubspot.contact.creation", no_id, &event, reason, sizeof reason)
            == ZHUB_REJECT);
     CHECK (strstr (reason, "objectId") != NULL);
     json_t *odd_id = s_json ("{\"subscriptionType\":\"contact.creation\",\"objectId\":[1]}");
-    CHECK (contact_sync_parse_json ("webhook.hubspot.contact.creation", odd_id, &event, reason,
-                                    sizeof reason)
+    CHECK (s_parse ("webhook.hubspot.contact.creation", odd_id, &event, reason, sizeof reason)
            == ZHUB_REJECT);
     json_t *started = s_json ("{\"conversation_id\":\"c1\"}");
-    CHECK (contact_sync_parse_json ("conversation.started", started, &event, reason, sizeof reason)
-           == ZHUB_REJECT);
+    CHECK (s_parse ("conversation.started", started, &event, reason, sizeof reason) == ZHUB_REJECT);
     json_t *scalar = json_integer (3);
-    CHECK (contact_sync_parse_json ("webhook.bird.x", scalar, &event, reason, sizeof reason)
-           == ZHUB_REJECT);
+    CHECK (s_parse ("webhook.bird.x", scalar, &event, reason, sizeof reason) == ZHUB_REJECT);
     //  Wrong types where strings are expected: not a contact, no crash.
     json_t *weird = s_json ("{\"payload\":{\"sender\":{\"contact\":{\"id\":{},"
                             "\"identifierKey\":7}},\"featuredParticipants\":\"x\"}}");
-    CHECK (contact_sync_parse_json ("webhook.bird.whatsapp.inbound", weird, &event, reason,
-                                    sizeof reason)
+    CHECK (s_parse ("webhook.bird.whatsapp.inbound", weird, &event, reason, sizeof reason)
            == ZHUB_NOTFOUND);
     json_decref (weird);
     json_decref (scalar);
@@ -356,9 +344,54 @@ test_messages_not_for_contact_sync (void)
     json_decref (empty);
 }
 
+//  Each topic has one route (main.c routes it to its own handler), and a
+//  HubSpot contact webhook one kind, read once from its type.
+static void
+test_each_topic_has_one_route (void)
+{
+    CHECK (contact_sync_route ("webhook.bird.whatsapp.inbound") == CONTACT_ROUTE_BIRD);
+    CHECK (contact_sync_route ("webhook.bird.contact.updated") == CONTACT_ROUTE_BIRD);
+    CHECK (contact_sync_route ("webhook.hubspot.contact.creation") == CONTACT_ROUTE_HUBSPOT);
+    CHECK (contact_sync_route ("conversation.started") == CONTACT_ROUTE_CONVERSATION);
+    CHECK (contact_sync_route ("contact.reconcile") == CONTACT_ROUTE_RECONCILE);
+    CHECK (contact_sync_route ("contact.erase") == CONTACT_ROUTE_ERASE);
+    CHECK (contact_sync_route ("webhook.hubspot.deal.creation") == CONTACT_ROUTE_NONE);
+    CHECK (contact_sync_route ("contact.synced") == CONTACT_ROUTE_NONE);
+    CHECK (contact_sync_route ("conversation.started.x") == CONTACT_ROUTE_NONE);
+    CHECK (contact_sync_route (NULL) == CONTACT_ROUTE_NONE);
+
+    static const struct {
+        const char *topic, *data;
+        contact_hubspot_kind_t kind;
+    } cases[] = {
+        {"webhook.hubspot.contact.creation", "{\"subscriptionType\":\"contact.creation\"}",
+         CONTACT_HUBSPOT_CONTACT},
+        {"webhook.hubspot.contact.propertyChange", "{\"eventType\":\"contact.propertyChange\"}",
+         CONTACT_HUBSPOT_CONTACT},
+        {"webhook.hubspot.contact.merge", "[{\"subscriptionType\":\"contact.merge\"}]",
+         CONTACT_HUBSPOT_LIFECYCLE},
+        //  the type from the topic when the event has none
+        {"webhook.hubspot.contact.deletion", "{\"objectId\":5}", CONTACT_HUBSPOT_LIFECYCLE},
+        {"webhook.hubspot.contact.privacyDeletion", "{\"objectId\":5}", CONTACT_HUBSPOT_PRIVACY},
+        //  the event's own type wins over the topic
+        {"webhook.hubspot.contact.creation", "{\"subscriptionType\":\"contact.privacyDeletion\"}",
+         CONTACT_HUBSPOT_PRIVACY},
+        {"webhook.hubspot.contact.associationChange", "{}", CONTACT_HUBSPOT_CONTACT},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        json_t *data = s_json (cases[i].data);
+        CHECK (contact_sync_hubspot_kind (cases[i].topic, data) == cases[i].kind);
+        json_decref (data);
+    }
+    //  data the runtime could not decode: the topic says
+    CHECK (contact_sync_hubspot_kind ("webhook.hubspot.contact.merge", NULL)
+           == CONTACT_HUBSPOT_LIFECYCLE);
+}
+
 int
 main (void)
 {
+    RUN (test_each_topic_has_one_route);
     RUN (test_hubspot_change_plans_bird_upsert);
     RUN (test_hubspot_invalid_records_are_dead_lettered);
     RUN (test_hubspot_email_only_upserts_by_email);

@@ -73,9 +73,9 @@ static void
 test_a_queued_write_is_pending_with_why ()
 {
     contact_state_t state = {.bird_id = "b-1", .hubspot_id = "501"};
-    json_t *intent = json_pack ("{s:{}, s:[s], s:I}", "properties", "changed", "name", "since",
-                                (json_int_t)1700000000000);
-    json_t *out = contact_sync_person_status (&state, intent, NULL);
+    contact_intent_t intent = {
+        .bird_id = "b-1", .changed = json_pack ("[s]", "name"), .since = 1700000000000};
+    json_t *out = contact_sync_person_status (&state, &intent, NULL);
     CHECK_STR (json_string_value (json_object_get (out, "status")), "pending");
     CHECK (strstr (json_string_value (json_object_get (out, "reason")), "next batch") != NULL);
     json_t *pending = json_object_get (out, "pending");
@@ -84,11 +84,11 @@ test_a_queued_write_is_pending_with_why ()
     CHECK (!json_object_get (pending, "code"));
     json_decref (out);
     //  a flush deferred it: HubSpot's answer is the reason
-    json_object_set_new (intent, CONTACT_SYNC_DEFERRED_KEY,
-                         json_pack ("{s:i, s:s, s:I, s:i}", "code", 503, "reason",
-                                    "hubspot batch upsert contacts: HTTP 503", "at",
-                                    (json_int_t)1700000001000, "flushes", 2));
-    out = contact_sync_person_status (&state, intent, NULL);
+    intent.deferred_flushes = 2;
+    intent.deferred_code = 503;
+    intent.deferred_at = 1700000001000;
+    intent.deferred_reason = "hubspot batch upsert contacts: HTTP 503";
+    out = contact_sync_person_status (&state, &intent, NULL);
     CHECK_STR (json_string_value (json_object_get (out, "status")), "pending");
     const char *reason = json_string_value (json_object_get (out, "reason"));
     CHECK (reason && strstr (reason, "deferred 2 time(s)") && strstr (reason, "HTTP 503"));
@@ -96,7 +96,7 @@ test_a_queued_write_is_pending_with_why ()
     CHECK (json_integer_value (json_object_get (pending, "code")) == 503);
     CHECK (json_integer_value (json_object_get (pending, "flushes")) == 2);
     json_decref (out);
-    json_decref (intent);
+    json_decref (intent.changed);
 }
 
 static void

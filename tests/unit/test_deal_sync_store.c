@@ -122,7 +122,7 @@ test_forget_removes_every_record_of_the_person (void)
     char dir[] = "/tmp/zhub-deal-XXXXXX";
     deal_sync_t sync;
     memset (&sync, 0, sizeof sync);
-    zhub_actor_spec_t spec = {.open = deal_sync_open, .state = &sync};
+    zhub_actor_spec_t spec = {.open = deal_sync_open, .close = deal_sync_close, .state = &sync};
     zhub_actor_config_t config;
     char err[256];
     zhub_actor_t *actor = zhub_test_actor_new (dir, DEAL_SYNC_GROUP, &spec, &config);

@@ -21,10 +21,11 @@ static int s_delay_ms;
 static zhub_rc_t s_rc = ZHUB_OK;
 
 zhub_client_t *
-zhub_client_new (const char *endpoint, const char *name)
+zhub_client_new (const char *endpoint, const char *name, const zhub_bus_auth_t *auth)
 {
     (void)endpoint;
     (void)name;
+    (void)auth;
     s_created++;
     return zhub_calloc (1, sizeof (zhub_client_t));
 }
@@ -109,7 +110,7 @@ static void
 test_jobs_queued_meanwhile_share_one_batch (void)
 {
     s_reset (50, ZHUB_OK);
-    zhub_publisher_t *publisher = zhub_publisher_new ("tcp://127.0.0.1:1", 1);
+    zhub_publisher_t *publisher = zhub_publisher_new ("tcp://127.0.0.1:1", NULL, 1);
     enum { N = 21 };
     static s_req_t reqs[N];
     for (int i = 0; i < N; i++)
@@ -136,7 +137,7 @@ static void
 test_failures_come_back_and_renew_the_client (void)
 {
     s_reset (0, ZHUB_RETRY);
-    zhub_publisher_t *publisher = zhub_publisher_new ("tcp://127.0.0.1:1", 2);
+    zhub_publisher_t *publisher = zhub_publisher_new ("tcp://127.0.0.1:1", NULL, 2);
     s_req_t req;
     s_req_init (&req, 2, 500);
     zhub_publisher_submit (publisher, &req.job);
@@ -156,7 +157,7 @@ static void
 test_a_job_that_waits_too_long_comes_back_unsent (void)
 {
     s_reset (300, ZHUB_OK);
-    zhub_publisher_t *publisher = zhub_publisher_new ("tcp://127.0.0.1:1", 1);
+    zhub_publisher_t *publisher = zhub_publisher_new ("tcp://127.0.0.1:1", NULL, 1);
     s_req_t slow, late;
     s_req_init (&slow, 1, 2000);
     s_req_init (&late, 1, 100); //  expires while the only publisher is busy
@@ -176,7 +177,7 @@ static void
 test_stop_finishes_queued_jobs_and_refuses_new_ones (void)
 {
     s_reset (30, ZHUB_OK);
-    zhub_publisher_t *publisher = zhub_publisher_new ("tcp://127.0.0.1:1", 1);
+    zhub_publisher_t *publisher = zhub_publisher_new ("tcp://127.0.0.1:1", NULL, 1);
     enum { N = 5 };
     static s_req_t reqs[N];
     for (int i = 0; i < N; i++) {

@@ -1,7 +1,8 @@
-//  The HubSpot CRM calls of deal-sync and activity-log, as data: each
-//  typed function in, the request line that reached the host out (method,
-//  path, query), against HubSpot's objects, pipelines and associations v4
-//  APIs (https://developers.hubspot.com/docs/api/crm/understanding-the-crm,
+//  The HubSpot CRM calls of deal-sync, activity-log and the CLI, as data:
+//  each typed function in, the request line that reached the host out
+//  (method, path, query), against HubSpot's objects, pipelines,
+//  associations v4 and properties APIs and the private apps' token
+//  information (https://developers.hubspot.com/docs/api/crm/understanding-the-crm,
 //  github.com/HubSpot/HubSpot-public-api-spec-collection); and the
 //  engagement addresses activity-log records, read back. The host is a
 //  recorder on 127.0.0.1 in a thread of this test, stopped by it.
@@ -14,7 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define S_CALLS 16
+#define S_CALLS 24
 
 //  Answers every request 200 {} and keeps its request line.
 typedef struct {
@@ -94,6 +95,11 @@ test_each_call_reaches_its_endpoint (void)
         "POST /crm/v3/objects/tasks",
         "PATCH /crm/v3/objects/meetings/77",
         "DELETE /crm/v3/objects/notes/a%2Fb",
+        "GET /crm/v3/properties/contacts",
+        "GET /crm/v3/properties/deals/zhub_deal_key",
+        "GET /crm/v3/properties/contacts/my%20field%2Fx",
+        "POST /crm/v3/properties/deals",
+        "POST /oauth/v2/private-apps/get/access-token-info",
     };
     size_t count = sizeof expected / sizeof expected[0];
     s_recorder_t rec = {.expect = count};
@@ -121,6 +127,13 @@ test_each_call_reaches_its_endpoint (void)
     zhub_hubspot_engagement_create (hs, ZHUB_HUBSPOT_TASK, body, NULL, &resp);
     zhub_hubspot_engagement_update (hs, ZHUB_HUBSPOT_MEETING, "77", body, NULL, &resp);
     zhub_hubspot_engagement_delete (hs, ZHUB_HUBSPOT_NOTE, "a/b", NULL, &resp);
+    //  the Properties API (`zhub hubspot setup`, `zhub doctor`, the actors'
+    //  readiness) and the token's information (`zhub doctor`)
+    zhub_hubspot_properties_get (hs, "contacts", NULL, &resp);
+    zhub_hubspot_property_get (hs, "deals", "zhub_deal_key", NULL, &resp);
+    zhub_hubspot_property_get (hs, "contacts", "my field/x", NULL, &resp);
+    zhub_hubspot_property_create (hs, "deals", body, NULL, &resp);
+    zhub_hubspot_token_info (hs, "pat-na1-x", &resp);
     CHECK (resp.status == 200);
     pthread_join (thread, NULL);
     close (rec.fd);

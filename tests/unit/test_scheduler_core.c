@@ -290,6 +290,31 @@ test_calendar_changes_and_calendly_envelopes (void)
     json_decref (bad);
 }
 
+//  What the answers to the customer keep in the booking record: the
+//  alternatives offered, the cancellation sent, the calendar's failure.
+static void
+test_booking_record_keeps_what_the_answers_need (void)
+{
+    sched_booking_t b = {.booking_id = "bk1", .status = "unavailable",
+                         .canceled_sent = "tour.canceled-bk1-x",
+                         .fallback_reason = "graph getSchedule: HTTP 504",
+                         .alternatives = {1893513600000, 1893515400000},
+                         .alternative_count = 2};
+    char *text = sched_booking_encode (&b);
+    sched_booking_t back;
+    CHECK (sched_booking_decode (text, strlen (text), &back) == 0);
+    CHECK_STR (back.canceled_sent, "tour.canceled-bk1-x");
+    CHECK_STR (back.fallback_reason, "graph getSchedule: HTTP 504");
+    CHECK (back.alternative_count == 2 && back.alternatives[1] == 1893515400000);
+    sched_booking_clear (&back);
+    free (text);
+    //  a record written before these fields: none of them
+    const char *old = "{\"booking_id\":\"bk2\",\"status\":\"scheduled\",\"start\":1,\"end\":2}";
+    CHECK (sched_booking_decode (old, strlen (old), &back) == 0);
+    CHECK (!back.canceled_sent && !back.fallback_reason && back.alternative_count == 0);
+    sched_booking_clear (&back);
+}
+
 int
 main (void)
 {
@@ -305,5 +330,6 @@ main (void)
     RUN (test_booking_id_is_stable_base32hex);
     RUN (test_tokens_sealed_and_opened);
     RUN (test_calendar_changes_and_calendly_envelopes);
+    RUN (test_booking_record_keeps_what_the_answers_need);
     TEST_EXIT ();
 }

@@ -331,6 +331,187 @@ test_inbound_read_from_birds_sample (void)
     json_decref (sample);
 }
 
+//  The two kinds that came last: no slot (the alternatives) and a
+//  cancellation, in both shipped languages; free text inside the window
+//  and their templates outside it.
+static void
+test_alternatives_and_cancellation_texts_and_templates (void)
+{
+    CHECK (sched_use_time_zone ("America/Mexico_City") == 0);
+    sched_config_t cfg;
+    CHECK (s_config (&cfg, "{\"whatsapp\":{\"templates\":{"
+                           "\"alternatives\":{\"project_id\":\"ce6a2fd6-b2fa-4f5a-a2cd-f3bd15883318\","
+                           "\"parameters\":{\"horarios\":\"alternatives\",\"lugar\":\"location\"}},"
+                           "\"cancellation\":{\"project_id\":\"0c7a3b1e-5d2f-4a8e-9b6c-1f2e3d4c5b6a\","
+                           "\"parameters\":{\"fecha\":\"when\"}}}}}")
+           == 0);
+    sched_booking_t b = s_booking ();
+    b.alternatives[0] = b.start + 60 * MIN; //  12:00
+    b.alternatives[1] = b.start + 24 * 60 * MIN; //  Friday 11:00
+    b.alternative_count = 2;
+    char *text = sched_whatsapp_text (SCHED_WA_ALTERNATIVES, &b, &cfg);
+    CHECK_STR (text, "No hay un asesor libre a la hora que pediste para tu visita a Torre Reforma. "
+                     "Horarios disponibles: jueves 5 de marzo, 12:00; viernes 6 de marzo, 11:00. "
+                     "Responde a este mensaje con el que prefieras.");
+    free (text);
+    text = sched_whatsapp_text (SCHED_WA_CANCELLATION, &b, &cfg);
+    CHECK_STR (text, "Tu visita del jueves 5 de marzo, 11:00 a Torre Reforma fue cancelada. Si "
+                     "quieres agendar otra, responde a este mensaje.");
+    free (text);
+    bool templated;
+    char why[200];
+    json_t *body = sched_whatsapp_body (SCHED_WA_ALTERNATIVES, &b, &cfg, false, &templated, why,
+                                        sizeof why);
+    CHECK (templated);
+    CHECK (s_json_is (json_object_get (body, "template"),
+                      "{\"projectId\":\"ce6a2fd6-b2fa-4f5a-a2cd-f3bd15883318\",\"version\":"
+                      "\"latest\",\"locale\":\"es-MX\",\"parameters\":[{\"type\":\"string\","
+                      "\"key\":\"horarios\",\"value\":\"jueves 5 de marzo, 12:00; viernes 6 de "
+                      "marzo, 11:00\"},{\"type\":\"string\",\"key\":\"lugar\",\"value\":"
+                      "\"Torre Reforma\"}]}"));
+    json_decref (body);
+    body = sched_whatsapp_body (SCHED_WA_CANCELLATION, &b, &cfg, true, &templated, why,
+                                sizeof why);
+    CHECK (!templated && json_object_get (body, "template") == NULL);
+    CHECK (strstr (json_string_value (json_object_get (
+                       json_object_get (json_object_get (body, "body"), "text"), "text")),
+                   "fue cancelada")
+           != NULL);
+    json_decref (body);
+    //  no alternative at all: the sentence that lists them is left out
+    b.alternative_count = 0;
+    b.location = NULL;
+    text = sched_whatsapp_text (SCHED_WA_ALTERNATIVES, &b, &cfg);
+    CHECK_STR (text, "No hay un asesor libre a la hora que pediste para tu visita. Responde a "
+                     "este mensaje con el que prefieras.");
+    free (text);
+    sched_config_clear (&cfg);
+
+    CHECK (s_config (&cfg, "{\"whatsapp\":{\"locale\":\"en-US\"}}") == 0);
+    b = s_booking ();
+    b.alternatives[0] = b.start + 90 * MIN;
+    b.alternative_count = 1;
+    text = sched_whatsapp_text (SCHED_WA_ALTERNATIVES, &b, &cfg);
+    CHECK_STR (text, "No agent is free at the time you asked for your property tour at Torre "
+                     "Reforma. Free times: Thursday, March 5, 12:30 PM. Reply to this message "
+                     "with the one you prefer.");
+    free (text);
+    text = sched_whatsapp_text (SCHED_WA_CANCELLATION, &b, &cfg);
+    CHECK_STR (text, "Your property tour on Thursday, March 5, 11:00 AM at Torre Reforma was "
+                     "canceled. To book another, reply to this message.");
+    free (text);
+    sched_config_clear (&cfg);
+}
+
+//  whatsapp.texts: the locale's own, else its language's, else shipped;
+//  a pattern that cannot be rendered is refused at start.
+static void
+test_texts_from_the_mapping_file_per_locale (void)
+{
+    CHECK (sched_use_time_zone ("America/Mexico_City") == 0);
+    sched_config_t cfg;
+    const char *texts =
+        "{\"whatsapp\":{\"locale\":\"%s\",\"texts\":{"
+        "\"es-MX\":{\"confirmation\":\"¡Listo! {date} a las {time}[ en {location}][ con "
+        "{agent}].\"},"
+        "\"es\":{\"confirmation\":\"Confirmada: {when}.\",\"cancellation\":\"Cancelada: "
+        "{when}.\"},"
+        "\"en-US\":{\"reminder\":\"See you {when}[ at {location}]!\"}}},"
+        "\"agents\":[{\"id\":\"ana\",\"name\":\"Ana\",\"email\":\"ana@x.mx\","
+        "\"platform\":\"google\"}]}";
+    char text_cfg[800];
+    sched_booking_t b = s_booking ();
+    snprintf (text_cfg, sizeof text_cfg, texts, "es-MX");
+    CHECK (s_config (&cfg, text_cfg) == 0);
+    char *text = sched_whatsapp_text (SCHED_WA_CONFIRMATION, &b, &cfg);
+    CHECK_STR (text, "¡Listo! jueves 5 de marzo a las 11:00 en Torre Reforma con Ana.");
+    free (text);
+    //  kind by kind: es-MX names no cancellation, "es" does; neither names
+    //  the reminder: the shipped one
+    text = sched_whatsapp_text (SCHED_WA_CANCELLATION, &b, &cfg);
+    CHECK_STR (text, "Cancelada: jueves 5 de marzo, 11:00.");
+    free (text);
+    text = sched_whatsapp_text (SCHED_WA_REMINDER, &b, &cfg);
+    CHECK (strncmp (text, "Recordatorio de tu visita: jueves 5 de marzo, 11:00", 51) == 0);
+    free (text);
+    sched_config_clear (&cfg);
+
+    snprintf (text_cfg, sizeof text_cfg, texts, "es-AR"); //  no own set: the language's
+    CHECK (s_config (&cfg, text_cfg) == 0);
+    text = sched_whatsapp_text (SCHED_WA_CANCELLATION, &b, &cfg);
+    CHECK_STR (text, "Cancelada: jueves 5 de marzo, 11:00.");
+    free (text);
+    sched_config_clear (&cfg);
+
+    snprintf (text_cfg, sizeof text_cfg, texts, "en-US");
+    CHECK (s_config (&cfg, text_cfg) == 0);
+    text = sched_whatsapp_text (SCHED_WA_REMINDER, &b, &cfg);
+    CHECK_STR (text, "See you Thursday, March 5, 11:00 AM at Torre Reforma!");
+    free (text);
+    text = sched_whatsapp_text (SCHED_WA_CONFIRMATION, &b, &cfg); //  shipped English
+    CHECK (strncmp (text, "Your property tour is confirmed:", 32) == 0);
+    free (text);
+    sched_config_clear (&cfg);
+
+    const char *bad[][2] = {
+        {"{\"whatsapp\":{\"texts\":[]}}", "whatsapp.texts"},
+        {"{\"whatsapp\":{\"texts\":{\"fr-FR\":{}}}}", "whatsapp.texts.fr-FR"},
+        {"{\"whatsapp\":{\"texts\":{\"es\":[]}}}", "whatsapp.texts.es"},
+        {"{\"whatsapp\":{\"texts\":{\"es\":{\"reminders\":\"x\"}}}}",
+         "whatsapp.texts.es.reminders"},
+        {"{\"whatsapp\":{\"texts\":{\"es\":{\"reminder\":\"el {fecha}\"}}}}",
+         "whatsapp.texts.es.reminder ({...} names"},
+        {"{\"whatsapp\":{\"texts\":{\"en\":{\"link\":\"[a [b] c]\"}}}}",
+         "whatsapp.texts.en.link (groups"},
+        {"{\"whatsapp\":{\"texts\":{\"en\":{\"link\":\"[at {location}\"}}}}",
+         "whatsapp.texts.en.link (a [ without"},
+        {"{\"whatsapp\":{\"texts\":{\"en\":{\"link\":\"{url\"}}}}", "whatsapp.texts.en.link"},
+        {"{\"whatsapp\":{\"texts\":{\"en\":{\"link\":\"\"}}}}", "whatsapp.texts.en.link"},
+        {"{\"whatsapp\":{\"texts\":{\"en\":{\"link\":7}}}}", "whatsapp.texts.en.link"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *json = json_loads (bad[i][0], 0, NULL);
+        char err[300] = "";
+        CHECK (json != NULL);
+        CHECK (sched_config_from_json (json, &cfg, err, sizeof err) == -1);
+        if (!strstr (err, bad[i][1]))
+            fprintf (stderr, "  %s -> %s\n", bad[i][0], err);
+        CHECK (strstr (err, bad[i][1]) != NULL);
+        json_decref (json);
+    }
+}
+
+//  When a failed calendar call hands the request to Calendly.
+static void
+test_fallback_only_for_the_calendars_own_failures (void)
+{
+    CHECK (sched_fallback_due (503, false, 2, 2));
+    CHECK (sched_fallback_due (500, false, 5, 2));
+    CHECK (!sched_fallback_due (503, false, 1, 2)); //  one more try first
+    CHECK (sched_fallback_due (1001, false, 2, 2)); //  connection refused
+    CHECK (sched_fallback_due (1002, false, 2, 2)); //  timeout
+    CHECK (sched_fallback_due (429, true, 1, 2));   //  breaker open: at once
+    CHECK (!sched_fallback_due (429, false, 9, 2)); //  a rate limit passes
+    CHECK (!sched_fallback_due (401, false, 9, 2)); //  the token, refreshed
+    CHECK (!sched_fallback_due (3001, false, 9, 2)); //  our own store
+    CHECK (!sched_fallback_due (503, true, 9, 0));  //  0 = never
+    CHECK (sched_fallback_due (503, false, 1, 1));
+    CHECK_STR (sched_fallback_platform ("google freeBusy: HTTP 503"), "google");
+    CHECK_STR (sched_fallback_platform ("graph create event: timeout"), "graph");
+    CHECK (sched_fallback_platform ("cannot read holds") == NULL);
+
+    sched_config_t cfg;
+    CHECK (s_config (&cfg, "{}") == 0 && cfg.fallback_after == 2);
+    sched_config_clear (&cfg);
+    CHECK (s_config (&cfg, "{\"calendly_fallback_after\":0}") == 0 && cfg.fallback_after == 0);
+    sched_config_clear (&cfg);
+    json_t *json = json_loads ("{\"calendly_fallback_after\":\"2\"}", 0, NULL);
+    char err[300] = "";
+    CHECK (sched_config_from_json (json, &cfg, err, sizeof err) == -1);
+    CHECK (strstr (err, "calendly_fallback_after") != NULL);
+    json_decref (json);
+}
+
 int
 main (void)
 {
@@ -340,5 +521,8 @@ main (void)
     RUN (test_texts_follow_the_locale);
     RUN (test_body_is_text_inside_the_window_and_a_template_outside);
     RUN (test_inbound_read_from_birds_sample);
+    RUN (test_alternatives_and_cancellation_texts_and_templates);
+    RUN (test_texts_from_the_mapping_file_per_locale);
+    RUN (test_fallback_only_for_the_calendars_own_failures);
     TEST_EXIT ();
 }

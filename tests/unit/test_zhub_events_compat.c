@@ -17,6 +17,7 @@
 #include "zhub_id.h"
 #include "zhub_test.h"
 
+#include <sodium.h>
 #include <stdlib.h>
 
 #define BIRD "d4e8935a-5f48-45a5-95a5-ee7ba1e2c5b4"
@@ -65,12 +66,50 @@ s_input (void)
     return input;
 }
 
+//  contact.synced as contact-sync built it by hand before it used the typed
+//  builder: for a write made at once (id from the cause's id, cause_id the
+//  cause) and for a batched one (id from "<first cause>:batch", or
+//  "<bird id>:batch" without one, then no cause_id). Kept here as the
+//  reference the typed builder must match byte for byte.
+static zhub_msg_t *
+s_synced_by_hand (const char *id_of, const char *cause_id, const char *bird, const char *hubspot,
+                  const char *const *changed, size_t count, const char *direction)
+{
+    unsigned char hash[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256 (hash, (const unsigned char *)id_of, strlen (id_of));
+    char hex[2 * 16 + 1], id[64];
+    sodium_bin2hex (hex, sizeof hex, hash, 16);
+    snprintf (id, sizeof id, "cs-%s", hex);
+    zhub_msg_t *msg = zhub_msg_new ();
+    zhub_msg_set (&msg->id, id);
+    zhub_msg_set (&msg->source, "zhub/contact-sync");
+    zhub_msg_set (&msg->type, "contact.synced");
+    char *subject = zhub_sprintf ("contact:%s", bird);
+    zhub_msg_set (&msg->subject, subject);
+    free (subject);
+    zhub_msg_set (&msg->traceparent, TRACE);
+    msg->time_ms = 1000;
+    json_t *list = json_array ();
+    for (size_t i = 0; i < count; i++)
+        json_array_append_new (list, json_string (changed[i]));
+    json_t *data = json_object ();
+    json_object_set_new (data, "bird_contact_id", json_string (bird));
+    json_object_set_new (data, "hubspot_contact_id", json_string (hubspot));
+    json_object_set_new (data, "changed", list);
+    json_object_set_new (data, "direction", json_string (direction));
+    if (cause_id)
+        json_object_set_new (data, "cause_id", json_string (cause_id));
+    zhub_msg_set_data_json (msg, data);
+    json_decref (data);
+    return msg;
+}
+
 static void
 test_contact_synced_is_built_as_contact_sync_builds_it (void)
 {
-    zhub_msg_t *input = s_input ();
     contact_plan_t plan;
     contact_plan_init (&plan);
+    plan.kind = CONTACT_PLAN_DONE;
     plan.next.bird_id = zhub_strdup (BIRD);
     plan.next.hubspot_id = zhub_strdup ("501");
     plan.changed[0] = "firstname";
@@ -86,10 +125,24 @@ test_contact_synced_is_built_as_contact_sync_builds_it (void)
                                 .cause_id = CAUSE};
     char id[64], reason[256];
     CHECK (zhub_id_derive (id, sizeof id, "cs-", CAUSE, 16) == 0);
-    CHECK (s_same (contact_sync_synced_msg (input, &plan, 1000),
-                   zhub_contact_synced_msg (&ev, id, TRACE, 1000, reason, sizeof reason)));
+    //  contact-sync's builder is the typed one ...
+    CHECK (
+        s_same (contact_sync_synced_msg (&plan, CAUSE, CAUSE, TRACE, 1000, reason, sizeof reason),
+                zhub_contact_synced_msg (&ev, id, TRACE, 1000, reason, sizeof reason)));
+    //  ... and gives what it built by hand: at once, batched, batched
+    //  without a cause
+    const char *const names[] = {"firstname", "phone"};
+    CHECK (
+        s_same (s_synced_by_hand (CAUSE, CAUSE, BIRD, "501", names, 2, "bird_to_hubspot"),
+                contact_sync_synced_msg (&plan, CAUSE, CAUSE, TRACE, 1000, reason, sizeof reason)));
+    CHECK (
+        s_same (s_synced_by_hand (CAUSE ":batch", CAUSE, BIRD, "501", names, 2, "bird_to_hubspot"),
+                contact_sync_synced_msg (&plan, CAUSE ":batch", CAUSE, TRACE, 1000, reason,
+                                         sizeof reason)));
+    CHECK (s_same (
+        s_synced_by_hand (BIRD ":batch", NULL, BIRD, "501", names, 2, "bird_to_hubspot"),
+        contact_sync_synced_msg (&plan, BIRD ":batch", NULL, TRACE, 1000, reason, sizeof reason)));
     contact_plan_clear (&plan);
-    zhub_msg_destroy (&input);
 }
 
 //  The bytes a message encodes to, as lower-case hex (fresh), or NULL.

@@ -155,6 +155,32 @@ test_truncated_frames_are_refused (void)
     zhub_frame_destroy (&f);
 }
 
+//  HELLO's instance (PROTOCOL.md 7.8) travels when set and only then; an
+//  older HELLO without it still decodes.
+static void
+test_hello_carries_the_instance_when_set (void)
+{
+    zhub_frame_t *hello = zhub_frame_new (ZHUB_CMD_HELLO);
+    hello->version = 1;
+    hello->name = zhub_strdup ("contact-sync");
+    hello->instance = zhub_strdup ("host-a_1");
+    uint8_t *buf;
+    size_t size;
+    CHECK (zhub_frame_encode (hello, &buf, &size) == 0);
+    zhub_frame_t *back = zhub_frame_decode (buf, size, NULL, 0);
+    CHECK (back && back->instance && !strcmp (back->instance, "host-a_1"));
+    zhub_frame_destroy (&back);
+    free (buf);
+    free (hello->instance);
+    hello->instance = NULL;
+    CHECK (zhub_frame_encode (hello, &buf, &size) == 0);
+    back = zhub_frame_decode (buf, size, NULL, 0);
+    CHECK (back && back->instance == NULL && !strcmp (back->name, "contact-sync"));
+    zhub_frame_destroy (&back);
+    zhub_frame_destroy (&hello);
+    free (buf);
+}
+
 int
 main (void)
 {
@@ -164,5 +190,6 @@ main (void)
     RUN (test_every_command_name_maps_back);
     RUN (test_missing_required_fields_are_refused);
     RUN (test_truncated_frames_are_refused);
+    RUN (test_hello_carries_the_instance_when_set);
     TEST_EXIT ();
 }

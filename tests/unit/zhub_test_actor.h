@@ -25,6 +25,7 @@ zhub_test_actor_new (char *dir, const char *group, const zhub_actor_spec_t *spec
     }
     setenv ("ZHUB_DATA_DIR", dir, 1);
     setenv ("ZHUB_BROKER", "tcp://127.0.0.1:9", 1);
+    setenv ("ZHUB_BUS_SECURITY", "plain", 1);
     char err[256];
     if (zhub_actor_config_load (config, group, err, sizeof err)) {
         fprintf (stderr, "  actor config: %s\n", err);

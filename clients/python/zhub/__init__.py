@@ -19,7 +19,8 @@
 
 See clients/python/README.md.
 """
-from . import catalogue, events, ids
+from . import catalogue, events, ids, security
+from .security import Curve
 from .client import DEFAULT_ENDPOINT, PROTO_VERSION, Client, Delivery, PubAck
 from .envelope import Envelope, pattern_valid, topic_match, topic_valid
 from .errors import CatalogueError, InvalidMessage, NotConfirmed, Rejected, VersionRefused, \
@@ -27,7 +28,7 @@ from .errors import CatalogueError, InvalidMessage, NotConfirmed, Rejected, Vers
 
 __version__ = "1.0.0"
 
-__all__ = ["Client", "Delivery", "PubAck", "Envelope", "events", "catalogue", "ids",
+__all__ = ["Client", "Curve", "security", "Delivery", "PubAck", "Envelope", "events", "catalogue", "ids",
            "ZhubError", "InvalidMessage", "CatalogueError", "Rejected", "NotConfirmed",
            "VersionRefused", "topic_valid", "pattern_valid", "topic_match", "PROTO_VERSION",
            "DEFAULT_ENDPOINT", "__version__"]

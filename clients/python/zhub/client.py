@@ -23,6 +23,7 @@ it is free); use a client from one thread, as the C client.
 import collections
 import logging
 import os
+import re
 import threading
 import time
 import weakref
@@ -31,7 +32,7 @@ from dataclasses import dataclass, field
 import msgpack
 import zmq
 
-from . import events
+from . import events, security
 from .envelope import MAX_DELAY_MS, MAX_MESSAGE_CEILING, MAX_MESSAGE_DEFAULT, \
     MAX_MESSAGE_FLOOR, Envelope, pattern_valid, topic_valid
 from .errors import InvalidMessage, NotConfirmed, Rejected, VersionRefused, ZhubError
@@ -52,6 +53,7 @@ MIN_ACK_DEADLINE_MS = 100
 MAX_BACKOFF_STEPS = 16
 MAX_REASON = 4096
 MAX_CODE = 2 ** 32 - 1
+_INSTANCE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 RETRY_AFTER_503_S = 0.2             # the broker could not commit: try again soon
 
 
@@ -128,7 +130,9 @@ def _max_message_from_env():
 
 def _routing_id(name):
     safe = "".join(c if 0x20 < ord(c) < 0x7f and c not in '"\\' else "_" for c in name[:64])
-    return "%s-%d-%s" % (safe, os.getpid(), os.urandom(4).hex())
+    # 64 random bits: a routing id is what a connection is known by, and no
+    # other key should guess it (PROTOCOL.md 16.3)
+    return "%s-%d-%s" % (safe, os.getpid(), os.urandom(8).hex())
 
 
 def _beat(ref, stop):
@@ -150,12 +154,27 @@ class Client:
     <name>-<pid>-<random>. max_message: the largest envelope to send, as the
     broker's ZHUB_BROKER_MAX_MESSAGE (read from the environment when not
     given; 1 MiB by default). heartbeat_thread: keep the membership alive
-    while the application is busy between calls.
+    while the application is busy between calls. curve: a security.Curve
+    (this client's keys and the broker's), False for plain (a broker on
+    this machine only), or None to read ZHUB_BUS_SECURITY, ZHUB_BUS_CERT
+    and ZHUB_BROKER_PUBLIC_KEY (curve is the default; zhub.security).
+    instance: this replica's stable name ($ZHUB_INSTANCE when not given),
+    so that broadcast topics such as contact.forget reach each replica of
+    the group (PROTOCOL.md 7.8).
     """
 
     def __init__(self, endpoint=None, name="client", *, max_message=None,
-                 heartbeat_thread=True):
+                 heartbeat_thread=True, curve=None, instance=None):
         endpoint = endpoint or os.environ.get("ZHUB_BROKER") or DEFAULT_ENDPOINT
+        if curve is None:
+            curve = security.from_env([endpoint])
+        elif curve is False:
+            curve = security.from_env([endpoint], {"ZHUB_BUS_SECURITY": "plain"})
+        instance = instance or os.environ.get("ZHUB_INSTANCE") or None
+        if instance is not None and not _INSTANCE.match(instance):
+            raise ValueError("instance must be 1..64 of [A-Za-z0-9_-]")
+        self.instance = instance
+        self.curve = curve
         if not isinstance(name, str) or not name or _utf8_len(name) > MAX_NAME:
             raise ValueError("name must be 1..%d bytes of text" % MAX_NAME)
         self.max_message = _max_message_from_env() if max_message is None else max_message
@@ -183,6 +202,8 @@ class Client:
                               (zmq.HEARTBEAT_TTL, int(10 * HEARTBEAT_S * 1000)),
                               (zmq.RECONNECT_IVL_MAX, 1000)):
             self._sock.setsockopt(option, value)
+        if curve is not None:
+            curve.apply(self._sock)
         try:
             self._sock.connect(endpoint)
         except zmq.ZMQError as e:
@@ -225,6 +246,8 @@ class Client:
     def _send(self, frame, timeout):
         if not self._hello_sent:
             hello = {"cmd": "HELLO", "v": PROTO_VERSION, "name": self.name}
+            if self.instance:
+                hello["instance"] = self.instance
             if not self._write(hello, timeout):
                 return False        # not connected: the frame would not go either
             self._hello_sent = True
@@ -358,8 +381,9 @@ class Client:
                 continue
             if reply["cmd"] == answer:
                 return reply
-            if reply.get("code") == 503:
-                last = "the broker could not store it: %s" % reply.get("reason")
+            if reply.get("code") in (503, 401):
+                # could not store it; or our key is not allowed now (it may be again)
+                last = "the broker could not take it: %s" % reply.get("reason")
                 next_send = min(next_send, time.monotonic() + RETRY_AFTER_503_S)
                 continue
             raise Rejected(reply.get("code"), reply.get("reason"))

@@ -24,8 +24,8 @@ class CatalogueError(InvalidMessage):
 
 
 class Rejected(ZhubError):
-    """The broker answered ERROR 400 or 413: it will never accept this as
-    it is."""
+    """The broker answered ERROR 400 or 413 (it will never accept this as
+    it is), or 403 (this client's key may not do it: PROTOCOL.md 16)."""
 
     def __init__(self, code, reason):
         super().__init__("refused by the broker (%s): %s" % (code, reason))

@@ -744,7 +744,7 @@ class TourCanceled(Event):
 
     Type `tour.canceled`, subject contact:<bird id>.
     Produced by: scheduler.
-    Consumed by: activity-log.
+    Consumed by: activity-log, scheduler (its own: the WhatsApp cancellation).
     Other fields: allowed (open, in extra).
 
     - booking_id (id, required): the booking (bk + 32 hex, from the tour.requested id)
@@ -842,7 +842,8 @@ class TourUnavailable(Event):
 
     Type `tour.unavailable`, subject contact:<bird id>.
     Produced by: scheduler.
-    Consumed by: none in zhub (the AI agent offers the alternatives).
+    Consumed by: none in zhub (the scheduler sends the alternatives on WhatsApp itself; the AI
+    agent may offer them too).
     Other fields: allowed (open, in extra).
 
     - booking_id (id, required): the booking that could not be made
@@ -869,6 +870,47 @@ class TourUnavailable(Event):
     reason: str
     requested: List[Time]
     alternatives: List[Dict[str, Any]]
+    conversation_id: Optional[Id] = None
+    location: Optional[str] = None
+
+
+@dataclass(kw_only=True)
+class TourCalendarDown(Event):
+    """A tour could not be booked because the calendar (Google or Microsoft Graph) failed by no
+    fault of the contact's (5xx, timeout, connection, breaker open): the contact got a single-
+    use Calendly link on WhatsApp instead. Published once the link went out; the booking then
+    waits for Calendly's invitee.created like a self-service one.
+
+    Type `tour.calendar_down`, subject contact:<bird id>.
+    Produced by: scheduler.
+    Consumed by: activity-log (a note on the contact).
+    Other fields: allowed (open, in extra).
+
+    - booking_id (id, required): the booking (bk + 32 hex, from the tour.requested id)
+    - bird_contact_id (id, required): the Bird contact
+    - platform (one of `google`, `graph`, required): the calendar that failed
+    - reason (string, required): the call that failed and how ("google freeBusy: HTTP 503")
+    - confirmation_url (string, required): the single-use Calendly link sent to the contact
+      instead
+    - conversation_id (id): the Bird conversation
+    - location (string): the property
+    """
+    TYPE: ClassVar[str] = 'tour.calendar_down'
+    PATTERN: ClassVar[Optional[str]] = None
+    SUBJECT: ClassVar[str] = 'contact:<bird id>'
+    FIELDS: ClassVar[Tuple[Tuple[str, str], ...]] = (
+        ('booking_id', 'booking_id'),
+        ('bird_contact_id', 'bird_contact_id'),
+        ('platform', 'platform'),
+        ('reason', 'reason'),
+        ('confirmation_url', 'confirmation_url'),
+        ('conversation_id', 'conversation_id'),
+        ('location', 'location'),)
+    booking_id: Id
+    bird_contact_id: Id
+    platform: Literal["google", "graph"]
+    reason: str
+    confirmation_url: str
     conversation_id: Optional[Id] = None
     location: Optional[str] = None
 
@@ -1299,6 +1341,7 @@ BY_TYPE = {cls.TYPE: cls for cls in (
     TourCanceled,
     TourReminder,
     TourUnavailable,
+    TourCalendarDown,
     SchedulerTimerReminder,
     SchedulerTimerReconcile,
     SchedulerTimerToken,
