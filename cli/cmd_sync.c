@@ -17,9 +17,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-//  The actors that keep sync results.
-static const char *s_actors[] = {"contact-sync"};
-
 #define S_MAX_DIRS 32
 
 static const char *s_usage =
@@ -53,23 +50,23 @@ static int
 s_read_dir (const char *data_dir, json_t *runs)
 {
     int rc = 0;
-    for (size_t i = 0; i < sizeof s_actors / sizeof s_actors[0]; i++) {
+    for (size_t i = 0; i < zhub_sync_results_actor_count; i++) {
         zhub_store_t *store;
         zhub_table_t table;
         char err[256];
-        zhub_rc_t found = zhub_sync_results_open_readonly (data_dir, s_actors[i], &store, &table,
-                                                           err, sizeof err);
+        zhub_rc_t found = zhub_sync_results_open_readonly (data_dir, zhub_sync_results_actors[i],
+                                                           &store, &table, err, sizeof err);
         if (found == ZHUB_NOTFOUND)
             continue;
         if (found != ZHUB_OK) {
-            fprintf (stderr, "zhub sync: %s/%s: %s\n", data_dir, s_actors[i], err);
+            fprintf (stderr, "zhub sync: %s/%s: %s\n", data_dir, zhub_sync_results_actors[i], err);
             rc = -1;
             continue;
         }
         json_t *list = json_array ();
         if (zhub_sync_results_list (store, table, 0, list) != ZHUB_OK) {
             fprintf (stderr, "zhub sync: %s/%s: cannot read the sync results\n", data_dir,
-                     s_actors[i]);
+                     zhub_sync_results_actors[i]);
             rc = -1;
         }
         size_t k;

@@ -200,6 +200,10 @@ s_read_fn (zhub_txn_t *txn, void *arg)
     return zhub_txn_walk (txn, read->table, s_list_one, &read->list);
 }
 
+const char *const zhub_sync_results_actors[] = {"contact-sync"};
+const size_t zhub_sync_results_actor_count =
+    sizeof zhub_sync_results_actors / sizeof zhub_sync_results_actors[0];
+
 zhub_rc_t
 zhub_sync_results_list (zhub_store_t *store, zhub_table_t table, size_t limit, json_t *records)
 {

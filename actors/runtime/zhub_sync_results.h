@@ -60,7 +60,12 @@ zhub_rc_t zhub_sync_results_prune_txn (zhub_txn_t *txn, zhub_table_t table,
                                        size_t *removed);
 
 //  -------------------------------------------------------------------
-//  The read side (the CLI's)
+//  The read side (the CLI's and the console's)
+
+//  The actors that keep sync results, by their store's name under the data
+//  dir (one list for every reader).
+extern const char *const zhub_sync_results_actors[];
+extern const size_t zhub_sync_results_actor_count;
 
 //  Opens $data_dir/<actor> read-only and finds the table. ZHUB_OK with
 //  *store (the caller destroys it) and *table; ZHUB_NOTFOUND when the actor
