@@ -65,6 +65,7 @@ int zhub_cmd_erase (int argc, char **argv);
 int zhub_cmd_dlq (int argc, char **argv);
 int zhub_cmd_group (int argc, char **argv);
 int zhub_cmd_status (int argc, char **argv);
+int zhub_cmd_status_contact (int argc, char **argv);
 int zhub_cmd_pub (int argc, char **argv);
 int zhub_cmd_tail (int argc, char **argv);
 int zhub_cmd_audit (int argc, char **argv);
@@ -72,6 +73,7 @@ int zhub_cmd_hubspot (int argc, char **argv);
 int zhub_cmd_doctor (int argc, char **argv);
 int zhub_cmd_backup (int argc, char **argv);
 int zhub_cmd_restore (int argc, char **argv);
+int zhub_cmd_sync (int argc, char **argv);
 int zhub_cmd_keys (int argc, char **argv);
 
 #endif

@@ -12,6 +12,7 @@
 
 static const char *s_usage =
     "usage: zhub status [--json] [--timeout DUR]\n"
+    "       zhub status contact <phone|email|id> [--json]   (see --help there)\n"
     "\n"
     "Shows what the broker holds: the log, messages per topic, consumer groups\n"
     "(members, lag, in flight, waiting retries, redeliveries, dead letters,\n"
@@ -150,6 +151,9 @@ s_print (json_t *stats)
 int
 zhub_cmd_status (int argc, char **argv)
 {
+    //  `zhub status contact <id>`: one person, from the actors' stores
+    if (argc >= 2 && !strcmp (argv[1], "contact"))
+        return zhub_cmd_status_contact (argc - 1, argv + 1);
     bool json = false;
     int64_t timeout_ms = 5000;
     for (int i = 1; i < argc; i++) {

@@ -19,7 +19,8 @@ static const struct {
                         "              broker, gateway, actors); Ctrl-C stops everything"},
     {"dlq", zhub_cmd_dlq, "dead letters: list, show, replay, edit, purge"},
     {"status", zhub_cmd_status, "the broker's figures: log, topics, groups (lag, in flight,\n"
-                                "              retries, dead letters), store, tap"},
+                                "              retries, dead letters), store, tap; one person's\n"
+                                "              sync status in every actor (contact <phone|email|id>)"},
     {"pub", zhub_cmd_pub, "publish one message (TOPIC SUBJECT JSON) and wait for the commit"},
     {"tail", zhub_cmd_tail, "follow committed messages live from the broker's tap [PATTERN]"},
     {"group", zhub_cmd_group, "change a consumer group's settings, or replay it from an\n"
@@ -27,6 +28,8 @@ static const struct {
     {"audit", zhub_cmd_audit, "a contact's sync decisions (contact <bird id>): field, old,\n"
                               "              new, winner, both times, source event; an erased\n"
                               "              person's tombstones (erase <request id>)"},
+    {"sync", zhub_cmd_sync, "what each sync run did (results): reconciliations and batch\n"
+                            "              flushes, created/updated/skipped/failed, conflicts"},
     {"erase", zhub_cmd_erase, "GDPR: erase a person (contact <phone|email|id>) from every\n"
                               "              store zhub keeps; --upstream also in HubSpot and Bird"},
     {"keys", zhub_cmd_keys, "the bus's CURVE keys: new (a client's or the broker's), list,\n"

@@ -6,6 +6,7 @@
 #include "console_letters.h"
 #include "zhub_http.h"
 #include "zhub_store.h"
+#include "zhub_sync_results.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,4 +223,62 @@ zhub_console_decisions (zhub_console_t *self)
                           "contact-sync's audit table could not be read", "decisions");
     }
     return json_pack ("{s:b,s:o}", "available", true, "decisions", decisions);
+}
+
+//  -------------------------------------------------------------------
+//  Sync results: read through the runtime's read side (it alone knows the
+//  table), as `zhub sync results` reads them.
+
+static int
+s_newest_first (const void *a, const void *b)
+{
+    json_int_t ta = json_integer_value (json_object_get (*(json_t *const *)a, "started_ms"));
+    json_int_t tb = json_integer_value (json_object_get (*(json_t *const *)b, "started_ms"));
+    return ta < tb ? 1 : ta > tb ? -1 : 0;
+}
+
+json_t *
+zhub_console_sync_results (zhub_console_t *self)
+{
+    json_t *runs = json_array ();
+    bool found = false;
+    char reason[300] = "no actor keeps sync results under ZHUB_DATA_DIR yet";
+    for (size_t i = 0; i < zhub_sync_results_actor_count; i++) {
+        const char *actor = zhub_sync_results_actors[i];
+        zhub_store_t *store;
+        zhub_table_t table;
+        char err[256];
+        zhub_rc_t rc = zhub_sync_results_open_readonly (self->config->data_dir, actor, &store,
+                                                        &table, err, sizeof err);
+        if (rc == ZHUB_NOTFOUND)
+            continue;
+        if (rc != ZHUB_OK) {
+            snprintf (reason, sizeof reason, "%s: %s", actor, err);
+            continue;
+        }
+        //  each actor's newest are enough: the merge keeps the newest of all
+        if (zhub_sync_results_list (store, table, ZHUB_CONSOLE_RESULTS_MAX, runs) == ZHUB_OK)
+            found = true;
+        else
+            snprintf (reason, sizeof reason, "%s: its sync results could not be read", actor);
+        zhub_store_destroy (&store);
+    }
+    if (!found) {
+        json_decref (runs);
+        return json_pack ("{s:b,s:s,s:[]}", "available", false, "reason", reason, "results");
+    }
+    size_t count = json_array_size (runs);
+    json_t **items = zhub_calloc (count ? count : 1, sizeof *items);
+    for (size_t i = 0; i < count; i++)
+        items[i] = json_incref (json_array_get (runs, i));
+    qsort (items, count, sizeof *items, s_newest_first);
+    json_t *newest = json_array ();
+    for (size_t i = 0; i < count; i++) {
+        if (i < ZHUB_CONSOLE_RESULTS_MAX)
+            json_array_append (newest, items[i]);
+        json_decref (items[i]);
+    }
+    free (items);
+    json_decref (runs);
+    return json_pack ("{s:b,s:o}", "available", true, "results", newest);
 }

@@ -4,7 +4,8 @@
 //  ZHUB_CONSOLE_PROCESSES (GET /healthz, /readyz, /metrics: health, breaker
 //  state and errors per peer, sync latency), the gateway's own metrics,
 //  the dead letters (console_letters.h) and contact-sync's recent field
-//  decisions (its audit trail, read-only as `zhub audit` reads it). Used
+//  decisions (its audit trail, read-only as `zhub audit` reads it) and the
+//  latest sync results (as `zhub sync results` reads them). Used
 //  by the admin listener's one thread only (it owns a bus client and an
 //  HTTP client).
 #ifndef ZHUB_GATEWAY_CONSOLE_DATA_H
@@ -17,6 +18,7 @@
 
 #define ZHUB_CONSOLE_PROBE_TIMEOUT_MS 1000 //  one GET to a process's admin listener
 #define ZHUB_CONSOLE_DECISIONS_MAX 50      //  recent decisions shown
+#define ZHUB_CONSOLE_RESULTS_MAX 20        //  recent sync runs shown
 
 typedef struct zhub_console_t zhub_console_t;
 
@@ -55,5 +57,13 @@ json_t *zhub_console_snapshot (zhub_console_t *self, const char *gateway_metrics
 //    decisions   [{contact, field, old, new, winner, time, ...}] at most
 //                ZHUB_CONSOLE_DECISIONS_MAX (the audit entries as stored)
 json_t *zhub_console_decisions (zhub_console_t *self);
+
+//  The latest sync runs of the actors that keep them (each reconciliation
+//  and batch flush: zhub_sync_results.h), newest first, a new object:
+//    available   false when no actor's store under data_dir keeps results
+//                (reason says why)
+//    results     [zhub_sync_result_json objects] at most
+//                ZHUB_CONSOLE_RESULTS_MAX, as `zhub sync results --json`
+json_t *zhub_console_sync_results (zhub_console_t *self);
 
 #endif

@@ -5,6 +5,7 @@
 //
 //    GET  /v1/console/snapshot                 console_data.h's snapshot
 //    GET  /v1/console/decisions                contact-sync's recent decisions
+//    GET  /v1/console/results                  the latest sync runs (zhub sync results)
 //    GET  /v1/console/letters/<n>              one dead letter in full
 //    GET  /v1/console/letters/<n>/preview      the dry run of its replay
 //    POST /v1/console/letters/<n>/replay       replay it (a bus command)
@@ -168,7 +169,8 @@ zhub_gateway_server_console (struct MHD_Connection *conn, s_request_t *req, cons
     if (!strncmp (rest, "letters/", 8))
         return s_letter (conn, req, rest + 8, method);
     bool snapshot = !strcmp (rest, "snapshot"), decisions = !strcmp (rest, "decisions");
-    if (!snapshot && !decisions)
+    bool results = !strcmp (rest, "results");
+    if (!snapshot && !decisions && !results)
         return zhub_gateway_server_error (conn, req, MHD_HTTP_NOT_FOUND, "not_found",
                                           "no such path", NULL, NULL, NULL);
     enum MHD_Result allowed = s_method (conn, req, method, "GET");
@@ -177,6 +179,9 @@ zhub_gateway_server_console (struct MHD_Connection *conn, s_request_t *req, cons
     if (decisions)
         return zhub_gateway_server_reply (conn, req, MHD_HTTP_OK,
                                           zhub_console_decisions (s_console (self)), NULL, NULL);
+    if (results)
+        return zhub_gateway_server_reply (conn, req, MHD_HTTP_OK,
+                                          zhub_console_sync_results (s_console (self)), NULL, NULL);
     char *metrics = zhub_gateway_metrics_render (
         self->metrics, self->spool ? zhub_gateway_spool_depth (self->spool) : 0,
         self->spool != NULL, atomic_load (&self->broker_up));

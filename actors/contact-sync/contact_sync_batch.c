@@ -22,6 +22,7 @@
 //  batching is what turns 100 contacts into one of HubSpot's 190 calls per
 //  10 s: 1,900 contacts a second at the ceiling instead of 19.
 #include "contact_sync_io.h"
+#include "contact_sync_results.h"
 #include "zhub_log.h"
 
 #include <stdio.h>
@@ -123,6 +124,8 @@ s_run (zhub_actor_ctx_t *ctx, contact_item_t *item, contact_sync_commit_t *commi
         item->fate = out.rc == ZHUB_RETRY ? CONTACT_ITEM_DEFERRED : CONTACT_ITEM_REFUSED;
         item->failure = out;
     }
+    item->created = run.upsert_created;
+    item->conflict = run.upsert_conflict;
     json_decref (answer);
     free (synced_of);
 }
@@ -221,6 +224,7 @@ void
 contact_sync_flush (zhub_actor_ctx_t *ctx)
 {
     contact_sync_t *self = ctx->state;
+    contact_sync_results_tick (ctx);
     if (self->batch_window_ms <= 0)
         return;
     if (zhub_mono_ms () < self->flush_not_before) {
@@ -257,6 +261,8 @@ contact_sync_flush (zhub_actor_ctx_t *ctx)
         s_scan_clear (scan);
         return;
     }
+    zhub_sync_result_t run;
+    zhub_sync_result_init (&run, CONTACT_SYNC_GROUP, "batch", zhub_now_ms ());
     int64_t started = zhub_mono_ms ();
     long status = 0;
     for (size_t i = 0; i < scan->count; i++)
@@ -288,6 +294,9 @@ contact_sync_flush (zhub_actor_ctx_t *ctx)
     zhub_info ("batch_flushed", "count=%zu synced=%zu refused=%zu deferred=%zu pending=%zu ms=%lld",
                scan->count, done_count, refused, deferred, scan->pending,
                (long long)(zhub_mono_ms () - started));
+    //  (the commit failed when what settled counts as deferred too)
+    contact_sync_results_flushed (ctx, &run, scan->items, scan->count,
+                                  done_count + refused > 0 && deferred == scan->count, started);
     if (deferred) {
         //  HubSpot is busy or away: what is left waits a second.
         zhub_warn ("batch_deferred", "count=%zu status=%ld", deferred, status);

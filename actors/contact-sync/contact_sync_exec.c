@@ -123,6 +123,11 @@ contact_sync_run (zhub_actor_ctx_t *ctx, contact_run_t *run, const contact_event
             called = false; //  *out has the classification
             break;
         }
+        if (op == CONTACT_OP_HUBSPOT_UPSERT && answer == CONTACT_ANSWER_CONFLICT)
+            run->upsert_conflict = true;
+        else if (op == CONTACT_OP_HUBSPOT_UPSERT && answer == CONTACT_ANSWER_OK)
+            run->upsert_created = json_is_true (
+                json_object_get (json_array_get (json_object_get (json, "results"), 0), "new"));
         if (plan->kind == CONTACT_PLAN_FETCH && answer == CONTACT_ANSWER_OK && !*have
             && event->origin == CONTACT_FROM_HUBSPOT) {
             //  Known by its Bird id (linked on the Bird side first)?

@@ -5,6 +5,7 @@
 //  is contact_sync_erase_io.c's. Also the actor's open, close and
 //  readiness hooks.
 #include "contact_sync_io.h"
+#include "contact_sync_results.h"
 #include "zhub_id.h"
 #include "zhub_log.h"
 
@@ -18,7 +19,14 @@ contact_sync_open (zhub_actor_ctx_t *ctx)
     contact_sync_t *self = ctx->state;
     self->hubspot = zhub_hubspot_new (&self->hubspot_config, ctx->http);
     self->bird = zhub_bird_new (&self->bird_config, ctx->http);
-    return contact_sync_store_open (&self->store, ctx->store);
+    //  main loads the retention; a test that did not keeps the defaults
+    const zhub_sync_results_policy_t *policy =
+        self->results_policy.max_age_ms || self->results_policy.max_count ? &self->results_policy
+                                                                          : NULL;
+    if (contact_sync_store_open (&self->store, ctx->store, policy))
+        return -1;
+    contact_sync_results_open (ctx);
+    return 0;
 }
 
 void
@@ -276,10 +284,11 @@ contact_sync_on_erase (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, zhub
 
 //  One search result through the HubSpot -> Bird plan. Returns 1 when it
 //  wrote (drift), 0 when Bird already agreed, -1 when the contact failed
-//  (*out says why; a transient failure stops the tick).
+//  (*out says why; a transient failure stops the tick). Counted in tally
+//  (contact_sync_results.h).
 static int
 s_reconcile_one (zhub_actor_ctx_t *ctx, const zhub_msg_t *tick, const json_t *result,
-                 zhub_outcome_t *out)
+                 zhub_outcome_t *out, zhub_sync_result_t *tally)
 {
     contact_sync_t *self = ctx->state;
     const char *id = json_string_value (json_object_get (result, "id"));
@@ -287,6 +296,7 @@ s_reconcile_one (zhub_actor_ctx_t *ctx, const zhub_msg_t *tick, const json_t *re
         json_object_get (json_object_get (result, "properties"), "lastmodifieddate"));
     if (!id)
         return 0;
+    tally->processed++;
     int64_t modified_ms = 0;
     if (modified)
         zhub_time_parse (modified, &modified_ms);
@@ -304,20 +314,29 @@ s_reconcile_one (zhub_actor_ctx_t *ctx, const zhub_msg_t *tick, const json_t *re
     if (rc == ZHUB_NOTFOUND && bird_id)
         rc = contact_sync_store_load_bird (&self->store, bird_id, &state);
     int drift = -1;
-    if (rc == ZHUB_ERROR)
+    if (rc == ZHUB_ERROR) {
         zhub_outcome_retry (out, -1, ZHUB_REASON_INTERNAL, "cannot read the contact state");
-    else {
+        tally->failed++;
+    } else {
         bool have = rc == ZHUB_OK;
         contact_plan_t plan;
         contact_plan_init (&plan);
         contact_sync_plan_fetched (&event, have ? &state : NULL, result, &self->core, &plan);
         bool writes = plan.kind == CONTACT_PLAN_WRITE;
         zhub_outcome_t one = {0};
-        contact_run_t run = s_run_of (self, &input);
-        contact_sync_execute (ctx, &run, &event, &state, &have, &plan, &one);
-        if (one.rc == ZHUB_OK)
+        contact_run_t exec = s_run_of (self, &input);
+        contact_sync_execute (ctx, &exec, &event, &state, &have, &plan, &one);
+        contact_sync_results_count_audit (tally, plan.audit);
+        if (one.rc == ZHUB_OK) {
             drift = writes ? 1 : 0;
-        else {
+            if (!writes)
+                tally->skipped++;
+            else if (rc == ZHUB_NOTFOUND)
+                tally->created++;
+            else
+                tally->updated++;
+        } else {
+            tally->failed++;
             zhub_warn ("reconcile_contact", "hubspot=%s code=%u", id, one.code);
             if (one.rc == ZHUB_RETRY)
                 *out = one;
@@ -349,6 +368,10 @@ contact_sync_on_reconcile (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, 
         zhub_outcome_reject (out, ZHUB_REASON_INVALID_INPUT, "since is not an RFC 3339 time");
         return;
     }
+    zhub_sync_result_t tally;
+    zhub_sync_result_init (&tally, CONTACT_SYNC_GROUP, "reconcile", zhub_now_ms ());
+    snprintf (tally.run, sizeof tally.run, "%s", msg->id ? msg->id : "");
+    int64_t run_started = zhub_mono_ms ();
     json_t *properties = json_array ();
     const char *list =
         self->core.hubspot_properties ? self->core.hubspot_properties : CONTACT_HUBSPOT_PROPERTIES;
@@ -395,7 +418,7 @@ contact_sync_on_reconcile (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, 
         json_array_foreach (results, i, result)
         {
             found++;
-            int one = s_reconcile_one (ctx, msg, result, out);
+            int one = s_reconcile_one (ctx, msg, result, out, &tally);
             if (one < 0 && out->rc == ZHUB_RETRY) {
                 failed = true;
                 break;
@@ -457,6 +480,11 @@ contact_sync_on_reconcile (zhub_actor_ctx_t *ctx, const zhub_actor_event_t *ev, 
                msg->id, found, drift, (long long)drift_total, pages, since_stamp, mark_stamp,
                failed ? "no" : "yes");
     zhub_msg_destroy (&done);
+    tally.complete = !failed;
+    if (failed)
+        snprintf (tally.note, sizeof tally.note, "cut short: %.140s", out->reason);
+    tally.duration_ms = zhub_mono_ms () - run_started;
+    contact_sync_results_record (ctx, &tally);
     if (!failed)
         snprintf (out->reason, sizeof out->reason, "found=%ld drift=%ld drift_total=%lld", found,
                   drift, (long long)drift_total);

@@ -10,6 +10,7 @@
 #include "contact_sync_store.h"
 #include "hubspot.h"
 #include "zhub_actor.h"
+#include "zhub_sync_results.h"
 
 #define CONTACT_SYNC_MAX_STEPS 6 //  fetch, write, conflict retry, link: 4 suffice
 
@@ -28,6 +29,9 @@ typedef struct {
     int64_t queued;
     int64_t queued_since;
     int64_t links_not_before; //  mono ms: the next Bird link write while busy
+    //  Sync results (contact_sync_results.c): the retention main read
+    //  (their table is the store's)
+    zhub_sync_results_policy_t results_policy;
 } contact_sync_t;
 
 #define CONTACT_BATCH_MAX 100 //  HubSpot's batch limit
@@ -57,6 +61,8 @@ typedef struct {
     contact_answer_t first;   //  the answer to the plan's first call, made by the caller
     const json_t *first_json; //  (the flush's batch call); 0: none
     bool link_deferred;       //  out: a Bird link waits in the links table
+    bool upsert_created;      //  out: HubSpot's upsert answer said the record is new
+    bool upsert_conflict;     //  out: HubSpot answered 409 to the upsert (the sync results)
 } contact_run_t;
 
 //  Runs plan through the table until it rests (DONE, SKIP, IGNORE, REJECT
@@ -117,6 +123,8 @@ typedef struct {
     json_t *record;          //  OPEN: what the batch call answered for it, or NULL
     contact_item_fate_t fate;
     zhub_outcome_t failure; //  REFUSED, DEFERRED: HubSpot's error for this contact
+    bool created;           //  DONE: HubSpot's upsert made a new record ("new": true)
+    bool conflict;          //  HubSpot answered 409 (the e-mail is another contact's)
 } contact_item_t;
 
 //  Sends the items' plans' upserts in one batch call (count > 1) and gives

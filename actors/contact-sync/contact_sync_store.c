@@ -26,6 +26,7 @@ static const struct {
     {"pending_order", offsetof (contact_sync_store_t, pending_order)},
     {"links", offsetof (contact_sync_store_t, links)},
     {"meta", offsetof (contact_sync_store_t, meta)},
+    {ZHUB_SYNC_RESULTS_TABLE, offsetof (contact_sync_store_t, results.table)},
 };
 
 #define S_ALL_TABLES ((1u << (sizeof s_tables / sizeof s_tables[0])) - 1)
@@ -46,10 +47,15 @@ contact_sync_store_has (const contact_sync_store_t *self, const zhub_table_t *ta
 }
 
 int
-contact_sync_store_open (contact_sync_store_t *self, zhub_store_t *store)
+contact_sync_store_open (contact_sync_store_t *self, zhub_store_t *store,
+                         const zhub_sync_results_policy_t *policy)
 {
     assert (self && store);
     *self = (contact_sync_store_t){.store = store};
+    zhub_sync_results_policy_t defaults = {.max_age_ms = ZHUB_SYNC_RESULTS_MAX_AGE_DEFAULT_MS,
+                                           .max_count = ZHUB_SYNC_RESULTS_MAX_COUNT_DEFAULT};
+    if (zhub_sync_results_open (&self->results, store, policy ? policy : &defaults))
+        return -1;
     for (size_t i = 0; i < sizeof s_tables / sizeof s_tables[0]; i++)
         if (zhub_store_table (store, s_tables[i].name, s_table (self, i)))
             return -1;
@@ -89,6 +95,31 @@ contact_sync_store_close (contact_sync_store_t *self)
         zhub_store_destroy (&self->store);
     if (self)
         *self = (contact_sync_store_t){0};
+}
+
+//  -------------------------------------------------------------------
+//  Sync results (the runtime's table, in this store)
+
+zhub_rc_t
+contact_sync_store_result_put (contact_sync_store_t *self, const zhub_sync_result_t *result,
+                               int64_t now_ms, int64_t mono_ms)
+{
+    return zhub_sync_results_put (&self->results, self->store, result, now_ms, mono_ms);
+}
+
+zhub_rc_t
+contact_sync_store_results_prune (contact_sync_store_t *self, int64_t now_ms, int64_t mono_ms,
+                                  size_t *removed)
+{
+    return zhub_sync_results_prune (&self->results, self->store, now_ms, mono_ms, removed);
+}
+
+zhub_rc_t
+contact_sync_store_results (const contact_sync_store_t *self, size_t limit, json_t *records)
+{
+    if (!contact_sync_store_has (self, &self->results.table))
+        return ZHUB_OK;
+    return zhub_sync_results_list (self->store, self->results.table, limit, records);
 }
 
 //  -------------------------------------------------------------------

@@ -16,11 +16,16 @@
 //                   {properties, changed[], since, cause_id, traceparent?,
 //                   cause_envelope (base64 of the envelope that queued it,
 //                   for its dead letter should HubSpot refuse the write),
-//                   audit[]? (the field decisions, committed with the write)}
+//                   audit[]? (the field decisions, committed with the write),
+//                   deferred? {code, reason, at (wall ms), flushes}: why the
+//                   last flush left it queued}
 //    pending_order  "<16 hex ms queued>|<bird id>" -> "": the intents oldest
 //                   first, so a flush takes the longest-waiting ones
 //    links          bird id -> HubSpot id still to write onto the Bird contact
 //    meta           "reconcile_watermark", "reconcile_drift_total" (decimal)
+//    sync_results   what each batch flush and reconciliation did: the
+//                   runtime's record table (zhub_sync_results.h owns its key
+//                   and value formats and its retention)
 //
 //  Every write is one transaction; what it publishes goes into the
 //  runtime's outbox in the same transaction (zhub_actor_outbox_put), so a
@@ -31,12 +36,14 @@
 #include "contact_sync.h"
 #include "zhub_actor.h"
 #include "zhub_store.h"
+#include "zhub_sync_results.h"
 
 typedef struct {
     zhub_store_t *store; //  borrowed (the actor's), or owned when opened read-only
     bool owned;
     uint32_t opened; //  read-only: the tables found (a store may predate some)
     zhub_table_t contacts, hubspot_ids, audit, pending, pending_order, links, meta;
+    zhub_sync_results_t results; //  its table is one of the above, opened with them
 } contact_sync_store_t;
 
 //  -------------------------------------------------------------------
@@ -44,8 +51,10 @@ typedef struct {
 
 //  Opens (creating) the tables in the actor's store (borrowed), and gives
 //  every queued write its place in pending_order (stores written before
-//  that table existed). 0, or -1.
-int contact_sync_store_open (contact_sync_store_t *self, zhub_store_t *store);
+//  that table existed). The sync results are kept with policy (NULL: the
+//  runtime's defaults). 0, or -1.
+int contact_sync_store_open (contact_sync_store_t *self, zhub_store_t *store,
+                             const zhub_sync_results_policy_t *policy);
 
 //  The read side for another process: opens $data_dir/contact-sync
 //  read-only. ZHUB_OK; ZHUB_NOTFOUND when contact-sync never ran there
@@ -72,6 +81,17 @@ zhub_rc_t contact_sync_store_load_hubspot (const contact_sync_store_t *self, con
 //  order (oldest first). ZHUB_OK or ZHUB_ERROR.
 zhub_rc_t contact_sync_store_audit (const contact_sync_store_t *self, const char *id, bool erase,
                                     json_t *entries);
+
+//  The HubSpot id still to write onto a Bird contact: ZHUB_OK with a fresh
+//  *hubspot_id, ZHUB_NOTFOUND, or ZHUB_ERROR.
+zhub_rc_t contact_sync_store_link (const contact_sync_store_t *self, const char *bird_id,
+                                   char **hubspot_id);
+
+//  Appends to records (a JSON array) up to limit (0: all) sync results,
+//  newest first (zhub_sync_results_list). ZHUB_OK or ZHUB_ERROR; none
+//  when the store predates the table.
+zhub_rc_t contact_sync_store_results (const contact_sync_store_t *self, size_t limit,
+                                      json_t *records);
 
 //  -------------------------------------------------------------------
 //  Writing a contact
@@ -117,9 +137,19 @@ typedef struct {
     char *traceparent;       //  its trace, or NULL
     uint8_t *cause_envelope; //  its envelope, or NULL (an intent queued before it was kept)
     size_t cause_envelope_size;
+    //  Why the last flush left it queued (deferred_flushes 0: none did)
+    int64_t deferred_flushes; //  how many flushes deferred it
+    int64_t deferred_at;      //  wall ms of the last
+    unsigned deferred_code;   //  HTTP status or reason code
+    char *deferred_reason;    //  one line, or NULL
 } contact_intent_t;
 
 void contact_intent_clear (contact_intent_t *intent);
+
+//  A contact's queued HubSpot write, by its Bird id. ZHUB_OK with *intent
+//  (the caller clears it), ZHUB_NOTFOUND, or ZHUB_ERROR.
+zhub_rc_t contact_sync_store_intent (const contact_sync_store_t *self, const char *bird_id,
+                                     contact_intent_t *intent);
 
 //  Queues the plan's HubSpot write for the contact plan->next names: merged
 //  into its intent (a new one is stamped now_ms, with cause's id, trace and
@@ -136,6 +166,27 @@ zhub_rc_t contact_sync_store_queue (contact_sync_store_t *self, const contact_pl
 zhub_rc_t contact_sync_store_pending (const contact_sync_store_t *self, contact_intent_t *intents,
                                       size_t max, size_t *count, size_t *pending,
                                       int64_t *next_since);
+
+//  A flush left these intents queued: notes on each why it waits (code and
+//  reason[i]) and how many flushes deferred it so far. An intent settled or
+//  erased meanwhile is passed over. ZHUB_OK or ZHUB_ERROR.
+zhub_rc_t contact_sync_store_note_deferred (contact_sync_store_t *self, const char *const *bird_ids,
+                                            const unsigned *codes, const char *const *reasons,
+                                            size_t count, int64_t now_ms);
+
+//  -------------------------------------------------------------------
+//  Sync results
+
+//  Keeps one run's record (its own transaction), pruning when due (now_ms
+//  wall, mono_ms monotonic). ZHUB_OK or ZHUB_ERROR.
+zhub_rc_t contact_sync_store_result_put (contact_sync_store_t *self,
+                                         const zhub_sync_result_t *result, int64_t now_ms,
+                                         int64_t mono_ms);
+
+//  Prunes the records the policy no longer keeps, when due; *removed how
+//  many went. ZHUB_OK or ZHUB_ERROR.
+zhub_rc_t contact_sync_store_results_prune (contact_sync_store_t *self, int64_t now_ms,
+                                            int64_t mono_ms, size_t *removed);
 
 //  Up to max HubSpot ids still to write onto their Bird contacts: fresh
 //  strings in bird[] and hubspot[]. ZHUB_OK or ZHUB_ERROR.

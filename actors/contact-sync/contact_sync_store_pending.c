@@ -194,6 +194,7 @@ contact_intent_clear (contact_intent_t *intent)
     free (intent->cause_id);
     free (intent->traceparent);
     free (intent->cause_envelope);
+    free (intent->deferred_reason);
     memset (intent, 0, sizeof *intent);
 }
 
@@ -234,8 +235,133 @@ s_intent_read (const void *value, size_t size, const char *bird, size_t bird_siz
             intent->cause_envelope = NULL;
         }
     }
+    const json_t *deferred = json_object_get (entry, "deferred");
+    if (json_is_object (deferred)) {
+        intent->deferred_flushes = json_integer_value (json_object_get (deferred, "flushes"));
+        intent->deferred_at = json_integer_value (json_object_get (deferred, "at"));
+        intent->deferred_code = (unsigned)json_integer_value (json_object_get (deferred, "code"));
+        intent->deferred_reason =
+            zhub_strdup (json_string_value (json_object_get (deferred, "reason")));
+    }
     json_decref (entry);
     return true;
+}
+
+typedef struct {
+    const contact_sync_store_t *self;
+    const char *bird;
+    contact_intent_t *intent;
+    char **hubspot_id;
+} s_one_t;
+
+static zhub_rc_t
+s_intent_fn (zhub_txn_t *txn, void *arg)
+{
+    s_one_t *one = arg;
+    const void *value;
+    size_t size;
+    zhub_rc_t rc =
+        zhub_txn_get (txn, one->self->pending, one->bird, strlen (one->bird), &value, &size);
+    if (rc != ZHUB_OK)
+        return rc;
+    return s_intent_read (value, size, one->bird, strlen (one->bird), one->intent) ? ZHUB_OK
+                                                                                   : ZHUB_NOTFOUND;
+}
+
+zhub_rc_t
+contact_sync_store_intent (const contact_sync_store_t *self, const char *bird_id,
+                           contact_intent_t *intent)
+{
+    memset (intent, 0, sizeof *intent);
+    if (!bird_id || !*bird_id || !contact_sync_store_has (self, &self->pending))
+        return ZHUB_NOTFOUND;
+    s_one_t one = {.self = self, .bird = bird_id, .intent = intent};
+    return zhub_store_read (self->store, s_intent_fn, &one);
+}
+
+static zhub_rc_t
+s_link_fn (zhub_txn_t *txn, void *arg)
+{
+    s_one_t *one = arg;
+    const void *value;
+    size_t size;
+    zhub_rc_t rc =
+        zhub_txn_get (txn, one->self->links, one->bird, strlen (one->bird), &value, &size);
+    if (rc != ZHUB_OK)
+        return rc;
+    *one->hubspot_id = zhub_malloc (size + 1);
+    memcpy (*one->hubspot_id, value, size);
+    (*one->hubspot_id)[size] = 0;
+    return ZHUB_OK;
+}
+
+zhub_rc_t
+contact_sync_store_link (const contact_sync_store_t *self, const char *bird_id, char **hubspot_id)
+{
+    *hubspot_id = NULL;
+    if (!bird_id || !*bird_id || !contact_sync_store_has (self, &self->links))
+        return ZHUB_NOTFOUND;
+    s_one_t one = {.self = self, .bird = bird_id, .hubspot_id = hubspot_id};
+    return zhub_store_read (self->store, s_link_fn, &one);
+}
+
+typedef struct {
+    const contact_sync_store_t *self;
+    const char *const *birds;
+    const unsigned *codes;
+    const char *const *reasons;
+    size_t count;
+    int64_t now_ms;
+} s_note_t;
+
+static zhub_rc_t
+s_note_fn (zhub_txn_t *txn, void *arg)
+{
+    s_note_t *note = arg;
+    for (size_t i = 0; i < note->count; i++) {
+        const char *bird = note->birds[i];
+        const void *value;
+        size_t size;
+        zhub_rc_t rc = zhub_txn_get (txn, note->self->pending, bird, strlen (bird), &value, &size);
+        if (rc == ZHUB_NOTFOUND)
+            continue; //  settled or erased meanwhile
+        if (rc != ZHUB_OK)
+            return ZHUB_ERROR;
+        json_t *entry = json_loadb (value, size, 0, NULL);
+        if (!json_is_object (entry)) {
+            json_decref (entry);
+            continue;
+        }
+        json_int_t flushes =
+            json_integer_value (json_object_get (json_object_get (entry, "deferred"), "flushes"));
+        json_object_set_new (entry, "deferred",
+                             json_pack ("{s:I, s:s, s:I, s:I}", "code", (json_int_t)note->codes[i],
+                                        "reason", note->reasons[i] ? note->reasons[i] : "", "at",
+                                        (json_int_t)note->now_ms, "flushes", flushes + 1));
+        char *text = json_dumps (entry, JSON_COMPACT);
+        json_decref (entry);
+        rc = zhub_txn_put (txn, note->self->pending, bird, strlen (bird), text, strlen (text));
+        free (text);
+        if (rc != ZHUB_OK)
+            return ZHUB_ERROR;
+    }
+    return ZHUB_OK;
+}
+
+zhub_rc_t
+contact_sync_store_note_deferred (contact_sync_store_t *self, const char *const *bird_ids,
+                                  const unsigned *codes, const char *const *reasons, size_t count,
+                                  int64_t now_ms)
+{
+    if (!count)
+        return ZHUB_OK;
+    s_note_t note = {.self = self,
+                     .birds = bird_ids,
+                     .codes = codes,
+                     .reasons = reasons,
+                     .count = count,
+                     .now_ms = now_ms};
+    return zhub_store_write (self->store, s_note_fn, &note);
 }
 
 typedef struct {

@@ -86,6 +86,14 @@ main (void)
         return 1;
     }
     zhub_info ("config", "hubspot_batch_window_ms=%lld", (long long)sync.batch_window_ms);
+    if (zhub_sync_results_config_load (&sync.results_policy, err, sizeof err)) {
+        zhub_error ("config_invalid", "reason=%s", zhub_log_quote (err, quoted, sizeof quoted));
+        contact_sync_config_clear (&sync.core);
+        zhub_actor_config_clear (&config);
+        return 1;
+    }
+    zhub_info ("config", "sync_results_retention_ms=%lld sync_results_max=%zu",
+               (long long)sync.results_policy.max_age_ms, sync.results_policy.max_count);
     sync.queued = -1; //  unknown until the first tick reads the store
     for (size_t i = 0; i < sync.core.field_count; i++)
         zhub_info ("config", "field_bird=%s field_hubspot=%s to_hubspot=%s to_bird=%s",

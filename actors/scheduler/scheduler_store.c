@@ -26,7 +26,7 @@ sched_store_new (zhub_actor_ctx_t *ctx, const int64_t *reminders_ms, size_t remi
         self->reminders_ms[i] = reminders_ms[i];
     self->reminder_count = reminder_count;
     zhub_store_t *store = ctx->store;
-    if (zhub_store_table (store, "bookings", &self->bookings)
+    if (zhub_store_table (store, SCHED_TABLE_BOOKINGS, &self->bookings)
         || zhub_store_table (store, "holds", &self->holds)
         || zhub_store_table (store, "invitees", &self->invitees)
         || zhub_store_table (store, "tokens", &self->tokens)

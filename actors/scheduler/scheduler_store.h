@@ -93,6 +93,16 @@ zhub_rc_t sched_store_link (sched_store_t *self, const char *key, char **booking
 zhub_rc_t sched_store_events_of (sched_store_t *self, const zhub_forget_t *f,
                                  sched_booking_t **events, size_t *count);
 
+//  The read side for another process (`zhub status contact`;
+//  scheduler_store_read.c): appends to bookings (a JSON array) every
+//  booking that names the person (sched_booking_refers_to), as {"booking_id",
+//  "status", "start", "end", "platform", "agent_id", "conversation_id"?,
+//  "confirmation_url"?, "confirmed"}, from $data_dir/scheduler opened
+//  read-only. ZHUB_OK; ZHUB_NOTFOUND when the scheduler never ran there
+//  (nothing created); ZHUB_ERROR with the reason in err.
+zhub_rc_t sched_store_bookings_of_readonly (const char *data_dir, const zhub_forget_t *who,
+                                            json_t *bookings, char *err, size_t err_size);
+
 //  GDPR erase, inside the caller's write transaction txn (the runtime's
 //  erase step): deletes every booking that names the person
 //  (sched_booking_refers_to), the holds and links of those bookings, and

@@ -7,6 +7,8 @@
 
 #include "scheduler_store.h"
 
+#define SCHED_TABLE_BOOKINGS "bookings"
+
 struct sched_store_t {
     zhub_actor_ctx_t *ctx; //  its outbox takes what a change publishes
     zhub_store_t *store;

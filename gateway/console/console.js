@@ -181,6 +181,21 @@ function renderDecisions(d) {
   });
 }
 
+function renderResults(d) {
+  $("results-note").textContent = d.available ? (d.results.length ? "" : "No sync runs yet.") :
+    "Not readable here: " + d.reason;
+  fill("results", d.results, (tr, r) => {
+    cell(tr, r.started);
+    cell(tr, r.actor);
+    cell(tr, r.kind);
+    for (const k of ["processed", "created", "updated", "skipped", "failed", "deferred"])
+      cell(tr, r[k], "num");
+    cell(tr, r.conflicts_detected + " (" + r.conflicts_resolved + ")", "num");
+    cell(tr, r.duration_ms, "num");
+    cell(tr, (r.complete === false ? "cut short. " : "") + (r.note || ""));
+  });
+}
+
 async function refresh() {
   try {
     const s = await api("GET", "/v1/console/snapshot");
@@ -198,6 +213,7 @@ async function refresh() {
 
 async function refreshDecisions() {
   try { renderDecisions(await api("GET", "/v1/console/decisions")); } catch (e) { /* shown by refresh */ }
+  try { renderResults(await api("GET", "/v1/console/results")); } catch (e) { /* shown by refresh */ }
 }
 
 function previewText(p) {

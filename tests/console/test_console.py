@@ -89,6 +89,7 @@ def open_letters(hub):
 def test_console_api_refuses_without_the_admin_token(hub):
     start(hub)
     for method, path in (("GET", "/v1/console/snapshot"), ("GET", "/v1/console/decisions"),
+                         ("GET", "/v1/console/results"),
                          ("GET", "/v1/console/letters/1"), ("GET", "/v1/console/letters/1/preview"),
                          ("POST", "/v1/console/letters/1/replay"),
                          ("POST", "/v1/console/letters/1/purge")):
@@ -97,6 +98,11 @@ def test_console_api_refuses_without_the_admin_token(hub):
         assert headers.get("WWW-Authenticate") == "Bearer"
         status, body, _ = call(hub, method, path, token=TOKEN + "x")
         assert status == 401 and body["error"] == "unauthorized", (path, body)
+    # with the token: the sync results (no run yet on a fresh hub; when no
+    # actor's store keeps them yet, it says why)
+    status, body, _ = call(hub, "GET", "/v1/console/results")
+    assert status == 200 and body["results"] == [], body
+    assert body["available"] is True or "sync results" in body["reason"], body
     # the page itself holds nothing secret and is served with a strict policy
     with urllib.request.urlopen(hub.admin_url + "/console/", timeout=10) as reply:
         page = reply.read().decode()

@@ -23,7 +23,7 @@ static int
 s_open (zhub_actor_ctx_t *ctx)
 {
     s_fixture_t *f = ctx->state;
-    return contact_sync_store_open (&f->store, ctx->store);
+    return contact_sync_store_open (&f->store, ctx->store, NULL);
 }
 
 static bool
@@ -258,6 +258,71 @@ test_queued_writes_are_taken_oldest_first_and_settled (void)
     CHECK (zhub_test_remove_dir (f.dir) == 0);
 }
 
+//  What zhub status contact and zhub sync results read: why a flush left a
+//  write queued, the link still to make, and the runs kept, read back
+//  through a read-only store as the CLI opens it.
+static void
+test_deferral_notes_links_and_results_are_read_back (void)
+{
+    s_fixture_t f;
+    CHECK (s_setup (&f));
+    if (!f.actor)
+        return;
+    zhub_msg_t *cause = zhub_msg_new ();
+    zhub_msg_set (&cause->id, "bird:evt-9");
+    zhub_msg_set (&cause->type, "webhook.bird.contact.updated");
+    zhub_msg_set (&cause->source, "bird");
+    contact_plan_t plan;
+    contact_plan_init (&plan);
+    plan.next.bird_id = zhub_strdup ("b-1");
+    plan.hubspot_properties = json_pack ("{s:s}", "firstname", "Ana");
+    plan.changed[plan.changed_count++] = "firstname";
+    CHECK (contact_sync_store_queue (&f.store, &plan, cause, 1000, NULL) == ZHUB_OK);
+    contact_plan_clear (&plan);
+    //  two flushes deferred it (the second with HubSpot's 503); "b-gone" was
+    //  settled meanwhile and is passed over
+    const char *birds[] = {"b-1", "b-gone"};
+    unsigned codes[] = {429, 503};
+    const char *first[] = {"HTTP 429", "x"}, *second[] = {"HTTP 503", "x"};
+    CHECK (contact_sync_store_note_deferred (&f.store, birds, codes, first, 2, 2000) == ZHUB_OK);
+    CHECK (contact_sync_store_note_deferred (&f.store, birds, codes + 1, second, 1, 3000)
+           == ZHUB_OK);
+    contact_state_t linked = {.bird_id = (char *)"b-2", .hubspot_id = (char *)"701"};
+    contact_sync_commit_t commit = {.next = &linked, .link_hubspot_id = "701"};
+    CHECK (contact_sync_store_commit (&f.store, f.ctx, &commit, 1) == ZHUB_OK);
+    zhub_sync_result_t run;
+    zhub_sync_result_init (&run, CONTACT_SYNC_GROUP, "batch", zhub_now_ms ());
+    run.processed = 3;
+    run.deferred = 1;
+    CHECK (contact_sync_store_result_put (&f.store, &run, zhub_now_ms (), 1) == ZHUB_OK);
+    s_close (&f);
+
+    contact_sync_store_t reader;
+    char err[256];
+    CHECK (contact_sync_store_open_readonly (&reader, f.dir, err, sizeof err) == ZHUB_OK);
+    contact_intent_t intent;
+    CHECK (contact_sync_store_intent (&reader, "b-1", &intent) == ZHUB_OK);
+    CHECK (intent.deferred_flushes == 2 && intent.deferred_code == 503);
+    CHECK (intent.deferred_at == 3000 && intent.since == 1000);
+    CHECK_STR (intent.deferred_reason, "HTTP 503");
+    CHECK_STR (json_string_value (json_array_get (intent.changed, 0)), "firstname");
+    contact_intent_clear (&intent);
+    CHECK (contact_sync_store_intent (&reader, "b-gone", &intent) == ZHUB_NOTFOUND);
+    char *link = NULL;
+    CHECK (contact_sync_store_link (&reader, "b-2", &link) == ZHUB_OK);
+    CHECK (link && !strcmp (link, "701"));
+    free (link);
+    CHECK (contact_sync_store_link (&reader, "b-1", &link) == ZHUB_NOTFOUND && !link);
+    json_t *records = json_array ();
+    CHECK (contact_sync_store_results (&reader, 0, records) == ZHUB_OK);
+    CHECK (json_array_size (records) == 1);
+    CHECK (json_integer_value (json_object_get (json_array_get (records, 0), "processed")) == 3);
+    json_decref (records);
+    contact_sync_store_close (&reader);
+    zhub_msg_destroy (&cause);
+    CHECK (zhub_test_remove_dir (f.dir) == 0);
+}
+
 static void
 test_relink_and_reconcile_meta (void)
 {
@@ -316,6 +381,7 @@ main (void)
 {
     RUN (test_a_commit_is_read_back_by_both_sides);
     RUN (test_queued_writes_are_taken_oldest_first_and_settled);
+    RUN (test_deferral_notes_links_and_results_are_read_back);
     RUN (test_relink_and_reconcile_meta);
     TEST_EXIT ();
 }

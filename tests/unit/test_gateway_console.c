@@ -1,10 +1,12 @@
 //  The console's data: the ZHUB_CONSOLE_PROCESSES syntax, what it reads in
 //  a Prometheus exposition (breakers, errors, latency percentiles, the
 //  gateway's request counters), the quantile arithmetic, and the recent
-//  decisions read from a contact-sync audit table in a real LMDB store.
+//  decisions read from a contact-sync audit table in a real LMDB store, and
+//  the latest sync results read from contact-sync's results table.
 #include "console_data.h"
 #include "console_parse.h"
 #include "zhub_store.h"
+#include "zhub_sync_results.h"
 #include "zhub_test.h"
 
 #include <math.h>
@@ -187,6 +189,59 @@ test_decisions_are_the_newest_audit_entries (void)
     CHECK (system (command) == 0);
 }
 
+static void
+test_sync_results_are_the_newest_runs (void)
+{
+    char dir[] = "/tmp/zhub-console-test-XXXXXX";
+    CHECK (mkdtemp (dir) != NULL);
+    zhub_console_config_t config = {.broker = "tcp://127.0.0.1:1", .data_dir = dir};
+    zhub_console_t *console = zhub_console_new (&config);
+    json_t *none = zhub_console_sync_results (console);
+    CHECK (json_is_false (json_object_get (none, "available")));
+    CHECK (json_array_size (json_object_get (none, "results")) == 0);
+    json_decref (none);
+
+    //  contact-sync keeps 30 runs, started 1000 + i s; the newest are i = 29, 28 ...
+    char err[256];
+    zhub_store_config_t store_config = {.data_dir = dir, .process = "contact-sync"};
+    zhub_store_t *store = zhub_store_open (&store_config, err, sizeof err);
+    CHECK (store != NULL);
+    zhub_sync_results_policy_t policy = {.max_age_ms = ZHUB_SYNC_RESULTS_MAX_AGE_DEFAULT_MS,
+                                         .max_count = ZHUB_SYNC_RESULTS_MAX_COUNT_DEFAULT};
+    zhub_sync_results_t results;
+    CHECK (zhub_sync_results_open (&results, store, &policy) == 0);
+    int64_t now = zhub_now_ms ();
+    for (int i = 0; i < 30; i++) {
+        zhub_sync_result_t r;
+        zhub_sync_result_init (&r, "contact-sync", i % 2 ? "batch" : "reconcile",
+                               now - 60000 + i * 1000);
+        r.processed = (uint64_t)i;
+        r.created = 1;
+        r.complete = true;
+        CHECK (zhub_sync_results_put (&results, store, &r, now, 1) == ZHUB_OK);
+    }
+    zhub_store_destroy (&store);
+
+    json_t *got = zhub_console_sync_results (console);
+    CHECK (json_is_true (json_object_get (got, "available")));
+    json_t *runs = json_object_get (got, "results");
+    CHECK (json_array_size (runs) == ZHUB_CONSOLE_RESULTS_MAX);
+    json_t *first = json_array_get (runs, 0);
+    CHECK (json_integer_value (json_object_get (first, "processed")) == 29);
+    CHECK_STR (json_string_value (json_object_get (first, "kind")), "batch");
+    CHECK_STR (json_string_value (json_object_get (first, "actor")), "contact-sync");
+    CHECK (json_integer_value (json_object_get (first, "created")) == 1);
+    CHECK (json_integer_value (json_object_get (json_array_get (runs, 1), "processed")) == 28);
+    CHECK (json_integer_value (
+               json_object_get (json_array_get (runs, ZHUB_CONSOLE_RESULTS_MAX - 1), "processed"))
+           == 30 - ZHUB_CONSOLE_RESULTS_MAX);
+    json_decref (got);
+    zhub_console_destroy (&console);
+    char command[128];
+    snprintf (command, sizeof command, "rm -rf %s", dir);
+    CHECK (system (command) == 0);
+}
+
 int
 main (void)
 {
@@ -196,5 +251,6 @@ main (void)
     RUN (test_metrics_summary_reads_health_breakers_and_latency);
     RUN (test_metrics_summary_reads_the_gateway_requests);
     RUN (test_decisions_are_the_newest_audit_entries);
+    RUN (test_sync_results_are_the_newest_runs);
     TEST_EXIT ();
 }
